@@ -1,0 +1,192 @@
+"""`JobConfig`: the whole pack job, loaded from YAML with a safe loader.
+
+Unknown fields are rejected; every error names the field, the value it got and what is allowed
+(`ConfigError`). `fingerprint()` is a stable hash of everything that changes the output — it goes
+into the manifest and into checkpoint paths, so a changed config never reuses stale intermediates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from schemas.config_base import ConfigSection
+from schemas.dedup_config import DedupConfig
+from schemas.filter_config import FilterConfig
+from schemas.grounding_config import GroundingConfig
+from schemas.pack_config import PackConfig
+from schemas.tokens_config import ProbeConfig, TokensConfig
+
+SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConfigError(ValueError):
+    """A bad job config. The message names each bad field, its value and the allowed range."""
+
+
+class SourceConfig(ConfigSection):
+    name: str
+    format: Literal["jsonl", "parquet", "llava", "wds"]
+    path: str  # a file, a directory, or a glob; relative paths resolve against the config file
+    root: str | None = None  # media root; default: the directory holding `path`
+    task: str = "caption"  # default task for rows that do not name one
+    weight: float = Field(default=1.0, ge=0.0, le=1000.0)
+    max_bad_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not SOURCE_NAME.match(v):
+            raise ValueError("must be 1-64 characters of letters, digits, '_', '.', '-', starting alphanumeric")
+        return v
+
+
+class OutputConfig(ConfigSection):
+    dir: str = "out"
+    overwrite: bool = False
+
+
+class RayConfig(ConfigSection):
+    """How to run; none of this changes the output bytes, so it is not fingerprinted."""
+
+    address: str | None = None  # None: embedded local runtime
+    num_cpus: int | None = Field(default=None, ge=1, le=100_000)
+    batch_size: int = Field(default=256, ge=1, le=1_000_000)
+    object_store_memory: int | None = Field(default=None, ge=78_643_200)
+
+
+class JobConfig(ConfigSection):
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    sources: list[SourceConfig] = Field(min_length=1)
+    probe: ProbeConfig = ProbeConfig()
+    filters: FilterConfig = FilterConfig()
+    grounding: GroundingConfig = GroundingConfig()
+    dedup: DedupConfig = DedupConfig()
+    tokens: TokensConfig = TokensConfig()
+    pack: PackConfig = PackConfig()
+    output: OutputConfig = OutputConfig()
+    ray: RayConfig = RayConfig()
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> "JobConfig":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {dupes}")
+        return self
+
+    def fingerprint(self) -> str:
+        """sha256 (hex, 16 chars) of the canonical JSON of every field that affects the output.
+
+        `ray` (execution only) and `output` (where, not what) are excluded.
+        """
+        payload = self.model_dump(mode="json", exclude={"ray", "output"})
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line per problem: `field.path = value: what is allowed`."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "<root>"
+        value = e.get("input")
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (not part of the job config; check the spelling)"
+        ctx = e.get("ctx") or {}
+        if "expected" in ctx and "expected" not in msg:
+            msg += f" (allowed: {ctx['expected']})"
+        allowed = _allowed_range(e["loc"])
+        if allowed and e["type"] != "extra_forbidden":
+            msg += f"; allowed: {allowed}"
+        lines.append(f"{loc} = {shown}: {msg}")
+    return "\n".join(lines)
+
+
+def _allowed_range(loc: tuple) -> str | None:
+    """The numeric constraints declared on the field at `loc`, e.g. `128 <= x <= 1048576, multiple of 128`."""
+    model: Any = JobConfig
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        ann = info.annotation
+        args = getattr(ann, "__args__", ()) or ()
+        model = next((a for a in (ann, *args) if hasattr(a, "model_fields")), None)
+    if info is None:
+        return None
+    bounds = {}
+    for m in info.metadata:
+        for key in ("ge", "gt", "le", "lt", "multiple_of"):
+            if getattr(m, key, None) is not None:
+                bounds[key] = getattr(m, key)
+    parts = []
+    low = f"{bounds['ge']} <= " if "ge" in bounds else (f"{bounds['gt']} < " if "gt" in bounds else "")
+    high = f" <= {bounds['le']}" if "le" in bounds else (f" < {bounds['lt']}" if "lt" in bounds else "")
+    if low or high:
+        parts.append(f"{low}x{high}")
+    if "multiple_of" in bounds:
+        parts.append(f"multiple of {bounds['multiple_of']}")
+    return ", ".join(parts) or None
+
+
+def parse_job_config(data: Any, *, base_dir: str | Path | None = None) -> JobConfig:
+    """Validate a mapping as a `JobConfig`; relative source paths resolve against `base_dir`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"<root> = {type(data).__name__}: a job config must be a mapping of fields")
+    if base_dir is not None:
+        data = _resolve_paths(data, Path(base_dir))
+    try:
+        return JobConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(err)) from None
+
+
+def load_job_config(path: str | Path) -> JobConfig:
+    """Load a YAML job config with the safe loader (no Python tags, no arbitrary objects)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read job config {path}: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid safe YAML: {err}") from None
+    return parse_job_config(data, base_dir=path.resolve().parent)
+
+
+def _resolve_paths(data: dict, base: Path) -> dict:
+    data = dict(data)
+    sources = data.get("sources")
+    if isinstance(sources, list):
+        resolved = []
+        for src in sources:
+            if isinstance(src, dict):
+                src = dict(src)
+                for key in ("path", "root"):
+                    if isinstance(src.get(key), str) and not Path(src[key]).is_absolute():
+                        src[key] = str((base / src[key]).resolve())
+            resolved.append(src)
+        data["sources"] = resolved
+    out = data.get("output")
+    if isinstance(out, dict) and isinstance(out.get("dir"), str) and not Path(out["dir"]).is_absolute():
+        data["output"] = {**out, "dir": str((base / out["dir"]).resolve())}
+    return data

@@ -1,0 +1,158 @@
+"""The output contract between the packer and the trainer (DESIGN.md, "Output directory").
+
+OUT/manifest.json            `Manifest`, written last: its presence commits the output
+OUT/index/packs.parquet      `PACKS_SCHEMA`, one row per pack
+OUT/index/ledger.parquet     `LEDGER_SCHEMA`, one row per input sample copy
+OUT/shards/rank-RRRRR/shard-SSSSSS.tar
+
+In a shard, one pack is one webdataset sample: KEY.json (`PackLayout`), KEY.tokens.npy,
+KEY.labels.npy and KEY.<i>.<ext> for the pack's media in order.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+MANIFEST_NAME = "manifest.json"
+JOB_CONFIG_NAME = "job.yaml"
+PACKS_PATH = "index/packs.parquet"
+LEDGER_PATH = "index/ledger.parquet"
+STATS_PATH = "report/stats.json"
+FORMAT_VERSION = 1
+
+
+class Status(str, Enum):
+    packed = "packed"
+    filtered = "filtered"
+    invalid = "invalid"
+    duplicate = "duplicate"
+    too_long = "too_long"
+    remainder = "remainder"
+    dropped_by_mix = "dropped_by_mix"
+
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.string()),
+        ("copy", pa.int32()),
+        ("source", pa.string()),
+        ("task", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("pack_id", pa.int64()),
+        ("dup_of", pa.string()),
+        ("lang", pa.string()),
+        ("lang_score", pa.float32()),
+        ("text_tokens", pa.int32()),
+        ("vision_tokens", pa.int32()),
+        ("loss_tokens", pa.int32()),
+        ("total_tokens", pa.int32()),
+        ("vit_patches", pa.int32()),
+        ("n_images", pa.int32()),
+    ]
+)
+
+PACKS_SCHEMA = pa.schema(
+    [
+        ("pack_id", pa.int64()),
+        ("step", pa.int64()),
+        ("rank", pa.int32()),
+        ("micro", pa.int32()),
+        ("shard", pa.string()),
+        ("key", pa.string()),
+        ("n_samples", pa.int32()),
+        ("n_images", pa.int32()),
+        ("real_tokens", pa.int32()),
+        ("seq_len", pa.int32()),
+        ("vit_patches", pa.int32()),
+        ("vit_bucket", pa.int32()),
+        ("loss_tokens", pa.int32()),
+        ("attn_cost", pa.float64()),
+        ("vit_cost", pa.float64()),
+        ("is_filler", pa.bool_()),
+    ]
+)
+
+
+class ShardEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # relative to the output directory
+    rank: int
+    sha256: str
+    bytes: int
+    n_packs: int
+
+
+class Manifest(BaseModel):
+    """The commit marker. Readers trust only what it lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: int = FORMAT_VERSION
+    vlpack_version: str
+    config_fingerprint: str
+    seed: int
+    dp_size: int
+    micro_batch: int
+    grad_accum: int
+    context_length: int
+    n_steps: int
+    n_packs: int
+    n_samples_packed: int
+    n_input_rows: int
+    shards: list[ShardEntry]
+    indexes: dict[str, str] = Field(default_factory=dict)  # relative path -> sha256
+    tokenizer: str
+    special_tokens: dict[str, int] = Field(default_factory=dict)
+
+
+class ImageLayout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sample: int  # index into PackLayout.samples
+    member: str  # tar member suffix, e.g. "0.jpg"
+    kind: str = "image"  # image | video
+    offset: int  # first pad token position in the pack
+    tokens: int  # number of pad tokens
+    grid_thw: tuple[int, int, int]  # in ViT patches (t, h/14, w/14)
+    target_size: tuple[int, int]  # (width, height) the trainer resizes to, after EXIF transpose
+    frames: list[int] | None = None  # for video: sampled frame indices
+
+
+class SampleLayout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    copy_index: int = 0
+    source: str
+    task: str
+    offset: int
+    length: int
+    loss_tokens: int
+
+
+class PackLayout(BaseModel):
+    """KEY.json in a shard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pack_id: int
+    step: int
+    rank: int
+    micro: int
+    seq_len: int
+    real_tokens: int
+    samples: list[SampleLayout]
+    images: list[ImageLayout] = Field(default_factory=list)
+
+
+def shard_name(rank: int, index: int) -> str:
+    return f"shards/rank-{rank:05d}/shard-{index:06d}.tar"
+
+
+def pack_key(pack_id: int) -> str:
+    return f"pack-{pack_id:09d}"
