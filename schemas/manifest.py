@@ -73,6 +73,7 @@ PACKS_SCHEMA = pa.schema(
         ("attn_cost", pa.float64()),
         ("vit_cost", pa.float64()),
         ("is_filler", pa.bool_()),
+    ("repeat_of", pa.int64()),  # remainder="repeat": the pack this one repeats, else -1
     ]
 )
 

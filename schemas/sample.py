@@ -32,7 +32,12 @@ MediaKind = Literal["image", "video"]
 
 
 class Media(BaseModel):
-    """One image or video referenced by a sample. Sizes are as stored (before EXIF orientation)."""
+    """One image or video referenced by a sample.
+
+    `width`/`height` are the upright (displayed) size, after EXIF orientation has been applied;
+    `orientation` records the EXIF tag for information. `uri` is an absolute local path once a
+    reader has resolved it; for video it may be a file or a directory of frame images.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
