@@ -59,7 +59,9 @@ def _check_args(token_loss, valid, cu_seqlens, order_over: str, tau_order: float
             f"valid: shape {tuple(valid.shape)} must equal token_loss's shape {tuple(token_loss.shape)}"
         )
     if cu_seqlens.dim() != 1 or cu_seqlens.numel() < 2:
-        raise ValueError(f"cu_seqlens: expected 1-D [n_segments + 1] boundaries, got shape {tuple(cu_seqlens.shape)}")
+        raise ValueError(
+            f"cu_seqlens: expected 1-D [n_segments + 1] boundaries, got shape {tuple(cu_seqlens.shape)}"
+        )
     if order_over not in ORDER_OVER:
         raise ValueError(f"order_over: {order_over!r} is not allowed; use one of {ORDER_OVER}")
     if tau_order < 0:

@@ -5,16 +5,25 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-torch = pytest.importorskip("torch")
-
-from trainer_bridge.loss import balanced_loss, global_step_scale  # noqa: E402
+from trainer_bridge.loss import balanced_loss, global_step_scale
 
 
-def naive_balanced_loss(token_loss, valid, cu, *, lambda_token=1.0, lambda_sample=1.0, tau_order=0.1,
-                        tau_magnitude=2.0, detach_magnitude=True, order_over="labels"):
+def naive_balanced_loss(
+    token_loss,
+    valid,
+    cu,
+    *,
+    lambda_token=1.0,
+    lambda_sample=1.0,
+    tau_order=0.1,
+    tau_magnitude=2.0,
+    detach_magnitude=True,
+    order_over="labels",
+):
     """One sample at a time, one token at a time: the equation as printed."""
     num_all, den_all, per_sample = 0.0, 0.0, []
     for j in range(len(cu) - 1):
@@ -40,7 +49,9 @@ def naive_balanced_loss(token_loss, valid, cu, *, lambda_token=1.0, lambda_sampl
 def make_pack(lengths, seed, dtype, *, empty_label_samples=(), pad=0):
     g = torch.Generator().manual_seed(seed)
     total = sum(lengths) + pad
-    cu = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()] + ([total] if pad else []), dtype=torch.int32)
+    cu = torch.tensor(
+        [0, *torch.tensor(lengths).cumsum(0).tolist()] + ([total] if pad else []), dtype=torch.int32
+    )
     loss = (torch.rand(total, generator=g, dtype=torch.float64) * 6).to(dtype)
     valid = torch.rand(total, generator=g) < 0.6
     for j in empty_label_samples:
@@ -55,7 +66,7 @@ def make_pack(lengths, seed, dtype, *, empty_label_samples=(), pad=0):
 @pytest.mark.parametrize("detach", [True, False])
 def test_matches_naive_float32(order_over, detach):
     loss, valid, cu = make_pack([7, 30, 1, 12, 50], 1, torch.float32, empty_label_samples=(2,), pad=9)
-    kw = dict(order_over=order_over, detach_magnitude=detach, lambda_token=0.7, lambda_sample=1.3)
+    kw = {"order_over": order_over, "detach_magnitude": detach, "lambda_token": 0.7, "lambda_sample": 1.3}
     ours = balanced_loss(loss, valid, cu, **kw)
     ref = naive_balanced_loss(loss, valid, cu, **kw)
     assert abs(float(ours) - float(ref)) <= 1e-6 * max(1.0, abs(float(ref)))
@@ -65,7 +76,7 @@ def test_matches_naive_float32(order_over, detach):
 @pytest.mark.parametrize("detach", [True, False])
 def test_gradients_match_naive_float64(order_over, detach):
     loss, valid, cu = make_pack([5, 17, 3, 40, 9], 2, torch.float64, empty_label_samples=(0, 2), pad=6)
-    kw = dict(order_over=order_over, detach_magnitude=detach, tau_order=0.3, tau_magnitude=1.5)
+    kw = {"order_over": order_over, "detach_magnitude": detach, "tau_order": 0.3, "tau_magnitude": 1.5}
     a = loss.clone().requires_grad_(True)
     b = loss.clone().requires_grad_(True)
     balanced_loss(a, valid, cu, **kw).backward()
@@ -101,8 +112,9 @@ def test_labels_order_starts_answer_at_weight_one():
     loss[n_prompt] = 1.0  # only the first answer token has loss; L = w_0 / sum w
     by_labels = balanced_loss(loss, valid, cu, lambda_sample=0.0)
     by_tokens = balanced_loss(loss, valid, cu, lambda_sample=0.0, order_over="tokens")
-    w_mag0, w_mag = 2 * torch.sigmoid(torch.tensor(1.5, dtype=torch.float64)), 2 * torch.sigmoid(
-        torch.tensor(-0.5, dtype=torch.float64)
+    w_mag0, w_mag = (
+        2 * torch.sigmoid(torch.tensor(1.5, dtype=torch.float64)),
+        2 * torch.sigmoid(torch.tensor(-0.5, dtype=torch.float64)),
     )
     w_ord = [1 / math.log(math.e + 0.1 * i) for i in range(4)]
     expected = (w_ord[0] + w_mag0) / (w_ord[0] + w_mag0 + sum(w_ord[1:]) + 3 * w_mag)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import socket
 
-import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from trainer_bridge.loss import balanced_loss, global_step_scale  # noqa: E402
+from trainer_bridge.loss import balanced_loss, global_step_scale
 
 PACKS_PER_STEP = 4  # dp_size 2 x micro_batch 1 x grad_accum 2
 VOCAB, DIM = 11, 6
@@ -78,4 +76,3 @@ def test_two_rank_ddp_with_accumulation_matches_one_process(tmp_path):
         got = torch.load(tmp_path / f"grads-{rank}.pt")
         for a, b in zip(got, expected):
             assert torch.allclose(a, b, atol=1e-12, rtol=0), (a - b).abs().max()
-
