@@ -1,0 +1,120 @@
+"""Deterministic webdataset shard writing, committed by checksum and rename.
+
+A shard is a plain ustar archive. Every member has fixed metadata (mtime 0, uid/gid 0, mode 0644,
+no user names), and members are written in a fixed order, so the same packs give the same bytes.
+The file is written under a temporary name in the same directory, flushed and fsynced, hashed,
+then renamed into place: a reader never sees a half-written shard under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from schemas.manifest import PackLayout
+
+
+@dataclass
+class PackPayload:
+    """One pack as it goes into a shard: layout, token arrays and media bytes in member order."""
+
+    key: str
+    layout: PackLayout
+    input_ids: np.ndarray
+    labels: np.ndarray
+    media: list[tuple[str, bytes]] = field(default_factory=list)  # (member suffix, bytes)
+
+    def members(self) -> list[tuple[str, bytes]]:
+        layout_json = self.layout.model_dump_json().encode()
+        return [
+            (f"{self.key}.json", layout_json),
+            (f"{self.key}.tokens.npy", npy_bytes(self.input_ids)),
+            (f"{self.key}.labels.npy", npy_bytes(self.labels)),
+            *[(f"{self.key}.{suffix}", data) for suffix, data in self.media],
+        ]
+
+
+@dataclass(frozen=True)
+class WrittenShard:
+    path: Path
+    sha256: str
+    bytes: int
+    n_packs: int
+
+
+class ShardCommitError(OSError):
+    """Raised when a shard cannot be committed; the message names the shard."""
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """`np.save` bytes of a little-endian int32 array (the format is byte-stable)."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array, dtype="<i4"), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _tar_member(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = 0
+    info.mode = 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.type = tarfile.REGTYPE
+    return info
+
+
+def tar_bytes(packs: list[PackPayload]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for pack in packs:
+            for name, data in pack.members():
+                tar.addfile(_tar_member(name, len(data)), io.BytesIO(data))
+    return buf.getvalue()
+
+
+def commit_file(path: Path, data: bytes, *, before_rename=None) -> str:
+    """Write `data` to `path` atomically (temp name, fsync, rename); return its sha256.
+
+    `before_rename(tmp_path)` is a fault-injection hook used by tests. If anything fails, the
+    temporary file is removed and nothing is visible under `path`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if before_rename is not None:
+            before_rename(tmp)
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise ShardCommitError(f"cannot commit {path}: {err}") from err
+        raise
+    return digest
+
+
+def write_shard(path: str | os.PathLike, packs: list[PackPayload], *, before_rename=None) -> WrittenShard:
+    """Write one shard of packs atomically and return its checksum and size."""
+    path = Path(path)
+    data = tar_bytes(packs)
+    digest = commit_file(path, data, before_rename=before_rename)
+    return WrittenShard(path=path, sha256=digest, bytes=len(data), n_packs=len(packs))
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
