@@ -1,0 +1,66 @@
+"""Device selection and packed attention on CPU against per-sample attention."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from trainer_bridge.device import packed_attention, select_device
+
+
+def per_sample_attention(q, k, v, cu, causal):
+    """Plain softmax attention, one sample at a time."""
+    outs = []
+    for s, e in zip(cu[:-1].tolist(), cu[1:].tolist()):
+        qs, ks, vs = q[s:e].transpose(0, 1), k[s:e].transpose(0, 1), v[s:e].transpose(0, 1)
+        scores = qs @ ks.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        if causal:
+            scores = scores.masked_fill(torch.ones(e - s, e - s, dtype=torch.bool).triu(1), float("-inf"))
+        outs.append((scores.softmax(-1) @ vs).transpose(0, 1))
+    return torch.cat(outs)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("kv_heads", [4, 2])
+def test_packed_attention_equals_per_sample(causal, kv_heads):
+    g = torch.Generator().manual_seed(3)
+    cu = torch.tensor([0, 5, 6, 20, 20, 31, 40], dtype=torch.int32)  # an empty segment too
+    q = torch.randn(40, 4, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(40, kv_heads, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(40, kv_heads, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    out = packed_attention(q, k, v, cu, causal=causal)
+    rep = 4 // kv_heads
+    ref = per_sample_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), cu, causal)
+    assert out.shape == (40, 4, 8)
+    assert torch.allclose(out, ref, atol=1e-12)
+    grads = torch.autograd.grad(out.sum(), (q, k, v))
+    ref_grads = torch.autograd.grad(ref.sum(), (q, k, v))
+    for a, b in zip(grads, ref_grads):
+        assert torch.allclose(a, b, atol=1e-10)
+
+
+def test_tokens_never_see_other_samples():
+    cu = torch.tensor([0, 3, 7], dtype=torch.int32)
+    q = torch.randn(7, 1, 4)
+    k = torch.randn(7, 1, 4)
+    v = torch.zeros(7, 1, 4)
+    v[:3] = 1.0  # the first sample's values
+    out = packed_attention(q, k, v, cu, causal=False, cu_seqlens_list=cu.tolist())
+    assert torch.all(out[3:] == 0) and torch.allclose(out[:3], torch.ones(3, 1, 4))
+
+
+def test_select_device_on_this_machine():
+    choice = select_device()
+    if not torch.cuda.is_available():
+        assert (choice.kind, choice.backend) in {("cpu", "gloo"), ("npu", "hccl")}
+    assert select_device("cpu").backend == "gloo"
+    with pytest.raises(ValueError, match="device"):
+        select_device("tpu")
+
+
+def test_unknown_impl_is_named():
+    x = torch.randn(4, 1, 2)
+    with pytest.raises(ValueError, match="impl"):
+        packed_attention(x, x, x, torch.tensor([0, 4]), impl="xla")

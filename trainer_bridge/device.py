@@ -1,0 +1,183 @@
+"""Device and distributed backend selection, and attention over packed sequences.
+
+Preference: Ascend NPU (``torch_npu``, backend ``hccl``) -> CUDA (``nccl``) -> CPU (``gloo``).
+``torch_npu`` is detected, never required: on a machine without it the NPU branch is never taken.
+
+``packed_attention`` takes q, k, v in TND layout ([total_tokens, heads, head_dim]) and the pack's
+``cu_seqlens``; tokens attend only inside their own segment (sample), causally by default.
+- NPU: ``torch_npu.npu_fusion_attention`` with ``input_layout="TND"`` and the cumulative segment ends
+  as host lists ``actual_seq_qlen`` / ``actual_seq_kvlen`` (the dataset yields them as
+  ``cu_seqlens_list``, so no device-to-host sync is needed); causal uses ``sparse_mode=3`` with the
+  2048x2048 compressed upper-triangular mask the operator expects.
+- CUDA: ``flash_attn.flash_attn_varlen_func`` when flash-attn is installed.
+- otherwise: ``scaled_dot_product_attention`` with a block-diagonal mask built from segment ids
+  (memory O(T^2): fine for the reference loop and for tests, not for 24k-token packs on a GPU).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+BACKENDS = {"npu": "hccl", "cuda": "nccl", "cpu": "gloo"}
+NPU_CAUSAL_MASK_SIZE = 2048  # npu_fusion_attention sparse_mode 2/3 take a compressed 2048x2048 mask
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    kind: str  # npu | cuda | cpu
+    backend: str  # hccl | nccl | gloo
+
+    def device(self, local_rank: int = 0):
+        import torch
+
+        return torch.device("cpu") if self.kind == "cpu" else torch.device(self.kind, local_rank)
+
+
+@lru_cache(maxsize=1)
+def torch_npu_module():
+    """``torch_npu`` if it is installed and imports, else None (never raises)."""
+    if importlib.util.find_spec("torch_npu") is None:
+        return None
+    try:
+        return importlib.import_module("torch_npu")
+    except (ImportError, OSError, RuntimeError):  # installed but broken (no CANN driver): absent
+        return None
+
+
+def npu_available() -> bool:
+    if torch_npu_module() is None:
+        return False
+    import torch
+
+    return bool(getattr(torch, "npu", None) and torch.npu.is_available())
+
+
+def flash_attn_varlen():
+    """flash-attn's varlen function if installed, else None."""
+    if importlib.util.find_spec("flash_attn") is None:
+        return None
+    try:
+        return importlib.import_module("flash_attn").flash_attn_varlen_func
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def select_device(prefer: str | None = None) -> DeviceChoice:
+    """npu -> cuda -> cpu; ``prefer`` (or env ``VLPACK_DEVICE``) forces one of them."""
+    import torch
+
+    prefer = prefer or os.environ.get("VLPACK_DEVICE") or None
+    if prefer is not None:
+        if prefer not in BACKENDS:
+            raise ValueError(f"device: {prefer!r} is not allowed; use one of {tuple(BACKENDS)}")
+        if prefer == "npu" and not npu_available():
+            raise RuntimeError("device: 'npu' requested but torch_npu is not installed or no NPU is visible")
+        if prefer == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("device: 'cuda' requested but torch.cuda.is_available() is False")
+        return DeviceChoice(prefer, BACKENDS[prefer])
+    if npu_available():
+        return DeviceChoice("npu", "hccl")
+    if torch.cuda.is_available():
+        return DeviceChoice("cuda", "nccl")
+    return DeviceChoice("cpu", "gloo")
+
+
+def _host_ends(cu_seqlens, cu_seqlens_list) -> list[int]:
+    if cu_seqlens_list is not None:
+        return [int(x) for x in cu_seqlens_list[1:]]
+    return [int(x) for x in cu_seqlens[1:].tolist()]
+
+
+def _npu_attention(q, k, v, cu_seqlens, cu_seqlens_list, causal, scale):
+    import torch
+
+    torch_npu = torch_npu_module()
+    ends = _host_ends(cu_seqlens, cu_seqlens_list)
+    mask = None
+    sparse_mode = 0
+    if causal:
+        mask = torch.triu(
+            torch.ones(NPU_CAUSAL_MASK_SIZE, NPU_CAUSAL_MASK_SIZE, dtype=torch.bool, device=q.device),
+            diagonal=1,
+        )
+        sparse_mode = 3
+    out = torch_npu.npu_fusion_attention(
+        q,
+        k,
+        v,
+        q.shape[1],
+        "TND",
+        atten_mask=mask,
+        scale=scale,
+        keep_prob=1.0,
+        sparse_mode=sparse_mode,
+        actual_seq_qlen=ends,
+        actual_seq_kvlen=ends,
+    )
+    return out[0]
+
+
+def _flash_attention(fn, q, k, v, cu_seqlens, cu_seqlens_list, causal, scale):
+    import torch
+
+    cu = cu_seqlens.to(device=q.device, dtype=torch.int32)
+    ends = _host_ends(cu_seqlens, cu_seqlens_list)
+    starts = [0, *ends[:-1]]
+    max_len = max((e - s for s, e in zip(starts, ends)), default=0)
+    return fn(q, k, v, cu, cu, max_len, max_len, dropout_p=0.0, softmax_scale=scale, causal=causal)
+
+
+def block_diagonal_attention(q, k, v, cu_seqlens, *, causal=True, scale=None):
+    """SDPA with a mask that keeps each token inside its segment (and causal inside it)."""
+    import torch
+
+    from trainer_bridge.loss import segment_ids
+
+    total = q.shape[0]
+    seg = segment_ids(cu_seqlens.to(q.device), total)
+    mask = seg[:, None] == seg[None, :]
+    if causal:
+        mask &= torch.ones(total, total, dtype=torch.bool, device=q.device).tril()
+    if k.shape[1] != q.shape[1]:  # grouped-query attention: repeat kv heads
+        rep = q.shape[1] // k.shape[1]
+        k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+    out = torch.nn.functional.scaled_dot_product_attention(
+        q.transpose(0, 1).unsqueeze(0),
+        k.transpose(0, 1).unsqueeze(0),
+        v.transpose(0, 1).unsqueeze(0),
+        attn_mask=mask,
+        scale=scale,
+    )
+    return out.squeeze(0).transpose(0, 1)
+
+
+def packed_attention(q, k, v, cu_seqlens, *, causal=True, cu_seqlens_list=None, scale=None, impl=None):
+    """Attention of a packed sequence, each segment on its own. q, k, v: [T, heads, head_dim].
+
+    ``cu_seqlens_list`` is the host-side copy of the boundaries (avoids a device sync on NPU/CUDA).
+    ``impl`` forces ``"npu"``, ``"flash"`` or ``"sdpa"``; by default it follows q's device.
+    Returns [T, heads, head_dim].
+    """
+    if q.dim() != 3 or k.dim() != 3 or v.dim() != 3:
+        raise ValueError(f"q, k, v: expected TND tensors [T, heads, head_dim], got {tuple(q.shape)}")
+    if impl is None:
+        if q.device.type == "npu":
+            impl = "npu"
+        elif q.device.type == "cuda" and flash_attn_varlen() is not None:
+            impl = "flash"
+        else:
+            impl = "sdpa"
+    if impl == "npu":
+        return _npu_attention(q, k, v, cu_seqlens, cu_seqlens_list, causal, scale)
+    if impl == "flash":
+        fn = flash_attn_varlen()
+        if fn is None:
+            raise RuntimeError("impl: 'flash' requested but flash-attn is not installed")
+        return _flash_attention(fn, q, k, v, cu_seqlens, cu_seqlens_list, causal, scale)
+    if impl == "sdpa":
+        return block_diagonal_attention(q, k, v, cu_seqlens, causal=causal, scale=scale)
+    raise ValueError(f"impl: {impl!r} is not allowed; use 'npu', 'flash' or 'sdpa'")
