@@ -47,6 +47,21 @@ class SourceConfig(ConfigSection):
         return v
 
 
+class MixConfig(ConfigSection):
+    """Per-task weights, multiplied with each source's `weight`. A weight w keeps floor(w) copies of a
+    sample plus one more with probability frac(w), drawn from a stable hash of (seed, sample_id)."""
+
+    task_weights: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("task_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for task, w in v.items():
+            if not 0.0 <= w <= 1000.0:
+                raise ValueError(f"task_weights[{task!r}] = {w} is out of range; allowed: 0 <= w <= 1000")
+        return v
+
+
 class OutputConfig(ConfigSection):
     dir: str = "out"
     overwrite: bool = False
@@ -69,6 +84,7 @@ class JobConfig(ConfigSection):
     grounding: GroundingConfig = GroundingConfig()
     dedup: DedupConfig = DedupConfig()
     tokens: TokensConfig = TokensConfig()
+    mix: MixConfig = MixConfig()
     pack: PackConfig = PackConfig()
     output: OutputConfig = OutputConfig()
     ray: RayConfig = RayConfig()

@@ -31,7 +31,6 @@ class Status(str, Enum):
     duplicate = "duplicate"
     too_long = "too_long"
     remainder = "remainder"
-    dropped_by_mix = "dropped_by_mix"
 
 
 LEDGER_SCHEMA = pa.schema(

@@ -1,0 +1,113 @@
+"""`vlpack run`, `vlpack demo` and `vlpack report`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def run_config(cfg, *, address: str | None, progress: bool) -> None:
+    from jobs.pipeline import JobError, run_job
+    from jobs.readers import SourceFileError
+
+    try:
+        result = run_job(cfg, address=address, progress=progress)
+    except (JobError, SourceFileError) as err:
+        _fail(str(err), 1)
+    print_summary(result.out_dir, result.stats)
+
+
+def print_summary(out_dir: Path, stats: dict) -> None:
+    console = Console()
+    p = stats.get("packing", {})
+    b = stats.get("balance", {})
+    f = stats.get("funnel", {})
+    t = Table(title=f"vlpack output: {out_dir}", show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("input rows", f"{stats['input']['rows']:,} from {stats['input']['files']} files")
+    t.add_row("status", ", ".join(f"{k} {v:,}" for k, v in f.get("status", {}).items()))
+    t.add_row("packs", f"{p.get('n_packs', 0):,} ({p.get('n_filler_packs', 0)} filler) in {b.get('n_steps', 0)} steps")
+    t.add_row("fill", f"{p.get('fill', 0):.1%} real/padded tokens; bins / lower bound "
+                      f"{p.get('bins_over_lower_bound', 0):.4f}")
+    if b.get("n_steps"):
+        t.add_row("balance", f"attention cost max/mean worst {b['attn_cost']['max_over_mean_worst']:.3f}, "
+                             f"ViT cost {b['vit_cost']['max_over_mean_worst']:.3f}; equal packs per rank: "
+                             f"{b['packs_per_rank_per_step_equal']}")
+    t.add_row("time", f"{stats.get('timings_s', {}).get('total', 0):.1f} s")
+    console.print(t)
+    reasons = f.get("reasons", {})
+    if reasons:
+        r = Table(title="reasons", title_justify="left")
+        r.add_column("reason")
+        r.add_column("rows", justify="right")
+        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:15]:
+            r.add_row(k, f"{v:,}")
+        console.print(r)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(
+        job: Path = typer.Argument(..., help="job.yaml"),
+        address: Optional[str] = typer.Option(None, help="Ray cluster address (e.g. auto); default: embedded local"),
+        out: Optional[Path] = typer.Option(None, help="override output.dir"),
+        progress: bool = typer.Option(sys.stderr.isatty(), help="show Ray Data progress bars"),
+    ) -> None:
+        """Run a pack job (embedded local Ray by default)."""
+        from schemas.config import ConfigError, load_job_config
+
+        try:
+            cfg = load_job_config(job)
+        except ConfigError as err:
+            _fail(f"invalid job config {job}:\n{err}")
+        if out is not None:
+            cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out.resolve())})})
+        run_config(cfg, address=address, progress=progress)
+
+    @app.command()
+    def demo(
+        out: Path = typer.Option(Path("vlpack-demo"), help="directory for the demo data and output"),
+        samples: int = typer.Option(2000, min=20, max=1_000_000, help="number of input samples"),
+        seed: int = typer.Option(0, min=0),
+        progress: bool = typer.Option(sys.stderr.isatty()),
+    ) -> None:
+        """Make a small realistic dataset and run the whole pack job on it, end to end."""
+        from jobs.demo_data import make_demo_dataset
+        from schemas.config import load_job_config
+
+        job = make_demo_dataset(out, samples=samples, seed=seed)
+        Console(stderr=True).print(f"demo data and job config written to {job}")
+        run_config(load_job_config(job), address=None, progress=progress)
+
+    @app.command()
+    def report(
+        out: Path = typer.Argument(..., help="output directory of a pack job"),
+        as_json: bool = typer.Option(False, "--json", help="print stats.json instead of the summary"),
+    ) -> None:
+        """Summarise a committed output from its report/stats.json."""
+        from schemas.manifest import MANIFEST_NAME, STATS_PATH
+
+        if not (out / MANIFEST_NAME).exists():
+            _fail(f"{out} has no {MANIFEST_NAME}: it is not a committed vlpack output (did the job finish?)")
+        stats_path = out / STATS_PATH
+        if not stats_path.exists():
+            _fail(f"{stats_path} is missing")
+        stats = json.loads(stats_path.read_text())
+        if as_json:
+            typer.echo(json.dumps(stats, indent=1, sort_keys=True))
+        else:
+            print_summary(out, stats)

@@ -1,0 +1,428 @@
+"""The pack job on Ray Data: read → probe → filter → grounding → dedupe → tokens → mix → pack →
+assemble steps → write → report (DESIGN.md, "Data flow of a pack job").
+
+Row-local stages run as `map_batches` over pyarrow batches. The global stages move only small
+columns to the driver (ids, statuses, integer lengths): packing and step assembly are pure integer
+planning (`packer.packing`, `packer.steps`). Writing regroups the rows by shard (a Ray Data
+groupby) and each group renders and writes one shard; the driver then writes the indexes, the
+statistics and, last, `manifest.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jobs import stages
+from jobs.readers import list_source_files, read_source_file
+from schemas.config import JobConfig
+from schemas.manifest import (
+    JOB_CONFIG_NAME,
+    LEDGER_PATH,
+    LEDGER_SCHEMA,
+    MANIFEST_NAME,
+    PACKS_PATH,
+    PACKS_SCHEMA,
+    STATS_PATH,
+    Manifest,
+    ShardEntry,
+    Status,
+)
+from schemas.sample import STATUS_OK, WORK_SCHEMA
+
+log = logging.getLogger("vlpack")
+
+INDEX_COLUMNS = [
+    "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
+    "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images",
+]
+
+
+class JobError(RuntimeError):
+    """A job that cannot complete; the message says why and what to do."""
+
+
+@dataclass
+class JobResult:
+    out_dir: Path
+    manifest: Manifest
+    stats: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
+    """Start the embedded local runtime (default) or connect to `address`. True if we started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = address or cfg.ray.address
+    common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+    root = Path(__file__).resolve().parent.parent
+    runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}}
+    if address:
+        ray.init(address=address, runtime_env=runtime_env, **common)
+    else:
+        ray.init(num_cpus=cfg.ray.num_cpus, object_store_memory=cfg.ray.object_store_memory,
+                 runtime_env=runtime_env, **common)
+    return True
+
+
+def configure_data_context(progress: bool) -> None:
+    import ray
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = progress
+    ctx.print_on_execution_start = False
+
+
+def prepare_output(cfg: JobConfig) -> Path:
+    out = Path(cfg.output.dir)
+    manifest = out / MANIFEST_NAME
+    if manifest.exists() and not cfg.output.overwrite:
+        raise JobError(f"{out} already holds a committed output ({MANIFEST_NAME}); set output.overwrite: true "
+                       f"or choose another output.dir")
+    out.mkdir(parents=True, exist_ok=True)
+    manifest.unlink(missing_ok=True)  # uncommit first, then clear what it listed
+    for sub in ("shards", "index", "report"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    return out
+
+
+def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = False) -> JobResult:
+    import ray
+
+    timings: dict[str, float] = {}
+    t_job = time.perf_counter()
+    out = prepare_output(cfg)
+    started = init_ray(cfg, address)
+    try:
+        configure_data_context(progress)
+        ds, n_files = _read(cfg)
+        for name, fn in stages.stage_plan(cfg):
+            ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+                                batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+        t0 = time.perf_counter()
+        ds = ds.materialize()
+        timings["read_probe_filter_grounding"] = time.perf_counter() - t0
+        dedup_stats: dict = {}
+        if cfg.dedup.enabled:
+            from jobs.dedup_stage import dedupe
+
+            t0 = time.perf_counter()
+            ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
+            ds = ds.materialize()
+            timings["dedupe"] = time.perf_counter() - t0
+        for name, fn in stages.post_dedup_plan(cfg):
+            ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+                                batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+        t0 = time.perf_counter()
+        ds = ds.materialize()
+        timings["tokens_mix"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        index = _gather_index(ds)
+        counters = stages.sum_counters(index.column(stages.COUNTERS).to_pylist())
+        index = index.drop_columns([stages.COUNTERS])
+        _check_unique_keys(index)
+        _check_bad_fraction(cfg, index)
+        plan = plan_job(cfg, index)
+        timings["pack_assemble"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        shards = _write_shards(cfg, ds, plan, out)
+        timings["write_shards"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        from packer.tokenizer import load_tokenizer
+
+        tok = load_tokenizer(cfg.tokens.tokenizer)
+        indexes = _write_indexes(out, plan)
+        (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
+        timings["write_indexes"] = time.perf_counter() - t0
+        timings["total"] = time.perf_counter() - t_job
+        stats = _write_stats(cfg, out, plan, counters, dedup_stats, timings, n_files)
+        manifest = Manifest(
+            vlpack_version=_version(),
+            config_fingerprint=cfg.fingerprint(),
+            seed=cfg.seed,
+            dp_size=cfg.pack.dp_size,
+            micro_batch=cfg.pack.micro_batch,
+            grad_accum=cfg.pack.grad_accum,
+            context_length=cfg.pack.context_length,
+            n_steps=plan.n_steps,
+            n_packs=plan.packs.num_rows,
+            n_samples_packed=int(np.sum(np.asarray(pc.equal(plan.ledger.column("status"), Status.packed.value)))),
+            n_input_rows=int(np.sum(plan.ledger.column("copy").to_numpy() == 0)),
+            shards=shards,
+            indexes=indexes,
+            tokenizer=tok.name,
+            special_tokens=dict(sorted(tok.special.items())),
+        )
+        _commit_manifest(out, manifest)
+        return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("vlpack")
+    except Exception:  # noqa: BLE001 - running from a source tree without metadata
+        return "0+unknown"
+
+
+# ---- read ---------------------------------------------------------------------------------------
+
+
+def _read(cfg: JobConfig):
+    import ray
+
+    tasks = []
+    for si, source in enumerate(cfg.sources):
+        for path in list_source_files(source):
+            tasks.append({"source_index": si, "path": path})
+    sources = cfg.sources
+
+    def read_batch(batch: pa.Table) -> pa.Table:
+        tables = [read_source_file(p, sources[i]) for i, p in
+                  zip(batch.column("source_index").to_pylist(), batch.column("path").to_pylist())]
+        t = pa.concat_tables(tables) if tables else WORK_SCHEMA.empty_table()
+        return t
+
+    ds = ray.data.from_items(tasks, override_num_blocks=max(1, len(tasks)))
+    ds = ds.map_batches(read_batch, batch_format="pyarrow", batch_size=1, zero_copy_batch=False)
+    return ds, len(tasks)
+
+
+def _gather_index(ds) -> pa.Table:
+    """The small columns of every row, sorted by (sample_id, copy): all the planning needs."""
+    import ray
+
+    refs = ds.select_columns(INDEX_COLUMNS + [stages.COUNTERS]).to_arrow_refs()
+    tables = [t for t in ray.get(refs) if t.num_rows]
+    index = pa.concat_tables(tables) if tables else pa.table({c: [] for c in INDEX_COLUMNS + [stages.COUNTERS]})
+    return index.sort_by([("sample_id", "ascending"), ("copy", "ascending")])
+
+
+def _check_unique_keys(index: pa.Table) -> None:
+    ids = index.column("sample_id").to_numpy(zero_copy_only=False)
+    copies = index.column("copy").to_numpy()
+    same = (ids[1:] == ids[:-1]) & (copies[1:] == copies[:-1])
+    if same.any():
+        first = ids[1:][same][:5].tolist()
+        raise JobError(f"{int(same.sum())} sample ids occur more than once across files, e.g. {first}; "
+                       f"give every sample a unique id within its source")
+
+
+def _check_bad_fraction(cfg: JobConfig, index: pa.Table) -> None:
+    status = index.column("status").to_numpy(zero_copy_only=False)
+    reason = index.column("reason").to_numpy(zero_copy_only=False)
+    source = index.column("source").to_numpy(zero_copy_only=False)
+    ids = index.column("sample_id").to_numpy(zero_copy_only=False)
+    first_copy = index.column("copy").to_numpy() == 0
+    for s in cfg.sources:
+        mine = (source == s.name) & first_copy
+        n = int(mine.sum())
+        bad = mine & (status == Status.invalid.value)
+        if n and bad.sum() / n > s.max_bad_fraction:
+            top = Counter(reason[bad].tolist()).most_common(3)
+            examples = ids[bad][:3].tolist()
+            raise JobError(
+                f"source {s.name!r}: {int(bad.sum())} of {n} samples are invalid "
+                f"({bad.sum() / n:.1%} > max_bad_fraction {s.max_bad_fraction}); top reasons: "
+                + ", ".join(f"{r} ×{c}" for r, c in top) + f"; e.g. {examples}"
+            )
+
+
+# ---- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobPlan:
+    """The whole plan, small and integer-valued: packs table, ledger, and members per output pack."""
+
+    packs: pa.Table  # PACKS_SCHEMA, sorted by pack_id
+    ledger: pa.Table  # LEDGER_SCHEMA, sorted by (sample_id, copy)
+    members: list[list[tuple[str, int]]]  # per output pack: (sample_id, copy) in order
+    n_steps: int
+
+
+def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
+    from packer.packing import plan_packs
+    from packer.steps import assemble_steps
+
+    pc_cfg = cfg.pack
+    status = np.array(index.column("status").to_pylist(), dtype=object)
+    reason = np.array(index.column("reason").to_pylist(), dtype=object)
+    ok_rows = np.nonzero(status == STATUS_OK)[0]
+    tok = index.column("total_tokens").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
+    pat = index.column("vit_patches").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
+    img = index.column("n_images").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
+    plan = plan_packs(tok, pat, img, pc_cfg)
+    too_long = np.asarray(plan.too_long, dtype=bool)
+    for r, t, p, i in zip(ok_rows[too_long], tok[too_long], pat[too_long], img[too_long]):
+        status[r] = Status.too_long.value
+        reason[r] = ("pack.too_many_tokens" if t > pc_cfg.context_length else
+                     "pack.too_many_vit_patches" if p > pc_cfg.max_vit_patches else "pack.too_many_images")
+    # group id per plan pack = its dominant (source, task), for keeping the mix even across steps
+    source_task = np.array([f"{s}|{t}" for s, t in zip(index.column("source").to_pylist(),
+                                                        index.column("task").to_pylist())], dtype=object)[ok_rows]
+    pack_of = np.asarray(plan.pack_of)
+    groups = _pack_groups(pack_of, source_task, plan.n_packs)
+    steps = assemble_steps(plan, pc_cfg, cfg.seed, groups=groups)
+
+    # members of each plan pack, in position order
+    order = np.lexsort((np.asarray(plan.position), pack_of))
+    order = order[pack_of[order] >= 0]
+    bounds = np.searchsorted(pack_of[order], np.arange(plan.n_packs + 1))
+    ids = index.column("sample_id").to_pylist()
+    copies = index.column("copy").to_pylist()
+    plan_members = [[(ids[ok_rows[k]], copies[ok_rows[k]]) for k in order[bounds[p]:bounds[p + 1]]]
+                    for p in range(plan.n_packs)]
+    for p in np.asarray(steps.dropped_packs, dtype=np.int64):
+        for k in order[bounds[p]:bounds[p + 1]]:
+            status[ok_rows[k]] = Status.remainder.value
+            reason[ok_rows[k]] = "pack.remainder_dropped"
+
+    out_pack = np.asarray(steps.pack, dtype=np.int64)
+    n_out = len(out_pack)
+    pack_id_of_row = np.full(index.num_rows, -1, dtype=np.int64)
+    members: list[list[tuple[str, int]]] = []
+    rows = {name: [] for name in PACKS_SCHEMA.names}
+    bucket_of = np.asarray(plan.seq_len)
+    for pid in range(n_out):
+        p = int(out_pack[pid])
+        rank = int(steps.rank[pid])
+        shard = f"shards/rank-{rank:05d}/shard-{int(steps.shard[pid]):06d}.tar"
+        mem = plan_members[p] if p >= 0 else []
+        members.append(mem)
+        if p >= 0 and not bool(steps.is_filler[pid]):
+            for k in order[bounds[p]:bounds[p + 1]]:
+                pack_id_of_row[ok_rows[k]] = pid
+        rows["pack_id"].append(pid)
+        rows["step"].append(int(steps.step[pid]))
+        rows["rank"].append(rank)
+        rows["micro"].append(int(steps.micro[pid]))
+        rows["shard"].append(shard)
+        rows["key"].append(f"pack-{pid:09d}")
+        rows["n_samples"].append(len(mem))
+        rows["n_images"].append(int(plan.pack_images[p]) if p >= 0 else 0)
+        rows["real_tokens"].append(int(plan.pack_tokens[p]) if p >= 0 else 0)
+        rows["seq_len"].append(int(bucket_of[p]) if p >= 0 else int(min(pc_cfg.llm_buckets)))
+        rows["vit_patches"].append(int(plan.pack_patches[p]) if p >= 0 else 0)
+        rows["vit_bucket"].append(int(plan.vit_bucket[p]) if p >= 0 else 0)
+        rows["loss_tokens"].append(0)
+        rows["attn_cost"].append(float(plan.attn_cost[p]) if p >= 0 else 0.0)
+        rows["vit_cost"].append(float(plan.vit_cost[p]) if p >= 0 else 0.0)
+        rows["is_filler"].append(bool(steps.is_filler[pid]))
+        rows["repeat_of"].append(int(steps.repeat_of[pid]))
+    # loss tokens per pack from the per-sample counts
+    loss = index.column("loss_tokens").to_numpy(zero_copy_only=False)
+    row_of_key = {(ids[r], copies[r]): r for r in ok_rows}
+    rows["loss_tokens"] = [int(sum(loss[row_of_key[m]] for m in mem)) for mem in members]
+    packs = pa.table(rows, schema=PACKS_SCHEMA)
+
+    packed = (status == STATUS_OK) & (pack_id_of_row >= 0)
+    status[packed] = Status.packed.value
+    leftover = (status == STATUS_OK)
+    if leftover.any():  # a programming error: every row must have a fate
+        raise JobError(f"{int(leftover.sum())} rows have no fate after packing, e.g. {np.array(ids)[leftover][:3]}")
+    ledger_cols = {c: index.column(c) for c in LEDGER_SCHEMA.names if c in index.column_names}
+    ledger_cols["status"] = pa.array(status.tolist(), pa.string())
+    ledger_cols["reason"] = pa.array(reason.tolist(), pa.string())
+    ledger_cols["pack_id"] = pa.array(np.where(pack_id_of_row >= 0, pack_id_of_row, None).tolist(), pa.int64())
+    ledger = pa.table({c: ledger_cols[c] for c in LEDGER_SCHEMA.names}).cast(LEDGER_SCHEMA)
+    n_steps = int(max(steps.step) + 1) if n_out else 0
+    return JobPlan(packs=packs, ledger=ledger, members=members, n_steps=n_steps)
+
+
+def _pack_groups(pack_of: np.ndarray, labels: np.ndarray, n_packs: int) -> np.ndarray:
+    """The most common (source|task) label of each pack, as a small int id (ties: smallest label)."""
+    names = sorted(set(labels.tolist()))
+    code = {n: i for i, n in enumerate(names)}
+    counts = np.zeros((n_packs, max(1, len(names))), dtype=np.int64)
+    valid = pack_of >= 0
+    np.add.at(counts, (pack_of[valid], np.array([code[x] for x in labels[valid]], dtype=np.int64)), 1)
+    return counts.argmax(axis=1).astype(np.int64)
+
+
+# ---- write --------------------------------------------------------------------------------------
+
+
+def _write_shards(cfg: JobConfig, ds, plan: JobPlan, out: Path) -> list[ShardEntry]:
+    import ray
+
+    from jobs.shard_stage import assignment_table, write_shard_group, write_shard_packs
+
+    shard_packs: dict[str, list[int]] = {}
+    for pid, shard in enumerate(plan.packs.column("shard").to_pylist()):
+        shard_packs.setdefault(shard, []).append(pid)
+    assign = assignment_table(plan)
+    plan_ref = ray.put({"packs": plan.packs, "members": plan.members, "shard_packs": shard_packs})
+    assign_ref = ray.put(assign)
+
+    def attach(batch: pa.Table) -> pa.Table:
+        from jobs.shard_stage import attach_assignment
+
+        return attach_assignment(batch, ray.get(assign_ref))
+
+    def write(group: pa.Table) -> pa.Table:
+        return write_shard_group(group, ray.get(plan_ref), cfg, str(out))
+
+    written = (ds.drop_columns([stages.COUNTERS])
+               .map_batches(attach, batch_format="pyarrow", batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+               .groupby("shard").map_groups(write, batch_format="pyarrow"))
+    results = pa.concat_tables([t for t in ray.get(written.to_arrow_refs()) if t.num_rows]) \
+        if plan.packs.num_rows else None
+    done = {} if results is None else {r["path"]: r for r in results.to_pylist()}
+    # shards made only of filler packs have no rows to group: write them here
+    for shard, pids in shard_packs.items():
+        if shard not in done:
+            done[shard] = write_shard_packs(pa.table({c: [] for c in ("shard",)}), pids,
+                                            {"packs": plan.packs, "members": plan.members}, cfg, str(out), shard)
+    entries = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
+                          n_packs=int(r["n_packs"])) for p, r in sorted(done.items())]
+    return entries
+
+
+def _write_indexes(out: Path, plan: JobPlan) -> dict[str, str]:
+    from packer.shards import commit_file
+
+    digests = {}
+    for rel, table in ((PACKS_PATH, plan.packs), (LEDGER_PATH, plan.ledger)):
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd", write_statistics=True)
+        digests[rel] = commit_file(out / rel, sink.getvalue().to_pybytes())
+    return digests
+
+
+def _write_stats(cfg, out, plan, counters, dedup_stats, timings, n_files) -> dict:
+    from packer.shards import commit_file
+    from packer.stats import compute_stats
+
+    stats = compute_stats(plan.packs, plan.ledger, cfg=cfg, counters=counters, dedup=dedup_stats,
+                          timings=timings, n_files=n_files)
+    commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
+    return stats
+
+
+def _commit_manifest(out: Path, manifest: Manifest) -> None:
+    from packer.shards import commit_file
+
+    commit_file(out / MANIFEST_NAME, manifest.model_dump_json(indent=1).encode())

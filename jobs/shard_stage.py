@@ -1,0 +1,89 @@
+"""The write stage: attach each row's pack assignment, regroup by shard, write each shard.
+
+`assignment_table` turns the plan into (sample_id, copy) → (pack_id, position, shard) rows (a
+sample of a repeated pack appears once per pack). `attach_assignment` runs in `map_batches` and
+keeps only assigned rows, one per occurrence. `write_shard_group` runs in `map_groups`: it
+receives every row of one shard, materialises the shard's packs in pack order and commits the tar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from packer.materialize import materialize_pack
+from packer.shards import write_shard
+
+ASSIGN_SCHEMA = pa.schema([("sample_id", pa.string()), ("copy", pa.int32()), ("pack_id", pa.int64()),
+                           ("position", pa.int32()), ("shard", pa.string())])
+
+
+def assignment_table(plan) -> pa.Table:
+    shards = plan.packs.column("shard").to_pylist()
+    cols = {n: [] for n in ASSIGN_SCHEMA.names}
+    for pid, mem in enumerate(plan.members):
+        for pos, (sid, copy) in enumerate(mem):
+            cols["sample_id"].append(sid)
+            cols["copy"].append(copy)
+            cols["pack_id"].append(pid)
+            cols["position"].append(pos)
+            cols["shard"].append(shards[pid])
+    return pa.table(cols, schema=ASSIGN_SCHEMA)
+
+
+_LOOKUP_CACHE: dict[int, dict] = {}
+
+
+def _lookup(assign: pa.Table) -> dict:
+    key = id(assign)
+    if key not in _LOOKUP_CACHE:
+        _LOOKUP_CACHE.clear()
+        table: dict[tuple[str, int], list[int]] = {}
+        for i, (sid, copy) in enumerate(zip(assign.column("sample_id").to_pylist(), assign.column("copy").to_pylist())):
+            table.setdefault((sid, copy), []).append(i)
+        _LOOKUP_CACHE[key] = table
+    return _LOOKUP_CACHE[key]
+
+
+def attach_assignment(batch: pa.Table, assign: pa.Table) -> pa.Table:
+    lookup = _lookup(assign)
+    take_rows, take_assign = [], []
+    for i, (sid, copy) in enumerate(zip(batch.column("sample_id").to_pylist(), batch.column("copy").to_pylist())):
+        for a in lookup.get((sid, copy), ()):
+            take_rows.append(i)
+            take_assign.append(a)
+    out = batch.take(pa.array(take_rows, pa.int64()))
+    picked = assign.take(pa.array(take_assign, pa.int64()))
+    for name in ("pack_id", "position", "shard"):
+        out = out.append_column(name, picked.column(name))
+    return out
+
+
+def write_shard_packs(group: pa.Table, pack_ids: list[int], plan: dict, cfg, out_dir: str, shard: str) -> dict:
+    from packer.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(cfg.tokens.tokenizer)
+    packs = plan["packs"]
+    rows_by_pack: dict[int, list[dict]] = {}
+    if group.num_rows:
+        order = np.lexsort((group.column("position").to_numpy(), group.column("pack_id").to_numpy()))
+        for row in group.take(pa.array(order)).to_pylist():
+            rows_by_pack.setdefault(int(row["pack_id"]), []).append(row)
+    payloads = []
+    for pid in pack_ids:
+        pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
+        rows = rows_by_pack.get(pid, [])
+        if len(rows) != len(plan["members"][pid]):
+            raise RuntimeError(f"shard {shard}: pack {pid} expects {len(plan['members'][pid])} samples, got {len(rows)}")
+        payloads.append(materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed))
+    written = write_shard(Path(out_dir) / shard, payloads)
+    rank = int(packs.column("rank")[pack_ids[0]].as_py())
+    return {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs}
+
+
+def write_shard_group(group: pa.Table, plan: dict, cfg, out_dir: str) -> pa.Table:
+    shard = group.column("shard")[0].as_py()
+    result = write_shard_packs(group, plan["shard_packs"][shard], plan, cfg, out_dir, shard)
+    return pa.table({k: [v] for k, v in result.items()})
