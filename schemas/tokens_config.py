@@ -14,6 +14,15 @@ class ProbeConfig(ConfigSection):
     # Our own pixel limit, checked from the header before Pillow's decompression-bomb check.
     max_header_pixels: int = Field(default=100_000_000, ge=1, le=2**40)
     header_wins: bool = True
+    # Read headers even where width/height are already given, to check the metadata.
+    verify_metadata: bool = False
+    # Cheap end-of-file checks (JPEG EOI marker, PNG chunk walk to IEND, RIFF size) that catch
+    # truncated downloads without decoding; a failure is `probe.truncated`.
+    check_tail: bool = True
+    # Pillow formats a header may be read as; anything else is `probe.unreadable`.
+    formats: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+    # File names accepted as frames when a video uri is a directory of frame images.
+    frame_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
 class VideoConfig(ConfigSection):
@@ -25,9 +34,12 @@ class VideoConfig(ConfigSection):
     min_pixels: int = Field(default=128 * 28 * 28, ge=28 * 28)
     max_pixels: int = Field(default=768 * 28 * 28, ge=28 * 28)
     token_budget: int = Field(default=24576, ge=4, le=10_000_000)
+    # Source fps assumed when the metadata has a frame count but neither fps nor duration (a
+    # directory of extracted frames); None rejects such videos (`tokens.bad_video_metadata`).
+    assumed_source_fps: float | None = Field(default=2.0, gt=0, le=240)
 
     @model_validator(mode="after")
-    def _check(self) -> "VideoConfig":
+    def _check(self) -> VideoConfig:
         lo, hi = self.fps_range
         if not (0 < lo <= hi <= 60):
             raise ValueError(f"fps_range must satisfy 0 < low <= high <= 60, got {self.fps_range}")
@@ -52,7 +64,7 @@ class TokensConfig(ConfigSection):
     video: VideoConfig = VideoConfig()
 
     @model_validator(mode="after")
-    def _check(self) -> "TokensConfig":
+    def _check(self) -> TokensConfig:
         if self.min_pixels > self.max_pixels:
             raise ValueError(f"min_pixels ({self.min_pixels}) must be <= max_pixels ({self.max_pixels})")
         return self

@@ -1,0 +1,349 @@
+"""Render one sample into the exact token sequence the trainer sees (Qwen2-VL chat template).
+
+    <|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n
+    <|im_start|>user\\n<|vision_start|><|image_pad|>*N<|vision_end|>Describe this image.<|im_end|>\\n
+    <|im_start|>assistant\\nA cat on a sofa.<|im_end|>\\n
+
+- Each image segment expands to `<|vision_start|>` + N x `<|image_pad|>` + `<|vision_end|>`, N
+  from `packer.tokens.image_tokens`; video segments use `<|video_pad|>` and `plan_video`.
+- Media that no segment references go at the start of the first user turn, in media order.
+- A caption-only sample (assistant turn(s), no user turn) gets a user turn holding its media and
+  a prompt drawn deterministically from a pool of varied caption questions (AuroraEdge §4.3).
+- Labels equal input_ids on assistant text and its `<|im_end|>`, -100 elsewhere (not shifted;
+  the trainer shifts). The role header `assistant\\n` is tokenized apart from the content, so the
+  label boundary is always a token boundary.
+
+`render_samples` is the one implementation: the token-counting stage and the shard writer both
+call it (through `render_sample` / `count_tokens_batch`), so planned counts equal written ones.
+Text is encoded in one batch per call, with repeated strings (role headers, prompts) encoded once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from packer.tokenizer import TextTokenizer
+from packer.tokens import MediaTokenError, SampleError, plan_video, resized_size, stable_unit
+from schemas.sample import STATUS_OK, WORK_SCHEMA
+from schemas.tokens_config import TokensConfig
+
+__all__ = [
+    "CAPTION_PROMPTS",
+    "DEFAULT_SYSTEM_PROMPT",
+    "IGNORE_INDEX",
+    "MediaSpan",
+    "MediaTokenError",
+    "RenderedSample",
+    "SampleError",
+    "caption_prompt",
+    "count_tokens_batch",
+    "render_sample",
+    "render_samples",
+]
+
+IGNORE_INDEX = -100
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+
+# Varied ways of asking for a caption (AuroraEdge §4.3: caption data has no query of its own;
+# asking in many ways gives more diverse samples). Our own wording.
+CAPTION_PROMPTS: dict[str, tuple[str, ...]] = {
+    "image": (
+        "Describe this image.",
+        "What is in the picture?",
+        "What do you see in this image?",
+        "Give a short description of the image.",
+        "Write a caption for this picture.",
+        "Tell me what this image shows.",
+        "Can you describe what is happening in this photo?",
+        "Summarize the content of the image.",
+        "What does this picture depict?",
+        "Provide a brief caption for the image.",
+        "Explain what can be seen here.",
+        "How would you describe this scene?",
+        "Look at the image and describe it.",
+        "What is shown in this photo?",
+        "Caption this image.",
+        "Describe the main content of this picture.",
+    ),
+    "images": (
+        "Describe these images.",
+        "What do these pictures show?",
+        "Write a caption for these images.",
+        "Tell me what you see in these pictures.",
+        "Summarize the content of the images.",
+        "What is happening in these photos?",
+        "Give a short description of the images.",
+        "How would you describe these pictures?",
+    ),
+    "video": (
+        "Describe this video.",
+        "What happens in the video?",
+        "Summarize the content of this clip.",
+        "Tell me what this video shows.",
+        "Write a caption for the video.",
+        "What is going on in this footage?",
+        "Give a short description of the video.",
+        "Describe the events in this video.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MediaSpan:
+    """Where one image or video sits in the rendered sequence."""
+
+    media_index: int  # index into the sample's media list
+    kind: str  # "image" | "video"
+    offset: int  # position of the first pad token in input_ids
+    tokens: int  # number of pad tokens
+    grid_thw: tuple[int, int, int]  # in ViT patches (t, h / patch, w / patch)
+    target_size: tuple[int, int]  # (width, height) to resize the upright image / frames to
+    frame_indices: list[int] | None = None  # video: the sampled source frames
+
+
+@dataclass(frozen=True)
+class RenderedSample:
+    input_ids: np.ndarray  # int32
+    labels: np.ndarray  # int32, IGNORE_INDEX where not supervised
+    media: list[MediaSpan]
+    text_tokens: int  # total_tokens - vision_tokens (template and role tokens included)
+    vision_tokens: int  # pad tokens + <|vision_start|>/<|vision_end|> per media item
+    loss_tokens: int  # labels != IGNORE_INDEX
+    total_tokens: int
+    vit_patches: int  # merge_size**2 per pad token
+    n_images: int  # media items rendered (images and videos)
+
+
+def caption_prompt(sample_id: str, seed: int, kinds: list[str], cfg: TokensConfig) -> str:
+    """The prompt a caption-only sample gets: a stable draw keyed by (seed, sample_id)."""
+    if isinstance(cfg.prompt_pool, tuple):
+        pool = cfg.prompt_pool
+    elif "video" in kinds:
+        pool = CAPTION_PROMPTS["video"]
+    elif len(kinds) > 1:
+        pool = CAPTION_PROMPTS["images"]
+    else:
+        pool = CAPTION_PROMPTS["image"]
+    return pool[int(stable_unit(seed, sample_id, "caption_prompt") * len(pool))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: a sample becomes a list of pieces, text still as strings.
+
+_TEXT, _SPECIAL, _MEDIA = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _MediaPlan:
+    media_index: int
+    kind: str
+    tokens: int
+    grid_thw: tuple[int, int, int]
+    target_size: tuple[int, int]
+    frame_indices: list[int] | None
+
+
+def _plan_media(index: int, m: dict, row: dict, cfg: TokensConfig, seed: int) -> _MediaPlan:
+    kind = m.get("kind") or "image"
+    if m.get("width") is None or m.get("height") is None:
+        raise MediaTokenError("tokens.missing_size", f"media {index} ({m.get('uri')}) has no width/height")
+    if kind == "video":
+        plan = plan_video(duration=m.get("duration"), fps=m.get("fps"), frames=m.get("frames"),
+                          width=m["width"], height=m["height"], sample_id=row["sample_id"], seed=seed,
+                          task=row.get("task") or "", cfg=cfg)
+        return _MediaPlan(index, kind, plan.tokens, plan.grid_thw, (plan.width, plan.height),
+                          plan.frame_indices)
+    if kind != "image":
+        raise MediaTokenError("tokens.bad_media_kind", f"media {index} has kind {kind!r}")
+    w, h = resized_size(m["width"], m["height"], min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
+                        patch_size=cfg.patch_size, merge_size=cfg.merge_size,
+                        max_aspect_ratio=cfg.max_aspect_ratio)
+    factor = cfg.patch_size * cfg.merge_size
+    return _MediaPlan(index, kind, (w // factor) * (h // factor),
+                      (1, h // cfg.patch_size, w // cfg.patch_size), (w, h), None)
+
+
+def _plan_sample(row: dict, tok: TextTokenizer, cfg: TokensConfig, seed: int) -> list[tuple]:
+    sp = tok.special
+    media = row.get("media") or []
+    turns = [t for t in (row.get("turns") or [])]
+    if not any(t["role"] == "assistant" for t in turns):
+        raise SampleError("tokens.no_assistant_turn", "sample has no assistant turn")
+
+    referenced: set[int] = set()
+    for t in turns:
+        for seg in t["segments"] or []:
+            if seg["kind"] == "text":
+                continue
+            idx = seg.get("media")
+            if idx is None or not 0 <= idx < len(media):
+                raise SampleError("tokens.bad_media_index",
+                                  f"{seg['kind']} segment refers to media {idx}, sample has {len(media)}")
+            if idx in referenced:
+                raise SampleError("tokens.duplicate_media_ref", f"media {idx} is referenced twice")
+            if (media[idx].get("kind") or "image") != seg["kind"]:
+                raise SampleError("tokens.media_kind_mismatch",
+                                  f"{seg['kind']} segment refers to {media[idx].get('kind')} media {idx}")
+            referenced.add(idx)
+    plans = [_plan_media(i, m, row, cfg, seed) for i, m in enumerate(media)]
+    unreferenced = [i for i in range(len(media)) if i not in referenced]
+
+    # Caption-only: a user turn with the media and a prompt goes before the first assistant turn.
+    if not any(t["role"] == "user" for t in turns) and media:
+        kinds = [plans[i].kind for i in unreferenced] or [p.kind for p in plans]
+        prompt = caption_prompt(row["sample_id"], seed, kinds, cfg)
+        first_assistant = next(i for i, t in enumerate(turns) if t["role"] == "assistant")
+        user = {"role": "user", "segments": [{"kind": "text", "text": prompt, "media": None}]}
+        turns = turns[:first_assistant] + [user] + turns[first_assistant:]
+
+    if not any(t["role"] == "system" for t in turns):
+        system = DEFAULT_SYSTEM_PROMPT if cfg.system_prompt is None else cfg.system_prompt
+        if system:
+            turns = [{"role": "system", "segments": [{"kind": "text", "text": system, "media": None}]}] + turns
+
+    pieces: list[tuple] = []
+    first_user_done = False
+    for t in turns:
+        role = t["role"]
+        if role not in ("system", "user", "assistant"):
+            raise SampleError("tokens.bad_role", f"turn role {role!r}")
+        labelled = role == "assistant"
+        pieces.append((_SPECIAL, sp["<|im_start|>"], False))
+        pieces.append((_TEXT, f"{role}\n", False))
+        if role == "user" and not first_user_done:
+            first_user_done = True
+            pieces.extend((_MEDIA, plans[i], False) for i in unreferenced)
+        text_run: list[str] = []
+        for seg in t["segments"] or []:
+            if seg["kind"] == "text":
+                text_run.append(seg.get("text") or "")
+                continue
+            if text_run:
+                pieces.append((_TEXT, "".join(text_run), labelled))
+                text_run = []
+            pieces.append((_MEDIA, plans[seg["media"]], False))
+        if text_run:
+            pieces.append((_TEXT, "".join(text_run), labelled))
+        pieces.append((_SPECIAL, sp["<|im_end|>"], labelled))
+        pieces.append((_TEXT, "\n", False))
+    return pieces
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembly
+
+
+def _assemble(pieces: list[tuple], encoded: dict[str, list[int]], tok: TextTokenizer,
+              cfg: TokensConfig) -> RenderedSample:
+    sp = tok.special
+    v_start, v_end = sp["<|vision_start|>"], sp["<|vision_end|>"]
+    pad_id = {"image": sp["<|image_pad|>"], "video": sp["<|video_pad|>"]}
+    merge2 = cfg.merge_size * cfg.merge_size
+    ids: list[int] = []
+    labels: list[int] = []
+    spans: list[MediaSpan] = []
+    vision = 0
+    pads = 0
+    for kind, payload, labelled in pieces:
+        if kind == _TEXT:
+            toks = encoded[payload]
+            ids.extend(toks)
+            labels.extend(toks if labelled else [IGNORE_INDEX] * len(toks))
+        elif kind == _SPECIAL:
+            ids.append(payload)
+            labels.append(payload if labelled else IGNORE_INDEX)
+        else:
+            p: _MediaPlan = payload
+            ids.append(v_start)
+            offset = len(ids)
+            ids.extend([pad_id[p.kind]] * p.tokens)
+            ids.append(v_end)
+            labels.extend([IGNORE_INDEX] * (p.tokens + 2))
+            spans.append(MediaSpan(p.media_index, p.kind, offset, p.tokens, p.grid_thw, p.target_size,
+                                   p.frame_indices))
+            vision += p.tokens + 2
+            pads += p.tokens
+    input_ids = np.asarray(ids, dtype=np.int32)
+    label_arr = np.asarray(labels, dtype=np.int32)
+    total = int(input_ids.size)
+    return RenderedSample(
+        input_ids=input_ids,
+        labels=label_arr,
+        media=spans,
+        text_tokens=total - vision,
+        vision_tokens=vision,
+        loss_tokens=int(np.count_nonzero(label_arr != IGNORE_INDEX)),
+        total_tokens=total,
+        vit_patches=pads * merge2,
+        n_images=len(spans),
+    )
+
+
+def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig,
+                   seed: int) -> list[RenderedSample | SampleError]:
+    """Render many rows with one batched text encode. A bad row yields its `SampleError`
+    (a `MediaTokenError` for media faults) in its place; other exceptions propagate."""
+    plans: list[list[tuple] | SampleError] = []
+    texts: dict[str, None] = {}
+    for row in rows:
+        try:
+            pieces = _plan_sample(row, tokenizer, cfg, seed)
+        except SampleError as e:
+            plans.append(e)
+            continue
+        plans.append(pieces)
+        for kind, payload, _ in pieces:
+            if kind == _TEXT:
+                texts[payload] = None
+    unique = list(texts)
+    encoded = dict(zip(unique, tokenizer.encode_batch(unique))) if unique else {}
+    return [p if isinstance(p, SampleError) else _assemble(p, encoded, tokenizer, cfg) for p in plans]
+
+
+def render_sample(row: dict, tokenizer: TextTokenizer, cfg: TokensConfig, seed: int) -> RenderedSample:
+    """Render one WORK_SCHEMA row dict (media sizes already probed). Raises `SampleError` /
+    `MediaTokenError` with a `.reason` code for a bad sample."""
+    out = render_samples([row], tokenizer, cfg, seed)[0]
+    if isinstance(out, SampleError):
+        raise out
+    return out
+
+
+_COUNT_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images")
+
+
+def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensConfig,
+                       seed: int) -> tuple[pa.Table, dict[str, int]]:
+    """Fill the token-count columns of the status-"ok" rows of a WORK_SCHEMA table.
+
+    Bad rows become `invalid` with the reason code. Returns the table (WORK_SCHEMA) and counters
+    per reason plus `tokens.counted`.
+    """
+    table = table.select(WORK_SCHEMA.names).cast(WORK_SCHEMA)
+    statuses = table.column("status").to_pylist()
+    reasons = table.column("reason").to_pylist()
+    ok_idx = [i for i, s in enumerate(statuses) if s == STATUS_OK]
+    counters: Counter[str] = Counter()
+    cols = {name: table.column(name).to_pylist() for name in _COUNT_COLUMNS}
+    if ok_idx:
+        sub = table.take(pa.array(ok_idx, pa.int64())).select(["sample_id", "task", "turns", "media"])
+        results = render_samples(sub.to_pylist(), tokenizer, cfg, seed)
+        for i, r in zip(ok_idx, results):
+            if isinstance(r, SampleError):
+                statuses[i] = "invalid"
+                reasons[i] = r.reason
+                counters[r.reason] += 1
+                for name in _COUNT_COLUMNS:
+                    cols[name][i] = None
+                continue
+            counters["tokens.counted"] += 1
+            for name in _COUNT_COLUMNS:
+                cols[name][i] = getattr(r, name)
+    for name, values in [("status", statuses), ("reason", reasons)] + list(cols.items()):
+        field = WORK_SCHEMA.field(name)
+        table = table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
+    return table, dict(counters)

@@ -1,0 +1,351 @@
+"""Header-only media probing: upright size, format and orientation without decoding pixels.
+
+`probe_image` identifies a file with Pillow's format plugins (the same lazy open `Image.open`
+does: the header is parsed, pixel data is never read) and applies our own pixel limit from the
+header *before* any of Pillow's decompression-bomb checks can fire. The EXIF orientation is read
+the way `ImageOps.exif_transpose` reads it (so the trainer's transposed image has exactly the
+size we report); orientations 5-8 swap width and height.
+
+Every failure is a reason code, never an exception: `probe.missing`, `probe.empty`,
+`probe.unreadable` (not an image in an accepted format), `probe.truncated`, `probe.bad_header`,
+`probe.too_many_pixels`, `probe.animated`, `probe.no_frames`.
+
+`probe_batch` fills missing media metadata of a WORK_SCHEMA table and marks rows whose media
+cannot be probed as `invalid`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from PIL import Image
+
+from schemas.sample import STATUS_OK, WORK_SCHEMA
+from schemas.tokens_config import ProbeConfig
+
+SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+_ANIMATED_FORMATS = frozenset({"GIF", "PNG", "WEBP"})  # MPO extra frames are not animation
+# Pillow's TIFF plugin already reports the upright size (and transposes on load).
+_UPRIGHT_SIZE_FORMATS = frozenset({"TIFF"})
+_FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+
+
+@dataclass(frozen=True)
+class ImageProbe:
+    """What a header says about one image (or a directory of video frames)."""
+
+    width: int | None  # upright: after the EXIF orientation
+    height: int | None
+    orientation: int | None  # EXIF orientation 1-8 (1 when absent)
+    format: str | None  # Pillow's format name, lower case ("jpeg", "png", ...)
+    bytes_size: int | None
+    n_frames: int = 1  # animation frames, or frame files in a frame directory
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def _failed(reason: str, bytes_size: int | None = None, **kw) -> ImageProbe:
+    base = {"width": None, "height": None, "orientation": None, "format": None, "bytes_size": bytes_size}
+    base.update(kw)
+    return ImageProbe(**base, reason=reason)
+
+
+_plugins_ready = False
+
+
+def _plugins():
+    global _plugins_ready
+    if not _plugins_ready:
+        Image.init()
+        _plugins_ready = True
+    return Image.OPEN
+
+
+def probe_image(path: str, cfg: ProbeConfig) -> ImageProbe:
+    """Probe one image file from its header. Never raises for bad data; see `ImageProbe.reason`."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return _failed("probe.missing")
+    except OSError:
+        return _failed("probe.unreadable")
+    if stat.S_ISDIR(st.st_mode):
+        return _failed("probe.unreadable")
+    if st.st_size == 0:
+        return _failed("probe.empty", 0)
+    try:
+        with open(path, "rb") as fp:
+            return _probe_open_file(fp, path, st.st_size, cfg)
+    except OSError:  # permission, I/O error while opening or reading the file itself
+        return _failed("probe.unreadable", st.st_size)
+
+
+def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
+    prefix = fp.read(16)
+    opened = _open_header(fp, path, prefix, cfg)
+    if isinstance(opened, str):
+        return _failed(opened, size)
+    im = opened
+    fmt = (im.format or "").upper()
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        return _failed("probe.bad_header", size, format=fmt.lower())
+    if w * h > cfg.max_header_pixels:
+        return _failed("probe.too_many_pixels", size, width=w, height=h, format=fmt.lower())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            n_frames = 1
+            if fmt in _ANIMATED_FORMATS and getattr(im, "is_animated", False):
+                n_frames = int(getattr(im, "n_frames", 2))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return _failed("probe.too_many_pixels", size, width=w, height=h, format=fmt.lower())
+        except (OSError, EOFError, SyntaxError, struct.error, ValueError, IndexError):
+            return _failed("probe.truncated", size, format=fmt.lower())
+        if n_frames > 1 and cfg.animated == "reject":
+            return _failed("probe.animated", size, width=w, height=h, format=fmt.lower(), n_frames=n_frames)
+
+        if cfg.check_tail and not _tail_complete(fp, fmt, size):
+            return _failed("probe.truncated", size, format=fmt.lower())
+
+        if fmt == "PNG" and "exif" not in im.info:
+            # PngImageFile.getexif() decodes the image to reach an eXIf chunk stored after the
+            # pixel data; walk the chunk headers instead (seeks only) and hand it the bytes.
+            im.info["exif"] = _png_exif_after_idat(fp) or b""
+        try:
+            orientation = int(im.getexif().get(0x0112, 1))
+        except Exception:  # noqa: BLE001 - corrupt EXIF is data, not a bug: treat as upright
+            orientation = 1
+    if orientation not in range(1, 9):
+        orientation = 1  # exif_transpose ignores unknown values
+    if orientation in SWAPPING_ORIENTATIONS and fmt not in _UPRIGHT_SIZE_FORMATS:
+        w, h = h, w
+    return ImageProbe(width=w, height=h, orientation=orientation, format=fmt.lower(),
+                      bytes_size=size, n_frames=n_frames)
+
+
+def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
+    """Pillow's identification loop (as in `Image.open`) restricted to `cfg.formats`, without
+    its decompression-bomb check, so our own limit decides. Returns the lazy image or a reason."""
+    plugins = _plugins()
+    recognised_error: str | None = None
+    for fmt in cfg.formats:
+        entry = plugins.get(fmt.upper())
+        if entry is None:
+            continue
+        factory, accept = entry
+        res = not accept or accept(prefix)
+        if not res or isinstance(res, str):
+            continue
+        fp.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                return factory(fp, path)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                return "probe.too_many_pixels"
+            except (OSError, EOFError, struct.error, IndexError) as e:
+                # The magic matched but the header ran out of data.
+                recognised_error = "probe.truncated" if _short_read(e) else "probe.bad_header"
+            except (SyntaxError, TypeError, ValueError, KeyError, ZeroDivisionError, OverflowError):
+                recognised_error = recognised_error or "probe.bad_header"
+    if recognised_error is None:
+        return "probe.unreadable"
+    if recognised_error == "probe.bad_header" and _header_short(fp):
+        return "probe.truncated"
+    return recognised_error
+
+
+def _short_read(e: BaseException) -> bool:
+    if isinstance(e, (EOFError, struct.error, IndexError)):
+        return True
+    msg = str(e).lower()
+    return "truncated" in msg or "not enough" in msg or "eof" in msg or "could not create decoder" in msg
+
+
+def _header_short(fp) -> bool:
+    """A file too short to hold even a minimal header: a cut-off download, not a corrupt header."""
+    fp.seek(0, os.SEEK_END)
+    return fp.tell() < 1024
+
+
+def _tail_complete(fp, fmt: str, size: int) -> bool:
+    """Cheap end-of-file checks that catch truncated files without decoding."""
+    if fmt in ("JPEG", "MPO"):
+        # EOI marker near the end. Inside entropy-coded data 0xFF is always followed by 0x00 or
+        # a restart marker, so FF D9 there means a real end of image.
+        fp.seek(max(0, size - 4096))
+        return b"\xff\xd9" in fp.read()
+    if fmt == "PNG":
+        return _png_walk(fp)[0]
+    if fmt == "WEBP":
+        fp.seek(4)
+        riff = fp.read(4)
+        return len(riff) == 4 and struct.unpack("<I", riff)[0] + 8 <= size
+    return True
+
+
+def _png_walk(fp) -> tuple[bool, bytes | None]:
+    """Walk PNG chunk headers (seeking over data). Returns (reached IEND, eXIf payload)."""
+    fp.seek(8)
+    exif = None
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            return False, exif
+        length, ctype = struct.unpack(">I4s", head)
+        if ctype == b"IEND":
+            return True, exif
+        if ctype == b"eXIf" and exif is None:
+            exif = fp.read(length)
+            if len(exif) < length:
+                return False, None
+            fp.seek(4, os.SEEK_CUR)
+        else:
+            fp.seek(length + 4, os.SEEK_CUR)
+
+
+def _png_exif_after_idat(fp) -> bytes | None:
+    return _png_walk(fp)[1]
+
+
+def probe_frame_dir(path: str, cfg: ProbeConfig) -> ImageProbe:
+    """A video stored as a directory of frame images: size from the first frame (by name), and
+    the number of frames. `bytes_size` is the total of the frame files."""
+    try:
+        entries = sorted(
+            (e for e in os.scandir(path) if e.is_file() and os.path.splitext(e.name)[1].lower()
+             in cfg.frame_extensions),
+            key=lambda e: e.name,
+        )
+    except FileNotFoundError:
+        return _failed("probe.missing")
+    except OSError:
+        return _failed("probe.unreadable")
+    if not entries:
+        return _failed("probe.no_frames")
+    first = probe_image(entries[0].path, cfg)
+    if not first.ok:
+        return first
+    total = sum(e.stat().st_size for e in entries)
+    return ImageProbe(width=first.width, height=first.height, orientation=first.orientation,
+                      format=first.format, bytes_size=total, n_frames=len(entries))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _norm_format(f: str | None) -> str | None:
+    if f is None:
+        return None
+    f = f.lower().lstrip(".")
+    return _FORMAT_ALIASES.get(f, f)
+
+
+def _needs_any_probe(table: pa.Table, cfg: ProbeConfig) -> bool:
+    ok = pc.equal(table.column("status"), STATUS_OK)
+    ok_rows = table.filter(pc.fill_null(ok, False))
+    if ok_rows.num_rows == 0:
+        return False
+    media = pc.list_flatten(ok_rows.column("media"))
+    if len(media) == 0:
+        return False
+    if cfg.verify_metadata:
+        return True
+    fields = {n: pc.struct_field(media, n) for n in ("width", "height", "frames", "kind")}
+    missing = pc.or_(pc.is_null(fields["width"]), pc.is_null(fields["height"]))
+    video_no_frames = pc.and_(pc.equal(fields["kind"], "video"), pc.is_null(fields["frames"]))
+    return bool(pc.any(pc.or_(missing, pc.fill_null(video_no_frames, False))).as_py())
+
+
+def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, int]]:
+    """Fill missing media metadata from headers for the rows whose status is "ok".
+
+    - An image (or a video frame directory) without width/height is probed; with
+      `cfg.verify_metadata` every such media item is probed.
+    - A probe failure marks the row `invalid` with the probe's reason (the first failing media).
+    - Where metadata and header disagree on the upright size, `probe.metadata_disagrees` is
+      counted and the header wins (unless `cfg.header_wins` is off).
+    - A video file (not a directory) cannot be probed here; without width/height it is
+      `probe.video_no_size`.
+    Returns the table with `WORK_SCHEMA` and counters per reason (plus `probe.headers_read`).
+    """
+    counters: Counter[str] = Counter()
+    table = table.select(WORK_SCHEMA.names).cast(WORK_SCHEMA)
+    if table.num_rows == 0 or not _needs_any_probe(table, cfg):
+        return table, dict(counters)
+
+    statuses = table.column("status").to_pylist()
+    reasons = table.column("reason").to_pylist()
+    media_col = table.column("media").to_pylist()
+    for i, (status, media) in enumerate(zip(statuses, media_col)):
+        if status != STATUS_OK or not media:
+            continue
+        for m in media:
+            reason = _probe_media(m, cfg, counters)
+            if reason is not None:
+                statuses[i] = "invalid"
+                reasons[i] = reason
+                counters[reason] += 1
+                break
+
+    table = table.set_column(table.schema.get_field_index("media"), WORK_SCHEMA.field("media"),
+                             pa.array(media_col, WORK_SCHEMA.field("media").type))
+    table = table.set_column(table.schema.get_field_index("status"), WORK_SCHEMA.field("status"),
+                             pa.array(statuses, pa.string()))
+    table = table.set_column(table.schema.get_field_index("reason"), WORK_SCHEMA.field("reason"),
+                             pa.array(reasons, pa.string()))
+    return table, dict(counters)
+
+
+def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
+    """Probe one media dict in place. Returns a reason on failure."""
+    missing_size = m.get("width") is None or m.get("height") is None
+    uri = m.get("uri") or ""
+    is_video = m.get("kind") == "video"
+    is_dir = is_video and os.path.isdir(uri)
+    if is_video and not is_dir:
+        return "probe.video_no_size" if missing_size else None
+    if not (missing_size or cfg.verify_metadata or (is_dir and m.get("frames") is None)):
+        return None
+
+    probe = probe_frame_dir(uri, cfg) if is_dir else probe_image(uri, cfg)
+    counters["probe.headers_read"] += 1
+    if not probe.ok:
+        return probe.reason
+
+    if missing_size:
+        m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
+    elif (m["width"], m["height"]) != (probe.width, probe.height):
+        counters["probe.metadata_disagrees"] += 1
+        if cfg.header_wins:
+            m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
+    if m.get("orientation") is None:
+        m["orientation"] = probe.orientation
+    meta_format = _norm_format(m.get("format"))
+    if meta_format is None or (cfg.header_wins and meta_format != probe.format):
+        m["format"] = probe.format
+    if m.get("bytes_size") is None or cfg.header_wins:
+        m["bytes_size"] = probe.bytes_size
+    if is_dir:
+        if m.get("frames") is None:
+            m["frames"] = probe.n_frames
+        elif m["frames"] != probe.n_frames:
+            counters["probe.metadata_disagrees"] += 1
+            if cfg.header_wins:
+                m["frames"] = probe.n_frames
+    return None
