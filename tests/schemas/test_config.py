@@ -1,0 +1,61 @@
+import pytest
+import yaml
+
+from schemas.config import ConfigError, JobConfig, load_job_config, parse_job_config
+
+BASE = {"sources": [{"name": "a", "format": "jsonl", "path": "a.jsonl"}]}
+
+
+def test_defaults_follow_the_report():
+    cfg = parse_job_config(BASE)
+    assert cfg.tokens.min_pixels == 56 * 56 and cfg.tokens.max_pixels == 1344 * 1344
+    assert cfg.pack.context_length == 24576
+    assert cfg.pack.llm_buckets == (24576,)
+
+
+def test_unknown_field_is_named():
+    with pytest.raises(ConfigError) as e:
+        parse_job_config({**BASE, "pack": {"contxt_length": 4096}})
+    assert "pack.contxt_length" in str(e.value) and "unknown field" in str(e.value)
+
+
+def test_out_of_range_names_field_value_and_range():
+    with pytest.raises(ConfigError) as e:
+        parse_job_config({**BASE, "pack": {"context_length": 100}})
+    msg = str(e.value)
+    assert "pack.context_length = 100" in msg and "128 <= x <= 1048576" in msg and "multiple of 128" in msg
+
+
+def test_wrong_type_is_named():
+    with pytest.raises(ConfigError) as e:
+        parse_job_config({**BASE, "seed": "abc"})
+    assert "seed = 'abc'" in str(e.value)
+
+
+def test_duplicate_source_names_rejected():
+    with pytest.raises(ConfigError, match="unique"):
+        parse_job_config({"sources": [BASE["sources"][0], BASE["sources"][0]]})
+
+
+def test_yaml_tags_are_refused(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text("seed: !!python/object/apply:os.system ['echo pwned']\nsources: []\n")
+    with pytest.raises(ConfigError, match="not valid safe YAML"):
+        load_job_config(p)
+
+
+def test_fingerprint_is_stable_and_ignores_execution_settings():
+    a = parse_job_config(BASE)
+    b = parse_job_config({**BASE, "ray": {"num_cpus": 7}, "output": {"dir": "/elsewhere"}})
+    c = parse_job_config({**BASE, "seed": 1})
+    assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+    again = JobConfig.model_validate(yaml.safe_load(a.to_yaml()))
+    assert again.fingerprint() == a.fingerprint()
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path):
+    p = tmp_path / "sub" / "job.yaml"
+    p.parent.mkdir()
+    p.write_text(yaml.safe_dump(BASE))
+    cfg = load_job_config(p)
+    assert cfg.sources[0].path == str((p.parent / "a.jsonl").resolve())
