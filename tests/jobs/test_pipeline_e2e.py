@@ -1,0 +1,136 @@
+"""The whole pack job on a real local Ray runtime, over the demo corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import webdataset as wds
+
+from schemas.config import load_job_config
+from schemas.manifest import LEDGER_PATH, MANIFEST_NAME, PACKS_PATH, Manifest
+
+
+def _run(job: Path, out: Path, **ray_overrides):
+    from jobs.pipeline import run_job
+
+    cfg = load_job_config(job)
+    cfg = cfg.model_copy(update={
+        "output": cfg.output.model_copy(update={"dir": str(out), "overwrite": True}),
+        "ray": cfg.ray.model_copy(update=ray_overrides),
+    })
+    return run_job(cfg)
+
+
+@pytest.fixture(scope="module")
+def demo_run(ray_local, demo_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run1")
+    return _run(demo_corpus, out), demo_corpus
+
+
+def _input_rows(job: Path) -> set[str]:
+    from jobs.readers import list_source_files, read_source_file
+
+    ids = set()
+    for s in load_job_config(job).sources:
+        for f in list_source_files(s):
+            ids.update(read_source_file(f, s).column("sample_id").to_pylist())
+    return ids
+
+
+def test_manifest_lists_every_shard_with_its_checksum(demo_run):
+    result, _ = demo_run
+    out = result.out_dir
+    m = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
+    assert m.n_packs > 0 and m.shards
+    from packer.shards import file_sha256
+
+    for s in m.shards:
+        assert file_sha256(out / s.path) == s.sha256
+    on_disk = sorted(str(p.relative_to(out)) for p in (out / "shards").rglob("*.tar"))
+    assert on_disk == sorted(s.path for s in m.shards)
+    assert not list(out.rglob(".*tmp*"))
+
+
+def test_stock_webdataset_reads_every_pack_and_packs_fit(demo_run):
+    result, _ = demo_run
+    out = result.out_dir
+    m = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
+    urls = [str(out / s.path) for s in m.shards]
+    n = 0
+    for sample in wds.WebDataset(urls, shardshuffle=False).decode():
+        layout = sample["json"]
+        tokens = sample["tokens.npy"]
+        labels = sample["labels.npy"]
+        assert len(tokens) == len(labels) == layout["seq_len"] <= m.context_length
+        assert layout["real_tokens"] <= layout["seq_len"]
+        for img in layout["images"]:
+            if img["kind"] == "image":
+                assert img["member"] in sample
+        n += 1
+    assert n == m.n_packs
+
+
+def test_equal_packs_per_rank_and_step(demo_run):
+    result, _ = demo_run
+    packs = pq.read_table(result.out_dir / PACKS_PATH).to_pandas()
+    counts = packs.groupby(["step", "rank"]).size()
+    assert counts.nunique() == 1
+    m = result.manifest
+    assert counts.iloc[0] == m.micro_batch * m.grad_accum
+    assert set(packs["rank"]) == set(range(m.dp_size))
+
+
+def test_ledger_accounts_for_every_input_row(demo_run):
+    result, job = demo_run
+    ledger = pq.read_table(result.out_dir / LEDGER_PATH).to_pandas()
+    assert set(ledger.loc[ledger["copy"] == 0, "sample_id"]) == _input_rows(job)
+    assert not ledger.duplicated(["sample_id", "copy"]).any()
+    assert set(ledger["status"]) <= {"packed", "filtered", "invalid", "duplicate", "too_long", "remainder"}
+    assert ledger.loc[ledger["status"] != "packed", "reason"].notna().all()
+    packs = pq.read_table(result.out_dir / PACKS_PATH).to_pandas()
+    packed = ledger[ledger["status"] == "packed"]
+    real = packs[~packs["is_filler"]]
+    assert real["n_samples"].sum() == len(packed)
+    per_pack = packed.groupby("pack_id")["total_tokens"].sum()
+    assert (per_pack.sort_index().values == real.set_index("pack_id").loc[per_pack.index, "real_tokens"].values).all()
+
+
+def test_two_runs_are_byte_identical(demo_run, tmp_path):
+    result, job = demo_run
+    again = _run(job, tmp_path / "run2", batch_size=17)
+
+    def digest(root: Path) -> dict:
+        files = sorted(p for p in root.rglob("*") if p.is_file() and "report" not in p.parts)
+        return {str(p.relative_to(root)): p.read_bytes() for p in files if p.name != "job.yaml"}
+
+    a, b = digest(result.out_dir), digest(again.out_dir)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_bad_config_exits_nonzero_naming_the_field(tmp_path):
+    job = tmp_path / "job.yaml"
+    job.write_text("sources: [{name: a, format: jsonl, path: a.jsonl}]\npack: {dp_size: 0}\n")
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "run", str(job)], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "pack.dp_size = 0" in proc.stderr and "1 <= x" in proc.stderr
+
+
+def test_cli_demo_completes(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "demo", "--out", str(tmp_path / "d"), "--samples", "120",
+                           "--no-progress"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "d" / "out" / MANIFEST_NAME).exists()
+    assert "packs" in proc.stdout
+    stats = json.loads((tmp_path / "d" / "out" / "report" / "stats.json").read_text())
+    assert stats["balance"]["packs_per_rank_per_step_equal"] is True
+    rep = subprocess.run([sys.executable, "-m", "jobs.cli", "report", str(tmp_path / "d" / "out")],
+                         capture_output=True, text=True)
+    assert rep.returncode == 0 and "fill" in rep.stdout
+    bad = subprocess.run([sys.executable, "-m", "jobs.cli", "report", str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode != 0 and "manifest.json" in bad.stderr
