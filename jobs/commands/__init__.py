@@ -5,4 +5,5 @@
 
 COMMAND_MODULES = [
     "jobs.commands.run",
+    "jobs.commands.cluster",
 ]

@@ -1,0 +1,116 @@
+"""`vlpack submit`, `status`, `logs`, `stop` and `list`: pack jobs on a Ray cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jobs.commands.run import _fail
+
+DEFAULT_ADDRESS = "http://127.0.0.1:8265"
+ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265"
+REMOTE_HELP = "allow a non-loopback address without Ray token authentication (read the README first)"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def submit(
+        job: Path = typer.Argument(..., help="job.yaml"),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        wait: bool = typer.Option(False, "--wait", help="follow the logs until the job ends"),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+    ) -> None:
+        """Submit a pack job to a Ray cluster through the Ray Jobs API."""
+        from jobs import submit as sub
+        from schemas.config import ConfigError, load_job_config
+
+        try:
+            cfg = load_job_config(job)
+        except ConfigError as err:
+            _fail(f"invalid job config {job}:\n{err}")
+        try:
+            s = sub.submit(cfg, address, allow_remote=allow_remote)
+        except sub.SubmitError as err:
+            _fail(str(err))
+        typer.echo(s.message)
+        typer.echo(f"submission id: {s.submission_id}")
+        if wait:
+            state = sub.wait(address, s.submission_id, allow_remote=allow_remote, echo=typer.echo)
+            typer.echo(f"job {s.submission_id}: {state}")
+            if state != "SUCCEEDED":
+                raise typer.Exit(1)
+
+    @app.command()
+    def status(
+        job_id: str = typer.Argument(...),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+    ) -> None:
+        """Show the state of a submitted job."""
+        from jobs import submit as sub
+
+        try:
+            info = sub.client(address, allow_remote=allow_remote).get_job_info(job_id)
+        except sub.SubmitError as err:
+            _fail(str(err))
+        except RuntimeError as err:
+            _fail(f"no job {job_id} at {address}: {err}")
+        typer.echo(f"{job_id}: {sub._state(info)}" + (f" ({info.message})" if info.message else ""))
+
+    @app.command()
+    def logs(
+        job_id: str = typer.Argument(...),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        follow: bool = typer.Option(False, "--follow", "-f"),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+    ) -> None:
+        """Print (or follow) a submitted job's logs."""
+        from jobs import submit as sub
+
+        try:
+            if follow:
+                sub.wait(address, job_id, allow_remote=allow_remote, echo=typer.echo)
+            else:
+                typer.echo(sub.client(address, allow_remote=allow_remote).get_job_logs(job_id))
+        except sub.SubmitError as err:
+            _fail(str(err))
+        except RuntimeError as err:
+            _fail(f"no job {job_id} at {address}: {err}")
+
+    @app.command()
+    def stop(
+        job_id: str = typer.Argument(...),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+    ) -> None:
+        """Stop a submitted job."""
+        from jobs import submit as sub
+
+        try:
+            stopped = sub.client(address, allow_remote=allow_remote).stop_job(job_id)
+        except sub.SubmitError as err:
+            _fail(str(err))
+        except RuntimeError as err:
+            _fail(f"no job {job_id} at {address}: {err}")
+        typer.echo(f"{job_id}: {'stop requested' if stopped else 'already finished'}")
+
+    @app.command(name="list")
+    def list_jobs(
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+    ) -> None:
+        """List the vlpack jobs on a cluster."""
+        from jobs import submit as sub
+
+        try:
+            jobs = sub.client(address, allow_remote=allow_remote).list_jobs()
+        except sub.SubmitError as err:
+            _fail(str(err))
+        t = Table("submission id", "state", "output")
+        for j in sorted(jobs, key=lambda j: j.submission_id or ""):
+            if j.submission_id and j.submission_id.startswith("vlpack-"):
+                t.add_row(j.submission_id, sub._state(j), (j.metadata or {}).get("output", ""))
+        Console().print(t)
