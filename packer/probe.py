@@ -16,6 +16,7 @@ cannot be probed as `invalid`.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import struct
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from packer.media import frame_files, is_tar_uri, parse_tar_uri
 from schemas.sample import STATUS_OK, WORK_SCHEMA
 from schemas.tokens_config import ProbeConfig
 
@@ -72,7 +74,10 @@ def _plugins():
 
 
 def probe_image(path: str, cfg: ProbeConfig) -> ImageProbe:
-    """Probe one image file from its header. Never raises for bad data; see `ImageProbe.reason`."""
+    """Probe one image from its header: a local file, or a tar member URI (`packer.media`).
+    Never raises for bad data; see `ImageProbe.reason`."""
+    if is_tar_uri(path):
+        return _probe_tar_member(path, cfg)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -88,6 +93,57 @@ def probe_image(path: str, cfg: ProbeConfig) -> ImageProbe:
             return _probe_open_file(fp, path, st.st_size, cfg)
     except OSError:  # permission, I/O error while opening or reading the file itself
         return _failed("probe.unreadable", st.st_size)
+
+
+def _probe_tar_member(uri: str, cfg: ProbeConfig) -> ImageProbe:
+    try:
+        tar_path, member, offset, size = parse_tar_uri(uri)
+    except (KeyError, ValueError):
+        return _failed("probe.unreadable")
+    if size == 0:
+        return _failed("probe.empty", 0)
+    try:
+        with open(tar_path, "rb") as raw:
+            raw.seek(0, os.SEEK_END)
+            if raw.tell() < offset + size:
+                return _failed("probe.truncated", size)  # the archive ends inside the member
+            with io.BufferedReader(_MemberWindow(raw, offset, size)) as fp:
+                return _probe_open_file(fp, member, size, cfg)
+    except FileNotFoundError:
+        return _failed("probe.missing")
+    except OSError:
+        return _failed("probe.unreadable", size)
+
+
+class _MemberWindow(io.RawIOBase):
+    """A seekable read-only view of `size` bytes at `offset` of an open archive."""
+
+    def __init__(self, raw, offset: int, size: int) -> None:
+        self._raw, self._start, self._size, self._pos = raw, offset, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def readinto(self, buf) -> int:
+        n = max(0, min(len(buf), self._size - self._pos))
+        if n == 0:
+            return 0
+        self._raw.seek(self._start + self._pos)
+        data = self._raw.read(n)
+        buf[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
 
 
 def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
@@ -226,23 +282,19 @@ def probe_frame_dir(path: str, cfg: ProbeConfig) -> ImageProbe:
     """A video stored as a directory of frame images: size from the first frame (by name), and
     the number of frames. `bytes_size` is the total of the frame files."""
     try:
-        entries = sorted(
-            (e for e in os.scandir(path) if e.is_file() and os.path.splitext(e.name)[1].lower()
-             in cfg.frame_extensions),
-            key=lambda e: e.name,
-        )
+        files = frame_files(path)  # the same listing the shard writer indexes frames into
+        total = sum(os.path.getsize(f) for f in files)
     except FileNotFoundError:
         return _failed("probe.missing")
     except OSError:
         return _failed("probe.unreadable")
-    if not entries:
+    if not files:
         return _failed("probe.no_frames")
-    first = probe_image(entries[0].path, cfg)
+    first = probe_image(files[0], cfg)
     if not first.ok:
         return first
-    total = sum(e.stat().st_size for e in entries)
     return ImageProbe(width=first.width, height=first.height, orientation=first.orientation,
-                      format=first.format, bytes_size=total, n_frames=len(entries))
+                      format=first.format, bytes_size=total, n_frames=len(files))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,7 +369,7 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
     missing_size = m.get("width") is None or m.get("height") is None
     uri = m.get("uri") or ""
     is_video = m.get("kind") == "video"
-    is_dir = is_video and os.path.isdir(uri)
+    is_dir = is_video and not is_tar_uri(uri) and os.path.isdir(uri)
     if is_video and not is_dir:
         return "probe.video_no_size" if missing_size else None
     if not (missing_size or cfg.verify_metadata or (is_dir and m.get("frames") is None)):

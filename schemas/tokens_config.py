@@ -21,8 +21,6 @@ class ProbeConfig(ConfigSection):
     check_tail: bool = True
     # Pillow formats a header may be read as; anything else is `probe.unreadable`.
     formats: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-    # File names accepted as frames when a video uri is a directory of frame images.
-    frame_extensions: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
 
 class VideoConfig(ConfigSection):
