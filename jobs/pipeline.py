@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jobs import checkpoints as ckpt
 from jobs import stages
 from jobs.readers import list_source_files, read_source_file
 from schemas.config import JobConfig
@@ -59,6 +60,7 @@ class JobResult:
     manifest: Manifest
     stats: dict
     timings: dict[str, float] = field(default_factory=dict)
+    already_complete: bool = False
 
 
 def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
@@ -88,61 +90,61 @@ def configure_data_context(progress: bool) -> None:
     ctx.print_on_execution_start = False
 
 
+def committed_manifest(out: Path) -> Manifest | None:
+    path = Path(out) / MANIFEST_NAME
+    if not path.exists():
+        return None
+    return Manifest.model_validate_json(path.read_text())
+
+
 def prepare_output(cfg: JobConfig) -> Path:
+    """Make `out` ready for this config: uncommit a different committed config's output only when
+    overwrite is allowed; keep this config's checkpoints and journaled shards for resuming."""
     out = Path(cfg.output.dir)
-    manifest = out / MANIFEST_NAME
-    if manifest.exists() and not cfg.output.overwrite:
-        raise JobError(f"{out} already holds a committed output ({MANIFEST_NAME}); set output.overwrite: true "
-                       f"or choose another output.dir")
+    existing = committed_manifest(out)
+    if existing is not None:
+        if not cfg.output.overwrite:
+            raise JobError(f"{out} already holds a committed output of another config "
+                           f"({existing.config_fingerprint}); set output.overwrite: true or choose another output.dir")
+        (out / MANIFEST_NAME).unlink()  # uncommit first, then clear what it listed
+        for sub in ("shards", "index", "report"):
+            shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    manifest.unlink(missing_ok=True)  # uncommit first, then clear what it listed
-    for sub in ("shards", "index", "report"):
-        shutil.rmtree(out / sub, ignore_errors=True)
+    state = out / ckpt.STATE_DIR
+    if state.is_dir():  # intermediates of other configs can never be reused
+        for d in state.iterdir():
+            if d.name != cfg.fingerprint():
+                shutil.rmtree(d, ignore_errors=True)
+    for tmp in out.rglob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
     return out
 
 
 def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = False) -> JobResult:
+    """Run (or resume) a pack job. A committed output of the same config is returned as it is."""
     import ray
 
+    out = Path(cfg.output.dir)
+    existing = committed_manifest(out)
+    if existing is not None and existing.config_fingerprint == cfg.fingerprint():
+        stats = json.loads((out / STATS_PATH).read_text()) if (out / STATS_PATH).exists() else {}
+        log.warning("%s is already complete for this config (%s); nothing to do", out, existing.config_fingerprint)
+        return JobResult(out_dir=out, manifest=existing, stats=stats, already_complete=True)
     timings: dict[str, float] = {}
     t_job = time.perf_counter()
     out = prepare_output(cfg)
+    state = ckpt.checkpoint_dir(out, cfg.fingerprint())
     started = init_ray(cfg, address)
     try:
         configure_data_context(progress)
-        ds, n_files = _read(cfg)
-        for name, fn in stages.stage_plan(cfg):
-            ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
-                                batch_size=cfg.ray.batch_size, zero_copy_batch=False)
-        t0 = time.perf_counter()
-        ds = ds.materialize()
-        timings["read_probe_filter_grounding"] = time.perf_counter() - t0
-        dedup_stats: dict = {}
-        if cfg.dedup.enabled:
-            from jobs.dedup_stage import dedupe
-
-            t0 = time.perf_counter()
-            ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
-            ds = ds.materialize()
-            timings["dedupe"] = time.perf_counter() - t0
-        for name, fn in stages.post_dedup_plan(cfg):
-            ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
-                                batch_size=cfg.ray.batch_size, zero_copy_batch=False)
-        t0 = time.perf_counter()
-        ds = ds.materialize()
-        timings["tokens_mix"] = time.perf_counter() - t0
+        ds, dedup_stats, n_files = _processed_rows(cfg, state / "rows", timings)
 
         t0 = time.perf_counter()
-        index = _gather_index(ds)
-        counters = stages.sum_counters(index.column(stages.COUNTERS).to_pylist())
-        index = index.drop_columns([stages.COUNTERS])
-        _check_unique_keys(index)
-        _check_bad_fraction(cfg, index)
-        plan = plan_job(cfg, index)
+        plan = _plan(cfg, ds, state / "plan")
         timings["pack_assemble"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        shards = _write_shards(cfg, ds, plan, out)
+        shards = _write_shards(cfg, ds, plan, out, state / "journal")
         timings["write_shards"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -153,7 +155,7 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
         (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
         timings["write_indexes"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_job
-        stats = _write_stats(cfg, out, plan, counters, dedup_stats, timings, n_files)
+        stats = _write_stats(cfg, out, plan, plan.counters, dedup_stats, timings, n_files)
         manifest = Manifest(
             vlpack_version=_version(),
             config_fingerprint=cfg.fingerprint(),
@@ -171,11 +173,70 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
             tokenizer=tok.name,
             special_tokens=dict(sorted(tok.special.items())),
         )
+        listed = {s.path for s in shards}
+        for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
+            if str(stale.relative_to(out)) not in listed:
+                stale.unlink()
         _commit_manifest(out, manifest)
         return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings)
     finally:
         if started:
             ray.shutdown()
+
+
+def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
+    """Read → probe → filter → grounding → dedupe → tokens → mix, or the checkpoint of it."""
+    import ray
+
+    if ckpt.is_complete(rows_dir):
+        info = json.loads((rows_dir / ckpt.SUCCESS).read_text())
+        ds = ray.data.read_parquet(str(rows_dir / "data")).materialize()
+        timings["resumed_rows_checkpoint"] = 1.0
+        return ds, info["dedup"], info["n_files"]
+    ds, n_files = _read(cfg)
+    for name, fn in stages.stage_plan(cfg):
+        ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+    t0 = time.perf_counter()
+    ds = ds.materialize()
+    timings["read_probe_filter_grounding"] = time.perf_counter() - t0
+    dedup_stats: dict = {}
+    if cfg.dedup.enabled:
+        from jobs.dedup_stage import dedupe
+
+        t0 = time.perf_counter()
+        ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
+        ds = ds.materialize()
+        timings["dedupe"] = time.perf_counter() - t0
+    for name, fn in stages.post_dedup_plan(cfg):
+        ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+    t0 = time.perf_counter()
+    ds = ds.materialize()
+    timings["tokens_mix"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    shutil.rmtree(rows_dir, ignore_errors=True)
+    ds.write_parquet(str(rows_dir / "data"))
+    ckpt.mark_complete(rows_dir, {"dedup": dedup_stats, "n_files": n_files})
+    timings["checkpoint_rows"] = time.perf_counter() - t0
+    return ds, dedup_stats, n_files
+
+
+def _plan(cfg: JobConfig, ds, plan_dir: Path) -> JobPlan:
+    if ckpt.is_complete(plan_dir):
+        tables, info = ckpt.load_tables(plan_dir, ["packs", "ledger", "assign"])
+        return JobPlan(packs=tables["packs"], ledger=tables["ledger"], assign=tables["assign"],
+                       n_steps=info["n_steps"], counters=info["counters"])
+    index = _gather_index(ds)
+    counters = stages.sum_counters(index.column(stages.COUNTERS).to_pylist())
+    index = index.drop_columns([stages.COUNTERS])
+    _check_unique_keys(index)
+    _check_bad_fraction(cfg, index)
+    plan = plan_job(cfg, index)
+    plan.counters = counters
+    ckpt.save_tables(plan_dir, {"packs": plan.packs, "ledger": plan.ledger, "assign": plan.assign},
+                     {"n_steps": plan.n_steps, "counters": counters})
+    return plan
 
 
 def _version() -> str:
@@ -255,17 +316,19 @@ def _check_bad_fraction(cfg: JobConfig, index: pa.Table) -> None:
 
 @dataclass
 class JobPlan:
-    """The whole plan, small and integer-valued: packs table, ledger, and members per output pack."""
+    """The whole plan, small and integer-valued: packs table, ledger, and who goes where."""
 
     packs: pa.Table  # PACKS_SCHEMA, sorted by pack_id
     ledger: pa.Table  # LEDGER_SCHEMA, sorted by (sample_id, copy)
-    members: list[list[tuple[str, int]]]  # per output pack: (sample_id, copy) in order
+    assign: pa.Table  # jobs.shard_stage.ASSIGN_SCHEMA: (sample_id, copy) -> pack_id, position, shard
     n_steps: int
+    counters: dict = field(default_factory=dict)
 
 
 def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
-    from packer.packing import plan_packs
     from packer.steps import assemble_steps
+
+    from packer.packing import plan_packs
 
     pc_cfg = cfg.pack
     status = np.array(index.column("status").to_pylist(), dtype=object)
@@ -276,7 +339,7 @@ def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
     img = index.column("n_images").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
     plan = plan_packs(tok, pat, img, pc_cfg)
     too_long = np.asarray(plan.too_long, dtype=bool)
-    for r, t, p, i in zip(ok_rows[too_long], tok[too_long], pat[too_long], img[too_long]):
+    for r, t, p in zip(ok_rows[too_long], tok[too_long], pat[too_long]):
         status[r] = Status.too_long.value
         reason[r] = ("pack.too_many_tokens" if t > pc_cfg.context_length else
                      "pack.too_many_vit_patches" if p > pc_cfg.max_vit_patches else "pack.too_many_images")
@@ -349,7 +412,10 @@ def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
     ledger_cols["pack_id"] = pa.array(np.where(pack_id_of_row >= 0, pack_id_of_row, None).tolist(), pa.int64())
     ledger = pa.table({c: ledger_cols[c] for c in LEDGER_SCHEMA.names}).cast(LEDGER_SCHEMA)
     n_steps = int(max(steps.step) + 1) if n_out else 0
-    return JobPlan(packs=packs, ledger=ledger, members=members, n_steps=n_steps)
+    from jobs.shard_stage import assignment_table
+
+    return JobPlan(packs=packs, ledger=ledger, assign=assignment_table(members, packs.column("shard").to_pylist()),
+                   n_steps=n_steps)
 
 
 def _pack_groups(pack_of: np.ndarray, labels: np.ndarray, n_packs: int) -> np.ndarray:
@@ -365,40 +431,41 @@ def _pack_groups(pack_of: np.ndarray, labels: np.ndarray, n_packs: int) -> np.nd
 # ---- write --------------------------------------------------------------------------------------
 
 
-def _write_shards(cfg: JobConfig, ds, plan: JobPlan, out: Path) -> list[ShardEntry]:
+def _write_shards(cfg: JobConfig, ds, plan: JobPlan, out: Path, journal: Path) -> list[ShardEntry]:
+    """Write every shard not already committed and verified; return all shard entries."""
     import ray
 
-    from jobs.shard_stage import assignment_table, write_shard_group, write_shard_packs
+    from jobs.shard_stage import attach_assignment, write_shard_group, write_shard_packs
 
     shard_packs: dict[str, list[int]] = {}
     for pid, shard in enumerate(plan.packs.column("shard").to_pylist()):
         shard_packs.setdefault(shard, []).append(pid)
-    assign = assignment_table(plan)
-    plan_ref = ray.put({"packs": plan.packs, "members": plan.members, "shard_packs": shard_packs})
-    assign_ref = ray.put(assign)
+    done = ckpt.verified_shards(out, journal)
+    todo = {s: p for s, p in shard_packs.items() if s not in done}
+    keep = pc.is_in(plan.assign.column("shard"), pa.array(sorted(todo), pa.string()))
+    assign = plan.assign.filter(keep)
+    shared = {"packs": plan.packs, "shard_packs": todo, "journal": str(journal)}
+    plan_ref, assign_ref = ray.put(shared), ray.put(assign)
 
     def attach(batch: pa.Table) -> pa.Table:
-        from jobs.shard_stage import attach_assignment
-
         return attach_assignment(batch, ray.get(assign_ref))
 
     def write(group: pa.Table) -> pa.Table:
         return write_shard_group(group, ray.get(plan_ref), cfg, str(out))
 
-    written = (ds.drop_columns([stages.COUNTERS])
-               .map_batches(attach, batch_format="pyarrow", batch_size=cfg.ray.batch_size, zero_copy_batch=False)
-               .groupby("shard").map_groups(write, batch_format="pyarrow"))
-    results = pa.concat_tables([t for t in ray.get(written.to_arrow_refs()) if t.num_rows]) \
-        if plan.packs.num_rows else None
-    done = {} if results is None else {r["path"]: r for r in results.to_pylist()}
+    if assign.num_rows:
+        written = (ds.drop_columns([stages.COUNTERS])
+                   .map_batches(attach, batch_format="pyarrow", batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+                   .groupby("shard").map_groups(write, batch_format="pyarrow"))
+        for t in ray.get(written.to_arrow_refs()):
+            for r in t.to_pylist():
+                done[r["path"]] = r
     # shards made only of filler packs have no rows to group: write them here
-    for shard, pids in shard_packs.items():
+    for shard, pids in todo.items():
         if shard not in done:
-            done[shard] = write_shard_packs(pa.table({c: [] for c in ("shard",)}), pids,
-                                            {"packs": plan.packs, "members": plan.members}, cfg, str(out), shard)
-    entries = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
-                          n_packs=int(r["n_packs"])) for p, r in sorted(done.items())]
-    return entries
+            done[shard] = write_shard_packs(None, pids, shared, cfg, str(out), shard)
+    return [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
+                       n_packs=int(r["n_packs"])) for p, r in sorted(done.items()) if p in shard_packs]
 
 
 def _write_indexes(out: Path, plan: JobPlan) -> dict[str, str]:

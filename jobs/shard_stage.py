@@ -20,10 +20,10 @@ ASSIGN_SCHEMA = pa.schema([("sample_id", pa.string()), ("copy", pa.int32()), ("p
                            ("position", pa.int32()), ("shard", pa.string())])
 
 
-def assignment_table(plan) -> pa.Table:
-    shards = plan.packs.column("shard").to_pylist()
+def assignment_table(members: list[list[tuple[str, int]]], shards: list[str]) -> pa.Table:
+    """(sample_id, copy) -> (pack_id, position, shard), one row per occurrence in a pack."""
     cols = {n: [] for n in ASSIGN_SCHEMA.names}
-    for pid, mem in enumerate(plan.members):
+    for pid, mem in enumerate(members):
         for pos, (sid, copy) in enumerate(mem):
             cols["sample_id"].append(sid)
             cols["copy"].append(copy)
@@ -61,13 +61,16 @@ def attach_assignment(batch: pa.Table, assign: pa.Table) -> pa.Table:
     return out
 
 
-def write_shard_packs(group: pa.Table, pack_ids: list[int], plan: dict, cfg, out_dir: str, shard: str) -> dict:
+def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, cfg, out_dir: str,
+                      shard: str) -> dict:
+    """Materialise and commit one shard, then journal it (so a rerun keeps it)."""
+    from jobs import checkpoints as ckpt
     from packer.tokenizer import load_tokenizer
 
     tok = load_tokenizer(cfg.tokens.tokenizer)
     packs = plan["packs"]
     rows_by_pack: dict[int, list[dict]] = {}
-    if group.num_rows:
+    if group is not None and group.num_rows:
         order = np.lexsort((group.column("position").to_numpy(), group.column("pack_id").to_numpy()))
         for row in group.take(pa.array(order)).to_pylist():
             rows_by_pack.setdefault(int(row["pack_id"]), []).append(row)
@@ -75,12 +78,16 @@ def write_shard_packs(group: pa.Table, pack_ids: list[int], plan: dict, cfg, out
     for pid in pack_ids:
         pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
         rows = rows_by_pack.get(pid, [])
-        if len(rows) != len(plan["members"][pid]):
-            raise RuntimeError(f"shard {shard}: pack {pid} expects {len(plan['members'][pid])} samples, got {len(rows)}")
+        if len(rows) != pack["n_samples"]:
+            raise RuntimeError(f"shard {shard}: pack {pid} expects {pack['n_samples']} samples, got {len(rows)}")
         payloads.append(materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed))
-    written = write_shard(Path(out_dir) / shard, payloads)
+    written = write_shard(Path(out_dir) / shard, payloads, before_rename=ckpt.rename_hook(shard))
     rank = int(packs.column("rank")[pack_ids[0]].as_py())
-    return {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs}
+    entry = {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs}
+    journal = Path(plan["journal"])
+    ckpt.record_shard(journal, entry)
+    ckpt.maybe_fail_after_shards(journal)
+    return entry
 
 
 def write_shard_group(group: pa.Table, plan: dict, cfg, out_dir: str) -> pa.Table:

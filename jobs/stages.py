@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +28,9 @@ StageFn = Callable[[pa.Table], tuple[pa.Table, dict]]
 
 
 def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
+    from jobs.checkpoints import maybe_kill_worker
+
+    maybe_kill_worker(name)
     n = batch.num_rows
     if COUNTERS in batch.column_names:
         carried = batch.column(COUNTERS).to_pylist()

@@ -90,7 +90,7 @@ class JobConfig(ConfigSection):
     ray: RayConfig = RayConfig()
 
     @model_validator(mode="after")
-    def _unique_sources(self) -> "JobConfig":
+    def _unique_sources(self) -> JobConfig:
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -63,8 +62,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def run(
         job: Path = typer.Argument(..., help="job.yaml"),
-        address: Optional[str] = typer.Option(None, help="Ray cluster address (e.g. auto); default: embedded local"),
-        out: Optional[Path] = typer.Option(None, help="override output.dir"),
+        address: str | None = typer.Option(None, help="Ray cluster address (e.g. auto); default: embedded local"),
+        out: Path | None = typer.Option(None, help="override output.dir"),
         progress: bool = typer.Option(sys.stderr.isatty(), help="show Ray Data progress bars"),
     ) -> None:
         """Run a pack job (embedded local Ray by default)."""

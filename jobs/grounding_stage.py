@@ -1,0 +1,125 @@
+"""Pipeline step 4, validate grounding: check every grounding label against the grammar.
+
+A pure function over a `WORK_SCHEMA` table (no Ray). For each row whose status is "ok" and whose
+text (any turn) holds grounding tags or JSON boxes/points, or whose task is "grounding", every text
+segment is validated with `schemas.grounding`, using the size of the row's first image (media
+sizes are upright, after EXIF orientation).
+
+- `reject`: a row with an error becomes `invalid`, reason `grounding.<code>` (its first error).
+- `repair`: each segment is first repaired (only unambiguous fixes, see `schemas.grounding.repair`)
+  and rewritten into the canonical tag form; a row still failing is rejected and keeps its
+  original text.
+- `off`: rows pass through untouched.
+
+Counters (for the report): `grounding.checked` rows validated, `grounding.<code>` rows rejected per
+reason, `grounding.repaired` rows rewritten and `grounding.repair.<kind>` rows per kind of fix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+
+from schemas.grounding import repair, validate
+from schemas.grounding.report import NO_LABELS
+from schemas.grounding_config import GroundingConfig
+from schemas.sample import STATUS_OK, WORK_SCHEMA, Task
+
+STAGE = "grounding"
+STATUS_INVALID = "invalid"
+
+
+def has_grounding(text: str) -> bool:
+    """Cheap trigger: anything that may be a grounding tag (well-formed or not) or a JSON box/point."""
+    return "<|" in text or "_2d" in text or "_start" in text or "_end" in text
+
+
+def first_image_size(media: list[dict] | None) -> tuple[int | None, int | None]:
+    for m in media or []:
+        if (m.get("kind") or "image") == "image":
+            return m.get("width"), m.get("height")
+    return None, None
+
+
+def validate_grounding_batch(table: pa.Table, cfg: GroundingConfig) -> tuple[pa.Table, dict[str, int]]:
+    """The stage body: same schema, row count and order; counters per error code and repair kind."""
+    counts: Counter[str] = Counter()
+    if cfg.mode == "off" or table.num_rows == 0:
+        return table, {}
+    statuses = table.column("status").to_pylist()
+    reasons = table.column("reason").to_pylist()
+    tasks = table.column("task").to_pylist()
+    turns_col = table.column("turns").to_pylist()
+    media_col = table.column("media")
+    rewritten = False
+    for i, status in enumerate(statuses):
+        if status != STATUS_OK:
+            continue
+        segments = [
+            seg
+            for turn in turns_col[i] or []
+            for seg in turn["segments"] or []
+            if seg["kind"] == "text" and seg["text"]
+        ]
+        grounding_task = tasks[i] == Task.grounding.value
+        if not grounding_task and not any(has_grounding(seg["text"]) for seg in segments):
+            continue
+        width, height = first_image_size(media_col[i].as_py())
+        counts[f"{STAGE}.checked"] += 1
+        code, fixed, kinds, n_labels = _check_row(segments, width, height, cfg)
+        if code is None and cfg.require_labels and grounding_task and n_labels == 0:
+            code = NO_LABELS
+        if code is not None:
+            statuses[i] = STATUS_INVALID
+            reasons[i] = f"{STAGE}.{code}"
+            counts[reasons[i]] += 1
+            continue
+        if fixed:
+            for seg, text in fixed:
+                seg["text"] = text
+            rewritten = True
+            counts[f"{STAGE}.repaired"] += 1
+            for kind in kinds:
+                counts[f"{STAGE}.repair.{kind}"] += 1
+    table = _set(table, "status", pa.array(statuses, pa.string()))
+    table = _set(table, "reason", pa.array(reasons, pa.string()))
+    if rewritten:
+        table = _set(table, "turns", pa.array(turns_col, WORK_SCHEMA.field("turns").type))
+    return table, dict(sorted(counts.items()))
+
+
+def _check_row(segments: list[dict], width, height, cfg: GroundingConfig):
+    """(first error code or None, [(segment, new text)], repair kinds, number of labels)."""
+    shapes = cfg.shapes
+    fixed: list[tuple[dict, str]] = []
+    kinds: set[str] = set()
+    n_labels = 0
+    for seg in segments:
+        text = seg["text"]
+        if cfg.mode == "repair":
+            new, changes = repair(
+                text,
+                width=width,
+                height=height,
+                coords=cfg.coords,
+                zero_pad=cfg.zero_pad,
+                quad_clockwise=cfg.quad_clockwise,
+                clamp_tolerance=cfg.clamp_tolerance,
+                json_to_tags=cfg.json_to_tags,
+                shapes=shapes,
+            )
+            if changes:
+                fixed.append((seg, new))
+                kinds.update(c.kind for c in changes)
+                text = new
+        report = validate(text, width=width, height=height, coords=cfg.coords, shapes=shapes)
+        if not report.ok:
+            return report.errors[0].code, [], set(), 0
+        if cfg.require_labels:
+            n_labels += len(report.raw_labels)
+    return None, fixed, sorted(kinds), n_labels
+
+
+def _set(table: pa.Table, name: str, column: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), WORK_SCHEMA.field(name), column)
