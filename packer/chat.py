@@ -33,6 +33,7 @@ from schemas.tokens_config import TokensConfig
 
 __all__ = [
     "CAPTION_PROMPTS",
+    "CONTROL_TAGS",
     "DEFAULT_SYSTEM_PROMPT",
     "IGNORE_INDEX",
     "MediaSpan",
@@ -47,6 +48,10 @@ __all__ = [
 
 IGNORE_INDEX = -100
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+# Tags that only the renderer may place: in sample text they would break the turn structure or
+# add image/video pads with no media behind them (the model counts pads to place features).
+CONTROL_TAGS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|vision_start|>", "<|vision_end|>",
+                "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 
 # Varied ways of asking for a caption (AuroraEdge §4.3: caption data has no query of its own;
 # asking in many ways gives more diverse samples). Our own wording.
@@ -178,6 +183,10 @@ def _plan_sample(row: dict, tok: TextTokenizer, cfg: TokensConfig, seed: int) ->
     for t in turns:
         for seg in t["segments"] or []:
             if seg["kind"] == "text":
+                body = seg.get("text") or ""
+                if "<|" in body and any(tag in body for tag in CONTROL_TAGS):
+                    tag = next(tag for tag in CONTROL_TAGS if tag in body)
+                    raise SampleError("tokens.control_token_in_text", f"{t['role']} text contains {tag}")
                 continue
             idx = seg.get("media")
             if idx is None or not 0 <= idx < len(media):
