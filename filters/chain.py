@@ -1,0 +1,163 @@
+"""The filter stage: caption rules, language id and image-metadata rules over a WORK_SCHEMA table.
+
+Order of work for the rows whose `status` is "ok":
+1. Rows whose `task` is in `cfg.tasks` are *text-checked*: their assistant text segments are
+   normalised (NFC, HTML entities, control characters, whitespace) and written back into `turns`;
+   the joined text (`schemas.sample.assistant_text`) goes through the text rules in
+   `filters.registry.TEXT_RULES` order, and `lang` / `lang_score` are filled.
+2. Rows still ok that have images go through the image rules in `IMAGE_RULES` order (every task).
+A failing row gets status "filtered" and reason `filter.<first failing rule>`; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from filters.assistant_segments import AssistantSegments
+from filters.caption_text import CaptionBatch, normalize_captions, repair_utf8
+from filters.image_rules import ImageBatch
+from filters.registry import RuleSpec, rules_in_order
+from schemas.filter_config import FilterConfig
+from schemas.sample import STATUS_OK
+
+STATUS_FILTERED = "filtered"
+CHECKED = "filter.checked"
+
+
+def _enabled(kind: str, cfg: FilterConfig) -> list[tuple[RuleSpec, object]]:
+    out = []
+    for spec in rules_in_order(kind):
+        rule_cfg = getattr(cfg.rules, spec.name)
+        if rule_cfg.enabled:
+            out.append((spec, rule_cfg))
+    return out
+
+
+def first_failing_text_rule(batch: CaptionBatch, cfg: FilterConfig) -> np.ndarray:
+    """Per text: the reason code of the first failing text rule, or None. Every rule sees every text."""
+    reasons = np.full(len(batch), None, dtype=object)
+    for spec, rule_cfg in _enabled("text", cfg):
+        failed = ~spec.fn(batch, rule_cfg) & (reasons == None)  # noqa: E711 (elementwise)
+        reasons[failed] = spec.reason
+    return reasons
+
+
+def first_failing_image_rule(images: ImageBatch, cfg: FilterConfig, n_rows: int) -> np.ndarray:
+    """Per table row: the reason code of the first image rule that one of its images fails, or None.
+
+    A rule sees only the images of rows that no earlier rule has failed.
+    """
+    reasons = np.full(n_rows, None, dtype=object)
+    for spec, rule_cfg in _enabled("image", cfg):
+        alive = reasons[images.row] == None  # noqa: E711
+        if not alive.any():
+            break
+        batch = images if alive.all() else images.subset(alive)
+        failed_rows = np.unique(batch.row[~spec.fn(batch, rule_cfg)])
+        reasons[failed_rows] = spec.reason
+    return reasons
+
+
+def _image_batch(table: pa.Table, rows: np.ndarray) -> ImageBatch | None:
+    """The images (media of kind "image") of the rows where `rows` is true."""
+    media = pa.concat_arrays(table.column("media").chunks) if table.column("media").num_chunks else None
+    if media is None or len(media.values) == 0:
+        return None
+    items = media.values
+    media_row = np.repeat(np.arange(len(media)), np.diff(media.offsets.to_numpy()))
+    kind = pc.fill_null(items.field("kind"), "image")
+    sel = pc.equal(kind, "image").to_numpy(zero_copy_only=False) & rows[media_row]
+    sel &= items.field("uri").is_valid().to_numpy(zero_copy_only=False)
+    if not sel.any():
+        return None
+    idx = pa.array(np.flatnonzero(sel))
+
+    def num(name: str) -> np.ndarray:
+        return pc.cast(items.field(name).take(idx), pa.float64()).to_numpy(zero_copy_only=False)
+
+    return ImageBatch(
+        row=media_row[sel],
+        uri=items.field("uri").take(idx).to_pylist(),
+        width=num("width"),
+        height=num("height"),
+        bytes_size=num("bytes_size"),
+        format=items.field("format").take(idx).to_pylist(),
+    )
+
+
+def _set(column: pa.ChunkedArray, rows: np.ndarray, values: pa.Array) -> pa.Array:
+    """`column` with `values` at the rows where `rows` is true."""
+    col = pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], column.type)
+    return pc.replace_with_mask(col, pa.array(rows), values.cast(column.type))
+
+
+def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str, int]]:
+    """Mark failing rows "filtered" with `filter.<rule>`; same columns, rows and order out as in.
+
+    Returns the table and counts: rows newly filtered per reason (every enabled rule listed, 0 if
+    none) and `filter.checked`, the ok rows that were text-checked or had images.
+    """
+    counts = {CHECKED: 0}
+    n = table.num_rows
+    if not cfg.enabled or n == 0:
+        return table, counts
+    text_rules, image_rules = _enabled("text", cfg), _enabled("image", cfg)
+    counts.update({spec.reason: 0 for spec, _ in text_rules + image_rules})
+    ok = pc.fill_null(pc.equal(table.column("status"), STATUS_OK), False).to_numpy(zero_copy_only=False)
+    in_tasks = pc.is_in(table.column("task"), value_set=pa.array(list(cfg.tasks), pa.string()))
+    text_rows = ok & pc.fill_null(in_tasks, False).to_numpy(zero_copy_only=False)
+    reasons = np.full(n, None, dtype=object)
+
+    if text_rows.any():
+        segments = AssistantSegments.from_column(table.column("turns"))
+        seg_index = segments.segment_index(text_rows)
+        raw_segs, bad_segs = repair_utf8(segments.texts.take(pa.array(seg_index, pa.int64())))
+        norm_segs = normalize_captions(raw_segs)
+        bad_rows = np.zeros(n, dtype=bool)
+        bad_rows[segments.seg_row[seg_index][bad_segs]] = True
+        rows = np.flatnonzero(text_rows)
+        take = pa.array(rows)
+        batch = CaptionBatch(
+            raw=segments.joined(seg_index, raw_segs, n).take(take),
+            text=segments.joined(seg_index, norm_segs, n).take(take),
+            invalid_utf8=bad_rows[rows],
+        )
+        reasons[rows] = first_failing_text_rule(batch, cfg)
+        lang, score = batch.language
+        table = table.set_column(
+            table.schema.get_field_index("lang"), "lang", _set(table.column("lang"), text_rows, lang)
+        )
+        table = table.set_column(
+            table.schema.get_field_index("lang_score"),
+            "lang_score",
+            _set(table.column("lang_score"), text_rows, pa.array(score, pa.float32())),
+        )
+        changed = bool(bad_segs.any()) or not pc.all(pc.equal(raw_segs, norm_segs)).as_py()
+        if seg_index.size and changed:
+            turns = segments.with_texts(seg_index, norm_segs)
+            table = table.set_column(table.schema.get_field_index("turns"), "turns", turns)
+
+    image_candidates = ok & (reasons == None)  # noqa: E711
+    images = _image_batch(table, ok) if image_rules else None
+    checked = text_rows.copy()
+    if images is not None:
+        checked[images.row] = True
+        image_candidates_idx = image_candidates[images.row]
+        if image_candidates_idx.any():
+            batch = images if image_candidates_idx.all() else images.subset(image_candidates_idx)
+            image_reasons = first_failing_image_rule(batch, cfg, n)
+            reasons[image_reasons != None] = image_reasons[image_reasons != None]  # noqa: E711
+
+    counts[CHECKED] = int(checked.sum())
+    failed = reasons != None  # noqa: E711
+    if failed.any():
+        for reason, k in zip(*np.unique(reasons[failed].astype(str), return_counts=True)):
+            counts[str(reason)] = int(k)
+        fail_reasons = pa.array(reasons[failed].tolist(), pa.string())
+        status = _set(table.column("status"), failed, pa.array([STATUS_FILTERED] * int(failed.sum())))
+        table = table.set_column(table.schema.get_field_index("status"), "status", status)
+        reason = _set(table.column("reason"), failed, fail_reasons)
+        table = table.set_column(table.schema.get_field_index("reason"), "reason", reason)
+    return table, counts

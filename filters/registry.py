@@ -1,0 +1,86 @@
+"""Rules by name, in the fixed order the chain applies them.
+
+A rule is a small pure function `(batch, frozen rule config) -> keep mask` (numpy bool, one entry
+per text row for a text rule, one per image for an image rule). Its name is its config field in
+`schemas.filter_config.RulesConfig` and its reason code, `filter.<name>`. A row that fails several
+rules gets the reason of the first one in `TEXT_RULES` order, then `IMAGE_RULES` order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+RuleKind = Literal["text", "image"]
+
+# The documented order. Specific pattern rules come before the generic length/ratio rules, so that
+# "www.example.com" reads `url`, not `too_short`; language id comes last.
+TEXT_RULES = (
+    "empty",
+    "bad_encoding",
+    "url",
+    "boilerplate",
+    "date_only",
+    "no_letters",
+    "digit_run",
+    "too_short",
+    "too_long",
+    "special_chars",
+    "repeated_words",
+    "tail_repetition",
+    "sentence_repetition",
+    "ngram_repetition",
+    "language",
+)
+IMAGE_RULES = (
+    "image_unreadable",
+    "image_too_small",
+    "image_too_large",
+    "aspect_ratio",
+    "animated",
+    "compression",
+    "blank",
+)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    kind: RuleKind
+    fn: Callable[[Any, Any], np.ndarray]
+
+    @property
+    def reason(self) -> str:
+        return f"filter.{self.name}"
+
+
+RULES: dict[str, RuleSpec] = {}
+
+
+def register(name: str, kind: RuleKind) -> Callable:
+    """Decorator: register `fn(batch, cfg) -> keep mask` under `name` (one of TEXT_RULES / IMAGE_RULES)."""
+    order = TEXT_RULES if kind == "text" else IMAGE_RULES
+    if name not in order:
+        raise ValueError(f"rule {name!r} is not in the documented {kind} order {order}")
+
+    def deco(fn: Callable[[Any, Any], np.ndarray]) -> Callable[[Any, Any], np.ndarray]:
+        if name in RULES and RULES[name].fn is not fn:
+            raise ValueError(f"rule {name!r} is registered twice")
+        RULES[name] = RuleSpec(name, kind, fn)
+        return fn
+
+    return deco
+
+
+def rules_in_order(kind: RuleKind) -> list[RuleSpec]:
+    """The built-in rules of one kind, in the documented order."""
+    import filters.image_rules  # noqa: F401  (registers)
+    import filters.language  # noqa: F401
+    import filters.repetition  # noqa: F401
+    import filters.text_rules  # noqa: F401
+
+    order = TEXT_RULES if kind == "text" else IMAGE_RULES
+    return [RULES[name] for name in order]

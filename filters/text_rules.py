@@ -1,0 +1,176 @@
+"""Caption text rules (EVLM appendix A.1, report §3.2): each a pure `(CaptionBatch, cfg) -> keep mask`.
+
+All matching is done with pyarrow's RE2 kernels over whole arrays. The rules judge the normalised
+text, except `bad_encoding`, which must see the raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from filters.caption_text import CaptionBatch
+from filters.registry import register
+from schemas.filter_config import (
+    BadEncodingRule,
+    BoilerplateRule,
+    DateOnlyRule,
+    DigitRunRule,
+    EmptyRule,
+    NoLettersRule,
+    RepeatedWordsRule,
+    SpecialCharsRule,
+    TooLongRule,
+    TooShortRule,
+    UrlRule,
+)
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+@register("empty", "text")
+def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
+    return _np(pc.greater(pc.binary_length(batch.text), 0))
+
+
+# UTF-8 bytes decoded as Latin-1/cp1252: "Ã©" for é, "â€™" for ’, "Â " for a no-break space.
+_MOJIBAKE = r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
+
+
+@register("bad_encoding", "text")
+def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
+    """Fails bytes that were not UTF-8, NUL, more than `max_replacement_chars` U+FFFD, and mojibake."""
+    bad = batch.invalid_utf8 | _np(pc.match_substring(batch.raw, "\x00"))
+    bad |= pc.count_substring(batch.raw, "\ufffd").to_numpy(zero_copy_only=False) > cfg.max_replacement_chars
+    if cfg.mojibake:
+        bad |= _np(pc.match_substring_regex(batch.raw, _MOJIBAKE))
+    return ~bad
+
+
+@lru_cache(maxsize=16)
+def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_file_names: bool) -> str:
+    parts = [
+        r"\b(?:https?|ftp)://",
+        r"\bwww\d{0,3}\.[a-z0-9-]",
+        r"[a-z0-9_.+-]@[a-z0-9-]+\.[a-z]{2,}",  # e-mail
+    ]
+    if tlds:
+        parts.append(r"[a-z0-9]\.(?:" + "|".join(tlds) + r")(?:\b|/)")
+    if file_extensions:
+        parts.append(r"[\pL\pN_)-]\.(?:" + "|".join(file_extensions) + r")\b")
+    if camera_file_names:
+        parts.append(r"\b(?:img|dsc|dscn|dscf|dcim|pxl|vid|mvimg|imag|screenshot)[_-]?\d{3,}")
+    return "|".join(parts)
+
+
+@register("url", "text")
+def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
+    """Fails URLs, `www.`, bare domains, e-mail addresses and file names."""
+    pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names)
+    return ~_np(pc.match_substring_regex(batch.lower, pattern))
+
+
+@lru_cache(maxsize=16)
+def boilerplate_pattern(phrases: tuple[str, ...]) -> str:
+    return "|".join(re.escape(p.lower()) for p in phrases)
+
+
+@register("boilerplate", "text")
+def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
+    """Fails any configured phrase, case-insensitive."""
+    if not cfg.phrases:
+        return np.ones(len(batch), dtype=bool)
+    return ~_np(pc.match_substring_regex(batch.lower, boilerplate_pattern(cfg.phrases)))
+
+
+_MONTH = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
+    r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+)
+_WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+_CJK_DATE = r"[年月日号號时時分秒点點]|星期[一二三四五六日天]|周[一二三四五六日天]"
+_DATE_TOKEN = (
+    rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|the|at"
+)
+_DATE_PREFIX = (
+    r"(?:(?:date|posted|updated|taken|uploaded|published|created|modified)(?: on| at)?\s*:?\s*|日期[:：]?)?"
+)
+DATE_ONLY = rf"^{_DATE_PREFIX}(?:{_DATE_TOKEN}|[\s,./:\-–—+])+$"
+# Something that makes it a date/time and not just a number.
+DATE_EVIDENCE = (
+    rf"\b(?:{_MONTH}|{_WEEKDAY})\b|{_CJK_DATE}|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}|\d{{1,2}}:\d{{2}}"
+)
+
+
+@register("date_only", "text")
+def date_only_rule(batch: CaptionBatch, cfg: DateOnlyRule) -> np.ndarray:
+    """Fails text that is only a date and/or time (with an optional "posted on"-style prefix)."""
+    only = _np(pc.match_substring_regex(batch.lower, DATE_ONLY))
+    if only.any():
+        rows = np.flatnonzero(only)
+        only[rows] = _np(pc.match_substring_regex(batch.lower.take(rows), DATE_EVIDENCE))
+    return ~only
+
+
+@register("no_letters", "text")
+def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
+    """Fails text with no letter: only numbers, punctuation, symbols or emoji."""
+    return _np(pc.match_substring_regex(batch.text, r"\pL"))
+
+
+@register("digit_run", "text")
+def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
+    return ~_np(pc.match_substring_regex(batch.text, rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"))
+
+
+@register("too_short", "text")
+def too_short_rule(batch: CaptionBatch, cfg: TooShortRule) -> np.ndarray:
+    return (batch.n_words >= cfg.min_words) & (batch.n_chars >= cfg.min_chars)
+
+
+@register("too_long", "text")
+def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
+    return (batch.n_words <= cfg.max_words) & (batch.n_chars <= cfg.max_chars)
+
+
+@register("special_chars", "text")
+def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
+    """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
+    text = batch.text
+    spaces = pc.count_substring(text, " ").to_numpy(zero_copy_only=False)
+    spaces = spaces + pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
+    visible = pc.utf8_length(text).to_numpy(zero_copy_only=False) - spaces
+    special = pc.count_substring_regex(text, r"[^\pL\pN\pM\s]").to_numpy(zero_copy_only=False)
+    judged = visible >= cfg.min_chars
+    return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
+
+
+@register("repeated_words", "text")
+def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarray:
+    """Fails a word repeated more than `max_run` times in a row, or a `pair_words` word twice in a row."""
+    w = batch.words
+    keep = np.ones(len(batch), dtype=bool)
+    if w.ids.size < 2:
+        return keep
+    same = (w.ids[1:] == w.ids[:-1]) & (w.row[1:] == w.row[:-1])
+    if not same.any():
+        return keep
+    # Runs of equal neighbours: a run of k "same" links is k + 1 equal words.
+    edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    words_in_run = ends - starts + 1
+    keep[w.row[starts[words_in_run > cfg.max_run]]] = False
+    if cfg.pair_words:
+        pair = pc.is_in(w.dictionary, value_set=pa.array(cfg.pair_words, pa.string()))
+        is_pair = pair.to_numpy(zero_copy_only=False)[w.ids[starts]]
+        keep[w.row[starts[is_pair]]] = False
+    return keep
