@@ -6,4 +6,5 @@
 COMMAND_MODULES = [
     "jobs.commands.run",
     "jobs.commands.cluster",
+    "jobs.commands.tokens",
 ]
