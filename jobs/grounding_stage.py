@@ -97,6 +97,7 @@ def _check_row(segments: list[dict], width, height, cfg: GroundingConfig):
     n_labels = 0
     for seg in segments:
         text = seg["text"]
+        report = validate(text, width=width, height=height, coords=cfg.coords, shapes=shapes)
         if cfg.mode == "repair":
             new, changes = repair(
                 text,
@@ -109,16 +110,25 @@ def _check_row(segments: list[dict], width, height, cfg: GroundingConfig):
                 json_to_tags=cfg.json_to_tags,
                 shapes=shapes,
             )
+            # A label with anything unfixable is left verbatim, so its errors lie outside every change.
+            left = [e for e in report.errors if not any(_inside(e.span, c.span) for c in changes)]
+            if left:
+                return left[0].code, [], set(), 0
             if changes:
                 fixed.append((seg, new))
                 kinds.update(c.kind for c in changes)
-                text = new
-        report = validate(text, width=width, height=height, coords=cfg.coords, shapes=shapes)
+                # Rewritten labels are normalised tags now; untouched JSON keeps its convention.
+                after = "normalized" if cfg.coords == "normalized" else "auto"
+                report = validate(new, width=width, height=height, coords=after, shapes=shapes)
         if not report.ok:
             return report.errors[0].code, [], set(), 0
         if cfg.require_labels:
             n_labels += len(report.raw_labels)
     return None, fixed, sorted(kinds), n_labels
+
+
+def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return outer[0] <= span[0] and span[1] <= outer[1]
 
 
 def _set(table: pa.Table, name: str, column: pa.Array) -> pa.Table:

@@ -64,8 +64,8 @@ def validate(
     errors: list = []
     labels: list = []
     rescan = None
+    sset = resolve_shapes(shapes)
     if "<" in text:
-        sset = resolve_shapes(shapes)
         if not tags_abs and canonical_form(sset.specs).accepts(text):
 
             def rescan() -> list:
