@@ -98,7 +98,7 @@ def test_format_of_parse_is_identity_for_canonical_labels(case):
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 def test_labels_in_prose_round_trip_and_keep_their_spans(cases, fillers):
     pieces, expected = ["Look: "], []
-    for k, (text, name, _shapes, pad) in enumerate(cases):
+    for k, (text, _name, _shapes, pad) in enumerate(cases):
         start = sum(map(len, pieces))
         pieces.append(text)
         expected.append((start, text, pad))
