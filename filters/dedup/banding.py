@@ -1,0 +1,157 @@
+"""LSH banding as plain table steps: band rows out of captions, candidate edges out of buckets.
+
+`band_rows` turns every considered caption into a few (shard, bucket, node) rows of 18 bytes: one
+per LSH band, one for its exact-text bucket and, with `image_exact`, one for its image bucket.
+Everything that shares a bucket must meet in one place; whoever runs this (Ray in `jobs/`) groups
+the rows by `shard`, a function of the bucket, and calls `bucket_edges` on each group. That is the
+only global step, and it moves 18 bytes per bucket, never a caption.
+
+`node` is the caption's exact key, so identical captions collapse to one node in a near bucket
+and big boilerplate clusters do not explode into pairs. A node met twice in its exact (or image)
+bucket is marked with a self edge, so `candidate_graph` sees it. The edges are candidates only:
+`resolve` verifies them on the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from filters.dedup.minhash import BAND_SHIFT, band_bucket_keys, reserved_bucket_keys
+from filters.dedup.plan import EXACT_BAND, IMAGE_BAND, CaptionRows, DedupPlan
+from filters.dedup.shingles import char_shingle_hashes
+
+_U64 = np.uint64
+BAND_ROW_SCHEMA = pa.schema([("shard", pa.uint16()), ("bucket", pa.uint64()), ("node", pa.uint64())])
+EDGE_SCHEMA = pa.schema([("left", pa.uint64()), ("right", pa.uint64()), ("near", pa.bool_())])
+ALL_PAIRS_MAX = 16  # a bucket with more distinct nodes is linked as a star plus a chain
+MAX_SHARDS = 1 << 16
+
+
+def shard_count(n_band_rows: int, rows_per_shard: int = 1 << 20) -> int:
+    """Power of two so that a shard holds about `rows_per_shard` band rows (~18 MiB)."""
+    want = max(1, -(-n_band_rows // rows_per_shard))
+    return min(MAX_SHARDS, 1 << (want - 1).bit_length())
+
+
+def band_rows(rows: CaptionRows, plan: DedupPlan, n_shards: int) -> pa.Table:
+    """(shard, bucket, node) for every bucket of every considered caption."""
+    if n_shards < 1 or n_shards & (n_shards - 1) or n_shards > MAX_SHARDS:
+        raise ValueError(f"n_shards must be a power of two in [1, {MAX_SHARDS}], got {n_shards}")
+    cfg = plan.cfg
+    buckets: list[np.ndarray] = []
+    nodes: list[np.ndarray] = []
+    text = np.flatnonzero(rows.has_text)
+    if plan.caption_dedup and text.size:
+        buckets.append(reserved_bucket_keys(rows.node[text], EXACT_BAND))
+        nodes.append(rows.node[text])
+    if cfg.near and text.size:
+        sig = plan.hasher.signatures(*char_shingle_hashes([rows.normalised[i] for i in text], cfg.ngram))
+        keys = band_bucket_keys(sig, plan.bands, plan.rows, rows.scope_key[text])
+        buckets.append(keys.reshape(-1))
+        nodes.append(np.repeat(rows.node[text], plan.bands))
+    image = np.flatnonzero(rows.has_image) if cfg.image_exact else np.zeros(0, dtype=np.int64)
+    if image.size:
+        buckets.append(reserved_bucket_keys(rows.image_node[image], IMAGE_BAND))
+        nodes.append(rows.node[image])
+    bucket = np.concatenate(buckets) if buckets else np.zeros(0, dtype=np.uint64)
+    node = np.concatenate(nodes) if nodes else np.zeros(0, dtype=np.uint64)
+    shard = (bucket & _U64(n_shards - 1)).astype(np.uint16)
+    return pa.table([pa.array(shard), pa.array(bucket), pa.array(node)], schema=BAND_ROW_SCHEMA)
+
+
+def _group_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs within groups of distinct sorted nodes: all pairs up to ALL_PAIRS_MAX members,
+    else star from the smallest node plus the chain of neighbours."""
+    lefts, rights = [], []
+    for k in np.unique(sizes[(sizes >= 2) & (sizes <= ALL_PAIRS_MAX)]):
+        block = members[starts[sizes == k][:, None] + np.arange(k)]  # (groups, k)
+        i, j = np.triu_indices(int(k), 1)
+        lefts.append(block[:, i].reshape(-1))
+        rights.append(block[:, j].reshape(-1))
+    for start, size in zip(starts[sizes > ALL_PAIRS_MAX], sizes[sizes > ALL_PAIRS_MAX]):
+        group = members[start:start + size]
+        lefts += [np.full(size - 1, group[0]), group[1:-1]]
+        rights += [group[1:], group[2:]]
+    if not lefts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def bucket_edges(band: pa.Table) -> pa.Table:
+    """Candidate edges of one shard of band rows: near pairs from LSH buckets, links from image
+    buckets, and self edges marking nodes seen twice in an exact or image bucket."""
+    bucket = band.column("bucket").to_numpy()
+    node = band.column("node").to_numpy()
+    if bucket.size == 0:
+        return EDGE_SCHEMA.empty_table()
+    order = np.lexsort((node, bucket))
+    bucket, node = bucket[order], node[order]
+    new_entry = np.ones(bucket.size, dtype=bool)
+    new_entry[1:] = (bucket[1:] != bucket[:-1]) | (node[1:] != node[:-1])
+    entry_start = np.flatnonzero(new_entry)
+    multiplicity = np.diff(np.append(entry_start, bucket.size))
+    e_bucket, e_node = bucket[entry_start], node[entry_start]
+    band_id = (e_bucket >> _U64(BAND_SHIFT)).astype(np.int64)
+    reserved = band_id >= EXACT_BAND
+    seen_twice = e_node[reserved & (multiplicity >= 2)]
+    new_group = np.ones(e_bucket.size, dtype=bool)
+    new_group[1:] = e_bucket[1:] != e_bucket[:-1]
+    group_start = np.flatnonzero(new_group)
+    group_size = np.diff(np.append(group_start, e_bucket.size))
+    group_band = band_id[group_start]
+    near_groups = group_band < EXACT_BAND
+    n_left, n_right = _group_pairs(e_node, group_start[near_groups], group_size[near_groups])
+    group_of = np.cumsum(new_group) - 1
+    in_image = (group_band == IMAGE_BAND)[group_of] & ~new_group  # every image-bucket node but the first
+    i_left, i_right = e_node[group_start[group_of[in_image]]], e_node[in_image]
+    left = np.concatenate((n_left, i_left, seen_twice))
+    right = np.concatenate((n_right, i_right, seen_twice))
+    near = np.concatenate((np.ones(n_left.size, bool), np.zeros(i_left.size + seen_twice.size, bool)))
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    edges = np.unique(np.stack([lo, hi, near.astype(np.uint64)], axis=1), axis=0)
+    return pa.table([pa.array(edges[:, 0]), pa.array(edges[:, 1]), pa.array(edges[:, 2].astype(bool))],
+                    schema=EDGE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class CandidateGraph:
+    """Candidate nodes with their component, and the near pairs to verify, on the driver.
+
+    Only ids and edges: 16 bytes per candidate node and 24 per near pair."""
+
+    nodes: np.ndarray  # sorted uint64
+    component: np.ndarray  # int64, aligned with nodes: smallest node index of the component
+    pair_left: np.ndarray  # uint64 nodes of each distinct near pair (left < right)
+    pair_right: np.ndarray
+    pair_component: np.ndarray  # int64, sorted
+
+    @classmethod
+    def from_edges(cls, edges: pa.Table) -> "CandidateGraph":
+        from filters.dedup.clusters import connected_components
+
+        left = edges.column("left").to_numpy()
+        right = edges.column("right").to_numpy()
+        near = edges.column("near").to_numpy(zero_copy_only=False)
+        nodes, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
+        li, ri = inverse[: left.size], inverse[left.size:]
+        component = connected_components(nodes.size, li, ri)
+        pairs = np.unique(np.stack([li[near], ri[near]], axis=1), axis=0) if near.any() else np.zeros((0, 2), int)
+        pair_component = component[pairs[:, 0]]
+        order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_component))
+        return cls(nodes=nodes, component=component, pair_left=nodes[pairs[order, 0]],
+                   pair_right=nodes[pairs[order, 1]], pair_component=pair_component[order])
+
+    def component_of(self, keys: np.ndarray) -> np.ndarray:
+        """Component of each key, -1 for keys that are not candidates."""
+        if self.nodes.size == 0:
+            return np.full(keys.size, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.nodes, keys), self.nodes.size - 1)
+        return np.where(self.nodes[pos] == keys, self.component[pos], -1)
+
+    def pairs_within(self, components: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Near pairs whose component is in `components`."""
+        keep = np.isin(self.pair_component, components)
+        return self.pair_left[keep], self.pair_right[keep]

@@ -1,0 +1,60 @@
+"""Connected components over edge lists, and the deterministic representative of each cluster.
+
+`connected_components` is a vectorised union-find (hooking and pointer jumping, Shiloach–Vishkin
+style): every round hooks the larger root of each edge under the smaller, then compresses paths,
+so the label of a node is the smallest node index of its component. Rounds are few (logarithmic
+in practice) and each is a handful of numpy passes over the edges, never a Python loop per edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Label of each node = smallest node index in its component (int64, length n_nodes)."""
+    parent = np.arange(n_nodes, dtype=np.int64)
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    if left.shape != right.shape:
+        raise ValueError(f"left and right must have the same length, got {left.size} and {right.size}")
+    if left.size and (min(left.min(), right.min()) < 0 or max(left.max(), right.max()) >= n_nodes):
+        raise ValueError(f"edge endpoints must be in [0, {n_nodes}), got [{min(left.min(), right.min())}, "
+                         f"{max(left.max(), right.max())}]")
+    while left.size:
+        pl, pr = parent[left], parent[right]
+        live = pl != pr
+        if not live.any():
+            break
+        lo, hi = np.minimum(pl[live], pr[live]), np.maximum(pl[live], pr[live])
+        np.minimum.at(parent, hi, lo)
+        while True:  # pointer jumping until every node points at a root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+        left, right = left[live], right[live]
+    return parent
+
+
+def quality_order(caption_len: np.ndarray, lang_score: np.ndarray, sample_ids: Sequence[str]) -> np.ndarray:
+    """Row positions best-first: longer caption, then higher language score (missing = lowest),
+    then smallest sample_id."""
+    n = len(sample_ids)
+    by_id = np.empty(n, dtype=np.int64)
+    by_id[np.array(sorted(range(n), key=sample_ids.__getitem__), dtype=np.int64)] = np.arange(n)
+    score = np.asarray(lang_score, dtype=np.float64)
+    score = np.where(np.isnan(score), -np.inf, score)
+    return np.lexsort((by_id, -score, -np.asarray(caption_len, dtype=np.int64)))
+
+
+def representatives(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """For each node, the best node (first in `order`) of its component."""
+    labels = np.asarray(labels)
+    best = np.full(labels.size, -1, dtype=np.int64)
+    ranked_labels = labels[order]
+    _, first = np.unique(ranked_labels, return_index=True)
+    best[ranked_labels[first]] = order[first]
+    return best[labels]

@@ -1,0 +1,79 @@
+"""Character n-gram shingles of many texts at once, as 64-bit hashes in CSR form.
+
+The texts are joined with n-1 NUL characters between them and decoded as UTF-32 code points, so
+one pass of vectorised multiply-adds hashes every window. A text shorter than n yields one
+shingle (the whole text, padded); an empty text yields none. The result is
+(`hashes`, `offsets`): text i owns `hashes[offsets[i]:offsets[i+1]]` in window order (a multiset;
+MinHash does not care, Jaccard uses `unique_shingles`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+# Odd 64-bit multipliers (from splitmix64 / murmur3 / xxhash constants, extended by splitmix64).
+_U64 = np.uint64
+
+
+def _position_weights(ngram: int) -> np.ndarray:
+    state = 0x9E3779B97F4A7C15
+    out = []
+    for _ in range(ngram):
+        state = (state + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        out.append((z ^ (z >> 31)) | 1)
+    return np.array(out, dtype=np.uint64)
+
+
+def mix64(h: np.ndarray) -> np.ndarray:
+    """murmur3's fmix64 finaliser, in place on a uint64 array; returns it."""
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
+
+
+def char_shingle_hashes(texts: Sequence[str], ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every character n-gram of every text; (hashes, offsets)."""
+    if ngram < 1:
+        raise ValueError(f"ngram must be >= 1, got {ngram}")
+    n_texts = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_texts)
+    counts = np.where(lengths >= ngram, lengths - ngram + 1, np.minimum(lengths, 1))
+    offsets = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    if offsets[-1] == 0:
+        return np.zeros(0, dtype=np.uint64), offsets
+    pad = "\0" * (ngram - 1)
+    points = np.frombuffer((pad.join(texts) + pad).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n_windows = points.size - ngram + 1
+    weights = _position_weights(ngram)
+    h = points[:n_windows] * weights[0]
+    for j in range(1, ngram):
+        h += points[j:j + n_windows] * weights[j]
+    mix64(h)
+    starts = np.zeros(n_texts, dtype=np.int64)
+    np.cumsum(lengths[:-1] + (ngram - 1), out=starts[1:])
+    # window index of every shingle: text start + position within the text
+    within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], counts)
+    return h[np.repeat(starts, counts) + within], offsets
+
+
+def unique_shingles(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's shingle set: sorted distinct dense ids (uint32 rank of the hash), in CSR form."""
+    n_texts = offsets.size - 1
+    if hashes.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(n_texts + 1, dtype=np.int64)
+    _, dense = np.unique(hashes, return_inverse=True)
+    owner = np.repeat(np.arange(n_texts, dtype=np.uint64), np.diff(offsets))
+    keyed = np.unique((owner << _U64(32)) | dense.astype(np.uint64))
+    owners = (keyed >> _U64(32)).astype(np.int64)
+    out_offsets = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owners, minlength=n_texts), out=out_offsets[1:])
+    return (keyed & _U64(0xFFFFFFFF)).astype(np.int64), out_offsets

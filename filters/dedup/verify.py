@@ -1,0 +1,41 @@
+"""Exact Jaccard of candidate pairs, vectorised over all pairs at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from filters.dedup.shingles import char_shingle_hashes, unique_shingles
+
+_U64 = np.uint64
+
+
+def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaccard of the shingle sets of texts left[k] and right[k], from `unique_shingles` output.
+
+    Both sides of every pair are laid out as (pair << 32 | shingle id); after one sort an id shared
+    by both sides of a pair appears twice in a row, which counts the intersection.
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    sizes = np.diff(offsets)
+    n_left, n_right = sizes[left], sizes[right]
+    union_upper = n_left + n_right
+    if left.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    pair = np.arange(left.size, dtype=np.uint64)
+
+    def gather(texts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        owner = np.repeat(pair, counts)
+        first = np.repeat(offsets[texts] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return (owner << _U64(32)) | ids[np.arange(counts.sum()) + first].astype(np.uint64)
+
+    keyed = np.sort(np.concatenate((gather(left, n_left), gather(right, n_right))))
+    shared = keyed[1:][keyed[1:] == keyed[:-1]] >> _U64(32)
+    inter = np.bincount(shared.astype(np.int64), minlength=left.size)
+    union = union_upper - inter
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+
+
+def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int) -> np.ndarray:
+    """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal)."""
+    return pair_jaccard(*unique_shingles(*char_shingle_hashes(texts, ngram)), left, right)
