@@ -7,4 +7,5 @@ COMMAND_MODULES = [
     "jobs.commands.run",
     "jobs.commands.cluster",
     "jobs.commands.tokens",
+    "jobs.commands.grounding",
 ]

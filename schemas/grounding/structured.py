@@ -86,15 +86,27 @@ def scan_json(text: str, errors: list) -> list[JsonBlock]:
 
 
 def _bare_json(text: str, key: int, covered: list) -> tuple[int, int, object] | None:
-    """The outermost JSON value (array or object) that starts before `key` and contains it."""
+    """The outermost JSON value (array or object) that starts before `key` and contains it.
+
+    A `[` directly followed by an object that does not parse as an array (unclosed, or a
+    bad element later on) makes the whole thing unparsable: the inner object alone is not taken.
+    """
     lo = max((e for s, e in covered if e <= key), default=0)
+    broken_array_item = -1
     for m in OPENER.finditer(text, lo, key):
+        p = m.start()
         try:
-            value, end = _DECODER.raw_decode(text, m.start())
+            value, end = _DECODER.raw_decode(text, p)
         except ValueError:
+            if text[p] == "[":
+                nxt = len(text) - len(text[p + 1 :].lstrip())
+                if nxt < len(text) and text[nxt] == "{":
+                    broken_array_item = nxt
             continue
         if end > key:
-            return m.start(), end, value
+            if p == broken_array_item:
+                return None
+            return p, end, value
     return None
 
 
