@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 # Scripts written without spaces between words: every character counts as one word.
 PER_CHAR_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+# Trimmed from both ends of each whitespace-separated token; a token left empty is not a word.
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»„‚‹›…–—·•、，。！？：；（）【】《》〈〉「」『』～"
 # East-Asian wide characters count two when measuring length.
 WIDE_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{3000}-\x{303F}\x{FF01}-\x{FF60}]"
 
@@ -117,7 +119,8 @@ class CaptionBatch:
     """The texts a batch of text rules judges, plus features computed once and shared.
 
     `raw` is the assistant text as read (after UTF-8 repair), `text` the normalised text. A word is
-    a run of letters, digits and marks; every Han/Hiragana/Katakana character is a word by itself.
+    a whitespace-separated token with punctuation trimmed from both ends ("don't" and "3.5" are one
+    word, "—" none); every Han/Hiragana/Katakana character is a word by itself.
     """
 
     raw: pa.Array
@@ -145,18 +148,18 @@ class CaptionBatch:
 
     @cached_property
     def words(self) -> Words:
-        low = _on_rows(
-            self.lower,
-            pc.and_(self.non_ascii, pc.match_substring_regex(self.lower, PER_CHAR_WORD)),
-            lambda t: pc.replace_substring_regex(t, "(" + PER_CHAR_WORD + ")", r" \1 "),
-        )
-        spaced = _on_rows(
-            low,
-            pc.match_substring_regex(low, r"[^\pL\pN\pM\s]"),
-            lambda t: pc.replace_substring_regex(t, r"[^\pL\pN\pM\s]+", " "),
-        )
-        tokens = pc.ascii_split_whitespace(spaced)
-        flat = tokens.flatten()
+        low = self.lower
+        # Han/Kana characters become words of their own; only non-ASCII rows can have them.
+        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
+        if rows.size:
+            has = pc.match_substring_regex(low.take(rows), PER_CHAR_WORD).to_numpy(zero_copy_only=False)
+            mask = np.zeros(len(self), dtype=bool)
+            mask[rows[has]] = True
+            low = _on_rows(
+                low, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 ")
+            )
+        tokens = pc.ascii_split_whitespace(low)
+        flat = pc.utf8_trim(tokens.flatten(), _PUNCTUATION)
         row = pc.list_parent_indices(tokens).to_numpy()
         keep = pc.greater(pc.binary_length(flat), 0)
         flat = flat.filter(keep)

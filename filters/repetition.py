@@ -19,6 +19,10 @@ from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, T
 _SENTENCE_END = r"[.!?。！？;；\n]+"
 
 
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
 @register("tail_repetition", "text")
 def tail_repetition_rule(batch: CaptionBatch, cfg: TailRepetitionRule) -> np.ndarray:
     """Fails when the last `min_repeats * p` words are periodic with period p, for some p <= max_period.
@@ -46,9 +50,15 @@ def tail_repetition_rule(batch: CaptionBatch, cfg: TailRepetitionRule) -> np.nda
 def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -> np.ndarray:
     """Fails when one sentence (case-insensitive, >= `min_chars` characters) occurs more than `max_repeats` times."""
     keep = np.ones(len(batch), dtype=bool)
-    # Only texts with at least max_repeats + 1 sentence ends (or one fewer, the last may lack one) can fail.
-    n_ends = pc.count_substring_regex(batch.lower, _SENTENCE_END).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(n_ends >= cfg.max_repeats)
+    # Only texts with at least max_repeats sentence ends followed by more text can fail.
+    if cfg.max_repeats == 1:
+        inner = _np(pc.match_substring_regex(batch.lower, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"))
+    else:
+        inner = (
+            pc.count_substring_regex(batch.lower, _SENTENCE_END).to_numpy(zero_copy_only=False)
+            >= cfg.max_repeats
+        )
+    rows = np.flatnonzero(inner)
     if rows.size == 0:
         return keep
     sentences = pc.split_pattern_regex(batch.lower.take(rows), _SENTENCE_END)

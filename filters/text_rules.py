@@ -47,9 +47,15 @@ _MOJIBAKE = r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x
 def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
     """Fails bytes that were not UTF-8, NUL, more than `max_replacement_chars` U+FFFD, and mojibake."""
     bad = batch.invalid_utf8 | _np(pc.match_substring(batch.raw, "\x00"))
-    bad |= pc.count_substring(batch.raw, "\ufffd").to_numpy(zero_copy_only=False) > cfg.max_replacement_chars
-    if cfg.mojibake:
-        bad |= _np(pc.match_substring_regex(batch.raw, _MOJIBAKE))
+    # U+FFFD and mojibake are non-ASCII: only those rows are searched.
+    rows = np.flatnonzero(_np(pc.invert(pc.string_is_ascii(batch.raw))))
+    if rows.size:
+        raw = batch.raw.take(rows)
+        replacement = pc.count_substring(raw, "\ufffd").to_numpy(zero_copy_only=False)
+        hit = replacement > cfg.max_replacement_chars
+        if cfg.mojibake:
+            hit |= _np(pc.match_substring_regex(raw, _MOJIBAKE))
+        bad[rows[hit]] = True
     return ~bad
 
 

@@ -135,7 +135,8 @@ class DigitRunRule(RuleConfig):
 class TooShortRule(RuleConfig):
     """Fewer than `min_words` words or fewer than `min_chars` characters.
 
-    A word is a run of letters/digits; every Han, Hiragana or Katakana character counts as one word.
+    A word is a whitespace-separated token with punctuation trimmed from its ends; every Han,
+    Hiragana or Katakana character counts as one word.
     Characters are counted with East-Asian wide characters counting two, spaces included. The
     defaults reject "≤ 2 words or ≤ 5 characters".
     """

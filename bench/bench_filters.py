@@ -1,0 +1,170 @@
+"""Benchmark the filter stage: text-rule chain (incl. language id) vs fastText alone, and image rules.
+
+Run: `python bench/bench_filters.py [--captions N] [--images N]`. Prints one JSON line:
+- text_chain_captions_per_s: normalisation + every default text rule + lid.176, from plain strings;
+- run_filters_captions_per_s: the same through `run_filters` on a WORK_SCHEMA table (segment
+  extraction and write-back included);
+- fasttext_alone_captions_per_s: lid.176 `predict` alone on the same (normalised) captions;
+- image_rules_rows_per_s: default image rules (header reads, JPEG quality) on real files;
+- image_rules_with_blank_rows_per_s: the same with the opt-in blank rule (reduced-size decode).
+Everything runs on one thread (Arrow's pool is set to 1) and rates are items per second of this
+process's CPU time (best of 3), so they are per core and hold on a shared, loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from filters.caption_text import CaptionBatch  # noqa: E402
+from filters.chain import first_failing_text_rule, run_filters  # noqa: E402
+from filters.language import lid_model  # noqa: E402
+from schemas.filter_config import FilterConfig  # noqa: E402
+from schemas.sample import SAMPLE_SCHEMA, with_work_columns  # noqa: E402
+
+SUBJECTS = ["a dog", "two cats", "an old man", "a young woman", "a red car", "children", "a wooden boat",
+            "a bowl of soup", "a mountain lake", "a city street", "a white horse", "a small bird"]  # fmt: skip
+VERBS = ["sitting on", "running along", "standing next to", "playing in", "looking at", "parked near"]
+PLACES = ["the beach", "a busy market", "the snow", "a green field", "the kitchen table", "a stone bridge",
+          "the river at sunset", "a quiet park", "the front porch"]  # fmt: skip
+EXTRA = ["", " on a sunny day", " in the rain", ", with trees in the background", " at night",
+         ". The sky is clear and blue", " while people walk by"]  # fmt: skip
+OTHER = ["一只小猫坐在窗台上晒太阳", "Un chien court sur la plage au coucher du soleil",
+         "Ein alter Mann liest eine Zeitung im Park", "Una mujer camina por la calle con un paraguas",
+         "夜の東京の街並み", "Tom &amp; Jerry  on the  TV screen"]  # fmt: skip
+NOISE = ["IMG_20190612_123456.jpg", "www.example.com/photo", "Stock photo of a happy family",
+         "June 12, 2019", "!!! ??? ###", "call 5551234567 today", "blue sky",
+         "a dog on a beach on a beach on a beach on a beach"]  # fmt: skip
+
+
+def make_captions(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.80:
+            out.append(f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(PLACES)}"
+                       f"{rng.choice(EXTRA)}.")  # fmt: skip
+        elif r < 0.92:
+            out.append(rng.choice(OTHER))
+        else:
+            out.append(rng.choice(NOISE))
+    return out
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def caption_table(captions: list[str], media: list[list[dict]] | None = None, task: str = "caption") -> pa.Table:
+    rows = []
+    for i, c in enumerate(captions):
+        rows.append(
+            {
+                "sample_id": f"s{i}",
+                "source": "bench",
+                "task": task,
+                "turns": [
+                    {"role": "user", "segments": [{"kind": "image", "text": None, "media": 0}]},
+                    {"role": "assistant", "segments": [{"kind": "text", "text": c, "media": None}]},
+                ],
+                "media": media[i] if media else [],
+            }
+        )
+    return with_work_columns(pa.Table.from_pylist(rows, schema=SAMPLE_SCHEMA))
+
+
+def make_images(folder: Path, n: int, seed: int = 0) -> list[list[dict]]:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    media = []
+    for i in range(n):
+        w, h = int(rng.integers(96, 400)), int(rng.integers(96, 400))
+        base = np.linspace(0, 255, w * h * 3).reshape(h, w, 3)
+        pixels = np.clip(base + rng.normal(0, 25, base.shape), 0, 255).astype(np.uint8)
+        kind = i % 4
+        if kind == 3:
+            path = folder / f"img{i}.png"
+            Image.fromarray(pixels).save(path)
+            fmt = "PNG"
+        else:
+            path = folder / f"img{i}.jpg"
+            Image.fromarray(pixels).save(path, quality=(90, 75, 15)[kind])
+            fmt = "JPEG"
+        media.append([{"uri": str(path), "kind": "image", "width": w, "height": h, "format": fmt,
+                       "bytes_size": path.stat().st_size}])  # fmt: skip
+    return media
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--captions", type=int, default=50_000)
+    ap.add_argument("--images", type=int, default=400)
+    args = ap.parse_args()
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+    captions = make_captions(args.captions)
+    cfg = FilterConfig()
+    model = lid_model()
+    model.predict(["warm up"], k=1)
+
+    def text_chain() -> None:
+        batch = CaptionBatch.from_texts(captions)
+        first_failing_text_rule(batch, cfg)
+
+    one_line = [c.replace("\n", " ") for c in CaptionBatch.from_texts(captions).text.to_pylist()]
+    t_chain = best_of(text_chain)
+    t_ft = best_of(lambda: model.predict(one_line, k=1))
+    table = caption_table(captions)
+    t_stage = best_of(lambda: run_filters(table, cfg))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        media = make_images(Path(tmp), args.images)
+        img_table = caption_table(["x"] * args.images, media, task="vqa")  # image rules only
+        _, counts = run_filters(img_table, cfg)
+        t_img = best_of(lambda: run_filters(img_table, cfg))
+        blank_cfg = FilterConfig(rules={"blank": True})
+        t_blank = best_of(lambda: run_filters(img_table, blank_cfg))
+
+    n = len(captions)
+    chain_rate = n / t_chain
+    ft_rate = n / t_ft
+    print(
+        json.dumps(
+            {
+                "bench": "filters",
+                "captions": n,
+                "text_chain_captions_per_s": round(chain_rate),
+                "run_filters_captions_per_s": round(n / t_stage),
+                "fasttext_alone_captions_per_s": round(ft_rate),
+                "chain_vs_fasttext_ratio": round(chain_rate / ft_rate, 3),
+                "target_captions_per_s": 50_000,
+                "images": args.images,
+                "image_rules_rows_per_s": round(args.images / t_img),
+                "image_rules_with_blank_rows_per_s": round(args.images / t_blank),
+                "image_rows_filtered": {k: v for k, v in counts.items() if v and k != "filter.checked"},
+                "threads": 1,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
