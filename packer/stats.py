@@ -1,103 +1,459 @@
-"""Statistics of a pack job, computed from the indexes and the ledger (never estimated)."""
+"""Statistics of a pack job, computed from the indexes, the ledger and the exact stage counters.
+
+Nothing here is estimated: every figure is a count or a sum over packs.parquet (`PACKS_SCHEMA`),
+ledger.parquet (`LEDGER_SCHEMA`) or the per-stage counters summed over rows. The sections of
+stats.json:
+
+- `funnel`: per stage (read, probe, filter, grounding, dedup, tokens, mix, pack) the rows in, the
+  rows out and the count per reason, overall, per source and per task. A row leaves at the stage
+  named by its reason's prefix (`filter.url` leaves at `filter`); packed rows pass every stage;
+  upsampled copies (copy > 0) enter at the output of `mix`.
+- `tokens`: per-sample text / vision / loss / total tokens of the packed samples (and of every
+  sample that was counted), with percentiles and histograms.
+- `packing`: real / padded tokens, bins against the lower bound, shape buckets with their waste,
+  the per-pack fill and real-token histograms.
+- `balance`: per step × rank grids of real tokens, attention cost and ViT cost, max/mean per step.
+- `mix`: per step the share of each source's (and task's) packed samples against the global share
+  and the share the configured weights ask for.
+- `languages`, `dedup`, `grounding`, `time`.
+
+`report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
+report show.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+
+STAGES = ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack")
+PERCENTILES = (1, 5, 25, 50, 75, 90, 95, 99)
+HIST_BINS = 30
+FILL_BINS = 20
+EXAMPLES_PER_REASON = 5
+TOP_CLUSTERS = 10
+NO_REASON = "(none)"
+UNKNOWN_LANG = "und"
+# a row that left without a reason code is put at the stage its status implies
+_STAGE_OF_STATUS = {"duplicate": "dedup", "too_long": "pack", "remainder": "pack"}
+
+# warning thresholds (report_warnings)
+WARN_IMBALANCE = 1.10  # worst per-step max/mean over ranks of attention or ViT cost
+WARN_PADDING_WASTE = 0.20  # share of padded tokens that are padding
+WARN_SOURCE_DROP = 0.50  # share of a source's input rows not packed (mix downsampling excluded)
+_INTENDED_DROPS = ("mix.downsampled",)
 
 
 def _np(table: pa.Table, col: str) -> np.ndarray:
     return table.column(col).to_numpy(zero_copy_only=False)
 
 
+def _strings(table: pa.Table, col: str, fill: str) -> np.ndarray:
+    return np.array(pc.fill_null(table.column(col), fill).to_pylist(), dtype=object)
+
+
+def _share(a: float, b: float) -> float:
+    return float(a) / float(b) if b else 0.0
+
+
+def stage_of_reason(reason: str | None, status: str) -> str:
+    """The stage a reason code names: the part before the first "."."""
+    if reason:
+        return reason.split(".", 1)[0]
+    return _STAGE_OF_STATUS.get(status, "other")
+
+
+# ---- funnel -------------------------------------------------------------------------------------
+
+
+def _stage_order(found: set[str]) -> list[str]:
+    return list(STAGES) + sorted(found - set(STAGES))
+
+
 def funnel(ledger: pa.Table) -> dict:
-    """Rows per source and task by final status, and counts per reason."""
-    out: dict = {"by_source": {}, "by_task": {}, "reasons": {}}
-    status = _np(ledger, "status")
-    reason = _np(ledger, "reason")
+    """Per stage: rows in, rows out and count per reason; overall, per source and per task.
+
+    Also the final status counts, all reasons and example sample_ids per reason (first in
+    (sample_id, copy) order), kept for the reason table of the report.
+    """
+    status = _strings(ledger, "status", "")
+    reason = _strings(ledger, "reason", "")
+    packed = status == "packed"
+    stage = np.array(["" if p else stage_of_reason(r, s) for p, r, s in zip(packed, reason, status)], dtype=object)
+    stages = _stage_order(set(stage[~packed].tolist()))
+    rank = {s: i for i, s in enumerate(stages)}
+    leave = np.array([len(stages) if p else rank[s] for p, s in zip(packed, stage)], dtype=np.int64)
+    is_copy = _np(ledger, "copy").astype(np.int64) > 0
+    reason_key = np.where(reason == "", NO_REASON, reason)
+    mix_at = rank["mix"]
+
+    def table_for(mask: np.ndarray) -> dict:
+        lv, cp, rk = leave[mask], is_copy[mask], reason_key[mask]
+        per_stage = {}
+        for i, name in enumerate(stages):
+            enters = int(np.sum((lv >= i) & ~cp)) + (int(np.sum((lv >= i) & cp)) if i > mix_at else 0)
+            gone = lv == i
+            added = int(cp.sum()) if i == mix_at else 0
+            per_stage[name] = {"in": enters, "out": enters - int(gone.sum()) + added, "removed": int(gone.sum()),
+                               "added": added, "reasons": dict(sorted(Counter(rk[gone].tolist()).items()))}
+        done = lv == len(stages)
+        return {"input_rows": int((~cp).sum()), "input_rows_packed": int((done & ~cp).sum()),
+                "copies": int(cp.sum()), "packed": int(done.sum()),
+                "input_rows_dropped": dict(sorted(Counter(rk[~done & ~cp].tolist()).items())),
+                "stages": per_stage}
+
+    res: dict = {"stages": stages, "total": table_for(np.ones(ledger.num_rows, dtype=bool))}
     for key, col in (("by_source", "source"), ("by_task", "task")):
-        groups: dict = defaultdict(Counter)
-        for g, s in zip(_np(ledger, col).tolist(), status.tolist()):
-            groups[g][s] += 1
-        out[key] = {g: dict(sorted(c.items())) for g, c in sorted(groups.items())}
-    out["reasons"] = dict(sorted(Counter(r for r in reason.tolist() if r).items()))
-    out["status"] = dict(sorted(Counter(status.tolist()).items()))
-    return out
+        values = _strings(ledger, col, "")
+        res[key] = {g: table_for(values == g) for g in sorted(set(values.tolist()))}
+    res["status"] = dict(sorted(Counter(status.tolist()).items()))
+    res["status_by_source"] = {}
+    sources = _strings(ledger, "source", "")
+    for g in sorted(set(sources.tolist())):
+        res["status_by_source"][g] = dict(sorted(Counter(status[sources == g].tolist()).items()))
+    dropped = ~packed
+    res["reasons"] = dict(sorted(Counter(reason_key[dropped].tolist()).items()))
+    res["reason_stage"] = {r: stage_of_reason(None if r == NO_REASON else r, s)
+                           for r, s in sorted(set(zip(reason_key[dropped].tolist(), status[dropped].tolist())))}
+    ids = _strings(ledger, "sample_id", "")
+    examples: dict[str, list[str]] = defaultdict(list)
+    for r, i in zip(reason_key[dropped].tolist(), ids[dropped].tolist()):
+        if len(examples[r]) < EXAMPLES_PER_REASON and i not in examples[r]:
+            examples[r].append(i)
+    res["examples"] = dict(sorted(examples.items()))
+    return res
 
 
-def packing_efficiency(packs: pa.Table, context_length: int, max_vit_patches: int) -> dict:
-    real = _np(packs, "real_tokens").astype(np.int64)
-    padded = _np(packs, "seq_len").astype(np.int64)
-    patches = _np(packs, "vit_patches").astype(np.int64)
-    filler = _np(packs, "is_filler").astype(bool)
-    n = len(real)
-    content = ~filler
-    lb = max(int(np.ceil(real[content].sum() / context_length)) if n else 0,
-             int(np.ceil(patches[content].sum() / max_vit_patches)) if n else 0)
-    shapes = Counter(zip(padded.tolist(), _np(packs, "vit_bucket").astype(np.int64).tolist()))
+# ---- tokens -------------------------------------------------------------------------------------
+
+
+def distribution(values: np.ndarray, bins: int = HIST_BINS, lo: float | None = None, hi: float | None = None) -> dict:
+    """count, sum, mean, min, max, percentiles and a histogram (edges, counts) of `values`."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if not len(v):
+        return {"count": 0}
+    lo = float(v.min()) if lo is None else lo
+    hi = float(v.max()) if hi is None else hi
+    if hi <= lo:
+        hi = lo + 1.0
+    edges = np.linspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(v, bins=edges)
+    q = np.percentile(v, PERCENTILES)
     return {
-        "n_packs": int(n),
-        "n_filler_packs": int(filler.sum()),
-        "real_tokens": int(real.sum()),
-        "padded_tokens": int(padded.sum()),
-        "fill": float(real.sum() / padded.sum()) if padded.sum() else 0.0,
-        "padding_waste": float(1 - real.sum() / padded.sum()) if padded.sum() else 0.0,
-        "bins_lower_bound": lb,
-        "bins_over_lower_bound": float(content.sum() / lb) if lb else 0.0,
-        "shapes": [{"seq_len": s, "vit_bucket": v, "packs": c} for (s, v), c in sorted(shapes.items())],
+        "count": int(len(v)), "sum": float(v.sum()), "mean": float(v.mean()), "min": float(v.min()),
+        "max": float(v.max()), **{f"p{p}": float(x) for p, x in zip(PERCENTILES, q)},
+        "hist": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
     }
 
 
+TOKEN_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens")
+
+
+def token_distributions(ledger: pa.Table) -> dict:
+    """Per-sample token counts: of the packed samples (what is trained on) and of every sample the
+    token stage counted (packed, too long, remainder or downsampled by the mix)."""
+    status = _strings(ledger, "status", "")
+    reason = _strings(ledger, "reason", "")
+    counted_stage = {"tokens", "mix", "pack"}
+    counted = np.array([s == "packed" or stage_of_reason(r, s) in counted_stage and not r.startswith("tokens.")
+                        for s, r in zip(status, reason)], dtype=bool)
+    out: dict = {"packed": {}, "counted": {}}
+    for col in TOKEN_COLUMNS:
+        v = np.asarray(pc.fill_null(ledger.column(col), 0).to_numpy(zero_copy_only=False), dtype=np.float64)
+        out["packed"][col] = distribution(v[status == "packed"], lo=0.0)
+        out["counted"][col] = distribution(v[counted], lo=0.0)
+    return out
+
+
+# ---- packing ------------------------------------------------------------------------------------
+
+
+def packing_efficiency(packs: pa.Table, ledger: pa.Table, pack_cfg) -> dict:
+    """Real/padded tokens, bins against the lower bound, shape buckets with their waste, fill."""
+    real = _np(packs, "real_tokens").astype(np.int64)
+    padded = _np(packs, "seq_len").astype(np.int64)
+    patches = _np(packs, "vit_patches").astype(np.int64)
+    vit_bucket = _np(packs, "vit_bucket").astype(np.int64)
+    filler = _np(packs, "is_filler").astype(bool)
+    repeat = _np(packs, "repeat_of").astype(np.int64) >= 0
+    content = ~filler & ~repeat
+    status = _strings(ledger, "status", "")
+    packed = status == "packed"
+
+    def ledger_sum(col: str) -> int:
+        return int(np.asarray(pc.fill_null(ledger.column(col), 0).to_numpy(zero_copy_only=False))[packed].sum())
+
+    items_tokens, items_patches, items_images = ledger_sum("total_tokens"), ledger_sum("vit_patches"), ledger_sum("n_images")
+    lb = max(math.ceil(items_tokens / pack_cfg.context_length), math.ceil(items_patches / pack_cfg.max_vit_patches),
+             math.ceil(items_images / pack_cfg.max_images_per_pack))
+    shapes = []
+    for s, vb in sorted(set(zip(padded.tolist(), vit_bucket.tolist()))):
+        m = (padded == s) & (vit_bucket == vb)
+        r, p = int(real[m].sum()), int(padded[m].sum())
+        vp = int(patches[m].sum())
+        shapes.append({"seq_len": int(s), "vit_bucket": int(vb), "packs": int(m.sum()),
+                       "filler_packs": int((m & filler).sum()), "real_tokens": r, "padded_tokens": p,
+                       "padding_waste": _share(p - r, p), "vit_patches": vp,
+                       "vit_waste": _share(int(vb) * int(m.sum()) - vp, int(vb) * int(m.sum())) if vb else 0.0})
+    fill = np.divide(real, padded, out=np.zeros(len(real)), where=padded > 0)
+    total_real, total_padded = int(real.sum()), int(padded.sum())
+    return {
+        "n_packs": int(len(real)),
+        "n_filler_packs": int(filler.sum()),
+        "n_repeat_packs": int(repeat.sum()),
+        "n_content_packs": int(content.sum()),
+        "real_tokens": total_real,
+        "padded_tokens": total_padded,
+        "padding_tokens": total_padded - total_real,
+        "fill": _share(total_real, total_padded),
+        "padding_waste": _share(total_padded - total_real, total_padded),
+        "fill_content_packs": _share(int(real[content].sum()), int(padded[content].sum())),
+        "packed_items": {"samples": int(packed.sum()), "tokens": items_tokens, "vit_patches": items_patches,
+                         "images": items_images},
+        "bins_lower_bound": int(lb),
+        "bins_over_lower_bound": _share(int(content.sum()), lb),
+        "shapes": shapes,
+        "fill_hist": distribution(fill[content], bins=FILL_BINS, lo=0.0, hi=1.0),
+        "real_tokens_hist": distribution(real[content], lo=0.0, hi=float(pack_cfg.context_length)),
+        "samples_per_pack": distribution(_np(packs, "n_samples")[content], lo=0.0),
+    }
+
+
+# ---- balance ------------------------------------------------------------------------------------
+
+
 def step_balance(packs: pa.Table) -> dict:
-    """Per step: max/mean over ranks of real tokens, attention cost and ViT cost."""
+    """Per step × rank grids of real tokens, attention cost and ViT cost; max/mean over ranks per step."""
     if packs.num_rows == 0:
-        return {"n_steps": 0}
+        return {"n_steps": 0, "n_ranks": 0}
     step = _np(packs, "step").astype(np.int64)
     rank = _np(packs, "rank").astype(np.int64)
     n_steps, n_ranks = int(step.max()) + 1, int(rank.max()) + 1
-    out = {"n_steps": n_steps, "n_ranks": n_ranks}
+    out: dict = {"n_steps": n_steps, "n_ranks": n_ranks}
     for col in ("real_tokens", "attn_cost", "vit_cost"):
         grid = np.zeros((n_steps, n_ranks))
         np.add.at(grid, (step, rank), _np(packs, col).astype(np.float64))
         mean = grid.mean(axis=1)
-        ratio = np.divide(grid.max(axis=1), mean, out=np.ones_like(mean), where=mean > 0)
-        out[col] = {"max_over_mean_worst": float(ratio.max()), "max_over_mean_mean": float(ratio.mean()),
-                    "per_step": ratio.round(6).tolist()}
+        mx = grid.max(axis=1)
+        ratio = np.divide(mx, mean, out=np.ones_like(mean), where=mean > 0)
+        out[col] = {"grid": grid.tolist(), "max_per_step": mx.tolist(), "mean_per_step": mean.tolist(),
+                    "per_step": ratio.tolist(), "max_over_mean_worst": float(ratio.max()),
+                    "max_over_mean_mean": float(ratio.mean()), "worst_step": int(ratio.argmax())}
     counts = np.zeros((n_steps, n_ranks), dtype=np.int64)
     np.add.at(counts, (step, rank), 1)
+    out["packs_grid"] = counts.tolist()
     out["packs_per_rank_per_step_equal"] = bool((counts == counts[0, 0]).all())
     return out
 
 
-def token_distributions(ledger: pa.Table) -> dict:
-    status = _np(ledger, "status")
-    out = {}
-    for col in ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens"):
-        v = ledger.column(col).to_numpy(zero_copy_only=False)
-        v = np.asarray(v, dtype=np.float64)[(status == "packed")]
+# ---- mix ----------------------------------------------------------------------------------------
+
+
+def mix_per_step(packs: pa.Table, ledger: pa.Table, cfg) -> dict:
+    """Share of each source's (and task's) packed samples per step, against the global share and
+    the share the weights ask for: weight × rows entering the mix, normalised."""
+    status = _strings(ledger, "status", "")
+    reason = _strings(ledger, "reason", "")
+    source = _strings(ledger, "source", "")
+    task = _strings(ledger, "task", "")
+    copy0 = _np(ledger, "copy").astype(np.int64) == 0
+    reached_mix = copy0 & np.array([s == "packed" or stage_of_reason(r, s) in ("mix", "pack")
+                                    for s, r in zip(status, reason)], dtype=bool)
+    src_w = {s.name: float(s.weight) for s in cfg.sources}
+    task_w = dict(cfg.mix.task_weights)
+    row_w = np.array([src_w.get(s, 1.0) * task_w.get(t, 1.0) for s, t in zip(source, task)], dtype=np.float64)
+
+    packed = status == "packed"
+    pid = np.asarray(pc.fill_null(ledger.column("pack_id"), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    n_packs = packs.num_rows
+    step_of_pack = _np(packs, "step").astype(np.int64) if n_packs else np.zeros(0, dtype=np.int64)
+    n_steps = int(step_of_pack.max()) + 1 if n_packs else 0
+    valid = packed & (pid >= 0) & (pid < n_packs)
+    sample_step = step_of_pack[pid[valid]] if n_packs else np.zeros(0, dtype=np.int64)
+
+    def by(col: np.ndarray, weights: dict[str, float]) -> dict:
+        names = sorted(set(col.tolist()))
+        entering = {g: int(np.sum(reached_mix & (col == g))) for g in names}
+        wanted = {g: float(row_w[reached_mix & (col == g)].sum()) for g in names}
+        total_w = sum(wanted.values())
+        counts = np.zeros((n_steps, len(names)), dtype=np.int64)
+        code = {g: i for i, g in enumerate(names)}
+        if len(sample_step):
+            np.add.at(counts, (sample_step, np.array([code[g] for g in col[valid]], dtype=np.int64)), 1)
+        per_step_total = counts.sum(axis=1)
+        shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
+                           where=per_step_total[:, None] > 0)
+        total = int(counts.sum())
+        res = {}
+        for g in names:
+            glob = _share(int(counts[:, code[g]].sum()), total)
+            col_share = shares[:, code[g]]
+            res[g] = {
+                "weight": weights.get(g, 1.0),
+                "rows_entering_mix": entering[g],
+                "requested_share": _share(wanted[g], total_w),
+                "packed_samples": int(counts[:, code[g]].sum()),
+                "global_share": glob,
+                "per_step_samples": counts[:, code[g]].tolist(),
+                "per_step_share": col_share.tolist(),
+                "max_abs_step_deviation": float(np.abs(col_share - glob).max()) if n_steps else 0.0,
+            }
+        return res
+
+    return {"n_steps": n_steps, "samples_per_step": np.bincount(sample_step, minlength=n_steps).tolist(),
+            "by_source": by(source, src_w), "by_task": by(task, task_w)}
+
+
+# ---- languages, dedup, grounding, time ----------------------------------------------------------
+
+
+def languages(ledger: pa.Table) -> dict:
+    """Input rows (copy 0) and packed rows per detected language; lang_score per language."""
+    lang = np.array([x or UNKNOWN_LANG for x in ledger.column("lang").to_pylist()], dtype=object)
+    score = np.asarray(pc.fill_null(ledger.column("lang_score"), np.nan).to_numpy(zero_copy_only=False),
+                       dtype=np.float64)
+    copy0 = _np(ledger, "copy").astype(np.int64) == 0
+    packed = _strings(ledger, "status", "") == "packed"
+    source = _strings(ledger, "source", "")
+    res: dict = {"input": dict(Counter(lang[copy0].tolist()).most_common()),
+                 "packed": dict(Counter(lang[packed].tolist()).most_common()), "by_source": {}, "score": {}}
+    for s in sorted(set(source.tolist())):
+        res["by_source"][s] = dict(Counter(lang[copy0 & (source == s)].tolist()).most_common())
+    for g in res["input"]:
+        v = score[copy0 & (lang == g)]
         v = v[~np.isnan(v)]
-        if not len(v):
-            out[col] = {}
-            continue
-        q = np.percentile(v, [1, 5, 25, 50, 75, 95, 99])
-        out[col] = {"mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()),
-                    **{f"p{p}": float(x) for p, x in zip((1, 5, 25, 50, 75, 95, 99), q)}}
-    return out
+        if len(v):
+            res["score"][g] = {"count": int(len(v)), "mean": float(v.mean()), "min": float(v.min()),
+                               "p5": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50))}
+    return res
+
+
+def dedup_summary(ledger: pa.Table, dedup: dict) -> dict:
+    """The dedup stage's own figures (passed through), duplicates per source and reason, and the
+    cluster sizes from the ledger: a cluster is a kept representative and the rows whose dup_of is it."""
+    status = _strings(ledger, "status", "")
+    dup = status == "duplicate"
+    source = _strings(ledger, "source", "")
+    reason = _strings(ledger, "reason", NO_REASON)
+    dup_of = _strings(ledger, "dup_of", "")
+    members = Counter(dup_of[dup & (dup_of != "")].tolist())
+    sizes = Counter(n + 1 for n in members.values())
+    largest = sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CLUSTERS]
+    return {
+        "stage": dedup or {},
+        "duplicates": int(dup.sum()),
+        "duplicates_by_source": dict(sorted(Counter(source[dup].tolist()).items())),
+        "duplicates_by_reason": dict(sorted(Counter(reason[dup].tolist()).items())),
+        "n_clusters": len(members),
+        "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
+        "largest_clusters": [{"representative": r, "size": n + 1} for r, n in largest],
+    }
+
+
+def grounding_summary(ledger: pa.Table, counters: dict) -> dict:
+    """Counters `grounding.*` of the grounding stage and the invalid rows per code and source."""
+    status = _strings(ledger, "status", "")
+    reason = _strings(ledger, "reason", "")
+    source = _strings(ledger, "source", "")
+    mine = (status != "packed") & np.array([r.startswith("grounding.") for r in reason], dtype=bool)
+    by_source: dict = {}
+    for s in sorted(set(source[mine].tolist())):
+        by_source[s] = dict(sorted(Counter(reason[mine & (source == s)].tolist()).items()))
+    return {
+        "counters": {k: v for k, v in sorted(counters.items()) if k.startswith("grounding.")},
+        "rejected": dict(sorted(Counter(reason[mine].tolist()).items())),
+        "rejected_by_source": by_source,
+    }
+
+
+# rows that enter each wall-clock phase of jobs.pipeline (the timings dict)
+_PHASE_ROWS = {
+    "read_probe_filter_grounding": "input", "dedupe": "rows_in.dedup", "tokens_mix": "rows_in.tokens",
+    "pack_assemble": "ledger", "write_shards": "packed", "write_indexes": "ledger", "total": "input",
+}
+
+
+def time_summary(counters: dict, timings: dict, n_input: int, n_ledger: int, n_packed: int) -> dict:
+    """Per stage: rows in, CPU seconds and rows per CPU second (from the counters); per phase of
+    the job: wall seconds and rows per second."""
+    stages = {}
+    names = sorted({k.split(".", 1)[1] for k in counters if k.startswith(("time.", "rows_in."))},
+                   key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s))
+    for s in names:
+        rows, cpu = counters.get(f"rows_in.{s}", 0), float(counters.get(f"time.{s}", 0.0))
+        stages[s] = {"rows_in": int(rows), "cpu_s": cpu, "rows_per_cpu_s": _share(rows, cpu)}
+    known = {"input": n_input, "ledger": n_ledger, "packed": n_packed}
+    phases = {}
+    for k, sec in timings.items():
+        src = _PHASE_ROWS.get(k)
+        rows = known.get(src) if src in known else counters.get(src) if src else None
+        phases[k] = {"wall_s": float(sec)}
+        if rows is not None:
+            phases[k].update(rows=int(rows), rows_per_s=_share(rows, sec))
+    return {"stages": stages, "phases": phases}
+
+
+# ---- all of it ----------------------------------------------------------------------------------
 
 
 def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, dedup: dict, timings: dict,
                   n_files: int) -> dict:
+    counters = dict(counters or {})
+    timings = dict(timings or {})
+    n_input = int(np.sum(_np(ledger, "copy") == 0))
+    n_packed = int(np.sum(_strings(ledger, "status", "") == "packed"))
     return {
         "config_fingerprint": cfg.fingerprint(),
-        "input": {"files": n_files, "rows": int(np.sum(_np(ledger, "copy") == 0)), "ledger_rows": ledger.num_rows},
+        "config": {"context_length": cfg.pack.context_length, "max_vit_patches": cfg.pack.max_vit_patches,
+                   "max_images_per_pack": cfg.pack.max_images_per_pack, "dp_size": cfg.pack.dp_size,
+                   "micro_batch": cfg.pack.micro_batch, "grad_accum": cfg.pack.grad_accum,
+                   "llm_buckets": list(cfg.pack.llm_buckets), "vit_buckets": list(cfg.pack.vit_buckets),
+                   "sources": {s.name: {"weight": s.weight, "task": s.task} for s in cfg.sources},
+                   "task_weights": dict(cfg.mix.task_weights)},
+        "input": {"files": n_files, "rows": n_input, "ledger_rows": ledger.num_rows, "packed_rows": n_packed},
         "funnel": funnel(ledger),
         "tokens": token_distributions(ledger),
-        "packing": packing_efficiency(packs, cfg.pack.context_length, cfg.pack.max_vit_patches),
+        "packing": packing_efficiency(packs, ledger, cfg.pack),
         "balance": step_balance(packs),
-        "counters": {k: v for k, v in counters.items() if not k.startswith("time.")},
-        "stage_cpu_seconds": {k[5:]: round(v, 4) for k, v in counters.items() if k.startswith("time.")},
-        "dedup": dedup,
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        "mix": mix_per_step(packs, ledger, cfg),
+        "languages": languages(ledger),
+        "dedup": dedup_summary(ledger, dedup),
+        "grounding": grounding_summary(ledger, counters),
+        "time": time_summary(counters, timings, n_input, ledger.num_rows, n_packed),
+        "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith("time.")},
+        "stage_cpu_seconds": {k[5:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("time.")},
+        "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
     }
+
+
+# ---- warnings -----------------------------------------------------------------------------------
+
+
+def report_warnings(stats: dict) -> list[str]:
+    """Imbalance across ranks, high padding waste, and sources that lose most of their rows."""
+    out = []
+    b = stats.get("balance", {})
+    for col, what in (("attn_cost", "attention cost"), ("vit_cost", "ViT cost"), ("real_tokens", "real tokens")):
+        worst = b.get(col, {}).get("max_over_mean_worst", 1.0)
+        if worst > WARN_IMBALANCE:
+            out.append(f"rank imbalance: {what} max/mean is {worst:.3f} at step {b[col].get('worst_step', 0)} "
+                       f"(> {WARN_IMBALANCE}); the slowest rank sets the step time")
+    p = stats.get("packing", {})
+    if p.get("padded_tokens") and p.get("padding_waste", 0.0) > WARN_PADDING_WASTE:
+        out.append(f"high padding waste: {p['padding_waste']:.1%} of padded tokens are padding "
+                   f"(> {WARN_PADDING_WASTE:.0%}); consider smaller shape buckets or more data per step")
+    for s, table in stats.get("funnel", {}).get("by_source", {}).items():
+        lost = Counter({r: n for r, n in table.get("input_rows_dropped", {}).items() if r not in _INTENDED_DROPS})
+        intended = sum(n for r, n in table.get("input_rows_dropped", {}).items() if r in _INTENDED_DROPS)
+        base = table.get("input_rows", 0) - intended
+        dropped = sum(lost.values())
+        if base and dropped / base > WARN_SOURCE_DROP:
+            top = ", ".join(f"{r} ×{n}" for r, n in lost.most_common(3))
+            out.append(f"source {s!r} loses {dropped / base:.0%} of its input rows (> {WARN_SOURCE_DROP:.0%}); "
+                       f"top reasons: {top}")
+    return out
