@@ -246,48 +246,49 @@ def _plan_sample(row: dict, tok: TextTokenizer, cfg: TokensConfig, seed: int) ->
 # Assembly
 
 
-def _assemble(pieces: list[tuple], encoded: dict[str, list[int]], tok: TextTokenizer,
+def _assemble(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextTokenizer,
               cfg: TokensConfig) -> RenderedSample:
     sp = tok.special
     v_start, v_end = sp["<|vision_start|>"], sp["<|vision_end|>"]
     pad_id = {"image": sp["<|image_pad|>"], "video": sp["<|video_pad|>"]}
-    merge2 = cfg.merge_size * cfg.merge_size
-    ids: list[int] = []
-    labels: list[int] = []
+    total = 0
+    for kind, payload, _ in pieces:
+        total += len(encoded[payload]) if kind == _TEXT else 1 if kind == _SPECIAL else payload.tokens + 2
+    input_ids = np.empty(total, dtype=np.int32)
+    labels = np.full(total, IGNORE_INDEX, dtype=np.int32)
     spans: list[MediaSpan] = []
-    vision = 0
-    pads = 0
+    pos = vision = pads = loss = 0
     for kind, payload, labelled in pieces:
         if kind == _TEXT:
             toks = encoded[payload]
-            ids.extend(toks)
-            labels.extend(toks if labelled else [IGNORE_INDEX] * len(toks))
+            n = len(toks)
+            input_ids[pos:pos + n] = toks
         elif kind == _SPECIAL:
-            ids.append(payload)
-            labels.append(payload if labelled else IGNORE_INDEX)
+            n = 1
+            input_ids[pos] = payload
         else:
             p: _MediaPlan = payload
-            ids.append(v_start)
-            offset = len(ids)
-            ids.extend([pad_id[p.kind]] * p.tokens)
-            ids.append(v_end)
-            labels.extend([IGNORE_INDEX] * (p.tokens + 2))
-            spans.append(MediaSpan(p.media_index, p.kind, offset, p.tokens, p.grid_thw, p.target_size,
+            n = p.tokens + 2
+            input_ids[pos] = v_start
+            input_ids[pos + 1:pos + n - 1] = pad_id[p.kind]
+            input_ids[pos + n - 1] = v_end
+            spans.append(MediaSpan(p.media_index, p.kind, pos + 1, p.tokens, p.grid_thw, p.target_size,
                                    p.frame_indices))
-            vision += p.tokens + 2
+            vision += n
             pads += p.tokens
-    input_ids = np.asarray(ids, dtype=np.int32)
-    label_arr = np.asarray(labels, dtype=np.int32)
-    total = int(input_ids.size)
+        if labelled:  # only text and <|im_end|> of assistant turns; media never
+            labels[pos:pos + n] = input_ids[pos:pos + n]
+            loss += n
+        pos += n
     return RenderedSample(
         input_ids=input_ids,
-        labels=label_arr,
+        labels=labels,
         media=spans,
         text_tokens=total - vision,
         vision_tokens=vision,
-        loss_tokens=int(np.count_nonzero(label_arr != IGNORE_INDEX)),
+        loss_tokens=loss,
         total_tokens=total,
-        vit_patches=pads * merge2,
+        vit_patches=pads * cfg.merge_size * cfg.merge_size,
         n_images=len(spans),
     )
 
@@ -309,7 +310,8 @@ def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig
             if kind == _TEXT:
                 texts[payload] = None
     unique = list(texts)
-    encoded = dict(zip(unique, tokenizer.encode_batch(unique))) if unique else {}
+    encoded = {t: np.asarray(ids, dtype=np.int32)
+               for t, ids in zip(unique, tokenizer.encode_batch(unique) if unique else [])}
     return [p if isinstance(p, SampleError) else _assemble(p, encoded, tokenizer, cfg) for p in plans]
 
 

@@ -290,3 +290,30 @@ def test_probe_batch_without_work_reads_nothing(tmp_path):
     assert counters == {} and out.equals(table)
     empty, c = probe_batch(table.slice(0, 0), CFG)
     assert empty.num_rows == 0 and c == {}
+
+
+XMP_ORIENTATION_8 = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                     b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="8"/>'
+                     b"</rdf:RDF></x:xmpmeta>")
+
+
+@pytest.mark.parametrize("size", [(640, 200), (1, 1), (16383, 3)])
+@pytest.mark.parametrize("lossless", [False, True])
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("orientation", [None, 3, 6])
+def test_webp_chunk_parser_agrees_with_pillow(tmp_path, size, lossless, mode, orientation):
+    """WebP is read from its RIFF chunks, not through Pillow: check it against Pillow decoding."""
+    path = save(tmp_path / "x.webp", "WEBP", orientation, im=Image.new(mode, size, "red"), lossless=lossless)
+    p = probe_image(path, CFG)
+    with Image.open(path) as im:
+        assert (p.width, p.height) == ImageOps.exif_transpose(im).size
+        assert p.n_frames == getattr(im, "n_frames", 1)
+
+
+def test_webp_orientation_from_xmp(tmp_path):
+    path = str(tmp_path / "xmp.webp")
+    picture().save(path, "WEBP", xmp=XMP_ORIENTATION_8)
+    with Image.open(path) as im:
+        assert ImageOps.exif_transpose(im).size == (H, W)
+    p = probe_image(path, CFG)
+    assert (p.width, p.height, p.orientation) == (H, W, 8)
