@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 PER_CHAR_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
 # Trimmed from both ends of each whitespace-separated token; a token left empty is not a word.
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»„‚‹›…–—·•、，。！？：；（）【】《》〈〉「」『』～"
+# Scripts written without spaces whose characters are letters, not words: word counts mean nothing.
+UNSPACED_SCRIPT = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
 # East-Asian wide characters count two when measuring length.
 WIDE_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{3000}-\x{303F}\x{FF01}-\x{FF60}]"
 
@@ -96,6 +98,15 @@ def normalize_captions(texts: pa.Array) -> pa.Array:
     texts = _on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
     texts = _on_rows(texts, pc.match_substring_regex(texts, _ENTITY), _unescape_html)
     return _on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
+
+
+def text_width(texts: pa.Array) -> np.ndarray:
+    """Characters per text, spaces included, East-Asian wide characters counting two."""
+    n = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.flatnonzero(pc.invert(pc.string_is_ascii(texts)).to_numpy(zero_copy_only=False))
+    if rows.size:
+        n[rows] += pc.count_substring_regex(texts.take(rows), WIDE_CHAR).to_numpy(zero_copy_only=False)
+    return n
 
 
 @dataclass(frozen=True)
@@ -176,13 +187,18 @@ class CaptionBatch:
     @cached_property
     def n_chars(self) -> np.ndarray:
         """Characters, spaces included, East-Asian wide characters counting two."""
-        n = pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64)
+        return text_width(self.text)
+
+    @cached_property
+    def unspaced(self) -> np.ndarray:
+        """Rows written in a script without spaces between words (Thai, Lao, Khmer, Myanmar)."""
+        out = np.zeros(len(self), dtype=bool)
         rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
         if rows.size:
-            n[rows] += pc.count_substring_regex(self.text.take(rows), WIDE_CHAR).to_numpy(
+            out[rows] = pc.match_substring_regex(self.text.take(rows), UNSPACED_SCRIPT).to_numpy(
                 zero_copy_only=False
             )
-        return n
+        return out
 
     @cached_property
     def language(self) -> tuple[pa.Array, np.ndarray]:

@@ -16,8 +16,9 @@ import numpy as np
 
 RuleKind = Literal["text", "image"]
 
-# The documented order. Specific pattern rules come before the generic length/ratio rules, so that
-# "www.example.com" reads `url`, not `too_short`; language id comes last.
+# The documented order. Specific pattern rules come before the generic length rules, so that
+# "www.example.com" reads `url` and "=== SALE ===" reads `special_chars`, not `too_short`; then
+# repetition; language id comes last.
 TEXT_RULES = (
     "empty",
     "bad_encoding",
@@ -26,9 +27,9 @@ TEXT_RULES = (
     "date_only",
     "no_letters",
     "digit_run",
+    "special_chars",
     "too_short",
     "too_long",
-    "special_chars",
     "repeated_words",
     "tail_repetition",
     "sentence_repetition",
@@ -75,12 +76,23 @@ def register(name: str, kind: RuleKind) -> Callable:
     return deco
 
 
-def rules_in_order(kind: RuleKind) -> list[RuleSpec]:
-    """The built-in rules of one kind, in the documented order."""
-    import filters.image_rules  # noqa: F401  (registers)
+def _load_builtin_rules() -> None:
+    import filters.image_rules  # noqa: F401  (each module registers its rules on import)
     import filters.language  # noqa: F401
     import filters.repetition  # noqa: F401
     import filters.text_rules  # noqa: F401
 
+
+def rule(name: str) -> RuleSpec:
+    """A built-in rule by name."""
+    _load_builtin_rules()
+    if name not in RULES:
+        raise KeyError(f"no filter rule {name!r}; known: {TEXT_RULES + IMAGE_RULES}")
+    return RULES[name]
+
+
+def rules_in_order(kind: RuleKind) -> list[RuleSpec]:
+    """The built-in rules of one kind, in the documented order."""
+    _load_builtin_rules()
     order = TEXT_RULES if kind == "text" else IMAGE_RULES
     return [RULES[name] for name in order]

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import CaptionBatch, text_width
 from filters.registry import register
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, TailRepetitionRule
 
@@ -64,7 +64,7 @@ def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -
     sentences = pc.split_pattern_regex(batch.lower.take(rows), _SENTENCE_END)
     flat = pc.utf8_trim_whitespace(sentences.flatten())
     parent = rows[pc.list_parent_indices(sentences).to_numpy()]
-    long_enough = pc.greater_equal(pc.utf8_length(flat), cfg.min_chars).to_numpy(zero_copy_only=False)
+    long_enough = text_width(flat) >= cfg.min_chars
     if not long_enough.any():
         return keep
     ids = flat.filter(pa.array(long_enough)).dictionary_encode().indices.to_numpy().astype(np.int64)

@@ -140,11 +140,13 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
 
 @register("too_short", "text")
 def too_short_rule(batch: CaptionBatch, cfg: TooShortRule) -> np.ndarray:
-    return (batch.n_words >= cfg.min_words) & (batch.n_chars >= cfg.min_chars)
+    """Fails too few words or characters; Thai/Lao/Khmer/Myanmar text is judged by characters only."""
+    return ((batch.n_words >= cfg.min_words) | batch.unspaced) & (batch.n_chars >= cfg.min_chars)
 
 
 @register("too_long", "text")
 def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
+    """Fails too many words or characters."""
     return (batch.n_words <= cfg.max_words) & (batch.n_chars <= cfg.max_chars)
 
 

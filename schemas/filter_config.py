@@ -136,9 +136,9 @@ class TooShortRule(RuleConfig):
     """Fewer than `min_words` words or fewer than `min_chars` characters.
 
     A word is a whitespace-separated token with punctuation trimmed from its ends; every Han,
-    Hiragana or Katakana character counts as one word.
-    Characters are counted with East-Asian wide characters counting two, spaces included. The
-    defaults reject "≤ 2 words or ≤ 5 characters".
+    Hiragana or Katakana character counts as one word. Text in a script without spaces (Thai, Lao,
+    Khmer, Myanmar) is judged by characters only. Characters are counted with East-Asian wide
+    characters counting two, spaces included. The defaults reject "≤ 2 words or ≤ 5 characters".
     """
 
     min_words: int = Field(default=3, ge=1, le=10_000)
@@ -193,8 +193,8 @@ class TailRepetitionRule(RuleConfig):
 
 
 class SentenceRepetitionRule(RuleConfig):
-    """The same sentence (case-insensitive, at least `min_chars` characters) appears more than
-    `max_repeats` times."""
+    """The same sentence (case-insensitive, at least `min_chars` characters counted like
+    `too_short`: wide characters two) appears more than `max_repeats` times."""
 
     max_repeats: int = Field(default=1, ge=1, le=1000)
     min_chars: int = Field(default=12, ge=1, le=10_000)
@@ -321,9 +321,9 @@ class RulesConfig(ConfigSection):
     date_only: DateOnlyRule = DateOnlyRule()
     no_letters: NoLettersRule = NoLettersRule()
     digit_run: DigitRunRule = DigitRunRule()
+    special_chars: SpecialCharsRule = SpecialCharsRule()
     too_short: TooShortRule = TooShortRule()
     too_long: TooLongRule = TooLongRule()
-    special_chars: SpecialCharsRule = SpecialCharsRule()
     repeated_words: RepeatedWordsRule = RepeatedWordsRule()
     tail_repetition: TailRepetitionRule = TailRepetitionRule()
     sentence_repetition: SentenceRepetitionRule = SentenceRepetitionRule()
