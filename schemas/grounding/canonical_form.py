@@ -19,9 +19,8 @@ tests check that the two paths agree.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-from schemas.grounding.shapes import OBJECT_REF, PASSTHROUGH_TAGS, ShapeSpec
+from itertools import chain
+from schemas.grounding.shapes import OBJECT_REF, PASSTHROUGH_TAGS, ShapeSet, ShapeSpec
 
 NUM = r"\d{1,3}"
 POINT_RE = rf"\({NUM},{NUM}\)"
@@ -63,9 +62,8 @@ class CanonicalForm:
             check = spec.check
             passes = spec.passes
             if passes is not None and spec.points is not None:
-                for groups in finder.findall(text):
-                    if not passes(*map(int, groups)):
-                        return False
+                if not passes(list(map(int, chain.from_iterable(finder.findall(text))))):
+                    return False
             elif spec.points is not None:
                 for groups in finder.findall(text):
                     it = iter(map(int, groups))
@@ -79,7 +77,9 @@ class CanonicalForm:
         return True
 
 
-@lru_cache(maxsize=64)
-def canonical_form(specs: tuple[ShapeSpec, ...]) -> CanonicalForm:
-    """Keyed by the specs themselves, so a re-registered shape gets a fresh pattern."""
-    return CanonicalForm(specs)
+def canonical_form(shapes: ShapeSet) -> CanonicalForm:
+    """Kept on the shape set (rebuilt whenever the registry changes)."""
+    form = shapes.cache.get("canonical_form")
+    if form is None:
+        form = shapes.cache["canonical_form"] = CanonicalForm(shapes.specs)
+    return form

@@ -9,12 +9,12 @@ from schemas.grounding.canonical_form import canonical_form
 from schemas.grounding.report import GroundingLabel, GroundingReport, Shape
 from schemas.grounding.scanner import NORM_MAX, check_shape, scan_tags
 from schemas.grounding.shapes import (
-    DEFAULT_SHAPES,
     OBJECT_REF,
     SHAPES,
     ShapeSet,
     ShapeSpec,
     clockwise_from_upper_left,
+    default_shape_set,
     shape_set,
 )
 from schemas.grounding.structured import require_integers, scan_json
@@ -27,7 +27,7 @@ REF_END = f"<|{OBJECT_REF}_end|>"
 
 
 def resolve_shapes(shapes: Iterable[str] | None) -> ShapeSet:
-    return shape_set(DEFAULT_SHAPES if shapes is None else tuple(shapes))
+    return default_shape_set() if shapes is None else shape_set(tuple(shapes))
 
 
 def check_coords(coords: str) -> None:
@@ -60,13 +60,16 @@ def validate(
     `.errors` (code, message, character span; sorted by span) and `.labels` (normalised points).
     Labels of a failing text hold only the shapes that passed their own checks.
     """
-    tags_abs, json_abs = coords_absolute(coords)
+    if coords == "normalized":
+        tags_abs = json_abs = False
+    else:
+        tags_abs, json_abs = coords_absolute(coords)
     errors: list = []
     labels: list = []
     rescan = None
     sset = resolve_shapes(shapes)
     if "<" in text:
-        if not tags_abs and canonical_form(sset.specs).accepts(text):
+        if not tags_abs and canonical_form(sset).accepts(text):
 
             def rescan() -> list:
                 return scan_tags(text, sset, [])

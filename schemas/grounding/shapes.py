@@ -14,9 +14,10 @@ that uses them is rejected with `unknown_tag` unless the caller enables them
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 Point = tuple[int, int]
@@ -42,8 +43,9 @@ class ShapeSpec:
       `canonical_kind`.
     - `clockwise`: the shape's corners may be reordered clockwise from the upper-left when the
       `quad_clockwise` formatting option is on (report A.2.2 and Table 5).
-    - `passes`: optional fast predicate on the flat coordinates (x1, y1, x2, y2, ...), True exactly
-      when `check` finds nothing; used by the fast path (`canonical_form`) instead of `check`.
+    - `passes`: optional fast predicate for a fixed-size shape, over the flat coordinates of
+      *all* its shapes in a text (x1, y1, x2, y2, x1', y1', ...): True exactly when `check`
+      finds nothing in any of them. The fast path (`canonical_form`) uses it instead of `check`.
     """
 
     name: str
@@ -53,7 +55,7 @@ class ShapeSpec:
     canonical: Callable[[Points], Points] | None = None
     canonical_kind: str = "reorder_points"
     clockwise: bool = False
-    passes: Callable[[int, ...], bool] | None = None
+    passes: Callable[[list[int]], bool] | None = None
 
     def __post_init__(self) -> None:
         if not SHAPE_NAME.match(self.name) or self.name in RESERVED_NAMES:
@@ -143,7 +145,7 @@ BOX = ShapeSpec(
     check=_box_check,
     canonical=_box_canonical,
     canonical_kind="swap_corners",
-    passes=lambda x1, y1, x2, y2: x1 < x2 and y1 < y2,
+    passes=lambda v: all(map(operator.lt, v[0::4], v[2::4])) and all(map(operator.lt, v[1::4], v[3::4])),
 )
 QUAD = ShapeSpec("quad", points=4, check=_area_check, clockwise=True)
 POLYGON = ShapeSpec("polygon", points=None, min_points=3, check=_area_check, clockwise=False)
@@ -159,6 +161,7 @@ def register_shape(spec: ShapeSpec, *, replace: bool = False) -> ShapeSpec:
         raise ValueError(f"shape {spec.name!r} is already registered; pass replace=True to override it")
     SHAPES[spec.name] = spec
     shape_set.cache_clear()
+    _DEFAULT_SET.clear()
     return spec
 
 
@@ -199,6 +202,17 @@ class ShapeSet:
     specs: tuple[ShapeSpec, ...]
     tags: dict
     registered_off: frozenset  # tag names of registered shapes that are not enabled here
+    cache: dict = field(default_factory=dict, compare=False, hash=False)  # derived objects (fast path)
+
+
+_DEFAULT_SET: list[ShapeSet] = []
+
+
+def default_shape_set() -> ShapeSet:
+    """`shape_set(DEFAULT_SHAPES)`, without the cache lookup (this is on every validation)."""
+    if not _DEFAULT_SET:
+        _DEFAULT_SET.append(shape_set(DEFAULT_SHAPES))
+    return _DEFAULT_SET[0]
 
 
 def _points_pattern(spec: ShapeSpec) -> re.Pattern:

@@ -24,6 +24,7 @@ JSON_KEY = re.compile(r'"(bbox_2d|point_2d)"')
 FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n?(.*?)```", re.DOTALL)
 OPENER = re.compile(r"[\[{]")
 LABEL_KEY = "label"
+NUMBER_TYPES = frozenset({int, float})  # not bool: `type(True) is bool`
 _DECODER = json.JSONDecoder()
 
 
@@ -148,9 +149,7 @@ def _block(value: object, start: int, end: int, errors: list) -> JsonBlock | Non
         spec = SHAPES[JSON_KEYS[key]]
         coords = item[key]
         values = None
-        if not isinstance(coords, list) or not all(
-            isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords
-        ):
+        if not isinstance(coords, list) or not all(map(NUMBER_TYPES.__contains__, map(type, coords))):
             _err(errors, BAD_JSON, f"{where}: {key} must be a list of numbers, got {coords!r}", start, end)
             return None
         if len(coords) != 2 * spec.points:
@@ -173,7 +172,7 @@ def require_integers(block: JsonBlock, errors: list) -> None:
     for label in block.labels:
         for shape in label.shapes:
             v = shape.values
-            if v is not None and any(isinstance(c, float) for c in v):
+            if v is not None and float in set(map(type, v)):
                 bad = next(c for c in v if isinstance(c, float))
                 _err(
                     errors,
