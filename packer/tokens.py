@@ -87,14 +87,18 @@ def _smart_resize(width: int, height: int, factor: int, min_pixels: float, max_p
 
 
 def _positive_size(width, height) -> tuple[int, int]:
+    out = []
     for name, v in (("width", width), ("height", height)):
         if v is None:
             raise MediaTokenError("tokens.missing_size", f"{name} is missing")
-        if isinstance(v, float) and (not math.isfinite(v) or v != int(v)):
-            raise MediaTokenError("tokens.bad_size", f"{name}={v!r} is not a whole number")
+        if not isinstance(v, (int, np.integer)):
+            f = float(v)
+            if not math.isfinite(f) or f != math.floor(f):
+                raise MediaTokenError("tokens.bad_size", f"{name}={v!r} is not a whole number")
         if int(v) <= 0:
             raise MediaTokenError("tokens.bad_size", f"{name}={v!r} must be > 0")
-    return int(width), int(height)
+        out.append(int(v))
+    return out[0], out[1]
 
 
 def resized_size(

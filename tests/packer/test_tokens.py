@@ -186,10 +186,15 @@ def test_error_hierarchy_and_reasons():
     assert issubclass(MediaTokenError, SampleError) and issubclass(MediaTokenError, ValueError)
     for w, h, reason in [(0, 10, "tokens.bad_size"), (-5, 10, "tokens.bad_size"), (None, 10, "tokens.missing_size"),
                          (float("nan"), 10, "tokens.bad_size"), (10.5, 10, "tokens.bad_size"),
+                         (np.float32(10.5), 10, "tokens.bad_size"),
                          (1000, 2, "tokens.aspect_ratio")]:
         with pytest.raises(MediaTokenError) as info:
             image_tokens(w, h)
         assert info.value.reason == reason
+
+
+def test_numpy_scalars_are_accepted():
+    assert image_tokens(np.int32(640), np.int64(480)) == image_tokens(640, 480) == image_tokens(640.0, np.float32(480))
 
 
 def test_bad_config_arguments_are_errors_not_sample_faults():
