@@ -29,7 +29,9 @@ def run_config(cfg, *, address: str | None, progress: bool) -> None:
     print_summary(result.out_dir, result.stats)
 
 
-def print_summary(out_dir: Path, stats: dict) -> None:
+def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> None:
+    from packer.stats import report_warnings
+
     console = Console()
     p = stats.get("packing", {})
     b = stats.get("balance", {})
@@ -39,23 +41,39 @@ def print_summary(out_dir: Path, stats: dict) -> None:
     t.add_column()
     t.add_row("input rows", f"{stats['input']['rows']:,} from {stats['input']['files']} files")
     t.add_row("status", ", ".join(f"{k} {v:,}" for k, v in f.get("status", {}).items()))
-    t.add_row("packs", f"{p.get('n_packs', 0):,} ({p.get('n_filler_packs', 0)} filler) in {b.get('n_steps', 0)} steps")
-    t.add_row("fill", f"{p.get('fill', 0):.1%} real/padded tokens; bins / lower bound "
-                      f"{p.get('bins_over_lower_bound', 0):.4f}")
+    t.add_row("packs", f"{p.get('n_packs', 0):,} ({p.get('n_filler_packs', 0)} filler) in {b.get('n_steps', 0)} steps"
+                       + (f" × {b['n_ranks']} ranks" if b.get("n_ranks") else ""))
+    t.add_row("fill", f"{p.get('fill', 0):.1%} real/padded tokens ({p.get('padding_waste', 0):.1%} padding); "
+                      f"bins / lower bound {p.get('bins_over_lower_bound', 0):.4f}")
     if b.get("n_steps"):
-        t.add_row("balance", f"attention cost max/mean worst {b['attn_cost']['max_over_mean_worst']:.3f}, "
-                             f"ViT cost {b['vit_cost']['max_over_mean_worst']:.3f}; equal packs per rank: "
-                             f"{b['packs_per_rank_per_step_equal']}")
+        t.add_row("balance", f"max/mean over ranks, worst step: attention cost "
+                             f"{b['attn_cost']['max_over_mean_worst']:.3f}, ViT cost "
+                             f"{b['vit_cost']['max_over_mean_worst']:.3f}, real tokens "
+                             f"{b.get('real_tokens', {}).get('max_over_mean_worst', 1.0):.3f}; "
+                             f"equal packs per rank: {b['packs_per_rank_per_step_equal']}")
+    tok = stats.get("tokens", {}).get("packed", {}).get("total_tokens", {})
+    if tok.get("count"):
+        t.add_row("tokens/sample", f"p50 {tok['p50']:,.0f}, p95 {tok['p95']:,.0f}, max {tok['max']:,.0f}")
+    mix = stats.get("mix", {}).get("by_source", {})
+    if mix:
+        t.add_row("mix", ", ".join(f"{k} {v['global_share']:.1%} (asked {v['requested_share']:.1%})"
+                                   for k, v in mix.items()))
     t.add_row("time", f"{stats.get('timings_s', {}).get('total', 0):.1f} s")
+    if html_path is not None:
+        t.add_row("report", str(html_path))
     console.print(t)
     reasons = f.get("reasons", {})
     if reasons:
         r = Table(title="reasons", title_justify="left")
         r.add_column("reason")
         r.add_column("rows", justify="right")
+        r.add_column("e.g.")
+        examples = f.get("examples", {})
         for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:15]:
-            r.add_row(k, f"{v:,}")
+            r.add_row(k, f"{v:,}", ", ".join(examples.get(k, [])[:2]))
         console.print(r)
+    for w in report_warnings(stats):
+        console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -97,7 +115,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Argument(..., help="output directory of a pack job"),
         as_json: bool = typer.Option(False, "--json", help="print stats.json instead of the summary"),
     ) -> None:
-        """Summarise a committed output from its report/stats.json."""
+        """Summarise a committed output from its report/stats.json and (re)write report/report.html."""
         from schemas.manifest import MANIFEST_NAME, STATS_PATH
 
         if not (out / MANIFEST_NAME).exists():
@@ -108,5 +126,7 @@ def register(app: typer.Typer) -> None:
         stats = json.loads(stats_path.read_text())
         if as_json:
             typer.echo(json.dumps(stats, indent=1, sort_keys=True))
-        else:
-            print_summary(out, stats)
+            return
+        from packer.report_html import write_report
+
+        print_summary(out, stats, write_report(out))
