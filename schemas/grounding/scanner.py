@@ -9,8 +9,9 @@ between an object reference and its first shape is `whitespace_in_label`, while 
 whitespace) between two shapes with no reference in front starts a new, reference-less label.
 
 The text is split once on `<|name|>` with a compiled regex (C speed), then walked as a list of
-(tag, following text) pairs. The common valid case costs one dict lookup per tag and one
-`fullmatch` per shape; the diagnostic slow path runs only on malformed content.
+(tag, following text) pairs: one dict lookup per tag and one `fullmatch` per shape, with a
+diagnostic slow path only for malformed content. `validate` runs this full scanner only when the
+one-regex fast path (`canonical_form`) does not accept the text, or when labels are asked for.
 """
 
 from __future__ import annotations
