@@ -185,237 +185,230 @@ def shape_of(plan_tokens: np.ndarray, plan_patches: np.ndarray, cfg: PackConfig)
 # the best-fit engine
 
 
-class _BestFit:
-    """Bins indexed by effective remaining capacity, one index per ratio class (module docstring).
+class _KeySet:
+    """A set of keys in 0..size-1 with "smallest key >= s": a two-level bitmap of Python ints
+    (64-bit words plus one bit per non-empty word)."""
 
-    A bucket is a list of bin ids; an entry is live while the bin's key in that class still equals
-    the bucket's key (keys only decrease), so moving a bin only appends, and stale entries are
-    dropped when their bucket is visited."""
+    __slots__ = ("words", "top")
 
-    def __init__(self, cfg: PackConfig, capacity: int):
-        self.C = cfg.context_length
-        self.P = cfg.max_vit_patches
-        self.M = cfg.max_images_per_pack
-        # class j >= 1: key = min(R, Q * qnum // qden); size = max(t, ceil(p * qden / qnum))
-        self.qnum = np.array([0] + [self.C * b for a, b in _RATIO_CLASSES], np.int64)
-        self.qden = np.array([1] + [self.P * a for a, b in _RATIO_CLASSES], np.int64)
-        self.ncls = 1 + len(_RATIO_CLASSES)
-        self.n = 0
-        cap = max(capacity, 16)
-        self.R = np.zeros(cap, np.int64)
-        self.Q = np.zeros(cap, np.int64)
-        self.Im = np.zeros(cap, np.int64)
-        self.key = np.full((self.ncls, cap), -1, np.int64)
-        self.buckets: list[list[list[int]]] = [[[] for _ in range(self.C + 1)] for _ in range(self.ncls)]
-        self.mask = [0] * self.ncls
+    def __init__(self, size: int):
+        self.words = [0] * ((size >> 6) + 1)
+        self.top = 0
 
-    def keys(self, R: np.ndarray, Q: np.ndarray, Im: np.ndarray) -> np.ndarray:
-        """Keys of the given bins in every class, shape (ncls, len(R))."""
-        k = np.empty((self.ncls, R.shape[0]), np.int64)
-        k[0] = R
-        if self.ncls > 1:
-            qk = Q[None, :] * self.qnum[1:, None] // self.qden[1:, None]
-            k[1:] = np.where(Im[None, :] > 0, np.minimum(R[None, :], qk), 0)
-        return k
+    def add(self, k: int) -> None:
+        w = k >> 6
+        x = self.words[w]
+        if not x:
+            self.top |= 1 << w
+        self.words[w] = x | (1 << (k & 63))
 
-    def item_class_and_size(self, t: np.ndarray, p: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cls = np.zeros(t.shape[0], np.int8)
-        size = t.copy()
-        media = (p > 0) | (m > 0)
-        if not media.any():
-            return cls, size
-        tm, pm = t[media], p[media]
-        last = self.ncls - 1
-        cm = np.full(tm.shape[0], last, np.int8)
-        # smallest class with p / t <= rho_j  <=>  p * qnum <= t * qden
-        for c in range(last, 0, -1):
-            cm[pm * self.qnum[c] <= tm * self.qden[c]] = c
-        sm = np.maximum(tm, -(-(pm * self.qden[cm]) // self.qnum[cm]))
-        cls[media] = cm
-        size[media] = sm
+    def discard(self, k: int) -> None:
+        w = k >> 6
+        x = self.words[w] & ~(1 << (k & 63))
+        self.words[w] = x
+        if not x:
+            self.top &= ~(1 << w)
+
+    def first_at_least(self, s: int) -> int:
+        w = s >> 6
+        if w >= len(self.words):
+            return -1
+        x = self.words[w] >> (s & 63)
+        if x:
+            return s + (x & -x).bit_length() - 1
+        t = self.top >> (w + 1)
+        if not t:
+            return -1
+        w += (t & -t).bit_length()
+        x = self.words[w]
+        return (w << 6) + (x & -x).bit_length() - 1
+
+
+def _item_class_and_size(
+    t: np.ndarray, p: np.ndarray, m: np.ndarray, qnum: list[int], qden: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio class of every item (0: text-only) and its effective size in that class."""
+    cls = np.zeros(t.shape[0], np.int64)
+    size = t.copy()
+    media = (p > 0) | (m > 0)
+    if not media.any():
         return cls, size
-
-    def open(self, count: int) -> np.ndarray:
-        if self.n + count > self.R.shape[0]:
-            new = max(self.n + count, 2 * self.R.shape[0])
-            self.R = np.resize(self.R, new)
-            self.Q = np.resize(self.Q, new)
-            self.Im = np.resize(self.Im, new)
-            key = np.full((self.ncls, new), -1, np.int64)
-            key[:, : self.n] = self.key[:, : self.n]
-            self.key = key
-        ids = np.arange(self.n, self.n + count, dtype=np.int64)
-        self.R[ids] = self.C
-        self.Q[ids] = self.P
-        self.Im[ids] = self.M
-        self.key[:, ids] = -1
-        self.n += count
-        return ids
-
-    def find(self, c: int, size: int) -> int:
-        """Smallest key >= size with a (possibly stale) entry in class c, or -1."""
-        if size > self.C:
-            return -1
-        m = self.mask[c] >> size
-        if not m:
-            return -1
-        return size + (m & -m).bit_length() - 1
-
-    def take(self, c: int, r: int, need: int) -> list[int]:
-        """Remove and return up to `need` live bins from bucket r of class c (oldest first)."""
-        lst = self.buckets[c][r]
-        keys = self.key[c]
-        if len(lst) <= 8:
-            live = [b for b in lst if keys[b] == r]
-        else:
-            arr = np.array(lst, dtype=np.int64)
-            live = arr[keys[arr] == r].tolist()
-        got, rest = live[:need], live[need:]
-        if rest:
-            self.buckets[c][r] = rest
-        else:
-            self.buckets[c][r] = []
-            self.mask[c] ^= 1 << r
-        return got
-
-    def put(self, c: int, bins: list[int], key: int) -> None:
-        """Return live bins (their key unchanged) to bucket `key` of class c."""
-        lst = self.buckets[c][key]
-        if not lst:
-            self.mask[c] |= 1 << key
-        lst.extend(bins)
-
-    def reindex(self, bins: np.ndarray, taken_class: int) -> None:
-        """Recompute the keys of `bins` (taken from class `taken_class`, or new) and file them."""
-        newk = self.keys(self.R[bins], self.Q[bins], self.Im[bins])
-        put = (newk != self.key[:, bins]) & (newk > 0)
-        put[taken_class] = newk[taken_class] > 0
-        self.key[:, bins] = newk
-        cs, js = np.nonzero(put)
-        if not cs.shape[0]:
-            return
-        ks = newk[cs, js]
-        bs = bins[js]
-        if cs.shape[0] <= 24:
-            buckets, mask = self.buckets, self.mask
-            for c, k, b in zip(cs.tolist(), ks.tolist(), bs.tolist()):
-                lst = buckets[c][k]
-                if not lst:
-                    mask[c] |= 1 << k
-                lst.append(b)
-            return
-        ck = cs * (self.C + 1) + ks
-        order = np.argsort(ck, kind="stable")
-        ck, bs = ck[order], bs[order]
-        cut = np.flatnonzero(np.diff(ck)) + 1
-        starts = np.concatenate(([0], cut)).tolist()
-        stops = np.concatenate((cut, [ck.shape[0]])).tolist()
-        ckl, bl = ck.tolist(), bs.tolist()
-        buckets, mask, width = self.buckets, self.mask, self.C + 1
-        for lo, hi in zip(starts, stops):
-            c, k = divmod(ckl[lo], width)
-            lst = buckets[c][k]
-            if not lst:
-                mask[c] |= 1 << k
-            lst.extend(bl[lo:hi])
+    tm, pm = t[media], p[media]
+    last = len(qnum) - 1
+    cm = np.full(tm.shape[0], last, np.int64)
+    # smallest class with p / t <= rho_j  <=>  p * qnum <= t * qden
+    for c in range(last, 0, -1):
+        cm[pm * qnum[c] <= tm * qden[c]] = c
+    qn = np.asarray(qnum, np.int64)[cm]
+    qd = np.asarray(qden, np.int64)[cm]
+    cls[media] = cm
+    size[media] = np.maximum(tm, -(-(pm * qd) // qn))
+    return cls, size
 
 
 def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackConfig) -> np.ndarray:
-    """Assign every item (each of which fits an empty pack) to a bin; returns the bin per item."""
+    """Assign every item (each of which fits an empty pack) to a bin; returns the bin per item.
+
+    Bins are indexed per ratio class by their key (module docstring). A bucket is a list of bin
+    ids; an entry is live while the bin's key in that class still equals the bucket's key (keys
+    only decrease), so re-filing a bin only appends, and stale entries are skipped when popped."""
     n = t.shape[0]
-    out = np.full(n, -1, np.int64)
     if n == 0:
-        return out
-    bf = _BestFit(cfg, capacity=2 * _ceil_div(int(t.sum()), cfg.context_length) + 16)
-    cls, size = bf.item_class_and_size(t, p, m)
-    # decreasing size, then class, then sample index (the stable sort keeps index order)
-    top = int(size.max()) + 1
-    sort_key = (top - size) * bf.ncls + cls
+        return np.zeros(0, np.int64)
+    C, P, M = cfg.context_length, cfg.max_vit_patches, cfg.max_images_per_pack
+    qnum = [0] + [C * b for a, b in _RATIO_CLASSES]
+    qden = [1] + [P * a for a, b in _RATIO_CLASSES]
+    ncls = len(qnum)
+    cls, size = _item_class_and_size(t, p, m, qnum, qden)
+    # decreasing size, then class, then item index (the stable sort keeps index order)
+    sort_key = (int(size.max()) + 1 - size) * ncls + cls
     order = np.argsort(sort_key, kind="stable")
     ks = sort_key[order]
-    ts, ps, ms = t[order], p[order], m[order]
-    bin_sorted = np.empty(n, np.int64)
     cut = np.flatnonzero(np.diff(ks)) + 1
     run_lo = np.concatenate(([0], cut))
     run_hi = np.concatenate((cut, [n]))
-    run_cls = cls[order][run_lo].tolist()
-    run_size = size[order][run_lo].tolist()
-    # per-run maxima of the real lengths (image-class runs mix items of one effective size)
-    run_t = np.maximum.reduceat(ts, run_lo).tolist()
-    run_p = np.maximum.reduceat(ps, run_lo).tolist()
-    run_m = np.maximum.reduceat(ms, run_lo).tolist()
-    C, P, M = bf.C, bf.P, bf.M
+    ts, ps, ms = t[order], p[order], m[order]
+    # per-run maxima of the real lengths (an image-class run mixes items of one effective size)
+    runs = zip(
+        run_lo.tolist(),
+        run_hi.tolist(),
+        cls[order][run_lo].tolist(),
+        size[order][run_lo].tolist(),
+        np.maximum.reduceat(ts, run_lo).tolist(),
+        np.maximum.reduceat(ps, run_lo).tolist(),
+        np.maximum.reduceat(ms, run_lo).tolist(),
+    )
+    zero = np.zeros(1, np.int64)
+    cum_t = np.concatenate((zero, np.cumsum(ts)))
+    cum_p = np.concatenate((zero, np.cumsum(ps)))
+    cum_m = np.concatenate((zero, np.cumsum(ms)))
+    del ts, ps, ms
 
-    def place(bins: np.ndarray, qs: np.ndarray, lo: int, hi: int, c: int) -> None:
-        """Give bins[i] the next qs[i] items of [lo, hi) (qs >= 1, Σqs >= hi - lo); bins that get
-        none stay filed as they were (reindex with the taken class re-files them)."""
-        cum = np.cumsum(qs)
-        cnt = hi - lo
-        used = int(np.searchsorted(cum, cnt, side="left")) + 1
-        qs = qs[:used].copy()
-        qs[-1] -= int(cum[used - 1]) - cnt
-        ub = bins[:used]
-        bin_sorted[lo:hi] = np.repeat(ub, qs)
-        if used == cnt:
-            bf.R[ub] -= ts[lo:hi]
-            if c:
-                bf.Q[ub] -= ps[lo:hi]
-                bf.Im[ub] -= ms[lo:hi]
-        else:
-            starts = np.concatenate(([0], cum[: used - 1]))
-            bf.R[ub] -= np.add.reduceat(ts[lo:hi], starts)
-            if c:
-                bf.Q[ub] -= np.add.reduceat(ps[lo:hi], starts)
-                bf.Im[ub] -= np.add.reduceat(ms[lo:hi], starts)
-        bf.reindex(bins, c)
+    R: list[int] = []  # remaining tokens per bin
+    Q: list[int] = []  # remaining patches
+    Im: list[int] = []  # remaining images
+    key: list[list[int]] = [[] for _ in range(ncls)]
+    buckets = [[[] for _ in range(C + 1)] for _ in range(ncls)]
+    keysets = [_KeySet(C + 1) for _ in range(ncls)]
+    placed_bin: list[int] = []  # (bin, count) in sorted item order
+    placed_count: list[int] = []
+    classes = range(ncls)
 
-    for lo, hi, c, s, tmax, pmax, mmax in zip(
-        run_lo.tolist(), run_hi.tolist(), run_cls, run_size, run_t, run_p, run_m
-    ):
+    def refile(b: int, taken: int) -> None:
+        """Recompute bin b's key in every class and file it where it changed (and in `taken`,
+        the class it was popped from)."""
+        r_, q_ = R[b], Q[b]
+        for c in classes:
+            if c == 0:
+                k = r_
+            elif Im[b] <= 0:
+                k = 0
+            else:
+                k = q_ * qnum[c] // qden[c]
+                if k > r_:
+                    k = r_
+            kc = key[c]
+            if k != kc[b] or c == taken:
+                kc[b] = k
+                if k > 0:
+                    lst = buckets[c][k]
+                    if not lst:
+                        keysets[c].add(k)
+                    lst.append(b)
+
+    for lo, hi, c, s, tmax, pmax, mmax in runs:
         pos = lo
-        starved: list[tuple[int, list[int]]] = []  # bins without room for mmax images, out for this run
+        if c:
+            pt = cum_t[lo : hi + 1].tolist()
+            pp = cum_p[lo : hi + 1].tolist()
+            pm = cum_m[lo : hi + 1].tolist()
+        ks_c, bk_c, key_c = keysets[c], buckets[c], key[c]
+        starved: list[int] = []  # bins without room for mmax more images: out for this run
         while pos < hi:
-            r = bf.find(c, s)
+            r = ks_c.first_at_least(s) if s <= C else -1
             if r < 0:
+                # Open bins for the rest of the run, each with as many items as the worst items
+                # of the run allow. Filling them further with this run packs worse: the slack
+                # is better left to smaller items of other ratio classes.
+                if c == 0:
+                    q0 = C // s
+                else:
+                    q0 = C // tmax
+                    if pmax:
+                        q0 = min(q0, P // pmax)
+                    if mmax:
+                        q0 = min(q0, M // mmax)
+                first = len(R)
+                while pos < hi:
+                    b = len(R)
+                    k = min(q0, hi - pos)
+                    if c == 0:
+                        R.append(C - k * s)
+                        Q.append(P)
+                        Im.append(M)
+                    else:
+                        a = pos - lo
+                        R.append(C - (pt[a + k] - pt[a]))
+                        Q.append(P - (pp[a + k] - pp[a]))
+                        Im.append(M - (pm[a + k] - pm[a]))
+                    for kc in key:
+                        kc.append(-1)
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                for b in range(first, len(R)):
+                    refile(b, -1)
                 break
-            q = r // s
-            got = bf.take(c, r, _ceil_div(hi - pos, q))
-            if not got:
-                continue
-            bins = np.array(got, dtype=np.int64)
+            lst = bk_c[r]
+            touched = []
             if c == 0:
-                qs = np.full(bins.shape[0], q, np.int64)
-            else:
-                # q per bin from its real room for the worst items of the run (>= q but for images)
-                qs = bf.R[bins] // tmax
-                if pmax:
-                    qs = np.minimum(qs, bf.Q[bins] // pmax)
-                if mmax:
-                    qs = np.minimum(qs, bf.Im[bins] // mmax)
-                if not qs.all():
-                    starved.append((r, bins[qs == 0].tolist()))
-                    bins, qs = bins[qs > 0], qs[qs > 0]
-                    if not bins.shape[0]:
+                q = r // s
+                while lst and pos < hi:
+                    b = lst.pop()
+                    if key_c[b] != r:
                         continue
-            cnt = min(int(qs.sum()), hi - pos)
-            place(bins, qs, pos, pos + cnt, c)
-            pos += cnt
-        for r, bins_ in starved:
-            bf.put(c, bins_, r)
-        if pos < hi:
-            if c == 0:
-                q0 = C // s
+                    k = min(q, hi - pos)
+                    R[b] -= k * s
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                    touched.append(b)
             else:
-                q0 = C // tmax
-                if pmax:
-                    q0 = min(q0, P // pmax)
-                if mmax:
-                    q0 = min(q0, M // mmax)
-            new = bf.open(_ceil_div(hi - pos, q0))
-            place(new, np.full(new.shape[0], q0, np.int64), pos, hi, c)
-    out[order] = bin_sorted
-    return out
+                while lst and pos < hi:
+                    b = lst.pop()
+                    if key_c[b] != r:
+                        continue
+                    # room for the worst items of the run: >= r // s except for the image limit
+                    k = R[b] // tmax
+                    if pmax:
+                        k = min(k, Q[b] // pmax)
+                    if mmax:
+                        k = min(k, Im[b] // mmax)
+                    if not k:
+                        starved.append(b)
+                        continue
+                    k = min(k, hi - pos)
+                    a = pos - lo
+                    R[b] -= pt[a + k] - pt[a]
+                    Q[b] -= pp[a + k] - pp[a]
+                    Im[b] -= pm[a + k] - pm[a]
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                    touched.append(b)
+            if not lst:
+                ks_c.discard(r)
+            for b in touched:
+                refile(b, c)
+        for b in starved:
+            lst = bk_c[key_c[b]]
+            if not lst:
+                ks_c.add(key_c[b])
+            lst.append(b)
 
+    out = np.empty(n, np.int64)
+    out[order] = np.repeat(np.asarray(placed_bin, np.int64), np.asarray(placed_count, np.int64))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
