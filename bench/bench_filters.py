@@ -71,7 +71,9 @@ def best_of(fn, repeat: int = 3) -> float:
     return best
 
 
-def caption_table(captions: list[str], media: list[list[dict]] | None = None, task: str = "caption") -> pa.Table:
+def caption_table(
+    captions: list[str], media: list[list[dict]] | None = None, task: str = "caption"
+) -> pa.Table:
     rows = []
     for i, c in enumerate(captions):
         rows.append(

@@ -34,7 +34,9 @@ def test_language_rule_keeps_allowed_and_rejects_confident_foreign():
     assert mask.tolist() == [True] * len(keep) + [False] * len(reject)
 
 
-@pytest.mark.parametrize("caption", ["blue sky", "BLUE SKY", "old wooden door", "Hund", "Tapas bar", "sunset"])
+@pytest.mark.parametrize(
+    "caption", ["blue sky", "BLUE SKY", "old wooden door", "Hund", "Tapas bar", "sunset"]
+)
 def test_short_captions_are_exempt_even_with_an_english_only_allowlist(caption):
     batch = CaptionBatch.from_texts([caption])
     lang, _ = batch.language

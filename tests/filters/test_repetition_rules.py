@@ -10,26 +10,47 @@ from schemas.filter_config import RulesConfig
 
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "tail_repetition": (
-        ["A dog on a beach.", "A dog on a beach on a sunny day", "Bora Bora island", "ha ha",
-         "runs and runs and runs fast", "on a beach on a beach"],
-        ["a dog on a beach on a beach on a beach", "A red car near the road near the road near the road near the ro",
-         "A woman holding an umbrella, an umbrella, an umbrella", "一只猫在沙发上睡觉睡觉睡觉",
-         "and then and then and then and then"],
+        [
+            "A dog on a beach.",
+            "A dog on a beach on a sunny day",
+            "Bora Bora island",
+            "ha ha",
+            "runs and runs and runs fast",
+            "on a beach on a beach",
+        ],
+        [
+            "a dog on a beach on a beach on a beach",
+            "A red car near the road near the road near the road near the ro",
+            "A woman holding an umbrella, an umbrella, an umbrella",
+            "一只猫在沙发上睡觉睡觉睡觉",
+            "and then and then and then and then",
+        ],
     ),  # fmt: skip
     "sentence_repetition": (
-        ["A cat sleeps. A dog barks. A bird sings.", "Yes. Yes. Yes.", "It is red. It is big.",
-         "The cat sleeps on the sofa", "A cat sleeps on the sofa. The cat sleeps on a sofa."],
-        ["The cat sleeps on the sofa. A dog barks. The cat sleeps on the sofa.",
-         "There is a red car! THERE IS A RED CAR. It is parked.",
-         "这是一只可爱的小猫。它在睡觉。这是一只可爱的小猫。"],
+        [
+            "A cat sleeps. A dog barks. A bird sings.",
+            "Yes. Yes. Yes.",
+            "It is red. It is big.",
+            "The cat sleeps on the sofa",
+            "A cat sleeps on the sofa. The cat sleeps on a sofa.",
+        ],
+        [
+            "The cat sleeps on the sofa. A dog barks. The cat sleeps on the sofa.",
+            "There is a red car! THERE IS A RED CAR. It is parked.",
+            "这是一只可爱的小猫。它在睡觉。这是一只可爱的小猫。",
+        ],
     ),  # fmt: skip
     "ngram_repetition": (
-        ["A man riding a horse on the beach at sunset while children play in the sand nearby",
-         "A red car and a blue car parked on a quiet street next to a small bakery",
-         "short text short text short text"],
-        ["a red car and a blue car and a red car and a blue car next to a red car and a blue car",
-         "sun and sea and sand and sun and sea and sand and sun and sea and sand everywhere",
-         "high quality photo, high resolution photo, high quality photo, high resolution photo, best quality photo"],
+        [
+            "A man riding a horse on the beach at sunset while children play in the sand nearby",
+            "A red car and a blue car parked on a quiet street next to a small bakery",
+            "short text short text short text",
+        ],
+        [
+            "a red car and a blue car and a red car and a blue car next to a red car and a blue car",
+            "sun and sea and sand and sun and sea and sand and sun and sea and sand everywhere",
+            "high quality photo, high resolution photo, high quality photo, high resolution photo, best quality photo",
+        ],
     ),  # fmt: skip
 }
 

@@ -17,31 +17,81 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["Ã©tÃ© Ã  Paris", "Itâ€™s sunny", "Caf\ufffd on a corner", "a dog\x00 in the park", "Â\u00a0A cat"],
     ),
     "url": (
-        ["A cat sitting on a chair", "St. Louis arch at dusk", "A 3.5 inch disk", "Dr. Who poster",
-         "U.S. flag on a pole", "A co-worker at the desk", "e.g. a red apple", "The JPEG format explained"],
-        ["www.example.com", "see http://x.org/a", "https://t.co/abc", "IMG_1234", "DSC01234 beach",
-         "sunset.jpg", "my photo.PNG here", "shop.de deals", "mail me: a.b@gmail.com", "example.com/path",
-         "PXL_20210704_183501", "ftp://files.net/pics"],
+        [
+            "A cat sitting on a chair",
+            "St. Louis arch at dusk",
+            "A 3.5 inch disk",
+            "Dr. Who poster",
+            "U.S. flag on a pole",
+            "A co-worker at the desk",
+            "e.g. a red apple",
+            "The JPEG format explained",
+        ],
+        [
+            "www.example.com",
+            "see http://x.org/a",
+            "https://t.co/abc",
+            "IMG_1234",
+            "DSC01234 beach",
+            "sunset.jpg",
+            "my photo.PNG here",
+            "shop.de deals",
+            "mail me: a.b@gmail.com",
+            "example.com/path",
+            "PXL_20210704_183501",
+            "ftp://files.net/pics",
+        ],
     ),  # fmt: skip
     "boilerplate": (
         ["A stock of firewood by the cabin", "Here is a clique of friends", "A photo taken by the lake"],
-        ["Stock photo of a family", "CLICK HERE for more", "Image may contain: 2 people", "Royalty-free cat",
-         "Getty Images / a man", "免费下载 高清壁纸"],
+        [
+            "Stock photo of a family",
+            "CLICK HERE for more",
+            "Image may contain: 2 people",
+            "Royalty-free cat",
+            "Getty Images / a man",
+            "免费下载 高清壁纸",
+        ],
     ),  # fmt: skip
     "date_only": (
-        ["A party on June 12, 2019 in the garden", "Monday morning traffic", "May flowers in bloom",
-         "12345", "3.14", "Room 101"],
-        ["June 12, 2019", "2019-06-12 14:32", "12/06/2019", "10:30 AM", "2019年6月12日", "Posted on May 5, 2018",
-         "2021-07-04T18:35:01Z", "Monday, 3 March 2020", "3 de junio de 2015", "12. Dezember 2017"],
+        [
+            "A party on June 12, 2019 in the garden",
+            "Monday morning traffic",
+            "May flowers in bloom",
+            "12345",
+            "3.14",
+            "Room 101",
+        ],
+        [
+            "June 12, 2019",
+            "2019-06-12 14:32",
+            "12/06/2019",
+            "10:30 AM",
+            "2019年6月12日",
+            "Posted on May 5, 2018",
+            "2021-07-04T18:35:01Z",
+            "Monday, 3 March 2020",
+            "3 de junio de 2015",
+            "12. Dezember 2017",
+        ],
     ),  # fmt: skip
-    "no_letters": (["A 100% cotton shirt", "一只猫", "R2-D2", "x"], ["12345", "!!! ???", "🙂🙂", "3.14", "", "$ 25.00"]),
+    "no_letters": (
+        ["A 100% cotton shirt", "一只猫", "R2-D2", "x"],
+        ["12345", "!!! ???", "🙂🙂", "3.14", "", "$ 25.00"],
+    ),
     "digit_run": (
         ["Route 66 sign", "Year 2019 in review", "Bib 12345 at the finish", "1,000,000 people"],
         ["Call 5551234567", "ID 123456", "order 20190612123456", "code ١٢٣٤٥٦٧"],
     ),
     "special_chars": (
-        ["A cat, a dog, and a bird.", "Rock 'n' roll!", "Dogs :)", "A cup of tea (green) with lemon.",
-         "一只猫，在睡觉。", "Price: $19.99 - on sale"],
+        [
+            "A cat, a dog, and a bird.",
+            "Rock 'n' roll!",
+            "Dogs :)",
+            "A cup of tea (green) with lemon.",
+            "一只猫，在睡觉。",
+            "Price: $19.99 - on sale",
+        ],
         ["@#$% a ^&*( b )_+ c {}|:", "=== SALE === %%% OFF %%% !!!", "(((((( dog ))))))", "a|b|c|d|e|f|g|h"],
     ),  # fmt: skip
     "too_short": (
@@ -50,10 +100,24 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "too_long": (["A dog " * 100, "猫" * 500], ["word " * 513, "a" * 4097, "猫" * 2049]),
     "repeated_words": (
-        ["Bye bye summer", "A very very old tree", "Walla Walla onions", "妈妈和宝宝", "New York, New York",
-         "I know that that is true", "La La Land poster"],
-        ["the the dog", "A cat cat cat", "dog dog dog dog", "a a house", "Un chat et et un chien",
-         "wow wow wow", "哈哈哈哈"],
+        [
+            "Bye bye summer",
+            "A very very old tree",
+            "Walla Walla onions",
+            "妈妈和宝宝",
+            "New York, New York",
+            "I know that that is true",
+            "La La Land poster",
+        ],
+        [
+            "the the dog",
+            "A cat cat cat",
+            "dog dog dog dog",
+            "a a house",
+            "Un chat et et un chien",
+            "wow wow wow",
+            "哈哈哈哈",
+        ],
     ),  # fmt: skip
 }
 
@@ -124,5 +188,8 @@ def test_url_options():
 
 
 def test_bad_encoding_options():
-    assert _mask("bad_encoding", ["one \ufffd here", "two \ufffd\ufffd"], max_replacement_chars=1) == [True, False]
+    assert _mask("bad_encoding", ["one \ufffd here", "two \ufffd\ufffd"], max_replacement_chars=1) == [
+        True,
+        False,
+    ]
     assert _mask("bad_encoding", ["Ã©tÃ©"], mojibake=False) == [True]
