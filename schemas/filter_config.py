@@ -295,9 +295,13 @@ class AnimatedRule(RuleConfig):
 
 class CompressionRule(RuleConfig):
     """Heavy compression: file bytes per pixel below `min_bytes_per_pixel` (lossy formats only), or a
-    JPEG quality, estimated from the header's quantization tables, below `min_jpeg_quality`."""
+    JPEG quality, estimated from the header's quantization tables, below `min_jpeg_quality`.
 
-    min_bytes_per_pixel: float = Field(default=0.01, ge=0.0, le=16.0)
+    Bytes per pixel depends on content as much as on compression (a smooth sky at WebP q80 can be
+    0.008 B/px, a photo at JPEG q10 0.03), so its default floor is low: it catches only extreme
+    cases; the JPEG quality estimate is the sharper signal."""
+
+    min_bytes_per_pixel: float = Field(default=0.004, ge=0.0, le=16.0)
     min_jpeg_quality: int = Field(default=30, ge=0, le=100)
     lossy_formats: tuple[str, ...] = ("JPEG", "WEBP")
 
