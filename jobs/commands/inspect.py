@@ -176,7 +176,8 @@ def render_tokens(ids: np.ndarray, labels: np.ndarray, tok, max_chars: int) -> T
     return text
 
 
-def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: bool, special: dict[str, int]) -> None:
+def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: bool, special: dict[str, int]) -> bool:
+    """Print one pack; False if it fails its self-checks."""
     lay, ids, labels = view.layout, view.input_ids, view.labels
     loss = int(np.sum(labels != IGNORE_INDEX))
     console.rule(f"pack {lay.pack_id}  ·  step {lay.step}  rank {lay.rank}  micro {lay.micro}")
@@ -235,11 +236,11 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
             console.print(Text("── padding: ", style="bold") + pad)
 
     problems = check_pack(view, special)
-    if problems:
-        for p in problems:
-            console.print(f"[bold red]inconsistent:[/] {p}", highlight=False)
-    else:
+    for p in problems:
+        console.print(f"[bold red]inconsistent:[/] {p}", highlight=False)
+    if not problems:
         console.print("[green]checks:[/] labels match input ids, loss counts and image spans match the layout")
+    return not problems
 
 
 def register(app: typer.Typer) -> None:
@@ -253,7 +254,9 @@ def register(app: typer.Typer) -> None:
         max_chars: int = typer.Option(4000, "--max-chars", min=100, help="text shown per sample"),
         text: bool = typer.Option(True, "--text/--no-text", help="show the detokenised text"),
     ) -> None:
-        """Show one pack decoded: samples, token spans, text, label masks, image grids and sizes."""
+        """Show one pack decoded: samples, token spans, text, label masks, image grids and sizes.
+
+        Exit code 2 when the output or the pack cannot be read, 1 when a pack fails its self-checks."""
         from jobs.commands.run import _fail
 
         console = Console()
@@ -275,5 +278,6 @@ def register(app: typer.Typer) -> None:
         if tok is not None and manifest.special_tokens and any(tok.special.get(k) != v
                                                                for k, v in manifest.special_tokens.items()):
             console.print("[yellow]warning:[/] the tokenizer's special token ids differ from the manifest's")
-        for v in views:
-            show_pack(console, v, tok, max_chars, text, special)
+        consistent = [show_pack(console, v, tok, max_chars, text, special) for v in views]
+        if not all(consistent):
+            raise typer.Exit(1)

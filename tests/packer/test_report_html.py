@@ -1,0 +1,115 @@
+"""report.html over a real demo run: one self-contained file with every section, its plots embedded,
+no external URL; and `vlpack report` (summary, --json, failure without a manifest)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from packer.report_html import SECTIONS, write_report
+from schemas.config import load_job_config
+from schemas.manifest import LEDGER_PATH, STATS_PATH
+
+PLOTS = ("funnel", "lengths", "fill", "balance", "mix", "languages")
+DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
+
+
+@pytest.fixture(scope="module")
+def demo_out(ray_local, demo_corpus, tmp_path_factory):
+    """One demo run shared by the report tests (a later module finds it committed and reuses it)."""
+    from jobs.pipeline import run_job
+
+    cfg = load_job_config(demo_corpus)
+    out = tmp_path_factory.getbasetemp() / "demo_out_report"
+    return run_job(cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})).out_dir
+
+
+@pytest.fixture(scope="module")
+def report(demo_out):
+    path = write_report(demo_out)
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_report_is_one_file_with_every_section(report, demo_out):
+    path, text = report
+    assert path == demo_out / "report" / "report.html"
+    for sec in SECTIONS:
+        assert f'<section id="{sec}"><h2>' in text, sec
+    for heading in ("Funnel", "Lengths before and after packing", "Fill efficiency", "Per-rank cost over steps",
+                    "Mix per step", "Languages", "Dedup clusters", "Grounding error codes",
+                    "Reasons with example sample_ids", "Time and throughput"):
+        assert f"{heading}</h2>" in text
+    assert 'name="viewport"' in text and "max-width" in text
+
+
+def test_plots_are_embedded_and_saved_next_to_it(report, demo_out):
+    _, text = report
+    embedded = [base64.b64decode(m) for m in DATA_URI.findall(text)]
+    saved = {p.stem: p.read_bytes() for p in (demo_out / "report").glob("*.png")}
+    assert set(PLOTS) <= set(saved)
+    assert len(embedded) == len(saved) and sorted(embedded) == sorted(saved.values())
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in embedded)
+    stats = json.loads((demo_out / STATS_PATH).read_text())
+    assert ("dedup" in saved) == bool(stats["dedup"]["cluster_sizes"] or stats["dedup"]["duplicates_by_source"])
+
+
+def test_no_external_url(report):
+    _, text = report
+    bare = DATA_URI.sub('src=""', text)
+    for bad in ("http://", "https://", "//cdn", "ftp://", "@import", "url(", "<script", "<link", "<iframe"):
+        assert bad not in bare.lower(), bad
+    assert re.findall(r'\bsrc="([^"]*)"', bare) == [""] * len(DATA_URI.findall(text))
+    assert set(re.findall(r'\bhref="([^"]*)"', bare)) == {f"#{s}" for s in SECTIONS}
+
+
+def test_reason_table_shows_example_sample_ids_from_the_ledger(report, demo_out):
+    _, text = report
+    ledger = pq.read_table(demo_out / LEDGER_PATH).to_pandas()
+    dropped = ledger[ledger["status"] != "packed"]
+    reasons = text[text.index('<section id="reasons">'):text.index('<section id="time">')]
+    for reason, rows in dropped.groupby("reason"):
+        assert f"<code>{reason}</code>" in reasons
+        assert f"<td>{len(rows):,}</td>" in reasons
+        shown = re.search(rf"<code>{re.escape(reason)}</code></td>.*?</tr>", reasons).group(0)
+        ids = re.findall(r"<code>([^<]+)</code>", shown)[1:]
+        assert ids and set(ids) <= set(rows["sample_id"])
+
+
+def test_report_command_rewrites_html_and_prints_summary(demo_out):
+    from jobs.cli import app
+
+    html = demo_out / "report" / "report.html"
+    html.unlink(missing_ok=True)
+    res = CliRunner().invoke(app, ["report", str(demo_out)], env=WIDE)
+    assert res.exit_code == 0, res.output
+    assert html.exists() and str(html) in res.output
+    for key in ("input rows", "packs", "fill", "balance", "reasons"):
+        assert key in res.output
+    stats = json.loads((demo_out / STATS_PATH).read_text())
+    assert f"{stats['packing']['n_packs']:,}" in res.output
+    res = CliRunner().invoke(app, ["report", str(demo_out), "--json"], env=WIDE)
+    assert res.exit_code == 0 and json.loads(res.output) == stats
+
+
+def test_report_summary_prints_warnings(capsys):
+    from jobs.commands.run import print_summary
+
+    stats = {"input": {"rows": 10, "files": 1},
+             "packing": {"padded_tokens": 100, "real_tokens": 50, "padding_waste": 0.5, "fill": 0.5}}
+    print_summary("OUT", stats)
+    out = capsys.readouterr().out
+    assert "warning:" in out and "high padding waste: 50.0%" in out
+
+
+def test_report_fails_clearly_without_a_manifest(tmp_path):
+    from jobs.cli import app
+
+    res = CliRunner().invoke(app, ["report", str(tmp_path)], env=WIDE)
+    assert res.exit_code == 2
+    assert "manifest.json" in res.output and "not a committed vlpack output" in res.output
