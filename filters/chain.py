@@ -87,10 +87,12 @@ def _image_batch(table: pa.Table, rows: np.ndarray) -> ImageBatch | None:
     )
 
 
-def _set(column: pa.ChunkedArray, rows: np.ndarray, values: pa.Array) -> pa.Array:
-    """`column` with `values` at the rows where `rows` is true."""
+def _with_values(table: pa.Table, name: str, rows: np.ndarray, values: pa.Array) -> pa.Table:
+    """`table` with column `name` set to `values` at the rows where `rows` is true."""
+    column = table.column(name)
     col = pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], column.type)
-    return pc.replace_with_mask(col, pa.array(rows), values.cast(column.type))
+    col = pc.replace_with_mask(col, pa.array(rows), values.cast(column.type))
+    return table.set_column(table.schema.get_field_index(name), name, col)
 
 
 def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str, int]]:
@@ -126,38 +128,29 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
         )
         reasons[rows] = first_failing_text_rule(batch, cfg)
         lang, score = batch.language
-        table = table.set_column(
-            table.schema.get_field_index("lang"), "lang", _set(table.column("lang"), text_rows, lang)
-        )
-        table = table.set_column(
-            table.schema.get_field_index("lang_score"),
-            "lang_score",
-            _set(table.column("lang_score"), text_rows, pa.array(score, pa.float32())),
-        )
+        table = _with_values(table, "lang", text_rows, lang)
+        table = _with_values(table, "lang_score", text_rows, pa.array(score, pa.float32()))
         changed = bool(bad_segs.any()) or not pc.all(pc.equal(raw_segs, norm_segs)).as_py()
         if seg_index.size and changed:
             turns = segments.with_texts(seg_index, norm_segs)
             table = table.set_column(table.schema.get_field_index("turns"), "turns", turns)
 
-    image_candidates = ok & (reasons == None)  # noqa: E711
     images = _image_batch(table, ok) if image_rules else None
     checked = text_rows.copy()
     if images is not None:
         checked[images.row] = True
-        image_candidates_idx = image_candidates[images.row]
-        if image_candidates_idx.any():
-            batch = images if image_candidates_idx.all() else images.subset(image_candidates_idx)
+        candidates = reasons[images.row] == None  # noqa: E711  (images of rows the text rules kept)
+        if candidates.any():
+            batch = images if candidates.all() else images.subset(candidates)
             image_reasons = first_failing_image_rule(batch, cfg, n)
-            reasons[image_reasons != None] = image_reasons[image_reasons != None]  # noqa: E711
+            hit = image_reasons != None  # noqa: E711
+            reasons[hit] = image_reasons[hit]
 
     counts[CHECKED] = int(checked.sum())
     failed = reasons != None  # noqa: E711
     if failed.any():
         for reason, k in zip(*np.unique(reasons[failed].astype(str), return_counts=True)):
             counts[str(reason)] = int(k)
-        fail_reasons = pa.array(reasons[failed].tolist(), pa.string())
-        status = _set(table.column("status"), failed, pa.array([STATUS_FILTERED] * int(failed.sum())))
-        table = table.set_column(table.schema.get_field_index("status"), "status", status)
-        reason = _set(table.column("reason"), failed, fail_reasons)
-        table = table.set_column(table.schema.get_field_index("reason"), "reason", reason)
+        table = _with_values(table, "status", failed, pa.array([STATUS_FILTERED] * int(failed.sum())))
+        table = _with_values(table, "reason", failed, pa.array(reasons[failed].tolist(), pa.string()))
     return table, counts

@@ -51,17 +51,19 @@ def lid_model():
 def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Top language (lid.176 code, e.g. "en") and its probability for each text, in one predict call.
 
-    Line breaks become spaces (fastText predicts one line at a time). A text fastText has no answer
-    for (no usable characters) gets "und" and score 0.
+    Line breaks become spaces (fastText predicts one line at a time). An empty text, or one fastText
+    has no answer for, gets "und" and score 0.
     """
     n = len(texts)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.float32)
-    one_line = pc.replace_substring(pc.fill_null(texts, ""), "\n", " ").to_pylist()
-    labels, probs = lid_model().predict(one_line, k=1)
-    lang = [lab[0][_LABEL:] if lab else "und" for lab in labels]
+    texts = pc.fill_null(texts, "")
+    labels, probs = lid_model().predict(pc.replace_substring(texts, "\n", " ").to_pylist(), k=1)
+    lang = np.array([lab[0][_LABEL:] if lab else "und" for lab in labels], dtype=object)
     score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
-    return pa.array(lang, pa.string()), np.clip(score, 0.0, 1.0)
+    empty = pc.utf8_length(pc.utf8_trim_whitespace(texts)).to_numpy(zero_copy_only=False) == 0
+    lang[empty], score[empty] = "und", 0.0
+    return pa.array(lang.tolist(), pa.string()), np.clip(score, 0.0, 1.0)
 
 
 def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:

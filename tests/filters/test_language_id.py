@@ -21,6 +21,7 @@ def test_identify_languages_batch():
     lang, score = identify_languages(texts)
     assert lang.to_pylist()[:2] == ["en", "de"]
     assert lang.to_pylist()[2] in ("zh", "ja", "wuu")
+    assert lang.to_pylist()[4:] == ["und", "und"] and score[4:].tolist() == [0.0, 0.0]
     assert lang.null_count == 0 and score.dtype == np.float32
     assert ((score >= 0) & (score <= 1)).all()
 
