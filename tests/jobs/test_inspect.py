@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jobs.commands.inspect import label_spans, load_manifest, read_pack, render_tokens, select_packs
+from demo_output import committed_demo_output
 from schemas.config import load_job_config
 from schemas.manifest import LEDGER_PATH, PACKS_PATH
 
@@ -17,12 +18,7 @@ WIDE = {"COLUMNS": "250", "NO_COLOR": "1"}
 
 @pytest.fixture(scope="module")
 def demo_out(ray_local, demo_corpus, tmp_path_factory):
-    """One demo run shared by the report tests (a later module finds it committed and reuses it)."""
-    from jobs.pipeline import run_job
-
-    cfg = load_job_config(demo_corpus)
-    out = tmp_path_factory.getbasetemp() / "demo_out_report"
-    return run_job(cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})).out_dir
+    return committed_demo_output(demo_corpus, tmp_path_factory)
 
 
 def _invoke(*args):

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from packer.report_html import SECTIONS, write_report
-from schemas.config import load_job_config
+from demo_output import committed_demo_output
 from schemas.manifest import LEDGER_PATH, STATS_PATH
 
 PLOTS = ("funnel", "lengths", "fill", "balance", "mix", "languages")
@@ -22,12 +22,7 @@ WIDE = {"COLUMNS": "200", "NO_COLOR": "1"}
 
 @pytest.fixture(scope="module")
 def demo_out(ray_local, demo_corpus, tmp_path_factory):
-    """One demo run shared by the report tests (a later module finds it committed and reuses it)."""
-    from jobs.pipeline import run_job
-
-    cfg = load_job_config(demo_corpus)
-    out = tmp_path_factory.getbasetemp() / "demo_out_report"
-    return run_job(cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})).out_dir
+    return committed_demo_output(demo_corpus, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

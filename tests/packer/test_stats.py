@@ -14,18 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from packer.stats import STAGES, compute_stats, report_warnings
+from demo_output import committed_demo_output
 from schemas.config import JobConfig, load_job_config
 from schemas.manifest import LEDGER_PATH, LEDGER_SCHEMA, PACKS_PATH, PACKS_SCHEMA, STATS_PATH
 
 
 @pytest.fixture(scope="module")
 def demo_out(ray_local, demo_corpus, tmp_path_factory):
-    """One demo run shared by the report tests (a later module finds it committed and reuses it)."""
-    from jobs.pipeline import run_job
-
-    cfg = load_job_config(demo_corpus)
-    out = tmp_path_factory.getbasetemp() / "demo_out_report"
-    return run_job(cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})).out_dir
+    return committed_demo_output(demo_corpus, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
