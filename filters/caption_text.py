@@ -32,12 +32,10 @@ _CONTROL = (
     r"[\x00-\x08\x0E-\x1F\x7F-\x84\x86-\x9F\x{AD}\x{200B}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
 )
 _HSPACE = r"[\t\x0B\x0C\p{Zs}]"
+# Every \p{Zs} but the ASCII space, plus tab, VT and FF.
+_ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
 # A row needs the whitespace/control pass when it has any of these.
-_NEEDS_CLEANUP = (
-    _CONTROL[:-1]
-    + r"\r\x{85}\x{2028}\x{2029}\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
-    r"|  | \n|\n |\n\n\n|^\s|\s$"
-)
+_NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, "  ", " \n", "\n ", "\n\n\n", r"^\s", r"\s$"))
 
 
 def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -75,8 +73,7 @@ def _on_rows(texts: pa.Array, mask: pa.Array, fn) -> pa.Array:
 
 def _unescape_html(texts: pa.Array) -> pa.Array:
     # Twice: web alt text is often escaped twice ("&amp;amp;").
-    out = [html.unescape(html.unescape(t)) for t in texts.to_pylist()]
-    return pc.utf8_normalize(pa.array(out, pa.string()), "NFC")
+    return pa.array([html.unescape(html.unescape(t)) for t in texts.to_pylist()], pa.string())
 
 
 def _clean_whitespace(texts: pa.Array) -> pa.Array:
@@ -95,9 +92,10 @@ def normalize_captions(texts: pa.Array) -> pa.Array:
     "\\n" (at most one blank line in a row), and the ends are trimmed. Input must be valid UTF-8
     (`repair_utf8`); nulls stay null.
     """
-    texts = _on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
     texts = _on_rows(texts, pc.match_substring_regex(texts, _ENTITY), _unescape_html)
-    return _on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
+    texts = _on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
+    # NFC last: removing a control character can bring a letter and its combining mark together.
+    return _on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
 
 
 def text_width(texts: pa.Array) -> np.ndarray:
@@ -122,7 +120,7 @@ class Words:
     @cached_property
     def starts(self) -> np.ndarray:
         """Index of each row's first word (rows without words: where their first word would be)."""
-        return np.concatenate(([0], np.cumsum(self.counts)[:-1])).astype(np.int64)
+        return np.cumsum(self.counts) - self.counts
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@ Arrow strings), and arbitrary bytes in image files."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import CaptionBatch, normalize_captions
 from filters.chain import first_failing_text_rule, run_filters
 from schemas.filter_config import FilterConfig
 from schemas.sample import WORK_SCHEMA, SAMPLE_SCHEMA, assistant_text, with_work_columns
@@ -99,3 +101,14 @@ def test_arbitrary_bytes_as_image_files_never_crash(tmp_path, data, prefix):
     assert out.column("reason").to_pylist()[0] in (None, "filter.image_unreadable", "filter.blank",
                                                    "filter.image_too_small", "filter.aspect_ratio",
                                                    "filter.compression", "filter.image_too_large")  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(tricky_text, min_size=1, max_size=8))
+def test_normalisation_is_idempotent_and_leaves_no_odd_whitespace_or_controls(texts):
+    once = normalize_captions(pa.array(texts))
+    assert normalize_captions(once).equals(once)
+    for t in once.to_pylist():
+        assert t == t.strip() and "  " not in t and "\n\n\n" not in t and "\x00" not in t
+        assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in t)
+        assert unicodedata.is_normalized("NFC", t)

@@ -172,6 +172,7 @@ def test_deterministic():
     "raw, expected",
     [
         ("e\u0301te\u0301", "été"),  # NFC
+        ("e\x00\u0301 and e&#x301;", "é and é"),  # NFC after removing controls and unescaping
         ("Tom &amp;amp; Jerry &lt;3 &#233; &#x4E00;", "Tom & Jerry <3 é 一"),  # entities, twice escaped
         ("a\x00b\x07c\x1bd\u200be\ufeff", "abcde"),  # controls and invisible characters
         ("👨\u200d👩\u200d👧 family", "👨\u200d👩\u200d👧 family"),  # ZWJ kept
