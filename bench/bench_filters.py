@@ -153,6 +153,7 @@ def main() -> None:
             {
                 "bench": "filters",
                 "captions": n,
+                "mean_caption_chars": round(sum(map(len, captions)) / n, 1),
                 "text_chain_captions_per_s": round(chain_rate),
                 "run_filters_captions_per_s": round(n / t_stage),
                 "fasttext_alone_captions_per_s": round(ft_rate),
