@@ -1,7 +1,7 @@
 """Character n-gram shingles of many texts at once, as 64-bit hashes in CSR form.
 
-The texts are joined with n-1 NUL characters between them and decoded as UTF-32 code points, so
-one pass of vectorised multiply-adds hashes every window. A text shorter than n yields one
+The texts are decoded as UTF-32 code points with n-1 padding values (not a code point) after
+each, so one pass of vectorised multiply-adds hashes every window. A text shorter than n yields one
 shingle (the whole text, padded); an empty text yields none. The result is
 (`hashes`, `offsets`): text i owns `hashes[offsets[i]:offsets[i+1]]` in window order (a multiset;
 MinHash does not care, Jaccard uses `unique_shingles`).
@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# Odd 64-bit multipliers (from splitmix64 / murmur3 / xxhash constants, extended by splitmix64).
+# Window positions are weighted by odd 64-bit values from a splitmix64 stream (_position_weights).
 _U64 = np.uint64
+PAD_POINT = 0x110000  # one past the last Unicode code point
 
 
 def _position_weights(ngram: int) -> np.ndarray:
@@ -52,14 +53,17 @@ def char_shingle_hashes(texts: Sequence[str], ngram: int) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.uint64), offsets
     pad = "\0" * (ngram - 1)
     points = np.frombuffer((pad.join(texts) + pad).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    starts = np.zeros(n_texts, dtype=np.int64)
+    np.cumsum(lengths[:-1] + (ngram - 1), out=starts[1:])
+    if ngram > 1:  # the padding becomes a value no code point has, so "a" + pad never equals "a\0"
+        pad_at = np.repeat(starts + lengths, ngram - 1) + np.tile(np.arange(ngram - 1), n_texts)
+        points[pad_at] = PAD_POINT
     n_windows = points.size - ngram + 1
     weights = _position_weights(ngram)
     h = points[:n_windows] * weights[0]
     for j in range(1, ngram):
         h += points[j:j + n_windows] * weights[j]
     mix64(h)
-    starts = np.zeros(n_texts, dtype=np.int64)
-    np.cumsum(lengths[:-1] + (ngram - 1), out=starts[1:])
     # window index of every shingle: text start + position within the text
     within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], counts)
     return h[np.repeat(starts, counts) + within], offsets

@@ -1,0 +1,94 @@
+"""Union-find / connected components, representatives, candidate edges (no Ray)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.dedup import CandidateGraph, bucket_edges, connected_components, quality_order, representatives
+from filters.dedup.banding import ALL_PAIRS_MAX, BAND_ROW_SCHEMA
+from filters.dedup.minhash import BAND_SHIFT
+from filters.dedup.plan import EXACT_BAND, IMAGE_BAND
+
+
+def bfs_components(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    adj: dict[int, list[int]] = {i: [] for i in range(n)}
+    for a, b in edges:
+        adj[a].append(b)
+        adj[b].append(a)
+    label = [-1] * n
+    for s in range(n):
+        if label[s] < 0:
+            todo, label[s] = [s], s
+            while todo:
+                for v in adj[todo.pop()]:
+                    if label[v] < 0:
+                        label[v] = s
+                        todo.append(v)
+    return label
+
+
+@given(st.integers(1, 40).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=80))))
+@settings(max_examples=300, deadline=None)
+def test_connected_components_match_bfs(case):
+    n, edges = case
+    left = np.array([a for a, _ in edges], dtype=np.int64)
+    right = np.array([b for _, b in edges], dtype=np.int64)
+    assert connected_components(n, left, right).tolist() == bfs_components(n, edges)
+
+
+def test_connected_components_long_chain_and_star():
+    n = 5000
+    perm = np.random.default_rng(0).permutation(n)
+    labels = connected_components(n, perm[:-1], perm[1:])  # a path in random order
+    assert (labels == 0).all()
+    star = connected_components(n, np.zeros(n - 1, int), np.arange(1, n))
+    assert (star == 0).all()
+
+
+def test_representative_longer_caption_then_language_score_then_smallest_id():
+    ids = ["b", "a", "d", "c", "e", "f"]
+    caption_len = np.array([10, 10, 12, 12, 5, 5])
+    lang = np.array([0.9, 0.9, 0.5, 0.7, np.nan, 0.1], dtype=np.float32)
+    labels = np.array([0, 0, 0, 0, 4, 4])
+    rep = representatives(labels, quality_order(caption_len, lang, ids))
+    assert rep.tolist() == [3, 3, 3, 3, 5, 5]  # "c": longest with the higher score; NaN ranks last
+    tie = representatives(np.array([0, 0]), quality_order(np.array([4, 4]), np.array([0.5, 0.5]), ["y", "x"]))
+    assert tie.tolist() == [1, 1]  # smallest sample_id
+
+
+def _band_table(rows: list[tuple[int, int, int]]) -> pa.Table:
+    bucket = np.array([(band << BAND_SHIFT) | h for band, h, _ in rows], dtype=np.uint64)
+    node = np.array([n for _, _, n in rows], dtype=np.uint64)
+    return pa.table([pa.array(np.zeros(len(rows), np.uint16)), pa.array(bucket), pa.array(node)],
+                    schema=BAND_ROW_SCHEMA)
+
+
+def test_bucket_edges_kinds():
+    rows = [
+        (0, 7, 1), (0, 7, 2), (0, 7, 2), (0, 7, 3),  # near bucket: nodes 1,2,3 (2 twice: same text)
+        (1, 9, 4),  # singleton
+        (EXACT_BAND, 5, 2), (EXACT_BAND, 5, 2),  # node 2 seen twice: a self edge
+        (EXACT_BAND, 6, 4),
+        (IMAGE_BAND, 8, 5), (IMAGE_BAND, 8, 6), (IMAGE_BAND, 8, 7),  # same image, three texts
+    ]
+    edges = bucket_edges(_band_table(rows))
+    got = sorted(zip(edges.column("left").to_pylist(), edges.column("right").to_pylist(),
+                     edges.column("near").to_pylist()))
+    assert got == [(1, 2, True), (1, 3, True), (2, 2, False), (2, 3, True), (5, 6, False), (5, 7, False)]
+    graph = CandidateGraph.from_edges(edges)
+    assert graph.nodes.tolist() == [1, 2, 3, 5, 6, 7]
+    comp = graph.component_of(np.array([1, 2, 3, 4, 5, 7], dtype=np.uint64))
+    assert comp[0] == comp[1] == comp[2] and comp[3] == -1 and comp[4] == comp[5] != comp[0]
+    assert sorted(zip(graph.pair_left.tolist(), graph.pair_right.tolist())) == [(1, 2), (1, 3), (2, 3)]
+
+
+def test_big_bucket_is_linked_without_all_pairs():
+    n = ALL_PAIRS_MAX + 10
+    edges = bucket_edges(_band_table([(3, 1, i) for i in range(n)]))
+    assert edges.num_rows == 2 * (n - 1) - 1  # star plus chain, (0, 1) once
+    graph = CandidateGraph.from_edges(edges)
+    assert len(set(graph.component.tolist())) == 1

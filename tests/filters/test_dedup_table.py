@@ -1,0 +1,223 @@
+"""The whole dedup in one process (`dedupe_table`): quality on a labelled set, options, accounting
+and determinism (no Ray)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from dedup_corpus import kept_index, labelled_captions, work_table
+from filters.dedup import (CandidateGraph, DedupPlan, band_rows, bucket_edges, caption_rows, dedupe_table,
+                           normalise_captions, text_pair_jaccard)
+from schemas.dedup_config import DedupConfig
+from schemas.sample import WORK_SCHEMA
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    captions, family, kind = labelled_captions(700, seed=5)
+    table = work_table(captions, sources=[f"src{i % 3}" for i in range(len(captions))],
+                       lang_scores=[0.5 + (i % 7) / 20 for i in range(len(captions))])
+    return captions, family, kind, table
+
+
+def assert_accounted(table: pa.Table, out: pa.Table) -> None:
+    """Same rows, order and schema; every duplicate names a kept, considered row."""
+    assert out.schema == table.schema and out.num_rows == table.num_rows
+    assert out.column("sample_id").equals(table.column("sample_id"))
+    rows = out.to_pylist()
+    by_id = {r["sample_id"]: r for r in rows}
+    for before, after in zip(table.to_pylist(), rows):
+        if after["status"] == "duplicate":
+            assert before["status"] == "ok" and after["reason"] in ("dedup.exact", "dedup.near", "dedup.image")
+            rep = by_id[after["dup_of"]]
+            assert rep["status"] == "ok" and rep["dup_of"] is None and rep["task"] == after["task"]
+        else:
+            assert after == before
+
+
+def test_recall_and_precision_on_planted_duplicates(labelled):
+    captions, family, kind, table = labelled
+    cfg = DedupConfig()
+    out, stats = dedupe_table(table, cfg, seed=0)
+    assert_accounted(table, out)
+    kept = np.array(kept_index(out))
+    norm = normalise_captions(captions)
+    # positives: every pair within a planted family whose true Jaccard is >= threshold + 0.05
+    members: dict[int, list[int]] = {}
+    for i, f in enumerate(family):
+        if f >= 0:
+            members.setdefault(f, []).append(i)
+    pairs = np.array([p for m in members.values() for p in itertools.combinations(m, 2)])
+    jac = text_pair_jaccard(norm, pairs[:, 0], pairs[:, 1], cfg.ngram)
+    positive = pairs[jac >= cfg.threshold + 0.05]
+    assert len(positive) > 250
+    recall = float(np.mean(kept[positive[:, 0]] == kept[positive[:, 1]]))
+    assert recall >= 0.95, recall
+    # precision: a reported duplicate is right if it belongs to its representative's family, or is
+    # at least `threshold` similar to it
+    dups = np.flatnonzero(kept != np.arange(len(kept)))
+    same_family = np.array([family[d] >= 0 and family[d] == family[kept[d]] for d in dups])
+    similar = text_pair_jaccard(norm, dups, kept[dups], cfg.ngram) >= cfg.threshold
+    precision = float(np.mean(same_family | similar))
+    assert precision >= 0.99, precision
+    # the hard negatives (templated rewrites) stay
+    rewrites = [i for i, k in enumerate(kind) if k == "rewrite"]
+    assert len(rewrites) > 100
+    assert all(kept[i] == i or family[kept[i]] == -1 for i in rewrites)
+    # every case/punctuation variant is clustered with its original; a duplicate's reason is
+    # "dedup.exact" exactly when its normalised caption equals its representative's
+    original = {f: i for i, (f, k) in enumerate(zip(family, kind)) if k == "original"}
+    for i, k in enumerate(kind):
+        if k == "exact":
+            assert kept[i] == kept[original[family[i]]]
+    for d in dups:
+        want = "dedup.exact" if norm[d] == norm[kept[d]] else "dedup.near"
+        assert out.column("reason")[int(d)].as_py() == want
+    assert stats["duplicates"] == len(dups)
+    json.dumps(stats)
+
+
+def test_stats_describe_clusters(labelled):
+    _, _, _, table = labelled
+    out, stats = dedupe_table(table, DedupConfig(), seed=0)
+    n_dup = sum(s == "duplicate" for s in out.column("status").to_pylist())
+    assert stats["considered"] == table.num_rows and stats["duplicates"] == n_dup
+    assert sum(stats["by_reason"].values()) == n_dup
+    assert sum(s["duplicates"] for s in stats["per_source"].values()) == n_dup
+    assert sum(s["considered"] for s in stats["per_source"].values()) == table.num_rows
+    assert set(stats["per_source"]) == {"src0", "src1", "src2"}
+    hist = stats["cluster_size_histogram"]
+    assert sum(hist.values()) == stats["clusters"] and "2" in hist
+    top = stats["top_duplicated"]
+    assert top and top[0]["size"] == stats["largest_cluster"]
+    assert [t["size"] for t in top] == sorted((t["size"] for t in top), reverse=True)
+    assert stats["lsh"]["bands"] * stats["lsh"]["rows"] <= 128
+
+
+def test_result_does_not_depend_on_row_order(labelled):
+    _, _, _, table = labelled
+    out, stats = dedupe_table(table, DedupConfig(), seed=3)
+    perm = np.random.default_rng(1).permutation(table.num_rows)
+    out2, stats2 = dedupe_table(table.take(pa.array(perm)), DedupConfig(), seed=3)
+    key = ["sample_id", "status", "reason", "dup_of"]
+    assert out.select(key).take(pa.array(perm)).equals(out2.select(key))
+    assert stats == stats2
+
+
+def test_band_shards_do_not_change_candidates(labelled):
+    _, _, _, table = labelled
+    plan = DedupPlan.build(DedupConfig(), seed=0)
+    rows = caption_rows(table, plan)
+    whole = CandidateGraph.from_edges(bucket_edges(band_rows(rows, plan, 1)))
+    bands = band_rows(rows, plan, 8)
+    shards = [bucket_edges(bands.filter(pa.compute.equal(bands.column("shard"), s))) for s in range(8)]
+    split = CandidateGraph.from_edges(pa.concat_tables(shards))
+    assert np.array_equal(whole.nodes, split.nodes) and np.array_equal(whole.component, split.component)
+    assert np.array_equal(whole.pair_left, split.pair_left) and np.array_equal(whole.pair_right, split.pair_right)
+
+
+def test_only_considered_rows_are_touched():
+    caps = ["a dog on a red boat near the river"] * 6
+    table = work_table(caps, tasks=["caption", "caption", "vqa", "caption", "caption", "caption"],
+                       statuses=["ok", "ok", "ok", "filtered", "ok", "ok"], copies=[0, 0, 0, 0, 1, 0])
+    out, stats = dedupe_table(table, DedupConfig(), seed=0)
+    assert_accounted(table, out)
+    assert out.column("status").to_pylist() == ["ok", "duplicate", "ok", "filtered", "ok", "duplicate"]
+    assert out.column("dup_of").to_pylist() == [None, "s00000", None, None, None, "s00000"]
+    assert stats["considered"] == 3
+
+
+def test_representative_prefers_longer_caption_then_language_score():
+    caps = ["A red car parked by the old stone bridge", "a red car parked by the old stone bridge!!",
+            "A red car, parked by the old stone bridge.", "a red car parked by the old stone bridge"]
+    table = work_table(caps, lang_scores=[0.9, 0.5, 0.8, 0.99], sample_ids=["d", "c", "b", "a"])
+    out, _ = dedupe_table(table, DedupConfig(), seed=0)
+    # lengths 40, 42, 42, 40: "c" and "b" tie on length, "b" has the higher language score
+    assert out.column("dup_of").to_pylist() == ["b", "b", None, "b"]
+    assert set(out.column("reason").to_pylist()) == {"dedup.exact", None}
+
+
+def test_duplicates_point_at_the_kept_row_with_their_relation_to_it():
+    base = "two children playing with a kite on the sunny beach in summer"
+    caps = [base, base.upper(), base.replace("kite", "kites"), "a bowl of soup on the kitchen table"]
+    out, stats = dedupe_table(work_table(caps), DedupConfig(), seed=0)
+    # the longer "kites" caption is kept; the other two are near duplicates of it (and exact of each other)
+    assert out.column("status").to_pylist() == ["duplicate", "duplicate", "ok", "ok"]
+    assert out.column("dup_of").to_pylist() == ["s00002", "s00002", None, None]
+    assert out.column("reason").to_pylist() == ["dedup.near", "dedup.near", None, None]
+    assert stats["clusters"] == 1 and stats["cluster_size_histogram"] == {"3-4": 1}
+
+
+def test_scope_source_keeps_copies_in_other_sources():
+    caps = ["a white horse standing in a green field"] * 4
+    table = work_table(caps, sources=["a", "b", "a", "b"])
+    out, _ = dedupe_table(table, DedupConfig(scope="source"), seed=0)
+    assert out.column("dup_of").to_pylist() == [None, None, "s00000", "s00001"]
+    out, _ = dedupe_table(table, DedupConfig(), seed=0)
+    assert out.column("dup_of").to_pylist() == [None, "s00000", "s00000", "s00000"]
+
+
+def test_switches(labelled):
+    _, _, _, table = labelled
+    full, _ = dedupe_table(table, DedupConfig(), seed=0)
+    only_exact, s_exact = dedupe_table(table, DedupConfig(near=False), seed=0)
+    only_near, s_near = dedupe_table(table, DedupConfig(exact=False), seed=0)
+    assert set(only_exact.column("reason").to_pylist()) == {"dedup.exact", None}
+    assert set(only_near.column("reason").to_pylist()) == {"dedup.near", None}
+    assert s_exact["duplicates"] < s_near["duplicates"] <= sum(
+        s == "duplicate" for s in full.column("status").to_pylist())
+    off, s_off = dedupe_table(table, DedupConfig(enabled=False), seed=0)
+    assert off is table and s_off == {"enabled": False}
+
+
+@pytest.fixture()
+def image_table(tmp_path):
+    Image.new("RGB", (32, 24), (200, 20, 20)).save(tmp_path / "red.png")
+    Image.new("RGB", (32, 24), (200, 20, 20)).save(tmp_path / "red_again.png")  # same bytes
+    Image.new("RGB", (32, 24), (20, 20, 200)).save(tmp_path / "blue.png")
+    Image.new("RGB", (32, 24), (20, 200, 20)).save(tmp_path / "green.jpg", quality=90)
+    caps = ["a small bird on a fence", "a small bird on a fence", "a tall tree in the snow", "a cup of coffee"]
+    media = [[str(tmp_path / "red.png")], [str(tmp_path / "blue.png")], [str(tmp_path / "red_again.png")],
+             [str(tmp_path / "green.jpg")]]
+    return work_table(caps, media=media)
+
+
+def test_caption_plus_image_key(image_table):
+    out, _ = dedupe_table(image_table, DedupConfig(), seed=0)
+    assert out.column("dup_of").to_pylist() == [None, "s00000", None, None]
+    out, _ = dedupe_table(image_table, DedupConfig(key="caption+image"), seed=0)
+    assert out.column("status").to_pylist() == ["ok"] * 4  # same caption, other image
+
+
+def test_exact_image_dedup(image_table):
+    out, stats = dedupe_table(image_table, DedupConfig(image_exact=True), seed=0)
+    assert_accounted(image_table, out)
+    assert out.column("dup_of").to_pylist() == [None, "s00000", "s00000", None]
+    assert out.column("reason").to_pylist() == [None, "dedup.exact", "dedup.image", None]
+    assert stats["by_reason"]["dedup.image"] == 1
+
+
+@given(st.lists(st.sampled_from(["a red car", "A red car!", "a red cat", "a red car parked outside", "",
+                                 "a blue car", "?"]), min_size=1, max_size=12),
+       st.lists(st.sampled_from(["ok", "filtered"]), min_size=12, max_size=12),
+       st.sampled_from(["global", "source"]))
+@settings(max_examples=60, deadline=None)
+def test_every_duplicate_is_accounted_for(caps, statuses, scope):
+    table = work_table(caps, statuses=statuses[: len(caps)], sources=[f"s{i % 2}" for i in range(len(caps))])
+    out, stats = dedupe_table(table, DedupConfig(threshold=0.6, ngram=3, scope=scope), seed=1)
+    assert_accounted(table, out)
+    assert stats["duplicates"] == sum(s == "duplicate" for s in out.column("status").to_pylist())
+
+
+def test_schema_is_work_schema(labelled):
+    _, _, _, table = labelled
+    out, _ = dedupe_table(table, DedupConfig(), seed=0)
+    assert out.schema == WORK_SCHEMA

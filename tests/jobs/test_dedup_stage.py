@@ -1,0 +1,92 @@
+"""`jobs.dedup_stage.dedupe` on a real local Ray runtime (2 CPUs, shared by the session)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "filters"))
+
+from dedup_corpus import labelled_captions, work_table  # noqa: E402
+from filters.dedup import dedupe_table  # noqa: E402
+from jobs.dedup_stage import dedupe  # noqa: E402
+from schemas.dedup_config import DedupConfig  # noqa: E402
+
+MARK_COLUMNS = ["sample_id", "status", "reason", "dup_of"]
+
+
+@pytest.fixture(scope="module")
+def ray_data(ray_local):
+    ctx = ray_local.data.DataContext.get_current()
+    saved = ctx.execution_options.preserve_order, ctx.enable_progress_bars
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = False
+    yield ray_local
+    ctx.execution_options.preserve_order, ctx.enable_progress_bars = saved
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    captions, _, _, = labelled_captions(250, seed=11)
+    n = len(captions)
+    table = work_table(captions, sources=[f"src{i % 2}" for i in range(n)],
+                       lang_scores=[(i * 37 % 11) / 10 for i in range(n)],
+                       tasks=["vqa" if i % 17 == 0 else "caption" for i in range(n)],
+                       statuses=["filtered" if i % 13 == 0 else "ok" for i in range(n)])
+    # a column a previous stage carries along must come through untouched
+    return table.append_column("_counters", pa.array([f'{{"row": {i}}}' for i in range(n)], pa.string()))
+
+
+def run(ray, table: pa.Table, blocks: int, cfg: DedupConfig, **kwargs) -> tuple[pa.Table, dict]:
+    ds = ray.data.from_arrow(table).repartition(blocks)
+    out, stats = dedupe(ds, cfg, seed=4, **kwargs)
+    return pa.concat_tables(ray.get(out.to_arrow_refs())), stats
+
+
+def test_matches_the_in_process_dedup_whatever_the_block_count(ray_data, corpus):
+    cfg = DedupConfig()
+    want, want_stats = dedupe_table(corpus, cfg, seed=4)
+    assert sum(s == "duplicate" for s in want.column("status").to_pylist()) > 30
+    runs = [run(ray_data, corpus, blocks, cfg) for blocks in (1, 7)]
+    for got, stats in runs:
+        assert got.schema == corpus.schema and got.num_rows == corpus.num_rows
+        assert got.equals(want)  # same rows, same order, same marks, other columns untouched
+        assert {k: v for k, v in stats.items() if k not in ("banding", "timings_s")} == want_stats
+        assert stats["banding"]["bytes_per_caption"] <= 512
+    assert runs[0][1]["banding"] == runs[1][1]["banding"]
+
+
+def test_hash_shuffle_gives_the_same_result(ray_data, corpus):
+    cfg = DedupConfig(threshold=0.7, ngram=4)
+    want, _ = dedupe_table(corpus, cfg, seed=4)
+    got, _ = run(ray_data, corpus, 5, cfg, shuffle="hash_shuffle")
+    assert got.select(MARK_COLUMNS).equals(want.select(MARK_COLUMNS))
+
+
+def test_every_duplicate_is_accounted_for(ray_data, corpus):
+    got, stats = run(ray_data, corpus, 3, DedupConfig(scope="source"))
+    rows = got.to_pylist()
+    kept = {r["sample_id"]: r for r in rows if r["status"] == "ok"}
+    dups = [r for r in rows if r["status"] == "duplicate"]
+    assert len(dups) == stats["duplicates"] == sum(stats["by_reason"].values())
+    for r in dups:
+        rep = kept[r["dup_of"]]
+        assert rep["dup_of"] is None and rep["source"] == r["source"] and rep["task"] == "caption"
+        assert r["reason"] in ("dedup.exact", "dedup.near")
+    before = {r["sample_id"]: r for r in corpus.to_pylist()}
+    for r in rows:
+        if r["status"] != "duplicate":
+            assert r == before[r["sample_id"]]
+
+
+def test_nothing_to_do(ray_data, corpus):
+    filtered = corpus.set_column(corpus.schema.get_field_index("status"), "status",
+                                 pa.array(["filtered"] * corpus.num_rows))
+    got, stats = run(ray_data, filtered, 2, DedupConfig())
+    assert got.equals(filtered) and stats["considered"] == 0 and stats["duplicates"] == 0
+    ds = ray_data.data.from_arrow(corpus)
+    same, stats = dedupe(ds, DedupConfig(enabled=False), seed=0)
+    assert same is ds and stats == {"enabled": False}
