@@ -63,10 +63,12 @@ def first_failing_image_rule(images: ImageBatch, cfg: FilterConfig, n_rows: int)
 def _image_batch(table: pa.Table, rows: np.ndarray) -> ImageBatch | None:
     """The images (media of kind "image") of the rows where `rows` is true."""
     media = pa.concat_arrays(table.column("media").chunks) if table.column("media").num_chunks else None
-    if media is None or len(media.values) == 0:
+    if media is None:
         return None
-    items = media.values
-    media_row = np.repeat(np.arange(len(media)), np.diff(media.offsets.to_numpy()))
+    items = media.flatten()  # respects slicing, unlike .values
+    if len(items) == 0:
+        return None
+    media_row = pc.list_parent_indices(media).to_numpy()
     kind = pc.fill_null(items.field("kind"), "image")
     sel = pc.equal(kind, "image").to_numpy(zero_copy_only=False) & rows[media_row]
     sel &= items.field("uri").is_valid().to_numpy(zero_copy_only=False)

@@ -8,7 +8,6 @@ metadata lacks the size. Only the opt-in `blank` rule reads pixels, from a reduc
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -79,11 +78,13 @@ class ImageHeader:
 def read_image_header(path: str) -> ImageHeader:
     from PIL import Image, UnidentifiedImageError
 
+    from packer.media import media_size, open_media
+
     try:
-        file_bytes = os.path.getsize(path)
+        file_bytes = media_size(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with open_media(path) as fh, Image.open(fh) as im:
                 fmt = im.format
                 quality = estimate_jpeg_quality(getattr(im, "quantization", None)) if fmt == "JPEG" else None
                 animated = bool(getattr(im, "is_animated", False))
@@ -98,9 +99,11 @@ def image_grey_std(path: str, sample_size: int) -> float:
     """Standard deviation of grey levels of a reduced-size decode (JPEG draft mode: DCT scaling)."""
     from PIL import Image
 
+    from packer.media import open_media
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(path) as im:
+        with open_media(path) as fh, Image.open(fh) as im:
             im.draft("L", (sample_size, sample_size))
             im.thumbnail((sample_size, sample_size))
             return float(np.asarray(im.convert("L"), dtype=np.float32).std())

@@ -114,7 +114,7 @@ def mix_copies(sample_ids: list[str], weights: np.ndarray, seed: int) -> np.ndar
     The draw is a stable hash of (seed, sample_id), so it never depends on order or workers.
     """
     u = np.fromiter(
-        (xxhash.xxh64_intdigest(f"mix:{seed}:{s}") / 2.0**64 for s in sample_ids), dtype=np.float64, count=len(sample_ids)
+        (xxhash.xxh64_intdigest(f"mix:{seed}:{s}".encode()) / 2.0**64 for s in sample_ids), dtype=np.float64, count=len(sample_ids)
     )
     base = np.floor(weights)
     return (base + (u < (weights - base))).astype(np.int64)
