@@ -23,8 +23,9 @@ report show.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -52,10 +53,6 @@ def _np(table: pa.Table, col: str) -> np.ndarray:
     return table.column(col).to_numpy(zero_copy_only=False)
 
 
-def _strings(table: pa.Table, col: str, fill: str) -> np.ndarray:
-    return np.array(pc.fill_null(table.column(col), fill).to_pylist(), dtype=object)
-
-
 def _share(a: float, b: float) -> float:
     return float(a) / float(b) if b else 0.0
 
@@ -67,64 +64,166 @@ def stage_of_reason(reason: str | None, status: str) -> str:
     return _STAGE_OF_STATUS.get(status, "other")
 
 
+class Coded:
+    """A string column as integer codes into its distinct values: a ledger has millions of rows but
+    a handful of statuses, reasons, sources, tasks and languages."""
+
+    def __init__(self, column, fill: str = ""):
+        arr = pc.fill_null(column, fill)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        enc = pc.dictionary_encode(arr)
+        self.values: list[str] = enc.dictionary.to_pylist()
+        self.codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def eq(self, value: str) -> np.ndarray:
+        if value not in self.values:
+            return np.zeros(len(self.codes), dtype=bool)
+        return self.codes == self.values.index(value)
+
+    def map(self, fn, dtype=object) -> np.ndarray:
+        """`fn(value)` for every row, evaluated once per distinct value."""
+        table = np.empty(len(self.values), dtype=dtype)
+        for i, v in enumerate(self.values):
+            table[i] = fn(v)
+        return table[self.codes]
+
+    def counts(self, mask: np.ndarray | None = None, rename: dict | None = None) -> dict[str, int]:
+        """Rows per value (under `mask`), most common first, ties by value."""
+        codes = self.codes if mask is None else self.codes[mask]
+        n = np.bincount(codes, minlength=len(self.values))
+        rename = rename or {}
+        pairs = [(rename.get(v, v), int(c)) for v, c in zip(self.values, n) if c]
+        return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
+    def present(self, mask: np.ndarray | None = None) -> list[str]:
+        codes = self.codes if mask is None else self.codes[mask]
+        return sorted(self.values[i] for i in np.nonzero(np.bincount(codes, minlength=len(self.values)))[0])
+
+
+def pair_map(a: Coded, b: Coded, fn, dtype=object) -> np.ndarray:
+    """`fn(a_value, b_value)` for every row, evaluated once per distinct pair present."""
+    nb = max(len(b.values), 1)
+    key = a.codes * nb + b.codes
+    table = np.empty(max(len(a.values), 1) * nb, dtype=dtype)
+    for k in np.nonzero(np.bincount(key, minlength=len(table)))[0].tolist():
+        table[k] = fn(a.values[k // nb], b.values[k % nb])
+    return table[key]
+
+
+class LedgerColumns:
+    """The ledger's columns as the statistics need them, each decoded once."""
+
+    def __init__(self, ledger: pa.Table):
+        self.table = ledger
+        self.n = ledger.num_rows
+
+    @functools.cached_property
+    def status(self) -> Coded:
+        return Coded(self.table.column("status"))
+
+    @functools.cached_property
+    def reason(self) -> Coded:
+        return Coded(self.table.column("reason"))
+
+    @functools.cached_property
+    def source(self) -> Coded:
+        return Coded(self.table.column("source"))
+
+    @functools.cached_property
+    def task(self) -> Coded:
+        return Coded(self.table.column("task"))
+
+    @functools.cached_property
+    def lang(self) -> Coded:
+        return Coded(self.table.column("lang"), UNKNOWN_LANG)
+
+    @functools.cached_property
+    def copy(self) -> np.ndarray:
+        return np.asarray(_np(self.table, "copy"), dtype=np.int64)
+
+    @functools.cached_property
+    def packed(self) -> np.ndarray:
+        return self.status.eq("packed")
+
+    def numbers(self, col: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(self.table.column(col), 0).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def stage_test(self, fn) -> np.ndarray:
+        """`fn(status, reason)` per row (a bool), once per distinct pair."""
+        return pair_map(self.status, self.reason, fn, dtype=bool)
+
+    @functools.cached_property
+    def leave(self) -> tuple[list[str], np.ndarray]:
+        """The stage order (STAGES, then any other prefix found) and, per row, the index of the stage
+        that removed it (len(stages) for packed rows)."""
+        name_of = {}  # (status, reason) -> stage name, "" for packed
+        pair_map(self.status, self.reason, lambda s, r: name_of.setdefault(
+            (s, r), "" if s == "packed" else stage_of_reason(r, s)), dtype=bool)
+        stages = list(STAGES) + sorted(set(name_of.values()) - set(STAGES) - {""})
+        rank = {s: i for i, s in enumerate(stages)}
+        rank[""] = len(stages)
+        return stages, pair_map(self.status, self.reason, lambda s, r: rank[name_of[(s, r)]], dtype=np.int64)
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        return self.table.column("sample_id").take(pa.array(rows, pa.int64())).to_pylist()
+
+
+def _columns(ledger) -> LedgerColumns:
+    return ledger if isinstance(ledger, LedgerColumns) else LedgerColumns(ledger)
+
+
 # ---- funnel -------------------------------------------------------------------------------------
 
 
-def _stage_order(found: set[str]) -> list[str]:
-    return list(STAGES) + sorted(found - set(STAGES))
-
-
-def funnel(ledger: pa.Table) -> dict:
+def funnel(ledger) -> dict:
     """Per stage: rows in, rows out and count per reason; overall, per source and per task.
 
     Also the final status counts, all reasons and example sample_ids per reason (first in
     (sample_id, copy) order), kept for the reason table of the report.
     """
-    status = _strings(ledger, "status", "")
-    reason = _strings(ledger, "reason", "")
-    packed = status == "packed"
-    stage = np.array(["" if p else stage_of_reason(r, s) for p, r, s in zip(packed, reason, status)], dtype=object)
-    stages = _stage_order(set(stage[~packed].tolist()))
-    rank = {s: i for i, s in enumerate(stages)}
-    leave = np.array([len(stages) if p else rank[s] for p, s in zip(packed, stage)], dtype=np.int64)
-    is_copy = _np(ledger, "copy").astype(np.int64) > 0
-    reason_key = np.where(reason == "", NO_REASON, reason)
-    mix_at = rank["mix"]
+    cols = _columns(ledger)
+    stages, leave = cols.leave
+    is_copy = cols.copy > 0
+    rename = {"": NO_REASON}
+    mix_at = stages.index("mix")
 
     def table_for(mask: np.ndarray) -> dict:
-        lv, cp, rk = leave[mask], is_copy[mask], reason_key[mask]
+        lv, cp = leave[mask], is_copy[mask]
         per_stage = {}
         for i, name in enumerate(stages):
             enters = int(np.sum((lv >= i) & ~cp)) + (int(np.sum((lv >= i) & cp)) if i > mix_at else 0)
-            gone = lv == i
+            gone = mask & (leave == i)
+            n_gone = int(gone.sum())
             added = int(cp.sum()) if i == mix_at else 0
-            per_stage[name] = {"in": enters, "out": enters - int(gone.sum()) + added, "removed": int(gone.sum()),
-                               "added": added, "reasons": dict(sorted(Counter(rk[gone].tolist()).items()))}
+            per_stage[name] = {"in": enters, "out": enters - n_gone + added, "removed": n_gone, "added": added,
+                               "reasons": dict(sorted(cols.reason.counts(gone, rename).items()))}
         done = lv == len(stages)
         return {"input_rows": int((~cp).sum()), "input_rows_packed": int((done & ~cp).sum()),
                 "copies": int(cp.sum()), "packed": int(done.sum()),
-                "input_rows_dropped": dict(sorted(Counter(rk[~done & ~cp].tolist()).items())),
+                "input_rows_dropped": dict(sorted(cols.reason.counts(mask & ~is_copy & ~cols.packed, rename).items())),
                 "stages": per_stage}
 
-    res: dict = {"stages": stages, "total": table_for(np.ones(ledger.num_rows, dtype=bool))}
-    for key, col in (("by_source", "source"), ("by_task", "task")):
-        values = _strings(ledger, col, "")
-        res[key] = {g: table_for(values == g) for g in sorted(set(values.tolist()))}
-    res["status"] = dict(sorted(Counter(status.tolist()).items()))
-    res["status_by_source"] = {}
-    sources = _strings(ledger, "source", "")
-    for g in sorted(set(sources.tolist())):
-        res["status_by_source"][g] = dict(sorted(Counter(status[sources == g].tolist()).items()))
-    dropped = ~packed
-    res["reasons"] = dict(sorted(Counter(reason_key[dropped].tolist()).items()))
-    res["reason_stage"] = {r: stage_of_reason(None if r == NO_REASON else r, s)
-                           for r, s in sorted(set(zip(reason_key[dropped].tolist(), status[dropped].tolist())))}
-    ids = _strings(ledger, "sample_id", "")
-    examples: dict[str, list[str]] = defaultdict(list)
-    for r, i in zip(reason_key[dropped].tolist(), ids[dropped].tolist()):
-        if len(examples[r]) < EXAMPLES_PER_REASON and i not in examples[r]:
-            examples[r].append(i)
-    res["examples"] = dict(sorted(examples.items()))
+    res: dict = {"stages": stages, "total": table_for(np.ones(cols.n, dtype=bool))}
+    for key, coded in (("by_source", cols.source), ("by_task", cols.task)):
+        res[key] = {g: table_for(coded.eq(g)) for g in coded.present()}
+    res["status"] = dict(sorted(cols.status.counts().items()))
+    res["status_by_source"] = {g: dict(sorted(cols.status.counts(cols.source.eq(g)).items()))
+                               for g in cols.source.present()}
+    dropped = ~cols.packed
+    res["reasons"] = dict(sorted(cols.reason.counts(dropped, rename).items()))
+    res["reason_stage"] = {}
+    res["examples"] = {}
+    for code, r in enumerate(cols.reason.values):
+        rows = np.nonzero(dropped & (cols.reason.codes == code))[0]
+        if not len(rows):
+            continue
+        key = rename.get(r, r)
+        res["reason_stage"][key] = stages[int(leave[rows[0]])]
+        ids = list(dict.fromkeys(cols.ids(rows[:EXAMPLES_PER_REASON * 4])))
+        res["examples"][key] = ids[:EXAMPLES_PER_REASON]
+    res["reason_stage"] = dict(sorted(res["reason_stage"].items()))
+    res["examples"] = dict(sorted(res["examples"].items()))
     return res
 
 
@@ -154,18 +253,16 @@ def distribution(values: np.ndarray, bins: int = HIST_BINS, lo: float | None = N
 TOKEN_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens")
 
 
-def token_distributions(ledger: pa.Table) -> dict:
+def token_distributions(ledger) -> dict:
     """Per-sample token counts: of the packed samples (what is trained on) and of every sample the
     token stage counted (packed, too long, remainder or downsampled by the mix)."""
-    status = _strings(ledger, "status", "")
-    reason = _strings(ledger, "reason", "")
-    counted_stage = {"tokens", "mix", "pack"}
-    counted = np.array([s == "packed" or stage_of_reason(r, s) in counted_stage and not r.startswith("tokens.")
-                        for s, r in zip(status, reason)], dtype=bool)
+    cols = _columns(ledger)
+    counted = cols.stage_test(lambda s, r: s == "packed" or (
+        stage_of_reason(r, s) in ("tokens", "mix", "pack") and not r.startswith("tokens.")))
     out: dict = {"packed": {}, "counted": {}}
     for col in TOKEN_COLUMNS:
-        v = np.asarray(pc.fill_null(ledger.column(col), 0).to_numpy(zero_copy_only=False), dtype=np.float64)
-        out["packed"][col] = distribution(v[status == "packed"], lo=0.0)
+        v = cols.numbers(col)
+        out["packed"][col] = distribution(v[cols.packed], lo=0.0)
         out["counted"][col] = distribution(v[counted], lo=0.0)
     return out
 
@@ -173,7 +270,7 @@ def token_distributions(ledger: pa.Table) -> dict:
 # ---- packing ------------------------------------------------------------------------------------
 
 
-def packing_efficiency(packs: pa.Table, ledger: pa.Table, pack_cfg) -> dict:
+def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
     """Real/padded tokens, bins against the lower bound, shape buckets with their waste, fill."""
     real = _np(packs, "real_tokens").astype(np.int64)
     padded = _np(packs, "seq_len").astype(np.int64)
@@ -182,11 +279,11 @@ def packing_efficiency(packs: pa.Table, ledger: pa.Table, pack_cfg) -> dict:
     filler = _np(packs, "is_filler").astype(bool)
     repeat = _np(packs, "repeat_of").astype(np.int64) >= 0
     content = ~filler & ~repeat
-    status = _strings(ledger, "status", "")
-    packed = status == "packed"
+    cols = _columns(ledger)
+    packed = cols.packed
 
     def ledger_sum(col: str) -> int:
-        return int(np.asarray(pc.fill_null(ledger.column(col), 0).to_numpy(zero_copy_only=False))[packed].sum())
+        return int(cols.numbers(col)[packed].sum())
 
     items_tokens, items_patches, items_images = ledger_sum("total_tokens"), ledger_sum("vit_patches"), ledger_sum("n_images")
     lb = max(math.ceil(items_tokens / pack_cfg.context_length), math.ceil(items_patches / pack_cfg.max_vit_patches),
@@ -254,37 +351,34 @@ def step_balance(packs: pa.Table) -> dict:
 # ---- mix ----------------------------------------------------------------------------------------
 
 
-def mix_per_step(packs: pa.Table, ledger: pa.Table, cfg) -> dict:
+def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
     """Share of each source's (and task's) packed samples per step, against the global share and
     the share the weights ask for: weight × rows entering the mix, normalised."""
-    status = _strings(ledger, "status", "")
-    reason = _strings(ledger, "reason", "")
-    source = _strings(ledger, "source", "")
-    task = _strings(ledger, "task", "")
-    copy0 = _np(ledger, "copy").astype(np.int64) == 0
-    reached_mix = copy0 & np.array([s == "packed" or stage_of_reason(r, s) in ("mix", "pack")
-                                    for s, r in zip(status, reason)], dtype=bool)
+    cols = _columns(ledger)
+    reached_mix = (cols.copy == 0) & cols.stage_test(lambda s, r: s == "packed" or
+                                                     stage_of_reason(r, s) in ("mix", "pack"))
     src_w = {s.name: float(s.weight) for s in cfg.sources}
     task_w = dict(cfg.mix.task_weights)
-    row_w = np.array([src_w.get(s, 1.0) * task_w.get(t, 1.0) for s, t in zip(source, task)], dtype=np.float64)
+    row_w = pair_map(cols.source, cols.task, lambda s, t: src_w.get(s, 1.0) * task_w.get(t, 1.0), dtype=np.float64)
 
-    packed = status == "packed"
-    pid = np.asarray(pc.fill_null(ledger.column("pack_id"), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    packed = cols.packed
+    pid = np.asarray(pc.fill_null(cols.table.column("pack_id"), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     n_packs = packs.num_rows
     step_of_pack = _np(packs, "step").astype(np.int64) if n_packs else np.zeros(0, dtype=np.int64)
     n_steps = int(step_of_pack.max()) + 1 if n_packs else 0
     valid = packed & (pid >= 0) & (pid < n_packs)
     sample_step = step_of_pack[pid[valid]] if n_packs else np.zeros(0, dtype=np.int64)
 
-    def by(col: np.ndarray, weights: dict[str, float]) -> dict:
-        names = sorted(set(col.tolist()))
-        entering = {g: int(np.sum(reached_mix & (col == g))) for g in names}
-        wanted = {g: float(row_w[reached_mix & (col == g)].sum()) for g in names}
-        total_w = sum(wanted.values())
-        counts = np.zeros((n_steps, len(names)), dtype=np.int64)
+    def by(coded: Coded, weights: dict[str, float]) -> dict:
+        names = coded.present()
         code = {g: i for i, g in enumerate(names)}
+        row_group = coded.map(lambda v: code.get(v, -1), dtype=np.int64)
+        entering = np.bincount(row_group[reached_mix], minlength=len(names))
+        wanted = np.bincount(row_group[reached_mix], weights=row_w[reached_mix], minlength=len(names))
+        total_w = float(wanted.sum())
+        counts = np.zeros((n_steps, len(names)), dtype=np.int64)
         if len(sample_step):
-            np.add.at(counts, (sample_step, np.array([code[g] for g in col[valid]], dtype=np.int64)), 1)
+            np.add.at(counts, (sample_step, row_group[valid]), 1)
         per_step_total = counts.sum(axis=1)
         shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
                            where=per_step_total[:, None] > 0)
@@ -295,8 +389,8 @@ def mix_per_step(packs: pa.Table, ledger: pa.Table, cfg) -> dict:
             col_share = shares[:, code[g]]
             res[g] = {
                 "weight": weights.get(g, 1.0),
-                "rows_entering_mix": entering[g],
-                "requested_share": _share(wanted[g], total_w),
+                "rows_entering_mix": int(entering[code[g]]),
+                "requested_share": _share(float(wanted[code[g]]), total_w),
                 "packed_samples": int(counts[:, code[g]].sum()),
                 "global_share": glob,
                 "per_step_samples": counts[:, code[g]].tolist(),
@@ -306,26 +400,32 @@ def mix_per_step(packs: pa.Table, ledger: pa.Table, cfg) -> dict:
         return res
 
     return {"n_steps": n_steps, "samples_per_step": np.bincount(sample_step, minlength=n_steps).tolist(),
-            "by_source": by(source, src_w), "by_task": by(task, task_w)}
+            "by_source": by(cols.source, src_w), "by_task": by(cols.task, task_w)}
 
 
 # ---- languages, dedup, grounding, time ----------------------------------------------------------
 
 
-def languages(ledger: pa.Table) -> dict:
+def languages(ledger) -> dict:
     """Input rows (copy 0) and packed rows per detected language; lang_score per language."""
-    lang = np.array([x or UNKNOWN_LANG for x in ledger.column("lang").to_pylist()], dtype=object)
-    score = np.asarray(pc.fill_null(ledger.column("lang_score"), np.nan).to_numpy(zero_copy_only=False),
+    cols = _columns(ledger)
+    lang = cols.lang
+    names = [v or UNKNOWN_LANG for v in lang.values]  # an empty language id counts as undetermined
+    score = np.asarray(pc.fill_null(cols.table.column("lang_score"), np.nan).to_numpy(zero_copy_only=False),
                        dtype=np.float64)
-    copy0 = _np(ledger, "copy").astype(np.int64) == 0
-    packed = _strings(ledger, "status", "") == "packed"
-    source = _strings(ledger, "source", "")
-    res: dict = {"input": dict(Counter(lang[copy0].tolist()).most_common()),
-                 "packed": dict(Counter(lang[packed].tolist()).most_common()), "by_source": {}, "score": {}}
-    for s in sorted(set(source.tolist())):
-        res["by_source"][s] = dict(Counter(lang[copy0 & (source == s)].tolist()).most_common())
+    copy0 = cols.copy == 0
+
+    def per_lang(mask: np.ndarray) -> dict[str, int]:
+        merged: Counter = Counter()
+        for name, c in zip(names, np.bincount(lang.codes[mask], minlength=len(names))):
+            merged[name] += int(c)
+        return dict(sorted(((k, c) for k, c in merged.items() if c), key=lambda kv: (-kv[1], kv[0])))
+
+    res: dict = {"input": per_lang(copy0), "packed": per_lang(cols.packed),
+                 "by_source": {s: per_lang(copy0 & cols.source.eq(s)) for s in cols.source.present()}, "score": {}}
+    row_name = np.asarray(names, dtype=object)[lang.codes] if names else np.zeros(0, dtype=object)
     for g in res["input"]:
-        v = score[copy0 & (lang == g)]
+        v = score[copy0 & (row_name == g)]
         v = v[~np.isnan(v)]
         if len(v):
             res["score"][g] = {"count": int(len(v)), "mean": float(v.mean()), "min": float(v.min()),
@@ -333,41 +433,37 @@ def languages(ledger: pa.Table) -> dict:
     return res
 
 
-def dedup_summary(ledger: pa.Table, dedup: dict) -> dict:
+def dedup_summary(ledger, dedup: dict) -> dict:
     """The dedup stage's own figures (passed through), duplicates per source and reason, and the
     cluster sizes from the ledger: a cluster is a kept representative and the rows whose dup_of is it."""
-    status = _strings(ledger, "status", "")
-    dup = status == "duplicate"
-    source = _strings(ledger, "source", "")
-    reason = _strings(ledger, "reason", NO_REASON)
-    dup_of = _strings(ledger, "dup_of", "")
-    members = Counter(dup_of[dup & (dup_of != "")].tolist())
+    cols = _columns(ledger)
+    dup = cols.status.eq("duplicate")
+    rows = np.nonzero(dup)[0]
+    dup_of = cols.table.column("dup_of").take(pa.array(rows, pa.int64()))
+    members = Coded(dup_of).counts()
+    members.pop("", None)
     sizes = Counter(n + 1 for n in members.values())
     largest = sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CLUSTERS]
     return {
         "stage": dedup or {},
         "duplicates": int(dup.sum()),
-        "duplicates_by_source": dict(sorted(Counter(source[dup].tolist()).items())),
-        "duplicates_by_reason": dict(sorted(Counter(reason[dup].tolist()).items())),
+        "duplicates_by_source": dict(sorted(cols.source.counts(dup).items())),
+        "duplicates_by_reason": dict(sorted(cols.reason.counts(dup, {"": NO_REASON}).items())),
         "n_clusters": len(members),
         "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
         "largest_clusters": [{"representative": r, "size": n + 1} for r, n in largest],
     }
 
 
-def grounding_summary(ledger: pa.Table, counters: dict) -> dict:
+def grounding_summary(ledger, counters: dict) -> dict:
     """Counters `grounding.*` of the grounding stage and the invalid rows per code and source."""
-    status = _strings(ledger, "status", "")
-    reason = _strings(ledger, "reason", "")
-    source = _strings(ledger, "source", "")
-    mine = (status != "packed") & np.array([r.startswith("grounding.") for r in reason], dtype=bool)
-    by_source: dict = {}
-    for s in sorted(set(source[mine].tolist())):
-        by_source[s] = dict(sorted(Counter(reason[mine & (source == s)].tolist()).items()))
+    cols = _columns(ledger)
+    mine = ~cols.packed & cols.reason.map(lambda r: r.startswith("grounding."), dtype=bool)
     return {
         "counters": {k: v for k, v in sorted(counters.items()) if k.startswith("grounding.")},
-        "rejected": dict(sorted(Counter(reason[mine].tolist()).items())),
-        "rejected_by_source": by_source,
+        "rejected": dict(sorted(cols.reason.counts(mine).items())),
+        "rejected_by_source": {s: dict(sorted(cols.reason.counts(mine & cols.source.eq(s)).items()))
+                               for s in cols.source.present(mine)},
     }
 
 
@@ -405,8 +501,9 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
                   n_files: int) -> dict:
     counters = dict(counters or {})
     timings = dict(timings or {})
-    n_input = int(np.sum(_np(ledger, "copy") == 0))
-    n_packed = int(np.sum(_strings(ledger, "status", "") == "packed"))
+    cols = LedgerColumns(ledger)
+    n_input = int(np.sum(cols.copy == 0))
+    n_packed = int(cols.packed.sum())
     return {
         "config_fingerprint": cfg.fingerprint(),
         "config": {"context_length": cfg.pack.context_length, "max_vit_patches": cfg.pack.max_vit_patches,
@@ -416,14 +513,14 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
                    "sources": {s.name: {"weight": s.weight, "task": s.task} for s in cfg.sources},
                    "task_weights": dict(cfg.mix.task_weights)},
         "input": {"files": n_files, "rows": n_input, "ledger_rows": ledger.num_rows, "packed_rows": n_packed},
-        "funnel": funnel(ledger),
-        "tokens": token_distributions(ledger),
-        "packing": packing_efficiency(packs, ledger, cfg.pack),
+        "funnel": funnel(cols),
+        "tokens": token_distributions(cols),
+        "packing": packing_efficiency(packs, cols, cfg.pack),
         "balance": step_balance(packs),
-        "mix": mix_per_step(packs, ledger, cfg),
-        "languages": languages(ledger),
-        "dedup": dedup_summary(ledger, dedup),
-        "grounding": grounding_summary(ledger, counters),
+        "mix": mix_per_step(packs, cols, cfg),
+        "languages": languages(cols),
+        "dedup": dedup_summary(cols, dedup),
+        "grounding": grounding_summary(cols, counters),
         "time": time_summary(counters, timings, n_input, ledger.num_rows, n_packed),
         "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith("time.")},
         "stage_cpu_seconds": {k[5:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("time.")},
