@@ -39,7 +39,7 @@ import numpy as np
 from schemas.pack_config import PackConfig
 
 # Ratio classes for items with images: rho_j = (a / b) · max_vit_patches / context_length.
-_RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1), (4, 3))
+_RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1))
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,6 +209,13 @@ class _KeySet:
         if not x:
             self.top &= ~(1 << w)
 
+    def last(self) -> int:
+        """The largest key, or -1."""
+        if not self.top:
+            return -1
+        w = self.top.bit_length() - 1
+        return (w << 6) + self.words[w].bit_length() - 1
+
     def first_at_least(self, s: int) -> int:
         w = s >> 6
         if w >= len(self.words):
@@ -224,25 +231,31 @@ class _KeySet:
         return (w << 6) + (x & -x).bit_length() - 1
 
 
+def _media_units(p: np.ndarray, m: np.ndarray, cfg: PackConfig) -> np.ndarray:
+    """Media units of items: their patches, but at least P / M per image, so that Σ units <= a
+    bin's media room W = min(Q, I · P / M) keeps both the patch and the image limit."""
+    return np.maximum(p, -(-(m * cfg.max_vit_patches) // cfg.max_images_per_pack))
+
+
 def _item_class_and_size(
-    t: np.ndarray, p: np.ndarray, m: np.ndarray, qnum: list[int], qden: list[int]
+    t: np.ndarray, w: np.ndarray, qnum: list[int], qden: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ratio class of every item (0: text-only) and its effective size in that class."""
+    """Ratio class of every item (0: no media) and its effective size in that class."""
     cls = np.zeros(t.shape[0], np.int64)
     size = t.copy()
-    media = (p > 0) | (m > 0)
+    media = w > 0
     if not media.any():
         return cls, size
-    tm, pm = t[media], p[media]
+    tm, wm = t[media], w[media]
     last = len(qnum) - 1
     cm = np.full(tm.shape[0], last, np.int64)
-    # smallest class with p / t <= rho_j  <=>  p * qnum <= t * qden
+    # smallest class with w / t <= rho_j = qden / qnum  <=>  w * qnum <= t * qden
     for c in range(last, 0, -1):
-        cm[pm * qnum[c] <= tm * qden[c]] = c
+        cm[wm * qnum[c] <= tm * qden[c]] = c
     qn = np.asarray(qnum, np.int64)[cm]
     qd = np.asarray(qden, np.int64)[cm]
     cls[media] = cm
-    size[media] = np.maximum(tm, -(-(pm * qd) // qn))
+    size[media] = np.maximum(tm, -(-(wm * qn) // qd))  # ceil(w / rho_j)
     return cls, size
 
 
@@ -256,24 +269,38 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
     if n == 0:
         return np.zeros(0, np.int64)
     C, P, M = cfg.context_length, cfg.max_vit_patches, cfg.max_images_per_pack
+    w = _media_units(p, m, cfg)
+    # The scarce kind of item goes to the bin with the most room (worst fit) so that it spreads
+    # over the bins: where tokens bind overall, media-heavy items (w / t > P / C), which would
+    # otherwise fill bins with media and leave them short of tokens; where media binds, the
+    # token-heavy ones. Everything else goes to the tightest bin (best fit).
+    tot_t, tot_w = int(t.sum()), int(w.sum())
+    if tot_w * C < tot_t * P:
+        spread = w * C > t * P
+    else:
+        spread = w * C < t * P
+    n_level_bins = max(_ceil_div(tot_t, C), _ceil_div(tot_w, P))
     qnum = [0] + [C * b for a, b in _RATIO_CLASSES]
     qden = [1] + [P * a for a, b in _RATIO_CLASSES]
     ncls = len(qnum)
-    cls, size = _item_class_and_size(t, p, m, qnum, qden)
-    # decreasing size, then class, then item index (the stable sort keeps index order)
-    sort_key = (int(size.max()) + 1 - size) * ncls + cls
+    cls, size = _item_class_and_size(t, w, qnum, qden)
+    # phase 0: items over half a bin (best fit; no two share a bin); phase 1: the scarce kind,
+    # levelled over lower-bound many bins (worst fit); phase 2: the rest (best fit). Within a
+    # phase: decreasing size, then class, then item index (the stable sort keeps index order).
+    phase = np.where(spread, 1, np.where(size * 2 > C, 0, 2))
+    sort_key = (phase * (int(size.max()) + 1) + (int(size.max()) - size)) * ncls + cls
     order = np.argsort(sort_key, kind="stable")
     ks = sort_key[order]
     cut = np.flatnonzero(np.diff(ks)) + 1
-    run_lo = np.concatenate(([0], cut))
-    run_hi = np.concatenate((cut, [n]))
+    run_lo = np.concatenate(([0], cut)).astype(np.int64)
+    run_hi = np.concatenate((cut, [n])).astype(np.int64)
     ts, ps, ms = t[order], p[order], m[order]
-    # per-run maxima of the real lengths (an image-class run mixes items of one effective size)
     runs = zip(
         run_lo.tolist(),
         run_hi.tolist(),
         cls[order][run_lo].tolist(),
         size[order][run_lo].tolist(),
+        (phase[order][run_lo] == 1).tolist(),
         np.maximum.reduceat(ts, run_lo).tolist(),
         np.maximum.reduceat(ps, run_lo).tolist(),
         np.maximum.reduceat(ms, run_lo).tolist(),
@@ -297,14 +324,13 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
     def refile(b: int, taken: int) -> None:
         """Recompute bin b's key in every class and file it where it changed (and in `taken`,
         the class it was popped from)."""
-        r_, q_ = R[b], Q[b]
+        r_ = R[b]
+        w_ = min(Q[b], Im[b] * P // M)  # media room
         for c in classes:
             if c == 0:
                 k = r_
-            elif Im[b] <= 0:
-                k = 0
             else:
-                k = q_ * qnum[c] // qden[c]
+                k = w_ * qnum[c] // qden[c]
                 if k > r_:
                     k = r_
             kc = key[c]
@@ -316,7 +342,19 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                         keysets[c].add(k)
                     lst.append(b)
 
-    for lo, hi, c, s, tmax, pmax, mmax in runs:
+    levelled = False
+    for lo, hi, c, s, worst, tmax, pmax, mmax in runs:
+        if worst and not levelled:
+            levelled = True
+            first = len(R)
+            for _ in range(max(0, n_level_bins - first)):
+                R.append(C)
+                Q.append(P)
+                Im.append(M)
+                for kc in key:
+                    kc.append(-1)
+            for b in range(first, len(R)):
+                refile(b, -1)
         pos = lo
         if c:
             pt = cum_t[lo : hi + 1].tolist()
@@ -325,12 +363,19 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
         ks_c, bk_c, key_c = keysets[c], buckets[c], key[c]
         starved: list[int] = []  # bins without room for mmax more images: out for this run
         while pos < hi:
-            r = ks_c.first_at_least(s) if s <= C else -1
+            if worst:
+                r = ks_c.last()
+                if r < s:
+                    r = -1
+            else:
+                r = ks_c.first_at_least(s) if s <= C else -1
             if r < 0:
                 # Open bins for the rest of the run, each with as many items as the worst items
                 # of the run allow. Filling them further with this run packs worse: the slack
                 # is better left to smaller items of other ratio classes.
-                if c == 0:
+                if worst:
+                    q0 = 1  # one item per new bin: the next item levels onto it again
+                elif c == 0:
                     q0 = C // s
                 else:
                     q0 = C // tmax
@@ -339,7 +384,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                     if mmax:
                         q0 = min(q0, M // mmax)
                 first = len(R)
-                while pos < hi:
+                while pos < hi and (not worst or len(R) == first):
                     b = len(R)
                     k = min(q0, hi - pos)
                     if c == 0:
@@ -358,11 +403,15 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                     pos += k
                 for b in range(first, len(R)):
                     refile(b, -1)
+                if worst:
+                    continue
                 break
             lst = bk_c[r]
             touched = []
             if c == 0:
                 q = r // s
+                if worst:
+                    q = 1
                 while lst and pos < hi:
                     b = lst.pop()
                     if key_c[b] != r:
@@ -387,7 +436,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                     if not k:
                         starved.append(b)
                         continue
-                    k = min(k, hi - pos)
+                    k = min(k, hi - pos, 1 if worst else k)
                     a = pos - lo
                     R[b] -= pt[a + k] - pt[a]
                     Q[b] -= pp[a + k] - pp[a]
