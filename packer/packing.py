@@ -32,6 +32,7 @@ token room of every bin, so they fill the token slack that patch-heavy items lea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import NamedTuple
 
 import numpy as np
@@ -262,9 +263,10 @@ def _item_class_and_size(
 def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackConfig) -> np.ndarray:
     """Assign every item (each of which fits an empty pack) to a bin; returns the bin per item.
 
-    Bins are indexed per ratio class by their key (module docstring). A bucket is a list of bin
-    ids; an entry is live while the bin's key in that class still equals the bucket's key (keys
-    only decrease), so re-filing a bin only appends, and stale entries are skipped when popped."""
+    Bins are indexed per ratio class by their key (module docstring). A bucket is a min-heap of
+    bin ids (equal keys: the oldest bin first); an entry is live while the bin's key in that class
+    still equals the bucket's key (keys only decrease), so re-filing a bin only pushes, and stale
+    entries are skipped when popped."""
     n = t.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
@@ -340,7 +342,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                     lst = buckets[c][k]
                     if not lst:
                         keysets[c].add(k)
-                    lst.append(b)
+                    heappush(lst, b)
 
     levelled = False
     for lo, hi, c, s, worst, tmax, pmax, mmax in runs:
@@ -413,7 +415,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                 if worst:
                     q = 1
                 while lst and pos < hi:
-                    b = lst.pop()
+                    b = heappop(lst)
                     if key_c[b] != r:
                         continue
                     k = min(q, hi - pos)
@@ -424,7 +426,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
                     touched.append(b)
             else:
                 while lst and pos < hi:
-                    b = lst.pop()
+                    b = heappop(lst)
                     if key_c[b] != r:
                         continue
                     # room for the worst items of the run: >= r // s except for the image limit
@@ -453,7 +455,7 @@ def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackC
             lst = bk_c[key_c[b]]
             if not lst:
                 ks_c.add(key_c[b])
-            lst.append(b)
+            heappush(lst, b)
 
     out = np.empty(n, np.int64)
     out[order] = np.repeat(np.asarray(placed_bin, np.int64), np.asarray(placed_count, np.int64))
