@@ -130,19 +130,20 @@ class CandidateGraph:
 
     @classmethod
     def from_edges(cls, edges: pa.Table) -> "CandidateGraph":
-        from filters.dedup.clusters import connected_components
+        from filters.dedup.clusters import connected_components, dense_ranks, sorted_distinct
 
         left = edges.column("left").to_numpy()
         right = edges.column("right").to_numpy()
         near = edges.column("near").to_numpy(zero_copy_only=False)
-        nodes, inverse = np.unique(np.concatenate((left, right)), return_inverse=True)
+        nodes, inverse = dense_ranks(np.concatenate((left, right)))
         li, ri = inverse[: left.size], inverse[left.size:]
         component = connected_components(nodes.size, li, ri)
-        pairs = np.unique(np.stack([li[near], ri[near]], axis=1), axis=0) if near.any() else np.zeros((0, 2), int)
-        pair_component = component[pairs[:, 0]]
-        order = np.lexsort((pairs[:, 1], pairs[:, 0], pair_component))
-        return cls(nodes=nodes, component=component, pair_left=nodes[pairs[order, 0]],
-                   pair_right=nodes[pairs[order, 1]], pair_component=pair_component[order])
+        packed = sorted_distinct(li[near] * nodes.size + ri[near])  # left < right: bucket_edges ordered them
+        pl, pr = packed // max(nodes.size, 1), packed % max(nodes.size, 1)
+        pair_component = component[pl]
+        order = np.argsort(pair_component, kind="stable")
+        return cls(nodes=nodes, component=component, pair_left=nodes[pl[order]], pair_right=nodes[pr[order]],
+                   pair_component=pair_component[order])
 
     def component_of(self, keys: np.ndarray) -> np.ndarray:
         """Component of each key, -1 for keys that are not candidates."""

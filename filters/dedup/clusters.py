@@ -13,6 +13,27 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them): `np.unique(values,
+    return_inverse=True)` by one argsort, several times faster than numpy 2's unique on uint64."""
+    values = np.asarray(values)
+    order = np.argsort(values)
+    ranked = values[order]
+    new = np.ones(ranked.size, dtype=bool)
+    new[1:] = ranked[1:] != ranked[:-1]
+    inverse = np.empty(ranked.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ranked[new], inverse
+
+
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values) by one sort."""
+    ranked = np.sort(values)
+    new = np.ones(ranked.size, dtype=bool)
+    new[1:] = ranked[1:] != ranked[:-1]
+    return ranked[new]
+
+
 def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Label of each node = smallest node index in its component (int64, length n_nodes)."""
     parent = np.arange(n_nodes, dtype=np.int64)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from filters.dedup.clusters import dense_ranks, sorted_distinct
+
 # Window positions are weighted by odd 64-bit values from a splitmix64 stream (_position_weights).
 _U64 = np.uint64
 PAD_POINT = 0x110000  # one past the last Unicode code point
@@ -74,9 +76,9 @@ def unique_shingles(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray
     n_texts = offsets.size - 1
     if hashes.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(n_texts + 1, dtype=np.int64)
-    _, dense = np.unique(hashes, return_inverse=True)
+    _, dense = dense_ranks(hashes)
     owner = np.repeat(np.arange(n_texts, dtype=np.uint64), np.diff(offsets))
-    keyed = np.unique((owner << _U64(32)) | dense.astype(np.uint64))
+    keyed = sorted_distinct((owner << _U64(32)) | dense.astype(np.uint64))
     owners = (keyed >> _U64(32)).astype(np.int64)
     out_offsets = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(np.bincount(owners, minlength=n_texts), out=out_offsets[1:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from filters.dedup.clusters import dense_ranks
 from filters.dedup.shingles import char_shingle_hashes, unique_shingles
 
 _U64 = np.uint64
@@ -37,5 +38,8 @@ def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: 
 
 
 def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int) -> np.ndarray:
-    """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal)."""
-    return pair_jaccard(*unique_shingles(*char_shingle_hashes(texts, ngram)), left, right)
+    """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal). Only the
+    texts that some pair names are shingled."""
+    used, inverse = dense_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))))
+    sets = unique_shingles(*char_shingle_hashes([texts[i] for i in used.tolist()], ngram))
+    return pair_jaccard(*sets, inverse[: len(left)], inverse[len(left):])
