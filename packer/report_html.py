@@ -173,7 +173,7 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
     plt = _plt()
     cols = [("real_tokens", "real tokens"), ("attn_cost", "attention cost Σlen²"), ("vit_cost", "ViT cost")]
     n_steps, n_ranks = b["n_steps"], b["n_ranks"]
-    height = min(7.0, 1.6 + 0.12 * n_steps)
+    height = min(7.0, 2.2 + 0.12 * n_steps)
     fig, axes = plt.subplots(1, 3, figsize=(11, height), sharey=True)
     im = None
     for ax, (col, title) in zip(axes, cols):
@@ -185,6 +185,7 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
         ax.set_xlabel("rank")
         ax.set_xticks(range(n_ranks) if n_ranks <= 16 else np.linspace(0, n_ranks - 1, 8, dtype=int))
     axes[0].set_ylabel("step")
+    axes[0].set_yticks(range(n_steps) if n_steps <= 20 else np.linspace(0, n_steps - 1, 10, dtype=int))
     fig.colorbar(im, ax=axes, shrink=0.8, label="per-rank value / step mean")
     figs.save("balance", fig)
 
@@ -259,6 +260,7 @@ def _plot_dedup(figs: _Figures, stats: dict) -> None:
     names = list(by_source)
     ax2.barh(np.arange(len(names))[::-1], [by_source[k] for k in names], height=0.6, color="#8e7cc3")
     ax2.set_yticks(np.arange(len(names))[::-1], names)
+    ax2.set_ylim(-0.7, max(len(names), 4) - 0.3)
     ax2.set_xlabel("rows marked duplicate")
     ax2.set_title("duplicates per source")
     fig.tight_layout()
@@ -293,24 +295,39 @@ class _Raw(str):
     """Already-escaped HTML for a table cell."""
 
 
-def _json_block(value, depth: int = 0) -> str:
-    """A generic rendering of the dedup stage's own figures, whatever keys it has."""
-    if isinstance(value, dict):
-        if not value:
-            return '<span class="muted">none</span>'
-        rows = [[_Raw(f"<code>{_e(k)}</code>"), _Raw(_json_block(v, depth + 1))] for k, v in value.items()]
-        return _table(["key", "value"], rows, "kv")
-    if isinstance(value, list):
-        items = value[:20]
-        more = f'<p class="muted">… {len(value) - 20:,} more</p>' if len(value) > 20 else ""
-        if items and all(isinstance(v, (list, tuple)) for v in items):
-            return _table([f"[{i}]" for i in range(max(len(v) for v in items))],
-                          [[_e(x) if isinstance(x, str) else x for x in v] for v in items]) + more
-        if items and all(isinstance(v, dict) for v in items):
-            keys = list(dict.fromkeys(k for v in items for k in v))
-            return _table(keys, [[v.get(k, "") for k in keys] for v in items]) + more
-        return _e(", ".join(str(v) for v in items)) + more
-    return _num(value)
+def _flatten(value, prefix: str = "") -> list[tuple[str, object]]:
+    """Nested dicts as (dotted key, value) rows; lists stay whole."""
+    if isinstance(value, dict) and value:
+        rows = []
+        for k, v in value.items():
+            rows += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return rows
+    return [(prefix, value)]
+
+
+def _records_table(items: list[dict], limit: int = 20) -> str:
+    keys = list(dict.fromkeys(k for v in items[:limit] for k in v))
+    more = f'<p class="muted">… {len(items) - limit:,} more</p>' if len(items) > limit else ""
+    return _table(keys, [[v.get(k, "") for k in keys] for v in items[:limit]]) + more
+
+
+def _stage_figures(figures: dict) -> str:
+    """The dedup stage's own figures, whatever keys it has: lists of records as tables (the top
+    duplicated captions first), everything else as dotted key / value rows."""
+    rows, tables = [], []
+    for key, value in _flatten(figures):
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            tables.append((key, value))
+        elif isinstance(value, list):
+            rows.append([_Raw(f"<code>{_e(key)}</code>"), ", ".join(str(v) for v in value[:20])])
+        else:
+            rows.append([_Raw(f"<code>{_e(key)}</code>"), value])
+    tables.sort(key=lambda kv: "caption" not in kv[0] and "top" not in kv[0])
+    out = "".join(f"<h3>{_e(k)}</h3>" + _records_table(v) for k, v in tables)
+    if rows:
+        out += "<details><summary>all dedup stage figures</summary>" + _table(["figure", "value"], rows, "kv")
+        out += "</details>"
+    return out or '<p class="muted">the dedup stage reported no figures</p>'
 
 
 _CSS = """
@@ -327,7 +344,9 @@ table.kv td:first-child{white-space:nowrap}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 .muted{color:#777}.warn{background:#fff4e0;border-left:4px solid #e69500;padding:6px 10px;margin:4px 0}
 .ok{background:#eaf6ea;border-left:4px solid #4c9a2a;padding:6px 10px}
-.cols{display:flex;gap:24px;flex-wrap:wrap}.cols>div{flex:1 1 340px;min-width:0}
+.cols{display:flex;gap:24px;flex-wrap:wrap}.cols>div{flex:1 1 340px;min-width:0;overflow-x:auto}
+section{overflow-x:auto}td{overflow-wrap:break-word}
+details summary{cursor:pointer;color:#2a5db0;font-size:13px;margin:8px 0}
 """
 
 
@@ -415,11 +434,11 @@ def _languages_html(stats: dict) -> str:
 def _dedup_html(stats: dict) -> str:
     d = stats.get("dedup", {})
     largest = [[c["representative"], c["size"]] for c in d.get("largest_clusters", [])]
-    return ('<div class="cols"><div>' + _table(["figure", "value"], [
+    figures = _table(["figure", "value"], [
         ["rows marked duplicate", d.get("duplicates", 0)], ["clusters with duplicates", d.get("n_clusters", 0)],
     ] + [[f"reason {k}", v] for k, v in d.get("duplicates_by_reason", {}).items()], "kv")
-        + "<h3>largest clusters</h3>" + _table(["kept representative", "size"], largest)
-        + "</div><div><h3>dedup stage figures</h3>" + _json_block(d.get("stage", {})) + "</div></div>")
+    return ('<div class="cols"><div>' + figures + "</div><div><h3>largest clusters (from the ledger)</h3>"
+            + _table(["kept representative", "size"], largest) + "</div></div>" + _stage_figures(d.get("stage", {})))
 
 
 def _grounding_html(stats: dict) -> str:

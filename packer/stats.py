@@ -275,7 +275,8 @@ def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
     real = _np(packs, "real_tokens").astype(np.int64)
     padded = _np(packs, "seq_len").astype(np.int64)
     patches = _np(packs, "vit_patches").astype(np.int64)
-    vit_bucket = _np(packs, "vit_bucket").astype(np.int64)
+    # without patch buckets a pack's ViT input is its real patch total: not a shape to group by
+    vit_bucket = _np(packs, "vit_bucket").astype(np.int64) if pack_cfg.vit_buckets else np.zeros(len(real), np.int64)
     filler = _np(packs, "is_filler").astype(bool)
     repeat = _np(packs, "repeat_of").astype(np.int64) >= 0
     content = ~filler & ~repeat
@@ -469,7 +470,8 @@ def grounding_summary(ledger, counters: dict) -> dict:
 
 # rows that enter each wall-clock phase of jobs.pipeline (the timings dict)
 _PHASE_ROWS = {
-    "read_probe_filter_grounding": "input", "dedupe": "rows_in.dedup", "tokens_mix": "rows_in.tokens",
+    "read_probe_filter_grounding": "input", "dedupe": "input", "tokens_mix": "rows_in.tokens",
+    "checkpoint_rows": "input",
     "pack_assemble": "ledger", "write_shards": "packed", "write_indexes": "ledger", "total": "input",
 }
 

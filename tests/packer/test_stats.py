@@ -152,6 +152,8 @@ def test_packing_efficiency_and_shapes(run):
     c = content.set_index("pack_id")
     assert (per_pack["n"] == c.loc[per_pack.index, "n_samples"]).all()
     assert (per_pack["tok"] == c.loc[per_pack.index, "real_tokens"]).all()
+    if not cfg.pack.vit_buckets:  # no patch buckets: shapes are LLM lengths only
+        packs = packs.assign(vit_bucket=0)
     shapes = packs.groupby(["seq_len", "vit_bucket"]).agg(packs=("pack_id", "size"), real=("real_tokens", "sum"),
                                                            padded=("seq_len", "sum"))
     assert len(s["shapes"]) == len(shapes)
