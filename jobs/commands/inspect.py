@@ -138,11 +138,22 @@ def check_pack(view: PackView, special: dict[str, int]) -> list[str]:
         span = ids[im.offset:im.offset + im.tokens]
         if pad_ids and not np.isin(span, list(pad_ids)).all():
             problems.append(f"image {i}: tokens [{im.offset}, {im.offset + im.tokens}) are not all pad tokens")
-        if im.kind == "image" and im.member not in view.media:
-            problems.append(f"image {i}: member {im.member} is missing from the shard")
+        frames = _frame_members(view, im)
+        if im.frames is not None and len(frames) != len(im.frames):
+            problems.append(f"video {i}: {len(frames)} frame members {im.member}* in the shard, layout lists "
+                            f"{len(im.frames)} frames")
+        elif im.frames is None and im.member not in view.media:
+            problems.append(f"{im.kind} {i}: member {im.member} is missing from the shard")
     if view.row["real_tokens"] != lay.real_tokens:
         problems.append(f"packs.parquet real_tokens {view.row['real_tokens']} != layout {lay.real_tokens}")
     return problems
+
+
+def _frame_members(view: PackView, im) -> list[str]:
+    """The tar members of a video's sampled frames (KEY.<i>.f<frame>.<ext>)."""
+    if im.frames is None:
+        return []
+    return sorted(k for k in view.media if k.startswith(im.member) and k != im.member)
 
 
 def render_tokens(ids: np.ndarray, labels: np.ndarray, tok, max_chars: int) -> Text:
@@ -188,7 +199,9 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
     head.add_row("tokens", f"{lay.real_tokens:,} real of seq_len {lay.seq_len:,} "
                            f"({lay.real_tokens / lay.seq_len:.1%} fill, {lay.seq_len - lay.real_tokens:,} padding)")
     head.add_row("loss tokens", f"{loss:,} supervised positions (labels != {IGNORE_INDEX})")
-    head.add_row("ViT", f"{view.row['vit_patches']:,} patches, bucket {view.row['vit_bucket'] or 'none'}")
+    vb = view.row["vit_bucket"]
+    head.add_row("ViT", f"{view.row['vit_patches']:,} patches" + (
+        f", padded to bucket {vb:,}" if vb and vb != view.row["vit_patches"] else " (no patch bucket padding)"))
     head.add_row("cost", f"attention {view.row['attn_cost']:.6g}, ViT {view.row['vit_cost']:.6g}")
     if view.row.get("is_filler"):
         head.add_row("filler", "yes (padding pack; the trainer skips its loss)")
@@ -213,11 +226,12 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
             it.add_column(c)
         for i, im in enumerate(lay.images):
             t, h, w = im.grid_thw
-            size = view.media.get(im.member)
+            frames = _frame_members(view, im)
+            size = sum(view.media[k] for k in frames) if frames else view.media.get(im.member)
             it.add_row(str(i), str(im.sample), im.kind, im.member, f"[{im.offset}, {im.offset + im.tokens})",
                        f"{im.tokens:,}", f"({t}, {h}, {w})", f"{t * h * w:,}",
                        f"{im.target_size[0]} × {im.target_size[1]}",
-                       f"{size:,}" if size is not None else ("frames" if im.kind == "video" else "missing"))
+                       (f"{size:,} ({len(frames)} frames)" if frames else f"{size:,}") if size is not None else "missing")
         console.print(it)
 
     if show_text:

@@ -55,8 +55,10 @@ def test_read_pack_matches_the_ledger_and_the_index(demo_out):
         pads = {tok_special["<|image_pad|>"], tok_special["<|video_pad|>"]}
         for im in lay.images:
             assert set(view.input_ids[im.offset:im.offset + im.tokens].tolist()) <= pads
-            if im.kind == "image":
+            if im.frames is None:
                 assert im.member in view.media
+            else:  # a video's sampled frames: KEY.<i>.f<frame>.<ext>
+                assert len([k for k in view.media if k.startswith(im.member)]) == len(im.frames)
 
 
 def test_inspect_shows_one_pack_decoded(demo_out):
