@@ -92,7 +92,7 @@ def _plot_funnel(figs: _Figures, stats: dict) -> None:
     ax.set_xlabel("rows")
     ax.set_xlim(0, max(max(t["in"] + t["added"] for t in total.values()), 1) * 1.45)
     ax.set_title("rows in and out of each stage")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+    _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
 
     by_source = f.get("status_by_source", {})
     names = list(by_source)
@@ -106,9 +106,14 @@ def _plot_funnel(figs: _Figures, stats: dict) -> None:
     ax2.set_yticks(yy, names)
     ax2.set_xlabel("ledger rows")
     ax2.set_title("final status per source")
-    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+    _legend(ax2, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     figs.save("funnel", fig)
+
+
+def _legend(ax, **kw) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
 
 
 def _hist_bars(ax, dist: dict, **kw) -> None:
@@ -131,7 +136,7 @@ def _plot_lengths(figs: _Figures, stats: dict, packs) -> None:
     ax.set_title(f"before packing: tokens per sample ({total.get('count', 0):,} packed samples)")
     ax.set_xlabel("total tokens per sample")
     ax.set_ylabel("samples")
-    ax.legend(fontsize=8, frameon=False)
+    _legend(ax, fontsize=8, frameon=False)
 
     p = stats.get("packing", {})
     _hist_bars(ax2, p.get("real_tokens_hist", {}), color="#f28e2b", edgecolor="white", linewidth=0.4)
@@ -161,7 +166,7 @@ def _plot_fill(figs: _Figures, stats: dict) -> None:
     ax.set_xlabel("fill = real tokens / seq_len, per pack")
     ax.set_ylabel("packs")
     ax.set_title("fill efficiency")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    _legend(ax, fontsize=8, frameon=False, loc="upper left")
     fig.tight_layout()
     figs.save("fill", fig)
 
@@ -217,7 +222,7 @@ def _plot_mix(figs: _Figures, stats: dict) -> None:
     ax.set_ylabel("share of packed samples")
     ax.set_ylim(0, 1)
     ax.set_title("source mix per step")
-    ax.legend(fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    _legend(ax, fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     fig.tight_layout()
     figs.save("mix", fig)
 
@@ -237,7 +242,7 @@ def _plot_languages(figs: _Figures, stats: dict) -> None:
     ax.set_yticks(y, names)
     ax.set_xlabel("rows")
     ax.set_title("languages (fastText id of the text)")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    _legend(ax, fontsize=8, frameon=False, loc="lower right")
     fig.tight_layout()
     figs.save("languages", fig)
 

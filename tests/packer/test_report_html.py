@@ -108,3 +108,24 @@ def test_report_fails_clearly_without_a_manifest(tmp_path):
     res = CliRunner().invoke(app, ["report", str(tmp_path)], env=WIDE)
     assert res.exit_code == 2
     assert "manifest.json" in res.output and "not a committed vlpack output" in res.output
+
+
+def test_report_of_an_output_without_packs(tmp_path):
+    """Every row filtered: no packs, no steps; the report still has every section and says so."""
+    import pyarrow as pa
+
+    from packer.stats import compute_stats
+    from schemas.config import JobConfig
+    from schemas.manifest import LEDGER_SCHEMA, PACKS_SCHEMA
+
+    row = {c: None for c in LEDGER_SCHEMA.names}
+    row.update(sample_id="a/1", copy=0, source="a", task="caption", status="filtered", reason="filter.url")
+    cfg = JobConfig.model_validate({"sources": [{"name": "a", "format": "jsonl", "path": "a.jsonl"}]})
+    stats = compute_stats(PACKS_SCHEMA.empty_table(), pa.Table.from_pylist([row], schema=LEDGER_SCHEMA), cfg=cfg,
+                          counters={}, dedup={}, timings={}, n_files=1)
+    (tmp_path / "report").mkdir()
+    (tmp_path / STATS_PATH).write_text(json.dumps(stats))
+    text = write_report(tmp_path).read_text()
+    for sec in SECTIONS:
+        assert f'<section id="{sec}">' in text
+    assert "source &#x27;a&#x27; loses 100%" in text and "<code>a/1</code>" in text
