@@ -389,6 +389,11 @@ def mrope_positions(bounds: list[int], images: list[ImageLayout]) -> np.ndarray:
 
 
 def _media_frames(raw: dict[str, bytes], im: ImageLayout, i: int, where: str) -> list[tuple[str, bytes]]:
+    if im.kind == "video" and im.frames is None:
+        raise ShardFormatError(
+            f"{where}: video {i} is stored whole as .{im.member}; the bridge decodes videos given as frame "
+            "images (members .<i>.f<j>.<ext>) only"
+        )
     if im.kind == "video":
         prefix = f"{i}.f"
         found = []

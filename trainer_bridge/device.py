@@ -10,8 +10,8 @@ Preference: Ascend NPU (``torch_npu``, backend ``hccl``) -> CUDA (``nccl``) -> C
   ``cu_seqlens_list``, so no device-to-host sync is needed); causal uses ``sparse_mode=3`` with the
   2048x2048 compressed upper-triangular mask the operator expects.
 - CUDA: ``flash_attn.flash_attn_varlen_func`` when flash-attn is installed.
-- otherwise: ``scaled_dot_product_attention`` with a block-diagonal mask built from segment ids
-  (memory O(T^2): fine for the reference loop and for tests, not for 24k-token packs on a GPU).
+- otherwise: ``scaled_dot_product_attention`` with a block-diagonal mask built from segment ids, in
+  query tiles so memory stays O(tile x sample length) rather than O(T^2).
 """
 
 from __future__ import annotations
@@ -86,6 +86,16 @@ def select_device(prefer: str | None = None) -> DeviceChoice:
     return DeviceChoice("cpu", "gloo")
 
 
+def synchronize(device) -> None:
+    """Wait for queued work on an accelerator (for honest timings); no-op on CPU."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "npu":
+        torch.npu.synchronize()
+
+
 def _host_ends(cu_seqlens, cu_seqlens_list) -> list[int]:
     if cu_seqlens_list is not None:
         return [int(x) for x in cu_seqlens_list[1:]]
@@ -131,28 +141,44 @@ def _flash_attention(fn, q, k, v, cu_seqlens, cu_seqlens_list, causal, scale):
     return fn(q, k, v, cu, cu, max_len, max_len, dropout_p=0.0, softmax_scale=scale, causal=causal)
 
 
-def block_diagonal_attention(q, k, v, cu_seqlens, *, causal=True, scale=None):
-    """SDPA with a mask that keeps each token inside its segment (and causal inside it)."""
+def block_diagonal_attention(
+    q, k, v, cu_seqlens, *, causal=True, scale=None, cu_seqlens_list=None, tile: int = 1024
+):
+    """SDPA with a mask from segment ids: each token sees only its own segment (causally, by default).
+
+    Queries go in tiles of ``tile`` rows; a tile's keys run from the start of its first query's
+    segment to its last query (causal) or to the end of its last query's segment, so memory is
+    O(tile x (tile + sample length)) instead of O(T^2), with the same result.
+    """
+    import bisect
+
     import torch
 
     from trainer_bridge.loss import segment_ids
 
     total = q.shape[0]
+    bounds = [int(x) for x in (cu_seqlens_list if cu_seqlens_list is not None else cu_seqlens.tolist())]
     seg = segment_ids(cu_seqlens.to(q.device), total)
-    mask = seg[:, None] == seg[None, :]
-    if causal:
-        mask &= torch.ones(total, total, dtype=torch.bool, device=q.device).tril()
     if k.shape[1] != q.shape[1]:  # grouped-query attention: repeat kv heads
         rep = q.shape[1] // k.shape[1]
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-    out = torch.nn.functional.scaled_dot_product_attention(
-        q.transpose(0, 1).unsqueeze(0),
-        k.transpose(0, 1).unsqueeze(0),
-        v.transpose(0, 1).unsqueeze(0),
-        attn_mask=mask,
-        scale=scale,
-    )
-    return out.squeeze(0).transpose(0, 1)
+    qh, kh, vh = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
+    pos = torch.arange(total, device=q.device)
+    outs = []
+    for a in range(0, total, tile):
+        b = min(a + tile, total)
+        lo = bounds[bisect.bisect_right(bounds, a) - 1]
+        hi = b if causal else bounds[bisect.bisect_right(bounds, b - 1)]
+        mask = seg[a:b, None] == seg[None, lo:hi]
+        if causal:
+            mask &= pos[a:b, None] >= pos[None, lo:hi]
+        outs.append(
+            torch.nn.functional.scaled_dot_product_attention(
+                qh[:, a:b], kh[:, lo:hi], vh[:, lo:hi], attn_mask=mask, scale=scale
+            )
+        )
+    out = torch.cat(outs, dim=1) if outs else qh
+    return out.transpose(0, 1)
 
 
 def packed_attention(q, k, v, cu_seqlens, *, causal=True, cu_seqlens_list=None, scale=None, impl=None):
@@ -179,5 +205,7 @@ def packed_attention(q, k, v, cu_seqlens, *, causal=True, cu_seqlens_list=None, 
             raise RuntimeError("impl: 'flash' requested but flash-attn is not installed")
         return _flash_attention(fn, q, k, v, cu_seqlens, cu_seqlens_list, causal, scale)
     if impl == "sdpa":
-        return block_diagonal_attention(q, k, v, cu_seqlens, causal=causal, scale=scale)
+        return block_diagonal_attention(
+            q, k, v, cu_seqlens, causal=causal, scale=scale, cu_seqlens_list=cu_seqlens_list
+        )
     raise ValueError(f"impl: {impl!r} is not allowed; use 'npu', 'flash' or 'sdpa'")

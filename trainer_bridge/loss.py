@@ -149,6 +149,23 @@ def balanced_loss(
     return lambda_token * loss_token + lambda_sample * loss_sample
 
 
+def next_token_targets(labels, cu_seqlens, ignore_index: int = -100):
+    """Targets for next-token prediction in a pack: target[t] = labels[t + 1] inside a segment.
+
+    The shard's labels are aligned with input_ids (not shifted). The last token of each segment
+    predicts nothing, so no sample learns to predict the first token of the next one.
+    """
+    import torch
+
+    total = labels.numel()
+    targets = torch.full_like(labels, ignore_index)
+    if total > 1:
+        targets[:-1] = labels[1:]
+    ends = cu_seqlens.to(device=labels.device, dtype=torch.long)[1:] - 1
+    targets[ends[ends >= 0]] = ignore_index
+    return targets
+
+
 def global_step_scale(packs_per_step: int, world_size: int = 1) -> float:
     """The factor each pack loss is multiplied by before ``backward`` (see the module docstring).
 

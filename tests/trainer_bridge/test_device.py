@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from trainer_bridge.device import packed_attention, select_device
+from trainer_bridge.device import block_diagonal_attention, packed_attention, select_device
 
 
 def per_sample_attention(q, k, v, cu, causal):
@@ -39,6 +39,16 @@ def test_packed_attention_equals_per_sample(causal, kv_heads):
     ref_grads = torch.autograd.grad(ref.sum(), (q, k, v))
     for a, b in zip(grads, ref_grads):
         assert torch.allclose(a, b, atol=1e-10)
+
+
+@pytest.mark.parametrize("tile", [1, 4, 7, 64])
+@pytest.mark.parametrize("causal", [True, False])
+def test_query_tiles_do_not_change_the_result(tile, causal):
+    g = torch.Generator().manual_seed(5)
+    cu = torch.tensor([0, 9, 9, 10, 25, 33], dtype=torch.int32)
+    q, k, v = (torch.randn(33, 2, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    out = block_diagonal_attention(q, k, v, cu, causal=causal, tile=tile)
+    assert torch.allclose(out, per_sample_attention(q, k, v, cu, causal), atol=1e-12)
 
 
 def test_tokens_never_see_other_samples():
