@@ -88,6 +88,8 @@ def configure_data_context(progress: bool) -> None:
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = progress
     ctx.print_on_execution_start = False
+    if not progress:
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def committed_manifest(out: Path) -> Manifest | None:
@@ -456,7 +458,8 @@ def _write_shards(cfg: JobConfig, ds, plan: JobPlan, out: Path, journal: Path) -
     if assign.num_rows:
         written = (ds.drop_columns([stages.COUNTERS])
                    .map_batches(attach, batch_format="pyarrow", batch_size=cfg.ray.batch_size, zero_copy_batch=False)
-                   .groupby("shard").map_groups(write, batch_format="pyarrow"))
+                   .groupby("shard", num_partitions=max(1, min(len(todo), 256)))
+                   .map_groups(write, batch_format="pyarrow"))
         for t in ray.get(written.to_arrow_refs()):
             for r in t.to_pylist():
                 done[r["path"]] = r
