@@ -80,6 +80,8 @@ def make_pack(
     *,
     with_media: bool = True,
     video: bool = False,
+    targets: list[tuple[int, int]] = TARGETS,
+    source_px: tuple[int, int] = (40, 160),
 ) -> BuiltPack:
     ids: list[int] = []
     labels: list[int] = []
@@ -92,7 +94,7 @@ def make_pack(
         labels += [-100] * len(prompt)
         if with_media and rng.random() < 0.7:
             i = len(images)
-            target = TARGETS[int(rng.integers(len(TARGETS)))]
+            target = targets[int(rng.integers(len(targets)))]
             is_video = video and i == 0
             grid_t = 2 if is_video else 1
             tokens = grid_t * (target[0] // 28) * (target[1] // 28)
@@ -101,7 +103,7 @@ def make_pack(
             ids += [VIDEO_PAD if is_video else IMAGE_PAD] * tokens
             ids.append(VEND)
             labels += [-100] * (tokens + 2)
-            src = (int(rng.integers(40, 160)), int(rng.integers(40, 160)))
+            src = (int(rng.integers(*source_px)), int(rng.integers(*source_px)))
             if is_video:
                 frames = [0, 5, 10, 15]
                 for f in frames:
@@ -194,6 +196,7 @@ def build_out(
     seed: int = 0,
     with_media: bool = True,
     video: bool = True,
+    **pack_options,
 ) -> list[BuiltPack]:
     """Write a committed OUT; returns the packs in pack_id order."""
     rng = np.random.default_rng(seed)
@@ -214,6 +217,7 @@ def build_out(
                     rng,
                     with_media=with_media,
                     video=video and pack_id % 3 == 1,
+                    **pack_options,
                 )
                 built.append(pack)
                 by_rank[rank].append(pack)
