@@ -61,6 +61,7 @@ class JobResult:
     stats: dict
     timings: dict[str, float] = field(default_factory=dict)
     already_complete: bool = False
+    html: Path | None = None
 
 
 def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
@@ -131,7 +132,9 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
     if existing is not None and existing.config_fingerprint == cfg.fingerprint():
         stats = json.loads((out / STATS_PATH).read_text()) if (out / STATS_PATH).exists() else {}
         log.warning("%s is already complete for this config (%s); nothing to do", out, existing.config_fingerprint)
-        return JobResult(out_dir=out, manifest=existing, stats=stats, already_complete=True)
+        html = out / "report" / "report.html"
+        return JobResult(out_dir=out, manifest=existing, stats=stats, already_complete=True,
+                         html=html if html.exists() else None)
     timings: dict[str, float] = {}
     t_job = time.perf_counter()
     out = prepare_output(cfg)
@@ -158,6 +161,9 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
         timings["write_indexes"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_job
         stats = _write_stats(cfg, out, plan, plan.counters, dedup_stats, timings, n_files)
+        from packer.report_html import write_report
+
+        html = write_report(out)
         manifest = Manifest(
             vlpack_version=_version(),
             config_fingerprint=cfg.fingerprint(),
@@ -180,7 +186,7 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
             if str(stale.relative_to(out)) not in listed:
                 stale.unlink()
         _commit_manifest(out, manifest)
-        return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings)
+        return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
     finally:
         if started:
             ray.shutdown()
@@ -197,7 +203,7 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         return ds, info["dedup"], info["n_files"]
     ds, n_files = _read(cfg)
     for name, fn in stages.stage_plan(cfg):
-        ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+        ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
                             batch_size=cfg.ray.batch_size, zero_copy_batch=False)
     t0 = time.perf_counter()
     ds = ds.materialize()
@@ -211,7 +217,7 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         ds = ds.materialize()
         timings["dedupe"] = time.perf_counter() - t0
     for name, fn in stages.post_dedup_plan(cfg):
-        ds = ds.map_batches(stages.run_stage, fn_args=(name, fn), batch_format="pyarrow",
+        ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
                             batch_size=cfg.ray.batch_size, zero_copy_batch=False)
     t0 = time.perf_counter()
     ds = ds.materialize()
@@ -262,14 +268,15 @@ def _read(cfg: JobConfig):
             tasks.append({"source_index": si, "path": path})
     sources = cfg.sources
 
-    def read_batch(batch: pa.Table) -> pa.Table:
+    def read_files(batch: pa.Table) -> tuple[pa.Table, dict]:
         tables = [read_source_file(p, sources[i]) for i, p in
                   zip(batch.column("source_index").to_pylist(), batch.column("path").to_pylist())]
         t = pa.concat_tables(tables) if tables else WORK_SCHEMA.empty_table()
-        return t
+        return t, {"read.files": batch.num_rows, "read.rows": t.num_rows}
 
     ds = ray.data.from_items(tasks, override_num_blocks=max(1, len(tasks)))
-    ds = ds.map_batches(read_batch, batch_format="pyarrow", batch_size=1, zero_copy_batch=False)
+    ds = ds.map_batches(stages.named_stage("read", read_files), batch_format="pyarrow", batch_size=1,
+                        zero_copy_batch=False)
     return ds, len(tasks)
 
 

@@ -24,6 +24,7 @@ from schemas.config import JobConfig
 from schemas.sample import STATUS_OK
 
 COUNTERS = "_counters"
+ROW_CHANGING_STAGES = {"read", "mix"}  # read turns file names into rows; mix repeats upsampled rows
 StageFn = Callable[[pa.Table], tuple[pa.Table, dict]]
 
 
@@ -43,9 +44,9 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
     counts = Counter({k: v for k, v in (counts or {}).items() if v})
     counts[f"time.{name}"] += elapsed
     counts[f"rows_in.{name}"] += n
-    if name != "mix" and out.num_rows != n:
+    if name not in ROW_CHANGING_STAGES and out.num_rows != n:
         raise RuntimeError(f"stage {name} returned {out.num_rows} rows for a batch of {n}")
-    if out.num_rows != n:  # the mix stage repeats rows; carried counters stay on the first row
+    if out.num_rows != n:  # rows appeared or repeated; carried counters stay on the first row
         carried = [carried[0] if n else None] + [None] * (out.num_rows - 1)
     if out.num_rows == 0:
         return out.append_column(COUNTERS, pa.array([], pa.string()))
@@ -54,6 +55,16 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
     carried = list(carried)
     carried[0] = json.dumps(dict(sorted(merged.items())))
     return out.append_column(COUNTERS, pa.array(carried, pa.string()))
+
+
+def named_stage(name: str, fn: StageFn) -> Callable[[pa.Table], pa.Table]:
+    """`run_stage` bound to one stage, named after it (Ray Data names operators and bars by it)."""
+
+    def stage(batch: pa.Table) -> pa.Table:
+        return run_stage(batch, name, fn)
+
+    stage.__name__ = stage.__qualname__ = name
+    return stage
 
 
 def sum_counters(values: list[str | None]) -> dict[str, float]:

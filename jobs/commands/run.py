@@ -26,7 +26,9 @@ def run_config(cfg, *, address: str | None, progress: bool) -> None:
         result = run_job(cfg, address=address, progress=progress)
     except (JobError, SourceFileError) as err:
         _fail(str(err), 1)
-    print_summary(result.out_dir, result.stats)
+    if result.already_complete:
+        Console(stderr=True).print(f"{result.out_dir} is already complete for this config; nothing to do")
+    print_summary(result.out_dir, result.stats, result.html)
 
 
 def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> None:
