@@ -9,7 +9,8 @@ Preference: Ascend NPU (``torch_npu``, backend ``hccl``) -> CUDA (``nccl``) -> C
   as host lists ``actual_seq_qlen`` / ``actual_seq_kvlen`` (the dataset yields them as
   ``cu_seqlens_list``, so no device-to-host sync is needed); causal uses ``sparse_mode=3`` with the
   2048x2048 compressed upper-triangular mask the operator expects.
-- CUDA: ``flash_attn.flash_attn_varlen_func`` when flash-attn is installed.
+- CUDA: ``flash_attn.flash_attn_varlen_func`` when flash-attn is installed and q is fp16/bf16
+  (flash-attn has no fp32 kernels; fp32 goes to SDPA).
 - otherwise: ``scaled_dot_product_attention`` with a block-diagonal mask built from segment ids, in
   query tiles so memory stays O(tile x sample length) rather than O(T^2).
 """
@@ -54,6 +55,12 @@ def npu_available() -> bool:
     import torch
 
     return bool(getattr(torch, "npu", None) and torch.npu.is_available())
+
+
+def half_dtypes():
+    import torch
+
+    return (torch.float16, torch.bfloat16)
 
 
 def flash_attn_varlen():
@@ -193,7 +200,7 @@ def packed_attention(q, k, v, cu_seqlens, *, causal=True, cu_seqlens_list=None, 
     if impl is None:
         if q.device.type == "npu":
             impl = "npu"
-        elif q.device.type == "cuda" and flash_attn_varlen() is not None:
+        elif q.device.type == "cuda" and q.dtype in half_dtypes() and flash_attn_varlen() is not None:
             impl = "flash"
         else:
             impl = "sdpa"

@@ -120,6 +120,8 @@ def balanced_loss(
     import torch
 
     _check_args(token_loss, valid, cu_seqlens, order_over, tau_order)
+    if token_loss.dtype in (torch.float16, torch.bfloat16):  # weights and sums in float32
+        token_loss = token_loss.float()
     total = token_loss.numel()
     cu = cu_seqlens.to(device=token_loss.device)
     n_seg = cu.numel() - 1

@@ -163,3 +163,11 @@ def test_bad_arguments_are_named():
         balanced_loss(x, torch.ones(3, dtype=torch.bool), torch.tensor([0, 4]))
     with pytest.raises(ValueError, match="world_size"):
         global_step_scale(8, 3)
+
+
+def test_half_precision_losses_are_weighed_in_float32():
+    loss, valid, cu = make_pack([30, 40, 20], 4, torch.float32, pad=5)
+    full = balanced_loss(loss, valid, cu)
+    half = balanced_loss(loss.to(torch.bfloat16), valid, cu)
+    assert half.dtype == torch.float32
+    assert abs(float(half) - float(full)) < 2e-2
