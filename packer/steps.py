@@ -204,10 +204,11 @@ def _compose_steps(
         order = np.lexsort((tie, -dims[:, 0], band))
     else:
         # k packs per rank even out small differences; what matters is that heavy packs come
-        # dp at a time: order by the dominant cost (the largest dimension relative to its mean)
+        # dp at a time and alike: order by which dimension dominates (the largest relative to
+        # its mean), then by how much
         mean = dims.mean(axis=0)
-        dominant = (dims / np.where(mean > 0, mean, 1.0)).max(axis=1)
-        order = np.lexsort((tie, -dominant))
+        rel = dims / np.where(mean > 0, mean, 1.0)
+        order = np.lexsort((tie, -rel.max(axis=1), rel.argmax(axis=1)))
     tier = np.empty(n, np.int64)
     tier[order] = np.arange(n) // dp
     window, col = np.divmod(np.arange(n_steps * k), n_steps)
