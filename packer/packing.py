@@ -6,27 +6,37 @@ patches and ``max_images_per_pack`` images. A sample over any capacity is `too_l
 truncated; with ``split_text_only`` a text-only sample may instead be cut at turn boundaries into
 pieces that each fit (the caller passes the per-turn token lengths).
 
-How best-fit-decreasing runs in O(n log n) in numpy plus a short Python loop
-----------------------------------------------------------------------------
-A bin's state is (R, Q, I): remaining tokens, patches and images. Exact two-dimensional best fit
-needs a query "smallest R >= t among bins with Q >= p"; instead each item is given a *ratio class*
-and each class keeps its own one-dimensional index of bins:
+How best-fit-decreasing runs in O(n log n): numpy plus a lean Python loop
+--------------------------------------------------------------------------
+A bin's state is (R, Q, I): remaining tokens, patches and images. Two media limits become one:
+an item's *media units* are w = max(p, ceil(m · P / M)) and a bin's media room is
+W = min(Q, floor(I · P / M)); Σ w <= W keeps both the patch and the image limit. Exact
+two-dimensional best fit would need "smallest R >= t among bins with W >= w"; instead each item
+gets a *ratio class* and each class keeps its own one-dimensional index of bins:
 
-- class 0 holds text-only items (p = m = 0); its key is R and an item's size is t — exact.
-- class j >= 1 stands for items with at most rho_j patches per token, where rho_j is a fixed
-  fraction of max_vit_patches / context_length. The key of a bin is
-  ``min(R, floor(Q / rho_j), floor(I · C / M))`` and an item's size is
-  ``max(t, ceil(p / rho_j), ceil(m · C / M))``. Size <= key is *sufficient* for the item to fit,
-  and so is q · size <= key for q items of that size, so a whole run of equal-size items can be
-  placed at once. An item takes the smallest class whose ratio is >= its own, so its size is
-  just t unless it is more patch-heavy than the largest class.
+- class 0 holds text-only items (w = 0); its key is R and an item's size is t — exact.
+- class j >= 1 stands for items with at most rho_j media units per token, rho_j = (1/4, 1/2, 1) ·
+  P / C. A bin's key is ``min(R, floor(W / rho_j))`` and an item's size ``max(t, ceil(w / rho_j))``.
+  Size <= key is *sufficient* for the item to fit, and q · size <= key for q such items, so a run
+  of equal-size items is placed a bucket at a time. An item takes the smallest class whose ratio is
+  >= its own, so its size is t unless it is more media-heavy than a full pack can be (w/t > P/C).
 
-Items are processed by decreasing size (ties: class, then sample index). Items of one (class, size)
-form a run; a run repeatedly takes the bucket with the smallest key >= size (a Python big-int
-bitmap over keys 0..C finds it in one shift), gives each of its bins ``key // size`` items, and
-re-indexes the touched bins in every class. Every visit places at least one item, so the work is
-O(n log C) in the worst case and, with many equal lengths, far less. Text-only items see the true
-token room of every bin, so they fill the token slack that patch-heavy items leave and vice versa.
+Each class's buckets (one min-heap of bin ids per key 0..C; equal keys go to the oldest bin) sit
+behind a two-level bitmap of Python ints that finds the smallest non-empty key >= size in a few
+word operations. Moving a bin only pushes it to its new key (keys never grow); stale entries are
+skipped when popped. Every bucket visit places at least one item, so the work is O(n log C) at
+worst and far less with many equal lengths; at 10M lognormal lengths it is ~25 s on one core.
+
+Order, in three phases (ties: class, then sample index, so the plan is deterministic):
+0. items over half a bin, by decreasing size, best fit (no two of them share a bin);
+1. the *scarce kind* — where tokens bind overall (Σw/P < Σt/C), items with w/t > P/C; where media
+   binds, items with w/t < P/C — levelled by worst fit over lower-bound many bins (empty ones are
+   opened first). Packed by best fit, they would fill bins with media and leave token room that
+   nothing later can use; levelled, every bin keeps its share of both;
+2. everything else by decreasing size, best fit. Text-only items see the true token room of every
+   bin, so they fill what media-heavy items leave.
+A run that finds no bin opens new ones, each with as many items as the worst items of the run
+allow; topping them up with the same run packs worse than leaving the slack to later items.
 """
 
 from __future__ import annotations
