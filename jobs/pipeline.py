@@ -340,6 +340,9 @@ def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
     from packer.packing import plan_packs
 
     pc_cfg = cfg.pack
+    if pc_cfg.split_text_only:
+        raise JobError("pack.split_text_only is planned on integers (packer.packing) but the pipeline does not "
+                       "yet write split samples; set pack.split_text_only: false")
     status = np.array(index.column("status").to_pylist(), dtype=object)
     reason = np.array(index.column("reason").to_pylist(), dtype=object)
     ok_rows = np.nonzero(status == STATUS_OK)[0]
@@ -402,6 +405,7 @@ def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
         rows["loss_tokens"].append(0)
         rows["attn_cost"].append(float(plan.attn_cost[p]) if p >= 0 else 0.0)
         rows["vit_cost"].append(float(plan.vit_cost[p]) if p >= 0 else 0.0)
+        rows["cost"].append(float(plan.cost[p]) if p >= 0 else 0.0)
         rows["is_filler"].append(bool(steps.is_filler[pid]))
         rows["repeat_of"].append(int(steps.repeat_of[pid]))
     # loss tokens per pack from the per-sample counts

@@ -33,31 +33,21 @@ def assignment_table(members: list[list[tuple[str, int]]], shards: list[str]) ->
     return pa.table(cols, schema=ASSIGN_SCHEMA)
 
 
-_LOOKUP_CACHE: dict[int, dict] = {}
-
-
-def _lookup(assign: pa.Table) -> dict:
-    key = id(assign)
-    if key not in _LOOKUP_CACHE:
-        _LOOKUP_CACHE.clear()
-        table: dict[tuple[str, int], list[int]] = {}
-        for i, (sid, copy) in enumerate(zip(assign.column("sample_id").to_pylist(), assign.column("copy").to_pylist())):
-            table.setdefault((sid, copy), []).append(i)
-        _LOOKUP_CACHE[key] = table
-    return _LOOKUP_CACHE[key]
-
-
 def attach_assignment(batch: pa.Table, assign: pa.Table) -> pa.Table:
-    lookup = _lookup(assign)
-    take_rows, take_assign = [], []
-    for i, (sid, copy) in enumerate(zip(batch.column("sample_id").to_pylist(), batch.column("copy").to_pylist())):
-        for a in lookup.get((sid, copy), ()):
-            take_rows.append(i)
-            take_assign.append(a)
-    out = batch.take(pa.array(take_rows, pa.int64()))
-    picked = assign.take(pa.array(take_assign, pa.int64()))
+    """The rows of `batch` that belong to a pack, once per pack they occur in, with
+    pack_id/position/shard attached (a hash join on (sample_id, copy) over flat columns only)."""
+    keys = pa.table({"sample_id": batch.column("sample_id"), "copy": batch.column("copy"),
+                     "_row": pa.array(np.arange(batch.num_rows, dtype=np.int64))})
+    joined = keys.join(assign, keys=["sample_id", "copy"], join_type="inner", use_threads=False)
+    if joined.num_rows == 0:
+        empty = batch.slice(0, 0)
+        for name in ("pack_id", "position", "shard"):
+            empty = empty.append_column(name, pa.array([], ASSIGN_SCHEMA.field(name).type))
+        return empty
+    joined = joined.sort_by([("pack_id", "ascending"), ("position", "ascending")])
+    out = batch.take(joined.column("_row"))
     for name in ("pack_id", "position", "shard"):
-        out = out.append_column(name, picked.column(name))
+        out = out.append_column(name, joined.column(name))
     return out
 
 
