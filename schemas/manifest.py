@@ -72,8 +72,8 @@ PACKS_SCHEMA = pa.schema(
         ("attn_cost", pa.float64()),
         ("vit_cost", pa.float64()),
         ("is_filler", pa.bool_()),
-    ("cost", pa.float64()),  # total compute under the config's cost model (what step assembly balances)
-    ("repeat_of", pa.int64()),  # remainder="repeat": the pack this one repeats, else -1
+        ("cost", pa.float64()),  # total compute under the config's cost model (what step assembly balances)
+        ("repeat_of", pa.int64()),  # remainder="repeat": the pack this one repeats, else -1
     ]
 )
 
