@@ -202,9 +202,7 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         timings["resumed_rows_checkpoint"] = 1.0
         return ds, info["dedup"], info["n_files"]
     ds, n_files = _read(cfg)
-    for name, fn in stages.stage_plan(cfg):
-        ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
-                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+    ds = _apply_stages(ds, stages.stage_plan(cfg), cfg)
     t0 = time.perf_counter()
     ds = ds.materialize()
     timings["read_probe_filter_grounding"] = time.perf_counter() - t0
@@ -216,9 +214,7 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
         ds = ds.materialize()
         timings["dedupe"] = time.perf_counter() - t0
-    for name, fn in stages.post_dedup_plan(cfg):
-        ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
-                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+    ds = _apply_stages(ds, stages.post_dedup_plan(cfg), cfg)
     t0 = time.perf_counter()
     ds = ds.materialize()
     timings["tokens_mix"] = time.perf_counter() - t0
@@ -228,6 +224,13 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
     ckpt.mark_complete(rows_dir, {"dedup": dedup_stats, "n_files": n_files})
     timings["checkpoint_rows"] = time.perf_counter() - t0
     return ds, dedup_stats, n_files
+
+
+def _apply_stages(ds, plan: list, cfg: JobConfig):
+    for name, fn in plan:
+        ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
+                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+    return ds
 
 
 def _plan(cfg: JobConfig, ds, plan_dir: Path) -> JobPlan:

@@ -16,6 +16,8 @@ from enum import Enum
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.sample import WORK_FIELDS
+
 MANIFEST_NAME = "manifest.json"
 JOB_CONFIG_NAME = "job.yaml"
 PACKS_PATH = "index/packs.parquet"
@@ -33,6 +35,10 @@ class Status(str, Enum):
     remainder = "remainder"
 
 
+# The per-sample facts the stages record (dup_of, lang, lang_score, text/vision/loss/total tokens,
+# vit_patches, n_images), in the work table's order.
+SAMPLE_FACTS = [(n, t) for n, t in WORK_FIELDS if n not in ("copy", "status", "reason")]
+
 LEDGER_SCHEMA = pa.schema(
     [
         ("sample_id", pa.string()),
@@ -42,15 +48,7 @@ LEDGER_SCHEMA = pa.schema(
         ("status", pa.string()),
         ("reason", pa.string()),
         ("pack_id", pa.int64()),
-        ("dup_of", pa.string()),
-        ("lang", pa.string()),
-        ("lang_score", pa.float32()),
-        ("text_tokens", pa.int32()),
-        ("vision_tokens", pa.int32()),
-        ("loss_tokens", pa.int32()),
-        ("total_tokens", pa.int32()),
-        ("vit_patches", pa.int32()),
-        ("n_images", pa.int32()),
+        *SAMPLE_FACTS,
     ]
 )
 
