@@ -11,9 +11,12 @@ Formats
   width, height). Media stay inside the tar and are addressed by offset (`packer.media`).
 
 A row that cannot be read becomes a row with status ``invalid`` and a ``read.*`` reason, never an
-exception: every input sample is accounted for. A file that cannot be opened at all raises
+exception: every input sample is accounted for, and every row of one file has its own
+``sample_id`` (a repeated id within a file keeps its first row; later ones become
+``read.duplicate_id`` rows keyed by their position). A file that cannot be opened at all raises
 `SourceFileError` naming the file. Media paths that escape the source root (``..``, absolute
-paths elsewhere, symlinks pointing outside) are rejected.
+paths elsewhere, symlinks pointing outside) are rejected. The catalogue of bad inputs and what
+happens to each is `docs/bad-inputs.md`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import glob
 import json
 import math
 import os
+import re
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,12 @@ SOURCE_FILE_EXTS = {"jsonl": (".jsonl",), "parquet": (".parquet",), "llava": (".
 IMAGE_PLACEHOLDER = "<image>"
 VIDEO_PLACEHOLDER = "<video>"
 LLAVA_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+MEDIA_KINDS = ("image", "video")
+# A JSON escape of a UTF-16 surrogate; only these can decode to a string that is not valid Unicode.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# What `json.loads` raises on bad input besides JSONDecodeError: integers over Python's digit
+# limit (ValueError) and nesting deeper than the interpreter's recursion limit.
+_JSON_ERRORS = (ValueError, RecursionError)
 
 
 class SourceFileError(OSError):
@@ -62,7 +72,28 @@ def list_source_files(source: SourceConfig) -> list[str]:
         files = [f for f in glob.glob(source.path, recursive=True) if os.path.isfile(f)]
     if not files:
         raise SourceFileError(f"source {source.name!r}: no {'/'.join(exts)} files at {source.path}")
+    for f in files:
+        if not _encodable(f):
+            raise SourceFileError(f"source {source.name!r}: file name {f!r} is not valid UTF-8; rename it")
     return sorted(files)
+
+
+def relative_name(path: str, source: SourceConfig) -> str:
+    """`path` relative to the source: its base name for a one-file source, else its path under the
+    source directory (or under the fixed part of a glob), with '/' separators."""
+    p = Path(source.path)
+    if p.is_file():
+        return os.path.basename(path)
+    base = source.path
+    if not p.is_dir():
+        fixed = []
+        for part in Path(source.path).parts:
+            if glob.has_magic(part):
+                break
+            fixed.append(part)
+        base = str(Path(*fixed)) if fixed else "."
+    rel = os.path.relpath(path, base)
+    return rel.replace(os.sep, "/")
 
 
 def source_root(source: SourceConfig) -> str:
@@ -74,12 +105,44 @@ def source_root(source: SourceConfig) -> str:
 
 def resolve_media_path(root: str, rel: str) -> str:
     """The absolute, symlink-resolved path of `rel` under `root`; raises RowError if it escapes."""
-    if not isinstance(rel, str) or not rel or "\x00" in rel:
+    if not isinstance(rel, str) or not rel or "\x00" in rel or not _encodable(rel):
         raise RowError("read.bad_media_path", repr(rel))
     candidate = os.path.realpath(os.path.join(root, rel))
     if candidate != root and not candidate.startswith(root.rstrip(os.sep) + os.sep):
         raise RowError("read.path_escapes_root", f"{rel!r} resolves outside {root}")
+    if not _encodable(candidate):  # a symlink inside the root pointing at a non-UTF-8 name
+        raise RowError("read.bad_media_path", repr(rel))
     return candidate
+
+
+def _encodable(text: str) -> bool:
+    """True if `text` is valid Unicode (no lone surrogates), so Arrow can store it as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable_name(text: str) -> str:
+    """A UTF-8-safe rendering of a name that may hold undecodable bytes (as surrogates)."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True if any string (or object key) inside a decoded JSON value is not valid Unicode."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if not _encodable(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
 def _media_kind(name: str, default: str = "image") -> str:
@@ -113,12 +176,18 @@ def _positive_float(value: Any, field: str) -> float | None:
 
 def make_media(uri: str, entry: dict | None = None, kind: str | None = None) -> dict:
     entry = entry or {}
+    kind = kind or entry.get("kind") or _media_kind(uri)
+    if kind not in MEDIA_KINDS:
+        raise RowError("read.bad_media", f"kind={kind!r}")
+    orientation = entry.get("orientation")
+    if isinstance(orientation, bool) or not isinstance(orientation, int) or not 1 <= orientation <= 8:
+        orientation = None  # unknown: the probe reads it from the header when it reads the size
     return {
         "uri": uri,
-        "kind": kind or entry.get("kind") or _media_kind(uri),
+        "kind": kind,
         "width": _positive_int(entry.get("width"), "width"),
         "height": _positive_int(entry.get("height"), "height"),
-        "orientation": entry.get("orientation") if entry.get("orientation") in range(1, 9) else None,
+        "orientation": orientation,
         "format": entry.get("format") if isinstance(entry.get("format"), str) else None,
         "bytes_size": _positive_int(entry.get("bytes_size"), "bytes_size"),
         "fps": _positive_float(entry.get("fps"), "fps"),
@@ -158,9 +227,43 @@ def to_table(rows: list[dict]) -> pa.Table:
 
 def _sample_key(obj: Any, fallback: str) -> str:
     key = obj.get("id", obj.get("sample_id")) if isinstance(obj, dict) else None
-    if isinstance(key, (str, int)) and not isinstance(key, bool) and str(key).strip():
+    if isinstance(key, (str, int)) and not isinstance(key, bool) and str(key).strip() and _encodable(str(key)):
         return str(key)
     return fallback
+
+
+def _list_field(value: Any, reason: str, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(reason, f"{field} must be a list, got {type(value).__name__}")
+    return value
+
+
+def unique_rows(rows: list[dict], positions: list[str], source: SourceConfig) -> list[dict]:
+    """Every row of one file with its own sample_id: the first row with an id keeps it; a later
+    one becomes an `invalid` row `read.duplicate_id`, keyed by its position in the file."""
+    seen: set[str] = set()
+    out = []
+    for r, pos in zip(rows, positions):
+        sid = r["sample_id"]
+        if sid in seen:
+            base = sid = f"{source.name}/{pos}"
+            n = 1
+            while sid in seen:
+                n += 1
+                sid = f"{base}#{n}"
+            r = bad_row(sid, source, "read.duplicate_id")
+        seen.add(sid)
+        out.append(r)
+    return out
+
+
+def _conversation_checks(turns: list[dict]) -> None:
+    if not turns:
+        raise RowError("read.empty_conversation", "no turns")
+    if not any(t["role"] == "assistant" for t in turns):
+        raise RowError("read.no_assistant_turn", "conversation has no assistant turn")
 
 
 def _check_text(value: Any, field: str) -> str:
@@ -181,26 +284,28 @@ def canonical_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
         raise RowError("read.bad_task", repr(task))
     if "turns" in obj:
         media = []
-        for i, m in enumerate(obj.get("media") or []):
+        for i, m in enumerate(_list_field(obj.get("media"), "read.bad_media", "media")):
             if not isinstance(m, dict) or not isinstance(m.get("uri"), str):
                 raise RowError("read.bad_media", f"media[{i}]")
             media.append(make_media(resolve_media_path(root, m["uri"]), m))
         turns = []
-        for t in obj["turns"] or []:
-            if not isinstance(t, dict) or t.get("role") not in ("system", "user", "assistant"):
+        for t in _list_field(obj["turns"], "read.bad_turn", "turns"):
+            if not isinstance(t, dict) or not isinstance(t.get("role"), str) or t["role"] not in ("system", "user", "assistant"):
                 raise RowError("read.bad_turn", repr(t)[:80])
             segs = []
-            for s in t.get("segments") or []:
+            for s in _list_field(t.get("segments"), "read.bad_segment", "segments"):
                 kind = s.get("kind", "text") if isinstance(s, dict) else None
+                index = s.get("media") if isinstance(s, dict) else None
                 if kind == "text":
                     segs.append(_text_seg(_check_text(s.get("text"), "segment.text")))
-                elif kind in ("image", "video") and isinstance(s.get("media"), int):
-                    if not 0 <= s["media"] < len(media):
-                        raise RowError("read.bad_media_index", f"segment refers to media {s['media']}")
-                    segs.append(_media_seg(kind, s["media"]))
+                elif kind in MEDIA_KINDS and isinstance(index, int) and not isinstance(index, bool):
+                    if not 0 <= index < len(media):
+                        raise RowError("read.bad_media_index", f"segment refers to media {index}")
+                    segs.append(_media_seg(kind, index))
                 else:
                     raise RowError("read.bad_segment", repr(s)[:80])
             turns.append({"role": t["role"], "segments": segs})
+        _conversation_checks(turns)
         return row(sid, source.name, task, turns, media)
     # short caption form
     images = obj.get("images", obj.get("image"))
@@ -224,8 +329,8 @@ def canonical_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
 
 def read_jsonl(path: str, source: SourceConfig) -> pa.Table:
     root = source_root(source)
-    rel = os.path.relpath(path, os.path.dirname(source.path) if os.path.isfile(source.path) else source.path)
-    rows = []
+    rel = relative_name(path, source)
+    rows, positions = [], []
     try:
         fh = open(path, "rb")
     except OSError as err:
@@ -235,20 +340,24 @@ def read_jsonl(path: str, source: SourceConfig) -> pa.Table:
             if not raw.strip():
                 continue
             fallback = f"{rel}:{lineno}"
+            positions.append(fallback)
             try:
                 obj = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
                 rows.append(bad_row(f"{source.name}/{fallback}", source, "read.not_utf8"))
                 continue
-            except json.JSONDecodeError:
+            except _JSON_ERRORS:
                 rows.append(bad_row(f"{source.name}/{fallback}", source, "read.bad_json"))
                 continue
             key = _sample_key(obj, fallback)
+            if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(obj):
+                rows.append(bad_row(f"{source.name}/{key}", source, "read.not_utf8"))
+                continue
             try:
                 rows.append(canonical_row(obj, source, root, key))
             except RowError as err:
                 rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
-    return to_table(rows)
+    return to_table(unique_rows(rows, positions, source))
 
 
 def read_parquet(path: str, source: SourceConfig) -> pa.Table:
@@ -257,17 +366,18 @@ def read_parquet(path: str, source: SourceConfig) -> pa.Table:
     root = source_root(source)
     try:
         objs = pq.read_table(path).to_pylist()
-    except (OSError, pa.ArrowInvalid) as err:
+    except (OSError, pa.ArrowException) as err:
         raise SourceFileError(f"source {source.name!r}: cannot read parquet {path}: {err}") from None
-    rel = os.path.basename(path)
-    rows = []
+    rel = relative_name(path, source)
+    rows, positions = [], []
     for i, obj in enumerate(objs):
-        key = _sample_key(obj, f"{rel}:{i}")
+        positions.append(f"{rel}:{i}")
+        key = _sample_key(obj, positions[-1])
         try:
             rows.append(canonical_row(obj, source, root, key))
         except RowError as err:
             rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
-    return to_table(rows)
+    return to_table(unique_rows(rows, positions, source))
 
 
 # ---- LLaVA -----------------------------------------------------------------------------------
@@ -295,7 +405,7 @@ def llava_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
                   "video": [i for i, m in enumerate(media) if m["kind"] == "video"]}
     used = {"image": 0, "video": 0}
     for c in convs:
-        if not isinstance(c, dict) or c.get("from") not in LLAVA_ROLES:
+        if not isinstance(c, dict) or not isinstance(c.get("from"), str) or c["from"] not in LLAVA_ROLES:
             raise RowError("read.bad_turn", repr(c)[:80])
         value = _check_text(c.get("value"), "conversations.value")
         segs = []
@@ -312,8 +422,7 @@ def llava_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
     for kind in ("image", "video"):
         if used[kind] != len(next_media[kind]) and used[kind] != 0:
             raise RowError("read.placeholder_mismatch", f"{used[kind]} placeholders for {len(next_media[kind])} {kind}s")
-    if not any(t["role"] == "assistant" for t in turns):
-        raise RowError("read.no_assistant_turn", "conversation has no assistant turn")
+    _conversation_checks(turns)
     task = obj.get("task") if isinstance(obj.get("task"), str) else source.task
     return row(sid, source.name, task, turns, media)
 
@@ -339,22 +448,30 @@ def read_llava(path: str, source: SourceConfig) -> pa.Table:
     root = source_root(source)
     try:
         with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8"))
+            raw = fh.read()
+        data = json.loads(raw.decode("utf-8"))
     except OSError as err:
         raise SourceFileError(f"source {source.name!r}: cannot open {path}: {err.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SourceFileError(f"source {source.name!r}: {path} is not a JSON list of conversations: {err}") from None
+    except (UnicodeDecodeError, *_JSON_ERRORS) as err:
+        raise SourceFileError(f"source {source.name!r}: {path} is not a JSON list of conversations: "
+                              f"{str(err)[:200]}") from None
     if not isinstance(data, list):
         raise SourceFileError(f"source {source.name!r}: {path} must hold a JSON list, got {type(data).__name__}")
-    rel = os.path.basename(path)
-    rows = []
+    check_surrogates = _SURROGATE_ESCAPE.search(raw) is not None
+    del raw
+    rel = relative_name(path, source)
+    rows, positions = [], []
     for i, obj in enumerate(data):
-        key = _sample_key(obj, f"{rel}:{i}")
+        positions.append(f"{rel}:{i}")
+        key = _sample_key(obj, positions[-1])
+        if check_surrogates and _has_lone_surrogate(obj):
+            rows.append(bad_row(f"{source.name}/{key}", source, "read.not_utf8"))
+            continue
         try:
             rows.append(llava_row(obj, source, root, key))
         except RowError as err:
             rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
-    return to_table(rows)
+    return to_table(unique_rows(rows, positions, source))
 
 
 # ---- webdataset (img2dataset) ----------------------------------------------------------------
@@ -364,23 +481,57 @@ def _safe_member_name(name: str) -> bool:
     return not (name.startswith("/") or name.startswith("\\") or ".." in name.replace("\\", "/").split("/"))
 
 
+def _member_problem(m: tarfile.TarInfo) -> str | None:
+    """Why a tar member cannot be part of a sample, or None for a plain file with a safe name."""
+    if not _encodable(m.name):
+        return "read.bad_member_name"  # bytes that are not UTF-8
+    if not _safe_member_name(m.name):
+        return "read.unsafe_member_name"  # `../` or an absolute name
+    if m.issym() or m.islnk() or m.ischr() or m.isblk() or m.isfifo():
+        return "read.unsafe_member_type"  # links and devices are never followed
+    if m.issparse():
+        return "read.unsupported_member"  # its data is not one contiguous run of bytes
+    return None
+
+
+def _tail_is_padding(tar: tarfile.TarFile, path: str) -> bool:
+    """True if nothing but zero blocks follows the last member tarfile could read. tarfile stops
+    quietly at a corrupt header in the middle of an archive; the samples after it are lost."""
+    end = tar.offset
+    with open(path, "rb") as fh:
+        fh.seek(end)
+        while chunk := fh.read(1 << 16):
+            if chunk.count(0) != len(chunk):
+                return False
+    return True
+
+
 def read_wds(path: str, source: SourceConfig) -> pa.Table:
-    """One pass over the tar headers; captions/JSON are read, images are referenced by offset."""
-    groups: dict[str, dict[str, Any]] = {}
+    """One pass over the tar headers; captions/JSON are read, images are referenced by offset.
+
+    A sample is the members sharing a key (`dir/key.ext`). Members with a bad name or type are
+    never read; each becomes its own `invalid` row (or poisons the sample of its key when the name
+    itself is safe). An archive that ends early or has a corrupt header mid-way gets one
+    `read.truncated_archive` row: the samples after that point cannot be listed.
+    """
+    groups: dict[str, dict[str, Any]] = {}  # key -> {ext: caption bytes | (member, offset, size)}
+    problems: dict[str, str] = {}  # key -> the reason of its first bad member
     order: list[str] = []
-    unsafe: list[str] = []
+    unsafe: list[tuple[str, str]] = []  # (printable member name, reason)
+    truncated = False
     try:
         tar = tarfile.open(path, mode="r:")
-    except (OSError, tarfile.TarError) as err:
+    except (OSError, tarfile.TarError, ValueError, EOFError) as err:
         raise SourceFileError(f"source {source.name!r}: cannot open tar {path}: {err}") from None
     abs_tar = os.path.realpath(path)
     with tar:
         try:
             for m in tar:
-                if not m.isfile():
+                if m.isdir():
                     continue
-                if not _safe_member_name(m.name):
-                    unsafe.append(m.name)
+                problem = _member_problem(m)
+                if problem in ("read.bad_member_name", "read.unsafe_member_name"):
+                    unsafe.append((_printable_name(m.name), problem))
                     continue
                 base = os.path.basename(m.name)
                 if "." not in base:
@@ -392,36 +543,40 @@ def read_wds(path: str, source: SourceConfig) -> pa.Table:
                     groups[key] = {}
                     order.append(key)
                 g = groups[key]
-                if ext in g:
-                    g.setdefault("__dup__", True)
+                if problem is None and ext in g:
+                    problem = "read.duplicate_key"  # the same key.ext twice: which one is meant?
+                if problem is not None:
+                    problems.setdefault(key, problem)
+                    continue
                 if ext in ("txt", "json"):
                     fh = tar.extractfile(m)
                     g[ext] = fh.read() if fh else b""
                 else:
                     g[ext] = (m.name, m.offset_data, m.size)
-        except tarfile.TarError as err:
-            # A truncated or corrupt archive: keep what was read, and say so per missing tail.
-            groups.setdefault("__truncated__", {"error": str(err)})
-    shard = os.path.splitext(os.path.basename(path))[0]
-    rows = []
-    for name in unsafe:
-        rows.append(bad_row(f"{source.name}/{shard}/{name}", source, "read.unsafe_member_name"))
-    seen: set[str] = set()
+            truncated = not _tail_is_padding(tar, path)
+        except (tarfile.TarError, EOFError, ValueError, UnicodeError):
+            # A truncated or corrupt archive: keep what was read, and say so in one row.
+            truncated = True
+    shard = os.path.splitext(relative_name(path, source))[0]
+    rows, positions = [], []
+    for i, (name, reason) in enumerate(unsafe):
+        rows.append(bad_row(f"{source.name}/{shard}/{name}", source, reason))
+        positions.append(f"{shard}/<member {i}>")
     for key in order:
         g = groups[key]
         sid = f"{source.name}/{shard}/{key}"
-        if sid in seen or g.get("__dup__"):
-            rows.append(bad_row(sid, source, "read.duplicate_key"))
-            seen.add(sid)
-            continue
-        seen.add(sid)
-        try:
-            rows.append(_wds_row(g, sid, source, abs_tar))
-        except RowError as err:
-            rows.append(bad_row(sid, source, err.reason))
-    if "__truncated__" in groups:
+        positions.append(f"{shard}/{key}")
+        if key in problems:
+            rows.append(bad_row(sid, source, problems[key]))
+        else:
+            try:
+                rows.append(_wds_row(g, sid, source, abs_tar))
+            except RowError as err:
+                rows.append(bad_row(sid, source, err.reason))
+    if truncated:
         rows.append(bad_row(f"{source.name}/{shard}/<truncated-archive>", source, "read.truncated_archive"))
-    return to_table(rows)
+        positions.append(f"{shard}/<truncated-archive>")
+    return to_table(unique_rows(rows, positions, source))
 
 
 def _wds_row(g: dict, sid: str, source: SourceConfig, abs_tar: str) -> dict:
@@ -429,10 +584,14 @@ def _wds_row(g: dict, sid: str, source: SourceConfig, abs_tar: str) -> dict:
     if "json" in g:
         try:
             meta = json.loads(g["json"].decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise RowError("read.bad_json", "key.json is not valid UTF-8 JSON") from None
+        except UnicodeDecodeError:
+            raise RowError("read.not_utf8", "key.json is not UTF-8") from None
+        except _JSON_ERRORS:
+            raise RowError("read.bad_json", "key.json is not valid JSON") from None
         if not isinstance(meta, dict):
             raise RowError("read.bad_json", "key.json must be an object")
+        if _SURROGATE_ESCAPE.search(g["json"]) and _has_lone_surrogate(meta):
+            raise RowError("read.not_utf8", "key.json holds a lone UTF-16 surrogate")
     caption = None
     if "txt" in g:
         try:

@@ -1,0 +1,180 @@
+"""Broken and hostile inputs for the bad-input catalogue (docs/bad-inputs.md), made for real with
+Pillow, zlib and tarfile, and a way to run the row-local stages and the planner in process.
+
+`run_rows` runs read → probe → filter → grounding → tokens → mix exactly as the job does
+(`jobs.stages.stage_plan` / `post_dedup_plan`, the same stage functions the Ray job maps over its
+batches) but without Ray and without dedup, so one bad-input test costs milliseconds. `ledger_of`
+adds the planner (`jobs.pipeline.plan_job`) and returns the ledger rows by sample_id.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import tarfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from PIL import Image
+
+CAPTION = "A small brown dog runs across a green park on a sunny afternoon."
+
+
+# ---- images ---------------------------------------------------------------------------------------
+
+
+def picture(w: int = 320, h: int = 240, seed: int = 0) -> Image.Image:
+    """A noisy RGB picture: real entropy, so lossy files are not suspiciously small."""
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0, 255, w, dtype=np.float32)[None, :, None] * np.ones((h, 1, 3), np.float32)
+    noise = rng.normal(0, 40, (h, w, 3))
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
+
+
+def encode(im: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def jpeg(w: int = 320, h: int = 240, seed: int = 0, **kw) -> bytes:
+    return encode(picture(w, h, seed), "JPEG", quality=90, **kw)
+
+
+def png(w: int = 320, h: int = 240, seed: int = 0) -> bytes:
+    return encode(picture(w, h, seed), "PNG")
+
+
+def truncated(data: bytes, keep: float = 0.5) -> bytes:
+    """The header intact, the pixel data cut."""
+    return data[: int(len(data) * keep)]
+
+
+def garbage(n: int = 4096, seed: int = 0) -> bytes:
+    return np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+def png_chunk(ctype: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", zlib.crc32(ctype + data))
+
+
+def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
+    """A valid PNG of a few hundred bytes whose header claims width × height RGB pixels: its
+    deflate stream holds the first rows only (a decoder would allocate 1.2 GB before noticing)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (3 * width + 1) * 4, 9)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def png_text_bomb(megabytes: int = 200) -> bytes:
+    """A small PNG with a zTXt chunk that inflates to `megabytes` MB of text before the pixels."""
+    ihdr = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0)
+    text = zlib.compressobj(9)
+    payload = b"".join(text.compress(b"\x00" * (1 << 20)) for _ in range(megabytes)) + text.flush()
+    idat = zlib.compress(b"".join(b"\x00" + b"\x80" * 192 for _ in range(64)))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"zTXt", b"Comment\x00\x00" + payload)
+            + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
+
+
+def exif_jpeg(orientation: int, w: int = 320, h: int = 160) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(picture(w, h), "JPEG", quality=90, exif=exif.tobytes())
+
+
+def animated(fmt: str, n: int = 3, w: int = 200, h: int = 150) -> bytes:
+    """An animated GIF, WebP or APNG ("PNG") of `n` different frames."""
+    frames = [picture(w, h, seed=i) for i in range(n)]
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def mode_image(mode: str, w: int = 200, h: int = 150) -> tuple[bytes, str]:
+    """An image stored in Pillow mode `mode` (CMYK as JPEG, the others as PNG) and its extension."""
+    grey = np.asarray(picture(w, h).convert("L"))
+    if mode == "I;16":
+        im = Image.fromarray(grey.astype(np.uint16) * 257)  # the full 16-bit range
+        assert im.mode == "I;16"
+        return encode(im, "PNG"), "png"
+    if mode == "CMYK":
+        return encode(picture(w, h).convert("CMYK"), "JPEG", quality=90), "jpg"
+    if mode == "LA":
+        alpha = np.full_like(grey, 128)
+        return encode(Image.fromarray(np.dstack([grey, alpha]), "LA"), "PNG"), "png"
+    if mode == "RGBA":
+        return encode(picture(w, h).convert("RGBA"), "PNG"), "png"
+    if mode == "P":
+        return encode(picture(w, h).convert("P"), "PNG"), "png"
+    raise ValueError(mode)
+
+
+# ---- files and sources ----------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, records: list) -> Path:
+    """One JSON value per line; `bytes` entries are written as they are (for broken lines)."""
+    with open(path, "wb") as fh:
+        for r in records:
+            fh.write(r if isinstance(r, bytes) else json.dumps(r).encode())
+            fh.write(b"\n")
+    return path
+
+
+def write_tar(path: Path, members: list) -> Path:
+    """`members`: (name, bytes) for regular files, or ready `tarfile.TarInfo` objects (links)."""
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for m in members:
+            if isinstance(m, tarfile.TarInfo):
+                tar.addfile(m)
+                continue
+            name, data = m
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def job_config(sources: list[dict], **sections):
+    """A `JobConfig` for bad-input tests: one rank, no dedup, and whatever `sections` override."""
+    from schemas.config import parse_job_config
+
+    data = {"sources": sources, "pack": {"dp_size": 1, "micro_batch": 1, "grad_accum": 1},
+            "dedup": {"enabled": False}}
+    data.update(sections)
+    return parse_job_config(data)
+
+
+# ---- running the stages without Ray ---------------------------------------------------------------
+
+
+def run_rows(cfg) -> pa.Table:
+    """Every source of `cfg` read and taken through the row-local stages, in process."""
+    from jobs import stages
+    from jobs.readers import list_source_files, read_source_file
+
+    tables = [read_source_file(path, s) for s in cfg.sources for path in list_source_files(s)]
+    table = pa.concat_tables(tables)
+    n = table.num_rows
+    for _, fn in stages.stage_plan(cfg) + stages.post_dedup_plan(cfg):
+        table, _ = fn(table)
+    assert table.num_rows >= n  # mix may add copies, never drop rows
+    return table
+
+
+def ledger_of(cfg) -> dict[str, dict]:
+    """The job's ledger (status, reason, pack_id ...) by sample_id, planned in process."""
+    from jobs.pipeline import INDEX_COLUMNS, plan_job
+
+    index = run_rows(cfg).select(INDEX_COLUMNS).sort_by([("sample_id", "ascending"), ("copy", "ascending")])
+    plan = plan_job(cfg, index)
+    rows = plan.ledger.to_pylist()
+    by_id = {r["sample_id"]: r for r in rows if r["copy"] == 0}
+    assert len(by_id) == sum(r["copy"] == 0 for r in rows), "a sample_id occurs twice"
+    return by_id
+
+
+def fate(cfg) -> dict[str, tuple[str, str | None]]:
+    """(status, reason) of every sample, by sample_id."""
+    return {sid: (r["status"], r["reason"]) for sid, r in ledger_of(cfg).items()}
