@@ -9,7 +9,9 @@ Prints one JSON line:
 - e2e: `jobs.dedup_stage.dedupe` over `--n` synthetic captions (about 10% planted near-duplicates,
   2.5% case/punctuation variants) on a 2-CPU local Ray runtime: wall time, peak RSS of the driver,
   peak PSS summed over the driver and every Ray process it started, band rows' bytes per caption,
-  and recall of planted duplicates whose true Jaccard is at least threshold + 0.05.
+  the growth of that summed PSS during the banding stage (signatures, band rows and their
+  shuffle) per caption, and recall of planted duplicates whose true Jaccard is at least
+  threshold + 0.05.
 """
 
 from __future__ import annotations
@@ -165,20 +167,30 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
-class PeakMemory(threading.Thread):
-    """Samples the summed PSS of this process tree (driver, raylet, workers, object store)."""
+class MemorySampler(threading.Thread):
+    """Samples (time, summed PSS) of this process tree: driver, raylet, object store, workers."""
 
-    def __init__(self, interval: float = 0.5):
+    def __init__(self, interval: float = 0.25):
         super().__init__(daemon=True)
-        self.interval, self.peak, self.stop = interval, 0, threading.Event()
+        self.interval, self.samples, self.stop = interval, [], threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak = max(self.peak, sum(_pss_bytes(p) for p in _descendants(os.getpid())))
+            self.samples.append((time.perf_counter(), sum(_pss_bytes(p) for p in _descendants(os.getpid()))))
             self.stop.wait(self.interval)
 
+    @property
+    def peak(self) -> int:
+        return max(p for _, p in self.samples)
 
-def bench_e2e(n: int, blocks: int) -> dict:
+    def growth(self, start: float, end: float) -> int:
+        """Peak PSS within [start, end] minus the last sample at or before start."""
+        before = [p for t, p in self.samples if t <= start] or [self.samples[0][1]]
+        inside = [p for t, p in self.samples if start <= t <= end] or [before[-1]]
+        return max(0, max(inside) - before[-1])
+
+
+def bench_e2e(n: int, blocks: int, shuffle: str | None) -> dict:
     import ray
 
     cfg = DedupConfig()
@@ -200,14 +212,21 @@ def bench_e2e(n: int, blocks: int) -> dict:
 
     ds = ray.data.from_arrow(table).repartition(blocks).materialize()
     base_pss = sum(_pss_bytes(p) for p in _descendants(os.getpid()))
-    monitor = PeakMemory()
+    monitor = MemorySampler()
     monitor.start()
+    time.sleep(0.5)
     t0 = time.perf_counter()
-    out, stats = dedupe(ds, cfg, seed=0)
+    out, stats = dedupe(ds, cfg, seed=0, **({"shuffle": shuffle} if shuffle else {}))
     result = pa.concat_tables(ray.get(out.to_arrow_refs()))
     wall = time.perf_counter() - t0
     monitor.stop.set()
     monitor.join()
+    # the banding stage: band rows (signatures) and their shuffle, from the stage timings
+    offsets, at = {}, t0
+    for name, secs in stats["timings_s"].items():
+        offsets[name] = (at, at + secs)
+        at += secs
+    banding = offsets["banding"]
     ray.shutdown()
     status = np.array(result.column("status").to_pylist())
     dup_of = result.column("dup_of").to_pylist()
@@ -217,13 +236,15 @@ def bench_e2e(n: int, blocks: int) -> dict:
     kept = np.array([index[d] if d is not None else i for i, d in enumerate(dup_of)])
     found = kept[target] == kept[origin[target]]
     return {
-        "captions": n, "blocks": blocks, "wall_s": round(wall, 2),
+        "captions": n, "blocks": blocks, "shuffle": shuffle or "default", "wall_s": round(wall, 2),
         "captions_per_s": round(n / wall),
         "duplicates": int(marked.sum()), "by_reason": stats["by_reason"], "clusters": stats["clusters"],
         "planted_copies": int(planted.size), "planted_at_or_above_t_plus_0.05": int(target.size),
         "recall_planted": round(float(found.mean()), 4) if target.size else None,
         "bands": stats["lsh"]["bands"], "rows": stats["lsh"]["rows"],
-        "band_bytes_per_caption": stats["banding"]["bytes_per_caption"],
+        "band_bytes_per_caption_per_pass": stats["banding"]["bytes_per_caption_per_pass"],
+        "band_passes": stats["banding"]["passes"],
+        "banding_stage_pss_growth_bytes_per_caption": round(monitor.growth(*banding) / n, 1),
         "banding": stats["banding"], "stage_timings_s": stats["timings_s"],
         "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_pss_all_ray_processes_mb": round(monitor.peak / 2**20, 1),
@@ -237,11 +258,12 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=16, help="input blocks for the end-to-end run")
     parser.add_argument("--sig-captions", type=int, default=20_000)
     parser.add_argument("--datasketch-captions", type=int, default=3_000)
+    parser.add_argument("--shuffle", default=None, help="Ray Data shuffle strategy (default: dedupe's)")
     parser.add_argument("--skip-e2e", action="store_true")
     args = parser.parse_args()
     result = {"bench": "dedup", "signatures": bench_signatures(args.sig_captions, args.datasketch_captions)}
     if not args.skip_e2e:
-        result["e2e"] = bench_e2e(args.n, args.blocks)
+        result["e2e"] = bench_e2e(args.n, args.blocks, args.shuffle)
     print(json.dumps(result))
 
 

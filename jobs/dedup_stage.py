@@ -26,7 +26,8 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-from filters.dedup.banding import EDGE_SCHEMA, CandidateGraph, band_rows, bucket_edges, shard_count
+from filters.dedup.banding import (BAND_ROW_BYTES, EDGE_SCHEMA, CandidateGraph, band_passes, band_rows, bucket_edges,
+                                   pass_bytes_per_caption, shard_count)
 from filters.dedup.marking import DuplicateIndex
 from filters.dedup.plan import DedupPlan, caption_rows, eligible_mask
 from filters.dedup.resolve import CLUSTER_ROW_SCHEMA, resolve_clusters, verify_rows
@@ -34,13 +35,16 @@ from filters.dedup.stats import dedup_statistics
 from schemas.dedup_config import DedupConfig
 
 BATCH_ROWS = 4096
-BAND_BATCH_ROWS = 16384  # captions per band-row block: ~4 MiB blocks, few shuffle objects
+BAND_BATCH_ROWS = 16384  # captions per band-row block: ~2 MiB blocks, few shuffle objects
+# Band rows shuffled per pass, in bytes per caption: the LSH bands are split into passes so the
+# banding shuffle never holds more than this per caption (twice it, input and output, at its peak).
+BAND_BYTES_PER_PASS = 128
 MAX_SHUFFLE_PARTITIONS = 64
 # Pull-based sort shuffle: on one node it beats the hash shuffle's actor pool severalfold (100k
 # captions on 2 CPUs: 1.2 s vs 4.4 s for the banding groupby). Pass shuffle="hash_shuffle" on a
 # cluster with many thousands of blocks.
 DEFAULT_SHUFFLE = "sort_shuffle_pull_based"
-VERIFY_ROWS_PER_SHARD = 1 << 18
+VERIFY_ROWS_PER_SHARD = 1 << 15  # candidate rows per resolve call, about
 _BROADCAST_CACHE: dict[str, object] = {}
 
 
@@ -63,8 +67,10 @@ def _considered_per_source(batch: pa.Table, cfg: DedupConfig) -> pa.Table:
     return pa.table({"source": pa.array(list(counts), pa.string()), "n": pa.array(list(counts.values()), pa.int64())})
 
 
-def _band_rows_batch(batch: pa.Table, plan: DedupPlan, n_shards: int) -> pa.Table:
-    return band_rows(caption_rows(batch, plan), plan, n_shards)
+def _band_rows_batch(batch: pa.Table, plan: DedupPlan, n_shards: int, bands: range) -> pa.Table:
+    # large output blocks (few shuffle objects), small working set (signatures of 4096 captions)
+    return pa.concat_tables([band_rows(caption_rows(batch.slice(i, BATCH_ROWS), plan), plan, n_shards, bands)
+                             for i in range(0, max(batch.num_rows, 1), BATCH_ROWS)])
 
 
 def _bucket_edges_group(group: pa.Table) -> pa.Table:
@@ -85,14 +91,15 @@ def _mark_batch(batch: pa.Table, cfg: DedupConfig, index: list) -> pa.Table:
     return _broadcast(index).mark(batch, cfg)
 
 
-def _own_shuffle(ds, shuffle: str):
-    """Materialise `ds` (a copy of the data context comes with it) and set its shuffle strategy,
-    leaving the caller's context alone."""
+def _with_shuffle(ds, shuffle: str):
+    """The same blocks as a new dataset with its own copy of the data context, whose shuffle
+    strategy is `shuffle`; the caller's context is left alone."""
+    import ray
     from ray.data.context import ShuffleStrategy
 
-    mat = ds.materialize()
-    mat.context.shuffle_strategy = ShuffleStrategy(shuffle)
-    return mat
+    own = ray.data.from_arrow_refs(ds.to_arrow_refs())
+    own.context.shuffle_strategy = ShuffleStrategy(shuffle)
+    return own
 
 
 def _gather(ds, schema: pa.Schema) -> pa.Table:
@@ -103,14 +110,15 @@ def _gather(ds, schema: pa.Schema) -> pa.Table:
     return pa.concat_tables(tables).cast(schema) if tables else schema.empty_table()
 
 
-def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str = DEFAULT_SHUFFLE):
+def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str | None = DEFAULT_SHUFFLE):
     """Mark exact and near duplicates in a WORK_SCHEMA dataset.
 
     Returns (dataset, statistics): the same rows in the same order with the same schema, where each
     considered duplicate has status "duplicate", reason "dedup.exact" / "dedup.near" /
     "dedup.image" and `dup_of` = its representative's sample_id. Rows that are not considered
     (status not "ok", copy > 0, task not in `cfg.tasks`) pass through unchanged. `shuffle` is the
-    Ray Data shuffle strategy of the two groupbys; it changes speed, never the result.
+    Ray Data shuffle strategy of the two groupbys (None: the dataset's own); it changes speed and
+    memory, never the result.
     """
     import ray
 
@@ -120,6 +128,7 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str = DEFAULT_SHUFFLE):
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     base = ds.materialize()
+    work = _with_shuffle(base, shuffle) if shuffle else base
     timings["materialize"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -132,22 +141,20 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str = DEFAULT_SHUFFLE):
     n_considered = sum(considered.values())
     timings["count"] = time.perf_counter() - t0
 
-    n_shards = shard_count(n_considered * plan.buckets_per_caption)
     t0 = time.perf_counter()
-    bands = _own_shuffle(base.map_batches(_band_rows_batch, fn_kwargs={"plan": plan, "n_shards": n_shards},
-                                          batch_format="pyarrow", batch_size=BAND_BATCH_ROWS,
-                                          zero_copy_batch=True), shuffle)
-    band_bytes = bands.size_bytes()
-    n_band_rows = bands.count()
-    timings["signatures_and_bands"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    edges_ds = bands.groupby("shard", num_partitions=min(n_shards, MAX_SHUFFLE_PARTITIONS)).map_groups(
-        _bucket_edges_group, batch_format="pyarrow")
-    edges = _gather(edges_ds, EDGE_SCHEMA)
-    del bands, edges_ds
+    passes = band_passes(plan, BAND_BYTES_PER_PASS)
+    pass_edges = []
+    for bands in passes:
+        n_shards = shard_count(n_considered * max(1, len(bands)))
+        rows_ds = work.map_batches(_band_rows_batch, fn_kwargs={"plan": plan, "n_shards": n_shards, "bands": bands},
+                                   batch_format="pyarrow", batch_size=BAND_BATCH_ROWS, zero_copy_batch=True)
+        edges_ds = rows_ds.groupby("shard", num_partitions=min(n_shards, MAX_SHUFFLE_PARTITIONS)).map_groups(
+            _bucket_edges_group, batch_format="pyarrow")
+        pass_edges.append(_gather(edges_ds, EDGE_SCHEMA))
+        del rows_ds, edges_ds
+    edges = pa.concat_tables(pass_edges)
     graph = CandidateGraph.from_edges(edges)
-    timings["banding_shuffle"] = time.perf_counter() - t0
+    timings["banding"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     clusters = CLUSTER_ROW_SCHEMA.empty_table()
@@ -155,9 +162,9 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str = DEFAULT_SHUFFLE):
     if graph.nodes.size:
         boxed_graph = [ray.put(graph)]
         n_vshards = shard_count(graph.nodes.size, VERIFY_ROWS_PER_SHARD)
-        vrows = _own_shuffle(base.map_batches(
+        vrows = work.map_batches(
             _verify_rows_batch, fn_kwargs={"plan": plan, "graph": boxed_graph, "n_vshards": n_vshards},
-            batch_format="pyarrow", batch_size=BATCH_ROWS, zero_copy_batch=True), shuffle)
+            batch_format="pyarrow", batch_size=BATCH_ROWS, zero_copy_batch=True)
         resolved = vrows.groupby("vshard", num_partitions=min(n_vshards, MAX_SHUFFLE_PARTITIONS)).map_groups(
             _resolve_group, fn_kwargs={"plan": plan, "graph": boxed_graph}, batch_format="pyarrow")
         clusters = _gather(resolved, CLUSTER_ROW_SCHEMA)
@@ -168,10 +175,10 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, shuffle: str = DEFAULT_SHUFFLE):
     index = DuplicateIndex.from_clusters(clusters)
     stats = dedup_statistics(clusters, dict(considered), plan)
     stats["banding"] = {
-        "shards": n_shards,
-        "band_rows": int(n_band_rows),
-        "band_bytes": int(band_bytes),
-        "bytes_per_caption": round(band_bytes / n_considered, 1) if n_considered else 0.0,
+        "passes": len(passes),
+        "band_row_bytes": BAND_ROW_BYTES,
+        "buckets_per_caption": plan.buckets_per_caption,
+        "bytes_per_caption_per_pass": max(pass_bytes_per_caption(plan, b) for b in passes),
         "candidate_edges": int(edges.num_rows),
         "candidate_nodes": n_verify_rows,
         "near_pairs": int(graph.pair_left.size),

@@ -1,14 +1,16 @@
 """LSH banding as plain table steps: band rows out of captions, candidate edges out of buckets.
 
 `band_rows` turns every considered caption into a few (shard, bucket, node) rows of 18 bytes: one
-per LSH band, one for its exact-text bucket and, with `image_exact`, one for its image bucket.
+per LSH band (or, without near dedup, one for its exact-text bucket) and, with `image_exact`, one
+for its image bucket.
 Everything that shares a bucket must meet in one place; whoever runs this (Ray in `jobs/`) groups
 the rows by `shard`, a function of the bucket, and calls `bucket_edges` on each group. That is the
 only global step, and it moves 18 bytes per bucket, never a caption.
 
 `node` is the caption's exact key, so identical captions collapse to one node in a near bucket
-and big boilerplate clusters do not explode into pairs. A node met twice in its exact (or image)
-bucket is marked with a self edge, so `candidate_graph` sees it. The edges are candidates only:
+and big boilerplate clusters do not explode into pairs. A node met twice in a bucket of band 0
+(equal texts share all their buckets), of the exact band or of the image band is marked with a
+self edge, so `CandidateGraph` sees it. The edges are candidates only:
 `resolve` verifies them on the text.
 """
 
@@ -25,6 +27,7 @@ from filters.dedup.shingles import char_shingle_hashes
 
 _U64 = np.uint64
 BAND_ROW_SCHEMA = pa.schema([("shard", pa.uint16()), ("bucket", pa.uint64()), ("node", pa.uint64())])
+BAND_ROW_BYTES = 18  # fixed width, no nulls: what the shuffle moves per bucket
 EDGE_SCHEMA = pa.schema([("left", pa.uint64()), ("right", pa.uint64()), ("near", pa.bool_())])
 ALL_PAIRS_MAX = 16  # a bucket with more distinct nodes is linked as a star plus a chain
 MAX_SHARDS = 1 << 16
@@ -36,23 +39,44 @@ def shard_count(n_band_rows: int, rows_per_shard: int = 1 << 20) -> int:
     return min(MAX_SHARDS, 1 << (want - 1).bit_length())
 
 
-def band_rows(rows: CaptionRows, plan: DedupPlan, n_shards: int) -> pa.Table:
-    """(shard, bucket, node) for every bucket of every considered caption."""
+def pass_bytes_per_caption(plan: DedupPlan, bands: range) -> int:
+    """Band-row bytes per caption (at most) of the pass over `bands`."""
+    reserved = plan.buckets_per_caption - (plan.bands if plan.cfg.near else 0)
+    return BAND_ROW_BYTES * (len(bands) + (reserved if bands.start == 0 else 0))
+
+
+def band_passes(plan: DedupPlan, max_bytes_per_caption: int) -> list[range]:
+    """Split the LSH bands into even passes whose band rows take at most `max_bytes_per_caption`
+    each (at least one band per pass); the exact / image buckets ride with the first pass."""
+    if not plan.cfg.near:
+        return [range(0)]
+    reserved = pass_bytes_per_caption(plan, range(0)) // BAND_ROW_BYTES
+    per_pass = max(1, max_bytes_per_caption // BAND_ROW_BYTES - reserved)
+    size = -(-plan.bands // -(-plan.bands // per_pass))
+    return [range(lo, min(plan.bands, lo + size)) for lo in range(0, plan.bands, size)]
+
+
+def band_rows(rows: CaptionRows, plan: DedupPlan, n_shards: int, bands: range | None = None) -> pa.Table:
+    """(shard, bucket, node) for every bucket of every considered caption: the LSH bands in
+    `bands` (default all), plus the exact / image buckets when `bands` starts at band 0."""
     if n_shards < 1 or n_shards & (n_shards - 1) or n_shards > MAX_SHARDS:
         raise ValueError(f"n_shards must be a power of two in [1, {MAX_SHARDS}], got {n_shards}")
     cfg = plan.cfg
+    bands = range(plan.bands) if bands is None else bands
+    first_pass = bands.start == 0
     buckets: list[np.ndarray] = []
     nodes: list[np.ndarray] = []
     text = np.flatnonzero(rows.has_text)
-    if plan.caption_dedup and text.size:
+    if first_pass and plan.caption_dedup and not cfg.near and text.size:  # else band 0 finds equal texts
         buckets.append(reserved_bucket_keys(rows.node[text], EXACT_BAND))
         nodes.append(rows.node[text])
-    if cfg.near and text.size:
-        sig = plan.hasher.signatures(*char_shingle_hashes([rows.normalised[i] for i in text], cfg.ngram))
-        keys = band_bucket_keys(sig, plan.bands, plan.rows, rows.scope_key[text])
+    if cfg.near and text.size and len(bands):
+        perms = slice(bands.start * plan.rows, bands.stop * plan.rows)
+        sig = plan.hasher.signatures(*char_shingle_hashes([rows.normalised[i] for i in text], cfg.ngram), perms)
+        keys = band_bucket_keys(sig, len(bands), plan.rows, rows.scope_key[text], first_band=bands.start)
         buckets.append(keys.reshape(-1))
-        nodes.append(np.repeat(rows.node[text], plan.bands))
-    image = np.flatnonzero(rows.has_image) if cfg.image_exact else np.zeros(0, dtype=np.int64)
+        nodes.append(np.repeat(rows.node[text], len(bands)))
+    image = np.flatnonzero(rows.has_image) if cfg.image_exact and first_pass else np.zeros(0, dtype=np.int64)
     if image.size:
         buckets.append(reserved_bucket_keys(rows.image_node[image], IMAGE_BAND))
         nodes.append(rows.node[image])
@@ -95,8 +119,9 @@ def bucket_edges(band: pa.Table) -> pa.Table:
     multiplicity = np.diff(np.append(entry_start, bucket.size))
     e_bucket, e_node = bucket[entry_start], node[entry_start]
     band_id = (e_bucket >> _U64(BAND_SHIFT)).astype(np.int64)
-    reserved = band_id >= EXACT_BAND
-    seen_twice = e_node[reserved & (multiplicity >= 2)]
+    # equal texts share every bucket: band 0 (or the exact bucket without near bands) marks them
+    marking = (band_id >= EXACT_BAND) | (band_id == 0)
+    seen_twice = e_node[marking & (multiplicity >= 2)]
     new_group = np.ones(e_bucket.size, dtype=bool)
     new_group[1:] = e_bucket[1:] != e_bucket[:-1]
     group_start = np.flatnonzero(new_group)

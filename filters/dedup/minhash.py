@@ -32,15 +32,16 @@ class MinHasher:
         self.a = (rng.integers(0, 2**32, num_perm, dtype=np.uint64) | _U64(1)).astype(np.uint32)
         self.b = rng.integers(0, 2**32, num_perm, dtype=np.uint64).astype(np.uint32)
 
-    def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """(n_texts, num_perm) uint32 signatures of shingle hashes in CSR form."""
+    def signatures(self, hashes: np.ndarray, offsets: np.ndarray, perms: slice = slice(None)) -> np.ndarray:
+        """(n_texts, num_perm) uint32 signatures of shingle hashes in CSR form; with `perms`, only
+        those permutations' columns."""
         n_texts = offsets.size - 1
-        out = np.full((self.num_perm, n_texts), EMPTY, dtype=np.uint32)
+        a, b = self.a[perms, None], self.b[perms, None]
+        out = np.full((a.shape[0], n_texts), EMPTY, dtype=np.uint32)
         x = (hashes >> _U64(32)).astype(np.uint32)
         nonempty = np.flatnonzero(np.diff(offsets) > 0)
         starts = offsets[nonempty]
-        a, b = self.a[:, None], self.b[:, None]
-        tile = np.empty((self.num_perm, TILE_SHINGLES), dtype=np.uint32)
+        tile = np.empty((a.shape[0], TILE_SHINGLES), dtype=np.uint32)
         total = int(offsets[-1])
         lo = 0
         while lo < total:
@@ -103,21 +104,24 @@ BAND_SHIFT = 56
 HASH_MASK = _U64((1 << BAND_SHIFT) - 1)
 
 
-def band_bucket_keys(signatures: np.ndarray, bands: int, rows: int, scope: np.ndarray) -> np.ndarray:
-    """(n, bands) uint64 bucket keys: band index in the top byte, a 56-bit hash of the band's rows
-    of the signature and the row's scope key below it."""
+def band_bucket_keys(signatures: np.ndarray, bands: int, rows: int, scope: np.ndarray,
+                     first_band: int = 0) -> np.ndarray:
+    """(n, bands) uint64 bucket keys of bands first_band .. first_band + bands - 1, whose
+    signature columns are `signatures[:, (band - first_band) * rows ...]`: band index in the top
+    byte, a 56-bit hash of the band's values and the row's scope key below it."""
     n, num_perm = signatures.shape
     if bands * rows > num_perm:
         raise ValueError(f"bands × rows = {bands} × {rows} exceeds num_perm {num_perm}")
     sig = signatures.astype(np.uint64)
     out = np.empty((n, bands), dtype=np.uint64)
-    for band in range(bands):
+    for k in range(bands):
+        band = first_band + k
         h = mix64(scope.astype(np.uint64) ^ _U64(0x9E3779B97F4A7C15 * (band + 1) & 0xFFFFFFFFFFFFFFFF))
-        for j in range(band * rows, (band + 1) * rows):
+        for j in range(k * rows, (k + 1) * rows):
             h ^= sig[:, j]
             h *= _U64(0x100000001B3)  # FNV-1a style fold, finalised below
             h = mix64(h)
-        out[:, band] = (h & HASH_MASK) | _U64(band << BAND_SHIFT)
+        out[:, k] = (h & HASH_MASK) | _U64(band << BAND_SHIFT)
     return out
 
 

@@ -56,7 +56,7 @@ class DedupPlan:
     @property
     def buckets_per_caption(self) -> int:
         """Band rows emitted per considered caption, at most."""
-        return (self.bands if self.cfg.near else 0) + int(self.caption_dedup) + int(self.cfg.image_exact)
+        return (self.bands if self.cfg.near else int(self.cfg.exact)) + int(self.cfg.image_exact)
 
 
 def eligible_mask(table: pa.Table, cfg: DedupConfig) -> np.ndarray:

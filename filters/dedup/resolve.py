@@ -45,6 +45,7 @@ CLUSTER_ROW_SCHEMA = pa.schema([
 ])
 REASON_EXACT, REASON_IMAGE, REASON_NEAR = "dedup.exact", "dedup.image", "dedup.near"
 TOP_CAPTIONS = 20
+PAIRS_PER_CHUNK = 20_000  # verified at once: ~5M shingles, ~150 MB of temporaries at most
 TOP_CAPTION_CHARS = 300
 
 
@@ -97,11 +98,9 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     a, b = a[same_scope], b[same_scope]
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    texts_at = np.unique(np.concatenate((a, b)))
-    local = {int(p): k for k, p in enumerate(texts_at)}
-    jac = text_pair_jaccard([normalised[p] for p in texts_at], np.array([local[int(p)] for p in a]),
-                            np.array([local[int(p)] for p in b]), plan.cfg.ngram)
-    ok = jac >= plan.cfg.threshold
+    ok = np.concatenate([  # in chunks, so the shingle arrays of one call stay small
+        text_pair_jaccard(normalised, a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK], plan.cfg.ngram)
+        >= plan.cfg.threshold for i in range(0, a.size, PAIRS_PER_CHUNK)])
     return np.stack([a[ok], b[ok]], axis=1)
 
 

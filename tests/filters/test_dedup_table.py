@@ -16,6 +16,7 @@ from PIL import Image
 from dedup_corpus import kept_index, labelled_captions, work_table
 from filters.dedup import (CandidateGraph, DedupPlan, band_rows, bucket_edges, caption_rows, dedupe_table,
                            normalise_captions, text_pair_jaccard)
+from filters.dedup.banding import band_passes, pass_bytes_per_caption
 from schemas.dedup_config import DedupConfig
 from schemas.sample import WORK_SCHEMA
 
@@ -120,6 +121,20 @@ def test_band_shards_do_not_change_candidates(labelled):
     bands = band_rows(rows, plan, 8)
     shards = [bucket_edges(bands.filter(pa.compute.equal(bands.column("shard"), s))) for s in range(8)]
     split = CandidateGraph.from_edges(pa.concat_tables(shards))
+    assert np.array_equal(whole.nodes, split.nodes) and np.array_equal(whole.component, split.component)
+    assert np.array_equal(whole.pair_left, split.pair_left) and np.array_equal(whole.pair_right, split.pair_right)
+
+
+@pytest.mark.parametrize("cfg", [DedupConfig(), DedupConfig(image_exact=True, bands=16, rows=8)])
+def test_band_passes_find_the_same_candidates(labelled, cfg):
+    _, _, _, table = labelled
+    plan = DedupPlan.build(cfg, seed=0)
+    rows = caption_rows(table, plan)
+    whole = CandidateGraph.from_edges(bucket_edges(band_rows(rows, plan, 1)))
+    passes = band_passes(plan, 128)
+    assert len(passes) > 1 and max(pass_bytes_per_caption(plan, b) for b in passes) <= 128
+    assert [b for p in passes for b in p] == list(range(plan.bands))
+    split = CandidateGraph.from_edges(pa.concat_tables([bucket_edges(band_rows(rows, plan, 4, b)) for b in passes]))
     assert np.array_equal(whole.nodes, split.nodes) and np.array_equal(whole.component, split.component)
     assert np.array_equal(whole.pair_left, split.pair_left) and np.array_equal(whole.pair_right, split.pair_right)
 
