@@ -115,6 +115,10 @@ def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarr
         return CLUSTER_ROW_SCHEMA.empty_table()
     rows = rows.take(pc.sort_indices(rows, [("sample_id", "ascending")]))
     sample_id = rows.column("sample_id").to_pylist()
+    twice = next((a for a, b in zip(sample_id, sample_id[1:]) if a == b), None)
+    if twice is not None:
+        raise ValueError(f"sample_id {twice!r} is on two considered rows (status ok, copy 0); dedup needs "
+                         f"unique sample ids")
     source = rows.column("source").to_pylist()
     caption = rows.column("caption").to_pylist()
     digest = rows.column("image_digest").to_pylist()

@@ -232,6 +232,12 @@ def test_every_duplicate_is_accounted_for(caps, statuses, scope):
     assert stats["duplicates"] == sum(s == "duplicate" for s in out.column("status").to_pylist())
 
 
+def test_repeated_sample_id_is_an_error():
+    table = work_table(["a dog on a boat", "a dog on a boat"], sample_ids=["x", "x"])
+    with pytest.raises(ValueError, match="sample_id 'x' is on two considered rows"):
+        dedupe_table(table, DedupConfig(), seed=0)
+
+
 def test_schema_is_work_schema(labelled):
     _, _, _, table = labelled
     out, _ = dedupe_table(table, DedupConfig(), seed=0)
