@@ -29,20 +29,18 @@ ROWS_PER_FILE = 10_000
 def make_corpus(root: Path, n: int, seed: int = 0) -> Path:
     import numpy as np
     import yaml
-    from PIL import Image
 
-    from jobs.demo_data import ADJ, DETAIL, NOUN, PLACE, VERB
+    from jobs.demo_data import ADJ, DETAIL, NOUN, PLACE, VERB, _image
 
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True, exist_ok=True)
     pool = []
     for i in range(64):
         w, h = int(rng.integers(64, 640)), int(rng.integers(64, 640))
-        fmt, ext = [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")][i % 3]
-        arr = (rng.random((h // 8 + 1, w // 8 + 1, 3)) * 255).astype("uint8")
-        img = Image.fromarray(arr).resize((w, h))
+        fmt, ext = [("JPEG", "jpg"), ("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")][i % 4]
+        img = _image(rng, w, h)  # smooth, photo-like: web-typical bytes per pixel
         buf = io.BytesIO()
-        img.save(buf, fmt)
+        img.save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
         name = f"images/p{i:03d}.{ext}"
         (root / name).write_bytes(buf.getvalue())
         pool.append((name, w, h, len(buf.getvalue())))
@@ -102,6 +100,21 @@ class RssMonitor(threading.Thread):
             self.stop.wait(0.5)
 
 
+def disk_write_mb_per_s(directory: Path, mb: int = 256) -> float:
+    """Sequential write + fsync rate of this disk: the lower bound of the shard-writing phase."""
+    block = os.urandom(1 << 20)
+    path = directory / "disk-probe.bin"
+    t0 = time.perf_counter()
+    with open(path, "wb") as fh:
+        for _ in range(mb):
+            fh.write(block)
+        fh.flush()
+        os.fsync(fh.fileno())
+    rate = mb / (time.perf_counter() - t0)
+    path.unlink()
+    return rate
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=100_000)
@@ -124,6 +137,7 @@ def main() -> None:
                 json.loads(line)
     parse_only = time.perf_counter() - t0
 
+    disk_rate = disk_write_mb_per_s(tmp)
     cfg = load_job_config(job)
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
     mon = RssMonitor()
@@ -134,7 +148,7 @@ def main() -> None:
     try:
         from ray._private.internal_api import memory_summary
 
-        summary = memory_summary(stats_only=True)
+        summary = memory_summary(address=ray.get_runtime_context().gcs_address, stats_only=True)
         spilled = [ln.strip() for ln in summary.splitlines() if "Spilled" in ln]
     except Exception as err:  # noqa: BLE001 - diagnostics only
         spilled = [f"unavailable: {err}"]
@@ -143,6 +157,8 @@ def main() -> None:
     ray.shutdown()
     driver_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     s = result.stats
+    shard_mb = sum(e.bytes for e in result.manifest.shards) / 2**20
+    write_s = s["timings_s"]["write_shards"]
     print(json.dumps({
         "bench": "scale",
         "samples": args.samples,
@@ -157,6 +173,10 @@ def main() -> None:
         "object_store_spill": spilled,
         "phase_wall_s": s.get("timings_s"),
         "stage_cpu_s": s.get("stage_cpu_seconds"),
+        "shard_mb": round(shard_mb, 1),
+        "write_mb_per_s": round(shard_mb / write_s, 1),
+        "disk_write_mb_per_s": round(disk_rate, 1),
+        "write_over_disk_lower_bound": round(write_s / (shard_mb / disk_rate), 2),
         "packs": s["packing"]["n_packs"],
         "fill": round(s["packing"]["fill"], 5),
         "status": s["funnel"].get("status"),

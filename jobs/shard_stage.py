@@ -64,14 +64,16 @@ def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, c
         order = np.lexsort((group.column("position").to_numpy(), group.column("pack_id").to_numpy()))
         for row in group.take(pa.array(order)).to_pylist():
             rows_by_pack.setdefault(int(row["pack_id"]), []).append(row)
-    payloads = []
-    for pid in pack_ids:
-        pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
-        rows = rows_by_pack.get(pid, [])
-        if len(rows) != pack["n_samples"]:
-            raise RuntimeError(f"shard {shard}: pack {pid} expects {pack['n_samples']} samples, got {len(rows)}")
-        payloads.append(materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed))
-    written = write_shard(Path(out_dir) / shard, payloads, before_rename=ckpt.rename_hook(shard))
+
+    def payloads():
+        for pid in pack_ids:
+            pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
+            rows = rows_by_pack.get(pid, [])
+            if len(rows) != pack["n_samples"]:
+                raise RuntimeError(f"shard {shard}: pack {pid} expects {pack['n_samples']} samples, got {len(rows)}")
+            yield materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed)
+
+    written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     rank = int(packs.column("rank")[pack_ids[0]].as_py())
     entry = {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs}
     journal = Path(plan["journal"])

@@ -13,6 +13,7 @@ import io
 import os
 import tarfile
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -70,27 +71,50 @@ def _tar_member(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def tar_bytes(packs: list[PackPayload]) -> bytes:
+def _add_members(tar: tarfile.TarFile, packs: Iterable[PackPayload]) -> int:
+    n = 0
+    for pack in packs:
+        for name, data in pack.members():
+            tar.addfile(_tar_member(name, len(data)), io.BytesIO(data))
+        n += 1
+    return n
+
+
+def tar_bytes(packs: Iterable[PackPayload]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for pack in packs:
-            for name, data in pack.members():
-                tar.addfile(_tar_member(name, len(data)), io.BytesIO(data))
+        _add_members(tar, packs)
     return buf.getvalue()
 
 
-def commit_file(path: Path, data: bytes, *, before_rename=None) -> str:
-    """Write `data` to `path` atomically (temp name, fsync, rename); return its sha256.
+class _HashingFile(io.RawIOBase):
+    """A write-only stream that hashes and counts what passes through to `fh`."""
 
-    `before_rename(tmp_path)` is a fault-injection hook used by tests. If anything fails, the
-    temporary file is removed and nothing is visible under `path`.
+    def __init__(self, fh):
+        self.fh, self.sha, self.size = fh, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.sha.update(b)
+        self.size += len(b)
+        return self.fh.write(b)
+
+
+def _commit(path: Path, fill, *, before_rename=None) -> tuple[str, int, object]:
+    """Stream into a temporary name (hashing as it goes), fsync, then rename into place.
+
+    `fill(stream)` writes the content and returns a value passed back. `before_rename(tmp)` is a
+    fault-injection hook used by tests. If anything fails, the temporary file is removed and
+    nothing is visible under `path`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(data).hexdigest()
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            stream = _HashingFile(fh)
+            result = fill(stream)
             fh.flush()
             os.fsync(fh.fileno())
         if before_rename is not None:
@@ -101,15 +125,23 @@ def commit_file(path: Path, data: bytes, *, before_rename=None) -> str:
         if isinstance(err, OSError):
             raise ShardCommitError(f"cannot commit {path}: {err}") from err
         raise
-    return digest
+    return stream.sha.hexdigest(), stream.size, result
 
 
-def write_shard(path: str | os.PathLike, packs: list[PackPayload], *, before_rename=None) -> WrittenShard:
-    """Write one shard of packs atomically and return its checksum and size."""
-    path = Path(path)
-    data = tar_bytes(packs)
-    digest = commit_file(path, data, before_rename=before_rename)
-    return WrittenShard(path=path, sha256=digest, bytes=len(data), n_packs=len(packs))
+def commit_file(path: Path, data: bytes, *, before_rename=None) -> str:
+    """Write `data` to `path` atomically (temp name, fsync, rename); return its sha256."""
+    return _commit(Path(path), lambda stream: stream.write(data), before_rename=before_rename)[0]
+
+
+def write_shard(path: str | os.PathLike, packs: Iterable[PackPayload], *, before_rename=None) -> WrittenShard:
+    """Stream one shard of packs to disk atomically; memory stays at one pack, not one shard."""
+
+    def fill(stream) -> int:
+        with tarfile.open(fileobj=stream, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+            return _add_members(tar, packs)
+
+    digest, size, n = _commit(Path(path), fill, before_rename=before_rename)
+    return WrittenShard(path=Path(path), sha256=digest, bytes=size, n_packs=n)
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -27,7 +27,7 @@ from schemas.config_base import ConfigSection
 class PackConfig(ConfigSection):
     context_length: int = Field(default=24576, ge=128, le=1_048_576, multiple_of=128)
     max_vit_patches: int = Field(default=4 * 2304 * 8, ge=4, le=100_000_000)
-    max_images_per_pack: int = Field(default=64, ge=1, le=100_000)
+    max_images_per_pack: int = Field(default=256, ge=1, le=100_000)
     # Allowed padded LLM lengths (multiples of 128). Empty means one bucket: context_length.
     buckets: tuple[int, ...] = ()
     # Allowed padded ViT patch totals (multiples of 4). Empty means no patch bucketing: a pack's
