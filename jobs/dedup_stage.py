@@ -2,10 +2,12 @@
 
 1. `materialize` the input once; every later pass reads it from the object store.
 2. Count the considered rows per source (one small row per batch).
-3. Band rows: each batch becomes (shard, bucket, node) rows, 18 bytes per bucket, a few buckets per
-   caption (`filters.dedup.banding`). A Ray Data groupby on `shard` — the low bits of the
+3. Band rows: each batch becomes (shard, bucket, node) rows, 18 bytes per bucket
+   (`filters.dedup.banding`). A Ray Data groupby on `shard` — the low bits of the
    (band, bucket hash) key — brings every bucket whole into one call, which turns it into
-   candidate edges. No LSH index exists anywhere: only the shuffle.
+   candidate edges. No LSH index exists anywhere: only the shuffle. The bands go through in
+   passes of at most BAND_BYTES_PER_PASS bytes per caption (2 passes of 7 bands by default), so
+   the shuffle's footprint per caption is bounded whatever the LSH shape.
 4. The driver keeps the candidate edges (ids only), finds their connected components, and
    broadcasts (node → component, near pairs) through the object store.
 5. Verify rows: the considered rows of candidate nodes, with their caption, go through a second
