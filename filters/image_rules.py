@@ -183,9 +183,13 @@ def image_too_small_rule(images: ImageBatch, cfg: ImageTooSmallRule) -> np.ndarr
 
 @register("image_too_large", "image")
 def image_too_large_rule(images: ImageBatch, cfg: ImageTooLargeRule) -> np.ndarray:
+    """Fails images above `max_pixels` by their metadata *or* their header: metadata claiming a
+    small size does not let a decompression bomb through to the trainer's decoder."""
     w, h = images.size
+    header = np.array([np.nan if hd.width is None else float(hd.width) * float(hd.height) for hd in images.headers],
+                      dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        large = w * h > cfg.max_pixels
+        large = (w * h > cfg.max_pixels) | (header > cfg.max_pixels)
     bomb = np.fromiter((hd.bomb for hd in images.headers), dtype=bool, count=len(images))
     return ~(large | bomb)
 

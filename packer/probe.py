@@ -397,7 +397,7 @@ def _needs_any_probe(table: pa.Table, cfg: ProbeConfig) -> bool:
     media = pc.list_flatten(ok_rows.column("media"))
     if len(media) == 0:
         return False
-    if cfg.verify_metadata:
+    if cfg.verify_metadata or cfg.check_files:
         return True
     fields = {n: pc.struct_field(media, n) for n in ("width", "height", "frames", "kind")}
     missing = pc.or_(pc.is_null(fields["width"]), pc.is_null(fields["height"]))
@@ -409,10 +409,10 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
     """Fill missing media metadata from headers for the rows whose status is "ok".
 
     - An image (or a video frame directory) without width/height is probed; with
-      `cfg.verify_metadata` every such media item is probed.
+      `cfg.check_files` (the default) or `cfg.verify_metadata` every such media item is probed.
     - A probe failure marks the row `invalid` with the probe's reason (the first failing media).
     - Where metadata and header disagree on the upright size, `probe.metadata_disagrees` is
-      counted and the header wins (unless `cfg.header_wins` is off).
+      counted; with `cfg.verify_metadata` the header wins (unless `cfg.header_wins` is off).
     - A video file (not a directory) cannot be probed here; without width/height it is
       `probe.video_no_size`.
     Returns the table with `WORK_SCHEMA` and counters per reason (plus `probe.headers_read`).
@@ -453,7 +453,7 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
     is_dir = is_video and not is_tar_uri(uri) and os.path.isdir(uri)
     if is_video and not is_dir:
         return "probe.video_no_size" if missing_size else None
-    if not (missing_size or cfg.verify_metadata or (is_dir and m.get("frames") is None)):
+    if not (missing_size or cfg.check_files or cfg.verify_metadata or (is_dir and m.get("frames") is None)):
         return None
 
     probe = probe_frame_dir(uri, cfg) if is_dir else probe_image(uri, cfg)
@@ -465,7 +465,7 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
         m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
     elif (m["width"], m["height"]) != (probe.width, probe.height):
         counters["probe.metadata_disagrees"] += 1
-        if cfg.header_wins:
+        if cfg.verify_metadata and cfg.header_wins:
             m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
     if m.get("orientation") is None:
         m["orientation"] = probe.orientation

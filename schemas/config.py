@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import reprlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,11 @@ from schemas.pack_config import PackConfig
 from schemas.tokens_config import ProbeConfig, TokensConfig
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Bounded repr of a bad value: a YAML alias bomb ("billion laughs") is a tiny document whose
+# nested lists hold billions of references; a plain repr of it would never finish.
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxtuple, _SHOW.maxdict, _SHOW.maxset = 3, 6, 6, 6, 6
+_SHOW.maxstring, _SHOW.maxother, _SHOW.maxlong = 60, 60, 40
 
 
 class ConfigError(ValueError):
@@ -116,7 +122,7 @@ def describe_validation_error(err: ValidationError) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "<root>"
         value = e.get("input")
-        shown = repr(value)
+        shown = _SHOW.repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
         msg = e["msg"]

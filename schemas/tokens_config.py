@@ -14,7 +14,13 @@ class ProbeConfig(ConfigSection):
     # Our own pixel limit, checked from the header before Pillow's decompression-bomb check.
     max_header_pixels: int = Field(default=100_000_000, ge=1, le=2**40)
     header_wins: bool = True
-    # Read headers even where width/height are already given, to check the metadata.
+    # Open every image and read its header even where the metadata gives its size, so that a
+    # missing, empty, unreadable, truncated or bomb file is caught here (`invalid`, `probe.*`) and
+    # never reaches a shard; the metadata size is still the one used (see `verify_metadata`).
+    # Off: only images without a size are read.
+    check_files: bool = True
+    # Where the metadata gives a size and the header disagrees, use the header's (with
+    # `header_wins`); a disagreement is counted as `probe.metadata_disagrees` either way.
     verify_metadata: bool = False
     # Cheap end-of-file checks (JPEG EOI marker, PNG chunk walk to IEND, RIFF size) that catch
     # truncated downloads without decoding; a failure is `probe.truncated`.

@@ -178,3 +178,52 @@ def ledger_of(cfg) -> dict[str, dict]:
 def fate(cfg) -> dict[str, tuple[str, str | None]]:
     """(status, reason) of every sample, by sample_id."""
     return {sid: (r["status"], r["reason"]) for sid, r in ledger_of(cfg).items()}
+
+
+def image_source(root: Path, images: dict[str, bytes | None], *, name: str = "s", meta: dict | None = None,
+                 **source) -> dict:
+    """A JSONL caption source with one sample per image, its id the file name (`None`: the file is
+    missing); `meta` adds metadata fields (width, height ...) to every record."""
+    root.mkdir(parents=True, exist_ok=True)
+    records = []
+    for fname, data in images.items():
+        if data is not None:
+            (root / fname).write_bytes(data)
+        records.append({"id": fname, "image": fname, "caption": CAPTION, **(meta or {})})
+    path = write_jsonl(root / f"{name}.jsonl", records)
+    return {"name": name, "format": "jsonl", "path": str(path), "root": str(root), **source}
+
+
+def first_media(cfg, sample_id: str) -> dict:
+    """The first media item of one sample after the row-local stages (its probed size ...)."""
+    rows = run_rows(cfg).to_pylist()
+    return next(r for r in rows if r["sample_id"] == sample_id)["media"][0]
+
+
+GOOD_RECORD = {"id": "good", "image": "a.jpg", "caption": CAPTION}
+ASK = {"from": "human", "value": "<image>\nWhat is happening here?"}
+ANSWER = {"from": "gpt", "value": "A small brown dog is running across a park."}
+
+
+def jsonl_source(root: Path, records: list, **source) -> dict:
+    """A JSONL source: a good caption sample `s/good` on `a.jpg`, then `records`."""
+    (root / "a.jpg").write_bytes(jpeg())
+    path = write_jsonl(root / "d.jsonl", [GOOD_RECORD, *records])
+    return {"name": "s", "format": "jsonl", "path": str(path), "root": str(root), **source}
+
+
+def llava_source(root: Path, conversations: list, **source) -> dict:
+    """A LLaVA source (task vqa): a good conversation `l/good` on `a.jpg`, then `conversations`;
+    `b.jpg` is there too."""
+    (root / "a.jpg").write_bytes(jpeg())
+    (root / "b.jpg").write_bytes(jpeg(seed=1))
+    path = root / "l.json"
+    path.write_text(json.dumps([{"id": "good", "image": "a.jpg", "conversations": [ASK, ANSWER]}, *conversations]))
+    return {"name": "l", "format": "llava", "path": str(path), "root": str(root), "task": "vqa", **source}
+
+
+def fates_with_good(*sources, **sections) -> dict[str, tuple[str, str | None]]:
+    """`fate` of a job over `sources`, checking that their good samples were packed."""
+    ledger = fate(job_config(list(sources), **sections))
+    assert all(v == ("packed", None) for k, v in ledger.items() if k.endswith("/good"))
+    return ledger

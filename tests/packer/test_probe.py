@@ -240,7 +240,7 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
         save(clip / f"{i:03d}.png", "PNG", im=picture(320, 180))
     table = make_table([
         sample("fill", Media(uri=good)),
-        sample("known", Media(uri=good, width=111, height=222)),  # not verified by default
+        sample("known", Media(uri=good, width=111, height=222)),  # file checked, size not verified by default
         sample("broken", Media(uri=good), Media(uri=str(bad))),
         sample("missing", Media(uri=str(tmp_path / "gone.jpg"))),
         sample("video_dir", Media(uri=str(clip), kind="video")),
@@ -266,7 +266,8 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
     assert (rows["skipped"]["status"], rows["skipped"]["reason"]) == ("filtered", None)
     assert counters["probe.truncated"] == 1 and counters["probe.missing"] == 1
     assert counters["probe.video_no_size"] == 1
-    assert counters["probe.headers_read"] == 5
+    assert counters["probe.headers_read"] == 6  # every image file is checked (ProbeConfig.check_files)
+    assert counters["probe.metadata_disagrees"] == 1
 
 
 def test_probe_batch_header_wins_and_counts_disagreement(tmp_path):
@@ -286,10 +287,13 @@ def test_probe_batch_header_wins_and_counts_disagreement(tmp_path):
 
 def test_probe_batch_without_work_reads_nothing(tmp_path):
     table = make_table([sample("a", Media(uri=str(tmp_path / "gone.jpg"), width=10, height=10))])
-    out, counters = probe_batch(table, CFG)
+    unchecked = ProbeConfig(check_files=False)
+    out, counters = probe_batch(table, unchecked)
     assert counters == {} and out.equals(table)
-    empty, c = probe_batch(table.slice(0, 0), CFG)
+    empty, c = probe_batch(table.slice(0, 0), unchecked)
     assert empty.num_rows == 0 and c == {}
+    checked, c = probe_batch(table, CFG)  # by default the file is checked even with a size given
+    assert checked.column("reason").to_pylist() == ["probe.missing"] and c["probe.headers_read"] == 1
 
 
 XMP_ORIENTATION_8 = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
