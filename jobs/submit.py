@@ -1,21 +1,35 @@
 """Submitting pack jobs to a Ray cluster through the Ray Jobs API.
 
-- The submission id is derived from the config fingerprint (`vlpack-<fingerprint>`), so submitting
-  the same job again while it runs, or after it succeeded, is a no-op that says so.
+- The submission id is derived from the config fingerprint and the output directory
+  (`vlpack-<fingerprint>-<output hash>`), so submitting the same job again while it runs, or after it
+  succeeded, is a no-op that says so.
 - The runtime_env ships a staging copy of the project packages plus the resolved job.yaml as the
-  working directory. Secrets are never put in the entrypoint or the runtime_env.
+  working directory, and nothing else: no environment variables of the caller, no secrets. The
+  entrypoint is a fixed command line built from the interpreter name and constant arguments.
 - A Ray Jobs endpoint runs any code its callers send. A non-loopback address is refused unless Ray
   token authentication is configured (RAY_AUTH_MODE=token with a token) or the caller passes
   `allow_remote=True` explicitly.
+
+Token configuration is read exactly as Ray reads it (`ray._raylet.AuthenticationTokenLoader`):
+the mode comes from RAY_AUTH_MODE (`token`, any case); the token from RAY_AUTH_TOKEN if it is set and
+not empty, else from the file named by RAY_AUTH_TOKEN_PATH if that is set, else from
+`$HOME/.ray/auth_token`; surrounding whitespace is stripped. Ray's Jobs client sends the token only
+when RAY_AUTH_MODE=token; for a loopback address we also send a token found without it, as
+`ray start` and `ray.init()` enable token auth for a local cluster whenever a token exists.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
+import pwd
+import shlex
 import shutil
 import socket
 import tempfile
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +39,7 @@ from schemas.config import JobConfig
 PROJECT_PACKAGES = ("schemas", "filters", "packer", "jobs", "trainer_bridge")
 ACTIVE_STATES = {"PENDING", "RUNNING"}
 DONE_STATES = {"SUCCEEDED"}
+AUTH_ENV_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 
 
 class SubmitError(RuntimeError):
@@ -40,17 +55,34 @@ class Submission:
 
 
 def submission_id(cfg: JobConfig) -> str:
-    return f"vlpack-{cfg.fingerprint()}"
+    out = hashlib.sha256(str(cfg.output.dir).encode()).hexdigest()[:8]
+    return f"vlpack-{cfg.fingerprint()}-{out}"
 
 
-def token_auth_configured(env: dict | None = None) -> bool:
+def ray_auth_token(env: Mapping[str, str] | None = None) -> str | None:
+    """The token Ray would use in this environment (whatever the mode), or None if it has none."""
     env = os.environ if env is None else env
-    if env.get("RAY_AUTH_MODE", "").lower() != "token":
-        return False
-    if env.get("RAY_AUTH_TOKEN"):
-        return True
-    path = env.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
-    return Path(path).is_file() and Path(path).stat().st_size > 0
+    token = env.get("RAY_AUTH_TOKEN", "")
+    if token:
+        return token.strip() or None
+    path = env.get("RAY_AUTH_TOKEN_PATH", "")
+    if not path:
+        home = env.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir
+        path = os.path.join(home, ".ray", "auth_token")
+    try:
+        return Path(path).read_text().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def token_auth_mode(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get("RAY_AUTH_MODE", "").lower() == "token"
+
+
+def token_auth_configured(env: Mapping[str, str] | None = None) -> bool:
+    """True when Ray's client would authenticate with a token: RAY_AUTH_MODE=token and a token."""
+    return token_auth_mode(env) and ray_auth_token(env) is not None
 
 
 def is_loopback(address: str) -> bool:
@@ -61,31 +93,50 @@ def is_loopback(address: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         try:
-            return all(ipaddress.ip_address(a[4][0]).is_loopback for a in socket.getaddrinfo(host, None))
-        except (socket.gaierror, ValueError):
+            infos = socket.getaddrinfo(host, None)
+        except (socket.gaierror, UnicodeError):
             return False
+        return bool(infos) and all(ipaddress.ip_address(a[4][0].split("%")[0]).is_loopback for a in infos)
 
 
-def check_address(address: str, *, allow_remote: bool = False, env: dict | None = None) -> None:
+def check_address(address: str, *, allow_remote: bool = False, env: Mapping[str, str] | None = None) -> None:
     if is_loopback(address) or allow_remote or token_auth_configured(env):
         return
+    why = ("RAY_AUTH_MODE=token is set but Ray finds no token (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or "
+           "~/.ray/auth_token)" if token_auth_mode(env) else "Ray token authentication is not configured")
     raise SubmitError(
-        f"refusing to submit to {address}: it is not a loopback address and Ray token authentication is "
-        "not configured. Anyone who can reach a Ray Jobs endpoint can run arbitrary code on the cluster. "
+        f"refusing to submit to {address}: it is not a loopback address and {why}. "
+        "Anyone who can reach a Ray Jobs endpoint can run arbitrary code on the cluster. "
         "Reach a remote cluster through an SSH tunnel (ssh -L 8265:localhost:8265 HEAD, then use "
         "http://127.0.0.1:8265), or enable token auth on the cluster and here (RAY_AUTH_MODE=token with "
         "RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH), or pass --allow-remote if you know the endpoint is private."
     )
 
 
-def client(address: str, *, allow_remote: bool = False):
-    from ray.job_submission import JobSubmissionClient
+def auth_headers(address: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The Authorization header to send: Ray adds it itself in token mode; for a loopback address we
+    also send a token found without RAY_AUTH_MODE (a local `ray start` enables token auth then)."""
+    if token_auth_mode(env) or not is_loopback(address):
+        return {}
+    token = ray_auth_token(env)
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
+
+def client(address: str, *, allow_remote: bool = False):
     check_address(address, allow_remote=allow_remote)
     try:
-        return JobSubmissionClient(address)
-    except (ConnectionError, RuntimeError) as err:
-        raise SubmitError(f"cannot reach the Ray Jobs API at {address}: {err}") from None
+        from ray.exceptions import AuthenticationError
+        from ray.job_submission import JobSubmissionClient
+    except ImportError as err:
+        raise SubmitError(f"the Ray Jobs client is not installed ({err}); install ray[default]") from None
+    try:
+        return JobSubmissionClient(address, headers=auth_headers(address))
+    except (ConnectionError, RuntimeError, AuthenticationError) as err:
+        hint = ""
+        if "Authentication" in str(err):
+            hint = ("\nThe cluster uses Ray token authentication: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
+                    "(or RAY_AUTH_TOKEN_PATH) to the cluster's token.")
+        raise SubmitError(f"cannot reach the Ray Jobs API at {address}: {err}{hint}") from None
 
 
 def stage_working_dir(cfg: JobConfig, root: Path | None = None) -> Path:
@@ -99,19 +150,32 @@ def stage_working_dir(cfg: JobConfig, root: Path | None = None) -> Path:
     return stage
 
 
+def entrypoint(python: str = "python") -> str:
+    """The driver command the cluster runs in the unpacked working directory. `python` names the
+    cluster's interpreter (one with vlpack's dependencies); nothing else varies."""
+    return f"{shlex.quote(python)} -m jobs.cli run job.yaml --address auto --no-progress"
+
+
+def runtime_env(working_dir: Path) -> dict:
+    """The job's runtime_env: only the staged working directory."""
+    return {"working_dir": str(working_dir)}
+
+
 def _state(info) -> str:
     status = getattr(info, "status", None)
     return str(getattr(status, "value", status))
 
 
-def submit(cfg: JobConfig, address: str, *, allow_remote: bool = False) -> Submission:
+def submit(cfg: JobConfig, address: str, *, allow_remote: bool = False, python: str = "python") -> Submission:
     c = client(address, allow_remote=allow_remote)
     sid = submission_id(cfg)
-    existing = {j.submission_id: j for j in c.list_jobs() if j.submission_id and j.submission_id.startswith(sid)}
+    existing = {j.submission_id: j for j in c.list_jobs()
+                if j.submission_id == sid or (j.submission_id or "").startswith(f"{sid}-retry")}
     for jid in sorted(existing, key=lambda k: (len(k), k), reverse=True):
         state = _state(existing[jid])
         if state in ACTIVE_STATES:
-            return Submission(jid, False, state, f"job {jid} with this config is already {state.lower()}; not resubmitted")
+            return Submission(jid, False, state, f"job {jid} with this config and output is already "
+                                                 f"{state.lower()}; not resubmitted")
         if state in DONE_STATES:
             return Submission(jid, False, state, f"job {jid} with this config already succeeded; not resubmitted "
                                                  f"(its output is {cfg.output.dir})")
@@ -119,17 +183,21 @@ def submit(cfg: JobConfig, address: str, *, allow_remote: bool = False) -> Submi
     stage = stage_working_dir(cfg)
     try:
         c.submit_job(
-            entrypoint="python -m jobs.cli run job.yaml --no-progress",
+            entrypoint=entrypoint(python),
             submission_id=new_id,
-            runtime_env={"working_dir": str(stage)},
-            metadata={"vlpack_fingerprint": cfg.fingerprint(), "output": cfg.output.dir},
+            runtime_env=runtime_env(stage),
+            metadata={"vlpack_fingerprint": cfg.fingerprint(), "output": str(cfg.output.dir)},
         )
+    except RuntimeError as err:
+        raise SubmitError(f"the cluster at {address} refused job {new_id}: {err}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return Submission(new_id, True, "PENDING", f"submitted job {new_id}")
 
 
-def wait(address: str, job_id: str, *, allow_remote: bool = False, follow_logs: bool = True, echo=print) -> str:
+def wait(address: str, job_id: str, *, allow_remote: bool = False, follow_logs: bool = True,
+         echo: Callable[[str], None] = print, poll_s: float = 0.5) -> str:
+    """Follow the job's logs (when asked) and return its final state."""
     import asyncio
 
     c = client(address, allow_remote=allow_remote)
@@ -138,11 +206,12 @@ def wait(address: str, job_id: str, *, allow_remote: bool = False, follow_logs: 
             async for chunk in c.tail_job_logs(job_id):
                 echo(chunk.rstrip("\n"))
 
-        asyncio.run(tail())
-    import time
-
+        try:
+            asyncio.run(tail())
+        except RuntimeError as err:  # the log stream broke off: keep waiting on the state
+            echo(f"(log stream interrupted: {err}; waiting for the job to end)")
     while True:
         state = _state(c.get_job_info(job_id))
         if state not in ACTIVE_STATES:
             return state
-        time.sleep(0.5)
+        time.sleep(poll_s)

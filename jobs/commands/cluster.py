@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         wait: bool = typer.Option(False, "--wait", help="follow the logs until the job ends"),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
+        python: str = typer.Option("python", help="the cluster's Python interpreter (one with vlpack's dependencies)"),
     ) -> None:
         """Submit a pack job to a Ray cluster through the Ray Jobs API."""
         from jobs import submit as sub
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
         except ConfigError as err:
             _fail(f"invalid job config {job}:\n{err}")
         try:
-            s = sub.submit(cfg, address, allow_remote=allow_remote)
+            s = sub.submit(cfg, address, allow_remote=allow_remote, python=python)
         except sub.SubmitError as err:
             _fail(str(err))
         typer.echo(s.message)
@@ -109,7 +110,10 @@ def register(app: typer.Typer) -> None:
             jobs = sub.client(address, allow_remote=allow_remote).list_jobs()
         except sub.SubmitError as err:
             _fail(str(err))
-        t = Table("submission id", "state", "output")
+        t = Table()
+        t.add_column("submission id", no_wrap=True)
+        t.add_column("state", no_wrap=True)
+        t.add_column("output", overflow="fold")
         for j in sorted(jobs, key=lambda j: j.submission_id or ""):
             if j.submission_id and j.submission_id.startswith("vlpack-"):
                 t.add_row(j.submission_id, sub._state(j), (j.metadata or {}).get("output", ""))
