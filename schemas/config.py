@@ -181,15 +181,40 @@ def parse_job_config(data: Any, *, base_dir: str | Path | None = None) -> JobCon
         raise ConfigError(describe_validation_error(err)) from None
 
 
+class _UniqueKeySafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (standard tags only: no Python objects, no custom tags) that also
+    refuses a key repeated in one mapping, which plain PyYAML resolves silently to the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: set = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *base` then overriding a merged key is the point of merging
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    repeated = key in seen
+                except TypeError:  # an unhashable key: the base class names that error
+                    continue
+                if repeated:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice in one mapping",
+                                                            key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_job_config(path: str | Path) -> JobConfig:
-    """Load a YAML job config with the safe loader (no Python tags, no arbitrary objects)."""
+    """Load a YAML job config with the safe loader (no Python tags, no arbitrary objects, no
+    repeated keys)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read job config {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}): save the job config as UTF-8") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid safe YAML: {err}") from None
     return parse_job_config(data, base_dir=path.resolve().parent)

@@ -227,3 +227,29 @@ def fates_with_good(*sources, **sections) -> dict[str, tuple[str, str | None]]:
     ledger = fate(job_config(list(sources), **sections))
     assert all(v == ("packed", None) for k, v in ledger.items() if k.endswith("/good"))
     return ledger
+
+
+def gif_bomb(width: int = 65535, height: int = 65535) -> bytes:
+    """A 1×1 GIF whose screen and image descriptor claim width × height."""
+    data = bytearray(encode(Image.new("P", (1, 1)), "GIF"))
+    data[6:10] = struct.pack("<HH", width, height)
+    i = data.index(b"\x2c")  # image descriptor
+    data[i + 5:i + 9] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
+def jpeg_bomb(width: int = 65500, height: int = 65500) -> bytes:
+    """A 16×16 JPEG whose frame header (SOF0) claims width × height."""
+    data = bytearray(jpeg(16, 16))
+    i = data.index(b"\xff\xc0")
+    data[i + 5:i + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def webp_bomb(width: int = 16383, height: int = 16383) -> bytes:
+    """A 16×16 lossless WebP inside a VP8X canvas of width × height."""
+    body = encode(picture(16, 16), "WEBP", lossless=True)[12:]
+    vp8x = (b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little")
+            + (height - 1).to_bytes(3, "little"))
+    payload = b"WEBP" + vp8x + body
+    return b"RIFF" + struct.pack("<I", len(payload)) + payload
