@@ -141,55 +141,72 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
     state = ckpt.checkpoint_dir(out, cfg.fingerprint())
     started = init_ray(cfg, address)
     try:
-        configure_data_context(progress)
-        ds, dedup_stats, n_files = _processed_rows(cfg, state / "rows", timings)
-
-        t0 = time.perf_counter()
-        plan = _plan(cfg, ds, state / "plan")
-        timings["pack_assemble"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        shards = _write_shards(cfg, ds, plan, out, state / "journal")
-        timings["write_shards"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        from packer.tokenizer import load_tokenizer
-
-        tok = load_tokenizer(cfg.tokens.tokenizer)
-        indexes = _write_indexes(out, plan)
-        (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
-        timings["write_indexes"] = time.perf_counter() - t0
-        timings["total"] = time.perf_counter() - t_job
-        stats = _write_stats(cfg, out, plan, plan.counters, dedup_stats, timings, n_files)
-        from packer.report_html import write_report
-
-        html = write_report(out)
-        manifest = Manifest(
-            vlpack_version=_version(),
-            config_fingerprint=cfg.fingerprint(),
-            seed=cfg.seed,
-            dp_size=cfg.pack.dp_size,
-            micro_batch=cfg.pack.micro_batch,
-            grad_accum=cfg.pack.grad_accum,
-            context_length=cfg.pack.context_length,
-            n_steps=plan.n_steps,
-            n_packs=plan.packs.num_rows,
-            n_samples_packed=int(np.sum(np.asarray(pc.equal(plan.ledger.column("status"), Status.packed.value)))),
-            n_input_rows=int(np.sum(plan.ledger.column("copy").to_numpy() == 0)),
-            shards=shards,
-            indexes=indexes,
-            tokenizer=tok.name,
-            special_tokens=dict(sorted(tok.special.items())),
-        )
-        listed = {s.path for s in shards}
-        for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
-            if str(stale.relative_to(out)) not in listed:
-                stale.unlink()
-        _commit_manifest(out, manifest)
-        return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
+        configure_data_context(False)  # our own per-stage progress replaces Ray Data's operator bars
+        with _progress(cfg, progress):
+            return _run(cfg, out, state, timings, t_job)
     finally:
         if started:
             ray.shutdown()
+
+
+def _progress(cfg: JobConfig, enabled: bool):
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext()
+    from jobs.progress import ProgressPrinter
+
+    n_files = sum(len(list_source_files(s)) for s in cfg.sources)
+    names = ["read"] + [n for n, _ in stages.stage_plan(cfg)] + [n for n, _ in stages.post_dedup_plan(cfg)] + ["write"]
+    return ProgressPrinter(n_files, names)
+
+
+def _run(cfg: JobConfig, out: Path, state: Path, timings: dict, t_job: float) -> JobResult:
+    ds, dedup_stats, n_files = _processed_rows(cfg, state / "rows", timings)
+
+    t0 = time.perf_counter()
+    plan = _plan(cfg, ds, state / "plan")
+    timings["pack_assemble"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    shards = _write_shards(cfg, ds, plan, out, state / "journal")
+    timings["write_shards"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    from packer.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(cfg.tokens.tokenizer)
+    indexes = _write_indexes(out, plan)
+    (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
+    timings["write_indexes"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_job
+    stats = _write_stats(cfg, out, plan, plan.counters, dedup_stats, timings, n_files)
+    from packer.report_html import write_report
+
+    html = write_report(out)
+    manifest = Manifest(
+        vlpack_version=_version(),
+        config_fingerprint=cfg.fingerprint(),
+        seed=cfg.seed,
+        dp_size=cfg.pack.dp_size,
+        micro_batch=cfg.pack.micro_batch,
+        grad_accum=cfg.pack.grad_accum,
+        context_length=cfg.pack.context_length,
+        n_steps=plan.n_steps,
+        n_packs=plan.packs.num_rows,
+        n_samples_packed=int(np.sum(np.asarray(pc.equal(plan.ledger.column("status"), Status.packed.value)))),
+        n_input_rows=int(np.sum(plan.ledger.column("copy").to_numpy() == 0)),
+        shards=shards,
+        indexes=indexes,
+        tokenizer=tok.name,
+        special_tokens=dict(sorted(tok.special.items())),
+    )
+    listed = {s.path for s in shards}
+    for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
+        if str(stale.relative_to(out)) not in listed:
+            stale.unlink()
+    _commit_manifest(out, manifest)
+    return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
 
 
 def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):

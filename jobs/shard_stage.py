@@ -85,4 +85,7 @@ def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, c
 def write_shard_group(group: pa.Table, plan: dict, cfg, out_dir: str) -> pa.Table:
     shard = group.column("shard")[0].as_py()
     result = write_shard_packs(group, plan["shard_packs"][shard], plan, cfg, out_dir, shard)
+    from jobs.progress import report
+
+    report("write", group.num_rows)
     return pa.table({k: [v] for k, v in result.items()})

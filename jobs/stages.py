@@ -50,6 +50,9 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
         carried = [carried[0] if n else None] + [None] * (out.num_rows - 1)
     if out.num_rows == 0:
         return out.append_column(COUNTERS, pa.array([], pa.string()))
+    from jobs.progress import report
+
+    report(name, out.num_rows if name == "read" else n, files=n if name == "read" else 0)
     merged = Counter(json.loads(carried[0])) if carried and carried[0] else Counter()
     merged.update(counts)
     carried = list(carried)
