@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from schemas.config import JobConfig
 
 PROJECT_PACKAGES = ("schemas", "filters", "packer", "jobs", "trainer_bridge")
+SHIPPED_SUFFIXES = {".py", ".txt", ".json", ".yaml"}  # the sources and pyproject's package data
 ACTIVE_STATES = {"PENDING", "RUNNING"}
 DONE_STATES = {"SUCCEEDED"}
 AUTH_ENV_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
@@ -140,10 +141,15 @@ def client(address: str, *, allow_remote: bool = False):
 
 
 def stage_working_dir(cfg: JobConfig, root: Path | None = None) -> Path:
-    """A temporary directory holding the project packages and the resolved job.yaml."""
+    """A temporary directory holding the project packages (sources and package data, nothing else) and
+    the resolved job.yaml."""
     root = root or Path(__file__).resolve().parent.parent
     stage = Path(tempfile.mkdtemp(prefix="vlpack-submit-"))
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(folder: str, names: list[str]) -> list[str]:  # sources and package data only, no dotfiles
+        return [n for n in names if n.startswith(".") or n == "__pycache__"
+                or (not os.path.isdir(os.path.join(folder, n)) and Path(n).suffix not in SHIPPED_SUFFIXES)]
+
     for pkg in PROJECT_PACKAGES:
         shutil.copytree(root / pkg, stage / pkg, ignore=ignore)
     (stage / "job.yaml").write_text(cfg.to_yaml())
@@ -159,6 +165,17 @@ def entrypoint(python: str = "python") -> str:
 def runtime_env(working_dir: Path) -> dict:
     """The job's runtime_env: only the staged working directory."""
     return {"working_dir": str(working_dir)}
+
+
+def job_request(cfg: JobConfig, submission: str, working_dir: Path, python: str = "python") -> dict:
+    """The keyword arguments `submit` passes to `JobSubmissionClient.submit_job`: a fixed entrypoint,
+    the staged working directory as the whole runtime_env, and non-secret metadata."""
+    return {
+        "entrypoint": entrypoint(python),
+        "submission_id": submission,
+        "runtime_env": runtime_env(working_dir),
+        "metadata": {"vlpack_fingerprint": cfg.fingerprint(), "output": str(cfg.output.dir)},
+    }
 
 
 def _state(info) -> str:
@@ -182,12 +199,7 @@ def submit(cfg: JobConfig, address: str, *, allow_remote: bool = False, python: 
     new_id = sid if sid not in existing else f"{sid}-retry{len(existing)}"
     stage = stage_working_dir(cfg)
     try:
-        c.submit_job(
-            entrypoint=entrypoint(python),
-            submission_id=new_id,
-            runtime_env=runtime_env(stage),
-            metadata={"vlpack_fingerprint": cfg.fingerprint(), "output": str(cfg.output.dir)},
-        )
+        c.submit_job(**job_request(cfg, new_id, stage, python))
     except RuntimeError as err:
         raise SubmitError(f"the cluster at {address} refused job {new_id}: {err}") from None
     finally:

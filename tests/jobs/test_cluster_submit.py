@@ -203,7 +203,8 @@ def submitted(cluster, small_job):
     """`vlpack submit --wait` of the small demo: (job yaml, output dir, submission id, its output)."""
     out = small_job.parent / "out-submit"
     job = _job_yaml(small_job, out)
-    r = cluster.vlpack("submit", str(job), "--address", cluster.url, "--wait")
+    caller = {**cluster.env, "AWS_SECRET_ACCESS_KEY": "sentinel-aws-4417", "HF_TOKEN": "sentinel-hf-3302"}
+    r = cluster.vlpack("submit", str(job), "--address", cluster.url, "--wait", env=caller)
     sid = next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("submission id: "))
     return job, out, sid, r
 
@@ -216,8 +217,12 @@ def test_submit_wait_runs_the_job_on_the_cluster(cluster, submitted):
     assert cluster.state(sid) == "SUCCEEDED"
     manifest = _verify_output(out)
     assert manifest.n_input_rows == 120
-    entry = cluster.jobs_api(f"/api/jobs/{sid}")["entrypoint"]
-    assert entry == "python -m jobs.cli run job.yaml --address auto --no-progress"
+    info = cluster.jobs_api(f"/api/jobs/{sid}")
+    assert info["entrypoint"] == "python -m jobs.cli run job.yaml --address auto --no-progress"
+    assert set(info["runtime_env"]) == {"working_dir"} and info["runtime_env"]["working_dir"].startswith("gcs://")
+    recorded = json.dumps(info)
+    for secret in ("sentinel-aws-4417", "sentinel-hf-3302", cluster.env["RAY_AUTH_TOKEN"]):
+        assert secret not in recorded  # nothing of the caller's environment travels with the job
 
 
 def test_status_logs_and_list(cluster, submitted):
