@@ -39,7 +39,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(s.message)
         typer.echo(f"submission id: {s.submission_id}")
         if wait:
-            state = sub.wait(address, s.submission_id, allow_remote=allow_remote, echo=typer.echo)
+            try:
+                state = sub.wait(address, s.submission_id, allow_remote=allow_remote, echo=typer.echo)
+            except (sub.SubmitError, RuntimeError, ConnectionError) as err:
+                _fail(f"lost track of job {s.submission_id} (it may still be running; see `vlpack status`): {err}", 1)
             typer.echo(f"job {s.submission_id}: {state}")
             if state != "SUCCEEDED":
                 raise typer.Exit(1)
