@@ -253,3 +253,76 @@ def webp_bomb(width: int = 16383, height: int = 16383) -> bytes:
             + (height - 1).to_bytes(3, "little"))
     payload = b"WEBP" + vp8x + body
     return b"RIFF" + struct.pack("<I", len(payload)) + payload
+
+
+# ---- a source with 30% broken samples --------------------------------------------------------------
+
+_COLOURS = ["brown", "white", "black", "grey", "spotted", "striped", "golden"]
+_SUBJECTS = ["dog runs across", "cat sleeps on", "horse stands in", "child plays in", "bird sits on the edge of"]
+_PLACES = ["a green park", "a wooden table", "a sandy beach", "an old garden", "a quiet street", "a snowy field"]
+
+
+def good_caption(i: int) -> str:
+    return (f"A {_COLOURS[i % 7]} {_SUBJECTS[(i // 7) % 5]} {_PLACES[(i // 35) % 6]}"
+            f" while the light of the late afternoon falls on it.")
+
+
+# sample id -> (status, reason) that the broken samples of `broken_corpus` must get
+BROKEN_FATES = {
+    "cut_jpeg": ("invalid", "probe.truncated"),
+    "cut_png": ("invalid", "probe.truncated"),
+    "cut_with_size": ("invalid", "probe.truncated"),
+    "noise": ("invalid", "probe.unreadable"),
+    "empty": ("invalid", "probe.empty"),
+    "gone": ("invalid", "probe.missing"),
+    "bomb": ("invalid", "probe.too_many_pixels"),
+    "nan_width": ("invalid", "read.bad_metadata"),
+    "escape": ("invalid", "read.path_escapes_root"),
+    "d.jsonl:1": ("invalid", "read.not_utf8"),  # keyed by position: the line cannot be read
+    "d.jsonl:2": ("invalid", "read.bad_json"),
+    "anim": ("filtered", "filter.animated"),
+    "nul": ("filtered", "filter.bad_encoding"),
+    "url": ("filtered", "filter.url"),
+    "long": ("filtered", "filter.too_long"),
+}
+
+
+def broken_corpus(root: Path, n_good: int = 35) -> Path:
+    """`root/src/d.jsonl`: the 15 broken samples of `BROKEN_FATES` (30% of 50 by default) around
+    `n_good` good caption samples (ids g00 ...): a line that is not UTF-8 and one that is not JSON,
+    bad images made with Pillow, bad metadata, a path out of the root, and captions the filters
+    drop."""
+    src = root / "src"
+    src.mkdir(parents=True)
+    (root / "outside.jpg").write_bytes(jpeg())
+    records: list = [
+        b'{"id": "latin1", "image": "ok.jpg", "caption": "caf\xe9 au lait on a small wooden table"}',
+        b'{"id": "cut_json", "image": "ok.jpg", "capt',
+    ]
+    for i in range(n_good):
+        (src / f"g{i:02d}.jpg").write_bytes(jpeg(seed=i))
+        records.append({"id": f"g{i:02d}", "image": f"g{i:02d}.jpg", "caption": good_caption(i)})
+    files = {"cut_jpeg.jpg": truncated(jpeg(seed=101)), "cut_png.png": truncated(png(seed=102)),
+             "cut_with_size.jpg": truncated(jpeg(seed=103)), "noise.jpg": garbage(), "empty.jpg": b"",
+             "bomb.png": png_bomb(), "anim.gif": animated("GIF"), "ok.jpg": jpeg(seed=104)}
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    cap = good_caption(n_good)
+    records += [
+        {"id": "cut_jpeg", "image": "cut_jpeg.jpg", "caption": cap},
+        {"id": "cut_png", "image": "cut_png.png", "caption": cap},
+        {"id": "cut_with_size", "image": "cut_with_size.jpg", "caption": cap, "width": 320, "height": 240},
+        {"id": "noise", "image": "noise.jpg", "caption": cap},
+        {"id": "empty", "image": "empty.jpg", "caption": cap},
+        {"id": "gone", "image": "gone.jpg", "caption": cap},
+        {"id": "bomb", "image": "bomb.png", "caption": cap},
+        {"id": "nan_width", "image": "ok.jpg", "caption": cap, "width": float("nan"), "height": 240},
+        {"id": "escape", "image": "../outside.jpg", "caption": cap},
+    ]
+    records += [
+        {"id": "anim", "image": "anim.gif", "caption": good_caption(n_good + 1)},
+        {"id": "nul", "image": "ok.jpg", "caption": "A small\x00 dog runs across a green park today."},
+        {"id": "url", "image": "ok.jpg", "caption": "Buy now at www.example-shop.com cheap dogs and cats"},
+        {"id": "long", "image": "ok.jpg", "caption": "the dog runs and the cat sleeps " * 40_000},
+    ]
+    return write_jsonl(src / "d.jsonl", records)
