@@ -106,9 +106,12 @@ class JobConfig(ConfigSection):
     def fingerprint(self) -> str:
         """sha256 (hex, 16 chars) of the canonical JSON of every field that affects the output.
 
-        `ray` (execution only) and `output` (where, not what) are excluded.
+        `ray` (execution only), `output` (where, not what) and each source's `max_bad_fraction`
+        (whether the job may finish, not what it writes) are excluded: a job stopped by too many
+        invalid samples resumes from its checkpoints once the tolerance is raised.
         """
-        payload = self.model_dump(mode="json", exclude={"ray", "output"})
+        payload = self.model_dump(mode="json", exclude={"ray": True, "output": True,
+                                                        "sources": {"__all__": {"max_bad_fraction"}}})
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

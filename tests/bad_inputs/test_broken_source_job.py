@@ -1,7 +1,8 @@
 """A whole pack job on a real local Ray runtime over a source with 30% broken samples
 (docs/bad-inputs.md, "Policy"): it finishes, nothing is lost, every broken sample has its reason
 in the ledger, and nothing is written outside OUT. With `max_bad_fraction` below the share of
-invalid samples, the job fails with a message naming the source, the top reasons and examples."""
+invalid samples, the job fails with a message naming the source, the top reasons and examples,
+and resumes from its checkpoint once the tolerance is raised."""
 
 from __future__ import annotations
 
@@ -61,6 +62,11 @@ def test_job_above_max_bad_fraction_fails_naming_reasons_and_samples(ray_local, 
     assert "probe.truncated ×3" in message  # the most common reason first
     assert "web/" in message.split("e.g.")[1]  # example sample ids
     assert not (tmp_path / "out" / MANIFEST_NAME).exists()
+
+    # the tolerance is not part of the fingerprint: raised, the job resumes from its checkpoint
+    result = run_job(_config(data, tmp_path / "out", 0.3))
+    assert result.timings.get("resumed_rows_checkpoint") == 1.0
+    assert result.manifest.n_samples_packed == N_GOOD
 
 
 def test_sample_ids_repeated_across_files_fail_naming_them(ray_local, tmp_path):
