@@ -34,7 +34,7 @@ def test_validate_never_raises_and_reports_known_codes(text, width, height, coor
 
 @given(TEXTS, SIZES, SIZES, COORDS, st.booleans(), st.booleans(), st.floats(0, 0.5), st.booleans())
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_repair_never_raises_and_its_output_validates_as_well_or_better(text, width, height, coords, pad, clockwise,
+def test_repair_never_raises_and_never_breaks_a_valid_text(text, width, height, coords, pad, clockwise,
                                                                          tolerance, json_to_tags):
     fixed, changes = repair(text, width=width, height=height, coords=coords, zero_pad=pad,
                             quad_clockwise=clockwise, clamp_tolerance=tolerance, json_to_tags=json_to_tags)

@@ -120,3 +120,13 @@ def test_unreadable_shard_is_an_error_naming_the_file(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(SourceFileError, match="00007.tar"):
         read_wds(str(path), SourceConfig(name="w", format="wds", path=str(path)))
+
+
+def test_source_file_name_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    from jobs.readers import list_source_files
+
+    write_tar(tmp_path / "00000.tar", _pair("k"))
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.tar"), "wb") as fh:
+        fh.write((tmp_path / "00000.tar").read_bytes())
+    with pytest.raises(SourceFileError, match=r"caf\\udce9.tar.*not valid UTF-8"):
+        list_source_files(SourceConfig(name="w", format="wds", path=str(tmp_path)))
