@@ -275,7 +275,7 @@ def _tiny():
     packs = pa.table({"pack_id": [0, 1], "step": [0, 0], "rank": [0, 1], "micro": [0, 0], "shard": ["s0", "s1"],
                       "key": ["k0", "k1"], "n_samples": [1, 2], "n_images": [1, 2], "real_tokens": [30, 60],
                       "seq_len": [128, 128], "vit_patches": [80, 160], "vit_bucket": [0, 0], "loss_tokens": [5, 10],
-                      "attn_cost": [900.0, 1800.0], "vit_cost": [1.0, 2.0], "is_filler": [False, False],
+                      "attn_cost": [900.0, 1800.0], "vit_cost": [1.0, 2.0], "cost": [901.0, 1802.0], "is_filler": [False, False],
                       "repeat_of": [-1, -1]}, schema=PACKS_SCHEMA)
     cfg = JobConfig.model_validate({"sources": [{"name": "a", "format": "jsonl", "path": "a"},
                                                 {"name": "b", "format": "jsonl", "path": "b", "weight": 3.0}],
