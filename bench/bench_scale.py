@@ -53,7 +53,8 @@ def make_corpus(root: Path, n: int, seed: int = 0) -> Path:
             if k > 100 and rng.random() < 0.05:
                 cap = f"a {words[0][k % 20]} {words[1][(k // 3) % 20]} {words[2][0]} {words[3][0]}"
             else:
-                cap = " ".join(str(rng.choice(ws)) for ws in words).strip() + f" number {k}"
+                cap = (" ".join(str(rng.choice(ws)) for ws in words).strip()
+                       + f" scene {k % 99991} of the {NOUN[(k // 99991) % len(NOUN)]} series")
             lines.append(json.dumps({"id": f"s{k:09d}", "image": name, "caption": "a " + cap,
                                      "width": w, "height": h, "bytes_size": b}))
         (root / "captions" / f"part-{f // ROWS_PER_FILE:05d}.jsonl").write_text("\n".join(lines) + "\n")
