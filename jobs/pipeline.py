@@ -73,12 +73,17 @@ def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
     address = address or cfg.ray.address
     common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     root = Path(__file__).resolve().parent.parent
-    runtime_env = {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}}
     if address:
+        # Workers on other nodes cannot see this checkout: ship the project packages with the job.
+        from jobs.submit import PROJECT_PACKAGES
+
+        runtime_env = {"py_modules": [str(root / pkg) for pkg in PROJECT_PACKAGES],
+                       "excludes": ["__pycache__", "*.pyc"]}
         ray.init(address=address, runtime_env=runtime_env, **common)
     else:
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
         ray.init(num_cpus=cfg.ray.num_cpus, object_store_memory=cfg.ray.object_store_memory,
-                 runtime_env=runtime_env, **common)
+                 runtime_env={"env_vars": env}, **common)
     return True
 
 
@@ -89,6 +94,7 @@ def configure_data_context(progress: bool) -> None:
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = progress
     ctx.print_on_execution_start = False
+    ctx.raise_original_map_exception = True  # a SourceFileError reaches the CLI as itself, naming the file
     if not progress:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
 

@@ -18,6 +18,16 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _own_message(err: Exception) -> str:
+    """Our message, without the remote traceback Ray wraps around an error raised in a worker."""
+    text = str(err)
+    marker = f"{type(err).__name__}: " if "Error" in type(err).__name__ else None
+    for name in ("SourceFileError: ", "JobError: ", marker):
+        if name and name in text:
+            return text.rsplit(name, 1)[1].strip().splitlines()[0]
+    return text
+
+
 def run_config(cfg, *, address: str | None, progress: bool) -> None:
     from jobs.pipeline import JobError, run_job
     from jobs.readers import SourceFileError
@@ -25,7 +35,7 @@ def run_config(cfg, *, address: str | None, progress: bool) -> None:
     try:
         result = run_job(cfg, address=address, progress=progress)
     except (JobError, SourceFileError) as err:
-        _fail(str(err), 1)
+        _fail(_own_message(err), 1)
     if result.already_complete:
         Console(stderr=True).print(f"{result.out_dir} is already complete for this config; nothing to do")
     print_summary(result.out_dir, result.stats, result.html)
