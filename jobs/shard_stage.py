@@ -12,17 +12,25 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import xxhash
 
 from packer.materialize import materialize_pack
 from packer.shards import write_shard
 
 ASSIGN_SCHEMA = pa.schema([("sample_id", pa.string()), ("copy", pa.int32()), ("pack_id", pa.int64()),
-                           ("position", pa.int32()), ("shard", pa.string())])
+                           ("position", pa.int32()), ("shard", pa.string()), ("key64", pa.uint64())])
+
+
+def row_keys(sample_ids: list[str], copies: list[int]) -> np.ndarray:
+    """A 64-bit key per (sample_id, copy); collisions are resolved by comparing the ids."""
+    return np.fromiter((xxhash.xxh3_64_intdigest(f"{s}\x00{c}".encode()) for s, c in zip(sample_ids, copies)),
+                       dtype=np.uint64, count=len(sample_ids))
 
 
 def assignment_table(members: list[list[tuple[str, int]]], shards: list[str]) -> pa.Table:
-    """(sample_id, copy) -> (pack_id, position, shard), one row per occurrence in a pack."""
-    cols = {n: [] for n in ASSIGN_SCHEMA.names}
+    """(sample_id, copy) -> (pack_id, position, shard), one row per occurrence in a pack, sorted by
+    key64 so workers can look rows up with a binary search instead of a join per batch."""
+    cols = {n: [] for n in ASSIGN_SCHEMA.names if n != "key64"}
     for pid, mem in enumerate(members):
         for pos, (sid, copy) in enumerate(mem):
             cols["sample_id"].append(sid)
@@ -30,24 +38,32 @@ def assignment_table(members: list[list[tuple[str, int]]], shards: list[str]) ->
             cols["pack_id"].append(pid)
             cols["position"].append(pos)
             cols["shard"].append(shards[pid])
-    return pa.table(cols, schema=ASSIGN_SCHEMA)
+    cols["key64"] = row_keys(cols["sample_id"], cols["copy"])
+    table = pa.table(cols, schema=ASSIGN_SCHEMA)
+    return table.take(pa.array(np.argsort(cols["key64"], kind="stable")))
 
 
 def attach_assignment(batch: pa.Table, assign: pa.Table) -> pa.Table:
     """The rows of `batch` that belong to a pack, once per pack they occur in, with
-    pack_id/position/shard attached (a hash join on (sample_id, copy) over flat columns only)."""
-    keys = pa.table({"sample_id": batch.column("sample_id"), "copy": batch.column("copy"),
-                     "_row": pa.array(np.arange(batch.num_rows, dtype=np.int64))})
-    joined = keys.join(assign, keys=["sample_id", "copy"], join_type="inner", use_threads=False)
-    if joined.num_rows == 0:
-        empty = batch.slice(0, 0)
-        for name in ("pack_id", "position", "shard"):
-            empty = empty.append_column(name, pa.array([], ASSIGN_SCHEMA.field(name).type))
-        return empty
-    joined = joined.sort_by([("pack_id", "ascending"), ("position", "ascending")])
-    out = batch.take(joined.column("_row"))
+    pack_id/position/shard attached. O(batch · log N) per batch: the assignment is sorted by key."""
+    keys = assign.column("key64").to_numpy()
+    ids, copies = batch.column("sample_id").to_pylist(), batch.column("copy").to_pylist()
+    h = row_keys(ids, copies)
+    lo, hi = np.searchsorted(keys, h, "left"), np.searchsorted(keys, h, "right")
+    counts = hi - lo
+    rows = np.repeat(np.arange(batch.num_rows), counts)
+    picks = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi) if b > a]) if counts.any() else np.zeros(0, int)
+    if len(picks):
+        same = (np.asarray(assign.column("sample_id").take(pa.array(picks)).to_pylist(), dtype=object)
+                == np.asarray(ids, dtype=object)[rows]) & (
+            assign.column("copy").take(pa.array(picks)).to_numpy() == np.asarray(copies)[rows])
+        rows, picks = rows[same], picks[same]
+    picked = assign.take(pa.array(picks, pa.int64()))
+    order = np.lexsort((picked.column("position").to_numpy(), picked.column("pack_id").to_numpy()))
+    out = batch.take(pa.array(rows[order], pa.int64()))
+    picked = picked.take(pa.array(order))
     for name in ("pack_id", "position", "shard"):
-        out = out.append_column(name, joined.column(name))
+        out = out.append_column(name, picked.column(name))
     return out
 
 
