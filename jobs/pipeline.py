@@ -225,7 +225,9 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         timings["resumed_rows_checkpoint"] = 1.0
         return ds, info["dedup"], info["n_files"]
     ds, n_files = _read(cfg)
-    ds = _apply_stages(ds, stages.stage_plan(cfg), cfg)
+    # Whole blocks (one per source file) here: a row batch size on the operator fused with the
+    # one-file-per-row read would bundle thousands of files into a single task.
+    ds = _apply_stages(ds, stages.stage_plan(cfg), batch_size=None)
     t0 = time.perf_counter()
     ds = ds.materialize()
     timings["read_probe_filter_grounding"] = time.perf_counter() - t0
@@ -237,7 +239,7 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
         ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
         ds = ds.materialize()
         timings["dedupe"] = time.perf_counter() - t0
-    ds = _apply_stages(ds, stages.post_dedup_plan(cfg), cfg)
+    ds = _apply_stages(ds, stages.post_dedup_plan(cfg), batch_size=cfg.ray.batch_size)
     t0 = time.perf_counter()
     ds = ds.materialize()
     timings["tokens_mix"] = time.perf_counter() - t0
@@ -249,10 +251,10 @@ def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
     return ds, dedup_stats, n_files
 
 
-def _apply_stages(ds, plan: list, cfg: JobConfig):
+def _apply_stages(ds, plan: list, *, batch_size: int | None):
     for name, fn in plan:
         ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
-                            batch_size=cfg.ray.batch_size, zero_copy_batch=False)
+                            batch_size=batch_size, zero_copy_batch=False)
     return ds
 
 
