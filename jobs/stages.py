@@ -46,17 +46,19 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
     counts[f"rows_in.{name}"] += n
     if name not in ROW_CHANGING_STAGES and out.num_rows != n:
         raise RuntimeError(f"stage {name} returned {out.num_rows} rows for a batch of {n}")
-    if out.num_rows != n:  # rows appeared or repeated; carried counters stay on the first row
-        carried = [carried[0] if n else None] + [None] * (out.num_rows - 1)
-    if out.num_rows == 0:
-        return out.append_column(COUNTERS, pa.array([], pa.string()))
     from jobs.progress import report
 
     report(name, out.num_rows if name == "read" else n, files=n if name == "read" else 0)
-    merged = Counter(json.loads(carried[0])) if carried and carried[0] else Counter()
+    # Every counter carried into this batch, plus this stage's, moves to the batch's first row:
+    # sums are all that matter, and rows may have been repeated or created.
+    merged: Counter = Counter()
+    for c in carried:
+        if c:
+            merged.update(json.loads(c))
     merged.update(counts)
-    carried = list(carried)
-    carried[0] = json.dumps(dict(sorted(merged.items())))
+    if out.num_rows == 0:  # only a source file with no rows at all: nothing to count with it
+        return out.append_column(COUNTERS, pa.array([], pa.string()))
+    carried = [json.dumps(dict(sorted(merged.items())))] + [None] * (out.num_rows - 1)
     return out.append_column(COUNTERS, pa.array(carried, pa.string()))
 
 
