@@ -350,14 +350,19 @@ def read_jsonl(path: str, source: SourceConfig) -> pa.Table:
                 rows.append(bad_row(f"{source.name}/{fallback}", source, "read.bad_json"))
                 continue
             key = _sample_key(obj, fallback)
-            if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(obj):
-                rows.append(bad_row(f"{source.name}/{key}", source, "read.not_utf8"))
-                continue
-            try:
-                rows.append(canonical_row(obj, source, root, key))
-            except RowError as err:
-                rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
+            rows.append(_build_row(canonical_row, obj, source, root, key,
+                                   check_surrogates=_SURROGATE_ESCAPE.search(raw) is not None))
     return to_table(unique_rows(rows, positions, source))
+
+
+def _build_row(build, obj, source: SourceConfig, root: str, key: str, *, check_surrogates: bool) -> dict:
+    """One parsed object as a canonical row, or as an `invalid` row with the `read.*` reason."""
+    if check_surrogates and _has_lone_surrogate(obj):
+        return bad_row(f"{source.name}/{key}", source, "read.not_utf8")
+    try:
+        return build(obj, source, root, key)
+    except RowError as err:
+        return bad_row(f"{source.name}/{key}", source, err.reason)
 
 
 def read_parquet(path: str, source: SourceConfig) -> pa.Table:
@@ -373,10 +378,7 @@ def read_parquet(path: str, source: SourceConfig) -> pa.Table:
     for i, obj in enumerate(objs):
         positions.append(f"{rel}:{i}")
         key = _sample_key(obj, positions[-1])
-        try:
-            rows.append(canonical_row(obj, source, root, key))
-        except RowError as err:
-            rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
+        rows.append(_build_row(canonical_row, obj, source, root, key, check_surrogates=False))
     return to_table(unique_rows(rows, positions, source))
 
 
@@ -464,13 +466,7 @@ def read_llava(path: str, source: SourceConfig) -> pa.Table:
     for i, obj in enumerate(data):
         positions.append(f"{rel}:{i}")
         key = _sample_key(obj, positions[-1])
-        if check_surrogates and _has_lone_surrogate(obj):
-            rows.append(bad_row(f"{source.name}/{key}", source, "read.not_utf8"))
-            continue
-        try:
-            rows.append(llava_row(obj, source, root, key))
-        except RowError as err:
-            rows.append(bad_row(f"{source.name}/{key}", source, err.reason))
+        rows.append(_build_row(llava_row, obj, source, root, key, check_surrogates=check_surrogates))
     return to_table(unique_rows(rows, positions, source))
 
 
