@@ -5,6 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis: CI (CI set) draws the same examples on every run, with no example database, so a
+# submission never fails by chance; locally each run explores new examples. Either way a failure
+# prints the blob that reproduces it (`@reproduce_failure`).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hostile_inputs import CAPTION, jpeg, job_config, png_bomb, run_rows, write_tar
 
 from jobs.readers import SourceFileError, read_jsonl, read_llava, read_parquet, read_wds
+from packer.media import is_tar_uri, parse_tar_uri
 from schemas.config import SourceConfig
 
 FUZZ = settings(max_examples=150, deadline=None,
@@ -91,8 +92,9 @@ def _check_rows(table: pa.Table, n_samples: int | None, root: Path) -> None:
             assert r["reason"].startswith("read.")
         for m in r["media"]:
             assert m["kind"] in ("image", "video")
-            if "::" not in m["uri"]:  # tar member URIs point into the shard itself
-                assert m["uri"].startswith(str(root.resolve()) + os.sep), m["uri"]
+            # a tar member URI names the shard it lies in; that shard, like a file, is under the root
+            path = parse_tar_uri(m["uri"])[0] if is_tar_uri(m["uri"]) else m["uri"]
+            assert path.startswith(str(root.resolve()) + os.sep), m["uri"]
 
 
 def _stages_keep_every_row(table: pa.Table, source: dict) -> None:
@@ -207,7 +209,12 @@ def _member(name: str, data: bytes | None, link_type: bytes):
     return info
 
 
+_GOOD_PAIR = [("k1.jpg", _JPEG, tarfile.SYMTYPE), ("k1.txt", CAPTION.encode(), tarfile.SYMTYPE)]
+
+
 @given(st.lists(st.tuples(MEMBER_NAMES, CONTENTS | st.none(), LINK_TYPES), max_size=10), st.none() | st.floats(0, 1))
+@example(_GOOD_PAIR, None)  # a valid image + caption pair: the `ok` branch below always runs at least once
+@example(_GOOD_PAIR + [("../k2.jpg", _JPEG, tarfile.SYMTYPE), ("sub/k2.txt", None, tarfile.SYMTYPE)], None)
 @FUZZ
 def test_wds_accounts_for_every_member(members, cut):
     root = _root()
@@ -244,6 +251,8 @@ def test_wds_accounts_for_every_member(members, cut):
         assert keys <= ids
         assert n_unsafe == named
         assert len(ids) == len(keys) + named
+    if members[:2] == _GOOD_PAIR and cut is None:
+        assert "ok" in table.column("status").to_pylist()
     if any(r == "ok" for r in table.column("status").to_pylist()):
         _stages_keep_every_row(table, {"name": "fz", "format": "wds", "path": str(path), "root": str(root)})
 
