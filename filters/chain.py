@@ -97,6 +97,18 @@ def _with_values(table: pa.Table, name: str, rows: np.ndarray, values: pa.Array)
     return table.set_column(table.schema.get_field_index(name), name, col)
 
 
+def _surely_too_long(segments: AssistantSegments, rows: np.ndarray, cfg: FilterConfig) -> np.ndarray:
+    """Rows whose assistant text has more than 4 bytes per allowed character: more characters than
+    `too_long.max_chars` whatever the text, so `too_long` (the first text rule) fails them."""
+    rule = cfg.rules.too_long
+    if not rule.enabled:
+        return np.zeros(len(rows), dtype=bool)
+    seg = segments.segment_index(rows)
+    lengths = pc.fill_null(pc.binary_length(segments.texts.take(pa.array(seg, pa.int64()))), 0)
+    per_row = np.bincount(segments.seg_row[seg], weights=lengths.to_numpy(zero_copy_only=False), minlength=len(rows))
+    return rows & (per_row > 4 * rule.max_chars + 4)
+
+
 def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str, int]]:
     """Mark failing rows "filtered" with `filter.<rule>`; same columns, rows and order out as in.
 
@@ -116,6 +128,10 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
 
     if text_rows.any():
         segments = AssistantSegments.from_column(table.column("turns"))
+        too_long = _surely_too_long(segments, text_rows, cfg)
+        if too_long.any():  # judged by length alone, before any normalisation or other rule
+            reasons[too_long] = "filter.too_long"
+            text_rows &= ~too_long
         seg_index = segments.segment_index(text_rows)
         raw_segs, bad_segs = repair_utf8(segments.texts.take(pa.array(seg_index, pa.int64())))
         norm_segs = normalize_captions(raw_segs)

@@ -16,10 +16,12 @@ import numpy as np
 
 RuleKind = Literal["text", "image"]
 
-# The documented order. Specific pattern rules come before the generic length rules, so that
-# "www.example.com" reads `url` and "=== SALE ===" reads `special_chars`, not `too_short`; then
-# repetition; language id comes last.
+# The documented order. `too_long` comes first: a text over its limit is judged by its length alone
+# and never reaches the other rules (one huge caption must not cost a regex pass per rule). Specific
+# pattern rules come before the generic short-text rule, so that "www.example.com" reads `url` and
+# "=== SALE ===" reads `special_chars`, not `too_short`; then repetition; language id comes last.
 TEXT_RULES = (
+    "too_long",
     "empty",
     "bad_encoding",
     "url",
@@ -29,7 +31,6 @@ TEXT_RULES = (
     "digit_run",
     "special_chars",
     "too_short",
-    "too_long",
     "repeated_words",
     "tail_repetition",
     "sentence_repetition",

@@ -1,18 +1,26 @@
-"""Crash-safe, resumable runs: stage checkpoints and the shard journal, keyed by config fingerprint.
+"""Crash-safe, resumable runs: stage checkpoints and the shard journal.
 
-OUT/.vlpack/<fingerprint>/rows/       the processed table (after tokens and mix), parquet + _SUCCESS
-OUT/.vlpack/<fingerprint>/plan/       packs, ledger and assignment of the pack plan + _SUCCESS
-OUT/.vlpack/<fingerprint>/journal/    one JSON file per committed shard: path, sha256, bytes, packs
+OUT/.vlpack/lock                      the output lock (`jobs.output_lock`)
+OUT/.vlpack/files/<key>.parquet       one source file after read → grounding (`jobs.file_stages`)
+OUT/.vlpack/<job>/rows/               the processed table (after tokens and mix), parquet + _SUCCESS
+OUT/.vlpack/<job>/plan/               packs, ledger and assignment of the pack plan + _SUCCESS
+OUT/.vlpack/<job>/journal/            one JSON file per committed shard: path, sha256, bytes, mtime
+OUT/.vlpack/<job>/committed.json      size and mtime of every file the manifest lists
 
-A rerun with the same config skips every stage whose checkpoint is complete and keeps every shard
-whose journal entry matches the file on disk; the rest is redone. A different config has a
-different fingerprint, so it never sees these intermediates. Everything is written with the
+<job> is the job fingerprint (config and inputs, `jobs.inputs`). A rerun of the same job skips every
+stage whose checkpoint is complete and keeps every shard whose journal entry matches the file on
+disk; the rest is redone. Another config or changed inputs give another job fingerprint, so they
+never see these intermediates; per-file checkpoints are keyed by their own file and are reused by
+any job whose per-file stages read the same config. Everything is written with the
 temp-name-then-rename commit of `packer.shards.commit_file`.
 
 Fault injection (tests only), through the environment variable VLPACK_FAULT:
 - ``kill_worker_once:<stage>:<marker file>``  the first task of <stage> kills its worker process
 - ``fail_after_shards:<n>``                    the writer raises after <n> shards are journaled
 - ``fail_rename:<shard path>``                 the commit of that shard fails just before the rename
+- ``kill_writer_mid_shard:<marker file>``      the first shard writer dies with its temporary file open
+- ``pause_writer:<marker file>``               the first shard writer waits, its temporary file open,
+                                               until <marker file>.release exists
 """
 
 from __future__ import annotations
@@ -86,6 +94,81 @@ def verified_shards(out: Path, journal: Path) -> dict[str, dict]:
     return done
 
 
+class JournalMismatch(RuntimeError):
+    """A shard on disk is not the one its writer journaled; the message names it."""
+
+
+def check_against_journal(out: Path, shards: list, journal: Path) -> None:
+    """Before the manifest: every listed shard is, on disk, the file its writer journaled (same size
+    and modification time). Cheap (one stat per shard); the sha256 was taken while writing."""
+    for entry in shards:
+        f = _journal_file(journal, entry.path)
+        try:
+            recorded = json.loads(f.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise JournalMismatch(f"shard {entry.path} has no journal entry; rerun to rewrite it") from None
+        try:
+            st = (Path(out) / entry.path).stat()
+        except FileNotFoundError:
+            raise JournalMismatch(f"shard {entry.path} vanished after it was written; is another process "
+                                  f"writing to {out}?") from None
+        if st.st_size != recorded["bytes"] or ("mtime_ns" in recorded and st.st_mtime_ns != recorded["mtime_ns"]):
+            raise JournalMismatch(f"shard {entry.path} changed on disk after it was written (size {st.st_size}, "
+                                  f"journaled {recorded['bytes']}); is another process writing to {out}?")
+
+
+COMMITTED = "committed.json"
+
+
+def record_committed(out: Path, state: Path, manifest) -> None:
+    """Size and mtime of every file the manifest lists, as committed: a later run checks these
+    with one stat per file before it calls the output complete."""
+    files = [s.path for s in manifest.shards] + sorted(manifest.indexes)
+    stamps = {}
+    for rel in files:
+        st = (Path(out) / rel).stat()
+        stamps[rel] = [st.st_size, st.st_mtime_ns]
+    commit_file(Path(state) / COMMITTED, json.dumps(stamps, sort_keys=True).encode())
+
+
+def committed_damage(out: Path, manifest, job_fingerprint: str) -> str | None:
+    """Why the committed output does not match its manifest, or None if it does.
+
+    Files whose size and mtime are those recorded at commit are trusted; any other listed file is
+    hashed and compared with the manifest's sha256."""
+    out = Path(out)
+    try:
+        stamps = json.loads((checkpoint_dir(out, job_fingerprint) / COMMITTED).read_text())
+    except (OSError, json.JSONDecodeError):
+        stamps = {}
+    listed = [(s.path, s.sha256, s.bytes) for s in manifest.shards]
+    listed += [(rel, digest, None) for rel, digest in sorted(manifest.indexes.items())]
+    for rel, digest, size in listed:
+        path = out / rel
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return f"{rel} is missing"
+        if size is not None and st.st_size != size:
+            return f"{rel} has {st.st_size} bytes, the manifest says {size}"
+        if stamps.get(rel) == [st.st_size, st.st_mtime_ns]:
+            continue
+        if file_sha256(path) != digest:
+            return f"{rel} does not have the sha256 the manifest lists"
+    return None
+
+
+def prune_file_checkpoints(state_root: Path, keep: list[str]) -> None:
+    """Remove per-file checkpoints no file of this job uses (files removed or changed)."""
+    from jobs.file_stages import FILES_DIR
+
+    folder = Path(state_root) / FILES_DIR
+    wanted = {f"{k}.parquet" for k in keep}
+    for f in folder.glob("*.parquet") if folder.is_dir() else []:
+        if f.name not in wanted:
+            f.unlink(missing_ok=True)
+
+
 def journal_count(journal: Path) -> int:
     return len(list(journal.glob("*.json"))) if journal.is_dir() else 0
 
@@ -98,16 +181,41 @@ def fault() -> list[str]:
     return spec.split(":") if spec else []
 
 
+def _first_to_arrive(marker: str) -> bool:
+    """True for the one process that creates `marker` (the fault fires once per test run)."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
 def maybe_kill_worker(stage: str) -> None:
     f = fault()
     if len(f) == 3 and f[0] == "kill_worker_once" and f[1] == stage:
-        marker = Path(f[2])
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            return
-        os.close(fd)
-        os._exit(17)  # a hard worker death, as if the node lost the process
+        if _first_to_arrive(f[2]):
+            os._exit(17)  # a hard worker death, as if the node lost the process
+
+
+def maybe_kill_mid_shard() -> None:
+    """`kill_writer_mid_shard:<marker>`: the first writer to get here dies with its temporary shard
+    half written (the task is retried elsewhere; the temporary file is an orphan)."""
+    f = fault()
+    if len(f) == 2 and f[0] == "kill_writer_mid_shard" and _first_to_arrive(f[1]):
+        os._exit(17)
+
+
+def maybe_pause_writer() -> None:
+    """`pause_writer:<marker>`: the first shard writer to get here creates <marker>, then waits,
+    its temporary shard open, until <marker>.release exists (at most 10 minutes)."""
+    import time
+
+    f = fault()
+    if len(f) == 2 and f[0] == "pause_writer" and _first_to_arrive(f[1]):
+        deadline = time.monotonic() + 600
+        while not Path(f[1] + ".release").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def maybe_fail_after_shards(journal: Path) -> None:

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 
 from jobs import checkpoints as ckpt
 from jobs import stages
-from jobs.readers import list_source_files, read_source_file
+from jobs.file_stages import FILES_DIR
+from jobs.inputs import InputFile, input_files, input_fingerprint, job_fingerprint
+from jobs.output_lock import OutputLock, sweep_temp_files
 from schemas.config import JobConfig
 from schemas.manifest import (
     JOB_CONFIG_NAME,
@@ -40,13 +42,13 @@ from schemas.manifest import (
     ShardEntry,
     Status,
 )
-from schemas.sample import STATUS_OK, WORK_SCHEMA
+from schemas.sample import STATUS_OK
 
 log = logging.getLogger("vlpack")
 
 INDEX_COLUMNS = [
     "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
-    "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images",
+    "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
 ]
 
 
@@ -103,72 +105,122 @@ def committed_manifest(out: Path) -> Manifest | None:
     path = Path(out) / MANIFEST_NAME
     if not path.exists():
         return None
-    return Manifest.model_validate_json(path.read_text())
+    try:
+        return Manifest.model_validate_json(path.read_text())
+    except ValueError as err:
+        raise JobError(f"{path} is not a vlpack manifest ({str(err).splitlines()[0]}); move it away or choose "
+                       f"another output.dir") from None
 
 
-def prepare_output(cfg: JobConfig) -> Path:
-    """Make `out` ready for this config: uncommit a different committed config's output only when
-    overwrite is allowed; keep this config's checkpoints and journaled shards for resuming."""
+@dataclass(frozen=True)
+class JobInputs:
+    """What one run is made from: its source files and the fingerprints that name the output."""
+
+    files: list[InputFile]
+    fingerprint: str  # of the inputs
+    job_fingerprint: str  # of the config and the inputs: names checkpoints, submissions, outputs
+
+    @classmethod
+    def of(cls, cfg: JobConfig) -> JobInputs:
+        files = input_files(cfg)
+        fp = input_fingerprint(files)
+        return cls(files=files, fingerprint=fp, job_fingerprint=job_fingerprint(cfg.fingerprint(), fp))
+
+
+def prepare_output(cfg: JobConfig, inputs: JobInputs, *, force: bool = False) -> Path:
+    """Make `out` ready for this job; the caller holds the output lock.
+
+    - A committed output of another config is replaced only with `output.overwrite`.
+    - A committed output of this config made from other inputs (or damaged) is uncommitted and
+      rebuilt; shards journaled for this job's fingerprint are kept for resuming.
+    - Checkpoints of other job fingerprints are removed; per-file checkpoints stay (they are
+      keyed by their own file) unless `force`.
+    - Temporary files whose writer is gone are removed.
+    """
     out = Path(cfg.output.dir)
     existing = committed_manifest(out)
     if existing is not None:
-        if not cfg.output.overwrite:
+        if existing.config_fingerprint != cfg.fingerprint() and not cfg.output.overwrite:
             raise JobError(f"{out} already holds a committed output of another config "
                            f"({existing.config_fingerprint}); set output.overwrite: true or choose another output.dir")
         (out / MANIFEST_NAME).unlink()  # uncommit first, then clear what it listed
-        for sub in ("shards", "index", "report"):
-            shutil.rmtree(out / sub, ignore_errors=True)
+        if existing.job_fingerprint != inputs.job_fingerprint or force:
+            for sub in ("shards", "index", "report"):
+                shutil.rmtree(out / sub, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     state = out / ckpt.STATE_DIR
-    if state.is_dir():  # intermediates of other configs can never be reused
+    if state.is_dir():  # intermediates of other jobs can never be reused
         for d in state.iterdir():
-            if d.name != cfg.fingerprint():
+            if d.is_dir() and (d.name != inputs.job_fingerprint or force) and (d.name != FILES_DIR or force):
                 shutil.rmtree(d, ignore_errors=True)
-    for tmp in out.rglob(".*.tmp-*"):
-        tmp.unlink(missing_ok=True)
+    removed = sweep_temp_files(out, all_writers_done=False)
+    if removed:
+        log.info("removed %d temporary files left by runs that ended", len(removed))
     return out
 
 
-def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = False) -> JobResult:
-    """Run (or resume) a pack job. A committed output of the same config is returned as it is."""
+def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = False, force: bool = False) -> JobResult:
+    """Run (or resume) a pack job. A committed output of the same config and the same inputs is
+    returned as it is, after a check that its files are the ones it lists (`force`: recompute
+    everything). Only one run writes an output directory at a time (`OutputLock`)."""
     import ray
 
-    out = Path(cfg.output.dir)
-    existing = committed_manifest(out)
-    if existing is not None and existing.config_fingerprint == cfg.fingerprint():
-        stats = json.loads((out / STATS_PATH).read_text()) if (out / STATS_PATH).exists() else {}
-        log.warning("%s is already complete for this config (%s); nothing to do", out, existing.config_fingerprint)
-        html = out / "report" / "report.html"
-        return JobResult(out_dir=out, manifest=existing, stats=stats, already_complete=True,
-                         html=html if html.exists() else None)
     timings: dict[str, float] = {}
     t_job = time.perf_counter()
-    out = prepare_output(cfg)
-    state = ckpt.checkpoint_dir(out, cfg.fingerprint())
-    started = init_ray(cfg, address)
-    try:
-        configure_data_context(False)  # our own per-stage progress replaces Ray Data's operator bars
-        with _progress(cfg, progress):
-            return _run(cfg, out, state, timings, t_job)
-    finally:
-        if started:
-            ray.shutdown()
+    inputs = preflight(cfg)  # paths, formats, readability: before any lock, directory or Ray
+    out = Path(cfg.output.dir)
+    with OutputLock(out, ckpt.STATE_DIR):
+        existing = committed_manifest(out)
+        if existing is not None and not force and existing.job_fingerprint == inputs.job_fingerprint:
+            damage = ckpt.committed_damage(out, existing, inputs.job_fingerprint)
+            if damage is None:
+                stats = json.loads((out / STATS_PATH).read_text()) if (out / STATS_PATH).exists() else {}
+                html = out / "report" / "report.html"
+                return JobResult(out_dir=out, manifest=existing, stats=stats, already_complete=True,
+                                 html=html if html.exists() else None)
+            log.warning("%s does not match its manifest (%s); rebuilding what is damaged", out, damage)
+        elif existing is not None and existing.config_fingerprint == cfg.fingerprint() and not force:
+            log.warning("the inputs of %s changed since it was committed; recomputing what depends on them", out)
+        out = prepare_output(cfg, inputs, force=force)
+        state = ckpt.checkpoint_dir(out, inputs.job_fingerprint)
+        started = init_ray(cfg, address)
+        try:
+            configure_data_context(False)  # our own per-stage progress replaces Ray Data's operator bars
+            with _progress(cfg, progress, len(inputs.files)):
+                return _run(cfg, inputs, out, state, timings, t_job)
+        finally:
+            if started:
+                ray.shutdown()
 
 
-def _progress(cfg: JobConfig, enabled: bool):
+def preflight(cfg: JobConfig) -> JobInputs:
+    """The checks that need no Ray: every source has readable files of its format, the output
+    directory can be made and written. Returns the fingerprinted inputs."""
+    inputs = JobInputs.of(cfg)
+    out = Path(cfg.output.dir)
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise JobError(f"output.dir {out}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise JobError(f"output.dir {out}: {probe} is not writable")
+    return inputs
+
+
+def _progress(cfg: JobConfig, enabled: bool, n_files: int):
     import contextlib
 
     if not enabled:
         return contextlib.nullcontext()
     from jobs.progress import ProgressPrinter
 
-    n_files = sum(len(list_source_files(s)) for s in cfg.sources)
     names = ["read"] + [n for n, _ in stages.stage_plan(cfg)] + [n for n, _ in stages.post_dedup_plan(cfg)] + ["write"]
     return ProgressPrinter(n_files, names)
 
 
-def _run(cfg: JobConfig, out: Path, state: Path, timings: dict, t_job: float) -> JobResult:
-    ds, dedup_stats, n_files = _processed_rows(cfg, state / "rows", timings)
+def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dict, t_job: float) -> JobResult:
+    ds, dedup_stats, n_files = _processed_rows(cfg, inputs, out / ckpt.STATE_DIR, state / "rows", timings)
 
     t0 = time.perf_counter()
     plan = _plan(cfg, ds, state / "plan")
@@ -193,6 +245,10 @@ def _run(cfg: JobConfig, out: Path, state: Path, timings: dict, t_job: float) ->
     manifest = Manifest(
         vlpack_version=_version(),
         config_fingerprint=cfg.fingerprint(),
+        input_fingerprint=inputs.fingerprint,
+        job_fingerprint=inputs.job_fingerprint,
+        n_input_files=len(inputs.files),
+        input_bytes=sum(f.size for f in inputs.files),
         seed=cfg.seed,
         dp_size=cfg.pack.dp_size,
         micro_batch=cfg.pack.micro_batch,
@@ -211,26 +267,40 @@ def _run(cfg: JobConfig, out: Path, state: Path, timings: dict, t_job: float) ->
     for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
         if str(stale.relative_to(out)) not in listed:
             stale.unlink()
+    # Every task of this run has ended: a temporary file left now is an orphan of a killed writer.
+    sweep_temp_files(out, all_writers_done=True)
+    try:
+        ckpt.check_against_journal(out, shards, state / "journal")
+    except ckpt.JournalMismatch as err:
+        raise JobError(str(err)) from None
+    ckpt.record_committed(out, state, manifest)
     _commit_manifest(out, manifest)
     return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
 
 
-def _processed_rows(cfg: JobConfig, rows_dir: Path, timings: dict):
-    """Read → probe → filter → grounding → dedupe → tokens → mix, or the checkpoint of it."""
+def _processed_rows(cfg: JobConfig, inputs: JobInputs, state_root: Path, rows_dir: Path, timings: dict):
+    """Read → probe → filter → grounding (per file, `jobs.file_stages`) → dedupe → tokens → mix,
+    or the checkpoint of it."""
     import ray
+
+    from jobs.file_stages import DuplicateIdError, per_file_rows
 
     if ckpt.is_complete(rows_dir):
         info = json.loads((rows_dir / ckpt.SUCCESS).read_text())
         ds = ray.data.read_parquet(str(rows_dir / "data")).materialize()
         timings["resumed_rows_checkpoint"] = 1.0
         return ds, info["dedup"], info["n_files"]
-    ds, n_files = _read(cfg)
-    # Whole blocks (one per source file) here: a row batch size on the operator fused with the
-    # one-file-per-row read would bundle thousands of files into a single task.
-    ds = _apply_stages(ds, stages.stage_plan(cfg), batch_size=None)
+    n_files = len(inputs.files)
     t0 = time.perf_counter()
-    ds = ds.materialize()
+    try:
+        file_rows = per_file_rows(cfg, inputs.files, state_root)
+    except DuplicateIdError as err:
+        raise JobError(str(err)) from None
+    ds = ray.data.from_arrow_refs(file_rows.refs).materialize()
     timings["read_probe_filter_grounding"] = time.perf_counter() - t0
+    timings["files_reused"] = float(file_rows.reused)
+    timings["files_computed"] = float(file_rows.computed)
+    ckpt.prune_file_checkpoints(state_root, keep=file_rows.keys)
     dedup_stats: dict = {}
     if cfg.dedup.enabled:
         from jobs.dedup_stage import dedupe
@@ -285,27 +355,6 @@ def _version() -> str:
 
 
 # ---- read ---------------------------------------------------------------------------------------
-
-
-def _read(cfg: JobConfig):
-    import ray
-
-    tasks = []
-    for si, source in enumerate(cfg.sources):
-        for path in list_source_files(source):
-            tasks.append({"source_index": si, "path": path})
-    sources = cfg.sources
-
-    def read_files(batch: pa.Table) -> tuple[pa.Table, dict]:
-        tables = [read_source_file(p, sources[i]) for i, p in
-                  zip(batch.column("source_index").to_pylist(), batch.column("path").to_pylist())]
-        t = pa.concat_tables(tables) if tables else WORK_SCHEMA.empty_table()
-        return t, {"read.files": batch.num_rows, "read.rows": t.num_rows}
-
-    ds = ray.data.from_items(tasks, override_num_blocks=max(1, len(tasks)))
-    ds = ds.map_batches(stages.named_stage("read", read_files), batch_format="pyarrow", batch_size=1,
-                        zero_copy_batch=False)
-    return ds, len(tasks)
 
 
 def _gather_index(ds) -> pa.Table:

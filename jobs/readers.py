@@ -10,6 +10,10 @@ Formats
 - ``wds``: img2dataset-style tars, ``key.jpg`` + ``key.txt`` and/or ``key.json`` (caption,
   width, height). Media stay inside the tar and are addressed by offset (`packer.media`).
 
+A record larger than the limits of `schemas.config.ReadConfig` (a JSONL line, a Parquet cell, a
+caption or JSON member of a tar) becomes a ``read.line_too_large`` / ``read.cell_too_large`` row
+and is read no further than the limit, so one hostile record cannot exhaust a worker's memory.
+
 A row that cannot be read becomes a row with status ``invalid`` and a ``read.*`` reason, never an
 exception: every input sample is accounted for, and every row of one file has its own
 ``sample_id`` (a repeated id within a file keeps its first row; later ones become
@@ -30,15 +34,18 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from packer.media import tar_member_uri
-from schemas.config import SourceConfig
+from schemas.config import ReadConfig, SourceConfig
 from schemas.sample import STATUS_OK, WORK_SCHEMA
 
 IMAGE_EXTS = {"jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"}
 VIDEO_EXTS = {"mp4", "webm", "mkv", "avi", "mov"}
 SOURCE_FILE_EXTS = {"jsonl": (".jsonl",), "parquet": (".parquet",), "llava": (".json",), "wds": (".tar",)}
+DEFAULT_LIMITS = ReadConfig()
 IMAGE_PLACEHOLDER = "<image>"
 VIDEO_PLACEHOLDER = "<video>"
 LLAVA_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
@@ -327,7 +334,22 @@ def canonical_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
     return row(sid, source.name, task, turns, media)
 
 
-def read_jsonl(path: str, source: SourceConfig) -> pa.Table:
+def _bounded_lines(fh, limit: int):
+    """(line number, bytes) per line of a binary file, or (line number, None) for a line of more
+    than `limit` bytes (newline excluded), which is skipped without being held in memory."""
+    lineno = 0
+    while raw := fh.readline(limit + 1):
+        lineno += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, None
+        else:
+            yield lineno, raw
+
+
+def read_jsonl(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS,
+               max_rows: int | None = None) -> pa.Table:
     root = source_root(source)
     rel = relative_name(path, source)
     rows, positions = [], []
@@ -336,11 +358,16 @@ def read_jsonl(path: str, source: SourceConfig) -> pa.Table:
     except OSError as err:
         raise SourceFileError(f"source {source.name!r}: cannot open {path}: {err.strerror}") from None
     with fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
+        for lineno, raw in _bounded_lines(fh, limits.max_line_bytes):
+            if raw is not None and not raw.strip():
                 continue
+            if max_rows is not None and len(rows) >= max_rows:
+                break
             fallback = f"{rel}:{lineno}"
             positions.append(fallback)
+            if raw is None:
+                rows.append(bad_row(f"{source.name}/{fallback}", source, "read.line_too_large"))
+                continue
             try:
                 obj = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
@@ -365,20 +392,64 @@ def _build_row(build, obj, source: SourceConfig, root: str, key: str, *, check_s
         return bad_row(f"{source.name}/{key}", source, err.reason)
 
 
-def read_parquet(path: str, source: SourceConfig) -> pa.Table:
+def cell_bytes(arr: pa.Array) -> np.ndarray:
+    """Bytes of data in each element of `arr` (strings and binaries by length, nested values
+    summed over their children), without converting a single value to Python."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    t = arr.type
+    n = len(arr)
+    if pa.types.is_dictionary(t):
+        return cell_bytes(arr.dictionary_decode())
+    if pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        return np.asarray(pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        child = arr.flatten()
+        parents = np.asarray(pc.list_parent_indices(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return np.bincount(parents, weights=cell_bytes(child), minlength=n).astype(np.int64)
+    if pa.types.is_struct(t):
+        total = np.zeros(n, dtype=np.int64)
+        for child in arr.flatten():
+            total += cell_bytes(child)
+        return total
+    if pa.types.is_map(t):
+        return cell_bytes(pa.ListArray.from_arrays(arr.offsets, pa.StructArray.from_arrays(
+            [arr.keys, arr.items], ["k", "v"])))
+    try:
+        width = max(1, t.bit_width // 8)
+    except ValueError:  # null, or another type without a fixed width: count a byte per value
+        width = 1
+    return np.full(n, width, dtype=np.int64)
+
+
+def read_parquet(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS,
+                 max_rows: int | None = None) -> pa.Table:
+    """Row group by row group; a row with a cell over `limits.max_cell_bytes` becomes a
+    `read.cell_too_large` row without its values being converted."""
     import pyarrow.parquet as pq
 
     root = source_root(source)
-    try:
-        objs = pq.read_table(path).to_pylist()
-    except (OSError, pa.ArrowException) as err:
-        raise SourceFileError(f"source {source.name!r}: cannot read parquet {path}: {err}") from None
     rel = relative_name(path, source)
     rows, positions = [], []
-    for i, obj in enumerate(objs):
-        positions.append(f"{rel}:{i}")
-        key = _sample_key(obj, positions[-1])
-        rows.append(_build_row(canonical_row, obj, source, root, key, check_surrogates=False))
+    try:
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(batch_size=4096 if max_rows is None else max_rows):
+            if max_rows is not None and len(rows) >= max_rows:
+                break
+            too_large = np.zeros(batch.num_rows, dtype=bool)
+            for col in batch.columns:
+                too_large |= cell_bytes(col) > limits.max_cell_bytes
+            objs = iter(batch.filter(pa.array(~too_large)).to_pylist())
+            for big in too_large:
+                positions.append(f"{rel}:{len(positions)}")
+                if big:
+                    rows.append(bad_row(f"{source.name}/{positions[-1]}", source, "read.cell_too_large"))
+                    continue
+                obj = next(objs)
+                key = _sample_key(obj, positions[-1])
+                rows.append(_build_row(canonical_row, obj, source, root, key, check_surrogates=False))
+    except (OSError, pa.ArrowException) as err:
+        raise SourceFileError(f"source {source.name!r}: cannot read parquet {path}: {err}") from None
     return to_table(unique_rows(rows, positions, source))
 
 
@@ -446,9 +517,14 @@ def _split_placeholders(text: str) -> list[str]:
     return out
 
 
-def read_llava(path: str, source: SourceConfig) -> pa.Table:
+def read_llava(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> pa.Table:
     root = source_root(source)
     try:
+        size = os.path.getsize(path)
+        if size > limits.max_json_file_bytes:
+            raise SourceFileError(f"source {source.name!r}: {path} is {size:,} bytes, over read.max_json_file_bytes "
+                                  f"({limits.max_json_file_bytes:,}); a LLaVA .json file is parsed whole: split it, "
+                                  f"or convert it to JSON lines, or raise the limit")
         with open(path, "rb") as fh:
             raw = fh.read()
         data = json.loads(raw.decode("utf-8"))
@@ -502,7 +578,7 @@ def _tail_is_padding(tar: tarfile.TarFile, path: str) -> bool:
     return True
 
 
-def read_wds(path: str, source: SourceConfig) -> pa.Table:
+def read_wds(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> pa.Table:
     """One pass over the tar headers; captions/JSON are read, images are referenced by offset.
 
     A sample is the members sharing a key (`dir/key.ext`). Members with a bad name or type are
@@ -545,6 +621,9 @@ def read_wds(path: str, source: SourceConfig) -> pa.Table:
                     problems.setdefault(key, problem)
                     continue
                 if ext in ("txt", "json"):
+                    if m.size > limits.max_cell_bytes:
+                        problems.setdefault(key, "read.cell_too_large")  # never read into memory
+                        continue
                     fh = tar.extractfile(m)
                     g[ext] = fh.read() if fh else b""
                 else:
@@ -615,5 +694,27 @@ def _wds_row(g: dict, sid: str, source: SourceConfig, abs_tar: str) -> dict:
 READERS = {"jsonl": read_jsonl, "parquet": read_parquet, "llava": read_llava, "wds": read_wds}
 
 
-def read_source_file(path: str, source: SourceConfig) -> pa.Table:
-    return READERS[source.format](path, source)
+def read_source_file(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> pa.Table:
+    return READERS[source.format](path, source, limits)
+
+
+def first_rows(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS, n: int = 1) -> pa.Table:
+    """The first rows of a source file, reading no more of it than needed (JSONL and Parquet stop
+    early; a LLaVA file is one JSON document and a tar's samples need its header pass)."""
+    if source.format in ("jsonl", "parquet"):
+        return READERS[source.format](path, source, limits, max_rows=n)
+    return read_source_file(path, source, limits).slice(0, n)
+
+
+def mark_unknown_tasks(table: pa.Table, known: tuple[str, ...]) -> tuple[pa.Table, int]:
+    """Rows whose task (from the row itself) is neither built in nor declared in the job become
+    `invalid` with `read.unknown_task`: a misspelt task must not silently skip the filters."""
+    ok = pc.fill_null(pc.equal(table.column("status"), STATUS_OK), False)
+    unknown = pc.and_(ok, pc.invert(pc.is_in(table.column("task"), value_set=pa.array(list(known), pa.string()))))
+    n = int(pc.sum(unknown).as_py() or 0)
+    if not n:
+        return table, 0
+    status = pc.if_else(unknown, "invalid", table.column("status"))
+    reason = pc.if_else(unknown, "read.unknown_task", table.column("reason"))
+    table = table.set_column(table.schema.get_field_index("status"), "status", status)
+    return table.set_column(table.schema.get_field_index("reason"), "reason", reason), n

@@ -8,6 +8,7 @@ receives every row of one shard, materialises the shard's packs in pack order an
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,10 @@ def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, c
             rows_by_pack.setdefault(int(row["pack_id"]), []).append(row)
 
     def payloads():
-        for pid in pack_ids:
+        for i, pid in enumerate(pack_ids):
+            if i == 1:
+                ckpt.maybe_kill_mid_shard()
+                ckpt.maybe_pause_writer()
             pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
             rows = rows_by_pack.get(pid, [])
             if len(rows) != pack["n_samples"]:
@@ -91,7 +95,8 @@ def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, c
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     rank = int(packs.column("rank")[pack_ids[0]].as_py())
-    entry = {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs}
+    entry = {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs,
+             "mtime_ns": os.stat(written.path).st_mtime_ns}
     journal = Path(plan["journal"])
     ckpt.record_shard(journal, entry)
     ckpt.maybe_fail_after_shards(journal)

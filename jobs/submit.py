@@ -24,6 +24,7 @@ import hashlib
 import ipaddress
 import os
 import pwd
+import re
 import shlex
 import shutil
 import socket
@@ -32,7 +33,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from schemas.config import JobConfig
 
@@ -55,9 +55,15 @@ class Submission:
     message: str
 
 
-def submission_id(cfg: JobConfig) -> str:
+def submission_id(cfg: JobConfig, job_fingerprint: str | None = None) -> str:
+    """`vlpack-<job fingerprint>-<output hash>`: the job fingerprint covers the config and the
+    inputs (`jobs.inputs`), so changed source files make a new submission, not "already succeeded"."""
+    if job_fingerprint is None:
+        from jobs.pipeline import JobInputs
+
+        job_fingerprint = JobInputs.of(cfg).job_fingerprint
     out = hashlib.sha256(str(cfg.output.dir).encode()).hexdigest()[:8]
-    return f"vlpack-{cfg.fingerprint()}-{out}"
+    return f"vlpack-{job_fingerprint}-{out}"
 
 
 def ray_auth_token(env: Mapping[str, str] | None = None) -> str | None:
@@ -86,8 +92,67 @@ def token_auth_configured(env: Mapping[str, str] | None = None) -> bool:
     return token_auth_mode(env) and ray_auth_token(env) is not None
 
 
+@dataclass(frozen=True)
+class JobsAddress:
+    """A Ray Jobs API address, parsed exactly as the HTTP client will parse it."""
+
+    url: str  # scheme://host[:port], rebuilt from the parsed parts: nothing else is ever sent
+    host: str  # the host the client connects to (no brackets around IPv6)
+    scheme_added: bool  # the user gave no scheme and http:// was assumed
+
+
+def parse_address(address: str) -> JobsAddress:
+    """Parse `address` with urllib3's `parse_url` (what requests, and so Ray's Jobs client, use to
+    pick the host to connect to) and rebuild it from its parts. Userinfo, backslashes, whitespace,
+    control characters, paths, queries and fragments are refused: each is a way to make two URL
+    parsers disagree about the host (`http://10.0.0.1\\@127.0.0.1:8265` connects to 10.0.0.1)."""
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    bad = next((c for c in address if c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None or not address:
+        raise SubmitError(f"--address {address!r}: contains {bad!r}; give scheme://host:port, e.g. http://127.0.0.1:8265"
+                          if bad is not None else "--address is empty; give scheme://host:port, e.g. http://127.0.0.1:8265")
+    added = "://" not in address
+    text = f"http://{address}" if added else address
+    try:
+        u = parse_url(text)
+    except LocationParseError as err:
+        raise SubmitError(f"--address {address!r} is not a URL ({err}); give scheme://host:port") from None
+    if (u.scheme or "").lower() not in ("http", "https"):
+        raise SubmitError(f"--address {address!r}: the Ray Jobs API speaks http:// or https://, not {u.scheme}://")
+    if u.auth is not None or "@" in text.split("://", 1)[1]:
+        raise SubmitError(f"--address {address!r}: user information ('user@') is not allowed in the address; use "
+                          f"Ray token authentication (RAY_AUTH_TOKEN) for credentials")
+    if not u.host:
+        raise SubmitError(f"--address {address!r} names no host; give scheme://host:port")
+    if not _valid_host(u.host):
+        raise SubmitError(f"--address {address!r}: {u.host!r} is not an IP address or an ASCII host name")
+    if u.path not in (None, "", "/") or u.query is not None or u.fragment is not None:
+        raise SubmitError(f"--address {address!r}: give only scheme://host:port (no path, query or fragment)")
+    url = f"{u.scheme.lower()}://{u.host}" + (f":{u.port}" if u.port is not None else "")
+    return JobsAddress(url=url, host=u.host.strip("[]").lower(), scheme_added=added)
+
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _valid_host(host: str) -> bool:
+    """An IP literal, or an ASCII DNS name (no IDNA mapping can make it another host)."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ipaddress.ip_address(bare)
+        return True
+    except ValueError:
+        pass
+    if host.startswith("[") or len(host) > 253 or not host.isascii():
+        return False
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return all(_HOST_LABEL.match(label) for label in labels)
+
+
 def is_loopback(address: str) -> bool:
-    host = urlsplit(address if "://" in address else f"http://{address}").hostname or ""
+    host = parse_address(address).host
     if host == "localhost":
         return True
     try:
@@ -124,7 +189,11 @@ def auth_headers(address: str, env: Mapping[str, str] | None = None) -> dict[str
 
 
 def client(address: str, *, allow_remote: bool = False):
-    check_address(address, allow_remote=allow_remote)
+    """A Jobs client for `address`, after the loopback/token guard judged the very host it will
+    connect to (the URL is rebuilt from the parse the guard used)."""
+    parsed = parse_address(address)
+    check_address(parsed.url, allow_remote=allow_remote)
+    address = parsed.url
     try:
         from ray.exceptions import AuthenticationError
         from ray.job_submission import JobSubmissionClient
@@ -174,7 +243,8 @@ def job_request(cfg: JobConfig, submission: str, working_dir: Path, python: str 
         "entrypoint": entrypoint(python),
         "submission_id": submission,
         "runtime_env": runtime_env(working_dir),
-        "metadata": {"vlpack_fingerprint": cfg.fingerprint(), "output": str(cfg.output.dir)},
+        "metadata": {"vlpack_fingerprint": cfg.fingerprint(), "output": str(cfg.output.dir),
+                     "vlpack_job": submission.removeprefix("vlpack-").split("-")[0]},
     }
 
 

@@ -8,7 +8,7 @@ size we report); orientations 5-8 swap width and height.
 
 Every failure is a reason code, never an exception: `probe.missing`, `probe.empty`,
 `probe.unreadable` (not an image in an accepted format), `probe.truncated`, `probe.bad_header`,
-`probe.too_many_pixels`, `probe.animated`, `probe.no_frames`.
+`probe.too_many_pixels`, `probe.too_many_bytes`, `probe.animated`, `probe.no_frames`.
 
 `probe_batch` fills missing media metadata of a WORK_SCHEMA table and marks rows whose media
 cannot be probed as `invalid`.
@@ -412,7 +412,10 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
       `cfg.check_files` (the default) or `cfg.verify_metadata` every such media item is probed.
     - A probe failure marks the row `invalid` with the probe's reason (the first failing media).
     - Where metadata and header disagree on the upright size, `probe.metadata_disagrees` is
-      counted; with `cfg.verify_metadata` the header wins (unless `cfg.header_wins` is off).
+      counted and the header wins (unless `cfg.header_wins` is off): the row's `repairs` list
+      gets `probe.metadata_size_mismatch`, and tokens and image rules use the header's size.
+    - A file with more bytes than `cfg.max_image_bytes`, or than `cfg.max_bytes_per_pixel` per
+      upright pixel plus 1 MiB, is `probe.too_many_bytes`.
     - A video file (not a directory) cannot be probed here; without width/height it is
       `probe.video_no_size`.
     Returns the table with `WORK_SCHEMA` and counters per reason (plus `probe.headers_read`).
@@ -425,11 +428,16 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
     statuses = table.column("status").to_pylist()
     reasons = table.column("reason").to_pylist()
     media_col = table.column("media").to_pylist()
+    repairs = table.column("repairs").to_pylist()
     for i, (status, media) in enumerate(zip(statuses, media_col)):
         if status != STATUS_OK or not media:
             continue
         for m in media:
             reason = _probe_media(m, cfg, counters)
+            if reason == METADATA_SIZE_MISMATCH:
+                if METADATA_SIZE_MISMATCH not in (repairs[i] or []):
+                    repairs[i] = [*(repairs[i] or []), METADATA_SIZE_MISMATCH]
+                continue
             if reason is not None:
                 statuses[i] = "invalid"
                 reasons[i] = reason
@@ -442,11 +450,26 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
                              pa.array(statuses, pa.string()))
     table = table.set_column(table.schema.get_field_index("reason"), WORK_SCHEMA.field("reason"),
                              pa.array(reasons, pa.string()))
+    table = table.set_column(table.schema.get_field_index("repairs"), WORK_SCHEMA.field("repairs"),
+                             pa.array(repairs, WORK_SCHEMA.field("repairs").type))
     return table, dict(counters)
 
 
+METADATA_SIZE_MISMATCH = "probe.metadata_size_mismatch"
+
+
+def too_many_bytes(bytes_size: int | None, width: int | None, height: int | None, cfg: ProbeConfig) -> bool:
+    """More bytes than an image of this upright size can need (`probe.too_many_bytes`)."""
+    if bytes_size is None:
+        return False
+    if bytes_size > cfg.max_image_bytes:
+        return True
+    return width is not None and height is not None and bytes_size > cfg.max_bytes_per_pixel * width * height + (1 << 20)
+
+
 def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
-    """Probe one media dict in place. Returns a reason on failure."""
+    """Probe one media dict in place. Returns a reason on failure, or `METADATA_SIZE_MISMATCH`
+    when the header's upright size replaced a different one from the metadata."""
     missing_size = m.get("width") is None or m.get("height") is None
     uri = m.get("uri") or ""
     is_video = m.get("kind") == "video"
@@ -454,19 +477,25 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
     if is_video and not is_dir:
         return "probe.video_no_size" if missing_size else None
     if not (missing_size or cfg.check_files or cfg.verify_metadata or (is_dir and m.get("frames") is None)):
-        return None
+        # metadata trusted without a header read: still judge the bytes it declares
+        return "probe.too_many_bytes" if too_many_bytes(m.get("bytes_size"), m["width"], m["height"], cfg) else None
 
     probe = probe_frame_dir(uri, cfg) if is_dir else probe_image(uri, cfg)
     counters["probe.headers_read"] += 1
     if not probe.ok:
         return probe.reason
+    if not is_dir and too_many_bytes(probe.bytes_size, probe.width, probe.height, cfg):
+        return "probe.too_many_bytes"
 
+    corrected = False
     if missing_size:
         m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
     elif (m["width"], m["height"]) != (probe.width, probe.height):
         counters["probe.metadata_disagrees"] += 1
-        if cfg.verify_metadata and cfg.header_wins:
+        if cfg.header_wins:
             m["width"], m["height"], m["orientation"] = probe.width, probe.height, probe.orientation
+            counters[METADATA_SIZE_MISMATCH] += 1
+            corrected = True
     if m.get("orientation") is None:
         m["orientation"] = probe.orientation
     meta_format = _norm_format(m.get("format"))
@@ -481,4 +510,4 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
             counters["probe.metadata_disagrees"] += 1
             if cfg.header_wins:
                 m["frames"] = probe.n_frames
-    return None
+    return METADATA_SIZE_MISMATCH if corrected else None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import socket
 import tarfile
 from dataclasses import dataclass, field
 from collections.abc import Iterable
@@ -51,6 +53,21 @@ class WrittenShard:
 
 class ShardCommitError(OSError):
     """Raised when a shard cannot be committed; the message names the shard."""
+
+
+_TEMP_OWNER = re.compile(r"\.tmp-(?P<host>.+)-(?P<pid>\d+)$")
+
+
+def temp_path(path: Path) -> Path:
+    """The temporary name `path` is written under: hidden, beside it, naming its writer (host and
+    pid) so that a later run can tell an orphan from a file another process is still writing."""
+    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}")
+
+
+def temp_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of the writer of a temporary file named by `temp_path`, or None."""
+    m = _TEMP_OWNER.search(name)
+    return (m["host"], int(m["pid"])) if m and name.startswith(".") else None
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -110,7 +127,7 @@ def _commit(path: Path, fill, *, before_rename=None) -> tuple[str, int, object]:
     nothing is visible under `path`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temp_path(path)
     try:
         with open(tmp, "wb") as fh:
             stream = _HashingFile(fh)
@@ -120,12 +137,27 @@ def _commit(path: Path, fill, *, before_rename=None) -> tuple[str, int, object]:
         if before_rename is not None:
             before_rename(tmp)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError):
             raise ShardCommitError(f"cannot commit {path}: {err}") from err
         raise
     return stream.sha.hexdigest(), stream.size, result
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable: the directory entry, not only the file's bytes, reaches the disk."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the rename itself is still atomic
+    finally:
+        os.close(fd)
 
 
 def commit_file(path: Path, data: bytes, *, before_rename=None) -> str:

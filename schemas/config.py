@@ -17,11 +17,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from schemas.config_base import ConfigSection
+from schemas.config_base import ConfigSection, did_you_mean
 from schemas.dedup_config import DedupConfig
 from schemas.filter_config import FilterConfig
 from schemas.grounding_config import GroundingConfig
 from schemas.pack_config import PackConfig
+from schemas.sample import BUILTIN_TASKS
 from schemas.tokens_config import ProbeConfig, TokensConfig
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -41,9 +42,12 @@ class SourceConfig(ConfigSection):
     format: Literal["jsonl", "parquet", "llava", "wds"]
     path: str  # a file, a directory, or a glob; relative paths resolve against the config file
     root: str | None = None  # media root; default: the directory holding `path`
-    task: str = "caption"  # default task for rows that do not name one
+    task: str = "caption"  # default task for rows that do not name one; a known or declared task
     weight: float = Field(default=1.0, ge=0.0, le=1000.0)
     max_bad_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+    # How a change to a source file is noticed (`jobs.inputs`): `stat` (path, size, mtime; the
+    # default) or `content` (sha256 of the file's bytes, one full read per run).
+    fingerprint: Literal["stat", "content"] = "stat"
 
     @field_validator("name")
     @classmethod
@@ -51,6 +55,27 @@ class SourceConfig(ConfigSection):
         if not SOURCE_NAME.match(v):
             raise ValueError("must be 1-64 characters of letters, digits, '_', '.', '-', starting alphanumeric")
         return v
+
+
+class ReadConfig(ConfigSection):
+    """Limits on what one record may cost a reader. A record over a limit becomes an `invalid`
+    ledger row (`read.line_too_large`, `read.cell_too_large`), read no further than the limit."""
+
+    max_line_bytes: int = Field(default=16 << 20, ge=1024, le=1 << 31)  # one JSONL line
+    # one Parquet cell, or one caption/JSON member of a webdataset tar
+    max_cell_bytes: int = Field(default=16 << 20, ge=1024, le=1 << 31)
+    # a LLaVA `.json` file is parsed whole: larger ones must be split or converted to JSONL
+    max_json_file_bytes: int = Field(default=2 << 30, ge=1024, le=1 << 40)
+
+
+class TaskSpec(ConfigSection):
+    """A task the job declares beyond the built-in ones (`schemas.sample.Task`).
+
+    `filters`: the caption/text rules judge its assistant text (it joins `filters.tasks`).
+    `dedup`: near-duplicate removal considers it (it joins `dedup.tasks`)."""
+
+    filters: bool = False
+    dedup: bool = False
 
 
 class MixConfig(ConfigSection):
@@ -85,6 +110,8 @@ class RayConfig(ConfigSection):
 class JobConfig(ConfigSection):
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     sources: list[SourceConfig] = Field(min_length=1)
+    tasks: dict[str, TaskSpec] = Field(default_factory=dict)  # custom tasks, beyond the built-in ones
+    read: ReadConfig = ReadConfig()
     probe: ProbeConfig = ProbeConfig()
     filters: FilterConfig = FilterConfig()
     grounding: GroundingConfig = GroundingConfig()
@@ -95,6 +122,27 @@ class JobConfig(ConfigSection):
     output: OutputConfig = OutputConfig()
     ray: RayConfig = RayConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _custom_tasks_join_stages(cls, data):
+        """A custom task declared with `filters: true` / `dedup: true` joins `filters.tasks` /
+        `dedup.tasks`, so the stages need no other list of tasks."""
+        if not isinstance(data, dict) or not isinstance(data.get("tasks"), dict):
+            return data
+        data = dict(data)
+        for section, flag in (("filters", "filters"), ("dedup", "dedup")):
+            joining = [name for name, spec in data["tasks"].items() if isinstance(spec, dict) and spec.get(flag)]
+            if not joining:
+                continue
+            sec = data.get(section)
+            sec = dict(sec) if isinstance(sec, dict) else {}
+            model = FilterConfig if section == "filters" else DedupConfig
+            current = sec.get("tasks", model.model_fields["tasks"].default)
+            if isinstance(current, (list, tuple)):
+                sec["tasks"] = list(dict.fromkeys([*current, *joining]))
+                data[section] = sec
+        return data
+
     @model_validator(mode="after")
     def _unique_sources(self) -> JobConfig:
         names = [s.name for s in self.sources]
@@ -103,15 +151,42 @@ class JobConfig(ConfigSection):
             raise ValueError(f"source names must be unique; repeated: {dupes}")
         return self
 
+    @model_validator(mode="after")
+    def _known_tasks(self) -> JobConfig:
+        """Every task the config names is a built-in task or one declared under `tasks:`. A typo
+        (`task: captoin`) would otherwise silently turn the caption rules and dedup off."""
+        for name in self.tasks:
+            if name in BUILTIN_TASKS:
+                raise ValueError(f"tasks.{name}: {name!r} is a built-in task; declare only new tasks under tasks:")
+            if not SOURCE_NAME.match(name):
+                raise ValueError(f"tasks.{name}: a task name is 1-64 letters, digits, '_', '.', '-'")
+        known = self.task_names()
+        used = [(f"sources[{s.name}].task", s.task) for s in self.sources]
+        used += [(f"filters.tasks[{i}]", t) for i, t in enumerate(self.filters.tasks)]
+        used += [(f"dedup.tasks[{i}]", t) for i, t in enumerate(self.dedup.tasks)]
+        used += [(f"mix.task_weights.{t}", t) for t in self.mix.task_weights]
+        used += [(f"tokens.video.temporal_tasks[{i}]", t) for i, t in enumerate(self.tokens.video.temporal_tasks)]
+        for where, task in used:
+            if task not in known:
+                raise ValueError(f"{where} = {task!r}: unknown task;{did_you_mean(task, known)} known tasks: "
+                                 f"{', '.join(known)}; declare a new one under tasks: {{{task}: {{filters: true}}}}")
+        return self
+
+    def task_names(self) -> tuple[str, ...]:
+        """Every task a row may have: the built-in ones and the declared ones."""
+        return (*BUILTIN_TASKS, *self.tasks)
+
     def fingerprint(self) -> str:
         """sha256 (hex, 16 chars) of the canonical JSON of every field that affects the output.
 
-        `ray` (execution only), `output` (where, not what) and each source's `max_bad_fraction`
-        (whether the job may finish, not what it writes) are excluded: a job stopped by too many
-        invalid samples resumes from its checkpoints once the tolerance is raised.
+        `ray` (execution only), `output` (where, not what), each source's `max_bad_fraction`
+        (whether the job may finish, not what it writes: a job stopped by too many invalid samples
+        resumes from its checkpoints once the tolerance is raised) and each source's `fingerprint`
+        mode (how changes are noticed) are excluded. The inputs themselves are fingerprinted
+        apart (`jobs.inputs`).
         """
         payload = self.model_dump(mode="json", exclude={"ray": True, "output": True,
-                                                        "sources": {"__all__": {"max_bad_fraction"}}})
+                                                        "sources": {"__all__": {"max_bad_fraction", "fingerprint"}}})
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -137,6 +212,9 @@ def describe_validation_error(err: ValidationError) -> str:
         allowed = _allowed_range(e["loc"])
         if allowed and e["type"] != "extra_forbidden":
             msg += f"; allowed: {allowed}"
+        if not e["loc"] and e["type"] == "value_error":  # a check across fields names them itself
+            lines.append(msg.removeprefix("Value error, "))
+            continue
         lines.append(f"{loc} = {shown}: {msg}")
     return "\n".join(lines)
 

@@ -318,6 +318,7 @@ class BlankRule(RuleConfig):
 class RulesConfig(ConfigSection):
     """One section per rule; field names are the rule names and reason codes."""
 
+    too_long: TooLongRule = TooLongRule()
     empty: EmptyRule = EmptyRule()
     bad_encoding: BadEncodingRule = BadEncodingRule()
     url: UrlRule = UrlRule()
@@ -327,7 +328,6 @@ class RulesConfig(ConfigSection):
     digit_run: DigitRunRule = DigitRunRule()
     special_chars: SpecialCharsRule = SpecialCharsRule()
     too_short: TooShortRule = TooShortRule()
-    too_long: TooLongRule = TooLongRule()
     repeated_words: RepeatedWordsRule = RepeatedWordsRule()
     tail_repetition: TailRepetitionRule = TailRepetitionRule()
     sentence_repetition: SentenceRepetitionRule = SentenceRepetitionRule()

@@ -94,6 +94,12 @@ class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     vlpack_version: str
     config_fingerprint: str
+    # What the output is made from (`jobs.inputs`): the source files' fingerprint, and the job's,
+    # which hashes the config's and the inputs' together. Empty in outputs of vlpack 0.1.
+    input_fingerprint: str = ""
+    job_fingerprint: str = ""
+    n_input_files: int = 0
+    input_bytes: int = 0
     seed: int
     dp_size: int
     micro_batch: int

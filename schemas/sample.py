@@ -17,13 +17,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Task(str, Enum):
+    """The tasks the stages know. A job may declare more under `tasks:` (`schemas.config.TaskSpec`);
+    any other task name, in the config or in a row, is an error, never a silent default."""
+
     caption = "caption"
     vqa = "vqa"
     grounding = "grounding"
     ocr = "ocr"
     video = "video"
+    video_temporal = "video_temporal"  # timed video tasks: frames at the constant temporal fps
+    temporal_grounding = "temporal_grounding"
     text = "text"
     other = "other"
+
+
+BUILTIN_TASKS = tuple(t.value for t in Task)
 
 
 Role = Literal["system", "user", "assistant"]
@@ -122,6 +130,9 @@ WORK_FIELDS = [
     ("total_tokens", pa.int32()),
     ("vit_patches", pa.int32()),
     ("n_images", pa.int32()),
+    # What a stage changed in the sample, as `stage.code`s (e.g. `probe.metadata_size_mismatch`:
+    # the header's size replaced the metadata's); null when nothing was changed.
+    ("repairs", pa.list_(pa.string())),
 ]
 WORK_SCHEMA = pa.schema(list(SAMPLE_SCHEMA) + [pa.field(n, t) for n, t in WORK_FIELDS])
 

@@ -13,15 +13,22 @@ class ProbeConfig(ConfigSection):
     animated: Literal["first_frame", "reject"] = "first_frame"
     # Our own pixel limit, checked from the header before Pillow's decompression-bomb check.
     max_header_pixels: int = Field(default=100_000_000, ge=1, le=2**40)
+    # Where a header was read and it disagrees with the metadata (size, format, bytes, frames),
+    # the header's value is used: token counts and image rules see the file as it is. The row
+    # records `probe.metadata_size_mismatch` in its `repairs` when the size was corrected.
     header_wins: bool = True
     # Open every image and read its header even where the metadata gives its size, so that a
     # missing, empty, unreadable, truncated or bomb file is caught here (`invalid`, `probe.*`) and
-    # never reaches a shard; the metadata size is still the one used (see `verify_metadata`).
-    # Off: only images without a size are read.
+    # never reaches a shard. Off: only images without a size are read (metadata is trusted).
     check_files: bool = True
-    # Where the metadata gives a size and the header disagrees, use the header's (with
-    # `header_wins`); a disagreement is counted as `probe.metadata_disagrees` either way.
+    # Read the header of images that have a size in their metadata even with `check_files` off.
     verify_metadata: bool = False
+    # Bytes one image file may take (`probe.too_many_bytes`): a 1000x1000 PNG carrying a 50 MB
+    # private chunk would otherwise be copied whole into a shard.
+    max_image_bytes: int = Field(default=64 << 20, ge=1024, le=1 << 40)
+    # Bytes per upright pixel beyond a fixed 1 MiB allowance for headers and metadata
+    # (`probe.too_many_bytes`); 16 admits 16-bit RGBA stored raw.
+    max_bytes_per_pixel: float = Field(default=16.0, gt=0.0, le=1_000_000.0)
     # Cheap end-of-file checks (JPEG EOI marker, PNG chunk walk to IEND, RIFF size) that catch
     # truncated downloads without decoding; a failure is `probe.truncated`.
     check_tail: bool = True

@@ -152,9 +152,10 @@ def job_config(sources: list[dict], **sections):
 def run_rows(cfg) -> pa.Table:
     """Every source of `cfg` read and taken through the row-local stages, in process."""
     from jobs import stages
-    from jobs.readers import list_source_files, read_source_file
+    from jobs.file_stages import read_rows
+    from jobs.readers import list_source_files
 
-    tables = [read_source_file(path, s) for s in cfg.sources for path in list_source_files(s)]
+    tables = [read_rows(path, s, cfg)[0] for s in cfg.sources for path in list_source_files(s)]
     table = pa.concat_tables(tables)
     n = table.num_rows
     for _, fn in stages.stage_plan(cfg) + stages.post_dedup_plan(cfg):

@@ -5,6 +5,7 @@
 
 COMMAND_MODULES = [
     "jobs.commands.run",
+    "jobs.commands.check",
     "jobs.commands.cluster",
     "jobs.commands.inspect",
     "jobs.commands.tokens",

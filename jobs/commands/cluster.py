@@ -15,6 +15,19 @@ ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265
 REMOTE_HELP = "allow a non-loopback address without Ray token authentication (read the README first)"
 
 
+def _address(address: str) -> str:
+    """The address as the client will use it; says so when http:// was assumed."""
+    from jobs import submit as sub
+
+    try:
+        parsed = sub.parse_address(address)
+    except sub.SubmitError as err:
+        _fail(str(err))
+    if parsed.scheme_added:
+        Console(stderr=True).print(f"note: no scheme in --address {address}; using {parsed.url}", highlight=False)
+    return parsed.url
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def submit(
@@ -28,6 +41,7 @@ def register(app: typer.Typer) -> None:
         from jobs import submit as sub
         from schemas.config import ConfigError, load_job_config
 
+        address = _address(address)
         try:
             cfg = load_job_config(job)
         except ConfigError as err:
@@ -56,6 +70,8 @@ def register(app: typer.Typer) -> None:
         """Show the state of a submitted job."""
         from jobs import submit as sub
 
+        address = _address(address)
+
         try:
             info = sub.client(address, allow_remote=allow_remote).get_job_info(job_id)
         except sub.SubmitError as err:
@@ -73,6 +89,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print (or follow) a submitted job's logs."""
         from jobs import submit as sub
+
+        address = _address(address)
 
         try:
             if follow:
@@ -93,6 +111,8 @@ def register(app: typer.Typer) -> None:
         """Stop a submitted job."""
         from jobs import submit as sub
 
+        address = _address(address)
+
         try:
             stopped = sub.client(address, allow_remote=allow_remote).stop_job(job_id)
         except sub.SubmitError as err:
@@ -108,6 +128,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the vlpack jobs on a cluster."""
         from jobs import submit as sub
+
+        address = _address(address)
 
         try:
             jobs = sub.client(address, allow_remote=allow_remote).list_jobs()

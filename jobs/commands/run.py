@@ -18,27 +18,36 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _own_message(err: Exception) -> str:
-    """Our message, without the remote traceback Ray wraps around an error raised in a worker."""
-    text = str(err)
-    marker = f"{type(err).__name__}: " if "Error" in type(err).__name__ else None
-    for name in ("SourceFileError: ", "JobError: ", marker):
-        if name and name in text:
-            return text.rsplit(name, 1)[1].strip().splitlines()[0]
-    return text
-
-
-def run_config(cfg, *, address: str | None, progress: bool) -> None:
-    from jobs.pipeline import JobError, run_job
-    from jobs.readers import SourceFileError
+def run_config(cfg, *, address: str | None, progress: bool, force: bool = False, debug: bool = False) -> None:
+    """Run a job; any error ends as one `error:` line (the traceback goes to a log file)."""
+    from jobs.pipeline import run_job
 
     try:
-        result = run_job(cfg, address=address, progress=progress)
-    except (JobError, SourceFileError) as err:
-        _fail(_own_message(err), 1)
+        result = run_job(cfg, address=address, progress=progress, force=force)
+    except typer.Exit:
+        raise
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 - every failure ends as one line
+        fail_run(err, cfg.output.dir, debug=debug)
     if result.already_complete:
-        Console(stderr=True).print(f"{result.out_dir} is already complete for this config; nothing to do")
+        Console(stderr=True).print(f"{result.out_dir} is already complete for this config and these inputs; "
+                                   f"nothing to do (--force recomputes it)", highlight=False)
     print_summary(result.out_dir, result.stats, result.html)
+
+
+def fail_run(err: BaseException, out_dir, *, debug: bool) -> None:
+    """Print one `error:` line for `err` and where its full traceback is; exit non-zero."""
+    from jobs.errors import explain, write_log
+
+    message, internal = explain(err)
+    log_path = write_log(out_dir, err)
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(err), err, err.__traceback__)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"full traceback: {log_path}" + (" (please report this internal error with it)" if internal else ""),
+                      highlight=False, soft_wrap=True, style="dim")
+    raise typer.Exit(130 if isinstance(err, KeyboardInterrupt) else 1)
 
 
 def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> None:
@@ -95,6 +104,9 @@ def register(app: typer.Typer) -> None:
         address: str | None = typer.Option(None, help="Ray cluster address (e.g. auto); default: embedded local"),
         out: Path | None = typer.Option(None, help="override output.dir"),
         progress: bool = typer.Option(sys.stderr.isatty(), help="show Ray Data progress bars"),
+        force: bool = typer.Option(False, "--force", help="recompute everything: ignore checkpoints, per-file "
+                                                          "checkpoints and a committed output of this job"),
+        debug: bool = typer.Option(False, "--debug", help="print full tracebacks (they always go to a log file)"),
     ) -> None:
         """Run a pack job (embedded local Ray by default)."""
         from schemas.config import ConfigError, load_job_config
@@ -105,7 +117,7 @@ def register(app: typer.Typer) -> None:
             _fail(f"invalid job config {job}:\n{err}")
         if out is not None:
             cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out.resolve())})})
-        run_config(cfg, address=address, progress=progress)
+        run_config(cfg, address=address, progress=progress, force=force, debug=debug)
 
     @app.command()
     def demo(

@@ -1,6 +1,6 @@
 """Bad media metadata (docs/bad-inputs.md, "Metadata"): NaN, negative or zero sizes, fps and
 durations are `read.bad_metadata`; metadata that disagrees with the file header is counted, and the
-header decides when `probe.verify_metadata` is on."""
+header decides (`probe.header_wins`, on by default) and the row records the correction."""
 
 from __future__ import annotations
 
@@ -61,21 +61,31 @@ def _probe_counters(cfg) -> dict:
     return counters
 
 
-def test_metadata_disagreeing_with_the_header_is_counted_and_kept_by_default(tmp_path):
-    source = image_source(tmp_path, {"a.jpg": jpeg(320, 240)}, meta={"width": 1000, "height": 1000})
+def test_metadata_disagreeing_with_the_header_is_overruled_and_recorded(tmp_path):
+    # metadata says 5000x5000 for a real 160x120 image; planning 2,304 tokens from it would make
+    # the bridge upsample the image many times over
+    source = image_source(tmp_path, {"a.jpg": jpeg(160, 120)}, meta={"width": 5000, "height": 5000})
     cfg = job_config([source])
     assert fate(cfg) == {"s/a.jpg": ("packed", None)}
     m = first_media(cfg, "s/a.jpg")
-    assert (m["width"], m["height"]) == (1000, 1000)  # tokens are planned from the metadata
-    assert _probe_counters(cfg)["probe.metadata_disagrees"] == 1
+    assert (m["width"], m["height"]) == (160, 120)  # tokens are planned from the header
+    counters = _probe_counters(cfg)
+    assert counters["probe.metadata_disagrees"] == 1 and counters["probe.metadata_size_mismatch"] == 1
+    from hostile_inputs import run_rows
+
+    (row,) = run_rows(cfg).to_pylist()
+    from packer.tokens import image_tokens
+
+    assert row["repairs"] == ["probe.metadata_size_mismatch"]
+    assert row["vision_tokens"] == image_tokens(160, 120) + 2 < image_tokens(5000, 5000)
 
 
-def test_metadata_disagreeing_with_the_header_is_overruled_with_verify_metadata(tmp_path):
+def test_metadata_disagreeing_with_the_header_is_kept_when_the_header_does_not_win(tmp_path):
     source = image_source(tmp_path, {"a.jpg": jpeg(320, 240)}, meta={"width": 1000, "height": 1000})
-    cfg = job_config([source], probe={"verify_metadata": True})
+    cfg = job_config([source], probe={"header_wins": False})
     assert fate(cfg) == {"s/a.jpg": ("packed", None)}
     m = first_media(cfg, "s/a.jpg")
-    assert (m["width"], m["height"]) == (320, 240)
+    assert (m["width"], m["height"]) == (1000, 1000)
     assert _probe_counters(cfg)["probe.metadata_disagrees"] == 1
 
 

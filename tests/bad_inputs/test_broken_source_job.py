@@ -82,7 +82,7 @@ def test_sample_ids_repeated_across_files_fail_naming_them(ray_local, tmp_path):
     write_jsonl(src / "part1.jsonl", [{"id": "shared-7", "image": "a.jpg", "caption": CAPTION},
                                       {"id": "only-1", "image": "a.jpg", "caption": CAPTION}])
     write_jsonl(src / "part2.jsonl", [{"id": "shared-7", "image": "a.jpg", "caption": CAPTION}])
-    with pytest.raises(JobError, match=r"1 sample ids occur more than once.*'web/shared-7'.*unique id"):
+    with pytest.raises(JobError, match=r"sample id 'web/shared-7' occurs in 2 files \(part1.jsonl, part2.jsonl\).*unique"):
         run_job(_config(src, tmp_path / "out", 0.5))
 
 

@@ -75,7 +75,7 @@ def test_crash_after_shards_then_rerun_keeps_finished_shards(corpus, baseline, t
     assert crashed.returncode != 0
     out = tmp_path / "out"
     assert not (out / MANIFEST_NAME).exists()
-    journal = next((out / ".vlpack").iterdir()) / "journal"
+    journal = next(d for d in (out / ".vlpack").iterdir() if (d / "journal").is_dir()) / "journal"
     finished = sorted(journal.glob("*.json"))
     assert len(finished) >= 2
     shard_paths = [out / f.name[:-len(".json")].replace("__", "/") for f in finished]
@@ -95,3 +95,77 @@ def test_injected_rename_failure_leaves_nothing_visible(corpus, tmp_path):
     assert not (out / target).exists()
     assert not (out / MANIFEST_NAME).exists()
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+
+
+def test_a_writer_killed_mid_shard_leaves_no_temporary_file_in_the_output(corpus, baseline, tmp_path):
+    marker = tmp_path / "killed"
+    out = tmp_path / "out"
+    proc = _vlpack(_job(corpus, out, tmp_path), fault=f"kill_writer_mid_shard:{marker}")
+    assert marker.exists(), "the fault hook never fired"
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (out / MANIFEST_NAME).exists()
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]  # the orphan was swept before the manifest
+    assert _outputs(out) == baseline
+
+
+def _started(job: Path, fault: str | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "VLPACK_FAULT"}
+    if fault:
+        env["VLPACK_FAULT"] = fault
+    return subprocess.Popen([sys.executable, "-m", "jobs.cli", "run", str(job), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _check_committed(out: Path) -> None:
+    from packer.shards import file_sha256
+    from schemas.manifest import Manifest
+
+    m = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
+    assert sorted(str(p.relative_to(out)) for p in (out / "shards").rglob("*.tar")) == sorted(s.path for s in m.shards)
+    for s in m.shards:
+        assert file_sha256(out / s.path) == s.sha256
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+
+
+def test_two_runs_started_together_one_proceeds_the_other_names_the_holder(corpus, tmp_path):
+    """Two configs with overwrite on, on one output, started at once: exactly one writes."""
+    out = tmp_path / "out"
+    jobs = []
+    for seed in (1, 2):
+        data = yaml.safe_load(_job(corpus, out, tmp_path).read_text())
+        data["seed"], data["output"]["overwrite"] = seed, True
+        job = tmp_path / f"job-{seed}.yaml"
+        job.write_text(yaml.safe_dump(data))
+        jobs.append(job)
+    procs = [_started(j) for j in jobs]
+    results = [p.communicate(timeout=900) + (p.returncode,) for p in procs]
+    codes = sorted(r[2] for r in results)
+    assert codes[0] == 0 and codes[1] != 0, [r[1][-2000:] for r in results]
+    refused = next(r for r in results if r[2] != 0)[1]
+    assert "is being written by pid" in refused and "error:" in refused
+    assert len([ln for ln in refused.splitlines() if ln.strip()]) <= 3, refused
+    _check_committed(out)
+    rerun = _vlpack(jobs[[r[2] for r in results].index(0)])
+    assert rerun.returncode == 0 and "already complete" in rerun.stderr
+
+
+def test_a_run_started_mid_write_is_refused_and_the_first_finishes(corpus, baseline, tmp_path):
+    out = tmp_path / "out"
+    job = _job(corpus, out, tmp_path)
+    marker = tmp_path / "writing"
+    first = _started(job, fault=f"pause_writer:{marker}")
+    import time
+
+    while not marker.exists() and first.poll() is None:
+        time.sleep(0.2)
+    assert first.poll() is None, first.communicate()[1][-2000:]
+    temps = [p for p in out.rglob("*") if ".tmp-" in p.name]
+    assert temps, "the paused writer has its temporary shard open"
+    second = _vlpack(job)
+    assert second.returncode != 0 and "is being written by pid" in second.stderr
+    assert [p for p in temps if not p.exists()] == []  # the second run deleted none of the first's files
+    Path(f"{marker}.release").touch()
+    _, err = first.communicate(timeout=900)
+    assert first.returncode == 0, err[-3000:]
+    _check_committed(out)
+    assert _outputs(out) == baseline

@@ -240,7 +240,7 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
         save(clip / f"{i:03d}.png", "PNG", im=picture(320, 180))
     table = make_table([
         sample("fill", Media(uri=good)),
-        sample("known", Media(uri=good, width=111, height=222)),  # file checked, size not verified by default
+        sample("known", Media(uri=good, width=111, height=222)),  # file checked: the header's size wins
         sample("broken", Media(uri=good), Media(uri=str(bad))),
         sample("missing", Media(uri=str(tmp_path / "gone.jpg"))),
         sample("video_dir", Media(uri=str(clip), kind="video")),
@@ -257,7 +257,8 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
     m = rows["fill"]["media"][0]
     assert (m["width"], m["height"], m["orientation"], m["format"]) == (H, W, 6, "jpeg")
     assert m["bytes_size"] > 0 and rows["fill"]["status"] == "ok"
-    assert (rows["known"]["media"][0]["width"], rows["known"]["media"][0]["height"]) == (111, 222)
+    assert (rows["known"]["media"][0]["width"], rows["known"]["media"][0]["height"]) == (H, W)
+    assert rows["known"]["repairs"] == ["probe.metadata_size_mismatch"] and rows["fill"]["repairs"] is None
     assert (rows["broken"]["status"], rows["broken"]["reason"]) == ("invalid", "probe.truncated")
     assert (rows["missing"]["status"], rows["missing"]["reason"]) == ("invalid", "probe.missing")
     v = rows["video_dir"]["media"][0]
@@ -276,13 +277,15 @@ def test_probe_batch_header_wins_and_counts_disagreement(tmp_path):
         sample("stored_size", Media(uri=path, width=W, height=H, format="jpg")),  # pre-EXIF size
         sample("right", Media(uri=path, width=H, height=W)),
     ])
-    out, counters = probe_batch(table, ProbeConfig(verify_metadata=True))
+    out, counters = probe_batch(table, ProbeConfig())
     rows = out.to_pylist()
     assert [(r["media"][0]["width"], r["media"][0]["height"]) for r in rows] == [(H, W), (H, W)]
     assert rows[0]["media"][0]["format"] == "jpg"  # same format, metadata spelling kept
     assert counters["probe.metadata_disagrees"] == 1
-    kept, counters2 = probe_batch(table, ProbeConfig(verify_metadata=True, header_wins=False))
+    assert [r["repairs"] for r in rows] == [["probe.metadata_size_mismatch"], None]
+    kept, counters2 = probe_batch(table, ProbeConfig(header_wins=False))
     assert kept.to_pylist()[0]["media"][0]["width"] == W and counters2["probe.metadata_disagrees"] == 1
+    assert kept.to_pylist()[0]["repairs"] is None
 
 
 def test_probe_batch_without_work_reads_nothing(tmp_path):

@@ -29,7 +29,10 @@ def run(demo_out, demo_corpus):
     from jobs import checkpoints as ckpt
 
     cfg = load_job_config(demo_corpus)
-    state = ckpt.checkpoint_dir(demo_out, cfg.fingerprint())
+    from schemas.manifest import MANIFEST_NAME, Manifest
+
+    job = Manifest.model_validate_json((demo_out / MANIFEST_NAME).read_text()).job_fingerprint
+    state = ckpt.checkpoint_dir(demo_out, job)
     return {
         "cfg": cfg,
         "stats": json.loads((demo_out / STATS_PATH).read_text()),
@@ -269,7 +272,7 @@ def _tiny():
     for sid, copy, src, st, reason, pid, dup in rows:
         for k, v in dict(sample_id=sid, copy=copy, source=src, task="caption", status=st, reason=reason, pack_id=pid,
                          dup_of=dup, lang="en", lang_score=0.9, text_tokens=10, vision_tokens=20, loss_tokens=5,
-                         total_tokens=30, vit_patches=80, n_images=1).items():
+                         total_tokens=30, vit_patches=80, n_images=1, repairs=None).items():
             cols[k].append(v)
     ledger = pa.table(cols, schema=LEDGER_SCHEMA)
     packs = pa.table({"pack_id": [0, 1], "step": [0, 0], "rank": [0, 1], "micro": [0, 0], "shard": ["s0", "s1"],

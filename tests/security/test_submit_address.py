@@ -201,7 +201,7 @@ def test_a_submission_carries_no_secrets(demo_corpus, monkeypatch):
         req = job_request(cfg, submission_id(cfg), stage)
         assert req["entrypoint"] == "python -m jobs.cli run job.yaml --address auto --no-progress"
         assert req["runtime_env"] == {"working_dir": str(stage)}
-        assert set(req["metadata"]) == {"vlpack_fingerprint", "output"}
+        assert set(req["metadata"]) == {"vlpack_fingerprint", "vlpack_job", "output"}
         blob = json.dumps(req)
         files = [p for p in stage.rglob("*") if p.is_file()]
         assert {p.relative_to(stage).parts[0] for p in files} == {"schemas", "filters", "packer", "jobs",
@@ -229,6 +229,73 @@ def test_the_submission_id_follows_the_config_and_the_output(demo_corpus):
     other_out = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": "/elsewhere"})})
     other_seed = cfg.model_copy(update={"seed": cfg.seed + 1})
     assert submission_id(cfg) == submission_id(load_job_config(demo_corpus))
-    assert submission_id(cfg).startswith(f"vlpack-{cfg.fingerprint()}-")
+    from jobs.pipeline import JobInputs
+
+    assert submission_id(cfg).startswith(f"vlpack-{JobInputs.of(cfg).job_fingerprint}-")
     assert len({submission_id(cfg), submission_id(other_out), submission_id(other_seed)}) == 3
     assert Path(cfg.output.dir).is_absolute()
+
+
+def test_the_submission_id_follows_the_inputs(tmp_path):
+    """Appending to a source file makes a new submission, never "already succeeded"."""
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"id": "a", "task": "text", "text": "one line of text"}\n')
+    job = tmp_path / "job.yaml"
+    job.write_text(f"sources: [{{name: s, format: jsonl, path: {data}, task: text}}]\noutput: {{dir: {tmp_path / 'o'}}}\n")
+    before = submission_id(load_job_config(job))
+    with data.open("a") as fh:
+        fh.write('{"id": "b", "task": "text", "text": "another line"}\n')
+    assert submission_id(load_job_config(job)) != before
+
+
+# ---- the address is judged exactly as the HTTP client parses it --------------------------------
+
+BYPASSES = ["http://10.255.255.1\\@127.0.0.1:8265", "http://10.255.255.1@127.0.0.1:8265",
+            "http://127.0.0.1:8265@10.255.255.1", "http://user:pw@127.0.0.1:8265", "http://127.0.0.1:8265 ",
+            "http://127.0.0.1:8265\t", " http://127.0.0.1:8265", "http://127.0.0.1:8265/x@10.0.0.1",
+            "http://127.0.0.1:8265#@10.0.0.1", "http://127.0.0.1:8265?@10.0.0.1", "http://127.0.0.1\n.evil:8265",
+            "ftp://127.0.0.1:8265", "", "http://"]
+
+
+@pytest.mark.parametrize("address", BYPASSES)
+def test_addresses_two_parsers_could_read_differently_are_refused(address, no_auth):
+    from jobs.submit import parse_address
+
+    with pytest.raises(SubmitError) as err:
+        parse_address(address)
+    assert "--address" in str(err.value)
+    with pytest.raises(SubmitError):
+        check_address(address, allow_remote=True, env=no_auth)
+
+
+def test_a_missing_scheme_is_added_explicitly_and_said():
+    from jobs.submit import parse_address
+
+    a = parse_address("127.0.0.1:8265")
+    assert (a.url, a.host, a.scheme_added) == ("http://127.0.0.1:8265", "127.0.0.1", True)
+    assert parse_address("https://[::1]:8265/").url == "https://[::1]:8265"
+    result = CliRunner().invoke(app, ["status", "nojob", "--address", "127.0.0.1:1"])
+    assert "using http://127.0.0.1:1" in result.output and result.exit_code != 0
+
+
+URL_CHARS = st.sampled_from(list("abc019:/@\\.[]%?#-_ \t") + ["127.0.0.1", "10.0.0.1", "localhost", "::1", "http://",
+                                                               "https://", "8265", "%2e", "%40", "@", "\u3002"])
+
+
+@given(st.lists(URL_CHARS, max_size=10).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_guard_judges_the_host_the_client_connects_to(text):
+    """For any URL-like string the guard accepts, the host it judged is the host requests (and so
+    Ray's Jobs client, which joins the address with an API path) connects to."""
+    import requests
+    from urllib3.util import parse_url
+
+    from jobs.submit import parse_address
+
+    try:
+        a = parse_address(text)
+    except SubmitError:
+        return
+    prepared = requests.Request("GET", f"{a.url}/api/jobs/").prepare()
+    assert parse_url(prepared.url).host.strip("[]").lower() == a.host
+    assert parse_url(a.url).host.strip("[]").lower() == a.host

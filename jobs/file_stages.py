@@ -1,0 +1,174 @@
+"""The per-file stages: read → probe → filter → grounding, one Ray task per source file, each
+file's result checkpointed on its own.
+
+1. **Reuse.** A file whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
+   recomputed. The key (`file_key`) hashes the file's fingerprint (`jobs.inputs`), the config the
+   per-file stages read (the file's own source, `read`, `tasks`, `probe`, `filters`, `grounding`)
+   and `FILE_STAGES_VERSION`: when one file of a source changes, only that file is read again.
+2. **Read** every other file (one task each).
+3. **Unique ids.** Before any row stage runs, the sample ids of every file, read or reused, are
+   checked across files: a hash-partitioned Ray Data groupby brings each id's occurrences together,
+   and only the repeated ids reach the driver. A repeated id fails the job in seconds, naming the
+   id and its files. (Ids repeated inside one file are `read.duplicate_id` rows, see readers.)
+4. **Row stages** on each read file (one task each), which then commits the file's checkpoint.
+
+The driver holds one object reference per file, never rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+
+from jobs import stages
+from jobs.inputs import InputFile
+from jobs.readers import mark_unknown_tasks, read_source_file
+from schemas.config import JobConfig, SourceConfig
+
+# Bump when read, probe, filter or grounding change what they write for the same input and config.
+FILE_STAGES_VERSION = 1
+FILES_DIR = "files"
+# The source fields that only say how a file is found or weighed, not what its rows become.
+_SOURCE_FIELDS_NOT_READ = {"path", "weight", "max_bad_fraction", "fingerprint"}
+MAX_ID_PARTITIONS = 64
+
+
+class DuplicateIdError(RuntimeError):
+    """A sample id occurs in more than one file of a source; the message names ids and files."""
+
+
+def file_key(cfg: JobConfig, f: InputFile) -> str:
+    """The checkpoint key of one file's per-file stages."""
+    source = next(s for s in cfg.sources if s.name == f.source)
+    payload = {
+        "version": FILE_STAGES_VERSION,
+        "file": [f.path, f.rel, f.digest],
+        "source": source.model_dump(mode="json", exclude=_SOURCE_FIELDS_NOT_READ),
+        "config": cfg.model_dump(mode="json", include={"read", "tasks", "probe", "filters", "grounding"}),
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass
+class FileRows:
+    """The rows of every file after the per-file stages, as object references (one per file)."""
+
+    refs: list
+    reused: int = 0
+    computed: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+# ---- task bodies (run in Ray workers) ---------------------------------------------------------------
+
+
+def read_rows(path: str, source: SourceConfig, cfg: JobConfig) -> tuple[pa.Table, dict]:
+    """What the `read` stage makes of one file: its rows, tasks checked, and its counters."""
+    table = read_source_file(path, source, cfg.read)
+    table, unknown = mark_unknown_tasks(table, cfg.task_names())
+    return table, {"read.files": 1, "read.rows": table.num_rows, "read.unknown_task": unknown}
+
+
+def read_one_file(f: InputFile, source: SourceConfig, cfg: JobConfig) -> pa.Table:
+    """The `read` stage over one file, with its counters (`jobs.stages.run_stage`)."""
+    return stages.run_stage(pa.table({"path": [f.path]}), "read", lambda _batch: read_rows(f.path, source, cfg))
+
+
+def file_ids(table: pa.Table, index: int) -> pa.Table:
+    """(sample_id, file index, partition) of a file's rows: what the unique-id check shuffles."""
+    ids = table.column("sample_id")
+    keys = np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) for s in ids.to_pylist()), dtype=np.uint64,
+                       count=len(ids))
+    return pa.table({"sample_id": ids, "file": pa.array(np.full(len(ids), index, np.int32)),
+                     "part": pa.array((keys % MAX_ID_PARTITIONS).astype(np.int32))})
+
+
+def repeated_ids(group: pa.Table) -> pa.Table:
+    """The rows of one id partition whose sample_id occurs more than once."""
+    counts = pc.value_counts(group.column("sample_id"))
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return group.filter(pc.is_in(group.column("sample_id"), value_set=repeated)).select(["sample_id", "file"])
+
+
+def stage_one_file(table: pa.Table, cfg: JobConfig, checkpoint: str) -> pa.Table:
+    """probe → filter → grounding over one file's rows, then the file's checkpoint."""
+    from packer.shards import commit_file
+
+    for name, fn in stages.stage_plan(cfg):
+        table = stages.run_stage(table, name, fn)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    commit_file(Path(checkpoint), sink.getvalue().to_pybytes())
+    return table
+
+
+def load_checkpoint(path: str) -> pa.Table:
+    return pq.read_table(path)
+
+
+# ---- driver -----------------------------------------------------------------------------------------
+
+
+def per_file_rows(cfg: JobConfig, files: list[InputFile], state_root: Path, *, check_ids: bool = True) -> FileRows:
+    """Every file's rows after the per-file stages, reused or computed (see the module docstring).
+    Raises `DuplicateIdError` before any row stage runs if an id repeats across files."""
+    import ray
+
+    cache = state_root / FILES_DIR
+    cache.mkdir(parents=True, exist_ok=True)
+    sources = {s.name: s for s in cfg.sources}
+    keys = [file_key(cfg, f) for f in files]
+    paths = [cache / f"{k}.parquet" for k in keys]
+    cfg_ref = ray.put(cfg)
+    read_task = ray.remote(read_one_file)
+    load_task = ray.remote(load_checkpoint)
+    refs, todo = [], []
+    for i, (f, path) in enumerate(zip(files, paths)):
+        if path.is_file():
+            refs.append(load_task.remote(str(path)))
+        else:
+            refs.append(read_task.remote(f, sources[f.source], cfg_ref))
+            todo.append(i)
+    if check_ids:
+        check_unique_ids(refs, files)
+    stage_task = ray.remote(stage_one_file)
+    for i in todo:
+        refs[i] = stage_task.remote(refs[i], cfg_ref, str(paths[i]))
+    return FileRows(refs=refs, reused=len(files) - len(todo), computed=len(todo), keys=keys)
+
+
+def check_unique_ids(refs: list, files: list[InputFile]) -> None:
+    """Fail, naming ids and files, if a sample id occurs in more than one file."""
+    import ray
+
+    from jobs.dedup_stage import DEFAULT_SHUFFLE, _gather, _with_shuffle
+
+    if len(refs) < 2:
+        return  # ids inside one file are made unique by its reader
+    id_task = ray.remote(file_ids)
+    ids = ray.data.from_arrow_refs([id_task.remote(r, i) for i, r in enumerate(refs)])
+    ids = _with_shuffle(ids, DEFAULT_SHUFFLE)
+    found = _gather(ids.groupby("part", num_partitions=min(MAX_ID_PARTITIONS, len(refs)))
+                    .map_groups(repeated_ids, batch_format="pyarrow"),
+                    pa.schema([("sample_id", pa.string()), ("file", pa.int32())]))
+    if not found.num_rows:
+        return
+    found = found.sort_by([("sample_id", "ascending"), ("file", "ascending")])
+    where: dict[str, list[str]] = {}
+    for sid, fi in zip(found.column("sample_id").to_pylist(), found.column("file").to_pylist()):
+        where.setdefault(sid, []).append(files[fi].rel)
+    first, first_files = next(iter(where.items()))
+    source = files[found.column("file")[0].as_py()].source
+    more = f" (and {len(where) - 1} more repeated ids, e.g. {list(where)[1:4]})" if len(where) > 1 else ""
+    raise DuplicateIdError(
+        f"source {source!r}: sample id {first!r} occurs in {len(first_files)} files ({', '.join(first_files[:4])})"
+        f"{more}; sample ids must be unique within a source: fix the ids, or split the files into sources")
