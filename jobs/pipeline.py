@@ -563,9 +563,10 @@ def _write_indexes(out: Path, plan: JobPlan) -> dict[str, str]:
     from packer.shards import commit_file
 
     digests = {}
-    for rel, table in ((PACKS_PATH, plan.packs), (LEDGER_PATH, plan.ledger)):
+    for rel, table, schema in ((PACKS_PATH, plan.packs, PACKS_SCHEMA), (LEDGER_PATH, plan.ledger, LEDGER_SCHEMA)):
         sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression="zstd", write_statistics=True)
+        # cast: a table read back from a checkpoint names list items as Parquet does ("element")
+        pq.write_table(table.cast(schema), sink, compression="zstd", write_statistics=True)
         digests[rel] = commit_file(out / rel, sink.getvalue().to_pybytes())
     return digests
 
