@@ -193,9 +193,8 @@ def _first_to_arrive(marker: str) -> bool:
 
 def maybe_kill_worker(stage: str) -> None:
     f = fault()
-    if len(f) == 3 and f[0] == "kill_worker_once" and f[1] == stage:
-        if _first_to_arrive(f[2]):
-            os._exit(17)  # a hard worker death, as if the node lost the process
+    if len(f) == 3 and f[0] == "kill_worker_once" and f[1] == stage and _first_to_arrive(f[2]):
+        os._exit(17)  # a hard worker death, as if the node lost the process
 
 
 def maybe_kill_mid_shard() -> None:

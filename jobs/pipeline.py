@@ -1,11 +1,11 @@
-"""The pack job on Ray Data: read → probe → filter → grounding → dedupe → tokens → mix → pack →
+"""The pack job on Ray: read → probe → filter → grounding → dedupe → tokens → mix → pack →
 assemble steps → write → report (DESIGN.md, "Data flow of a pack job").
 
-Row-local stages run as `map_batches` over pyarrow batches. The global stages move only small
-columns to the driver (ids, statuses, integer lengths): packing and step assembly are pure integer
-planning (`packer.packing`, `packer.steps`). Writing regroups the rows by shard (a Ray Data
-groupby) and each group renders and writes one shard; the driver then writes the indexes, the
-statistics and, last, `manifest.json`.
+Per-file stages run as one Ray task per source file (`jobs.file_stages`), the row-local stages
+after dedup as `map_batches`. Planning runs per planning group as Ray tasks and the tasks that own
+the rows write the index parts (`jobs.planning`); the write joins rows with the plan and regroups
+them by shard (`jobs.shard_stage`). The driver holds the config, O(files + groups + shards) of
+plan and results, and merged statistics; then it writes `manifest.json`, last.
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ import logging
 import os
 import shutil
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from jobs import checkpoints as ckpt
 from jobs import stages
@@ -32,17 +27,11 @@ from jobs.output_lock import OutputLock, sweep_temp_files
 from schemas.config import JobConfig
 from schemas.manifest import (
     JOB_CONFIG_NAME,
-    LEDGER_PATH,
-    LEDGER_SCHEMA,
     MANIFEST_NAME,
-    PACKS_PATH,
-    PACKS_SCHEMA,
     STATS_PATH,
     Manifest,
     ShardEntry,
-    Status,
 )
-from schemas.sample import STATUS_OK
 
 log = logging.getLogger("vlpack")
 
@@ -220,28 +209,31 @@ def _progress(cfg: JobConfig, enabled: bool, n_files: int):
 
 
 def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dict, t_job: float) -> JobResult:
+    from jobs.planning import plan_rows, write_index_parts
+    from jobs.shard_stage import write_shards
+
     ds, dedup_stats, n_files = _processed_rows(cfg, inputs, out / ckpt.STATE_DIR, state / "rows", timings)
 
     t0 = time.perf_counter()
-    plan = _plan(cfg, ds, state / "plan")
+    summary = plan_rows(cfg, ds, state / "plan")
     timings["pack_assemble"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    shards = _write_shards(cfg, ds, plan, out, state / "journal")
-    timings["write_shards"] = time.perf_counter() - t0
+    index = write_index_parts(summary, cfg, out, state / "plan")
+    timings["write_indexes"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    journal = state / "journal"
+    written = write_shards(cfg, ds, index.assign_paths, out, journal, ckpt.verified_shards(out, journal))
+    shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
+                         n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]
+    timings["write_shards"] = time.perf_counter() - t0
+
     from packer.tokenizer import load_tokenizer
 
     tok = load_tokenizer(cfg.tokens.tokenizer)
-    indexes = _write_indexes(out, plan)
     (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
-    timings["write_indexes"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_job
-    stats = _write_stats(cfg, out, plan, plan.counters, dedup_stats, timings, n_files)
-    from packer.report_html import write_report
-
-    html = write_report(out)
     manifest = Manifest(
         vlpack_version=_version(),
         config_fingerprint=cfg.fingerprint(),
@@ -254,23 +246,31 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
         micro_batch=cfg.pack.micro_batch,
         grad_accum=cfg.pack.grad_accum,
         context_length=cfg.pack.context_length,
-        n_steps=plan.n_steps,
-        n_packs=plan.packs.num_rows,
-        n_samples_packed=int(np.sum(np.asarray(pc.equal(plan.ledger.column("status"), Status.packed.value)))),
-        n_input_rows=int(np.sum(plan.ledger.column("copy").to_numpy() == 0)),
+        n_steps=summary.n_steps,
+        n_packs=index.n_packs,
+        n_samples_packed=index.n_packed,
+        n_input_rows=index.n_input_rows,
         shards=shards,
-        indexes=indexes,
+        index_parts=index.parts,
         tokenizer=tok.name,
         special_tokens=dict(sorted(tok.special.items())),
     )
+    stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files)
+    from packer.report_html import write_report
+
+    html = write_report(out, manifest)
     listed = {s.path for s in shards}
     for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
         if str(stale.relative_to(out)) not in listed:
             stale.unlink()
+    listed_parts = {p.path for parts in index.parts.values() for p in parts}
+    for stale in (out / "index").rglob("*.parquet") if (out / "index").is_dir() else []:
+        if str(stale.relative_to(out)) not in listed_parts:
+            stale.unlink()
     # Every task of this run has ended: a temporary file left now is an orphan of a killed writer.
     sweep_temp_files(out, all_writers_done=True)
     try:
-        ckpt.check_against_journal(out, shards, state / "journal")
+        ckpt.check_against_journal(out, shards, journal)
     except ckpt.JournalMismatch as err:
         raise JobError(str(err)) from None
     ckpt.record_committed(out, state, manifest)
@@ -328,23 +328,6 @@ def _apply_stages(ds, plan: list, *, batch_size: int | None):
     return ds
 
 
-def _plan(cfg: JobConfig, ds, plan_dir: Path) -> JobPlan:
-    if ckpt.is_complete(plan_dir):
-        tables, info = ckpt.load_tables(plan_dir, ["packs", "ledger", "assign"])
-        return JobPlan(packs=tables["packs"], ledger=tables["ledger"], assign=tables["assign"],
-                       n_steps=info["n_steps"], counters=info["counters"])
-    index = _gather_index(ds)
-    counters = stages.sum_counters(index.column(stages.COUNTERS).to_pylist())
-    index = index.drop_columns([stages.COUNTERS])
-    _check_unique_keys(index)
-    _check_bad_fraction(cfg, index)
-    plan = plan_job(cfg, index)
-    plan.counters = counters
-    ckpt.save_tables(plan_dir, {"packs": plan.packs, "ledger": plan.ledger, "assign": plan.assign},
-                     {"n_steps": plan.n_steps, "counters": counters})
-    return plan
-
-
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -354,228 +337,14 @@ def _version() -> str:
         return "0+unknown"
 
 
-# ---- read ---------------------------------------------------------------------------------------
-
-
-def _gather_index(ds) -> pa.Table:
-    """The small columns of every row, sorted by (sample_id, copy): all the planning needs."""
-    import ray
-
-    refs = ds.select_columns(INDEX_COLUMNS + [stages.COUNTERS]).to_arrow_refs()
-    tables = [t for t in ray.get(refs) if t.num_rows]
-    index = pa.concat_tables(tables) if tables else pa.table({c: [] for c in INDEX_COLUMNS + [stages.COUNTERS]})
-    return index.sort_by([("sample_id", "ascending"), ("copy", "ascending")])
-
-
-def _check_unique_keys(index: pa.Table) -> None:
-    ids = index.column("sample_id").to_numpy(zero_copy_only=False)
-    copies = index.column("copy").to_numpy()
-    same = (ids[1:] == ids[:-1]) & (copies[1:] == copies[:-1])
-    if same.any():
-        first = ids[1:][same][:5].tolist()
-        raise JobError(f"{int(same.sum())} sample ids occur more than once across files, e.g. {first}; "
-                       f"give every sample a unique id within its source")
-
-
-def _check_bad_fraction(cfg: JobConfig, index: pa.Table) -> None:
-    status = index.column("status").to_numpy(zero_copy_only=False)
-    reason = index.column("reason").to_numpy(zero_copy_only=False)
-    source = index.column("source").to_numpy(zero_copy_only=False)
-    ids = index.column("sample_id").to_numpy(zero_copy_only=False)
-    first_copy = index.column("copy").to_numpy() == 0
-    for s in cfg.sources:
-        mine = (source == s.name) & first_copy
-        n = int(mine.sum())
-        bad = mine & (status == Status.invalid.value)
-        if n and bad.sum() / n > s.max_bad_fraction:
-            top = Counter(reason[bad].tolist()).most_common(3)
-            examples = ids[bad][:3].tolist()
-            raise JobError(
-                f"source {s.name!r}: {int(bad.sum())} of {n} samples are invalid "
-                f"({bad.sum() / n:.1%} > max_bad_fraction {s.max_bad_fraction}); top reasons: "
-                + ", ".join(f"{r} ×{c}" for r, c in top) + f"; e.g. {examples}"
-            )
-
-
-# ---- plan ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class JobPlan:
-    """The whole plan, small and integer-valued: packs table, ledger, and who goes where."""
-
-    packs: pa.Table  # PACKS_SCHEMA, sorted by pack_id
-    ledger: pa.Table  # LEDGER_SCHEMA, sorted by (sample_id, copy)
-    assign: pa.Table  # jobs.shard_stage.ASSIGN_SCHEMA: (sample_id, copy) -> pack_id, position, shard
-    n_steps: int
-    counters: dict = field(default_factory=dict)
-
-
-def plan_job(cfg: JobConfig, index: pa.Table) -> JobPlan:
-    from packer.steps import assemble_steps
-
-    from packer.packing import plan_packs
-
-    pc_cfg = cfg.pack
-    if pc_cfg.split_text_only:
-        raise JobError("pack.split_text_only is planned on integers (packer.packing) but the pipeline does not "
-                       "yet write split samples; set pack.split_text_only: false")
-    status = np.array(index.column("status").to_pylist(), dtype=object)
-    reason = np.array(index.column("reason").to_pylist(), dtype=object)
-    ok_rows = np.nonzero(status == STATUS_OK)[0]
-    tok = index.column("total_tokens").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
-    pat = index.column("vit_patches").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
-    img = index.column("n_images").to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
-    plan = plan_packs(tok, pat, img, pc_cfg)
-    too_long = np.asarray(plan.too_long, dtype=bool)
-    for r, t, p in zip(ok_rows[too_long], tok[too_long], pat[too_long]):
-        status[r] = Status.too_long.value
-        reason[r] = ("pack.too_many_tokens" if t > pc_cfg.context_length else
-                     "pack.too_many_vit_patches" if p > pc_cfg.max_vit_patches else "pack.too_many_images")
-    # group id per plan pack = its dominant (source, task), for keeping the mix even across steps
-    source_task = np.array([f"{s}|{t}" for s, t in zip(index.column("source").to_pylist(),
-                                                        index.column("task").to_pylist())], dtype=object)[ok_rows]
-    pack_of = np.asarray(plan.pack_of)
-    groups = _pack_groups(pack_of, source_task, plan.n_packs)
-    steps = assemble_steps(plan, pc_cfg, cfg.seed, groups=groups)
-
-    # members of each plan pack, in position order
-    order = np.lexsort((np.asarray(plan.position), pack_of))
-    order = order[pack_of[order] >= 0]
-    bounds = np.searchsorted(pack_of[order], np.arange(plan.n_packs + 1))
-    ids = index.column("sample_id").to_pylist()
-    copies = index.column("copy").to_pylist()
-    plan_members = [[(ids[ok_rows[k]], copies[ok_rows[k]]) for k in order[bounds[p]:bounds[p + 1]]]
-                    for p in range(plan.n_packs)]
-    for p in np.asarray(steps.dropped_packs, dtype=np.int64):
-        for k in order[bounds[p]:bounds[p + 1]]:
-            status[ok_rows[k]] = Status.remainder.value
-            reason[ok_rows[k]] = "pack.remainder_dropped"
-
-    out_pack = np.asarray(steps.pack, dtype=np.int64)
-    n_out = len(out_pack)
-    pack_id_of_row = np.full(index.num_rows, -1, dtype=np.int64)
-    members: list[list[tuple[str, int]]] = []
-    rows = {name: [] for name in PACKS_SCHEMA.names}
-    bucket_of = np.asarray(plan.seq_len)
-    for pid in range(n_out):
-        p = int(out_pack[pid])
-        rank = int(steps.rank[pid])
-        shard = f"shards/rank-{rank:05d}/shard-{int(steps.shard[pid]):06d}.tar"
-        mem = plan_members[p] if p >= 0 else []
-        members.append(mem)
-        if p >= 0 and not bool(steps.is_filler[pid]):
-            for k in order[bounds[p]:bounds[p + 1]]:
-                pack_id_of_row[ok_rows[k]] = pid
-        rows["pack_id"].append(pid)
-        rows["step"].append(int(steps.step[pid]))
-        rows["rank"].append(rank)
-        rows["micro"].append(int(steps.micro[pid]))
-        rows["shard"].append(shard)
-        rows["key"].append(f"pack-{pid:09d}")
-        rows["n_samples"].append(len(mem))
-        rows["n_images"].append(int(plan.pack_images[p]) if p >= 0 else 0)
-        rows["real_tokens"].append(int(plan.pack_tokens[p]) if p >= 0 else 0)
-        rows["seq_len"].append(int(bucket_of[p]) if p >= 0 else int(min(pc_cfg.llm_buckets)))
-        rows["vit_patches"].append(int(plan.pack_patches[p]) if p >= 0 else 0)
-        rows["vit_bucket"].append(int(plan.vit_bucket[p]) if p >= 0 else 0)
-        rows["loss_tokens"].append(0)
-        rows["attn_cost"].append(float(plan.attn_cost[p]) if p >= 0 else 0.0)
-        rows["vit_cost"].append(float(plan.vit_cost[p]) if p >= 0 else 0.0)
-        rows["cost"].append(float(plan.cost[p]) if p >= 0 else 0.0)
-        rows["is_filler"].append(bool(steps.is_filler[pid]))
-        rows["repeat_of"].append(int(steps.repeat_of[pid]))
-    # loss tokens per pack from the per-sample counts
-    loss = index.column("loss_tokens").to_numpy(zero_copy_only=False)
-    row_of_key = {(ids[r], copies[r]): r for r in ok_rows}
-    rows["loss_tokens"] = [int(sum(loss[row_of_key[m]] for m in mem)) for mem in members]
-    packs = pa.table(rows, schema=PACKS_SCHEMA)
-
-    packed = (status == STATUS_OK) & (pack_id_of_row >= 0)
-    status[packed] = Status.packed.value
-    leftover = (status == STATUS_OK)
-    if leftover.any():  # a programming error: every row must have a fate
-        raise JobError(f"{int(leftover.sum())} rows have no fate after packing, e.g. {np.array(ids)[leftover][:3]}")
-    ledger_cols = {c: index.column(c) for c in LEDGER_SCHEMA.names if c in index.column_names}
-    ledger_cols["status"] = pa.array(status.tolist(), pa.string())
-    ledger_cols["reason"] = pa.array(reason.tolist(), pa.string())
-    ledger_cols["pack_id"] = pa.array(np.where(pack_id_of_row >= 0, pack_id_of_row, None).tolist(), pa.int64())
-    ledger = pa.table({c: ledger_cols[c] for c in LEDGER_SCHEMA.names}).cast(LEDGER_SCHEMA)
-    n_steps = int(max(steps.step) + 1) if n_out else 0
-    from jobs.shard_stage import assignment_table
-
-    return JobPlan(packs=packs, ledger=ledger, assign=assignment_table(members, packs.column("shard").to_pylist()),
-                   n_steps=n_steps)
-
-
-def _pack_groups(pack_of: np.ndarray, labels: np.ndarray, n_packs: int) -> np.ndarray:
-    """The most common (source|task) label of each pack, as a small int id (ties: smallest label)."""
-    names = sorted(set(labels.tolist()))
-    code = {n: i for i, n in enumerate(names)}
-    counts = np.zeros((n_packs, max(1, len(names))), dtype=np.int64)
-    valid = pack_of >= 0
-    np.add.at(counts, (pack_of[valid], np.array([code[x] for x in labels[valid]], dtype=np.int64)), 1)
-    return counts.argmax(axis=1).astype(np.int64)
-
-
-# ---- write --------------------------------------------------------------------------------------
-
-
-def _write_shards(cfg: JobConfig, ds, plan: JobPlan, out: Path, journal: Path) -> list[ShardEntry]:
-    """Write every shard not already committed and verified; return all shard entries."""
-    import ray
-
-    from jobs.shard_stage import attach_assignment, write_shard_group, write_shard_packs
-
-    shard_packs: dict[str, list[int]] = {}
-    for pid, shard in enumerate(plan.packs.column("shard").to_pylist()):
-        shard_packs.setdefault(shard, []).append(pid)
-    done = ckpt.verified_shards(out, journal)
-    todo = {s: p for s, p in shard_packs.items() if s not in done}
-    keep = pc.is_in(plan.assign.column("shard"), pa.array(sorted(todo), pa.string()))
-    assign = plan.assign.filter(keep)
-    shared = {"packs": plan.packs, "shard_packs": todo, "journal": str(journal)}
-    plan_ref, assign_ref = ray.put(shared), ray.put(assign)
-
-    def attach(batch: pa.Table) -> pa.Table:
-        return attach_assignment(batch, ray.get(assign_ref))
-
-    def write(group: pa.Table) -> pa.Table:
-        return write_shard_group(group, ray.get(plan_ref), cfg, str(out))
-
-    if assign.num_rows:
-        written = (ds.drop_columns([stages.COUNTERS])
-                   .map_batches(attach, batch_format="pyarrow", batch_size=cfg.ray.batch_size, zero_copy_batch=False)
-                   .groupby("shard", num_partitions=max(1, min(len(todo), 256)))
-                   .map_groups(write, batch_format="pyarrow"))
-        for t in ray.get(written.to_arrow_refs()):
-            for r in t.to_pylist():
-                done[r["path"]] = r
-    # shards made only of filler packs have no rows to group: write them here
-    for shard, pids in todo.items():
-        if shard not in done:
-            done[shard] = write_shard_packs(None, pids, shared, cfg, str(out), shard)
-    return [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
-                       n_packs=int(r["n_packs"])) for p, r in sorted(done.items()) if p in shard_packs]
-
-
-def _write_indexes(out: Path, plan: JobPlan) -> dict[str, str]:
-    from packer.shards import commit_file
-
-    digests = {}
-    for rel, table, schema in ((PACKS_PATH, plan.packs, PACKS_SCHEMA), (LEDGER_PATH, plan.ledger, LEDGER_SCHEMA)):
-        sink = pa.BufferOutputStream()
-        # cast: a table read back from a checkpoint names list items as Parquet does ("element")
-        pq.write_table(table.cast(schema), sink, compression="zstd", write_statistics=True)
-        digests[rel] = commit_file(out / rel, sink.getvalue().to_pybytes())
-    return digests
-
-
-def _write_stats(cfg, out, plan, counters, dedup_stats, timings, n_files) -> dict:
+def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files) -> dict:
     from packer.shards import commit_file
     from packer.stats import compute_stats
+    from schemas.manifest import read_index
 
-    stats = compute_stats(plan.packs, plan.ledger, cfg=cfg, counters=counters, dedup=dedup_stats,
+    packs = read_index(out, manifest, "packs", verify=False).sort_by("pack_id")
+    ledger = read_index(out, manifest, "ledger", verify=False)
+    stats = compute_stats(packs, ledger, cfg=cfg, counters=summary.counters, dedup=dedup_stats,
                           timings=timings, n_files=n_files)
     commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
     return stats

@@ -1,9 +1,12 @@
-"""The write stage: attach each row's pack assignment, regroup by shard, write each shard.
+"""The write stage: bring each row to the packs it belongs to, regroup by shard, write each shard.
 
-`assignment_table` turns the plan into (sample_id, copy) → (pack_id, position, shard) rows (a
-sample of a repeated pack appears once per pack). `attach_assignment` runs in `map_batches` and
-keeps only assigned rows, one per occurrence. `write_shard_group` runs in `map_groups`: it
-receives every row of one shard, materialises the shard's packs in pack order and commits the tar.
+The plan's assignment (`jobs.planning.ASSIGN_SCHEMA`: one row per sample occurrence in a pack, one
+per padding filler) and the processed rows meet in a hash-partitioned join: both sides go into
+one dataset keyed by a hash of (sample_id, copy), and a Ray Data groupby brings each key range
+whole into one call (`join_part`), which attaches each occurrence's sample. A second groupby on
+`shard` brings every occurrence of one shard into one call (`write_shard_group`), which
+materialises the shard's packs in pack order and commits the tar. Nothing is broadcast: every
+process holds one key range or one shard.
 """
 
 from __future__ import annotations
@@ -13,100 +16,141 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import xxhash
 
+from jobs.planning import ASSIGN_SCHEMA
 from packer.materialize import materialize_pack
 from packer.shards import write_shard
+from schemas.sample import WORK_SCHEMA
 
-ASSIGN_SCHEMA = pa.schema([("sample_id", pa.string()), ("copy", pa.int32()), ("pack_id", pa.int64()),
-                           ("position", pa.int32()), ("shard", pa.string()), ("key64", pa.uint64())])
-
-
-def row_keys(sample_ids: list[str], copies: list[int]) -> np.ndarray:
-    """A 64-bit key per (sample_id, copy); collisions are resolved by comparing the ids."""
-    return np.fromiter((xxhash.xxh3_64_intdigest(f"{s}\x00{c}".encode()) for s, c in zip(sample_ids, copies)),
-                       dtype=np.uint64, count=len(sample_ids))
-
-
-def assignment_table(members: list[list[tuple[str, int]]], shards: list[str]) -> pa.Table:
-    """(sample_id, copy) -> (pack_id, position, shard), one row per occurrence in a pack, sorted by
-    key64 so workers can look rows up with a binary search instead of a join per batch."""
-    cols = {n: [] for n in ASSIGN_SCHEMA.names if n != "key64"}
-    for pid, mem in enumerate(members):
-        for pos, (sid, copy) in enumerate(mem):
-            cols["sample_id"].append(sid)
-            cols["copy"].append(copy)
-            cols["pack_id"].append(pid)
-            cols["position"].append(pos)
-            cols["shard"].append(shards[pid])
-    cols["key64"] = row_keys(cols["sample_id"], cols["copy"])
-    table = pa.table(cols, schema=ASSIGN_SCHEMA)
-    return table.take(pa.array(np.argsort(cols["key64"], kind="stable")))
+# What rendering a sample needs of its row.
+PAYLOAD = ["source", "task", "turns", "media", "total_tokens"]
+JOIN_SCHEMA = pa.schema([*ASSIGN_SCHEMA, *[WORK_SCHEMA.field(n) for n in PAYLOAD], ("_side", pa.int8()),
+                         ("_part", pa.int32())])
+ASSIGN_SIDE, ROW_SIDE = 0, 1
+ROWS_PER_JOIN_PART = 100_000
 
 
-def attach_assignment(batch: pa.Table, assign: pa.Table) -> pa.Table:
-    """The rows of `batch` that belong to a pack, once per pack they occur in, with
-    pack_id/position/shard attached. O(batch · log N) per batch: the assignment is sorted by key."""
-    keys = assign.column("key64").to_numpy()
-    ids, copies = batch.column("sample_id").to_pylist(), batch.column("copy").to_pylist()
-    h = row_keys(ids, copies)
-    lo, hi = np.searchsorted(keys, h, "left"), np.searchsorted(keys, h, "right")
-    counts = hi - lo
-    rows = np.repeat(np.arange(batch.num_rows), counts)
-    picks = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi) if b > a]) if counts.any() else np.zeros(0, int)
-    if len(picks):
-        same = (np.asarray(assign.column("sample_id").take(pa.array(picks)).to_pylist(), dtype=object)
-                == np.asarray(ids, dtype=object)[rows]) & (
-            assign.column("copy").take(pa.array(picks)).to_numpy() == np.asarray(copies)[rows])
-        rows, picks = rows[same], picks[same]
-    picked = assign.take(pa.array(picks, pa.int64()))
-    order = np.lexsort((picked.column("position").to_numpy(), picked.column("pack_id").to_numpy()))
-    out = batch.take(pa.array(rows[order], pa.int64()))
-    picked = picked.take(pa.array(order))
-    for name in ("pack_id", "position", "shard"):
-        out = out.append_column(name, picked.column(name))
+def _parts(sample_ids: pa.Array, copies: pa.Array, fallback: pa.Array | None, n_parts: int) -> pa.Array:
+    keys = [xxhash.xxh3_64_intdigest(f"{s}\x00{c}".encode()) if s is not None else xxhash.xxh3_64_intdigest(
+        f"filler\x00{f}".encode()) for s, c, f in zip(sample_ids.to_pylist(), copies.to_pylist(),
+                                                       fallback.to_pylist() if fallback is not None
+                                                       else [None] * len(sample_ids))]
+    return pa.array((np.asarray(keys, dtype=np.uint64) % np.uint64(n_parts)).astype(np.int32))
+
+
+def assign_side(batch: pa.Table, n_parts: int, skip_shards: list) -> pa.Table:
+    """Assignment rows (of shards not yet written) in the join schema."""
+    batch = batch.cast(ASSIGN_SCHEMA)
+    if skip_shards:
+        batch = batch.filter(pc.invert(pc.is_in(batch.column("shard"), value_set=pa.array(skip_shards, pa.string()))))
+    n = batch.num_rows
+    cols = {name: batch.column(name) for name in ASSIGN_SCHEMA.names}
+    for name in PAYLOAD:
+        cols[name] = pa.nulls(n, WORK_SCHEMA.field(name).type)
+    cols["_side"] = pa.array(np.full(n, ASSIGN_SIDE, np.int8))
+    cols["_part"] = _parts(batch.column("sample_id"), batch.column("copy"), batch.column("pack_id"), n_parts)
+    return pa.table(cols, schema=JOIN_SCHEMA)
+
+
+def row_side(batch: pa.Table, n_parts: int) -> pa.Table:
+    """Processed rows (what rendering needs) in the join schema."""
+    n = batch.num_rows
+    cols = {name: pa.nulls(n, ASSIGN_SCHEMA.field(name).type) for name in ASSIGN_SCHEMA.names}
+    cols["sample_id"], cols["copy"] = batch.column("sample_id"), batch.column("copy")
+    for name in PAYLOAD:
+        cols[name] = batch.column(name)
+    cols["_side"] = pa.array(np.full(n, ROW_SIDE, np.int8))
+    cols["_part"] = _parts(batch.column("sample_id"), batch.column("copy"), None, n_parts)
+    return pa.table(cols, schema=JOIN_SCHEMA)
+
+
+def join_part(group: pa.Table) -> pa.Table:
+    """One key range: every assignment row with its sample's payload attached (none for fillers).
+    Rows that belong to no pack are left out."""
+    side = group.column("_side").to_numpy()
+    assign = group.filter(pa.array(side == ASSIGN_SIDE))
+    rows = group.filter(pa.array(side == ROW_SIDE))
+    left = pa.table({"sample_id": assign.column("sample_id"), "copy": assign.column("copy"),
+                     "_i": pa.array(np.arange(assign.num_rows, dtype=np.int64))})
+    right = pa.table({"sample_id": rows.column("sample_id"), "copy": rows.column("copy"),
+                      "_j": pa.array(np.arange(rows.num_rows, dtype=np.int64))})
+    matched = left.join(right, keys=["sample_id", "copy"], join_type="left outer").sort_by("_i")
+    j = matched.column("_j")
+    missing = pc.and_(pc.is_null(j), pc.is_valid(matched.column("sample_id")))
+    if pc.any(missing).as_py():
+        ids = matched.column("sample_id").filter(missing)[:3].to_pylist()
+        raise RuntimeError(f"the plan places samples that are not among the processed rows, e.g. {ids}")
+    out = assign.select(ASSIGN_SCHEMA.names)
+    payload = rows.select(PAYLOAD).take(j)
+    for name in PAYLOAD:
+        out = out.append_column(WORK_SCHEMA.field(name), payload.column(name))
     return out
 
 
-def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, cfg, out_dir: str,
-                      shard: str) -> dict:
-    """Materialise and commit one shard, then journal it (so a rerun keeps it)."""
+def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Table:
+    """Every occurrence of one shard: materialise its packs in pack order, commit the tar,
+    journal it (so a rerun keeps it). Returns the journal entry as one row."""
     from jobs import checkpoints as ckpt
+    from jobs.progress import report
     from packer.tokenizer import load_tokenizer
 
     tok = load_tokenizer(cfg.tokens.tokenizer)
-    packs = plan["packs"]
-    rows_by_pack: dict[int, list[dict]] = {}
-    if group is not None and group.num_rows:
-        order = np.lexsort((group.column("position").to_numpy(), group.column("pack_id").to_numpy()))
-        for row in group.take(pa.array(order)).to_pylist():
-            rows_by_pack.setdefault(int(row["pack_id"]), []).append(row)
+    shard = group.column("shard")[0].as_py()
+    group = group.sort_by([("pack_id", "ascending"), ("position", "ascending")])
+    pids = group.column("pack_id").to_numpy()
+    starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
+    ends = np.r_[starts[1:], len(pids)]
 
     def payloads():
-        for i, pid in enumerate(pack_ids):
+        for i, (a, b) in enumerate(zip(starts, ends)):
             if i == 1:
                 ckpt.maybe_kill_mid_shard()
                 ckpt.maybe_pause_writer()
-            pack = {c: packs.column(c)[pid].as_py() for c in packs.column_names}
-            rows = rows_by_pack.get(pid, [])
+            part = group.slice(int(a), int(b - a))
+            pack = {n: part.column(n)[0].as_py() for n in ("pack_id", "step", "rank", "micro", "n_samples",
+                                                          "real_tokens", "seq_len")}
+            rows = [] if part.column("sample_id")[0].as_py() is None else part.to_pylist()
             if len(rows) != pack["n_samples"]:
-                raise RuntimeError(f"shard {shard}: pack {pid} expects {pack['n_samples']} samples, got {len(rows)}")
+                raise RuntimeError(f"shard {shard}: pack {pack['pack_id']} expects {pack['n_samples']} samples, "
+                                   f"got {len(rows)}")
             yield materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed)
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
-    rank = int(packs.column("rank")[pack_ids[0]].as_py())
-    entry = {"path": shard, "rank": rank, "sha256": written.sha256, "bytes": written.bytes, "n_packs": written.n_packs,
-             "mtime_ns": os.stat(written.path).st_mtime_ns}
-    journal = Path(plan["journal"])
-    ckpt.record_shard(journal, entry)
-    ckpt.maybe_fail_after_shards(journal)
-    return entry
+    entry = {"path": shard, "rank": int(group.column("rank")[0].as_py()), "sha256": written.sha256,
+             "bytes": written.bytes, "n_packs": written.n_packs, "mtime_ns": os.stat(written.path).st_mtime_ns}
+    journal_dir = Path(journal)
+    ckpt.record_shard(journal_dir, entry)
+    ckpt.maybe_fail_after_shards(journal_dir)
+    report("write", int(group.num_rows))
+    return pa.table({k: [v] for k, v in entry.items()})
 
 
-def write_shard_group(group: pa.Table, plan: dict, cfg, out_dir: str) -> pa.Table:
-    shard = group.column("shard")[0].as_py()
-    result = write_shard_packs(group, plan["shard_packs"][shard], plan, cfg, out_dir, shard)
-    from jobs.progress import report
+def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict) -> dict[str, dict]:
+    """Write every shard of the assignment not in `done` (journaled and verified); return the
+    journal entries of all shards written now and before."""
+    import ray
 
-    report("write", group.num_rows)
-    return pa.table({k: [v] for k, v in result.items()})
+    from jobs.dedup_stage import DEFAULT_SHUFFLE, _with_shuffle
+
+    if not assign_paths:
+        return done
+    assign = ray.data.read_parquet(assign_paths)
+    n_rows = rows_ds.count()
+    n_parts = max(1, min(256, -(-n_rows // ROWS_PER_JOIN_PART)))
+    skip = sorted(done)
+    a = assign.map_batches(assign_side, fn_kwargs={"n_parts": n_parts, "skip_shards": skip}, batch_format="pyarrow",
+                           batch_size=None)
+    r = rows_ds.select_columns(["sample_id", "copy", *PAYLOAD]).map_batches(
+        row_side, fn_kwargs={"n_parts": n_parts}, batch_format="pyarrow", batch_size=None)
+    both = _with_shuffle(a.union(r), DEFAULT_SHUFFLE)
+    joined = both.groupby("_part", num_partitions=n_parts).map_groups(join_part, batch_format="pyarrow")
+    written = joined.groupby("shard", num_partitions=max(1, min(256, 4 * n_parts))).map_groups(
+        write_shard_group, fn_kwargs={"cfg": cfg, "out_dir": str(out), "journal": str(journal)},
+        batch_format="pyarrow")
+    result = dict(done)
+    for t in ray.get(written.to_arrow_refs()):
+        for row in t.to_pylist():
+            result[row["path"]] = row
+    return result

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from packer.stats import STAGES, report_warnings
-from schemas.manifest import PACKS_PATH, STATS_PATH
+from schemas.manifest import MANIFEST_NAME, STATS_PATH
 
 REPORT_NAME = "report.html"
 SECTIONS = ("summary", "funnel", "lengths", "fill", "balance", "mix", "languages", "dedup", "grounding",
@@ -501,15 +501,16 @@ def render_html(stats: dict, figs: _Figures, out_dir: Path) -> str:
             f"</main></body></html>\n")
 
 
-def write_report(out_dir) -> Path:
-    """Write OUT/report/report.html (self-contained) and OUT/report/*.png; return the HTML path."""
+def write_report(out_dir, manifest=None) -> Path:
+    """Write OUT/report/report.html (self-contained) and OUT/report/*.png; return the HTML path.
+    `manifest`: the output's, when it is not committed yet (the job writes the report first)."""
+    from schemas.manifest import Manifest, read_index
+
     out = Path(out_dir)
     stats = json.loads((out / STATS_PATH).read_text())
-    packs = None
-    if (out / PACKS_PATH).exists():
-        import pyarrow.parquet as pq
-
-        packs = pq.read_table(out / PACKS_PATH, columns=["seq_len"])
+    if manifest is None and (out / MANIFEST_NAME).exists():
+        manifest = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
+    packs = read_index(out, manifest, "packs", columns=["seq_len"], verify=False) if manifest is not None else None
     report_dir = (out / STATS_PATH).parent
     figs = _Figures(report_dir)
     _plot_funnel(figs, stats)

@@ -1,9 +1,14 @@
 """The output contract between the packer and the trainer (DESIGN.md, "Output directory").
 
-OUT/manifest.json            `Manifest`, written last: its presence commits the output
-OUT/index/packs.parquet      `PACKS_SCHEMA`, one row per pack
-OUT/index/ledger.parquet     `LEDGER_SCHEMA`, one row per input sample copy
+OUT/manifest.json                       `Manifest`, written last: its presence commits the output
+OUT/index/packs/part-PPPPP.parquet      `PACKS_SCHEMA`, one row per pack (a partitioned dataset)
+OUT/index/ledger/part-PPPPP.parquet     `LEDGER_SCHEMA`, one row per input sample copy
 OUT/shards/rank-RRRRR/shard-SSSSSS.tar
+
+Each index is a Parquet dataset of parts, each written by the task that owns its rows and listed
+in the manifest with its sha256, bytes and rows (`IndexPart`); `read_index` reads one, checking
+every part. Outputs of format 1 had one file per index (`index/packs.parquet`,
+`index/ledger.parquet`, listed in `Manifest.indexes`); `read_index` reads those too.
 
 In a shard, one pack is one webdataset sample: KEY.json (`PackLayout`), KEY.tokens.npy,
 KEY.labels.npy and KEY.<i>.<ext> for the pack's media in order.
@@ -20,10 +25,16 @@ from schemas.sample import WORK_FIELDS
 
 MANIFEST_NAME = "manifest.json"
 JOB_CONFIG_NAME = "job.yaml"
-PACKS_PATH = "index/packs.parquet"
-LEDGER_PATH = "index/ledger.parquet"
+PACKS_PATH = "index/packs.parquet"  # format 1 only
+LEDGER_PATH = "index/ledger.parquet"  # format 1 only
+INDEX_DIRS = {"packs": "index/packs", "ledger": "index/ledger"}
 STATS_PATH = "report/stats.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def index_part_path(kind: str, part: int) -> str:
+    """The relative path of one part of an index (`kind`: "packs" or "ledger")."""
+    return f"{INDEX_DIRS[kind]}/part-{part:05d}.parquet"
 
 
 class Status(str, Enum):
@@ -86,6 +97,15 @@ class ShardEntry(BaseModel):
     n_packs: int
 
 
+class IndexPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # relative to the output directory
+    sha256: str
+    bytes: int
+    rows: int
+
+
 class Manifest(BaseModel):
     """The commit marker. Readers trust only what it lists."""
 
@@ -110,7 +130,9 @@ class Manifest(BaseModel):
     n_samples_packed: int
     n_input_rows: int
     shards: list[ShardEntry]
-    indexes: dict[str, str] = Field(default_factory=dict)  # relative path -> sha256
+    # the parts of each index ("packs", "ledger"), in part order
+    index_parts: dict[str, list[IndexPart]] = Field(default_factory=dict)
+    indexes: dict[str, str] = Field(default_factory=dict)  # format 1: relative path -> sha256
     tokenizer: str
     special_tokens: dict[str, int] = Field(default_factory=dict)
 
@@ -161,3 +183,54 @@ def shard_name(rank: int, index: int) -> str:
 
 def pack_key(pack_id: int) -> str:
     return f"pack-{pack_id:09d}"
+
+
+class IndexPartError(ValueError):
+    """An index part that is missing or does not match the manifest; the message names it."""
+
+
+def index_files(manifest: Manifest, kind: str) -> list[tuple[str, str]]:
+    """(relative path, sha256) of every file of one index, in order, for either format."""
+    if manifest.index_parts:
+        return [(p.path, p.sha256) for p in manifest.index_parts.get(kind, [])]
+    legacy = {"packs": PACKS_PATH, "ledger": LEDGER_PATH}[kind]
+    return [(legacy, manifest.indexes[legacy])] if legacy in manifest.indexes else []
+
+
+def read_index(out_dir, manifest: Manifest, kind: str, columns: list[str] | None = None,
+               verify: bool = True):
+    """One index of a committed output as a single pyarrow Table (parts in order), each part
+    checked against its sha256 in the manifest (`verify`). Raises `IndexPartError` naming the part."""
+    import hashlib
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = PACKS_SCHEMA if kind == "packs" else LEDGER_SCHEMA
+    tables = []
+    for rel, digest in index_files(manifest, kind):
+        path = Path(out_dir) / rel
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise IndexPartError(f"{rel}: cannot be read ({err.strerror}); the output is incomplete: re-run the job") from None
+        if verify and hashlib.sha256(data).hexdigest() != digest:
+            raise IndexPartError(f"{rel}: sha256 does not match the manifest; the output was changed after it was "
+                              f"committed: re-run the job to rebuild it")
+        table = pq.read_table(pa.BufferReader(data), columns=columns)
+        tables.append(table)
+    if not tables:
+        names = columns or schema.names
+        return pa.schema([schema.field(n) for n in names]).empty_table()
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def load_index(out_dir, kind: str, columns: list[str] | None = None, verify: bool = True):
+    """`read_index` of a committed output, from its manifest on disk. `kind`: "packs" or "ledger"."""
+    from pathlib import Path
+
+    path = Path(out_dir) / MANIFEST_NAME
+    if not path.exists():
+        raise IndexPartError(f"{out_dir} has no {MANIFEST_NAME}: it is not a committed vlpack output")
+    return read_index(out_dir, Manifest.model_validate_json(path.read_text()), kind, columns=columns, verify=verify)

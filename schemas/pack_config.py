@@ -38,6 +38,13 @@ class PackConfig(ConfigSection):
     grad_accum: int = Field(default=1, ge=1, le=4096)
     remainder: Literal["drop", "pad", "repeat"] = "drop"
     packs_per_shard: int = Field(default=64, ge=1, le=1_000_000)
+    # Planning groups (`packer.group_plan`): the packable rows are split by a stable hash of
+    # (sample_id, copy) into groups of at most this many rows, each planned by its own Ray task,
+    # so that no process holds the whole corpus. Part of the fingerprint: it changes the plan.
+    plan_group_samples: int = Field(default=5_000_000, ge=1, le=1_000_000_000)
+    # ... and of at most this many bytes of planning columns (ids and integers, about 100 bytes
+    # a row), so that a group always fits one task's memory whatever its ids.
+    plan_group_bytes: int = Field(default=1 << 30, ge=1 << 10, le=1 << 40)
     # Opt-in: a text-only sample longer than context_length is cut at turn boundaries into pieces
     # that each fit (the caller passes the per-turn token lengths); otherwise it is `too_long`.
     split_text_only: bool = False

@@ -4,7 +4,7 @@ Pillow, zlib and tarfile, and a way to run the row-local stages and the planner 
 `run_rows` runs read → probe → filter → grounding → tokens → mix exactly as the job does
 (`jobs.stages.stage_plan` / `post_dedup_plan`, the same stage functions the Ray job maps over its
 batches) but without Ray and without dedup, so one bad-input test costs milliseconds. `ledger_of`
-adds the planner (`jobs.pipeline.plan_job`) and returns the ledger rows by sample_id.
+adds the planner (`jobs.planning.plan_in_process`) and returns the ledger rows by sample_id.
 """
 
 from __future__ import annotations
@@ -166,11 +166,10 @@ def run_rows(cfg) -> pa.Table:
 
 def ledger_of(cfg) -> dict[str, dict]:
     """The job's ledger (status, reason, pack_id ...) by sample_id, planned in process."""
-    from jobs.pipeline import INDEX_COLUMNS, plan_job
+    from jobs.planning import INDEX_COLUMNS, plan_in_process
 
-    index = run_rows(cfg).select(INDEX_COLUMNS).sort_by([("sample_id", "ascending"), ("copy", "ascending")])
-    plan = plan_job(cfg, index)
-    rows = plan.ledger.to_pylist()
+    index = run_rows(cfg).select(INDEX_COLUMNS)
+    rows = [r for part in plan_in_process(cfg, index) for r in part.ledger.to_pylist()]
     by_id = {r["sample_id"]: r for r in rows if r["copy"] == 0}
     assert len(by_id) == sum(r["copy"] == 0 for r in rows), "a sample_id occurs twice"
     return by_id

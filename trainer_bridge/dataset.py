@@ -32,9 +32,10 @@ from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.manifest import MANIFEST_NAME, PACKS_PATH, ImageLayout, Manifest, PackLayout, pack_key
+from schemas.manifest import MANIFEST_NAME, ImageLayout, Manifest, PackLayout, index_files, pack_key
 from trainer_bridge.pixels import (
     MERGE_SIZE,
     PATCH_SIZE,
@@ -159,24 +160,30 @@ class PackedShardDataset(_IterableBase):
         return None
 
     def _read_packs_index(self):
-        path = inside(self.out_dir, PACKS_PATH)
-        if not path.is_file():
-            raise ShardFormatError(f"{path}: the pack index is missing (the manifest commits it)")
-        expected = self.manifest.indexes.get(PACKS_PATH)
-        if self.verify and expected is not None and sha256_file(path) != expected:
-            raise ShardFormatError(f"{PACKS_PATH}: sha256 does not match the manifest")
-        packs = pq.read_table(path)
+        parts = index_files(self.manifest, "packs")
+        if not parts:
+            raise ShardFormatError(f"{self.out_dir}: the manifest lists no pack index")
+        tables = []
+        for rel, expected in parts:
+            path = inside(self.out_dir, rel)
+            if not path.is_file():
+                raise ShardFormatError(f"{path}: the pack index part is missing (the manifest commits it)")
+            if self.verify and sha256_file(path) != expected:
+                raise ShardFormatError(f"{rel}: sha256 does not match the manifest")
+            tables.append(pq.read_table(path))
+        packs = pa.concat_tables(tables, promote_options="permissive")
+        packs = packs.take(pa.array(np.argsort(packs.column("pack_id").to_numpy(), kind="stable")))
         missing = {"pack_id", "step", "rank", "micro", "shard", "real_tokens"} - set(packs.column_names)
         if missing:
-            raise ShardFormatError(f"{PACKS_PATH}: missing columns {sorted(missing)}")
+            raise ShardFormatError(f"pack index: missing columns {sorted(missing)}")
         if packs.num_rows != self.manifest.n_packs:
             raise ShardFormatError(
-                f"{PACKS_PATH}: {packs.num_rows} packs, but the manifest lists n_packs={self.manifest.n_packs}"
+                f"pack index: {packs.num_rows} packs, but the manifest lists n_packs={self.manifest.n_packs}"
             )
         unknown = sorted(set(packs.column("shard").to_pylist()) - set(self._shards))
         if unknown:
             raise ShardFormatError(
-                f"{PACKS_PATH}: packs point at shards the manifest does not list: {unknown[:5]}"
+                f"pack index: packs point at shards the manifest does not list: {unknown[:5]}"
             )
         return packs
 

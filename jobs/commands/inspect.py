@@ -55,11 +55,13 @@ def load_manifest(out: Path):
 def select_packs(out: Path, pack: int | None, step: int | None, rank: int | None, micro: int | None) -> list[dict]:
     """The packs.parquet rows asked for: one pack id, or the packs of one (step, rank[, micro])."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    from schemas.manifest import PACKS_PATH
+    from schemas.manifest import IndexPartError, read_index
 
-    packs = pq.read_table(out / PACKS_PATH)
+    try:
+        packs = read_index(out, load_manifest(out), "packs")
+    except IndexPartError as err:
+        raise InspectError(str(err)) from None
     n = packs.num_rows
     if pack is not None and (step is not None or rank is not None):
         raise InspectError("give either --pack ID or --step S --rank R, not both")

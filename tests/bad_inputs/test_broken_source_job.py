@@ -6,11 +6,10 @@ and resumes from its checkpoint once the tolerance is raised."""
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
 from hostile_inputs import BROKEN_FATES, broken_corpus, job_config
 
-from schemas.manifest import LEDGER_PATH, MANIFEST_NAME
+from schemas.manifest import MANIFEST_NAME, load_index
 
 N_GOOD = 35
 
@@ -39,7 +38,7 @@ def test_job_over_a_30_percent_broken_source_finishes_with_a_reason_for_each(ray
     result = run_job(_config(data, tmp_path / "out", 0.5))
 
     assert (result.out_dir / MANIFEST_NAME).exists()
-    ledger = pq.read_table(result.out_dir / LEDGER_PATH).to_pylist()
+    ledger = load_index(result.out_dir, "ledger").to_pylist()
     fates = {r["sample_id"]: (r["status"], r["reason"]) for r in ledger}
     assert len(fates) == len(ledger) == N_GOOD + len(BROKEN_FATES)  # every input once, nothing lost
     assert {sid: fates[f"web/{sid}"] for sid in BROKEN_FATES} == BROKEN_FATES

@@ -4,14 +4,13 @@ and packs.parquet; clear failures without a manifest or for a pack that does not
 from __future__ import annotations
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from jobs.commands.inspect import label_spans, load_manifest, read_pack, render_tokens, select_packs
 from demo_output import committed_demo_output
 from schemas.config import load_job_config
-from schemas.manifest import LEDGER_PATH, PACKS_PATH
+from schemas.manifest import load_index
 
 WIDE = {"COLUMNS": "250", "NO_COLOR": "1"}
 
@@ -28,14 +27,14 @@ def _invoke(*args):
 
 
 def _content_packs(out):
-    packs = pq.read_table(out / PACKS_PATH).to_pandas()
+    packs = load_index(out, "packs").to_pandas()
     return packs[~packs["is_filler"]]
 
 
 def test_read_pack_matches_the_ledger_and_the_index(demo_out):
     manifest = load_manifest(demo_out)
     tok_special = manifest.special_tokens
-    ledger = pq.read_table(demo_out / LEDGER_PATH).to_pandas()
+    ledger = load_index(demo_out, "ledger").to_pandas()
     for pid in _content_packs(demo_out)["pack_id"].head(5):
         (row,) = select_packs(demo_out, int(pid), None, None, None)
         view = read_pack(demo_out, manifest, row)

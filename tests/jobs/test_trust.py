@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow.dataset as pads
 import pytest
 from hostile_inputs import CAPTION, jpeg
 
 from schemas.config import parse_job_config
-from schemas.manifest import LEDGER_PATH, MANIFEST_NAME, Manifest
+from schemas.manifest import MANIFEST_NAME, Manifest, load_index
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,8 +46,7 @@ def _cfg(data: Path, out: Path, **extra):
 
 
 def _ledger_rows(out: Path) -> int:
-    path = out / LEDGER_PATH
-    return pads.dataset(str(path)).count_rows()
+    return load_index(out, "ledger").num_rows
 
 
 # ---- input fingerprint --------------------------------------------------------------------------

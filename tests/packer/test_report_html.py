@@ -7,13 +7,12 @@ import base64
 import json
 import re
 
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from packer.report_html import SECTIONS, write_report
 from demo_output import committed_demo_output
-from schemas.manifest import LEDGER_PATH, STATS_PATH
+from schemas.manifest import STATS_PATH, load_index
 
 PLOTS = ("funnel", "lengths", "fill", "balance", "mix", "languages")
 DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -65,7 +64,7 @@ def test_no_external_url(report):
 
 def test_reason_table_shows_example_sample_ids_from_the_ledger(report, demo_out):
     _, text = report
-    ledger = pq.read_table(demo_out / LEDGER_PATH).to_pandas()
+    ledger = load_index(demo_out, "ledger").to_pandas()
     dropped = ledger[ledger["status"] != "packed"]
     reasons = text[text.index('<section id="reasons">'):text.index('<section id="time">')]
     for reason, rows in dropped.groupby("reason"):

@@ -10,13 +10,12 @@ import math
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from packer.stats import STAGES, compute_stats, report_warnings
 from demo_output import committed_demo_output
 from schemas.config import JobConfig, load_job_config
-from schemas.manifest import LEDGER_PATH, LEDGER_SCHEMA, PACKS_PATH, PACKS_SCHEMA, STATS_PATH
+from schemas.manifest import LEDGER_SCHEMA, PACKS_SCHEMA, STATS_PATH, load_index
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +35,8 @@ def run(demo_out, demo_corpus):
     return {
         "cfg": cfg,
         "stats": json.loads((demo_out / STATS_PATH).read_text()),
-        "packs": pq.read_table(demo_out / PACKS_PATH).to_pandas(),
-        "ledger": pq.read_table(demo_out / LEDGER_PATH).to_pandas(),
+        "packs": load_index(demo_out, "packs").to_pandas(),
+        "ledger": load_index(demo_out, "ledger").to_pandas(),
         "counters": json.loads((state / "plan" / ckpt.SUCCESS).read_text())["counters"],
         "dedup": json.loads((state / "rows" / ckpt.SUCCESS).read_text())["dedup"],
     }
