@@ -29,6 +29,7 @@ from jobs import stages
 from jobs.file_stages import FILES_DIR
 from jobs.inputs import InputFile, input_files, input_fingerprint, job_fingerprint
 from jobs.output_lock import OutputLock, sweep_temp_files
+from jobs.readers import REASON_HINTS
 from schemas.config import JobConfig
 from schemas.manifest import (
     JOB_CONFIG_NAME,
@@ -394,6 +395,7 @@ def _check_bad_fraction(cfg: JobConfig, index: pa.Table) -> None:
                 f"source {s.name!r}: {int(bad.sum())} of {n} samples are invalid "
                 f"({bad.sum() / n:.1%} > max_bad_fraction {s.max_bad_fraction}); top reasons: "
                 + ", ".join(f"{r} ×{c}" for r, c in top) + f"; e.g. {examples}"
+                + "".join(f". Hint: {REASON_HINTS[r]}" for r, _ in top[:1] if r in REASON_HINTS)
             )
 
 
