@@ -11,8 +11,17 @@ from rich.table import Table
 from jobs.commands.run import _fail
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
-ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265"
-REMOTE_HELP = "allow a non-loopback address without Ray token authentication (read the README first)"
+ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265."
+REMOTE_HELP = "Allow a non-loopback address without Ray token authentication (read the README first)."
+JOB_ID_HELP = "The submission id that `vlpack submit` printed (vlpack-<fingerprint>-<output hash>)."
+
+
+def jobs_api_address(address: str) -> str:
+    """The Jobs API is an http(s) URL; without a scheme Ray's client reads `HOST:8265` as a cluster
+    (GCS) address and waits ~45 s before failing with a long traceback. Fail at once instead."""
+    if "://" not in address:
+        _fail(f"--address {address}: the Ray Jobs API address is an http(s) URL, e.g. --address http://{address}")
+    return address
 
 
 def _address(address: str) -> str:
@@ -31,11 +40,11 @@ def _address(address: str) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def submit(
-        job: Path = typer.Argument(..., help="job.yaml"),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
-        wait: bool = typer.Option(False, "--wait", help="follow the logs until the job ends"),
+        job: Path = typer.Argument(..., help="The job config (YAML) to submit."),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        wait: bool = typer.Option(False, "--wait", help="Follow the logs until the job ends; exit 1 unless it succeeds."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
-        python: str = typer.Option("python", help="the cluster's Python interpreter (one with vlpack's dependencies)"),
+        python: str = typer.Option("python", help="The cluster's Python interpreter (one with vlpack's dependencies)."),
     ) -> None:
         """Submit a pack job to a Ray cluster through the Ray Jobs API."""
         from jobs import submit as sub
@@ -63,8 +72,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def status(
-        job_id: str = typer.Argument(...),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Show the state of a submitted job."""
@@ -82,9 +91,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def logs(
-        job_id: str = typer.Argument(...),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
-        follow: bool = typer.Option(False, "--follow", "-f"),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new log lines until the job ends."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Print (or follow) a submitted job's logs."""
@@ -104,8 +113,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def stop(
-        job_id: str = typer.Argument(...),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Stop a submitted job."""
@@ -123,7 +132,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(name="list")
     def list_jobs(
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """List the vlpack jobs on a cluster."""
