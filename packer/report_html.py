@@ -424,7 +424,7 @@ body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,"Noto Sans CJK 
 main{max-width:1160px;margin:0 auto;padding:16px 24px 48px;background:#fff}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:14px;margin:14px 0 6px}
-nav a{margin-right:12px;font-size:13px;color:#2a5db0;text-decoration:none}
+nav a{margin-right:12px;font-size:13px;color:#2a5db0;text-decoration:none;white-space:nowrap;display:inline-block}
 img{max-width:100%;height:auto;display:block;margin:6px 0}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0}
 th,td{border:1px solid #e1e4e8;padding:3px 8px;text-align:left;vertical-align:top}
