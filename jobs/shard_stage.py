@@ -104,9 +104,12 @@ def write_shard_packs(group: pa.Table | None, pack_ids: list[int], plan: dict, c
 
 
 def write_shard_group(group: pa.Table, plan: dict, cfg, out_dir: str) -> pa.Table:
+    import time
+
     shard = group.column("shard")[0].as_py()
+    t0 = time.perf_counter()
     result = write_shard_packs(group, plan["shard_packs"][shard], plan, cfg, out_dir, shard)
     from jobs.progress import report
 
-    report("write", group.num_rows)
+    report("write", group.num_rows, seconds=time.perf_counter() - t0)
     return pa.table({k: [v] for k, v in result.items()})
