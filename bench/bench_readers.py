@@ -17,11 +17,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_tokens import best_of  # noqa: E402  (this directory is on sys.path when run as a script)
 from jobs.readers import read_jsonl  # noqa: E402
 from schemas.config import SourceConfig  # noqa: E402
 
@@ -49,15 +49,6 @@ def make_row(form: str, i: int) -> dict:
 
 
 FORMS = ("short_caption", "short_prompt_answer", "full", "llava", "sharegpt")
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
