@@ -811,6 +811,40 @@ def first_rows(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIM
     return read_source_file(path, source, limits).slice(0, n)
 
 
+FORM_NAMES = {"full": "full (turns/segments)", "conversation": "conversation", "short": "short",
+              "unknown": "no accepted form"}
+
+
+def first_row_form(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> str:
+    """Which input form the first row of a source file is read as (docs/input-formats.md), for
+    `vlpack check`: e.g. "short", "conversation (messages)", "img2dataset tar"."""
+    if source.format == "wds":
+        return "img2dataset tar"
+    obj: Any = None
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=1), None)
+        obj = batch.to_pylist()[0] if batch is not None and batch.num_rows else None
+    elif source.format == "llava" and not path.endswith(".jsonl"):
+        return "conversation (LLaVA JSON list)"
+    else:
+        with open(path, "rb") as fh:
+            for _, raw in _bounded_lines(fh, limits.max_line_bytes):
+                if raw is None or raw.strip():
+                    try:
+                        obj = json.loads(raw.decode("utf-8")) if raw is not None else None
+                    except (UnicodeDecodeError, *_JSON_ERRORS):
+                        obj = None
+                    break
+    form = row_form(obj)
+    if form == "conversation":
+        return "conversation (" + ("LLaVA conversations" if "conversations" in obj else "ShareGPT messages") + ")"
+    if form == "short":
+        return "short (" + ("prompt + answer" if any(k in obj for k in PROMPT_KEYS) else "caption") + ")"
+    return FORM_NAMES[form]
+
+
 def mark_unknown_tasks(table: pa.Table, known: tuple[str, ...]) -> tuple[pa.Table, int]:
     """Rows whose task (from the row itself) is neither built in nor declared in the job become
     `invalid` with `read.unknown_task`: a misspelt task must not silently skip the filters."""

@@ -16,14 +16,6 @@ REMOTE_HELP = "Allow a non-loopback address without Ray token authentication (re
 JOB_ID_HELP = "The submission id that `vlpack submit` printed (vlpack-<fingerprint>-<output hash>)."
 
 
-def jobs_api_address(address: str) -> str:
-    """The Jobs API is an http(s) URL; without a scheme Ray's client reads `HOST:8265` as a cluster
-    (GCS) address and waits ~45 s before failing with a long traceback. Fail at once instead."""
-    if "://" not in address:
-        _fail(f"--address {address}: the Ray Jobs API address is an http(s) URL, e.g. --address http://{address}")
-    return address
-
-
 def _address(address: str) -> str:
     """The address as the client will use it; says so when http:// was assumed."""
     from jobs import submit as sub
@@ -41,7 +33,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def submit(
         job: Path = typer.Argument(..., help="The job config (YAML) to submit."),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         wait: bool = typer.Option(False, "--wait", help="Follow the logs until the job ends; exit 1 unless it succeeds."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
         python: str = typer.Option("python", help="The cluster's Python interpreter (one with vlpack's dependencies)."),
@@ -73,7 +65,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def status(
         job_id: str = typer.Argument(..., help=JOB_ID_HELP),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Show the state of a submitted job."""
@@ -92,7 +84,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def logs(
         job_id: str = typer.Argument(..., help=JOB_ID_HELP),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new log lines until the job ends."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
@@ -114,7 +106,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def stop(
         job_id: str = typer.Argument(..., help=JOB_ID_HELP),
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Stop a submitted job."""
@@ -132,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command(name="list")
     def list_jobs(
-        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP, callback=jobs_api_address),
+        address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """List the vlpack jobs on a cluster."""

@@ -48,15 +48,6 @@ def test_report_of_a_missing_output_says_it_does_not_exist(tmp_path):
     assert res.exit_code == 2 and res.output.strip() == f"error: {tmp_path / 'nope'} does not exist"
 
 
-@pytest.mark.parametrize("command", [["submit", "job.yaml"], ["status", "x"], ["logs", "x"], ["stop", "x"], ["list"]])
-def test_jobs_api_address_without_scheme_fails_at_once_in_one_line(command):
-    res = _invoke(*command, "--address", "127.0.0.1:8265")
-    assert res.exit_code == 2
-    assert res.output.strip().splitlines() == [
-        "error: --address 127.0.0.1:8265: the Ray Jobs API address is an http(s) URL, e.g. "
-        "--address http://127.0.0.1:8265"]
-
-
 @pytest.mark.parametrize("address, says", [
     ("127.0.0.1:8265", "port 8265 is the Ray dashboard and Jobs API"),
     ("http://127.0.0.1:8265", "not an http URL"),

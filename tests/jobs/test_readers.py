@@ -234,3 +234,21 @@ def test_job_error_for_rows_of_no_accepted_form_hints_at_the_fields():
                       "status": ["invalid"] * 4, "reason": ["read.unknown_form"] * 4})
     with pytest.raises(JobError, match=r"4 of 4 samples are invalid.*Hint: accepted row forms.*messages"):
         _check_bad_fraction(cfg, index)
+
+
+def test_first_row_form_names_the_form_vlpack_check_reads(tmp_path):
+    from jobs.readers import first_row_form
+
+    cases = {
+        "short.jsonl": ({"id": 1, "image": "a.jpg", "caption": "c"}, "jsonl", "short (caption)"),
+        "qa.jsonl": ({"id": 1, "image": "a.jpg", "question": "q?", "answer": "a"}, "jsonl", "short (prompt + answer)"),
+        "full.jsonl": ({"id": 1, "turns": []}, "jsonl", "full (turns/segments)"),
+        "llava.jsonl": ({"id": 1, "conversations": []}, "llava", "conversation (LLaVA conversations)"),
+        "chat.jsonl": ({"id": 1, "messages": []}, "jsonl", "conversation (ShareGPT messages)"),
+        "odd.jsonl": ({"id": 1, "img": "a.jpg"}, "jsonl", "no accepted form"),
+    }
+    for name, (obj, fmt, want) in cases.items():
+        p = _jsonl(tmp_path, [obj], name)
+        assert first_row_form(str(p), _src(tmp_path, fmt, p)) == want, name
+    (tmp_path / "l.json").write_text("[]")
+    assert first_row_form(str(tmp_path / "l.json"), _src(tmp_path, "llava", tmp_path / "l.json")).startswith("conversation")
