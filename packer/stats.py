@@ -13,9 +13,10 @@ stats.json:
 - `packing`: real / padded tokens, bins against the lower bound, shape buckets with their waste,
   the per-pack fill and real-token histograms.
 - `balance`: per step × rank grids of real tokens, attention cost and ViT cost, max/mean per step.
-- `mix`: per step the share of each source's (and task's) packed samples against the global share
-  and the share the configured weights ask for.
-- `languages`, `dedup`, `grounding`, `time`.
+- `mix`: per step the share of each source's (and task's) packed samples and packed tokens against
+  the global share and the share the configured weights ask for.
+- `languages` (with the input rows never language-checked, per task: they count as "und"), `dedup`,
+  `grounding`, `time` (with `process_wall_s`, the real time since the driver process started).
 
 `report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
 report show.
