@@ -20,6 +20,12 @@ SOURCES = {"web_alt": ("caption", 1.0), "coco_style": ("caption", 1.0), "llava_v
            "grounding": ("grounding", 1.5), "video": ("video", 1.0), "text_only": ("text", 0.5)}
 
 
+def _with_schema(n: int, schema: pa.Schema, columns: dict) -> pa.Table:
+    """`columns` as a table of `schema`; columns the schema has and we do not (added since) are null."""
+    return pa.table({f.name: pa.array(columns[f.name], f.type) if f.name in columns else pa.nulls(n, f.type)
+                     for f in schema}, schema=schema)
+
+
 def large_run_output(out: Path, n_samples: int = 20_000, samples_per_pack: int = 12, dp_size: int = 4,
                      grad_accum: int = 2, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
@@ -38,7 +44,7 @@ def large_run_output(out: Path, n_samples: int = 20_000, samples_per_pack: int =
     pack_id = np.full(n_samples, -1, dtype=np.int64)
     pack_id[packed_used] = np.arange(len(packed_used)) // samples_per_pack
     lang = rng.choice(["en", "de", "zh", "und", None], size=n_samples, p=[0.6, 0.05, 0.05, 0.05, 0.25])
-    ledger = pa.table({
+    ledger = _with_schema(n_samples, LEDGER_SCHEMA, {
         "sample_id": [f"{s}/{i:07d}" for i, s in enumerate(source)], "copy": np.zeros(n_samples, np.int32),
         "source": source.tolist(), "task": [SOURCES[s][0] for s in source], "status": status.tolist(),
         "reason": reason.tolist(), "pack_id": pa.array(np.where(pack_id >= 0, pack_id, None).tolist(), pa.int64()),
@@ -47,14 +53,14 @@ def large_run_output(out: Path, n_samples: int = 20_000, samples_per_pack: int =
         "vision_tokens": (total - total // 3).tolist(), "loss_tokens": (total // 5).tolist(),
         "total_tokens": total.tolist(), "vit_patches": ((total - total // 3) * 4).tolist(),
         "n_images": np.ones(n_samples, np.int64).tolist(),
-    }).cast(LEDGER_SCHEMA)
+    })
     real = np.bincount(pack_id[packed_used], weights=total[packed_used], minlength=n_packs).astype(np.int64)
     seq_len = int(-(-real.max() // 128) * 128)
     pid = np.arange(n_packs)
     step, within = pid // per_step, pid % per_step
     rank = within % dp_size
     shard = [f"shards/rank-{r:05d}/shard-{s // 16:06d}.tar" for r, s in zip(rank, step)]
-    packs = pa.table({
+    packs = _with_schema(n_packs, PACKS_SCHEMA, {
         "pack_id": pid, "step": step, "rank": rank.astype(np.int32), "micro": (within // dp_size).astype(np.int32),
         "shard": shard, "key": [f"pack-{p:09d}" for p in pid],
         "n_samples": np.full(n_packs, samples_per_pack, np.int32), "n_images": np.full(n_packs, samples_per_pack, np.int32),
@@ -62,7 +68,7 @@ def large_run_output(out: Path, n_samples: int = 20_000, samples_per_pack: int =
         "vit_patches": (real * 2).astype(np.int32), "vit_bucket": (real * 2).astype(np.int32),
         "loss_tokens": (real // 5).astype(np.int32), "attn_cost": (real.astype(float) ** 2),
         "vit_cost": real.astype(float) / 10, "is_filler": np.zeros(n_packs, bool), "cost": real.astype(float),
-        "repeat_of": np.full(n_packs, -1, np.int64)}, schema=PACKS_SCHEMA)
+        "repeat_of": np.full(n_packs, -1, np.int64)})
     cfg = JobConfig.model_validate({
         "sources": [{"name": n, "format": "jsonl", "path": f"{n}.jsonl", "task": t, "weight": w}
                     for n, (t, w) in SOURCES.items()],
