@@ -167,10 +167,14 @@ def _write(path: Path, data: bytes | str) -> None:
     path.write_bytes(data)
 
 
-def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) -> Path:
+def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0, progress=None) -> Path:
     """Write the demo corpus and its job.yaml under `out`; return the job.yaml path. The corpus is a
-    function of (samples, seed); files that already hold the right bytes are not rewritten."""
+    function of (samples, seed); files that already hold the right bytes are not rewritten.
+
+    `progress(what)`, if given, is called as each part starts (for the `demo` command's status)."""
     out = Path(out)
+    say = progress or (lambda what: None)
+    say(f"images (a pool of {max(24, min(160, samples // 12))})")
     data = out / "data"
     (data / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -186,6 +190,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
     n_text = max(1, samples - n_web - n_coco - n_llava - n_ground - n_video)
 
     # web_alt: img2dataset-style tars
+    say(f"web_alt ({n_web:,} samples)")
     (data / "web").mkdir(exist_ok=True)
     captions: list[str] = []
     per_tar = 250
@@ -216,6 +221,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
         _write(data / "web" / f"{t // per_tar:05d}.tar", buf.getvalue())
 
     # coco_style: canonical short caption JSONL with no sizes
+    say(f"coco_style ({n_coco:,} samples)")
     lines = []
     for k in range(n_coco):
         i = int(rng.integers(0, len(pool.items)))
@@ -224,6 +230,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
     _write(data / "coco_style.jsonl", "".join(lines))
 
     # llava_vqa: LLaVA conversations
+    say(f"llava_vqa ({n_llava:,} samples)")
     convs = []
     for k in range(n_llava):
         i = int(rng.integers(0, len(pool.items)))
@@ -238,6 +245,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
     _write(data / "llava_vqa.json", json.dumps(convs))
 
     # grounding: canonical full form, tag grammar answers
+    say(f"grounding ({n_ground:,} samples)")
     lines = []
     for k in range(n_ground):
         i = int(rng.integers(0, len(pool.items)))
@@ -253,6 +261,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
     _write(data / "grounding.jsonl", "".join(lines))
 
     # video: frame directories with metadata
+    say(f"video ({n_video:,} samples)")
     lines = []
     for k in range(n_video):
         vdir = data / "videos" / f"v{k:03d}"
@@ -275,6 +284,7 @@ def make_demo_dataset(out: str | Path, *, samples: int = 2000, seed: int = 0) ->
     _write(data / "video.jsonl", "".join(lines))
 
     # text_only
+    say(f"text_only ({n_text:,} samples)")
     lines = []
     for k in range(n_text):
         q = str(rng.choice(TEXT_PROMPTS)).format(noun=rng.choice(NOUN))

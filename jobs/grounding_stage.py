@@ -13,6 +13,10 @@ sizes are upright, after EXIF orientation).
 
 Counters (for the report): `grounding.checked` rows validated, `grounding.<code>` rows rejected per
 reason, `grounding.repaired` rows rewritten and `grounding.repair.<kind>` rows per kind of fix.
+
+Quad corner order: the report (A.2.2) *prefers* corners clockwise from the upper-left, so the stage
+accepts any order (`repair` with `quad_clockwise` rewrites them into that order); `quad_order_errors`
+finds the quads that are not in it, for `vlpack validate-grounding --quad-order clockwise`.
 """
 
 from __future__ import annotations
@@ -21,18 +25,54 @@ from collections import Counter
 
 import pyarrow as pa
 
-from schemas.grounding import repair, validate
+from schemas.grounding import GroundingError, GroundingReport, clockwise_from_upper_left, repair, validate
 from schemas.grounding.report import NO_LABELS
 from schemas.grounding_config import GroundingConfig
 from schemas.sample import STATUS_OK, WORK_SCHEMA, Task
 
 STAGE = "grounding"
 STATUS_INVALID = "invalid"
+QUAD_ORDER = "quad_order"  # a quad whose corners are not clockwise from the upper-left (validate-grounding)
 
 
 def has_grounding(text: str) -> bool:
     """Cheap trigger: anything that may be a grounding tag (well-formed or not) or a JSON box/point."""
     return "<|" in text or "_2d" in text or "_start" in text or "_end" in text
+
+
+def text_segments(turns: list[dict] | None) -> list[tuple[int, str, dict]]:
+    """(turn index, role, segment) of every non-empty text segment of a row, in order."""
+    return [(t, turn["role"], seg) for t, turn in enumerate(turns or []) for seg in turn["segments"] or []
+            if seg["kind"] == "text" and seg["text"]]
+
+
+def quad_order_errors(text: str, report: GroundingReport) -> list[GroundingError]:
+    """An error for each quad of `text` whose corners are not clockwise from the upper-left (report
+    A.2.2; image space, y down), with the span of its `<|quad_start|>...<|quad_end|>`."""
+    errors = []
+    for label in report.labels:
+        quads = [sh for sh in label.shapes if sh.kind == "quad"]
+        if not quads:
+            continue
+        start, end = label.span
+        spans, at = [], start
+        while (j := text.find("<|quad_start|>", at, end)) >= 0:
+            k = text.find("<|quad_end|>", j, end)
+            k = end if k < 0 else k + len("<|quad_end|>")
+            spans.append((j, k))
+            at = k
+        for n, quad in enumerate(quads):
+            want = clockwise_from_upper_left(quad.points)
+            if tuple(quad.points) == want:
+                continue
+            pts = quad.points
+            area2 = sum(pts[i][0] * pts[(i + 1) % 4][1] - pts[(i + 1) % 4][0] * pts[i][1] for i in range(4))
+            how = "counter-clockwise" if area2 < 0 else "clockwise but not starting at the upper-left corner"
+            errors.append(GroundingError(
+                code=QUAD_ORDER, span=spans[n] if n < len(spans) else label.span,
+                message=f"quad corners are {how}; the canonical order (report A.2.2) is clockwise from the "
+                        f"upper-left: " + ",".join(f"({x},{y})" for x, y in want)))
+    return errors
 
 
 def first_image_size(media: list[dict] | None) -> tuple[int | None, int | None]:
@@ -56,12 +96,7 @@ def validate_grounding_batch(table: pa.Table, cfg: GroundingConfig) -> tuple[pa.
     for i, status in enumerate(statuses):
         if status != STATUS_OK:
             continue
-        segments = [
-            seg
-            for turn in turns_col[i] or []
-            for seg in turn["segments"] or []
-            if seg["kind"] == "text" and seg["text"]
-        ]
+        segments = [seg for _, _, seg in text_segments(turns_col[i])]
         grounding_task = tasks[i] == Task.grounding.value
         if not grounding_task and not any(has_grounding(seg["text"]) for seg in segments):
             continue

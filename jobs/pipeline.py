@@ -59,9 +59,14 @@ def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
     """Start the embedded local runtime (default) or connect to `address`. True if we started it."""
     import ray
 
+    from jobs.progress import quiet_ray_logs, status
+
     if ray.is_initialized():
         return False
     address = address or cfg.ray.address
+    quiet_ray_logs()
+    status(f"connecting to the Ray cluster at {address}…" if address else
+           f"starting local Ray ({cfg.ray.num_cpus or os.cpu_count()} CPUs)…")
     common = dict(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     root = Path(__file__).resolve().parent.parent
     if address:
@@ -86,6 +91,9 @@ def configure_data_context(progress: bool) -> None:
     ctx.enable_progress_bars = progress
     ctx.print_on_execution_start = False
     ctx.raise_original_map_exception = True  # a SourceFileError reaches the CLI as itself, naming the file
+    from jobs.progress import quiet_ray_logs
+
+    quiet_ray_logs()  # after importing ray.data, which sets up its loggers
     if not progress:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
 
@@ -258,7 +266,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
     stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files)
     from packer.report_html import write_report
 
-    html = write_report(out, manifest)
+    html = write_report(out, manifest=manifest)
     listed = {s.path for s in shards}
     for stale in (out / "shards").rglob("*.tar") if (out / "shards").is_dir() else []:
         if str(stale.relative_to(out)) not in listed:

@@ -32,6 +32,7 @@ import xxhash
 
 from jobs import checkpoints as ckpt
 from jobs import stages
+from jobs.readers import REASON_HINTS
 from packer.group_plan import (GROUP_PACK_SCHEMA, global_steps, group_count, group_of,
                                pack_number, plan_group, plan_leftovers, shard_index)
 from schemas.config import JobConfig
@@ -129,7 +130,8 @@ def check_bad_fraction(cfg: JobConfig, summary: RowsSummary) -> None:
             raise PlanError(
                 f"source {s.name!r}: {bad} of {n} samples are invalid ({bad / n:.1%} > max_bad_fraction "
                 f"{s.max_bad_fraction}); top reasons: " + ", ".join(f"{r} ×{c}" for r, c in top)
-                + f"; e.g. {facts['examples']}")
+                + f"; e.g. {facts['examples']}"
+                + "".join(f". Hint: {REASON_HINTS[r]}" for r, _ in top[:1] if r in REASON_HINTS))
 
 
 # ---- 2. groups ---------------------------------------------------------------------------------------

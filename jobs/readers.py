@@ -1,12 +1,19 @@
 """Readers: each maps one source file onto canonical rows (`schemas.sample.WORK_SCHEMA`).
 
+`docs/input-formats.md` documents every accepted form with a field table and an example row.
+
 Formats
-- ``jsonl`` / ``parquet``: canonical rows. Either the full form
-  ``{"id", "task"?, "turns": [{"role", "segments": [{"kind", "text"?, "media"?}]}], "media": [...]}``
-  or the short caption form ``{"id", "image" | "images", "caption" | "text", "width"?, "height"?}``
-  (and text-only ``{"id", "text"}`` for task "text").
-- ``llava``: a JSON list of ``{"id", "image"?, "video"?, "conversations": [{"from", "value"}]}``
-  with ``<image>`` placeholders; image paths are relative to the source root.
+- ``jsonl`` / ``parquet``: one sample per row, in any of the row forms below, told apart by
+  their keys (`row_form`):
+  - full: ``{"id", "task"?, "turns": [{"role", "segments": [{"kind", "text"?, "media"?}]}],
+    "media": [...]}``;
+  - short: ``{"id", "image" | "images"?, "caption" | "text"}`` (a caption; with no image a
+    text-only row) or ``{"id", "image" | "images"?, "prompt" | "question", "answer"}`` (a
+    question and its answer: VQA, grounding, OCR). Tasks in `PROMPT_TASKS` need the prompt;
+  - conversation: LLaVA ``{"conversations": [{"from", "value"}]}`` or ShareGPT/OpenAI style
+    ``{"messages": [{"role", "content"}]}``, with ``<image>`` / ``<video>`` placeholders.
+- ``llava``: a JSON list of conversation rows, or a JSONL file of them (``.jsonl``); image
+  paths are relative to the source root.
 - ``wds``: img2dataset-style tars, ``key.jpg`` + ``key.txt`` and/or ``key.json`` (caption,
   width, height). Media stay inside the tar and are addressed by offset (`packer.media`).
 
@@ -44,12 +51,34 @@ from schemas.sample import STATUS_OK, WORK_SCHEMA
 
 IMAGE_EXTS = {"jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"}
 VIDEO_EXTS = {"mp4", "webm", "mkv", "avi", "mov"}
-SOURCE_FILE_EXTS = {"jsonl": (".jsonl",), "parquet": (".parquet",), "llava": (".json",), "wds": (".tar",)}
+SOURCE_FILE_EXTS = {"jsonl": (".jsonl",), "parquet": (".parquet",), "llava": (".json", ".jsonl"), "wds": (".tar",)}
 DEFAULT_LIMITS = ReadConfig()
 IMAGE_PLACEHOLDER = "<image>"
 VIDEO_PLACEHOLDER = "<video>"
 LLAVA_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 MEDIA_KINDS = ("image", "video")
+# Tasks whose short rows must carry the question: their answer means nothing without it (a box
+# answer after a caption prompt teaches the wrong thing).
+PROMPT_TASKS = frozenset({"vqa", "grounding"})
+PROMPT_KEYS = ("prompt", "question")
+ANSWER_KEYS = ("answer", "caption", "text")
+CONVERSATION_KEYS = ("conversations", "messages")
+ACCEPTED_FORMS = (
+    "accepted row forms: full {id, task?, media, turns: [{role, segments}]}; "
+    "short {id, image|images?, caption|text} or {id, image|images?, prompt|question, answer}; "
+    "LLaVA {id, image?, conversations: [{from, value}]}; ShareGPT {id, images?, messages: [{role, content}]}"
+    " (docs/input-formats.md)"
+)
+# What to do about a row rejected with a `read.*` code that means "this is not a form we read".
+REASON_HINTS = {
+    "read.unknown_form": ACCEPTED_FORMS,
+    "read.missing_text": "a caption row needs `caption` or `text`; a wds sample needs key.txt or a caption "
+                         "in key.json; " + ACCEPTED_FORMS,
+    "read.missing_answer": "a row with `prompt`/`question` needs its `answer`; " + ACCEPTED_FORMS,
+    "read.missing_prompt": f"short rows of tasks {sorted(PROMPT_TASKS)} need `prompt` (or `question`) and "
+                           "`answer`; without them the answer would follow a caption prompt",
+    "read.empty_conversation": "`conversations` (LLaVA) or `messages` (ShareGPT) must be a non-empty list",
+}
 # A JSON escape of a UTF-16 surrogate; only these can decode to a string that is not valid Unicode.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # What `json.loads` raises on bad input besides JSONDecodeError: integers over Python's digit
@@ -314,7 +343,36 @@ def canonical_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
             turns.append({"role": t["role"], "segments": segs})
         _conversation_checks(turns)
         return row(sid, source.name, task, turns, media)
-    # short caption form
+    if any(k in obj for k in CONVERSATION_KEYS):
+        return conversation_row(obj, source, root, key)
+    return short_row(obj, source, root, key, task)
+
+
+def row_form(obj: Any) -> str:
+    """Which accepted form a parsed row is read as: "full", "conversation", "short" or "unknown"."""
+    if not isinstance(obj, dict):
+        return "unknown"
+    if "turns" in obj:
+        return "full"
+    if any(k in obj for k in CONVERSATION_KEYS):
+        return "conversation"
+    if any(k in obj for k in PROMPT_KEYS + ANSWER_KEYS):
+        return "short"
+    return "unknown"
+
+
+def _first_present(obj: dict, keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    for k in keys:
+        if obj.get(k) is not None:
+            return k, obj[k]
+    return None, None
+
+
+def short_row(obj: dict, source: SourceConfig, root: str, key: str, task: str) -> dict:
+    """`{image(s)?, caption|text}` (a caption, or text only) or `{image(s)?, prompt|question, answer}`."""
+    sid = f"{source.name}/{key}"
+    if row_form(obj) == "unknown" and "image" not in obj and "images" not in obj:
+        raise RowError("read.unknown_form", f"keys {sorted(obj)[:8]}")
     images = obj.get("images", obj.get("image"))
     if images is None:
         images = []
@@ -322,15 +380,21 @@ def canonical_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
         images = [images]
     if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
         raise RowError("read.bad_media", "image(s) must be a path or a list of paths")
-    text = obj.get("caption", obj.get("text"))
-    if text is None:
-        raise RowError("read.missing_text", "no caption/text field")
-    text = _check_text(text, "caption")
+    prompt_key, prompt = _first_present(obj, PROMPT_KEYS)
+    answer_key, answer = _first_present(obj, ANSWER_KEYS)
+    if answer is None:
+        raise RowError("read.missing_answer" if prompt is not None else "read.missing_text",
+                       f"no {'/'.join(ANSWER_KEYS)} field")
+    answer = _check_text(answer, answer_key)
+    if prompt is None and task in PROMPT_TASKS:
+        raise RowError("read.missing_prompt", f"task {task!r} needs {' or '.join(PROMPT_KEYS)}")
     meta = {k: obj.get(k) for k in ("width", "height", "orientation", "bytes_size", "fps", "frames", "duration")}
     media = [make_media(resolve_media_path(root, p), meta if len(images) == 1 else None) for p in images]
     if not media and task == "caption":
         task = "text"
-    turns = [{"role": "assistant", "segments": [_text_seg(text)]}]
+    turns = [{"role": "assistant", "segments": [_text_seg(answer)]}]
+    if prompt is not None:
+        turns.insert(0, {"role": "user", "segments": [_text_seg(_check_text(prompt, prompt_key))]})
     return row(sid, source.name, task, turns, media)
 
 
@@ -350,6 +414,12 @@ def _bounded_lines(fh, limit: int):
 
 def read_jsonl(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS,
                max_rows: int | None = None) -> pa.Table:
+    return _read_json_lines(path, source, canonical_row, limits, max_rows)
+
+
+def _read_json_lines(path: str, source: SourceConfig, build, limits: ReadConfig = DEFAULT_LIMITS,
+                     max_rows: int | None = None) -> pa.Table:
+    """One row per non-blank line, built by `build(obj, source, root, key)`."""
     root = source_root(source)
     rel = relative_name(path, source)
     rows, positions = [], []
@@ -377,7 +447,7 @@ def read_jsonl(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIM
                 rows.append(bad_row(f"{source.name}/{fallback}", source, "read.bad_json"))
                 continue
             key = _sample_key(obj, fallback)
-            rows.append(_build_row(canonical_row, obj, source, root, key,
+            rows.append(_build_row(build, obj, source, root, key,
                                    check_surrogates=_SURROGATE_ESCAPE.search(raw) is not None))
     return to_table(unique_rows(rows, positions, source))
 
@@ -456,12 +526,16 @@ def read_parquet(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_L
 # ---- LLaVA -----------------------------------------------------------------------------------
 
 
-def llava_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
+def conversation_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
+    """A LLaVA row (`conversations: [{from, value}]`) or a ShareGPT/OpenAI-style row (`messages:
+    [{role, content}]`, content a string or a list of `{type: text|image|video}` parts). Media come
+    from `image`/`images`/`video`/`videos` and are placed by `<image>`/`<video>` placeholders (or
+    image/video parts) in order; media without any placeholder go before the first user text."""
     if not isinstance(obj, dict):
         raise RowError("read.not_an_object", type(obj).__name__)
     sid = f"{source.name}/{key}"
     paths: list[tuple[str, str]] = []
-    for field, kind in (("image", "image"), ("images", "image"), ("video", "video")):
+    for field, kind in (("image", "image"), ("images", "image"), ("video", "video"), ("videos", "video")):
         v = obj.get(field)
         if v is None:
             continue
@@ -470,19 +544,18 @@ def llava_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
                 raise RowError("read.bad_media", f"{field} must be a path or a list of paths")
             paths.append((kind, p))
     media = [make_media(resolve_media_path(root, p), kind=kind) for kind, p in paths]
-    convs = obj.get("conversations")
+    messages = "messages" in obj and "conversations" not in obj
+    convs = obj.get("messages" if messages else "conversations")
     if not isinstance(convs, list) or not convs:
-        raise RowError("read.empty_conversation", "no conversations")
+        raise RowError("read.empty_conversation", "no conversations" if not messages else "no messages")
     turns = []
     next_media = {"image": [i for i, m in enumerate(media) if m["kind"] == "image"],
                   "video": [i for i, m in enumerate(media) if m["kind"] == "video"]}
     used = {"image": 0, "video": 0}
     for c in convs:
-        if not isinstance(c, dict) or not isinstance(c.get("from"), str) or c["from"] not in LLAVA_ROLES:
-            raise RowError("read.bad_turn", repr(c)[:80])
-        value = _check_text(c.get("value"), "conversations.value")
+        role, pieces = _message_pieces(c) if messages else _llava_pieces(c)
         segs = []
-        for piece in _split_placeholders(value):
+        for piece in pieces:
             if piece in (IMAGE_PLACEHOLDER, VIDEO_PLACEHOLDER):
                 kind = "image" if piece == IMAGE_PLACEHOLDER else "video"
                 if used[kind] >= len(next_media[kind]):
@@ -491,13 +564,41 @@ def llava_row(obj: Any, source: SourceConfig, root: str, key: str) -> dict:
                 used[kind] += 1
             elif piece.strip():
                 segs.append(_text_seg(piece.strip("\n") if segs and segs[-1]["kind"] != "text" else piece))
-        turns.append({"role": LLAVA_ROLES[c["from"]], "segments": segs})
+        turns.append({"role": role, "segments": segs})
     for kind in ("image", "video"):
         if used[kind] != len(next_media[kind]) and used[kind] != 0:
             raise RowError("read.placeholder_mismatch", f"{used[kind]} placeholders for {len(next_media[kind])} {kind}s")
     _conversation_checks(turns)
     task = obj.get("task") if isinstance(obj.get("task"), str) else source.task
     return row(sid, source.name, task, turns, media)
+
+
+def _llava_pieces(c: Any) -> tuple[str, list[str]]:
+    if not isinstance(c, dict) or not isinstance(c.get("from"), str) or c["from"] not in LLAVA_ROLES:
+        raise RowError("read.bad_turn", repr(c)[:80])
+    return LLAVA_ROLES[c["from"]], _split_placeholders(_check_text(c.get("value"), "conversations.value"))
+
+
+def _message_pieces(c: Any) -> tuple[str, list[str]]:
+    if not isinstance(c, dict) or not isinstance(c.get("role"), str) or c["role"] not in LLAVA_ROLES:
+        raise RowError("read.bad_turn", repr(c)[:80])
+    content = c.get("content")
+    if isinstance(content, str):
+        return LLAVA_ROLES[c["role"]], _split_placeholders(content)
+    if not isinstance(content, list):
+        raise RowError("read.bad_text", f"messages.content is {type(content).__name__}, not a string or a list")
+    pieces: list[str] = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text":
+            pieces.extend(_split_placeholders(_check_text(part.get("text"), "messages.content.text")))
+        elif kind in ("image", "image_url"):
+            pieces.append(IMAGE_PLACEHOLDER)
+        elif kind in ("video", "video_url"):
+            pieces.append(VIDEO_PLACEHOLDER)
+        else:
+            raise RowError("read.bad_segment", repr(part)[:80])
+    return LLAVA_ROLES[c["role"]], pieces
 
 
 def _split_placeholders(text: str) -> list[str]:
@@ -517,7 +618,11 @@ def _split_placeholders(text: str) -> list[str]:
     return out
 
 
-def read_llava(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> pa.Table:
+def read_llava(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS,
+               max_rows: int | None = None) -> pa.Table:
+    """A JSON list of conversation rows, or (`.jsonl`) one conversation row per line."""
+    if path.endswith(".jsonl"):
+        return _read_json_lines(path, source, conversation_row, limits, max_rows)
     root = source_root(source)
     try:
         size = os.path.getsize(path)
@@ -542,7 +647,7 @@ def read_llava(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIM
     for i, obj in enumerate(data):
         positions.append(f"{rel}:{i}")
         key = _sample_key(obj, positions[-1])
-        rows.append(_build_row(llava_row, obj, source, root, key, check_surrogates=check_surrogates))
+        rows.append(_build_row(conversation_row, obj, source, root, key, check_surrogates=check_surrogates))
     return to_table(unique_rows(rows, positions, source))
 
 
@@ -701,9 +806,43 @@ def read_source_file(path: str, source: SourceConfig, limits: ReadConfig = DEFAU
 def first_rows(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS, n: int = 1) -> pa.Table:
     """The first rows of a source file, reading no more of it than needed (JSONL and Parquet stop
     early; a LLaVA file is one JSON document and a tar's samples need its header pass)."""
-    if source.format in ("jsonl", "parquet"):
+    if source.format in ("jsonl", "parquet") or (source.format == "llava" and path.endswith(".jsonl")):
         return READERS[source.format](path, source, limits, max_rows=n)
     return read_source_file(path, source, limits).slice(0, n)
+
+
+FORM_NAMES = {"full": "full (turns/segments)", "conversation": "conversation", "short": "short",
+              "unknown": "no accepted form"}
+
+
+def first_row_form(path: str, source: SourceConfig, limits: ReadConfig = DEFAULT_LIMITS) -> str:
+    """Which input form the first row of a source file is read as (docs/input-formats.md), for
+    `vlpack check`: e.g. "short", "conversation (messages)", "img2dataset tar"."""
+    if source.format == "wds":
+        return "img2dataset tar"
+    obj: Any = None
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=1), None)
+        obj = batch.to_pylist()[0] if batch is not None and batch.num_rows else None
+    elif source.format == "llava" and not path.endswith(".jsonl"):
+        return "conversation (LLaVA JSON list)"
+    else:
+        with open(path, "rb") as fh:
+            for _, raw in _bounded_lines(fh, limits.max_line_bytes):
+                if raw is None or raw.strip():
+                    try:
+                        obj = json.loads(raw.decode("utf-8")) if raw is not None else None
+                    except (UnicodeDecodeError, *_JSON_ERRORS):
+                        obj = None
+                    break
+    form = row_form(obj)
+    if form == "conversation":
+        return "conversation (" + ("LLaVA conversations" if "conversations" in obj else "ShareGPT messages") + ")"
+    if form == "short":
+        return "short (" + ("prompt + answer" if any(k in obj for k in PROMPT_KEYS) else "caption") + ")"
+    return FORM_NAMES[form]
 
 
 def mark_unknown_tasks(table: pa.Table, known: tuple[str, ...]) -> tuple[pa.Table, int]:

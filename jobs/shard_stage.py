@@ -96,6 +96,9 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     from jobs.progress import report
     from packer.tokenizer import load_tokenizer
 
+    import time
+
+    t0 = time.perf_counter()
     tok = load_tokenizer(cfg.tokens.tokenizer)
     shard = group.column("shard")[0].as_py()
     group = group.sort_by([("pack_id", "ascending"), ("position", "ascending")])
@@ -123,7 +126,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     journal_dir = Path(journal)
     ckpt.record_shard(journal_dir, entry)
     ckpt.maybe_fail_after_shards(journal_dir)
-    report("write", int(group.num_rows))
+    report("write", int(group.num_rows), seconds=time.perf_counter() - t0)
     return pa.table({k: [v] for k, v in entry.items()})
 
 
@@ -154,3 +157,4 @@ def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path
         for row in t.to_pylist():
             result[row["path"]] = row
     return result
+

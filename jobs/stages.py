@@ -48,7 +48,7 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
         raise RuntimeError(f"stage {name} returned {out.num_rows} rows for a batch of {n}")
     from jobs.progress import report
 
-    report(name, out.num_rows if name == "read" else n, files=n if name == "read" else 0)
+    report(name, out.num_rows if name == "read" else n, files=n if name == "read" else 0, seconds=elapsed)
     # Every counter carried into this batch, plus this stage's, moves to the batch's first row:
     # sums are all that matter, and rows may have been repeated or created.
     merged: Counter = Counter()

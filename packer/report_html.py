@@ -4,6 +4,12 @@
 draws the plots with matplotlib (Agg) into OUT/report/*.png and writes OUT/report/report.html with
 the same PNGs embedded as base64 data URIs: nothing is fetched from the network, so the file can
 be mailed or opened offline.
+
+Text in the report is HTML wherever it can be (captions, sample ids, reasons), set in a font stack
+with CJK fallbacks; the PNGs hold only axis labels, source names and numbers, drawn with the first
+installed font of `PLOT_FONTS` that has their glyphs. Every figure is checked as it is drawn: no two
+text boxes overlap and no character lacks a glyph (`layout_problems`); a figure that fails is still
+written, and the problems go to `write_report(..., problems=[...])` for tests and scripts.
 """
 
 from __future__ import annotations
@@ -22,6 +28,13 @@ from schemas.manifest import MANIFEST_NAME, STATS_PATH
 REPORT_NAME = "report.html"
 SECTIONS = ("summary", "funnel", "lengths", "fill", "balance", "mix", "languages", "dedup", "grounding",
             "reasons", "time")
+# Fonts for the PNGs, first installed first; CJK families as fallbacks (matplotlib >= 3.6 falls back
+# per glyph through the list).
+PLOT_FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+              "Droid Sans Fallback", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "Hiragino Sans")
+# Titles for the keys of the dedup stage's own figures (others: the key with spaces).
+FIGURE_TITLES = {"top_duplicated": "most duplicated captions", "largest_clusters": "largest clusters",
+                 "timings_s": "dedup time (s)", "banding": "LSH banding"}
 _STATUS_COLORS = {"packed": "#4c9a2a", "filtered": "#e0a030", "invalid": "#c0392b", "duplicate": "#8e7cc3",
                   "too_long": "#3d85c6", "remainder": "#999999"}
 _DPI = 100
@@ -35,8 +48,56 @@ def _plt():
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "axes.spines.top": False,
-                         "axes.spines.right": False, "figure.dpi": _DPI})
+                         "axes.spines.right": False, "figure.dpi": _DPI, "font.family": list(_plot_fonts())})
     return plt
+
+
+def _plot_fonts() -> tuple[str, ...]:
+    """The installed families of PLOT_FONTS, in order (DejaVu Sans ships with matplotlib)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return tuple(f for f in PLOT_FONTS if f in installed) or ("DejaVu Sans",)
+
+
+def layout_problems(fig) -> list[str]:
+    """What is wrong with a drawn figure's text: pairs of visible texts whose boxes overlap (tick
+    labels, titles, legends, annotations), and characters no font of the figure has a glyph for."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    tick_labels, drawn = set(), set()
+    for ax in fig.axes:  # a tick outside the view interval has a label object that is never drawn
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                labels = (tick.label1, tick.label2)
+                tick_labels.update(labels)
+                if lo - 1e-9 <= tick.get_loc() <= hi + 1e-9:
+                    drawn.update(labels)
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+             and (t not in tick_labels or t in drawn)]
+    boxes = [(t, t.get_window_extent(renderer)) for t in texts]
+    problems = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if w > 1.0 and h > 1.0:  # more than a pixel of anti-aliasing
+                problems.append(f"text {a.get_text()!r} overlaps {b.get_text()!r}")
+    charmaps: dict[str, set[int]] = {}
+    for t in texts:
+        paths = [findfont(FontProperties(family=[f])) for f in t.get_fontfamily()]
+        for path in paths:
+            if path not in charmaps:
+                charmaps[path] = set(get_font(path).get_charmap())
+        missing = sorted({c for c in t.get_text() if c.isprintable() and not c.isspace()
+                          and not any(ord(c) in charmaps[p] for p in paths)})
+        if missing:
+            problems.append(f"text {t.get_text()!r}: no glyph for {''.join(missing)!r}")
+    return problems
 
 
 class _Figures:
@@ -45,8 +106,10 @@ class _Figures:
     def __init__(self, report_dir: Path):
         self.dir = report_dir
         self.png: dict[str, bytes] = {}
+        self.problems: list[str] = []
 
     def save(self, name: str, fig) -> None:
+        self.problems += [f"{name}: {p}" for p in layout_problems(fig)]
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight", metadata=_PNG_META)
         self.png[name] = buf.getvalue()
@@ -124,51 +187,34 @@ def _hist_bars(ax, dist: dict, **kw) -> None:
     ax.bar(edges[:-1], h["counts"], width=np.diff(edges), align="edge", **kw)
 
 
-def _plot_lengths(figs: _Figures, stats: dict, packs) -> None:
-    plt = _plt()
+def _plot_lengths(figs: _Figures, stats: dict) -> None:
+    """Tokens per packed sample. (Packs themselves are all one shape or a few: their fill is a number
+    and a table in the fill section, not a histogram with one bar at its right edge.)"""
     tok = stats.get("tokens", {}).get("packed", {})
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
     total = tok.get("total_tokens", {})
+    if not total.get("count"):
+        return
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(11, 3.2))
     _hist_bars(ax, total, color="#4c78a8", edgecolor="white", linewidth=0.4)
     for p, style in (("p50", "--"), ("p95", ":")):
         if p in total:
             ax.axvline(total[p], color="black", linestyle=style, linewidth=1, label=f"{p} = {total[p]:,.0f}")
-    ax.set_title(f"before packing: tokens per sample ({total.get('count', 0):,} packed samples)")
-    ax.set_xlabel("total tokens per sample")
+    ctx = stats.get("config", {}).get("context_length")
+    ax.set_title(f"tokens per packed sample ({total.get('count', 0):,} samples"
+                 + (f"; context length {ctx:,})" if ctx else ")"))
+    ax.set_xlabel("total tokens per sample (text + vision + template)")
     ax.set_ylabel("samples")
     _legend(ax, fontsize=8, frameon=False)
-
-    p = stats.get("packing", {})
-    _hist_bars(ax2, p.get("real_tokens_hist", {}), color="#f28e2b", edgecolor="white", linewidth=0.4)
-    for b in stats.get("config", {}).get("llm_buckets", []):
-        ax2.axvline(b, color="#d62728", linestyle="--", linewidth=1)
-    if packs is not None and packs.num_rows:
-        seq = sorted(set(packs.column("seq_len").to_pylist()))
-        ax2.text(0.02, 0.95, "seq_len used: " + ", ".join(f"{s:,}" for s in seq), transform=ax2.transAxes,
-                 fontsize=8, va="top")
-    ax2.set_title(f"after packing: real tokens per pack ({p.get('n_content_packs', 0):,} packs)")
-    ax2.set_xlabel("real tokens per pack (red: shape buckets)")
-    ax2.set_ylabel("packs")
     fig.tight_layout()
     figs.save("lengths", fig)
 
 
-def _plot_fill(figs: _Figures, stats: dict) -> None:
-    p = stats.get("packing", {})
-    dist = p.get("fill_hist", {})
-    if not dist.get("count"):
-        return
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(11, 3.0))
-    _hist_bars(ax, dist, color="#59a14f", edgecolor="white", linewidth=0.4)
-    ax.axvline(dist["mean"], color="black", linestyle="--", linewidth=1, label=f"mean {dist['mean']:.1%}")
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("fill = real tokens / seq_len, per pack")
-    ax.set_ylabel("packs")
-    ax.set_title("fill efficiency")
-    _legend(ax, fontsize=8, frameon=False, loc="upper left")
-    fig.tight_layout()
-    figs.save("fill", fig)
+def _integer_ticks(axis, n: int) -> None:
+    """Round, evenly spaced integer ticks (0, 5, 10 … or 0, 50, 100 …) that never crowd."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=min(10, max(n, 1)), integer=True, steps=[1, 2, 5, 10]))
 
 
 def _plot_balance(figs: _Figures, stats: dict) -> None:
@@ -188,14 +234,16 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
         im = ax.imshow(rel, aspect="auto", cmap="RdBu_r", vmin=0.5, vmax=1.5, interpolation="nearest")
         ax.set_title(f"{title}\nworst max/mean {b[col]['max_over_mean_worst']:.3f}")
         ax.set_xlabel("rank")
-        ax.set_xticks(range(n_ranks) if n_ranks <= 16 else np.linspace(0, n_ranks - 1, 8, dtype=int))
+        _integer_ticks(ax.xaxis, n_ranks)
     axes[0].set_ylabel("step")
-    axes[0].set_yticks(range(n_steps) if n_steps <= 20 else np.linspace(0, n_steps - 1, 10, dtype=int))
+    _integer_ticks(axes[0].yaxis, n_steps)
     fig.colorbar(im, ax=axes, shrink=0.8, label="per-rank value / step mean")
     figs.save("balance", fig)
 
 
 def _plot_mix(figs: _Figures, stats: dict) -> None:
+    """Per step, each source's share of the packed samples (top) and of the packed tokens (bottom);
+    beside each, on its own axis, the share over all steps and the share the weights ask for."""
     m = stats.get("mix", {})
     src = m.get("by_source", {})
     if not src or not m.get("n_steps"):
@@ -204,26 +252,41 @@ def _plot_mix(figs: _Figures, stats: dict) -> None:
     names = list(src)
     n = m["n_steps"]
     cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(11, 3.6))
+    with_tokens = all("per_step_token_share" in v for v in src.values())
+    rows = 2 if with_tokens else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 2.9 * rows + 0.5), squeeze=False,
+                             gridspec_kw={"width_ratios": [12, 1.6], "wspace": 0.06})
+    panels = [("per_step_share", "global_share", "samples")]
+    if with_tokens:
+        panels.append(("per_step_token_share", "token_share", "tokens"))
     x = np.arange(n)
-    bottom = np.zeros(n)
-    xb = np.array([n + 0.8, n + 1.8])
-    bottom_b = np.zeros(2)
-    for i, name in enumerate(names):
-        share = np.asarray(src[name]["per_step_share"], dtype=float)
-        ax.bar(x, share, bottom=bottom, width=1.0 if n > 40 else 0.85, color=cmap(i % 10), label=name)
-        bottom += share
-        pair = np.array([src[name]["global_share"], src[name]["requested_share"]])
-        ax.bar(xb, pair, bottom=bottom_b, width=0.85, color=cmap(i % 10), edgecolor="black", linewidth=0.5)
-        bottom_b += pair
-    ticks = list(np.linspace(0, n - 1, min(n, 10), dtype=int))
-    ax.set_xticks(ticks + list(xb), [str(t) for t in ticks] + ["all", "asked"])
-    ax.set_xlabel("step   (right: share over all packed samples, and the share the weights ask for)")
-    ax.set_ylabel("share of packed samples")
-    ax.set_ylim(0, 1)
-    ax.set_title("source mix per step")
-    _legend(ax, fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
-    fig.tight_layout()
+    for (ax, axb), (per_step, overall, unit) in zip(axes, panels):
+        bottom = np.zeros(n)
+        bottom_b = np.zeros(2)
+        for i, name in enumerate(names):
+            share = np.asarray(src[name][per_step], dtype=float)
+            color = cmap(i % 10)
+            if n > 60:  # many steps: areas, whose edges cannot turn into slivers
+                ax.fill_between(x, bottom, bottom + share, step="mid", color=color, label=name, linewidth=0)
+            else:
+                ax.bar(x, share, bottom=bottom, width=0.85, color=color, label=name)
+            bottom += share
+            pair = np.array([src[name][overall], src[name]["requested_share"]])
+            axb.bar([0, 1], pair, bottom=bottom_b, width=0.8, color=color, edgecolor="black", linewidth=0.5)
+            bottom_b += pair
+        ax.set_xlim(-0.6, n - 0.4)
+        _integer_ticks(ax.xaxis, n)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(f"share of packed {unit}")
+        ax.set_title(f"source mix per step, in {unit}")
+        axb.set_ylim(0, 1)
+        axb.set_xticks([0, 1], ["all", "asked"])
+        axb.set_yticks([])
+        axb.spines["left"].set_visible(False)
+        axb.set_title("overall", fontsize=9)
+    axes[-1][0].set_xlabel("step   (right: the share over all steps, and the share the weights ask for, in samples)")
+    _legend(axes[0][0], fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.16, 1.0))
+    fig.subplots_adjust(left=0.07, right=0.86, top=0.92, bottom=0.12 if rows == 2 else 0.2, hspace=0.45)
     figs.save("mix", fig)
 
 
@@ -280,13 +343,29 @@ def _e(x) -> str:
 
 
 def _num(x) -> str:
+    """Numbers as people read them: thousands separators, never scientific notation."""
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, int):
         return f"{x:,}"
     if isinstance(x, float):
-        return f"{x:,.4g}" if abs(x) < 1e6 else f"{x:,.0f}"
+        ax = abs(x)
+        if ax == 0 or ax >= 100:
+            return f"{x:,.0f}"
+        if ax >= 1:
+            return f"{x:,.2f}"
+        if ax >= 0.001:
+            return f"{x:.3f}"
+        return "< 0.001" if x > 0 else "> -0.001"
     return _e(x)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"
 
 
 def _table(header: list[str], rows: list[list], cls: str = "") -> str:
@@ -310,6 +389,11 @@ def _flatten(value, prefix: str = "") -> list[tuple[str, object]]:
     return [(prefix, value)]
 
 
+def _title(key: str) -> str:
+    """A heading for a stats key: `top_duplicated` → "most duplicated captions"."""
+    return FIGURE_TITLES.get(key, key.replace("_", " ").replace(".", " · "))
+
+
 def _records_table(items: list[dict], limit: int = 20) -> str:
     keys = list(dict.fromkeys(k for v in items[:limit] for k in v))
     more = f'<p class="muted">… {len(items) - limit:,} more</p>' if len(items) > limit else ""
@@ -328,7 +412,7 @@ def _stage_figures(figures: dict) -> str:
         else:
             rows.append([_Raw(f"<code>{_e(key)}</code>"), value])
     tables.sort(key=lambda kv: "caption" not in kv[0] and "top" not in kv[0])
-    out = "".join(f"<h3>{_e(k)}</h3>" + _records_table(v) for k, v in tables)
+    out = "".join(f"<h3>{_e(_title(k))}</h3>" + _records_table(v) for k, v in tables)
     if rows:
         out += "<details><summary>all dedup stage figures</summary>" + _table(["figure", "value"], rows, "kv")
         out += "</details>"
@@ -336,17 +420,18 @@ def _stage_figures(figures: dict) -> str:
 
 
 _CSS = """
-body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;background:#f6f7f9;color:#222}
+body{font-family:-apple-system,"Segoe UI",Roboto,Helvetica,Arial,"Noto Sans CJK SC","Noto Sans CJK JP","Source Han Sans SC","PingFang SC","Hiragino Sans","Microsoft YaHei","WenQuanYi Micro Hei","Droid Sans Fallback",sans-serif;margin:0;background:#f6f7f9;color:#222}
 main{max-width:1160px;margin:0 auto;padding:16px 24px 48px;background:#fff}
 h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:14px;margin:14px 0 6px}
-nav a{margin-right:12px;font-size:13px;color:#2a5db0;text-decoration:none}
+nav a{margin-right:12px;font-size:13px;color:#2a5db0;text-decoration:none;white-space:nowrap;display:inline-block}
 img{max-width:100%;height:auto;display:block;margin:6px 0}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0}
 th,td{border:1px solid #e1e4e8;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f2f5}td{font-variant-numeric:tabular-nums}
 table.kv td:first-child{white-space:nowrap}
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+code{font-family:ui-monospace,Menlo,Consolas,"Noto Sans Mono CJK SC","WenQuanYi Micro Hei Mono",monospace;font-size:12px}
+p.note{font-size:12.5px;color:#555;margin:4px 0 8px;max-width:900px}
 .muted{color:#777}.warn{background:#fff4e0;border-left:4px solid #e69500;padding:6px 10px;margin:4px 0}
 .ok{background:#eaf6ea;border-left:4px solid #4c9a2a;padding:6px 10px}
 .cols{display:flex;gap:24px;flex-wrap:wrap}.cols>div{flex:1 1 340px;min-width:0;overflow-x:auto}
@@ -355,7 +440,40 @@ details summary{cursor:pointer;color:#2a5db0;font-size:13px;margin:8px 0}
 """
 
 
-def _summary_html(stats: dict, out_dir: Path) -> str:
+def _wall_time(stats: dict) -> str:
+    job = stats.get("timings_s", {}).get("total", 0)
+    text = f"job {job:,.1f} s (from Ray start-up to the indexes)"
+    process = stats.get("time", {}).get("process_wall_s")
+    if process:
+        text += (f"; {process:,.1f} s real time since the command started (with Python start-up, imports and "
+                 f"anything before the job, such as the demo data)")
+    return text
+
+
+def shard_sizes(out_dir: Path, packs) -> list[dict]:
+    """Every shard the packs index names: its path, rank and bytes on disk (0 if missing)."""
+    if packs is None or "shard" not in packs.column_names or not packs.num_rows:
+        return []
+    out = []
+    for rel in sorted(set(packs.column("shard").to_pylist())):
+        path = out_dir / rel
+        rank = rel.split("rank-")[1].split("/")[0] if "rank-" in rel else "?"
+        out.append({"path": rel, "rank": rank, "bytes": path.stat().st_size if path.exists() else 0})
+    return out
+
+
+def _shards_line(shards: list[dict]) -> str:
+    sizes = np.array([s["bytes"] for s in shards], dtype=float)
+    ranks = {}
+    for s in shards:
+        ranks[s["rank"]] = ranks.get(s["rank"], 0) + s["bytes"]
+    per_rank = np.array(list(ranks.values()), dtype=float)
+    return (f"{len(shards):,} tar files, {_bytes(sizes.sum())} in all; per shard min {_bytes(sizes.min())}, "
+            f"median {_bytes(float(np.median(sizes)))}, max {_bytes(sizes.max())}; per rank "
+            f"{_bytes(per_rank.min())} – {_bytes(per_rank.max())} over {len(ranks)} ranks")
+
+
+def _summary_html(stats: dict, out_dir: Path, shards: list[dict] | None = None) -> str:
     p, b, inp = stats.get("packing", {}), stats.get("balance", {}), stats.get("input", {})
     f = stats.get("funnel", {})
     rows = [
@@ -374,7 +492,9 @@ def _summary_html(stats: dict, out_dir: Path) -> str:
                      f"real tokens {b['real_tokens']['max_over_mean_worst']:.3f}, attention cost "
                      f"{b['attn_cost']['max_over_mean_worst']:.3f}, ViT cost {b['vit_cost']['max_over_mean_worst']:.3f}; "
                      f"equal packs per rank and step: {b.get('packs_per_rank_per_step_equal')}"])
-    rows.append(["wall time", f"{stats.get('timings_s', {}).get('total', 0):.1f} s"])
+    rows.append(["wall time", _wall_time(stats)])
+    if shards:
+        rows.append(["shards on disk", _shards_line(shards)])
     rows.append(["config fingerprint", stats.get("config_fingerprint", "")])
     rows.append(["output", str(out_dir)])
     warns = report_warnings(stats)
@@ -409,6 +529,20 @@ def _tokens_html(stats: dict) -> str:
     return "<h3>per packed sample</h3>" + _table(["tokens"] + keys, rows)
 
 
+def _fill_html(stats: dict) -> str:
+    p = stats.get("packing", {})
+    fill = p.get("fill_hist", {})
+    if not fill.get("count"):
+        return '<p class="muted">no content packs</p>'
+    hist = fill.get("hist", {})
+    edges, counts = hist.get("edges", []), hist.get("counts", [])
+    under = sum(c for e, c in zip(edges, counts) if e < 0.9)
+    return (f'<p>fill = real tokens / padded length, per content pack: mean {fill["mean"]:.1%}, min {fill["min"]:.1%}, '
+            f'p5 {fill["p5"]:.1%}, median {fill["p50"]:.1%}; {under:,} of {fill["count"]:,} packs are under 90% full. '
+            f'Overall {p.get("fill", 0):.2%} of the padded tokens are real '
+            f'({p.get("padding_tokens", 0):,} padding tokens).</p>')
+
+
 def _shapes_html(stats: dict) -> str:
     shapes = stats.get("packing", {}).get("shapes", [])
     rows = [[s["seq_len"], s["vit_bucket"] or "none", s["packs"], s["filler_packs"], s["real_tokens"],
@@ -422,18 +556,32 @@ def _mix_html(stats: dict) -> str:
     for key, title in (("by_source", "source"), ("by_task", "task")):
         groups = stats.get("mix", {}).get(key, {})
         rows = [[g, v["weight"], v["rows_entering_mix"], f"{v['requested_share']:.2%}", v["packed_samples"],
-                 f"{v['global_share']:.2%}", f"{v['max_abs_step_deviation']:.2%}"] for g, v in groups.items()]
+                 f"{v['global_share']:.2%}", v.get("packed_tokens", ""),
+                 f"{v['token_share']:.2%}" if "token_share" in v else "",
+                 f"{v['max_abs_step_deviation']:.2%}"] for g, v in groups.items()]
         parts.append(f"<h3>per {title}</h3>" + _table(
-            [title, "weight", "rows entering mix", "share asked", "packed samples", "share packed",
-             "max step deviation"], rows))
-    return '<div class="cols">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+            [title, "weight", "rows entering mix", "share asked", "packed samples", "share of samples",
+             "packed tokens", "share of tokens", "max step deviation (samples)"], rows))
+    return "".join(parts)  # one under the other: nine columns do not fit side by side
 
 
 def _languages_html(stats: dict) -> str:
     lang = stats.get("languages", {})
     rows = [[k, v, lang.get("packed", {}).get(k, 0), lang.get("score", {}).get(k, {}).get("mean", "")]
             for k, v in list(lang.get("input", {}).items())[:20]]
-    return _table(["language", "input rows", "packed rows", "mean lang_score"], rows)
+    und = lang.get("input", {}).get("und", 0)
+    note = ""
+    if und:
+        unchecked = lang.get("input_not_checked")
+        by_task = ", ".join(f"{t} {n:,}" for t, n in lang.get("not_checked_by_task", {}).items())
+        note = ('<p class="note"><b>und</b> (undetermined) = no language id: '
+                + (f"{unchecked:,} of these {und:,} rows were never language-checked, because the language id runs "
+                   f"only on caption-like rows of the tasks in <code>filters.tasks</code> that are still valid at the "
+                   f"filter stage ({_e(by_task) or 'none'}); the other {und - unchecked:,} had no text fastText could "
+                   f"place (empty, or no letters)." if unchecked is not None else
+                   "the row was not language-checked (its task is not in <code>filters.tasks</code>, or it left "
+                   "before the filter stage), or its text is empty or has no letters.") + "</p>")
+    return note + _table(["language", "input rows", "packed rows", "mean lang_score"], rows)
 
 
 def _dedup_html(stats: dict) -> str:
@@ -448,10 +596,17 @@ def _dedup_html(stats: dict) -> str:
 
 def _grounding_html(stats: dict) -> str:
     g = stats.get("grounding", {})
-    c = [[k, v] for k, v in g.get("counters", {}).items()]
+    counters = g.get("counters", {})
+    checked, repaired = counters.get("grounding.checked", 0), counters.get("grounding.repaired", 0)
+    repairs = {k: v for k, v in counters.items() if k.startswith("grounding.repair.")}
+    c = [[_Raw(f"<code>{_e(k)}</code>"), v] for k, v in counters.items()
+         if k not in ("grounding.checked", "grounding.repaired") and k not in repairs]
+    c += [[_Raw(f"<code>{_e(k)}</code> (repaired)"), v] for k, v in repairs.items()]
+    head = (f"<p>{checked:,} rows had grounding labels or the grounding task and were checked"
+            + (f"; {repaired:,} were repaired" if repaired else "") + ".</p>")
     r = [[s, _Raw("<br>".join(f"<code>{_e(k)}</code> {v:,}" for k, v in codes.items()))]
          for s, codes in g.get("rejected_by_source", {}).items()]
-    return ('<div class="cols"><div><h3>grounding counters</h3>' + (_table(["code", "rows"], c) if c else
+    return (head + '<div class="cols"><div><h3>error codes (rows rejected)</h3>' + (_table(["code", "rows"], c) if c else
                                                                       '<p class="muted">none</p>')
             + '</div><div><h3>rejected per source</h3>' + (_table(["source", "codes"], r) if r else
                                                             '<p class="muted">none</p>') + "</div></div>")
@@ -469,21 +624,34 @@ def _reasons_html(stats: dict) -> str:
 
 
 def _time_html(stats: dict) -> str:
+    """Both tables sorted by time, longest first; the job's total last. A row-local stage runs over
+    every row of its batches (rows that left at an earlier stage pass through untouched), so its
+    "rows through" is the input; "rows still in play" is the funnel's count of rows it worked on."""
     t = stats.get("time", {})
-    st = [[k, v["rows_in"], v["cpu_s"], v["rows_per_cpu_s"]] for k, v in t.get("stages", {}).items()]
-    ph = [[k, v["wall_s"], v.get("rows", ""), v.get("rows_per_s", "")] for k, v in t.get("phases", {}).items()]
-    return ('<div class="cols"><div><h3>row-local stages (CPU time summed over workers)</h3>'
-            + _table(["stage", "rows in", "CPU s", "rows / CPU s"], st)
+    funnel = stats.get("funnel", {}).get("total", {}).get("stages", {})
+    files = stats.get("input", {}).get("files")
+    stages = sorted(t.get("stages", {}).items(), key=lambda kv: -kv[1]["cpu_s"])
+    st = [[k, f"{v['rows_in']:,} files" if k == "read" else v["rows_in"],
+           funnel.get(k, {}).get("in", ""), v["cpu_s"], v["rows_per_cpu_s"]] for k, v in stages]
+    phases = t.get("phases", {})
+    order = sorted((k for k in phases if k != "total"), key=lambda k: -phases[k]["wall_s"])
+    ph = [[k, phases[k]["wall_s"], phases[k].get("rows", ""), phases[k].get("rows_per_s", "")]
+          for k in order + (["total"] if "total" in phases else [])]
+    note = ('<p class="note">rows through a stage: every row of its batches (rows that already left pass through '
+            'untouched); rows still in play: those it worked on, as in the funnel'
+            + (f"; the read stage's input is the {files:,} source files" if files else "") + ".</p>")
+    return ('<div class="cols"><div><h3>row-local stages (CPU time summed over workers)</h3>' + note
+            + _table(["stage", "rows through", "rows still in play", "CPU s", "rows / CPU s"], st)
             + '</div><div><h3>job phases (wall clock)</h3>' + _table(["phase", "wall s", "rows", "rows / s"], ph)
             + "</div></div>")
 
 
-def render_html(stats: dict, figs: _Figures, out_dir: Path) -> str:
+def render_html(stats: dict, figs: _Figures, out_dir: Path, shards: list[dict] | None = None) -> str:
     sec = {
-        "summary": ("Summary", _summary_html(stats, out_dir)),
+        "summary": ("Summary", _summary_html(stats, out_dir, shards)),
         "funnel": ("Funnel", figs.img("funnel", "funnel chart") + _funnel_html(stats)),
-        "lengths": ("Lengths before and after packing", figs.img("lengths", "length histograms") + _tokens_html(stats)),
-        "fill": ("Fill efficiency", figs.img("fill", "fill distribution") + _shapes_html(stats)),
+        "lengths": ("Tokens per sample", figs.img("lengths", "tokens per sample") + _tokens_html(stats)),
+        "fill": ("Fill efficiency and shapes", _fill_html(stats) + _shapes_html(stats)),
         "balance": ("Per-rank cost over steps", figs.img("balance", "per-rank cost heat map")),
         "mix": ("Mix per step", figs.img("mix", "mix per step") + _mix_html(stats)),
         "languages": ("Languages", figs.img("languages", "languages") + _languages_html(stats)),
@@ -494,34 +662,47 @@ def render_html(stats: dict, figs: _Figures, out_dir: Path) -> str:
     }
     nav = "".join(f'<a href="#{k}">{_e(v[0])}</a>' for k, v in sec.items())
     body = "".join(f'<section id="{k}"><h2>{_e(title)}</h2>{content}</section>' for k, (title, content) in sec.items())
+    name = output_name(out_dir)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>vlpack report — {_e(out_dir.name)}</title><style>{_CSS}</style></head>"
-            f"<body><main><h1>vlpack report</h1><p class=\"muted\">{_e(out_dir)}</p><nav>{nav}</nav>{body}"
+            f"<title>{_e(name)} · vlpack report</title><style>{_CSS}</style></head>"
+            f"<body><main><h1>vlpack report: {_e(name)}</h1><p class=\"muted\">{_e(out_dir)}</p><nav>{nav}</nav>{body}"
             f"</main></body></html>\n")
 
 
-def write_report(out_dir, manifest=None) -> Path:
+def output_name(out_dir: Path) -> str:
+    """The output as people tell outputs apart: its last two path parts (`demo/out`, `runs/mix-v3`)."""
+    parts = Path(out_dir).parts
+    return "/".join(parts[-2:]) if len(parts) >= 2 else str(out_dir)
+
+
+def write_report(out_dir, problems: list[str] | None = None, manifest=None) -> Path:
     """Write OUT/report/report.html (self-contained) and OUT/report/*.png; return the HTML path.
-    `manifest`: the output's, when it is not committed yet (the job writes the report first)."""
+
+    `problems`, if given, receives each figure's layout problems (`layout_problems`). `manifest`:
+    the output's, when it is not committed yet (the job writes the report first)."""
     from schemas.manifest import Manifest, read_index
 
     out = Path(out_dir)
     stats = json.loads((out / STATS_PATH).read_text())
     if manifest is None and (out / MANIFEST_NAME).exists():
         manifest = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
-    packs = read_index(out, manifest, "packs", columns=["seq_len"], verify=False) if manifest is not None else None
+    packs = (read_index(out, manifest, "packs", columns=["seq_len", "shard"], verify=False)
+             if manifest is not None else None)
     report_dir = (out / STATS_PATH).parent
+    for stale in ("fill.png",):  # figures earlier versions drew
+        (report_dir / stale).unlink(missing_ok=True)
     figs = _Figures(report_dir)
     _plot_funnel(figs, stats)
-    _plot_lengths(figs, stats, packs)
-    _plot_fill(figs, stats)
+    _plot_lengths(figs, stats)
     _plot_balance(figs, stats)
     _plot_mix(figs, stats)
     _plot_languages(figs, stats)
     _plot_dedup(figs, stats)
+    if problems is not None:
+        problems.extend(figs.problems)
     from packer.shards import commit_file
 
     path = report_dir / REPORT_NAME
-    commit_file(path, render_html(stats, figs, out.resolve()).encode())
+    commit_file(path, render_html(stats, figs, out.resolve(), shard_sizes(out, packs)).encode())
     return path

@@ -13,9 +13,10 @@ stats.json:
 - `packing`: real / padded tokens, bins against the lower bound, shape buckets with their waste,
   the per-pack fill and real-token histograms.
 - `balance`: per step × rank grids of real tokens, attention cost and ViT cost, max/mean per step.
-- `mix`: per step the share of each source's (and task's) packed samples against the global share
-  and the share the configured weights ask for.
-- `languages`, `dedup`, `grounding`, `time`.
+- `mix`: per step the share of each source's (and task's) packed samples and packed tokens against
+  the global share and the share the configured weights ask for.
+- `languages` (with the input rows never language-checked, per task: they count as "und"), `dedup`,
+  `grounding`, `time` (with `process_wall_s`, the real time since the driver process started).
 
 `report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
 report show.
@@ -369,6 +370,7 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
     n_steps = int(step_of_pack.max()) + 1 if n_packs else 0
     valid = packed & (pid >= 0) & (pid < n_packs)
     sample_step = step_of_pack[pid[valid]] if n_packs else np.zeros(0, dtype=np.int64)
+    sample_tokens = cols.numbers("total_tokens")[valid]
 
     def by(coded: Coded, weights: dict[str, float]) -> dict:
         names = coded.present()
@@ -378,8 +380,14 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
         wanted = np.bincount(row_group[reached_mix], weights=row_w[reached_mix], minlength=len(names))
         total_w = float(wanted.sum())
         counts = np.zeros((n_steps, len(names)), dtype=np.int64)
+        tokens = np.zeros((n_steps, len(names)), dtype=np.int64)
         if len(sample_step):
             np.add.at(counts, (sample_step, row_group[valid]), 1)
+            np.add.at(tokens, (sample_step, row_group[valid]), sample_tokens.astype(np.int64))
+        token_total = int(tokens.sum())
+        step_tokens = tokens.sum(axis=1)
+        token_shares = np.divide(tokens, step_tokens[:, None], out=np.zeros(tokens.shape),
+                                 where=step_tokens[:, None] > 0)
         per_step_total = counts.sum(axis=1)
         shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
                            where=per_step_total[:, None] > 0)
@@ -397,6 +405,10 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
                 "per_step_samples": counts[:, code[g]].tolist(),
                 "per_step_share": col_share.tolist(),
                 "max_abs_step_deviation": float(np.abs(col_share - glob).max()) if n_steps else 0.0,
+                "packed_tokens": int(tokens[:, code[g]].sum()),
+                "token_share": _share(int(tokens[:, code[g]].sum()), token_total),
+                "per_step_tokens": tokens[:, code[g]].tolist(),
+                "per_step_token_share": token_shares[:, code[g]].tolist(),
             }
         return res
 
@@ -422,7 +434,12 @@ def languages(ledger) -> dict:
             merged[name] += int(c)
         return dict(sorted(((k, c) for k, c in merged.items() if c), key=lambda kv: (-kv[1], kv[0])))
 
+    # no language at all: the filter stage never language-checked the row (its task is not in
+    # filters.tasks, or it left before the filter stage); "und" with a score: fastText had no answer
+    not_checked = copy0 & np.asarray(pc.is_null(cols.table.column("lang")).to_numpy(zero_copy_only=False), bool)
     res: dict = {"input": per_lang(copy0), "packed": per_lang(cols.packed),
+                 "input_not_checked": int(not_checked.sum()),
+                 "not_checked_by_task": cols.task.counts(not_checked),
                  "by_source": {s: per_lang(copy0 & cols.source.eq(s)) for s in cols.source.present()}, "score": {}}
     row_name = np.asarray(names, dtype=object)[lang.codes] if names else np.zeros(0, dtype=object)
     for g in res["input"]:
@@ -493,7 +510,20 @@ def time_summary(counters: dict, timings: dict, n_input: int, n_ledger: int, n_p
         phases[k] = {"wall_s": float(sec)}
         if rows is not None:
             phases[k].update(rows=int(rows), rows_per_s=_share(rows, sec))
-    return {"stages": stages, "phases": phases}
+    return {"stages": stages, "phases": phases, "process_wall_s": process_seconds()}
+
+
+def process_seconds() -> float | None:
+    """Real seconds since this process started (the command, with its Python start-up, imports and
+    anything before the job such as the demo data), or None where it cannot be told."""
+    import time
+
+    try:
+        import psutil
+
+        return round(time.time() - psutil.Process().create_time(), 3)
+    except Exception:  # noqa: BLE001 - a platform psutil does not cover: leave it out
+        return None
 
 
 # ---- all of it ----------------------------------------------------------------------------------

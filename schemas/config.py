@@ -194,45 +194,100 @@ class JobConfig(ConfigSection):
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def describe_validation_error(err: ValidationError) -> str:
-    """One line per problem: `field.path = value: what is allowed`."""
+REQUIRED_HINTS = {
+    ("sources",): "every job reads at least one source, e.g. `sources: [{name: web, format: wds, path: data/web}]`",
+    ("sources", "name"): "a short name for the source (letters, digits, '_', '.', '-'), used in sample ids",
+    ("sources", "format"): "one of 'jsonl', 'parquet', 'llava', 'wds' (docs/input-formats.md)",
+    ("sources", "path"): "a file, a directory or a glob, relative to the job config",
+}
+
+
+def field_path(loc: tuple, data: Any = None) -> str:
+    """A readable path: `pack.context_length`, `sources[web_alt].format` (a list item by its valid
+    `name` when it has one, else by position: `sources[2]`)."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            out += f"[{name}]" if isinstance(name, str) and SOURCE_NAME.match(name) else f"[{part}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "<root>"
+
+
+def describe_validation_error(err: ValidationError, data: Any = None, model: Any = None) -> str:
+    """One line per problem: `field.path = value: what is wrong; allowed: ...; did you mean ...?`.
+
+    `data` is the validated input (to name sources by their `name`); `model` the validated class
+    (default `JobConfig`), whose declared bounds are listed as the allowed range."""
+    model = model or JobConfig
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "<root>"
+        loc = tuple(e["loc"])
+        where = field_path(loc, data)
         value = e.get("input")
         shown = _SHOW.repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (not part of the job config; check the spelling)"
         ctx = e.get("ctx") or {}
+        if e["type"] == "missing":
+            hint = REQUIRED_HINTS.get(tuple(p for p in loc if not isinstance(p, int)))
+            lines.append(f"{where}: missing; this field is required" + (f" ({hint})" if hint else ""))
+            continue
+        if e["type"] == "extra_forbidden":
+            known = _fields_at(model, loc[:-1])
+            guess = did_you_mean(loc[-1], known) if known else ""
+            msg = "unknown field" + (f";{guess}" if guess else f"; known fields here: {', '.join(known)}" if known else "")
+            lines.append(f"{where} = {shown}: {msg}")
+            continue
+        if e["type"] in ("literal_error", "enum") and "expected" in ctx:
+            allowed = re.findall(r"'([^']*)'", str(ctx["expected"]))
+            guess = did_you_mean(value, allowed) if isinstance(value, str) else ""
+            lines.append(f"{where} = {shown}: not an allowed value; allowed: {ctx['expected']}"
+                         + (f";{guess}" if guess else ""))
+            continue
+        msg = e["msg"]
         if "expected" in ctx and "expected" not in msg:
             msg += f" (allowed: {ctx['expected']})"
-        allowed = _allowed_range(e["loc"])
-        if allowed and e["type"] != "extra_forbidden":
+        allowed = _allowed_range(loc, model)
+        if allowed:
             msg += f"; allowed: {allowed}"
         if not e["loc"] and e["type"] == "value_error":  # a check across fields names them itself
             lines.append(msg.removeprefix("Value error, "))
             continue
-        lines.append(f"{loc} = {shown}: {msg}")
+        lines.append(f"{where} = {shown}: {msg}")
     return "\n".join(lines)
 
 
-def _allowed_range(loc: tuple) -> str | None:
-    """The numeric constraints declared on the field at `loc`, e.g. `128 <= x <= 1048576, multiple of 128`."""
-    model: Any = JobConfig
+def _section_at(model: Any, loc: tuple):
+    """(the config class holding the last field of `loc`, that field's FieldInfo), or (None, None).
+    List positions are skipped: `sources.2.format` is a field of SourceConfig."""
     info = None
     for part in loc:
         if isinstance(part, int):
             continue
         fields = getattr(model, "model_fields", None)
         if not fields or part not in fields:
-            return None
+            return None, None
         info = fields[part]
-        ann = info.annotation
-        args = getattr(ann, "__args__", ()) or ()
-        model = next((a for a in (ann, *args) if hasattr(a, "model_fields")), None)
+        args = getattr(info.annotation, "__args__", ()) or ()
+        model = next((a for a in (info.annotation, *args) if hasattr(a, "model_fields")), None)
+    return model, info
+
+
+def _fields_at(model: Any, loc: tuple) -> list[str]:
+    """The field names of the config section at `loc`, or []."""
+    section = _section_at(model, loc)[0] if loc else model
+    return list(getattr(section, "model_fields", {}) or {})
+
+
+def _allowed_range(loc: tuple, model: Any = None) -> str | None:
+    """The numeric constraints declared on the field at `loc`, e.g. `128 <= x <= 1048576, multiple of 128`."""
+    info = _section_at(model or JobConfig, loc)[1]
     if info is None:
         return None
     bounds = {}
@@ -259,7 +314,7 @@ def parse_job_config(data: Any, *, base_dir: str | Path | None = None) -> JobCon
     try:
         return JobConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(describe_validation_error(err)) from None
+        raise ConfigError(describe_validation_error(err, data)) from None
 
 
 class _UniqueKeySafeLoader(yaml.SafeLoader):
@@ -297,8 +352,19 @@ def load_job_config(path: str | Path) -> JobConfig:
     try:
         data = yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid safe YAML: {err}") from None
+        raise ConfigError(f"{path}: not valid safe YAML: {_yaml_problem(err)}") from None
     return parse_job_config(data, base_dir=path.resolve().parent)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """`line L, column C: problem (context)` on one line, instead of PyYAML's multi-line text that
+    names the document `<unicode string>`."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None)
+    if mark is None or problem is None:
+        return " ".join(str(err).split())
+    context = getattr(err, "context", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" + (f" ({context})" if context else "")
 
 
 def _resolve_paths(data: dict, base: Path) -> dict:

@@ -23,12 +23,12 @@ def _describe_row(row: dict) -> str:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def check(job: Path = typer.Argument(..., help="job.yaml")) -> None:
+    def check(job: Path = typer.Argument(..., help="The job config (YAML) to check.")) -> None:
         """Check a job without running it: the config, every source's files (present, readable, of
         the source's format), a first row of each source, and the state of the output directory."""
         from jobs.output_lock import lock_holder
         from jobs.pipeline import JobError, committed_manifest, preflight
-        from jobs.readers import SourceFileError, first_rows
+        from jobs.readers import SourceFileError, first_row_form, first_rows
         from schemas.config import ConfigError, load_job_config
 
         try:
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
             _fail(str(err), 1)
         console = Console()
         t = Table(title=f"sources of {job}", title_justify="left")
-        for col in ("source", "format", "task", "files", "bytes", "first row"):
+        for col in ("source", "format", "task", "files", "bytes", "read as", "first row"):
             t.add_column(col, overflow="fold")
         for source in cfg.sources:
             files = [f for f in inputs.files if f.source == source.name]
@@ -50,8 +50,9 @@ def register(app: typer.Typer) -> None:
             except SourceFileError as err:
                 _fail(str(err), 1)
             first = _describe_row(rows[0]) if rows else "(no rows)"
+            form = first_row_form(files[0].path, source, cfg.read) if rows else "-"
             t.add_row(escape(source.name), source.format, escape(source.task), f"{len(files):,}",
-                      f"{sum(f.size for f in files):,}", escape(first))
+                      f"{sum(f.size for f in files):,}", escape(form), escape(first))
         console.print(t)
         out = Path(cfg.output.dir)
         holder = lock_holder(out) if out.is_dir() else None

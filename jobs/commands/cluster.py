@@ -11,8 +11,9 @@ from rich.table import Table
 from jobs.commands.run import _fail
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
-ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265"
-REMOTE_HELP = "allow a non-loopback address without Ray token authentication (read the README first)"
+ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265."
+REMOTE_HELP = "Allow a non-loopback address without Ray token authentication (read the README first)."
+JOB_ID_HELP = "The submission id that `vlpack submit` printed (vlpack-<fingerprint>-<output hash>)."
 
 
 def _address(address: str) -> str:
@@ -31,11 +32,11 @@ def _address(address: str) -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def submit(
-        job: Path = typer.Argument(..., help="job.yaml"),
+        job: Path = typer.Argument(..., help="The job config (YAML) to submit."),
         address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
-        wait: bool = typer.Option(False, "--wait", help="follow the logs until the job ends"),
+        wait: bool = typer.Option(False, "--wait", help="Follow the logs until the job ends; exit 1 unless it succeeds."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
-        python: str = typer.Option("python", help="the cluster's Python interpreter (one with vlpack's dependencies)"),
+        python: str = typer.Option("python", help="The cluster's Python interpreter (one with vlpack's dependencies)."),
     ) -> None:
         """Submit a pack job to a Ray cluster through the Ray Jobs API."""
         from jobs import submit as sub
@@ -63,7 +64,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def status(
-        job_id: str = typer.Argument(...),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
         address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
@@ -82,9 +83,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def logs(
-        job_id: str = typer.Argument(...),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
         address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
-        follow: bool = typer.Option(False, "--follow", "-f"),
+        follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new log lines until the job ends."),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:
         """Print (or follow) a submitted job's logs."""
@@ -104,7 +105,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def stop(
-        job_id: str = typer.Argument(...),
+        job_id: str = typer.Argument(..., help=JOB_ID_HELP),
         address: str = typer.Option(DEFAULT_ADDRESS, help=ADDRESS_HELP),
         allow_remote: bool = typer.Option(False, "--allow-remote", help=REMOTE_HELP),
     ) -> None:

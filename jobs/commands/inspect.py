@@ -1,4 +1,8 @@
-"""`vlpack inspect OUT [--pack ID | --step S --rank R [--micro M]]`: one pack, decoded.
+"""`vlpack inspect OUT [--pack ID | --step S --rank R [--micro M]] [--json]`: one pack, decoded.
+
+Without a selector it lists the first packs (and how to pick one). Piped to a file it keeps every
+column whole and marks supervised text with `SUPERVISED_MARKS` instead of colour; `--json` prints
+one JSON object per pack (layout, samples with their supervised spans and text, images, checks).
 
 The pack is read from its shard exactly as a trainer would read it: the manifest names the
 shard, packs.parquet gives the pack's key, and the tar members KEY.json (the `PackLayout`),
@@ -26,6 +30,8 @@ IGNORE_INDEX = -100
 PAD_TOKENS = ("<|image_pad|>", "<|video_pad|>")
 SUPERVISED_STYLE = "bold green"
 SPECIAL_STYLE = "magenta"
+SUPERVISED_MARKS = ("⟦", "⟧")  # around supervised text where there is no colour (a pipe, a file, NO_COLOR)
+LIST_LIMIT = 20  # packs listed when no pack is selected
 
 
 class InspectError(RuntimeError):
@@ -68,7 +74,7 @@ def select_packs(out: Path, pack: int | None, step: int | None, rank: int | None
     if pack is None and (step is None) != (rank is None):
         raise InspectError("--step and --rank go together: give both, e.g. --step 0 --rank 0")
     if pack is None and step is None:
-        pack = 0
+        return []  # nothing selected: the caller lists packs instead
     if pack is not None:
         sel = packs.filter(pc.equal(packs.column("pack_id"), pack))
         if not sel.num_rows:
@@ -158,9 +164,31 @@ def _frame_members(view: PackView, im) -> list[str]:
     return sorted(k for k in view.media if k.startswith(im.member) and k != im.member)
 
 
-def render_tokens(ids: np.ndarray, labels: np.ndarray, tok, max_chars: int) -> Text:
+def render_tokens(ids: np.ndarray, labels: np.ndarray, tok, max_chars: int, marks: bool = False) -> Text:
     """Detokenised text: special tokens visible, pad runs collapsed (`<|image_pad|>×N`),
-    supervised tokens highlighted."""
+    supervised tokens highlighted (and, with `marks`, enclosed in `SUPERVISED_MARKS`)."""
+    text = _render_tokens(ids, labels, tok, max_chars)
+    if not marks:
+        return text
+    runs: list[list[int]] = []  # supervised [start, end) runs, adjacent spans merged
+    for span in sorted((s for s in text.spans if s.style == SUPERVISED_STYLE), key=lambda s: s.start):
+        if runs and runs[-1][1] == span.start:
+            runs[-1][1] = span.end
+        else:
+            runs.append([span.start, span.end])
+    marked = Text()
+    pos = 0
+    for start, end in runs:
+        marked.append_text(text[pos:start])
+        marked.append(SUPERVISED_MARKS[0])
+        marked.append_text(text[start:end])
+        marked.append(SUPERVISED_MARKS[1])
+        pos = end
+    marked.append_text(text[pos:])
+    return marked
+
+
+def _render_tokens(ids: np.ndarray, labels: np.ndarray, tok, max_chars: int) -> Text:
     text = Text()
     if tok is None:
         text.append(" ".join(str(int(i)) for i in ids[:max_chars // 6]))
@@ -193,7 +221,8 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
     """Print one pack; False if it fails its self-checks."""
     lay, ids, labels = view.layout, view.input_ids, view.labels
     loss = int(np.sum(labels != IGNORE_INDEX))
-    console.rule(f"pack {lay.pack_id}  ·  step {lay.step}  rank {lay.rank}  micro {lay.micro}")
+    console.print(Text(f"── pack {lay.pack_id}  ·  step {lay.step}  rank {lay.rank}  micro {lay.micro} ──",
+                       style="bold"))
     head = Table(show_header=False, box=None)
     head.add_column(style="bold")
     head.add_column()
@@ -237,8 +266,12 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
         console.print(it)
 
     if show_text:
+        marks = console.color_system is None  # no colour: mark supervised text in the text itself
         legend = Text("text: ")
-        legend.append("supervised (label = token)", style=SUPERVISED_STYLE)
+        if marks:
+            legend.append(f"{SUPERVISED_MARKS[0]}supervised (label = token){SUPERVISED_MARKS[1]}")
+        else:
+            legend.append("supervised (label = token)", style=SUPERVISED_STYLE)
         legend.append("  ")
         legend.append("<|special|>", style=SPECIAL_STYLE)
         legend.append("  plain: not supervised")
@@ -246,9 +279,9 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
         for i, s in enumerate(lay.samples):
             sl = slice(s.offset, s.offset + s.length)
             console.print(Text(f"── sample {i}: {s.id} ({s.source}/{s.task}) ──", style="bold"))
-            console.print(render_tokens(ids[sl], labels[sl], tok, max_chars), soft_wrap=True)
+            console.print(render_tokens(ids[sl], labels[sl], tok, max_chars, marks), soft_wrap=True)
         if lay.real_tokens < lay.seq_len:
-            pad = render_tokens(ids[lay.real_tokens:], labels[lay.real_tokens:], tok, 200)
+            pad = render_tokens(ids[lay.real_tokens:], labels[lay.real_tokens:], tok, 200, marks)
             console.print(Text("── padding: ", style="bold") + pad)
 
     problems = check_pack(view, special)
@@ -259,41 +292,107 @@ def show_pack(console: Console, view: PackView, tok, max_chars: int, show_text: 
     return not problems
 
 
+def pack_json(view: PackView, tok, max_chars: int, show_text: bool, special: dict[str, int]) -> dict:
+    """One pack as a JSON-able dict: the packs.parquet row, the samples with their token spans and
+    supervised spans (and text), the images, and the self-check problems."""
+    lay, ids, labels = view.layout, view.input_ids, view.labels
+    samples = []
+    for i, s in enumerate(lay.samples):
+        spans = label_spans(labels, s.offset, s.offset + s.length)
+        item = {"index": i, "id": s.id, "copy": s.copy_index, "source": s.source, "task": s.task,
+                "token_span": [s.offset, s.offset + s.length], "tokens": s.length, "loss_tokens": s.loss_tokens,
+                "supervised_spans": [list(sp) for sp in spans]}
+        if show_text:
+            sl = slice(s.offset, s.offset + s.length)
+            item["text"] = render_tokens(ids[sl], labels[sl], tok, max_chars).plain
+            item["supervised_text"] = [render_tokens(ids[a:b], labels[a:b], tok, max_chars).plain for a, b in spans]
+        samples.append(item)
+    images = [{"index": i, "sample": im.sample, "kind": im.kind, "member": im.member,
+               "pad_token_span": [im.offset, im.offset + im.tokens], "grid_thw": list(im.grid_thw),
+               "target_size": list(im.target_size)} for i, im in enumerate(lay.images)]
+    problems = check_pack(view, special)
+    return {"pack": {k: v for k, v in view.row.items()}, "seq_len": lay.seq_len, "real_tokens": lay.real_tokens,
+            "loss_tokens": int(np.sum(labels != IGNORE_INDEX)), "samples": samples, "images": images,
+            "problems": problems, "consistent": not problems}
+
+
+def list_packs(out: Path, limit: int = LIST_LIMIT) -> tuple[list[dict], int]:
+    """The first `limit` packs.parquet rows (pack_id order) and the number of packs."""
+    from schemas.manifest import IndexPartError, read_index
+
+    try:
+        packs = read_index(out, load_manifest(out), "packs", columns=[
+            "pack_id", "step", "rank", "micro", "n_samples", "real_tokens", "seq_len", "is_filler", "shard"])
+    except IndexPartError as err:
+        raise InspectError(str(err)) from None
+    return packs.sort_by("pack_id").slice(0, limit).to_pylist(), packs.num_rows
+
+
+def _show_list(console: Console, out: Path, rows: list[dict], n: int) -> None:
+    t = Table(title=f"{out}: {n:,} packs" + (f" (the first {len(rows)})" if n > len(rows) else ""),
+              title_justify="left")
+    for c in ("pack_id", "step", "rank", "micro", "samples", "real tokens", "seq_len", "filler", "shard"):
+        t.add_column(c, justify="left" if c == "shard" else "right")
+    for r in rows:
+        t.add_row(*(str(x) for x in (r["pack_id"], r["step"], r["rank"], r["micro"], r["n_samples"])),
+                  f"{r['real_tokens']:,}", f"{r['seq_len']:,}", "yes" if r["is_filler"] else "", r["shard"])
+    console.print(t)
+    console.print("show one with --pack ID, or the packs of one rank in one step with --step S --rank R")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def inspect(
-        out: Path = typer.Argument(..., help="output directory of a pack job"),
-        pack: int | None = typer.Option(None, "--pack", min=0, help="pack id"),
-        step: int | None = typer.Option(None, "--step", min=0, help="global step (with --rank)"),
-        rank: int | None = typer.Option(None, "--rank", min=0, help="data-parallel rank (with --step)"),
-        micro: int | None = typer.Option(None, "--micro", min=0, help="only this micro batch of (step, rank)"),
-        max_chars: int = typer.Option(4000, "--max-chars", min=100, help="text shown per sample"),
-        text: bool = typer.Option(True, "--text/--no-text", help="show the detokenised text"),
+        out: Path = typer.Argument(..., help="Output directory of a finished pack job."),
+        pack: int | None = typer.Option(None, "--pack", min=0, help="Show this pack id."),
+        step: int | None = typer.Option(None, "--step", min=0, help="Show the packs of this global step (with --rank)."),
+        rank: int | None = typer.Option(None, "--rank", min=0, help="Data-parallel rank (with --step)."),
+        micro: int | None = typer.Option(None, "--micro", min=0, help="Only this micro batch of (step, rank)."),
+        max_chars: int = typer.Option(4000, "--max-chars", min=100, help="Characters of text shown per sample."),
+        text: bool = typer.Option(True, "--text/--no-text", help="Show the detokenised text."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per pack, or the pack list)."),
     ) -> None:
         """Show one pack decoded: samples, token spans, text, label masks, image grids and sizes.
 
-        Exit code 2 when the output or the pack cannot be read, 1 when a pack fails its self-checks."""
+        Without --pack or --step/--rank, list the first packs. Exit code 2 when the output or the pack
+        cannot be read, 1 when a pack fails its self-checks."""
+        import json
+
         from jobs.commands.run import _fail
 
-        console = Console()
+        console = Console() if Console().is_terminal else Console(width=100_000)  # a file: never cut a column
         try:
             manifest = load_manifest(out)
             rows = select_packs(out, pack, step, rank, micro)
+            if not rows:
+                listed, n = list_packs(out)
             views = [read_pack(out, manifest, r) for r in rows]
         except (InspectError, OSError, tarfile.TarError) as err:
             _fail(str(err))
+        if not rows:
+            if as_json:
+                typer.echo(json.dumps({"n_packs": n, "packs": listed}))
+            else:
+                _show_list(console, out, listed, n)
+            return
         tok = None
         try:
             from packer.tokenizer import load_tokenizer
 
             tok = load_tokenizer(manifest.tokenizer or "qwen")
         except Exception as err:  # noqa: BLE001 - show ids rather than nothing
-            console.print(f"[yellow]warning:[/] cannot load tokenizer {manifest.tokenizer!r} ({err}); "
-                          "showing token ids", highlight=False)
+            Console(stderr=True).print(f"[yellow]warning:[/] cannot load tokenizer {manifest.tokenizer!r} ({err}); "
+                                       "showing token ids", highlight=False)
         special = dict(manifest.special_tokens or (tok.special if tok is not None else {}))
         if tok is not None and manifest.special_tokens and any(tok.special.get(k) != v
                                                                for k, v in manifest.special_tokens.items()):
-            console.print("[yellow]warning:[/] the tokenizer's special token ids differ from the manifest's")
-        consistent = [show_pack(console, v, tok, max_chars, text, special) for v in views]
+            Console(stderr=True).print("[yellow]warning:[/] the tokenizer's special token ids differ from the manifest's")
+        if as_json:
+            packs = [pack_json(v, tok, max_chars, text, special) for v in views]
+            for p in packs:
+                typer.echo(json.dumps(p, ensure_ascii=False))
+            consistent = [p["consistent"] for p in packs]
+        else:
+            consistent = [show_pack(console, v, tok, max_chars, text, special) for v in views]
         if not all(consistent):
             raise typer.Exit(1)

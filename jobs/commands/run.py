@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
@@ -14,7 +13,9 @@ err_console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -36,6 +37,8 @@ def run_config(cfg, *, address: str | None, progress: bool, force: bool = False,
 
 def fail_run(err: BaseException, out_dir, *, debug: bool) -> None:
     """Print one `error:` line for `err` and where its full traceback is; exit non-zero."""
+    from rich.markup import escape
+
     from jobs.errors import explain, write_log
 
     message, internal = explain(err)
@@ -44,10 +47,34 @@ def fail_run(err: BaseException, out_dir, *, debug: bool) -> None:
         import traceback
 
         traceback.print_exception(type(err), err, err.__traceback__)
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     err_console.print(f"full traceback: {log_path}" + (" (please report this internal error with it)" if internal else ""),
                       highlight=False, soft_wrap=True, style="dim")
     raise typer.Exit(130 if isinstance(err, KeyboardInterrupt) else 1)
+
+
+def check_run_address(address: str | None) -> None:
+    """Fail fast, in one line, on an address `ray.init` would wait ~45 s for and then fail with a
+    long traceback: the Jobs API's http URL or port 8265, or a HOST:PORT where nothing listens."""
+    import socket
+
+    if address is None or address == "auto" or address.startswith("ray://"):
+        return
+    submit = "to send the job through the Ray Jobs API use `vlpack submit JOB --address http://HOST:8265`"
+    if "://" in address:
+        _fail(f"--address {address}: `vlpack run` joins a Ray cluster as a driver and takes its GCS address "
+              f"(auto on a cluster node, HOST:6379, or ray://HOST:10001), not an http URL; {submit}")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        _fail(f"--address {address}: expected auto, HOST:PORT (the cluster's GCS, usually HOST:6379) or ray://HOST:PORT")
+    if port == "8265":
+        _fail(f"--address {address}: port 8265 is the Ray dashboard and Jobs API, not the cluster's GCS "
+              f"(usually HOST:6379); {submit}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=3).close()
+    except OSError as err:
+        _fail(f"--address {address}: no Ray cluster answers there ({err.strerror or err}); start one with "
+              f"`ray start --head` or leave --address out to use the embedded local runtime")
 
 
 def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> None:
@@ -97,20 +124,27 @@ def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> 
         console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
+PROGRESS_HELP = ("Show stage progress: rows, % of input, rows/s and state of every stage (a live table in a "
+                 "terminal, a plain line per finished stage and every 10 s otherwise).")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        job: Path = typer.Argument(..., help="job.yaml"),
-        address: str | None = typer.Option(None, help="Ray cluster address (e.g. auto); default: embedded local"),
-        out: Path | None = typer.Option(None, help="override output.dir"),
-        progress: bool = typer.Option(sys.stderr.isatty(), help="show Ray Data progress bars"),
-        force: bool = typer.Option(False, "--force", help="recompute everything: ignore checkpoints, per-file "
-                                                          "checkpoints and a committed output of this job"),
-        debug: bool = typer.Option(False, "--debug", help="print full tracebacks (they always go to a log file)"),
+        job: Path = typer.Argument(..., help="The job config (YAML); see the README and docs/input-formats.md."),
+        address: str | None = typer.Option(
+            None, help="Join an existing Ray cluster as its driver: auto on a cluster node, or HOST:6379. "
+                       "Default: an embedded local Ray runtime. (To submit to a cluster, see `vlpack submit`.)"),
+        out: Path | None = typer.Option(None, help="Write the output here instead of the config's output.dir."),
+        progress: bool = typer.Option(True, help=PROGRESS_HELP),
+        force: bool = typer.Option(False, "--force", help="Recompute everything: ignore checkpoints, per-file "
+                                                          "checkpoints and a committed output of this job."),
+        debug: bool = typer.Option(False, "--debug", help="Print full tracebacks (they always go to a log file)."),
     ) -> None:
         """Run a pack job (embedded local Ray by default)."""
         from schemas.config import ConfigError, load_job_config
 
+        check_run_address(address)
         try:
             cfg = load_job_config(job)
         except ConfigError as err:
@@ -121,27 +155,33 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        out: Path = typer.Option(Path("vlpack-demo"), help="directory for the demo data and output"),
-        samples: int = typer.Option(2000, min=20, max=1_000_000, help="number of input samples"),
-        seed: int = typer.Option(0, min=0),
-        progress: bool = typer.Option(sys.stderr.isatty()),
+        out: Path = typer.Option(Path("vlpack-demo"), help="Directory for the demo data, job.yaml and output."),
+        samples: int = typer.Option(2000, min=20, max=1_000_000, help="Number of input samples to make."),
+        seed: int = typer.Option(0, min=0, help="Seed of the data generator and of the job."),
+        progress: bool = typer.Option(True, help=PROGRESS_HELP),
     ) -> None:
         """Make a small realistic dataset and run the whole pack job on it, end to end."""
         from jobs.demo_data import make_demo_dataset
+        from jobs.progress import status
         from schemas.config import load_job_config
 
-        job = make_demo_dataset(out, samples=samples, seed=seed)
-        Console(stderr=True).print(f"demo data and job config written to {job}")
+        job = make_demo_dataset(out, samples=samples, seed=seed,
+                                progress=(lambda what: status(f"making demo data: {what}…")) if progress else None)
+        Console(stderr=True).print(f"demo data and job config written to {job}", highlight=False)
         run_config(load_job_config(job), address=None, progress=progress)
 
     @app.command()
     def report(
-        out: Path = typer.Argument(..., help="output directory of a pack job"),
-        as_json: bool = typer.Option(False, "--json", help="print stats.json instead of the summary"),
+        out: Path = typer.Argument(..., help="Output directory of a finished pack job."),
+        as_json: bool = typer.Option(False, "--json", help="Print stats.json instead of the summary."),
     ) -> None:
         """Summarise a committed output from its report/stats.json and (re)write report/report.html."""
         from schemas.manifest import MANIFEST_NAME, STATS_PATH
 
+        if not out.exists():
+            _fail(f"{out} does not exist")
+        if not out.is_dir():
+            _fail(f"{out} is not a directory; give the output directory of a pack job")
         if not (out / MANIFEST_NAME).exists():
             _fail(f"{out} has no {MANIFEST_NAME}: it is not a committed vlpack output (did the job finish?)")
         stats_path = out / STATS_PATH

@@ -57,8 +57,13 @@ def register(app: typer.Typer) -> None:
                 "video": video_cfg.model_dump(),
             })
         except ValidationError as err:
-            Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False)
-            raise typer.Exit(2) from None
+            from jobs.commands.run import _fail
+            from schemas.config import describe_validation_error
+
+            # one line per bad option, named as it is typed: `--patch-size = 0: ...; allowed: ...`
+            lines = describe_validation_error(err, model=TokensConfig).splitlines()
+            _fail("; ".join("--" + line.split(" = ", 1)[0].rsplit(".", 1)[-1].replace("_", "-") + " = "
+                            + line.split(" = ", 1)[1] if " = " in line else line for line in lines))
 
         factor = cfg.patch_size * cfg.merge_size
         try:

@@ -228,3 +228,61 @@ def test_cli_rejects_bad_options(cli):
         input="<|polygon_start|>(1,2),(3,4),(5,0)<|polygon_end|>\n",
     )
     assert result.exit_code == 0, result.output
+
+
+QUAD_CW = "<|quad_start|>(10,10),(100,10),(100,100),(10,100)<|quad_end|>"
+QUAD_CCW = "<|quad_start|>(10,10),(10,100),(100,100),(100,10)<|quad_end|>"
+
+
+def test_a_json_line_without_text_is_invalid(cli):
+    result = CliRunner().invoke(cli, ["validate-grounding", "-"], input='{"label": "<|box_start|>(1,2),(3,4)<|box_end|>"}\n')
+    assert result.exit_code == 1 and "[no_text]" in result.output and "0 of 1 lines valid" in result.output
+
+
+def test_counter_clockwise_quad_fails_unless_any_order_is_allowed(cli):
+    result = CliRunner().invoke(cli, ["validate-grounding", "-"], input=QUAD_CCW + "\n" + QUAD_CW + "\n")
+    assert result.exit_code == 1 and "line 1: [quad_order] 0-61: quad corners are counter-clockwise" in result.output
+    assert "line 2" not in result.output.replace("1 of 2 lines valid", "")
+    result = CliRunner().invoke(cli, ["validate-grounding", "-", "--quad-order", "any"], input=QUAD_CCW + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_quad_order_errors_name_the_quad_and_the_canonical_order():
+    from jobs.grounding_stage import quad_order_errors
+    from schemas.grounding import validate
+
+    text = "a " + REF.format("sign") + QUAD_CW + QUAD_CCW + " and <|quad_start|>(100,10),(100,100),(10,100),(10,10)<|quad_end|>"
+    errors = quad_order_errors(text, validate(text))
+    assert [text[a:b] for a, b in (e.span for e in errors)] == [
+        QUAD_CCW, "<|quad_start|>(100,10),(100,100),(10,100),(10,10)<|quad_end|>"]
+    assert "counter-clockwise" in errors[0].message and "not starting at the upper-left" in errors[1].message
+    assert all(e.code == "quad_order" and "(10,10),(100,10),(100,100),(10,100)" in e.message for e in errors)
+
+
+def test_sample_rows_are_checked_segment_by_segment_with_their_image_size(cli, tmp_path):
+    """Spans point into the segment's own text (not the escaped JSON line); the row's image size wins."""
+    full = {"id": "c", "task": "grounding", "media": [{"uri": "x.jpg", "width": 100, "height": 50}],
+            "turns": [{"role": "user", "segments": [{"kind": "image", "media": 0}, {"kind": "text", "text": "Where?"}]},
+                      {"role": "assistant", "segments": [
+                          {"kind": "text", "text": 'here [{"bbox_2d": [10, 10, 120, 40]}] ok'}]}]}
+    short = {"id": "s", "image": "x.jpg", "width": 640, "height": 480, "prompt": "Find it.",
+             "answer": 'at [{"bbox_2d": [10, 10, 120, 40]}]'}
+    msgs = {"id": "m", "images": ["x.jpg"], "messages": [
+        {"role": "user", "content": "<image>Find the sign."},
+        {"role": "assistant", "content": REF.format("sign") + QUAD_CCW}]}
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (full, short, msgs)) + "\n")
+    result = CliRunner().invoke(cli, ["validate-grounding", str(path), "--coords", "auto",
+                                      "--width", "1000", "--height", "1000"])
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "line 1, turn 2 (assistant), text 1: [outside_image] 5-37:" in out and "100x50 image" in out
+    assert "line 2" not in out.replace("1 of 3 lines valid", "")  # 640x480: the box fits
+    assert "line 3, turn 2 (assistant), text 1: [quad_order] 42-103" in out  # no size: normalised tags
+    assert "1 of 3 lines valid" in out
+
+
+def test_an_unreadable_sample_row_names_the_reader_reason(cli):
+    row = {"id": "g", "task": "grounding", "image": "x.jpg", "caption": "<|box_start|>(1,2),(3,4)<|box_end|>"}
+    result = CliRunner().invoke(cli, ["validate-grounding", "-"], input=json.dumps(row) + "\n")
+    assert result.exit_code == 1 and "[read.missing_prompt]" in result.output

@@ -3,6 +3,8 @@ and packs.parquet; clear failures without a manifest or for a pack that does not
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -92,6 +94,8 @@ def test_inspect_by_step_and_rank_shows_every_micro_batch(demo_out):
 
 
 def test_inspect_fails_clearly(demo_out, tmp_path):
+    res = _invoke(tmp_path / "missing")
+    assert res.exit_code == 2 and "manifest.json" in res.output
     res = _invoke(tmp_path)
     assert res.exit_code == 2 and "manifest.json" in res.output and "not a committed vlpack output" in res.output
     n = load_manifest(demo_out).n_packs
@@ -124,3 +128,68 @@ def test_render_tokens_shows_special_tokens_and_collapses_pads():
                           "<|im_start|>assistant\nA cat.<|im_end|>")
     styled = {text.plain[s.start:s.end] for s in text.spans if s.style == "bold green"}
     assert styled == {"A cat.", "<|im_end|>"}
+
+
+def test_inspect_without_a_selector_lists_packs_and_says_how_to_pick_one(demo_out):
+    n = load_manifest(demo_out).n_packs
+    res = _invoke(demo_out)
+    assert res.exit_code == 0, res.output
+    assert f"{n:,} packs" in res.output and "--pack ID" in res.output and "--step S --rank R" in res.output
+    assert "── pack" not in res.output  # no pack is shown as if it had been asked for
+    res = _invoke(demo_out, "--json")
+    listed = json.loads(res.output)
+    assert listed["n_packs"] == n and [p["pack_id"] for p in listed["packs"]] == list(range(min(n, 20)))
+
+
+def test_inspect_json_is_one_object_per_pack_with_supervised_text(demo_out):
+    packs = _content_packs(demo_out)
+    pid = int(packs["pack_id"].iloc[0])
+    res = _invoke(demo_out, "--pack", pid, "--json")
+    assert res.exit_code == 0, res.output
+    (obj,) = [json.loads(line) for line in res.output.splitlines()]
+    view = read_pack(demo_out, load_manifest(demo_out), select_packs(demo_out, pid, None, None, None)[0])
+    assert obj["pack"]["pack_id"] == pid and obj["consistent"] is True and obj["problems"] == []
+    assert [s["id"] for s in obj["samples"]] == [s.id for s in view.layout.samples]
+    for s, lay in zip(obj["samples"], view.layout.samples):
+        assert s["supervised_spans"] == [list(x) for x in label_spans(view.labels, lay.offset, lay.offset + lay.length)]
+        assert len(s["supervised_text"]) == len(s["supervised_spans"])
+        assert all(t.endswith("<|im_end|>") or t for t in s["supervised_text"])
+
+
+def test_inspect_piped_keeps_columns_whole_and_marks_supervised_text(demo_out):
+    """Not a terminal and a narrow COLUMNS: no `sampl…`, and ⟦…⟧ around supervised text (no colour)."""
+    from jobs.cli import app
+    from jobs.commands.inspect import SUPERVISED_MARKS
+
+    pid = int(_content_packs(demo_out)["pack_id"].iloc[0])
+    res = CliRunner().invoke(app, ["inspect", str(demo_out), "--pack", str(pid), "--max-chars", "100000"],
+                             env={"COLUMNS": "40", "NO_COLOR": "1"})
+    assert res.exit_code == 0, res.output
+    view = read_pack(demo_out, load_manifest(demo_out), select_packs(demo_out, pid, None, None, None)[0])
+    assert "sample_id" in res.output and "…" not in res.output.split("text:")[0]
+    for s in view.layout.samples:
+        assert s.id in res.output
+    assert res.output.count(SUPERVISED_MARKS[0]) >= len(view.layout.samples)
+    assert res.output.count(SUPERVISED_MARKS[0]) == res.output.count(SUPERVISED_MARKS[1])
+
+
+def test_render_tokens_marks_supervised_runs_once_each():
+    from jobs.commands.inspect import SUPERVISED_MARKS
+    from packer.tokenizer import load_tokenizer
+
+    tok = load_tokenizer("qwen")
+    ids = np.array(tok.encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nA cat.<|im_end|>"))
+    labels = np.full(len(ids), -100)
+    answer = len(ids) - len(tok.encode("A cat.<|im_end|>"))
+    labels[answer:] = ids[answer:]
+    a, b = SUPERVISED_MARKS
+    assert render_tokens(ids, labels, tok, 10000, marks=True).plain == (
+        f"<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n{a}A cat.<|im_end|>{b}")
+
+
+def test_run_of_a_complete_output_says_so_once(demo_out):
+    from jobs.cli import app
+
+    res = CliRunner().invoke(app, ["run", str(demo_out / "job.yaml"), "--no-progress"], env=WIDE)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("already complete") == 1

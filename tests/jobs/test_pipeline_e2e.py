@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,9 +150,17 @@ def test_bad_config_exits_nonzero_naming_the_field(tmp_path):
 
 
 def test_cli_demo_completes(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "demo", "--out", str(tmp_path / "d"), "--samples", "120",
-                           "--no-progress"], capture_output=True, text=True)
+    """With progress on (the default) and stderr not a terminal: plain progress lines, every stage
+    done, and none of Ray's start-up noise."""
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "demo", "--out", str(tmp_path / "d"), "--samples", "120"],
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    err = proc.stderr
+    assert "making demo data: web_alt" in err and "vlpack: starting local Ray" in err
+    for stage in ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack", "write"):
+        assert re.search(rf"^progress \[[\d.]+ s\]: {stage} done", err, flags=re.M), (stage, err)
+    for noise in ("Token authentication", "Progress bars disabled", "available CPUs", "Traceback", "WARNING"):
+        assert noise not in err, (noise, err)
     assert (tmp_path / "d" / "out" / MANIFEST_NAME).exists()
     assert "packs" in proc.stdout
     stats = json.loads((tmp_path / "d" / "out" / "report" / "stats.json").read_text())

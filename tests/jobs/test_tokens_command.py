@@ -51,3 +51,11 @@ def test_rejections():
     res = invoke("-W", "3000", "-H", "10", "--json")
     assert res.exit_code == 1 and json.loads(res.output)["reason"] == "tokens.aspect_ratio"
     assert invoke("-W", "10", "-H", "10", "--min-pixels", "5000", "--max-pixels", "1000").exit_code == 2
+
+
+def test_a_bad_option_value_is_one_error_line_naming_the_option():
+    res = invoke("--width", "10", "--height", "10", "--patch-size", "0")
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --patch-size = 0: ") and "1 <= x" in lines[0]
+    assert "pydantic" not in res.output and "http" not in res.output

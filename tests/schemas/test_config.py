@@ -59,3 +59,47 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     p.write_text(yaml.safe_dump(BASE))
     cfg = load_job_config(p)
     assert cfg.sources[0].path == str((p.parent / "a.jsonl").resolve())
+
+
+# ---- error messages a first-time user can act on ----------------------------------------------
+
+
+def _error(data) -> str:
+    with pytest.raises(ConfigError) as e:
+        parse_job_config(data)
+    return str(e.value)
+
+
+def test_unknown_keys_and_enum_values_get_a_did_you_mean():
+    msg = _error({"sources": [{"name": "web", "format": "wdss", "path": "x", "tsk": "vqa"}],
+                  "pack": {"context_lenght": 4096}, "grounding": {"mode": "rejct"}})
+    assert "pack.context_lenght = 4096: unknown field; did you mean 'context_length'?" in msg
+    assert "sources[web].tsk = 'vqa': unknown field; did you mean 'task'?" in msg
+    assert "did you mean 'wds'?" in msg and "did you mean 'reject'?" in msg
+
+
+def test_allowed_formats_are_listed_once_and_sources_are_named_by_name():
+    msg = _error({"sources": [BASE["sources"][0], {"name": "web_alt", "format": "csv", "path": "x"}]})
+    assert msg.startswith("sources[web_alt].format = 'csv': ")
+    assert msg.count("'parquet'") == 1
+
+
+def test_a_field_far_from_any_known_one_lists_the_known_fields():
+    msg = _error({**BASE, "pack": {"zzzz": 1}})
+    assert "pack.zzzz = 1: unknown field; known fields here: " in msg and "context_length" in msg
+
+
+def test_missing_sources_does_not_print_the_whole_config():
+    msg = _error({"pack": {"context_length": 4096}, "seed": 3})
+    assert msg.startswith("sources: missing; this field is required")
+    assert "context_length" not in msg and "4096" not in msg
+
+
+def test_yaml_syntax_error_names_the_file_and_the_line_in_one_line(tmp_path):
+    p = tmp_path / "job.yaml"
+    p.write_text("sources: [\n  - {name: a\n")
+    with pytest.raises(ConfigError) as e:
+        load_job_config(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}: not valid safe YAML: line 2, column 3: ")
+    assert "<unicode string>" not in msg and "\n" not in msg

@@ -23,7 +23,7 @@ def _load(tmp_path, text: str | bytes):
 @pytest.mark.parametrize("text, field", [
     (SOURCE + "sede: 1\n", "sede"),
     (SOURCE + "pack: {contxt_length: 4096}\n", "pack.contxt_length"),
-    ("sources: [{name: a, format: jsonl, path: a.jsonl, max_bad_fractoin: 0.1}]\n", "sources.0.max_bad_fractoin"),
+    ("sources: [{name: a, format: jsonl, path: a.jsonl, max_bad_fractoin: 0.1}]\n", r"sources\[a\].max_bad_fractoin"),
     (SOURCE + "filters: {rules: {url: {enable: false}}}\n", "filters.rules.url.enable"),
 ])
 def test_unknown_field_is_named(tmp_path, text, field):
@@ -36,7 +36,7 @@ def test_unknown_field_is_named(tmp_path, text, field):
     ("sources: {name: a}\n", "sources"),
     (SOURCE + "pack: {dp_size: [8]}\n", "pack.dp_size"),
     (SOURCE + "probe: {check_files: maybe}\n", "probe.check_files"),
-    ("sources: [{name: a, format: csv, path: a.csv}]\n", "sources.0.format"),
+    ("sources: [{name: a, format: csv, path: a.csv}]\n", r"sources\[a\].format"),
 ])
 def test_wrong_type_is_named(tmp_path, text, field):
     with pytest.raises(ConfigError, match=f"{field} = "):
@@ -47,9 +47,9 @@ def test_wrong_type_is_named(tmp_path, text, field):
     (SOURCE + "pack: {dp_size: 0}\n", r"pack.dp_size = 0: .*allowed: 1 <= x"),
     (SOURCE + "seed: -1\n", r"seed = -1: .*allowed: 0 <= x"),
     ("sources: [{name: a, format: jsonl, path: a.jsonl, max_bad_fraction: 1.5}]\n",
-     r"sources.0.max_bad_fraction = 1.5: .*allowed: 0.0 <= x <= 1.0"),
+     r"sources\[a\].max_bad_fraction = 1.5: .*allowed: 0.0 <= x <= 1.0"),
     (SOURCE + "probe: {max_header_pixels: 0}\n", r"probe.max_header_pixels = 0: .*allowed: 1 <= x"),
-    ("sources: [{name: ../up, format: jsonl, path: a.jsonl}]\n", r"sources.0.name = '../up'"),
+    ("sources: [{name: ../up, format: jsonl, path: a.jsonl}]\n", r"sources\[0\].name = '../up'"),
 ])
 def test_out_of_range_value_names_field_value_and_range(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
