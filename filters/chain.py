@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 
 from filters.assistant_segments import AssistantSegments
 from filters.caption_text import CaptionBatch, normalize_captions, repair_utf8
-from filters.image_rules import ImageBatch
+from filters.image_rules import ImageBatch, ImageHeader
 from filters.registry import RuleSpec, rules_in_order
+from packer.probe import IMAGE_FACTS
 from schemas.filter_config import FilterConfig
 from schemas.sample import STATUS_OK
 
@@ -79,7 +80,7 @@ def _image_batch(table: pa.Table, rows: np.ndarray) -> ImageBatch | None:
     def num(name: str) -> np.ndarray:
         return pc.cast(items.field(name).take(idx), pa.float64()).to_numpy(zero_copy_only=False)
 
-    return ImageBatch(
+    images = ImageBatch(
         row=media_row[sel],
         uri=items.field("uri").take(idx).to_pylist(),
         width=num("width"),
@@ -87,6 +88,17 @@ def _image_batch(table: pa.Table, rows: np.ndarray) -> ImageBatch | None:
         bytes_size=num("bytes_size"),
         format=items.field("format").take(idx).to_pylist(),
     )
+    if IMAGE_FACTS in table.column_names:
+        facts_col = table.column(IMAGE_FACTS)
+        facts = (pa.concat_arrays(facts_col.chunks) if facts_col.num_chunks else None)
+        if facts is not None:
+            per_item = facts.flatten().take(idx).to_pylist()
+            if all(f is not None for f in per_item):  # every image's header was read by the probe
+                images.__dict__["headers"] = [
+                    ImageHeader(True, int(w), int(h), (fmt or "").upper() or None, int(b) if b == b else None,
+                                f["jpeg_quality"], (f["frames"] or 1) > 1)
+                    for f, w, h, fmt, b in zip(per_item, images.width, images.height, images.format, images.bytes_size)]
+    return images
 
 
 def _with_values(table: pa.Table, name: str, rows: np.ndarray, values: pa.Array) -> pa.Table:

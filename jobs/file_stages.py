@@ -129,8 +129,8 @@ def per_file_rows(cfg: JobConfig, files: list[InputFile], state_root: Path, *, c
     keys = [file_key(cfg, f) for f in files]
     paths = [cache / f"{k}.parquet" for k in keys]
     cfg_ref = ray.put(cfg)
-    read_task = ray.remote(read_one_file)
-    load_task = ray.remote(load_checkpoint)
+    read_task = ray.remote(scheduling_strategy="SPREAD")(read_one_file)
+    load_task = ray.remote(scheduling_strategy="SPREAD")(load_checkpoint)
     refs, todo = [], []
     for i, (f, path) in enumerate(zip(files, paths)):
         if path.is_file():
@@ -140,7 +140,7 @@ def per_file_rows(cfg: JobConfig, files: list[InputFile], state_root: Path, *, c
             todo.append(i)
     if check_ids:
         check_unique_ids(refs, files)
-    stage_task = ray.remote(stage_one_file)
+    stage_task = ray.remote(scheduling_strategy="SPREAD")(stage_one_file)
     for i in todo:
         refs[i] = stage_task.remote(refs[i], cfg_ref, str(paths[i]))
     return FileRows(refs=refs, reused=len(files) - len(todo), computed=len(todo), keys=keys)
@@ -154,7 +154,7 @@ def check_unique_ids(refs: list, files: list[InputFile]) -> None:
 
     if len(refs) < 2:
         return  # ids inside one file are made unique by its reader
-    id_task = ray.remote(file_ids)
+    id_task = ray.remote(scheduling_strategy="SPREAD")(file_ids)
     ids = ray.data.from_arrow_refs([id_task.remote(r, i) for i, r in enumerate(refs)])
     ids = _with_shuffle(ids, DEFAULT_SHUFFLE)
     found = _gather(ids.groupby("part", num_partitions=min(MAX_ID_PARTITIONS, len(refs)))

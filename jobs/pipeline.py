@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 import os
 import shutil
 import time
@@ -263,7 +264,12 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
         tokenizer=tok.name,
         special_tokens=dict(sorted(tok.special.items())),
     )
-    stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files)
+    nodes = stage_nodes(summary.counters)
+    nodes["plan"] = summary.nodes
+    nodes["index"] = index.nodes
+    nodes["write"] = dict(Counter(r["node"] for r in written.values() if r.get("node")))
+    stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files,
+                         nodes={k: v for k, v in sorted(nodes.items()) if v})
     from packer.report_html import write_report
 
     html = write_report(out, manifest=manifest)
@@ -345,15 +351,27 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files) -> dict:
+def stage_nodes(counters: dict) -> dict[str, dict[str, int]]:
+    """Per stage, the Ray nodes that ran its batches and how many (`node.<stage>.<node>` counters)."""
+    nodes: dict[str, dict[str, int]] = {}
+    for key, value in counters.items():
+        if key.startswith(stages.NODE_PREFIX):
+            stage, node = key[len(stages.NODE_PREFIX):].rsplit(".", 1)
+            nodes.setdefault(stage, {})[node] = int(value)
+    return nodes
+
+
+def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, nodes: dict) -> dict:
     from packer.shards import commit_file
     from packer.stats import compute_stats
     from schemas.manifest import read_index
 
     packs = read_index(out, manifest, "packs", verify=False).sort_by("pack_id")
     ledger = read_index(out, manifest, "ledger", verify=False)
-    stats = compute_stats(packs, ledger, cfg=cfg, counters=summary.counters, dedup=dedup_stats,
+    counters = {k: v for k, v in summary.counters.items() if not k.startswith(stages.NODE_PREFIX)}
+    stats = compute_stats(packs, ledger, cfg=cfg, counters=counters, dedup=dedup_stats,
                           timings=timings, n_files=n_files)
+    stats["nodes"] = nodes  # per stage: Ray node id -> batches (or groups, parts, shards) it ran
     commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
     return stats
 

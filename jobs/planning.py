@@ -145,7 +145,12 @@ def index_with_group(batch: pa.Table, n_groups: int) -> pa.Table:
 
 
 GROUP_SUMMARY_SCHEMA = pa.schema([("group", pa.int32()), ("rows", pa.int64()), ("n_steps", pa.int64()),
-                                  ("lower_bound", pa.int64()), ("leftovers", pa.binary())])
+                                  ("lower_bound", pa.int64()), ("leftovers", pa.binary()), ("node", pa.string())])
+
+
+def this_node() -> str:
+    """The Ray node id this task runs on ('' outside Ray)."""
+    return next(iter(stages.node_batches("x")), "").rsplit(".", 1)[-1]
 PLAN_ROWS_SCHEMA = pa.schema([*[LEDGER_SCHEMA.field(n) for n in INDEX_COLUMNS if n in LEDGER_SCHEMA.names],
                               ("local_pack", pa.int64()), ("position", pa.int32())])
 
@@ -197,7 +202,8 @@ def plan_one_group(table: pa.Table, cfg: JobConfig, plan_dir: str) -> pa.Table:
     _commit_parquet(packs_path, plan.packs)
     leftovers = plan.packs.filter(pc.equal(plan.packs.column("step"), -1))
     return pa.table({"group": [g], "rows": [table.num_rows], "n_steps": [plan.n_steps],
-                     "lower_bound": [plan.lower_bound], "leftovers": [_ipc(leftovers)]}, schema=GROUP_SUMMARY_SCHEMA)
+                     "lower_bound": [plan.lower_bound], "leftovers": [_ipc(leftovers)], "node": [this_node()]},
+                    schema=GROUP_SUMMARY_SCHEMA)
 
 
 def plan_in_process(cfg: JobConfig, index: pa.Table, n_groups: int | None = None) -> list[GroupParts]:
@@ -238,6 +244,7 @@ class JobPlanSummary:
     placement: pa.Table  # LEFTOVER_PLACEMENT_SCHEMA (O(groups · packs per step))
     counters: dict
     sources: dict
+    nodes: dict = field(default_factory=dict)  # node id -> planning groups it planned
 
     @property
     def n_steps(self) -> int:
@@ -249,14 +256,16 @@ def save_summary(plan_dir: Path, s: JobPlanSummary) -> None:
 
     commit_file(Path(plan_dir) / "leftovers.arrow", _ipc(s.placement))
     ckpt.mark_complete(Path(plan_dir), {"n_groups": s.n_groups, "step_counts": s.step_counts,
-                                        "lower_bound": s.lower_bound, "counters": s.counters, "sources": s.sources})
+                                        "lower_bound": s.lower_bound, "counters": s.counters, "sources": s.sources,
+                                        "nodes": s.nodes})
 
 
 def load_summary(plan_dir: Path) -> JobPlanSummary:
     info = json.loads((Path(plan_dir) / ckpt.SUCCESS).read_text())
     placement = _from_ipc((Path(plan_dir) / "leftovers.arrow").read_bytes())
     return JobPlanSummary(n_groups=info["n_groups"], step_counts=info["step_counts"], lower_bound=info["lower_bound"],
-                          placement=placement, counters=info["counters"], sources=info["sources"])
+                          placement=placement, counters=info["counters"], sources=info["sources"],
+                          nodes=info.get("nodes", {}))
 
 
 def plan_rows(cfg: JobConfig, ds, plan_dir: Path) -> JobPlanSummary:
@@ -293,7 +302,8 @@ def plan_rows(cfg: JobConfig, ds, plan_dir: Path) -> JobPlanSummary:
     rem = plan_leftovers(leftovers, cfg.pack, cfg.seed)
     result = JobPlanSummary(n_groups=n_groups, step_counts=[*counts.tolist(), rem.n_steps],
                             lower_bound=int(pc.sum(groups.column("lower_bound")).as_py() or 0),
-                            placement=rem.placement, counters=summary.counters, sources=summary.sources)
+                            placement=rem.placement, counters=summary.counters, sources=summary.sources,
+                            nodes=dict(Counter(groups.column("node").to_pylist())))
     save_summary(plan_dir, result)
     return result
 
@@ -427,7 +437,8 @@ def finalize_group(group: int, summary: JobPlanSummary, cfg: JobConfig, out_dir:
     packs_part = _commit_parquet(out / index_part_path("packs", group), parts.packs)
     _commit_parquet(Path(plan_dir) / "assign" / f"part-{group:05d}.parquet", parts.assign)
     return {"ledger": _relative(ledger_part, out), "packs": _relative(packs_part, out),
-            "n_packs": parts.packs.num_rows, "n_packed": parts.n_packed, "n_input_rows": parts.n_input_rows}
+            "n_packs": parts.packs.num_rows, "n_packed": parts.n_packed, "n_input_rows": parts.n_input_rows,
+            "node": this_node()}
 
 
 def _relative(part: IndexPart, out: Path) -> dict:
@@ -472,6 +483,7 @@ class IndexResult:
     n_packed: int
     n_input_rows: int
     assign_paths: list[str]
+    nodes: dict = field(default_factory=dict)  # node id -> index parts it wrote
 
 
 def write_index_parts(summary: JobPlanSummary, cfg: JobConfig, out: Path, plan_dir: Path) -> IndexResult:
@@ -479,7 +491,7 @@ def write_index_parts(summary: JobPlanSummary, cfg: JobConfig, out: Path, plan_d
     import ray
 
     cfg_ref, summary_ref = ray.put(cfg), ray.put(summary)
-    task = ray.remote(finalize_group)
+    task = ray.remote(scheduling_strategy="SPREAD")(finalize_group)
     results = ray.get([task.remote(g, summary_ref, cfg_ref, str(out), str(plan_dir))
                        for g in range(summary.n_groups) if group_files(plan_dir, g)[0].exists()])
     fillers = finalize_fillers(summary, cfg, str(out), str(plan_dir))
@@ -492,4 +504,5 @@ def write_index_parts(summary: JobPlanSummary, cfg: JobConfig, out: Path, plan_d
     assign = sorted(str(p) for p in (Path(plan_dir) / "assign").glob("part-*.parquet"))
     return IndexResult(parts=parts, n_packs=sum(r["n_packs"] for r in results) + (fillers["n_packs"] if fillers else 0),
                        n_packed=sum(r["n_packed"] for r in results),
-                       n_input_rows=sum(r["n_input_rows"] for r in results), assign_paths=assign)
+                       n_input_rows=sum(r["n_input_rows"] for r in results), assign_paths=assign,
+                       nodes=dict(Counter(r["node"] for r in results)))

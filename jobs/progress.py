@@ -106,8 +106,8 @@ def report(stage: str, rows: int, files: int = 0, seconds: float = 0.0) -> None:
         import ray
 
         _looked_up = True
-        try:
-            _handle = ray.get_actor(ACTOR_NAME)
+        try:  # outside Ray (a stage run in process) there is no board, and Ray must not start
+            _handle = ray.get_actor(ACTOR_NAME) if ray.is_initialized() else None
         except ValueError:
             _handle = None
     if _handle is not None:

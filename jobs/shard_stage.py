@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from jobs.planning import ASSIGN_SCHEMA
+from packer.chat import render_samples
 from packer.materialize import materialize_pack
 from packer.shards import write_shard
 from schemas.sample import WORK_SCHEMA
@@ -105,20 +106,23 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     pids = group.column("pack_id").to_numpy()
     starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
     ends = np.r_[starts[1:], len(pids)]
+    rows = group.to_pylist()
+    samples = [r for r in rows if r["sample_id"] is not None]
+    # one batched encode for the whole shard: repeated prompts and role headers are encoded once
+    rendered = iter(render_samples(samples, tok, cfg.tokens, cfg.seed))
 
     def payloads():
         for i, (a, b) in enumerate(zip(starts, ends)):
             if i == 1:
                 ckpt.maybe_kill_mid_shard()
                 ckpt.maybe_pause_writer()
-            part = group.slice(int(a), int(b - a))
-            pack = {n: part.column(n)[0].as_py() for n in ("pack_id", "step", "rank", "micro", "n_samples",
-                                                          "real_tokens", "seq_len")}
-            rows = [] if part.column("sample_id")[0].as_py() is None else part.to_pylist()
-            if len(rows) != pack["n_samples"]:
+            pack = {n: rows[a][n] for n in ("pack_id", "step", "rank", "micro", "n_samples", "real_tokens", "seq_len")}
+            members = [r for r in rows[a:b] if r["sample_id"] is not None]
+            if len(members) != pack["n_samples"]:
                 raise RuntimeError(f"shard {shard}: pack {pack['pack_id']} expects {pack['n_samples']} samples, "
-                                   f"got {len(rows)}")
-            yield materialize_pack(pack, rows, tok, cfg.tokens, cfg.seed)
+                                   f"got {len(members)}")
+            yield materialize_pack(pack, members, tok, cfg.tokens, cfg.seed,
+                                   rendered=[next(rendered) for _ in members])
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     entry = {"path": shard, "rank": int(group.column("rank")[0].as_py()), "sha256": written.sha256,
@@ -127,7 +131,9 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     ckpt.record_shard(journal_dir, entry)
     ckpt.maybe_fail_after_shards(journal_dir)
     report("write", int(group.num_rows), seconds=time.perf_counter() - t0)
-    return pa.table({k: [v] for k, v in entry.items()})
+    from jobs.planning import this_node
+
+    return pa.table({k: [v] for k, v in {**entry, "node": this_node()}.items()})
 
 
 def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict) -> dict[str, dict]:

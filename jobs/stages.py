@@ -44,6 +44,7 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
     counts = Counter({k: v for k, v in (counts or {}).items() if v})
     counts[f"time.{name}"] += elapsed
     counts[f"rows_in.{name}"] += n
+    counts.update(node_batches(name))
     if name not in ROW_CHANGING_STAGES and out.num_rows != n:
         raise RuntimeError(f"stage {name} returned {out.num_rows} rows for a batch of {n}")
     from jobs.progress import report
@@ -60,6 +61,23 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
         return out.append_column(COUNTERS, pa.array([], pa.string()))
     carried = [json.dumps(dict(sorted(merged.items())))] + [None] * (out.num_rows - 1)
     return out.append_column(COUNTERS, pa.array(carried, pa.string()))
+
+
+NODE_PREFIX = "node."
+
+
+def node_batches(stage: str) -> dict[str, int]:
+    """`node.<stage>.<node id>: 1`: summed over batches, how many batches of each stage every Ray
+    node ran (the statistics show that a stage spread over a cluster). Empty outside Ray."""
+    try:
+        import ray
+
+        if not ray.is_initialized():
+            return {}
+        node = ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - no runtime context: not in a Ray task
+        return {}
+    return {f"{NODE_PREFIX}{stage}.{node}": 1} if node else {}
 
 
 def named_stage(name: str, fn: StageFn) -> Callable[[pa.Table], pa.Table]:
@@ -94,11 +112,15 @@ def probe_stage(cfg: JobConfig) -> StageFn:
 
 def filter_stage(cfg: JobConfig) -> StageFn:
     def fn(batch: pa.Table):
-        if not cfg.filters.enabled:
-            return batch, {}
-        from filters.chain import run_filters
+        from packer.probe import IMAGE_FACTS
 
-        return run_filters(batch, cfg.filters)
+        counts: dict = {}
+        if cfg.filters.enabled:
+            from filters.chain import run_filters
+
+            batch, counts = run_filters(batch, cfg.filters)
+        # the probe's header facts served the image rules; they go no further
+        return (batch.drop_columns([IMAGE_FACTS]) if IMAGE_FACTS in batch.column_names else batch), counts
 
     return fn
 

@@ -28,9 +28,12 @@ def materialize_pack(
     tokenizer,
     cfg: TokensConfig,
     seed: int,
+    rendered: list | None = None,
 ) -> PackPayload:
-    """`pack` is one packs.parquet row (dict); `rows` its samples (WORK_SCHEMA dicts) in order."""
-    from packer.chat import render_sample
+    """`pack` is one packs.parquet row (dict); `rows` its samples (WORK_SCHEMA dicts) in order.
+    `rendered`: the rows already rendered (`packer.chat.render_samples`, one batched encode for a
+    whole shard); rendered here otherwise."""
+    from packer.chat import SampleError, render_sample
 
     pid = int(pack["pack_id"])
     key = pack_key(pid)
@@ -42,7 +45,9 @@ def materialize_pack(
     media: list[tuple[str, bytes]] = []
     offset = 0
     for si, row in enumerate(rows):
-        r = render_sample(row, tokenizer, cfg, seed)
+        r = rendered[si] if rendered is not None else render_sample(row, tokenizer, cfg, seed)
+        if isinstance(r, SampleError):
+            raise PlanMismatchError(f"pack {key}: sample {row['sample_id']} no longer renders: {r}")
         n = len(r.input_ids)
         if n != int(row["total_tokens"]):
             raise PlanMismatchError(

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from packer.jpeg_quality import estimate_jpeg_quality
 from packer.media import frame_files, is_tar_uri, parse_tar_uri
 from schemas.sample import STATUS_OK, WORK_SCHEMA
 from schemas.tokens_config import ProbeConfig
@@ -51,6 +52,7 @@ class ImageProbe:
     bytes_size: int | None
     n_frames: int = 1  # animation frames, or frame files in a frame directory
     reason: str | None = None
+    jpeg_quality: float | None = None  # IJG quality estimated from the quantization tables (JPEG)
 
     @property
     def ok(self) -> bool:
@@ -193,8 +195,9 @@ def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
         orientation = 1  # exif_transpose ignores unknown values
     if orientation in SWAPPING_ORIENTATIONS and fmt not in _UPRIGHT_SIZE_FORMATS:
         w, h = h, w
+    quality = estimate_jpeg_quality(getattr(im, "quantization", None)) if fmt in ("JPEG", "MPO") else None
     return ImageProbe(width=w, height=h, orientation=orientation, format=fmt.lower(),
-                      bytes_size=size, n_frames=n_frames)
+                      bytes_size=size, n_frames=n_frames, jpeg_quality=quality)
 
 
 def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
@@ -429,11 +432,13 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
     reasons = table.column("reason").to_pylist()
     media_col = table.column("media").to_pylist()
     repairs = table.column("repairs").to_pylist()
+    facts: list[list | None] = [None] * len(media_col)
     for i, (status, media) in enumerate(zip(statuses, media_col)):
         if status != STATUS_OK or not media:
             continue
-        for m in media:
-            reason = _probe_media(m, cfg, counters)
+        facts[i] = row_facts = [None] * len(media)
+        for j, m in enumerate(media):
+            reason = _probe_media(m, cfg, counters, row_facts, j)
             if reason == METADATA_SIZE_MISMATCH:
                 if METADATA_SIZE_MISMATCH not in (repairs[i] or []):
                     repairs[i] = [*(repairs[i] or []), METADATA_SIZE_MISMATCH]
@@ -452,10 +457,15 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
                              pa.array(reasons, pa.string()))
     table = table.set_column(table.schema.get_field_index("repairs"), WORK_SCHEMA.field("repairs"),
                              pa.array(repairs, WORK_SCHEMA.field("repairs").type))
-    return table, dict(counters)
+    return table.append_column(IMAGE_FACTS, pa.array(facts, IMAGE_FACTS_TYPE)), dict(counters)
 
 
 METADATA_SIZE_MISMATCH = "probe.metadata_size_mismatch"
+# What the header read told beyond the media metadata, per media item of each row (null where no
+# header was read), for the filter's image rules: the file is read once. A hidden column the
+# filter stage drops (`jobs.stages`); it never reaches a checkpoint or an index.
+IMAGE_FACTS = "_image_facts"
+IMAGE_FACTS_TYPE = pa.list_(pa.struct([("jpeg_quality", pa.float32()), ("frames", pa.int32())]))
 
 
 def too_many_bytes(bytes_size: int | None, width: int | None, height: int | None, cfg: ProbeConfig) -> bool:
@@ -467,9 +477,10 @@ def too_many_bytes(bytes_size: int | None, width: int | None, height: int | None
     return width is not None and height is not None and bytes_size > cfg.max_bytes_per_pixel * width * height + (1 << 20)
 
 
-def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
+def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter, facts: list | None = None, j: int = 0) -> str | None:
     """Probe one media dict in place. Returns a reason on failure, or `METADATA_SIZE_MISMATCH`
-    when the header's upright size replaced a different one from the metadata."""
+    when the header's upright size replaced a different one from the metadata. What the header
+    says beyond the metadata goes to `facts[j]`."""
     missing_size = m.get("width") is None or m.get("height") is None
     uri = m.get("uri") or ""
     is_video = m.get("kind") == "video"
@@ -484,6 +495,8 @@ def _probe_media(m: dict, cfg: ProbeConfig, counters: Counter) -> str | None:
     counters["probe.headers_read"] += 1
     if not probe.ok:
         return probe.reason
+    if facts is not None and not is_dir:
+        facts[j] = {"jpeg_quality": probe.jpeg_quality, "frames": probe.n_frames}
     if not is_dir and too_many_bytes(probe.bytes_size, probe.width, probe.height, cfg):
         return "probe.too_many_bytes"
 

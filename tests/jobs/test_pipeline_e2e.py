@@ -158,7 +158,7 @@ def test_cli_demo_completes(tmp_path):
     err = proc.stderr
     assert "making demo data: web_alt" in err and "vlpack: starting local Ray" in err
     for stage in ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack", "write"):
-        assert re.search(rf"^progress \[[\d.]+ s\]: {stage} done", err, flags=re.M), (stage, err)
+        assert re.search(rf"^progress \[[\d.]+ (s|min|h)\]: {stage} done", err, flags=re.M), (stage, err)
     for noise in ("Token authentication", "Progress bars disabled", "available CPUs", "Traceback", "WARNING"):
         assert noise not in err, (noise, err)
     assert (tmp_path / "d" / "out" / MANIFEST_NAME).exists()

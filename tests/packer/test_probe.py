@@ -252,7 +252,12 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
     table = table.set_column(table.schema.get_field_index("status"), "status", pa.array(statuses, pa.string()))
 
     out, counters = probe_batch(table, CFG)
-    assert out.schema == WORK_SCHEMA and out.num_rows == table.num_rows
+    from packer.probe import IMAGE_FACTS
+
+    assert out.drop_columns([IMAGE_FACTS]).schema == WORK_SCHEMA and out.num_rows == table.num_rows
+    facts = dict(zip(out.column("sample_id").to_pylist(), out.column(IMAGE_FACTS).to_pylist()))
+    assert facts["fill"][0]["frames"] == 1 and facts["fill"][0]["jpeg_quality"] > 50  # read with the header
+    assert facts["skipped"] is None and facts["video_file"] == [None]  # not probed: nothing to tell
     rows = {r["sample_id"]: r for r in out.to_pylist()}
     m = rows["fill"]["media"][0]
     assert (m["width"], m["height"], m["orientation"], m["format"]) == (H, W, 6, "jpeg")
