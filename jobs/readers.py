@@ -32,6 +32,7 @@ happens to each is `docs/bad-inputs.md`.
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import math
@@ -139,11 +140,28 @@ def source_root(source: SourceConfig) -> str:
     return os.path.realpath(p if p.is_dir() else p.parent)
 
 
+@functools.lru_cache(maxsize=16384)
+def _real_dir(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _realpath(path: str) -> str:
+    """`os.path.realpath(path)`, with the directory part resolved once per directory: realpath
+    resolves a path's components in order, so realpath(d/b) == realpath(realpath(d)/b), and when
+    b is a plain name that is not a symlink, that is realpath(d)/b (one lstat instead of one per
+    component)."""
+    head, base = os.path.split(path)
+    if base in ("", ".", "..") or not head:
+        return os.path.realpath(path)
+    candidate = os.path.join(_real_dir(head), base)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
 def resolve_media_path(root: str, rel: str) -> str:
     """The absolute, symlink-resolved path of `rel` under `root`; raises RowError if it escapes."""
     if not isinstance(rel, str) or not rel or "\x00" in rel or not _encodable(rel):
         raise RowError("read.bad_media_path", repr(rel))
-    candidate = os.path.realpath(os.path.join(root, rel))
+    candidate = _realpath(os.path.join(root, rel))
     if candidate != root and not candidate.startswith(root.rstrip(os.sep) + os.sep):
         raise RowError("read.path_escapes_root", f"{rel!r} resolves outside {root}")
     if not _encodable(candidate):  # a symlink inside the root pointing at a non-UTF-8 name

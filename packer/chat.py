@@ -293,10 +293,44 @@ def _assemble(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextToke
     )
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """What the token-count stage records of a sample: `_assemble`'s counts, without its arrays."""
+
+    text_tokens: int
+    vision_tokens: int
+    loss_tokens: int
+    total_tokens: int
+    vit_patches: int
+    n_images: int
+
+
+def _count(pieces: list[tuple], encoded: dict[str, np.ndarray], cfg: TokensConfig) -> TokenCounts:
+    """The counts `_assemble` would report for `pieces`, from lengths alone (the token stage needs
+    no arrays; the shard writer assembles them). Kept equal to `_assemble` by tests."""
+    total = vision = pads = loss = images = 0
+    for kind, payload, labelled in pieces:
+        if kind == _TEXT:
+            n = len(encoded[payload])
+        elif kind == _SPECIAL:
+            n = 1
+        else:
+            n = payload.tokens + 2
+            vision += n
+            pads += payload.tokens
+            images += 1
+        if labelled:
+            loss += n
+        total += n
+    return TokenCounts(text_tokens=total - vision, vision_tokens=vision, loss_tokens=loss, total_tokens=total,
+                       vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=images)
+
+
 def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig,
-                   seed: int) -> list[RenderedSample | SampleError]:
+                   seed: int, *, counts_only: bool = False) -> list[RenderedSample | TokenCounts | SampleError]:
     """Render many rows with one batched text encode. A bad row yields its `SampleError`
-    (a `MediaTokenError` for media faults) in its place; other exceptions propagate."""
+    (a `MediaTokenError` for media faults) in its place; other exceptions propagate.
+    `counts_only`: `TokenCounts` instead of the token and label arrays."""
     plans: list[list[tuple] | SampleError] = []
     texts: dict[str, None] = {}
     for row in rows:
@@ -312,6 +346,8 @@ def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig
     unique = list(texts)
     encoded = {t: np.asarray(ids, dtype=np.int32)
                for t, ids in zip(unique, tokenizer.encode_batch(unique) if unique else [])}
+    if counts_only:
+        return [p if isinstance(p, SampleError) else _count(p, encoded, cfg) for p in plans]
     return [p if isinstance(p, SampleError) else _assemble(p, encoded, tokenizer, cfg) for p in plans]
 
 
@@ -342,7 +378,7 @@ def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensCon
     cols = {name: table.column(name).to_pylist() for name in _COUNT_COLUMNS}
     if ok_idx:
         sub = table.take(pa.array(ok_idx, pa.int64())).select(["sample_id", "task", "turns", "media"])
-        results = render_samples(sub.to_pylist(), tokenizer, cfg, seed)
+        results = render_samples(sub.to_pylist(), tokenizer, cfg, seed, counts_only=True)
         for i, r in zip(ok_idx, results):
             if isinstance(r, SampleError):
                 statuses[i] = "invalid"

@@ -6,6 +6,8 @@ rule (`filters.image_rules`) judges it, so an image file is read once.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # The IJG (libjpeg) standard luminance quantization table, the base of the quality scale.
@@ -39,5 +41,11 @@ def estimate_jpeg_quality(quantization: dict[int, list[int]] | None) -> float | 
     table = quantization.get(0) or next(iter(quantization.values()))
     if len(table) != 64:
         return None
+    return _quality_of(tuple(int(v) for v in table))
+
+
+@functools.lru_cache(maxsize=4096)
+def _quality_of(table: tuple[int, ...]) -> float:
+    """Memoised: images from one encoder at one setting share their tables."""
     dist = np.abs(_IJG_TABLES - np.sort(np.asarray(table, dtype=np.int64))[None, :]).sum(axis=1)
     return float(np.argmin(dist) + 1)

@@ -226,14 +226,16 @@ def test_sharegpt_messages_with_role_and_content(tmp_path):
 def test_job_error_for_rows_of_no_accepted_form_hints_at_the_fields():
     import pyarrow as pa
 
-    from jobs.pipeline import JobError, _check_bad_fraction
+    from jobs.planning import PlanError, RowsSummary, block_summary, check_bad_fraction
     from schemas.config import parse_job_config
 
     cfg = parse_job_config({"sources": [{"name": "s", "format": "jsonl", "path": "/x.jsonl"}]})
-    index = pa.table({"sample_id": [f"s/{i}" for i in range(4)], "copy": [0] * 4, "source": ["s"] * 4,
+    block = pa.table({"sample_id": [f"s/{i}" for i in range(4)], "copy": [0] * 4, "source": ["s"] * 4,
                       "status": ["invalid"] * 4, "reason": ["read.unknown_form"] * 4})
-    with pytest.raises(JobError, match=r"4 of 4 samples are invalid.*Hint: accepted row forms.*messages"):
-        _check_bad_fraction(cfg, index)
+    summary = RowsSummary()
+    summary.add(block_summary(block).to_pylist()[0])
+    with pytest.raises(PlanError, match=r"4 of 4 samples are invalid.*Hint: accepted row forms.*messages"):
+        check_bad_fraction(cfg, summary)
 
 
 def test_first_row_form_names_the_form_vlpack_check_reads(tmp_path):
