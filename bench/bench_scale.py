@@ -1,11 +1,17 @@
-"""Scale run of the whole pack job on a synthetic metadata-only corpus (issue 10).
+"""Scale runs of the whole pack job on a synthetic metadata-only corpus (issues 10 and 15).
 
 N caption samples in JSONL files of 10k rows, given by metadata (width, height, bytes) over a pool
-of small real image files, ~5% exact duplicates. Measures wall time, samples/s, peak RSS of the
-driver and of the Ray workers (polled), object-store spill, and time per phase. Prints one JSON
-line; side by side, the lower bound of reading the same files (JSON parse only).
+of small real image files, ~5% exact duplicates. For each size, in a fresh process, the job runs on
+the embedded local runtime and the bench measures: wall time, samples/s per core, CPU seconds per
+sample of every row stage (process CPU of the workers) and wall seconds per phase, the driver's
+peak RSS and the largest worker's, object-store spill, and bins against the lower bound. Side by
+side, measured in the same run over the same files: the *essential work* done by a plain
+single-process script (`essential_work`: parse each line, read its image header, tokenise its
+caption, copy the image bytes and the tokens into a tar), the lower bound of any pipeline. The
+driver's growth in bytes per sample between sizes, and an extrapolation to 1B samples on a stated
+cluster, close the JSON line.
 
-    .venv/bin/python bench/bench_scale.py --samples 100000 [--keep DIR]
+    .venv/bin/python bench/bench_scale.py --samples 100000 1000000 [--keep DIR]
 """
 
 from __future__ import annotations
@@ -116,35 +122,60 @@ def disk_write_mb_per_s(directory: Path, mb: int = 256) -> float:
     return rate
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--samples", type=int, default=100_000)
-    ap.add_argument("--keep", type=Path, default=None)
-    args = ap.parse_args()
+def essential_work(root: Path, limit: int) -> dict:
+    """The essential work over the first `limit` samples, in this process, one core: JSON parse,
+    image header read (Pillow, lazy: size only), tokenise the caption with the job's tokenizer,
+    copy the image bytes and the token ids into a tar. Returns seconds per sample."""
+    import numpy as np
+    from PIL import Image
 
+    from packer.shards import TarStream, npy_bytes
+    from packer.tokenizer import load_tokenizer
+
+    tok = load_tokenizer("qwen")
+    tok.encode_batch(["warm up"])
+    out = root / "essential.tar"
+    n = 0
+    t0 = time.process_time()
+    with open(out, "wb") as fh:
+        tar = TarStream(fh)
+        for f in sorted((root / "captions").glob("*.jsonl")):
+            with open(f, "rb") as lines:
+                for line in lines:
+                    row = json.loads(line)
+                    path = root / row["image"]
+                    with Image.open(path) as im:
+                        _ = im.size
+                    ids = np.asarray(tok.encode_batch([row["caption"]])[0], dtype=np.int32)
+                    tar.add(f"{n:09d}.tokens.npy", npy_bytes(ids))
+                    tar.add(f"{n:09d}.{path.suffix[1:]}", path.read_bytes())
+                    n += 1
+                    if n >= limit:
+                        break
+            if n >= limit:
+                break
+        tar.close()
+        fh.flush()
+        os.fsync(fh.fileno())
+    cpu = time.process_time() - t0
+    out.unlink()
+    return {"samples": n, "cpu_s_per_sample": cpu / n, "samples_per_s_per_core": n / cpu}
+
+
+def run_one(root: Path, n: int) -> dict:
+    """The job over the corpus at `root` (N samples), in this process: the measurements."""
     import ray
 
     from jobs.pipeline import run_job
     from schemas.config import load_job_config
 
-    tmp = args.keep or Path(tempfile.mkdtemp(prefix="vlpack-scale-"))
-    t0 = time.perf_counter()
-    job = make_corpus(tmp, args.samples)
-    make_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for f in sorted((tmp / "captions").glob("*.jsonl")):
-        with open(f, "rb") as fh:
-            for line in fh:
-                json.loads(line)
-    parse_only = time.perf_counter() - t0
-
-    disk_rate = disk_write_mb_per_s(tmp)
-    cfg = load_job_config(job)
+    cfg = load_job_config(root / "job.yaml")
+    cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(root / "out")})})
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
     mon = RssMonitor()
     mon.start()
     t0 = time.perf_counter()
-    result = run_job(cfg)
+    result = run_job(cfg, force=True)
     wall = time.perf_counter() - t0
     try:
         from ray._private.internal_api import memory_summary
@@ -156,33 +187,73 @@ def main() -> None:
     mon.stop.set()
     mon.join()
     ray.shutdown()
-    driver_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     s = result.stats
     shard_mb = sum(e.bytes for e in result.manifest.shards) / 2**20
-    write_s = s["timings_s"]["write_shards"]
-    print(json.dumps({
-        "bench": "scale",
-        "samples": args.samples,
-        "cpus": os.cpu_count(),
+    cpus = os.cpu_count()
+    return {
+        "samples": n,
         "wall_s": round(wall, 1),
-        "samples_per_s": round(args.samples / wall, 1),
-        "json_parse_only_s": round(parse_only, 2),
-        "wall_over_parse_only": round(wall / parse_only, 1),
-        "driver_peak_rss_mb": round(driver_peak / 2**20, 1),
+        "samples_per_s_per_core": round(n / wall / cpus, 1),
+        "stage_cpu_us_per_sample": {k: round(v / n * 1e6, 2) for k, v in s.get("stage_cpu_seconds", {}).items()},
+        "phase_wall_s": s.get("timings_s"),
+        "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "worker_peak_rss_mb": round(mon.peak_worker / 2**20, 1),
         "workers_total_peak_rss_mb": round(mon.peak_workers_total / 2**20, 1),
         "object_store_spill": spilled,
-        "phase_wall_s": s.get("timings_s"),
-        "stage_cpu_s": s.get("stage_cpu_seconds"),
+        "bins": s["packing"].get("n_packs"),
+        "bins_over_lower_bound": s["packing"].get("bins_over_lower_bound"),
+        "planning_groups": len(result.manifest.index_parts.get("ledger", [])),
         "shard_mb": round(shard_mb, 1),
-        "write_mb_per_s": round(shard_mb / write_s, 1),
-        "disk_write_mb_per_s": round(disk_rate, 1),
-        "write_over_disk_lower_bound": round(write_s / (shard_mb / disk_rate), 2),
-        "packs": s["packing"]["n_packs"],
-        "fill": round(s["packing"]["fill"], 5),
+        "write_over_disk_lower_bound_s": round(s["timings_s"]["write_shards"] / max(shard_mb / disk_write_mb_per_s(root), 1e-9), 2),
         "status": s["funnel"].get("status"),
-        "corpus_make_s": round(make_s, 1),
-    }))
+    }
+
+
+def extrapolate(runs: list[dict], essential: dict, nodes: int = 32, cores: int = 64) -> dict:
+    """1B samples on `nodes` × `cores`, stage by stage, from the largest run's per-sample costs:
+    every stage runs as tasks over the cluster, none is bounded by the driver."""
+    big = max(runs, key=lambda r: r["samples"])
+    n, total = 1_000_000_000, nodes * cores
+    per_stage = {k: round(v * 1e-6 * n / total / 60, 1) for k, v in big["stage_cpu_us_per_sample"].items()}
+    whole = n / (big["samples_per_s_per_core"] * total) / 60
+    return {"cluster": f"{nodes} nodes x {cores} cores", "samples": n,
+            "row_stage_minutes": per_stage, "whole_job_minutes_at_measured_rate": round(whole, 1),
+            "essential_work_minutes": round(n * essential["cpu_s_per_sample"] / total / 60, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--keep", type=Path, default=None, help="corpora go here (reused when present)")
+    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process of one size
+    args = ap.parse_args()
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="vlpack-scale-"))
+    if args.one is not None:
+        print(json.dumps(run_one(base / f"n{args.one}", args.one)))
+        return
+    import subprocess
+
+    runs = []
+    for n in sorted(args.samples):
+        root = base / f"n{n}"
+        if not (root / "job.yaml").exists():
+            make_corpus(root, n)
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--keep", str(base)], capture_output=True,
+                              text=True)
+        if proc.returncode:
+            sys.exit(f"run of {n} samples failed:\n{proc.stderr[-4000:]}")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    small = min(args.samples)
+    essential = essential_work(base / f"n{small}", min(small, 100_000))
+    for r in runs:
+        r["over_essential_work_per_core"] = round(r["samples_per_s_per_core"] / essential["samples_per_s_per_core"], 3)
+    growth = None
+    if len(runs) >= 2:
+        a, b = runs[0], runs[-1]
+        growth = round((b["driver_peak_rss_mb"] - a["driver_peak_rss_mb"]) * 2**20 / (b["samples"] - a["samples"]), 1)
+    print(json.dumps({"bench": "scale", "cpus": os.cpu_count(), "runs": runs, "essential_work": essential,
+                      "driver_growth_bytes_per_sample": growth, "extrapolation_1b": extrapolate(runs, essential)}))
 
 
 if __name__ == "__main__":

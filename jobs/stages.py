@@ -38,11 +38,12 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
         batch = batch.drop_columns([COUNTERS])
     else:
         carried = [None] * n
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out, counts = fn(batch)
     elapsed = time.perf_counter() - t0
     counts = Counter({k: v for k, v in (counts or {}).items() if v})
     counts[f"time.{name}"] += elapsed
+    counts[f"cpu.{name}"] += time.process_time() - c0  # CPU of the worker process: what a core pays
     counts[f"rows_in.{name}"] += n
     counts.update(node_batches(name))
     if name not in ROW_CHANGING_STAGES and out.num_rows != n:

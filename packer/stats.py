@@ -500,8 +500,10 @@ def time_summary(counters: dict, timings: dict, n_input: int, n_ledger: int, n_p
     names = sorted({k.split(".", 1)[1] for k in counters if k.startswith(("time.", "rows_in."))},
                    key=lambda s: (STAGES.index(s) if s in STAGES else len(STAGES), s))
     for s in names:
-        rows, cpu = counters.get(f"rows_in.{s}", 0), float(counters.get(f"time.{s}", 0.0))
-        stages[s] = {"rows_in": int(rows), "cpu_s": cpu, "rows_per_cpu_s": _share(rows, cpu)}
+        rows = counters.get(f"rows_in.{s}", 0)
+        cpu = float(counters.get(f"cpu.{s}", counters.get(f"time.{s}", 0.0)))  # process CPU; task wall before
+        stages[s] = {"rows_in": int(rows), "cpu_s": cpu, "task_wall_s": float(counters.get(f"time.{s}", 0.0)),
+                     "rows_per_cpu_s": _share(rows, cpu)}
     known = {"input": n_input, "ledger": n_ledger, "packed": n_packed}
     phases = {}
     for k, sec in timings.items():
@@ -554,8 +556,12 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
         "dedup": dedup_summary(cols, dedup),
         "grounding": grounding_summary(cols, counters),
         "time": time_summary(counters, timings, n_input, ledger.num_rows, n_packed),
-        "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith("time.")},
-        "stage_cpu_seconds": {k[5:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("time.")},
+        "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith(("time.", "cpu."))},
+        # CPU seconds the workers spent in each row stage (process time); task wall time beside it
+        "stage_cpu_seconds": {k[4:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("cpu.")}
+        or {k[5:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("time.")},
+        "stage_task_wall_seconds": {k[5:]: round(float(v), 4) for k, v in sorted(counters.items())
+                                    if k.startswith("time.")},
         "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
     }
 
