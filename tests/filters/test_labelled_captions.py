@@ -19,7 +19,7 @@ import pytest
 
 from filters.caption_text import CaptionBatch
 from filters.chain import first_failing_text_rule
-from filters.registry import TEXT_RULES
+from filters.catalogue import TEXT_RULES
 from schemas.filter_config import FilterConfig
 
 DATA = Path(__file__).parent / "data" / "labelled_captions.jsonl"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from filters.caption_text import CaptionBatch
-from filters.registry import TEXT_RULES, rule, rules_in_order
+from filters.catalogue import TEXT_RULES, rule, rules_in_order
 from schemas.filter_config import RulesConfig
 
 # rule -> (must keep, must reject), judged by that rule alone with its default config.
