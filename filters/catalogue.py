@@ -7,8 +7,8 @@ row that fails several rules gets the reason of the first one in `TEXT_RULES` or
 `IMAGE_RULES` order.
 
 The order: what a text *is* (empty, broken encoding, a URL or file name, boilerplate, a refusal,
-code, camera settings, a date, no letters, a number) comes before what it looks like (symbols, a
-keyword list, too short or too long), then repetition; language id comes last.
+code, camera settings, a date, no letters, a number, a keyword list) comes before what it looks like
+(symbols, too short or too long), then repetition; language id comes last.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ _TEXT = (
     text_rules.date_only_rule,
     text_rules.no_letters_rule,
     text_rules.digit_run_rule,
-    text_rules.special_chars_rule,
     junk_rules.keyword_list_rule,
+    text_rules.special_chars_rule,
     text_rules.too_short_rule,
     text_rules.too_long_rule,
     text_rules.repeated_words_rule,

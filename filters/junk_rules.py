@@ -106,24 +106,36 @@ _CODE_WEAK = (
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
 
 
-@text_rule("code")
-def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
-    """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
-    ones, outside quoted spans."""
-    keep = np.ones(len(batch), dtype=bool)
-    text = batch.unquoted_lower
-    rows = _candidates(text, _CODE_ANY)
+def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
+    """Rows with one strong code signal or `min_signals` different weak ones."""
+    rows = _candidates(texts, _CODE_ANY)
+    out = np.zeros(len(texts), dtype=bool)
     if rows.size == 0:
-        return keep
-    sub = text.take(pa.array(rows))
+        return out
+    sub = texts.take(pa.array(rows))
     strong = np.zeros(rows.size, dtype=bool)
     for p in _CODE_STRONG:
         strong |= _np(pc.match_substring_regex(sub, p))
     weak = np.zeros(rows.size, dtype=np.int64)
     for p in _CODE_WEAK:
         weak += _np(pc.match_substring_regex(sub, p))
-    keep[rows[strong | (weak >= cfg.min_signals)]] = False
-    return keep
+    out[rows[strong | (weak >= min_signals)]] = True
+    return out
+
+
+@text_rule("code")
+def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
+    """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
+    ones. A description that quotes code is kept: no signal outside its quotes, and three words or
+    more there."""
+    code = _code_signals(batch.lower, cfg.min_signals)
+    if code.any() and batch.unquoted_lower is not batch.lower:
+        rows = np.flatnonzero(code)
+        outside = batch.unquoted_lower.take(pa.array(rows))
+        prose = pc.count_substring_regex(outside, r"\pL{2,}").to_numpy(zero_copy_only=False) >= 3
+        quoting = prose & ~_code_signals(outside, cfg.min_signals)
+        code[rows[quoting]] = False
+    return ~code
 
 
 # ---------------------------------------------------------------- camera settings

@@ -120,7 +120,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     allowed = np.fromiter((t in allow for t in top), dtype=bool, count=len(top))
     words = lid_words(batch, cfg)
     threshold = language_threshold(words, cfg)
-    long = words >= cfg.long_words
+    long = words >= cfg.uncertain_min_words
     # the top label alone decides most rows; the top k, summed per macro-language, decide the rest
     unsure = np.flatnonzero((~allowed & np.isfinite(threshold)) | (allowed & long & (score < cfg.min_allowed_score)))
     rejected = np.zeros(len(batch), dtype=bool)

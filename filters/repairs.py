@@ -3,8 +3,8 @@
 Each repair is a pure function `(texts, cfg, context) -> texts` over a whole string array, applied
 only to the rows a cheap vectorised prefilter picks, in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
-2. `mojibake`: `ftfy.fix_encoding`;
-3. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
+2. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
+3. `mojibake`: `ftfy.fix_encoding` (the rows it changes get the whitespace pass again);
 4. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
 5. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
 `repair_texts` returns the repaired texts and, per repair, the rows it changed: the ledger lists
@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from schemas.filter_config import CleanConfig
 
-REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
+REPAIRS = ("html", "whitespace", "mojibake", "zh_t2s", "site_suffix")
 
 # ---------------------------------------------------------------- html
 
@@ -114,7 +114,9 @@ def _html(texts: pa.Array, cfg, context) -> pa.Array:
         values[i] = strip_markup(values[i])
     for i in np.flatnonzero(entity & ~markup):
         values[i] = html.unescape(html.unescape(values[i]))
-    return pa.array(values, pa.string())
+    out = pa.array(values, pa.string())
+    # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
+    return on_rows(out, pa.array(markup), _clean_whitespace) if markup.any() else out
 
 
 # ---------------------------------------------------------------- mojibake
@@ -144,7 +146,9 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     values = texts.to_pylist()
     for i in rows:
         values[i] = ftfy.fix_encoding(values[i])
-    return pa.array(values, pa.string())
+    out = pa.array(values, pa.string())
+    fixed = ~_np(pc.equal(out, texts))
+    return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, context)) if fixed.any() else out
 
 
 # ---------------------------------------------------------------- whitespace
@@ -221,7 +225,8 @@ _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
 @lru_cache(maxsize=8)
 def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
     names = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in sorted(suffixes, key=len, reverse=True))
-    name = rf"(?:{names})(?:\.com)?(?:\s+(?:id\s*)?#?\d{{3,}})?"
+    one = rf"(?:{names})(?:\.com)?"
+    name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
     return rf"(?i)(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
 
 

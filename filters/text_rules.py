@@ -45,6 +45,8 @@ def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
 _MOJIBAKE = (
     r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
     r"|ï»¿|锟斤拷|烫烫烫|屯屯屯|[\x{7E3A}\x{7E67}\x{7E5D}][\x{FF61}-\x{FF9F}]"
+    # what a partial repair leaves: Latin-1 letters glued to Cyrillic, a dagger glued to a word
+    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}|\pL[†‡]"
 )
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").

@@ -131,8 +131,8 @@ class CleanConfig(ConfigSection):
 
     enabled: bool = True
     html: HtmlRepair = HtmlRepair()
-    mojibake: MojibakeRepair = MojibakeRepair()
     whitespace: WhitespaceRepair = WhitespaceRepair()
+    mojibake: MojibakeRepair = MojibakeRepair()
     zh_t2s: ZhT2sRepair = ZhT2sRepair()
     site_suffix: SiteSuffixRepair = SiteSuffixRepair()
 
@@ -521,7 +521,7 @@ _LANG = re.compile(r"^[a-z]{2,3}$")
 DEFAULT_MACRO_LANGUAGES = {
     "yue": "zh", "wuu": "zh", "gan": "zh", "hak": "zh", "nan": "zh", "cdo": "zh", "cjy": "zh", "hsn": "zh",
     "arz": "ar", "ary": "ar", "apc": "ar", "acm": "ar", "ajp": "ar", "azb": "az", "ckb": "ku", "kmr": "ku",
-    "pnb": "pa", "nb": "no", "nn": "no", "mhr": "chm", "mrj": "chm", "pes": "fa", "prs": "fa", "zsm": "ms",
+    "pnb": "pa", "nb": "no", "nn": "no", "mhr": "chm", "mrj": "chm", "pes": "fa", "prs": "fa", "zsm": "ms", "id": "ms",
     "swh": "sw", "lvs": "lv", "ekk": "et", "khk": "mn", "uzn": "uz", "ydd": "yi", "diq": "zza",
     "sh": "hbs", "hr": "hbs", "sr": "hbs", "bs": "hbs",
 }  # fmt: skip
@@ -538,7 +538,7 @@ class LanguageRule(RuleConfig):
     language and score are recorded on every checked row either way.
 
     Varieties count as their macro-language (`macro_languages`: written Cantonese `yue` is `zh`;
-    `hr`, `sr`, `bs` and `sh` are `hbs`), and the scores of the top `top_k` labels are summed per
+    `hr`, `sr`, `bs` and `sh` are `hbs`, Indonesian `id` is Malay `ms`), and the scores of the top `top_k` labels are summed per
     macro-language. Text in a script without spaces (Thai, Lao, Khmer, Myanmar) is measured in
     words of `unspaced_chars_per_word` characters. A text of `long_words` words or more whose best
     allowed language scores below `min_allowed_score` is rejected too: lid.176 does not know what it
@@ -550,7 +550,8 @@ class LanguageRule(RuleConfig):
     short_min_score: float = Field(default=0.9, ge=0.0, le=1.0)
     exempt_words: int = Field(default=3, ge=0, le=10_000)
     long_words: int = Field(default=10, ge=1, le=100_000)
-    min_allowed_score: float = Field(default=0.3, ge=0.0, le=1.0)
+    min_allowed_score: float = Field(default=0.2, ge=0.0, le=1.0)
+    uncertain_min_words: int = Field(default=6, ge=1, le=100_000)
     top_k: int = Field(default=5, ge=1, le=50)
     unspaced_chars_per_word: float = Field(default=4.0, gt=0.0, le=100.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
@@ -658,8 +659,8 @@ class RulesConfig(ConfigSection):
     date_only: DateOnlyRule = DateOnlyRule()
     no_letters: NoLettersRule = NoLettersRule()
     digit_run: DigitRunRule = DigitRunRule()
-    special_chars: SpecialCharsRule = SpecialCharsRule()
     keyword_list: KeywordListRule = KeywordListRule()
+    special_chars: SpecialCharsRule = SpecialCharsRule()
     too_short: TooShortRule = TooShortRule()
     repeated_words: RepeatedWordsRule = RepeatedWordsRule()
     stutter: StutterRule = StutterRule()
