@@ -39,6 +39,7 @@ log = logging.getLogger("vlpack")
 INDEX_COLUMNS = [
     "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
     "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
+    "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition",
 ]
 
 
@@ -336,7 +337,12 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, state_root: Path, rows_di
 
 
 def _apply_stages(ds, plan: list, *, batch_size: int | None):
+    from jobs.scorer_stage import ActorStage
+
     for name, fn in plan:
+        if isinstance(fn, ActorStage):  # a stage that holds a model runs on an actor pool
+            ds = fn.apply(ds, batch_size)
+            continue
         ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
                             batch_size=batch_size, zero_copy_batch=False)
     return ds
