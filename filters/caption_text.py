@@ -93,19 +93,37 @@ def text_width(texts: pa.Array) -> np.ndarray:
 @dataclass(frozen=True)
 class Words:
     """All words of a batch, flattened: `row[i]` is the row of word `i`, `ids[i]` its id in the
-    batch's dictionary of lowercased words. Rows' words are contiguous and in order.
-    `list_end[i]`: word `i` is followed by a comma, semicolon or "、" (it ends an enumeration item)."""
+    batch's dictionary of lowercased words. Rows' words are contiguous and in order. Ids compare
+    equal words within a row (a merged batch may give one word two ids in different rows)."""
 
     row: np.ndarray  # int64
     ids: np.ndarray  # int32
     dictionary: pa.Array
     counts: np.ndarray  # words per row
-    list_end: np.ndarray  # bool
+    tokens: pa.Array = field(repr=False)  # each word's whitespace token before trimming
 
     @cached_property
     def starts(self) -> np.ndarray:
         """Index of each row's first word (rows without words: where their first word would be)."""
         return np.cumsum(self.counts) - self.counts
+
+    @cached_property
+    def list_end(self) -> np.ndarray:
+        """Per word: followed by a comma, semicolon or "、" (it ends an enumeration item)."""
+        return pc.match_substring_regex(self.tokens, _LIST_END).to_numpy(zero_copy_only=False)
+
+    def with_rows(self, rows: np.ndarray, other: Words) -> Words:
+        """These words, with the words of `rows` (sorted row indices) taken from `other`, the words
+        of just those rows (its row i is row rows[i])."""
+        keep = ~np.isin(self.row, rows)
+        row = np.concatenate((self.row[keep], rows[other.row]))
+        order = np.argsort(row, kind="stable")
+        ids = np.concatenate((self.ids[keep], other.ids + len(self.dictionary)))[order]
+        counts = self.counts.copy()
+        counts[rows] = other.counts
+        tokens = pa.concat_arrays([self.tokens.filter(pa.array(keep)), other.tokens]).take(pa.array(order))
+        return Words(row=row[order], ids=ids.astype(np.int32), dictionary=pa.concat_arrays(
+            [self.dictionary, other.dictionary]), counts=counts, tokens=tokens)
 
 
 def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
@@ -123,20 +141,22 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     raw = tokens.flatten()
     flat = pc.utf8_trim(raw, _PUNCTUATION)
     row = pc.list_parent_indices(tokens).to_numpy()
-    keep = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-    ends = pc.match_substring_regex(raw, _LIST_END).to_numpy(zero_copy_only=False)
-    # punctuation standing alone ("red , white", "红 ，") ends the word before it, in the same row
-    loose = np.flatnonzero(ends & ~keep)
-    loose = loose[(loose > 0)]
-    loose = loose[row[loose - 1] == row[loose]]
-    ends[loose - 1] |= keep[loose - 1]
-    flat = flat.filter(pa.array(keep))
-    row = row[keep]
+    keep = pc.greater(pc.binary_length(flat), 0)
+    kept = keep.to_numpy(zero_copy_only=False)
+    if not kept.all():
+        # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
+        loose = np.flatnonzero(~kept)
+        loose = loose[loose > 0]
+        loose = loose[(row[loose - 1] == row[loose]) & kept[loose - 1]]
+        if loose.size:
+            raw = pc.replace_with_mask(raw, pa.array(np.isin(np.arange(len(raw)), loose - 1)),
+                                       pc.binary_join_element_wise(raw.take(pa.array(loose - 1)),
+                                                                   raw.take(pa.array(loose)), ""))
+        flat, raw, row = flat.filter(keep), raw.filter(keep), row[kept]
     enc = flat.dictionary_encode()
     ids = enc.indices.to_numpy().astype(np.int32, copy=False)
     counts = np.bincount(row, minlength=n).astype(np.int64)
-    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts,
-                 list_end=ends[keep])
+    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts, tokens=raw)
 
 
 @dataclass(frozen=True)
@@ -178,17 +198,28 @@ class CaptionBatch:
         return split_words(self.lower, self.non_ascii.to_numpy(zero_copy_only=False))
 
     @cached_property
+    def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
+        out = without_quotes(self.lower)
+        if out is self.lower:
+            return out, np.zeros(0, dtype=np.int64)
+        changed = np.flatnonzero(pc.fill_null(pc.not_equal(out, self.lower), False).to_numpy(zero_copy_only=False))
+        return (out if changed.size else self.lower), changed
+
+    @property
     def unquoted_lower(self) -> pa.Array:
         """The lowercased text without its quoted spans (the very `lower` array when none has one)."""
-        out = without_quotes(self.lower)
-        return self.lower if out is self.lower else out
+        return self._quote_free[0]
 
     @cached_property
     def unquoted_words(self) -> Words:
-        """The words outside quoted spans (the very `words` when no row has a quoted span)."""
-        if self.unquoted_lower is self.lower:
+        """The words outside quoted spans (the very `words` when no row has a quoted span); only
+        the rows that had one are split again."""
+        text, changed = self._quote_free
+        if changed.size == 0:
             return self.words
-        return split_words(self.unquoted_lower, self.non_ascii.to_numpy(zero_copy_only=False))
+        take = pa.array(changed)
+        sub = split_words(text.take(take), self.non_ascii.to_numpy(zero_copy_only=False)[changed])
+        return self.words.with_rows(changed, sub)
 
     @property
     def n_words(self) -> np.ndarray:

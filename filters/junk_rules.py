@@ -25,6 +25,8 @@ def _np(mask: pa.Array) -> np.ndarray:
 
 
 def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
+    if pattern == "#":
+        return np.flatnonzero(_np(pc.match_substring(texts, pattern)))
     return np.flatnonzero(_np(pc.match_substring_regex(texts, pattern)))
 
 
@@ -168,7 +170,9 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     `max_other_words` other words."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    rows = _candidates(text, _SETTING_ANY)
+    rows = _candidates(text, r"\d")  # an f-number, a shutter speed, ISO or a focal length has digits
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         kinds = sum(bool(p.search(t)) for p in _SETTING_RE.values())
         if kinds < cfg.min_settings:
@@ -193,9 +197,12 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     phrase of four words or more built with one."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    hashtags = pc.count_substring_regex(text, _HASHTAG).to_numpy(zero_copy_only=False)
-    keep[hashtags >= cfg.min_hashtags] = False
-    separators = pc.count_substring_regex(text, r"[,;、，；|｜/·•]|\s-\s").to_numpy(zero_copy_only=False)
+    tagged = _candidates(text, "#")
+    if tagged.size:
+        hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
+        keep[tagged[hashtags >= cfg.min_hashtags]] = False
+    separators = pc.count_substring_regex(text, r"[,;、，；|｜/·•]").to_numpy(zero_copy_only=False)
+    separators = separators + _np(pc.match_substring(text, " - ")) * cfg.min_items
     rows = np.flatnonzero((separators >= cfg.min_items - 2) & keep)
     function = frozenset(cfg.function_words)
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):

@@ -105,8 +105,14 @@ def strip_markup(fragment: str) -> str:
 
 
 def _html(texts: pa.Array, cfg, context) -> pa.Array:
-    markup = _np(pc.match_substring_regex(texts, HTML_MARKUP))
-    entity = _np(pc.match_substring_regex(texts, HTML_ENTITY))
+    rows = np.flatnonzero(_np(pc.match_substring(texts, "<")) | _np(pc.match_substring(texts, "&")))
+    if rows.size == 0:
+        return texts
+    sub = texts.take(pa.array(rows))
+    markup = np.zeros(len(texts), dtype=bool)
+    entity = np.zeros(len(texts), dtype=bool)
+    markup[rows] = _np(pc.match_substring_regex(sub, HTML_MARKUP))
+    entity[rows] = _np(pc.match_substring_regex(sub, HTML_ENTITY))
     if not (markup | entity).any():
         return texts
     values = texts.to_pylist()
@@ -131,6 +137,7 @@ _CP1251_CONTINUATION = (
     r"\x{A0}-\x{BF}\x{401}-\x{40C}\x{40E}\x{40F}\x{451}-\x{45C}\x{45E}\x{45F}\x{490}\x{491}\x{2013}\x{2014}"
     r"\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2116}\x{2122}"
 )
+_MOJIBAKE_LEAD = r"[\x{C2}-\x{F4}РСТУ\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}]"
 MOJIBAKE_SUSPECT = (
     rf"[\x{{C2}}-\x{{F4}}][{_CP1252_CONTINUATION}]|[РСТУ][{_CP1251_CONTINUATION}]"
     r"|[\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}][\x{FF61}-\x{FF9F}]"
@@ -140,7 +147,9 @@ MOJIBAKE_SUSPECT = (
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     import ftfy
 
-    rows = _candidates(texts, MOJIBAKE_SUSPECT)
+    rows = _candidates(texts, _MOJIBAKE_LEAD)
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
     values = texts.to_pylist()
@@ -232,8 +241,14 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
-    return on_rows(texts, pc.match_substring_regex(texts, pattern),
-                    lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")))
+    # a suffix needs a separator, or the text is a short site name alone
+    candidates = pc.or_(pc.match_substring_regex(texts, _SUFFIX_SEPARATOR), pc.less_equal(pc.utf8_length(texts), 40))
+    rows = np.flatnonzero(_np(candidates))
+    if rows.size == 0:
+        return texts
+    hit = np.zeros(len(texts), dtype=bool)
+    hit[rows] = _np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))
+    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")))
 
 
 # ---------------------------------------------------------------- the step

@@ -150,9 +150,11 @@ def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.n
     keep = np.ones(len(batch), dtype=bool)
     n = cfg.n
     judged = w.counts >= max(cfg.min_words, n)
-    if judged.any() and w.list_end.any():
-        enumerations = np.bincount(w.row[w.list_end], minlength=len(batch)) >= 2
-        judged &= ~(enumerations & _names_pattern(w, len(batch), cfg.pattern_words))
+    if judged.any():
+        described = _names_pattern(w, len(batch), cfg.pattern_words) & judged
+        if described.any():
+            enumerations = np.bincount(w.row[w.list_end], minlength=len(batch)) >= 2
+            judged &= ~(enumerations & described)
     if not judged.any():
         return keep
     sel = judged[w.row]
