@@ -108,6 +108,13 @@ class Words:
         return np.cumsum(self.counts) - self.counts
 
     @cached_property
+    def doubled(self) -> np.ndarray:
+        """Per pair of neighbours (i, i+1): the same word twice in a row of one text."""
+        if self.ids.size < 2:
+            return np.zeros(0, dtype=bool)
+        return (self.ids[1:] == self.ids[:-1]) & (self.row[1:] == self.row[:-1])
+
+    @cached_property
     def list_end(self) -> np.ndarray:
         """Per word: followed by a comma, semicolon or "、" (it ends an enumeration item)."""
         return pc.match_substring_regex(self.tokens, _LIST_END).to_numpy(zero_copy_only=False)

@@ -32,9 +32,7 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     language is in `languages`; `allowed` words may double."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
-    if w.ids.size < 2:
-        return keep
-    same = (w.ids[1:] == w.ids[:-1]) & (w.row[1:] == w.row[:-1])
+    same = w.doubled
     if not same.any():
         return keep
     word_ok = pc.and_(

@@ -186,9 +186,7 @@ def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarr
     row, outside quoted spans."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
-    if w.ids.size < 2:
-        return keep
-    same = (w.ids[1:] == w.ids[:-1]) & (w.row[1:] == w.row[:-1])
+    same = w.doubled
     if not same.any():
         return keep
     # Runs of equal neighbours: a run of k "same" links is k + 1 equal words.
