@@ -108,3 +108,48 @@ def test_in_process_scores_match_the_actor_pool(ray_local, job_parts):
     for column in ("nsfw_score",):
         np.testing.assert_allclose(np.array(got.column(column).to_pylist()),
                                    np.array(want.column(column).to_pylist()), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_job_with_scorers_survives_a_killed_actor_with_identical_output(tmp_path):
+    """A whole `vlpack run` with the NSFW and LM scorers, twice: once plain, once with the scorer
+    actor killed on its first batch (Ray restarts it and retries); the committed outputs match, and
+    the ledger carries the scores and the repairs."""
+    import os
+    import subprocess
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    import yaml
+
+    from jobs.demo_data import make_demo_dataset
+    from schemas.manifest import LEDGER_PATH
+
+    corpus = make_demo_dataset(tmp_path / "corpus", samples=120, seed=5)
+    lm = save_tiny_lm(tmp_path / "lm")
+    outs = {}
+    for name, fault in (("plain", None), ("killed", f"kill_worker_once:score:{tmp_path / 'marker'}")):
+        data = yaml.safe_load(corpus.read_text())
+        for s in data["sources"]:
+            s["path"] = str(corpus.parent / s["path"])
+            if "root" in s:
+                s["root"] = str(corpus.parent / s["root"])
+        data["output"] = {"dir": str(tmp_path / name)}
+        data["ray"] = {"num_cpus": 2}
+        data.setdefault("filters", {})["scorers"] = {"nsfw": True, "lm": {"model_path": str(lm)},
+                                                     "num_cpus": 0.5}
+        job_file = tmp_path / f"{name}.yaml"
+        job_file.write_text(yaml.safe_dump(data))
+        env = {k: v for k, v in os.environ.items() if k != "VLPACK_FAULT"} | ({"VLPACK_FAULT": fault} if fault else {})
+        proc = subprocess.run([sys.executable, "-m", "jobs.cli", "run", str(job_file), "--no-progress"],
+                              capture_output=True, text=True, env=env, timeout=1500)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs[name] = {str(p.relative_to(tmp_path / name)): p.read_bytes() for p in sorted((tmp_path / name).rglob("*"))
+                      if p.is_file() and p.name != "job.yaml"
+                      and not ({".vlpack", "report"} & set(p.relative_to(tmp_path / name).parts))}
+    assert (tmp_path / "marker").exists(), "the fault hook never fired"
+    assert outs["plain"] == outs["killed"]
+    ledger = pq.read_table(tmp_path / "plain" / LEDGER_PATH)
+    scored = ledger.filter(pc.is_valid(ledger.column("lm_perplexity")))
+    assert scored.num_rows > 0 and ledger.column("nsfw_score").null_count < ledger.num_rows
+    assert "repairs" in ledger.column_names
