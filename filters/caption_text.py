@@ -72,7 +72,8 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
 
 def without_quotes(texts: pa.Array) -> pa.Array:
     """`texts` with every quoted span replaced by a space."""
-    rows = pc.match_substring_regex(texts, _QUOTE_CHARS)
+    rows = pc.or_(pc.or_(pc.match_substring(texts, '"'), pc.match_substring(texts, "'")),
+                  pc.and_(pc.invert(pc.string_is_ascii(texts)), pc.match_substring_regex(texts, _QUOTE_CHARS)))
 
     def strip(t: pa.Array) -> pa.Array:
         t = pc.replace_substring_regex(t, QUOTED_SPAN, " ")

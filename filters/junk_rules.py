@@ -201,7 +201,11 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
         keep[tagged[hashtags >= cfg.min_hashtags]] = False
-    separators = pc.count_substring_regex(text, r"[,;、，；|｜/·•]").to_numpy(zero_copy_only=False)
+    separators = sum(pc.count_substring(text, c).to_numpy(zero_copy_only=False) for c in (",", ";", "|", "/"))
+    wide = np.flatnonzero(_np(batch.non_ascii))
+    if wide.size:
+        separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(
+            zero_copy_only=False)
     separators = separators + _np(pc.match_substring(text, " - ")) * cfg.min_items
     rows = np.flatnonzero((separators >= cfg.min_items - 2) & keep)
     function = frozenset(cfg.function_words)

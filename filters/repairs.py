@@ -229,6 +229,7 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
+_SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
 
 
 @lru_cache(maxsize=8)
@@ -241,9 +242,10 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
-    # a suffix needs a separator, or the text is a short site name alone
-    candidates = pc.or_(pc.match_substring_regex(texts, _SUFFIX_SEPARATOR), pc.less_equal(pc.utf8_length(texts), 40))
-    rows = np.flatnonzero(_np(candidates))
+    # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
+    rows = np.flatnonzero(_np(pc.match_substring(texts, "-")) | _np(pc.match_substring(texts, "|"))
+                          | _np(pc.match_substring_regex(texts, _SUFFIX_SEPARATOR_RARE))
+                          | _np(pc.less_equal(pc.binary_length(texts), 30)))
     if rows.size == 0:
         return texts
     hit = np.zeros(len(texts), dtype=bool)
