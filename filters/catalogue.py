@@ -6,9 +6,10 @@ its config field in `schemas.filter_config.RulesConfig` and its reason code, `fi
 row that fails several rules gets the reason of the first one in `TEXT_RULES` order, then
 `IMAGE_RULES` order.
 
-The order: what a text *is* (empty, broken encoding, a URL or file name, boilerplate, a refusal,
+The order: `too_long` first (a text over its limit is judged by its length alone and never
+reaches the other rules); then what a text *is* (empty, broken encoding, a URL or file name, boilerplate, a refusal,
 code, camera settings, a date, no letters, a number, a keyword list) comes before what it looks like
-(symbols, too short or too long), then repetition; language id comes last.
+(symbols, too short), then repetition; language id comes last.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from filters import image_rules, junk_rules, language, repetition, text_rules
 from filters.rule_spec import RuleKind, RuleSpec
 
 _TEXT = (
+    text_rules.too_long_rule,
     text_rules.empty_rule,
     text_rules.bad_encoding_rule,
     text_rules.url_rule,
@@ -31,7 +33,6 @@ _TEXT = (
     junk_rules.keyword_list_rule,
     text_rules.special_chars_rule,
     text_rules.too_short_rule,
-    text_rules.too_long_rule,
     text_rules.repeated_words_rule,
     repetition.stutter_rule,
     repetition.tail_repetition_rule,

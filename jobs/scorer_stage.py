@@ -5,8 +5,11 @@ an actor; NeMo Curator's Ray Data stage adapter is the model).
 through `stages.run_stage`, so the counters contract (the hidden `_counters` column) holds as for
 the task stages. `ActorStage` says how Ray runs it: an `ActorPoolStrategy` of `concurrency`
 actors, each asking for `num_cpus` CPUs and, when configured, `num_gpus` GPUs or a custom `NPU`
-resource. Batches are whole input blocks (one source file's rows), cut into micro-batches inside
-the scorer, so the rows scored together do not depend on scheduling: scores are reproducible.
+resource. It runs after the per-file stages (`jobs.file_stages`: read → probe → filter →
+grounding) and before dedup, so only rows the rules kept are scored and dedup can prefer the copy
+with the lower perplexity. Batches are whole input blocks (one source file's rows), cut into
+micro-batches inside the scorer, so the rows scored together do not depend on scheduling: scores
+are reproducible.
 """
 
 from __future__ import annotations
@@ -68,6 +71,13 @@ class ActorStage:
                               compute=ray.data.ActorPoolStrategy(size=self.concurrency),
                               num_cpus=self.num_cpus, num_gpus=self.num_gpus or None,
                               batch_format="pyarrow", batch_size=batch_size, zero_copy_batch=False, **extra)
+
+
+def scorer_plan(cfg: JobConfig) -> list[tuple[str, ActorStage]]:
+    """The stages the pipeline runs after the per-file stages (read → probe → filter → grounding)
+    and before dedup: the scorers' actor stage when one is enabled, else none."""
+    stage = scorer_stage(cfg)
+    return [(stage.name, stage)] if stage else []
 
 
 def scorer_stage(cfg: JobConfig) -> ActorStage | None:

@@ -197,13 +197,8 @@ def mix_stage(cfg: JobConfig) -> StageFn:
 
 def stage_plan(cfg: JobConfig) -> list[tuple[str, StageFn]]:
     """The row-local stages after reading, in the order of DESIGN.md (dedupe runs between them).
-    The optional model-based scorers come after the filter rules as an actor stage
-    (`jobs.scorer_stage.ActorStage`)."""
-    from jobs.scorer_stage import scorer_stage
-
-    scorers = scorer_stage(cfg)
-    return ([("probe", probe_stage(cfg)), ("filter", filter_stage(cfg))]
-            + ([(scorers.name, scorers)] if scorers else []) + [("grounding", grounding_stage(cfg))])
+    The optional model-based scorers follow them as an actor stage (`jobs.scorer_stage`)."""
+    return [("probe", probe_stage(cfg)), ("filter", filter_stage(cfg)), ("grounding", grounding_stage(cfg))]
 
 
 def post_dedup_plan(cfg: JobConfig) -> list[tuple[str, StageFn]]:

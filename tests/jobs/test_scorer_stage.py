@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "filters"))
 from scorer_models import save_tiny_lm, write_images  # noqa: E402
 
 from jobs import stages  # noqa: E402
-from jobs.scorer_stage import ActorStage, ScorerActor, scorer_stage  # noqa: E402
+from jobs.scorer_stage import ActorStage, ScorerActor, scorer_plan, scorer_stage  # noqa: E402
 from schemas.config import parse_job_config  # noqa: E402
 from schemas.sample import Sample, records_to_table, with_work_columns  # noqa: E402
 
@@ -52,21 +52,21 @@ def run(ray, table: pa.Table, cfg, blocks: int) -> pa.Table:
     from jobs.pipeline import _apply_stages
 
     ds = ray.data.from_arrow(table).repartition(blocks)
-    plan = [(name, fn) for name, fn in stages.stage_plan(cfg) if name == "score"]
+    plan = scorer_plan(cfg)
     return pa.concat_tables(ray.get(_apply_stages(ds, plan, batch_size=None).to_arrow_refs()))
 
 
-def test_stage_plan_puts_an_actor_stage_after_filter_and_only_when_enabled():
+def test_scorer_plan_is_an_actor_stage_only_when_enabled():
     lm = None
     cfg = job(lm, concurrency=3, accelerator="npu", accelerators_per_actor=0.5)
-    assert [n for n, _ in stages.stage_plan(cfg)] == ["probe", "filter", "score", "grounding"]
+    assert [n for n, _ in scorer_plan(cfg)] == ["score"]
+    assert [n for n, _ in stages.stage_plan(cfg)] == ["probe", "filter", "grounding"]  # the per-file task stages
     stage = scorer_stage(cfg)
     assert isinstance(stage, ActorStage) and stage.cls is ScorerActor
     assert (stage.concurrency, stage.num_gpus, stage.resources) == (3, 0.0, {"NPU": 0.5})
     assert scorer_stage(job(lm, accelerator="gpu")).num_gpus == 1.0
     default = parse_job_config({"sources": [{"name": "web", "format": "jsonl", "path": "/x.jsonl"}]})
-    assert scorer_stage(default) is None and [n for n, _ in stages.stage_plan(default)] == ["probe", "filter",
-                                                                                            "grounding"]
+    assert scorer_stage(default) is None and scorer_plan(default) == []
 
 
 @pytest.mark.slow
