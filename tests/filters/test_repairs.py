@@ -101,10 +101,21 @@ def test_run_filters_writes_repaired_text_lists_repairs_and_counts_them():
     texts = [assistant_text(t) for t in out.column("turns").to_pylist()]
     assert texts == ["A brown horse in a meadow", "A sailboat near a rocky coast\ncafé tables under the trees",
                      "A quiet street at night with wet cobblestones", "www.example.com"]
-    assert out.column("repairs").to_pylist() == [["html"], ["mojibake", "site_suffix"], [], ["html"]]
+    assert out.column("repairs").to_pylist() == [["clean.html"], ["clean.mojibake", "clean.site_suffix"], None,
+                                                 ["clean.html"]]
     assert out.column("status").to_pylist() == ["ok", "ok", "ok", "filtered"]
     assert counts["clean.html"] == 2 and counts["clean.mojibake"] == 1 and counts["clean.site_suffix"] == 1
     assert counts["clean.whitespace"] == 0
+
+
+def test_repairs_append_to_what_earlier_stages_recorded():
+    table = with_work_columns(records_to_table([sample(0, ["<b>A goat</b> on a rock"]), sample(1, ["A goat"])]))
+    i = table.schema.get_field_index("repairs")
+    table = table.set_column(i, table.schema.field(i), pa.array([["probe.metadata_size_mismatch"]] * 2,
+                                                                   table.schema.field(i).type))
+    out, _ = run_filters(table, FilterConfig())
+    assert out.column("repairs").to_pylist() == [["probe.metadata_size_mismatch", "clean.html"],
+                                                 ["probe.metadata_size_mismatch"]]
 
 
 def test_rows_not_text_checked_have_no_repairs_entry():
