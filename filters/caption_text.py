@@ -7,13 +7,15 @@ costs a few vectorised passes and nothing more.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from filters.repairs import on_rows, repair_texts
+from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
 PER_CHAR_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
@@ -24,18 +26,17 @@ UNSPACED_SCRIPT = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
 # East-Asian wide characters count two when measuring length.
 WIDE_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{3000}-\x{303F}\x{FF01}-\x{FF60}]"
 
-_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
-_LINE_BREAK = r"\r\n?|[\x{85}\x{2028}\x{2029}]"
-# C0/C1 controls (but tab, LF, VT, FF, CR, NEL) and invisible format characters. ZWJ/ZWNJ stay:
-# emoji sequences and several scripts need them.
-_CONTROL = (
-    r"[\x00-\x08\x0E-\x1F\x7F-\x84\x86-\x9F\x{AD}\x{200B}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+# Quoted spans: what the image shows (a sign, a label, a screen), exempt from the repetition,
+# boilerplate, refusal and code rules. ASCII single quotes count only at word boundaries, so
+# apostrophes ("dog's", "the dogs' bowls") never open a span.
+QUOTED_SPAN = (
+    r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»|‹[^›\n]{1,300}›|「[^」]{1,300}」'
+    r"|『[^』]{1,300}』|‘[^’\n]{1,300}’|《[^》]{1,300}》"
 )
-_HSPACE = r"[\t\x0B\x0C\p{Zs}]"
-# Every \p{Zs} but the ASCII space, plus tab, VT and FF.
-_ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
-# A row needs the whitespace/control pass when it has any of these.
-_NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, "  ", " \n", "\n ", "\n\n\n", r"^\s", r"\s$"))
+_SINGLE_QUOTED = r"(^|[\s(\[{:])'[^'\n]{1,300}'($|[\s.,;:!?)\]}])"
+_QUOTE_CHARS = "[\"“„«‹「『‘《']"
+# A word followed by one of these ends an item of an enumeration.
+_LIST_END = r"[,;，、；]$"
 
 
 def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -63,39 +64,22 @@ def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pa.array(fixed, pa.string()), bad
 
 
-def _on_rows(texts: pa.Array, mask: pa.Array, fn) -> pa.Array:
-    """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched."""
-    mask = pc.fill_null(mask, False)
-    if not pc.any(mask).as_py():
-        return texts
-    return pc.replace_with_mask(texts, mask, fn(texts.filter(mask)))
+def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Array:
+    """The repaired texts (`filters.repairs.repair_texts` with `cfg`, default: every default repair).
+    Input must be valid UTF-8 (`repair_utf8`); nulls stay null."""
+    return repair_texts(texts, cfg or CleanConfig()).text
 
 
-def _unescape_html(texts: pa.Array) -> pa.Array:
-    # Twice: web alt text is often escaped twice ("&amp;amp;").
-    return pa.array([html.unescape(html.unescape(t)) for t in texts.to_pylist()], pa.string())
+def without_quotes(texts: pa.Array) -> pa.Array:
+    """`texts` with every quoted span replaced by a space."""
+    rows = pc.or_(pc.or_(pc.match_substring(texts, '"'), pc.match_substring(texts, "'")),
+                  pc.and_(pc.invert(pc.string_is_ascii(texts)), pc.match_substring_regex(texts, _QUOTE_CHARS)))
 
+    def strip(t: pa.Array) -> pa.Array:
+        t = pc.replace_substring_regex(t, QUOTED_SPAN, " ")
+        return pc.replace_substring_regex(t, _SINGLE_QUOTED, r"\1 \2")
 
-def _clean_whitespace(texts: pa.Array) -> pa.Array:
-    texts = pc.replace_substring_regex(texts, _LINE_BREAK, "\n")
-    texts = pc.replace_substring_regex(texts, _CONTROL, "")
-    texts = pc.replace_substring_regex(texts, _HSPACE + "+", " ")
-    # Spaces around line breaks go; runs of blank lines shrink to one blank line.
-    texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
-    return pc.utf8_trim_whitespace(texts)
-
-
-def normalize_captions(texts: pa.Array) -> pa.Array:
-    """Unicode NFC, HTML entities, control/invisible characters, and whitespace.
-
-    Horizontal whitespace (tabs, NBSP, ideographic space ...) becomes one space, line breaks become
-    "\\n" (at most one blank line in a row), and the ends are trimmed. Input must be valid UTF-8
-    (`repair_utf8`); nulls stay null.
-    """
-    texts = _on_rows(texts, pc.match_substring_regex(texts, _ENTITY), _unescape_html)
-    texts = _on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
-    # NFC last: removing a control character can bring a letter and its combining mark together.
-    return _on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
+    return on_rows(texts, rows, strip)
 
 
 def text_width(texts: pa.Array) -> np.ndarray:
@@ -110,26 +94,87 @@ def text_width(texts: pa.Array) -> np.ndarray:
 @dataclass(frozen=True)
 class Words:
     """All words of a batch, flattened: `row[i]` is the row of word `i`, `ids[i]` its id in the
-    batch's dictionary of lowercased words. Rows' words are contiguous and in order."""
+    batch's dictionary of lowercased words. Rows' words are contiguous and in order. Ids compare
+    equal words within a row (a merged batch may give one word two ids in different rows)."""
 
     row: np.ndarray  # int64
     ids: np.ndarray  # int32
     dictionary: pa.Array
     counts: np.ndarray  # words per row
+    tokens: pa.Array = field(repr=False)  # each word's whitespace token before trimming
 
     @cached_property
     def starts(self) -> np.ndarray:
         """Index of each row's first word (rows without words: where their first word would be)."""
         return np.cumsum(self.counts) - self.counts
 
+    @cached_property
+    def doubled(self) -> np.ndarray:
+        """Per pair of neighbours (i, i+1): the same word twice in a row of one text."""
+        if self.ids.size < 2:
+            return np.zeros(0, dtype=bool)
+        return (self.ids[1:] == self.ids[:-1]) & (self.row[1:] == self.row[:-1])
+
+    @cached_property
+    def list_end(self) -> np.ndarray:
+        """Per word: followed by a comma, semicolon or "、" (it ends an enumeration item)."""
+        return pc.match_substring_regex(self.tokens, _LIST_END).to_numpy(zero_copy_only=False)
+
+    def with_rows(self, rows: np.ndarray, other: Words) -> Words:
+        """These words, with the words of `rows` (sorted row indices) taken from `other`, the words
+        of just those rows (its row i is row rows[i])."""
+        keep = ~np.isin(self.row, rows)
+        row = np.concatenate((self.row[keep], rows[other.row]))
+        order = np.argsort(row, kind="stable")
+        ids = np.concatenate((self.ids[keep], other.ids + len(self.dictionary)))[order]
+        counts = self.counts.copy()
+        counts[rows] = other.counts
+        tokens = pa.concat_arrays([self.tokens.filter(pa.array(keep)), other.tokens]).take(pa.array(order))
+        return Words(row=row[order], ids=ids.astype(np.int32), dictionary=pa.concat_arrays(
+            [self.dictionary, other.dictionary]), counts=counts, tokens=tokens)
+
+
+def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
+    """The words of lowercased texts (see `CaptionBatch`); `non_ascii` marks the rows that may hold
+    Han/Kana characters."""
+    n = len(lower)
+    rows = np.flatnonzero(non_ascii)
+    if rows.size:
+        # Han/Kana characters become words of their own; only non-ASCII rows can have them.
+        has = pc.match_substring_regex(lower.take(rows), PER_CHAR_WORD).to_numpy(zero_copy_only=False)
+        mask = np.zeros(n, dtype=bool)
+        mask[rows[has]] = True
+        lower = on_rows(lower, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 "))
+    tokens = pc.ascii_split_whitespace(lower)
+    raw = tokens.flatten()
+    flat = pc.utf8_trim(raw, _PUNCTUATION)
+    row = pc.list_parent_indices(tokens).to_numpy()
+    keep = pc.greater(pc.binary_length(flat), 0)
+    kept = keep.to_numpy(zero_copy_only=False)
+    if not kept.all():
+        # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
+        loose = np.flatnonzero(~kept)
+        loose = loose[loose > 0]
+        loose = loose[(row[loose - 1] == row[loose]) & kept[loose - 1]]
+        if loose.size:
+            raw = pc.replace_with_mask(raw, pa.array(np.isin(np.arange(len(raw)), loose - 1)),
+                                       pc.binary_join_element_wise(raw.take(pa.array(loose - 1)),
+                                                                   raw.take(pa.array(loose)), ""))
+        flat, raw, row = flat.filter(keep), raw.filter(keep), row[kept]
+    enc = flat.dictionary_encode()
+    ids = enc.indices.to_numpy().astype(np.int32, copy=False)
+    counts = np.bincount(row, minlength=n).astype(np.int64)
+    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts, tokens=raw)
+
 
 @dataclass(frozen=True)
 class CaptionBatch:
     """The texts a batch of text rules judges, plus features computed once and shared.
 
-    `raw` is the assistant text as read (after UTF-8 repair), `text` the normalised text. A word is
-    a whitespace-separated token with punctuation trimmed from both ends ("don't" and "3.5" are one
-    word, "—" none); every Han/Hiragana/Katakana character is a word by itself.
+    `raw` is the assistant text as read (after UTF-8 repair), `text` the repaired text
+    (`filters.repairs`). A word is a whitespace-separated token with punctuation trimmed from both
+    ends ("don't" and "3.5" are one word, "—" none); every Han/Hiragana/Katakana character is a
+    word by itself. `unquoted` is the text without its quoted spans (`without_quotes`).
     """
 
     raw: pa.Array
@@ -137,12 +182,13 @@ class CaptionBatch:
     invalid_utf8: np.ndarray = field(repr=False)
 
     @classmethod
-    def from_texts(cls, texts) -> CaptionBatch:
-        """From a list of str or a string array (used by tests and benchmarks)."""
+    def from_texts(cls, texts, clean: CleanConfig | None = None) -> CaptionBatch:
+        """From a list of str or a string array, repaired with `clean` (default: every default
+        repair). Used by tests and benchmarks."""
         raw = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
         raw, bad = repair_utf8(raw)
         raw = pc.fill_null(raw, "")
-        return cls(raw=raw, text=normalize_captions(raw), invalid_utf8=bad)
+        return cls(raw=raw, text=normalize_captions(raw, clean), invalid_utf8=bad)
 
     def __len__(self) -> int:
         return len(self.text)
@@ -157,26 +203,31 @@ class CaptionBatch:
 
     @cached_property
     def words(self) -> Words:
-        low = self.lower
-        # Han/Kana characters become words of their own; only non-ASCII rows can have them.
-        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
-        if rows.size:
-            has = pc.match_substring_regex(low.take(rows), PER_CHAR_WORD).to_numpy(zero_copy_only=False)
-            mask = np.zeros(len(self), dtype=bool)
-            mask[rows[has]] = True
-            low = _on_rows(
-                low, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 ")
-            )
-        tokens = pc.ascii_split_whitespace(low)
-        flat = pc.utf8_trim(tokens.flatten(), _PUNCTUATION)
-        row = pc.list_parent_indices(tokens).to_numpy()
-        keep = pc.greater(pc.binary_length(flat), 0)
-        flat = flat.filter(keep)
-        row = row[keep.to_numpy(zero_copy_only=False)]
-        enc = flat.dictionary_encode()
-        ids = enc.indices.to_numpy().astype(np.int32, copy=False)
-        counts = np.bincount(row, minlength=len(self)).astype(np.int64)
-        return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts)
+        return split_words(self.lower, self.non_ascii.to_numpy(zero_copy_only=False))
+
+    @cached_property
+    def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
+        out = without_quotes(self.lower)
+        if out is self.lower:
+            return out, np.zeros(0, dtype=np.int64)
+        changed = np.flatnonzero(pc.fill_null(pc.not_equal(out, self.lower), False).to_numpy(zero_copy_only=False))
+        return (out if changed.size else self.lower), changed
+
+    @property
+    def unquoted_lower(self) -> pa.Array:
+        """The lowercased text without its quoted spans (the very `lower` array when none has one)."""
+        return self._quote_free[0]
+
+    @cached_property
+    def unquoted_words(self) -> Words:
+        """The words outside quoted spans (the very `words` when no row has a quoted span); only
+        the rows that had one are split again."""
+        text, changed = self._quote_free
+        if changed.size == 0:
+            return self.words
+        take = pa.array(changed)
+        sub = split_words(text.take(take), self.non_ascii.to_numpy(zero_copy_only=False)[changed])
+        return self.words.with_rows(changed, sub)
 
     @property
     def n_words(self) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 Order of work for the rows whose `status` is "ok":
 1. Rows whose `task` is in `cfg.tasks` are *text-checked*: their assistant text segments are
-   normalised (NFC, HTML entities, control characters, whitespace) and written back into `turns`;
-   the joined text (`schemas.sample.assistant_text`) goes through the text rules in
-   `filters.registry.TEXT_RULES` order, and `lang` / `lang_score` are filled.
+   repaired (`filters.repairs`: HTML, mojibake, whitespace, optional traditional -> simplified
+   Chinese, site-name suffixes) and written back into `turns`, and the repairs are listed in the
+   `repairs` column; the joined text (`schemas.sample.assistant_text`) goes through the text rules
+   in `filters.catalogue.TEXT_RULES` order, and `lang` / `lang_score` are filled.
 2. Rows still ok that have images go through the image rules in `IMAGE_RULES` order (every task).
 A failing row gets status "filtered" and reason `filter.<first failing rule>`; nothing is dropped.
 """
@@ -16,9 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.assistant_segments import AssistantSegments
-from filters.caption_text import CaptionBatch, normalize_captions, repair_utf8
+from filters.caption_text import CaptionBatch, repair_utf8
+from filters.catalogue import rules_in_order
 from filters.image_rules import ImageBatch, ImageHeader
-from filters.registry import RuleSpec, rules_in_order
+from filters.repairs import REPAIRS, repair_texts
+from filters.rule_spec import RuleSpec
 from packer.probe import IMAGE_FACTS
 from schemas.filter_config import FilterConfig
 from schemas.sample import STATUS_OK
@@ -121,11 +124,31 @@ def _surely_too_long(segments: AssistantSegments, rows: np.ndarray, cfg: FilterC
     return rows & (per_row > 4 * rule.max_chars + 4)
 
 
+def _record_repairs(table: pa.Table, seg_rows: np.ndarray,
+                    changed: dict[str, np.ndarray]) -> tuple[pa.Table, dict[str, int]]:
+    """Append `clean.<repair>` to the `repairs` of each row a repair changed (in `REPAIRS` order,
+    after what earlier stages recorded) and count the rows per repair."""
+    names = [k for k in REPAIRS if k in changed]
+    per_row = np.zeros((table.num_rows, len(names)), dtype=bool)
+    for j, k in enumerate(names):
+        per_row[seg_rows[changed[k]], j] = True
+    hit = np.flatnonzero(per_row.any(axis=1))
+    if hit.size:
+        repairs = table.column("repairs").to_pylist()
+        for i in hit.tolist():
+            codes = [f"clean.{k}" for j, k in enumerate(names) if per_row[i, j]]
+            repairs[i] = [*(repairs[i] or []), *(c for c in codes if c not in (repairs[i] or []))]
+        i = table.schema.get_field_index("repairs")
+        table = table.set_column(i, table.schema.field(i), pa.array(repairs, table.schema.field(i).type))
+    return table, {f"clean.{k}": int(per_row[:, j].sum()) for j, k in enumerate(names)}
+
+
 def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str, int]]:
     """Mark failing rows "filtered" with `filter.<rule>`; same columns, rows and order out as in.
 
     Returns the table and counts: rows newly filtered per reason (every enabled rule listed, 0 if
-    none) and `filter.checked`, the ok rows that were text-checked or had images.
+    none), `filter.checked`, the ok rows that were text-checked or had images, and `clean.<repair>`,
+    the text-checked rows each repair changed.
     """
     counts = {CHECKED: 0}
     n = table.num_rows
@@ -146,9 +169,15 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
             text_rows &= ~too_long
         seg_index = segments.segment_index(text_rows)
         raw_segs, bad_segs = repair_utf8(segments.texts.take(pa.array(seg_index, pa.int64())))
-        norm_segs = normalize_captions(raw_segs)
+        seg_rows = segments.seg_row[seg_index]
+        seg_sources = table.column("source").take(pa.array(seg_rows, pa.int64()))
+        repaired = repair_texts(raw_segs, cfg.clean, pa.concat_arrays(seg_sources.chunks)
+                                if isinstance(seg_sources, pa.ChunkedArray) else seg_sources)
+        norm_segs = repaired.text
         bad_rows = np.zeros(n, dtype=bool)
-        bad_rows[segments.seg_row[seg_index][bad_segs]] = True
+        bad_rows[seg_rows[bad_segs]] = True
+        table, repair_counts = _record_repairs(table, seg_rows, repaired.changed)
+        counts.update(repair_counts)
         rows = np.flatnonzero(text_rows)
         take = pa.array(rows)
         batch = CaptionBatch(
@@ -160,7 +189,7 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
         lang, score = batch.language
         table = _with_values(table, "lang", text_rows, lang)
         table = _with_values(table, "lang_score", text_rows, pa.array(score, pa.float32()))
-        changed = bool(bad_segs.any()) or not pc.all(pc.equal(raw_segs, norm_segs)).as_py()
+        changed = bool(bad_segs.any()) or any(m.any() for m in repaired.changed.values())
         if seg_index.size and changed:
             turns = segments.with_texts(seg_index, norm_segs)
             table = table.set_column(table.schema.get_field_index("turns"), "turns", turns)

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from filters.registry import register
+from filters.rule_spec import image_rule
 from packer.jpeg_quality import estimate_jpeg_quality
 from schemas.filter_config import (
     AnimatedRule,
@@ -134,12 +134,12 @@ class ImageBatch:
         return [hd.format or (f.upper() if f else None) for hd, f in zip(self.headers, self.format)]
 
 
-@register("image_unreadable", "image")
+@image_rule("image_unreadable")
 def image_unreadable_rule(images: ImageBatch, cfg: ImageUnreadableRule) -> np.ndarray:
     return np.fromiter((hd.readable for hd in images.headers), dtype=bool, count=len(images))
 
 
-@register("image_too_small", "image")
+@image_rule("image_too_small")
 def image_too_small_rule(images: ImageBatch, cfg: ImageTooSmallRule) -> np.ndarray:
     w, h = images.size
     with np.errstate(invalid="ignore"):
@@ -147,7 +147,7 @@ def image_too_small_rule(images: ImageBatch, cfg: ImageTooSmallRule) -> np.ndarr
     return ~small  # unknown sizes (NaN) compare False: kept
 
 
-@register("image_too_large", "image")
+@image_rule("image_too_large")
 def image_too_large_rule(images: ImageBatch, cfg: ImageTooLargeRule) -> np.ndarray:
     """Fails images above `max_pixels` by their metadata *or* their header: metadata claiming a
     small size does not let a decompression bomb through to the trainer's decoder."""
@@ -160,7 +160,7 @@ def image_too_large_rule(images: ImageBatch, cfg: ImageTooLargeRule) -> np.ndarr
     return ~(large | bomb)
 
 
-@register("aspect_ratio", "image")
+@image_rule("aspect_ratio")
 def aspect_ratio_rule(images: ImageBatch, cfg: AspectRatioRule) -> np.ndarray:
     w, h = images.size
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -168,14 +168,14 @@ def aspect_ratio_rule(images: ImageBatch, cfg: AspectRatioRule) -> np.ndarray:
         return ~(ratio > cfg.max_ratio)
 
 
-@register("animated", "image")
+@image_rule("animated")
 def animated_rule(images: ImageBatch, cfg: AnimatedRule) -> np.ndarray:
     if cfg.policy == "keep":
         return np.ones(len(images), dtype=bool)
     return ~np.fromiter((hd.animated for hd in images.headers), dtype=bool, count=len(images))
 
 
-@register("compression", "image")
+@image_rule("compression")
 def compression_rule(images: ImageBatch, cfg: CompressionRule) -> np.ndarray:
     """Fails lossy images below `min_bytes_per_pixel`, and JPEGs whose estimated quality is below
     `min_jpeg_quality`."""
@@ -191,7 +191,7 @@ def compression_rule(images: ImageBatch, cfg: CompressionRule) -> np.ndarray:
     return ~(starved | low_quality)
 
 
-@register("blank", "image")
+@image_rule("blank")
 def blank_rule(images: ImageBatch, cfg: BlankRule) -> np.ndarray:
     keep = np.ones(len(images), dtype=bool)
     for i, (uri, hd) in enumerate(zip(images.uri, images.headers)):

@@ -3,7 +3,9 @@
 The model is loaded lazily, once per process. `identify_languages` runs one batched predict call
 over a whole array. The `language` rule rejects a caption only when fastText is confident it is a
 language outside the allowlist; the confidence it needs grows as captions get shorter, and the
-shortest captions are exempt (see `schemas.filter_config.LanguageRule`).
+shortest captions are exempt (see `schemas.filter_config.LanguageRule`). Varieties count as their
+macro-language (yue -> zh), with the scores of the top labels summed per macro-language; text in
+a script without spaces is measured in characters.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.registry import register
+from filters.rule_spec import text_rule
 from schemas.filter_config import LanguageRule
 
 _MODEL = None
@@ -66,6 +68,37 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pa.array(lang.tolist(), pa.string()), np.clip(score, 0.0, 1.0)
 
 
+def top_languages(texts: pa.Array, k: int) -> tuple[list[list[str]], np.ndarray]:
+    """The top `k` lid.176 labels of each text and their probabilities ((n, k), zero-padded)."""
+    texts = pc.fill_null(texts, "")
+    labels, probs = lid_model().predict(pc.replace_substring(texts, "\n", " ").to_pylist(), k=k)
+    out = np.zeros((len(labels), k), dtype=np.float64)
+    for i, p in enumerate(probs):
+        out[i, : len(p)] = p
+    return [[lab[_LABEL:] for lab in row] for row in labels], np.clip(out, 0.0, 1.0)
+
+
+def macro_scores(labels: list[str], probs: np.ndarray, macro: dict[str, str]) -> dict[str, float]:
+    """Probabilities summed per macro-language."""
+    out: dict[str, float] = {}
+    for lab, p in zip(labels, probs):
+        m = macro.get(lab, lab)
+        out[m] = out.get(m, 0.0) + float(p)
+    return out
+
+
+def lid_words(batch, cfg: LanguageRule) -> np.ndarray:
+    """Words as the language rule counts them: characters / `unspaced_chars_per_word` for text in a
+    script without spaces (Thai, Lao, Khmer, Myanmar), whitespace words (and Han/Kana characters)
+    otherwise."""
+    words = batch.n_words.astype(np.float64)
+    unspaced = batch.unspaced
+    if unspaced.any():
+        chars = pc.utf8_length(batch.text).to_numpy(zero_copy_only=False)[unspaced]
+        words[unspaced] = np.maximum(words[unspaced], chars / cfg.unspaced_chars_per_word)
+    return words
+
+
 def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:
     """Score at which a not-allowed top language rejects a caption of `n_words` words (inf: exempt)."""
     span = cfg.long_words - (cfg.exempt_words + 1)
@@ -74,12 +107,29 @@ def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:
     return np.where(n_words <= cfg.exempt_words, np.inf, thr)
 
 
-@register("language", "text")
+@text_rule("language")
 def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
-    """Keep unless the top language is outside `allow` with a score at or above the length threshold."""
+    """Keep unless the (macro-)language is outside `allow` with a score at or above the length
+    threshold, or a long text has no allowed language scoring `min_allowed_score`."""
     if cfg.allow is None:
         return np.ones(len(batch), dtype=bool)
     lang, score = batch.language
-    allowed = pc.is_in(lang, value_set=pa.array(cfg.allow, pa.string())).to_numpy(zero_copy_only=False)
-    confident = score >= language_threshold(batch.n_words, cfg)
-    return allowed | ~confident
+    macro = cfg.macro_languages
+    allow = set(cfg.allow) | {macro.get(a, a) for a in cfg.allow}
+    top = [macro.get(x, x) for x in lang.to_pylist()]
+    allowed = np.fromiter((t in allow for t in top), dtype=bool, count=len(top))
+    words = lid_words(batch, cfg)
+    threshold = language_threshold(words, cfg)
+    long = words >= cfg.uncertain_min_words
+    # the top label alone decides most rows; the top k, summed per macro-language, decide the rest
+    unsure = np.flatnonzero((~allowed & np.isfinite(threshold)) | (allowed & long & (score < cfg.min_allowed_score)))
+    rejected = np.zeros(len(batch), dtype=bool)
+    if unsure.size:
+        labels, probs = top_languages(batch.text.take(pa.array(unsure)), cfg.top_k)
+        for j, i in enumerate(unsure):
+            scores = macro_scores(labels[j], probs[j], macro)
+            best = max(scores, key=scores.get)
+            best_allowed = max((v for m, v in scores.items() if m in allow), default=0.0)
+            rejected[i] = ((best not in allow and scores[best] >= threshold[i])
+                           or (long[i] and best_allowed < cfg.min_allowed_score))
+    return ~rejected

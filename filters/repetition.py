@@ -1,9 +1,12 @@
 """Loop-like repetition (report §3.2, after InternVL 2.5): three pure rules over a `CaptionBatch`.
 
-All three work on the batch's word ids (`CaptionBatch.words`) with numpy, never per row in Python:
+All work on the batch's word ids outside quoted spans (`CaptionBatch.unquoted_words`) with numpy,
+never per row in Python:
+- `stutter`: a word written twice in a row ("a bus bus");
 - `tail_repetition`: the text ends in the same unit of words again and again;
 - `sentence_repetition`: the same sentence comes back;
 - `ngram_repetition`: too large a share of its word n-grams are repeats.
+Quoted text is what the image shows (a sign may say "STOP STOP"), so it is never judged here.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch, text_width
-from filters.registry import register
-from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, TailRepetitionRule
+from filters.rule_spec import text_rule
+from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
 _SENTENCE_END = r"[.!?。！？;；\n]+"
 
@@ -23,45 +26,105 @@ def _np(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
-@register("tail_repetition", "text")
-def tail_repetition_rule(batch: CaptionBatch, cfg: TailRepetitionRule) -> np.ndarray:
-    """Fails when the last `min_repeats * p` words are periodic with period p, for some p <= max_period.
-
-    The check also starts one word early, so a loop cut off mid-word ("on a beach on a bea") counts.
-    """
-    w = batch.words
+@text_rule("stutter")
+def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
+    """Fails a word of at least `min_chars` letters written twice in a row, in a row whose
+    language is in `languages`; `allowed` words may double."""
+    w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
-    ends = w.starts + w.counts  # one past each row's last word
-    k = cfg.min_repeats
-    for skip in (0, 1):
-        for p in range(1, cfg.max_period + 1):
-            rows = np.flatnonzero(w.counts - skip >= k * p)
-            last = ends[rows] - skip - 1
-            for j in range((k - 1) * p):  # compare each of the last (k-1)p words with the word p before it
-                if rows.size == 0:
-                    break
-                eq = w.ids[last - j] == w.ids[last - j - p]
-                rows, last = rows[eq], last[eq]
-            keep[rows] = False
+    same = w.doubled
+    if not same.any():
+        return keep
+    word_ok = pc.and_(
+        pc.greater_equal(pc.utf8_length(w.dictionary), cfg.min_chars),
+        pc.and_(pc.match_substring_regex(w.dictionary, r"^\pL+$"),
+                pc.invert(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed, pa.string())))),
+    )
+    word_ok = pc.and_(word_ok, pc.invert(pc.match_substring_regex(w.dictionary, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
+    hit = np.flatnonzero(same & _np(word_ok)[w.ids[1:]])
+    if hit.size == 0:
+        return keep
+    rows = np.unique(w.row[hit])
+    lang = batch.language[0].take(pa.array(rows))
+    in_languages = _np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))
+    keep[rows[in_languages]] = False
     return keep
 
 
-@register("sentence_repetition", "text")
+@text_rule("tail_repetition")
+def tail_repetition_rule(batch: CaptionBatch, cfg: TailRepetitionRule) -> np.ndarray:
+    """Fails when the last `min_repeats * p` words are periodic with period p, for some p <= max_period.
+
+    The check also starts one word early, so a loop cut off mid-word ("on a beach on a beach on a bea")
+    counts. A unit that ends at a comma or semicolon each time (an enumeration) needs
+    `min_list_repeats` repeats.
+    """
+    w = batch.unquoted_words
+    keep = np.ones(len(batch), dtype=bool)
+    ends = w.starts + w.counts  # one past each row's last word
+    for skip in (0, 1):
+        for p in range(1, cfg.max_period + 1):
+            failed = _periodic_tail(w, ends, skip, p, cfg.min_repeats)
+            if failed.size == 0:
+                continue
+            if cfg.min_list_repeats > cfg.min_repeats:
+                failed = _unless_described_pattern(w, batch, cfg, ends, skip, p, failed)
+            keep[failed] = False
+    return keep
+
+
+def _unless_described_pattern(w, batch, cfg: TailRepetitionRule, ends, skip, p, failed) -> np.ndarray:
+    """Of the rows whose tail repeats `min_repeats` times, those that are not a described pattern
+    (a `pattern_words` word in the text, every unit ending at a list separator), plus the described
+    patterns that repeat `min_list_repeats` times."""
+    last = ends[failed] - skip - 1
+    listy = np.ones(failed.size, dtype=bool)
+    for j in range(1, cfg.min_repeats):
+        listy &= w.list_end[last - j * p]
+    if listy.any():
+        listy &= _names_pattern(w, len(batch), cfg.pattern_words)[failed]
+    if not listy.any():
+        return failed
+    longer = _periodic_tail(w, ends, skip, p, cfg.min_list_repeats)
+    return np.concatenate((failed[~listy], np.intersect1d(failed[listy], longer)))
+
+
+def _names_pattern(w, n_rows: int, pattern_words: tuple[str, ...]) -> np.ndarray:
+    """Rows holding one of `pattern_words`."""
+    pattern = _np(pc.is_in(w.dictionary, value_set=pa.array(pattern_words, pa.string())))
+    out = np.zeros(n_rows, dtype=bool)
+    out[np.unique(w.row[pattern[w.ids]])] = True
+    return out
+
+
+def _periodic_tail(w, ends: np.ndarray, skip: int, p: int, k: int) -> np.ndarray:
+    """Rows whose last k*p words (after dropping `skip` final words) have period p."""
+    rows = np.flatnonzero(w.counts - skip >= k * p)
+    last = ends[rows] - skip - 1
+    for j in range((k - 1) * p):  # compare each of the last (k-1)p words with the word p before it
+        if rows.size == 0:
+            break
+        eq = w.ids[last - j] == w.ids[last - j - p]
+        rows, last = rows[eq], last[eq]
+    return rows
+
+
+@text_rule("sentence_repetition")
 def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -> np.ndarray:
     """Fails when one sentence (case-insensitive, >= `min_chars` characters) occurs more than `max_repeats` times."""
     keep = np.ones(len(batch), dtype=bool)
     # Only texts with at least max_repeats sentence ends followed by more text can fail.
     if cfg.max_repeats == 1:
-        inner = _np(pc.match_substring_regex(batch.lower, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"))
+        inner = _np(pc.match_substring_regex(batch.unquoted_lower, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"))
     else:
         inner = (
-            pc.count_substring_regex(batch.lower, _SENTENCE_END).to_numpy(zero_copy_only=False)
+            pc.count_substring_regex(batch.unquoted_lower, _SENTENCE_END).to_numpy(zero_copy_only=False)
             >= cfg.max_repeats
         )
     rows = np.flatnonzero(inner)
     if rows.size == 0:
         return keep
-    sentences = pc.split_pattern_regex(batch.lower.take(rows), _SENTENCE_END)
+    sentences = pc.split_pattern_regex(batch.unquoted_lower.take(rows), _SENTENCE_END)
     flat = pc.utf8_trim_whitespace(sentences.flatten())
     parent = rows[pc.list_parent_indices(sentences).to_numpy()]
     long_enough = text_width(flat) >= cfg.min_chars
@@ -78,13 +141,18 @@ def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-@register("ngram_repetition", "text")
+@text_rule("ngram_repetition")
 def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.ndarray:
     """Fails when (n-grams - distinct n-grams) / n-grams > `max_ratio`, for texts of >= `min_words` words."""
-    w = batch.words
+    w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
     n = cfg.n
     judged = w.counts >= max(cfg.min_words, n)
+    if judged.any():
+        described = _names_pattern(w, len(batch), cfg.pattern_words) & judged
+        if described.any():
+            enumerations = np.bincount(w.row[w.list_end], minlength=len(batch)) >= 2
+            judged &= ~(enumerations & described)
     if not judged.any():
         return keep
     sel = judged[w.row]

@@ -1,7 +1,8 @@
 """Caption text rules (EVLM appendix A.1, report §3.2): each a pure `(CaptionBatch, cfg) -> keep mask`.
 
-All matching is done with pyarrow's RE2 kernels over whole arrays. The rules judge the normalised
-text, except `bad_encoding`, which must see the raw text.
+All matching is done with pyarrow's RE2 kernels over whole arrays. The rules judge the repaired
+text (`filters.repairs`); `bad_encoding` also looks at the raw text for bytes that were not UTF-8
+and NUL. `boilerplate` and `repeated_words` ignore quoted spans (OCR content).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
-from filters.registry import register
+from filters.rule_spec import text_rule
 from schemas.filter_config import (
     BadEncodingRule,
     BoilerplateRule,
@@ -34,27 +35,44 @@ def _np(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
-@register("empty", "text")
+@text_rule("empty")
 def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
     return _np(pc.greater(pc.binary_length(batch.text), 0))
 
 
-# UTF-8 bytes decoded as Latin-1/cp1252: "Ã©" for é, "â€™" for ’, "Â " for a no-break space.
-_MOJIBAKE = r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
+# Mojibake that ftfy (the `mojibake` repair) leaves: UTF-8 read as Latin-1/cp1252 ("Ã©", "â€™",
+# "Â "), a BOM read as Latin-1, the lossy CJK round trips, and Shift-JIS readings of UTF-8.
+_MOJIBAKE = (
+    r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
+    r"|ï»¿|锟斤拷|烫烫烫|屯屯屯|[\x{7E3A}\x{7E67}\x{7E5D}][\x{FF61}-\x{FF9F}]"
+    # what a partial repair leaves: Latin-1 letters glued to Cyrillic, a dagger glued to a word
+    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}|\pL[†‡]"
+)
+# Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
+# followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
+_MOJIBAKE_PAIR = (
+    r"[\x{C2}-\x{F4}][\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17E}\x{192}\x{2C6}\x{2DC}"
+    r"\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]"
+    r"|[РС][\x{402}\x{403}\x{453}\x{409}\x{40A}\x{40C}\x{40B}\x{40F}\x{452}\x{459}\x{45A}\x{45C}\x{45B}"
+    r"\x{45F}\x{40E}\x{45E}\x{408}\x{490}\x{401}\x{404}\x{407}\x{406}\x{456}\x{491}\x{451}\x{454}\x{458}"
+    r"\x{405}\x{455}\x{457}\x{2116}\x{A0}-\x{BF}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{20AC}\x{2122}]"
+)
 
 
-@register("bad_encoding", "text")
+@text_rule("bad_encoding")
 def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
-    """Fails bytes that were not UTF-8, NUL, more than `max_replacement_chars` U+FFFD, and mojibake."""
+    """Fails bytes that were not UTF-8, NUL, more than `max_replacement_chars` U+FFFD, and the
+    mojibake left after the repairs."""
     bad = batch.invalid_utf8 | _np(pc.match_substring(batch.raw, "\x00"))
     # U+FFFD and mojibake are non-ASCII: only those rows are searched.
-    rows = np.flatnonzero(_np(pc.invert(pc.string_is_ascii(batch.raw))))
+    rows = np.flatnonzero(_np(batch.non_ascii))
     if rows.size:
-        raw = batch.raw.take(rows)
-        replacement = pc.count_substring(raw, "\ufffd").to_numpy(zero_copy_only=False)
+        text = batch.text.take(rows)
+        replacement = pc.count_substring(text, "\ufffd").to_numpy(zero_copy_only=False)
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
-            hit |= _np(pc.match_substring_regex(raw, _MOJIBAKE))
+            hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
+            hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
         bad[rows[hit]] = True
     return ~bad
 
@@ -75,7 +93,7 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
     return "|".join(parts)
 
 
-@register("url", "text")
+@text_rule("url")
 def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     """Fails URLs, `www.`, bare domains, e-mail addresses and file names."""
     pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names)
@@ -83,16 +101,16 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def boilerplate_pattern(phrases: tuple[str, ...]) -> str:
-    return "|".join(re.escape(p.lower()) for p in phrases)
+def boilerplate_pattern(phrases: tuple[str, ...], patterns: tuple[str, ...]) -> str:
+    return "|".join([re.escape(p.lower()) for p in phrases] + [f"(?:{p})" for p in patterns])
 
 
-@register("boilerplate", "text")
+@text_rule("boilerplate")
 def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
-    """Fails any configured phrase, case-insensitive."""
-    if not cfg.phrases:
+    """Fails any configured phrase or pattern, case-insensitive, outside quoted spans."""
+    if not cfg.phrases and not cfg.patterns:
         return np.ones(len(batch), dtype=bool)
-    return ~_np(pc.match_substring_regex(batch.lower, boilerplate_pattern(cfg.phrases)))
+    return ~_np(pc.match_substring_regex(batch.unquoted_lower, boilerplate_pattern(cfg.phrases, cfg.patterns)))
 
 
 _MONTH = (
@@ -117,7 +135,7 @@ DATE_EVIDENCE = (
 )
 
 
-@register("date_only", "text")
+@text_rule("date_only")
 def date_only_rule(batch: CaptionBatch, cfg: DateOnlyRule) -> np.ndarray:
     """Fails text that is only a date and/or time (with an optional "posted on"-style prefix)."""
     only = _np(pc.match_substring_regex(batch.lower, DATE_ONLY))
@@ -127,30 +145,30 @@ def date_only_rule(batch: CaptionBatch, cfg: DateOnlyRule) -> np.ndarray:
     return ~only
 
 
-@register("no_letters", "text")
+@text_rule("no_letters")
 def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     """Fails text with no letter: only numbers, punctuation, symbols or emoji."""
     return _np(pc.match_substring_regex(batch.text, r"\pL"))
 
 
-@register("digit_run", "text")
+@text_rule("digit_run")
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     return ~_np(pc.match_substring_regex(batch.text, rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"))
 
 
-@register("too_short", "text")
+@text_rule("too_short")
 def too_short_rule(batch: CaptionBatch, cfg: TooShortRule) -> np.ndarray:
     """Fails too few words or characters; Thai/Lao/Khmer/Myanmar text is judged by characters only."""
     return ((batch.n_words >= cfg.min_words) | batch.unspaced) & (batch.n_chars >= cfg.min_chars)
 
 
-@register("too_long", "text")
+@text_rule("too_long")
 def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
     """Fails too many words or characters."""
     return (batch.n_words <= cfg.max_words) & (batch.n_chars <= cfg.max_chars)
 
 
-@register("special_chars", "text")
+@text_rule("special_chars")
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
@@ -162,14 +180,13 @@ def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 
 
-@register("repeated_words", "text")
+@text_rule("repeated_words")
 def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarray:
-    """Fails a word repeated more than `max_run` times in a row, or a `pair_words` word twice in a row."""
-    w = batch.words
+    """Fails a word repeated more than `max_run` times in a row, or a `pair_words` word twice in a
+    row, outside quoted spans."""
+    w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
-    if w.ids.size < 2:
-        return keep
-    same = (w.ids[1:] == w.ids[:-1]) & (w.row[1:] == w.row[:-1])
+    same = w.doubled
     if not same.any():
         return keep
     # Runs of equal neighbours: a run of k "same" links is k + 1 equal words.

@@ -34,7 +34,7 @@ from jobs.readers import mark_unknown_tasks, read_source_file
 from schemas.config import JobConfig, SourceConfig
 
 # Bump when read, probe, filter or grounding change what they write for the same input and config.
-FILE_STAGES_VERSION = 1
+FILE_STAGES_VERSION = 2  # 2: the filter's clean step and new rules (issue 17)
 FILES_DIR = "files"
 # The source fields that only say how a file is found or weighed, not what its rows become.
 _SOURCE_FIELDS_NOT_READ = {"path", "weight", "max_bad_fraction", "fingerprint"}

@@ -39,6 +39,7 @@ log = logging.getLogger("vlpack")
 INDEX_COLUMNS = [
     "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
     "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
+    "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition",
 ]
 
 
@@ -213,7 +214,10 @@ def _progress(cfg: JobConfig, enabled: bool, n_files: int):
         return contextlib.nullcontext()
     from jobs.progress import ProgressPrinter
 
-    names = ["read"] + [n for n, _ in stages.stage_plan(cfg)] + [n for n, _ in stages.post_dedup_plan(cfg)] + ["write"]
+    from jobs.scorer_stage import scorer_plan
+
+    names = (["read"] + [n for n, _ in stages.stage_plan(cfg)] + [n for n, _ in scorer_plan(cfg)]
+             + [n for n, _ in stages.post_dedup_plan(cfg)] + ["write"])
     return ProgressPrinter(n_files, names)
 
 
@@ -315,6 +319,12 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, state_root: Path, rows_di
     timings["files_reused"] = float(file_rows.reused)
     timings["files_computed"] = float(file_rows.computed)
     ckpt.prune_file_checkpoints(state_root, keep=file_rows.keys)
+    from jobs.scorer_stage import scorer_plan
+
+    if scorer_plan(cfg):  # optional model scorers: an actor pool over whole per-file blocks
+        t0 = time.perf_counter()
+        ds = _apply_stages(ds, scorer_plan(cfg), batch_size=None).materialize()
+        timings["score"] = time.perf_counter() - t0
     dedup_stats: dict = {}
     if cfg.dedup.enabled:
         from jobs.dedup_stage import dedupe
@@ -336,7 +346,12 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, state_root: Path, rows_di
 
 
 def _apply_stages(ds, plan: list, *, batch_size: int | None):
+    from jobs.scorer_stage import ActorStage
+
     for name, fn in plan:
+        if isinstance(fn, ActorStage):  # a stage that holds a model runs on an actor pool
+            ds = fn.apply(ds, batch_size)
+            continue
         ds = ds.map_batches(stages.named_stage(name, fn), batch_format="pyarrow",
                             batch_size=batch_size, zero_copy_batch=False)
     return ds

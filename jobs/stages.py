@@ -196,7 +196,8 @@ def mix_stage(cfg: JobConfig) -> StageFn:
 
 
 def stage_plan(cfg: JobConfig) -> list[tuple[str, StageFn]]:
-    """The row-local stages after reading, in the order of DESIGN.md (dedupe runs between them)."""
+    """The row-local stages after reading, in the order of DESIGN.md (dedupe runs between them).
+    The optional model-based scorers follow them as an actor stage (`jobs.scorer_stage`)."""
     return [("probe", probe_stage(cfg)), ("filter", filter_stage(cfg)), ("grounding", grounding_stage(cfg))]
 
 

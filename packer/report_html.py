@@ -26,8 +26,8 @@ from packer.stats import STAGES, report_warnings
 from schemas.manifest import MANIFEST_NAME, STATS_PATH
 
 REPORT_NAME = "report.html"
-SECTIONS = ("summary", "funnel", "lengths", "fill", "balance", "mix", "languages", "dedup", "grounding",
-            "reasons", "time")
+SECTIONS = ("summary", "funnel", "lengths", "fill", "balance", "mix", "languages", "dedup", "curation",
+            "grounding", "reasons", "time")
 # Fonts for the PNGs, first installed first; CJK families as fallbacks (matplotlib >= 3.6 falls back
 # per glyph through the list).
 PLOT_FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
@@ -335,6 +335,22 @@ def _plot_dedup(figs: _Figures, stats: dict) -> None:
     figs.save("dedup", fig)
 
 
+def _plot_curation(figs: _Figures, stats: dict) -> None:
+    scores = stats.get("curation", {}).get("scores", {})
+    if not scores:
+        return
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 2.6), squeeze=False)
+    for ax, (column, s) in zip(axes[0], scores.items()):
+        _hist_bars(ax, s["distribution"], color="#3d85c6")
+        for limit in sorted({v for v in s["thresholds"].values() if v is not None}):
+            ax.axvline(limit, color="#c0392b", lw=1)
+        ax.set_title(f"{column} (fails {s['fails_when']} the red line)", fontsize=9)
+        ax.set_ylabel("rows")
+    fig.tight_layout()
+    figs.save("curation", fig)
+
+
 # ---- html ---------------------------------------------------------------------------------------
 
 
@@ -594,6 +610,21 @@ def _dedup_html(stats: dict) -> str:
             + _table(["kept representative", "size"], largest) + "</div></div>" + _stage_figures(d.get("stage", {})))
 
 
+def _curation_html(stats: dict) -> str:
+    c = stats.get("curation", {})
+    rep = c.get("repairs", {})
+    out = _table(["repair", "rows"], [["rows repaired (any)", rep.get("rows_repaired", 0)]]
+                 + [[k, v] for k, v in rep.get("by_repair", {}).items()], "kv")
+    for column, s in c.get("scores", {}).items():
+        rows = [[src, s["thresholds"].get(src), _Raw(", ".join(
+            f"<code>{_e(x['sample_id'])}</code> {x['score']} ({x['side']})" for x in ex))]
+            for src, ex in s.get("examples_at_threshold", {}).items()]
+        out += f"<h3>{_e(column)}: examples nearest the threshold</h3>" + (
+            _table(["source", "threshold", "sample_id score (fate)"], rows) if rows else
+            '<p class="muted">no threshold set: scores recorded only</p>')
+    return out
+
+
 def _grounding_html(stats: dict) -> str:
     g = stats.get("grounding", {})
     counters = g.get("counters", {})
@@ -656,6 +687,7 @@ def render_html(stats: dict, figs: _Figures, out_dir: Path, shards: list[dict] |
         "mix": ("Mix per step", figs.img("mix", "mix per step") + _mix_html(stats)),
         "languages": ("Languages", figs.img("languages", "languages") + _languages_html(stats)),
         "dedup": ("Dedup clusters", figs.img("dedup", "dedup cluster sizes") + _dedup_html(stats)),
+        "curation": ("Repairs and model scores", figs.img("curation", "score histograms") + _curation_html(stats)),
         "grounding": ("Grounding error codes", _grounding_html(stats)),
         "reasons": ("Reasons with example sample_ids", _reasons_html(stats)),
         "time": ("Time and throughput", _time_html(stats)),
@@ -699,6 +731,7 @@ def write_report(out_dir, problems: list[str] | None = None, manifest=None) -> P
     _plot_mix(figs, stats)
     _plot_languages(figs, stats)
     _plot_dedup(figs, stats)
+    _plot_curation(figs, stats)
     if problems is not None:
         problems.extend(figs.problems)
     from packer.shards import commit_file

@@ -17,6 +17,8 @@ stats.json:
   the global share and the share the configured weights ask for.
 - `languages` (with the input rows never language-checked, per task: they count as "und"), `dedup`,
   `grounding`, `time` (with `process_wall_s`, the real time since the driver process started).
+- `curation`: rows per repair of the clean step, and per model score a histogram, the thresholds
+  and the rows nearest each threshold (`packer.curation_stats`).
 
 `report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
 report show.
@@ -31,6 +33,8 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from packer.curation_stats import curation_summary
 
 STAGES = ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack")
 PERCENTILES = (1, 5, 25, 50, 75, 90, 95, 99)
@@ -555,6 +559,7 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
         "languages": languages(cols),
         "dedup": dedup_summary(cols, dedup),
         "grounding": grounding_summary(cols, counters),
+        "curation": curation_summary(ledger, cfg),
         "time": time_summary(counters, timings, n_input, ledger.num_rows, n_packed),
         "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith(("time.", "cpu."))},
         # CPU seconds the workers spent in each row stage (process time); task wall time beside it

@@ -380,6 +380,14 @@ def _resolve_paths(data: dict, base: Path) -> dict:
                         src[key] = str((base / src[key]).resolve())
             resolved.append(src)
         data["sources"] = resolved
+    scorers = (data.get("filters") or {}).get("scorers") if isinstance(data.get("filters"), dict) else None
+    if isinstance(scorers, dict):  # local model paths of the scorers
+        scorers = dict(scorers)
+        for name in ("nsfw", "clip", "lm"):
+            sec = scorers.get(name)
+            if isinstance(sec, dict) and isinstance(sec.get("model_path"), str) and not Path(sec["model_path"]).is_absolute():
+                scorers[name] = {**sec, "model_path": str((base / sec["model_path"]).resolve())}
+        data["filters"] = {**data["filters"], "scorers": scorers}
     out = data.get("output")
     if isinstance(out, dict) and isinstance(out.get("dir"), str) and not Path(out["dir"]).is_absolute():
         data["output"] = {**out, "dir": str((base / out["dir"]).resolve())}

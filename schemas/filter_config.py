@@ -1,14 +1,20 @@
 """Config for caption/text rules, language id and image-metadata rules (the job YAML's `filters:`).
 
 Every rule has its own frozen section under `filters.rules`, named exactly like the rule in
-`filters.registry` and like its reason code (`filter.<name>`). A rule left out uses its defaults; a
+`filters.catalogue` and like its reason code (`filter.<name>`). A rule left out uses its defaults; a
 rule set to `false` is disabled (`true` means "on, with defaults"). The defaults are tuned for
 captions, not for long documents: a three-word caption is fine, and language id never rejects a
 caption of three words or fewer.
 
+Before the rules, `filters.clean` repairs the text (each repair with its own switch and counter
+`clean.<name>`); the repaired text is what the rules judge and what later stages dedupe, tokenise
+and write. `filters.scorers` (see `schemas.scorer_config`) adds optional model-based scores.
+
 ```yaml
 filters:
   tasks: [caption]
+  clean:
+    zh_t2s: {sources: [web_zh]}   # traditional -> simplified Chinese for this source only
   rules:
     too_short: {min_words: 2}
     language: {allow: [en, zh]}
@@ -25,6 +31,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from schemas.config_base import ConfigSection
+from schemas.scorer_config import ScorersConfig
 
 
 class RuleConfig(ConfigSection):
@@ -40,11 +47,94 @@ class RuleConfig(ConfigSection):
         return data
 
 
+def _regexes(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Compile-check patterns with Python's re (RE2 accepts a subset; pyarrow reports the rest)."""
+    for v in values:
+        try:
+            re.compile(v)
+        except re.error as err:
+            raise ValueError(f"{what}: {v!r} is not a valid regular expression ({err})") from None
+    return values
+
+
 def _nonempty_strings(values: tuple[str, ...], what: str) -> tuple[str, ...]:
     bad = [v for v in values if not v.strip()]
     if bad:
         raise ValueError(f"{what} must be non-empty strings; got {bad!r}")
     return values
+
+
+# ---------------------------------------------------------------- repairs (the clean step, fixed order)
+
+
+class HtmlRepair(RuleConfig):
+    """Strip HTML markup with the standard library's HTML parser (never a regex) and unescape
+    entities. Only known HTML elements are removed (`<p>`, `<br/>`, `<a href=..>`, ...; the text of
+    `<script>`/`<style>` goes with them); any other angle-bracket text, such as grounding tags
+    (`<ref>`, `<box>`) or "<3", is kept verbatim. Entities are unescaped twice ("&amp;amp;")."""
+
+
+class MojibakeRepair(RuleConfig):
+    """Undo mojibake with `ftfy.fix_encoding` (UTF-8 read as Latin-1, Windows-1252, -1251, -1250,
+    MacRoman ...). Only texts holding a lead character of such a sequence are handed to ftfy."""
+
+
+class WhitespaceRepair(RuleConfig):
+    """Whitespace and invisible characters: control and zero-width characters (U+200B, U+2060,
+    U+FEFF, soft hyphen, bidi controls) removed, every run of horizontal space made one space, line
+    breaks made "\\n" (at most one blank line), ends trimmed, then Unicode NFC. ZWJ/ZWNJ stay."""
+
+
+class ZhT2sRepair(RuleConfig):
+    """Traditional -> simplified Chinese with OpenCC (EVLM appendix A.1, rule 10), for the rows of
+    the sources named in `sources` only ("*": every source). Off by default."""
+
+    enabled: bool = False
+    sources: tuple[str, ...] = ()
+    conversion: Literal["t2s", "tw2s", "hk2s", "tw2sp"] = "t2s"
+
+    @model_validator(mode="after")
+    def _needs_sources(self) -> "ZhT2sRepair":
+        if self.enabled and not self.sources:
+            raise ValueError("zh_t2s is enabled but names no sources; list source names, or '*' for all")
+        return self
+
+
+DEFAULT_SITE_SUFFIXES = (
+    "shutterstock", "istock", "istockphoto", "getty images", "gettyimages", "alamy", "dreamstime",
+    "depositphotos", "123rf", "adobe stock", "pond5", "vecteezy", "freepik", "pixabay", "pexels",
+    "unsplash", "flickr", "pinterest", "instagram", "facebook", "twitter", "tumblr", "reddit",
+    "imgur", "wikimedia commons", "wikipedia", "youtube", "etsy", "ebay", "amazon", "amazon.com",
+    "aliexpress", "alibaba", "walmart", "houzz", "behance", "dribbble", "deviantart", "artstation",
+    "picryl", "pxhere", "rawpixel", "canva", "stock photo", "stock image", "stock photos",
+    "stock images", "stock vector", "stock illustration", "royalty-free", "royalty free",
+)  # fmt: skip
+
+
+class SiteSuffixRepair(RuleConfig):
+    """Strip a trailing site name set off by a separator ("... | Shutterstock", "... - Flickr",
+    "... – Pinterest", "... | Stock Photo"), repeatedly, case-insensitive. A site name with ".com"
+    after it is stripped too. What is left is judged; a text that is nothing but the site name
+    becomes empty."""
+
+    suffixes: tuple[str, ...] = DEFAULT_SITE_SUFFIXES
+
+    @field_validator("suffixes")
+    @classmethod
+    def _suffixes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(s.lower() for s in _nonempty_strings(v, "suffixes"))
+
+
+class CleanConfig(ConfigSection):
+    """The repairs, applied in this order to every text-checked segment before the rules. A
+    repaired row lists its repairs in the ledger's `repairs` column; counter `clean.<name>`."""
+
+    enabled: bool = True
+    html: HtmlRepair = HtmlRepair()
+    whitespace: WhitespaceRepair = WhitespaceRepair()
+    mojibake: MojibakeRepair = MojibakeRepair()
+    zh_t2s: ZhT2sRepair = ZhT2sRepair()
+    site_suffix: SiteSuffixRepair = SiteSuffixRepair()
 
 
 # ---------------------------------------------------------------- text rules (fixed order)
@@ -55,9 +145,10 @@ class EmptyRule(RuleConfig):
 
 
 class BadEncodingRule(RuleConfig):
-    """Bytes that were not UTF-8, U+FFFD replacement characters, NUL, and UTF-8-read-as-Latin-1 mojibake.
-
-    Judged on the raw text, before normalisation removes the evidence.
+    """Bytes that were not UTF-8 and NUL (judged on the raw text), and, on the repaired text, U+FFFD
+    replacement characters and the mojibake `ftfy` could not undo: UTF-8 read as Latin-1 /
+    Windows-1252 ("Ã©", "â€™"), as Windows-1251 ("РџСЂРёРІРµС‚"), as Shift-JIS ("縺ｯ"), a BOM read as
+    Latin-1 ("ï»¿"), and the classic lossy CJK round trips ("锟斤拷", "烫烫烫").
     """
 
     max_replacement_chars: int = Field(default=0, ge=0, le=1000)
@@ -105,17 +196,169 @@ DEFAULT_BOILERPLATE = (
     "subscribe", "lorem ipsum", "view larger", "view full size", "see more", "loading...",
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
 )  # fmt: skip
+# RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
+# sharing buttons, galleries, missing images and clip-art / stock listings, in several languages.
+DEFAULT_BOILERPLATE_PATTERNS = (
+    r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
+    r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
+    r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
+    r"\b(?:photo|image|picture|photograph)(?:graphy)? (?:by|from|via|courtesy of) .{1,60}? (?:on|via|from) "
+    r"(?:unsplash|pexels|pixabay|flickr|instagram|wikimedia|freepik)\b",
+    r"\b(?:photo|image|picture|pic|slide|item|product image|thumbnail|gallery image)s? ?#?\d{1,3} (?:of|/|out of) \d{1,3}\b",
+    r"\b(?:no|without) (?:photos?|images?|pictures?|preview|thumbnails?) (?:available|found|yet|to display)\b",
+    r"\b(?:photos?|images?|pictures?|previews?|thumbnails?) (?:is |are )?(?:not|un)(?: currently)? ?"
+    r"(?:available|found|loaded|displayed)\b|\bimage coming soon\b|\bphoto coming soon\b",
+    r"\b(?:free |hd )?png (?:images?|clipart|clip art|files?|icons?|transparent|download|pictures?|vectors?)\b"
+    r"|\btransparent (?:background )?png\b|\bpng (?:with )?transparent background\b|\bfree png\b",
+    r"\beps ?(?:8|10)\b|\bvector (?:eps|file|format|download|pack|set)\b|\b(?:ai|eps|svg|psd)(?:,| and| &) ?"
+    r"(?:ai|eps|svg|psd|pdf|png|jpg)\b",
+    r"\bclip ?art (?:png|free|download|images?|library|collection)\b|\bfree clip ?art\b",
+    r"\b(?:download|view|see|browse|shop|explore|discover) (?:more|all|our|the full|similar|related) "
+    r"(?:photos?|images?|pictures?|designs?|products?|collection|gallery|items?|wallpapers?)\b",
+    r"\b(?:hd |4k |free )?wallpapers? (?:free )?(?:download|for (?:desktop|mobile|iphone|android|pc))\b",
+    r"(?:©|\(c\)) ?(?:19|20)\d\d\b|\bcopyright (?:©|\(c\)|(?:19|20)\d\d)|\bwatermark(?:ed)?\b",
+    r"\b(?:tap|click|swipe|scroll|hover) (?:to|for) (?:zoom|enlarge|expand|see|view|open|play)\b|\bzoom in\b",
+    r"\b(?:image|photo|picture) (?:source|via|credit)s?\s*:|\b(?:source|credit|credits|crédito|fuente|quelle|"
+    r"源自|来源)\s*[:：]",
+    r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|sold out|on sale|best price|"
+    r"free delivery|ships? (?:free|within))\b|\bprice:? ?[$€£¥]",
+    r"\b(?:partager|teilen|compartir|condividi|compartilhar) (?:sur|auf|en|su|no|in) (?:facebook|twitter|pinterest|"
+    r"whatsapp)\b|\bfoto de .{1,40}? en (?:unsplash|pexels)\b|\bimagen no disponible\b|\bkein bild verfügbar\b|"
+    r"\bimage non disponible\b|\bimmagine non disponibile\b|\bнет (?:фото|изображения)\b",
+    r"暂无图片|图片加载失败|图片暂缺|分享到(?:微信|微博|qq|朋友圈)|扫码关注|关注我们|画像はありません|画像がありません|"
+    r"シェアする|이미지 없음|공유하기",
+)
 
 
 class BoilerplateRule(RuleConfig):
-    """Any of these phrases, case-insensitive, anywhere in the text."""
+    """Any of `phrases` (plain text) or `patterns` (RE2), case-insensitive, anywhere in the text
+    outside quoted spans (text in quotes is what the image shows: a sign, a screen, a label)."""
 
     phrases: tuple[str, ...] = DEFAULT_BOILERPLATE
+    patterns: tuple[str, ...] = DEFAULT_BOILERPLATE_PATTERNS
 
     @field_validator("phrases")
     @classmethod
     def _phrases(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _nonempty_strings(v, "phrases")
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _regexes(_nonempty_strings(v, "patterns"), "patterns")
+
+
+DEFAULT_REFUSALS = (
+    # English: refusals, disclaimers about being a model, and chat preambles instead of a caption
+    r"\bas an? (?:ai|artificial intelligence|language model|large language model|llm|text-based|virtual assistant|"
+    r"ai assistant|ai language model|ai model|text model)\b",
+    r"\bi(?:'m| am) (?:sorry|afraid),? (?:but )?(?:i |as an )",
+    r"\b(?:sorry|unfortunately),? (?:but )?i (?:can(?:no|')t|cannot|am unable|'m unable|am not able|'m not able|"
+    r"do not|don't|won't)\b",
+    r"\bi (?:can(?:no|')t|cannot|am unable to|'m unable to|am not able to|'m not able to|do not have the ability to|"
+    r"don't have the ability to) (?:see|view|access|open|process|analy[sz]e|describe|identify|help|assist|provide|"
+    r"display|look at|interpret|determine|tell)\b",
+    r"\b(?:i (?:don't|do not|can't|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
+    r"(?:image|images|picture|photo|visual))|\bno image (?:was|has been) (?:provided|uploaded|attached|shared)\b",
+    r"\b(?:please (?:provide|upload|share|attach) (?:the|an|a) (?:image|picture|photo))\b",
+    r"\bi(?:'m| am) (?:just )?an? (?:ai|language model|chatbot|assistant)\b|\bmy (?:training|knowledge) "
+    r"(?:data|cutoff)\b",
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|here you go)[!,.]* (?:here(?:'s| is| are)|i(?:'d| would| can| will))",
+    r"^here(?:'s| is) (?:a |an |the )?(?:possible |brief |short |detailed |concise )?(?:caption|description|"
+    r"alt[- ]text)s?\b.{0,40}?[:：]",
+    r"\b(?:i hope this helps|let me know if you (?:need|have|would|want)|feel free to ask|is there anything else)\b",
+    r"\bcontent (?:policy|guidelines)\b|\bi (?:must|have to) (?:decline|refuse)\b|\bviolates? (?:my|our|the) "
+    r"(?:guidelines|policy|policies)\b",
+    # other languages
+    r"作为(?:一个|一名)?(?:ai|人工智能|语言模型|ai语言模型|ai助手)|抱歉[，,]?\s*(?:我|作为)|我(?:无法|不能)(?:查看|看到|识别|"
+    r"处理|访问|描述)|很抱歉|作為(?:一個)?(?:ai|人工智慧|語言模型)|我無法",
+    r"申し訳(?:ありませんが|ございませんが)|aiとして|言語モデルとして|画像を(?:見る|表示する)ことができません|"
+    r"죄송하지만|죄송합니다|ai(?:로서| 언어 모델로서)|이미지를 볼 수 없",
+    r"\b(?:en tant qu[e'] ?(?:ia|intelligence artificielle|modèle de langage|assistant)|je suis désolé,? mais|"
+    r"je ne (?:peux|suis pas en mesure de) (?:pas )?(?:voir|afficher|analyser|décrire))",
+    r"\b(?:als (?:ki|künstliche intelligenz|sprachmodell|ki-sprachmodell|ki-assistent)|es tut mir leid,? aber|"
+    r"ich kann (?:das bild |keine bilder )?(?:nicht )?(?:sehen|anzeigen|analysieren|beschreiben))\b",
+    r"\b(?:como (?:una? )?(?:ia|inteligencia artificial|modelo de lenguaje|asistente virtual)|lo siento,? pero|"
+    r"no puedo (?:ver|mostrar|analizar|describir)|como (?:um )?modelo de linguagem|desculpe,? mas)\b",
+    r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? ma)\b",
+    r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
+    r"просматривать|открыть) изображени)",
+)
+
+
+class RefusalRule(RuleConfig):
+    """Model refusals, "as an AI language model" disclaimers and chat preambles or sign-offs
+    ("Sure! Here's a caption:", "I hope this helps") instead of, or around, a caption. RE2
+    patterns, case-insensitive, outside quoted spans."""
+
+    patterns: tuple[str, ...] = DEFAULT_REFUSALS
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _regexes(_nonempty_strings(v, "patterns"), "patterns")
+
+
+class FileNameRule(RuleConfig):
+    """A file name without its extension as the caption: screenshots ("Screenshot 2021-03-04 at
+    10.15.22", "Screen Shot ...", "Bildschirmfoto ...", "截屏 ..."), messenger exports
+    ("WhatsApp Image 2021-07-12 at 18.32.11", "FB_IMG_...", "mmexport...", "signal-...",
+    "photo_2021-...", "微信图片_..."), camera and phone names ("IMG 4512", "DSC_0042", "PXL_2021...",
+    "20190612_123456", "image0 (3)", "Untitled-1") and scanner output ("Scan 12")."""
+
+
+class CodeRule(RuleConfig):
+    """Source code, SQL, markup or JSON as the caption: at least `min_signals` different code
+    signals (keywords followed by code syntax, `{...}` blocks, `;` line ends, `==`/`=>`/`&&`,
+    `function(...)` calls, JSON key-value pairs, SQL clauses ...), outside quoted spans."""
+
+    min_signals: int = Field(default=2, ge=1, le=20)
+
+
+class CameraSettingsRule(RuleConfig):
+    """EXIF / camera-setting strings: at least `min_settings` settings (f-number, shutter speed,
+    ISO, focal length, exposure bias, camera or lens model) and at most `max_other_words` other
+    words ("f/2.8 1/200s ISO 400", "Canon EOS 5D Mark IV, 50mm, ISO 100")."""
+
+    min_settings: int = Field(default=2, ge=1, le=20)
+    max_other_words: int = Field(default=4, ge=0, le=1000)
+
+
+DEFAULT_FUNCTION_WORDS = (
+    # articles, prepositions, conjunctions, pronouns and common verbs: a sentence has them, a
+    # keyword list has few
+    "a", "an", "the", "of", "in", "on", "at", "to", "with", "and", "is", "are", "was", "were", "has", "have",
+    "for", "from", "by", "into", "onto", "near", "under", "over", "behind", "next", "while", "its", "their",
+    "his", "her", "this", "that", "there", "some", "two", "three", "several", "many", "who", "which",
+    "le", "la", "les", "un", "une", "des", "du", "de", "et", "sur", "dans", "avec", "est", "sont",
+    "der", "die", "das", "ein", "eine", "und", "mit", "auf", "im", "ist", "sind", "von", "einem", "einer",
+    "el", "los", "las", "una", "y", "con", "en", "del", "es", "está", "están", "unos", "unas",
+    "il", "lo", "gli", "uno", "e", "di", "con", "sul", "nel", "è", "sono", "o", "os", "um", "uma", "com",
+    "no", "na", "do", "da", "het", "een", "en", "op", "met", "van", "ligt", "staat", "и", "в", "на", "с",
+    "под", "у", "по", "из", "за", "я", "є", "w", "z", "na", "i", "ze", "pod", "ve", "se", "och", "på", "med",
+    "bir", "ve", "ile", "bir", "için", "của", "một", "và", "trên", "dan", "di", "yang", "dengan", "sebuah",
+    "的", "在", "和", "着", "了", "是", "有", "一个", "一只", "の", "が", "を", "に", "と", "で", "は",
+    "이", "가", "을", "를", "에", "와", "과", "는", "은",
+)  # fmt: skip
+
+
+class KeywordListRule(RuleConfig):
+    """A list of keywords or tags instead of a description: at least `min_items` items separated
+    by commas, pipes, semicolons, slashes or "、", with at most `max_item_words` words per item on
+    average and at most `max_function_share` of the items holding a function word (article,
+    preposition, conjunction, common verb: `function_words`); or at least `min_hashtags`
+    hashtags."""
+
+    min_items: int = Field(default=4, ge=2, le=1000)
+    max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
+    max_function_share: float = Field(default=0.25, ge=0.0, le=1.0)
+    min_hashtags: int = Field(default=3, ge=1, le=1000)
+    function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
+
+    @field_validator("function_words")
+    @classmethod
+    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w.lower() for w in _nonempty_strings(v, "function_words"))
 
 
 class DateOnlyRule(RuleConfig):
@@ -183,13 +426,62 @@ class RepeatedWordsRule(RuleConfig):
         return tuple(w.lower() for w in _nonempty_strings(v, "pair_words"))
 
 
+DEFAULT_REDUPLICATIONS = (
+    "bye", "very", "no", "so", "ha", "haha", "ho", "la", "na", "yeah", "yes", "oh", "tsk", "chop", "knock",
+    "bora", "walla", "mahi", "baden", "pago", "sing", "bonbon", "tom", "dum", "tut", "hush", "pom", "choo",
+    "quack", "woof", "meow", "beep", "tick", "ding", "boom", "bang", "blah", "wow", "go", "hip", "night",
+    "tak", "da", "si", "sì", "oui", "non", "nein", "ja", "нет", "да", "hello", "hi", "hey", "yay", "ok",
+    "okay", "help", "hurry", "again", "more", "bravo", "encore", "ciao", "hola", "merci", "danke",
+)  # fmt: skip
+DEFAULT_STUTTER_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "pl", "cs", "sk", "ru", "uk", "ca",
+    "ro", "hu", "fi", "el", "hr", "sr", "bg", "sl", "et", "lv", "lt",
+)  # fmt: skip
+
+
+class StutterRule(RuleConfig):
+    """A word written twice in a row ("a bus bus", "on the the table" is `repeated_words`) in a
+    language whose grammar does not double words: the row's detected language is in `languages`
+    (reduplicating languages such as Indonesian, Turkish or Chinese are left alone), the word has
+    at least `min_chars` letters, is not a number and is not in `allowed` ("bye bye", "very very",
+    "Bora Bora"). Quoted spans are exempt."""
+
+    min_chars: int = Field(default=2, ge=1, le=100)
+    languages: tuple[str, ...] = DEFAULT_STUTTER_LANGUAGES
+    allowed: tuple[str, ...] = DEFAULT_REDUPLICATIONS
+
+    @field_validator("allowed", "languages")
+    @classmethod
+    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w.lower() for w in _nonempty_strings(v, "entries"))
+
+
+# Words that announce a repetition the image shows (a pattern, a chant, a sign that repeats).
+DEFAULT_PATTERN_WORDS = (
+    "alternating", "alternate", "alternates", "repeating", "repeated", "repeats", "repetitive", "pattern",
+    "patterned", "patterns", "stripes", "striped", "sequence", "rows", "layers", "layered", "checkered",
+    "checkerboard", "chant", "chanting", "chants", "rhythm", "cycle", "loop", "abwechselnd", "muster",
+    "streifen", "alterné", "alternées", "alternés", "motif", "rayures", "alternando", "alternadas",
+    "patrón", "rayas", "alternate", "strisce", "padrão", "listras", "чередующиеся", "полосы", "узор",
+)  # fmt: skip
+
+
 class TailRepetitionRule(RuleConfig):
     """Loop-like tail: the text ends in a unit of 1..`max_period` words repeated at least
     `min_repeats` times ("a dog on a beach on a beach on a beach"); a cut-off last word is
-    tolerated."""
+    tolerated. Quoted spans are exempt. A caption may describe a visual repetition: when the text
+    has one of `pattern_words` and the unit each time ends at a comma or semicolon ("alternating
+    stripes of red and white, red and white, red and white"), it needs `min_list_repeats`."""
 
     max_period: int = Field(default=8, ge=1, le=64)
     min_repeats: int = Field(default=3, ge=2, le=1000)
+    min_list_repeats: int = Field(default=5, ge=2, le=1000)
+    pattern_words: tuple[str, ...] = DEFAULT_PATTERN_WORDS
+
+    @field_validator("pattern_words")
+    @classmethod
+    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w.lower() for w in _nonempty_strings(v, "pattern_words"))
 
 
 class SentenceRepetitionRule(RuleConfig):
@@ -203,12 +495,20 @@ class SentenceRepetitionRule(RuleConfig):
 class NgramRepetitionRule(RuleConfig):
     """Share of word `n`-grams that repeat an earlier n-gram of the same text is above `max_ratio`.
 
-    Only texts of at least `min_words` words are judged.
+    Only texts of at least `min_words` words (outside quoted spans) are judged. A text that names
+    a visual pattern (one of `pattern_words`) in an enumeration (two or more list separators) is
+    left to `tail_repetition`.
     """
 
     n: int = Field(default=3, ge=1, le=16)
     max_ratio: float = Field(default=0.3, gt=0.0, le=1.0)
     min_words: int = Field(default=12, ge=2, le=100_000)
+    pattern_words: tuple[str, ...] = DEFAULT_PATTERN_WORDS
+
+    @field_validator("pattern_words")
+    @classmethod
+    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w.lower() for w in _nonempty_strings(v, "pattern_words"))
 
 
 DEFAULT_LANGUAGES = (
@@ -216,6 +516,15 @@ DEFAULT_LANGUAGES = (
     "id", "uk", "cs", "sv",
 )  # fmt: skip
 _LANG = re.compile(r"^[a-z]{2,3}$")
+# lid.176 labels of varieties, mapped to the macro-language an allow list names (ISO 639-3
+# macro-languages, and Serbo-Croatian's standard varieties under "hbs").
+DEFAULT_MACRO_LANGUAGES = {
+    "yue": "zh", "wuu": "zh", "gan": "zh", "hak": "zh", "nan": "zh", "cdo": "zh", "cjy": "zh", "hsn": "zh",
+    "arz": "ar", "ary": "ar", "apc": "ar", "acm": "ar", "ajp": "ar", "azb": "az", "ckb": "ku", "kmr": "ku",
+    "pnb": "pa", "nb": "no", "nn": "no", "mhr": "chm", "mrj": "chm", "pes": "fa", "prs": "fa", "zsm": "ms", "id": "ms",
+    "swh": "sw", "lvs": "lv", "ekk": "et", "khk": "mn", "uzn": "uz", "ydd": "yi", "diq": "zza",
+    "sh": "hbs", "hr": "hbs", "sr": "hbs", "bs": "hbs",
+}  # fmt: skip
 
 
 class LanguageRule(RuleConfig):
@@ -227,6 +536,13 @@ class LanguageRule(RuleConfig):
     out German). The threshold falls linearly from `short_min_score` (just above `exempt_words`) to
     `min_score` (at `long_words` words and beyond). `allow: null` allows every language; the
     language and score are recorded on every checked row either way.
+
+    Varieties count as their macro-language (`macro_languages`: written Cantonese `yue` is `zh`;
+    `hr`, `sr`, `bs` and `sh` are `hbs`, Indonesian `id` is Malay `ms`), and the scores of the top `top_k` labels are summed per
+    macro-language. Text in a script without spaces (Thai, Lao, Khmer, Myanmar) is measured in
+    words of `unspaced_chars_per_word` characters. A text of `long_words` words or more whose best
+    allowed language scores below `min_allowed_score` is rejected too: lid.176 does not know what it
+    is, but it is none of the allowed languages.
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -234,6 +550,19 @@ class LanguageRule(RuleConfig):
     short_min_score: float = Field(default=0.9, ge=0.0, le=1.0)
     exempt_words: int = Field(default=3, ge=0, le=10_000)
     long_words: int = Field(default=10, ge=1, le=100_000)
+    min_allowed_score: float = Field(default=0.2, ge=0.0, le=1.0)
+    uncertain_min_words: int = Field(default=6, ge=1, le=100_000)
+    top_k: int = Field(default=5, ge=1, le=50)
+    unspaced_chars_per_word: float = Field(default=4.0, gt=0.0, le=100.0)
+    macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
+
+    @field_validator("macro_languages")
+    @classmethod
+    def _macro(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [f"{k}: {m}" for k, m in v.items() if not _LANG.match(k) or not _LANG.match(m)]
+        if bad:
+            raise ValueError(f"language codes are 2-3 lowercase letters; got {bad!r}")
+        return dict(sorted(v.items()))
 
     @field_validator("allow")
     @classmethod
@@ -322,13 +651,19 @@ class RulesConfig(ConfigSection):
     empty: EmptyRule = EmptyRule()
     bad_encoding: BadEncodingRule = BadEncodingRule()
     url: UrlRule = UrlRule()
+    file_name: FileNameRule = FileNameRule()
     boilerplate: BoilerplateRule = BoilerplateRule()
+    refusal: RefusalRule = RefusalRule()
+    code: CodeRule = CodeRule()
+    camera_settings: CameraSettingsRule = CameraSettingsRule()
     date_only: DateOnlyRule = DateOnlyRule()
     no_letters: NoLettersRule = NoLettersRule()
     digit_run: DigitRunRule = DigitRunRule()
+    keyword_list: KeywordListRule = KeywordListRule()
     special_chars: SpecialCharsRule = SpecialCharsRule()
     too_short: TooShortRule = TooShortRule()
     repeated_words: RepeatedWordsRule = RepeatedWordsRule()
+    stutter: StutterRule = StutterRule()
     tail_repetition: TailRepetitionRule = TailRepetitionRule()
     sentence_repetition: SentenceRepetitionRule = SentenceRepetitionRule()
     ngram_repetition: NgramRepetitionRule = NgramRepetitionRule()
@@ -344,6 +679,9 @@ class RulesConfig(ConfigSection):
 
 class FilterConfig(ConfigSection):
     enabled: bool = True
-    # Tasks whose assistant text the caption rules apply to. Image rules apply to every task.
+    # Tasks whose assistant text is repaired and judged by the caption rules. Image rules apply to
+    # every task.
     tasks: tuple[str, ...] = ("caption",)
+    clean: CleanConfig = CleanConfig()
     rules: RulesConfig = RulesConfig()
+    scorers: ScorersConfig = ScorersConfig()

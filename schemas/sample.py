@@ -131,8 +131,13 @@ WORK_FIELDS = [
     ("vit_patches", pa.int32()),
     ("n_images", pa.int32()),
     # What a stage changed in the sample, as `stage.code`s (e.g. `probe.metadata_size_mismatch`:
-    # the header's size replaced the metadata's); null when nothing was changed.
+    # the header's size replaced the metadata's; `clean.html`: the filter's clean step stripped
+    # markup from the text); null when nothing was changed.
     ("repairs", pa.list_(pa.string())),
+    ("nsfw_score", pa.float32()),  # optional model-based scores (filters.scorers); null when not scored
+    ("clip_score", pa.float32()),
+    ("lm_perplexity", pa.float32()),
+    ("lm_repetition", pa.float32()),
 ]
 WORK_SCHEMA = pa.schema(list(SAMPLE_SCHEMA) + [pa.field(n, t) for n, t in WORK_FIELDS])
 

@@ -7,8 +7,9 @@ Pure numpy / pyarrow; `jobs/dedup_stage.py` distributes the same steps on Ray, a
 
 from filters.dedup.banding import CandidateGraph, band_rows, bucket_edges, shard_count
 from filters.dedup.caption_key import exact_keys, normalise_caption, normalise_captions
-from filters.dedup.clusters import connected_components, quality_order, representatives
+from filters.dedup.clusters import connected_components, representatives
 from filters.dedup.image_key import MediaReadError, media_digest
+from filters.dedup.keeper import defect_counts, quality_order
 from filters.dedup.local import dedupe_table
 from filters.dedup.marking import DuplicateIndex
 from filters.dedup.minhash import MinHasher, band_bucket_keys, candidate_probability, lsh_params
@@ -21,7 +22,7 @@ from filters.dedup.verify import pair_jaccard, text_pair_jaccard
 __all__ = [
     "CandidateGraph", "DedupPlan", "DuplicateIndex", "MediaReadError", "MinHasher", "band_bucket_keys",
     "band_rows", "bucket_edges", "candidate_probability", "caption_rows", "caption_texts", "char_shingle_hashes",
-    "connected_components", "dedup_statistics", "dedupe_table", "eligible_mask", "exact_keys", "lsh_params",
+    "connected_components", "dedup_statistics", "defect_counts", "dedupe_table", "eligible_mask", "exact_keys", "lsh_params",
     "media_digest", "normalise_caption", "normalise_captions", "pair_jaccard", "quality_order",
     "representatives", "resolve_clusters", "shard_count", "text_pair_jaccard", "unique_shingles",
     "verify_rows",

@@ -8,8 +8,6 @@ in practice) and each is a handful of numpy passes over the edges, never a Pytho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 
@@ -58,17 +56,6 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
             parent = grand
         left, right = left[live], right[live]
     return parent
-
-
-def quality_order(caption_len: np.ndarray, lang_score: np.ndarray, sample_ids: Sequence[str]) -> np.ndarray:
-    """Row positions best-first: longer caption, then higher language score (missing = lowest),
-    then smallest sample_id."""
-    n = len(sample_ids)
-    by_id = np.empty(n, dtype=np.int64)
-    by_id[np.array(sorted(range(n), key=sample_ids.__getitem__), dtype=np.int64)] = np.arange(n)
-    score = np.asarray(lang_score, dtype=np.float64)
-    score = np.where(np.isnan(score), -np.inf, score)
-    return np.lexsort((by_id, -score, -np.asarray(caption_len, dtype=np.int64)))
 
 
 def representatives(labels: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -69,8 +69,10 @@ def _trapezoid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def lsh_params(threshold: float, num_perm: int, false_positive_weight: float = 0.5,
-               false_negative_weight: float = 0.5) -> tuple[int, int]:
-    """(bands, rows) minimising the weighted false-positive and false-negative areas.
+               false_negative_weight: float = 0.5, min_probability: float = 0.0) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted false-positive and false-negative areas, among the
+    shapes under which a pair at exactly J = threshold is a candidate with probability at least
+    `min_probability`.
 
     The same objective as datasketch's `_optimal_param`: the candidate probability of a pair with
     Jaccard s is 1-(1-s^r)^b; the false-positive area integrates it over [0, threshold], the
@@ -89,9 +91,13 @@ def lsh_params(threshold: float, num_perm: int, false_positive_weight: float = 0
         fp = _trapezoid(1.0 - (1.0 - s_fp[None, :] ** r) ** b, s_fp)
         fn = _trapezoid((1.0 - s_fn[None, :] ** r) ** b, s_fn)
         err = fp * false_positive_weight + fn * false_negative_weight
+        err = np.where(candidate_probability(threshold, b, r[:, 0]) >= min_probability, err, np.inf)
         i = int(np.argmin(err))
         if err[i] < best_err:
             best, best_err = (b, i + 1), float(err[i])
+    if not np.isfinite(best_err):
+        raise ValueError(f"no bands × rows with bands·rows <= {num_perm} makes a pair at J = {threshold} a "
+                         f"candidate with probability >= {min_probability}; raise num_perm or lower it")
     return best
 
 

@@ -38,7 +38,7 @@ class DedupPlan:
             bands, rows = cfg.bands, cfg.rows
         else:
             bands, rows = lsh_params(cfg.threshold, cfg.num_perm, cfg.false_positive_weight,
-                                     cfg.false_negative_weight)
+                                     cfg.false_negative_weight, cfg.min_candidate_probability)
         return cls(cfg=cfg, bands=bands, rows=rows, hasher=MinHasher(cfg.num_perm, perm_seed))
 
     @property
@@ -104,6 +104,8 @@ class CaptionRows:
     normalised: list[str]
     caption_len: np.ndarray  # int32, characters of the raw caption
     lang_score: np.ndarray  # float32, NaN when missing
+    n_repairs: np.ndarray  # int32, repairs the clean step made (0 without a `repairs` column)
+    lm_perplexity: np.ndarray  # float32, NaN when not scored
     image_digest: list[str | None]
     scope_key: np.ndarray  # uint64: scope (global or source) [+ image digest under caption+image]
     node: np.ndarray  # uint64 exact key; unique per row when the normalised caption is empty
@@ -134,6 +136,10 @@ def caption_rows(table: pa.Table, plan: DedupPlan, positions: np.ndarray | None 
     normalised = normalise_captions(caption)
     lang_score = (np.asarray(pc.fill_null(sub.column("lang_score"), np.nan), dtype=np.float32)
                   if "lang_score" in sub.column_names else np.full(len(positions), np.nan, dtype=np.float32))
+    n_repairs = (np.asarray(pc.fill_null(pc.list_value_length(sub.column("repairs")), 0), dtype=np.int32)
+                 if "repairs" in sub.column_names else np.zeros(len(positions), dtype=np.int32))
+    lm_perplexity = (np.asarray(pc.fill_null(sub.column("lm_perplexity"), np.nan), dtype=np.float32)
+                     if "lm_perplexity" in sub.column_names else np.full(len(positions), np.nan, dtype=np.float32))
     if plan.needs_image_digest:
         digests = [media_digest(s, m) for s, m in zip(sample_id, sub.column("media").to_pylist())]
     else:
@@ -149,5 +155,6 @@ def caption_rows(table: pa.Table, plan: DedupPlan, positions: np.ndarray | None 
     return CaptionRows(positions=positions, sample_id=sample_id, source=source, caption=caption,
                        normalised=normalised,
                        caption_len=np.fromiter(map(len, caption), dtype=np.int32, count=len(caption)),
-                       lang_score=lang_score, image_digest=digests, scope_key=scope_key, node=node,
+                       lang_score=lang_score, n_repairs=n_repairs, lm_perplexity=lm_perplexity,
+                       image_digest=digests, scope_key=scope_key, node=node,
                        image_node=image_node)

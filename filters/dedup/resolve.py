@@ -7,7 +7,7 @@ rows are joined by three kinds of verified edges, in order:
 1. exact: equal normalised caption in the same scope (equality on the text, not the hash);
 2. image (with `image_exact`): equal media digest in the same scope;
 3. near: a candidate pair whose character n-gram Jaccard is at least the threshold.
-A cluster keeps its best row (`clusters.quality_order`); every other row is a duplicate of it,
+A cluster keeps its cleanest row (`keeper.quality_order`); every other row is a duplicate of it,
 with reason `dedup.exact` if it was already joined to the representative after step 1,
 `dedup.image` after step 2, and `dedup.near` otherwise.
 """
@@ -20,7 +20,8 @@ import pyarrow.compute as pc
 
 from filters.dedup.banding import CandidateGraph
 from filters.dedup.caption_key import normalise_captions
-from filters.dedup.clusters import connected_components, quality_order, representatives
+from filters.dedup.clusters import connected_components, representatives
+from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64
 from filters.dedup.verify import text_pair_jaccard
@@ -34,6 +35,8 @@ VERIFY_ROW_SCHEMA = pa.schema([
     ("caption", pa.string()),
     ("lang_score", pa.float32()),
     ("image_digest", pa.string()),
+    ("n_repairs", pa.int32()),
+    ("lm_perplexity", pa.float32()),
 ])
 CLUSTER_ROW_SCHEMA = pa.schema([
     ("sample_id", pa.string()),
@@ -67,6 +70,8 @@ def verify_rows(rows: CaptionRows, graph: CandidateGraph, n_vshards: int) -> pa.
         pa.array([rows.caption[i] for i in pick], pa.string()),
         pa.array(rows.lang_score[keep], pa.float32()),
         pa.array([rows.image_digest[i] for i in pick], pa.string()),
+        pa.array(rows.n_repairs[keep], pa.int32()),
+        pa.array(rows.lm_perplexity[keep], pa.float32()),
     ]
     return pa.table(columns, schema=VERIFY_ROW_SCHEMA)
 
@@ -149,9 +154,9 @@ def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarr
     for stage in (stage1, image, stage3):
         edges = np.concatenate((edges, stage))
         labels.append(connected_components(n, edges[:, 0], edges[:, 1]))
-    caption_len = np.fromiter(map(len, caption), dtype=np.int64, count=n)
     lang = rows.column("lang_score").to_numpy(zero_copy_only=False).astype(np.float64)
-    order = quality_order(caption_len, lang, sample_id)
+    order = quality_order(caption, lang, sample_id, labels[2], rows.column("n_repairs").to_numpy(zero_copy_only=False),
+                          pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False))
     rep = representatives(labels[2], order)
     size = np.bincount(labels[2], minlength=n)[labels[2]]
     member = np.flatnonzero(size >= 2)

@@ -49,15 +49,33 @@ def test_connected_components_long_chain_and_star():
     assert (star == 0).all()
 
 
-def test_representative_longer_caption_then_language_score_then_smallest_id():
-    ids = ["b", "a", "d", "c", "e", "f"]
-    caption_len = np.array([10, 10, 12, 12, 5, 5])
-    lang = np.array([0.9, 0.9, 0.5, 0.7, np.nan, 0.1], dtype=np.float32)
-    labels = np.array([0, 0, 0, 0, 4, 4])
-    rep = representatives(labels, quality_order(caption_len, lang, ids))
-    assert rep.tolist() == [3, 3, 3, 3, 5, 5]  # "c": longest with the higher score; NaN ranks last
-    tie = representatives(np.array([0, 0]), quality_order(np.array([4, 4]), np.array([0.5, 0.5]), ["y", "x"]))
-    assert tie.tolist() == [1, 1]  # smallest sample_id
+def test_representative_is_the_cleanest_copy_in_a_stated_order():
+    def keep(captions, lang=None, ids=None, **kw):
+        n = len(captions)
+        lang = np.full(n, 0.9) if lang is None else np.asarray(lang, dtype=np.float64)
+        ids = ids or [f"s{i}" for i in range(n)]
+        return int(quality_order(captions, lang, ids, np.zeros(n, dtype=np.int64), **kw)[0])
+
+    # 1. defects: a site suffix, a doubled word, boilerplate lose to the clean copy, however long
+    assert keep(["a market stall with fresh fruit | Pinterest", "a market stall with fresh fruit"]) == 1
+    assert keep(["a red bus bus on the road at night", "a red bus on the road"]) == 1
+    assert keep(["stock photo of a lake at dawn", "photo of a lake at dawn"]) == 1
+    # 2. fewer repairs, 3. lower perplexity (unscored last)
+    assert keep(["a lake at dawn", "a lake at dawn"], repairs=np.array([2, 0])) == 1
+    assert keep(["a lake at dawn"] * 3, perplexity=np.array([np.nan, 40.0, 12.0])) == 2
+    # 4. the consensus wording: the typo is the word no other copy has
+    assert keep(["desertt highway at dusk", "desert highway at dusk", "Desert highway at dusk."]) == 1
+    # 5. language score, 6. shorter, 7. smallest sample_id
+    assert keep(["desertt highway", "desert highway"], lang=[0.5, 0.5]) == 1
+    assert keep(["desert highway", "desert highway!!"], lang=[0.4, 0.8]) == 1
+    assert keep(["a cat", "a cat"], ids=["y", "x"]) == 1
+
+
+def test_representatives_take_the_best_member_of_each_component():
+    captions = ["a b", "a b c", "a b c d", "x", "x y"]
+    labels = np.array([0, 0, 0, 3, 3])
+    rep = representatives(labels, quality_order(captions, np.full(5, 0.5), list("abcde"), labels))
+    assert rep.tolist() == [0, 0, 0, 3, 3]
 
 
 def _band_table(rows: list[tuple[int, int, int]]) -> pa.Table:

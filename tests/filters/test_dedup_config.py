@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filters.dedup import DedupPlan
+from filters.dedup import DedupPlan, candidate_probability
 from schemas.config import ConfigError, parse_job_config
 from schemas.dedup_config import DedupConfig
 
@@ -27,7 +27,12 @@ def test_bad_dedup_config_names_field_and_range(dedup, expected):
 
 def test_plan_from_config():
     plan = DedupPlan.build(DedupConfig(), seed=0)
-    assert (plan.bands, plan.rows) == (14, 9) and plan.buckets_per_caption == 14
+    # the best shape under which a pair at J = threshold is a candidate with probability >= 0.95
+    assert (plan.bands, plan.rows) == (13, 7) and plan.buckets_per_caption == 13
+    assert candidate_probability(0.8, 13, 7) >= 0.95 > candidate_probability(0.8, 14, 9)
+    assert DedupPlan.build(DedupConfig(min_candidate_probability=0.0), seed=0).rows == 9  # the unconstrained optimum
+    with pytest.raises(ValueError, match="no bands × rows"):
+        DedupPlan.build(DedupConfig(threshold=0.1, num_perm=8, min_candidate_probability=0.99), seed=0)
     explicit = DedupPlan.build(DedupConfig(bands=16, rows=8, image_exact=True), seed=0)
     assert (explicit.bands, explicit.rows) == (16, 8) and explicit.buckets_per_caption == 17
     assert DedupPlan.build(DedupConfig(near=False), seed=0).buckets_per_caption == 1

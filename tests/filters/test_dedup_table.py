@@ -150,13 +150,12 @@ def test_only_considered_rows_are_touched():
     assert stats["considered"] == 3
 
 
-def test_representative_prefers_longer_caption_then_language_score():
+def test_representative_of_equally_clean_copies_has_the_best_language_score():
     caps = ["A red car parked by the old stone bridge", "a red car parked by the old stone bridge!!",
             "A red car, parked by the old stone bridge.", "a red car parked by the old stone bridge"]
     table = work_table(caps, lang_scores=[0.9, 0.5, 0.8, 0.99], sample_ids=["d", "c", "b", "a"])
     out, _ = dedupe_table(table, DedupConfig(), seed=0)
-    # lengths 40, 42, 42, 40: "c" and "b" tie on length, "b" has the higher language score
-    assert out.column("dup_of").to_pylist() == ["b", "b", None, "b"]
+    assert out.column("dup_of").to_pylist() == ["a", "a", "a", None]
     assert set(out.column("reason").to_pylist()) == {"dedup.exact", None}
 
 
@@ -164,10 +163,10 @@ def test_duplicates_point_at_the_kept_row_with_their_relation_to_it():
     base = "two children playing with a kite on the sunny beach in summer"
     caps = [base, base.upper(), base.replace("kite", "kites"), "a bowl of soup on the kitchen table"]
     out, stats = dedupe_table(work_table(caps), DedupConfig(), seed=0)
-    # the longer "kites" caption is kept; the other two are near duplicates of it (and exact of each other)
-    assert out.column("status").to_pylist() == ["duplicate", "duplicate", "ok", "ok"]
-    assert out.column("dup_of").to_pylist() == ["s00002", "s00002", None, None]
-    assert out.column("reason").to_pylist() == ["dedup.near", "dedup.near", None, None]
+    # the consensus wording is kept ("kites" is the word no other copy has), not the longer caption
+    assert out.column("status").to_pylist() == ["ok", "duplicate", "duplicate", "ok"]
+    assert out.column("dup_of").to_pylist() == [None, "s00000", "s00000", None]
+    assert out.column("reason").to_pylist() == [None, "dedup.exact", "dedup.near", None]
     assert stats["clusters"] == 1 and stats["cluster_size_histogram"] == {"3-4": 1}
 
 

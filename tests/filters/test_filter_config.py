@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from filters.registry import IMAGE_RULES, TEXT_RULES
+from filters.catalogue import IMAGE_RULES, TEXT_RULES
 from schemas.config import ConfigError, load_job_config, parse_job_config
 from schemas.filter_config import FilterConfig, LanguageRule, RulesConfig
 

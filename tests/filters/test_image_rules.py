@@ -8,7 +8,7 @@ from PIL import Image
 
 from filters.chain import first_failing_image_rule
 from filters.image_rules import ImageBatch, estimate_jpeg_quality, image_grey_std, read_image_header
-from filters.registry import IMAGE_RULES, rule, rules_in_order
+from filters.catalogue import IMAGE_RULES, rule, rules_in_order
 from schemas.filter_config import FilterConfig, RulesConfig
 
 

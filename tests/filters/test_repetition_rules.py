@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filters.caption_text import CaptionBatch
-from filters.registry import rule
+from filters.catalogue import rule
 from schemas.filter_config import RulesConfig
 
 CASES: dict[str, tuple[list[str], list[str]]] = {

@@ -6,15 +6,18 @@ import numpy as np
 import pytest
 
 from filters.caption_text import CaptionBatch
-from filters.registry import TEXT_RULES, rule, rules_in_order
+from filters.catalogue import TEXT_RULES, rule, rules_in_order
 from schemas.filter_config import RulesConfig
 
 # rule -> (must keep, must reject), judged by that rule alone with its default config.
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "empty": (["A cat on a mat", "x"], ["", "   ", "\n\t\u00a0"]),
     "bad_encoding": (
-        ["Café au lait on a table", "São Paulo at night", "Ça va? Très bien", "Ångström units", "A — dash"],
-        ["Ã©tÃ© Ã  Paris", "Itâ€™s sunny", "Caf\ufffd on a corner", "a dog\x00 in the park", "Â\u00a0A cat"],
+        # the mojibake repair (ftfy) fixes the last three before the rule sees them
+        ["Café au lait on a table", "São Paulo at night", "Ça va? Très bien", "Ångström units", "A — dash",
+         "Straße „Am Fluß“ im Regen", "Ã©tÃ© Ã  Paris", "Itâ€™s sunny", "Â\u00a0A cat"],
+        ["Caf\ufffd on a corner", "a dog\x00 in the park", "锟斤拷锟斤拷 a cat", "Ð¡Ð¾Ð±Ð°Ðº? Ð±ÐµÐ³Ð°ÐµÑ?",
+         "縺ｯ縺ｯ a sign"],
     ),
     "url": (
         [
@@ -99,6 +102,52 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["blue sky", "Sunset", "cat", "a b", "ok", "图片", "I do", "Eiffel-Tower"],
     ),
     "too_long": (["A dog " * 100, "猫" * 500], ["word " * 513, "a" * 4097, "猫" * 2049]),
+    "file_name": (
+        ["A screenshot of a weather app showing rain", "Photo of a dog at the beach", "Image of the month: a fox",
+         "A 2019 photo of the old bridge", "Seven_Wonders board game box"],
+        ["Screenshot 2020-10-02 at 11.22.33", "Screen Shot 2018-01-09 at 5.01.12 AM", "WhatsApp Image 2020-05-05 at 09.11.02",
+         "FB_IMG_1591234567890", "mmexport1590000000000", "IMG 0042", "DSC-1182 (2)", "20200101_101010",
+         "Bildschirmfoto 2022-07-01 um 10.00.00", "截屏2021-05-06 上午10.11.12", "Untitled design (3)",
+         "image (2)", "photo_2020-02-02_10-10-10", "sunset_beach_final_v2", "a3f9c2d1e4b5a6c7d8e9f0a1"],
+    ),
+    "refusal": (
+        ["A woman apologising to her friend on a park bench", "A robot toy on a shelf",
+         "An AI generated painting of a castle", "A sign saying \"Sorry, we're closed\"",
+         "Here comes the bride walking down the aisle"],
+        ["As an AI language model I can't see the image.", "I'm sorry, but I cannot help with that request.",
+         "Unfortunately, I am unable to view images.", "Sure! Here's a caption: a cat on a mat.",
+         "Here is a detailed description of the image: two dogs.", "A red barn. Let me know if you need more help!",
+         "作为一个AI助手，我无法查看图片。", "Lo siento, pero no puedo ver la imagen."],
+    ),
+    "code": (
+        ["A programmer typing on a laptop in a dark room", "A screen showing the text \"def main():\" in an editor",
+         "A sign that reads 'if (door == open) { close it; }'", "Select a seat from the front row",
+         "The return of the king poster", "A chalkboard with x + y = 5 written on it"],
+        ["SELECT id FROM photos WHERE score > 0.5", "def f(x): return x + 1", "while (true) { i++; }",
+         "import numpy as np", "let x = [1, 2, 3];", "{\"caption\": \"a dog\", \"id\": 7}",
+         "#include <stdio.h>", "print('hello world')", "$name = $_GET['q'];"],
+    ),
+    "camera_settings": (
+        ["A photographer holding a Canon camera at a wedding", "A 50mm lens lying on a wooden table",
+         "Close-up of a camera dial showing ISO settings", "A girl taking a selfie with an iPhone"],
+        ["f/5.6 1/250s ISO 100", "ISO 3200, 1/30 sec, f/2.0", "Nikon Z6, 70-200mm, f/4, 1/800",
+         "Shot on Pixel 7, f/1.9, 1/60s", "Aperture f/11 | Shutter 1/125 | ISO 200 | 24mm"],
+    ),
+    "keyword_list": (
+        ["A table with plates, cups, forks, knives and napkins.", "Bananas, apples, oranges and grapes in a bowl",
+         "A dog, a cat, a rabbit and a hamster sitting together", "Red, white and blue balloons at a party",
+         "Paris, France", "A man wearing a hat, sunglasses, a scarf and gloves in the snow",
+         "A mural with the words \"#love #peace #unity\" painted on a wall"],
+        ["sunset, sea, sky, clouds, evening", "cat | kitten | pet | cute", "#beach #summer #sun",
+         "tree; forest; green; nature; outdoor", "猫、可爱、宠物、动物、家", "kitchen, interior, modern, home design, wood"],
+    ),
+    "stutter": (
+        ["Bye bye summer", "A very very old tree", "Walla Walla onions", "New York, New York",
+         "Kura-kura di pantai", "Anak anak bermain bola di lapangan", "A 10 10 score on the board",
+         "A sign reading \"STOP STOP\" on a pole", "妈妈和宝宝"],
+        ["a bus bus on the road", "A red red apple on a plate", "Ein Hund Hund im Garten",
+         "Une maison maison blanche", "A boy boy riding a bike"],
+    ),
     "repeated_words": (
         [
             "Bye bye summer",
@@ -192,4 +241,32 @@ def test_bad_encoding_options():
         True,
         False,
     ]
-    assert _mask("bad_encoding", ["Ã©tÃ©"], mojibake=False) == [True]
+    assert _mask("bad_encoding", ["锟斤拷 a cat"], mojibake=False) == [True]
+
+
+def test_repeated_words_and_boilerplate_ignore_quoted_spans():
+    texts = ['a power switch with "ON" on the top', "a sign with 'the the' misprinted on it",
+             'A mug printed with “Click here”', "A power switch with ON on the top"]
+    assert _mask("repeated_words", texts) == [True, True, True, False]
+    assert _mask("boilerplate", texts) == [True, True, True, True]
+    assert _mask("boilerplate", ["Click here to see a cat"]) == [False]
+
+
+def test_keyword_list_knobs():
+    texts = ["red, green, blue", "red, green, blue, yellow", "#a1 #b2"]
+    assert _mask("keyword_list", texts) == [True, False, True]
+    assert _mask("keyword_list", texts, min_items=3, min_hashtags=2) == [False, False, False]
+
+
+def test_stutter_only_in_languages_that_do_not_double_words():
+    texts = ["Seorang anak anak bermain di pantai yang indah", "A little little dog sleeping on a sofa"]
+    assert _mask("stutter", texts) == [True, False]
+    assert _mask("stutter", texts, languages=()) == [True, True]
+    assert _mask("stutter", texts[1:], allowed=("little",)) == [True]
+
+
+def test_code_and_camera_knobs():
+    assert _mask("code", ["x == y && z"], min_signals=2) == [True]  # one weak kind of signal
+    assert _mask("code", ["x == y && z;"], min_signals=2) == [False]
+    assert _mask("camera_settings", ["f/2.8 ISO 100 on a sunny summer day at the quiet mountain lake"]) == [True]
+    assert _mask("camera_settings", ["f/2.8 ISO 100 on a sunny summer day at the quiet mountain lake"], max_other_words=10) == [False]

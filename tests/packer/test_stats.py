@@ -273,6 +273,7 @@ def _tiny():
                          dup_of=dup, lang="en", lang_score=0.9, text_tokens=10, vision_tokens=20, loss_tokens=5,
                          total_tokens=30, vit_patches=80, n_images=1, repairs=None).items():
             cols[k].append(v)
+    cols = {k: v or [None] * len(rows) for k, v in cols.items()}  # facts not set here (repairs, scores): null
     ledger = pa.table(cols, schema=LEDGER_SCHEMA)
     packs = pa.table({"pack_id": [0, 1], "step": [0, 0], "rank": [0, 1], "micro": [0, 0], "shard": ["s0", "s1"],
                       "key": ["k0", "k1"], "n_samples": [1, 2], "n_images": [1, 2], "real_tokens": [30, 60],

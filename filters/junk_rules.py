@@ -1,0 +1,225 @@
+"""Rules for text that is not a description at all: file names, model refusals, code, camera
+settings and keyword lists. Each is a pure `(CaptionBatch, cfg) -> keep mask`.
+
+A cheap RE2 pass over the whole array picks the few candidate rows; only those are looked at
+further. Quoted spans are exempt where it matters: a caption may quote the code on a screen or
+the text of a sign.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from filters.caption_text import CaptionBatch
+from filters.rule_spec import text_rule
+from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
+    if pattern == "#":
+        return np.flatnonzero(_np(pc.match_substring(texts, pattern)))
+    return np.flatnonzero(_np(pc.match_substring_regex(texts, pattern)))
+
+
+# ---------------------------------------------------------------- file names
+
+_SCREENSHOT = (
+    r"screenshot|screen ?shot|screen capture|bildschirmfoto|capture d['’]écran|captura de (?:pantalla|tela)|"
+    r"schermata|schermafbeelding|skärmbild|zrzut ekranu|snímek obrazovky|снимок экрана|скриншот|"
+    r"ekran görüntüsü|スクリーンショット|スクショ|截屏|截图|屏幕截图|螢幕擷取畫面|스크린샷"
+)
+_MESSENGER = (
+    r"whatsapp (?:image|video|audio|photo)|imagen de whatsapp|image whatsapp|whatsapp[- ]bild|foto de whatsapp|"
+    r"fb_img|mmexport|received_|signal-\d|telegram|photo_\d|video_\d|snapchat-|inshot_|picsart_|"
+    r"wechat(?:image|img)?_|微信图片|微信截图|qq图片|line_\d|viber_|messenger_"
+)
+_CAMERA = (
+    r"img|dsc|dscn|dscf|dcim|pict|pic|photo|image|picture|p|pxl|gopr|gp|dji|mvimg|imag|vid|video|mov|pano|"
+    r"burst|portrait|sam|wp|camera|cam|scan|scanned|untitled(?: design| document| image)?|copy of image|"
+    r"capture|clip|frame|export|edit|img copy"
+)
+# The whole text is a file-name stem.
+FILE_NAME = (
+    rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
+    rf"am|pm|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    rf"|(?:{_MESSENGER})[\s_\-.]*[\w\s\-.:()]*\d[\w\s\-.:()]*"
+    rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
+    r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
+    r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{20,}"
+    r"|[a-z0-9]+(?:_[a-z0-9]+){2,}|[a-z]+(?:[_\-][a-z]+)*[_\-]\d{2,}(?:x\d+)?(?:[_\-][a-z0-9]+)*"
+    r")\s*$"
+)
+
+
+@text_rule("file_name")
+def file_name_rule(batch: CaptionBatch, cfg: FileNameRule) -> np.ndarray:
+    """Fails a caption that is a file-name stem: screenshot, messenger export, camera or scanner
+    name, a hash, or a slug of words joined by underscores."""
+    return ~_np(pc.match_substring_regex(batch.text, FILE_NAME))
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@lru_cache(maxsize=8)
+def _joined(patterns: tuple[str, ...]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+@text_rule("refusal")
+def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
+    """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans)."""
+    if not cfg.patterns:
+        return np.ones(len(batch), dtype=bool)
+    return ~_np(pc.match_substring_regex(batch.unquoted_lower, _joined(cfg.patterns)))
+
+
+# ---------------------------------------------------------------- code
+
+# Any one of these is code.
+_CODE_STRONG = (
+    r"\bselect\s+(?:\*|distinct\b|[\w.]+(?:\s*,\s*[\w.]+)*)\s+from\s+\w",
+    r"\binsert\s+into\s+\w+", r"\bupdate\s+\w+\s+set\s+\w+\s*=", r"\bdelete\s+from\s+\w+",
+    r"\b(?:create|drop|alter)\s+(?:table|index|view|database)\b",
+    r"\bdef\s+\w+\s*\([^)]*\)\s*(?:->\s*[\w\[\]]+\s*)?:", r"\bfunction\s*\w*\s*\([^)]*\)\s*\{",
+    r"#include\s*[<\"]", r"\bpublic\s+(?:static\s+)?(?:void|class|int)\b", r"\bimport\s+[\w.]+\s+as\s+\w+",
+    r"\bfrom\s+[\w.]+\s+import\s+\w", r"\bconsole\.log\s*\(", r"\bsystem\.out\.print", r"<\?php",
+    r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
+    r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
+    r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
+)
+# Two different ones of these are code.
+_CODE_WEAK = (
+    r"[{}]", r";\s*(?:$|\n)", r"==|!=|&&|\|\||\+=|-=|->|::|\+\+", r"\b[a-z_]\w*\([^()\s]*\)",
+    r"\breturn\s+[\w\[({\"']", r"\b(?:if|while|for|switch|catch)\s*\(", r"\b(?:null|none|nil|undefined|nan)\b\W*$",
+    r"\b[a-z]+_[a-z_]+\b", r"\w\[[\w\"']*\]", r"//|/\*|\*/", r"</?[a-z]+>", r"\b[a-z]\w*\.[a-z]\w*\(",
+    r"\b(?:int|str|float|bool|void|char|string)\s+\w+\s*[=;(,)]", r"^\s*(?:#|//)\s*\w",
+)
+_CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
+
+
+def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
+    """Rows with one strong code signal or `min_signals` different weak ones."""
+    rows = _candidates(texts, _CODE_ANY)
+    out = np.zeros(len(texts), dtype=bool)
+    if rows.size == 0:
+        return out
+    sub = texts.take(pa.array(rows))
+    strong = np.zeros(rows.size, dtype=bool)
+    for p in _CODE_STRONG:
+        strong |= _np(pc.match_substring_regex(sub, p))
+    weak = np.zeros(rows.size, dtype=np.int64)
+    for p in _CODE_WEAK:
+        weak += _np(pc.match_substring_regex(sub, p))
+    out[rows[strong | (weak >= min_signals)]] = True
+    return out
+
+
+@text_rule("code")
+def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
+    """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
+    ones. A description that quotes code is kept: no signal outside its quotes, and three words or
+    more there."""
+    code = _code_signals(batch.lower, cfg.min_signals)
+    if code.any() and batch.unquoted_lower is not batch.lower:
+        rows = np.flatnonzero(code)
+        outside = batch.unquoted_lower.take(pa.array(rows))
+        prose = pc.count_substring_regex(outside, r"\pL{2,}").to_numpy(zero_copy_only=False) >= 3
+        quoting = prose & ~_code_signals(outside, cfg.min_signals)
+        code[rows[quoting]] = False
+    return ~code
+
+
+# ---------------------------------------------------------------- camera settings
+
+_SETTINGS = {
+    "aperture": r"(?:\bf|ƒ)\s?/\s?\d{1,2}(?:[.,]\d)?\b|\bf\d{1,2}[.,]\d\b|\baperture\b",
+    "shutter": r"\b1\s?/\s?\d{1,5}\s?(?:s|sec|secs|seconds?)?\b|\b\d{1,2}(?:\.\d)?\s?(?:s|sec)\b(?:\s*exposure)?"
+               r"|\bshutter(?: speed)?\b|\bexposure(?: time)?\b",
+    "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b",
+    "focal": r"\b\d{1,4}(?:[.,]\d)?\s?mm\b|\bfocal length\b",
+    "bias": r"[+\-±]\s?\d(?:[.,]\d)?\s?ev\b|\bexposure (?:bias|compensation)\b",
+    "body": r"\b(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|hasselblad|ricoh|"
+            r"gopro|dji|eos|ilce-?\w+|nikkor|zuiko|sigma|tamron|zeiss|iphone(?: \d+)?(?: pro)?(?: max)?|"
+            r"pixel \d\w*|galaxy s\d+\w*|mavic|a7\s?r?\s?(?:i{1,3}|iv|v)?|d\d{3,4}|x-t\d+|x100\w*|5d mark \w+)\b",
+    "exif": r"\b(?:exif|white balance|metering(?: mode)?|flash (?:did not fire|fired|off|on)|auto ?focus|"
+            r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b",
+}
+_SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
+_SETTING_RE = {k: re.compile(v) for k, v in _SETTINGS.items()}
+_ANY_SETTING_RE = re.compile(_SETTING_ANY)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera", "mark", "ii", "iii", "iv",
+                     "pro", "max", "mm", "sec", "s", "ev", "by", "f", "the", "a", "photo", "settings",
+                     "mode", "speed", "time", "length", "auto", "manual", "priority", "mp"))
+
+
+@text_rule("camera_settings")
+def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.ndarray:
+    """Fails EXIF / camera-setting strings: at least `min_settings` kinds of setting and at most
+    `max_other_words` other words."""
+    keep = np.ones(len(batch), dtype=bool)
+    text = batch.unquoted_lower
+    rows = _candidates(text, r"\d")  # an f-number, a shutter speed, ISO or a focal length has digits
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
+    for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
+        kinds = sum(bool(p.search(t)) for p in _SETTING_RE.values())
+        if kinds < cfg.min_settings:
+            continue
+        rest = [w for w in _WORD.findall(_ANY_SETTING_RE.sub(" ", t)) if w not in _FILLER]
+        keep[i] = len(rest) > cfg.max_other_words
+    return keep
+
+
+# ---------------------------------------------------------------- keyword lists
+
+_ITEM_SEPARATOR = re.compile(r"\s*(?:[,;、，；]|\s[|/·•»>]\s|[|｜]|\s-\s)\s*")
+_STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
+_HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
+_FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向")
+
+
+@text_rule("keyword_list")
+def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
+    """Fails tag or keyword lists: `min_hashtags` hashtags, or at least `min_items` short items
+    (one fewer with pipes, slashes or bullets) of which few hold a function word, none of them a
+    phrase of four words or more built with one."""
+    keep = np.ones(len(batch), dtype=bool)
+    text = batch.unquoted_lower
+    tagged = _candidates(text, "#")
+    if tagged.size:
+        hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
+        keep[tagged[hashtags >= cfg.min_hashtags]] = False
+    separators = sum(pc.count_substring(text, c).to_numpy(zero_copy_only=False) for c in (",", ";", "|", "/"))
+    wide = np.flatnonzero(_np(batch.non_ascii))
+    if wide.size:
+        separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(
+            zero_copy_only=False)
+    separators = separators + _np(pc.match_substring(text, " - ")) * cfg.min_items
+    rows = np.flatnonzero((separators >= cfg.min_items - 2) & keep)
+    function = frozenset(cfg.function_words)
+    for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
+        items = [x for x in (s.strip(" .!?。！:：-") for s in _ITEM_SEPARATOR.split(t.replace("#", " "))) if x]
+        need = cfg.min_items - 1 if _STRONG_SEPARATOR.search(t) else cfg.min_items
+        if len(items) < need:
+            continue
+        words = [x.split() for x in items]
+        has_function = [any(w in function for w in ws) or bool(_FUNCTION_CHARS & set(x))
+                        for ws, x in zip(words, items)]
+        phrase = any(f and len(ws) >= 4 for f, ws in zip(has_function, words))
+        mean_words = sum(map(len, words)) / len(items)
+        share = sum(has_function) / len(items)
+        if not phrase and mean_words <= cfg.max_item_words and share <= cfg.max_function_share:
+            keep[i] = False
+    return keep

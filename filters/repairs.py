@@ -1,0 +1,307 @@
+"""The clean step: repairs applied to caption text before the rules judge it.
+
+Each repair is a pure function `(texts, cfg, context) -> texts` over a whole string array, applied
+only to the rows a cheap vectorised prefilter picks, in the order of `REPAIRS`:
+1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
+2. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
+3. `mojibake`: `ftfy.fix_encoding` (the rows it changes get the whitespace pass again);
+4. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
+5. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
+`repair_texts` returns the repaired texts and, per repair, the rows it changed: the ledger lists
+them (`repairs`) and the stage counts them (`clean.<name>`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.filter_config import CleanConfig
+
+REPAIRS = ("html", "whitespace", "mojibake", "zh_t2s", "site_suffix")
+
+# ---------------------------------------------------------------- html
+
+# Elements whose tags are markup, not content. Anything else in angle brackets is kept as written.
+_INLINE = (
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font", "i", "img",
+    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt",
+    "u", "var", "wbr", "picture", "source", "label", "nobr",
+)  # fmt: skip
+_BLOCK = (
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "head", "header", "hgroup", "hr", "html", "li", "main", "meta", "link", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul", "button",
+    "input", "select", "option", "textarea", "iframe", "video", "audio", "canvas", "svg", "path", "g",
+    "embed", "object", "param", "track", "area", "map", "base", "col", "colgroup", "frame", "frameset",
+)  # fmt: skip
+_BREAK = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "hr")
+_DROP_CONTENT = ("script", "style", "noscript", "template")
+_ELEMENTS = frozenset(_INLINE + _BLOCK + _BREAK + _DROP_CONTENT)
+_ELEMENT_NAMES = "|".join(sorted(_ELEMENTS, key=len, reverse=True))
+HTML_MARKUP = rf"(?i)</?(?:{_ELEMENT_NAMES})(?:\s[^<>]*)?/?>|<!--"
+HTML_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+
+
+class _MarkupStripper(HTMLParser):
+    """Text of an HTML fragment: known elements' tags removed (block elements leave a space or a
+    line break), script/style content dropped, comments dropped, other tags kept verbatim."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def _tag(self, tag: str, end: bool) -> None:
+        if tag in _DROP_CONTENT:
+            self.hidden = max(0, self.hidden + (-1 if end else 1))
+        elif tag in _BREAK:
+            self.parts.append("\n")
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+        elif tag not in _ELEMENTS and not self.hidden:
+            self.parts.append(f"</{tag}>" if end else self.get_starttag_text() or "")
+
+    def handle_starttag(self, tag, attrs):
+        self._tag(tag, end=False)
+
+    def handle_startendtag(self, tag, attrs):
+        if tag not in _DROP_CONTENT:
+            self._tag(tag, end=False)
+
+    def handle_endtag(self, tag):
+        self._tag(tag, end=True)
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+    def text(self, fragment: str) -> str:
+        self.parts, self.hidden = [], 0
+        self.reset()
+        self.feed(fragment)
+        self.close()
+        return "".join(self.parts)
+
+
+_STRIPPER = threading.local()
+
+
+def strip_markup(fragment: str) -> str:
+    """`fragment` without HTML markup, entities unescaped (twice: "&amp;amp;" is common)."""
+    stripper = getattr(_STRIPPER, "parser", None)
+    if stripper is None:
+        stripper = _STRIPPER.parser = _MarkupStripper()
+    return html.unescape(stripper.text(fragment))
+
+
+def _html(texts: pa.Array, cfg, context) -> pa.Array:
+    rows = np.flatnonzero(_np(pc.match_substring(texts, "<")) | _np(pc.match_substring(texts, "&")))
+    if rows.size == 0:
+        return texts
+    sub = texts.take(pa.array(rows))
+    markup = np.zeros(len(texts), dtype=bool)
+    entity = np.zeros(len(texts), dtype=bool)
+    markup[rows] = _np(pc.match_substring_regex(sub, HTML_MARKUP))
+    entity[rows] = _np(pc.match_substring_regex(sub, HTML_ENTITY))
+    if not (markup | entity).any():
+        return texts
+    values = texts.to_pylist()
+    for i in np.flatnonzero(markup):
+        values[i] = strip_markup(values[i])
+    for i in np.flatnonzero(entity & ~markup):
+        values[i] = html.unescape(html.unescape(values[i]))
+    out = pa.array(values, pa.string())
+    # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
+    return on_rows(out, pa.array(markup), _clean_whitespace) if markup.any() else out
+
+
+# ---------------------------------------------------------------- mojibake
+
+# A UTF-8 lead byte read as a one-byte code page, followed by a continuation byte read the same way:
+# Windows-1252 / Latin-1 ("Ã©", "â€™", "ï»¿"), Windows-1251 ("РџСЂ"), and Shift-JIS ("縺ｯ").
+_CP1252_CONTINUATION = (
+    r"\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17E}\x{192}\x{2C6}\x{2DC}\x{2013}\x{2014}"
+    r"\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}"
+)
+_CP1251_CONTINUATION = (
+    r"\x{A0}-\x{BF}\x{401}-\x{40C}\x{40E}\x{40F}\x{451}-\x{45C}\x{45E}\x{45F}\x{490}\x{491}\x{2013}\x{2014}"
+    r"\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2116}\x{2122}"
+)
+_MOJIBAKE_LEAD = r"[\x{C2}-\x{F4}РСТУ\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}]"
+MOJIBAKE_SUSPECT = (
+    rf"[\x{{C2}}-\x{{F4}}][{_CP1252_CONTINUATION}]|[РСТУ][{_CP1251_CONTINUATION}]"
+    r"|[\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}][\x{FF61}-\x{FF9F}]"
+)
+
+
+def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
+    import ftfy
+
+    rows = _candidates(texts, _MOJIBAKE_LEAD)
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
+    if rows.size == 0:
+        return texts
+    values = texts.to_pylist()
+    for i in rows:
+        values[i] = ftfy.fix_encoding(values[i])
+    out = pa.array(values, pa.string())
+    fixed = ~_np(pc.equal(out, texts))
+    return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, context)) if fixed.any() else out
+
+
+# ---------------------------------------------------------------- whitespace
+
+_LINE_BREAK = r"\r\n?|[\x{85}\x{2028}\x{2029}]"
+# C0/C1 controls (but tab, LF, VT, FF, CR, NEL) and invisible format characters. ZWJ/ZWNJ stay:
+# emoji sequences and several scripts need them.
+_CONTROL = (
+    r"[\x00-\x08\x0E-\x1F\x7F-\x84\x86-\x9F\x{AD}\x{200B}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}"
+    r"\x{180E}\x{200E}\x{200F}]"
+)
+_HSPACE = r"[\t\x0B\x0C\p{Zs}]"
+# Every \p{Zs} but the ASCII space, plus tab, VT and FF.
+_ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
+# A row needs the whitespace/control pass when it has any of these.
+_NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, "  ", " \n", "\n ", "\n\n\n", r"^\s", r"\s$"))
+
+
+def _clean_whitespace(texts: pa.Array) -> pa.Array:
+    texts = pc.replace_substring_regex(texts, _LINE_BREAK, "\n")
+    texts = pc.replace_substring_regex(texts, _CONTROL, "")
+    texts = pc.replace_substring_regex(texts, _HSPACE + "+", " ")
+    # Spaces around line breaks go; runs of blank lines shrink to one blank line.
+    texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
+    return pc.utf8_trim_whitespace(texts)
+
+
+def _whitespace(texts: pa.Array, cfg, context) -> pa.Array:
+    texts = on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
+    # NFC last: removing a control character can bring a letter and its combining mark together.
+    return on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
+
+
+# ---------------------------------------------------------------- traditional -> simplified Chinese
+
+_CONVERTERS: dict[str, object] = {}
+_CONVERTER_LOCK = threading.Lock()
+
+
+def opencc_converter(conversion: str):
+    """An OpenCC converter (`t2s`, `tw2s`, ...), made once per process."""
+    with _CONVERTER_LOCK:
+        if conversion not in _CONVERTERS:
+            try:
+                import opencc
+            except ImportError as err:
+                raise ImportError("filters.clean.zh_t2s needs the `opencc` package: pip install opencc") from err
+            _CONVERTERS[conversion] = opencc.OpenCC(f"{conversion}.json")
+    return _CONVERTERS[conversion]
+
+
+def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
+    sources = context.get("sources")
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, r"\p{Han}")))
+    if "*" not in cfg.sources:
+        if sources is None:
+            return texts
+        in_sources = _np(pc.is_in(sources, value_set=pa.array(list(cfg.sources), pa.string())))
+        rows = rows[in_sources[rows]]
+    if rows.size == 0:
+        return texts
+    converter = opencc_converter(cfg.conversion)
+    values = texts.to_pylist()
+    for i in rows:
+        values[i] = converter.convert(values[i])
+    return pa.array(values, pa.string())
+
+
+# ---------------------------------------------------------------- site-name suffixes
+
+_SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
+_SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
+
+
+@lru_cache(maxsize=8)
+def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
+    names = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in sorted(suffixes, key=len, reverse=True))
+    one = rf"(?:{names})(?:\.com)?"
+    name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
+    return rf"(?i)(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
+
+
+def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
+    pattern = site_suffix_pattern(cfg.suffixes)
+    # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
+    rows = np.flatnonzero(_np(pc.match_substring(texts, "-")) | _np(pc.match_substring(texts, "|"))
+                          | _np(pc.match_substring_regex(texts, _SUFFIX_SEPARATOR_RARE))
+                          | _np(pc.less_equal(pc.binary_length(texts), 30)))
+    if rows.size == 0:
+        return texts
+    hit = np.zeros(len(texts), dtype=bool)
+    hit[rows] = _np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))
+    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")))
+
+
+# ---------------------------------------------------------------- the step
+
+_FUNCTIONS = {"html": _html, "mojibake": _mojibake, "whitespace": _whitespace, "zh_t2s": _zh_t2s,
+              "site_suffix": _site_suffix}
+
+
+@dataclass(frozen=True)
+class Repaired:
+    text: pa.Array  # repaired texts (valid UTF-8; nulls stay null)
+    changed: dict[str, np.ndarray]  # repair name -> rows it changed
+
+
+def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:
+    """Apply the enabled repairs in order. `texts` must be valid UTF-8 (`caption_text.repair_utf8`);
+    nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    changed: dict[str, np.ndarray] = {}
+    if not cfg.enabled:
+        return Repaired(texts, changed)
+    context = {"sources": sources}
+    for name in REPAIRS:
+        repair_cfg = getattr(cfg, name)
+        if not repair_cfg.enabled:
+            continue
+        out = _FUNCTIONS[name](texts, repair_cfg, context)
+        changed[name] = np.zeros(len(texts), dtype=bool) if out is texts else ~_np(pc.equal(out, texts))
+        texts = out
+    return Repaired(texts, changed)
+
+
+# ---------------------------------------------------------------- array plumbing
+
+
+def _np(mask) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
+    """Rows of non-ASCII texts matching `pattern`."""
+    rows = np.flatnonzero(_np(pc.invert(pc.string_is_ascii(texts))))
+    if rows.size == 0:
+        return rows
+    return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
+
+
+def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
+    """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched."""
+    mask = pc.fill_null(mask, False)
+    if not pc.any(mask).as_py():
+        return texts
+    return pc.replace_with_mask(texts, mask, fn(texts.filter(mask)))

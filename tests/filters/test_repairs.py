@@ -1,0 +1,144 @@
+"""The clean step: each repair with its switch and counter, and the repaired text flowing through
+`run_filters` into `turns`, the `repairs` column and the counters."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from filters.chain import run_filters
+from filters.repairs import REPAIRS, repair_texts, strip_markup
+from schemas.filter_config import CleanConfig, FilterConfig
+from schemas.sample import Sample, assistant_text, records_to_table, with_work_columns
+
+
+def repaired(texts, **clean):
+    out = repair_texts(pa.array(texts, pa.string()), CleanConfig(**clean), pa.array(["web"] * len(texts)))
+    return out.text.to_pylist(), {k: v.tolist() for k, v in out.changed.items()}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("<p>A dog in the park</p>", "A dog in the park"),
+    ("<b>Big</b> red <i>barn</i>", "Big red barn"),
+    ("Line one<br>line two", "Line one\nline two"),
+    ("<div class='x'><span>Two cats</span></div>", "Two cats"),
+    ("Fish &amp; chips &lt;3", "Fish & chips <3"),
+    ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+    ("<script>var x = 1;</script>A lake at dawn", "A lake at dawn"),
+    ("A <ref>dog</ref><box>(1,2),(3,4)</box> on grass", "A <ref>dog</ref><box>(1,2),(3,4)</box> on grass"),
+    ("a < b and c > d", "a < b and c > d"),
+    ("<!-- hidden -->A boat", "A boat"),
+])
+def test_html_is_stripped_by_a_parser_keeping_other_angle_brackets(raw, expected):
+    assert repaired([raw])[0] == [expected]
+
+
+def test_each_repair_has_a_switch_and_marks_only_the_rows_it_changed():
+    texts = ["<p>A cat</p>", "cafÃ© on a corner", "A\u200b dog\u00a0 runs ", "A tree | Shutterstock",
+             "一隻貓", "A plain caption"]
+    out, changed = repaired(texts)
+    assert out == ["A cat", "café on a corner", "A dog runs", "A tree", "一隻貓", "A plain caption"]
+    assert changed == {
+        "html": [True, False, False, False, False, False],
+        "mojibake": [False, True, False, False, False, False],
+        "whitespace": [False, False, True, False, False, False],
+        "site_suffix": [False, False, False, True, False, False],
+    }
+    off = {name: False for name in ("html", "mojibake", "whitespace", "site_suffix")}
+    assert repaired(texts, **off) == (texts, {})
+    assert repaired(texts, enabled=False) == (texts, {})
+
+
+def test_traditional_to_simplified_only_for_the_named_sources():
+    texts = pa.array(["一隻貓在臺灣", "一隻貓在臺灣", "A cat"])
+    sources = pa.array(["hk", "web", "hk"])
+    cfg = CleanConfig(zh_t2s={"enabled": True, "sources": ["hk"]})
+    out = repair_texts(texts, cfg, sources)
+    assert out.text.to_pylist() == ["一只猫在台湾", "一隻貓在臺灣", "A cat"]
+    assert out.changed["zh_t2s"].tolist() == [True, False, False]
+    every = repair_texts(texts, CleanConfig(zh_t2s={"enabled": True, "sources": ["*"]}), sources)
+    assert every.text.to_pylist()[:2] == ["一只猫在台湾"] * 2
+    with pytest.raises(ValueError, match="names no sources"):
+        CleanConfig(zh_t2s={"enabled": True})
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Red tulips in a vase | Shutterstock", "Red tulips in a vase"),
+    ("A foggy harbour - Flickr", "A foggy harbour"),
+    ("Kids on a slide – Pinterest | iStock", "Kids on a slide"),
+    ("A barn in the snow | Alamy Stock Photo", "A barn in the snow"),
+    ("A goat on a rock - Shutterstock 123456789", "A goat on a rock"),
+    ("Shutterstock", ""),
+    ("A photo from Flickr of a bird", "A photo from Flickr of a bird"),  # not a suffix
+    ("Flickr-style filters on a phone", "Flickr-style filters on a phone"),
+])
+def test_site_suffixes_are_stripped_not_rejected(raw, expected):
+    assert repaired([raw])[0] == [expected]
+
+
+def test_markup_stripper_is_reentrant_per_call():
+    assert strip_markup("<p>one") == "\none"
+    assert strip_markup("two</p>") == "two\n"
+
+
+def sample(i, texts, source="web"):
+    turns = [{"role": "user", "segments": [{"kind": "text", "text": "Describe."}]}]
+    turns += [{"role": "assistant", "segments": [{"kind": "text", "text": t}]} for t in texts]
+    return Sample(sample_id=f"s{i}", source=source, task="caption", turns=turns)
+
+
+def test_run_filters_writes_repaired_text_lists_repairs_and_counts_them():
+    table = with_work_columns(records_to_table([
+        sample(0, ["<p>A brown horse in a meadow</p>"]),
+        sample(1, ["A sailboat near a rocky coast | Shutterstock", "cafÃ© tables under the trees"]),
+        sample(2, ["A quiet street at night with wet cobblestones"]),
+        sample(3, ["<p>www.example.com</p>"]),
+    ]))
+    out, counts = run_filters(table, FilterConfig())
+    texts = [assistant_text(t) for t in out.column("turns").to_pylist()]
+    assert texts == ["A brown horse in a meadow", "A sailboat near a rocky coast\ncafé tables under the trees",
+                     "A quiet street at night with wet cobblestones", "www.example.com"]
+    assert out.column("repairs").to_pylist() == [["clean.html"], ["clean.mojibake", "clean.site_suffix"], None,
+                                                 ["clean.html"]]
+    assert out.column("status").to_pylist() == ["ok", "ok", "ok", "filtered"]
+    assert counts["clean.html"] == 2 and counts["clean.mojibake"] == 1 and counts["clean.site_suffix"] == 1
+    assert counts["clean.whitespace"] == 0
+
+
+def test_repairs_append_to_what_earlier_stages_recorded():
+    table = with_work_columns(records_to_table([sample(0, ["<b>A goat</b> on a rock"]), sample(1, ["A goat"])]))
+    i = table.schema.get_field_index("repairs")
+    table = table.set_column(i, table.schema.field(i), pa.array([["probe.metadata_size_mismatch"]] * 2,
+                                                                   table.schema.field(i).type))
+    out, _ = run_filters(table, FilterConfig())
+    assert out.column("repairs").to_pylist() == [["probe.metadata_size_mismatch", "clean.html"],
+                                                 ["probe.metadata_size_mismatch"]]
+
+
+def test_rows_not_text_checked_have_no_repairs_entry():
+    s = sample(0, ["<p>Yes</p>"]).model_copy(update={"task": "vqa"})
+    out, _ = run_filters(with_work_columns(records_to_table([s])), FilterConfig())
+    assert out.column("repairs").to_pylist() == [None]
+    assert assistant_text(out.column("turns").to_pylist()[0]) == "<p>Yes</p>"
+
+
+def test_repair_names_are_the_config_fields_in_order():
+    assert tuple(CleanConfig.model_fields)[1:] == REPAIRS
+
+
+def test_rule_modules_never_import_the_catalogue():
+    """Rules declare themselves; only the catalogue lists them (no import circle)."""
+    root = Path(__file__).resolve().parents[2] / "filters"
+    importers = []
+    for path in sorted(root.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("filters.catalogue"):
+                importers.append(path.name)
+            if isinstance(node, ast.ImportFrom) and node.module == "filters" and any(
+                    a.name == "catalogue" for a in node.names):
+                importers.append(path.name)
+    assert set(importers) <= {"chain.py"}

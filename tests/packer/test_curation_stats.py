@@ -1,0 +1,38 @@
+"""Curation statistics from the ledger: rows per repair, score histograms, thresholds per source and
+the rows nearest each threshold."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from packer.curation_stats import curation_summary
+from schemas.config import parse_job_config
+
+
+def test_repairs_and_scores_from_the_ledger(tmp_path):
+    (tmp_path / "lm").mkdir()
+    (tmp_path / "lm" / "config.json").write_text("{}")
+    cfg = parse_job_config({"sources": [{"name": "a", "format": "jsonl", "path": "/a"},
+                                        {"name": "b", "format": "jsonl", "path": "/b"}],
+                            "filters": {"scorers": {"nsfw": {"enabled": True, "max_score": 0.5, "thresholds": {"b": 0.2}},
+                                                    "lm": {"model_path": str(tmp_path / "lm")}}}})
+    n = 8
+    ledger = pa.table({
+        "sample_id": [f"s{i}" for i in range(n)], "copy": [0] * (n - 1) + [1], "source": ["a", "b"] * 4,
+        "repairs": [["html"], [], ["html", "site_suffix"], None, [], ["mojibake"], [], ["html"]],
+        "nsfw_score": pa.array([0.1, 0.3, 0.45, 0.15, 0.6, None, 0.9, 0.55], pa.float32()),
+        "clip_score": pa.nulls(n, pa.float32()),
+        "lm_perplexity": pa.array([10, 20, 30, 40, 50, 60, 70, 80], pa.float32()),
+        "lm_repetition": pa.nulls(n, pa.float32()),
+    })
+    out = curation_summary(ledger, cfg)
+    assert out["repairs"] == {"rows_repaired": 4, "by_repair": {"html": 3, "mojibake": 1, "site_suffix": 1}}
+    assert set(out["scores"]) == {"nsfw_score", "lm_perplexity"}  # columns never scored are left out
+    nsfw = out["scores"]["nsfw_score"]
+    assert nsfw["distribution"]["count"] == 6 and nsfw["fails_when"] == "above"  # copy 1 and null left out
+    assert nsfw["thresholds"] == {"a": 0.5, "b": 0.2}
+    a = nsfw["examples_at_threshold"]["a"]
+    assert [x["sample_id"] for x in a if x["side"] == "failed"] == ["s4", "s6"]  # nearest 0.5 first
+    assert [x["sample_id"] for x in a if x["side"] == "kept"] == ["s2", "s0"]
+    assert out["scores"]["lm_perplexity"]["thresholds"] == {"a": None, "b": None}  # recorded, not judged
+    assert out["scores"]["lm_perplexity"]["examples_at_threshold"] == {}
