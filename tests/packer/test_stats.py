@@ -309,7 +309,7 @@ def test_known_mix_packing_and_dedup():
     assert s["packing"]["bins_lower_bound"] == 1 and s["packing"]["padding_tokens"] == 256 - 90
     assert s["dedup"]["cluster_sizes"] == {"2": 1} and s["dedup"]["stage"] == {"exact": 1}
     assert s["balance"]["attn_cost"]["grid"] == [[900.0, 1800.0]]
-    assert s["time"]["stages"]["probe"] == {"rows_in": 8, "cpu_s": 2.0, "rows_per_cpu_s": 4.0}
+    assert s["time"]["stages"]["probe"] == {"rows_in": 8, "cpu_s": 2.0, "task_wall_s": 2.0, "rows_per_cpu_s": 4.0}
 
 
 def test_warnings():
