@@ -204,7 +204,26 @@ def preflight(cfg: JobConfig) -> JobInputs:
         raise JobError(f"output.dir {out}: {probe} is not a directory")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise JobError(f"output.dir {out}: {probe} is not writable")
+    _check_scorer_cpus(cfg)
     return inputs
+
+
+def _check_scorer_cpus(cfg: JobConfig) -> None:
+    """On the embedded runtime, scorer actors that take every CPU leave none for the other
+    stages and the job would hang: refuse before Ray starts."""
+    from jobs.scorer_stage import scorer_plan
+
+    plan = scorer_plan(cfg)
+    if not plan or cfg.ray.address:
+        return
+    cpus = cfg.ray.num_cpus or os.cpu_count() or 1
+    stage = plan[0][1]
+    taken = stage.concurrency * stage.num_cpus
+    if taken > cpus - 1:
+        raise JobError(f"filters.scorers: {stage.concurrency} actors × {stage.num_cpus:g} CPUs take {taken:g} of the "
+                       f"{cpus} CPUs of the embedded runtime and leave none for the other stages; lower "
+                       f"filters.scorers.concurrency or num_cpus (at most {max(cpus - 1, 0)} CPUs in all), or raise "
+                       f"ray.num_cpus")
 
 
 def _progress(cfg: JobConfig, enabled: bool, n_files: int):

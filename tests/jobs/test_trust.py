@@ -379,3 +379,18 @@ def test_a_huge_caption_is_judged_too_long_first(tmp_path):
     path = write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "image": "a.jpg", "caption": "http://x.com " * 20000}])
     source = {"name": "s", "format": "jsonl", "path": str(path), "root": str(tmp_path)}
     assert fate(job_config([source])) == {"s/a": ("filtered", "filter.too_long")}
+
+
+def test_scorer_actors_that_would_take_every_cpu_are_refused_before_ray(tmp_path):
+    from jobs.pipeline import JobError, preflight
+
+    data = _corpus(tmp_path, n_files=1)
+    model = tmp_path / "lm"
+    model.mkdir()
+    (model / "config.json").write_text("{}")  # the check reads no model: a checkpoint's shape is enough
+    cfg = _cfg(data, tmp_path / "o", ray={"num_cpus": 2},
+               filters={"scorers": {"lm": {"enabled": True, "model_path": str(model)}, "concurrency": 2}})
+    with pytest.raises(JobError, match=r"filters.scorers: 2 actors × 1 CPUs take 2 of the 2 CPUs"):
+        preflight(cfg)
+    preflight(cfg.model_copy(update={"filters": cfg.filters.model_copy(update={
+        "scorers": cfg.filters.scorers.model_copy(update={"num_cpus": 0.5})})}))
