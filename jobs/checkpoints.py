@@ -158,17 +158,6 @@ def committed_damage(out: Path, manifest, job_fingerprint: str) -> str | None:
     return None
 
 
-def prune_file_checkpoints(state_root: Path, keep: list[str]) -> None:
-    """Remove per-file checkpoints no file of this job uses (files removed or changed)."""
-    from jobs.file_stages import FILES_DIR
-
-    folder = Path(state_root) / FILES_DIR
-    wanted = {f"{k}.parquet" for k in keep}
-    for f in folder.glob("*.parquet") if folder.is_dir() else []:
-        if f.name not in wanted:
-            f.unlink(missing_ok=True)
-
-
 def journal_count(journal: Path) -> int:
     return len(list(journal.glob("*.json"))) if journal.is_dir() else 0
 

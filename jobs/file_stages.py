@@ -2,9 +2,10 @@
 file's result checkpointed on its own.
 
 1. **Reuse.** A file whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
-   recomputed. The key (`file_key`) hashes the file's fingerprint (`jobs.inputs`), the config the
-   per-file stages read (the file's own source, `read`, `tasks`, `probe`, `filters`, `grounding`)
-   and `FILE_STAGES_VERSION`: when one file of a source changes, only that file is read again.
+   recomputed. The key (`file_key`) hashes the file's fingerprint (`jobs.inputs`) and what the
+   per-file stages read (`jobs.stage_keys`: the file's own source, `read`, `tasks`, `probe`,
+   `filters` but its scorers, `grounding`, and the stages' version): when one file of a source
+   changes, only that file is read again.
 2. **Read** every other file (one task each).
 3. **Unique ids.** Before any row stage runs, the sample ids of every file, read or reused, are
    checked across files: a hash-partitioned Ray Data groupby brings each id's occurrences together,
@@ -17,10 +18,7 @@ The driver holds one object reference per file, never rows.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -31,13 +29,10 @@ import xxhash
 from jobs import stages
 from jobs.inputs import InputFile
 from jobs.readers import mark_unknown_tasks, read_source_file
+from jobs.stage_cache import FILES_DIR
+from jobs.stage_keys import STAGES, fingerprint
 from schemas.config import JobConfig, SourceConfig
 
-# Bump when read, probe, filter or grounding change what they write for the same input and config.
-FILE_STAGES_VERSION = 2  # 2: the filter's clean step and new rules (issue 17)
-FILES_DIR = "files"
-# The source fields that only say how a file is found or weighed, not what its rows become.
-_SOURCE_FIELDS_NOT_READ = {"path", "weight", "max_bad_fraction", "fingerprint"}
 MAX_ID_PARTITIONS = 64
 
 
@@ -46,16 +41,10 @@ class DuplicateIdError(RuntimeError):
 
 
 def file_key(cfg: JobConfig, f: InputFile) -> str:
-    """The checkpoint key of one file's per-file stages."""
+    """The checkpoint key of one file's per-file stages: the file's fingerprint and what those
+    stages read (`jobs.stage_keys`, stage "files")."""
     source = next(s for s in cfg.sources if s.name == f.source)
-    payload = {
-        "version": FILE_STAGES_VERSION,
-        "file": [f.path, f.rel, f.digest],
-        "source": source.model_dump(mode="json", exclude=_SOURCE_FIELDS_NOT_READ),
-        "config": cfg.model_dump(mode="json", include={"read", "tasks", "probe", "filters", "grounding"}),
-    }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+    return fingerprint("files", STAGES["files"].reads(cfg, source), [f.path, f.rel, f.digest])
 
 
 @dataclass
@@ -101,13 +90,11 @@ def repeated_ids(group: pa.Table) -> pa.Table:
 
 def stage_one_file(table: pa.Table, cfg: JobConfig, checkpoint: str) -> pa.Table:
     """probe → filter → grounding over one file's rows, then the file's checkpoint."""
-    from packer.shards import commit_file
+    from jobs.stage_cache import commit_file_result
 
     for name, fn in stages.stage_plan(cfg):
         table = stages.run_stage(table, name, fn)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    commit_file(Path(checkpoint), sink.getvalue().to_pybytes())
+    commit_file_result(checkpoint, table)
     return table
 
 
@@ -118,22 +105,25 @@ def load_checkpoint(path: str) -> pa.Table:
 # ---- driver -----------------------------------------------------------------------------------------
 
 
-def per_file_rows(cfg: JobConfig, files: list[InputFile], state_root: Path, *, check_ids: bool = True) -> FileRows:
-    """Every file's rows after the per-file stages, reused or computed (see the module docstring).
-    Raises `DuplicateIdError` before any row stage runs if an id repeats across files."""
+def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: bool = True) -> FileRows:
+    """Every file's rows after the per-file stages, reused from `cache` (a `jobs.stage_cache.
+    StageCache`) or computed (see the module docstring). Raises `DuplicateIdError` before any row
+    stage runs if an id repeats across files."""
     import ray
 
-    cache = state_root / FILES_DIR
-    cache.mkdir(parents=True, exist_ok=True)
+    (cache.root / FILES_DIR).mkdir(parents=True, exist_ok=True)
     sources = {s.name: s for s in cfg.sources}
     keys = [file_key(cfg, f) for f in files]
-    paths = [cache / f"{k}.parquet" for k in keys]
+    paths = [cache.file_path(k) for k in keys]
+    cached = [p for p in (cache.file_result(k) for k in keys) if p is not None]
+    damaged = set(cache.check_files(cached))
+    cached_set = set(cached) - damaged
     cfg_ref = ray.put(cfg)
     read_task = ray.remote(scheduling_strategy="SPREAD")(read_one_file)
     load_task = ray.remote(scheduling_strategy="SPREAD")(load_checkpoint)
     refs, todo = [], []
     for i, (f, path) in enumerate(zip(files, paths)):
-        if path.is_file():
+        if path in cached_set:
             refs.append(load_task.remote(str(path)))
         else:
             refs.append(read_task.remote(f, sources[f.source], cfg_ref))
@@ -143,6 +133,7 @@ def per_file_rows(cfg: JobConfig, files: list[InputFile], state_root: Path, *, c
     stage_task = ray.remote(scheduling_strategy="SPREAD")(stage_one_file)
     for i in todo:
         refs[i] = stage_task.remote(refs[i], cfg_ref, str(paths[i]))
+        cache.touch(paths[i])
     return FileRows(refs=refs, reused=len(files) - len(todo), computed=len(todo), keys=keys)
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from jobs import checkpoints as ckpt
 from jobs import stages
-from jobs.file_stages import FILES_DIR
 from jobs.inputs import InputFile, input_files, input_fingerprint, job_fingerprint
 from jobs.output_lock import OutputLock, sweep_temp_files
 from schemas.config import JobConfig
@@ -35,6 +34,7 @@ from schemas.manifest import (
 )
 
 log = logging.getLogger("vlpack")
+CACHE_DIR = "cache"  # OUT/.vlpack/cache: stage results, unless cache.dir names a shared one
 
 INDEX_COLUMNS = [
     "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
@@ -150,7 +150,7 @@ def prepare_output(cfg: JobConfig, inputs: JobInputs, *, force: bool = False) ->
     state = out / ckpt.STATE_DIR
     if state.is_dir():  # intermediates of other jobs can never be reused
         for d in state.iterdir():
-            if d.is_dir() and (d.name != inputs.job_fingerprint or force) and (d.name != FILES_DIR or force):
+            if d.is_dir() and (d.name != inputs.job_fingerprint or force) and d.name not in (CACHE_DIR, "logs"):
                 shutil.rmtree(d, ignore_errors=True)
     removed = sweep_temp_files(out, all_writers_done=False)
     if removed:
@@ -186,7 +186,7 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
         try:
             configure_data_context(False)  # our own per-stage progress replaces Ray Data's operator bars
             with _progress(cfg, progress, len(inputs.files)):
-                return _run(cfg, inputs, out, state, timings, t_job)
+                return _run(cfg, inputs, out, state, timings, t_job, force=force)
         finally:
             if started:
                 ray.shutdown()
@@ -240,11 +240,13 @@ def _progress(cfg: JobConfig, enabled: bool, n_files: int):
     return ProgressPrinter(n_files, names)
 
 
-def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dict, t_job: float) -> JobResult:
+def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dict, t_job: float,
+         force: bool = False) -> JobResult:
     from jobs.planning import plan_rows, write_index_parts
     from jobs.shard_stage import write_shards
 
-    ds, dedup_stats, n_files = _processed_rows(cfg, inputs, out / ckpt.STATE_DIR, state / "rows", timings)
+    ds, dedup_stats, ran = _processed_rows(cfg, inputs, out, timings, force=force)
+    n_files = len(inputs.files)
 
     t0 = time.perf_counter()
     summary = plan_rows(cfg, ds, state / "plan")
@@ -291,8 +293,10 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
     nodes["plan"] = summary.nodes
     nodes["index"] = index.nodes
     nodes["write"] = dict(Counter(r["node"] for r in written.values() if r.get("node")))
-    stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files,
-                         nodes={k: v for k, v in sorted(nodes.items()) if v})
+    stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, extra={
+        "nodes": {k: v for k, v in sorted(nodes.items()) if v},  # per stage: Ray node id -> batches it ran
+        "stages_run": ran,  # per stage before planning: computed by this run, or reused from the cache
+    })
     from packer.report_html import write_report
 
     html = write_report(out, manifest=manifest)
@@ -315,53 +319,102 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
     return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
 
 
-def _processed_rows(cfg: JobConfig, inputs: JobInputs, state_root: Path, rows_dir: Path, timings: dict):
-    """Read → probe → filter → grounding (per file, `jobs.file_stages`) → dedupe → tokens → mix,
-    or the checkpoint of it."""
+def stage_cache(cfg: JobConfig, out: Path):
+    from jobs.stage_cache import StageCache
+
+    root = Path(cfg.cache.dir) if cfg.cache.dir else Path(out) / ckpt.STATE_DIR / CACHE_DIR
+    return StageCache(root, cfg.cache.max_bytes)
+
+
+def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict, *, force: bool = False):
+    """Read → probe → filter → grounding (per file, `jobs.file_stages`) → score → dedupe →
+    tokens → mix. Each stage's result is cached under its fingerprint (`jobs.stage_keys`): the run
+    starts after the last stage whose result is cached (all of them with `force`)."""
     import ray
 
-    from jobs.file_stages import DuplicateIdError, per_file_rows
-
-    if ckpt.is_complete(rows_dir):
-        info = json.loads((rows_dir / ckpt.SUCCESS).read_text())
-        ds = ray.data.read_parquet(str(rows_dir / "data")).materialize()
-        timings["resumed_rows_checkpoint"] = 1.0
-        return ds, info["dedup"], info["n_files"]
-    n_files = len(inputs.files)
-    t0 = time.perf_counter()
-    try:
-        file_rows = per_file_rows(cfg, inputs.files, state_root)
-    except DuplicateIdError as err:
-        raise JobError(str(err)) from None
-    ds = ray.data.from_arrow_refs(file_rows.refs).materialize()
-    timings["read_probe_filter_grounding"] = time.perf_counter() - t0
-    timings["files_reused"] = float(file_rows.reused)
-    timings["files_computed"] = float(file_rows.computed)
-    ckpt.prune_file_checkpoints(state_root, keep=file_rows.keys)
+    from jobs.file_stages import DuplicateIdError, file_key, per_file_rows
     from jobs.scorer_stage import scorer_plan
+    from jobs.stage_keys import stage_keys
 
-    if scorer_plan(cfg):  # optional model scorers: an actor pool over whole per-file blocks
-        t0 = time.perf_counter()
-        ds = _apply_stages(ds, scorer_plan(cfg), batch_size=None).materialize()
-        timings["score"] = time.perf_counter() - t0
-    dedup_stats: dict = {}
-    if cfg.dedup.enabled:
-        from jobs.dedup_stage import dedupe
+    cache = stage_cache(cfg, out)
+    file_keys = [file_key(cfg, f) for f in inputs.files]
+    keys = stage_keys(cfg, file_keys, scorers_on=bool(scorer_plan(cfg)))
+    chain = [s for s in ("score", "dedup", "tokens") if s in keys]
+    ran: dict[str, str] = {}
+    start, ds, meta = None, None, {}
+    for stage in reversed(chain):  # the last stage whose result is cached
+        found = None if force else cache.load(stage, keys[stage].key)
+        if found is not None:
+            paths, meta = found
+            ds = ray.data.read_parquet(paths).materialize()
+            start = stage
+            ran[stage] = "reused"
+            break
+    dedup_stats: dict = meta.get("dedup_stats", {})
+    todo = chain if start is None else chain[chain.index(start) + 1:]
 
+    def save(stage: str, ds):
+        k = keys[stage]
+        cache.save(stage, k.key, ds, {"reads": k.reads, "upstream": list(k.upstream), "dedup_stats": dedup_stats})
+        ran[stage] = "computed"
+
+    if start is None:
         t0 = time.perf_counter()
-        ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
-        ds = ds.materialize()
-        timings["dedupe"] = time.perf_counter() - t0
-    ds = _apply_stages(ds, stages.post_dedup_plan(cfg), batch_size=cfg.ray.batch_size)
+        try:
+            file_rows = per_file_rows(cfg, inputs.files, cache if not force else _NoReuse(cache))
+        except DuplicateIdError as err:
+            raise JobError(str(err)) from None
+        ds = ray.data.from_arrow_refs(file_rows.refs).materialize()
+        timings["read_probe_filter_grounding"] = time.perf_counter() - t0
+        timings["files_reused"] = float(file_rows.reused)
+        timings["files_computed"] = float(file_rows.computed)
+        ran["files"] = f"{file_rows.computed} computed, {file_rows.reused} reused"
+    else:
+        timings["files_reused"] = float(len(inputs.files))
+        timings["files_computed"] = 0.0
+        ran["files"] = "not needed"
+    for stage in todo:
+        t0 = time.perf_counter()
+        if stage == "score":
+            ds = _apply_stages(ds, scorer_plan(cfg), batch_size=None).materialize()
+        elif stage == "dedup":
+            if cfg.dedup.enabled:
+                from jobs.dedup_stage import dedupe
+
+                ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
+            ds = ds.materialize()
+        else:
+            ds = _apply_stages(ds, stages.post_dedup_plan(cfg)[:1], batch_size=cfg.ray.batch_size).materialize()
+        timings[{"score": "score", "dedup": "dedupe", "tokens": "tokens"}[stage]] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        save(stage, ds)
+        timings[f"cache_{stage}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ds = ds.materialize()
-    timings["tokens_mix"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    shutil.rmtree(rows_dir, ignore_errors=True)
-    ds.write_parquet(str(rows_dir / "data"))
-    ckpt.mark_complete(rows_dir, {"dedup": dedup_stats, "n_files": n_files})
-    timings["checkpoint_rows"] = time.perf_counter() - t0
-    return ds, dedup_stats, n_files
+    ds = _apply_stages(ds, stages.post_dedup_plan(cfg)[1:], batch_size=cfg.ray.batch_size).materialize()
+    timings["mix"] = time.perf_counter() - t0
+    ran["mix"] = "computed"
+    cache.evict()
+    return ds, dedup_stats, ran
+
+
+class _NoReuse:
+    """A cache that writes results but reuses none (`--force`)."""
+
+    def __init__(self, cache) -> None:
+        self._cache = cache
+        self.root = cache.root
+
+    def file_path(self, key: str):
+        return self._cache.file_path(key)
+
+    def file_result(self, key: str):
+        return None
+
+    def check_files(self, paths):
+        return []
+
+    def touch(self, path) -> None:
+        self._cache.touch(path)
 
 
 def _apply_stages(ds, plan: list, *, batch_size: int | None):
@@ -395,7 +448,7 @@ def stage_nodes(counters: dict) -> dict[str, dict[str, int]]:
     return nodes
 
 
-def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, nodes: dict) -> dict:
+def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, extra: dict) -> dict:
     from packer.shards import commit_file
     from packer.stats import compute_stats
     from schemas.manifest import read_index
@@ -405,7 +458,7 @@ def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, nod
     counters = {k: v for k, v in summary.counters.items() if not k.startswith(stages.NODE_PREFIX)}
     stats = compute_stats(packs, ledger, cfg=cfg, counters=counters, dedup=dedup_stats,
                           timings=timings, n_files=n_files)
-    stats["nodes"] = nodes  # per stage: Ray node id -> batches (or groups, parts, shards) it ran
+    stats.update(extra)
     commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
     return stats
 

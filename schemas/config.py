@@ -98,6 +98,16 @@ class OutputConfig(ConfigSection):
     overwrite: bool = False
 
 
+class CacheConfig(ConfigSection):
+    """Where stage results are kept for reuse (`jobs.stage_cache`); how, not what: not fingerprinted.
+
+    `dir`: a cache shared by outputs (two jobs with the same upstream config share read → tokens);
+    default OUT/.vlpack/cache. `max_bytes`: least recently used entries go above it."""
+
+    dir: str | None = None
+    max_bytes: int = Field(default=64 << 30, ge=0, le=1 << 50)
+
+
 class RayConfig(ConfigSection):
     """How to run; none of this changes the output bytes, so it is not fingerprinted."""
 
@@ -120,6 +130,7 @@ class JobConfig(ConfigSection):
     mix: MixConfig = MixConfig()
     pack: PackConfig = PackConfig()
     output: OutputConfig = OutputConfig()
+    cache: CacheConfig = CacheConfig()
     ray: RayConfig = RayConfig()
 
     @model_validator(mode="before")
@@ -179,13 +190,13 @@ class JobConfig(ConfigSection):
     def fingerprint(self) -> str:
         """sha256 (hex, 16 chars) of the canonical JSON of every field that affects the output.
 
-        `ray` (execution only), `output` (where, not what), each source's `max_bad_fraction`
+        `ray` (execution only), `output` and `cache` (where, not what), each source's `max_bad_fraction`
         (whether the job may finish, not what it writes: a job stopped by too many invalid samples
         resumes from its checkpoints once the tolerance is raised) and each source's `fingerprint`
         mode (how changes are noticed) are excluded. The inputs themselves are fingerprinted
         apart (`jobs.inputs`).
         """
-        payload = self.model_dump(mode="json", exclude={"ray": True, "output": True,
+        payload = self.model_dump(mode="json", exclude={"ray": True, "output": True, "cache": True,
                                                         "sources": {"__all__": {"max_bad_fraction", "fingerprint"}}})
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -388,7 +399,8 @@ def _resolve_paths(data: dict, base: Path) -> dict:
             if isinstance(sec, dict) and isinstance(sec.get("model_path"), str) and not Path(sec["model_path"]).is_absolute():
                 scorers[name] = {**sec, "model_path": str((base / sec["model_path"]).resolve())}
         data["filters"] = {**data["filters"], "scorers": scorers}
-    out = data.get("output")
-    if isinstance(out, dict) and isinstance(out.get("dir"), str) and not Path(out["dir"]).is_absolute():
-        data["output"] = {**out, "dir": str((base / out["dir"]).resolve())}
+    for section in ("output", "cache"):
+        sec = data.get(section)
+        if isinstance(sec, dict) and isinstance(sec.get("dir"), str) and not Path(sec["dir"]).is_absolute():
+            data[section] = {**sec, "dir": str((base / sec["dir"]).resolve())}
     return data

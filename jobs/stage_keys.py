@@ -1,0 +1,116 @@
+"""What each stage reads, declared in one place, and the fingerprint of each stage's result.
+
+A stage's fingerprint hashes its name, its `version`, the config values it reads (`reads`) and the
+fingerprints of its inputs (the source files for the per-file stages, else the stage before). A
+cached result whose fingerprint matches is the result the stage would compute, so it is reused;
+any change to what a stage reads re-runs it and everything after it, and nothing before it.
+
+    stage   reads                                                        input
+    files   its source (but path, weight, max_bad_fraction, fingerprint), one source file
+            read, tasks, probe, filters (but scorers), grounding
+    score   filters.scorers (when a scorer is on)                        every file's result
+    dedup   dedup, and seed when dedup.seed is unset                     score (or files)
+    tokens  tokens, seed (caption prompts, video frame rates)            dedup
+    mix     sources' weights, mix, seed                                  tokens
+    plan    pack, seed (context_length decides too_long: it is here)     mix
+
+Bump a stage's version when its code changes what it writes for the same inputs and config;
+`tests/jobs/test_stage_keys.py` holds a golden digest of each stage's output on a fixed corpus and
+fails on a change of output without a bump.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schemas.config import JobConfig, SourceConfig
+
+# The source fields that only say how a file is found, weighed or tolerated, not what its rows become.
+SOURCE_FIELDS_NOT_READ = {"path", "weight", "max_bad_fraction", "fingerprint"}
+
+Reads = Callable[[JobConfig], dict]
+
+
+def _dump(cfg: JobConfig, section: str, exclude: set | None = None):
+    return getattr(cfg, section).model_dump(mode="json", exclude=exclude)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    version: int
+    reads: Reads
+
+
+def _files_reads(cfg: JobConfig, source: SourceConfig | None = None) -> dict:
+    out = {"read": _dump(cfg, "read"), "tasks": {k: v.model_dump(mode="json") for k, v in cfg.tasks.items()},
+           "probe": _dump(cfg, "probe"), "filters": _dump(cfg, "filters", {"scorers"}),
+           "grounding": _dump(cfg, "grounding")}
+    if source is not None:
+        out["source"] = source.model_dump(mode="json", exclude=SOURCE_FIELDS_NOT_READ)
+    return out
+
+
+STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
+    StageSpec("files", 2, _files_reads),  # 2: the filter's clean step and new rules (issue 17)
+    StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
+                                                   "scorers": _dump(cfg.filters, "scorers")}}),
+    StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),
+                                       **({"seed": cfg.seed} if cfg.dedup.seed is None else {})}),
+    StageSpec("tokens", 1, lambda cfg: {"tokens": _dump(cfg, "tokens"), "seed": cfg.seed}),
+    StageSpec("mix", 1, lambda cfg: {"sources": {s.name: {"weight": s.weight} for s in cfg.sources},
+                                     "mix": _dump(cfg, "mix"), "seed": cfg.seed}),
+    StageSpec("plan", 1, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),
+)}
+ORDER = ("files", "score", "dedup", "tokens", "mix", "plan")
+
+
+def fingerprint(stage: str, reads: dict, upstream: list[str]) -> str:
+    spec = STAGES[stage]
+    blob = json.dumps({"stage": stage, "version": spec.version, "reads": reads, "upstream": upstream},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class StageKey:
+    stage: str
+    key: str
+    reads: dict  # what it read, for saying why it re-runs
+    upstream: tuple[str, ...]
+
+
+def stage_keys(cfg: JobConfig, file_keys: list[str], *, scorers_on: bool) -> dict[str, StageKey]:
+    """The fingerprint of every stage after the per-file stages, from the per-file keys."""
+    keys: dict[str, StageKey] = {}
+    upstream = tuple(sorted(file_keys))
+    chain = [s for s in ORDER[1:] if s != "score" or scorers_on]
+    for stage in chain:
+        reads = STAGES[stage].reads(cfg)
+        key = fingerprint(stage, reads, list(upstream))
+        keys[stage] = StageKey(stage, key, reads, upstream)
+        upstream = (key,)
+    return keys
+
+
+def flatten(values: dict, prefix: str = "") -> dict[str, object]:
+    """{"pack": {"context_length": 8192}} -> {"pack.context_length": 8192}."""
+    out: dict[str, object] = {}
+    for k, v in values.items():
+        path = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, path))
+        else:
+            out[path] = v
+    return out
+
+
+def changed_fields(old: dict, new: dict, limit: int = 3) -> list[str]:
+    """The fields whose values differ, as `path: old → new`, at most `limit`."""
+    a, b = flatten(old), flatten(new)
+    diffs = [f"{p}: {json.dumps(a.get(p))} → {json.dumps(b.get(p))}" for p in sorted(a.keys() | b.keys())
+             if a.get(p) != b.get(p)]
+    return diffs[:limit] + ([f"and {len(diffs) - limit} more"] if len(diffs) > limit else [])

@@ -1,0 +1,123 @@
+"""Per-stage caching (issue 20): a change re-runs exactly the stages that read it, the output is
+byte-identical to a run from scratch, damaged entries are recomputed, the cache is shared and
+bounded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from schemas.config import load_job_config
+
+PRE_PLAN = ("files", "dedup", "tokens", "mix")
+
+
+def _cfg(job: Path, out: Path, cache: Path | None = None, **sections):
+    cfg = load_job_config(job)
+    update = {"output": cfg.output.model_copy(update={"dir": str(out), "overwrite": True})}
+    if cache is not None:
+        update["cache"] = cfg.cache.model_copy(update={"dir": str(cache)})
+    for name, change in sections.items():
+        section = getattr(cfg, name)
+        if name == "sources":
+            update[name] = [s.model_copy(update=change.get(s.name, {})) for s in cfg.sources]
+        elif name == "filters":
+            rules = section.rules.model_copy(update={k: getattr(section.rules, k).model_copy(update=v)
+                                                     for k, v in change.items()})
+            update[name] = section.model_copy(update={"rules": rules})
+        else:
+            update[name] = section.model_copy(update=change)
+    return cfg.model_copy(update=update)
+
+
+def _digest(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not {"report", ".vlpack"} & set(p.relative_to(root).parts) and p.name != "job.yaml"}
+
+
+def _ran(result) -> dict:
+    return result.stats["stages_run"]
+
+
+CHANGES = {
+    # what changes -> the stages that must run again (all others reused)
+    "weights": ({"sources": {"web_alt": {"weight": 2.0}, "text_only": {"weight": 0.25}}}, {"mix"}),
+    "pack": ({"pack": {"context_length": 4096, "dp_size": 1}}, {"mix"}),
+    "tokens": ({"tokens": {"system_prompt": "You see images."}}, {"tokens", "mix"}),
+    "filter": ({"filters": {"too_short": {"min_words": 4}}}, {"files", "dedup", "tokens", "mix"}),
+}
+
+
+@pytest.fixture(scope="module")
+def cached(ray_local, demo_corpus, tmp_path_factory):
+    from jobs.pipeline import run_job
+
+    base = tmp_path_factory.mktemp("cache")
+    first = run_job(_cfg(demo_corpus, base / "out", base / "cache"))
+    return base, first
+
+
+def _check(kind: str, demo_corpus, base: Path, tmp_path: Path, *, compare: bool) -> None:
+    from jobs.pipeline import run_job
+
+    change, rerun = CHANGES[kind]
+    again = run_job(_cfg(demo_corpus, tmp_path / "again", base / "cache", **change))
+    ran = _ran(again)
+    computed = {s for s in PRE_PLAN if ran.get(s) == "computed"} | ({"files"} if again.timings["files_computed"] else set())
+    assert computed == rerun, (kind, ran)
+    if compare:
+        scratch = run_job(_cfg(demo_corpus, tmp_path / "scratch", tmp_path / "own-cache", **change), force=True)
+        a, b = _digest(again.out_dir), _digest(scratch.out_dir)
+        assert [k for k in a.keys() | b.keys() if a.get(k) != b.get(k)] == [], kind
+
+
+def test_changing_only_the_weights_reruns_only_the_mix_and_matches_a_run_from_scratch(cached, demo_corpus, tmp_path):
+    base, first = cached
+    assert _ran(first)["tokens"] == "computed" and first.timings["files_computed"] == first.manifest.n_input_files
+    _check("weights", demo_corpus, base, tmp_path, compare=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pack", "tokens", "filter"])
+def test_each_kind_of_change_reruns_what_reads_it_and_matches_a_run_from_scratch(kind, cached, demo_corpus, tmp_path):
+    base, _ = cached
+    _check(kind, demo_corpus, base, tmp_path, compare=True)
+
+
+def test_a_damaged_entry_is_recomputed_with_a_warning_naming_it(cached, demo_corpus, tmp_path, caplog):
+    from jobs.pipeline import run_job
+    from jobs.stage_cache import StageCache
+
+    base, first = cached
+    cache = StageCache(base / "cache", 1 << 40)
+    entry = max((cache.root / "tokens").iterdir(), key=lambda p: p.stat().st_mtime)
+    part = next(entry.glob("part-*.parquet"))
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="vlpack"):
+        again = run_job(_cfg(demo_corpus, tmp_path / "again", base / "cache"))
+    assert any(str(entry) in r.getMessage() and "damaged" in r.getMessage() for r in caplog.records)
+    assert _ran(again)["tokens"] == "computed"
+    assert _digest(again.out_dir) == _digest(first.out_dir)
+
+
+def test_eviction_keeps_what_the_run_uses_and_drops_the_least_recently_used(tmp_path):
+    import os
+    import time
+
+    from jobs.stage_cache import ENTRY, StageCache
+
+    cache = StageCache(tmp_path, max_bytes=2500)
+    for i, stage in enumerate(("dedup", "tokens", "score")):
+        d = tmp_path / stage / f"k{i}"
+        d.mkdir(parents=True)
+        (d / "part-x.parquet").write_bytes(b"x" * 1000)
+        (d / ENTRY).write_text("{}")
+        os.utime(d / ENTRY, (time.time() - 100 + i, time.time() - 100 + i))
+    cache.touch(tmp_path / "dedup" / "k0")  # oldest on disk until now; used by this run
+    removed = cache.evict()
+    assert removed == [tmp_path / "tokens" / "k1"]
+    assert (tmp_path / "dedup" / "k0").exists() and (tmp_path / "score" / "k2").exists()
