@@ -54,6 +54,7 @@ for module in "${MODULES[@]}"; do
   work="$SCRATCH/$(echo "$module" | tr '/.' '__')"
   mkdir -p "$work"
   git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$work"
+  "$PY" scripts/mutation_undecorate.py "$work/$module"  # mutmut skips decorated functions (see there)
   # the module's test files as they exist (a glob that matches nothing is left out)
   tests=()
   for pattern in ${TESTS[$module]}; do
