@@ -47,6 +47,7 @@ fi
 mkdir -p "$OUT"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/vlpack-mutation.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
+trap 'exit 143' TERM INT  # so the EXIT trap cleans up when a timeout stops the run
 status=0
 for module in "${MODULES[@]}"; do
   [ -n "${TESTS[$module]:-}" ] || { echo "no tests known for $module (known: ${ORDER[*]})" >&2; exit 2; }
