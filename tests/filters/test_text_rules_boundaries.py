@@ -103,3 +103,42 @@ def test_language_exempts_up_to_exempt_words():
     assert thr[:2] == [float("inf")] * 2  # at and below exempt_words: never rejected
     assert thr[2] == 0.9 and thr[4:] == [0.5, 0.5]  # just above: the short-text score; long_words on: min_score
     assert 0.5 < thr[3] < 0.9
+
+
+def _mask(name: str, texts: list[str], **params) -> list[bool]:
+    cfg = getattr(RulesConfig(), name).model_copy(update=params)
+    mask = rule(name).fn(CaptionBatch.from_texts(texts), cfg)
+    assert mask.dtype == np.bool_ and mask.shape == (len(texts),)
+    return mask.tolist()
+
+
+def test_line_breaks_are_not_visible_characters():
+    # 11 characters, 3 of them line breaks: 8 visible, 4 special -> half of them
+    text = "ab\n\ncd!!\n!!"
+    assert _mask("special_chars", [text], min_chars=1, max_ratio=0.45) == [False]
+    assert _mask("special_chars", [text], min_chars=1, max_ratio=0.5) == [True]
+    assert _mask("special_chars", [text], min_chars=9, max_ratio=0.0) == [True]  # 8 visible: not judged
+    assert _mask("special_chars", [text], min_chars=8, max_ratio=0.0) == [False]
+
+
+def test_a_single_visible_character_is_judged_by_itself():
+    assert _mask("special_chars", ["!", "a", "a!"], min_chars=1, max_ratio=0.5) == [False, True, True]
+
+
+def test_two_words_in_a_whole_batch_are_still_judged():
+    assert _mask("repeated_words", ["dog dog"], max_run=1, pair_words=()) == [False]
+    assert _mask("repeated_words", ["dog", "dog"], max_run=1, pair_words=()) == [True, True]  # not across rows
+
+
+def test_no_boilerplate_phrases_keeps_everything_as_a_bool_mask():
+    assert _mask("boilerplate", ["Stock photo", "a cat"], phrases=()) == [True, True]
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("see http://x", False), ("see ftp://x", False), ("HTTPS://X", False), ("see http:/x", True),
+    ("visit www1.foo", False), ("WWW.FOO", False), ("a www.", True),
+    ("mail a.b@gmail.cd", False), ("MAIL A@B.CD", False), ("a @ b.cd", True),
+])
+def test_each_url_pattern_on_its_own(text, kept):
+    """Domains, file names and camera names off: what is left must catch its own kind alone."""
+    assert _mask("url", [text], tlds=(), file_extensions=(), camera_file_names=False) == [kept]
