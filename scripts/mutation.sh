@@ -6,11 +6,14 @@
 #   bash scripts/mutation.sh packer/shards.py     the named module(s) only
 #   MUTATION_MIN=85 bash scripts/mutation.sh ...  exit 1 when a module kills fewer than 85%
 #   MUTATION_PICK=ci bash scripts/mutation.sh     one module, chosen by the commit hash (CI)
+#   MUTATION_RECHECK=1 bash scripts/mutation.sh M  only the mutants that survived the last full run of M
+#                                                 (after adding tests; refused if M changed since)
 #
 # Each module runs in a scratch copy of the working tree (tracked and untracked, not ignored files),
 # so the checkout never gets a `mutants/` folder and uncommitted changes are measured. Per module
-# it prints one line, `mutation MODULE killed/total = PCT% (survived N, no tests N, timeout N)`, and
-# writes the diff of every surviving mutant to $MUTATION_OUT/<module>.survivors.txt.
+# it prints one line, `mutation MODULE killed K/N = PCT% (survived S; seconds)` (a mutant that makes
+# the tests time out counts as killed), and writes the diff of every surviving mutant to
+# $MUTATION_OUT/<module>.survivors.txt (default $MUTATION_OUT: .mutation/, ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -71,28 +74,36 @@ only_mutate = ["$module"]
 pytest_add_cli_args_test_selection = [$selection]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 EOF
-  log="$OUT/$(echo "$module" | tr '/' '_').log"
-  start=$SECONDS
-  if ! (cd "$work" && CI=true "$PY" -m mutmut run --max-children "$CHILDREN" >"$log" 2>&1); then
-    echo "mutmut failed on $module; see $log" >&2
-    tail -n 30 "$log" >&2
-    exit 2
+  base="$OUT/$(echo "$module" | tr '/' '_')"
+  log="$base.log" survivors="$base.survivors.txt" stats="$base.stats.json"
+  digest=$(sha256sum "$module" | cut -c1-64)
+  names=()
+  if [ -n "${MUTATION_RECHECK:-}" ]; then
+    [ -f "$stats" ] && [ -f "$survivors" ] || { echo "no earlier full run of $module in $OUT" >&2; exit 2; }
+    grep -q "\"sha256\": \"$digest\"" "$stats" || { echo "$module changed since its last full run" >&2; exit 2; }
+    mapfile -t names < <(sed -n 's/^=== //p' "$survivors")
   fi
-  (cd "$work" && "$PY" -m mutmut export-cicd-stats >/dev/null 2>&1)
-  survivors="$OUT/$(echo "$module" | tr '/' '_').survivors.txt"
-  (cd "$work" && "$PY" -m mutmut results 2>/dev/null | awk -F: '/: (survived|no tests|timeout)$/ {print $1}' |
-     while read -r name; do echo "=== $name"; "$PY" -m mutmut show "$name" 2>/dev/null; done) >"$survivors"
-  "$PY" - "$work/mutants/mutmut-cicd-stats.json" "$module" "$MIN" "$((SECONDS - start))" <<'EOF' || status=1
-import json, sys
-s = json.load(open(sys.argv[1]))
-module, need, secs = sys.argv[2], float(sys.argv[3]), sys.argv[4]
-# a mutant that makes the tests hang (timeout) was noticed too: it counts as killed
-caught = s["killed"] + s["timeout"]
-pct = 100.0 * caught / max(1, s["total"])
-print(f"mutation {module} killed {caught}/{s['total']} = {pct:.1f}% (survived {s['survived']}, "
-      f"no tests {s['no_tests']}, timeout {s['timeout']}, suspicious {s['suspicious']}; {secs} s)", flush=True)
-sys.exit(0 if pct >= need else 1)
-EOF
+  start=$SECONDS
+  if [ -z "${MUTATION_RECHECK:-}" ] || [ ${#names[@]} -gt 0 ]; then
+    if ! (cd "$work" && CI=true "$PY" -m mutmut run --max-children "$CHILDREN" "${names[@]}" >"$log" 2>&1); then
+      echo "mutmut failed on $module; see $log" >&2
+      tail -n 30 "$log" >&2
+      exit 2
+    fi
+    (cd "$work" && "$PY" -m mutmut results 2>/dev/null | awk -F: '/: (survived|no tests)$/ {print $1}' |
+       while read -r name; do
+         if [ ${#names[@]} -eq 0 ] || printf '%s\n' "${names[@]}" | grep -qxF "$name"; then
+           echo "=== $name"; "$PY" -m mutmut show "$name" 2>/dev/null
+         fi
+       done) >"$survivors.new"
+    mv "$survivors.new" "$survivors"
+  fi
+  if [ -z "${MUTATION_RECHECK:-}" ]; then
+    (cd "$work" && "$PY" -m mutmut export-cicd-stats >/dev/null 2>&1)
+    cp "$work/mutants/mutmut-cicd-stats.json" "$stats"
+  fi
+  "$PY" scripts/mutation_score.py "$stats" "$survivors" "$module" "$MIN" "$((SECONDS - start))" "$digest" \
+    "${#names[@]}" || status=1
   rm -rf "$work"
 done
 exit $status
