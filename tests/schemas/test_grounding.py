@@ -236,8 +236,9 @@ def test_mutation_is_rejected_with_its_code(text, code):
 
 
 # Each inserted before the first coordinate of the first shape, each with the code it must cause.
+# ("-" alone is not one: the scanner reads "-0" as 0 and accepts it; see the closing note of issue 21.)
 COORDINATE_MUTATIONS = [(" ", "whitespace_in_label"), ("1.", "non_integer"), ("1000", "out_of_range"),
-                        ("-", "out_of_range"), ("+", "non_integer")]
+                        ("-1", "out_of_range"), ("+", "non_integer")]
 
 
 @given(canonical_labels(), st.sampled_from(COORDINATE_MUTATIONS))
