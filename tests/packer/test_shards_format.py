@@ -29,6 +29,7 @@ GOLDEN_SHA256 = "c0d89cbfcf3da066d46ba91f88dcd06088cd9be4792471c849cf299e707ab8a
 def test_golden_shard_bytes(tmp_path):
     written = write_shard(tmp_path / "s.tar", [_pack(0), _pack(1)])
     assert written.sha256 == file_sha256(tmp_path / "s.tar") == GOLDEN_SHA256
+    assert (written.path, written.bytes, written.n_packs) == (tmp_path / "s.tar", 10240, 2)
     assert (tmp_path / "s.tar").read_bytes() == tar_bytes([_pack(0), _pack(1)])
 
 
