@@ -104,9 +104,11 @@ def test_reason_is_how_a_row_joined_its_representative():
 
 
 def test_a_node_collision_pairs_every_class_of_the_node():
-    # s/0 and s/1 differ but share node 1 (a 64-bit exact-key collision); s/2 is near s/0 only
-    table = rows(["abcdefgh", "zzzzzzzz", "abcdefxy"], nodes=[1, 1, 2])
-    assert resolve(table, [(1, 2)]) == {"s/0": (None, None), "s/2": ("s/0", "dedup.near")}
+    # s/0 and s/1 differ but share node 1 (a 64-bit exact-key collision); s/2 is near s/1 only, and
+    # a second candidate pair (2, 3) joins nothing
+    table = rows(["zzzzzzzz", "abcdefgh", "abcdefxy", "qrstuvwx"], nodes=[1, 1, 2, 3])
+    assert resolve(table, [(1, 2), (2, 3)]) == {"s/1": (None, None), "s/2": ("s/1", "dedup.near")}
+    assert resolve(table, [(2, 3), (1, 2)]) == {"s/1": (None, None), "s/2": ("s/1", "dedup.near")}
     table = rows(["abcdefxy", "zzzzzzzz", "abcdefgh"], nodes=[2, 1, 1])  # the collision on the right side
     assert resolve(table, [(2, 1)]) == {"s/0": (None, None), "s/2": ("s/0", "dedup.near")}
 
