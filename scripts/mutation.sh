@@ -33,6 +33,8 @@ declare -A TESTS=(
   [packer/shards.py]="tests/packer/test_shards*.py"
   [trainer_bridge/loss.py]="tests/trainer_bridge/test_loss.py tests/trainer_bridge/test_loss_*.py"
 )
+# torch is not fork-safe (a forked worker can deadlock in its thread pool): fork those from a clean server
+declare -A ISOLATION=([trainer_bridge/loss.py]=forkserver)
 ORDER=(filters/dedup/verify.py filters/dedup/resolve.py filters/text_rules.py packer/tokens.py
        packer/steps.py packer/shards.py trainer_bridge/loss.py)
 
@@ -73,6 +75,7 @@ source_paths = ["schemas", "filters", "packer", "jobs", "trainer_bridge"]
 only_mutate = ["$module"]
 pytest_add_cli_args_test_selection = [$selection]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
+process_isolation = "${ISOLATION[$module]:-fork}"
 EOF
   base="$OUT/$(echo "$module" | tr '/' '_')"
   log="$base.log" survivors="$base.survivors.txt" stats="$base.stats.json"
