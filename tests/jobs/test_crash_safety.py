@@ -45,7 +45,6 @@ def test_failures_after_the_shards_leave_no_manifest_and_the_resume_is_identical
     cfg = load_job_config(demo_corpus)
     out = tmp_path / "out"
     cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out), "overwrite": False})})
-    journal = ckpt.checkpoint_dir(out, cfg.fingerprint()) / "journal"
     listed = sorted(k for k in baseline if k.startswith("shards/"))
     # a shard left by an earlier, never committed run of another plan: no manifest may list it
     stale = out / "shards" / "rank-00031" / "shard-000007.tar"
@@ -57,6 +56,7 @@ def test_failures_after_the_shards_leave_no_manifest_and_the_resume_is_identical
     with pytest.raises(OSError):  # 1. the statistics cannot be written
         run_job(cfg)
     assert not (out / MANIFEST_NAME).exists()
+    (journal,) = (out / ckpt.STATE_DIR).glob("*/journal")  # this job's shard journal
     assert sorted(ckpt.verified_shards(out, journal)) == listed  # every shard committed and journaled
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
 
