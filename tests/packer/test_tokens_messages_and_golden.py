@@ -138,3 +138,32 @@ def test_video_plan_golden_values(kw, cfg, expected):
     assert _summary(p) == expected
     ints = [p.n_frames, p.width, p.height, p.tokens, p.vit_patches, p.source_frames, *p.grid_thw, *p.frame_indices]
     assert all(type(v) is int for v in ints)  # counts, never floats
+
+
+@pytest.mark.parametrize(("w", "h", "message"), [
+    (None, 10, "tokens.missing_size: width is missing"),
+    (10, None, "tokens.missing_size: height is missing"),
+    (2.5, 10, "tokens.bad_size: width=2.5 is not a whole number"),
+    (10, float("inf"), "tokens.bad_size: height=inf is not a whole number"),
+    (0, 10, "tokens.bad_size: width=0 must be > 0"),
+    (10, -3, "tokens.bad_size: height=-3 must be > 0"),
+])
+def test_bad_size_messages_name_the_side(w, h, message):
+    with pytest.raises(MediaTokenError) as info:
+        image_tokens(w, h)
+    assert str(info.value) == message
+
+
+def test_resize_arguments_at_their_limits():
+    # the smallest allowed patch and pixel bounds, and equal bounds, are accepted
+    assert image_tokens(28, 28, patch_size=1, merge_size=1, min_pixels=1, max_pixels=1) == 1
+    assert image_tokens(56, 56, min_pixels=56 * 56, max_pixels=56 * 56) == 4
+    for kw in ({"patch_size": 0}, {"merge_size": 0}, {"min_pixels": 0}, {"min_pixels": 10, "max_pixels": 9}):
+        with pytest.raises(ValueError):
+            image_tokens(28, 28, **kw)
+
+
+def test_bad_rows_resize_to_zero():
+    w, h, bad = resized_size_np([640, 0, None], [480, 480, 480])
+    assert bad.tolist() == [False, True, True]
+    assert w.tolist()[1:] == [0, 0] and h.tolist()[1:] == [0, 0]
