@@ -6,11 +6,10 @@ and the samples of every pack."""
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
 
 from demo_output import committed_demo_output
-from schemas.manifest import LEDGER_PATH, MANIFEST_NAME, PACKS_PATH, Manifest
+from schemas.manifest import MANIFEST_NAME, Manifest, load_index
 from trainer_bridge.dataset import PackedShardDataset
 
 
@@ -18,8 +17,8 @@ from trainer_bridge.dataset import PackedShardDataset
 def packed(ray_local, demo_corpus, tmp_path_factory):
     out = committed_demo_output(demo_corpus, tmp_path_factory)
     manifest = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
-    packs = pq.read_table(out / PACKS_PATH).to_pandas().set_index("pack_id")
-    ledger = pq.read_table(out / LEDGER_PATH).to_pandas()
+    packs = load_index(out, "packs").to_pandas().set_index("pack_id")
+    ledger = load_index(out, "ledger").to_pandas()
     items = {}
     for rank in range(manifest.dp_size):
         for item in PackedShardDataset(out, rank, manifest.dp_size):
