@@ -20,7 +20,8 @@ def _rows(captions: list[str]) -> pa.Table:
     return pa.table([pa.array([0] * n, pa.uint16()), pa.array([0] * n, pa.int64()),
                      pa.array(np.arange(1, n + 1, dtype=np.uint64)), pa.array([f"s/{i}" for i in range(n)]),
                      pa.array(["s"] * n), pa.array(captions), pa.array([0.9] * n, pa.float32()),
-                     pa.array([None] * n, pa.string())], schema=VERIFY_ROW_SCHEMA)
+                     pa.array([None] * n, pa.string()),
+                     *[pa.nulls(n, f.type) for f in list(VERIFY_ROW_SCHEMA)[8:]]], schema=VERIFY_ROW_SCHEMA)
 
 
 def test_the_pair_has_the_exact_jaccard():

@@ -21,6 +21,7 @@ def rows(captions, *, nodes=None, sources=None, digests=None, lang=None) -> pa.T
         pa.array(np.asarray(nodes if nodes is not None else np.arange(1, n + 1), np.uint64)),
         pa.array([f"s/{i}" for i in range(n)]), pa.array(sources or ["a"] * n), pa.array(captions),
         pa.array(lang or [0.9] * n, pa.float32()), pa.array(digests or [None] * n, pa.string()),
+        *[pa.nulls(n, f.type) for f in list(VERIFY_ROW_SCHEMA)[8:]],  # facts these cases leave unset
     ], schema=VERIFY_ROW_SCHEMA)
 
 
@@ -68,9 +69,9 @@ def test_near_off_ignores_candidate_pairs():
 
 def test_with_exact_off_equal_captions_join_as_near():
     # equal normalised captions share one node, so no candidate pair links them: the exact edges do
-    table = rows(["a red cat", "A red cat!"], nodes=[5, 5])  # the longer caption is kept
-    assert resolve(table, exact=False) == {"s/0": ("s/1", "dedup.near"), "s/1": (None, None)}
-    assert resolve(table) == {"s/0": ("s/1", "dedup.exact"), "s/1": (None, None)}
+    table = rows(["a red cat", "A red cat!"], nodes=[5, 5])  # the cleaner (here: shorter) copy is kept
+    assert resolve(table, exact=False) == {"s/0": (None, None), "s/1": ("s/0", "dedup.near")}
+    assert resolve(table) == {"s/0": (None, None), "s/1": ("s/0", "dedup.exact")}
     assert resolve(table, exact=False, near=False, image_exact=True) == {}  # only images count then
 
 

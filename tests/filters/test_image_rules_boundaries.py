@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from filters.image_rules import ImageBatch
-from filters.registry import rule
+from filters.catalogue import rule
 from schemas.filter_config import RulesConfig
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from filters.caption_text import CaptionBatch
-from filters.registry import rule
+from filters.catalogue import rule
 from schemas.filter_config import RulesConfig
 
 
@@ -90,7 +90,8 @@ def test_language_score_threshold_is_inclusive():
     s = float(score[0])
     base = RulesConfig().language
     for threshold, kept in ((s, False), (float(np.nextafter(s, 0.0)), False), (float(np.nextafter(s, 1.0)), True)):
-        cfg = base.model_copy(update={"allow": ("en",), "min_score": threshold, "short_min_score": threshold})
+        cfg = base.model_copy(update={"allow": ("en",), "min_score": threshold, "short_min_score": threshold,
+                                      "uncertain_min_words": 100_000})  # the score threshold alone decides
         assert rule("language").fn(batch, cfg).tolist() == [kept], threshold
 
 
