@@ -21,6 +21,8 @@ Fault injection (tests only), through the environment variable VLPACK_FAULT:
 - ``kill_writer_mid_shard:<marker file>``      the first shard writer dies with its temporary file open
 - ``pause_writer:<marker file>``               the first shard writer waits, its temporary file open,
                                                until <marker file>.release exists
+- ``fail_before_manifest``                     the driver raises after shards, indexes, stats, report and
+                                               the stale-shard cleanup, just before the manifest commit
 """
 
 from __future__ import annotations
@@ -210,6 +212,11 @@ def maybe_fail_after_shards(journal: Path) -> None:
     f = fault()
     if len(f) == 2 and f[0] == "fail_after_shards" and journal_count(journal) >= int(f[1]):
         raise InjectedFault(f"injected failure after {f[1]} committed shards")
+
+
+def maybe_fail_before_manifest() -> None:
+    if fault() == ["fail_before_manifest"]:
+        raise InjectedFault("injected failure after the shards and the report, before the manifest")
 
 
 def rename_hook(shard: str):

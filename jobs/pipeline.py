@@ -315,6 +315,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
     except ckpt.JournalMismatch as err:
         raise JobError(str(err)) from None
     ckpt.record_committed(out, state, manifest)
+    ckpt.maybe_fail_before_manifest()  # tests: everything but the manifest is on disk
     _commit_manifest(out, manifest)
     return JobResult(out_dir=out, manifest=manifest, stats=stats, timings=timings, html=html)
 

@@ -17,15 +17,11 @@ A global step holds ``dp_size × micro_batch × grad_accum`` packs and every ran
    does, the swap that most evens out the pair without raising it above the top). Loads are
    compared per cost dimension (attention Σlen², ViT cost, total cost), each relative to the step
    mean, so a rank is not balanced on tokens while its attention or ViT cost runs away.
-
-`assign_ranks` re-derives the same kind of assignment from the columns of packs.parquet for a
-different dp_size (the trainer bridge uses it when the trainer's dp_size differs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,15 +66,6 @@ class StepPlan:
 
     def __len__(self) -> int:
         return int(self.pack.shape[0])
-
-
-class RankAssignment(NamedTuple):
-    """Per input row of packs.parquet: the new (rank, micro, step); -1 for a row left out of the
-    new assignment (the tail that does not fill a whole new step)."""
-
-    rank: np.ndarray
-    micro: np.ndarray
-    step: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,79 +322,6 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         vit_cost=vit[out],
         cost=cost[out],
     )
-
-
-def _column(packs: Any, name: str, required: bool = True) -> np.ndarray | None:
-    if hasattr(packs, "column_names"):  # pyarrow.Table
-        if name not in packs.column_names:
-            if required:
-                raise ValueError(f"packs: column '{name}' is missing (have {packs.column_names})")
-            return None
-        return packs.column(name).to_numpy()
-    if name not in packs:
-        if required:
-            raise ValueError(f"packs: column '{name}' is missing (have {sorted(packs)})")
-        return None
-    return np.asarray(packs[name])
-
-
-def assign_ranks(
-    packs: Any,
-    dp_size: int,
-    *,
-    packs_per_rank_step: int | None = None,
-    swap_rounds: int = 256,
-) -> RankAssignment:
-    """Re-derive (rank, micro, step) for ``dp_size`` ranks from packs.parquet columns.
-
-    ``packs`` is a pyarrow Table or a dict of arrays with at least step, rank, micro, attn_cost and
-    vit_cost (real_tokens and cost are used when present). The packs keep their global order
-    (step, rank, micro). The new global step holds dp_size × k packs, where k is
-    ``packs_per_rank_step`` or, by default, the old global step size divided by dp_size (at least 1)
-    — the same global batch whenever it divides. Every kept pack gets exactly one slot, every rank
-    exactly k packs per step; the tail that does not fill a whole new step gets -1."""
-    if not isinstance(dp_size, (int, np.integer)) or dp_size < 1:
-        raise ValueError(f"dp_size: {dp_size!r} is not allowed; it must be an integer >= 1")
-    step = _column(packs, "step").astype(np.int64)
-    old_rank = _column(packs, "rank").astype(np.int64)
-    old_micro = _column(packs, "micro").astype(np.int64)
-    attn = _column(packs, "attn_cost").astype(np.float64)
-    vit = _column(packs, "vit_cost").astype(np.float64)
-    tokens = _column(packs, "real_tokens", required=False)
-    cost = _column(packs, "cost", required=False)
-    n = step.shape[0]
-    rank_out = np.full(n, -1, np.int64)
-    micro_out = np.full(n, -1, np.int64)
-    step_out = np.full(n, -1, np.int64)
-    if n == 0:
-        return RankAssignment(rank_out, micro_out, step_out)
-    order = np.lexsort((old_micro, old_rank, step))
-    old_steps = np.unique(step)
-    old_S = n // old_steps.shape[0]
-    if packs_per_rank_step is None:
-        k = max(1, old_S // dp_size)
-    else:
-        if packs_per_rank_step < 1:
-            raise ValueError(f"packs_per_rank_step: {packs_per_rank_step} is not allowed; it must be >= 1")
-        k = int(packs_per_rank_step)
-    S = dp_size * k
-    n_steps = n // S
-    cols = [attn, vit]
-    if tokens is not None:
-        cols.append(tokens.astype(np.float64))
-    if cost is not None:
-        cols.append(cost.astype(np.float64))
-    dims = np.stack(cols, axis=1)
-    mean = dims.mean(axis=0)
-    scalar = (dims / np.where(mean > 0, mean, 1.0)).sum(axis=1) if cost is None else dims[:, -1]
-    ids = np.arange(n, dtype=np.int64)
-    for s in range(n_steps):
-        idx = order[s * S : (s + 1) * S]
-        r = deal_step(dims[idx], scalar[idx], dp_size, k, swap_rounds)
-        rank_out[idx] = r
-        micro_out[idx] = _micro_order(r, scalar[idx], ids[idx])
-        step_out[idx] = s
-    return RankAssignment(rank_out, micro_out, step_out)
 
 
 def naive_steps(n_packs: int, dp: int, k: int) -> tuple[np.ndarray, np.ndarray]:

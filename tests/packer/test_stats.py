@@ -107,15 +107,18 @@ def test_funnel_agrees_with_the_stage_counters(run):
     """The row-local stages count every row they see and every reason they set, exactly."""
     s, ledger, counters = run["stats"], run["ledger"], run["counters"]
     n_input = (ledger["copy"] == 0).sum()
-    for st in ("probe", "filter", "grounding", "tokens", "mix"):
-        if f"rows_in.{st}" in counters:
-            assert counters[f"rows_in.{st}"] == n_input, st
+    for st in ("probe", "filter", "grounding", "tokens", "mix"):  # every row passes every row stage
+        assert counters[f"rows_in.{st}"] == n_input, st
     removed = ledger[(ledger["status"] != "packed") & (ledger["copy"] == 0)]
-    for reason, n in removed["reason"].value_counts().items():
-        if reason.split(".")[0] in ("probe", "filter", "grounding", "mix") and reason in counters:
-            assert counters[reason] == n, reason
-    if "mix.upsampled_copies" in counters:
-        assert counters["mix.upsampled_copies"] == s["funnel"]["total"]["stages"]["mix"]["added"]
+    row_stage_reasons = {r: n for r, n in removed["reason"].value_counts().items()
+                         if r.split(".")[0] in ("probe", "filter", "grounding", "mix")}
+    # the demo corpus exercises these stages (its probe rejects nothing): each removes some rows
+    assert {r.split(".")[0] for r in row_stage_reasons} >= {"filter", "grounding", "mix"}, row_stage_reasons
+    for reason, n in row_stage_reasons.items():
+        assert counters.get(reason) == n, reason
+    added = s["funnel"]["total"]["stages"]["mix"]["added"]
+    assert added == (ledger["copy"] > 0).sum()
+    assert counters.get("mix.upsampled_copies", 0) == added  # a zero counter is not stored
     assert s["counters"] == {k: v for k, v in counters.items() if not k.startswith(("time.", "cpu.", "node."))}
 
 
@@ -244,8 +247,9 @@ def test_grounding_codes(run):
 def test_time_and_throughput(run):
     s, counters = run["stats"]["time"], run["counters"]
     for st, v in s["stages"].items():
-        assert v["rows_in"] == counters.get(f"rows_in.{st}", 0)
-        assert _close(v["cpu_s"], counters.get(f"cpu.{st}", counters.get(f"time.{st}", 0.0)))
+        assert v["rows_in"] == counters[f"rows_in.{st}"] > 0, st
+        assert _close(v["cpu_s"], counters[f"cpu.{st}"]), st  # worker process CPU, counted by every stage
+        assert _close(v["task_wall_s"], counters[f"time.{st}"]), st
         assert v["cpu_s"] == 0 or _close(v["rows_per_cpu_s"], v["rows_in"] / v["cpu_s"])
     assert {"probe", "filter", "tokens", "mix"} <= set(s["stages"])
     total = s["phases"]["total"]

@@ -1,16 +1,15 @@
-"""assemble_steps / assign_ranks: equal packs per rank per step, remainder modes, shards,
-determinism, balance against naive dealing, re-assignment for another dp_size."""
+"""assemble_steps: equal packs per rank per step, remainder modes, shards, determinism, balance
+against naive dealing. (Re-assignment for another dp_size is the bridge's: tests/trainer_bridge/.)"""
 
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer.packing import plan_packs
-from packer.steps import assemble_steps, assign_ranks, naive_steps, seeded_hash, step_balance
+from packer.steps import assemble_steps, naive_steps, seeded_hash, step_balance
 from schemas.pack_config import PackConfig
 
 BASE = PackConfig(context_length=1024, max_vit_patches=4096, max_images_per_pack=8)
@@ -162,66 +161,3 @@ def test_bad_groups_name_the_field():
     plan = random_plan(3, 50)
     with pytest.raises(ValueError, match="groups"):
         assemble_steps(plan, BASE, 0, groups=np.zeros(plan.n_packs + 1, np.int64))
-
-
-def packs_table(sp) -> pa.Table:
-    return pa.table(
-        {
-            "pack_id": np.arange(len(sp)),
-            "step": sp.step,
-            "rank": sp.rank.astype(np.int32),
-            "micro": sp.micro.astype(np.int32),
-            "real_tokens": np.round(sp.cost).astype(np.int32),
-            "attn_cost": sp.attn_cost,
-            "vit_cost": sp.vit_cost,
-        }
-    )
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.integers(0, 1000), st.integers(1, 5), st.integers(1, 3), st.integers(1, 20), st.booleans())
-def test_assign_ranks_is_complete_and_disjoint(seed, dp, ga, new_dp, as_dict):
-    plan = random_plan(seed, 300)
-    cfg = BASE.model_copy(update={"dp_size": dp, "grad_accum": ga, "remainder": "pad"})
-    sp = assemble_steps(plan, cfg, seed)
-    table = packs_table(sp)
-    packs = table.to_pydict() if as_dict else table
-    rank, micro, step = assign_ranks(packs, new_dp)
-    N = len(sp)
-    k = max(1, (dp * ga) // new_dp)
-    S = new_dp * k
-    kept = rank >= 0
-    assert kept.sum() == (N // S) * S
-    assert ((micro >= 0) == kept).all() and ((step >= 0) == kept).all()
-    slots = set(zip(step[kept].tolist(), rank[kept].tolist(), micro[kept].tolist()))
-    assert len(slots) == kept.sum()  # disjoint
-    assert slots == {(s, r, u) for s in range(N // S) for r in range(new_dp) for u in range(k)}  # complete
-    # the left-out tail is the end of the old global order
-    assert (~kept[N - (N - kept.sum()):]).all()
-    again = assign_ranks(packs, new_dp)
-    assert all(np.array_equal(x, y) for x, y in zip((rank, micro, step), again))
-
-
-def test_assign_ranks_same_dp_balances_like_assemble():
-    plan = plan_packs(*_lognormal_lengths(30_000, seed=7), PackConfig())
-    cfg = PackConfig(dp_size=8, grad_accum=4)
-    sp = assemble_steps(plan, cfg, 0)
-    rank, micro, step = assign_ranks(packs_table(sp), 16)  # 32 packs per step: 16 ranks × 2
-    assert (np.bincount(step[step >= 0]) == 32).all()
-    bal = step_balance(step, rank, sp.attn_cost, 16)
-    naive = step_balance(*naive_steps(len(sp), 16, 2), sp.attn_cost, 16)
-    assert bal.mean() < naive.mean()
-
-
-def test_assign_ranks_errors_name_the_problem():
-    with pytest.raises(ValueError, match="attn_cost"):
-        assign_ranks({"step": [0], "rank": [0], "micro": [0], "vit_cost": [1.0]}, 2)
-    with pytest.raises(ValueError, match="dp_size"):
-        assign_ranks({"step": [0], "rank": [0], "micro": [0], "attn_cost": [1.0], "vit_cost": [1.0]}, 0)
-
-
-def test_seeded_hash_is_stable():
-    # fixed values: a change here changes every output made with the same seed
-    assert seeded_hash(0, np.arange(3)).tolist() == seeded_hash(0, np.array([0, 1, 2])).tolist()
-    assert seeded_hash(0, np.arange(2)).tolist() != seeded_hash(1, np.arange(2)).tolist()
-    assert int(seeded_hash(7, np.array([5]))[0]) == int(seeded_hash(7, np.array([5], np.int32))[0])

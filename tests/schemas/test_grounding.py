@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from schemas.grounding import (
@@ -53,10 +55,23 @@ def points(draw):
 
 @st.composite
 def quads(draw):
-    # A rectangle rotated onto integer corners: (cx±a, cy±b) - never collinear.
-    x1, x2 = sorted(draw(st.lists(coord, min_size=2, max_size=2, unique=True)))
-    y1, y2 = sorted(draw(st.lists(coord, min_size=2, max_size=2, unique=True)))
-    return ("quad", ((x1, y1), (x2, y1), (x2, y2), (x1, y2)))
+    """A rectangle rotated by 0 < angle <= 45 degrees, on integer corners, clockwise from the
+    upper-left (image space, y down): p0, p0 + u, p0 + u + v, p0 + v with u = (a, b), a >= b >= 1,
+    and v = m (-b, a) / gcd(a, b) perpendicular to it. With a >= b the corner p0 has the smallest
+    x + y (ties at 45 degrees: the smaller y), so the expected order is known without the code
+    under test. Never collinear."""
+    a = draw(st.integers(1, 300))
+    b = draw(st.integers(1, a))
+    g = math.gcd(a, b)
+    vx, vy = -b // g, a // g
+    m = draw(st.integers(1, max(1, min((999 - b) // vy, (999 - a) // -vx))))
+    x0 = draw(st.integers(-m * vx, 999 - a))
+    y0 = draw(st.integers(0, 999 - b - m * vy))
+    p0 = (x0, y0)
+    p1 = (x0 + a, y0 + b)
+    p2 = (x0 + a + m * vx, y0 + b + m * vy)
+    p3 = (x0 + m * vx, y0 + m * vy)
+    return ("quad", (p0, p1, p2, p3))
 
 
 shapes_st = st.one_of(boxes(), points(), quads())
@@ -220,25 +235,23 @@ def test_mutation_is_rejected_with_its_code(text, code):
         assert 0 <= e.span[0] <= e.span[1] <= len(text)
 
 
-@given(canonical_labels(), st.integers(0, 10_000))
+# Each inserted before the first coordinate of the first shape, each with the code it must cause.
+# ("-" alone is not one: the scanner reads "-0" as 0 and accepts it; see the closing note of issue 21.)
+COORDINATE_MUTATIONS = [(" ", "whitespace_in_label"), ("1.", "non_integer"), ("1000", "out_of_range"),
+                        ("-1", "out_of_range"), ("+", "non_integer")]
+
+
+@given(canonical_labels(), st.sampled_from(COORDINATE_MUTATIONS))
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-def test_any_single_mutation_of_a_coordinate_is_caught(case, seed):
+def test_any_single_mutation_of_a_coordinate_is_caught(case, mutation):
     text, name, shapes, _pad = case
-    if not shapes:
-        return
-    # Insert a space, a decimal point or a big number at the first coordinate of the first shape.
+    assume(shapes)  # a bare reference has no coordinate to mutate
     after_ref = text.index("<|object_ref_end|>") if name is not None else 0
     i = text.index("(", text.index("_start|>", after_ref)) + 1
-    kind = seed % 3
-    mutated = text[:i] + [" ", "1.", "1"][kind] + text[i:]
-    expected = ["whitespace_in_label", "non_integer", None][kind]
-    report = validate(mutated)
-    if expected is None:  # "1" prefixed: out of range when it makes four digits, else maybe valid
-        value = int(mutated[i:].split(",")[0])
-        if value > 999:
-            assert "out_of_range" in report.codes
-        return
-    assert expected in report.codes
+    inserted, code = mutation
+    report = validate(text[:i] + inserted + text[i:])
+    assert not report.ok
+    assert code in report.codes, report.errors
 
 
 # ---- hand-written tricky cases ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from trainer_bridge.device import block_diagonal_attention, packed_attention, select_device
+from trainer_bridge.device import block_diagonal_attention, npu_available, packed_attention, select_device
 
 
 def per_sample_attention(q, k, v, cu, causal):
@@ -61,11 +61,18 @@ def test_tokens_never_see_other_samples():
     assert torch.all(out[3:] == 0) and torch.allclose(out[:3], torch.ones(3, 1, 4))
 
 
-def test_select_device_on_this_machine():
+def test_select_device_on_this_machine(monkeypatch):
+    monkeypatch.delenv("VLPACK_DEVICE", raising=False)
+    # the documented preference, npu -> cuda -> cpu, on whatever this machine has
+    if npu_available():
+        expected = ("npu", "hccl")
+    elif torch.cuda.is_available():
+        expected = ("cuda", "nccl")
+    else:
+        expected = ("cpu", "gloo")
     choice = select_device()
-    if not torch.cuda.is_available():
-        assert (choice.kind, choice.backend) in {("cpu", "gloo"), ("npu", "hccl")}
-    assert select_device("cpu").backend == "gloo"
+    assert (choice.kind, choice.backend) == expected
+    assert (select_device("cpu").kind, select_device("cpu").backend) == ("cpu", "gloo")
     with pytest.raises(ValueError, match="device"):
         select_device("tpu")
 

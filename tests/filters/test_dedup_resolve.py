@@ -1,0 +1,125 @@
+"""`resolve_clusters` and the verify shuffle, case by case on hand-made rows: each option of the
+config, the sentinel cases (empty captions, rows without an image digest, a 64-bit node collision),
+the reasons and the captions shown for the largest clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from filters.dedup import DedupPlan, resolve_clusters
+from filters.dedup.resolve import CLUSTER_ROW_SCHEMA, VERIFY_ROW_SCHEMA, verify_shard_of
+from filters.dedup.verify import pair_jaccard, text_pair_jaccard
+from schemas.dedup_config import DedupConfig
+
+
+def rows(captions, *, nodes=None, sources=None, digests=None, lang=None) -> pa.Table:
+    n = len(captions)
+    return pa.table([
+        pa.array([0] * n, pa.uint16()), pa.array([0] * n, pa.int64()),
+        pa.array(np.asarray(nodes if nodes is not None else np.arange(1, n + 1), np.uint64)),
+        pa.array([f"s/{i}" for i in range(n)]), pa.array(sources or ["a"] * n), pa.array(captions),
+        pa.array(lang or [0.9] * n, pa.float32()), pa.array(digests or [None] * n, pa.string()),
+        *[pa.nulls(n, f.type) for f in list(VERIFY_ROW_SCHEMA)[8:]],  # facts these cases leave unset
+    ], schema=VERIFY_ROW_SCHEMA)
+
+
+def resolve(table, pairs=(), **cfg) -> dict[str, tuple]:
+    """sample_id -> (dup_of, reason) for every clustered row."""
+    plan = DedupPlan.build(DedupConfig(**{"ngram": 1, "threshold": 0.5, **cfg}), seed=0)
+    left = np.array([p[0] for p in pairs], np.uint64)
+    right = np.array([p[1] for p in pairs], np.uint64)
+    out = resolve_clusters(table, left, right, plan)
+    assert out.schema == CLUSTER_ROW_SCHEMA
+    return {r["sample_id"]: (r["dup_of"], r["reason"]) for r in out.to_pylist()}
+
+
+NEAR = ["abcdefgh", "abcdefxy"]  # 1-gram Jaccard 0.6
+
+
+def test_verify_shards_are_in_range_and_spread():
+    shard = verify_shard_of(np.arange(10_000, dtype=np.int64), 8)
+    assert shard.dtype == np.uint16
+    assert shard.min() == 0 and shard.max() == 7
+    assert (np.bincount(shard, minlength=8) > 1000).all()
+
+
+def test_empty_pair_lists_give_an_empty_float_array():
+    from filters.dedup.shingles import char_shingle_hashes, unique_shingles
+
+    sets = unique_shingles(*char_shingle_hashes(NEAR, 1))
+    got = pair_jaccard(*sets, [], [])
+    assert got.dtype == np.float64 and got.shape == (0,)
+    got = text_pair_jaccard(NEAR, [], [], 1)
+    assert got.dtype == np.float64 and got.shape == (0,)
+
+
+def test_no_rows_no_clusters():
+    assert resolve(rows([])) == {}
+
+
+def test_a_candidate_pair_near_enough_is_joined():
+    assert resolve(rows(NEAR), [(1, 2)]) == {"s/0": (None, None), "s/1": ("s/0", "dedup.near")}
+
+
+def test_near_off_ignores_candidate_pairs():
+    assert resolve(rows(NEAR), [(1, 2)], near=False) == {}
+
+
+def test_with_exact_off_equal_captions_join_as_near():
+    # equal normalised captions share one node, so no candidate pair links them: the exact edges do
+    table = rows(["a red cat", "A red cat!"], nodes=[5, 5])  # the cleaner (here: shorter) copy is kept
+    assert resolve(table, exact=False) == {"s/0": (None, None), "s/1": ("s/0", "dedup.near")}
+    assert resolve(table) == {"s/0": (None, None), "s/1": ("s/0", "dedup.exact")}
+    assert resolve(table, exact=False, near=False, image_exact=True) == {}  # only images count then
+
+
+def test_pairs_across_scopes_are_not_joined():
+    table = rows(NEAR, sources=["a", "b"])
+    assert resolve(table, [(1, 2)], scope="source") == {}
+    assert resolve(table, [(1, 2)], scope="global") != {}
+
+
+def test_empty_captions_are_never_exact_duplicates():
+    assert resolve(rows(["", "...", "  "], nodes=[7, 7, 7])) == {}
+
+
+def test_caption_and_image_key_needs_both_equal():
+    table = rows(["a red cat", "a red cat", "a red cat"], nodes=[5, 5, 5], digests=["d1", "d2", "d1"])
+    assert resolve(table, key="caption+image") == {"s/0": (None, None), "s/2": ("s/0", "dedup.exact")}
+    assert resolve(table, key="caption") == {"s/0": (None, None), "s/1": ("s/0", "dedup.exact"),
+                                             "s/2": ("s/0", "dedup.exact")}
+
+
+def test_image_exact_joins_equal_digests_only():
+    table = rows(["a cat", "a dog", "a cow", "a pig"], digests=["d1", "d1", None, None])
+    assert resolve(table, image_exact=True) == {"s/0": (None, None), "s/1": ("s/0", "dedup.image")}
+
+
+def test_reason_is_how_a_row_joined_its_representative():
+    # s/1 and s/2 share a caption, s/0 and s/1 an image; s/2 is the best copy (highest language score)
+    table = rows(["cat", "dog", "dog"], nodes=[1, 2, 2], digests=["d1", "d1", "d2"], lang=[0.5, 0.5, 0.9])
+    assert resolve(table, image_exact=True) == {
+        "s/0": ("s/2", "dedup.image"), "s/1": ("s/2", "dedup.exact"), "s/2": (None, None)}
+
+
+def test_a_node_collision_pairs_every_class_of_the_node():
+    # s/0 and s/1 differ but share node 1 (a 64-bit exact-key collision); s/2 is near s/1 only, and
+    # a second candidate pair (2, 3) joins nothing
+    table = rows(["zzzzzzzz", "abcdefgh", "abcdefxy", "qrstuvwx"], nodes=[1, 1, 2, 3])
+    assert resolve(table, [(1, 2), (2, 3)]) == {"s/1": (None, None), "s/2": ("s/1", "dedup.near")}
+    assert resolve(table, [(2, 3), (1, 2)]) == {"s/1": (None, None), "s/2": ("s/1", "dedup.near")}
+    table = rows(["abcdefxy", "zzzzzzzz", "abcdefgh"], nodes=[2, 1, 1])  # the collision on the right side
+    assert resolve(table, [(2, 1)]) == {"s/0": (None, None), "s/2": ("s/0", "dedup.near")}
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_representatives_of_clusters_show_their_caption(size):
+    plan = DedupPlan.build(DedupConfig(), seed=0)
+    table = rows(["a red cat"] * size + ["a blue dog", "a blue dog!"], nodes=[5] * size + [6, 6])
+    out = {r["sample_id"]: r for r in resolve_clusters(table, np.zeros(0, np.uint64), np.zeros(0, np.uint64),
+                                                       plan, top_captions=1).to_pylist()}
+    assert out["s/0"]["caption"] == "a red cat" and out["s/0"]["cluster_size"] == size
+    # only the representative of the largest cluster (ties: the smaller id) shows its caption
+    assert [r["caption"] for k, r in sorted(out.items()) if k != "s/0"] == [None] * (size + 1)
