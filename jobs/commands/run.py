@@ -31,7 +31,7 @@ def run_config(cfg, *, address: str | None, progress: bool, force: bool = False,
         fail_run(err, cfg.output.dir, debug=debug)
     if result.already_complete:
         Console(stderr=True).print(f"{result.out_dir} is already complete for this config and these inputs; "
-                                   f"nothing to do (--force recomputes it)", highlight=False)
+                                   f"nothing to do (--force recomputes it)", highlight=False, soft_wrap=True)
     print_summary(result.out_dir, result.stats, result.html)
 
 

@@ -143,7 +143,7 @@ def test_two_runs_started_together_one_proceeds_the_other_names_the_holder(corpu
     assert codes[0] == 0 and codes[1] != 0, [r[1][-2000:] for r in results]
     refused = next(r for r in results if r[2] != 0)[1]
     assert "is being written by pid" in refused and "error:" in refused
-    assert len([ln for ln in refused.splitlines() if ln.strip()]) <= 3, refused
+    assert len([ln for ln in refused.splitlines() if ln.strip() and not ln.startswith("vlpack: starting")]) <= 3, refused
     _check_committed(out)
     rerun = _vlpack(jobs[[r[2] for r in results].index(0)])
     assert rerun.returncode == 0 and "already complete" in rerun.stderr

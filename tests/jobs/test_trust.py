@@ -198,7 +198,8 @@ def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def _one_error_line(proc: subprocess.CompletedProcess) -> str:
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and "WARNING" not in ln]
+    lines = [ln for ln in proc.stderr.splitlines()
+             if ln.strip() and "WARNING" not in ln and not ln.startswith(("vlpack: starting", "progress"))]
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     errors = [ln for ln in lines if ln.startswith("error:")]
