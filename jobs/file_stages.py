@@ -94,7 +94,7 @@ def stage_one_file(table: pa.Table, cfg: JobConfig, checkpoint: str) -> pa.Table
 
     for name, fn in stages.stage_plan(cfg):
         table = stages.run_stage(table, name, fn)
-    commit_file_result(checkpoint, table)
+    commit_file_result(checkpoint, table, reads=STAGES["files"].reads(cfg))
     return table
 
 

@@ -65,15 +65,17 @@ def damaged(files: list[tuple[str, str]]) -> list[str]:
     return [p for (p, want), got in zip(files, digests) if got != want]
 
 
-def commit_file_result(path: str, table: pa.Table) -> None:
-    """A per-file result and, after it, its sidecar with the sha256 (the commit marker)."""
+def commit_file_result(path: str, table: pa.Table, reads: dict | None = None) -> None:
+    """A per-file result and, after it, its sidecar (the commit marker) with its sha256 and what the
+    per-file stages read (for `vlpack plan` to say what changed)."""
     from packer.shards import commit_file
 
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     data = sink.getvalue().to_pybytes()
     commit_file(Path(path), data)
-    commit_file(Path(path).with_suffix(".json"), json.dumps({"sha256": hashlib.sha256(data).hexdigest()}).encode())
+    side = {"sha256": hashlib.sha256(data).hexdigest(), "reads": reads or {}}
+    commit_file(Path(path).with_suffix(".json"), json.dumps(side, sort_keys=True).encode())
 
 
 class StageCache:
@@ -164,6 +166,17 @@ class StageCache:
         stamp = path / ENTRY if path.is_dir() else path
         with contextlib.suppress(OSError):
             os.utime(stamp)
+
+    def latest_file_reads(self) -> dict | None:
+        """What the most recently written per-file result read (its sidecar)."""
+        folder = self.root / FILES_DIR
+        sides = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.is_dir() else []
+        for side in sides:
+            try:
+                return json.loads(side.read_text()).get("reads")
+            except (OSError, ValueError):
+                continue
+        return None
 
     def latest(self, stage: str) -> dict | None:
         """The info of the most recently used entry of `stage` (to say what changed since)."""

@@ -6,6 +6,7 @@
 COMMAND_MODULES = [
     "jobs.commands.run",
     "jobs.commands.check",
+    "jobs.commands.plan",
     "jobs.commands.cluster",
     "jobs.commands.inspect",
     "jobs.commands.tokens",

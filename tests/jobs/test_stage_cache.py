@@ -121,3 +121,40 @@ def test_eviction_keeps_what_the_run_uses_and_drops_the_least_recently_used(tmp_
     removed = cache.evict()
     assert removed == [tmp_path / "tokens" / "k1"]
     assert (tmp_path / "dedup" / "k0").exists() and (tmp_path / "score" / "k2").exists()
+
+
+def test_plan_says_what_would_rerun_and_why_and_previews_without_writing(cached, demo_corpus, tmp_path):
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from jobs.cli import app
+
+    base, first = cached
+    data = yaml.safe_load(demo_corpus.read_text())
+    for s in data["sources"]:
+        s["path"] = str(demo_corpus.parent / s["path"])
+        if "root" in s:
+            s["root"] = str(demo_corpus.parent / s["root"])
+    data["output"] = {"dir": str(base / "out"), "overwrite": True}
+    data["cache"] = {"dir": str(base / "cache")}
+    data["sources"][0]["weight"] = 2.0
+    job = tmp_path / "job.yaml"
+    job.write_text(yaml.safe_dump(data))
+    before = {p: p.stat().st_mtime_ns for p in (base / "out").rglob("*") if p.is_file()}
+    result = CliRunner().invoke(app, ["plan", str(job), "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    actions = {d["stage"]: d["action"] for d in got["stages"]}
+    assert actions["tokens"] == "reused" and actions["mix"] == "re-run" and actions["dedup"] == "not needed"
+    p = got["preview"]
+    assert p["packs"] > 0 and 1.0 <= p["bins_over_lower_bound"] < 1.5
+    assert abs(sum(v["samples"] for v in p["share_by_source"].values()) - 1.0) < 1e-3
+    assert {q: q.stat().st_mtime_ns for q in (base / "out").rglob("*") if q.is_file()} == before  # wrote nothing
+    data["filters"] = {"rules": {"too_short": {"min_words": 4}}}
+    job.write_text(yaml.safe_dump(data))
+    got = json.loads(CliRunner().invoke(app, ["plan", str(job), "--json"]).output)
+    files = next(d for d in got["stages"] if d["stage"] == "files")
+    assert files["action"] == "re-run" and "filters.rules.too_short.min_words: 3 → 4" in files["why"], files
+    assert got["preview"] is None
