@@ -432,11 +432,12 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
     reasons = table.column("reason").to_pylist()
     media_col = table.column("media").to_pylist()
     repairs = table.column("repairs").to_pylist()
-    facts: list[list | None] = [None] * len(media_col)
+    # one entry per media item of every row (None where no header was read): aligned with `media`
+    facts: list[list] = [[None] * len(media or []) for media in media_col]
     for i, (status, media) in enumerate(zip(statuses, media_col)):
         if status != STATUS_OK or not media:
             continue
-        facts[i] = row_facts = [None] * len(media)
+        row_facts = facts[i]
         for j, m in enumerate(media):
             reason = _probe_media(m, cfg, counters, row_facts, j)
             if reason == METADATA_SIZE_MISMATCH:

@@ -257,7 +257,7 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
     assert out.drop_columns([IMAGE_FACTS]).schema == WORK_SCHEMA and out.num_rows == table.num_rows
     facts = dict(zip(out.column("sample_id").to_pylist(), out.column(IMAGE_FACTS).to_pylist()))
     assert facts["fill"][0]["frames"] == 1 and facts["fill"][0]["jpeg_quality"] > 50  # read with the header
-    assert facts["skipped"] is None and facts["video_file"] == [None]  # not probed: nothing to tell
+    assert facts["skipped"] == [None] and facts["video_file"] == [None]  # not probed: nothing to tell
     rows = {r["sample_id"]: r for r in out.to_pylist()}
     m = rows["fill"]["media"][0]
     assert (m["width"], m["height"], m["orientation"], m["format"]) == (H, W, 6, "jpeg")

@@ -38,7 +38,9 @@ def run(demo_out, demo_corpus):
         "packs": load_index(demo_out, "packs").to_pandas(),
         "ledger": load_index(demo_out, "ledger").to_pandas(),
         "counters": json.loads((state / "plan" / ckpt.SUCCESS).read_text())["counters"],
-        "dedup": json.loads((state / "rows" / ckpt.SUCCESS).read_text())["dedup"],
+        # the dedup stage's own statistics, as its cached result records them
+        "dedup": json.loads(next((demo_out / ".vlpack" / "cache" / "dedup").glob("*/_ENTRY.json")).read_text())[
+            "dedup_stats"],
     }
 
 
