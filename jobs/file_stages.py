@@ -137,6 +137,34 @@ def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: b
     return FileRows(refs=refs, reused=len(files) - len(todo), computed=len(todo), keys=keys)
 
 
+# Up to this many input bytes, the ids' hashes of every file meet in one task (8 bytes a row);
+# beyond it, a hash-partitioned Ray Data groupby spreads them over the cluster.
+ONE_TASK_ID_CHECK_BYTES = 4 << 30
+
+
+def id_hashes(table: pa.Table) -> np.ndarray:
+    """The sorted 64-bit hashes of a file's sample ids."""
+    return np.sort(np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) for s in table.column("sample_id").to_pylist()),
+                               dtype=np.uint64, count=table.num_rows))
+
+
+def repeated_hashes(*per_file: np.ndarray) -> np.ndarray:
+    """The hashes that occur in more than one file (each file's are already distinct)."""
+    if not per_file:
+        return np.zeros(0, np.uint64)
+    every = np.sort(np.concatenate(per_file))
+    return np.unique(every[1:][every[1:] == every[:-1]])
+
+
+def ids_with_hashes(table: pa.Table, index: int, hashes: np.ndarray) -> pa.Table:
+    """(sample_id, file) of a file's rows whose id hash is among `hashes`."""
+    keys = np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) for s in table.column("sample_id").to_pylist()),
+                       dtype=np.uint64, count=table.num_rows)
+    hit = np.isin(keys, hashes)
+    return pa.table({"sample_id": table.column("sample_id").filter(pa.array(hit)),
+                     "file": pa.array(np.full(int(hit.sum()), index, np.int32))})
+
+
 def check_unique_ids(refs: list, files: list[InputFile]) -> None:
     """Fail, naming ids and files, if a sample id occurs in more than one file."""
     import ray
@@ -145,12 +173,23 @@ def check_unique_ids(refs: list, files: list[InputFile]) -> None:
 
     if len(refs) < 2:
         return  # ids inside one file are made unique by its reader
-    id_task = ray.remote(scheduling_strategy="SPREAD")(file_ids)
-    ids = ray.data.from_arrow_refs([id_task.remote(r, i) for i, r in enumerate(refs)])
-    ids = _with_shuffle(ids, DEFAULT_SHUFFLE)
-    found = _gather(ids.groupby("part", num_partitions=min(MAX_ID_PARTITIONS, len(refs)))
-                    .map_groups(repeated_ids, batch_format="pyarrow"),
-                    pa.schema([("sample_id", pa.string()), ("file", pa.int32())]))
+    schema = pa.schema([("sample_id", pa.string()), ("file", pa.int32())])
+    if sum(f.size for f in files) <= ONE_TASK_ID_CHECK_BYTES:
+        hash_task = ray.remote(scheduling_strategy="SPREAD")(id_hashes)
+        hashes = ray.get(ray.remote(repeated_hashes).remote(*[hash_task.remote(r) for r in refs]))
+        if not hashes.size:
+            return
+        pick = ray.remote(ids_with_hashes)
+        found = pa.concat_tables(ray.get([pick.remote(r, i, hashes) for i, r in enumerate(refs)])).cast(schema)
+        counts = pc.value_counts(found.column("sample_id"))
+        really = counts.field("values").filter(pc.greater(counts.field("counts"), 1))  # not a 64-bit collision
+        found = found.filter(pc.is_in(found.column("sample_id"), value_set=really))
+    else:
+        id_task = ray.remote(scheduling_strategy="SPREAD")(file_ids)
+        ids = ray.data.from_arrow_refs([id_task.remote(r, i) for i, r in enumerate(refs)])
+        ids = _with_shuffle(ids, DEFAULT_SHUFFLE)
+        found = _gather(ids.groupby("part", num_partitions=min(MAX_ID_PARTITIONS, len(refs)))
+                        .map_groups(repeated_ids, batch_format="pyarrow"), schema)
     if not found.num_rows:
         return
     found = found.sort_by([("sample_id", "ascending"), ("file", "ascending")])

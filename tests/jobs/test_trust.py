@@ -230,11 +230,15 @@ def _repeated_id_job(tmp_path: Path) -> tuple[Path, Path]:
     return job, out
 
 
-def test_ids_repeated_across_files_fail_before_any_row_stage(ray_local, tmp_path):
+@pytest.mark.parametrize("check", ["one task", "shuffle"])
+def test_ids_repeated_across_files_fail_before_any_row_stage(ray_local, tmp_path, monkeypatch, check):
+    import jobs.file_stages
     from jobs.errors import explain
     from jobs.pipeline import JobError, run_job
     from schemas.config import load_job_config
 
+    if check == "shuffle":  # the cluster-scale path: a hash-partitioned groupby of the ids
+        monkeypatch.setattr(jobs.file_stages, "ONE_TASK_ID_CHECK_BYTES", 0)
     job, out = _repeated_id_job(tmp_path)
     with pytest.raises(JobError) as err:
         run_job(load_job_config(job))
