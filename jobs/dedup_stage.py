@@ -55,7 +55,8 @@ BATCH_ROWS = 4096  # captions signed at once: bounds the working set of a band t
 # Band rows shuffled per pass, in bytes per caption: the LSH bands are split into passes so the
 # banding shuffle never holds more than this per caption (twice it, input and output, at its peak).
 BAND_BYTES_PER_PASS = 128
-MAX_GROUPS = 256  # tasks per step over the input blocks; larger inputs put several blocks in a task
+MAX_GROUPS = 256  # tasks per step over the input blocks (groups of consecutive blocks), at most
+ROWS_PER_GROUP = 1 << 18  # rows per group, about, when there are enough of them
 MAX_PARTS = 256  # node partitions and vshards: objects per shuffle <= MAX_GROUPS × MAX_PARTS
 ROWS_PER_PART = 1 << 20  # considered rows per node partition, about (16 B each in the join)
 VERIFY_ROWS_PER_SHARD = 1 << 15  # candidate rows per resolve call, about
@@ -202,35 +203,53 @@ def _resolve(plan: DedupPlan, n_rows: int, group_size: int, n_groups: int, *args
     dups = located_duplicates(clusters, vrows)
     group = (dups.column("block").to_numpy() // group_size).astype(np.int64)
     return split_table(dups, group, n_groups) + [partial_statistics(clusters),
-                                                 np.bincount(group, minlength=n_groups)]
+                                                 np.bincount(group, minlength=n_groups).tolist()]
 
 
-def _mark_group(refs: list, block_ids: list[int], *duplicates: pa.Table) -> list:
+def _mark_block(table: pa.Table, block: int, *duplicates: pa.Table) -> list:
+    """One block with its duplicates marked; `duplicates` are its group's."""
     dups = _concat(duplicates, DUPLICATE_SCHEMA).sort_by([("block", "ascending"), ("position", "ascending")])
-    block_of = dups.column("block").to_numpy()
-    out = []
-    for table, block in zip(_blocks(refs), block_ids):
-        lo, hi = np.searchsorted(block_of, [block, block + 1])
-        out.append(mark_duplicates(table, dups.slice(lo, hi - lo)))
-    return out
+    lo, hi = np.searchsorted(dups.column("block").to_numpy(), [block, block + 1])
+    return [mark_duplicates(table, dups.slice(lo, hi - lo))]
 
 
-def _run(fn, *args):
-    """Runs in a worker: `fn`'s list of results as the task's return objects."""
-    out = fn(*args)
+def _inline_limit() -> int:
+    """Ray returns a task's result inside the reply to its caller, into the caller's memory, when
+    it is smaller than this (`max_direct_call_object_size`, 100 KiB unless the cluster says
+    otherwise)."""
+    import os
+
+    return int(os.environ.get("RAY_max_direct_call_object_size", 100 * 1024))  # noqa: SIM112 - Ray's name
+
+
+def _run(fn, nest: bool, *args):
+    """Runs in a worker: `fn`'s list of results as the task's return objects. With `nest`, a table
+    or array small enough to be returned inside the reply, into the driver's memory, is put into
+    the object store instead and its ref returned (the consumer's `_run` fetches it), so the driver
+    holds refs and counts only, however many small parts a shuffle makes."""
+    import ray
+
+    nested = [i for i, a in enumerate(args) if isinstance(a, ray.ObjectRef)]
+    if nested:
+        args = list(args)
+        for i, value in zip(nested, ray.get([args[i] for i in nested])):
+            args[i] = value
+    limit = _inline_limit()
+    out = [ray.put(o) if nest and isinstance(o, (pa.Table, np.ndarray)) and o.nbytes < limit else o
+           for o in fn(*args)]
     return out[0] if len(out) == 1 else tuple(out)
 
 
 _REMOTE_RUN = []
 
 
-def _submit(fn, n_returns: int, *args) -> list:
+def _submit(fn, n_returns: int, *args, nest: bool = True) -> list:
     """`fn(*args)` as a Ray task returning `n_returns` objects; their refs."""
     import ray
 
     if not _REMOTE_RUN:
         _REMOTE_RUN.append(ray.remote(_run))
-    refs = _REMOTE_RUN[0].options(num_returns=n_returns).remote(fn, *args)
+    refs = _REMOTE_RUN[0].options(num_returns=n_returns).remote(fn, nest, *args)
     return [refs] if n_returns == 1 else list(refs)
 
 
@@ -238,8 +257,9 @@ def _power_of_two(n: int, cap: int) -> int:
     return min(cap, 1 << max(0, int(n) - 1).bit_length())
 
 
-def _block_groups(n_blocks: int) -> tuple[list[list[int]], int]:
-    size = max(1, -(-n_blocks // MAX_GROUPS))
+def _block_groups(n_blocks: int, n_groups: int) -> tuple[list[list[int]], int]:
+    """About `n_groups` runs of consecutive blocks of (at most) the same size; the size."""
+    size = max(1, -(-n_blocks // max(1, n_groups)))
     return [list(range(lo, min(n_blocks, lo + size))) for lo in range(0, n_blocks, size)], size
 
 
@@ -265,7 +285,10 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     t0 = time.perf_counter()
     base = ds.materialize()
     blocks = base.to_arrow_refs()
-    groups, group_size = _block_groups(len(blocks))
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    # a task per group of blocks: enough to keep every CPU busy, few enough that per-task costs and
+    # the objects per shuffle (groups × partitions) stay small
+    groups, group_size = _block_groups(len(blocks), min(MAX_GROUPS, max(2 * cpus, -(-base.count() // ROWS_PER_GROUP))))
     group_refs = [[blocks[b] for b in g] for g in groups]
     plan_ref = ray.put(plan)
     timings["materialize"] = time.perf_counter() - t0
@@ -275,7 +298,6 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     for counts in ray.get([_submit(_count_group, 1, refs, cfg)[0] for refs in group_refs]):
         considered.update(counts)
     n_considered = sum(considered.values())
-    cpus = int(ray.cluster_resources().get("CPU", 1))
     n_parts = parts or _power_of_two(max(cpus, -(-n_considered // ROWS_PER_PART)), MAX_PARTS)
     timings["count"] = time.perf_counter() - t0
 
@@ -335,7 +357,7 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     join_counts = ray.get([j[-1] for j in joins])
     del joins, verified
     partials = ray.get([r[n_groups] for r in resolved])
-    dup_counts = ray.get([r[n_groups + 1] for r in resolved])  # duplicates per (vshard, group)
+    dup_counts = ray.get([r[n_groups + 1] for r in resolved])  # duplicates per vshard and group
     timings["verify_and_cluster"] = time.perf_counter() - t0
 
     stats = merge_statistics(partials, dict(considered), plan)
@@ -356,7 +378,8 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     for gi, (refs, g) in enumerate(zip(group_refs, groups)):
         dups = [r[gi] for r, c in zip(resolved, dup_counts) if c[gi]]
         if dups:
-            out_refs += _submit(_mark_group, len(g), refs, g, *dups)
+            # marked blocks come back as tables, like the input's: Ray Data takes refs to tables
+            out_refs += [_submit(_mark_block, 1, ref, b, *dups, nest=False)[0] for ref, b in zip(refs, g)]
         else:
             out_refs += refs
     del resolved
