@@ -194,12 +194,19 @@ def _verify_group(refs: list, block_ids: list[int], plan: DedupPlan, n_vshards: 
 _VERIFY_LOCATED_SCHEMA = with_location(VERIFY_ROW_SCHEMA.empty_table(), 0, np.zeros(0)).schema
 
 
-def _resolve(plan: DedupPlan, n_rows: int, group_size: int, n_groups: int, *args) -> list:
-    """One vshard: whole components → [duplicates × groups, partial statistics, duplicates per group]."""
+def _resolve(plan: DedupPlan, rows_per_call: int, n_rows: int, group_size: int, n_groups: int, *args) -> list:
+    """One vshard: whole components → [duplicates × groups, partial statistics, duplicates per group].
+    `resolve_clusters` sees about `rows_per_call` rows at a time, whole components each."""
     vrows = _concat(args[:n_rows], _VERIFY_LOCATED_SCHEMA)
     pairs = np.concatenate(args[n_rows:], axis=1) if args[n_rows:] else np.zeros((3, 0), np.uint64)
-    clusters = resolve_clusters(vrows, pairs[0], pairs[1], plan) if vrows.num_rows else \
-        CLUSTER_ROW_SCHEMA.empty_table()
+    component = vrows.column("component").to_numpy()
+    labels, row_label, size = np.unique(component, return_inverse=True, return_counts=True)
+    chunk = (np.cumsum(size) - size) // rows_per_call  # chunk of each component
+    n_chunks = int(chunk[-1]) + 1 if chunk.size else 0
+    row_parts = split_table(vrows, chunk[row_label], n_chunks) if n_chunks > 1 else [vrows]
+    pair_parts = split_by_part(chunk[np.searchsorted(labels, pairs[2])], n_chunks, pairs) if n_chunks > 1 else [pairs]
+    clusters = _concat([resolve_clusters(r, p[0], p[1], plan) for r, p in zip(row_parts, pair_parts) if r.num_rows],
+                       CLUSTER_ROW_SCHEMA)
     dups = located_duplicates(clusters, vrows)
     group = (dups.column("block").to_numpy() // group_size).astype(np.int64)
     return split_table(dups, group, n_groups) + [partial_statistics(clusters),
@@ -352,7 +359,7 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     del star, alone, near, located
     verified = [_submit(_verify_group, n_vshards, refs, g, plan_ref, n_vshards, *[j[gi] for j in joins])
                 for gi, (refs, g) in enumerate(zip(group_refs, groups))]
-    resolved = [_submit(_resolve, n_groups + 2, plan_ref, n_groups, group_size, n_groups,
+    resolved = [_submit(_resolve, n_groups + 2, plan_ref, VERIFY_ROWS_PER_SHARD, n_groups, group_size, n_groups,
                         *[v[q] for v in verified], *[j[n_groups + q] for j in joins]) for q in range(n_vshards)]
     join_counts = ray.get([j[-1] for j in joins])
     del joins, verified
