@@ -10,21 +10,25 @@ partitions), one count per task and merged statistics (sources × reasons, 20 to
 1. count: considered rows per source, per group.
 2. band, in passes of at most BAND_BYTES_PER_PASS bytes of band rows per caption: each group turns
    its considered captions into (shard, bucket, node) rows (`banding.band_rows`) cut by reducer;
-   each reducer turns whole shards into candidate edges (`banding.shard_edges`) and sends them on
-   by node partition: near pairs (by their left node), nodes known only from self edges, and its
-   edges, contracted to stars of their local components (`stars.contract`), both ways round.
-   Pass 0 also sends each considered row's (node, block, position) to its node's partition.
-3. components: large-star / small-star rounds (`stars`) over the node partitions until a round
-   is stable; the driver reads two counts per partition per round.
+   each reducer turns whole shards into candidate edges (`banding.shard_edges`). It keeps its
+   edges, contracted to stars of their local components (`stars.contract`): an edge partition.
+   It sends on, by node partition: near pairs (by their left node), nodes known only from self
+   edges, and what its edges say about each node for the first large-star step. Pass 0 also sends
+   each considered row's (node, block, position) to its node's partition.
+3. components: large-star / small-star rounds (`stars`) until a round is stable. The edges stay
+   in their edge partitions; a step is a task per node partition that merges what the edge
+   partitions said about its nodes into m(node) and answers them, then a task per edge partition
+   that relinks its edges. The driver reads one count per node partition per step.
 4. join, per node partition: the label of a node is the smallest node of its component
    (`stars.component_labels`); the rows and the near pairs meet the labels of their nodes.
    Candidate rows go back to their group, pairs on to their component's vshard.
 5. verify, per group: the captions of the candidate rows (`caption_rows` of those positions only)
    go to their component's vshard, with their block and position.
-6. resolve, per vshard: `resolve_clusters` on whole components; each duplicate
-   (block, position, dup_of, reason) goes back to its group, partial statistics to the driver.
-7. mark, per group that has duplicates: `marking.mark_duplicates` by position. The blocks of the
-   other groups pass through as they are.
+6. resolve, per vshard: `resolve_clusters` on whole components, about VERIFY_ROWS_PER_SHARD rows
+   at a time; each duplicate (block, position, dup_of, reason) goes back to its group, partial
+   statistics (`stats.partial_statistics`) to the driver, which merges them.
+7. mark, per block of a group that has duplicates: `marking.mark_duplicates` by position. The
+   blocks of the other groups pass through as they are.
 
 Every task's output is a function of the set of rows it sees, sorted where order matters, so
 the result does not depend on block count, worker count, partition counts or the order in which
@@ -46,8 +50,8 @@ from filters.dedup.marking import DUPLICATE_SCHEMA, located_duplicates, mark_dup
 from filters.dedup.plan import DedupPlan, caption_rows, eligible_mask
 from filters.dedup.resolve import CLUSTER_ROW_SCHEMA, VERIFY_ROW_SCHEMA, resolve_clusters, verify_rows, \
     verify_shard_of
-from filters.dedup.stars import MAX_ROUNDS, both_ways, component_labels, contract, distinct_pairs, large_star, \
-    lookup_labels, no_pairs, node_part, small_star, split_by_part, split_pairs, split_table
+from filters.dedup.stars import LARGE, MAX_ROUNDS, SMALL, component_labels, contract, distinct_pairs, lookup_labels, \
+    merge_summaries, no_edges, node_part, relink, split_by_node, split_by_part, split_table, summaries
 from filters.dedup.stats import merge_statistics, partial_statistics
 from schemas.dedup_config import DedupConfig
 
@@ -129,40 +133,49 @@ def _band_group(refs: list, block_ids: list[int], plan: DedupPlan, bands: range,
 
 
 def _edges_reducer(n_parts: int, *band: pa.Table) -> list:
-    """Candidate edges of whole shards → [edges both ways × parts, near pairs × parts, self-edge
-    nodes × parts, counts]."""
+    """Candidate edges of whole shards → [its edges, contracted (an edge partition of the
+    components), their large-star summaries × parts, near pairs × parts, self-edge nodes × parts,
+    counts]."""
     edges = shard_edges(_concat(band, BAND_ROW_SCHEMA))
     left, right = edges.column("left").to_numpy(), edges.column("right").to_numpy()
     near = edges.column("near").to_numpy(zero_copy_only=False)
     loop = left == right
     alone = np.unique(left[loop])
-    a, b = contract(left[~loop], right[~loop])
+    links = contract(left[~loop], right[~loop])
     near_pairs = distinct_pairs(np.stack((left[near], right[near])))
-    counts = {"edges": int(edges.num_rows), "links": int(a.size),
+    counts = {"edges": int(edges.num_rows), "links": int(links.shape[1]),
               "nodes": int(np.unique(np.concatenate((left, right))).size)}
-    return (split_pairs(both_ways(a, b), n_parts) + split_pairs(near_pairs, n_parts)
-            + split_by_part(node_part(alone, n_parts), n_parts, alone) + [counts])
+    return ([links] + summaries(links, LARGE, n_parts) + split_by_node(near_pairs, n_parts)
+            + split_by_node(alone, n_parts) + [counts])
 
 
-def _star_phase(large: bool, n_parts: int, *parts: np.ndarray) -> list:
-    pairs = np.concatenate(parts, axis=1) if parts else no_pairs()
-    out, unstable = (large_star if large else small_star)(pairs, n_parts)
-    return out + [unstable]
+def _merge_step(step: str, *told: np.ndarray) -> list:
+    """One node partition of a star step → [an answer per edge partition, unstable nodes,
+    (node, m(node))]."""
+    answers, unstable, labelled = merge_summaries(told, step)
+    return answers + [unstable, labelled]
 
 
-def _join(n_star: int, n_alone: int, n_near: int, group_size: int, n_groups: int, n_vshards: int, *args) -> list:
+def _relink_step(step: str, next_step: str, n_parts: int, edges: np.ndarray, *answers: np.ndarray) -> list:
+    """One edge partition: its edges after `step` and their summaries for `next_step`."""
+    edges = relink(edges, answers, step)
+    return [edges] + summaries(edges, next_step, n_parts)
+
+
+def _join(n_labelled: int, n_alone: int, n_near: int, group_size: int, n_groups: int, n_vshards: int, *args
+          ) -> list:
     """One node partition: labels, then [candidate rows × groups, near pairs with their component ×
     vshards, counts]."""
-    star, alone = args[:n_star], args[n_star:n_star + n_alone]
-    near, located = args[n_star + n_alone:n_star + n_alone + n_near], args[n_star + n_alone + n_near:]
-    nodes, labels = component_labels(star, alone)
+    labelled, alone = args[:n_labelled], args[n_labelled:n_labelled + n_alone]
+    near, located = args[n_labelled + n_alone:n_labelled + n_alone + n_near], args[n_labelled + n_alone + n_near:]
+    nodes, labels = component_labels(labelled, alone)
     rows = _concat(located, LOCATED_NODE_SCHEMA)
     found, component = lookup_labels(nodes, labels, rows.column("node").to_numpy())
     hit = np.flatnonzero(found)
     block = rows.column("block").to_numpy()[hit]
     candidates = pa.table([pa.array(block), pa.array(rows.column("position").to_numpy()[hit]),
                            pa.array(component[hit])], schema=CANDIDATE_SCHEMA)
-    pairs = distinct_pairs(np.concatenate(near, axis=1) if near else no_pairs())
+    pairs = distinct_pairs(np.concatenate(near, axis=1) if near else no_edges())
     paired, pair_component = lookup_labels(nodes, labels, pairs[0])
     if not paired.all():
         raise RuntimeError("a near pair's node has no component label")  # pragma: no cover - edges carry both
@@ -310,7 +323,7 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
 
     t0 = time.perf_counter()
     passes = band_passes(plan, BAND_BYTES_PER_PASS)
-    star, near, alone, located = [], [], [], []
+    edges, told, near, alone, located = [], [], [], [], []
     n_edges = n_nodes_upper = n_links = 0
     for k, bands in enumerate(passes):
         n_shards = shard_count(n_considered * max(1, len(bands)))
@@ -320,13 +333,14 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
                         n_shards, n_reducers, n_parts, with_nodes) for refs, g in zip(group_refs, groups)]
         if with_nodes:
             located = [m[n_reducers:] for m in maps]
-        reducers = [_submit(_edges_reducer, 3 * n_parts + 1, n_parts, *[m[r] for m in maps])
+        reducers = [_submit(_edges_reducer, 3 * n_parts + 2, n_parts, *[m[r] for m in maps])
                     for r in range(n_reducers)]
         del maps
         for red, counts in zip(reducers, ray.get([red[-1] for red in reducers])):  # one pass at a time
-            star.append(red[:n_parts])
-            near.append(red[n_parts:2 * n_parts])
-            alone.append(red[2 * n_parts:3 * n_parts])
+            edges.append(red[0])
+            told.append(red[1:1 + n_parts])
+            near.append(red[1 + n_parts:1 + 2 * n_parts])
+            alone.append(red[1 + 2 * n_parts:1 + 3 * n_parts])
             n_edges += counts["edges"]
             n_nodes_upper += counts["nodes"]
             n_links += counts["links"]
@@ -334,29 +348,36 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     timings["banding"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    n_edge_parts = len(edges)
+    labelled: list = [[] for _ in range(n_parts)]  # (node, m(node)) per node partition, last large-star
     rounds = 0
     while n_links:
         rounds += 1
         if rounds > MAX_ROUNDS:  # pragma: no cover - the rounds provably converge
             raise RuntimeError(f"large/small-star did not converge in {MAX_ROUNDS} rounds")
-        large = [_submit(_star_phase, n_parts + 1, True, n_parts, *[s[p] for s in star]) for p in range(n_parts)]
-        small = [_submit(_star_phase, n_parts + 1, False, n_parts, *[lg[p] for lg in large])
-                 for p in range(n_parts)]
-        unstable = sum(ray.get([lg[-1] for lg in large] + [sm[-1] for sm in small]))
-        star = [sm[:n_parts] for sm in small]
-        del large, small
-        if unstable == 0:
+        counts = []
+        for step, next_step in ((LARGE, SMALL), (SMALL, LARGE)):
+            merged = [_submit(_merge_step, n_edge_parts + 2, step, *[t[p] for t in told]) for p in range(n_parts)]
+            counts += [m[n_edge_parts] for m in merged]
+            if step == LARGE:
+                labelled = [[m[n_edge_parts + 1]] for m in merged]
+            relinked = [_submit(_relink_step, 1 + n_parts, step, next_step, n_parts, edges[e],
+                                *[m[e] for m in merged]) for e in range(n_edge_parts)]
+            edges, told = [r[0] for r in relinked], [r[1:] for r in relinked]
+            del merged, relinked
+        if sum(ray.get(counts)) == 0:
             break
+    del edges, told
     timings["components"] = time.perf_counter() - t0
     timings["star_rounds"] = rounds
 
     t0 = time.perf_counter()
     n_groups = len(groups)
     n_vshards = vshards or _power_of_two(max(n_parts, -(-n_nodes_upper // VERIFY_ROWS_PER_SHARD)), MAX_PARTS)
-    joins = [_submit(_join, n_groups + n_vshards + 1, len(star), len(alone), len(near), group_size, n_groups,
-                     n_vshards, *[s[p] for s in star], *[a[p] for a in alone], *[n[p] for n in near],
+    joins = [_submit(_join, n_groups + n_vshards + 1, len(labelled[p]), len(alone), len(near), group_size, n_groups,
+                     n_vshards, *labelled[p], *[a[p] for a in alone], *[n[p] for n in near],
                      *[lo[p] for lo in located]) for p in range(n_parts)]
-    del star, alone, near, located
+    del labelled, alone, near, located
     verified = [_submit(_verify_group, n_vshards, refs, g, plan_ref, n_vshards, *[j[gi] for j in joins])
                 for gi, (refs, g) in enumerate(zip(group_refs, groups))]
     resolved = [_submit(_resolve, n_groups + 2, plan_ref, VERIFY_ROWS_PER_SHARD, n_groups, group_size, n_groups,

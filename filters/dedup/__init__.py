@@ -17,7 +17,7 @@ from filters.dedup.minhash import MinHasher, band_bucket_keys, candidate_probabi
 from filters.dedup.plan import DedupPlan, caption_rows, caption_texts, eligible_mask
 from filters.dedup.resolve import resolve_clusters, verify_rows
 from filters.dedup.shingles import char_shingle_hashes, unique_shingles
-from filters.dedup.stars import large_star, small_star, star_components
+from filters.dedup.stars import merge_summaries, relink, star_components, summaries
 from filters.dedup.stats import dedup_statistics, merge_statistics, partial_statistics
 from filters.dedup.verify import pair_jaccard, text_pair_jaccard
 
@@ -28,6 +28,6 @@ __all__ = [
     "media_digest", "normalise_caption", "normalise_captions", "pair_jaccard", "quality_order",
     "representatives", "resolve_clusters", "shard_count", "text_pair_jaccard", "unique_shingles",
     "verify_rows",
-    "large_star", "located_duplicates", "mark_duplicates", "merge_statistics", "partial_statistics", "small_star",
-    "star_components", "with_location",
+    "located_duplicates", "mark_duplicates", "merge_statistics", "merge_summaries", "partial_statistics", "relink",
+    "star_components", "summaries", "with_location",
 ]

@@ -1,28 +1,34 @@
-"""Connected components by large-star / small-star rounds over hash-partitioned edges.
+"""Connected components by large-star / small-star rounds, with the edges left where they are.
 
-The algorithm of Kiveris et al., "Connected Components in MapReduce and Beyond" (SoCC 2014). Edges
-are spread over `n_parts` partitions by a hash of one of their nodes (`node_part`); one round is two
-shuffles, and each side of a shuffle is a pure function of one partition:
+The algorithm of Kiveris et al., "Connected Components in MapReduce and Beyond" (SoCC 2014): a
+round is a large-star then a small-star step, and each step relinks edges to the smallest node m(u)
+of a neighbourhood:
 
-- **large-star**, keyed by every node u (each edge is sent to both of its ends): every neighbour
-  v > u is re-linked to m(u), the smallest of u and its neighbours;
-- **small-star**, keyed by the larger end u of each edge: u and each of its smaller neighbours
-  are linked to m(u).
+- **large-star**: every edge (u, v) with u < v becomes (m(u), v), m(u) the smallest of u and all
+  its neighbours;
+- **small-star**: every edge (w, u) with w < u becomes (m(u), w), m(u) the smallest of u's smaller
+  neighbours (the edge (m(u), u) itself stays).
 
 Both keep every component connected and its smallest node in it. A round is *stable* when no node
-has both a smaller and a larger neighbour (checked by large-star) and no node has two smaller
-neighbours (checked by small-star): the edges are then exactly one star per component around its
-smallest node, so the label of a node, min(node, its neighbours), is the smallest node of its
-component: the label `clusters.connected_components` gives, as a node id instead of its rank.
-Rounds are O(log² n) at worst and a handful in practice; `contract` first replaces the edges a
-partition already holds by stars of their local components, which keeps the edges' connectivity
-and removes most rounds.
+has both a smaller and a larger neighbour (checked at large-star) and no node has two different
+smaller neighbours (checked at small-star): the edges are then one star per component around its
+smallest node, whose large-star m(x) is the smallest node of x's component: the label
+`clusters.connected_components` gives, as a node id instead of its rank. Rounds are O(log² n) at
+worst and a handful in practice; `contract` first replaces the edges a partition already holds by
+stars of their local components, which keeps their connectivity and removes most rounds.
 
-A partition's pairs are a (2, k) uint64 array: row 0 the key node, row 1 its neighbour. Each step
-returns the pairs for the next step split by destination partition, so whoever runs the rounds
-(Ray tasks in `jobs/dedup_stage.py`; `star_components` here, in one process) moves 16 bytes per
-directed pair and never holds more than one partition of them. A node of degree d puts d pairs in
-one partition: the largest component's star is the skew bound.
+m(u) depends on a node's whole neighbourhood, so the textbook shuffles every edge to the
+partition of its node, and a node of degree d puts d edges in one place: the centre of a giant
+component would hold all its edges. Here the edges never move. Each edge partition sends, per
+node it holds, the smallest and largest neighbour it sees (`summaries`: at most one record per
+node and edge partition); the partition of the node (`node_part`) merges them into m(node) and
+answers each edge partition for the nodes it asked about (`merge_summaries`); each edge partition
+then relinks its own edges (`relink`). A step moves 24 bytes per (node, edge partition) and
+16 per answer, a task holds one edge partition or one node partition's summaries, and no step
+needs more than one partition's data, whatever the degree of a node.
+
+Edges are (2, k) uint64 arrays with row 0 < row 1; summaries (3, k): node, smallest and largest
+neighbour; answers (2, k): node, m(node).
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ from filters.dedup.shingles import mix64
 _U64 = np.uint64
 MAX_PARTS = 1 << 16
 MAX_ROUNDS = 200  # O(log² n) rounds: far beyond any graph of 2⁶⁴ nodes
+LARGE, SMALL = "large", "small"
 
 
-def no_pairs() -> np.ndarray:
-    return np.zeros((2, 0), dtype=np.uint64)
+def no_edges(rows: int = 2) -> np.ndarray:
+    return np.zeros((rows, 0), dtype=np.uint64)
 
 
 def check_parts(n_parts: int) -> None:
@@ -77,18 +84,14 @@ def split_table(table: pa.Table, part: np.ndarray, n_parts: int) -> list[pa.Tabl
     return [ranked.slice(bounds[q], bounds[q + 1] - bounds[q]) for q in range(n_parts)]
 
 
-def split_pairs(pairs: np.ndarray, n_parts: int) -> list[np.ndarray]:
-    """Pairs cut by the partition of their key node."""
-    return split_by_part(node_part(pairs[0], n_parts), n_parts, pairs)
-
-
-def both_ways(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Undirected edges as directed pairs in both directions."""
-    return np.stack((np.concatenate((left, right)), np.concatenate((right, left)))).astype(np.uint64, copy=False)
+def split_by_node(values: np.ndarray, n_parts: int) -> list[np.ndarray]:
+    """Arrays whose row 0 is a node (or 1-d arrays of nodes) cut by the node's partition."""
+    nodes = values[0] if values.ndim == 2 else values
+    return split_by_part(node_part(nodes, n_parts), n_parts, values)
 
 
 def distinct_pairs(pairs: np.ndarray) -> np.ndarray:
-    """Distinct pairs sorted by (key, neighbour)."""
+    """Distinct columns of a (2, k) array, sorted by (row 0, row 1)."""
     if pairs.shape[1] == 0:
         return pairs
     order = np.lexsort((pairs[1], pairs[0]))
@@ -98,72 +101,103 @@ def distinct_pairs(pairs: np.ndarray) -> np.ndarray:
     return pairs[:, new]
 
 
-def _groups(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct non-self pairs sorted by (key, neighbour), each pair's group number, and the
-    position of each group's first pair."""
-    pairs = pairs[:, pairs[0] != pairs[1]]
-    pairs = distinct_pairs(pairs)
-    new = np.ones(pairs.shape[1], dtype=bool)
-    new[1:] = pairs[0, 1:] != pairs[0, :-1]
-    return pairs, np.cumsum(new) - 1, np.flatnonzero(new)
+def undirected(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Distinct edges (smaller, larger) without self edges."""
+    left, right = np.asarray(left, dtype=np.uint64), np.asarray(right, dtype=np.uint64)
+    keep = left != right
+    return distinct_pairs(np.stack((np.minimum(left, right)[keep], np.maximum(left, right)[keep])))
 
 
-def large_star(pairs: np.ndarray, n_parts: int) -> tuple[list[np.ndarray], int]:
-    """One partition of large-star. `pairs` holds every neighbour of each of its key nodes.
-
-    Returns (the new edges (v, m(u)), keyed by v, the larger end, for small-star; one array per
-    partition) and the number of keys that had both a smaller and a larger neighbour."""
-    pairs, group, first = _groups(pairs)
-    if pairs.shape[1] == 0:
-        return [no_pairs() for _ in range(n_parts)], 0
-    key, nbr = pairs
-    last = np.append(first[1:], key.size) - 1
-    group_key = key[first]
-    smallest = np.minimum(group_key, nbr[first])  # neighbours are sorted within a group
-    unstable = int(np.count_nonzero((nbr[first] < group_key) & (nbr[last] > group_key)))
-    up = nbr > key
-    out = np.stack((nbr[up], smallest[group[up]]))
-    return split_pairs(out, n_parts), unstable
-
-
-def small_star(pairs: np.ndarray, n_parts: int) -> tuple[list[np.ndarray], int]:
-    """One partition of small-star. `pairs` are (u, w) with w < u and hold every smaller neighbour
-    of each key u.
-
-    Returns (the new edges (u, m) and (w, m) for every w ≠ m, m the smallest of u and its
-    neighbours, in both directions for large-star; one array per partition) and the number of keys
-    that had two or more smaller neighbours."""
-    pairs, group, first = _groups(pairs)
-    if pairs.shape[1] == 0:
-        return [no_pairs() for _ in range(n_parts)], 0
-    if np.any(pairs[1] > pairs[0]):
-        raise ValueError("small_star takes pairs (u, w) with w < u")
-    key, nbr = pairs
-    smallest = nbr[first]
-    unstable = int(np.count_nonzero(np.diff(np.append(first, key.size)) >= 2))
-    others = nbr != smallest[group]
-    left = np.concatenate((key[first], nbr[others]))
-    right = np.concatenate((smallest, smallest[group[others]]))
-    return split_pairs(both_ways(left, right), n_parts), unstable
-
-
-def contract(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same components with fewer edges: (node, smallest node of its local component) for every
+def contract(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The same components with fewer edges: (smallest node of its local component, node) for every
     node of the edges that is not that smallest node. Self edges vanish."""
     left = np.asarray(left, dtype=np.uint64)
     right = np.asarray(right, dtype=np.uint64)
     nodes, inverse = dense_ranks(np.concatenate((left, right)))
     root = connected_components(nodes.size, inverse[:left.size], inverse[left.size:])
     leaf = np.flatnonzero(root != np.arange(nodes.size))
-    return nodes[leaf], nodes[root[leaf]]
+    return np.stack((nodes[root[leaf]], nodes[leaf])).astype(np.uint64, copy=False)
 
 
-def component_labels(star_pairs: Sequence[np.ndarray], self_nodes: Sequence[np.ndarray] = ()
+def _min_max(node: np.ndarray, nbr: np.ndarray) -> np.ndarray:
+    """(node, smallest nbr, largest nbr) per distinct node."""
+    if node.size == 0:
+        return no_edges(3)
+    order = np.lexsort((nbr, node))
+    node, nbr = node[order], nbr[order]
+    first = np.flatnonzero(np.append(True, node[1:] != node[:-1]))
+    last = np.append(first[1:], node.size) - 1
+    return np.stack((node[first], nbr[first], nbr[last]))
+
+
+def summaries(edges: np.ndarray, step: str, n_parts: int) -> list[np.ndarray]:
+    """What one edge partition tells the node partitions for `step`, one array per node partition:
+    large-star: every node with its smallest and largest neighbour here; small-star: every larger
+    end of an edge with its smallest and largest smaller neighbour here."""
+    a, b = edges
+    if step == LARGE:
+        out = _min_max(np.concatenate((a, b)), np.concatenate((b, a)))
+    elif step == SMALL:
+        out = _min_max(b, a)
+    else:
+        raise ValueError(f"step must be {LARGE!r} or {SMALL!r}, got {step!r}")
+    return split_by_node(out, n_parts)
+
+
+def merge_summaries(parts: Sequence[np.ndarray], step: str) -> tuple[list[np.ndarray], int, np.ndarray]:
+    """One node partition: the summaries of every edge partition (in order) → (an answer
+    (node, m(node)) for each edge partition, in the same order; the number of unstable nodes; every
+    node of the partition with m(node))."""
+    parts = [np.asarray(p, dtype=np.uint64).reshape(3, -1) for p in parts]
+    merged = _merged(np.concatenate(parts or [no_edges(3)], axis=1))
+    node, lo, hi = merged
+    if step == LARGE:
+        m = np.minimum(node, lo)
+        unstable = int(np.count_nonzero((lo < node) & (hi > node)))
+    elif step == SMALL:
+        m = lo
+        unstable = int(np.count_nonzero(lo != hi))
+    else:
+        raise ValueError(f"step must be {LARGE!r} or {SMALL!r}, got {step!r}")
+    answers = [np.stack((p[0], m[np.searchsorted(node, p[0])])) if p.shape[1] else no_edges() for p in parts]
+    return answers, unstable, np.stack((node, m))
+
+
+def _merged(summary: np.ndarray) -> np.ndarray:
+    """Summaries of the same node from several edge partitions merged: min of the smallest, max of
+    the largest."""
+    if summary.shape[1] == 0:
+        return summary
+    order = np.argsort(summary[0], kind="stable")
+    node, lo, hi = summary[:, order]
+    first = np.flatnonzero(np.append(True, node[1:] != node[:-1]))
+    return np.stack((node[first], np.minimum.reduceat(lo, first), np.maximum.reduceat(hi, first)))
+
+
+def relink(edges: np.ndarray, answers: Sequence[np.ndarray], step: str) -> np.ndarray:
+    """One edge partition's edges after `step`, from the answers of the node partitions about the
+    nodes it summarised."""
+    known = np.concatenate([np.asarray(a, dtype=np.uint64).reshape(2, -1) for a in answers] or [no_edges()], axis=1)
+    order = np.argsort(known[0], kind="stable")
+    node, m = known[:, order]
+    a, b = edges
+    if step == LARGE:  # (a, b) → (m(a), b); m(a) <= a < b
+        new = np.stack((m[np.searchsorted(node, a)], b))
+    elif step == SMALL:  # (a, b) → (m(b), a) unless a is m(b); m(b) <= a < b
+        mb = m[np.searchsorted(node, b)]
+        keep = a == mb
+        new = np.stack((np.where(keep, a, mb), np.where(keep, b, a)))
+    else:
+        raise ValueError(f"step must be {LARGE!r} or {SMALL!r}, got {step!r}")
+    return distinct_pairs(new)
+
+
+def component_labels(labelled: Sequence[np.ndarray], self_nodes: Sequence[np.ndarray] = ()
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct nodes, label of each) of one partition after the last stable round: a
-    node's label is the smallest of itself and its neighbours. `self_nodes` are nodes known only
-    from self edges (their own label unless an edge says otherwise)."""
-    pairs = np.concatenate([np.asarray(p, dtype=np.uint64).reshape(2, -1) for p in star_pairs] or [no_pairs()], axis=1)
+    """(sorted distinct nodes, label of each) of one node partition: `labelled` are (node, m(node))
+    arrays of the last stable large-star step; `self_nodes` are nodes known only from self edges
+    (their own label unless an edge says otherwise)."""
+    pairs = np.concatenate([np.asarray(p, dtype=np.uint64).reshape(2, -1) for p in labelled] or [no_edges()], axis=1)
     alone = np.concatenate([np.asarray(s, dtype=np.uint64) for s in self_nodes] or [np.zeros(0, np.uint64)])
     key = np.concatenate((pairs[0], alone))
     label = np.concatenate((np.minimum(pairs[0], pairs[1]), alone))
@@ -186,33 +220,40 @@ def lookup_labels(nodes: np.ndarray, labels: np.ndarray, keys: np.ndarray) -> tu
     return found, np.where(found, labels[at], _U64(0))
 
 
-def star_components(left: np.ndarray, right: np.ndarray, n_parts: int = 4, *, local_contraction: bool = True
-                    ) -> tuple[np.ndarray, np.ndarray, int]:
+def star_components(left: np.ndarray, right: np.ndarray, n_parts: int = 4, n_edge_parts: int = 3, *,
+                    local_contraction: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Components of an edge list in one process, partition by partition as the Ray stage runs
-    them: (sorted distinct nodes, label = smallest node of each one's component, rounds)."""
+    them: (sorted distinct nodes, label = smallest node of each one's component, rounds). The edges
+    are dealt to `n_edge_parts` edge partitions (each contracted first with `local_contraction`)."""
     left = np.asarray(left, dtype=np.uint64)
     right = np.asarray(right, dtype=np.uint64)
     if left.shape != right.shape:
         raise ValueError(f"left and right must have the same length, got {left.size} and {right.size}")
     self_loop = left == right
-    alone = split_by_part(node_part(left[self_loop], n_parts), n_parts, left[self_loop])
-    a, b = left[~self_loop], right[~self_loop]
-    if local_contraction:
-        a, b = contract(a, b)
-    parts = split_pairs(both_ways(a, b), n_parts)
+    alone = split_by_node(left[self_loop], n_parts)
+    deal = np.arange(left.size) % n_edge_parts
+    edges = []
+    for e in range(n_edge_parts):
+        a, b = left[(deal == e) & ~self_loop], right[(deal == e) & ~self_loop]
+        edges.append(contract(a, b) if local_contraction else undirected(a, b))
+    labelled: list[np.ndarray] = []
     rounds = 0
-    while parts and any(p.shape[1] for p in parts):
+    while any(e.shape[1] for e in edges):
         rounds += 1
         if rounds > MAX_ROUNDS:  # pragma: no cover - the rounds provably converge
             raise RuntimeError(f"large/small-star did not converge in {MAX_ROUNDS} rounds")
-        large = [large_star(p, n_parts) for p in parts]
-        small = [small_star(np.concatenate([out[q] for out, _ in large], axis=1), n_parts)
-                 for q in range(n_parts)]
-        parts = [np.concatenate([out[q] for out, _ in small], axis=1) for q in range(n_parts)]
-        if sum(n for _, n in large) + sum(n for _, n in small) == 0:
+        unstable = 0
+        for step in (LARGE, SMALL):
+            told = [summaries(e, step, n_parts) for e in edges]
+            merged = [merge_summaries([t[p] for t in told], step) for p in range(n_parts)]
+            unstable += sum(n for _, n, _ in merged)
+            if step == LARGE:
+                labelled = [m for _, _, m in merged]
+            edges = [relink(e, [answers[i] for answers, _, _ in merged], step) for i, e in enumerate(edges)]
+        if unstable == 0:
             break
-    labelled = [component_labels([parts[q]] if parts else [], [alone[q]]) for q in range(n_parts)]
-    nodes = np.concatenate([n for n, _ in labelled])
-    labels = np.concatenate([lab for _, lab in labelled])
+    per_part = [component_labels(labelled[p:p + 1], [alone[p]]) for p in range(n_parts)]
+    nodes = np.concatenate([n for n, _ in per_part])
+    labels = np.concatenate([lab for _, lab in per_part])
     order = np.argsort(nodes)
     return nodes[order], labels[order], rounds

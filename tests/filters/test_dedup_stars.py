@@ -13,8 +13,8 @@ from dedup_corpus import labelled_captions, work_table
 from filters.dedup import CandidateGraph, DedupPlan, band_rows, bucket_edges, caption_rows
 from filters.dedup.banding import band_passes, shard_edges
 from filters.dedup.clusters import connected_components, dense_ranks
-from filters.dedup.stars import (both_ways, component_labels, contract, large_star, lookup_labels, node_part,
-                                 small_star, split_pairs, split_table, star_components)
+from filters.dedup.stars import (LARGE, SMALL, component_labels, contract, lookup_labels, merge_summaries, node_part,
+                                 relink, split_by_node, split_table, star_components, summaries)
 from schemas.dedup_config import DedupConfig
 
 U64 = np.uint64
@@ -26,9 +26,9 @@ def union_find(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndar
     return nodes, nodes[connected_components(nodes.size, inverse[:left.size], inverse[left.size:])]
 
 
-def assert_same_components(left, right, n_parts: int, local_contraction: bool) -> int:
+def assert_same_components(left, right, n_parts: int, n_edge_parts: int, local_contraction: bool) -> int:
     left, right = np.asarray(left, U64), np.asarray(right, U64)
-    nodes, labels, rounds = star_components(left, right, n_parts, local_contraction=local_contraction)
+    nodes, labels, rounds = star_components(left, right, n_parts, n_edge_parts, local_contraction=local_contraction)
     want_nodes, want_labels = union_find(left, right)
     assert nodes.tolist() == want_nodes.tolist()
     assert labels.tolist() == want_labels.tolist()
@@ -78,20 +78,20 @@ def graphs(draw) -> tuple[np.ndarray, np.ndarray]:
     return ids[a], ids[b]
 
 
-@given(graphs(), st.sampled_from([1, 2, 4, 16]), st.booleans())
+@given(graphs(), st.sampled_from([1, 2, 4, 16]), st.sampled_from([1, 3]), st.booleans())
 @settings(max_examples=400, deadline=None)
-def test_labels_equal_the_union_find(graph, n_parts, local_contraction):
-    assert_same_components(*graph, n_parts, local_contraction)
+def test_labels_equal_the_union_find(graph, n_parts, n_edge_parts, local_contraction):
+    assert_same_components(*graph, n_parts, n_edge_parts, local_contraction)
 
 
 def test_long_chain_in_random_order_needs_rounds_but_converges():
     rng = np.random.default_rng(0)
     ids = rng.choice(2**62, 3000, replace=False).astype(U64)
     order = ids[rng.permutation(ids.size)]
-    rounds = assert_same_components(order[:-1], order[1:], 8, local_contraction=False)
+    rounds = assert_same_components(order[:-1], order[1:], 8, 4, local_contraction=False)
     assert 3 <= rounds <= 40  # O(log² n) at worst
     # contracted first (as one banding reducer would), the same chain is one round
-    assert assert_same_components(order[:-1], order[1:], 8, local_contraction=True) == 1
+    assert assert_same_components(order[:-1], order[1:], 8, 1, local_contraction=True) == 1
 
 
 def test_no_edges_and_only_self_edges():
@@ -103,37 +103,62 @@ def test_no_edges_and_only_self_edges():
     assert nodes.tolist() == [3, 7] and labels.tolist() == [3, 7] and rounds == 0
 
 
+def _step(edge_parts: list[np.ndarray], step: str, n_parts: int = 2):
+    told = [summaries(e, step, n_parts) for e in edge_parts]
+    merged = [merge_summaries([t[p] for t in told], step) for p in range(n_parts)]
+    relinked = [relink(e, [m[0][i] for m in merged], step) for i, e in enumerate(edge_parts)]
+    return relinked, sum(m[1] for m in merged), merged
+
+
+def _edge_set(parts: list[np.ndarray]) -> list[tuple[int, int]]:
+    return sorted(set(zip(*np.concatenate(parts, axis=1).tolist())))
+
+
 def test_a_stable_round_leaves_stars_and_counts_nothing():
-    # two stars around their smallest nodes: nothing to do
-    left, right = np.array([1, 1, 1, 5, 5], U64), np.array([2, 3, 9, 6, 7], U64)
-    parts, unstable = large_star(both_ways(left, right), 1)
-    assert unstable == 0
-    assert sorted(zip(*parts[0].tolist())) == [(2, 1), (3, 1), (6, 5), (7, 5), (9, 1)]  # keyed by the larger end
-    again, unstable = small_star(parts[0], 1)
-    assert unstable == 0
-    assert sorted(zip(*again[0].tolist())) == sorted(zip(*both_ways(left, right).tolist()))
+    # two stars around their smallest nodes, dealt to two edge partitions: nothing to do
+    parts = [np.array([[1, 1, 5], [2, 9, 6]], U64), np.array([[1, 5], [3, 7]], U64)]
+    after, unstable, merged = _step(parts, LARGE)
+    assert unstable == 0 and _edge_set(after) == _edge_set(parts)
+    labelled = np.concatenate([m[2] for m in merged], axis=1)
+    assert sorted(zip(*labelled.tolist())) == [(1, 1), (2, 1), (3, 1), (5, 5), (6, 5), (7, 5), (9, 1)]
+    again, unstable, _ = _step(after, SMALL)
+    assert unstable == 0 and _edge_set(again) == _edge_set(parts)
 
 
 def test_large_star_relinks_larger_neighbours_to_the_smallest():
-    # 4 has neighbours 2 (smaller) and 6, 9 (larger): a middle node
-    parts, unstable = large_star(both_ways(np.array([4, 4, 4], U64), np.array([2, 6, 9], U64)), 1)
+    # 4 has neighbours 2 (smaller) and 6, 9 (larger), seen by different edge partitions: a middle node
+    parts = [np.array([[2], [4]], U64), np.array([[4, 4], [6, 9]], U64)]
+    after, unstable, _ = _step(parts, LARGE)
     assert unstable == 1
-    got = sorted(zip(*parts[0].tolist()))
-    assert (6, 2) in got and (9, 2) in got and (4, 2) in got
+    assert _edge_set(after) == [(2, 4), (2, 6), (2, 9)]
 
 
 def test_small_star_links_smaller_neighbours_to_the_smallest():
-    parts, unstable = small_star(np.array([[9, 9, 9], [5, 2, 7]], U64), 1)
+    # 9's smaller neighbours 5, 2, 7 are in three edge partitions: two different ones make it unstable
+    parts = [np.array([[5], [9]], U64), np.array([[2], [9]], U64), np.array([[7], [9]], U64)]
+    after, unstable, _ = _step(parts, SMALL)
     assert unstable == 1
-    assert sorted(zip(*parts[0].tolist())) == sorted([(9, 2), (2, 9), (5, 2), (2, 5), (7, 2), (2, 7)])
-    with pytest.raises(ValueError, match="w < u"):
-        small_star(np.array([[1], [5]], U64), 1)
+    assert _edge_set(after) == [(2, 5), (2, 7), (2, 9)]
+    # the same smaller neighbour seen by two edge partitions is one neighbour: stable
+    _, unstable, _ = _step([np.array([[5], [9]], U64), np.array([[5], [9]], U64)], SMALL)
+    assert unstable == 0
 
 
-def test_partitioning_keeps_every_pair_once_where_its_key_belongs():
+def test_a_node_of_any_degree_sends_one_summary_per_edge_partition():
+    """The centre of a star of 10,000 leaves, its edges dealt to 4 edge partitions: each node
+    partition receives at most one record per (node, edge partition), never the centre's edges."""
+    leaves = np.arange(2, 10_002, dtype=U64)
+    parts = [np.stack((np.ones(k.size, U64), k)) for k in np.array_split(leaves, 4)]
+    told = [summaries(e, LARGE, 2) for e in parts]
+    centre = [int(np.count_nonzero(t[p][0] == 1)) for t in told for p in range(2)]
+    assert sum(centre) == 4
+    assert max(t[p].shape[1] for t in told for p in range(2)) < 2_600
+
+
+def test_partitioning_keeps_every_row_once_where_its_node_belongs():
     rng = np.random.default_rng(3)
     pairs = rng.integers(0, 2**63, (2, 5000)).astype(U64)
-    parts = split_pairs(pairs, 8)
+    parts = split_by_node(pairs, 8)
     assert sum(p.shape[1] for p in parts) == pairs.shape[1]
     for q, part in enumerate(parts):
         assert (node_part(part[0], 8) == q).all()
@@ -148,15 +173,15 @@ def test_partitioning_keeps_every_pair_once_where_its_key_belongs():
 def test_contract_keeps_components_with_fewer_edges():
     left = np.array([5, 9, 9, 12, 30, 30, 31], U64)
     right = np.array([9, 12, 5, 20, 31, 32, 32], U64)
-    a, b = contract(left, right)
-    assert sorted(zip(a.tolist(), b.tolist())) == [(9, 5), (12, 5), (20, 5), (31, 30), (32, 30)]
-    assert union_find(a, b)[1].tolist() == union_find(left, right)[1].tolist()
+    edges = contract(left, right)
+    assert sorted(zip(*edges.tolist())) == [(5, 9), (5, 12), (5, 20), (30, 31), (30, 32)]
+    assert union_find(*edges)[1].tolist() == union_find(left, right)[1].tolist()
 
 
 def test_labels_of_a_partition_and_their_lookup():
-    star = [np.array([[2, 1, 1, 8], [1, 2, 3, 7]], U64)]
-    nodes, labels = component_labels(star, [np.array([5, 2], U64)])
-    assert nodes.tolist() == [1, 2, 5, 8] and labels.tolist() == [1, 1, 5, 7]
+    labelled = [np.array([[2, 1, 3, 8], [1, 1, 1, 7]], U64)]
+    nodes, labels = component_labels(labelled, [np.array([5, 2], U64)])
+    assert nodes.tolist() == [1, 2, 3, 5, 8] and labels.tolist() == [1, 1, 1, 5, 7]
     found, label = lookup_labels(nodes, labels, np.array([8, 4, 1], U64))
     assert found.tolist() == [True, False, True] and label[found].tolist() == [7, 1]
 
@@ -172,8 +197,8 @@ def test_real_candidate_graph_same_labels(cfg):
     edges = pa.concat_tables([shard_edges(band_rows(rows, plan, 8, b)) for b in band_passes(plan, 128)])
     left, right = edges.column("left").to_numpy(), edges.column("right").to_numpy()
     graph = CandidateGraph.from_edges(bucket_edges(band_rows(rows, plan, 1)))
-    for n_parts, local_contraction in ((1, True), (4, False), (32, False)):
-        nodes, labels, _ = star_components(left, right, n_parts, local_contraction=local_contraction)
+    for n_parts, n_edge_parts, local_contraction in ((1, 1, True), (4, 8, False), (32, 3, False)):
+        nodes, labels, _ = star_components(left, right, n_parts, n_edge_parts, local_contraction=local_contraction)
         assert nodes.tolist() == graph.nodes.tolist()
         assert labels.tolist() == graph.labels.tolist()
     assert len(set(graph.labels.tolist())) > 50
