@@ -30,6 +30,13 @@ partitions), one count per task and merged statistics (sources × reasons, 20 to
 7. mark, per block of a group that has duplicates: `marking.mark_duplicates` by position. The
    blocks of the other groups pass through as they are.
 
+A shuffle part smaller than Ray's inline limit (100 KiB) would come back inside the task's reply,
+into the driver's memory, and travel to its consumer through the driver: `_run` puts it into the
+object store instead and returns its ref, so the driver holds refs, never rows, however many small
+parts a shuffle makes. Those parts are owned by the worker that made them: if that worker dies
+during the stage they are lost and the stage fails with Ray's error (run the job again); larger
+parts are task returns that Ray rebuilds from lineage.
+
 Every task's output is a function of the set of rows it sees, sorted where order matters, so
 the result does not depend on block count, worker count, partition counts or the order in which
 tasks finish: the input's rows in the same order with the same schema, marked exactly as
