@@ -3,8 +3,8 @@
 `verify_rows` picks, from a batch, the considered rows whose exact key is a candidate node and
 tags them with their candidate component (found by `banding.CandidateGraph` in one process, by
 `stars` on Ray); whoever runs this groups them by `vshard` (a function of the component) so each
-component lands whole in one call of `resolve_clusters`. There the
-rows are joined by three kinds of verified edges, in order:
+component lands whole in one call of `resolve_clusters`. There the rows are joined by three kinds
+of verified edges, in order:
 1. exact: equal normalised caption in the same scope (equality on the text, not the hash);
 2. image (with `image_exact`): equal media digest in the same scope;
 3. near: a candidate pair whose character n-gram Jaccard is at least the threshold.

@@ -201,4 +201,4 @@ def test_real_candidate_graph_same_labels(cfg):
         nodes, labels, _ = star_components(left, right, n_parts, n_edge_parts, local_contraction=local_contraction)
         assert nodes.tolist() == graph.nodes.tolist()
         assert labels.tolist() == graph.labels.tolist()
-    assert len(set(graph.labels.tolist())) > 50
+    assert len(set(graph.labels.tolist())) > 10  # (at J >= 0.6 on 3-grams most of the corpus is one component)
