@@ -55,7 +55,7 @@ from schemas.dedup_config import DedupConfig  # noqa: E402
 from schemas.sample import SAMPLE_SCHEMA, SEGMENT_TYPE, TURN_TYPE, with_work_columns  # noqa: E402
 
 # main before the dedup stage ran its connected components on the cluster (driver-side union-find)
-BASELINE_REV = "e4f3caa6d76759eefdff44bb673328ae5fbed327"
+BASELINE_REV = "7fe54ee451546af3b23ad91a8b8491cbe374dbc0"
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "da", "gu", "ri", "so", "an", "el", "or",
              "ber", "tin", "cal", "mon", "dra", "ph", "st", "qu", "en", "ly", "ing", "ed", "er", "a"]  # fmt: skip
 
