@@ -1,17 +1,31 @@
-"""Benchmark dedup: MinHash signatures vs datasketch, and end-to-end dedup on local Ray.
+"""Benchmark dedup: MinHash signatures vs datasketch, and the whole dedup stage on local Ray.
 
-Run: `python bench/bench_dedup.py [--n 100000] [--sig-captions 20000] [--datasketch-captions 3000]`.
+Run: `python bench/bench_dedup.py [--n 100000 1000000] [--blocks 64] [--baseline-rev REV]
+[--repeat 1] [--sig-captions 20000] [--datasketch-captions 3000] [--skip-e2e]`.
 Prints one JSON line:
 - signatures: captions per second per core (process CPU time, best of 3) with character 5-grams
   and 128 permutations: ours from raw text (normalise + shingle + sign) and from the same shingle
   hashes, and `datasketch.MinHash.bulk` on the same shingles (as bytes); `ratio` = ours from text /
   datasketch.
-- e2e: `jobs.dedup_stage.dedupe` over `--n` synthetic captions (about 10% planted near-duplicates,
-  2.5% case/punctuation variants) on a 2-CPU local Ray runtime: wall time, peak RSS of the driver,
-  peak PSS summed over the driver and every Ray process it started, band rows' bytes per caption,
-  the growth of that summed PSS during the banding stage (signatures, band rows and their
-  shuffle) per caption, and recall of planted duplicates whose true Jaccard is at least the
-  threshold (and, separately, of those within 0.03 above it: the pairs LSH finds least often);
+- e2e: for each `--n`, synthetic captions (about 10% planted near-duplicates, 2.5% case/punctuation
+  variants) in `--blocks` blocks, deduped side by side in the same run, each in its own process
+  (`--repeat` times, interleaved):
+  - `ours`: `jobs.dedup_stage.dedupe` of this tree on a 2-CPU local Ray runtime;
+  - `baseline`: the same stage from git revision `--baseline-rev` (default: the driver-side
+    union-find version this replaced, on Ray Data's pull-based sort shuffle), on the same runtime,
+    and `baseline:STRATEGY` for each `--baseline-shuffle` strategy (e.g. hash_shuffle);
+  - `lower_bound`: `filters.dedup.dedupe_table` of this tree in one process without Ray (the
+    essential work, one core).
+  For each: wall time, CPU seconds of every process (driver, raylet, workers) and per 1M
+  captions, the driver's RSS before the stage and its peak during it, the peak RSS and the peak
+  anonymous (heap) memory of the largest Ray worker (RSS also counts the object store's pages a
+  worker has read), the peak PSS summed over all processes, recall of planted duplicates whose true
+  Jaccard is at least the threshold (and, separately, of those within 0.03 above it: the pairs LSH
+  finds least often), and a digest of the marks (status, reason, dup_of of every row, in order) so
+  the results can be compared. The data are made by the parent and read
+  by a Ray task, so the driver of the stage never holds them. `driver_growth_bytes_per_caption`
+  compares the driver's peak (minus its RSS before the stage) between the smallest and the
+  largest `--n` (the project target for the whole job is <= 64 B per sample).
 - lsh_shape: the default bands × rows (chosen so that a pair at J = threshold is a candidate with
   probability >= 0.95) against the unconstrained optimum of the same objective (14 × 9): candidate
   probability at the threshold, and the CPU cost per caption of signatures + band keys (process
@@ -23,8 +37,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,12 +47,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# a run of the baseline imports the baseline's source tree (BENCH_DEDUP_TREE), never this one
+sys.path.insert(0, os.environ.get("BENCH_DEDUP_TREE") or str(Path(__file__).resolve().parents[1]))
 
 from filters.dedup import MinHasher, char_shingle_hashes, normalise_captions, text_pair_jaccard  # noqa: E402
 from schemas.dedup_config import DedupConfig  # noqa: E402
 from schemas.sample import SAMPLE_SCHEMA, SEGMENT_TYPE, TURN_TYPE, with_work_columns  # noqa: E402
 
+# main before the dedup stage ran its connected components on the cluster (driver-side union-find)
+BASELINE_REV = "7fe54ee451546af3b23ad91a8b8491cbe374dbc0"
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "da", "gu", "ri", "so", "an", "el", "or",
              "ber", "tin", "cal", "mon", "dra", "ph", "st", "qu", "en", "ly", "ing", "ed", "er", "a"]  # fmt: skip
 
@@ -174,6 +192,19 @@ def bench_lsh_shape(n: int, threshold: float = 0.8, num_perm: int = 128) -> dict
     return out
 
 
+def _proc_stat(pid: int) -> tuple[float, int, str] | None:
+    """(CPU seconds, RSS bytes, command line start) of a process, None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read(512).replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * os.sysconf("SC_PAGE_SIZE"), cmd
+
+
 def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -192,119 +223,285 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
-def _pss_bytes(pid: int) -> int:
+def _smaps(pid: int) -> tuple[int, int]:
+    """(PSS, anonymous memory) of a process in bytes: anonymous excludes the object store's shared
+    pages that RSS counts once a worker has read them."""
+    pss = anon = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
+                    pss = int(line.split()[1]) * 1024
+                elif line.startswith("Anonymous:"):
+                    anon = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return pss, anon
 
 
-class MemorySampler(threading.Thread):
-    """Samples (time, summed PSS) of this process tree: driver, raylet, object store, workers."""
+class ProcessSampler(threading.Thread):
+    """Samples this process tree (driver, raylet, GCS, workers): peak driver RSS, peak RSS of each
+    Ray worker, peak summed PSS, and the CPU seconds each process used since `start`."""
 
     def __init__(self, interval: float = 0.25):
         super().__init__(daemon=True)
-        self.interval, self.samples, self.stop = interval, [], threading.Event()
+        self.interval, self.stop = interval, threading.Event()
+        self.cpu_start: dict[int, float] = {}
+        self.cpu_last: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
+        self.own_cpu_s = 0.0
+        self.worker_peak = self.worker_anon_peak = self.driver_peak = self.pss_peak = 0
+        self._sample(first=True)
+
+    def _sample(self, first: bool = False) -> None:
+        me = os.getpid()
+        pss = 0
+        for pid in _descendants(me):
+            st = _proc_stat(pid)
+            if st is None:
+                continue
+            cpu, rss, cmd = st
+            self.kind[pid] = "driver" if pid == me else "worker" if cmd.startswith("ray::") else \
+                cmd.split()[0].rsplit("/", 1)[-1] if cmd else "?"
+            if first:
+                self.cpu_start[pid] = cpu
+            self.cpu_last[pid] = cpu
+            proc_pss, anon = _smaps(pid)
+            pss += proc_pss
+            if pid == me:
+                self.driver_peak = max(self.driver_peak, rss)
+            elif cmd.startswith("ray::"):
+                self.worker_peak = max(self.worker_peak, rss)
+                self.worker_anon_peak = max(self.worker_anon_peak, anon)
+        self.pss_peak = max(self.pss_peak, pss)
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            self.samples.append((time.perf_counter(), sum(_pss_bytes(p) for p in _descendants(os.getpid()))))
-            self.stop.wait(self.interval)
+        while not self.stop.wait(self.interval):
+            self._sample()
+        self.own_cpu_s = time.thread_time()  # the sampler's own CPU, not the driver's work
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join()
+        self._sample()
 
     @property
-    def peak(self) -> int:
-        return max(p for _, p in self.samples)
+    def cpu_s(self) -> float:
+        return sum(self.cpu_by_kind.values())
 
-    def growth(self, start: float, end: float) -> int:
-        """Peak PSS within [start, end] minus the last sample at or before start."""
-        before = [p for t, p in self.samples if t <= start] or [self.samples[0][1]]
-        inside = [p for t, p in self.samples if start <= t <= end] or [before[-1]]
-        return max(0, max(inside) - before[-1])
+    @property
+    def cpu_by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, v in self.cpu_last.items():
+            kind = self.kind[pid] if self.kind[pid] in ("driver", "worker", "raylet", "gcs_server") else "other"
+            out[kind] = round(out.get(kind, 0.0) + v - self.cpu_start.get(pid, 0.0), 2)
+        out["driver"] = round(out["driver"] - self.own_cpu_s, 2)
+        return out
 
 
-def bench_e2e(n: int, blocks: int, shuffle: str | None) -> dict:
-    import ray
+def _rss_now() -> int:
+    return _proc_stat(os.getpid())[1]
+
+
+def _read_blocks(path: str, blocks: int) -> list:
+    """Runs as a Ray task: the table at `path` cut into `blocks` tables."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    step = -(-table.num_rows // blocks)
+    return [table.slice(i * step, step) for i in range(blocks)]
+
+
+def _marks(origin_path: str, *tables: pa.Table) -> dict:
+    """Runs as a Ray task: digest of the marks in row order, duplicates, recall of planted copies."""
+    import hashlib
+
+    out = pa.concat_tables(tables)
+    digest = hashlib.sha256()
+    for name in ("sample_id", "status", "reason", "dup_of"):
+        digest.update("\x1f".join("\x00" if v is None else v for v in out.column(name).to_pylist()).encode())
+    return {"digest": digest.hexdigest()[:16], **_recall(out, origin_path)}
+
+
+def _recall(out: pa.Table, origin_path: str) -> dict:
+    saved = np.load(origin_path)
+    origin, target, edge = saved["origin"], saved["target"], saved["edge"]
+    dup_of = out.column("dup_of").to_pylist()
+    index = {s: i for i, s in enumerate(out.column("sample_id").to_pylist())}
+    # a planted pair is found when copy and origin end in the same cluster (same kept representative)
+    kept = np.array([index[d] if d is not None else i for i, d in enumerate(dup_of)])
+    found = kept[target] == kept[origin[target]]
+    found_edge = kept[edge] == kept[origin[edge]]
+    return {"duplicates": int(sum(d is not None for d in dup_of)),
+            "planted_at_or_above_threshold": int(target.size),
+            "recall_planted": round(float(found.mean()), 4) if target.size else None,
+            "planted_within_0.03_above_threshold": int(edge.size),
+            "recall_within_0.03_above_threshold": round(float(found_edge.mean()), 4) if edge.size else None}
+
+
+def run_stage(impl: str, data: str, blocks: int) -> dict:
+    """One measured run in this process (see `--worker`)."""
+    from schemas.dedup_config import DedupConfig
 
     cfg = DedupConfig()
-    captions, origin = synthetic_captions(n, seed=2)
-    table = work_table(captions)
-    planted = np.flatnonzero(origin >= 0)
-    norm = normalise_captions(captions)
-    jac = text_pair_jaccard(norm, planted, origin[planted], cfg.ngram)
-    target = planted[jac >= cfg.threshold]
-    edge = planted[(jac >= cfg.threshold) & (jac < cfg.threshold + 0.03)]
+    if impl == "lower_bound":
+        import pyarrow.parquet as pq
 
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=2 * 1024**3,
-             logging_level="ERROR")
+        from filters.dedup import dedupe_table
+
+        table = pq.read_table(data + ".parquet")
+        rss0 = _rss_now()
+        sampler = ProcessSampler()
+        sampler.start()
+        t0, c0 = time.perf_counter(), time.process_time()
+        out, stats = dedupe_table(table, cfg, seed=0, batch_rows=4096)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        sampler.finish()
+        return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "driver_rss_before_mb": round(rss0 / 2**20, 1),
+                "driver_peak_rss_mb": round(sampler.driver_peak / 2**20, 1), **_marks(data + ".npz", out)}
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=2 * 1024**3, logging_level="ERROR")
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     from jobs.dedup_stage import dedupe
 
-    ds = ray.data.from_arrow(table).repartition(blocks).materialize()
-    base_pss = sum(_pss_bytes(p) for p in _descendants(os.getpid()))
-    monitor = MemorySampler()
-    monitor.start()
-    time.sleep(0.5)
+    refs = ray.remote(_read_blocks).options(num_returns=blocks).remote(data + ".parquet", blocks)
+    ds = ray.data.from_arrow_refs(refs if blocks > 1 else [refs]).materialize()
+    del refs
+    ray.get(ray.remote(lambda: None).remote())  # warm a worker
+    time.sleep(1.0)
+    rss0 = _rss_now()
+    sampler = ProcessSampler()
+    sampler.start()
     t0 = time.perf_counter()
-    out, stats = dedupe(ds, cfg, seed=0, **({"shuffle": shuffle} if shuffle else {}))
-    result = pa.concat_tables(ray.get(out.to_arrow_refs()))
+    # "baseline:hash_shuffle": the baseline stage with that Ray Data shuffle strategy
+    out, stats = dedupe(ds, cfg, seed=0, **({"shuffle": impl.split(":", 1)[1]} if ":" in impl else {}))
+    out = out.materialize()
     wall = time.perf_counter() - t0
-    monitor.stop.set()
-    monitor.join()
-    # the banding stage: band rows (signatures) and their shuffle, from the stage timings
-    offsets, at = {}, t0
-    for name, secs in stats["timings_s"].items():
-        offsets[name] = (at, at + secs)
-        at += secs
-    banding = offsets["banding"]
+    sampler.finish()
+    marks = ray.get(ray.remote(_marks).remote(data + ".npz", *out.to_arrow_refs()))
     ray.shutdown()
-    status = np.array(result.column("status").to_pylist())
-    dup_of = result.column("dup_of").to_pylist()
-    marked = status == "duplicate"
-    index = {s: i for i, s in enumerate(result.column("sample_id").to_pylist())}
-    # a planted pair is found when copy and origin end in the same cluster (same kept representative)
-    kept = np.array([index[d] if d is not None else i for i, d in enumerate(dup_of)])
-    found = kept[target] == kept[origin[target]]
-    found_edge = kept[edge] == kept[origin[edge]]
-    return {
-        "captions": n, "blocks": blocks, "shuffle": shuffle or "default", "wall_s": round(wall, 2),
-        "captions_per_s": round(n / wall),
-        "duplicates": int(marked.sum()), "by_reason": stats["by_reason"], "clusters": stats["clusters"],
-        "planted_copies": int(planted.size), "planted_at_or_above_threshold": int(target.size),
-        "recall_planted": round(float(found.mean()), 4) if target.size else None,
-        "planted_within_0.03_above_threshold": int(edge.size),
-        "recall_within_0.03_above_threshold": round(float(found_edge.mean()), 4) if edge.size else None,
-        "bands": stats["lsh"]["bands"], "rows": stats["lsh"]["rows"],
-        "band_bytes_per_caption_per_pass": stats["banding"]["bytes_per_caption_per_pass"],
-        "band_passes": stats["banding"]["passes"],
-        "banding_stage_pss_growth_bytes_per_caption": round(monitor.growth(*banding) / n, 1),
-        "banding": stats["banding"], "stage_timings_s": stats["timings_s"],
-        "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "peak_pss_all_ray_processes_mb": round(monitor.peak / 2**20, 1),
-        "baseline_pss_all_ray_processes_mb": round(base_pss / 2**20, 1),
-    }
+    return {"wall_s": round(wall, 2), "cpu_s": round(sampler.cpu_s, 2), "cpu_s_by_process": sampler.cpu_by_kind,
+            "driver_rss_before_mb": round(rss0 / 2**20, 1),
+            "driver_peak_rss_mb": round(sampler.driver_peak / 2**20, 1),
+            "driver_growth_mb": round((sampler.driver_peak - rss0) / 2**20, 2),
+            "worker_peak_rss_mb": round(sampler.worker_peak / 2**20, 1),
+            "worker_peak_anonymous_mb": round(sampler.worker_anon_peak / 2**20, 1),
+            "all_processes_peak_pss_mb": round(sampler.pss_peak / 2**20, 1),
+            "stage_timings_s": stats["timings_s"], "banding": stats["banding"], **marks}
+
+
+def make_data(n: int, directory: Path) -> str:
+    """Synthetic captions as Parquet, with the planted copies whose recall is measured."""
+    import pyarrow.parquet as pq
+
+    cfg = DedupConfig()
+    captions, origin = synthetic_captions(n, seed=2)
+    planted = np.flatnonzero(origin >= 0)
+    jac = text_pair_jaccard(normalise_captions(captions), planted, origin[planted], cfg.ngram)
+    stem = str(directory / f"captions-{n}")
+    pq.write_table(work_table(captions), stem + ".parquet")
+    np.savez(stem + ".npz", origin=origin, target=planted[jac >= cfg.threshold],
+             edge=planted[(jac >= cfg.threshold) & (jac < cfg.threshold + 0.03)])
+    return stem
+
+
+def _source_tree(rev: str, directory: Path) -> Path:
+    tree = directory / f"tree-{rev}"
+    if not tree.exists():
+        tree.mkdir()
+        repo = Path(__file__).resolve().parents[1]
+        archive = subprocess.run(["git", "-C", str(repo), "archive", rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _run_worker(impl: str, data: str, blocks: int, tree: Path) -> dict:
+    env = {**os.environ, "BENCH_DEDUP_TREE": str(tree), "PYTHONPATH": str(tree), "RAY_DEDUP_LOGS": "0"}
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", impl, "--data", data,
+                           "--blocks", str(blocks)], cwd=str(tree), env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{impl} run failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _summary(runs: list[dict], n: int) -> dict:
+    """Worst case and best case of repeated runs, per figure."""
+    out = dict(runs[-1])
+    for key in ("wall_s", "cpu_s", "driver_rss_before_mb", "driver_peak_rss_mb", "driver_growth_mb",
+                "worker_peak_rss_mb", "worker_peak_anonymous_mb", "all_processes_peak_pss_mb", "duplicates",
+                "recall_planted", "recall_within_0.03_above_threshold"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        higher_is_better = key.startswith("recall")
+        if values:
+            out[key] = min(values) if higher_is_better else max(values)  # the worst run
+            if len(values) > 1:
+                out[key + "_best"] = max(values) if higher_is_better else min(values)
+    out["cpu_s_per_1m_captions"] = round(out["cpu_s"] * 1e6 / n, 1)
+    out["wall_s_per_1m_captions"] = round(out["wall_s"] * 1e6 / n, 1)
+    return out
+
+
+def bench_e2e(sizes: list[int], blocks: int, baseline_rev: str | None, repeat: int,
+              baseline_shuffles: list[str]) -> dict:
+    ours_tree = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
+        impls = {"ours": ours_tree, "lower_bound": ours_tree}
+        if baseline_rev:
+            impls["baseline"] = _source_tree(baseline_rev, Path(tmp))
+            for shuffle in baseline_shuffles:
+                impls[f"baseline:{shuffle}"] = impls["baseline"]
+        result: dict = {"blocks": blocks, "baseline_rev": baseline_rev, "repeat": repeat}
+        for n in sizes:
+            data = make_data(n, Path(tmp))
+            runs: dict[str, list] = {k: [] for k in impls}
+            for _ in range(repeat):
+                for impl, tree in impls.items():
+                    runs[impl].append(_run_worker(impl, data, blocks, tree))
+            size = {impl: _summary(r, n) for impl, r in runs.items()}
+            digests = {impl: s["digest"] for impl, s in size.items()}
+            size["same_marks"] = len(set(digests.values())) == 1
+            ours = size["ours"]
+            size["ours_vs_lower_bound_cpu"] = round(ours["cpu_s"] / size["lower_bound"]["cpu_s"], 2)
+            for impl in [k for k in impls if k.startswith("baseline")]:
+                size[f"ours_vs_{impl}_wall"] = round(ours["wall_s"] / size[impl]["wall_s"], 3)
+                size[f"ours_vs_{impl}_cpu"] = round(ours["cpu_s"] / size[impl]["cpu_s"], 3)
+            result[str(n)] = size
+        if len(sizes) > 1:
+            lo, hi = str(min(sizes)), str(max(sizes))
+            result["driver_growth_bytes_per_caption"] = {
+                impl: round((result[hi][impl]["driver_growth_mb"] - result[lo][impl]["driver_growth_mb"]) * 2**20
+                            / (max(sizes) - min(sizes)), 1)
+                for impl in impls if impl != "lower_bound"}
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=100_000, help="captions for the end-to-end run")
-    parser.add_argument("--blocks", type=int, default=16, help="input blocks for the end-to-end run")
+    parser.add_argument("--n", type=int, nargs="+", default=[100_000], help="captions of each end-to-end run")
+    parser.add_argument("--blocks", type=int, default=16, help="input blocks of the end-to-end runs")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV,
+                        help="git revision whose dedup stage is the baseline ('' for none)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each implementation per size")
     parser.add_argument("--sig-captions", type=int, default=20_000)
     parser.add_argument("--datasketch-captions", type=int, default=3_000)
-    parser.add_argument("--shuffle", default=None, help="Ray Data shuffle strategy (default: dedupe's)")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--baseline-shuffle", nargs="*", default=[],
+                        help="also run the baseline with these Ray Data shuffle strategies (e.g. hash_shuffle)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:  # one measured run, in its own process
+        print(json.dumps(run_stage(args.worker, args.data, args.blocks)))
+        return
     result = {"bench": "dedup", "signatures": bench_signatures(args.sig_captions, args.datasketch_captions),
               "lsh_shape": bench_lsh_shape(args.sig_captions)}
     if not args.skip_e2e:
-        result["e2e"] = bench_e2e(args.n, args.blocks, args.shuffle)
+        result["e2e"] = bench_e2e(args.n, args.blocks, args.baseline_rev or None, args.repeat, args.baseline_shuffle)
     print(json.dumps(result))
 
 

@@ -141,17 +141,30 @@ def bucket_edges(band: pa.Table) -> pa.Table:
                     schema=EDGE_SCHEMA)
 
 
+def shard_edges(band: pa.Table) -> pa.Table:
+    """`bucket_edges` of each shard of a table that holds several shards, concatenated: the edges
+    (and their count) are those of one call per shard, however the shards were grouped."""
+    shard = band.column("shard").to_numpy()
+    if shard.size and (shard == shard[0]).all():
+        return bucket_edges(band)
+    order = np.argsort(shard, kind="stable")
+    cuts = np.flatnonzero(np.diff(shard[order])) + 1
+    band = band.take(pa.array(order))
+    edges = [bucket_edges(band.slice(lo, hi - lo)) for lo, hi in zip(np.append(0, cuts), np.append(cuts, shard.size))]
+    return pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+
+
 @dataclass(frozen=True)
 class CandidateGraph:
-    """Candidate nodes with their component, and the near pairs to verify, on the driver.
+    """Candidate nodes with their component, and the near pairs to verify, in one process
+    (`local.dedupe_table`; the Ray stage finds the same components with `stars`).
 
-    Only ids and edges: 16 bytes per candidate node and 24 per near pair."""
+    Only ids and edges: 16 bytes per candidate node and 16 per near pair."""
 
     nodes: np.ndarray  # sorted uint64
-    component: np.ndarray  # int64, aligned with nodes: smallest node index of the component
-    pair_left: np.ndarray  # uint64 nodes of each distinct near pair (left < right)
+    component: np.ndarray  # int64, aligned with nodes: index of the smallest node of the component
+    pair_left: np.ndarray  # uint64 nodes of each distinct near pair (left < right), sorted
     pair_right: np.ndarray
-    pair_component: np.ndarray  # int64, sorted
 
     @classmethod
     def from_edges(cls, edges: pa.Table) -> "CandidateGraph":
@@ -165,19 +178,15 @@ class CandidateGraph:
         component = connected_components(nodes.size, li, ri)
         packed = sorted_distinct(li[near] * nodes.size + ri[near])  # left < right: bucket_edges ordered them
         pl, pr = packed // max(nodes.size, 1), packed % max(nodes.size, 1)
-        pair_component = component[pl]
-        order = np.argsort(pair_component, kind="stable")
-        return cls(nodes=nodes, component=component, pair_left=nodes[pl[order]], pair_right=nodes[pr[order]],
-                   pair_component=pair_component[order])
+        return cls(nodes=nodes, component=component, pair_left=nodes[pl], pair_right=nodes[pr])
 
-    def component_of(self, keys: np.ndarray) -> np.ndarray:
-        """Component of each key, -1 for keys that are not candidates."""
-        if self.nodes.size == 0:
-            return np.full(keys.size, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.nodes, keys), self.nodes.size - 1)
-        return np.where(self.nodes[pos] == keys, self.component[pos], -1)
+    @property
+    def labels(self) -> np.ndarray:
+        """Component of each node as a node id: the smallest node of the component (uint64)."""
+        return self.nodes[self.component]
 
-    def pairs_within(self, components: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Near pairs whose component is in `components`."""
-        keep = np.isin(self.pair_component, components)
-        return self.pair_left[keep], self.pair_right[keep]
+    def component_of(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found, component label) of each key; found is False for keys that are not candidates."""
+        from filters.dedup.stars import lookup_labels
+
+        return lookup_labels(self.nodes, self.labels, keys)

@@ -1,9 +1,10 @@
 """Verification, clustering and representatives, one group of candidate components at a time.
 
 `verify_rows` picks, from a batch, the considered rows whose exact key is a candidate node and
-tags them with their candidate component; whoever runs this groups them by `vshard` (a function
-of the component) so each component lands whole in one call of `resolve_clusters`. There the
-rows are joined by three kinds of verified edges, in order:
+tags them with their candidate component (found by `banding.CandidateGraph` in one process, by
+`stars` on Ray); whoever runs this groups them by `vshard` (a function of the component) so each
+component lands whole in one call of `resolve_clusters`. There the rows are joined by three kinds
+of verified edges, in order:
 1. exact: equal normalised caption in the same scope (equality on the text, not the hash);
 2. image (with `image_exact`): equal media digest in the same scope;
 3. near: a candidate pair whose character n-gram Jaccard is at least the threshold.
@@ -18,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.dedup.banding import CandidateGraph
 from filters.dedup.caption_key import normalise_captions
 from filters.dedup.clusters import connected_components, representatives
 from filters.dedup.keeper import quality_order
@@ -28,7 +28,7 @@ from filters.dedup.verify import text_pair_jaccard
 
 VERIFY_ROW_SCHEMA = pa.schema([
     ("vshard", pa.uint16()),
-    ("component", pa.int64()),
+    ("component", pa.uint64()),
     ("node", pa.uint64()),
     ("sample_id", pa.string()),
     ("source", pa.string()),
@@ -56,10 +56,11 @@ def verify_shard_of(component: np.ndarray, n_vshards: int) -> np.ndarray:
     return (mix64(component.astype(np.uint64)) & np.uint64(n_vshards - 1)).astype(np.uint16)
 
 
-def verify_rows(rows: CaptionRows, graph: CandidateGraph, n_vshards: int) -> pa.Table:
-    """The considered rows that belong to a candidate component, tagged for the verify shuffle."""
-    component = graph.component_of(rows.node)
-    keep = np.flatnonzero(component >= 0)
+def verify_rows(rows: CaptionRows, candidate: np.ndarray, component: np.ndarray, n_vshards: int) -> pa.Table:
+    """The considered rows that belong to a candidate component (`candidate`, with `component` =
+    its label, the smallest node of the component; both aligned with `rows`), tagged for the verify
+    shuffle."""
+    keep = np.flatnonzero(candidate)
     pick = keep.tolist()
     columns = [
         pa.array(verify_shard_of(component[keep], n_vshards)),

@@ -99,8 +99,9 @@ def test_bucket_edges_kinds():
     assert got == [(1, 2, True), (1, 3, True), (2, 2, False), (2, 3, True), (5, 6, False), (5, 7, False)]
     graph = CandidateGraph.from_edges(edges)
     assert graph.nodes.tolist() == [1, 2, 3, 5, 6, 7]
-    comp = graph.component_of(np.array([1, 2, 3, 4, 5, 7], dtype=np.uint64))
-    assert comp[0] == comp[1] == comp[2] and comp[3] == -1 and comp[4] == comp[5] != comp[0]
+    found, comp = graph.component_of(np.array([1, 2, 3, 4, 5, 7], dtype=np.uint64))
+    assert found.tolist() == [True, True, True, False, True, True]
+    assert comp[[0, 1, 2, 4, 5]].tolist() == [1, 1, 1, 5, 5]  # the smallest node of the component
     assert sorted(zip(graph.pair_left.tolist(), graph.pair_right.tolist())) == [(1, 2), (1, 3), (2, 3)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import zlib
 
 import numpy as np
 import pyarrow as pa
@@ -14,9 +15,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from dedup_corpus import kept_index, labelled_captions, work_table
-from filters.dedup import (CandidateGraph, DedupPlan, band_rows, bucket_edges, caption_rows, dedupe_table,
-                           normalise_captions, text_pair_jaccard)
+from filters.dedup import (CandidateGraph, DedupPlan, band_rows, bucket_edges, caption_rows, dedup_statistics,
+                           dedupe_table, mark_duplicates, merge_statistics, normalise_captions, partial_statistics,
+                           resolve_clusters, text_pair_jaccard, verify_rows)
 from filters.dedup.banding import band_passes, pass_bytes_per_caption
+from filters.dedup.marking import DUPLICATE_SCHEMA
 from schemas.dedup_config import DedupConfig
 from schemas.sample import WORK_SCHEMA
 
@@ -241,3 +244,51 @@ def test_schema_is_work_schema(labelled):
     _, _, _, table = labelled
     out, _ = dedupe_table(table, DedupConfig(), seed=0)
     assert out.schema == WORK_SCHEMA
+
+
+def test_signing_in_batches_gives_the_same_result(labelled):
+    _, _, _, table = labelled
+    whole = dedupe_table(table, DedupConfig(), seed=2)
+    for batch_rows in (1, 97, 4096):
+        out, stats = dedupe_table(table, DedupConfig(), seed=2, batch_rows=batch_rows)
+        assert out.equals(whole[0]) and stats == whole[1]
+
+
+def _clusters(table: pa.Table, cfg: DedupConfig) -> tuple[pa.Table, dict, DedupPlan]:
+    plan = DedupPlan.build(cfg, seed=0)
+    rows = caption_rows(table, plan)
+    graph = CandidateGraph.from_edges(bucket_edges(band_rows(rows, plan, 1)))
+    found, component = graph.component_of(rows.node)
+    vrows = verify_rows(rows, found, component, 1)
+    considered = {s: rows.source.count(s) for s in set(rows.source)}
+    return resolve_clusters(vrows, graph.pair_left, graph.pair_right, plan, top_captions=10**6), considered, plan
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 7, 50])
+def test_statistics_merged_from_parts_equal_the_whole(labelled, n_parts):
+    """Partial statistics of any split of the clusters (whole clusters per part, as the resolve
+    tasks make them) merge into the statistics of all of them, byte for byte."""
+    _, _, _, table = labelled
+    clusters, considered, plan = _clusters(table, DedupConfig(scope="source"))
+    want = dedup_statistics(clusters, considered, plan)
+    rep = [d or s for s, d in zip(clusters.column("sample_id").to_pylist(), clusters.column("dup_of").to_pylist())]
+    part = np.array([zlib.crc32(f"{n_parts}:{r}".encode()) % n_parts for r in rep])
+    partials = [partial_statistics(clusters.filter(pa.array(part == q))) for q in range(n_parts)]
+    got = merge_statistics(partials, considered, plan)
+    assert json.dumps(got) == json.dumps(want)
+    assert want["clusters"] > 100 and len(want["top_duplicated"]) == 20
+    assert len(json.dumps(partials[0])) < 20_000  # sources × reasons and 20 captions, not rows
+
+
+def test_duplicates_marked_by_position():
+    table = work_table(["a cat", "a dog", "a cow", "a hen"])
+    dups = pa.table({"block": pa.array([0, 0], pa.int32()), "position": pa.array([3, 1], pa.int32()),
+                     "dup_of": ["s00000", "s00002"], "reason": ["dedup.near", "dedup.exact"]}, schema=DUPLICATE_SCHEMA)
+    out = mark_duplicates(table, dups)
+    assert out.schema == table.schema
+    assert out.column("status").to_pylist() == ["ok", "duplicate", "ok", "duplicate"]
+    assert out.column("dup_of").to_pylist() == [None, "s00002", None, "s00000"]
+    assert out.column("reason").to_pylist() == [None, "dedup.exact", None, "dedup.near"]
+    assert mark_duplicates(table, dups.slice(0, 0)) is table
+    with pytest.raises(ValueError, match=r"positions must be in \[0, 4\)"):
+        mark_duplicates(table, dups.set_column(1, "position", pa.array([4, 0], pa.int32())))

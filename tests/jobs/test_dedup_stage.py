@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "filters"))
 
 from dedup_corpus import labelled_captions, work_table  # noqa: E402
 from filters.dedup import dedupe_table  # noqa: E402
+from jobs import dedup_stage  # noqa: E402
 from jobs.dedup_stage import dedupe  # noqa: E402
 from schemas.dedup_config import DedupConfig  # noqa: E402
 
@@ -59,11 +61,49 @@ def test_matches_the_in_process_dedup_whatever_the_block_count(ray_data, corpus)
     assert runs[0][1]["banding"] == runs[1][1]["banding"]
 
 
-def test_hash_shuffle_gives_the_same_result(ray_data, corpus):
+def test_partition_counts_and_block_groups_do_not_change_the_result(ray_data, corpus, monkeypatch):
     cfg = DedupConfig(threshold=0.7, ngram=4)
-    want, _ = dedupe_table(corpus, cfg, seed=4)
-    got, _ = run(ray_data, corpus, 5, cfg, shuffle="hash_shuffle")
-    assert got.select(MARK_COLUMNS).equals(want.select(MARK_COLUMNS))
+    want, want_stats = dedupe_table(corpus, cfg, seed=4)
+    monkeypatch.setattr(dedup_stage, "MAX_GROUPS", 3)  # 7 blocks in groups of 3, 3 and 1
+    monkeypatch.setattr(dedup_stage, "VERIFY_ROWS_PER_SHARD", 16)  # resolve calls of a few components
+    for parts, vshards in ((1, 1), (8, 16)):
+        got, stats = run(ray_data, corpus, 7, cfg, parts=parts, vshards=vshards)
+        assert got.equals(want)
+        assert {k: v for k, v in stats.items() if k not in ("banding", "timings_s")} == want_stats
+        assert stats["timings_s"]["block_groups"] == 3 and stats["timings_s"]["node_partitions"] == parts
+
+
+def test_blocks_without_duplicates_pass_through_untouched(ray_data, corpus):
+    clean = work_table([f"caption number {i} of a unique kind {i * 7919}" for i in range(40)],
+                       sample_ids=[f"u{i:03d}" for i in range(40)])
+    table = pa.concat_tables([clean, corpus.select(clean.column_names).cast(clean.schema)])
+    ds = ray_data.data.from_arrow_refs([ray_data.put(table.slice(0, 40)), ray_data.put(table.slice(40))])
+    blocks = ds.to_arrow_refs()
+    out, stats = dedupe(ds, DedupConfig(), seed=4)
+    refs = out.to_arrow_refs()
+    assert stats["duplicates"] > 30
+    assert refs[0] == blocks[0] and refs[1] != blocks[1]  # the clean block is the same object
+    want, _ = dedupe_table(table, DedupConfig(), seed=4)
+    assert pa.concat_tables(ray_data.get(refs)).equals(want)
+
+
+def test_a_giant_component_and_boilerplate(ray_data):
+    """Chains of near duplicates that link into one component of hundreds of captions (each
+    caption differs from the one before by one word), plus a boilerplate caption repeated 300 times:
+    the star rounds, the join and the resolve give what the in-process union-find gives."""
+    words = [f"w{i}" for i in range(400)]
+    chain = [" ".join(words[i:i + 24]) for i in range(0, 330)]
+    boiler = ["click here to see the full size image of this product photo"] * 300
+    rng = random.Random(5)
+    captions = chain + boiler + [" ".join(rng.choice(words) for _ in range(15)) for _ in range(200)]
+    rng.shuffle(captions)
+    table = work_table(captions)
+    cfg = DedupConfig(threshold=0.85)
+    want, want_stats = dedupe_table(table, cfg, seed=4)
+    got, stats = run(ray_data, table, 5, cfg, parts=4, vshards=2)
+    assert got.equals(want)
+    assert {k: v for k, v in stats.items() if k not in ("banding", "timings_s")} == want_stats
+    assert want_stats["largest_cluster"] >= 300 and want_stats["by_reason"]["dedup.exact"] >= 299
 
 
 def test_every_duplicate_is_accounted_for(ray_data, corpus):
