@@ -19,10 +19,11 @@ The linear terms are counted on the padded shapes the accelerator runs: ``seq_le
 samples and images. These fields are the per-model *profile*; set them for another model.
 
 **Step time.** A rank's LLM phase costs its packs' ``llm_cost``, its ViT phase their ``vit_cost``.
-With ``vit_phase: separate`` (the report's balanced encoder data parallelism, §6.1) the ViT runs as
-its own synchronised phase, so a step takes max over ranks of the ViT cost plus max over ranks of
-the LLM cost; with ``fused`` each rank runs its ViT and LLM back to back and a step takes the max
-over ranks of their sum. Step assembly minimises that modelled step time.
+With ``vit_phase: fused`` (default: plain data parallelism) each rank runs its ViT and LLM back to
+back and a step takes the max over ranks of their sum; with ``separate`` (the ViT as its own
+synchronised phase, as with the report's balanced encoder data parallelism, §6.1) a step takes
+max over ranks of the ViT cost plus max over ranks of the LLM cost, so both phases are balanced.
+Step assembly minimises that modelled step time; the report gives both and each dimension.
 
 **Step composition** (``balance``), a trade-off the user chooses:
 
@@ -100,7 +101,7 @@ class PackConfig(ConfigSection):
     # mix: the tolerance of a step's share of a source or task, in standard deviations of i.i.d.
     # sampling for a step of that many samples (the report warns beyond it).
     mix_tolerance: float = Field(default=3.0, gt=0.0, le=100.0)
-    vit_phase: Literal["separate", "fused"] = "separate"
+    vit_phase: Literal["fused", "separate"] = "fused"
     # Step assembly: swap-refinement rounds per step after the initial deal (0 = no swaps).
     balance_swap_rounds: int = Field(default=256, ge=0, le=1_000_000)
 
