@@ -64,12 +64,15 @@ def merge_histograms(parts: list[SizeHistogram]) -> SizeHistogram:
                          sum(h.zeros for h in parts))
 
 
-def padded_size(hist: SizeHistogram, buckets) -> int:
-    """Σ over packs of their bucket (packs of size 0 count 0); every pack must fit a bucket."""
+def padded_size(hist: SizeHistogram, buckets, cap: int | None = None) -> int:
+    """Σ over packs of their bucket (packs of size 0 count 0); every pack must fit a bucket. With
+    ``cap`` (the capacity), a pack's granule bin is taken as at most the cap."""
     b = np.sort(np.asarray(buckets, dtype=np.int64))
     if not hist.bins.size:
         return 0
     edge = hist.bins * hist.granule
+    if cap is not None:
+        edge = np.minimum(edge, cap)
     idx = np.searchsorted(b, edge, side="left")
     if b.size == 0 or idx.max() >= b.size:
         raise ValueError(f"buckets: {b.tolist()} do not hold the largest pack ({int(edge.max())} in granules)")

@@ -375,6 +375,29 @@ def _copy_rank(group: np.ndarray) -> np.ndarray:
     return rank
 
 
+_LABEL_SLOTS = 1 << 16
+
+
+def _order_key(group: np.ndarray | None, labels: np.ndarray | None) -> np.ndarray | None:
+    """How best fit orders items of equal size and class (before their index): by copy number,
+    so copies of one sample sit apart in a run, then by the item's position among the items of its
+    label combination (as a fraction of their count), so the labels interleave in proportion and a
+    pack that takes a slice of a run gets a mix rather than one source."""
+    key = None
+    if labels is not None and labels.shape[0]:
+        _, lab = np.unique(labels, axis=0, return_inverse=True)
+        lab = lab.reshape(-1)
+        o = np.argsort(lab, kind="stable")
+        first = np.searchsorted(lab[o], lab[o], side="left")
+        size = np.bincount(lab)[lab[o]]
+        key = np.empty(lab.shape[0], np.int64)
+        key[o] = (np.arange(lab.shape[0]) - first) * _LABEL_SLOTS // size
+    if group is not None:
+        rank = _copy_rank(group)
+        key = rank * _LABEL_SLOTS + (key if key is not None else 0)
+    return key
+
+
 # ---------------------------------------------------------------------------------------------
 # phase 4: shapes
 
@@ -500,7 +523,7 @@ def plan_packs(
 
     # phase 2: best fit (in canonical item order: by sample index, then piece)
     canon = np.lexsort((items.piece, items.sample)) if n_items and items.n_whole < n_items else None
-    order_key = _copy_rank(item_group) if item_group is not None else None
+    order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
     if canon is not None:
         bins_c = best_fit_decreasing(items.t[canon], items.p[canon], items.m[canon], C, P, M,
                                      None if order_key is None else order_key[canon])
