@@ -149,18 +149,23 @@ def bench_shapes(t, p, m, plan, cfg: PackConfig) -> dict:
     """Issue 22's targets: <= 8 ViT buckets and <= 8 shapes, ViT padding <= 5% of real patches, no
     more bins than without ViT buckets."""
     plain, _, cpu = timed(plan_packs, t, p, m, cfg.model_copy(update={"patch_buckets": ()}))
-    kept = np.setdiff1d(np.arange(plan.n_packs), plan.remainder_packs)
-    vb = plan.vit_bucket[kept]
-    real = int(plan.pack_patches[kept].sum())
-    buckets = sorted(set(vb.tolist()) - {0})
-    shapes = len(set(zip(plan.seq_len[kept].tolist(), vb.tolist())))
-    waste = (int(vb.sum()) - real) / real if real else 0.0
-    plain_kept = np.setdiff1d(np.arange(plain.n_packs), plain.remainder_packs)
-    plain_shapes = len(set(zip(plain.seq_len[plain_kept].tolist(), plain.vit_bucket[plain_kept].tolist())))
+    unaware = plan_packs(t, p, m, cfg.model_copy(update={"bucket_aware": False}))
+
+    def shape_figures(pl) -> tuple[list[int], int, float]:
+        kept = np.setdiff1d(np.arange(pl.n_packs), pl.remainder_packs)
+        vb = pl.vit_bucket[kept]
+        real = int(pl.pack_patches[kept].sum())
+        return (sorted(set(vb.tolist()) - {0}), len(set(zip(pl.seq_len[kept].tolist(), vb.tolist()))),
+                (int(vb.sum()) - real) / real if real else 0.0)
+
+    buckets, shapes, waste = shape_figures(plan)
+    _, plain_shapes, _ = shape_figures(plain)
+    _, _, unaware_waste = shape_figures(unaware)
     return {
         "vit_buckets": buckets, "n_vit_buckets": len(buckets), "n_shapes": shapes,
         "vit_padding_over_real": round(waste, 5), "bins": plan.n_packs,
         "unbucketed_bins": plain.n_packs, "unbucketed_n_shapes": plain_shapes, "unbucketed_plan_cpu_s": round(cpu, 2),
+        "not_bucket_aware_bins": unaware.n_packs, "not_bucket_aware_vit_padding_over_real": round(unaware_waste, 5),
         "meets_targets": bool(len(buckets) <= 8 and shapes <= 8 and waste <= 0.05 and plan.n_packs <= plain.n_packs),
     }
 
