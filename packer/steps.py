@@ -2,29 +2,35 @@
 
 A global step holds ``dp_size × micro_batch × grad_accum`` packs and every rank gets exactly
 ``k = micro_batch × grad_accum`` of them. The objective is the modelled step time
-(`schemas.pack_config`): with ``vit_phase: separate`` (the ViT as its own synchronised phase,
-balanced encoder data parallelism, report §6.1) a step takes max over ranks of the ViT cost plus
-max over ranks of the LLM cost; with ``fused``, the max over ranks of their sum. Its ratio to the
-ideal (mean over ranks of the same) is the step's *balance*. All decisions are deterministic for a
-seed:
+(`schemas.pack_config`): with ``vit_phase: fused`` (default) the max over ranks of their ViT plus
+LLM cost; with ``separate`` (the ViT as its own synchronised phase, balanced encoder data
+parallelism, report §6.1) the max over ranks of the ViT cost plus the max over ranks of the LLM
+cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
+(`step_balance_ratio`). All decisions are deterministic for a seed:
 
 1. **Remainder.** Packs that cannot fill the last step are dropped — the ones the planner chose
    so that their samples follow the label mix (`PackPlan.remainder_packs`) — or the step is topped
    up with padding fillers (no samples) or with repeats of earlier packs (chosen by a seeded hash).
-2. **Rank loads.** The packs are grouped into ``n_steps · dp`` loads of k packs with near-equal
-   total cost by differencing: the heaviest k-th of the packs start the loads, and each further
-   k-th, lightest pack first, goes to the loads from the heaviest down (at k = 2: heavy with
-   light). At k = 1 a load is one pack.
-3. **Steps.** ``balance: cost``: loads alike in (ViT cost, LLM cost) share a step: a k-d split
-   of that plane into cells of dp loads, each cell a step. ``balance: mix``: cells of W steps'
-   worth of loads, each cell's loads dealt to its W steps by their dominant label (stratified),
-   so every step's mix is its cell's; W is the smallest power of two for which each label's
-   spread of shares across steps (in samples and tokens) and its worst step are no wider than
-   dealing the packs to steps at random (`packer.step_mix.random_steps`). Steps then avoid holding
-   two copies of one sample (a load trades places with a like one of another step), and are put
-   in a seeded order.
-4. **Ranks.** Each load goes to one rank; then packs are swapped between ranks while that lowers
-   the step time (ties: the sum of squared deviations of the ranks' loads from their mean).
+2. **Steps**, by ``balance``:
+
+   - ``cost``: the packs are grouped into ``n_steps · dp`` rank loads of k packs with near-equal
+     total cost by differencing (the heaviest k-th of the packs start the loads; each further k-th,
+     lightest pack first, goes to the loads from the heaviest down: at k = 2, heavy with light);
+     loads alike in cost (in (ViT, LLM) with a separate ViT phase) share a step: a k-d split into
+     cells of dp loads, each cell a step (`kd_cells`).
+   - ``mix``: packs are classed by their dominant label (of each kind, by tokens). Cells of W
+     steps' worth of packs alike in cost are dealt to their W steps by class, then cost, back and
+     forth, so each step holds every class in proportion to its cell; W is the smallest power of
+     two for which every label's spread of shares across steps (samples and tokens) stays within
+     1.1× that of dealing the packs to steps at random, and no more step shares fall beyond the
+     i.i.d. tolerance (`packer.step_mix`) than there. Where cost and mix go together, W reaches
+     all steps: every step is a cross-section of the plan, and its ranks balance what they can.
+
+   Then a step holding copies of one sample in two packs trades one of them for the most alike
+   load of another step, and the steps are put in a seeded order.
+3. **Ranks.** ``cost``: each load goes to one rank; ``mix``: LPT with k packs per rank. Then packs
+   are swapped between ranks while that lowers the step time (ties: the sum of squared deviations
+   of the ranks' ViT and LLM loads from their means).
 
 """
 
@@ -243,7 +249,7 @@ def kd_cells(X: np.ndarray, per_slot: int, max_slots: int, tie: np.ndarray) -> t
     return cell, np.asarray(slots, np.int64)
 
 
-def _cells_to_steps(cell: np.ndarray, slots: np.ndarray, key: np.ndarray, per_slot: int) -> np.ndarray:
+def _cells_to_steps(cell: np.ndarray, slots: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Within each cell, deal its points to the cell's steps by ``key`` order, back and forth
     (stratified); cells' steps are numbered in cell order."""
     first_step = np.concatenate(([0], np.cumsum(slots)))
@@ -305,7 +311,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         ltie = seeded_hash(seed ^ 0x10AD, np.arange(U))
         if U:
             cell, slots = kd_cells(X, dp, 1, ltie)
-            step_of_load = _cells_to_steps(cell, slots, ltie.astype(np.float64), dp)
+            step_of_load = _cells_to_steps(cell, slots, ltie.astype(np.float64))
         else:
             step_of_load = np.zeros(0, np.int64)
     else:
@@ -474,7 +480,7 @@ def _mix_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np.ndarr
     W = 1
     while True:
         cell, slots = kd_cells(X, S, W, tie)
-        step = _cells_to_steps(cell, slots, rank_key, S)
+        step = _cells_to_steps(cell, slots, rank_key)
         if n_steps <= W or _mix_ok(step, mix, n_steps, base):
             return step, W
         W *= 2
