@@ -279,25 +279,32 @@ def proportional_remainder(state: PackState, n_drop: int, label: np.ndarray | No
 
 
 def _pick_by_mix(state: PackState, cand: np.ndarray, n_drop: int, label: np.ndarray, n_labels: int) -> np.ndarray:
-    """Greedy: n_drop of the candidate bins whose summed label counts stay closest (L1) to the
-    labels' shares of them; ties go to the earlier candidate (the less filled)."""
+    """n_drop of the candidate bins whose label counts stay closest to the labels' shares
+    (`pick_by_composition`)."""
     share = np.bincount(label, minlength=n_labels) / label.shape[0]
     pos = {int(b): i for i, b in enumerate(cand.tolist())}
     comp = np.zeros((cand.shape[0], n_labels))
     rows = np.flatnonzero(np.isin(state.bin, cand))
     np.add.at(comp, (np.asarray([pos[int(b)] for b in state.bin[rows].tolist()], np.int64), label[rows]), 1.0)
-    have = np.zeros(n_labels)
-    free = np.ones(cand.shape[0], bool)
+    return np.sort(cand[pick_by_composition(comp, share, n_drop)])
+
+
+def pick_by_composition(comp: np.ndarray, share: np.ndarray, n: int) -> np.ndarray:
+    """Greedy: n of the candidates (rows of ``comp``: counts per label) whose summed counts stay
+    closest (L1) to ``share`` of their total; ties go to the earlier candidate. Returns their
+    indices in the order picked."""
+    have = np.zeros(comp.shape[1])
+    free = np.ones(comp.shape[0], bool)
     out = []
-    for _ in range(min(n_drop, cand.shape[0])):
+    for _ in range(min(n, comp.shape[0])):
         tot = have + comp  # each candidate added
         dev = np.abs(tot - share * tot.sum(axis=1, keepdims=True)).sum(axis=1)
         dev[~free] = np.inf
         i = int(np.argmin(dev))
         free[i] = False
         have += comp[i]
-        out.append(int(cand[i]))
-    return np.sort(np.asarray(out, np.int64))
+        out.append(i)
+    return np.asarray(out, np.int64)
 
 
 def _largest_remainders(quota: np.ndarray) -> np.ndarray:

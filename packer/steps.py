@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from packer import step_mix
+from packer.pack_moves import pick_by_composition
 from packer.packing import PackPlan
 from schemas.pack_config import PackConfig
 
@@ -284,7 +285,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         if groups.shape != (n,) or (groups.size and not np.issubdtype(groups.dtype, np.integer)):
             raise ValueError(f"groups: expected one integer group id per pack ({n}), got shape {groups.shape}")
         groups = groups.astype(np.int64)
-    unit_pack, unit_repeat, dropped = _units(plan, cfg, seed)
+    unit_pack, unit_repeat, dropped = _units(plan, cfg, seed, groups)
     N = unit_pack.shape[0]
     n_steps = N // S
     real = unit_pack >= 0
@@ -379,8 +380,10 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
     )
 
 
-def _units(plan: PackPlan, cfg: PackConfig, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The packs of the steps (-1: a padding filler), which are repeats, and the dropped packs."""
+def _units(plan: PackPlan, cfg: PackConfig, seed: int, groups: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The packs of the steps (-1: a padding filler), which are repeats, and the dropped packs:
+    the ones the planner chose, else the least filled (with ``groups``, those of them that keep
+    the groups' mix)."""
     n = plan.n_packs
     S = cfg.packs_per_step
     packs = np.arange(n, dtype=np.int64)
@@ -388,7 +391,17 @@ def _units(plan: PackPlan, cfg: PackConfig, seed: int) -> tuple[np.ndarray, np.n
     if rem and cfg.remainder == "drop":
         dropped = np.sort(np.asarray(plan.remainder_packs, np.int64))
         if dropped.shape[0] != rem:  # a plan made for another step size: the least filled go
-            dropped = np.sort(np.lexsort((-packs, plan.pack_tokens))[:rem])
+            by_fill = np.lexsort((-packs, plan.pack_tokens))
+            if groups is None:
+                dropped = np.sort(by_fill[:rem])
+            else:  # ...among them, those that keep the groups' mix (packs weighted by samples)
+                cand = by_fill[: 32 * rem + 64]
+                vals, gid = np.unique(groups, return_inverse=True)
+                comp = np.zeros((cand.shape[0], vals.shape[0]))
+                comp[np.arange(cand.shape[0]), gid[cand]] = plan.pack_samples[cand]
+                share = np.bincount(gid, weights=plan.pack_samples, minlength=vals.shape[0])
+                share = share / max(share.sum(), 1)
+                dropped = np.sort(cand[pick_by_composition(comp, share, rem)])
         return np.setdiff1d(packs, dropped), np.zeros(n - rem, bool), dropped
     if rem and cfg.remainder == "pad":
         return np.concatenate((packs, np.full(S - rem, -1, np.int64))), np.zeros(n + S - rem, bool), np.zeros(0, np.int64)
