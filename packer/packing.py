@@ -378,6 +378,16 @@ def _copy_rank(group: np.ndarray) -> np.ndarray:
 _LABEL_SLOTS = 1 << 16
 
 
+def joint_labels(labels: np.ndarray) -> np.ndarray:
+    """One small int per distinct row of label ids (n × kinds), in the order of the rows' values."""
+    key = np.zeros(labels.shape[0], np.int64)
+    for k in range(labels.shape[1]):
+        col = labels[:, k]
+        key = key * (int(col.max(initial=0)) + 1) + col
+    _, inv = np.unique(key, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64)
+
+
 def _order_key(group: np.ndarray | None, labels: np.ndarray | None) -> np.ndarray | None:
     """How best fit orders items of equal size and class (before their index): by copy number,
     so copies of one sample sit apart in a run, then by the item's position among the items of its
@@ -385,8 +395,7 @@ def _order_key(group: np.ndarray | None, labels: np.ndarray | None) -> np.ndarra
     pack that takes a slice of a run gets a mix rather than one source."""
     key = None
     if labels is not None and labels.shape[0]:
-        _, lab = np.unique(labels, axis=0, return_inverse=True)
-        lab = lab.reshape(-1)
+        lab = joint_labels(labels)
         o = np.argsort(lab, kind="stable")
         first = np.searchsorted(lab[o], lab[o], side="left")
         size = np.bincount(lab)[lab[o]]
@@ -538,10 +547,7 @@ def plan_packs(
     if item_group is not None and spread_copies(state, item_group):
         close_packs(state, item_group)
     chosen = _shapes(state, cfg, shapes, item_group)
-    item_label = None
-    if lab is not None and cfg.remainder == "drop":
-        _, item_label = np.unique(lab[items.sample], axis=0, return_inverse=True)
-        item_label = item_label.reshape(-1)
+    item_label = joint_labels(lab[items.sample]) if lab is not None and cfg.remainder == "drop" else None
     frozen = np.zeros(state.n_bins, bool)
     for _ in range(3):
         frozen[:] = False
