@@ -27,8 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from packer.packing import PackPlan, plan_packs
+from packer.buckets import SizeHistogram, size_histogram
+from packer.packing import PackPlan, ShapeBuckets, plan_packs, shape_of
 from packer.steps import assemble_steps
 from schemas.manifest import Status
 from schemas.pack_config import PackConfig
@@ -97,10 +99,26 @@ def _dominant(pack_of: np.ndarray, labels: np.ndarray, n_packs: int) -> np.ndarr
     return np.array([names[i] for i in best], dtype=object) if names else np.full(n_packs, "", dtype=object)
 
 
+def planner_labels(index: pa.Table, ok_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row to plan: (source id, task id) — the mix the remainder and the steps keep — and its
+    copy group (the first row of its sample_id when the sample has upsampled copies here, else -1).
+    `index` is sorted by (sample_id, copy), so copies are adjacent."""
+    cols = []
+    for name in ("source", "task"):
+        enc = pc.dictionary_encode(pc.fill_null(index.column(name).combine_chunks(), ""))
+        cols.append(np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)[ok_rows])
+    ids = index.column("sample_id").to_numpy(zero_copy_only=False)
+    first = np.concatenate(([True], ids[1:] != ids[:-1])) if len(ids) else np.zeros(0, bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(ids)), 0))
+    size = np.bincount(start, minlength=len(ids))[start]
+    group = np.where(size > 1, start, -1)[ok_rows]
+    return np.stack(cols, axis=1).astype(np.int64).reshape(len(ok_rows), 2), group.astype(np.int64)
+
+
 def plan_group(index: pa.Table, cfg: PackConfig, seed: int, group: int) -> GroupPlan:
     """Pack one planning group and assemble its full steps.
 
-    `index` holds the group's rows (any order, sorted here by (sample_id, copy)) with at least
+    `index` holds the group's rows, sorted by (sample_id, copy), with at least
     sample_id, copy, source, task, status, reason, total_tokens, vit_patches, n_images and
     loss_tokens. Rows whose status is not "ok" keep it and get no pack."""
     if cfg.split_text_only:
@@ -115,7 +133,9 @@ def plan_group(index: pa.Table, cfg: PackConfig, seed: int, group: int) -> Group
         return index.column(name).to_numpy(zero_copy_only=False)[ok_rows].astype(np.int64)
 
     tok, pat, img, loss = col("total_tokens"), col("vit_patches"), col("n_images"), col("loss_tokens")
-    plan = plan_packs(tok, pat, img, cfg)
+    drop = cfg.model_copy(update={"remainder": "drop"})  # the packs short of a step are the group's leftovers
+    mix, copy_group = planner_labels(index, ok_rows)
+    plan = plan_packs(tok, pat, img, drop, labels=mix, copy_group=copy_group)
     too_long = np.asarray(plan.too_long, dtype=bool)
     for r, t, p in zip(ok_rows[too_long], tok[too_long], pat[too_long]):
         status[r] = Status.too_long.value
@@ -123,10 +143,8 @@ def plan_group(index: pa.Table, cfg: PackConfig, seed: int, group: int) -> Group
     labels = mix_labels(np.asarray(index.column("source").to_pylist(), dtype=object)[ok_rows],
                         np.asarray(index.column("task").to_pylist(), dtype=object)[ok_rows])
     pack_of = np.asarray(plan.pack_of, dtype=np.int64)
-    label_of_pack = _dominant(pack_of, labels, plan.n_packs)
-    codes = {name: i for i, name in enumerate(sorted(set(label_of_pack.tolist())))}
-    groups = np.array([codes[x] for x in label_of_pack.tolist()], dtype=np.int64)
-    steps = assemble_steps(plan, cfg.model_copy(update={"remainder": "drop"}), seed, groups=groups)
+    label_of_pack = _dominant(pack_of, labels, plan.n_packs)  # what the remainder group keeps mixed
+    steps = assemble_steps(plan, drop, seed)
 
     local_pack = np.full(n, -1, np.int64)
     position = np.full(n, -1, np.int64)
@@ -160,6 +178,39 @@ def plan_group(index: pa.Table, cfg: PackConfig, seed: int, group: int) -> Group
     }, schema=GROUP_PACK_SCHEMA)
     return GroupPlan(status=status, reason=reason, local_pack=local_pack, position=position, packs=packs,
                      n_steps=int(steps.n_steps), lower_bound=int(plan.lower_bound))
+
+
+# ---- one set of shapes for the job -------------------------------------------------------------------
+
+
+def group_histograms(packs: pa.Table, cfg: PackConfig) -> tuple[SizeHistogram, SizeHistogram]:
+    """A group's exact histograms of pack tokens (128-token bins) and patches (patch_granule bins),
+    GROUP_PACK_SCHEMA rows in: a few hundred integers whatever the group's size. The driver sums
+    them over the groups (`packer.buckets.merge_histograms`) and chooses the job's buckets with
+    `packer.packing.choose_shape_buckets`."""
+    return (size_histogram(packs.column("real_tokens").to_numpy(), 128),
+            size_histogram(packs.column("vit_patches").to_numpy(), cfg.patch_granule))
+
+
+def apply_shapes(packs: pa.Table, cfg: PackConfig, shapes: ShapeBuckets) -> pa.Table:
+    """GROUP_PACK_SCHEMA rows padded to the job's buckets: seq_len and vit_bucket from their real
+    totals, and the linear terms of the LLM and ViT costs moved to the new padded sizes (exact: the
+    attention terms do not depend on padding)."""
+    seq_old = packs.column("seq_len").to_numpy().astype(np.float64)
+    vb_old = packs.column("vit_bucket").to_numpy().astype(np.float64)
+    seq_len, vit_bucket = shape_of(packs.column("real_tokens").to_numpy(), packs.column("vit_patches").to_numpy(),
+                                   cfg, shapes)
+    d_llm = cfg.llm_token_cost * (seq_len - seq_old)
+    window_layers = cfg.vit_layers - cfg.vit_full_attention_layers
+    per_patch = cfg.vit_layers * cfg.vit_patch_cost + window_layers * cfg.vit_attention_cost * cfg.vit_window_patches
+    d_vit = per_patch * (vit_bucket - vb_old)
+    out = packs
+    for name, values in (("seq_len", pa.array(seq_len.astype(np.int32))), ("vit_bucket", pa.array(vit_bucket.astype(np.int32))),
+                         ("llm_cost", pa.array(packs.column("llm_cost").to_numpy() + d_llm)),
+                         ("vit_cost", pa.array(packs.column("vit_cost").to_numpy() + d_vit)),
+                         ("cost", pa.array(packs.column("cost").to_numpy() + d_llm + d_vit))):
+        out = out.set_column(out.schema.get_field_index(name), name, values)
+    return out.cast(packs.schema)
 
 
 # ---- the remainder group ---------------------------------------------------------------------------

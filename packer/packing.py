@@ -1,62 +1,59 @@
-"""Pack planning: global best-fit-decreasing on integer lengths, with two capacities.
+"""Pack planning for one planning group: integer lengths in, packs and shapes out.
 
-`plan_packs` sees only integer arrays aligned with the samples (LLM tokens, ViT patches, images),
-never payloads. A pack holds at most ``context_length`` LLM tokens, ``max_vit_patches`` ViT
-patches and ``max_images_per_pack`` images. A sample over any capacity is `too_long` and is never
-truncated; with ``split_text_only`` a text-only sample may instead be cut at turn boundaries into
-pieces that each fit (the caller passes the per-turn token lengths).
+`plan_packs` sees only integer arrays aligned with the samples (LLM tokens, ViT patches, images,
+and optionally label ids and copy groups), never payloads. A pack holds at most
+``context_length`` LLM tokens, ``max_vit_patches`` ViT patches and ``max_images_per_pack`` images,
+compared as exact integers. A sample over any capacity is `too_long` and is never truncated; with
+``split_text_only`` a text-only sample may instead be cut at turn boundaries into pieces that each
+fit (the caller passes the per-turn token lengths).
 
-How best-fit-decreasing runs in O(n log n): numpy plus a lean Python loop
---------------------------------------------------------------------------
-A bin's state is (R, Q, I): remaining tokens, patches and images. Two media limits become one:
-an item's *media units* are w = max(p, ceil(m · P / M)) and a bin's media room is
-W = min(Q, floor(I · P / M)); Σ w <= W keeps both the patch and the image limit. Exact
-two-dimensional best fit would need "smallest R >= t among bins with W >= w"; instead each item
-gets a *ratio class* and each class keeps its own one-dimensional index of bins:
+Phases (each a named function, in this order):
 
-- class 0 holds text-only items (w = 0); its key is R and an item's size is t — exact.
-- class j >= 1 stands for items with at most rho_j media units per token, rho_j = (1/4, 1/2, 1) ·
-  P / C. A bin's key is ``min(R, floor(W / rho_j))`` and an item's size ``max(t, ceil(w / rho_j))``.
-  Size <= key is *sufficient* for the item to fit, and q · size <= key for q such items, so a run
-  of equal-size items is placed a bucket at a time. An item takes the smallest class whose ratio is
-  >= its own, so its size is t unless it is more media-heavy than a full pack can be (w/t > P/C).
+1. **sizes** (`_packing_items`): check the arrays, mark too_long, cut split pieces; the packing
+   items are the samples that fit and the pieces.
+2. **best fit** (`packer.best_fit.best_fit_decreasing`): global best-fit-decreasing with three
+   exact limits; copies of one sample are kept apart within a run.
+3. **moves** (`packer.pack_moves`): merge packs until no two fit together; move apart copies
+   of one sample that still share a pack; with ``remainder: drop``, choose the packs that will not
+   fill the last step and trade items with the kept packs so that the left-out samples follow
+   the label mix (within one sample per label).
+4. **shapes** (`packer.buckets`): LLM and ViT buckets (fixed, or chosen from this plan's packs:
+   "auto"); with ``bucket_aware``, images move to packs with room where that drops a pack into
+   a smaller ViT bucket; then the padded (seq_len, vit_bucket) of every pack.
+5. **costs**: per pack under the compute model of `schemas.pack_config`, linear terms on the
+   padded shapes.
 
-Each class's buckets (one min-heap of bin ids per key 0..C; equal keys go to the oldest bin) sit
-behind a two-level bitmap of Python ints that finds the smallest non-empty key >= size in a few
-word operations. Moving a bin only pushes it to its new key (keys never grow); stale entries are
-skipped when popped. Every bucket visit places at least one item, so the work is O(n log C) at
-worst and far less with many equal lengths; at 10M lognormal lengths it is ~25 s on one core.
-
-Order, in three phases (ties: class, then sample index, so the plan is deterministic):
-0. items over half a bin, by decreasing size, best fit (no two of them share a bin);
-1. the *scarce kind* — where tokens bind overall (Σw/P < Σt/C), items with w/t > P/C; where media
-   binds, items with w/t < P/C — levelled by worst fit over lower-bound many bins (empty ones are
-   opened first). Packed by best fit, they would fill bins with media and leave token room that
-   nothing later can use; levelled, every bin keeps its share of both;
-2. everything else by decreasing size, best fit. Text-only items see the true token room of every
-   bin, so they fill what media-heavy items leave.
-A run that finds no bin opens new ones, each with as many items as the worst items of the run
-allow; topping them up with the same run packs worse than leaving the slack to later items.
+**Planning groups.** The planner is a pure function of one group's arrays. Shapes must be one
+global set for the whole job: each group reports `patch_histogram(plan)` (and `token_histogram`),
+the driver merges them (`packer.buckets.merge_histograms`) and chooses the buckets
+(`choose_shape_buckets`), and each group applies them with `assign_shapes(plan, cfg, ...)` — or
+passes them to `plan_packs` as ``llm_buckets`` / ``vit_buckets`` in the first place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from heapq import heappop, heappush
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
 
+from packer import buckets as bk
+from packer.best_fit import best_fit_decreasing
+from packer.pack_moves import (
+    PackState,
+    shared_copies,
+    close_packs,
+    fill_to_bucket_edges,
+    proportional_remainder,
+    spread_copies,
+)
 from schemas.pack_config import PackConfig
-
-# Ratio classes for items with images: rho_j = (a / b) · max_vit_patches / context_length.
-_RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1))
 
 
 @dataclass(frozen=True, eq=False)
 class PackPlan:
     """The result of `plan_packs`. Per-sample arrays are aligned with the input; per-pack arrays
-    have ``n_packs`` entries. Packs are numbered in the order best-fit opened them."""
+    have ``n_packs`` entries. Packs are numbered in the order best fit opened them."""
 
     pack_of: np.ndarray  # int64 per sample: its pack, or -1 (too_long, or split into pieces)
     too_long: np.ndarray  # bool per sample: over a capacity (and not split)
@@ -66,12 +63,12 @@ class PackPlan:
     pack_patches: np.ndarray  # int64 per pack: real ViT patches
     pack_images: np.ndarray  # int64 per pack
     pack_samples: np.ndarray  # int64 per pack: samples and pieces in it
-    seq_len: np.ndarray  # int64 per pack: smallest allowed LLM bucket >= pack_tokens
-    vit_bucket: np.ndarray  # int64 per pack: smallest allowed patch bucket >= pack_patches
+    seq_len: np.ndarray  # int64 per pack: its LLM bucket
+    vit_bucket: np.ndarray  # int64 per pack: its ViT bucket (the real patch total without bucketing)
     attn_cost: np.ndarray  # float64 per pack: Σ len² over its samples (attention is per sample)
     vit_cost: np.ndarray  # float64 per pack: ViT cost under the compute model
-    llm_cost: np.ndarray  # float64 per pack: llm_token_cost · Σ len + llm_attention_cost · Σ len²
-    cost: np.ndarray  # float64 per pack: llm_cost + vit_cost, what step assembly balances
+    llm_cost: np.ndarray  # float64 per pack: llm_token_cost · seq_len + llm_attention_cost · Σ len²
+    cost: np.ndarray  # float64 per pack: llm_cost + vit_cost
     lower_bound: int  # max(ceil(Σt/C), ceil(Σp/P), ceil(Σm/M)) over the packable samples
     # split_text_only: samples cut into pieces, and one row per piece.
     split: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # bool per sample
@@ -81,6 +78,17 @@ class PackPlan:
     piece_tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     piece_pack: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     piece_position: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # per pack: Σ over its images of patches² (the ViT full-attention term)
+    pack_patches_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # remainder "drop": the packs that do not fill the last step, chosen so that their samples
+    # follow the label mix; step assembly leaves exactly these out
+    remainder_packs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # the inputs step assembly needs for the mix: tokens per sample, label ids per sample
+    # (n × L, one column per kind of label, e.g. source and task), copy group per sample (-1: none)
+    sample_tokens: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    labels: np.ndarray | None = None
+    copy_group: np.ndarray | None = None
+    copies_sharing_pack: int = 0  # copies that could not be moved apart (no pack had room)
 
 
 class PackCosts(NamedTuple):
@@ -141,37 +149,66 @@ def lower_bound(tokens, patches, cfg: PackConfig, images=None) -> int:
     return lb
 
 
+def image_lower_bound(tokens, patches, images, cfg: PackConfig) -> int:
+    """A tighter bound where images bind: text samples too long to share a pack with any image
+    sample need packs of their own, so packs >= (their lower bound) + ceil(Σimages / M); and
+    never less than `lower_bound`."""
+    t = _int_array("tokens", tokens)
+    p = _int_array("patches", patches, t.shape[0])
+    m = _int_array("images", images, t.shape[0])
+    ok = ~_over_capacity(t, p, m, cfg)
+    t, p, m = t[ok], p[ok], m[ok]
+    plain = lower_bound(t, p, cfg, images=m)
+    img = m > 0
+    if not img.any():
+        return plain
+    C, P = cfg.context_length, cfg.max_vit_patches
+    alone = ~img & ((t + int(t[img].min()) > C) | (p + int(p[img].min()) > P))
+    lb_alone = max(_ceil_div(int(t[alone].sum()), C), _ceil_div(int(p[alone].sum()), P),
+                   int((alone & (t * 2 > C)).sum()))
+    return max(plain, lb_alone + _ceil_div(int(m.sum()), cfg.max_images_per_pack))
+
+
 # ---------------------------------------------------------------------------------------------
 # compute model
 
 
+def _model_costs(llm_len, len_sq, vit_len, patches_sq, cfg: PackConfig) -> PackCosts:
+    """The compute model (see `schemas.pack_config`): linear terms on llm_len tokens and vit_len
+    patches, attention on Σ len² and Σ patches² per image."""
+    llm = cfg.llm_token_cost * llm_len + cfg.llm_attention_cost * len_sq
+    window_layers = cfg.vit_layers - cfg.vit_full_attention_layers
+    vit = (
+        cfg.vit_layers * cfg.vit_patch_cost * vit_len
+        + cfg.vit_full_attention_layers * cfg.vit_attention_cost * patches_sq
+        + window_layers * cfg.vit_attention_cost * cfg.vit_window_patches * vit_len
+    )
+    return PackCosts(np.asarray(len_sq, np.float64), np.asarray(vit, np.float64), np.asarray(llm, np.float64),
+                     np.asarray(llm + vit, np.float64))
+
+
+def _patches_sq(p: np.ndarray, m: np.ndarray, patches_sq) -> np.ndarray:
+    """Σ over a sample's images of patches²; without it the patches are split evenly (p² / m)."""
+    if patches_sq is None:
+        pf = p.astype(np.float64)
+        return pf * pf / np.maximum(m.astype(np.float64), 1.0)
+    return np.asarray(patches_sq, dtype=np.float64)
+
+
 def sample_costs(tokens, patches, images, cfg: PackConfig, patches_sq=None) -> PackCosts:
-    """Per-sample costs under the compute model (see `schemas.pack_config`).
+    """Per-sample costs under the compute model, on the real (unpadded) sizes.
 
     ``patches_sq`` is Σ over the sample's images of patches²; without it the patches are assumed
     to be split evenly over the images (p² / m)."""
     t = np.asarray(tokens, dtype=np.float64)
     p = np.asarray(patches, dtype=np.float64)
-    m = np.asarray(images, dtype=np.float64)
-    if patches_sq is None:
-        psq = p * p / np.maximum(m, 1.0)
-    else:
-        psq = np.asarray(patches_sq, dtype=np.float64)
-    attn = t * t
-    llm = cfg.llm_token_cost * t + cfg.llm_attention_cost * attn
-    window_layers = cfg.vit_layers - cfg.vit_full_attention_layers
-    vit = (
-        cfg.vit_layers * cfg.vit_patch_cost * p
-        + cfg.vit_full_attention_layers * cfg.vit_attention_cost * psq
-        + window_layers * cfg.vit_attention_cost * cfg.vit_window_patches * p
-    )
-    return PackCosts(attn, vit, llm, llm + vit)
+    return _model_costs(t, t * t, p, _patches_sq(p, np.asarray(images), patches_sq), cfg)
 
 
 def pack_costs(
     tokens, patches, images, pack_of, n_packs: int, cfg: PackConfig, *, patches_sq=None
 ) -> PackCosts:
-    """Sum the per-sample costs into packs (``pack_of`` < 0 is skipped)."""
+    """Sum the per-sample costs (real sizes) into packs (``pack_of`` < 0 is skipped)."""
     pack_of = np.asarray(pack_of, dtype=np.int64)
     s = sample_costs(tokens, patches, images, cfg, patches_sq)
     ok = pack_of >= 0
@@ -183,297 +220,11 @@ def pack_costs(
     return PackCosts(*(total(v) for v in s))
 
 
-def shape_of(plan_tokens: np.ndarray, plan_patches: np.ndarray, cfg: PackConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The padded (seq_len, vit_bucket) of packs with the given real totals."""
-    lb = np.asarray(cfg.llm_buckets, dtype=np.int64)
-    seq_len = lb[np.searchsorted(lb, plan_tokens, side="left")]
-    vb = np.asarray(cfg.vit_buckets, dtype=np.int64)
-    vit_bucket = vb[np.searchsorted(vb, plan_patches, side="left")] if vb.size else plan_patches.copy()
-    return seq_len, vit_bucket
-
-
-# ---------------------------------------------------------------------------------------------
-# the best-fit engine
-
-
-class _KeySet:
-    """A set of keys in 0..size-1 with "smallest key >= s": a two-level bitmap of Python ints
-    (64-bit words plus one bit per non-empty word)."""
-
-    __slots__ = ("words", "top")
-
-    def __init__(self, size: int):
-        self.words = [0] * ((size >> 6) + 1)
-        self.top = 0
-
-    def add(self, k: int) -> None:
-        w = k >> 6
-        x = self.words[w]
-        if not x:
-            self.top |= 1 << w
-        self.words[w] = x | (1 << (k & 63))
-
-    def discard(self, k: int) -> None:
-        w = k >> 6
-        x = self.words[w] & ~(1 << (k & 63))
-        self.words[w] = x
-        if not x:
-            self.top &= ~(1 << w)
-
-    def last(self) -> int:
-        """The largest key, or -1."""
-        if not self.top:
-            return -1
-        w = self.top.bit_length() - 1
-        return (w << 6) + self.words[w].bit_length() - 1
-
-    def first_at_least(self, s: int) -> int:
-        w = s >> 6
-        if w >= len(self.words):
-            return -1
-        x = self.words[w] >> (s & 63)
-        if x:
-            return s + (x & -x).bit_length() - 1
-        t = self.top >> (w + 1)
-        if not t:
-            return -1
-        w += (t & -t).bit_length()
-        x = self.words[w]
-        return (w << 6) + (x & -x).bit_length() - 1
-
-
-def _media_units(p: np.ndarray, m: np.ndarray, cfg: PackConfig) -> np.ndarray:
-    """Media units of items: their patches, but at least P / M per image, so that Σ units <= a
-    bin's media room W = min(Q, I · P / M) keeps both the patch and the image limit."""
-    return np.maximum(p, -(-(m * cfg.max_vit_patches) // cfg.max_images_per_pack))
-
-
-def _item_class_and_size(
-    t: np.ndarray, w: np.ndarray, qnum: list[int], qden: list[int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ratio class of every item (0: no media) and its effective size in that class."""
-    cls = np.zeros(t.shape[0], np.int64)
-    size = t.copy()
-    media = w > 0
-    if not media.any():
-        return cls, size
-    tm, wm = t[media], w[media]
-    last = len(qnum) - 1
-    cm = np.full(tm.shape[0], last, np.int64)
-    # smallest class with w / t <= rho_j = qden / qnum  <=>  w * qnum <= t * qden
-    for c in range(last, 0, -1):
-        cm[wm * qnum[c] <= tm * qden[c]] = c
-    qn = np.asarray(qnum, np.int64)[cm]
-    qd = np.asarray(qden, np.int64)[cm]
-    cls[media] = cm
-    size[media] = np.maximum(tm, -(-(wm * qn) // qd))  # ceil(w / rho_j)
-    return cls, size
-
-
-def _best_fit_decreasing(t: np.ndarray, p: np.ndarray, m: np.ndarray, cfg: PackConfig) -> np.ndarray:
-    """Assign every item (each of which fits an empty pack) to a bin; returns the bin per item.
-
-    Bins are indexed per ratio class by their key (module docstring). A bucket is a min-heap of
-    bin ids (equal keys: the oldest bin first); an entry is live while the bin's key in that class
-    still equals the bucket's key (keys only decrease), so re-filing a bin only pushes, and stale
-    entries are skipped when popped."""
-    n = t.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64)
-    C, P, M = cfg.context_length, cfg.max_vit_patches, cfg.max_images_per_pack
-    w = _media_units(p, m, cfg)
-    # The scarce kind of item goes to the bin with the most room (worst fit) so that it spreads
-    # over the bins: where tokens bind overall, media-heavy items (w / t > P / C), which would
-    # otherwise fill bins with media and leave them short of tokens; where media binds, the
-    # token-heavy ones. Everything else goes to the tightest bin (best fit).
-    tot_t, tot_w = int(t.sum()), int(w.sum())
-    if tot_w * C < tot_t * P:
-        spread = w * C > t * P
-    else:
-        spread = w * C < t * P
-    n_level_bins = max(_ceil_div(tot_t, C), _ceil_div(tot_w, P))
-    qnum = [0] + [C * b for a, b in _RATIO_CLASSES]
-    qden = [1] + [P * a for a, b in _RATIO_CLASSES]
-    ncls = len(qnum)
-    cls, size = _item_class_and_size(t, w, qnum, qden)
-    # phase 0: items over half a bin (best fit; no two share a bin); phase 1: the scarce kind,
-    # levelled over lower-bound many bins (worst fit); phase 2: the rest (best fit). Within a
-    # phase: decreasing size, then class, then item index (the stable sort keeps index order).
-    phase = np.where(spread, 1, np.where(size * 2 > C, 0, 2))
-    sort_key = (phase * (int(size.max()) + 1) + (int(size.max()) - size)) * ncls + cls
-    order = np.argsort(sort_key, kind="stable")
-    ks = sort_key[order]
-    cut = np.flatnonzero(np.diff(ks)) + 1
-    run_lo = np.concatenate(([0], cut)).astype(np.int64)
-    run_hi = np.concatenate((cut, [n])).astype(np.int64)
-    ts, ps, ms = t[order], p[order], m[order]
-    runs = zip(
-        run_lo.tolist(),
-        run_hi.tolist(),
-        cls[order][run_lo].tolist(),
-        size[order][run_lo].tolist(),
-        (phase[order][run_lo] == 1).tolist(),
-        np.maximum.reduceat(ts, run_lo).tolist(),
-        np.maximum.reduceat(ps, run_lo).tolist(),
-        np.maximum.reduceat(ms, run_lo).tolist(),
-    )
-    zero = np.zeros(1, np.int64)
-    cum_t = np.concatenate((zero, np.cumsum(ts)))
-    cum_p = np.concatenate((zero, np.cumsum(ps)))
-    cum_m = np.concatenate((zero, np.cumsum(ms)))
-    del ts, ps, ms
-
-    R: list[int] = []  # remaining tokens per bin
-    Q: list[int] = []  # remaining patches
-    Im: list[int] = []  # remaining images
-    key: list[list[int]] = [[] for _ in range(ncls)]
-    buckets = [[[] for _ in range(C + 1)] for _ in range(ncls)]
-    keysets = [_KeySet(C + 1) for _ in range(ncls)]
-    placed_bin: list[int] = []  # (bin, count) in sorted item order
-    placed_count: list[int] = []
-    classes = range(ncls)
-
-    def refile(b: int, taken: int) -> None:
-        """Recompute bin b's key in every class and file it where it changed (and in `taken`,
-        the class it was popped from)."""
-        r_ = R[b]
-        w_ = min(Q[b], Im[b] * P // M)  # media room
-        for c in classes:
-            if c == 0:
-                k = r_
-            else:
-                k = w_ * qnum[c] // qden[c]
-                if k > r_:
-                    k = r_
-            kc = key[c]
-            if k != kc[b] or c == taken:
-                kc[b] = k
-                if k > 0:
-                    lst = buckets[c][k]
-                    if not lst:
-                        keysets[c].add(k)
-                    heappush(lst, b)
-
-    levelled = False
-    for lo, hi, c, s, worst, tmax, pmax, mmax in runs:
-        if worst and not levelled:
-            levelled = True
-            first = len(R)
-            for _ in range(max(0, n_level_bins - first)):
-                R.append(C)
-                Q.append(P)
-                Im.append(M)
-                for kc in key:
-                    kc.append(-1)
-            for b in range(first, len(R)):
-                refile(b, -1)
-        pos = lo
-        if c:
-            pt = cum_t[lo : hi + 1].tolist()
-            pp = cum_p[lo : hi + 1].tolist()
-            pm = cum_m[lo : hi + 1].tolist()
-        ks_c, bk_c, key_c = keysets[c], buckets[c], key[c]
-        starved: list[int] = []  # bins without room for mmax more images: out for this run
-        while pos < hi:
-            if worst:
-                r = ks_c.last()
-                if r < s:
-                    r = -1
-            else:
-                r = ks_c.first_at_least(s) if s <= C else -1
-            if r < 0:
-                # Open bins for the rest of the run, each with as many items as the worst items
-                # of the run allow. Filling them further with this run packs worse: the slack
-                # is better left to smaller items of other ratio classes.
-                if worst:
-                    q0 = 1  # one item per new bin: the next item levels onto it again
-                elif c == 0:
-                    q0 = C // s
-                else:
-                    q0 = C // tmax
-                    if pmax:
-                        q0 = min(q0, P // pmax)
-                    if mmax:
-                        q0 = min(q0, M // mmax)
-                first = len(R)
-                while pos < hi and (not worst or len(R) == first):
-                    b = len(R)
-                    k = min(q0, hi - pos)
-                    if c == 0:
-                        R.append(C - k * s)
-                        Q.append(P)
-                        Im.append(M)
-                    else:
-                        a = pos - lo
-                        R.append(C - (pt[a + k] - pt[a]))
-                        Q.append(P - (pp[a + k] - pp[a]))
-                        Im.append(M - (pm[a + k] - pm[a]))
-                    for kc in key:
-                        kc.append(-1)
-                    placed_bin.append(b)
-                    placed_count.append(k)
-                    pos += k
-                for b in range(first, len(R)):
-                    refile(b, -1)
-                if worst:
-                    continue
-                break
-            lst = bk_c[r]
-            touched = []
-            if c == 0:
-                q = r // s
-                if worst:
-                    q = 1
-                while lst and pos < hi:
-                    b = heappop(lst)
-                    if key_c[b] != r:
-                        continue
-                    k = min(q, hi - pos)
-                    R[b] -= k * s
-                    placed_bin.append(b)
-                    placed_count.append(k)
-                    pos += k
-                    touched.append(b)
-            else:
-                while lst and pos < hi:
-                    b = heappop(lst)
-                    if key_c[b] != r:
-                        continue
-                    # room for the worst items of the run: >= r // s except for the image limit
-                    k = R[b] // tmax
-                    if pmax:
-                        k = min(k, Q[b] // pmax)
-                    if mmax:
-                        k = min(k, Im[b] // mmax)
-                    if not k:
-                        starved.append(b)
-                        continue
-                    k = min(k, hi - pos, 1 if worst else k)
-                    a = pos - lo
-                    R[b] -= pt[a + k] - pt[a]
-                    Q[b] -= pp[a + k] - pp[a]
-                    Im[b] -= pm[a + k] - pm[a]
-                    placed_bin.append(b)
-                    placed_count.append(k)
-                    pos += k
-                    touched.append(b)
-            if not lst:
-                ks_c.discard(r)
-            for b in touched:
-                refile(b, c)
-        for b in starved:
-            lst = bk_c[key_c[b]]
-            if not lst:
-                ks_c.add(key_c[b])
-            heappush(lst, b)
-
-    out = np.empty(n, np.int64)
-    out[order] = np.repeat(np.asarray(placed_bin, np.int64), np.asarray(placed_count, np.int64))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# split_text_only
+def costs_on_shapes(seq_len, vit_in, attn_cost, patches_sq, cfg: PackConfig) -> PackCosts:
+    """Per-pack costs: linear terms on the padded shapes (seq_len tokens, vit_in patches),
+    attention on the real samples (Σ len²) and images (Σ patches²)."""
+    return _model_costs(np.asarray(seq_len, np.float64), np.asarray(attn_cost, np.float64),
+                        np.asarray(vit_in, np.float64), np.asarray(patches_sq, np.float64), cfg)
 
 
 def _split_pieces(
@@ -506,32 +257,30 @@ def _split_pieces(
 
 
 # ---------------------------------------------------------------------------------------------
-# the public planner
+# phase 1: sizes
 
 
-def plan_packs(
-    tokens,
-    patches,
-    images,
-    cfg: PackConfig,
-    *,
-    patches_sq=None,
-    turn_offsets=None,
-    turn_tokens=None,
-) -> PackPlan:
-    """Plan packs with global best-fit-decreasing over integer arrays aligned with the samples.
+@dataclass
+class _Items:
+    """The packing items: whole samples that fit, then pieces of split samples."""
 
-    The caller passes the samples in canonical order (sorted by (sample_id, copy)); ties are broken
-    by that index, so the plan is deterministic. ``patches_sq`` (Σ patches² over a sample's images)
-    refines the ViT cost only. With ``cfg.split_text_only``, ``turn_offsets`` (n + 1 offsets) and
-    ``turn_tokens`` (CSR per-turn token lengths summing to ``tokens[i]``) let a text-only sample
-    over ``context_length`` be cut at turn boundaries instead of being too_long.
-    """
-    t, p, m = _sample_arrays(tokens, patches, images)
+    t: np.ndarray
+    p: np.ndarray
+    m: np.ndarray
+    psq: np.ndarray  # float: Σ patches² per image
+    sample: np.ndarray  # the sample of each item
+    piece: np.ndarray  # the piece index, -1 for a whole sample
+    n_whole: int
+    too_long: np.ndarray  # per sample
+    split: np.ndarray  # per sample
+    piece_turn_start: np.ndarray
+    piece_turn_stop: np.ndarray
+
+
+def _packing_items(t, p, m, cfg: PackConfig, patches_sq, turn_offsets, turn_tokens) -> _Items:
     n = t.shape[0]
     C = cfg.context_length
     over = _over_capacity(t, p, m, cfg)
-
     split_mask = np.zeros(n, bool)
     piece_sample = piece_a = piece_b = piece_tok = np.zeros(0, np.int64)
     if cfg.split_text_only and (turn_offsets is not None or turn_tokens is not None):
@@ -561,82 +310,341 @@ def plan_packs(
             piece_a = np.asarray(pa_, np.int64)
             piece_b = np.asarray(pb_, np.int64)
             piece_tok = np.asarray(pt_, np.int64)
-    too_long = over & ~split_mask
-
-    # packing items: whole samples that fit, then pieces
-    whole = np.flatnonzero(~over)
+    psq_s = _patches_sq(p, m, patches_sq)
+    if psq_s.shape != (n,):
+        raise ValueError(f"patches_sq: has shape {psq_s.shape}, expected ({n},)")
     n_pieces = piece_sample.shape[0]
-    it = np.concatenate((t[whole], piece_tok))
-    ip = np.concatenate((p[whole], np.zeros(n_pieces, np.int64)))
-    im = np.concatenate((m[whole], np.zeros(n_pieces, np.int64)))
-    # canonical item order: by sample index, then piece
-    item_sample = np.concatenate((whole, piece_sample))
-    item_piece = np.concatenate((np.full(whole.shape[0], -1, np.int64), np.arange(n_pieces, dtype=np.int64)))
-    if n_pieces:
-        canon = np.lexsort((item_piece, item_sample))
-        bins_canon = _best_fit_decreasing(it[canon], ip[canon], im[canon], cfg)
-        item_bin = np.empty_like(bins_canon)
-        item_bin[canon] = bins_canon
+    if n_pieces == 0 and not over.any():  # every sample is an item: no copies
+        whole = np.arange(n, dtype=np.int64)
+        it, ip, im, ipsq = t, p, m, psq_s
     else:
-        item_bin = _best_fit_decreasing(it, ip, im, cfg)
-    n_packs = int(item_bin.max()) + 1 if item_bin.size else 0
+        whole = np.flatnonzero(~over)
+        zeros = np.zeros(n_pieces, np.int64)
+        it, ip, im = (np.concatenate((t[whole], piece_tok)), np.concatenate((p[whole], zeros)),
+                      np.concatenate((m[whole], zeros)))
+        ipsq = np.concatenate((psq_s[whole], np.zeros(n_pieces)))
+    return _Items(
+        t=it,
+        p=ip,
+        m=im,
+        psq=ipsq,
+        sample=np.concatenate((whole, piece_sample)) if n_pieces else whole,
+        piece=np.concatenate((np.full(whole.shape[0], -1, np.int64), np.arange(n_pieces, dtype=np.int64))),
+        n_whole=int(whole.shape[0]),
+        too_long=over & ~split_mask,
+        split=split_mask,
+        piece_turn_start=piece_a,
+        piece_turn_stop=piece_b,
+    )
 
+
+def _label_codes(labels, n: int) -> np.ndarray | None:
+    """Label ids as an (n × L) int64 array (one column per kind of label)."""
+    if labels is None:
+        return None
+    lab = np.asarray(labels)
+    if lab.ndim == 1:
+        lab = lab[:, None]
+    if lab.ndim != 2 or lab.shape[0] != n or (lab.size and not np.issubdtype(lab.dtype, np.integer)):
+        raise ValueError(f"labels: expected integer label ids of shape ({n},) or ({n}, kinds), got {lab.shape} "
+                         f"{lab.dtype}")
+    lab = lab.astype(np.int64)
+    if lab.size and int(lab.min()) < 0:
+        raise ValueError(f"labels: ids must be >= 0, got {int(lab.min())}")
+    return lab
+
+
+def _copy_groups(copy_group, n: int) -> np.ndarray | None:
+    if copy_group is None:
+        return None
+    g = np.asarray(copy_group)
+    if g.shape != (n,) or (g.size and not np.issubdtype(g.dtype, np.integer)):
+        raise ValueError(f"copy_group: expected one integer per sample ({n}), got shape {g.shape}")
+    return g.astype(np.int64)
+
+
+def _copy_rank(group: np.ndarray) -> np.ndarray:
+    """0 for the first item of its group (in item order), 1 for the second, ...; 0 without group."""
+    rank = np.zeros(group.shape[0], np.int64)
+    idx = np.flatnonzero(group >= 0)
+    if idx.size:
+        o = idx[np.lexsort((idx, group[idx]))]
+        g = group[o]
+        first = np.searchsorted(g, g, side="left")
+        rank[o] = np.arange(o.shape[0]) - first
+    return rank
+
+
+_LABEL_SLOTS = 1 << 16
+
+
+def joint_labels(labels: np.ndarray) -> np.ndarray:
+    """One small int per distinct row of label ids (n × kinds), in the order of the rows' values."""
+    key = np.zeros(labels.shape[0], np.int64)
+    for k in range(labels.shape[1]):
+        col = labels[:, k]
+        key = key * (int(col.max(initial=0)) + 1) + col
+    _, inv = np.unique(key, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64)
+
+
+def _order_key(group: np.ndarray | None, labels: np.ndarray | None) -> np.ndarray | None:
+    """How best fit orders items of equal size and class (before their index): by copy number,
+    so copies of one sample sit apart in a run, then by the item's position among the items of its
+    label combination (as a fraction of their count), so the labels interleave in proportion and a
+    pack that takes a slice of a run gets a mix rather than one source."""
+    key = None
+    if labels is not None and labels.shape[0]:
+        lab = joint_labels(labels)
+        o = np.argsort(lab, kind="stable")
+        first = np.searchsorted(lab[o], lab[o], side="left")
+        size = np.bincount(lab)[lab[o]]
+        key = np.empty(lab.shape[0], np.int64)
+        key[o] = (np.arange(lab.shape[0]) - first) * _LABEL_SLOTS // size
+    if group is not None:
+        rank = _copy_rank(group)
+        key = rank * _LABEL_SLOTS + (key if key is not None else 0)
+    return key
+
+
+# ---------------------------------------------------------------------------------------------
+# phase 4: shapes
+
+
+class ShapeBuckets(NamedTuple):
+    """The buckets a plan pads to: LLM lengths, and ViT patch totals (empty: no ViT padding)."""
+
+    llm: tuple[int, ...]
+    vit: tuple[int, ...]
+
+
+def token_histogram(plan: PackPlan, cfg: PackConfig) -> bk.SizeHistogram:
+    """Packs per 128-token bin of their real tokens (mergeable across planning groups)."""
+    return bk.size_histogram(plan.pack_tokens, 128)
+
+
+def patch_histogram(plan: PackPlan, cfg: PackConfig) -> bk.SizeHistogram:
+    """Packs per ``patch_granule`` bin of their real patches (mergeable across planning groups)."""
+    return bk.size_histogram(plan.pack_patches, cfg.patch_granule)
+
+
+def choose_shape_buckets(tokens: bk.SizeHistogram, patches: bk.SizeHistogram, cfg: PackConfig) -> ShapeBuckets:
+    """The buckets for packs with these (merged) histograms: fixed ones as configured; "auto" ones
+    minimise the padding exactly, with at most ``max_shapes`` distinct (seq_len, vit_bucket)."""
+    llm = cfg.fixed_llm_buckets
+    if llm is None:
+        llm = bk.choose_buckets(tokens, cfg.max_llm_buckets, cap=cfg.context_length) or (cfg.context_length,)
+    else:
+        llm = cfg.llm_buckets
+    vit = cfg.fixed_patch_buckets
+    if vit is None:
+        n_llm = len(llm)
+        budget = max(1, cfg.max_shapes // n_llm - (1 if patches.zeros else 0))
+        vit = bk.choose_buckets(patches, budget, cap=cfg.max_vit_patches)
+    else:
+        vit = cfg.vit_buckets
+    return ShapeBuckets(tuple(llm), tuple(vit))
+
+
+def _shapes(state: PackState, cfg: PackConfig, fixed: ShapeBuckets | None, group: np.ndarray | None) -> ShapeBuckets:
+    """Phase 4: the buckets, and with ``bucket_aware`` the packs filled up to their ViT bucket's
+    edge (then merged where that lets them, and the buckets chosen again)."""
+
+    def choose() -> ShapeBuckets:
+        if fixed is not None:
+            return fixed
+        live = np.bincount(state.bin, minlength=state.n_bins) > 0
+        return choose_shape_buckets(bk.size_histogram(state.T[live], 128),
+                                    bk.size_histogram(state.Pq[live], cfg.patch_granule), cfg)
+
+    chosen = choose()
+    if cfg.bucket_aware and cfg.patch_bucketing and len(chosen.vit) > 1:
+        for _ in range(3):
+            live = np.bincount(state.bin, minlength=state.n_bins) > 0
+            if fill_to_bucket_edges(state, np.asarray(chosen.vit, np.int64), ~live, group) * 1000 < state.n_bins:
+                break
+            close_packs(state, group)
+            chosen = choose()
+    return chosen
+
+
+def shape_of(plan_tokens, plan_patches, cfg: PackConfig, shapes: ShapeBuckets | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The padded (seq_len, vit_bucket) of packs with the given real totals, for the given
+    buckets (default: the configured fixed ones; "auto" ones must be passed)."""
+    tok = np.asarray(plan_tokens, np.int64)
+    pat = np.asarray(plan_patches, np.int64)
+    if shapes is None:
+        shapes = ShapeBuckets(cfg.llm_buckets, cfg.vit_buckets)
+    # a pack over the largest bucket (a remainder pack, left out of the choice) gets the capacity
+    llm = sorted(set(shapes.llm) | {cfg.context_length})
+    seq_len = np.where(tok > 0, bk.bucket_of(tok, llm), min(llm))
+    if shapes.vit:
+        vit_bucket = bk.bucket_of(pat, sorted(set(shapes.vit) | {max(cfg.max_vit_patches, max(shapes.vit))}))
+    else:
+        vit_bucket = pat.copy()
+    return seq_len, vit_bucket
+
+
+# ---------------------------------------------------------------------------------------------
+# the public planner
+
+
+def plan_packs(
+    tokens,
+    patches,
+    images,
+    cfg: PackConfig,
+    *,
+    labels=None,
+    copy_group=None,
+    patches_sq=None,
+    turn_offsets=None,
+    turn_tokens=None,
+    shapes: ShapeBuckets | None = None,
+) -> PackPlan:
+    """Plan the packs of one planning group from integer arrays aligned with its samples.
+
+    The caller passes the samples in canonical order (sorted by (sample_id, copy)); ties are broken
+    by that index, so the plan is deterministic.
+
+    - ``labels``: int ids per sample, shape (n,) or (n, kinds) — e.g. source and task. The
+      remainder keeps their mix, and step assembly keeps it per step (``balance: mix``).
+    - ``copy_group``: int per sample, equal for the upsampled copies of one sample (-1: none).
+      Copies go to different packs (and, in step assembly, preferably different steps).
+    - ``patches_sq``: Σ patches² over a sample's images (refines the ViT cost only).
+    - ``turn_offsets`` / ``turn_tokens``: with ``cfg.split_text_only``, CSR per-turn token lengths
+      (n + 1 offsets; turns summing to ``tokens[i]``) let a text-only sample over
+      ``context_length`` be cut at turn boundaries instead of being too_long.
+    - ``shapes``: buckets chosen for the whole job (planning groups); default: from ``cfg``, with
+      "auto" buckets chosen from this plan's packs.
+    """
+    t, p, m = _sample_arrays(tokens, patches, images)
+    n = t.shape[0]
+    lab = _label_codes(labels, n)
+    grp = _copy_groups(copy_group, n)
+    items = _packing_items(t, p, m, cfg, patches_sq, turn_offsets, turn_tokens)
+    C, P, M = cfg.context_length, cfg.max_vit_patches, cfg.max_images_per_pack
+    n_items = items.t.shape[0]
+    item_group = grp[items.sample] if grp is not None else None
+    if item_group is not None and items.piece.size:
+        item_group = np.where(items.piece >= 0, -1, item_group)  # pieces of one sample may share
+
+    # phase 2: best fit (in canonical item order: by sample index, then piece)
+    canon = np.lexsort((items.piece, items.sample)) if n_items and items.n_whole < n_items else None
+    order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
+    if canon is not None:
+        bins_c = best_fit_decreasing(items.t[canon], items.p[canon], items.m[canon], C, P, M,
+                                     None if order_key is None else order_key[canon])
+        item_bin = np.empty_like(bins_c)
+        item_bin[canon] = bins_c
+    else:
+        item_bin = best_fit_decreasing(items.t, items.p, items.m, C, P, M, order_key)
+
+    # phase 3: moves; phase 4: shapes. A move that shrinks a pack may let it merge: close again.
+    state = PackState(items.t, items.p, items.m, item_bin, C, P, M)
+    close_packs(state, item_group)
+    if item_group is not None and spread_copies(state, item_group):
+        close_packs(state, item_group)
+    chosen = _shapes(state, cfg, shapes, item_group)
+    item_label = joint_labels(lab[items.sample]) if lab is not None and cfg.remainder == "drop" else None
+    frozen = np.zeros(state.n_bins, bool)
+    for _ in range(3):
+        frozen[:] = False
+        live = np.bincount(state.bin, minlength=state.n_bins) > 0
+        n_live = int(live.sum())
+        if cfg.remainder == "drop" and n_live % cfg.packs_per_step:
+            frozen[proportional_remainder(state, n_live % cfg.packs_per_step, item_label, item_group, live)] = True
+        if not close_packs(state, item_group):  # a trade left a pack that fits into another
+            break
+        if shapes is None:
+            live = np.bincount(state.bin, minlength=state.n_bins) > 0
+            chosen = choose_shape_buckets(bk.size_histogram(state.T[live], 128),
+                                          bk.size_histogram(state.Pq[live], cfg.patch_granule), cfg)
+    item_bin = state.renumbered()
+    keep = np.bincount(state.bin, minlength=state.n_bins) > 0
+    remainder = (np.cumsum(keep) - 1)[np.flatnonzero(frozen & keep)]
+    shared = int(shared_copies(item_bin, item_group).shape[0]) if item_group is not None else 0
+    return _finish(items, item_bin, n, cfg, chosen, remainder, t, lab, grp, shared)
+
+
+def _finish(items: _Items, item_bin: np.ndarray, n: int, cfg: PackConfig, chosen: ShapeBuckets,
+            remainder: np.ndarray, t: np.ndarray, lab, grp, shared: int) -> PackPlan:
+    """Per-pack totals, positions, shapes and costs (phase 5)."""
+    n_packs = int(item_bin.max()) + 1 if item_bin.size else 0
     # position inside a pack: by (sample index, piece index)
     pos = np.empty(item_bin.shape[0], np.int64)
     if item_bin.size:
-        by_pack = np.lexsort((item_piece, item_sample, item_bin)) if n_pieces else np.argsort(item_bin, kind="stable")
+        if items.n_whole == item_bin.shape[0]:  # no pieces: items are in sample order already
+            by_pack = np.argsort(item_bin, kind="stable")
+        else:
+            by_pack = np.lexsort((items.piece, items.sample, item_bin))
         sorted_bins = item_bin[by_pack]
         first = np.searchsorted(sorted_bins, sorted_bins, side="left")
         pos[by_pack] = np.arange(item_bin.shape[0]) - first
-    nw = whole.shape[0]
+    nw = items.n_whole
+    whole = items.sample[:nw]
     pack_of = np.full(n, -1, np.int64)
     pack_of[whole] = item_bin[:nw]
     position = np.full(n, -1, np.int64)
     position[whole] = pos[:nw]
 
-    def per_pack(v: np.ndarray) -> np.ndarray:
-        return np.bincount(item_bin, weights=v, minlength=n_packs).astype(np.int64)
+    def per_pack(v: np.ndarray, dtype=np.int64) -> np.ndarray:
+        return np.bincount(item_bin, weights=v, minlength=n_packs).astype(dtype)
 
-    pack_tokens = per_pack(it)
-    pack_patches = per_pack(ip)
-    pack_images = per_pack(im)
-    pack_samples = np.bincount(item_bin, minlength=n_packs).astype(np.int64)
-    seq_len, vit_bucket = shape_of(pack_tokens, pack_patches, cfg)
-    psq = None
-    if patches_sq is not None:
-        psq_s = np.asarray(patches_sq, dtype=np.float64)
-        if psq_s.shape != (n,):
-            raise ValueError(f"patches_sq: has shape {psq_s.shape}, expected ({n},)")
-        psq = np.concatenate((psq_s[whole], np.zeros(n_pieces)))
-    costs = pack_costs(it, ip, im, item_bin, n_packs, cfg, patches_sq=psq)
+    pack_tokens = per_pack(items.t)
+    pack_patches = per_pack(items.p)
+    pack_images = per_pack(items.m)
+    tf = items.t.astype(np.float64)
+    attn = per_pack(tf * tf, np.float64)
+    psq = per_pack(items.psq, np.float64)
+    seq_len, vit_bucket = shape_of(pack_tokens, pack_patches, cfg, chosen)
+    costs = costs_on_shapes(seq_len, vit_bucket, attn, psq, cfg)
     return PackPlan(
         pack_of=pack_of,
-        too_long=too_long,
+        too_long=items.too_long,
         position=position,
         n_packs=n_packs,
         pack_tokens=pack_tokens,
         pack_patches=pack_patches,
         pack_images=pack_images,
-        pack_samples=pack_samples,
+        pack_samples=np.bincount(item_bin, minlength=n_packs).astype(np.int64),
         seq_len=seq_len,
         vit_bucket=vit_bucket,
         attn_cost=costs.attn_cost,
         vit_cost=costs.vit_cost,
         llm_cost=costs.llm_cost,
         cost=costs.cost,
-        lower_bound=lower_bound(it, ip, cfg, images=im),
-        split=split_mask,
-        piece_sample=piece_sample,
-        piece_turn_start=piece_a,
-        piece_turn_stop=piece_b,
-        piece_tokens=piece_tok,
+        lower_bound=max(_ceil_div(int(pack_tokens.sum()), cfg.context_length),
+                        _ceil_div(int(pack_patches.sum()), cfg.max_vit_patches),
+                        _ceil_div(int(pack_images.sum()), cfg.max_images_per_pack)),
+        split=items.split,
+        piece_sample=items.sample[nw:],
+        piece_turn_start=items.piece_turn_start,
+        piece_turn_stop=items.piece_turn_stop,
+        piece_tokens=items.t[nw:],
         piece_pack=item_bin[nw:],
         piece_position=pos[nw:],
+        pack_patches_sq=psq,
+        remainder_packs=remainder,
+        sample_tokens=t,
+        labels=lab,
+        copy_group=grp,
+        copies_sharing_pack=int(shared),
     )
 
 
+def assign_shapes(plan: PackPlan, cfg: PackConfig, shapes: ShapeBuckets) -> PackPlan:
+    """The plan padded to other buckets (e.g. the job's global ones, chosen from the merged
+    histograms of all planning groups), its costs recomputed. Packs keep their contents."""
+    seq_len, vit_bucket = shape_of(plan.pack_tokens, plan.pack_patches, cfg, shapes)
+    costs = costs_on_shapes(seq_len, vit_bucket, plan.attn_cost, plan.pack_patches_sq, cfg)
+    return replace(plan, seq_len=seq_len, vit_bucket=vit_bucket, attn_cost=costs.attn_cost,
+                   vit_cost=costs.vit_cost, llm_cost=costs.llm_cost, cost=costs.cost)
+
+
 # ---------------------------------------------------------------------------------------------
-# shape buckets
+# shape report
 
 
 @dataclass(frozen=True)

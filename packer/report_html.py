@@ -222,10 +222,11 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
     if not b.get("n_steps"):
         return
     plt = _plt()
-    cols = [("real_tokens", "real tokens"), ("attn_cost", "attention cost Σlen²"), ("vit_cost", "ViT cost")]
+    cols = [(c, t) for c, t in (("cost", "total cost"), ("attn_cost", "attention Σlen²"), ("vit_cost", "ViT cost"))
+            if c in b]
     n_steps, n_ranks = b["n_steps"], b["n_ranks"]
     height = min(7.0, 2.2 + 0.12 * n_steps)
-    fig, axes = plt.subplots(1, 3, figsize=(11, height), sharey=True)
+    fig, axes = plt.subplots(1, len(cols), figsize=(11, height), sharey=True)
     im = None
     for ax, (col, title) in zip(axes, cols):
         grid = np.asarray(b[col]["grid"], dtype=float)
@@ -504,10 +505,22 @@ def _summary_html(stats: dict, out_dir: Path, shards: list[dict] | None = None) 
                  f"(ratio {p.get('bins_over_lower_bound', 0):.4f})"],
     ]
     if b.get("n_steps"):
-        rows.append(["balance (worst step max/mean)",
-                     f"real tokens {b['real_tokens']['max_over_mean_worst']:.3f}, attention cost "
-                     f"{b['attn_cost']['max_over_mean_worst']:.3f}, ViT cost {b['vit_cost']['max_over_mean_worst']:.3f}; "
+        st = b.get("step_time", {})
+        cost = b.get("cost", {})
+        rows.append(["balance (mean / worst step)",
+                     f"modelled step time over ideal ({st.get('vit_phase', 'fused')} ViT phase) "
+                     f"{st.get('mean', 1.0):.4f} / {st.get('worst', 1.0):.4f}; total cost max/mean "
+                     f"{cost.get('max_over_mean_mean', 1.0):.4f} / {cost.get('max_over_mean_worst', 1.0):.4f}; "
                      f"equal packs per rank and step: {b.get('packs_per_rank_per_step_equal')}"])
+    m, sh = stats.get("mix", {}), stats.get("shapes", {})
+    if m.get("n_steps"):
+        over = sum(v.get("steps_beyond_tolerance", 0) for v in m.get("by_source", {}).values())
+        rows.append(["mix per step", f"balance: {m.get('balance', 'mix')}; (step, source) shares beyond the "
+                                     f"tolerance ({m.get('tolerance_sigmas', 3.0):g} σ of i.i.d. sampling): {over}"])
+    if sh:
+        rows.append(["shapes", f"{sh.get('n_shapes', 0)} distinct (seq_len, vit_bucket) (max_shapes "
+                               f"{sh.get('max_shapes', 0)}); ViT buckets {sh.get('vit_buckets_used', [])}; ViT "
+                               f"padding {sh.get('vit_padding_over_real', 0.0):.2%} of real patches"])
     rows.append(["wall time", _wall_time(stats)])
     if shards:
         rows.append(["shards on disk", _shards_line(shards)])
@@ -560,17 +573,47 @@ def _fill_html(stats: dict) -> str:
 
 
 def _shapes_html(stats: dict) -> str:
-    shapes = stats.get("packing", {}).get("shapes", [])
+    sh = stats.get("shapes") or {"shapes": stats.get("packing", {}).get("shapes", [])}
     rows = [[s["seq_len"], s["vit_bucket"] or "none", s["packs"], s["filler_packs"], s["real_tokens"],
-             s["padded_tokens"], f"{s['padding_waste']:.2%}", f"{s['vit_waste']:.2%}"] for s in shapes]
-    return "<h3>shape buckets used</h3>" + _table(
-        ["seq_len", "ViT bucket", "packs", "filler", "real tokens", "padded tokens", "padding waste", "ViT waste"], rows)
+             s["padded_tokens"], f"{s['padding_waste']:.2%}", s.get("vit_patches", 0),
+             s.get("vit_padding_patches", 0), f"{s['vit_waste']:.2%}"] for s in sh.get("shapes", [])]
+    out = "<h3>shapes (each a graph compilation)</h3>" + _table(
+        ["seq_len", "ViT bucket", "packs", "filler", "real tokens", "padded tokens", "LLM padding waste",
+         "real patches", "ViT padding patches", "ViT padding waste"], rows)
+    if sh.get("vit_buckets"):
+        out += "<h3>ViT buckets</h3>" + _table(
+            ["ViT bucket", "packs", "real patches", "padded patches", "waste"],
+            [[v["vit_bucket"], v["packs"], v["vit_patches"], v["padded_patches"], f"{v['waste']:.2%}"]
+             for v in sh["vit_buckets"]])
+    if "n_shapes" in sh:
+        out += (f'<p class="muted">{sh["n_shapes"]} distinct shapes (max_shapes {sh.get("max_shapes", 0)}); '
+                f'ViT buckets: {_e(sh.get("patch_buckets"))}; ViT padding {sh.get("vit_padding_over_real", 0.0):.2%} '
+                f'of real patches; LLM padding {sh.get("llm_padding_waste", 0.0):.2%} of padded tokens</p>')
+    return out
+
+
+def _balance_html(stats: dict) -> str:
+    b = stats.get("balance", {})
+    if not b.get("n_steps"):
+        return ""
+    rows = [[label, f"{b[c]['max_over_mean_mean']:.4f}", f"{b[c]['max_over_mean_worst']:.4f}", b[c]["worst_step"]]
+            for c, label in (("cost", "total cost"), ("llm_cost", "LLM cost"), ("attn_cost", "attention Σlen²"),
+                             ("vit_cost", "ViT cost"), ("real_tokens", "real tokens")) if c in b]
+    for name in ("fused", "separate"):
+        t = b.get(f"step_time_{name}")
+        if t:
+            rows.insert(0, [f"step time, {name} ViT phase" + (" (the objective)" if
+                            b.get("step_time", {}).get("vit_phase") == name else ""),
+                            f"{t['mean']:.4f}", f"{t['worst']:.4f}", t["worst_step"]])
+    return "<h3>per step: max over ranks / mean (mean and worst over steps)</h3>" + _table(
+        ["dimension", "mean", "worst", "worst step"], rows)
 
 
 def _mix_html(stats: dict) -> str:
     parts = []
+    m = stats.get("mix", {})
     for key, title in (("by_source", "source"), ("by_task", "task")):
-        groups = stats.get("mix", {}).get(key, {})
+        groups = m.get(key, {})
         rows = [[g, v["weight"], v["rows_entering_mix"], f"{v['requested_share']:.2%}", v["packed_samples"],
                  f"{v['global_share']:.2%}", v.get("packed_tokens", ""),
                  f"{v['token_share']:.2%}" if "token_share" in v else "",
@@ -578,7 +621,18 @@ def _mix_html(stats: dict) -> str:
         parts.append(f"<h3>per {title}</h3>" + _table(
             [title, "weight", "rows entering mix", "share asked", "packed samples", "share of samples",
              "packed tokens", "share of tokens", "max step deviation (samples)"], rows))
-    return "".join(parts)  # one under the other: nine columns do not fit side by side
+        tol = [[g, f"{v.get('spread', 0.0):.2%}", f"{v.get('token_spread', 0.0):.2%}",
+                f"{v.get('max_abs_step_deviation_from_asked', v['max_abs_step_deviation']):.2%}",
+                f"{v.get('max_abs_step_token_deviation_from_asked', 0.0):.2%}", v.get("steps_beyond_tolerance", 0),
+                f"{v.get('remainder_samples', 0)} ({v.get('remainder_expected', 0.0):.1f})"] for g, v in groups.items()]
+        parts.append(f"<h3>per {title}: spread across steps and the tolerance</h3>" + _table(
+            [title, "spread (samples)", "spread (tokens)", "max deviation from asked (samples)",
+             "(tokens)", "steps beyond tolerance", "remainder (expected)"], tol))
+    m = stats.get("mix", {})
+    note = (f'<p class="muted">balance: {_e(m.get("balance", "mix"))}; tolerance: {m.get("tolerance_sigmas", 3.0):g} '
+            f"standard deviations of i.i.d. sampling of a step's samples; upsampled copies sharing a pack: "
+            f'{m.get("copies_sharing_pack", 0)}, sharing a step: {m.get("copies_sharing_step", 0)}</p>') if m else ""
+    return note + "".join(parts)  # one under the other: nine columns do not fit side by side
 
 
 def _languages_html(stats: dict) -> str:
@@ -683,7 +737,7 @@ def render_html(stats: dict, figs: _Figures, out_dir: Path, shards: list[dict] |
         "funnel": ("Funnel", figs.img("funnel", "funnel chart") + _funnel_html(stats)),
         "lengths": ("Tokens per sample", figs.img("lengths", "tokens per sample") + _tokens_html(stats)),
         "fill": ("Fill efficiency and shapes", _fill_html(stats) + _shapes_html(stats)),
-        "balance": ("Per-rank cost over steps", figs.img("balance", "per-rank cost heat map")),
+        "balance": ("Per-rank cost over steps", figs.img("balance", "per-rank cost heat map") + _balance_html(stats)),
         "mix": ("Mix per step", figs.img("mix", "mix per step") + _mix_html(stats)),
         "languages": ("Languages", figs.img("languages", "languages") + _languages_html(stats)),
         "dedup": ("Dedup clusters", figs.img("dedup", "dedup cluster sizes") + _dedup_html(stats)),

@@ -10,11 +10,19 @@ stats.json:
   upsampled copies (copy > 0) enter at the output of `mix`.
 - `tokens`: per-sample text / vision / loss / total tokens of the packed samples (and of every
   sample that was counted), with percentiles and histograms.
-- `packing`: real / padded tokens, bins against the lower bound, shape buckets with their waste,
-  the per-pack fill and real-token histograms.
-- `balance`: per step × rank grids of real tokens, attention cost and ViT cost, max/mean per step.
-- `mix`: per step the share of each source's (and task's) packed samples and packed tokens against
-  the global share and the share the configured weights ask for.
+- `packing`: real / padded tokens, bins against the lower bound, the per-pack fill and real-token
+  histograms.
+- `shapes`: the distinct (seq_len, vit_bucket) shapes (graph compilations) with packs and padding
+  waste per shape (LLM tokens and ViT patches apart), the buckets in use with their waste, and
+  whether there are more shapes than ``pack.max_shapes``.
+- `balance`: per step × rank grids of real tokens, attention cost (Σlen²), ViT cost, LLM cost and
+  total cost, max/mean per step (mean and worst over steps), and the modelled step time against
+  its ideal (`packer.steps.step_balance_ratio`, per ``pack.vit_phase``).
+- `mix`: per step the share of each source's (and task's) packed samples and tokens against the
+  global share and the share the configured weights ask for, its spread across steps, the i.i.d.
+  tolerance (``pack.mix_tolerance`` standard deviations, `packer.step_mix`) and the steps beyond
+  it; the remainder's draw per source against its share; copies of one sample that share a pack
+  or a step.
 - `languages` (with the input rows never language-checked, per task: they count as "und"), `dedup`,
   `grounding`, `time` (with `process_wall_s`, the real time since the driver process started).
 - `curation`: rows per repair of the clean step, and per model score a histogram, the thresholds
@@ -34,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from packer import step_mix
 from packer.curation_stats import curation_summary
 
 STAGES = ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack")
@@ -48,7 +57,7 @@ UNKNOWN_LANG = "und"
 _STAGE_OF_STATUS = {"duplicate": "dedup", "too_long": "pack", "remainder": "pack"}
 
 # warning thresholds (report_warnings)
-WARN_IMBALANCE = 1.10  # worst per-step max/mean over ranks of attention or ViT cost
+WARN_IMBALANCE = 1.10  # worst per-step modelled step time over its ideal (and total cost max/mean)
 WARN_PADDING_WASTE = 0.20  # share of padded tokens that are padding
 WARN_SOURCE_DROP = 0.50  # share of a source's input rows not packed (mix downsampling excluded)
 _INTENDED_DROPS = ("mix.downsampled",)
@@ -279,9 +288,6 @@ def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
     """Real/padded tokens, bins against the lower bound, shape buckets with their waste, fill."""
     real = _np(packs, "real_tokens").astype(np.int64)
     padded = _np(packs, "seq_len").astype(np.int64)
-    patches = _np(packs, "vit_patches").astype(np.int64)
-    # without patch buckets a pack's ViT input is its real patch total: not a shape to group by
-    vit_bucket = _np(packs, "vit_bucket").astype(np.int64) if pack_cfg.vit_buckets else np.zeros(len(real), np.int64)
     filler = _np(packs, "is_filler").astype(bool)
     repeat = _np(packs, "repeat_of").astype(np.int64) >= 0
     content = ~filler & ~repeat
@@ -294,15 +300,6 @@ def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
     items_tokens, items_patches, items_images = ledger_sum("total_tokens"), ledger_sum("vit_patches"), ledger_sum("n_images")
     lb = max(math.ceil(items_tokens / pack_cfg.context_length), math.ceil(items_patches / pack_cfg.max_vit_patches),
              math.ceil(items_images / pack_cfg.max_images_per_pack))
-    shapes = []
-    for s, vb in sorted(set(zip(padded.tolist(), vit_bucket.tolist()))):
-        m = (padded == s) & (vit_bucket == vb)
-        r, p = int(real[m].sum()), int(padded[m].sum())
-        vp = int(patches[m].sum())
-        shapes.append({"seq_len": int(s), "vit_bucket": int(vb), "packs": int(m.sum()),
-                       "filler_packs": int((m & filler).sum()), "real_tokens": r, "padded_tokens": p,
-                       "padding_waste": _share(p - r, p), "vit_patches": vp,
-                       "vit_waste": _share(int(vb) * int(m.sum()) - vp, int(vb) * int(m.sum())) if vb else 0.0})
     fill = np.divide(real, padded, out=np.zeros(len(real)), where=padded > 0)
     total_real, total_padded = int(real.sum()), int(padded.sum())
     return {
@@ -320,33 +317,94 @@ def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
                          "images": items_images},
         "bins_lower_bound": int(lb),
         "bins_over_lower_bound": _share(int(content.sum()), lb),
-        "shapes": shapes,
+        "shapes": shape_summary(packs, pack_cfg)["shapes"],
         "fill_hist": distribution(fill[content], bins=FILL_BINS, lo=0.0, hi=1.0),
         "real_tokens_hist": distribution(real[content], lo=0.0, hi=float(pack_cfg.context_length)),
         "samples_per_pack": distribution(_np(packs, "n_samples")[content], lo=0.0),
     }
 
 
+def shape_summary(packs: pa.Table, pack_cfg) -> dict:
+    """Distinct (seq_len, vit_bucket) shapes with packs and padding per shape (LLM tokens and ViT
+    patches apart), the buckets in use with their waste, and the check against max_shapes. Without
+    ViT buckets a pack's ViT input is its real patch total: not a shape to group by (bucket 0)."""
+    real = _np(packs, "real_tokens").astype(np.int64)
+    padded = _np(packs, "seq_len").astype(np.int64)
+    patches = _np(packs, "vit_patches").astype(np.int64)
+    filler = _np(packs, "is_filler").astype(bool)
+    bucketed = bool(getattr(pack_cfg, "patch_bucketing", bool(pack_cfg.vit_buckets)))
+    vit_bucket = _np(packs, "vit_bucket").astype(np.int64) if bucketed else np.zeros(len(real), np.int64)
+    shapes = []
+    for sl, vb in sorted(set(zip(padded.tolist(), vit_bucket.tolist()))):
+        m = (padded == sl) & (vit_bucket == vb)
+        r, p = int(real[m].sum()), int(padded[m].sum())
+        vp, vpad = int(patches[m].sum()), int(vb) * int(m.sum())
+        shapes.append({"seq_len": int(sl), "vit_bucket": int(vb), "packs": int(m.sum()),
+                       "filler_packs": int((m & filler).sum()), "real_tokens": r, "padded_tokens": p,
+                       "padding_waste": _share(p - r, p), "llm_padding_tokens": p - r, "vit_patches": vp,
+                       "vit_padded_patches": vpad if vb else vp, "vit_padding_patches": vpad - vp if vb else 0,
+                       "vit_waste": _share(vpad - vp, vpad) if vb else 0.0})
+    per_bucket = []
+    for vb in sorted(set(vit_bucket.tolist()) - {0}):
+        m = vit_bucket == vb
+        vp, vpad = int(patches[m].sum()), int(vb) * int(m.sum())
+        per_bucket.append({"vit_bucket": int(vb), "packs": int(m.sum()), "vit_patches": vp, "padded_patches": vpad,
+                           "waste": _share(vpad - vp, vpad)})
+    vp_all = int(patches.sum())
+    vpad_all = int(vit_bucket.sum()) if bucketed else vp_all
+    max_shapes = int(getattr(pack_cfg, "max_shapes", 0) or 0)
+    return {
+        "n_shapes": len(shapes),
+        "max_shapes": max_shapes,
+        "over_max_shapes": bool(max_shapes and len(shapes) > max_shapes),
+        "patch_buckets": "auto" if getattr(pack_cfg, "patch_buckets", ()) == "auto" else list(pack_cfg.vit_buckets),
+        "llm_buckets_used": sorted({int(x) for x in padded.tolist()}),
+        "vit_buckets_used": [b["vit_bucket"] for b in per_bucket],
+        "shapes": shapes,
+        "vit_buckets": per_bucket,
+        "llm_padding_waste": _share(int(padded.sum()) - int(real.sum()), int(padded.sum())),
+        "vit_padding_patches": vpad_all - vp_all,
+        "vit_padding_over_real": _share(vpad_all - vp_all, vp_all),
+    }
+
+
 # ---- balance ------------------------------------------------------------------------------------
 
 
-def step_balance(packs: pa.Table) -> dict:
-    """Per step × rank grids of real tokens, attention cost and ViT cost; max/mean over ranks per step."""
+def step_balance(packs: pa.Table, pack_cfg=None) -> dict:
+    """Per step × rank grids of real tokens, attention cost (Σlen²), ViT cost, LLM cost and total
+    cost; max/mean over ranks per step (its mean and worst over steps); and the modelled step time
+    over its ideal per ``vit_phase`` (``fused``: max over ranks of the total; ``separate``: max of
+    the ViT plus max of the LLM), with both forms reported."""
     if packs.num_rows == 0:
         return {"n_steps": 0, "n_ranks": 0}
     step = _np(packs, "step").astype(np.int64)
     rank = _np(packs, "rank").astype(np.int64)
     n_steps, n_ranks = int(step.max()) + 1, int(rank.max()) + 1
     out: dict = {"n_steps": n_steps, "n_ranks": n_ranks}
-    for col in ("real_tokens", "attn_cost", "vit_cost"):
+    vit = _np(packs, "vit_cost").astype(np.float64)
+    total = _np(packs, "cost").astype(np.float64) if "cost" in packs.column_names else vit * 0.0
+    values = {"real_tokens": _np(packs, "real_tokens").astype(np.float64), "attn_cost": _np(packs, "attn_cost"),
+              "vit_cost": vit, "llm_cost": total - vit, "cost": total}
+    grids = {}
+    for col, v in values.items():
         grid = np.zeros((n_steps, n_ranks))
-        np.add.at(grid, (step, rank), _np(packs, col).astype(np.float64))
+        np.add.at(grid, (step, rank), np.asarray(v, dtype=np.float64))
+        grids[col] = grid
         mean = grid.mean(axis=1)
         mx = grid.max(axis=1)
         ratio = np.divide(mx, mean, out=np.ones_like(mean), where=mean > 0)
         out[col] = {"grid": grid.tolist(), "max_per_step": mx.tolist(), "mean_per_step": mean.tolist(),
                     "per_step": ratio.tolist(), "max_over_mean_worst": float(ratio.max()),
                     "max_over_mean_mean": float(ratio.mean()), "worst_step": int(ratio.argmax())}
+    ideal = grids["vit_cost"].mean(axis=1) + grids["llm_cost"].mean(axis=1)
+    phase = getattr(pack_cfg, "vit_phase", "fused") if pack_cfg is not None else "fused"
+    for name, time in (("fused", grids["cost"].max(axis=1)),
+                       ("separate", grids["vit_cost"].max(axis=1) + grids["llm_cost"].max(axis=1))):
+        r = np.divide(time, ideal, out=np.ones_like(ideal), where=ideal > 0)
+        out[f"step_time_{name}"] = {"per_step": r.tolist(), "mean": float(r.mean()), "worst": float(r.max()),
+                                    "worst_step": int(r.argmax())}
+    out["step_time"] = dict(out[f"step_time_{phase}"], vit_phase=phase)
     counts = np.zeros((n_steps, n_ranks), dtype=np.int64)
     np.add.at(counts, (step, rank), 1)
     out["packs_grid"] = counts.tolist()
@@ -358,23 +416,31 @@ def step_balance(packs: pa.Table) -> dict:
 
 
 def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
-    """Share of each source's (and task's) packed samples per step, against the global share and
-    the share the weights ask for: weight × rows entering the mix, normalised."""
+    """Share of each source's (and task's) packed samples and tokens per step, against the global
+    share and the share the weights ask for (weight × rows entering the mix, normalised; in tokens,
+    weight × their tokens); the spread of shares across steps; per step the tolerance (``z`` =
+    ``pack.mix_tolerance`` standard deviations of i.i.d. sampling of that step's samples,
+    `packer.step_mix.sigma`) and the steps beyond it; the remainder's draw per label against its
+    share of the left-out samples; and copies of one sample that share a pack or a step."""
     cols = _columns(ledger)
     reached_mix = (cols.copy == 0) & cols.stage_test(lambda s, r: s == "packed" or
                                                      stage_of_reason(r, s) in ("mix", "pack"))
     src_w = {s.name: float(s.weight) for s in cfg.sources}
     task_w = dict(cfg.mix.task_weights)
     row_w = pair_map(cols.source, cols.task, lambda s, t: src_w.get(s, 1.0) * task_w.get(t, 1.0), dtype=np.float64)
+    z = float(getattr(cfg.pack, "mix_tolerance", 3.0))
 
     packed = cols.packed
+    tok = cols.numbers("total_tokens")
     pid = np.asarray(pc.fill_null(cols.table.column("pack_id"), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     n_packs = packs.num_rows
     step_of_pack = _np(packs, "step").astype(np.int64) if n_packs else np.zeros(0, dtype=np.int64)
     n_steps = int(step_of_pack.max()) + 1 if n_packs else 0
     valid = packed & (pid >= 0) & (pid < n_packs)
     sample_step = step_of_pack[pid[valid]] if n_packs else np.zeros(0, dtype=np.int64)
-    sample_tokens = cols.numbers("total_tokens")[valid]
+    n_step = np.bincount(sample_step, minlength=n_steps).astype(np.float64)
+    t_valid = tok[valid]
+    remainder = cols.status.eq("remainder")
 
     def by(coded: Coded, weights: dict[str, float]) -> dict:
         names = coded.present()
@@ -382,42 +448,90 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
         row_group = coded.map(lambda v: code.get(v, -1), dtype=np.int64)
         entering = np.bincount(row_group[reached_mix], minlength=len(names))
         wanted = np.bincount(row_group[reached_mix], weights=row_w[reached_mix], minlength=len(names))
-        total_w = float(wanted.sum())
+        wanted_t = np.bincount(row_group[reached_mix], weights=(row_w * tok)[reached_mix], minlength=len(names))
+        total_w, total_wt = float(wanted.sum()), float(wanted_t.sum())
         counts = np.zeros((n_steps, len(names)), dtype=np.int64)
-        tokens = np.zeros((n_steps, len(names)), dtype=np.int64)
+        tokens = np.zeros((n_steps, len(names)))
         if len(sample_step):
             np.add.at(counts, (sample_step, row_group[valid]), 1)
-            np.add.at(tokens, (sample_step, row_group[valid]), sample_tokens.astype(np.int64))
-        token_total = int(tokens.sum())
-        step_tokens = tokens.sum(axis=1)
-        token_shares = np.divide(tokens, step_tokens[:, None], out=np.zeros(tokens.shape),
-                                 where=step_tokens[:, None] > 0)
+            np.add.at(tokens, (sample_step, row_group[valid]), t_valid)
         per_step_total = counts.sum(axis=1)
+        per_step_tokens = tokens.sum(axis=1)
         shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
                            where=per_step_total[:, None] > 0)
+        t_shares = np.divide(tokens, per_step_tokens[:, None], out=np.zeros(tokens.shape),
+                             where=per_step_tokens[:, None] > 0)
         total = int(counts.sum())
+        asked = np.asarray([_share(float(wanted[code[g]]), total_w) for g in names])
+        asked_t = np.asarray([_share(float(wanted_t[code[g]]), total_wt) for g in names])
+        g_rows = row_group[valid]
+        label_t2 = np.bincount(g_rows, weights=t_valid**2, minlength=len(names)) if len(g_rows) else np.zeros(len(names))
+        sig_s, sig_t = step_mix.sigma(asked, asked_t, label_t2, float((t_valid**2).sum()), float(t_valid.sum()),
+                                      float(len(t_valid)), n_step)
+        dev_s, dev_t = shares - asked, t_shares - asked_t
+        over = (np.abs(dev_s) > z * sig_s) | (np.abs(dev_t) > z * sig_t)
+        rem_rows = row_group[remainder & (row_group >= 0)]
+        n_rem = int(rem_rows.shape[0])
+        rem = np.bincount(rem_rows, minlength=len(names)) if n_rem else np.zeros(len(names), np.int64)
         res = {}
         for g in names:
-            glob = _share(int(counts[:, code[g]].sum()), total)
-            col_share = shares[:, code[g]]
+            i = code[g]
+            glob = _share(int(counts[:, i].sum()), total)
+            col_share = shares[:, i]
+            zs = np.divide(np.abs(dev_s[:, i]), sig_s[:, i], out=np.zeros(n_steps), where=sig_s[:, i] > 0)
+            zt = np.divide(np.abs(dev_t[:, i]), sig_t[:, i], out=np.zeros(n_steps), where=sig_t[:, i] > 0)
+            worst = int(np.argmax(np.maximum(zs, zt))) if n_steps else 0
             res[g] = {
                 "weight": weights.get(g, 1.0),
-                "rows_entering_mix": int(entering[code[g]]),
-                "requested_share": _share(float(wanted[code[g]]), total_w),
-                "packed_samples": int(counts[:, code[g]].sum()),
+                "rows_entering_mix": int(entering[i]),
+                "requested_share": float(asked[i]),
+                "requested_token_share": float(asked_t[i]),
+                "packed_samples": int(counts[:, i].sum()),
                 "global_share": glob,
-                "per_step_samples": counts[:, code[g]].tolist(),
+                "per_step_samples": counts[:, i].tolist(),
                 "per_step_share": col_share.tolist(),
+                "per_step_token_share": t_shares[:, i].tolist(),
                 "max_abs_step_deviation": float(np.abs(col_share - glob).max()) if n_steps else 0.0,
-                "packed_tokens": int(tokens[:, code[g]].sum()),
-                "token_share": _share(int(tokens[:, code[g]].sum()), token_total),
-                "per_step_tokens": tokens[:, code[g]].tolist(),
-                "per_step_token_share": token_shares[:, code[g]].tolist(),
+                "packed_tokens": int(tokens[:, i].sum()),
+                "token_share": _share(float(tokens[:, i].sum()), float(tokens.sum())),
+                "per_step_tokens": tokens[:, i].astype(np.int64).tolist(),
+                "max_abs_step_deviation_from_asked": float(np.abs(dev_s[:, i]).max()) if n_steps else 0.0,
+                "max_abs_step_token_deviation_from_asked": float(np.abs(dev_t[:, i]).max()) if n_steps else 0.0,
+                "spread": float(col_share.std()) if n_steps else 0.0,
+                "token_spread": float(t_shares[:, i].std()) if n_steps else 0.0,
+                "steps_beyond_tolerance": int(over[:, i].sum()),
+                "worst_step": worst,
+                "worst_step_z": float(max(zs[worst], zt[worst])) if n_steps else 0.0,
+                "worst_step_share": float(col_share[worst]) if n_steps else 0.0,
+                "worst_step_token_share": float(t_shares[worst, i]) if n_steps else 0.0,
+                "worst_step_tolerance": float(z * sig_s[worst, i]) if n_steps else 0.0,
+                "remainder_samples": int(rem[i]),
+                "remainder_expected": float(glob * n_rem),
             }
         return res
 
+    copies = _copies_together(cols, pid, step_of_pack, n_packs)
     return {"n_steps": n_steps, "samples_per_step": np.bincount(sample_step, minlength=n_steps).tolist(),
+            "tolerance_sigmas": z, "balance": getattr(cfg.pack, "balance", "mix"),
+            "remainder_samples": int(remainder.sum()), **copies,
             "by_source": by(cols.source, src_w), "by_task": by(cols.task, task_w)}
+
+
+def _copies_together(cols: LedgerColumns, pid: np.ndarray, step_of_pack: np.ndarray, n_packs: int) -> dict:
+    """Upsampled copies of one sample that landed in the same pack, or the same step (pairs of
+    copies beyond the first in each)."""
+    packed = cols.packed & (pid >= 0) & (pid < n_packs)
+    rows = np.flatnonzero(packed)
+    ids = Coded(cols.table.column("sample_id").take(pa.array(rows, pa.int64()))).codes if rows.size else rows
+    out = {}
+    for name, key in (("copies_sharing_pack", pid[rows]), ("copies_sharing_step", step_of_pack[pid[rows]] if n_packs else pid[rows])):
+        if not rows.size:
+            out[name] = 0
+            continue
+        pair = np.stack((ids, key), axis=1)
+        uniq = np.unique(pair, axis=0).shape[0]
+        out[name] = int(rows.size - uniq)
+    return out
 
 
 # ---- languages, dedup, grounding, time ----------------------------------------------------------
@@ -548,13 +662,17 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
                    "max_images_per_pack": cfg.pack.max_images_per_pack, "dp_size": cfg.pack.dp_size,
                    "micro_batch": cfg.pack.micro_batch, "grad_accum": cfg.pack.grad_accum,
                    "llm_buckets": list(cfg.pack.llm_buckets), "vit_buckets": list(cfg.pack.vit_buckets),
+                   "patch_buckets": "auto" if cfg.pack.patch_buckets == "auto" else list(cfg.pack.vit_buckets),
+                   "max_shapes": cfg.pack.max_shapes, "balance": cfg.pack.balance, "vit_phase": cfg.pack.vit_phase,
+                   "mix_tolerance": cfg.pack.mix_tolerance,
                    "sources": {s.name: {"weight": s.weight, "task": s.task} for s in cfg.sources},
                    "task_weights": dict(cfg.mix.task_weights)},
         "input": {"files": n_files, "rows": n_input, "ledger_rows": ledger.num_rows, "packed_rows": n_packed},
         "funnel": funnel(cols),
         "tokens": token_distributions(cols),
         "packing": packing_efficiency(packs, cols, cfg.pack),
-        "balance": step_balance(packs),
+        "shapes": shape_summary(packs, cfg.pack),
+        "balance": step_balance(packs, cfg.pack),
         "mix": mix_per_step(packs, cols, cfg),
         "languages": languages(cols),
         "dedup": dedup_summary(cols, dedup),
@@ -575,14 +693,41 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
 
 
 def report_warnings(stats: dict) -> list[str]:
-    """Imbalance across ranks, high padding waste, and sources that lose most of their rows."""
+    """Imbalance across ranks, steps whose mix is beyond its tolerance, a remainder that skews a
+    label, copies of a sample in one pack, more shapes than max_shapes, high padding waste, and
+    sources that lose most of their rows."""
     out = []
     b = stats.get("balance", {})
-    for col, what in (("attn_cost", "attention cost"), ("vit_cost", "ViT cost"), ("real_tokens", "real tokens")):
-        worst = b.get(col, {}).get("max_over_mean_worst", 1.0)
-        if worst > WARN_IMBALANCE:
-            out.append(f"rank imbalance: {what} max/mean is {worst:.3f} at step {b[col].get('worst_step', 0)} "
-                       f"(> {WARN_IMBALANCE}); the slowest rank sets the step time")
+    st = b.get("step_time", {})
+    if st.get("worst", 1.0) > WARN_IMBALANCE:
+        out.append(f"rank imbalance: the modelled step time ({st.get('vit_phase', 'fused')} ViT phase) is "
+                   f"{st['worst']:.3f}x its ideal at step {st.get('worst_step', 0)} (> {WARN_IMBALANCE}); the "
+                   f"slowest rank sets the step time")
+    cost = b.get("cost", {})
+    if cost.get("max_over_mean_worst", 1.0) > WARN_IMBALANCE and st.get("vit_phase") == "separate":
+        out.append(f"rank imbalance: total cost max/mean is {cost['max_over_mean_worst']:.3f} at step "
+                   f"{cost.get('worst_step', 0)} (> {WARN_IMBALANCE})")
+    m = stats.get("mix", {})
+    z = m.get("tolerance_sigmas", 3.0)
+    for key, what in (("by_source", "source"), ("by_task", "task")):
+        for g, v in m.get(key, {}).items():
+            n_over = v.get("steps_beyond_tolerance", 0)
+            if n_over:
+                out.append(f"step mix: {what} {g!r} is beyond its tolerance ({z:g} standard deviations of i.i.d. "
+                           f"sampling) in {n_over} of {m.get('n_steps', 0)} steps; worst step {v['worst_step']}: "
+                           f"{v['worst_step_share']:.1%} of samples ({v['worst_step_token_share']:.1%} of tokens) "
+                           f"against {v['requested_share']:.1%} asked (tolerance ±{v['worst_step_tolerance']:.1%})")
+        for g, v in (m.get(key, {}).items() if what == "source" else ()):
+            rem, exp = v.get("remainder_samples", 0), v.get("remainder_expected", 0.0)
+            if abs(rem - exp) > 1.0 + 1e-9:
+                out.append(f"remainder skews source {g!r}: {rem} of its samples are left out of the last step, "
+                           f"{exp:.1f} would be its share of the {m.get('remainder_samples', 0)} left out")
+    if m.get("copies_sharing_pack", 0):
+        out.append(f"{m['copies_sharing_pack']} upsampled copies share a pack with another copy of their sample")
+    sh = stats.get("shapes", {})
+    if sh.get("over_max_shapes"):
+        out.append(f"{sh['n_shapes']} distinct (seq_len, vit_bucket) shapes (> max_shapes {sh['max_shapes']}); "
+                   f"each is a graph compilation on Ascend and with torch.compile")
     p = stats.get("packing", {})
     if p.get("padded_tokens") and p.get("padding_waste", 0.0) > WARN_PADDING_WASTE:
         out.append(f"high padding waste: {p['padding_waste']:.1%} of padded tokens are padding "

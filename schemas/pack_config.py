@@ -13,6 +13,38 @@ The unit is the forward cost of the dense layers for one LLM token (≈ 2 · 7e9
 are rough FLOP ratios for a 7B LLM (≈ 34 layers × 4096 hidden: causal attention ≈ 2.8e5 · len²)
 and openPangu-ViT (615M params / 26 layers ≈ 4.7e7 per patch per layer; attention with
 16 heads × 96 ≈ 6.1e3 · n² per layer).
+
+The linear terms are counted on the padded shapes the accelerator runs: ``seq_len`` LLM tokens and
+``vit_bucket`` patches (the real patch total without patch buckets); the attention terms on the real
+samples and images. These fields are the per-model *profile*; set them for another model.
+
+**Step time.** A rank's LLM phase costs its packs' ``llm_cost``, its ViT phase their ``vit_cost``.
+With ``vit_phase: fused`` (default: plain data parallelism) each rank runs its ViT and LLM back to
+back and a step takes the max over ranks of their sum; with ``separate`` (the ViT as its own
+synchronised phase, as with the report's balanced encoder data parallelism, §6.1) a step takes
+max over ranks of the ViT cost plus max over ranks of the LLM cost, so both phases are balanced.
+Step assembly minimises that modelled step time; the report gives both and each dimension.
+
+**Step composition** (``balance``), a trade-off the user chooses:
+
+- ``mix`` (default): steps are stratified draws of the plan's packs by their dominant source and
+  task, so each label's share per step (in samples and in tokens) spreads across steps no wider
+  than 1.1x dealing the packs at random, with no more steps beyond the tolerance
+  (``mix_tolerance`` standard deviations of i.i.d. sampling of that step's samples) than there.
+  Within that, packs of similar cost share a step (cells as large as the mix needs) and the ranks
+  of each step are balanced. Where cost and mix go together (e.g. long text documents are the
+  heavy packs), every step is a cross-section of all costs, and with 1-2 packs per rank per step
+  the slowest rank can be 5-20% over the mean (bench_packing); with 4 or more it is within 2%.
+- ``cost``: steps are formed from packs of similar cost first (worst step within 2% of its mean on
+  the benchmark mixes at any k); a step may then hold mostly one kind of data.
+
+**Shapes.** ``patch_buckets: auto`` (default) chooses at most ``max_shapes`` ViT buckets (fewer when
+there are several LLM buckets or text-only packs: the number of distinct (seq_len, vit_bucket)
+shapes stays <= max_shapes), each a multiple of ``patch_granule`` (128 patches × the 2×2 merge
+factor), minimising the padded patches exactly (`packer.buckets`). ``buckets: auto`` does the same
+for LLM lengths with at most ``max_llm_buckets`` multiples of 128; the default ``()`` is one bucket,
+the context length. An explicit tuple fixes the buckets; ``patch_buckets: ()`` turns ViT padding
+off (a pack's ViT input is its real patch total).
 """
 
 from __future__ import annotations
@@ -28,11 +60,20 @@ class PackConfig(ConfigSection):
     context_length: int = Field(default=24576, ge=128, le=1_048_576, multiple_of=128)
     max_vit_patches: int = Field(default=4 * 2304 * 8, ge=4, le=100_000_000)
     max_images_per_pack: int = Field(default=256, ge=1, le=100_000)
-    # Allowed padded LLM lengths (multiples of 128). Empty means one bucket: context_length.
-    buckets: tuple[int, ...] = ()
-    # Allowed padded ViT patch totals (multiples of 4). Empty means no patch bucketing: a pack's
-    # ViT input is its real patch total. When given, max_vit_patches is always an allowed bucket.
-    patch_buckets: tuple[int, ...] = ()
+    # Allowed padded LLM lengths (multiples of 128). Empty means one bucket: context_length;
+    # "auto" chooses up to max_llm_buckets from the planned packs.
+    buckets: Literal["auto"] | tuple[int, ...] = ()
+    max_llm_buckets: int = Field(default=4, ge=1, le=1024)
+    # Allowed padded ViT patch totals (multiples of 4). "auto" chooses them from the planned packs
+    # (module docstring); empty means no patch bucketing: a pack's ViT input is its real patch
+    # total. When given, max_vit_patches is always an allowed bucket.
+    patch_buckets: Literal["auto"] | tuple[int, ...] = "auto"
+    # Most distinct (seq_len, vit_bucket) shapes auto buckets may make (graph compilations).
+    max_shapes: int = Field(default=8, ge=1, le=4096)
+    patch_granule: int = Field(default=512, ge=4, le=1_000_000, multiple_of=4)
+    # Fill packs up to their ViT bucket's edge: move an image to another pack with room when that
+    # drops a pack into a smaller bucket, never adding a pack.
+    bucket_aware: bool = True
     dp_size: int = Field(default=8, ge=1, le=65_536)
     micro_batch: int = Field(default=1, ge=1, le=4096)
     grad_accum: int = Field(default=1, ge=1, le=4096)
@@ -58,18 +99,24 @@ class PackConfig(ConfigSection):
     vit_attention_cost: float = Field(default=4.4e-7, ge=0.0, le=1e6)
     vit_window_patches: int = Field(default=64, ge=1, le=1_000_000)
 
-    # Step assembly: swap-refinement rounds per step after LPT (0 = LPT only).
+    # Step assembly (module docstring): what comes first, the data mix of each step or its cost.
+    balance: Literal["mix", "cost"] = "mix"
+    # mix: the tolerance of a step's share of a source or task, in standard deviations of i.i.d.
+    # sampling for a step of that many samples (the report warns beyond it).
+    mix_tolerance: float = Field(default=3.0, gt=0.0, le=100.0)
+    vit_phase: Literal["fused", "separate"] = "fused"
+    # Step assembly: swap-refinement rounds per step after the initial deal (0 = no swaps).
     balance_swap_rounds: int = Field(default=256, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _check(self) -> "PackConfig":
-        for b in self.buckets:
+        for b in self.fixed_llm_buckets or ():
             if b % 128 or b <= 0 or b > self.context_length:
                 raise ValueError(
                     f"buckets: {b} is not allowed; each bucket must be a positive multiple of 128 "
                     f"and <= context_length ({self.context_length})"
                 )
-        for b in self.patch_buckets:
+        for b in self.fixed_patch_buckets or ():
             if b % 4 or b <= 0 or b > self.max_vit_patches:
                 raise ValueError(
                     f"patch_buckets: {b} is not allowed; each patch bucket must be a positive multiple "
@@ -83,15 +130,33 @@ class PackConfig(ConfigSection):
         return self
 
     @property
+    def fixed_llm_buckets(self) -> tuple[int, ...] | None:
+        """The configured LLM buckets; None when they are chosen from the data ("auto")."""
+        return None if self.buckets == "auto" else tuple(self.buckets)
+
+    @property
+    def fixed_patch_buckets(self) -> tuple[int, ...] | None:
+        """The configured ViT buckets; None when they are chosen from the data ("auto")."""
+        return None if self.patch_buckets == "auto" else tuple(self.patch_buckets)
+
+    @property
     def llm_buckets(self) -> tuple[int, ...]:
-        return tuple(sorted(set(self.buckets) | {self.context_length}))
+        """The fixed LLM buckets (with context_length); for "auto", the ones a plan may use are
+        recorded in its seq_len (and in stats.json)."""
+        return tuple(sorted(set(self.fixed_llm_buckets or ()) | {self.context_length}))
 
     @property
     def vit_buckets(self) -> tuple[int, ...]:
-        """Allowed padded ViT patch totals; empty means no patch bucketing."""
-        if not self.patch_buckets:
+        """The fixed ViT buckets; empty for none and for "auto" (see `patch_bucketing`)."""
+        fixed = self.fixed_patch_buckets
+        if not fixed:
             return ()
-        return tuple(sorted(set(self.patch_buckets) | {self.max_vit_patches}))
+        return tuple(sorted(set(fixed) | {self.max_vit_patches}))
+
+    @property
+    def patch_bucketing(self) -> bool:
+        """Whether ViT inputs are padded to buckets (fixed or auto)."""
+        return self.patch_buckets == "auto" or bool(self.patch_buckets)
 
     @property
     def packs_per_rank_step(self) -> int:

@@ -99,6 +99,14 @@ def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> 
                              f"{b['vit_cost']['max_over_mean_worst']:.3f}, real tokens "
                              f"{b.get('real_tokens', {}).get('max_over_mean_worst', 1.0):.3f}; "
                              f"equal packs per rank: {b['packs_per_rank_per_step_equal']}")
+    if b.get("step_time"):
+        st, cost = b["step_time"], b.get("cost", {})
+        t.add_row("step time", f"modelled step time / ideal ({st['vit_phase']} ViT phase) mean {st['mean']:.4f}, worst "
+                               f"{st['worst']:.4f}; total cost max/mean worst {cost.get('max_over_mean_worst', 1.0):.4f}")
+    sh = stats.get("shapes", {})
+    if sh:
+        t.add_row("shapes", f"{sh['n_shapes']} (seq_len, vit_bucket) shapes (max {sh['max_shapes']}); ViT buckets "
+                            f"{sh['vit_buckets_used']}, padding {sh['vit_padding_over_real']:.1%} of real patches")
     tok = stats.get("tokens", {}).get("packed", {}).get("total_tokens", {})
     if tok.get("count"):
         t.add_row("tokens/sample", f"p50 {tok['p50']:,.0f}, p95 {tok['p95']:,.0f}, max {tok['max']:,.0f}")

@@ -134,3 +134,42 @@ def test_many_groups_cost_at_most_one_partial_pack_per_group():
     for g in (1, 8):
         real = sum(int(pc.sum(pc.invert(p.packs.column("is_filler"))).as_py()) for p in plan_in_process(cfg, index, g))
         assert real <= lb * 1.001 + g + 1, (g, real, lb)
+
+
+def test_planning_groups_get_one_set_of_shapes():
+    """Each group's histograms merge on the driver into the job's buckets; each group's packs are
+    then padded to those (no more shapes than max_shapes over the job), with costs moved exactly."""
+    import pyarrow as pa
+
+    from packer.buckets import merge_histograms
+    from packer.group_plan import apply_shapes, group_histograms, plan_group
+    from packer.packing import choose_shape_buckets, costs_on_shapes
+
+    rng = np.random.default_rng(5)
+    cfg = PackConfig(context_length=8192, max_vit_patches=16384, dp_size=2)
+    parts = []
+    for g in range(3):
+        n = 600
+        has = rng.random(n) < 0.5
+        img = np.where(has, rng.integers(1, 3, n), 0)
+        pat = np.where(has, 4 * rng.integers(16, 600, n) * img, 0)
+        tok = (pat // 4 + rng.integers(10, 900, n)).astype(np.int64)
+        index = pa.table({"sample_id": [f"s{g}-{i:05d}" for i in range(n)], "copy": np.zeros(n, np.int32),
+                          "source": ["a" if i % 3 else "b" for i in range(n)], "task": ["caption"] * n,
+                          "status": ["ok"] * n, "reason": [None] * n, "total_tokens": tok, "vit_patches": pat,
+                          "n_images": img, "loss_tokens": tok // 4})
+        parts.append(plan_group(index, cfg, 0, g).packs)
+    hists = [group_histograms(p, cfg) for p in parts]
+    shapes = choose_shape_buckets(merge_histograms([h[0] for h in hists]), merge_histograms([h[1] for h in hists]), cfg)
+    padded = [apply_shapes(p, cfg, shapes) for p in parts]
+    job = {(int(a), int(b)) for p in padded for a, b in zip(p.column("seq_len").to_pylist(), p.column("vit_bucket").to_pylist())}
+    assert len(job) <= cfg.max_shapes
+    for before, after in zip(parts, padded):
+        vb = after.column("vit_bucket").to_numpy()
+        assert (vb >= after.column("vit_patches").to_numpy()).all() and set(vb.tolist()) <= set(shapes.vit) | {0}
+        # the moved costs equal costs computed afresh on the new shapes (attention terms kept)
+        attn = after.column("attn_cost").to_numpy()
+        llm = costs_on_shapes(after.column("seq_len").to_numpy(), vb, attn, np.zeros(len(vb)), cfg).llm_cost
+        assert np.allclose(after.column("llm_cost").to_numpy(), llm)
+        assert np.allclose(after.column("cost").to_numpy() - after.column("vit_cost").to_numpy(), llm)
+        assert after.column("local_pack").equals(before.column("local_pack"))

@@ -1,6 +1,9 @@
-"""plan_packs: capacities, accounting, determinism, quality against the lower bound, split mode."""
+"""plan_packs: capacities, accounting, determinism, quality against the lower bound, exact
+image limits, merged packs, copies, the proportional remainder, shapes, split mode."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -9,12 +12,18 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from packer.packing import (
+    assign_shapes,
+    choose_shape_buckets,
+    image_lower_bound,
     lower_bound,
     pack_costs,
+    patch_histogram,
     plan_packs,
     sample_costs,
     shape_report,
+    token_histogram,
 )
+from packer.buckets import merge_histograms
 from schemas.pack_config import PackConfig
 
 SMALL = PackConfig(context_length=1024, max_vit_patches=2048, max_images_per_pack=6, buckets=(256, 512))
@@ -48,16 +57,36 @@ def check_plan(plan, t, p, m, cfg: PackConfig) -> None:
     for b in range(plan.n_packs):
         assert sorted(pos[packs == b].tolist()) == list(range(plan.pack_samples[b]))
     assert (plan.position[~whole] == -1).all()
-    # shapes: the smallest allowed bucket that holds the pack
+    # remainder "drop": the packs that will not fill the last step are named
+    S = cfg.packs_per_step
+    expect = plan.n_packs % S if cfg.remainder == "drop" else 0
+    assert plan.remainder_packs.shape == (expect,) and len(set(plan.remainder_packs.tolist())) == expect
+    kept = np.setdiff1d(np.arange(plan.n_packs), plan.remainder_packs)
+    # shapes: the smallest allowed bucket that holds the pack; no ViT input, no ViT bucket
     lb = np.asarray(cfg.llm_buckets)
     for tok, seq in zip(plan.pack_tokens.tolist(), plan.seq_len.tolist()):
         assert seq == min(b for b in lb if b >= tok)
+    assert ((plan.vit_bucket == 0) == (plan.pack_patches == 0)).all()
+    assert (plan.vit_bucket >= plan.pack_patches).all()
     if cfg.vit_buckets:
         for pat, vb in zip(plan.pack_patches.tolist(), plan.vit_bucket.tolist()):
-            assert vb == min(b for b in cfg.vit_buckets if b >= pat)
+            assert vb == (min(b for b in cfg.vit_buckets if b >= pat) if pat else 0)
+    elif cfg.patch_buckets == "auto":
+        used = set(plan.vit_bucket[kept].tolist()) - {0}
+        assert all(b % cfg.patch_granule == 0 or b == cfg.max_vit_patches for b in used)
+        assert len(set(zip(plan.seq_len[kept].tolist(), plan.vit_bucket[kept].tolist()))) <= max(
+            cfg.max_shapes, len(set(plan.seq_len[kept].tolist())) * 2)
     else:
         np.testing.assert_array_equal(plan.vit_bucket, plan.pack_patches)
     assert plan.n_packs >= plan.lower_bound
+
+
+def mergeable_pairs(plan, cfg: PackConfig) -> list[tuple[int, int]]:
+    """Every pair of packs that a three-limit first fit would put together (brute force)."""
+    T, P, M = plan.pack_tokens, plan.pack_patches, plan.pack_images
+    return [(a, b) for a, b in itertools.combinations(range(plan.n_packs), 2)
+            if T[a] + T[b] <= cfg.context_length and P[a] + P[b] <= cfg.max_vit_patches
+            and M[a] + M[b] <= cfg.max_images_per_pack]
 
 
 def same_plan(a, b) -> bool:
@@ -85,6 +114,7 @@ def test_plan_never_overfills_and_accounts_for_every_sample(data, cfg):
     plan = plan_packs(t, p, m, cfg)
     check_plan(plan, t, p, m, cfg)
     assert same_plan(plan, plan_packs(t, p, m, cfg))
+    assert not mergeable_pairs(plan, cfg)
 
 
 @settings(max_examples=60, deadline=None)
@@ -98,6 +128,7 @@ def test_any_integer_input_is_valid(t, p, m):
     n = len(t)
     plan = plan_packs(t, p[:n], m[:n], SMALL)
     check_plan(plan, t, p[:n], m[:n], SMALL)
+    assert not mergeable_pairs(plan, SMALL)
 
 
 def test_too_long_is_marked_not_truncated():
@@ -172,6 +203,9 @@ def test_bad_arrays_name_the_field(args, field):
 
 
 def test_costs_follow_the_compute_model():
+    """Linear terms on the padded shapes (seq_len, vit_bucket), attention on the real samples and
+    images. (Before shape buckets were chosen from the data, the linear terms were on the real
+    tokens: a pack is computed at its padded shape on Ascend, so that is what it costs.)"""
     cfg = PackConfig()
     t = np.array([1000, 3000, 200])
     p = np.array([0, 4096, 400])
@@ -179,19 +213,25 @@ def test_costs_follow_the_compute_model():
     plan = plan_packs(t, p, m, cfg)
     assert plan.n_packs == 1
     assert plan.attn_cost[0] == 1000**2 + 3000**2 + 200**2
+    assert plan.seq_len[0] == cfg.context_length
+    assert plan.vit_bucket[0] == 4608  # 4496 real patches, next multiple of the 512-patch granule
     full, window = cfg.vit_full_attention_layers, cfg.vit_layers - cfg.vit_full_attention_layers
-    vit = 0.0
-    for n_patches, n_images in ((4096, 2), (400, 1)):
-        sq = n_images * (n_patches / n_images) ** 2
-        vit += cfg.vit_layers * cfg.vit_patch_cost * n_patches
-        vit += full * cfg.vit_attention_cost * sq + window * cfg.vit_attention_cost * cfg.vit_window_patches * n_patches
+    sq = 2 * (4096 / 2) ** 2 + 400**2
+    vit = cfg.vit_layers * cfg.vit_patch_cost * 4608 + full * cfg.vit_attention_cost * sq
+    vit += window * cfg.vit_attention_cost * cfg.vit_window_patches * 4608
     assert plan.vit_cost[0] == pytest.approx(vit)
-    llm = cfg.llm_token_cost * t.sum() + cfg.llm_attention_cost * (t**2).sum()
+    llm = cfg.llm_token_cost * cfg.context_length + cfg.llm_attention_cost * (t**2).sum()
+    assert plan.llm_cost[0] == pytest.approx(llm)
     assert plan.cost[0] == pytest.approx(llm + vit)
-    # exact per-image patch squares change only the ViT attention term
+    # on the real sizes (no padding), and with exact per-image patch squares
+    real = pack_costs(t, p, m, plan.pack_of, 1, cfg)
+    assert real.llm_cost[0] == pytest.approx(cfg.llm_token_cost * t.sum() + cfg.llm_attention_cost * (t**2).sum())
     exact = pack_costs(t, p, m, plan.pack_of, 1, cfg, patches_sq=[0, 4000**2 + 96**2, 400**2])
-    assert exact.vit_cost[0] > plan.vit_cost[0]
+    assert exact.vit_cost[0] > real.vit_cost[0]
     assert sample_costs(t, p, m, cfg).attn_cost.tolist() == [1e6, 9e6, 4e4]
+    # without ViT padding the ViT input is the real patch total
+    plain = plan_packs(t, p, m, cfg.model_copy(update={"patch_buckets": ()}))
+    assert plain.vit_bucket[0] == 4496 and plain.vit_cost[0] < plan.vit_cost[0]
 
 
 def test_full_attention_is_quadratic_window_is_linear():
@@ -250,6 +290,218 @@ def test_split_text_only_cuts_at_turn_boundaries():
         plan_packs(t, p, m, cfg, turn_offsets=offsets, turn_tokens=[x + 1 for x in flat])
 
 
+# ---- exact image limits (issue 16) ---------------------------------------------------------------
+
+
+def test_an_exact_fit_on_the_image_limit_is_found():
+    """C/M is not an integer here: rounding image needs up and room down used to give 2 packs."""
+    cfg = PackConfig(max_images_per_pack=10)
+    plan = plan_packs([300, 300, 300, 300, 3000, 200], [100] * 6, [2, 2, 2, 2, 1, 1], cfg)
+    assert plan.n_packs == 1 == plan.lower_bound
+
+
+def test_the_image_limit_does_not_inflate_a_samples_size():
+    """A one-image sample joins a pack with free image room but little token room."""
+    cfg = PackConfig(context_length=8192, max_vit_patches=8192, max_images_per_pack=4)
+    t = [8000, 150]
+    plan = plan_packs(t, [0, 100], [0, 1], cfg)
+    assert plan.n_packs == 1
+
+
+def tiny_instances():
+    return st.integers(1, 7).flatmap(lambda n: st.tuples(
+        st.lists(st.integers(1, 1024), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0, 4, 64, 300, 700, 1024, 2048]), min_size=n, max_size=n),
+        st.lists(st.integers(0, 4), min_size=n, max_size=n)))
+
+
+def optimum(t, p, m, C, P, M) -> int:
+    """The least number of bins, by brute force over set partitions (n <= 7)."""
+    n = len(t)
+    best = n
+
+    def rec(i, bins):
+        nonlocal best
+        if len(bins) >= best:
+            return
+        if i == n:
+            best = len(bins)
+            return
+        for b in bins:
+            if b[0] + t[i] <= C and b[1] + p[i] <= P and b[2] + m[i] <= M:
+                b[0] += t[i]
+                b[1] += p[i]
+                b[2] += m[i]
+                rec(i + 1, bins)
+                b[0] -= t[i]
+                b[1] -= p[i]
+                b[2] -= m[i]
+        bins.append([t[i], p[i], m[i]])
+        rec(i + 1, bins)
+        bins.pop()
+
+    rec(0, [])
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(tiny_instances(), st.sampled_from([3, 4, 5, 7]))
+def test_against_an_exact_packer_on_small_instances(data, M):
+    """No pack is left that a three-limit first fit would merge, and on instances small enough
+    for brute force the plan is within one pack of the optimum."""
+    t, p, m = data
+    cfg = PackConfig(context_length=1024, max_vit_patches=2048, max_images_per_pack=M, dp_size=1)
+    plan = plan_packs(t, p, m, cfg)
+    check_plan(plan, t, p, m, cfg)
+    assert not mergeable_pairs(plan, cfg)
+    ok = [i for i in range(len(t)) if not plan.too_long[i]]
+    opt = optimum([t[i] for i in ok], [p[i] for i in ok], [m[i] for i in ok], 1024, 2048, M)
+    assert plan.n_packs <= opt + 1
+
+
+@pytest.mark.parametrize("M", [7, 10, 16, 64, 256])
+def test_near_the_lower_bound_under_image_limits(M):
+    cfg = PackConfig(max_images_per_pack=M)
+    t, p, m = lognormal(20_000, seed=11, image_fraction=0.3)
+    plan = plan_packs(t, p, m, cfg)
+    check_plan(plan, t, p, m, cfg)
+    lb = lower_bound(t, p, cfg, images=m)
+    if M > 7:
+        assert plan.n_packs <= lb * 1.001 + 1
+    else:
+        # images bind: texts too long for any image sample beside them need packs of their own
+        # (image_lower_bound counts them), and a pack holding a long text has token room for only
+        # a few short image samples: a few packs short of 7 images are hard to avoid
+        refined = image_lower_bound(t, p, m, cfg)
+        assert lb <= refined <= plan.n_packs <= refined * 1.001 + 3
+
+
+# ---- copies and the remainder -------------------------------------------------------------------
+
+
+def test_copies_of_a_sample_go_to_different_packs():
+    rng = np.random.default_rng(4)
+    base = np.clip(np.round(rng.lognormal(np.log(60), 0.6, 400)), 1, 1024).astype(np.int64)
+    copies = rng.integers(1, 4, base.shape[0])  # 1 to 3 copies of each sample
+    t = np.repeat(base, copies)
+    group = np.repeat(np.arange(base.shape[0]), copies)
+    zeros = np.zeros_like(t)
+    plan = plan_packs(t, zeros, zeros, SMALL, copy_group=group)
+    check_plan(plan, t, zeros, zeros, SMALL)
+    pairs = {(int(g), int(b)) for g, b in zip(group, plan.pack_of)}
+    assert len(pairs) == t.shape[0]  # no two copies of one sample share a pack
+    assert plan.copies_sharing_pack == 0
+    # without copy groups best fit puts equal sizes side by side
+    plain = plan_packs(t, zeros, zeros, SMALL)
+    assert len({(int(g), int(b)) for g, b in zip(group, plain.pack_of)}) < t.shape[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 16))
+def test_the_remainder_follows_the_label_mix(seed, dp):
+    """The samples of the left-out packs are each label's share of them, within one sample."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    label = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+    # labels differ in length, so the least-filled packs would hold mostly one of them
+    t = np.where(label == 2, rng.integers(20, 60, n), rng.integers(100, 900, n)).astype(np.int64)
+    zeros = np.zeros(n, np.int64)
+    cfg = SMALL.model_copy(update={"dp_size": dp})
+    plan = plan_packs(t, zeros, zeros, cfg, labels=label)
+    check_plan(plan, t, zeros, zeros, cfg)
+    out = np.isin(plan.pack_of, plan.remainder_packs)
+    share = np.bincount(label, minlength=3) / n
+    dev = np.abs(np.bincount(label[out], minlength=3) - share * out.sum())
+    assert (dev < 1.0 + 1e-9).all(), (dev, out.sum())
+
+
+def test_the_remainder_follows_two_label_kinds_at_once():
+    rng = np.random.default_rng(2)
+    n = 4000
+    source = rng.choice(4, n)
+    task = (source + rng.choice(2, n)) % 3
+    t = (rng.integers(30, 700, n) * (1 + (source == 0))).astype(np.int64)
+    zeros = np.zeros(n, np.int64)
+    cfg = SMALL.model_copy(update={"dp_size": 16})
+    plan = plan_packs(t, zeros, zeros, cfg, labels=np.stack((source, task), axis=1))
+    out = np.isin(plan.pack_of, plan.remainder_packs)
+    assert out.sum() > 20
+    for lab in (source, task):
+        share = np.bincount(lab) / n
+        assert (np.abs(np.bincount(lab[out], minlength=share.size) - share * out.sum()) < 2.0).all()
+
+
+# ---- shapes (issue 22) --------------------------------------------------------------------------
+
+
+def test_auto_buckets_are_few_granule_multiples_with_little_padding():
+    cfg = PackConfig()
+    t, p, m = lognormal(60_000, seed=8, image_fraction=0.3)
+    plan = plan_packs(t, p, m, cfg)
+    check_plan(plan, t, p, m, cfg)
+    kept = np.setdiff1d(np.arange(plan.n_packs), plan.remainder_packs)
+    vb = plan.vit_bucket[kept]
+    assert len(set(vb.tolist())) <= cfg.max_shapes
+    assert len(set(zip(plan.seq_len[kept].tolist(), vb.tolist()))) <= cfg.max_shapes
+    waste = (vb.sum() - plan.pack_patches[kept].sum()) / plan.pack_patches[kept].sum()
+    assert waste <= 0.05
+    # no more packs than without ViT buckets
+    plain = plan_packs(t, p, m, cfg.model_copy(update={"patch_buckets": ()}))
+    assert plan.n_packs <= plain.n_packs
+
+
+def test_planning_groups_share_one_set_of_buckets():
+    """Each group's histogram is exact; merged, they choose what one plan over all packs would."""
+    cfg = PackConfig()
+    t, p, m = lognormal(30_000, seed=9, image_fraction=0.4)
+    halves = [slice(0, 15_000), slice(15_000, 30_000)]
+    plans = [plan_packs(t[h], p[h], m[h], cfg) for h in halves]
+    merged_p = merge_histograms([patch_histogram(pl, cfg) for pl in plans])
+    merged_t = merge_histograms([token_histogram(pl, cfg) for pl in plans])
+    shapes = choose_shape_buckets(merged_t, merged_p, cfg)
+    both = np.concatenate([pl.pack_patches for pl in plans])
+    from packer import buckets as bk
+
+    assert shapes.vit == bk.choose_buckets(bk.size_histogram(both, cfg.patch_granule), len(shapes.vit),
+                                           cap=cfg.max_vit_patches)
+    for pl in plans:
+        again = assign_shapes(pl, cfg, shapes)
+        assert set(again.vit_bucket.tolist()) <= set(shapes.vit) | {0}
+        assert (again.vit_bucket >= again.pack_patches).all()
+        assert np.array_equal(again.pack_of, pl.pack_of)
+        # the same buckets given up front give a plan padded to them
+        direct = plan_packs(t[halves[0]], p[halves[0]], m[halves[0]], cfg, shapes=shapes)
+        assert set(direct.vit_bucket.tolist()) <= set(shapes.vit) | {0}
+
+
+def test_fixed_buckets_and_no_buckets():
+    cfg = PackConfig(patch_buckets=(8192, 16384))
+    t, p, m = lognormal(5_000, seed=1, image_fraction=0.3)
+    plan = plan_packs(t, p, m, cfg)
+    check_plan(plan, t, p, m, cfg)
+    assert set(plan.vit_bucket.tolist()) <= {0, 8192, 16384, cfg.max_vit_patches}
+    none = plan_packs(t, p, m, cfg.model_copy(update={"patch_buckets": ()}))
+    check_plan(none, t, p, m, cfg.model_copy(update={"patch_buckets": ()}))
+
+
+def test_bucket_aware_filling_drops_a_pack_into_a_smaller_bucket():
+    """Two packs: one just over the 1024-patch edge, one under its bucket with room; moving one
+    small image drops the first to 1024 and leaves the second in its bucket."""
+    cfg = PackConfig(context_length=1024, max_vit_patches=4096, max_images_per_pack=8, dp_size=1,
+                     patch_buckets=(1024, 2048), remainder="pad")
+    # pack A: 900 tokens of text + images of 1000 and 40 patches (1040 > 1024)
+    # pack B: 1000 tokens with 1500 patches (bucket 2048, 548 slack), room for 24 tokens
+    t = [600, 200, 20, 990, 10]
+    p = [0, 1000, 40, 0, 1500]
+    m = [0, 1, 1, 0, 1]
+    plan = plan_packs(t, p, m, cfg)
+    check_plan(plan, t, p, m, cfg)
+    assert plan.n_packs == 2
+    assert sorted(plan.vit_bucket.tolist()) == [1024, 2048]
+    off = plan_packs(t, p, m, cfg.model_copy(update={"bucket_aware": False}))
+    assert off.n_packs == 2 and sorted(off.vit_bucket.tolist()) == [2048, 2048]
+
+
 def test_config_checks_name_the_field():
     with pytest.raises(ValidationError, match="patch_buckets"):
         PackConfig(max_vit_patches=1024, patch_buckets=(2048,))
@@ -257,4 +509,8 @@ def test_config_checks_name_the_field():
         PackConfig(patch_buckets=(130,))
     with pytest.raises(ValidationError, match="vit_full_attention_layers"):
         PackConfig(vit_layers=4, vit_full_attention_layers=5)
+    with pytest.raises(ValidationError, match="balance"):
+        PackConfig(balance="speed")
     assert PackConfig(patch_buckets=(1024,)).vit_buckets == (1024, PackConfig().max_vit_patches)
+    assert PackConfig().patch_buckets == "auto" and PackConfig().patch_bucketing
+    assert not PackConfig(patch_buckets=()).patch_bucketing

@@ -1,7 +1,13 @@
 """assemble_steps: equal packs per rank per step, remainder modes, shards, determinism, balance
-against naive dealing. (Re-assignment for another dp_size is the bridge's: tests/trainer_bridge/.)"""
+against naive dealing, the two balance modes, the step-time objective, copies and the remainder.
+(Re-assignment for another dp_size is the bridge's: tests/trainer_bridge/.)"""
 
 from __future__ import annotations
+
+import importlib.util
+import itertools
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -9,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer.packing import plan_packs
-from packer.steps import assemble_steps, naive_steps, seeded_hash, step_balance
+from packer import step_mix
+from packer.steps import (
+    assemble_steps,
+    deal_step,
+    naive_steps,
+    seeded_hash,
+    step_balance,
+    step_balance_ratio,
+)
 from schemas.pack_config import PackConfig
 
 BASE = PackConfig(context_length=1024, max_vit_patches=4096, max_images_per_pack=8)
@@ -120,7 +134,10 @@ def test_seed_changes_the_order_not_the_invariants():
 
 @pytest.mark.parametrize("dp, ga", [(8, 4), (16, 8)])
 def test_balance_beats_naive_dealing(dp, ga):
-    plan = plan_packs(*_lognormal_lengths(60_000, seed=4), PackConfig())
+    """The objective is the modelled step time (total cost with the default fused ViT phase); each
+    dimension on its own still beats naive dealing. (Before the step-time objective, attention and
+    ViT cost were each held to 1.02-1.06 and the total was not looked at.)"""
+    plan = plan_packs(*_lognormal_lengths(60_000, seed=4), PackConfig(dp_size=dp, grad_accum=ga))
     cfg = PackConfig(dp_size=dp, grad_accum=ga)
     sp = assemble_steps(plan, cfg, 0)
     ns, nr = naive_steps(plan.n_packs, dp, ga)
@@ -128,7 +145,9 @@ def test_balance_beats_naive_dealing(dp, ga):
         ours = step_balance(sp.step, sp.rank, ours_cost, dp)
         naive = step_balance(ns, nr, plan_cost, dp)
         assert ours.mean() < naive.mean()
-        assert ours.mean() <= (1.02 if ga >= 8 else 1.06)
+    total = step_balance(sp.step, sp.rank, sp.cost, dp)
+    assert total.mean() <= 1.005 and total.max() <= 1.02
+    assert total.max() < step_balance(ns, nr, plan.cost, dp).max()
 
 
 def _lognormal_lengths(n: int, seed: int):
@@ -152,12 +171,152 @@ def test_groups_keep_each_step_close_to_the_global_mix():
         return 0.5 * np.abs(hist / hist.sum(axis=1, keepdims=True) - glob).sum(axis=1).mean()
 
     with_groups = assemble_steps(plan, cfg, 0, groups=groups)
-    without = assemble_steps(plan, cfg, 0)
-    assert deviation(with_groups) < 0.6 * deviation(without)
-    assert step_balance(with_groups.step, with_groups.rank, with_groups.attn_cost, 8).mean() <= 1.02
+    # mix mode holds each step's mix as close as random dealing would (these groups are random,
+    # so steps of alike packs already are: the cells stay small and the balance stays)
+    rs = step_mix.random_steps(len(with_groups), with_groups.n_steps, 64, 1)
+    random = StepLike(pack=with_groups.pack, step=rs, n_steps=with_groups.n_steps)
+    assert deviation(with_groups) <= 1.15 * deviation(random)
+    assert step_balance(with_groups.step, with_groups.rank, with_groups.cost, 8).mean() <= 1.005
+    # groups that follow the cost: cost mode clusters them, mix mode spreads them
+    follow = np.asarray(np.argsort(np.argsort(plan.cost)) * 3 // plan.n_packs, np.int64)
+    mixed = assemble_steps(plan, cfg, 0, groups=follow)
+    clustered = assemble_steps(plan, cfg.model_copy(update={"balance": "cost"}), 0, groups=follow)
+    groups[:] = follow
+    assert deviation(mixed) < 0.5 * deviation(clustered)
+
+
+class StepLike(NamedTuple):
+    pack: np.ndarray
+    step: np.ndarray
+    n_steps: int
 
 
 def test_bad_groups_name_the_field():
     plan = random_plan(3, 50)
     with pytest.raises(ValueError, match="groups"):
         assemble_steps(plan, BASE, 0, groups=np.zeros(plan.n_packs + 1, np.int64))
+
+
+def test_seeded_hash_is_stable():
+    # fixed values: a change here changes every output made with the same seed
+    assert seeded_hash(0, np.arange(3)).tolist() == seeded_hash(0, np.array([0, 1, 2])).tolist()
+    assert seeded_hash(0, np.arange(2)).tolist() != seeded_hash(1, np.arange(2)).tolist()
+    assert int(seeded_hash(7, np.array([5]))[0]) == int(seeded_hash(7, np.array([5], np.int32))[0])
+
+
+# ---- step composition (issue 16) ------------------------------------------------------------------
+
+
+def _bimodal(n: int, seed: int):
+    """The bimodal VLM mix of bench/bench_packing.py (60% image samples, 40% long documents;
+    labels: source and task)."""
+    spec = importlib.util.spec_from_file_location("bench_packing", Path(__file__).parents[2] / "bench" / "bench_packing.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.bimodal(n, seed)
+
+
+@pytest.fixture(scope="module")
+def bimodal_plans():
+    t, p, m, labels = _bimodal(40_000, seed=21)
+    return {k: plan_packs(t, p, m, PackConfig(dp_size=8, grad_accum=k), labels=labels) for k in (1, 2, 4, 8)}
+
+
+@pytest.mark.parametrize("k", [1, 2, 4, 8])
+def test_cost_mode_balances_the_worst_step(bimodal_plans, k):
+    plan = bimodal_plans[k]
+    cfg = PackConfig(dp_size=8, grad_accum=k, balance="cost")
+    sp = assemble_steps(plan, cfg, 0)
+    check_steps(sp, plan, cfg)
+    total = step_balance(sp.step, sp.rank, sp.cost, 8)
+    assert total.max() <= 1.02 and total.mean() <= 1.005
+    naive = step_balance(*naive_steps(plan.n_packs, 8, k), plan.cost, 8)
+    assert total.max() < naive.max()
+
+
+def _spread_ratio(plan, sp):
+    lm = step_mix.label_matrix(plan.pack_of, plan.n_packs, plan.labels, plan.sample_tokens)
+    real = sp.pack >= 0
+    us, ut = lm.samples[np.where(real, sp.pack, 0)] * real[:, None], lm.tokens[np.where(real, sp.pack, 0)] * real[:, None]
+    _, st, _ = step_mix.step_shares(sp.step, us, ut, lm.kind, sp.n_steps)
+    base = []
+    for seed in range(5):
+        rs = step_mix.random_steps(len(sp), sp.n_steps, len(sp) // sp.n_steps, seed)
+        base.append(step_mix.spread(step_mix.step_shares(rs, us, ut, lm.kind, sp.n_steps)[1]))
+    return step_mix.spread(st) / np.mean(base, axis=0)
+
+
+@pytest.mark.parametrize("k", [1, 4, 8])
+def test_mix_mode_keeps_the_mix_of_every_step(bimodal_plans, k):
+    """The spread of each label's token share across steps is no wider than dealing the packs at
+    random (the bench's target is 1.2x); cost mode clusters alike packs and spreads the mix."""
+    plan = bimodal_plans[k]
+    cfg = PackConfig(dp_size=8, grad_accum=k, balance="mix")
+    sp = assemble_steps(plan, cfg, 0)
+    check_steps(sp, plan, cfg)
+    assert (_spread_ratio(plan, sp) <= 1.15).all()
+    cost = assemble_steps(plan, cfg.model_copy(update={"balance": "cost"}), 0)
+    assert _spread_ratio(plan, cost).max() > _spread_ratio(plan, sp).max()
+    if k >= 4:  # with several packs per rank the ranks still balance
+        total = step_balance(sp.step, sp.rank, sp.cost, 8)
+        assert total.mean() <= 1.02 and total.max() <= 1.05
+
+
+def test_a_separate_vit_phase_is_balanced_as_its_own_phase(bimodal_plans):
+    plan = bimodal_plans[4]
+    fused = PackConfig(dp_size=8, grad_accum=4, balance="cost")
+    separate = fused.model_copy(update={"vit_phase": "separate"})
+    a, b = assemble_steps(plan, fused, 0), assemble_steps(plan, separate, 0)
+    check_steps(b, plan, separate)
+    ra = step_balance_ratio(a.step, a.rank, a.vit_cost, a.llm_cost, 8, separate=True)
+    rb = step_balance_ratio(b.step, b.rank, b.vit_cost, b.llm_cost, 8, separate=True)
+    assert rb.mean() < ra.mean()
+    assert step_balance(b.step, b.rank, b.vit_cost, 8).mean() < step_balance(a.step, a.rank, a.vit_cost, 8).mean()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 3), st.integers(2, 3), st.integers(0, 10_000), st.booleans())
+def test_deal_never_worsens_its_start_and_meets_the_optimum_bound(dp, k, seed, separate):
+    rng = np.random.default_rng(seed)
+    V = rng.choice([0.0, 1.0, 5.0], dp * k) * rng.random(dp * k)
+    L = 10 + rng.random(dp * k) * 10
+    init = np.repeat(np.arange(dp), k)[rng.permutation(dp * k)]
+    r = deal_step(V, L, dp, k, 256, separate=separate, init=init)
+    assert (np.bincount(r, minlength=dp) == k).all()
+
+    def time(rank):
+        v, lo = np.bincount(rank, V, dp), np.bincount(rank, L, dp)
+        return v.max() + lo.max() if separate else (v + lo).max()
+
+    assert time(r) <= time(init) + 1e-9
+    if dp * k <= 8:  # brute force over the distinct deals
+        best = min(time(np.asarray(a)) for a in set(itertools.permutations(init.tolist())))
+        assert best - 1e-9 <= time(r)
+
+
+def test_copies_of_a_sample_stay_out_of_one_step():
+    rng = np.random.default_rng(3)
+    base_t = np.clip(np.round(rng.lognormal(np.log(200), 0.9, 3000)), 1, 1024).astype(np.int64)
+    copies = rng.integers(1, 4, base_t.shape[0])
+    t = np.repeat(base_t, copies)
+    group = np.repeat(np.arange(base_t.shape[0]), copies)
+    zeros = np.zeros_like(t)
+    cfg = BASE.model_copy(update={"dp_size": 4, "grad_accum": 2})
+    plan = plan_packs(t, zeros, zeros, cfg, copy_group=group, labels=group % 3)
+    sp = assemble_steps(plan, cfg, 0)
+    check_steps(sp, plan, cfg)
+    step_of_pack = np.full(plan.n_packs, -1)
+    step_of_pack[sp.pack[~sp.is_filler]] = sp.step[~sp.is_filler]
+    st_ = step_of_pack[plan.pack_of]
+    kept = st_ >= 0
+    pairs = len({(int(g), int(s)) for g, s in zip(group[kept], st_[kept])})
+    assert pairs == kept.sum() and sp.copies_sharing_step == 0
+
+
+def test_the_planned_remainder_is_what_is_dropped():
+    t, p, m, labels = _bimodal(5000, seed=2)
+    cfg = PackConfig(dp_size=8, grad_accum=3)
+    plan = plan_packs(t, p, m, cfg, labels=labels)
+    sp = assemble_steps(plan, cfg, 0)
+    assert plan.remainder_packs.size == plan.n_packs % 24
+    np.testing.assert_array_equal(sp.dropped_packs, plan.remainder_packs)

@@ -1,0 +1,553 @@
+"""The best-fit-decreasing engine of `packer.packing`: integer items into bins with three limits.
+
+A bin holds at most C LLM tokens, P ViT patches and M images. Its state is (R, Q, I): the tokens,
+patches and images it has left. Every comparison is on those exact integers; nothing is rounded.
+
+How best fit runs in O(n log C): numpy plus a lean Python loop
+----------------------------------------------------------------
+Exact best fit in three dimensions would need "the bin with the smallest R >= t among bins with
+Q >= p and I >= m". Instead every item gets a *class* and each class keeps its own
+one-dimensional index of bins, keyed in tokens:
+
+- class 0 holds text-only items (p = m = 0); the key is R and an item's size is t: exact.
+- a media class stands for items with at most rho_j patches per token, rho_j = (1/4, 1/2, 1, 2) ·
+  P / C, and for an image need: one image (items with m <= 1) or two or more (m >= 2). A bin's
+  key is ``min(R, floor(Q / rho_j))``, or 0 when it has fewer images left than the class needs
+  (1 or 2); an item's size is ``max(t, ceil(p / rho_j))``. Size <= key is *sufficient* for the
+  tokens and patches, and q · size <= key for q such items, so a run of equal-size items is placed
+  a bucket at a time. Images are never folded into the token key: a one-image item is as large as
+  its tokens, whatever the image limit, and an item with more than two images is checked against
+  the bin's image room directly (a bin without room for the run's worst item sits out that run).
+  An item takes the smallest ratio class whose ratio is >= its own, so its size is t unless it
+  has more than 2 · P / C patches per token.
+
+Each class's buckets (one min-heap of bin ids per key 0..C; equal keys go to the oldest bin) sit
+behind a two-level bitmap of Python ints that finds the smallest non-empty key >= size in a few
+word operations. Moving a bin only pushes it to its new key (keys never grow); stale entries are
+skipped when popped. Every bucket visit places at least one item, so the work is O(n log C) at
+worst and far less with many equal lengths.
+
+Order, in three phases (ties: class, then the caller's order key, then item index, so the plan is
+deterministic):
+0. items over half a bin, by decreasing size, best fit (no two of them share a bin);
+1. the *scarce kind*, levelled by worst fit over lower-bound many bins (empty ones are opened
+   first): where tokens bind overall, the media-heavy items (more patches or images per token
+   than a full bin has); where patches or images bind, the token-heavy ones. Packed by best fit,
+   they would fill bins with one resource and leave room of the other that nothing later can use;
+   levelled, every bin keeps its share of each;
+2. everything else by decreasing size, best fit. Text-only items see the true token room of every
+   bin, so they fill what media-heavy items leave.
+A run that finds no bin opens new ones, each with as many items as the worst items of the run
+allow; topping them up with the same run packs worse than leaving the slack to later items.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+import numpy as np
+
+# Ratio classes for items with patches: rho_j = (a / b) · max_vit_patches / context_length.
+RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1))
+# Image needs of the two families of media classes: one image at most, two or more.
+IMAGE_GATES: tuple[int, ...] = (1,)
+
+
+class KeySet:
+    """A set of keys in 0..size-1 with "smallest key >= s": a two-level bitmap of Python ints
+    (64-bit words plus one bit per non-empty word)."""
+
+    __slots__ = ("words", "top")
+
+    def __init__(self, size: int):
+        self.words = [0] * ((size >> 6) + 1)
+        self.top = 0
+
+    def add(self, k: int) -> None:
+        w = k >> 6
+        x = self.words[w]
+        if not x:
+            self.top |= 1 << w
+        self.words[w] = x | (1 << (k & 63))
+
+    def discard(self, k: int) -> None:
+        w = k >> 6
+        x = self.words[w] & ~(1 << (k & 63))
+        self.words[w] = x
+        if not x:
+            self.top &= ~(1 << w)
+
+    def last(self) -> int:
+        """The largest key, or -1."""
+        if not self.top:
+            return -1
+        w = self.top.bit_length() - 1
+        return (w << 6) + self.words[w].bit_length() - 1
+
+    def first_at_least(self, s: int) -> int:
+        w = s >> 6
+        if w >= len(self.words):
+            return -1
+        x = self.words[w] >> (s & 63)
+        if x:
+            return s + (x & -x).bit_length() - 1
+        t = self.top >> (w + 1)
+        if not t:
+            return -1
+        w += (t & -t).bit_length()
+        x = self.words[w]
+        return (w << 6) + (x & -x).bit_length() - 1
+
+
+def item_classes(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int) -> tuple[np.ndarray, np.ndarray, list[int], list[int], list[int]]:
+    """Class of every item and its size in that class, plus per class (qnum, qden, gate): the key
+    of a bin in class c is ``min(R, Q · qnum // qden)`` when it has >= gate images left."""
+    J = len(RATIO_CLASSES)
+    qnum = [0] + [C * b for _ in IMAGE_GATES for a, b in RATIO_CLASSES]
+    qden = [1] + [P * a for _ in IMAGE_GATES for a, b in RATIO_CLASSES]
+    gate = [0] + [g for g in IMAGE_GATES for _ in RATIO_CLASSES]
+    cls = np.zeros(t.shape[0], np.int64)
+    size = t.copy()
+    media = (p > 0) | (m > 0)
+    if not media.any():
+        return cls, size, qnum, qden, gate
+    tm, pm, mm = t[media], p[media], m[media]
+    cm = np.full(tm.shape[0], J, np.int64)  # the last ratio class of the family (1-based)
+    # smallest ratio class with p / t <= rho_j = qden / qnum  <=>  p * qnum <= t * qden
+    for j in range(J, 0, -1):
+        cm[pm * qnum[j] <= tm * qden[j]] = j
+    qn = np.asarray(qnum, np.int64)[cm]
+    qd = np.asarray(qden, np.int64)[cm]
+    size[media] = np.maximum(tm, -(-(pm * qn) // qd))  # ceil(p / rho_j)
+    family = np.searchsorted(np.asarray(IMAGE_GATES), mm, side="right") - 1  # m >= gate
+    cls[media] = np.maximum(family, 0) * J + cm
+    return cls, size, qnum, qden, gate
+
+
+def scarce_items(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int) -> np.ndarray:
+    """The items phase 1 levels: unlike the resource that binds overall (module docstring)."""
+    tt, tp, tm = int(t.sum()) * P * M, int(p.sum()) * C * M, int(m.sum()) * C * P
+    if tt >= tp and tt >= tm:  # tokens bind: spread the media-heavy items
+        return (p * C > t * P) | (m * C > t * M)
+    if tp >= tm:  # patches bind: spread the token-heavy ones
+        return p * C < t * P
+    return m * C < t * M  # images bind
+
+
+def _fill_by_images(t: np.ndarray, p: np.ndarray, m: np.ndarray, R: list[int], Q: list[int], Im: list[int],
+                    C: int, P: int, M: int, n_bins: int) -> np.ndarray:
+    """Where images bind: every bin should end with M images and room for text. Bins that already
+    hold a long item (little token room) first take the image items with the fewest tokens; the
+    other image items (by decreasing images, then tokens, then index) are levelled over
+    ``n_bins`` bins (empty ones are opened first): each goes to the bin with the most token room
+    among those with room for its images and patches. The open bins R, Q, Im are updated in place and new
+    ones appended; returns the bin of each item.
+
+    Bins are indexed per image room (1..M) by their token room; a bin out of image room leaves
+    the index: only text can join it now."""
+    n = t.shape[0]
+    out = np.empty(n, np.int64)
+    levels: dict[int, tuple[KeySet, dict[int, list[int]]]] = {}
+    live_levels = KeySet(M + 1)
+
+    def file(b: int) -> None:
+        i, r = Im[b], R[b]
+        if i <= 0 or r <= 0:
+            return
+        if i not in levels:
+            levels[i] = (KeySet(C + 1), {})
+        ks, bk = levels[i]
+        lst = bk.setdefault(r, [])
+        if not lst:
+            ks.add(r)
+            live_levels.add(i)
+        heappush(lst, b)
+
+    def top(lvl: int) -> int:
+        """The largest live token room of image room lvl (stale heads dropped); -1 if none."""
+        ks, bk = levels[lvl]
+        while True:
+            r = ks.last()
+            if r < 0:
+                live_levels.discard(lvl)
+                return -1
+            lst = bk[r]
+            while lst and (Im[lst[0]] != lvl or R[lst[0]] != r):
+                heappop(lst)
+            if lst:
+                return r
+            ks.discard(r)
+
+    # the bins already holding a long item (little token room) first take the image items with
+    # the fewest tokens, tightest bin first, up to their image room
+    tight = sorted((r, b) for b, r in enumerate(R) if r < C)
+    used = np.zeros(n, bool)
+    if tight:
+        small = np.lexsort((np.arange(n), -m, t)).tolist()
+        ts, ps, ms = t.tolist(), p.tolist(), m.tolist()
+        start = 0
+        for _, b in tight:
+            k = start
+            while k < n and Im[b] > 0:
+                j = small[k]
+                if ts[j] > R[b]:
+                    break
+                if not used[j] and ms[j] <= Im[b] and ps[j] <= Q[b]:
+                    used[j] = True
+                    out[j] = b
+                    R[b] -= ts[j]
+                    Q[b] -= ps[j]
+                    Im[b] -= ms[j]
+                k += 1
+            while start < n and used[small[start]]:
+                start += 1
+    while len(R) < n_bins:
+        R.append(C)
+        Q.append(P)
+        Im.append(M)
+    for b in range(len(R)):
+        file(b)
+    order = np.lexsort((np.arange(n), -t, -m))
+    order = order[~used[order]]
+    for j, tj, pj, mj in zip(order.tolist(), t[order].tolist(), p[order].tolist(), m[order].tolist()):
+        chosen, best_r, skipped = -1, -1, []
+        while True:
+            best_r, best_l = -1, -1
+            lvl = live_levels.first_at_least(mj)
+            while lvl >= 0:
+                r = top(lvl)
+                if r > best_r:
+                    best_r, best_l = r, lvl
+                lvl = live_levels.first_at_least(lvl + 1)
+            if best_r < tj:
+                break
+            b = heappop(levels[best_l][1][best_r])
+            if Q[b] >= pj:
+                chosen = b
+                break
+            skipped.append(b)  # no room for these patches: back in after this item
+        for b in skipped:
+            file(b)
+        if chosen < 0:
+            chosen = len(R)
+            R.append(C)
+            Q.append(P)
+            Im.append(M)
+        out[j] = chosen
+        R[chosen] -= tj
+        Q[chosen] -= pj
+        Im[chosen] -= mj
+        file(chosen)
+    return out
+
+
+def best_fit_decreasing(
+    t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int, order_key: np.ndarray | None = None,
+    level_media: bool = True,
+) -> np.ndarray:
+    """Assign every item (each of which fits an empty bin) to a bin; returns the bin per item,
+    numbered in the order bins were opened.
+
+    ``order_key`` (small non-negative ints) orders items of equal size and class before their
+    index: the caller passes each item's copy number, so that copies of one sample are apart in
+    a run and go to different bins. With ``level_media`` and tokens binding, the media items are
+    first dealt over lower-bound many bins so that every bin gets about the same patches
+    (`deal_media`); the rest goes by best fit."""
+    n = t.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    R: list[int] = []
+    Q: list[int] = []
+    Im: list[int] = []
+    if level_media and binding(t, p, m, C, P, M) == "tokens" and bool((p > 0).any()):
+        out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key)
+        rest = np.flatnonzero(out < 0)
+        if rest.size:
+            out[rest] = _best_fit_runs(t[rest], p[rest], m[rest], C, P, M,
+                                       None if order_key is None else order_key[rest], "plain", R, Q, Im)
+        return out
+    mode = "images" if binding(t, p, m, C, P, M) == "images" else "scarce"
+    return _best_fit_runs(t, p, m, C, P, M, order_key, mode, R, Q, Im)
+
+
+def binding(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int) -> str:
+    """The resource with the largest lower bound: "tokens", "patches" or "images"."""
+    tt, tp, tm = int(t.sum()) * P * M, int(p.sum()) * C * M, int(m.sum()) * C * P
+    if tm > tt and tm > tp:
+        return "images"
+    return "patches" if tp > tt else "tokens"
+
+
+def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int,
+               order_key: np.ndarray | None) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """Where tokens bind: items over half a bin each open one (no two fit together). The other
+    media items, by decreasing media load (their share of a bin's patches plus their share of its
+    images), are dealt a lap at a time over the other bins of a lower-bound many, each lap's
+    largest item to the least loaded bin (LPT): every bin gets about the same patches and images
+    — few, similar ViT inputs (shape buckets with little padding, ViT cost alike across packs).
+    Bins holding a long item get none: best fit fills their little room. A bin keeps the longest
+    prefix of its dealt items that fits; the others, and the text, are left for best fit.
+    Returns (bin per item, -1 if left; R, Q, Im of the bins)."""
+    n = t.shape[0]
+    big = t * 2 > C
+    big = big | (p * 2 > P) | (m * 2 > M)
+    out = np.full(n, -1, np.int64)
+    bi = np.flatnonzero(big)
+    bi = bi[np.lexsort((bi, -t[bi]))]
+    out[bi] = np.arange(bi.shape[0])
+    n_bins = max(bi.shape[0], -(-int(t.sum()) // C), -(-int(p.sum()) // P), -(-int(m.sum()) // M), 1)
+    media = np.flatnonzero(~big & ((p > 0) | (m > 0)))
+    # the media load of an item: its share of a bin's patches plus its share of a bin's images
+    # (scaled by P·M to integers), so that neither limit fills up unevenly; by decreasing load,
+    # then tokens, then order key, then index (one stable sort key)
+    w = p * M + m * P
+    sk = (int(w[media].max(initial=0)) - w[media]) * (C + 1) + (C - t[media])
+    if order_key is not None and order_key.size and int(order_key.max()) > 0:
+        sk = sk * (int(order_key.max()) + 1) + order_key[media]
+    media = media[np.argsort(sk, kind="stable")]
+    r = np.arange(media.shape[0])
+    T0 = np.bincount(out[bi], weights=t[bi], minlength=n_bins).astype(np.int64)
+    P0 = np.bincount(out[bi], weights=p[bi], minlength=n_bins).astype(np.int64)
+    M0 = np.bincount(out[bi], weights=m[bi], minlength=n_bins).astype(np.int64)
+    # LPT a lap at a time: the lap's largest item goes to the least loaded bin
+    dealt = np.empty(media.shape[0], np.int64)
+    load = P0 * M + M0 * P
+    # bins holding a long item take no dealt media: best fit fills their little room
+    bins = np.arange(bi.shape[0], n_bins) if n_bins > bi.shape[0] else np.arange(n_bins)
+    for lo in range(0, media.shape[0], bins.shape[0]):
+        lap = media[lo : lo + bins.shape[0]]
+        to = bins[np.lexsort((bins, load[bins]))[: lap.shape[0]]]
+        dealt[lo : lo + lap.shape[0]] = to
+        load[to] += w[lap]
+    # per bin, in dealing order: keep the prefix that fits
+    o = np.lexsort((r, dealt))
+    b_sorted = dealt[o]
+    start = np.searchsorted(b_sorted, b_sorted, side="left")
+    keep = np.ones(o.shape[0], bool)
+    for v, v0, cap in ((t, T0, C), (p, P0, P), (m, M0, M)):
+        cs = np.cumsum(v[media[o]])
+        before = np.where(start > 0, cs[np.maximum(start - 1, 0)], 0)
+        keep &= (cs - before) + v0[b_sorted] <= cap
+    out[media[o[keep]]] = b_sorted[keep]
+    Tt = np.bincount(out[out >= 0], weights=t[out >= 0], minlength=n_bins).astype(np.int64)
+    Pt = np.bincount(out[out >= 0], weights=p[out >= 0], minlength=n_bins).astype(np.int64)
+    Mt = np.bincount(out[out >= 0], weights=m[out >= 0], minlength=n_bins).astype(np.int64)
+    return out, (C - Tt).tolist(), (P - Pt).tolist(), (M - Mt).tolist()
+
+
+def _best_fit_runs(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int,
+                   order_key: np.ndarray | None, mode: str, R: list[int], Q: list[int], Im: list[int]) -> np.ndarray:
+    """Best fit decreasing of the items into the open bins (R, Q, Im: their room, updated in
+    place) and new ones. ``mode`` "scarce" levels the scarce kind first (phase 1), "images" fills
+    by images first, "plain" is best fit only.
+
+    Bins are indexed per class by their key (module docstring). A bucket is a min-heap of bin ids
+    (equal keys: the oldest bin first); an entry is live while the bin's key in that class still
+    equals the bucket's key (keys only decrease), so re-filing a bin only pushes, and stale
+    entries are skipped when popped."""
+    n = t.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    cls, size, qnum, qden, gate = item_classes(t, p, m, C, P)
+    ncls = len(qnum)
+    spread = scarce_items(t, p, m, C, P, M) if mode == "scarce" else np.zeros(n, bool)
+    n_level_bins = max(-(-int(t.sum()) // C), -(-int(p.sum()) // P), -(-int(m.sum()) // M))
+    # phase 0: items over half a bin (best fit; no two share a bin); phase 1: the scarce kind,
+    # levelled over lower-bound many bins (worst fit); phase 2: the rest (best fit). Within a
+    # phase: decreasing size, then class, then order key, then item index (stable sort).
+    by_images = mode == "images"
+    if by_images:
+        # images bind: the image items (phase 1) fill bins by images first (`_fill_by_images`)
+        phase = np.where(size * 2 > C, 0, np.where(m > 0, 1, 2))
+    else:
+        phase = np.where(spread, 1, np.where(size * 2 > C, 0, 2))
+    smax = int(size.max()) + 1
+    sort_key = (phase * smax + (smax - 1 - size)) * ncls + cls
+    if order_key is not None and order_key.size and int(order_key.max()) > 0:
+        sort_key = sort_key * (int(order_key.max()) + 1) + order_key
+    order = np.argsort(sort_key, kind="stable")
+    run_key = (phase * smax + (smax - 1 - size)) * ncls + cls
+    ks = run_key[order]
+    cut = np.flatnonzero(np.diff(ks)) + 1
+    run_lo = np.concatenate(([0], cut)).astype(np.int64)
+    run_hi = np.concatenate((cut, [n])).astype(np.int64)
+    ts, ps, ms = t[order], p[order], m[order]
+    runs = zip(
+        run_lo.tolist(),
+        run_hi.tolist(),
+        cls[order][run_lo].tolist(),
+        size[order][run_lo].tolist(),
+        (phase[order][run_lo] == 1).tolist(),
+        np.maximum.reduceat(ts, run_lo).tolist(),
+        np.maximum.reduceat(ps, run_lo).tolist(),
+        np.maximum.reduceat(ms, run_lo).tolist(),
+    )
+    zero = np.zeros(1, np.int64)
+    cum_t = np.concatenate((zero, np.cumsum(ts)))
+    cum_p = np.concatenate((zero, np.cumsum(ps)))
+    cum_m = np.concatenate((zero, np.cumsum(ms)))
+    del ts, ps, ms
+
+    key: list[list[int]] = [[-1] * len(R) for _ in range(ncls)]
+    buckets = [[[] for _ in range(C + 1)] for _ in range(ncls)]
+    keysets = [KeySet(C + 1) for _ in range(ncls)]
+    placed_bin: list[int] = []  # (bin, count) in sorted item order
+    placed_count: list[int] = []
+    media_classes = list(zip(range(1, ncls), qnum[1:], qden[1:], gate[1:]))
+
+    def refile(b: int, taken: int) -> None:
+        """Recompute bin b's key in every class and file it where it changed (and in `taken`,
+        the class it was popped from)."""
+        r_, q_, i_ = R[b], Q[b], Im[b]
+        kc = key[0]
+        if r_ != kc[b] or taken == 0:
+            kc[b] = r_
+            if r_ > 0:
+                lst = buckets[0][r_]
+                if not lst:
+                    keysets[0].add(r_)
+                heappush(lst, b)
+        for c, qn, qd, g in media_classes:
+            if i_ < g:
+                k = 0
+            else:
+                k = q_ * qn // qd
+                if k > r_:
+                    k = r_
+            kc = key[c]
+            if k != kc[b] or c == taken:
+                kc[b] = k
+                if k > 0:
+                    lst = buckets[c][k]
+                    if not lst:
+                        keysets[c].add(k)
+                    heappush(lst, b)
+
+    for b in range(len(R)):
+        refile(b, -1)
+    levelled = False
+    for lo, hi, c, s, worst, tmax, pmax, mmax in runs:
+        if worst and by_images:
+            if not levelled:
+                levelled = True
+                p1 = order[phase[order] == 1]  # the image items, in sorted order
+                placed_bin.extend(_fill_by_images(t[p1], p[p1], m[p1], R, Q, Im, C, P, M, n_level_bins).tolist())
+                placed_count.extend([1] * p1.shape[0])
+                for kc in key:
+                    kc.extend([-1] * (len(R) - len(kc)))
+                for b in range(len(R)):
+                    refile(b, -1)
+            continue
+        if worst and not levelled:
+            levelled = True
+            first = len(R)
+            for _ in range(max(0, n_level_bins - first)):
+                R.append(C)
+                Q.append(P)
+                Im.append(M)
+                for kc in key:
+                    kc.append(-1)
+            for b in range(first, len(R)):
+                refile(b, -1)
+        pos = lo
+        if c:
+            pt = cum_t[lo : hi + 1].tolist()
+            pp = cum_p[lo : hi + 1].tolist()
+            pm = cum_m[lo : hi + 1].tolist()
+        ks_c, bk_c, key_c = keysets[c], buckets[c], key[c]
+        starved: list[int] = []  # bins without room for mmax more images: out for this run
+        while pos < hi:
+            if worst:
+                r = ks_c.last()
+                if r < s:
+                    r = -1
+            else:
+                r = ks_c.first_at_least(s) if s <= C else -1
+            if r < 0:
+                # Open bins for the rest of the run, each with as many items as the worst items
+                # of the run allow. Filling them further with this run packs worse: the slack
+                # is better left to smaller items of other classes.
+                if worst:
+                    q0 = 1  # one item per new bin: the next item levels onto it again
+                elif c == 0:
+                    q0 = C // s
+                else:
+                    q0 = C // tmax
+                    if pmax:
+                        q0 = min(q0, P // pmax)
+                    if mmax:
+                        q0 = min(q0, M // mmax)
+                first = len(R)
+                while pos < hi and (not worst or len(R) == first):
+                    b = len(R)
+                    k = min(q0, hi - pos)
+                    if c == 0:
+                        R.append(C - k * s)
+                        Q.append(P)
+                        Im.append(M)
+                    else:
+                        a = pos - lo
+                        R.append(C - (pt[a + k] - pt[a]))
+                        Q.append(P - (pp[a + k] - pp[a]))
+                        Im.append(M - (pm[a + k] - pm[a]))
+                    for kc in key:
+                        kc.append(-1)
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                for b in range(first, len(R)):
+                    refile(b, -1)
+                if worst:
+                    continue
+                break
+            lst = bk_c[r]
+            touched = []
+            if c == 0:
+                q = 1 if worst else r // s
+                while lst and pos < hi:
+                    b = heappop(lst)
+                    if key_c[b] != r:
+                        continue
+                    k = min(q, hi - pos)
+                    R[b] -= k * s
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                    touched.append(b)
+            else:
+                while lst and pos < hi:
+                    b = heappop(lst)
+                    if key_c[b] != r:
+                        continue
+                    # room for the worst items of the run: tokens and patches hold by the key;
+                    # images beyond the class's gate are checked here
+                    k = R[b] // tmax
+                    if pmax:
+                        k = min(k, Q[b] // pmax)
+                    if mmax:
+                        k = min(k, Im[b] // mmax)
+                    if not k:
+                        starved.append(b)
+                        continue
+                    k = min(k, hi - pos, 1 if worst else k)
+                    a = pos - lo
+                    R[b] -= pt[a + k] - pt[a]
+                    Q[b] -= pp[a + k] - pp[a]
+                    Im[b] -= pm[a + k] - pm[a]
+                    placed_bin.append(b)
+                    placed_count.append(k)
+                    pos += k
+                    touched.append(b)
+            if not lst:
+                ks_c.discard(r)
+            for b in touched:
+                refile(b, c)
+        for b in starved:
+            lst = bk_c[key_c[b]]
+            if not lst:
+                ks_c.add(key_c[b])
+            heappush(lst, b)
+
+    out = np.empty(n, np.int64)
+    out[order] = np.repeat(np.asarray(placed_bin, np.int64), np.asarray(placed_count, np.int64))
+    return out
