@@ -15,7 +15,8 @@ tower already attends per image). Each packed sample attends causally to itself 
 - ``sdpa`` (default): ``trainer_bridge.device.packed_attention``: block-diagonal SDPA in query tiles
   on CPU, flash-attn varlen on CUDA in fp16/bf16 when installed, ``npu_fusion_attention`` (TND) on NPU;
 - ``eager``: explicit float32 softmax per sample (the eager reference);
-- ``flash``: flash-attn varlen (``flash_attention_2``/``_3`` models).
+- ``flash``: flash-attn varlen (``flash_attention_2``/``_3`` models);
+- ``npu``: ``torch_npu.npu_fusion_attention`` whatever the device (``sdpa`` picks it on NPU anyway).
 Called without pack segments (a plain ``model(input_ids)`` or ``generate``), the registered function
 hands over to the model's original attention, so the model still works as before.
 
@@ -51,7 +52,7 @@ from functools import lru_cache
 from trainer_bridge.device import eager_attention, packed_attention
 
 PACKED_PREFIX = "vlpack_packed_"
-BASES = ("sdpa", "eager", "flash")
+BASES = ("sdpa", "eager", "flash", "npu")
 TINY_MODELS = {"tiny-qwen2-vl": "qwen2_vl", "tiny-qwen2.5-vl": "qwen2_5_vl"}
 SPECIAL_CONFIG_NAMES = {  # config attribute -> vlpack special token
     "image_token_id": "<|image_pad|>",
@@ -121,7 +122,7 @@ def _fallback(base: str, module):
 
 
 def _packed_attention_function(base: str):
-    impl = {"sdpa": None, "eager": "eager", "flash": "flash"}[base]
+    impl = {"sdpa": None, "eager": "eager", "flash": "flash", "npu": "npu"}[base]
 
     def attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
         if not isinstance(attention_mask, PackSegments):
@@ -150,13 +151,13 @@ def _packed_attention_function(base: str):
 def _packed_mask_function(base: str):
     from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
 
-    key = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2"}[base]
+    key = {"sdpa": "sdpa", "eager": "eager", "flash": "flash_attention_2", "npu": "sdpa"}[base]
     return ALL_MASK_ATTENTION_FUNCTIONS[key]
 
 
 @lru_cache(maxsize=1)
 def register_packed_attention() -> tuple[str, ...]:
-    """Register ``vlpack_packed_{sdpa,eager,flash}`` with transformers (once per process)."""
+    """Register ``vlpack_packed_{sdpa,eager,flash,npu}`` with transformers (once per process)."""
     transformers = _require_transformers()
     from transformers.masking_utils import AttentionMaskInterface
 
@@ -183,7 +184,7 @@ def _base_of(implementation: str | None) -> str:
 def enable_packing(model, attention: str | None = None) -> str:
     """Route the language model's attention through packed attention; returns the registered name.
 
-    ``attention`` picks the variant (``"sdpa"``, ``"eager"``, ``"flash"``); by default it follows the
+    ``attention`` picks the variant (``"sdpa"``, ``"eager"``, ``"flash"``, ``"npu"``); by default it follows the
     model's configured attention. Warns for a model type vlpack has not checked.
     """
     register_packed_attention()
