@@ -30,15 +30,15 @@ TOKENS = {
 }
 
 
-def make_demo_output(root: Path) -> Path:
-    """Run the small demo job under ``root``; returns the committed output directory."""
+def make_demo_output(root: Path, *, samples: int = DEMO_SAMPLES, seed: int = DEMO_SEED, **pack) -> Path:
+    """Run the small demo job under ``root`` (``pack`` overrides PACK); returns the output directory."""
     from jobs.demo_data import make_demo_dataset
     from jobs.pipeline import run_job
     from schemas.config import load_job_config
 
-    job_path = make_demo_dataset(root, samples=DEMO_SAMPLES, seed=DEMO_SEED)
+    job_path = make_demo_dataset(root, samples=samples, seed=seed)
     job = yaml.safe_load(job_path.read_text())
-    job["pack"] = {**job.get("pack", {}), **PACK}
+    job["pack"] = {**job.get("pack", {}), **PACK, **pack}
     job["tokens"] = {**job.get("tokens", {}), **TOKENS}
     job["output"] = {"dir": str(root / "out"), "overwrite": True}
     job_path.write_text(yaml.safe_dump(job, sort_keys=False))
