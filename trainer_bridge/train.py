@@ -67,18 +67,25 @@ def autocast_dtype(precision: str, device):
 
 
 def pack_loss(model, item: dict, autocast_to, device):
-    """Balanced loss (equation (1)) of one pack through the HF model, in float32."""
+    """Balanced loss (equation (1)) of one pack through the HF model, in float32.
+
+    Logits are computed only where a next token is supervised (``logits_to_keep``): the [T, vocab]
+    matrix of a 152k vocabulary is most of a small model's memory, and the other rows carry no loss.
+    """
     import torch
 
     from trainer_bridge.hf import model_inputs
 
-    ctx = torch.autocast(device_type=device.type, dtype=autocast_to) if autocast_to is not None else nullcontext()
-    with ctx:
-        logits = model(**model_inputs(item, model)).logits[0]
     cu = item["cu_seqlens"].to(device)
     targets = next_token_targets(item["labels"].to(device), cu)
     valid = targets != -100
-    token_loss = torch.nn.functional.cross_entropy(logits.float(), targets.clamp(min=0), reduction="none")
+    keep = valid.nonzero().flatten()
+    ctx = torch.autocast(device_type=device.type, dtype=autocast_to) if autocast_to is not None else nullcontext()
+    inputs = model_inputs(item, model)
+    with ctx:
+        logits = model(**inputs, logits_to_keep=keep).logits[0]
+    kept_loss = torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
+    token_loss = torch.zeros(targets.shape, dtype=kept_loss.dtype, device=device).index_put((keep,), kept_loss)
     return balanced_loss(token_loss, valid, cu)
 
 

@@ -16,7 +16,7 @@ from shard_builder import build_out
 
 pytest.importorskip("transformers")
 
-from trainer_bridge.train import lr_factor, main, train  # noqa: E402
+from trainer_bridge.train import lr_factor, main, pack_loss, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"lr": 5e-3, "warmup": 1, "device": "cpu", "log": None}
@@ -52,6 +52,24 @@ def test_lr_warms_up_then_follows_a_cosine_to_the_floor():
     assert factors[:2] == [0.5, 1.0]
     assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
     assert lr_factor(10, 10, 2, 0.1) == pytest.approx(0.1)
+
+
+def test_pack_loss_keeps_only_supervised_logits_and_equals_the_full_computation(one_pack):
+    from shard_builder import SPECIAL
+
+    from trainer_bridge.dataset import PackedShardDataset
+    from trainer_bridge.hf import build_model, enable_packing, model_inputs
+    from trainer_bridge.loss import balanced_loss, next_token_targets
+
+    item = next(iter(PackedShardDataset(one_pack, 0, 1)))
+    model = build_model("tiny-qwen2-vl", SPECIAL).float()
+    enable_packing(model)
+    ours = pack_loss(model, item, None, torch.device("cpu"))
+    logits = model(**model_inputs(item, model)).logits[0]
+    targets = next_token_targets(item["labels"], item["cu_seqlens"])
+    token_loss = torch.nn.functional.cross_entropy(logits, targets.clamp(min=0), reduction="none")
+    full = balanced_loss(token_loss, targets != -100, item["cu_seqlens"])
+    assert float(ours) == pytest.approx(float(full), rel=1e-6)
 
 
 def test_training_lowers_the_loss_on_cpu(one_pack, one_thread):
