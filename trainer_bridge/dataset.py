@@ -283,6 +283,7 @@ class PackedShardDataset(_IterableBase):
             "dp_size": self.dp_size,
             "shuffle_steps": self.shuffle_steps,
             "config_fingerprint": self.manifest.config_fingerprint,
+            "job_fingerprint": self.manifest.job_fingerprint,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -290,6 +291,7 @@ class PackedShardDataset(_IterableBase):
         global position under another dp size (elastic; needs a state saved at a step boundary)."""
         for name, mine in (
             ("config_fingerprint", self.manifest.config_fingerprint),
+            ("job_fingerprint", self.manifest.job_fingerprint),  # config and inputs; "" before vlpack 0.2
             ("seed", self.seed),
             ("shuffle_steps", self.shuffle_steps),
         ):
