@@ -252,7 +252,7 @@ def _video_seconds(pack, kinds, model) -> list[float] | None:
     return [float(temporal) / f for f in fps]
 
 
-def rope_positions(pack, model, family: ModelFamily, grids, kinds, video_seconds=None):
+def rope_positions(pack, model, grids, kinds, video_seconds=None):
     """[3, T] positions: each sample's own ``get_rope_index`` result, the padding as text from 0."""
     import torch
 
@@ -392,19 +392,16 @@ def model_inputs(pack: dict, model, *, labels: bool = False, static_shapes: bool
     elif "image" in kinds and "video" not in kinds:
         inputs["pixel_values"] = pixel_values
     elif n_media:
-        inputs["pixel_values"] = pixel_values.index_select(0, _media_rows(grids, kinds, "image"))
-        inputs["pixel_values_videos"] = pixel_values.index_select(0, _media_rows(grids, kinds, "video"))
+        for kind, key in (("image", "pixel_values"), ("video", "pixel_values_videos")):
+            if kind in kinds:
+                inputs[key] = pixel_values.index_select(0, _media_rows(grids, kinds, kind))
     for kind, key in (("image", "image_grid_thw"), ("video", "video_grid_thw")):
         if kind in kinds:
             inputs[key] = grids[[i for i, k in enumerate(kinds) if k == kind]]
-    if inputs.get("pixel_values") is not None and not inputs["pixel_values"].shape[0]:
-        del inputs["pixel_values"]
-    if inputs.get("pixel_values_videos") is not None and not inputs["pixel_values_videos"].shape[0]:
-        del inputs["pixel_values_videos"]
     if video_seconds is not None:
         inputs["second_per_grid_ts"] = torch.tensor(video_seconds)
     if mrope:
-        inputs["position_ids"] = rope_positions(pack, model, family, grids[:n_media], kinds, video_seconds)[:, None]
+        inputs["position_ids"] = rope_positions(pack, model, grids[:n_media], kinds, video_seconds)[:, None]
     else:
         inputs["position_ids"] = pos[None]
     cu = pack["cu_seqlens"].to(device=device, dtype=torch.int32, non_blocking=True)

@@ -122,3 +122,45 @@ def test_a_family_vlpack_has_not_checked_warns_and_still_packs_exactly(tmp_path)
             a, b = pack["cu_seqlens_list"][j], pack["cu_seqlens_list"][j + 1]
             own = reference(input_ids=pack["input_ids"][a:b][None]).logits[0]
             assert torch.allclose(logits[a:b], own, atol=1e-4)
+
+
+def only_sample(pack, j):
+    """A pack holding sample ``j`` of ``pack`` alone (no padding)."""
+    from hf_reference import media_rows
+
+    a, b = pack["cu_seqlens_list"][j], pack["cu_seqlens_list"][j + 1]
+    mine = [i for i, s in enumerate(pack["media_sample"]) if s == j]
+    rows = media_rows(pack)
+    out = dict(pack, sample_ids=[pack["sample_ids"][j]], cu_seqlens_list=[0, b - a], real_tokens=b - a, seq_len=b - a)
+    out["cu_seqlens"] = torch.tensor([0, b - a], dtype=torch.int32)
+    for name in ("input_ids", "labels", "sample_index", "vision_mask"):
+        out[name] = pack[name][a:b]
+    out["position_ids"] = pack["position_ids"][:, a:b]
+    out["pixel_values"] = torch.cat([pack["pixel_values"][rows[i][0] : rows[i][0] + rows[i][1]] for i in mine])
+    out["image_grid_thw"] = pack["image_grid_thw"][mine]
+    for name in ("media_kind", "media_fps", "media_sample"):
+        out[name] = [pack[name][i] for i in mine]
+    out["media_sample"] = [0] * len(mine)
+    out["vit_pad_patches"] = 0
+    return out
+
+
+@pytest.mark.parametrize("model_type", ["qwen2_vl", "qwen2_5_vl"])
+def test_a_pack_with_only_a_video(tmp_path, model_type):
+    build_out(tmp_path, dp_size=1, grad_accum=1, n_steps=2, seq_len=256, video=True)
+    pack = next(p for p in PackedShardDataset(tmp_path, 0, 1) if "video" in p["media_kind"])
+    j = pack["media_sample"][pack["media_kind"].index("video")]
+    video = only_sample(pack, j)
+    assert video["media_kind"] == ["video"]
+    spec = "tiny-qwen2-vl" if model_type == "qwen2_vl" else "tiny-qwen2.5-vl"
+    packed, reference = (build_model(spec, SPECIAL).float().eval() for _ in range(2))
+    enable_packing(packed)
+    inputs = model_inputs(video, packed)
+    assert "pixel_values" not in inputs and inputs["pixel_values_videos"].shape[0] == int(video["image_grid_thw"].prod())
+    if model_type == "qwen2_5_vl":
+        assert inputs["second_per_grid_ts"].tolist() == [2 / 2.0]  # temporal patch 2 / 2 sampled fps
+    t = inputs["position_ids"][0, 0][video["vision_mask"]].unique()
+    step = 2 if model_type == "qwen2_5_vl" else 1  # Qwen2.5-VL: tokens_per_second 2 x 1 s per temporal patch
+    assert (t - t[0]).tolist() == [0, step]  # two temporal patches
+    with torch.no_grad():
+        assert torch.allclose(packed(**inputs).logits[0], sample_logits(video, 0, reference), atol=1e-4)
