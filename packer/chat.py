@@ -108,6 +108,7 @@ class MediaSpan:
     grid_thw: tuple[int, int, int]  # in ViT patches (t, h / patch, w / patch)
     target_size: tuple[int, int]  # (width, height) to resize the upright image / frames to
     frame_indices: list[int] | None = None  # video: the sampled source frames
+    fps: float | None = None  # video: sampled frames per second of video time
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class _MediaPlan:
     grid_thw: tuple[int, int, int]
     target_size: tuple[int, int]
     frame_indices: list[int] | None
+    fps: float | None = None
 
 
 def _plan_media(index: int, m: dict, row: dict, cfg: TokensConfig, seed: int) -> _MediaPlan:
@@ -161,7 +163,7 @@ def _plan_media(index: int, m: dict, row: dict, cfg: TokensConfig, seed: int) ->
                           width=m["width"], height=m["height"], sample_id=row["sample_id"], seed=seed,
                           task=row.get("task") or "", cfg=cfg)
         return _MediaPlan(index, kind, plan.tokens, plan.grid_thw, (plan.width, plan.height),
-                          plan.frame_indices)
+                          plan.frame_indices, plan.frames_per_second or None)
     if kind != "image":
         raise MediaTokenError("tokens.bad_media_kind", f"media {index} has kind {kind!r}")
     w, h = resized_size(m["width"], m["height"], min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
@@ -273,7 +275,7 @@ def _assemble(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextToke
             input_ids[pos + 1:pos + n - 1] = pad_id[p.kind]
             input_ids[pos + n - 1] = v_end
             spans.append(MediaSpan(p.media_index, p.kind, pos + 1, p.tokens, p.grid_thw, p.target_size,
-                                   p.frame_indices))
+                                   p.frame_indices, p.fps))
             vision += n
             pads += p.tokens
         if labelled:  # only text and <|im_end|> of assistant turns; media never

@@ -74,6 +74,7 @@ def materialize_pack(
                 sample=si, member=member, kind=span.kind, offset=offset + int(span.offset), tokens=int(span.tokens),
                 grid_thw=tuple(int(x) for x in span.grid_thw), target_size=tuple(int(x) for x in span.target_size),
                 frames=[int(j) for j in span.frame_indices] if span.frame_indices is not None else None,
+                fps=span.fps,
             ))
         offset += n
     real = offset

@@ -237,6 +237,12 @@ class VideoPlan:
     vit_patches: int  # t * h * w of grid_thw = tokens * merge_size**2
     sample_fps: float  # the fps the frame count was derived from
     source_frames: int  # frames in the source (from metadata, or derived)
+    duration: float = 0.0  # seconds of video the frames span (from metadata, or derived)
+
+    @property
+    def frames_per_second(self) -> float:
+        """Sampled frames per second of video time (what Qwen2.5-VL's temporal RoPE scales by)."""
+        return self.n_frames / self.duration if self.duration > 0 else 0.0
 
     @property
     def n_frames(self) -> int:
@@ -354,4 +360,5 @@ def plan_video(
         vit_patches=grid[0] * grid[1] * grid[2],
         sample_fps=sample_fps,
         source_frames=n_src,
+        duration=duration_s,
     )

@@ -148,6 +148,7 @@ class ImageLayout(BaseModel):
     grid_thw: tuple[int, int, int]  # in ViT patches (t, h/14, w/14)
     target_size: tuple[int, int]  # (width, height) the trainer resizes to, after EXIF transpose
     frames: list[int] | None = None  # for video: sampled frame indices
+    fps: float | None = None  # for video: sampled frames per second of video time (frames / duration)
 
 
 class SampleLayout(BaseModel):

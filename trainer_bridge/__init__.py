@@ -5,6 +5,8 @@
     balanced_loss, global_step_scale, next_token_targets   trainer_bridge.loss
     packed_attention, select_device     trainer_bridge.device
     reassign_ranks                      trainer_bridge.rank_plan
+    enable_packing, model_inputs        trainer_bridge.hf (needs the hf extra: transformers)
+    assign_images, balance_step         trainer_bridge.vit_balance
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ _EXPORTS = {
     "packed_attention": "trainer_bridge.device",
     "select_device": "trainer_bridge.device",
     "reassign_ranks": "trainer_bridge.rank_plan",
+    "enable_packing": "trainer_bridge.hf",
+    "model_inputs": "trainer_bridge.hf",
+    "assign_images": "trainer_bridge.vit_balance",
+    "balance_step": "trainer_bridge.vit_balance",
 }
 
 __all__ = sorted(_EXPORTS)

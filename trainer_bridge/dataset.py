@@ -1,26 +1,43 @@
 """``PackedShardDataset``: ready-to-train tensors from a committed vlpack output directory.
 
 Trust: only ``manifest.json`` (written last by the packer) says what exists. The index
-``packs.parquet`` and every shard this rank reads are checked against the manifest's sha256 when
-``verify=True``; a mismatch is an error naming the file. Shard paths must stay inside OUT.
+``packs.parquet`` is checked against the manifest's sha256 when the dataset is made; every shard is
+checked when it is first opened (``verify=True``, lazy: a run starts at once and hashes only the shards
+it reads) or all of this rank's shards up front (``verify="full"``). A mismatch is an error naming the
+shard, raised before any of its bytes are used. Shard paths must stay inside OUT.
 
-Order: a rank's packs come in (step, micro) order, the packer's plan (or ``rank_plan.reassign_ranks``
-for another dp_size). With ``num_workers`` DataLoader workers, worker w takes positions
-start + w, start + w + W, ...; torch's in-order round-robin over workers then hands the trainer the
-exact same sequence as ``num_workers=0``. Every worker indexes the tar headers of the shards it needs
-and reads only its own packs' bytes.
+Order: one epoch is one global sequence of packs (``rank_plan``), cut into global steps; a rank's packs
+come in (step, micro) order: the packer's plan, or a re-dealt one for another dp_size. With
+``num_workers`` DataLoader workers, worker w takes positions start + w, start + w + W, ...; torch's
+in-order round-robin over workers then hands the trainer the exact same sequence as ``num_workers=0``.
+Every worker indexes the tar headers of the shards it needs and reads only its own packs' bytes.
 
-Resume: the state is {epoch, position}: position = packs of this epoch already handed to the trainer.
-``PackLoader`` (or iterating the dataset in the main process) advances it per pack, so
-``load_state_dict`` resumes at any pack, not only at multiples of num_workers.
+Resume: ``state_dict()`` holds the epoch, this rank's position (packs already handed to the trainer)
+and the global position (packs of the epoch consumed by all ranks at the last step boundary).
+``load_state_dict`` resumes at any pack under the same dp size, and at a step boundary under another
+dp size (elastic resume: the remaining packs are re-dealt and each is trained exactly once). Iterate
+with ``PackLoader`` (or in the main process): a plain multi-worker ``DataLoader`` cannot tell the
+dataset which packs reached the trainer, so it is refused rather than silently resuming from the start.
+
+Static shapes (``pad_to_bucket=True``, the default): every tensor has the pack's planned shape from
+``packs.parquet``: ``seq_len`` tokens, and ``vit_bucket`` rows of ``pixel_values`` when the packer chose
+a ViT bucket. The extra ViT rows are zeros and form one dummy image of grid ``(1, 2, pad / 2)`` (merge
+size 2), the last row of ``image_grid_thw``; ``vit_pad_patches`` says how many rows it has. Its merged
+outputs belong to no sample: ``trainer_bridge.hf`` places them on the pack's trailing padding, whose
+tokens attend only to each other and carry no loss, so real tokens and the loss never see them.
 
 Per pack (one webdataset sample KEY.*) it yields a dict:
     input_ids [T] int64, labels [T] int64 (-100: no loss; aligned with input_ids, not shifted),
-    position_ids [T] int64 restarting per sample, or [3, T] Qwen2-VL mRoPE with ``mrope=True``,
+    position_ids [3, T] Qwen2-VL mRoPE positions restarting per sample (``mrope``, the default for
+    shards in the Qwen2-VL chat layout) or [T] 1-D positions (``mrope=False``),
     cu_seqlens [S+1] int32 (trailing padding is its own segment), cu_seqlens_list (host list, for
     Ascend's actual_seq_qlen), max_seqlen, sample_index [T] int32 (-1 on padding),
     pixel_values [patches, 3*2*14*14] float32, image_grid_thw [n, 3] int64, vision_mask [T] bool
-    (the pad tokens the merged patches replace, in order), media_kind, pack_id, step, micro, position.
+    (the pad tokens the merged patches of real media replace, in order), media_kind, media_fps and
+    media_sample (per real medium: "image"/"video", a video's sampled frames per second or None, and
+    the index of its sample),
+    vit_pad_patches, pack_id, step, micro, position, global_position, step_packs (packs in this
+    pack's global step), sample_ids, seq_len, real_tokens, vit_bucket.
 """
 
 from __future__ import annotations
@@ -44,11 +61,13 @@ from trainer_bridge.pixels import (
     normalised_pixels,
     patchify,
 )
-from trainer_bridge.rank_plan import packed_plan, reassign_ranks
+from trainer_bridge.rank_plan import epoch_order, plan_ranks
 
 IGNORE_INDEX = -100
 IMAGE_PAD_NAMES = ("<|image_pad|>", "image_pad")
 VIDEO_PAD_NAMES = ("<|video_pad|>", "video_pad")
+VISION_START_NAMES = ("<|vision_start|>", "vision_start")
+VERIFY_MODES = (True, False, "full")
 
 try:  # torch is a trainer dependency; keep `import trainer_bridge.dataset` light for tools without it
     from torch.utils.data import IterableDataset as _IterableBase
@@ -85,12 +104,6 @@ def inside(out_dir: Path, rel: str) -> Path:
     return out_dir / pure
 
 
-def step_permutation(n_steps: int, seed: int, epoch: int) -> np.ndarray:
-    """The order of steps in an epoch with shuffle_steps: same on every rank, keyed by (seed, epoch)."""
-    digest = hashlib.blake2b(f"vlpack.steps:{seed}:{epoch}".encode(), digest_size=8).digest()
-    return np.random.Generator(np.random.PCG64(int.from_bytes(digest, "little"))).permutation(n_steps)
-
-
 def tar_members(path: Path) -> dict[str, tuple[int, int]]:
     """member name -> (data offset, size), regular files only, from the tar headers."""
     index: dict[str, tuple[int, int]] = {}
@@ -115,9 +128,11 @@ class PackedShardDataset(_IterableBase):
         *,
         epoch: int = 0,
         seed: int = 0,
-        verify: bool = True,
+        verify: bool | str = True,
         shuffle_steps: bool = False,
-        mrope: bool = False,
+        mrope: bool | None = None,
+        packs_per_step: int | None = None,
+        pad_to_bucket: bool = True,
     ):
         self.out_dir = Path(out_dir)
         if dp_size < 1:
@@ -126,30 +141,32 @@ class PackedShardDataset(_IterableBase):
             raise ValueError(f"dp_rank: {dp_rank} must be in [0, {dp_size - 1}] for dp_size {dp_size}")
         if epoch < 0:
             raise ValueError(f"epoch: {epoch} must be >= 0")
+        if verify not in VERIFY_MODES:
+            raise ValueError(f"verify: {verify!r} is not allowed; use one of {VERIFY_MODES}")
         self.dp_rank, self.dp_size = dp_rank, dp_size
-        self.seed, self.verify, self.shuffle_steps, self.mrope = seed, verify, shuffle_steps, mrope
+        self.seed, self.verify, self.shuffle_steps = seed, verify, shuffle_steps
+        self.pad_to_bucket = pad_to_bucket
         self.manifest = read_manifest(self.out_dir)
         m = self.manifest
         self.packed_packs_per_step = m.dp_size * m.micro_batch * m.grad_accum
+        if packs_per_step is not None and packs_per_step < 1:
+            raise ValueError(f"packs_per_step: {packs_per_step} must be >= 1")
+        self.packs_per_step = packs_per_step or self.packed_packs_per_step
         self._shards = {s.path: s for s in m.shards}
-        packs = self._read_packs_index()
-        self._shard_of = dict(
-            zip(packs.column("pack_id").to_pylist(), packs.column("shard").to_pylist(), strict=True)
-        )
-        if dp_size == m.dp_size:
-            plan = packed_plan(packs)
-            self.packs_per_step = self.packed_packs_per_step
-        else:
-            plan = reassign_ranks(packs, dp_size, self.packed_packs_per_step)
-            self.packs_per_step = dp_size * max(1, round(self.packed_packs_per_step / dp_size))
-        self.packs_per_rank_step = self.packs_per_step // dp_size
-        mine = np.asarray(plan.column("rank").to_numpy()) == dp_rank
-        self._plan_ids = np.asarray(plan.column("pack_id").to_numpy())[mine]
-        self._plan_steps = np.asarray(plan.column("step").to_numpy())[mine]
-        self._plan_micro = np.asarray(plan.column("micro").to_numpy())[mine]
-        self._check_shards()
+        self._packs = self._read_packs_index()
+        cols = {c: self._packs.column(c).to_pylist() for c in ("pack_id", "shard")}
+        self._shard_of = dict(zip(cols["pack_id"], cols["shard"], strict=True))
+        self._planned_shape = {
+            pid: (seq, vb)
+            for pid, seq, vb in zip(
+                cols["pack_id"], self._column_or("seq_len", None), self._column_or("vit_bucket", 0), strict=True
+            )
+        }
         self.image_pad_id = self._special(IMAGE_PAD_NAMES)
         self.video_pad_id = self._special(VIDEO_PAD_NAMES)
+        qwen_layout = self.image_pad_id is not None and self._special(VISION_START_NAMES) is not None
+        self.mrope = qwen_layout if mrope is None else bool(mrope)
+        self._verified: set[str] = set()
         self.set_epoch(epoch)
 
     # ---------------------------------------------------------------- setup
@@ -158,6 +175,11 @@ class PackedShardDataset(_IterableBase):
             if name in self.manifest.special_tokens:
                 return int(self.manifest.special_tokens[name])
         return None
+
+    def _column_or(self, name: str, default):
+        if name in self._packs.column_names:
+            return [default if v is None else int(v) for v in self._packs.column(name).to_pylist()]
+        return [default] * self._packs.num_rows
 
     def _read_packs_index(self):
         parts = index_files(self.manifest, "packs")
@@ -187,9 +209,9 @@ class PackedShardDataset(_IterableBase):
             )
         return packs
 
-    def _check_shards(self) -> None:
+    def _check_shards(self, packer_assignment: bool) -> None:
         needed = sorted({self._shard_of[int(p)] for p in self._plan_ids})
-        if self.dp_size == self.manifest.dp_size:
+        if packer_assignment:
             foreign = [s for s in needed if self._shards[s].rank != self.dp_rank]
             if foreign:
                 raise ShardFormatError(
@@ -203,73 +225,133 @@ class PackedShardDataset(_IterableBase):
             size = path.stat().st_size
             if size != entry.bytes:
                 raise ShardFormatError(f"shard {rel}: {size} bytes on disk, the manifest says {entry.bytes}")
-            if self.verify:
-                got = sha256_file(path)
-                if got != entry.sha256:
-                    raise ShardFormatError(
-                        f"shard {rel}: sha256 {got} does not match the manifest ({entry.sha256}); "
-                        "the file is corrupt or changed after the manifest was written"
-                    )
+            if self.verify == "full" and rel not in self._verified:
+                check_shard_sha256(path, rel, entry.sha256)
+                self._verified.add(rel)
         self.shards = needed
 
     # ---------------------------------------------------------------- order and state
+    def _replan(self, epoch: int, start: int) -> None:
+        """This rank's packs of ``epoch``, from global position ``start`` of the epoch's sequence."""
+        order = epoch_order(self._packs, shuffle=self.shuffle_steps, seed=self.seed, epoch=epoch)
+        packed = (self.manifest.dp_size, self.packed_packs_per_step)
+        plan = plan_ranks(
+            self._packs, order, dp_size=self.dp_size, packs_per_step=self.packs_per_step, packed=packed, start=start
+        )
+        mine = np.asarray(plan.column("rank").to_numpy()) == self.dp_rank
+        arrays = {c: np.asarray(plan.column(c).to_numpy())[mine] for c in plan.column_names}
+        self._plan_ids = arrays["pack_id"]
+        self._plan_steps = arrays["step"]
+        self._plan_micro = arrays["micro"]
+        self._plan_global = arrays["global_position"]
+        self._plan_step_packs = arrays["step_packs"]
+        self._plan_start = start
+        self._epoch_packs = len(order)
+        self.epoch = epoch
+        self._position = 0
+        self._check_shards(packer_assignment=start == 0 and packed == (self.dp_size, self.packs_per_step))
+
     def set_epoch(self, epoch: int) -> None:
         """Start ``epoch`` from its first pack."""
-        self.epoch = epoch
-        order = np.lexsort((self._plan_micro, self._plan_steps))
-        if self.shuffle_steps and len(order):
-            n_steps = int(self._plan_steps.max()) + 1
-            rank_of_step = np.empty(n_steps, dtype=np.int64)
-            rank_of_step[step_permutation(n_steps, self.seed, epoch)] = np.arange(n_steps)
-            order = np.lexsort((self._plan_micro, rank_of_step[self._plan_steps]))
-        self._order = order
-        self._position = 0
+        self._replan(epoch, 0)
+
+    @property
+    def packs_per_rank_step(self) -> int:
+        return self.packs_per_step // self.dp_size
 
     def __len__(self) -> int:
         return len(self._plan_ids)
 
     @property
     def n_steps(self) -> int:
-        return len(self) // self.packs_per_rank_step if self.packs_per_rank_step else 0
+        return int(self._plan_steps.max()) + 1 if len(self._plan_steps) else 0
+
+    def global_position(self) -> tuple[int, int]:
+        """(packs of the epoch consumed by all ranks at the start of the current step, packs this rank
+        has consumed since then). In lockstep training every rank gives the same first figure."""
+        p = self._position
+        if p >= len(self):
+            return self._epoch_packs, 0
+        step = self._plan_steps[p]
+        first = int(np.searchsorted(self._plan_steps, step, side="left"))
+        return self._plan_start + int(step) * self.packs_per_step, p - first
 
     def state_dict(self) -> dict:
+        global_position, mid_step = self.global_position()
         return {
             "epoch": self.epoch,
             "position": self._position,
+            "plan_start": self._plan_start,
+            "global_position": global_position,
+            "mid_step": mid_step,
+            "packs_per_step": self.packs_per_step,
             "seed": self.seed,
             "dp_rank": self.dp_rank,
             "dp_size": self.dp_size,
             "shuffle_steps": self.shuffle_steps,
             "config_fingerprint": self.manifest.config_fingerprint,
+            "job_fingerprint": self.manifest.job_fingerprint,
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Resume where ``state`` left off: exactly under the same dp size and global batch, or from the
+        global position under another dp size (elastic; needs a state saved at a step boundary)."""
         for name, mine in (
             ("config_fingerprint", self.manifest.config_fingerprint),
-            ("dp_rank", self.dp_rank),
-            ("dp_size", self.dp_size),
+            ("job_fingerprint", self.manifest.job_fingerprint),  # config and inputs; "" before vlpack 0.2
             ("seed", self.seed),
             ("shuffle_steps", self.shuffle_steps),
         ):
             if state.get(name, mine) != mine:
                 raise ValueError(f"state {name}: {state[name]!r} does not match this dataset ({mine!r})")
-        position = int(state["position"])
-        if not 0 <= position <= len(self):
-            raise ValueError(f"state position: {position} must be in [0, {len(self)}]")
-        self.set_epoch(int(state["epoch"]))
-        self._position = position
+        epoch = int(state["epoch"])
+        same = (state.get("dp_size", self.dp_size), state.get("packs_per_step", self.packs_per_step)) == (
+            self.dp_size,
+            self.packs_per_step,
+        )
+        if same:
+            if state.get("dp_rank", self.dp_rank) != self.dp_rank:
+                raise ValueError(
+                    f"state dp_rank: {state['dp_rank']!r} does not match this dataset ({self.dp_rank!r}); "
+                    "under the same dp size every rank loads its own state"
+                )
+            self._replan(epoch, int(state.get("plan_start", 0)))
+            position = int(state["position"])
+            if not 0 <= position <= len(self):
+                raise ValueError(f"state position: {position} must be in [0, {len(self)}]")
+            self._position = position
+            return
+        if "global_position" not in state:
+            raise ValueError(
+                f"state: saved under dp_size {state.get('dp_size')} without a global position (an older "
+                f"state); it can only resume under dp_size {state.get('dp_size')}"
+            )
+        if int(state.get("mid_step", 0)):
+            raise ValueError(
+                f"state: saved {state['mid_step']} packs into a global step (position {state['position']} "
+                f"under dp_size {state['dp_size']}); resuming under dp_size {self.dp_size} needs a state "
+                "saved at a step boundary (after the optimizer step)"
+            )
+        self._replan(epoch, int(state["global_position"]))
 
     def advance(self, item: dict) -> None:
         """Record that ``item`` reached the trainer (PackLoader calls this)."""
         self._position = int(item["position"]) + 1
+        self._verified.update(item.get("verified_shards", ()))
 
     # ---------------------------------------------------------------- iteration
     def __iter__(self):
         from torch.utils.data import get_worker_info
 
         info = get_worker_info()
+        if info is not None and not getattr(self, "_pack_loader", False):
+            raise RuntimeError(
+                "PackedShardDataset in a DataLoader with num_workers > 0: the workers cannot tell the dataset "
+                "which packs reached the trainer, so state_dict() would resume from the start of the epoch. "
+                "Use trainer_bridge.PackLoader(dataset, num_workers=N) instead (same prefetching, exact resume)."
+            )
         workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
-        reader = _ShardReader(self.out_dir)
+        reader = self._reader()
         try:
             for position in range(self._position + worker, len(self), workers):
                 item = self.load_pack(position, reader)
@@ -279,12 +361,15 @@ class PackedShardDataset(_IterableBase):
         finally:
             reader.close()
 
+    def _reader(self) -> _ShardReader:
+        expected = {rel: e.sha256 for rel, e in self._shards.items()} if self.verify else None
+        return _ShardReader(self.out_dir, expected, self._verified)
+
     def load_pack(self, position: int, reader: _ShardReader | None = None) -> dict:
-        """The tensors of the pack at ``position`` in this epoch's order."""
-        idx = int(self._order[position])
-        pack_id = int(self._plan_ids[idx])
+        """The tensors of the pack at ``position`` in this rank's order."""
+        pack_id = int(self._plan_ids[position])
         own = reader is None
-        reader = reader or _ShardReader(self.out_dir)
+        reader = reader or self._reader()
         try:
             raw = reader.pack(self._shard_of[pack_id], pack_key(pack_id))
         finally:
@@ -293,26 +378,53 @@ class PackedShardDataset(_IterableBase):
         item = assemble_pack(raw, pack_id, self)
         item.update(
             pack_id=pack_id,
-            step=int(self._plan_steps[idx]),
-            micro=int(self._plan_micro[idx]),
+            step=int(self._plan_steps[position]),
+            micro=int(self._plan_micro[position]),
             position=position,
+            global_position=int(self._plan_global[position]),
+            step_packs=int(self._plan_step_packs[position]),
+            verified_shards=reader.take_newly_verified(),
         )
         return item
 
 
-class _ShardReader:
-    """Open shard files and their header indexes, one per worker."""
+def check_shard_sha256(path: Path, rel: str, expected: str) -> None:
+    got = sha256_file(path)
+    if got != expected:
+        raise ShardFormatError(
+            f"shard {rel}: sha256 {got} does not match the manifest ({expected}); the file is corrupt or "
+            "changed after the manifest was written; stopped before using any pack from it"
+        )
 
-    def __init__(self, out_dir: Path):
+
+class _ShardReader:
+    """Open shard files and their header indexes, one per worker; checks each shard's sha256 on first
+    open (``expected``: relative path -> sha256, or None to skip) unless it is in ``verified``."""
+
+    def __init__(self, out_dir: Path, expected: dict[str, str] | None = None, verified: set[str] | None = None):
         self.out_dir = out_dir
+        self.expected = expected
+        self.verified = verified if verified is not None else set()
+        self._new: list[str] = []
         self._index: dict[str, dict[str, tuple[int, int]]] = {}
         self._files: dict[str, object] = {}
 
+    def _open(self, shard: str) -> None:
+        path = inside(self.out_dir, shard)
+        if self.expected is not None and shard not in self.verified:
+            check_shard_sha256(path, shard, self.expected[shard])
+            self.verified.add(shard)
+            self._new.append(shard)
+        self._index[shard] = tar_members(path)
+        self._files[shard] = open(path, "rb")  # noqa: SIM115 - closed in close()
+
+    def take_newly_verified(self) -> list[str]:
+        new, self._new = self._new, []
+        return new
+
     def pack(self, shard: str, key: str) -> dict[str, bytes]:
         if shard not in self._index:
-            path = inside(self.out_dir, shard)
-            self._index[shard] = tar_members(path)
-            self._files[shard] = open(path, "rb")  # noqa: SIM115 - closed in close()
+            self._open(shard)
         prefix = key + "."
         members = {n[len(prefix) :]: loc for n, loc in self._index[shard].items() if n.startswith(prefix)}
         if not members:
@@ -421,6 +533,11 @@ def _media_frames(raw: dict[str, bytes], im: ImageLayout, i: int, where: str) ->
     return [(im.member, raw[im.member])]
 
 
+def vit_pad_grid(pad_patches: int) -> tuple[int, int, int]:
+    """The dummy image grid (t, h, w) of ``pad_patches`` ViT padding rows: one frame, two patches high."""
+    return (1, MERGE_SIZE, pad_patches // MERGE_SIZE)
+
+
 def assemble_pack(raw: dict[str, bytes], pack_id: int, ds: PackedShardDataset) -> dict:
     """Members of one pack -> tensors, checking the layout against tokens and pixels."""
     import torch
@@ -435,6 +552,11 @@ def assemble_pack(raw: dict[str, bytes], pack_id: int, ds: PackedShardDataset) -
         raise ShardFormatError(f"{where}: bad PackLayout JSON: {exc}") from exc
     if layout.pack_id != pack_id:
         raise ShardFormatError(f"{where}: layout says pack_id {layout.pack_id}")
+    planned_seq_len, vit_bucket = ds._planned_shape.get(pack_id, (None, 0))
+    if planned_seq_len is not None and planned_seq_len != layout.seq_len:
+        raise ShardFormatError(
+            f"{where}: layout seq_len {layout.seq_len} differs from packs.parquet's planned seq_len {planned_seq_len}"
+        )
     input_ids = _load_int_array(raw, "tokens.npy", where, layout.seq_len)
     labels = _load_int_array(raw, "labels.npy", where, layout.seq_len)
     bounds = segment_bounds(layout, where)
@@ -496,6 +618,18 @@ def assemble_pack(raw: dict[str, bytes], pack_id: int, ds: PackedShardDataset) -
         position_ids = positions_1d(bounds)
     width = 3 * TEMPORAL_PATCH_SIZE * PATCH_SIZE * PATCH_SIZE
     pixels = np.concatenate(pixel_chunks) if pixel_chunks else np.zeros((0, width), dtype=np.float32)
+    vit_pad = 0
+    if ds.pad_to_bucket and vit_bucket:
+        vit_pad = vit_bucket - pixels.shape[0]
+        unit = MERGE_SIZE * MERGE_SIZE
+        if vit_pad < 0 or vit_pad % unit:
+            raise ShardFormatError(
+                f"{where}: packs.parquet plans a ViT bucket of {vit_bucket} patches for {pixels.shape[0]} real "
+                f"patches; the bucket must hold them and pad by a multiple of {unit}"
+            )
+        if vit_pad:
+            pixels = np.concatenate([pixels, np.zeros((vit_pad, width), dtype=np.float32)])
+            grids.append(vit_pad_grid(vit_pad))
     return {
         "input_ids": torch.from_numpy(input_ids),
         "labels": torch.from_numpy(labels),
@@ -508,6 +642,10 @@ def assemble_pack(raw: dict[str, bytes], pack_id: int, ds: PackedShardDataset) -
         "image_grid_thw": torch.tensor(grids, dtype=torch.long).reshape(-1, 3),
         "vision_mask": torch.from_numpy(vision_mask),
         "media_kind": kinds,
+        "media_fps": [im.fps for im in layout.images],
+        "media_sample": [im.sample for im in layout.images],
+        "vit_pad_patches": vit_pad,
+        "vit_bucket": int(vit_bucket or pixels.shape[0]),
         "sample_ids": [s.id for s in layout.samples],
         "seq_len": layout.seq_len,
         "real_tokens": layout.real_tokens,
@@ -549,7 +687,12 @@ class PackLoader:
             persistent_workers=False,  # workers must start from the current position
             **kwargs,
         )
-        for item in loader:
+        self.dataset._pack_loader = True  # workers copy the dataset when the iterator starts
+        try:
+            iterator = iter(loader)
+        finally:
+            self.dataset._pack_loader = False
+        for item in iterator:
             self.dataset.advance(item)
             yield item
 

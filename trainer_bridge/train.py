@@ -1,25 +1,31 @@
-"""A reference training loop over committed vlpack shards: ``python -m trainer_bridge.train OUT --steps N``.
+"""A small real training loop over committed vlpack shards: ``python -m trainer_bridge.train OUT --steps N``.
 
-A tiny VLM (patch embedding + MLP projector over 2x2-merged patches + a small causal decoder that
-uses ``packed_attention``) trains with ``balanced_loss`` on whatever device is present (NPU, CUDA,
-CPU). Distributed runs read torchrun's env vars (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT)::
+A Hugging Face Qwen2-VL / Qwen2.5-VL model (``--model``: a local checkpoint directory, or
+``tiny-qwen2-vl`` / ``tiny-qwen2.5-vl`` for a small random one with vlpack's token ids) trains on the
+packs with exact packed attention (``trainer_bridge.hf``) and the balanced loss of equation (1):
 
-    torchrun --nproc-per-node 2 -m trainer_bridge.train OUT --steps 30
+- bf16 autocast where the device supports it (CUDA with bf16, NPU), float32 on CPU (``--precision``);
+- AdamW, linear warm-up then cosine decay to ``--min-lr-ratio`` of ``--lr`` at ``--steps``;
+- gradient clipping to ``--clip`` (global L2 norm);
+- checkpoints every ``--save-every`` steps in ``--ckpt-dir`` (model, optimizer, scheduler, step, loss
+  history and every rank's data position; written to a temporary name and renamed, so a kill never
+  leaves a torn checkpoint). Started again with the same ``--ckpt-dir``, the run resumes from it and
+  continues the same loss curve; under another world size the data resumes elastically;
+- DDP under torchrun (hccl / nccl / gloo)::
 
-Every optimizer step consumes exactly the packs of one global step (packs_per_step), each rank its
-packs_per_rank_step of them with gradient accumulation; each pack loss is scaled by
-``global_step_scale`` so DDP's gradient average gives the mean pack loss of the global step.
-One JSON line per logged step: loss (mean pack loss over the global step), tokens/s (real tokens of
-all ranks), and the per-rank balance of tokens and attention cost (max/mean over ranks).
+    torchrun --nproc-per-node 2 -m trainer_bridge.train OUT --steps 30 --model tiny-qwen2-vl
 
-The model is a toy: token ids are folded into ``--vocab`` buckets (id mod vocab) so the output layer
-stays small on CPU. See trainer_bridge/README.md for plugging in a real model.
+Every optimizer step consumes exactly the packs of one global step, each rank its share with gradient
+accumulation; each pack loss is scaled by ``global_step_scale`` so DDP's gradient average is the mean
+pack loss of the global step. One JSON line per logged step: loss (mean pack loss of the global step),
+lr, grad_norm, tokens/s (real tokens of all ranks), the per-rank balance of tokens and attention cost.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -27,115 +33,151 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from trainer_bridge.dataset import PackedShardDataset, PackLoader
-from trainer_bridge.device import packed_attention, select_device, synchronize
+from trainer_bridge.device import select_device, synchronize
 from trainer_bridge.loss import balanced_loss, global_step_scale, next_token_targets
-from trainer_bridge.pixels import MERGE_SIZE, PATCH_SIZE, TEMPORAL_PATCH_SIZE
 
-PATCH_DIM = 3 * TEMPORAL_PATCH_SIZE * PATCH_SIZE * PATCH_SIZE
-
-
-def build_model(vocab: int, dim: int, layers: int, heads: int, max_positions: int):
-    import torch
-    from torch import nn
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-            self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-            self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
-
-        def forward(self, x, cu_seqlens, cu_list):
-            q, k, v = self.qkv(self.norm1(x)).view(x.shape[0], 3, heads, dim // heads).unbind(1)
-            attn = packed_attention(q, k, v, cu_seqlens, causal=True, cu_seqlens_list=cu_list)
-            x = x + self.proj(attn.reshape(x.shape[0], dim))
-            return x + self.mlp(self.norm2(x))
-
-    class TinyVLM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.vocab = vocab
-            self.patch_embed = nn.Linear(PATCH_DIM, dim)
-            merged = MERGE_SIZE * MERGE_SIZE * dim
-            self.projector = nn.Sequential(nn.Linear(merged, dim), nn.GELU(), nn.Linear(dim, dim))
-            self.embed = nn.Embedding(vocab, dim)
-            self.pos = nn.Embedding(max_positions, dim)
-            self.blocks = nn.ModuleList(Block() for _ in range(layers))
-            self.norm = nn.LayerNorm(dim)
-            self.head = nn.Linear(dim, vocab)
-
-        def forward(self, batch):
-            x = self.embed(batch["input_ids"] % self.vocab)
-            # run the vision path even for a text-only pack (0 patches): every parameter then gets a
-            # (zero) gradient, which DDP needs to finish its all-reduce without find_unused_parameters
-            patches = self.patch_embed(batch["pixel_values"].to(x.dtype))
-            merged = self.projector(patches.reshape(-1, MERGE_SIZE * MERGE_SIZE * patches.shape[-1]))
-            x = x.masked_scatter(batch["vision_mask"][:, None], merged)
-            x = x + self.pos(batch["position_ids"].clamp(max=self.pos.num_embeddings - 1))
-            for block in self.blocks:
-                x = block(x, batch["cu_seqlens"], batch["cu_seqlens_list"])
-            return self.head(self.norm(x))
-
-    torch.manual_seed(0)
-    return TinyVLM()
+CHECKPOINT_NAME = "checkpoint.pt"
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
-def pack_loss(model, batch, vocab: int):
+def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine from 1 to ``min_ratio`` at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    span = max(1, total - warmup)
+    progress = min(1.0, (step - warmup) / span)
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def autocast_dtype(precision: str, device):
+    """bf16 where the device runs it well (``auto``), or as asked; None means float32."""
     import torch
 
-    logits = model(batch)
-    targets = next_token_targets(batch["labels"], batch["cu_seqlens"])
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision: {precision!r} is not allowed; use one of {PRECISIONS}")
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    if device.type == "npu":
+        return torch.bfloat16
+    return None
+
+
+def pack_loss(model, item: dict, autocast_to, device):
+    """Balanced loss (equation (1)) of one pack through the HF model, in float32.
+
+    Logits are computed only where a next token is supervised (``logits_to_keep``): the [T, vocab]
+    matrix of a 152k vocabulary is most of a small model's memory, and the other rows carry no loss.
+    """
+    import torch
+
+    from trainer_bridge.hf import model_inputs
+
+    cu = item["cu_seqlens"].to(device)
+    targets = next_token_targets(item["labels"].to(device), cu)
     valid = targets != -100
-    token_loss = torch.nn.functional.cross_entropy(
-        logits.float(), torch.where(valid, targets % vocab, 0), reduction="none"
-    )
-    return balanced_loss(token_loss, valid, batch["cu_seqlens"])
+    keep = valid.nonzero().flatten()
+    ctx = torch.autocast(device_type=device.type, dtype=autocast_to) if autocast_to is not None else nullcontext()
+    inputs = model_inputs(item, model)
+    with ctx:
+        logits = model(**inputs, logits_to_keep=keep).logits[0]
+    kept_loss = torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
+    token_loss = torch.zeros(targets.shape, dtype=kept_loss.dtype, device=device).index_put((keep,), kept_loss)
+    return balanced_loss(token_loss, valid, cu)
 
 
 def attention_cost(cu_list: list[int], real_tokens: int) -> float:
     return float(sum((e - s) ** 2 for s, e in zip(cu_list[:-1], cu_list[1:]) if s < real_tokens))
 
 
-def to_device(item: dict, device) -> dict:
-    return {k: (v.to(device, non_blocking=True) if hasattr(v, "to") else v) for k, v in item.items()}
+def save_checkpoint(path: Path, payload: dict) -> None:
+    """torch.save to a temporary name, fsync, then rename: a kill leaves the old or the new file."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        torch.save(payload, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _gather(obj, distributed: bool, world: int) -> list:
+    if not distributed or world == 1:
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
 
 
 def train(
     out_dir,
     steps: int,
     *,
+    model: str = "tiny-qwen2-vl",
     dp_rank: int = 0,
     dp_size: int = 1,
-    vocab: int = 4096,
-    dim: int = 64,
-    layers: int = 2,
-    heads: int = 4,
-    lr: float = 3e-3,
+    lr: float = 1e-3,
+    warmup: int = 2,
+    min_lr_ratio: float = 0.1,
+    weight_decay: float = 0.0,
+    clip: float = 1.0,
+    precision: str = "auto",
     num_workers: int = 0,
     device: str | None = None,
+    ckpt_dir=None,
+    save_every: int = 0,
+    seed: int = 0,
     log=print,
     log_every: int = 1,
 ) -> list[float]:
-    """Train for ``steps`` optimizer steps; returns the mean pack loss of each global step."""
+    """Train until ``steps`` optimizer steps are done (resuming from ``ckpt_dir`` if it holds a
+    checkpoint); returns the mean pack loss of every step of the run, resumed steps included."""
     import torch
     import torch.distributed as dist
+
+    from trainer_bridge.hf import build_model, check_vocabulary, enable_packing
 
     distributed = dist.is_available() and dist.is_initialized()
     world = dist.get_world_size() if distributed else 1
     choice = select_device(device)
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    dev = choice.device(local_rank)
-    dataset = PackedShardDataset(out_dir, dp_rank, dp_size)
+    dev = choice.device(int(os.environ.get("LOCAL_RANK", "0")))
+    dataset = PackedShardDataset(out_dir, dp_rank, dp_size, seed=seed)
     if dataset.packs_per_rank_step < 1 or len(dataset) == 0:
         raise ValueError(f"{out_dir}: rank {dp_rank} of {dp_size} has no packs to train on")
-    max_positions = max(dataset.manifest.context_length, 1)
-    model = build_model(vocab, dim, layers, heads, max_positions).to(dev)
-    ddp_model = torch.nn.parallel.DistributedDataParallel(model) if distributed and world > 1 else model
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    scale = global_step_scale(dataset.packs_per_step, world)
+    net = build_model(model, dataset.manifest.special_tokens, seed=seed).to(dev)
+    check_vocabulary(net, dataset.manifest.special_tokens)
+    enable_packing(net)
+    net.train()
+    ddp = (
+        torch.nn.parallel.DistributedDataParallel(net, find_unused_parameters=True)  # text-only packs skip the ViT
+        if distributed and world > 1
+        else net
+    )
+    autocast_to = autocast_dtype(precision, dev)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup, min_lr_ratio))
+    history: list[float] = []
+    start = 0
+    ckpt = Path(ckpt_dir) / CHECKPOINT_NAME if ckpt_dir is not None else None
+    if ckpt is not None and ckpt.is_file():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, history = int(state["step"]), list(state["history"])
+        data_states = state["data"]
+        same_dp = len(data_states) == dp_size
+        dataset.load_state_dict(data_states[dp_rank] if same_dp else data_states[0])
+        torch.set_rng_state(state["rng"])
     loader = PackLoader(dataset, num_workers=num_workers)
     stream = iter(loader)
-    history: list[float] = []
 
     def next_pack():
         nonlocal stream
@@ -146,49 +188,63 @@ def train(
             stream = iter(loader)
             return next(stream)
 
-    for step in range(steps):
+    for step in range(start, steps):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss_sum, tokens, attn = 0.0, 0.0, 0.0
+        loss_sum, tokens, attn, n_packs = 0.0, 0.0, 0.0, 0
         for micro in range(dataset.packs_per_rank_step):
             item = next_pack()
-            batch = to_device(item, dev)
             last = micro == dataset.packs_per_rank_step - 1
-            sync = ddp_model.no_sync() if (ddp_model is not model and not last) else nullcontext()
+            sync = ddp.no_sync() if (ddp is not net and not last) else nullcontext()
             with sync:
-                loss = pack_loss(ddp_model, batch, vocab)
-                (loss * scale).backward()
+                loss = pack_loss(ddp, item, autocast_to, dev)
+                (loss * global_step_scale(item["step_packs"], world)).backward()
             loss_sum += float(loss.detach())
             tokens += item["real_tokens"]
             attn += attention_cost(item["cu_seqlens_list"], item["real_tokens"])
+            n_packs += 1
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), clip)) if clip > 0 else float("nan")
+        lr_used = sched.get_last_lr()[0]
         opt.step()
-        stats = torch.tensor([loss_sum, tokens, attn], dtype=torch.float64)
-        if distributed and world > 1:
-            gathered = [torch.zeros_like(stats) for _ in range(world)]
-            dist.all_gather(gathered, stats)
-            per_rank = torch.stack(gathered)
-        else:
-            per_rank = stats[None]
+        sched.step()
+        stats = torch.tensor([loss_sum, tokens, attn, n_packs], dtype=torch.float64)
+        per_rank = torch.stack(_gather(stats, distributed, world))
         synchronize(dev)
         elapsed = time.perf_counter() - t0
-        mean_loss = float(per_rank[:, 0].sum()) / (dataset.packs_per_rank_step * per_rank.shape[0])
+        mean_loss = float(per_rank[:, 0].sum() / per_rank[:, 3].sum())
         history.append(mean_loss)
+        if ckpt is not None and save_every and ((step + 1) % save_every == 0 or step + 1 == steps):
+            data_states = _gather(dataset.state_dict(), distributed, world)
+            if dp_rank == 0:
+                save_checkpoint(
+                    ckpt,
+                    {
+                        "step": step + 1,
+                        "model": net.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(),
+                        "history": history,
+                        "data": data_states,
+                        "rng": torch.get_rng_state(),
+                        "model_spec": model,
+                    },
+                )
+            if distributed and world > 1:
+                dist.barrier()
         if log is not None and dp_rank == 0 and (step % log_every == 0 or step == steps - 1):
-            tok = per_rank[:, 1]
-            cost = per_rank[:, 2]
+            tok, cost = per_rank[:, 1], per_rank[:, 2]
             log(
                 json.dumps(
                     {
                         "step": step,
-                        "loss": round(mean_loss, 5),
+                        "loss": mean_loss,
+                        "lr": lr_used,
+                        "grad_norm": round(grad_norm, 6),
                         "tokens_per_s": round(float(tok.sum()) / elapsed, 1),
-                        "balance_tokens_max_mean": round(float(tok.max() / tok.mean()), 4)
-                        if tok.mean() > 0
-                        else None,
-                        "balance_attn_max_mean": round(float(cost.max() / cost.mean()), 4)
-                        if cost.mean() > 0
-                        else None,
+                        "balance_tokens_max_mean": round(float(tok.max() / tok.mean()), 4) if tok.mean() > 0 else None,
+                        "balance_attn_max_mean": round(float(cost.max() / cost.mean()), 4) if cost.mean() > 0 else None,
                         "device": choice.kind,
+                        "precision": "bf16" if autocast_to is not None else "fp32",
                         "world": world,
                     }
                 )
@@ -197,29 +253,33 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m trainer_bridge.train", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m trainer_bridge.train", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="a committed vlpack output directory")
-    parser.add_argument("--steps", type=int, required=True, help="optimizer steps (global steps of packs)")
+    parser.add_argument("--steps", type=int, required=True, help="optimizer steps (global steps of packs) to reach")
     parser.add_argument(
-        "--dp",
-        type=int,
-        default=None,
-        help="data-parallel size to read the shards for (default: WORLD_SIZE, or 1)",
+        "--model", default="tiny-qwen2-vl", help="a local HF checkpoint directory, tiny-qwen2-vl or tiny-qwen2.5-vl"
     )
+    parser.add_argument("--dp", type=int, default=None, help="data-parallel size (default: WORLD_SIZE, or 1)")
     parser.add_argument("--dp-rank", type=int, default=None, help="this process's rank (default: RANK, or 0)")
-    parser.add_argument("--vocab", type=int, default=4096)
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up steps")
+    parser.add_argument("--min-lr-ratio", type=float, default=0.1, help="final lr of the cosine, as a fraction of --lr")
+    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0: off)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
+    parser.add_argument("--ckpt-dir", type=Path, default=None, help="save checkpoints here, and resume from them")
+    parser.add_argument("--save-every", type=int, default=0, help="save every N steps (and at the end)")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--device", choices=("npu", "cuda", "cpu"), default=None)
     parser.add_argument("--log-every", type=int, default=1)
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps: {args.steps} must be >= 1")
+    if args.save_every < 0 or args.warmup < 0:
+        parser.error("--save-every and --warmup must be >= 0")
+    if args.save_every and args.ckpt_dir is None:
+        parser.error("--save-every needs --ckpt-dir")
 
     import torch.distributed as dist
 
@@ -235,15 +295,20 @@ def main(argv: list[str] | None = None) -> int:
         train(
             args.out,
             args.steps,
+            model=args.model,
             dp_rank=dp_rank,
             dp_size=dp_size,
-            vocab=args.vocab,
-            dim=args.dim,
-            layers=args.layers,
-            heads=args.heads,
             lr=args.lr,
+            warmup=args.warmup,
+            min_lr_ratio=args.min_lr_ratio,
+            weight_decay=args.weight_decay,
+            clip=args.clip,
+            precision=args.precision,
             num_workers=args.num_workers,
             device=args.device,
+            ckpt_dir=args.ckpt_dir,
+            save_every=args.save_every,
+            seed=args.seed,
             log_every=args.log_every,
             log=lambda line: print(line, flush=True),
         )

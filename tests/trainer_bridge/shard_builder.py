@@ -124,6 +124,7 @@ def make_pack(
                     grid_thw=(grid_t, target[1] // 14, target[0] // 14),
                     target_size=target,
                     frames=frames,
+                    fps=2.0 if is_video else None,
                 )
             )
         answer = rng.integers(10, 1000, int(rng.integers(2, 9))).tolist()

@@ -22,15 +22,16 @@ def per_sample_attention(q, k, v, cu, causal):
     return torch.cat(outs)
 
 
+@pytest.mark.parametrize("impl", ["sdpa", "sdpa_tiles", "eager"])
 @pytest.mark.parametrize("causal", [True, False])
 @pytest.mark.parametrize("kv_heads", [4, 2])
-def test_packed_attention_equals_per_sample(causal, kv_heads):
+def test_packed_attention_equals_per_sample(causal, kv_heads, impl):
     g = torch.Generator().manual_seed(3)
     cu = torch.tensor([0, 5, 6, 20, 20, 31, 40], dtype=torch.int32)  # an empty segment too
     q = torch.randn(40, 4, 8, generator=g, dtype=torch.float64, requires_grad=True)
     k = torch.randn(40, kv_heads, 8, generator=g, dtype=torch.float64, requires_grad=True)
     v = torch.randn(40, kv_heads, 8, generator=g, dtype=torch.float64, requires_grad=True)
-    out = packed_attention(q, k, v, cu, causal=causal)
+    out = packed_attention(q, k, v, cu, causal=causal, impl=impl)
     rep = 4 // kv_heads
     ref = per_sample_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1), cu, causal)
     assert out.shape == (40, 4, 8)
