@@ -258,7 +258,8 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
 
     t0 = time.perf_counter()
     journal = state / "journal"
-    written = write_shards(cfg, ds, index.assign_paths, out, journal, ckpt.verified_shards(out, journal))
+    written = write_shards(cfg, ds, index.assign_paths, out, journal, ckpt.verified_shards(out, journal),
+                           n_packs=index.n_packs)
     shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]
     timings["write_shards"] = time.perf_counter() - t0
@@ -385,12 +386,14 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
                 ds, dedup_stats = dedupe(ds, cfg.dedup, seed=cfg.seed)
             ds = ds.materialize()
         else:
+            ds = _spread_blocks(ds, cfg.ray.batch_size)
             ds = _apply_stages(ds, stages.post_dedup_plan(cfg)[:1], batch_size=cfg.ray.batch_size).materialize()
         timings[{"score": "score", "dedup": "dedupe", "tokens": "tokens"}[stage]] = time.perf_counter() - t0
         t0 = time.perf_counter()
         save(stage, ds)
         timings[f"cache_{stage}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    ds = _spread_blocks(ds, cfg.ray.batch_size)
     ds = _apply_stages(ds, stages.post_dedup_plan(cfg)[1:], batch_size=cfg.ray.batch_size).materialize()
     timings["mix"] = time.perf_counter() - t0
     ran["mix"] = "computed"
@@ -416,6 +419,20 @@ class _NoReuse:
 
     def touch(self, path) -> None:
         self._cache.touch(path)
+
+
+def _spread_blocks(ds, batch_size: int):
+    """The row stages after dedup run one task per block. Rows that reach them in fewer blocks than
+    the cluster has CPUs (a small job: dedup marks small blocks together) are split into contiguous
+    blocks of at least `batch_size` rows, up to two per CPU, so the stage spreads over the nodes.
+    Row order and values are kept, so the output does not change; a large job keeps its blocks."""
+    import ray
+
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    want = min(2 * cpus, -(-ds.count() // batch_size))
+    if ds.num_blocks() >= want:
+        return ds
+    return ds.repartition(want).materialize()
 
 
 def _apply_stages(ds, plan: list, *, batch_size: int | None):
@@ -450,18 +467,34 @@ def stage_nodes(counters: dict) -> dict[str, dict[str, int]]:
 
 
 def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, extra: dict) -> dict:
+    """stats.json, computed by a Ray task that reads the committed indexes (`stats_of_output`): the
+    driver never holds the ledger or the packs index."""
+    import ray
+
     from packer.shards import commit_file
+    from packer.stats import process_seconds
+
+    counters = {k: v for k, v in summary.counters.items() if not k.startswith(stages.NODE_PREFIX)}
+    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stats_of_output)
+    stats = ray.get(task.remote(str(out), manifest, cfg, counters, dedup_stats, timings, n_files))
+    stats["time"]["process_wall_s"] = process_seconds()  # the driver's, not the task's
+    stats.update(extra)
+    commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
+    return stats
+
+
+def stats_of_output(out: str, manifest: Manifest, cfg: JobConfig, counters: dict, dedup_stats: dict,
+                    timings: dict, n_files: int) -> dict:
+    """`packer.stats.compute_stats` over the indexes of the output being committed (its parts, as
+    the manifest lists them). Runs in one Ray task; its memory grows with the ledger (the columns the
+    statistics read), the driver's does not."""
     from packer.stats import compute_stats
     from schemas.manifest import read_index
 
     packs = read_index(out, manifest, "packs", verify=False).sort_by("pack_id")
     ledger = read_index(out, manifest, "ledger", verify=False)
-    counters = {k: v for k, v in summary.counters.items() if not k.startswith(stages.NODE_PREFIX)}
-    stats = compute_stats(packs, ledger, cfg=cfg, counters=counters, dedup=dedup_stats,
-                          timings=timings, n_files=n_files)
-    stats.update(extra)
-    commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
-    return stats
+    return compute_stats(packs, ledger, cfg=cfg, counters=counters, dedup=dedup_stats, timings=timings,
+                         n_files=n_files)
 
 
 def _commit_manifest(out: Path, manifest: Manifest) -> None:

@@ -31,6 +31,7 @@ JOIN_SCHEMA = pa.schema([*ASSIGN_SCHEMA, *[WORK_SCHEMA.field(n) for n in PAYLOAD
                          ("_part", pa.int32())])
 ASSIGN_SIDE, ROW_SIDE = 0, 1
 ROWS_PER_JOIN_PART = 100_000
+MAX_WRITE_PARTITIONS = 1024
 
 
 def _parts(sample_ids: pa.Array, copies: pa.Array, fallback: pa.Array | None, n_parts: int) -> pa.Array:
@@ -136,9 +137,16 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     return pa.table({k: [v] for k, v in {**entry, "node": this_node()}.items()})
 
 
-def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict) -> dict[str, dict]:
+def write_partitions(n_shards: int, n_join_parts: int, cluster_cpus: int) -> int:
+    """Reduce tasks of the write groupby: one per shard up to two per CPU of the cluster (at least
+    four per join part), at most MAX_WRITE_PARTITIONS; each task writes its shards one by one."""
+    return max(1, min(n_shards, max(4 * n_join_parts, 2 * cluster_cpus), MAX_WRITE_PARTITIONS))
+
+
+def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict,
+                 n_packs: int) -> dict[str, dict]:
     """Write every shard of the assignment not in `done` (journaled and verified); return the
-    journal entries of all shards written now and before."""
+    journal entries of all shards written now and before. `n_packs`: packs of the plan."""
     import ray
 
     from jobs.dedup_stage import DEFAULT_SHUFFLE, _with_shuffle
@@ -155,7 +163,12 @@ def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path
         row_side, fn_kwargs={"n_parts": n_parts}, batch_format="pyarrow", batch_size=None)
     both = _with_shuffle(a.union(r), DEFAULT_SHUFFLE)
     joined = both.groupby("_part", num_partitions=n_parts).map_groups(join_part, batch_format="pyarrow")
-    written = joined.groupby("shard", num_partitions=max(1, min(256, 4 * n_parts))).map_groups(
+    n_shards = -(-n_packs // cfg.pack.packs_per_shard) + cfg.pack.dp_size  # at most: each rank's last is partial
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    # The sort-based groupby makes as many partitions as its input has blocks (num_partitions is
+    # read only by the hash shuffle), so the join's output is split first.
+    n_write = write_partitions(n_shards, n_parts, cpus)
+    written = joined.repartition(n_write).groupby("shard", num_partitions=n_write).map_groups(
         write_shard_group, fn_kwargs={"cfg": cfg, "out_dir": str(out), "journal": str(journal)},
         batch_format="pyarrow")
     result = dict(done)

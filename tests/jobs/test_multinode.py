@@ -51,6 +51,7 @@ def _job(corpus: Path, out: Path, tmp: Path) -> Path:
             s["root"] = str(corpus.parent / s["root"])
     data["output"] = {"dir": str(out), "overwrite": True}
     data["pack"]["plan_group_samples"] = 70  # several planning groups, so planning can spread
+    data["pack"]["packs_per_shard"] = 2  # several shards per rank, so the write can spread
     data["ray"] = {"batch_size": 16}  # many batches, so the row stages after dedup can spread (not fingerprinted)
     job = tmp / f"job-{out.name}.yaml"
     job.write_text(yaml.safe_dump(data))

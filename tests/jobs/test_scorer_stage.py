@@ -119,11 +119,10 @@ def test_job_with_scorers_survives_a_killed_actor_with_identical_output(tmp_path
     import subprocess
 
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     import yaml
 
     from jobs.demo_data import make_demo_dataset
-    from schemas.manifest import LEDGER_PATH
+    from schemas.manifest import load_index
 
     corpus = make_demo_dataset(tmp_path / "corpus", samples=120, seed=5)
     lm = save_tiny_lm(tmp_path / "lm")
@@ -149,7 +148,7 @@ def test_job_with_scorers_survives_a_killed_actor_with_identical_output(tmp_path
                       and not ({".vlpack", "report"} & set(p.relative_to(tmp_path / name).parts))}
     assert (tmp_path / "marker").exists(), "the fault hook never fired"
     assert outs["plain"] == outs["killed"]
-    ledger = pq.read_table(tmp_path / "plain" / LEDGER_PATH)
+    ledger = load_index(tmp_path / "plain", "ledger")
     scored = ledger.filter(pc.is_valid(ledger.column("lm_perplexity")))
     assert scored.num_rows > 0 and ledger.column("nsfw_score").null_count < ledger.num_rows
     assert "repairs" in ledger.column_names
