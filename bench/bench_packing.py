@@ -244,22 +244,19 @@ def bench_demo(samples: int = 2000) -> dict:
     packs side by side."""
     import tempfile
 
-    import pyarrow.parquet as pq
-
     from jobs.demo_data import make_demo_dataset
     from jobs.pipeline import run_job
     from schemas.config import load_job_config
-    from schemas.manifest import PACKS_PATH
+    from schemas.manifest import load_index
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_job_config(make_demo_dataset(tmp, samples=samples, seed=0))
         res = run_job(cfg)
         s = res.stats
-        packs = pq.read_table(Path(res.out_dir) / PACKS_PATH).to_pandas()
+        packs = load_index(res.out_dir, "packs", columns=["pack_id", "cost"]).to_pandas().sort_values("pack_id")
     dp, k = cfg.pack.dp_size, cfg.pack.packs_per_rank_step
-    ns, nr = naive_steps(len(packs), dp, k)
-    order = np.lexsort((packs["pack_id"].to_numpy(),))
-    naive = step_balance(ns, nr, packs["cost"].to_numpy()[order], dp)
+    ns, nr = naive_steps(len(packs), dp, k)  # the same packs in pack_id order, round-robin
+    naive = step_balance(ns, nr, packs["cost"].to_numpy(), dp)
     b, pk, mix = s["balance"], s["packing"], s["mix"]
     lb = pk["bins_lower_bound"]
     per_rank = pk["n_content_packs"] / dp
