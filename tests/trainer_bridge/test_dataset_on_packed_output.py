@@ -46,10 +46,13 @@ def test_tensors_match_the_plan(packed):
         assert item["real_tokens"] == row["real_tokens"] and int((item["sample_index"] >= 0).sum()) == row["real_tokens"]
         # every supervised label inside the real tokens, none in the padding
         assert int((labels != -100).sum()) == row["loss_tokens"] and bool((labels[row["real_tokens"]:] == -100).all())
-        # ViT patches and images as planned: the trainer resizes to the planned grid
-        assert n_pixels == row["vit_patches"] == int(item["image_grid_thw"].prod(-1).sum()), pid
+        # ViT patches and images as planned: the trainer resizes to the planned grid, then pads the
+        # ViT input to the pack's bucket with one dummy image (test_static_shapes.py)
+        pad = item["vit_pad_patches"]
+        assert n_pixels == row["vit_patches"] + pad == int(item["image_grid_thw"].prod(-1).sum()), pid
+        assert pad == (row["vit_bucket"] - row["vit_patches"] if row["vit_bucket"] else 0), pid
         assert int(item["vision_mask"].sum()) * 4 == row["vit_patches"]
-        assert len(item["image_grid_thw"]) == row["n_images"]
+        assert len(item["image_grid_thw"]) == row["n_images"] + (pad > 0)
         # one segment per sample, plus the trailing padding
         assert cu[0] == 0 and cu[-1] == row["seq_len"]
         assert len(cu) - 1 == row["n_samples"] + (1 if row["real_tokens"] < row["seq_len"] else 0)

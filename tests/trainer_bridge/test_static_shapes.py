@@ -3,11 +3,10 @@ planned in packs.parquet, and the padding that makes it so changes neither the l
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
 import torch
 
-from schemas.manifest import PACKS_PATH
+from schemas.manifest import load_index
 from trainer_bridge.dataset import PackedShardDataset, vit_pad_grid
 from trainer_bridge.loss import balanced_loss, next_token_targets
 
@@ -16,7 +15,7 @@ PATCH_DIM = 3 * 2 * 14 * 14
 
 @pytest.fixture(scope="module")
 def planned(demo_out):
-    return {row["pack_id"]: row for row in pq.read_table(demo_out / PACKS_PATH).to_pylist()}
+    return {row["pack_id"]: row for row in load_index(demo_out, "packs").to_pylist()}
 
 
 @pytest.mark.parametrize("pad_to_bucket", [True, False])
@@ -74,7 +73,9 @@ def assert_same(a, b):
     assert torch.equal(loss_a, loss_b)
     assert grads_a.keys() == grads_b.keys()
     worst = max(float((grads_a[n] - grads_b[n]).abs().max() / (grads_b[n].abs().max() + 1e-30)) for n in grads_a)
-    assert worst <= 1e-6, worst
+    # float32: the padded ViT input has more rows, so the weight gradients are summed in other blocks
+    # (measured up to 1.4e-6 relative); a leak of the padding into real tokens would be of order 1
+    assert worst <= 1e-5, worst
 
 
 def trimmed(pack):
