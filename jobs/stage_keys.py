@@ -63,7 +63,7 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     StageSpec("tokens", 1, lambda cfg: {"tokens": _dump(cfg, "tokens"), "seed": cfg.seed}),
     StageSpec("mix", 1, lambda cfg: {"sources": {s.name: {"weight": s.weight} for s in cfg.sources},
                                      "mix": _dump(cfg, "mix"), "seed": cfg.seed}),
-    StageSpec("plan", 1, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),
+    StageSpec("plan", 2, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),
 )}
 ORDER = ("files", "score", "dedup", "tokens", "mix", "plan")
 

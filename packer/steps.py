@@ -11,26 +11,43 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
 1. **Remainder.** Packs that cannot fill the last step are dropped — the ones the planner chose
    so that their samples follow the label mix (`PackPlan.remainder_packs`) — or the step is topped
    up with padding fillers (no samples) or with repeats of earlier packs (chosen by a seeded hash).
-2. **Steps**, by ``balance``:
+2. **Steps**, by ``balance``. First the packs are grouped into ``n_steps · dp`` rank loads of k
+   packs with near-equal total cost by differencing (the heaviest k-th of the packs start the loads;
+   each further k-th, lightest pack first, goes to the loads from the heaviest down: at k = 2, heavy
+   with light); a load holding two copies of one sample trades one of those packs for the pack
+   nearest in cost of another load. Then:
 
-   - ``cost``: the packs are grouped into ``n_steps · dp`` rank loads of k packs with near-equal
-     total cost by differencing (the heaviest k-th of the packs start the loads; each further k-th,
-     lightest pack first, goes to the loads from the heaviest down: at k = 2, heavy with light);
-     loads alike in cost (in (ViT, LLM) with a separate ViT phase) share a step: a k-d split into
-     cells of dp loads, each cell a step (`kd_cells`).
-   - ``mix``: packs are classed by their dominant label (of each kind, by tokens). Cells of W
-     steps' worth of packs alike in cost are dealt to their W steps by class, then cost, back and
-     forth, so each step holds every class in proportion to its cell; W is the smallest power of
-     two for which every label's spread of shares across steps (samples and tokens) stays within
-     1.1× that of dealing the packs to steps at random, and no more step shares fall beyond the
-     i.i.d. tolerance (`packer.step_mix`) than there. Where cost and mix go together, W reaches
-     all steps: every step is a cross-section of the plan, and its ranks balance what they can.
+   - ``cost``: loads alike in cost (in (ViT, LLM) with a separate ViT phase) share a step: a k-d
+     split into cells of dp loads, each cell a step (`kd_cells`).
+   - ``mix``: the loads, ordered by their label shares (tokens and samples; `composition_order`),
+     form dp strata; each step takes one load of every stratum, of the same cost quantile in each
+     (lean a = 0), or leans towards steps of loads alike in cost over all loads (a up to 1: cost
+     mode). Of the leans whose steps keep the mix — every label's spread of shares across steps
+     (samples and tokens) within 1.2× (`MIX_MARGIN`) that of dealing the packs to steps at random,
+     and no more step shares beyond the i.i.d. tolerance (`packer.step_mix`) than there — the one
+     with the least modelled step time wins (`_mix_steps`). Where none keeps the mix, packs are
+     dealt as units: classed by their dominant label, cells of W steps' worth of packs alike in
+     cost are dealt to their W steps by class, then cost, back and forth, with W the smallest power
+     of two that keeps the mix, at most all steps (`_mix_cells_steps`); but where that keeps the
+     mix no better than the loads at a = 0 (spread and shares beyond the tolerance both), the loads
+     are used.
 
-   Then a step holding copies of one sample in two packs trades one of them for the most alike
+     On the bimodal mix of bench_packing (context 24576; heavy packs are long documents), loads
+     keep the mix at dp 8 with k = 2 and 4: k = 2 reaches 1.017 mean / 1.055 worst step (from
+     1.023 / 1.070 with units) with the sources' token spread at 0.68× random, k = 4 1.004 / 1.015
+     (from 1.007 / 1.018). The heavy loads are mostly documents, so steps alike in cost are steps
+     of documents: every lean above a = 0 there puts more step shares beyond the tolerance than
+     random dealing. At dp 64 (k = 1, 2, 4) and at k = 1 the loads' steps at a = 0 hold too many
+     shares beyond the tolerance (in samples: a step of heavy loads has few, long documents), so
+     units are dealt, as before: 1.18 / 1.20 at dp 64 k = 1, 1.076 / 1.077 at k = 2, and 1.05 /
+     1.17 at dp 8 k = 1, where a step of dp single packs cannot be both alike in cost and a cross-
+     section of a mix whose heavy packs are one kind of data.
+
+   Then a step holding copies of one sample in two loads trades one of them for the most alike
    load of another step, and the steps are put in a seeded order.
-3. **Ranks.** ``cost``: each load goes to one rank; ``mix``: LPT with k packs per rank. Then packs
-   are swapped between ranks while that lowers the step time (ties: the sum of squared deviations
-   of the ranks' ViT and LLM loads from their means).
+3. **Ranks.** Each load goes to one rank (units: LPT with k packs per rank). Then packs are swapped
+   between ranks while that lowers the step time (ties: the sum of squared deviations of the
+   ranks' ViT and LLM loads from their means).
 
 """
 
@@ -81,7 +98,9 @@ class StepPlan:
     vit_cost: np.ndarray
     cost: np.ndarray
     llm_cost: np.ndarray | None = None  # float64 per output pack
-    mix_cell_steps: int = 1  # balance "mix": steps per cell of alike packs (W); 1 for "cost"
+    # balance "mix": how far steps lean to alike loads over the strata of label shares (`_mix_steps`),
+    # 0..1; -1 where units were dealt by their dominant label instead; 1 for "cost"
+    mix_cost_lean: float = 1.0
     copies_sharing_step: int = 0  # steps x copy groups with two packs holding copies of one sample
 
     def __len__(self) -> int:
@@ -299,26 +318,43 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
     uid = np.arange(N, dtype=np.int64)
     tie = seeded_hash(seed, uid)
 
-    # cost: rank loads of k units, alike loads share a step; mix: units dealt over all steps by
-    # their dominant label, ranks found within each step
+    # rank loads of k units (at k = 1 a load is a unit); cost: alike loads share a step; mix: loads
+    # dealt to steps by their label shares, then cost (`_mix_steps`), or where no such deal keeps
+    # the mix, units dealt over steps by their dominant label with ranks found within each step
     mix = _unit_mix(plan, groups, unit_pack, real, src) if cfg.balance == "mix" and n_steps > 1 else None
-    cell_steps = 1
-    if mix is None:
-        load = rank_loads(cost, k, tie) if N else np.zeros(0, np.int64)
-        U = N // k
-        LV = np.bincount(load, weights=vit, minlength=U)
-        LL = np.bincount(load, weights=llm, minlength=U)
-        X = np.stack((LV, LL), axis=1) if separate else (LV + LL)[:, None]
-        ltie = seeded_hash(seed ^ 0x10AD, np.arange(U))
-        if U:
-            cell, slots = kd_cells(X, dp, 1, ltie)
-            step_of_load = _cells_to_steps(cell, slots, ltie.astype(np.float64))
-        else:
-            step_of_load = np.zeros(0, np.int64)
+    cost_lean = 1.0
+    load = rank_loads(cost, k, tie) if N else np.zeros(0, np.int64)
+    if k > 1 and plan.copy_group is not None and n and N:
+        load = _split_copies_within_loads(plan, unit_pack, real, load, cost, tie)
+    U = N // k
+    LV = np.bincount(load, weights=vit, minlength=U)
+    LL = np.bincount(load, weights=llm, minlength=U)
+    X = np.stack((LV, LL), axis=1) if separate else (LV + LL)[:, None]
+    ltie = seeded_hash(seed ^ 0x10AD, np.arange(U))
+    by_load = True
+    if not U:
+        step_of_load = np.zeros(0, np.int64)
+    elif mix is None:
+        cell, slots = kd_cells(X, dp, 1, ltie)
+        step_of_load = _cells_to_steps(cell, slots, ltie.astype(np.float64))
     else:
-        load = np.arange(N, dtype=np.int64)  # a unit per "load": ranks are dealt within the step
-        X = np.stack((vit, llm), axis=1) if separate else (vit + llm)[:, None]
-        step_of_load, cell_steps = _mix_steps(X, mix, n_steps, S, tie, cfg.mix_tolerance, seed)
+        base = _mix_base(mix, n_steps, S, cfg.mix_tolerance, seed)
+        ltok = np.zeros((U, mix.tokens.shape[1]))
+        lsmp = np.zeros((U, mix.tokens.shape[1]))
+        np.add.at(ltok, load, mix.tokens)
+        np.add.at(lsmp, load, mix.samples)
+        step_of_load, cost_lean, strat_excess = _mix_steps(
+            X, ltok, lsmp, mix.kind, n_steps, ltie, separate, lambda st: _mix_excess(st[load], mix, n_steps, base),
+            base.over)
+        if cost_lean < 0:  # no lean keeps the mix: units over all steps, unless they keep it no better
+            uX = np.stack((vit, llm), axis=1) if separate else (vit + llm)[:, None]
+            unit_step, unit_excess = _mix_cells_steps(uX, mix, n_steps, S, tie, base)
+            if _mix_ok(unit_excess, base.over) or not (strat_excess[0] <= unit_excess[0]
+                                                       and strat_excess[1] <= unit_excess[1]):
+                by_load = False
+                load, X, step_of_load = np.arange(N, dtype=np.int64), uX, unit_step
+            else:
+                cost_lean = 0.0
     step_of = step_of_load[load] if N else np.zeros(0, np.int64)
     shared = 0
     if plan.copy_group is not None and n and N:
@@ -335,7 +371,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
     for s in range(n_steps):
         idx = by_step[s * S : (s + 1) * S]
         init = None
-        if mix is None:
+        if by_load:
             _, init = np.unique(load[idx], return_inverse=True)
             init = init.reshape(-1)
         r = deal_step(vit[idx], llm[idx], dp, k, cfg.balance_swap_rounds, separate=separate, init=init)
@@ -375,7 +411,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         vit_cost=vit[out],
         cost=cost[out],
         llm_cost=llm[out],
-        mix_cell_steps=cell_steps,
+        mix_cost_lean=cost_lean,
         copies_sharing_step=shared,
     )
 
@@ -464,24 +500,123 @@ def _mix_base(mix: _UnitMix, n_steps: int, S: int, z: float, seed: int) -> _MixB
                     tol_t)
 
 
-def _mix_ok(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -> bool:
-    """Whether every label's spread of shares across steps (samples and tokens) is within 1.1x that
-    of random dealing, and no more (step, label) shares are beyond the tolerance than there."""
+MIX_MARGIN = 1.2  # a step mix is kept while every label's spread is within this x random dealing's
+
+
+def _mix_excess(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -> tuple[float, float]:
+    """How far the steps' mix is from random dealing's: the widest spread of a label's share across
+    steps (samples or tokens) over random dealing's, and the (step, label) shares beyond the
+    tolerance."""
     ss, st, _ = step_mix.step_shares(step, mix.samples, mix.tokens, mix.kind, n_steps)
     over = float((np.abs(ss - base.gs) > base.tol_s).sum() + (np.abs(st - base.gt) > base.tol_t).sum())
-    return bool((step_mix.spread(ss) <= 1.1 * base.spread_s + 1e-12).all()
-                and (step_mix.spread(st) <= 1.1 * base.spread_t + 1e-12).all() and over <= base.over)
+    ratio = 0.0
+    for ours, theirs in ((step_mix.spread(ss), base.spread_s), (step_mix.spread(st), base.spread_t)):
+        flat = theirs <= 1e-12
+        r = np.where(flat, np.where(ours <= 1e-12, 0.0, np.inf), ours / np.where(flat, 1.0, theirs))
+        ratio = max(ratio, float(r.max()) if r.size else 0.0)
+    return ratio, over
 
 
-def _mix_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np.ndarray, z: float,
-               seed: int) -> tuple[np.ndarray, int]:
-    """Steps of the units for ``balance: mix`` (module docstring, 3.). Units are classed by their
-    dominant label (of each kind, by tokens). Cells of W steps' worth of units alike in cost are
-    dealt to their W steps by class, then cost, back and forth, one per step per lap: every step
-    holds each class in proportion to its cell (to within one pack). W is the smallest power of
-    two for which every label's spread across steps is within 1.1x, and the number of shares
-    beyond the tolerance no more than, those of random dealing (`_mix_ok`); at most all steps,
-    when every step is a cross-section of the whole plan. Returns (step per unit, W)."""
+def _mix_ok(excess: tuple[float, float], base_over: float) -> bool:
+    """Whether every label's spread of shares across steps (samples and tokens) is within
+    `MIX_MARGIN` x that of random dealing, and no more (step, label) shares are beyond the tolerance
+    than there."""
+    return excess[0] <= MIX_MARGIN + 1e-9 and excess[1] <= base_over
+
+
+COST_LEANS = (0.0, 0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
+
+
+def _label_shares(m: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Each row's shares of its labels, within each kind (0 where a row has none of a kind)."""
+    out = np.zeros_like(m)
+    for kd in np.unique(kind).tolist():
+        cols = kind == kd
+        tot = m[:, cols].sum(axis=1, keepdims=True)
+        out[:, cols] = np.divide(m[:, cols], tot, out=np.zeros_like(m[:, cols]), where=tot > 0)
+    return out
+
+
+def composition_order(tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, tie: np.ndarray,
+                      leaf: int = 8) -> np.ndarray:
+    """A rank per item (row) such that items alike in label shares (in tokens and in samples, within
+    each kind) are near in rank: the leaf order of a k-d split of the shares, each scaled by its
+    spread over the items, each time along the widest dimension at the median."""
+    share = np.concatenate((_label_shares(tokens, kind), _label_shares(samples, kind)), axis=1)
+    sd = share.std(axis=0)
+    Z = share[:, sd > 0] / sd[sd > 0]
+    out = np.empty(tokens.shape[0], np.int64)
+    pos = 0
+    stack = [np.lexsort((tie,))]
+    while stack:
+        idx = stack.pop()
+        if idx.shape[0] <= leaf or not Z.shape[1]:
+            out[idx] = pos + np.arange(idx.shape[0])
+            pos += idx.shape[0]
+            continue
+        sub = Z[idx]
+        d = int(np.argmax(sub.std(axis=0)))
+        idx = idx[np.lexsort((tie[idx], sub[:, d]))]
+        half = idx.shape[0] // 2
+        stack.append(idx[half:])
+        stack.append(idx[:half])
+    return out
+
+
+def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, n_steps: int,
+               tie: np.ndarray, separate: bool, mix_excess, base_over: float
+               ) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """Steps of the rank loads for ``balance: mix`` (module docstring, 2.). The loads, in the order
+    of their label shares (`composition_order`), form dp strata of n_steps loads; a load's place is
+    ``(1 - a) · q_stratum + a · q_all``, its cost quantile within its stratum and over all loads
+    (in the k-d order of X, as cost mode groups them), and each run of dp loads in that order is a
+    step. At a = 0 every step holds one load of each stratum, of the same cost quantile in each; at
+    a = 1 steps are loads alike in cost, as in cost mode. Of the leans a in `COST_LEANS` whose steps
+    keep the mix (`_mix_ok` of ``mix_excess`` of the step of each load), the one with the least
+    modelled step time wins: the mean excess over the ideal over its target (2%) plus the worst
+    step's over its own (5%). Returns (step per load, a, the mix excess at a = 0); a = -1 when no
+    lean keeps the mix (the steps are then those of a = 0)."""
+    U = X.shape[0]
+    dp = U // n_steps
+    stratum = composition_order(tokens, samples, kind, tie) // n_steps
+    cell, _ = kd_cells(X, dp, 1, tie)
+    q_all = np.empty(U)
+    q_all[np.lexsort((tie, X.sum(axis=1), cell))] = np.arange(U) / U
+    q_stratum = np.empty(U)
+    q_stratum[np.lexsort((q_all, stratum))] = (np.arange(U) % n_steps) / n_steps
+    best: tuple[float, np.ndarray | None, float] = (np.inf, None, -1.0)
+    first: tuple[np.ndarray, tuple[float, float]] | None = None
+    for a in COST_LEANS:
+        order = np.lexsort((tie, stratum, (1.0 - a) * q_stratum + a * q_all))
+        step = np.empty(U, np.int64)
+        step[order] = np.arange(U) // dp
+        excess = mix_excess(step)
+        if first is None:
+            first = (step, excess)
+        if not _mix_ok(excess, base_over):
+            continue
+        Xs = X[order].reshape(n_steps, dp, -1)
+        ideal = Xs.mean(axis=1).sum(axis=1)
+        t = Xs.max(axis=1).sum(axis=1) if separate else Xs.sum(axis=2).max(axis=1)
+        r = np.where(ideal > 0, t / np.where(ideal > 0, ideal, 1.0), 1.0) - 1.0
+        score = float(r.mean() / 0.02 + r.max() / 0.05)
+        if score < best[0]:
+            best = (score, step, a)
+    assert first is not None
+    if best[1] is None:
+        return first[0], -1.0, first[1]
+    return best[1], best[2], first[1]
+
+
+def _mix_cells_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np.ndarray,
+                     base: _MixBase) -> tuple[np.ndarray, tuple[float, float]]:
+    """Steps of the units for ``balance: mix`` where no deal of loads keeps the mix (module
+    docstring, 2.). Units are classed by their dominant label (of each kind, by tokens). Cells of W
+    steps' worth of units alike in cost are dealt to their W steps by class, then cost, back and
+    forth, one per step per lap: every step holds each class in proportion to its cell (to within
+    one pack). W is the smallest power of two for which the mix is kept (`_mix_ok`); at most all
+    steps, when every step is a cross-section of the whole plan. Returns (step per unit, its mix
+    excess)."""
     U = X.shape[0]
     cls = np.zeros(U, np.int64)
     for kd in np.unique(mix.kind).tolist():
@@ -489,14 +624,91 @@ def _mix_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np.ndarr
         cls = cls * (cols.shape[0] + 1) + mix.tokens[:, cols].argmax(axis=1)
     rank_key = np.empty(U, np.float64)
     rank_key[np.lexsort((tie, X.sum(axis=1), cls))] = np.arange(U)
-    base = _mix_base(mix, n_steps, S, z, seed)
     W = 1
     while True:
         cell, slots = kd_cells(X, S, W, tie)
         step = _cells_to_steps(cell, slots, rank_key)
-        if n_steps <= W or _mix_ok(step, mix, n_steps, base):
-            return step, W
+        excess = _mix_excess(step, mix, n_steps, base)
+        if n_steps <= W or _mix_ok(excess, base.over):
+            return step, excess
         W *= 2
+
+
+class _CopyHolders:
+    """Which copy groups each holder (a load, a step) holds through its members (units, loads);
+    ``of``: the holder of each member (updated in place by `trade`)."""
+
+    def __init__(self, of: np.ndarray, groups_of: dict[int, set[int]]):
+        self.of = of
+        self.groups_of = groups_of
+        self.members: dict[int, list[int]] = {}
+        for m, h in enumerate(of.tolist()):
+            self.members.setdefault(h, []).append(m)
+
+    def held(self, h: int, without: int) -> set[int]:
+        out: set[int] = set()
+        for m in self.members[h]:
+            if m != without:
+                out |= self.groups_of.get(m, set())
+        return out
+
+    def can_trade(self, x: int, y: int) -> bool:
+        """Whether x and y can trade holders with neither then meeting a copy of its own."""
+        a, b = int(self.of[x]), int(self.of[y])
+        return a != b and not (self.groups_of.get(y, set()) & self.held(a, x)
+                               or self.groups_of.get(x, set()) & self.held(b, y))
+
+    def trade(self, x: int, y: int) -> None:
+        a, b = int(self.of[x]), int(self.of[y])
+        self.of[x], self.of[y] = b, a
+        self.members[a].remove(x)
+        self.members[b].remove(y)
+        self.members[a].append(y)
+        self.members[b].append(x)
+
+
+def _copy_pairs(plan: PackPlan, unit_pack: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unit, copy group) of every packed sample that has copies (a unit may appear more than once)."""
+    grp = plan.copy_group
+    ok = (plan.pack_of >= 0) & (grp >= 0)
+    if not ok.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sizes = np.bincount(grp[ok])
+    multi = ok & (sizes[np.where(ok, grp, 0)] > 1)
+    unit_of_pack = np.full(plan.n_packs, -1, np.int64)
+    unit_of_pack[unit_pack[real]] = np.flatnonzero(real)
+    pu = unit_of_pack[plan.pack_of[multi]]
+    keep = pu >= 0
+    return pu[keep], grp[multi][keep]
+
+
+def _split_copies_within_loads(plan: PackPlan, unit_pack: np.ndarray, real: np.ndarray, load: np.ndarray,
+                               cost: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Where a rank load holds two copies of one sample (in two of its units), trade one of those
+    units for the unit nearest in cost (ties: seeded) of another load, such that neither load then
+    holds two copies. Returns the load of every unit."""
+    pair_unit, pair_group = _copy_pairs(plan, unit_pack, real)
+    o = np.lexsort((pair_unit, pair_group, load[pair_unit]))
+    lu, gu, ll = pair_unit[o], pair_group[o], load[pair_unit[o]]
+    same = (ll[1:] == ll[:-1]) & (gu[1:] == gu[:-1]) & (lu[1:] != lu[:-1])
+    if not same.any():
+        return load
+    groups_of_unit: dict[int, set[int]] = {}
+    for u, g in zip(pair_unit.tolist(), pair_group.tolist()):
+        groups_of_unit.setdefault(u, set()).add(g)
+    holders = _CopyHolders(load.copy(), groups_of_unit)
+    order = np.lexsort((tie, cost))
+    pos = np.empty(order.shape[0], np.int64)
+    pos[order] = np.arange(order.shape[0])
+    for u in lu[1:][same].tolist():
+        if not groups_of_unit.get(u, set()) & holders.held(int(holders.of[u]), u):
+            continue
+        near = [int(order[p]) for d in range(1, 257) for p in (pos[u] - d, pos[u] + d) if 0 <= p < order.shape[0]]
+        for v in near:
+            if holders.can_trade(u, v):
+                holders.trade(u, v)
+                break
+    return holders.of
 
 
 def _spread_copies_over_steps(plan: PackPlan, unit_pack: np.ndarray, real: np.ndarray, load: np.ndarray,
@@ -504,61 +716,34 @@ def _spread_copies_over_steps(plan: PackPlan, unit_pack: np.ndarray, real: np.nd
     """Move a load holding a copy of a sample out of a step that holds another copy: trade it with
     the most alike load (in X) of another step where neither then meets a copy of its own.
     Returns the steps of the loads and the (step, copy group) pairs still shared."""
-    grp = plan.copy_group
-    ok = (plan.pack_of >= 0) & (grp >= 0)
-    if not ok.any():
+    pair_unit, pair_group = _copy_pairs(plan, unit_pack, real)
+    if not pair_unit.size:
         return step_of_load, 0
-    # (plan pack, group) pairs of the samples that have copies
-    sizes = np.bincount(grp[ok])
-    multi = ok & (sizes[np.where(ok, grp, 0)] > 1)
-    unit_of_pack = np.full(plan.n_packs, -1, np.int64)
-    unit_of_pack[unit_pack[real]] = np.flatnonzero(real)
-    pu = unit_of_pack[plan.pack_of[multi]]
-    keep = pu >= 0
-    pair_load = load[pu[keep]]
-    pair_group = grp[multi][keep]
+    pair_load = load[pair_unit]
     groups_of_load: dict[int, set[int]] = {}
     for lo, g in zip(pair_load.tolist(), pair_group.tolist()):
         groups_of_load.setdefault(lo, set()).add(g)
-    step_of_load = step_of_load.copy()
+    holders = _CopyHolders(step_of_load.copy(), groups_of_load)
+    step_of_load = holders.of
 
-    def conflicts() -> list[tuple[int, int]]:
+    def conflicts(key: np.ndarray = pair_load) -> list[tuple[int, int]]:
+        """(load, step) of each copy in a step after another copy held by another load (``key``:
+        pair_unit counts those of one load too)."""
         st = step_of_load[pair_load]
-        o = np.lexsort((pair_load, pair_group, st))
-        same = (st[o][1:] == st[o][:-1]) & (pair_group[o][1:] == pair_group[o][:-1]) & (
-            pair_load[o][1:] != pair_load[o][:-1])
+        o = np.lexsort((key, pair_group, st))
+        same = (st[o][1:] == st[o][:-1]) & (pair_group[o][1:] == pair_group[o][:-1]) & (key[o][1:] != key[o][:-1])
         return [(int(a), int(b)) for a, b in zip(pair_load[o][1:][same].tolist(), st[o][1:][same].tolist())]
 
-    def step_groups(s: int, without: int) -> set[int]:
-        out: set[int] = set()
-        for lo in members[s]:
-            if lo != without:
-                out |= groups_of_load.get(lo, set())
-        return out
-
-    members: dict[int, list[int]] = {}
-    for lo, s in enumerate(step_of_load.tolist()):
-        members.setdefault(s, []).append(lo)
     scale = X.std(axis=0) + 1e-12
     for lo, s in conflicts():
         if step_of_load[lo] != s:
             continue
-        mine = groups_of_load.get(lo, set())
         d = (np.abs(X - X[lo]) / scale).sum(axis=1)
         for other in np.argsort(d, kind="stable")[:256].tolist():
-            t = int(step_of_load[other])
-            if t == s:
-                continue
-            theirs = groups_of_load.get(other, set())
-            if mine & step_groups(t, other) or theirs & step_groups(s, lo):
-                continue
-            step_of_load[lo], step_of_load[other] = t, s
-            members[s].remove(lo)
-            members[t].remove(other)
-            members[s].append(other)
-            members[t].append(lo)
-            break
-    return step_of_load, len(conflicts())
+            if holders.can_trade(lo, other):
+                holders.trade(lo, other)
+                break
+    return step_of_load, len(conflicts(pair_unit))
 
 
 def naive_steps(n_packs: int, dp: int, k: int) -> tuple[np.ndarray, np.ndarray]:
