@@ -578,7 +578,8 @@ def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.
     lean keeps the mix (the steps are then those of a = 0)."""
     U = X.shape[0]
     dp = U // n_steps
-    stratum = composition_order(tokens, samples, kind, tie) // n_steps
+    # only the strata matter (their loads are ordered by cost): leaves of a quarter stratum suffice
+    stratum = composition_order(tokens, samples, kind, tie, leaf=max(8, n_steps // 4)) // n_steps
     cell, _ = kd_cells(X, dp, 1, tie)
     q_all = np.empty(U)
     q_all[np.lexsort((tie, X.sum(axis=1), cell))] = np.arange(U) / U

@@ -280,6 +280,12 @@ def test_mix_mode_deals_balanced_rank_loads_at_two_packs_per_rank(bimodal_plans)
     total = step_balance(sp.step, sp.rank, sp.cost, 8)
     assert total.mean() <= 1.02 and total.max() <= 1.065
     assert (_spread_ratio(plan, sp) <= 1.2).all()
+    # with a separate ViT phase the leans are scored on that step time; the mix holds the same way
+    separate = cfg.model_copy(update={"vit_phase": "separate"})
+    sp = assemble_steps(plan, separate, 0)
+    check_steps(sp, plan, separate)
+    assert (_spread_ratio(plan, sp) <= 1.2).all()
+    assert step_balance_ratio(sp.step, sp.rank, sp.vit_cost, sp.llm_cost, 8, separate=True).mean() <= 1.1
 
 
 def test_composition_order_keeps_alike_items_together():
