@@ -7,6 +7,7 @@ costs a few vectorised passes and nothing more.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,9 +35,20 @@ QUOTED_SPAN = (
     r"|『[^』]{1,300}』|‘[^’\n]{1,300}’|《[^》]{1,300}》"
 )
 _SINGLE_QUOTED = r"(^|[\s(\[{:])'[^'\n]{1,300}'($|[\s.,;:!?)\]}])"
-_QUOTE_CHARS = "[\"“„«‹「『‘《']"
+# The same spans without the length limit: every text with a quoted span matches it, and RE2 runs
+# it as a small DFA. It picks the rows; the spans are cut in Python (`_QUOTED_SPAN_RE`), since
+# RE2 builds the counted repeats anew for every kernel call, which costs more than the rows do.
+_ANY_QUOTED_SPAN = "|".join((QUOTED_SPAN, _SINGLE_QUOTED)).replace("{1,300}", "+")
+# The two patterns in Python's `re` with RE2's meaning: RE2's \s is [\t\n\f\r ], its ^ and $
+# (no multi-line mode) the very start and end of the text.
+_QUOTED_SPAN_RE = re.compile(QUOTED_SPAN)
+_SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f\r .,;:!?)\]}])")
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
+
+
+def _np(mask) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -70,16 +82,20 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
     return repair_texts(texts, cfg or CleanConfig()).text
 
 
-def without_quotes(texts: pa.Array) -> pa.Array:
-    """`texts` with every quoted span replaced by a space."""
-    rows = pc.or_(pc.or_(pc.match_substring(texts, '"'), pc.match_substring(texts, "'")),
-                  pc.and_(pc.invert(pc.string_is_ascii(texts)), pc.match_substring_regex(texts, _QUOTE_CHARS)))
-
-    def strip(t: pa.Array) -> pa.Array:
-        t = pc.replace_substring_regex(t, QUOTED_SPAN, " ")
-        return pc.replace_substring_regex(t, _SINGLE_QUOTED, r"\1 \2")
-
-    return on_rows(texts, rows, strip)
+def without_quotes(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """`texts` with every quoted span replaced by a space, and the rows that had one (sorted)."""
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, _ANY_QUOTED_SPAN)))
+    if rows.size == 0:
+        return texts, rows
+    before = texts.take(pa.array(rows)).to_pylist()
+    after = [_SINGLE_QUOTED_RE.sub(r"\1 \2", _QUOTED_SPAN_RE.sub(" ", t)) for t in before]
+    changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
+    rows = rows[changed]
+    if rows.size == 0:
+        return texts, rows
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(texts, pa.array(mask), pa.array([a for a, c in zip(after, changed) if c], texts.type)), rows
 
 
 def text_width(texts: pa.Array) -> np.ndarray:
@@ -207,11 +223,7 @@ class CaptionBatch:
 
     @cached_property
     def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
-        out = without_quotes(self.lower)
-        if out is self.lower:
-            return out, np.zeros(0, dtype=np.int64)
-        changed = np.flatnonzero(pc.fill_null(pc.not_equal(out, self.lower), False).to_numpy(zero_copy_only=False))
-        return (out if changed.size else self.lower), changed
+        return without_quotes(self.lower)
 
     @property
     def unquoted_lower(self) -> pa.Array:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from itertools import chain
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,14 @@ def lid_model():
     return _MODEL
 
 
+def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]]:
+    """lid.176's top `k` labels ("__label__en") and probabilities per text. The texts go to the
+    model's batch call as `FastText.predict` would pass them (one line each, "\n" at the end; line
+    breaks inside become spaces), built in Arrow instead of a Python loop over the rows."""
+    lines = pc.binary_join_element_wise(pc.replace_substring(pc.fill_null(texts, ""), "\n", " "), "\n", "")
+    return lid_model().f.multilinePredict(lines.to_pylist(), k, 0.0, "strict")
+
+
 def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Top language (lid.176 code, e.g. "en") and its probability for each text, in one predict call.
 
@@ -60,18 +69,24 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.float32)
     texts = pc.fill_null(texts, "")
-    labels, probs = lid_model().predict(pc.replace_substring(texts, "\n", " ").to_pylist(), k=1)
-    lang = np.array([lab[0][_LABEL:] if lab else "und" for lab in labels], dtype=object)
-    score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
+    labels, probs = _predict(texts, 1)
+    answered = np.fromiter(map(len, labels), dtype=np.int64, count=n) > 0
+    if answered.all():
+        lang = pc.utf8_slice_codeunits(pa.array(list(chain.from_iterable(labels)), pa.string()), _LABEL)
+        score = np.concatenate(probs).astype(np.float32, copy=False)
+    else:
+        lang = pa.array([lab[0][_LABEL:] if lab else "und" for lab in labels], pa.string())
+        score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
     empty = pc.utf8_length(pc.utf8_trim_whitespace(texts)).to_numpy(zero_copy_only=False) == 0
-    lang[empty], score[empty] = "und", 0.0
-    return pa.array(lang.tolist(), pa.string()), np.clip(score, 0.0, 1.0)
+    if empty.any():
+        lang = pc.replace_with_mask(lang, pa.array(empty), pa.array(["und"] * int(empty.sum()), pa.string()))
+        score[empty] = 0.0
+    return lang, np.clip(score, 0.0, 1.0)
 
 
 def top_languages(texts: pa.Array, k: int) -> tuple[list[list[str]], np.ndarray]:
     """The top `k` lid.176 labels of each text and their probabilities ((n, k), zero-padded)."""
-    texts = pc.fill_null(texts, "")
-    labels, probs = lid_model().predict(pc.replace_substring(texts, "\n", " ").to_pylist(), k=k)
+    labels, probs = _predict(texts, k)
     out = np.zeros((len(labels), k), dtype=np.float64)
     for i, p in enumerate(probs):
         out[i, : len(p)] = p
@@ -116,8 +131,9 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     lang, score = batch.language
     macro = cfg.macro_languages
     allow = set(cfg.allow) | {macro.get(a, a) for a in cfg.allow}
-    top = [macro.get(x, x) for x in lang.to_pylist()]
-    allowed = np.fromiter((t in allow for t in top), dtype=bool, count=len(top))
+    labels = lang.dictionary_encode()  # lid.176 has 176 labels: judge each once
+    allowed_label = np.array([macro.get(x, x) in allow for x in labels.dictionary.to_pylist()], dtype=bool)
+    allowed = allowed_label[labels.indices.to_numpy(zero_copy_only=False)]
     words = lid_words(batch, cfg)
     threshold = language_threshold(words, cfg)
     long = words >= cfg.uncertain_min_words
