@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import CaptionBatch, ascii_char_counts
 from filters.rule_spec import text_rule
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -201,7 +201,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
         keep[tagged[hashtags >= cfg.min_hashtags]] = False
-    separators = sum(pc.count_substring(text, c).to_numpy(zero_copy_only=False) for c in (",", ";", "|", "/"))
+    separators = ascii_char_counts(text, ",;|/")
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
         separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(

@@ -80,7 +80,7 @@ def _unless_described_pattern(w, batch, cfg: TailRepetitionRule, ends, skip, p, 
     last = ends[failed] - skip - 1
     listy = np.ones(failed.size, dtype=bool)
     for j in range(1, cfg.min_repeats):
-        listy &= w.list_end[last - j * p]
+        listy &= w.list_end(last - j * p)
     if listy.any():
         listy &= _names_pattern(w, len(batch), cfg.pattern_words)[failed]
     if not listy.any():
@@ -151,7 +151,8 @@ def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.n
     if judged.any():
         described = _names_pattern(w, len(batch), cfg.pattern_words) & judged
         if described.any():
-            enumerations = np.bincount(w.row[w.list_end], minlength=len(batch)) >= 2
+            words = np.flatnonzero(described[w.row])
+            enumerations = np.bincount(w.row[words[w.list_end(words)]], minlength=len(batch)) >= 2
             judged &= ~(enumerations & described)
     if not judged.any():
         return keep

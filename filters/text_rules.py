@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import CaptionBatch, ascii_char_counts
 from filters.rule_spec import text_rule
 from schemas.filter_config import (
     BadEncodingRule,
@@ -168,14 +168,20 @@ def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
     return (batch.n_words <= cfg.max_words) & (batch.n_chars <= cfg.max_chars)
 
 
+_SPECIAL = r"[^\pL\pN\pM\s]"  # RE2's \s: [\t\n\f\r ]
+# The same set within ASCII, which ASCII rows are counted with.
+_ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
+
+
 @text_rule("special_chars")
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
-    spaces = pc.count_substring(text, " ").to_numpy(zero_copy_only=False)
-    spaces = spaces + pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
-    visible = pc.utf8_length(text).to_numpy(zero_copy_only=False) - spaces
-    special = pc.count_substring_regex(text, r"[^\pL\pN\pM\s]").to_numpy(zero_copy_only=False)
+    visible = pc.utf8_length(text).to_numpy(zero_copy_only=False) - ascii_char_counts(text, " \n")
+    special = ascii_char_counts(text, _ASCII_SPECIAL)
+    wide = np.flatnonzero(_np(batch.non_ascii))
+    if wide.size:
+        special[wide] = pc.count_substring_regex(text.take(pa.array(wide)), _SPECIAL).to_numpy(zero_copy_only=False)
     judged = visible >= cfg.min_chars
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 
