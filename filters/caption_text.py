@@ -98,26 +98,6 @@ def without_quotes(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.replace_with_mask(texts, pa.array(mask), pa.array([a for a, c in zip(after, changed) if c], texts.type)), rows
 
 
-def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
-    """Per text: how many of its characters are in `chars` (ASCII only). Counted with numpy over the
-    array's UTF-8 bytes, which is one pass for any number of characters: an ASCII byte is always
-    the character itself in UTF-8. Nulls count 0."""
-    if not chars.isascii():
-        raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
-    n = len(texts)
-    if texts.type not in (pa.string(), pa.large_string()):
-        texts = texts.cast(pa.string())
-    _, offsets_buf, data_buf = texts.buffers()
-    offset_type = np.int64 if texts.type == pa.large_string() else np.int32
-    offsets = np.frombuffer(offsets_buf, dtype=offset_type, count=n + 1, offset=texts.offset * np.dtype(offset_type).itemsize)
-    if n == 0 or data_buf is None or offsets[-1] == offsets[0]:
-        return np.zeros(n, dtype=np.int64)
-    wanted = np.zeros(256, dtype=bool)
-    wanted[list(chars.encode("ascii"))] = True
-    hits = np.flatnonzero(wanted[np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]]) + offsets[0]
-    return np.bincount(np.searchsorted(offsets, hits, side="right") - 1, minlength=n).astype(np.int64, copy=False)
-
-
 def text_width(texts: pa.Array) -> np.ndarray:
     """Characters per text, spaces included, East-Asian wide characters counting two."""
     n = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)

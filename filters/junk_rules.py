@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch, ascii_char_counts
+from filters.caption_text import CaptionBatch
+from filters.repairs import ascii_char_counts
 from filters.rule_spec import text_rule
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 

@@ -105,24 +105,22 @@ def strip_markup(fragment: str) -> str:
 
 
 def _html(texts: pa.Array, cfg, context) -> pa.Array:
-    rows = np.flatnonzero(_np(pc.match_substring(texts, "<")) | _np(pc.match_substring(texts, "&")))
+    rows = np.flatnonzero(ascii_char_counts(texts, "<&"))
     if rows.size == 0:
         return texts
     sub = texts.take(pa.array(rows))
-    markup = np.zeros(len(texts), dtype=bool)
-    entity = np.zeros(len(texts), dtype=bool)
-    markup[rows] = _np(pc.match_substring_regex(sub, HTML_MARKUP))
-    entity[rows] = _np(pc.match_substring_regex(sub, HTML_ENTITY))
+    markup = _np(pc.match_substring_regex(sub, HTML_MARKUP))
+    entity = _np(pc.match_substring_regex(sub, HTML_ENTITY))
     if not (markup | entity).any():
         return texts
-    values = texts.to_pylist()
-    for i in np.flatnonzero(markup):
-        values[i] = strip_markup(values[i])
-    for i in np.flatnonzero(entity & ~markup):
-        values[i] = html.unescape(html.unescape(values[i]))
-    out = pa.array(values, pa.string())
+    out = with_rows_mapped(texts, rows[markup], strip_markup)
+    out = with_rows_mapped(out, rows[entity & ~markup], lambda t: html.unescape(html.unescape(t)))
+    if not markup.any():
+        return out
     # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
-    return on_rows(out, pa.array(markup), _clean_whitespace) if markup.any() else out
+    stripped = np.zeros(len(texts), dtype=bool)
+    stripped[rows[markup]] = True
+    return on_rows(out, pa.array(stripped), _clean_whitespace)
 
 
 # ---------------------------------------------------------------- mojibake
@@ -152,11 +150,9 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
-    values = texts.to_pylist()
-    for i in rows:
-        values[i] = ftfy.fix_encoding(values[i])
-    out = pa.array(values, pa.string())
-    fixed = ~_np(pc.equal(out, texts))
+    out = with_rows_mapped(texts, rows, ftfy.fix_encoding)
+    fixed = np.zeros(len(texts), dtype=bool)
+    fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
     return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, context)) if fixed.any() else out
 
 
@@ -219,17 +215,14 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[in_sources[rows]]
     if rows.size == 0:
         return texts
-    converter = opencc_converter(cfg.conversion)
-    values = texts.to_pylist()
-    for i in rows:
-        values[i] = converter.convert(values[i])
-    return pa.array(values, pa.string())
+    return with_rows_mapped(texts, rows, opencc_converter(cfg.conversion).convert)
 
 
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
 _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
+_SUFFIX_SEPARATOR_ASCII = "-|:~/\\>"  # the ASCII characters of both
 
 
 @lru_cache(maxsize=8)
@@ -243,9 +236,11 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
-    rows = np.flatnonzero(_np(pc.match_substring(texts, "-")) | _np(pc.match_substring(texts, "|"))
-                          | _np(pc.match_substring_regex(texts, _SUFFIX_SEPARATOR_RARE))
-                          | _np(pc.less_equal(pc.binary_length(texts), 30)))
+    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(pc.less_equal(pc.binary_length(texts), 30))
+    wide = np.flatnonzero(~possible & ~_np(pc.string_is_ascii(texts)))
+    if wide.size:
+        possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
+    rows = np.flatnonzero(possible)
     if rows.size == 0:
         return texts
     hit = np.zeros(len(texts), dtype=bool)
@@ -297,6 +292,37 @@ def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
     if rows.size == 0:
         return rows
     return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
+
+
+def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn) -> pa.Array:
+    """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`; only those rows
+    are converted to Python strings."""
+    if rows.size == 0:
+        return texts
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[rows] = True
+    values = [fn(t) for t in texts.take(pa.array(rows)).to_pylist()]
+    return pc.replace_with_mask(texts, pa.array(mask), pa.array(values, texts.type))
+
+
+def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
+    """Per text: how many of its characters are in `chars` (ASCII only). Counted with numpy over the
+    array's UTF-8 bytes, one pass for any number of characters (an ASCII byte is always the
+    character itself in UTF-8). Nulls count 0."""
+    if not chars.isascii():
+        raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
+    n = len(texts)
+    if texts.type not in (pa.string(), pa.large_string()):
+        texts = texts.cast(pa.string())
+    _, offsets_buf, data_buf = texts.buffers()
+    offset_type = np.dtype(np.int64 if texts.type == pa.large_string() else np.int32)
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type, count=n + 1, offset=texts.offset * offset_type.itemsize)
+    if n == 0 or data_buf is None or offsets[-1] == offsets[0]:
+        return np.zeros(n, dtype=np.int64)
+    wanted = np.zeros(256, dtype=bool)
+    wanted[list(chars.encode("ascii"))] = True
+    hits = np.flatnonzero(wanted[np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]]) + offsets[0]
+    return np.bincount(np.searchsorted(offsets, hits, side="right") - 1, minlength=n).astype(np.int64, copy=False)
 
 
 def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
