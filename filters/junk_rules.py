@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
-from filters.repairs import ascii_char_counts
+from filters.repairs import ascii_char_counts, rows_of, utf8_bytes
 from filters.rule_spec import text_rule
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -197,9 +197,23 @@ _SEPARATOR_ASCII, _SEPARATOR_WIDE = ",;|/>-", "[、，；｜·•»]"
 _STRONG_ASCII, _STRONG_WIDE = "|/>", "[｜·•»]"
 
 
-def _enough_items_possible(text: pa.Array, rows: np.ndarray, min_items: int) -> np.ndarray:
-    """Those of `rows` that can split into as many items as `keyword_list_rule` needs: a text with
-    k separator characters has at most k + 1 items."""
+_ASCII_ALNUM = np.array([chr(b).isascii() and chr(b).isalnum() for b in range(256)])
+_ASCII_SPACE = np.array([chr(b) in " \t\n\x0b\x0c\r" for b in range(256)])
+
+
+def _ascii_word_starts(texts: pa.Array) -> np.ndarray:
+    """Per text: its whitespace-separated tokens that start with an ASCII letter or digit."""
+    data, offsets = utf8_bytes(texts)
+    after_space = np.ones(data.size, dtype=bool)
+    after_space[1:] = _ASCII_SPACE[data[:-1]]
+    after_space[offsets[:-1][offsets[:-1] < data.size]] = True  # a row's first byte
+    return rows_of(offsets, np.flatnonzero(_ASCII_ALNUM[data] & after_space))
+
+
+def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule) -> np.ndarray:
+    """Those of `rows` that can split into as many items as `keyword_list_rule` needs (k separator
+    characters make k + 1 items at most) with few enough words per item: every whitespace-separated
+    token is at least one word of an item when it starts with an ASCII letter or digit."""
     if rows.size == 0:
         return rows
     sub = text.take(pa.array(rows))
@@ -210,8 +224,12 @@ def _enough_items_possible(text: pa.Array, rows: np.ndarray, min_items: int) -> 
         wide_sub = sub.take(pa.array(wide))
         marks[wide] += pc.count_substring_regex(wide_sub, _SEPARATOR_WIDE).to_numpy(zero_copy_only=False)
         strong[wide] |= _np(pc.match_substring_regex(wide_sub, _STRONG_WIDE))
-    need = np.where(strong, min_items - 1, min_items)
-    return rows[marks + 1 >= need]
+    most_items = marks + 1
+    possible = most_items >= np.where(strong, cfg.min_items - 1, cfg.min_items)
+    if possible.any():
+        words = _ascii_word_starts(sub)
+        possible &= words <= cfg.max_item_words * most_items
+    return rows[possible]
 
 
 @text_rule("keyword_list")
@@ -221,7 +239,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     phrase of four words or more built with one."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    tagged = _candidates(text, "#")
+    tagged = np.flatnonzero(ascii_char_counts(text, "#"))
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
         keep[tagged[hashtags >= cfg.min_hashtags]] = False
@@ -230,8 +248,11 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if wide.size:
         separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(
             zero_copy_only=False)
-    separators = separators + _np(pc.match_substring(text, " - ")) * cfg.min_items
-    rows = _enough_items_possible(text, np.flatnonzero((separators >= cfg.min_items - 2) & keep), cfg.min_items)
+    enough = separators >= cfg.min_items - 2
+    dashed = np.flatnonzero(~enough & (ascii_char_counts(text, "-") > 0))
+    if dashed.size:  # " - " separates items too
+        enough[dashed] = _np(pc.match_substring(text.take(pa.array(dashed)), " - "))
+    rows = _may_be_keyword_lists(text, np.flatnonzero(enough & keep), cfg)
     function = frozenset(cfg.function_words)
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         items = [x for x in (s.strip(" .!?。！:：-") for s in _ITEM_SEPARATOR.split(t.replace("#", " "))) if x]

@@ -305,24 +305,36 @@ def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn) -> pa.Array:
     return pc.replace_with_mask(texts, pa.array(mask), pa.array(values, texts.type))
 
 
-def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
-    """Per text: how many of its characters are in `chars` (ASCII only). Counted with numpy over the
-    array's UTF-8 bytes, one pass for any number of characters (an ASCII byte is always the
-    character itself in UTF-8). Nulls count 0."""
-    if not chars.isascii():
-        raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
+def utf8_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of a string array (a view, no copy) and the offsets of its rows in them
+    (`len(texts) + 1` of them; row i is `bytes[offsets[i]:offsets[i + 1]]`, a null row is empty)."""
     n = len(texts)
     if texts.type not in (pa.string(), pa.large_string()):
         texts = texts.cast(pa.string())
     _, offsets_buf, data_buf = texts.buffers()
     offset_type = np.dtype(np.int64 if texts.type == pa.large_string() else np.int32)
     offsets = np.frombuffer(offsets_buf, dtype=offset_type, count=n + 1, offset=texts.offset * offset_type.itemsize)
-    if n == 0 or data_buf is None or offsets[-1] == offsets[0]:
-        return np.zeros(n, dtype=np.int64)
+    if data_buf is None or n == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(n + 1, dtype=np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data, (offsets - offsets[0]).astype(np.int64)
+
+
+def rows_of(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Per row: how many of `positions` (into `utf8_bytes`'s bytes) fall in it."""
+    return np.bincount(np.searchsorted(offsets, positions, side="right") - 1, minlength=len(offsets) - 1)
+
+
+def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
+    """Per text: how many of its characters are in `chars` (ASCII only). Counted with numpy over the
+    array's UTF-8 bytes, one pass for any number of characters (an ASCII byte is always the
+    character itself in UTF-8). Nulls count 0."""
+    if not chars.isascii():
+        raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
+    data, offsets = utf8_bytes(texts)
     wanted = np.zeros(256, dtype=bool)
     wanted[list(chars.encode("ascii"))] = True
-    hits = np.flatnonzero(wanted[np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]]) + offsets[0]
-    return np.bincount(np.searchsorted(offsets, hits, side="right") - 1, minlength=n).astype(np.int64, copy=False)
+    return rows_of(offsets, np.flatnonzero(wanted[data]))
 
 
 def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
