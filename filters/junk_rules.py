@@ -107,6 +107,7 @@ _CODE_WEAK = (
     r"\b(?:int|str|float|bool|void|char|string)\s+\w+\s*[=;(,)]", r"^\s*(?:#|//)\s*\w",
 )
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
+_CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
 
 def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
@@ -115,14 +116,16 @@ def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
     out = np.zeros(len(texts), dtype=bool)
     if rows.size == 0:
         return out
+    strong = _np(pc.match_substring_regex(texts.take(pa.array(rows)), _CODE_ANY_STRONG))
+    out[rows[strong]] = True
+    rows = rows[~strong]  # the weak signals decide the others
+    if rows.size == 0:
+        return out
     sub = texts.take(pa.array(rows))
-    strong = np.zeros(rows.size, dtype=bool)
-    for p in _CODE_STRONG:
-        strong |= _np(pc.match_substring_regex(sub, p))
     weak = np.zeros(rows.size, dtype=np.int64)
     for p in _CODE_WEAK:
         weak += _np(pc.match_substring_regex(sub, p))
-    out[rows[strong | (weak >= min_signals)]] = True
+    out[rows[weak >= min_signals]] = True
     return out
 
 
@@ -135,9 +138,10 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     if code.any() and batch.unquoted_lower is not batch.lower:
         rows = np.flatnonzero(code)
         outside = batch.unquoted_lower.take(pa.array(rows))
-        prose = pc.count_substring_regex(outside, r"\pL{2,}").to_numpy(zero_copy_only=False) >= 3
-        quoting = prose & ~_code_signals(outside, cfg.min_signals)
-        code[rows[quoting]] = False
+        quiet = np.flatnonzero(~_code_signals(outside, cfg.min_signals))
+        if quiet.size:
+            words = pc.count_substring_regex(outside.take(pa.array(quiet)), r"\pL{2,}").to_numpy(zero_copy_only=False)
+            code[rows[quiet[words >= 3]]] = False
     return ~code
 
 
