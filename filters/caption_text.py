@@ -8,6 +8,7 @@ costs a few vectorised passes and nothing more.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import on_rows, repair_texts
+from filters.repairs import ascii_char_counts, on_rows, repair_texts
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
@@ -84,7 +85,10 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
 
 def without_quotes(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """`texts` with every quoted span replaced by a space, and the rows that had one (sorted)."""
-    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, _ANY_QUOTED_SPAN)))
+    # ASCII quotes are counted in numpy; the others can only be in non-ASCII rows
+    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | ~_np(pc.string_is_ascii(texts)))
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
     if rows.size == 0:
         return texts, rows
     before = texts.take(pa.array(rows)).to_pylist()
@@ -117,7 +121,13 @@ class Words:
     ids: np.ndarray  # int32
     dictionary: pa.Array
     counts: np.ndarray  # words per row
-    tokens: pa.Array = field(repr=False)  # each word's whitespace token before trimming
+    # makes `tokens`, which few rules need, when one asks
+    token_source: Callable[[], pa.Array] = field(repr=False, compare=False)
+
+    @cached_property
+    def tokens(self) -> pa.Array:
+        """Each word's whitespace token before trimming (punctuation standing alone joined to the word before)."""
+        return self.token_source()
 
     @cached_property
     def starts(self) -> np.ndarray:
@@ -147,9 +157,12 @@ class Words:
         ids = np.concatenate((self.ids[keep], other.ids + len(self.dictionary)))[order]
         counts = self.counts.copy()
         counts[rows] = other.counts
-        tokens = pa.concat_arrays([self.tokens.filter(pa.array(keep)), other.tokens]).take(pa.array(order))
+
+        def tokens() -> pa.Array:
+            return pa.concat_arrays([self.tokens.filter(pa.array(keep)), other.tokens]).take(pa.array(order))
+
         return Words(row=row[order], ids=ids.astype(np.int32), dictionary=pa.concat_arrays(
-            [self.dictionary, other.dictionary]), counts=counts, tokens=tokens)
+            [self.dictionary, other.dictionary]), counts=counts, token_source=tokens)
 
 
 def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
@@ -169,20 +182,27 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     row = pc.list_parent_indices(tokens).to_numpy()
     keep = pc.greater(pc.binary_length(flat), 0)
     kept = keep.to_numpy(zero_copy_only=False)
+    loose = np.zeros(0, dtype=np.int64)
     if not kept.all():
         # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
         loose = np.flatnonzero(~kept)
         loose = loose[loose > 0]
         loose = loose[(row[loose - 1] == row[loose]) & kept[loose - 1]]
+        flat, row = flat.filter(keep), row[kept]
+
+    def word_tokens() -> pa.Array:
+        out = raw
         if loose.size:
-            raw = pc.replace_with_mask(raw, pa.array(np.isin(np.arange(len(raw)), loose - 1)),
-                                       pc.binary_join_element_wise(raw.take(pa.array(loose - 1)),
-                                                                   raw.take(pa.array(loose)), ""))
-        flat, raw, row = flat.filter(keep), raw.filter(keep), row[kept]
+            out = pc.replace_with_mask(out, pa.array(np.isin(np.arange(len(out)), loose - 1)),
+                                       pc.binary_join_element_wise(out.take(pa.array(loose - 1)),
+                                                                   out.take(pa.array(loose)), ""))
+        return out if kept.all() else out.filter(keep)
+
     enc = flat.dictionary_encode()
     ids = enc.indices.to_numpy().astype(np.int32, copy=False)
     counts = np.bincount(row, minlength=n).astype(np.int64)
-    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts, tokens=raw)
+    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts,
+                 token_source=word_tokens)
 
 
 @dataclass(frozen=True)
