@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, on_rows, repair_texts
+from filters.repairs import ascii_char_counts, on_rows, repair_texts, utf8_bytes
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
@@ -121,13 +121,13 @@ class Words:
     ids: np.ndarray  # int32
     dictionary: pa.Array
     counts: np.ndarray  # words per row
-    # makes `tokens`, which few rules need, when one asks
-    token_source: Callable[[], pa.Array] = field(repr=False, compare=False)
+    # makes `list_ends`, which few rules need, when one asks
+    list_end_source: Callable[[], np.ndarray] = field(repr=False, compare=False)
 
     @cached_property
-    def tokens(self) -> pa.Array:
-        """Each word's whitespace token before trimming (punctuation standing alone joined to the word before)."""
-        return self.token_source()
+    def list_ends(self) -> np.ndarray:
+        """Per word: followed by a comma, semicolon or "、" (it ends an enumeration item)."""
+        return self.list_end_source()
 
     @cached_property
     def starts(self) -> np.ndarray:
@@ -142,11 +142,8 @@ class Words:
         return (self.ids[1:] == self.ids[:-1]) & (self.row[1:] == self.row[:-1])
 
     def list_end(self, index: np.ndarray) -> np.ndarray:
-        """For the words at `index`: followed by a comma, semicolon or "、" (it ends an enumeration item)."""
-        if index.size == 0:
-            return np.zeros(0, dtype=bool)
-        tokens = self.tokens.take(pa.array(index, pa.int64()))
-        return pc.match_substring_regex(tokens, _LIST_END).to_numpy(zero_copy_only=False)
+        """`list_ends` of the words at `index`."""
+        return self.list_ends[index]
 
     def with_rows(self, rows: np.ndarray, other: Words) -> Words:
         """These words, with the words of `rows` (sorted row indices) taken from `other`, the words
@@ -158,11 +155,29 @@ class Words:
         counts = self.counts.copy()
         counts[rows] = other.counts
 
-        def tokens() -> pa.Array:
-            return pa.concat_arrays([self.tokens.filter(pa.array(keep)), other.tokens]).take(pa.array(order))
+        def list_ends() -> np.ndarray:
+            return np.concatenate((self.list_ends[keep], other.list_ends))[order]
 
         return Words(row=row[order], ids=ids.astype(np.int32), dictionary=pa.concat_arrays(
-            [self.dictionary, other.dictionary]), counts=counts, token_source=tokens)
+            [self.dictionary, other.dictionary]), counts=counts, list_end_source=list_ends)
+
+
+_LIST_END_BYTES = [ch.encode() for ch in "，、；"]
+
+
+def ends_enumeration_item(tokens: pa.Array) -> np.ndarray:
+    """Per token: it ends with a comma, semicolon or "、" (`_LIST_END`), read off its last UTF-8 bytes."""
+    data, offsets = utf8_bytes(tokens)
+    ends = offsets[1:]
+    length = ends - offsets[:-1]
+    out = np.zeros(len(tokens), dtype=bool)
+    some = np.flatnonzero(length >= 1)
+    out[some] = np.isin(data[ends[some] - 1], np.frombuffer(b",;", dtype=np.uint8))
+    wide = np.flatnonzero(length >= 3)
+    tail = np.stack([data[ends[wide] - 3], data[ends[wide] - 2], data[ends[wide] - 1]], axis=1)
+    for b in _LIST_END_BYTES:
+        out[wide[(tail == np.frombuffer(b, dtype=np.uint8)).all(axis=1)]] = True
+    return out
 
 
 def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
@@ -190,19 +205,18 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         loose = loose[(row[loose - 1] == row[loose]) & kept[loose - 1]]
         flat, row = flat.filter(keep), row[kept]
 
-    def word_tokens() -> pa.Array:
-        out = raw
-        if loose.size:
-            out = pc.replace_with_mask(out, pa.array(np.isin(np.arange(len(out)), loose - 1)),
-                                       pc.binary_join_element_wise(out.take(pa.array(loose - 1)),
-                                                                   out.take(pa.array(loose)), ""))
-        return out if kept.all() else out.filter(keep)
+    def list_ends() -> np.ndarray:
+        ends = ends_enumeration_item(raw)
+        # a word followed by loose punctuation ends where that punctuation does (if it is not empty)
+        joined = loose[pc.binary_length(raw.take(pa.array(loose, pa.int64()))).to_numpy(zero_copy_only=False) > 0]
+        ends[joined - 1] = ends[joined]
+        return ends[kept]
 
     enc = flat.dictionary_encode()
     ids = enc.indices.to_numpy().astype(np.int32, copy=False)
     counts = np.bincount(row, minlength=n).astype(np.int64)
     return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts,
-                 token_source=word_tokens)
+                 list_end_source=list_ends)
 
 
 @dataclass(frozen=True)

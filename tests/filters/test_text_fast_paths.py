@@ -1,0 +1,63 @@
+"""The text chain's fast paths (issue 17) give what the plain RE2 kernels they replace give, on
+random strings built from the characters that matter to each."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from filters.caption_text import _LIST_END, _PUNCTUATION, QUOTED_SPAN, _SINGLE_QUOTED, split_words, without_quotes
+from filters.repairs import ascii_char_counts
+
+
+def _random_texts(alphabet: str, n: int, lengths: tuple[int, ...], seed: int = 0) -> list[str | None]:
+    rng = random.Random(seed)
+    out: list[str | None] = []
+    for _ in range(n):
+        size = rng.choice(lengths)
+        out.append("".join(rng.choice(alphabet) if rng.random() < 0.3 else "a" for _ in range(size)))
+    return out + [None, ""]
+
+
+def test_without_quotes_matches_the_re2_replacement():
+    # quoted spans around the 300-character limit, every kind of quote and of whitespace RE2 and Python disagree on
+    texts = pa.array(_random_texts("ab '\"“”„«»‹›「」『』‘’《》\n\t\x0b\x0c\r\x85\xa0\u2028([{:.,;!?)]}x", 20_000,
+                                   (3, 10, 50, 299, 300, 301, 302)))
+    expected = pc.replace_substring_regex(pc.replace_substring_regex(texts, QUOTED_SPAN, " "), _SINGLE_QUOTED, r"\1 \2")
+    got, rows = without_quotes(texts)
+    assert got.to_pylist() == expected.to_pylist()
+    changed = pc.fill_null(pc.not_equal(expected, texts), False).to_numpy(zero_copy_only=False)
+    assert rows.tolist() == np.flatnonzero(changed).tolist() and rows.size > 1_000
+
+
+def test_ascii_char_counts_match_count_substring_on_slices():
+    texts = pa.array(_random_texts("ab,;|/é日 \n-", 5_000, (0, 1, 5, 40)))
+    for arr in (texts, texts.slice(7, 3_000), texts.slice(4_990)):
+        expected = sum(pc.fill_null(pc.count_substring(arr, c), 0).to_numpy(zero_copy_only=False) for c in ",;|/")
+        assert ascii_char_counts(arr, ",;|/").tolist() == expected.tolist()
+
+
+def test_word_list_ends_match_the_regex_on_joined_tokens():
+    """A word ends an enumeration item when its token, with loose punctuation after it joined on,
+    ends with a separator; trailing spaces make empty tokens, which join as nothing."""
+    texts = pa.array(_random_texts("ab ,;，、；.!日", 5_000, (1, 4, 12, 30)) + ["{ : 1920,  ", "red , white", "红 ， 绿"])
+    words = split_words(pc.utf8_lower(pc.fill_null(texts, "")), np.ones(len(texts), dtype=bool))
+    tokens = pc.ascii_split_whitespace(pc.replace_substring_regex(
+        pc.utf8_lower(pc.fill_null(texts, "")), r"([\p{Han}\p{Hiragana}\p{Katakana}])", r" \1 ")).to_pylist()
+    expected = []
+    for row in tokens:
+        merged: list[str] = []
+        for tok in row:
+            if tok.strip(_PUNCTUATION):
+                merged.append(tok)
+            elif merged and merged[-1] is not None:
+                merged[-1] += tok
+                merged.append(None)  # loose punctuation joins only the word right before it
+            else:
+                merged.append(None)
+        expected += [t for t in merged if t is not None]
+    want = pc.match_substring_regex(pa.array(expected, pa.string()), _LIST_END).to_numpy(zero_copy_only=False)
+    assert words.list_ends.tolist() == want.tolist()
