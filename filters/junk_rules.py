@@ -209,9 +209,9 @@ def _ascii_word_starts(texts: pa.Array) -> np.ndarray:
     """Per text: its whitespace-separated tokens that start with an ASCII letter or digit."""
     data, offsets = utf8_bytes(texts)
     after_space = np.ones(data.size, dtype=bool)
-    after_space[1:] = _ASCII_SPACE[data[:-1]]
+    after_space[1:] = np.take(_ASCII_SPACE, data[:-1])
     after_space[offsets[:-1][offsets[:-1] < data.size]] = True  # a row's first byte
-    return rows_of(offsets, np.flatnonzero(_ASCII_ALNUM[data] & after_space))
+    return rows_of(offsets, np.flatnonzero(np.take(_ASCII_ALNUM, data) & after_space))
 
 
 def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule) -> np.ndarray:

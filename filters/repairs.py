@@ -332,14 +332,28 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     if not chars.isascii():
         raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
     data, offsets = utf8_bytes(texts)
-    wanted = np.zeros(256, dtype=bool)
-    wanted[list(chars.encode("ascii"))] = True
-    return rows_of(offsets, np.flatnonzero(wanted[data]))
+    if len(chars) <= 8:  # a few comparisons beat a table look-up per byte
+        hit = np.zeros(data.size, dtype=bool)
+        for b in chars.encode("ascii"):
+            hit |= data == b
+    else:
+        wanted = np.zeros(256, dtype=bool)
+        wanted[list(chars.encode("ascii"))] = True
+        hit = np.take(wanted, data)
+    return rows_of(offsets, np.flatnonzero(hit))
 
 
 def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
-    """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched."""
-    mask = pc.fill_null(mask, False)
-    if not pc.any(mask).as_py():
+    """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched.
+    When `fn` changes none of them, `texts` itself comes back (callers test `out is texts`)."""
+    rows = np.flatnonzero(_np(mask))
+    if rows.size == 0:
         return texts
-    return pc.replace_with_mask(texts, mask, fn(texts.filter(mask)))
+    before = texts.take(pa.array(rows))
+    after = fn(before)
+    changed = ~_np(pc.equal(after, before))
+    if not changed.any():
+        return texts
+    hit = np.zeros(len(texts), dtype=bool)
+    hit[rows[changed]] = True
+    return pc.replace_with_mask(texts, pa.array(hit), after.filter(pa.array(changed)))
