@@ -70,10 +70,10 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
         return pa.array([], pa.string()), np.zeros(0, np.float32)
     texts = pc.fill_null(texts, "")
     labels, probs = _predict(texts, 1)
-    answered = np.fromiter(map(len, labels), dtype=np.int64, count=n) > 0
-    if answered.all():
-        lang = pc.utf8_slice_codeunits(pa.array(list(chain.from_iterable(labels)), pa.string()), _LABEL)
-        score = np.concatenate(probs).astype(np.float32, copy=False)
+    top = list(chain.from_iterable(labels))  # at most one label per text
+    if len(top) == n and probs[0].dtype == np.float32:  # one label and score each: join the scores' buffers
+        lang = pc.utf8_slice_codeunits(pa.array(top, pa.string()), _LABEL)
+        score = np.frombuffer(b"".join(probs), dtype=np.float32).copy()
     else:
         lang = pa.array([lab[0][_LABEL:] if lab else "und" for lab in labels], pa.string())
         score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
