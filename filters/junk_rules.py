@@ -25,9 +25,10 @@ def _np(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
+_DIGITS = "0123456789"  # RE2's \d
+
+
 def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
-    if pattern == "#":
-        return np.flatnonzero(_np(pc.match_substring(texts, pattern)))
     return np.flatnonzero(_np(pc.match_substring_regex(texts, pattern)))
 
 
@@ -175,7 +176,7 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     `max_other_words` other words."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    rows = _candidates(text, r"\d")  # an f-number, a shutter speed, ISO or a focal length has digits
+    rows = np.flatnonzero(ascii_char_counts(text, _DIGITS))  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):

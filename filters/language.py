@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from filters.repairs import ascii_char_counts
 from filters.rule_spec import text_rule
 from schemas.filter_config import LanguageRule
 
@@ -55,7 +56,11 @@ def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]
     """lid.176's top `k` labels ("__label__en") and probabilities per text. The texts go to the
     model's batch call as `FastText.predict` would pass them (one line each, "\n" at the end; line
     breaks inside become spaces), built in Arrow instead of a Python loop over the rows."""
-    lines = pc.binary_join_element_wise(pc.replace_substring(pc.fill_null(texts, ""), "\n", " "), "\n", "")
+    texts = pc.fill_null(texts, "")
+    broken = ascii_char_counts(texts, "\n") > 0
+    if broken.any():
+        texts = pc.replace_with_mask(texts, pa.array(broken), pc.replace_substring(texts.filter(pa.array(broken)), "\n", " "))
+    lines = pc.binary_join_element_wise(texts, "\n", "")
     return lid_model().f.multilinePredict(lines.to_pylist(), k, 0.0, "strict")
 
 

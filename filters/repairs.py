@@ -308,6 +308,8 @@ def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn) -> pa.Array:
 def utf8_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes of a string array (a view, no copy) and the offsets of its rows in them
     (`len(texts) + 1` of them; row i is `bytes[offsets[i]:offsets[i + 1]]`, a null row is empty)."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
     n = len(texts)
     if texts.type not in (pa.string(), pa.large_string()):
         texts = texts.cast(pa.string())

@@ -64,7 +64,7 @@ _MOJIBAKE_PAIR = (
 def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
     """Fails bytes that were not UTF-8, NUL, more than `max_replacement_chars` U+FFFD, and the
     mojibake left after the repairs."""
-    bad = batch.invalid_utf8 | _np(pc.match_substring(batch.raw, "\x00"))
+    bad = batch.invalid_utf8 | (ascii_char_counts(batch.raw, "\x00") > 0)
     # U+FFFD and mojibake are non-ASCII: only those rows are searched.
     rows = np.flatnonzero(_np(batch.non_ascii))
     if rows.size:
@@ -154,7 +154,14 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
 
 @text_rule("digit_run")
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
-    return ~_np(pc.match_substring_regex(batch.text, rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"))
+    """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
+    keep = np.ones(len(batch), dtype=bool)
+    # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
+    rows = np.flatnonzero((ascii_char_counts(batch.text, "0123456789") > cfg.max_digits) | _np(batch.non_ascii))
+    if rows.size:
+        run = rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"
+        keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), run))
+    return keep
 
 
 @text_rule("too_short")
