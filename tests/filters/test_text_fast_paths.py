@@ -35,9 +35,15 @@ def test_without_quotes_matches_the_re2_replacement():
 
 def test_ascii_char_counts_match_count_substring_on_slices():
     texts = pa.array(_random_texts("ab,;|/é日 \n-", 5_000, (0, 1, 5, 40)))
-    for arr in (texts, texts.slice(7, 3_000), texts.slice(4_990)):
+    large = texts.cast(pa.large_string())
+    chunked = pa.chunked_array([texts.slice(0, 100), texts.slice(100)])
+    for arr in (texts, texts.slice(7, 3_000), texts.slice(4_990), large.slice(3), chunked):
         expected = sum(pc.fill_null(pc.count_substring(arr, c), 0).to_numpy(zero_copy_only=False) for c in ",;|/")
         assert ascii_char_counts(arr, ",;|/").tolist() == expected.tolist()
+        # more than a few characters take the table path
+        many = "0123456789,;|/"
+        expected = sum(pc.fill_null(pc.count_substring(arr, c), 0).to_numpy(zero_copy_only=False) for c in many)
+        assert ascii_char_counts(arr, many).tolist() == expected.tolist()
 
 
 def test_word_list_ends_match_the_regex_on_joined_tokens():
