@@ -82,3 +82,38 @@ def test_error_messages(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert str(info.value) == message
+
+
+def test_next_token_targets_of_two_tokens_and_of_a_one_token_first_sample():
+    assert next_token_targets(torch.tensor([5, 6]), torch.tensor([0, 2])).tolist() == [6, -100]
+    # a first sample of one token predicts nothing (its end is token 0), not the next sample's first token
+    assert next_token_targets(torch.tensor([1, 2, 3]), torch.tensor([0, 1, 3])).tolist() == [-100, 3, -100]
+
+
+def test_segment_ids_message_names_the_last_boundary():
+    with pytest.raises(ValueError, match=r"got 0 \.\. 3$"):
+        segment_ids(torch.tensor([0, 2, 3]), 4)
+
+
+def test_tau_order_zero_weighs_every_position_alike():
+    """tau_order = 0 is allowed (the bound is >= 0): every order weight is 1 / ln(e) = 1, so the loss
+    does not depend on which token of its sample a loss sits at."""
+    cu = torch.tensor([0, 4])
+    valid = torch.ones(4, dtype=torch.bool)
+    a = balanced_loss(torch.tensor([1.0, 2.0, 3.0, 4.0]), valid, cu, tau_order=0)
+    b = balanced_loss(torch.tensor([4.0, 3.0, 2.0, 1.0]), valid, cu, tau_order=0)
+    assert torch.isfinite(a) and float(a) == pytest.approx(float(b), rel=1e-6)
+    c = balanced_loss(torch.tensor([4.0, 3.0, 2.0, 1.0]), valid, cu, tau_order=0.5)
+    assert float(c) != pytest.approx(float(b), rel=1e-6)
+
+
+def test_magnitude_weights_are_detached_by_default():
+    cu = torch.tensor([0, 3, 5])
+    valid = torch.ones(5, dtype=torch.bool)
+    grads = {}
+    for kw in ({}, {"detach_magnitude": True}, {"detach_magnitude": False}):
+        x = torch.tensor([0.1, 2.0, 5.0, 0.3, 1.0], requires_grad=True)
+        balanced_loss(x, valid, cu, **kw).backward()
+        grads[tuple(kw.items())] = x.grad
+    assert torch.equal(grads[()], grads[(("detach_magnitude", True),)])
+    assert not torch.allclose(grads[()], grads[(("detach_magnitude", False),)])
