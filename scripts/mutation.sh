@@ -73,6 +73,7 @@ for module in "${MODULES[@]}"; do
 [tool.mutmut]
 source_paths = ["schemas", "filters", "packer", "jobs", "trainer_bridge"]
 only_mutate = ["$module"]
+also_copy = ["bench"]  # tests that reuse a benchmark's data generators load bench/ by path
 pytest_add_cli_args_test_selection = [$selection]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 process_isolation = "${ISOLATION[$module]:-fork}"
