@@ -262,6 +262,7 @@ def proportional_remainder(state: PackState, n_drop: int, label: np.ndarray | No
         pairs = [(hi, lo) for hi in np.argsort(-gap, kind="stable").tolist() if gap[hi] > 0
                  for lo in np.argsort(gap, kind="stable").tolist() if gap[lo] < 0 and (hi, lo) not in blocked]
         if not pairs:
+            _settle_by_moves(state, label, n_labels, is_drop, in_drop, live, group)
             return drop
         hi, lo = pairs[0]
         xs = np.flatnonzero(in_drop & (label == hi))[:64]
@@ -276,6 +277,56 @@ def proportional_remainder(state: PackState, n_drop: int, label: np.ndarray | No
                 break
         else:
             blocked.add((hi, lo))
+
+
+def _fits(state: PackState, i: int, b: int) -> bool:
+    return (state.T[b] + state.t[i] <= state.C and state.Pq[b] + state.p[i] <= state.P
+            and state.Im[b] + state.m[i] <= state.M)
+
+
+def _settle_by_moves(state: PackState, label: np.ndarray, n_labels: int, is_drop: np.ndarray, in_drop: np.ndarray,
+                     live: np.ndarray, group: np.ndarray | None, max_moves: int = 16) -> None:
+    """Where one-for-one trades found no partner (e.g. a label of short samples against one of long
+    ones), move single items instead: a kept item into a left-out pack with room, or a left-out item
+    into a kept pack with room, whichever brings every label's left-out count closest to its share
+    of the left-out items, until each is within one item of it. Only packs of two or more items give
+    one up, so no pack empties and the pack counts stay; copies of a sample never meet."""
+    share = np.bincount(label, minlength=n_labels) / label.shape[0]
+    drop_bins = np.flatnonzero(is_drop)
+    kept_bins = np.flatnonzero(live & ~is_drop)
+    size = np.bincount(state.bin, minlength=state.n_bins)
+    for _ in range(max_moves):
+        have = np.bincount(label[in_drop], minlength=n_labels).astype(np.float64)
+        n_out = float(in_drop.sum())
+        dev = have - share * n_out
+        if np.abs(dev).max() < 1.0:
+            return
+        best = None  # (max |dev| after, item, bin)
+        for lab in range(n_labels):
+            for into_drop in (True, False):
+                step = 1.0 if into_drop else -1.0
+                after = dev - step * share
+                after[lab] += step
+                score = float(np.abs(after).max())
+                if best is not None and score >= best[0]:
+                    continue
+                src = (label == lab) & (in_drop != into_drop) & (size[state.bin] >= 2)
+                items = np.flatnonzero(src)
+                items = items[np.argsort(state.t[items], kind="stable")][:64]
+                for x in items.tolist():
+                    targets = drop_bins if into_drop else kept_bins
+                    ok = [b for b in targets.tolist() if b != state.bin[x] and _fits(state, x, b)
+                          and not (group is not None and group[x] >= 0 and int(group[x]) in _groups_in(state, group, b))]
+                    if ok:
+                        best = (score, x, ok[0], into_drop)
+                        break
+        if best is None or best[0] >= float(np.abs(dev).max()):
+            return
+        _, x, b, into_drop = best
+        size[state.bin[x]] -= 1
+        size[b] += 1
+        state.move(x, b)
+        in_drop[x] = into_drop
 
 
 def _pick_by_mix(state: PackState, cand: np.ndarray, n_drop: int, label: np.ndarray, n_labels: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -398,6 +398,7 @@ def test_copies_of_a_sample_go_to_different_packs():
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 16))
+@example(2941, 16)  # found by a random run: one-for-one trades found no partner, single moves settle it
 def test_the_remainder_follows_the_label_mix(seed, dp):
     """The samples of the left-out packs are each label's share of them, within one sample."""
     rng = np.random.default_rng(seed)
