@@ -88,3 +88,59 @@ def test_the_grid_reaches_every_path(digests):
     """The cases differ from each other (no two configurations collapse to one output), so each
     stored digest guards its own path."""
     assert len(set(digests.values())) >= len(CASES) - 4
+
+
+DEAL_GOLDEN = Path(__file__).parent / "data" / "deal_step_golden.json"
+
+
+def _deal_cases():
+    rng = np.random.default_rng(23)
+    for c in range(48):
+        dp, k = int(rng.integers(2, 6)), int(rng.integers(1, 5))
+        n = dp * k
+        V = np.round(rng.lognormal(0, 1, n) * (rng.random(n) < 0.6), 3)
+        L = np.round(rng.lognormal(1, 0.7, n), 3)
+        init = None
+        if c % 3 == 0:  # a given start, k packs per rank
+            init = rng.permutation(np.repeat(np.arange(dp), k))
+        yield f"{c}", V, L, dp, k, int(rng.choice([0, 1, 3, 8])), bool(c % 2), init
+
+
+def test_deal_step_golden_ranks():
+    """`deal_step` on 48 random steps (2-5 ranks, 1-4 packs each, ViT-free packs, fused and separate
+    phases, LPT or a given start, 0-8 swap rounds): the ranks it deals are stored."""
+    from packer.steps import deal_step
+
+    got = {key: deal_step(V, L, dp, k, rounds, separate=sep, init=init).tolist()
+           for key, V, L, dp, k, rounds, sep, init in _deal_cases()}
+    if os.environ.get("VLPACK_UPDATE_GOLDEN"):
+        DEAL_GOLDEN.write_text(json.dumps(got, sort_keys=True) + "\n")
+    want = json.loads(DEAL_GOLDEN.read_text())
+    assert [k for k in sorted(want) if want[k] != got.get(k)] == []
+
+
+def test_step_balance_figures_by_hand():
+    from packer.steps import naive_steps, step_balance, step_balance_ratio, step_time
+
+    step = np.array([0, 0, 0, 0, 1, 1, 1, 1, -1])
+    rank = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0])
+    vit = np.array([4.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 99.0])
+    llm = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 99.0])
+    # step 0: rank 0 has V 4, L 2; rank 1 has V 2, L 2 -> ideal 3 + 2 = 5
+    assert step_balance_ratio(step, rank, vit, llm, 2, False).tolist() == [6 / 5, 1.0]
+    assert step_balance_ratio(step, rank, vit, llm, 2, True).tolist() == [6 / 5, 1.0]
+    vit2 = np.array([4.0, 0.0, 0.0, 2.0, 1, 0, 0, 0, 0])
+    llm2 = np.array([0.0, 3.0, 0.0, 0.0, 0, 1, 0, 0, 0])
+    # step 0 separate: max V 4 + max L 3 = 7 over 3 + 1.5; fused: max(4, 5) = 5 over 4.5
+    assert step_balance_ratio(step, rank, vit2, llm2, 2, True)[0] == pytest.approx(7 / 4.5)
+    assert step_balance_ratio(step, rank, vit2, llm2, 2, False)[0] == pytest.approx(5 / 4.5)
+    assert step_balance_ratio(step, rank, vit2, llm2, 2, False)[1] == pytest.approx(1 / 1)
+    assert step_balance(step, rank, vit + llm, 2).tolist() == [6 / 5, 1.0]
+    assert step_balance(np.array([-1]), np.array([0]), np.array([1.0]), 2).tolist() == []
+    assert step_time(np.array([1.0, 3.0]), np.array([2.0, 0.5]), True) == 5.0
+    assert step_time(np.array([1.0, 3.0]), np.array([2.0, 0.5]), False) == 3.5
+    s, r = naive_steps(11, 2, 2)
+    assert s.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, -1, -1, -1]
+    assert r.tolist() == [0, 1, 0, 1, 0, 1, 0, 1, -1, -1, -1]
+    s, r = naive_steps(9, 3, 1)
+    assert s.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2] and r.tolist() == [0, 1, 2] * 3
