@@ -64,6 +64,11 @@ class PackState:
         return (self.T[bx] + dt <= self.C and self.Pq[bx] + dp <= self.P and self.Im[bx] + dm <= self.M
                 and self.T[by] - dt <= self.C and self.Pq[by] - dp <= self.P and self.Im[by] - dm <= self.M)
 
+    def fits_move(self, i: int, b: int) -> bool:
+        """Whether item i fits into bin b (not its own) within the limits."""
+        return (self.T[b] + self.t[i] <= self.C and self.Pq[b] + self.p[i] <= self.P
+                and self.Im[b] + self.m[i] <= self.M)
+
     def swap(self, x: int, y: int) -> None:
         bx, by = int(self.bin[x]), int(self.bin[y])
         self.move(x, by)
@@ -279,11 +284,6 @@ def proportional_remainder(state: PackState, n_drop: int, label: np.ndarray | No
             blocked.add((hi, lo))
 
 
-def _fits(state: PackState, i: int, b: int) -> bool:
-    return (state.T[b] + state.t[i] <= state.C and state.Pq[b] + state.p[i] <= state.P
-            and state.Im[b] + state.m[i] <= state.M)
-
-
 def _settle_by_moves(state: PackState, label: np.ndarray, n_labels: int, is_drop: np.ndarray, in_drop: np.ndarray,
                      live: np.ndarray, group: np.ndarray | None, max_moves: int = 16) -> None:
     """Where one-for-one trades found no partner (e.g. a label of short samples against one of long
@@ -315,7 +315,7 @@ def _settle_by_moves(state: PackState, label: np.ndarray, n_labels: int, is_drop
                 items = items[np.argsort(state.t[items], kind="stable")][:64]
                 for x in items.tolist():
                     targets = drop_bins if into_drop else kept_bins
-                    ok = [b for b in targets.tolist() if b != state.bin[x] and _fits(state, x, b)
+                    ok = [b for b in targets.tolist() if b != state.bin[x] and state.fits_move(x, b)
                           and not (group is not None and group[x] >= 0 and int(group[x]) in _groups_in(state, group, b))]
                     if ok:
                         best = (score, x, ok[0], into_drop)
