@@ -53,6 +53,7 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -637,35 +638,53 @@ def _mix_cells_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np
 
 class _CopyHolders:
     """Which copy groups each holder (a load, a step) holds through its members (units, loads);
-    ``of``: the holder of each member (updated in place by `trade`)."""
+    ``of``: the holder of each member (updated in place by `trade`). Per holder it keeps the set of
+    groups held and how many members hold each, so a question is one set intersection (in C),
+    remembered until the next trade, and a look at the few groups found."""
+
+    MEMO = 1 << 16  # intersections remembered between trades, at most
 
     def __init__(self, of: np.ndarray, groups_of: dict[int, set[int]]):
         self.of = of
         self.groups_of = groups_of
-        self.members: dict[int, list[int]] = {}
-        for m, h in enumerate(of.tolist()):
-            self.members.setdefault(h, []).append(m)
+        self.held: dict[int, set[int]] = {}
+        self.count: dict[int, Counter] = {}
+        for m, groups in groups_of.items():
+            h = int(of[m])
+            self.held.setdefault(h, set()).update(groups)
+            self.count.setdefault(h, Counter()).update(groups)
+        self._found: dict[tuple[int, int], set[int]] = {}
 
-    def held(self, h: int, without: int) -> set[int]:
-        out: set[int] = set()
-        for m in self.members[h]:
-            if m != without:
-                out |= self.groups_of.get(m, set())
-        return out
+    def meets(self, h: int, m: int, without: int) -> bool:
+        """Whether holder h, leaving out its member `without`, holds any group of member m."""
+        found = self._found.get((m, h))
+        if found is None:
+            if len(self._found) >= self.MEMO:
+                self._found.clear()
+            found = self._found[m, h] = self.groups_of.get(m, set()) & self.held.get(h, set())
+        if not found or int(self.of[without]) != h:
+            return bool(found)
+        own, count = self.groups_of.get(without, ()), self.count[h]
+        return any(count[g] > (g in own) for g in found)
 
     def can_trade(self, x: int, y: int) -> bool:
         """Whether x and y can trade holders with neither then meeting a copy of its own."""
         a, b = int(self.of[x]), int(self.of[y])
-        return a != b and not (self.groups_of.get(y, set()) & self.held(a, x)
-                               or self.groups_of.get(x, set()) & self.held(b, y))
+        return a != b and not (self.meets(b, x, y) or self.meets(a, y, x))
 
     def trade(self, x: int, y: int) -> None:
         a, b = int(self.of[x]), int(self.of[y])
         self.of[x], self.of[y] = b, a
-        self.members[a].remove(x)
-        self.members[b].remove(y)
-        self.members[a].append(y)
-        self.members[b].append(x)
+        self._found.clear()
+        for m, src, dst in ((x, a, b), (y, b, a)):
+            groups = self.groups_of.get(m, ())
+            if not groups:
+                continue
+            count = self.count[src]
+            count.subtract(groups)
+            self.held[src].difference_update(g for g in groups if count[g] == 0)
+            self.held.setdefault(dst, set()).update(groups)
+            self.count.setdefault(dst, Counter()).update(groups)
 
 
 def _copy_pairs(plan: PackPlan, unit_pack: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -702,7 +721,7 @@ def _split_copies_within_loads(plan: PackPlan, unit_pack: np.ndarray, real: np.n
     pos = np.empty(order.shape[0], np.int64)
     pos[order] = np.arange(order.shape[0])
     for u in lu[1:][same].tolist():
-        if not groups_of_unit.get(u, set()) & holders.held(int(holders.of[u]), u):
+        if not holders.meets(int(holders.of[u]), u, u):
             continue
         near = [int(order[p]) for d in range(1, 257) for p in (pos[u] - d, pos[u] + d) if 0 <= p < order.shape[0]]
         for v in near:

@@ -360,3 +360,36 @@ def test_the_planned_remainder_is_what_is_dropped():
     sp = assemble_steps(plan, cfg, 0)
     assert plan.remainder_packs.size == plan.n_packs % 24
     np.testing.assert_array_equal(sp.dropped_packs, plan.remainder_packs)
+
+
+def _held_by_union(of: np.ndarray, groups_of: dict[int, set[int]], h: int, without: int) -> set[int]:
+    """The definition: every group a member of holder h other than `without` holds."""
+    return set().union(*[groups_of.get(m, set()) for m in np.flatnonzero(of == h).tolist() if m != without])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_copy_holders_answer_as_the_union_of_their_members_through_trades(data):
+    """_CopyHolders keeps per-holder sets and counts and remembers intersections between trades;
+    every answer must equal the plain definition (union of the members' groups), after any
+    sequence of trades, including members that hold no group and repeated questions."""
+    from packer.steps import _CopyHolders
+
+    n_members = data.draw(st.integers(2, 24))
+    n_holders = data.draw(st.integers(2, 6))
+    of = np.array(data.draw(st.lists(st.integers(0, n_holders - 1), min_size=n_members, max_size=n_members)))
+    groups_of = {m: set(gs) for m, gs in enumerate(data.draw(st.lists(
+        st.lists(st.integers(0, 7), max_size=4), min_size=n_members, max_size=n_members))) if gs}
+    holders = _CopyHolders(of.copy(), groups_of)
+    for _ in range(data.draw(st.integers(1, 30))):
+        x, y = data.draw(st.integers(0, n_members - 1)), data.draw(st.integers(0, n_members - 1))
+        a, b = int(holders.of[x]), int(holders.of[y])
+        want = a != b and not (groups_of.get(y, set()) & _held_by_union(holders.of, groups_of, a, x)
+                               or groups_of.get(x, set()) & _held_by_union(holders.of, groups_of, b, y))
+        assert holders.can_trade(x, y) == want
+        for h in range(n_holders):
+            assert holders.meets(h, x, y) == bool(groups_of.get(x, set()) & _held_by_union(holders.of, groups_of, h, y))
+        if a != b and data.draw(st.booleans()):
+            holders.trade(x, y)
+            of[x], of[y] = b, a
+            assert holders.of.tolist() == of.tolist()
