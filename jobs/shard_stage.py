@@ -20,15 +20,15 @@ import pyarrow.compute as pc
 import xxhash
 
 from jobs.planning import ASSIGN_SCHEMA
-from packer.chat import render_samples
-from packer.materialize import materialize_pack
+from packer.chat import expand_rendered
+from packer.materialize import PlanMismatchError, materialize_pack
 from packer.shards import write_shard
-from schemas.sample import WORK_SCHEMA
+from schemas.sample import RENDERED_FIELD, WORK_SCHEMA
 
-# What rendering a sample needs of its row.
-PAYLOAD = ["source", "task", "turns", "media", "total_tokens"]
-JOIN_SCHEMA = pa.schema([*ASSIGN_SCHEMA, *[WORK_SCHEMA.field(n) for n in PAYLOAD], ("_side", pa.int8()),
-                         ("_part", pa.int32())])
+# What writing a sample needs of its row: its rendering as the token stage kept it, and its media.
+PAYLOAD_FIELDS = [*[WORK_SCHEMA.field(n) for n in ("source", "task", "media", "total_tokens")], RENDERED_FIELD]
+PAYLOAD = [f.name for f in PAYLOAD_FIELDS]
+JOIN_SCHEMA = pa.schema([*ASSIGN_SCHEMA, *PAYLOAD_FIELDS, ("_side", pa.int8()), ("_part", pa.int32())])
 ASSIGN_SIDE, ROW_SIDE = 0, 1
 ROWS_PER_JOIN_PART = 100_000
 MAX_WRITE_PARTITIONS = 1024
@@ -49,8 +49,8 @@ def assign_side(batch: pa.Table, n_parts: int, skip_shards: list) -> pa.Table:
         batch = batch.filter(pc.invert(pc.is_in(batch.column("shard"), value_set=pa.array(skip_shards, pa.string()))))
     n = batch.num_rows
     cols = {name: batch.column(name) for name in ASSIGN_SCHEMA.names}
-    for name in PAYLOAD:
-        cols[name] = pa.nulls(n, WORK_SCHEMA.field(name).type)
+    for f in PAYLOAD_FIELDS:
+        cols[f.name] = pa.nulls(n, f.type)
     cols["_side"] = pa.array(np.full(n, ASSIGN_SIDE, np.int8))
     cols["_part"] = _parts(batch.column("sample_id"), batch.column("copy"), batch.column("pack_id"), n_parts)
     return pa.table(cols, schema=JOIN_SCHEMA)
@@ -86,8 +86,8 @@ def join_part(group: pa.Table) -> pa.Table:
         raise RuntimeError(f"the plan places samples that are not among the processed rows, e.g. {ids}")
     out = assign.select(ASSIGN_SCHEMA.names)
     payload = rows.select(PAYLOAD).take(j)
-    for name in PAYLOAD:
-        out = out.append_column(WORK_SCHEMA.field(name), payload.column(name))
+    for f in PAYLOAD_FIELDS:
+        out = out.append_column(f, payload.column(f.name))
     return out
 
 
@@ -108,9 +108,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
     ends = np.r_[starts[1:], len(pids)]
     rows = group.to_pylist()
-    samples = [r for r in rows if r["sample_id"] is not None]
-    # one batched encode for the whole shard: repeated prompts and role headers are encoded once
-    rendered = iter(render_samples(samples, tok, cfg.tokens, cfg.seed))
+    rendered = iter([_expand(r, cfg) for r in rows if r["sample_id"] is not None])
 
     def payloads():
         for i, (a, b) in enumerate(zip(starts, ends)):
@@ -135,6 +133,14 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     from jobs.planning import this_node
 
     return pa.table({k: [v] for k, v in {**entry, "node": this_node()}.items()})
+
+
+def _expand(row: dict, cfg):
+    """A sample's rendering, as the token stage kept it."""
+    if row["rendered"] is None:
+        raise PlanMismatchError(f"sample {row['sample_id']} reached the writer without its rendering "
+                                f"(rows of an older token stage?)")
+    return expand_rendered(row["rendered"], cfg.tokens)
 
 
 def write_partitions(n_shards: int, n_join_parts: int, cluster_cpus: int) -> int:

@@ -60,7 +60,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),
                                        **({"seed": cfg.seed} if cfg.dedup.seed is None else {})}),
-    StageSpec("tokens", 1, lambda cfg: {"tokens": _dump(cfg, "tokens"), "seed": cfg.seed}),
+    # 2: the rows keep their rendering (compact) for the shard writer
+    StageSpec("tokens", 2, lambda cfg: {"tokens": _dump(cfg, "tokens"), "seed": cfg.seed}),
     StageSpec("mix", 1, lambda cfg: {"sources": {s.name: {"weight": s.weight} for s in cfg.sources},
                                      "mix": _dump(cfg, "mix"), "seed": cfg.seed}),
     StageSpec("plan", 2, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),

@@ -142,7 +142,9 @@ def tokens_stage(cfg: JobConfig) -> StageFn:
         from packer.chat import count_tokens_batch
         from packer.tokenizer import load_tokenizer
 
-        return count_tokens_batch(batch, load_tokenizer(cfg.tokens.tokenizer), cfg.tokens, cfg.seed)
+        # the rendering is kept (compact) for the shard writer, which then never renders again
+        return count_tokens_batch(batch, load_tokenizer(cfg.tokens.tokenizer), cfg.tokens, cfg.seed,
+                                  keep_rendered=True)
 
     return fn
 

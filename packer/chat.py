@@ -20,6 +20,8 @@ Text is encoded in one batch per call, with repeated strings (role headers, prom
 
 from __future__ import annotations
 
+import json
+import struct
 from collections import Counter
 from dataclasses import dataclass
 
@@ -28,7 +30,7 @@ import pyarrow as pa
 
 from packer.tokenizer import TextTokenizer
 from packer.tokens import MediaTokenError, SampleError, plan_video, resized_size, stable_unit
-from schemas.sample import STATUS_OK, WORK_SCHEMA
+from schemas.sample import RENDERED_FIELD, STATUS_OK, WORK_SCHEMA
 from schemas.tokens_config import TokensConfig
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "SampleError",
     "caption_prompt",
     "count_tokens_batch",
+    "expand_rendered",
     "render_sample",
     "render_samples",
 ]
@@ -328,11 +331,82 @@ def _count(pieces: list[tuple], encoded: dict[str, np.ndarray], cfg: TokensConfi
                        vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=images)
 
 
+# ---------------------------------------------------------------------------------------------
+# The compact form: what the token stage keeps of a rendered sample, so that the shard writer
+# expands it instead of rendering again. Each media item's pad run is kept as one pad token; label
+# runs and media facts sit beside the ids. Layout (little-endian): four int32 (ids, label runs,
+# bytes of the media JSON, 0), the ids, the runs as [start, end) pairs over the ids, then per
+# media item as JSON [media_index, kind, position of its pad among the ids, tokens, grid_thw,
+# target_size, frame_indices, fps].
+
+_COMPACT_HEAD = struct.Struct("<4i")
+
+
+def _compact(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextTokenizer) -> bytes:
+    sp = tok.special
+    pad_id = {"image": sp["<|image_pad|>"], "video": sp["<|video_pad|>"]}
+    parts: list[np.ndarray] = []
+    runs: list[int] = []
+    media: list[list] = []
+    pos = 0
+    for kind, payload, labelled in pieces:
+        if kind == _TEXT:
+            ids = encoded[payload]
+        elif kind == _SPECIAL:
+            ids = np.array([payload], np.int32)
+        else:
+            p: _MediaPlan = payload
+            ids = np.array([sp["<|vision_start|>"], pad_id[p.kind], sp["<|vision_end|>"]], np.int32)
+            media.append([p.media_index, p.kind, pos + 1, p.tokens, list(p.grid_thw), list(p.target_size),
+                          p.frame_indices, p.fps])
+        n = len(ids)
+        parts.append(ids)
+        if labelled and n:
+            if runs and runs[-1] == pos:
+                runs[-1] = pos + n
+            else:
+                runs += [pos, pos + n]
+        pos += n
+    facts = json.dumps(media, separators=(",", ":")).encode() if media else b""
+    ids = np.concatenate(parts).astype("<i4", copy=False) if parts else np.zeros(0, "<i4")
+    return (_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0) + ids.tobytes()
+            + np.asarray(runs, "<i4").tobytes() + facts)
+
+
+def expand_rendered(blob: bytes, cfg: TokensConfig) -> RenderedSample:
+    """The `RenderedSample` that `render_sample` gives, from its compact form (`count_tokens_batch`
+    with `keep_rendered`): ids, labels, spans and counts, equal field for field."""
+    n_ids, n_runs, n_facts, _ = _COMPACT_HEAD.unpack_from(blob)
+    at = _COMPACT_HEAD.size
+    ids = np.frombuffer(blob, "<i4", n_ids, at)
+    runs = np.frombuffer(blob, "<i4", 2 * n_runs, at + 4 * n_ids)
+    media = json.loads(blob[at + 4 * (n_ids + 2 * n_runs):]) if n_facts else []
+    labelled = np.zeros(n_ids, bool)
+    for start, end in runs.reshape(-1, 2).tolist():
+        labelled[start:end] = True
+    reps = np.ones(n_ids, np.int64)
+    for m in media:
+        reps[m[2]] = m[3]
+    input_ids = np.repeat(ids, reps).astype(np.int32)
+    labels = np.where(np.repeat(labelled, reps), input_ids, IGNORE_INDEX).astype(np.int32)
+    starts = np.cumsum(reps) - reps
+    spans = [MediaSpan(m[0], m[1], int(starts[m[2]]), m[3], tuple(m[4]), tuple(m[5]), m[6], m[7]) for m in media]
+    pads = int(sum(m[3] for m in media))
+    vision = pads + 2 * len(media)
+    total = int(input_ids.shape[0])
+    return RenderedSample(input_ids=input_ids, labels=labels, media=spans, text_tokens=total - vision,
+                          vision_tokens=vision, loss_tokens=int(np.count_nonzero(labels != IGNORE_INDEX)),
+                          total_tokens=total, vit_patches=pads * cfg.merge_size * cfg.merge_size,
+                          n_images=len(media))
+
+
 def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig,
-                   seed: int, *, counts_only: bool = False) -> list[RenderedSample | TokenCounts | SampleError]:
+                   seed: int, *, counts_only: bool = False, compact: bool = False
+                   ) -> list[RenderedSample | TokenCounts | tuple[TokenCounts, bytes] | SampleError]:
     """Render many rows with one batched text encode. A bad row yields its `SampleError`
     (a `MediaTokenError` for media faults) in its place; other exceptions propagate.
-    `counts_only`: `TokenCounts` instead of the token and label arrays."""
+    `counts_only`: `TokenCounts` instead of the token and label arrays; `compact`: `TokenCounts`
+    and the compact form (`expand_rendered`)."""
     plans: list[list[tuple] | SampleError] = []
     texts: dict[str, None] = {}
     for row in rows:
@@ -348,6 +422,9 @@ def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig
     unique = list(texts)
     encoded = {t: np.asarray(ids, dtype=np.int32)
                for t, ids in zip(unique, tokenizer.encode_batch(unique) if unique else [])}
+    if compact:
+        return [p if isinstance(p, SampleError) else (_count(p, encoded, cfg), _compact(p, encoded, tokenizer))
+                for p in plans]
     if counts_only:
         return [p if isinstance(p, SampleError) else _count(p, encoded, cfg) for p in plans]
     return [p if isinstance(p, SampleError) else _assemble(p, encoded, tokenizer, cfg) for p in plans]
@@ -366,11 +443,12 @@ _COUNT_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens",
 
 
 def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensConfig,
-                       seed: int) -> tuple[pa.Table, dict[str, int]]:
+                       seed: int, *, keep_rendered: bool = False) -> tuple[pa.Table, dict[str, int]]:
     """Fill the token-count columns of the status-"ok" rows of a WORK_SCHEMA table.
 
-    Bad rows become `invalid` with the reason code. Returns the table (WORK_SCHEMA) and counters
-    per reason plus `tokens.counted`.
+    Bad rows become `invalid` with the reason code. Returns the table (WORK_SCHEMA, plus the
+    `rendered` column with `keep_rendered`: each counted row's compact form, null elsewhere) and
+    counters per reason plus `tokens.counted`.
     """
     table = table.select(WORK_SCHEMA.names).cast(WORK_SCHEMA)
     statuses = table.column("status").to_pylist()
@@ -378,9 +456,10 @@ def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensCon
     ok_idx = [i for i, s in enumerate(statuses) if s == STATUS_OK]
     counters: Counter[str] = Counter()
     cols = {name: table.column(name).to_pylist() for name in _COUNT_COLUMNS}
+    rendered: list[bytes | None] = [None] * table.num_rows
     if ok_idx:
         sub = table.take(pa.array(ok_idx, pa.int64())).select(["sample_id", "task", "turns", "media"])
-        results = render_samples(sub.to_pylist(), tokenizer, cfg, seed, counts_only=True)
+        results = render_samples(sub.to_pylist(), tokenizer, cfg, seed, counts_only=True, compact=keep_rendered)
         for i, r in zip(ok_idx, results):
             if isinstance(r, SampleError):
                 statuses[i] = "invalid"
@@ -389,10 +468,14 @@ def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensCon
                 for name in _COUNT_COLUMNS:
                     cols[name][i] = None
                 continue
+            if keep_rendered:
+                r, rendered[i] = r
             counters["tokens.counted"] += 1
             for name in _COUNT_COLUMNS:
                 cols[name][i] = getattr(r, name)
     for name, values in [("status", statuses), ("reason", reasons)] + list(cols.items()):
         field = WORK_SCHEMA.field(name)
         table = table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
+    if keep_rendered:
+        table = table.append_column(RENDERED_FIELD, pa.array(rendered, RENDERED_FIELD.type))
     return table, dict(counters)

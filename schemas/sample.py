@@ -140,6 +140,9 @@ WORK_FIELDS = [
     ("lm_repetition", pa.float32()),
 ]
 WORK_SCHEMA = pa.schema(list(SAMPLE_SCHEMA) + [pa.field(n, t) for n, t in WORK_FIELDS])
+# Added to the rows by the token stage: each counted sample as rendered, in a compact form
+# (`packer.chat.expand_rendered`), so that the shard writer does not render it again.
+RENDERED_FIELD = pa.field("rendered", pa.binary())
 
 STATUS_OK = "ok"
 

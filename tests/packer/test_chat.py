@@ -12,6 +12,7 @@ from packer.chat import (
     CAPTION_PROMPTS,
     IGNORE_INDEX,
     count_tokens_batch,
+    expand_rendered,
     render_sample,
     render_samples,
 )
@@ -259,3 +260,58 @@ def test_loss_tokens_property(captions, w, h):
     assert r.loss_tokens == sum(len(TOK.encode(c)) + 1 for c in captions)
     assert r.vision_tokens == image_tokens(w, h) + 2
     check_labels_cover_exactly_assistant_tokens(r)
+
+
+def assert_same_render(a, b) -> None:
+    assert a.input_ids.dtype == b.input_ids.dtype == np.int32 and a.labels.dtype == b.labels.dtype == np.int32
+    assert a.input_ids.tolist() == b.input_ids.tolist() and a.labels.tolist() == b.labels.tolist()
+    assert a.media == b.media
+    for f in ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images"):
+        assert getattr(a, f) == getattr(b, f), f
+
+
+@st.composite
+def any_sample(draw) -> Sample:
+    """Any renderable sample: 0-3 images or videos of any size, referenced or not, system, user and
+    assistant turns in any order (at least one assistant), empty texts, grounding tags."""
+    media = []
+    for _ in range(draw(st.integers(0, 3))):
+        w, h = draw(st.integers(28, 3000)), draw(st.integers(28, 3000))
+        if draw(st.booleans()):
+            media.append(Media(uri="/v", kind="video", width=w, height=h, fps=draw(st.sampled_from([1.0, 24.0, 30.0])),
+                               frames=draw(st.integers(2, 900)), duration=None))
+        else:
+            media.append(Media(uri="/i.jpg", width=w, height=h))
+    refs = draw(st.permutations(range(len(media))))[:draw(st.integers(0, len(media)))]
+    words = st.sampled_from(["", "A dog.", "What is this?", " spaced  ", "<|box_start|>(1,2),(3,4)<|box_end|>",
+                             "多语言 caption", "line\nbreak"])
+    turns = []
+    for role in draw(st.lists(st.sampled_from(["system", "user", "assistant"]), min_size=0, max_size=5)) + ["assistant"]:
+        segs = [text(draw(words)) for _ in range(draw(st.integers(0, 2)))]
+        if role == "user" and refs:
+            i = refs.pop()
+            segs.insert(draw(st.integers(0, len(segs))), Segment(kind=media[i].kind or "image", media=i))
+        turns.append(Turn(role=role, segments=segs))
+    if refs:  # references left: one more user turn holds them
+        turns.insert(0, Turn(role="user", segments=[Segment(kind=media[i].kind or "image", media=i) for i in refs]))
+    return Sample(sample_id=draw(st.text("abc123", min_size=1, max_size=6)), source="s", task="vqa", media=media,
+                  turns=turns)
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples=st.lists(any_sample(), min_size=1, max_size=4), system=st.sampled_from([None, "", "Be brief."]))
+def test_the_compact_form_expands_to_the_rendered_sample(samples, system):
+    """What the token stage keeps (`keep_rendered`) expands to exactly what `render_sample` gives:
+    ids, labels, media spans (offsets, grids, frames, fps) and counts."""
+    cfg = TokensConfig(system_prompt=system)
+    table = with_work_columns(records_to_table(samples))
+    out, _ = count_tokens_batch(table, TOK, cfg, SEED, keep_rendered=True)
+    assert out.schema.names == [*WORK_SCHEMA.names, "rendered"]
+    plain, _ = count_tokens_batch(table, TOK, cfg, SEED)
+    assert out.drop_columns(["rendered"]).equals(plain)
+    for row in out.to_pylist():
+        if row["status"] != "ok":
+            assert row["rendered"] is None
+            continue
+        assert_same_render(expand_rendered(row["rendered"], cfg), render_sample(row, TOK, cfg, SEED))
+
