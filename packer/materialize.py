@@ -1,9 +1,11 @@
 """Materialising a planned pack: render its samples, concatenate, pad to the bucket, attach media.
 
 Planning (`packer.packing`, `packer.steps`) knows only integers; this is the second half that
-turns one planned pack and its sample rows into a `PackPayload` for the shard writer. It renders
-every sample with the same `render_sample` the token-count stage used, so the tokens written are
-exactly the tokens planned; any difference is a `PlanMismatchError` naming the pack.
+turns one planned pack and its sample rows into a `PackPayload` for the shard writer. Each sample
+comes as the token-count stage rendered it (kept compact, `packer.chat.expand_rendered`), or is
+rendered here with the same `render_sample`, so the tokens written are exactly the tokens planned;
+any difference is a `PlanMismatchError` naming the pack. The layouts are built from plain ints and
+strings made here, so they skip pydantic's validation (`model_construct`); readers validate them.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def materialize_pack(
             )
         ids_parts.append(np.asarray(r.input_ids, dtype=np.int32))
         label_parts.append(np.asarray(r.labels, dtype=np.int32))
-        samples.append(SampleLayout(id=row["sample_id"], copy_index=int(row["copy"]), source=row["source"],
-                                    task=row["task"], offset=offset, length=n, loss_tokens=int(r.loss_tokens)))
+        samples.append(SampleLayout.model_construct(
+            id=row["sample_id"], copy_index=int(row["copy"]), source=row["source"], task=row["task"], offset=offset,
+            length=n, loss_tokens=int(r.loss_tokens)))
         for span in r.media:
             m = row["media"][span.media_index]
             idx = len(images)
@@ -70,7 +73,7 @@ def materialize_pack(
             else:
                 member = f"{idx}.{extension_for(m['uri'], m.get('format'))}"
                 media.append((member, read_media_bytes(m["uri"])))
-            images.append(ImageLayout(
+            images.append(ImageLayout.model_construct(
                 sample=si, member=member, kind=span.kind, offset=offset + int(span.offset), tokens=int(span.tokens),
                 grid_thw=tuple(int(x) for x in span.grid_thw), target_size=tuple(int(x) for x in span.target_size),
                 frames=[int(j) for j in span.frame_indices] if span.frame_indices is not None else None,
