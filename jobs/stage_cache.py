@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -147,6 +148,7 @@ class StageCache:
 
         folder = self.entry_dir(stage, key)
         folder.mkdir(parents=True, exist_ok=True)
+        started = time.time()
         parts = ray.get(ds.map_batches(write_part, fn_kwargs={"folder": str(folder)}, batch_format="pyarrow",
                                        batch_size=None).to_arrow_refs())
         files = {}
@@ -158,6 +160,14 @@ class StageCache:
                 rows += r["rows"]
         info = {"stage": stage, "key": key, "files": dict(sorted(files.items())), "bytes": total, "rows": rows, **meta}
         commit_file(folder / ENTRY, json.dumps(info, sort_keys=True, default=str).encode())
+        # Parts of an earlier save of this key (`--force`, other block boundaries) that the entry no
+        # longer lists would stay on disk for ever. A concurrent save of the same key into a shared
+        # cache that began earlier may lose parts this way: its entry then fails its checksum and is
+        # recomputed with a warning, never read wrong.
+        for stale in folder.glob("part-*.parquet"):
+            with contextlib.suppress(OSError):
+                if stale.name not in files and stale.stat().st_mtime < started:
+                    stale.unlink()
         self.touch(folder)
 
     def touch(self, path: Path) -> None:

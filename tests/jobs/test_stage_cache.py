@@ -158,3 +158,27 @@ def test_plan_says_what_would_rerun_and_why_and_previews_without_writing(cached,
     files = next(d for d in got["stages"] if d["stage"] == "files")
     assert files["action"] == "re-run" and "filters.rules.too_short.min_words: 3 → 4" in files["why"], files
     assert got["preview"] is None
+
+
+def test_a_second_save_of_a_key_leaves_only_the_parts_its_entry_lists(ray_local, tmp_path):
+    """`--force` saves a key again, maybe with other block boundaries (other part names): the
+    parts of the earlier save are removed, the entry lists every part on disk and loads whole."""
+    import time
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import ray
+
+    from jobs.stage_cache import StageCache
+
+    table = pa.table({"sample_id": [f"s{i}" for i in range(1000)], "x": list(range(1000))})
+    cache = StageCache(tmp_path, max_bytes=1 << 30)
+    cache.save("tokens", "k", ray.data.from_arrow([table.slice(0, 500), table.slice(500)]), {})
+    first = sorted(p.name for p in (tmp_path / "tokens" / "k").glob("part-*.parquet"))
+    time.sleep(0.05)  # mtimes of the first save's parts fall before the second begins
+    cache.save("tokens", "k", ray.data.from_arrow([table.slice(0, 300), table.slice(300, 400), table.slice(700)]), {})
+    on_disk = sorted(p.name for p in (tmp_path / "tokens" / "k").glob("part-*.parquet"))
+    paths, _ = cache.load("tokens", "k")
+    assert len(first) == 2 and len(on_disk) == 3 and not set(first) & set(on_disk)
+    assert sorted(Path(p).name for p in paths) == on_disk
+    assert pa.concat_tables([pq.read_table(p) for p in sorted(paths)]).num_rows == 1000
