@@ -48,7 +48,7 @@ def main() -> None:
 
     cfg = load_job_config(job)
     t0 = time.perf_counter()
-    run_job(cfg, force=True)
+    first = run_job(cfg, force=True)
     full = time.perf_counter() - t0
 
     data["sources"][0]["weight"] = 1.7  # only the weights change
@@ -74,6 +74,8 @@ def main() -> None:
         "rerun_stages": ran, "rerun_files_computed": again.timings.get("files_computed"),
         "rerun_recomputed_none_before_mix": again.timings.get("files_computed") == 0 and all(
             v != "computed" for k, v in ran.items() if k in ("score", "dedup", "tokens")),
+        "full_phases_s": {k: round(v, 2) for k, v in first.timings.items() if isinstance(v, float)},
+        "full_packed_rows": first.manifest.n_samples_packed, "rerun_packed_rows": again.manifest.n_samples_packed,
         "rerun_phases_s": {k: round(v, 2) for k, v in again.timings.items() if isinstance(v, float)},
         "plan_preview": {k: preview.get(k) for k in ("packs", "steps", "bins_over_lower_bound",
                                                      "cost_balance_max_over_mean")} if preview else None,
