@@ -49,6 +49,9 @@ CLUSTER_ROW_SCHEMA = pa.schema([
 REASON_EXACT, REASON_IMAGE, REASON_NEAR = "dedup.exact", "dedup.image", "dedup.near"
 TOP_CAPTIONS = 20
 PAIRS_PER_CHUNK = 20_000  # verified at once: ~5M shingles, ~150 MB of temporaries at most
+# Texts shingled once for all their pairs (~8M shingles, ~250 MB of temporaries at most); more
+# distinct texts than this are shingled again for each chunk of pairs.
+TEXTS_SHINGLED_AT_ONCE = 100_000
 TOP_CAPTION_CHARS = 300
 
 
@@ -104,9 +107,12 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     a, b = a[same_scope], b[same_scope]
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    ok = np.concatenate([  # in chunks, so the shingle arrays of one call stay small
-        text_pair_jaccard(normalised, a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK], plan.cfg.ngram)
-        >= plan.cfg.threshold for i in range(0, a.size, PAIRS_PER_CHUNK)])
+    if np.unique(np.concatenate((a, b))).size <= TEXTS_SHINGLED_AT_ONCE:
+        ok = text_pair_jaccard(normalised, a, b, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
+    else:  # in chunks, so the shingle arrays of one call stay small
+        ok = np.concatenate([
+            text_pair_jaccard(normalised, a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK], plan.cfg.ngram)
+            >= plan.cfg.threshold for i in range(0, a.size, PAIRS_PER_CHUNK)])
     return np.stack([a[ok], b[ok]], axis=1)
 
 

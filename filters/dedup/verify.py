@@ -13,8 +13,9 @@ _U64 = np.uint64
 def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Jaccard of the shingle sets of texts left[k] and right[k], from `unique_shingles` output.
 
-    Both sides of every pair are laid out as (pair << 32 | shingle id); after one sort an id shared
-    by both sides of a pair appears twice in a row, which counts the intersection.
+    Each side of every pair is laid out as (pair << 32 | shingle id). A text's ids are sorted, so
+    each side's keys are sorted already; an id shared by both sides of a pair is a right key found
+    in the left keys by binary search, which counts the intersection without sorting anything.
     """
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
@@ -30,16 +31,24 @@ def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: 
         first = np.repeat(offsets[texts] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return (owner << _U64(32)) | ids[np.arange(counts.sum()) + first].astype(np.uint64)
 
-    keyed = np.sort(np.concatenate((gather(left, n_left), gather(right, n_right))))
-    shared = keyed[1:][keyed[1:] == keyed[:-1]] >> _U64(32)
-    inter = np.bincount(shared.astype(np.int64), minlength=left.size)
+    left_keys, right_keys = gather(left, n_left), gather(right, n_right)
+    inter = np.zeros(left.size, dtype=np.int64)
+    if left_keys.size and right_keys.size:
+        at = np.minimum(np.searchsorted(left_keys, right_keys), left_keys.size - 1)
+        shared = right_keys[left_keys[at] == right_keys] >> _U64(32)
+        inter = np.bincount(shared.astype(np.int64), minlength=left.size)
     union = union_upper - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
-def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int) -> np.ndarray:
+def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int,
+                      chunk: int | None = None) -> np.ndarray:
     """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal). Only the
-    texts that some pair names are shingled."""
+    texts that some pair names are shingled, each once; `chunk`: pairs compared at a time (bounds
+    the temporaries of `pair_jaccard`)."""
     used, inverse = dense_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))))
     sets = unique_shingles(*char_shingle_hashes([texts[i] for i in used.tolist()], ngram))
-    return pair_jaccard(*sets, inverse[: len(left)], inverse[len(left):])
+    n = len(left)
+    step = chunk or max(n, 1)
+    return np.concatenate([pair_jaccard(*sets, inverse[i:min(i + step, n)], inverse[n + i:n + min(i + step, n)])
+                           for i in range(0, n, step)] or [np.zeros(0, dtype=np.float64)])

@@ -35,15 +35,18 @@ def test_shingle_hashes_match_python_shingles():
     assert len(set(hashes[11:15].tolist())) == 1  # "zzzzz" four times
 
 
-@given(st.lists(st.text(alphabet="ab cé\0", max_size=12), min_size=1, max_size=6), st.integers(1, 6))
+@given(st.lists(st.text(alphabet="ab cé\0", max_size=12), min_size=1, max_size=6), st.integers(1, 6),
+       st.none() | st.integers(1, 8))
 @settings(max_examples=200, deadline=None)
-def test_unique_shingle_counts_and_jaccard_match_sets(texts, n):
+def test_unique_shingle_counts_and_jaccard_match_sets(texts, n, chunk):
+    """Counts and Jaccard against Python sets, comparing the pairs all at once or `chunk` at a time."""
     ids, offsets = unique_shingles(*char_shingle_hashes(texts, n))
     for i, t in enumerate(texts):
         assert offsets[i + 1] - offsets[i] == len(shingle_set(t, n))
     left = np.repeat(np.arange(len(texts)), len(texts))
     right = np.tile(np.arange(len(texts)), len(texts))
-    got = text_pair_jaccard(texts, left, right, n)
+    got = text_pair_jaccard(texts, left, right, n, chunk=chunk)
+    assert got.shape == left.shape
     for g, a, b in zip(got, left, right):
         sa, sb = shingle_set(texts[a], n), shingle_set(texts[b], n)
         want = len(sa & sb) / len(sa | sb) if sa | sb else 1.0
