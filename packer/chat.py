@@ -13,8 +13,9 @@
   the trainer shifts). The role header `assistant\\n` is tokenized apart from the content, so the
   label boundary is always a token boundary.
 
-`render_samples` is the one implementation: the token-counting stage and the shard writer both
-call it (through `render_sample` / `count_tokens_batch`), so planned counts equal written ones.
+`render_samples` is the one implementation. The token-counting stage calls it
+(`count_tokens_batch`) and keeps each sample's rendering in a compact form (`expand_rendered`);
+the shard writer expands that instead of rendering again, so planned counts equal written ones.
 Text is encoded in one batch per call, with repeated strings (role headers, prompts) encoded once.
 """
 
