@@ -14,14 +14,14 @@ from filters.dedup.verify import pair_jaccard, text_pair_jaccard
 from schemas.dedup_config import DedupConfig
 
 
-def rows(captions, *, nodes=None, sources=None, digests=None, lang=None) -> pa.Table:
+def rows(captions, *, nodes=None, sources=None, digests=None, lang=None, repairs=None, perplexity=None) -> pa.Table:
     n = len(captions)
     return pa.table([
         pa.array([0] * n, pa.uint16()), pa.array([0] * n, pa.int64()),
         pa.array(np.asarray(nodes if nodes is not None else np.arange(1, n + 1), np.uint64)),
         pa.array([f"s/{i}" for i in range(n)]), pa.array(sources or ["a"] * n), pa.array(captions),
         pa.array(lang or [0.9] * n, pa.float32()), pa.array(digests or [None] * n, pa.string()),
-        *[pa.nulls(n, f.type) for f in list(VERIFY_ROW_SCHEMA)[8:]],  # facts these cases leave unset
+        pa.array(repairs or [0] * n, pa.int32()), pa.array(perplexity or [None] * n, pa.float32()),
     ], schema=VERIFY_ROW_SCHEMA)
 
 
@@ -53,6 +53,15 @@ def test_empty_pair_lists_give_an_empty_float_array():
     assert got.dtype == np.float64 and got.shape == (0,)
     got = text_pair_jaccard(NEAR, [], [], 1)
     assert got.dtype == np.float64 and got.shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.uint32, np.int32, np.int64])
+def test_pair_indices_of_any_integer_dtype(dtype):
+    """Row indices come as uint64 from Arrow and hash tables: mixed with int64 they must not turn
+    into floats (which cannot index the texts)."""
+    texts = NEAR + ["abcdefgh"]
+    got = text_pair_jaccard(texts, np.array([0, 0, 2], dtype), np.array([1, 2, 1], dtype), 1)
+    assert got.dtype == np.float64 and got.tolist() == [0.6, 1.0, 0.6]
 
 
 def test_no_rows_no_clusters():
@@ -123,3 +132,29 @@ def test_representatives_of_clusters_show_their_caption(size):
     assert out["s/0"]["caption"] == "a red cat" and out["s/0"]["cluster_size"] == size
     # only the representative of the largest cluster (ties: the smaller id) shows its caption
     assert [r["caption"] for k, r in sorted(out.items()) if k != "s/0"] == [None] * (size + 1)
+
+
+def test_the_kept_copy_needed_fewest_repairs_then_has_the_lowest_perplexity():
+    # three copies of one caption: s/0 needed a repair (though its perplexity is lowest), s/1 and
+    # s/2 came clean; of those, s/2 reads better to the LM
+    table = rows(["a red bus"] * 3, nodes=[7] * 3, repairs=[1, 0, 0], perplexity=[1.0, 9.0, 3.0])
+    assert resolve(table) == {"s/2": (None, None), "s/0": ("s/2", "dedup.exact"), "s/1": ("s/2", "dedup.exact")}
+    # unscored copies come after scored ones
+    table = rows(["a red bus"] * 3, nodes=[7] * 3, perplexity=[None, 9.0, None])
+    assert resolve(table)["s/1"] == (None, None)
+
+
+def test_unshared_words_are_counted_within_the_cluster_only():
+    # s/0 and s/1 are near copies that differ by one word each; "zebra" also occurs in s/2, which is
+    # in no cluster, so it does not make s/0 the consensus wording: the shorter s/1 is kept
+    table = rows(["red bus zebra", "red bus yak", "zebra lion"])
+    assert resolve(table, [(1, 2)]) == {"s/1": (None, None), "s/0": ("s/1", "dedup.near")}
+
+
+def test_only_representatives_show_a_caption():
+    plan = DedupPlan.build(DedupConfig(), seed=0)
+    table = rows(["a red cat"] * 3 + ["a blue dog"] * 2 + ["alone"], nodes=[5] * 3 + [6] * 2 + [7])
+    out = resolve_clusters(table, np.zeros(0, np.uint64), np.zeros(0, np.uint64), plan).to_pylist()
+    assert [(r["sample_id"], r["dup_of"], r["cluster_size"], r["caption"]) for r in out] == [
+        ("s/0", None, 3, "a red cat"), ("s/1", "s/0", 3, None), ("s/2", "s/0", 3, None),
+        ("s/3", None, 2, "a blue dog"), ("s/4", "s/3", 2, None)]
