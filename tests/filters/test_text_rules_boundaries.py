@@ -20,6 +20,11 @@ def _words(n: int, word: str = "w") -> str:
 CASES = [
     # digit_run: a run of max_digits digits is allowed, one more is not
     ("digit_run", {"max_digits": 5}, [("id 1234 x", True), ("id 12345 x", True), ("id 123456 x", False)]),
+    # digit_run: the run counts, not the digits in all (6 digits, the longest run 5, 4 and 6)
+    ("digit_run", {"max_digits": 5}, [("id 12345 x 6", True), ("1234 56", True), ("id 123456 x 7", False)]),
+    # bad_encoding: a Windows-1251 reading of UTF-8 ("Рџ") is mojibake from its second occurrence
+    ("bad_encoding", {"max_replacement_chars": 0},
+     [("a Рџ sign", True), ("Рџ and Рџ", False), ("Рџ, Рџ, Рџ", False)]),
     # bad_encoding: up to max_replacement_chars U+FFFD
     ("bad_encoding", {"max_replacement_chars": 1},
      [("a cat", True), ("a \ufffd cat", True), ("a \ufffd\ufffd cat", False)]),
@@ -143,3 +148,25 @@ def test_no_boilerplate_phrases_keeps_everything_as_a_bool_mask():
 def test_each_url_pattern_on_its_own(text, kept):
     """Domains, file names and camera names off: what is left must catch its own kind alone."""
     assert _mask("url", [text], tlds=(), file_extensions=(), camera_file_names=False) == [kept]
+
+
+def test_only_nul_is_a_bad_byte_not_its_neighbours():
+    assert _mask("bad_encoding", ["an X-ray of a hand", "XX", "a\x00b"]) == [True, True, False]
+
+
+def test_boilerplate_phrases_and_patterns_each_fire_alone():
+    texts = ["Stock photo of a cat", "Follow us on the web", "a cat"]
+    assert _mask("boilerplate", texts, patterns=()) == [False, True, True]
+    assert _mask("boilerplate", texts, phrases=()) == [True, False, True]
+    assert _mask("boilerplate", texts, phrases=(), patterns=()) == [True, True, True]  # an empty pattern matches all
+
+
+def test_special_characters_outside_ascii_count():
+    # 11 characters, 10 visible, 5 of them stars: half special
+    assert _mask("special_chars", ["★★★★★ abcde", "Ça brûle déjà", "→ 東京タワー"], min_chars=1, max_ratio=0.3) == [
+        False, True, True]
+
+
+def test_only_spaces_and_line_breaks_are_invisible():
+    # 12 characters, 11 visible, 3 special: within 0.3 whatever the letters are
+    assert _mask("special_chars", ["XXXXXXXX !!!", "xxxxxxxx !!!"], min_chars=1, max_ratio=0.3) == [True, True]
