@@ -45,3 +45,35 @@ def test_max_without_is_the_largest_load_of_the_other_ranks(seed):
     for i, j in itertools.product(range(dp), repeat=2):
         rest = [r for r in range(dp) if r not in (i, j)]
         assert got[i, j].tolist() == loads[rest].max(axis=0).tolist(), (i, j, loads.tolist())
+
+
+@pytest.mark.parametrize("remainder", ["drop", "pad", "repeat"])
+def test_step_plan_fields_are_the_documented_integers(remainder):
+    from packer.packing import plan_packs
+    from packer.steps import assemble_steps
+    from schemas.pack_config import PackConfig
+
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(20, 900, 300)
+    cfg = PackConfig(context_length=1024, dp_size=4, grad_accum=2, remainder=remainder)
+    plan = plan_packs(tokens, np.zeros(300, np.int64), np.zeros(300, np.int64), cfg)
+    sp = assemble_steps(plan, cfg, seed=0)
+    assert (sp.dp_size, sp.packs_per_rank_step, sp.copies_sharing_step) == (4, 2, 0)  # no copies: none share
+    for name in ("pack", "step", "rank", "micro", "shard", "repeat_of", "dropped_packs"):
+        assert getattr(sp, name).dtype == np.int64, name
+    assert sp.micro.min() == 0 and sp.micro.max() == 1 and len(sp) == sp.n_steps * 8
+
+
+@pytest.mark.parametrize("n", [0, 8])
+def test_a_plan_that_fills_whole_steps_or_is_empty(n):
+    from packer.packing import plan_packs
+    from packer.steps import assemble_steps
+    from schemas.pack_config import PackConfig
+
+    cfg = PackConfig(context_length=1024, dp_size=4, grad_accum=2)
+    plan = plan_packs(np.full(n, 1000), np.zeros(n, np.int64), np.zeros(n, np.int64), cfg)  # one sample a pack
+    sp = assemble_steps(plan, cfg, seed=0)
+    assert (plan.n_packs, sp.n_steps, len(sp)) == (n, n // 8, n)
+    assert sorted(sp.pack.tolist()) == list(range(n)) and not sp.is_filler.any()
+    for name in ("pack", "step", "rank", "micro", "shard", "repeat_of", "dropped_packs"):
+        assert getattr(sp, name).dtype == np.int64, name
