@@ -77,3 +77,21 @@ def test_a_plan_that_fills_whole_steps_or_is_empty(n):
     assert sorted(sp.pack.tolist()) == list(range(n)) and not sp.is_filler.any()
     for name in ("pack", "step", "rank", "micro", "shard", "repeat_of", "dropped_packs"):
         assert getattr(sp, name).dtype == np.int64, name
+
+
+def test_a_copy_group_without_copies_changes_nothing():
+    from packer.packing import plan_packs
+    from packer.steps import assemble_steps
+    from schemas.pack_config import PackConfig
+
+    rng = np.random.default_rng(5)
+    tokens = rng.integers(20, 900, 200)
+    cfg = PackConfig(context_length=1024, dp_size=4, grad_accum=2)
+    zeros = np.zeros(200, np.int64)
+    plain = assemble_steps(plan_packs(tokens, zeros, zeros, cfg), cfg, seed=1)
+    # -1: a sample without copies; and one group holding a single sample is no copy either
+    for groups in (np.full(200, -1), np.where(np.arange(200) == 7, 0, -1)):
+        none = assemble_steps(plan_packs(tokens, zeros, zeros, cfg, copy_group=groups), cfg, seed=1)
+        for name in ("pack", "step", "rank", "micro", "shard"):
+            assert getattr(none, name).tolist() == getattr(plain, name).tolist(), name
+        assert none.copies_sharing_step == 0
