@@ -64,3 +64,12 @@ def test_video_token_budget():
     assert _video_tokens(5) == 4
     assert _video_tokens(4) == 4  # exactly the budget: allowed
     assert _video_tokens(3) == "tokens.video_budget"
+
+
+def test_a_python_list_with_missing_sizes():
+    """A list column with None (not only pyarrow nulls or NaN) marks those rows bad."""
+    from packer.tokens import resized_size, resized_size_np
+
+    w, h, bad = resized_size_np([640, None, 1000], [480, 480, None])
+    assert bad.tolist() == [False, True, True]
+    assert (int(w[0]), int(h[0])) == resized_size(640, 480) and w[1:].tolist() == h[1:].tolist() == [0, 0]

@@ -160,3 +160,25 @@ def test_budget_property(duration, fps, width, height, budget, task):
         return
     cfg = TokensConfig(video=VideoConfig(token_budget=budget))
     check_invariants(plan(duration=duration, fps=fps, width=width, height=height, task=task, cfg=cfg), cfg)
+
+
+@pytest.mark.parametrize("budget", [300, 1000, 1001, 2047, 5000])
+@pytest.mark.parametrize("width,height", [(1920, 1080), (1000, 999), (333, 1777), (4000, 30)])
+def test_frame_size_is_smart_resize_under_the_budget_cap(budget, width, height):
+    """Step 3 exactly: per-frame pixels capped at token_budget * factor**2 // groups (whole
+    pixels), the video max, the min floor; then the same resize as an image."""
+    from packer.tokens import resized_size
+
+    cfg = TokensConfig(video=VideoConfig(token_budget=budget))
+    v, factor = cfg.video, cfg.patch_size * cfg.merge_size
+    p = plan(duration=37.0, fps=25.0, width=width, height=height, cfg=cfg)
+    groups = p.grid_thw[0]
+    cap = min(v.max_pixels, budget * factor * factor // groups)
+    assert (p.width, p.height) == resized_size(width, height, min_pixels=v.min_pixels,
+                                               max_pixels=max(v.min_pixels, cap), patch_size=cfg.patch_size,
+                                               merge_size=cfg.merge_size, max_aspect_ratio=cfg.max_aspect_ratio)
+    assert p.duration == 37.0 and p.source_frames == 925
+
+
+def test_derived_duration_is_reported():
+    assert plan(duration=None, fps=10.0, frames=45).duration == 4.5
