@@ -48,14 +48,18 @@ def main() -> None:
 
     cfg = load_job_config(job)
     t0 = time.perf_counter()
+    load = {"full_start": os.getloadavg()[0]}
     first = run_job(cfg, force=True)
     full = time.perf_counter() - t0
+    load["full_end"] = os.getloadavg()[0]
 
     data["sources"][0]["weight"] = 1.7  # only the weights change
     job.write_text(yaml.safe_dump(data))
     t0 = time.perf_counter()
+    load["rerun_start"] = os.getloadavg()[0]
     again = run_job(load_job_config(job))
     rerun = time.perf_counter() - t0
+    load["rerun_end"] = os.getloadavg()[0]
     ray.shutdown()
 
     data["sources"][0]["weight"] = 0.6
@@ -70,6 +74,7 @@ def main() -> None:
         "bench": "recipe", "samples": args.samples, "cpus": os.cpu_count(),
         "full_run_s": round(full, 1), "weights_only_rerun_s": round(rerun, 1), "plan_warm_s": round(plan, 2),
         "rerun_over_full": round(rerun / full, 3), "rerun_target": 0.40,
+        "load_average_1min": {k: round(v, 1) for k, v in load.items()},  # the machine is shared: wall times move with it
         "plan_over_full": round(plan / full, 4), "plan_target": 0.05,
         "rerun_stages": ran, "rerun_files_computed": again.timings.get("files_computed"),
         "rerun_recomputed_none_before_mix": again.timings.get("files_computed") == 0 and all(
