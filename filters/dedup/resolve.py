@@ -107,13 +107,37 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     a, b = a[same_scope], b[same_scope]
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    if np.unique(np.concatenate((a, b))).size <= TEXTS_SHINGLED_AT_ONCE:
-        ok = text_pair_jaccard(normalised, a, b, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
-    else:  # in chunks, so the shingle arrays of one call stay small
-        ok = np.concatenate([
-            text_pair_jaccard(normalised, a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK], plan.cfg.ngram)
-            >= plan.cfg.threshold for i in range(0, a.size, PAIRS_PER_CHUNK)])
+    ok = _verified(normalised, a, b, plan)
     return np.stack([a[ok], b[ok]], axis=1)
+
+
+def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
+    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair. Texts are shingled once per
+    group of pairs whose texts number at most TEXTS_SHINGLED_AT_ONCE: all pairs at once when they
+    fit; else (a giant candidate component) pairs grouped by the blocks of their two texts, or plain
+    chunks of pairs, whichever shingles fewer texts. The answer does not depend on the grouping."""
+
+    def verify(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return text_pair_jaccard(texts, x, y, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
+
+    used = np.unique(np.concatenate((a, b)))
+    if used.size <= TEXTS_SHINGLED_AT_ONCE:
+        return verify(a, b)
+    half = TEXTS_SHINGLED_AT_ONCE // 2  # texts per block: the texts of a block pair fit the bound
+    block_a, block_b = np.searchsorted(used, a) // half, np.searchsorted(used, b) // half
+    n_blocks = int(max(block_a.max(), block_b.max())) + 1
+    key = np.minimum(block_a, block_b) * n_blocks + np.maximum(block_a, block_b)
+    order = np.argsort(key, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
+    n_chunks = -(-a.size // PAIRS_PER_CHUNK)
+    ok = np.zeros(a.size, dtype=bool)
+    if len(groups) * TEXTS_SHINGLED_AT_ONCE < n_chunks * min(2 * PAIRS_PER_CHUNK, used.size):
+        for g in groups:
+            ok[g] = verify(a[g], b[g])
+    else:
+        for i in range(0, a.size, PAIRS_PER_CHUNK):
+            ok[i:i + PAIRS_PER_CHUNK] = verify(a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK])
+    return ok
 
 
 def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarray, plan: DedupPlan,

@@ -158,3 +158,22 @@ def test_only_representatives_show_a_caption():
     assert [(r["sample_id"], r["dup_of"], r["cluster_size"], r["caption"]) for r in out] == [
         ("s/0", None, 3, "a red cat"), ("s/1", "s/0", 3, None), ("s/2", "s/0", 3, None),
         ("s/3", None, 2, "a blue dog"), ("s/4", "s/3", 2, None)]
+
+
+@pytest.mark.parametrize("at_once,per_chunk", [(10_000, 20_000), (40, 7), (40, 1000), (6, 3)])
+def test_near_pairs_are_verified_alike_however_their_texts_are_grouped(monkeypatch, at_once, per_chunk):
+    """A giant candidate component's pairs are verified in groups (all at once, by blocks of their
+    texts, or in chunks of pairs, whichever shingles fewer texts): the verdict of every pair is the
+    Jaccard of its two texts against the threshold, the same in every grouping."""
+    from filters.dedup import resolve
+
+    rng = np.random.default_rng(7)
+    words = ["red", "bus", "on", "a", "street", "the", "blue", "car", "near", "park"]
+    texts = [" ".join(rng.choice(words, rng.integers(3, 7))) for _ in range(120)]
+    a, b = rng.integers(0, 120, 3000), rng.integers(0, 120, 3000)
+    plan = DedupPlan.build(DedupConfig(ngram=3, threshold=0.6), seed=0)
+    want = text_pair_jaccard(texts, a, b, 3) >= 0.6
+    monkeypatch.setattr(resolve, "TEXTS_SHINGLED_AT_ONCE", at_once)
+    monkeypatch.setattr(resolve, "PAIRS_PER_CHUNK", per_chunk)
+    got = resolve._verified(texts, a, b, plan)
+    assert got.dtype == bool and np.array_equal(got, want) and 0 < want.sum() < want.size
