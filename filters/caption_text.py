@@ -145,6 +145,15 @@ class Words:
         """`list_ends` of the words at `index`."""
         return self.list_ends[index]
 
+    def subset(self, rows: np.ndarray) -> Words:
+        """The words of `rows` (sorted row indices) only: row i of the result is row rows[i]."""
+        counts = self.counts[rows]
+        take = np.zeros(len(self.counts), dtype=bool)
+        take[rows] = True
+        words = np.repeat(take, self.counts)  # rows' words are contiguous and in order
+        return Words(row=np.repeat(np.arange(len(rows), dtype=np.int64), counts), ids=self.ids[words],
+                     dictionary=self.dictionary, counts=counts, list_end_source=lambda: self.list_ends[words])
+
     def with_rows(self, rows: np.ndarray, other: Words) -> Words:
         """These words, with the words of `rows` (sorted row indices) taken from `other`, the words
         of just those rows (its row i is row rows[i])."""
@@ -219,6 +228,16 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
                  list_end_source=list_ends)
 
 
+class LanguageIds:
+    """lid.176's top language and its score for the rows of a batch, identified when a rule first
+    asks for a row, and shared with the batch's subsets (`CaptionBatch.subset`)."""
+
+    def __init__(self, n: int) -> None:
+        self.lang = np.full(n, None, dtype=object)
+        self.score = np.zeros(n, dtype=np.float32)
+        self.known = np.zeros(n, dtype=bool)
+
+
 @dataclass(frozen=True)
 class CaptionBatch:
     """The texts a batch of text rules judges, plus features computed once and shared.
@@ -227,11 +246,22 @@ class CaptionBatch:
     (`filters.repairs`). A word is a whitespace-separated token with punctuation trimmed from both
     ends ("don't" and "3.5" are one word, "—" none); every Han/Hiragana/Katakana character is a
     word by itself. `unquoted` is the text without its quoted spans (`without_quotes`).
+    `subset` makes a batch of some of the rows that keeps the features already computed.
     """
 
     raw: pa.Array
     text: pa.Array
     invalid_utf8: np.ndarray = field(repr=False)
+    # rows of the batch this one was taken from (`subset`; None: this one), and the language ids
+    # of that batch's rows
+    root_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    languages: LanguageIds | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.root_rows is None:
+            object.__setattr__(self, "root_rows", np.arange(len(self.text)))
+        if self.languages is None:
+            object.__setattr__(self, "languages", LanguageIds(len(self.text)))
 
     @classmethod
     def from_texts(cls, texts, clean: CleanConfig | None = None) -> CaptionBatch:
@@ -244,6 +274,29 @@ class CaptionBatch:
 
     def __len__(self) -> int:
         return len(self.text)
+
+    def subset(self, rows: np.ndarray) -> CaptionBatch:
+        """The rows at `rows` (sorted indices) as a batch of their own: the features computed so
+        far come along (taken, not computed again), and language ids are shared both ways."""
+        take = pa.array(rows, pa.int64())
+        out = CaptionBatch(raw=self.raw.take(take), text=self.text.take(take), invalid_utf8=self.invalid_utf8[rows],
+                           root_rows=self.root_rows[rows], languages=self.languages)
+        known, new = self.__dict__, out.__dict__
+        for name in ("lower", "non_ascii"):
+            if name in known:
+                new[name] = known[name].take(take)
+        for name in ("n_chars", "unspaced"):
+            if name in known:
+                new[name] = known[name][rows]
+        if "words" in known:
+            new["words"] = known["words"].subset(rows)
+        if "_quote_free" in known:
+            text, changed = known["_quote_free"]
+            changed = np.flatnonzero(np.isin(rows, changed))
+            new["_quote_free"] = (text.take(take), changed) if changed.size else (out.lower, changed)
+            if "unquoted_words" in known and changed.size:
+                new["unquoted_words"] = known["unquoted_words"].subset(rows)
+        return out
 
     @cached_property
     def lower(self) -> pa.Array:
@@ -297,9 +350,24 @@ class CaptionBatch:
             )
         return out
 
-    @cached_property
+    @property
     def language(self) -> tuple[pa.Array, np.ndarray]:
         """(top lid.176 language, its score) per row."""
+        return self.language_of(np.arange(len(self)))
+
+    def language_of(self, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+        """(top lid.176 language, its score) of the rows at `rows`; each row is identified once,
+        by the first call that asks for it (on this batch, its subsets or the batch it was taken from)."""
         from filters.language import identify_languages
 
-        return identify_languages(self.text)
+        ids, at = self.languages, self.root_rows[rows]
+        missing = np.flatnonzero(~ids.known[at])
+        if missing.size == len(rows):  # none known: the model's answer as it comes
+            lang, score = identify_languages(self.text.take(pa.array(rows, pa.int64())))
+            ids.lang[at], ids.score[at], ids.known[at] = lang.to_numpy(zero_copy_only=False), score, True
+            return lang, score
+        if missing.size:
+            lang, score = identify_languages(self.text.take(pa.array(rows[missing], pa.int64())))
+            new = at[missing]
+            ids.lang[new], ids.score[new], ids.known[new] = lang.to_numpy(zero_copy_only=False), score, True
+        return pa.array(ids.lang[at], pa.string()), ids.score[at]

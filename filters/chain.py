@@ -5,7 +5,11 @@ Order of work for the rows whose `status` is "ok":
    repaired (`filters.repairs`: HTML, mojibake, whitespace, optional traditional -> simplified
    Chinese, site-name suffixes) and written back into `turns`, and the repairs are listed in the
    `repairs` column; the joined text (`schemas.sample.assistant_text`) goes through the text rules
-   in `filters.catalogue.TEXT_RULES` order, and `lang` / `lang_score` are filled.
+   in `filters.catalogue.TEXT_RULES` order, each rule judging only the texts no earlier rule
+   failed. `lang` / `lang_score` are filled for the rows that reach language id (the last text
+   rule): the rows it keeps or rejects. A row an earlier text rule rejects is never language-
+   checked (fastText is the costliest step of the chain) and keeps both null, like the rows of
+   other tasks.
 2. Rows still ok that have images go through the image rules in `IMAGE_RULES` order (every task).
 A failing row gets status "filtered" and reason `filter.<first failing rule>`; nothing is dropped.
 """
@@ -28,6 +32,9 @@ from schemas.sample import STATUS_OK
 
 STATUS_FILTERED = "filtered"
 CHECKED = "filter.checked"
+# A text rule's batch is cut down to the texts still alive once fewer than this share of it is.
+_SUBSET_SHARE = 0.95
+_LANGUAGE = "filter.language"
 
 
 def _enabled(kind: str, cfg: FilterConfig) -> list[tuple[RuleSpec, object]]:
@@ -40,11 +47,25 @@ def _enabled(kind: str, cfg: FilterConfig) -> list[tuple[RuleSpec, object]]:
 
 
 def first_failing_text_rule(batch: CaptionBatch, cfg: FilterConfig) -> np.ndarray:
-    """Per text: the reason code of the first failing text rule, or None. Every rule sees every text."""
+    """Per text: the reason code of the first failing text rule, or None.
+
+    A rule judges only the texts no earlier rule has failed. Every rule judges each text on its
+    own, so this changes no reason; the batch is cut down (`CaptionBatch.subset`) once enough texts
+    have failed, and always before language id, the costliest rule.
+    """
     reasons = np.full(len(batch), None, dtype=object)
+    part, rows = batch, np.arange(len(batch))  # `part` holds the texts at `rows` of `batch`
+    alive = np.ones(len(batch), dtype=bool)  # per text of `part`: no rule has failed it
     for spec, rule_cfg in _enabled("text", cfg):
-        failed = ~spec.fn(batch, rule_cfg) & (reasons == None)  # noqa: E711 (elementwise)
-        reasons[failed] = spec.reason
+        left = int(alive.sum())
+        if left == 0:
+            break
+        if left < len(part) and (left < _SUBSET_SHARE * len(part) or spec.reason == _LANGUAGE):
+            keep = np.flatnonzero(alive)
+            part, rows, alive = part.subset(keep), rows[keep], np.ones(left, dtype=bool)
+        failed = ~spec.fn(part, rule_cfg) & alive
+        reasons[rows[failed]] = spec.reason
+        alive &= ~failed
     return reasons
 
 
@@ -186,9 +207,13 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
             invalid_utf8=bad_rows[rows],
         )
         reasons[rows] = first_failing_text_rule(batch, cfg)
-        lang, score = batch.language
-        table = _with_values(table, "lang", text_rows, lang)
-        table = _with_values(table, "lang_score", text_rows, pa.array(score, pa.float32()))
+        # the language of the rows that reached language id (identified there already, unless that rule is off)
+        reached = np.flatnonzero((reasons[rows] == None) | (reasons[rows] == _LANGUAGE))  # noqa: E711
+        lang, score = batch.language_of(reached)
+        lang_rows = np.zeros(n, dtype=bool)
+        lang_rows[rows[reached]] = True
+        table = _with_values(table, "lang", lang_rows, lang)
+        table = _with_values(table, "lang_score", lang_rows, pa.array(score, pa.float32()))
         changed = bool(bad_segs.any()) or any(m.any() for m in repaired.changed.values())
         if seg_index.size and changed:
             turns = segments.with_texts(seg_index, norm_segs)

@@ -45,7 +45,7 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     if hit.size == 0:
         return keep
     rows = np.unique(w.row[hit])
-    lang = batch.language[0].take(pa.array(rows))
+    lang = batch.language_of(rows)[0]  # only these rows' language is needed
     in_languages = _np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))
     keep[rows[in_languages]] = False
     return keep

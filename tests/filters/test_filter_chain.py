@@ -61,9 +61,11 @@ def test_marks_rows_with_reasons_and_keeps_shape_order_and_columns(tmp_path):
     )
     assert counts["filter.language"] == 0  # every enabled rule is listed
     assert "filter.blank" not in counts  # opt-in, off
-    # lang is filled on text-checked rows only
+    # lang is filled on the text-checked rows that reached language id: not on rows of other tasks,
+    # nor on rows an earlier text rule rejected (1: url, 5: too_short); row 2 failed an image rule only
     lang = out.column("lang").to_pylist()
-    assert lang[0] == "en" and lang[3] is None and lang[4] is None and all(lang[i] for i in (0, 1, 2, 5))
+    assert lang[0] == "en" and all(lang[i] for i in (0, 2)) and all(lang[i] is None for i in (1, 3, 4, 5))
+    assert [s is None for s in out.column("lang_score").to_pylist()] == [lang is None for lang in lang]
     assert all(0 <= s <= 1 for s in out.column("lang_score").to_pylist() if s is not None)
     # untouched columns stay identical
     for name in ("sample_id", "source", "task", "media", "copy", "dup_of", "text_tokens"):
