@@ -172,17 +172,21 @@ class Words:
 
 
 _LIST_END_BYTES = [ch.encode() for ch in "，、；"]
+# The last byte of every `_LIST_END` character: a token ending in another byte ends no item.
+_LIST_END_LAST = np.zeros(256, dtype=bool)
+_LIST_END_LAST[[b[-1] for b in _LIST_END_BYTES + [b",", b";"]]] = True
 
 
 def ends_enumeration_item(tokens: pa.Array) -> np.ndarray:
     """Per token: it ends with a comma, semicolon or "、" (`_LIST_END`), read off its last UTF-8 bytes."""
     data, offsets = utf8_bytes(tokens)
     ends = offsets[1:]
-    length = ends - offsets[:-1]
     out = np.zeros(len(tokens), dtype=bool)
-    some = np.flatnonzero(length >= 1)
-    out[some] = np.isin(data[ends[some] - 1], np.frombuffer(b",;", dtype=np.uint8))
-    wide = np.flatnonzero(length >= 3)
+    some = np.flatnonzero(ends > offsets[:-1])
+    some = some[_LIST_END_LAST[data[ends[some] - 1]]]  # the few tokens that may end an item
+    last = data[ends[some] - 1]
+    out[some[(last == ord(",")) | (last == ord(";"))]] = True
+    wide = some[ends[some] - offsets[some] >= 3]
     tail = np.stack([data[ends[wide] - 3], data[ends[wide] - 2], data[ends[wide] - 1]], axis=1)
     for b in _LIST_END_BYTES:
         out[wide[(tail == np.frombuffer(b, dtype=np.uint8)).all(axis=1)]] = True

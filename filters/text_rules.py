@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
-from filters.repairs import ascii_char_counts
+from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from schemas.filter_config import (
     BadEncodingRule,
@@ -149,7 +149,17 @@ def date_only_rule(batch: CaptionBatch, cfg: DateOnlyRule) -> np.ndarray:
 @text_rule("no_letters")
 def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     """Fails text with no letter: only numbers, punctuation, symbols or emoji."""
-    return _np(pc.match_substring_regex(batch.text, r"\pL"))
+    data, offsets = utf8_bytes(batch.text)
+    keep = np.zeros(len(batch), dtype=bool)
+    some = np.flatnonzero(offsets[1:] > offsets[:-1])
+    keep[some] = _ASCII_LETTER[data[offsets[some]]]  # most texts start with a letter
+    rows = np.flatnonzero(~keep)
+    if rows.size:
+        keep[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), r"\pL"))
+    return keep
+
+
+_ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(256)])
 
 
 @text_rule("digit_run")
