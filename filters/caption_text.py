@@ -237,9 +237,26 @@ class LanguageIds:
     asks for a row, and shared with the batch's subsets (`CaptionBatch.subset`)."""
 
     def __init__(self, n: int) -> None:
-        self.lang = np.full(n, None, dtype=object)
+        self.lang = pa.nulls(n, pa.string())
         self.score = np.zeros(n, dtype=np.float32)
         self.known = np.zeros(n, dtype=bool)
+
+    def add(self, rows: np.ndarray, lang: pa.Array, score: np.ndarray) -> None:
+        """Record the language of `rows` (sorted, none known yet)."""
+        if rows.size == len(self.known):
+            self.lang = lang
+        else:
+            mask = np.zeros(len(self.known), dtype=bool)
+            mask[rows] = True
+            self.lang = pc.replace_with_mask(self.lang, pa.array(mask), lang)
+        self.score[rows] = score
+        self.known[rows] = True
+
+    def of(self, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+        """(language, score) of `rows`, all known."""
+        if rows.size == len(self.known):
+            return self.lang, self.score.copy()
+        return self.lang.take(pa.array(rows, pa.int64())), self.score[rows]
 
 
 @dataclass(frozen=True)
@@ -360,18 +377,13 @@ class CaptionBatch:
         return self.language_of(np.arange(len(self)))
 
     def language_of(self, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-        """(top lid.176 language, its score) of the rows at `rows`; each row is identified once,
-        by the first call that asks for it (on this batch, its subsets or the batch it was taken from)."""
+        """(top lid.176 language, its score) of the rows at `rows` (sorted indices); each row is
+        identified once, by the first call that asks for it (on this batch, its subsets or the
+        batch it was taken from)."""
         from filters.language import identify_languages
 
         ids, at = self.languages, self.root_rows[rows]
         missing = np.flatnonzero(~ids.known[at])
-        if missing.size == len(rows):  # none known: the model's answer as it comes
-            lang, score = identify_languages(self.text.take(pa.array(rows, pa.int64())))
-            ids.lang[at], ids.score[at], ids.known[at] = lang.to_numpy(zero_copy_only=False), score, True
-            return lang, score
         if missing.size:
-            lang, score = identify_languages(self.text.take(pa.array(rows[missing], pa.int64())))
-            new = at[missing]
-            ids.lang[new], ids.score[new], ids.known[new] = lang.to_numpy(zero_copy_only=False), score, True
-        return pa.array(ids.lang[at], pa.string()), ids.score[at]
+            ids.add(at[missing], *identify_languages(self.text.take(pa.array(rows[missing], pa.int64()))))
+        return ids.of(at)

@@ -82,7 +82,9 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     else:
         lang = pa.array([lab[0][_LABEL:] if lab else "und" for lab in labels], pa.string())
         score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
-    empty = pc.utf8_length(pc.utf8_trim_whitespace(texts)).to_numpy(zero_copy_only=False) == 0
+    # nothing but whitespace (Arrow's `utf8_is_space` knows the characters `utf8_trim_whitespace` trims)
+    empty = (pc.binary_length(texts).to_numpy(zero_copy_only=False) == 0) | pc.fill_null(
+        pc.utf8_is_space(texts), False).to_numpy(zero_copy_only=False)
     if empty.any():
         lang = pc.replace_with_mask(lang, pa.array(empty), pa.array(["und"] * int(empty.sum()), pa.string()))
         score[empty] = 0.0

@@ -1,7 +1,8 @@
 """The clean step: repairs applied to caption text before the rules judge it.
 
 Each repair is a pure function `(texts, cfg, context) -> texts` over a whole string array, applied
-only to the rows a cheap vectorised prefilter picks, in the order of `REPAIRS`:
+only to the rows a cheap vectorised prefilter picks (and marked in `context["touched"]`, so that
+only those are compared to find the rows it changed), in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
 2. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
 3. `mojibake`: `ftfy.fix_encoding` (the rows it changes get the whitespace pass again);
@@ -113,14 +114,15 @@ def _html(texts: pa.Array, cfg, context) -> pa.Array:
     entity = _np(pc.match_substring_regex(sub, HTML_ENTITY))
     if not (markup | entity).any():
         return texts
-    out = with_rows_mapped(texts, rows[markup], strip_markup)
-    out = with_rows_mapped(out, rows[entity & ~markup], lambda t: html.unescape(html.unescape(t)))
+    touched = context.get("touched")
+    out = with_rows_mapped(texts, rows[markup], strip_markup, touched)
+    out = with_rows_mapped(out, rows[entity & ~markup], lambda t: html.unescape(html.unescape(t)), touched)
     if not markup.any():
         return out
     # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
     stripped = np.zeros(len(texts), dtype=bool)
     stripped[rows[markup]] = True
-    return on_rows(out, pa.array(stripped), _clean_whitespace)
+    return on_rows(out, pa.array(stripped), _clean_whitespace, touched)
 
 
 # ---------------------------------------------------------------- mojibake
@@ -150,10 +152,12 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
-    out = with_rows_mapped(texts, rows, ftfy.fix_encoding)
+    out = with_rows_mapped(texts, rows, ftfy.fix_encoding, context.get("touched"))
     fixed = np.zeros(len(texts), dtype=bool)
     fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
-    return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, context)) if fixed.any() else out
+    if not fixed.any():
+        return out
+    return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, {}), context.get("touched"))
 
 
 # ---------------------------------------------------------------- whitespace
@@ -182,9 +186,10 @@ def _clean_whitespace(texts: pa.Array) -> pa.Array:
 
 
 def _whitespace(texts: pa.Array, cfg, context) -> pa.Array:
-    texts = on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace)
+    touched = context.get("touched")
+    texts = on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace, touched)
     # NFC last: removing a control character can bring a letter and its combining mark together.
-    return on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"))
+    return on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"), touched)
 
 
 # ---------------------------------------------------------------- traditional -> simplified Chinese
@@ -215,7 +220,7 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[in_sources[rows]]
     if rows.size == 0:
         return texts
-    return with_rows_mapped(texts, rows, opencc_converter(cfg.conversion).convert)
+    return with_rows_mapped(texts, rows, opencc_converter(cfg.conversion).convert, context.get("touched"))
 
 
 # ---------------------------------------------------------------- site-name suffixes
@@ -245,7 +250,8 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
         return texts
     hit = np.zeros(len(texts), dtype=bool)
     hit[rows] = _np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))
-    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")))
+    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")),
+                   context.get("touched"))
 
 
 # ---------------------------------------------------------------- the step
@@ -268,13 +274,17 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
     changed: dict[str, np.ndarray] = {}
     if not cfg.enabled:
         return Repaired(texts, changed)
-    context = {"sources": sources}
     for name in REPAIRS:
         repair_cfg = getattr(cfg, name)
         if not repair_cfg.enabled:
             continue
-        out = _FUNCTIONS[name](texts, repair_cfg, context)
-        changed[name] = np.zeros(len(texts), dtype=bool) if out is texts else ~_np(pc.equal(out, texts))
+        touched = np.zeros(len(texts), dtype=bool)  # the rows the repair may have changed
+        out = _FUNCTIONS[name](texts, repair_cfg, {"sources": sources, "touched": touched})
+        changed[name] = np.zeros(len(texts), dtype=bool)
+        if out is not texts and touched.any():
+            rows = np.flatnonzero(touched)
+            take = pa.array(rows)
+            changed[name][rows] = ~_np(pc.equal(out.take(take), texts.take(take)))
         texts = out
     return Repaired(texts, changed)
 
@@ -294,11 +304,13 @@ def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
     return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
 
 
-def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn) -> pa.Array:
+def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None) -> pa.Array:
     """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`; only those rows
-    are converted to Python strings."""
+    are converted to Python strings. `rows` are marked in `touched`, when given."""
     if rows.size == 0:
         return texts
+    if touched is not None:
+        touched[rows] = True
     mask = np.zeros(len(texts), dtype=bool)
     mask[rows] = True
     values = [fn(t) for t in texts.take(pa.array(rows)).to_pylist()]
@@ -350,9 +362,10 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     return (running[offsets[1:]] - running[offsets[:-1]]).astype(np.int64)
 
 
-def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
+def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.Array:
     """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched.
-    When `fn` changes none of them, `texts` itself comes back (callers test `out is texts`)."""
+    When `fn` changes none of them, `texts` itself comes back (callers test `out is texts`). The
+    rows it changes are marked in `touched`, when given."""
     rows = np.flatnonzero(_np(mask))
     if rows.size == 0:
         return texts
@@ -363,4 +376,6 @@ def on_rows(texts: pa.Array, mask, fn) -> pa.Array:
         return texts
     hit = np.zeros(len(texts), dtype=bool)
     hit[rows[changed]] = True
+    if touched is not None:
+        touched |= hit
     return pc.replace_with_mask(texts, pa.array(hit), after.filter(pa.array(changed)))
