@@ -297,43 +297,54 @@ class CaptionBatch:
         return len(self.text)
 
     def subset(self, rows: np.ndarray) -> CaptionBatch:
-        """The rows at `rows` (sorted indices) as a batch of their own: the features computed so
-        far come along (taken, not computed again), and language ids are shared both ways."""
+        """The rows at `rows` (sorted indices) as a batch of their own. A feature this batch (or
+        one it was cut from) has computed is taken from it when the subset first needs it, not
+        computed again; language ids are shared both ways."""
         take = pa.array(rows, pa.int64())
         out = CaptionBatch(raw=self.raw.take(take), text=self.text.take(take), invalid_utf8=self.invalid_utf8[rows],
                            root_rows=self.root_rows[rows], languages=self.languages)
-        known, new = self.__dict__, out.__dict__
-        for name in ("lower", "non_ascii"):
-            if name in known:
-                new[name] = known[name].take(take)
-        for name in ("n_chars", "unspaced"):
-            if name in known:
-                new[name] = known[name][rows]
-        if "words" in known:
-            new["words"] = known["words"].subset(rows)
-        if "_quote_free" in known:
-            text, changed = known["_quote_free"]
-            changed = np.flatnonzero(np.isin(rows, changed))
-            new["_quote_free"] = (text.take(take), changed) if changed.size else (out.lower, changed)
-            if "unquoted_words" in known and changed.size:
-                new["unquoted_words"] = known["unquoted_words"].subset(rows)
+        out.__dict__["_cut_from"] = (self, rows)
         return out
+
+    def _inherited(self, name: str):
+        """Feature `name` of these rows, taken from the nearest batch this one was cut from that
+        has computed it, or None."""
+        rows, batch = None, self
+        while "_cut_from" in batch.__dict__:
+            batch, cut = batch.__dict__["_cut_from"]
+            rows = cut if rows is None else cut[rows]
+            if name in batch.__dict__:
+                value = batch.__dict__[name]
+                if isinstance(value, Words):
+                    return value.subset(rows)
+                if isinstance(value, tuple):  # `_quote_free`: (texts, the rows that had a quoted span)
+                    text, changed = value
+                    changed = np.flatnonzero(np.isin(rows, changed))
+                    return (text.take(pa.array(rows, pa.int64())), changed) if changed.size else (self.lower, changed)
+                if isinstance(value, np.ndarray):
+                    return value[rows]
+                return value.take(pa.array(rows, pa.int64()))
+        return None
 
     @cached_property
     def lower(self) -> pa.Array:
-        return pc.utf8_lower(self.text)
+        got = self._inherited("lower")
+        return pc.utf8_lower(self.text) if got is None else got
 
     @cached_property
     def non_ascii(self) -> pa.Array:
-        return pc.invert(pc.string_is_ascii(self.text))
+        got = self._inherited("non_ascii")
+        return pc.invert(pc.string_is_ascii(self.text)) if got is None else got
 
     @cached_property
     def words(self) -> Words:
-        return split_words(self.lower, self.non_ascii.to_numpy(zero_copy_only=False))
+        got = self._inherited("words")
+        return split_words(self.lower, self.non_ascii.to_numpy(zero_copy_only=False)) if got is None else got
 
     @cached_property
     def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
-        return without_quotes(self.lower)
+        got = self._inherited("_quote_free")
+        return without_quotes(self.lower) if got is None else got
 
     @property
     def unquoted_lower(self) -> pa.Array:
@@ -347,6 +358,9 @@ class CaptionBatch:
         text, changed = self._quote_free
         if changed.size == 0:
             return self.words
+        got = self._inherited("unquoted_words")
+        if got is not None:
+            return got
         take = pa.array(changed)
         sub = split_words(text.take(take), self.non_ascii.to_numpy(zero_copy_only=False)[changed])
         return self.words.with_rows(changed, sub)
@@ -358,11 +372,15 @@ class CaptionBatch:
     @cached_property
     def n_chars(self) -> np.ndarray:
         """Characters, spaces included, East-Asian wide characters counting two."""
-        return text_width(self.text)
+        got = self._inherited("n_chars")
+        return text_width(self.text) if got is None else got
 
     @cached_property
     def unspaced(self) -> np.ndarray:
         """Rows written in a script without spaces between words (Thai, Lao, Khmer, Myanmar)."""
+        got = self._inherited("unspaced")
+        if got is not None:
+            return got
         out = np.zeros(len(self), dtype=bool)
         rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
         if rows.size:

@@ -33,7 +33,7 @@ from schemas.sample import STATUS_OK
 STATUS_FILTERED = "filtered"
 CHECKED = "filter.checked"
 # A text rule's batch is cut down to the texts still alive once fewer than this share of it is.
-_SUBSET_SHARE = 0.95
+_SUBSET_SHARE = 0.9
 _LANGUAGE = "filter.language"
 
 
