@@ -647,10 +647,12 @@ def _languages_html(stats: dict) -> str:
         note = ('<p class="note"><b>und</b> (undetermined) = no language id: '
                 + (f"{unchecked:,} of these {und:,} rows were never language-checked, because the language id runs "
                    f"only on caption-like rows of the tasks in <code>filters.tasks</code> that are still valid at the "
-                   f"filter stage ({_e(by_task) or 'none'}); the other {und - unchecked:,} had no text fastText could "
+                   f"filter stage and that no earlier text rule rejected ({_e(by_task) or 'none'}); the other "
+                   f"{und - unchecked:,} had no text fastText could "
                    f"place (empty, or no letters)." if unchecked is not None else
-                   "the row was not language-checked (its task is not in <code>filters.tasks</code>, or it left "
-                   "before the filter stage), or its text is empty or has no letters.") + "</p>")
+                   "the row was not language-checked (its task is not in <code>filters.tasks</code>, it left "
+                   "before the filter stage, or an earlier text rule rejected it), or its text is empty or has no "
+                   "letters.") + "</p>")
     return note + _table(["language", "input rows", "packed rows", "mean lang_score"], rows)
 
 

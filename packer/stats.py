@@ -553,7 +553,8 @@ def languages(ledger) -> dict:
         return dict(sorted(((k, c) for k, c in merged.items() if c), key=lambda kv: (-kv[1], kv[0])))
 
     # no language at all: the filter stage never language-checked the row (its task is not in
-    # filters.tasks, or it left before the filter stage); "und" with a score: fastText had no answer
+    # filters.tasks, it left before the filter stage, or a text rule before language id rejected
+    # it); "und" with a score: fastText had no answer
     not_checked = copy0 & np.asarray(pc.is_null(cols.table.column("lang")).to_numpy(zero_copy_only=False), bool)
     res: dict = {"input": per_lang(copy0), "packed": per_lang(cols.packed),
                  "input_not_checked": int(not_checked.sum()),
