@@ -205,30 +205,34 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         mask[rows[has]] = True
         lower = on_rows(lower, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 "))
     tokens = pc.ascii_split_whitespace(lower)
-    raw = tokens.flatten()
-    flat = pc.utf8_trim(raw, _PUNCTUATION)
+    # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
+    raw = tokens.flatten().dictionary_encode()
+    raw_ids = raw.indices.to_numpy()
+    trimmed = pc.utf8_trim(raw.dictionary, _PUNCTUATION)
+    words = trimmed.dictionary_encode()  # "dog," and "dog" are one word
     row = pc.list_parent_indices(tokens).to_numpy()
-    keep = pc.greater(pc.binary_length(flat), 0)
-    kept = keep.to_numpy(zero_copy_only=False)
+    kept = (pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0)[raw_ids]
     loose = np.zeros(0, dtype=np.int64)
     if not kept.all():
         # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
         loose = np.flatnonzero(~kept)
         loose = loose[loose > 0]
         loose = loose[(row[loose - 1] == row[loose]) & kept[loose - 1]]
-        flat, row = flat.filter(keep), row[kept]
+        raw_kept, row = raw_ids[kept], row[kept]
+    else:
+        raw_kept = raw_ids
 
     def list_ends() -> np.ndarray:
-        ends = ends_enumeration_item(raw)
+        ends = ends_enumeration_item(raw.dictionary)[raw_ids]
         # a word followed by loose punctuation ends where that punctuation does (if it is not empty)
-        joined = loose[pc.binary_length(raw.take(pa.array(loose, pa.int64()))).to_numpy(zero_copy_only=False) > 0]
+        non_empty = pc.binary_length(raw.dictionary).to_numpy(zero_copy_only=False) > 0
+        joined = loose[non_empty[raw_ids[loose]]]
         ends[joined - 1] = ends[joined]
         return ends[kept]
 
-    enc = flat.dictionary_encode()
-    ids = enc.indices.to_numpy().astype(np.int32, copy=False)
+    ids = words.indices.to_numpy().astype(np.int32, copy=False)[raw_kept]
     counts = np.bincount(row, minlength=n).astype(np.int64)
-    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=enc.dictionary, counts=counts,
+    return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=words.dictionary, counts=counts,
                  list_end_source=list_ends)
 
 
