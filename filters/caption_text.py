@@ -310,25 +310,33 @@ class CaptionBatch:
         out.__dict__["_cut_from"] = (self, rows)
         return out
 
-    def _inherited(self, name: str):
-        """Feature `name` of these rows, taken from the nearest batch this one was cut from that
-        has computed it, or None."""
+    def _ancestor_with(self, name: str):
+        """(feature `name` of the nearest batch this one was cut from that has computed it, the
+        rows of this one in that one), or None."""
         rows, batch = None, self
         while "_cut_from" in batch.__dict__:
             batch, cut = batch.__dict__["_cut_from"]
             rows = cut if rows is None else cut[rows]
             if name in batch.__dict__:
-                value = batch.__dict__[name]
-                if isinstance(value, Words):
-                    return value.subset(rows)
-                if isinstance(value, tuple):  # `_quote_free`: (texts, the rows that had a quoted span)
-                    text, changed = value
-                    changed = np.flatnonzero(np.isin(rows, changed))
-                    return (text.take(pa.array(rows, pa.int64())), changed) if changed.size else (self.lower, changed)
-                if isinstance(value, np.ndarray):
-                    return value[rows]
-                return value.take(pa.array(rows, pa.int64()))
+                return batch.__dict__[name], rows
         return None
+
+    def _inherited(self, name: str):
+        """Feature `name` of these rows, taken from the nearest batch this one was cut from that
+        has computed it, or None."""
+        found = self._ancestor_with(name)
+        if found is None:
+            return None
+        value, rows = found
+        if isinstance(value, Words):
+            return value.subset(rows)
+        if isinstance(value, tuple):  # `_quote_free`: (texts, the rows that had a quoted span)
+            text, changed = value
+            changed = np.flatnonzero(np.isin(rows, changed))
+            return (text.take(pa.array(rows, pa.int64())), changed) if changed.size else (self.lower, changed)
+        if isinstance(value, np.ndarray):
+            return value[rows]
+        return value.take(pa.array(rows, pa.int64()))
 
     @cached_property
     def lower(self) -> pa.Array:
@@ -371,6 +379,10 @@ class CaptionBatch:
 
     @property
     def n_words(self) -> np.ndarray:
+        if "words" not in self.__dict__:  # the counts alone, when the words are not split here yet
+            found = self._ancestor_with("words")
+            if found is not None:
+                return found[0].counts[found[1]]
         return self.words.counts
 
     @cached_property
