@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
+import threading
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
@@ -68,6 +69,8 @@ IMAGE_PAD_NAMES = ("<|image_pad|>", "image_pad")
 VIDEO_PAD_NAMES = ("<|video_pad|>", "video_pad")
 VISION_START_NAMES = ("<|vision_start|>", "vision_start")
 VERIFY_MODES = (True, False, "full")
+ONE_STORAGE_KEY = "__one_storage__"
+STORAGE_ALIGN = 64  # bytes
 
 try:  # torch is a trainer dependency; keep `import trainer_bridge.dataset` light for tools without it
     from torch.utils.data import IterableDataset as _IterableBase
@@ -351,9 +354,11 @@ class PackedShardDataset(_IterableBase):
                 "Use trainer_bridge.PackLoader(dataset, num_workers=N) instead (same prefetching, exact resume)."
             )
         workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
+        positions = range(self._position + worker, len(self), workers)
         reader = self._reader()
+        reader.upcoming = list(dict.fromkeys(self._shard_of[int(self._plan_ids[p])] for p in positions))
         try:
-            for position in range(self._position + worker, len(self), workers):
+            for position in positions:
                 item = self.load_pack(position, reader)
                 if info is None:
                     self._position = position + 1
@@ -388,8 +393,8 @@ class PackedShardDataset(_IterableBase):
         return item
 
 
-def check_shard_sha256(path: Path, rel: str, expected: str) -> None:
-    got = sha256_file(path)
+def check_shard_sha256(path: Path, rel: str, expected: str, got: str | None = None) -> None:
+    got = sha256_file(path) if got is None else got
     if got != expected:
         raise ShardFormatError(
             f"shard {rel}: sha256 {got} does not match the manifest ({expected}); the file is corrupt or "
@@ -397,14 +402,45 @@ def check_shard_sha256(path: Path, rel: str, expected: str) -> None:
         )
 
 
+class _HashAhead:
+    """A shard's sha256, computed in a background thread before its reader needs it (hashlib and file
+    reads release the GIL, so the thread runs beside the decoding)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, name=f"vlpack-sha256 {path.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.digest = sha256_file(self.path)
+        except OSError as exc:  # re-raised where the shard is opened
+            self.error = exc
+
+    def result(self) -> str:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.digest
+
+
 class _ShardReader:
     """Open shard files and their header indexes, one per worker; checks each shard's sha256 on first
-    open (``expected``: relative path -> sha256, or None to skip) unless it is in ``verified``."""
+    open (``expected``: relative path -> sha256, or None to skip) unless it is in ``verified``.
+
+    ``upcoming``: the shards this reader will open, in order. When it opens one, it starts hashing the
+    next unverified one in the background, so a large shard's whole-file hash is done before its first
+    pack is wanted instead of stalling that pack; the check itself (and its error) still happens when
+    the shard is opened, before any of its bytes are used."""
 
     def __init__(self, out_dir: Path, expected: dict[str, str] | None = None, verified: set[str] | None = None):
         self.out_dir = out_dir
         self.expected = expected
         self.verified = verified if verified is not None else set()
+        self.upcoming: list[str] = []
+        self._ahead: dict[str, _HashAhead] = {}
         self._new: list[str] = []
         self._index: dict[str, dict[str, tuple[int, int]]] = {}
         self._files: dict[str, object] = {}
@@ -412,11 +448,22 @@ class _ShardReader:
     def _open(self, shard: str) -> None:
         path = inside(self.out_dir, shard)
         if self.expected is not None and shard not in self.verified:
-            check_shard_sha256(path, shard, self.expected[shard])
+            ahead = self._ahead.pop(shard, None)
+            check_shard_sha256(path, shard, self.expected[shard], None if ahead is None else ahead.result())
             self.verified.add(shard)
             self._new.append(shard)
         self._index[shard] = tar_members(path)
         self._files[shard] = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._hash_next(shard)
+
+    def _hash_next(self, opened: str) -> None:
+        if self.expected is None or opened not in self.upcoming:
+            return
+        for shard in self.upcoming[self.upcoming.index(opened) + 1 :]:
+            if shard not in self.verified and shard not in self._index:
+                if shard not in self._ahead:
+                    self._ahead[shard] = _HashAhead(inside(self.out_dir, shard))
+                return
 
     def take_newly_verified(self) -> list[str]:
         new, self._new = self._new, []
@@ -652,12 +699,88 @@ def assemble_pack(raw: dict[str, bytes], pack_id: int, ds: PackedShardDataset) -
     }
 
 
+def one_storage(item: dict) -> dict:
+    """A pack's tensors copied into one buffer (a DataLoader worker's ``collate_fn``; see PackLoader).
+
+    A tensor crosses from a worker to the trainer through shared memory, and with torch's default
+    ``file_descriptor`` strategy each storage costs the trainer a socket round trip to the worker to
+    receive its descriptor, while the worker may be busy decoding the next pack. One buffer per pack
+    makes that one round trip instead of one per tensor. ``from_one_storage`` gives the tensors back.
+    """
+    import torch
+
+    tensors = {k: v.contiguous() for k, v in item.items() if isinstance(v, torch.Tensor)}
+    layout, size = [], 0
+    for name, t in tensors.items():
+        nbytes = t.numel() * t.element_size()
+        layout.append((name, t.dtype, tuple(t.shape), size, nbytes))
+        size += -(-nbytes // STORAGE_ALIGN) * STORAGE_ALIGN  # every view starts aligned for its dtype
+    buffer = torch.empty(size, dtype=torch.uint8)
+    for (_, _, _, offset, nbytes), t in zip(layout, tensors.values()):
+        if nbytes:
+            buffer[offset : offset + nbytes].copy_(t.reshape(-1).view(torch.uint8))
+    rest = {k: v for k, v in item.items() if k not in tensors}
+    rest[ONE_STORAGE_KEY] = (buffer, layout)
+    return rest
+
+
+def from_one_storage(item: dict) -> dict:
+    """The pack as ``one_storage`` found it: every tensor a view of the one shared buffer."""
+    buffer, layout = item.pop(ONE_STORAGE_KEY)
+    for name, dtype, shape, offset, nbytes in layout:
+        item[name] = buffer[offset : offset + nbytes].view(dtype).reshape(shape)
+    return item
+
+
+class _PackStream:
+    """PackLoader's iterator: the DataLoader's iterator is made (its workers start and begin to
+    prefetch) as soon as this is, and each pack advances the dataset as it reaches the trainer."""
+
+    def __init__(self, loader: PackLoader):
+        from torch.utils.data import DataLoader
+
+        self.dataset = loader.dataset
+        self.workers = loader.num_workers
+        kwargs = {"prefetch_factor": loader.prefetch_factor} if self.workers and loader.prefetch_factor else {}
+        if self.workers:
+            kwargs["collate_fn"] = one_storage
+        data = DataLoader(
+            self.dataset,
+            batch_size=None,
+            num_workers=self.workers,
+            pin_memory=loader.pin_memory,
+            persistent_workers=False,  # workers must start from the current position
+            **kwargs,
+        )
+        self.dataset._pack_loader = True  # workers copy the dataset when the iterator starts
+        try:
+            self._packs = iter(data)
+        finally:
+            self.dataset._pack_loader = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> dict:
+        item = next(self._packs)
+        if self.workers:
+            item = from_one_storage(item)
+        self.dataset.advance(item)
+        return item
+
+
 class PackLoader:
     """A DataLoader over a PackedShardDataset (one pack per item) that keeps the resume state exact.
 
     Workers prefetch, so only the main process knows which packs reached the trainer; this wrapper
     advances the dataset's position as each pack is handed out. ``state_dict()`` is then valid after
     any number of packs, whatever ``num_workers``.
+
+    ``iter(loader)`` starts the workers at once (as a DataLoader's iterator does), so a trainer that
+    makes its iterator before building its model has the first packs decoded by its first step. Each
+    pack crosses from a worker as one shared buffer (``one_storage``): one descriptor hand-over per
+    pack, not one per tensor, so the trainer's wait for a prefetched pack stays short while the worker
+    decodes the next one.
     """
 
     def __init__(
@@ -673,28 +796,8 @@ class PackLoader:
         self.pin_memory = pin_memory
         self.prefetch_factor = prefetch_factor
 
-    def __iter__(self):
-        from torch.utils.data import DataLoader
-
-        kwargs = (
-            {"prefetch_factor": self.prefetch_factor} if self.num_workers and self.prefetch_factor else {}
-        )
-        loader = DataLoader(
-            self.dataset,
-            batch_size=None,
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=False,  # workers must start from the current position
-            **kwargs,
-        )
-        self.dataset._pack_loader = True  # workers copy the dataset when the iterator starts
-        try:
-            iterator = iter(loader)
-        finally:
-            self.dataset._pack_loader = False
-        for item in iterator:
-            self.dataset.advance(item)
-            yield item
+    def __iter__(self) -> _PackStream:
+        return _PackStream(self)
 
     def __len__(self) -> int:
         return len(self.dataset) - self.dataset.state_dict()["position"]
