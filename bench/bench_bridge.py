@@ -13,14 +13,18 @@
    - bridge overhead = loading + collation (model_inputs) + the attention wrapper, as a fraction of
      the unmodified model's fwd+bwd of the same pack; target <= 5%, worst pack and mean. Loading is
      the trainer's wait for the pack with PackLoader(num_workers=1) prefetching while the model trains
-     ("workers1"; the loader is started before the per-pack figures, as a trainer starts it before
-     its model is ready, and its start-up is reported apart: hf_loader_start_ms), and, as the worst
-     case, decoding the pack in the main process ("main_process").
+     ("workers1"; the loader's iterator is made before the models are built, as a trainer starts it
+     before its model is ready, so its worker decodes the first packs meanwhile), and, as the worst
+     case, decoding the pack in the main process ("main_process"). Start-up is reported apart, not
+     as a step: hf_first_pack_cold_ms is iter() + the first pack on a fresh loader (a worker process
+     starts, hashes the first shard and decodes the first pack), paid once per run and once per epoch
+     by a trainer that asks for its first pack at once.
      The wrapper is the packed attention's fwd+bwd minus the model's own causal SDPA over the whole
      pack on the same q/k/v, summed over layers (clamped at 0 in the overhead; it is usually negative).
    - one intra-op thread for this whole section (see hf_overhead).
-   - tokens/s: ours (wait + model_inputs + packed fwd+bwd, best of two like the baselines, real tokens) against plain HF fwd+bwd on
-     the same samples as one padded batch (HF's own mask, positions and label loss).
+   - tokens/s: ours (wait + model_inputs + packed fwd+bwd, real tokens) against plain HF fwd+bwd on
+     the same samples as one padded batch (HF's own mask, positions and label loss); the unmodified
+     model, ours and the padded batch take turns on each pack, best of three (hf_per_pack lists each).
 4. Balanced encoder DP (trainer_bridge.vit_balance): max/mean ViT cost over the devices of an encoder
    group, balanced against naive per-rank encoding, per step (worst and mean) on the demo output's
    steps (2 ranks as packed, and 4 ranks) and on synthetic steps (8 ranks, 1-12 images per rank,
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "trainer_bridge"))
 
 
+FWD_BWD_ROUNDS = 3  # per pack: the unmodified model, ours and the padded batch take turns, best of 3
 IMAGE_TARGETS = [(448, 336), (336, 336), (224, 448), (672, 448)]  # 192 to 384 tokens per image
 
 
@@ -84,15 +89,10 @@ def loss_timings(tokens: int, vocab: int, repeats: int) -> dict:
         tl = token_loss0.clone().requires_grad_(True)
         balanced_loss(tl, valid, cu).backward()
 
-    times: dict[str, list[float]] = {"baseline": [], "ours": [], "loss_only": []}
-    for fn in (baseline, ours, loss_only):  # warm-up
+    fns = {"baseline": baseline, "ours": ours, "loss_only": loss_only}
+    for fn in fns.values():  # warm-up
         fn()
-    for _ in range(repeats):  # interleaved, so load changes hit both sides alike
-        for name, fn in (("baseline", baseline), ("ours", ours), ("loss_only", loss_only)):
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    med = {k: min(v) for k, v in times.items()}  # best of n: the machine is shared, noise only adds
+    med = interleaved_best(fns, repeats)
     return {
         "tokens": tokens,
         "vocab": vocab,
@@ -104,13 +104,16 @@ def loss_timings(tokens: int, vocab: int, repeats: int) -> dict:
     }
 
 
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def interleaved_best(fns: dict, rounds: int) -> dict:
+    """Each function's best time over ``rounds`` rounds in which the functions take turns, so a change of
+    load on the shared machine hits every side alike (best of n: noise only adds time)."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def attention_wrapper_seconds(model, item, repeats: int = 7) -> float:
@@ -137,11 +140,8 @@ def attention_wrapper_seconds(model, item, repeats: int = 7) -> float:
     def stock():
         sdpa_attention_forward(attn, q, k, v, None, scaling=attn.scaling, is_causal=True)[0].sum().backward()
 
-    best = {packed: float("inf"), stock: float("inf")}
-    for _ in range(repeats):  # interleaved, best of n: the machine is shared, noise only adds
-        for fn in (packed, stock):
-            best[fn] = min(best[fn], best_of(fn, 1))
-    return text.num_hidden_layers * (best[packed] - best[stock])
+    best = interleaved_best({"packed": packed, "stock": stock}, repeats)
+    return text.num_hidden_layers * (best["packed"] - best["stock"])
 
 
 def hf_overhead(out: Path, n_packs: int) -> dict:
@@ -155,6 +155,20 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
     # oversubscribed machine a thread pool stalls on each small op (a descheduled worker holds the
     # barrier), which would bill the per-sample attention calls for the machine's load.
     torch.set_num_threads(1)
+    # Start-up, paid once per run and again at each epoch's start (PackLoader's workers start from the
+    # epoch's position): a trainer that asks for its first pack right after iter() waits for a worker
+    # process to start and decode it. Measured here on its own, cold, and reported apart from the steps.
+    t0 = time.perf_counter()
+    cold = iter(PackLoader(PackedShardDataset(out, 0, 1), num_workers=1, prefetch_factor=2))
+    cold_start = time.perf_counter() - t0
+    next(cold)
+    cold_first = time.perf_counter() - t0
+    del cold
+    # B's loader starts before the models are built, as a trainer starts its loader before its model is
+    # ready (iter() starts the worker, which decodes the first packs meanwhile)
+    t0 = time.perf_counter()
+    stream = iter(PackLoader(PackedShardDataset(out, 0, 1), num_workers=1, prefetch_factor=2))
+    loader_start = time.perf_counter() - t0
     ds = PackedShardDataset(out, 0, 1)
     special = ds.manifest.special_tokens
     packed = build_model("tiny-qwen2-vl", special).float().train()
@@ -201,11 +215,6 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
         stock.zero_grad(set_to_none=True)
         stock(**batch).loss.backward()
 
-    # B's loader starts first, as a trainer starts its loader before its model is ready: the worker's
-    # start-up (a process that imports torch) is paid once per run, not per step
-    t0 = time.perf_counter()
-    stream = iter(PackLoader(PackedShardDataset(out, 0, 1), num_workers=1, prefetch_factor=2))
-    loader_start = time.perf_counter() - t0
     # A: every figure of a pack in the main process (no workers: loading is the worst case here)
     rows = {}
     for position in range(min(n_packs, len(ds))):
@@ -219,17 +228,23 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
         collate = time.perf_counter() - t0
         stock_inputs = {k: v for k, v in inputs.items() if k != "attention_mask"}
         batch, batch_tokens = padded_batch(item)
+        best = interleaved_best(
+            {
+                "stock": lambda: fwd_bwd(stock, stock_inputs, item),  # noqa: B023 - called at once
+                "packed": lambda: fwd_bwd(packed, inputs, item),  # noqa: B023
+                "padded": lambda: padded_fwd_bwd(batch),  # noqa: B023
+            },
+            FWD_BWD_ROUNDS,
+        )
         rows[item["pack_id"]] = {
+            "samples": len(item["sample_ids"]),
             "real_tokens": item["real_tokens"],
             "seq_len": item["seq_len"],
             "padded_batch_tokens": batch_tokens,
             "load": load,
             "collate": collate,
             "wrapper": attention_wrapper_seconds(packed, item),
-            "stock": best_of(lambda: fwd_bwd(stock, stock_inputs, item), 2),  # noqa: B023 - called at once
-            # ours, timed like the baselines (best of two) so that load on the machine favours neither
-            "packed": best_of(lambda: fwd_bwd(packed, inputs, item), 2),  # noqa: B023
-            "padded": best_of(lambda: padded_fwd_bwd(batch), 2),  # noqa: B023
+            **best,  # the unmodified model, ours and the padded batch, in turns, best of FWD_BWD_ROUNDS
         }
     # B: the trainer's view, PackLoader with a worker prefetching while the model trains
     n = len(rows)
@@ -266,7 +281,18 @@ def hf_overhead(out: Path, n_packs: int) -> dict:
         "hf_load_ms_mean": round(1e3 * mean("load"), 1),
         "hf_wait_ms_mean_workers1": round(1e3 * mean("wait"), 1),
         "hf_wait_ms_worst_workers1": round(1e3 * max(r["wait"] for r in rows), 1),
+        "hf_wait_ms_per_pack_workers1": [round(1e3 * r["wait"], 1) for r in rows],
+        "hf_per_pack": [
+            {"samples": r["samples"], "real": r["real_tokens"], "padded_batch": r["padded_batch_tokens"],
+             "fwd_bwd_ms": round(1e3 * r["stock"]), "ours_ms": round(1e3 * r["packed"]),
+             "padded_ms": round(1e3 * r["padded"]), "ours_vs_padded": round(r["ours_tps"] / r["padded_tps"], 3),
+             "overhead_workers1": round(r["overhead_workers"], 4)}
+            for r in rows
+        ],
         "hf_loader_start_ms": round(1e3 * loader_start, 1),
+        "hf_first_pack_cold_ms": round(1e3 * cold_first, 1),
+        "hf_first_pack_cold_loader_start_ms": round(1e3 * cold_start, 1),
+        "hf_first_pack_cold_over_fwd_bwd": round(cold_first / mean("stock"), 4),
         "hf_collate_ms_mean": round(1e3 * mean("collate"), 1),
         "hf_attention_wrapper_ms_mean": round(1e3 * mean("wrapper"), 1),
         "hf_overhead_target": 0.05,

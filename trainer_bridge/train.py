@@ -129,7 +129,7 @@ def train(
     weight_decay: float = 0.0,
     clip: float = 1.0,
     precision: str = "auto",
-    num_workers: int = 0,
+    num_workers: int = 1,
     device: str | None = None,
     ckpt_dir=None,
     save_every: int = 0,
@@ -151,6 +151,14 @@ def train(
     dataset = PackedShardDataset(out_dir, dp_rank, dp_size, seed=seed)
     if dataset.packs_per_rank_step < 1 or len(dataset) == 0:
         raise ValueError(f"{out_dir}: rank {dp_rank} of {dp_size} has no packs to train on")
+    ckpt = Path(ckpt_dir) / CHECKPOINT_NAME if ckpt_dir is not None else None
+    state = torch.load(ckpt, map_location="cpu", weights_only=False) if ckpt is not None and ckpt.is_file() else None
+    if state is not None:
+        data_states = state["data"]
+        dataset.load_state_dict(data_states[dp_rank] if len(data_states) == dp_size else data_states[0])
+    # the loader's workers start here and decode the first packs while the model is built
+    loader = PackLoader(dataset, num_workers=num_workers)
+    stream = iter(loader)
     net = build_model(model, dataset.manifest.special_tokens, seed=seed).to(dev)
     check_vocabulary(net, dataset.manifest.special_tokens)
     enable_packing(net)
@@ -165,19 +173,13 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup, min_lr_ratio))
     history: list[float] = []
     start = 0
-    ckpt = Path(ckpt_dir) / CHECKPOINT_NAME if ckpt_dir is not None else None
-    if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    if state is not None:
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         start, history = int(state["step"]), list(state["history"])
-        data_states = state["data"]
-        same_dp = len(data_states) == dp_size
-        dataset.load_state_dict(data_states[dp_rank] if same_dp else data_states[0])
         torch.set_rng_state(state["rng"])
-    loader = PackLoader(dataset, num_workers=num_workers)
-    stream = iter(loader)
+        del state
 
     def next_pack():
         nonlocal stream
@@ -270,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ckpt-dir", type=Path, default=None, help="save checkpoints here, and resume from them")
     parser.add_argument("--save-every", type=int, default=0, help="save every N steps (and at the end)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--num-workers", type=int, default=0)
+    parser.add_argument(
+        "--num-workers", type=int, default=1,
+        help="loader worker processes that decode packs beside training (0: in the main process, between steps)",
+    )
     parser.add_argument("--device", choices=("npu", "cuda", "cpu"), default=None)
     parser.add_argument("--log-every", type=int, default=1)
     args = parser.parse_args(argv)
