@@ -156,9 +156,14 @@ def train(
     if state is not None:
         data_states = state["data"]
         dataset.load_state_dict(data_states[dp_rank] if len(data_states) == dp_size else data_states[0])
-    # the loader's workers start here and decode the first packs while the model is built
     loader = PackLoader(dataset, num_workers=num_workers)
-    stream = iter(loader)
+
+    def epoch_stream():
+        if len(loader) == 0:  # this rank's epoch is over (a run resumed at its end): the next epoch
+            dataset.set_epoch(dataset.epoch + 1)
+        return iter(loader)  # the workers start now and decode ahead
+
+    stream = epoch_stream()  # before the model is built: the first packs are decoded meanwhile
     net = build_model(model, dataset.manifest.special_tokens, seed=seed).to(dev)
     check_vocabulary(net, dataset.manifest.special_tokens)
     enable_packing(net)
@@ -183,12 +188,10 @@ def train(
 
     def next_pack():
         nonlocal stream
-        try:
-            return next(stream)
-        except StopIteration:
-            dataset.set_epoch(dataset.epoch + 1)
-            stream = iter(loader)
-            return next(stream)
+        item = next(stream)
+        if len(loader) == 0:  # the epoch's last pack: the next epoch's workers start beside its step
+            stream = epoch_stream()
+        return item
 
     for step in range(start, steps):
         t0 = time.perf_counter()
