@@ -200,3 +200,42 @@ def test_copies_of_a_sample_too_long_to_pack_share_no_step():
     plain = assemble_steps(plan_packs(tokens, zeros, zeros, cfg), cfg, 0)
     sp = assemble_steps(with_groups, cfg, 0)
     assert _digest(sp) == _digest(plain) and sp.copies_sharing_step == 0
+
+
+def test_one_step_is_cost_mode_and_counts_the_copies_it_holds():
+    """A plan of one step has no mix to keep between steps (lean 1, as cost mode), and copies in it
+    cannot move to another step: the step plan says how many groups share it."""
+    tokens = np.array([1000, 1000, 1000, 900, 800, 700, 600, 500])
+    group = np.array([0, 0, 1, 1, -1, -1, -1, -1])
+    zeros = np.zeros_like(tokens)
+    cfg = PackConfig(context_length=1024, dp_size=4, grad_accum=2)
+    plan = plan_packs(tokens, zeros, zeros, cfg, copy_group=group, labels=np.arange(8) % 2)
+    sp = assemble_steps(plan, cfg, 0)
+    check_steps(sp, plan, cfg)
+    assert (sp.n_steps, sp.mix_cost_lean, sp.copies_sharing_step) == (1, 1.0, 2)
+
+
+@pytest.mark.parametrize("with_groups", [False, True])
+def test_the_remainder_of_a_plan_made_for_another_step_size(with_groups):
+    """A plan made for 8 packs a step, assembled at 7: its planned remainder does not fit, so the
+    least filled packs go (ties: the later pack first); with groups, those among the least filled
+    that keep the groups' mix (in samples)."""
+    rng = np.random.default_rng(8)
+    tokens = np.concatenate((rng.integers(300, 1000, 150), np.full(40, 400)))  # many packs of equal fill
+    zeros = np.zeros_like(tokens)
+    made = PackConfig(context_length=1024, dp_size=4, grad_accum=2)
+    plan = plan_packs(tokens, zeros, zeros, made)
+    cfg = made.model_copy(update={"dp_size": 7, "grad_accum": 1})
+    rem = plan.n_packs % 7
+    assert rem and plan.remainder_packs.size != rem
+    groups = np.arange(plan.n_packs) % 3 if with_groups else None
+    sp = assemble_steps(plan, cfg, 0, groups=groups)
+    check_steps(sp, plan, cfg)
+    assert sp.dropped_packs.size == rem
+    fill = plan.pack_tokens
+    by_fill = np.lexsort((-np.arange(plan.n_packs), fill))
+    if not with_groups:
+        np.testing.assert_array_equal(sp.dropped_packs, np.sort(by_fill[:rem]))
+    else:
+        assert np.isin(sp.dropped_packs, by_fill[: 32 * rem + 64]).all()
+    _golden(f"remainder/{with_groups}", _hash(sp.dropped_packs))
