@@ -239,3 +239,38 @@ def test_the_remainder_of_a_plan_made_for_another_step_size(with_groups):
     else:
         assert np.isin(sp.dropped_packs, by_fill[: 32 * rem + 64]).all()
     _golden(f"remainder/{with_groups}", _hash(sp.dropped_packs))
+
+
+MIX_CASES = {
+    # one kind of two labels (the task): still a mix to keep
+    "two-labels": dict(dp=2, k=2, phase="separate", labels=lambda lab: lab[:, 1:]),
+    # padding fillers hold no sample of any label
+    "pad": dict(dp=4, k=1, phase="fused", remainder="pad"),
+    "pad-separate": dict(dp=2, k=2, phase="separate", remainder="pad"),
+    # text samples longer than the context, split into pieces in several packs
+    "split": dict(dp=4, k=1, phase="fused", split_text_only=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIX_CASES))
+def test_mix_mode_golden_cases(name):
+    """Mix mode on plans with two labels only, padding fillers, or split samples: the steps are
+    complete and their exact output is pinned."""
+    kw = dict(MIX_CASES[name])
+    tokens, patches, images, labels, copy_group = _samples(240, 3)
+    labels = kw.pop("labels", lambda lab: lab)(labels)
+    if kw.get("split_text_only"):
+        tokens = np.where((patches == 0) & (np.arange(tokens.size) % 5 == 0), tokens * 3, tokens)  # some over 2048
+    cfg = _cfg(kw.pop("dp"), kw.pop("k"), kw.pop("phase"), **kw)
+    turns = {}
+    if kw.get("split_text_only"):  # turns of at most 400 tokens
+        lengths = [[400] * (int(t) // 400) + ([int(t) % 400] if t % 400 else []) for t in tokens]
+        turns = dict(turn_offsets=np.cumsum([0] + [len(x) for x in lengths]),
+                     turn_tokens=np.concatenate([np.asarray(x, np.int64) for x in lengths]))
+    plan = plan_packs(tokens, patches, images, cfg, labels=labels, **turns)
+    if kw.get("split_text_only"):
+        assert plan.piece_sample.size > 0
+    sp = assemble_steps(plan, cfg, 5)
+    check_steps(sp, plan, cfg)
+    assert sp.mix_cost_lean != 1.0 or name == "split"
+    _golden(f"mix/{name}", _digest(sp))
