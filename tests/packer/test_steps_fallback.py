@@ -274,3 +274,16 @@ def test_mix_mode_golden_cases(name):
     check_steps(sp, plan, cfg)
     assert sp.mix_cost_lean != 1.0 or name == "split"
     _golden(f"mix/{name}", _digest(sp))
+
+
+@pytest.mark.parametrize("dp, k, phase", [(2, 2, "separate"), (4, 1, "fused"), (2, 1, "fused")])
+def test_a_label_kind_with_one_value_changes_nothing(dp, k, phase):
+    """Every sample of the same task: that kind's share is 1 in every step (no spread, nothing beyond
+    the tolerance), so the steps are those of the other kind alone."""
+    tokens, patches, images, labels, _ = _samples(240, 4)
+    cfg = _cfg(dp, k, phase)
+    one = plan_packs(tokens, patches, images, cfg, labels=labels[:, :1])
+    both = plan_packs(tokens, patches, images, cfg, labels=np.stack((labels[:, 0], np.zeros_like(labels[:, 0])), axis=1))
+    a, b = assemble_steps(one, cfg, 2), assemble_steps(both, cfg, 2)
+    check_steps(b, both, cfg)
+    assert _digest(a) == _digest(b)
