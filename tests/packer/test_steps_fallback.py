@@ -221,14 +221,15 @@ def test_the_remainder_of_a_plan_made_for_another_step_size(with_groups):
     least filled packs go (ties: the later pack first); with groups, those among the least filled
     that keep the groups' mix (in samples)."""
     rng = np.random.default_rng(8)
-    tokens = np.concatenate((rng.integers(300, 1000, 150), np.full(40, 400)))  # many packs of equal fill
+    tokens = np.concatenate((rng.integers(530, 1000, 90), np.full(32, 520)))  # one sample a pack; 32 alike
     zeros = np.zeros_like(tokens)
     made = PackConfig(context_length=1024, dp_size=4, grad_accum=2)
     plan = plan_packs(tokens, zeros, zeros, made)
     cfg = made.model_copy(update={"dp_size": 7, "grad_accum": 1})
     rem = plan.n_packs % 7
     assert rem and plan.remainder_packs.size != rem
-    groups = np.arange(plan.n_packs) % 3 if with_groups else None
+    assert (plan.pack_samples == 1).all()
+    groups = seeded_hash(1, np.arange(plan.n_packs)).astype(np.int64) % 3 if with_groups else None
     sp = assemble_steps(plan, cfg, 0, groups=groups)
     check_steps(sp, plan, cfg)
     assert sp.dropped_packs.size == rem
