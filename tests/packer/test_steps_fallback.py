@@ -179,6 +179,9 @@ def test_composition_order_with_one_or_three_kinds_an_empty_row_and_an_absent_la
     first = (in_order[:, 0] > in_order[:, 2])[real]
     assert abs(int(first[:60].sum()) - 30) >= 25  # the first half: (nearly) all of one kind of item
     _golden(f"composition_order/{kind.size}", _hash(order))
+    # 72 items split into nodes of 9: the default leaf (8) splits them once more
+    _golden(f"composition_order/{kind.size}/72", _hash(composition_order(tokens[:72], tokens[:72], kind,
+                                                                          seeded_hash(0, np.arange(72)))))
 
 
 def _hash(a: np.ndarray) -> str:
@@ -250,6 +253,9 @@ MIX_CASES = {
     "pad-separate": dict(dp=2, k=2, phase="separate", remainder="pad"),
     # text samples longer than the context, split into pieces in several packs
     "split": dict(dp=4, k=1, phase="fused", split_text_only=True),
+    # dp not a power of two: share strata do not fall on the halves of the composition order
+    "dp3": dict(dp=3, k=1, phase="fused"),
+    "dp3-long": dict(dp=3, k=1, phase="separate", n=600),
 }
 
 
@@ -258,7 +264,7 @@ def test_mix_mode_golden_cases(name):
     """Mix mode on plans with two labels only, padding fillers, or split samples: the steps are
     complete and their exact output is pinned."""
     kw = dict(MIX_CASES[name])
-    tokens, patches, images, labels, copy_group = _samples(240, 3)
+    tokens, patches, images, labels, copy_group = _samples(kw.pop("n", 240), 3)
     labels = kw.pop("labels", lambda lab: lab)(labels)
     if kw.get("split_text_only"):
         tokens = np.where((patches == 0) & (np.arange(tokens.size) % 5 == 0), tokens * 3, tokens)  # some over 2048
