@@ -120,8 +120,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
             if len(members) != pack["n_samples"]:
                 raise RuntimeError(f"shard {shard}: pack {pack['pack_id']} expects {pack['n_samples']} samples, "
                                    f"got {len(members)}")
-            yield materialize_pack(pack, members, tok, cfg.tokens, cfg.seed,
-                                   rendered=[next(rendered) for _ in members])
+            yield materialize_pack(pack, members, [next(rendered) for _ in members], tok)
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     entry = {"path": shard, "rank": int(group.column("rank")[0].as_py()), "sha256": written.sha256,

@@ -2,9 +2,9 @@
 
 Planning (`packer.packing`, `packer.steps`) knows only integers; this is the second half that
 turns one planned pack and its sample rows into a `PackPayload` for the shard writer. Each sample
-comes as the token-count stage rendered it (kept compact, `packer.chat.expand_rendered`), or is
-rendered here with the same `render_sample`, so the tokens written are exactly the tokens planned;
-any difference is a `PlanMismatchError` naming the pack. The layouts are built from plain ints and
+comes as the token-count stage rendered it (kept compact, `packer.chat.expand_rendered`), so the
+tokens written are exactly the tokens planned; any difference is a `PlanMismatchError` naming the
+pack. The layouts are built from plain ints and
 strings made here, so they skip pydantic's validation (`model_construct`); readers validate them.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from packer.chat import RenderedSample
 from packer.media import extension_for, frame_files, read_media_bytes
 from packer.shards import PackPayload
 from schemas.manifest import ImageLayout, PackLayout, SampleLayout, pack_key
-from schemas.tokens_config import TokensConfig
 
 IGNORE_INDEX = -100
 
@@ -24,19 +24,10 @@ class PlanMismatchError(RuntimeError):
     """The rendered pack differs from its plan (a programming error, never a data fault)."""
 
 
-def materialize_pack(
-    pack: dict,
-    rows: list[dict],
-    tokenizer,
-    cfg: TokensConfig,
-    seed: int,
-    rendered: list | None = None,
-) -> PackPayload:
-    """`pack` is one packs.parquet row (dict); `rows` its samples (WORK_SCHEMA dicts) in order.
-    `rendered`: the rows already rendered (`packer.chat.render_samples`, one batched encode for a
-    whole shard); rendered here otherwise."""
-    from packer.chat import SampleError, render_sample
-
+def materialize_pack(pack: dict, rows: list[dict], rendered: list[RenderedSample], tokenizer) -> PackPayload:
+    """`pack` is one packs.parquet row (dict); `rows` its samples (WORK_SCHEMA dicts) in order and
+    `rendered` their renderings (`packer.chat.expand_rendered` of what the token stage kept);
+    `tokenizer` gives the padding id."""
     pid = int(pack["pack_id"])
     key = pack_key(pid)
     seq_len = int(pack["seq_len"])
@@ -47,9 +38,7 @@ def materialize_pack(
     media: list[tuple[str, bytes]] = []
     offset = 0
     for si, row in enumerate(rows):
-        r = rendered[si] if rendered is not None else render_sample(row, tokenizer, cfg, seed)
-        if isinstance(r, SampleError):
-            raise PlanMismatchError(f"pack {key}: sample {row['sample_id']} no longer renders: {r}")
+        r = rendered[si]
         n = len(r.input_ids)
         if n != int(row["total_tokens"]):
             raise PlanMismatchError(
