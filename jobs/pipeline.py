@@ -195,7 +195,13 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
 def preflight(cfg: JobConfig) -> JobInputs:
     """The checks that need no Ray: every source has readable files of its format, the output
     directory can be made and written. Returns the fingerprinted inputs."""
+    from jobs.readers import check_parquet_container
+
     inputs = JobInputs.of(cfg)
+    sources = {s.name: s for s in cfg.sources}
+    for f in inputs.files:
+        if sources[f.source].format == "parquet":
+            check_parquet_container(f.path, sources[f.source])
     out = Path(cfg.output.dir)
     probe = out
     while not probe.exists():

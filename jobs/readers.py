@@ -115,6 +115,23 @@ def list_source_files(source: SourceConfig) -> list[str]:
     return sorted(files)
 
 
+def check_parquet_container(path: str, source: SourceConfig) -> None:
+    """A file that is not Parquet at all (a JSON or CSV file named .parquet, a truncated copy) is
+    refused by name before Ray starts: a Parquet file begins and ends with `PAR1`. Only those eight
+    bytes are read; what is inside is the reader's to judge."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+    except OSError as err:
+        raise SourceFileError(f"source {source.name!r}: cannot read {path}: {err.strerror or err}") from None
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise SourceFileError(f"source {source.name!r}: cannot read parquet {path}: not a Parquet file (it does not "
+                              f"begin and end with PAR1)")
+
+
 def relative_name(path: str, source: SourceConfig) -> str:
     """`path` relative to the source: its base name for a one-file source, else its path under the
     source directory (or under the fixed part of a glob), with '/' separators."""

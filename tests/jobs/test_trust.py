@@ -261,7 +261,7 @@ def test_an_unreadable_source_file_found_by_a_worker_is_one_line_naming_it(ray_l
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    (data / "broken.parquet").write_bytes(b"PAR1 not really parquet PAR1")  # passes the pre-Ray check
     cfg = parse_job_config({"sources": [{"name": "p", "format": "parquet", "path": str(data)}],
                             "output": {"dir": str(tmp_path / "out")}})
     with pytest.raises(Exception) as err:  # noqa: B017 - whatever Ray wraps it in
@@ -269,6 +269,24 @@ def test_an_unreadable_source_file_found_by_a_worker_is_one_line_naming_it(ray_l
     line, internal = explain(err.value)
     assert "broken.parquet" in line and line.startswith("source 'p': cannot read parquet") and not internal
     assert "\n" not in line
+
+
+def test_a_file_that_is_not_parquet_is_refused_by_name_before_ray(tmp_path):
+    """JSON rows in a file named .parquet: one line naming the file, from the pre-Ray checks."""
+    from jobs.errors import explain
+    from jobs.pipeline import preflight
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "good.parquet").write_bytes(b"PAR1" + b"\0" * 8 + b"PAR1")
+    (data / "rows.parquet").write_text('{"id": "a", "image": "x.jpg", "caption": "a dog"}\n')
+    cfg = parse_job_config({"sources": [{"name": "p", "format": "parquet", "path": str(data)}],
+                            "output": {"dir": str(tmp_path / "out")}})
+    with pytest.raises(Exception) as err:  # noqa: B017 - the error the CLI explains
+        preflight(cfg)
+    line, internal = explain(err.value)
+    assert line.startswith("source 'p': cannot read parquet") and "rows.parquet" in line and "PAR1" in line
+    assert not internal and "\n" not in line and not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow
