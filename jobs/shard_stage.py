@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from jobs.planning import ASSIGN_SCHEMA
-from packer.chat import expand_rendered
+from packer.chat import expand_pack
 from packer.materialize import PlanMismatchError, materialize_pack
 from packer.shards import write_shard
 from schemas.sample import RENDERED_FIELD, WORK_SCHEMA
@@ -108,7 +108,6 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
     ends = np.r_[starts[1:], len(pids)]
     rows = group.to_pylist()
-    rendered = iter([_expand(r, cfg) for r in rows if r["sample_id"] is not None])
 
     def payloads():
         for i, (a, b) in enumerate(zip(starts, ends)):
@@ -120,7 +119,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
             if len(members) != pack["n_samples"]:
                 raise RuntimeError(f"shard {shard}: pack {pack['pack_id']} expects {pack['n_samples']} samples, "
                                    f"got {len(members)}")
-            yield materialize_pack(pack, members, [next(rendered) for _ in members], tok)
+            yield materialize_pack(pack, members, expand_pack([_rendering(r) for r in members]), tok)
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     entry = {"path": shard, "rank": int(group.column("rank")[0].as_py()), "sha256": written.sha256,
@@ -134,12 +133,12 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     return pa.table({k: [v] for k, v in {**entry, "node": this_node()}.items()})
 
 
-def _expand(row: dict, cfg):
-    """A sample's rendering, as the token stage kept it."""
+def _rendering(row: dict) -> bytes:
+    """A sample's rendering, as the token stage kept it (compact)."""
     if row["rendered"] is None:
         raise PlanMismatchError(f"sample {row['sample_id']} reached the writer without its rendering "
                                 f"(rows of an older token stage?)")
-    return expand_rendered(row["rendered"], cfg.tokens)
+    return row["rendered"]
 
 
 def write_partitions(n_shards: int, n_join_parts: int, cluster_cpus: int) -> int:

@@ -45,6 +45,8 @@ __all__ = [
     "SampleError",
     "caption_prompt",
     "count_tokens_batch",
+    "ExpandedPack",
+    "expand_pack",
     "expand_rendered",
     "render_sample",
     "render_samples",
@@ -377,28 +379,66 @@ def _compact(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextToken
 def expand_rendered(blob: bytes, cfg: TokensConfig) -> RenderedSample:
     """The `RenderedSample` that `render_sample` gives, from its compact form (`count_tokens_batch`
     with `keep_rendered`): ids, labels, spans and counts, equal field for field."""
-    n_ids, n_runs, n_facts, _ = _COMPACT_HEAD.unpack_from(blob)
+    one = expand_pack([blob])
+    media = one.media[0]
+    pads = sum(m.tokens for m in media)
+    vision = pads + 2 * len(media)
+    total = int(one.input_ids.shape[0])
+    return RenderedSample(input_ids=one.input_ids, labels=one.labels, media=media, text_tokens=total - vision,
+                          vision_tokens=vision, loss_tokens=int(one.loss_tokens[0]), total_tokens=total,
+                          vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=len(media))
+
+
+@dataclass(frozen=True)
+class ExpandedPack:
+    """Several samples' renderings laid end to end: what `expand_rendered` gives each sample,
+    concatenated in order (`offsets[i]:offsets[i + 1]` is sample i; span offsets are within the
+    sample, as in `RenderedSample`)."""
+
+    input_ids: np.ndarray  # int32, every sample's ids
+    labels: np.ndarray  # int32
+    offsets: np.ndarray  # int64, (n + 1,): where each sample starts, then the end
+    loss_tokens: np.ndarray  # int64, (n,)
+    media: list[list[MediaSpan]]  # per sample
+
+
+def expand_pack(blobs: list[bytes]) -> ExpandedPack:
+    """`expand_rendered` of each compact form, concatenated, with one pass of array work for the
+    whole list instead of one per sample (the shard writer expands a pack's samples together)."""
+    heads = [_COMPACT_HEAD.unpack_from(b) for b in blobs]
     at = _COMPACT_HEAD.size
-    ids = np.frombuffer(blob, "<i4", n_ids, at)
-    runs = np.frombuffer(blob, "<i4", 2 * n_runs, at + 4 * n_ids)
-    media = json.loads(blob[at + 4 * (n_ids + 2 * n_runs):]) if n_facts else []
-    labelled = np.zeros(n_ids, bool)
-    for start, end in runs.reshape(-1, 2).tolist():
-        labelled[start:end] = True
-    reps = np.ones(n_ids, np.int64)
-    for m in media:
-        reps[m[2]] = m[3]
+    n_ids = np.fromiter((h[0] for h in heads), np.int64, len(heads))
+    id_starts = np.zeros(len(heads) + 1, np.int64)
+    np.cumsum(n_ids, out=id_starts[1:])
+    total = int(id_starts[-1])
+    ids = (np.concatenate([np.frombuffer(b, "<i4", h[0], at) for b, h in zip(blobs, heads)]) if heads
+           else np.zeros(0, "<i4"))
+    reps = np.ones(total, np.int64)
+    runs: list[np.ndarray] = []
+    facts: list[list] = []
+    for k, (b, (ni, nr, nf, _)) in enumerate(zip(blobs, heads)):
+        base = int(id_starts[k])
+        if nr:
+            runs.append(np.frombuffer(b, "<i4", 2 * nr, at + 4 * ni) + base)
+        media = json.loads(b[at + 4 * (ni + 2 * nr):]) if nf else []
+        for m in media:
+            reps[base + m[2]] = m[3]
+        facts.append(media)
+    # labelled ids: +1 where a label run starts, -1 where one ends (runs of adjacent samples may meet)
+    edges = np.concatenate(runs) if runs else np.zeros(0, np.int64)
+    depth = np.cumsum(np.bincount(edges[0::2], minlength=total + 1) - np.bincount(edges[1::2], minlength=total + 1))
+    labelled = depth[:total] > 0
     input_ids = np.repeat(ids, reps).astype(np.int32)
     labels = np.where(np.repeat(labelled, reps), input_ids, IGNORE_INDEX).astype(np.int32)
-    starts = np.cumsum(reps) - reps
-    spans = [MediaSpan(m[0], m[1], int(starts[m[2]]), m[3], tuple(m[4]), tuple(m[5]), m[6], m[7]) for m in media]
-    pads = int(sum(m[3] for m in media))
-    vision = pads + 2 * len(media)
-    total = int(input_ids.shape[0])
-    return RenderedSample(input_ids=input_ids, labels=labels, media=spans, text_tokens=total - vision,
-                          vision_tokens=vision, loss_tokens=int(np.count_nonzero(labels != IGNORE_INDEX)),
-                          total_tokens=total, vit_patches=pads * cfg.merge_size * cfg.merge_size,
-                          n_images=len(media))
+    expanded_at = np.zeros(total + 1, np.int64)  # where each compact id starts once pads are expanded
+    np.cumsum(reps, out=expanded_at[1:])
+    offsets = expanded_at[id_starts]
+    supervised = np.zeros(len(input_ids) + 1, np.int64)
+    np.cumsum(labels != IGNORE_INDEX, out=supervised[1:])
+    spans = [[MediaSpan(m[0], m[1], int(expanded_at[id_starts[k] + m[2]] - offsets[k]), m[3], tuple(m[4]),
+                        tuple(m[5]), m[6], m[7]) for m in media] for k, media in enumerate(facts)]
+    return ExpandedPack(input_ids=input_ids, labels=labels, offsets=offsets,
+                        loss_tokens=supervised[offsets[1:]] - supervised[offsets[:-1]], media=spans)
 
 
 def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig,

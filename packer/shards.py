@@ -150,6 +150,9 @@ def tar_bytes(packs: Iterable[PackPayload]) -> bytes:
     return buf.getvalue()
 
 
+_WRITE_BUFFER = 1 << 20
+
+
 class _HashingFile(io.RawIOBase):
     """A write-only stream that hashes and counts what passes through to `fh`."""
 
@@ -160,9 +163,10 @@ class _HashingFile(io.RawIOBase):
         return True
 
     def write(self, b) -> int:
-        self.sha.update(b)
-        self.size += len(b)
-        return self.fh.write(b)
+        n = self.fh.write(b) or 0  # a raw file may take part of `b`: hash and count what it took
+        self.sha.update(memoryview(b)[:n] if n < len(b) else b)
+        self.size += n
+        return n
 
 
 def _commit(path: Path, fill, *, before_rename=None) -> tuple[str, int, object]:
@@ -175,10 +179,14 @@ def _commit(path: Path, fill, *, before_rename=None) -> tuple[str, int, object]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
     try:
-        with open(tmp, "wb") as fh:
+        with open(tmp, "wb", buffering=0) as fh:
             stream = _HashingFile(fh)
-            result = fill(stream)
-            fh.flush()
+            # writers make many small writes (a tar header, a member, its padding): gather them so
+            # the hash and the file see large blocks
+            buffered = io.BufferedWriter(stream, buffer_size=_WRITE_BUFFER)
+            result = fill(buffered)
+            buffered.flush()
+            buffered.detach()
             os.fsync(fh.fileno())
         if before_rename is not None:
             before_rename(tmp)

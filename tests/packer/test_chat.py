@@ -12,6 +12,7 @@ from packer.chat import (
     CAPTION_PROMPTS,
     IGNORE_INDEX,
     count_tokens_batch,
+    expand_pack,
     expand_rendered,
     render_sample,
     render_samples,
@@ -315,3 +316,24 @@ def test_the_compact_form_expands_to_the_rendered_sample(samples, system):
             continue
         assert_same_render(expand_rendered(row["rendered"], cfg), render_sample(row, TOK, cfg, SEED))
 
+
+
+@settings(max_examples=100, deadline=None)
+@given(samples=st.lists(any_sample(), min_size=0, max_size=6), system=st.sampled_from([None, "Be brief."]))
+def test_a_pack_expands_to_its_samples_end_to_end(samples, system):
+    """`expand_pack` (the writer's one pass over a pack) gives each sample's `expand_rendered`,
+    laid end to end: ids, labels, where each sample starts, its supervised tokens and its media
+    spans (offsets within the sample). Samples sit next to each other, so one's last label run
+    meets the next one's first."""
+    cfg = TokensConfig(system_prompt=system)
+    out, _ = count_tokens_batch(with_work_columns(records_to_table(samples)), TOK, cfg, SEED, keep_rendered=True)
+    blobs = [b for b in out.column("rendered").to_pylist() if b is not None]
+    each = [expand_rendered(b, cfg) for b in blobs]
+    pack = expand_pack(blobs)
+    assert pack.input_ids.dtype == pack.labels.dtype == np.int32
+    joined_ids = np.concatenate([r.input_ids for r in each]) if each else np.zeros(0, np.int32)
+    joined_labels = np.concatenate([r.labels for r in each]) if each else np.zeros(0, np.int32)
+    assert pack.input_ids.tolist() == joined_ids.tolist() and pack.labels.tolist() == joined_labels.tolist()
+    assert pack.offsets.tolist() == np.concatenate([[0], np.cumsum([r.total_tokens for r in each])]).tolist()
+    assert pack.loss_tokens.tolist() == [r.loss_tokens for r in each]
+    assert pack.media == [r.media for r in each]
