@@ -270,9 +270,9 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]
     timings["write_shards"] = time.perf_counter() - t0
 
-    from packer.tokenizer import load_tokenizer
+    from packer.tokenizer import tokenizer_identity
 
-    tok = load_tokenizer(cfg.tokens.tokenizer)
+    tok_name, tok_special = tokenizer_identity(cfg.tokens.tokenizer)
     (out / JOB_CONFIG_NAME).write_text(cfg.to_yaml())
     timings["total"] = time.perf_counter() - t_job
     manifest = Manifest(
@@ -293,8 +293,8 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
         n_input_rows=index.n_input_rows,
         shards=shards,
         index_parts=index.parts,
-        tokenizer=tok.name,
-        special_tokens=dict(sorted(tok.special.items())),
+        tokenizer=tok_name,
+        special_tokens=dict(sorted(tok_special.items())),
     )
     nodes = stage_nodes(summary.counters)
     nodes["plan"] = summary.nodes

@@ -157,6 +157,16 @@ def _load_cached(spec: str) -> TextTokenizer:
     return HFTokenizer(spec)
 
 
+def tokenizer_identity(spec: str) -> tuple[str, dict[str, int]]:
+    """(name, special tokens) of the tokenizer `spec` names, as the manifest records them. The
+    bundled Qwen BPE is named without loading its 150k ranks (about 50 MB in a process that only
+    writes the manifest); an HF tokenizer.json is loaded."""
+    if spec == "qwen":
+        return "qwen", {**QWEN2_VL_SPECIAL_TOKENS, **POINT_TOKENS}
+    tok = load_tokenizer(spec)
+    return tok.name, dict(tok.special)
+
+
 def load_tokenizer(spec: str) -> TextTokenizer:
     """"qwen" = the bundled Qwen BPE; otherwise a path to an HF tokenizer.json. Cached per process."""
     if spec != "qwen":

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from packer.tokenizer import POINT_TOKENS, QWEN2_VL_SPECIAL_TOKENS, REQUIRED_SPECIAL, load_tokenizer
+from packer.tokenizer import POINT_TOKENS, QWEN2_VL_SPECIAL_TOKENS, REQUIRED_SPECIAL, load_tokenizer, tokenizer_identity
 
 QWEN_IDS = {
     "<|endoftext|>": 151643, "<|im_start|>": 151644, "<|im_end|>": 151645, "<|object_ref_start|>": 151646,
@@ -115,3 +115,11 @@ def test_hf_tokenizer_json(hf_tokenizer_path):
 def test_missing_tokenizer_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.json"):
         load_tokenizer(str(tmp_path / "nope.json"))
+
+
+def test_the_manifest_names_a_tokenizer_as_loading_it_would(qwen, hf_tokenizer_path):
+    """`tokenizer_identity` (what the driver writes into the manifest, without loading the Qwen
+    ranks) gives the name and special tokens of the loaded tokenizer, for both kinds."""
+    assert tokenizer_identity("qwen") == (qwen.name, qwen.special)
+    hf = load_tokenizer(str(hf_tokenizer_path))
+    assert tokenizer_identity(str(hf_tokenizer_path)) == (hf.name, hf.special)
