@@ -346,20 +346,39 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     if not chars.isascii():
         raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
     data, offsets = utf8_bytes(texts)
-    codes = chars.encode("ascii")
-    if len(codes) <= 4:  # a few comparisons beat a table look-up per byte
+    hit = _ascii_hits(data, chars)
+    found = np.count_nonzero(hit)
+    if found == 0:
+        return np.zeros(len(offsets) - 1, dtype=np.int64)
+    if found * 8 < hit.size:  # few: find them and count per row
+        return rows_of(offsets, np.flatnonzero(hit))
+    # many: summed per row (a row's sum starts at its first byte; an empty row sums nothing)
+    counts = np.add.reduceat(hit.view(np.uint8), np.minimum(offsets[:-1], hit.size - 1), dtype=np.int64)
+    counts[offsets[1:] == offsets[:-1]] = 0
+    return counts
+
+
+def _ascii_hits(data: np.ndarray, chars: str) -> np.ndarray:
+    """Per byte of `data`: it is one of the ASCII `chars`."""
+    codes = sorted(set(chars.encode("ascii")))
+    if len(codes) <= 3:  # a few comparisons beat a table look-up per byte
         hit = data == codes[0]
         for b in codes[1:]:
             hit |= data == b
-    else:
-        wanted = np.zeros(256, dtype=bool)
-        wanted[list(codes)] = True
-        hit = np.take(wanted, data)
-    if np.count_nonzero(hit) * 8 < hit.size:  # few: find them and count per row
-        return rows_of(offsets, np.flatnonzero(hit))
-    running = np.zeros(hit.size + 1, dtype=np.int32)  # many: a running count read at the rows' ends
-    np.cumsum(hit, dtype=np.int32, out=running[1:])
-    return (running[offsets[1:]] - running[offsets[:-1]]).astype(np.int64)
+        return hit
+    if codes[-1] - codes[0] == len(codes) - 1:  # one range ("0123456789"): one comparison
+        return (data - np.uint8(codes[0])) < len(codes)
+    # a table look-up, done by bytes.translate (several times faster than numpy's take on bytes)
+    return np.frombuffer(data.tobytes().translate(_byte_table(bytes(codes))), dtype=bool)
+
+
+@lru_cache(maxsize=64)
+def _byte_table(codes: bytes) -> bytes:
+    """A `bytes.translate` table mapping the bytes in `codes` to 1 and every other byte to 0."""
+    table = bytearray(256)
+    for b in codes:
+        table[b] = 1
+    return bytes(table)
 
 
 def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.Array:
