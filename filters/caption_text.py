@@ -391,6 +391,37 @@ class CaptionBatch:
         got = self._inherited("n_chars")
         return text_width(self.text) if got is None else got
 
+    def _known(self, name: str) -> bool:
+        """Feature `name` is computed here or in a batch this one was cut from."""
+        return name in self.__dict__ or self._ancestor_with(name) is not None
+
+    def width_within(self, low: float, high: float) -> np.ndarray:
+        """Per row: `low <= n_chars <= high`. Unless `n_chars` is known already, the exact width
+        (`text_width`) is measured only on the rows its bounds leave open: it is at least the
+        number of characters, and at most that for an ASCII row, twice that for another."""
+        if self._known("n_chars"):
+            return (self.n_chars >= low) & (self.n_chars <= high)
+        chars = pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64)
+        most = np.where(self.non_ascii.to_numpy(zero_copy_only=False), 2 * chars, chars)
+        inside = (chars >= low) & (most <= high)
+        open_rows = np.flatnonzero(~inside & (most >= low) & (chars <= high))
+        if open_rows.size:
+            width = text_width(self.text.take(pa.array(open_rows)))
+            inside[open_rows] = (width >= low) & (width <= high)
+        return inside
+
+    def words_at_most(self, limit: int) -> np.ndarray:
+        """Per row: `n_words <= limit`. Unless the words are split already, only the rows with
+        more UTF-8 bytes than `limit` are split (each word holds at least one byte of its own)."""
+        if self._known("words"):
+            return self.n_words <= limit
+        sure = pc.binary_length(self.text).to_numpy(zero_copy_only=False) <= limit
+        rows = np.flatnonzero(~sure)
+        if rows.size:
+            words = split_words(self.lower.take(pa.array(rows)), self.non_ascii.to_numpy(zero_copy_only=False)[rows])
+            sure[rows] = words.counts <= limit
+        return sure
+
     @cached_property
     def unspaced(self) -> np.ndarray:
         """Rows written in a script without spaces between words (Thai, Lao, Khmer, Myanmar)."""
