@@ -359,6 +359,11 @@ class CaptionBatch:
         return without_quotes(self.lower) if got is None else got
 
     @property
+    def quoted_rows(self) -> np.ndarray:
+        """The rows that have a quoted span (sorted): the only ones whose `unquoted_lower` differs."""
+        return self._quote_free[1]
+
+    @property
     def unquoted_lower(self) -> pa.Array:
         """The lowercased text without its quoted spans (the very `lower` array when none has one)."""
         return self._quote_free[0]
