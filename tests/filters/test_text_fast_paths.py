@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filters.caption_text import _LIST_END, _PUNCTUATION, QUOTED_SPAN, _SINGLE_QUOTED, split_words, without_quotes
+from filters.junk_rules import _letter_runs
 from filters.repairs import ascii_char_counts, ascii_hits, utf8_bytes
+from filters.repetition import _letters_only
 
 
 def _random_texts(alphabet: str, n: int, lengths: tuple[int, ...], seed: int = 0) -> list[str | None]:
@@ -89,3 +91,18 @@ def test_ascii_char_counts_match_count_substring_on_any_text(texts, chars, cut):
     assert ascii_char_counts(arr, chars).tolist() == expected.tolist()
     data, _ = utf8_bytes(arr)
     assert ascii_hits(data, chars).tolist() == [chr(b) in chars for b in data.tolist()]
+
+
+_WORDY = "abcXYZ _-1é日本カかЖы😀ǅªʰ\u0301"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=_WORDY, max_size=12), max_size=30))
+def test_letter_tests_match_the_unicode_classes(texts):
+    """The ASCII shortcuts for `\\pL` give what the Unicode class gives, on ASCII and other text."""
+    arr = pa.array(texts, pa.string())
+    want_runs = pc.count_substring_regex(arr, r"\pL{2,}").to_numpy(zero_copy_only=False)
+    assert _letter_runs(arr).tolist() == want_runs.tolist()
+    want_letters = pc.and_(pc.match_substring_regex(arr, r"^\pL+$"),
+                           pc.invert(pc.match_substring_regex(arr, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
+    assert _letters_only(arr).tolist() == want_letters.to_numpy(zero_copy_only=False).tolist()
