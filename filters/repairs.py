@@ -248,10 +248,16 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     rows = np.flatnonzero(possible)
     if rows.size == 0:
         return texts
+    # every match holds a name, so a row changes exactly when the pattern matches it: one RE2 pass
+    # (and one compile of this large pattern) both finds and strips the suffixes
+    before = texts.take(pa.array(rows))
+    after = pc.replace_substring_regex(before, pattern, "")
+    changed = ~_np(pc.equal(after, before))
+    if not changed.any():
+        return texts
     hit = np.zeros(len(texts), dtype=bool)
-    hit[rows] = _np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))
-    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")),
-                   context.get("touched"))
+    hit[rows[changed]] = True
+    return with_values(texts, hit, pc.utf8_trim_whitespace(after.filter(pa.array(changed))), context.get("touched"))
 
 
 # ---------------------------------------------------------------- the step
@@ -386,6 +392,13 @@ def _byte_table(codes: bytes) -> bytes:
     return bytes(table)
 
 
+def with_values(texts: pa.Array, hit: np.ndarray, values: pa.Array, touched: np.ndarray | None = None) -> pa.Array:
+    """`texts` with the rows where `hit` is true set to `values` (in order), marked in `touched`."""
+    if touched is not None:
+        touched |= hit
+    return pc.replace_with_mask(texts, pa.array(hit), values)
+
+
 def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.Array:
     """Apply `fn` (array -> array) to the rows where `mask` is true; other rows are untouched.
     When `fn` changes none of them, `texts` itself comes back (callers test `out is texts`). The
@@ -400,6 +413,4 @@ def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.
         return texts
     hit = np.zeros(len(texts), dtype=bool)
     hit[rows[changed]] = True
-    if touched is not None:
-        touched |= hit
-    return pc.replace_with_mask(texts, pa.array(hit), after.filter(pa.array(changed)))
+    return with_values(texts, hit, after.filter(pa.array(changed)), touched)
