@@ -211,9 +211,10 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     trimmed = pc.utf8_trim(raw.dictionary, _PUNCTUATION)
     words = trimmed.dictionary_encode()  # "dog," and "dog" are one word
     row = pc.list_parent_indices(tokens).to_numpy()
-    kept = (pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0)[raw_ids]
+    word_like = pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0  # per distinct token
+    kept = np.ones(0, dtype=bool) if word_like.all() else word_like[raw_ids]  # per token (empty: all)
     loose = np.zeros(0, dtype=np.int64)
-    if not kept.all():
+    if kept.size:
         # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
         loose = np.flatnonzero(~kept)
         loose = loose[loose > 0]
@@ -228,10 +229,13 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         non_empty = pc.binary_length(raw.dictionary).to_numpy(zero_copy_only=False) > 0
         joined = loose[non_empty[raw_ids[loose]]]
         ends[joined - 1] = ends[joined]
-        return ends[kept]
+        return ends[kept] if kept.size else ends
 
     ids = words.indices.to_numpy().astype(np.int32, copy=False)[raw_kept]
-    counts = np.bincount(row, minlength=n).astype(np.int64)
+    if raw_kept is raw_ids:  # every token is a word: the counts are the token lists' lengths
+        counts = np.diff(tokens.offsets.to_numpy(zero_copy_only=False)).astype(np.int64)
+    else:
+        counts = np.bincount(row, minlength=n).astype(np.int64)
     return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=words.dictionary, counts=counts,
                  list_end_source=list_ends)
 
@@ -455,5 +459,6 @@ class CaptionBatch:
         ids, at = self.languages, self.root_rows[rows]
         missing = np.flatnonzero(~ids.known[at])
         if missing.size:
-            ids.add(at[missing], *identify_languages(self.text.take(pa.array(rows[missing], pa.int64()))))
+            texts = self.text if missing.size == len(self) else self.text.take(pa.array(rows[missing], pa.int64()))
+            ids.add(at[missing], *identify_languages(texts))
         return ids.of(at)
