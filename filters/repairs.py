@@ -147,7 +147,7 @@ MOJIBAKE_SUSPECT = (
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     import ftfy
 
-    rows = _candidates(texts, _MOJIBAKE_LEAD)
+    rows = _candidates(texts, _MOJIBAKE_LEAD, maybe_non_ascii(texts, context))
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
@@ -189,7 +189,7 @@ def _whitespace(texts: pa.Array, cfg, context) -> pa.Array:
     touched = context.get("touched")
     texts = on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace, touched)
     # NFC last: removing a control character can bring a letter and its combining mark together.
-    return on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"), touched)
+    return on_rows(texts, pa.array(maybe_non_ascii(texts, context)), lambda t: pc.utf8_normalize(t, "NFC"), touched)
 
 
 # ---------------------------------------------------------------- traditional -> simplified Chinese
@@ -242,7 +242,7 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
     possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(pc.less_equal(pc.binary_length(texts), 30))
-    wide = np.flatnonzero(~possible & ~_np(pc.string_is_ascii(texts)))
+    wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
     rows = np.flatnonzero(possible)
@@ -280,17 +280,20 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
     changed: dict[str, np.ndarray] = {}
     if not cfg.enabled:
         return Repaired(texts, changed)
+    non_ascii = _np(pc.invert(pc.string_is_ascii(texts)))  # per row, brought up to date after each repair
     for name in REPAIRS:
         repair_cfg = getattr(cfg, name)
         if not repair_cfg.enabled:
             continue
         touched = np.zeros(len(texts), dtype=bool)  # the rows the repair may have changed
-        out = _FUNCTIONS[name](texts, repair_cfg, {"sources": sources, "touched": touched})
+        out = _FUNCTIONS[name](texts, repair_cfg, {"sources": sources, "touched": touched, "non_ascii": non_ascii})
         changed[name] = np.zeros(len(texts), dtype=bool)
         if out is not texts and touched.any():
             rows = np.flatnonzero(touched)
             take = pa.array(rows)
-            changed[name][rows] = ~_np(pc.equal(out.take(take), texts.take(take)))
+            after = out.take(take)
+            changed[name][rows] = ~_np(pc.equal(after, texts.take(take)))
+            non_ascii[rows] = _np(pc.invert(pc.string_is_ascii(after)))
         texts = out
     return Repaired(texts, changed)
 
@@ -302,12 +305,21 @@ def _np(mask) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
-def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
-    """Rows of non-ASCII texts matching `pattern`."""
-    rows = np.flatnonzero(_np(pc.invert(pc.string_is_ascii(texts))))
+def _candidates(texts: pa.Array, pattern: str, non_ascii: np.ndarray) -> np.ndarray:
+    """Rows of non-ASCII texts (`non_ascii`: those rows, or more) matching a pattern that only
+    non-ASCII text can match."""
+    rows = np.flatnonzero(non_ascii)
     if rows.size == 0:
         return rows
     return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
+
+
+def maybe_non_ascii(texts: pa.Array, context) -> np.ndarray:
+    """The rows of `texts` that may hold a non-ASCII character: the ones `repair_texts` knew of
+    before this repair plus those it has touched so far, or else measured here."""
+    if "non_ascii" in context:
+        return context["non_ascii"] | context["touched"]
+    return _np(pc.invert(pc.string_is_ascii(texts)))
 
 
 def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None) -> pa.Array:
