@@ -83,10 +83,13 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
     return repair_texts(texts, cfg or CleanConfig()).text
 
 
-def without_quotes(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """`texts` with every quoted span replaced by a space, and the rows that had one (sorted)."""
+def without_quotes(texts: pa.Array, non_ascii: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
+    """`texts` with every quoted span replaced by a space, and the rows that had one (sorted).
+    `non_ascii`, when given, marks the rows that may hold a non-ASCII character (or more rows)."""
     # ASCII quotes are counted in numpy; the others can only be in non-ASCII rows
-    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | ~_np(pc.string_is_ascii(texts)))
+    if non_ascii is None:
+        non_ascii = ~_np(pc.string_is_ascii(texts))
+    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | non_ascii)
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
     if rows.size == 0:
@@ -360,7 +363,10 @@ class CaptionBatch:
     @cached_property
     def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
         got = self._inherited("_quote_free")
-        return without_quotes(self.lower) if got is None else got
+        if got is not None:
+            return got
+        # lowercasing keeps ASCII text ASCII: the text's non-ASCII rows hold the lowercased text's
+        return without_quotes(self.lower, _np(self.non_ascii))
 
     @property
     def quoted_rows(self) -> np.ndarray:
