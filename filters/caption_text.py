@@ -83,10 +83,13 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
     return repair_texts(texts, cfg or CleanConfig()).text
 
 
-def without_quotes(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """`texts` with every quoted span replaced by a space, and the rows that had one (sorted)."""
+def without_quotes(texts: pa.Array, non_ascii: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
+    """`texts` with every quoted span replaced by a space, and the rows that had one (sorted).
+    `non_ascii`, when given, marks the rows that may hold a non-ASCII character (or more rows)."""
     # ASCII quotes are counted in numpy; the others can only be in non-ASCII rows
-    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | ~_np(pc.string_is_ascii(texts)))
+    if non_ascii is None:
+        non_ascii = ~_np(pc.string_is_ascii(texts))
+    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | non_ascii)
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
     if rows.size == 0:
@@ -211,9 +214,10 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     trimmed = pc.utf8_trim(raw.dictionary, _PUNCTUATION)
     words = trimmed.dictionary_encode()  # "dog," and "dog" are one word
     row = pc.list_parent_indices(tokens).to_numpy()
-    kept = (pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0)[raw_ids]
+    word_like = pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0  # per distinct token
+    kept = np.ones(0, dtype=bool) if word_like.all() else word_like[raw_ids]  # per token (empty: all)
     loose = np.zeros(0, dtype=np.int64)
-    if not kept.all():
+    if kept.size:
         # punctuation standing alone ("red , white", "红 ，") belongs to the word before it
         loose = np.flatnonzero(~kept)
         loose = loose[loose > 0]
@@ -228,10 +232,13 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         non_empty = pc.binary_length(raw.dictionary).to_numpy(zero_copy_only=False) > 0
         joined = loose[non_empty[raw_ids[loose]]]
         ends[joined - 1] = ends[joined]
-        return ends[kept]
+        return ends[kept] if kept.size else ends
 
     ids = words.indices.to_numpy().astype(np.int32, copy=False)[raw_kept]
-    counts = np.bincount(row, minlength=n).astype(np.int64)
+    if raw_kept is raw_ids:  # every token is a word: the counts are the token lists' lengths
+        counts = np.diff(tokens.offsets.to_numpy(zero_copy_only=False)).astype(np.int64)
+    else:
+        counts = np.bincount(row, minlength=n).astype(np.int64)
     return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=words.dictionary, counts=counts,
                  list_end_source=list_ends)
 
@@ -356,7 +363,15 @@ class CaptionBatch:
     @cached_property
     def _quote_free(self) -> tuple[pa.Array, np.ndarray]:
         got = self._inherited("_quote_free")
-        return without_quotes(self.lower) if got is None else got
+        if got is not None:
+            return got
+        # lowercasing keeps ASCII text ASCII: the text's non-ASCII rows hold the lowercased text's
+        return without_quotes(self.lower, _np(self.non_ascii))
+
+    @property
+    def quoted_rows(self) -> np.ndarray:
+        """The rows that have a quoted span (sorted): the only ones whose `unquoted_lower` differs."""
+        return self._quote_free[1]
 
     @property
     def unquoted_lower(self) -> pa.Array:
@@ -391,6 +406,37 @@ class CaptionBatch:
         got = self._inherited("n_chars")
         return text_width(self.text) if got is None else got
 
+    def _known(self, name: str) -> bool:
+        """Feature `name` is computed here or in a batch this one was cut from."""
+        return name in self.__dict__ or self._ancestor_with(name) is not None
+
+    def width_within(self, low: float, high: float) -> np.ndarray:
+        """Per row: `low <= n_chars <= high`. Unless `n_chars` is known already, the exact width
+        (`text_width`) is measured only on the rows its bounds leave open: it is at least the
+        number of characters, and at most that for an ASCII row, twice that for another."""
+        if self._known("n_chars"):
+            return (self.n_chars >= low) & (self.n_chars <= high)
+        chars = pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64)
+        most = np.where(self.non_ascii.to_numpy(zero_copy_only=False), 2 * chars, chars)
+        inside = (chars >= low) & (most <= high)
+        open_rows = np.flatnonzero(~inside & (most >= low) & (chars <= high))
+        if open_rows.size:
+            width = text_width(self.text.take(pa.array(open_rows)))
+            inside[open_rows] = (width >= low) & (width <= high)
+        return inside
+
+    def words_at_most(self, limit: int) -> np.ndarray:
+        """Per row: `n_words <= limit`. Unless the words are split already, only the rows with
+        more UTF-8 bytes than `limit` are split (each word holds at least one byte of its own)."""
+        if self._known("words"):
+            return self.n_words <= limit
+        sure = pc.binary_length(self.text).to_numpy(zero_copy_only=False) <= limit
+        rows = np.flatnonzero(~sure)
+        if rows.size:
+            words = split_words(self.lower.take(pa.array(rows)), self.non_ascii.to_numpy(zero_copy_only=False)[rows])
+            sure[rows] = words.counts <= limit
+        return sure
+
     @cached_property
     def unspaced(self) -> np.ndarray:
         """Rows written in a script without spaces between words (Thai, Lao, Khmer, Myanmar)."""
@@ -419,5 +465,6 @@ class CaptionBatch:
         ids, at = self.languages, self.root_rows[rows]
         missing = np.flatnonzero(~ids.known[at])
         if missing.size:
-            ids.add(at[missing], *identify_languages(self.text.take(pa.array(rows[missing], pa.int64()))))
+            texts = self.text if missing.size == len(self) else self.text.take(pa.array(rows[missing], pa.int64()))
+            ids.add(at[missing], *identify_languages(texts))
         return ids.of(at)

@@ -10,9 +10,10 @@ a script without spaces is measured in characters.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
-from itertools import chain
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -52,36 +53,58 @@ def lid_model():
     return _MODEL
 
 
-def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]]:
-    """lid.176's top `k` labels ("__label__en") and probabilities per text. The texts go to the
-    model's batch call as `FastText.predict` would pass them (one line each, "\n" at the end; line
-    breaks inside become spaces), built in Arrow instead of a Python loop over the rows."""
+def _lines(texts: pa.Array) -> list[bytes]:
+    """The texts as the model reads them, one line each as `FastText.predict` would pass them
+    ("\n" at the end; line breaks inside become spaces), built in Arrow and handed over as UTF-8
+    bytes (the very bytes a str would be encoded to, without decoding them to str first)."""
     texts = pc.fill_null(texts, "")
     broken = ascii_char_counts(texts, "\n") > 0
     if broken.any():
         texts = pc.replace_with_mask(texts, pa.array(broken), pc.replace_substring(texts.filter(pa.array(broken)), "\n", " "))
-    lines = pc.binary_join_element_wise(texts, "\n", "")
-    return lid_model().f.multilinePredict(lines.to_pylist(), k, 0.0, "strict")
+    return pc.binary_join_element_wise(texts, "\n", "").cast(pa.binary()).to_pylist()
+
+
+@contextmanager
+def _collector_paused():
+    """The cyclic garbage collector off while a batch's predictions (many small lists) are made and
+    read: nothing among them is cyclic, and collecting passes over them only cost time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]]:
+    """lid.176's top `k` labels ("__label__en") and probabilities per text, from the model's batch call."""
+    with _collector_paused():
+        return lid_model().f.multilinePredict(_lines(texts), k, 0.0, "strict")
 
 
 def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Top language (lid.176 code, e.g. "en") and its probability for each text, in one predict call.
+    """Top language (lid.176 code, e.g. "en") and its probability for each text.
 
     Line breaks become spaces (fastText predicts one line at a time). An empty text, or one fastText
-    has no answer for, gets "und" and score 0.
+    has no answer for, gets "und" and score 0. Each line goes to the model's one-line predict (the
+    same prediction as its batch call gives, handed back as (probability, label) pairs, which cost
+    less to build than the batch call's one numpy array per text).
     """
     n = len(texts)
     if n == 0:
         return pa.array([], pa.string()), np.zeros(0, np.float32)
     texts = pc.fill_null(texts, "")
-    labels, probs = _predict(texts, 1)
-    top = list(chain.from_iterable(labels))  # at most one label per text
-    if len(top) == n and probs[0].dtype == np.float32:  # one label and score each: join the scores' buffers
-        lang = pc.utf8_slice_codeunits(pa.array(top, pa.string()), _LABEL)
-        score = np.frombuffer(b"".join(probs), dtype=np.float32).copy()
-    else:
-        lang = pa.array([lab[0][_LABEL:] if lab else "und" for lab in labels], pa.string())
-        score = np.fromiter((p[0] if len(p) else 0.0 for p in probs), dtype=np.float32, count=n)
+    predict = lid_model().f.predict
+    with _collector_paused():
+        top = [predict(line, 1, 0.0, "strict") for line in _lines(texts)]  # at most one (probability, label) each
+        if all(top):
+            score = np.array([pair[0][0] for pair in top], dtype=np.float32)
+            lang = pc.utf8_slice_codeunits(pa.array([pair[0][1] for pair in top], pa.string()), _LABEL)
+        else:
+            score = np.array([pair[0][0] if pair else 0.0 for pair in top], dtype=np.float32)
+            lang = pa.array([pair[0][1][_LABEL:] if pair else "und" for pair in top], pa.string())
+        del top
     # nothing but whitespace (Arrow's `utf8_is_space` knows the characters `utf8_trim_whitespace` trims)
     empty = (pc.binary_length(texts).to_numpy(zero_copy_only=False) == 0) | pc.fill_null(
         pc.utf8_is_space(texts), False).to_numpy(zero_copy_only=False)

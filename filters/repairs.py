@@ -147,7 +147,7 @@ MOJIBAKE_SUSPECT = (
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     import ftfy
 
-    rows = _candidates(texts, _MOJIBAKE_LEAD)
+    rows = _candidates(texts, _MOJIBAKE_LEAD, maybe_non_ascii(texts, context))
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
@@ -189,7 +189,7 @@ def _whitespace(texts: pa.Array, cfg, context) -> pa.Array:
     touched = context.get("touched")
     texts = on_rows(texts, pc.match_substring_regex(texts, _NEEDS_CLEANUP), _clean_whitespace, touched)
     # NFC last: removing a control character can bring a letter and its combining mark together.
-    return on_rows(texts, pc.invert(pc.string_is_ascii(texts)), lambda t: pc.utf8_normalize(t, "NFC"), touched)
+    return on_rows(texts, pa.array(maybe_non_ascii(texts, context)), lambda t: pc.utf8_normalize(t, "NFC"), touched)
 
 
 # ---------------------------------------------------------------- traditional -> simplified Chinese
@@ -242,16 +242,22 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
     possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(pc.less_equal(pc.binary_length(texts), 30))
-    wide = np.flatnonzero(~possible & ~_np(pc.string_is_ascii(texts)))
+    wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
     rows = np.flatnonzero(possible)
     if rows.size == 0:
         return texts
+    # every match holds a name, so a row changes exactly when the pattern matches it: one RE2 pass
+    # (and one compile of this large pattern) both finds and strips the suffixes
+    before = texts.take(pa.array(rows))
+    after = pc.replace_substring_regex(before, pattern, "")
+    changed = ~_np(pc.equal(after, before))
+    if not changed.any():
+        return texts
     hit = np.zeros(len(texts), dtype=bool)
-    hit[rows] = _np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))
-    return on_rows(texts, pa.array(hit), lambda t: pc.utf8_trim_whitespace(pc.replace_substring_regex(t, pattern, "")),
-                   context.get("touched"))
+    hit[rows[changed]] = True
+    return with_values(texts, hit, pc.utf8_trim_whitespace(after.filter(pa.array(changed))), context.get("touched"))
 
 
 # ---------------------------------------------------------------- the step
@@ -274,17 +280,20 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
     changed: dict[str, np.ndarray] = {}
     if not cfg.enabled:
         return Repaired(texts, changed)
+    non_ascii = _np(pc.invert(pc.string_is_ascii(texts)))  # per row, brought up to date after each repair
     for name in REPAIRS:
         repair_cfg = getattr(cfg, name)
         if not repair_cfg.enabled:
             continue
         touched = np.zeros(len(texts), dtype=bool)  # the rows the repair may have changed
-        out = _FUNCTIONS[name](texts, repair_cfg, {"sources": sources, "touched": touched})
+        out = _FUNCTIONS[name](texts, repair_cfg, {"sources": sources, "touched": touched, "non_ascii": non_ascii})
         changed[name] = np.zeros(len(texts), dtype=bool)
         if out is not texts and touched.any():
             rows = np.flatnonzero(touched)
             take = pa.array(rows)
-            changed[name][rows] = ~_np(pc.equal(out.take(take), texts.take(take)))
+            after = out.take(take)
+            changed[name][rows] = ~_np(pc.equal(after, texts.take(take)))
+            non_ascii[rows] = _np(pc.invert(pc.string_is_ascii(after)))
         texts = out
     return Repaired(texts, changed)
 
@@ -296,12 +305,21 @@ def _np(mask) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
-def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
-    """Rows of non-ASCII texts matching `pattern`."""
-    rows = np.flatnonzero(_np(pc.invert(pc.string_is_ascii(texts))))
+def _candidates(texts: pa.Array, pattern: str, non_ascii: np.ndarray) -> np.ndarray:
+    """Rows of non-ASCII texts (`non_ascii`: those rows, or more) matching a pattern that only
+    non-ASCII text can match."""
+    rows = np.flatnonzero(non_ascii)
     if rows.size == 0:
         return rows
     return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
+
+
+def maybe_non_ascii(texts: pa.Array, context) -> np.ndarray:
+    """The rows of `texts` that may hold a non-ASCII character: the ones `repair_texts` knew of
+    before this repair plus those it has touched so far, or else measured here."""
+    if "non_ascii" in context:
+        return context["non_ascii"] | context["touched"]
+    return _np(pc.invert(pc.string_is_ascii(texts)))
 
 
 def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None) -> pa.Array:
@@ -346,20 +364,51 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     if not chars.isascii():
         raise ValueError(f"ascii_char_counts counts ASCII characters only, not {chars!r}")
     data, offsets = utf8_bytes(texts)
-    codes = chars.encode("ascii")
-    if len(codes) <= 4:  # a few comparisons beat a table look-up per byte
-        hit = data == codes[0]
-        for b in codes[1:]:
-            hit |= data == b
-    else:
-        wanted = np.zeros(256, dtype=bool)
-        wanted[list(codes)] = True
-        hit = np.take(wanted, data)
-    if np.count_nonzero(hit) * 8 < hit.size:  # few: find them and count per row
+    hit = ascii_hits(data, chars)
+    found = np.count_nonzero(hit)
+    if found == 0:
+        return np.zeros(len(offsets) - 1, dtype=np.int64)
+    if found * 32 < hit.size:  # few: find them and count per row
         return rows_of(offsets, np.flatnonzero(hit))
-    running = np.zeros(hit.size + 1, dtype=np.int32)  # many: a running count read at the rows' ends
-    np.cumsum(hit, dtype=np.int32, out=running[1:])
-    return (running[offsets[1:]] - running[offsets[:-1]]).astype(np.int64)
+    # many: summed per row; each non-empty row's bytes run from its first byte to the next such row's
+    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    counts = np.zeros(len(offsets) - 1, dtype=np.int64)
+    counts[filled] = np.add.reduceat(hit.view(np.uint8), offsets[filled], dtype=np.int64)
+    return counts
+
+
+def ascii_hits(data: np.ndarray, chars: str) -> np.ndarray:
+    """Per byte of `data`: it is one of the ASCII `chars`."""
+    codes = sorted(set(chars.encode("ascii")))
+    runs = np.split(np.array(codes, dtype=np.uint8), np.flatnonzero(np.diff(codes) > 1) + 1)  # contiguous ranges
+    if len(runs) <= 2:  # a comparison per range ("0123456789": one) beats a table look-up per byte
+        hit = np.zeros(data.size, dtype=bool)
+        scratch = np.empty(data.size, dtype=bool)
+        for run in runs:
+            if run.size == 1:
+                np.equal(data, run[0], out=scratch)
+            else:
+                np.less(data - run[0], run.size, out=scratch)
+            hit |= scratch
+        return hit
+    # a table look-up, done by bytes.translate (several times faster than numpy's take on bytes)
+    return np.frombuffer(data.tobytes().translate(_byte_table(bytes(codes))), dtype=bool)
+
+
+@lru_cache(maxsize=64)
+def _byte_table(codes: bytes) -> bytes:
+    """A `bytes.translate` table mapping the bytes in `codes` to 1 and every other byte to 0."""
+    table = bytearray(256)
+    for b in codes:
+        table[b] = 1
+    return bytes(table)
+
+
+def with_values(texts: pa.Array, hit: np.ndarray, values: pa.Array, touched: np.ndarray | None = None) -> pa.Array:
+    """`texts` with the rows where `hit` is true set to `values` (in order), marked in `touched`."""
+    if touched is not None:
+        touched |= hit
+    return pc.replace_with_mask(texts, pa.array(hit), values)
 
 
 def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.Array:
@@ -376,6 +425,4 @@ def on_rows(texts: pa.Array, mask, fn, touched: np.ndarray | None = None) -> pa.
         return texts
     hit = np.zeros(len(texts), dtype=bool)
     hit[rows[changed]] = True
-    if touched is not None:
-        touched |= hit
-    return pc.replace_with_mask(texts, pa.array(hit), after.filter(pa.array(changed)))
+    return with_values(texts, hit, after.filter(pa.array(changed)), touched)

@@ -35,13 +35,14 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     same = w.doubled
     if not same.any():
         return keep
-    word_ok = pc.and_(
-        pc.greater_equal(pc.utf8_length(w.dictionary), cfg.min_chars),
-        pc.and_(pc.match_substring_regex(w.dictionary, r"^\pL+$"),
-                pc.invert(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed, pa.string())))),
-    )
-    word_ok = pc.and_(word_ok, pc.invert(pc.match_substring_regex(w.dictionary, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
-    hit = np.flatnonzero(same & _np(word_ok)[w.ids[1:]])
+    # only the words written twice are judged
+    doubled = np.unique(w.ids[1:][same])
+    words = w.dictionary.take(pa.array(doubled))
+    ok = (_np(pc.greater_equal(pc.utf8_length(words), cfg.min_chars)) & _letters_only(words)
+          & ~_np(pc.is_in(words, value_set=pa.array(cfg.allowed, pa.string()))))
+    word_ok = np.zeros(len(w.dictionary), dtype=bool)
+    word_ok[doubled] = ok
+    hit = np.flatnonzero(same & word_ok[w.ids[1:]])
     if hit.size == 0:
         return keep
     rows = np.unique(w.row[hit])
@@ -49,6 +50,18 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     in_languages = _np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))
     keep[rows[in_languages]] = False
     return keep
+
+
+def _letters_only(words: pa.Array) -> np.ndarray:
+    """Per word: nothing but letters (`\\pL`), and no Han/Kana character. An ASCII word is tested
+    against the ASCII letters, the same set there, which RE2 compiles far faster than `\\pL`."""
+    out = _np(pc.match_substring_regex(words, r"^[A-Za-z]+$"))
+    wide = np.flatnonzero(~_np(pc.string_is_ascii(words)))
+    if wide.size:
+        sub = words.take(pa.array(wide))
+        out[wide] = _np(pc.match_substring_regex(sub, r"^\pL+$")) & ~_np(
+            pc.match_substring_regex(sub, r"[\p{Han}\p{Hiragana}\p{Katakana}]"))
+    return out
 
 
 @text_rule("tail_repetition")

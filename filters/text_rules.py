@@ -177,13 +177,13 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
 @text_rule("too_short")
 def too_short_rule(batch: CaptionBatch, cfg: TooShortRule) -> np.ndarray:
     """Fails too few words or characters; Thai/Lao/Khmer/Myanmar text is judged by characters only."""
-    return ((batch.n_words >= cfg.min_words) | batch.unspaced) & (batch.n_chars >= cfg.min_chars)
+    return ((batch.n_words >= cfg.min_words) | batch.unspaced) & batch.width_within(cfg.min_chars, np.inf)
 
 
 @text_rule("too_long")
 def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
     """Fails too many words or characters."""
-    return (batch.n_words <= cfg.max_words) & (batch.n_chars <= cfg.max_chars)
+    return batch.words_at_most(cfg.max_words) & batch.width_within(0, cfg.max_chars)
 
 
 _SPECIAL = r"[^\pL\pN\pM\s]"  # RE2's \s: [\t\n\f\r ]

@@ -8,9 +8,13 @@ import random
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filters.caption_text import _LIST_END, _PUNCTUATION, QUOTED_SPAN, _SINGLE_QUOTED, split_words, without_quotes
-from filters.repairs import ascii_char_counts
+from filters.junk_rules import _letter_runs
+from filters.repairs import ascii_char_counts, ascii_hits, utf8_bytes
+from filters.repetition import _letters_only
 
 
 def _random_texts(alphabet: str, n: int, lengths: tuple[int, ...], seed: int = 0) -> list[str | None]:
@@ -67,3 +71,38 @@ def test_word_list_ends_match_the_regex_on_joined_tokens():
         expected += [t for t in merged if t is not None]
     want = pc.match_substring_regex(pa.array(expected, pa.string()), _LIST_END).to_numpy(zero_copy_only=False)
     assert words.list_ends.tolist() == want.tolist()
+
+
+_WIDE = "ab ,;|/-#\"'0123456789é日本Жы😀\n\t\x0b\x00<>&:~\\"
+_CHAR_SETS = (" \n", "\n", "0123456789", "-|:~/\\>", ",;|/", "\"'", "#", "\x00", " \t\n\x0b\x0c\r",
+              "".join(c for c in map(chr, range(128)) if c.isalnum()),
+              "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r "))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=_WIDE, max_size=60), st.text(max_size=20)), max_size=40),
+       st.sampled_from(_CHAR_SETS), st.integers(0, 5))
+def test_ascii_char_counts_match_count_substring_on_any_text(texts, chars, cut):
+    """Every way of counting (comparisons per range, table look-up, few hits found one by one,
+    many summed per row) gives what Arrow's substring count gives, slices and empty rows included."""
+    arr = pa.array(texts, pa.string()).slice(min(cut, len(texts)))
+    expected = sum((pc.fill_null(pc.count_substring(arr, c), 0).to_numpy(zero_copy_only=False) for c in chars),
+                   np.zeros(len(arr), dtype=np.int64))
+    assert ascii_char_counts(arr, chars).tolist() == expected.tolist()
+    data, _ = utf8_bytes(arr)
+    assert ascii_hits(data, chars).tolist() == [chr(b) in chars for b in data.tolist()]
+
+
+_WORDY = "abcXYZ _-1é日本カかЖы😀ǅªʰ\u0301"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=_WORDY, max_size=12), max_size=30))
+def test_letter_tests_match_the_unicode_classes(texts):
+    """The ASCII shortcuts for `\\pL` give what the Unicode class gives, on ASCII and other text."""
+    arr = pa.array(texts, pa.string())
+    want_runs = pc.count_substring_regex(arr, r"\pL{2,}").to_numpy(zero_copy_only=False)
+    assert _letter_runs(arr).tolist() == want_runs.tolist()
+    want_letters = pc.and_(pc.match_substring_regex(arr, r"^\pL+$"),
+                           pc.invert(pc.match_substring_regex(arr, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
+    assert _letters_only(arr).tolist() == want_letters.to_numpy(zero_copy_only=False).tolist()
