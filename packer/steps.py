@@ -504,6 +504,39 @@ def _mix_base(mix: _UnitMix, n_steps: int, S: int, z: float, seed: int) -> _MixB
 MIX_MARGIN = 1.2  # a step mix is kept while every label's spread is within this x random dealing's
 
 
+class StepMixLimits(NamedTuple):
+    """The packs `assemble_steps` deals (its units, with ``balance: mix``) and the spread of token
+    shares the mix check allows per label (`_mix_ok`): what `packer.mix_balance_bound` needs."""
+
+    cost: np.ndarray  # per unit
+    tokens: np.ndarray  # per unit (over the first label kind)
+    label_tokens: np.ndarray  # per unit × label
+    spread_limit: np.ndarray  # per label: the largest std over steps of its token share that passes
+    n_steps: int
+
+
+def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.ndarray | None = None
+                    ) -> StepMixLimits | None:
+    """The units and spread limits of `assemble_steps` for ``cfg`` and ``seed``; None where it
+    checks no mix (a single label, no labels, fewer than two steps)."""
+    unit_pack, _, _ = _units(plan, cfg, seed, groups)
+    n_steps = unit_pack.shape[0] // cfg.packs_per_step
+    real = unit_pack >= 0
+    src = np.where(real, unit_pack, 0)
+    mix = _unit_mix(plan, groups, unit_pack, real, src) if n_steps > 1 else None
+    if mix is None:
+        return None
+    base = _mix_base(mix, n_steps, cfg.packs_per_step, cfg.mix_tolerance, seed)
+    first = mix.kind == mix.kind.min()
+    return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens[:, first].sum(axis=1), mix.tokens,
+                         token_spread_limit(base), n_steps)
+
+
+def token_spread_limit(base: _MixBase) -> np.ndarray:
+    """Per label, the largest std over steps of its token share that `_mix_ok` lets pass."""
+    return np.where(base.spread_t <= 1e-12, 1e-12, (MIX_MARGIN + 1e-9) * base.spread_t)
+
+
 def _mix_excess(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -> tuple[float, float]:
     """How far the steps' mix is from random dealing's: the widest spread of a label's share across
     steps (samples or tokens) over random dealing's, and the (step, label) shares beyond the
