@@ -83,10 +83,13 @@ def _smallest_prefix(w: np.ndarray, upto: int) -> np.ndarray:
 
 
 def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.ndarray, spread_limit: np.ndarray,
-                      dp: int, k: int, n_steps: int) -> MixBalanceBound:
+                      dp: int, k: int, n_steps: int, *, tolerance: np.ndarray | None = None,
+                      global_share: np.ndarray | None = None, over_limit: float | None = None) -> MixBalanceBound:
     """Lower bounds on the worst and mean step max/mean (module docstring) for the packs given
     (cost, tokens, per label tokens: packs × labels), all of them dealt to n_steps steps of dp
-    ranks × k packs, under a spread limit per label (std of the token share over steps)."""
+    ranks × k packs, under a spread limit per label (std of the token share over steps) and, where
+    given, at most ``over_limit`` (step, label) token shares further than ``tolerance`` from
+    ``global_share`` (per label; the worst-step bound only)."""
     c = np.asarray(cost, np.float64)
     T = np.asarray(tokens, np.float64)
     D = np.asarray(label_tokens, np.float64)
@@ -95,10 +98,10 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
         raise ValueError(f"{N} packs are not {n_steps} steps of {dp} x {k}")
     order = np.lexsort((np.arange(N), -c))
     cs = c[order]
-    c_min = float(cs[-1]) if N else 0.0
+    c_min = float(cs[-1])
     top_cost = np.concatenate(([0.0], np.cumsum(cs)))
     # cost alone: the step of the costliest pack holds at most the S costliest packs
-    cost_only = dp * (cs[0] + (k - 1) * c_min) / top_cost[S] if N and top_cost[S] > 0 else 1.0
+    cost_only = dp * (cs[0] + (k - 1) * c_min) / top_cost[S] if top_cost[S] > 0 else 1.0
     ts = np.sort(T)
     t_lo, t_hi = float(ts[:S].sum()), float(ts[N - S:].sum())
     if n < 2 or t_lo <= 0 or D.ndim != 2 or not D.shape[1]:
@@ -109,6 +112,9 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
     V = D - X[None, :] * T[:, None]  # excess label tokens per pack
     scale = float(np.abs(V).max()) / max(float(c.max()), 1e-300) or 1.0
     lams = LAMBDAS * scale
+    counted = over_limit is not None and tolerance is not None and global_share is not None
+    if counted:  # |x - share| > tol  <=  σ (x - X) > tol + |X - share|
+        tol = np.asarray(tolerance, np.float64) + np.abs(X - np.asarray(global_share, np.float64))
 
     worst, mean = max(cost_only, 1.0), 1.0
     hs = np.unique(np.geomspace(1, max(N // 2, 1), HOT_SETS).astype(np.int64))
@@ -127,12 +133,12 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
         rest = np.ones(N, bool)
         rest[in_h] = False
         extra = ms * S - h
+        rules = []  # per label and sign: (label, y_max, E >= base[λ, m] + λ c0[m] / r, E_max[m])
         for g in range(D.shape[1]):
             lim = float(spread_limit[g]) * (1 + SAFETY) + 1e-15
             e_max = np.where(phi > 0, t_hi * lim * np.sqrt(n / np.where(phi > 0, phi, 1.0)), np.inf)
             for sign in (1.0, -1.0):
                 v = sign * V[:, g]
-                # step 2 for every λ: E >= base[λ, m] + λ c0[m] / r
                 base = np.empty((lams.shape[0], ms.shape[0]))
                 cmax = np.empty((lams.shape[0], ms.shape[0]))
                 for li, lam in enumerate(lams.tolist()):
@@ -141,22 +147,30 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
                     u = -(c - lam * v)  # largest c - λ v = minus the smallest of its negation
                     cmax[li] = (c[in_h] - lam * v[in_h]).sum() - _smallest_prefix(u[rest], int(extra[-1]))[extra]
                     cmax[li] += lam * e_max if lam > 0 else 0.0
-
-                def excluded(r: float) -> bool:
-                    too_costly = c0 / r > cap * (1 + SAFETY)
-                    e_lo = (base + lams[:, None] * c0[None, :] / r).max(axis=0)
-                    return bool(np.all(too_costly | (e_lo > e_max)))
-
-                lo, hi = worst, max(worst, float(cs[0] * dp) / max(c_min, 1e-300) + 1.0)
-                if excluded(lo):
-                    if excluded(hi):  # no deal at all passes: nothing to bound
-                        continue
-                    for _ in range(60):
-                        mid = 0.5 * (lo + hi)
-                        lo, hi = (mid, hi) if excluded(mid) else (lo, mid)
-                    worst = max(worst, lo)
+                rules.append((g, float(1 - X[g] if sign > 0 else X[g]), base, e_max))
                 c_up = np.minimum(cmax.min(axis=0), cap)
                 hot = np.maximum(ms, np.where(c_up > 0, dp * sqrt_l**2 / np.where(c_up > 0, c_up, 1.0), np.inf))
                 mean = max(mean, float(((n - ms) + hot).min()) / n)
+
+        def excluded(r: float) -> bool:
+            out = c0 / r > cap * (1 + SAFETY)  # more cost than m steps can hold
+            beyond = np.zeros((D.shape[1], ms.shape[0]))
+            for g, y_max, base, e_max in rules:
+                e_lo = (base + lams[:, None] * c0[None, :] / r).max(axis=0)
+                out |= e_lo > e_max  # the spread rule
+                if counted and y_max > tol[g]:
+                    # hot steps whose share is beyond the tolerance: E <= T_hi (K y_max + (m - K) tol)
+                    need = (e_lo / t_hi - ms * tol[g]) / (y_max - tol[g])
+                    beyond[g] = np.maximum(beyond[g], np.ceil(np.maximum(need, 0.0) - 1e-9))
+            if counted:
+                out |= beyond.sum(axis=0) > over_limit * (1 + SAFETY)
+            return bool(out.all())
+
+        lo, hi = worst, max(worst, float(cs[0] * dp) / max(c_min, 1e-300) + 1.0)
+        if excluded(lo) and not excluded(hi):  # (excluded at hi: no deal passes at all)
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if excluded(mid) else (lo, mid)
+            worst = max(worst, lo)
     # rounded down by SAFETY (the sums above are in floating point)
     return MixBalanceBound(*(max(1.0, float(x) * (1 - SAFETY)) for x in (worst, mean, cost_only)))

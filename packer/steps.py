@@ -513,6 +513,9 @@ class StepMixLimits(NamedTuple):
     label_tokens: np.ndarray  # per unit × label
     spread_limit: np.ndarray  # per label: the largest std over steps of its token share that passes
     n_steps: int
+    tolerance: np.ndarray  # per label: the i.i.d. tolerance of a step's token share
+    global_share: np.ndarray  # per label: its token share of the plan
+    over_limit: float  # the (step, label) shares beyond the tolerance that pass
 
 
 def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.ndarray | None = None
@@ -529,7 +532,7 @@ def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nd
     base = _mix_base(mix, n_steps, cfg.packs_per_step, cfg.mix_tolerance, seed)
     first = mix.kind == mix.kind.min()
     return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens[:, first].sum(axis=1), mix.tokens,
-                         token_spread_limit(base), n_steps)
+                         token_spread_limit(base), n_steps, base.tol_t, base.gt, base.over)
 
 
 def token_spread_limit(base: _MixBase) -> np.ndarray:
