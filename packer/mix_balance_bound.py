@@ -10,10 +10,11 @@ The argument. Fix a set H of the h costliest packs, θ = the least cost in H, an
 steps that hold a pack of H (``ceil(h / (dp k)) <= m <= min(h, n)``); U, their m·dp·k packs,
 holds H. For a deal whose every step has max/mean <= r:
 
-1. A step's slowest rank holds its costliest pack M_s and k - 1 more, each at least the least cost
-   c_min: its load is >= M_s + (k - 1) c_min =: L_s, so the step's cost is >= dp L_s / r. The
-   j-th largest M_s over the hot steps is >= max(θ, c_((j-1)dpk+1)) (the (j-1)dpk + 1 costliest
-   packs fill at least j steps), so Σ_U c >= C_need(m, r) = (dp / r) Σ_{j<=m} L_j.
+1. A step's slowest rank holds its costliest pack M_s and k - 1 more, each at least the step's
+   least cost m_s: its load is >= M_s + (k - 1) m_s =: L_s, so the step's cost is >= dp L_s / r.
+   The j-th largest M_s over the hot steps is >= max(θ, c_((j-1)dpk+1)) (the (j-1)dpk + 1
+   costliest packs fill at least j steps), and the j-th least m_s is >= the j-th least cost
+   (distinct packs), so Σ_U c >= C_need(m, r) = (dp / r) Σ_{j<=m} L_j with those.
 2. Per label g and sign σ = ±1, with X the label's token share over all packs and
    v_i = σ (d_i - X T_i) (d_i the pack's label tokens, T_i its tokens), the hot steps' excess
    E = Σ_U v is, by weak duality, for every λ >= 0 at least
@@ -26,7 +27,8 @@ holds H. For a deal whose every step has max/mean <= r:
    at max/mean <= r passes if, for some (H, g, σ), every m in range needs more cost than its
    m·dp·k costliest packs hold or has E's lower bound above E_max(m) = T_hi · limit · sqrt(n / φ).
    The worst-step bound is the least such r not excluded (bisection; r is excluded monotonically).
-4. The mean: a hot step's max/mean is >= dp L_s / C_s, and Σ_A L_s / C_s >= (Σ_A sqrt L_s)² / Σ_U c;
+4. The mean: a hot step's max/mean is >= dp L_s / C_s (here with m_s >= the least cost of all),
+   and Σ_A L_s / C_s >= (Σ_A sqrt L_s)² / Σ_U c;
    every other step is >= 1. Σ_U c is at most, for every λ >= 0, Σ_H (c - λ v) + (the m dpk - h
    largest c - λ v of the others) + λ E_max(m) (the most cost U can hold with an excess the rule
    allows). The mean bound is the least over m of ((n - m) + max(m, dp (Σ_j sqrt L_j)² / C_max)) / n.
@@ -124,9 +126,10 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
         if not ms.size:
             continue
         j = np.arange(1, ms[-1] + 1)
-        L = np.maximum(theta, cs[np.minimum((j - 1) * S, N - 1)]) + (k - 1) * c_min
-        c0 = dp * np.cumsum(L)[ms - 1]  # C_need(m, r) = c0 / r
-        sqrt_l = np.cumsum(np.sqrt(L))[ms - 1]
+        top = np.maximum(theta, cs[np.minimum((j - 1) * S, N - 1)])
+        # the worst step: the j-th least step minimum is >= the j-th least cost (distinct packs)
+        c0 = dp * np.cumsum(top + (k - 1) * cs[::-1][j - 1])[ms - 1]  # C_need = c0 / r
+        sqrt_l = np.cumsum(np.sqrt(top + (k - 1) * c_min))[ms - 1]  # the mean: with the least cost
         cap = top_cost[ms * S]  # the most cost m steps can hold
         phi = np.array([_phi(int(m), n, rho) for m in ms])
         in_h = order[:h]
