@@ -43,6 +43,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -255,9 +256,9 @@ def mix_bound(plan, cfg: PackConfig) -> dict:
         return {}
 
     def bound(factor: float = 1.0):
-        return mix_balance_bound(lim.cost, lim.tokens, lim.label_tokens, lim.spread_limit * factor, cfg.dp_size,
-                                 cfg.packs_per_rank_step, lim.n_steps, tolerance=lim.tolerance,
-                                 global_share=lim.global_share, over_limit=lim.over_limit * factor)
+        rule = replace(lim.rule, spread_limit=lim.rule.spread_limit * factor, over_limit=lim.rule.over_limit * factor)
+        return mix_balance_bound(lim.cost, lim.label_tokens, lim.label_samples, lim.kind, rule, cfg.dp_size,
+                                 cfg.packs_per_rank_step, lim.n_steps)
 
     b, cpu = timed(bound)[::2]
     out = {"mix_bound_worst": round(b.worst, 4), "mix_bound_mean": round(b.mean, 4),

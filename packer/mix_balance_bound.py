@@ -1,10 +1,11 @@
 """How balanced can steps be while they keep the mix? A certified lower bound on the worst and the
 mean step max/mean (`packer.steps.step_balance`: a rank's load is the sum of its packs' costs) for
-ANY deal of a given set of packs to n steps of dp ranks × k packs that passes the spread rule of
-``balance: mix``: for every label g, the standard deviation over steps of the step's token share
-of g at most ``spread_limit[g]`` (`packer.steps` `_mix_ok`: 1.2× that of random dealing). The rule
-on shares beyond the i.i.d. tolerance is left out, so the bound holds for every deal passing the
-whole check (dropping a constraint can only lower a minimum).
+ANY deal of a given set of packs to n steps of dp ranks × k packs that passes the mix check of
+``balance: mix`` (`packer.steps` `_mix_ok`), as `MixRule` states it: per label g, the standard
+deviation over steps of the step's token share of g at most ``spread_limit[g]`` (1.2× that of
+random dealing), and at most ``over_limit`` (step, label) shares, in samples and tokens, further
+than the tolerance from the label's share of the plan. The spread of sample shares is left out,
+and the mean bound uses the spread rule only: a bound that drops constraints stays a lower bound.
 
 The argument. Fix a set H of the h costliest packs, θ = the least cost in H, and call *hot* the m
 steps that hold a pack of H (``ceil(h / (dp k)) <= m <= min(h, n)``); U, their m·dp·k packs,
@@ -19,19 +20,30 @@ holds H. For a deal whose every step has max/mean <= r:
    v_i = σ (d_i - X T_i) (d_i the pack's label tokens, T_i its tokens), the hot steps' excess
    E = Σ_U v is, by weak duality, for every λ >= 0 at least
    Σ_H (v - λ c) + (the m dpk - h least v - λ c of the other packs) + λ C_need(m, r).
-3. The steps' shares x_s = D_s / T_s satisfy Σ_s T_s σ(x_s - X) = 0: the hot steps carry E, the
-   others -E. With step tokens in [T_lo, T_hi] (the dp·k fewest / most tokens of any packs), by
-   Cauchy-Schwarz on each side, the variance over steps (min over the centre μ of the mean
-   squared distance) is >= (E / T_hi)² φ(m) / n, φ the exact minimum over μ of a piecewise
-   quadratic (`_phi`). A spread above ``spread_limit`` fails the rule: no deal with every step
-   at max/mean <= r passes if, for some (H, g, σ), every m in range needs more cost than its
-   m·dp·k costliest packs hold or has E's lower bound above E_max(m) = T_hi · limit · sqrt(n / φ).
-   The worst-step bound is the least such r not excluded (bisection; r is excluded monotonically).
-4. The mean: a hot step's max/mean is >= dp L_s / C_s (here with m_s >= the least cost of all),
-   and Σ_A L_s / C_s >= (Σ_A sqrt L_s)² / Σ_U c;
-   every other step is >= 1. Σ_U c is at most, for every λ >= 0, Σ_H (c - λ v) + (the m dpk - h
-   largest c - λ v of the others) + λ E_max(m) (the most cost U can hold with an excess the rule
-   allows). The mean bound is the least over m of ((n - m) + max(m, dp (Σ_j sqrt L_j)² / C_max)) / n.
+3. Spread: the steps' shares x_s = D_s / T_s satisfy Σ_s T_s σ(x_s - X) = 0: the hot steps carry
+   E, the others -E. With step tokens in [T_lo, T_hi] (the dp·k fewest / most tokens of any
+   packs), by Cauchy-Schwarz on each side, the variance over steps (min over the centre μ of the
+   mean squared distance) is >= (E / T_hi)² φ(m) / n, φ the exact minimum over μ of a piecewise
+   quadratic (`_phi`): the rule fails where E's lower bound is above E_max(m) = T_hi · limit ·
+   sqrt(n / φ).
+4. Shares beyond the tolerance, two ways. (a) In tokens, over all hot steps: a hot step within
+   it carries at most T_hi · tol' of E, one beyond it at most T_hi · y_max (tol' the tolerance
+   widened by |X - the plan's share|, y_max the farthest a share can be from X), so at least
+   (E / T_hi - m tol') / (y_max - tol') hot steps are beyond it. (b) In one step, tokens or
+   samples: a hot step is within the tolerance of label g iff Σ w⁺ <= 0 and Σ w⁻ <= 0 over its
+   packs (w± = ±(d - X T) - tol± T, tol± the tolerance on each side moved by X - the plan's
+   share), and costs >= C_req = dp (θ + (k - 1) c_min) / r; if for some μ in [0, 1], λ >= 0 the
+   least Σ (μ w⁺ + (1 - μ) w⁻ - λ c) over one pack of H and dp·k - 1 others, plus λ C_req, is
+   > 0, no hot step is within it: all m are beyond. The labels' counts add up; above
+   ``over_limit`` the check fails.
+5. No deal with every step at max/mean <= r passes if, for some H, every m in range needs more
+   cost than the m·dp·k costliest packs hold or fails 3 or 4. The worst-step bound is the least r
+   not so excluded (bisection: every condition weakens as r grows).
+6. The mean: a hot step's max/mean is >= dp L_s / C_s (here with m_s >= the least cost of all),
+   and Σ_A L_s / C_s >= (Σ_A sqrt L_s)² / Σ_U c; every other step is >= 1. Σ_U c is at most,
+   for every λ >= 0, Σ_H (c - λ v) + (the m dpk - h largest c - λ v of the others) + λ E_max(m)
+   (the most cost U can hold with an excess the spread rule allows). The mean bound is the least
+   over m of ((n - m) + max(m, dp (Σ_j sqrt L_j)² / C_max)) / n.
 
 Both are also at least what cost alone forces (the step holding the costliest pack). The bound is
 for the given packs: another packing of the same samples may lower it where it can make costly
@@ -42,21 +54,35 @@ any pack (the linear term is on the padded length).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-LAMBDAS = np.concatenate(([0.0], np.geomspace(1e-4, 1e4, 41)))  # multipliers of step 2 and 4, scaled
+LAMBDAS = np.concatenate(([0.0], np.geomspace(1e-4, 1e4, 41)))  # multipliers of 2, 4(b) and 6, scaled
+MUS = np.linspace(0.0, 1.0, 5)  # weights of the two sides of the tolerance in 4(b)
 HOT_SETS = 20  # sizes h of the costliest sets tried (geometric from 1 to n_packs / 2)
-SAFETY = 1e-9  # relative margin: a spread exceeds its limit only by more; the bounds are rounded down by it
+SAFETY = 1e-9  # relative margin: a limit is exceeded only by more; the bounds are rounded down by it
 
 
 @dataclass(frozen=True)
 class MixBalanceBound:
-    worst: float  # no deal passing the spread rule has its worst step max/mean below this
-    mean: float  # ... nor its mean step max/mean
+    worst: float  # no deal passing the mix check has its worst step max/mean below this
+    mean: float  # ... nor its mean step max/mean (the spread rule alone)
     cost_only_worst: float  # what cost alone forces on the worst step (the costliest pack's step)
+
+
+@dataclass(frozen=True)
+class MixRule:
+    """The mix check as `packer.steps` states it (`steps.step_mix_limits`): per label (columns of
+    every kind, kind by kind) the spread limit of its token share; and, optionally, the (step,
+    label) shares beyond the tolerance that pass, with the tolerance and the plan's shares."""
+
+    spread_limit: np.ndarray
+    over_limit: float | None = None
+    tolerance_tokens: np.ndarray | None = None
+    tolerance_samples: np.ndarray | None = None
+    share_tokens: np.ndarray | None = None
+    share_samples: np.ndarray | None = None
 
 
 def _phi(m: int, n: int, rho: float) -> float:
@@ -84,20 +110,43 @@ def _smallest_prefix(w: np.ndarray, upto: int) -> np.ndarray:
     return np.concatenate(([0.0], np.cumsum(part)))
 
 
-def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.ndarray, spread_limit: np.ndarray,
-                      dp: int, k: int, n_steps: int, *, tolerance: np.ndarray | None = None,
-                      global_share: np.ndarray | None = None, over_limit: float | None = None) -> MixBalanceBound:
+def _one_step(D: np.ndarray, T: np.ndarray, c: np.ndarray, order: np.ndarray, hs: np.ndarray, S: int,
+              tol: np.ndarray | None, share: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """4(b) before r is chosen: per h in hs, label, μ and λ, the least Σ (μ w⁺ + (1 - μ) w⁻ - λ c)
+    over S - 1 packs plus one of the h costliest (a running minimum in cost order). Returns (that,
+    h × label × μ × λ; the λs) or None."""
+    if tol is None or share is None or T.sum() <= 0:
+        return None
+    X = D.sum(axis=0) / T.sum()
+    ex = D - X[None, :] * T[:, None]
+    w_plus = ex - (tol + share - X)[None, :] * T[:, None]  # > 0 summed: beyond on the high side
+    w_minus = -ex - (tol - share + X)[None, :] * T[:, None]
+    lams = LAMBDAS * (max(float(np.abs(w_plus).max()), float(np.abs(w_minus).max())) / max(float(c.max()), 1e-300) or 1.0)
+    G = D.shape[1]
+    rest = np.empty((G, MUS.shape[0], lams.shape[0]))
+    head = np.empty((hs.shape[0], G, MUS.shape[0], lams.shape[0]))
+    for g in range(G):
+        for mi, mu in enumerate(MUS.tolist()):
+            M = (mu * w_plus[:, g] + (1 - mu) * w_minus[:, g])[None, :] - lams[:, None] * c[None, :]
+            rest[g, mi] = np.partition(M, S - 2, axis=1)[:, : S - 1].sum(axis=1) if S > 1 else 0.0
+            head[:, g, mi] = np.minimum.accumulate(M[:, order].T, axis=0)[hs - 1]
+    return head + rest[None], lams
+
+
+def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples: np.ndarray, kind: np.ndarray,
+                      rule: MixRule, dp: int, k: int, n_steps: int) -> MixBalanceBound:
     """Lower bounds on the worst and mean step max/mean (module docstring) for the packs given
-    (cost, tokens, per label tokens: packs × labels), all of them dealt to n_steps steps of dp
-    ranks × k packs, under a spread limit per label (std of the token share over steps) and, where
-    given, at most ``over_limit`` (step, label) token shares further than ``tolerance`` from
-    ``global_share`` (per label; the worst-step bound only)."""
+    (cost; per pack and label: tokens, samples; ``kind`` of each label column), all of them dealt to
+    n_steps steps of dp ranks × k packs, for deals that pass ``rule``."""
     c = np.asarray(cost, np.float64)
-    T = np.asarray(tokens, np.float64)
     D = np.asarray(label_tokens, np.float64)
+    Ds = np.asarray(label_samples, np.float64)
+    kind = np.asarray(kind)
     N, S, n = c.shape[0], dp * k, n_steps
     if N != S * n or N == 0:
         raise ValueError(f"{N} packs are not {n_steps} steps of {dp} x {k}")
+    first = kind == (kind.min() if kind.size else 0)
+    T, Ts = D[:, first].sum(axis=1), Ds[:, first].sum(axis=1)
     order = np.lexsort((np.arange(N), -c))
     cs = c[order]
     c_min = float(cs[-1])
@@ -106,21 +155,26 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
     cost_only = dp * (cs[0] + (k - 1) * c_min) / top_cost[S] if top_cost[S] > 0 else 1.0
     ts = np.sort(T)
     t_lo, t_hi = float(ts[:S].sum()), float(ts[N - S:].sum())
-    if n < 2 or t_lo <= 0 or D.ndim != 2 or not D.shape[1]:
+    if n < 2 or t_lo <= 0 or not D.shape[1]:
         only = max(1.0, float(cost_only) * (1 - SAFETY))
         return MixBalanceBound(only, 1.0, only)
     rho = t_lo / t_hi
     X = D.sum(axis=0) / T.sum()
     V = D - X[None, :] * T[:, None]  # excess label tokens per pack
-    scale = float(np.abs(V).max()) / max(float(c.max()), 1e-300) or 1.0
-    lams = LAMBDAS * scale
-    counted = over_limit is not None and tolerance is not None and global_share is not None
-    if counted:  # |x - share| > tol  <=  σ (x - X) > tol + |X - share|
-        tol = np.asarray(tolerance, np.float64) + np.abs(X - np.asarray(global_share, np.float64))
+    lams = LAMBDAS * (float(np.abs(V).max()) / max(float(c.max()), 1e-300) or 1.0)
+    counted = rule.over_limit is not None
+    tol = None
+    if counted and rule.tolerance_tokens is not None and rule.share_tokens is not None:
+        # |x - share| > tol  <=  σ (x - X) > tol + |X - share|
+        tol = np.asarray(rule.tolerance_tokens, np.float64) + np.abs(X - np.asarray(rule.share_tokens, np.float64))
+    hs = np.unique(np.geomspace(1, max(N // 2, 1), HOT_SETS).astype(np.int64))
+    # 4(b), in tokens (counted with 4(a): the same shares) and in samples (added)
+    one_step = [(i == 0, o) for i, o in enumerate(
+        (_one_step(D, T, c, order, hs, S, rule.tolerance_tokens, rule.share_tokens),
+         _one_step(Ds, Ts, c, order, hs, S, rule.tolerance_samples, rule.share_samples))) if counted and o is not None]
 
     worst, mean = max(cost_only, 1.0), 1.0
-    hs = np.unique(np.geomspace(1, max(N // 2, 1), HOT_SETS).astype(np.int64))
-    for h in hs.tolist():
+    for hi_, h in enumerate(hs.tolist()):
         theta = float(cs[h - 1])
         ms = np.arange(-(-h // S), min(h, n) + 1)
         if not ms.size:
@@ -138,7 +192,7 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
         extra = ms * S - h
         rules = []  # per label and sign: (label, y_max, E >= base[λ, m] + λ c0[m] / r, E_max[m])
         for g in range(D.shape[1]):
-            lim = float(spread_limit[g]) * (1 + SAFETY) + 1e-15
+            lim = float(rule.spread_limit[g]) * (1 + SAFETY) + 1e-15
             e_max = np.where(phi > 0, t_hi * lim * np.sqrt(n / np.where(phi > 0, phi, 1.0)), np.inf)
             for sign in (1.0, -1.0):
                 v = sign * V[:, g]
@@ -154,19 +208,24 @@ def mix_balance_bound(cost: np.ndarray, tokens: np.ndarray, label_tokens: np.nda
                 c_up = np.minimum(cmax.min(axis=0), cap)
                 hot = np.maximum(ms, np.where(c_up > 0, dp * sqrt_l**2 / np.where(c_up > 0, c_up, 1.0), np.inf))
                 mean = max(mean, float(((n - ms) + hot).min()) / n)
+        c_req = dp * (theta + (k - 1) * c_min)  # one hot step's cost, times r
 
         def excluded(r: float) -> bool:
             out = c0 / r > cap * (1 + SAFETY)  # more cost than m steps can hold
             beyond = np.zeros((D.shape[1], ms.shape[0]))
             for g, y_max, base, e_max in rules:
                 e_lo = (base + lams[:, None] * c0[None, :] / r).max(axis=0)
-                out |= e_lo > e_max  # the spread rule
-                if counted and y_max > tol[g]:
-                    # hot steps whose share is beyond the tolerance: E <= T_hi (K y_max + (m - K) tol)
+                out |= e_lo > e_max  # 3: the spread rule
+                if tol is not None and y_max > tol[g]:  # 4(a)
                     need = (e_lo / t_hi - ms * tol[g]) / (y_max - tol[g])
                     beyond[g] = np.maximum(beyond[g], np.ceil(np.maximum(need, 0.0) - 1e-9))
             if counted:
-                out |= beyond.sum(axis=0) > over_limit * (1 + SAFETY)
+                for in_tokens, (least, lam1) in one_step:  # 4(b)
+                    val, scale = least[hi_], lam1[None, None, :] * c_req / r
+                    every = (val + scale > SAFETY * (np.abs(val) + scale)).any(axis=(1, 2))
+                    all_m = np.where(every[:, None], ms[None, :].astype(np.float64), 0.0)
+                    beyond = np.maximum(beyond, all_m) if in_tokens else beyond + all_m
+                out |= beyond.sum(axis=0) > rule.over_limit * (1 + SAFETY)
             return bool(out.all())
 
         lo, hi = worst, max(worst, float(cs[0] * dp) / max(c_min, 1e-300) + 1.0)

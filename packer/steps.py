@@ -60,6 +60,7 @@ from typing import NamedTuple
 import numpy as np
 
 from packer import step_mix
+from packer.mix_balance_bound import MixRule
 from packer.pack_moves import pick_by_composition
 from packer.packing import PackPlan
 from schemas.pack_config import PackConfig
@@ -505,23 +506,21 @@ MIX_MARGIN = 1.2  # a step mix is kept while every label's spread is within this
 
 
 class StepMixLimits(NamedTuple):
-    """The packs `assemble_steps` deals (its units, with ``balance: mix``) and the spread of token
-    shares the mix check allows per label (`_mix_ok`): what `packer.mix_balance_bound` needs."""
+    """The packs `assemble_steps` deals (its units, with ``balance: mix``) and its mix check
+    (`_mix_ok`) as `packer.mix_balance_bound` takes them."""
 
     cost: np.ndarray  # per unit
-    tokens: np.ndarray  # per unit (over the first label kind)
     label_tokens: np.ndarray  # per unit × label
-    spread_limit: np.ndarray  # per label: the largest std over steps of its token share that passes
+    label_samples: np.ndarray
+    kind: np.ndarray  # per label
+    rule: MixRule
     n_steps: int
-    tolerance: np.ndarray  # per label: the i.i.d. tolerance of a step's token share
-    global_share: np.ndarray  # per label: its token share of the plan
-    over_limit: float  # the (step, label) shares beyond the tolerance that pass
 
 
 def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.ndarray | None = None
                     ) -> StepMixLimits | None:
-    """The units and spread limits of `assemble_steps` for ``cfg`` and ``seed``; None where it
-    checks no mix (a single label, no labels, fewer than two steps)."""
+    """The units and mix check of `assemble_steps` for ``cfg`` and ``seed``; None where it checks
+    no mix (a single label, no labels, fewer than two steps)."""
     unit_pack, _, _ = _units(plan, cfg, seed, groups)
     n_steps = unit_pack.shape[0] // cfg.packs_per_step
     real = unit_pack >= 0
@@ -530,9 +529,13 @@ def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nd
     if mix is None:
         return None
     base = _mix_base(mix, n_steps, cfg.packs_per_step, cfg.mix_tolerance, seed)
-    first = mix.kind == mix.kind.min()
-    return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens[:, first].sum(axis=1), mix.tokens,
-                         token_spread_limit(base), n_steps, base.tol_t, base.gt, base.over)
+    return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens, mix.samples, mix.kind, mix_rule(base),
+                         n_steps)
+
+
+def mix_rule(base: _MixBase) -> MixRule:
+    """`_mix_ok` as `packer.mix_balance_bound` takes it."""
+    return MixRule(token_spread_limit(base), base.over, base.tol_t, base.tol_s, base.gt, base.gs)
 
 
 def token_spread_limit(base: _MixBase) -> np.ndarray:
