@@ -41,7 +41,12 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
      shares beyond the tolerance (in samples: a step of heavy loads has few, long documents), so
      units are dealt, as before: 1.18 / 1.20 at dp 64 k = 1, 1.076 / 1.077 at k = 2, and 1.05 /
      1.17 at dp 8 k = 1, where a step of dp single packs cannot be both alike in cost and a cross-
-     section of a mix whose heavy packs are one kind of data.
+     section of a mix whose heavy packs are one kind of data. `packer.mix_balance_bound` bounds
+     from below what any deal of the same packs that passes this check can reach (bench_packing
+     prints it beside these figures): at dp 64, k = 1 no such deal has its worst step under 1.061
+     (the spread rule alone excludes it; the bound reaches 1.05 only with the spread margin at
+     about 1.56× random, not 1.2×). At dp 8, k = 1 and 2 and dp 64, k = 2 the bound is at most
+     1.001: it does not tell whether 1.05 is reachable there.
 
    Then a step holding copies of one sample in two loads trades one of them for the most alike
    load of another step, and the steps are put in a seeded order.
