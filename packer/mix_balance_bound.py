@@ -55,6 +55,7 @@ any pack (the linear term is on the padded length).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,6 +134,39 @@ def _one_step(D: np.ndarray, T: np.ndarray, c: np.ndarray, order: np.ndarray, hs
     return head + rest[None], lams
 
 
+class _Hot(NamedTuple):
+    """What 1-4 give for one set H of the costliest packs, per m (hot steps) in ``ms``."""
+
+    c0: np.ndarray  # C_need(m, r) = c0 / r
+    cap: np.ndarray  # the most cost m steps can hold
+    ms: np.ndarray
+    rules: list  # per label and sign: (label, y_max, E >= base[λ, m] + λ c0[m] / r, E_max[m])
+    c_req: float  # one hot step's cost at least, times r
+    one_step: list  # 4(b): (in tokens?, least sum per label × μ × λ, the λs)
+
+
+def _excluded(r: float, hot: _Hot, lams: np.ndarray, t_hi: float, tol: np.ndarray | None, over_limit: float | None,
+              n_labels: int) -> bool:
+    """Whether no deal with every step at max/mean <= r passes the rule (module docstring, 5.)."""
+    ms = hot.ms
+    out = hot.c0 / r > hot.cap * (1 + SAFETY)  # more cost than m steps can hold
+    beyond = np.zeros((n_labels, ms.shape[0]))
+    for g, y_max, base, e_max in hot.rules:
+        e_lo = (base + lams[:, None] * hot.c0[None, :] / r).max(axis=0)
+        out |= e_lo > e_max  # 3: the spread rule
+        if tol is not None and y_max > tol[g]:  # 4(a)
+            need = (e_lo / t_hi - ms * tol[g]) / (y_max - tol[g])
+            beyond[g] = np.maximum(beyond[g], np.ceil(np.maximum(need, 0.0) - 1e-9))
+    if over_limit is not None:
+        for in_tokens, least, lam1 in hot.one_step:  # 4(b)
+            scale = lam1[None, None, :] * hot.c_req / r
+            every = (least + scale > SAFETY * (np.abs(least) + scale)).any(axis=(1, 2))
+            all_m = np.where(every[:, None], ms[None, :].astype(np.float64), 0.0)
+            beyond = np.maximum(beyond, all_m) if in_tokens else beyond + all_m
+        out |= beyond.sum(axis=0) > over_limit * (1 + SAFETY)
+    return bool(out.all())
+
+
 def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples: np.ndarray, kind: np.ndarray,
                       rule: MixRule, dp: int, k: int, n_steps: int) -> MixBalanceBound:
     """Lower bounds on the worst and mean step max/mean (module docstring) for the packs given
@@ -143,7 +177,7 @@ def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples:
     Ds = np.asarray(label_samples, np.float64)
     kind = np.asarray(kind)
     N, S, n = c.shape[0], dp * k, n_steps
-    if N != S * n or N == 0:
+    if not N or n * S != N:
         raise ValueError(f"{N} packs are not {n_steps} steps of {dp} x {k}")
     first = kind == (kind.min() if kind.size else 0)
     T, Ts = D[:, first].sum(axis=1), Ds[:, first].sum(axis=1)
@@ -208,31 +242,14 @@ def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples:
                 c_up = np.minimum(cmax.min(axis=0), cap)
                 hot = np.maximum(ms, np.where(c_up > 0, dp * sqrt_l**2 / np.where(c_up > 0, c_up, 1.0), np.inf))
                 mean = max(mean, float(((n - ms) + hot).min()) / n)
-        c_req = dp * (theta + (k - 1) * c_min)  # one hot step's cost, times r
-
-        def excluded(r: float) -> bool:
-            out = c0 / r > cap * (1 + SAFETY)  # more cost than m steps can hold
-            beyond = np.zeros((D.shape[1], ms.shape[0]))
-            for g, y_max, base, e_max in rules:
-                e_lo = (base + lams[:, None] * c0[None, :] / r).max(axis=0)
-                out |= e_lo > e_max  # 3: the spread rule
-                if tol is not None and y_max > tol[g]:  # 4(a)
-                    need = (e_lo / t_hi - ms * tol[g]) / (y_max - tol[g])
-                    beyond[g] = np.maximum(beyond[g], np.ceil(np.maximum(need, 0.0) - 1e-9))
-            if counted:
-                for in_tokens, (least, lam1) in one_step:  # 4(b)
-                    val, scale = least[hi_], lam1[None, None, :] * c_req / r
-                    every = (val + scale > SAFETY * (np.abs(val) + scale)).any(axis=(1, 2))
-                    all_m = np.where(every[:, None], ms[None, :].astype(np.float64), 0.0)
-                    beyond = np.maximum(beyond, all_m) if in_tokens else beyond + all_m
-                out |= beyond.sum(axis=0) > rule.over_limit * (1 + SAFETY)
-            return bool(out.all())
-
+        hot = _Hot(c0, cap, ms, rules, dp * (theta + (k - 1) * c_min),
+                   [(in_tokens, least[hi_], lam1) for in_tokens, (least, lam1) in one_step])
         lo, hi = worst, max(worst, float(cs[0] * dp) / max(c_min, 1e-300) + 1.0)
-        if excluded(lo) and not excluded(hi):  # (excluded at hi: no deal passes at all)
+        args = (hot, lams, t_hi, tol, rule.over_limit, D.shape[1])
+        if _excluded(lo, *args) and not _excluded(hi, *args):  # (excluded at hi: no deal passes at all)
             for _ in range(60):
                 mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if excluded(mid) else (lo, mid)
+                lo, hi = (mid, hi) if _excluded(mid, *args) else (lo, mid)
             worst = max(worst, lo)
     # rounded down by SAFETY (the sums above are in floating point)
     return MixBalanceBound(*(max(1.0, float(x) * (1 - SAFETY)) for x in (worst, mean, cost_only)))
