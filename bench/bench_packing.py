@@ -4,6 +4,7 @@ side in the same run. Prints one JSON line.
     python bench/bench_packing.py            # plans of 1M and 10M samples, everything else
     python bench/bench_packing.py --small    # plans of 100k and 1M (quick)
     python bench/bench_packing.py --no-demo  # without the 2,000-sample demo job (needs Ray)
+    python bench/bench_packing.py --steps-only  # the steps section alone
 
 Sections (every figure has its target beside it, ``meets_*``):
 
@@ -18,7 +19,10 @@ Sections (every figure has its target beside it, ``meets_*``):
   per step, both ``balance`` modes: per step max/mean over ranks of the total cost (mean and WORST
   step), the modelled step time with a separate ViT phase, attention and ViT cost apart, and the
   spread of each source's token share across steps over that of random dealing of the same packs
-  (mean of 3 dealings); naive round-robin dealing side by side.
+  (mean of 3 dealings); naive round-robin dealing side by side. Beside ``mix``: the certified lower
+  bound on the worst and mean step (`packer.mix_balance_bound`) for any deal of the same packs that
+  passes the mix check, and where the worst step's is above 1.05, the factor on both of the check's
+  limits (spread, shares beyond the tolerance) at which it no longer is.
 - ``demo``: the 2,000-sample demo job (dp 2, k 2, default mode) end to end on the local Ray runtime.
 
 Lengths: "realistic" = lognormal LLM tokens (mean ≈ 1500, capped at 24576), 30% of the samples with
@@ -39,6 +43,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -46,8 +51,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from packer import step_mix  # noqa: E402
+from packer.mix_balance_bound import mix_balance_bound  # noqa: E402
 from packer.packing import image_lower_bound, lower_bound, plan_packs  # noqa: E402
-from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio  # noqa: E402
+from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio, step_mix_limits  # noqa: E402
 from schemas.pack_config import PackConfig  # noqa: E402
 
 WINDOW = 1000
@@ -234,8 +240,37 @@ def bench_steps(n: int) -> list[dict]:
                     res["meets_1.02_target"] = bool(total.max() <= 1.02)
                 else:
                     res["meets_mix_targets"] = bool(total.max() <= 1.05 and total.mean() <= 1.02 and spread_ratio <= 1.2)
+                    res.update(mix_bound(plan, cfg))
                 out.append(res)
                 print(f"# steps {res}", file=sys.stderr, flush=True)
+    return out
+
+
+def mix_bound(plan, cfg: PackConfig) -> dict:
+    """The certified lower bound on the worst and mean step total max/mean of any deal of these
+    packs that passes the mix check (`packer.mix_balance_bound`); where the worst step's is above
+    1.05, the least factor on both of the check's limits (the spread, 1.2x random dealing's, and
+    the shares beyond the tolerance, as many as random dealing has) at which it is not (to 1%)."""
+    lim = step_mix_limits(plan, cfg, 0)
+    if lim is None:
+        return {}
+
+    def bound(factor: float = 1.0):
+        rule = replace(lim.rule, spread_limit=lim.rule.spread_limit * factor, over_limit=lim.rule.over_limit * factor)
+        return mix_balance_bound(lim.cost, lim.label_tokens, lim.label_samples, lim.kind, rule, cfg.dp_size,
+                                 cfg.packs_per_rank_step, lim.n_steps)
+
+    b, cpu = timed(bound)[::2]
+    out = {"mix_bound_worst": round(b.worst, 4), "mix_bound_mean": round(b.mean, 4),
+           "cost_only_bound_worst": round(b.cost_only_worst, 4), "mix_bound_cpu_s": round(cpu, 2)}
+    if b.worst > 1.05:
+        lo, hi = 1.0, 2.0
+        while bound(hi).worst > 1.05 and hi < 64:
+            lo, hi = hi, hi * 2
+        while hi / lo > 1.01:
+            mid = (lo * hi) ** 0.5
+            lo, hi = (mid, hi) if bound(mid).worst > 1.05 else (lo, mid)
+        out["mix_limits_factor_for_bound_1.05"] = round(hi, 3)  # x both limits of the check
     return out
 
 
@@ -279,8 +314,9 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="plans of 100k and 1M instead of 1M and 10M")
     ap.add_argument("--no-demo", action="store_true", help="skip the demo job (needs Ray)")
     ap.add_argument("--steps-samples", type=int, default=400_000)
+    ap.add_argument("--steps-only", action="store_true", help="only the steps section")
     args = ap.parse_args()
-    sizes = (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
+    sizes = () if args.steps_only else (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
     cfg = PackConfig()
     result: dict = {"bench": "packing", "window": WINDOW, "context_length": cfg.context_length,
                     "max_vit_patches": cfg.max_vit_patches, "image_fraction": 0.3}
@@ -292,10 +328,11 @@ def main() -> None:
             result[f"shapes_{n}"] = bench_shapes(t, p, m, plan, cfg)
             print(f"# shapes {n}: {result[f'shapes_{n}']}", file=sys.stderr, flush=True)
         del t, p, m, plan
-    result["image_limits"] = bench_image_limits()
+    if not args.steps_only:
+        result["image_limits"] = bench_image_limits()
     result["steps_samples"] = args.steps_samples
     result["steps"] = bench_steps(args.steps_samples)
-    if not args.no_demo:
+    if not (args.no_demo or args.steps_only):
         result["demo"] = bench_demo()
     print(json.dumps(result))
 

@@ -37,7 +37,9 @@ Step assembly minimises that modelled step time; the report gives both and each 
   cost and its ranks are balanced within it. Where cost and mix go together (e.g. long text
   documents are the heavy packs) the slowest rank stays over the mean with 1-2 packs per rank per
   step: on bench_packing's bimodal mix at dp 8, 1.7% mean / 5.5% worst step at k = 2 and 5% / 17%
-  at k = 1; at dp 64, 7.6% at k = 2 and 18-20% at k = 1; with 4 or more within 2%.
+  at k = 1; at dp 64, 7.6% at k = 2 and 18-20% at k = 1; with 4 or more within 2%. At dp 64 with
+  one pack per rank, no deal of those packs that keeps the mix has its worst step within 6.1%
+  (`packer.mix_balance_bound`).
 - ``cost``: steps are formed from packs of similar cost first (worst step within 2% of its mean on
   the benchmark mixes at any k); a step may then hold mostly one kind of data.
 
