@@ -53,7 +53,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from packer import step_mix  # noqa: E402
 from packer.mix_balance_bound import mix_balance_bound  # noqa: E402
 from packer.packing import image_lower_bound, lower_bound, plan_packs  # noqa: E402
-from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio, step_mix_limits  # noqa: E402
+from packer.mix_balance_bound import step_mix_limits  # noqa: E402
+from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio  # noqa: E402
 from schemas.pack_config import PackConfig  # noqa: E402
 
 WINDOW = 1000

@@ -59,6 +59,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from packer.packing import PackPlan
+from packer.steps import MIX_MARGIN, _mix_base, _MixBase, _unit_mix, _units
+from schemas.pack_config import PackConfig
+
 LAMBDAS = np.concatenate(([0.0], np.geomspace(1e-4, 1e4, 41)))  # multipliers of 2, 4(b) and 6, scaled
 MUS = np.linspace(0.0, 1.0, 5)  # weights of the two sides of the tolerance in 4(b)
 HOT_SETS = 20  # sizes h of the costliest sets tried (geometric from 1 to n_packs / 2)
@@ -253,3 +257,44 @@ def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples:
             worst = max(worst, lo)
     # rounded down by SAFETY (the sums above are in floating point)
     return MixBalanceBound(*(max(1.0, float(x) * (1 - SAFETY)) for x in (worst, mean, cost_only)))
+
+
+# ---- the check of `packer.steps` as this bound takes it --------------------------------------
+# (kept here, beside the bound, so that step assembly itself carries nothing only the bound uses)
+
+class StepMixLimits(NamedTuple):
+    """The packs `assemble_steps` deals (its units, with ``balance: mix``) and its mix check
+    (`_mix_ok`) as this module takes them."""
+
+    cost: np.ndarray  # per unit
+    label_tokens: np.ndarray  # per unit × label
+    label_samples: np.ndarray
+    kind: np.ndarray  # per label
+    rule: MixRule
+    n_steps: int
+
+
+def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.ndarray | None = None
+                    ) -> StepMixLimits | None:
+    """The units and mix check of `assemble_steps` for ``cfg`` and ``seed``; None where it checks
+    no mix (a single label, no labels, fewer than two steps)."""
+    unit_pack, _, _ = _units(plan, cfg, seed, groups)
+    n_steps = unit_pack.shape[0] // cfg.packs_per_step
+    real = unit_pack >= 0
+    src = np.where(real, unit_pack, 0)
+    mix = _unit_mix(plan, groups, unit_pack, real, src) if n_steps > 1 else None
+    if mix is None:
+        return None
+    base = _mix_base(mix, n_steps, cfg.packs_per_step, cfg.mix_tolerance, seed)
+    return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens, mix.samples, mix.kind, mix_rule(base),
+                         n_steps)
+
+
+def mix_rule(base: _MixBase) -> MixRule:
+    """`steps._mix_ok` as this module takes it."""
+    return MixRule(token_spread_limit(base), base.over, base.tol_t, base.tol_s, base.gt, base.gs)
+
+
+def token_spread_limit(base: _MixBase) -> np.ndarray:
+    """Per label, the largest std over steps of its token share that `_mix_ok` lets pass."""
+    return np.where(base.spread_t <= 1e-12, 1e-12, (MIX_MARGIN + 1e-9) * base.spread_t)

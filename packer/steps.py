@@ -65,7 +65,6 @@ from typing import NamedTuple
 import numpy as np
 
 from packer import step_mix
-from packer.mix_balance_bound import MixRule
 from packer.pack_moves import pick_by_composition
 from packer.packing import PackPlan
 from schemas.pack_config import PackConfig
@@ -508,44 +507,6 @@ def _mix_base(mix: _UnitMix, n_steps: int, S: int, z: float, seed: int) -> _MixB
 
 
 MIX_MARGIN = 1.2  # a step mix is kept while every label's spread is within this x random dealing's
-
-
-class StepMixLimits(NamedTuple):
-    """The packs `assemble_steps` deals (its units, with ``balance: mix``) and its mix check
-    (`_mix_ok`) as `packer.mix_balance_bound` takes them."""
-
-    cost: np.ndarray  # per unit
-    label_tokens: np.ndarray  # per unit × label
-    label_samples: np.ndarray
-    kind: np.ndarray  # per label
-    rule: MixRule
-    n_steps: int
-
-
-def step_mix_limits(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.ndarray | None = None
-                    ) -> StepMixLimits | None:
-    """The units and mix check of `assemble_steps` for ``cfg`` and ``seed``; None where it checks
-    no mix (a single label, no labels, fewer than two steps)."""
-    unit_pack, _, _ = _units(plan, cfg, seed, groups)
-    n_steps = unit_pack.shape[0] // cfg.packs_per_step
-    real = unit_pack >= 0
-    src = np.where(real, unit_pack, 0)
-    mix = _unit_mix(plan, groups, unit_pack, real, src) if n_steps > 1 else None
-    if mix is None:
-        return None
-    base = _mix_base(mix, n_steps, cfg.packs_per_step, cfg.mix_tolerance, seed)
-    return StepMixLimits(np.where(real, plan.cost[src], 0.0), mix.tokens, mix.samples, mix.kind, mix_rule(base),
-                         n_steps)
-
-
-def mix_rule(base: _MixBase) -> MixRule:
-    """`_mix_ok` as `packer.mix_balance_bound` takes it."""
-    return MixRule(token_spread_limit(base), base.over, base.tol_t, base.tol_s, base.gt, base.gs)
-
-
-def token_spread_limit(base: _MixBase) -> np.ndarray:
-    """Per label, the largest std over steps of its token share that `_mix_ok` lets pass."""
-    return np.where(base.spread_t <= 1e-12, 1e-12, (MIX_MARGIN + 1e-9) * base.spread_t)
 
 
 def _mix_excess(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -> tuple[float, float]:

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer import step_mix
-from packer.mix_balance_bound import MixRule, mix_balance_bound
-from packer.steps import _mix_base, _mix_excess, _mix_ok, _UnitMix, mix_rule
+from packer.mix_balance_bound import MixRule, mix_balance_bound, mix_rule
+from packer.steps import _mix_base, _mix_excess, _mix_ok, _UnitMix
 
 
 def _deals(n_units: int, n_steps: int, S: int):
