@@ -223,3 +223,22 @@ def test_a_copy_looks_for_a_partner_among_the_256_most_alike_loads_only():
     copy_pack = np.isin(sp.pack, plan.pack_of[:256])
     assert sorted(np.bincount(sp.step[copy_pack], minlength=sp.n_steps).tolist()) == [0] * 32 + [2] * 128
     assert sp.copies_sharing_step == 128
+
+
+@pytest.mark.parametrize("copies", [(1000, 500), (900, 600)])
+def test_a_copy_trades_loads_with_the_unit_nearest_in_cost(copies):
+    """Six packs of 1000 down to 500 tokens, two a rank load (one rank: a load is a step). The
+    differencing pairs 1000 with 500, 900 with 600 and 800 with 700; where one of those pairs holds
+    two copies of a sample, its lighter pack trades loads with the pack next to it in cost: 500
+    with 600 (the copies 1000 and 500), 600 with 500, the lightest pack (the copies 900 and 600)."""
+    tokens = np.array([1000, 900, 800, 700, 600, 500])
+    group = np.where(np.isin(tokens, copies), 0, -1)
+    zeros = np.zeros_like(tokens)
+    cfg = PackConfig(context_length=1024, dp_size=1, grad_accum=2, balance="cost")
+    plan = plan_packs(tokens, zeros, zeros, cfg, copy_group=group)
+    assert plan.pack_tokens.tolist() == tokens.tolist()
+    for seed in range(3):
+        sp = assemble_steps(plan, cfg, seed)
+        check_steps(sp, plan, cfg)
+        loads = {tuple(sorted(plan.pack_tokens[sp.pack[sp.step == s]].tolist())) for s in range(sp.n_steps)}
+        assert loads == {(500, 900), (600, 1000), (700, 800)}, seed
