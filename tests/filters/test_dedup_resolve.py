@@ -164,16 +164,29 @@ def test_only_representatives_show_a_caption():
 def test_near_pairs_are_verified_alike_however_their_texts_are_grouped(monkeypatch, at_once, per_chunk):
     """A giant candidate component's pairs are verified in groups (all at once, by blocks of their
     texts, or in chunks of pairs, whichever shingles fewer texts): the verdict of every pair is the
-    Jaccard of its two texts against the threshold, the same in every grouping."""
+    Jaccard of its two texts against the threshold, the same in every grouping, the first pair
+    (a text with itself) included. Each group shingles at most TEXTS_SHINGLED_AT_ONCE texts (or
+    one chunk's), and compares PAIRS_PER_CHUNK pairs at a time."""
     from filters.dedup import resolve
 
     rng = np.random.default_rng(7)
     words = ["red", "bus", "on", "a", "street", "the", "blue", "car", "near", "park"]
     texts = [" ".join(rng.choice(words, rng.integers(3, 7))) for _ in range(120)]
     a, b = rng.integers(0, 120, 3000), rng.integers(0, 120, 3000)
+    b[0] = a[0]
     plan = DedupPlan.build(DedupConfig(ngram=3, threshold=0.6), seed=0)
     want = text_pair_jaccard(texts, a, b, 3) >= 0.6
     monkeypatch.setattr(resolve, "TEXTS_SHINGLED_AT_ONCE", at_once)
     monkeypatch.setattr(resolve, "PAIRS_PER_CHUNK", per_chunk)
+    calls = []
+
+    def recorded(texts, x, y, ngram, chunk=None):  # the real verification, with what it was given
+        calls.append((np.unique(np.concatenate((x, y))).size, x.size, chunk))
+        return text_pair_jaccard(texts, x, y, ngram, chunk=chunk)
+
+    monkeypatch.setattr(resolve, "text_pair_jaccard", recorded)
     got = resolve._verified(texts, a, b, plan)
-    assert got.dtype == bool and np.array_equal(got, want) and 0 < want.sum() < want.size
+    assert got.dtype == bool and np.array_equal(got, want) and want[0] and 0 < want.sum() < want.size
+    assert sum(n for _, n, _ in calls) == a.size  # every pair verified once
+    assert all(chunk == per_chunk for _, _, chunk in calls)
+    assert all(n_texts <= max(at_once, 2 * per_chunk) for n_texts, _, _ in calls)

@@ -170,3 +170,10 @@ def test_special_characters_outside_ascii_count():
 def test_only_spaces_and_line_breaks_are_invisible():
     # 12 characters, 11 visible, 3 special: within 0.3 whatever the letters are
     assert _mask("special_chars", ["XXXXXXXX !!!", "xxxxxxxx !!!"], min_chars=1, max_ratio=0.3) == [True, True]
+
+
+def test_an_empty_text_before_one_that_starts_with_a_letter_has_no_letter():
+    """`no_letters` keeps a text on its first byte when that is an ASCII letter: an empty text has
+    no first byte (the next text's first letter is not its own), so it fails."""
+    assert _mask("no_letters", ["abc", "", "def", "12"]) == [True, False, True, False]
+    assert _mask("no_letters", ["", "abc"]) == [False, True]

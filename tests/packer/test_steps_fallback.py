@@ -63,6 +63,7 @@ FALLBACK = {
     # units keep the mix
     "units-fused-kept": ((120, 0, 4, 1, "fused", False), -1.0),
     "units-separate-kept-copies": ((200, 0, 4, 4, "separate", True), -1.0),
+    "units-fused-kept-copies": ((200, 0, 4, 4, "fused", True), -1.0),
     # units do not keep the mix and the loads at a = 0 are no worse on either count: loads, lean 0
     "loads-separate": ((120, 0, 4, 4, "separate", False), 0.0),
     "loads-fused-k1": ((120, 0, 8, 1, "fused", False), 0.0),
@@ -283,14 +284,16 @@ def test_mix_mode_golden_cases(name):
     _golden(f"mix/{name}", _digest(sp))
 
 
-@pytest.mark.parametrize("dp, k, phase", [(2, 2, "separate"), (4, 1, "fused"), (2, 1, "fused")])
-def test_a_label_kind_with_one_value_changes_nothing(dp, k, phase):
+@pytest.mark.parametrize("dp, k, phase, n, sample_seed, seed", [(2, 2, "separate", 240, 4, 2), (4, 1, "fused", 240, 4, 2),
+                                                           (2, 1, "fused", 240, 4, 2), (2, 1, "separate", 300, 2, 17),
+                                                           (3, 1, "fused", 300, 2, 17)])
+def test_a_label_kind_with_one_value_changes_nothing(dp, k, phase, n, sample_seed, seed):
     """Every sample of the same task: that kind's share is 1 in every step (no spread, nothing beyond
     the tolerance), so the steps are those of the other kind alone."""
-    tokens, patches, images, labels, _ = _samples(240, 4)
+    tokens, patches, images, labels, _ = _samples(n, sample_seed)
     cfg = _cfg(dp, k, phase)
     one = plan_packs(tokens, patches, images, cfg, labels=labels[:, :1])
     both = plan_packs(tokens, patches, images, cfg, labels=np.stack((labels[:, 0], np.zeros_like(labels[:, 0])), axis=1))
-    a, b = assemble_steps(one, cfg, 2), assemble_steps(both, cfg, 2)
+    a, b = assemble_steps(one, cfg, seed), assemble_steps(both, cfg, seed)
     check_steps(b, both, cfg)
     assert _digest(a) == _digest(b)
