@@ -37,6 +37,8 @@ CASES = [
     # ... and at most max_chars characters (spaces count)
     ("too_long", {"max_words": 1000, "max_chars": 20},
      [("a" * 9 + " " + "b" * 9, True), ("a" * 10 + " " + "b" * 9, True), ("a" * 10 + " " + "b" * 10, False)]),
+    # ... and an empty text is not too long (the chain's `empty` rule names it; this rule keeps it)
+    ("too_long", {"max_words": 1, "max_chars": 1}, [("", True), ("a", True), ("ab", False)]),
     # special_chars: judged only from min_chars visible characters (here every text is half special)
     ("special_chars", {"min_chars": 8, "max_ratio": 0.3},
      [("!!!abc !", True), ("!!!!abcd", False), ("!!!!abcd e", False)]),
