@@ -132,6 +132,62 @@ def test_the_hashing_stream_is_a_writable_raw_stream(tmp_path):
     assert (tmp_path / "f.bin").read_bytes() == body
 
 
+class _TakesAFew(io.RawIOBase):
+    """A raw file that takes at most `most` bytes per write (as a raw OS write may: a pipe, a signal,
+    a network file system), over a real file."""
+
+    def __init__(self, fh, most: int) -> None:
+        self.fh, self.most = fh, most
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        return self.fh.write(bytes(memoryview(b)[:self.most]))
+
+
+@pytest.mark.parametrize("most", [1, 7, 4096])
+def test_a_raw_file_that_takes_part_of_a_write_is_hashed_as_it_took_it(tmp_path, most):
+    """The hashing stream hashes and counts only what the file took; the buffered writer above it
+    sends the rest again, so every byte is hashed once, in order."""
+    chunks = [b"head" * 300, b"x", bytes(range(256)) * 40, b""]
+    with open(tmp_path / "f.bin", "wb", buffering=0) as fh:
+        raw = _HashingFile(_TakesAFew(fh, most))
+        with io.BufferedWriter(raw, buffer_size=512) as buffered:
+            for c in chunks:
+                buffered.write(c)
+            buffered.flush()
+    body = b"".join(chunks)
+    assert raw.size == len(body) == (tmp_path / "f.bin").stat().st_size
+    assert raw.sha.hexdigest() == hashlib.sha256(body).hexdigest() == file_sha256(tmp_path / "f.bin")
+
+
+def test_an_empty_write_counts_nothing(tmp_path):
+    with open(tmp_path / "f.bin", "wb", buffering=0) as fh:
+        raw = _HashingFile(fh)
+        assert raw.write(b"") == 0 and raw.write(b"ab") == 2 and raw.write(b"") == 0
+    assert raw.size == 2 and raw.sha.hexdigest() == hashlib.sha256(b"ab").hexdigest()
+
+
+@pytest.mark.parametrize("media_bytes", [5000, 2 * (1 << 20) - 5000])  # the second ends the tar with a short write
+def test_fsync_comes_after_every_byte_reached_the_file(tmp_path, monkeypatch, media_bytes):
+    """Crash safety: when the shard is fsynced, all its bytes are in the file already (none wait in
+    a buffer to be written at close, after the fsync). The real fsync runs; the test only records
+    the file's size at that moment."""
+    seen = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        seen.append(os.fstat(fd).st_size)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    pack = _pack(0)
+    pack.media = [("0.bin", b"z" * media_bytes)]
+    written = write_shard(tmp_path / "s.tar", [pack])
+    assert seen and seen[0] == written.bytes == (tmp_path / "s.tar").stat().st_size
+
+
 def test_written_shard_reports_the_file_it_wrote(tmp_path):
     packs = [_pack(i) for i in range(3)]
     w = write_shard(tmp_path / "r0" / "shard-000001.tar", iter(packs))  # a generator: one pass
