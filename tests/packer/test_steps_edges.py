@@ -242,3 +242,36 @@ def test_a_copy_trades_loads_with_the_unit_nearest_in_cost(copies):
         check_steps(sp, plan, cfg)
         loads = {tuple(sorted(plan.pack_tokens[sp.pack[sp.step == s]].tolist())) for s in range(sp.n_steps)}
         assert loads == {(500, 900), (600, 1000), (700, 800)}, seed
+
+
+class _CopiesOnly:
+    """The three facts of a plan that `_copy_pairs` reads (which pack each sample sits in, its copy
+    group, the number of packs): one sample per pack here."""
+
+    def __init__(self, copy_group: list[int]):
+        self.copy_group = np.asarray(copy_group, np.int64)
+        self.pack_of = np.arange(len(copy_group), dtype=np.int64)
+        self.n_packs = len(copy_group)
+
+
+@pytest.mark.parametrize("free_rank, traded", [(256, True), (257, False)])
+def test_a_copy_looks_for_a_partner_among_the_256_units_nearest_in_cost_on_each_side(free_rank, traded):
+    """Load 0 holds two copies of one sample (units 0 and 1). Unit 1 is the cheapest unit, so its
+    nearest units lie on one side; the ones before the free unit each hold another copy (in loads of
+    their own) and cannot take it. The search looks at most 256 units away: a free unit 256 away is
+    found, one 257 away is not, and the load keeps its two copies."""
+    n_copies = free_rank - 1  # units 2 .. free_rank hold copies; then the free unit
+    group = [0] * (2 + n_copies) + [-1]
+    n = len(group)
+    unit_pack = np.arange(n, dtype=np.int64)
+    real = np.ones(n, bool)
+    load = np.r_[0, 0, np.arange(1, n - 1)].astype(np.int64)
+    cost = np.r_[1_000.0, 0.0, np.arange(1, n - 1, dtype=np.float64)]  # unit 1 cheapest; unit 0 the dearest
+    out = steps._split_copies_within_loads(_CopiesOnly(group), unit_pack, real, load, cost, np.zeros(n))
+    free = n - 1
+    assert int(np.flatnonzero(np.argsort(cost, kind="stable") == free)[0]) == free_rank
+    if traded:
+        assert (out[1], out[free]) == (load[free], 0) and np.array_equal(np.delete(out, [1, free]),
+                                                                        np.delete(load, [1, free]))
+    else:
+        assert np.array_equal(out, load)
