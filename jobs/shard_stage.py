@@ -96,12 +96,12 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
     journal it (so a rerun keeps it). Returns the journal entry as one row."""
     from jobs import checkpoints as ckpt
     from jobs.progress import report
-    from packer.tokenizer import load_tokenizer
+    from packer.tokenizer import tokenizer_identity
 
     import time
 
     t0 = time.perf_counter()
-    tok = load_tokenizer(cfg.tokens.tokenizer)
+    pad_id = tokenizer_identity(cfg.tokens.tokenizer)[1]["<|endoftext|>"]  # all the writer needs of it
     shard = group.column("shard")[0].as_py()
     group = group.sort_by([("pack_id", "ascending"), ("position", "ascending")])
     pids = group.column("pack_id").to_numpy()
@@ -119,7 +119,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> pa.Ta
             if len(members) != pack["n_samples"]:
                 raise RuntimeError(f"shard {shard}: pack {pack['pack_id']} expects {pack['n_samples']} samples, "
                                    f"got {len(members)}")
-            yield materialize_pack(pack, members, expand_pack([_rendering(r) for r in members]), tok)
+            yield materialize_pack(pack, members, expand_pack([_rendering(r) for r in members]), pad_id)
 
     written = write_shard(Path(out_dir) / shard, payloads(), before_rename=ckpt.rename_hook(shard))
     entry = {"path": shard, "rank": int(group.column("rank")[0].as_py()), "sha256": written.sha256,

@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from packer.chat import ExpandedPack
+from packer.chat import IGNORE_INDEX, ExpandedPack
 from packer.media import extension_for, frame_files, read_media_bytes
 from packer.shards import PackPayload
 from schemas.manifest import PackLayout, pack_key
-
-IGNORE_INDEX = -100
 
 
 class PlanMismatchError(RuntimeError):
     """The rendered pack differs from its plan (a programming error, never a data fault)."""
 
 
-def materialize_pack(pack: dict, rows: list[dict], rendered: ExpandedPack, tokenizer) -> PackPayload:
+def materialize_pack(pack: dict, rows: list[dict], rendered: ExpandedPack, pad_id: int) -> PackPayload:
     """`pack` is one packs.parquet row (dict); `rows` its samples (WORK_SCHEMA dicts) in order and
     `rendered` their renderings end to end (`packer.chat.expand_pack` of what the token stage
-    kept); `tokenizer` gives the padding id."""
+    kept); `pad_id` fills the pack up to its bucket (the tokenizer's `<|endoftext|>`)."""
     pid = int(pack["pack_id"])
     key = pack_key(pid)
     seq_len = int(pack["seq_len"])
-    pad_id = tokenizer.special["<|endoftext|>"]
     offsets = rendered.offsets.tolist()
     loss = rendered.loss_tokens.tolist()
     if len(rows) != len(offsets) - 1:

@@ -19,6 +19,7 @@ from schemas.tokens_config import TokensConfig
 
 CFG = TokensConfig()
 TOK = load_tokenizer("qwen")
+PAD = TOK.special["<|endoftext|>"]
 SEED = 3
 
 
@@ -61,7 +62,7 @@ def _pack(rows: list[dict], seq_len: int = 4096, **over) -> dict:
 
 
 def test_a_pack_is_its_samples_end_to_end_then_padding(rows):
-    payload = materialize_pack(_pack(rows), rows, expand_pack([r["rendered"] for r in rows]), TOK)
+    payload = materialize_pack(_pack(rows), rows, expand_pack([r["rendered"] for r in rows]), PAD)
     each = [expand_rendered(r["rendered"], CFG) for r in rows]
     real = sum(len(e.input_ids) for e in each)
     assert payload.key == "pack-000000007"
@@ -109,10 +110,10 @@ def test_a_pack_that_differs_from_its_plan_is_refused_by_name(rows, fault):
         rendered = expand_pack([r["rendered"] for r in rows[:2]])
         match = "3 samples but 2 renderings"
     with pytest.raises(PlanMismatchError, match=f"pack pack-000000007: .*{match}"):
-        materialize_pack(pack, members, rendered, TOK)
+        materialize_pack(pack, members, rendered, PAD)
 
 
 def test_a_pack_exactly_filling_its_bucket_has_no_padding(rows):
     real = sum(r["total_tokens"] for r in rows)
-    payload = materialize_pack(_pack(rows, seq_len=real), rows, expand_pack([r["rendered"] for r in rows]), TOK)
+    payload = materialize_pack(_pack(rows, seq_len=real), rows, expand_pack([r["rendered"] for r in rows]), PAD)
     assert payload.input_ids.shape == (real,) and TOK.special["<|endoftext|>"] not in payload.input_ids.tolist()
