@@ -24,7 +24,6 @@ rule fails it, so fastText runs on the texts no other rule rejected (fastText al
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sys
@@ -40,6 +39,7 @@ LABELLED = Path(__file__).resolve().parents[1] / "tests" / "filters" / "data" / 
 
 from filters.caption_text import CaptionBatch  # noqa: E402
 from filters.chain import first_failing_text_rule, run_filters  # noqa: E402
+from filters.language import _collector_paused as collector_paused  # noqa: E402
 from filters.language import lid_model  # noqa: E402
 from schemas.filter_config import FilterConfig  # noqa: E402
 from schemas.sample import SAMPLE_SCHEMA, with_work_columns  # noqa: E402
@@ -108,13 +108,8 @@ def fasttext_by_line(model, lines: list[str]) -> list:
     ("\n" at the end), the garbage collector paused."""
     predict = model.f.predict
     encoded = [(line + "\n").encode() for line in lines]
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return [predict(b, 1, 0.0, "strict") for b in encoded]
-    finally:
-        if was:
-            gc.enable()
 
 
 def caption_table(
