@@ -341,6 +341,7 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
     import ray
 
     from jobs.file_stages import DuplicateIdError, file_key, per_file_rows
+    from jobs.parquet_parts import read_parts
     from jobs.scorer_stage import scorer_plan
     from jobs.stage_keys import stage_keys
 
@@ -354,7 +355,7 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
         found = None if force else cache.load(stage, keys[stage].key)
         if found is not None:
             paths, meta = found
-            ds = ray.data.read_parquet(paths).materialize()
+            ds = read_parts(paths).materialize()
             start = stage
             ran[stage] = "reused"
             break

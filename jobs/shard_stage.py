@@ -154,10 +154,11 @@ def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path
     import ray
 
     from jobs.dedup_stage import DEFAULT_SHUFFLE, _with_shuffle
+    from jobs.parquet_parts import read_parts
 
     if not assign_paths:
         return done
-    assign = ray.data.read_parquet(assign_paths)
+    assign = read_parts(assign_paths)
     n_rows = rows_ds.count()
     n_parts = max(1, min(256, -(-n_rows // ROWS_PER_JOIN_PART)))
     skip = sorted(done)
