@@ -20,8 +20,8 @@ Numbers:
 - Integer sums are Python ints; sums of floats are exact too (`exact_float_sums`: each float is an
   integer times a power of two, summed as one big integer), so a mean is the correctly rounded
   quotient whatever the grouping.
-- `ValueSketch` is a histogram over fixed log-linear bins: the top 10 bits of the mantissa and the
-  exponent of each value. Integers below 2,048 have a bin each (exact); any other value is known to
+- `Dist` keeps a histogram over fixed log-linear bins: the sign, the exponent and the top 10 bits
+  of the mantissa of each value. Integers below 2,048 have a bin each (exact); any other value is known to
   within 2⁻¹⁰ of itself. Percentiles read from it are within `PERCENTILE_RELATIVE_ERROR` of the
   value that `numpy.percentile` gives over the rows (exact when both order statistics around the
   percentile are integers below 2,048).
@@ -97,28 +97,25 @@ def scaled_to_float(total: int, divisor: int = 1) -> float:
 
 
 def sketch_keys(v: np.ndarray) -> np.ndarray:
-    """The bin of each finite value: monotone in the value; 0 holds 0.0."""
+    """The bin of each finite value, monotone in the value. A bin holds the values x with
+    lower <= x < upper (`_bin_edges`): for x >= 0 those whose float bits agree in all but the low
+    42 bits; for x < 0 the same on |x| shifted by one unit, so that its closed end is the far one."""
     v = np.asarray(v, dtype=np.float64)
-    bits = np.abs(v).view(np.uint64) >> np.uint64(_SHIFT)
-    k = bits.astype(np.int64)
-    return np.where(v < 0, -k - 1, k)
+    bits = np.abs(v).view(np.uint64)
+    neg = v < 0
+    k = (np.where(neg, bits - np.uint64(1), bits) >> np.uint64(_SHIFT)).astype(np.int64)
+    return np.where(neg, -k - 1, k)
 
 
 def _bin_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(lower, upper) bounds of each bin: values x of a bin have lower <= x < upper (for negative
-    bins lower < x <= upper)."""
+    """(lower, upper): the values of each bin are lower <= x < upper; both are multiples of the
+    bin's width (a power of two)."""
+    keys = np.asarray(keys, np.int64)
     mag = np.where(keys < 0, -keys - 1, keys).astype(np.uint64)
     near = (mag << np.uint64(_SHIFT)).view(np.float64)
     far = ((mag + np.uint64(1)) << np.uint64(_SHIFT)).view(np.float64)
     neg = keys < 0
     return np.where(neg, -far, near), np.where(neg, -near, far)
-
-
-def _nearest_zero(keys: np.ndarray) -> np.ndarray:
-    """The edge of each bin nearest zero: a value of the bin is within 2**-10 of itself from it,
-    and an integer below 2,048 is exactly it."""
-    lower, upper = _bin_edges(keys)
-    return np.where(keys < 0, upper, lower)
 
 
 def _add_counts(keys_a, counts_a, keys_b, counts_b):
@@ -134,7 +131,7 @@ def _add_counts(keys_a, counts_a, keys_b, counts_b):
 
 @dataclass
 class Dist:
-    """count, exact sum, min, max and a `ValueSketch` of a column's values; with `fixed_edges`, the
+    """count, exact sum, min, max and a histogram over fixed log-linear bins (`sketch_keys`) of a column's values; with `fixed_edges`, the
     counts over those fixed edges too (a histogram whose bins are the caller's)."""
 
     count: int = 0
@@ -183,19 +180,23 @@ class Dist:
         return scaled_to_float(self.total)
 
     def percentiles(self, ps) -> list[float]:
-        """numpy.percentile's (linear) percentiles, each order statistic read from its bin as the
-        bin's edge nearest zero (clamped to min and max)."""
+        """numpy.percentile's (linear) percentiles, each order statistic read as the lower edge of
+        its bin (clamped to min and max): within 2**-10 of itself, exact for integers below 2,048."""
         if not self.count:
             return [float("nan")] * len(ps)
         cum = np.cumsum(self.counts)
-        value = np.clip(_nearest_zero(self.keys), self.lo, self.hi)
+        value = np.clip(_bin_edges(self.keys)[0], self.lo, self.hi)
         out = []
+        n = self.count
         for p in ps:
-            h = (self.count - 1) * p / 100.0
-            a, b = int(np.floor(h)), int(np.ceil(h))
+            q = p / 100.0
+            h = n * q + (1.0 - q) - 1.0  # numpy's virtual index, rounded as numpy rounds it
+            a = int(np.floor(h))
+            b = min(a + 1, n - 1)
             xa = float(value[np.searchsorted(cum, a, side="right")])
             xb = float(value[np.searchsorted(cum, b, side="right")])
-            out.append(xa + (h - a) * (xb - xa))
+            t = h - a
+            out.append(xb - (xb - xa) * (1.0 - t) if t >= 0.5 else xa + (xb - xa) * t)  # numpy's lerp
         return out
 
     def display_histogram(self, bins: int, lo: float | None = None) -> dict:
@@ -216,7 +217,9 @@ class Dist:
                 break
             width *= 2
         lower, _ = _bin_edges(self.keys)
-        idx = np.floor((lower - start) / width).astype(np.int64).clip(0, n - 1)
+        q = np.floor(lower / width)  # exact: a power-of-two division; never lower - start, which rounds
+        q = np.where((lower < 0) & (q >= 0), -1.0, q)  # a tiny negative edge that underflowed to -0
+        idx = (q - np.floor(lo / width)).astype(np.int64).clip(0, n - 1)
         counts = np.bincount(idx, weights=self.counts, minlength=n).astype(np.int64)
         return {"edges": [float(start + width * i) for i in range(n + 1)], "counts": counts.tolist()}
 
