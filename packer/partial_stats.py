@@ -30,6 +30,7 @@ Numbers:
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -48,28 +49,40 @@ _EXP_MIN = -1074
 # ---- exact sums ---------------------------------------------------------------------------------
 
 
-def _grouped_int64(values: np.ndarray, groups: np.ndarray):
-    """(distinct groups, per group the sum of `values` as Python ints), exactly: the high and low
-    halves of each int64 are summed apart, so no partial sum overflows."""
-    if not len(values):
-        return [], []
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    v = values[order].astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    hi = np.add.reduceat(v >> 32, starts)
-    lo = np.add.reduceat(v & 0xFFFFFFFF, starts)
-    return g[starts].tolist(), [(int(h) << 32) + int(x) for h, x in zip(hi.tolist(), lo.tolist())]
+_LIMB = 21
+_LIMB_MASK = (1 << _LIMB) - 1
+_DENSE = 1 << 21  # a key space up to this size is counted with bincount, a larger one is sorted
+
+
+def dense_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct keys ascending, per value the index of its key)."""
+    keys = np.asarray(keys, np.int64)
+    if not len(keys):
+        return keys, keys
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo < _DENSE:
+        seen = np.bincount(keys - lo, minlength=hi - lo + 1) > 0
+        uniq = np.flatnonzero(seen)
+        index = np.cumsum(seen) - 1
+        return uniq + lo, index[keys - lo]
+    uniq, inv = np.unique(keys, return_inverse=True)
+    return uniq, inv.reshape(-1)
+
+
+def _limb_sums(values: np.ndarray, index: np.ndarray, n: int) -> list[int]:
+    """Exact int64 sums per index in range(n): each value split into 21-bit limbs whose float sums
+    stay exact (below 2**53) for up to 2**32 values."""
+    v = np.asarray(values, np.int64)
+    sums = [np.bincount(index, weights=limb.astype(np.float64), minlength=n)
+            for limb in (v & _LIMB_MASK, (v >> _LIMB) & _LIMB_MASK, v >> (2 * _LIMB))]
+    return [int(a) + (int(b) << _LIMB) + (int(c) << (2 * _LIMB)) for a, b, c in zip(*(x.tolist() for x in sums))]
 
 
 def exact_int_sums(values, groups: np.ndarray | None = None, n: int = 1) -> list[int]:
     """Sum of integer `values` per group in range(n) (all in group 0 without `groups`)."""
     values = np.asarray(values, dtype=np.int64)
     groups = np.zeros(len(values), np.int64) if groups is None else np.asarray(groups, np.int64)
-    out = [0] * n
-    for g, s in zip(*_grouped_int64(values, groups)):
-        out[g] += s
-    return out
+    return _limb_sums(values, groups, n)
 
 
 def exact_float_sums(values, groups: np.ndarray | None = None, n: int = 1) -> list[int]:
@@ -80,9 +93,9 @@ def exact_float_sums(values, groups: np.ndarray | None = None, n: int = 1) -> li
     mant, exp = np.frexp(v)
     mant = (mant * 2.0 ** 53).astype(np.int64)
     n_exp = 2200
-    key = groups * n_exp + (exp.astype(np.int64) - _EXP_MIN)
+    uniq, index = dense_keys(groups * n_exp + (exp.astype(np.int64) - _EXP_MIN))
     out = [0] * n
-    for k, s in zip(*_grouped_int64(mant, key)):
+    for k, s in zip(uniq.tolist(), _limb_sums(mant, index, len(uniq))):
         g, e = divmod(k, n_exp)
         out[g] += s << e  # 2**(exp - 53 + _FLOAT_SCALE) = 2**(exp - _EXP_MIN)
     return out
@@ -154,8 +167,8 @@ class Dist:
             return d
         d.count, d.total = int(len(v)), exact_float_sums(v)[0]
         d.lo, d.hi = float(v.min()), float(v.max())
-        d.keys, d.counts = np.unique(sketch_keys(v), return_counts=True)
-        d.counts = d.counts.astype(np.int64)
+        d.keys, index = dense_keys(sketch_keys(v))
+        d.counts = np.bincount(index, minlength=len(d.keys)).astype(np.int64)
         return d
 
     def merge(self, other: Dist) -> Dist:
@@ -243,11 +256,24 @@ KIND_DUPLICATE, KIND_PACKED = 0, 1
 TOP_CLUSTERS = 10
 
 
-def bucket_of(keys: list[str], n_buckets: int) -> np.ndarray:
-    import xxhash
-
-    return np.fromiter((xxhash.xxh3_64_intdigest(k.encode()) % n_buckets for k in keys), dtype=np.int64,
-                       count=len(keys))
+def bucket_of(keys, n_buckets: int) -> np.ndarray:
+    """A bucket in range(n_buckets) per string, from a 64-bit FNV-1a hash of its UTF-8 bytes (the
+    same in every part and process), computed a byte position at a time over all strings."""
+    arr = pc.cast(keys, pa.large_string())
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    n = len(arr)
+    h = np.full(n, 0xCBF29CE484222325, np.uint64)
+    if not n:
+        return h.astype(np.int64)
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] is not None else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    live = np.arange(n)
+    prime = np.uint64(0x100000001B3)
+    for j in range(int(lengths.max())):
+        live = live[lengths[live] > j]
+        h[live] = (h[live] ^ data[starts[live] + j].astype(np.uint64)) * prime
+    return (h % np.uint64(n_buckets)).astype(np.int64)
 
 
 def keyed_rows(ledger: pa.Table, step_of_row: np.ndarray, n_buckets: int) -> list[pa.Table]:
@@ -270,8 +296,11 @@ def keyed_rows(ledger: pa.Table, step_of_row: np.ndarray, n_buckets: int) -> lis
     rows = pa.concat_tables([dups_t, packed_t])
     if n_buckets == 1:
         return [rows]
-    b = bucket_of(rows.column("key").to_pylist(), n_buckets)
-    return [rows.filter(pa.array(b == i)) for i in range(n_buckets)]
+    b = bucket_of(rows.column("key"), n_buckets)
+    order = np.argsort(b, kind="stable")
+    rows = rows.take(pa.array(order))
+    bounds = np.searchsorted(b[order], np.arange(n_buckets + 1))
+    return [rows.slice(lo, hi - lo) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 @dataclass
@@ -366,12 +395,33 @@ class Coded:
         return table[self.codes]
 
 
+def _radix_keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows as a 2-D array, per row the index of its distinct row) of integer columns,
+    through one mixed-radix int64 key."""
+    cols = [np.asarray(c, np.int64) for c in columns]
+    lows = [int(c.min()) for c in cols]
+    radix = [int(c.max()) - lo + 1 for c, lo in zip(cols, lows)]
+    if math.prod(radix) >= 1 << 62:  # pragma: no cover - far more distinct values than any ledger has
+        uniq, inv = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+        return uniq, inv.reshape(-1)
+    key = np.zeros(len(cols[0]), np.int64)
+    for c, lo, r in zip(cols, lows, radix):
+        key = key * r + (c - lo)
+    uniq, index = dense_keys(key)
+    out = np.empty((len(uniq), len(cols)), np.int64)
+    rest = uniq.copy()
+    for j in range(len(cols) - 1, -1, -1):
+        out[:, j] = rest % radix[j] + lows[j]
+        rest //= radix[j]
+    return out, index
+
+
 def tally(*columns) -> Counter:
     """Rows per distinct tuple of values: each column a `Coded` or a bool/int array."""
     if not len(columns[0].codes if isinstance(columns[0], Coded) else columns[0]):
         return Counter()
-    codes = [c.codes if isinstance(c, Coded) else np.asarray(c, np.int64) for c in columns]
-    uniq, n = np.unique(np.stack(codes, axis=1), axis=0, return_counts=True)
+    uniq, index = _radix_keys([c.codes if isinstance(c, Coded) else c for c in columns])
+    n = np.bincount(index, minlength=len(uniq))
     out = Counter()
     for row, c in zip(uniq.tolist(), n.tolist()):
         out[tuple(col.values[v] if isinstance(col, Coded) else (bool(v) if isinstance(col, np.ndarray) and
@@ -391,8 +441,7 @@ def _cells(keys: list[np.ndarray], sums: dict[str, tuple[str, np.ndarray]]) -> d
     """Per distinct key tuple: the row count ("n") and each named sum ("int" or "float" exact)."""
     if not len(keys[0]):
         return {}
-    uniq, inv = np.unique(np.stack([np.asarray(k, np.int64) for k in keys], axis=1), axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
+    uniq, inv = _radix_keys(keys)
     n = np.bincount(inv, minlength=len(uniq))
     per = {name: (exact_int_sums if kind == "int" else exact_float_sums)(v, inv, len(uniq))
            for name, (kind, v) in sums.items()}
@@ -530,8 +579,9 @@ def _ledger_stats(p: PartStats, ledger: pa.Table, cfg, step_of_row: np.ndarray) 
     copy0 = copy == 0
     p.langs = tally(lang, source, task, copy0, packed, lang_null)
     score = _floats(ledger, "lang_score")
+    scored = copy0 & ~np.isnan(score)
     for name in sorted(set(lang.values)):
-        mask = copy0 & (np.asarray(lang.values, dtype=object)[lang.codes] == name) & ~np.isnan(score)
+        mask = scored & np.isin(lang.codes, [i for i, v in enumerate(lang.values) if v == name])
         if mask.any():
             p.lang_scores[name] = Dist.of(score[mask])
 
