@@ -8,7 +8,7 @@ tables: what one task did before). With `--parts N` the output's rows are first 
 pairs the way planning writes them (a pack and the rows in it in one part), and the stats.json of
 every split is checked to be identical.
 
-    .venv/bin/python bench/bench_stats_parts.py OUT [--parts 1 16] [--buckets 16]
+    .venv/bin/python bench/bench_stats_parts.py OUT [--parts 1 16] [--buckets B (default: as the job)]
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def split_output(out: Path, n_parts: int, dest: Path) -> list[tuple[str, str]]:
 
 
 def bench(out: Path, parts_list: list[int], max_buckets: int) -> dict:
-    from jobs.pipeline import paired_parts
+    from jobs.pipeline import paired_parts, stat_buckets
     from schemas.manifest import MANIFEST_NAME, Manifest
 
     res: dict = {"output": str(out)}
@@ -156,7 +156,7 @@ def bench(out: Path, parts_list: list[int], max_buckets: int) -> dict:
         else:
             where = tmp / f"split{n}"
             pairs = split_output(out, n, where)
-        buckets = max(1, min(len(pairs), max_buckets))
+        buckets = max_buckets or stat_buckets(Manifest.model_validate_json((out / MANIFEST_NAME).read_text()))
         part_runs = [_run(["part", str(where), "--ledger", lp or "", "--packs", pp or "", "--buckets", str(buckets),
                            "--result", str(tmp / f"p{n}-{i}.json")]) for i, (lp, pp) in enumerate(pairs)]
         part_files = [str(tmp / f"p{n}-{i}.pkl") for i in range(len(pairs))]
@@ -197,7 +197,7 @@ def main() -> None:
         role_driver(Path(a.rest[0]), a.parts, a.buckets, result)
     else:
         print(json.dumps(bench(Path(a.role_or_out), [int(x) for x in a.parts or [1, 16]],
-                               int(a.buckets[0]) if a.buckets else 16)))
+                               int(a.buckets[0]) if a.buckets else 0)))
 
 
 if __name__ == "__main__":

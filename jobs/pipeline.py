@@ -487,7 +487,15 @@ def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, ext
     return stats
 
 
-MAX_STAT_BUCKETS = 64  # hash buckets of the keyed statistics (dedup clusters, copies): one reduce task each
+STATS_BATCH_ROWS = 262_144  # ledger rows a part task holds at a time
+STATS_BUCKET_ROWS = 500_000  # ledger rows per hash bucket of the keyed statistics (dedup clusters, copies)
+MAX_STAT_BUCKETS = 256  # one reduce task each
+
+
+def stat_buckets(manifest: Manifest) -> int:
+    """Hash buckets of the keyed statistics: one per STATS_BUCKET_ROWS ledger rows."""
+    rows = sum(p.rows for p in manifest.index_parts.get("ledger", []))
+    return max(1, min(-(-rows // STATS_BUCKET_ROWS), MAX_STAT_BUCKETS))
 
 
 def paired_parts(manifest: Manifest) -> list[tuple[str | None, str | None]]:
@@ -500,17 +508,26 @@ def paired_parts(manifest: Manifest) -> list[tuple[str | None, str | None]]:
 
 def part_statistics(out: str, ledger_path: str | None, packs_path: str | None, cfg: JobConfig,
                     n_buckets: int) -> list:
-    """One Ray task per (ledger part, packs part): [its `PartStats`, then its keyed rows per bucket]."""
-    import numpy as np
+    """One Ray task per (ledger part, packs part): [its `PartStats`, then its keyed rows per bucket].
+    The ledger part is read STATS_BATCH_ROWS rows at a time and the batches' statistics merged, so
+    the task holds the packs part, one batch and the keyed rows, not the whole ledger part."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from packer.partial_stats import keyed_rows, part_stats, step_of_rows
+    from packer.partial_stats import KEYED_SCHEMA, keyed_rows, part_stats, step_of_rows
     from schemas.manifest import LEDGER_SCHEMA, PACKS_SCHEMA
 
-    ledger = pq.read_table(Path(out) / ledger_path) if ledger_path else LEDGER_SCHEMA.empty_table()
     packs = pq.read_table(Path(out) / packs_path) if packs_path else PACKS_SCHEMA.empty_table()
-    steps = step_of_rows(ledger, packs) if ledger.num_rows else np.zeros(0, np.int64)
-    return [part_stats(ledger, packs, cfg, steps), *keyed_rows(ledger, steps, n_buckets)]
+    stats = part_stats(LEDGER_SCHEMA.empty_table(), packs, cfg)
+    keyed: list[list] = [[] for _ in range(n_buckets)]
+    if ledger_path:
+        for batch in pq.ParquetFile(Path(out) / ledger_path).iter_batches(batch_size=STATS_BATCH_ROWS):
+            ledger = pa.Table.from_batches([batch])
+            steps = step_of_rows(ledger, packs)
+            stats = stats.merge(part_stats(ledger, PACKS_SCHEMA.empty_table(), cfg, steps))
+            for bucket, rows in zip(keyed, keyed_rows(ledger, steps, n_buckets)):
+                bucket.append(rows)
+    return [stats, *[pa.concat_tables(b) if b else KEYED_SCHEMA.empty_table() for b in keyed]]
 
 
 def output_statistics(out, manifest: Manifest, cfg: JobConfig, *, counters: dict, dedup: dict, timings: dict,
@@ -524,7 +541,7 @@ def output_statistics(out, manifest: Manifest, cfg: JobConfig, *, counters: dict
     from packer.stats import stats_of_parts
 
     pairs = paired_parts(manifest)
-    n_buckets = max(1, min(len(pairs), MAX_STAT_BUCKETS))
+    n_buckets = stat_buckets(manifest)
     cfg_ref = ray.put(cfg)
     mapper = ray.remote(part_statistics).options(num_returns=1 + n_buckets, scheduling_strategy="SPREAD")
     maps = [mapper.remote(str(out), ledger, packs, cfg_ref, n_buckets) for ledger, packs in pairs]

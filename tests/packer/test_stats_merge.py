@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer.partial_stats import (EXACT_INTEGERS_BELOW, PERCENTILE_RELATIVE_ERROR, Dist, KeyedStats, PartStats,
+                                  merge_parts,
                                   exact_float_sums, keyed_rows, keyed_stats, part_stats, scaled_to_float,
                                   step_of_rows)
 from packer.stats import PERCENTILES, compute_stats, stats_of_parts
@@ -258,3 +259,25 @@ def test_the_pipelines_stats_from_parts_equal_the_one_part_stats(demo_out, demo_
     split = _stats_from_parts(_split(ledger, packs, 9, 0), cfg, 4, 0, common)
     split.pop("time")
     assert json.dumps(json.loads(json.dumps(split, default=float)), sort_keys=True) == json.dumps(whole, sort_keys=True)
+
+
+def test_the_part_task_reads_its_ledger_part_in_batches_to_the_same_stats(demo_out, demo_corpus, monkeypatch):
+    """`jobs.pipeline.part_statistics`, the Ray task's function, run here over every part pair of
+    the demo output with batches of 37 rows and 3 buckets: the same statistics as one pass."""
+    import jobs.pipeline as pipeline
+    from schemas.config import load_job_config
+    from schemas.manifest import MANIFEST_NAME, Manifest, load_index
+
+    cfg = load_job_config(demo_corpus)
+    manifest = Manifest.model_validate_json((demo_out / MANIFEST_NAME).read_text())
+    monkeypatch.setattr(pipeline, "STATS_BATCH_ROWS", 37)
+    got = [pipeline.part_statistics(str(demo_out), ledger, packs, cfg, 3)
+           for ledger, packs in pipeline.paired_parts(manifest)]
+    merged = merge_parts(g[0] for g in got)
+    keyed = KeyedStats()
+    for b in range(3):
+        keyed = keyed.merge(keyed_stats(*[g[1 + b] for g in got]))
+    ledger, packs = load_index(demo_out, "ledger"), load_index(demo_out, "packs")
+    assert ledger.num_rows > 37 * 3
+    _same(stats_of_parts(merged, keyed, **_common(cfg)),
+          compute_stats(packs, ledger, **_common(cfg)))
