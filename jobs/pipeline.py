@@ -474,34 +474,90 @@ def stage_nodes(counters: dict) -> dict[str, dict[str, int]]:
 
 
 def _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, extra: dict) -> dict:
-    """stats.json, computed by a Ray task that reads the committed indexes (`stats_of_output`): the
-    driver never holds the ledger or the packs index."""
-    import ray
-
+    """stats.json from the merged statistics of the index parts (`output_statistics`): the
+    driver never holds the ledger or the packs index, only O(parts) small statistics."""
     from packer.shards import commit_file
     from packer.stats import process_seconds
 
     counters = {k: v for k, v in summary.counters.items() if not k.startswith(stages.NODE_PREFIX)}
-    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stats_of_output)
-    stats = ray.get(task.remote(str(out), manifest, cfg, counters, dedup_stats, timings, n_files))
-    stats["time"]["process_wall_s"] = process_seconds()  # the driver's, not the task's
+    stats = output_statistics(out, manifest, cfg, counters=counters, dedup=dedup_stats, timings=timings,
+                              n_files=n_files)
+    stats["time"]["process_wall_s"] = process_seconds()  # the driver's
     stats.update(extra)
     commit_file(out / STATS_PATH, json.dumps(stats, indent=1, sort_keys=True, default=float).encode())
     return stats
 
 
-def stats_of_output(out: str, manifest: Manifest, cfg: JobConfig, counters: dict, dedup_stats: dict,
-                    timings: dict, n_files: int) -> dict:
-    """`packer.stats.compute_stats` over the indexes of the output being committed (its parts, as
-    the manifest lists them). Runs in one Ray task; its memory grows with the ledger (the columns the
-    statistics read), the driver's does not."""
-    from packer.stats import compute_stats
-    from schemas.manifest import read_index
+STATS_BATCH_ROWS = 262_144  # ledger rows a part task holds at a time
+STATS_BUCKET_ROWS = 500_000  # ledger rows per hash bucket of the keyed statistics (dedup clusters, copies)
+MAX_STAT_BUCKETS = 256  # one reduce task each
 
-    packs = read_index(out, manifest, "packs", verify=False).sort_by("pack_id")
-    ledger = read_index(out, manifest, "ledger", verify=False)
-    return compute_stats(packs, ledger, cfg=cfg, counters=counters, dedup=dedup_stats, timings=timings,
-                         n_files=n_files)
+
+def stat_buckets(manifest: Manifest) -> int:
+    """Hash buckets of the keyed statistics: one per STATS_BUCKET_ROWS ledger rows."""
+    rows = sum(p.rows for p in manifest.index_parts.get("ledger", []))
+    return max(1, min(-(-rows // STATS_BUCKET_ROWS), MAX_STAT_BUCKETS))
+
+
+def paired_parts(manifest: Manifest) -> list[tuple[str | None, str | None]]:
+    """(ledger part, packs part) paths of the manifest, paired by part number: a group's packed
+    rows point at packs of its own packs part; the padding fillers' packs part has no ledger part."""
+    ledger = {Path(p.path).name: p.path for p in manifest.index_parts.get("ledger", [])}
+    packs = {Path(p.path).name: p.path for p in manifest.index_parts.get("packs", [])}
+    return [(ledger.get(n), packs.get(n)) for n in sorted(set(ledger) | set(packs))]
+
+
+def part_statistics(out: str, ledger_path: str | None, packs_path: str | None, cfg: JobConfig,
+                    n_buckets: int) -> list:
+    """One Ray task per (ledger part, packs part): [its `PartStats`, then its keyed rows per bucket].
+    The ledger part is read STATS_BATCH_ROWS rows at a time and the batches' statistics merged, so
+    the task holds the packs part, one batch and the keyed rows, not the whole ledger part."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from packer.partial_stats import KEYED_SCHEMA, keyed_rows, part_stats, step_of_rows
+    from schemas.manifest import LEDGER_SCHEMA, PACKS_SCHEMA
+
+    packs = pq.read_table(Path(out) / packs_path) if packs_path else PACKS_SCHEMA.empty_table()
+    stats = part_stats(LEDGER_SCHEMA.empty_table(), packs, cfg)
+    keyed: list[list] = [[] for _ in range(n_buckets)]
+    if ledger_path:
+        for batch in pq.ParquetFile(Path(out) / ledger_path).iter_batches(batch_size=STATS_BATCH_ROWS):
+            ledger = pa.Table.from_batches([batch])
+            steps = step_of_rows(ledger, packs)
+            stats = stats.merge(part_stats(ledger, PACKS_SCHEMA.empty_table(), cfg, steps))
+            for bucket, rows in zip(keyed, keyed_rows(ledger, steps, n_buckets)):
+                bucket.append(rows)
+    return [stats, *[pa.concat_tables(b) if b else KEYED_SCHEMA.empty_table() for b in keyed]]
+
+
+def output_statistics(out, manifest: Manifest, cfg: JobConfig, *, counters: dict, dedup: dict, timings: dict,
+                      n_files: int) -> dict:
+    """stats.json of the output being committed: a Ray task per index part pair gathers its
+    statistics and splits its keyed rows into buckets, a Ray task per bucket reduces them, and the
+    driver merges what they return (`packer.partial_stats`): O(parts + buckets), not O(rows)."""
+    import ray
+
+    from packer.partial_stats import KeyedStats, PartStats, keyed_stats
+    from packer.stats import stats_of_parts
+
+    pairs = paired_parts(manifest)
+    n_buckets = stat_buckets(manifest)
+    cfg_ref = ray.put(cfg)
+    mapper = ray.remote(part_statistics).options(num_returns=1 + n_buckets, scheduling_strategy="SPREAD")
+    maps = [mapper.remote(str(out), ledger, packs, cfg_ref, n_buckets) for ledger, packs in pairs]
+    part_refs = [m[0] for m in maps]
+    bucket_refs = [m[1:] for m in maps]
+    reducer = ray.remote(keyed_stats).options(scheduling_strategy="SPREAD")
+    reduced = [reducer.remote(*[b[i] for b in bucket_refs]) for i in range(n_buckets)]
+    merged, keyed = PartStats(), KeyedStats()
+    pending = list(part_refs)
+    while pending:  # merged as they finish: the driver holds the sum and one part's statistics
+        done, pending = ray.wait(pending, num_returns=1)
+        merged = merged.merge(ray.get(done[0]))
+    for r in reduced:
+        keyed = keyed.merge(ray.get(r))
+    return stats_of_parts(merged, keyed, cfg=cfg, counters=counters, dedup=dedup, timings=timings, n_files=n_files)
 
 
 def _commit_manifest(out: Path, manifest: Manifest) -> None:

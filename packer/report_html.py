@@ -555,11 +555,21 @@ def _funnel_html(stats: dict) -> str:
     return "".join(parts)
 
 
+def _percentile_note(stats: dict) -> str:
+    """How exact the percentiles are: they are read from histograms merged over the index parts."""
+    e = stats.get("percentile_error")
+    if not e:
+        return ""
+    return (f'<p class="muted">Percentiles (p1 … p99, medians) are read from histograms over fixed '
+            f'log-linear bins merged over the index parts: exact for integers below {e["exact_integers_below"]:,}, '
+            f'otherwise within {e["relative"]:.3%} of the value. Counts, sums, means, min and max are exact.</p>')
+
+
 def _tokens_html(stats: dict) -> str:
     tok = stats.get("tokens", {}).get("packed", {})
     keys = ["count", "mean", "min", "p1", "p5", "p25", "p50", "p75", "p90", "p95", "p99", "max"]
     rows = [[c] + [tok[c].get(k, "") for k in keys] for c in tok if tok[c].get("count")]
-    return "<h3>per packed sample</h3>" + _table(["tokens"] + keys, rows)
+    return "<h3>per packed sample</h3>" + _table(["tokens"] + keys, rows) + _percentile_note(stats)
 
 
 def _fill_html(stats: dict) -> str:

@@ -1,15 +1,19 @@
 """Statistics of a pack job, computed from the indexes, the ledger and the exact stage counters.
 
-Nothing here is estimated: every figure is a count or a sum over packs.parquet (`PACKS_SCHEMA`),
-ledger.parquet (`LEDGER_SCHEMA`) or the per-stage counters summed over rows. The sections of
-stats.json:
+stats.json is made from the merged statistics of the index parts (`packer.partial_stats`: one
+`PartStats` per ledger part and its packs part, and `KeyedStats` per hash bucket of dedup
+representatives and sample ids), never from all rows in one process. Counts, sums, grids per step
+and the display histograms are exact; percentiles are read from merged histograms over fixed
+log-linear bins and are within `PERCENTILE_ERROR` of numpy.percentile over the rows (exact for
+integers below 2,048); each distribution says so in its `percentile_error`. The sections:
 
 - `funnel`: per stage (read, probe, filter, grounding, dedup, tokens, mix, pack) the rows in, the
   rows out and the count per reason, overall, per source and per task. A row leaves at the stage
   named by its reason's prefix (`filter.url` leaves at `filter`); packed rows pass every stage;
   upsampled copies (copy > 0) enter at the output of `mix`.
 - `tokens`: per-sample text / vision / loss / total tokens of the packed samples (and of every
-  sample that was counted), with percentiles and histograms.
+  sample that was counted), with percentiles and histograms (at most 30 bins of a power-of-two
+  width from 0).
 - `packing`: real / padded tokens, bins against the lower bound, the per-pack fill and real-token
   histograms.
 - `shapes`: the distinct (seq_len, vit_bucket) shapes (graph compilations) with packs and padding
@@ -34,27 +38,29 @@ report show.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import Counter
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from packer import step_mix
 from packer.curation_stats import curation_summary
+from packer.partial_stats import (EXACT_INTEGERS_BELOW, FILL_BINS, NO_REASON, PERCENTILE_RELATIVE_ERROR,
+                                  REAL_TOKEN_BINS, STAGES, TOKEN_COLUMNS, UNKNOWN_LANG, Dist, KeyedStats,
+                                  PartStats, keyed_rows, keyed_stats, part_stats, scaled_to_float, stage_of_reason,
+                                  step_of_rows)
 
-STAGES = ("read", "probe", "filter", "grounding", "dedup", "tokens", "mix", "pack")
+__all__ = ["STAGES", "NO_REASON", "UNKNOWN_LANG", "TOKEN_COLUMNS", "stage_of_reason", "compute_stats",
+           "stats_of_parts", "report_warnings", "distribution"]
+
 PERCENTILES = (1, 5, 25, 50, 75, 90, 95, 99)
 HIST_BINS = 30
-FILL_BINS = 20
 EXAMPLES_PER_REASON = 5
-TOP_CLUSTERS = 10
-NO_REASON = "(none)"
-UNKNOWN_LANG = "und"
-# a row that left without a reason code is put at the stage its status implies
-_STAGE_OF_STATUS = {"duplicate": "dedup", "too_long": "pack", "remainder": "pack"}
+# how far a percentile read from a merged histogram may be from numpy.percentile over the rows
+PERCENTILE_ERROR = {"relative": PERCENTILE_RELATIVE_ERROR, "exact_integers_below": EXACT_INTEGERS_BELOW,
+                    "how": "read from a histogram over fixed log-linear bins (10 mantissa bits), merged over "
+                           "the index parts"}
 
 # warning thresholds (report_warnings)
 WARN_IMBALANCE = 1.10  # worst per-step modelled step time over its ideal (and total cost max/mean)
@@ -63,306 +69,190 @@ WARN_SOURCE_DROP = 0.50  # share of a source's input rows not packed (mix downsa
 _INTENDED_DROPS = ("mix.downsampled",)
 
 
-def _np(table: pa.Table, col: str) -> np.ndarray:
-    return table.column(col).to_numpy(zero_copy_only=False)
-
-
 def _share(a: float, b: float) -> float:
     return float(a) / float(b) if b else 0.0
 
 
-def stage_of_reason(reason: str | None, status: str) -> str:
-    """The stage a reason code names: the part before the first "."."""
-    if reason:
-        return reason.split(".", 1)[0]
-    return _STAGE_OF_STATUS.get(status, "other")
+def _by_count(c: Counter) -> dict:
+    """Non-zero counts, most common first, ties by key."""
+    return dict(sorted(((k, int(n)) for k, n in c.items() if n), key=lambda kv: (-kv[1], kv[0])))
 
 
-class Coded:
-    """A string column as integer codes into its distinct values: a ledger has millions of rows but
-    a handful of statuses, reasons, sources, tasks and languages."""
-
-    def __init__(self, column, fill: str = ""):
-        arr = pc.fill_null(column, fill)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        enc = pc.dictionary_encode(arr)
-        self.values: list[str] = enc.dictionary.to_pylist()
-        self.codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-    def eq(self, value: str) -> np.ndarray:
-        if value not in self.values:
-            return np.zeros(len(self.codes), dtype=bool)
-        return self.codes == self.values.index(value)
-
-    def map(self, fn, dtype=object) -> np.ndarray:
-        """`fn(value)` for every row, evaluated once per distinct value."""
-        table = np.empty(len(self.values), dtype=dtype)
-        for i, v in enumerate(self.values):
-            table[i] = fn(v)
-        return table[self.codes]
-
-    def counts(self, mask: np.ndarray | None = None, rename: dict | None = None) -> dict[str, int]:
-        """Rows per value (under `mask`), most common first, ties by value."""
-        codes = self.codes if mask is None else self.codes[mask]
-        n = np.bincount(codes, minlength=len(self.values))
-        rename = rename or {}
-        pairs = [(rename.get(v, v), int(c)) for v, c in zip(self.values, n) if c]
-        return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
-
-    def present(self, mask: np.ndarray | None = None) -> list[str]:
-        codes = self.codes if mask is None else self.codes[mask]
-        return sorted(self.values[i] for i in np.nonzero(np.bincount(codes, minlength=len(self.values)))[0])
+def _by_key(c: Counter) -> dict:
+    return dict(sorted((k, int(n)) for k, n in c.items() if n))
 
 
-def pair_map(a: Coded, b: Coded, fn, dtype=object) -> np.ndarray:
-    """`fn(a_value, b_value)` for every row, evaluated once per distinct pair present."""
-    nb = max(len(b.values), 1)
-    key = a.codes * nb + b.codes
-    table = np.empty(max(len(a.values), 1) * nb, dtype=dtype)
-    for k in np.nonzero(np.bincount(key, minlength=len(table)))[0].tolist():
-        table[k] = fn(a.values[k // nb], b.values[k % nb])
-    return table[key]
+def distribution_of(d: Dist, bins: int = HIST_BINS, lo: float | None = None) -> dict:
+    """count, sum, mean, min, max, percentiles (within PERCENTILE_ERROR) and a histogram of a merged
+    `Dist`: over its fixed bins, or at most `bins` power-of-two-wide bins from `lo` whose counts are exact."""
+    if not d.count:
+        return {"count": 0}
+    q = d.percentiles(PERCENTILES)
+    return {"count": d.count, "sum": d.sum, "mean": d.mean, "min": d.lo, "max": d.hi,
+            **{f"p{p}": float(x) for p, x in zip(PERCENTILES, q)}, "hist": d.display_histogram(bins, lo),
+            "percentile_error": PERCENTILE_ERROR}
 
 
-class LedgerColumns:
-    """The ledger's columns as the statistics need them, each decoded once."""
-
-    def __init__(self, ledger: pa.Table):
-        self.table = ledger
-        self.n = ledger.num_rows
-
-    @functools.cached_property
-    def status(self) -> Coded:
-        return Coded(self.table.column("status"))
-
-    @functools.cached_property
-    def reason(self) -> Coded:
-        return Coded(self.table.column("reason"))
-
-    @functools.cached_property
-    def source(self) -> Coded:
-        return Coded(self.table.column("source"))
-
-    @functools.cached_property
-    def task(self) -> Coded:
-        return Coded(self.table.column("task"))
-
-    @functools.cached_property
-    def lang(self) -> Coded:
-        return Coded(self.table.column("lang"), UNKNOWN_LANG)
-
-    @functools.cached_property
-    def copy(self) -> np.ndarray:
-        return np.asarray(_np(self.table, "copy"), dtype=np.int64)
-
-    @functools.cached_property
-    def packed(self) -> np.ndarray:
-        return self.status.eq("packed")
-
-    def numbers(self, col: str) -> np.ndarray:
-        return np.asarray(pc.fill_null(self.table.column(col), 0).to_numpy(zero_copy_only=False), dtype=np.float64)
-
-    def stage_test(self, fn) -> np.ndarray:
-        """`fn(status, reason)` per row (a bool), once per distinct pair."""
-        return pair_map(self.status, self.reason, fn, dtype=bool)
-
-    @functools.cached_property
-    def leave(self) -> tuple[list[str], np.ndarray]:
-        """The stage order (STAGES, then any other prefix found) and, per row, the index of the stage
-        that removed it (len(stages) for packed rows)."""
-        name_of = {}  # (status, reason) -> stage name, "" for packed
-        pair_map(self.status, self.reason, lambda s, r: name_of.setdefault(
-            (s, r), "" if s == "packed" else stage_of_reason(r, s)), dtype=bool)
-        stages = list(STAGES) + sorted(set(name_of.values()) - set(STAGES) - {""})
-        rank = {s: i for i, s in enumerate(stages)}
-        rank[""] = len(stages)
-        return stages, pair_map(self.status, self.reason, lambda s, r: rank[name_of[(s, r)]], dtype=np.int64)
-
-    def ids(self, rows: np.ndarray) -> list[str]:
-        return self.table.column("sample_id").take(pa.array(rows, pa.int64())).to_pylist()
-
-
-def _columns(ledger) -> LedgerColumns:
-    return ledger if isinstance(ledger, LedgerColumns) else LedgerColumns(ledger)
+def distribution(values: np.ndarray, bins: int = HIST_BINS, lo: float | None = None, hi: float | None = None) -> dict:
+    """`distribution_of` the values: over `bins` fixed bins from `lo` to `hi` when both are given."""
+    fixed = tuple(np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)) if lo is not None and hi is not None else ()
+    return distribution_of(Dist.of(values, fixed_edges=fixed), bins, lo)
 
 
 # ---- funnel -------------------------------------------------------------------------------------
 
 
-def funnel(ledger) -> dict:
+class _Rows:
+    """The ledger's (status, reason, source, task, is_copy) counts with the stage each row left at."""
+
+    def __init__(self, p: PartStats):
+        self.entries = [(s, r, src, t, bool(c), n) for (s, r, src, t, c), n in sorted(p.rows.items())]
+        name_of = {(s, r): "" if s == "packed" else stage_of_reason(r, s) for s, r, *_ in self.entries}
+        self.stages = list(STAGES) + sorted(set(name_of.values()) - set(STAGES) - {""})
+        rank = {s: i for i, s in enumerate(self.stages)}
+        rank[""] = len(self.stages)
+        self.leave = {k: rank[v] for k, v in name_of.items()}
+
+    def sum(self, fn) -> int:
+        return sum(n for s, r, src, t, c, n in self.entries if fn(s, r, src, t, c))
+
+    def count(self, key, fn=lambda *a: True) -> Counter:
+        out = Counter()
+        for s, r, src, t, c, n in self.entries:
+            if fn(s, r, src, t, c):
+                out[key(s, r, src, t, c)] += n
+        return out
+
+    def present(self, i: int, fn=lambda *a: True) -> list[str]:
+        return sorted({e[i] for e in self.entries if fn(*e[:5])})
+
+
+def funnel(p: PartStats) -> dict:
     """Per stage: rows in, rows out and count per reason; overall, per source and per task.
 
-    Also the final status counts, all reasons and example sample_ids per reason (first in
-    (sample_id, copy) order), kept for the reason table of the report.
+    Also the final status counts, all reasons and example sample_ids per reason (the smallest
+    in (sample_id, copy) order), kept for the reason table of the report.
     """
-    cols = _columns(ledger)
-    stages, leave = cols.leave
-    is_copy = cols.copy > 0
-    rename = {"": NO_REASON}
+    rows = _Rows(p)
+    stages, leave = rows.stages, rows.leave
     mix_at = stages.index("mix")
 
-    def table_for(mask: np.ndarray) -> dict:
-        lv, cp = leave[mask], is_copy[mask]
+    def reason(s, r, *_):
+        return r or NO_REASON
+
+    def table_for(mine) -> dict:
         per_stage = {}
         for i, name in enumerate(stages):
-            enters = int(np.sum((lv >= i) & ~cp)) + (int(np.sum((lv >= i) & cp)) if i > mix_at else 0)
-            gone = mask & (leave == i)
-            n_gone = int(gone.sum())
-            added = int(cp.sum()) if i == mix_at else 0
+            enters = rows.sum(lambda s, r, src, t, c, i=i: mine(src, t) and leave[(s, r)] >= i and (not c or i > mix_at))
+            gone = rows.count(reason, lambda s, r, src, t, c, i=i: mine(src, t) and leave[(s, r)] == i)
+            n_gone = sum(gone.values())
+            added = rows.sum(lambda s, r, src, t, c: mine(src, t) and c) if i == mix_at else 0
             per_stage[name] = {"in": enters, "out": enters - n_gone + added, "removed": n_gone, "added": added,
-                               "reasons": dict(sorted(cols.reason.counts(gone, rename).items()))}
-        done = lv == len(stages)
-        return {"input_rows": int((~cp).sum()), "input_rows_packed": int((done & ~cp).sum()),
-                "copies": int(cp.sum()), "packed": int(done.sum()),
-                "input_rows_dropped": dict(sorted(cols.reason.counts(mask & ~is_copy & ~cols.packed, rename).items())),
+                               "reasons": _by_key(gone)}
+        done = len(stages)
+        return {"input_rows": rows.sum(lambda s, r, src, t, c: mine(src, t) and not c),
+                "input_rows_packed": rows.sum(lambda s, r, src, t, c: mine(src, t) and not c and leave[(s, r)] == done),
+                "copies": rows.sum(lambda s, r, src, t, c: mine(src, t) and c),
+                "packed": rows.sum(lambda s, r, src, t, c: mine(src, t) and leave[(s, r)] == done),
+                "input_rows_dropped": _by_key(rows.count(reason, lambda s, r, src, t, c: mine(src, t) and not c
+                                                         and s != "packed")),
                 "stages": per_stage}
 
-    res: dict = {"stages": stages, "total": table_for(np.ones(cols.n, dtype=bool))}
-    for key, coded in (("by_source", cols.source), ("by_task", cols.task)):
-        res[key] = {g: table_for(coded.eq(g)) for g in coded.present()}
-    res["status"] = dict(sorted(cols.status.counts().items()))
-    res["status_by_source"] = {g: dict(sorted(cols.status.counts(cols.source.eq(g)).items()))
-                               for g in cols.source.present()}
-    dropped = ~cols.packed
-    res["reasons"] = dict(sorted(cols.reason.counts(dropped, rename).items()))
+    res: dict = {"stages": stages, "total": table_for(lambda src, t: True)}
+    res["by_source"] = {g: table_for(lambda src, t, g=g: src == g) for g in rows.present(2)}
+    res["by_task"] = {g: table_for(lambda src, t, g=g: t == g) for g in rows.present(3)}
+    res["status"] = _by_key(rows.count(lambda s, *_: s))
+    res["status_by_source"] = {g: _by_key(rows.count(lambda s, *_: s, lambda s, r, src, t, c, g=g: src == g))
+                               for g in rows.present(2)}
+    res["reasons"] = _by_key(rows.count(reason, lambda s, *_: s != "packed"))
     res["reason_stage"] = {}
     res["examples"] = {}
-    for code, r in enumerate(cols.reason.values):
-        rows = np.nonzero(dropped & (cols.reason.codes == code))[0]
-        if not len(rows):
-            continue
-        key = rename.get(r, r)
-        res["reason_stage"][key] = stages[int(leave[rows[0]])]
-        ids = list(dict.fromkeys(cols.ids(rows[:EXAMPLES_PER_REASON * 4])))
-        res["examples"][key] = ids[:EXAMPLES_PER_REASON]
-    res["reason_stage"] = dict(sorted(res["reason_stage"].items()))
-    res["examples"] = dict(sorted(res["examples"].items()))
+    for key, found in sorted(p.examples.items()):
+        res["reason_stage"][key] = found[0][2]
+        res["examples"][key] = list(dict.fromkeys(i for i, _, _ in found))[:EXAMPLES_PER_REASON]
     return res
 
 
 # ---- tokens -------------------------------------------------------------------------------------
 
 
-def distribution(values: np.ndarray, bins: int = HIST_BINS, lo: float | None = None, hi: float | None = None) -> dict:
-    """count, sum, mean, min, max, percentiles and a histogram (edges, counts) of `values`."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if not len(v):
-        return {"count": 0}
-    lo = float(v.min()) if lo is None else lo
-    hi = float(v.max()) if hi is None else hi
-    if hi <= lo:
-        hi = lo + 1.0
-    edges = np.linspace(lo, hi, bins + 1)
-    counts, _ = np.histogram(v, bins=edges)
-    q = np.percentile(v, PERCENTILES)
-    return {
-        "count": int(len(v)), "sum": float(v.sum()), "mean": float(v.mean()), "min": float(v.min()),
-        "max": float(v.max()), **{f"p{p}": float(x) for p, x in zip(PERCENTILES, q)},
-        "hist": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
-    }
-
-
-TOKEN_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens")
-
-
-def token_distributions(ledger) -> dict:
+def token_distributions(p: PartStats) -> dict:
     """Per-sample token counts: of the packed samples (what is trained on) and of every sample the
     token stage counted (packed, too long, remainder or downsampled by the mix)."""
-    cols = _columns(ledger)
-    counted = cols.stage_test(lambda s, r: s == "packed" or (
-        stage_of_reason(r, s) in ("tokens", "mix", "pack") and not r.startswith("tokens.")))
-    out: dict = {"packed": {}, "counted": {}}
-    for col in TOKEN_COLUMNS:
-        v = cols.numbers(col)
-        out["packed"][col] = distribution(v[cols.packed], lo=0.0)
-        out["counted"][col] = distribution(v[counted], lo=0.0)
-    return out
+    return {kind: {col: distribution_of(p.tokens.get((kind, col), Dist()), lo=0.0) for col in TOKEN_COLUMNS}
+            for kind in ("packed", "counted")}
 
 
 # ---- packing ------------------------------------------------------------------------------------
 
 
-def packing_efficiency(packs: pa.Table, ledger, pack_cfg) -> dict:
+def packing_efficiency(p: PartStats, pack_cfg) -> dict:
     """Real/padded tokens, bins against the lower bound, shape buckets with their waste, fill."""
-    real = _np(packs, "real_tokens").astype(np.int64)
-    padded = _np(packs, "seq_len").astype(np.int64)
-    filler = _np(packs, "is_filler").astype(bool)
-    repeat = _np(packs, "repeat_of").astype(np.int64) >= 0
-    content = ~filler & ~repeat
-    cols = _columns(ledger)
-    packed = cols.packed
-
-    def ledger_sum(col: str) -> int:
-        return int(cols.numbers(col)[packed].sum())
-
-    items_tokens, items_patches, items_images = ledger_sum("total_tokens"), ledger_sum("vit_patches"), ledger_sum("n_images")
+    items = p.packed_items
+    items_tokens, items_patches, items_images = (int(items[c]) for c in ("total_tokens", "vit_patches", "n_images"))
     lb = max(math.ceil(items_tokens / pack_cfg.context_length), math.ceil(items_patches / pack_cfg.max_vit_patches),
              math.ceil(items_images / pack_cfg.max_images_per_pack))
-    fill = np.divide(real, padded, out=np.zeros(len(real)), where=padded > 0)
-    total_real, total_padded = int(real.sum()), int(padded.sum())
+    k = p.packs
+    total_real, total_padded, content = int(k["real"]), int(k["padded"]), int(k["content"])
+    d = p.pack_dists
     return {
-        "n_packs": int(len(real)),
-        "n_filler_packs": int(filler.sum()),
-        "n_repeat_packs": int(repeat.sum()),
-        "n_content_packs": int(content.sum()),
+        "n_packs": int(k["n_packs"]),
+        "n_filler_packs": int(k["filler"]),
+        "n_repeat_packs": int(k["repeat"]),
+        "n_content_packs": content,
         "real_tokens": total_real,
         "padded_tokens": total_padded,
         "padding_tokens": total_padded - total_real,
         "fill": _share(total_real, total_padded),
         "padding_waste": _share(total_padded - total_real, total_padded),
-        "fill_content_packs": _share(int(real[content].sum()), int(padded[content].sum())),
-        "packed_items": {"samples": int(packed.sum()), "tokens": items_tokens, "vit_patches": items_patches,
-                         "images": items_images},
+        "fill_content_packs": _share(int(k["content_real"]), int(k["content_padded"])),
+        "packed_items": {"samples": int(sum(n for (s, *_), n in p.rows.items() if s == "packed")),
+                         "tokens": items_tokens, "vit_patches": items_patches, "images": items_images},
         "bins_lower_bound": int(lb),
-        "bins_over_lower_bound": _share(int(content.sum()), lb),
-        "shapes": shape_summary(packs, pack_cfg)["shapes"],
-        "fill_hist": distribution(fill[content], bins=FILL_BINS, lo=0.0, hi=1.0),
-        "real_tokens_hist": distribution(real[content], lo=0.0, hi=float(pack_cfg.context_length)),
-        "samples_per_pack": distribution(_np(packs, "n_samples")[content], lo=0.0),
+        "bins_over_lower_bound": _share(content, lb),
+        "shapes": shape_summary(p, pack_cfg)["shapes"],
+        "fill_hist": distribution_of(d.get("fill", Dist()), FILL_BINS),
+        "real_tokens_hist": distribution_of(d.get("real_tokens", Dist()), REAL_TOKEN_BINS),
+        "samples_per_pack": distribution_of(d.get("samples_per_pack", Dist()), lo=0.0),
     }
 
 
-def shape_summary(packs: pa.Table, pack_cfg) -> dict:
+def shape_summary(p: PartStats, pack_cfg) -> dict:
     """Distinct (seq_len, vit_bucket) shapes with packs and padding per shape (LLM tokens and ViT
     patches apart), the buckets in use with their waste, and the check against max_shapes. Without
     ViT buckets a pack's ViT input is its real patch total: not a shape to group by (bucket 0)."""
-    real = _np(packs, "real_tokens").astype(np.int64)
-    padded = _np(packs, "seq_len").astype(np.int64)
-    patches = _np(packs, "vit_patches").astype(np.int64)
-    filler = _np(packs, "is_filler").astype(bool)
     bucketed = bool(getattr(pack_cfg, "patch_bucketing", bool(pack_cfg.vit_buckets)))
-    vit_bucket = _np(packs, "vit_bucket").astype(np.int64) if bucketed else np.zeros(len(real), np.int64)
     shapes = []
-    for sl, vb in sorted(set(zip(padded.tolist(), vit_bucket.tolist()))):
-        m = (padded == sl) & (vit_bucket == vb)
-        r, p = int(real[m].sum()), int(padded[m].sum())
-        vp, vpad = int(patches[m].sum()), int(vb) * int(m.sum())
-        shapes.append({"seq_len": int(sl), "vit_bucket": int(vb), "packs": int(m.sum()),
-                       "filler_packs": int((m & filler).sum()), "real_tokens": r, "padded_tokens": p,
-                       "padding_waste": _share(p - r, p), "llm_padding_tokens": p - r, "vit_patches": vp,
-                       "vit_padded_patches": vpad if vb else vp, "vit_padding_patches": vpad - vp if vb else 0,
+    per_bucket: dict[int, list[int]] = {}
+    for (sl, vb), c in sorted(p.shapes.items()):
+        r, pd_, n = int(c["real"]), int(c["padded"]), int(c["n"])
+        vp, vpad = int(c["patches"]), int(vb) * n
+        shapes.append({"seq_len": int(sl), "vit_bucket": int(vb), "packs": n, "filler_packs": int(c["filler"]),
+                       "real_tokens": r, "padded_tokens": pd_, "padding_waste": _share(pd_ - r, pd_),
+                       "llm_padding_tokens": pd_ - r, "vit_patches": vp, "vit_padded_patches": vpad if vb else vp,
+                       "vit_padding_patches": vpad - vp if vb else 0,
                        "vit_waste": _share(vpad - vp, vpad) if vb else 0.0})
-    per_bucket = []
-    for vb in sorted(set(vit_bucket.tolist()) - {0}):
-        m = vit_bucket == vb
-        vp, vpad = int(patches[m].sum()), int(vb) * int(m.sum())
-        per_bucket.append({"vit_bucket": int(vb), "packs": int(m.sum()), "vit_patches": vp, "padded_patches": vpad,
-                           "waste": _share(vpad - vp, vpad)})
-    vp_all = int(patches.sum())
-    vpad_all = int(vit_bucket.sum()) if bucketed else vp_all
+        if vb:
+            b = per_bucket.setdefault(int(vb), [0, 0])
+            b[0] += n
+            b[1] += vp
+    buckets = [{"vit_bucket": vb, "packs": n, "vit_patches": vp, "padded_patches": vb * n,
+                "waste": _share(vb * n - vp, vb * n)} for vb, (n, vp) in sorted(per_bucket.items())]
+    real = sum(int(c["real"]) for c in p.shapes.values())
+    padded = sum(int(c["padded"]) for c in p.shapes.values())
+    vp_all = sum(int(c["patches"]) for c in p.shapes.values())
+    vpad_all = sum(int(vb) * int(c["n"]) for (_, vb), c in p.shapes.items()) if bucketed else vp_all
     max_shapes = int(getattr(pack_cfg, "max_shapes", 0) or 0)
     return {
         "n_shapes": len(shapes),
         "max_shapes": max_shapes,
         "over_max_shapes": bool(max_shapes and len(shapes) > max_shapes),
         "patch_buckets": "auto" if getattr(pack_cfg, "patch_buckets", ()) == "auto" else list(pack_cfg.vit_buckets),
-        "llm_buckets_used": sorted({int(x) for x in padded.tolist()}),
-        "vit_buckets_used": [b["vit_bucket"] for b in per_bucket],
+        "llm_buckets_used": sorted({int(sl) for sl, _ in p.shapes}),
+        "vit_buckets_used": [b["vit_bucket"] for b in buckets],
         "shapes": shapes,
-        "vit_buckets": per_bucket,
-        "llm_padding_waste": _share(int(padded.sum()) - int(real.sum()), int(padded.sum())),
+        "vit_buckets": buckets,
+        "llm_padding_waste": _share(padded - real, padded),
         "vit_padding_patches": vpad_all - vp_all,
         "vit_padding_over_real": _share(vpad_all - vp_all, vp_all),
     }
@@ -371,26 +261,33 @@ def shape_summary(packs: pa.Table, pack_cfg) -> dict:
 # ---- balance ------------------------------------------------------------------------------------
 
 
-def step_balance(packs: pa.Table, pack_cfg=None) -> dict:
+def _grids(p: PartStats) -> tuple[int, int, dict, np.ndarray]:
+    """n_steps, n_ranks, the per (step, rank) grids of real tokens and costs, and packs per cell."""
+    cells = p.balance
+    n_steps = max(s for s, _ in cells) + 1
+    n_ranks = max(r for _, r in cells) + 1
+    grids = {c: np.zeros((n_steps, n_ranks)) for c in ("real_tokens", "attn_cost", "vit_cost", "llm_cost", "cost")}
+    counts = np.zeros((n_steps, n_ranks), dtype=np.int64)
+    for (s, r), c in cells.items():
+        counts[s, r] = c["n"]
+        grids["real_tokens"][s, r] = float(c["real_tokens"])
+        for col in ("attn_cost", "vit_cost", "cost"):
+            grids[col][s, r] = scaled_to_float(c[col])
+        grids["llm_cost"][s, r] = scaled_to_float(c["cost"] - c["vit_cost"])
+    return n_steps, n_ranks, grids, counts
+
+
+def step_balance(p: PartStats, pack_cfg=None) -> dict:
     """Per step × rank grids of real tokens, attention cost (Σlen²), ViT cost, LLM cost and total
     cost; max/mean over ranks per step (its mean and worst over steps); and the modelled step time
     over its ideal per ``vit_phase`` (``fused``: max over ranks of the total; ``separate``: max of
     the ViT plus max of the LLM), with both forms reported."""
-    if packs.num_rows == 0:
+    if not p.balance:
         return {"n_steps": 0, "n_ranks": 0}
-    step = _np(packs, "step").astype(np.int64)
-    rank = _np(packs, "rank").astype(np.int64)
-    n_steps, n_ranks = int(step.max()) + 1, int(rank.max()) + 1
+    n_steps, n_ranks, grids, counts = _grids(p)
     out: dict = {"n_steps": n_steps, "n_ranks": n_ranks}
-    vit = _np(packs, "vit_cost").astype(np.float64)
-    total = _np(packs, "cost").astype(np.float64) if "cost" in packs.column_names else vit * 0.0
-    values = {"real_tokens": _np(packs, "real_tokens").astype(np.float64), "attn_cost": _np(packs, "attn_cost"),
-              "vit_cost": vit, "llm_cost": total - vit, "cost": total}
-    grids = {}
-    for col, v in values.items():
-        grid = np.zeros((n_steps, n_ranks))
-        np.add.at(grid, (step, rank), np.asarray(v, dtype=np.float64))
-        grids[col] = grid
+    for col in ("real_tokens", "attn_cost", "vit_cost", "llm_cost", "cost"):
+        grid = grids[col]
         mean = grid.mean(axis=1)
         mx = grid.max(axis=1)
         ratio = np.divide(mx, mean, out=np.ones_like(mean), where=mean > 0)
@@ -405,8 +302,6 @@ def step_balance(packs: pa.Table, pack_cfg=None) -> dict:
         out[f"step_time_{name}"] = {"per_step": r.tolist(), "mean": float(r.mean()), "worst": float(r.max()),
                                     "worst_step": int(r.argmax())}
     out["step_time"] = dict(out[f"step_time_{phase}"], vit_phase=phase)
-    counts = np.zeros((n_steps, n_ranks), dtype=np.int64)
-    np.add.at(counts, (step, rank), 1)
     out["packs_grid"] = counts.tolist()
     out["packs_per_rank_per_step_equal"] = bool((counts == counts[0, 0]).all())
     return out
@@ -415,46 +310,43 @@ def step_balance(packs: pa.Table, pack_cfg=None) -> dict:
 # ---- mix ----------------------------------------------------------------------------------------
 
 
-def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
+def mix_per_step(p: PartStats, keyed: KeyedStats, cfg) -> dict:
     """Share of each source's (and task's) packed samples and tokens per step, against the global
     share and the share the weights ask for (weight × rows entering the mix, normalised; in tokens,
     weight × their tokens); the spread of shares across steps; per step the tolerance (``z`` =
     ``pack.mix_tolerance`` standard deviations of i.i.d. sampling of that step's samples,
     `packer.step_mix.sigma`) and the steps beyond it; the remainder's draw per label against its
     share of the left-out samples; and copies of one sample that share a pack or a step."""
-    cols = _columns(ledger)
-    reached_mix = (cols.copy == 0) & cols.stage_test(lambda s, r: s == "packed" or
-                                                     stage_of_reason(r, s) in ("mix", "pack"))
     src_w = {s.name: float(s.weight) for s in cfg.sources}
     task_w = dict(cfg.mix.task_weights)
-    row_w = pair_map(cols.source, cols.task, lambda s, t: src_w.get(s, 1.0) * task_w.get(t, 1.0), dtype=np.float64)
     z = float(getattr(cfg.pack, "mix_tolerance", 3.0))
+    n_steps = max((s for s, _ in p.balance), default=-1) + 1
+    rows = _Rows(p)
+    t = p.mix_totals
+    n_valid, t_sum, t2_sum = int(t["n"]), float(t["tokens"]), float(t["tokens2"])
+    n_step = np.zeros(n_steps)
+    for (kind, _, s), c in p.mix_cells.items():
+        if kind == "source":
+            n_step[s] += c["n"]
 
-    packed = cols.packed
-    tok = cols.numbers("total_tokens")
-    pid = np.asarray(pc.fill_null(cols.table.column("pack_id"), -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    n_packs = packs.num_rows
-    step_of_pack = _np(packs, "step").astype(np.int64) if n_packs else np.zeros(0, dtype=np.int64)
-    n_steps = int(step_of_pack.max()) + 1 if n_packs else 0
-    valid = packed & (pid >= 0) & (pid < n_packs)
-    sample_step = step_of_pack[pid[valid]] if n_packs else np.zeros(0, dtype=np.int64)
-    n_step = np.bincount(sample_step, minlength=n_steps).astype(np.float64)
-    t_valid = tok[valid]
-    remainder = cols.status.eq("remainder")
-
-    def by(coded: Coded, weights: dict[str, float]) -> dict:
-        names = coded.present()
+    def by(kind: str, at: int, weights: dict[str, float]) -> dict:
+        names = rows.present(at)
         code = {g: i for i, g in enumerate(names)}
-        row_group = coded.map(lambda v: code.get(v, -1), dtype=np.int64)
-        entering = np.bincount(row_group[reached_mix], minlength=len(names))
-        wanted = np.bincount(row_group[reached_mix], weights=row_w[reached_mix], minlength=len(names))
-        wanted_t = np.bincount(row_group[reached_mix], weights=(row_w * tok)[reached_mix], minlength=len(names))
+        L = len(names)
+        entering, wanted, wanted_t = np.zeros(L, np.int64), np.zeros(L), np.zeros(L)
+        for (s, tk), c in sorted(p.mix_entering.items()):
+            i = code[(s, tk)[at - 2]]
+            w = src_w.get(s, 1.0) * task_w.get(tk, 1.0)
+            entering[i] += c["n"]
+            wanted[i] += w * c["n"]
+            wanted_t[i] += w * c["tokens"]
         total_w, total_wt = float(wanted.sum()), float(wanted_t.sum())
-        counts = np.zeros((n_steps, len(names)), dtype=np.int64)
-        tokens = np.zeros((n_steps, len(names)))
-        if len(sample_step):
-            np.add.at(counts, (sample_step, row_group[valid]), 1)
-            np.add.at(tokens, (sample_step, row_group[valid]), t_valid)
+        counts = np.zeros((n_steps, L), dtype=np.int64)
+        tokens = np.zeros((n_steps, L))
+        for (k, g, s), c in p.mix_cells.items():
+            if k == kind:
+                counts[s, code[g]] += c["n"]
+                tokens[s, code[g]] += float(c["tokens"])
         per_step_total = counts.sum(axis=1)
         per_step_tokens = tokens.sum(axis=1)
         shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
@@ -464,15 +356,12 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
         total = int(counts.sum())
         asked = np.asarray([_share(float(wanted[code[g]]), total_w) for g in names])
         asked_t = np.asarray([_share(float(wanted_t[code[g]]), total_wt) for g in names])
-        g_rows = row_group[valid]
-        label_t2 = np.bincount(g_rows, weights=t_valid**2, minlength=len(names)) if len(g_rows) else np.zeros(len(names))
-        sig_s, sig_t = step_mix.sigma(asked, asked_t, label_t2, float((t_valid**2).sum()), float(t_valid.sum()),
-                                      float(len(t_valid)), n_step)
+        label_t2 = np.asarray([float(p.mix_t2.get((kind, g), 0)) for g in names])
+        sig_s, sig_t = step_mix.sigma(asked, asked_t, label_t2, t2_sum, t_sum, float(n_valid), n_step)
         dev_s, dev_t = shares - asked, t_shares - asked_t
         over = (np.abs(dev_s) > z * sig_s) | (np.abs(dev_t) > z * sig_t)
-        rem_rows = row_group[remainder & (row_group >= 0)]
-        n_rem = int(rem_rows.shape[0])
-        rem = np.bincount(rem_rows, minlength=len(names)) if n_rem else np.zeros(len(names), np.int64)
+        rem = rows.count(lambda s, r, src, tk, c: (src, tk)[at - 2], lambda s, *_: s == "remainder")
+        n_rem = sum(rem.values())
         res = {}
         for g in names:
             i = code[g]
@@ -505,102 +394,77 @@ def mix_per_step(packs: pa.Table, ledger, cfg) -> dict:
                 "worst_step_share": float(col_share[worst]) if n_steps else 0.0,
                 "worst_step_token_share": float(t_shares[worst, i]) if n_steps else 0.0,
                 "worst_step_tolerance": float(z * sig_s[worst, i]) if n_steps else 0.0,
-                "remainder_samples": int(rem[i]),
+                "remainder_samples": int(rem.get(g, 0)),
                 "remainder_expected": float(glob * n_rem),
             }
         return res
 
-    copies = _copies_together(cols, pid, step_of_pack, n_packs)
-    return {"n_steps": n_steps, "samples_per_step": np.bincount(sample_step, minlength=n_steps).tolist(),
+    return {"n_steps": n_steps, "samples_per_step": n_step.astype(np.int64).tolist(),
             "tolerance_sigmas": z, "balance": getattr(cfg.pack, "balance", "mix"),
-            "remainder_samples": int(remainder.sum()), **copies,
-            "by_source": by(cols.source, src_w), "by_task": by(cols.task, task_w)}
-
-
-def _copies_together(cols: LedgerColumns, pid: np.ndarray, step_of_pack: np.ndarray, n_packs: int) -> dict:
-    """Upsampled copies of one sample that landed in the same pack, or the same step (pairs of
-    copies beyond the first in each)."""
-    packed = cols.packed & (pid >= 0) & (pid < n_packs)
-    rows = np.flatnonzero(packed)
-    ids = Coded(cols.table.column("sample_id").take(pa.array(rows, pa.int64()))).codes if rows.size else rows
-    out = {}
-    for name, key in (("copies_sharing_pack", pid[rows]), ("copies_sharing_step", step_of_pack[pid[rows]] if n_packs else pid[rows])):
-        if not rows.size:
-            out[name] = 0
-            continue
-        pair = np.stack((ids, key), axis=1)
-        uniq = np.unique(pair, axis=0).shape[0]
-        out[name] = int(rows.size - uniq)
-    return out
+            "remainder_samples": rows.sum(lambda s, *_: s == "remainder"),
+            "copies_sharing_pack": keyed.copies_sharing_pack, "copies_sharing_step": keyed.copies_sharing_step,
+            "by_source": by("source", 2, src_w), "by_task": by("task", 3, task_w)}
 
 
 # ---- languages, dedup, grounding, time ----------------------------------------------------------
 
 
-def languages(ledger) -> dict:
-    """Input rows (copy 0) and packed rows per detected language; lang_score per language."""
-    cols = _columns(ledger)
-    lang = cols.lang
-    names = [v or UNKNOWN_LANG for v in lang.values]  # an empty language id counts as undetermined
-    score = np.asarray(pc.fill_null(cols.table.column("lang_score"), np.nan).to_numpy(zero_copy_only=False),
-                       dtype=np.float64)
-    copy0 = cols.copy == 0
+def languages(p: PartStats) -> dict:
+    """Input rows (copy 0) and packed rows per detected language; lang_score per language (its
+    p5 and p50 within PERCENTILE_ERROR)."""
+    entries = list(p.langs.items())  # (lang, source, task, copy 0, packed, lang null) -> rows
 
-    def per_lang(mask: np.ndarray) -> dict[str, int]:
-        merged: Counter = Counter()
-        for name, c in zip(names, np.bincount(lang.codes[mask], minlength=len(names))):
-            merged[name] += int(c)
-        return dict(sorted(((k, c) for k, c in merged.items() if c), key=lambda kv: (-kv[1], kv[0])))
+    def per_lang(fn) -> dict[str, int]:
+        c = Counter()
+        for (lang, src, task, first, packed, null), n in entries:
+            if fn(src, task, first, packed, null):
+                c[lang] += n
+        return _by_count(c)
 
-    # no language at all: the filter stage never language-checked the row (its task is not in
-    # filters.tasks, it left before the filter stage, or a text rule before language id rejected
-    # it); "und" with a score: fastText had no answer
-    not_checked = copy0 & np.asarray(pc.is_null(cols.table.column("lang")).to_numpy(zero_copy_only=False), bool)
-    res: dict = {"input": per_lang(copy0), "packed": per_lang(cols.packed),
-                 "input_not_checked": int(not_checked.sum()),
-                 "not_checked_by_task": cols.task.counts(not_checked),
-                 "by_source": {s: per_lang(copy0 & cols.source.eq(s)) for s in cols.source.present()}, "score": {}}
-    row_name = np.asarray(names, dtype=object)[lang.codes] if names else np.zeros(0, dtype=object)
+    not_checked = Counter()
+    for (_, _, task, first, _, null), n in entries:
+        if first and null:
+            not_checked[task] += n
+    sources = sorted({src for (_, _, src, _, _) in p.rows})
+    res: dict = {"input": per_lang(lambda s, t, first, pk, null: first),
+                 "packed": per_lang(lambda s, t, first, pk, null: pk),
+                 "input_not_checked": sum(not_checked.values()),
+                 "not_checked_by_task": _by_count(not_checked),
+                 "by_source": {g: per_lang(lambda s, t, first, pk, null, g=g: first and s == g) for g in sources},
+                 "score": {}}
     for g in res["input"]:
-        v = score[copy0 & (row_name == g)]
-        v = v[~np.isnan(v)]
-        if len(v):
-            res["score"][g] = {"count": int(len(v)), "mean": float(v.mean()), "min": float(v.min()),
-                               "p5": float(np.percentile(v, 5)), "p50": float(np.percentile(v, 50))}
+        d = p.lang_scores.get(g)
+        if d is not None and d.count:
+            p5, p50 = d.percentiles((5, 50))
+            res["score"][g] = {"count": d.count, "mean": d.mean, "min": d.lo, "p5": p5, "p50": p50}
     return res
 
 
-def dedup_summary(ledger, dedup: dict) -> dict:
+def dedup_summary(p: PartStats, keyed: KeyedStats, dedup: dict) -> dict:
     """The dedup stage's own figures (passed through), duplicates per source and reason, and the
     cluster sizes from the ledger: a cluster is a kept representative and the rows whose dup_of is it."""
-    cols = _columns(ledger)
-    dup = cols.status.eq("duplicate")
-    rows = np.nonzero(dup)[0]
-    dup_of = cols.table.column("dup_of").take(pa.array(rows, pa.int64()))
-    members = Coded(dup_of).counts()
-    members.pop("", None)
-    sizes = Counter(n + 1 for n in members.values())
-    largest = sorted(members.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CLUSTERS]
+    rows = _Rows(p)
+    dup = lambda s, *_: s == "duplicate"  # noqa: E731
     return {
         "stage": dedup or {},
-        "duplicates": int(dup.sum()),
-        "duplicates_by_source": dict(sorted(cols.source.counts(dup).items())),
-        "duplicates_by_reason": dict(sorted(cols.reason.counts(dup, {"": NO_REASON}).items())),
-        "n_clusters": len(members),
-        "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())},
-        "largest_clusters": [{"representative": r, "size": n + 1} for r, n in largest],
+        "duplicates": rows.sum(dup),
+        "duplicates_by_source": _by_key(rows.count(lambda s, r, src, *_: src, dup)),
+        "duplicates_by_reason": _by_key(rows.count(lambda s, r, *_: r or NO_REASON, dup)),
+        "n_clusters": keyed.n_clusters,
+        "cluster_sizes": {str(k): v for k, v in sorted(keyed.cluster_sizes.items())},
+        "largest_clusters": [{"representative": r, "size": -neg} for neg, r in keyed.largest],
     }
 
 
-def grounding_summary(ledger, counters: dict) -> dict:
+def grounding_summary(p: PartStats, counters: dict) -> dict:
     """Counters `grounding.*` of the grounding stage and the invalid rows per code and source."""
-    cols = _columns(ledger)
-    mine = ~cols.packed & cols.reason.map(lambda r: r.startswith("grounding."), dtype=bool)
+    rows = _Rows(p)
+    mine = lambda s, r, *_: s != "packed" and r.startswith("grounding.")  # noqa: E731
     return {
         "counters": {k: v for k, v in sorted(counters.items()) if k.startswith("grounding.")},
-        "rejected": dict(sorted(cols.reason.counts(mine).items())),
-        "rejected_by_source": {s: dict(sorted(cols.reason.counts(mine & cols.source.eq(s)).items()))
-                               for s in cols.source.present(mine)},
+        "rejected": _by_key(rows.count(lambda s, r, *_: r, mine)),
+        "rejected_by_source": {g: _by_key(rows.count(lambda s, r, *_: r, lambda s, r, src, t, c, g=g:
+                                                     mine(s, r) and src == g)) for g in rows.present(2, mine)},
     }
 
 
@@ -647,16 +511,27 @@ def process_seconds() -> float | None:
         return None
 
 
+
+
 # ---- all of it ----------------------------------------------------------------------------------
 
 
 def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, dedup: dict, timings: dict,
                   n_files: int) -> dict:
+    """stats.json of one ledger and packs table (a single part): `stats_of_parts` of its statistics."""
+    part = part_stats(ledger, packs, cfg)
+    keyed = keyed_stats(*keyed_rows(ledger, step_of_rows(ledger, packs), 1))
+    return stats_of_parts(part, keyed, cfg=cfg, counters=counters, dedup=dedup, timings=timings, n_files=n_files)
+
+
+def stats_of_parts(p: PartStats, keyed: KeyedStats, *, cfg, counters: dict, dedup: dict, timings: dict,
+                   n_files: int) -> dict:
+    """stats.json from the merged statistics of every index part (`packer.partial_stats`)."""
     counters = dict(counters or {})
     timings = dict(timings or {})
-    cols = LedgerColumns(ledger)
-    n_input = int(np.sum(cols.copy == 0))
-    n_packed = int(cols.packed.sum())
+    n_ledger = int(sum(p.rows.values()))
+    n_input = int(sum(n for (_, _, _, _, c), n in p.rows.items() if not c))
+    n_packed = int(sum(n for (s, *_), n in p.rows.items() if s == "packed"))
     return {
         "config_fingerprint": cfg.fingerprint(),
         "config": {"context_length": cfg.pack.context_length, "max_vit_patches": cfg.pack.max_vit_patches,
@@ -668,18 +543,19 @@ def compute_stats(packs: pa.Table, ledger: pa.Table, *, cfg, counters: dict, ded
                    "mix_tolerance": cfg.pack.mix_tolerance,
                    "sources": {s.name: {"weight": s.weight, "task": s.task} for s in cfg.sources},
                    "task_weights": dict(cfg.mix.task_weights)},
-        "input": {"files": n_files, "rows": n_input, "ledger_rows": ledger.num_rows, "packed_rows": n_packed},
-        "funnel": funnel(cols),
-        "tokens": token_distributions(cols),
-        "packing": packing_efficiency(packs, cols, cfg.pack),
-        "shapes": shape_summary(packs, cfg.pack),
-        "balance": step_balance(packs, cfg.pack),
-        "mix": mix_per_step(packs, cols, cfg),
-        "languages": languages(cols),
-        "dedup": dedup_summary(cols, dedup),
-        "grounding": grounding_summary(cols, counters),
-        "curation": curation_summary(ledger, cfg),
-        "time": time_summary(counters, timings, n_input, ledger.num_rows, n_packed),
+        "input": {"files": n_files, "rows": n_input, "ledger_rows": n_ledger, "packed_rows": n_packed},
+        "funnel": funnel(p),
+        "tokens": token_distributions(p),
+        "percentile_error": PERCENTILE_ERROR,
+        "packing": packing_efficiency(p, cfg.pack),
+        "shapes": shape_summary(p, cfg.pack),
+        "balance": step_balance(p, cfg.pack),
+        "mix": mix_per_step(p, keyed, cfg),
+        "languages": languages(p),
+        "dedup": dedup_summary(p, keyed, dedup),
+        "grounding": grounding_summary(p, counters),
+        "curation": curation_summary(p, cfg),
+        "time": time_summary(counters, timings, n_input, n_ledger, n_packed),
         "counters": {k: v for k, v in sorted(counters.items()) if not k.startswith(("time.", "cpu."))},
         # CPU seconds the workers spent in each row stage (process time); task wall time beside it
         "stage_cpu_seconds": {k[4:]: round(float(v), 4) for k, v in sorted(counters.items()) if k.startswith("cpu.")}

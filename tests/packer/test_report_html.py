@@ -44,6 +44,12 @@ def test_report_is_one_file_with_every_section(report, demo_out):
     assert 'name="viewport"' in text and "max-width" in text
 
 
+def test_report_states_the_percentile_error_bound(report):
+    """Percentiles come from histograms merged over the index parts: the report says how exact."""
+    _, text = report
+    assert "exact for integers below 2,048, otherwise within 0.098% of the value" in text
+
+
 def test_plots_are_embedded_and_saved_next_to_it(report, demo_out):
     _, text = report
     embedded = [base64.b64decode(m) for m in DATA_URI.findall(text)]

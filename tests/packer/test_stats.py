@@ -132,8 +132,12 @@ def test_token_distributions(run):
         d = s["packed"][col]
         v = packed[col].to_numpy(dtype=float)
         assert d["count"] == len(v) and _close(d["sum"], v.sum()) and _close(d["max"], v.max())
+        # percentiles come from histograms merged over the index parts: exact for integers below
+        # 2,048, otherwise within the stated relative error
+        err = d["percentile_error"]
+        tol = 0.0 if v.max() < err["exact_integers_below"] else err["relative"] * v.max()
         for p in (1, 5, 25, 50, 75, 90, 95, 99):
-            assert _close(d[f"p{p}"], np.percentile(v, p)), (col, p)
+            assert abs(d[f"p{p}"] - np.percentile(v, p)) <= tol + 1e-9, (col, p)
         counts, _ = np.histogram(v, bins=np.asarray(d["hist"]["edges"]))
         assert d["hist"]["counts"] == counts.tolist() and sum(counts) == len(v)
     assert (packed["text_tokens"] + packed["vision_tokens"] == packed["total_tokens"]).all()
