@@ -48,6 +48,11 @@ def test_report_of_a_missing_output_says_it_does_not_exist(tmp_path):
     assert res.exit_code == 2 and res.output.strip() == f"error: {tmp_path / 'nope'} does not exist"
 
 
+def test_report_of_a_directory_without_a_manifest_names_it(tmp_path):
+    res = _invoke("report", tmp_path)
+    assert res.exit_code != 0 and "manifest.json" in res.output and len(res.output.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("address, says", [
     ("127.0.0.1:8265", "port 8265 is the Ray dashboard and Jobs API"),
     ("http://127.0.0.1:8265", "not an http URL"),
