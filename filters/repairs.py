@@ -272,14 +272,49 @@ class Repaired:
     changed: dict[str, np.ndarray]  # repair name -> rows it changed
 
 
+def _ascii_class(chars: str) -> str:
+    return "".join(c if c.isalnum() else "\\" + c for c in chars)
+
+
+# A text no repair can change matches none of these: every repair looks only at rows with a
+# character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
+# "&" (`html`), two spaces in a row or a space at either end (`whitespace`), or with a separator
+# character or at most 30 bytes (`site_suffix`, which only judges those rows).
+_MAY_NEED_REPAIR = (
+    rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$|^.{{0,30}}$"
+)
+
+
 def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:
     """Apply the enabled repairs in order. `texts` must be valid UTF-8 (`caption_text.repair_utf8`);
-    nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`."""
+    nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`.
+
+    The repairs run on the rows that one cheap pass (`_MAY_NEED_REPAIR`) finds a repair may change
+    (on most captions none can), and those rows are put back in one step."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    changed: dict[str, np.ndarray] = {}
     if not cfg.enabled:
+        return Repaired(texts, {})
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR)))
+    if rows.size == len(texts):
+        return _repair_all(texts, cfg, sources)
+    changed = {name: np.zeros(len(texts), dtype=bool) for name in REPAIRS if getattr(cfg, name).enabled}
+    if rows.size == 0:
         return Repaired(texts, changed)
+    take = pa.array(rows)
+    part = _repair_all(texts.take(take), cfg, None if sources is None else sources.take(take))
+    for name, hit in part.changed.items():
+        changed[name][rows[hit]] = True
+    if not any(hit.any() for hit in part.changed.values()):
+        return Repaired(texts, changed)
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[rows] = True
+    return Repaired(pc.replace_with_mask(texts, pa.array(mask), part.text), changed)
+
+
+def _repair_all(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) -> Repaired:
+    """`repair_texts` on every row of `texts` (an Array)."""
+    changed: dict[str, np.ndarray] = {}
     non_ascii = _np(pc.invert(pc.string_is_ascii(texts)))  # per row, brought up to date after each repair
     for name in REPAIRS:
         repair_cfg = getattr(cfg, name)

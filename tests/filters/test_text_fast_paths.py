@@ -106,3 +106,26 @@ def test_letter_tests_match_the_unicode_classes(texts):
     want_letters = pc.and_(pc.match_substring_regex(arr, r"^\pL+$"),
                            pc.invert(pc.match_substring_regex(arr, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
     assert _letters_only(arr).tolist() == want_letters.to_numpy(zero_copy_only=False).tolist()
+
+
+def test_repairs_skip_only_rows_no_repair_changes():
+    """`repair_texts` repairs only the rows its one-pass screen picks; every repair run on every
+    row gives the same texts and the same changed rows, for rows near each repair's triggers."""
+    from filters.repairs import _MAY_NEED_REPAIR, _repair_all, repair_texts
+    from schemas.filter_config import CleanConfig
+
+    alphabet = "ab <>&;|-:~/\\>  \t\n\r\x0b\x0c\x00\x7fé日Ã©â€™\u200b\u00a0\u3000#p"
+    texts = _random_texts(alphabet, 20_000, (0, 1, 5, 29, 30, 31, 60))
+    texts += _random_texts("ab .,'!?()", 20_000, (29, 30, 31, 45), seed=1)  # many a repair leaves alone
+    texts += ["<p>A boat</p>", "Fish &amp; chips", "A red barn in the snow | Shutterstock", "Shutterstock",
+              "A dog on the grass in the morning light ", " A dog on the grass in the morning light",
+              "A dog on the grass in  the morning light", "cafÃ© tables on a sunny square in the old town"]
+    arr = pa.array(texts, pa.string())
+    sources = pa.array(["web"] * len(texts))
+    for cfg in (CleanConfig(), CleanConfig(zh_t2s={"enabled": True, "sources": ["*"]})):
+        fast, every = repair_texts(arr, cfg, sources), _repair_all(arr, cfg, sources)
+        assert fast.text.to_pylist() == every.text.to_pylist()
+        assert {k: v.tolist() for k, v in fast.changed.items()} == {k: v.tolist() for k, v in every.changed.items()}
+        assert sum(v.sum() for v in every.changed.values()) > 1_000
+    screened = pc.fill_null(pc.match_substring_regex(arr, _MAY_NEED_REPAIR), False).to_numpy(zero_copy_only=False)
+    assert (~screened).sum() > 5_000
