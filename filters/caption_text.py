@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, on_rows, repair_texts, utf8_bytes
+from filters.repairs import bool_mask as _np
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
@@ -47,9 +48,6 @@ _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
 
-
-def _np(mask) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:

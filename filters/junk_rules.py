@@ -17,12 +17,10 @@ import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, rows_of, utf8_bytes
+from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
-
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 _DIGITS = "0123456789"  # RE2's \d

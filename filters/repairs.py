@@ -336,8 +336,14 @@ def _repair_all(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) -> 
 # ---------------------------------------------------------------- array plumbing
 
 
-def _np(mask) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+def bool_mask(mask) -> np.ndarray:
+    """A boolean Arrow array (or chunked array) as a numpy bool array, null as False."""
+    if mask.null_count:
+        mask = pc.fill_null(mask, False)
+    return mask.to_numpy(zero_copy_only=False)
+
+
+_np = bool_mask
 
 
 def _candidates(texts: pa.Array, pattern: str, non_ascii: np.ndarray) -> np.ndarray:
@@ -408,7 +414,10 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     # many: summed per row; each non-empty row's bytes run from its first byte to the next such row's
     filled = np.flatnonzero(offsets[1:] > offsets[:-1])
     counts = np.zeros(len(offsets) - 1, dtype=np.int64)
-    counts[filled] = np.add.reduceat(hit.view(np.uint8), offsets[filled], dtype=np.int64)
+    # summed in the narrowest type no row's length can overflow (numpy sums narrow types faster)
+    longest = int((offsets[1:] - offsets[:-1]).max())
+    dtype = np.uint16 if longest < 1 << 16 else np.int32 if longest < 1 << 31 else np.int64
+    counts[filled] = np.add.reduceat(hit.view(np.uint8), offsets[filled], dtype=dtype)
     return counts
 
 

@@ -16,14 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch, text_width
+from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
 _SENTENCE_END = r"[.!?。！？;；\n]+"
-
-
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 @text_rule("stutter")

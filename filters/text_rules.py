@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
+from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
 from schemas.filter_config import (
     BadEncodingRule,
@@ -31,9 +32,6 @@ from schemas.filter_config import (
     UrlRule,
 )
 
-
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 @text_rule("empty")
