@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, on_rows, repair_texts, utf8_bytes
+from filters.repairs import ascii_char_counts, repair_texts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from schemas.filter_config import CleanConfig
 
@@ -201,10 +201,12 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     rows = np.flatnonzero(non_ascii)
     if rows.size:
         # Han/Kana characters become words of their own; only non-ASCII rows can have them.
-        has = pc.match_substring_regex(lower.take(rows), PER_CHAR_WORD).to_numpy(zero_copy_only=False)
-        mask = np.zeros(n, dtype=bool)
-        mask[rows[has]] = True
-        lower = on_rows(lower, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 "))
+        rows = rows[_np(pc.match_substring_regex(lower.take(rows), PER_CHAR_WORD))]
+        if rows.size:  # each of these rows has a character to set apart, so each changes
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            spaced = pc.replace_substring_regex(lower.take(pa.array(rows)), f"({PER_CHAR_WORD})", r" \1 ")
+            lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
     tokens = pc.ascii_split_whitespace(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
     raw = tokens.flatten().dictionary_encode()
@@ -434,6 +436,22 @@ class CaptionBatch:
             words = split_words(self.lower.take(pa.array(rows)), self.non_ascii.to_numpy(zero_copy_only=False)[rows])
             sure[rows] = words.counts <= limit
         return sure
+
+    @cached_property
+    def ascii_digits(self) -> np.ndarray:
+        """ASCII digits per row: the same count in `lower`, and in `unquoted_lower` but for
+        `quoted_rows` (lowercasing makes and takes no digit)."""
+        got = self._inherited("ascii_digits")
+        return ascii_char_counts(self.text, "0123456789") if got is None else got
+
+    def unquoted_ascii_digits(self) -> np.ndarray:
+        """ASCII digits per row of `unquoted_lower`."""
+        quoted = self.quoted_rows
+        if quoted.size == 0:
+            return self.ascii_digits
+        counts = self.ascii_digits.copy()
+        counts[quoted] = ascii_char_counts(self.unquoted_lower.take(pa.array(quoted)), "0123456789")
+        return counts
 
     @cached_property
     def unspaced(self) -> np.ndarray:

@@ -23,9 +23,6 @@ from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, Ke
 
 
 
-_DIGITS = "0123456789"  # RE2's \d
-
-
 def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
     return np.flatnonzero(_np(pc.match_substring_regex(texts, pattern)))
 
@@ -185,7 +182,7 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     `max_other_words` other words."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    rows = np.flatnonzero(ascii_char_counts(text, _DIGITS))  # an f-number, a shutter speed, ISO or a focal length has digits
+    rows = np.flatnonzero(batch.unquoted_ascii_digits())  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):

@@ -426,14 +426,16 @@ def ascii_hits(data: np.ndarray, chars: str) -> np.ndarray:
     codes = sorted(set(chars.encode("ascii")))
     runs = np.split(np.array(codes, dtype=np.uint8), np.flatnonzero(np.diff(codes) > 1) + 1)  # contiguous ranges
     if len(runs) <= 2:  # a comparison per range ("0123456789": one) beats a table look-up per byte
-        hit = np.zeros(data.size, dtype=bool)
-        scratch = np.empty(data.size, dtype=bool)
+        hit = scratch = None
         for run in runs:
             if run.size == 1:
-                np.equal(data, run[0], out=scratch)
+                scratch = np.equal(data, run[0], out=scratch)
             else:
-                np.less(data - run[0], run.size, out=scratch)
-            hit |= scratch
+                scratch = np.less(data - run[0], run.size, out=scratch)
+            if hit is None:
+                hit, scratch = scratch, None
+            else:
+                hit |= scratch
         return hit
     # a table look-up, done by bytes.translate (several times faster than numpy's take on bytes)
     return np.frombuffer(data.tobytes().translate(_byte_table(bytes(codes))), dtype=bool)

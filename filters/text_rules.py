@@ -165,7 +165,7 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
     keep = np.ones(len(batch), dtype=bool)
     # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
-    rows = np.flatnonzero((ascii_char_counts(batch.text, "0123456789") > cfg.max_digits) | _np(batch.non_ascii))
+    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) | _np(batch.non_ascii))
     if rows.size:
         run = rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"
         keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), run))

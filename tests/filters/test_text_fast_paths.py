@@ -129,3 +129,17 @@ def test_repairs_skip_only_rows_no_repair_changes():
         assert sum(v.sum() for v in every.changed.values()) > 1_000
     screened = pc.fill_null(pc.match_substring_regex(arr, _MAY_NEED_REPAIR), False).to_numpy(zero_copy_only=False)
     assert (~screened).sum() > 5_000
+
+
+def test_digit_counts_shared_by_rules_match_counts_of_each_text():
+    """`ascii_digits` (counted once on the text) and `unquoted_ascii_digits` give the digits of
+    `lower` and `unquoted_lower`, digits inside and outside quotes, and on a batch's subsets."""
+    from filters.caption_text import CaptionBatch
+
+    texts = [t or "" for t in _random_texts("12 \"'“”«»abKİ7", 5_000, (1, 6, 20, 40))]
+    texts += ['a sign saying "1/250" aperture iso shutter speed', "f/2.8 '1/200s' ISO 400"]
+    batch = CaptionBatch.from_texts(texts)
+    for b in (batch, batch.subset(np.arange(0, len(batch), 3))):
+        assert b.ascii_digits.tolist() == ascii_char_counts(b.lower, "0123456789").tolist()
+        assert b.unquoted_ascii_digits().tolist() == ascii_char_counts(b.unquoted_lower, "0123456789").tolist()
+    assert batch.quoted_rows.size > 500
