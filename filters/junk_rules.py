@@ -19,6 +19,7 @@ from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, rows_of, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
+from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
 
@@ -144,11 +145,12 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
 
 def _letter_runs(texts: pa.Array) -> np.ndarray:
     """Per text: its runs of two letters (`\\pL`) or more. ASCII texts are counted with the ASCII
-    letters, the same set there, which RE2 compiles far faster than `\\pL`."""
+    letters, the same set there, which RE2 compiles far faster than `\\pL`; others are read off the
+    class table (`filters.unicode_classes`)."""
     out = pc.count_substring_regex(texts, r"[A-Za-z]{2,}").to_numpy(zero_copy_only=False).astype(np.int64)
     wide = np.flatnonzero(~_np(pc.string_is_ascii(texts)))
     if wide.size:
-        out[wide] = pc.count_substring_regex(texts.take(pa.array(wide)), r"\pL{2,}").to_numpy(zero_copy_only=False)
+        out[wide] = char_classes(texts.take(pa.array(wide))).runs_at_least(BIT["letter"], 2)
     return out
 
 

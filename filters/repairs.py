@@ -279,23 +279,29 @@ def _ascii_class(chars: str) -> str:
 # A text no repair can change matches none of these: every repair looks only at rows with a
 # character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
 # "&" (`html`), two spaces in a row or a space at either end (`whitespace`), or with a separator
-# character or at most 30 bytes (`site_suffix`, which only judges those rows).
+# character or at most 30 bytes (`site_suffix`, which only judges those rows; the length is
+# measured apart, as a repeat of 30 any-characters costs RE2 more to build than the rest).
 _MAY_NEED_REPAIR = (
-    rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$|^.{{0,30}}$"
+    rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
 )
+
+
+def may_need_repair(texts: pa.Array) -> np.ndarray:
+    """Per text: a repair may change it (`_MAY_NEED_REPAIR`, or at most 30 bytes); null: False."""
+    return _np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR)) | _np(pc.less_equal(pc.binary_length(texts), 30))
 
 
 def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:
     """Apply the enabled repairs in order. `texts` must be valid UTF-8 (`caption_text.repair_utf8`);
     nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`.
 
-    The repairs run on the rows that one cheap pass (`_MAY_NEED_REPAIR`) finds a repair may change
+    The repairs run on the rows that one cheap pass (`may_need_repair`) finds a repair may change
     (on most captions none can), and those rows are put back in one step."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     if not cfg.enabled:
         return Repaired(texts, {})
-    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR)))
+    rows = np.flatnonzero(may_need_repair(texts))
     if rows.size == len(texts):
         return _repair_all(texts, cfg, sources)
     changed = {name: np.zeros(len(texts), dtype=bool) for name in REPAIRS if getattr(cfg, name).enabled}

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch, text_width
 from filters.repairs import bool_mask as _np
+from filters.unicode_classes import BIT, char_classes
 from filters.rule_spec import text_rule
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
@@ -52,13 +53,15 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
 
 def _letters_only(words: pa.Array) -> np.ndarray:
     """Per word: nothing but letters (`\\pL`), and no Han/Kana character. An ASCII word is tested
-    against the ASCII letters, the same set there, which RE2 compiles far faster than `\\pL`."""
+    against the ASCII letters, the same set there; another is read off the class table
+    (`filters.unicode_classes`), as RE2 compiles `\\pL` anew for every call."""
     out = _np(pc.match_substring_regex(words, r"^[A-Za-z]+$"))
     wide = np.flatnonzero(~_np(pc.string_is_ascii(words)))
     if wide.size:
-        sub = words.take(pa.array(wide))
-        out[wide] = _np(pc.match_substring_regex(sub, r"^\pL+$")) & ~_np(
-            pc.match_substring_regex(sub, r"[\p{Han}\p{Hiragana}\p{Katakana}]"))
+        classes = char_classes(words.take(pa.array(wide)))
+        chars = np.diff(classes.starts)
+        out[wide] = ((chars > 0) & (classes.count(BIT["letter"]) == chars)
+                     & (classes.count(BIT["per_char_word"]) == 0))
     return out
 
 

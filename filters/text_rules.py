@@ -18,6 +18,7 @@ from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
+from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import (
     BadEncodingRule,
     BoilerplateRule,
@@ -153,7 +154,7 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     keep[some] = _ASCII_LETTER[data[offsets[some]]]  # most texts start with a letter
     rows = np.flatnonzero(~keep)
     if rows.size:
-        keep[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), r"\pL"))
+        keep[rows] = char_classes(batch.text.take(pa.array(rows))).count(BIT["letter"]) > 0
     return keep
 
 
@@ -167,8 +168,8 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
     rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) | _np(batch.non_ascii))
     if rows.size:
-        run = rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"
-        keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), run))
+        # a run of more than `max_digits` \p{Nd} characters, read off the class table
+        keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
     return keep
 
 
@@ -184,7 +185,8 @@ def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
     return batch.words_at_most(cfg.max_words) & batch.width_within(0, cfg.max_chars)
 
 
-_SPECIAL = r"[^\pL\pN\pM\s]"  # RE2's \s: [\t\n\f\r ]
+# Special: not \pL, \pN, \pM or RE2's \s ([\t\n\f\r ]), read off the class table.
+_NOT_SPECIAL = BIT["letter"] | BIT["number"] | BIT["mark"] | BIT["space"]
 # The same set within ASCII, which ASCII rows are counted with.
 _ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
 
@@ -197,7 +199,7 @@ def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray
     special = ascii_char_counts(text, _ASCII_SPECIAL)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
-        special[wide] = pc.count_substring_regex(text.take(pa.array(wide)), _SPECIAL).to_numpy(zero_copy_only=False)
+        special[wide] = char_classes(text.take(pa.array(wide))).count(_NOT_SPECIAL, none_of=True)
     judged = visible >= cfg.min_chars
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 
