@@ -152,7 +152,9 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
-    out = with_rows_mapped(texts, rows, ftfy.fix_encoding, context.get("touched"))
+    # what `ftfy.fix_encoding(text)` does, with its config made once instead of once a row
+    config = ftfy.TextFixerConfig(explain=False)
+    out = with_rows_mapped(texts, rows, lambda t: ftfy.fix_encoding_and_explain(t, config).text, context.get("touched"))
     fixed = np.zeros(len(texts), dtype=bool)
     fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
     if not fixed.any():
