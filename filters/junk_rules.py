@@ -131,15 +131,20 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
     ones. A description that quotes code is kept: no signal outside its quotes, and three words or
     more there."""
-    code = _code_signals(batch.lower, cfg.min_signals)
-    if code.any() and batch.unquoted_lower is not batch.lower:
-        rows = np.flatnonzero(code)
-        rows = rows[np.isin(rows, batch.quoted_rows)]  # without a quoted span, the text outside is the text
-        outside = batch.unquoted_lower.take(pa.array(rows))
-        quiet = np.flatnonzero(~_code_signals(outside, cfg.min_signals)) if rows.size else rows
-        if quiet.size:
-            words = _letter_runs(outside.take(pa.array(quiet)))
-            code[rows[quiet[words >= 3]]] = False
+    n, quoted = len(batch), batch.quoted_rows  # without a quoted span, the text outside is the text
+    if quoted.size == 0:
+        return ~_code_signals(batch.lower, cfg.min_signals)
+    # the texts and the quoted ones' text outside their quotes judged in one go (one compile of each pattern)
+    signals = _code_signals(pa.concat_arrays([batch.lower, batch.unquoted_lower.take(pa.array(quoted))]),
+                            cfg.min_signals)
+    code = signals[:n]
+    outside_code = np.zeros(n, dtype=bool)
+    outside_code[quoted] = signals[n:]
+    rows = np.flatnonzero(code)
+    quiet = rows[np.isin(rows, quoted) & ~outside_code[rows]]
+    if quiet.size:
+        words = _letter_runs(batch.unquoted_lower.take(pa.array(quiet)))
+        code[quiet[words >= 3]] = False
     return ~code
 
 

@@ -45,8 +45,9 @@ def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
 _MOJIBAKE = (
     r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
     r"|ï»¿|锟斤拷|烫烫烫|屯屯屯|[\x{7E3A}\x{7E67}\x{7E5D}][\x{FF61}-\x{FF9F}]"
-    # what a partial repair leaves: Latin-1 letters glued to Cyrillic, a dagger glued to a word
-    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}|\pL[†‡]"
+    # what a partial repair leaves: Latin-1 letters glued to Cyrillic (and a dagger glued to a word,
+    # `\pL[†‡]`, read off the class table: RE2 would build `\pL` anew at every call)
+    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}"
 )
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
@@ -72,6 +73,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
             hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
+            hit |= char_classes(text).any_followed_by(BIT["letter"], "†‡")
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
         bad[rows[hit]] = True
     return ~bad

@@ -58,13 +58,14 @@ def _table() -> np.ndarray:
 
 
 class CharClasses:
-    """The class bits of every character of some texts: `bits[i]` for the i-th character of all
-    of them in order; text r's characters are `bits[starts[r]:starts[r + 1]]` (a null is empty)."""
+    """The class bits of every character of some texts: `bits[i]` (and `code_points[i]`) for the
+    i-th character of all of them in order; text r's characters are `bits[starts[r]:starts[r + 1]]`
+    (a null is empty)."""
 
     def __init__(self, texts: pa.Array) -> None:
         data, offsets = utf8_bytes(texts)
-        cps = np.frombuffer(data.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
-        self.bits = _table()[cps]
+        self.code_points = np.frombuffer(data.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32)
+        self.bits = _table()[self.code_points]
         # a character starts at every byte that is not a UTF-8 continuation byte
         starts = np.zeros(data.size + 1, dtype=np.int64)
         np.cumsum((data & 0xC0) != 0x80, out=starts[1:])
@@ -74,6 +75,15 @@ class CharClasses:
         """Per text: its characters with any bit of `mask` (with none, if `none_of`)."""
         hit = (self.bits & mask) == 0 if none_of else (self.bits & mask) != 0
         return np.diff(np.searchsorted(np.flatnonzero(hit), self.starts))
+
+    def any_followed_by(self, mask: int, chars: str) -> np.ndarray:
+        """Per text: a character with a bit of `mask` comes right before one of `chars`."""
+        out = np.zeros(len(self.starts) - 1, dtype=bool)
+        pos = np.flatnonzero(np.isin(self.code_points, [ord(c) for c in chars]))
+        text_of = np.searchsorted(self.starts, pos, side="right") - 1
+        after = (pos > self.starts[text_of]) & ((self.bits[pos - 1] & mask) != 0)  # pos > start: pos - 1 >= 0
+        out[text_of[after]] = True
+        return out
 
     def runs_at_least(self, mask: int, k: int) -> np.ndarray:
         """Per text: how many maximal runs of at least `k` characters with a bit of `mask` it has."""

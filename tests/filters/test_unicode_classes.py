@@ -22,7 +22,7 @@ def test_table_is_re2s_class_on_every_code_point():
 
 def _texts(n: int = 3_000) -> pa.Array:
     rng = random.Random(0)
-    alphabet = "ab 1٣\t\n\r\x0b\x0c日カかÅ\u0301ǅ한ไ\u3000！x,.-😀\U00031350"
+    alphabet = "ab 1٣\t\n\r\x0b\x0c日カかÅ\u0301ǅ한ไ\u3000！x,.-😀\U00031350†‡"
     rows = ["".join(rng.choice(alphabet) for _ in range(rng.choice((0, 1, 3, 8, 20)))) for _ in range(n)]
     return pa.array([*rows, None, ""], pa.string()).slice(1)
 
@@ -39,6 +39,8 @@ def test_counts_and_runs_match_re2_kernels():
     assert classes.count(BIT["wide"]).tolist() == re2_count(CLASSES["wide"])
     assert classes.count(BIT["per_char_word"]).tolist() == re2_count(CLASSES["per_char_word"])
     assert classes.runs_at_least(letter, 2).tolist() == re2_count(r"\pL{2,}")
+    letter_dagger = pc.fill_null(pc.match_substring_regex(texts, r"\pL[†‡]"), False).to_numpy(zero_copy_only=False)
+    assert classes.any_followed_by(letter, "†‡").tolist() == letter_dagger.tolist() and letter_dagger.sum() > 50
     for k in (1, 2, 3):
         has_run = np.array(re2_count(rf"\p{{Nd}}{{{k}}}")) > 0
         assert (classes.runs_at_least(BIT["digit"], k) > 0).tolist() == has_run.tolist()
