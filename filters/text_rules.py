@@ -18,7 +18,7 @@ from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
-from filters.unicode_classes import BIT, char_classes
+from filters.unicode_classes import BIT, char_class_bits, char_classes
 from schemas.filter_config import (
     BadEncodingRule,
     BoilerplateRule,
@@ -89,7 +89,9 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
     if tlds:
         parts.append(r"[a-z0-9]\.(?:" + "|".join(tlds) + r")(?:\b|/)")
     if file_extensions:
-        parts.append(r"[\pL\pN_)-]\.(?:" + "|".join(file_extensions) + r")\b")
+        # `[\pL\pN_)-]\.ext` on lowercased text: `[a-z0-9_)-]` is that set within ASCII (lowercasing
+        # leaves no A-Z), and `url_rule` looks for a non-ASCII letter or number before `.ext` apart
+        parts.append(r"[a-z0-9_)-]\.(?:" + "|".join(file_extensions) + r")\b")
     if camera_file_names:
         parts.append(r"\b(?:img|dsc|dscn|dscf|dcim|pxl|vid|mvimg|imag|screenshot)[_-]?\d{3,}")
     return "|".join(parts)
@@ -99,7 +101,25 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
 def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     """Fails URLs, `www.`, bare domains, e-mail addresses and file names."""
     pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names)
-    return ~_np(pc.match_substring_regex(batch.lower, pattern))
+    hit = _np(pc.match_substring_regex(batch.lower, pattern))
+    if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
+        rows = np.flatnonzero(~hit & _np(batch.non_ascii))
+        if rows.size:
+            extension = r"\.(?:" + "|".join(cfg.file_extensions) + r")\b"
+            rows = rows[_np(pc.match_substring_regex(batch.lower.take(pa.array(rows)), r"[^\x00-\x7F]" + extension))]
+            hit[rows] = [_letter_or_number_before(t, extension) for t in batch.lower.take(pa.array(rows)).to_pylist()]
+    return ~hit
+
+
+def _letter_or_number_before(text: str, extension: str) -> bool:
+    """`text` has `extension` (a dot, ASCII letters and digits, RE2's ASCII word boundary) right
+    after a `\\pL` or `\\pN` character: Python's `re` in ASCII mode matches the same there, and
+    the class table (`filters.unicode_classes`) tells the character before."""
+    starts = [m.start() for m in re.finditer(extension, text, re.ASCII) if m.start() > 0]
+    if not starts:
+        return False
+    before = np.array([ord(text[i - 1]) for i in starts], dtype=np.uint32)
+    return bool((char_class_bits(before) & (BIT["letter"] | BIT["number"])).any())
 
 
 @lru_cache(maxsize=16)

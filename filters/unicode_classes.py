@@ -57,6 +57,11 @@ def _table() -> np.ndarray:
     return table
 
 
+def char_class_bits(code_points: np.ndarray) -> np.ndarray:
+    """The class bits of each code point."""
+    return _table()[code_points]
+
+
 class CharClasses:
     """The class bits of every character of some texts: `bits[i]` (and `code_points[i]`) for the
     i-th character of all of them in order; text r's characters are `bits[starts[r]:starts[r + 1]]`

@@ -142,3 +142,26 @@ def test_digit_counts_shared_by_rules_match_counts_of_each_text():
         assert b.ascii_digits.tolist() == ascii_char_counts(b.lower, "0123456789").tolist()
         assert b.unquoted_ascii_digits().tolist() == ascii_char_counts(b.unquoted_lower, "0123456789").tolist()
     assert batch.quoted_rows.size > 500
+
+
+def test_url_rule_matches_the_unicode_class_pattern():
+    """`url` fails what the pattern with `[\\pL\\pN_)-]` before a file extension fails: the ASCII
+    class in the pattern plus the non-ASCII letters and numbers looked up apart."""
+    from filters.caption_text import CaptionBatch
+    from filters.text_rules import url_pattern, url_rule
+    from schemas.filter_config import UrlRule
+
+    cfg = UrlRule()
+    rng = random.Random(0)
+    pieces = ["фото", "Ж", "é", "日", "٣", "²", "Ⅻ", "\u0301", "😀", "a", "Z", "_", ")", "-", " ", ".jpg", ".png",
+              ".jpgs", ".JPG", "．jpg", ".txt", "!"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20_000)]
+    texts += ["фото.jpg", "фото .jpg", "Ⅻ.png", "²．jpg", "Ж.jpgs", "日.jpg!", "É.JPG", ".jpg"]
+    batch = CaptionBatch.from_texts(texts)
+    unicode_pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names).replace(
+        "[a-z0-9_)-]", r"[\pL\pN_)-]")
+    expected = ~pc.fill_null(pc.match_substring_regex(batch.lower, unicode_pattern), False).to_numpy(zero_copy_only=False)
+    got = url_rule(batch, cfg)
+    assert got.tolist() == expected.tolist()
+    assert (~got).sum() > 1_000 and (~got[-8:]).tolist() == [True, False, True, False, False, True, True, False]
+    assert (~got & pc.invert(pc.string_is_ascii(batch.lower)).to_numpy(zero_copy_only=False)).sum() > 500
