@@ -16,17 +16,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, on_rows, repair_texts, utf8_bytes
+from filters.repairs import ascii_char_counts, repair_texts, utf8_bytes
+from filters.repairs import bool_mask as _np
+from filters.unicode_classes import BIT, CLASSES, char_classes
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
-PER_CHAR_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+PER_CHAR_WORD = CLASSES["per_char_word"]
 # Trimmed from both ends of each whitespace-separated token; a token left empty is not a word.
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~“”‘’«»„‚‹›…–—·•、，。！？：；（）【】《》〈〉「」『』～"
 # Scripts written without spaces whose characters are letters, not words: word counts mean nothing.
-UNSPACED_SCRIPT = r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
+UNSPACED_SCRIPT = CLASSES["unspaced"]
 # East-Asian wide characters count two when measuring length.
-WIDE_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\x{3000}-\x{303F}\x{FF01}-\x{FF60}]"
+WIDE_CHAR = CLASSES["wide"]
 
 # Quoted spans: what the image shows (a sign, a label, a screen), exempt from the repetition,
 # boilerplate, refusal and code rules. ASCII single quotes count only at word boundaries, so
@@ -47,9 +49,6 @@ _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
 
-
-def _np(mask) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 def repair_utf8(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -110,7 +109,7 @@ def text_width(texts: pa.Array) -> np.ndarray:
     n = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
     rows = np.flatnonzero(pc.invert(pc.string_is_ascii(texts)).to_numpy(zero_copy_only=False))
     if rows.size:
-        n[rows] += pc.count_substring_regex(texts.take(rows), WIDE_CHAR).to_numpy(zero_copy_only=False)
+        n[rows] += char_classes(texts.take(pa.array(rows))).count(BIT["wide"])
     return n
 
 
@@ -203,10 +202,12 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     rows = np.flatnonzero(non_ascii)
     if rows.size:
         # Han/Kana characters become words of their own; only non-ASCII rows can have them.
-        has = pc.match_substring_regex(lower.take(rows), PER_CHAR_WORD).to_numpy(zero_copy_only=False)
-        mask = np.zeros(n, dtype=bool)
-        mask[rows[has]] = True
-        lower = on_rows(lower, pa.array(mask), lambda t: pc.replace_substring_regex(t, f"({PER_CHAR_WORD})", r" \1 "))
+        rows = rows[char_classes(lower.take(pa.array(rows))).count(BIT["per_char_word"]) > 0]
+        if rows.size:  # each of these rows has a character to set apart, so each changes
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            spaced = pc.replace_substring_regex(lower.take(pa.array(rows)), f"({PER_CHAR_WORD})", r" \1 ")
+            lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
     tokens = pc.ascii_split_whitespace(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
     raw = tokens.flatten().dictionary_encode()
@@ -438,6 +439,22 @@ class CaptionBatch:
         return sure
 
     @cached_property
+    def ascii_digits(self) -> np.ndarray:
+        """ASCII digits per row: the same count in `lower`, and in `unquoted_lower` but for
+        `quoted_rows` (lowercasing makes and takes no digit)."""
+        got = self._inherited("ascii_digits")
+        return ascii_char_counts(self.text, "0123456789") if got is None else got
+
+    def unquoted_ascii_digits(self) -> np.ndarray:
+        """ASCII digits per row of `unquoted_lower`."""
+        quoted = self.quoted_rows
+        if quoted.size == 0:
+            return self.ascii_digits
+        counts = self.ascii_digits.copy()
+        counts[quoted] = ascii_char_counts(self.unquoted_lower.take(pa.array(quoted)), "0123456789")
+        return counts
+
+    @cached_property
     def unspaced(self) -> np.ndarray:
         """Rows written in a script without spaces between words (Thai, Lao, Khmer, Myanmar)."""
         got = self._inherited("unspaced")
@@ -446,9 +463,7 @@ class CaptionBatch:
         out = np.zeros(len(self), dtype=bool)
         rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
         if rows.size:
-            out[rows] = pc.match_substring_regex(self.text.take(rows), UNSPACED_SCRIPT).to_numpy(
-                zero_copy_only=False
-            )
+            out[rows] = char_classes(self.text.take(pa.array(rows))).count(BIT["unspaced"]) > 0
         return out
 
     @property

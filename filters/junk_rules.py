@@ -17,15 +17,11 @@ import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, rows_of, utf8_bytes
+from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
+from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
-
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-
-
-_DIGITS = "0123456789"  # RE2's \d
 
 
 def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
@@ -135,25 +131,31 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
     ones. A description that quotes code is kept: no signal outside its quotes, and three words or
     more there."""
-    code = _code_signals(batch.lower, cfg.min_signals)
-    if code.any() and batch.unquoted_lower is not batch.lower:
-        rows = np.flatnonzero(code)
-        rows = rows[np.isin(rows, batch.quoted_rows)]  # without a quoted span, the text outside is the text
-        outside = batch.unquoted_lower.take(pa.array(rows))
-        quiet = np.flatnonzero(~_code_signals(outside, cfg.min_signals)) if rows.size else rows
-        if quiet.size:
-            words = _letter_runs(outside.take(pa.array(quiet)))
-            code[rows[quiet[words >= 3]]] = False
+    n, quoted = len(batch), batch.quoted_rows  # without a quoted span, the text outside is the text
+    if quoted.size == 0:
+        return ~_code_signals(batch.lower, cfg.min_signals)
+    # the texts and the quoted ones' text outside their quotes judged in one go (one compile of each pattern)
+    signals = _code_signals(pa.concat_arrays([batch.lower, batch.unquoted_lower.take(pa.array(quoted))]),
+                            cfg.min_signals)
+    code = signals[:n]
+    outside_code = np.zeros(n, dtype=bool)
+    outside_code[quoted] = signals[n:]
+    rows = np.flatnonzero(code)
+    quiet = rows[np.isin(rows, quoted) & ~outside_code[rows]]
+    if quiet.size:
+        words = _letter_runs(batch.unquoted_lower.take(pa.array(quiet)))
+        code[quiet[words >= 3]] = False
     return ~code
 
 
 def _letter_runs(texts: pa.Array) -> np.ndarray:
     """Per text: its runs of two letters (`\\pL`) or more. ASCII texts are counted with the ASCII
-    letters, the same set there, which RE2 compiles far faster than `\\pL`."""
+    letters, the same set there, which RE2 compiles far faster than `\\pL`; others are read off the
+    class table (`filters.unicode_classes`)."""
     out = pc.count_substring_regex(texts, r"[A-Za-z]{2,}").to_numpy(zero_copy_only=False).astype(np.int64)
     wide = np.flatnonzero(~_np(pc.string_is_ascii(texts)))
     if wide.size:
-        out[wide] = pc.count_substring_regex(texts.take(pa.array(wide)), r"\pL{2,}").to_numpy(zero_copy_only=False)
+        out[wide] = char_classes(texts.take(pa.array(wide))).runs_at_least(BIT["letter"], 2)
     return out
 
 
@@ -187,7 +189,7 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     `max_other_words` other words."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    rows = np.flatnonzero(ascii_char_counts(text, _DIGITS))  # an f-number, a shutter speed, ISO or a focal length has digits
+    rows = np.flatnonzero(batch.unquoted_ascii_digits())  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts
+from filters.repairs import ascii_char_counts, bool_mask, utf8_bytes
 from filters.rule_spec import text_rule
 from schemas.filter_config import LanguageRule
 
@@ -105,9 +105,14 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
             score = np.array([pair[0][0] if pair else 0.0 for pair in top], dtype=np.float32)
             lang = pa.array([pair[0][1][_LABEL:] if pair else "und" for pair in top], pa.string())
         del top
-    # nothing but whitespace (Arrow's `utf8_is_space` knows the characters `utf8_trim_whitespace` trims)
-    empty = (pc.binary_length(texts).to_numpy(zero_copy_only=False) == 0) | pc.fill_null(
-        pc.utf8_is_space(texts), False).to_numpy(zero_copy_only=False)
+    # nothing but whitespace (Arrow's `utf8_is_space` knows the characters `utf8_trim_whitespace` trims);
+    # a text that starts with a printable ASCII character other than the space is not
+    data, offsets = utf8_bytes(texts)
+    empty = offsets[1:] == offsets[:-1]
+    first = data[offsets[:-1][~empty]]
+    maybe = np.flatnonzero(~empty)[(first <= 0x20) | (first >= 0x7F)]
+    if maybe.size:
+        empty[maybe] = bool_mask(pc.utf8_is_space(texts.take(pa.array(maybe))))
     if empty.any():
         lang = pc.replace_with_mask(lang, pa.array(empty), pa.array(["und"] * int(empty.sum()), pa.string()))
         score[empty] = 0.0

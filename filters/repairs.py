@@ -152,7 +152,9 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
-    out = with_rows_mapped(texts, rows, ftfy.fix_encoding, context.get("touched"))
+    # what `ftfy.fix_encoding(text)` does, with its config made once instead of once a row
+    config = ftfy.TextFixerConfig(explain=False)
+    out = with_rows_mapped(texts, rows, lambda t: ftfy.fix_encoding_and_explain(t, config).text, context.get("touched"))
     fixed = np.zeros(len(texts), dtype=bool)
     fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
     if not fixed.any():
@@ -272,14 +274,55 @@ class Repaired:
     changed: dict[str, np.ndarray]  # repair name -> rows it changed
 
 
+def _ascii_class(chars: str) -> str:
+    return "".join(c if c.isalnum() else "\\" + c for c in chars)
+
+
+# A text no repair can change matches none of these: every repair looks only at rows with a
+# character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
+# "&" (`html`), two spaces in a row or a space at either end (`whitespace`), or with a separator
+# character or at most 30 bytes (`site_suffix`, which only judges those rows; the length is
+# measured apart, as a repeat of 30 any-characters costs RE2 more to build than the rest).
+_MAY_NEED_REPAIR = (
+    rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
+)
+
+
+def may_need_repair(texts: pa.Array) -> np.ndarray:
+    """Per text: a repair may change it (`_MAY_NEED_REPAIR`, or at most 30 bytes); null: False."""
+    return _np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR)) | _np(pc.less_equal(pc.binary_length(texts), 30))
+
+
 def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:
     """Apply the enabled repairs in order. `texts` must be valid UTF-8 (`caption_text.repair_utf8`);
-    nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`."""
+    nulls stay null. `sources` (aligned with `texts`) selects the rows of `zh_t2s`.
+
+    The repairs run on the rows that one cheap pass (`may_need_repair`) finds a repair may change
+    (on most captions none can), and those rows are put back in one step."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    changed: dict[str, np.ndarray] = {}
     if not cfg.enabled:
+        return Repaired(texts, {})
+    rows = np.flatnonzero(may_need_repair(texts))
+    if rows.size == len(texts):
+        return _repair_all(texts, cfg, sources)
+    changed = {name: np.zeros(len(texts), dtype=bool) for name in REPAIRS if getattr(cfg, name).enabled}
+    if rows.size == 0:
         return Repaired(texts, changed)
+    take = pa.array(rows)
+    part = _repair_all(texts.take(take), cfg, None if sources is None else sources.take(take))
+    for name, hit in part.changed.items():
+        changed[name][rows[hit]] = True
+    if not any(hit.any() for hit in part.changed.values()):
+        return Repaired(texts, changed)
+    mask = np.zeros(len(texts), dtype=bool)
+    mask[rows] = True
+    return Repaired(pc.replace_with_mask(texts, pa.array(mask), part.text), changed)
+
+
+def _repair_all(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) -> Repaired:
+    """`repair_texts` on every row of `texts` (an Array)."""
+    changed: dict[str, np.ndarray] = {}
     non_ascii = _np(pc.invert(pc.string_is_ascii(texts)))  # per row, brought up to date after each repair
     for name in REPAIRS:
         repair_cfg = getattr(cfg, name)
@@ -301,8 +344,14 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
 # ---------------------------------------------------------------- array plumbing
 
 
-def _np(mask) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+def bool_mask(mask) -> np.ndarray:
+    """A boolean Arrow array (or chunked array) as a numpy bool array, null as False."""
+    if mask.null_count:
+        mask = pc.fill_null(mask, False)
+    return mask.to_numpy(zero_copy_only=False)
+
+
+_np = bool_mask
 
 
 def _candidates(texts: pa.Array, pattern: str, non_ascii: np.ndarray) -> np.ndarray:
@@ -373,7 +422,10 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     # many: summed per row; each non-empty row's bytes run from its first byte to the next such row's
     filled = np.flatnonzero(offsets[1:] > offsets[:-1])
     counts = np.zeros(len(offsets) - 1, dtype=np.int64)
-    counts[filled] = np.add.reduceat(hit.view(np.uint8), offsets[filled], dtype=np.int64)
+    # summed in the narrowest type no row's length can overflow (numpy sums narrow types faster)
+    longest = int((offsets[1:] - offsets[:-1]).max())
+    dtype = np.uint16 if longest < 1 << 16 else np.int32 if longest < 1 << 31 else np.int64
+    counts[filled] = np.add.reduceat(hit.view(np.uint8), offsets[filled], dtype=dtype)
     return counts
 
 
@@ -382,14 +434,16 @@ def ascii_hits(data: np.ndarray, chars: str) -> np.ndarray:
     codes = sorted(set(chars.encode("ascii")))
     runs = np.split(np.array(codes, dtype=np.uint8), np.flatnonzero(np.diff(codes) > 1) + 1)  # contiguous ranges
     if len(runs) <= 2:  # a comparison per range ("0123456789": one) beats a table look-up per byte
-        hit = np.zeros(data.size, dtype=bool)
-        scratch = np.empty(data.size, dtype=bool)
+        hit = scratch = None
         for run in runs:
             if run.size == 1:
-                np.equal(data, run[0], out=scratch)
+                scratch = np.equal(data, run[0], out=scratch)
             else:
-                np.less(data - run[0], run.size, out=scratch)
-            hit |= scratch
+                scratch = np.less(data - run[0], run.size, out=scratch)
+            if hit is None:
+                hit, scratch = scratch, None
+            else:
+                hit |= scratch
         return hit
     # a table look-up, done by bytes.translate (several times faster than numpy's take on bytes)
     return np.frombuffer(data.tobytes().translate(_byte_table(bytes(codes))), dtype=bool)

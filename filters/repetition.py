@@ -16,14 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch, text_width
+from filters.repairs import bool_mask as _np
+from filters.unicode_classes import BIT, char_classes
 from filters.rule_spec import text_rule
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
 _SENTENCE_END = r"[.!?。！？;；\n]+"
-
-
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
 @text_rule("stutter")
@@ -36,13 +34,14 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     if not same.any():
         return keep
     # only the words written twice are judged
-    doubled = np.unique(w.ids[1:][same])
+    pairs = np.flatnonzero(same)  # pair i: words i and i + 1
+    doubled = np.unique(w.ids[pairs])
     words = w.dictionary.take(pa.array(doubled))
     ok = (_np(pc.greater_equal(pc.utf8_length(words), cfg.min_chars)) & _letters_only(words)
           & ~_np(pc.is_in(words, value_set=pa.array(cfg.allowed, pa.string()))))
     word_ok = np.zeros(len(w.dictionary), dtype=bool)
     word_ok[doubled] = ok
-    hit = np.flatnonzero(same & word_ok[w.ids[1:]])
+    hit = pairs[word_ok[w.ids[pairs]]]
     if hit.size == 0:
         return keep
     rows = np.unique(w.row[hit])
@@ -54,13 +53,15 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
 
 def _letters_only(words: pa.Array) -> np.ndarray:
     """Per word: nothing but letters (`\\pL`), and no Han/Kana character. An ASCII word is tested
-    against the ASCII letters, the same set there, which RE2 compiles far faster than `\\pL`."""
+    against the ASCII letters, the same set there; another is read off the class table
+    (`filters.unicode_classes`), as RE2 compiles `\\pL` anew for every call."""
     out = _np(pc.match_substring_regex(words, r"^[A-Za-z]+$"))
     wide = np.flatnonzero(~_np(pc.string_is_ascii(words)))
     if wide.size:
-        sub = words.take(pa.array(wide))
-        out[wide] = _np(pc.match_substring_regex(sub, r"^\pL+$")) & ~_np(
-            pc.match_substring_regex(sub, r"[\p{Han}\p{Hiragana}\p{Katakana}]"))
+        classes = char_classes(words.take(pa.array(wide)))
+        chars = np.diff(classes.starts)
+        out[wide] = ((chars > 0) & (classes.count(BIT["letter"]) == chars)
+                     & (classes.count(BIT["per_char_word"]) == 0))
     return out
 
 
@@ -102,11 +103,14 @@ def _unless_described_pattern(w, batch, cfg: TailRepetitionRule, ends, skip, p, 
     return np.concatenate((failed[~listy], np.intersect1d(failed[listy], longer)))
 
 
-def _names_pattern(w, n_rows: int, pattern_words: tuple[str, ...]) -> np.ndarray:
-    """Rows holding one of `pattern_words`."""
+def _names_pattern(w, n_rows: int, pattern_words: tuple[str, ...], words: np.ndarray | None = None) -> np.ndarray:
+    """Rows holding one of `pattern_words` (among the words at `words`, when given)."""
     pattern = _np(pc.is_in(w.dictionary, value_set=pa.array(pattern_words, pa.string())))
     out = np.zeros(n_rows, dtype=bool)
-    out[np.unique(w.row[pattern[w.ids]])] = True
+    if words is None:
+        out[np.unique(w.row[pattern[w.ids]])] = True
+    else:
+        out[np.unique(w.row[words[pattern[w.ids[words]]]])] = True
     return out
 
 
@@ -161,15 +165,17 @@ def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.n
     keep = np.ones(len(batch), dtype=bool)
     n = cfg.n
     judged = w.counts >= max(cfg.min_words, n)
-    if judged.any():
-        described = _names_pattern(w, len(batch), cfg.pattern_words) & judged
-        if described.any():
-            words = np.flatnonzero(described[w.row])
-            enumerations = np.bincount(w.row[words[w.list_end(words)]], minlength=len(batch)) >= 2
-            judged &= ~(enumerations & described)
     if not judged.any():
         return keep
-    sel = judged[w.row]
+    sel = np.flatnonzero(judged[w.row])  # the words of the judged rows
+    described = _names_pattern(w, len(batch), cfg.pattern_words, sel)
+    if described.any():
+        words = sel[described[w.row[sel]]]
+        enumerations = np.bincount(w.row[words[w.list_end(words)]], minlength=len(batch)) >= 2
+        judged &= ~(enumerations & described)
+        if not judged.any():
+            return keep
+        sel = sel[judged[w.row[sel]]]
     ids, row = w.ids[sel].astype(np.uint64), w.row[sel]
     # n-gram i covers words i .. i+n-1 of the same row.
     m = ids.size - n + 1

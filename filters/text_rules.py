@@ -16,7 +16,9 @@ import pyarrow.compute as pc
 
 from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
+from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
+from filters.unicode_classes import BIT, char_class_bits, char_classes
 from schemas.filter_config import (
     BadEncodingRule,
     BoilerplateRule,
@@ -32,9 +34,6 @@ from schemas.filter_config import (
 )
 
 
-def _np(mask: pa.Array) -> np.ndarray:
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-
 
 @text_rule("empty")
 def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
@@ -46,8 +45,9 @@ def empty_rule(batch: CaptionBatch, cfg: EmptyRule) -> np.ndarray:
 _MOJIBAKE = (
     r"Ã[\x{80}-\x{BF}]|Â[\x{80}-\x{BF}]|â€[\x{80}-\x{BF}\x{2018}-\x{201E}\x{2122}\x{153}\x{161}\x{17E}\x{2DC}\x{20AC}]"
     r"|ï»¿|锟斤拷|烫烫烫|屯屯屯|[\x{7E3A}\x{7E67}\x{7E5D}][\x{FF61}-\x{FF9F}]"
-    # what a partial repair leaves: Latin-1 letters glued to Cyrillic, a dagger glued to a word
-    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}|\pL[†‡]"
+    # what a partial repair leaves: Latin-1 letters glued to Cyrillic (and a dagger glued to a word,
+    # `\pL[†‡]`, read off the class table: RE2 would build `\pL` anew at every call)
+    r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}"
 )
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
@@ -73,6 +73,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
             hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
+            hit |= char_classes(text).any_followed_by(BIT["letter"], "†‡")
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
         bad[rows[hit]] = True
     return ~bad
@@ -88,7 +89,9 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
     if tlds:
         parts.append(r"[a-z0-9]\.(?:" + "|".join(tlds) + r")(?:\b|/)")
     if file_extensions:
-        parts.append(r"[\pL\pN_)-]\.(?:" + "|".join(file_extensions) + r")\b")
+        # `[\pL\pN_)-]\.ext` on lowercased text: `[a-z0-9_)-]` is that set within ASCII (lowercasing
+        # leaves no A-Z), and `url_rule` looks for a non-ASCII letter or number before `.ext` apart
+        parts.append(r"[a-z0-9_)-]\.(?:" + "|".join(file_extensions) + r")\b")
     if camera_file_names:
         parts.append(r"\b(?:img|dsc|dscn|dscf|dcim|pxl|vid|mvimg|imag|screenshot)[_-]?\d{3,}")
     return "|".join(parts)
@@ -98,7 +101,25 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
 def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     """Fails URLs, `www.`, bare domains, e-mail addresses and file names."""
     pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names)
-    return ~_np(pc.match_substring_regex(batch.lower, pattern))
+    hit = _np(pc.match_substring_regex(batch.lower, pattern))
+    if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
+        rows = np.flatnonzero(~hit & _np(batch.non_ascii))
+        if rows.size:
+            extension = r"\.(?:" + "|".join(cfg.file_extensions) + r")\b"
+            rows = rows[_np(pc.match_substring_regex(batch.lower.take(pa.array(rows)), r"[^\x00-\x7F]" + extension))]
+            hit[rows] = [_letter_or_number_before(t, extension) for t in batch.lower.take(pa.array(rows)).to_pylist()]
+    return ~hit
+
+
+def _letter_or_number_before(text: str, extension: str) -> bool:
+    """`text` has `extension` (a dot, ASCII letters and digits, RE2's ASCII word boundary) right
+    after a `\\pL` or `\\pN` character: Python's `re` in ASCII mode matches the same there, and
+    the class table (`filters.unicode_classes`) tells the character before."""
+    starts = [m.start() for m in re.finditer(extension, text, re.ASCII) if m.start() > 0]
+    if not starts:
+        return False
+    before = np.array([ord(text[i - 1]) for i in starts], dtype=np.uint32)
+    return bool((char_class_bits(before) & (BIT["letter"] | BIT["number"])).any())
 
 
 @lru_cache(maxsize=16)
@@ -155,7 +176,7 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     keep[some] = _ASCII_LETTER[data[offsets[some]]]  # most texts start with a letter
     rows = np.flatnonzero(~keep)
     if rows.size:
-        keep[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), r"\pL"))
+        keep[rows] = char_classes(batch.text.take(pa.array(rows))).count(BIT["letter"]) > 0
     return keep
 
 
@@ -167,10 +188,10 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
     keep = np.ones(len(batch), dtype=bool)
     # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
-    rows = np.flatnonzero((ascii_char_counts(batch.text, "0123456789") > cfg.max_digits) | _np(batch.non_ascii))
+    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) | _np(batch.non_ascii))
     if rows.size:
-        run = rf"\p{{Nd}}{{{cfg.max_digits + 1}}}"
-        keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), run))
+        # a run of more than `max_digits` \p{Nd} characters, read off the class table
+        keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
     return keep
 
 
@@ -186,7 +207,8 @@ def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
     return batch.words_at_most(cfg.max_words) & batch.width_within(0, cfg.max_chars)
 
 
-_SPECIAL = r"[^\pL\pN\pM\s]"  # RE2's \s: [\t\n\f\r ]
+# Special: not \pL, \pN, \pM or RE2's \s ([\t\n\f\r ]), read off the class table.
+_NOT_SPECIAL = BIT["letter"] | BIT["number"] | BIT["mark"] | BIT["space"]
 # The same set within ASCII, which ASCII rows are counted with.
 _ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
 
@@ -199,7 +221,7 @@ def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray
     special = ascii_char_counts(text, _ASCII_SPECIAL)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
-        special[wide] = pc.count_substring_regex(text.take(pa.array(wide)), _SPECIAL).to_numpy(zero_copy_only=False)
+        special[wide] = char_classes(text.take(pa.array(wide))).count(_NOT_SPECIAL, none_of=True)
     judged = visible >= cfg.min_chars
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 

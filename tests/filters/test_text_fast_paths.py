@@ -106,3 +106,62 @@ def test_letter_tests_match_the_unicode_classes(texts):
     want_letters = pc.and_(pc.match_substring_regex(arr, r"^\pL+$"),
                            pc.invert(pc.match_substring_regex(arr, r"[\p{Han}\p{Hiragana}\p{Katakana}]")))
     assert _letters_only(arr).tolist() == want_letters.to_numpy(zero_copy_only=False).tolist()
+
+
+def test_repairs_skip_only_rows_no_repair_changes():
+    """`repair_texts` repairs only the rows its one-pass screen picks; every repair run on every
+    row gives the same texts and the same changed rows, for rows near each repair's triggers."""
+    from filters.repairs import _repair_all, may_need_repair, repair_texts
+    from schemas.filter_config import CleanConfig
+
+    alphabet = "ab <>&;|-:~/\\>  \t\n\r\x0b\x0c\x00\x7fé日Ã©â€™\u200b\u00a0\u3000#p"
+    texts = _random_texts(alphabet, 20_000, (0, 1, 5, 29, 30, 31, 60))
+    texts += _random_texts("ab .,'!?()", 20_000, (29, 30, 31, 45), seed=1)  # many a repair leaves alone
+    texts += ["<p>A boat</p>", "Fish &amp; chips", "A red barn in the snow | Shutterstock", "Shutterstock",
+              "A dog on the grass in the morning light ", " A dog on the grass in the morning light",
+              "A dog on the grass in  the morning light", "cafÃ© tables on a sunny square in the old town"]
+    arr = pa.array(texts, pa.string())
+    sources = pa.array(["web"] * len(texts))
+    for cfg in (CleanConfig(), CleanConfig(zh_t2s={"enabled": True, "sources": ["*"]})):
+        fast, every = repair_texts(arr, cfg, sources), _repair_all(arr, cfg, sources)
+        assert fast.text.to_pylist() == every.text.to_pylist()
+        assert {k: v.tolist() for k, v in fast.changed.items()} == {k: v.tolist() for k, v in every.changed.items()}
+        assert sum(v.sum() for v in every.changed.values()) > 1_000
+    assert (~may_need_repair(arr)).sum() > 5_000
+
+
+def test_digit_counts_shared_by_rules_match_counts_of_each_text():
+    """`ascii_digits` (counted once on the text) and `unquoted_ascii_digits` give the digits of
+    `lower` and `unquoted_lower`, digits inside and outside quotes, and on a batch's subsets."""
+    from filters.caption_text import CaptionBatch
+
+    texts = [t or "" for t in _random_texts("12 \"'“”«»abKİ7", 5_000, (1, 6, 20, 40))]
+    texts += ['a sign saying "1/250" aperture iso shutter speed', "f/2.8 '1/200s' ISO 400"]
+    batch = CaptionBatch.from_texts(texts)
+    for b in (batch, batch.subset(np.arange(0, len(batch), 3))):
+        assert b.ascii_digits.tolist() == ascii_char_counts(b.lower, "0123456789").tolist()
+        assert b.unquoted_ascii_digits().tolist() == ascii_char_counts(b.unquoted_lower, "0123456789").tolist()
+    assert batch.quoted_rows.size > 500
+
+
+def test_url_rule_matches_the_unicode_class_pattern():
+    """`url` fails what the pattern with `[\\pL\\pN_)-]` before a file extension fails: the ASCII
+    class in the pattern plus the non-ASCII letters and numbers looked up apart."""
+    from filters.caption_text import CaptionBatch
+    from filters.text_rules import url_pattern, url_rule
+    from schemas.filter_config import UrlRule
+
+    cfg = UrlRule()
+    rng = random.Random(0)
+    pieces = ["фото", "Ж", "é", "日", "٣", "²", "Ⅻ", "\u0301", "😀", "a", "Z", "_", ")", "-", " ", ".jpg", ".png",
+              ".jpgs", ".JPG", "．jpg", ".txt", "!"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20_000)]
+    texts += ["фото.jpg", "фото .jpg", "Ⅻ.png", "²．jpg", "Ж.jpgs", "日.jpg!", "É.JPG", ".jpg"]
+    batch = CaptionBatch.from_texts(texts)
+    unicode_pattern = url_pattern(cfg.file_extensions, cfg.tlds, cfg.camera_file_names).replace(
+        "[a-z0-9_)-]", r"[\pL\pN_)-]")
+    expected = ~pc.fill_null(pc.match_substring_regex(batch.lower, unicode_pattern), False).to_numpy(zero_copy_only=False)
+    got = url_rule(batch, cfg)
+    assert got.tolist() == expected.tolist()
+    assert (~got).sum() > 1_000 and (~got[-8:]).tolist() == [True, False, True, False, False, True, True, False]
+    assert (~got & pc.invert(pc.string_is_ascii(batch.lower)).to_numpy(zero_copy_only=False)).sum() > 500
