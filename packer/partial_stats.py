@@ -106,6 +106,169 @@ def scaled_to_float(total: int, divisor: int = 1) -> float:
     return total / (divisor << _FLOAT_SCALE) if divisor else 0.0
 
 
+# ---- exact sums per cell as integer limbs ------------------------------------------------------
+
+_LIMB_BITS = 32
+_LIMB_BASE = 1 << _LIMB_BITS
+_HALF = 1 << (_LIMB_BITS - 1)
+
+
+def _carried(limbs: np.ndarray) -> np.ndarray:
+    """The same values with every limb but the last in [0, 2**32) and the last in [-2**31, 2**31)
+    (a limb is added on top while the last is outside)."""
+    limbs = limbs.copy()
+    while True:
+        for j in range(limbs.shape[1] - 1):
+            carry = limbs[:, j] >> _LIMB_BITS
+            limbs[:, j] -= carry << _LIMB_BITS
+            limbs[:, j + 1] += carry
+        top = limbs[:, -1]
+        if not len(top) or ((top >= -_HALF) & (top < _HALF)).all():
+            return limbs
+        limbs = np.concatenate((limbs, np.zeros((len(limbs), 1), np.int64)), axis=1)
+
+
+class ExactSums:
+    """One exact integer per cell, held as int64 limbs of 32 bits: value i is
+    Σ_j limbs[i, j] · 2**(32·(low + j)), the limbs carried (`_carried`) and trimmed of limbs that
+    are zero in every cell, so that equal values have one form. The integers are those of
+    `exact_int_sums` and `exact_float_sums` (float sums in units of 2**-_FLOAT_SCALE): a few limbs
+    a cell where a Python int per cell took a few hundred bytes with its dict."""
+
+    __slots__ = ("limbs", "low")
+
+    def __init__(self, limbs: np.ndarray, low: int = 0):
+        self.limbs, self.low = limbs, int(low)
+
+    @classmethod
+    def of(cls, values) -> ExactSums:
+        vals = [int(v) for v in values]
+        nonzero = [v for v in vals if v]
+        if not nonzero:
+            return cls(np.zeros((len(vals), 1), np.int64))
+        low = min((v & -v).bit_length() - 1 for v in nonzero) // _LIMB_BITS
+        shifted = [v >> (_LIMB_BITS * low) for v in vals]
+        width = -(-(max(v.bit_length() for v in shifted) + 1) // _LIMB_BITS)
+        raw = np.frombuffer(b"".join(v.to_bytes(4 * width, "little", signed=True) for v in shifted), np.uint32)
+        limbs = raw.reshape(len(vals), width).astype(np.int64)
+        limbs[:, -1] = np.where(limbs[:, -1] >= _HALF, limbs[:, -1] - _LIMB_BASE, limbs[:, -1])
+        return cls(limbs, low).trimmed()
+
+    def __len__(self) -> int:
+        return len(self.limbs)
+
+    def trimmed(self) -> ExactSums:
+        limbs, low = self.limbs, self.low
+        while limbs.shape[1] > 1:
+            top, below = limbs[:, -1], limbs[:, -2]
+            if not (((top == 0) & (below < _HALF)) | ((top == -1) & (below >= _HALF))).all():
+                break
+            limbs = limbs[:, :-1].copy()
+            limbs[:, -1] += top << _LIMB_BITS
+        while limbs.shape[1] > 1 and not limbs[:, 0].any():
+            limbs, low = limbs[:, 1:], low + 1
+        if not limbs.any():
+            low = 0
+        return ExactSums(np.ascontiguousarray(limbs), low)
+
+    def _widened(self, low: int, width: int) -> np.ndarray:
+        out = np.zeros((len(self.limbs), width), np.int64)
+        at = self.low - low
+        out[:, at:at + self.limbs.shape[1]] = self.limbs
+        return out
+
+    @staticmethod
+    def scatter(index: np.ndarray, n: int, parts: list[ExactSums]) -> ExactSums:
+        """Cell index[i] of n gets the i-th of the parts' values (concatenated), summed exactly."""
+        low = min(p.low for p in parts)
+        width = max(p.low + p.limbs.shape[1] for p in parts) - low + 1  # a limb of headroom for the carry
+        out = np.zeros((n, width), np.int64)
+        np.add.at(out, index, np.concatenate([p._widened(low, width) for p in parts]))
+        return ExactSums(_carried(out), low).trimmed()
+
+    def ints(self, rows: slice = slice(None)) -> list[int]:
+        limbs = self.limbs[rows]
+        width = limbs.shape[1]
+        raw = limbs.astype(np.uint32).tobytes()  # two's complement limbs, the top one signed
+        shift = _LIMB_BITS * self.low
+        step = 4 * width
+        return [int.from_bytes(raw[i * step:(i + 1) * step], "little", signed=True) << shift for i in range(len(limbs))]
+
+    def minus(self, other: ExactSums) -> ExactSums:
+        neg = ExactSums(-other.limbs, other.low)
+        return ExactSums.scatter(np.concatenate((np.arange(len(self)), np.arange(len(other)))), len(self), [self, neg])
+
+    def floats(self, rows: slice = slice(None)) -> np.ndarray:
+        """The float sums, correctly rounded (`scaled_to_float`)."""
+        return np.asarray([scaled_to_float(v) for v in self.ints(rows)], np.float64)
+
+
+class CellGrid:
+    """Sums per cell of integer keys as flat numpy arrays: `keys` (cells × key columns, distinct
+    rows in ascending order), the rows per cell `n`, exact integer sums (int64) and exact float
+    sums (`ExactSums`). `labels` names the codes of key column 0 where it is a label (source or
+    task). Merging adds cells with equal keys exactly, so it is associative and independent of order."""
+
+    __slots__ = ("keys", "n", "ints", "floats", "labels")
+
+    def __init__(self, keys=None, n=None, ints=None, floats=None, labels: tuple = ()):
+        self.keys = np.zeros((0, 0), np.int64) if keys is None else keys
+        self.n = np.zeros(0, np.int64) if n is None else n
+        self.ints, self.floats, self.labels = dict(ints or {}), dict(floats or {}), tuple(labels)
+
+    @classmethod
+    def of(cls, keys: list[np.ndarray], ints: dict | None = None, floats: dict | None = None,
+           labels: tuple = ()) -> CellGrid:
+        """The cells of rows with these key columns, summing `ints` and `floats` (name -> column)."""
+        if not len(keys[0]):
+            return cls()
+        if labels:  # codes into the sorted names of the labels present
+            present = np.unique(keys[0])
+            names = sorted(labels[c] for c in present.tolist())
+            code = np.zeros(len(labels), np.int64)
+            code[present] = np.searchsorted(np.asarray(names), np.asarray([labels[c] for c in present.tolist()]))
+            keys, labels = [code[keys[0]], *keys[1:]], tuple(names)
+        uniq, inv = _radix_keys(keys)
+        m = len(uniq)
+        return cls(uniq.astype(np.int64), np.bincount(inv, minlength=m).astype(np.int64),
+                   {k: np.asarray(exact_int_sums(v, inv, m), np.int64) for k, v in (ints or {}).items()},
+                   {k: ExactSums.of(exact_float_sums(v, inv, m)) for k, v in (floats or {}).items()}, labels)
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def _relabelled(self, labels: tuple) -> np.ndarray:
+        if self.labels == labels:
+            return self.keys
+        keys = self.keys.copy()
+        keys[:, 0] = np.searchsorted(np.asarray(labels), np.asarray(self.labels))[keys[:, 0]]
+        return keys
+
+    def merge(self, o: CellGrid) -> CellGrid:
+        if not len(o):
+            return self
+        if not len(self):
+            return o
+        labels = tuple(sorted(set(self.labels) | set(o.labels)))
+        both = np.concatenate((self._relabelled(labels), o._relabelled(labels)))
+        uniq, inv = _radix_keys([both[:, j] for j in range(both.shape[1])])
+        m = len(uniq)
+
+        def add(a, b):
+            out = np.zeros(m, np.int64)
+            np.add.at(out, inv, np.concatenate((a, b)))
+            return out
+
+        return CellGrid(uniq.astype(np.int64), add(self.n, o.n),
+                        {k: add(self.ints[k], o.ints[k]) for k in self.ints},
+                        {k: ExactSums.scatter(inv, m, [self.floats[k], o.floats[k]])
+                         for k in self.floats}, labels)
+
+    def nbytes(self) -> int:
+        return (self.keys.nbytes + self.n.nbytes + sum(v.nbytes for v in self.ints.values())
+                + sum(v.limbs.nbytes for v in self.floats.values()))
+
+
 # ---- a histogram over fixed log-linear bins -----------------------------------------------------
 
 
@@ -469,7 +632,7 @@ class PartStats:
     packed_items: Counter = field(default_factory=Counter)  # total_tokens, vit_patches, n_images of packed rows
     lang_scores: dict = field(default_factory=dict)  # language -> Dist of lang_score (copy 0)
     mix_entering: dict = field(default_factory=dict)  # (source, task) -> {"n", "tokens"} of rows reaching mix
-    mix_cells: dict = field(default_factory=dict)  # (kind, label, step) -> {"n", "tokens"} of packed rows
+    mix_cells: dict = field(default_factory=dict)  # kind -> CellGrid (label, step): n, tokens of packed rows
     mix_t2: Counter = field(default_factory=Counter)  # (kind, label) -> Σ tokens² of packed rows
     mix_totals: Counter = field(default_factory=Counter)  # "n", "tokens", "tokens2" of packed rows in a pack
     repairs: Counter = field(default_factory=Counter)  # repair code -> rows; None -> rows repaired
@@ -479,7 +642,7 @@ class PartStats:
     packs: Counter = field(default_factory=Counter)  # n_packs, filler, repeat, content, real, padded, content_*
     pack_dists: dict = field(default_factory=dict)  # "fill", "real_tokens", "samples_per_pack" -> Dist
     shapes: dict = field(default_factory=dict)  # (seq_len, vit_bucket) -> {"n", filler, real, padded, patches}
-    balance: dict = field(default_factory=dict)  # (step, rank) -> {"n", real_tokens, attn, vit, cost (exact)}
+    balance: CellGrid = field(default_factory=CellGrid)  # (step, rank): n, real_tokens; attn, vit, cost exact
 
     def merge(self, o: PartStats) -> PartStats:
         ex = dict(self.examples)
@@ -500,11 +663,15 @@ class PartStats:
             rows=self.rows + o.rows, langs=self.langs + o.langs, examples=ex,
             tokens=merge_dists(self.tokens, o.tokens), packed_items=self.packed_items + o.packed_items,
             lang_scores=merge_dists(self.lang_scores, o.lang_scores),
-            mix_entering=_add_cells(self.mix_entering, o.mix_entering), mix_cells=_add_cells(self.mix_cells, o.mix_cells),
+            mix_entering=_add_cells(self.mix_entering, o.mix_entering), mix_cells=merge_grids(self.mix_cells, o.mix_cells),
             mix_t2=self.mix_t2 + o.mix_t2, mix_totals=self.mix_totals + o.mix_totals, repairs=self.repairs + o.repairs,
             scores=scores, score_examples=sex, score_sources=ssrc, packs=self.packs + o.packs,
             pack_dists=merge_dists(self.pack_dists, o.pack_dists), shapes=_add_cells(self.shapes, o.shapes),
-            balance=_add_cells(self.balance, o.balance))
+            balance=self.balance.merge(o.balance))
+
+
+def merge_grids(a: dict, b: dict) -> dict:
+    return {k: a.get(k, CellGrid()).merge(b.get(k, CellGrid())) for k in sorted(set(a) | set(b))}
 
 
 def merge_parts(parts) -> PartStats:
@@ -594,8 +761,8 @@ def _ledger_stats(p: PartStats, ledger: pa.Table, cfg, step_of_row: np.ndarray) 
     valid = step_of_row >= 0
     t_valid = tok[valid]
     for kind, coded in (("source", source), ("task", task)):
-        cells = _cells([coded.codes[valid], step_of_row[valid]], {"tokens": ("int", t_valid)})
-        p.mix_cells.update({(kind, coded.values[g], s): v for (g, s), v in cells.items()})
+        p.mix_cells[kind] = CellGrid.of([coded.codes[valid], step_of_row[valid]], {"tokens": t_valid},
+                                        labels=tuple(coded.values))
         t2 = exact_int_sums(t_valid * t_valid, coded.codes[valid], len(coded.values))
         p.mix_t2.update({(kind, coded.values[g]): x for g, x in enumerate(t2) if x})
     p.mix_totals.update({"n": int(valid.sum()), "tokens": exact_int_sums(t_valid)[0],
@@ -665,6 +832,5 @@ def _pack_stats(p: PartStats, packs: pa.Table, pack_cfg) -> None:
                                      "padded": ("int", padded), "patches": ("int", patches)})
     vit = _floats(packs, "vit_cost")
     cost = _floats(packs, "cost") if "cost" in packs.column_names else vit * 0.0
-    p.balance = _cells([_ints(packs, "step"), _ints(packs, "rank")], {
-        "real_tokens": ("int", real), "attn_cost": ("float", _floats(packs, "attn_cost")),
-        "vit_cost": ("float", vit), "cost": ("float", cost)})
+    p.balance = CellGrid.of([_ints(packs, "step"), _ints(packs, "rank")], {"real_tokens": real}, {
+        "attn_cost": _floats(packs, "attn_cost"), "vit_cost": vit, "cost": cost})
