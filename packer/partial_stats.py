@@ -129,11 +129,11 @@ def _carried(limbs: np.ndarray) -> np.ndarray:
 
 
 class ExactSums:
-    """One exact integer per cell, held as int64 limbs of 32 bits: value i is
-    Σ_j limbs[i, j] · 2**(32·(low + j)), the limbs carried (`_carried`) and trimmed of limbs that
-    are zero in every cell, so that equal values have one form. The integers are those of
-    `exact_int_sums` and `exact_float_sums` (float sums in units of 2**-_FLOAT_SCALE): a few limbs
-    a cell where a Python int per cell took a few hundred bytes with its dict."""
+    """One exact integer per cell, held as 32-bit limbs: value i is Σ_j limbs[i, j] · 2**(32·(low + j)),
+    every limb in [0, 2**32) but the last, which is signed (two's complement in its uint32), and
+    trimmed of limbs that are zero in every cell, so that equal values have one form. The integers
+    are those of `exact_int_sums` and `exact_float_sums` (float sums in units of 2**-_FLOAT_SCALE):
+    a few limbs of 4 bytes a cell where a Python int per cell took a few hundred bytes with its dict."""
 
     __slots__ = ("limbs", "low")
 
@@ -145,20 +145,19 @@ class ExactSums:
         vals = [int(v) for v in values]
         nonzero = [v for v in vals if v]
         if not nonzero:
-            return cls(np.zeros((len(vals), 1), np.int64))
+            return cls(np.zeros((len(vals), 1), np.uint32))
         low = min((v & -v).bit_length() - 1 for v in nonzero) // _LIMB_BITS
         shifted = [v >> (_LIMB_BITS * low) for v in vals]
         width = -(-(max(v.bit_length() for v in shifted) + 1) // _LIMB_BITS)
-        raw = np.frombuffer(b"".join(v.to_bytes(4 * width, "little", signed=True) for v in shifted), np.uint32)
+        raw = np.frombuffer(b"".join(v.to_bytes(4 * width, "little", signed=True) for v in shifted), "<u4")
         limbs = raw.reshape(len(vals), width).astype(np.int64)
         limbs[:, -1] = np.where(limbs[:, -1] >= _HALF, limbs[:, -1] - _LIMB_BASE, limbs[:, -1])
-        return cls(limbs, low).trimmed()
+        return cls._of_signed(limbs, low)
 
-    def __len__(self) -> int:
-        return len(self.limbs)
-
-    def trimmed(self) -> ExactSums:
-        limbs, low = self.limbs, self.low
+    @classmethod
+    def _of_signed(cls, limbs: np.ndarray, low: int) -> ExactSums:
+        """From int64 limbs of any size: carried (`_carried`), trimmed, stored as uint32."""
+        limbs = _carried(limbs)
         while limbs.shape[1] > 1:
             top, below = limbs[:, -1], limbs[:, -2]
             if not (((top == 0) & (below < _HALF)) | ((top == -1) & (below >= _HALF))).all():
@@ -169,38 +168,55 @@ class ExactSums:
             limbs, low = limbs[:, 1:], low + 1
         if not limbs.any():
             low = 0
-        return ExactSums(np.ascontiguousarray(limbs), low)
+        return cls(np.ascontiguousarray(limbs.astype(np.uint32)), low)
 
-    def _widened(self, low: int, width: int) -> np.ndarray:
-        out = np.zeros((len(self.limbs), width), np.int64)
+    def __len__(self) -> int:
+        return len(self.limbs)
+
+    def _signed(self, low: int, width: int, rows: slice = slice(None)) -> np.ndarray:
+        """The values as `width` int64 limbs from 2**(32·low) (the top one signed, the ones above it 0)."""
+        mine = self.limbs[rows].astype(np.int64)
+        mine[:, -1] = np.where(mine[:, -1] >= _HALF, mine[:, -1] - _LIMB_BASE, mine[:, -1])
+        out = np.zeros((len(mine), width), np.int64)
         at = self.low - low
-        out[:, at:at + self.limbs.shape[1]] = self.limbs
+        out[:, at:at + mine.shape[1]] = mine
         return out
+
+    @staticmethod
+    def _span(parts) -> tuple[int, int]:
+        low = min(p.low for p in parts)
+        return low, max(p.low + p.limbs.shape[1] for p in parts) - low + 1  # a limb of headroom for the carry
 
     @staticmethod
     def scatter(index: np.ndarray, n: int, parts: list[ExactSums]) -> ExactSums:
         """Cell index[i] of n gets the i-th of the parts' values (concatenated), summed exactly."""
-        low = min(p.low for p in parts)
-        width = max(p.low + p.limbs.shape[1] for p in parts) - low + 1  # a limb of headroom for the carry
+        low, width = ExactSums._span(parts)
         out = np.zeros((n, width), np.int64)
-        np.add.at(out, index, np.concatenate([p._widened(low, width) for p in parts]))
-        return ExactSums(_carried(out), low).trimmed()
+        np.add.at(out, index, np.concatenate([p._signed(low, width) for p in parts]))
+        return ExactSums._of_signed(out, low)
+
+    @staticmethod
+    def concat(parts: list[ExactSums]) -> ExactSums:
+        low, width = ExactSums._span(parts)
+        return ExactSums._of_signed(np.concatenate([p._signed(low, width) for p in parts]), low)
 
     def ints(self, rows: slice = slice(None)) -> list[int]:
         limbs = self.limbs[rows]
-        width = limbs.shape[1]
-        raw = limbs.astype(np.uint32).tobytes()  # two's complement limbs, the top one signed
+        step = 4 * limbs.shape[1]
+        raw = limbs.astype("<u4").tobytes()
         shift = _LIMB_BITS * self.low
-        step = 4 * width
-        return [int.from_bytes(raw[i * step:(i + 1) * step], "little", signed=True) << shift for i in range(len(limbs))]
+        return [int.from_bytes(raw[i:i + step], "little", signed=True) << shift for i in range(0, len(raw), step)]
 
     def minus(self, other: ExactSums) -> ExactSums:
-        neg = ExactSums(-other.limbs, other.low)
-        return ExactSums.scatter(np.concatenate((np.arange(len(self)), np.arange(len(other)))), len(self), [self, neg])
+        low, width = ExactSums._span([self, other])
+        return ExactSums._of_signed(self._signed(low, width) - other._signed(low, width), low)
 
-    def floats(self, rows: slice = slice(None)) -> np.ndarray:
-        """The float sums, correctly rounded (`scaled_to_float`)."""
-        return np.asarray([scaled_to_float(v) for v in self.ints(rows)], np.float64)
+    def floats(self, chunk: int = 1 << 16) -> np.ndarray:
+        """The float sums, correctly rounded (`scaled_to_float`), converted `chunk` cells at a time."""
+        out = np.empty(len(self), np.float64)
+        for a in range(0, len(self), chunk):
+            out[a:a + chunk] = [scaled_to_float(v) for v in self.ints(slice(a, a + chunk))]
+        return out
 
 
 class CellGrid:
@@ -250,19 +266,25 @@ class CellGrid:
         if not len(self):
             return o
         labels = tuple(sorted(set(self.labels) | set(o.labels)))
-        both = np.concatenate((self._relabelled(labels), o._relabelled(labels)))
+        a, b = self._relabelled(labels), o._relabelled(labels)
+        if tuple(a[-1]) < tuple(b[0]) or tuple(b[-1]) < tuple(a[0]):  # apart (parts own their steps): in order
+            first, second = (self, o) if tuple(a[-1]) < tuple(b[0]) else (o, self)
+            keys = np.concatenate((a, b) if first is self else (b, a))
+            return CellGrid(keys, np.concatenate((first.n, second.n)),
+                            {k: np.concatenate((first.ints[k], second.ints[k])) for k in self.ints},
+                            {k: ExactSums.concat([first.floats[k], second.floats[k]]) for k in self.floats}, labels)
+        both = np.concatenate((a, b))
         uniq, inv = _radix_keys([both[:, j] for j in range(both.shape[1])])
         m = len(uniq)
 
-        def add(a, b):
+        def add(x, y):
             out = np.zeros(m, np.int64)
-            np.add.at(out, inv, np.concatenate((a, b)))
+            np.add.at(out, inv, np.concatenate((x, y)))
             return out
 
         return CellGrid(uniq.astype(np.int64), add(self.n, o.n),
                         {k: add(self.ints[k], o.ints[k]) for k in self.ints},
-                        {k: ExactSums.scatter(inv, m, [self.floats[k], o.floats[k]])
-                         for k in self.floats}, labels)
+                        {k: ExactSums.scatter(inv, m, [self.floats[k], o.floats[k]]) for k in self.floats}, labels)
 
     def nbytes(self) -> int:
         return (self.keys.nbytes + self.n.nbytes + sum(v.nbytes for v in self.ints.values())
