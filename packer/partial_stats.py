@@ -197,6 +197,8 @@ class ExactSums:
 
     @staticmethod
     def concat(parts: list[ExactSums]) -> ExactSums:
+        if len({(p.low, p.limbs.shape[1]) for p in parts}) == 1:  # each one trimmed, so their rows together are
+            return ExactSums(np.concatenate([p.limbs for p in parts]), parts[0].low)
         low, width = ExactSums._span(parts)
         return ExactSums._of_signed(np.concatenate([p._signed(low, width) for p in parts]), low)
 
@@ -211,11 +213,44 @@ class ExactSums:
         low, width = ExactSums._span([self, other])
         return ExactSums._of_signed(self._signed(low, width) - other._signed(low, width), low)
 
-    def floats(self, chunk: int = 1 << 16) -> np.ndarray:
-        """The float sums, correctly rounded (`scaled_to_float`), converted `chunk` cells at a time."""
-        out = np.empty(len(self), np.float64)
-        for a in range(0, len(self), chunk):
-            out[a:a + chunk] = [scaled_to_float(v) for v in self.ints(slice(a, a + chunk))]
+    def floats(self) -> np.ndarray:
+        """The float sums (the integers times 2**-_FLOAT_SCALE), correctly rounded as `scaled_to_float`
+        rounds them, without a Python int per cell: per cell the 63 leading bits of its magnitude,
+        with the lowest one set where any bit below them is (so that rounding them to 53 bits rounds
+        the whole value alike), converted and scaled by its power of two. Values beyond the normal
+        float range go through `scaled_to_float`."""
+        n, width = self.limbs.shape
+        if not n:
+            return np.zeros(0, np.float64)
+        low = self.low - 2
+        limbs = self._signed(low, width + 3)  # two zero limbs below: every cell has three from its top one
+        negative = limbs[:, -2] < 0
+        limbs[negative] = _carried(-limbs[negative])[:, :limbs.shape[1]]
+        nonzero = limbs != 0
+        top = limbs.shape[1] - 1 - np.argmax(nonzero[:, ::-1], axis=1)  # the top non-zero limb (0: the value is 0)
+        rows = np.arange(n)
+        high = limbs[rows, top].astype(np.uint64)
+        mid = limbs[rows, np.maximum(top - 1, 0)].astype(np.uint64)
+        below = limbs[rows, np.maximum(top - 2, 0)].astype(np.uint64)
+        below_set = np.cumsum(nonzero, axis=1)[rows, np.maximum(top - 3, 0)] > 0
+        sticky = below_set & (top >= 3)
+        bits = np.frexp(high.astype(np.float64))[1].astype(np.int64)  # bit length of the top limb (exact)
+        h = (high << np.uint64(_LIMB_BITS)) | mid  # the top two limbs: 32 + bits bits
+        shift = bits + 1  # the three limbs hold 64 + bits bits; the top 63 are kept, `shift` (2 … 33) dropped
+        u = (_LIMB_BITS - shift).clip(0, 63).astype(np.uint64)
+        v = (shift - _LIMB_BITS).clip(0, 63).astype(np.uint64)
+        small = shift <= _LIMB_BITS
+        lead = np.where(small, (h << u) | (below >> shift.clip(0, 63).astype(np.uint64)), h >> v)
+        dropped = np.where(small, below & ((np.uint64(1) << shift.clip(0, 63).astype(np.uint64)) - np.uint64(1)),
+                           (h & np.uint64(1)) | below)
+        lead = lead | ((dropped != 0) | sticky).astype(np.uint64)
+        exponent = shift + _LIMB_BITS * (top - 2 + low) - _FLOAT_SCALE
+        out = np.ldexp(lead.astype(np.int64).astype(np.float64), exponent)
+        out = np.where(negative, -out, out)
+        out[~nonzero.any(axis=1)] = 0.0
+        odd = nonzero.any(axis=1) & ((exponent + 62 < -1021) | (exponent + 62 > 1022))
+        for i in np.flatnonzero(odd).tolist():
+            out[i] = scaled_to_float(self.ints(slice(i, i + 1))[0])
         return out
 
 

@@ -192,3 +192,15 @@ def test_a_real_output_summarised_reports_inspects_and_trains(summarised_out):
     manifest = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
     n = sum(len(PackedShardDataset(out, r, manifest.dp_size)) for r in range(manifest.dp_size))
     assert n == len(packs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(
+    st.builds(lambda m, e, t: (m << e) | t, st.integers(-(1 << 60), 1 << 60), st.integers(1100, 1900),
+              st.sampled_from([0, 1, 1 << 40])),
+    st.builds(lambda m, e: ((1 << 53) + m) << e, st.integers(-3, 3), st.integers(1050, 1900)),  # ties
+    st.integers(-5, 5)), min_size=1, max_size=6))
+def test_float_sums_round_correctly_without_python_ints(values):
+    """The vectorised conversion rounds every value as the division of Python ints does, ties
+    (to even), sticky bits far below the 53 kept and subnormal results included."""
+    assert ExactSums.of(values).floats().tolist() == [scaled_to_float(v) for v in values]
