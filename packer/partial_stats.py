@@ -2,8 +2,9 @@
 
 Each ledger part and the packs part beside it (a part's packed rows point at packs of the paired
 packs part, as the planning tasks write them) give one `PartStats`: counters, exact sums, exact
-histograms over fixed bins, per-cell grids per (step, rank) and (step, label), and the few
-smallest or nearest rows that the report shows as examples. `merge_parts` adds them; the merge is
+histograms over fixed bins, per-cell grids per (step, rank) and (label, step) as flat numpy
+arrays (`CellGrid`: exact float sums as 32-bit limbs, `ExactSums`), and the few smallest or nearest
+rows that the report shows as examples. `merge_parts` adds them; the merge is
 exact, associative and independent of order, so stats.json is the same for one part or any split
 of the same rows. Its size grows with the distinct (status, reason, source, task, language)
 values, the steps × ranks and steps × labels cells and the occupied histogram bins, never with
@@ -213,7 +214,14 @@ class ExactSums:
         low, width = ExactSums._span([self, other])
         return ExactSums._of_signed(self._signed(low, width) - other._signed(low, width), low)
 
-    def floats(self) -> np.ndarray:
+    def floats(self, chunk: int = 1 << 17) -> np.ndarray:
+        """`_floats` of `chunk` cells at a time (its int64 work arrays are a few times the limbs)."""
+        if len(self) <= chunk:
+            return self._floats()
+        return np.concatenate([ExactSums(self.limbs[a:a + chunk], self.low)._floats()
+                               for a in range(0, len(self), chunk)])
+
+    def _floats(self) -> np.ndarray:
         """The float sums (the integers times 2**-_FLOAT_SCALE), correctly rounded as `scaled_to_float`
         rounds them, without a Python int per cell: per cell the 63 leading bits of its magnitude,
         with the lowest one set where any bit below them is (so that rounding them to 53 bits rounds

@@ -32,6 +32,11 @@ integers below 2,048); each distribution says so in its `percentile_error`. The 
 - `curation`: rows per repair of the clean step, and per model score a histogram, the thresholds
   and the rows nearest each threshold (`packer.curation_stats`).
 
+Above ``output.per_step_detail_max_steps`` steps the per-step grids and lists of `balance` and
+`mix` are summarised (`per_step_detail` says so): per figure its `WORST_STEPS` worst steps (exact),
+its means over steps (exact) and a histogram over fixed bins (`RATIO_EDGES` for max/mean and
+step-time ratios, `Z_EDGES` for a step's mix deviation in σ); every scalar stays as it was.
+
 `report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
 report show.
 """

@@ -203,4 +203,6 @@ def test_a_real_output_summarised_reports_inspects_and_trains(summarised_out):
 def test_float_sums_round_correctly_without_python_ints(values):
     """The vectorised conversion rounds every value as the division of Python ints does, ties
     (to even), sticky bits far below the 53 kept and subnormal results included."""
-    assert ExactSums.of(values).floats().tolist() == [scaled_to_float(v) for v in values]
+    want = [scaled_to_float(v) for v in values]
+    assert ExactSums.of(values).floats().tolist() == want
+    assert ExactSums.of(values).floats(chunk=2).tolist() == want
