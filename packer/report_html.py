@@ -260,6 +260,8 @@ def _plot_balance_summary(figs: _Figures, b: dict, cols: list) -> None:
         ax.set_title(f"{title}\nworst max/mean {b[col]['max_over_mean_worst']:.3f}"
                      + (f"; {h['above']:,} steps above {edges[-1]:g}" if h.get("above") else ""))
         ax.set_xlabel("max over ranks / mean")
+        used = np.flatnonzero(np.asarray(h["counts"]))
+        ax.set_xlim(edges[0], edges[min(int(used[-1]) + 5, len(edges) - 1)] if len(used) else edges[-1])
     axes[0][0].set_ylabel(f"steps (of {b['n_steps']:,})")
     fig.tight_layout()
     figs.save("balance", fig)
