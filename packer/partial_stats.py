@@ -210,6 +210,9 @@ class ExactSums:
         shift = _LIMB_BITS * self.low
         return [int.from_bytes(raw[i:i + step], "little", signed=True) << shift for i in range(0, len(raw), step)]
 
+    def rows(self, a: int, b: int) -> ExactSums:
+        return ExactSums(self.limbs[a:b], self.low)
+
     def minus(self, other: ExactSums) -> ExactSums:
         low, width = ExactSums._span([self, other])
         return ExactSums._of_signed(self._signed(low, width) - other._signed(low, width), low)
@@ -218,8 +221,7 @@ class ExactSums:
         """`_floats` of `chunk` cells at a time (its int64 work arrays are a few times the limbs)."""
         if len(self) <= chunk:
             return self._floats()
-        return np.concatenate([ExactSums(self.limbs[a:a + chunk], self.low)._floats()
-                               for a in range(0, len(self), chunk)])
+        return np.concatenate([self.rows(a, a + chunk)._floats() for a in range(0, len(self), chunk)])
 
     def _floats(self) -> np.ndarray:
         """The float sums (the integers times 2**-_FLOAT_SCALE), correctly rounded as `scaled_to_float`

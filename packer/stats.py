@@ -311,7 +311,9 @@ def _grids(p: PartStats) -> tuple[int, int, dict, np.ndarray]:
     grids["real_tokens"][step, rank] = cells.ints["real_tokens"].astype(np.float64)
     for col in ("attn_cost", "vit_cost", "cost"):
         grids[col][step, rank] = cells.floats[col].floats()
-    grids["llm_cost"][step, rank] = cells.floats["cost"].minus(cells.floats["vit_cost"]).floats()
+    cost, vit, chunk = cells.floats["cost"], cells.floats["vit_cost"], 1 << 17
+    grids["llm_cost"][step, rank] = np.concatenate([cost.rows(a, a + chunk).minus(vit.rows(a, a + chunk)).floats()
+                                                    for a in range(0, len(cost), chunk)])
     return n_steps, n_ranks, grids, counts
 
 

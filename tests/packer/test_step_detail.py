@@ -185,6 +185,7 @@ def test_a_real_output_summarised_reports_inspects_and_trains(summarised_out):
     env = {"COLUMNS": "200", "NO_COLOR": "1"}
     res = CliRunner().invoke(app, ["report", str(out)], env=env)
     assert res.exit_code == 0, res.output
+    assert "worst steps and histograms" in res.output
     packs = load_index(out, "packs").to_pandas()
     pid = int(packs[~packs["is_filler"]]["pack_id"].iloc[0])
     res = CliRunner().invoke(app, ["inspect", str(out), "--pack", str(pid)], env=env)
