@@ -198,10 +198,23 @@ class ExactSums:
 
     @staticmethod
     def concat(parts: list[ExactSums]) -> ExactSums:
-        if len({(p.low, p.limbs.shape[1]) for p in parts}) == 1:  # each one trimmed, so their rows together are
-            return ExactSums(np.concatenate([p.limbs for p in parts]), parts[0].low)
-        low, width = ExactSums._span(parts)
-        return ExactSums._of_signed(np.concatenate([p._signed(low, width) for p in parts]), low)
+        """The parts' cells one after the other. Each part is trimmed, so the span of the non-zero
+        parts needs every limb of it: their limbs, sign-extended and zero-filled to that span, are
+        the trimmed form of the whole (no int64 copy)."""
+        live = [p for p in parts if p.limbs.any()]
+        if not live:
+            return ExactSums(np.zeros((sum(len(p) for p in parts), 1), np.uint32))
+        low = min(p.low for p in live)
+        width = max(p.low + p.limbs.shape[1] for p in live) - low
+        out = np.zeros((sum(len(p) for p in parts), width), np.uint32)
+        row = 0
+        for p in parts:
+            w, at = p.limbs.shape[1], p.low - low
+            if p.limbs.any():
+                out[row:row + len(p), at:at + w] = p.limbs
+                out[row:row + len(p), at + w:] = np.where(p.limbs[:, -1:] >= _HALF, np.uint32(0xFFFFFFFF), np.uint32(0))
+            row += len(p)
+        return ExactSums(out, low)
 
     def ints(self, rows: slice = slice(None)) -> list[int]:
         limbs = self.limbs[rows]
@@ -264,18 +277,26 @@ class ExactSums:
         return out
 
 
+MAX_PENDING_GRIDS = 256  # grids a merge keeps side by side before it adds them up (CellGrid.merge)
+
+
 class CellGrid:
     """Sums per cell of integer keys as flat numpy arrays: `keys` (cells × key columns, distinct
     rows in ascending order), the rows per cell `n`, exact integer sums (int64) and exact float
     sums (`ExactSums`). `labels` names the codes of key column 0 where it is a label (source or
-    task). Merging adds cells with equal keys exactly, so it is associative and independent of order."""
+    task). Merging adds cells with equal keys exactly, so it is associative and independent of order.
 
-    __slots__ = ("keys", "n", "ints", "floats", "labels")
+    A merge keeps the grids side by side (up to MAX_PENDING_GRIDS) and adds them all at once when a
+    figure is read or the grid pickled: merging parts one at a time, as the driver does, copies the
+    growing grid a few times, not once per part."""
+
+    __slots__ = ("_keys", "_n", "_ints", "_floats", "_labels", "_pending")
 
     def __init__(self, keys=None, n=None, ints=None, floats=None, labels: tuple = ()):
-        self.keys = np.zeros((0, 0), np.int64) if keys is None else keys
-        self.n = np.zeros(0, np.int64) if n is None else n
-        self.ints, self.floats, self.labels = dict(ints or {}), dict(floats or {}), tuple(labels)
+        self._keys = np.zeros((0, 0), np.int64) if keys is None else keys
+        self._n = np.zeros(0, np.int64) if n is None else n
+        self._ints, self._floats, self._labels = dict(ints or {}), dict(floats or {}), tuple(labels)
+        self._pending = None
 
     @classmethod
     def of(cls, keys: list[np.ndarray], ints: dict | None = None, floats: dict | None = None,
@@ -295,45 +316,76 @@ class CellGrid:
                    {k: np.asarray(exact_int_sums(v, inv, m), np.int64) for k, v in (ints or {}).items()},
                    {k: ExactSums.of(exact_float_sums(v, inv, m)) for k, v in (floats or {}).items()}, labels)
 
-    def __len__(self) -> int:
-        return len(self.n)
+    def _settled(self) -> CellGrid:
+        if self._pending is not None:
+            done = _add_grids(self._pending)
+            self._keys, self._n, self._ints, self._floats, self._labels = (
+                done._keys, done._n, done._ints, done._floats, done._labels)
+            self._pending = None
+        return self
 
-    def _relabelled(self, labels: tuple) -> np.ndarray:
-        if self.labels == labels:
-            return self.keys
-        keys = self.keys.copy()
-        keys[:, 0] = np.searchsorted(np.asarray(labels), np.asarray(self.labels))[keys[:, 0]]
-        return keys
+    keys = property(lambda self: self._settled()._keys)
+    n = property(lambda self: self._settled()._n)
+    ints = property(lambda self: self._settled()._ints)
+    floats = property(lambda self: self._settled()._floats)
+    labels = property(lambda self: self._settled()._labels)
+
+    def __len__(self) -> int:
+        return len(self._settled()._n)
+
+    def __getstate__(self):
+        g = self._settled()
+        return g._keys, g._n, g._ints, g._floats, g._labels
+
+    def __setstate__(self, state):
+        self._keys, self._n, self._ints, self._floats, self._labels = state
+        self._pending = None
+
+    def _pieces(self) -> list[CellGrid]:
+        return list(self._pending) if self._pending is not None else [self] if len(self._n) else []
 
     def merge(self, o: CellGrid) -> CellGrid:
-        if not len(o):
-            return self
-        if not len(self):
-            return o
-        labels = tuple(sorted(set(self.labels) | set(o.labels)))
-        a, b = self._relabelled(labels), o._relabelled(labels)
-        if tuple(a[-1]) < tuple(b[0]) or tuple(b[-1]) < tuple(a[0]):  # apart (parts own their steps): in order
-            first, second = (self, o) if tuple(a[-1]) < tuple(b[0]) else (o, self)
-            keys = np.concatenate((a, b) if first is self else (b, a))
-            return CellGrid(keys, np.concatenate((first.n, second.n)),
-                            {k: np.concatenate((first.ints[k], second.ints[k])) for k in self.ints},
-                            {k: ExactSums.concat([first.floats[k], second.floats[k]]) for k in self.floats}, labels)
-        both = np.concatenate((a, b))
-        uniq, inv = _radix_keys([both[:, j] for j in range(both.shape[1])])
-        m = len(uniq)
-
-        def add(x, y):
-            out = np.zeros(m, np.int64)
-            np.add.at(out, inv, np.concatenate((x, y)))
-            return out
-
-        return CellGrid(uniq.astype(np.int64), add(self.n, o.n),
-                        {k: add(self.ints[k], o.ints[k]) for k in self.ints},
-                        {k: ExactSums.scatter(inv, m, [self.floats[k], o.floats[k]]) for k in self.floats}, labels)
+        pieces = self._pieces() + o._pieces()
+        if len(pieces) <= 1:
+            return pieces[0] if pieces else CellGrid()
+        out = CellGrid()
+        out._pending = pieces
+        return out._settled() if len(pieces) > MAX_PENDING_GRIDS else out
 
     def nbytes(self) -> int:
         return (self.keys.nbytes + self.n.nbytes + sum(v.nbytes for v in self.ints.values())
                 + sum(v.limbs.nbytes for v in self.floats.values()))
+
+
+def _add_grids(grids: list[CellGrid]) -> CellGrid:
+    """The cells of several settled grids added up: laid one after the other where their keys do
+    not interleave (parts own their steps), else through one sort of all keys."""
+    labels = tuple(sorted(set().union(*(g._labels for g in grids))))
+    keys = []
+    for g in grids:
+        k = g._keys
+        if g._labels != labels:  # the codes into the union of the names, in the same order
+            k = k.copy()
+            k[:, 0] = np.searchsorted(np.asarray(labels), np.asarray(g._labels))[k[:, 0]]
+        keys.append(k)
+    order = sorted(range(len(grids)), key=lambda i: tuple(keys[i][0].tolist()))
+    if all(tuple(keys[a][-1].tolist()) < tuple(keys[b][0].tolist()) for a, b in zip(order, order[1:])):
+        ordered = [grids[i] for i in order]
+        return CellGrid(np.concatenate([keys[i] for i in order]), np.concatenate([g._n for g in ordered]),
+                        {k: np.concatenate([g._ints[k] for g in ordered]) for k in grids[0]._ints},
+                        {k: ExactSums.concat([g._floats[k] for g in ordered]) for k in grids[0]._floats}, labels)
+    both = np.concatenate(keys)
+    uniq, inv = _radix_keys([both[:, j] for j in range(both.shape[1])])
+    m = len(uniq)
+
+    def add(arrays):
+        out = np.zeros(m, np.int64)
+        np.add.at(out, inv, np.concatenate(arrays))
+        return out
+
+    return CellGrid(uniq.astype(np.int64), add([g._n for g in grids]),
+                    {k: add([g._ints[k] for g in grids]) for k in grids[0]._ints},
+                    {k: ExactSums.scatter(inv, m, [g._floats[k] for g in grids]) for k in grids[0]._floats}, labels)
 
 
 # ---- a histogram over fixed log-linear bins -----------------------------------------------------

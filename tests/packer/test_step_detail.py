@@ -57,6 +57,15 @@ def test_exact_sums_hold_any_integer_and_add_exactly(values):
     assert e.minus(e).ints() == [0] * len(values)
 
 
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.lists(st.one_of(huge, st.integers(-3, 3), st.builds(
+    lambda m, e: m << e, st.integers(-2**40, 2**40), st.integers(0, 400))), max_size=5), min_size=1, max_size=5))
+def test_cells_laid_one_after_another_keep_the_one_form(pieces):
+    got = ExactSums.concat([ExactSums.of(p) for p in pieces])
+    want = ExactSums.of([v for p in pieces for v in p])
+    assert got.low == want.low and np.array_equal(got.limbs, want.limbs)
+
+
 def test_float_sums_round_as_the_python_ints_do():
     rng = np.random.default_rng(3)
     v = np.concatenate((rng.random(500) * 1e12, rng.random(500) * 1e-9, [2.0 ** -1074, 1e300, -3.5]))
@@ -81,6 +90,36 @@ def test_cell_grids_merge_exactly_in_any_order():
             assert all(np.array_equal(got.ints[k], want.ints[k]) for k in want.ints)
             assert all(np.array_equal(got.floats[k].limbs, want.floats[k].limbs)
                        and got.floats[k].low == want.floats[k].low for k in want.floats)
+
+
+def test_parts_that_own_their_steps_merge_by_laying_them_one_after_another():
+    """Planning groups own their steps: merged one at a time as the driver does, their grids are
+    the one-part grids; so are they merged past MAX_PENDING_GRIDS, and in reverse."""
+    import pyarrow as pa
+
+    from packer import partial_stats
+
+    cfg = _cfg()
+    ledger, packs = _corpus(9, 400)
+    step = np.asarray(packs.column("step").to_numpy())
+    group = step // 2
+    pid_group = dict(zip(packs.column("pack_id").to_pylist(), group.tolist()))
+    row_group = np.asarray([pid_group.get(p, -1) if p is not None else -1 for p in ledger.column("pack_id").to_pylist()])
+    parts = [part_stats(ledger.filter(pa.array(row_group == g)), packs.filter(pa.array(group == g)), cfg)
+             for g in np.unique(group).tolist()]
+    whole = part_stats(ledger.filter(pa.array(row_group >= 0)), packs, cfg)
+    for order, pending in ((parts, 256), (parts[::-1], 3)):
+        partial_stats.MAX_PENDING_GRIDS = pending
+        try:
+            grid = CellGrid()
+            for p in order:
+                grid = grid.merge(p.balance)
+        finally:
+            partial_stats.MAX_PENDING_GRIDS = 256
+        want = whole.balance
+        assert np.array_equal(grid.keys, want.keys) and np.array_equal(grid.n, want.n)
+        assert all(np.array_equal(grid.floats[k].limbs, want.floats[k].limbs) for k in want.floats)
+        assert [grid.floats[k].low for k in want.floats] == [want.floats[k].low for k in want.floats]
 
 
 # ---- summarised per-step detail -----------------------------------------------------------------
