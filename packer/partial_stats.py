@@ -2,8 +2,9 @@
 
 Each ledger part and the packs part beside it (a part's packed rows point at packs of the paired
 packs part, as the planning tasks write them) give one `PartStats`: counters, exact sums, exact
-histograms over fixed bins, per-cell grids per (step, rank) and (step, label), and the few
-smallest or nearest rows that the report shows as examples. `merge_parts` adds them; the merge is
+histograms over fixed bins, per-cell grids per (step, rank) and (label, step) as flat numpy
+arrays (`CellGrid`: exact float sums as 32-bit limbs, `ExactSums`), and the few smallest or nearest
+rows that the report shows as examples. `merge_parts` adds them; the merge is
 exact, associative and independent of order, so stats.json is the same for one part or any split
 of the same rows. Its size grows with the distinct (status, reason, source, task, language)
 values, the steps × ranks and steps × labels cells and the occupied histogram bins, never with
@@ -104,6 +105,287 @@ def exact_float_sums(values, groups: np.ndarray | None = None, n: int = 1) -> li
 def scaled_to_float(total: int, divisor: int = 1) -> float:
     """An exact float sum (`exact_float_sums`) over `divisor`, correctly rounded."""
     return total / (divisor << _FLOAT_SCALE) if divisor else 0.0
+
+
+# ---- exact sums per cell as integer limbs ------------------------------------------------------
+
+_LIMB_BITS = 32
+_LIMB_BASE = 1 << _LIMB_BITS
+_HALF = 1 << (_LIMB_BITS - 1)
+
+
+def _carried(limbs: np.ndarray) -> np.ndarray:
+    """The same values with every limb but the last in [0, 2**32) and the last in [-2**31, 2**31)
+    (a limb is added on top while the last is outside)."""
+    limbs = limbs.copy()
+    while True:
+        for j in range(limbs.shape[1] - 1):
+            carry = limbs[:, j] >> _LIMB_BITS
+            limbs[:, j] -= carry << _LIMB_BITS
+            limbs[:, j + 1] += carry
+        top = limbs[:, -1]
+        if not len(top) or ((top >= -_HALF) & (top < _HALF)).all():
+            return limbs
+        limbs = np.concatenate((limbs, np.zeros((len(limbs), 1), np.int64)), axis=1)
+
+
+class ExactSums:
+    """One exact integer per cell, held as 32-bit limbs: value i is Σ_j limbs[i, j] · 2**(32·(low + j)),
+    every limb in [0, 2**32) but the last, which is signed (two's complement in its uint32), and
+    trimmed of limbs that are zero in every cell, so that equal values have one form. The integers
+    are those of `exact_int_sums` and `exact_float_sums` (float sums in units of 2**-_FLOAT_SCALE):
+    a few limbs of 4 bytes a cell where a Python int per cell took a few hundred bytes with its dict."""
+
+    __slots__ = ("limbs", "low")
+
+    def __init__(self, limbs: np.ndarray, low: int = 0):
+        self.limbs, self.low = limbs, int(low)
+
+    @classmethod
+    def of(cls, values) -> ExactSums:
+        vals = [int(v) for v in values]
+        nonzero = [v for v in vals if v]
+        if not nonzero:
+            return cls(np.zeros((len(vals), 1), np.uint32))
+        low = min((v & -v).bit_length() - 1 for v in nonzero) // _LIMB_BITS
+        shifted = [v >> (_LIMB_BITS * low) for v in vals]
+        width = -(-(max(v.bit_length() for v in shifted) + 1) // _LIMB_BITS)
+        raw = np.frombuffer(b"".join(v.to_bytes(4 * width, "little", signed=True) for v in shifted), "<u4")
+        limbs = raw.reshape(len(vals), width).astype(np.int64)
+        limbs[:, -1] = np.where(limbs[:, -1] >= _HALF, limbs[:, -1] - _LIMB_BASE, limbs[:, -1])
+        return cls._of_signed(limbs, low)
+
+    @classmethod
+    def _of_signed(cls, limbs: np.ndarray, low: int) -> ExactSums:
+        """From int64 limbs of any size: carried (`_carried`), trimmed, stored as uint32."""
+        limbs = _carried(limbs)
+        while limbs.shape[1] > 1:
+            top, below = limbs[:, -1], limbs[:, -2]
+            if not (((top == 0) & (below < _HALF)) | ((top == -1) & (below >= _HALF))).all():
+                break
+            limbs = limbs[:, :-1].copy()
+            limbs[:, -1] += top << _LIMB_BITS
+        while limbs.shape[1] > 1 and not limbs[:, 0].any():
+            limbs, low = limbs[:, 1:], low + 1
+        if not limbs.any():
+            low = 0
+        return cls(np.ascontiguousarray(limbs.astype(np.uint32)), low)
+
+    def __len__(self) -> int:
+        return len(self.limbs)
+
+    def _signed(self, low: int, width: int, rows: slice = slice(None)) -> np.ndarray:
+        """The values as `width` int64 limbs from 2**(32·low) (the top one signed, the ones above it 0)."""
+        mine = self.limbs[rows].astype(np.int64)
+        mine[:, -1] = np.where(mine[:, -1] >= _HALF, mine[:, -1] - _LIMB_BASE, mine[:, -1])
+        out = np.zeros((len(mine), width), np.int64)
+        at = self.low - low
+        out[:, at:at + mine.shape[1]] = mine
+        return out
+
+    @staticmethod
+    def _span(parts) -> tuple[int, int]:
+        low = min(p.low for p in parts)
+        return low, max(p.low + p.limbs.shape[1] for p in parts) - low + 1  # a limb of headroom for the carry
+
+    @staticmethod
+    def scatter(index: np.ndarray, n: int, parts: list[ExactSums]) -> ExactSums:
+        """Cell index[i] of n gets the i-th of the parts' values (concatenated), summed exactly."""
+        low, width = ExactSums._span(parts)
+        out = np.zeros((n, width), np.int64)
+        np.add.at(out, index, np.concatenate([p._signed(low, width) for p in parts]))
+        return ExactSums._of_signed(out, low)
+
+    @staticmethod
+    def concat(parts: list[ExactSums]) -> ExactSums:
+        """The parts' cells one after the other. Each part is trimmed, so the span of the non-zero
+        parts needs every limb of it: their limbs, sign-extended and zero-filled to that span, are
+        the trimmed form of the whole (no int64 copy)."""
+        live = [p for p in parts if p.limbs.any()]
+        if not live:
+            return ExactSums(np.zeros((sum(len(p) for p in parts), 1), np.uint32))
+        low = min(p.low for p in live)
+        width = max(p.low + p.limbs.shape[1] for p in live) - low
+        out = np.zeros((sum(len(p) for p in parts), width), np.uint32)
+        row = 0
+        for p in parts:
+            w, at = p.limbs.shape[1], p.low - low
+            if p.limbs.any():
+                out[row:row + len(p), at:at + w] = p.limbs
+                out[row:row + len(p), at + w:] = np.where(p.limbs[:, -1:] >= _HALF, np.uint32(0xFFFFFFFF), np.uint32(0))
+            row += len(p)
+        return ExactSums(out, low)
+
+    def ints(self, rows: slice = slice(None)) -> list[int]:
+        limbs = self.limbs[rows]
+        step = 4 * limbs.shape[1]
+        raw = limbs.astype("<u4").tobytes()
+        shift = _LIMB_BITS * self.low
+        return [int.from_bytes(raw[i:i + step], "little", signed=True) << shift for i in range(0, len(raw), step)]
+
+    def rows(self, a: int, b: int) -> ExactSums:
+        return ExactSums(self.limbs[a:b], self.low)
+
+    def minus(self, other: ExactSums) -> ExactSums:
+        low, width = ExactSums._span([self, other])
+        return ExactSums._of_signed(self._signed(low, width) - other._signed(low, width), low)
+
+    def floats(self, chunk: int = 1 << 17) -> np.ndarray:
+        """`_floats` of `chunk` cells at a time (its int64 work arrays are a few times the limbs)."""
+        if len(self) <= chunk:
+            return self._floats()
+        return np.concatenate([self.rows(a, a + chunk)._floats() for a in range(0, len(self), chunk)])
+
+    def _floats(self) -> np.ndarray:
+        """The float sums (the integers times 2**-_FLOAT_SCALE), correctly rounded as `scaled_to_float`
+        rounds them, without a Python int per cell: per cell the 63 leading bits of its magnitude,
+        with the lowest one set where any bit below them is (so that rounding them to 53 bits rounds
+        the whole value alike), converted and scaled by its power of two. Values beyond the normal
+        float range go through `scaled_to_float`."""
+        n, width = self.limbs.shape
+        if not n:
+            return np.zeros(0, np.float64)
+        low = self.low - 2
+        limbs = self._signed(low, width + 3)  # two zero limbs below: every cell has three from its top one
+        negative = limbs[:, -2] < 0
+        limbs[negative] = _carried(-limbs[negative])[:, :limbs.shape[1]]
+        nonzero = limbs != 0
+        top = limbs.shape[1] - 1 - np.argmax(nonzero[:, ::-1], axis=1)  # the top non-zero limb (0: the value is 0)
+        rows = np.arange(n)
+        high = limbs[rows, top].astype(np.uint64)
+        mid = limbs[rows, np.maximum(top - 1, 0)].astype(np.uint64)
+        below = limbs[rows, np.maximum(top - 2, 0)].astype(np.uint64)
+        below_set = np.cumsum(nonzero, axis=1)[rows, np.maximum(top - 3, 0)] > 0
+        sticky = below_set & (top >= 3)
+        bits = np.frexp(high.astype(np.float64))[1].astype(np.int64)  # bit length of the top limb (exact)
+        h = (high << np.uint64(_LIMB_BITS)) | mid  # the top two limbs: 32 + bits bits
+        shift = bits + 1  # the three limbs hold 64 + bits bits; the top 63 are kept, `shift` (2 … 33) dropped
+        u = (_LIMB_BITS - shift).clip(0, 63).astype(np.uint64)
+        v = (shift - _LIMB_BITS).clip(0, 63).astype(np.uint64)
+        small = shift <= _LIMB_BITS
+        lead = np.where(small, (h << u) | (below >> shift.clip(0, 63).astype(np.uint64)), h >> v)
+        dropped = np.where(small, below & ((np.uint64(1) << shift.clip(0, 63).astype(np.uint64)) - np.uint64(1)),
+                           (h & np.uint64(1)) | below)
+        lead = lead | ((dropped != 0) | sticky).astype(np.uint64)
+        exponent = shift + _LIMB_BITS * (top - 2 + low) - _FLOAT_SCALE
+        out = np.ldexp(lead.astype(np.int64).astype(np.float64), exponent)
+        out = np.where(negative, -out, out)
+        out[~nonzero.any(axis=1)] = 0.0
+        odd = nonzero.any(axis=1) & ((exponent + 62 < -1021) | (exponent + 62 > 1022))
+        for i in np.flatnonzero(odd).tolist():
+            out[i] = scaled_to_float(self.ints(slice(i, i + 1))[0])
+        return out
+
+
+MAX_PENDING_GRIDS = 256  # grids a merge keeps side by side before it adds them up (CellGrid.merge)
+
+
+class CellGrid:
+    """Sums per cell of integer keys as flat numpy arrays: `keys` (cells × key columns, distinct
+    rows in ascending order), the rows per cell `n`, exact integer sums (int64) and exact float
+    sums (`ExactSums`). `labels` names the codes of key column 0 where it is a label (source or
+    task). Merging adds cells with equal keys exactly, so it is associative and independent of order.
+
+    A merge keeps the grids side by side (up to MAX_PENDING_GRIDS) and adds them all at once when a
+    figure is read or the grid pickled: merging parts one at a time, as the driver does, copies the
+    growing grid a few times, not once per part."""
+
+    __slots__ = ("_keys", "_n", "_ints", "_floats", "_labels", "_pending")
+
+    def __init__(self, keys=None, n=None, ints=None, floats=None, labels: tuple = ()):
+        self._keys = np.zeros((0, 0), np.int64) if keys is None else keys
+        self._n = np.zeros(0, np.int64) if n is None else n
+        self._ints, self._floats, self._labels = dict(ints or {}), dict(floats or {}), tuple(labels)
+        self._pending = None
+
+    @classmethod
+    def of(cls, keys: list[np.ndarray], ints: dict | None = None, floats: dict | None = None,
+           labels: tuple = ()) -> CellGrid:
+        """The cells of rows with these key columns, summing `ints` and `floats` (name -> column)."""
+        if not len(keys[0]):
+            return cls()
+        if labels:  # codes into the sorted names of the labels present
+            present = np.unique(keys[0])
+            names = sorted(labels[c] for c in present.tolist())
+            code = np.zeros(len(labels), np.int64)
+            code[present] = np.searchsorted(np.asarray(names), np.asarray([labels[c] for c in present.tolist()]))
+            keys, labels = [code[keys[0]], *keys[1:]], tuple(names)
+        uniq, inv = _radix_keys(keys)
+        m = len(uniq)
+        return cls(uniq.astype(np.int64), np.bincount(inv, minlength=m).astype(np.int64),
+                   {k: np.asarray(exact_int_sums(v, inv, m), np.int64) for k, v in (ints or {}).items()},
+                   {k: ExactSums.of(exact_float_sums(v, inv, m)) for k, v in (floats or {}).items()}, labels)
+
+    def _settled(self) -> CellGrid:
+        if self._pending is not None:
+            done = _add_grids(self._pending)
+            self._keys, self._n, self._ints, self._floats, self._labels = (
+                done._keys, done._n, done._ints, done._floats, done._labels)
+            self._pending = None
+        return self
+
+    keys = property(lambda self: self._settled()._keys)
+    n = property(lambda self: self._settled()._n)
+    ints = property(lambda self: self._settled()._ints)
+    floats = property(lambda self: self._settled()._floats)
+    labels = property(lambda self: self._settled()._labels)
+
+    def __len__(self) -> int:
+        return len(self._settled()._n)
+
+    def __getstate__(self):
+        g = self._settled()
+        return g._keys, g._n, g._ints, g._floats, g._labels
+
+    def __setstate__(self, state):
+        self._keys, self._n, self._ints, self._floats, self._labels = state
+        self._pending = None
+
+    def _pieces(self) -> list[CellGrid]:
+        return list(self._pending) if self._pending is not None else [self] if len(self._n) else []
+
+    def merge(self, o: CellGrid) -> CellGrid:
+        pieces = self._pieces() + o._pieces()
+        if len(pieces) <= 1:
+            return pieces[0] if pieces else CellGrid()
+        out = CellGrid()
+        out._pending = pieces
+        return out._settled() if len(pieces) > MAX_PENDING_GRIDS else out
+
+    def nbytes(self) -> int:
+        return (self.keys.nbytes + self.n.nbytes + sum(v.nbytes for v in self.ints.values())
+                + sum(v.limbs.nbytes for v in self.floats.values()))
+
+
+def _add_grids(grids: list[CellGrid]) -> CellGrid:
+    """The cells of several settled grids added up: laid one after the other where their keys do
+    not interleave (parts own their steps), else through one sort of all keys."""
+    labels = tuple(sorted(set().union(*(g._labels for g in grids))))
+    keys = []
+    for g in grids:
+        k = g._keys
+        if g._labels != labels:  # the codes into the union of the names, in the same order
+            k = k.copy()
+            k[:, 0] = np.searchsorted(np.asarray(labels), np.asarray(g._labels))[k[:, 0]]
+        keys.append(k)
+    order = sorted(range(len(grids)), key=lambda i: tuple(keys[i][0].tolist()))
+    if all(tuple(keys[a][-1].tolist()) < tuple(keys[b][0].tolist()) for a, b in zip(order, order[1:])):
+        ordered = [grids[i] for i in order]
+        return CellGrid(np.concatenate([keys[i] for i in order]), np.concatenate([g._n for g in ordered]),
+                        {k: np.concatenate([g._ints[k] for g in ordered]) for k in grids[0]._ints},
+                        {k: ExactSums.concat([g._floats[k] for g in ordered]) for k in grids[0]._floats}, labels)
+    both = np.concatenate(keys)
+    uniq, inv = _radix_keys([both[:, j] for j in range(both.shape[1])])
+    m = len(uniq)
+
+    def add(arrays):
+        out = np.zeros(m, np.int64)
+        np.add.at(out, inv, np.concatenate(arrays))
+        return out
+
+    return CellGrid(uniq.astype(np.int64), add([g._n for g in grids]),
+                    {k: add([g._ints[k] for g in grids]) for k in grids[0]._ints},
+                    {k: ExactSums.scatter(inv, m, [g._floats[k] for g in grids]) for k in grids[0]._floats}, labels)
 
 
 # ---- a histogram over fixed log-linear bins -----------------------------------------------------
@@ -469,7 +751,7 @@ class PartStats:
     packed_items: Counter = field(default_factory=Counter)  # total_tokens, vit_patches, n_images of packed rows
     lang_scores: dict = field(default_factory=dict)  # language -> Dist of lang_score (copy 0)
     mix_entering: dict = field(default_factory=dict)  # (source, task) -> {"n", "tokens"} of rows reaching mix
-    mix_cells: dict = field(default_factory=dict)  # (kind, label, step) -> {"n", "tokens"} of packed rows
+    mix_cells: dict = field(default_factory=dict)  # kind -> CellGrid (label, step): n, tokens of packed rows
     mix_t2: Counter = field(default_factory=Counter)  # (kind, label) -> Σ tokens² of packed rows
     mix_totals: Counter = field(default_factory=Counter)  # "n", "tokens", "tokens2" of packed rows in a pack
     repairs: Counter = field(default_factory=Counter)  # repair code -> rows; None -> rows repaired
@@ -479,7 +761,7 @@ class PartStats:
     packs: Counter = field(default_factory=Counter)  # n_packs, filler, repeat, content, real, padded, content_*
     pack_dists: dict = field(default_factory=dict)  # "fill", "real_tokens", "samples_per_pack" -> Dist
     shapes: dict = field(default_factory=dict)  # (seq_len, vit_bucket) -> {"n", filler, real, padded, patches}
-    balance: dict = field(default_factory=dict)  # (step, rank) -> {"n", real_tokens, attn, vit, cost (exact)}
+    balance: CellGrid = field(default_factory=CellGrid)  # (step, rank): n, real_tokens; attn, vit, cost exact
 
     def merge(self, o: PartStats) -> PartStats:
         ex = dict(self.examples)
@@ -500,11 +782,15 @@ class PartStats:
             rows=self.rows + o.rows, langs=self.langs + o.langs, examples=ex,
             tokens=merge_dists(self.tokens, o.tokens), packed_items=self.packed_items + o.packed_items,
             lang_scores=merge_dists(self.lang_scores, o.lang_scores),
-            mix_entering=_add_cells(self.mix_entering, o.mix_entering), mix_cells=_add_cells(self.mix_cells, o.mix_cells),
+            mix_entering=_add_cells(self.mix_entering, o.mix_entering), mix_cells=merge_grids(self.mix_cells, o.mix_cells),
             mix_t2=self.mix_t2 + o.mix_t2, mix_totals=self.mix_totals + o.mix_totals, repairs=self.repairs + o.repairs,
             scores=scores, score_examples=sex, score_sources=ssrc, packs=self.packs + o.packs,
             pack_dists=merge_dists(self.pack_dists, o.pack_dists), shapes=_add_cells(self.shapes, o.shapes),
-            balance=_add_cells(self.balance, o.balance))
+            balance=self.balance.merge(o.balance))
+
+
+def merge_grids(a: dict, b: dict) -> dict:
+    return {k: a.get(k, CellGrid()).merge(b.get(k, CellGrid())) for k in sorted(set(a) | set(b))}
 
 
 def merge_parts(parts) -> PartStats:
@@ -594,8 +880,8 @@ def _ledger_stats(p: PartStats, ledger: pa.Table, cfg, step_of_row: np.ndarray) 
     valid = step_of_row >= 0
     t_valid = tok[valid]
     for kind, coded in (("source", source), ("task", task)):
-        cells = _cells([coded.codes[valid], step_of_row[valid]], {"tokens": ("int", t_valid)})
-        p.mix_cells.update({(kind, coded.values[g], s): v for (g, s), v in cells.items()})
+        p.mix_cells[kind] = CellGrid.of([coded.codes[valid], step_of_row[valid]], {"tokens": t_valid},
+                                        labels=tuple(coded.values))
         t2 = exact_int_sums(t_valid * t_valid, coded.codes[valid], len(coded.values))
         p.mix_t2.update({(kind, coded.values[g]): x for g, x in enumerate(t2) if x})
     p.mix_totals.update({"n": int(valid.sum()), "tokens": exact_int_sums(t_valid)[0],
@@ -665,6 +951,5 @@ def _pack_stats(p: PartStats, packs: pa.Table, pack_cfg) -> None:
                                      "padded": ("int", padded), "patches": ("int", patches)})
     vit = _floats(packs, "vit_cost")
     cost = _floats(packs, "cost") if "cost" in packs.column_names else vit * 0.0
-    p.balance = _cells([_ints(packs, "step"), _ints(packs, "rank")], {
-        "real_tokens": ("int", real), "attn_cost": ("float", _floats(packs, "attn_cost")),
-        "vit_cost": ("float", vit), "cost": ("float", cost)})
+    p.balance = CellGrid.of([_ints(packs, "step"), _ints(packs, "rank")], {"real_tokens": real}, {
+        "attn_cost": _floats(packs, "attn_cost"), "vit_cost": vit, "cost": cost})

@@ -229,6 +229,8 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
     cols = [(c, t) for c, t in (("cost", "total cost"), ("attn_cost", "attention Σlen²"), ("vit_cost", "ViT cost"))
             if c in b]
     n_steps, n_ranks = b["n_steps"], b["n_ranks"]
+    if "grid" not in b[cols[0][0]]:
+        return _plot_balance_summary(figs, b, cols)
     height = min(7.0, 2.2 + 0.12 * n_steps)
     fig, axes = plt.subplots(1, len(cols), figsize=(11, height), sharey=True)
     im = None
@@ -246,6 +248,45 @@ def _plot_balance(figs: _Figures, stats: dict) -> None:
     figs.save("balance", fig)
 
 
+def _plot_balance_summary(figs: _Figures, b: dict, cols: list) -> None:
+    """A summarised stats.json (too many steps for a grid): per dimension, the steps per bin of their
+    max over ranks / mean."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(cols), figsize=(11, 3.0), sharey=True, squeeze=False)
+    for ax, (col, title) in zip(axes[0], cols):
+        h = b[col]["max_over_mean_hist"]
+        edges = np.asarray(h["edges"], dtype=float)
+        ax.bar(edges[:-1], h["counts"], width=np.diff(edges), align="edge", color="#4c78a8")
+        ax.set_title(f"{title}\nworst max/mean {b[col]['max_over_mean_worst']:.3f}"
+                     + (f"; {h['above']:,} steps above {edges[-1]:g}" if h.get("above") else ""))
+        ax.set_xlabel("max over ranks / mean")
+        used = np.flatnonzero(np.asarray(h["counts"]))
+        ax.set_xlim(edges[0], edges[min(int(used[-1]) + 5, len(edges) - 1)] if len(used) else edges[-1])
+    axes[0][0].set_ylabel(f"steps (of {b['n_steps']:,})")
+    fig.tight_layout()
+    figs.save("balance", fig)
+
+
+def _plot_mix_summary(figs: _Figures, m: dict) -> None:
+    """A summarised stats.json: per source, the steps per bin of their mix deviation (in σ of i.i.d.
+    sampling, the larger of samples and tokens), with the tolerance marked."""
+    plt = _plt()
+    src = m["by_source"]
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(11, 3.2))
+    for i, (name, v) in enumerate(src.items()):
+        h = v["step_z_hist"]
+        ax.stairs(h["counts"], h["edges"], color=cmap(i % 10), label=name, linewidth=1.4)
+    z = m.get("tolerance_sigmas", 3.0)
+    ax.axvline(z, color="black", linestyle="--", linewidth=1, label=f"tolerance {z:g} σ")
+    ax.set_xlabel("a step's deviation from the asked share, in σ of i.i.d. sampling")
+    ax.set_ylabel(f"steps (of {m['n_steps']:,})")
+    ax.set_title("source mix per step (summarised: too many steps to draw one by one)")
+    _legend(ax, fontsize=8, frameon=False, loc="upper right")
+    fig.tight_layout()
+    figs.save("mix", fig)
+
+
 def _plot_mix(figs: _Figures, stats: dict) -> None:
     """Per step, each source's share of the packed samples (top) and of the packed tokens (bottom);
     beside each, on its own axis, the share over all steps and the share the weights ask for."""
@@ -253,6 +294,8 @@ def _plot_mix(figs: _Figures, stats: dict) -> None:
     src = m.get("by_source", {})
     if not src or not m.get("n_steps"):
         return
+    if not all("per_step_share" in v for v in src.values()):
+        return _plot_mix_summary(figs, m)
     plt = _plt()
     names = list(src)
     n = m["n_steps"]
@@ -619,8 +662,23 @@ def _balance_html(stats: dict) -> str:
             rows.insert(0, [f"step time, {name} ViT phase" + (" (the objective)" if
                             b.get("step_time", {}).get("vit_phase") == name else ""),
                             f"{t['mean']:.4f}", f"{t['worst']:.4f}", t["worst_step"]])
-    return "<h3>per step: max over ranks / mean (mean and worst over steps)</h3>" + _table(
+    out = "<h3>per step: max over ranks / mean (mean and worst over steps)</h3>" + _table(
         ["dimension", "mean", "worst", "worst step"], rows)
+    detail = stats.get("per_step_detail")
+    if detail and "worst_steps" in b.get("step_time", {}):
+        out += (f'<p class="muted">{_e(detail["how"])}.</p><h3>worst steps by modelled step time over ideal</h3>'
+                + _table(["step", "step time / ideal", "total cost max / mean"],
+                         [[w["step"], f"{w['value']:.4f}", f"{_step_ratio(b, 'cost', w['step'])}"]
+                          for w in b["step_time"]["worst_steps"]]))
+    return out
+
+
+def _step_ratio(b: dict, col: str, step: int) -> str:
+    """A step's max/mean of `col` where the summarised stats.json lists it among the worst steps."""
+    for w in b.get(col, {}).get("worst_steps", []):
+        if w["step"] == step:
+            return f"{w['value']:.4f}"
+    return "below the listed worst"
 
 
 def _mix_html(stats: dict) -> str:
@@ -642,6 +700,11 @@ def _mix_html(stats: dict) -> str:
         parts.append(f"<h3>per {title}: spread across steps and the tolerance</h3>" + _table(
             [title, "spread (samples)", "spread (tokens)", "max deviation from asked (samples)",
              "(tokens)", "steps beyond tolerance", "remainder (expected)"], tol))
+        worst = [[g, w["step"], f"{w['value']:.2f}", f"{w['share']:.2%}", f"{w['token_share']:.2%}",
+                  f"±{w['tolerance']:.2%}"] for g, v in groups.items() for w in v.get("worst_steps", [])[:5]]
+        if worst:
+            parts.append(f"<h3>per {title}: its 5 steps of largest deviation (σ of i.i.d. sampling)</h3>" + _table(
+                [title, "step", "deviation (σ)", "share of samples", "share of tokens", "tolerance"], worst))
     m = stats.get("mix", {})
     note = (f'<p class="muted">balance: {_e(m.get("balance", "mix"))}; tolerance: {m.get("tolerance_sigmas", 3.0):g} '
             f"standard deviations of i.i.d. sampling of a step's samples; upsampled copies sharing a pack: "

@@ -32,6 +32,11 @@ integers below 2,048); each distribution says so in its `percentile_error`. The 
 - `curation`: rows per repair of the clean step, and per model score a histogram, the thresholds
   and the rows nearest each threshold (`packer.curation_stats`).
 
+Above ``output.per_step_detail_max_steps`` steps the per-step grids and lists of `balance` and
+`mix` are summarised (`per_step_detail` says so): per figure its `WORST_STEPS` worst steps (exact),
+its means over steps (exact) and a histogram over fixed bins (`RATIO_EDGES` for max/mean and
+step-time ratios, `Z_EDGES` for a step's mix deviation in σ); every scalar stays as it was.
+
 `report_warnings(stats)` turns the figures into the warnings the terminal summary and the HTML
 report show.
 """
@@ -48,7 +53,7 @@ from packer import step_mix
 from packer.curation_stats import curation_summary
 from packer.partial_stats import (EXACT_INTEGERS_BELOW, FILL_BINS, NO_REASON, PERCENTILE_RELATIVE_ERROR,
                                   REAL_TOKEN_BINS, STAGES, TOKEN_COLUMNS, UNKNOWN_LANG, Dist, KeyedStats,
-                                  PartStats, keyed_rows, keyed_stats, part_stats, scaled_to_float, stage_of_reason,
+                                  PartStats, keyed_rows, keyed_stats, part_stats, stage_of_reason,
                                   step_of_rows)
 
 __all__ = ["STAGES", "NO_REASON", "UNKNOWN_LANG", "TOKEN_COLUMNS", "stage_of_reason", "compute_stats",
@@ -61,6 +66,10 @@ EXAMPLES_PER_REASON = 5
 PERCENTILE_ERROR = {"relative": PERCENTILE_RELATIVE_ERROR, "exact_integers_below": EXACT_INTEGERS_BELOW,
                     "how": "read from a histogram over fixed log-linear bins (10 mantissa bits), merged over "
                            "the index parts"}
+
+WORST_STEPS = 20  # the worst steps a summarised stats.json lists per figure, exactly
+RATIO_EDGES = tuple(round(1.0 + 0.01 * i, 2) for i in range(101))  # per-step max/mean: 1.00 … 2.00
+Z_EDGES = tuple(0.25 * i for i in range(41))  # a step's mix deviation in σ of i.i.d. sampling: 0 … 10
 
 # warning thresholds (report_warnings)
 WARN_IMBALANCE = 1.10  # worst per-step modelled step time over its ideal (and total cost max/mean)
@@ -258,51 +267,93 @@ def shape_summary(p: PartStats, pack_cfg) -> dict:
     }
 
 
+# ---- per-step detail: in full, or summarised above a number of steps -----------------------------
+
+
+def summarised(n_steps: int, max_steps: int | None) -> bool:
+    return max_steps is not None and n_steps > max_steps
+
+
+def per_step_detail(n_steps: int, max_steps: int) -> dict:
+    """What a summarised stats.json says about its per-step figures."""
+    return {"summarised": True, "n_steps": n_steps, "max_steps": max_steps, "worst_steps_listed": WORST_STEPS,
+            "how": f"above {max_steps:,} steps (output.per_step_detail_max_steps) the per-step lists and grids are "
+                   f"replaced by the {WORST_STEPS} worst steps (exact), means over steps (exact) and histograms of "
+                   f"the per-step figures over fixed bins"}
+
+
+def fixed_histogram(values: np.ndarray, edges: tuple) -> dict:
+    """Counts over fixed edges (the last bin closed), with the values below and above them."""
+    v = np.asarray(values, np.float64)
+    e = np.asarray(edges, np.float64)
+    return {"edges": [float(x) for x in edges], "counts": np.histogram(v, bins=e)[0].astype(np.int64).tolist(),
+            "below": int((v < e[0]).sum()), "above": int((v > e[-1]).sum())}
+
+
+def worst_steps(score: np.ndarray, **columns: np.ndarray) -> list[dict]:
+    """The WORST_STEPS steps of highest score (ties: the earlier step), with their other figures."""
+    order = np.lexsort((np.arange(len(score)), -np.asarray(score)))[:WORST_STEPS]
+    return [{"step": int(i), "value": float(score[i]), **{k: float(v[i]) for k, v in columns.items()}}
+            for i in order.tolist()]
+
+
 # ---- balance ------------------------------------------------------------------------------------
 
 
 def _grids(p: PartStats) -> tuple[int, int, dict, np.ndarray]:
     """n_steps, n_ranks, the per (step, rank) grids of real tokens and costs, and packs per cell."""
     cells = p.balance
-    n_steps = max(s for s, _ in cells) + 1
-    n_ranks = max(r for _, r in cells) + 1
+    step, rank = cells.keys[:, 0], cells.keys[:, 1]
+    n_steps, n_ranks = int(step.max()) + 1, int(rank.max()) + 1
     grids = {c: np.zeros((n_steps, n_ranks)) for c in ("real_tokens", "attn_cost", "vit_cost", "llm_cost", "cost")}
     counts = np.zeros((n_steps, n_ranks), dtype=np.int64)
-    for (s, r), c in cells.items():
-        counts[s, r] = c["n"]
-        grids["real_tokens"][s, r] = float(c["real_tokens"])
-        for col in ("attn_cost", "vit_cost", "cost"):
-            grids[col][s, r] = scaled_to_float(c[col])
-        grids["llm_cost"][s, r] = scaled_to_float(c["cost"] - c["vit_cost"])
+    counts[step, rank] = cells.n
+    grids["real_tokens"][step, rank] = cells.ints["real_tokens"].astype(np.float64)
+    for col in ("attn_cost", "vit_cost", "cost"):
+        grids[col][step, rank] = cells.floats[col].floats()
+    cost, vit, chunk = cells.floats["cost"], cells.floats["vit_cost"], 1 << 17
+    grids["llm_cost"][step, rank] = np.concatenate([cost.rows(a, a + chunk).minus(vit.rows(a, a + chunk)).floats()
+                                                    for a in range(0, len(cost), chunk)])
     return n_steps, n_ranks, grids, counts
 
 
-def step_balance(p: PartStats, pack_cfg=None) -> dict:
+def step_balance(p: PartStats, pack_cfg=None, max_steps: int | None = None) -> dict:
     """Per step × rank grids of real tokens, attention cost (Σlen²), ViT cost, LLM cost and total
     cost; max/mean over ranks per step (its mean and worst over steps); and the modelled step time
     over its ideal per ``vit_phase`` (``fused``: max over ranks of the total; ``separate``: max of
-    the ViT plus max of the LLM), with both forms reported."""
+    the ViT plus max of the LLM), with both forms reported. Above `max_steps` steps the grids and
+    per-step lists are summarised (`per_step_detail`)."""
     if not p.balance:
         return {"n_steps": 0, "n_ranks": 0}
     n_steps, n_ranks, grids, counts = _grids(p)
+    brief = summarised(n_steps, max_steps)
     out: dict = {"n_steps": n_steps, "n_ranks": n_ranks}
     for col in ("real_tokens", "attn_cost", "vit_cost", "llm_cost", "cost"):
         grid = grids[col]
         mean = grid.mean(axis=1)
         mx = grid.max(axis=1)
         ratio = np.divide(mx, mean, out=np.ones_like(mean), where=mean > 0)
-        out[col] = {"grid": grid.tolist(), "max_per_step": mx.tolist(), "mean_per_step": mean.tolist(),
-                    "per_step": ratio.tolist(), "max_over_mean_worst": float(ratio.max()),
-                    "max_over_mean_mean": float(ratio.mean()), "worst_step": int(ratio.argmax())}
+        out[col] = {"max_over_mean_worst": float(ratio.max()), "max_over_mean_mean": float(ratio.mean()),
+                    "worst_step": int(ratio.argmax())}
+        if brief:
+            out[col].update(worst_steps=worst_steps(ratio, max=mx, mean=mean), max_per_step_mean=float(mx.mean()),
+                            mean_per_step_mean=float(mean.mean()), max_over_mean_hist=fixed_histogram(ratio, RATIO_EDGES))
+        else:
+            out[col].update(grid=grid.tolist(), max_per_step=mx.tolist(), mean_per_step=mean.tolist(),
+                            per_step=ratio.tolist())
     ideal = grids["vit_cost"].mean(axis=1) + grids["llm_cost"].mean(axis=1)
     phase = getattr(pack_cfg, "vit_phase", "fused") if pack_cfg is not None else "fused"
     for name, time in (("fused", grids["cost"].max(axis=1)),
                        ("separate", grids["vit_cost"].max(axis=1) + grids["llm_cost"].max(axis=1))):
         r = np.divide(time, ideal, out=np.ones_like(ideal), where=ideal > 0)
-        out[f"step_time_{name}"] = {"per_step": r.tolist(), "mean": float(r.mean()), "worst": float(r.max()),
-                                    "worst_step": int(r.argmax())}
+        out[f"step_time_{name}"] = {"mean": float(r.mean()), "worst": float(r.max()), "worst_step": int(r.argmax())}
+        out[f"step_time_{name}"].update({"worst_steps": worst_steps(r, time=time, ideal=ideal),
+                                         "hist": fixed_histogram(r, RATIO_EDGES)} if brief else {"per_step": r.tolist()})
     out["step_time"] = dict(out[f"step_time_{phase}"], vit_phase=phase)
-    out["packs_grid"] = counts.tolist()
+    if brief:
+        out["packs_per_cell"] = {"min": int(counts.min()), "max": int(counts.max())}
+    else:
+        out["packs_grid"] = counts.tolist()
     out["packs_per_rank_per_step_equal"] = bool((counts == counts[0, 0]).all())
     return out
 
@@ -310,24 +361,27 @@ def step_balance(p: PartStats, pack_cfg=None) -> dict:
 # ---- mix ----------------------------------------------------------------------------------------
 
 
-def mix_per_step(p: PartStats, keyed: KeyedStats, cfg) -> dict:
+def mix_per_step(p: PartStats, keyed: KeyedStats, cfg, max_steps: int | None = None) -> dict:
     """Share of each source's (and task's) packed samples and tokens per step, against the global
     share and the share the weights ask for (weight × rows entering the mix, normalised; in tokens,
     weight × their tokens); the spread of shares across steps; per step the tolerance (``z`` =
     ``pack.mix_tolerance`` standard deviations of i.i.d. sampling of that step's samples,
     `packer.step_mix.sigma`) and the steps beyond it; the remainder's draw per label against its
-    share of the left-out samples; and copies of one sample that share a pack or a step."""
+    share of the left-out samples; and copies of one sample that share a pack or a step. Above
+    `max_steps` steps the per-step lists are summarised (`per_step_detail`): per label its worst
+    steps by deviation, its mean shares over steps and a histogram of the per-step deviation in σ."""
     src_w = {s.name: float(s.weight) for s in cfg.sources}
     task_w = dict(cfg.mix.task_weights)
     z = float(getattr(cfg.pack, "mix_tolerance", 3.0))
-    n_steps = max((s for s, _ in p.balance), default=-1) + 1
+    n_steps = int(p.balance.keys[:, 0].max()) + 1 if len(p.balance) else 0
+    brief = summarised(n_steps, max_steps)
     rows = _Rows(p)
     t = p.mix_totals
     n_valid, t_sum, t2_sum = int(t["n"]), float(t["tokens"]), float(t["tokens2"])
     n_step = np.zeros(n_steps)
-    for (kind, _, s), c in p.mix_cells.items():
-        if kind == "source":
-            n_step[s] += c["n"]
+    by_source = p.mix_cells.get("source")
+    if by_source is not None and len(by_source):
+        np.add.at(n_step, by_source.keys[:, 1], by_source.n.astype(np.float64))
 
     def by(kind: str, at: int, weights: dict[str, float]) -> dict:
         names = rows.present(at)
@@ -343,10 +397,11 @@ def mix_per_step(p: PartStats, keyed: KeyedStats, cfg) -> dict:
         total_w, total_wt = float(wanted.sum()), float(wanted_t.sum())
         counts = np.zeros((n_steps, L), dtype=np.int64)
         tokens = np.zeros((n_steps, L))
-        for (k, g, s), c in p.mix_cells.items():
-            if k == kind:
-                counts[s, code[g]] += c["n"]
-                tokens[s, code[g]] += float(c["tokens"])
+        cells = p.mix_cells.get(kind)
+        if cells is not None and len(cells):
+            col = np.asarray([code[g] for g in cells.labels])[cells.keys[:, 0]]
+            np.add.at(counts, (cells.keys[:, 1], col), cells.n)
+            np.add.at(tokens, (cells.keys[:, 1], col), cells.ints["tokens"].astype(np.float64))
         per_step_total = counts.sum(axis=1)
         per_step_tokens = tokens.sum(axis=1)
         shares = np.divide(counts, per_step_total[:, None], out=np.zeros(counts.shape),
@@ -377,13 +432,9 @@ def mix_per_step(p: PartStats, keyed: KeyedStats, cfg) -> dict:
                 "requested_token_share": float(asked_t[i]),
                 "packed_samples": int(counts[:, i].sum()),
                 "global_share": glob,
-                "per_step_samples": counts[:, i].tolist(),
-                "per_step_share": col_share.tolist(),
-                "per_step_token_share": t_shares[:, i].tolist(),
                 "max_abs_step_deviation": float(np.abs(col_share - glob).max()) if n_steps else 0.0,
                 "packed_tokens": int(tokens[:, i].sum()),
                 "token_share": _share(float(tokens[:, i].sum()), float(tokens.sum())),
-                "per_step_tokens": tokens[:, i].astype(np.int64).tolist(),
                 "max_abs_step_deviation_from_asked": float(np.abs(dev_s[:, i]).max()) if n_steps else 0.0,
                 "max_abs_step_token_deviation_from_asked": float(np.abs(dev_t[:, i]).max()) if n_steps else 0.0,
                 "spread": float(col_share.std()) if n_steps else 0.0,
@@ -397,9 +448,23 @@ def mix_per_step(p: PartStats, keyed: KeyedStats, cfg) -> dict:
                 "remainder_samples": int(rem.get(g, 0)),
                 "remainder_expected": float(glob * n_rem),
             }
+            if brief:
+                step_z = np.maximum(zs, zt)
+                res[g].update(mean_step_share=float(col_share.mean()), mean_step_token_share=float(t_shares[:, i].mean()),
+                              worst_steps=worst_steps(step_z, share=col_share, token_share=t_shares[:, i],
+                                                      samples=counts[:, i], tokens=tokens[:, i],
+                                                      tolerance=z * sig_s[:, i]),
+                              step_z_hist=fixed_histogram(step_z, Z_EDGES))
+            else:
+                res[g].update(per_step_samples=counts[:, i].tolist(), per_step_share=col_share.tolist(),
+                              per_step_token_share=t_shares[:, i].tolist(),
+                              per_step_tokens=tokens[:, i].astype(np.int64).tolist())
         return res
 
-    return {"n_steps": n_steps, "samples_per_step": n_step.astype(np.int64).tolist(),
+    per_step = ({"samples_per_step_summary": {"min": int(n_step.min()), "max": int(n_step.max()),
+                                              "mean": float(n_step.mean())}} if brief
+                else {"samples_per_step": n_step.astype(np.int64).tolist()})
+    return {"n_steps": n_steps, **per_step,
             "tolerance_sigmas": z, "balance": getattr(cfg.pack, "balance", "mix"),
             "remainder_samples": rows.sum(lambda s, *_: s == "remainder"),
             "copies_sharing_pack": keyed.copies_sharing_pack, "copies_sharing_step": keyed.copies_sharing_step,
@@ -532,7 +597,9 @@ def stats_of_parts(p: PartStats, keyed: KeyedStats, *, cfg, counters: dict, dedu
     n_ledger = int(sum(p.rows.values()))
     n_input = int(sum(n for (_, _, _, _, c), n in p.rows.items() if not c))
     n_packed = int(sum(n for (s, *_), n in p.rows.items() if s == "packed"))
-    return {
+    max_steps = cfg.output.per_step_detail_max_steps
+    n_steps = int(p.balance.keys[:, 0].max()) + 1 if len(p.balance) else 0
+    out = {
         "config_fingerprint": cfg.fingerprint(),
         "config": {"context_length": cfg.pack.context_length, "max_vit_patches": cfg.pack.max_vit_patches,
                    "max_images_per_pack": cfg.pack.max_images_per_pack, "dp_size": cfg.pack.dp_size,
@@ -549,8 +616,8 @@ def stats_of_parts(p: PartStats, keyed: KeyedStats, *, cfg, counters: dict, dedu
         "percentile_error": PERCENTILE_ERROR,
         "packing": packing_efficiency(p, cfg.pack),
         "shapes": shape_summary(p, cfg.pack),
-        "balance": step_balance(p, cfg.pack),
-        "mix": mix_per_step(p, keyed, cfg),
+        "balance": step_balance(p, cfg.pack, max_steps),
+        "mix": mix_per_step(p, keyed, cfg, max_steps),
         "languages": languages(p),
         "dedup": dedup_summary(p, keyed, dedup),
         "grounding": grounding_summary(p, counters),
@@ -564,6 +631,9 @@ def stats_of_parts(p: PartStats, keyed: KeyedStats, *, cfg, counters: dict, dedu
                                     if k.startswith("time.")},
         "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
     }
+    if summarised(n_steps, max_steps):
+        out["per_step_detail"] = per_step_detail(n_steps, max_steps)
+    return out
 
 
 # ---- warnings -----------------------------------------------------------------------------------

@@ -94,8 +94,13 @@ class MixConfig(ConfigSection):
 
 
 class OutputConfig(ConfigSection):
+    """Where the output goes (not fingerprinted). `per_step_detail_max_steps`: above this many steps,
+    stats.json and the report summarise their per-step lists and grids (the worst steps, means and
+    fixed-bin histograms), so that their size does not grow with the steps."""
+
     dir: str = "out"
     overwrite: bool = False
+    per_step_detail_max_steps: int = Field(default=10_000, ge=1)
 
 
 class CacheConfig(ConfigSection):

@@ -103,6 +103,11 @@ def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> 
         st, cost = b["step_time"], b.get("cost", {})
         t.add_row("step time", f"modelled step time / ideal ({st['vit_phase']} ViT phase) mean {st['mean']:.4f}, worst "
                                f"{st['worst']:.4f}; total cost max/mean worst {cost.get('max_over_mean_worst', 1.0):.4f}")
+    detail = stats.get("per_step_detail")
+    if detail:
+        t.add_row("per step", f"{detail['n_steps']:,} steps > {detail['max_steps']:,} "
+                              f"(output.per_step_detail_max_steps): stats.json and the report list the "
+                              f"{detail['worst_steps_listed']} worst steps and histograms, not every step")
     sh = stats.get("shapes", {})
     if sh:
         t.add_row("shapes", f"{sh['n_shapes']} (seq_len, vit_bucket) shapes (max {sh['max_shapes']}); ViT buckets "
