@@ -22,6 +22,7 @@ from pathlib import Path
 
 from jobs import checkpoints as ckpt
 from jobs import stages
+from jobs.driver_memory import give_back_freed, limit_arenas
 from jobs.inputs import InputFile, input_files, input_fingerprint, job_fingerprint
 from jobs.output_lock import OutputLock, sweep_temp_files
 from schemas.config import JobConfig
@@ -66,6 +67,7 @@ def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
     if ray.is_initialized():
         return False
     address = address or cfg.ray.address
+    limit_arenas()  # before Ray starts the driver's threads (jobs.driver_memory)
     quiet_ray_logs()
     status(f"connecting to the Ray cluster at {address}…" if address else
            f"starting local Ray ({cfg.ray.num_cpus or os.cpu_count()} CPUs)…")
@@ -256,6 +258,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
 
     t0 = time.perf_counter()
     summary = plan_rows(cfg, ds, state / "plan")
+    give_back_freed()
     timings["pack_assemble"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -268,6 +271,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
                            n_packs=index.n_packs)
     shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]
+    give_back_freed()
     timings["write_shards"] = time.perf_counter() - t0
 
     from packer.tokenizer import tokenizer_identity
@@ -304,6 +308,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
         "nodes": {k: v for k, v in sorted(nodes.items()) if v},  # per stage: Ray node id -> batches it ran
         "stages_run": ran,  # per stage before planning: computed by this run, or reused from the cache
     })
+    give_back_freed()
     from packer.report_html import write_report
 
     html = write_report(out, manifest=manifest)
@@ -398,6 +403,7 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
         timings[{"score": "score", "dedup": "dedupe", "tokens": "tokens"}[stage]] = time.perf_counter() - t0
         t0 = time.perf_counter()
         save(stage, ds)
+        give_back_freed()
         timings[f"cache_{stage}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ds = _spread_blocks(ds, cfg.ray.batch_size)
@@ -405,6 +411,7 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
     timings["mix"] = time.perf_counter() - t0
     ran["mix"] = "computed"
     cache.evict()
+    give_back_freed()
     return ds, dedup_stats, ran
 
 
