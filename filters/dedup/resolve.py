@@ -49,9 +49,6 @@ CLUSTER_ROW_SCHEMA = pa.schema([
 REASON_EXACT, REASON_IMAGE, REASON_NEAR = "dedup.exact", "dedup.image", "dedup.near"
 TOP_CAPTIONS = 20
 PAIRS_PER_CHUNK = 20_000  # verified at once: ~5M shingles, ~150 MB of temporaries at most
-# Texts shingled once for all their pairs (~8M shingles, ~250 MB of temporaries at most); more
-# distinct texts than this are shingled again for each chunk of pairs.
-TEXTS_SHINGLED_AT_ONCE = 100_000
 TOP_CAPTION_CHARS = 300
 
 
@@ -112,32 +109,10 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
 
 
 def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
-    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair. Texts are shingled once per
-    group of pairs whose texts number at most TEXTS_SHINGLED_AT_ONCE: all pairs at once when they
-    fit; else (a giant candidate component) pairs grouped by the blocks of their two texts, or plain
-    chunks of pairs, whichever shingles fewer texts. The answer does not depend on the grouping."""
-
-    def verify(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return text_pair_jaccard(texts, x, y, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
-
-    used = np.unique(np.concatenate((a, b)))
-    if used.size <= TEXTS_SHINGLED_AT_ONCE:
-        return verify(a, b)
-    half = TEXTS_SHINGLED_AT_ONCE // 2  # texts per block: the texts of a block pair fit the bound
-    block_a, block_b = np.searchsorted(used, a) // half, np.searchsorted(used, b) // half
-    n_blocks = int(max(block_a.max(), block_b.max())) + 1
-    key = np.minimum(block_a, block_b) * n_blocks + np.maximum(block_a, block_b)
-    order = np.argsort(key, kind="stable")
-    groups = np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
-    n_chunks = -(-a.size // PAIRS_PER_CHUNK)
-    ok = np.zeros(a.size, dtype=bool)
-    if len(groups) * TEXTS_SHINGLED_AT_ONCE < n_chunks * min(2 * PAIRS_PER_CHUNK, used.size):
-        for g in groups:
-            ok[g] = verify(a[g], b[g])
-    else:
-        for i in range(0, a.size, PAIRS_PER_CHUNK):
-            ok[i:i + PAIRS_PER_CHUNK] = verify(a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK])
-    return ok
+    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair: each text is shingled once
+    (however many pairs name it, even in a giant candidate component), PAIRS_PER_CHUNK pairs are
+    compared at a time."""
+    return text_pair_jaccard(texts, a, b, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
 
 
 def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarray, plan: DedupPlan,

@@ -71,15 +71,50 @@ def char_shingle_hashes(texts: Sequence[str], ngram: int) -> tuple[np.ndarray, n
     return h[np.repeat(starts, counts) + within], offsets
 
 
-def unique_shingles(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's shingle set: sorted distinct dense ids (uint32 rank of the hash), in CSR form."""
+def _distinct_per_text(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vocabulary, ids, offsets): the sorted distinct hashes, and each text's distinct shingles as
+    sorted indices into them (uint32), in CSR form."""
     n_texts = offsets.size - 1
     if hashes.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(n_texts + 1, dtype=np.int64)
-    _, dense = dense_ranks(hashes)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32), np.zeros(n_texts + 1, dtype=np.int64)
+    vocabulary, dense = dense_ranks(hashes)
+    if vocabulary.size > 1 << 32:  # pragma: no cover - 32 GiB of distinct shingles in one call
+        raise ValueError(f"{vocabulary.size} distinct shingles: more than 2**32 in one call")
     owner = np.repeat(np.arange(n_texts, dtype=np.uint64), np.diff(offsets))
     keyed = sorted_distinct((owner << _U64(32)) | dense.astype(np.uint64))
     owners = (keyed >> _U64(32)).astype(np.int64)
     out_offsets = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(np.bincount(owners, minlength=n_texts), out=out_offsets[1:])
-    return (keyed & _U64(0xFFFFFFFF)).astype(np.int64), out_offsets
+    return vocabulary, (keyed & _U64(0xFFFFFFFF)).astype(np.uint32), out_offsets
+
+
+def unique_shingles(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's shingle set: sorted distinct dense ids (uint32 rank of the hash), in CSR form."""
+    _, ids, out_offsets = _distinct_per_text(hashes, offsets)
+    return ids.astype(np.int64), out_offsets
+
+
+TEXTS_PER_CHUNK = 50_000  # texts shingled at once by `shingle_sets`: ~4M shingles, ~150 MB of temporaries
+
+
+def shingle_sets(texts: Sequence[str], ngram: int, texts_per_chunk: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """`unique_shingles(*char_shingle_hashes(texts, ngram))` with bounded temporaries: each text is
+    shingled once, `texts_per_chunk` texts at a time, and its distinct shingles are kept as uint32
+    ranks among the distinct hashes of all the texts (4 bytes each), in CSR form. The ids are those
+    `unique_shingles` gives for all the texts at once. `texts_per_chunk` defaults to TEXTS_PER_CHUNK."""
+    texts_per_chunk = TEXTS_PER_CHUNK if texts_per_chunk is None else texts_per_chunk
+    if texts_per_chunk < 1:
+        raise ValueError(f"texts_per_chunk must be >= 1, got {texts_per_chunk}")
+    parts = [_distinct_per_text(*char_shingle_hashes(texts[lo:lo + texts_per_chunk], ngram))
+             for lo in range(0, len(texts), texts_per_chunk)]
+    if len(parts) <= 1:
+        _, ids, offsets = parts[0] if parts else _distinct_per_text(*char_shingle_hashes([], ngram))
+        return ids, offsets
+    vocabulary = sorted_distinct(np.concatenate([v for v, _, _ in parts]))
+    # a chunk's local rank -> global rank: monotone, so each text's ids stay sorted
+    ids = np.concatenate([np.searchsorted(vocabulary, v).astype(np.uint32)[local] for v, local, _ in parts])
+    counts = np.concatenate([np.diff(o) for _, _, o in parts])
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return ids, offsets

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from filters.dedup.clusters import dense_ranks
-from filters.dedup.shingles import char_shingle_hashes, unique_shingles
+from filters.dedup.shingles import shingle_sets
 
 _U64 = np.uint64
 
@@ -44,10 +44,11 @@ def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: 
 def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int,
                       chunk: int | None = None) -> np.ndarray:
     """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal). Only the
-    texts that some pair names are shingled, each once; `chunk`: pairs compared at a time (bounds
-    the temporaries of `pair_jaccard`)."""
+    texts that some pair names are shingled, each once however many pairs name it (`shingle_sets`:
+    4 bytes per distinct shingle of a text); `chunk`: pairs compared at a time (bounds the
+    temporaries of `pair_jaccard`)."""
     used, inverse = dense_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))))
-    sets = unique_shingles(*char_shingle_hashes([texts[i] for i in used.tolist()], ngram))
+    sets = shingle_sets([texts[i] for i in used.tolist()], ngram)
     n = len(left)
     step = chunk or max(n, 1)
     return np.concatenate([pair_jaccard(*sets, inverse[i:min(i + step, n)], inverse[n + i:n + min(i + step, n)])

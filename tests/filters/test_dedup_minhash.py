@@ -15,6 +15,7 @@ from dedup_corpus import WORDS
 from filters.dedup import (MinHasher, band_bucket_keys, candidate_probability, char_shingle_hashes, lsh_params,
                            text_pair_jaccard, unique_shingles)
 from filters.dedup.minhash import EMPTY
+from filters.dedup.shingles import shingle_sets
 
 
 def shingle_set(text: str, n: int) -> set[str]:
@@ -141,3 +142,14 @@ def test_band_keys_collide_exactly_on_equal_bands_within_a_scope():
     assert not np.intersect1d(keys[0], other_scope[0]).size
     with pytest.raises(ValueError, match="exceeds num_perm"):
         band_bucket_keys(sig, 17, 8, scope)
+
+
+@given(st.lists(st.text(alphabet="ab cé\0", max_size=12), max_size=9), st.integers(1, 6), st.integers(1, 10))
+@settings(max_examples=200, deadline=None)
+def test_shingle_sets_are_the_unique_shingles_of_all_texts_at_once(texts, n, texts_per_chunk):
+    """Shingled a few texts at a time, each text's set holds the ids `unique_shingles` gives when
+    every text is shingled at once: ranks among the distinct hashes of all the texts."""
+    want_ids, want_offsets = unique_shingles(*char_shingle_hashes(texts, n))
+    ids, offsets = shingle_sets(texts, n, texts_per_chunk)
+    assert ids.dtype == np.uint32 and offsets.tolist() == want_offsets.tolist()
+    assert ids.tolist() == want_ids.tolist()
