@@ -24,7 +24,7 @@ from filters.dedup.clusters import connected_components, representatives
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64
-from filters.dedup.verify import text_pair_jaccard
+from filters.dedup.verify import pairs_at_least
 
 VERIFY_ROW_SCHEMA = pa.schema([
     ("vshard", pa.uint16()),
@@ -109,10 +109,11 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
 
 
 def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
-    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair: each text is shingled once
-    (however many pairs name it, even in a giant candidate component), PAIRS_PER_CHUNK pairs are
-    compared at a time."""
-    return text_pair_jaccard(texts, a, b, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
+    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair (`verify.pairs_at_least`):
+    each text is shingled once for its bound and at most once more for its exact set, however many
+    pairs name it (even in a giant candidate component); PAIRS_PER_CHUNK pairs are compared at a
+    time."""
+    return pairs_at_least(texts, a, b, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
 
 
 def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarray, plan: DedupPlan,

@@ -10,6 +10,7 @@ MinHash does not care, Jaccard uses `unique_shingles`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -118,3 +119,44 @@ def shingle_sets(texts: Sequence[str], ngram: int, texts_per_chunk: int | None =
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return ids, offsets
+
+
+SKETCH_BUCKETS = 64  # buckets of a shingle sketch, by the low bits of the shingle's hash
+SKETCH_MAX_COUNT = 0xFFFF  # a sketch's counts are uint16
+
+
+class ShingleSketches(NamedTuple):
+    """What bounds the Jaccard of two texts from 128 bytes each (see `shingle_sketches`)."""
+
+    sizes: np.ndarray  # int64: at most the text's number of distinct shingles
+    counts: np.ndarray  # (texts, SKETCH_BUCKETS) uint16: at least its distinct shingles per bucket
+    unbounded: np.ndarray  # bool: more than SKETCH_MAX_COUNT shingles, `counts` clipped: no bound
+
+
+def shingle_sketches(texts: Sequence[str], ngram: int, texts_per_chunk: int | None = None) -> ShingleSketches:
+    """Per text: its shingles counted per bucket (the low bits of the hash, repeats counted) and a
+    count of its distinct shingles that is never too high (distinct top bits of the hash within the
+    text: one np.sort of 64-bit keys, no argsort). Texts A and B share at most
+    sum(min(counts)) distinct shingles, so J(A, B) <= s / (sizes[A] + sizes[B] - s) for that sum s
+    (a smaller denominator only raises the bound). Shingled `texts_per_chunk` (default
+    TEXTS_PER_CHUNK) texts at a time."""
+    texts_per_chunk = TEXTS_PER_CHUNK if texts_per_chunk is None else texts_per_chunk
+    if texts_per_chunk < 1:
+        raise ValueError(f"texts_per_chunk must be >= 1, got {texts_per_chunk}")
+    sizes, counts, totals = [np.zeros(0, dtype=np.int64)], [np.zeros((0, SKETCH_BUCKETS), dtype=np.uint16)], []
+    for lo in range(0, len(texts), texts_per_chunk):
+        hashes, offsets = char_shingle_hashes(texts[lo:lo + texts_per_chunk], ngram)
+        n = offsets.size - 1
+        total = np.diff(offsets)
+        owner = np.repeat(np.arange(n, dtype=np.int64), total)
+        owner_bits = max(1, (n - 1).bit_length())
+        keys = np.sort((owner.astype(np.uint64) << _U64(64 - owner_bits)) | (hashes >> _U64(owner_bits)))
+        new = np.ones(keys.size, dtype=bool)
+        new[1:] = keys[1:] != keys[:-1]
+        sizes.append(np.bincount((keys[new] >> _U64(64 - owner_bits)).astype(np.int64), minlength=n))
+        bucket = (hashes & _U64(SKETCH_BUCKETS - 1)).astype(np.int64)
+        flat = np.bincount(owner * SKETCH_BUCKETS + bucket, minlength=n * SKETCH_BUCKETS)
+        counts.append(np.minimum(flat, SKETCH_MAX_COUNT).astype(np.uint16).reshape(n, SKETCH_BUCKETS))
+        totals.append(total)
+    unbounded = np.concatenate(totals) > SKETCH_MAX_COUNT if totals else np.zeros(0, dtype=bool)
+    return ShingleSketches(np.concatenate(sizes), np.concatenate(counts), unbounded)
