@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.dedup.caption_key import normalise_captions
-from filters.dedup.clusters import connected_components, representatives
+from filters.dedup.clusters import connected_components, dense_ranks, representatives
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64
@@ -161,14 +161,19 @@ def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarr
     for stage in (stage1, image, stage3):
         edges = np.concatenate((edges, stage))
         labels.append(connected_components(n, edges[:, 0], edges[:, 1]))
-    lang = rows.column("lang_score").to_numpy(zero_copy_only=False).astype(np.float64)
-    order = quality_order(caption, lang, sample_id, labels[2], rows.column("n_repairs").to_numpy(zero_copy_only=False),
-                          pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False))
-    rep = representatives(labels[2], order)
     size = np.bincount(labels[2], minlength=n)[labels[2]]
     member = np.flatnonzero(size >= 2)
     if member.size == 0:
         return CLUSTER_ROW_SCHEMA.empty_table()
+    # only members of clusters of two or more are ranked: a row alone is its own representative,
+    # and a cluster's ranking reads its own members only
+    lang = rows.column("lang_score").to_numpy(zero_copy_only=False).astype(np.float64)
+    ppl = pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False)
+    cluster = dense_ranks(labels[2][member])[1]
+    order = quality_order([caption[i] for i in member], lang[member], [sample_id[i] for i in member], cluster,
+                          rows.column("n_repairs").to_numpy(zero_copy_only=False)[member], ppl[member])
+    rep = positions.copy()
+    rep[member] = member[representatives(cluster, order)]
     is_rep = rep == positions
     reason = np.where(labels[0] == labels[0][rep], REASON_EXACT,
                       np.where(labels[1] == labels[1][rep], REASON_IMAGE, REASON_NEAR))
