@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.dedup.caption_key import normalise_captions
-from filters.dedup.clusters import connected_components, dense_ranks, representatives
+from filters.dedup.clusters import connected_components, dense_ranks, representatives, sorted_runs
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64
@@ -90,10 +90,8 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     head_node = node[heads]
     order = np.argsort(head_node, kind="stable")
     heads, head_node = heads[order], head_node[order]
-    lo = np.searchsorted(head_node, pair_left, side="left")
-    hi = np.searchsorted(head_node, pair_right, side="left")
-    n_lo = np.searchsorted(head_node, pair_left, side="right") - lo
-    n_hi = np.searchsorted(head_node, pair_right, side="right") - hi
+    lo, n_lo = sorted_runs(head_node, pair_left)
+    hi, n_hi = sorted_runs(head_node, pair_right)
     # a node owns several exact classes only on a 64-bit key collision: pair every class of each side
     reps = n_lo * n_hi
     pair = np.repeat(np.arange(pair_left.size), reps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from filters.dedup.clusters import dense_ranks
+from filters.dedup.clusters import index_ranks
 from filters.dedup.shingles import shingle_sets, shingle_sketches
 
 _U64 = np.uint64
@@ -47,7 +47,7 @@ def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngr
     texts that some pair names are shingled, each once however many pairs name it (`shingle_sets`:
     4 bytes per distinct shingle of a text); `chunk`: pairs compared at a time (bounds the
     temporaries of `pair_jaccard`)."""
-    used, inverse = dense_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))))
+    used, inverse = index_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))), len(texts))
     sets = shingle_sets([texts[i] for i in used.tolist()], ngram)
     n = len(left)
     step = chunk or max(n, 1)
@@ -71,7 +71,7 @@ def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram:
     n = left.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    used, inverse = dense_ranks(np.concatenate((left, right)))
+    used, inverse = index_ranks(np.concatenate((left, right)), len(texts))
     sketch = shingle_sketches([texts[i] for i in used.tolist()], ngram)
     step = chunk or n
     maybe = np.zeros(n, dtype=bool)
