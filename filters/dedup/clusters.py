@@ -24,6 +24,31 @@ def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranked[new], inverse
 
 
+def index_ranks(indices: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`dense_ranks` of indices in [0, n) by a mask of n flags instead of a sort: (sorted distinct
+    indices, index of each among them)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    named = np.zeros(n, dtype=bool)
+    named[indices] = True
+    rank = np.cumsum(named) - 1
+    return np.flatnonzero(named), rank[indices]
+
+
+def sorted_runs(ranked: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first position, count) of each key's run of equal values in sorted `ranked` (count 0 when
+    absent). The keys are searched in sorted order: one argsort, then a cache-friendly search, about
+    twice as fast as searching many random keys (and one search, not two, per key)."""
+    keys = np.asarray(keys)
+    order = np.argsort(keys)
+    first = np.empty(keys.size, dtype=np.int64)
+    first[order] = np.searchsorted(ranked, keys[order], side="left")
+    run_end = np.searchsorted(ranked, ranked, side="right")  # per position: one past its run
+    at = np.minimum(first, max(ranked.size - 1, 0))
+    found = (first < ranked.size) & (ranked[at] == keys) if ranked.size else np.zeros(keys.size, dtype=bool)
+    count = np.where(found, run_end[at] - first, 0) if ranked.size else np.zeros(keys.size, dtype=np.int64)
+    return first, count
+
+
 def sorted_distinct(values: np.ndarray) -> np.ndarray:
     """np.unique(values) by one sort."""
     ranked = np.sort(values)

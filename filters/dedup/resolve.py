@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.dedup.caption_key import normalise_captions
-from filters.dedup.clusters import connected_components, representatives
+from filters.dedup.clusters import connected_components, dense_ranks, representatives, sorted_runs
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64
-from filters.dedup.verify import text_pair_jaccard
+from filters.dedup.verify import pairs_at_least
 
 VERIFY_ROW_SCHEMA = pa.schema([
     ("vshard", pa.uint16()),
@@ -49,9 +49,6 @@ CLUSTER_ROW_SCHEMA = pa.schema([
 REASON_EXACT, REASON_IMAGE, REASON_NEAR = "dedup.exact", "dedup.image", "dedup.near"
 TOP_CAPTIONS = 20
 PAIRS_PER_CHUNK = 20_000  # verified at once: ~5M shingles, ~150 MB of temporaries at most
-# Texts shingled once for all their pairs (~8M shingles, ~250 MB of temporaries at most); more
-# distinct texts than this are shingled again for each chunk of pairs.
-TEXTS_SHINGLED_AT_ONCE = 100_000
 TOP_CAPTION_CHARS = 300
 
 
@@ -93,10 +90,8 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     head_node = node[heads]
     order = np.argsort(head_node, kind="stable")
     heads, head_node = heads[order], head_node[order]
-    lo = np.searchsorted(head_node, pair_left, side="left")
-    hi = np.searchsorted(head_node, pair_right, side="left")
-    n_lo = np.searchsorted(head_node, pair_left, side="right") - lo
-    n_hi = np.searchsorted(head_node, pair_right, side="right") - hi
+    lo, n_lo = sorted_runs(head_node, pair_left)
+    hi, n_hi = sorted_runs(head_node, pair_right)
     # a node owns several exact classes only on a 64-bit key collision: pair every class of each side
     reps = n_lo * n_hi
     pair = np.repeat(np.arange(pair_left.size), reps)
@@ -112,32 +107,11 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
 
 
 def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
-    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair. Texts are shingled once per
-    group of pairs whose texts number at most TEXTS_SHINGLED_AT_ONCE: all pairs at once when they
-    fit; else (a giant candidate component) pairs grouped by the blocks of their two texts, or plain
-    chunks of pairs, whichever shingles fewer texts. The answer does not depend on the grouping."""
-
-    def verify(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return text_pair_jaccard(texts, x, y, plan.cfg.ngram, chunk=PAIRS_PER_CHUNK) >= plan.cfg.threshold
-
-    used = np.unique(np.concatenate((a, b)))
-    if used.size <= TEXTS_SHINGLED_AT_ONCE:
-        return verify(a, b)
-    half = TEXTS_SHINGLED_AT_ONCE // 2  # texts per block: the texts of a block pair fit the bound
-    block_a, block_b = np.searchsorted(used, a) // half, np.searchsorted(used, b) // half
-    n_blocks = int(max(block_a.max(), block_b.max())) + 1
-    key = np.minimum(block_a, block_b) * n_blocks + np.maximum(block_a, block_b)
-    order = np.argsort(key, kind="stable")
-    groups = np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
-    n_chunks = -(-a.size // PAIRS_PER_CHUNK)
-    ok = np.zeros(a.size, dtype=bool)
-    if len(groups) * TEXTS_SHINGLED_AT_ONCE < n_chunks * min(2 * PAIRS_PER_CHUNK, used.size):
-        for g in groups:
-            ok[g] = verify(a[g], b[g])
-    else:
-        for i in range(0, a.size, PAIRS_PER_CHUNK):
-            ok[i:i + PAIRS_PER_CHUNK] = verify(a[i:i + PAIRS_PER_CHUNK], b[i:i + PAIRS_PER_CHUNK])
-    return ok
+    """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair (`verify.pairs_at_least`):
+    each text is shingled once for its bound and at most once more for its exact set, however many
+    pairs name it (even in a giant candidate component); PAIRS_PER_CHUNK pairs are compared at a
+    time."""
+    return pairs_at_least(texts, a, b, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
 
 
 def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarray, plan: DedupPlan,
@@ -185,14 +159,19 @@ def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarr
     for stage in (stage1, image, stage3):
         edges = np.concatenate((edges, stage))
         labels.append(connected_components(n, edges[:, 0], edges[:, 1]))
-    lang = rows.column("lang_score").to_numpy(zero_copy_only=False).astype(np.float64)
-    order = quality_order(caption, lang, sample_id, labels[2], rows.column("n_repairs").to_numpy(zero_copy_only=False),
-                          pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False))
-    rep = representatives(labels[2], order)
     size = np.bincount(labels[2], minlength=n)[labels[2]]
     member = np.flatnonzero(size >= 2)
     if member.size == 0:
         return CLUSTER_ROW_SCHEMA.empty_table()
+    # only members of clusters of two or more are ranked: a row alone is its own representative,
+    # and a cluster's ranking reads its own members only
+    lang = rows.column("lang_score").to_numpy(zero_copy_only=False).astype(np.float64)
+    ppl = pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False)
+    cluster = dense_ranks(labels[2][member])[1]
+    order = quality_order([caption[i] for i in member], lang[member], [sample_id[i] for i in member], cluster,
+                          rows.column("n_repairs").to_numpy(zero_copy_only=False)[member], ppl[member])
+    rep = positions.copy()
+    rep[member] = member[representatives(cluster, order)]
     is_rep = rep == positions
     reason = np.where(labels[0] == labels[0][rep], REASON_EXACT,
                       np.where(labels[1] == labels[1][rep], REASON_IMAGE, REASON_NEAR))

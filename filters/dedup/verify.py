@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from filters.dedup.clusters import dense_ranks
-from filters.dedup.shingles import char_shingle_hashes, unique_shingles
+from filters.dedup.clusters import index_ranks
+from filters.dedup.shingles import shingle_sets, shingle_sketches
 
 _U64 = np.uint64
 
@@ -44,11 +44,45 @@ def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: 
 def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int,
                       chunk: int | None = None) -> np.ndarray:
     """Exact character n-gram Jaccard of pairs of texts (two empty texts count as equal). Only the
-    texts that some pair names are shingled, each once; `chunk`: pairs compared at a time (bounds
-    the temporaries of `pair_jaccard`)."""
-    used, inverse = dense_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))))
-    sets = unique_shingles(*char_shingle_hashes([texts[i] for i in used.tolist()], ngram))
+    texts that some pair names are shingled, each once however many pairs name it (`shingle_sets`:
+    4 bytes per distinct shingle of a text); `chunk`: pairs compared at a time (bounds the
+    temporaries of `pair_jaccard`)."""
+    used, inverse = index_ranks(np.concatenate((np.asarray(left, np.int64), np.asarray(right, np.int64))), len(texts))
+    sets = shingle_sets([texts[i] for i in used.tolist()], ngram)
     n = len(left)
     step = chunk or max(n, 1)
     return np.concatenate([pair_jaccard(*sets, inverse[i:min(i + step, n)], inverse[n + i:n + min(i + step, n)])
                            for i in range(0, n, step)] or [np.zeros(0, dtype=np.float64)])
+
+
+def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int, threshold: float,
+                   chunk: int | None = None) -> np.ndarray:
+    """`text_pair_jaccard(texts, left, right, ngram) >= threshold`, pair for pair, with the exact
+    Jaccard computed only where a cheap upper bound allows it to reach the threshold.
+
+    The bound (`shingle_sketches`): two texts share at most s = sum over buckets of min(counts) of
+    their shingles, so J <= s / (sizes[A] + sizes[B] - s); a pair whose bound is below the
+    threshold fails whatever its exact Jaccard (rounding is monotone). Most LSH candidates of a
+    corpus of look-alike captions fail here, so exact sets are built only for the texts of the
+    pairs left. A text whose counts are clipped (`unbounded`) always goes to the exact check.
+    `chunk`: pairs compared at a time."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    n = left.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    used, inverse = index_ranks(np.concatenate((left, right)), len(texts))
+    sketch = shingle_sketches([texts[i] for i in used.tolist()], ngram)
+    step = chunk or n
+    maybe = np.zeros(n, dtype=bool)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        li, ri = inverse[lo:hi], inverse[n + lo:n + hi]
+        shared = np.minimum(sketch.counts[li], sketch.counts[ri]).sum(axis=1, dtype=np.int64)
+        union = sketch.sizes[li] + sketch.sizes[ri] - shared
+        bound = np.where(union > 0, shared / np.maximum(union, 1), 1.0)
+        maybe[lo:hi] = (bound >= threshold) | sketch.unbounded[li] | sketch.unbounded[ri]
+    out = np.zeros(n, dtype=bool)
+    check = np.flatnonzero(maybe)
+    out[check] = text_pair_jaccard(texts, left[check], right[check], ngram, chunk=chunk) >= threshold
+    return out

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from filters.dedup import CandidateGraph, bucket_edges, connected_components, quality_order, representatives
 from filters.dedup.banding import ALL_PAIRS_MAX, BAND_ROW_SCHEMA
+from filters.dedup.clusters import dense_ranks, index_ranks, sorted_runs
 from filters.dedup.minhash import BAND_SHIFT
 from filters.dedup.plan import EXACT_BAND, IMAGE_BAND
 
@@ -111,3 +112,18 @@ def test_big_bucket_is_linked_without_all_pairs():
     assert edges.num_rows == 2 * (n - 1) - 1  # star plus chain, (0, 1) once
     graph = CandidateGraph.from_edges(edges)
     assert len(set(graph.component.tolist())) == 1
+
+
+@given(st.lists(st.integers(0, 12), max_size=30), st.lists(st.integers(0, 14), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_sorted_runs_and_index_ranks_match_their_searches(values, keys):
+    """`sorted_runs` is the pair of searchsorted calls (left, right - left) with 0 for an absent
+    key; `index_ranks` is `dense_ranks` of small non-negative indices."""
+    ranked = np.sort(np.array(values, dtype=np.uint64))
+    k = np.array(keys, dtype=np.uint64)
+    first, count = sorted_runs(ranked, k)
+    lo, hi = np.searchsorted(ranked, k, side="left"), np.searchsorted(ranked, k, side="right")
+    assert count.tolist() == (hi - lo).tolist()
+    assert first[count > 0].tolist() == lo[count > 0].tolist()
+    idx = np.array(keys, dtype=np.int64)
+    assert [a.tolist() for a in index_ranks(idx, 15)] == [a.tolist() for a in dense_ranks(idx)]

@@ -15,6 +15,8 @@ from dedup_corpus import WORDS
 from filters.dedup import (MinHasher, band_bucket_keys, candidate_probability, char_shingle_hashes, lsh_params,
                            text_pair_jaccard, unique_shingles)
 from filters.dedup.minhash import EMPTY
+from filters.dedup.shingles import shingle_sets, shingle_sketches
+from filters.dedup.verify import pairs_at_least
 
 
 def shingle_set(text: str, n: int) -> set[str]:
@@ -141,3 +143,53 @@ def test_band_keys_collide_exactly_on_equal_bands_within_a_scope():
     assert not np.intersect1d(keys[0], other_scope[0]).size
     with pytest.raises(ValueError, match="exceeds num_perm"):
         band_bucket_keys(sig, 17, 8, scope)
+
+
+@given(st.lists(st.text(alphabet="ab cé\0", max_size=12), max_size=9), st.integers(1, 6), st.integers(1, 10))
+@settings(max_examples=200, deadline=None)
+def test_shingle_sets_are_the_unique_shingles_of_all_texts_at_once(texts, n, texts_per_chunk):
+    """Shingled a few texts at a time, each text's set holds the ids `unique_shingles` gives when
+    every text is shingled at once: ranks among the distinct hashes of all the texts."""
+    want_ids, want_offsets = unique_shingles(*char_shingle_hashes(texts, n))
+    ids, offsets = shingle_sets(texts, n, texts_per_chunk)
+    assert ids.dtype == np.uint32 and offsets.tolist() == want_offsets.tolist()
+    assert ids.tolist() == want_ids.tolist()
+
+
+@given(st.lists(st.text(alphabet="ab cé\0", max_size=14), min_size=1, max_size=8), st.integers(1, 5),
+       st.sampled_from([0.05, 0.3, 0.5, 0.8, 1.0]), st.integers(1, 4), st.none() | st.integers(1, 9))
+@settings(max_examples=300, deadline=None)
+def test_pairs_at_least_is_the_exact_jaccard_against_the_threshold(texts, n, threshold, texts_per_chunk, chunk):
+    """The sketch bound only spares work: every verdict is the exact Jaccard against the threshold,
+    and the bound is never below the exact Jaccard."""
+    import filters.dedup.shingles as shingles
+
+    left = np.repeat(np.arange(len(texts)), len(texts))
+    right = np.tile(np.arange(len(texts)), len(texts))
+    exact = text_pair_jaccard(texts, left, right, n)
+    sketch = shingle_sketches(texts, n, texts_per_chunk)
+    assert not sketch.unbounded.any()
+    assert sketch.sizes.tolist() == np.diff(unique_shingles(*char_shingle_hashes(texts, n))[1]).tolist()
+    shared = np.minimum(sketch.counts[left], sketch.counts[right]).sum(axis=1)
+    union = sketch.sizes[left] + sketch.sizes[right] - shared
+    assert (np.where(union > 0, shared / np.maximum(union, 1), 1.0) >= exact).all()
+    old = shingles.TEXTS_PER_CHUNK
+    shingles.TEXTS_PER_CHUNK = texts_per_chunk
+    try:
+        got = pairs_at_least(texts, left, right, n, threshold, chunk=chunk)
+    finally:
+        shingles.TEXTS_PER_CHUNK = old
+    assert got.tolist() == (exact >= threshold).tolist()
+
+
+def test_texts_of_more_shingles_than_a_sketch_counts_are_verified_exactly():
+    """A text of more than 65535 shingles has clipped sketch counts, so its pairs skip the bound
+    and get the exact Jaccard."""
+    rng = np.random.default_rng(3)
+    long_text = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 70_000))
+    texts = [long_text, long_text[:69_000] + "z" * 1000, long_text[::-1], "short"]
+    sketch = shingle_sketches(texts, 5)
+    assert sketch.unbounded.tolist() == [True, True, True, False] and sketch.counts.dtype == np.uint16
+    left, right = np.array([0, 0, 0, 3]), np.array([1, 2, 3, 3])
+    exact = text_pair_jaccard(texts, left, right, 5)
+    assert pairs_at_least(texts, left, right, 5, 0.9).tolist() == (exact >= 0.9).tolist() == [True, False, False, True]

@@ -160,14 +160,15 @@ def test_only_representatives_show_a_caption():
         ("s/3", None, 2, "a blue dog"), ("s/4", "s/3", 2, None)]
 
 
-@pytest.mark.parametrize("at_once,per_chunk", [(10_000, 20_000), (40, 7), (40, 1000), (6, 3)])
-def test_near_pairs_are_verified_alike_however_their_texts_are_grouped(monkeypatch, at_once, per_chunk):
-    """A giant candidate component's pairs are verified in groups (all at once, by blocks of their
-    texts, or in chunks of pairs, whichever shingles fewer texts): the verdict of every pair is the
-    Jaccard of its two texts against the threshold, the same in every grouping, the first pair
-    (a text with itself) included. Each group shingles at most TEXTS_SHINGLED_AT_ONCE texts (or
-    one chunk's), and compares PAIRS_PER_CHUNK pairs at a time."""
-    from filters.dedup import resolve
+@pytest.mark.parametrize("texts_per_chunk,per_chunk", [(10_000, 20_000), (40, 7), (40, 1000), (6, 3), (1, 1)])
+def test_near_pairs_are_verified_alike_however_their_texts_are_chunked(monkeypatch, texts_per_chunk, per_chunk):
+    """A giant candidate component's pairs are verified from each text's shingle sketch and, where
+    its bound allows, its exact shingle set, each made once (`TEXTS_PER_CHUNK` texts shingled at a
+    time) however many pairs name the text: the verdict of every pair is the Jaccard of its two
+    texts against the threshold, the same for every chunking, the first pair (a text with itself)
+    included; at most PAIRS_PER_CHUNK pairs are compared at a time, only those the bound lets
+    through."""
+    from filters.dedup import resolve, shingles, verify
 
     rng = np.random.default_rng(7)
     words = ["red", "bus", "on", "a", "street", "the", "blue", "car", "near", "park"]
@@ -176,17 +177,26 @@ def test_near_pairs_are_verified_alike_however_their_texts_are_grouped(monkeypat
     b[0] = a[0]
     plan = DedupPlan.build(DedupConfig(ngram=3, threshold=0.6), seed=0)
     want = text_pair_jaccard(texts, a, b, 3) >= 0.6
-    monkeypatch.setattr(resolve, "TEXTS_SHINGLED_AT_ONCE", at_once)
+    monkeypatch.setattr(shingles, "TEXTS_PER_CHUNK", texts_per_chunk)
     monkeypatch.setattr(resolve, "PAIRS_PER_CHUNK", per_chunk)
-    calls = []
+    shingled, compared = [], []
+    shingle = shingles.char_shingle_hashes
 
-    def recorded(texts, x, y, ngram, chunk=None):  # the real verification, with what it was given
-        calls.append((np.unique(np.concatenate((x, y))).size, x.size, chunk))
-        return text_pair_jaccard(texts, x, y, ngram, chunk=chunk)
+    def recorded_shingles(chunk, ngram):  # the real shingling, with what it was given
+        shingled.append(list(chunk))
+        return shingle(chunk, ngram)
 
-    monkeypatch.setattr(resolve, "text_pair_jaccard", recorded)
+    def recorded_pairs(ids, offsets, left, right):
+        compared.append(left.size)
+        return pair_jaccard(ids, offsets, left, right)
+
+    monkeypatch.setattr(shingles, "char_shingle_hashes", recorded_shingles)
+    monkeypatch.setattr(verify, "pair_jaccard", recorded_pairs)
     got = resolve._verified(texts, a, b, plan)
     assert got.dtype == bool and np.array_equal(got, want) and want[0] and 0 < want.sum() < want.size
-    assert sum(n for _, n, _ in calls) == a.size  # every pair verified once
-    assert all(chunk == per_chunk for _, _, chunk in calls)
-    assert all(n_texts <= max(at_once, 2 * per_chunk) for n_texts, _, _ in calls)
+    used = sorted(texts[i] for i in np.unique(np.concatenate((a, b))))
+    sketched = -(-len(used) // texts_per_chunk)  # the first calls make the sketches: every text once
+    assert sorted(t for chunk in shingled[:sketched] for t in chunk) == used
+    exact = [t for chunk in shingled[sketched:] for t in chunk]
+    assert len(exact) == len(set(exact)) <= len(used)  # a text's exact set is made at most once
+    assert want.sum() <= sum(compared) < a.size and max(compared) <= per_chunk  # the bound spared some pairs
