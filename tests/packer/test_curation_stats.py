@@ -6,7 +6,18 @@ from __future__ import annotations
 import pyarrow as pa
 
 from packer.curation_stats import curation_summary
+from packer.partial_stats import part_stats
 from schemas.config import parse_job_config
+from schemas.manifest import LEDGER_SCHEMA, PACKS_SCHEMA
+
+
+def ledger_of(columns: dict) -> pa.Table:
+    """A ledger part with `columns`; every other ledger column filtered-row defaults or null."""
+    n = len(columns["sample_id"])
+    defaults = {"task": ["caption"] * n, "status": ["filtered"] * n, "reason": ["filter.too_short"] * n}
+    return pa.table({f.name: columns[f.name] if f.name in columns else
+                     pa.array(defaults[f.name], f.type) if f.name in defaults else pa.nulls(n, f.type)
+                     for f in LEDGER_SCHEMA}, schema=LEDGER_SCHEMA)
 
 
 def test_repairs_and_scores_from_the_ledger(tmp_path):
@@ -17,7 +28,7 @@ def test_repairs_and_scores_from_the_ledger(tmp_path):
                             "filters": {"scorers": {"nsfw": {"enabled": True, "max_score": 0.5, "thresholds": {"b": 0.2}},
                                                     "lm": {"model_path": str(tmp_path / "lm")}}}})
     n = 8
-    ledger = pa.table({
+    ledger = ledger_of({
         "sample_id": [f"s{i}" for i in range(n)], "copy": [0] * (n - 1) + [1], "source": ["a", "b"] * 4,
         "repairs": [["html"], [], ["html", "site_suffix"], None, [], ["mojibake"], [], ["html"]],
         "nsfw_score": pa.array([0.1, 0.3, 0.45, 0.15, 0.6, None, 0.9, 0.55], pa.float32()),
@@ -25,7 +36,7 @@ def test_repairs_and_scores_from_the_ledger(tmp_path):
         "lm_perplexity": pa.array([10, 20, 30, 40, 50, 60, 70, 80], pa.float32()),
         "lm_repetition": pa.nulls(n, pa.float32()),
     })
-    out = curation_summary(ledger, cfg)
+    out = curation_summary(part_stats(ledger, PACKS_SCHEMA.empty_table(), cfg), cfg)
     assert out["repairs"] == {"rows_repaired": 4, "by_repair": {"html": 3, "mojibake": 1, "site_suffix": 1}}
     assert set(out["scores"]) == {"nsfw_score", "lm_perplexity"}  # columns never scored are left out
     nsfw = out["scores"]["nsfw_score"]
