@@ -258,7 +258,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
 
     t0 = time.perf_counter()
     summary = plan_rows(cfg, ds, state / "plan")
-    give_back_freed()
+    give_back_freed(time.perf_counter() - t0)
     timings["pack_assemble"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -271,7 +271,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
                            n_packs=index.n_packs)
     shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]
-    give_back_freed()
+    give_back_freed(time.perf_counter() - t0)
     timings["write_shards"] = time.perf_counter() - t0
 
     from packer.tokenizer import tokenizer_identity
@@ -304,11 +304,12 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
     nodes["plan"] = summary.nodes
     nodes["index"] = index.nodes
     nodes["write"] = dict(Counter(r["node"] for r in written.values() if r.get("node")))
+    t0 = time.perf_counter()
     stats = _write_stats(cfg, out, manifest, summary, dedup_stats, timings, n_files, extra={
         "nodes": {k: v for k, v in sorted(nodes.items()) if v},  # per stage: Ray node id -> batches it ran
         "stages_run": ran,  # per stage before planning: computed by this run, or reused from the cache
     })
-    give_back_freed()
+    give_back_freed(time.perf_counter() - t0)
     from packer.report_html import write_report
 
     html = write_report(out, manifest=manifest)
@@ -400,10 +401,10 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
         else:
             ds = _spread_blocks(ds, cfg.ray.batch_size)
             ds = _apply_stages(ds, stages.post_dedup_plan(cfg)[:1], batch_size=cfg.ray.batch_size).materialize()
-        timings[{"score": "score", "dedup": "dedupe", "tokens": "tokens"}[stage]] = time.perf_counter() - t0
+        stage_s = timings[{"score": "score", "dedup": "dedupe", "tokens": "tokens"}[stage]] = time.perf_counter() - t0
         t0 = time.perf_counter()
         save(stage, ds)
-        give_back_freed()
+        give_back_freed(stage_s + time.perf_counter() - t0)
         timings[f"cache_{stage}"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ds = _spread_blocks(ds, cfg.ray.batch_size)
@@ -411,7 +412,7 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
     timings["mix"] = time.perf_counter() - t0
     ran["mix"] = "computed"
     cache.evict()
-    give_back_freed()
+    give_back_freed(time.perf_counter() - t0)
     return ds, dedup_stats, ran
 
 

@@ -58,3 +58,32 @@ def test_freed_pages_go_back_to_the_system():
     done = subprocess.run([sys.executable, "-c", FREED], cwd=ROOT, capture_output=True, text=True, check=True)
     freed, after = map(int, done.stdout.split())
     assert freed - after > 10_000  # KiB: most of the 20 MB freed left the process
+
+
+def test_a_full_collection_only_after_a_long_stage():
+    """A full collection walks every live object (0.3 s in a process that has imported torch and
+    transformers), so it follows only stages of FULL_COLLECTION_AFTER_S or more; trimming follows all."""
+    import gc
+
+    from jobs.driver_memory import FULL_COLLECTION_AFTER_S, give_back_freed
+
+    full = []
+
+    def seen(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            full.append(info)
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # no automatic collection in between
+    gc.callbacks.append(seen)
+    try:
+        give_back_freed(FULL_COLLECTION_AFTER_S * 0.5)
+        assert full == []
+        give_back_freed(FULL_COLLECTION_AFTER_S)
+        assert len(full) == 1
+        give_back_freed()  # no stage time: collect
+        assert len(full) == 2
+    finally:
+        gc.callbacks.remove(seen)
+        if was_enabled:
+            gc.enable()
