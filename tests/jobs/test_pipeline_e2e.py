@@ -117,6 +117,7 @@ def test_two_runs_are_byte_identical(demo_run, tmp_path):
     assert [k for k in a if a[k] != b[k]] == []
 
 
+@pytest.mark.slow  # two pack jobs (~12 s); tests/packer/test_group_plan.py covers the groups without Ray
 def test_many_planning_groups_keep_every_promise_and_are_deterministic(ray_local, demo_corpus, tmp_path):
     """Planning groups of 80 rows: every group planned by its own task, the index parts written by
     the tasks; the output is whole, balanced, readable by the bridge, and byte-identical whatever

@@ -205,6 +205,7 @@ def summarised_out(ray_local, demo_corpus, tmp_path_factory):
         update={"dir": str(out), "per_step_detail_max_steps": 2})})).out_dir
 
 
+@pytest.mark.slow  # a pack job of its own (~8 s); the summarised statistics are tested above without one
 def test_a_real_output_summarised_reports_inspects_and_trains(summarised_out):
     from packer.report_html import write_report
     from schemas.manifest import MANIFEST_NAME, STATS_PATH, Manifest, load_index
