@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 MANTISSA_BITS = 10  # bits of mantissa a sketch bin keeps
 _SHIFT = 52 - MANTISSA_BITS
+_SUBNORMAL_BIN = 2.0 ** (-1074 + _SHIFT)  # the width of a sketch bin of subnormals (and the smallest normals)
 PERCENTILE_RELATIVE_ERROR = 2.0 ** -MANTISSA_BITS
 EXACT_INTEGERS_BELOW = 2 ** (MANTISSA_BITS + 1)
 _FLOAT_SCALE = 1074 + 53  # a float sum is held as an integer times 2**-_FLOAT_SCALE
@@ -497,12 +498,14 @@ class Dist:
     def display_histogram(self, bins: int, lo: float | None = None) -> dict:
         """At most `bins` equal bins from `lo` (default the min) past the max, of a power-of-two
         width no finer than the sketch's bins near the largest value, so that each sketch bin lies in
-        one of them and the counts are exact (numpy.histogram over these edges gives them)."""
+        one of them and the counts are exact (numpy.histogram's half-open bins over these edges give
+        them, save that numpy's division by the width overflows when the width is subnormal)."""
         if self.fixed_edges:
             return {"edges": [float(e) for e in self.fixed_edges], "counts": [int(c) for c in self.fixed_counts]}
         lo = self.lo if lo is None else min(lo, self.lo)
         top = max(abs(self.lo), abs(self.hi))
-        finest = 2.0 ** (np.frexp(top)[1] - 1 - MANTISSA_BITS) if top > 0 else 1.0
+        # the sketch's bin width near the largest value; subnormals share one width, 2**-1032
+        finest = max(2.0 ** (np.frexp(top)[1] - 1 - MANTISSA_BITS), _SUBNORMAL_BIN) if top > 0 else 1.0
         span = self.hi - lo
         width = max(finest, 2.0 ** np.ceil(np.log2(span / bins)) if span > 0 else finest)
         while True:
