@@ -4,8 +4,8 @@ listed.
 
 `ray.data.read_parquet` costs seconds before it reads a byte (it fetches and samples the files'
 metadata to size its read tasks, on workers it may have to start): on a 300-sample job it took
-4–7 s of a 10–15 s run, against 0.03–0.12 s for a task per part (`/work/scratch/write_prof.py`,
-load 14–17). The parts here were written one block each, so reading each one whole keeps the
+4–7 s of a 10–15 s run, against 0.03–0.12 s for a task per part (the write stage's assignment
+parts, timed both ways in one process on a shared machine under load 14–17). The parts here were written one block each, so reading each one whole keeps the
 blocks as they were written and the rows in their order.
 """
 
