@@ -26,6 +26,7 @@ import os
 import shlex
 import socket
 import sys
+import time
 from pathlib import Path
 
 from packer.shards import temp_owner
@@ -37,11 +38,25 @@ class OutputLocked(RuntimeError):
     """Another run holds the output directory; the message names it."""
 
 
-def _holder_text(path: Path) -> str:
+# A holder writes its name just after it takes the lock (and clears it just before it lets go), so a
+# run refused in that window reads an empty file; it looks again for this long before saying
+# "holder unknown".
+HOLDER_NAME_WAIT_S = 2.0
+
+
+def _holder_info(path: Path) -> dict:
     try:
-        info = json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
-        info = {}
+        return json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):  # absent, or read while it was being written
+        return {}
+
+
+def _holder_text(path: Path, wait_s: float = 0.0) -> str:
+    deadline = time.monotonic() + wait_s
+    info = _holder_info(path)
+    while not info and time.monotonic() < deadline:
+        time.sleep(0.02)
+        info = _holder_info(path)
     if not info:
         return "another vlpack run (holder unknown)"
     return (f"pid {info.get('pid')} on {info.get('host')} since {info.get('started')}"
@@ -64,7 +79,8 @@ class OutputLock:
         except OSError as err:
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise OutputLocked(f"{self.out} is being written by {_holder_text(self.path)}; wait for it to "
+                raise OutputLocked(f"{self.out} is being written by "
+                                   f"{_holder_text(self.path, HOLDER_NAME_WAIT_S)}; wait for it to "
                                    f"finish or choose another output.dir") from None
             raise
         info = {"pid": os.getpid(), "host": socket.gethostname(),
@@ -105,7 +121,7 @@ def lock_holder(out: str | os.PathLike, state_dir: str = ".vlpack") -> str | Non
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError:
-            return _holder_text(path)
+            return _holder_text(path, HOLDER_NAME_WAIT_S)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:

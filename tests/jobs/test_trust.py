@@ -131,6 +131,48 @@ def test_a_second_run_is_refused_before_ray_starts_naming_the_holder(tmp_path):
     assert lock_holder(out) is None
 
 
+def test_a_run_refused_while_the_holder_is_still_writing_its_name_waits_for_the_name(tmp_path):
+    """The holder takes the lock, then writes who it is: a run refused between the two names it anyway."""
+    import fcntl
+    import threading
+
+    from jobs.output_lock import OutputLock, OutputLocked, lock_holder
+
+    out = tmp_path / "out"
+    path = out / ".vlpack" / "lock"
+    path.parent.mkdir(parents=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held, and the file still empty
+    late = threading.Timer(0.3, lambda: os.pwrite(fd, json.dumps({"pid": 4242, "host": "h"}).encode(), 0))
+    late.start()
+    try:
+        with pytest.raises(OutputLocked, match="is being written by pid 4242 on h"):
+            OutputLock(out).acquire()
+        assert "pid 4242" in lock_holder(out)
+    finally:
+        late.join()
+        os.close(fd)
+    assert lock_holder(out) is None
+
+
+def test_a_holder_that_never_names_itself_is_reported_unknown_after_a_bounded_wait(tmp_path, monkeypatch):
+    import fcntl
+
+    from jobs import output_lock
+
+    monkeypatch.setattr(output_lock, "HOLDER_NAME_WAIT_S", 0.1)
+    out = tmp_path / "out"
+    path = out / ".vlpack" / "lock"
+    path.parent.mkdir(parents=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        with pytest.raises(output_lock.OutputLocked, match=r"another vlpack run \(holder unknown\)"):
+            output_lock.OutputLock(out).acquire()
+    finally:
+        os.close(fd)
+
+
 def test_only_temporary_files_of_writers_that_are_gone_are_swept(tmp_path):
     import socket
 
