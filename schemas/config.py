@@ -94,9 +94,10 @@ class MixConfig(ConfigSection):
 
 
 class OutputConfig(ConfigSection):
-    """Where the output goes (not fingerprinted). `per_step_detail_max_steps`: above this many steps,
-    stats.json and the report summarise their per-step lists and grids (the worst steps, means and
-    fixed-bin histograms), so that their size does not grow with the steps."""
+    """Where the output goes. `dir` and `overwrite` are not fingerprinted (where, not what).
+    `per_step_detail_max_steps`: above this many steps, stats.json and the report summarise their
+    per-step lists and grids (the worst steps, means and fixed-bin histograms), so that their size does
+    not grow with the steps; it changes stats.json, so it is fingerprinted."""
 
     dir: str = "out"
     overwrite: bool = False
@@ -195,13 +196,14 @@ class JobConfig(ConfigSection):
     def fingerprint(self) -> str:
         """sha256 (hex, 16 chars) of the canonical JSON of every field that affects the output.
 
-        `ray` (execution only), `output` and `cache` (where, not what), each source's `max_bad_fraction`
+        `ray` (execution only), `output.dir`, `output.overwrite` and `cache` (where, not what; the
+        output's `per_step_detail_max_steps` shapes stats.json, so it counts), each source's `max_bad_fraction`
         (whether the job may finish, not what it writes: a job stopped by too many invalid samples
         resumes from its checkpoints once the tolerance is raised) and each source's `fingerprint`
         mode (how changes are noticed) are excluded. The inputs themselves are fingerprinted
         apart (`jobs.inputs`).
         """
-        payload = self.model_dump(mode="json", exclude={"ray": True, "output": True, "cache": True,
+        payload = self.model_dump(mode="json", exclude={"ray": True, "output": {"dir", "overwrite"}, "cache": True,
                                                         "sources": {"__all__": {"max_bad_fraction", "fingerprint"}}})
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

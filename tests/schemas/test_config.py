@@ -53,6 +53,13 @@ def test_fingerprint_is_stable_and_ignores_execution_settings():
     assert again.fingerprint() == a.fingerprint()
 
 
+def test_the_per_step_detail_bound_is_fingerprinted_because_it_shapes_stats_json():
+    a = parse_job_config(BASE)
+    moved = parse_job_config({**BASE, "output": {"dir": "/elsewhere", "overwrite": True}})
+    summarised = parse_job_config({**BASE, "output": {"per_step_detail_max_steps": 5}})
+    assert a.fingerprint() == moved.fingerprint() != summarised.fingerprint()
+
+
 def test_relative_paths_resolve_against_the_config_file(tmp_path):
     p = tmp_path / "sub" / "job.yaml"
     p.parent.mkdir()
