@@ -116,7 +116,7 @@ def test_balanced_loss_on_packed_logits_is_equation_1_of_per_sample_forwards(dem
     with torch.no_grad():
         per_sample = [sample_token_losses(pack, j, sample_logits(pack, j, reference)) for j in range(len(pack["sample_ids"]))]
     expected = equation_1([loss for loss, _ in per_sample], [v for _, v in per_sample])
-    assert float(ours) == pytest.approx(float(expected), rel=1e-5)
+    assert ours.detach().item() == pytest.approx(float(expected), rel=1e-5)
     ours.backward()  # the packed loss is differentiable end to end (vision tower included)
     assert packed.model.visual.patch_embed.proj.weight.grad.abs().sum() > 0
     packed.zero_grad(set_to_none=True)
