@@ -73,20 +73,6 @@ ROWS_PER_PART = 1 << 20  # considered rows per node partition, about (16 B each 
 VERIFY_ROWS_PER_SHARD = 1 << 15  # candidate rows per resolve call, about
 LOCATED_NODE_SCHEMA = pa.schema([("node", pa.uint64()), ("block", pa.int32()), ("position", pa.int32())])
 CANDIDATE_SCHEMA = pa.schema([("block", pa.int32()), ("position", pa.int32()), ("component", pa.uint64())])
-# Other stages' Ray Data groupbys (ids, planning, shards) use this strategy: on one node the
-# pull-based sort shuffle beats the hash shuffle's actor pool severalfold.
-DEFAULT_SHUFFLE = "sort_shuffle_pull_based"
-
-
-def _with_shuffle(ds, shuffle: str):
-    """The same blocks as a new dataset with its own copy of the data context, whose shuffle
-    strategy is `shuffle`; the caller's context is left alone."""
-    import ray
-    from ray.data.context import ShuffleStrategy
-
-    own = ray.data.from_arrow_refs(ds.to_arrow_refs())
-    own.context.shuffle_strategy = ShuffleStrategy(shuffle)
-    return own
 
 
 def _gather(ds, schema: pa.Schema) -> pa.Table:

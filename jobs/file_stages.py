@@ -169,7 +169,8 @@ def check_unique_ids(refs: list, files: list[InputFile]) -> None:
     """Fail, naming ids and files, if a sample id occurs in more than one file."""
     import ray
 
-    from jobs.dedup_stage import DEFAULT_SHUFFLE, _gather, _with_shuffle
+    from jobs.dedup_stage import _gather
+    from jobs.shuffle import grouped_by
 
     if len(refs) < 2:
         return  # ids inside one file are made unique by its reader
@@ -187,8 +188,7 @@ def check_unique_ids(refs: list, files: list[InputFile]) -> None:
     else:
         id_task = ray.remote(scheduling_strategy="SPREAD")(file_ids)
         ids = ray.data.from_arrow_refs([id_task.remote(r, i) for i, r in enumerate(refs)])
-        ids = _with_shuffle(ids, DEFAULT_SHUFFLE)
-        found = _gather(ids.groupby("part", num_partitions=min(MAX_ID_PARTITIONS, len(refs)))
+        found = _gather(grouped_by(ids, "part", min(MAX_ID_PARTITIONS, len(refs)))
                         .map_groups(repeated_ids, batch_format="pyarrow"), schema)
     if not found.num_rows:
         return

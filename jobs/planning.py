@@ -273,7 +273,7 @@ def plan_rows(cfg: JobConfig, ds, plan_dir: Path) -> JobPlanSummary:
     """Steps 1–3 of the module docstring over the processed rows `ds` (or their checkpoint)."""
     import ray
 
-    from jobs.dedup_stage import DEFAULT_SHUFFLE, _with_shuffle
+    from jobs.shuffle import MAX_PARTITIONS, grouped_by
 
     plan_dir = Path(plan_dir)
     if ckpt.is_complete(plan_dir):
@@ -291,8 +291,7 @@ def plan_rows(cfg: JobConfig, ds, plan_dir: Path) -> JobPlanSummary:
     n_groups = group_count(summary.rows, summary.id_bytes, cfg.pack)
     index = ds.map_batches(index_with_group, fn_kwargs={"n_groups": n_groups}, batch_format="pyarrow",
                            batch_size=None)
-    index = _with_shuffle(index.materialize(), DEFAULT_SHUFFLE)
-    planned = index.groupby(GROUP, num_partitions=min(n_groups, 256)).map_groups(
+    planned = grouped_by(index, GROUP, min(n_groups, MAX_PARTITIONS)).map_groups(
         plan_one_group, fn_kwargs={"cfg": cfg, "plan_dir": str(plan_dir)}, batch_format="pyarrow")
     groups = pa.concat_tables([t for t in ray.get(planned.to_arrow_refs()) if t.num_rows]
                               or [GROUP_SUMMARY_SCHEMA.empty_table()]).sort_by("group")

@@ -6,7 +6,8 @@ one dataset keyed by a hash of (sample_id, copy), and a Ray Data groupby brings 
 whole into one call (`join_part`), which attaches each occurrence's sample. A second groupby on
 `shard` brings every occurrence of one shard into one call (`write_shard_group`), which
 materialises the shard's packs in pack order and commits the tar. Nothing is broadcast: every
-process holds one key range or one shard.
+process holds one key range or one shard. Both groupbys go through `jobs.shuffle.grouped_by`, so
+the driver holds at most partitions² slice refs and no rows, however many rows there are.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from jobs.planning import ASSIGN_SCHEMA
+from jobs.shuffle import MAX_PARTITIONS, grouped_by, partitions_for
 from packer.chat import expand_pack
 from packer.materialize import PlanMismatchError, materialize_pack
 from packer.shards import write_shard
@@ -31,7 +33,6 @@ PAYLOAD = [f.name for f in PAYLOAD_FIELDS]
 JOIN_SCHEMA = pa.schema([*ASSIGN_SCHEMA, *PAYLOAD_FIELDS, ("_side", pa.int8()), ("_part", pa.int32())])
 ASSIGN_SIDE, ROW_SIDE = 0, 1
 ROWS_PER_JOIN_PART = 100_000
-MAX_WRITE_PARTITIONS = 1024
 
 
 def _parts(sample_ids: pa.Array, copies: pa.Array, fallback: pa.Array | None, n_parts: int) -> pa.Array:
@@ -143,8 +144,8 @@ def _rendering(row: dict) -> bytes:
 
 def write_partitions(n_shards: int, n_join_parts: int, cluster_cpus: int) -> int:
     """Reduce tasks of the write groupby: one per shard up to two per CPU of the cluster (at least
-    four per join part), at most MAX_WRITE_PARTITIONS; each task writes its shards one by one."""
-    return max(1, min(n_shards, max(4 * n_join_parts, 2 * cluster_cpus), MAX_WRITE_PARTITIONS))
+    one per join part), at most MAX_PARTITIONS (`jobs.shuffle`); each writes its shards one by one."""
+    return max(1, min(n_shards, max(n_join_parts, 2 * cluster_cpus), MAX_PARTITIONS))
 
 
 def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict,
@@ -153,27 +154,23 @@ def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path
     journal entries of all shards written now and before. `n_packs`: packs of the plan."""
     import ray
 
-    from jobs.dedup_stage import DEFAULT_SHUFFLE, _with_shuffle
     from jobs.parquet_parts import read_parts
 
     if not assign_paths:
         return done
     assign = read_parts(assign_paths)
     n_rows = rows_ds.count()
-    n_parts = max(1, min(256, -(-n_rows // ROWS_PER_JOIN_PART)))
+    n_parts = partitions_for(n_rows, ROWS_PER_JOIN_PART)
     skip = sorted(done)
     a = assign.map_batches(assign_side, fn_kwargs={"n_parts": n_parts, "skip_shards": skip}, batch_format="pyarrow",
                            batch_size=None)
     r = rows_ds.select_columns(["sample_id", "copy", *PAYLOAD]).map_batches(
         row_side, fn_kwargs={"n_parts": n_parts}, batch_format="pyarrow", batch_size=None)
-    both = _with_shuffle(a.union(r), DEFAULT_SHUFFLE)
-    joined = both.groupby("_part", num_partitions=n_parts).map_groups(join_part, batch_format="pyarrow")
+    joined = grouped_by(a.union(r), "_part", n_parts).map_groups(join_part, batch_format="pyarrow")
     n_shards = -(-n_packs // cfg.pack.packs_per_shard) + cfg.pack.dp_size  # at most: each rank's last is partial
     cpus = int(ray.cluster_resources().get("CPU", 1))
-    # The sort-based groupby makes as many partitions as its input has blocks (num_partitions is
-    # read only by the hash shuffle), so the join's output is split first.
     n_write = write_partitions(n_shards, n_parts, cpus)
-    written = joined.repartition(n_write).groupby("shard", num_partitions=n_write).map_groups(
+    written = grouped_by(joined, "shard", n_write).map_groups(
         write_shard_group, fn_kwargs={"cfg": cfg, "out_dir": str(out), "journal": str(journal)},
         batch_format="pyarrow")
     result = dict(done)
