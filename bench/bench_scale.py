@@ -12,6 +12,7 @@ driver's growth in bytes per sample between sizes, and an extrapolation to 1B sa
 cluster, close the JSON line.
 
     .venv/bin/python bench/bench_scale.py --samples 100000 1000000 [--keep DIR]
+    .venv/bin/python bench/bench_scale.py --samples 50000 10000000 --pool-px 24 96 --keep DIR  # 10M, ~1 KB images
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROWS_PER_FILE = 10_000
 
 
-def make_corpus(root: Path, n: int, seed: int = 0) -> Path:
+def make_corpus(root: Path, n: int, seed: int = 0, pool_px: tuple[int, int] = (64, 640)) -> Path:
     import numpy as np
     import yaml
 
@@ -42,7 +43,7 @@ def make_corpus(root: Path, n: int, seed: int = 0) -> Path:
     (root / "images").mkdir(parents=True, exist_ok=True)
     pool = []
     for i in range(64):
-        w, h = int(rng.integers(64, 640)), int(rng.integers(64, 640))
+        w, h = int(rng.integers(*pool_px)), int(rng.integers(*pool_px))
         fmt, ext = [("JPEG", "jpg"), ("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")][i % 4]
         img = _image(rng, w, h)  # smooth, photo-like: web-typical bytes per pixel
         buf = io.BytesIO()
@@ -225,6 +226,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--keep", type=Path, default=None, help="corpora go here (reused when present)")
+    ap.add_argument("--pool-px", type=int, nargs=2, default=[64, 640], metavar=("MIN", "MAX"),
+                    help="side lengths of the 64 pool images (smaller: a 10M run's tars fit a small disk)")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # the child process of one size
     args = ap.parse_args()
 
@@ -238,7 +241,7 @@ def main() -> None:
     for n in sorted(args.samples):
         root = base / f"n{n}"
         if not (root / "job.yaml").exists():
-            make_corpus(root, n)
+            make_corpus(root, n, pool_px=tuple(args.pool_px))
         proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--keep", str(base)], capture_output=True,
                               text=True)
         if proc.returncode:
