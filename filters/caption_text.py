@@ -206,7 +206,8 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         if rows.size:  # each of these rows has a character to set apart, so each changes
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
-            spaced = pc.replace_substring_regex(lower.take(pa.array(rows)), f"({PER_CHAR_WORD})", r" \1 ")
+            # spaced with the class table (RE2 would build the class anew for every call)
+            spaced = char_classes(lower.take(pa.array(rows))).spaced(BIT["per_char_word"])
             lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
     tokens = pc.ascii_split_whitespace(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
@@ -407,6 +408,12 @@ class CaptionBatch:
         got = self._inherited("n_chars")
         return text_width(self.text) if got is None else got
 
+    @cached_property
+    def n_code_points(self) -> np.ndarray:
+        """Characters (code points) per row."""
+        got = self._inherited("n_code_points")
+        return pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64) if got is None else got
+
     def _known(self, name: str) -> bool:
         """Feature `name` is computed here or in a batch this one was cut from."""
         return name in self.__dict__ or self._ancestor_with(name) is not None
@@ -417,7 +424,7 @@ class CaptionBatch:
         number of characters, and at most that for an ASCII row, twice that for another."""
         if self._known("n_chars"):
             return (self.n_chars >= low) & (self.n_chars <= high)
-        chars = pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64)
+        chars = self.n_code_points
         most = np.where(self.non_ascii.to_numpy(zero_copy_only=False), 2 * chars, chars)
         inside = (chars >= low) & (most <= high)
         open_rows = np.flatnonzero(~inside & (most >= low) & (chars <= high))

@@ -217,7 +217,7 @@ _ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and 
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
-    visible = pc.utf8_length(text).to_numpy(zero_copy_only=False) - ascii_char_counts(text, " \n")
+    visible = batch.n_code_points - ascii_char_counts(text, " \n")
     special = ascii_char_counts(text, _ASCII_SPECIAL)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
