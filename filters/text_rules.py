@@ -73,10 +73,20 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
             hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
-            hit |= char_classes(text).any_followed_by(BIT["letter"], "†‡")
+            hit |= _letter_before_dagger(text)
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
         bad[rows[hit]] = True
     return ~bad
+
+
+def _letter_before_dagger(texts: pa.Array) -> np.ndarray:
+    """Per text: a letter (`\\pL`) right before "†" or "‡", read off the class table, only in the
+    texts that have one of the two (reading every text's characters costs more than a search)."""
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, "[†‡]")))
+    if rows.size:
+        out[rows] = char_classes(texts.take(pa.array(rows))).any_followed_by(BIT["letter"], "†‡")
+    return out
 
 
 @lru_cache(maxsize=16)

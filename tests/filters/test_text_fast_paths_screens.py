@@ -104,3 +104,14 @@ def test_site_suffix_repair_unchanged_by_the_screen():
                 for s, t in zip(stripped.to_pylist(), texts)]
     assert got.to_pylist() == expected
     assert sum(a != b for a, b in zip(got.to_pylist(), texts)) >= 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="a†‡ 日é1.\u0301Ж‐", max_size=12), st.text(max_size=8)),
+                min_size=1, max_size=30))
+def test_letter_before_dagger_matches_reading_every_character(texts):
+    from filters.text_rules import _letter_before_dagger
+
+    arr = pa.array(texts, pa.string())
+    expected = char_classes(arr).any_followed_by(BIT["letter"], "†‡")
+    assert _letter_before_dagger(arr).tolist() == expected.tolist()
