@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, repair_texts, utf8_bytes
 from filters.repairs import bool_mask as _np
-from filters.unicode_classes import BIT, CLASSES, char_classes
+from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
@@ -468,10 +468,23 @@ class CaptionBatch:
         if got is not None:
             return got
         out = np.zeros(len(self), dtype=bool)
-        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
-        if rows.size:
-            out[rows] = char_classes(self.text.take(pa.array(rows))).count(BIT["unspaced"]) > 0
+        rows, classes = self.wide_classes
+        out[rows] = classes.count(BIT["unspaced"]) > 0
         return out
+
+    @cached_property
+    def wide_classes(self) -> tuple[np.ndarray, CharClasses]:
+        """(the non-ASCII rows of `text`, the class bits of their characters): read once and
+        shared by the rules that look at those rows' characters (and by this batch's subsets)."""
+        found = self._ancestor_with("wide_classes")
+        if found is not None:
+            (wide, classes), rows = found
+            # this batch's non-ASCII rows: those of its rows (`rows` there) that are among `wide` there
+            at = np.minimum(np.searchsorted(wide, rows), max(wide.size - 1, 0))
+            mine = (wide[at] == rows) if wide.size else np.zeros(rows.size, dtype=bool)
+            return np.flatnonzero(mine), classes.take(at[mine])
+        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
+        return rows, char_classes(self.text.take(pa.array(rows)))
 
     @property
     def language(self) -> tuple[pa.Array, np.ndarray]:

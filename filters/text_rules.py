@@ -184,8 +184,10 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     keep = np.zeros(len(batch), dtype=bool)
     some = np.flatnonzero(offsets[1:] > offsets[:-1])
     keep[some] = _ASCII_LETTER[data[offsets[some]]]  # most texts start with a letter
-    rows = np.flatnonzero(~keep)
-    if rows.size:
+    wide, classes = batch.wide_classes  # the non-ASCII rows' characters, read once for several rules
+    keep[wide] = classes.count(BIT["letter"]) > 0
+    rows = np.flatnonzero(~keep & ~_np(batch.non_ascii))
+    if rows.size:  # ASCII rows that do not start with a letter
         keep[rows] = char_classes(batch.text.take(pa.array(rows))).count(BIT["letter"]) > 0
     return keep
 
@@ -198,9 +200,11 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
     keep = np.ones(len(batch), dtype=bool)
     # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
-    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) | _np(batch.non_ascii))
+    # a run of more than `max_digits` \p{Nd} characters, read off the class table
+    wide, classes = batch.wide_classes
+    keep[wide] = classes.runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
+    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) & ~_np(batch.non_ascii))
     if rows.size:
-        # a run of more than `max_digits` \p{Nd} characters, read off the class table
         keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
     return keep
 
@@ -229,9 +233,8 @@ def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray
     text = batch.text
     visible = batch.n_code_points - ascii_char_counts(text, " \n")
     special = ascii_char_counts(text, _ASCII_SPECIAL)
-    wide = np.flatnonzero(_np(batch.non_ascii))
-    if wide.size:
-        special[wide] = char_classes(text.take(pa.array(wide))).count(_NOT_SPECIAL, none_of=True)
+    wide, classes = batch.wide_classes
+    special[wide] = classes.count(_NOT_SPECIAL, none_of=True)
     judged = visible >= cfg.min_chars
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 

@@ -76,6 +76,16 @@ class CharClasses:
         np.cumsum((data & 0xC0) != 0x80, out=starts[1:])
         self.starts = starts[offsets]
 
+    def take(self, texts: np.ndarray) -> CharClasses:
+        """The classes of the texts at `texts` (indices into these texts) only, in that order."""
+        lengths = np.diff(self.starts)[texts]
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        chars = np.arange(starts[-1]) + np.repeat(self.starts[texts] - starts[:-1], lengths)
+        out = object.__new__(CharClasses)
+        out.code_points, out.bits, out.starts = self.code_points[chars], self.bits[chars], starts
+        return out
+
     def count(self, mask: int, *, none_of: bool = False) -> np.ndarray:
         """Per text: its characters with any bit of `mask` (with none, if `none_of`)."""
         hit = (self.bits & mask) == 0 if none_of else (self.bits & mask) != 0

@@ -115,3 +115,31 @@ def test_letter_before_dagger_matches_reading_every_character(texts):
     arr = pa.array(texts, pa.string())
     expected = char_classes(arr).any_followed_by(BIT["letter"], "†‡")
     assert _letter_before_dagger(arr).tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="aZ1 ٣日ไทยé\u0301†.", max_size=12), st.text(max_size=6)), min_size=1, max_size=40),
+       st.lists(st.booleans(), min_size=40, max_size=40), st.lists(st.booleans(), min_size=40, max_size=40))
+def test_shared_character_classes_are_those_of_each_batch_and_subset(texts, first_cut, second_cut):
+    """`wide_classes`, read once and handed down to subsets, gives what reading the subset's own
+    non-ASCII rows gives; the rules that use it answer as the class table does on each text."""
+    from filters.text_rules import digit_run_rule, no_letters_rule, special_chars_rule
+    from schemas.filter_config import DigitRunRule, NoLettersRule, SpecialCharsRule
+
+    batch = CaptionBatch.from_texts(texts)
+    batch.wide_classes  # read on the whole batch, then cut twice
+    rows = np.flatnonzero(first_cut[: len(texts)])
+    part = batch.subset(rows)
+    part = part.subset(np.flatnonzero(second_cut[: len(part)]))
+    for b in (batch, part):
+        wide, classes = b.wide_classes
+        assert wide.tolist() == np.flatnonzero(~pc.string_is_ascii(b.text).to_numpy(zero_copy_only=False)).tolist()
+        fresh = char_classes(b.text.take(pa.array(wide, pa.int64())))
+        assert classes.code_points.tolist() == fresh.code_points.tolist()
+        assert classes.bits.tolist() == fresh.bits.tolist() and classes.starts.tolist() == fresh.starts.tolist()
+        every = char_classes(b.text)
+        assert no_letters_rule(b, NoLettersRule()).tolist() == (every.count(BIT["letter"]) > 0).tolist()
+        digits = DigitRunRule(max_digits=2)
+        assert digit_run_rule(b, digits).tolist() == (every.runs_at_least(BIT["digit"], 3) == 0).tolist()
+        assert b.unspaced.tolist() == (every.count(BIT["unspaced"]) > 0).tolist()
+        special_chars_rule(b, SpecialCharsRule())
