@@ -199,8 +199,8 @@ _ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(2
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
     keep = np.ones(len(batch), dtype=bool)
-    # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
-    # a run of more than `max_digits` \p{Nd} characters, read off the class table
+    # a run of more than `max_digits` \p{Nd} characters, read off the class table: in the non-ASCII
+    # texts (other scripts' digits are non-ASCII), and in the ASCII texts with that many digits in all
     wide, classes = batch.wide_classes
     keep[wide] = classes.runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
     rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) & ~_np(batch.non_ascii))

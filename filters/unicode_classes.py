@@ -115,7 +115,6 @@ class CharClasses:
         np.add.at(out, text_of[first[length >= k]], 1)
         return out
 
-
     def spaced(self, mask: int) -> pa.Array:
         """The texts with a space put before and after each character with a bit of `mask` (what
         replacing the class's characters `c` by `" c "` with RE2 gives, nulls made empty)."""

@@ -127,7 +127,8 @@ def test_shared_character_classes_are_those_of_each_batch_and_subset(texts, firs
     from schemas.filter_config import DigitRunRule, NoLettersRule, SpecialCharsRule
 
     batch = CaptionBatch.from_texts(texts)
-    batch.wide_classes  # read on the whole batch, then cut twice
+    wide, classes = batch.wide_classes  # read on the whole batch, then cut twice
+    assert classes.starts.size == wide.size + 1
     rows = np.flatnonzero(first_cut[: len(texts)])
     part = batch.subset(rows)
     part = part.subset(np.flatnonzero(second_cut[: len(part)]))
