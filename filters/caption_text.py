@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, repair_texts, utf8_bytes
 from filters.repairs import bool_mask as _np
-from filters.unicode_classes import BIT, CLASSES, char_classes
+from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
 
 # Scripts written without spaces between words: every character counts as one word.
@@ -206,7 +206,8 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         if rows.size:  # each of these rows has a character to set apart, so each changes
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
-            spaced = pc.replace_substring_regex(lower.take(pa.array(rows)), f"({PER_CHAR_WORD})", r" \1 ")
+            # spaced with the class table (RE2 would build the class anew for every call)
+            spaced = char_classes(lower.take(pa.array(rows))).spaced(BIT["per_char_word"])
             lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
     tokens = pc.ascii_split_whitespace(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
@@ -407,6 +408,12 @@ class CaptionBatch:
         got = self._inherited("n_chars")
         return text_width(self.text) if got is None else got
 
+    @cached_property
+    def n_code_points(self) -> np.ndarray:
+        """Characters (code points) per row."""
+        got = self._inherited("n_code_points")
+        return pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64) if got is None else got
+
     def _known(self, name: str) -> bool:
         """Feature `name` is computed here or in a batch this one was cut from."""
         return name in self.__dict__ or self._ancestor_with(name) is not None
@@ -417,7 +424,7 @@ class CaptionBatch:
         number of characters, and at most that for an ASCII row, twice that for another."""
         if self._known("n_chars"):
             return (self.n_chars >= low) & (self.n_chars <= high)
-        chars = pc.utf8_length(self.text).to_numpy(zero_copy_only=False).astype(np.int64)
+        chars = self.n_code_points
         most = np.where(self.non_ascii.to_numpy(zero_copy_only=False), 2 * chars, chars)
         inside = (chars >= low) & (most <= high)
         open_rows = np.flatnonzero(~inside & (most >= low) & (chars <= high))
@@ -461,10 +468,23 @@ class CaptionBatch:
         if got is not None:
             return got
         out = np.zeros(len(self), dtype=bool)
-        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
-        if rows.size:
-            out[rows] = char_classes(self.text.take(pa.array(rows))).count(BIT["unspaced"]) > 0
+        rows, classes = self.wide_classes
+        out[rows] = classes.count(BIT["unspaced"]) > 0
         return out
+
+    @cached_property
+    def wide_classes(self) -> tuple[np.ndarray, CharClasses]:
+        """(the non-ASCII rows of `text`, the class bits of their characters): read once and
+        shared by the rules that look at those rows' characters (and by this batch's subsets)."""
+        found = self._ancestor_with("wide_classes")
+        if found is not None:
+            (wide, classes), rows = found
+            # this batch's non-ASCII rows: those of its rows (`rows` there) that are among `wide` there
+            at = np.minimum(np.searchsorted(wide, rows), max(wide.size - 1, 0))
+            mine = (wide[at] == rows) if wide.size else np.zeros(rows.size, dtype=bool)
+            return np.flatnonzero(mine), classes.take(at[mine])
+        rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
+        return rows, char_classes(self.text.take(pa.array(rows)))
 
     @property
     def language(self) -> tuple[pa.Array, np.ndarray]:

@@ -240,6 +240,16 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
     return rf"(?i)(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
 
 
+@lru_cache(maxsize=8)
+def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
+    """How every text that `site_suffix_pattern` matches ends: the last word of a suffix (its
+    other words are split off at spaces, as that pattern splits them), then what may follow a
+    name. RE2 runs this small pattern anchored at the end, so it picks the rows worth the large
+    pattern (whose build costs more than the rows do) at almost no cost."""
+    last = "|".join(sorted({re.escape(s.split(" ")[-1]) for s in suffixes}))
+    return rf"(?i)(?:{last})(?:\.com)?(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[.!]?\s*$"
+
+
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
@@ -248,6 +258,8 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
     rows = np.flatnonzero(possible)
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes)))]
     if rows.size == 0:
         return texts
     # every match holds a name, so a row changes exactly when the pattern matches it: one RE2 pass

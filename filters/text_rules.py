@@ -73,10 +73,20 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
             hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
-            hit |= char_classes(text).any_followed_by(BIT["letter"], "†‡")
+            hit |= _letter_before_dagger(text)
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
         bad[rows[hit]] = True
     return ~bad
+
+
+def _letter_before_dagger(texts: pa.Array) -> np.ndarray:
+    """Per text: a letter (`\\pL`) right before "†" or "‡", read off the class table, only in the
+    texts that have one of the two (reading every text's characters costs more than a search)."""
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, "[†‡]")))
+    if rows.size:
+        out[rows] = char_classes(texts.take(pa.array(rows))).any_followed_by(BIT["letter"], "†‡")
+    return out
 
 
 @lru_cache(maxsize=16)
@@ -174,8 +184,10 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
     keep = np.zeros(len(batch), dtype=bool)
     some = np.flatnonzero(offsets[1:] > offsets[:-1])
     keep[some] = _ASCII_LETTER[data[offsets[some]]]  # most texts start with a letter
-    rows = np.flatnonzero(~keep)
-    if rows.size:
+    wide, classes = batch.wide_classes  # the non-ASCII rows' characters, read once for several rules
+    keep[wide] = classes.count(BIT["letter"]) > 0
+    rows = np.flatnonzero(~keep & ~_np(batch.non_ascii))
+    if rows.size:  # ASCII rows that do not start with a letter
         keep[rows] = char_classes(batch.text.take(pa.array(rows))).count(BIT["letter"]) > 0
     return keep
 
@@ -187,10 +199,12 @@ _ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(2
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
     keep = np.ones(len(batch), dtype=bool)
-    # an ASCII text needs that many ASCII digits in all; other scripts' digits are non-ASCII
-    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) | _np(batch.non_ascii))
+    # a run of more than `max_digits` \p{Nd} characters, read off the class table: in the non-ASCII
+    # texts (other scripts' digits are non-ASCII), and in the ASCII texts with that many digits in all
+    wide, classes = batch.wide_classes
+    keep[wide] = classes.runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
+    rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) & ~_np(batch.non_ascii))
     if rows.size:
-        # a run of more than `max_digits` \p{Nd} characters, read off the class table
         keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
     return keep
 
@@ -217,11 +231,10 @@ _ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and 
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
-    visible = pc.utf8_length(text).to_numpy(zero_copy_only=False) - ascii_char_counts(text, " \n")
+    visible = batch.n_code_points - ascii_char_counts(text, " \n")
     special = ascii_char_counts(text, _ASCII_SPECIAL)
-    wide = np.flatnonzero(_np(batch.non_ascii))
-    if wide.size:
-        special[wide] = char_classes(text.take(pa.array(wide))).count(_NOT_SPECIAL, none_of=True)
+    wide, classes = batch.wide_classes
+    special[wide] = classes.count(_NOT_SPECIAL, none_of=True)
     judged = visible >= cfg.min_chars
     return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
 

@@ -76,6 +76,16 @@ class CharClasses:
         np.cumsum((data & 0xC0) != 0x80, out=starts[1:])
         self.starts = starts[offsets]
 
+    def take(self, texts: np.ndarray) -> CharClasses:
+        """The classes of the texts at `texts` (indices into these texts) only, in that order."""
+        lengths = np.diff(self.starts)[texts]
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        chars = np.arange(starts[-1]) + np.repeat(self.starts[texts] - starts[:-1], lengths)
+        out = object.__new__(CharClasses)
+        out.code_points, out.bits, out.starts = self.code_points[chars], self.bits[chars], starts
+        return out
+
     def count(self, mask: int, *, none_of: bool = False) -> np.ndarray:
         """Per text: its characters with any bit of `mask` (with none, if `none_of`)."""
         hit = (self.bits & mask) == 0 if none_of else (self.bits & mask) != 0
@@ -104,6 +114,20 @@ class CharClasses:
         length = np.diff(np.append(first, pos.size))
         np.add.at(out, text_of[first[length >= k]], 1)
         return out
+
+    def spaced(self, mask: int) -> pa.Array:
+        """The texts with a space put before and after each character with a bit of `mask` (what
+        replacing the class's characters `c` by `" c "` with RE2 gives, nulls made empty)."""
+        hit = (self.bits & mask) != 0
+        ends = np.cumsum(1 + 2 * hit.astype(np.int64))  # each such character becomes three
+        slots = np.concatenate(([0], ends))
+        code_points = np.full(int(slots[-1]), 0x20, dtype=np.uint32)
+        code_points[slots[:-1] + hit] = self.code_points
+        data = code_points.tobytes().decode("utf-32-le").encode("utf-8")
+        utf8_lengths = 1 + (code_points >= 0x80).astype(np.int64) + (code_points >= 0x800) + (code_points >= 0x10000)
+        byte_offsets = np.concatenate(([0], np.cumsum(utf8_lengths)))[slots[self.starts]]
+        return pa.StringArray.from_buffers(len(self.starts) - 1, pa.py_buffer(byte_offsets.astype(np.int32).tobytes()),
+                                           pa.py_buffer(data))
 
 
 def char_classes(texts: pa.Array) -> CharClasses:
