@@ -12,7 +12,7 @@ driver's growth in bytes per sample between sizes, and an extrapolation to 1B sa
 cluster, close the JSON line.
 
     .venv/bin/python bench/bench_scale.py --samples 100000 1000000 [--keep DIR]
-    .venv/bin/python bench/bench_scale.py --samples 50000 10000000 --pool-px 24 96 --keep DIR  # 10M, ~1 KB images
+    .venv/bin/python bench/bench_scale.py --samples 50000 10000000 --pool-px 112 128 --keep DIR  # 10M on a small disk (the image rules refuse under 112×112)
 """
 
 from __future__ import annotations
