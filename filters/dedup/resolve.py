@@ -169,7 +169,7 @@ def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarr
     ppl = pc.fill_null(rows.column("lm_perplexity"), np.nan).to_numpy(zero_copy_only=False)
     cluster = dense_ranks(labels[2][member])[1]
     order = quality_order([caption[i] for i in member], lang[member], [sample_id[i] for i in member], cluster,
-                          rows.column("n_repairs").to_numpy(zero_copy_only=False)[member], ppl[member])
+                          pc.fill_null(rows.column("n_repairs"), 0).to_numpy(zero_copy_only=False)[member], ppl[member])
     rep = positions.copy()
     rep[member] = member[representatives(cluster, order)]
     is_rep = rep == positions
