@@ -49,6 +49,10 @@ CLUSTER_ROW_SCHEMA = pa.schema([
 REASON_EXACT, REASON_IMAGE, REASON_NEAR = "dedup.exact", "dedup.image", "dedup.near"
 TOP_CAPTIONS = 20
 PAIRS_PER_CHUNK = 20_000  # verified at once: ~5M shingles, ~150 MB of temporaries at most
+# Candidate pairs expanded to row positions and verified per call of `_near_pairs`: a giant candidate
+# component's pairs take ~150 bytes each while they are expanded and bounded, so they go a slice at a
+# time (a 10M-sample run's giant component had a resolve task killed at 14.8 GB when they went at once).
+CANDIDATE_PAIRS_PER_CALL = 1 << 22
 TOP_CAPTION_CHARS = 300
 
 
@@ -90,6 +94,16 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     head_node = node[heads]
     order = np.argsort(head_node, kind="stable")
     heads, head_node = heads[order], head_node[order]
+    step = CANDIDATE_PAIRS_PER_CALL
+    found = [_near_pairs(plan, heads, head_node, scope_class, normalised, pair_left[lo:lo + step],
+                         pair_right[lo:lo + step]) for lo in range(0, pair_left.size, step)]
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+def _near_pairs(plan: DedupPlan, heads: np.ndarray, head_node: np.ndarray, scope_class: np.ndarray,
+                normalised: list[str], pair_left: np.ndarray, pair_right: np.ndarray) -> np.ndarray:
+    """The verified near edges of some candidate pairs (nodes), as row positions of exact-class
+    heads (`heads`, sorted by their node `head_node`)."""
     lo, n_lo = sorted_runs(head_node, pair_left)
     hi, n_hi = sorted_runs(head_node, pair_right)
     # a node owns several exact classes only on a 64-bit key collision: pair every class of each side
@@ -109,8 +123,8 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
 def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
     """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair (`verify.pairs_at_least`):
     each text is shingled once for its bound and at most once more for its exact set, however many
-    pairs name it (even in a giant candidate component); PAIRS_PER_CHUNK pairs are compared at a
-    time."""
+    of the pairs given name it (up to CANDIDATE_PAIRS_PER_CALL of a giant candidate component's);
+    PAIRS_PER_CHUNK pairs are compared at a time."""
     return pairs_at_least(texts, a, b, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
 
 

@@ -200,3 +200,24 @@ def test_near_pairs_are_verified_alike_however_their_texts_are_chunked(monkeypat
     exact = [t for chunk in shingled[sketched:] for t in chunk]
     assert len(exact) == len(set(exact)) <= len(used)  # a text's exact set is made at most once
     assert want.sum() <= sum(compared) < a.size and max(compared) <= per_chunk  # the bound spared some pairs
+
+
+@pytest.mark.parametrize("per_call", [1, 2, 7, 1000])
+def test_candidate_pairs_resolve_alike_however_many_go_per_call(monkeypatch, per_call):
+    """A giant candidate component's pairs are expanded and verified CANDIDATE_PAIRS_PER_CALL at a
+    time (their temporaries are ~150 bytes a pair): the clusters, representatives and reasons are
+    those of one call, node collisions and pairs across scopes included."""
+    from filters.dedup import resolve as resolve_module
+
+    rng = np.random.default_rng(per_call)
+    words = ["red", "bus", "on", "a", "street", "the", "blue", "car", "near", "park"]
+    captions = [" ".join(rng.choice(words, rng.integers(3, 7))) for _ in range(90)]
+    captions[5] = captions[4]  # an exact pair
+    nodes = rng.integers(1, 70, size=90).astype(np.uint64)  # some nodes own several rows (collisions)
+    sources = [["a", "b"][i % 5 == 0] for i in range(90)]
+    table = rows(captions, nodes=nodes, sources=sources)
+    pairs = [(int(x), int(y)) for x, y in rng.integers(1, 70, size=(400, 2)) if x != y]
+    whole = resolve(table, pairs, ngram=3, threshold=0.5, scope="source")
+    monkeypatch.setattr(resolve_module, "CANDIDATE_PAIRS_PER_CALL", per_call)
+    assert resolve(table, pairs, ngram=3, threshold=0.5, scope="source") == whole
+    assert sum(reason == "dedup.near" for _, reason in whole.values()) >= 3  # near pairs were verified
