@@ -23,7 +23,7 @@ from filters.dedup.caption_key import normalise_captions
 from filters.dedup.clusters import connected_components, dense_ranks, representatives, sorted_runs
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
-from filters.dedup.shingles import mix64
+from filters.dedup.shingles import mix64, shingle_sketches
 from filters.dedup.verify import pairs_at_least
 
 VERIFY_ROW_SCHEMA = pa.schema([
@@ -95,15 +95,21 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     order = np.argsort(head_node, kind="stable")
     heads, head_node = heads[order], head_node[order]
     step = CANDIDATE_PAIRS_PER_CALL
+    sketched = None
+    if pair_left.size > step:  # the pairs go in several calls: each head's text is sketched once for all
+        row_of = np.full(len(normalised), -1, dtype=np.int64)
+        row_of[heads] = np.arange(heads.size)
+        sketched = (shingle_sketches([normalised[i] for i in heads.tolist()], plan.cfg.ngram), row_of)
     found = [_near_pairs(plan, heads, head_node, scope_class, normalised, pair_left[lo:lo + step],
-                         pair_right[lo:lo + step]) for lo in range(0, pair_left.size, step)]
+                         pair_right[lo:lo + step], sketched) for lo in range(0, pair_left.size, step)]
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
 
 def _near_pairs(plan: DedupPlan, heads: np.ndarray, head_node: np.ndarray, scope_class: np.ndarray,
-                normalised: list[str], pair_left: np.ndarray, pair_right: np.ndarray) -> np.ndarray:
+                normalised: list[str], pair_left: np.ndarray, pair_right: np.ndarray,
+                sketched: tuple | None = None) -> np.ndarray:
     """The verified near edges of some candidate pairs (nodes), as row positions of exact-class
-    heads (`heads`, sorted by their node `head_node`)."""
+    heads (`heads`, sorted by their node `head_node`); `sketched`: see `verify.pairs_at_least`."""
     lo, n_lo = sorted_runs(head_node, pair_left)
     hi, n_hi = sorted_runs(head_node, pair_right)
     # a node owns several exact classes only on a 64-bit key collision: pair every class of each side
@@ -116,16 +122,17 @@ def _near_pairs(plan: DedupPlan, heads: np.ndarray, head_node: np.ndarray, scope
     a, b = a[same_scope], b[same_scope]
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    ok = _verified(normalised, a, b, plan)
+    ok = _verified(normalised, a, b, plan, sketched)
     return np.stack([a[ok], b[ok]], axis=1)
 
 
-def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan) -> np.ndarray:
+def _verified(texts: list[str], a: np.ndarray, b: np.ndarray, plan: DedupPlan, sketched: tuple | None = None
+              ) -> np.ndarray:
     """Whether J(texts[a[k]], texts[b[k]]) >= threshold, for every pair (`verify.pairs_at_least`):
-    each text is shingled once for its bound and at most once more for its exact set, however many
-    of the pairs given name it (up to CANDIDATE_PAIRS_PER_CALL of a giant candidate component's);
-    PAIRS_PER_CHUNK pairs are compared at a time."""
-    return pairs_at_least(texts, a, b, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
+    each text is sketched once for its bound (once for all the calls of a giant candidate component,
+    whose pairs go CANDIDATE_PAIRS_PER_CALL at a time) and shingled at most once more per call for
+    its exact set, however many pairs name it; PAIRS_PER_CHUNK pairs are compared at a time."""
+    return pairs_at_least(texts, a, b, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK, sketched=sketched)
 
 
 def resolve_clusters(rows: pa.Table, pair_left: np.ndarray, pair_right: np.ndarray, plan: DedupPlan,

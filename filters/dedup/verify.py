@@ -56,7 +56,7 @@ def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngr
 
 
 def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int, threshold: float,
-                   chunk: int | None = None) -> np.ndarray:
+                   chunk: int | None = None, sketched: tuple | None = None) -> np.ndarray:
     """`text_pair_jaccard(texts, left, right, ngram) >= threshold`, pair for pair, with the exact
     Jaccard computed only where a cheap upper bound allows it to reach the threshold.
 
@@ -65,14 +65,20 @@ def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram:
     threshold fails whatever its exact Jaccard (rounding is monotone). Most LSH candidates of a
     corpus of look-alike captions fail here, so exact sets are built only for the texts of the
     pairs left. A text whose counts are clipped (`unbounded`) always goes to the exact check.
-    `chunk`: pairs compared at a time."""
+    `chunk`: pairs compared at a time. `sketched`: (the sketches of some texts, each text's row
+    among them), made once by a caller that verifies the pairs of the same texts over several calls;
+    every text a pair names must have a row."""
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     n = left.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    used, inverse = index_ranks(np.concatenate((left, right)), len(texts))
-    sketch = shingle_sketches([texts[i] for i in used.tolist()], ngram)
+    if sketched is None:
+        used, inverse = index_ranks(np.concatenate((left, right)), len(texts))
+        sketch = shingle_sketches([texts[i] for i in used.tolist()], ngram)
+    else:
+        sketch, row_of = sketched
+        inverse = row_of[np.concatenate((left, right))]
     step = chunk or n
     maybe = np.zeros(n, dtype=bool)
     for lo in range(0, n, step):
