@@ -404,9 +404,15 @@ class CaptionBatch:
 
     @cached_property
     def n_chars(self) -> np.ndarray:
-        """Characters, spaces included, East-Asian wide characters counting two."""
+        """Characters, spaces included, East-Asian wide characters counting two (`text_width`, from
+        the code-point counts and character classes the batch shares with other rules)."""
         got = self._inherited("n_chars")
-        return text_width(self.text) if got is None else got
+        if got is not None:
+            return got
+        width = self.n_code_points.copy()
+        rows, classes = self.wide_classes
+        width[rows] += classes.count(BIT["wide"])
+        return width
 
     @cached_property
     def n_code_points(self) -> np.ndarray:

@@ -165,3 +165,16 @@ def test_url_rule_matches_the_unicode_class_pattern():
     assert got.tolist() == expected.tolist()
     assert (~got).sum() > 1_000 and (~got[-8:]).tolist() == [True, False, True, False, False, True, True, False]
     assert (~got & pc.invert(pc.string_is_ascii(batch.lower)).to_numpy(zero_copy_only=False)).sum() > 500
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=_WIDE + " ab\n", max_size=40), max_size=30), st.data())
+def test_width_from_shared_readings_is_text_width_of_a_batch_and_of_its_subsets(texts, data):
+    from filters.caption_text import CaptionBatch, text_width
+
+    batch = CaptionBatch.from_texts(texts)
+    assert batch.n_chars.tolist() == text_width(batch.text).tolist()
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, max(len(texts) - 1, 0)), max_size=len(texts)))
+                           if texts else []), dtype=np.int64)
+    part = CaptionBatch.from_texts(texts).subset(rows)  # a subset that reads its width itself
+    assert part.n_chars.tolist() == text_width(part.text).tolist()
