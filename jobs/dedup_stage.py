@@ -11,23 +11,30 @@ partitions), one count per task and merged statistics (sources × reasons, 20 to
 2. band, in passes of at most BAND_BYTES_PER_PASS bytes of band rows per caption: each group turns
    its considered captions into (shard, bucket, node) rows (`banding.band_rows`) cut by reducer;
    each reducer turns whole shards into candidate edges (`banding.shard_edges`). It keeps its
-   edges, contracted to stars of their local components (`stars.contract`): an edge partition.
-   It sends on, by node partition: near pairs (by their left node), nodes known only from self
-   edges, and what its edges say about each node for the first large-star step. Pass 0 also sends
-   each considered row's (node, block, position) to its node's partition.
-3. components: large-star / small-star rounds (`stars`) until a round is stable. The edges stay
+   image links, contracted to stars of their local components (`stars.contract`): an edge
+   partition. It sends on, by node partition: near pairs (by their left node), nodes known only
+   from self edges, and what its links say about each node for the first large-star step. Pass 0
+   also sends each considered row's (node, block, position), and its (node, normalised caption),
+   to its node's partition.
+3. near pairs, verified before they join the components (most LSH candidates of look-alike
+   captions are not near duplicates, and would chain into one giant component otherwise): per
+   node partition p, the distinct pairs whose left node is in p go to the partition of their right
+   node, with the texts of their left nodes (once per left node and destination); there, each pair
+   is kept when the exact n-gram Jaccard of the two nodes' texts reaches the threshold
+   (`verify.node_pairs_at_least`). The kept pairs of a partition are an edge partition too.
+4. components: large-star / small-star rounds (`stars`) until a round is stable. The edges stay
    in their edge partitions; a step is a task per node partition that merges what the edge
    partitions said about its nodes into m(node) and answers them, then a task per edge partition
    that relinks its edges. The driver reads one count per node partition per step.
-4. join, per node partition: the label of a node is the smallest node of its component
-   (`stars.component_labels`); the rows and the near pairs meet the labels of their nodes.
+5. join, per node partition: the label of a node is the smallest node of its component
+   (`stars.component_labels`); the rows and the kept near pairs meet the labels of their nodes.
    Candidate rows go back to their group, pairs on to their component's vshard.
-5. verify, per group: the captions of the candidate rows (`caption_rows` of those positions only)
+6. gather, per group: the captions of the candidate rows (`caption_rows` of those positions only)
    go to their component's vshard, with their block and position.
-6. resolve, per vshard: `resolve_clusters` on whole components, about VERIFY_ROWS_PER_SHARD rows
+7. resolve, per vshard: `resolve_clusters` on whole components, about VERIFY_ROWS_PER_SHARD rows
    at a time; each duplicate (block, position, dup_of, reason) goes back to its group, partial
    statistics (`stats.partial_statistics`) to the driver, which merges them.
-7. mark, per block of a group that has duplicates: `marking.mark_duplicates` by position. The
+8. mark, per block of a group that has duplicates: `marking.mark_duplicates` by position. The
    blocks of the other groups pass through as they are.
 
 A shuffle part smaller than Ray's inline limit (100 KiB) would come back inside the task's reply,
@@ -53,13 +60,15 @@ import pyarrow as pa
 
 from filters.dedup.banding import BAND_ROW_BYTES, BAND_ROW_SCHEMA, band_passes, band_rows, pass_bytes_per_caption, \
     shard_count, shard_edges
+from filters.dedup.clusters import run_members, sorted_runs
 from filters.dedup.marking import DUPLICATE_SCHEMA, located_duplicates, mark_duplicates, with_location
 from filters.dedup.plan import DedupPlan, caption_rows, eligible_mask
-from filters.dedup.resolve import CLUSTER_ROW_SCHEMA, VERIFY_ROW_SCHEMA, resolve_clusters, verify_rows, \
-    verify_shard_of
+from filters.dedup.resolve import CANDIDATE_PAIRS_PER_CALL, CLUSTER_ROW_SCHEMA, PAIRS_PER_CHUNK, VERIFY_ROW_SCHEMA, \
+    resolve_clusters, verify_rows, verify_shard_of
 from filters.dedup.stars import LARGE, MAX_ROUNDS, SMALL, component_labels, contract, distinct_pairs, lookup_labels, \
     merge_summaries, no_edges, node_part, relink, split_by_node, split_by_part, split_table, summaries
 from filters.dedup.stats import merge_statistics, partial_statistics
+from filters.dedup.verify import NODE_TEXT_SCHEMA, node_pairs_at_least, node_text_table, node_texts
 from schemas.dedup_config import DedupConfig
 
 BATCH_ROWS = 4096  # captions signed at once: bounds the working set of a band task
@@ -108,8 +117,8 @@ def _count_group(refs: list, cfg: DedupConfig) -> list:
 def _band_group(refs: list, block_ids: list[int], plan: DedupPlan, bands: range, n_shards: int, n_reducers: int,
                 n_parts: int, with_nodes: bool) -> list:
     """Band rows of a group cut by reducer; with_nodes: then (node, block, position) cut by node
-    partition."""
-    band, located = [], []
+    partition, and with near dedup (node, normalised caption) cut by node partition too."""
+    band, located, texts = [], [], []
     for table, block in zip(_blocks(refs), block_ids):
         for lo in range(0, table.num_rows, BATCH_ROWS):
             rows = caption_rows(table.slice(lo, BATCH_ROWS), plan)
@@ -117,24 +126,29 @@ def _band_group(refs: list, block_ids: list[int], plan: DedupPlan, bands: range,
             if with_nodes:
                 located.append(pa.table([pa.array(rows.node), pa.array(np.full(rows.node.size, block, np.int32)),
                                          pa.array((rows.positions + lo).astype(np.int32))], schema=LOCATED_NODE_SCHEMA))
+                if plan.cfg.near:
+                    texts.append(node_text_table(rows.node, rows.normalised))
     rows = _concat(band, BAND_ROW_SCHEMA)
     out = split_table(rows, (rows.column("shard").to_numpy() & (n_reducers - 1)).astype(np.int64), n_reducers)
     if with_nodes:
         nodes = _concat(located, LOCATED_NODE_SCHEMA)
         out += split_table(nodes, node_part(nodes.column("node").to_numpy(), n_parts), n_parts)
+        if plan.cfg.near:
+            texts = _concat(texts, NODE_TEXT_SCHEMA)
+            out += split_table(texts, node_part(texts.column("node").to_numpy(), n_parts), n_parts)
     return out
 
 
 def _edges_reducer(n_parts: int, *band: pa.Table) -> list:
-    """Candidate edges of whole shards → [its edges, contracted (an edge partition of the
-    components), their large-star summaries × parts, near pairs × parts, self-edge nodes × parts,
-    counts]."""
+    """Candidate edges of whole shards → [its image links, contracted (an edge partition of the
+    components), their large-star summaries × parts, near pairs × parts (by left node, to be
+    verified), self-edge nodes × parts, counts]."""
     edges = shard_edges(_concat(band, BAND_ROW_SCHEMA))
     left, right = edges.column("left").to_numpy(), edges.column("right").to_numpy()
     near = edges.column("near").to_numpy(zero_copy_only=False)
     loop = left == right
     alone = np.unique(left[loop])
-    links = contract(left[~loop], right[~loop])
+    links = contract(left[~loop & ~near], right[~loop & ~near])  # near pairs join once verified
     near_pairs = distinct_pairs(np.stack((left[near], right[near])))
     counts = {"edges": int(edges.num_rows), "links": int(links.shape[1]),
               "nodes": int(np.unique(np.concatenate((left, right))).size)}
@@ -155,6 +169,40 @@ def _relink_step(step: str, next_step: str, n_parts: int, edges: np.ndarray, *an
     return [edges] + summaries(edges, next_step, n_parts)
 
 
+def _attach_left(n_parts: int, n_texts: int, *args) -> list:
+    """One node partition p, the near pairs whose left node is in p: [the pairs × partition of their
+    right node, the texts of their left nodes × that partition, distinct pairs]."""
+    nodes, texts = node_texts(args[:n_texts])
+    pairs = distinct_pairs(np.concatenate(args[n_texts:], axis=1) if args[n_texts:] else no_edges())
+    dest = node_part(pairs[1], n_parts)
+    # each (left node, destination) once: the left node's texts go there once, whatever its degree
+    sent = distinct_pairs(np.stack((pairs[0], dest.astype(np.uint64))))
+    owner, at = run_members(*sorted_runs(nodes, sent[0]))
+    table = pa.table([pa.array(nodes[at], pa.uint64()), pa.array([texts[i] for i in at.tolist()], pa.string())],
+                     schema=NODE_TEXT_SCHEMA)
+    return (split_by_part(dest, n_parts, pairs) + split_table(table, sent[1][owner].astype(np.int64), n_parts)
+            + [int(pairs.shape[1])])
+
+
+def _verify_right(plan: DedupPlan, n_parts: int, n_texts: int, n_from: int, *args) -> list:
+    """One node partition q, the near pairs whose right node is in q, with their left nodes' texts:
+    the pairs that can be near duplicates (`node_pairs_at_least`: the exact Jaccard of their texts,
+    whatever their scope, which `resolve_clusters` checks again) → [them, contracted (an edge
+    partition), their large-star summaries × parts, them × partition of their left node, counts]."""
+    own, pair_parts, left_texts = args[:n_texts], args[n_texts:n_texts + n_from], args[n_texts + n_from:]
+    pairs = np.concatenate(pair_parts, axis=1) if pair_parts else no_edges()  # distinct: each left node's p sent them
+    nodes, texts = node_texts(list(own) + list(left_texts))
+    ok = np.zeros(pairs.shape[1], dtype=bool)
+    step = CANDIDATE_PAIRS_PER_CALL
+    for lo in range(0, pairs.shape[1], step):
+        ok[lo:lo + step] = node_pairs_at_least(pairs[:, lo:lo + step], nodes, texts, plan.cfg.ngram,
+                                               plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
+    verified = pairs[:, ok]
+    links = contract(verified[0], verified[1])
+    return ([links] + summaries(links, LARGE, n_parts) + split_by_node(verified, n_parts)
+            + [{"verified": int(verified.shape[1]), "links": int(links.shape[1])}])
+
+
 def _join(n_labelled: int, n_alone: int, n_near: int, group_size: int, n_groups: int, n_vshards: int, *args
           ) -> list:
     """One node partition: labels, then [candidate rows × groups, near pairs with their component ×
@@ -173,7 +221,7 @@ def _join(n_labelled: int, n_alone: int, n_near: int, group_size: int, n_groups:
     if not paired.all():
         raise RuntimeError("a near pair's node has no component label")  # pragma: no cover - edges carry both
     with_component = np.concatenate((pairs, pair_component[None, :]), axis=0)
-    counts = {"candidate_nodes": int(nodes.size), "near_pairs": int(pairs.shape[1])}
+    counts = {"candidate_nodes": int(nodes.size)}
     return (split_table(candidates, (block // group_size).astype(np.int64), n_groups)
             + split_by_part(verify_shard_of(pair_component, n_vshards).astype(np.int64), n_vshards, with_component)
             + [counts])
@@ -201,7 +249,8 @@ _VERIFY_LOCATED_SCHEMA = with_location(VERIFY_ROW_SCHEMA.empty_table(), 0, np.ze
 
 
 def _resolve(plan: DedupPlan, rows_per_call: int, n_rows: int, group_size: int, n_groups: int, *args) -> list:
-    """One vshard: whole components → [duplicates × groups, partial statistics, duplicates per group].
+    """One vshard: whole components → [duplicates × groups, partial statistics, duplicates per group,
+    rows of its largest component].
     `resolve_clusters` sees about `rows_per_call` rows at a time, whole components each."""
     vrows = _concat(args[:n_rows], _VERIFY_LOCATED_SCHEMA)
     pairs = np.concatenate(args[n_rows:], axis=1) if args[n_rows:] else np.zeros((3, 0), np.uint64)
@@ -216,7 +265,8 @@ def _resolve(plan: DedupPlan, rows_per_call: int, n_rows: int, group_size: int, 
     dups = located_duplicates(clusters, vrows)
     group = (dups.column("block").to_numpy() // group_size).astype(np.int64)
     return split_table(dups, group, n_groups) + [partial_statistics(clusters),
-                                                 np.bincount(group, minlength=n_groups).tolist()]
+                                                 np.bincount(group, minlength=n_groups).tolist(),
+                                                 int(size.max()) if size.size else 0]
 
 
 def _mark_block(table: pa.Table, block: int, *duplicates: pa.Table) -> list:
@@ -316,16 +366,18 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
 
     t0 = time.perf_counter()
     passes = band_passes(plan, BAND_BYTES_PER_PASS)
-    edges, told, near, alone, located = [], [], [], [], []
+    edges, told, near, alone, located, texts = [], [], [], [], [], []
     n_edges = n_nodes_upper = n_links = 0
     for k, bands in enumerate(passes):
         n_shards = shard_count(n_considered * max(1, len(bands)))
         n_reducers = min(n_shards, n_parts)
         with_nodes = k == 0
-        maps = [_submit(_band_group, n_reducers + (n_parts if with_nodes else 0), refs, g, plan_ref, bands,
+        n_node_outputs = (2 if cfg.near else 1) * n_parts if with_nodes else 0
+        maps = [_submit(_band_group, n_reducers + n_node_outputs, refs, g, plan_ref, bands,
                         n_shards, n_reducers, n_parts, with_nodes) for refs, g in zip(group_refs, groups)]
         if with_nodes:
-            located = [m[n_reducers:] for m in maps]
+            located = [m[n_reducers:n_reducers + n_parts] for m in maps]
+            texts = [m[n_reducers + n_parts:] for m in maps]
         reducers = [_submit(_edges_reducer, 3 * n_parts + 2, n_parts, *[m[r] for m in maps])
                     for r in range(n_reducers)]
         del maps
@@ -339,6 +391,29 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
             n_links += counts["links"]
         del reducers
     timings["banding"] = time.perf_counter() - t0
+
+    # near pairs are verified before they join the components, so a corpus of look-alike captions
+    # does not chain into one giant candidate component: the left node's texts travel to the
+    # pairs' right node's partition (once per left node and partition), where the pairs are checked
+    t0 = time.perf_counter()
+    n_near_pairs = n_verified = 0
+    if cfg.near:
+        attached = [_submit(_attach_left, 2 * n_parts + 1, n_parts, len(texts), *[t[p] for t in texts],
+                            *[n[p] for n in near]) for p in range(n_parts)]
+        checked = [_submit(_verify_right, 2 + 2 * n_parts, plan_ref, n_parts, len(texts), n_parts,
+                           *[t[q] for t in texts], *[a[q] for a in attached], *[a[n_parts + q] for a in attached])
+                   for q in range(n_parts)]
+        n_near_pairs = sum(ray.get([a[-1] for a in attached]))
+        del attached, texts
+        near = []
+        for c, counts in zip(checked, ray.get([c[-1] for c in checked])):
+            edges.append(c[0])
+            told.append(c[1:1 + n_parts])
+            near.append(c[1 + n_parts:1 + 2 * n_parts])
+            n_verified += counts["verified"]
+            n_links += counts["links"]
+        del checked
+    timings["verify_near_pairs"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     n_edge_parts = len(edges)
@@ -373,12 +448,13 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
     del labelled, alone, near, located
     verified = [_submit(_verify_group, n_vshards, refs, g, plan_ref, n_vshards, *[j[gi] for j in joins])
                 for gi, (refs, g) in enumerate(zip(group_refs, groups))]
-    resolved = [_submit(_resolve, n_groups + 2, plan_ref, VERIFY_ROWS_PER_SHARD, n_groups, group_size, n_groups,
+    resolved = [_submit(_resolve, n_groups + 3, plan_ref, VERIFY_ROWS_PER_SHARD, n_groups, group_size, n_groups,
                         *[v[q] for v in verified], *[j[n_groups + q] for j in joins]) for q in range(n_vshards)]
     join_counts = ray.get([j[-1] for j in joins])
     del joins, verified
     partials = ray.get([r[n_groups] for r in resolved])
     dup_counts = ray.get([r[n_groups + 1] for r in resolved])  # duplicates per vshard and group
+    largest_component = max(ray.get([r[n_groups + 2] for r in resolved]), default=0)
     timings["verify_and_cluster"] = time.perf_counter() - t0
 
     stats = merge_statistics(partials, dict(considered), plan)
@@ -389,7 +465,9 @@ def dedupe(ds, cfg: DedupConfig, *, seed: int, parts: int | None = None, vshards
         "bytes_per_caption_per_pass": max(pass_bytes_per_caption(plan, b) for b in passes),
         "candidate_edges": n_edges,
         "candidate_nodes": sum(c["candidate_nodes"] for c in join_counts),
-        "near_pairs": sum(c["near_pairs"] for c in join_counts),
+        "near_pairs": n_near_pairs,
+        "near_pairs_verified": n_verified,
+        "largest_candidate_component": largest_component,
     }
     if not stats["duplicates"]:
         stats["timings_s"] = _rounded(timings, n_parts, n_vshards, n_groups)

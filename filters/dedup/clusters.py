@@ -49,6 +49,24 @@ def sorted_runs(ranked: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.nd
     return first, count
 
 
+def run_members(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every member of the runs `first[i]`, `first[i] + 1`, ... (`count[i]`
+    of them), run after run: the positions `sorted_runs` points at, listed."""
+    first, count = np.asarray(first, dtype=np.int64), np.asarray(count, dtype=np.int64)
+    owner = np.repeat(np.arange(first.size), count)
+    return owner, np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+
+
+def run_products(lo: np.ndarray, n_lo: np.ndarray, hi: np.ndarray, n_hi: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair, a, b): every combination of a member of run (lo[k], n_lo[k]) with a member of run
+    (hi[k], n_hi[k]), for every k (`pair` = k); pairs with an empty run have none."""
+    reps = np.asarray(n_lo, dtype=np.int64) * np.asarray(n_hi, dtype=np.int64)
+    pair, within = run_members(np.zeros(reps.size, dtype=np.int64), reps)
+    width = np.maximum(np.asarray(n_hi, dtype=np.int64)[pair], 1)
+    return pair, np.asarray(lo)[pair] + within // width, np.asarray(hi)[pair] + within % width
+
+
 def sorted_distinct(values: np.ndarray) -> np.ndarray:
     """np.unique(values) by one sort."""
     ranked = np.sort(values)

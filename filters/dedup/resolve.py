@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.dedup.caption_key import normalise_captions
-from filters.dedup.clusters import connected_components, dense_ranks, representatives, sorted_runs
+from filters.dedup.clusters import connected_components, dense_ranks, representatives, run_products, sorted_runs
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
 from filters.dedup.shingles import mix64, shingle_sketches
@@ -110,14 +110,9 @@ def _near_pairs(plan: DedupPlan, heads: np.ndarray, head_node: np.ndarray, scope
                 sketched: tuple | None = None) -> np.ndarray:
     """The verified near edges of some candidate pairs (nodes), as row positions of exact-class
     heads (`heads`, sorted by their node `head_node`); `sketched`: see `verify.pairs_at_least`."""
-    lo, n_lo = sorted_runs(head_node, pair_left)
-    hi, n_hi = sorted_runs(head_node, pair_right)
     # a node owns several exact classes only on a 64-bit key collision: pair every class of each side
-    reps = n_lo * n_hi
-    pair = np.repeat(np.arange(pair_left.size), reps)
-    within = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    a = heads[lo[pair] + within // np.maximum(n_hi[pair], 1)]
-    b = heads[hi[pair] + within % np.maximum(n_hi[pair], 1)]
+    _, a, b = run_products(*sorted_runs(head_node, pair_left), *sorted_runs(head_node, pair_right))
+    a, b = heads[a], heads[b]
     same_scope = scope_class[a] == scope_class[b]
     a, b = a[same_scope], b[same_scope]
     if a.size == 0:

@@ -1,13 +1,16 @@
-"""Exact Jaccard of candidate pairs, vectorised over all pairs at once."""
+"""Exact Jaccard of candidate pairs, vectorised over all pairs at once; the texts of nodes, and
+whether a pair of nodes can be near duplicates at all."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
-from filters.dedup.clusters import index_ranks
+from filters.dedup.clusters import index_ranks, run_products, sorted_runs
 from filters.dedup.shingles import shingle_sets, shingle_sketches
 
 _U64 = np.uint64
+NODE_TEXT_SCHEMA = pa.schema([("node", pa.uint64()), ("text", pa.string())])
 
 
 def pair_jaccard(ids: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -92,3 +95,35 @@ def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram:
     check = np.flatnonzero(maybe)
     out[check] = text_pair_jaccard(texts, left[check], right[check], ngram, chunk=chunk) >= threshold
     return out
+
+
+def node_text_table(node: np.ndarray, normalised: list[str]) -> pa.Table:
+    """(node, normalised caption) of the rows that have text, each distinct pair once."""
+    keep = [i for i, t in enumerate(normalised) if t]
+    table = pa.table([pa.array(np.asarray(node)[keep], pa.uint64()), pa.array([normalised[i] for i in keep], pa.string())],
+                     schema=NODE_TEXT_SCHEMA)
+    return table.group_by(["node", "text"], use_threads=False).aggregate([]).select(["node", "text"])
+
+
+def node_texts(tables: list[pa.Table]) -> tuple[np.ndarray, list[str]]:
+    """(nodes, texts): the distinct (node, text) pairs of `tables`, sorted by node, then text. A node
+    has one text (its key is a hash of it) but for a 64-bit key collision."""
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return np.zeros(0, dtype=np.uint64), []
+    table = pa.concat_tables(tables).cast(NODE_TEXT_SCHEMA)
+    table = table.group_by(["node", "text"], use_threads=False).aggregate([])
+    table = table.sort_by([("node", "ascending"), ("text", "ascending")])
+    return table.column("node").to_numpy(), table.column("text").to_pylist()
+
+
+def node_pairs_at_least(pairs: np.ndarray, nodes: np.ndarray, texts: list[str], ngram: int, threshold: float,
+                        chunk: int | None = None) -> np.ndarray:
+    """Per pair of nodes ((2, k) uint64): whether some text of its left node and some text of its
+    right node have character n-gram Jaccard >= threshold (`pairs_at_least`). `nodes` is sorted and
+    aligned with `texts` (`node_texts`); a node without a text fails every pair."""
+    if pairs.shape[1] == 0:
+        return np.zeros(0, dtype=bool)
+    pair, a, b = run_products(*sorted_runs(nodes, pairs[0]), *sorted_runs(nodes, pairs[1]))
+    ok = pairs_at_least(texts, a, b, ngram, threshold, chunk=chunk)
+    return np.bincount(pair[ok], minlength=pairs.shape[1]) > 0

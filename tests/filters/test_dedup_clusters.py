@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from filters.dedup import CandidateGraph, bucket_edges, connected_components, quality_order, representatives
 from filters.dedup.banding import ALL_PAIRS_MAX, BAND_ROW_SCHEMA
-from filters.dedup.clusters import dense_ranks, index_ranks, sorted_runs
+from filters.dedup.clusters import dense_ranks, index_ranks, run_members, run_products, sorted_runs
 from filters.dedup.minhash import BAND_SHIFT
 from filters.dedup.plan import EXACT_BAND, IMAGE_BAND
 
@@ -127,3 +127,19 @@ def test_sorted_runs_and_index_ranks_match_their_searches(values, keys):
     assert first[count > 0].tolist() == lo[count > 0].tolist()
     idx = np.array(keys, dtype=np.int64)
     assert [a.tolist() for a in index_ranks(idx, 15)] == [a.tolist() for a in dense_ranks(idx)]
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 4), st.integers(0, 20), st.integers(0, 4)), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_run_members_and_products_list_every_member_and_combination(runs):
+    """`run_members` lists each run's positions in order; `run_products` every (a, b) of a member of
+    the left run with a member of the right run, pair by pair, left member major."""
+    lo = np.array([r[0] for r in runs], dtype=np.int64)
+    n_lo = np.array([r[1] for r in runs], dtype=np.int64)
+    hi = np.array([r[2] for r in runs], dtype=np.int64)
+    n_hi = np.array([r[3] for r in runs], dtype=np.int64)
+    owner, at = run_members(lo, n_lo)
+    assert list(zip(owner.tolist(), at.tolist())) == [(k, f + j) for k, (f, c) in enumerate(zip(lo, n_lo)) for j in range(c)]
+    pair, a, b = run_products(lo, n_lo, hi, n_hi)
+    want = [(k, lo[k] + i, hi[k] + j) for k in range(len(runs)) for i in range(n_lo[k]) for j in range(n_hi[k])]
+    assert list(zip(pair.tolist(), a.tolist(), b.tolist())) == want

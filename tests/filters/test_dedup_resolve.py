@@ -10,7 +10,7 @@ import pytest
 
 from filters.dedup import DedupPlan, resolve_clusters
 from filters.dedup.resolve import CLUSTER_ROW_SCHEMA, VERIFY_ROW_SCHEMA, verify_shard_of
-from filters.dedup.verify import pair_jaccard, text_pair_jaccard
+from filters.dedup.verify import node_pairs_at_least, node_text_table, node_texts, pair_jaccard, text_pair_jaccard
 from schemas.dedup_config import DedupConfig
 
 
@@ -221,3 +221,20 @@ def test_candidate_pairs_resolve_alike_however_many_go_per_call(monkeypatch, per
     monkeypatch.setattr(resolve_module, "CANDIDATE_PAIRS_PER_CALL", per_call)
     assert resolve(table, pairs, ngram=3, threshold=0.5, scope="source") == whole
     assert sum(reason == "dedup.near" for _, reason in whole.values()) >= 3  # near pairs were verified
+
+
+def test_node_pairs_pass_when_some_text_of_each_node_is_near_the_other():
+    """`node_pairs_at_least` judges a pair of nodes by the texts `node_texts` gives them: a node
+    with two texts (a 64-bit key collision) passes a pair when either text is near the other
+    node's, and a node without a text fails every pair; the answers are the exact Jaccard's."""
+    base = "a small red boat tied to a wooden pier at sunset"
+    near, far = base + " today", "three children play football on a sandy beach"
+    table = node_text_table(np.array([7, 9, 9, 4, 7, 12], np.uint64), [base, near, far, far, base, ""])
+    nodes, texts = node_texts([table, table.slice(1, 2)])  # (node, text) pairs once each, sorted
+    assert nodes.tolist() == [4, 7, 9, 9] and texts == [far, base, near, far]
+    pairs = np.array([[7, 4, 4, 7, 12], [9, 9, 7, 4, 7]], np.uint64)
+    got = node_pairs_at_least(pairs, nodes, texts, ngram=5, threshold=0.8)
+    j = text_pair_jaccard([base, near, far], np.array([0, 2, 2, 0]), np.array([1, 2, 0, 2]), 5)
+    assert j[0] >= 0.8 and j[1] == 1.0 and j[2] < 0.8 and j[3] < 0.8
+    # 7-9: base~near passes; 4-9: far==far (9's other text); 4-7 and 7-4: far vs base fail; 12 has no text
+    assert got.tolist() == [True, True, False, False, False]

@@ -6,6 +6,7 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -130,3 +131,56 @@ def test_nothing_to_do(ray_data, corpus):
     ds = ray_data.data.from_arrow(corpus)
     same, stats = dedupe(ds, DedupConfig(enabled=False), seed=0)
     assert same is ds and stats == {"enabled": False}
+
+
+def test_look_alike_captions_are_verified_before_they_chain_into_one_component(ray_data):
+    """Template captions ("... scene N of the NOUN series") share enough n-grams to be LSH candidates
+    of one another and chain into one candidate component of nearly every caption, but few pairs are
+    near duplicates: the pairs are verified before the components are found, so the largest
+    component the resolve step sees is the largest cluster, not the whole corpus."""
+    from filters.dedup.banding import CandidateGraph, band_rows, bucket_edges
+    from filters.dedup.plan import DedupPlan, caption_rows
+
+    rng = random.Random(8)
+    things = ["red car", "old boat", "small dog", "tall tree", "blue door", "white horse"]
+    places = ["on a quiet street", "near the harbor", "in a green field", "under a stone bridge"]
+    captions = [f"a {rng.choice(things)} {rng.choice(places)} scene {i} of the {rng.choice(['cat', 'dog'])} series"
+                for i in range(600)]
+    captions += captions[:5]  # and 5 exact copies
+    table = work_table(captions)
+    cfg = DedupConfig()
+    want, want_stats = dedupe_table(table, cfg, seed=4)
+    plan = DedupPlan.build(cfg, 4)
+    graph = CandidateGraph.from_edges(bucket_edges(band_rows(caption_rows(table, plan), plan, n_shards=1)))
+    unverified_largest = int(np.bincount(graph.component).max())
+    got, stats = run(ray_data, table, 4, cfg, parts=2, vshards=4)
+    assert got.equals(want)
+    assert {k: v for k, v in stats.items() if k not in ("banding", "timings_s")} == want_stats
+    banding = stats["banding"]
+    assert unverified_largest > 200  # what the resolve step would have had to take in one call
+    assert banding["near_pairs"] > 5 * banding["near_pairs_verified"] > 0
+    # global scope, caption key: a component of verified pairs is a cluster
+    assert 10 * banding["largest_candidate_component"] == 10 * want_stats["largest_cluster"] < unverified_largest
+
+
+@pytest.mark.parametrize("options", [
+    {"scope": "source", "exact": False},
+    {"key": "caption+image", "image_exact": True},
+    {"image_exact": True, "threshold": 0.7, "ngram": 3},
+])
+def test_verified_near_pairs_with_scopes_images_and_near_only(ray_data, options, tmp_path):
+    """Pairs are verified on their nodes' texts whatever their scope or image (resolve checks those
+    again): the marks and statistics equal the in-process dedup for every way of keying and scoping."""
+    captions, _, _ = labelled_captions(120, seed=3)
+    n = len(captions)
+    for k in range(40):
+        (tmp_path / f"img{k}.jpg").write_bytes(f"image {k % 30}".encode())  # 30 distinct contents
+    media = [[str(tmp_path / f"img{i % 40}.jpg")] if i % 3 else [] for i in range(n)]  # shared images link captions
+    table = work_table(captions, sources=[f"src{i % 2}" for i in range(n)], media=media)
+    cfg = DedupConfig(**options)
+    want, want_stats = dedupe_table(table, cfg, seed=4)
+    assert want_stats["duplicates"] > 20 and want_stats["by_reason"]["dedup.near"] > 0
+    assert want_stats["by_reason"]["dedup.image"] > 0 or not cfg.image_exact
+    got, stats = run(ray_data, table, 5, cfg, parts=4, vshards=4)
+    assert got.equals(want)
+    assert {k: v for k, v in stats.items() if k not in ("banding", "timings_s")} == want_stats
