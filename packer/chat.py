@@ -183,8 +183,9 @@ def _plan_media(index: int, m: dict, row: dict, cfg: TokensConfig, seed: int) ->
 def _plan_sample(row: dict, tok: TextTokenizer, cfg: TokensConfig, seed: int) -> list[tuple]:
     sp = tok.special
     media = row.get("media") or []
-    turns = [t for t in (row.get("turns") or [])]
-    if not any(t["role"] == "assistant" for t in turns):
+    turns = row.get("turns") or []  # never changed in place: a new list wherever a turn is added
+    roles = [t["role"] for t in turns]
+    if "assistant" not in roles:
         raise SampleError("tokens.no_assistant_turn", "sample has no assistant turn")
 
     referenced: set[int] = set()
@@ -207,47 +208,58 @@ def _plan_sample(row: dict, tok: TextTokenizer, cfg: TokensConfig, seed: int) ->
                                   f"{seg['kind']} segment refers to {media[idx].get('kind')} media {idx}")
             referenced.add(idx)
     plans = [_plan_media(i, m, row, cfg, seed) for i, m in enumerate(media)]
-    unreferenced = [i for i in range(len(media)) if i not in referenced]
+    unreferenced = [i for i in range(len(media)) if i not in referenced] if referenced else list(range(len(media)))
 
     # Caption-only: a user turn with the media and a prompt goes before the first assistant turn.
-    if not any(t["role"] == "user" for t in turns) and media:
+    if media and "user" not in roles:
         kinds = [plans[i].kind for i in unreferenced] or [p.kind for p in plans]
         prompt = caption_prompt(row["sample_id"], seed, kinds, cfg)
-        first_assistant = next(i for i, t in enumerate(turns) if t["role"] == "assistant")
+        first_assistant = roles.index("assistant")
         user = {"role": "user", "segments": [{"kind": "text", "text": prompt, "media": None}]}
         turns = turns[:first_assistant] + [user] + turns[first_assistant:]
 
-    if not any(t["role"] == "system" for t in turns):
+    if "system" not in roles:
         system = DEFAULT_SYSTEM_PROMPT if cfg.system_prompt is None else cfg.system_prompt
         if system:
-            turns = [{"role": "system", "segments": [{"kind": "text", "text": system, "media": None}]}] + turns
+            turns = [{"role": "system", "segments": [{"kind": "text", "text": system, "media": None}]}, *turns]
 
+    im_start = (_SPECIAL, sp["<|im_start|>"], False)
+    im_end_id = sp["<|im_end|>"]
     pieces: list[tuple] = []
+    append = pieces.append
     first_user_done = False
     for t in turns:
         role = t["role"]
-        if role not in ("system", "user", "assistant"):
+        if role not in _ROLE_HEADERS:
             raise SampleError("tokens.bad_role", f"turn role {role!r}")
         labelled = role == "assistant"
-        pieces.append((_SPECIAL, sp["<|im_start|>"], False))
-        pieces.append((_TEXT, f"{role}\n", False))
+        append(im_start)
+        append(_ROLE_HEADERS[role])
         if role == "user" and not first_user_done:
             first_user_done = True
             pieces.extend((_MEDIA, plans[i], False) for i in unreferenced)
-        text_run: list[str] = []
-        for seg in t["segments"] or []:
-            if seg["kind"] == "text":
-                text_run.append(seg.get("text") or "")
-                continue
+        segments = t["segments"] or []
+        if len(segments) == 1 and segments[0]["kind"] == "text":  # the usual turn: one text
+            append((_TEXT, segments[0].get("text") or "", labelled))
+        else:
+            text_run: list[str] = []
+            for seg in segments:
+                if seg["kind"] == "text":
+                    text_run.append(seg.get("text") or "")
+                    continue
+                if text_run:
+                    append((_TEXT, "".join(text_run), labelled))
+                    text_run = []
+                append((_MEDIA, plans[seg["media"]], False))
             if text_run:
-                pieces.append((_TEXT, "".join(text_run), labelled))
-                text_run = []
-            pieces.append((_MEDIA, plans[seg["media"]], False))
-        if text_run:
-            pieces.append((_TEXT, "".join(text_run), labelled))
-        pieces.append((_SPECIAL, sp["<|im_end|>"], labelled))
-        pieces.append((_TEXT, "\n", False))
+                append((_TEXT, "".join(text_run), labelled))
+        append((_SPECIAL, im_end_id, labelled))
+        append(_TURN_END)
     return pieces
+
+
+_ROLE_HEADERS = {role: (_TEXT, f"{role}\n", False) for role in ("system", "user", "assistant")}
+_TURN_END = (_TEXT, "\n", False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,24 +357,28 @@ def _count(pieces: list[tuple], encoded: dict[str, np.ndarray], cfg: TokensConfi
 _COMPACT_HEAD = struct.Struct("<4i")
 
 
-def _compact(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextTokenizer) -> bytes:
+def _compact(pieces: list[tuple], encoded: dict[str, bytes], tok: TextTokenizer) -> bytes:
+    """`encoded`: each text's ids as little-endian int32 bytes (`_as_i32_bytes`); the compact form
+    is laid out by joining bytes, with no array per piece."""
     sp = tok.special
     pad_id = {"image": sp["<|image_pad|>"], "video": sp["<|video_pad|>"]}
-    parts: list[np.ndarray] = []
+    parts: list[bytes] = []
     runs: list[int] = []
     media: list[list] = []
     pos = 0
     for kind, payload, labelled in pieces:
         if kind == _TEXT:
             ids = encoded[payload]
+            n = len(ids) >> 2
         elif kind == _SPECIAL:
-            ids = np.array([payload], np.int32)
+            ids = _I32.pack(payload)
+            n = 1
         else:
             p: _MediaPlan = payload
-            ids = np.array([sp["<|vision_start|>"], pad_id[p.kind], sp["<|vision_end|>"]], np.int32)
+            ids = _I32X3.pack(sp["<|vision_start|>"], pad_id[p.kind], sp["<|vision_end|>"])
+            n = 3
             media.append([p.media_index, p.kind, pos + 1, p.tokens, list(p.grid_thw), list(p.target_size),
                           p.frame_indices, p.fps])
-        n = len(ids)
         parts.append(ids)
         if labelled and n:
             if runs and runs[-1] == pos:
@@ -371,9 +387,16 @@ def _compact(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextToken
                 runs += [pos, pos + n]
         pos += n
     facts = json.dumps(media, separators=(",", ":")).encode() if media else b""
-    ids = np.concatenate(parts).astype("<i4", copy=False) if parts else np.zeros(0, "<i4")
-    return (_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0) + ids.tobytes()
-            + np.asarray(runs, "<i4").tobytes() + facts)
+    return b"".join([_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0), *parts,
+                     struct.pack(f"<{len(runs)}i", *runs), facts])
+
+
+_I32 = struct.Struct("<i")
+_I32X3 = struct.Struct("<3i")
+
+
+def _as_i32_bytes(encoded: dict[str, np.ndarray]) -> dict[str, bytes]:
+    return {t: ids.astype("<i4", copy=False).tobytes() for t, ids in encoded.items()}
 
 
 def expand_rendered(blob: bytes, cfg: TokensConfig) -> RenderedSample:
@@ -464,7 +487,8 @@ def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig
     encoded = {t: np.asarray(ids, dtype=np.int32)
                for t, ids in zip(unique, tokenizer.encode_batch(unique) if unique else [])}
     if compact:
-        return [p if isinstance(p, SampleError) else (_count(p, encoded, cfg), _compact(p, encoded, tokenizer))
+        as_bytes = _as_i32_bytes(encoded)
+        return [p if isinstance(p, SampleError) else (_count(p, encoded, cfg), _compact(p, as_bytes, tokenizer))
                 for p in plans]
     if counts_only:
         return [p if isinstance(p, SampleError) else _count(p, encoded, cfg) for p in plans]
