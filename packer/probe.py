@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import struct
+import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -155,6 +156,30 @@ def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
         # Pillow's WebP open builds a libwebp animation decoder over the whole file (~ms);
         # the RIFF chunk headers say the same in microseconds.
         return _probe_webp(fp, size, cfg)
+    return _bomb_warnings_raised(_probe_with_pillow, fp, path, prefix, size, cfg)
+
+
+_guard = threading.local()  # .on: this thread is inside `_bomb_warnings_raised`
+
+
+def _bomb_warnings_raised(fn, *args):
+    """`fn(*args)` with warnings ignored, except Pillow's decompression-bomb warning, which is
+    raised (our own limits decide). The filters change once however deeply this nests:
+    `probe_batch` holds them over a whole batch instead of twice per header."""
+    if getattr(_guard, "on", False):
+        return fn(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        _guard.on = True
+        try:
+            return fn(*args)
+        finally:
+            _guard.on = False
+
+
+def _probe_with_pillow(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig) -> ImageProbe:
+    """The header through Pillow's format plugins (under `_bomb_warnings_raised`)."""
     opened = _open_header(fp, path, prefix, cfg)
     if isinstance(opened, str):
         return _failed(opened, size)
@@ -166,31 +191,28 @@ def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
     if w * h > cfg.max_header_pixels:
         return _failed("probe.too_many_pixels", size, width=w, height=h, format=fmt.lower())
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            n_frames = 1
-            if fmt in _ANIMATED_FORMATS and getattr(im, "is_animated", False):
-                n_frames = int(getattr(im, "n_frames", 2))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            return _failed("probe.too_many_pixels", size, width=w, height=h, format=fmt.lower())
-        except (OSError, EOFError, SyntaxError, struct.error, ValueError, IndexError):
-            return _failed("probe.truncated", size, format=fmt.lower())
-        if n_frames > 1 and cfg.animated == "reject":
-            return _failed("probe.animated", size, width=w, height=h, format=fmt.lower(), n_frames=n_frames)
+    try:
+        n_frames = 1
+        if fmt in _ANIMATED_FORMATS and getattr(im, "is_animated", False):
+            n_frames = int(getattr(im, "n_frames", 2))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _failed("probe.too_many_pixels", size, width=w, height=h, format=fmt.lower())
+    except (OSError, EOFError, SyntaxError, struct.error, ValueError, IndexError):
+        return _failed("probe.truncated", size, format=fmt.lower())
+    if n_frames > 1 and cfg.animated == "reject":
+        return _failed("probe.animated", size, width=w, height=h, format=fmt.lower(), n_frames=n_frames)
 
-        if cfg.check_tail and not _tail_complete(fp, fmt, size):
-            return _failed("probe.truncated", size, format=fmt.lower())
+    if cfg.check_tail and not _tail_complete(fp, fmt, size):
+        return _failed("probe.truncated", size, format=fmt.lower())
 
-        if fmt == "PNG" and "exif" not in im.info:
-            # PngImageFile.getexif() decodes the image to reach an eXIf chunk stored after the
-            # pixel data; walk the chunk headers instead (seeks only) and hand it the bytes.
-            im.info["exif"] = _png_exif_after_idat(fp) or b""
-        try:
-            orientation = int(im.getexif().get(0x0112, 1))
-        except Exception:  # noqa: BLE001 - corrupt EXIF is data, not a bug: treat as upright
-            orientation = 1
+    if fmt == "PNG" and "exif" not in im.info:
+        # PngImageFile.getexif() decodes the image to reach an eXIf chunk stored after the
+        # pixel data; walk the chunk headers instead (seeks only) and hand it the bytes.
+        im.info["exif"] = _png_exif_after_idat(fp) or b""
+    try:
+        orientation = int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - corrupt EXIF is data, not a bug: treat as upright
+        orientation = 1
     if orientation not in range(1, 9):
         orientation = 1  # exif_transpose ignores unknown values
     if orientation in SWAPPING_ORIENTATIONS and fmt not in _UPRIGHT_SIZE_FORMATS:
@@ -202,7 +224,8 @@ def _probe_open_file(fp, path: str, size: int, cfg: ProbeConfig) -> ImageProbe:
 
 def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
     """Pillow's identification loop (as in `Image.open`) restricted to `cfg.formats`, without
-    its decompression-bomb check, so our own limit decides. Returns the lazy image or a reason."""
+    its decompression-bomb check, so our own limit decides. Returns the lazy image or a reason.
+    Runs under `_bomb_warnings_raised`."""
     plugins = _plugins()
     recognised_error: str | None = None
     for fmt in cfg.formats:
@@ -214,18 +237,15 @@ def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
         if not res or isinstance(res, str):
             continue
         fp.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            try:
-                return factory(fp, path)
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                return "probe.too_many_pixels"
-            except (OSError, EOFError, struct.error, IndexError) as e:
-                # The magic matched but the header ran out of data.
-                recognised_error = "probe.truncated" if _short_read(e) else "probe.bad_header"
-            except (SyntaxError, TypeError, ValueError, KeyError, ZeroDivisionError, OverflowError):
-                recognised_error = recognised_error or "probe.bad_header"
+        try:
+            return factory(fp, path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return "probe.too_many_pixels"
+        except (OSError, EOFError, struct.error, IndexError) as e:
+            # The magic matched but the header ran out of data.
+            recognised_error = "probe.truncated" if _short_read(e) else "probe.bad_header"
+        except (SyntaxError, TypeError, ValueError, KeyError, ZeroDivisionError, OverflowError):
+            recognised_error = recognised_error or "probe.bad_header"
     if recognised_error is None:
         return "probe.unreadable"
     if recognised_error == "probe.bad_header" and _header_short(fp):
@@ -434,6 +454,22 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
     repairs = table.column("repairs").to_pylist()
     # one entry per media item of every row (None where no header was read): aligned with `media`
     facts: list[list] = [[None] * len(media or []) for media in media_col]
+    _bomb_warnings_raised(_probe_rows, statuses, reasons, media_col, repairs, facts, cfg, counters)
+
+    table = table.set_column(table.schema.get_field_index("media"), WORK_SCHEMA.field("media"),
+                             pa.array(media_col, WORK_SCHEMA.field("media").type))
+    table = table.set_column(table.schema.get_field_index("status"), WORK_SCHEMA.field("status"),
+                             pa.array(statuses, pa.string()))
+    table = table.set_column(table.schema.get_field_index("reason"), WORK_SCHEMA.field("reason"),
+                             pa.array(reasons, pa.string()))
+    table = table.set_column(table.schema.get_field_index("repairs"), WORK_SCHEMA.field("repairs"),
+                             pa.array(repairs, WORK_SCHEMA.field("repairs").type))
+    return table.append_column(IMAGE_FACTS, pa.array(facts, IMAGE_FACTS_TYPE)), dict(counters)
+
+
+def _probe_rows(statuses: list, reasons: list, media_col: list, repairs: list, facts: list, cfg: ProbeConfig,
+                counters: Counter) -> None:
+    """`probe_batch`'s pass over the rows, in place."""
     for i, (status, media) in enumerate(zip(statuses, media_col)):
         if status != STATUS_OK or not media:
             continue
@@ -449,16 +485,6 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
                 reasons[i] = reason
                 counters[reason] += 1
                 break
-
-    table = table.set_column(table.schema.get_field_index("media"), WORK_SCHEMA.field("media"),
-                             pa.array(media_col, WORK_SCHEMA.field("media").type))
-    table = table.set_column(table.schema.get_field_index("status"), WORK_SCHEMA.field("status"),
-                             pa.array(statuses, pa.string()))
-    table = table.set_column(table.schema.get_field_index("reason"), WORK_SCHEMA.field("reason"),
-                             pa.array(reasons, pa.string()))
-    table = table.set_column(table.schema.get_field_index("repairs"), WORK_SCHEMA.field("repairs"),
-                             pa.array(repairs, WORK_SCHEMA.field("repairs").type))
-    return table.append_column(IMAGE_FACTS, pa.array(facts, IMAGE_FACTS_TYPE)), dict(counters)
 
 
 METADATA_SIZE_MISMATCH = "probe.metadata_size_mismatch"

@@ -329,3 +329,40 @@ def test_webp_orientation_from_xmp(tmp_path):
         assert ImageOps.exif_transpose(im).size == (H, W)
     p = probe_image(path, CFG)
     assert (p.width, p.height, p.orientation) == (H, W, 8)
+
+
+def test_probe_batch_judges_bombs_and_restores_the_warning_filters(tmp_path, monkeypatch):
+    """The batch holds one warnings filter over all its headers: a bomb in the middle of a batch is
+    still our reason (no DecompressionBombWarning escapes), and the filters are as before afterwards,
+    also when the batch fails."""
+    from packer import probe as probe_module
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header_only(30_000, 10_000))
+    mid = tmp_path / "mid.png"
+    mid.write_bytes(png_header_only(10_000, 9_500))  # past Pillow's warning limit, under ours
+    good = save(tmp_path / "good.jpg")
+    table = make_table([sample("a", Media(uri=good)), sample("bomb", Media(uri=str(bomb))),
+                        sample("mid", Media(uri=str(mid))), sample("b", Media(uri=good))])
+    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inner = list(warnings.filters)
+        out, counters = probe_batch(table, CFG)
+        assert warnings.filters == inner
+    assert warnings.filters == before
+    reasons = dict(zip(out.column("sample_id").to_pylist(), out.column("reason").to_pylist()))
+    assert reasons == {"a": None, "bomb": "probe.too_many_pixels", "mid": None, "b": None}
+    assert counters["probe.too_many_pixels"] == 1
+
+    def fail(*a, **k):  # an unexpected error (a bug) in the middle of the batch
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(probe_module, "_probe_media", fail)
+        with pytest.raises(RuntimeError):
+            probe_batch(table, CFG)
+    assert warnings.filters == before
+    with warnings.catch_warnings():  # the guard is off again: a lone probe sets its own filter
+        warnings.simplefilter("error")
+        assert probe_image(str(bomb), CFG).reason == "probe.too_many_pixels"
