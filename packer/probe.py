@@ -179,7 +179,16 @@ def _bomb_warnings_raised(fn, *args):
 
 
 def _probe_with_pillow(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig) -> ImageProbe:
-    """The header through Pillow's format plugins (under `_bomb_warnings_raised`)."""
+    """The header through Pillow's format plugins (under `_bomb_warnings_raised`); a plain JPEG
+    through `_probe_plain_jpeg`, which gives the same probe without Pillow's per-marker Python."""
+    if prefix[:3] == b"\xff\xd8\xff" and _first_format(prefix, cfg) == "JPEG":
+        plain = _probe_plain_jpeg(fp, size, cfg)
+        if plain is not None:
+            return plain
+    return _probe_through_plugins(fp, path, prefix, size, cfg)
+
+
+def _probe_through_plugins(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig) -> ImageProbe:
     opened = _open_header(fp, path, prefix, cfg)
     if isinstance(opened, str):
         return _failed(opened, size)
@@ -220,6 +229,107 @@ def _probe_with_pillow(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig
     quality = estimate_jpeg_quality(getattr(im, "quantization", None)) if fmt in ("JPEG", "MPO") else None
     return ImageProbe(width=w, height=h, orientation=orientation, format=fmt.lower(),
                       bytes_size=size, n_frames=n_frames, jpeg_quality=quality)
+
+
+def _first_format(prefix: bytes, cfg: ProbeConfig) -> str | None:
+    """The format `_open_header` tries first for these leading bytes."""
+    plugins = _plugins()
+    for fmt in cfg.formats:
+        entry = plugins.get(fmt.upper())
+        if entry is None:
+            continue
+        accept = entry[1]
+        res = not accept or accept(prefix)
+        if res and not isinstance(res, str):
+            return fmt.upper()
+    return None
+
+
+# JPEG markers of a plain header: frame headers (Pillow's `SOF` handler; not DHP), and segments it
+# skips (DHT, DAC, DNL, DRI, EXP); APPn, COM, DQT and SOS are handled apart.
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_SKIPPED = frozenset({0xC4, 0xCC, 0xDC, 0xDD, 0xDF, 0xFE})
+_JPEG_HEAD_READ = 4096
+
+
+def _probe_plain_jpeg(fp, size: int, cfg: ProbeConfig) -> ImageProbe | None:
+    """The probe `_probe_through_plugins` gives a plain JPEG, from one pass over its segments in
+    memory, or None where the header is anything but plain; Pillow then reads it. Plain: every
+    marker follows its segment directly (no fill bytes or junk), one 8-bit frame of 1, 3 or 4
+    components, the scan header whole, no EXIF, XMP or MPF segment (orientation 1, not an MPO),
+    and none of the application segments whose short forms make Pillow fail (JFIF, Adobe, ICC;
+    Photoshop at all). The tail check and the pixel limit are the same code as for any file."""
+    try:
+        frame, tables = _plain_jpeg_header(fp)
+    except OSError:  # an I/O error: Pillow's reading says what it is
+        return None
+    if frame is None:
+        return None
+    w, h = frame
+    if w * h > cfg.max_header_pixels:
+        return _failed("probe.too_many_pixels", size, width=w, height=h, format="jpeg")
+    if cfg.check_tail and not _tail_complete(fp, "JPEG", size):
+        return _failed("probe.truncated", size, format="jpeg")
+    return ImageProbe(width=w, height=h, orientation=1, format="jpeg", bytes_size=size, n_frames=1,
+                      jpeg_quality=estimate_jpeg_quality(tables))
+
+
+def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
+    """((width, height), quantization tables by id) of a plain JPEG header (`_probe_plain_jpeg`),
+    or (None, ...) where the header is not plain."""
+    fp.seek(0)
+    buf = fp.read(_JPEG_HEAD_READ)
+    pos = 2
+    frame = None
+    tables: dict[int, tuple] = {}
+    while True:
+        end = pos + 4
+        if end > len(buf):
+            buf += fp.read(max(_JPEG_HEAD_READ, end - len(buf)))
+            if end > len(buf):
+                return None, tables
+        if buf[pos] != 0xFF:
+            return None, tables
+        marker = buf[pos + 1]
+        length = (buf[pos + 2] << 8) | buf[pos + 3]
+        if length < 2:
+            return None, tables
+        end = pos + 2 + length
+        if end > len(buf):
+            buf += fp.read(end - len(buf))
+            if end > len(buf):
+                return None, tables
+        body = buf[pos + 4:end]
+        pos = end
+        if 0xE0 <= marker <= 0xEF:
+            if ((marker == 0xE1 and (body.startswith(b"Exif\0\0") or body.startswith(b"http://ns.adobe.com/xap/1.0/\x00")))
+                    or (marker == 0xE2 and body.startswith(b"MPF\0"))
+                    or (marker == 0xE2 and body.startswith(b"ICC_PROFILE\0") and len(body) < 14)
+                    or (marker == 0xE0 and body.startswith(b"JFIF") and len(body) < 12)
+                    or (marker == 0xEE and body.startswith(b"Adobe") and len(body) < 12)
+                    or (marker == 0xED and body.startswith(b"Photoshop 3.0\x00"))):
+                return None, tables
+        elif marker == 0xDB:
+            while body:
+                wide = body[0] >= 16
+                n = 129 if wide else 65
+                if len(body) < n:
+                    return None, tables
+                tables[body[0] & 15] = struct.unpack(">64H", body[1:n]) if wide else tuple(body[1:n])
+                body = body[n:]
+        elif marker in _JPEG_SOF:
+            # Pillow reads (id, sampling, table) per component up to the segment's end
+            if (frame is not None or len(body) < 6 or (len(body) - 6) % 3 or body[0] != 8
+                    or body[5] not in (1, 3, 4)):
+                return None, tables
+            frame = ((body[3] << 8) | body[4], (body[1] << 8) | body[2])
+        elif marker == 0xDA:
+            break
+        elif marker not in _JPEG_SKIPPED:
+            return None, tables
+    if frame is None or frame[0] <= 0 or frame[1] <= 0:
+        return None, tables
+    return frame, tables
 
 
 def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
