@@ -438,15 +438,20 @@ def expand_pack(blobs: list[bytes]) -> ExpandedPack:
            else np.zeros(0, "<i4"))
     reps = np.ones(total, np.int64)
     runs: list[np.ndarray] = []
-    facts: list[list] = []
-    for k, (b, (ni, nr, nf, _)) in enumerate(zip(blobs, heads)):
-        base = int(id_starts[k])
+    for k, (b, (ni, nr, _, _)) in enumerate(zip(blobs, heads)):
         if nr:
-            runs.append(np.frombuffer(b, "<i4", 2 * nr, at + 4 * ni) + base)
-        media = json.loads(b[at + 4 * (ni + 2 * nr):]) if nf else []
-        for m in media:
-            reps[base + m[2]] = m[3]
-        facts.append(media)
+            runs.append(np.frombuffer(b, "<i4", 2 * nr, at + 4 * ni) + int(id_starts[k]))
+    # every sample's media JSON in one parse
+    with_media = [k for k, h in enumerate(heads) if h[2]]
+    facts: list[list] = [[] for _ in heads]
+    if with_media:
+        parsed = json.loads(b"[" + b",".join(blobs[k][at + 4 * (heads[k][0] + 2 * heads[k][1]):]
+                                             for k in with_media) + b"]")
+        for k, media in zip(with_media, parsed):
+            facts[k] = media
+            base = int(id_starts[k])
+            for m in media:
+                reps[base + m[2]] = m[3]
     # labelled ids: +1 where a label run starts, -1 where one ends (runs of adjacent samples may meet)
     edges = np.concatenate(runs) if runs else np.zeros(0, np.int64)
     depth = np.cumsum(np.bincount(edges[0::2], minlength=total + 1) - np.bincount(edges[1::2], minlength=total + 1))

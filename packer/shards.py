@@ -95,6 +95,9 @@ _RECORD = tarfile.RECORDSIZE
 _HEADER = bytearray(_tar_member("x", 0).tobuf(tarfile.USTAR_FORMAT))
 _HEADER[0:100] = bytes(100)
 _HEADER[148:156] = b" " * 8  # the checksum is computed with its own field as spaces
+# The checksum is the sum of the header's bytes: the template's (name and size fields left out)
+# plus those of the name and size filled in.
+_HEADER_SUM = sum(_HEADER) - sum(_HEADER[124:136])
 
 
 def _member_header(name: str, size: int) -> bytes:
@@ -103,10 +106,11 @@ def _member_header(name: str, size: int) -> bytes:
     raw = name.encode("utf-8")
     if len(raw) > 100 or size >= 8**11:
         return _tar_member(name, size).tobuf(tarfile.USTAR_FORMAT)
+    size_field = b"%011o\0" % size
     head = bytearray(_HEADER)
     head[0:len(raw)] = raw
-    head[124:136] = b"%011o\0" % size
-    head[148:155] = b"%06o\0" % sum(head)
+    head[124:136] = size_field
+    head[148:155] = b"%06o\0" % (_HEADER_SUM + sum(raw) + sum(size_field))
     return bytes(head)
 
 
