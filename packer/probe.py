@@ -23,12 +23,13 @@ import stat
 import struct
 import threading
 import warnings
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from PIL import Image
+from PIL import Image, ImageFile, PngImagePlugin
 
 from packer.jpeg_quality import estimate_jpeg_quality
 from packer.media import frame_files, is_tar_uri, parse_tar_uri
@@ -180,12 +181,14 @@ def _bomb_warnings_raised(fn, *args):
 
 def _probe_with_pillow(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig) -> ImageProbe:
     """The header through Pillow's format plugins (under `_bomb_warnings_raised`); a plain JPEG
-    through `_probe_plain_jpeg`, which gives the same probe without Pillow's per-marker Python."""
+    or PNG through `_probe_plain_jpeg` / `_probe_plain_png`, which give the same probe without
+    Pillow's per-segment Python."""
+    plain = None
     if prefix[:3] == b"\xff\xd8\xff" and _first_format(prefix, cfg) == "JPEG":
         plain = _probe_plain_jpeg(fp, size, cfg)
-        if plain is not None:
-            return plain
-    return _probe_through_plugins(fp, path, prefix, size, cfg)
+    elif prefix[:8] == _PNG_MAGIC and _first_format(prefix, cfg) == "PNG":
+        plain = _probe_plain_png(fp, size, cfg)
+    return plain if plain is not None else _probe_through_plugins(fp, path, prefix, size, cfg)
 
 
 def _probe_through_plugins(fp, path: str, prefix: bytes, size: int, cfg: ProbeConfig) -> ImageProbe:
@@ -249,7 +252,15 @@ def _first_format(prefix: bytes, cfg: ProbeConfig) -> str | None:
 # skips (DHT, DAC, DNL, DRI, EXP); APPn, COM, DQT and SOS are handled apart.
 _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _JPEG_SKIPPED = frozenset({0xC4, 0xCC, 0xDC, 0xDD, 0xDF, 0xFE})
-_JPEG_HEAD_READ = 4096
+_HEAD_READ = 4096  # a plain header's first read; most fit in it
+
+
+def _head_upto(buf: bytes, fp, end: int) -> bytes | None:
+    """`buf` (the file's first bytes) grown to at least `end` bytes, or None if the file is shorter."""
+    if end <= len(buf):
+        return buf
+    buf += fp.read(max(_HEAD_READ, end - len(buf)))
+    return buf if end <= len(buf) else None
 
 
 def _probe_plain_jpeg(fp, size: int, cfg: ProbeConfig) -> ImageProbe | None:
@@ -278,16 +289,15 @@ def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
     """((width, height), quantization tables by id) of a plain JPEG header (`_probe_plain_jpeg`),
     or (None, ...) where the header is not plain."""
     fp.seek(0)
-    buf = fp.read(_JPEG_HEAD_READ)
+    buf = fp.read(_HEAD_READ)
     pos = 2
     frame = None
     tables: dict[int, tuple] = {}
     while True:
         end = pos + 4
-        if end > len(buf):
-            buf += fp.read(max(_JPEG_HEAD_READ, end - len(buf)))
-            if end > len(buf):
-                return None, tables
+        buf = _head_upto(buf, fp, end)
+        if buf is None:
+            return None, tables
         if buf[pos] != 0xFF:
             return None, tables
         marker = buf[pos + 1]
@@ -295,10 +305,9 @@ def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
         if length < 2:
             return None, tables
         end = pos + 2 + length
-        if end > len(buf):
-            buf += fp.read(end - len(buf))
-            if end > len(buf):
-                return None, tables
+        buf = _head_upto(buf, fp, end)
+        if buf is None:
+            return None, tables
         body = buf[pos + 4:end]
         pos = end
         if 0xE0 <= marker <= 0xEF:
@@ -330,6 +339,69 @@ def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
     if frame is None or frame[0] <= 0 or frame[1] <= 0:
         return None, tables
     return frame, tables
+
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Chunks a plain PNG header may hold before its first IDAT, with the least length at which
+# Pillow's reader accepts each.
+_PNG_PLAIN_CHUNKS = {b"PLTE": 0, b"gAMA": 4, b"cHRM": 32, b"sRGB": 1, b"pHYs": 9}
+
+
+def _probe_plain_png(fp, size: int, cfg: ProbeConfig) -> ImageProbe | None:
+    """The probe `_probe_through_plugins` gives a plain PNG, from its chunks in memory, or None
+    where the PNG is anything but plain; Pillow then reads it. Plain: IHDR first (13 bytes, a
+    colour type and depth Pillow reads, filter method 0), then only PLTE, gAMA, cHRM, sRGB or pHYs
+    chunks of lengths Pillow accepts, every checksum right, up to the first IDAT; no eXIf chunk
+    anywhere (orientation 1), no text, colour profile or animation chunk."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # Pillow then skips checks: let it decide
+        return None
+    try:
+        w, h = _plain_png_header(fp)
+        if w <= 0 or h <= 0:
+            return None
+        if w * h > cfg.max_header_pixels:
+            return _failed("probe.too_many_pixels", size, width=w, height=h, format="png")
+        reached_end, exif = _png_walk(fp)  # what the tail check and the EXIF lookup both read
+    except OSError:  # an I/O error: Pillow's reading says what it is
+        return None
+    if cfg.check_tail and not reached_end:
+        return _failed("probe.truncated", size, format="png")
+    if exif is not None:
+        return None
+    return ImageProbe(width=w, height=h, orientation=1, format="png", bytes_size=size, n_frames=1)
+
+
+def _plain_png_header(fp) -> tuple[int, int]:
+    """(width, height) from the IHDR of a plain PNG header (`_probe_plain_png`), or (0, 0)."""
+    fp.seek(0)
+    buf = fp.read(_HEAD_READ)
+    pos = 8
+    dims = None
+    while True:
+        end = pos + 8
+        buf = _head_upto(buf, fp, end)
+        if buf is None:
+            return 0, 0
+        length, cid = struct.unpack_from(">I4s", buf, pos)
+        if cid == b"IDAT":
+            return dims or (0, 0)
+        if length > 1 << 16:  # none of the plain chunks is near this (nor read whole, unbounded)
+            return 0, 0
+        end = pos + 8 + length + 4
+        buf = _head_upto(buf, fp, end)
+        if buf is None:
+            return 0, 0
+        data = buf[pos + 8:end - 4]
+        if zlib.crc32(data, zlib.crc32(cid)) != struct.unpack_from(">I", buf, end - 4)[0]:
+            return 0, 0
+        if cid == b"IHDR":
+            if (dims is not None or length != 13 or data[11] != 0
+                    or (data[8], data[9]) not in PngImagePlugin._MODES):
+                return 0, 0
+            dims = struct.unpack_from(">II", data)
+        elif dims is None or length < _PNG_PLAIN_CHUNKS.get(cid, length + 1):
+            return 0, 0
+        pos = end
 
 
 def _open_header(fp, path: str, prefix: bytes, cfg: ProbeConfig):
