@@ -357,38 +357,47 @@ def _count(pieces: list[tuple], encoded: dict[str, np.ndarray], cfg: TokensConfi
 _COMPACT_HEAD = struct.Struct("<4i")
 
 
-def _compact(pieces: list[tuple], encoded: dict[str, bytes], tok: TextTokenizer) -> bytes:
-    """`encoded`: each text's ids as little-endian int32 bytes (`_as_i32_bytes`); the compact form
-    is laid out by joining bytes, with no array per piece."""
+def _compact(pieces: list[tuple], encoded: dict[str, bytes], tok: TextTokenizer,
+             cfg: TokensConfig) -> tuple[TokenCounts, bytes]:
+    """The counts `_count` gives and the compact form, in one pass. `encoded`: each text's ids as
+    little-endian int32 bytes (`_as_i32_bytes`); the form is laid out by joining bytes."""
     sp = tok.special
     pad_id = {"image": sp["<|image_pad|>"], "video": sp["<|video_pad|>"]}
     parts: list[bytes] = []
     runs: list[int] = []
     media: list[list] = []
-    pos = 0
+    pos = total = vision = pads = loss = 0
     for kind, payload, labelled in pieces:
         if kind == _TEXT:
             ids = encoded[payload]
-            n = len(ids) >> 2
+            n = tokens = len(ids) >> 2
         elif kind == _SPECIAL:
             ids = _I32.pack(payload)
-            n = 1
+            n = tokens = 1
         else:
             p: _MediaPlan = payload
             ids = _I32X3.pack(sp["<|vision_start|>"], pad_id[p.kind], sp["<|vision_end|>"])
             n = 3
+            tokens = p.tokens + 2
+            vision += tokens
+            pads += p.tokens
             media.append([p.media_index, p.kind, pos + 1, p.tokens, list(p.grid_thw), list(p.target_size),
                           p.frame_indices, p.fps])
         parts.append(ids)
-        if labelled and n:
-            if runs and runs[-1] == pos:
-                runs[-1] = pos + n
-            else:
-                runs += [pos, pos + n]
+        total += tokens
+        if labelled:
+            loss += tokens
+            if n:
+                if runs and runs[-1] == pos:
+                    runs[-1] = pos + n
+                else:
+                    runs += [pos, pos + n]
         pos += n
     facts = json.dumps(media, separators=(",", ":")).encode() if media else b""
-    return b"".join([_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0), *parts,
-                     struct.pack(f"<{len(runs)}i", *runs), facts])
+    counts = TokenCounts(text_tokens=total - vision, vision_tokens=vision, loss_tokens=loss, total_tokens=total,
+                         vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=len(media))
+    return counts, b"".join([_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0), *parts,
+                             struct.pack(f"<{len(runs)}i", *runs), facts])
 
 
 _I32 = struct.Struct("<i")
@@ -493,8 +502,7 @@ def render_samples(rows: list[dict], tokenizer: TextTokenizer, cfg: TokensConfig
                for t, ids in zip(unique, tokenizer.encode_batch(unique) if unique else [])}
     if compact:
         as_bytes = _as_i32_bytes(encoded)
-        return [p if isinstance(p, SampleError) else (_count(p, encoded, cfg), _compact(p, as_bytes, tokenizer))
-                for p in plans]
+        return [p if isinstance(p, SampleError) else _compact(p, as_bytes, tokenizer, cfg) for p in plans]
     if counts_only:
         return [p if isinstance(p, SampleError) else _count(p, encoded, cfg) for p in plans]
     return [p if isinstance(p, SampleError) else _assemble(p, encoded, tokenizer, cfg) for p in plans]
