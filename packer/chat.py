@@ -25,6 +25,7 @@ import json
 import struct
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -149,8 +150,7 @@ def caption_prompt(sample_id: str, seed: int, kinds: list[str], cfg: TokensConfi
 _TEXT, _SPECIAL, _MEDIA = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class _MediaPlan:
+class _MediaPlan(NamedTuple):  # one per media item of every sample: a tuple is the cheapest to make
     media_index: int
     kind: str
     tokens: int
