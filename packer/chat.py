@@ -393,11 +393,20 @@ def _compact(pieces: list[tuple], encoded: dict[str, bytes], tok: TextTokenizer,
                 else:
                     runs += [pos, pos + n]
         pos += n
-    facts = json.dumps(media, separators=(",", ":")).encode() if media else b""
+    facts = _media_json(media) if media else b""
     counts = TokenCounts(text_tokens=total - vision, vision_tokens=vision, loss_tokens=loss, total_tokens=total,
                          vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=len(media))
     return counts, b"".join([_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0), *parts,
                              struct.pack(f"<{len(runs)}i", *runs), facts])
+
+
+def _media_json(media: list[list]) -> bytes:
+    """`json.dumps(media, separators=(",", ":"))`, encoded; images (ints, no frames, no fps) formatted
+    directly, as json writes them."""
+    if all(m[1] == "image" and m[6] is None and m[7] is None for m in media):
+        return ("[" + ",".join(f'[{m[0]:d},"image",{m[2]:d},{m[3]:d},[{m[4][0]:d},{m[4][1]:d},{m[4][2]:d}],'
+                                f'[{m[5][0]:d},{m[5][1]:d}],null,null]' for m in media) + "]").encode()
+    return json.dumps(media, separators=(",", ":")).encode()
 
 
 _I32 = struct.Struct("<i")

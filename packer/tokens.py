@@ -87,6 +87,8 @@ def _smart_resize(width: int, height: int, factor: int, min_pixels: float, max_p
 
 
 def _positive_size(width, height) -> tuple[int, int]:
+    if type(width) is int and type(height) is int and width > 0 and height > 0:  # the usual case
+        return width, height
     out = []
     for name, v in (("width", width), ("height", height)):
         if v is None:

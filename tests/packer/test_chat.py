@@ -341,3 +341,21 @@ def test_a_pack_expands_to_its_samples_end_to_end(samples, system):
     assert pack.offsets.tolist() == np.concatenate([[0], np.cumsum([r.total_tokens for r in each])]).tolist()
     assert pack.loss_tokens.tolist() == [r.loss_tokens for r in each]
     assert pack.media == [r.media for r in each]
+
+
+@settings(max_examples=200, deadline=None)
+@given(media=st.lists(st.one_of(
+    st.tuples(st.integers(0, 9), st.just("image"), st.integers(0, 10**6), st.integers(0, 10**5),
+              st.lists(st.integers(0, 5000), min_size=3, max_size=3), st.lists(st.integers(0, 10**5), min_size=2, max_size=2),
+              st.none(), st.none()),
+    st.tuples(st.integers(0, 9), st.just("video"), st.integers(0, 10**6), st.integers(0, 10**5),
+              st.lists(st.integers(0, 5000), min_size=3, max_size=3), st.lists(st.integers(0, 10**5), min_size=2, max_size=2),
+              st.one_of(st.none(), st.lists(st.integers(0, 10**4), max_size=5)),
+              st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)))).map(list), min_size=1, max_size=4))
+def test_media_facts_are_the_json_of_the_media_list(media):
+    """The compact form's media facts, written directly for images, are byte for byte what json writes."""
+    import json
+
+    from packer.chat import _media_json
+
+    assert _media_json(media) == json.dumps(media, separators=(",", ":")).encode()
