@@ -454,22 +454,26 @@ def expand_pack(blobs: list[bytes]) -> ExpandedPack:
     total = int(id_starts[-1])
     ids = (np.concatenate([np.frombuffer(b, "<i4", h[0], at) for b, h in zip(blobs, heads)]) if heads
            else np.zeros(0, "<i4"))
-    reps = np.ones(total, np.int64)
+    starts = id_starts.tolist()
     runs: list[np.ndarray] = []
     for k, (b, (ni, nr, _, _)) in enumerate(zip(blobs, heads)):
         if nr:
-            runs.append(np.frombuffer(b, "<i4", 2 * nr, at + 4 * ni) + int(id_starts[k]))
-    # every sample's media JSON in one parse
+            runs.append(np.frombuffer(b, "<i4", 2 * nr, at + 4 * ni) + starts[k])
+    # every sample's media JSON in one parse; each pad's place among the compact ids and its count
     with_media = [k for k, h in enumerate(heads) if h[2]]
     facts: list[list] = [[] for _ in heads]
+    pads_at: list[int] = []
+    pad_counts: list[int] = []
     if with_media:
         parsed = json.loads(b"[" + b",".join(blobs[k][at + 4 * (heads[k][0] + 2 * heads[k][1]):]
                                              for k in with_media) + b"]")
         for k, media in zip(with_media, parsed):
             facts[k] = media
-            base = int(id_starts[k])
             for m in media:
-                reps[base + m[2]] = m[3]
+                pads_at.append(starts[k] + m[2])
+                pad_counts.append(m[3])
+    reps = np.ones(total, np.int64)
+    reps[pads_at] = pad_counts
     # labelled ids: +1 where a label run starts, -1 where one ends (runs of adjacent samples may meet)
     edges = np.concatenate(runs) if runs else np.zeros(0, np.int64)
     depth = np.cumsum(np.bincount(edges[0::2], minlength=total + 1) - np.bincount(edges[1::2], minlength=total + 1))
@@ -481,8 +485,10 @@ def expand_pack(blobs: list[bytes]) -> ExpandedPack:
     offsets = expanded_at[id_starts]
     supervised = np.zeros(len(input_ids) + 1, np.int64)
     np.cumsum(labels != IGNORE_INDEX, out=supervised[1:])
-    spans = [[MediaSpan(m[0], m[1], int(expanded_at[id_starts[k] + m[2]] - offsets[k]), m[3], tuple(m[4]),
-                        tuple(m[5]), m[6], m[7]) for m in media] for k, media in enumerate(facts)]
+    pad_starts = iter(expanded_at[pads_at].tolist())  # in the order of the facts
+    sample_starts = offsets.tolist()
+    spans = [[MediaSpan(m[0], m[1], next(pad_starts) - sample_starts[k], m[3], tuple(m[4]), tuple(m[5]), m[6], m[7])
+              for m in media] for k, media in enumerate(facts)]
     return ExpandedPack(input_ids=input_ids, labels=labels, offsets=offsets,
                         loss_tokens=supervised[offsets[1:]] - supervised[offsets[:-1]], media=spans)
 
