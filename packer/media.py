@@ -59,7 +59,7 @@ def read_media_bytes(uri: str) -> bytes:
             raise MediaNotFound(f"archive {tar_path} is shorter than its member {member} claims")
         return data
     try:
-        with open(uri, "rb") as fh:
+        with open(uri, "rb", buffering=0) as fh:  # one read of the whole file: no buffer between
             return fh.read()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise MediaNotFound(f"media file {uri} is missing") from None

@@ -16,6 +16,7 @@ cannot be probed as `invalid`.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -236,8 +237,15 @@ def _probe_through_plugins(fp, path: str, prefix: bytes, size: int, cfg: ProbeCo
 
 def _first_format(prefix: bytes, cfg: ProbeConfig) -> str | None:
     """The format `_open_header` tries first for these leading bytes."""
+    return _first_accepting(prefix, tuple(cfg.formats))
+
+
+@functools.lru_cache(maxsize=1024)
+def _first_accepting(prefix: bytes, formats: tuple[str, ...]) -> str | None:
+    """Memoised: the plugins' accept tests read only these bytes, and files of one encoder share
+    their first 16 (a PNG's signature and IHDR header; a JPEG's SOI and first segment header)."""
     plugins = _plugins()
-    for fmt in cfg.formats:
+    for fmt in formats:
         entry = plugins.get(fmt.upper())
         if entry is None:
             continue
