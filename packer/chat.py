@@ -313,9 +313,9 @@ def _assemble(pieces: list[tuple], encoded: dict[str, np.ndarray], tok: TextToke
     )
 
 
-@dataclass(frozen=True)
-class TokenCounts:
-    """What the token-count stage records of a sample: `_assemble`'s counts, without its arrays."""
+class TokenCounts(NamedTuple):
+    """What the token-count stage records of a sample: `_assemble`'s counts, without its arrays
+    (one per sample: a tuple is the cheapest to make; fields in `_COUNT_COLUMNS` order)."""
 
     text_tokens: int
     vision_tokens: int
@@ -532,7 +532,7 @@ def render_sample(row: dict, tokenizer: TextTokenizer, cfg: TokensConfig, seed: 
     return out
 
 
-_COUNT_COLUMNS = ("text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images")
+_COUNT_COLUMNS = TokenCounts._fields
 
 
 def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensConfig,
@@ -553,19 +553,20 @@ def count_tokens_batch(table: pa.Table, tokenizer: TextTokenizer, cfg: TokensCon
     if ok_idx:
         sub = table.take(pa.array(ok_idx, pa.int64())).select(["sample_id", "task", "turns", "media"])
         results = render_samples(sub.to_pylist(), tokenizer, cfg, seed, counts_only=True, compact=keep_rendered)
+        columns = [cols[name] for name in _COUNT_COLUMNS]  # TokenCounts' fields, in order
         for i, r in zip(ok_idx, results):
             if isinstance(r, SampleError):
                 statuses[i] = "invalid"
                 reasons[i] = r.reason
                 counters[r.reason] += 1
-                for name in _COUNT_COLUMNS:
-                    cols[name][i] = None
+                for column in columns:
+                    column[i] = None
                 continue
             if keep_rendered:
                 r, rendered[i] = r
             counters["tokens.counted"] += 1
-            for name in _COUNT_COLUMNS:
-                cols[name][i] = getattr(r, name)
+            for column, value in zip(columns, r):
+                column[i] = value
     for name, values in [("status", statuses), ("reason", reasons)] + list(cols.items()):
         field = WORK_SCHEMA.field(name)
         table = table.set_column(table.schema.get_field_index(name), field, pa.array(values, field.type))
