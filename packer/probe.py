@@ -4,7 +4,10 @@
 does: the header is parsed, pixel data is never read) and applies our own pixel limit from the
 header *before* any of Pillow's decompression-bomb checks can fire. The EXIF orientation is read
 the way `ImageOps.exif_transpose` reads it (so the trainer's transposed image has exactly the
-size we report); orientations 5-8 swap width and height.
+size we report); orientations 5-8 swap width and height. WebP headers, and JPEG and PNG headers
+of the plain kinds most files are (`_probe_plain_jpeg`, `_probe_plain_png`), are read from their
+segments or chunks directly, giving the probe Pillow's path gives, field for field (a
+differential test holds them to it); any other file goes through Pillow.
 
 Every failure is a reason code, never an exception: `probe.missing`, `probe.empty`,
 `probe.unreadable` (not an image in an accepted format), `probe.truncated`, `probe.bad_header`,
