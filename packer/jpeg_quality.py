@@ -41,7 +41,7 @@ def estimate_jpeg_quality(quantization: dict[int, list[int]] | None) -> float | 
     table = quantization.get(0) or next(iter(quantization.values()))
     if len(table) != 64:
         return None
-    return _quality_of(tuple(map(int, table)))
+    return _quality_of(table if type(table) is tuple else tuple(map(int, table)))  # the probe's walk: ints
 
 
 @functools.lru_cache(maxsize=4096)

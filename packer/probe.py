@@ -298,38 +298,42 @@ def _probe_plain_jpeg(fp, size: int, cfg: ProbeConfig) -> ImageProbe | None:
 
 def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
     """((width, height), quantization tables by id) of a plain JPEG header (`_probe_plain_jpeg`),
-    or (None, ...) where the header is not plain."""
+    or (None, ...) where the header is not plain. Only the segments it judges are sliced out."""
     fp.seek(0)
     buf = fp.read(_HEAD_READ)
     pos = 2
     frame = None
     tables: dict[int, tuple] = {}
     while True:
-        end = pos + 4
-        buf = _head_upto(buf, fp, end)
-        if buf is None:
-            return None, tables
+        if pos + 4 > len(buf):
+            buf = _head_upto(buf, fp, pos + 4)
+            if buf is None:
+                return None, tables
         if buf[pos] != 0xFF:
             return None, tables
         marker = buf[pos + 1]
         length = (buf[pos + 2] << 8) | buf[pos + 3]
         if length < 2:
             return None, tables
-        end = pos + 2 + length
-        buf = _head_upto(buf, fp, end)
-        if buf is None:
-            return None, tables
-        body = buf[pos + 4:end]
+        start, end = pos + 4, pos + 2 + length
+        if end > len(buf):
+            buf = _head_upto(buf, fp, end)
+            if buf is None:
+                return None, tables
         pos = end
+        if marker in _JPEG_SKIPPED:
+            continue
         if 0xE0 <= marker <= 0xEF:
-            if ((marker == 0xE1 and (body.startswith(b"Exif\0\0") or body.startswith(b"http://ns.adobe.com/xap/1.0/\x00")))
-                    or (marker == 0xE2 and body.startswith(b"MPF\0"))
-                    or (marker == 0xE2 and body.startswith(b"ICC_PROFILE\0") and len(body) < 14)
-                    or (marker == 0xE0 and body.startswith(b"JFIF") and len(body) < 12)
-                    or (marker == 0xEE and body.startswith(b"Adobe") and len(body) < 12)
-                    or (marker == 0xED and body.startswith(b"Photoshop 3.0\x00"))):
+            if ((marker == 0xE1 and (buf.startswith(b"Exif\0\0", start, end)
+                                     or buf.startswith(b"http://ns.adobe.com/xap/1.0/\x00", start, end)))
+                    or (marker == 0xE2 and buf.startswith(b"MPF\0", start, end))
+                    or (marker == 0xE2 and buf.startswith(b"ICC_PROFILE\0", start, end) and length - 2 < 14)
+                    or (marker == 0xE0 and buf.startswith(b"JFIF", start, end) and length - 2 < 12)
+                    or (marker == 0xEE and buf.startswith(b"Adobe", start, end) and length - 2 < 12)
+                    or (marker == 0xED and buf.startswith(b"Photoshop 3.0\x00", start, end))):
                 return None, tables
         elif marker == 0xDB:
+            body = buf[start:end]
             while body:
                 wide = body[0] >= 16
                 n = 129 if wide else 65
@@ -338,6 +342,7 @@ def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
                 tables[body[0] & 15] = struct.unpack(">64H", body[1:n]) if wide else tuple(body[1:n])
                 body = body[n:]
         elif marker in _JPEG_SOF:
+            body = buf[start:end]
             # Pillow reads (id, sampling, table) per component up to the segment's end
             if (frame is not None or len(body) < 6 or (len(body) - 6) % 3 or body[0] != 8
                     or body[5] not in (1, 3, 4)):
@@ -345,7 +350,7 @@ def _plain_jpeg_header(fp) -> tuple[tuple[int, int] | None, dict[int, tuple]]:
             frame = ((body[3] << 8) | body[4], (body[1] << 8) | body[2])
         elif marker == 0xDA:
             break
-        elif marker not in _JPEG_SKIPPED:
+        else:
             return None, tables
     if frame is None or frame[0] <= 0 or frame[1] <= 0:
         return None, tables

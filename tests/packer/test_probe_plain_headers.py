@@ -146,6 +146,16 @@ def test_odd_headers_are_left_to_pillow_or_agree():
     assert plain(odd["empty_comment"], ProbeConfig()) is not None  # a plain segment, still the walk's
 
 
+@pytest.mark.parametrize("name", ["baseline", "progressive", "comment"])
+def test_every_marker_in_place_of_each_segments_agrees(name):
+    """Each segment's marker byte replaced by every value: markers without a length (RSTn, SOI,
+    EOI, TEM), DHP, unknown ones and non-markers are left to Pillow or agree with it."""
+    data = ENCODINGS[name]
+    for _, start, _ in segments(data):
+        for value in range(256):
+            agrees(data[:start + 1] + bytes([value]) + data[start + 2:])
+
+
 @pytest.mark.parametrize("name", ["baseline", "progressive", "icc", "grey"])
 def test_every_truncation_and_corruption_of_the_header_agrees(name):
     data = ENCODINGS[name]
