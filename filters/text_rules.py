@@ -237,12 +237,18 @@ _ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and 
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
-    visible = batch.n_code_points - ascii_char_counts(text, " \n")
     special = ascii_char_counts(text, _ASCII_SPECIAL)
     wide, classes = batch.wide_classes
     special[wide] = classes.count(_NOT_SPECIAL, none_of=True)
-    judged = visible >= cfg.min_chars
-    return ~judged | (special <= cfg.max_ratio * np.maximum(visible, 1))
+    # Each word holds non-space characters of its own (`visible >= n_words`): a text with no more
+    # special characters than `max_ratio` of its words passes whatever its spaces, and only the
+    # other texts' spaces are counted.
+    keep = special <= cfg.max_ratio * np.maximum(batch.n_words, 1)
+    rows = np.flatnonzero(~keep)
+    if rows.size:
+        visible = batch.n_code_points[rows] - ascii_char_counts(text.take(pa.array(rows)), " \n")
+        keep[rows] = (visible < cfg.min_chars) | (special[rows] <= cfg.max_ratio * np.maximum(visible, 1))
+    return keep
 
 
 @text_rule("repeated_words")
