@@ -2,13 +2,14 @@
 
 A rule is `(batch, frozen rule config) -> keep mask` (numpy bool, one entry per text row for a
 text rule, one per image for an image rule). Decorating it with `text_rule(name)` or
-`image_rule(name)` attaches its `RuleSpec`; nothing is registered anywhere. A text rule may
-declare a *screen*: from its config, the RE2 pattern it looks for in `CaptionBatch.lower` with
-`CaptionBatch.lower_matches`. The chain announces the enabled rules' screens to the batch, which
-then scans the whole batch once for all of them together and each rule's own pattern only in the
-rows that union matches. `filters.catalogue`
+`image_rule(name)` attaches its `RuleSpec`; nothing is registered anywhere. `filters.catalogue`
 imports the rule modules and lists their rules in the documented order, so the dependency is
 one-way: catalogue -> rule modules -> this module.
+
+A text rule may declare a *screen*: from its config, the RE2 pattern it looks for in
+`CaptionBatch.lower` (`lower_matches`, or `unquoted_lower_matches` outside quoted spans). The
+chain announces the enabled rules' screens to the batch, which then searches the whole batch once
+for all of them together, and each rule's own pattern only in the rows that search matched.
 """
 
 from __future__ import annotations
