@@ -317,6 +317,8 @@ class CaptionBatch:
         out = CaptionBatch(raw=self.raw.take(take), text=self.text.take(take), invalid_utf8=self.invalid_utf8[rows],
                            root_rows=self.root_rows[rows], languages=self.languages)
         out.__dict__["_cut_from"] = (self, rows)
+        if "_screens" in self.__dict__:
+            out.__dict__["_screens"] = self.__dict__["_screens"]
         return out
 
     def _ancestor_with(self, name: str):
@@ -369,6 +371,58 @@ class CaptionBatch:
             return got
         # lowercasing keeps ASCII text ASCII: the text's non-ASCII rows hold the lowercased text's
         return without_quotes(self.lower, _np(self.non_ascii))
+
+    def expect_lower_scans(self, patterns) -> None:
+        """Announce the RE2 patterns rules will look for in `lower` (`lower_matches`). The first
+        such look scans the whole batch once for all of them together (one pass over the texts
+        instead of one per pattern); each pattern is then looked for only in the rows that pass
+        matched. Subsets cut later inherit the announcement and that pass's result."""
+        self.__dict__["_screens"] = tuple(dict.fromkeys(p for p in patterns if p))
+        self.__dict__.pop("_lower_screen", None)
+
+    @cached_property
+    def _lower_screen(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """(the announced patterns (`expect_lower_scans`), per row: `lower` matches one of them)."""
+        screens = self.__dict__["_screens"]
+        found = self._ancestor_with("_lower_screen")
+        if found is not None and found[0][0] == screens:
+            return screens, found[0][1][found[1]]
+        union = screens[0] if len(screens) == 1 else "|".join(f"(?:{p})" for p in screens)
+        return screens, _np(pc.match_substring_regex(self.lower, union))
+
+    def lower_matches(self, pattern: str) -> np.ndarray:
+        """Per row: the RE2 `pattern` matches `lower`. An announced pattern (`expect_lower_scans`)
+        is looked for only in the rows where one of the announced patterns matches; another, in
+        every row."""
+        return self.lower_and_unquoted_matches(pattern, unquoted=False)[0]
+
+    def unquoted_lower_matches(self, pattern: str) -> np.ndarray:
+        """Per row: the RE2 `pattern` matches `unquoted_lower` (as in `lower_matches`, but for the
+        `quoted_rows`, whose text outside quotes is searched)."""
+        if pattern not in self.__dict__.get("_screens", ()):
+            return _np(pc.match_substring_regex(self.unquoted_lower, pattern))
+        on_lower, on_unquoted = self.lower_and_unquoted_matches(pattern)
+        on_lower[self.quoted_rows] = on_unquoted
+        return on_lower
+
+    def lower_and_unquoted_matches(self, pattern: str, unquoted: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(per row: the RE2 `pattern` matches `lower` (`lower_matches`), per row of `quoted_rows`:
+        it matches `unquoted_lower` there (with `unquoted`; else empty)), found with one search."""
+        screens = self.__dict__.get("_screens", ())
+        if pattern in screens and len(screens) == 1 and not unquoted:
+            return self._lower_screen[1].copy(), np.zeros(0, dtype=bool)
+        quoted = self.quoted_rows if unquoted else np.zeros(0, dtype=np.int64)
+        if pattern in screens:  # only the rows of the screen's matches, and the quoted rows' text outside quotes
+            rows = np.flatnonzero(self._lower_screen[1])
+            texts = pa.concat_arrays([self.lower.take(pa.array(rows)), self.unquoted_lower.take(pa.array(quoted))])
+        else:
+            rows = np.arange(len(self))
+            texts = self.lower if quoted.size == 0 else pa.concat_arrays(
+                [self.lower, self.unquoted_lower.take(pa.array(quoted))])
+        found = _np(pc.match_substring_regex(texts, pattern)) if len(texts) else np.zeros(0, dtype=bool)
+        on_lower = np.zeros(len(self), dtype=bool)
+        on_lower[rows] = found[: rows.size]
+        return on_lower, found[rows.size :]
 
     @property
     def quoted_rows(self) -> np.ndarray:

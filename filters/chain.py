@@ -56,7 +56,9 @@ def first_failing_text_rule(batch: CaptionBatch, cfg: FilterConfig) -> np.ndarra
     reasons = np.full(len(batch), None, dtype=object)
     part, rows = batch, np.arange(len(batch))  # `part` holds the texts at `rows` of `batch`
     alive = np.ones(len(batch), dtype=bool)  # per text of `part`: no rule has failed it
-    for spec, rule_cfg in _enabled("text", cfg):
+    rules = _enabled("text", cfg)
+    batch.expect_lower_scans(spec.screen(rule_cfg) for spec, rule_cfg in rules if spec.screen is not None)
+    for spec, rule_cfg in rules:
         left = int(alive.sum())
         if left == 0:
             break

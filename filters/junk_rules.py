@@ -24,10 +24,6 @@ from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, Ke
 
 
 
-def _candidates(texts: pa.Array, pattern: str) -> np.ndarray:
-    return np.flatnonzero(_np(pc.match_substring_regex(texts, pattern)))
-
-
 # ---------------------------------------------------------------- file names
 
 _SCREENSHOT = (
@@ -74,12 +70,17 @@ def _joined(patterns: tuple[str, ...]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
-@text_rule("refusal")
+def _refusal_screen(cfg: RefusalRule) -> str | None:
+    return _joined(cfg.patterns) if cfg.patterns else None
+
+
+@text_rule("refusal", screen=_refusal_screen)
 def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
     """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans)."""
-    if not cfg.patterns:
+    pattern = _refusal_screen(cfg)
+    if pattern is None:
         return np.ones(len(batch), dtype=bool)
-    return ~_np(pc.match_substring_regex(batch.unquoted_lower, _joined(cfg.patterns)))
+    return ~batch.unquoted_lower_matches(pattern)
 
 
 # ---------------------------------------------------------------- code
@@ -107,9 +108,9 @@ _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
 _CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
 
-def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
-    """Rows with one strong code signal or `min_signals` different weak ones."""
-    rows = _candidates(texts, _CODE_ANY)
+def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.ndarray:
+    """Rows with one strong code signal or `min_signals` different weak ones; `rows` are those
+    that `_CODE_ANY` matches (sorted), the only ones that can have a signal."""
     out = np.zeros(len(texts), dtype=bool)
     if rows.size == 0:
         return out
@@ -126,17 +127,20 @@ def _code_signals(texts: pa.Array, min_signals: int) -> np.ndarray:
     return out
 
 
-@text_rule("code")
+@text_rule("code", screen=lambda cfg: _CODE_ANY)
 def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     """Fails source code, SQL, shell or JSON: one strong signal, or `min_signals` different weak
     ones. A description that quotes code is kept: no signal outside its quotes, and three words or
     more there."""
     n, quoted = len(batch), batch.quoted_rows  # without a quoted span, the text outside is the text
+    on_lower, outside_hit = batch.lower_and_unquoted_matches(_CODE_ANY)
+    rows = np.flatnonzero(on_lower)
     if quoted.size == 0:
-        return ~_code_signals(batch.lower, cfg.min_signals)
+        return ~_code_signals(batch.lower, rows, cfg.min_signals)
     # the texts and the quoted ones' text outside their quotes judged in one go (one compile of each pattern)
-    signals = _code_signals(pa.concat_arrays([batch.lower, batch.unquoted_lower.take(pa.array(quoted))]),
-                            cfg.min_signals)
+    outside = batch.unquoted_lower.take(pa.array(quoted))
+    signals = _code_signals(pa.concat_arrays([batch.lower, outside]),
+                            np.concatenate((rows, n + np.flatnonzero(outside_hit))), cfg.min_signals)
     code = signals[:n]
     outside_code = np.zeros(n, dtype=bool)
     outside_code[quoted] = signals[n:]

@@ -157,6 +157,11 @@ def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:
     return np.where(n_words <= cfg.exempt_words, np.inf, thr)
 
 
+# (see `language_rule`)
+_SURE_SHARE = 0.51
+_SCORE_MARGIN = 1e-6
+
+
 @text_rule("language")
 def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     """Keep unless the (macro-)language is outside `allow` with a score at or above the length
@@ -175,6 +180,13 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # the top label alone decides most rows; the top k, summed per macro-language, decide the rest
     unsure = np.flatnonzero((~allowed & np.isfinite(threshold)) | (allowed & long & (score < cfg.min_allowed_score)))
     rejected = np.zeros(len(batch), dtype=bool)
+    # A top language outside `allow` that scores over one half is the best macro-language whatever
+    # the other top labels are (together they score less), and its macro-language's score only
+    # grows with them: at or above the threshold, it rejects without them. The margins cover the
+    # float32 rounding of `score` (< 1e-7) and fastText's smoothing (1e-5 added to each label).
+    sure = ~allowed[unsure] & (score[unsure] > _SURE_SHARE) & (score[unsure] >= threshold[unsure] + _SCORE_MARGIN)
+    rejected[unsure[sure]] = True
+    unsure = unsure[~sure]
     if unsure.size:
         labels, probs = top_languages(batch.text.take(pa.array(unsure)), cfg.top_k)
         for j, i in enumerate(unsure):
