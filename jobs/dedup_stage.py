@@ -192,11 +192,8 @@ def _verify_right(plan: DedupPlan, n_parts: int, n_texts: int, n_from: int, *arg
     own, pair_parts, left_texts = args[:n_texts], args[n_texts:n_texts + n_from], args[n_texts + n_from:]
     pairs = np.concatenate(pair_parts, axis=1) if pair_parts else no_edges()  # distinct: each left node's p sent them
     nodes, texts = node_texts(list(own) + list(left_texts))
-    ok = np.zeros(pairs.shape[1], dtype=bool)
-    step = CANDIDATE_PAIRS_PER_CALL
-    for lo in range(0, pairs.shape[1], step):
-        ok[lo:lo + step] = node_pairs_at_least(pairs[:, lo:lo + step], nodes, texts, plan.cfg.ngram,
-                                               plan.cfg.threshold, chunk=PAIRS_PER_CHUNK)
+    ok = node_pairs_at_least(pairs, nodes, texts, plan.cfg.ngram, plan.cfg.threshold, chunk=PAIRS_PER_CHUNK,
+                             per_call=CANDIDATE_PAIRS_PER_CALL)
     verified = pairs[:, ok]
     links = contract(verified[0], verified[1])
     return ([links] + summaries(links, LARGE, n_parts) + split_by_node(verified, n_parts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from filters.dedup.clusters import index_ranks, run_products, sorted_runs
+from filters.dedup.clusters import index_ranks, run_members, run_products, sorted_runs
 from filters.dedup.shingles import shingle_sets, shingle_sketches
 
 _U64 = np.uint64
@@ -118,12 +118,29 @@ def node_texts(tables: list[pa.Table]) -> tuple[np.ndarray, list[str]]:
 
 
 def node_pairs_at_least(pairs: np.ndarray, nodes: np.ndarray, texts: list[str], ngram: int, threshold: float,
-                        chunk: int | None = None) -> np.ndarray:
+                        chunk: int | None = None, per_call: int | None = None) -> np.ndarray:
     """Per pair of nodes ((2, k) uint64): whether some text of its left node and some text of its
     right node have character n-gram Jaccard >= threshold (`pairs_at_least`). `nodes` is sorted and
-    aligned with `texts` (`node_texts`); a node without a text fails every pair."""
-    if pairs.shape[1] == 0:
+    aligned with `texts` (`node_texts`); a node without a text fails every pair. `per_call`: pairs
+    expanded to their texts and checked at a time (bounds the temporaries); with several calls, each
+    text the pairs name is sketched once for all of them."""
+    n = pairs.shape[1]
+    if n == 0:
         return np.zeros(0, dtype=bool)
-    pair, a, b = run_products(*sorted_runs(nodes, pairs[0]), *sorted_runs(nodes, pairs[1]))
-    ok = pairs_at_least(texts, a, b, ngram, threshold, chunk=chunk)
-    return np.bincount(pair[ok], minlength=pairs.shape[1]) > 0
+    step = per_call or n
+    sketched = None
+    if n > step:
+        named = np.zeros(len(texts), dtype=bool)
+        for side in pairs:
+            named[run_members(*sorted_runs(nodes, side))[1]] = True
+        used = np.flatnonzero(named)
+        row_of = np.full(len(texts), -1, dtype=np.int64)
+        row_of[used] = np.arange(used.size)
+        sketched = (shingle_sketches([texts[i] for i in used.tolist()], ngram), row_of)
+    out = np.zeros(n, dtype=bool)
+    for lo in range(0, n, step):
+        part = pairs[:, lo:lo + step]
+        pair, a, b = run_products(*sorted_runs(nodes, part[0]), *sorted_runs(nodes, part[1]))
+        ok = pairs_at_least(texts, a, b, ngram, threshold, chunk=chunk, sketched=sketched)
+        out[lo:lo + part.shape[1]] = np.bincount(pair[ok], minlength=part.shape[1]) > 0
+    return out

@@ -4,6 +4,8 @@ the reasons and the captions shown for the largest clusters."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -238,3 +240,20 @@ def test_node_pairs_pass_when_some_text_of_each_node_is_near_the_other():
     assert j[0] >= 0.8 and j[1] == 1.0 and j[2] < 0.8 and j[3] < 0.8
     # 7-9: base~near passes; 4-9: far==far (9's other text); 4-7 and 7-4: far vs base fail; 12 has no text
     assert got.tolist() == [True, True, False, False, False]
+
+
+@pytest.mark.parametrize("per_call", [1, 2, 3, None])
+def test_node_pairs_are_judged_alike_however_many_go_per_call(per_call):
+    """`node_pairs_at_least` in calls of `per_call` pairs (each text sketched once for all calls)
+    gives the answers of one call over all pairs, collisions included."""
+    rng = random.Random(7)
+    words = ["red", "boat", "pier", "sunset", "small", "wooden", "tied", "old", "harbor", "calm"]
+    base = [" ".join(rng.choice(words) for _ in range(9)) for _ in range(6)]
+    texts = base + [t + " x" for t in base]  # each text has a near twin
+    node = np.array([3, 5, 8, 13, 21, 34, 40, 41, 42, 43, 44, 5], np.uint64)  # node 5 has two texts
+    nodes, sorted_texts = node_texts([node_text_table(node, texts)])
+    pairs = np.array([[3, 5, 8, 13, 21, 34, 3, 5, 99], [40, 41, 42, 43, 44, 40, 41, 44, 3]], np.uint64)
+    whole = node_pairs_at_least(pairs, nodes, sorted_texts, ngram=3, threshold=0.7)
+    assert whole.any() and not whole.all()
+    got = node_pairs_at_least(pairs, nodes, sorted_texts, ngram=3, threshold=0.7, per_call=per_call)
+    assert got.tolist() == whole.tolist()
