@@ -33,7 +33,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from trainer_bridge.dataset import PackedShardDataset, PackLoader
-from trainer_bridge.device import select_device, synchronize
+from trainer_bridge.device import exit_after_process_group, select_device, synchronize
 from trainer_bridge.loss import balanced_loss, global_step_scale, next_token_targets
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -327,4 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        exit_after_process_group(code)  # a gloo rank can abort in finalization after its work is done
+    sys.exit(code)

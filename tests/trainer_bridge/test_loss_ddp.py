@@ -6,6 +6,7 @@ import socket
 
 import torch
 
+from trainer_bridge.device import exit_after_process_group
 from trainer_bridge.loss import balanced_loss, global_step_scale
 
 PACKS_PER_STEP = 4  # dp_size 2 x micro_batch 1 x grad_accum 2
@@ -59,6 +60,7 @@ def _ddp_worker(rank, world_size, port, out_dir):
         torch.save([p.grad.clone() for p in model.parameters()], f"{out_dir}/grads-{rank}.pt")
     finally:
         dist.destroy_process_group()
+    exit_after_process_group(0)  # as trainer_bridge.train does: no finalization race with gloo's threads
 
 
 def free_port():
