@@ -25,6 +25,7 @@ from jobs import stages
 from jobs.driver_memory import give_back_freed, limit_arenas
 from jobs.inputs import InputFile, input_files, input_fingerprint, job_fingerprint
 from jobs.output_lock import OutputLock, sweep_temp_files
+from jobs.progress import shutdown_ray
 from schemas.config import JobConfig
 from schemas.manifest import (
     JOB_CONFIG_NAME,
@@ -164,7 +165,6 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
     """Run (or resume) a pack job. A committed output of the same config and the same inputs is
     returned as it is, after a check that its files are the ones it lists (`force`: recompute
     everything). Only one run writes an output directory at a time (`OutputLock`)."""
-    import ray
 
     timings: dict[str, float] = {}
     t_job = time.perf_counter()
@@ -191,7 +191,7 @@ def run_job(cfg: JobConfig, *, address: str | None = None, progress: bool = Fals
                 return _run(cfg, inputs, out, state, timings, t_job, force=force)
         finally:
             if started:
-                ray.shutdown()
+                shutdown_ray()
 
 
 def preflight(cfg: JobConfig) -> JobInputs:

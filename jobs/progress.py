@@ -20,11 +20,18 @@ token-authentication notice of a new local runtime (token auth stays on), Ray Da
 bars disabled" (vlpack draws its own), and Ray Data's "cluster currently does not have any
 available CPUs ... will hang", which Ray prints whenever the CPUs are busy with the previous
 dataset's tasks: false for a job that runs its stages one after the other.
+
+`shutdown_ray()` stops the runtime with the process's stderr (fd 2) sent to the Ray session's log
+folder meanwhile: tasks still running when a job fails are killed by the shutdown, and when Ray's
+C++ core cannot tell the departing driver that such a task will be retried it says so on stderr at
+ERROR level ("[…] task_manager.cc:…: Failed to push error to driver for task …"): a line after the
+job's own one-line error that names nothing of the user's.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -64,6 +71,28 @@ def quiet_ray_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropMessages) for f in logger.filters):
             logger.addFilter(_DropMessages(texts))
+
+
+def shutdown_ray() -> None:
+    """`ray.shutdown()`, Ray's native stderr lines meanwhile kept in `RAY_SESSION_LOGS/driver-shutdown.err`."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    logs = node.get_logs_dir_path() if node is not None else None
+    if not logs or not os.path.isdir(logs):
+        ray.shutdown()
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.path.join(logs, "driver-shutdown.err"), "ab") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                ray.shutdown()
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def status(message: str) -> None:

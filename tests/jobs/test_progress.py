@@ -111,3 +111,45 @@ def test_quiet_ray_logs_drops_only_the_start_up_noise():
         finally:
             logger.removeHandler(handler)
     assert seen == [f"another warning from {name}" for name, _ in RAY_NOISE]
+
+
+_SHUTDOWN_SCRIPT = r"""
+import os, sys
+import ray
+from jobs.progress import shutdown_ray
+
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+logs = ray._private.worker._global_node.get_logs_dir_path()
+real_shutdown = ray.shutdown
+
+
+def shutdown_that_logs_natively(*args, **kwargs):
+    # what Ray's C++ core does when a task killed by the shutdown cannot be reported as retried:
+    # a line written straight to the process's fd 2
+    os.write(2, b"[2026-01-01 00:00:00,000 E 1 2] task_manager.cc:1545: Failed to push error to driver\n")
+    real_shutdown(*args, **kwargs)
+
+
+ray.shutdown = shutdown_that_logs_natively
+shutdown_ray()
+print("after shutdown", file=sys.stderr, flush=True)
+os.write(2, b"fd 2 is the terminal again\n")
+print(logs)
+"""
+
+
+def test_shutdown_keeps_ray_native_stderr_lines_in_the_session_logs(tmp_path):
+    """A failed job's last terminal lines are its own error: what Ray's core writes to fd 2 while
+    the runtime shuts down lands in the session's log folder, and fd 2 is restored afterwards."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _SHUTDOWN_SCRIPT], cwd=root, capture_output=True, text=True,
+                          env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "task_manager.cc" not in done.stderr
+    assert "after shutdown" in done.stderr and "fd 2 is the terminal again" in done.stderr
+    kept = Path(done.stdout.strip().splitlines()[-1]) / "driver-shutdown.err"
+    assert "Failed to push error to driver" in kept.read_text()
