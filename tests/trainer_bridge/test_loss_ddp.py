@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import torch
 
 from trainer_bridge.device import exit_after_process_group
@@ -46,10 +44,11 @@ def single_process_grads():
     return [p.grad.clone() for p in model.parameters()]
 
 
-def _ddp_worker(rank, world_size, port, out_dir):
+def _ddp_worker(rank, world_size, out_dir):
     import torch.distributed as dist
 
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
+    # a file rendezvous: no port to pick and lose to another process before rank 0 binds it
+    dist.init_process_group("gloo", init_method=f"file://{out_dir}/rendezvous", rank=rank, world_size=world_size)
     try:
         model = torch.nn.parallel.DistributedDataParallel(make_model())
         mine = step_packs()[rank * 2 : rank * 2 + 2]  # this rank's two micro-steps of the global step
@@ -63,16 +62,10 @@ def _ddp_worker(rank, world_size, port, out_dir):
     exit_after_process_group(0)  # as trainer_bridge.train does: no finalization race with gloo's threads
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_rank_ddp_with_accumulation_matches_one_process(tmp_path):
     import torch.multiprocessing as mp
 
-    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path)), nprocs=2, join=True)
     expected = single_process_grads()
     for rank in range(2):
         got = torch.load(tmp_path / f"grads-{rank}.pt")
