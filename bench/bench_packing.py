@@ -15,8 +15,13 @@ Sections (every figure has its target beside it, ``meets_*``):
 - ``image_limits``: bins under M images per pack, M in {7, 10, 16, 64, 256}, on the bimodal and the
   realistic mix (20k samples), against a plain three-limit first-fit-decreasing side by side, the
   lower bound and the tighter `image_lower_bound`.
+- ``pack_cost_spread``: per k and ``balance`` mode, the plan of the bimodal mix made with that
+  config, as a job with it would make it: packs, lower bound, planner CPU, and the spread of the
+  packs' modelled total cost (max, p99 and min over the mean; CV). At one pack per rank per step
+  a step's max/mean over ranks is its costliest pack over the step's mean, so this spread bounds
+  what step assembly can reach there.
 - ``steps``: the bimodal VLM mix (context 24576) at dp 8 and 64, k in {1, 2, 4, 8} packs per rank
-  per step, both ``balance`` modes: per step max/mean over ranks of the total cost (mean and WORST
+  per step, both ``balance`` modes, each on its own plan: per step max/mean over ranks of the total cost (mean and WORST
   step), the modelled step time with a separate ViT phase, attention and ViT cost apart, and the
   spread of each source's token share across steps over that of random dealing of the same packs
   (mean of 3 dealings); naive round-robin dealing side by side. Beside ``mix``: the certified lower
@@ -204,16 +209,35 @@ def _shares(plan, step, pack, n_steps):
     return step_mix.step_shares(step, us, ut, lm.kind, n_steps)[1], us, ut, lm
 
 
-def bench_steps(n: int) -> list[dict]:
+def pack_cost_spread(cost: np.ndarray) -> dict:
+    """The spread of the packs' modelled total cost: max, p99 and min over the mean, and CV."""
+    mu = float(cost.mean())
+    return {"max_over_mean": round(float(cost.max()) / mu, 4),
+            "p99_over_mean": round(float(np.quantile(cost, 0.99)) / mu, 4),
+            "min_over_mean": round(float(cost.min()) / mu, 4), "cv": round(float(cost.std()) / mu, 4)}
+
+
+def bench_steps(n: int) -> tuple[list[dict], list[dict]]:
+    """Each (k, balance) plans its own packs, as a job with that config does; dp_size 1 there, so
+    no remainder is chosen and each dp below leaves its own out. Returns (the step rows, the plans'
+    pack-cost spread)."""
     t, p, m, labels = bimodal(n)
-    base_cfg = PackConfig(dp_size=1)  # no remainder here: each (dp, k) below leaves its own out
-    plan = plan_packs(t, p, m, base_cfg, labels=labels)
+    plans, spreads = {}, []
+    for k in (1, 2, 4, 8):
+        for mode in ("cost", "mix"):
+            cfg = PackConfig(dp_size=1, grad_accum=k, balance=mode)
+            plan, _, cpu = timed(plan_packs, t, p, m, cfg, labels=labels)
+            plans[k, mode] = plan
+            spreads.append({"k": k, "balance": mode, "packs": plan.n_packs, "lower_bound": plan.lower_bound,
+                            "plan_cpu_s": round(cpu, 2), **pack_cost_spread(plan.cost)})
+            print(f"# pack cost spread {spreads[-1]}", file=sys.stderr, flush=True)
     out = []
     for dp in (8, 64):
         for k in (1, 2, 4, 8):
-            ns, nr = naive_steps(plan.n_packs, dp, k)
-            naive = step_balance(ns, nr, plan.cost, dp)
             for mode in ("cost", "mix"):
+                plan = plans[k, mode]
+                ns, nr = naive_steps(plan.n_packs, dp, k)
+                naive = step_balance(ns, nr, plan.cost, dp)
                 cfg = PackConfig(dp_size=dp, grad_accum=k, balance=mode)
                 sp, _, cpu = timed(assemble_steps, plan, cfg, 0)
                 total = step_balance(sp.step, sp.rank, sp.cost, dp)
@@ -244,7 +268,7 @@ def bench_steps(n: int) -> list[dict]:
                     res.update(mix_bound(plan, cfg))
                 out.append(res)
                 print(f"# steps {res}", file=sys.stderr, flush=True)
-    return out
+    return out, spreads
 
 
 def mix_bound(plan, cfg: PackConfig) -> dict:
@@ -332,7 +356,7 @@ def main() -> None:
     if not args.steps_only:
         result["image_limits"] = bench_image_limits()
     result["steps_samples"] = args.steps_samples
-    result["steps"] = bench_steps(args.steps_samples)
+    result["steps"], result["pack_cost_spread"] = bench_steps(args.steps_samples)
     if not (args.no_demo or args.steps_only):
         result["demo"] = bench_demo()
     print(json.dumps(result))
