@@ -342,6 +342,12 @@ def _count(pieces: list[tuple], encoded: dict[str, np.ndarray], cfg: TokensConfi
         if labelled:
             loss += n
         total += n
+    return _token_counts(total, vision, loss, pads, images, cfg)
+
+
+def _token_counts(total: int, vision: int, loss: int, pads: int, images: int, cfg: TokensConfig) -> TokenCounts:
+    """The counts of a sample from its running sums (tokens; vision tokens, pads included; labelled
+    tokens; media pad tokens; media items), as `_count` and `_compact` tally them."""
     return TokenCounts(text_tokens=total - vision, vision_tokens=vision, loss_tokens=loss, total_tokens=total,
                        vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=images)
 
@@ -394,8 +400,7 @@ def _compact(pieces: list[tuple], encoded: dict[str, bytes], tok: TextTokenizer,
                     runs += [pos, pos + n]
         pos += n
     facts = _media_json(media) if media else b""
-    counts = TokenCounts(text_tokens=total - vision, vision_tokens=vision, loss_tokens=loss, total_tokens=total,
-                         vit_patches=pads * cfg.merge_size * cfg.merge_size, n_images=len(media))
+    counts = _token_counts(total, vision, loss, pads, len(media), cfg)
     return counts, b"".join([_COMPACT_HEAD.pack(pos, len(runs) // 2, len(facts), 0), *parts,
                              struct.pack(f"<{len(runs)}i", *runs), facts])
 

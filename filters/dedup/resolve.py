@@ -23,8 +23,8 @@ from filters.dedup.caption_key import normalise_captions
 from filters.dedup.clusters import connected_components, dense_ranks, representatives, run_products, sorted_runs
 from filters.dedup.keeper import quality_order
 from filters.dedup.plan import CaptionRows, DedupPlan, row_scopes
-from filters.dedup.shingles import mix64, shingle_sketches
-from filters.dedup.verify import pairs_at_least
+from filters.dedup.shingles import mix64
+from filters.dedup.verify import pairs_at_least, sketched_once
 
 VERIFY_ROW_SCHEMA = pa.schema([
     ("vshard", pa.uint16()),
@@ -97,9 +97,7 @@ def _near_edges(plan: DedupPlan, node: np.ndarray, exact_class: np.ndarray, scop
     step = CANDIDATE_PAIRS_PER_CALL
     sketched = None
     if pair_left.size > step:  # the pairs go in several calls: each head's text is sketched once for all
-        row_of = np.full(len(normalised), -1, dtype=np.int64)
-        row_of[heads] = np.arange(heads.size)
-        sketched = (shingle_sketches([normalised[i] for i in heads.tolist()], plan.cfg.ngram), row_of)
+        sketched = sketched_once(normalised, heads, plan.cfg.ngram)
     found = [_near_pairs(plan, heads, head_node, scope_class, normalised, pair_left[lo:lo + step],
                          pair_right[lo:lo + step], sketched) for lo in range(0, pair_left.size, step)]
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)

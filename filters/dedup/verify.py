@@ -58,6 +58,15 @@ def text_pair_jaccard(texts: list[str], left: np.ndarray, right: np.ndarray, ngr
                            for i in range(0, n, step)] or [np.zeros(0, dtype=np.float64)])
 
 
+def sketched_once(texts: list[str], rows: np.ndarray, ngram: int) -> tuple:
+    """The `sketched` argument of `pairs_at_least`: the sketches of the texts at `rows` (distinct),
+    made once, and each text's row among them (-1 for texts not sketched)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    row_of = np.full(len(texts), -1, dtype=np.int64)
+    row_of[rows] = np.arange(rows.size)
+    return shingle_sketches([texts[i] for i in rows.tolist()], ngram), row_of
+
+
 def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram: int, threshold: float,
                    chunk: int | None = None, sketched: tuple | None = None) -> np.ndarray:
     """`text_pair_jaccard(texts, left, right, ngram) >= threshold`, pair for pair, with the exact
@@ -70,7 +79,7 @@ def pairs_at_least(texts: list[str], left: np.ndarray, right: np.ndarray, ngram:
     pairs left. A text whose counts are clipped (`unbounded`) always goes to the exact check.
     `chunk`: pairs compared at a time. `sketched`: (the sketches of some texts, each text's row
     among them), made once by a caller that verifies the pairs of the same texts over several calls;
-    every text a pair names must have a row."""
+    every text a pair names must have a row (`sketched_once`)."""
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     n = left.size
@@ -133,10 +142,7 @@ def node_pairs_at_least(pairs: np.ndarray, nodes: np.ndarray, texts: list[str], 
         named = np.zeros(len(texts), dtype=bool)
         for side in pairs:
             named[run_members(*sorted_runs(nodes, side))[1]] = True
-        used = np.flatnonzero(named)
-        row_of = np.full(len(texts), -1, dtype=np.int64)
-        row_of[used] = np.arange(used.size)
-        sketched = (shingle_sketches([texts[i] for i in used.tolist()], ngram), row_of)
+        sketched = sketched_once(texts, np.flatnonzero(named), ngram)
     out = np.zeros(n, dtype=bool)
     for lo in range(0, n, step):
         part = pairs[:, lo:lo + step]
