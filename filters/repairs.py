@@ -5,7 +5,7 @@ only to the rows a cheap vectorised prefilter picks (and marked in `context["tou
 only those are compared to find the rows it changed), in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
 2. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
-3. `mojibake`: `ftfy.fix_encoding` (the rows it changes get the whitespace pass again);
+3. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`; the rows it changes get the whitespace pass again);
 4. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
 5. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
 `repair_texts` returns the repaired texts and, per repair, the rows it changed: the ledger lists
@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from filters.mojibake import fix_encoding
 from schemas.filter_config import CleanConfig
 
 REPAIRS = ("html", "whitespace", "mojibake", "zh_t2s", "site_suffix")
@@ -145,16 +146,12 @@ MOJIBAKE_SUSPECT = (
 
 
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
-    import ftfy
-
     rows = _candidates(texts, _MOJIBAKE_LEAD, maybe_non_ascii(texts, context))
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
     if rows.size == 0:
         return texts
-    # what `ftfy.fix_encoding(text)` does, with its config made once instead of once a row
-    config = ftfy.TextFixerConfig(explain=False)
-    out = with_rows_mapped(texts, rows, lambda t: ftfy.fix_encoding_and_explain(t, config).text, context.get("touched"))
+    out = with_rows_mapped(texts, rows, None, context.get("touched"), many=fix_encoding)
     fixed = np.zeros(len(texts), dtype=bool)
     fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
     if not fixed.any():
@@ -389,16 +386,19 @@ def maybe_non_ascii(texts: pa.Array, context) -> np.ndarray:
     return _np(pc.invert(pc.string_is_ascii(texts)))
 
 
-def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None) -> pa.Array:
-    """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`; only those rows
-    are converted to Python strings. `rows` are marked in `touched`, when given."""
+def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None,
+                     many=None) -> pa.Array:
+    """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`, or `many` (list
+    of str -> list of str) to all of them at once; only those rows are converted to Python
+    strings. `rows` are marked in `touched`, when given."""
     if rows.size == 0:
         return texts
     if touched is not None:
         touched[rows] = True
     mask = np.zeros(len(texts), dtype=bool)
     mask[rows] = True
-    values = [fn(t) for t in texts.take(pa.array(rows)).to_pylist()]
+    before = texts.take(pa.array(rows)).to_pylist()
+    values = many(before) if many is not None else [fn(t) for t in before]
     return pc.replace_with_mask(texts, pa.array(mask), pa.array(values, texts.type))
 
 
