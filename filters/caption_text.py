@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, repair_texts, utf8_bytes
+from filters.repairs import ascii_char_counts, ascii_set_counts, repair_texts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
@@ -46,6 +46,14 @@ _ANY_QUOTED_SPAN = "|".join((QUOTED_SPAN, _SINGLE_QUOTED)).replace("{1,300}", "+
 # (no multi-line mode) the very start and end of the text.
 _QUOTED_SPAN_RE = re.compile(QUOTED_SPAN)
 _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f\r .,;:!?)\]}])")
+# ASCII characters the rules count per row (`CaptionBatch.ascii_counts`), all in one pass. None
+# is a letter, so each count is the same in `text` and in `lower`.
+# Special: not a letter or digit, nor RE2's \s ([\t\n\f\r ]) (`special_chars`).
+SPECIAL_ASCII = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
+DIGITS = "0123456789"
+QUOTES = "\"'"
+LIST_SEPARATORS_ASCII = ",;|/"
+COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n")
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
 
@@ -82,13 +90,18 @@ def normalize_captions(texts: pa.Array, cfg: CleanConfig | None = None) -> pa.Ar
     return repair_texts(texts, cfg or CleanConfig()).text
 
 
-def without_quotes(texts: pa.Array, non_ascii: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
+def without_quotes(
+    texts: pa.Array, non_ascii: np.ndarray | None = None, quotes: np.ndarray | None = None
+) -> tuple[pa.Array, np.ndarray]:
     """`texts` with every quoted span replaced by a space, and the rows that had one (sorted).
-    `non_ascii`, when given, marks the rows that may hold a non-ASCII character (or more rows)."""
+    `non_ascii`, when given, marks the rows that may hold a non-ASCII character (or more rows);
+    `quotes`, when given, is the count of ASCII quotes (`QUOTES`) per row."""
     # ASCII quotes are counted in numpy; the others can only be in non-ASCII rows
     if non_ascii is None:
         non_ascii = ~_np(pc.string_is_ascii(texts))
-    rows = np.flatnonzero((ascii_char_counts(texts, "\"'") > 0) | non_ascii)
+    if quotes is None:
+        quotes = ascii_char_counts(texts, QUOTES)
+    rows = np.flatnonzero((quotes > 0) | non_ascii)
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
     if rows.size == 0:
@@ -370,7 +383,7 @@ class CaptionBatch:
         if got is not None:
             return got
         # lowercasing keeps ASCII text ASCII: the text's non-ASCII rows hold the lowercased text's
-        return without_quotes(self.lower, _np(self.non_ascii))
+        return without_quotes(self.lower, _np(self.non_ascii), self.ascii_counts(QUOTES))
 
     def expect_lower_scans(self, patterns) -> None:
         """Announce the RE2 patterns rules will look for in `lower` (`lower_matches`). The first
@@ -506,20 +519,32 @@ class CaptionBatch:
         return sure
 
     @cached_property
-    def ascii_digits(self) -> np.ndarray:
-        """ASCII digits per row: the same count in `lower`, and in `unquoted_lower` but for
-        `quoted_rows` (lowercasing makes and takes no digit)."""
-        got = self._inherited("ascii_digits")
-        return ascii_char_counts(self.text, "0123456789") if got is None else got
+    def _ascii_set_counts(self) -> np.ndarray:
+        """(rows, `COUNTED_ASCII`): the counts of each set in `text`, counted in one pass."""
+        got = self._inherited("_ascii_set_counts")
+        return ascii_set_counts(self.text, COUNTED_ASCII) if got is None else got
 
-    def unquoted_ascii_digits(self) -> np.ndarray:
-        """ASCII digits per row of `unquoted_lower`."""
+    def ascii_counts(self, chars: str) -> np.ndarray:
+        """Per row: the characters of `text` in the ASCII set `chars` (a new array). The sets of
+        `COUNTED_ASCII` come from one pass shared by the rules (and the same counts hold in
+        `lower`); another set is counted apart."""
+        if chars in COUNTED_ASCII:
+            return self._ascii_set_counts[:, COUNTED_ASCII.index(chars)].copy()
+        return ascii_char_counts(self.text, chars)
+
+    def unquoted_ascii_counts(self, chars: str) -> np.ndarray:
+        """Per row: the characters of `unquoted_lower` in the set `chars` (ASCII, no letters): the
+        counts of `ascii_counts` but for the `quoted_rows`, counted again there."""
+        counts = self.ascii_counts(chars)
         quoted = self.quoted_rows
-        if quoted.size == 0:
-            return self.ascii_digits
-        counts = self.ascii_digits.copy()
-        counts[quoted] = ascii_char_counts(self.unquoted_lower.take(pa.array(quoted)), "0123456789")
+        if quoted.size:
+            counts[quoted] = ascii_char_counts(self.unquoted_lower.take(pa.array(quoted)), chars)
         return counts
+
+    @property
+    def ascii_digits(self) -> np.ndarray:
+        """ASCII digits per row (`ascii_counts(DIGITS)`)."""
+        return self.ascii_counts(DIGITS)
 
     @cached_property
     def unspaced(self) -> np.ndarray:
@@ -560,6 +585,7 @@ class CaptionBatch:
         ids, at = self.languages, self.root_rows[rows]
         missing = np.flatnonzero(~ids.known[at])
         if missing.size:
+            breaks = self.ascii_counts("\n")[rows[missing]] > 0
             texts = self.text if missing.size == len(self) else self.text.take(pa.array(rows[missing], pa.int64()))
-            ids.add(at[missing], *identify_languages(texts))
+            ids.add(at[missing], *identify_languages(texts, breaks))
         return ids.of(at)

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, rows_of, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
@@ -193,7 +193,7 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     `max_other_words` other words."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    rows = np.flatnonzero(batch.unquoted_ascii_digits())  # an f-number, a shutter speed, ISO or a focal length has digits
+    rows = np.flatnonzero(batch.unquoted_ascii_counts(DIGITS))  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
@@ -261,17 +261,17 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     phrase of four words or more built with one."""
     keep = np.ones(len(batch), dtype=bool)
     text = batch.unquoted_lower
-    tagged = np.flatnonzero(ascii_char_counts(text, "#"))
+    tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
         keep[tagged[hashtags >= cfg.min_hashtags]] = False
-    separators = ascii_char_counts(text, ",;|/")
+    separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
         separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(
             zero_copy_only=False)
     enough = separators >= cfg.min_items - 2
-    dashed = np.flatnonzero(~enough & (ascii_char_counts(text, "-") > 0))
+    dashed = np.flatnonzero(~enough & (batch.unquoted_ascii_counts("-") > 0))
     if dashed.size:  # " - " separates items too
         enough[dashed] = _np(pc.match_substring(text.take(pa.array(dashed)), " - "))
     rows = _may_be_keyword_lists(text, np.flatnonzero(enough & keep), cfg)

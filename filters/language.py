@@ -53,12 +53,14 @@ def lid_model():
     return _MODEL
 
 
-def _lines(texts: pa.Array) -> list[bytes]:
+def _lines(texts: pa.Array, broken: np.ndarray | None = None) -> list[bytes]:
     """The texts as the model reads them, one line each as `FastText.predict` would pass them
     ("\n" at the end; line breaks inside become spaces), built in Arrow and handed over as UTF-8
-    bytes (the very bytes a str would be encoded to, without decoding them to str first)."""
+    bytes (the very bytes a str would be encoded to, without decoding them to str first).
+    `broken`, when given, marks the texts that hold a line break (or more)."""
     texts = pc.fill_null(texts, "")
-    broken = ascii_char_counts(texts, "\n") > 0
+    if broken is None:
+        broken = ascii_char_counts(texts, "\n") > 0
     if broken.any():
         texts = pc.replace_with_mask(texts, pa.array(broken), pc.replace_substring(texts.filter(pa.array(broken)), "\n", " "))
     return pc.binary_join_element_wise(texts, "\n", "").cast(pa.binary()).to_pylist()
@@ -83,13 +85,14 @@ def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]
         return lid_model().f.multilinePredict(_lines(texts), k, 0.0, "strict")
 
 
-def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def identify_languages(texts: pa.Array, broken: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
     """Top language (lid.176 code, e.g. "en") and its probability for each text.
 
     Line breaks become spaces (fastText predicts one line at a time). An empty text, or one fastText
     has no answer for, gets "und" and score 0. Each line goes to the model's one-line predict (the
     same prediction as its batch call gives, handed back as (probability, label) pairs, which cost
-    less to build than the batch call's one numpy array per text).
+    less to build than the batch call's one numpy array per text). `broken`, when given, marks
+    the texts that hold a line break (or more).
     """
     n = len(texts)
     if n == 0:
@@ -97,7 +100,7 @@ def identify_languages(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     texts = pc.fill_null(texts, "")
     predict = lid_model().f.predict
     with _collector_paused():
-        top = [predict(line, 1, 0.0, "strict") for line in _lines(texts)]  # at most one (probability, label) each
+        top = [predict(line, 1, 0.0, "strict") for line in _lines(texts, broken)]  # at most one (probability, label) each
         if all(top):
             score = np.array([pair[0][0] for pair in top], dtype=np.float32)
             lang = pc.utf8_slice_codeunits(pa.array([pair[0][1] for pair in top], pa.string()), _LABEL)

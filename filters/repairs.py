@@ -447,6 +447,42 @@ def ascii_char_counts(texts: pa.Array, chars: str) -> np.ndarray:
     return counts
 
 
+def ascii_set_counts(texts: pa.Array, sets: tuple[str, ...]) -> np.ndarray:
+    """Per text and per set of ASCII characters in `sets`: how many of its characters are in that
+    set ((len(texts), len(sets)) int64: `ascii_char_counts` of each set), counted in one pass over
+    the UTF-8 bytes. Each byte becomes its *atom* (the sets it is in, by `bytes.translate`), the
+    bytes in some set are counted per row and atom, and a set's count is the sum of its atoms'."""
+    table, members = _atoms(sets)
+    data, offsets = utf8_bytes(texts)
+    n = len(offsets) - 1
+    if members.shape[0] == 0:
+        return np.zeros((n, len(sets)), dtype=np.int64)
+    codes = np.frombuffer(data.tobytes().translate(table), dtype=np.uint8)
+    at = np.flatnonzero(codes != 0)
+    rows = np.searchsorted(offsets, at, side="right") - 1
+    atoms = members.shape[0]
+    per_atom = np.bincount(rows * atoms + (codes[at] - 1), minlength=n * atoms).reshape(n, atoms)
+    return per_atom @ members
+
+
+@lru_cache(maxsize=16)
+def _atoms(sets: tuple[str, ...]) -> tuple[bytes, np.ndarray]:
+    """(a `bytes.translate` table mapping each ASCII byte that is in some set to its atom, 1..,
+    and every other byte to 0; (atoms, sets) int64: 1 where the set holds the atom)."""
+    for chars in sets:
+        if not chars.isascii():
+            raise ValueError(f"ascii_set_counts counts ASCII characters only, not {chars!r}")
+    atom_of: dict[tuple[bool, ...], int] = {}
+    table = bytearray(256)
+    for code in range(128):
+        key = tuple(chr(code) in chars for chars in sets)
+        if any(key):
+            table[code] = atom_of.setdefault(key, len(atom_of) + 1)
+    members = np.array(list(atom_of), dtype=np.int64).reshape(len(atom_of), len(sets))
+    members.flags.writeable = False
+    return bytes(table), members
+
+
 def ascii_hits(data: np.ndarray, chars: str) -> np.ndarray:
     """Per byte of `data`: it is one of the ASCII `chars`."""
     codes = sorted(set(chars.encode("ascii")))

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch
+from filters.caption_text import SPECIAL_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
@@ -229,15 +229,14 @@ def too_long_rule(batch: CaptionBatch, cfg: TooLongRule) -> np.ndarray:
 
 # Special: not \pL, \pN, \pM or RE2's \s ([\t\n\f\r ]), read off the class table.
 _NOT_SPECIAL = BIT["letter"] | BIT["number"] | BIT["mark"] | BIT["space"]
-# The same set within ASCII, which ASCII rows are counted with.
-_ASCII_SPECIAL = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
+# The same set within ASCII (`caption_text.SPECIAL_ASCII`) is counted in ASCII text.
 
 
 @text_rule("special_chars")
 def special_chars_rule(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     """Fails when more than `max_ratio` of the non-space characters are not letters/digits/marks."""
     text = batch.text
-    special = ascii_char_counts(text, _ASCII_SPECIAL)
+    special = batch.ascii_counts(SPECIAL_ASCII)
     wide, classes = batch.wide_classes
     special[wide] = classes.count(_NOT_SPECIAL, none_of=True)
     # Each word holds non-space characters of its own (`visible >= n_words`): a text with no more

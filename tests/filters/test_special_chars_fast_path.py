@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from filters.caption_text import CaptionBatch
 from filters.repairs import ascii_char_counts
-from filters.text_rules import _ASCII_SPECIAL, _NOT_SPECIAL, special_chars_rule
+from filters.caption_text import SPECIAL_ASCII
+from filters.text_rules import _NOT_SPECIAL, special_chars_rule
 from schemas.filter_config import SpecialCharsRule
 
 _ALPHABET = "ab1 .,!?-—#$%&*()[]\"'\t\n日本İ\u0301é★😀 \u3000、。"
@@ -20,7 +21,7 @@ _ALPHABET = "ab1 .,!?-—#$%&*()[]\"'\t\n日本İ\u0301é★😀 \u3000、。"
 
 def _counting_every_space(batch: CaptionBatch, cfg: SpecialCharsRule) -> np.ndarray:
     visible = batch.n_code_points - ascii_char_counts(batch.text, " \n")
-    special = ascii_char_counts(batch.text, _ASCII_SPECIAL)
+    special = ascii_char_counts(batch.text, SPECIAL_ASCII)
     wide, classes = batch.wide_classes
     special[wide] = classes.count(_NOT_SPECIAL, none_of=True)
     return (visible < cfg.min_chars) | (special <= cfg.max_ratio * np.maximum(visible, 1))

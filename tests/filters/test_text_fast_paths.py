@@ -130,18 +130,39 @@ def test_repairs_skip_only_rows_no_repair_changes():
     assert (~may_need_repair(arr)).sum() > 5_000
 
 
-def test_digit_counts_shared_by_rules_match_counts_of_each_text():
-    """`ascii_digits` (counted once on the text) and `unquoted_ascii_digits` give the digits of
-    `lower` and `unquoted_lower`, digits inside and outside quotes, and on a batch's subsets."""
-    from filters.caption_text import CaptionBatch
+def test_ascii_counts_shared_by_rules_match_counts_of_each_text():
+    """`ascii_counts` (each set of `COUNTED_ASCII` counted in one pass over the text) and
+    `unquoted_ascii_counts` give the counts of `lower` and `unquoted_lower`, inside and outside
+    quotes, with line breaks, NUL and non-ASCII text, and on a batch's subsets (taken before and
+    after the counts); a set outside `COUNTED_ASCII` is counted apart."""
+    from filters.caption_text import COUNTED_ASCII, CaptionBatch
 
-    texts = [t or "" for t in _random_texts("12 \"'“”«»abKİ7", 5_000, (1, 6, 20, 40))]
-    texts += ['a sign saying "1/250" aperture iso shutter speed', "f/2.8 '1/200s' ISO 400"]
+    texts = [t or "" for t in _random_texts("12 \"'“”«»abKİ7,;|/-#\n\x00.!é语", 5_000, (1, 6, 20, 40))]
+    texts += ['a sign saying "1/250" aperture iso shutter speed', "f/2.8 '1/200s' ISO 400", "#tag, #b | c - d"]
     batch = CaptionBatch.from_texts(texts)
-    for b in (batch, batch.subset(np.arange(0, len(batch), 3))):
-        assert b.ascii_digits.tolist() == ascii_char_counts(b.lower, "0123456789").tolist()
-        assert b.unquoted_ascii_digits().tolist() == ascii_char_counts(b.unquoted_lower, "0123456789").tolist()
-    assert batch.quoted_rows.size > 500
+    early = batch.subset(np.arange(1, len(batch), 5))
+    for b in (batch, batch.subset(np.arange(0, len(batch), 3)), early):
+        for chars in COUNTED_ASCII + ("xyz", "<&"):
+            assert b.ascii_counts(chars).tolist() == ascii_char_counts(b.lower, chars).tolist(), repr(chars)
+            assert b.unquoted_ascii_counts(chars).tolist() == ascii_char_counts(b.unquoted_lower, chars).tolist()
+        assert b.ascii_digits.tolist() == ascii_char_counts(b.text, "0123456789").tolist()
+    assert batch.quoted_rows.size > 200
+    assert sum(batch.ascii_counts("\n") > 0) > 500
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(list("ab ,.;-#\n\x00\x7f19é语\"'")), max_size=30), max_size=40),
+    st.lists(st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=12), max_size=6),
+)
+def test_ascii_set_counts_is_ascii_char_counts_of_each_set(texts, sets):
+    from filters.repairs import ascii_set_counts
+
+    arr = pa.array(texts + [None], pa.string())
+    got = ascii_set_counts(arr, tuple(sets))
+    assert got.shape == (len(arr), len(sets))
+    for i, chars in enumerate(sets):
+        assert got[:, i].tolist() == ascii_char_counts(arr, chars).tolist()
 
 
 def test_url_rule_matches_the_unicode_class_pattern():
