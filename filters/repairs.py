@@ -229,12 +229,25 @@ _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
 _SUFFIX_SEPARATOR_ASCII = "-|:~/\\>"  # the ASCII characters of both
 
 
+def _names(suffixes: tuple[str, ...]) -> str:
+    """The suffixes as one RE2 alternation, longest first, any run of spaces where one is written."""
+    return "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in sorted(suffixes, key=len, reverse=True))
+
+
 @lru_cache(maxsize=8)
 def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
-    names = "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in sorted(suffixes, key=len, reverse=True))
+    names = _names(suffixes)
     one = rf"(?:{names})(?:\.com)?"
     name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
     return rf"(?i)(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
+
+
+@lru_cache(maxsize=8)
+def site_suffix_start(suffixes: tuple[str, ...]) -> str:
+    """How every text that is a site name alone (the second alternative of `site_suffix_pattern`,
+    of any length: names repeat, and may carry an id) starts: a name after optional spaces. RE2
+    runs it anchored at the start, where it fails on the first letters of nearly every caption."""
+    return rf"^\s*(?i:{_names(suffixes)})"
 
 
 @lru_cache(maxsize=8)
@@ -250,7 +263,8 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
-    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(pc.less_equal(pc.binary_length(texts), 30))
+    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(
+        pc.match_substring_regex(texts, site_suffix_start(cfg.suffixes)))
     wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
@@ -296,16 +310,20 @@ def _ascii_class(chars: str) -> str:
 # A text no repair can change matches none of these: every repair looks only at rows with a
 # character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
 # "&" (`html`), two spaces in a row or a space at either end (`whitespace`), or with a separator
-# character or at most 30 bytes (`site_suffix`, which only judges those rows; the length is
-# measured apart, as a repeat of 30 any-characters costs RE2 more to build than the rest).
+# character or a site name at the start (`site_suffix`, which only judges those rows).
 _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
 )
 
 
-def may_need_repair(texts: pa.Array) -> np.ndarray:
-    """Per text: a repair may change it (`_MAY_NEED_REPAIR`, or at most 30 bytes); null: False."""
-    return _np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR)) | _np(pc.less_equal(pc.binary_length(texts), 30))
+def may_need_repair(texts: pa.Array, cfg: CleanConfig | None = None) -> np.ndarray:
+    """Per text: a repair of `cfg` (default: every default repair) may change it
+    (`_MAY_NEED_REPAIR`, or a site name at the start); null: False."""
+    cfg = cfg or CleanConfig()
+    pattern = _MAY_NEED_REPAIR
+    if cfg.site_suffix.enabled:
+        pattern += "|" + site_suffix_start(cfg.site_suffix.suffixes)
+    return _np(pc.match_substring_regex(texts, pattern))
 
 
 def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:
@@ -318,7 +336,7 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
         texts = texts.combine_chunks()
     if not cfg.enabled:
         return Repaired(texts, {})
-    rows = np.flatnonzero(may_need_repair(texts))
+    rows = np.flatnonzero(may_need_repair(texts, cfg))
     if rows.size == len(texts):
         return _repair_all(texts, cfg, sources)
     changed = {name: np.zeros(len(texts), dtype=bool) for name in REPAIRS if getattr(cfg, name).enabled}

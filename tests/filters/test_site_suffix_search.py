@@ -59,3 +59,20 @@ def test_site_suffix_strip_matches_the_replacement_for_any_suffix(suffixes, lead
              for tail in ("", " 1234", ".", " ")]
     arr = pa.array(texts, pa.large_string())
     assert _repaired(arr, suffixes) == _by_replacement(arr, suffixes)
+
+
+def test_a_site_name_alone_of_any_length_is_stripped_through_the_clean_step():
+    """A text that is only site names (repeated, with an id) is stripped whatever its length: the
+    rows worth the repair are picked by a name at the start, not by a length bound."""
+    from filters.repairs import may_need_repair, repair_texts
+    from schemas.filter_config import CleanConfig
+
+    texts = ["Shutterstock Shutterstock Shutterstock 12345", "iStock   Getty Images   id 123456789",
+             "... aa日日  ... aa日日 1234", "A red barn in the snow at dawn, shutterstock fans",
+             "shutterstock photographers at work in a busy office"]  # fmt: skip
+    cfg = CleanConfig(site_suffix={"suffixes": ["shutterstock", "istock", "getty images", "... aa日日"]})
+    assert may_need_repair(pa.array(texts), cfg).tolist()[:3] == [True, True, True]
+    repaired = repair_texts(pa.array(texts), cfg)
+    assert repaired.text.to_pylist() == ["", "", ""] + texts[3:]
+    assert repaired.changed["site_suffix"].tolist() == [True, True, True, False, False]
+    assert repaired.text.to_pylist() == _by_replacement(pa.array(texts), cfg.site_suffix.suffixes)
