@@ -107,6 +107,29 @@ def badness_screen() -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def suspect_pattern() -> str:
+    """RE2 pattern of the text worth handing to ftfy: UTF-8 read in one of the code pages ftfy
+    tries (`ftfy.chardata.CHARMAP_ENCODINGS`: Latin-1, Windows-1250..1257, ISO 8859-2, MacRoman,
+    CP437). Per code page, a character it reads a UTF-8 lead byte (0xC2-0xF4) as, followed by one
+    it reads a continuation byte (0x80-0xBF) as, or by U+FFFD where that byte was lost; a C1
+    control; "Â" or "Ã" before a space (a no-break space whose second byte became a space).
+
+    A screen, not ftfy's own test: measured on text misread in each of those code pages, it finds
+    every text ftfy's fix changes (tests/filters/test_mojibake.py); clean text in other scripts
+    rarely matches (a Cyrillic letter before "ё" does: ftfy then leaves the text as it is)."""
+    import ftfy.bad_codecs  # noqa: F401 - registers the "sloppy-" code pages
+    from ftfy.chardata import CHARMAP_ENCODINGS
+
+    def chars(raw: bytes, encoding: str, extra: str = "") -> str:
+        decoded = sorted(set(raw.decode(encoding, errors="ignore") + extra))
+        return "[" + "".join(_char(ord(c)) for c in decoded) + "]"
+
+    pairs = {chars(bytes(range(0xC2, 0xF5)), e) + chars(bytes(range(0x80, 0xC0)), e, "\ufffd")
+             for e in CHARMAP_ENCODINGS}
+    return "|".join(sorted(pairs) + ["[\\x{80}-\\x{9F}]", "[\\x{C2}\\x{C3}] "])
+
+
 def _matches(texts: list[str], pattern: str) -> np.ndarray:
     found = pc.match_substring_regex(pa.array(texts, pa.string()), pattern)
     return found.to_numpy(zero_copy_only=False)

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.mojibake import fix_encoding
+from filters.mojibake import fix_encoding, suspect_pattern
 from schemas.filter_config import CleanConfig
 
 REPAIRS = ("html", "whitespace", "mojibake", "zh_t2s", "site_suffix")
@@ -128,27 +128,9 @@ def _html(texts: pa.Array, cfg, context) -> pa.Array:
 
 # ---------------------------------------------------------------- mojibake
 
-# A UTF-8 lead byte read as a one-byte code page, followed by a continuation byte read the same way:
-# Windows-1252 / Latin-1 ("Ã©", "â€™", "ï»¿"), Windows-1251 ("РџСЂ"), and Shift-JIS ("縺ｯ").
-_CP1252_CONTINUATION = (
-    r"\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17E}\x{192}\x{2C6}\x{2DC}\x{2013}\x{2014}"
-    r"\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}"
-)
-_CP1251_CONTINUATION = (
-    r"\x{A0}-\x{BF}\x{401}-\x{40C}\x{40E}\x{40F}\x{451}-\x{45C}\x{45E}\x{45F}\x{490}\x{491}\x{2013}\x{2014}"
-    r"\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2116}\x{2122}"
-)
-_MOJIBAKE_LEAD = r"[\x{C2}-\x{F4}РСТУ\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}]"
-MOJIBAKE_SUSPECT = (
-    rf"[\x{{C2}}-\x{{F4}}][{_CP1252_CONTINUATION}]|[РСТУ][{_CP1251_CONTINUATION}]"
-    r"|[\x{7E3A}\x{7E67}\x{7E5D}\x{8B5A}][\x{FF61}-\x{FF9F}]"
-)
-
 
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
-    rows = _candidates(texts, _MOJIBAKE_LEAD, maybe_non_ascii(texts, context))
-    if rows.size:
-        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), MOJIBAKE_SUSPECT))]
+    rows = _candidates(texts, suspect_pattern(), maybe_non_ascii(texts, context))
     if rows.size == 0:
         return texts
     out = with_rows_mapped(texts, rows, None, context.get("touched"), many=fix_encoding)

@@ -56,8 +56,9 @@ def _files_reads(cfg: JobConfig, source: SourceConfig | None = None) -> dict:
 
 STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 2: the filter's clean step and new rules (issue 17); 3: lang / lang_score left null on the rows a
-    # text rule rejects before language id
-    StageSpec("files", 3, _files_reads),
+    # text rule rejects before language id; 4: mojibake of every code page ftfy tries reaches ftfy, and
+    # a site name alone of any length is stripped
+    StageSpec("files", 4, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filters import mojibake
-from filters.mojibake import badness_screen, fix_encoding, re2_superset
+from filters.mojibake import badness_screen, fix_encoding, re2_superset, suspect_pattern
 
 # Text in many scripts, and the code pages its UTF-8 bytes get misread in.
 _PIECES = ["café", "naïve", "It’s", "“quoted”", "Привет, мир", "日本語のテキスト", "こんにちは", "€100", "señor",
@@ -125,3 +125,34 @@ def test_translation_refuses_inline_flags_and_back_references():
             re2_superset(re.compile(pattern))
     with pytest.raises(ValueError):
         re2_superset(re.compile("abc", re.IGNORECASE))
+
+
+@pytest.mark.parametrize("code_page", ["latin-1", "cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257",
+                                       "iso-8859-2", "mac_roman", "cp437"])  # fmt: skip
+def test_screen_picks_every_text_misread_in_a_code_page_ftfy_tries(code_page):
+    """The rows the clean step hands to ftfy (`suspect_pattern`) hold every text, misread in one of
+    the code pages ftfy tries (bytes lost or not), that ftfy's fix changes."""
+    rng = random.Random(code_page)
+    texts = []
+    for _ in range(1500):
+        text = " ".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 5)))
+        texts.append(text.encode("utf-8").decode(code_page, errors=rng.choice(["replace", "ignore"])))
+    changed = [t for t in texts if ftfy.fix_encoding(t) != t]
+    assert len(changed) > 500
+    picked = pc.match_substring_regex(pa.array(changed), suspect_pattern()).to_pylist()
+    assert [t for t, p in zip(changed, picked) if not p] == []
+
+
+def test_clean_step_repairs_mojibake_of_every_code_page_ftfy_tries():
+    from filters.repairs import repair_texts
+    from schemas.filter_config import CleanConfig
+
+    clean = ["It’s raining — again…", "Привет, мир", "ελληνικά", "café on the square"]
+    misread = [clean[0].encode().decode("cp1251"), clean[0].encode().decode("mac_roman"),
+               clean[1].encode().decode("cp1251"), clean[2].encode().decode("cp1253", errors="replace"),
+               clean[3].encode().decode("cp1251")]  # fmt: skip
+    repaired = repair_texts(pa.array(misread + clean), CleanConfig())
+    assert repaired.text.to_pylist() == [ftfy.fix_encoding(t) for t in misread] + clean
+    # ftfy repairs the first four; "cafГ©" it leaves (one letter misread is not bad enough for it)
+    assert repaired.text.to_pylist()[:5] == [clean[0], clean[0], clean[1], clean[2], misread[4]]
+    assert repaired.changed["mojibake"].tolist() == [True] * 4 + [False] * 5
