@@ -535,6 +535,8 @@ class CaptionBatch:
     def unquoted_ascii_counts(self, chars: str) -> np.ndarray:
         """Per row: the characters of `unquoted_lower` in the set `chars` (ASCII, no letters): the
         counts of `ascii_counts` but for the `quoted_rows`, counted again there."""
+        if any(c.isalpha() for c in chars):  # lowercasing would change their counts
+            raise ValueError(f"unquoted_ascii_counts counts characters other than letters, not {chars!r}")
         counts = self.ascii_counts(chars)
         quoted = self.quoted_rows
         if quoted.size:
@@ -585,7 +587,8 @@ class CaptionBatch:
         ids, at = self.languages, self.root_rows[rows]
         missing = np.flatnonzero(~ids.known[at])
         if missing.size:
-            breaks = self.ascii_counts("\n")[rows[missing]] > 0
+            # the line breaks from the shared counts when the rules have made them (else counted there)
+            breaks = self.ascii_counts("\n")[rows[missing]] > 0 if self._known("_ascii_set_counts") else None
             texts = self.text if missing.size == len(self) else self.text.take(pa.array(rows[missing], pa.int64()))
             ids.add(at[missing], *identify_languages(texts, breaks))
         return ids.of(at)
