@@ -263,23 +263,36 @@ class LanguageIds:
     asks for a row, and shared with the batch's subsets (`CaptionBatch.subset`)."""
 
     def __init__(self, n: int) -> None:
-        self.lang = pa.nulls(n, pa.string())
+        self._lang = pa.nulls(n, pa.string())
+        # the (rows, languages) added since `_lang` was last brought up to date: the rows a later
+        # call asks for are most often exactly the rows of the last one added
+        self._added: list[tuple[np.ndarray, pa.Array]] = []
         self.score = np.zeros(n, dtype=np.float32)
         self.known = np.zeros(n, dtype=bool)
 
     def add(self, rows: np.ndarray, lang: pa.Array, score: np.ndarray) -> None:
         """Record the language of `rows` (sorted, none known yet)."""
-        if rows.size == len(self.known):
-            self.lang = lang
-        else:
-            mask = np.zeros(len(self.known), dtype=bool)
-            mask[rows] = True
-            self.lang = pc.replace_with_mask(self.lang, pa.array(mask), lang)
+        self._added.append((rows, lang))
         self.score[rows] = score
         self.known[rows] = True
 
+    @property
+    def lang(self) -> pa.Array:
+        """The language of every row (null where not known)."""
+        for rows, lang in self._added:
+            if rows.size == len(self.known):
+                self._lang = lang
+            else:
+                mask = np.zeros(len(self.known), dtype=bool)
+                mask[rows] = True
+                self._lang = pc.replace_with_mask(self._lang, pa.array(mask), lang)
+        self._added = []
+        return self._lang
+
     def of(self, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
         """(language, score) of `rows`, all known."""
+        if self._added and np.array_equal(self._added[-1][0], rows):
+            return self._added[-1][1], self.score[rows]
         if rows.size == len(self.known):
             return self.lang, self.score.copy()
         return self.lang.take(pa.array(rows, pa.int64())), self.score[rows]
