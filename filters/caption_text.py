@@ -215,12 +215,14 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     rows = np.flatnonzero(non_ascii)
     if rows.size:
         # Han/Kana characters become words of their own; only non-ASCII rows can have them.
-        rows = rows[char_classes(lower.take(pa.array(rows))).count(BIT["per_char_word"]) > 0]
+        classes = char_classes(lower.take(pa.array(rows)))
+        apart = np.flatnonzero(classes.count(BIT["per_char_word"]) > 0)
+        rows = rows[apart]
         if rows.size:  # each of these rows has a character to set apart, so each changes
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
             # spaced with the class table (RE2 would build the class anew for every call)
-            spaced = char_classes(lower.take(pa.array(rows))).spaced(BIT["per_char_word"])
+            spaced = classes.take(apart).spaced(BIT["per_char_word"])
             lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
     tokens = pc.ascii_split_whitespace(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
