@@ -7,6 +7,8 @@ Run: `python bench/bench_filters.py [--captions N] [--images N]`. Prints one JSO
   captions are longer, more multilingual and more often junk or in need of repair: the worst case;
 - run_filters_captions_per_s: the same through `run_filters` on a WORK_SCHEMA table (segment
   extraction and write-back included);
+- chain_vs_fasttext_ratio_per_round (and the labelled set's): the same ratio from each round's own
+  times, sorted: its spread within one run shows how far the machine's noise moves the ratio;
 - fasttext_alone_captions_per_s: lid.176 alone on the same (normalised) captions, by the faster of
   two calls, timed in turn: the library's batch `predict` on the list (`fasttext_batch_predict_...`)
   and the one-line predict on each line's UTF-8 bytes with the garbage collector paused, which is how
@@ -91,16 +93,27 @@ def best_of(fn, repeat: int = 3) -> float:
     return best
 
 
-def best_of_side_by_side(*fns, repeat: int = 5) -> tuple[float, ...]:
+def best_of_side_by_side(*fns, repeat: int = 5, rounds: list | None = None) -> tuple[float, ...]:
     """Best CPU times of functions run in turn (first, second, ..., first, ...), so that a change
-    in the machine's load touches them alike and their ratios hold."""
+    in the machine's load touches them alike and their ratios hold. Each round's times are
+    appended to `rounds`, when given."""
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
+        times = []
         for i, fn in enumerate(fns):
             t0 = time.process_time()
             fn()
-            best[i] = min(best[i], time.process_time() - t0)
+            times.append(time.process_time() - t0)
+            best[i] = min(best[i], times[-1])
+        if rounds is not None:
+            rounds.append(times)
     return tuple(best)
+
+
+def round_ratios(rounds: list, chain: int, baselines: tuple[int, ...]) -> list[float]:
+    """Per round: the faster baseline's CPU time over the chain's in that round (the ratio's spread
+    within one run: how far the machine's noise moves it)."""
+    return sorted(round(min(r[b] for b in baselines) / r[chain], 3) for r in rounds)
 
 
 def fasttext_by_line(model, lines: list[str]) -> list:
@@ -173,14 +186,17 @@ def main() -> None:
         first_failing_text_rule(batch, cfg)
 
     one_line = [c.replace("\n", " ") for c in CaptionBatch.from_texts(captions).text.to_pylist()]
+    rounds: list = []
     t_chain, t_ft_batch, t_ft_line = best_of_side_by_side(
-        text_chain, lambda: model.predict(one_line, k=1), lambda: fasttext_by_line(model, one_line))
+        text_chain, lambda: model.predict(one_line, k=1), lambda: fasttext_by_line(model, one_line), rounds=rounds)
     labelled = [json.loads(x)["text"] for x in LABELLED.read_text(encoding="utf-8").splitlines() if x.strip()]
     labelled = (labelled * (10_000 // len(labelled) + 1))[:10_000]
     labelled_lines = [c.replace("\n", " ") for c in CaptionBatch.from_texts(labelled).text.to_pylist()]
+    labelled_rounds: list = []
     t_labelled, t_labelled_ft_batch, t_labelled_ft_line = best_of_side_by_side(
         lambda: first_failing_text_rule(CaptionBatch.from_texts(labelled), cfg),
-        lambda: model.predict(labelled_lines, k=1), lambda: fasttext_by_line(model, labelled_lines))
+        lambda: model.predict(labelled_lines, k=1), lambda: fasttext_by_line(model, labelled_lines),
+        rounds=labelled_rounds)
     t_ft, t_labelled_ft = min(t_ft_batch, t_ft_line), min(t_labelled_ft_batch, t_labelled_ft_line)
     table = caption_table(captions)
     t_stage = best_of(lambda: run_filters(table, cfg))
@@ -208,11 +224,13 @@ def main() -> None:
                 "fasttext_batch_predict_captions_per_s": round(n / t_ft_batch),
                 "fasttext_line_predict_captions_per_s": round(n / t_ft_line),
                 "chain_vs_fasttext_ratio": round(chain_rate / ft_rate, 3),
+                "chain_vs_fasttext_ratio_per_round": round_ratios(rounds, 0, (1, 2)),
                 "labelled_set_captions_per_s": round(len(labelled) / t_labelled),
                 "labelled_set_fasttext_alone_captions_per_s": round(len(labelled) / t_labelled_ft),
                 "labelled_set_fasttext_batch_predict_captions_per_s": round(len(labelled) / t_labelled_ft_batch),
                 "labelled_set_fasttext_line_predict_captions_per_s": round(len(labelled) / t_labelled_ft_line),
                 "labelled_set_chain_vs_fasttext_ratio": round(t_labelled_ft / t_labelled, 3),
+                "labelled_set_chain_vs_fasttext_ratio_per_round": round_ratios(labelled_rounds, 0, (1, 2)),
                 "target_captions_per_s": 40_000,
                 "target_chain_vs_fasttext_ratio": 0.6,
                 "images": args.images,
