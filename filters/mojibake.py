@@ -5,9 +5,9 @@ is unless ftfy's badness pattern (`ftfy.badness.BADNESS_RE`, Python `re`) finds 
 and that search costs ~6 µs on a short caption it does not match, which is the case in the last
 step of every fix: about half of the fix. Here each text gets ftfy's first step; the texts that
 step changed are then searched at once with an RE2 pattern that matches *at least* every text
-ftfy's pattern matches (`badness_screen`): one it does not match is ftfy's fix (ftfy's next step
-would leave it as it is), and the others get ftfy's whole fix from there (ftfy's steps from the
-first step's result are the rest of its fix of the text).
+ftfy's pattern matches (`badness_screen`; ftfy's own test on each when they are few): one it does
+not match is ftfy's fix (ftfy's next step would leave it as it is), and the others get ftfy's whole
+fix from there (ftfy's steps from the first step's result are the rest of its fix of the text).
 
 The translation (`re2_superset`) keeps every literal, class, branch and repeat; a class holding
 `\s` or `\w` (whose Unicode tables RE2 and Python could draw differently) becomes any character,
@@ -146,7 +146,17 @@ def fix_encoding(texts: list[str]) -> list[str]:
         return [ftfy.fix_encoding_and_explain(t, config).text for t in texts]
     out = [step(t, config).text for t in texts]
     moved = [i for i, (after, before) in enumerate(zip(out, texts)) if after != before]
-    if moved:
-        for i in np.asarray(moved)[_matches([out[i] for i in moved], screen)].tolist():
-            out[i] = ftfy.fix_encoding_and_explain(out[i], config).text
+    if len(moved) >= _SCREEN_FROM_TEXTS:
+        again = np.asarray(moved)[_matches([out[i] for i in moved], screen)].tolist()
+    else:  # fewer texts than pay for building the RE2 pattern: ftfy's own test on each
+        from ftfy.badness import is_bad
+
+        again = [i for i in moved if is_bad(out[i])]
+    for i in again:
+        out[i] = ftfy.fix_encoding_and_explain(out[i], config).text
     return out
+
+
+# Building `badness_screen` costs RE2 ~0.9 ms (Arrow builds it again at every call), ftfy's own
+# test ~6 µs a short text: below this many texts, ftfy's test costs less.
+_SCREEN_FROM_TEXTS = 128

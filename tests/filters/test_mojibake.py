@@ -63,6 +63,15 @@ def test_fix_encoding_is_ftfy_fix_encoding(seed):
     assert sum(ftfy.fix_encoding(e) != e for e in (ftfy.fix_encoding_and_explain(t).text for t in texts)) == 0
 
 
+@pytest.mark.parametrize("n", [5, 127, 128, 400])
+def test_fix_encoding_with_few_or_many_texts_to_check_again(n):
+    """Below `_SCREEN_FROM_TEXTS` changed texts ftfy's own test picks the ones to fix further, from
+    there the RE2 screen: the same results either way."""
+    texts = [t for t in _corpus(4000, 11) if ftfy.fix_encoding_and_explain(t).explanation][:n]
+    assert len(texts) == n
+    assert fix_encoding(texts) == [ftfy.fix_encoding(t) for t in texts]
+
+
 def test_fix_encoding_of_common_mojibake():
     texts = ["cafÃ© tables", "Itâ€™s raining", "ГўВЂВ™", "plain text", "", "naÃƒÂ¯ve", "Ð¿Ñ€Ð¸Ð²ÐµÑ‚"]
     assert fix_encoding(texts) == [ftfy.fix_encoding(t) for t in texts]
