@@ -12,8 +12,8 @@ fix from there (ftfy's steps from the first step's result are the rest of its fi
 The translation (`re2_superset`) keeps every literal, class, branch and repeat; a class holding
 `\s` or `\w` (whose Unicode tables RE2 and Python could draw differently) becomes any character,
 and look-arounds are dropped: each change can only widen what matches, so a miss stays exact.
-Anything it does not know makes it give up, and then ftfy's own fix runs on every text (as it does
-without ftfy's step function, a private name that could change).
+Anything it does not know makes it give up, and then ftfy's own test looks at each changed text;
+without ftfy's step function (a private name that could change) ftfy's whole fix runs on each text.
 """
 
 from __future__ import annotations
@@ -139,18 +139,18 @@ def fix_encoding(texts: list[str]) -> list[str]:
     """`[ftfy.fix_encoding(t) for t in texts]`, computed as the module docstring says."""
     import ftfy
 
+    from ftfy.badness import is_bad
+
     config = ftfy.TextFixerConfig(explain=False)
     step = getattr(ftfy, "_fix_encoding_one_step_and_explain", None)
-    screen = badness_screen()
-    if step is None or screen is None or not texts:
+    if step is None:  # pragma: no cover - ftfy versions without the step function
         return [ftfy.fix_encoding_and_explain(t, config).text for t in texts]
     out = [step(t, config).text for t in texts]
     moved = [i for i, (after, before) in enumerate(zip(out, texts)) if after != before]
-    if len(moved) >= _SCREEN_FROM_TEXTS:
+    screen = badness_screen()
+    if screen is not None and len(moved) >= _SCREEN_FROM_TEXTS:
         again = np.asarray(moved)[_matches([out[i] for i in moved], screen)].tolist()
-    else:  # fewer texts than pay for building the RE2 pattern: ftfy's own test on each
-        from ftfy.badness import is_bad
-
+    else:  # few texts (they cost less than building the RE2 pattern), or no translation: ftfy's own test
         again = [i for i in moved if is_bad(out[i])]
     for i in again:
         out[i] = ftfy.fix_encoding_and_explain(out[i], config).text

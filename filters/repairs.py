@@ -133,11 +133,15 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     rows = _candidates(texts, suspect_pattern(), maybe_non_ascii(texts, context))
     if rows.size == 0:
         return texts
-    out = with_rows_mapped(texts, rows, None, context.get("touched"), many=fix_encoding)
+    before = texts.take(pa.array(rows)).to_pylist()
+    after = fix_encoding(before)
+    changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
+    if not changed.any():
+        return texts
     fixed = np.zeros(len(texts), dtype=bool)
-    fixed[rows] = ~_np(pc.equal(out.take(pa.array(rows)), texts.take(pa.array(rows))))
-    if not fixed.any():
-        return out
+    fixed[rows[changed]] = True
+    out = with_values(texts, fixed, pa.array([a for a, c in zip(after, changed) if c], texts.type),
+                      context.get("touched"))
     return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, {}), context.get("touched"))
 
 
@@ -386,19 +390,16 @@ def maybe_non_ascii(texts: pa.Array, context) -> np.ndarray:
     return _np(pc.invert(pc.string_is_ascii(texts)))
 
 
-def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None,
-                     many=None) -> pa.Array:
-    """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`, or `many` (list
-    of str -> list of str) to all of them at once; only those rows are converted to Python
-    strings. `rows` are marked in `touched`, when given."""
+def with_rows_mapped(texts: pa.Array, rows: np.ndarray, fn, touched: np.ndarray | None = None) -> pa.Array:
+    """`texts` with `fn` (str -> str) applied to the (non-null) texts at `rows`; only those rows
+    are converted to Python strings. `rows` are marked in `touched`, when given."""
     if rows.size == 0:
         return texts
     if touched is not None:
         touched[rows] = True
     mask = np.zeros(len(texts), dtype=bool)
     mask[rows] = True
-    before = texts.take(pa.array(rows)).to_pylist()
-    values = many(before) if many is not None else [fn(t) for t in before]
+    values = [fn(t) for t in texts.take(pa.array(rows)).to_pylist()]
     return pc.replace_with_mask(texts, pa.array(mask), pa.array(values, texts.type))
 
 
