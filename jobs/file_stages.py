@@ -1,19 +1,28 @@
-"""The per-file stages: read → probe → filter → grounding, one Ray task per source file, each
-file's result checkpointed on its own.
+"""The per-file stages: read → probe → filter → grounding, one Ray task per source file for the read
+and one per *group* of files for the row stages, each group's result checkpointed on its own.
 
-1. **Reuse.** A file whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
-   recomputed. The key (`file_key`) hashes the file's fingerprint (`jobs.inputs`) and what the
-   per-file stages read (`jobs.stage_keys`: the file's own source, `read`, `tasks`, `probe`,
-   `filters` but its scorers, `grounding`, and the stages' version): when one file of a source
-   changes, only that file is read again.
-2. **Read** every other file (one task each).
-3. **Unique ids.** Before any row stage runs, the sample ids of every file, read or reused, are
+1. **Groups.** Small files are staged together with their neighbours (`file_groups`): a row stage
+   pays a fixed cost per batch (the filter's ~15 ms, mostly RE2 patterns compiled again at every
+   Arrow call) that a file of a few hundred rows would pay per file. A file of `GROUP_BYTES` or more
+   stands alone; smaller ones of one source gather into groups of about `GROUP_BYTES` (at most
+   `MAX_GROUP_BYTES`), whose ends are set by a hash of each file's name and its size
+   (content-defined), so that a changed, added or removed file changes its own group and at most its
+   neighbours, never the groups further on. The rows are those of the files one after another, so grouping
+   changes no row, no order and no output byte.
+2. **Reuse.** A group whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
+   recomputed. A lone file's key (`file_key`) hashes the file's fingerprint (`jobs.inputs`) and what
+   the per-file stages read (`jobs.stage_keys`: the file's own source, `read`, `tasks`, `probe`,
+   `filters` but its scorers, `grounding`, and the stages' version); a group's hashes its files'
+   keys. When one file of a source changes, only the files of its group are read again.
+3. **Read** every file of the other groups (one task each).
+4. **Unique ids.** Before any row stage runs, the sample ids of every file, read or reused, are
    checked across files: a hash-partitioned Ray Data groupby brings each id's occurrences together,
    and only the repeated ids reach the driver. A repeated id fails the job in seconds, naming the
    id and its files. (Ids repeated inside one file are `read.duplicate_id` rows, see readers.)
-4. **Row stages** on each read file (one task each), which then commits the file's checkpoint.
+5. **Row stages** on each group's rows (one task each), which then commits the group's checkpoint
+   (with its files' row counts, so that a reused group splits back into its files).
 
-The driver holds one object reference per file, never rows.
+The driver holds a few object references per group, never rows.
 """
 
 from __future__ import annotations
@@ -30,31 +39,97 @@ from jobs import stages
 from jobs.inputs import InputFile
 from jobs.readers import mark_unknown_tasks, read_source_file
 from jobs.stage_cache import FILES_DIR
-from jobs.stage_keys import STAGES, fingerprint
+from jobs.stage_keys import STAGES, fingerprint, fingerprints
 from schemas.config import JobConfig, SourceConfig
 
 MAX_ID_PARTITIONS = 64
+
+# Files of at least GROUP_BYTES are staged alone; smaller ones in groups of about that many input
+# bytes (a file counts as MIN_FILE_BYTES at least), never more than MAX_GROUP_BYTES (see the module
+# docstring). 8 MiB of JSONL or Parquet metadata is some 20k-80k rows, where the filter's fixed
+# cost per batch is a few percent of its time.
+GROUP_BYTES = 8 << 20
+MAX_GROUP_BYTES = 4 * GROUP_BYTES
+MIN_FILE_BYTES = 4 << 10
 
 
 class DuplicateIdError(RuntimeError):
     """A sample id occurs in more than one file of a source; the message names ids and files."""
 
 
+def file_keys(cfg: JobConfig, files: list[InputFile]) -> list[str]:
+    """The checkpoint key of each file's per-file stages: the file's fingerprint and what those
+    stages read (`jobs.stage_keys`, stage "files"; made once per source)."""
+    keys: list[str] = [""] * len(files)
+    for source in cfg.sources:
+        at = [i for i, f in enumerate(files) if f.source == source.name]
+        made = fingerprints("files", STAGES["files"].reads(cfg, source),
+                            [[files[i].path, files[i].rel, files[i].digest] for i in at])
+        for i, key in zip(at, made):
+            keys[i] = key
+    return keys
+
+
 def file_key(cfg: JobConfig, f: InputFile) -> str:
-    """The checkpoint key of one file's per-file stages: the file's fingerprint and what those
-    stages read (`jobs.stage_keys`, stage "files")."""
-    source = next(s for s in cfg.sources if s.name == f.source)
-    return fingerprint("files", STAGES["files"].reads(cfg, source), [f.path, f.rel, f.digest])
+    return file_keys(cfg, [f])[0]
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """Files whose row stages run as one task, and the key of their checkpoint."""
+
+    members: tuple[int, ...]  # indices into the job's files, in order
+    key: str
+
+
+def _ends_group(f: InputFile) -> bool:
+    """Whether a group ends after `f` by its own draw: with probability size / GROUP_BYTES, from a
+    hash of its source and name, so that groups hold about GROUP_BYTES and their ends move only
+    where files change."""
+    draw = xxhash.xxh3_64_intdigest(f"{f.source}\0{f.rel}".encode()) / 2.0**64
+    return draw < max(f.size, MIN_FILE_BYTES) / GROUP_BYTES
+
+
+def file_groups(cfg: JobConfig, files: list[InputFile]) -> list[FileGroup]:
+    """The job's files in groups for the row stages (see the module docstring), in file order: a
+    group holds files of one source, a file of GROUP_BYTES or more is a group of its own (keyed
+    by its `file_key`), and a group ends by its last file's draw (`_ends_group`) or before it
+    would pass MAX_GROUP_BYTES."""
+    keys = file_keys(cfg, files)
+    groups: list[FileGroup] = []
+    members: list[int] = []
+    size = 0
+
+    def close() -> None:
+        nonlocal members, size
+        if members:
+            key = keys[members[0]] if len(members) == 1 else fingerprint(
+                "files", {"group": len(members)}, [keys[i] for i in members])
+            groups.append(FileGroup(tuple(members), key))
+        members, size = [], 0
+
+    for i, f in enumerate(files):
+        weight = max(f.size, MIN_FILE_BYTES)
+        if members and (files[members[-1]].source != f.source or f.size >= GROUP_BYTES
+                        or size + weight > MAX_GROUP_BYTES):
+            close()
+        members.append(i)
+        size += weight
+        if f.size >= GROUP_BYTES or _ends_group(f):
+            close()
+    close()
+    return groups
 
 
 @dataclass
 class FileRows:
-    """The rows of every file after the per-file stages, as object references (one per file)."""
+    """The rows of every file after the per-file stages, as object references (one per computed
+    group, one per file of a reused group), in file order; `reused` and `computed` count files."""
 
     refs: list
     reused: int = 0
     computed: int = 0
-    keys: list[str] = field(default_factory=list)
+    groups: list[FileGroup] = field(default_factory=list)
 
 
 # ---- task bodies (run in Ray workers) ---------------------------------------------------------------
@@ -88,13 +163,16 @@ def repeated_ids(group: pa.Table) -> pa.Table:
     return group.filter(pc.is_in(group.column("sample_id"), value_set=repeated)).select(["sample_id", "file"])
 
 
-def stage_one_file(table: pa.Table, cfg: JobConfig, checkpoint: str) -> pa.Table:
-    """probe → filter → grounding over one file's rows, then the file's checkpoint."""
+def stage_files(cfg: JobConfig, checkpoint: str, *tables: pa.Table) -> pa.Table:
+    """probe → filter → grounding over the rows of a group's files (one after another), then the
+    group's checkpoint, which records each file's row count."""
     from jobs.stage_cache import commit_file_result
 
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     for name, fn in stages.stage_plan(cfg):
         table = stages.run_stage(table, name, fn)
-    commit_file_result(checkpoint, table, reads=STAGES["files"].reads(cfg))
+    commit_file_result(checkpoint, table, reads=STAGES["files"].reads(cfg),
+                       rows=[t.num_rows for t in tables] if len(tables) > 1 else None)
     return table
 
 
@@ -102,39 +180,58 @@ def load_checkpoint(path: str) -> pa.Table:
     return pq.read_table(path)
 
 
+def load_group_checkpoint(path: str, rows: list[int]) -> tuple[pa.Table, ...]:
+    """A group's checkpoint, split back into its files' rows (`rows`: each file's count)."""
+    table = pq.read_table(path)
+    starts = np.concatenate([[0], np.cumsum(rows)])
+    return tuple(table.slice(int(a), int(b - a)) for a, b in zip(starts[:-1], starts[1:]))
+
+
 # ---- driver -----------------------------------------------------------------------------------------
 
 
 def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: bool = True) -> FileRows:
     """Every file's rows after the per-file stages, reused from `cache` (a `jobs.stage_cache.
-    StageCache`) or computed (see the module docstring). Raises `DuplicateIdError` before any row
-    stage runs if an id repeats across files."""
+    StageCache`) or computed, group by group (see the module docstring). Raises `DuplicateIdError`
+    before any row stage runs if an id repeats across files."""
     import ray
 
     (cache.root / FILES_DIR).mkdir(parents=True, exist_ok=True)
     sources = {s.name: s for s in cfg.sources}
-    keys = [file_key(cfg, f) for f in files]
-    paths = [cache.file_path(k) for k in keys]
-    cached = [p for p in (cache.file_result(k) for k in keys) if p is not None]
+    groups = file_groups(cfg, files)
+    paths = [cache.file_path(g.key) for g in groups]
+    cached = [p for p in (cache.file_result(g.key) for g in groups) if p is not None]
     damaged = set(cache.check_files(cached))
     cached_set = set(cached) - damaged
     cfg_ref = ray.put(cfg)
     read_task = ray.remote(scheduling_strategy="SPREAD")(read_one_file)
     load_task = ray.remote(scheduling_strategy="SPREAD")(load_checkpoint)
-    refs, todo = [], []
-    for i, (f, path) in enumerate(zip(files, paths)):
-        if path in cached_set:
-            refs.append(load_task.remote(str(path)))
+    refs: list = [None] * len(files)  # per file: its rows as read, or as a reused group left them
+    todo = []
+    for gi, (g, path) in enumerate(zip(groups, paths)):
+        rows = cache.file_rows(path) if path in cached_set else None
+        if path in cached_set and len(g.members) == 1:
+            refs[g.members[0]] = load_task.remote(str(path))
+        elif rows is not None and len(rows) == len(g.members):
+            split = ray.remote(num_returns=len(rows), scheduling_strategy="SPREAD")(load_group_checkpoint)
+            for i, ref in zip(g.members, split.remote(str(path), rows)):
+                refs[i] = ref
         else:
-            refs.append(read_task.remote(f, sources[f.source], cfg_ref))
-            todo.append(i)
+            for i in g.members:
+                refs[i] = read_task.remote(files[i], sources[files[i].source], cfg_ref)
+            todo.append(gi)
     if check_ids:
         check_unique_ids(refs, files)
-    stage_task = ray.remote(scheduling_strategy="SPREAD")(stage_one_file)
-    for i in todo:
-        refs[i] = stage_task.remote(refs[i], cfg_ref, str(paths[i]))
-        cache.touch(paths[i])
-    return FileRows(refs=refs, reused=len(files) - len(todo), computed=len(todo), keys=keys)
+    stage_task = ray.remote(scheduling_strategy="SPREAD")(stage_files)
+    out, todo_set = [], set(todo)
+    for gi, (g, path) in enumerate(zip(groups, paths)):
+        if gi in todo_set:
+            out.append(stage_task.remote(cfg_ref, str(path), *[refs[i] for i in g.members]))
+        else:
+            out.extend(refs[i] for i in g.members)
+        cache.touch(path)
+    computed = sum(len(groups[gi].members) for gi in todo)
+    return FileRows(refs=out, reused=len(files) - computed, computed=computed, groups=groups)
 
 
 # Up to this many input bytes, the ids' hashes of every file meet in one task (8 bytes a row);

@@ -346,14 +346,14 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
     starts after the last stage whose result is cached (all of them with `force`)."""
     import ray
 
-    from jobs.file_stages import DuplicateIdError, file_key, per_file_rows
+    from jobs.file_stages import DuplicateIdError, file_keys, per_file_rows
     from jobs.parquet_parts import read_parts
     from jobs.scorer_stage import scorer_plan
     from jobs.stage_keys import stage_keys
 
     cache = stage_cache(cfg, out)
-    file_keys = [file_key(cfg, f) for f in inputs.files]
-    keys = stage_keys(cfg, file_keys, scorers_on=bool(scorer_plan(cfg)))
+    keys_of_files = file_keys(cfg, inputs.files)
+    keys = stage_keys(cfg, keys_of_files, scorers_on=bool(scorer_plan(cfg)))
     chain = [s for s in ("score", "dedup", "tokens") if s in keys]
     ran: dict[str, str] = {}
     start, ds, meta = None, None, {}

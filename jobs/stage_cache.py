@@ -66,9 +66,10 @@ def damaged(files: list[tuple[str, str]]) -> list[str]:
     return [p for (p, want), got in zip(files, digests) if got != want]
 
 
-def commit_file_result(path: str, table: pa.Table, reads: dict | None = None) -> None:
-    """A per-file result and, after it, its sidecar (the commit marker) with its sha256 and what the
-    per-file stages read (for `vlpack plan` to say what changed)."""
+def commit_file_result(path: str, table: pa.Table, reads: dict | None = None, rows: list[int] | None = None) -> None:
+    """A per-file result (of one file or a group of files) and, after it, its sidecar (the commit
+    marker) with its sha256, what the per-file stages read (for `vlpack plan` to say what changed)
+    and, for a group, each of its files' row count (`rows`)."""
     from packer.shards import commit_file
 
     sink = pa.BufferOutputStream()
@@ -76,6 +77,8 @@ def commit_file_result(path: str, table: pa.Table, reads: dict | None = None) ->
     data = sink.getvalue().to_pybytes()
     commit_file(Path(path), data)
     side = {"sha256": hashlib.sha256(data).hexdigest(), "reads": reads or {}}
+    if rows is not None:
+        side["rows"] = [int(n) for n in rows]
     commit_file(Path(path).with_suffix(".json"), json.dumps(side, sort_keys=True).encode())
 
 
@@ -128,6 +131,15 @@ class StageCache:
             return None
         self.touch(path)
         return path if digest else None
+
+    def file_rows(self, path: Path) -> list[int] | None:
+        """The row count of each file of a group's result (its sidecar); None if not a group's,
+        or unreadable."""
+        try:
+            rows = json.loads(path.with_suffix(".json").read_text()).get("rows")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return [int(n) for n in rows] if isinstance(rows, list) else None
 
     def check_files(self, paths: list[Path]) -> list[Path]:
         """The per-file results among `paths` that fail their checksum: removed, with a warning."""

@@ -72,11 +72,22 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
 ORDER = ("files", "score", "dedup", "tokens", "mix", "plan")
 
 
-def fingerprint(stage: str, reads: dict, upstream: list[str]) -> str:
+def fingerprints(stage: str, reads: dict, upstreams: list[list[str]]) -> list[str]:
+    """The fingerprint of a stage's result for each of `upstreams` (its inputs' fingerprints): the
+    sha256 of {"reads", "stage", "upstream", "version"} as sorted, compact, ASCII JSON; what every
+    key shares is written once (a job has a key per source file)."""
     spec = STAGES[stage]
-    blob = json.dumps({"stage": stage, "version": spec.version, "reads": reads, "upstream": upstream},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+    def dump(value) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+    head = dump({"reads": reads, "stage": stage})[:-1] + ',"upstream":'
+    tail = "," + dump({"version": spec.version})[1:]
+    return [hashlib.sha256((head + dump(up) + tail).encode()).hexdigest()[:24] for up in upstreams]
+
+
+def fingerprint(stage: str, reads: dict, upstream: list[str]) -> str:
+    return fingerprints(stage, reads, [upstream])[0]
 
 
 @dataclass(frozen=True)

@@ -16,25 +16,25 @@ from jobs.commands.run import _fail
 
 def stage_decisions(cfg, inputs, cache) -> list[dict]:
     """Per stage: "reused", "re-run" or "not needed", and why (the fields that changed)."""
-    from jobs.file_stages import file_key
+    from jobs.file_stages import file_groups, file_keys
     from jobs.scorer_stage import scorer_plan
     from jobs.stage_keys import STAGES, changed_fields, stage_keys
 
-    file_keys = [file_key(cfg, f) for f in inputs.files]
-    keys = stage_keys(cfg, file_keys, scorers_on=bool(scorer_plan(cfg)))
+    keys_of_files = file_keys(cfg, inputs.files)
+    keys = stage_keys(cfg, keys_of_files, scorers_on=bool(scorer_plan(cfg)))
     chain = [s for s in ("score", "dedup", "tokens") if s in keys]
     start = next((s for s in reversed(chain) if cache.info(s, keys[s].key) is not None), None)
     out = []
-    missing = [k for k in file_keys if cache.file_result(k) is None]
+    missing = [i for g in file_groups(cfg, inputs.files) if cache.file_result(g.key) is None for i in g.members]
     if start is not None:
         out.append({"stage": "files", "action": "not needed", "why": f"the cached {start} result covers every file"})
     elif not missing:
-        out.append({"stage": "files", "action": "reused", "why": f"all {len(file_keys)} files cached"})
+        out.append({"stage": "files", "action": "reused", "why": f"all {len(keys_of_files)} files cached"})
     else:
         old = cache.latest_file_reads()
         why = changed_fields(old, STAGES["files"].reads(cfg)) if old else []
         out.append({"stage": "files", "action": "re-run",
-                    "why": f"{len(missing)} of {len(file_keys)} files: "
+                    "why": f"{len(missing)} of {len(keys_of_files)} files: "
                            + ("; ".join(why) if why else "new or changed source files")})
     rerun = start is None
     for stage in chain:
@@ -66,7 +66,7 @@ def preview(cfg, cache) -> dict | None:
     import pyarrow.dataset as pads
 
     from jobs import stages
-    from jobs.file_stages import file_key
+    from jobs.file_stages import file_keys
     from jobs.pipeline import JobInputs
     from jobs.planning import INDEX_COLUMNS, plan_in_process
     from jobs.scorer_stage import scorer_plan
@@ -74,7 +74,7 @@ def preview(cfg, cache) -> dict | None:
     from packer.packing import lower_bound
 
     inputs = JobInputs.of(cfg)
-    keys = stage_keys(cfg, [file_key(cfg, f) for f in inputs.files], scorers_on=bool(scorer_plan(cfg)))
+    keys = stage_keys(cfg, file_keys(cfg, inputs.files), scorers_on=bool(scorer_plan(cfg)))
     info = cache.info("tokens", keys["tokens"].key)
     if info is None:
         return None

@@ -52,9 +52,11 @@ def _ledger_rows(out: Path) -> int:
 # ---- input fingerprint --------------------------------------------------------------------------
 
 
-def test_appended_rows_are_seen_and_only_the_changed_file_is_read_again(ray_local, tmp_path):
+def test_appended_rows_are_seen_and_only_the_changed_file_is_read_again(ray_local, tmp_path, monkeypatch):
+    from jobs import file_stages
     from jobs.pipeline import run_job
 
+    monkeypatch.setattr(file_stages, "GROUP_BYTES", 1)  # every file a group of its own (groups: test_file_groups)
     data = _corpus(tmp_path)
     out = tmp_path / "out"
     first = run_job(_cfg(data, out))
