@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.grounding import GroundingError, GroundingReport, clockwise_from_upper_left, repair, validate
 from schemas.grounding.report import NO_LABELS
@@ -35,9 +37,32 @@ STATUS_INVALID = "invalid"
 QUAD_ORDER = "quad_order"  # a quad whose corners are not clockwise from the upper-left (validate-grounding)
 
 
+_TRIGGERS = ("<|", "_2d", "_start", "_end")
+
+
 def has_grounding(text: str) -> bool:
     """Cheap trigger: anything that may be a grounding tag (well-formed or not) or a JSON box/point."""
-    return "<|" in text or "_2d" in text or "_start" in text or "_end" in text
+    return any(t in text for t in _TRIGGERS)
+
+
+def rows_with_grounding(turns: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Per row of a `turns` column: a text segment of some turn has a trigger (`has_grounding`),
+    found in Arrow, without making Python objects of the rows."""
+    if isinstance(turns, pa.ChunkedArray):
+        turns = turns.combine_chunks()
+    out = np.zeros(len(turns), dtype=bool)
+    turn_row = pc.list_parent_indices(turns).to_numpy(zero_copy_only=False)
+    segments = pc.struct_field(pc.list_flatten(turns), "segments")
+    seg_turn = pc.list_parent_indices(segments).to_numpy(zero_copy_only=False)
+    flat = pc.list_flatten(segments)
+    if len(flat) == 0:
+        return out
+    text = pc.struct_field(flat, "text")
+    hit = pc.and_(pc.equal(pc.struct_field(flat, "kind"), "text"),
+                  pc.match_substring_regex(text, "|".join(t.replace("|", "\\|") for t in _TRIGGERS)))
+    hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    out[turn_row[seg_turn[hit]]] = True
+    return out
 
 
 def text_segments(turns: list[dict] | None) -> list[tuple[int, str, dict]]:
@@ -87,20 +112,24 @@ def validate_grounding_batch(table: pa.Table, cfg: GroundingConfig) -> tuple[pa.
     counts: Counter[str] = Counter()
     if cfg.mode == "off" or table.num_rows == 0:
         return table, {}
-    statuses = table.column("status").to_pylist()
-    reasons = table.column("reason").to_pylist()
-    tasks = table.column("task").to_pylist()
-    turns_col = table.column("turns").to_pylist()
-    media_col = table.column("media")
-    rewritten = False
-    for i, status in enumerate(statuses):
-        if status != STATUS_OK:
-            continue
-        segments = [seg for _, _, seg in text_segments(turns_col[i])]
-        grounding_task = tasks[i] == Task.grounding.value
+    ok = pc.fill_null(pc.equal(table.column("status"), STATUS_OK), False).to_numpy(zero_copy_only=False)
+    task = pc.fill_null(pc.equal(table.column("task"), Task.grounding.value), False).to_numpy(zero_copy_only=False)
+    # only the rows that may hold grounding become Python objects
+    rows = np.flatnonzero(ok & (task | rows_with_grounding(table.column("turns"))))
+    if rows.size == 0:
+        return table, {}
+    take = pa.array(rows)
+    turns_col = table.column("turns").take(take).to_pylist()
+    media_col = table.column("media").take(take).to_pylist()
+    statuses: dict[int, str] = {}
+    reasons: dict[int, str] = {}
+    rewritten = np.zeros(rows.size, dtype=bool)
+    for j, i in enumerate(rows.tolist()):
+        segments = [seg for _, _, seg in text_segments(turns_col[j])]
+        grounding_task = bool(task[i])
         if not grounding_task and not any(has_grounding(seg["text"]) for seg in segments):
-            continue
-        width, height = first_image_size(media_col[i].as_py())
+            continue  # (a trigger in a segment of another kind)
+        width, height = first_image_size(media_col[j])
         counts[f"{STAGE}.checked"] += 1
         code, fixed, kinds, n_labels = _check_row(segments, width, height, cfg)
         if code is None and cfg.require_labels and grounding_task and n_labels == 0:
@@ -113,14 +142,16 @@ def validate_grounding_batch(table: pa.Table, cfg: GroundingConfig) -> tuple[pa.
         if fixed:
             for seg, text in fixed:
                 seg["text"] = text
-            rewritten = True
+            rewritten[j] = True
             counts[f"{STAGE}.repaired"] += 1
             for kind in kinds:
                 counts[f"{STAGE}.repair.{kind}"] += 1
-    table = _set(table, "status", pa.array(statuses, pa.string()))
-    table = _set(table, "reason", pa.array(reasons, pa.string()))
-    if rewritten:
-        table = _set(table, "turns", pa.array(turns_col, WORK_SCHEMA.field("turns").type))
+    if statuses:
+        table = _set(table, "status", _with(table.column("status"), statuses, pa.string()))
+        table = _set(table, "reason", _with(table.column("reason"), reasons, pa.string()))
+    if rewritten.any():
+        changed = {int(rows[j]): turns_col[j] for j in np.flatnonzero(rewritten)}
+        table = _set(table, "turns", _with(table.column("turns"), changed, WORK_SCHEMA.field("turns").type))
     return table, dict(sorted(counts.items()))
 
 
@@ -164,6 +195,16 @@ def _check_row(segments: list[dict], width, height, cfg: GroundingConfig):
 
 def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
     return outer[0] <= span[0] and span[1] <= outer[1]
+
+
+def _with(column: pa.ChunkedArray | pa.Array, values: dict[int, object], type_: pa.DataType) -> pa.Array:
+    """`column` with the rows in `values` (row -> new value) replaced."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    rows = np.fromiter(values, dtype=np.int64, count=len(values))
+    index = np.arange(len(column), dtype=np.int64)
+    index[rows] = len(column) + np.arange(rows.size)
+    return pa.concat_arrays([column.cast(type_), pa.array(list(values.values()), type_)]).take(pa.array(index))
 
 
 def _set(table: pa.Table, name: str, column: pa.Array) -> pa.Table:

@@ -286,3 +286,46 @@ def test_an_unreadable_sample_row_names_the_reader_reason(cli):
     row = {"id": "g", "task": "grounding", "image": "x.jpg", "caption": "<|box_start|>(1,2),(3,4)<|box_end|>"}
     result = CliRunner().invoke(cli, ["validate-grounding", "-"], input=json.dumps(row) + "\n")
     assert result.exit_code == 1 and "[read.missing_prompt]" in result.output
+
+
+def _mixed_table(seed: int, n: int = 400) -> pa.Table:
+    """Many rows in random order: the rows above, plain captions and VQA rows, some with a trigger
+    only in a segment that is not text, some not "ok"; as several chunks, sliced."""
+    import random
+
+    rng = random.Random(seed)
+    plain = [sample(f"c{k}", f"A photo of a {w} on a sofa, the box_2d key aside.", task=t)
+             for k, (w, t) in enumerate([("cat", "caption"), ("dog", "vqa"), ("lamp", "caption")])]
+    rows = []
+    for k in range(n):
+        base = rng.choice(ROWS + plain * 6)
+        rows.append(base.model_copy(update={"sample_id": f"{base.sample_id}-{k}"}))
+    t = with_work_columns(records_to_table(rows))
+    status = t.column("status").to_pylist()
+    for k in rng.sample(range(n), n // 10):
+        status[k] = "filtered"
+    t = t.set_column(t.schema.get_field_index("status"), WORK_SCHEMA.field("status"), pa.array(status))
+    cut = sorted(rng.sample(range(1, n), 3))
+    chunks = [t.slice(a, b - a) for a, b in zip([0] + cut, cut + [n])]
+    return pa.concat_tables(chunks).slice(5, n - 10)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("mode", ["reject", "repair"])
+def test_a_large_mixed_batch_gives_each_row_what_it_gets_alone(seed, mode):
+    from jobs.grounding_stage import has_grounding, rows_with_grounding, text_segments
+
+    t = _mixed_table(seed)
+    expected = [any(has_grounding(seg["text"]) for _, _, seg in text_segments(turns))
+                for turns in t.column("turns").to_pylist()]
+    assert rows_with_grounding(t.column("turns")).tolist() == expected
+    cfg = GroundingConfig(mode=mode, coords="auto", zero_pad=True)
+    out, counts = validate_grounding_batch(t, cfg)
+    alone = [validate_grounding_batch(t.slice(i, 1), cfg) for i in range(t.num_rows)]
+    assert out.schema == WORK_SCHEMA
+    assert out.to_pylist() == [row for o, _ in alone for row in o.to_pylist()]
+    summed: dict = {}
+    for _, c in alone:
+        for k, v in c.items():
+            summed[k] = summed.get(k, 0) + v
+    assert counts == dict(sorted(summed.items())) and counts["grounding.checked"] > 0
