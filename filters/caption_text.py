@@ -53,7 +53,8 @@ SPECIAL_ASCII = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c
 DIGITS = "0123456789"
 QUOTES = "\"'"
 LIST_SEPARATORS_ASCII = ",;|/"
-COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n")
+SENTENCE_ENDS_ASCII = ".!?;\n"  # the ASCII characters of `sentence_repetition`'s sentence ends
+COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n", SENTENCE_ENDS_ASCII)
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
 

@@ -15,13 +15,34 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.caption_text import CaptionBatch, text_width
+from filters.caption_text import SENTENCE_ENDS_ASCII, CaptionBatch, text_width
 from filters.repairs import bool_mask as _np
+from filters.repairs import utf8_bytes
 from filters.unicode_classes import BIT, char_classes
 from filters.rule_spec import text_rule
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
 _SENTENCE_END = r"[.!?。！？;；\n]+"
+_SENTENCE_END_BYTE = np.zeros(256, dtype=bool)
+_SENTENCE_END_BYTE[list(SENTENCE_ENDS_ASCII.encode())] = True
+
+
+def _may_repeat_sentences(batch: CaptionBatch, max_repeats: int) -> np.ndarray:
+    """Per row: the text outside quotes may hold `max_repeats` sentence ends followed by more text
+    (a superset, from the shared ASCII counts of `text`). An ASCII row needs at least
+    `max_repeats` sentence-end characters, and with one, that it is not the row's last byte;
+    rows with non-ASCII characters are kept. Taking quoted spans out (`unquoted_lower`) removes
+    characters before the last byte, never adds an end or the text after one."""
+    ends = batch.ascii_counts(SENTENCE_ENDS_ASCII)
+    maybe = _np(batch.non_ascii).copy()
+    if max_repeats > 1:
+        return maybe | (ends >= max_repeats)
+    maybe |= ends >= 2
+    one = np.flatnonzero((ends == 1) & ~maybe)
+    if one.size:
+        data, offsets = utf8_bytes(batch.text)
+        maybe[one] = ~_SENTENCE_END_BYTE[data[offsets[one + 1] - 1]]
+    return maybe
 
 
 @text_rule("stutter")
@@ -131,14 +152,15 @@ def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -
     """Fails when one sentence (case-insensitive, >= `min_chars` characters) occurs more than `max_repeats` times."""
     keep = np.ones(len(batch), dtype=bool)
     # Only texts with at least max_repeats sentence ends followed by more text can fail.
+    rows = np.flatnonzero(_may_repeat_sentences(batch, cfg.max_repeats))
+    if rows.size == 0:
+        return keep
+    texts = batch.unquoted_lower.take(pa.array(rows))
     if cfg.max_repeats == 1:
-        inner = _np(pc.match_substring_regex(batch.unquoted_lower, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"))
+        inner = _np(pc.match_substring_regex(texts, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"))
     else:
-        inner = (
-            pc.count_substring_regex(batch.unquoted_lower, _SENTENCE_END).to_numpy(zero_copy_only=False)
-            >= cfg.max_repeats
-        )
-    rows = np.flatnonzero(inner)
+        inner = pc.count_substring_regex(texts, _SENTENCE_END).to_numpy(zero_copy_only=False) >= cfg.max_repeats
+    rows = rows[inner]
     if rows.size == 0:
         return keep
     sentences = pc.split_pattern_regex(batch.unquoted_lower.take(rows), _SENTENCE_END)

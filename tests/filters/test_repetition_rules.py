@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filters.caption_text import CaptionBatch
 from filters.catalogue import rule
@@ -96,3 +98,28 @@ def test_ngram_repetition_knobs():
     assert _mask("ngram_repetition", [text], max_ratio=0.1) == [False]
     assert _mask("ngram_repetition", [text], max_ratio=0.1, min_words=17) == [True]
     assert _mask("ngram_repetition", [text], max_ratio=0.1, n=5) == [True]
+
+
+_END_PIECES = ["A cat sits here", "a cat sits here", ".", "!", "?", ";", "\n", " ", "...", "。", "！", "；",
+               '"Stop. Stop."', "'no. no.'", "x", "Да.", "ok", "  "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_END_PIECES), max_size=8).map("".join), min_size=1, max_size=20),
+       st.integers(1, 3))
+def test_sentence_screen_keeps_every_row_the_search_would_find(texts, max_repeats):
+    """`_may_repeat_sentences` (shared ASCII counts and the last byte) never drops a row that the
+    plain search over `unquoted_lower` would pick, and the rule judges as without it."""
+    import pyarrow.compute as pc
+
+    from filters.repetition import _SENTENCE_END, _may_repeat_sentences
+
+    batch = CaptionBatch.from_texts(texts)
+    texts_out = batch.unquoted_lower
+    if max_repeats == 1:
+        plain = pc.fill_null(pc.match_substring_regex(texts_out, _SENTENCE_END + r"\s*[^\s.!?。！？;；]"), False)
+        plain = plain.to_numpy(zero_copy_only=False)
+    else:
+        plain = pc.count_substring_regex(texts_out, _SENTENCE_END).to_numpy(zero_copy_only=False) >= max_repeats
+    screen = _may_repeat_sentences(batch, max_repeats)
+    assert not (plain & ~screen).any()
