@@ -1,6 +1,6 @@
 """Benchmark the filter stage: text-rule chain (incl. language id) vs fastText alone, and image rules.
 
-Run: `python bench/bench_filters.py [--captions N] [--images N]`. Prints one JSON line:
+Run: `python bench/bench_filters.py [--captions N] [--images N] [--rounds R]`. Prints one JSON line:
 - text_chain_captions_per_s: the clean step (every default repair) + every default text rule +
   lid.176, from plain strings; 6% of the captions need a repair, 8% are junk;
 - labelled_set_captions_per_s: the same chain on the labelled set (tests/filters/data), whose
@@ -18,8 +18,9 @@ Run: `python bench/bench_filters.py [--captions N] [--images N]`. Prints one JSO
 - image_rules_with_blank_rows_per_s: the same with the opt-in blank rule (reduced-size decode).
 Everything runs on one thread (Arrow's pool is set to 1) and rates are items per second of this
 process's CPU time, so they are per core and hold on a shared, loaded machine: best of 3, and for
-the chain and fastText alone best of 5 runs taken in turn (chain, fastText, chain, ...), so that
-a change of load between them does not bend their ratio. The chain judges a text only until a
+the chain and fastText alone best of `--rounds` (9) runs taken in turn (chain, fastText, chain,
+...), so that a change of load between them does not bend their ratio, and a round that a burst of
+the machine's other load slowed is outvoted. The chain judges a text only until a
 rule fails it, so fastText runs on the texts no other rule rejected (fastText alone: on all).
 """
 
@@ -172,6 +173,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--captions", type=int, default=50_000)
     ap.add_argument("--images", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=9)
     args = ap.parse_args()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
@@ -188,7 +190,8 @@ def main() -> None:
     one_line = [c.replace("\n", " ") for c in CaptionBatch.from_texts(captions).text.to_pylist()]
     rounds: list = []
     t_chain, t_ft_batch, t_ft_line = best_of_side_by_side(
-        text_chain, lambda: model.predict(one_line, k=1), lambda: fasttext_by_line(model, one_line), rounds=rounds)
+        text_chain, lambda: model.predict(one_line, k=1), lambda: fasttext_by_line(model, one_line), rounds=rounds,
+        repeat=args.rounds)
     labelled = [json.loads(x)["text"] for x in LABELLED.read_text(encoding="utf-8").splitlines() if x.strip()]
     labelled = (labelled * (10_000 // len(labelled) + 1))[:10_000]
     labelled_lines = [c.replace("\n", " ") for c in CaptionBatch.from_texts(labelled).text.to_pylist()]
@@ -196,7 +199,7 @@ def main() -> None:
     t_labelled, t_labelled_ft_batch, t_labelled_ft_line = best_of_side_by_side(
         lambda: first_failing_text_rule(CaptionBatch.from_texts(labelled), cfg),
         lambda: model.predict(labelled_lines, k=1), lambda: fasttext_by_line(model, labelled_lines),
-        rounds=labelled_rounds)
+        rounds=labelled_rounds, repeat=args.rounds)
     t_ft, t_labelled_ft = min(t_ft_batch, t_ft_line), min(t_labelled_ft_batch, t_labelled_ft_line)
     table = caption_table(captions)
     t_stage = best_of(lambda: run_filters(table, cfg))
