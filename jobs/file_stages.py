@@ -6,9 +6,10 @@ and one per *group* of files for the row stages, each group's result checkpointe
    Arrow call) that a file of a few hundred rows would pay per file. A file of `GROUP_BYTES` or more
    stands alone; smaller ones of one source gather into groups of about `GROUP_BYTES` (at most
    `MAX_GROUP_BYTES`), whose ends are set by a hash of each file's name and its size
-   (content-defined), so that a changed, added or removed file changes its own group and at most its
-   neighbours, never the groups further on. The rows are those of the files one after another, so grouping
-   changes no row, no order and no output byte.
+   (content-defined), so that a changed, added or removed file changes its own group and at most
+   its neighbours, never the groups further on. A group's rows are its files' rows one after
+   another, so grouping changes no row, no order and no output byte. (Fewer, larger tasks: a job
+   of less than GROUP_BYTES per CPU of small files runs on fewer CPUs than it has.)
 2. **Reuse.** A group whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
    recomputed. A lone file's key (`file_key`) hashes the file's fingerprint (`jobs.inputs`) and what
    the per-file stages read (`jobs.stage_keys`: the file's own source, `read`, `tasks`, `probe`,
