@@ -42,8 +42,8 @@ LABELLED = Path(__file__).resolve().parents[1] / "tests" / "filters" / "data" / 
 
 from filters.caption_text import CaptionBatch  # noqa: E402
 from filters.chain import first_failing_text_rule, run_filters  # noqa: E402
-from filters.language import _collector_paused as collector_paused  # noqa: E402
 from filters.language import lid_model  # noqa: E402
+from packer.collector import collector_paused  # noqa: E402
 from schemas.filter_config import FilterConfig  # noqa: E402
 from schemas.sample import SAMPLE_SCHEMA, with_work_columns  # noqa: E402
 

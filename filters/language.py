@@ -10,10 +10,8 @@ a script without spaces is measured in characters.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
-from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +19,7 @@ import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, bool_mask, utf8_bytes
 from filters.rule_spec import text_rule
+from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
 _MODEL = None
@@ -66,22 +65,9 @@ def _lines(texts: pa.Array, broken: np.ndarray | None = None) -> list[bytes]:
     return pc.binary_join_element_wise(texts, "\n", "").cast(pa.binary()).to_pylist()
 
 
-@contextmanager
-def _collector_paused():
-    """The cyclic garbage collector off while a batch's predictions (many small lists) are made and
-    read: nothing among them is cyclic, and collecting passes over them only cost time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _predict(texts: pa.Array, k: int) -> tuple[list[list[str]], list[np.ndarray]]:
     """lid.176's top `k` labels ("__label__en") and probabilities per text, from the model's batch call."""
-    with _collector_paused():
+    with collector_paused():
         return lid_model().f.multilinePredict(_lines(texts), k, 0.0, "strict")
 
 
@@ -99,7 +85,7 @@ def identify_languages(texts: pa.Array, broken: np.ndarray | None = None) -> tup
         return pa.array([], pa.string()), np.zeros(0, np.float32)
     texts = pc.fill_null(texts, "")
     predict = lid_model().f.predict
-    with _collector_paused():
+    with collector_paused():
         top = [predict(line, 1, 0.0, "strict") for line in _lines(texts, broken)]  # at most one (probability, label) each
         if all(top):
             score = np.array([pair[0][0] for pair in top], dtype=np.float32)

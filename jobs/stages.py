@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from packer.collector import collector_paused
 from schemas.config import JobConfig
 from schemas.sample import STATUS_OK
 
@@ -39,7 +40,8 @@ def run_stage(batch: pa.Table, name: str, fn: StageFn) -> pa.Table:
     else:
         carried = [None] * n
     t0, c0 = time.perf_counter(), time.process_time()
-    out, counts = fn(batch)
+    with collector_paused():  # (see packer.collector)
+        out, counts = fn(batch)
     elapsed = time.perf_counter() - t0
     counts = Counter({k: v for k, v in (counts or {}).items() if v})
     counts[f"time.{name}"] += elapsed
