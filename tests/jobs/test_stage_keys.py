@@ -106,3 +106,21 @@ def test_each_change_reaches_exactly_the_stages_that_read_it(demo_corpus):
 def test_the_field_that_changed_is_named():
     assert changed_fields({"pack": {"context_length": 8192, "dp_size": 2}},
                           {"pack": {"context_length": 4096, "dp_size": 2}}) == ["pack.context_length: 8192 → 4096"]
+
+
+def test_fingerprints_are_the_sha256_of_the_whole_sorted_json():
+    """`fingerprints` writes the JSON every key shares once; each key must still be the sha256 of
+    the whole document (the formula cached results were stored under)."""
+    import hashlib
+    import json
+
+    from jobs.stage_keys import STAGES, fingerprint, fingerprints
+
+    reads = {"filters": {"b": [1, 2.5, None], "a": "é ✓"}, "read": {"x": True}}
+    upstreams = [["/data/a.jsonl", "a.jsonl", "stat:1:2"], [], ["/data/é/ü.jsonl", "é/ü.jsonl", "sha256:ff"]]
+    for stage in ("files", "dedup"):
+        want = [hashlib.sha256(json.dumps(
+            {"stage": stage, "version": STAGES[stage].version, "reads": reads, "upstream": up},
+            sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()).hexdigest()[:24] for up in upstreams]
+        assert fingerprints(stage, reads, upstreams) == want
+        assert [fingerprint(stage, reads, up) for up in upstreams] == want
