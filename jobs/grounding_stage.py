@@ -51,9 +51,9 @@ def rows_with_grounding(turns: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if isinstance(turns, pa.ChunkedArray):
         turns = turns.combine_chunks()
     out = np.zeros(len(turns), dtype=bool)
-    turn_row = pc.list_parent_indices(turns).to_numpy(zero_copy_only=False)
+    turn_row = _flattened_parents(turns)
     segments = pc.struct_field(pc.list_flatten(turns), "segments")
-    seg_turn = pc.list_parent_indices(segments).to_numpy(zero_copy_only=False)
+    seg_turn = _flattened_parents(segments)
     flat = pc.list_flatten(segments)
     if len(flat) == 0:
         return out
@@ -63,6 +63,14 @@ def rows_with_grounding(turns: pa.Array | pa.ChunkedArray) -> np.ndarray:
     hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
     out[turn_row[seg_turn[hit]]] = True
     return out
+
+
+def _flattened_parents(lists: pa.Array) -> np.ndarray:
+    """For each value `pc.list_flatten(lists)` gives, the index of its list. (A null list is
+    skipped by the flatten even when its offsets span values, which `list_parent_indices` would
+    count: the parents are taken from the lengths the flatten sees.)"""
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    return np.repeat(np.arange(len(lists)), lengths)
 
 
 def text_segments(turns: list[dict] | None) -> list[tuple[int, str, dict]]:

@@ -329,3 +329,22 @@ def test_a_large_mixed_batch_gives_each_row_what_it_gets_alone(seed, mode):
         for k, v in c.items():
             summed[k] = summed.get(k, 0) + v
     assert counts == dict(sorted(summed.items())) and counts["grounding.checked"] > 0
+
+
+def test_a_null_row_whose_offsets_span_turns_does_not_shift_the_screen():
+    """A null list entry may still span values in Arrow (its offsets are not empty); the screen
+    must attach each segment to the row the flatten takes it from, not to the null row."""
+    from schemas.sample import TURN_TYPE
+
+    bad = "<|box_start|>(10,20),(5<|box_end|>"
+    values = pa.array([{"role": "assistant", "segments": [{"kind": "text", "text": t, "media": None}]}
+                       for t in ("hidden plain", "hidden plain 2", bad)], TURN_TYPE)
+    turns = pa.ListArray.from_arrays(pa.array([0, 2, 3], pa.int32()), values, mask=pa.array([True, False]))
+    cols = {f.name: pa.nulls(2, f.type) for f in WORK_SCHEMA}
+    cols.update(sample_id=pa.array(["a", "b"]), source=pa.array(["s", "s"]), task=pa.array(["caption"] * 2),
+                status=pa.array(["ok"] * 2), copy=pa.array([0, 0], pa.int32()),
+                turns=turns.cast(WORK_SCHEMA.field("turns").type),
+                media=pa.array([[], []], WORK_SCHEMA.field("media").type))
+    out, counts = validate_grounding_batch(pa.table(cols, schema=WORK_SCHEMA), GroundingConfig(mode="reject"))
+    assert out.column("status").to_pylist() == ["ok", "invalid"]
+    assert counts["grounding.checked"] == 1
