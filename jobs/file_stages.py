@@ -6,8 +6,10 @@ and one per *group* of files for the row stages, each group's result checkpointe
    Arrow call) that a file of a few hundred rows would pay per file. A file of `GROUP_BYTES` or more
    stands alone; smaller ones of one source gather into groups of about `GROUP_BYTES` (at most
    `MAX_GROUP_BYTES`), whose ends are set by a hash of each file's name and its size
-   (content-defined), so that a changed, added or removed file changes its own group and at most
-   its neighbours, never the groups further on. A group's rows are its files' rows one after
+   (content-defined), so that a changed, added or removed file changes its own group, the one
+   before it, and the groups after it only up to the next end set by a draw (the next group,
+   unless a run of small files was cut at `MAX_GROUP_BYTES`: such a cut moves with the bytes
+   before it). A group's rows are its files' rows one after
    another, so grouping changes no row, no order and no output byte. (Fewer, larger tasks: a job
    of less than GROUP_BYTES per CPU of small files runs on fewer CPUs than it has.)
 2. **Reuse.** A group whose checkpoint exists under `OUT/.vlpack/files/<key>.parquet` is loaded, not
@@ -61,12 +63,14 @@ class DuplicateIdError(RuntimeError):
 def file_keys(cfg: JobConfig, files: list[InputFile]) -> list[str]:
     """The checkpoint key of each file's per-file stages: the file's fingerprint and what those
     stages read (`jobs.stage_keys`, stage "files"; made once per source)."""
+    at: dict[str, list[int]] = {s.name: [] for s in cfg.sources}
+    for i, f in enumerate(files):
+        at[f.source].append(i)  # (a file of a source the config lacks: KeyError)
     keys: list[str] = [""] * len(files)
     for source in cfg.sources:
-        at = [i for i, f in enumerate(files) if f.source == source.name]
         made = fingerprints("files", STAGES["files"].reads(cfg, source),
-                            [[files[i].path, files[i].rel, files[i].digest] for i in at])
-        for i, key in zip(at, made):
+                            [[files[i].path, files[i].rel, files[i].digest] for i in at[source.name]])
+        for i, key in zip(at[source.name], made):
             keys[i] = key
     return keys
 
@@ -191,6 +195,21 @@ def load_group_checkpoint(path: str, rows: list[int]) -> tuple[pa.Table, ...]:
 # ---- driver -----------------------------------------------------------------------------------------
 
 
+def group_rows(cache, g: FileGroup, path) -> list[int] | None:
+    """The row count of each file of a multi-file group's checkpoint at `path`, when its sidecar
+    holds one per file and they add up to the checkpoint's rows; else None (the group is computed
+    again)."""
+    rows = cache.file_rows(path)
+    return rows if rows is not None and len(rows) == len(g.members) else None
+
+
+def reusable(cache, g: FileGroup) -> bool:
+    """A group's checkpoint exists, its sidecar's checksum is there and, for several files, its row
+    counts split it (`group_rows`). (Whether the checksum holds is checked when it is loaded.)"""
+    path = cache.file_result(g.key)
+    return path is not None and (len(g.members) == 1 or group_rows(cache, g, path) is not None)
+
+
 def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: bool = True) -> FileRows:
     """Every file's rows after the per-file stages, reused from `cache` (a `jobs.stage_cache.
     StageCache`) or computed, group by group (see the module docstring). Raises `DuplicateIdError`
@@ -207,15 +226,15 @@ def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: b
     cfg_ref = ray.put(cfg)
     read_task = ray.remote(scheduling_strategy="SPREAD")(read_one_file)
     load_task = ray.remote(scheduling_strategy="SPREAD")(load_checkpoint)
+    split_task = ray.remote(scheduling_strategy="SPREAD")(load_group_checkpoint)
     refs: list = [None] * len(files)  # per file: its rows as read, or as a reused group left them
     todo = []
     for gi, (g, path) in enumerate(zip(groups, paths)):
-        rows = cache.file_rows(path) if path in cached_set else None
+        rows = group_rows(cache, g, path) if path in cached_set and len(g.members) > 1 else None
         if path in cached_set and len(g.members) == 1:
             refs[g.members[0]] = load_task.remote(str(path))
-        elif rows is not None and len(rows) == len(g.members):
-            split = ray.remote(num_returns=len(rows), scheduling_strategy="SPREAD")(load_group_checkpoint)
-            for i, ref in zip(g.members, split.remote(str(path), rows)):
+        elif rows is not None:
+            for i, ref in zip(g.members, split_task.options(num_returns=len(rows)).remote(str(path), rows)):
                 refs[i] = ref
         else:
             for i in g.members:

@@ -133,13 +133,18 @@ class StageCache:
         return path if digest else None
 
     def file_rows(self, path: Path) -> list[int] | None:
-        """The row count of each file of a group's result (its sidecar); None if not a group's,
-        or unreadable."""
+        """The row count of each file of a group's result (its sidecar), when they add up to the
+        result's rows (its Parquet footer); None if not a group's, unreadable or not adding up."""
         try:
             rows = json.loads(path.with_suffix(".json").read_text()).get("rows")
-        except (OSError, ValueError, AttributeError):
+            if not isinstance(rows, list):
+                return None
+            rows = [int(n) for n in rows]
+            if min(rows, default=0) < 0 or sum(rows) != pq.read_metadata(path).num_rows:
+                return None
+        except (OSError, ValueError, TypeError, AttributeError, pa.ArrowException):
             return None
-        return [int(n) for n in rows] if isinstance(rows, list) else None
+        return rows
 
     def check_files(self, paths: list[Path]) -> list[Path]:
         """The per-file results among `paths` that fail their checksum: removed, with a warning."""

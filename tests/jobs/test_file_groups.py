@@ -65,24 +65,57 @@ def _keys(files: list[InputFile]) -> list[str]:
     return [g.key for g in file_groups(CFG, files)]
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_a_changed_added_or_removed_file_changes_only_its_group_and_its_neighbours(seed):
-    rng = random.Random(100 + seed)
-    files = _files(2000, seed)
-    before = _keys(files)
-    i = rng.randrange(len(files))
+def _resync_at(files: list[InputFile], start: int) -> int:
+    """The first file from `start` on after which every grouping ends whatever came before: one that
+    ends a group by its own draw, a file of GROUP_BYTES or more, or the last of its source."""
+    from jobs.file_stages import _ends_group
+
+    for j in range(start, len(files)):
+        if (files[j].size >= GROUP_BYTES or _ends_group(files[j]) or j + 1 == len(files)
+                or files[j + 1].source != files[j].source):
+            return j
+    return len(files) - 1
+
+
+def _check_change(files: list[InputFile], i: int, kind: str, size: int) -> None:
     f = files[i]
-    changes = {
-        "changed": files[:i] + [replace(f, size=rng.randint(0, 7 << 20), digest="stat:changed")] + files[i + 1:],
-        "added": files[:i] + [replace(f, rel=f.rel + ".new", path=f.path + ".new", digest="stat:new")] + files[i:],
-        "removed": files[:i] + files[i + 1:],
-    }
-    own = next(k for k, g in enumerate(file_groups(CFG, files)) if i in g.members)
-    for kind, after in changes.items():
-        now = set(_keys(after))
-        gone = [k for k, key in enumerate(before) if key not in now]
-        assert set(gone) <= {own - 1, own, own + 1}, (kind, own, gone)
-        assert len(now - set(before)) <= 3, kind
+    after = {"changed": files[:i] + [replace(f, size=size, digest="stat:changed")] + files[i + 1:],
+             "added": files[:i] + [replace(f, rel=f.rel + ".new", path=f.path + ".new", size=size,
+                                           digest="stat:new")] + files[i:],
+             "removed": files[:i] + files[i + 1:]}[kind]
+    groups = file_groups(CFG, files)
+    own = next(k for k, g in enumerate(groups) if i in g.members)
+    resync = _resync_at(files, i if kind == "added" else i + 1)
+    last = next(k for k, g in enumerate(groups) if resync in g.members)
+    now = set(_keys(after))
+    gone = [k for k, g in enumerate(groups) if g.key not in now]
+    # its own group and the one before it, and from there on only up to where groupings meet again
+    # (the next group when the file's own group ends by a draw; further only when a run of small
+    # files was cut by MAX_GROUP_BYTES, whose cut moves with the bytes before it)
+    assert set(gone) <= set(range(own - 1, last + 1)), (kind, i, own, last, gone)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_changed_added_or_removed_file_changes_groups_only_until_the_groupings_meet_again(seed):
+    rng = random.Random(100 + seed)
+    files = _files(600, seed)
+    for _ in range(10):
+        i = rng.randrange(len(files))
+        for kind in ("changed", "added", "removed"):
+            _check_change(files, i, kind, rng.randint(0, 7 << 20))
+
+
+def test_a_change_that_moves_a_cut_at_max_group_bytes_reaches_only_until_the_next_drawn_end():
+    """A found case (a reviewer's): the change ends its group's draw no more, the merged run passes
+    MAX_GROUP_BYTES and is cut elsewhere, which moves the group after the next too."""
+    files = _files(600, 288)
+    i = next(k for k, f in enumerate(files) if f.rel == "part-00500.jsonl")
+    _check_change(files, i, "changed", 856576)
+    groups = file_groups(CFG, files)
+    own = next(k for k, g in enumerate(groups) if i in g.members)
+    after = files[:i] + [replace(files[i], size=856576, digest="stat:changed")] + files[i + 1:]
+    now = set(_keys(after))
+    assert [k for k, g in enumerate(groups) if g.key not in now] == [own, own + 1, own + 2]
 
 
 def _write_jsonl(path: Path, prefix: str, n: int) -> None:
@@ -160,3 +193,25 @@ def test_grouped_files_give_the_output_of_files_staged_alone_and_rerun_only_thei
     with pytest.raises(JobError, match=r"part-02\.jsonl.*part-99\.jsonl"):
         run_job(_job(data, tmp_path / "small-groups"))
 
+
+
+def test_a_group_checkpoint_is_reused_only_when_its_row_counts_split_it(tmp_path):
+    """The sidecar's per-file row counts must add up to the checkpoint's rows (its Parquet footer),
+    one count per file, all integers; otherwise the group is computed again (never split wrongly)."""
+    import pyarrow as pa
+
+    from jobs.file_stages import FileGroup, group_rows, reusable
+    from jobs.stage_cache import StageCache, commit_file_result
+
+    cache = StageCache(tmp_path, max_bytes=1 << 30)
+    (tmp_path / "files").mkdir()
+    group = FileGroup(members=(0, 1, 2), key="k" * 24)
+    path = cache.file_path(group.key)
+    commit_file_result(str(path), pa.table({"x": list(range(7))}), rows=[3, 0, 4])
+    assert group_rows(cache, group, path) == [3, 0, 4] and reusable(cache, group)
+    side = path.with_suffix(".json")
+    good = json.loads(side.read_text())
+    for rows in ([3, 0, 2], [3, 4], [3, None, 4], [3, -1, 5], "7", None):
+        side.write_text(json.dumps({**good, "rows": rows}))
+        assert group_rows(cache, group, path) is None and not reusable(cache, group), rows
+    assert not reusable(cache, FileGroup(members=(0, 1), key="m" * 24))  # no checkpoint at all
