@@ -17,14 +17,12 @@ import pyarrow.compute as pc
 
 from filters.caption_text import SENTENCE_ENDS_ASCII, CaptionBatch, text_width
 from filters.repairs import bool_mask as _np
-from filters.repairs import utf8_bytes
+from filters.repairs import ascii_hits, utf8_bytes
 from filters.unicode_classes import BIT, char_classes
 from filters.rule_spec import text_rule
 from schemas.filter_config import NgramRepetitionRule, SentenceRepetitionRule, StutterRule, TailRepetitionRule
 
 _SENTENCE_END = r"[.!?。！？;；\n]+"
-_SENTENCE_END_BYTE = np.zeros(256, dtype=bool)
-_SENTENCE_END_BYTE[list(SENTENCE_ENDS_ASCII.encode())] = True
 
 
 def _may_repeat_sentences(batch: CaptionBatch, max_repeats: int) -> np.ndarray:
@@ -41,7 +39,7 @@ def _may_repeat_sentences(batch: CaptionBatch, max_repeats: int) -> np.ndarray:
     one = np.flatnonzero((ends == 1) & ~maybe)
     if one.size:
         data, offsets = utf8_bytes(batch.text)
-        maybe[one] = ~_SENTENCE_END_BYTE[data[offsets[one + 1] - 1]]
+        maybe[one] = ~ascii_hits(data[offsets[one + 1] - 1], SENTENCE_ENDS_ASCII)
     return maybe
 
 
@@ -163,7 +161,7 @@ def sentence_repetition_rule(batch: CaptionBatch, cfg: SentenceRepetitionRule) -
     rows = rows[inner]
     if rows.size == 0:
         return keep
-    sentences = pc.split_pattern_regex(batch.unquoted_lower.take(rows), _SENTENCE_END)
+    sentences = pc.split_pattern_regex(texts.filter(pa.array(inner)), _SENTENCE_END)
     flat = pc.utf8_trim_whitespace(sentences.flatten())
     parent = rows[pc.list_parent_indices(sentences).to_numpy()]
     long_enough = text_width(flat) >= cfg.min_chars

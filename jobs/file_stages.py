@@ -95,12 +95,12 @@ def _ends_group(f: InputFile) -> bool:
     return draw < max(f.size, MIN_FILE_BYTES) / GROUP_BYTES
 
 
-def file_groups(cfg: JobConfig, files: list[InputFile]) -> list[FileGroup]:
+def file_groups(cfg: JobConfig, files: list[InputFile], keys: list[str] | None = None) -> list[FileGroup]:
     """The job's files in groups for the row stages (see the module docstring), in file order: a
     group holds files of one source, a file of GROUP_BYTES or more is a group of its own (keyed
     by its `file_key`), and a group ends by its last file's draw (`_ends_group`) or before it
-    would pass MAX_GROUP_BYTES."""
-    keys = file_keys(cfg, files)
+    would pass MAX_GROUP_BYTES. `keys`: the files' `file_keys`, when the caller has them."""
+    keys = file_keys(cfg, files) if keys is None else keys
     groups: list[FileGroup] = []
     members: list[int] = []
     size = 0
@@ -210,15 +210,17 @@ def reusable(cache, g: FileGroup) -> bool:
     return path is not None and (len(g.members) == 1 or group_rows(cache, g, path) is not None)
 
 
-def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, check_ids: bool = True) -> FileRows:
+def per_file_rows(cfg: JobConfig, files: list[InputFile], cache, *, keys: list[str] | None = None,
+                  check_ids: bool = True) -> FileRows:
     """Every file's rows after the per-file stages, reused from `cache` (a `jobs.stage_cache.
     StageCache`) or computed, group by group (see the module docstring). Raises `DuplicateIdError`
-    before any row stage runs if an id repeats across files."""
+    before any row stage runs if an id repeats across files. `keys`: the files' `file_keys`, when
+    the caller has them."""
     import ray
 
     (cache.root / FILES_DIR).mkdir(parents=True, exist_ok=True)
     sources = {s.name: s for s in cfg.sources}
-    groups = file_groups(cfg, files)
+    groups = file_groups(cfg, files, keys)
     paths = [cache.file_path(g.key) for g in groups]
     cached = [p for p in (cache.file_result(g.key) for g in groups) if p is not None]
     damaged = set(cache.check_files(cached))

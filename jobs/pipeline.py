@@ -376,7 +376,8 @@ def _processed_rows(cfg: JobConfig, inputs: JobInputs, out: Path, timings: dict,
     if start is None:
         t0 = time.perf_counter()
         try:
-            file_rows = per_file_rows(cfg, inputs.files, cache if not force else _NoReuse(cache))
+            file_rows = per_file_rows(cfg, inputs.files, cache if not force else _NoReuse(cache),
+                                      keys=keys_of_files)
         except DuplicateIdError as err:
             raise JobError(str(err)) from None
         ds = ray.data.from_arrow_refs(file_rows.refs).materialize()

@@ -25,7 +25,7 @@ def stage_decisions(cfg, inputs, cache) -> list[dict]:
     chain = [s for s in ("score", "dedup", "tokens") if s in keys]
     start = next((s for s in reversed(chain) if cache.info(s, keys[s].key) is not None), None)
     out = []
-    missing = [i for g in file_groups(cfg, inputs.files) if not reusable(cache, g) for i in g.members]
+    missing = [i for g in file_groups(cfg, inputs.files, keys_of_files) if not reusable(cache, g) for i in g.members]
     if start is not None:
         out.append({"stage": "files", "action": "not needed", "why": f"the cached {start} result covers every file"})
     elif not missing:
