@@ -5,6 +5,7 @@ side in the same run. Prints one JSON line.
     python bench/bench_packing.py --small    # plans of 100k and 1M (quick)
     python bench/bench_packing.py --no-demo  # without the 2,000-sample demo job (needs Ray)
     python bench/bench_packing.py --steps-only  # the steps section alone
+    python bench/bench_packing.py --patch-only  # the patch_binding section alone
 
 Sections (every figure has its target beside it, ``meets_*``):
 
@@ -15,6 +16,11 @@ Sections (every figure has its target beside it, ``meets_*``):
 - ``image_limits``: bins under M images per pack, M in {7, 10, 16, 64, 256}, on the bimodal and the
   realistic mix (20k samples), against a plain three-limit first-fit-decreasing side by side, the
   lower bound and the tighter `image_lower_bound`.
+- ``patch_binding``: image-caption mixes where ViT patches bind (``max_vit_patches`` 73,728; one
+  image per caption: from a pool of 64 images as in the scale bench, of any size 64–1024 px, and
+  large ones of 224–2048 px): bins of the kept plan against the lower bound, with both plans
+  `packer.best_fit` chooses between (levelled best fit, the deal by patches) and the per-window
+  first-fit-decreasing baseline side by side, and the planner's CPU.
 - ``pack_cost_spread``: per k and ``balance`` mode, the plan of the bimodal mix made with that
   config, as a job with it would make it: packs, lower bound, planner CPU, and the spread of the
   packs' modelled total cost (max, p99 and min over the mean; CV). At one pack per rank per step
@@ -55,6 +61,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from packer.best_fit import _best_fit_runs, binding, deal_by_patches  # noqa: E402
 from packer import step_mix  # noqa: E402
 from packer.mix_balance_bound import mix_balance_bound  # noqa: E402
 from packer.packing import image_lower_bound, lower_bound, plan_packs  # noqa: E402
@@ -201,6 +208,39 @@ def bench_image_limits(n: int = 20_000) -> list[dict]:
     return out
 
 
+def image_captions(n: int, seed: int, px: tuple[int, int] = (64, 1024), pool: int | None = None):
+    """One image per caption (Qwen2-VL grids: 14 px patches, 2 x 2 merged to a token), sides drawn
+    from `px` (from a pool of `pool` images when given); tokens: vision tokens + 12-40 caption tokens
+    + two image markers."""
+    rng = np.random.default_rng(seed)
+    k = pool or n
+    w, h = rng.integers(*px, k), rng.integers(*px, k)
+    sizes = (np.maximum(2, np.round(h / 28) * 2) * np.maximum(2, np.round(w / 28) * 2)).astype(np.int64)
+    p = sizes[rng.integers(0, pool, n)] if pool else sizes
+    return p // 4 + rng.integers(12, 40, n) + 2, p, np.ones(n, np.int64)
+
+
+def bench_patch_binding(sizes=(200_000, 1_000_000)) -> list[dict]:
+    cfg = PackConfig(max_vit_patches=73728)
+    C, P, M = cfg.context_length, cfg.max_vit_patches, cfg.max_images_per_pack
+    out = []
+    for n in sizes:
+        for name, kw in (("pool64", {"pool": 64, "px": (64, 640)}), ("any_size", {}), ("large", {"px": (224, 2048)})):
+            t, p, m = image_captions(n, 0, **kw)
+            lb = lower_bound(t, p, cfg, images=m)
+            plan, _, cpu = timed(plan_packs, t, p, m, cfg)
+            levelled, _, lev_cpu = timed(_best_fit_runs, t, p, m, C, P, M, None, "scarce", [], [], [])
+            dealt, _, deal_cpu = timed(deal_by_patches, t, p, m, C, P, M, None)
+            out.append({"mix": name, "samples": n, "binding": binding(t, p, m, C, P, M), "lower_bound": lb,
+                        "bins": plan.n_packs, "bins_over_lb": round(plan.n_packs / lb, 6),
+                        "levelled_best_fit_bins": int(levelled.max()) + 1, "deal_by_patches_bins": int(dealt.max()) + 1,
+                        "window_ffd_bins": window_ffd(t, p, m, cfg), "plan_cpu_s": round(cpu, 2),
+                        "levelled_cpu_s": round(lev_cpu, 2), "deal_cpu_s": round(deal_cpu, 2),
+                        "target_bins": lb * 1.001 + 1, "meets_bins_target": bool(plan.n_packs <= lb * 1.001 + 1)})
+            print(f"# patch binding {out[-1]}", file=sys.stderr, flush=True)
+    return out
+
+
 def _shares(plan, step, pack, n_steps):
     lm = step_mix.label_matrix(plan.pack_of, plan.n_packs, plan.labels, plan.sample_tokens)
     ok = pack >= 0
@@ -340,6 +380,7 @@ def main() -> None:
     ap.add_argument("--no-demo", action="store_true", help="skip the demo job (needs Ray)")
     ap.add_argument("--steps-samples", type=int, default=400_000)
     ap.add_argument("--steps-only", action="store_true", help="only the steps section")
+    ap.add_argument("--patch-only", action="store_true", help="only the patch_binding section")
     args = ap.parse_args()
     sizes = () if args.steps_only else (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
     cfg = PackConfig()
@@ -353,8 +394,12 @@ def main() -> None:
             result[f"shapes_{n}"] = bench_shapes(t, p, m, plan, cfg)
             print(f"# shapes {n}: {result[f'shapes_{n}']}", file=sys.stderr, flush=True)
         del t, p, m, plan
+    if args.patch_only:
+        print(json.dumps({"bench": "packing", "patch_binding": bench_patch_binding()}))
+        return
     if not args.steps_only:
         result["image_limits"] = bench_image_limits()
+        result["patch_binding"] = bench_patch_binding()
     result["steps_samples"] = args.steps_samples
     result["steps"], result["pack_cost_spread"] = bench_steps(args.steps_samples)
     if not (args.no_demo or args.steps_only):
