@@ -1,10 +1,12 @@
-"""Driver memory of the merged per-step statistics (issue 15): synthetic index parts of S steps ×
+"""Memory of the merged per-step statistics (issue 15): synthetic index parts of S steps ×
 R ranks (one pack per rank and step, three packed samples of three sources per step, non-integer
 costs), each part owning `--part-steps` consecutive steps as a planning group does.
 
 For each step count, in fresh processes: `parts` computes every part's `PartStats` (as the part
-tasks do) and pickles it (as `ray.get` hands it to the driver); `driver` unpickles them one at a
-time, merges them into one as `jobs.pipeline.output_statistics` does and makes stats.json. It
+tasks do) and pickles it (as `ray.get` hands it over); `driver` unpickles them one at a time,
+merges them into one and makes stats.json as `jobs.pipeline.merged_statistics` does. That merge
+ran on the job's driver until it became a Ray task of its own: the driver now receives only
+stats.json (per-step detail bounded by ``output.per_step_detail_max_steps``). It
 prints the merged statistics' pickled size (and per (step, rank) cell), the driver's peak RSS
 (VmHWM) after the merge and after stats.json, and stats.json's size. `--code DIR` runs another
 checkout's packer (e.g. main before this change) on the same synthetic parts.

@@ -543,12 +543,14 @@ def part_statistics(out: str, ledger_path: str | None, packs_path: str | None, c
 def output_statistics(out, manifest: Manifest, cfg: JobConfig, *, counters: dict, dedup: dict, timings: dict,
                       n_files: int) -> dict:
     """stats.json of the output being committed: a Ray task per index part pair gathers its
-    statistics and splits its keyed rows into buckets, a Ray task per bucket reduces them, and the
-    driver merges what they return (`packer.partial_stats`): O(parts + buckets), not O(rows)."""
+    statistics and splits its keyed rows into buckets, a Ray task per bucket reduces them, and one
+    more task merges what they return and makes stats.json (`merged_statistics`). The driver holds
+    only object refs (O(parts + buckets)) and the finished stats.json, whose per-step detail is
+    bounded by ``output.per_step_detail_max_steps``: the merged per-step grids, which grow with
+    steps × ranks, never reach it."""
     import ray
 
-    from packer.partial_stats import KeyedStats, PartStats, keyed_stats
-    from packer.stats import stats_of_parts
+    from packer.partial_stats import keyed_stats
 
     pairs = paired_parts(manifest)
     n_buckets = stat_buckets(manifest)
@@ -559,12 +561,27 @@ def output_statistics(out, manifest: Manifest, cfg: JobConfig, *, counters: dict
     bucket_refs = [m[1:] for m in maps]
     reducer = ray.remote(keyed_stats).options(scheduling_strategy="SPREAD")
     reduced = [reducer.remote(*[b[i] for b in bucket_refs]) for i in range(n_buckets)]
+    # refs inside lists are passed as refs: the merging task fetches each part as it finishes
+    merger = ray.remote(merged_statistics)
+    return ray.get(merger.remote(part_refs, reduced, cfg_ref, counters=counters, dedup=dedup, timings=timings,
+                                 n_files=n_files))
+
+
+def merged_statistics(part_refs: list, bucket_refs: list, cfg: JobConfig, *, counters: dict, dedup: dict,
+                      timings: dict, n_files: int) -> dict:
+    """(A Ray task) stats.json from the statistics of every index part, merged one part at a time
+    as they finish (the task holds the sum and one part's statistics), and of every bucket."""
+    import ray
+
+    from packer.partial_stats import KeyedStats, PartStats
+    from packer.stats import stats_of_parts
+
     merged, keyed = PartStats(), KeyedStats()
     pending = list(part_refs)
-    while pending:  # merged as they finish: the driver holds the sum and one part's statistics
+    while pending:
         done, pending = ray.wait(pending, num_returns=1)
         merged = merged.merge(ray.get(done[0]))
-    for r in reduced:
+    for r in bucket_refs:
         keyed = keyed.merge(ray.get(r))
     return stats_of_parts(merged, keyed, cfg=cfg, counters=counters, dedup=dedup, timings=timings, n_files=n_files)
 
