@@ -56,6 +56,8 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from packer.pack_moves import next_free
+
 # Ratio classes for items with patches: rho_j = (a / b) · max_vit_patches / context_length.
 RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1))
 # Image needs of the two families of media classes: one image at most, two or more.
@@ -391,7 +393,7 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
     pool = media[np.lexsort((media, -p[media]))]  # largest patches first
     neg_p = (-p[pool]).tolist()  # ascending: bisect finds the first item of at most a given size
     pool_l, ts, ps, ms = pool.tolist(), t.tolist(), p.tolist(), m.tolist()
-    nxt = list(range(len(pool_l) + 1))  # next pool position still in the pool (`_next_alive`)
+    nxt = list(range(len(pool_l) + 1))  # next pool position still in the pool (`next_free`)
     smallest = len(pool_l) - 1  # the pool's last live position: its smallest item
     placed = np.flatnonzero((out >= 0) & (p > 0))
     heavy = placed[t[placed] * P < p[placed] * C]
@@ -401,7 +403,6 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
     heavy = heavy[(p[heavy] - int(p[media].min())) * need_t <= room_t * need_p]
     heavy = heavy[np.lexsort((heavy, -p[heavy], t[heavy] / p[heavy]))]
     traded: set[int] = set()
-    pulled: list[int] = []
     for y in heavy.tolist():
         if smallest < 0 or need_t * P <= need_p * C:
             break
@@ -410,7 +411,7 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
             continue
         hole_p, hole_t, hole_m = Q[b] + ps[y], R[b] + ts[y], Im[b] + ms[y]
         taken: list[int] = []
-        i = _next_alive(nxt, bisect_left(neg_p, -hole_p))
+        i = next_free(nxt, bisect_left(neg_p, -hole_p))
         misses = 0
         while i <= smallest and misses < 64:
             x = pool_l[i]
@@ -419,10 +420,10 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
                 hole_p -= ps[x]
                 hole_t -= ts[x]
                 hole_m -= ms[x]
-                i = _next_alive(nxt, max(i + 1, bisect_left(neg_p, -hole_p)))
+                i = next_free(nxt, max(i + 1, bisect_left(neg_p, -hole_p)))
             else:
                 misses += 1
-                i = _next_alive(nxt, i + 1)
+                i = next_free(nxt, i + 1)
         if not taken or hole_p > Q[b] + ps[pool_l[smallest]]:
             continue
         traded.add(b)
@@ -433,21 +434,12 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
             need_t -= ts[x]
             need_p -= ps[x]
         out[y] = -1
-        pulled.append(y)
         need_t += ts[y]
         need_p += ps[y]
         Q[b], R[b], Im[b] = hole_p, hole_t, hole_m
-        while smallest >= 0 and _next_alive(nxt, smallest) != smallest:
+        while smallest >= 0 and next_free(nxt, smallest) != smallest:
             smallest -= 1
     return np.flatnonzero(out < 0)
-
-
-def _next_alive(nxt: list[int], i: int) -> int:
-    """The first position >= i still in the pool (path-halving over ``nxt``; the end: len - 1)."""
-    while nxt[i] != i:
-        nxt[i] = nxt[nxt[i]]
-        i = nxt[i]
-    return i
 
 
 def _best_fit_runs(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int,

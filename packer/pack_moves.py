@@ -451,7 +451,7 @@ def fill_to_bucket_edges(state: PackState, buckets: np.ndarray, frozen: np.ndarr
             if budget <= 0 or done == len(recv_l):
                 break
             budget -= 1
-            j = _next_free(nxt, bisect_left(rslack, pi))
+            j = next_free(nxt, bisect_left(rslack, pi))
             for _ in range(8):
                 if j >= len(recv_l):
                     break
@@ -463,14 +463,14 @@ def fill_to_bucket_edges(state: PackState, buckets: np.ndarray, frozen: np.ndarr
                         nxt[j] = j + 1
                         done += 1
                         break
-                j = _next_free(nxt, j + 1)
+                j = next_free(nxt, j + 1)
         moves += done
         if done * 1000 < nb:  # negligible progress: another round would not pay for itself
             return moves
     return moves
 
 
-def _next_free(nxt: list[int], i: int) -> int:
+def next_free(nxt: list[int], i: int) -> int:
     """The first untaken index >= i (union-find with path halving)."""
     while nxt[i] != i:
         nxt[i] = nxt[nxt[i]]
