@@ -382,7 +382,7 @@ def main() -> None:
     ap.add_argument("--steps-only", action="store_true", help="only the steps section")
     ap.add_argument("--patch-only", action="store_true", help="only the patch_binding section")
     args = ap.parse_args()
-    sizes = () if args.steps_only else (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
+    sizes = () if args.steps_only or args.patch_only else (100_000, 1_000_000) if args.small else (1_000_000, 10_000_000)
     cfg = PackConfig()
     result: dict = {"bench": "packing", "window": WINDOW, "context_length": cfg.context_length,
                     "max_vit_patches": cfg.max_vit_patches, "image_fraction": 0.3}

@@ -267,7 +267,10 @@ def best_fit_decreasing(
     one with fewer bins is kept (the first on a tie): best fit with the scarce kind levelled
     (module docstring), and `deal_by_patches`. Neither wins on every mix: the deal fills bins to
     within a small image's patches and wins where many small images remain to level them; best
-    fit wins where large images dominate the end of the deal."""
+    fit wins where large images dominate the end of the deal. The deal's trades do not look at
+    ``order_key``: they may put copies of one sample in one bin, which `packer.pack_moves.
+    spread_copies` moves apart in `plan_packs` (as it does for the few a run leaves together)."""
+    t, p, m = (np.asarray(a, np.int64) for a in (t, p, m))  # products of sizes and limits stay exact
     n = t.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
@@ -294,6 +297,7 @@ def deal_by_patches(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int,
     by their patches over lower-bound many bins (`deal_media`), the items the deal left over are
     traded into the dealt bins for patch-heavy ones (`exchange_leftovers`), and the rest (the text,
     the pulled items) goes by best fit. Returns the bin per item."""
+    t, p, m = (np.asarray(a, np.int64) for a in (t, p, m))  # products of sizes and limits stay exact
     out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key, by_patches=True)
     rest = np.flatnonzero(out < 0)
     if rest.size:
@@ -319,8 +323,9 @@ def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: i
     share of its images; with ``by_patches``, where patches bind, their patches alone: every bin
     must end nearly full in patches, and an image count in the load would leave them uneven), are
     dealt a lap at a time over the other bins of a lower-bound many, each lap's largest item to the
-    least loaded bin (LPT): every bin gets about the same patches and images
-    — few, similar ViT inputs (shape buckets with little padding, ViT cost alike across packs).
+    least loaded bin (LPT): every bin gets about the same patches (and images, unless
+    ``by_patches``) — few, similar ViT inputs (shape buckets with little padding, ViT cost alike
+    across packs).
     Bins holding a long item get none: best fit fills their little room. A bin keeps the longest
     prefix of its dealt items that fits; the others, and the text, are left for best fit.
     Returns (bin per item, -1 if left; R, Q, Im of the bins)."""
@@ -379,9 +384,10 @@ def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndar
     so these would open new bins of their own that their tokens fill while most of those bins'
     patches stay unused. Instead a patch-heavy dealt item (fewer tokens per patch than a full bin)
     is pulled out of its bin and left-over items fill the hole it leaves, largest first; a trade is
-    kept when the bin ends no emptier in patches than it was, or emptier by less than the smallest
-    left-over item. Trades stop once what is still to place is bound by its patches (it then fills
-    new bins in patches, the binding resource). Patch-heaviest items are pulled first (then the
+    kept when the bin ends no emptier in patches than it was, or emptier by at most the smallest
+    left-over item. Trades stop once the media still to place (the pulled items and the left-overs
+    no trade took; the text comes after, by best fit) are bound by their patches: they then fill
+    new bins in patches, the binding resource. Patch-heaviest items are pulled first (then the
     largest, then by index), and a bin is traded into once; ``out`` and the bins' room R, Q, Im are
     updated in place. Returns the items still to place: the text, the pulled items and the
     left-over items no trade took."""

@@ -83,6 +83,11 @@ def test_patch_binding_keeps_the_plan_with_fewer_bins():
         kept = best_fit_decreasing(t, p, m, C, P, M)
         assert bins_of(kept) == min(bins_of(levelled), bins_of(dealt))
         np.testing.assert_array_equal(kept, dealt if bins_of(dealt) < bins_of(levelled) else levelled)
+    # a tie keeps levelled best fit: a few captions fill one bin either way
+    t, p, m = image_pool_captions(40, 3)
+    kept = best_fit_decreasing(t, p, m, C, P, M)
+    assert bins_of(kept) == bins_of(deal_by_patches(t, p, m, C, P, M, None)) == 1
+    np.testing.assert_array_equal(kept, _best_fit_runs(t, p, m, C, P, M, None, "scarce", [], [], []))
     # large images: the deal's last laps leave large left-overs, and levelled best fit is kept
     rng = np.random.default_rng(7)
     p = (np.round(rng.integers(224, 2048, 20_000) / 28) * 2 * np.round(rng.integers(224, 2048, 20_000) / 28) * 2)
@@ -119,3 +124,14 @@ def test_deal_by_patches_places_every_item_within_every_limit(n, seed, small_sha
     np.testing.assert_array_equal(out, deal_by_patches(t, p, m, C, P, M, None))  # deterministic
     kept = best_fit_decreasing(t, p, m, C, P, M)
     assert_within_limits(kept, t, p, m, C, P, M)
+
+
+def test_narrow_integer_inputs_plan_as_int64_ones():
+    # sizes times limits and token sums (t * P, (p - least) * left-over tokens) overflow int32; the
+    # engine widens its inputs first. Long captions on every 50th sample leave many left-over tokens.
+    C, P, M = CFG.context_length, CFG.max_vit_patches, CFG.max_images_per_pack
+    t, p, m = image_pool_captions(200_000, 1)
+    t[::50] += 3000
+    narrow = [a.astype(np.int32) for a in (t, p, m)]
+    np.testing.assert_array_equal(deal_by_patches(*narrow, C, P, M, None), deal_by_patches(t, p, m, C, P, M, None))
+    np.testing.assert_array_equal(best_fit_decreasing(*narrow, C, P, M), best_fit_decreasing(t, p, m, C, P, M))
