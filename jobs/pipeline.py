@@ -59,6 +59,15 @@ class JobResult:
     html: Path | None = None
 
 
+# Ray spills objects the object store cannot hold into files of at least 100 MB, fusing many
+# objects into one, and deletes a file only once every object in it is freed: a stage's freed rows
+# stay on disk as long as one object of a later stage shares their file. One object per file frees
+# the disk as the objects are freed: at 1M samples with a 1 GB object store the spill directory's
+# peak went from 4,768 MB to 1,613 MB (set by environment) and 2,003 MB (set here); the 10M run
+# stopped with 46.6 GB of it on disk. Set for the embedded runtime; a cluster's is set by its `ray start`.
+SPILL_ONE_OBJECT_PER_FILE = {"min_spilling_size": 0, "max_fused_object_count": 1}
+
+
 def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
     """Start the embedded local runtime (default) or connect to `address`. True if we started it."""
     import ray
@@ -86,15 +95,6 @@ def init_ray(cfg: JobConfig, address: str | None = None) -> bool:
         ray.init(num_cpus=cfg.ray.num_cpus, object_store_memory=cfg.ray.object_store_memory,
                  runtime_env={"env_vars": env}, _system_config=SPILL_ONE_OBJECT_PER_FILE, **common)
     return True
-
-
-# Ray spills objects the object store cannot hold into files of at least 100 MB, fusing many
-# objects into one, and deletes a file only once every object in it is freed: a stage's freed rows
-# stay on disk as long as one object of a later stage shares their file. One object per file frees
-# the disk as the objects are freed: at 1M samples with a 1 GB object store the spill directory's
-# peak went from 4,768 / 4,647 MB to 1,613 / 2,003 MB in two runs each; the 10M run stopped
-# with 46.6 GB of it on disk. Set for the embedded runtime; a cluster's is set by its `ray start`.
-SPILL_ONE_OBJECT_PER_FILE = {"min_spilling_size": 0, "max_fused_object_count": 1}
 
 
 def configure_data_context(progress: bool) -> None:

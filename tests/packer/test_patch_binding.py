@@ -3,6 +3,9 @@ and the choice between that plan and levelled best fit (`packer.best_fit`)."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,15 +19,14 @@ from schemas.pack_config import PackConfig
 CFG = PackConfig(max_vit_patches=73728)  # 3 patches per token of context: captions of images bind by patches
 
 
-def image_pool_captions(n: int, seed: int, pool: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One image per caption, drawn from a pool of `pool` images of 64–640 px a side (Qwen2-VL
-    grids: 14 px patches, 2 × 2 merged to one token); tokens: the vision tokens, a caption of
-    12–40 tokens and two image markers. Small images are token-heavy, large ones patch-heavy."""
-    rng = np.random.default_rng(seed)
-    w, h = rng.integers(64, 640, pool), rng.integers(64, 640, pool)
-    pool_p = (np.maximum(2, np.round(h / 28) * 2) * np.maximum(2, np.round(w / 28) * 2)).astype(np.int64)
-    p = pool_p[rng.integers(0, pool, n)]
-    return p // 4 + rng.integers(12, 40, n) + 2, p, np.ones(n, np.int64)
+def image_pool_captions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scale bench's kind of image-caption data, as bench/bench_packing.py makes it: one image
+    per caption from a pool of 64 images of 64–640 px a side (Qwen2-VL grids); small images are
+    token-heavy, large ones patch-heavy."""
+    spec = importlib.util.spec_from_file_location("bench_packing", Path(__file__).parents[2] / "bench" / "bench_packing.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.image_captions(n, seed, px=(64, 640), pool=64)
 
 
 def bins_of(out: np.ndarray) -> int:
