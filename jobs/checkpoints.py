@@ -15,7 +15,8 @@ any job whose per-file stages read the same config. Everything is written with t
 temp-name-then-rename commit of `packer.shards.commit_file`.
 
 Fault injection (tests only), through the environment variable VLPACK_FAULT:
-- ``kill_worker_once:<stage>:<marker file>``  the first task of <stage> kills its worker process
+- ``kill_worker_once:<stage>:<marker file>``  the first task of <stage> kills its worker process (a row
+  stage on arrival; ``plan`` and ``index`` after the first of a group's two files is committed)
 - ``fail_after_shards:<n>``                    the writer raises after <n> shards are journaled
 - ``fail_rename:<shard path>``                 the commit of that shard fails just before the rename
 - ``kill_writer_mid_shard:<marker file>``      the first shard writer dies with its temporary file open

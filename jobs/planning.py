@@ -200,6 +200,7 @@ def plan_one_group(table: pa.Table, cfg: JobConfig, plan_dir: str) -> pa.Table:
     rows, plan = plan_group_rows(table.drop_columns([GROUP]), cfg, g)
     rows_path, packs_path = group_files(Path(plan_dir), g)
     _commit_parquet(rows_path, rows)
+    ckpt.maybe_kill_worker("plan")  # (a test's fault: the worker dies between the group's two files)
     _commit_parquet(packs_path, plan.packs)
     leftovers = plan.packs.filter(pc.equal(plan.packs.column("step"), -1))
     return pa.table({"group": [g], "rows": [table.num_rows], "n_steps": [plan.n_steps],
@@ -434,6 +435,7 @@ def finalize_group(group: int, summary: JobPlanSummary, cfg: JobConfig, out_dir:
     parts = group_parts(pq.read_table(rows_path), pq.read_table(packs_path), summary, cfg, group)
     out = Path(out_dir)
     ledger_part = _commit_parquet(out / index_part_path("ledger", group), parts.ledger)
+    ckpt.maybe_kill_worker("index")  # (a test's fault: the worker dies between the group's index parts)
     packs_part = _commit_parquet(out / index_part_path("packs", group), parts.packs)
     _commit_parquet(Path(plan_dir) / "assign" / f"part-{group:05d}.parquet", parts.assign)
     return {"ledger": _relative(ledger_part, out), "packs": _relative(packs_part, out),

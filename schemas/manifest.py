@@ -215,16 +215,44 @@ def read_index(out_dir, manifest: Manifest, kind: str, columns: list[str] | None
         try:
             data = path.read_bytes()
         except OSError as err:
-            raise IndexPartError(f"{rel}: cannot be read ({err.strerror}); the output is incomplete: re-run the job") from None
+            raise _unreadable(rel, err) from None
         if verify and hashlib.sha256(data).hexdigest() != digest:
-            raise IndexPartError(f"{rel}: sha256 does not match the manifest; the output was changed after it was "
-                              f"committed: re-run the job to rebuild it")
+            raise _changed(rel)
         table = pq.read_table(pa.BufferReader(data), columns=columns)
         tables.append(table)
     if not tables:
         names = columns or schema.names
         return pa.schema([schema.field(n) for n in names]).empty_table()
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _unreadable(rel: str, err: OSError) -> IndexPartError:
+    return IndexPartError(f"{rel}: cannot be read ({err.strerror}); the output is incomplete: re-run the job")
+
+
+def _changed(rel: str) -> IndexPartError:
+    return IndexPartError(f"{rel}: sha256 does not match the manifest; the output was changed after it was "
+                          f"committed: re-run the job to rebuild it")
+
+
+def verify_index(out_dir, manifest: Manifest, chunk: int = 1 << 22) -> None:
+    """Check every part of both indexes (packs, ledger) of a committed output against its sha256 in
+    the manifest, reading each in chunks (a part is never held whole). Raises `IndexPartError`
+    naming the first part that is missing or changed."""
+    import hashlib
+    from pathlib import Path
+
+    for kind in ("packs", "ledger"):
+        for rel, digest in index_files(manifest, kind):
+            h = hashlib.sha256()
+            try:
+                with open(Path(out_dir) / rel, "rb") as f:
+                    while block := f.read(chunk):
+                        h.update(block)
+            except OSError as err:
+                raise _unreadable(rel, err) from None
+            if h.hexdigest() != digest:
+                raise _changed(rel)
 
 
 def load_index(out_dir, kind: str, columns: list[str] | None = None, verify: bool = True):

@@ -189,7 +189,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print stats.json instead of the summary."),
     ) -> None:
         """Summarise a committed output from its report/stats.json and (re)write report/report.html."""
-        from schemas.manifest import MANIFEST_NAME, STATS_PATH
+        from schemas.manifest import MANIFEST_NAME, STATS_PATH, IndexPartError, Manifest, verify_index
 
         if not out.exists():
             _fail(f"{out} does not exist")
@@ -197,6 +197,14 @@ def register(app: typer.Typer) -> None:
             _fail(f"{out} is not a directory; give the output directory of a pack job")
         if not (out / MANIFEST_NAME).exists():
             _fail(f"{out} has no {MANIFEST_NAME}: it is not a committed vlpack output (did the job finish?)")
+        try:
+            manifest = Manifest.model_validate_json((out / MANIFEST_NAME).read_text())
+        except ValueError as err:
+            _fail(f"{out / MANIFEST_NAME}: not a vlpack manifest ({str(err).splitlines()[0]})")
+        try:  # a report of an output changed after its commit would describe other data
+            verify_index(out, manifest)
+        except IndexPartError as err:
+            _fail(f"{out}/{err}")
         stats_path = out / STATS_PATH
         if not stats_path.exists():
             _fail(f"{stats_path} is missing")

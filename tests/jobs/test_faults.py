@@ -61,9 +61,13 @@ def baseline(corpus, tmp_path_factory):
     return _outputs(tmp / "out")
 
 
-def test_killed_worker_gives_identical_output(corpus, baseline, tmp_path):
+@pytest.mark.parametrize("stage", ["filter", "plan", "index"])
+def test_killed_worker_gives_identical_output(corpus, baseline, tmp_path, stage):
+    """A worker dies in a row stage, in a planning task (between a group's rows and packs files) or
+    in an index task (between a group's ledger and packs parts): the retried task gives the same
+    output, byte for byte."""
     marker = tmp_path / "killed"
-    proc = _vlpack(_job(corpus, tmp_path / "out", tmp_path), fault=f"kill_worker_once:filter:{marker}")
+    proc = _vlpack(_job(corpus, tmp_path / "out", tmp_path), fault=f"kill_worker_once:{stage}:{marker}")
     assert marker.exists(), "the fault hook never fired"
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _outputs(tmp_path / "out") == baseline
