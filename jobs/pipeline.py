@@ -276,7 +276,9 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
 
     t0 = time.perf_counter()
     journal = state / "journal"
-    written = write_shards(cfg, ds, index.assign_paths, out, journal, ckpt.verified_shards(out, journal),
+    rows = [ds]  # handed over: the write lets the rows go once it has read them
+    del ds
+    written = write_shards(cfg, rows, index.assign_paths, out, journal, ckpt.verified_shards(out, journal),
                            n_packs=index.n_packs)
     shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]

@@ -148,14 +148,20 @@ def write_partitions(n_shards: int, n_join_parts: int, cluster_cpus: int) -> int
     return max(1, min(n_shards, max(n_join_parts, 2 * cluster_cpus), MAX_PARTITIONS))
 
 
-def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path, done: dict,
+def write_shards(cfg, rows: list, assign_paths: list[str], out: Path, journal: Path, done: dict,
                  n_packs: int) -> dict[str, dict]:
     """Write every shard of the assignment not in `done` (journaled and verified); return the
-    journal entries of all shards written now and before. `n_packs`: packs of the plan."""
+    journal entries of all shards written now and before. `n_packs`: packs of the plan.
+
+    `rows` holds the processed rows' dataset, handed over: it is emptied, and each stage's input is
+    let go once the next has read it (the rows once the join has its input, the join's input and
+    output once the write's groupby has its own), so the object store holds about one copy of the
+    payload at a time, not every stage's (at 10M samples it spilled 47 GB of them)."""
     import ray
 
     from jobs.parquet_parts import read_parts
 
+    rows_ds = rows.pop()
     if not assign_paths:
         return done
     assign = read_parts(assign_paths)
@@ -166,11 +172,15 @@ def write_shards(cfg, rows_ds, assign_paths: list[str], out: Path, journal: Path
                            batch_size=None)
     r = rows_ds.select_columns(["sample_id", "copy", *PAYLOAD]).map_batches(
         row_side, fn_kwargs={"n_parts": n_parts}, batch_format="pyarrow", batch_size=None)
-    joined = grouped_by(a.union(r), "_part", n_parts).map_groups(join_part, batch_format="pyarrow")
+    by_part = grouped_by(a.union(r), "_part", n_parts)  # holds its own copy of both sides
+    del a, r, rows_ds
+    joined = by_part.map_groups(join_part, batch_format="pyarrow")
     n_shards = -(-n_packs // cfg.pack.packs_per_shard) + cfg.pack.dp_size  # at most: each rank's last is partial
     cpus = int(ray.cluster_resources().get("CPU", 1))
     n_write = write_partitions(n_shards, n_parts, cpus)
-    written = grouped_by(joined, "shard", n_write).map_groups(
+    by_shard = grouped_by(joined, "shard", n_write)  # runs the join; holds its own copy of its output
+    del by_part, joined
+    written = by_shard.map_groups(
         write_shard_group, fn_kwargs={"cfg": cfg, "out_dir": str(out), "journal": str(journal)},
         batch_format="pyarrow")
     result = dict(done)
