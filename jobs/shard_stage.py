@@ -154,9 +154,9 @@ def write_shards(cfg, rows: list, assign_paths: list[str], out: Path, journal: P
     journal entries of all shards written now and before. `n_packs`: packs of the plan.
 
     `rows` holds the processed rows' dataset, handed over: it is emptied, and each stage's input is
-    let go once the next has read it (the rows once the join has its input, the join's input and
-    output once the write's groupby has its own), so the object store holds about one copy of the
-    payload at a time, not every stage's (at 10M samples it spilled 47 GB of them)."""
+    let go once the next has read it (the rows once the join's groupby holds its input, the join's
+    input and output once the write's groupby holds its own), instead of every copy living until
+    the write ends (at 1M samples with a 1 GB store: spill during the write 1.6 GB -> 0.4 GB)."""
     import ray
 
     from jobs.parquet_parts import read_parts
