@@ -260,13 +260,19 @@ def _progress(cfg: JobConfig, enabled: bool, n_files: int):
 def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dict, t_job: float,
          force: bool = False) -> JobResult:
     from jobs.planning import plan_rows, write_index_parts
-    from jobs.shard_stage import write_shards
+    from jobs.shard_stage import planning_rows, spool_rows, write_shards
 
     ds, dedup_stats, ran = _processed_rows(cfg, inputs, out, timings, force=force)
     n_files = len(inputs.files)
 
     t0 = time.perf_counter()
+    spool = spool_rows(ds, state / "spool")  # what writing needs, on disk: the store keeps planning's columns
+    ds = planning_rows(ds)
+    timings["spool_rows"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     summary = plan_rows(cfg, ds, state / "plan")
+    del ds
     give_back_freed(time.perf_counter() - t0)
     timings["pack_assemble"] = time.perf_counter() - t0
 
@@ -276,9 +282,7 @@ def _run(cfg: JobConfig, inputs: JobInputs, out: Path, state: Path, timings: dic
 
     t0 = time.perf_counter()
     journal = state / "journal"
-    rows = [ds]  # handed over: the write lets the rows go once it has read them
-    del ds
-    written = write_shards(cfg, rows, index.assign_paths, out, journal, ckpt.verified_shards(out, journal),
+    written = write_shards(cfg, spool, index.assign_paths, out, journal, ckpt.verified_shards(out, journal),
                            n_packs=index.n_packs)
     shards = [ShardEntry(path=p, rank=int(r["rank"]), sha256=r["sha256"], bytes=int(r["bytes"]),
                          n_packs=int(r["n_packs"])) for p, r in sorted(written.items())]

@@ -536,7 +536,7 @@ def grounding_summary(p: PartStats, counters: dict) -> dict:
 # rows that enter each wall-clock phase of jobs.pipeline (the timings dict)
 _PHASE_ROWS = {
     "read_probe_filter_grounding": "input", "dedupe": "input", "tokens_mix": "rows_in.tokens",
-    "checkpoint_rows": "input",
+    "checkpoint_rows": "input", "spool_rows": "ledger",
     "pack_assemble": "ledger", "write_shards": "packed", "write_indexes": "ledger", "total": "input",
 }
 
