@@ -46,7 +46,7 @@ images are token-heavy while large ones are patch-heavy. The levelled best fit a
 last bins full of tokens with patches to spare (0.39% over the lower bound on a million captions
 of the scale bench), so a second plan is made (`deal_by_patches`: the media dealt by patches, the
 deal's token-heavy left-overs traded into the dealt bins for patch-heavy items) and the one with
-fewer bins is kept.
+fewer bins is kept (on a tie, the one with fewer once bins that fit together are merged).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from packer.pack_moves import next_free
+from packer.pack_moves import PackState, close_packs, next_free
 
 # Ratio classes for items with patches: rho_j = (a / b) · max_vit_patches / context_length.
 RATIO_CLASSES: tuple[tuple[int, int], ...] = ((1, 4), (1, 2), (1, 1))
@@ -264,31 +264,47 @@ def best_fit_decreasing(
     a run and go to different bins. With ``level_media`` and tokens binding, the media items are
     first dealt over lower-bound many bins so that every bin gets about the same patches
     (`deal_media`); the rest goes by best fit. Where patches bind, two plans are made and the
-    one with fewer bins is kept (the first on a tie): best fit with the scarce kind levelled
-    (module docstring), and `deal_by_patches`. Neither wins on every mix: the deal fills bins to
-    within a small image's patches and wins where many small images remain to level them; best
-    fit wins where large images dominate the end of the deal. The deal's trades do not look at
-    ``order_key``: they may put copies of one sample in one bin, which `packer.pack_moves.
-    spread_copies` moves apart in `plan_packs` (as it does for the few a run leaves together)."""
+    one with fewer bins is kept: best fit with the scarce kind levelled (module docstring), and
+    `deal_by_patches`; on a tie, the one with fewer bins once bins that fit together are merged
+    (`plan_packs` merges them next), and on a tie there too levelled best fit. Where tokens bind
+    or in the deal by patches, a deal that puts items over half a bin together is kept only where
+    it leaves fewer bins than one bin each (`_paired_if_fewer`). Neither plan wins on every mix:
+    the deal fills bins to within a small image's patches and wins where many small images remain
+    to level them; best fit wins where large images dominate the end of the deal. The deal's
+    trades do not look at ``order_key``: they may put copies of one sample in one bin, which
+    `packer.pack_moves.spread_copies` moves apart in `plan_packs` (as it does for the few a run
+    leaves together)."""
     t, p, m = (np.asarray(a, np.int64) for a in (t, p, m))  # products of sizes and limits stay exact
     n = t.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
     bind = binding(t, p, m, C, P, M)
     if level_media and bind == "tokens" and bool((p > 0).any()):
-        out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key)
-        rest = np.flatnonzero(out < 0)
-        if rest.size:
-            out[rest] = _best_fit_runs(t[rest], p[rest], m[rest], C, P, M,
-                                       None if order_key is None else order_key[rest], "plain", R, Q, Im)
-        return out
+
+        def dealt(pair: bool) -> np.ndarray:
+            out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key, pair=pair)
+            rest = np.flatnonzero(out < 0)
+            if rest.size:
+                out[rest] = _best_fit_runs(t[rest], p[rest], m[rest], C, P, M,
+                                           None if order_key is None else order_key[rest], "plain", R, Q, Im)
+            return out
+
+        return _paired_if_fewer(dealt, t, p, m, C, P, M)
     mode = "images" if bind == "images" else "scarce"
     out = _best_fit_runs(t, p, m, C, P, M, order_key, mode, [], [], [])
     if level_media and bind == "patches":
         dealt = deal_by_patches(t, p, m, C, P, M, order_key)
-        if int(dealt.max()) < int(out.max()):
+        nd, nl = int(dealt.max()), int(out.max())
+        if nd < nl or (nd == nl and _closed_bins(dealt, t, p, m, C, P, M)
+                                    < _closed_bins(out, t, p, m, C, P, M)):
             return dealt
     return out
+
+
+def _closed_bins(out: np.ndarray, t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int) -> int:
+    """The bins of a plan once bins that fit together are merged (`close_packs`, which
+    `plan_packs` runs next on the plan kept)."""
+    return int(out.max()) + 1 - close_packs(PackState(t, p, m, out, C, P, M))
 
 
 def deal_by_patches(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int,
@@ -298,14 +314,37 @@ def deal_by_patches(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int,
     traded into the dealt bins for patch-heavy ones (`exchange_leftovers`), and the rest (the text,
     the pulled items) goes by best fit. Returns the bin per item."""
     t, p, m = (np.asarray(a, np.int64) for a in (t, p, m))  # products of sizes and limits stay exact
-    out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key, by_patches=True)
-    rest = np.flatnonzero(out < 0)
-    if rest.size:
-        rest = exchange_leftovers(t, p, m, out, R, Q, Im, C, P)
-    if rest.size:
-        out[rest] = _best_fit_runs(t[rest], p[rest], m[rest], C, P, M,
-                                   None if order_key is None else order_key[rest], "plain", R, Q, Im)
-    return out
+
+    def dealt(pair: bool) -> np.ndarray:
+        out, R, Q, Im = deal_media(t, p, m, C, P, M, order_key, by_patches=True, pair=pair)
+        rest = np.flatnonzero(out < 0)
+        if rest.size:
+            rest = exchange_leftovers(t, p, m, out, R, Q, Im, C, P)
+        if rest.size:
+            out[rest] = _best_fit_runs(t[rest], p[rest], m[rest], C, P, M,
+                                       None if order_key is None else order_key[rest], "plain", R, Q, Im)
+        return out
+
+    return _paired_if_fewer(dealt, t, p, m, C, P, M)
+
+
+def over_half(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int) -> np.ndarray:
+    """Items over half a bin in some limit: no two over half in the same limit fit together."""
+    return (t * 2 > C) | (p * 2 > P) | (m * 2 > M)
+
+
+def _paired_if_fewer(dealt, t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int,
+                     M: int) -> np.ndarray:
+    """``dealt(pair)`` with the items over half a bin paired (`big_item_bins`) where that leaves
+    fewer bins than one bin each; on a tie, or where none shared a bin, one bin each (the plan
+    as it was). A pairing by best fit on tokens can take the token room that a small item with
+    many patches needed beside a long text, so the deal is made both ways where it paired any."""
+    out = dealt(True)
+    big = over_half(t, p, m, C, P, M)
+    if np.unique(out[big]).shape[0] == int(big.sum()):  # no two share a bin: one bin each already
+        return out
+    alone = dealt(False)
+    return out if int(out.max()) < int(alone.max()) else alone
 
 
 def binding(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int) -> str:
@@ -317,8 +356,13 @@ def binding(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int)
 
 
 def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int,
-               order_key: np.ndarray | None, by_patches: bool = False) -> tuple[np.ndarray, list[int], list[int], list[int]]:
-    """Where tokens (or patches) bind: items over half a bin each open one (no two fit together).
+               order_key: np.ndarray | None, by_patches: bool = False,
+               pair: bool = True) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """Where tokens (or patches) bind: items over half a bin in some limit open one each (two over
+    half in one limit never fit together); with ``pair``, where that would open more bins than
+    the lower bound, those not over half in tokens join a bin where they fit instead
+    (`big_item_bins`: an item over half the patches or the images may well fit beside a long
+    text).
     The other media items, by decreasing media load (their share of a bin's patches plus their
     share of its images; with ``by_patches``, where patches bind, their patches alone: every bin
     must end nearly full in patches, and an image count in the load would leave them uneven), are
@@ -326,17 +370,18 @@ def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: i
     least loaded bin (LPT): every bin gets about the same patches (and images, unless
     ``by_patches``) — few, similar ViT inputs (shape buckets with little padding, ViT cost alike
     across packs).
-    Bins holding a long item get none: best fit fills their little room. A bin keeps the longest
-    prefix of its dealt items that fits; the others, and the text, are left for best fit.
-    Returns (bin per item, -1 if left; R, Q, Im of the bins)."""
+    Bins holding an item over half a bin get none: best fit fills their little room. A bin keeps
+    the longest prefix of its dealt items that fits; the others, and the text, are left for best
+    fit. Returns (bin per item, -1 if left; R, Q, Im of the bins)."""
     n = t.shape[0]
-    big = t * 2 > C
-    big = big | (p * 2 > P) | (m * 2 > M)
+    big = over_half(t, p, m, C, P, M)
     out = np.full(n, -1, np.int64)
     bi = np.flatnonzero(big)
     bi = bi[np.lexsort((bi, -t[bi]))]
-    out[bi] = np.arange(bi.shape[0])
-    n_bins = max(bi.shape[0], -(-int(t.sum()) // C), -(-int(p.sum()) // P), -(-int(m.sum()) // M), 1)
+    lb = max(-(-int(t.sum()) // C), -(-int(p.sum()) // P), -(-int(m.sum()) // M), 1)
+    out[bi] = big_item_bins(t[bi], p[bi], m[bi], C, P, M, lb if pair else n)
+    n_big = int(out[bi].max()) + 1 if bi.size else 0
+    n_bins = max(n_big, lb)
     media = np.flatnonzero(~big & ((p > 0) | (m > 0)))
     # the media load of an item: its share of a bin's patches plus its share of a bin's images
     # (scaled by P·M to integers), so that neither limit fills up unevenly; by decreasing load,
@@ -354,7 +399,7 @@ def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: i
     dealt = np.empty(media.shape[0], np.int64)
     load = P0.copy() if by_patches else P0 * M + M0 * P
     # bins holding a long item take no dealt media: best fit fills their little room
-    bins = np.arange(bi.shape[0], n_bins) if n_bins > bi.shape[0] else np.arange(n_bins)
+    bins = np.arange(n_big, n_bins) if n_bins > n_big else np.arange(n_bins)
     for lo in range(0, media.shape[0], bins.shape[0]):
         lap = media[lo : lo + bins.shape[0]]
         to = bins[np.lexsort((bins, load[bins]))[: lap.shape[0]]]
@@ -374,6 +419,63 @@ def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: i
     Pt = np.bincount(out[out >= 0], weights=p[out >= 0], minlength=n_bins).astype(np.int64)
     Mt = np.bincount(out[out >= 0], weights=m[out >= 0], minlength=n_bins).astype(np.int64)
     return out, (C - Tt).tolist(), (P - Pt).tolist(), (M - Mt).tolist()
+
+
+def big_item_bins(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int, bound: int = 0,
+                  tries: int = 64) -> np.ndarray:
+    """Bins for items each over half a bin in some limit (tokens, patches or images), in the
+    given order (`deal_media`: by decreasing tokens, then index); returns the bin per item,
+    numbered in the order the bins were opened.
+
+    Two items over half in the same limit never fit together, so the items over half in tokens
+    (first in this order) open a bin each. The others (over half the patches or the images) open
+    one each too while that leaves at most ``bound`` bins (the deal opens lower-bound many
+    anyway, and best fit fills the little room of these): the plan is as it was. Beyond that,
+    one bin per item would open bins the bound does not need, so an item goes into the open bin
+    with the least token room that holds it in all three limits (the oldest on a tie; at most
+    ``tries`` bins are looked at): e.g. a sample over half the patches beside a long text."""
+    n = t.shape[0]
+    out = np.empty(n, np.int64)
+    R: list[int] = []
+    Q: list[int] = []
+    Im: list[int] = []
+    rooms = KeySet(C + 1)  # token rooms of the open bins
+    at: dict[int, list[int]] = {}  # token room -> min-heap of bins (stale entries skipped)
+    for j, tj, pj, mj in zip(range(n), t.tolist(), p.tolist(), m.tolist()):
+        b = -1
+        if tj * 2 <= C and len(R) + n - j > bound:
+            looked = 0
+            r = rooms.first_at_least(tj)
+            while r >= 0 and b < 0 and looked < tries:
+                lst, back = at[r], []
+                while lst and looked < tries:
+                    x = heappop(lst)
+                    if R[x] != r:
+                        continue
+                    looked += 1
+                    if Q[x] >= pj and Im[x] >= mj:
+                        b = x
+                        break
+                    back.append(x)
+                for x in back:
+                    heappush(lst, x)
+                if not lst:
+                    rooms.discard(r)
+                r = rooms.first_at_least(r + 1) if r < C else -1
+        if b < 0:
+            b = len(R)
+            R.append(C)
+            Q.append(P)
+            Im.append(M)
+        out[j] = b
+        R[b] -= tj
+        Q[b] -= pj
+        Im[b] -= mj
+        lst = at.setdefault(R[b], [])
+        if not lst:
+            rooms.add(R[b])
+        heappush(lst, b)
+    return out
 
 
 def exchange_leftovers(t: np.ndarray, p: np.ndarray, m: np.ndarray, out: np.ndarray, R: list[int],

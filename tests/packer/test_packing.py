@@ -23,6 +23,7 @@ from packer.packing import (
     shape_report,
     token_histogram,
 )
+from packer.best_fit import big_item_bins, deal_media
 from packer.buckets import merge_histograms
 from schemas.pack_config import PackConfig
 
@@ -346,6 +347,15 @@ def optimum(t, p, m, C, P, M) -> int:
 
 @settings(max_examples=300, deadline=None)
 @given(tiny_instances(), st.sampled_from([3, 4, 5, 7]))
+# found by random runs (5 packs, optimum 3): items over half a bin in different limits (tokens;
+# patches; images) each opened a bin of their own in the deal (`deal_media`), where they fit
+# together; patches bind in the first (the deal by patches), tokens in the second
+@example(([25, 325, 1000, 350, 1, 1, 674], [700, 4, 300, 700, 1024, 2048, 0], [0, 0, 0, 2, 0, 0, 0]), 3)
+@example(([673, 360, 516, 49, 316, 365, 388], [700, 4, 0, 0, 64, 1024, 2048], [0, 0, 4, 3, 4, 4, 1]), 7)
+# putting them together takes the token room a one-token sample of many patches needed (5 packs)
+@example(([1, 862, 163, 163, 1, 1, 861], [700, 700, 0, 700, 1024, 2048, 0], [0, 0, 2, 0, 0, 0, 0]), 3)
+# both plans where patches bind leave 5 bins; the deal's merge to 4, levelled best fit's do not
+@example(([2, 1023, 350, 325, 1, 1, 674], [700, 300, 0, 700, 1024, 2048, 0], [0, 0, 2, 0, 0, 0, 0]), 3)
 def test_against_an_exact_packer_on_small_instances(data, M):
     """No pack is left that a three-limit first fit would merge, and on instances small enough
     for brute force the plan is within one pack of the optimum."""
@@ -357,6 +367,25 @@ def test_against_an_exact_packer_on_small_instances(data, M):
     ok = [i for i in range(len(t)) if not plan.too_long[i]]
     opt = optimum([t[i] for i in ok], [p[i] for i in ok], [m[i] for i in ok], 1024, 2048, M)
     assert plan.n_packs <= opt + 1
+
+
+def test_items_over_half_a_bin_in_different_limits_share_a_bin_in_the_deal():
+    """A long text, a sample over half the patches and one over half the images fit in one bin:
+    the deal opened one bin each, more than the lower bound. While such items are no more than
+    the bound, each still opens its own (the plan is as it was)."""
+    C, P, M = 1024, 2048, 3
+    t = np.array([900, 60, 60, 2, 2], np.int64)  # 1,024 tokens: one bin
+    p = np.array([0, 1500, 100, 10, 10], np.int64)
+    m = np.array([0, 1, 2, 0, 0], np.int64)
+    out, R, Q, Im = deal_media(t, p, m, C, P, M, None)
+    assert out.tolist() == [0] * 5 and (R, Q, Im) == ([0], [428], [0])
+    # four bins' worth of text besides: five bins are opened anyway, one per item over half a bin
+    t5 = np.concatenate((t, [400] * 10))
+    p5, m5 = np.concatenate((p, [0] * 10)), np.concatenate((m, [0] * 10))
+    out5, R5, _, _ = deal_media(t5, p5, m5, C, P, M, None)
+    assert out5[:3].tolist() == [0, 1, 2] and len(R5) == 5
+    assert big_item_bins(t[:3], p[:3], m[:3], C, P, M, bound=3).tolist() == [0, 1, 2]
+    assert big_item_bins(t[:3], p[:3], m[:3], C, P, M, bound=1).tolist() == [0, 0, 0]
 
 
 @pytest.mark.parametrize("M", [7, 10, 16, 64, 256])
