@@ -239,15 +239,7 @@ def _fill_by_images(t: np.ndarray, p: np.ndarray, m: np.ndarray, R: list[int], Q
             skipped.append(b)  # no room for these patches: back in after this item
         for b in skipped:
             file(b)
-        if chosen < 0:
-            chosen = len(R)
-            R.append(C)
-            Q.append(P)
-            Im.append(M)
-        out[j] = chosen
-        R[chosen] -= tj
-        Q[chosen] -= pj
-        Im[chosen] -= mj
+        chosen = out[j] = _put(R, Q, Im, chosen, tj, pj, mj, C, P, M)
         file(chosen)
     return out
 
@@ -421,6 +413,21 @@ def deal_media(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: i
     return out, (C - Tt).tolist(), (P - Pt).tolist(), (M - Mt).tolist()
 
 
+def _put(R: list[int], Q: list[int], Im: list[int], b: int, tj: int, pj: int, mj: int, C: int, P: int,
+         M: int) -> int:
+    """Put an item (tj tokens, pj patches, mj images) in bin `b` (a new bin where `b` < 0) and take
+    it from the bin's rooms R, Q, Im; returns the bin."""
+    if b < 0:
+        b = len(R)
+        R.append(C)
+        Q.append(P)
+        Im.append(M)
+    R[b] -= tj
+    Q[b] -= pj
+    Im[b] -= mj
+    return b
+
+
 def big_item_bins(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M: int, bound: int = 0,
                   tries: int = 64) -> np.ndarray:
     """Bins for items each over half a bin in some limit (tokens, patches or images), in the
@@ -462,15 +469,7 @@ def big_item_bins(t: np.ndarray, p: np.ndarray, m: np.ndarray, C: int, P: int, M
                 if not lst:
                     rooms.discard(r)
                 r = rooms.first_at_least(r + 1) if r < C else -1
-        if b < 0:
-            b = len(R)
-            R.append(C)
-            Q.append(P)
-            Im.append(M)
-        out[j] = b
-        R[b] -= tj
-        Q[b] -= pj
-        Im[b] -= mj
+        b = out[j] = _put(R, Q, Im, b, tj, pj, mj, C, P, M)
         lst = at.setdefault(R[b], [])
         if not lst:
             rooms.add(R[b])
