@@ -39,6 +39,7 @@ import numpy as np
 
 from packer import buckets as bk
 from packer.best_fit import best_fit_decreasing
+from packer.partner_packs import PARTNER_PACK_COST, light_pool
 from packer.pack_moves import (
     PackState,
     shared_copies,
@@ -530,16 +531,13 @@ def plan_packs(
     if item_group is not None and items.piece.size:
         item_group = np.where(items.piece >= 0, -1, item_group)  # pieces of one sample may share
 
-    # phase 2: best fit (in canonical item order: by sample index, then piece)
-    canon = np.lexsort((items.piece, items.sample)) if n_items and items.n_whole < n_items else None
+    # phase 2: best fit (in canonical item order: by sample index, then piece); with k >= 2 packs
+    # per rank and a fused ViT phase, light partners for the heavy packs are packed apart
+    # (`packer.partner_packs`: they balance a load's total, not its ViT and LLM phases apart)
     order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
-    if canon is not None:
-        bins_c = best_fit_decreasing(items.t[canon], items.p[canon], items.m[canon], C, P, M,
-                                     None if order_key is None else order_key[canon])
-        item_bin = np.empty_like(bins_c)
-        item_bin[canon] = bins_c
-    else:
-        item_bin = best_fit_decreasing(items.t, items.p, items.m, C, P, M, order_key)
+    item_bin = _best_fit(items, np.arange(n_items), order_key, cfg)
+    if cfg.packs_per_rank_step >= 2 and cfg.vit_phase == "fused" and n_items:
+        item_bin = _with_light_partners(items, item_bin, order_key, cfg)
 
     # phase 3: moves; phase 4: shapes. A move that shrinks a pack may let it merge: close again.
     state = PackState(items.t, items.p, items.m, item_bin, C, P, M)
@@ -566,6 +564,39 @@ def plan_packs(
     remainder = (np.cumsum(keep) - 1)[np.flatnonzero(frozen & keep)]
     shared = int(shared_copies(item_bin, item_group).shape[0]) if item_group is not None else 0
     return _finish(items, item_bin, n, cfg, chosen, remainder, t, lab, grp, shared)
+
+
+def _best_fit(items: _Items, sel: np.ndarray, order_key: np.ndarray | None, cfg: PackConfig) -> np.ndarray:
+    """Best fit of the items at ``sel`` (ascending) in canonical order (by sample index, then
+    piece); the bin of each, numbered from 0."""
+    if items.n_whole < items.t.shape[0]:
+        sel = sel[np.lexsort((items.piece[sel], items.sample[sel]))]
+    bins = best_fit_decreasing(items.t[sel], items.p[sel], items.m[sel], cfg.context_length,
+                               cfg.max_vit_patches, cfg.max_images_per_pack,
+                               None if order_key is None else order_key[sel])
+    out = np.empty(items.t.shape[0], np.int64)
+    out[sel] = bins
+    return out[np.sort(sel)]
+
+
+def _with_light_partners(items: _Items, item_bin: np.ndarray, order_key: np.ndarray | None, cfg: PackConfig
+                         ) -> np.ndarray:
+    """The items' bins with the light partners of the heavy packs of ``item_bin`` (a plan of all
+    items) packed apart (`packer.partner_packs.light_pool`), numbered after the others; ``item_bin``
+    itself where there is no pool or it costs more than `PARTNER_PACK_COST` of the packs."""
+    C = cfg.context_length
+    excess = _model_costs(items.t, items.t.astype(np.float64) ** 2, items.p, items.psq, cfg).cost
+    excess = excess - cfg.llm_token_cost * items.t
+    pool = light_pool(items.t, excess, (items.p > 0) | (items.m > 0), item_bin, C, cfg.llm_token_cost * C,
+                      cfg.packs_per_rank_step)
+    if not pool.any():
+        return item_bin
+    rest, light = np.flatnonzero(~pool), np.flatnonzero(pool)
+    apart = np.empty_like(item_bin)
+    apart[rest] = _best_fit(items, rest, order_key, cfg)
+    apart[light] = int(apart[rest].max(initial=-1)) + 1 + _best_fit(items, light, order_key, cfg)
+    n_whole = int(item_bin.max()) + 1
+    return apart if int(apart.max()) + 1 <= n_whole + int(PARTNER_PACK_COST * n_whole) else item_bin
 
 
 def _finish(items: _Items, item_bin: np.ndarray, n: int, cfg: PackConfig, chosen: ShapeBuckets,

@@ -19,34 +19,35 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
 
    - ``cost``: loads alike in cost (in (ViT, LLM) with a separate ViT phase) share a step: a k-d
      split into cells of dp loads, each cell a step (`kd_cells`).
-   - ``mix``: the loads, ordered by their label shares (tokens and samples; `composition_order`),
-     form dp strata; each step takes one load of every stratum, of the same cost quantile in each
-     (lean a = 0), or leans towards steps of loads alike in cost over all loads (a up to 1: cost
-     mode). Of the leans whose steps keep the mix — every label's spread of shares across steps
-     (samples and tokens) within 1.2× (`MIX_MARGIN`) that of dealing the packs to steps at random,
-     and no more step shares beyond the i.i.d. tolerance (`packer.step_mix`) than there — the one
-     with the least modelled step time wins (`_mix_steps`). Where none keeps the mix, packs are
-     dealt as units: classed by their dominant label, cells of W steps' worth of packs alike in
-     cost are dealt to their W steps by class, then cost, back and forth, with W the smallest power
-     of two that keeps the mix, at most all steps (`_mix_cells_steps`); but where that keeps the
-     mix no better than the loads at a = 0 (spread and shares beyond the tolerance both), the loads
-     are used.
+   - ``mix``: two kinds of deal of the loads are tried (`_mix_steps`). *Strata*: the loads,
+     ordered by their label shares (tokens and samples; `composition_order`), form dp strata; each
+     step takes one load of every stratum, of the same cost quantile in each (lean a = 0), or leans
+     towards steps of loads alike in cost over all loads (a up to 1: cost mode). *Offsets*: cells
+     of W steps' worth of loads alike in cost, each dealt to its W steps so that every step's
+     label shares add up to the plan's (`offset_deal` of the loads' `mix_offsets`), W from all
+     steps down while the mix is kept. Of the deals that keep the mix — every label's spread of
+     shares across steps (samples and tokens) within 1.2× (`MIX_MARGIN`) that of dealing the packs
+     to steps at random, and no more step shares beyond the i.i.d. tolerance (`packer.step_mix`)
+     than there — the one with the least modelled step time wins, those clear of the margin by
+     3% (`MIX_SAFETY`) first. Where none keeps the mix, packs are dealt as units: classed by their
+     dominant label, cells of W steps' worth of packs alike in cost are dealt to their W steps by
+     class, then cost, back and forth, with W the smallest power of two that keeps the mix, at
+     most all steps (`_mix_cells_steps`); but where that keeps the mix no better than the loads at
+     a = 0 (spread and shares beyond the tolerance both), the loads are used. At k = 1 (a load is
+     a pack) the units' deal also competes with the loads' on step time.
 
-     On the bimodal mix of bench_packing (context 24576; heavy packs are long documents), loads
-     keep the mix at dp 8 with k = 2 and 4: k = 2 reaches 1.017 mean / 1.055 worst step (from
-     1.023 / 1.070 with units) with the sources' token spread at 0.68× random, k = 4 1.004 / 1.015
-     (from 1.007 / 1.018). The heavy loads are mostly documents, so steps alike in cost are steps
-     of documents: every lean above a = 0 there puts more step shares beyond the tolerance than
-     random dealing. At dp 64 (k = 1, 2, 4) and at k = 1 the loads' steps at a = 0 hold too many
-     shares beyond the tolerance (in samples: a step of heavy loads has few, long documents), so
-     units are dealt, as before: 1.18 / 1.20 at dp 64 k = 1, 1.076 / 1.077 at k = 2, and 1.05 /
-     1.17 at dp 8 k = 1, where a step of dp single packs cannot be both alike in cost and a cross-
-     section of a mix whose heavy packs are one kind of data. `packer.mix_balance_bound` bounds
-     from below what any deal of the same packs that passes this check can reach (bench_packing
-     prints it beside these figures): at dp 64, k = 1 no such deal has its worst step under 1.061
-     (the spread rule alone excludes it; the bound reaches 1.05 only with the spread margin at
-     about 1.56× random, not 1.2×). At dp 8, k = 1 and 2 and dp 64, k = 2 the bound is at most
-     1.001: it does not tell whether 1.05 is reachable there.
+     With k >= 2 the plan holds light partner packs for its heavy ones (`packer.partner_packs`), so
+     the loads are near-equal in cost (on bench_packing's bimodal mix at context 24576, k = 2: all
+     within 1.2% of the mean load, against 7.6% without) and any deal that keeps the mix is nearly
+     balanced. There, at dp 8: k = 2 1.006 mean / 1.017 worst step (strata), k = 4 1.0005 / 1.003;
+     at dp 64: k = 2 1.012 / 1.017 and k = 4 1.001 / 1.006 (offsets, the sources' token spread at
+     0.3x and 0.2x random). At k = 1 no partner helps: the heavy packs are long documents, a step
+     of dp single packs cannot be both alike in cost and a cross-section of the mix, and units are
+     dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. `packer.mix_balance_bound` bounds from
+     below what any deal of the same packs that passes this check can reach (bench_packing prints
+     it beside these figures): at dp 64, k = 1 no such deal has its worst step under 1.061 (the
+     spread rule alone excludes it). Choose ``cost`` there when the slowest rank matters more than
+     each step's mix.
 
    Then a step holding copies of one sample in two loads trades one of them for the most alike
    load of another step, and the steps are put in a seeded order.
@@ -107,6 +108,9 @@ class StepPlan:
     # balance "mix": how far steps lean to alike loads over the strata of label shares (`_mix_steps`),
     # 0..1; -1 where units were dealt by their dominant label instead; 1 for "cost"
     mix_cost_lean: float = 1.0
+    # how the steps were dealt: "cost" (balance cost, or a mix with one label), or for balance mix
+    # "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`)
+    mix_deal: str = "cost"
     copies_sharing_step: int = 0  # steps x copy groups with two packs holding copies of one sample
 
     def __len__(self) -> int:
@@ -329,6 +333,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
     # the mix, units dealt over steps by their dominant label with ranks found within each step
     mix = _unit_mix(plan, groups, unit_pack, real, src) if cfg.balance == "mix" and n_steps > 1 else None
     cost_lean = 1.0
+    mix_deal = "cost"
     load = rank_loads(cost, k, tie) if N else np.zeros(0, np.int64)
     if k > 1 and plan.copy_group is not None and n and N:
         load = _split_copies_within_loads(plan, unit_pack, real, load, cost, tie)
@@ -349,17 +354,25 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         lsmp = np.zeros((U, mix.tokens.shape[1]))
         np.add.at(ltok, load, mix.tokens)
         np.add.at(lsmp, load, mix.samples)
-        step_of_load, cost_lean, strat_excess = _mix_steps(
+        step_of_load, cost_lean, strat_excess, mix_deal = _mix_steps(
             X, ltok, lsmp, mix.kind, n_steps, ltie, separate, lambda st: _mix_excess(st[load], mix, n_steps, base),
-            base.over)
-        if cost_lean < 0:  # no lean keeps the mix: units over all steps, unless they keep it no better
+            base)
+        if cost_lean < 0 or k == 1:
+            # no lean keeps the mix: units over all steps, unless they keep it no better; at k = 1
+            # (a load is a unit) the units' deal also competes on step time with the loads'
             uX = np.stack((vit, llm), axis=1) if separate else (vit + llm)[:, None]
             unit_step, unit_excess = _mix_cells_steps(uX, mix, n_steps, S, tie, base)
-            if _mix_ok(unit_excess, base.over) or not (strat_excess[0] <= unit_excess[0]
-                                                       and strat_excess[1] <= unit_excess[1]):
-                by_load = False
-                load, X, step_of_load = np.arange(N, dtype=np.int64), uX, unit_step
+            if cost_lean >= 0:
+                use_units = _mix_ok(unit_excess, base.over) and _time_score(
+                    _step_time_excess(unit_step, uX, n_steps, separate)) < _time_score(
+                    _step_time_excess(step_of_load[load], uX, n_steps, separate))
             else:
+                use_units = _mix_ok(unit_excess, base.over) or not (strat_excess[0] <= unit_excess[0]
+                                                                    and strat_excess[1] <= unit_excess[1])
+            if use_units:
+                by_load, mix_deal, cost_lean = False, "units", -1.0
+                load, X, step_of_load = np.arange(N, dtype=np.int64), uX, unit_step
+            elif cost_lean < 0:
                 cost_lean = 0.0
     step_of = step_of_load[load] if N else np.zeros(0, np.int64)
     shared = 0
@@ -418,6 +431,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         cost=cost[out],
         llm_cost=llm[out],
         mix_cost_lean=cost_lean,
+        mix_deal=mix_deal,
         copies_sharing_step=shared,
     )
 
@@ -507,6 +521,9 @@ def _mix_base(mix: _UnitMix, n_steps: int, S: int, z: float, seed: int) -> _MixB
 
 
 MIX_MARGIN = 1.2  # a step mix is kept while every label's spread is within this x random dealing's
+# Random dealing's spread is estimated from three dealings (about 1% off at 2,000 steps): of the
+# deals that keep the mix, those within this share of the margin go first.
+MIX_SAFETY = 0.97
 
 
 def _mix_excess(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -> tuple[float, float]:
@@ -530,6 +547,7 @@ def _mix_ok(excess: tuple[float, float], base_over: float) -> bool:
     return excess[0] <= MIX_MARGIN + 1e-9 and excess[1] <= base_over
 
 
+MIX_DEALS = ("strata", "offsets")  # the kinds of deal `_mix_steps` tries (tests may leave one out)
 COST_LEANS = (0.0, 0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
 
 
@@ -569,19 +587,89 @@ def composition_order(tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray,
     return out
 
 
+def _step_time_excess(step: np.ndarray, X: np.ndarray, n_steps: int, separate: bool) -> np.ndarray:
+    """Per step, its modelled time over the ideal, minus 1, with each rank load a step member
+    (`deal_step` balances its ranks later)."""
+    ideal = np.zeros((n_steps, X.shape[1]))
+    np.add.at(ideal, step, X)
+    ideal = ideal.sum(axis=1) * n_steps / max(X.shape[0], 1)
+    if separate:
+        top = np.full((n_steps, X.shape[1]), -np.inf)
+        np.maximum.at(top, step, X)
+        t = top.sum(axis=1)
+    else:
+        t = np.full(n_steps, -np.inf)
+        np.maximum.at(t, step, X.sum(axis=1))
+    return np.where(ideal > 0, t / np.where(ideal > 0, ideal, 1.0), 1.0) - 1.0
+
+
+def _time_score(r: np.ndarray) -> float:
+    """The modelled step time of a deal: the mean excess over the ideal over its target (2%) plus
+    the worst step's over its own (5%)."""
+    return float(r.mean() / 0.02 + r.max() / 0.05)
+
+
+def mix_offsets(tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, n_steps: int, base: _MixBase
+                ) -> np.ndarray:
+    """Per rank load, how far it moves its step's share of each label from the plan's, in samples
+    and in tokens: (label samples - share x samples) over the tolerance times a mean step's samples,
+    and so for tokens. A step whose loads' offsets sum to near zero is within the tolerance."""
+    first = kind == (kind.min() if kind.size else 0)
+    out = []
+    for m, share, tol in ((samples, base.gs, base.tol_s), (tokens, base.gt, base.tol_t)):
+        total = m[:, first].sum(axis=1, keepdims=True)
+        scale = tol * max(float(total.sum()) / max(n_steps, 1), 1e-12)
+        live = scale > 0
+        out.append((m[:, live] - share[live] * total) / scale[live])
+    return np.concatenate(out, axis=1)
+
+
+def offset_deal(offsets: np.ndarray, n_steps: int, per_step: int, tie: np.ndarray) -> np.ndarray:
+    """Deal rows (n_steps x per_step of them) to n_steps steps, per_step each, so that each step's
+    sum of the rows' offset vectors stays near zero: rows by decreasing norm (ties: ``tie``), each
+    to the open step whose running sum it cancels most (least dot product; ties: the lower step).
+    Returns the step of each row."""
+    U = offsets.shape[0]
+    step = np.empty(U, np.int64)
+    if not U:
+        return step
+    order = np.lexsort((tie, -np.einsum("ij,ij->i", offsets, offsets)))
+    total = np.zeros((n_steps, offsets.shape[1]))
+    room = np.full(n_steps, per_step, np.int64)
+    shut = np.zeros(n_steps)  # +inf on full steps
+    for u in order.tolist():
+        v = offsets[u]
+        s = int(np.argmin(total @ v + shut))
+        step[u] = s
+        total[s] += v
+        room[s] -= 1
+        if not room[s]:
+            shut[s] = np.inf
+    return step
+
+
 def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, n_steps: int,
-               tie: np.ndarray, separate: bool, mix_excess, base_over: float
-               ) -> tuple[np.ndarray, float, tuple[float, float]]:
-    """Steps of the rank loads for ``balance: mix`` (module docstring, 2.). The loads, in the order
-    of their label shares (`composition_order`), form dp strata of n_steps loads; a load's place is
-    ``(1 - a) · q_stratum + a · q_all``, its cost quantile within its stratum and over all loads
-    (in the k-d order of X, as cost mode groups them), and each run of dp loads in that order is a
-    step. At a = 0 every step holds one load of each stratum, of the same cost quantile in each; at
-    a = 1 steps are loads alike in cost, as in cost mode. Of the leans a in `COST_LEANS` whose steps
-    keep the mix (`_mix_ok` of ``mix_excess`` of the step of each load), the one with the least
-    modelled step time wins: the mean excess over the ideal over its target (2%) plus the worst
-    step's over its own (5%). Returns (step per load, a, the mix excess at a = 0); a = -1 when no
-    lean keeps the mix (the steps are then those of a = 0)."""
+               tie: np.ndarray, separate: bool, mix_excess, base: _MixBase
+               ) -> tuple[np.ndarray, float, tuple[float, float], str]:
+    """Steps of the rank loads for ``balance: mix`` (module docstring, 2.), from two kinds of deal.
+
+    Strata: the loads, in the order of their label shares (`composition_order`), form dp strata
+    of n_steps loads; a load's place is ``(1 - a) · q_stratum + a · q_all``, its cost quantile
+    within its stratum and over all loads (in the k-d order of X, as cost mode groups them), and
+    each run of dp loads in that order is a step. At a = 0 every step holds one load of each
+    stratum, of the same cost quantile in each; at a = 1 steps are loads alike in cost, as in cost
+    mode (leans a in `COST_LEANS`).
+
+    Offsets: cells of W steps' worth of loads alike in cost (`kd_cells`), each dealt to its W steps
+    by `offset_deal` on the loads' `mix_offsets`, so that every step's shares sum to the plan's; W
+    from all steps down, halving while the mix is kept (lean ``1 - W / n_steps``). Where the loads
+    are near-equal in cost (k >= 2 with light partner packs, `packer.partner_packs`) this keeps
+    the mix far inside the check whatever the loads' own mixes.
+
+    Of the deals that keep the mix (`_mix_ok` of ``mix_excess`` of the step of each load), the one
+    with the least modelled step time (`_time_score`) wins. Returns (step per load, its lean, the
+    mix excess of the strata at a = 0, the deal's name); lean -1 when none keeps the mix (the steps
+    are then those of the strata at a = 0)."""
     U = X.shape[0]
     dp = U // n_steps
     # only the strata matter (their loads are ordered by cost): leaves of a quarter stratum suffice
@@ -591,28 +679,44 @@ def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.
     q_all[np.lexsort((tie, X.sum(axis=1), cell))] = np.arange(U) / U
     q_stratum = np.empty(U)
     q_stratum[np.lexsort((q_all, stratum))] = (np.arange(U) % n_steps) / n_steps
-    best: tuple[float, np.ndarray | None, float] = (np.inf, None, -1.0)
+    best: tuple[tuple[bool, float], np.ndarray | None, float, str] = ((True, np.inf), None, -1.0, "strata")
     first: tuple[np.ndarray, tuple[float, float]] | None = None
+
+    def consider(step: np.ndarray, lean: float, name: str) -> bool:
+        nonlocal best
+        excess = mix_excess(step)
+        if not _mix_ok(excess, base.over):
+            return False
+        # deals with the spread clear of the margin by more than the baseline's own error first
+        key = (excess[0] > MIX_MARGIN * MIX_SAFETY, _time_score(_step_time_excess(step, X, n_steps, separate)))
+        if key < best[0]:
+            best = (key, step, lean, name)
+        return True
+
     for a in COST_LEANS:
         order = np.lexsort((tie, stratum, (1.0 - a) * q_stratum + a * q_all))
         step = np.empty(U, np.int64)
         step[order] = np.arange(U) // dp
-        excess = mix_excess(step)
         if first is None:
-            first = (step, excess)
-        if not _mix_ok(excess, base_over):
-            continue
-        Xs = X[order].reshape(n_steps, dp, -1)
-        ideal = Xs.mean(axis=1).sum(axis=1)
-        t = Xs.max(axis=1).sum(axis=1) if separate else Xs.sum(axis=2).max(axis=1)
-        r = np.where(ideal > 0, t / np.where(ideal > 0, ideal, 1.0), 1.0) - 1.0
-        score = float(r.mean() / 0.02 + r.max() / 0.05)
-        if score < best[0]:
-            best = (score, step, a)
+            first = (step, mix_excess(step))
+        consider(step, a, "strata")
+    offsets = mix_offsets(tokens, samples, kind, n_steps, base)
+    W = n_steps if "offsets" in MIX_DEALS else 0
+    while W >= 1:
+        cells, slots = kd_cells(X, dp, W, tie)
+        step = np.empty(U, np.int64)
+        start = 0
+        for c, w in enumerate(slots.tolist()):
+            idx = np.flatnonzero(cells == c)
+            step[idx] = start + offset_deal(offsets[idx], w, dp, tie[idx])
+            start += w
+        if not consider(step, 1.0 - W / n_steps, "offsets"):
+            break
+        W //= 2
     assert first is not None
     if best[1] is None:
-        return first[0], -1.0, first[1]
-    return best[1], best[2], first[1]
+        return first[0], -1.0, first[1], "strata"
+    return best[1], best[2], first[1], best[3]
 
 
 def _mix_cells_steps(X: np.ndarray, mix: _UnitMix, n_steps: int, S: int, tie: np.ndarray,

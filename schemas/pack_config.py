@@ -31,15 +31,15 @@ Step assembly minimises that modelled step time; the report gives both and each 
   (in samples and in tokens) spreads across steps no wider than 1.2x dealing the packs at random,
   with no more steps beyond the tolerance (``mix_tolerance`` standard deviations of i.i.d.
   sampling of that step's samples) than there. Within that, the rank loads of cost mode (k packs
-  of near-equal total cost) are dealt to steps by their label shares, one of each share stratum
-  per step at the same cost quantile, leaning towards loads alike in cost as far as the mix allows;
-  where no such deal keeps the mix, each step is a cross-section of the packs by dominant label and
-  cost and its ranks are balanced within it. Where cost and mix go together (e.g. long text
-  documents are the heavy packs) the slowest rank stays over the mean with 1-2 packs per rank per
-  step: on bench_packing's bimodal mix at dp 8, 1.7% mean / 5.5% worst step at k = 2 and 5% / 17%
-  at k = 1; at dp 64, 7.6% at k = 2 and 18-20% at k = 1; with 4 or more within 2%. At dp 64 with
-  one pack per rank, no deal of those packs that keeps the mix has its worst step within 6.1%
-  (`packer.mix_balance_bound`).
+  of near-equal total cost) are dealt to steps so that each step's label shares add up to the
+  plan's, leaning towards loads alike in cost as far as the mix allows (`packer.steps`). With k >= 2
+  packs per rank (and a fused ViT phase) the planner packs light partners for its heavy packs
+  apart (`packer.partner_packs`, at most 0.1% more packs), so the loads come out near-equal: on
+  bench_packing's bimodal mix, 0.6% mean / 1.7% worst step at dp 8 and 1.2% / 1.7% at dp 64 with
+  k = 2, within 0.6% with 4 or more. With one pack per rank per step, where cost and mix go together
+  (long text documents are the heavy packs), the slowest rank stays over the mean: 5% / 17% at dp 8,
+  18-20% at dp 64, and no deal of those packs that keeps the mix has its worst step within 6.1% at
+  dp 64 (`packer.mix_balance_bound`).
 - ``cost``: steps are formed from packs of similar cost first (worst step within 2% of its mean on
   the benchmark mixes at any k); a step may then hold mostly one kind of data.
 

@@ -270,18 +270,23 @@ def test_mix_mode_keeps_the_mix_of_every_step(bimodal_plans, k):
 
 
 def test_mix_mode_deals_balanced_rank_loads_at_two_packs_per_rank(bimodal_plans):
-    """At k = 2 the rank loads (heavy with light) are dealt to steps by label shares: the mean step
-    within 2% (dealing units, as before, gave 2.5% here) and the mix within 1.2x random."""
+    """At k = 2 the rank loads (heavy with light: the plan made light partners for its heavy
+    packs, `packer.partner_packs`) are dealt to steps by label shares: the mean step within 1%
+    and the worst within 3% (dealing units, as before, gave 2.5% / 7% here; loads without light
+    partners 1.7% / 5.5%), the mix within 1.2x random."""
     plan = bimodal_plans[2]
     cfg = PackConfig(dp_size=8, grad_accum=2, balance="mix")
     sp = assemble_steps(plan, cfg, 0)
     check_steps(sp, plan, cfg)
-    assert 0.0 <= sp.mix_cost_lean < 1.0
+    assert 0.0 <= sp.mix_cost_lean < 1.0 and sp.mix_deal in ("strata", "offsets")
     total = step_balance(sp.step, sp.rank, sp.cost, 8)
-    assert total.mean() <= 1.02 and total.max() <= 1.065
+    assert total.mean() <= 1.01 and total.max() <= 1.03
     assert (_spread_ratio(plan, sp) <= 1.2).all()
-    # with a separate ViT phase the leans are scored on that step time; the mix holds the same way
+    # with a separate ViT phase (planned for it: no light partners) the leans are scored on that
+    # step time; the mix holds the same way
     separate = cfg.model_copy(update={"vit_phase": "separate"})
+    t, p, m, labels = _bimodal(40_000, seed=21)
+    plan = plan_packs(t, p, m, separate, labels=labels)
     sp = assemble_steps(plan, separate, 0)
     check_steps(sp, plan, separate)
     assert (_spread_ratio(plan, sp) <= 1.2).all()

@@ -1,0 +1,82 @@
+"""Light partner packs for heavy ones, so that k >= 2 packs per rank per step can add up to equal loads.
+
+Step assembly (`packer.steps`) pairs packs into rank loads, heavy with light. Best fit levels the
+media over all packs, so every pack holds a slice of the mix and costs about the mean; a pack with
+one long document (attention grows with len²) then has no partner light enough, and its load stays
+over the others (on bench_packing's bimodal mix at context 24576: packs from 0.95 to 1.2 × the mean,
+loads holding a full-length document at 1.076 × the mean load). The remedy costs no more than a few
+bins: set aside text-only items of the least compute per token (the shortest documents above the
+filler size) for as many packs as the heavy packs need, pack them apart, and the light packs they
+make (about the linear cost alone: 0.82 × the mean there) are the heavy packs' partners.
+`packer.packing.plan_packs` keeps the plan made apart only where it adds at most 0.1% packs
+(`PARTNER_PACK_COST`) to the plan made whole (on that mix: 33,657 packs either way, lower bound
+33,655).
+
+How many. With k packs per rank and the light end of the packs at q_lo (5% quantile, over the
+mean μ), a pack of cost h needs help where h + (k - 1) q_lo > k (1 + ε) (ε = 1%: a load 1% over
+the mean is fine). Each heavy pack starts a load of its own (`packer.steps.rank_loads`), so each
+needs a light pack of its own: as many light packs as heavy ones, where a pack's worth of the
+coolest items is lighter than q_lo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LOAD_SLACK = 0.01  # a load this far over the mean load needs no partner
+LIGHT_QUANTILE = 0.05  # the light end of the packs
+FILLER_SHARE = 1 / 24  # items under this share of the context stay as fillers for the other packs
+POOL_FILL = 0.99  # the pool's tokens, as a share of its packs' room
+POOL_FILLERS = 0.05  # the share of the pool's tokens in fillers
+PARTNER_PACK_COST = 0.001  # packing apart is kept where it adds at most this share of packs
+
+
+def light_pool(t: np.ndarray, excess: np.ndarray, media: np.ndarray, bins: np.ndarray, context: int,
+               linear: float, k: int) -> np.ndarray:
+    """The items to pack apart as light partners (a mask; none where no pack needs one).
+
+    ``t``: tokens per item; ``excess``: its cost beyond the linear LLM part (attention, ViT);
+    ``media``: items with images or patches (never in the pool); ``bins``: a first plan of all
+    items; ``linear``: the linear LLM cost of a full pack (``llm_token_cost · context``);
+    ``k``: packs per rank per step."""
+    n = t.shape[0]
+    none = np.zeros(n, bool)
+    if k < 2 or n == 0:
+        return none
+    n_bins = int(bins.max()) + 1
+    cost = linear + np.bincount(bins, weights=excess, minlength=n_bins)
+    mu = float(cost.mean())
+    if mu <= 0:
+        return none
+    c = cost / mu
+    q_lo = float(np.quantile(c, LIGHT_QUANTILE))
+    bar = k * (1 + LOAD_SLACK) - (k - 1) * q_lo
+    n_heavy = int((c > bar).sum())
+    if not n_heavy:
+        return none
+    cand = np.flatnonzero(~media & (t >= context * FILLER_SHARE) & (t > 0))
+    if not cand.size:
+        return none
+    heat = excess[cand] / t[cand]
+    cand = cand[np.lexsort((cand, heat))]  # least compute per token first
+    # a light pack's cost: the linear part and the excess of one pack's worth of the coolest items
+    cum = np.cumsum(t[cand])
+    one = max(int(np.searchsorted(cum, context * POOL_FILL)), 1)
+    light = (linear + float(excess[cand[:one]].sum())) / mu
+    if light >= q_lo:
+        return none
+    room = n_heavy * context * POOL_FILL
+    take = int(np.searchsorted(cum, room * (1 - POOL_FILLERS), side="right"))
+    mask = none
+    mask[cand[:take]] = True
+    # and a share of the fillers, every j-th by size (so both plans keep fillers of every size),
+    # to close the gaps the pool's bigger items leave
+    small = np.flatnonzero(~media & (t < context * FILLER_SHARE) & (t > 0))
+    if small.size:
+        small = small[np.lexsort((small, t[small]))]
+        want = room - float(t[mask].sum())
+        j = max(int(float(t[small].sum()) // max(want, 1.0)), 1)
+        picked = small[::j]
+        picked = picked[np.cumsum(t[picked]) <= want]
+        mask[picked] = True
+    return mask
