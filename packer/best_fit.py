@@ -258,7 +258,10 @@ def best_fit_decreasing(
     (`deal_media`); the rest goes by best fit. Where patches bind, two plans are made and the
     one with fewer bins is kept: best fit with the scarce kind levelled (module docstring), and
     `deal_by_patches`; on a tie, the one with fewer bins once bins that fit together are merged
-    (`plan_packs` merges them next), and on a tie there too levelled best fit. Where tokens bind
+    (`plan_packs` merges them next), and on a tie there too levelled best fit. Where images bind,
+    the same two (best fit levelling images; the deal by patches): images binding alone does not
+    say which of tokens and patches is next, and either can leave bins the other fills (e.g. 5
+    bins against 3, `tests/packer/test_packing.py`'s exact packer). Where tokens bind
     or in the deal by patches, a deal that puts items over half a bin together is kept only where
     it leaves fewer bins than one bin each (`_paired_if_fewer`). Neither plan wins on every mix:
     the deal fills bins to within a small image's patches and wins where many small images remain
@@ -284,7 +287,7 @@ def best_fit_decreasing(
         return _paired_if_fewer(dealt, t, p, m, C, P, M)
     mode = "images" if bind == "images" else "scarce"
     out = _best_fit_runs(t, p, m, C, P, M, order_key, mode, [], [], [])
-    if level_media and bind == "patches":
+    if level_media and bind in ("patches", "images") and bool((p > 0).any()):
         dealt = deal_by_patches(t, p, m, C, P, M, order_key)
         nd, nl = int(dealt.max()), int(out.max())
         if nd < nl or (nd == nl and _closed_bins(dealt, t, p, m, C, P, M)

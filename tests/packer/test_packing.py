@@ -356,6 +356,9 @@ def optimum(t, p, m, C, P, M) -> int:
 @example(([1, 862, 163, 163, 1, 1, 861], [700, 700, 0, 700, 1024, 2048, 0], [0, 0, 2, 0, 0, 0, 0]), 3)
 # both plans where patches bind leave 5 bins; the deal's merge to 4, levelled best fit's do not
 @example(([2, 1023, 350, 325, 1, 1, 674], [700, 300, 0, 700, 1024, 2048, 0], [0, 0, 2, 0, 0, 0, 0]), 3)
+# images bind: best fit levelling images left 5 bins (optimum 3); the deal by patches, now tried
+# there too, finds 3
+@example(([673, 360, 516, 49, 316, 365, 388], [700, 4, 0, 0, 64, 1024, 2048], [3, 0, 4, 3, 4, 4, 1]), 7)
 def test_against_an_exact_packer_on_small_instances(data, M):
     """No pack is left that a three-limit first fit would merge, and on instances small enough
     for brute force the plan is within one pack of the optimum."""
