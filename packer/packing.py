@@ -39,7 +39,7 @@ import numpy as np
 
 from packer import buckets as bk
 from packer.best_fit import best_fit_decreasing
-from packer.partner_packs import PARTNER_PACK_COST, light_pool
+from packer.partner_packs import PARTNER_PACK_COST, PARTNER_SAMPLE, heavy_packs, light_pool
 from packer.pack_moves import (
     PackState,
     shared_copies,
@@ -535,9 +535,10 @@ def plan_packs(
     # per rank and a fused ViT phase, light partners for the heavy packs are packed apart
     # (`packer.partner_packs`: they balance a load's total, not its ViT and LLM phases apart)
     order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
-    item_bin = _best_fit(items, np.arange(n_items), order_key, cfg)
     if cfg.packs_per_rank_step >= 2 and cfg.vit_phase == "fused" and n_items:
-        item_bin = _with_light_partners(items, item_bin, order_key, cfg)
+        item_bin = _with_light_partners(items, order_key, cfg)
+    else:
+        item_bin = _best_fit(items, np.arange(n_items), order_key, cfg)
 
     # phase 3: moves; phase 4: shapes. A move that shrinks a pack may let it merge: close again.
     state = PackState(items.t, items.p, items.m, item_bin, C, P, M)
@@ -579,24 +580,36 @@ def _best_fit(items: _Items, sel: np.ndarray, order_key: np.ndarray | None, cfg:
     return out[np.sort(sel)]
 
 
-def _with_light_partners(items: _Items, item_bin: np.ndarray, order_key: np.ndarray | None, cfg: PackConfig
-                         ) -> np.ndarray:
-    """The items' bins with the light partners of the heavy packs of ``item_bin`` (a plan of all
-    items) packed apart (`packer.partner_packs.light_pool`), numbered after the others; ``item_bin``
-    itself where there is no pool or it costs more than `PARTNER_PACK_COST` of the packs."""
-    C = cfg.context_length
+def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackConfig) -> np.ndarray:
+    """The bin of each item, with light partners for the heavy packs packed apart and numbered
+    after the others (`packer.partner_packs`) where that costs at most `PARTNER_PACK_COST` of the
+    packs; else best fit of all the items."""
+    C, k = cfg.context_length, cfg.packs_per_rank_step
+    n_items = items.t.shape[0]
+    everything = np.arange(n_items)
     excess = _model_costs(items.t, items.t.astype(np.float64) ** 2, items.p, items.psq, cfg).cost
     excess = excess - cfg.llm_token_cost * items.t
-    pool = light_pool(items.t, excess, (items.p > 0) | (items.m > 0), item_bin, C, cfg.llm_token_cost * C,
-                      cfg.packs_per_rank_step)
-    if not pool.any():
-        return item_bin
-    rest, light = np.flatnonzero(~pool), np.flatnonzero(pool)
-    apart = np.empty_like(item_bin)
-    apart[rest] = _best_fit(items, rest, order_key, cfg)
-    apart[light] = int(apart[rest].max(initial=-1)) + 1 + _best_fit(items, light, order_key, cfg)
-    n_whole = int(item_bin.max()) + 1
-    return apart if int(apart.max()) + 1 <= n_whole + int(PARTNER_PACK_COST * n_whole) else item_bin
+    whole = None
+    if n_items <= PARTNER_SAMPLE:
+        whole = _best_fit(items, everything, order_key, cfg)
+        heavy = heavy_packs(excess, whole, cfg.llm_token_cost * C, k)
+        n_whole = int(whole.max()) + 1
+    else:  # counted on an even sample; the plan apart is held to the lower bound
+        sample = everything[:: -(-n_items // PARTNER_SAMPLE)]
+        sub = _best_fit(items, sample, order_key, cfg)
+        heavy = heavy_packs(excess[sample], sub, cfg.llm_token_cost * C, k)
+        n_whole = max(_ceil_div(int(items.t.sum()), C), _ceil_div(int(items.p.sum()), cfg.max_vit_patches),
+                      _ceil_div(int(items.m.sum()), cfg.max_images_per_pack))
+    n_heavy = int(round(heavy.share * n_whole))
+    pool = light_pool(items.t, excess, (items.p > 0) | (items.m > 0), n_heavy, heavy, C, cfg.llm_token_cost * C)
+    if pool.any():
+        rest, light = np.flatnonzero(~pool), np.flatnonzero(pool)
+        apart = np.empty(n_items, np.int64)
+        apart[rest] = _best_fit(items, rest, order_key, cfg)
+        apart[light] = int(apart[rest].max(initial=-1)) + 1 + _best_fit(items, light, order_key, cfg)
+        if int(apart.max()) + 1 <= n_whole + int(PARTNER_PACK_COST * n_whole) + (whole is None):
+            return apart
+    return whole if whole is not None else _best_fit(items, everything, order_key, cfg)
 
 
 def _finish(items: _Items, item_bin: np.ndarray, n: int, cfg: PackConfig, chosen: ShapeBuckets,

@@ -10,7 +10,9 @@ filler size) for as many packs as the heavy packs need, pack them apart, and the
 make (about the linear cost alone: 0.82 × the mean there) are the heavy packs' partners.
 `packer.packing.plan_packs` keeps the plan made apart only where it adds at most 0.1% packs
 (`PARTNER_PACK_COST`) to the plan made whole (on that mix: 33,657 packs either way, lower bound
-33,655).
+33,655). Up to `PARTNER_SAMPLE` items the heavy packs are counted on the plan made whole; above it
+on a plan of an even sample of the items (their share of its packs, times the lower bound), and the
+plan made apart is checked against the lower bound instead, so a big plan costs one best fit, not two.
 
 How many. With k packs per rank and the light end of the packs at q_lo (5% quantile, over the
 mean μ), a pack of cost h needs help where h + (k - 1) q_lo > k (1 + ε) (ε = 1%: a load 1% over
@@ -21,6 +23,8 @@ coolest items is lighter than q_lo.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 LOAD_SLACK = 0.01  # a load this far over the mean load needs no partner
@@ -29,30 +33,48 @@ FILLER_SHARE = 1 / 24  # items under this share of the context stay as fillers f
 POOL_FILL = 0.99  # the pool's tokens, as a share of its packs' room
 POOL_FILLERS = 0.05  # the share of the pool's tokens in fillers
 PARTNER_PACK_COST = 0.001  # packing apart is kept where it adds at most this share of packs
+# above this many items the heavy packs are counted on a plan of an even sample of them (every j-th
+# in canonical order) rather than of all: a second best fit of everything would double the plan's time
+PARTNER_SAMPLE = 250_000
 
 
-def light_pool(t: np.ndarray, excess: np.ndarray, media: np.ndarray, bins: np.ndarray, context: int,
-               linear: float, k: int) -> np.ndarray:
-    """The items to pack apart as light partners (a mask; none where no pack needs one).
+class HeavyPacks(NamedTuple):
+    """What a plan says about its heavy packs: their share of the packs, the mean pack cost, and
+    the light end of the packs (`LIGHT_QUANTILE`, over the mean)."""
 
-    ``t``: tokens per item; ``excess``: its cost beyond the linear LLM part (attention, ViT);
-    ``media``: items with images or patches (never in the pool); ``bins``: a first plan of all
-    items; ``linear``: the linear LLM cost of a full pack (``llm_token_cost · context``);
-    ``k``: packs per rank per step."""
-    n = t.shape[0]
-    none = np.zeros(n, bool)
-    if k < 2 or n == 0:
-        return none
-    n_bins = int(bins.max()) + 1
+    share: float
+    mean: float
+    light_end: float
+
+
+def heavy_packs(excess: np.ndarray, bins: np.ndarray, linear: float, k: int) -> HeavyPacks:
+    """The heavy packs of a plan (``bins``: the bin of each item; ``excess``: each item's cost beyond
+    the linear LLM part; ``linear``: a full pack's linear LLM cost) for k packs per rank per step:
+    packs over k (1 + `LOAD_SLACK`) - (k - 1) · light end, over the mean. At k = 1 no partner can
+    help a load: none is heavy."""
+    n_bins = int(bins.max()) + 1 if bins.size else 0
+    if not n_bins or k < 2:
+        return HeavyPacks(0.0, 0.0, 0.0)
     cost = linear + np.bincount(bins, weights=excess, minlength=n_bins)
     mu = float(cost.mean())
     if mu <= 0:
-        return none
+        return HeavyPacks(0.0, 0.0, 0.0)
     c = cost / mu
     q_lo = float(np.quantile(c, LIGHT_QUANTILE))
     bar = k * (1 + LOAD_SLACK) - (k - 1) * q_lo
-    n_heavy = int((c > bar).sum())
-    if not n_heavy:
+    return HeavyPacks(float((c > bar).sum()) / n_bins, mu, q_lo)
+
+
+def light_pool(t: np.ndarray, excess: np.ndarray, media: np.ndarray, n_heavy: int, heavy: HeavyPacks,
+               context: int, linear: float) -> np.ndarray:
+    """The items to pack apart as light partners for ``n_heavy`` heavy packs (a mask; none where
+    a pack's worth of the coolest items is no lighter than the light end of ``heavy``).
+
+    ``t``: tokens per item; ``excess``: its cost beyond the linear LLM part (attention, ViT);
+    ``media``: items with images or patches (never in the pool); ``linear``: the linear LLM cost
+    of a full pack (``llm_token_cost · context``)."""
+    none = np.zeros(t.shape[0], bool)
+    if n_heavy <= 0 or heavy.mean <= 0:
         return none
     cand = np.flatnonzero(~media & (t >= context * FILLER_SHARE) & (t > 0))
     if not cand.size:
@@ -62,8 +84,7 @@ def light_pool(t: np.ndarray, excess: np.ndarray, media: np.ndarray, bins: np.nd
     # a light pack's cost: the linear part and the excess of one pack's worth of the coolest items
     cum = np.cumsum(t[cand])
     one = max(int(np.searchsorted(cum, context * POOL_FILL)), 1)
-    light = (linear + float(excess[cand[:one]].sum())) / mu
-    if light >= q_lo:
+    if (linear + float(excess[cand[:one]].sum())) / heavy.mean >= heavy.light_end:
         return none
     room = n_heavy * context * POOL_FILL
     take = int(np.searchsorted(cum, room * (1 - POOL_FILLERS), side="right"))

@@ -11,7 +11,7 @@ from test_steps import _bimodal, _spread_ratio, check_steps
 
 import packer.steps as steps
 from packer.packing import plan_packs, sample_costs
-from packer.partner_packs import light_pool
+from packer.partner_packs import heavy_packs, light_pool
 from packer.steps import assemble_steps, mix_offsets, offset_deal, rank_loads, seeded_hash, step_balance
 from schemas.pack_config import PackConfig
 
@@ -66,17 +66,39 @@ def test_light_pool_takes_the_coolest_text_and_a_share_of_fillers():
     rng = np.random.default_rng(0)
     bins = rng.integers(0, int(np.ceil(t.sum() / C)) + 5, t.size)  # any first plan: only its pack costs matter
     bins[:40] = np.arange(40)  # a document alone in each of packs 0-39
-    pool = light_pool(t, excess, media, bins, C, float(C), 2)
+    heavy = heavy_packs(excess, bins, float(C), 2)
+    assert heavy.share * (bins.max() + 1) >= 40  # the documents' packs at least
+    n_heavy = round(heavy.share * (bins.max() + 1))
+    pool = light_pool(t, excess, media, n_heavy, heavy, C, float(C))
     assert pool.any() and not (pool & media).any() and not pool[:40].any()
     big = ~media & (t >= C / 24)
     heat = excess / np.maximum(t, 1)
     # the pool's bigger items are the coolest of their kind, and fillers are a small share
     assert heat[pool & big].max() <= heat[~pool & big].min()
     assert 0 < t[pool & ~big].sum() <= 0.06 * t[pool].sum()
-    # about one pack's worth per heavy pack (the 40 documents at least)
-    assert 40 * C * 0.9 <= t[pool].sum() <= (bins.max() + 1) * C
-    # one pack per rank per step: no partners
-    assert not light_pool(t, excess, media, bins, C, float(C), 1).any()
+    # about one pack's worth per heavy pack
+    assert n_heavy * C * 0.95 <= t[pool].sum() <= n_heavy * C
+    # one pack per rank per step: no pack is heavy, no partners
+    assert heavy_packs(excess, bins, float(C), 1).share == 0.0
+    assert not light_pool(t, excess, media, 0, heavy, C, float(C)).any()
+
+
+def test_a_big_plan_counts_its_heavy_packs_on_a_sample(bimodal, monkeypatch):
+    """Above `PARTNER_SAMPLE` items the heavy packs are counted on an even sample: the same
+    balance of the rank loads, one best fit of everything instead of two."""
+    import packer.packing as packing
+
+    t, p, m, labels = bimodal
+    cfg = PackConfig(dp_size=8, grad_accum=2)
+    exact = plan_packs(t, p, m, cfg, labels=labels)
+    calls = []
+    real = packing._best_fit
+    monkeypatch.setattr(packing, "_best_fit", lambda items, sel, *a: calls.append(sel.size) or real(items, sel, *a))
+    monkeypatch.setattr(packing, "PARTNER_SAMPLE", 10_000)
+    sampled = plan_packs(t, p, m, cfg, labels=labels)
+    assert sorted(calls)[-1] < t.size and sum(calls) <= t.size + 10_000  # no best fit of all 40,000
+    assert _load_spread(sampled, 2) <= 1.02
+    assert sampled.n_packs <= exact.n_packs + int(0.001 * exact.n_packs) + 1
 
 
 def test_offset_deal_fills_every_step_and_cancels_the_offsets():
