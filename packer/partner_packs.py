@@ -12,7 +12,9 @@ make (about the linear cost alone: 0.82 × the mean there) are the heavy packs' 
 (`PARTNER_PACK_COST`) to the plan made whole (on that mix: 33,657 packs either way, lower bound
 33,655). Up to `PARTNER_SAMPLE` items the heavy packs are counted on the plan made whole; above it
 on a plan of an even sample of the items (their share of its packs, times the lower bound), and the
-plan made apart is checked against the lower bound instead, so a big plan costs one best fit, not two.
+plan made apart is checked against the lower bound (+ 0.1%, + 1) instead, so a big plan whose plan
+apart is kept costs one best fit, not two (one where it is not kept: the sample's, the plan apart's,
+then the whole plan's).
 
 How many. With k packs per rank and the light end of the packs at q_lo (5% quantile, over the
 mean μ), a pack of cost h needs help where h + (k - 1) q_lo > k (1 + ε) (ε = 1%: a load 1% over
@@ -34,7 +36,7 @@ POOL_FILL = 0.99  # the pool's tokens, as a share of its packs' room
 POOL_FILLERS = 0.05  # the share of the pool's tokens in fillers
 PARTNER_PACK_COST = 0.001  # packing apart is kept where it adds at most this share of packs
 # above this many items the heavy packs are counted on a plan of an even sample of them (every j-th
-# in canonical order) rather than of all: a second best fit of everything would double the plan's time
+# item) rather than of all: a second best fit of everything would double the plan's time
 PARTNER_SAMPLE = 250_000
 
 

@@ -108,8 +108,8 @@ class StepPlan:
     # balance "mix": how far steps lean to alike loads over the strata of label shares (`_mix_steps`),
     # 0..1; -1 where units were dealt by their dominant label instead; 1 for "cost"
     mix_cost_lean: float = 1.0
-    # how the steps were dealt: "cost" (balance cost, or a mix with one label), or for balance mix
-    # "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`)
+    # how the steps were dealt: "cost" (balance cost; or mix with no labels, one label or one step),
+    # or for balance mix "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`)
     mix_deal: str = "cost"
     copies_sharing_step: int = 0  # steps x copy groups with two packs holding copies of one sample
 
@@ -359,7 +359,8 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
             base)
         if cost_lean < 0 or k == 1:
             # no lean keeps the mix: units over all steps, unless they keep it no better; at k = 1
-            # (a load is a unit) the units' deal also competes on step time with the loads'
+            # (a load is a unit) the units' deal also competes with the loads' on step time alone
+            # (where it keeps the mix; the MIX_SAFETY tier orders the loads' deals only)
             uX = np.stack((vit, llm), axis=1) if separate else (vit + llm)[:, None]
             unit_step, unit_excess = _mix_cells_steps(uX, mix, n_steps, S, tie, base)
             if cost_lean >= 0:
@@ -547,7 +548,7 @@ def _mix_ok(excess: tuple[float, float], base_over: float) -> bool:
     return excess[0] <= MIX_MARGIN + 1e-9 and excess[1] <= base_over
 
 
-MIX_DEALS = ("strata", "offsets")  # the kinds of deal `_mix_steps` tries (tests may leave one out)
+MIX_DEALS = ("strata", "offsets")  # the kinds of deal `_mix_steps` tries (tests may leave "offsets" out)
 COST_LEANS = (0.0, 0.0625, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
 
 
@@ -648,6 +649,30 @@ def offset_deal(offsets: np.ndarray, n_steps: int, per_step: int, tie: np.ndarra
     return step
 
 
+OFFSET_GROUP = 256  # steps an offsets deal looks over at once (its time grows with their square)
+OFFSET_LEVELS = 4  # cell sizes the offsets deal tries: all steps, then halves, down to an eighth
+
+
+def _offsets_in_cells(X: np.ndarray, offsets: np.ndarray, dp: int, W: int, tie: np.ndarray) -> np.ndarray:
+    """The offsets deal in cost cells of W steps' worth of loads (`kd_cells`): each cell's loads, in
+    seeded order, are cut into groups of at most `OFFSET_GROUP` steps' worth (each a random
+    cross-section of the cell), and each group is dealt to its steps by `offset_deal`. Returns the
+    step of each load."""
+    cells, slots = kd_cells(X, dp, W, tie)
+    order = np.lexsort((tie, cells))
+    step = np.empty(X.shape[0], np.int64)
+    load0 = step0 = 0
+    for w in slots.tolist():
+        n_groups = -(-w // OFFSET_GROUP)
+        for g in range(n_groups):
+            size = w // n_groups + (g < w % n_groups)
+            idx = order[load0 : load0 + size * dp]
+            step[idx] = step0 + offset_deal(offsets[idx], size, dp, tie[idx])
+            load0 += size * dp
+            step0 += size
+    return step
+
+
 def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, n_steps: int,
                tie: np.ndarray, separate: bool, mix_excess, base: _MixBase
                ) -> tuple[np.ndarray, float, tuple[float, float], str]:
@@ -661,8 +686,9 @@ def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.
     mode (leans a in `COST_LEANS`).
 
     Offsets: cells of W steps' worth of loads alike in cost (`kd_cells`), each dealt to its W steps
-    by `offset_deal` on the loads' `mix_offsets`, so that every step's shares sum to the plan's; W
-    from all steps down, halving while the mix is kept (lean ``1 - W / n_steps``). Where the loads
+    by `offset_deal` on the loads' `mix_offsets` (`_offsets_in_cells`), so that every step's shares
+    sum to the plan's; W from all steps down, halving while the mix is kept, at most
+    `OFFSET_LEVELS` sizes (lean ``1 - W / n_steps``). Where the loads
     are near-equal in cost (k >= 2 with light partner packs, `packer.partner_packs`) this keeps
     the mix far inside the check whatever the loads' own mixes.
 
@@ -702,15 +728,8 @@ def _mix_steps(X: np.ndarray, tokens: np.ndarray, samples: np.ndarray, kind: np.
         consider(step, a, "strata")
     offsets = mix_offsets(tokens, samples, kind, n_steps, base)
     W = n_steps if "offsets" in MIX_DEALS else 0
-    while W >= 1:
-        cells, slots = kd_cells(X, dp, W, tie)
-        step = np.empty(U, np.int64)
-        start = 0
-        for c, w in enumerate(slots.tolist()):
-            idx = np.flatnonzero(cells == c)
-            step[idx] = start + offset_deal(offsets[idx], w, dp, tie[idx])
-            start += w
-        if not consider(step, 1.0 - W / n_steps, "offsets"):
+    for _ in range(OFFSET_LEVELS):
+        if W < 1 or not consider(_offsets_in_cells(X, offsets, dp, W, tie), 1.0 - W / n_steps, "offsets"):
             break
         W //= 2
     assert first is not None

@@ -145,3 +145,22 @@ def test_mix_offsets_are_zero_for_a_load_with_the_plans_shares():
     # the second load: 3 samples over the share of label 0 (scale: 0.1 x 8 samples a step), 100
     # tokens over in label 1 (scale: 0.1 x 400 tokens a step)
     np.testing.assert_allclose(off[1], [3 / 0.8, -3 / 0.8, -100 / 40, 100 / 40])
+
+
+def test_offsets_deal_looks_over_at_most_a_group_of_steps_at_once(monkeypatch):
+    """Its time grows with the square of the steps it looks over: a cell of 1,000 steps is dealt in
+    groups of at most `OFFSET_GROUP` (each a seeded cross-section of the cell), every step full."""
+    seen = []
+    real = steps.offset_deal
+    monkeypatch.setattr(steps, "offset_deal", lambda off, n, per, tie: seen.append(n) or real(off, n, per, tie))
+    rng = np.random.default_rng(2)
+    U, dp = 4000, 4
+    offsets, X, tie = rng.normal(size=(U, 3)), rng.random((U, 1)), seeded_hash(5, np.arange(U))
+    step = steps._offsets_in_cells(X, offsets, dp, 1000, tie)
+    assert np.bincount(step, minlength=1000).tolist() == [dp] * 1000
+    assert max(seen) <= steps.OFFSET_GROUP and sum(seen) == 1000 and len(seen) == 4
+    sums = np.zeros((1000, 3))
+    np.add.at(sums, step, offsets)
+    random = np.zeros((1000, 3))
+    np.add.at(random, rng.permutation(U) // dp, offsets)
+    assert np.linalg.norm(sums, axis=1).mean() < 0.5 * np.linalg.norm(random, axis=1).mean()
