@@ -258,24 +258,26 @@ def pack_cost_spread(cost: np.ndarray) -> dict:
 
 
 def bench_steps(n: int) -> tuple[list[dict], list[dict]]:
-    """Each (k, balance) plans its own packs, as a job with that config does; dp_size 1 there, so
-    no remainder is chosen and each dp below leaves its own out. Returns (the step rows, the plans'
-    pack-cost spread)."""
+    """Each (dp, k, balance) plans its own packs, as a job with that config does (the plan knows
+    the step size: its remainder, and whether light partner packs keep the mix). Returns (the step
+    rows, the plans' pack-cost spread)."""
     t, p, m, labels = bimodal(n)
     plans, spreads = {}, []
-    for k in (1, 2, 4, 8):
-        for mode in ("cost", "mix"):
-            cfg = PackConfig(dp_size=1, grad_accum=k, balance=mode)
-            plan, _, cpu = timed(plan_packs, t, p, m, cfg, labels=labels)
-            plans[k, mode] = plan
-            spreads.append({"k": k, "balance": mode, "packs": plan.n_packs, "lower_bound": plan.lower_bound,
-                            "plan_cpu_s": round(cpu, 2), **pack_cost_spread(plan.cost)})
-            print(f"# pack cost spread {spreads[-1]}", file=sys.stderr, flush=True)
+    for dp in (8, 64):
+        for k in (1, 2, 4, 8):
+            for mode in ("cost", "mix"):
+                cfg = PackConfig(dp_size=dp, grad_accum=k, balance=mode)
+                plan, _, cpu = timed(plan_packs, t, p, m, cfg, labels=labels)
+                plans[dp, k, mode] = plan
+                spreads.append({"dp": dp, "k": k, "balance": mode, "packs": plan.n_packs,
+                                "lower_bound": plan.lower_bound, "plan_cpu_s": round(cpu, 2),
+                                **pack_cost_spread(plan.cost)})
+                print(f"# pack cost spread {spreads[-1]}", file=sys.stderr, flush=True)
     out = []
     for dp in (8, 64):
         for k in (1, 2, 4, 8):
             for mode in ("cost", "mix"):
-                plan = plans[k, mode]
+                plan = plans[dp, k, mode]
                 ns, nr = naive_steps(plan.n_packs, dp, k)
                 naive = step_balance(ns, nr, plan.cost, dp)
                 cfg = PackConfig(dp_size=dp, grad_accum=k, balance=mode)

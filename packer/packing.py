@@ -39,7 +39,7 @@ import numpy as np
 
 from packer import buckets as bk
 from packer.best_fit import best_fit_decreasing
-from packer.partner_packs import PARTNER_PACK_COST, PARTNER_SAMPLE, heavy_packs, light_pool
+from packer.partner_packs import PARTNER_PACK_COST, PARTNER_SAMPLE, heavy_packs, keeps_the_mix, light_pool
 from packer.pack_moves import (
     PackState,
     shared_copies,
@@ -536,7 +536,7 @@ def plan_packs(
     # (`packer.partner_packs`: they balance a load's total, not its ViT and LLM phases apart)
     order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
     if cfg.packs_per_rank_step >= 2 and cfg.vit_phase == "fused" and n_items:
-        item_bin = _with_light_partners(items, order_key, cfg)
+        item_bin = _with_light_partners(items, order_key, cfg, lab)
     else:
         item_bin = _best_fit(items, np.arange(n_items), order_key, cfg)
 
@@ -580,10 +580,12 @@ def _best_fit(items: _Items, sel: np.ndarray, order_key: np.ndarray | None, cfg:
     return out[np.sort(sel)]
 
 
-def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackConfig) -> np.ndarray:
+def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackConfig,
+                         lab: np.ndarray | None) -> np.ndarray:
     """The bin of each item, with light partners for the heavy packs packed apart and numbered
     after the others (`packer.partner_packs`) where that costs at most `PARTNER_PACK_COST` of the
-    packs; else best fit of all the items."""
+    packs and a light pack alone keeps a step within the mix tolerance (``lab``: label ids per
+    sample); else best fit of all the items."""
     C, k = cfg.context_length, cfg.packs_per_rank_step
     n_items = items.t.shape[0]
     everything = np.arange(n_items)
@@ -602,6 +604,13 @@ def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackC
                       _ceil_div(int(items.m.sum()), cfg.max_images_per_pack))
     n_heavy = int(round(heavy.share * n_whole))
     pool = light_pool(items.t, excess, (items.p > 0) | (items.m > 0), n_heavy, heavy, C, cfg.llm_token_cost * C)
+    if pool.any() and lab is not None:
+        n_samples = lab.shape[0]
+        in_pool = np.zeros(n_samples, bool)
+        in_pool[items.sample[pool]] = True
+        sample_t = np.bincount(items.sample, weights=items.t, minlength=n_samples)
+        if not keeps_the_mix(lab, sample_t, in_pool, n_heavy, cfg.packs_per_step, n_whole, cfg.mix_tolerance):
+            pool[:] = False
     if pool.any():
         rest, light = np.flatnonzero(~pool), np.flatnonzero(pool)
         apart = np.empty(n_items, np.int64)

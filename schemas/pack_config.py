@@ -34,7 +34,8 @@ Step assembly minimises that modelled step time; the report gives both and each 
   of near-equal total cost) are dealt to steps so that each step's label shares add up to the
   plan's, leaning towards loads alike in cost as far as the mix allows (`packer.steps`). With k >= 2
   packs per rank (and a fused ViT phase) the planner packs light partners for its heavy packs
-  apart (`packer.partner_packs`, at most 0.1% more packs), so the loads come out near-equal: on
+  apart (`packer.partner_packs`, at most 0.1% more packs, and only where a step holding one stays
+  within the mix tolerance), so the loads come out near-equal: on
   bench_packing's bimodal mix, 0.5% mean / 2.6% worst step at dp 8 and 1.0% / 1.5% at dp 64 with
   k = 2, within 0.3% with 4 or more. With one pack per rank per step, where cost and mix go together
   (long text documents are the heavy packs), the slowest rank stays over the mean: 5% / 17% at dp 8,

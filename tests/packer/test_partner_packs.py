@@ -11,7 +11,7 @@ from test_steps import _bimodal, _spread_ratio, check_steps
 
 import packer.steps as steps
 from packer.packing import plan_packs, sample_costs
-from packer.partner_packs import heavy_packs, light_pool
+from packer.partner_packs import heavy_packs, keeps_the_mix, light_pool
 from packer.steps import assemble_steps, mix_offsets, offset_deal, rank_loads, seeded_hash, step_balance
 from schemas.pack_config import PackConfig
 
@@ -164,3 +164,24 @@ def test_offsets_deal_looks_over_at_most_a_group_of_steps_at_once(monkeypatch):
     random = np.zeros((1000, 3))
     np.add.at(random, rng.permutation(U) // dp, offsets)
     assert np.linalg.norm(sums, axis=1).mean() < 0.5 * np.linalg.norm(random, axis=1).mean()
+
+
+def test_no_light_partners_where_one_would_put_a_step_beyond_the_mix_tolerance(bimodal):
+    """A light pack is short texts only: with 4 packs a step, one such pack takes its step's share
+    of documents far beyond the tolerance, so the plan has none; with 16 a step it stays within."""
+    t, p, m, labels = bimodal
+    few = plan_packs(t, p, m, PackConfig(dp_size=2, grad_accum=2), labels=labels)
+    many = plan_packs(t, p, m, PackConfig(dp_size=8, grad_accum=2), labels=labels)
+    # `few` is the plan without partners (as planned for a separate ViT phase, where none are made)
+    alone = plan_packs(t, p, m, PackConfig(dp_size=2, grad_accum=2, vit_phase="separate"), labels=labels)
+    np.testing.assert_array_equal(few.pack_of, alone.pack_of)
+    assert (many.cost < 0.9 * many.cost.mean()).sum() > (few.cost < 0.9 * few.cost.mean()).sum() + 100
+    assert _load_spread(many, 2) <= 1.02 < _load_spread(few, 2)
+    # the check itself: the documents' share of a step moved by one pack of documents
+    labels_ = np.array([[0]] * 60 + [[1]] * 40)
+    tokens = np.full(100, 100)
+    pool = np.zeros(100, bool)
+    pool[60:70] = True  # one light pack of 10 samples of label 1
+    assert not keeps_the_mix(labels_, tokens, pool, 1, 4, 40, 3.0)  # 4 packs a step of 2.5 samples each
+    assert keeps_the_mix(labels_, tokens, pool, 1, 400, 40, 3.0)  # a step of 1,000 samples
+    assert keeps_the_mix(None, tokens, pool, 1, 4, 40, 3.0)  # no labels: no mix to keep
