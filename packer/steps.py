@@ -39,8 +39,8 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
      With k >= 2 the plan holds light partner packs for its heavy ones (`packer.partner_packs`), so
      the loads are near-equal in cost (on bench_packing's bimodal mix at context 24576, k = 2: all
      within 1.2% of the mean load, against 7.6% without) and any deal that keeps the mix is nearly
-     balanced. There, at dp 8: k = 2 1.005 mean / 1.026 worst step, k = 4 1.0006 / 1.003; at
-     dp 64: k = 2 1.010 / 1.015 and k = 4 1.0004 / 1.002 (the sources' token spread at 0.6x-1.1x
+     balanced. There, at dp 8: k = 2 1.006 mean / 1.026 worst step, k = 4 1.0005 / 1.004; at
+     dp 64: k = 2 1.011 / 1.017 and k = 4 1.0004 / 1.002 (the sources' token spread at 0.25x-1.18x
      random). At k = 1 no partner helps: the heavy packs are long documents, a step
      of dp single packs cannot be both alike in cost and a cross-section of the mix, and units are
      dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. `packer.mix_balance_bound` bounds from
