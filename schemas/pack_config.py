@@ -37,7 +37,7 @@ Step assembly minimises that modelled step time; the report gives both and each 
   apart (`packer.partner_packs`, at most 0.1% more packs, and only where a step holding one stays
   within the mix tolerance), so the loads come out near-equal: on
   bench_packing's bimodal mix, 0.6% mean / 2.6% worst step at dp 8 and 1.1% / 1.7% at dp 64 with
-  k = 2, within 0.3% with 4 or more. With one pack per rank per step, where cost and mix go together
+  k = 2, within 0.4% with 4 or more. With one pack per rank per step, where cost and mix go together
   (long text documents are the heavy packs), the slowest rank stays over the mean: 5% / 17% at dp 8,
   18-20% at dp 64, and no deal of those packs that keeps the mix has its worst step within 6.1% at
   dp 64 (`packer.mix_balance_bound`).
