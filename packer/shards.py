@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from schemas.manifest import PackLayout
+from schemas.manifest import file_sha256 as file_sha256  # re-exported: the writer, checkpoints and tests hash through it
 
 
 @dataclass
@@ -234,11 +235,3 @@ def write_shard(path: str | os.PathLike, packs: Iterable[PackPayload], *, before
 
     digest, size, n = _commit(Path(path), fill, before_rename=before_rename)
     return WrittenShard(path=Path(path), sha256=digest, bytes=size, n_packs=n)
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()

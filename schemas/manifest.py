@@ -16,6 +16,8 @@ KEY.labels.npy and KEY.<i>.<ext> for the pack's media in order.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from enum import Enum
 
 import pyarrow as pa
@@ -202,7 +204,6 @@ def read_index(out_dir, manifest: Manifest, kind: str, columns: list[str] | None
                verify: bool = True):
     """One index of a committed output as a single pyarrow Table (parts in order), each part
     checked against its sha256 in the manifest (`verify`). Raises `IndexPartError` naming the part."""
-    import hashlib
     from pathlib import Path
 
     import pyarrow as pa
@@ -235,23 +236,30 @@ def _changed(rel: str) -> IndexPartError:
                           f"committed: re-run the job to rebuild it")
 
 
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The sha256 (hex) of a file, read in chunks (never held whole): what a manifest records of
+    every file it names. Shared by the writer (`packer.shards`), the checkpoints, `verify_index`
+    and the trainer bridge."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
 def verify_index(out_dir, manifest: Manifest, chunk: int = 1 << 22) -> None:
     """Check every part of both indexes (packs, ledger) of a committed output against its sha256 in
     the manifest, reading each in chunks (a part is never held whole). Raises `IndexPartError`
     naming the first part that is missing or changed."""
-    import hashlib
     from pathlib import Path
 
     for kind in ("packs", "ledger"):
         for rel, digest in index_files(manifest, kind):
-            h = hashlib.sha256()
             try:
-                with open(Path(out_dir) / rel, "rb") as f:
-                    while block := f.read(chunk):
-                        h.update(block)
+                got = file_sha256(Path(out_dir) / rel, chunk)
             except OSError as err:
                 raise _unreadable(rel, err) from None
-            if h.hexdigest() != digest:
+            if got != digest:
                 raise _changed(rel)
 
 

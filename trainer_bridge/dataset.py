@@ -42,7 +42,6 @@ Per pack (one webdataset sample KEY.*) it yields a dict:
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tarfile
 import threading
@@ -54,6 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.manifest import MANIFEST_NAME, ImageLayout, Manifest, PackLayout, index_files, pack_key
+from schemas.manifest import file_sha256 as sha256_file
 from trainer_bridge.pixels import (
     MERGE_SIZE,
     PATCH_SIZE,
@@ -89,14 +89,6 @@ def read_manifest(out_dir: Path) -> Manifest:
             f"{path}: no manifest; the output is not committed (the packer writes manifest.json last)"
         )
     return Manifest.model_validate_json(path.read_bytes())
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def inside(out_dir: Path, rel: str) -> Path:
