@@ -589,8 +589,7 @@ def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackC
     C, k = cfg.context_length, cfg.packs_per_rank_step
     n_items = items.t.shape[0]
     everything = np.arange(n_items)
-    excess = _model_costs(items.t, items.t.astype(np.float64) ** 2, items.p, items.psq, cfg).cost
-    excess = excess - cfg.llm_token_cost * items.t
+    excess = sample_costs(items.t, items.p, items.m, cfg, items.psq).cost - cfg.llm_token_cost * items.t
     whole = None
     if n_items <= PARTNER_SAMPLE:
         whole = _best_fit(items, everything, order_key, cfg)

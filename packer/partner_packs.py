@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from packer.step_mix import sigma
+from packer.step_mix import global_shares, iid_sigma, label_matrix
 
 LOAD_SLACK = 0.01  # a load this far over the mean load needs no partner
 LIGHT_QUANTILE = 0.05  # the light end of the packs
@@ -117,29 +117,20 @@ def light_pool(t: np.ndarray, excess: np.ndarray, media: np.ndarray, n_heavy: in
 def keeps_the_mix(labels: np.ndarray, tokens: np.ndarray, pool: np.ndarray, n_light: int, packs_per_step: int,
                   n_packs: int, z: float) -> bool:
     """Whether one light pack in a step leaves every label's share of the step (in samples and in
-    tokens) within ``z`` i.i.d. standard deviations (`packer.step_mix.sigma`) of the plan's share.
+    tokens) within ``z`` i.i.d. standard deviations (`packer.step_mix.iid_sigma`) of the plan's share.
     ``labels``: label ids per sample (n × kinds); ``tokens``: per sample; ``pool``: the samples of
     the ``n_light`` light packs; a step holds ``packs_per_step`` of the plan's ``n_packs`` packs."""
     n = tokens.shape[0]
     if labels is None or not labels.size or n_light <= 0 or n_packs <= 0 or not pool.any():
         return True
-    t = tokens.astype(np.float64)
+    m = label_matrix(pool.astype(np.int64), 2, labels, tokens)  # "pack" 1: the pool, 0: the rest
+    p, pi = global_shares(m)
+    first = m.kind == m.kind.min()
     step_samples = packs_per_step * n / n_packs
-    step_tokens = packs_per_step * float(t.sum()) / n_packs
-    light_samples = float(pool.sum()) / n_light
-    light_tokens = float(t[pool].sum()) / n_light
-    for col in labels.T:
-        ids = np.unique(col)
-        count = np.array([(col == g).sum() for g in ids], np.float64)
-        tok = np.array([t[col == g].sum() for g in ids])
-        t2 = np.array([(t[col == g] ** 2).sum() for g in ids])
-        p, pi = count / n, tok / t.sum()
-        sig_s, sig_t = sigma(p, pi, t2, float((t * t).sum()), float(t.sum()), float(n), np.array([step_samples]))
-        in_pool_s = np.array([(pool & (col == g)).sum() for g in ids], np.float64) / n_light
-        in_pool_t = np.array([t[pool & (col == g)].sum() for g in ids]) / n_light
-        # the step's share with the light pack in it, the rest of the step at the plan's shares
-        share_s = (p * (step_samples - light_samples) + in_pool_s) / step_samples
-        share_t = (pi * (step_tokens - light_tokens) + in_pool_t) / step_tokens
-        if (np.abs(share_s - p) > z * sig_s[0]).any() or (np.abs(share_t - pi) > z * sig_t[0]).any():
-            return False
-    return True
+    step_tokens = packs_per_step * float(m.sum_t[first].sum()) / n_packs
+    light_s, light_t = m.samples[1] / n_light, m.tokens[1] / n_light
+    sig_s, sig_t = iid_sigma(m, np.array([step_samples]))
+    # the step's share with the light pack in it, the rest of the step at the plan's shares
+    share_s = (p * (step_samples - light_s[first].sum()) + light_s) / step_samples
+    share_t = (pi * (step_tokens - light_t[first].sum()) + light_t) / step_tokens
+    return bool((np.abs(share_s - p) <= z * sig_s[0]).all() and (np.abs(share_t - pi) <= z * sig_t[0]).all())

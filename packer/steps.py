@@ -589,19 +589,14 @@ def composition_order(tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray,
 
 
 def _step_time_excess(step: np.ndarray, X: np.ndarray, n_steps: int, separate: bool) -> np.ndarray:
-    """Per step, its modelled time over the ideal, minus 1, with each rank load a step member
-    (`deal_step` balances its ranks later)."""
-    ideal = np.zeros((n_steps, X.shape[1]))
-    np.add.at(ideal, step, X)
-    ideal = ideal.sum(axis=1) * n_steps / max(X.shape[0], 1)
-    if separate:
-        top = np.full((n_steps, X.shape[1]), -np.inf)
-        np.maximum.at(top, step, X)
-        t = top.sum(axis=1)
-    else:
-        t = np.full(n_steps, -np.inf)
-        np.maximum.at(t, step, X.sum(axis=1))
-    return np.where(ideal > 0, t / np.where(ideal > 0, ideal, 1.0), 1.0) - 1.0
+    """Per step, its modelled time over the ideal, minus 1, with each rank load a rank of its step
+    (`step_balance_ratio`; `deal_step` balances the ranks later). X: per load, its total cost, or
+    (ViT, LLM) with a separate ViT phase; every step holds as many loads."""
+    per_step = X.shape[0] // n_steps
+    slot = np.empty(X.shape[0], np.int64)
+    slot[np.argsort(step, kind="stable")] = np.arange(X.shape[0]) % per_step
+    llm = X[:, 1] if separate else np.zeros(X.shape[0])
+    return step_balance_ratio(step, slot, X[:, 0], llm, per_step, separate) - 1.0
 
 
 def _time_score(r: np.ndarray) -> float:
