@@ -209,6 +209,40 @@ def ends_enumeration_item(tokens: pa.Array) -> np.ndarray:
     return out
 
 
+# Arrow's ASCII whitespace (`ascii_split_whitespace`, `ascii_rtrim_whitespace`): \t \n \v \f \r and
+# the space, as a `bytes.translate` table (faster than numpy's take on bytes)
+_ASCII_SPACE = bytes(int(b in b"\t\n\x0b\x0c\r ") for b in range(256))
+
+
+def whitespace_tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(the non-empty tokens `pc.ascii_split_whitespace` would give (it gives an empty one for
+    whitespace at either end of a text), flattened, each running on to the next token's start: with
+    the whitespace after it, which `pc.ascii_rtrim_whitespace` takes off; per row, how many). The
+    tokens are a view of the texts' bytes: no list array is built."""
+    if texts.type != pa.string():
+        texts = texts.cast(pa.string())
+    if texts.null_count:
+        texts = pc.fill_null(texts, "")
+    n = len(texts)
+    _, offsets_buf, data_buf = texts.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=texts.offset * 4)
+    lo, hi = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    if data_buf is None or hi == lo:
+        return pa.array([], pa.string()), np.zeros(n, dtype=np.int64)
+    space = np.frombuffer(bytes(memoryview(data_buf)[lo:hi]).translate(_ASCII_SPACE), dtype=np.int8)
+    # a token starts at a byte that is no space, after a space or at its row's start
+    start = np.empty(hi - lo, dtype=np.int8)
+    np.subtract(space[:-1], space[1:], out=start[1:])  # 1: a space, then no space
+    row_starts = offsets[:-1] - lo
+    row_starts = row_starts[row_starts < hi - lo]
+    start[row_starts] = 1 - space[row_starts]
+    starts = np.flatnonzero(start > 0).astype(np.int32)
+    starts += lo
+    counts = np.diff(np.searchsorted(starts, offsets)).astype(np.int64)
+    ends = np.append(starts, np.int32(hi))
+    return pa.StringArray.from_buffers(len(starts), pa.py_buffer(ends), data_buf), counts
+
+
 def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
     """The words of lowercased texts (see `CaptionBatch`); `non_ascii` marks the rows that may hold
     Han/Kana characters."""
@@ -225,13 +259,14 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
             # spaced with the class table (RE2 would build the class anew for every call)
             spaced = classes.take(apart).spaced(BIT["per_char_word"])
             lower = pc.replace_with_mask(lower, pa.array(mask), spaced)
-    tokens = pc.ascii_split_whitespace(lower)
+    tokens, token_counts = whitespace_tokens(lower)
     # Tokens are trimmed and judged once per distinct token (a batch repeats its tokens many times).
-    raw = tokens.flatten().dictionary_encode()
+    raw = tokens.dictionary_encode()
     raw_ids = raw.indices.to_numpy()
-    trimmed = pc.utf8_trim(raw.dictionary, _PUNCTUATION)
+    distinct = pc.ascii_rtrim_whitespace(raw.dictionary)  # "dog " and "dog" are one token
+    trimmed = pc.utf8_trim(distinct, _PUNCTUATION)
     words = trimmed.dictionary_encode()  # "dog," and "dog" are one word
-    row = pc.list_parent_indices(tokens).to_numpy()
+    row = np.repeat(np.arange(n, dtype=np.int64), token_counts)
     word_like = pc.binary_length(trimmed).to_numpy(zero_copy_only=False) > 0  # per distinct token
     kept = np.ones(0, dtype=bool) if word_like.all() else word_like[raw_ids]  # per token (empty: all)
     loose = np.zeros(0, dtype=np.int64)
@@ -245,16 +280,16 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
         raw_kept = raw_ids
 
     def list_ends() -> np.ndarray:
-        ends = ends_enumeration_item(raw.dictionary)[raw_ids]
+        ends = ends_enumeration_item(distinct)[raw_ids]
         # a word followed by loose punctuation ends where that punctuation does (if it is not empty)
-        non_empty = pc.binary_length(raw.dictionary).to_numpy(zero_copy_only=False) > 0
+        non_empty = pc.binary_length(distinct).to_numpy(zero_copy_only=False) > 0
         joined = loose[non_empty[raw_ids[loose]]]
         ends[joined - 1] = ends[joined]
         return ends[kept] if kept.size else ends
 
     ids = words.indices.to_numpy().astype(np.int32, copy=False)[raw_kept]
-    if raw_kept is raw_ids:  # every token is a word: the counts are the token lists' lengths
-        counts = np.diff(tokens.offsets.to_numpy(zero_copy_only=False)).astype(np.int64)
+    if raw_kept is raw_ids:  # every token is a word
+        counts = token_counts
     else:
         counts = np.bincount(row, minlength=n).astype(np.int64)
     return Words(row=row.astype(np.int64, copy=False), ids=ids, dictionary=words.dictionary, counts=counts,

@@ -12,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.caption_text import _LIST_END, _PUNCTUATION, QUOTED_SPAN, _SINGLE_QUOTED, split_words, without_quotes
+from filters.caption_text import (
+    _LIST_END,
+    _PUNCTUATION,
+    _SINGLE_QUOTED,
+    QUOTED_SPAN,
+    split_words,
+    whitespace_tokens,
+    without_quotes,
+)
 from filters.junk_rules import _letter_runs
 from filters.repairs import ascii_char_counts, ascii_hits, utf8_bytes
 from filters.repetition import _letters_only
@@ -203,3 +211,22 @@ def test_width_from_shared_readings_is_text_width_of_a_batch_and_of_its_subsets(
                            if texts else []), dtype=np.int64)
     part = CaptionBatch.from_texts(texts).subset(rows)  # a subset that reads its width itself
     assert part.n_chars.tolist() == text_width(part.text).tolist()
+
+
+_SPACED = "ab,. \t\n\x0b\x0c\r\x1c\x85\xa0\u3000红"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=_SPACED, max_size=30)), max_size=30), st.data())
+def test_whitespace_tokens_are_arrows_whitespace_split(texts, data):
+    # on a slice too (its bytes start past the buffer's start); \x1c, NEL, NBSP and U+3000 split nothing
+    full = pa.array(["  x y ", *texts, "z  "], pa.string())
+    start = data.draw(st.integers(0, len(full)))
+    array = full.slice(start, data.draw(st.integers(0, len(full) - start)))
+    tokens, counts = whitespace_tokens(array)
+    # Arrow's split also gives an empty token for whitespace at either end; those are no words
+    expected = [[t for t in row if t] for row in pc.ascii_split_whitespace(pc.fill_null(array, "")).to_pylist()]
+    assert counts.tolist() == [len(row) for row in expected]
+    assert pc.ascii_rtrim_whitespace(tokens).to_pylist() == [t for row in expected for t in row]
+    # each token runs on to the next one's start: only whitespace is added
+    assert all(not t[len(t.rstrip(" \t\n\x0b\x0c\r")):].strip(" \t\n\x0b\x0c\r") for t in tokens.to_pylist())
