@@ -140,7 +140,7 @@ def test_odd_headers_are_left_to_pillow_or_agree():
         "short_table": after_soi(data, segment(0xDB, bytes([0x00]) + bytes(range(1, 40)))),
         "bomb_sized": data[:sof[1] + 4] + bytes(body[:1]) + b"\xff\xff\xff\xff" + bytes(body[5:]) + data[sof[2]:],
     }
-    for name, variant in odd.items():
+    for variant in odd.values():
         agrees(variant)  # asserts equality wherever the walk answers
     assert plain(odd["fill_bytes"], ProbeConfig()) is None and plain(odd["two_frames"], ProbeConfig()) is None
     assert plain(odd["empty_comment"], ProbeConfig()) is not None  # a plain segment, still the walk's
@@ -297,7 +297,7 @@ def test_odd_png_headers_are_left_to_pillow_or_agree():
         "huge_length": before_idat(data, struct.pack(">I", 0xFFFFFFF0) + b"PLTE"),
         "no_iend": data[:png_chunks(data)[-1][1]],
     }
-    for name, variant in odd.items():
+    for variant in odd.values():
         png_agrees(variant)  # asserts equality wherever the walk answers
     assert png_plain(odd["bad_crc"]) is None and png_plain(odd["filter_method"]) is None
     assert png_plain(odd["interlaced"]) is not None and png_plain(odd["no_iend"]).reason == "probe.truncated"
