@@ -639,6 +639,18 @@ def stats_of_parts(p: PartStats, keyed: KeyedStats, *, cfg, counters: dict, dedu
 # ---- warnings -----------------------------------------------------------------------------------
 
 
+def _imbalance_remedy(config: dict) -> str:
+    """What the user can change where `balance: mix` leaves ranks imbalanced (`packer.steps`): with
+    one pack per rank per step, a step of dp single packs cannot be both a cross-section of the mix
+    and alike in cost; two or more let light partner packs even the ranks' loads."""
+    if config.get("balance", "mix") != "mix":
+        return ""
+    k = int(config.get("micro_batch", 1)) * int(config.get("grad_accum", 1))
+    more = ("; at 1 pack per rank per step a step of single packs is seldom both a cross-section of the mix "
+            "and even, and micro_batch x grad_accum >= 2 lets light partner packs even the ranks' loads") if k == 1 else ""
+    return f". balance: mix puts each step's mix first (balance: cost puts the step time first){more}"
+
+
 def report_warnings(stats: dict) -> list[str]:
     """Imbalance across ranks, steps whose mix is beyond its tolerance, a remainder that skews a
     label, copies of a sample in one pack, more shapes than max_shapes, high padding waste, and
@@ -649,7 +661,7 @@ def report_warnings(stats: dict) -> list[str]:
     if st.get("worst", 1.0) > WARN_IMBALANCE:
         out.append(f"rank imbalance: the modelled step time ({st.get('vit_phase', 'fused')} ViT phase) is "
                    f"{st['worst']:.3f}x its ideal at step {st.get('worst_step', 0)} (> {WARN_IMBALANCE}); the "
-                   f"slowest rank sets the step time")
+                   f"slowest rank sets the step time{_imbalance_remedy(stats.get('config', {}))}")
     cost = b.get("cost", {})
     if cost.get("max_over_mean_worst", 1.0) > WARN_IMBALANCE and st.get("vit_phase") == "separate":
         out.append(f"rank imbalance: total cost max/mean is {cost['max_over_mean_worst']:.3f} at step "

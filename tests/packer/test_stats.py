@@ -329,6 +329,13 @@ def test_warnings():
     # total cost 1802 vs mean 1351.5 on two ranks (the objective is the modelled step time, not
     # one dimension such as attention: those are in the report's balance table)
     assert any("rank imbalance: the modelled step time (fused ViT phase) is 1.333x" in x for x in w)
+    # the remedy follows the mode: mix mode names cost mode, and at one pack per rank per step, k >= 2
+    imbalance = [x for x in w if x.startswith("rank imbalance")]
+    assert s["config"]["balance"] == "mix" and "balance: cost puts the step time first" in imbalance[0]
+    k = s["config"]["micro_batch"] * s["config"]["grad_accum"]
+    assert ("micro_batch x grad_accum >= 2" in imbalance[0]) == (k == 1)
+    s["config"] = dict(s["config"], balance="cost")
+    assert "balance: cost" not in next(x for x in report_warnings(s) if x.startswith("rank imbalance"))
     assert any("padding waste" in x for x in w)  # 90 of 256 tokens are real
     # b loses b/1 and b/2 (2 of 3 rows once the intended downsampling of b/3 is set aside)
     assert any("source 'b' loses 67%" in x and "filter.url ×2" in x for x in w)
