@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, ascii_set_counts, repair_texts, utf8_bytes
+from filters.repairs import ascii_char_counts, ascii_set_counts, repair_texts, token_starts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
@@ -209,11 +209,6 @@ def ends_enumeration_item(tokens: pa.Array) -> np.ndarray:
     return out
 
 
-# Arrow's ASCII whitespace (`ascii_split_whitespace`, `ascii_rtrim_whitespace`): \t \n \v \f \r and
-# the space, as a `bytes.translate` table (faster than numpy's take on bytes)
-_ASCII_SPACE = bytes(int(b in b"\t\n\x0b\x0c\r ") for b in range(256))
-
-
 def whitespace_tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """(the non-empty tokens `pc.ascii_split_whitespace` would give (it gives an empty one for
     whitespace at either end of a text), flattened, each running on to the next token's start: with
@@ -223,23 +218,14 @@ def whitespace_tokens(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
         texts = texts.cast(pa.string())
     if texts.null_count:
         texts = pc.fill_null(texts, "")
-    n = len(texts)
-    _, offsets_buf, data_buf = texts.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=texts.offset * 4)
-    lo, hi = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
-    if data_buf is None or hi == lo:
-        return pa.array([], pa.string()), np.zeros(n, dtype=np.int64)
-    space = np.frombuffer(bytes(memoryview(data_buf)[lo:hi]).translate(_ASCII_SPACE), dtype=np.int8)
-    # a token starts at a byte that is no space, after a space or at its row's start
-    start = np.empty(hi - lo, dtype=np.int8)
-    np.subtract(space[:-1], space[1:], out=start[1:])  # 1: a space, then no space
-    row_starts = offsets[:-1] - lo
-    row_starts = row_starts[row_starts < hi - lo]
-    start[row_starts] = 1 - space[row_starts]
-    starts = np.flatnonzero(start > 0).astype(np.int32)
-    starts += lo
+    data, offsets = utf8_bytes(texts)
+    if data.size == 0:
+        return pa.array([], pa.string()), np.zeros(len(texts), dtype=np.int64)
+    starts = token_starts(data, offsets)
     counts = np.diff(np.searchsorted(starts, offsets)).astype(np.int64)
-    ends = np.append(starts, np.int32(hi))
+    _, offsets_buf, data_buf = texts.buffers()
+    first = int(np.frombuffer(offsets_buf, dtype=np.int32, count=1, offset=texts.offset * 4)[0])
+    ends = (np.append(starts, data.size) + first).astype(np.int32)  # in the whole buffer
     return pa.StringArray.from_buffers(len(starts), pa.py_buffer(ends), data_buf), counts
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
-from filters.repairs import ascii_char_counts, ascii_hits, rows_of, utf8_bytes
+from filters.repairs import ascii_char_counts, ascii_hits, rows_of, token_starts, utf8_bytes
 from filters.repairs import bool_mask as _np
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_classes
@@ -220,16 +220,13 @@ _STRONG_ASCII, _STRONG_WIDE = "|/>", "[｜·•»]"
 
 
 _ASCII_ALNUM = "".join(c for c in map(chr, range(128)) if c.isalnum())
-_ASCII_SPACE = " \t\n\x0b\x0c\r"
 
 
 def _ascii_word_starts(texts: pa.Array) -> np.ndarray:
     """Per text: its whitespace-separated tokens that start with an ASCII letter or digit."""
     data, offsets = utf8_bytes(texts)
-    after_space = np.ones(data.size, dtype=bool)
-    after_space[1:] = ascii_hits(data[:-1], _ASCII_SPACE)
-    after_space[offsets[:-1][offsets[:-1] < data.size]] = True  # a row's first byte
-    return rows_of(offsets, np.flatnonzero(ascii_hits(data, _ASCII_ALNUM) & after_space))
+    starts = token_starts(data, offsets)
+    return rows_of(offsets, starts[ascii_hits(data[starts], _ASCII_ALNUM)])
 
 
 def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule) -> np.ndarray:

@@ -420,6 +420,24 @@ def utf8_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return data, (offsets - offsets[0]).astype(np.int64)
 
 
+# Arrow's ASCII whitespace (`ascii_split_whitespace`, `ascii_rtrim_whitespace`): \t \n \v \f \r and
+# the space, as a `bytes.translate` table (faster than numpy's take on bytes)
+_ASCII_SPACE_TABLE = bytes(int(b in b"\t\n\x0b\x0c\r ") for b in range(256))
+
+
+def token_starts(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Where in `data` (`utf8_bytes`'s bytes and row offsets) a whitespace-separated token starts:
+    a byte that is no ASCII whitespace, after whitespace or at its row's start (sorted)."""
+    if data.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    space = np.frombuffer(data.tobytes().translate(_ASCII_SPACE_TABLE), dtype=np.int8)
+    start = np.empty(data.size, dtype=np.int8)
+    np.subtract(space[:-1], space[1:], out=start[1:])  # 1: whitespace, then none
+    row_starts = offsets[:-1][offsets[:-1] < data.size]  # (includes 0: data holds the first row's bytes)
+    start[row_starts] = 1 - space[row_starts]
+    return np.flatnonzero(start > 0)
+
+
 def rows_of(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Per row: how many of `positions` (into `utf8_bytes`'s bytes) fall in it."""
     return np.bincount(np.searchsorted(offsets, positions, side="right") - 1, minlength=len(offsets) - 1)

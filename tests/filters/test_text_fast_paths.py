@@ -21,7 +21,7 @@ from filters.caption_text import (
     whitespace_tokens,
     without_quotes,
 )
-from filters.junk_rules import _letter_runs
+from filters.junk_rules import _ascii_word_starts, _letter_runs
 from filters.repairs import ascii_char_counts, ascii_hits, utf8_bytes
 from filters.repetition import _letters_only
 
@@ -213,7 +213,7 @@ def test_width_from_shared_readings_is_text_width_of_a_batch_and_of_its_subsets(
     assert part.n_chars.tolist() == text_width(part.text).tolist()
 
 
-_SPACED = "ab,. \t\n\x0b\x0c\r\x1c\x85\xa0\u3000红"
+_SPACED = "ab,. 1-\t\n\x0b\x0c\r\x1c\x85\xa0\u3000红"
 
 
 @settings(max_examples=300, deadline=None)
@@ -230,3 +230,6 @@ def test_whitespace_tokens_are_arrows_whitespace_split(texts, data):
     assert pc.ascii_rtrim_whitespace(tokens).to_pylist() == [t for row in expected for t in row]
     # each token runs on to the next one's start: only whitespace is added
     assert all(not t[len(t.rstrip(" \t\n\x0b\x0c\r")):].strip(" \t\n\x0b\x0c\r") for t in tokens.to_pylist())
+    # the keyword-list screen counts the tokens that start with an ASCII letter or digit from the same starts
+    assert _ascii_word_starts(pc.fill_null(array, "")).tolist() == [
+        sum(t[0].isascii() and t[0].isalnum() for t in row) for row in expected]
