@@ -507,9 +507,12 @@ class Dist:
         # the sketch's bin width near the largest value; subnormals share one width, 2**-1032
         finest = max(2.0 ** (np.frexp(top)[1] - 1 - MANTISSA_BITS), _SUBNORMAL_BIN) if top > 0 else 1.0
         span = self.hi - lo
-        width = max(finest, 2.0 ** np.ceil(np.log2(span / bins)) if span > 0 else finest)
+        width = max(finest, 2.0 ** np.ceil(np.log2(span / bins)) if span / bins > 0 else finest)
         while True:
-            start = np.floor(lo / width) * width
+            first = np.floor(lo / width)  # the first bin's index: exact, as `q` below
+            if lo < 0 and first >= 0:  # a tiny negative `lo` whose division underflowed to -0
+                first = -1.0
+            start = first * width
             n = int(np.floor((self.hi - start) / width)) + 1
             if n <= bins:
                 break
@@ -517,7 +520,7 @@ class Dist:
         lower, _ = _bin_edges(self.keys)
         q = np.floor(lower / width)  # exact: a power-of-two division; never lower - start, which rounds
         q = np.where((lower < 0) & (q >= 0), -1.0, q)  # a tiny negative edge that underflowed to -0
-        idx = (q - np.floor(lo / width)).astype(np.int64).clip(0, n - 1)
+        idx = (q - first).astype(np.int64).clip(0, n - 1)
         counts = np.bincount(idx, weights=self.counts, minlength=n).astype(np.int64)
         return {"edges": [float(start + width * i) for i in range(n + 1)], "counts": counts.tolist()}
 

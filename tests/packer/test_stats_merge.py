@@ -222,7 +222,10 @@ def test_percentiles_and_histogram_of_merged_bins(values, cut):
 def test_subnormal_values_get_display_bins_no_finer_than_the_sketch():
     """Hypothesis found one value 2.2e-313 counted in the wrong display bin: the display width was
     taken from the value's exponent, finer than the sketch's one bin width for subnormals (2**-1032)."""
-    for values in ([2.2250738585e-313], [1e-320, 3e-310, 2.2250738585e-313], [-4e-315, 0.0, 5e-324]):
+    # [29.0, -5e-324]: the least negative value over a width of 2 divides to -0, so the first edge
+    # was 0.0, above it (hypothesis found it)
+    for values in ([2.2250738585e-313], [1e-320, 3e-310, 2.2250738585e-313], [-4e-315, 0.0, 5e-324],
+                   [29.0, -5e-324], [-5e-324], [-1e-320, 1e10]):
         v = np.asarray(values)
         d = Dist.of(v[:1]).merge(Dist.of(v[1:]))
         for lo in (None, min(0.0, float(v.min()))):
