@@ -420,9 +420,8 @@ def utf8_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return data, (offsets - offsets[0]).astype(np.int64)
 
 
-# Arrow's ASCII whitespace (`ascii_split_whitespace`, `ascii_rtrim_whitespace`): \t \n \v \f \r and
-# the space, as a `bytes.translate` table (faster than numpy's take on bytes)
-_ASCII_SPACE_TABLE = bytes(int(b in b"\t\n\x0b\x0c\r ") for b in range(256))
+# Arrow's ASCII whitespace (`ascii_split_whitespace`, `ascii_rtrim_whitespace`)
+_ASCII_SPACE = "\t\n\x0b\x0c\r "
 
 
 def token_starts(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -430,7 +429,7 @@ def token_starts(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     a byte that is no ASCII whitespace, after whitespace or at its row's start (sorted)."""
     if data.size == 0:
         return np.zeros(0, dtype=np.int64)
-    space = np.frombuffer(data.tobytes().translate(_ASCII_SPACE_TABLE), dtype=np.int8)
+    space = ascii_hits(data, _ASCII_SPACE).view(np.int8)
     start = np.empty(data.size, dtype=np.int8)
     np.subtract(space[:-1], space[1:], out=start[1:])  # 1: whitespace, then none
     row_starts = offsets[:-1][offsets[:-1] < data.size]  # (includes 0: data holds the first row's bytes)

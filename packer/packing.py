@@ -599,8 +599,7 @@ def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackC
         sample = everything[:: -(-n_items // PARTNER_SAMPLE)]
         sub = _best_fit(items, sample, order_key, cfg)
         heavy = heavy_packs(excess[sample], sub, cfg.llm_token_cost * C, k)
-        n_whole = max(_ceil_div(int(items.t.sum()), C), _ceil_div(int(items.p.sum()), cfg.max_vit_patches),
-                      _ceil_div(int(items.m.sum()), cfg.max_images_per_pack))
+        n_whole = lower_bound(items.t, items.p, cfg, images=items.m)
     n_heavy = int(round(heavy.share * n_whole))
     pool = light_pool(items.t, excess, (items.p > 0) | (items.m > 0), n_heavy, heavy, C, cfg.llm_token_cost * C)
     if pool.any() and lab is not None:
