@@ -96,6 +96,12 @@ _CODE_STRONG = (
     r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
+    # a shell command line: a tool and its subcommand, or a common command and a flag or path
+    r"^\s*(?:\$\s*|sudo\s+)?(?:git\s+(?:clone|commit|push|pull|checkout|add|status|log|merge|rebase|init|diff|reset|"
+    r"stash|fetch|branch)\b|pip3?\s+install\b|npm\s+(?:install|run|i)\b|yarn\s+(?:add|install)\b|docker(?:-compose)?\s+"
+    r"(?:run|build|pull|push|exec|compose|ps)\b|kubectl\s+\w|apt(?:-get)?\s+install\b|brew\s+install\b|conda\s+"
+    r"(?:install|create|activate)\b|(?:curl|wget)\s+(?:-\w|https?:)|(?:cd|ls|mkdir|rm|chmod|chown|cat|grep|echo|"
+    r"export|python3?|node|make|ssh|scp)\s+(?:-{1,2}\w|[~./$]))",
 )
 # Two different ones of these are code.
 _CODE_WEAK = (
@@ -251,12 +257,39 @@ def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule
     return rows[possible]
 
 
+def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
+    """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
+    function word, and not ending a sentence ("." "!" "?"): keywords run together without separators.
+    A description of that length has an article, a preposition, a conjunction or a verb."""
+    words = batch.unquoted_words
+    out = (words.counts >= cfg.min_soup_words) & ~_np(batch.non_ascii)
+    rows = np.flatnonzero(out)
+    if rows.size == 0:
+        return out
+    data, offsets = utf8_bytes(batch.text)
+    last = data[offsets[rows + 1] - 1]  # every such row is non-empty
+    out[rows[(last == ord(".")) | (last == ord("!")) | (last == ord("?"))]] = False
+    if out.any():
+        function = _np(pc.is_in(words.dictionary, value_set=_function_word_set(cfg.function_words)))
+        hits = np.bincount(words.row, weights=function[words.ids], minlength=len(batch))
+        out &= hits == 0
+    return out
+
+
+@lru_cache(maxsize=8)
+def _function_word_set(words: tuple[str, ...]) -> pa.Array:
+    return pa.array(sorted(set(words)), pa.string())
+
+
 @text_rule("keyword_list")
 def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Fails tag or keyword lists: `min_hashtags` hashtags, or at least `min_items` short items
     (one fewer with pipes, slashes or bullets) of which few hold a function word, none of them a
-    phrase of four words or more built with one."""
+    phrase of four words or more built with one; or `min_soup_words` words or more run together
+    without a function word (`_keyword_soup`)."""
     keep = np.ones(len(batch), dtype=bool)
+    if cfg.min_soup_words:
+        keep &= ~_keyword_soup(batch, cfg)
     text = batch.unquoted_lower
     tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))
     if tagged.size:

@@ -4,8 +4,9 @@ Each repair is a pure function `(texts, cfg, context) -> texts` over a whole str
 only to the rows a cheap vectorised prefilter picks (and marked in `context["touched"]`, so that
 only those are compared to find the rows it changed), in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
-2. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
-3. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`; the rows it changes get the whitespace pass again);
+2. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`), before the control characters go: a C1
+   control is often the last byte of a misread character ("â€\x9d" is a right quote);
+3. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
 4. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
 5. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
 `repair_texts` returns the repaired texts and, per repair, the rows it changed: the ledger lists
@@ -28,7 +29,7 @@ import pyarrow.compute as pc
 from filters.mojibake import fix_encoding, suspect_pattern
 from schemas.filter_config import CleanConfig
 
-REPAIRS = ("html", "whitespace", "mojibake", "zh_t2s", "site_suffix")
+REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
 
 # ---------------------------------------------------------------- html
 
@@ -140,16 +141,15 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
         return texts
     fixed = np.zeros(len(texts), dtype=bool)
     fixed[rows[changed]] = True
-    out = with_values(texts, fixed, pa.array([a for a, c in zip(after, changed) if c], texts.type),
-                      context.get("touched"))
-    return on_rows(out, pa.array(fixed), lambda t: _whitespace(t, cfg, {}), context.get("touched"))
+    return with_values(texts, fixed, pa.array([a for a, c in zip(after, changed) if c], texts.type),
+                       context.get("touched"))
 
 
 # ---------------------------------------------------------------- whitespace
 
 _LINE_BREAK = r"\r\n?|[\x{85}\x{2028}\x{2029}]"
-# C0/C1 controls (but tab, LF, VT, FF, CR, NEL) and invisible format characters. ZWJ/ZWNJ stay:
-# emoji sequences and several scripts need them.
+# C0/C1 controls (but tab, LF, VT, FF, CR, NEL) and invisible format characters. ZWJ/ZWNJ stay
+# where they may join something (`_STRAY_JOINERS`): emoji sequences and several scripts need them.
 _CONTROL = (
     r"[\x00-\x08\x0E-\x1F\x7F-\x84\x86-\x9F\x{AD}\x{200B}\x{2060}\x{FEFF}\x{202A}-\x{202E}\x{2066}-\x{2069}"
     r"\x{180E}\x{200E}\x{200F}]"
@@ -157,13 +157,21 @@ _CONTROL = (
 _HSPACE = r"[\t\x0B\x0C\p{Zs}]"
 # Every \p{Zs} but the ASCII space, plus tab, VT and FF.
 _ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
+# ZWJ/ZWNJ next to an ASCII character (or at an end) join nothing: the scripts and emoji sequences
+# that need them have non-ASCII characters on both sides.
+_STRAY_JOINER = r"[\x{200C}\x{200D}]"
+_STRAY_JOINERS = (rf"[\x00-\x7F]{_STRAY_JOINER}|{_STRAY_JOINER}[\x00-\x7F]|^{_STRAY_JOINER}|{_STRAY_JOINER}$")
 # A row needs the whitespace/control pass when it has any of these.
-_NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, "  ", " \n", "\n ", "\n\n\n", r"^\s", r"\s$"))
+_NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, "  ", " \n", "\n ", "\n\n\n", r"^\s",
+                           r"\s$"))
 
 
 def _clean_whitespace(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(texts, _LINE_BREAK, "\n")
     texts = pc.replace_substring_regex(texts, _CONTROL, "")
+    texts = pc.replace_substring_regex(texts, rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$", "")
+    texts = pc.replace_substring_regex(texts, rf"([\x00-\x7F]){_STRAY_JOINER}+", r"\1")
+    texts = pc.replace_substring_regex(texts, rf"{_STRAY_JOINER}+([\x00-\x7F])", r"\1")
     texts = pc.replace_substring_regex(texts, _HSPACE + "+", " ")
     # Spaces around line breaks go; runs of blank lines shrink to one blank line.
     texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")

@@ -8,6 +8,7 @@ and NUL. `boilerplate` and `repeated_words` ignore quoted spans (OCR content).
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 import numpy as np
@@ -75,8 +76,29 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
             hit |= _letter_before_dagger(text)
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
+            hit |= _single_byte_misread(text)
         bad[rows[hit]] = True
     return ~bad
+
+
+# Letters of the Latin-1 Supplement (À..ÿ but × and ÷): text in a single-byte Cyrillic code page
+# (Windows-1251, KOI8-R) read as Latin-1 or Windows-1252 is made of them ("Êðàñèâûé çàêàò",
+# "óÏÂÁËÁ"), which ftfy cannot undo (no UTF-8 was misread). In real text of any language written
+# with them they are a minority of the letters (Icelandic, about one in five).
+_LATIN1_LETTER = r"[\x{C0}-\x{D6}\x{D8}-\x{F6}\x{F8}-\x{FF}]"
+_MIN_MISREAD_LETTERS = 4
+
+
+def _single_byte_misread(texts: pa.Array) -> np.ndarray:
+    """Per text: at least `_MIN_MISREAD_LETTERS` Latin-1 Supplement letters, and no fewer than its
+    ASCII letters."""
+    latin1 = pc.count_substring_regex(texts, _LATIN1_LETTER).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(latin1 >= _MIN_MISREAD_LETTERS)
+    if rows.size:
+        ascii_letters = ascii_char_counts(texts.take(pa.array(rows)), string.ascii_letters)
+        out[rows] = latin1[rows] >= ascii_letters
+    return out
 
 
 def _letter_before_dagger(texts: pa.Array) -> np.ndarray:
@@ -201,9 +223,19 @@ def no_letters_rule(batch: CaptionBatch, cfg: NoLettersRule) -> np.ndarray:
 _ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(256)])
 
 
+# Outside quoted spans (a sign may show a phone number): four groups of 2-4 ASCII digits or more
+# joined by one space, dot or dash (after an optional "+33 " or "(0)"), or a North American number
+# (3-3-4): a phone number or an ID, not a date (4-2-2), a time or a measurement.
+_DIGIT_GROUPS = (
+    r"(?:^|[^\d.,])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]\d{2,4}){3,}(?:$|[^\d])"
+    r"|(?:^|[^\d.,])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?:$|[^\d])"
+)
+
+
 @text_rule("digit_run")
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
-    """Fails more than `max_digits` decimal digits in a row (any script's digits)."""
+    """Fails more than `max_digits` decimal digits in a row (any script's digits), or a phone
+    number or ID written in groups (`_DIGIT_GROUPS`: "06 12 34 56 78", "+1 415-555-0199")."""
     keep = np.ones(len(batch), dtype=bool)
     # a run of more than `max_digits` \p{Nd} characters, read off the class table: in the non-ASCII
     # texts (other scripts' digits are non-ASCII), and in the ASCII texts with that many digits in all
@@ -212,6 +244,9 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) & ~_np(batch.non_ascii))
     if rows.size:
         keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
+    grouped = np.flatnonzero(keep & (batch.ascii_digits >= 8))
+    if grouped.size:
+        keep[grouped] = ~_np(pc.match_substring_regex(batch.unquoted_lower.take(pa.array(grouped)), _DIGIT_GROUPS))
     return keep
 
 

@@ -57,8 +57,10 @@ def _files_reads(cfg: JobConfig, source: SourceConfig | None = None) -> dict:
 STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 2: the filter's clean step and new rules (issue 17); 3: lang / lang_score left null on the rows a
     # text rule rejects before language id; 4: mojibake of every code page ftfy tries reaches ftfy, and
-    # a site name alone of any length is stripped
-    StageSpec("files", 4, _files_reads),
+    # a site name alone of any length is stripped; 5: mojibake repaired before control characters go,
+    # stray joiners removed, new junk rules (keyword soup, single-byte Cyrillic misreads, phone numbers,
+    # shell commands, more refusals and page furniture) and the language rule's function-word check
+    StageSpec("files", 5, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

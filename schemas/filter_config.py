@@ -131,8 +131,8 @@ class CleanConfig(ConfigSection):
 
     enabled: bool = True
     html: HtmlRepair = HtmlRepair()
-    whitespace: WhitespaceRepair = WhitespaceRepair()
     mojibake: MojibakeRepair = MojibakeRepair()
+    whitespace: WhitespaceRepair = WhitespaceRepair()
     zh_t2s: ZhT2sRepair = ZhT2sRepair()
     site_suffix: SiteSuffixRepair = SiteSuffixRepair()
 
@@ -148,7 +148,9 @@ class BadEncodingRule(RuleConfig):
     """Bytes that were not UTF-8 and NUL (judged on the raw text), and, on the repaired text, U+FFFD
     replacement characters and the mojibake `ftfy` could not undo: UTF-8 read as Latin-1 /
     Windows-1252 ("Ã©", "â€™"), as Windows-1251 ("РџСЂРёРІРµС‚"), as Shift-JIS ("縺ｯ"), a BOM read as
-    Latin-1 ("ï»¿"), and the classic lossy CJK round trips ("锟斤拷", "烫烫烫").
+    Latin-1 ("ï»¿"), the classic lossy CJK round trips ("锟斤拷", "烫烫烫"), and Cyrillic text in a
+    single-byte code page (Windows-1251, KOI8-R) read as Latin-1 ("Êðàñèâûé çàêàò": at least four
+    Latin-1 Supplement letters, and no fewer than ASCII letters).
     """
 
     max_replacement_chars: int = Field(default=0, ge=0, le=1000)
@@ -194,6 +196,10 @@ DEFAULT_BOILERPLATE = (
     "image not found", "image not available", "image unavailable", "placeholder image",
     "read more", "learn more", "buy now", "add to cart", "free shipping", "sign up",
     "subscribe", "lorem ipsum", "view larger", "view full size", "see more", "loading...",
+    # advertising copy
+    "order now", "call now", "act now", "money back", "satisfaction guaranteed", "qualifying purchases",
+    "affiliate link", "promo code", "discount code", "coupon code", "verify your identity", "your account has been",
+    "contact our sales", "claim your",
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
 )  # fmt: skip
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
@@ -217,7 +223,20 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:photos?|images?|pictures?|designs?|products?|collection|gallery|items?|wallpapers?)\b",
     r"\b(?:hd |4k |free )?wallpapers? (?:free )?(?:download|for (?:desktop|mobile|iphone|android|pc))\b",
     r"(?:©|\(c\)) ?(?:19|20)\d\d\b|\bcopyright (?:©|\(c\)|(?:19|20)\d\d)|\bwatermark(?:ed)?\b",
-    r"\b(?:tap|click|swipe|scroll|hover) (?:to|for) (?:zoom|enlarge|expand|see|view|open|play)\b|\bzoom in\b",
+    r"\b(?:tap|click|swipe|scroll|hover|press) (?:to|for) (?:zoom|enlarge|expand|see|view|open|play|unmute|mute|"
+    r"watch|load|download)\b|\bzoom in\b",
+    # cookie banners, login walls, page navigation, "continue reading", unfilled placeholders
+    r"\b(?:uses?|we use) cookies\b|\baccept (?:all )?cookies\b|\bcookie (?:policy|settings|consent|preferences)\b",
+    r"\b(?:log|sign) ?in (?:to|or register to) (?:view|see|continue|access|download|comment|read|unlock)\b|\byou "
+    r"(?:must|need to) be (?:logged|signed) in\b|\b(?:register|sign up|subscribe) (?:now|today|for free|to (?:view|"
+    r"see|continue|read|access|unlock))\b|\bcreate (?:a free|an|your) account\b",
+    r"^\W*(?:(?:previous|prev|next|back to|go to) (?:image|photo|picture|slide|page|post|article|story|gallery|top)"
+    r"\W*)+$",
+    r"\b(?:continue|keep) reading\b|\bread (?:the )?(?:full|whole|rest of the) (?:article|story|post)\b|"
+    r"\b(?:article|story) continues below\b|\bscroll down (?:to|for)\b",
+    r"\[(?:insert|your|add|enter|put|write) [^\]]{0,40}\]|\b(?:enter|insert|add|type|write) (?:an? |the |your )?"
+    r"(?:image )?(?:description|caption|alt[- ]?text|title) here\b|\b(?:image|photo|picture) (?:description|"
+    r"caption) here\b|\bcaption here\b",
     r"\b(?:image|photo|picture) (?:source|via|credit)s?\s*:|\b(?:source|credit|credits|crédito|fuente|quelle|"
     r"源自|来源)\s*[:：]",
     r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|sold out|on sale|best price|"
@@ -250,23 +269,34 @@ class BoilerplateRule(RuleConfig):
 
 DEFAULT_REFUSALS = (
     # English: refusals, disclaimers about being a model, and chat preambles instead of a caption
+    # (an apostrophe may be typographic: ['’])
     r"\bas an? (?:ai|artificial intelligence|language model|large language model|llm|text-based|virtual assistant|"
     r"ai assistant|ai language model|ai model|text model)\b",
-    r"\bi(?:'m| am) (?:sorry|afraid),? (?:but )?(?:i |as an )",
-    r"\b(?:sorry|unfortunately),? (?:but )?i (?:can(?:no|')t|cannot|am unable|'m unable|am not able|'m not able|"
-    r"do not|don't|won't)\b",
-    r"\bi (?:can(?:no|')t|cannot|am unable to|'m unable to|am not able to|'m not able to|do not have the ability to|"
-    r"don't have the ability to) (?:see|view|access|open|process|analy[sz]e|describe|identify|help|assist|provide|"
-    r"display|look at|interpret|determine|tell)\b",
-    r"\b(?:i (?:don't|do not|can't|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
-    r"(?:image|images|picture|photo|visual))|\bno image (?:was|has been) (?:provided|uploaded|attached|shared)\b",
-    r"\b(?:please (?:provide|upload|share|attach) (?:the|an|a) (?:image|picture|photo))\b",
-    r"\bi(?:'m| am) (?:just )?an? (?:ai|language model|chatbot|assistant)\b|\bmy (?:training|knowledge) "
-    r"(?:data|cutoff)\b",
-    r"^(?:sure|certainly|of course|absolutely|okay|ok|here you go)[!,.]* (?:here(?:'s| is| are)|i(?:'d| would| can| will))",
-    r"^here(?:'s| is) (?:a |an |the )?(?:possible |brief |short |detailed |concise )?(?:caption|description|"
+    r"\bi(?:['’]m| am) (?:sorry|afraid),? (?:but )?(?:i |as an )",
+    r"\b(?:sorry|unfortunately|i apologi[sz]e),? (?:but )?i (?:can(?:no|['’])t|cannot|am unable|['’]m unable|"
+    r"am not able|['’]m not able|do not|don['’]t|won['’]t)\b",
+    r"\bi(?: can(?:no|['’])t| cannot|(?:['’]m| am) (?:unable|not able) to| (?:do not|don['’]t) have the ability to) "
+    r"(?:see|view|access|open|process|analy[sz]e|describe|identify|help|assist|provide|display|look at|interpret|"
+    r"determine|tell|recogni[sz]e|make out)\b",
+    r"\b(?:i (?:don['’]t|do not|can['’]t|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
+    r"(?:image|images|picture|photo|visual))|\bno (?:image|picture|photo|attachment)s? (?:was |were |has been |"
+    r"have been |is |are )?(?:provided|uploaded|attached|shared|included)\b|\bthere (?:seems|appears) to be no "
+    r"(?:image|picture|photo|attachment)\b",
+    r"\b(?:please (?:provide|upload|share|attach|send) (?:the|an|a) (?:image|picture|photo))\b|\bcould you (?:please )?"
+    r"(?:describe|provide|upload|share|send|re-?upload) (?:it|the|an|a)\b",
+    r"\bi(?:['’]m| am) (?:just )?an? (?:ai|language model|chatbot|assistant)\b|\bmy (?:training|knowledge) "
+    r"(?:data|cutoff)\b|\bi apologi[sz]e\b",
+    r"^(?:sure|certainly|of course|absolutely|okay|ok|here you go|great question|good question|happy to help|"
+    r"no problem|gladly)[!,.]* (?:here(?:['’]s| is| are)|below (?:is|are)|i(?:['’]d| would| can| will| have)|let me)",
+    r"^(?:certainly|of course|absolutely|great question|good question|happy to help|gladly)[!.]",
+    r"^here(?:['’]s| is) (?:a |an |the )?(?:possible |brief |short |detailed |concise )?(?:caption|description|"
     r"alt[- ]text)s?\b.{0,40}?[:：]",
-    r"\b(?:i hope this helps|let me know if you (?:need|have|would|want)|feel free to ask|is there anything else)\b",
+    r"\b(?:below|above) (?:is|are) (?:a |an |the |some )?(?:possible |brief |short |detailed |concise |suggested )?"
+    r"(?:caption|description|alt[- ]text)s?\b",
+    r"\bthe (?:image|picture|photo|file)s? (?:you(?:['’]ve| have)? (?:uploaded|shared|provided|sent|attached)|"
+    r"(?:was|were) not (?:attached|uploaded|included))\b",
+    r"\b(?:i hope this helps|let me know if you(?:['’]d| would)? (?:need|have|would|want|like)|feel free to ask|"
+    r"is there anything else|if you(?:['’]d| would) like (?:a|me|more|another))\b",
     r"\bcontent (?:policy|guidelines)\b|\bi (?:must|have to) (?:decline|refuse)\b|\bviolates? (?:my|our|the) "
     r"(?:guidelines|policy|policies)\b",
     # other languages
@@ -330,6 +360,9 @@ DEFAULT_FUNCTION_WORDS = (
     "a", "an", "the", "of", "in", "on", "at", "to", "with", "and", "is", "are", "was", "were", "has", "have",
     "for", "from", "by", "into", "onto", "near", "under", "over", "behind", "next", "while", "its", "their",
     "his", "her", "this", "that", "there", "some", "two", "three", "several", "many", "who", "which",
+    "be", "been", "being", "it", "as", "or", "but", "not", "can", "will", "he", "she", "they", "we", "you",
+    "my", "your", "our", "these", "those", "up", "down", "out", "off", "above", "below", "between", "beside",
+    "through", "around", "against", "along", "across", "during", "without", "after", "before", "one", "four",
     "le", "la", "les", "un", "une", "des", "du", "de", "et", "sur", "dans", "avec", "est", "sont",
     "der", "die", "das", "ein", "eine", "und", "mit", "auf", "im", "ist", "sind", "von", "einem", "einer",
     "el", "los", "las", "una", "y", "con", "en", "del", "es", "está", "están", "unos", "unas",
@@ -347,12 +380,15 @@ class KeywordListRule(RuleConfig):
     by commas, pipes, semicolons, slashes or "、", with at most `max_item_words` words per item on
     average and at most `max_function_share` of the items holding a function word (article,
     preposition, conjunction, common verb: `function_words`); or at least `min_hashtags`
-    hashtags."""
+    hashtags; or at least `min_soup_words` words of ASCII text run together without one function
+    word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
+    art colorful"; 0: off)."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
     max_function_share: float = Field(default=0.25, ge=0.0, le=1.0)
     min_hashtags: int = Field(default=3, ge=1, le=1000)
+    min_soup_words: int = Field(default=8, ge=0, le=10_000)
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
 
     @field_validator("function_words")
@@ -370,7 +406,9 @@ class NoLettersRule(RuleConfig):
 
 
 class DigitRunRule(RuleConfig):
-    """A run of more than `max_digits` consecutive digits (phone numbers, IDs, timestamps)."""
+    """A run of more than `max_digits` consecutive digits (phone numbers, IDs, timestamps), or four
+    groups of 2-4 digits or more joined by single spaces, dots or dashes ("06 12 34 56 78"), or a
+    North American phone number ("415-555-0199"), outside quoted spans."""
 
     max_digits: int = Field(default=5, ge=1, le=500)
 
@@ -540,9 +578,11 @@ class LanguageRule(RuleConfig):
     Varieties count as their macro-language (`macro_languages`: written Cantonese `yue` is `zh`;
     `hr`, `sr`, `bs` and `sh` are `hbs`, Indonesian `id` is Malay `ms`), and the scores of the top `top_k` labels are summed per
     macro-language. Text in a script without spaces (Thai, Lao, Khmer, Myanmar) is measured in
-    words of `unspaced_chars_per_word` characters. A text of `long_words` words or more whose best
-    allowed language scores below `min_allowed_score` is rejected too: lid.176 does not know what it
-    is, but it is none of the allowed languages.
+    words of `unspaced_chars_per_word` characters. A text of `uncertain_min_words` words or more
+    whose best allowed language scores below `min_allowed_score` is rejected too: lid.176 does not
+    know what it is, but it is none of the allowed languages; but not a text whose top language is allowed and which has two common
+    function words of that language (`filters.language.FUNCTION_WORDS`: lid.176 can be unsure of
+    plain English in capitals or with rare nouns).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
