@@ -52,7 +52,7 @@ _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f
 SPECIAL_ASCII = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
 DIGITS = "0123456789"
 QUOTES = "\"'"
-LIST_SEPARATORS_ASCII = ",;|/"
+LIST_SEPARATORS_ASCII = ",;|/>"  # (">": breadcrumbs, "Home > Shoes > Running")
 SENTENCE_ENDS_ASCII = ".!?;\n"  # the ASCII characters of `sentence_repetition`'s sentence ends
 COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n", SENTENCE_ENDS_ASCII)
 # A word followed by one of these ends an item of an enumeration.

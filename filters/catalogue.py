@@ -7,7 +7,7 @@ row that fails several rules gets the reason of the first one in `TEXT_RULES` or
 `IMAGE_RULES` order.
 
 The order: `too_long` first (a text over its limit is judged by its length alone and never
-reaches the other rules); then what a text *is* (empty, broken encoding, a URL or file name, boilerplate, a refusal,
+reaches the other rules); then what a text *is* (empty, broken encoding, a file name, a URL, boilerplate, a refusal,
 code, camera settings, a date, no letters, a number, a keyword list) comes before what it looks like
 (symbols, too short), then repetition; language id comes last.
 """
@@ -21,8 +21,8 @@ _TEXT = (
     text_rules.too_long_rule,
     text_rules.empty_rule,
     text_rules.bad_encoding_rule,
+    junk_rules.file_name_rule,  # before `url`: a caption that is a file name ("DSC_0042.JPG") is one
     text_rules.url_rule,
-    junk_rules.file_name_rule,
     text_rules.boilerplate_rule,
     junk_rules.refusal_rule,
     junk_rules.code_rule,

@@ -41,7 +41,7 @@ _CAMERA = (
     r"burst|portrait|sam|wp|camera|cam|scan|scanned|untitled(?: design| document| image)?|copy of image|"
     r"capture|clip|frame|export|edit|img copy"
 )
-# The whole text is a file-name stem.
+# The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
     rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
     rf"am|pm|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
@@ -51,7 +51,7 @@ FILE_NAME = (
     r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{20,}"
     r"|[a-z0-9]+(?:_[a-z0-9]+){2,}|[a-z]+(?:[_\-][a-z]+)*[_\-]\d{2,}(?:x\d+)?(?:[_\-][a-z0-9]+)*"
-    r")\s*$"
+    r")(?:\.(?:jpe?g|png|gif|webp|heic|heif|bmp|tiff?|dng|raw|cr2|nef|arw|mp4|mov|avi|mkv|3gp|pdf))?\s*$"
 )
 
 
@@ -96,6 +96,7 @@ _CODE_STRONG = (
     r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
+    r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
     # a shell command line: a tool and its subcommand, or a common command and a flag or path
     r"^\s*(?:\$\s*|sudo\s+)?(?:git\s+(?:clone|commit|push|pull|checkout|add|status|log|merge|rebase|init|diff|reset|"
     r"stash|fetch|branch)\b|pip3?\s+install\b|npm\s+(?:install|run|i)\b|yarn\s+(?:add|install)\b|docker(?:-compose)?\s+"
@@ -190,7 +191,11 @@ _ANY_SETTING_RE = re.compile(_SETTING_ANY)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera", "mark", "ii", "iii", "iv",
                      "pro", "max", "mm", "sec", "s", "ev", "by", "f", "the", "a", "photo", "settings",
-                     "mode", "speed", "time", "length", "auto", "manual", "priority", "mp"))
+                     "mode", "speed", "time", "length", "auto", "manual", "priority", "mp",
+                     # EXIF tag names of a metadata dump ("Make=Apple Model=iPhone 12 FNumber=1.6")
+                     "exif", "make", "model", "fnumber", "exposuretime", "exposure", "focallength",
+                     "isospeedratings", "datetime", "datetimeoriginal", "lensmodel", "software", "whitebalance",
+                     "flash", "meteringmode", "orientation"))
 
 
 @text_rule("camera_settings")
@@ -259,10 +264,15 @@ def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule
 
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
-    function word, and not ending a sentence ("." "!" "?"): keywords run together without separators.
-    A description of that length has an article, a preposition, a conjunction or a verb."""
+    function word, not ending a sentence ("." "!" "?"), with no list separator or as many as a list
+    has (`min_items` - 1): keywords run together. A description of that length has an article, a
+    preposition, a conjunction or a verb."""
     words = batch.unquoted_words
-    out = (words.counts >= cfg.min_soup_words) & ~_np(batch.non_ascii)
+    # no separator at all, or as many as a list has: one or two commas make clauses ("... 180 x 90 cm,
+    # seats six people comfortably")
+    separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
+    out = ((words.counts >= cfg.min_soup_words) & ~_np(batch.non_ascii)
+           & ((separators == 0) | (separators >= cfg.min_items - 1)))
     rows = np.flatnonzero(out)
     if rows.size == 0:
         return out

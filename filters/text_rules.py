@@ -224,11 +224,14 @@ _ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(2
 
 
 # Outside quoted spans (a sign may show a phone number): four groups of 2-4 ASCII digits or more
-# joined by one space, dot or dash (after an optional "+33 " or "(0)"), or a North American number
-# (3-3-4): a phone number or an ID, not a date (4-2-2), a time or a measurement.
+# joined by one space, dot or dash (after an optional "+33 " or "(0)"), a North American number
+# (3-3-4), three groups of 3-5, or a number after "tel"/"phone": a phone number or an ID, not a date
+# (4-2-2), a time or a measurement.
 _DIGIT_GROUPS = (
     r"(?:^|[^\d.,])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]\d{2,4}){3,}(?:$|[^\d])"
     r"|(?:^|[^\d.,])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?:$|[^\d])"
+    r"|(?:^|[^\d.,])\d{3,5}(?:[ .-]\d{3,5}){2,}(?:$|[^\d])"  # three groups of 3-5: "40293 8812 9930"
+    r"|\b(?:tel|telephone|phone|ph|mobile|mob|fax|call us)\b\.?:?\s*\+?\(?\d[\d ().-]{6,}\d"  # a labelled number
 )
 
 

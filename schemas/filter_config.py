@@ -82,7 +82,8 @@ class MojibakeRepair(RuleConfig):
 class WhitespaceRepair(RuleConfig):
     """Whitespace and invisible characters: control and zero-width characters (U+200B, U+2060,
     U+FEFF, soft hyphen, bidi controls) removed, every run of horizontal space made one space, line
-    breaks made "\\n" (at most one blank line), ends trimmed, then Unicode NFC. ZWJ/ZWNJ stay."""
+    breaks made "\\n" (at most one blank line), ends trimmed, then Unicode NFC. ZWJ/ZWNJ stay where
+    they may join something (not next to an ASCII character or at an end)."""
 
 
 class ZhT2sRepair(RuleConfig):
@@ -170,7 +171,8 @@ _EXT = re.compile(r"^[a-z0-9]{1,10}$")
 
 class UrlRule(RuleConfig):
     """URLs (`http://`, `www.`), bare domains (`example.com`), e-mail addresses and file names
-    (`IMG_1234`, `photo.jpg`). Case-insensitive."""
+    (`IMG_1234`, `photo.jpg`) in a caption. Case-insensitive. (A caption that is a file name alone
+    is `file_name`'s, which comes first.)"""
 
     file_extensions: tuple[str, ...] = DEFAULT_FILE_EXTENSIONS
     tlds: tuple[str, ...] = DEFAULT_TLDS
@@ -199,7 +201,9 @@ DEFAULT_BOILERPLATE = (
     # advertising copy
     "order now", "call now", "act now", "money back", "satisfaction guaranteed", "qualifying purchases",
     "affiliate link", "promo code", "discount code", "coupon code", "verify your identity", "your account has been",
-    "contact our sales", "claim your",
+    "contact our sales", "claim your", "online pharmacy", "no prescription", "hot singles", "singles in your area",
+    "get rich quick", "one weird trick", "doctors hate", "you have been selected", "no credit check", "dm me",
+    "don't miss out", "shop the sale",
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
 )  # fmt: skip
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
@@ -224,19 +228,27 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:hd |4k |free )?wallpapers? (?:free )?(?:download|for (?:desktop|mobile|iphone|android|pc))\b",
     r"(?:©|\(c\)) ?(?:19|20)\d\d\b|\bcopyright (?:©|\(c\)|(?:19|20)\d\d)|\bwatermark(?:ed)?\b",
     r"\b(?:tap|click|swipe|scroll|hover|press) (?:to|for) (?:zoom|enlarge|expand|see|view|open|play|unmute|mute|"
-    r"watch|load|download)\b|\bzoom in\b",
+    r"watch|load|download|more|next)\b|\bzoom in\b|\bskip to (?:main )?content\b|\bskip navigation\b",
+    r"\blike,? comment,? (?:and |& )?(?:share|subscribe)\b|\bdon['’]t forget to (?:like|subscribe|share|follow)\b|"
+    r"\bposted (?:by|in) (?:admin|administrator|editor|staff)\b|\buncategori[sz]ed\b",
+    r"\b(?:photos?|images?|pictures?|videos?|files?|pages?|posts?|content) (?:is |are |has been |have been )?no "
+    r"longer (?:available|exists?|online)\b|\b(?:photo|image|picture|video|content|post|file) has been (?:removed|"
+    r"deleted|taken down)\b|\b(?:does not|doesn['’]t) exist or (?:has been|is no longer)\b|\b404\b.{0,12}not "
+    r"found\b|\b(?:page|file|image) not found\b",
     # cookie banners, login walls, page navigation, "continue reading", unfilled placeholders
-    r"\b(?:uses?|we use) cookies\b|\baccept (?:all )?cookies\b|\bcookie (?:policy|settings|consent|preferences)\b",
+    r"\b(?:we|site|website|page) uses? cookies\b|\baccept (?:all )?cookies\b|\b(?:read|see|view) our (?:cookie|"
+    r"privacy) policy\b",
     r"\b(?:log|sign) ?in (?:to|or register to) (?:view|see|continue|access|download|comment|read|unlock)\b|\byou "
     r"(?:must|need to) be (?:logged|signed) in\b|\b(?:register|sign up|subscribe) (?:now|today|for free|to (?:view|"
     r"see|continue|read|access|unlock))\b|\bcreate (?:a free|an|your) account\b",
     r"^\W*(?:(?:previous|prev|next|back to|go to) (?:image|photo|picture|slide|page|post|article|story|gallery|top)"
-    r"\W*)+$",
+    r"\W*)+$|^\W*\d{1,3} ?(?:of|/) ?\d{1,3}\W*$",
     r"\b(?:continue|keep) reading\b|\bread (?:the )?(?:full|whole|rest of the) (?:article|story|post)\b|"
     r"\b(?:article|story) continues below\b|\bscroll down (?:to|for)\b",
     r"\[(?:insert|your|add|enter|put|write) [^\]]{0,40}\]|\b(?:enter|insert|add|type|write) (?:an? |the |your )?"
     r"(?:image )?(?:description|caption|alt[- ]?text|title) here\b|\b(?:image|photo|picture) (?:description|"
-    r"caption) here\b|\bcaption here\b",
+    r"caption) here\b|\bcaption here\b|\b(?:insert|add|place|put|your) (?:an? |your )?(?:image|photo|picture|"
+    r"logo|text) here\b",
     r"\b(?:image|photo|picture) (?:source|via|credit)s?\s*:|\b(?:source|credit|credits|crédito|fuente|quelle|"
     r"源自|来源)\s*[:：]",
     r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|sold out|on sale|best price|"
@@ -298,7 +310,8 @@ DEFAULT_REFUSALS = (
     r"\b(?:i hope this helps|let me know if you(?:['’]d| would)? (?:need|have|would|want|like)|feel free to ask|"
     r"is there anything else|if you(?:['’]d| would) like (?:a|me|more|another))\b",
     r"\bcontent (?:policy|guidelines)\b|\bi (?:must|have to) (?:decline|refuse)\b|\bviolates? (?:my|our|the) "
-    r"(?:guidelines|policy|policies)\b",
+    r"(?:guidelines|policy|policies)\b|\bi(?:['’]m| am) not comfortable (?:describing|discussing|sharing|"
+    r"identifying|with)\b",
     # other languages
     r"作为(?:一个|一名)?(?:ai|人工智能|语言模型|ai语言模型|ai助手)|抱歉[，,]?\s*(?:我|作为)|我(?:无法|不能)(?:查看|看到|识别|"
     r"处理|访问|描述)|很抱歉|作為(?:一個)?(?:ai|人工智慧|語言模型)|我無法",
@@ -309,7 +322,8 @@ DEFAULT_REFUSALS = (
     r"\b(?:als (?:ki|künstliche intelligenz|sprachmodell|ki-sprachmodell|ki-assistent)|es tut mir leid,? aber|"
     r"ich kann (?:das bild |keine bilder )?(?:nicht )?(?:sehen|anzeigen|analysieren|beschreiben))\b",
     r"\b(?:como (?:una? )?(?:ia|inteligencia artificial|modelo de lenguaje|asistente virtual)|lo siento,? pero|"
-    r"no puedo (?:ver|mostrar|analizar|describir)|como (?:um )?modelo de linguagem|desculpe,? mas)\b",
+    r"no puedo (?:ver|mostrar|analizar|describir|ayudar)|lo siento,? no puedo|como (?:um )?modelo de linguagem|"
+    r"desculpe,? mas|não posso (?:ver|ajudar|descrever))\b",
     r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? ma)\b",
     r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
     r"просматривать|открыть) изображени)",
@@ -330,8 +344,8 @@ class RefusalRule(RuleConfig):
 
 
 class FileNameRule(RuleConfig):
-    """A file name without its extension as the caption: screenshots ("Screenshot 2021-03-04 at
-    10.15.22", "Screen Shot ...", "Bildschirmfoto ...", "截屏 ..."), messenger exports
+    """A file name, with its extension or without, as the caption: screenshots ("Screenshot
+    2021-03-04 at 10.15.22", "Screen Shot ...", "Bildschirmfoto ...", "截屏 ..."), messenger exports
     ("WhatsApp Image 2021-07-12 at 18.32.11", "FB_IMG_...", "mmexport...", "signal-...",
     "photo_2021-...", "微信图片_..."), camera and phone names ("IMG 4512", "DSC_0042", "PXL_2021...",
     "20190612_123456", "image0 (3)", "Untitled-1") and scanner output ("Scan 12")."""
@@ -579,10 +593,12 @@ class LanguageRule(RuleConfig):
     `hr`, `sr`, `bs` and `sh` are `hbs`, Indonesian `id` is Malay `ms`), and the scores of the top `top_k` labels are summed per
     macro-language. Text in a script without spaces (Thai, Lao, Khmer, Myanmar) is measured in
     words of `unspaced_chars_per_word` characters. A text of `uncertain_min_words` words or more
-    whose best allowed language scores below `min_allowed_score` is rejected too: lid.176 does not
-    know what it is, but it is none of the allowed languages; but not a text whose top language is allowed and which has two common
-    function words of that language (`filters.language.FUNCTION_WORDS`: lid.176 can be unsure of
-    plain English in capitals or with rare nouns).
+    whose best allowed language scores below `min_allowed_score` is rejected too (lid.176 does not
+    know what it is, but it is none of the allowed languages), unless it has two common function
+    words of one allowed language (`filters.language.FUNCTION_WORDS`: lid.176 is often unsure of
+    plain English with rare nouns). A rejected text with capital letters gets a second look in
+    lowercase, which lid.176 reads far better ("SUNSET OVER THE OCEAN ..." is es at 0.20, and en
+    at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it.
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -690,8 +706,8 @@ class RulesConfig(ConfigSection):
     too_long: TooLongRule = TooLongRule()
     empty: EmptyRule = EmptyRule()
     bad_encoding: BadEncodingRule = BadEncodingRule()
-    url: UrlRule = UrlRule()
     file_name: FileNameRule = FileNameRule()
+    url: UrlRule = UrlRule()
     boilerplate: BoilerplateRule = BoilerplateRule()
     refusal: RefusalRule = RefusalRule()
     code: CodeRule = CodeRule()
