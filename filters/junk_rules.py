@@ -97,6 +97,8 @@ _CODE_STRONG = (
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
+    r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
+    r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};",  # CSS declarations
     # a shell command line: a tool and its subcommand, or a common command and a flag or path
     r"^\s*(?:\$\s*|sudo\s+)?(?:git\s+(?:clone|commit|push|pull|checkout|add|status|log|merge|rebase|init|diff|reset|"
     r"stash|fetch|branch)\b|pip3?\s+install\b|npm\s+(?:install|run|i)\b|yarn\s+(?:add|install)\b|docker(?:-compose)?\s+"
@@ -186,6 +188,7 @@ _SETTINGS = {
             r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b",
 }
 _SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
+_EXPOSURE = frozenset(("shutter", "iso", "bias", "exif"))
 _SETTING_RE = {k: re.compile(v) for k, v in _SETTINGS.items()}
 _ANY_SETTING_RE = re.compile(_SETTING_ANY)
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -208,11 +211,13 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
-        kinds = sum(bool(p.search(t)) for p in _SETTING_RE.values())
-        if kinds < cfg.min_settings:
+        found = {k for k, p in _SETTING_RE.items() if p.search(t)}
+        if len(found) < cfg.min_settings:
             continue
         rest = [w for w in _WORD.findall(_ANY_SETTING_RE.sub(" ", t)) if w not in _FILLER]
-        keep[i] = len(rest) > cfg.max_other_words
+        # a body, a focal length and an f-number with words around them describe a camera or a lens
+        # ("Nikon D750 with a 50mm f/1.8 lens on a tripod"); settings strings give an exposure
+        keep[i] = len(rest) > cfg.max_other_words or (not found & _EXPOSURE and bool(rest))
     return keep
 
 

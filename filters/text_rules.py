@@ -183,7 +183,8 @@ _MONTH = (
 _WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
 _CJK_DATE = r"[年月日号號时時分秒点點]|星期[一二三四五六日天]|周[一二三四五六日天]"
 _DATE_TOKEN = (
-    rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|the|at"
+    rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|the|at|le|am|"
+    rf"el|il|der|den|del|du|um|à"
 )
 _DATE_PREFIX = (
     r"(?:(?:date|posted|updated|taken|uploaded|published|created|modified)(?: on| at)?\s*:?\s*|日期[:：]?)?"
@@ -231,22 +232,25 @@ _DIGIT_GROUPS = (
     r"(?:^|[^\d.,])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]\d{2,4}){3,}(?:$|[^\d])"
     r"|(?:^|[^\d.,])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?:$|[^\d])"
     r"|(?:^|[^\d.,])\d{3,5}(?:[ .-]\d{3,5}){2,}(?:$|[^\d])"  # three groups of 3-5: "40293 8812 9930"
-    r"|\b(?:tel|telephone|phone|ph|mobile|mob|fax|call us)\b\.?:?\s*\+?\(?\d[\d ().-]{6,}\d"  # a labelled number
+    r"|\b(?:tel|telephone|phone|ph|mobile|mob|fax|call us)\b\.?:?\s*\+?\(?\d[\d ()./-]{6,}\d"  # a labelled number
 )
 
 
 @text_rule("digit_run")
 def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
-    """Fails more than `max_digits` decimal digits in a row (any script's digits), or a phone
+    """Fails more than `max_digits` decimal digits in a row (any script's digits; in ASCII text not
+    glued to a letter, as in the model code "126610LN"), or a phone
     number or ID written in groups (`_DIGIT_GROUPS`: "06 12 34 56 78", "+1 415-555-0199")."""
     keep = np.ones(len(batch), dtype=bool)
     # a run of more than `max_digits` \p{Nd} characters, read off the class table: in the non-ASCII
     # texts (other scripts' digits are non-ASCII), and in the ASCII texts with that many digits in all
     wide, classes = batch.wide_classes
     keep[wide] = classes.runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
+    # in ASCII text, a run glued to a letter is part of a model code ("126610LN", "SM-G998B"), not a number
     rows = np.flatnonzero((batch.ascii_digits > cfg.max_digits) & ~_np(batch.non_ascii))
     if rows.size:
-        keep[rows] = char_classes(batch.text.take(pa.array(rows))).runs_at_least(BIT["digit"], cfg.max_digits + 1) == 0
+        standalone = rf"(?:^|[^A-Za-z0-9])[0-9]{{{cfg.max_digits + 1},}}(?:$|[^A-Za-z0-9])"
+        keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), standalone))
     grouped = np.flatnonzero(keep & (batch.ascii_digits >= 8))
     if grouped.size:
         keep[grouped] = ~_np(pc.match_substring_regex(batch.unquoted_lower.take(pa.array(grouped)), _DIGIT_GROUPS))

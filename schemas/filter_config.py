@@ -203,7 +203,10 @@ DEFAULT_BOILERPLATE = (
     "affiliate link", "promo code", "discount code", "coupon code", "verify your identity", "your account has been",
     "contact our sales", "claim your", "online pharmacy", "no prescription", "hot singles", "singles in your area",
     "get rich quick", "one weird trick", "doctors hate", "you have been selected", "no credit check", "dm me",
-    "don't miss out", "shop the sale",
+    "don't miss out", "shop the sale", "link in bio", "dm for", "click the link", "make money fast",
+    "make money from home", "no experience needed", "bad credit", "casino bonus", "followers instantly",
+    "crypto giveaway", "daily signals", "viagra", "without prescription", "use code", "jetzt kaufen", "compra ya",
+    "envío gratis",
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
 )  # fmt: skip
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
@@ -231,6 +234,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"watch|load|download|more|next)\b|\bzoom in\b|\bskip to (?:main )?content\b|\bskip navigation\b",
     r"\blike,? comment,? (?:and |& )?(?:share|subscribe)\b|\bdon['’]t forget to (?:like|subscribe|share|follow)\b|"
     r"\bposted (?:by|in) (?:admin|administrator|editor|staff)\b|\buncategori[sz]ed\b",
+    r"\benlarge (?:this )?(?:image|photo|picture)\b|\bthumbnail for\b|^gallery:? \d+ (?:photos|images|pictures)\b|"
+    r"\b(?:image|photo) placeholder\b|\bplaceholder (?:image|photo|picture)\b|\breplace with your own\b|"
+    r"^\W*olympus digital camera\W*$",
     r"\b(?:photos?|images?|pictures?|videos?|files?|pages?|posts?|content) (?:is |are |has been |have been )?no "
     r"longer (?:available|exists?|online)\b|\b(?:photo|image|picture|video|content|post|file) has been (?:removed|"
     r"deleted|taken down)\b|\b(?:does not|doesn['’]t) exist or (?:has been|is no longer)\b|\b404\b.{0,12}not "
@@ -324,7 +330,12 @@ DEFAULT_REFUSALS = (
     r"\b(?:como (?:una? )?(?:ia|inteligencia artificial|modelo de lenguaje|asistente virtual)|lo siento,? pero|"
     r"no puedo (?:ver|mostrar|analizar|describir|ayudar)|lo siento,? no puedo|como (?:um )?modelo de linguagem|"
     r"desculpe,? mas|não posso (?:ver|ajudar|descrever))\b",
-    r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? ma)\b",
+    r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non posso|"
+    r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
+    r"\b(?:não consigo (?:ver|analisar|descrever|identificar)|przepraszam,? ale nie mogę|nie mogę (?:zobaczyć|"
+    r"opisać|przeanalizować|zidentyfikować)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
+    r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
+    r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
     r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
     r"просматривать|открыть) изображени)",
 )
@@ -362,7 +373,9 @@ class CodeRule(RuleConfig):
 class CameraSettingsRule(RuleConfig):
     """EXIF / camera-setting strings: at least `min_settings` settings (f-number, shutter speed,
     ISO, focal length, exposure bias, camera or lens model) and at most `max_other_words` other
-    words ("f/2.8 1/200s ISO 400", "Canon EOS 5D Mark IV, 50mm, ISO 100")."""
+    words ("f/2.8 1/200s ISO 400", "Canon EOS 5D Mark IV, 50mm, ISO 100"); with other words at all,
+    one of them an exposure (shutter speed, ISO, bias or an EXIF field): "Nikon D750 with a 50mm
+    f/1.8 lens on a tripod" describes a camera."""
 
     min_settings: int = Field(default=2, ge=1, le=20)
     max_other_words: int = Field(default=4, ge=0, le=1000)
@@ -377,6 +390,7 @@ DEFAULT_FUNCTION_WORDS = (
     "be", "been", "being", "it", "as", "or", "but", "not", "can", "will", "he", "she", "they", "we", "you",
     "my", "your", "our", "these", "those", "up", "down", "out", "off", "above", "below", "between", "beside",
     "through", "around", "against", "along", "across", "during", "without", "after", "before", "one", "four",
+    "since", "until", "inside", "outside", "beneath", "toward", "towards", "among", "within", "per", "via", "than",
     "le", "la", "les", "un", "une", "des", "du", "de", "et", "sur", "dans", "avec", "est", "sont",
     "der", "die", "das", "ein", "eine", "und", "mit", "auf", "im", "ist", "sind", "von", "einem", "einer",
     "el", "los", "las", "una", "y", "con", "en", "del", "es", "está", "están", "unos", "unas",
@@ -402,7 +416,7 @@ class KeywordListRule(RuleConfig):
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
     max_function_share: float = Field(default=0.25, ge=0.0, le=1.0)
     min_hashtags: int = Field(default=3, ge=1, le=1000)
-    min_soup_words: int = Field(default=8, ge=0, le=10_000)
+    min_soup_words: int = Field(default=10, ge=0, le=10_000)
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
 
     @field_validator("function_words")
@@ -420,7 +434,8 @@ class NoLettersRule(RuleConfig):
 
 
 class DigitRunRule(RuleConfig):
-    """A run of more than `max_digits` consecutive digits (phone numbers, IDs, timestamps), or four
+    """A run of more than `max_digits` consecutive digits (phone numbers, IDs, timestamps; not a run
+    glued to a letter in ASCII text, as in the model code "126610LN"), or four
     groups of 2-4 digits or more joined by single spaces, dots or dashes ("06 12 34 56 78"), or a
     North American phone number ("415-555-0199"), outside quoted spans."""
 

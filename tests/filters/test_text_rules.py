@@ -83,8 +83,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["12345", "!!! ???", "🙂🙂", "3.14", "", "$ 25.00"],
     ),
     "digit_run": (
-        ["Route 66 sign", "Year 2019 in review", "Bib 12345 at the finish", "1,000,000 people"],
-        ["Call 5551234567", "ID 123456", "order 20190612123456", "code ١٢٣٤٥٦٧"],
+        ["Route 66 sign", "Year 2019 in review", "Bib 12345 at the finish", "1,000,000 people",
+         "Rolex Submariner 126610LN on a steel bracelet", "Taken 2019-06-12 at 14:32 by the lake",
+         'A sign reading "CALL 06 12 34 56 78" on a van'],
+        ["Call 5551234567", "ID 123456", "order 20190612123456", "code ١٢٣٤٥٦٧", "tel. 06 12 34 56 78",
+         "Reservations (212) 555-0147", "Item No. 40293 8812 9930", "Tel. 040 / 123 45 67"],
     ),
     "special_chars": (
         [
