@@ -103,8 +103,9 @@ def write_log(out_dir: str | os.PathLike | None, err: BaseException, state_dir: 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = f"error-{stamp}-{os.getpid()}.log"
     text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
-    # under the output only if it exists already: a wrong guess must not leave directories behind
-    candidates = [Path(out_dir) / state_dir / "logs"] if out_dir and Path(out_dir).is_dir() else []
+    # under the output only if it holds a run's state already: a wrong guess must leave nothing behind
+    # (nor write into a directory that is not a vlpack output)
+    candidates = [Path(out_dir) / state_dir / "logs"] if out_dir and (Path(out_dir) / state_dir).is_dir() else []
     candidates.append(Path(tempfile.gettempdir()) / "vlpack-logs")
     for folder in candidates:
         try:

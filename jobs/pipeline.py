@@ -38,13 +38,6 @@ from schemas.manifest import (
 log = logging.getLogger("vlpack")
 CACHE_DIR = "cache"  # OUT/.vlpack/cache: stage results, unless cache.dir names a shared one
 
-INDEX_COLUMNS = [
-    "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
-    "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
-    "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition",
-]
-
-
 class JobError(RuntimeError):
     """A job that cannot complete; the message says why and what to do."""
 
@@ -221,8 +214,57 @@ def preflight(cfg: JobConfig) -> JobInputs:
         raise JobError(f"output.dir {out}: {probe} is not a directory")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise JobError(f"output.dir {out}: {probe} is not writable")
+    if _foreign(out):
+        raise JobError(f"output.dir {out} is not empty and holds nothing of a vlpack output (no "
+                       f"{', '.join(sorted(_OUTPUT_NAMES))}); choose a new or empty directory")
     _check_scorer_cpus(cfg)
     return inputs
+
+
+# What an output directory holds (`schemas.manifest`): one of these marks a vlpack output, even a
+# run's that never committed.
+_OUTPUT_NAMES = frozenset((MANIFEST_NAME, ckpt.STATE_DIR, "shards", "index", "report"))
+
+
+def _foreign(out: Path) -> bool:
+    """`out` is a directory with files in it, none of them part of a vlpack output."""
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir()}
+    return bool(names) and not names & _OUTPUT_NAMES
+
+
+@dataclass(frozen=True)
+class OutputState:
+    """What a run would find in its output directory (`output_state`)."""
+
+    text: str
+    refused: bool  # a run would stop at once, writing nothing
+    complete: bool  # a run would do nothing: the output is committed for this config and these inputs
+
+
+def output_state(cfg: JobConfig, inputs: JobInputs) -> OutputState:
+    """The state of `cfg`'s output directory as a run would judge it (no lock is taken)."""
+    from jobs.output_lock import lock_holder
+
+    out = Path(cfg.output.dir)
+    holder = lock_holder(out) if out.is_dir() else None
+    manifest = committed_manifest(out)
+    if holder:
+        return OutputState(f"being written now by {holder} (a run would refuse until it ends)", True, False)
+    if manifest is None:
+        if not out.exists() or not any(out.iterdir()):
+            return OutputState("no committed output yet", False, False)
+        return OutputState("not committed (a run would resume or start it)", False, False)
+    if manifest.job_fingerprint == inputs.job_fingerprint:
+        return OutputState("committed for this config and these inputs (a run would do nothing)", False, True)
+    if manifest.config_fingerprint == cfg.fingerprint():
+        return OutputState("committed for this config, but the inputs changed since (a run would recompute)",
+                           False, False)
+    if cfg.output.overwrite:
+        return OutputState("committed for another config (a run replaces it: output.overwrite is on)", False, False)
+    return OutputState("committed for another config (a run would refuse: set output.overwrite: true or choose "
+                       "another output.dir)", True, False)
 
 
 def _check_scorer_cpus(cfg: JobConfig) -> None:

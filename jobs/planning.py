@@ -41,7 +41,7 @@ from schemas.manifest import (LEDGER_SCHEMA, PACKS_SCHEMA, IndexPart, Status, in
 from schemas.sample import STATUS_OK
 
 INDEX_COLUMNS = [
-    "sample_id", "copy", "source", "task", "status", "reason", "dup_of", "lang", "lang_score",
+    "sample_id", "copy", "source", "task", "status", "reason", "detail", "dup_of", "lang", "lang_score",
     "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
     "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition",
 ]

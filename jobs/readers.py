@@ -108,6 +108,8 @@ def list_source_files(source: SourceConfig) -> list[str]:
     else:
         files = [f for f in glob.glob(source.path, recursive=True) if os.path.isfile(f)]
     if not files:
+        if not p.exists() and not glob.has_magic(source.path):
+            raise SourceFileError(f"source {source.name!r}: {source.path} does not exist")
         raise SourceFileError(f"source {source.name!r}: no {'/'.join(exts)} files at {source.path}")
     for f in files:
         if not _encodable(f):

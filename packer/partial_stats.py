@@ -846,10 +846,15 @@ def _ledger_stats(p: PartStats, ledger: pa.Table, cfg, step_of_row: np.ndarray) 
         rows = np.flatnonzero(dropped & (reason.codes == code))
         if not len(rows):
             continue
-        sub = ledger.take(pa.array(rows)).select(["sample_id", "copy", "status"])
+        sub = ledger.take(pa.array(rows)).select(["sample_id", "copy", "status"] + (
+            ["detail"] if "detail" in ledger.column_names else []))
         sub = sub.take(pc.select_k_unstable(sub, EXAMPLE_ROWS, [("sample_id", "ascending"), ("copy", "ascending")]))
-        p.examples[r or NO_REASON] = sorted((i, int(c), stage_of_reason(r, s)) for i, c, s in zip(
-            sub.column("sample_id").to_pylist(), sub.column("copy").to_pylist(), sub.column("status").to_pylist()))
+        # an example names what its reason is about when the ledger says (the media file a probe failed on)
+        details = sub.column("detail").to_pylist() if "detail" in sub.column_names else [None] * sub.num_rows
+        p.examples[r or NO_REASON] = sorted((i if d is None else f"{i} ({d})", int(c), stage_of_reason(r, s))
+                                            for i, c, s, d in zip(sub.column("sample_id").to_pylist(),
+                                                                  sub.column("copy").to_pylist(),
+                                                                  sub.column("status").to_pylist(), details))
 
     # tokens of the packed rows and of every row the token stage counted
     pairs = {(s, r) for s, r, *_ in p.rows}

@@ -631,7 +631,8 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
 
     - An image (or a video frame directory) without width/height is probed; with
       `cfg.check_files` (the default) or `cfg.verify_metadata` every such media item is probed.
-    - A probe failure marks the row `invalid` with the probe's reason (the first failing media).
+    - A probe failure marks the row `invalid` with the probe's reason (the first failing media),
+      and its `detail` names that media item's uri.
     - Where metadata and header disagree on the upright size, `probe.metadata_disagrees` is
       counted and the header wins (unless `cfg.header_wins` is off): the row's `repairs` list
       gets `probe.metadata_size_mismatch`, and tokens and image rules use the header's size.
@@ -648,11 +649,12 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
 
     statuses = table.column("status").to_pylist()
     reasons = table.column("reason").to_pylist()
+    details = table.column("detail").to_pylist()
     media_col = table.column("media").to_pylist()
     repairs = table.column("repairs").to_pylist()
     # one entry per media item of every row (None where no header was read): aligned with `media`
     facts: list[list] = [[None] * len(media or []) for media in media_col]
-    _bomb_warnings_raised(_probe_rows, statuses, reasons, media_col, repairs, facts, cfg, counters)
+    _bomb_warnings_raised(_probe_rows, statuses, (reasons, details), media_col, repairs, facts, cfg, counters)
 
     table = table.set_column(table.schema.get_field_index("media"), WORK_SCHEMA.field("media"),
                              pa.array(media_col, WORK_SCHEMA.field("media").type))
@@ -660,14 +662,17 @@ def probe_batch(table: pa.Table, cfg: ProbeConfig) -> tuple[pa.Table, dict[str, 
                              pa.array(statuses, pa.string()))
     table = table.set_column(table.schema.get_field_index("reason"), WORK_SCHEMA.field("reason"),
                              pa.array(reasons, pa.string()))
+    table = table.set_column(table.schema.get_field_index("detail"), WORK_SCHEMA.field("detail"),
+                             pa.array(details, pa.string()))
     table = table.set_column(table.schema.get_field_index("repairs"), WORK_SCHEMA.field("repairs"),
                              pa.array(repairs, WORK_SCHEMA.field("repairs").type))
     return table.append_column(IMAGE_FACTS, pa.array(facts, IMAGE_FACTS_TYPE)), dict(counters)
 
 
-def _probe_rows(statuses: list, reasons: list, media_col: list, repairs: list, facts: list, cfg: ProbeConfig,
-                counters: Counter) -> None:
-    """`probe_batch`'s pass over the rows, in place."""
+def _probe_rows(statuses: list, why: tuple[list, list], media_col: list, repairs: list, facts: list,
+                cfg: ProbeConfig, counters: Counter) -> None:
+    """`probe_batch`'s pass over the rows, in place; `why` is (reasons, details)."""
+    reasons, details = why
     for i, (status, media) in enumerate(zip(statuses, media_col)):
         if status != STATUS_OK or not media:
             continue
@@ -681,6 +686,7 @@ def _probe_rows(statuses: list, reasons: list, media_col: list, repairs: list, f
             if reason is not None:
                 statuses[i] = "invalid"
                 reasons[i] = reason
+                details[i] = m.get("uri")
                 counters[reason] += 1
                 break
 

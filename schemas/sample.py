@@ -121,6 +121,8 @@ WORK_FIELDS = [
     ("copy", pa.int32()),  # 0 for the original, 1.. for upsampled copies
     ("status", pa.string()),
     ("reason", pa.string()),
+    # What the reason is about, where the row alone does not say: the media file a probe failed on.
+    ("detail", pa.string()),
     ("dup_of", pa.string()),
     ("lang", pa.string()),
     ("lang_score", pa.float32()),

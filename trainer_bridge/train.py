@@ -175,16 +175,25 @@ def train(
     )
     autocast_to = autocast_dtype(precision, dev)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup, min_lr_ratio))
+    schedule = {"steps": steps, "lr": lr, "warmup": warmup, "min_lr_ratio": min_lr_ratio,
+                "weight_decay": weight_decay}
     history: list[float] = []
     start = 0
     if state is not None:
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
         start, history = int(state["step"]), list(state["history"])
         torch.set_rng_state(state["rng"])
+        changed = {k: (v, schedule[k]) for k, v in state.get("schedule", {}).items() if schedule.get(k) != v}
+        if changed and log is not None and dp_rank == 0:
+            log(json.dumps({"resumed_at_step": start, "schedule_changed": changed,
+                            "note": "the learning rate follows the new schedule from this step"}))
+        for group in opt.param_groups:  # this run's schedule, from the step it resumes at
+            group["initial_lr"], group["weight_decay"] = lr, weight_decay
         del state
+    # (resumed: `last_epoch` makes the scheduler's first rate the new schedule's at step `start`)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, steps, warmup, min_lr_ratio),
+                                              last_epoch=start - 1)
 
     def next_pack():
         nonlocal stream
@@ -228,6 +237,7 @@ def train(
                         "model": net.state_dict(),
                         "optimizer": opt.state_dict(),
                         "scheduler": sched.state_dict(),
+                        "schedule": schedule,
                         "history": history,
                         "data": data_states,
                         "rng": torch.get_rng_state(),

@@ -13,7 +13,9 @@ from jobs.commands.run import _fail
 
 
 def _describe_row(row: dict) -> str:
-    media = ", ".join(f"{m['kind']} {m['width'] or '?'}x{m['height'] or '?'}" for m in row["media"] or [])
+    media = ", ".join(f"{m['kind']} {m['width']}x{m['height']}" if m["width"] and m["height"]
+                      else f"{m['kind']} {(m['uri'] or '?').rsplit('/', 1)[-1]} (size read at run time)"
+                      for m in row["media"] or [])
     turns = " / ".join(f"{t['role']}: " + " ".join(s["text"][:40] if s["kind"] == "text" else f"<{s['kind']}>"
                                                   for s in t["segments"] or [])
                        for t in row["turns"] or [])
@@ -26,8 +28,7 @@ def register(app: typer.Typer) -> None:
     def check(job: Path = typer.Argument(..., help="The job config (YAML) to check.")) -> None:
         """Check a job without running it: the config, every source's files (present, readable, of
         the source's format), a first row of each source, and the state of the output directory."""
-        from jobs.output_lock import lock_holder
-        from jobs.pipeline import JobError, committed_manifest, preflight
+        from jobs.pipeline import JobError, output_state, preflight
         from jobs.readers import SourceFileError, first_row_form, first_rows
         from schemas.config import ConfigError, load_job_config
 
@@ -54,24 +55,13 @@ def register(app: typer.Typer) -> None:
             t.add_row(escape(source.name), source.format, escape(source.task), f"{len(files):,}",
                       f"{sum(f.size for f in files):,}", escape(form), escape(first))
         console.print(t)
-        out = Path(cfg.output.dir)
-        holder = lock_holder(out) if out.is_dir() else None
         try:
-            manifest = committed_manifest(out)
+            state = output_state(cfg, inputs)
         except JobError as err:
             _fail(str(err), 1)
-        if holder:
-            state = f"being written now by {holder}"
-        elif manifest is None:
-            state = "no committed output yet" if not out.exists() or not any(out.iterdir()) else \
-                "not committed (a run would resume or start it)"
-        elif manifest.job_fingerprint == inputs.job_fingerprint:
-            state = "committed for this config and these inputs (a run would do nothing)"
-        elif manifest.config_fingerprint == cfg.fingerprint():
-            state = "committed for this config, but the inputs changed since (a run would recompute)"
-        else:
-            state = ("committed for another config (a run replaces it: output.overwrite is on)" if cfg.output.overwrite
-                     else "committed for another config (a run would refuse: set output.overwrite: true)")
-        console.print(escape(f"output {out}: {state}"), highlight=False)
-        console.print(f"config {cfg.fingerprint()}, inputs {inputs.fingerprint} "
-                      f"({len(inputs.files):,} files, {sum(f.size for f in inputs.files):,} bytes): ok", highlight=False)
+        console.print(escape(f"output {cfg.output.dir}: {state.text}"), highlight=False)
+        summary = (f"config {cfg.fingerprint()}, inputs {inputs.fingerprint} "
+                   f"({len(inputs.files):,} files, {sum(f.size for f in inputs.files):,} bytes)")
+        if state.refused:
+            _fail(f"{summary}: a run would refuse this output directory", 1)
+        console.print(f"{summary}: ok", highlight=False)

@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Say which stages a run would reuse or re-run and why, and preview the packs the recipe
         would make from cached rows: nothing is written, Ray is not started."""
-        from jobs.pipeline import JobError, preflight, stage_cache
+        from jobs.pipeline import JobError, output_state, preflight, stage_cache
         from jobs.readers import SourceFileError
         from schemas.config import ConfigError, load_job_config
 
@@ -136,13 +136,27 @@ def register(app: typer.Typer) -> None:
             _fail(f"invalid job config {job}:\n{err}")
         except (JobError, SourceFileError) as err:
             _fail(str(err), 1)
+        try:
+            state = output_state(cfg, inputs)
+        except JobError as err:
+            _fail(str(err), 1)
+        output = {"dir": str(cfg.output.dir), "state": state.text, "run_refused": state.refused,
+                  "run_does_nothing": state.complete}
         cache = stage_cache(cfg, Path(cfg.output.dir))
         decisions = stage_decisions(cfg, inputs, cache)
-        result = {"stages": decisions, "preview": preview(cfg, cache)}
+        if state.complete:  # the run returns the committed output as it is
+            decisions = [{**d, "action": "reused", "why": "the output is committed for this config and these inputs"}
+                         for d in decisions]
+        result = {"output": output, "stages": decisions, "preview": preview(cfg, cache)}
         if as_json:
             typer.echo(json.dumps(result, indent=1))
+            if state.refused:
+                raise typer.Exit(1)
             return
         console = Console()
+        console.print(escape(f"output {cfg.output.dir}: {state.text}"), highlight=False)
+        if state.refused:
+            _fail("a run would refuse this output directory: nothing below would run", 1)
         t = Table(title=f"stages of {job}", title_justify="left")
         for c in ("stage", "action", "why"):
             t.add_column(c, overflow="fold")

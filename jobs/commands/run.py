@@ -48,8 +48,10 @@ def fail_run(err: BaseException, out_dir, *, debug: bool) -> None:
 
         traceback.print_exception(type(err), err, err.__traceback__)
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    err_console.print(f"full traceback: {log_path}" + (" (please report this internal error with it)" if internal else ""),
-                      highlight=False, soft_wrap=True, style="dim")
+    if internal or debug:  # a user error's one line says all; a bug's traceback is worth a report
+        err_console.print(f"full traceback: {log_path}" + (" (please report this internal error with it)"
+                                                          if internal else ""),
+                          highlight=False, soft_wrap=True, style="dim")
     raise typer.Exit(130 if isinstance(err, KeyboardInterrupt) else 1)
 
 
@@ -77,6 +79,9 @@ def check_run_address(address: str | None) -> None:
               f"`ray start --head` or leave --address out to use the embedded local runtime")
 
 
+_REASONS_SHOWN = 15
+
+
 def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> None:
     from packer.stats import report_warnings
 
@@ -87,8 +92,12 @@ def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> 
     t = Table(title=f"vlpack output: {out_dir}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
-    t.add_row("input rows", f"{stats['input']['rows']:,} from {stats['input']['files']} files")
-    t.add_row("status", ", ".join(f"{k} {v:,}" for k, v in f.get("status", {}).items()))
+    inp = stats["input"]
+    t.add_row("input rows", f"{inp['rows']:,} from {inp['files']} files")
+    copies = inp.get("ledger_rows", inp["rows"]) - inp["rows"]
+    t.add_row("status", ", ".join(f"{k} {v:,}" for k, v in f.get("status", {}).items())
+              + (f" ({inp['ledger_rows']:,} ledger rows: {inp['rows']:,} inputs and {copies:,} upsampled copies)"
+                 if copies > 0 else ""))
     t.add_row("packs", f"{p.get('n_packs', 0):,} ({p.get('n_filler_packs', 0)} filler) in {b.get('n_steps', 0)} steps"
                        + (f" × {b['n_ranks']} ranks" if b.get("n_ranks") else ""))
     t.add_row("fill", f"{p.get('fill', 0):.1%} real/padded tokens ({p.get('padding_waste', 0):.1%} padding); "
@@ -130,8 +139,12 @@ def print_summary(out_dir: Path, stats: dict, html_path: Path | None = None) -> 
         r.add_column("rows", justify="right")
         r.add_column("e.g.")
         examples = f.get("examples", {})
-        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:15]:
+        ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        for k, v in ranked[:_REASONS_SHOWN]:
             r.add_row(k, f"{v:,}", ", ".join(examples.get(k, [])[:2]))
+        if len(ranked) > _REASONS_SHOWN:
+            rest = ranked[_REASONS_SHOWN:]
+            r.add_row(f"… {len(rest)} more", f"{sum(v for _, v in rest):,}", "all in stats.json and the report")
         console.print(r)
     for w in report_warnings(stats):
         console.print(f"[bold yellow]warning:[/] {w}", highlight=False, soft_wrap=True)

@@ -152,6 +152,14 @@ def test_plan_says_what_would_rerun_and_why_and_previews_without_writing(cached,
     assert p["packs"] > 0 and 1.0 <= p["bins_over_lower_bound"] < 1.5
     assert abs(sum(v["samples"] for v in p["share_by_source"].values()) - 1.0) < 1e-3
     assert {q: q.stat().st_mtime_ns for q in (base / "out").rglob("*") if q.is_file()} == before  # wrote nothing
+    assert got["output"]["run_refused"] is False and "another config" in got["output"]["state"]
+    # without output.overwrite, a run would refuse: plan (and check) say so and exit non-zero
+    data["output"]["overwrite"] = False
+    job.write_text(yaml.safe_dump(data))
+    for command in (["plan", str(job), "--json"], ["check", str(job)]):
+        refused = CliRunner().invoke(app, command)
+        assert refused.exit_code == 1 and "would refuse" in refused.output, (command, refused.output)
+    data["output"]["overwrite"] = True
     data["filters"] = {"rules": {"too_short": {"min_words": 4}}}
     job.write_text(yaml.safe_dump(data))
     got = json.loads(CliRunner().invoke(app, ["plan", str(job), "--json"]).output)

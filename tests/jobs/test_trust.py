@@ -461,3 +461,22 @@ def test_scorer_actors_that_would_take_every_cpu_are_refused_before_ray(tmp_path
         preflight(cfg)
     preflight(cfg.model_copy(update={"filters": cfg.filters.model_copy(update={
         "scorers": cfg.filters.scorers.model_copy(update={"num_cpus": 0.5})})}))
+
+
+def test_an_output_dir_holding_other_files_is_refused_before_ray(tmp_path):
+    """A directory with files of its own (not a vlpack output, committed or not) is never written
+    into: one line names it, and `check` and `plan` say the same with a non-zero exit."""
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_jsonl(data / "a.jsonl", _text_rows("x", 2))
+    out = tmp_path / "stuff"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    job = tmp_path / "job.yaml"
+    job.write_text(f"sources: [{{name: t, format: jsonl, path: {data}, task: text}}]\noutput: {{dir: {out}}}\n")
+    line = _one_error_line(_cli("run", str(job), "--no-progress"))
+    assert str(out) in line and "not empty" in line
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    for command in ("check", "plan"):
+        proc = _cli(command, str(job))
+        assert proc.returncode != 0 and "not empty" in proc.stderr, (command, proc.stderr[-2000:])

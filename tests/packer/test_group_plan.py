@@ -61,7 +61,8 @@ def _index(n: int, seed: int = 0) -> pa.Table:
     return pa.table({
         "sample_id": [f"{s}/{i:06d}" for s, i in zip(sources, range(n))], "copy": pa.array(np.zeros(n, np.int32)),
         "source": sources.tolist(), "task": ["caption"] * n, "status": status.tolist(),
-        "reason": [None if s == "ok" else "filter.url" for s in status], "dup_of": pa.nulls(n, pa.string()),
+        "reason": [None if s == "ok" else "filter.url" for s in status], "detail": pa.nulls(n, pa.string()),
+        "dup_of": pa.nulls(n, pa.string()),
         "lang": ["en"] * n, "lang_score": pa.array(np.ones(n, np.float32)), "text_tokens": tokens,
         "vision_tokens": pa.array(np.zeros(n, np.int32)), "loss_tokens": pa.array((tokens // 2).astype(np.int32)),
         "total_tokens": tokens, "vit_patches": patches, "n_images": images,

@@ -266,6 +266,9 @@ def test_probe_batch_fills_marks_and_counts(tmp_path):
     assert rows["known"]["repairs"] == ["probe.metadata_size_mismatch"] and rows["fill"]["repairs"] is None
     assert (rows["broken"]["status"], rows["broken"]["reason"]) == ("invalid", "probe.truncated")
     assert (rows["missing"]["status"], rows["missing"]["reason"]) == ("invalid", "probe.missing")
+    # the bad file names itself: the second media item of "broken", not the good first one
+    assert rows["broken"]["detail"] == str(bad) and rows["missing"]["detail"] == str(tmp_path / "gone.jpg")
+    assert rows["fill"]["detail"] is None and rows["video_file"]["detail"] == str(tmp_path / "v.mp4")
     v = rows["video_dir"]["media"][0]
     assert (v["width"], v["height"], v["frames"], rows["video_dir"]["status"]) == (320, 180, 4, "ok")
     assert rows["video_file"]["reason"] == "probe.video_no_size"

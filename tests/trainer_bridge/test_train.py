@@ -133,3 +133,19 @@ def test_torchrun_two_gloo_ranks_train_like_one_process_and_resume_under_one(sha
     assert [x["loss"] for x in lines] == pytest.approx(single[:2], rel=1e-4)
     resumed = train(shards, 3, dp_size=1, ckpt_dir=tmp_path / "ckpt", **FAST)  # 2 ranks -> 1: elastic
     assert resumed == pytest.approx(single, rel=1e-4)
+
+
+def test_a_run_resumed_with_more_steps_follows_the_new_schedule_and_says_so(one_pack, one_thread, tmp_path):
+    """Resuming with a larger --steps (or another --lr) is how a run is extended: the first resumed
+    step's learning rate is the new schedule's at that step, not the old schedule's last one."""
+    logs: list[str] = []
+    ckpt = tmp_path / "ckpt"
+    common = {**FAST, "warmup": 1, "lr": 1e-3, "ckpt_dir": ckpt, "save_every": 1, "log": logs.append}
+    train(one_pack, 3, dp_size=1, **common)
+    logs.clear()
+    train(one_pack, 5, dp_size=1, **common)
+    notice, *steps = [json.loads(x) for x in logs]
+    assert notice["resumed_at_step"] == 3 and notice["schedule_changed"] == {"steps": [3, 5]}
+    assert [x["step"] for x in steps] == [3, 4]
+    assert steps[0]["lr"] == pytest.approx(1e-3 * lr_factor(3, 5, 1, 0.1))  # the default min_lr_ratio
+    assert steps[1]["lr"] < steps[0]["lr"]  # still decaying
