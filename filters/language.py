@@ -155,7 +155,8 @@ _SCORE_MARGIN = 1e-6
 def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     """Keep unless the (macro-)language is outside `allow` with a score at or above the length
     threshold, or a long text has no allowed language scoring `min_allowed_score` (and does not
-    read as its allowed top language: `reads_as`)."""
+    read as an allowed language by its function words: `reads_as`). A rejected text with capitals
+    is judged again in lowercase (`_allowed_in_lowercase`)."""
     if cfg.allow is None:
         return np.ones(len(batch), dtype=bool)
     lang, score = batch.language
@@ -215,8 +216,8 @@ def _allowed_in_lowercase(batch, rejected: np.ndarray, allow: set[str], macro: d
 
 # A few of the commonest function words of languages written with spaces. lid.176 can be unsure of
 # a plain caption in an allowed language (all capitals, rare nouns: "Silver hoop earrings displayed
-# on a small velvet stand." is en at 0.17); when its top guess is that language and the caption
-# has two of these words of it, the guess is taken.
+# on a small velvet stand." is en at 0.17; "Mountain goat on a cliff edge" is ceb at 0.55): a long
+# caption it is that unsure of is kept when it has two of these words of one allowed language.
 FUNCTION_WORDS = {
     "en": "the a an of in on at with and is are to for from by his her its their this that while near under over "
           "up into onto",
