@@ -107,6 +107,16 @@ def strip_markup(fragment: str) -> str:
     return html.unescape(stripper.text(fragment))
 
 
+_MARKUP_RE = re.compile(HTML_MARKUP.replace("(?i)", ""), re.IGNORECASE)
+
+
+def _unescape(text: str) -> str:
+    """Entities unescaped (twice), and the markup that was escaped ("&lt;b&gt;Sunset&lt;/b&gt;")
+    stripped as markup."""
+    out = html.unescape(html.unescape(text))
+    return strip_markup(out) if _MARKUP_RE.search(out) else out
+
+
 def _html(texts: pa.Array, cfg, context) -> pa.Array:
     rows = np.flatnonzero(ascii_char_counts(texts, "<&"))
     if rows.size == 0:
@@ -118,7 +128,7 @@ def _html(texts: pa.Array, cfg, context) -> pa.Array:
         return texts
     touched = context.get("touched")
     out = with_rows_mapped(texts, rows[markup], strip_markup, touched)
-    out = with_rows_mapped(out, rows[entity & ~markup], lambda t: html.unescape(html.unescape(t)), touched)
+    out = with_rows_mapped(out, rows[entity & ~markup], _unescape, touched)
     if not markup.any():
         return out
     # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
@@ -233,7 +243,9 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
     names = _names(suffixes)
     one = rf"(?:{names})(?:\.com)?"
     name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
-    return rf"(?i)(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
+    # a stock-site listing title puts the kind of asset before the site: "... Stock Photo - Alamy"
+    kind = r"(?:\s+(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|footage|vector|illustration)s?)?"
+    return rf"(?i){kind}(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
 
 
 @lru_cache(maxsize=8)

@@ -31,6 +31,8 @@ def repaired(texts, **clean):
     ("A <ref>dog</ref><box>(1,2),(3,4)</box> on grass", "A <ref>dog</ref><box>(1,2),(3,4)</box> on grass"),
     ("a < b and c > d", "a < b and c > d"),
     ("<!-- hidden -->A boat", "A boat"),
+    ("&lt;b&gt;Sunset over the lake&lt;/b&gt;", "Sunset over the lake"),  # escaped markup is markup too
+    ("A &lt;ref&gt;dog&lt;/ref&gt; on grass", "A <ref>dog</ref> on grass"),  # grounding tags are not HTML
 ])
 def test_html_is_stripped_by_a_parser_keeping_other_angle_brackets(raw, expected):
     assert repaired([raw])[0] == [expected]
@@ -71,6 +73,9 @@ def test_traditional_to_simplified_only_for_the_named_sources():
     ("Kids on a slide – Pinterest | iStock", "Kids on a slide"),
     ("A barn in the snow | Alamy Stock Photo", "A barn in the snow"),
     ("A goat on a rock - Shutterstock 123456789", "A goat on a rock"),
+    ("Businessman crossing a street Stock Photo - Alamy", "Businessman crossing a street"),
+    ("A koi pond - Wikipedia, the free encyclopedia", "A koi pond"),
+    ("A stock photo of a cat", "A stock photo of a cat"),  # no site after it: a description
     ("Shutterstock", ""),
     ("A photo from Flickr of a bird", "A photo from Flickr of a bird"),  # not a suffix
     ("Flickr-style filters on a phone", "Flickr-style filters on a phone"),
