@@ -171,6 +171,9 @@ _ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000
 # that need them have non-ASCII characters on both sides.
 _STRAY_JOINER = r"[\x{200C}\x{200D}]"
 _STRAY_JOINERS = (rf"[\x00-\x7F]{_STRAY_JOINER}|{_STRAY_JOINER}[\x00-\x7F]|^{_STRAY_JOINER}|{_STRAY_JOINER}$")
+# Their runs, removed in one pass (the ASCII neighbour is kept: group 1 or 2, the other is empty).
+_STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|([\x00-\x7F]){_STRAY_JOINER}+|"
+                      rf"{_STRAY_JOINER}+([\x00-\x7F])")
 # A row needs the whitespace/control pass when it has any of these.
 _NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, "  ", " \n", "\n ", "\n\n\n", r"^\s",
                            r"\s$"))
@@ -179,9 +182,7 @@ _NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, " 
 def _clean_whitespace(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(texts, _LINE_BREAK, "\n")
     texts = pc.replace_substring_regex(texts, _CONTROL, "")
-    texts = pc.replace_substring_regex(texts, rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$", "")
-    texts = pc.replace_substring_regex(texts, rf"([\x00-\x7F]){_STRAY_JOINER}+", r"\1")
-    texts = pc.replace_substring_regex(texts, rf"{_STRAY_JOINER}+([\x00-\x7F])", r"\1")
+    texts = pc.replace_substring_regex(texts, _STRAY_JOINER_RUNS, r"\1\2")
     texts = pc.replace_substring_regex(texts, _HSPACE + "+", " ")
     # Spaces around line breaks go; runs of blank lines shrink to one blank line.
     texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
