@@ -99,6 +99,14 @@ _CODE_STRONG = (
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
     r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};",  # CSS declarations
+    # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
+    r"^\s*[a-z_][\w.]*\s*=\s*[a-z_][\w.]*\([^()]*\)\s*;?\s*$", r"^\s*(?:npm|yarn|pip) err!?|^\s*error \d{3,5} \(\w+\):",
+    # a runtime error message, a log line (a level and an ISO timestamp)
+    r"\b(?:uncaught |unhandled )?(?:type|reference|syntax|range|value|key|index|attribute|name|runtime|import|"
+    r"zerodivision|filenotfound|permission|assertion|nullpointer|illegalargument|illegalstate)(?:error|exception)\s*:",
+    r"^\s*\[?(?:trace|debug|info|warn|warning|error|err|fatal|critical)\]?:?\s+\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}|"
+    r"^\s*\[?\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?[^\s]*\]?\s+\[?(?:trace|debug|info|warn|warning|error|err|"
+    r"fatal|critical)\b",
     # a shell command line: a tool and its subcommand, or a common command and a flag or path
     r"^\s*(?:\$\s*|sudo\s+)?(?:git\s+(?:clone|commit|push|pull|checkout|add|status|log|merge|rebase|init|diff|reset|"
     r"stash|fetch|branch)\b|pip3?\s+install\b|npm\s+(?:install|run|i)\b|yarn\s+(?:add|install)\b|docker(?:-compose)?\s+"
@@ -185,7 +193,9 @@ _SETTINGS = {
             r"gopro|dji|eos|ilce-?\w+|nikkor|zuiko|sigma|tamron|zeiss|iphone(?: \d+)?(?: pro)?(?: max)?|"
             r"pixel \d\w*|galaxy s\d+\w*|mavic|a7\s?r?\s?(?:i{1,3}|iv|v)?|d\d{3,4}|x-t\d+|x100\w*|5d mark \w+)\b",
     "exif": r"\b(?:exif|white balance|metering(?: mode)?|flash (?:did not fire|fired|off|on)|auto ?focus|"
-            r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b",
+            r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b"
+            # a phone's lens as EXIF names it ("iPhone 13 Pro back triple camera 5.7mm f/1.5")
+            r"|\b(?:back|front|rear)(?: (?:dual|triple|quad|wide|ultra ?wide|telephoto))* camera\b",
 }
 _SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
 _EXPOSURE = frozenset(("shutter", "iso", "bias", "exif"))
@@ -196,18 +206,57 @@ _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera
                      "pro", "max", "mm", "sec", "s", "ev", "by", "f", "the", "a", "photo", "settings",
                      "mode", "speed", "time", "length", "auto", "manual", "priority", "mp",
                      # EXIF tag names of a metadata dump ("Make=Apple Model=iPhone 12 FNumber=1.6")
+                     "back", "front", "rear", "dual", "triple", "quad", "wide", "ultra", "telephoto", "apple",
                      "exif", "make", "model", "fnumber", "exposuretime", "exposure", "focallength",
                      "isospeedratings", "datetime", "datetimeoriginal", "lensmodel", "software", "whitebalance",
                      "flash", "meteringmode", "orientation"))
 
 
+# A metadata dump names its fields: two of these fields followed by ":" or "=", or one EXIF tag name
+# ("DateTimeOriginal: 2019:07:04 14:23:55", "White balance: Auto, Flash: Off, Metering: Pattern").
+_EXIF_FIELD = (
+    r"(?:^|[\s,;|(/])(?:exposure(?: time| program| mode| bias| compensation| index)?|aperture|f-?number|"
+    r"iso(?: speed)?(?: rating)?|shutter(?: speed)?|focal length|lens(?: model)?|camera(?: model| make| maker)?|"
+    r"make|model|white balance|flash|metering(?: mode)?|date taken|date/time(?: original)?|date time(?: original)?|"
+    r"colou?r space|orientation|software|scene (?:type|mode|capture type)|gps(?: latitude| longitude| altitude)?|"
+    r"focus mode|drive mode|image size|resolution|dimensions)\s*[:=]"
+)
+_EXIF_TAG = (
+    r"\b(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
+    r"focallength(?:in35mmfilm)?|lensmodel|lensmake|whitebalance|meteringmode|exposureprogram|exposurebiasvalue|"
+    r"exposuremode|shutterspeedvalue|aperturevalue|maxaperturevalue|exifversion|flashpixversion|colorspace|"
+    r"pixelxdimension|pixelydimension|xresolution|yresolution|resolutionunit|ycbcrpositioning|scenecapturetype|"
+    r"gpslatitude|gpslongitude|gpsaltitude|subjectdistance|digitalzoomratio|brightnessvalue|sensingmethod)\s*[:=]"
+    r"|^\W*gps\W*-?\d{1,3}\.\d+"  # a photo's coordinates
+)
+_EXIF_DUMP_FIELDS = 2
+_EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
+
+
+def _exif_dumps(text: pa.Array, max_other_words: int) -> np.ndarray:
+    """Per text: a metadata dump (`_EXIF_FIELD`, `_EXIF_TAG`) with at most `max_other_words` words
+    besides the fields, their values and the settings (a description with the photo's settings
+    after it is kept), looked for in the texts with ":" or "="."""
+    out = np.zeros(len(text), dtype=bool)
+    rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | _np(pc.starts_with(text, "gps")))
+    if rows.size:
+        sub = text.take(pa.array(rows))
+        fields = pc.count_substring_regex(sub, _EXIF_FIELD).to_numpy(zero_copy_only=False)
+        rows = rows[(fields >= _EXIF_DUMP_FIELDS) | _np(pc.match_substring_regex(sub, _EXIF_TAG))]
+    for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
+        rest = [w for w in _WORD.findall(_EXIF_NAMES_RE.sub(" ", _ANY_SETTING_RE.sub(" ", t))) if w not in _FILLER]
+        out[i] = len(rest) <= max_other_words
+    return out
+
+
 @text_rule("camera_settings")
 def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.ndarray:
     """Fails EXIF / camera-setting strings: at least `min_settings` kinds of setting and at most
-    `max_other_words` other words."""
-    keep = np.ones(len(batch), dtype=bool)
+    `max_other_words` other words; or a metadata dump naming two camera fields ("White balance:
+    Auto, Flash: Off") or one EXIF tag ("ExposureTime=1/320")."""
     text = batch.unquoted_lower
-    rows = np.flatnonzero(batch.unquoted_ascii_counts(DIGITS))  # an f-number, a shutter speed, ISO or a focal length has digits
+    keep = ~_exif_dumps(text, cfg.max_other_words)
+    rows = np.flatnonzero(keep & (batch.unquoted_ascii_counts(DIGITS) > 0))  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
@@ -276,8 +325,21 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     # no separator at all, or as many as a list has: one or two commas make clauses ("... 180 x 90 cm,
     # seats six people comfortably")
     separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
-    out = ((words.counts >= cfg.min_soup_words) & ~_np(batch.non_ascii)
+    least = min(w for w in (cfg.min_soup_words, cfg.min_short_soup_words) if w) if cfg.min_soup_words else 0
+    out = ((words.counts >= least) & ~_np(batch.non_ascii)
            & ((separators == 0) | (separators >= cfg.min_items - 1)))
+    # shorter runs (the verb forms are English ones): no digit, no verb form and no word twice either
+    # (repeats are for the repetition rules)
+    short = out & (words.counts < cfg.min_soup_words)
+    if short.any():
+        out[short & (batch.unquoted_ascii_counts(DIGITS) > 0)] = False
+        verbs = _np(pc.match_substring_regex(words.dictionary, _VERB_FORM))
+        verbs[verbs] = ~_np(pc.is_in(words.dictionary.filter(pa.array(verbs)), value_set=_ING_NOUNS))
+        verb_rows = np.bincount(words.row, weights=verbs[words.ids], minlength=len(batch)) > 0
+        out[short & verb_rows] = False
+        pairs = np.unique(words.row.astype(np.int64) * (int(words.ids.max(initial=0)) + 1) + words.ids)
+        distinct = np.bincount(pairs // (int(words.ids.max(initial=0)) + 1), minlength=len(batch))
+        out[short & (distinct < words.counts)] = False
     rows = np.flatnonzero(out)
     if rows.size == 0:
         return out
@@ -291,6 +353,26 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     return out
 
 
+_HAN_KANA_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}ー]{1,4}"
+_TAG_LABEL = (
+    r"^\W*(?:tags?|tagged|keywords?|key words|hashtags?|labels?|categories|schlagwörter|stichwörter|etiquetas|"
+    r"palabras clave|mots[- ]clés|parole chiave|trefwoorden|ключевые слова|теги|标签|关键词|關鍵詞|タグ|キーワード|태그|"
+    r"키워드)\s*[:：]"
+)
+_VERB_FORM = r"^[a-z]{2,}(?:ing|ed)$"
+# words in "-ing" or "-ed" that a keyword run has as nouns or adjectives
+_ING_NOUN_WORDS = (
+    "wedding building clothing morning evening ring spring king thing things painting drawing ceiling meeting "
+    "swimming camping fishing hiking skiing surfing cycling running shopping cooking baking gardening "
+    "sailing boating dancing clothing bedding lighting roofing flooring parking housing marketing branding "
+    "wrapping packaging printing engineering landscaping sunning stunning amazing interesting relaxing "
+    "pudding dumpling earring earrings offspring sibling seedling duckling darling shed bed red sled seed weed "
+    "reed feed speed breed need steed tweed bred hundred sacred naked wicked rugged ragged jagged crooked "
+    "beloved handcrafted handmade colored coloured textured isolated assorted mixed"
+)
+_ING_NOUNS = pa.array(sorted(set(_ING_NOUN_WORDS.split())))
+
+
 @lru_cache(maxsize=8)
 def _function_word_set(words: tuple[str, ...]) -> pa.Array:
     return pa.array(sorted(set(words)), pa.string())
@@ -301,11 +383,20 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Fails tag or keyword lists: `min_hashtags` hashtags, or at least `min_items` short items
     (one fewer with pipes, slashes or bullets) of which few hold a function word, none of them a
     phrase of four words or more built with one; or `min_soup_words` words or more run together
-    without a function word (`_keyword_soup`)."""
+    without a function word (`_keyword_soup`); or text that labels itself a tag list ("tags: ..."); or
+    Han/Kana words of at most four characters, `min_items` + 1 or more, set apart by spaces (Chinese and
+    Japanese are written without them): "夕日 海 ビーチ 夏 旅行"."""
     keep = np.ones(len(batch), dtype=bool)
     if cfg.min_soup_words:
         keep &= ~_keyword_soup(batch, cfg)
     text = batch.unquoted_lower
+    spaced = np.flatnonzero(keep & _np(batch.non_ascii) & (ascii_char_counts(text, " ") >= cfg.min_items))
+    if spaced.size:
+        pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items},}}\s*$"
+        keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
+    labelled = np.flatnonzero(keep & (batch.unquoted_ascii_counts(":") > 0) | keep & _np(batch.non_ascii))
+    if labelled.size:
+        keep[labelled] = ~_np(pc.match_substring_regex(text.take(pa.array(labelled)), _TAG_LABEL))
     tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)

@@ -145,7 +145,9 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     if rows.size == 0:
         return texts
     before = texts.take(pa.array(rows)).to_pylist()
-    after = fix_encoding(before)
+    # "â€" + U+FFFD: a right double quote (E2 80 9D) whose last byte, undefined in Windows-1252, was
+    # lost; put the byte back so that ftfy can undo the rest
+    after = fix_encoding([t.replace("â€\ufffd", "â€\x9d") if "â€\ufffd" in t else t for t in before])
     changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
     if not changed.any():
         return texts
@@ -360,8 +362,41 @@ def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = N
     return Repaired(pc.replace_with_mask(texts, pa.array(mask), part.text), changed)
 
 
+# Rounds of repairs again on the rows where removing characters left mojibake (`_repair_all`).
+_SETTLE_ROUNDS = 3
+
+
 def _repair_all(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) -> Repaired:
-    """`repair_texts` on every row of `texts` (an Array)."""
+    """`repair_texts` on every row of `texts` (an Array). Removing an invisible character can join
+    two halves of mojibake ("\xadÀ\x86": once the soft hyphen is gone, "À†" is a misread UTF-8
+    pair): the rows where `whitespace` changed a text that still looks like mojibake get the repairs
+    again, until they stop changing, so that repairing repaired text changes nothing."""
+    out = _repair_once(texts, cfg, sources)
+    if not (cfg.mojibake.enabled and cfg.whitespace.enabled):
+        return out
+    rows = np.arange(len(texts))
+    for _ in range(_SETTLE_ROUNDS):
+        rows = rows[out.changed["whitespace"][rows]]
+        if rows.size:
+            rows = rows[_candidates(out.text.take(pa.array(rows)), suspect_pattern(), np.ones(rows.size, dtype=bool))]
+        if rows.size == 0:
+            break
+        take = pa.array(rows)
+        again = _repair_once(out.text.take(take), cfg, None if sources is None else sources.take(take))
+        moved = ~_np(pc.equal(again.text, out.text.take(take)))
+        if not moved.any():
+            break
+        rows = rows[moved]
+        text = pc.replace_with_mask(out.text, pa.array(np.isin(np.arange(len(texts)), rows)),
+                                    again.text.filter(pa.array(moved)))
+        for name, hit in again.changed.items():
+            out.changed[name][rows] |= hit[moved]
+        out = Repaired(text, out.changed)
+    return out
+
+
+def _repair_once(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) -> Repaired:
+    """Each enabled repair once, in order, on every row of `texts`."""
     changed: dict[str, np.ndarray] = {}
     non_ascii = _np(pc.invert(pc.string_is_ascii(texts)))  # per row, brought up to date after each repair
     for name in REPAIRS:

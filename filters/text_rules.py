@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -77,6 +78,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _letter_before_dagger(text)
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
             hit |= _single_byte_misread(text)
+            hit |= _code_page_misread(text)
         bad[rows[hit]] = True
     return ~bad
 
@@ -98,6 +100,83 @@ def _single_byte_misread(texts: pa.Array) -> np.ndarray:
     if rows.size:
         ascii_letters = ascii_char_counts(texts.take(pa.array(rows)), string.ascii_letters)
         out[rows] = latin1[rows] >= ascii_letters
+    return out
+
+
+# Text in one single-byte code page read in another Cyrillic one: KOI8-R read as Windows-1251 turns
+# case around ("уФБТЩК ДПН" is "Старый дом"), Polish (Windows-1250) or Greek (Windows-1253) read
+# as Windows-1251 mixes scripts in a word or puts a capital after small letters ("samochуd",
+# "впхнЬ"). Such a word is an oddity; text with one is judged misread when the code-page pair
+# that undoes the misreading leaves none and gives plausible text (another script, or far fewer
+# capitals); with two or more, it is misread either way.
+_CODE_PAGE_PAIRS = (("cp1251", "koi8_r"), ("koi8_r", "cp1251"), ("cp1251", "cp1250"), ("cp1251", "cp1253"))
+# Where a word can be odd (`_odd_word`) in text with Cyrillic: a Cyrillic letter next to a Latin one,
+# a small Cyrillic letter before a capital, or a symbol of the Windows-1251 upper half between two
+# Cyrillic letters. Only the texts this finds are read word by word.
+_CYRILLIC = r"[\x{400}-\x{4FF}]"
+_MAYBE_ODD = (
+    rf"[A-Za-z\x{{C0}}-\x{{24F}}]{_CYRILLIC}|{_CYRILLIC}[A-Za-z\x{{C0}}-\x{{24F}}]|[\x{{430}}-\x{{45F}}][\x{{400}}-\x{{42F}}]"
+    rf"|{_CYRILLIC}[„…†‡€‰‹›•™¤¦§©¬®°±µ¶·№]{_CYRILLIC}"
+)
+_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'«»“”„-–—"
+
+
+def _script(c: str) -> str:
+    """"L" Latin (Vietnamese's letters too), "C" Cyrillic, "G" Greek, "O" another letter, "S" a
+    symbol; "" a digit, a combining mark, punctuation or a space."""
+    if c.isalpha():
+        o = ord(c)
+        if o < 0x250 or 0x1E00 <= o <= 0x1EFF:
+            return "L"
+        return "C" if 0x400 <= o <= 0x4FF else "G" if 0x370 <= o <= 0x3FF else "O"
+    return "" if c.isdecimal() or unicodedata.category(c)[0] in "PZM" else "S"
+
+
+def _odd_words(text: str) -> int:
+    """Words that mix Latin, Cyrillic and Greek letters, hold a symbol between two letters, or put
+    a non-ASCII capital right after a non-ASCII small letter ("iPhone" is not odd)."""
+    return sum(map(_odd_word, text.split()))
+
+
+def _odd_word(word: str) -> bool:
+    word = word.strip(_EDGE_PUNCTUATION)
+    kinds = [_script(c) for c in word]
+    mixed = len(set(kinds) & {"L", "C", "G"}) > 1
+    symbol_inside = any(b == "S" and a not in ("", "S") and c not in ("", "S") for a, b, c in zip(kinds, kinds[1:], kinds[2:]))
+    capital_inside = any(a.islower() and b.isupper() and not a.isascii() and not b.isascii() for a, b in zip(word, word[1:]))
+    return mixed or symbol_inside or capital_inside
+
+
+def _share(text: str, test) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(map(test, letters)) / max(len(letters), 1)
+
+
+def _misread_text(text: str) -> bool:
+    odd = _odd_words(text)
+    if odd == 0:
+        return False
+    if odd >= 2:
+        return True
+    capitals = _share(text, str.isupper)
+    for read_as, written_in in _CODE_PAGE_PAIRS:
+        try:
+            undone = text.encode(read_as).decode(written_in)
+        except UnicodeError:
+            continue
+        if undone != text and _odd_words(undone) == 0 and (
+                _share(undone, lambda c: 0x400 <= ord(c) <= 0x4FF) < 0.5 or _share(undone, str.isupper) <= capitals - 0.3):
+            return True
+    return False
+
+
+def _code_page_misread(texts: pa.Array) -> np.ndarray:
+    """Per text: Cyrillic read through the wrong single-byte code page (`_misread_text`), looked at
+    in the texts where a word may be odd (`_MAYBE_ODD`) only."""
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(_np(pc.match_substring_regex(texts, _MAYBE_ODD)))
+    if rows.size:
+        out[rows] = [_misread_text(t) for t in texts.take(pa.array(rows)).to_pylist()]
     return out
 
 
@@ -179,20 +258,37 @@ _MONTH = (
     r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
     r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
     r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
+    r"|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
+    r"|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro"
+    r"|januari|februari|maart|mei|augustus"
+)
+# Month names in scripts RE2's `\b` (ASCII word characters) cannot bound: Russian and Ukrainian
+# (nominative and genitive), Greek; and the Japanese era names a date may open with ("令和5年").
+_MONTH_WIDE = (
+    r"январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]|октябр[ья]|ноябр[ья]"
+    r"|декабр[ья]|січ(?:ень|ня)|лют(?:ий|ого)|берез(?:ень|ня)|квіт(?:ень|ня)|трав(?:ень|ня)|черв(?:ень|ня)"
+    r"|лип(?:ень|ня)|серп(?:ень|ня)|верес(?:ень|ня)|жовт(?:ень|ня)|листопада?|груд(?:ень|ня)"
+    r"|令和|平成|昭和|大正|明治|元年"
 )
 _WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
-_CJK_DATE = r"[年月日号號时時分秒点點]|星期[一二三四五六日天]|周[一二三四五六日天]"
+_CJK_DATE = (
+    r"[年月日号號时時分秒点點]|星期[一二三四五六日天]|周[一二三四五六日天]|[（(][月火水木金土日][)）]|午前|午後|上午|下午"
+    r"|[년월일시분초]|오전|오후|tháng|năm|ngày|giờ"
+)
+# "3 hours ago", "2 days ago": when a page showed it, not what the image shows
+_AGO = r"\d{1,3} (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?) ago"
 _DATE_TOKEN = (
-    rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|the|at|le|am|"
-    rf"el|il|der|den|del|du|um|à"
+    rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_MONTH_WIDE}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|"
+    rf"the|at|le|am|el|il|der|den|del|du|um|à|г|года?|р|року|et|est|edt|pst|pdt|cet|cest|bst|ist|jst|kst|{_AGO}"
 )
 _DATE_PREFIX = (
-    r"(?:(?:date|posted|updated|taken|uploaded|published|created|modified)(?: on| at)?\s*:?\s*|日期[:：]?)?"
+    r"(?:(?:(?:last )?(?:date|posted|updated|taken|uploaded|published|created|modified|edited))(?: on| at)?\s*:?\s*"
+    r"|日期[:：]?)?"
 )
 DATE_ONLY = rf"^{_DATE_PREFIX}(?:{_DATE_TOKEN}|[\s,./:\-–—+])+$"
 # Something that makes it a date/time and not just a number.
 DATE_EVIDENCE = (
-    rf"\b(?:{_MONTH}|{_WEEKDAY})\b|{_CJK_DATE}|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}|\d{{1,2}}:\d{{2}}"
+    rf"\b(?:{_MONTH}|{_WEEKDAY})\b|{_MONTH_WIDE}|{_CJK_DATE}|{_AGO}|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}|\d{{1,2}}:\d{{2}}"
 )
 
 
@@ -254,7 +350,20 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     grouped = np.flatnonzero(keep & (batch.ascii_digits >= 8))
     if grouped.size:
         keep[grouped] = ~_np(pc.match_substring_regex(batch.unquoted_lower.take(pa.array(grouped)), _DIGIT_GROUPS))
+    coded = np.flatnonzero(keep & (batch.ascii_digits >= 3))
+    if coded.size:
+        keep[coded] = ~_np(pc.match_substring_regex(batch.lower.take(pa.array(coded)), _LABELLED_CODE))
     return keep
+
+
+# The whole text is a labelled code ("Part No. 9X-4471-002-B", "SKU: 88213-BLK", "Item #40021") or an
+# image's dimensions ("2048 x 1536").
+_LABELLED_CODE = (
+    r"^\s*\d{2,5}\s*[x×]\s*\d{2,5}(?:\s*(?:px|pixels))?\s*$|"  # image dimensions alone
+    r"^\s*(?:part|model|item|sku|ref(?:erence)?|art(?:icle)?|product|prod|serial|cat(?:alog(?:ue)?)?|upc|ean|"
+    r"isbn|order|style|lot|batch|stock|asin|mpn|gtin|barcode|id|code|no)\.?\s*(?:no|nr|num|number|code|id|#)?\.?"
+    r"\s*[:#=]?\s*[a-z0-9\-/._]*\d[a-z0-9\-/._]*\s*$"
+)
 
 
 @text_rule("too_short")

@@ -60,7 +60,7 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # a site name alone of any length is stripped; 5: mojibake repaired before control characters go,
     # stray joiners removed, new junk rules (keyword soup, single-byte Cyrillic misreads, phone numbers,
     # shell commands, more refusals and page furniture) and the language rule's function-word check
-    StageSpec("files", 5, _files_reads),
+    StageSpec("files", 6, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

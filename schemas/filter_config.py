@@ -265,6 +265,32 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bimage non disponible\b|\bimmagine non disponibile\b|\bнет (?:фото|изображения)\b",
     r"暂无图片|图片加载失败|图片暂缺|分享到(?:微信|微博|qq|朋友圈)|扫码关注|关注我们|画像はありません|画像がありません|"
     r"シェアする|이미지 없음|공유하기",
+    r"\b(?:enable|accept|allow) cookies\b|\bopen in (?:the )?app\b|^\W*pin on [^.!?]{1,40}$|\bsave to (?:pinterest|"
+    r"collection|board)\b",
+    # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
+    r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
+    r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
+    r"^\W*(?:\(?(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|tass|"
+    r"upi|pa|sipa|zuma|imago|eyevine|nurphoto)(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
+    # advertising copy: offers, prices, deadlines and calls to buy or book
+    r"\b(?:save|get) (?:up to |an extra )?\d{1,2} ?%|\bup to \d{1,2} ?% off\b|\b\d{1,2} ?% off "
+    r"(?:all|everything|your|sitewide|storewide|today|now|this)\b|\bbuy \d+,? get \d+\b|\bbogo\b|\b(?:this|today|"
+    r"tonight|weekend|saturday|sunday)(?: weekend| week| month)? only\b|\b(?:limited|while) (?:time|stock|supplies)(?: offer| only| last)?\b|"
+    r"(?:^|[.!,;:–-]\s*)(?:book|order|shop|buy|reserve|grab) [^.!?]*\b(?:now|today)\b|\b(?:lowest|unbeatable|"
+    r"wholesale|factory|cheapest|discount|bargain|affordable) prices?\b|\bprices? guaranteed\b|\bguaranteed "
+    r"(?:lowest|best|results)\b|\bfactory (?:direct|outlet)\b|\bcontact us\b|\b(?:direct|wholesale) supplier\b|"
+    r"\blose \d+ ?(?:kg|kgs|lbs?|pounds|kilos)\b|\bone (?:simple|weird|strange) trick\b|\breplica (?:watches|bags|"
+    r"handbags|shoes|jerseys)\b|\bcheap (?:flights|hotels|tickets|deals|holidays)\b|\b(?:worldwide|fast|express) "
+    r"shipping\b|\border (?:before|by) (?:midnight|noon|\d)",
+    # spam: easy money, crypto, gambling; and the commonest calls to buy in other languages
+    r"\bearn \$?\d[\d,]* (?:a|per) (?:day|week|month)\b|\b(?:work|money) from home\b|\bairdrop\b|\bconnect your "
+    r"wallet\b|\bbefore it (?:goes|pumps|moons)\b|\b\d{2,4}x (?:gains?|returns?|profit)\b|\bonline (?:slots|casino)\b|"
+    r"\bsports betting\b|\bwelcome bonus\b|\bfree spins\b|\bdropshipping\b|\bhot sale\b|\bnew arrivals?\b.{0,20}"
+    r"\b(?:sale|wholesale|cheap)\b|\bachetez (?:maintenant|dès maintenant)\b|\blivraison (?:gratuite|offerte)\b|\bcompre "
+    r"(?:agora|já)\b|\bfrete grátis\b|\bkaufen sie jetzt\b|\bkostenloser versand\b|\bacquista ora\b|\bspedizione "
+    r"gratuita\b|\bkoop nu\b|\bgratis verzending\b|\bhemen satın al\b|\bücretsiz kargo\b|\bkup teraz\b|\bdarmowa "
+    r"dostawa\b|купите (?:сейчас|прямо сейчас)|доставка бесплатн|бесплатная доставка|со скидкой|包邮|限时特价|全场[一二三四五六七八九]折|"
+    r"立即购买|送料無料|今すぐ購入|期間限定セール|무료 배송|지금 구매",
 )
 
 
@@ -337,6 +363,16 @@ DEFAULT_REFUSALS = (
     r"opisać|przeanalizować|zidentyfikować)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
     r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
     r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
+    r"\b(?:não (?:consigo|posso)|no (?:puedo|logro)|je ne (?:peux|parviens) pas|non (?:posso|riesco a)) (?:visualizar|"
+    r"abrir|acessar|acceder|processar|procesar|interpretar|voir|ouvrir|visualiser|vedere|aprire|visualizzare) "
+    r"(?:a |la |as |las |l[ae'] ?|les |i |gli )?(?:imagem|imagen|imagens|imágenes|image|images|immagine|immagini|"
+    r"foto|fotos|photo|photos|arquivo|archivo|fichier|file)",
+    r"^(?:claro|por supuesto|desde luego|bien sûr|certainement|certo|certamente|naturalmente|natürlich|gerne|sicher|"
+    r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
+    r"aqui (?:está|estão|vai|tem)|voici|voilà|ecco|hier (?:ist|sind|is)|вот|oto|işte|berikut|dit is)",
+    r"^(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
+    r"以下は|다음은).{0,60}(?:descripción|description|descrizione|beschreibung|описание|opis|açıklama|descrição|"
+    r"deskripsi|描述|说明|説明|설명|leyenda|légende|didascalia|bildunterschrift|подпись|legenda)[^.!?。]{0,30}[:：]\s*$",
     r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
     r"просматривать|открыть) изображени)",
 )
@@ -399,6 +435,7 @@ DEFAULT_FUNCTION_WORDS = (
     "no", "na", "do", "da", "het", "een", "en", "op", "met", "van", "ligt", "staat", "и", "в", "на", "с",
     "под", "у", "по", "из", "за", "я", "є", "w", "z", "na", "i", "ze", "pod", "ve", "se", "och", "på", "med",
     "bir", "ve", "ile", "bir", "için", "của", "một", "và", "trên", "dan", "di", "yang", "dengan", "sebuah",
+    "saat", "ketika", "ke", "dari", "pada", "untuk", "ini", "itu", "sedang", "seorang", "seekor", "para", "atau",
     "的", "在", "和", "着", "了", "是", "有", "一个", "一只", "の", "が", "を", "に", "と", "で", "は",
     "이", "가", "을", "를", "에", "와", "과", "는", "은",
 )  # fmt: skip
@@ -411,13 +448,17 @@ class KeywordListRule(RuleConfig):
     preposition, conjunction, common verb: `function_words`); or at least `min_hashtags`
     hashtags; or at least `min_soup_words` words of ASCII text run together without one function
     word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
-    art colorful"; 0: off)."""
+    art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
+    too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
+    count): "dog puppy cute pet animal canine" (0: off); or text that labels itself a tag list
+    ("tags: ...", "keywords: ..."); or Han/Kana words set apart by spaces ("夕日 海 ビーチ 夏 旅行")."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
     max_function_share: float = Field(default=0.25, ge=0.0, le=1.0)
     min_hashtags: int = Field(default=3, ge=1, le=1000)
     min_soup_words: int = Field(default=10, ge=0, le=10_000)
+    min_short_soup_words: int = Field(default=6, ge=0, le=10_000)
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
 
     @field_validator("function_words")

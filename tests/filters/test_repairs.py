@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from filters.caption_text import normalize_captions
 from filters.chain import run_filters
 from filters.repairs import REPAIRS, repair_texts, strip_markup
 from schemas.filter_config import CleanConfig, FilterConfig
@@ -147,3 +148,16 @@ def test_rule_modules_never_import_the_catalogue():
                     a.name == "catalogue" for a in node.names):
                 importers.append(path.name)
     assert set(importers) <= {"chain.py"}
+
+
+def test_repairing_repaired_text_changes_nothing_when_a_removed_character_split_mojibake():
+    # the soft hyphen kept "À" and the C1 control apart; once it is removed they read as mojibake,
+    # so the repairs run again on that row until it stops changing
+    texts = pa.array(["\xadÀ\x86", "caf\u00c3\u00a9\u200b au lait", "Ã\xad\xadfrica"])
+    once = normalize_captions(texts)
+    assert normalize_captions(once).equals(once)
+
+
+def test_a_right_quote_whose_last_byte_was_lost_is_repaired():
+    got = normalize_captions(pa.array(["A sign reading â€œOpenâ€\ufffd on the door"])).to_pylist()
+    assert got == ["A sign reading “Open” on the door"]

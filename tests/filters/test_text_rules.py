@@ -15,9 +15,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "bad_encoding": (
         # the mojibake repair (ftfy) fixes the last three before the rule sees them
         ["Café au lait on a table", "São Paulo at night", "Ça va? Très bien", "Ångström units", "A — dash",
-         "Straße „Am Fluß“ im Regen", "Ã©tÃ© Ã  Paris", "Itâ€™s sunny", "Â\u00a0A cat"],
+         "Straße „Am Fluß“ im Regen", "Ã©tÃ© Ã  Paris", "Itâ€™s sunny", "Â\u00a0A cat", "МегаФон открыл новый офис в Москве", "iPhone и MacBook лежат на столе", "Мальчик кормит уток. Một người phụ nữ bán trái cây", "เด็กผู้หญิงกำลังกินไอศกรีม. Кот спит"],
         ["Caf\ufffd on a corner", "a dog\x00 in the park", "锟斤拷锟斤拷 a cat", "Ð¡Ð¾Ð±Ð°Ðº? Ð±ÐµÐ³Ð°ÐµÑ?",
-         "縺ｯ縺ｯ a sign"],
+         "縺ｯ縺ｯ a sign", "Красивый закат над морем".encode("koi8_r").decode("cp1251"), "Żółty tramwaj na ulicy w Łodzi".encode("cp1250").decode("cp1251"), "Ένα μικρό σπίτι στο νησί".encode("cp1253").decode("cp1251")],
     ),
     "url": (
         [
@@ -46,7 +46,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),  # fmt: skip
     "boilerplate": (
-        ["A stock of firewood by the cabin", "Here is a clique of friends", "A photo taken by the lake"],
+        ["A stock of firewood by the cabin", "Here is a clique of friends", "A photo taken by the lake", "A shop window with a sale poster", "A tourist buying fruit at a market stall"],
         [
             "Stock photo of a family",
             "CLICK HERE for more",
@@ -54,6 +54,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "Royalty-free cat",
             "Getty Images / a man",
             "免费下载 高清壁纸",
+            "Please enable JavaScript to watch this video", "(Reuters/Jane Smith)", "Save 40% on all garden furniture this weekend", "Shop our new arrivals today!", "Wholesale supplier of LED bulbs, factory direct",
         ],
     ),  # fmt: skip
     "date_only": (
@@ -76,6 +77,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "Monday, 3 March 2020",
             "3 de junio de 2015",
             "12. Dezember 2017",
+            "3 сентября 2021 г.", "平成31年4月30日", "15 maggio 2018",
         ],
     ),  # fmt: skip
     "no_letters": (
@@ -85,9 +87,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "digit_run": (
         ["Route 66 sign", "Year 2019 in review", "Bib 12345 at the finish", "1,000,000 people",
          "Rolex Submariner 126610LN on a steel bracelet", "Taken 2019-06-12 at 14:32 by the lake",
-         'A sign reading "CALL 06 12 34 56 78" on a van'],
+         'A sign reading "CALL 06 12 34 56 78" on a van', "Model 3 parked outside a house", "Item 42 on the auction table"],
         ["Call 5551234567", "ID 123456", "order 20190612123456", "code ١٢٣٤٥٦٧", "tel. 06 12 34 56 78",
-         "Reservations (212) 555-0147", "Item No. 40293 8812 9930", "Tel. 040 / 123 45 67"],
+         "Reservations (212) 555-0147", "Item No. 40293 8812 9930", "Tel. 040 / 123 45 67", "SKU: 77120-RED", "Item #400215", "Ref. A7-3320/B"],
     ),
     "special_chars": (
         [
@@ -116,33 +118,33 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "refusal": (
         ["A woman apologising to her friend on a park bench", "A robot toy on a shelf",
          "An AI generated painting of a castle", "A sign saying \"Sorry, we're closed\"",
-         "Here comes the bride walking down the aisle"],
+         "Here comes the bride walking down the aisle", "Claro que sí, dijo el niño al abrir la puerta"],
         ["As an AI language model I can't see the image.", "I'm sorry, but I cannot help with that request.",
          "Unfortunately, I am unable to view images.", "Sure! Here's a caption: a cat on a mat.",
          "Here is a detailed description of the image: two dogs.", "A red barn. Let me know if you need more help!",
-         "作为一个AI助手，我无法查看图片。", "Lo siento, pero no puedo ver la imagen."],
+         "作为一个AI助手，我无法查看图片。", "Lo siento, pero no puedo ver la imagen.", "No puedo visualizar la imagen que has enviado.", "Voici une description de la photo :", "Certo! Ecco una descrizione dell'immagine:"],
     ),
     "code": (
         ["A programmer typing on a laptop in a dark room", "A screen showing the text \"def main():\" in an editor",
          "A sign that reads 'if (door == open) { close it; }'", "Select a seat from the front row",
-         "The return of the king poster", "A chalkboard with x + y = 5 written on it"],
+         "The return of the king poster", "A chalkboard with x + y = 5 written on it", "A laptop screen with an error dialog"],
         ["SELECT id FROM photos WHERE score > 0.5", "def f(x): return x + 1", "while (true) { i++; }",
          "import numpy as np", "let x = [1, 2, 3];", "{\"caption\": \"a dog\", \"id\": 7}",
-         "#include <stdio.h>", "print('hello world')", "$name = $_GET['q'];"],
+         "#include <stdio.h>", "print('hello world')", "$name = $_GET['q'];", "ReferenceError: foo is not defined", "2023-04-01 10:22:31 ERROR could not open file", "INFO 2021-06-30T12:00:00Z server started on port 8080"],
     ),
     "camera_settings": (
         ["A photographer holding a Canon camera at a wedding", "A 50mm lens lying on a wooden table",
-         "Close-up of a camera dial showing ISO settings", "A girl taking a selfie with an iPhone"],
+         "Close-up of a camera dial showing ISO settings", "A girl taking a selfie with an iPhone", "A hiker standing on a rocky ridge above the clouds at dawn. Exposure: 1/250 sec, Aperture: f/8, ISO 100", "Make: the batter fluffy and light, then bake it"],
         ["f/5.6 1/250s ISO 100", "ISO 3200, 1/30 sec, f/2.0", "Nikon Z6, 70-200mm, f/4, 1/800",
-         "Shot on Pixel 7, f/1.9, 1/60s", "Aperture f/11 | Shutter 1/125 | ISO 200 | 24mm"],
+         "Shot on Pixel 7, f/1.9, 1/60s", "Aperture f/11 | Shutter 1/125 | ISO 200 | 24mm", "Lens: 35mm, Flash: did not fire, White Balance: Manual", "FocalLength=50 ExposureBiasValue=0", "Samsung Galaxy S21 back wide camera 5.4mm f/1.8"],
     ),
     "keyword_list": (
         ["A table with plates, cups, forks, knives and napkins.", "Bananas, apples, oranges and grapes in a bowl",
          "A dog, a cat, a rabbit and a hamster sitting together", "Red, white and blue balloons at a party",
          "Paris, France", "A man wearing a hat, sunglasses, a scarf and gloves in the snow",
-         "A mural with the words \"#love #peace #unity\" painted on a wall"],
+         "A mural with the words \"#love #peace #unity\" painted on a wall", "Fresh bread loaves cooling beside the oven", "Grandpa sleeping hammock garden Sunday afternoon", "Apple iPhone 15 Pro Max Natural Titanium 256GB Unlocked"],
         ["sunset, sea, sky, clouds, evening", "cat | kitten | pet | cute", "#beach #summer #sun",
-         "tree; forest; green; nature; outdoor", "猫、可爱、宠物、动物、家", "kitchen, interior, modern, home design, wood"],
+         "tree; forest; green; nature; outdoor", "猫、可爱、宠物、动物、家", "kitchen, interior, modern, home design, wood", "mountain lake forest reflection nature scenic calm wilderness", "Keywords: autumn, leaves, park", "Tags: beach sunset"],
     ),
     "stutter": (
         ["Bye bye summer", "A very very old tree", "Walla Walla onions", "New York, New York",
@@ -199,7 +201,7 @@ def _mask(name: str, texts: list[str], **params) -> list[bool]:
 
 
 def test_digit_run_threshold_is_configurable():
-    assert _mask("digit_run", ["id 1234", "id 123"], max_digits=3) == [False, True]
+    assert _mask("digit_run", ["gate 1234", "gate 123"], max_digits=3) == [False, True]
 
 
 def test_too_short_relaxed_keeps_one_word_captions():
@@ -273,3 +275,36 @@ def test_code_and_camera_knobs():
     assert _mask("code", ["x == y && z;"], min_signals=2) == [False]
     assert _mask("camera_settings", ["f/2.8 ISO 100 on a sunny summer day at the quiet mountain lake"]) == [True]
     assert _mask("camera_settings", ["f/2.8 ISO 100 on a sunny summer day at the quiet mountain lake"], max_other_words=10) == [False]
+
+
+# Held-out junk kinds (issue 17): each rule, on kinds of text it missed before.
+MORE_REJECTS: dict[str, list[str]] = {
+    "date_only": ["2021년 9월 14일", "2020年5月3日 午前10時", "2019/11/02 (金) 08:15", "5 days ago",
+                  "Last updated: 4 hours ago", "ngày 2 tháng 8 năm 2019"],
+    "digit_run": ["1920 x 1080", "640×480 px"],
+    "camera_settings": ["GPS 51.5007, -0.1246", "Aperture: f/2.8, Shutter speed: 1/60"],
+    "code": ["npm ERR! missing script: start", "ERROR 1146 (42S02): Table 'shop.users' doesn't exist",
+             "model = nn.Linear(768, 10)"],
+    "boilerplate": ["Please accept cookies to view this content", "Pin on Home decor ideas", "Open in app",
+                    "Livraison gratuite sur toutes les commandes", "Frete grátis em todo o site",
+                    "Get 100 free spins with your welcome bonus", "全场五折，限时特价", "送料無料でお届けします"],
+    "keyword_list": ["sunset ocean waves beach summer tropical", "山 湖 森林 风景 自然 旅游",
+                     "vintage retro poster design illustration graphic"],
+}
+MORE_KEEPS: dict[str, list[str]] = {
+    "date_only": ["A calendar page showing March 2021", "Fireworks over the harbour 3 hours after sunset"],
+    "digit_run": ["A 1920 x 1080 monitor on a wooden desk"],
+    "camera_settings": ["A GPS unit mounted on a bicycle handlebar"],
+    "code": ["A programmer typing code on a laptop at night"],
+    "boilerplate": ["A baker taking fresh cookies out of the oven", "Colourful pins on a corkboard map"],
+    "keyword_list": ["Sunset over calm ocean waves", "Cat Cat Cat Cat Cat Cat", "一只小猫在窗台上晒太阳",
+                     "Pemandangan Gunung Bromo saat matahari terbit"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_REJECTS))
+def test_rule_rejects_the_kinds_a_held_out_set_found(name):
+    keep = MORE_KEEPS.get(name, [])
+    mask = _mask(name, keep + MORE_REJECTS[name])
+    assert mask[: len(keep)] == [True] * len(keep), [t for t, m in zip(keep, mask) if not m]
+    assert not any(mask[len(keep):]), [t for t, m in zip(MORE_REJECTS[name], mask[len(keep):]) if m]
