@@ -101,6 +101,10 @@ _CODE_STRONG = (
     r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};",  # CSS declarations
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
     r"^\s*[a-z_][\w.]*\s*=\s*[a-z_][\w.]*\([^()]*\)\s*;?\s*$", r"^\s*(?:npm|yarn|pip) err!?|^\s*error \d{3,5} \(\w+\):",
+    # an HTTP status page, a crash
+    r"^\W*(?:(?:http|error|status)\s*)?(?:40[0-9]|41\d|42\d|50[0-9])\W+(?:forbidden|not found|bad request|unauthori[sz]ed|"
+    r"internal server error|bad gateway|service unavailable|gateway time-?out|too many requests)\b|\bsegmentation "
+    r"fault\b|\(core dumped\)|\bkernel panic\b|\bfatal error:",
     # a runtime error message, a log line (a level and an ISO timestamp)
     r"\b(?:uncaught |unhandled )?(?:type|reference|syntax|range|value|key|index|attribute|name|runtime|import|"
     r"zerodivision|filenotfound|permission|assertion|nullpointer|illegalargument|illegalstate)(?:error|exception)\s*:",
@@ -194,8 +198,13 @@ _SETTINGS = {
             r"pixel \d\w*|galaxy s\d+\w*|mavic|a7\s?r?\s?(?:i{1,3}|iv|v)?|d\d{3,4}|x-t\d+|x100\w*|5d mark \w+)\b",
     "exif": r"\b(?:exif|white balance|metering(?: mode)?|flash (?:did not fire|fired|off|on)|auto ?focus|"
             r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b"
-            # a phone's lens as EXIF names it ("iPhone 13 Pro back triple camera 5.7mm f/1.5")
-            r"|\b(?:back|front|rear)(?: (?:dual|triple|quad|wide|ultra ?wide|telephoto))* camera\b",
+            # a phone's lens as EXIF names it ("iPhone 13 Pro back triple camera 5.7mm f/1.5"); a lens's
+            # maker designation ("EF-S18-55mm f/3.5-5.6 IS STM", "XF35mmF1.4 R", "DG HSM"); a film stock
+            r"|\b(?:back|front|rear)(?: (?:dual|triple|quad|wide|ultra ?wide|telephoto))* camera\b"
+            r"|\b(?:is stm|is usm|usm|stm|dg hsm|dg dn|hsm|oss|g master|gm oss|ed vr|af-s|af-p|vr ii|lm wr|r lm wr|"
+            r"di iii|di ii|vc usd|ef-s\d+|ef-m\d+|ef\d+|rf\d+|xf\d+|xc\d+|fe \d+|\d+mmf\d)"
+            r"|\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|"
+            r"ultramax|gold \d{3})\b",
 }
 _SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
 _EXPOSURE = frozenset(("shutter", "iso", "bias", "exif"))
@@ -363,7 +372,8 @@ _VERB_FORM = r"^[a-z]{2,}(?:ing|ed)$"
 # words in "-ing" or "-ed" that a keyword run has as nouns or adjectives
 _ING_NOUN_WORDS = (
     "wedding building clothing morning evening ring spring king thing things painting drawing ceiling meeting "
-    "swimming camping fishing hiking skiing surfing cycling running shopping cooking baking gardening "
+    "swimming camping fishing hiking skiing surfing cycling running shopping cooking baking gardening gaming "
+    "learning training reading writing coding streaming "
     "sailing boating dancing clothing bedding lighting roofing flooring parking housing marketing branding "
     "wrapping packaging printing engineering landscaping sunning stunning amazing interesting relaxing "
     "pudding dumpling earring earrings offspring sibling seedling duckling darling shed bed red sled seed weed "

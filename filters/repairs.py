@@ -176,9 +176,12 @@ _STRAY_JOINERS = (rf"[\x00-\x7F]{_STRAY_JOINER}|{_STRAY_JOINER}[\x00-\x7F]|^{_ST
 # Their runs, removed in one pass (the ASCII neighbour is kept: group 1 or 2, the other is empty).
 _STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|([\x00-\x7F]){_STRAY_JOINER}+|"
                       rf"{_STRAY_JOINER}+([\x00-\x7F])")
+# A line break inside a sentence (not after a sentence end or another break) before a small ASCII
+# letter or a digit.
+_WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n([a-z0-9])"
 # A row needs the whitespace/control pass when it has any of these.
 _NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, "  ", " \n", "\n ", "\n\n\n", r"^\s",
-                           r"\s$"))
+                           r"\s$", _WRAPPED_LINE))
 
 
 def _clean_whitespace(texts: pa.Array) -> pa.Array:
@@ -188,6 +191,11 @@ def _clean_whitespace(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(texts, _HSPACE + "+", " ")
     # Spaces around line breaks go; runs of blank lines shrink to one blank line.
     texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
+    # A line that goes on in small letters or digits after a break inside a sentence was wrapped by
+    # the page ("A bowl of\nfresh cherries"): the break becomes a space. Twice: a match takes the
+    # character after its break, which may come right before the next break.
+    for _ in range(2):
+        texts = pc.replace_substring_regex(texts, _WRAPPED_LINE, r"\1 \2")
     return pc.utf8_trim_whitespace(texts)
 
 
@@ -232,6 +240,8 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
+# a site's country edition after its name ("| Etsy UK", "- Amazon.de" is a name of its own)
+_COUNTRY = r"(?:\s+(?:uk|us|usa|de|fr|it|es|nl|au|ca|in|jp|br|mx))?"
 _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
 _SUFFIX_SEPARATOR_ASCII = "-|:~/\\>"  # the ASCII characters of both
 
@@ -244,7 +254,7 @@ def _names(suffixes: tuple[str, ...]) -> str:
 @lru_cache(maxsize=8)
 def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
     names = _names(suffixes)
-    one = rf"(?:{names})(?:\.com)?"
+    one = rf"(?:{names})(?:\.com)?{_COUNTRY}"
     name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
     # a stock-site listing title puts the kind of asset before the site: "... Stock Photo - Alamy"
     kind = r"(?:\s+(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|footage|vector|illustration)s?)?"
@@ -266,7 +276,7 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
     name. RE2 runs this small pattern anchored at the end, so it picks the rows worth the large
     pattern (whose build costs more than the rows do) at almost no cost."""
     last = "|".join(sorted({re.escape(s.split(" ")[-1]) for s in suffixes}))
-    return rf"(?i)(?:{last})(?:\.com)?(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[.!]?\s*$"
+    return rf"(?i)(?:{last})(?:\.com)?{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[.!]?\s*$"
 
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:

@@ -11,6 +11,8 @@ Quoted text is what the image shows (a sign may say "STOP STOP"), so it is never
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,10 +66,34 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     if hit.size == 0:
         return keep
     rows = np.unique(w.row[hit])
+    # a sentence ends between them and the next one starts with the word: "... around it. It is
+    # colored ..." is no stutter ("... a muddy pond. pond." is)
+    take = pa.array(rows)
+    lower, texts = batch.unquoted_lower.take(take).to_pylist(), batch.text.take(take).to_pylist()
+    names = w.dictionary.to_pylist()
+    row_words = [set() for _ in range(rows.size)]
+    for r, word in zip(np.searchsorted(rows, w.row[hit]).tolist(), w.ids[hit].tolist()):
+        row_words[r].add(names[word])
+    rows = rows[[any(_stutters(x, low, text) for x in found) for low, text, found in zip(lower, texts, row_words)]]
+    if rows.size == 0:
+        return keep
     lang = batch.language_of(rows)[0]  # only these rows' language is needed
     in_languages = _np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))
     keep[rows[in_languages]] = False
     return keep
+
+
+def _stutters(word: str, lower: str, text: str) -> bool:
+    """`word` written twice in a row in `lower` (a text's lowercased words outside quotes) with
+    nothing but spaces between, or in `text` across a sentence end with the second one in small
+    letters or last in the text."""
+    w = re.escape(word)
+    if re.search(rf"(?<!\w){w}\s+{w}(?!\w)", lower):
+        return True
+    for m in re.finditer(rf"(?<!\w){w}[.!?;:。！？]+\s*({w})(?!\w)", text, re.IGNORECASE):
+        if m.group(1)[0].islower() or not text[m.end():].strip(" .!?;:\"'”’»)"):
+            return True
+    return False
 
 
 def _letters_only(words: pa.Array) -> np.ndarray:

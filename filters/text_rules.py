@@ -260,7 +260,7 @@ _MONTH = (
     r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
     r"|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
     r"|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro"
-    r"|januari|februari|maart|mei|augustus"
+    r"|januari|februari|maart|mei|augustus|ocak|mart|nisan|haziran|temmuz|ekim"
 )
 # Month names in scripts RE2's `\b` (ASCII word characters) cannot bound: Russian and Ukrainian
 # (nominative and genitive), Greek; and the Japanese era names a date may open with ("令和5年").
@@ -269,6 +269,10 @@ _MONTH_WIDE = (
     r"|декабр[ья]|січ(?:ень|ня)|лют(?:ий|ого)|берез(?:ень|ня)|квіт(?:ень|ня)|трав(?:ень|ня)|черв(?:ень|ня)"
     r"|лип(?:ень|ня)|серп(?:ень|ня)|верес(?:ень|ня)|жовт(?:ень|ня)|листопада?|груд(?:ень|ня)"
     r"|令和|平成|昭和|大正|明治|元年"
+    # Turkish months and weekdays with letters outside ASCII; German, French and Spanish weekdays
+    r"|şubat|mayıs|ağustos|eylül|kasım|aralık|pazartesi|salı|çarşamba|perşembe|cuma(?:rtesi)?|pazar"
+    r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi"
+    r"|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
 )
 _WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
 _CJK_DATE = (
@@ -279,7 +283,7 @@ _CJK_DATE = (
 _AGO = r"\d{1,3} (?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?) ago"
 _DATE_TOKEN = (
     rf"\d{{1,4}}(?:st|nd|rd|th)?|{_MONTH}|{_MONTH_WIDE}|{_WEEKDAY}|a\.?m\.?|p\.?m\.?|utc|gmt|{_CJK_DATE}|t|z|de|of|"
-    rf"the|at|le|am|el|il|der|den|del|du|um|à|г|года?|р|року|et|est|edt|pst|pdt|cet|cest|bst|ist|jst|kst|{_AGO}"
+    rf"the|at|le|am|el|il|der|den|del|du|um|à|г|года?|р|року|et|est|edt|pst|pdt|cet|cest|bst|ist|jst|kst|uhr|h|heures?|horas?|ore|{_AGO}"
 )
 _DATE_PREFIX = (
     r"(?:(?:(?:last )?(?:date|posted|updated|taken|uploaded|published|created|modified|edited))(?: on| at)?\s*:?\s*"
@@ -360,9 +364,9 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
 # image's dimensions ("2048 x 1536").
 _LABELLED_CODE = (
     r"^\s*\d{2,5}\s*[x×]\s*\d{2,5}(?:\s*(?:px|pixels))?\s*$|"  # image dimensions alone
-    r"^\s*(?:part|model|item|sku|ref(?:erence)?|art(?:icle)?|product|prod|serial|cat(?:alog(?:ue)?)?|upc|ean|"
+    r"^\s*(?:(?:part|model|item|sku|ref(?:erence)?|art(?:icle)?|product|prod|serial|cat(?:alog(?:ue)?)?|upc|ean|"
     r"isbn|order|style|lot|batch|stock|asin|mpn|gtin|barcode|id|code|no)\.?\s*(?:no|nr|num|number|code|id|#)?\.?"
-    r"\s*[:#=]?\s*[a-z0-9\-/._]*\d[a-z0-9\-/._]*\s*$"
+    r"\s*[:#=]?\s*[a-z0-9\-/._]*\d[a-z0-9\-/._]*(?:\s*[,;|/]\s*|\s+|$))+\s*$"
 )
 
 

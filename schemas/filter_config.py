@@ -82,8 +82,10 @@ class MojibakeRepair(RuleConfig):
 class WhitespaceRepair(RuleConfig):
     """Whitespace and invisible characters: control and zero-width characters (U+200B, U+2060,
     U+FEFF, soft hyphen, bidi controls) removed, every run of horizontal space made one space, line
-    breaks made "\\n" (at most one blank line), ends trimmed, then Unicode NFC. ZWJ/ZWNJ stay where
-    they may join something (not next to an ASCII character or at an end)."""
+    breaks made "\\n" (at most one blank line), a break inside a sentence before a small ASCII letter
+    or a digit made a space (the page wrapped the line there: "A bowl of\\nfresh cherries"), ends
+    trimmed, then Unicode NFC. ZWJ/ZWNJ stay where they may join something (not next to an ASCII
+    character or at an end)."""
 
 
 class ZhT2sRepair(RuleConfig):
@@ -108,7 +110,9 @@ DEFAULT_SITE_SUFFIXES = (
     "imgur", "wikimedia commons", "wikipedia, the free encyclopedia", "wikipedia", "youtube", "etsy", "ebay",
     "amazon", "amazon.com",
     "aliexpress", "alibaba", "walmart", "houzz", "behance", "dribbble", "deviantart", "artstation",
-    "picryl", "pxhere", "rawpixel", "canva", "stock photo", "stock image", "stock photos",
+    "picryl", "pxhere", "rawpixel", "canva", "tripadvisor", "yelp", "booking.com", "airbnb", "zillow",
+    "realtor.com", "redfin", "trulia", "wayfair", "ikea", "google images", "photo sharing",
+    "stock photo", "stock image", "stock photos",
     "stock images", "stock vector", "stock illustration", "royalty-free", "royalty free",
 )  # fmt: skip
 
@@ -267,6 +271,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"シェアする|이미지 없음|공유하기",
     r"\b(?:enable|accept|allow) cookies\b|\bopen in (?:the )?app\b|^\W*pin on [^.!?]{1,40}$|\bsave to (?:pinterest|"
     r"collection|board)\b",
+    r"\b(?:photo|image|picture)s? courtesy(?: of)?\b|\bdownload (?:the |this )?(?:high[- ]res(?:olution)?|hi-res|full[- ]"
+    r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file)\b|\bnot available in your (?:country|"
+    r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
+    r"(?:vergrößern|vergrössern)\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
+    r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|\bнажмите,? чтобы увеличить|点击(?:放大|查看大图)",
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
@@ -291,6 +300,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"gratuita\b|\bkoop nu\b|\bgratis verzending\b|\bhemen satın al\b|\bücretsiz kargo\b|\bkup teraz\b|\bdarmowa "
     r"dostawa\b|купите (?:сейчас|прямо сейчас)|доставка бесплатн|бесплатная доставка|со скидкой|包邮|限时特价|全场[一二三四五六七八九]折|"
     r"立即购买|送料無料|今すぐ購入|期間限定セール|무료 배송|지금 구매",
+    r"\bjoin (?:our|my) (?:telegram|whatsapp|discord|group|channel|vip)\b|\bcrypto signals\b|\bsend \d+(?:\.\d+)? "
+    r"(?:btc|eth|usdt|bitcoin)\b|\b(?:bitcoin|btc|crypto|eth) doubl|\bseo services\b|\brank #?1 on google\b|\bapply "
+    r"(?:online|now|today)\b|\b(?:mortgage|loan|payday) (?:rates?|offers?|approval)\b|\bcheap(?:est)? prices?\b|"
+    r"\bcompra (?:ahora|ya)\b|\bahorra hasta\b|\boferta exclusiva\b|\bjetzt bestellen\b|\bcommandez maintenant\b|"
+    r"купить (?:дешево|недорого|со скидкой)|звоните|закажите (?:сейчас|прямо)|今すぐ登録|ポイントをゲット|立即注册|马上抢购",
 )
 
 
@@ -322,7 +336,9 @@ DEFAULT_REFUSALS = (
     r"am not able|['’]m not able|do not|don['’]t|won['’]t)\b",
     r"\bi(?: can(?:no|['’])t| cannot|(?:['’]m| am) (?:unable|not able) to| (?:do not|don['’]t) have the ability to) "
     r"(?:see|view|access|open|process|analy[sz]e|describe|identify|help|assist|provide|display|look at|interpret|"
-    r"determine|tell|recogni[sz]e|make out)\b",
+    r"determine|tell|recogni[sz]e|make out|generate|create|produce|write|fulfill|fulfil|complete|comply)\b",
+    r"\b(?:goes|go|is|are) against my (?:guidelines|policies|programming|principles)\b|\bthis request (?:goes against|"
+    r"violates|is against)\b",
     r"\b(?:i (?:don['’]t|do not|can['’]t|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
     r"(?:image|images|picture|photo|visual))|\bno (?:image|picture|photo|attachment)s? (?:was |were |has been |"
     r"have been |is |are )?(?:provided|uploaded|attached|shared|included)\b|\bthere (?:seems|appears) to be no "

@@ -24,7 +24,7 @@ def repaired(texts, **clean):
 @pytest.mark.parametrize("raw, expected", [
     ("<p>A dog in the park</p>", "A dog in the park"),
     ("<b>Big</b> red <i>barn</i>", "Big red barn"),
-    ("Line one<br>line two", "Line one\nline two"),
+    ("Line one<br>Line two", "Line one\nLine two"),  # (a small letter after it: a wrapped line, joined)
     ("<div class='x'><span>Two cats</span></div>", "Two cats"),
     ("Fish &amp; chips &lt;3", "Fish & chips <3"),
     ("Tom &amp;amp; Jerry", "Tom & Jerry"),
@@ -161,3 +161,11 @@ def test_repairing_repaired_text_changes_nothing_when_a_removed_character_split_
 def test_a_right_quote_whose_last_byte_was_lost_is_repaired():
     got = normalize_captions(pa.array(["A sign reading â€œOpenâ€\ufffd on the door"])).to_pylist()
     assert got == ["A sign reading “Open” on the door"]
+
+
+def test_a_line_the_page_wrapped_is_joined_and_a_list_is_not():
+    got = normalize_captions(pa.array(["A bowl of\nfresh cherries", "Kids playing\n in the snow", "Apples\nPears\nPlums",
+                                       "Done.\nnext line", "Night market in Taipei - Tripadvisor",
+                                       "Silver ring with a turquoise stone | Etsy UK"])).to_pylist()
+    assert got == ["A bowl of fresh cherries", "Kids playing in the snow", "Apples\nPears\nPlums", "Done.\nnext line",
+                   "Night market in Taipei", "Silver ring with a turquoise stone"]

@@ -159,7 +159,7 @@ def test_ascii_counts_shared_by_rules_match_counts_of_each_text():
     with pytest.raises(ValueError):
         batch.unquoted_ascii_counts("aB")  # lowercasing changes letters: not counted on `text`
     assert batch.quoted_rows.size > 200
-    assert sum(batch.ascii_counts("\n") > 0) > 500
+    assert sum(batch.ascii_counts("\n") > 0) > 100  # (a break before a small letter is mostly joined)
 
 
 @settings(max_examples=200, deadline=None)

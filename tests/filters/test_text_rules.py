@@ -289,8 +289,18 @@ MORE_REJECTS: dict[str, list[str]] = {
                     "Livraison gratuite sur toutes les commandes", "Frete grátis em todo o site",
                     "Get 100 free spins with your welcome bonus", "全场五折，限时特价", "送料無料でお届けします"],
     "keyword_list": ["sunset ocean waves beach summer tropical", "山 湖 森林 风景 自然 旅游",
-                     "vintage retro poster design illustration graphic"],
+                     "vintage retro poster design illustration graphic", "online learning education student laptop study"],
+    "stutter": ["A cat sleeping on the the sofa", "Sunset over the lake. lake.", "A red bus on a bridge. Bridge."],
+    "refusal": ["I am unable to create a caption for this image.", "That request goes against my guidelines."],
 }
+MORE_REJECTS["date_only"] += ["5. März 2019, 14:30 Uhr", "12 Şubat 2021 Cumartesi", "mercredi 4 juin 2014"]
+MORE_REJECTS["digit_run"] += ["Lot 118 / Batch 22C", "SKU 4401, EAN 4006381333931"]
+MORE_REJECTS["camera_settings"] += ["Sony FE 24-70mm F2.8 GM OSS", "Tamron 28-75mm f/2.8 Di III RXD",
+                                    "Ilford HP5 Plus, Leica M6, 50mm f/2"]
+MORE_REJECTS["code"] += ["502 Bad Gateway", "Fatal error: Allowed memory size exhausted"]
+MORE_REJECTS["boilerplate"] += ["Image courtesy of the museum", "Download full-size image",
+                                "This video is not available in your country", "Klicken zum Vergrößern",
+                                "Crypto signals – join our Telegram channel", "Compra ahora y ahorra hasta 50%"]
 MORE_KEEPS: dict[str, list[str]] = {
     "date_only": ["A calendar page showing March 2021", "Fireworks over the harbour 3 hours after sunset"],
     "digit_run": ["A 1920 x 1080 monitor on a wooden desk"],
@@ -299,7 +309,11 @@ MORE_KEEPS: dict[str, list[str]] = {
     "boilerplate": ["A baker taking fresh cookies out of the oven", "Colourful pins on a corkboard map"],
     "keyword_list": ["Sunset over calm ocean waves", "Cat Cat Cat Cat Cat Cat", "一只小猫在窗台上晒太阳",
                      "Pemandangan Gunung Bromo saat matahari terbit"],
+    "stutter": ["A kite high above it. It flies over the beach", "She said no. No one argued with her"],
+    "refusal": ["A robot toy that cannot walk on sand"],
 }
+MORE_KEEPS["camera_settings"] += ["A photographer loading Portra 400 film into a camera on a rooftop at dawn"]
+MORE_KEEPS["code"] += ["A server room with blinking lights and cables"]
 
 
 @pytest.mark.parametrize("name", sorted(MORE_REJECTS))
