@@ -199,10 +199,12 @@ _SETTINGS = {
     "exif": r"\b(?:exif|white balance|metering(?: mode)?|flash (?:did not fire|fired|off|on)|auto ?focus|"
             r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b"
             # a phone's lens as EXIF names it ("iPhone 13 Pro back triple camera 5.7mm f/1.5"); a lens's
-            # maker designation ("EF-S18-55mm f/3.5-5.6 IS STM", "XF35mmF1.4 R", "DG HSM"); a film stock
+            # maker designation ("EF-S18-55mm f/3.5-5.6 IS STM", "XF35mmF1.4 R", "DG HSM"); a lens put on a
+            # body ("A7III + Sigma 35mm"); a film stock
             r"|\b(?:back|front|rear)(?: (?:dual|triple|quad|wide|ultra ?wide|telephoto))* camera\b"
             r"|\b(?:is stm|is usm|usm|stm|dg hsm|dg dn|hsm|oss|g master|gm oss|ed vr|af-s|af-p|vr ii|lm wr|r lm wr|"
             r"di iii|di ii|vc usd|ef-s\d+|ef-m\d+|ef\d+|rf\d+|xf\d+|xc\d+|fe \d+|\d+mmf\d)"
+            r"|\+\s*(?:sigma|tamron|zeiss|samyang|rokinon|viltrox|tokina|laowa|voigtlander|\d{2,3}\s?mm)\b"
             r"|\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|"
             r"ultramax|gold \d{3})\b",
 }
@@ -334,6 +336,10 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     # no separator at all, or as many as a list has: one or two commas make clauses ("... 180 x 90 cm,
     # seats six people comfortably")
     separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
+    dashed = np.flatnonzero(batch.unquoted_ascii_counts("-") > 0)  # " - " sets a title's parts apart too
+    if dashed.size:
+        separators[dashed] += pc.count_substring(batch.unquoted_lower.take(pa.array(dashed)), " - ").to_numpy(
+            zero_copy_only=False)
     least = min(w for w in (cfg.min_soup_words, cfg.min_short_soup_words) if w) if cfg.min_soup_words else 0
     out = ((words.counts >= least) & ~_np(batch.non_ascii)
            & ((separators == 0) | (separators >= cfg.min_items - 1)))
@@ -362,7 +368,8 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     return out
 
 
-_HAN_KANA_WORD = r"[\p{Han}\p{Hiragana}\p{Katakana}ー]{1,4}"
+_DESCRIPTION_WORDS = 4
+_HAN_KANA_WORD = r"[0-9a-z]{0,4}[\p{Han}\p{Hiragana}\p{Katakana}ー][\p{Han}\p{Hiragana}\p{Katakana}ー0-9a-z]{0,7}"
 _TAG_LABEL = (
     r"^\W*(?:tags?|tagged|keywords?|key words|hashtags?|labels?|categories|schlagwörter|stichwörter|etiquetas|"
     r"palabras clave|mots[- ]clés|parole chiave|trefwoorden|ключевые слова|теги|标签|关键词|關鍵詞|タグ|キーワード|태그|"
@@ -394,15 +401,15 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     (one fewer with pipes, slashes or bullets) of which few hold a function word, none of them a
     phrase of four words or more built with one; or `min_soup_words` words or more run together
     without a function word (`_keyword_soup`); or text that labels itself a tag list ("tags: ..."); or
-    Han/Kana words of at most four characters, `min_items` + 1 or more, set apart by spaces (Chinese and
-    Japanese are written without them): "夕日 海 ビーチ 夏 旅行"."""
+    Han/Kana words (with ASCII letters or digits) of at most eight characters, `min_items` + 2 or
+    more, set apart by spaces (Chinese and Japanese are written without them): "夕日 海 ビーチ 夏 旅行"."""
     keep = np.ones(len(batch), dtype=bool)
     if cfg.min_soup_words:
         keep &= ~_keyword_soup(batch, cfg)
     text = batch.unquoted_lower
     spaced = np.flatnonzero(keep & _np(batch.non_ascii) & (ascii_char_counts(text, " ") >= cfg.min_items))
     if spaced.size:
-        pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items},}}\s*$"
+        pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items + 1},}}\s*$"
         keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
     labelled = np.flatnonzero(keep & (batch.unquoted_ascii_counts(":") > 0) | keep & _np(batch.non_ascii))
     if labelled.size:
@@ -410,7 +417,11 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
-        keep[tagged[hashtags >= cfg.min_hashtags]] = False
+        tagged, hashtags = tagged[hashtags >= cfg.min_hashtags], hashtags[hashtags >= cfg.min_hashtags]
+        # a description with its tags after it is kept: tags alone, or more tags than other words, are a list
+        others = np.array([sum(not w.startswith("#") for w in t.split()) for t in text.take(pa.array(tagged)).to_pylist()],
+                          dtype=np.int64)
+        keep[tagged[(others < _DESCRIPTION_WORDS) | (hashtags > others)]] = False
     separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:

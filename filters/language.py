@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, bool_mask, utf8_bytes
 from filters.rule_spec import text_rule
+from filters.unicode_classes import BIT, char_classes
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -190,7 +191,22 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
             rejected[i] = ((best not in allow and scores[best] >= threshold[i])
                            or (long[i] and best_allowed < cfg.min_allowed_score
                                and not any(reads_as(lower[j], a) for a in cfg.allow)))
+    rejected &= ~_han_kana_only(batch, rejected, allow)
     return ~(rejected & ~_allowed_in_lowercase(batch, rejected, allow, macro))
+
+
+def _han_kana_only(batch, rejected: np.ndarray, allow: set[str]) -> np.ndarray:
+    """Per row: a `rejected` row whose letters are all Han or Kana, while Chinese or Japanese is
+    allowed: text in those scripts alone is one of the two, whatever lid.176 makes of it (written
+    Cantonese, "茶樓入面嘅蝦餃燒賣同叉燒包", comes out Norwegian at 0.64)."""
+    out = np.zeros(len(batch), dtype=bool)
+    rows = np.flatnonzero(rejected)
+    if rows.size == 0 or not allow & {"zh", "ja"}:
+        return out
+    classes = char_classes(batch.text.take(pa.array(rows)))
+    han_kana = classes.count(BIT["per_char_word"])
+    out[rows[(han_kana > 0) & (han_kana == classes.count(BIT["letter"]))]] = True
+    return out
 
 
 _LOWERCASE_MIN_SCORE = 0.5

@@ -279,7 +279,34 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
     return rf"(?i)(?:{last})(?:\.com)?{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[.!]?\s*$"
 
 
+# A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
+# Images", "... (AP Photo/Evan Vucci)", "... Credit: John Smith/Reuters".
+_AGENCY = (r"(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|tass|upi|"
+           r"pa|sipa|zuma|imago|nurphoto|bloomberg|ap images)")
+_CREDIT = (
+    rf"(?i)\s*[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©)\s*[^():;/]{{2,60}}?"
+    rf"\s*/\s*{_AGENCY}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
+    rf"|(?i)\s*[(\[]\s*{_AGENCY} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
+)
+
+
+def _credit(texts: pa.Array, context) -> pa.Array:
+    """`texts` without a photo credit at the end (`_CREDIT`), looked for in the texts with a "/"."""
+    rows = np.flatnonzero(ascii_char_counts(texts, "/") > 0)
+    if rows.size == 0:
+        return texts
+    sub = texts.take(pa.array(rows))
+    found = _np(pc.match_substring_regex(sub, _CREDIT))
+    if not found.any():
+        return texts
+    hit = np.zeros(len(texts), dtype=bool)
+    hit[rows[found]] = True
+    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub.filter(pa.array(found)), _CREDIT, ""))
+    return with_values(texts, hit, stripped, context.get("touched"))
+
+
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
+    texts = _credit(texts, context)
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
     possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(

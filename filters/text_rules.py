@@ -214,8 +214,14 @@ def _url_screen(cfg: UrlRule) -> str:
 
 @text_rule("url", screen=_url_screen)
 def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
-    """Fails URLs, `www.`, bare domains, e-mail addresses and file names."""
-    hit = batch.lower_matches(_url_screen(cfg))
+    """Fails URLs, `www.`, bare domains, e-mail addresses and file names. One only inside quoted
+    spans is kept when the text outside them is a description of `_QUOTING_WORDS` words or more
+    (a caption may quote the address painted on a van)."""
+    hit, outside = batch.lower_and_unquoted_matches(_url_screen(cfg))
+    quoted = batch.quoted_rows
+    inside_only = quoted[hit[quoted] & ~outside]
+    if inside_only.size:
+        hit[inside_only[batch.unquoted_words.counts[inside_only] >= _QUOTING_WORDS]] = False
     if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
         rows = np.flatnonzero(~hit & _np(batch.non_ascii))
         if rows.size:
@@ -223,6 +229,9 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
             rows = rows[_np(pc.match_substring_regex(batch.lower.take(pa.array(rows)), r"[^\x00-\x7F]" + extension))]
             hit[rows] = [_letter_or_number_before(t, extension) for t in batch.lower.take(pa.array(rows)).to_pylist()]
     return ~hit
+
+
+_QUOTING_WORDS = 5
 
 
 def _letter_or_number_before(text: str, extension: str) -> bool:
@@ -286,10 +295,11 @@ _DATE_TOKEN = (
     rf"the|at|le|am|el|il|der|den|del|du|um|à|г|года?|р|року|et|est|edt|pst|pdt|cet|cest|bst|ist|jst|kst|uhr|h|heures?|horas?|ore|{_AGO}"
 )
 _DATE_PREFIX = (
-    r"(?:(?:(?:last )?(?:date|posted|updated|taken|uploaded|published|created|modified|edited))(?: on| at)?\s*:?\s*"
+    r"(?:(?:(?:last )?(?:date|posted|updated|taken|uploaded|published|created|modified|edited|captured|shot|"
+    r"photographed|recorded))(?: on| at)?\s*:?\s*"
     r"|日期[:：]?)?"
 )
-DATE_ONLY = rf"^{_DATE_PREFIX}(?:{_DATE_TOKEN}|[\s,./:\-–—+])+$"
+DATE_ONLY = rf"^{_DATE_PREFIX}(?:{_DATE_TOKEN}|[\s,./:\-–—+•·|])+$"
 # Something that makes it a date/time and not just a number.
 DATE_EVIDENCE = (
     rf"\b(?:{_MONTH}|{_WEEKDAY})\b|{_MONTH_WIDE}|{_CJK_DATE}|{_AGO}|\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}|\d{{1,2}}:\d{{2}}"

@@ -120,8 +120,9 @@ DEFAULT_SITE_SUFFIXES = (
 class SiteSuffixRepair(RuleConfig):
     """Strip a trailing site name set off by a separator ("... | Shutterstock", "... - Flickr",
     "... – Pinterest", "... | Stock Photo"), repeatedly, case-insensitive. A site name with ".com"
-    after it is stripped too. What is left is judged; a text that is nothing but the site name
-    becomes empty."""
+    after it is stripped too, and so is a news agency's photo credit at the end ("... Photo: Jane
+    Doe/AFP via Getty Images", "... (AP Photo/Evan Vucci)"). What is left is judged; a text that is
+    nothing but the site name or the credit becomes empty."""
 
     suffixes: tuple[str, ...] = DEFAULT_SITE_SUFFIXES
 
@@ -222,9 +223,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
     r"\b(?:photo|image|picture|photograph)(?:graphy)? (?:by|from|via|courtesy of) .{1,60}? (?:on|via|from) "
     r"(?:unsplash|pexels|pixabay|flickr|instagram|wikimedia|freepik)\b",
-    r"\b(?:photo|image|picture|pic|slide|item|product image|thumbnail|gallery image)s? ?#?\d{1,3} (?:of|/|out of) \d{1,3}\b",
+    r"\b(?:photo|image|picture|pic|img|slide|item|product image|thumbnail|gallery image)s? ?#?\d{1,3} (?:of|/|out of) "
+    r"\d{1,3}\b",
     r"\b(?:no|without) (?:photos?|images?|pictures?|preview|thumbnails?) (?:available|found|yet|to display)\b",
-    r"\b(?:photos?|images?|pictures?|previews?|thumbnails?) (?:is |are )?(?:not|un)(?: currently)? ?"
+    r"\b(?:photos?|images?|pictures?|previews?|thumbnails?) (?:is |are )?(?:currently )?(?:not|un)(?: currently)? ?"
     r"(?:available|found|loaded|displayed)\b|\bimage coming soon\b|\bphoto coming soon\b",
     r"\b(?:free |hd )?png (?:images?|clipart|clip art|files?|icons?|transparent|download|pictures?|vectors?)\b"
     r"|\btransparent (?:background )?png\b|\bpng (?:with )?transparent background\b|\bfree png\b",
@@ -271,6 +273,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"シェアする|이미지 없음|공유하기",
     r"\b(?:enable|accept|allow) cookies\b|\bopen in (?:the )?app\b|^\W*pin on [^.!?]{1,40}$|\bsave to (?:pinterest|"
     r"collection|board)\b",
+    r"\badd to (?:wish ?list|favou?rites|bag|basket|compare)\b|\bdefault (?:product )?(?:image|photo|thumbnail)\b|"
+    r"^\W*(?:picture|image|photo) of (?:the |this )?(?:product|item)\W*$|图片加载中|正在加载|読み込み中",
     r"\b(?:photo|image|picture)s? courtesy(?: of)?\b|\bdownload (?:the |this )?(?:high[- ]res(?:olution)?|hi-res|full[- ]"
     r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file)\b|\bnot available in your (?:country|"
     r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
@@ -305,6 +309,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:online|now|today)\b|\b(?:mortgage|loan|payday) (?:rates?|offers?|approval)\b|\bcheap(?:est)? prices?\b|"
     r"\bcompra (?:ahora|ya)\b|\bahorra hasta\b|\boferta exclusiva\b|\bjetzt bestellen\b|\bcommandez maintenant\b|"
     r"купить (?:дешево|недорого|со скидкой)|звоните|закажите (?:сейчас|прямо)|今すぐ登録|ポイントをゲット|立即注册|马上抢购",
+    r"\bmod apk\b|\bapk mod\b|\bunlimited (?:coins|gems|money|diamonds)\b|\bgift card generator\b|\bno survey\b|"
+    r"\bno human verification\b|скидки до|успей(?:те)? купить|купить прямо сейчас",
 )
 
 
@@ -339,6 +345,10 @@ DEFAULT_REFUSALS = (
     r"determine|tell|recogni[sz]e|make out|generate|create|produce|write|fulfill|fulfil|complete|comply)\b",
     r"\b(?:goes|go|is|are) against my (?:guidelines|policies|programming|principles)\b|\bthis request (?:goes against|"
     r"violates|is against)\b",
+    r"\bthe image (?:did not|didn['’]t|failed to|could not|couldn['’]t) (?:load|upload|come through|be loaded)\b|\bno "
+    r"(?:image|picture|photo) (?:for me )?to (?:describe|analy[sz]e|caption)\b|\bi (?:do not|don['’]t) feel comfortable "
+    r"(?:describing|discussing|captioning)\b|^\W*(?:unable|failed) to (?:generate|create|produce|load) (?:a |the )?"
+    r"(?:caption|description|alt[- ]text|image)\b",
     r"\b(?:i (?:don['’]t|do not|can['’]t|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
     r"(?:image|images|picture|photo|visual))|\bno (?:image|picture|photo|attachment)s? (?:was |were |has been |"
     r"have been |is |are )?(?:provided|uploaded|attached|shared|included)\b|\bthere (?:seems|appears) to be no "
@@ -462,12 +472,13 @@ class KeywordListRule(RuleConfig):
     by commas, pipes, semicolons, slashes or "、", with at most `max_item_words` words per item on
     average and at most `max_function_share` of the items holding a function word (article,
     preposition, conjunction, common verb: `function_words`); or at least `min_hashtags`
-    hashtags; or at least `min_soup_words` words of ASCII text run together without one function
+    hashtags with fewer than four other words, or more hashtags than other words (a description
+    with its tags after it is kept); or at least `min_soup_words` words of ASCII text run together without one function
     word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
     count): "dog puppy cute pet animal canine" (0: off); or text that labels itself a tag list
-    ("tags: ...", "keywords: ..."); or Han/Kana words set apart by spaces ("夕日 海 ビーチ 夏 旅行")."""
+    ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景")."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)

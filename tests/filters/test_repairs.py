@@ -169,3 +169,12 @@ def test_a_line_the_page_wrapped_is_joined_and_a_list_is_not():
                                        "Silver ring with a turquoise stone | Etsy UK"])).to_pylist()
     assert got == ["A bowl of fresh cherries", "Kids playing in the snow", "Apples\nPears\nPlums", "Done.\nnext line",
                    "Night market in Taipei", "Silver ring with a turquoise stone"]
+
+
+def test_a_news_agency_photo_credit_at_the_end_is_stripped():
+    got = normalize_captions(pa.array([
+        "Crowds gather in the square on May 1, 2023. Photo: Jane Doe/AFP via Getty Images",
+        "Firefighters at work (AP Photo/John Roe)", "(Reuters Photo/Ann Lee)", "Salt / pepper shakers on a table",
+    ])).to_pylist()
+    assert got == ["Crowds gather in the square on May 1, 2023.", "Firefighters at work", "",
+                   "Salt / pepper shakers on a table"]

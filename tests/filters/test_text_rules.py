@@ -313,6 +313,19 @@ MORE_KEEPS: dict[str, list[str]] = {
     "refusal": ["A robot toy that cannot walk on sand"],
 }
 MORE_KEEPS["camera_settings"] += ["A photographer loading Portra 400 film into a camera on a rooftop at dawn"]
+MORE_KEEPS["keyword_list"] += ["Morning fog over the harbour from our balcony #travel #lisbon #sunrise",
+                               "MEN'S RUNNING SHOE - NAVY BLUE - SIZE 42", "厨房 里 有 一只 猫"]
+MORE_REJECTS["keyword_list"] += ["#food #foodie #yum #instafood nice", "连衣裙 夏季 显瘦 2024新款 碎花 长裙",
+                                 "レディース ワンピース 春 夏 ロング 体型カバー"]
+MORE_KEEPS["url"] = ["A delivery van with \"www.fastbikes.com\" painted on its side"]
+MORE_REJECTS["url"] = ["Order at www.fastbikes.com today"]
+MORE_REJECTS["boilerplate"] += ["Add to wishlist", "Default product image", "Sorry, this photo is currently unavailable",
+                                "Unlimited gems mod APK no root"]
+MORE_REJECTS["refusal"] += ["It seems the image did not load, please try again", "Unable to generate caption."]
+MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
+MORE_REJECTS["camera_settings"] += ["Nikon Z6 + Tamron 70-180mm @ f/2.8"]
+MORE_KEEPS["language"] = ["茶餐廳嘅菠蘿包同奶茶", "喺維港海邊睇日落"]
+MORE_REJECTS["language"] = ["Egy idős férfi sétál a kutyájával a Duna partján reggel."]
 MORE_KEEPS["code"] += ["A server room with blinking lights and cables"]
 
 
