@@ -289,7 +289,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:save|get) (?:up to |an extra )?\d{1,2} ?%|\bup to \d{1,2} ?% off\b|\b\d{1,2} ?% off "
     r"(?:all|everything|your|sitewide|storewide|today|now|this)\b|\bbuy \d+,? get \d+\b|\bbogo\b|\b(?:this|today|"
     r"tonight|weekend|saturday|sunday)(?: weekend| week| month)? only\b|\b(?:limited|while) (?:time|stock|supplies)(?: offer| only| last)?\b|"
-    r"(?:^|[.!,;:–-]\s*)(?:book|order|shop|buy|reserve|grab) [^.!?]*\b(?:now|today)\b|\b(?:lowest|unbeatable|"
+    r"(?:^|[.!,;:–-]\s*)(?:book|order|shop|buy|reserve|grab) (?:your|our|the|a|an|yours|one|online|it|them|tickets?)\b"
+    r"[^.!?]*\b(?:now|today)\b|\b(?:lowest|unbeatable|"
     r"wholesale|factory|cheapest|discount|bargain|affordable) prices?\b|\bprices? guaranteed\b|\bguaranteed "
     r"(?:lowest|best|results)\b|\bfactory (?:direct|outlet)\b|\bcontact us\b|\b(?:direct|wholesale) supplier\b|"
     r"\blose \d+ ?(?:kg|kgs|lbs?|pounds|kilos)\b|\bone (?:simple|weird|strange) trick\b|\breplica (?:watches|bags|"
@@ -394,7 +395,7 @@ DEFAULT_REFUSALS = (
     r"(?:a |la |as |las |l[ae'] ?|les |i |gli )?(?:imagem|imagen|imagens|imágenes|image|images|immagine|immagini|"
     r"foto|fotos|photo|photos|arquivo|archivo|fichier|file)",
     r"^(?:claro|por supuesto|desde luego|bien sûr|certainement|certo|certamente|naturalmente|natürlich|gerne|sicher|"
-    r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
+    r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)\s*[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
     r"aqui (?:está|estão|vai|tem)|voici|voilà|ecco|hier (?:ist|sind|is)|вот|oto|işte|berikut|dit is)",
     r"^(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
     r"以下は|다음은).{0,60}(?:descripción|description|descrizione|beschreibung|описание|opis|açıklama|descrição|"
