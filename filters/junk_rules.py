@@ -352,9 +352,6 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         verbs[verbs] = ~_np(pc.is_in(words.dictionary.filter(pa.array(verbs)), value_set=_ING_NOUNS))
         verb_rows = np.bincount(words.row, weights=verbs[words.ids], minlength=len(batch)) > 0
         out[short & verb_rows] = False
-        pairs = np.unique(words.row.astype(np.int64) * (int(words.ids.max(initial=0)) + 1) + words.ids)
-        distinct = np.bincount(pairs // (int(words.ids.max(initial=0)) + 1), minlength=len(batch))
-        out[short & (distinct < words.counts)] = False
     rows = np.flatnonzero(out)
     if rows.size == 0:
         return out
@@ -365,6 +362,11 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         function = _np(pc.is_in(words.dictionary, value_set=_function_word_set(cfg.function_words)))
         hits = np.bincount(words.row, weights=function[words.ids], minlength=len(batch))
         out &= hits == 0
+    starts = np.cumsum(words.counts) - words.counts  # a row's words are contiguous
+    for i in np.flatnonzero(short & out).tolist():  # the few shorter runs left
+        ids = words.ids[starts[i] : starts[i] + words.counts[i]]
+        if np.unique(ids).size < ids.size:
+            out[i] = False
     return out
 
 
