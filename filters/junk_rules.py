@@ -239,8 +239,17 @@ _EXIF_TAG = (
     r"pixelxdimension|pixelydimension|xresolution|yresolution|resolutionunit|ycbcrpositioning|scenecapturetype|"
     r"gpslatitude|gpslongitude|gpsaltitude|subjectdistance|digitalzoomratio|brightnessvalue|sensingmethod)\s*[:=]"
     r"|^\W*gps\W*-?\d{1,3}\.\d+"  # a photo's coordinates
+    # the Software and Model fields: an editor's stamp, a camera body named alone
+    r"|^\W*(?:created|edited|made|processed|exported|retouched) (?:with|in|using|by) (?:adobe |the )?(?:photoshop|"
+    r"lightroom|gimp|snapseed|vsco|canva|picsart|capture one|affinity photo|darktable|luminar)\b|\bvsco (?:preset|filter)\b"
+    r"|\b\d{2,4} ?dpi\b"
+    r"|^\W*(?:canon|nikon|sony|fujifilm|olympus|panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica minolta|"
+    r"hasselblad|sigma|gopro|dji)(?: [a-z0-9\-./:()]*\d[a-z0-9\-./:()]*| [a-z\-]+){1,5}\W*$"
 )
 _EXIF_DUMP_FIELDS = 2
+# the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
+_EXIF_BARE = (r"^\W*(?:gps|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
+              r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b")
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 
 
@@ -249,7 +258,7 @@ def _exif_dumps(text: pa.Array, max_other_words: int) -> np.ndarray:
     besides the fields, their values and the settings (a description with the photo's settings
     after it is kept), looked for in the texts with ":" or "="."""
     out = np.zeros(len(text), dtype=bool)
-    rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | _np(pc.starts_with(text, "gps")))
+    rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | _np(pc.match_substring_regex(text, _EXIF_BARE)))
     if rows.size:
         sub = text.take(pa.array(rows))
         fields = pc.count_substring_regex(sub, _EXIF_FIELD).to_numpy(zero_copy_only=False)
@@ -343,8 +352,8 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     least = min(w for w in (cfg.min_soup_words, cfg.min_short_soup_words) if w) if cfg.min_soup_words else 0
     out = ((words.counts >= least) & ~_np(batch.non_ascii)
            & ((separators == 0) | (separators >= cfg.min_items - 1)))
-    # shorter runs (the verb forms are English ones): no digit, no verb form and no word twice either
-    # (repeats are for the repetition rules)
+    # shorter runs (the verb forms are English ones): no digit, no verb form, and no word making up
+    # half of it (that is for the repetition rules)
     short = out & (words.counts < cfg.min_soup_words)
     if short.any():
         out[short & (batch.unquoted_ascii_counts(DIGITS) > 0)] = False
@@ -365,7 +374,7 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     starts = np.cumsum(words.counts) - words.counts  # a row's words are contiguous
     for i in np.flatnonzero(short & out).tolist():  # the few shorter runs left
         ids = words.ids[starts[i] : starts[i] + words.counts[i]]
-        if np.unique(ids).size < ids.size:
+        if 2 * np.unique(ids, return_counts=True)[1].max() >= ids.size:  # one word half the run: a repetition
             out[i] = False
     return out
 

@@ -79,6 +79,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
             hit |= _single_byte_misread(text)
             hit |= _code_page_misread(text)
+            hit |= _latin_misread(text)
         bad[rows[hit]] = True
     return ~bad
 
@@ -116,7 +117,7 @@ _CODE_PAGE_PAIRS = (("cp1251", "koi8_r"), ("koi8_r", "cp1251"), ("cp1251", "cp12
 _CYRILLIC = r"[\x{400}-\x{4FF}]"
 _MAYBE_ODD = (
     rf"[A-Za-z\x{{C0}}-\x{{24F}}]{_CYRILLIC}|{_CYRILLIC}[A-Za-z\x{{C0}}-\x{{24F}}]|[\x{{430}}-\x{{45F}}][\x{{400}}-\x{{42F}}]"
-    rf"|{_CYRILLIC}[„…†‡€‰‹›•™¤¦§©¬®°±µ¶·№]{_CYRILLIC}"
+    rf"|{_CYRILLIC}[„…†‡€‰‹›•™¤¦§©¬®°±µ¶·№]{_CYRILLIC}|[їєґЇЄҐђћџљњѓќЂЋЏЉЊЃЌ]"
 )
 _EDGE_PUNCTUATION = ".,;:!?()[]{}\"'«»“”„-–—"
 
@@ -153,6 +154,8 @@ def _share(text: str, test) -> float:
 
 
 def _misread_text(text: str) -> bool:
+    if sum(any(c in alphabet for c in text) for alphabet in _CYRILLIC_ALPHABETS) >= 2:
+        return True
     odd = _odd_words(text)
     if odd == 0:
         return False
@@ -168,6 +171,46 @@ def _misread_text(text: str) -> bool:
                 _share(undone, lambda c: 0x400 <= ord(c) <= 0x4FF) < 0.5 or _share(undone, str.isupper) <= capitals - 0.3):
             return True
     return False
+
+
+# Letters of one Cyrillic alphabet only: Russian (ы э ъ ё), Ukrainian (ї є ґ), Serbian and Macedonian
+# (ђ ћ џ љ њ ѓ ќ). Text with letters of two of them was read through the wrong code page.
+_CYRILLIC_ALPHABETS = (frozenset("ыэъёЫЭЪЁ"), frozenset("їєґЇЄҐ"), frozenset("ђћџљњѓќЂЋЏЉЊЃЌ"))
+# Central European (Windows-1250, ISO 8859-2) or Turkish (Windows-1254) text read as Windows-1252:
+# "p³ywa" (pływa), "Veèerní" (Večerní), "güneþin" (güneşin). Such text has these characters, and
+# read back through the right code page it gains letters only those languages have.
+# (`_latin_misread` counts the marks with RE2; `_latin_misread_text` finds them with Python's re.)
+_LATIN_MISREAD_MARKS = r"[³¹¼¾¿¯¥ªºœŸþðýøèìòÊæñù]"
+_NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowed language's words, or no letter
+_LATIN_PAGES = ("cp1250", "cp1254")
+_CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
+
+
+def _latin_misread_text(text: str) -> bool:
+    """Two different marks (`_LATIN_MISREAD_MARKS`; one alone is a Danish "ø" or a French "è"), or
+    one twice that no allowed language writes in words, and a code page that gives back two of the
+    letters only those languages have."""
+    marks = re.findall(_LATIN_MISREAD_MARKS, text)
+    if len(set(marks)) < 2 and not (len(marks) >= 2 and marks[0] in _NEVER_IN_WORDS):
+        return False
+    for page in _LATIN_PAGES:
+        try:
+            undone = text.encode("cp1252").decode(page)
+        except UnicodeError:
+            continue
+        gained = sum(c in _CENTRAL_LETTERS for c in undone) - sum(c in _CENTRAL_LETTERS for c in text)
+        if gained >= 2 and _odd_words(undone) <= _odd_words(text):
+            return True
+    return False
+
+
+def _latin_misread(texts: pa.Array) -> np.ndarray:
+    """Per text: Central European or Turkish text read as Windows-1252 (`_latin_misread_text`)."""
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(pc.count_substring_regex(texts, _LATIN_MISREAD_MARKS).to_numpy(zero_copy_only=False) >= 2)
+    if rows.size:
+        out[rows] = [_latin_misread_text(t) for t in texts.take(pa.array(rows)).to_pylist()]
+    return out
 
 
 def _code_page_misread(texts: pa.Array) -> np.ndarray:
@@ -282,6 +325,8 @@ _MONTH_WIDE = (
     r"|şubat|mayıs|ağustos|eylül|kasım|aralık|pazartesi|salı|çarşamba|perşembe|cuma(?:rtesi)?|pazar"
     r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
+    r"|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม"
+    r"|thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật"
 )
 _WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
 _CJK_DATE = (

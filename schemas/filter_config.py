@@ -273,7 +273,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"シェアする|이미지 없음|공유하기",
     r"\b(?:enable|accept|allow) cookies\b|\bopen in (?:the )?app\b|^\W*pin on [^.!?]{1,40}$|\bsave to (?:pinterest|"
     r"collection|board)\b",
-    r"\badd to (?:wish ?list|favou?rites|bag|basket|compare)\b|\bdefault (?:product )?(?:image|photo|thumbnail)\b|"
+    r"\badd to (?:wish ?list|favou?rites|bag|basket|compare)\b|\bdefault (?:product |profile |user |avatar )?(?:image|"
+    r"photo|thumbnail|picture|avatar)\b|\b(?:alt[- ]?text|caption|description|image|title|text) goes here\b|\bkeine? "
+    r"(?:bild|foto)s? (?:vorhanden|verfügbar)\b|\baucune (?:image|photo) disponible\b|\bsin imagen\b|\bnessuna "
+    r"immagine\b|\bsem imagem\b|\bgeen afbeelding\b|скачать бесплатно|обои на рабочий стол|"
     r"^\W*(?:picture|image|photo) of (?:the |this )?(?:product|item)\W*$|图片加载中|正在加载|読み込み中",
     r"\b(?:photo|image|picture)s? courtesy(?: of)?\b|\bdownload (?:the |this )?(?:high[- ]res(?:olution)?|hi-res|full[- ]"
     r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file)\b|\bnot available in your (?:country|"
@@ -312,6 +315,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"купить (?:дешево|недорого|со скидкой)|звоните|закажите (?:сейчас|прямо)|今すぐ登録|ポイントをゲット|立即注册|马上抢购",
     r"\bmod apk\b|\bapk mod\b|\bunlimited (?:coins|gems|money|diamonds)\b|\bgift card generator\b|\bno survey\b|"
     r"\bno human verification\b|скидки до|успей(?:те)? купить|купить прямо сейчас",
+    r"\b(?:like|share|comment|tag a friend) (?:and|&) (?:share|comment|follow|tag)\b.{0,40}\bwin\b|\bshare to win\b|"
+    r"\bgiveaway\b|\bdiskon \d|\bgratis ongkir\b|\bburuan (?:checkout|beli|order)\b|\bpromo (?:gila|spesial|hari ini)\b|"
+    r"giảm giá|miễn phí vận chuyển|đặt hàng ngay|ส่วนลด|สั่งซื้อเลย|ส่งฟรี",
 )
 
 
@@ -346,6 +352,9 @@ DEFAULT_REFUSALS = (
     r"determine|tell|recogni[sz]e|make out|generate|create|produce|write|fulfill|fulfil|complete|comply)\b",
     r"\b(?:goes|go|is|are) against my (?:guidelines|policies|programming|principles)\b|\bthis request (?:goes against|"
     r"violates|is against)\b",
+    r"\b(?:caption|description|alt[- ]text) generation (?:failed|error)\b|\bmodel refused\b|\b(?:blocked|flagged) by "
+    r"(?:the |our |a )?(?:safety|content|moderation) (?:filter|system|policy|check)\b|\bdésolée?,? (?:mais )?je ne "
+    r"(?:peux|suis pas en mesure)\b|\bje ne peux pas (?:aider|identifier|décrire|voir|analyser)\b",
     r"\bthe image (?:did not|didn['’]t|failed to|could not|couldn['’]t) (?:load|upload|come through|be loaded)\b|\bno "
     r"(?:image|picture|photo) (?:for me )?to (?:describe|analy[sz]e|caption)\b|\bi (?:do not|don['’]t) feel comfortable "
     r"(?:describing|discussing|captioning)\b|^\W*(?:unable|failed) to (?:generate|create|produce|load) (?:a |the )?"

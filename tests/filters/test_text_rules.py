@@ -326,6 +326,18 @@ MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
 MORE_REJECTS["camera_settings"] += ["Nikon Z6 + Tamron 70-180mm @ f/2.8"]
 MORE_KEEPS["language"] = ["茶餐廳嘅菠蘿包同奶茶", "喺維港海邊睇日落"]
 MORE_REJECTS["language"] = ["Egy idős férfi sétál a kutyájával a Duna partján reggel."]
+MORE_REJECTS["bad_encoding"] = ["Żółw pływa w małym stawie".encode("cp1250").decode("cp1252"),
+                                "Güneşli bir günde sahilde yürüyüş".encode("cp1254").decode("cp1252"),
+                                "Ночь над старой площадью".encode("cp1251").decode("cp866"),
+                                "Ранок на вулиці, кава".encode("cp1251").decode("iso8859_5")]
+MORE_KEEPS["bad_encoding"] = ["Ørsted wind turbines near Tromsø", "Mère et fils au cœur de Nîmes", "Київ — Киев",
+                              "Dvořák statue in Prague at dusk"]
+MORE_REJECTS["camera_settings"] += ["Canon PowerShot G7 X", "Edited with Lightroom, VSCO preset A6", "300 dpi, 6000 x 4000"]
+MORE_REJECTS["refusal"] += ["Caption generation failed.", "Response blocked by safety filter"]
+MORE_REJECTS["boilerplate"] += ["Default profile picture", "Caption goes here", "Kein Bild vorhanden",
+                                "Share to win a weekend for two", "Diskon 70% hari ini saja, gratis ongkir"]
+MORE_REJECTS["date_only"] += ["1 มกราคม 2566", "Thứ Sáu, 03/05/2024"]
+MORE_REJECTS["keyword_list"] += ["dog cute dog puppy dogs pet animal friend"]
 MORE_KEEPS["code"] += ["A server room with blinking lights and cables"]
 
 
