@@ -264,7 +264,8 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     quoted = batch.quoted_rows
     inside_only = quoted[hit[quoted] & ~outside]
     if inside_only.size:
-        hit[inside_only[batch.unquoted_words.counts[inside_only] >= _QUOTING_WORDS]] = False
+        around = pc.count_substring_regex(batch.unquoted_lower.take(pa.array(inside_only)), _WORD_OR_HAN)
+        hit[inside_only[around.to_numpy(zero_copy_only=False) >= _QUOTING_WORDS]] = False
     if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
         rows = np.flatnonzero(~hit & _np(batch.non_ascii))
         if rows.size:
@@ -275,6 +276,8 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
 
 
 _QUOTING_WORDS = 5
+# a word as `CaptionBatch.words` counts them: a Han/Kana character, or a run of other non-space characters
+_WORD_OR_HAN = r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\s\p{Han}\p{Hiragana}\p{Katakana}]+"
 
 
 def _letter_or_number_before(text: str, extension: str) -> bool:
