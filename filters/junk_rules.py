@@ -256,7 +256,7 @@ _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 def _exif_dumps(text: pa.Array, max_other_words: int) -> np.ndarray:
     """Per text: a metadata dump (`_EXIF_FIELD`, `_EXIF_TAG`) with at most `max_other_words` words
     besides the fields, their values and the settings (a description with the photo's settings
-    after it is kept), looked for in the texts with ":" or "="."""
+    after it is kept), looked for in the texts with ":" or "=" or a bare form (`_EXIF_BARE`)."""
     out = np.zeros(len(text), dtype=bool)
     rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | _np(pc.match_substring_regex(text, _EXIF_BARE)))
     if rows.size:
@@ -392,7 +392,7 @@ _ING_NOUN_WORDS = (
     "wedding building clothing morning evening ring spring king thing things painting drawing ceiling meeting "
     "swimming camping fishing hiking skiing surfing cycling running shopping cooking baking gardening gaming "
     "learning training reading writing coding streaming "
-    "sailing boating dancing clothing bedding lighting roofing flooring parking housing marketing branding "
+    "sailing boating dancing bedding lighting roofing flooring parking housing marketing branding "
     "wrapping packaging printing engineering landscaping sunning stunning amazing interesting relaxing "
     "pudding dumpling earring earrings offspring sibling seedling duckling darling shed bed red sled seed weed "
     "reed feed speed breed need steed tweed bred hundred sacred naked wicked rugged ragged jagged crooked "
@@ -422,7 +422,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if spaced.size:
         pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items + 1},}}\s*$"
         keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
-    labelled = np.flatnonzero(keep & (batch.unquoted_ascii_counts(":") > 0) | keep & _np(batch.non_ascii))
+    labelled = np.flatnonzero(keep & ((batch.unquoted_ascii_counts(":") > 0) | _np(batch.non_ascii)))  # "：" is not ASCII
     if labelled.size:
         keep[labelled] = ~_np(pc.match_substring_regex(text.take(pa.array(labelled)), _TAG_LABEL))
     tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))

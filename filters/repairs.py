@@ -240,7 +240,7 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
-# a site's country edition after its name ("| Etsy UK", "- Amazon.de" is a name of its own)
+# a site's country edition after its name ("| Etsy UK")
 _COUNTRY = r"(?:\s+(?:uk|us|usa|de|fr|it|es|nl|au|ca|in|jp|br|mx))?"
 _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
 _SUFFIX_SEPARATOR_ASCII = "-|:~/\\>"  # the ASCII characters of both

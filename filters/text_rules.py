@@ -113,7 +113,8 @@ def _single_byte_misread(texts: pa.Array) -> np.ndarray:
 _CODE_PAGE_PAIRS = (("cp1251", "koi8_r"), ("koi8_r", "cp1251"), ("cp1251", "cp1250"), ("cp1251", "cp1253"))
 # Where a word can be odd (`_odd_word`) in text with Cyrillic: a Cyrillic letter next to a Latin one,
 # a small Cyrillic letter before a capital, or a symbol of the Windows-1251 upper half between two
-# Cyrillic letters. Only the texts this finds are read word by word.
+# Cyrillic letters; or a letter of a Cyrillic alphabet other than Russian (`_CYRILLIC_ALPHABETS`).
+# Only the texts this finds are read word by word.
 _CYRILLIC = r"[\x{400}-\x{4FF}]"
 _MAYBE_ODD = (
     rf"[A-Za-z\x{{C0}}-\x{{24F}}]{_CYRILLIC}|{_CYRILLIC}[A-Za-z\x{{C0}}-\x{{24F}}]|[\x{{430}}-\x{{45F}}][\x{{400}}-\x{{42F}}]"
@@ -153,7 +154,14 @@ def _share(text: str, test) -> float:
     return sum(map(test, letters)) / max(len(letters), 1)
 
 
+# Letters of one Cyrillic alphabet only: Russian (ы э ъ ё), Ukrainian (ї є ґ), Serbian and Macedonian
+# (ђ ћ џ љ њ ѓ ќ). Text with letters of two of them was read through the wrong code page.
+_CYRILLIC_ALPHABETS = (frozenset("ыэъёЫЭЪЁ"), frozenset("їєґЇЄҐ"), frozenset("ђћџљњѓќЂЋЏЉЊЃЌ"))
+
+
 def _misread_text(text: str) -> bool:
+    """Cyrillic text read through the wrong single-byte code page: letters of two Cyrillic
+    alphabets, two odd words (`_odd_word`), or one that the code-page pair which made it undoes."""
     if sum(any(c in alphabet for c in text) for alphabet in _CYRILLIC_ALPHABETS) >= 2:
         return True
     odd = _odd_words(text)
@@ -173,9 +181,6 @@ def _misread_text(text: str) -> bool:
     return False
 
 
-# Letters of one Cyrillic alphabet only: Russian (ы э ъ ё), Ukrainian (ї є ґ), Serbian and Macedonian
-# (ђ ћ џ љ њ ѓ ќ). Text with letters of two of them was read through the wrong code page.
-_CYRILLIC_ALPHABETS = (frozenset("ыэъёЫЭЪЁ"), frozenset("їєґЇЄҐ"), frozenset("ђћџљњѓќЂЋЏЉЊЃЌ"))
 # Central European (Windows-1250, ISO 8859-2) or Turkish (Windows-1254) text read as Windows-1252:
 # "p³ywa" (pływa), "Veèerní" (Večerní), "güneþin" (güneşin). Such text has these characters, and
 # read back through the right code page it gains letters only those languages have.
@@ -317,14 +322,15 @@ _MONTH = (
     r"|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|dezembro"
     r"|januari|februari|maart|mei|augustus|ocak|mart|nisan|haziran|temmuz|ekim"
 )
-# Month names in scripts RE2's `\b` (ASCII word characters) cannot bound: Russian and Ukrainian
-# (nominative and genitive), Greek; and the Japanese era names a date may open with ("令和5年").
+# Month and weekday names looked for without RE2's `\b` (ASCII word characters cannot bound them, or
+# they were added with them): Russian and Ukrainian months (nominative and genitive), the Japanese era
+# names a date may open with ("令和5年"), Turkish, Thai and Vietnamese names, German, French and
+# Spanish weekdays. `DATE_ONLY` holds the whole text to date tokens, so no bound is needed there.
 _MONTH_WIDE = (
     r"январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]|октябр[ья]|ноябр[ья]"
     r"|декабр[ья]|січ(?:ень|ня)|лют(?:ий|ого)|берез(?:ень|ня)|квіт(?:ень|ня)|трав(?:ень|ня)|черв(?:ень|ня)"
     r"|лип(?:ень|ня)|серп(?:ень|ня)|верес(?:ень|ня)|жовт(?:ень|ня)|листопада?|груд(?:ень|ня)"
     r"|令和|平成|昭和|大正|明治|元年"
-    # Turkish months and weekdays with letters outside ASCII; German, French and Spanish weekdays
     r"|şubat|mayıs|ağustos|eylül|kasım|aralık|pazartesi|salı|çarşamba|perşembe|cuma(?:rtesi)?|pazar"
     r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi"
     r"|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo"
