@@ -197,13 +197,16 @@ def maybe_kill_mid_shard() -> None:
         os._exit(17)
 
 
-def maybe_pause_writer() -> None:
-    """`pause_writer:<marker>`: the first shard writer to get here creates <marker>, then waits,
-    its temporary shard open, until <marker>.release exists (at most 10 minutes)."""
+def maybe_pause_writer(shard: str = "") -> None:
+    """`pause_writer:<marker>`: the first shard writer to get here creates <marker>, writes its
+    shard's path there (so a test can tell its temporary file from the other writers', which go on
+    and rename theirs), then waits, its temporary shard open, until <marker>.release exists (at
+    most 10 minutes)."""
     import time
 
     f = fault()
     if len(f) == 2 and f[0] == "pause_writer" and _first_to_arrive(f[1]):
+        Path(f[1] + ".shard").write_text(shard)
         deadline = time.monotonic() + 600
         while not Path(f[1] + ".release").exists() and time.monotonic() < deadline:
             time.sleep(0.1)

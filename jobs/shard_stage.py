@@ -173,7 +173,7 @@ def write_shard_group(group: pa.Table, cfg, out_dir: str, journal: str) -> dict:
         for i, (a, b) in enumerate(zip(starts, ends)):
             if i == 1:
                 ckpt.maybe_kill_mid_shard()
-                ckpt.maybe_pause_writer()
+                ckpt.maybe_pause_writer(shard)
             pack = {n: rows[a][n] for n in ("pack_id", "step", "rank", "micro", "n_samples", "real_tokens", "seq_len")}
             members = [r for r in rows[a:b] if r["sample_id"] is not None]
             if len(members) != pack["n_samples"]:

@@ -160,10 +160,13 @@ def test_a_run_started_mid_write_is_refused_and_the_first_finishes(corpus, basel
     first = _started(job, fault=f"pause_writer:{marker}")
     import time
 
-    while not marker.exists() and first.poll() is None:
+    shard_file = Path(f"{marker}.shard")  # the paused writer's shard (written once it has paused)
+    while not (shard_file.exists() and shard_file.read_text()) and first.poll() is None:
         time.sleep(0.2)
     assert first.poll() is None, first.communicate()[1][-2000:]
-    temps = [p for p in out.rglob("*") if ".tmp-" in p.name]
+    shard = out / shard_file.read_text()
+    # only the paused writer's temporary file: the other writers go on and rename theirs
+    temps = [p for p in shard.parent.glob(f".{shard.name}.tmp-*")]
     assert temps, "the paused writer has its temporary shard open"
     second = _vlpack(job)
     assert second.returncode != 0 and "is being written by pid" in second.stderr
