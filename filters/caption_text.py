@@ -282,6 +282,14 @@ def split_words(lower: pa.Array, non_ascii: np.ndarray) -> Words:
                  list_end_source=list_ends)
 
 
+def _classes_among(wide: np.ndarray, classes: CharClasses, rows: np.ndarray) -> tuple[np.ndarray, CharClasses]:
+    """(per row of `rows`: it is among `wide` (sorted), the classes of those that are), `classes`
+    being those of `wide`'s rows."""
+    at = np.minimum(np.searchsorted(wide, rows), max(wide.size - 1, 0))
+    mine = (wide[at] == rows) if wide.size else np.zeros(rows.size, dtype=bool)
+    return mine, classes.take(at[mine])
+
+
 class LanguageIds:
     """lid.176's top language and its score for the rows of a batch, identified when a rule first
     asks for a row, and shared with the batch's subsets (`CaptionBatch.subset`)."""
@@ -604,11 +612,17 @@ class CaptionBatch:
         if found is not None:
             (wide, classes), rows = found
             # this batch's non-ASCII rows: those of its rows (`rows` there) that are among `wide` there
-            at = np.minimum(np.searchsorted(wide, rows), max(wide.size - 1, 0))
-            mine = (wide[at] == rows) if wide.size else np.zeros(rows.size, dtype=bool)
-            return np.flatnonzero(mine), classes.take(at[mine])
+            mine, classes = _classes_among(wide, classes, rows)
+            return np.flatnonzero(mine), classes
         rows = np.flatnonzero(self.non_ascii.to_numpy(zero_copy_only=False))
         return rows, char_classes(self.text.take(pa.array(rows)))
+
+    def wide_classes_of(self, rows: np.ndarray) -> tuple[np.ndarray, CharClasses]:
+        """(those of `rows` (sorted) that are non-ASCII, the class bits of their characters), from
+        `wide_classes`."""
+        wide, classes = self.wide_classes
+        mine, classes = _classes_among(wide, classes, rows)
+        return rows[mine], classes
 
     @property
     def language(self) -> tuple[pa.Array, np.ndarray]:

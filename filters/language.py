@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, bool_mask, utf8_bytes
 from filters.rule_spec import text_rule
-from filters.unicode_classes import BIT, char_classes
+from filters.unicode_classes import BIT
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -203,7 +203,7 @@ def _han_kana_only(batch, rejected: np.ndarray, allow: set[str]) -> np.ndarray:
     rows = np.flatnonzero(rejected)
     if rows.size == 0 or not allow & {"zh", "ja"}:
         return out
-    classes = char_classes(batch.text.take(pa.array(rows)))
+    rows, classes = batch.wide_classes_of(rows)  # Han/Kana text is non-ASCII: its characters are read already
     han_kana = classes.count(BIT["per_char_word"])
     out[rows[(han_kana > 0) & (han_kana == classes.count(BIT["letter"]))]] = True
     return out

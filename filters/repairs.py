@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.mojibake import fix_encoding, suspect_pattern
-from schemas.filter_config import CleanConfig
+from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
 REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
 
@@ -281,12 +281,10 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
 
 # A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
 # Images", "... (AP Photo/Evan Vucci)", "... Credit: John Smith/Reuters".
-_AGENCY = (r"(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|tass|upi|"
-           r"pa|sipa|zuma|imago|nurphoto|bloomberg|ap images)")
 _CREDIT = (
     rf"(?i)\s*[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©)\s*[^():;/]{{2,60}}?"
-    rf"\s*/\s*{_AGENCY}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
-    rf"|(?i)\s*[(\[]\s*{_AGENCY} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
+    rf"\s*/\s*{NEWS_AGENCIES}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
+    rf"|(?i)\s*[(\[]\s*{NEWS_AGENCIES} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
 )
 
 

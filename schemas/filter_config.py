@@ -195,6 +195,11 @@ class UrlRule(RuleConfig):
         return v
 
 
+# News and photo agencies whose credit ("(AP Photo/Evan Vucci)", ".../AFP via Getty Images") names
+# them: a credit alone is boilerplate, a credit after a caption is stripped (`filters.repairs`).
+NEWS_AGENCIES = (r"(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|"
+                 r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images)")
+
 DEFAULT_BOILERPLATE = (
     "stock photo", "stock image", "stock picture", "stock footage", "royalty free", "royalty-free",
     "click here", "click to enlarge", "click to view", "image may contain", "may contain:",
@@ -286,8 +291,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
-    r"^\W*(?:\(?(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|tass|"
-    r"upi|pa|sipa|zuma|imago|eyevine|nurphoto)(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
+    rf"^\W*(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
     # advertising copy: offers, prices, deadlines and calls to buy or book
     r"\b(?:save|get) (?:up to |an extra )?\d{1,2} ?%|\bup to \d{1,2} ?% off\b|\b\d{1,2} ?% off "
     r"(?:all|everything|your|sitewide|storewide|today|now|this)\b|\bbuy \d+,? get \d+\b|\bbogo\b|\b(?:this|today|"
