@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, ascii_set_counts, repair_texts, token_starts, utf8_bytes
-from filters.repairs import bool_mask as _np
+from filters.pattern_search import bool_mask as _np
+from filters.pattern_search import search
 from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
 
@@ -446,7 +447,7 @@ class CaptionBatch:
         if found is not None and found[0][0] == screens:
             return screens, found[0][1][found[1]]
         union = screens[0] if len(screens) == 1 else "|".join(f"(?:{p})" for p in screens)
-        return screens, _np(pc.match_substring_regex(self.lower, union))
+        return screens, search(self.lower, union, _np(self.non_ascii))
 
     def lower_matches(self, pattern: str) -> np.ndarray:
         """Per row: the RE2 `pattern` matches `lower`. An announced pattern (`expect_lower_scans`)
@@ -458,7 +459,7 @@ class CaptionBatch:
         """Per row: the RE2 `pattern` matches `unquoted_lower` (as in `lower_matches`, but for the
         `quoted_rows`, whose text outside quotes is searched)."""
         if pattern not in self.__dict__.get("_screens", ()):
-            return _np(pc.match_substring_regex(self.unquoted_lower, pattern))
+            return search(self.unquoted_lower, pattern, _np(self.non_ascii))
         on_lower, on_unquoted = self.lower_and_unquoted_matches(pattern)
         on_lower[self.quoted_rows] = on_unquoted
         return on_lower
@@ -477,7 +478,8 @@ class CaptionBatch:
             rows = np.arange(len(self))
             texts = self.lower if quoted.size == 0 else pa.concat_arrays(
                 [self.lower, self.unquoted_lower.take(pa.array(quoted))])
-        found = _np(pc.match_substring_regex(texts, pattern)) if len(texts) else np.zeros(0, dtype=bool)
+        wide = _np(self.non_ascii)  # a text outside quotes is non-ASCII only where the text is
+        found = search(texts, pattern, np.concatenate([wide[rows], wide[quoted]])) if len(texts) else np.zeros(0, dtype=bool)
         on_lower = np.zeros(len(self), dtype=bool)
         on_lower[rows] = found[: rows.size]
         return on_lower, found[rows.size :]

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, rows_of, token_starts, utf8_bytes
-from filters.repairs import bool_mask as _np
+from filters.pattern_search import bool_mask as _np
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
@@ -70,14 +70,12 @@ def _joined(patterns: tuple[str, ...]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
 
 
-def _refusal_screen(cfg: RefusalRule) -> str | None:
-    return _joined(cfg.patterns) if cfg.patterns else None
-
-
-@text_rule("refusal", screen=_refusal_screen)
+# No screen (`filters.rule_spec`): with the refusals in many languages, the shared search of the
+# screens outgrew what RE2's DFA keeps cached on varied text, and cost more than searching apart.
+@text_rule("refusal")
 def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
     """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans)."""
-    pattern = _refusal_screen(cfg)
+    pattern = _joined(cfg.patterns) if cfg.patterns else None
     if pattern is None:
         return np.ones(len(batch), dtype=bool)
     return ~batch.unquoted_lower_matches(pattern)

@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.repairs import ascii_char_counts, bool_mask, utf8_bytes
+from filters.pattern_search import bool_mask
+from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT
 from packer.collector import collector_paused

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.mojibake import fix_encoding, suspect_pattern
+from filters.pattern_search import bool_mask
 from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
 REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
@@ -452,13 +453,6 @@ def _repair_once(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None) ->
 
 
 # ---------------------------------------------------------------- array plumbing
-
-
-def bool_mask(mask) -> np.ndarray:
-    """A boolean Arrow array (or chunked array) as a numpy bool array, null as False."""
-    if mask.null_count:
-        mask = pc.fill_null(mask, False)
-    return mask.to_numpy(zero_copy_only=False)
 
 
 _np = bool_mask

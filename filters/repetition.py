@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import SENTENCE_ENDS_ASCII, CaptionBatch, text_width
-from filters.repairs import bool_mask as _np
+from filters.pattern_search import bool_mask as _np
 from filters.repairs import ascii_hits, utf8_bytes
 from filters.unicode_classes import BIT, char_classes
 from filters.rule_spec import text_rule

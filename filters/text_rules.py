@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
-from filters.repairs import bool_mask as _np
+from filters.pattern_search import bool_mask as _np
+from filters.pattern_search import search
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_class_bits, char_classes
 from schemas.filter_config import (
@@ -298,7 +299,10 @@ def _letter_or_number_before(text: str, extension: str) -> bool:
 
 @lru_cache(maxsize=16)
 def boilerplate_pattern(phrases: tuple[str, ...], patterns: tuple[str, ...]) -> str:
-    return "|".join([re.escape(p.lower()) for p in phrases] + [f"(?:{p})" for p in patterns])
+    """The phrases (each at a word start, when it starts with a letter, digit or "_") and the
+    patterns, as one RE2 pattern on lowercased text."""
+    return "|".join([(r"\b" if re.match(r"\w", p, re.ASCII) else "") + re.escape(p.lower()) for p in phrases]
+                    + [f"(?:{p})" for p in patterns])
 
 
 # No screen (`filters.rule_spec`): the largest pattern of all, it made the shared search of the
@@ -309,7 +313,7 @@ def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
     """Fails any configured phrase or pattern, case-insensitive, outside quoted spans."""
     if not cfg.phrases and not cfg.patterns:
         return np.ones(len(batch), dtype=bool)
-    return ~_np(pc.match_substring_regex(batch.unquoted_lower, boilerplate_pattern(cfg.phrases, cfg.patterns)))
+    return ~search(batch.unquoted_lower, boilerplate_pattern(cfg.phrases, cfg.patterns), _np(batch.non_ascii))
 
 
 _MONTH = (

@@ -1,0 +1,181 @@
+"""Searching a batch of texts for a large RE2 pattern, split by the width of what it matches.
+
+The rules look for long alternations (boilerplate phrases, refusals in many languages, code
+signals). Arrow runs RE2 on each row with a lazily built DFA whose cache is bounded (RE2's default
+8 MiB per pattern). A pattern whose alternatives hold non-ASCII letters (Chinese, Cyrillic, Thai
+...) splits the byte range into many more classes, so every DFA state is larger; on text as
+varied as real captions (every row new, not a template repeated) the cache then fills, is thrown
+away and rebuilt again and again, and the search falls from about 2 to over 50 ns a byte.
+
+So a pattern is split into its *wide* alternatives, those every match of which holds a non-ASCII
+character, and the others. The others are searched in every row; the wide ones only in the rows
+with a non-ASCII character that the first search did not match. Whether a text matches is
+unchanged: RE2's partial match of `a|b` is a match of `a` or of `b`.
+
+An alternative is judged wide from Python's own parse of it (`re._parser`, which reads the RE2
+syntax the rules use alike); one it cannot parse (`\\p{Han}`, `\\x{...}`), or one under
+case-insensitive matching (RE2 folds "ſ" to "s" and the Kelvin sign to "k"), counts as narrow:
+searched in every row, which is always right.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from re import _constants as sre_c
+from re import _parser as sre_parse
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# RE2 syntax that Python's parser reads differently or not at all: the alternative counts as narrow.
+_OTHER_SYNTAX = re.compile(r"\\[pPCzQExX]|\[:\^?[a-z]+:\]")
+
+
+def bool_mask(mask) -> np.ndarray:
+    """A boolean Arrow array (or chunked array) as a numpy bool array, null as False."""
+    if mask.null_count:
+        mask = pc.fill_null(mask, False)
+    return mask.to_numpy(zero_copy_only=False)
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of `pattern`, each one that is a whole non-capturing group
+    ("(?:a|b)") opened into its own alternatives, and each group of wide and narrow alternatives
+    inside one split in two (`_by_width`). Empty when the pattern sets a flag for all of itself
+    ("(?i)a|b"), which splitting would lose."""
+    out: list[str] = []
+    for alt in _split_top(pattern):
+        if alt is None:
+            return []
+        groups = list(_top_groups(alt))
+        if groups and groups[0] == (0, len(alt) - 1) and (parts := alternatives(alt[3:-1])):
+            out.extend(parts)  # "(?:a|b)" as a whole
+        else:
+            out.extend(_by_width(alt))
+    return out
+
+
+def _structure(pattern: str):
+    """(index, character, depth before it) of each "(", ")" and "|" of `pattern` that is neither
+    escaped nor inside a character class."""
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1 + pattern.startswith("^", i + 1)
+            i += pattern.startswith("]", i)  # a "]" first in a class is a literal
+            continue
+        elif c in "()|":
+            yield i, c, depth
+            depth += (c == "(") - (c == ")")
+        i += 1
+
+
+def _split_top(pattern: str) -> list[str | None]:
+    """The alternatives at depth 0, or [None] when the pattern opens with a flag for all of it."""
+    parts, start = [], 0
+    for i, c, depth in _structure(pattern):
+        if depth == 0 and c == "(" and re.match(r"\(\?[a-zA-Z]+\)", pattern[i:]):
+            return [None]
+        if depth == 0 and c == "|":
+            parts.append(pattern[start:i])
+            start = i + 1
+    return [*parts, pattern[start:]]
+
+
+def _top_groups(alt: str):
+    """(start, end) of each non-capturing group "(?:...)" at the top level of `alt` that no
+    quantifier follows."""
+    start = -1
+    for i, c, depth in _structure(alt):
+        if c == "(" and depth == 0:
+            start = i if alt.startswith("(?:", i) else -1
+        elif c == ")" and depth == 1 and start >= 0 and alt[i + 1 : i + 2] not in ("?", "*", "+", "{"):
+            yield start, i
+
+
+def _by_width(alt: str) -> list[str]:
+    """`alt` as one or more alternatives: a group in it (not repeated) whose own alternatives are
+    some wide and some narrow makes two, "P(?:wide)S" and "P(?:narrow)S" ("\\b(?:voici|以下是)"
+    holds "\\b(?:voici)" and "\\b(?:以下是)"), so that the wide part can go with the others."""
+    for start, end in _top_groups(alt):
+        branches = _split_top(alt[start + 3 : end])
+        if None in branches or len(branches) < 2:
+            continue
+        wide = [b for b in branches if is_wide(b)]
+        if wide and len(wide) < len(branches):
+            narrow = [b for b in branches if not is_wide(b)]
+            head, tail = alt[:start], alt[end + 1 :]
+            # the wide part is wide as it is (its group must match); the narrow part may split again
+            return [*_by_width(f"{head}(?:{'|'.join(narrow)}){tail}"), f"{head}(?:{'|'.join(wide)}){tail}"]
+    return [alt]
+
+
+def is_wide(alternative: str) -> bool:
+    """Every match of `alternative` holds a non-ASCII character (see the module's docstring for
+    what counts as narrow when in doubt)."""
+    if _OTHER_SYNTAX.search(alternative):
+        return False
+    try:
+        parsed = sre_parse.parse(alternative)
+    except (re.error, OverflowError, RecursionError):
+        return False
+    if parsed.state.flags & re.IGNORECASE:
+        return False
+    return _sequence_wide(parsed)
+
+
+def _sequence_wide(items) -> bool:
+    return any(_item_wide(op, av) for op, av in items)
+
+
+def _item_wide(op, av) -> bool:
+    if op is sre_c.LITERAL:
+        return av > 0x7F
+    if op is sre_c.IN:
+        return all((o is sre_c.LITERAL and a > 0x7F) or (o is sre_c.RANGE and a[0] > 0x7F) for o, a in av)
+    if op is sre_c.SUBPATTERN:
+        _, add_flags, _, items = av
+        return not add_flags & re.IGNORECASE and _sequence_wide(items)
+    if op is sre_c.BRANCH:
+        return all(_sequence_wide(b) for b in av[1])
+    if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT):
+        low, _, items = av
+        return low >= 1 and _sequence_wide(items)
+    return False
+
+
+@lru_cache(maxsize=256)
+def width_split(pattern: str) -> tuple[str | None, str | None]:
+    """(the narrow alternatives of `pattern` joined, its wide ones joined); (pattern, None) when
+    it has no wide alternative or cannot be split."""
+    parts = alternatives(pattern)
+    wide = [a for a in parts if is_wide(a)]
+    if not wide:
+        return pattern, None
+    narrow = [a for a in parts if not is_wide(a)]
+    return ("|".join(narrow) if narrow else None), "|".join(wide)
+
+
+def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) -> np.ndarray:
+    """Per text: the RE2 `pattern` matches somewhere in it (null: False), as
+    `pc.match_substring_regex`, with the wide alternatives searched only in the texts with a
+    non-ASCII character: those `maybe_wide` marks (it may mark more), or else measured here."""
+    narrow, wide = width_split(pattern)
+    if wide is None:
+        return bool_mask(pc.match_substring_regex(texts, pattern))
+    out = bool_mask(pc.match_substring_regex(texts, narrow)) if narrow else np.zeros(len(texts), dtype=bool)
+    if maybe_wide is None:
+        maybe_wide = ~bool_mask(pc.string_is_ascii(texts)) & bool_mask(pc.is_valid(texts))
+    rows = np.flatnonzero(maybe_wide & ~out)
+    if rows.size:
+        out[rows] = bool_mask(pc.match_substring_regex(texts.take(pa.array(rows)), wide))
+    return out

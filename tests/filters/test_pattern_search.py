@@ -1,0 +1,124 @@
+"""`filters.pattern_search`: a pattern split into its wide alternatives (every match holds a
+non-ASCII character) and the others finds exactly what the whole pattern finds, row by row, on
+random patterns and texts and on every pattern the default rules search for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.caption_text import CaptionBatch
+from filters.junk_rules import _CODE_ANY, _joined
+from filters.pattern_search import alternatives, is_wide, search, width_split
+from filters.text_rules import _url_screen, boilerplate_pattern
+from schemas.filter_config import FilterConfig
+
+LABELLED = Path(__file__).parent / "data" / "labelled_captions.jsonl"
+
+
+def _plain(texts: pa.Array, pattern: str) -> list[bool]:
+    return pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_pylist()
+
+
+# ---- the split
+
+
+def test_alternatives_open_whole_groups_but_not_classes_escapes_or_repeated_groups():
+    assert alternatives(r"a|(?:b|(?:c|d))|e") == ["a", "b", "c", "d", "e"]
+    assert alternatives(r"[|(]x|\|y|\(z") == ["[|(]x", r"\|y", r"\(z"]
+    assert alternatives(r"[]|]a|b") == ["[]|]a", "b"]
+    assert alternatives(r"(?:a|b)+|c") == ["(?:a|b)+", "c"]
+    assert alternatives(r"(?:a)(?:b|c)") == ["(?:a)(?:b|c)"]
+
+
+def test_a_flag_for_the_whole_pattern_keeps_it_whole():
+    assert alternatives(r"(?i)a|b") == []
+    assert width_split(r"(?i)ab|中文") == (r"(?i)ab|中文", None)
+
+
+def test_a_group_of_wide_and_narrow_alternatives_is_split_in_two():
+    assert alternatives(r"^(?:voici|以下是) x") == ["^(?:voici) x", "^(?:以下是) x"]
+    # the narrow part splits again on a later group; the wide part stays whole
+    assert alternatives(r"(?:a|中)(?:b|文)") == ["(?:a)(?:b)", "(?:a)(?:文)", "(?:中)(?:b|文)"]
+    assert alternatives(r"(?:a|中)?b") == ["(?:a|中)?b"]  # optional: neither part needs its group
+
+
+@pytest.mark.parametrize("alternative, wide", [
+    ("中文", True), ("a中", True), (r"\b以下是\s*x", True), ("[中文]", True), ("(?:中|文)b", True),
+    ("a", False), ("[a中]", False), ("['’]s", False), ("(?:中)?a", False), ("中*", False), ("(?:a|中)", False),
+    (r"[^a]", False), (".", False), (r"\p{Han}", False), (r"\x{4E2D}", False), ("(?i:ſ)", False),
+    ("(?i)ſ", False), ("[:：]x", False),
+])  # fmt: skip
+def test_wide_means_every_match_holds_a_non_ascii_character(alternative, wide):
+    assert is_wide(alternative) is wide
+
+
+# ---- the same matches
+
+
+_ATOMS = ["a", "b", "ab", "中", "文", "é", "ж", "K", "ſ", " ", r"\b", "^", "$", "[a中]", "[中文]", "[^a]", ".", r"\s",
+          "['’]", r"\w", "(?i:k)"]  # fmt: skip
+_SEQUENCE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=4).map("".join)
+
+
+def _group(branches: list[str], quantifier: str) -> str:
+    return "(?:" + "|".join(branches) + ")" + quantifier
+
+
+_PART = st.one_of(_SEQUENCE, st.builds(_group, st.lists(_SEQUENCE, min_size=1, max_size=3),
+                                       st.sampled_from(["", "", "?", "*", "+", "{1,2}"])))
+_ALTERNATIVE = st.lists(_PART, min_size=1, max_size=3).map("".join)
+_PATTERN = st.builds(lambda flag, alts: flag + "|".join(alts), st.sampled_from(["", "", "", "(?i)"]),
+                     st.lists(_ALTERNATIVE, min_size=1, max_size=4))
+_TEXT = st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", "x", "中", "文", "é", "ж", " ", "A", "K", "ſ", "K", "'", "’",
+                                                       "\n"]), max_size=8).map("".join))  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PATTERN, st.lists(_TEXT, min_size=1, max_size=12), st.booleans())
+def test_split_search_finds_what_the_whole_pattern_finds(pattern, texts, give_mask):
+    texts = pa.array(texts, pa.string())
+    mask = None
+    if give_mask:  # the caller's mark of the non-ASCII rows (it may mark more)
+        mask = ~pc.fill_null(pc.string_is_ascii(texts), True).to_numpy(zero_copy_only=False)
+        mask[::3] = True
+    assert search(texts, pattern, mask).tolist() == _plain(texts, pattern)
+
+
+def _rule_patterns() -> list[str]:
+    rules = FilterConfig().rules
+    return [boilerplate_pattern(rules.boilerplate.phrases, rules.boilerplate.patterns),
+            _joined(rules.refusal.patterns), _CODE_ANY, _url_screen(rules.url)]
+
+
+def test_the_rules_patterns_find_the_same_rows_on_the_labelled_captions():
+    lowered = CaptionBatch.from_texts([json.loads(x)["text"] for x in LABELLED.read_text(encoding="utf-8").splitlines()
+                                       if x.strip()]).lower
+    for i, pattern in enumerate(_rule_patterns()):
+        if i < 2:  # boilerplate and refusals have alternatives in other scripts, searched apart
+            assert width_split(pattern)[1] is not None
+        found = search(lowered, pattern)
+        assert found.tolist() == _plain(lowered, pattern)
+        assert found.any()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("abcdeiklmnoprstuy :;'’.,/@-_01中图片以下是ка暂无é")), max_size=40),
+                min_size=1, max_size=20))
+def test_the_rules_patterns_find_the_same_rows_on_random_text(texts):
+    texts = pa.array(texts, pa.string())
+    for pattern in _rule_patterns():
+        assert search(texts, pattern).tolist() == _plain(texts, pattern)
+
+
+def test_nulls_are_not_matches():
+    texts = pa.array([None, "以下是 x", "voici x", None], pa.string())
+    assert search(texts, r"^(?:voici|以下是) x").tolist() == [False, True, True, False]
+    assert search(texts, r"^(?:voici|以下是) x", np.ones(4, dtype=bool)).tolist() == [False, True, True, False]
