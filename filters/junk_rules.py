@@ -96,7 +96,6 @@ _CODE_STRONG = (
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
-    r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};",  # CSS declarations
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
     r"^\s*[a-z_][\w.]*\s*=\s*[a-z_][\w.]*\([^()]*\)\s*;?\s*$", r"^\s*(?:npm|yarn|pip) err!?|^\s*error \d{3,5} \(\w+\):",
     # an HTTP status page, a crash
@@ -123,14 +122,21 @@ _CODE_WEAK = (
     r"\b[a-z]+_[a-z_]+\b", r"\w\[[\w\"']*\]", r"//|/\*|\*/", r"</?[a-z]+>", r"\b[a-z]\w*\.[a-z]\w*\(",
     r"\b(?:int|str|float|bool|void|char|string)\s+\w+\s*[=;(,)]", r"^\s*(?:#|//)\s*\w",
 )
+# A strong signal too, looked for apart in the texts with two ";" and two ":" (in the shared search of
+# every row, its bounded runs made RE2's DFA cache overflow on varied text: `filters.pattern_search`).
+_CSS = r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};"  # CSS declarations
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
 _CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
 
 def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.ndarray:
-    """Rows with one strong code signal or `min_signals` different weak ones; `rows` are those
-    that `_CODE_ANY` matches (sorted), the only ones that can have a signal."""
+    """Rows with one strong code signal (`_CSS` among them) or `min_signals` different weak ones;
+    `rows` are those that `_CODE_ANY` matches (sorted), the only ones that can have another."""
     out = np.zeros(len(texts), dtype=bool)
+    css = np.flatnonzero((ascii_char_counts(texts, ";") >= 2) & (ascii_char_counts(texts, ":") >= 2))
+    if css.size:
+        out[css] = _np(pc.match_substring_regex(texts.take(pa.array(css)), _CSS))
+    rows = rows[~out[rows]]
     if rows.size == 0:
         return out
     strong = _np(pc.match_substring_regex(texts.take(pa.array(rows)), _CODE_ANY_STRONG))
