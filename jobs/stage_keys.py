@@ -59,8 +59,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # text rule rejects before language id; 4: mojibake of every code page ftfy tries reaches ftfy, and
     # a site name alone of any length is stripped; 5: mojibake repaired before control characters go,
     # stray joiners removed, new junk rules (keyword soup, single-byte Cyrillic misreads, phone numbers,
-    # shell commands, more refusals and page furniture) and the language rule's function-word check
-    StageSpec("files", 6, _files_reads),
+    # shell commands, more refusals and page furniture) and the language rule's function-word check;
+    # 6: held-out junk kinds (code-page misreads, dates, EXIF dumps, ads, refusals in more languages),
+    # repairs made idempotent; 7: the rules after 6 (Latin code-page misreads, camera bodies, more ad
+    # calls), boilerplate phrases matched from a word start, CSS judged apart
+    StageSpec("files", 7, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

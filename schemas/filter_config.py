@@ -326,8 +326,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
 
 
 class BoilerplateRule(RuleConfig):
-    """Any of `phrases` (plain text) or `patterns` (RE2), case-insensitive, anywhere in the text
-    outside quoted spans (text in quotes is what the image shows: a sign, a screen, a label)."""
+    """Any of `phrases` (plain text, from the start of a word when it starts with a letter, digit
+    or "_": "dm me" is not found in "admin me") or `patterns` (RE2), case-insensitive, anywhere in
+    the text outside quoted spans (text in quotes is what the image shows: a sign, a screen, a
+    label)."""
 
     phrases: tuple[str, ...] = DEFAULT_BOILERPLATE
     patterns: tuple[str, ...] = DEFAULT_BOILERPLATE_PATTERNS

@@ -46,7 +46,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),  # fmt: skip
     "boilerplate": (
-        ["A stock of firewood by the cabin", "Here is a clique of friends", "A photo taken by the lake", "A shop window with a sale poster", "A tourist buying fruit at a market stall"],
+        ["A stock of firewood by the cabin", "Here is a clique of friends", "A photo taken by the lake", "A shop window with a sale poster", "A tourist buying fruit at a market stall",
+         # a phrase starts a word: "act now" is not in "tract now", nor "sign up" in "design updated"
+         "A tract now covered in wildflowers along the river", "A kitchen design updated with green tiles"],
         [
             "Stock photo of a family",
             "CLICK HERE for more",
