@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from filters.pattern_search import bool_mask
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
+from filters.scripts import mostly_foreign_script, scripts_outside
 from filters.unicode_classes import BIT
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
@@ -193,7 +194,23 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
                            or (long[i] and best_allowed < cfg.min_allowed_score
                                and not any(reads_as(lower[j], a) for a in cfg.allow)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
-    return ~(rejected & ~_allowed_in_lowercase(batch, rejected, allow, macro))
+    rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
+    return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
+
+
+def _foreign_script(batch, candidates: np.ndarray, allow: set[str], macro: dict[str, str], min_letters: int
+                    ) -> np.ndarray:
+    """Per row: a `candidates` row whose letters are mostly of a script no allowed language is
+    written in (`filters.scripts`), `min_letters` of them at least (0: never), whatever its length
+    and whatever lid.176 makes of it."""
+    out = np.zeros(len(batch), dtype=bool)
+    foreign = scripts_outside(allow, macro)
+    rows = np.flatnonzero(candidates & bool_mask(batch.non_ascii)) if min_letters and foreign.any() else []
+    if len(rows):
+        rows, classes = batch.wide_classes_of(rows)  # letters of those scripts are not ASCII
+        letter = (classes.bits & BIT["letter"]) != 0
+        out[rows[mostly_foreign_script(classes.code_points, letter, classes.starts, foreign, min_letters)]] = True
+    return out
 
 
 def _han_kana_only(batch, rejected: np.ndarray, allow: set[str]) -> np.ndarray:

@@ -698,7 +698,10 @@ class LanguageRule(RuleConfig):
     words of one allowed language (`filters.language.FUNCTION_WORDS`: lid.176 is often unsure of
     plain English with rare nouns). A rejected text with capital letters gets a second look in
     lowercase, which lid.176 reads far better ("SUNSET OVER THE OCEAN ..." is es at 0.20, and en
-    at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it.
+    at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it. A text of any
+    length is rejected when more than half of its letters, and `foreign_script_min_letters` at
+    least (0: off), are of one script that no allowed language is written in
+    (`filters.scripts`: "ძაღლი თოვლში", Georgian, when `ka` is not allowed).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -710,6 +713,7 @@ class LanguageRule(RuleConfig):
     uncertain_min_words: int = Field(default=6, ge=1, le=100_000)
     top_k: int = Field(default=5, ge=1, le=50)
     unspaced_chars_per_word: float = Field(default=4.0, gt=0.0, le=100.0)
+    foreign_script_min_letters: int = Field(default=2, ge=0, le=10_000)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")
