@@ -417,6 +417,29 @@ DEFAULT_REFUSALS = (
     r"deskripsi|描述|说明|説明|설명|leyenda|légende|didascalia|bildunterschrift|подпись|legenda)[^.!?。]{0,30}[:：]\s*$",
     r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
     r"просматривать|открыть) изображени)",
+    # more of the allowed languages: Ukrainian, Turkish, Indonesian/Malay, Vietnamese, Thai, Swedish, Czech,
+    # Dutch, Polish, Japanese, Korean, Arabic
+    r"(?:як (?:ші|штучний інтелект|мовна модель)|(?:вибачте|на жаль),? (?:але )?я не можу|я не можу (?:бачити|"
+    r"переглядати|відкрити|описати) зображенн)",
+    r"\b(?:üzgünüm|maalesef|özür dilerim),? (?:ama |fakat )?(?:bu )?(?:görüntü|görsel|resim|fotoğraf)\w*|\b(?:görüntüyü|"
+    r"görüntüleri|görseli|görselleri|resmi|fotoğrafı) (?:göremiyorum|görüntüleyemiyorum|açamıyorum|tanımlayamıyorum|"
+    r"tarif edemiyorum|analiz edemiyorum)|\b(?:bir yapay zeka(?: dil modeli)?|yapay zeka dil modeli) olarak\b",
+    r"\b(?:maaf|mohon maaf),? (?:tetapi |tapi |namun )?saya tidak (?:dapat|bisa|boleh|mampu)\b|\bsaya tidak (?:dapat|"
+    r"bisa|mampu) (?:melihat|membuka|menampilkan|menganalisis|mendeskripsikan|menggambarkan) (?:gambar|foto)\b|"
+    r"\bsebagai (?:sebuah )?(?:model bahasa|asisten ai|kecerdasan buatan)\b",
+    r"\btôi không thể (?:xem|nhìn thấy|mở|mô tả|phân tích|nhận diện) (?:được )?(?:hình ảnh|ảnh|bức ảnh)|"
+    r"\bvới tư cách là (?:một )?(?:ai|mô hình ngôn ngữ|trợ lý ai)\b|\blà một (?:mô hình ngôn ngữ|trợ lý ai)\b",
+    r"(?:ขออภัย|ขอโทษ)(?:ครับ|ค่ะ|นะคะ|นะครับ)?\s*(?:แต่)?\s*(?:ฉัน|ผม|ดิฉัน)ไม่สามารถ|ไม่สามารถ(?:ดู|มองเห็น|เปิด|อธิบาย|"
+    r"วิเคราะห์)(?:ภาพ|รูป)|ในฐานะ(?:ที่เป็น)?(?:ai|ปัญญาประดิษฐ์|โมเดลภาษา)",
+    r"\b(?:tyvärr|jag är ledsen|förlåt),? (?:men )?jag kan inte\b|\bjag kan inte (?:se|visa|öppna|beskriva|analysera) "
+    r"(?:bilden|bilder|fotot|fotografiet)\b|\bsom (?:en )?(?:språkmodell|ai-assistent|ai-språkmodell)\b",
+    r"\b(?:omlouvám se|bohužel),? (?:ale )?(?:nemohu|nedokážu|nemůžu)\b|\b(?:nemohu|nedokážu|nemůžu) (?:vidět|"
+    r"zobrazit|otevřít|popsat|analyzovat) (?:obrázek|obrázky|fotografii|fotku)|\bjako (?:umělá inteligence|"
+    r"jazykový model)\b",
+    r"\b(?:het spijt me|sorry),? (?:maar )?ik kan (?:de |deze |het )?(?:afbeelding|foto|beeld)|\bals (?:een )?"
+    r"(?:ai-taalmodel|taalmodel|ai-assistent)\b|\bjako (?:model językowy|sztuczna inteligencja)\b",
+    r"画像を(?:見る|表示する|開く|確認する)ことが(?:できません|出来ません)|aiアシスタントとして|"
+    r"이미지를 (?:볼|열|확인할) 수 없|언어 모델로서|بصفتي (?:نموذج|ذكاء اصطناعي)|كنموذج لغوي",
 )
 
 

@@ -120,11 +120,16 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "refusal": (
         ["A woman apologising to her friend on a park bench", "A robot toy on a shelf",
          "An AI generated painting of a castle", "A sign saying \"Sorry, we're closed\"",
-         "Here comes the bride walking down the aisle", "Claro que sí, dijo el niño al abrir la puerta"],
+         "Here comes the bride walking down the aisle", "Claro que sí, dijo el niño al abrir la puerta",
+         "Obraz vytvořený jako AI umění na výstavě v Praze", "En tavla målad som AI-konst på ett galleri i Malmö",
+         "Üzgünüm yazan bir tabela ve yanında kırmızı bir bank", "Người đàn ông này là ai trong bức ảnh cũ"],
         ["As an AI language model I can't see the image.", "I'm sorry, but I cannot help with that request.",
          "Unfortunately, I am unable to view images.", "Sure! Here's a caption: a cat on a mat.",
          "Here is a detailed description of the image: two dogs.", "A red barn. Let me know if you need more help!",
-         "作为一个AI助手，我无法查看图片。", "Lo siento, pero no puedo ver la imagen.", "No puedo visualizar la imagen que has enviado.", "Voici une description de la photo :", "Certo! Ecco una descrizione dell'immagine:"],
+         "作为一个AI助手，我无法查看图片。", "Lo siento, pero no puedo ver la imagen.", "No puedo visualizar la imagen que has enviado.", "Voici une description de la photo :", "Certo! Ecco una descrizione dell'immagine:",
+         "Üzgünüm, görüntüleri göremiyorum.", "Maaf, saya tidak dapat melihat gambar ini.", "Xin lỗi, tôi không thể xem hình ảnh này.",
+         "ขออภัยครับ ผมไม่สามารถดูภาพนี้ได้", "Tyvärr, jag kan inte se bilden.", "Omlouvám se, ale nemohu zobrazit tento obrázek.",
+         "Вибачте, але я не можу переглядати зображення.", "Het spijt me, maar ik kan de afbeelding niet zien."],
     ),
     "code": (
         ["A programmer typing on a laptop in a dark room", "A screen showing the text \"def main():\" in an editor",
