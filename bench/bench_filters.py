@@ -11,7 +11,7 @@ Run: `python bench/bench_filters.py [--captions N] [--images N] [--rounds R]`. P
   labelled set) hide what varied text costs;
 - run_filters_captions_per_s: the same through `run_filters` on a WORK_SCHEMA table (segment
   extraction and write-back included);
-- chain_vs_fasttext_ratio_per_round (and the labelled set's): the same ratio from each round's own
+- chain_vs_fasttext_ratio_per_round (and each set's): the same ratio from each round's own
   times, sorted: its spread within one run shows how far the machine's noise moves the ratio;
 - fasttext_alone_captions_per_s: lid.176 alone on the same (normalised) captions, by the faster of
   two calls, timed in turn: the library's batch `predict` on the list (`fasttext_batch_predict_...`)

@@ -37,11 +37,10 @@ _RANGES = (
 # Every lid.176 label under each script it is written in (tests check that none is left out).
 SCRIPT_LANGUAGES = {
     "latin": (
-        "af als an ast az bar bcl br bs ca cbk ceb co cs cy da de diq dsb eml en eo es et eu fi fr frr fy ga gd gl "
-        "gn "
-        "gv hif hr hsb ht hu ia id ie ilo io is it jbo jv ku kw la lb li lmo lt lv mg min ms mt mwl nah nap nds nl "
-        "nn no oc pam pfl pl pms pt qu rm ro sc scn sco sh sk sl so sq sr su sv sw tk tl tr uz vec vep vi vls vo wa "
-        "war yo"
+        "af als an ast az bar bcl br bs ca cbk ceb co cs cy da de diq dsb eml en eo es et eu fi fr frr fy ga "
+        "gd gl gn gv hif hr hsb ht hu ia id ie ilo io is it jbo jv ku kw la lb li lmo lt lv mg min ms mt mwl "
+        "nah nap nds nl nn no oc pam pfl pl pms pt qu rm ro sc scn sco sh sk sl so sq sr su sv sw tk tl tr "
+        "uz vec vep vi vls vo wa war yo"
     ),
     "cyrillic": (
         "av ba be bg bs bxr ce cv kk krc kv ky lez mhr mk mn mrj myv os ru rue sah sh sr tg tt tyv uk uz xal"
