@@ -224,7 +224,10 @@ _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera
                      "back", "front", "rear", "dual", "triple", "quad", "wide", "ultra", "telephoto", "apple",
                      "exif", "make", "model", "fnumber", "exposuretime", "exposure", "focallength",
                      "isospeedratings", "datetime", "datetimeoriginal", "lensmodel", "software", "whitebalance",
-                     "flash", "meteringmode", "orientation"))
+                     "flash", "meteringmode", "orientation",
+                     # what a Software field names
+                     "adobe", "photoshop", "lightroom", "classic", "windows", "macintosh", "macos", "ios", "android",
+                     "gimp", "snapseed", "vsco", "darktable", "luminar", "picasa"))
 
 
 # A metadata dump names its fields: two of these fields followed by ":" or "=", or one EXIF tag name
@@ -234,7 +237,8 @@ _EXIF_FIELD = (
     r"iso(?: speed)?(?: rating)?|shutter(?: speed)?|focal length|lens(?: model)?|camera(?: model| make| maker)?|"
     r"make|model|white balance|flash|metering(?: mode)?|date taken|date/time(?: original)?|date time(?: original)?|"
     r"colou?r space|orientation|software|scene (?:type|mode|capture type)|gps(?: latitude| longitude| altitude)?|"
-    r"focus mode|drive mode|image size|resolution|dimensions)\s*[:=]"
+    r"focus mode|drive mode|image size|resolution|dimensions|bit depth|bits per sample|compression|exif(?: version)?)"
+    r"\s*[:=]"
 )
 _EXIF_TAG = (
     r"\b(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
@@ -246,13 +250,15 @@ _EXIF_TAG = (
     # the Software and Model fields: an editor's stamp, a camera body named alone
     r"|^\W*(?:created|edited|made|processed|exported|retouched) (?:with|in|using|by) (?:adobe |the )?(?:photoshop|"
     r"lightroom|gimp|snapseed|vsco|canva|picsart|capture one|affinity photo|darktable|luminar)\b|\bvsco (?:preset|filter)\b"
-    r"|\b\d{2,4} ?dpi\b"
+    r"|\b\d{2,4} ?dpi\b|^\W*exif\b"  # a text labelled as EXIF
+    r"|^\W*software\s*[:=]\s*(?:adobe |the )?(?:photoshop|lightroom|gimp|snapseed|vsco|capture one|affinity photo|"
+    r"darktable|luminar|picasa|\d)"
     r"|^\W*(?:canon|nikon|sony|fujifilm|olympus|panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica minolta|"
     r"hasselblad|sigma|gopro|dji)(?: [a-z0-9\-./:()]*\d[a-z0-9\-./:()]*| [a-z\-]+){1,5}\W*$"
 )
 _EXIF_DUMP_FIELDS = 2
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
-_EXIF_BARE = (r"^\W*(?:gps|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
+_EXIF_BARE = (r"^\W*(?:gps|exif|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
               r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b")
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 

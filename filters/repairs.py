@@ -177,9 +177,9 @@ _STRAY_JOINERS = (rf"[\x00-\x7F]{_STRAY_JOINER}|{_STRAY_JOINER}[\x00-\x7F]|^{_ST
 # Their runs, removed in one pass (the ASCII neighbour is kept: group 1 or 2, the other is empty).
 _STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|([\x00-\x7F]){_STRAY_JOINER}+|"
                       rf"{_STRAY_JOINER}+([\x00-\x7F])")
-# A line break inside a sentence (not after a sentence end or another break) before a small ASCII
+# A line break (or a blank line) inside a sentence (not after a sentence end) before a small ASCII
 # letter or a digit.
-_WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n([a-z0-9])"
+_WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n\n?([a-z0-9])"  # a line break, or a blank line (paragraphs)
 # A row needs the whitespace/control pass when it has any of these.
 _NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, "  ", " \n", "\n ", "\n\n\n", r"^\s",
                            r"\s$", _WRAPPED_LINE))
@@ -193,7 +193,8 @@ def _clean_whitespace(texts: pa.Array) -> pa.Array:
     # Spaces around line breaks go; runs of blank lines shrink to one blank line.
     texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
     # A line that goes on in small letters or digits after a break inside a sentence was wrapped by
-    # the page ("A bowl of\nfresh cherries"): the break becomes a space. Twice: a match takes the
+    # the page ("A bowl of\nfresh cherries", "<p>Kids on a beach</p><p>at low tide</p>"): the break
+    # (or blank line) becomes a space. Twice: a match takes the
     # character after its break, which may come right before the next break.
     for _ in range(2):
         texts = pc.replace_substring_regex(texts, _WRAPPED_LINE, r"\1 \2")

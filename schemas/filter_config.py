@@ -114,6 +114,13 @@ DEFAULT_SITE_SUFFIXES = (
     "realtor.com", "redfin", "trulia", "wayfair", "ikea", "google images", "photo sharing",
     "stock photo", "stock image", "stock photos",
     "stock images", "stock vector", "stock illustration", "royalty-free", "royalty free",
+    # photo communities, home and design magazines, shops, travel and news sites
+    "500px", "smugmug", "we heart it", "weheartit", "tiktok", "linkedin", "giphy", "apartment therapy", "dezeen",
+    "archdaily", "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
+    "zazzle", "teepublic", "poshmark", "mercari", "vinted", "craigslist", "gumtree", "overstock", "rightmove",
+    "zoopla", "idealista", "expedia", "agoda", "trivago", "lonely planet", "national geographic", "allrecipes",
+    "food network", "epicurious", "serious eats", "taste of home", "yummly", "bbc news", "cnn", "the guardian",
+    "ap news", "huffpost", "buzzfeed",
 )  # fmt: skip
 
 
@@ -251,8 +258,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^\W*olympus digital camera\W*$",
     r"\b(?:photos?|images?|pictures?|videos?|files?|pages?|posts?|content) (?:is |are |has been |have been )?no "
     r"longer (?:available|exists?|online)\b|\b(?:photo|image|picture|video|content|post|file) has been (?:removed|"
-    r"deleted|taken down)\b|\b(?:does not|doesn['’]t) exist or (?:has been|is no longer)\b|\b404\b.{0,12}not "
-    r"found\b|\b(?:page|file|image) not found\b",
+    r"deleted|taken down)\b|\b(?:does not|doesn['’]t) exist or (?:has been|is no longer)\b",
+    # a not-found notice: the text opens with it (two words may come first: "Oops! 404 - page not found")
+    # or ends with it; inside a text it is what a screen shows ("A phone showing a 404 page not found error")
+    r"^\W*(?:\w+\W+){0,2}?(?:(?:\b404\b.{0,12}not found|\b(?:page|file|image) not found)\b)|(?:\b404\b.{0,12}not "
+    r"found|\b(?:page|file|image) not found)\W*$",
     # cookie banners, login walls, page navigation, "continue reading", unfilled placeholders
     r"\b(?:we|site|website|page) uses? cookies\b|\baccept (?:all )?cookies\b|\b(?:read|see|view) our (?:cookie|"
     r"privacy) policy\b",
@@ -440,6 +450,21 @@ DEFAULT_REFUSALS = (
     r"(?:ai-taalmodel|taalmodel|ai-assistent)\b|\bjako (?:model językowy|sztuczna inteligencja)\b",
     r"画像を(?:見る|表示する|開く|確認する)ことが(?:できません|出来ません)|aiアシスタントとして|"
     r"이미지를 (?:볼|열|확인할) 수 없|언어 모델로서|بصفتي (?:نموذج|ذكاء اصطناعي)|كنموذج لغوي",
+    # "I can't help with that", in the allowed languages
+    r"\bnão (?:consigo|posso) ajudar com (?:isso|isto|essa|esta|esse|este)\b|\bno (?:puedo|podré) ayudar(?:te|le)? "
+    r"con (?:eso|esto|esa|esta)\b|\bje ne (?:peux|pourrai) pas (?:vous |t['’])?aider (?:avec|pour|sur) (?:cela|ça|"
+    r"cette|ceci)\b|\bnon posso aiutar(?:ti|la|vi) con (?:questo|questa|ciò)\b|\bkann ich (?:dir |ihnen |euch )?"
+    r"(?:leider )?nicht helfen\b|\bich kann (?:dir|ihnen|euch) (?:dabei |damit |hierbei )?(?:leider )?nicht helfen\b|"
+    r"\b(?:daar|hier)(?:mee)? kan ik (?:je|u) niet(?: mee)? helpen\b|\bik kan (?:je|u) (?:daar|hier)(?:mee)? niet "
+    r"(?:mee )?helpen\b|\bjag kan inte hjälpa (?:dig |er )?med (?:det|detta)\b|\bnie mogę (?:ci |pani |panu )?(?:w tym |"
+    r"z tym )?pomóc\b|\bs tím (?:vám |ti )?nemohu pomoci\b|\bnemohu (?:vám |ti )?s tím pomoci\b|\bsaya tidak (?:dapat|"
+    r"bisa) membantu (?:dengan )?(?:itu|ini|permintaan)\b|\btôi không thể giúp (?:bạn )?(?:với )?(?:việc này|điều "
+    r"này|yêu cầu này)|(?:\bbu (?:isteğe|konuda|talebe)|\bbuna) yardımcı olamam",
+    r"я не могу (?:вам |тебе )?(?:с этим )?помочь|я не можу (?:вам |тобі )?(?:з цим )?допомогти|我(?:无法|不能)(?:帮助|帮忙|"
+    r"协助)|お手伝い(?:すること)?(?:は)?できません|도와드릴 수 없",
+    # a list of captions offered instead of one
+    r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
+    r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",
 )
 
 
@@ -503,6 +528,16 @@ DEFAULT_FUNCTION_WORDS = (
     "saat", "ketika", "ke", "dari", "pada", "untuk", "ini", "itu", "sedang", "seorang", "seekor", "para", "atau",
     "的", "在", "和", "着", "了", "是", "有", "一个", "一只", "の", "が", "を", "に", "と", "で", "は",
     "이", "가", "을", "를", "에", "와", "과", "는", "은",
+    # the other allowed languages written in Latin letters, whose captions are often ASCII alone:
+    # contracted articles and prepositions (Italian, French, Spanish, Portuguese, German, Dutch,
+    # Swedish, Polish, Czech, Turkish, Vietnamese)
+    "al", "alla", "allo", "agli", "alle", "dal", "dalla", "dallo", "dai", "dalle", "della", "dello", "dei",
+    "degli", "delle", "nella", "nello", "nei", "nelle", "sulla", "sullo", "sui", "sulle", "tra", "fra", "su", "au",
+    "aux", "pour", "par", "sous", "chez", "entre", "vers", "leur", "près", "à", "por", "sobre", "bajo", "desde",
+    "hacia", "sus", "muy", "ao", "aos", "pela", "pelo", "pelas", "pelos", "em", "nas", "nos", "dos", "sua", "seu",
+    "dem", "am", "zum", "zur", "beim", "vor", "bei", "unter", "neben", "aus", "nach", "für", "über", "bij",
+    "voor", "naar", "aan", "uit", "onder", "tussen", "ett", "av", "till", "vid", "från", "som", "är", "przy", "nad",
+    "przed", "jest", "oraz", "od", "za", "je", "bu", "gibi", "với", "trong", "những", "các", "đang", "là", "ở",
 )  # fmt: skip
 
 
@@ -604,6 +639,7 @@ class RepeatedWordsRule(RuleConfig):
 DEFAULT_REDUPLICATIONS = (
     "bye", "very", "no", "so", "ha", "haha", "ho", "la", "na", "yeah", "yes", "oh", "tsk", "chop", "knock",
     "bora", "walla", "mahi", "baden", "pago", "sing", "bonbon", "tom", "dum", "tut", "hush", "pom", "choo",
+    "duran", "talk", "wagga", "mau", "cous",  # names written twice (Duran Duran, Talk Talk, Wagga Wagga, couscous)
     "quack", "woof", "meow", "beep", "tick", "ding", "boom", "bang", "blah", "wow", "go", "hip", "night",
     "tak", "da", "si", "sì", "oui", "non", "nein", "ja", "нет", "да", "hello", "hi", "hey", "yay", "ok",
     "okay", "help", "hurry", "again", "more", "bravo", "encore", "ciao", "hola", "merci", "danke",
@@ -619,7 +655,7 @@ class StutterRule(RuleConfig):
     language whose grammar does not double words: the row's detected language is in `languages`
     (reduplicating languages such as Indonesian, Turkish or Chinese are left alone), the word has
     at least `min_chars` letters, is not a number and is not in `allowed` ("bye bye", "very very",
-    "Bora Bora"). Quoted spans are exempt."""
+    "Bora Bora", "Duran Duran"). Quoted spans are exempt."""
 
     min_chars: int = Field(default=2, ge=1, le=100)
     languages: tuple[str, ...] = DEFAULT_STUTTER_LANGUAGES

@@ -179,7 +179,8 @@ def test_deterministic():
         ("a\x00b\x07c\x1bd\u200be\ufeff", "abcde"),  # controls and invisible characters
         ("👨\u200d👩\u200d👧 family", "👨\u200d👩\u200d👧 family"),  # ZWJ kept
         ("a\t\tb\u3000c\u00a0d", "a b c d"),
-        ("Line1  \r\n  Line2\u2028Line3\n\n\n\nline4", "Line1\nLine2\nLine3\n\nline4"),
+        ("Line1  \r\n  Line2\u2028Line3\n\n\n\nLine4", "Line1\nLine2\nLine3\n\nLine4"),
+        ("Line3\n\n\n\nline4", "Line3 line4"),  # a sentence split into paragraphs goes on
         ("line1  \r\n  line2\u2028line3", "line1 line2 line3"),  # a break before a small letter: a wrapped line
         ("  \n padded \n  ", "padded"),
         ("plain ascii stays", "plain ascii stays"),

@@ -166,9 +166,12 @@ def test_a_right_quote_whose_last_byte_was_lost_is_repaired():
 def test_a_line_the_page_wrapped_is_joined_and_a_list_is_not():
     got = normalize_captions(pa.array(["A bowl of\nfresh cherries", "Kids playing\n in the snow", "Apples\nPears\nPlums",
                                        "Done.\nnext line", "Night market in Taipei - Tripadvisor",
-                                       "Silver ring with a turquoise stone | Etsy UK"])).to_pylist()
+                                       "Silver ring with a turquoise stone | Etsy UK",
+                                       "<p>Kids building a sandcastle</p>\n<p>at low tide</p>", "Summer.\n\nthe end",
+                                       "Lavender at sunset | 500px"])).to_pylist()
     assert got == ["A bowl of fresh cherries", "Kids playing in the snow", "Apples\nPears\nPlums", "Done.\nnext line",
-                   "Night market in Taipei", "Silver ring with a turquoise stone"]
+                   "Night market in Taipei", "Silver ring with a turquoise stone",
+                   "Kids building a sandcastle at low tide", "Summer.\n\nthe end", "Lavender at sunset"]
 
 
 def test_a_news_agency_photo_credit_at_the_end_is_stripped():
