@@ -259,10 +259,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:photos?|images?|pictures?|videos?|files?|pages?|posts?|content) (?:is |are |has been |have been )?no "
     r"longer (?:available|exists?|online)\b|\b(?:photo|image|picture|video|content|post|file) has been (?:removed|"
     r"deleted|taken down)\b|\b(?:does not|doesn['’]t) exist or (?:has been|is no longer)\b",
-    # a not-found notice: the text opens with it (two words may come first: "Oops! 404 - page not found")
-    # or ends with it; inside a text it is what a screen shows ("A phone showing a 404 page not found error")
-    r"^\W*(?:\w+\W+){0,2}?(?:(?:\b404\b.{0,12}not found|\b(?:page|file|image) not found)\b)|(?:\b404\b.{0,12}not "
-    r"found|\b(?:page|file|image) not found)\W*$",
+    # a not-found notice: the text opens or ends with it ("Error 404 - Page not found", "Oops! Page not found.");
+    # inside a text it is what a screen shows ("A phone showing a 404 page not found error")
+    r"^\W*(?:error\s*)?(?:\b404\b.{0,12}not found|\b(?:page|file|image) not found)\b|(?:\b404\b.{0,12}not found|"
+    r"\b(?:page|file|image) not found)\W*$",
     # cookie banners, login walls, page navigation, "continue reading", unfilled placeholders
     r"\b(?:we|site|website|page) uses? cookies\b|\baccept (?:all )?cookies\b|\b(?:read|see|view) our (?:cookie|"
     r"privacy) policy\b",
