@@ -102,6 +102,8 @@ _CODE_STRONG = (
     r"^\W*(?:(?:http|error|status)\s*)?(?:40[0-9]|41\d|42\d|50[0-9])\W+(?:forbidden|not found|bad request|unauthori[sz]ed|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|too many requests)\b|\bsegmentation "
     r"fault\b|\(core dumped\)|\bkernel panic\b|\bfatal error:",
+    # a configuration file: an INI section and a key set under it
+    r"^\s*\[[a-z0-9_.\- ]+\]\s*[a-z_][\w.\-]*\s*=\s*\S",
     # a runtime error message, a log line (a level and an ISO timestamp)
     r"\b(?:uncaught |unhandled )?(?:type|reference|syntax|range|value|key|index|attribute|name|runtime|import|"
     r"zerodivision|filenotfound|permission|assertion|nullpointer|illegalargument|illegalstate)(?:error|exception)\s*:",

@@ -64,7 +64,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # repairs made idempotent; 7: the rules after 6 (Latin code-page misreads, camera bodies, more ad
     # calls), boilerplate phrases matched from a word start, CSS judged apart, a text mostly in a
     # script of no allowed language rejected however short, more refusals and EXIF fields, not-found
-    # notices only at a text's ends, function words of more languages, paragraphs of one sentence joined
+    # notices only at a text's ends, function words of more languages, paragraphs of one sentence joined,
+    # INI files as code
     StageSpec("files", 7, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -140,11 +140,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["A programmer typing on a laptop in a dark room", "A screen showing the text \"def main():\" in an editor",
          "A sign that reads 'if (door == open) { close it; }'", "Select a seat from the front row",
          "The return of the king poster", "A chalkboard with x + y = 5 written on it", "A laptop screen with an error dialog",
-         "Menu: soup; salad. Dessert: cake"],
+         "Menu: soup; salad. Dessert: cake", "Ingredients:\nflour: 200 g", "[Photo] A dog = happy"],
         ["SELECT id FROM photos WHERE score > 0.5", "def f(x): return x + 1", "while (true) { i++; }",
          "import numpy as np", "let x = [1, 2, 3];", "{\"caption\": \"a dog\", \"id\": 7}",
          "#include <stdio.h>", "print('hello world')", "$name = $_GET['q'];", "ReferenceError: foo is not defined", "2023-04-01 10:22:31 ERROR could not open file", "INFO 2021-06-30T12:00:00Z server started on port 8080",
-         "color: #333; font-size: 14px;", ".hero img { width: 100%; height: auto; }"],
+         "color: #333; font-size: 14px;", ".hero img { width: 100%; height: auto; }", "[mysqld]\nport = 3306\nuser = mysql"],
     ),
     "camera_settings": (
         ["A photographer holding a Canon camera at a wedding", "A 50mm lens lying on a wooden table",
