@@ -17,8 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.repairs import ascii_char_counts, ascii_set_counts, repair_texts, token_starts, utf8_bytes
-from filters.pattern_search import bool_mask as _np
-from filters.pattern_search import search
+from filters.pattern_search import bool_mask as _np, search
 from filters.unicode_classes import BIT, CLASSES, CharClasses, char_classes
 from schemas.filter_config import CleanConfig
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
-from filters.repairs import ascii_char_counts, ascii_hits, rows_of, token_starts, utf8_bytes
+from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
 from filters.pattern_search import bool_mask as _np
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_classes
@@ -135,7 +135,7 @@ def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.nda
     """Rows with one strong code signal (`_CSS` among them) or `min_signals` different weak ones;
     `rows` are those that `_CODE_ANY` matches (sorted), the only ones that can have another."""
     out = np.zeros(len(texts), dtype=bool)
-    css = np.flatnonzero((ascii_char_counts(texts, ";") >= 2) & (ascii_char_counts(texts, ":") >= 2))
+    css = np.flatnonzero((ascii_set_counts(texts, (";", ":")) >= 2).all(axis=1))
     if css.size:
         out[css] = _np(pc.match_substring_regex(texts.take(pa.array(css)), _CSS))
     rows = rows[~out[rows]]

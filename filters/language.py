@@ -205,9 +205,11 @@ def _foreign_script(batch, candidates: np.ndarray, allow: set[str], macro: dict[
     and whatever lid.176 makes of it."""
     out = np.zeros(len(batch), dtype=bool)
     foreign = scripts_outside(allow, macro)
-    rows = np.flatnonzero(candidates & bool_mask(batch.non_ascii)) if min_letters and foreign.any() else []
-    if len(rows):
-        rows, classes = batch.wide_classes_of(rows)  # letters of those scripts are not ASCII
+    if not min_letters or not foreign.any():
+        return out
+    rows = np.flatnonzero(candidates & bool_mask(batch.non_ascii))  # letters of those scripts are not ASCII
+    if rows.size:
+        rows, classes = batch.wide_classes_of(rows)
         letter = (classes.bits & BIT["letter"]) != 0
         out[rows[mostly_foreign_script(classes.code_points, letter, classes.starts, foreign, min_letters)]] = True
     return out

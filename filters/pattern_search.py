@@ -110,9 +110,8 @@ def _by_width(alt: str) -> list[str]:
         branches = _split_top(alt[start + 3 : end])
         if None in branches or len(branches) < 2:
             continue
-        wide = [b for b in branches if is_wide(b)]
-        if wide and len(wide) < len(branches):
-            narrow = [b for b in branches if not is_wide(b)]
+        narrow, wide = _narrow_and_wide(branches)
+        if wide and narrow:
             head, tail = alt[:start], alt[end + 1 :]
             # the wide part is wide as it is (its group must match); the narrow part may split again
             return [*_by_width(f"{head}(?:{'|'.join(narrow)}){tail}"), f"{head}(?:{'|'.join(wide)}){tail}"]
@@ -157,12 +156,16 @@ def _item_wide(op, av) -> bool:
 def width_split(pattern: str) -> tuple[str | None, str | None]:
     """(the narrow alternatives of `pattern` joined, its wide ones joined); (pattern, None) when
     it has no wide alternative or cannot be split."""
-    parts = alternatives(pattern)
-    wide = [a for a in parts if is_wide(a)]
+    narrow, wide = _narrow_and_wide(alternatives(pattern))
     if not wide:
         return pattern, None
-    narrow = [a for a in parts if not is_wide(a)]
     return ("|".join(narrow) if narrow else None), "|".join(wide)
+
+
+def _narrow_and_wide(alts: list[str]) -> tuple[list[str], list[str]]:
+    """`alts` parted into the narrow and the wide ones (`is_wide`), each in its order."""
+    wide = [is_wide(a) for a in alts]
+    return [a for a, w in zip(alts, wide) if not w], [a for a, w in zip(alts, wide) if w]
 
 
 def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) -> np.ndarray:

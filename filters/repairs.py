@@ -179,7 +179,7 @@ _STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|([\x00-\x7F]){_STRA
                       rf"{_STRAY_JOINER}+([\x00-\x7F])")
 # A line break (or a blank line) inside a sentence (not after a sentence end) before a small ASCII
 # letter or a digit.
-_WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n\n?([a-z0-9])"  # a line break, or a blank line (paragraphs)
+_WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n\n?([a-z0-9])"
 # A row needs the whitespace/control pass when it has any of these.
 _NEEDS_CLEANUP = "|".join((_CONTROL, _LINE_BREAK, _ODD_SPACE, _STRAY_JOINERS, "  ", " \n", "\n ", "\n\n\n", r"^\s",
                            r"\s$", _WRAPPED_LINE))
@@ -194,8 +194,8 @@ def _clean_whitespace(texts: pa.Array) -> pa.Array:
     texts = pc.replace_substring_regex(texts, r" *(\n) *(?:(\n)[ \n]*)?", r"\1\2")
     # A line that goes on in small letters or digits after a break inside a sentence was wrapped by
     # the page ("A bowl of\nfresh cherries", "<p>Kids on a beach</p><p>at low tide</p>"): the break
-    # (or blank line) becomes a space. Twice: a match takes the
-    # character after its break, which may come right before the next break.
+    # (or blank line) becomes a space. Twice: a match takes the character after its break, which may
+    # come right before the next break.
     for _ in range(2):
         texts = pc.replace_substring_regex(texts, _WRAPPED_LINE, r"\1 \2")
     return pc.utf8_trim_whitespace(texts)

@@ -18,8 +18,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
-from filters.pattern_search import bool_mask as _np
-from filters.pattern_search import search
+from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_class_bits, char_classes
 from schemas.filter_config import (
