@@ -16,11 +16,22 @@ An alternative is judged wide from Python's own parse of it (`re._parser`, which
 syntax the rules use alike); one it cannot parse (`\\p{Han}`, `\\x{...}`), or one under
 case-insensitive matching (RE2 folds "ſ" to "s" and the Kelvin sign to "k"), counts as narrow:
 searched in every row, which is always right.
+
+Where the `hyperscan` package is installed (a core dependency; it ships Intel's Hyperscan, or
+Vectorscan on ARM), `search` goes another way, and the split above is only its fallback: the
+pattern is compiled once per process for Hyperscan and for RE2 (the `google-re2` binding, with a
+cache large enough for these patterns). Hyperscan scans all the texts at once, joined by line
+breaks, with "^" and "$" matching at every line break and "." matching a line break too, so that
+it finds every row the pattern matches and perhaps a few more (a match across two rows, or at a
+line start inside one); RE2 then judges each of those rows alone, exactly as Arrow's
+`match_substring_regex` would. A pattern Hyperscan cannot compile (or one that matches an empty
+text) keeps the RE2 path.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from re import _constants as sre_c
 from re import _parser as sre_parse
@@ -28,6 +39,12 @@ from re import _parser as sre_parse
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+try:  # optional at run time: without it, `search` keeps to Arrow's RE2 alone
+    import hyperscan
+    from re2 import _re2
+except ImportError:  # pragma: no cover - both are declared dependencies
+    hyperscan = None
 
 # RE2 syntax that Python's parser reads differently or not at all: the alternative counts as narrow.
 _OTHER_SYNTAX = re.compile(r"\\[pPCzQExX]|\[:\^?[a-z]+:\]")
@@ -170,8 +187,13 @@ def _narrow_and_wide(alts: list[str]) -> tuple[list[str], list[str]]:
 
 def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) -> np.ndarray:
     """Per text: the RE2 `pattern` matches somewhere in it (null: False), as
-    `pc.match_substring_regex`, with the wide alternatives searched only in the texts with a
-    non-ASCII character: those `maybe_wide` marks (it may mark more), or else measured here."""
+    `pc.match_substring_regex`. With Hyperscan, the rows it may match are found in one scan and
+    RE2 judges them (see the module's docstring); else the wide alternatives are searched only in
+    the texts with a non-ASCII character: those `maybe_wide` marks (it may mark more), or else
+    measured here."""
+    screened = screened_pattern(pattern)
+    if screened is not None:
+        return screened.search(texts)
     narrow, wide = width_split(pattern)
     if wide is None:
         return bool_mask(pc.match_substring_regex(texts, pattern))
@@ -182,3 +204,77 @@ def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) 
     if rows.size:
         out[rows] = bool_mask(pc.match_substring_regex(texts.take(pa.array(rows)), wide))
     return out
+
+
+# Hyperscan's flags for the screening scan: UTF-8 text; "^"/"$" at every line break (the rows'
+# starts and ends in the joined text); "." matches a line break, as it may nowhere in RE2's
+# default, so the scan only finds more. Not UCP: "\b" and "\w" stay ASCII, as in RE2.
+_SCAN_FLAGS = 0 if hyperscan is None else hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_DOTALL
+# RE2's memory budget per pattern for the exact check (its default, 8 MiB, is what makes the
+# DFA cache overflow on the large patterns: see the module's docstring)
+_RE2_MAX_MEM = 256 << 20
+# Syntax whose meaning in the joined text differs from one row's: text start/end anchors
+_WHOLE_TEXT_ANCHOR = re.compile(r"\\[AzZ]")
+
+
+class ScreenedPattern:
+    """An RE2 pattern compiled for Hyperscan (the rows that may match, in one scan over all of
+    them) and for RE2 (each of those rows judged exactly)."""
+
+    def __init__(self, pattern: str, database, exact) -> None:
+        self.pattern, self._database, self._exact = pattern, database, exact
+        self._local = threading.local()  # Hyperscan's scratch space is one thread's
+
+    def candidates(self, texts: pa.Array) -> np.ndarray:
+        """Sorted rows of `texts` (null ones too) that the pattern may match: every row it
+        matches, and perhaps others."""
+        joined = pc.binary_join_element_wise(pc.fill_null(texts, ""), "", "\n")  # each text, then "\n"
+        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type)
+                                else np.int32, count=len(joined) + 1, offset=0)
+        ends: list[int] = []
+        data = joined.buffers()[2]
+        if data is not None and data.size:
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(self._database)
+            self._database.scan(memoryview(data), match_event_handler=lambda _id, _start, end, _f, _c: ends.append(end),
+                                scratch=scratch)
+        if not ends:
+            return np.zeros(0, dtype=np.int64)
+        # the rows that hold a match's last byte (a row's own "\n" included) and the byte after it
+        # (where an empty match at a row's start ends)
+        ends_at = np.array(ends, dtype=np.int64)
+        rows = np.searchsorted(offsets, np.concatenate([ends_at - 1, ends_at]), side="right") - 1
+        return np.unique(np.clip(rows, 0, len(texts) - 1))
+
+    def search(self, texts: pa.Array) -> np.ndarray:
+        """Per text: the pattern matches somewhere in it (null: False)."""
+        out = np.zeros(len(texts), dtype=bool)
+        rows = self.candidates(texts)
+        if rows.size:
+            match, unanchored, none = self._exact.Match, _re2.RE2.Anchor.UNANCHORED, (-1, -1)
+            found = [t is not None and match(unanchored, t, 0, len(t))[0] != none
+                     for t in texts.take(pa.array(rows)).cast(pa.binary()).to_pylist()]
+            out[rows] = found
+        return out
+
+
+@lru_cache(maxsize=512)
+def screened_pattern(pattern: str) -> ScreenedPattern | None:
+    """`pattern` compiled for the screened search, once per process; None without Hyperscan,
+    when either engine cannot compile it, when it matches an empty text, or when it anchors at
+    the start or end of the whole text (`\\A`, `\\z`)."""
+    if hyperscan is None or _WHOLE_TEXT_ANCHOR.search(pattern):
+        return None
+    options = _re2.RE2.Options()
+    options.max_mem = _RE2_MAX_MEM
+    options.log_errors = False
+    exact = _re2.RE2(pattern.encode(), options)
+    if not exact.ok():
+        return None
+    database = hyperscan.Database()
+    try:
+        database.compile(expressions=[pattern.encode()], flags=[_SCAN_FLAGS])
+    except hyperscan.error:  # unsupported syntax, a pattern that may match empty text, too large
+        return None
+    return ScreenedPattern(pattern, database, exact)

@@ -1,6 +1,7 @@
-"""`filters.pattern_search`: a pattern split into its wide alternatives (every match holds a
-non-ASCII character) and the others finds exactly what the whole pattern finds, row by row, on
-random patterns and texts and on every pattern the default rules search for."""
+"""`filters.pattern_search`: both ways of searching (Hyperscan's scan of the joined texts, then
+RE2 on the rows it found; and the fallback, a pattern split into its wide alternatives (every
+match holds a non-ASCII character) and the others) find exactly what Arrow's RE2 finds, row by
+row, on random patterns and texts and on every pattern the default rules search for."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from filters.caption_text import CaptionBatch
 from filters.junk_rules import _CODE_ANY, _joined
-from filters.pattern_search import alternatives, is_wide, search, width_split
+from filters import pattern_search
+from filters.pattern_search import alternatives, is_wide, screened_pattern, search, width_split
 from filters.text_rules import _url_screen, boilerplate_pattern
 from schemas.filter_config import FilterConfig
 
@@ -63,8 +65,18 @@ def test_wide_means_every_match_holds_a_non_ascii_character(alternative, wide):
 # ---- the same matches
 
 
+@pytest.fixture(params=["screened", "split"])
+def engine(request, monkeypatch):
+    """Each test below runs with Hyperscan's screen and with the fallback (Hyperscan absent)."""
+    if request.param == "split":
+        monkeypatch.setattr(pattern_search, "hyperscan", None)
+    screened_pattern.cache_clear()
+    yield request.param
+    screened_pattern.cache_clear()
+
+
 _ATOMS = ["a", "b", "ab", "中", "文", "é", "ж", "K", "ſ", " ", r"\b", "^", "$", "[a中]", "[中文]", "[^a]", ".", r"\s",
-          "['’]", r"\w", "(?i:k)"]  # fmt: skip
+          "['’]", r"\w", "(?i:k)", r"\n", r"\B", r"\A", r"\z", r"\W", "(?i:ж)", "(?s:.)"]  # fmt: skip
 _SEQUENCE = st.lists(st.sampled_from(_ATOMS), min_size=1, max_size=4).map("".join)
 
 
@@ -81,9 +93,9 @@ _TEXT = st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", "x", "中", "�
                                                        "\n"]), max_size=8).map("".join))  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_PATTERN, st.lists(_TEXT, min_size=1, max_size=12), st.booleans())
-def test_split_search_finds_what_the_whole_pattern_finds(pattern, texts, give_mask):
+def test_search_finds_what_the_whole_pattern_finds(engine, pattern, texts, give_mask):
     texts = pa.array(texts, pa.string())
     mask = None
     if give_mask:  # the caller's mark of the non-ASCII rows (it may mark more)
@@ -98,27 +110,28 @@ def _rule_patterns() -> list[str]:
             _joined(rules.refusal.patterns), _CODE_ANY, _url_screen(rules.url)]
 
 
-def test_the_rules_patterns_find_the_same_rows_on_the_labelled_captions():
+def test_the_rules_patterns_find_the_same_rows_on_the_labelled_captions(engine):
     lowered = CaptionBatch.from_texts([json.loads(x)["text"] for x in LABELLED.read_text(encoding="utf-8").splitlines()
                                        if x.strip()]).lower
     for i, pattern in enumerate(_rule_patterns()):
         if i < 2:  # boilerplate and refusals have alternatives in other scripts, searched apart
             assert width_split(pattern)[1] is not None
+        assert (screened_pattern(pattern) is not None) == (engine == "screened")
         found = search(lowered, pattern)
         assert found.tolist() == _plain(lowered, pattern)
         assert found.any()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(alphabet=st.sampled_from(list("abcdeiklmnoprstuy :;'’.,/@-_01中图片以下是ка暂无é")), max_size=40),
                 min_size=1, max_size=20))
-def test_the_rules_patterns_find_the_same_rows_on_random_text(texts):
+def test_the_rules_patterns_find_the_same_rows_on_random_text(engine, texts):
     texts = pa.array(texts, pa.string())
     for pattern in _rule_patterns():
         assert search(texts, pattern).tolist() == _plain(texts, pattern)
 
 
-def test_nulls_are_not_matches():
+def test_nulls_are_not_matches(engine):
     texts = pa.array([None, "以下是 x", "voici x", None], pa.string())
     assert search(texts, r"^(?:voici|以下是) x").tolist() == [False, True, True, False]
     assert search(texts, r"^(?:voici|以下是) x", np.ones(4, dtype=bool)).tolist() == [False, True, True, False]
