@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
-from filters.pattern_search import bool_mask as _np
+from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
@@ -141,7 +141,7 @@ def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.nda
     rows = rows[~out[rows]]
     if rows.size == 0:
         return out
-    strong = _np(pc.match_substring_regex(texts.take(pa.array(rows)), _CODE_ANY_STRONG))
+    strong = search(texts.take(pa.array(rows)), _CODE_ANY_STRONG)
     out[rows[strong]] = True
     rows = rows[~strong]  # the weak signals decide the others
     if rows.size == 0:
@@ -274,7 +274,7 @@ def _exif_dumps(text: pa.Array, max_other_words: int) -> np.ndarray:
     if rows.size:
         sub = text.take(pa.array(rows))
         fields = pc.count_substring_regex(sub, _EXIF_FIELD).to_numpy(zero_copy_only=False)
-        rows = rows[(fields >= _EXIF_DUMP_FIELDS) | _np(pc.match_substring_regex(sub, _EXIF_TAG))]
+        rows = rows[(fields >= _EXIF_DUMP_FIELDS) | search(sub, _EXIF_TAG)]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         rest = [w for w in _WORD.findall(_EXIF_NAMES_RE.sub(" ", _ANY_SETTING_RE.sub(" ", t))) if w not in _FILLER]
         out[i] = len(rest) <= max_other_words

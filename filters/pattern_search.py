@@ -24,15 +24,21 @@ cache large enough for these patterns). Hyperscan scans all the texts at once, j
 breaks, with "^" and "$" matching at every line break and "." matching a line break too, so that
 it finds every row the pattern matches and perhaps a few more (a match across two rows, or at a
 line start inside one); RE2 then judges each of those rows alone, exactly as Arrow's
-`match_substring_regex` would. A pattern Hyperscan cannot compile (or one that matches an empty
-text) keeps the RE2 path.
+`match_substring_regex` would. A pattern Hyperscan cannot compile, or one anchored at the start
+or end of the whole text, keeps the RE2 path. Hyperscan takes a second or two to compile the
+largest patterns, so what it compiles is kept on disk (`pattern_cache_dir`) and later processes
+on the machine (Ray's workers, the next job) load it in milliseconds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
 from re import _constants as sre_c
 from re import _parser as sre_parse
 
@@ -40,11 +46,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-try:  # optional at run time: without it, `search` keeps to Arrow's RE2 alone
+try:  # optional at run time: without them, the searches keep to Arrow's RE2 alone
     import hyperscan
-    from re2 import _re2
-except ImportError:  # pragma: no cover - both are declared dependencies
+except ImportError:  # pragma: no cover - a declared dependency
     hyperscan = None
+try:
+    from re2 import _re2
+except ImportError:  # pragma: no cover - a declared dependency
+    _re2 = None
 
 # RE2 syntax that Python's parser reads differently or not at all: the alternative counts as narrow.
 _OTHER_SYNTAX = re.compile(r"\\[pPCzQExX]|\[:\^?[a-z]+:\]")
@@ -266,15 +275,68 @@ def screened_pattern(pattern: str) -> ScreenedPattern | None:
     the start or end of the whole text (`\\A`, `\\z`)."""
     if hyperscan is None or _WHOLE_TEXT_ANCHOR.search(pattern):
         return None
+    exact = compiled_re2(pattern)
+    if exact is None:
+        return None
+    database = _hyperscan_database(pattern)
+    return None if database is None else ScreenedPattern(pattern, database, exact)
+
+
+@lru_cache(maxsize=512)
+def compiled_re2(pattern: str):
+    """`pattern` compiled by RE2 (`google-re2`) once per process; None without the package or
+    when RE2 cannot compile it."""
+    if _re2 is None:
+        return None
     options = _re2.RE2.Options()
     options.max_mem = _RE2_MAX_MEM
     options.log_errors = False
     exact = _re2.RE2(pattern.encode(), options)
-    if not exact.ok():
-        return None
+    return exact if exact.ok() else None
+
+
+def first_match_starts(texts: pa.Array, pattern: str) -> np.ndarray:
+    """Per text: the byte offset where the leftmost match of the RE2 `pattern` starts, -1 where
+    it has none (or the text is null), as `pc.find_substring_regex` (which compiles the pattern
+    again on every call)."""
+    exact = compiled_re2(pattern)
+    if exact is None:
+        return pc.fill_null(pc.find_substring_regex(texts, pattern), -1).to_numpy(zero_copy_only=False)
+    match, unanchored = exact.Match, _re2.RE2.Anchor.UNANCHORED
+    return np.array([-1 if t is None else match(unanchored, t, 0, len(t))[0][0]
+                     for t in texts.cast(pa.binary()).to_pylist()], dtype=np.int64)
+
+
+def pattern_cache_dir() -> Path:
+    """Where compiled Hyperscan databases are kept: `$VLPACK_PATTERN_CACHE`, else
+    `$XDG_CACHE_HOME/vlpack/patterns` (`~/.cache/vlpack/patterns`)."""
+    if os.environ.get("VLPACK_PATTERN_CACHE"):
+        return Path(os.environ["VLPACK_PATTERN_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vlpack" / "patterns"
+
+
+def _hyperscan_database(pattern: str):
+    """`pattern` compiled for the screening scan, from the disk cache when a usable copy is
+    there; None when Hyperscan cannot compile it. A cache that cannot be read or written is
+    passed by (the pattern is compiled here)."""
+    key = f"{hyperscan.__version__}|{platform.machine()}|{_SCAN_FLAGS}|{pattern}"
+    path = pattern_cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()}.hsdb"
+    try:
+        database = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        hyperscan.Scratch(database)  # fails for a database built for another CPU
+        return database
+    except (OSError, hyperscan.error):
+        pass
     database = hyperscan.Database()
     try:
         database.compile(expressions=[pattern.encode()], flags=[_SCAN_FLAGS])
     except hyperscan.error:  # unsupported syntax, a pattern that may match empty text, too large
         return None
-    return ScreenedPattern(pattern, database, exact)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        part.write_bytes(hyperscan.dumpb(database))
+        os.replace(part, path)  # whole or not at all, whichever process writes last
+    except OSError:
+        pass
+    return database

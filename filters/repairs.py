@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.mojibake import fix_encoding, suspect_pattern
-from filters.pattern_search import bool_mask
+from filters.pattern_search import bool_mask, first_match_starts, search
 from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
 REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
@@ -296,7 +296,7 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     if rows.size == 0:
         return texts
     sub = texts.take(pa.array(rows))
-    found = _np(pc.match_substring_regex(sub, _CREDIT))
+    found = search(sub, _CREDIT)
     if not found.any():
         return texts
     hit = np.zeros(len(texts), dtype=bool)
@@ -309,8 +309,7 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     texts = _credit(texts, context)
     pattern = site_suffix_pattern(cfg.suffixes)
     # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
-    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | _np(
-        pc.match_substring_regex(texts, site_suffix_start(cfg.suffixes)))
+    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | search(texts, site_suffix_start(cfg.suffixes))
     wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
@@ -323,8 +322,7 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     # runs to the end of the text (both alternatives end in `$`), so a row holds one match at most and
     # stripping it keeps the bytes before the leftmost match's start: one RE2 search (which compiles
     # this large pattern for less than a replacement does) both finds and places the suffixes
-    start = pc.fill_null(pc.find_substring_regex(texts.take(pa.array(rows)), pattern), -1).to_numpy(
-        zero_copy_only=False)
+    start = first_match_starts(texts.take(pa.array(rows)), pattern)
     changed = start >= 0
     if not changed.any():
         return texts

@@ -366,10 +366,10 @@ DATE_EVIDENCE = (
 @text_rule("date_only")
 def date_only_rule(batch: CaptionBatch, cfg: DateOnlyRule) -> np.ndarray:
     """Fails text that is only a date and/or time (with an optional "posted on"-style prefix)."""
-    only = _np(pc.match_substring_regex(batch.lower, DATE_ONLY))
+    only = search(batch.lower, DATE_ONLY)
     if only.any():
         rows = np.flatnonzero(only)
-        only[rows] = _np(pc.match_substring_regex(batch.lower.take(rows), DATE_EVIDENCE))
+        only[rows] = search(batch.lower.take(pa.array(rows)), DATE_EVIDENCE)
     return ~only
 
 

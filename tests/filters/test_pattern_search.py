@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from filters.caption_text import CaptionBatch
 from filters.junk_rules import _CODE_ANY, _joined
 from filters import pattern_search
-from filters.pattern_search import alternatives, is_wide, screened_pattern, search, width_split
+from filters.pattern_search import alternatives, first_match_starts, is_wide, screened_pattern, search, width_split
 from filters.text_rules import _url_screen, boilerplate_pattern
 from schemas.filter_config import FilterConfig
 
@@ -135,3 +135,30 @@ def test_nulls_are_not_matches(engine):
     texts = pa.array([None, "以下是 x", "voici x", None], pa.string())
     assert search(texts, r"^(?:voici|以下是) x").tolist() == [False, True, True, False]
     assert search(texts, r"^(?:voici|以下是) x", np.ones(4, dtype=bool)).tolist() == [False, True, True, False]
+
+
+def test_compiled_patterns_are_kept_on_disk_and_a_bad_copy_is_compiled_again(tmp_path, monkeypatch):
+    if pattern_search.hyperscan is None:
+        pytest.skip("hyperscan is not installed")
+    monkeypatch.setenv("VLPACK_PATTERN_CACHE", str(tmp_path / "patterns"))
+    texts = pa.array(["a stock photo of x", "a dog", None, "x\nstock photo"], pa.string())
+    pattern = r"\bstock photo|^x$"
+    screened_pattern.cache_clear()
+    assert search(texts, pattern).tolist() == _plain(texts, pattern) == [True, False, False, True]
+    (kept,) = (tmp_path / "patterns").iterdir()
+    kept.write_bytes(b"not a database")  # a copy another machine or version left, or a torn one
+    screened_pattern.cache_clear()
+    assert search(texts, pattern).tolist() == [True, False, False, True]
+    assert kept.read_bytes() != b"not a database"
+    monkeypatch.setenv("VLPACK_PATTERN_CACHE", str(kept))  # a file where the folder should be: not writable
+    screened_pattern.cache_clear()
+    assert search(texts, pattern).tolist() == [True, False, False, True]
+    screened_pattern.cache_clear()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PATTERN, st.lists(_TEXT, min_size=1, max_size=12))
+def test_first_match_starts_are_arrows_find(pattern, texts):
+    texts = pa.array(texts, pa.string())
+    expected = pc.fill_null(pc.find_substring_regex(texts, pattern), -1).to_pylist()
+    assert first_match_starts(texts, pattern).tolist() == expected
