@@ -192,7 +192,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
             best_allowed = max((v for m, v in scores.items() if m in allow), default=0.0)
             rejected[i] = ((best not in allow and scores[best] >= threshold[i])
                            or (long[i] and best_allowed < cfg.min_allowed_score
-                               and not any(reads_as(lower[j], a) for a in cfg.allow)))
+                               and not reads_as(lower[j], cfg.allow)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
@@ -275,9 +275,11 @@ FUNCTION_WORDS = {
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in FUNCTION_WORDS.items()}
 
 
-def reads_as(lower_text: str, lang: str) -> bool:
-    """`lower_text` (lowercased) has two different function words of `lang` (`FUNCTION_WORDS`)."""
-    words = _FUNCTION_SETS.get(lang)
-    if not words:
+def reads_as(lower_text: str, langs) -> bool:
+    """`lower_text` (lowercased) has two different function words (`FUNCTION_WORDS`) of one of
+    `langs`."""
+    sets = [_FUNCTION_SETS[lang] for lang in langs if lang in _FUNCTION_SETS]
+    if not sets:
         return False
-    return len(words.intersection(w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split())) >= 2
+    words = {w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()}
+    return any(len(function_words & words) >= 2 for function_words in sets)

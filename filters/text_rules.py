@@ -120,7 +120,6 @@ _MAYBE_ODD = (
     rf"[A-Za-z\x{{C0}}-\x{{24F}}]{_CYRILLIC}|{_CYRILLIC}[A-Za-z\x{{C0}}-\x{{24F}}]|[\x{{430}}-\x{{45F}}][\x{{400}}-\x{{42F}}]"
     rf"|{_CYRILLIC}[„…†‡€‰‹›•™¤¦§©¬®°±µ¶·№]{_CYRILLIC}|[їєґЇЄҐђћџљњѓќЂЋЏЉЊЃЌ]"
 )
-_EDGE_PUNCTUATION = ".,;:!?()[]{}\"'«»“”„-–—"
 
 
 def _script(c: str) -> str:
@@ -140,13 +139,32 @@ def _odd_words(text: str) -> int:
     return sum(map(_odd_word, text.split()))
 
 
+class _CharTable(dict):
+    """A `str.translate` table that works each character's entry out on first sight."""
+
+    def __init__(self, entry) -> None:
+        super().__init__()
+        self._entry = entry
+
+    def __missing__(self, code: int) -> str:
+        self[code] = value = self._entry(chr(code))
+        return value
+
+
+# per character: its `_script` ("." for ""); and "l" / "u" for a non-ASCII small / capital letter
+_KINDS = _CharTable(lambda c: _script(c) or ".")
+_CASES = _CharTable(lambda c: "." if c.isascii() else "l" if c.islower() else "u" if c.isupper() else ".")
+_SYMBOL_INSIDE = re.compile("[LCGO]S[LCGO]")
+_MIXED_SCRIPTS = ({"L", "C"}, {"L", "G"}, {"C", "G"})
+
+
 def _odd_word(word: str) -> bool:
-    word = word.strip(_EDGE_PUNCTUATION)
-    kinds = [_script(c) for c in word]
-    mixed = len(set(kinds) & {"L", "C", "G"}) > 1
-    symbol_inside = any(b == "S" and a not in ("", "S") and c not in ("", "S") for a, b, c in zip(kinds, kinds[1:], kinds[2:]))
-    capital_inside = any(a.islower() and b.isupper() and not a.isascii() and not b.isascii() for a, b in zip(word, word[1:]))
-    return mixed or symbol_inside or capital_inside
+    # punctuation is of no kind and no case: at a word's edges it changes nothing
+    kinds = word.translate(_KINDS)
+    present = set(kinds)
+    return (any(pair <= present for pair in _MIXED_SCRIPTS)
+            or ("S" in present and _SYMBOL_INSIDE.search(kinds) is not None)
+            or (not word.isascii() and "lu" in word.translate(_CASES)))
 
 
 def _share(text: str, test) -> float:
