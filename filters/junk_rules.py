@@ -431,6 +431,9 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         keep &= ~_keyword_soup(batch, cfg)
     text = batch.unquoted_lower
     spaced = np.flatnonzero(keep & _np(batch.non_ascii) & (ascii_char_counts(text, " ") >= cfg.min_items))
+    if spaced.size:  # each of its words has a Han or Kana character (or "ー"): read off the class table first
+        spaced, classes = batch.wide_classes_of(spaced)
+        spaced = spaced[classes.count(BIT["per_char_word"]) + classes.count_chars("ー") >= cfg.min_items + 2]
     if spaced.size:
         pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items + 1},}}\s*$"
         keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))

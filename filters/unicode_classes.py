@@ -91,6 +91,11 @@ class CharClasses:
         hit = (self.bits & mask) == 0 if none_of else (self.bits & mask) != 0
         return np.diff(np.searchsorted(np.flatnonzero(hit), self.starts))
 
+    def count_chars(self, chars: str) -> np.ndarray:
+        """Per text: its characters among `chars`."""
+        hit = np.isin(self.code_points, [ord(c) for c in chars])
+        return np.diff(np.searchsorted(np.flatnonzero(hit), self.starts))
+
     def any_followed_by(self, mask: int, chars: str) -> np.ndarray:
         """Per text: a character with a bit of `mask` comes right before one of `chars`."""
         out = np.zeros(len(self.starts) - 1, dtype=bool)
