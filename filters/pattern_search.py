@@ -237,11 +237,8 @@ class ScreenedPattern:
     def candidates(self, texts: pa.Array) -> np.ndarray:
         """Sorted rows of `texts` (null ones too) that the pattern may match: every row it
         matches, and perhaps others."""
-        joined = pc.binary_join_element_wise(pc.fill_null(texts, ""), "", "\n")  # each text, then "\n"
-        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type)
-                                else np.int32, count=len(joined) + 1, offset=0)
+        offsets, data = _joined(texts)
         ends: list[int] = []
-        data = joined.buffers()[2]
         if data is not None and data.size:
             scratch = getattr(self._local, "scratch", None)
             if scratch is None:
@@ -266,6 +263,29 @@ class ScreenedPattern:
                      for t in texts.take(pa.array(rows)).cast(pa.binary()).to_pylist()]
             out[rows] = found
         return out
+
+
+# The texts last joined (`_joined`), with their offsets and bytes: the same array is often searched
+# for several patterns (`CaptionBatch.lower` by several rules)
+_JOINED: list[tuple[pa.Array, np.ndarray, pa.Buffer | None]] = []
+_JOINED_KEPT = 4
+_JOINED_LOCK = threading.Lock()
+
+
+def _joined(texts: pa.Array) -> tuple[np.ndarray, pa.Buffer | None]:
+    """(offsets, bytes) of `texts` joined, each text followed by "\n" (a null as an empty text)."""
+    with _JOINED_LOCK:
+        for kept, offsets, data in _JOINED:
+            if kept is texts:
+                return offsets, data
+    joined = pc.binary_join_element_wise(pc.fill_null(texts, ""), "", "\n")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type) else np.int32,
+                            count=len(joined) + 1)
+    data = joined.buffers()[2]
+    with _JOINED_LOCK:
+        _JOINED.insert(0, (texts, offsets, data))
+        del _JOINED[_JOINED_KEPT:]
+    return offsets, data
 
 
 @lru_cache(maxsize=512)
