@@ -200,7 +200,7 @@ def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) 
     RE2 judges them (see the module's docstring); else the wide alternatives are searched only in
     the texts with a non-ASCII character: those `maybe_wide` marks (it may mark more), or else
     measured here."""
-    screened = screened_pattern(pattern)
+    screened = screened_pattern(pattern) if len(pattern) >= SCREEN_MIN_CHARS else None
     if screened is not None:
         return screened.search(texts)
     narrow, wide = width_split(pattern)
@@ -222,6 +222,10 @@ _SCAN_FLAGS = 0 if hyperscan is None else hyperscan.HS_FLAG_UTF8 | hyperscan.HS_
 # RE2's memory budget per pattern for the exact check (its default, 8 MiB, is what makes the
 # DFA cache overflow on the large patterns: see the module's docstring)
 _RE2_MAX_MEM = 256 << 20
+# The shortest pattern searched with Hyperscan: a short pattern costs Arrow's RE2 less to compile
+# than joining the texts costs (timed call by call in one process, the rules' short patterns ran as
+# fast or faster on Arrow alone), and each pattern Hyperscan compiles is kept on disk.
+SCREEN_MIN_CHARS = 200
 # Syntax whose meaning in the joined text differs from one row's: text start/end anchors
 _WHOLE_TEXT_ANCHOR = re.compile(r"\\[AzZ]")
 
@@ -278,7 +282,7 @@ def _joined(texts: pa.Array) -> tuple[np.ndarray, pa.Buffer | None]:
         for kept, offsets, data in _JOINED:
             if kept is texts:
                 return offsets, data
-    joined = pc.binary_join_element_wise(pc.fill_null(texts, ""), "", "\n")
+    joined = pc.binary_join_element_wise(pc.fill_null(texts, ""), pa.scalar("", texts.type), pa.scalar("\n", texts.type))
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if pa.types.is_large_string(joined.type) else np.int32,
                             count=len(joined) + 1)
     data = joined.buffers()[2]

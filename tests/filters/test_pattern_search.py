@@ -66,10 +66,14 @@ def test_wide_means_every_match_holds_a_non_ascii_character(alternative, wide):
 
 
 @pytest.fixture(params=["screened", "split"])
-def engine(request, monkeypatch):
-    """Each test below runs with Hyperscan's screen and with the fallback (Hyperscan absent)."""
+def engine(request, monkeypatch, tmp_path_factory):
+    """Each test below runs with Hyperscan's screen (for patterns of any length, kept in a cache
+    of the test's own) and with the fallback (Hyperscan absent)."""
     if request.param == "split":
         monkeypatch.setattr(pattern_search, "hyperscan", None)
+    else:
+        monkeypatch.setattr(pattern_search, "SCREEN_MIN_CHARS", 0)
+        monkeypatch.setenv("VLPACK_PATTERN_CACHE", str(tmp_path_factory.mktemp("patterns")))
     screened_pattern.cache_clear()
     yield request.param
     screened_pattern.cache_clear()
@@ -131,6 +135,12 @@ def test_the_rules_patterns_find_the_same_rows_on_random_text(engine, texts):
         assert search(texts, pattern).tolist() == _plain(texts, pattern)
 
 
+def test_large_strings_are_searched_alike(engine):
+    texts = pa.array(["a stock photo", None, "x"], pa.large_string())
+    assert search(texts, r"\bstock photo|^x$").tolist() == [True, False, True]
+    assert first_match_starts(texts, "photo").tolist() == [8, -1, -1]
+
+
 def test_nulls_are_not_matches(engine):
     texts = pa.array([None, "以下是 x", "voici x", None], pa.string())
     assert search(texts, r"^(?:voici|以下是) x").tolist() == [False, True, True, False]
@@ -142,6 +152,7 @@ def test_compiled_patterns_are_kept_on_disk_and_a_bad_copy_is_compiled_again(tmp
         pytest.skip("hyperscan is not installed")
     monkeypatch.setenv("VLPACK_PATTERN_CACHE", str(tmp_path / "patterns"))
     texts = pa.array(["a stock photo of x", "a dog", None, "x\nstock photo"], pa.string())
+    monkeypatch.setattr(pattern_search, "SCREEN_MIN_CHARS", 0)
     pattern = r"\bstock photo|^x$"
     screened_pattern.cache_clear()
     assert search(texts, pattern).tolist() == _plain(texts, pattern) == [True, False, False, True]
