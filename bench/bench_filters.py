@@ -8,7 +8,10 @@ Run: `python bench/bench_filters.py [--captions N] [--images N] [--rounds R]`. P
 - varied_set_captions_per_s: the same on 10k captions each spliced from two labelled captions
   (`spliced_captions`): every text new, as in real data. RE2 builds its DFA states as it meets new
   text and keeps a bounded number of them, so templates (the synthetic set) and repeats (the
-  labelled set) hide what varied text costs;
+  labelled set) hide what varied text costs (the large patterns go through Hyperscan for that
+  reason: `filters.pattern_search`). The labelled set is 45% junk, so seven in ten of these
+  captions hold a piece of junk and the junk rules do more work on them than on real data: the
+  worst of the three sets;
 - run_filters_captions_per_s: the same through `run_filters` on a WORK_SCHEMA table (segment
   extraction and write-back included);
 - chain_vs_fasttext_ratio_per_round (and each set's): the same ratio from each round's own
