@@ -102,6 +102,8 @@ _CODE_STRONG = (
     r"^\W*(?:(?:http|error|status)\s*)?(?:40[0-9]|41\d|42\d|50[0-9])\W+(?:forbidden|not found|bad request|unauthori[sz]ed|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|too many requests)\b|\bsegmentation "
     r"fault\b|\(core dumped\)|\bkernel panic\b|\bfatal error:",
+    # a call with keyword arguments ("Retry(total=4, connect=None, ...)")
+    r"\b[a-z_]\w*\(\w+=[^,()\s]{1,30},\s*\w+=",
     # a configuration file: an INI section and a key set under it
     r"^\s*\[[a-z0-9_.\- ]+\]\s*[a-z_][\w.\-]*\s*=\s*\S",
     # a runtime error message, a log line (a level and an ISO timestamp)
@@ -127,6 +129,10 @@ _CODE_WEAK = (
 # A strong signal too, looked for apart in the texts with two ";" and two ":" (in the shared search of
 # every row, its bounded runs made RE2's DFA cache overflow on varied text: `filters.pattern_search`).
 _CSS = r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};"  # CSS declarations
+# Code whose own syntax holds the quotes, so that no quoted text is to be exempted: two HTML attributes
+# in a row (`alt="" title="" loading="lazy"`), a CMS shortcode (`[caption id="..."]`, `[/gallery]`)
+_CODE_AROUND_QUOTES = (r"(?:\b[a-z][a-z-]*=\"[^\"]*\"\s*){2}|\[/?(?:caption|gallery|embed|video|audio|playlist|"
+                       r"vc_[a-z_]+|et_pb_[a-z_]+|su_[a-z_]+|wp_[a-z_]+)\b[^\]]*\]")
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
 _CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
@@ -163,7 +169,7 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     on_lower, outside_hit = batch.lower_and_unquoted_matches(_CODE_ANY)
     rows = np.flatnonzero(on_lower)
     if quoted.size == 0:
-        return ~_code_signals(batch.lower, rows, cfg.min_signals)
+        return ~_code_around_quotes(batch, _code_signals(batch.lower, rows, cfg.min_signals))
     # the texts and the quoted ones' text outside their quotes judged in one go (one compile of each pattern)
     outside = batch.unquoted_lower.take(pa.array(quoted))
     signals = _code_signals(pa.concat_arrays([batch.lower, outside]),
@@ -176,7 +182,15 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     if quiet.size:
         words = _letter_runs(batch.unquoted_lower.take(pa.array(quiet)))
         code[quiet[words >= 3]] = False
-    return ~code
+    return ~_code_around_quotes(batch, code)
+
+
+def _code_around_quotes(batch: CaptionBatch, code: np.ndarray) -> np.ndarray:
+    """`code`, and the rows with `_CODE_AROUND_QUOTES`, looked for in the texts with two '"' or a "["."""
+    rows = np.flatnonzero(~code & ((ascii_char_counts(batch.lower, '"') >= 2) | (ascii_char_counts(batch.lower, "[") > 0)))
+    if rows.size:
+        code[rows] = _np(pc.match_substring_regex(batch.lower.take(pa.array(rows)), _CODE_AROUND_QUOTES))
+    return code
 
 
 def _letter_runs(texts: pa.Array) -> np.ndarray:
@@ -242,12 +256,24 @@ _EXIF_FIELD = (
     r"focus mode|drive mode|image size|resolution|dimensions|bit depth|bits per sample|compression|exif(?: version)?)"
     r"\s*[:=]"
 )
-_EXIF_TAG = (
-    r"\b(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
+_EXIF_TAG_NAMES = (
+    r"(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
     r"focallength(?:in35mmfilm)?|lensmodel|lensmake|whitebalance|meteringmode|exposureprogram|exposurebiasvalue|"
     r"exposuremode|shutterspeedvalue|aperturevalue|maxaperturevalue|exifversion|flashpixversion|colorspace|"
     r"pixelxdimension|pixelydimension|xresolution|yresolution|resolutionunit|ycbcrpositioning|scenecapturetype|"
-    r"gpslatitude|gpslongitude|gpsaltitude|subjectdistance|digitalzoomratio|brightnessvalue|sensingmethod)\s*[:=]"
+    r"gpslatitude|gpslongitude|gpsaltitude|subjectdistance|digitalzoomratio|brightnessvalue|sensingmethod)"
+)
+# a phone or camera named as what took the photo, and nothing else: its model, its lens and its mode
+# ("Shot on iPhone 13 Pro", "Shot with Pixel 7 Pro, 5x telephoto"; "Shot on iPhone at the lake" is a caption)
+_SHOT_ON = (r"^\W*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
+            r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
+            r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
+            r"insta360|mavic)\b(?:[ ,/+&-]+(?:[a-z.]*\d[a-z0-9.]*|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|"
+            r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
+            r"portrait|night|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
+_EXIF_TAG = (
+    rf"\b{_EXIF_TAG_NAMES}\s*[:=]|\b{_EXIF_TAG_NAMES}\b[^:=\n]{{0,40}}\b{_EXIF_TAG_NAMES}\b"  # or two names, unlabelled
+    rf"|{_SHOT_ON}"
     r"|^\W*gps\W*-?\d{1,3}\.\d+"  # a photo's coordinates
     # the Software and Model fields: an editor's stamp, a camera body named alone
     r"|^\W*(?:created|edited|made|processed|exported|retouched) (?:with|in|using|by) (?:adobe |the )?(?:photoshop|"
@@ -261,7 +287,8 @@ _EXIF_TAG = (
 _EXIF_DUMP_FIELDS = 2
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
 _EXIF_BARE = (r"^\W*(?:gps|exif|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
-              r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b")
+              r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b"
+              rf"|^\W*(?:shot|taken|captured|photographed|filmed|recorded) |\b{_EXIF_TAG_NAMES}\b")
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 
 
@@ -305,14 +332,15 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
 # ---------------------------------------------------------------- keyword lists
 
 # (The lookahead changes no match: it lets the search skip the other characters fast.)
-_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜])\s*(?:[,;、，；]|\s[|/·•»>]\s|[|｜]|\s-\s)\s*")
+_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛])\s*(?:[,;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s)\s*")
 _STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
 _HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
-_FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向")
+# Chinese particles and Japanese ones (written in kana): an item holding one is a phrase, not a keyword
+_FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向のはがをにでへ")
 
 
 # Every `_ITEM_SEPARATOR` match holds one of these characters, and every `_STRONG_SEPARATOR` match is one.
-_SEPARATOR_ASCII, _SEPARATOR_WIDE = ",;|/>-", "[、，；｜·•»]"
+_SEPARATOR_ASCII, _SEPARATOR_WIDE = ",;|/>-", "[、，；｜·•»・،؛]"
 _STRONG_ASCII, _STRONG_WIDE = "|/>", "[｜·•»]"
 
 
@@ -451,7 +479,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
-        separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•]").to_numpy(
+        separators[wide] += pc.count_substring_regex(text.take(pa.array(wide)), r"[、，；｜·•・،؛]").to_numpy(
             zero_copy_only=False)
     enough = separators >= cfg.min_items - 2
     dashed = np.flatnonzero(~enough & (batch.unquoted_ascii_counts("-") > 0))
@@ -467,7 +495,10 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         words = [x.split() for x in items]
         has_function = [any(w in function for w in ws) or bool(_FUNCTION_CHARS & set(x))
                         for ws, x in zip(words, items)]
-        phrase = any(f and len(ws) >= 4 for f, ws in zip(has_function, words))
+        # a phrase: four words or more with a function word, or (in a script without spaces) six
+        # characters or more with a particle ("福岡の夜景を撮影した写真")
+        phrase = any(f and (len(ws) >= 4 or (len(ws) == 1 and len(x) >= 6 and not x.isascii()))
+                     for f, ws, x in zip(has_function, words, items))
         mean_words = sum(map(len, words)) / len(items)
         share = sum(has_function) / len(items)
         if not phrase and mean_words <= cfg.max_item_words and share <= cfg.max_function_share:

@@ -3,7 +3,8 @@
 All work on the batch's word ids outside quoted spans (`CaptionBatch.unquoted_words`) with numpy,
 never per row in Python:
 - `stutter`: a word written twice in a row ("a bus bus");
-- `tail_repetition`: the text ends in the same unit of words again and again;
+- `tail_repetition`: the text ends in the same unit of words again and again, or such a loop runs
+  anywhere in it with nothing between its copies ("an image of an image of an image of a house");
 - `sentence_repetition`: the same sentence comes back;
 - `ngram_repetition`: too large a share of its word n-grams are repeats.
 Quoted text is what the image shows (a sign may say "STOP STOP"), so it is never judged here.
@@ -129,7 +130,30 @@ def tail_repetition_rule(batch: CaptionBatch, cfg: TailRepetitionRule) -> np.nda
             if cfg.min_list_repeats > cfg.min_repeats:
                 failed = _unless_described_pattern(w, batch, cfg, ends, skip, p, failed)
             keep[failed] = False
+    keep[_inner_loops(w, len(batch), cfg.max_period, cfg.min_repeats)] = False
     return keep
+
+
+def _inner_loops(w, n_rows: int, max_period: int, k: int) -> np.ndarray:
+    """Rows where a unit of 2..`max_period` words comes `k` times back to back anywhere, no copy
+    but the last ending at a list separator (an enumeration, "red and white, red and white, ...",
+    is judged at the tail only)."""
+    rows: list[np.ndarray] = []
+    for p in range(2, max_period + 1):
+        m = w.ids.size - p
+        if m < (k - 1) * p:
+            break
+        same = (w.ids[:m] == w.ids[p:]) & (w.row[:m] == w.row[p:])  # word i is the word p after it
+        edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = (stops - starts) >= (k - 1) * p  # words start .. stop - 1 + p repeat with period p
+        if not long.any():
+            continue
+        list_ends = np.concatenate(([0], np.cumsum(w.list_ends[:m])))
+        for a, b in zip(starts[long].tolist(), stops[long].tolist()):
+            if list_ends[b] == list_ends[a]:
+                rows.append(w.row[a : a + 1])
+    return np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
 
 
 def _unless_described_pattern(w, batch, cfg: TailRepetitionRule, ends, skip, p, failed) -> np.ndarray:

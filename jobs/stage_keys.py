@@ -65,8 +65,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # calls), boilerplate phrases matched from a word start, CSS judged apart, a text mostly in a
     # script of no allowed language rejected however short, more refusals and EXIF fields, not-found
     # notices only at a text's ends, function words of more languages, paragraphs of one sentence joined,
-    # INI files as code
-    StageSpec("files", 7, _files_reads),
+    # INI files as code; 8: licence, broken-image and gallery notices, "shot on <phone>" credits and
+    # unlabelled EXIF names, code around quotes (HTML attributes, shortcodes) and calls with keyword
+    # arguments, loops anywhere and "of a of a", list items split at "・" and "،", Czech "Ř" misreads
+    StageSpec("files", 8, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -226,6 +226,8 @@ DEFAULT_BOILERPLATE = (
     "crypto giveaway", "daily signals", "viagra", "without prescription", "use code", "jetzt kaufen", "compra ya",
     "envío gratis",
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
+    # "the picture is only an illustration", as Japanese and Korean shops write it
+    "画像はイメージです", "写真はイメージです", "イメージ画像です", "이미지는 예시", "사진은 예시",
 )  # fmt: skip
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
 # sharing buttons, galleries, missing images and clip-art / stock listings, in several languages.
@@ -298,6 +300,20 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
     r"(?:vergrößern|vergrössern)\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
     r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|\bнажмите,? чтобы увеличить|点击(?:放大|查看大图)",
+    # the whole text a licence or copyright notice ("Editorial use only", "SAMPLE - NOT FOR REPRODUCTION"), a
+    # broken-image notice ("Image failed to load") or a gallery's own label ("View gallery (12 photos)",
+    # "Main product photo"); inside a caption such words may be what a sign or a screen shows
+    r"^\W*(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
+    r"resale|commercial use|redistribution)|copyright(?:ed)? (?:protected )?(?:image|photo|picture|material|content)|"
+    r"(?:this |the )?(?:images?|photos?|pictures?) (?:is |are )?(?:copyright(?:ed)?|protected by copyright)|"
+    r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use without permission)|reproduction "
+    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only)\W*$",
+    r"^\W*(?:the )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
+    r"displayed)|cannot be (?:loaded|displayed)|did not load|is broken)\W*$|^\W*(?:error loading|unable to load|"
+    r"failed to load|could not load) (?:the )?(?:image|photo|picture|media|file|preview)\W*$",
+    r"^\W*(?:view|open|see|browse|launch) (?:the )?(?:full |photo |image )?(?:gallery|slideshow|album|lightbox)\b"
+    r"|\(\d{1,4} (?:photos|images|pictures)\)\W*$|^\W*(?:main|primary|featured|alternate|alt|additional|secondary|"
+    r"front|back|side) (?:product )?(?:image|photo|picture|thumbnail|view)\W*$",
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
@@ -362,7 +378,7 @@ DEFAULT_REFUSALS = (
     r"ai assistant|ai language model|ai model|text model)\b",
     r"\bi(?:['’]m| am) (?:sorry|afraid),? (?:but )?(?:i |as an )",
     r"\b(?:sorry|unfortunately|i apologi[sz]e),? (?:but )?i (?:can(?:no|['’])t|cannot|am unable|['’]m unable|"
-    r"am not able|['’]m not able|do not|don['’]t|won['’]t)\b",
+    r"am not able|['’]m not able|do not|don['’]t|won['’]t|could(?:n['’]t| not)|was (?:unable|not able)|wasn['’]t able)\b",
     r"\bi(?: can(?:no|['’])t| cannot|(?:['’]m| am) (?:unable|not able) to| (?:do not|don['’]t) have the ability to) "
     r"(?:see|view|access|open|process|analy[sz]e|describe|identify|help|assist|provide|display|look at|interpret|"
     r"determine|tell|recogni[sz]e|make out|generate|create|produce|write|fulfill|fulfil|complete|comply)\b",
@@ -413,6 +429,7 @@ DEFAULT_REFUSALS = (
     r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
     r"\b(?:não consigo (?:ver|analisar|descrever|identificar)|przepraszam,? ale nie mogę|nie mogę (?:zobaczyć|"
     r"opisać|przeanalizować|zidentyfikować)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
+    r"ik kan geen (?:afbeelding(?:en)?|foto['’]?s?|beelden) (?:zien|bekijken|beschrijven|openen|analyseren)|"
     r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
     r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
     r"\b(?:não (?:consigo|posso)|no (?:puedo|logro)|je ne (?:peux|parviens) pas|non (?:posso|riesco a)) (?:visualizar|"
@@ -623,8 +640,9 @@ DEFAULT_PAIR_WORDS = (
 
 
 class RepeatedWordsRule(RuleConfig):
-    """The same word more than `max_run` times in a row ("dog dog dog"), or any of `pair_words`
-    twice in a row ("the the"). Case-insensitive, punctuation ignored. Reduplication such as
+    """The same word more than `max_run` times in a row ("dog dog dog"), any of `pair_words`
+    twice in a row ("the the"), or two of them twice in a row ("a close up of a of a pizza").
+    Case-insensitive, punctuation ignored. Reduplication such as
     "bye bye" or 妈妈 stays (runs of two are allowed for other words)."""
 
     max_run: int = Field(default=2, ge=1, le=1000)
@@ -640,6 +658,7 @@ DEFAULT_REDUPLICATIONS = (
     "bye", "very", "no", "so", "ha", "haha", "ho", "la", "na", "yeah", "yes", "oh", "tsk", "chop", "knock",
     "bora", "walla", "mahi", "baden", "pago", "sing", "bonbon", "tom", "dum", "tut", "hush", "pom", "choo",
     "duran", "talk", "wagga", "mau", "cous",  # names written twice (Duran Duran, Talk Talk, Wagga Wagga, couscous)
+    "chow", "tuk", "agar", "ylang", "cha", "tse",  # a Chow Chow, a tuk tuk, agar agar, ylang ylang, cha cha, tse tse
     "quack", "woof", "meow", "beep", "tick", "ding", "boom", "bang", "blah", "wow", "go", "hip", "night",
     "tak", "da", "si", "sì", "oui", "non", "nein", "ja", "нет", "да", "hello", "hi", "hey", "yay", "ok",
     "okay", "help", "hurry", "again", "more", "bravo", "encore", "ciao", "hola", "merci", "danke",
@@ -680,7 +699,8 @@ DEFAULT_PATTERN_WORDS = (
 class TailRepetitionRule(RuleConfig):
     """Loop-like tail: the text ends in a unit of 1..`max_period` words repeated at least
     `min_repeats` times ("a dog on a beach on a beach on a beach"); a cut-off last word is
-    tolerated. Quoted spans are exempt. A caption may describe a visual repetition: when the text
+    tolerated. A unit of 2..`max_period` words repeated `min_repeats` times anywhere else, with no
+    list separator between its copies, is a loop too ("an image of an image of an image of a house"). Quoted spans are exempt. A caption may describe a visual repetition: when the text
     has one of `pattern_words` and the unit each time ends at a comma or semicolon ("alternating
     stripes of red and white, red and white, red and white"), it needs `min_list_repeats`."""
 
