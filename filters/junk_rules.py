@@ -210,7 +210,7 @@ _SETTINGS = {
     "aperture": r"(?:\bf|ƒ)\s?/\s?\d{1,2}(?:[.,]\d)?\b|\bf\d{1,2}[.,]\d\b|\baperture\b",
     "shutter": r"\b1\s?/\s?\d{1,5}\s?(?:s|sec|secs|seconds?)?\b|\b\d{1,2}(?:\.\d)?\s?(?:s|sec)\b(?:\s*exposure)?"
                r"|\bshutter(?: speed)?\b|\bexposure(?: time)?\b",
-    "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b",
+    "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b|\b(?:pushed|pulled) (?:to |\+|-)?\d{2,4}\b",  # (push processing: a film's ISO)
     "focal": r"\b\d{1,4}(?:[.,]\d)?\s?mm\b|\bfocal length\b",
     "bias": r"[+\-±]\s?\d(?:[.,]\d)?\s?ev\b|\bexposure (?:bias|compensation)\b",
     "body": r"\b(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|hasselblad|ricoh|"
@@ -225,7 +225,7 @@ _SETTINGS = {
             r"|\b(?:is stm|is usm|usm|stm|dg hsm|dg dn|hsm|oss|g master|gm oss|ed vr|af-s|af-p|vr ii|lm wr|r lm wr|"
             r"di iii|di ii|vc usd|ef-s\d+|ef-m\d+|ef\d+|rf\d+|xf\d+|xc\d+|fe \d+|\d+mmf\d)"
             r"|\+\s*(?:sigma|tamron|zeiss|samyang|rokinon|viltrox|tokina|laowa|voigtlander|\d{2,3}\s?mm)\b"
-            r"|\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|"
+            r"|\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|ilford|"
             r"ultramax|gold \d{3})\b",
 }
 _SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
@@ -256,6 +256,13 @@ _EXIF_FIELD = (
     r"focus mode|drive mode|image size|resolution|dimensions|bit depth|bits per sample|compression|exif(?: version)?)"
     r"\s*[:=]"
 )
+# model-line and lens-line names that follow a camera maker's name
+_CAMERA_LINES = (
+    r"(?:eos|rebel|alpha|lumix|coolpix|powershot|cyber-?shot|xf|xc|ef|ef-s|ef-m|rf|rf-s|fe|mark|ii|iii|iv|black|silver|"
+    r"chrome|body|kit|lens|camera|mirrorless|dslr|digital|summilux|summicron|noctilux|elmarit|elmar|apo|asph|leica|"
+    r"zeiss|sigma|tamron|samyang|viltrox|tokina|laowa|voigtlander|nikkor|zuiko|usm|stm|vr|ed|oss|gm|wr|lm|art|"
+    r"contemporary|sports|macro|zoom|wide|linear|superview|hero|max|pro|mini|instax|monochrom|rangefinder)"
+)
 _EXIF_TAG_NAMES = (
     r"(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
     r"focallength(?:in35mmfilm)?|lensmodel|lensmake|whitebalance|meteringmode|exposureprogram|exposurebiasvalue|"
@@ -268,7 +275,8 @@ _EXIF_TAG_NAMES = (
 _SHOT_ON = (r"^\W*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
             r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
             r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
-            r"insta360|mavic)\b(?:[ ,/+&-]+(?:[a-z.]*\d[a-z0-9.]*|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|"
+            r"insta360|mavic)\b(?:[ ,/+&-]+(?:[a-z.]*\d[a-z0-9.]*|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
+            r"hero|black|silver|mark|ii|iii|iv|eos|alpha|"
             r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
             r"portrait|night|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
 _EXIF_TAG = (
@@ -281,8 +289,11 @@ _EXIF_TAG = (
     r"|\b\d{2,4} ?dpi\b|^\W*exif\b"  # a text labelled as EXIF
     r"|^\W*software\s*[:=]\s*(?:adobe |the )?(?:photoshop|lightroom|gimp|snapseed|vsco|capture one|affinity photo|"
     r"darktable|luminar|picasa|\d)"
+    # a camera body (and its lens) named alone: a maker, then model designations (with a digit), model-line
+    # and lens-line names ("Leica M10-R, Summilux 50", "Fujifilm X-T4 | XF 35mm f/1.4 R")
     r"|^\W*(?:canon|nikon|sony|fujifilm|olympus|panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica minolta|"
-    r"hasselblad|sigma|gopro|dji)(?: [a-z0-9\-./:()]*\d[a-z0-9\-./:()]*| [a-z\-]+){1,5}\W*$"
+    rf"hasselblad|sigma|gopro|dji)(?:[ ,|+/&]+(?:[a-z0-9\-./:()]*\d[a-z0-9\-./:()]*|[a-z]|{_CAMERA_LINES})){{1,6}}"
+    r"[\s.,;:!?()\[\]\"'…-]*$"
 )
 _EXIF_DUMP_FIELDS = 2
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution

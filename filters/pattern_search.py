@@ -343,7 +343,7 @@ def _hyperscan_database(pattern: str):
     """`pattern` compiled for the screening scan, from the disk cache when a usable copy is
     there; None when Hyperscan cannot compile it. A cache that cannot be read or written is
     passed by (the pattern is compiled here)."""
-    key = f"{hyperscan.__version__}|{platform.machine()}|{_SCAN_FLAGS}|{pattern}"
+    key = f"{hyperscan.__version__}|{platform.machine()}|{_SCAN_FLAGS}|split|{pattern}"
     path = pattern_cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()}.hsdb"
     try:
         database = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
@@ -351,9 +351,12 @@ def _hyperscan_database(pattern: str):
         return database
     except (OSError, hyperscan.error):
         pass
+    # each top-level alternative an expression of its own (Hyperscan limits an expression's length,
+    # and compiles a union of many such faster), any of them a match of the whole
+    expressions = [alt.encode() for alt in (alternatives(pattern) or [pattern])]
     database = hyperscan.Database()
     try:
-        database.compile(expressions=[pattern.encode()], flags=[_SCAN_FLAGS])
+        database.compile(expressions=expressions, flags=[_SCAN_FLAGS] * len(expressions))
     except hyperscan.error:  # unsupported syntax, a pattern that may match empty text, too large
         return None
     try:

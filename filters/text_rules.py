@@ -337,7 +337,7 @@ def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
 _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-    r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    r"|januar|februar|märz|mai|juni|juli|oktober|dezember|jän|mär|okt|dez"
     r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
     r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
     r"|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
@@ -359,7 +359,8 @@ _MONTH_WIDE = (
     r"|มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม"
     r"|thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật"
 )
-_WEEKDAY = r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+_WEEKDAY = (r"mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+            r"|mo|di|mi|do|fr|sa|so")  # (and German weekdays cut short: "Mo., 4. Okt. 2021")
 _CJK_DATE = (
     r"[年月日号號时時分秒点點]|星期[一二三四五六日天]|周[一二三四五六日天]|[（(][月火水木金土日][)）]|午前|午後|上午|下午"
     r"|[년월일시분초]|오전|오후|tháng|năm|ngày|giờ"

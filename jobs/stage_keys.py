@@ -68,7 +68,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # INI files as code; 8: licence, broken-image and gallery notices, "shot on <phone>" credits and
     # unlabelled EXIF names, code around quotes (HTML attributes, shortcodes) and calls with keyword
     # arguments, loops anywhere and "of a of a", list items split at "・" and "،", Czech "Ř" misreads
-    StageSpec("files", 8, _files_reads),
+    # 9: no-image notices in every allowed language, RE2 word bounds next to non-ASCII letters mended,
+    # camera bodies named with model and lens lines only, push processing, German date abbreviations
+    StageSpec("files", 9, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -114,6 +114,8 @@ DEFAULT_SITE_SUFFIXES = (
     "realtor.com", "redfin", "trulia", "wayfair", "ikea", "google images", "photo sharing",
     "stock photo", "stock image", "stock photos",
     "stock images", "stock vector", "stock illustration", "royalty-free", "royalty free",
+    "foto de stock", "fotografía de stock", "fotos de stock", "stockfoto", "stock-foto", "photo stock", "foto stock",
+    "banque d'images", "image libre de droits",
     # photo communities, home and design magazines, shops, travel and news sites
     "500px", "smugmug", "we heart it", "weheartit", "tiktok", "linkedin", "giphy", "apartment therapy", "dezeen",
     "archdaily", "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
@@ -228,7 +230,15 @@ DEFAULT_BOILERPLATE = (
     "点击查看", "点击进入", "图片来源", "版权所有", "免费下载", "高清大图", "图片仅供参考",
     # "the picture is only an illustration", as Japanese and Korean shops write it
     "画像はイメージです", "写真はイメージです", "イメージ画像です", "이미지는 예시", "사진은 예시",
+    # page furniture: links, embeds, an e-mail client's broken image, click to enlarge in more languages
+    "embedded image permalink", "may not have enough memory to open the image", "zum vergrößern klicken",
+    "zum vergrössern klicken", "klicken zum vergrößern", "クリックで拡大", "クリックして拡大", "タップで拡大", "클릭하면 확대",
+    "klik untuk memperbesar", "nhấn để phóng to", "büyütmek için tıklayın", "kliknij, aby powiększyć",
+    "klikněte pro zvětšení", "klicka för att förstora", "اضغط للتكبير", "คลิกเพื่อขยาย", "натисніть, щоб збільшити",
 )  # fmt: skip
+# ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
+# "Photo 12日" is no gallery label)
+_EDGE = r"[\s!-/:-@\[-\x60{-~…–—]*"
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
 # sharing buttons, galleries, missing images and clip-art / stock listings, in several languages.
 DEFAULT_BOILERPLATE_PATTERNS = (
@@ -251,7 +261,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:photos?|images?|pictures?|designs?|products?|collection|gallery|items?|wallpapers?)\b",
     r"\b(?:hd |4k |free )?wallpapers? (?:free )?(?:download|for (?:desktop|mobile|iphone|android|pc))\b",
     r"(?:©|\(c\)) ?(?:19|20)\d\d\b|\bcopyright (?:©|\(c\)|(?:19|20)\d\d)|\bwatermark(?:ed)?\b",
-    r"\b(?:tap|click|swipe|scroll|hover|press) (?:to|for) (?:zoom|enlarge|expand|see|view|open|play|unmute|mute|"
+    r"\b(?:tap|click|swipe|scroll|hover|press)(?: (?:on )?(?:the |this )?(?:image|photo|picture|thumbnail|here))? (?:to|for) "
+    r"(?:zoom|enlarge|expand|see|view|open|play|unmute|mute|"
     r"watch|load|download|more|next)\b|\bzoom in\b|\bskip to (?:main )?content\b|\bskip navigation\b",
     r"\blike,? comment,? (?:and |& )?(?:share|subscribe)\b|\bdon['’]t forget to (?:like|subscribe|share|follow)\b|"
     r"\bposted (?:by|in) (?:admin|administrator|editor|staff)\b|\buncategori[sz]ed\b",
@@ -285,7 +296,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"free delivery|ships? (?:free|within))\b|\bprice:? ?[$€£¥]",
     r"\b(?:partager|teilen|compartir|condividi|compartilhar) (?:sur|auf|en|su|no|in) (?:facebook|twitter|pinterest|"
     r"whatsapp)\b|\bfoto de .{1,40}? en (?:unsplash|pexels)\b|\bimagen no disponible\b|\bkein bild verfügbar\b|"
-    r"\bimage non disponible\b|\bimmagine non disponibile\b|\bнет (?:фото|изображения)\b",
+    r"\bimage non disponible\b|\bimmagine non disponibile\b|(?:^|[^0-9a-z_а-яёіїєґ])нет (?:фото|изображения)(?:$|[^0-9a-z_а-яёіїєґ])",
     r"暂无图片|图片加载失败|图片暂缺|分享到(?:微信|微博|qq|朋友圈)|扫码关注|关注我们|画像はありません|画像がありません|"
     r"シェアする|이미지 없음|공유하기",
     r"\b(?:enable|accept|allow) cookies\b|\bopen in (?:the )?app\b|^\W*pin on [^.!?]{1,40}$|\bsave to (?:pinterest|"
@@ -299,21 +310,34 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file)\b|\bnot available in your (?:country|"
     r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
     r"(?:vergrößern|vergrössern)\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
-    r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|\bнажмите,? чтобы увеличить|点击(?:放大|查看大图)",
+    r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|(?:^|[^0-9a-z_а-яёіїєґ])нажмите,? чтобы увеличить|点击(?:放大|查看大图)",
     # the whole text a licence or copyright notice ("Editorial use only", "SAMPLE - NOT FOR REPRODUCTION"), a
     # broken-image notice ("Image failed to load") or a gallery's own label ("View gallery (12 photos)",
     # "Main product photo"); inside a caption such words may be what a sign or a screen shows
-    r"^\W*(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
+    r"^" + _EDGE + r"(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
     r"resale|commercial use|redistribution)|copyright(?:ed)? (?:protected )?(?:image|photo|picture|material|content)|"
     r"(?:this |the )?(?:images?|photos?|pictures?) (?:is |are )?(?:copyright(?:ed)?|protected by copyright)|"
     r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use without permission)|reproduction "
-    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only)\W*$",
-    r"^\W*(?:the )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
-    r"displayed)|cannot be (?:loaded|displayed)|did not load|is broken)\W*$|^\W*(?:error loading|unable to load|"
-    r"failed to load|could not load) (?:the )?(?:image|photo|picture|media|file|preview)\W*$",
-    r"^\W*(?:view|open|see|browse|launch) (?:the )?(?:full |photo |image )?(?:gallery|slideshow|album|lightbox)\b"
-    r"|\(\d{1,4} (?:photos|images|pictures)\)\W*$|^\W*(?:main|primary|featured|alternate|alt|additional|secondary|"
-    r"front|back|side) (?:product )?(?:image|photo|picture|thumbnail|view)\W*$",
+    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only)" + _EDGE + r"$",
+    r"^" + _EDGE + r"(?:the )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
+    r"displayed)|cannot be (?:loaded|displayed)|did not load|is broken)" + _EDGE + r"$|^" + _EDGE + r"(?:error loading|unable to load|"
+    r"failed to load|could not load) (?:the )?(?:image|photo|picture|media|file|preview)" + _EDGE + r"$",
+    r"^" + _EDGE + r"(?:view|open|see|browse|launch) (?:the )?(?:full |photo |image )?(?:gallery|slideshow|album|lightbox)\b"
+    r"|\(\d{1,4} (?:photos|images|pictures)\)" + _EDGE + r"$|^" + _EDGE + r"(?:main|primary|featured|alternate|alt|additional|secondary|"
+    r"front|back|side) (?:product )?(?:image|photo|picture|thumbnail|view)" + _EDGE + r"$",
+    # "no image available" in the other allowed languages
+    r"\bingen bild (?:tillgänglig|finns|saknas)|\bbild saknas\b|\bgambar tidak (?:tersedia|ada|ditemukan)\b|\btidak ada "
+    r"gambar\b|(?:chưa|không) có (?:hình ảnh|ảnh)|hình ảnh không (?:có sẵn|khả dụng)|\bafbeelding (?:niet beschikbaar|"
+    r"ontbreekt)\b|الصورة غير (?:متوفرة|متاحة|موجودة)|لا توجد صورة|ไม่มีรูปภาพ|ไม่มีภาพ|ไม่พบรูปภาพ|\bresim yok\b|"
+    r"\bgörsel (?:bulunamadı|mevcut değil|yok)|\bbrak (?:zdjęcia|zdjęć|obrazka|obrazu)|\bzdjęcie (?:niedostępne|"
+    r"niedostępne)\b|\bobrázek (?:není k dispozici|nenalezen)\b|(?:^|[^0-9a-z_])žádný obrázek\b|(?:^|[^0-9a-z_а-яёіїєґ])(?:немає "
+    r"(?:зображення|фото)|зображення (?:відсутнє|недоступне)|изображение (?:отсутствует|недоступно))|画像なし|无图片|"
+    r"没有图片|이미지가 없습니다|이미지를 찾을 수 없",
+    r"^" + _EDGE + r"(?:product |gallery |item |main )?(?:image|photo|picture|thumbnail|img)\s*#?\d{1,3}" + _EDGE + r"$",
+    r"^" + _EDGE + r"(?:licen[cs]ed under |licen[cs]e:? )?(?:cc[ -](?:by|0|zero)(?:[ -](?:sa|nd|nc))*(?: \d\.\d)?|creative commons "
+    r"(?:attribution|by|zero|license|licence)[^.!?]{0,40}|public domain(?: mark)?(?: \d\.\d)?)" + _EDGE + r"$",
+    r"^" + _EDGE + r"(?:todo|fixme|tbd)\b\s*[:\-]|\badd alt[- ]?text\b|\balt[- ]?text (?:missing|needed|required)\b"
+    r"|\bopens? (?:(?:the |this )?(?:link|image|photo|picture|video) )?in (?:a )?new (?:tab|window)\b",
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
@@ -334,8 +358,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"wallet\b|\bbefore it (?:goes|pumps|moons)\b|\b\d{2,4}x (?:gains?|returns?|profit)\b|\bonline (?:slots|casino)\b|"
     r"\bsports betting\b|\bwelcome bonus\b|\bfree spins\b|\bdropshipping\b|\bhot sale\b|\bnew arrivals?\b.{0,20}"
     r"\b(?:sale|wholesale|cheap)\b|\bachetez (?:maintenant|dès maintenant)\b|\blivraison (?:gratuite|offerte)\b|\bcompre "
-    r"(?:agora|já)\b|\bfrete grátis\b|\bkaufen sie jetzt\b|\bkostenloser versand\b|\bacquista ora\b|\bspedizione "
-    r"gratuita\b|\bkoop nu\b|\bgratis verzending\b|\bhemen satın al\b|\bücretsiz kargo\b|\bkup teraz\b|\bdarmowa "
+    r"(?:agora|já)(?:$|[^0-9a-z_])|\bfrete grátis\b|\bkaufen sie jetzt\b|\bkostenloser versand\b|\bacquista ora\b|\bspedizione "
+    r"gratuita\b|\bkoop nu\b|\bgratis verzending\b|\bhemen satın al\b|(?:^|[^0-9a-z_çğıöşü])ücretsiz kargo\b|\bkup teraz\b|\bdarmowa "
     r"dostawa\b|купите (?:сейчас|прямо сейчас)|доставка бесплатн|бесплатная доставка|со скидкой|包邮|限时特价|全场[一二三四五六七八九]折|"
     r"立即购买|送料無料|今すぐ購入|期間限定セール|무료 배송|지금 구매",
     r"\bjoin (?:our|my) (?:telegram|whatsapp|discord|group|channel|vip)\b|\bcrypto signals\b|\bsend \d+(?:\.\d+)? "
@@ -389,7 +413,7 @@ DEFAULT_REFUSALS = (
     r"(?:peux|suis pas en mesure)\b|\bje ne peux pas (?:aider|identifier|décrire|voir|analyser)\b",
     r"\bthe image (?:did not|didn['’]t|failed to|could not|couldn['’]t) (?:load|upload|come through|be loaded)\b|\bno "
     r"(?:image|picture|photo) (?:for me )?to (?:describe|analy[sz]e|caption)\b|\bi (?:do not|don['’]t) feel comfortable "
-    r"(?:describing|discussing|captioning)\b|^\W*(?:unable|failed) to (?:generate|create|produce|load) (?:a |the )?"
+    r"(?:describing|discussing|captioning)\b|^\W*(?:error\W{0,3})?(?:unable|failed) to (?:generate|create|produce|load) (?:a |the )?"
     r"(?:caption|description|alt[- ]text|image)\b",
     r"\b(?:i (?:don['’]t|do not|can['’]t|cannot) (?:have|see) (?:access to|the ability to view|any) (?:the |any )?"
     r"(?:image|images|picture|photo|visual))|\bno (?:image|picture|photo|attachment)s? (?:was |were |has been |"
@@ -442,13 +466,13 @@ DEFAULT_REFUSALS = (
     r"^(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
     r"以下は|다음은).{0,60}(?:descripción|description|descrizione|beschreibung|описание|opis|açıklama|descrição|"
     r"deskripsi|描述|说明|説明|설명|leyenda|légende|didascalia|bildunterschrift|подпись|legenda)[^.!?。]{0,30}[:：]\s*$",
-    r"(?:как (?:ии|искусственный интеллект|языковая модель)|извините,? (?:но )?я не могу|я не могу (?:видеть|"
-    r"просматривать|открыть) изображени)",
+    r"(?:как (?:ии|искусственный интеллект|языковая модель)|(?:извините|к сожалению),? (?:но )?я не могу|я не могу "
+    r"(?:видеть|просматривать|открыть|описать|распознать|проанализировать) (?:это |данное )?изображени)",
     # more of the allowed languages: Ukrainian, Turkish, Indonesian/Malay, Vietnamese, Thai, Swedish, Czech,
     # Dutch, Polish, Japanese, Korean, Arabic
     r"(?:як (?:ші|штучний інтелект|мовна модель)|(?:вибачте|на жаль),? (?:але )?я не можу|я не можу (?:бачити|"
     r"переглядати|відкрити|описати) зображенн)",
-    r"\b(?:üzgünüm|maalesef|özür dilerim),? (?:ama |fakat )?(?:bu )?(?:görüntü|görsel|resim|fotoğraf)\w*|\b(?:görüntüyü|"
+    r"(?:^|[^0-9a-z_çğıöşü])(?:üzgünüm|maalesef|özür dilerim),? (?:ama |fakat )?(?:bu )?(?:görüntü|görsel|resim|fotoğraf)\w*|\b(?:görüntüyü|"
     r"görüntüleri|görseli|görselleri|resmi|fotoğrafı) (?:göremiyorum|görüntüleyemiyorum|açamıyorum|tanımlayamıyorum|"
     r"tarif edemiyorum|analiz edemiyorum)|\b(?:bir yapay zeka(?: dil modeli)?|yapay zeka dil modeli) olarak\b",
     r"\b(?:maaf|mohon maaf),? (?:tetapi |tapi |namun )?saya tidak (?:dapat|bisa|boleh|mampu)\b|\bsaya tidak (?:dapat|"
@@ -470,7 +494,7 @@ DEFAULT_REFUSALS = (
     # "I can't help with that", in the allowed languages
     r"\bnão (?:consigo|posso) ajudar com (?:isso|isto|essa|esta|esse|este)\b|\bno (?:puedo|podré) ayudar(?:te|le)? "
     r"con (?:eso|esto|esa|esta)\b|\bje ne (?:peux|pourrai) pas (?:vous |t['’])?aider (?:avec|pour|sur) (?:cela|ça|"
-    r"cette|ceci)\b|\bnon posso aiutar(?:ti|la|vi) con (?:questo|questa|ciò)\b|\bkann ich (?:dir |ihnen |euch )?"
+    r"cette|ceci)\b|\bnon posso aiutar(?:ti|la|vi) con (?:questo|questa|ciò)(?:$|[^0-9a-z_])|\bkann ich (?:dir |ihnen |euch )?"
     r"(?:leider )?nicht helfen\b|\bich kann (?:dir|ihnen|euch) (?:dabei |damit |hierbei )?(?:leider )?nicht helfen\b|"
     r"\b(?:daar|hier)(?:mee)? kan ik (?:je|u) niet(?: mee)? helpen\b|\bik kan (?:je|u) (?:daar|hier)(?:mee)? niet "
     r"(?:mee )?helpen\b|\bjag kan inte hjälpa (?:dig |er )?med (?:det|detta)\b|\bnie mogę (?:ci |pani |panu )?(?:w tym |"
@@ -569,7 +593,8 @@ class KeywordListRule(RuleConfig):
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
     count): "dog puppy cute pet animal canine" (0: off); or text that labels itself a tag list
-    ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景")."""
+    ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景").
+    Items may be set apart by "・" and "،" too."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
