@@ -49,6 +49,9 @@ FILE_NAME = (
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
     r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
+    # a phone's "Photo <date>, <time>" export name ("Фото 12.05.2023, 14 26 45")
+    r"|(?:фото|photo|foto|bild|image|img|zdjęcie|ảnh)[\s_\-]?\d{1,4}[.\-]\d{1,2}[.\-]\d{2,4}(?:,?[\s_\-]\d{1,2}[\s.:_\-]\d{2}"
+    r"(?:[\s.:_\-]\d{2})?)?"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{20,}"
     r"|[a-z0-9]+(?:_[a-z0-9]+){2,}|[a-z]+(?:[_\-][a-z]+)*[_\-]\d{2,}(?:x\d+)?(?:[_\-][a-z0-9]+)*"
     r")(?:\.(?:jpe?g|png|gif|webp|heic|heif|bmp|tiff?|dng|raw|cr2|nef|arw|mp4|mov|avi|mkv|3gp|pdf))?\s*$"
@@ -102,6 +105,9 @@ _CODE_STRONG = (
     r"^\W*(?:(?:http|error|status)\s*)?(?:40[0-9]|41\d|42\d|50[0-9])\W+(?:forbidden|not found|bad request|unauthori[sz]ed|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|too many requests)\b|\bsegmentation "
     r"fault\b|\(core dumped\)|\bkernel panic\b|\bfatal error:",
+    # a template's tags ("{% include 'partials/figure.html' %}", "{{ page.title | upper }}")
+    r"\{%-?\s*(?:include|extends|block|endblock|if|endif|for|endfor|load|url|static|set|macro|with|trans)\b|\{\{\s*[a-z_][\w.]*"
+    r"(?:\s*\|\s*\w+)*\s*\}\}",
     # a call with keyword arguments ("Retry(total=4, connect=None, ...)")
     r"\b[a-z_]\w*\(\w+=[^,()\s]{1,30},\s*\w+=",
     # a configuration file: an INI section and a key set under it
@@ -261,7 +267,8 @@ _CAMERA_LINES = (
     r"(?:eos|rebel|alpha|lumix|coolpix|powershot|cyber-?shot|xf|xc|ef|ef-s|ef-m|rf|rf-s|fe|mark|ii|iii|iv|black|silver|"
     r"chrome|body|kit|lens|camera|mirrorless|dslr|digital|summilux|summicron|noctilux|elmarit|elmar|apo|asph|leica|"
     r"zeiss|sigma|tamron|samyang|viltrox|tokina|laowa|voigtlander|nikkor|zuiko|usm|stm|vr|ed|oss|gm|wr|lm|art|"
-    r"contemporary|sports|macro|zoom|wide|linear|superview|hero|max|pro|mini|instax|monochrom|rangefinder)"
+    r"contemporary|sports|macro|zoom|wide|linear|superview|hero|max|pro|mini|instax|monochrom|rangefinder|gr|xcd|hd|"
+    r"fa|da|dfa|pentax|galaxy|note|ultra|plus|mate|pixel|iphone|redmi|quad|triple|dual|xperia)(?:-[a-z]{1,3})?"
 )
 _EXIF_TAG_NAMES = (
     r"(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
@@ -272,16 +279,31 @@ _EXIF_TAG_NAMES = (
 )
 # a phone or camera named as what took the photo, and nothing else: its model, its lens and its mode
 # ("Shot on iPhone 13 Pro", "Shot with Pixel 7 Pro, 5x telephoto"; "Shot on iPhone at the lake" is a caption)
-_SHOT_ON = (r"^\W*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
+_SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
             r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
             r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
             r"insta360|mavic)\b(?:[ ,/+&-]+(?:[a-z.]*\d[a-z0-9.]*|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
             r"hero|black|silver|mark|ii|iii|iv|eos|alpha|"
             r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
             r"portrait|night|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
+# ASCII punctuation and spaces a text may open with (RE2's \\W would take any non-ASCII letter too)
+_LEAD = r"[\s!-/:-@\[-\x60{-~]*"
+_DEVICE = (r"(?:iphone|ipad|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"
+           r"xperia|canon|nikon|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|insta360|"
+           r"华为|小米|三星|苹果)")
+# the same in the other allowed languages ("Снято на Samsung Galaxy S21", "iPhone 15 Pro Maxで撮影",
+# "Aufgenommen mit dem iPhone 13"), with no more than a model after the device
+_SHOT_ON_WIDE = (
+    rf"^{_LEAD}(?:снято на|снято с помощью|знято на|aufgenommen mit(?: dem| der| einem| einer)?|fotografiert mit(?: dem| der)?|"
+    rf"pris avec(?: un| une| le| la)?|photographié avec(?: un| une| le| la)?|tomada con(?: un| una| el| la)?|tomado con(?: un| "
+    rf"una| el)?|hecha con(?: un| una| el)?|tirada com(?: um| uma| o| a)?|scattata con(?: un| una| il| lo)?|genomen met(?: een| "
+    rf"de| het)?|zrobione (?:telefonem |aparatem )?|pořízeno (?:na|s|telefonem)|çekildi|chụp bằng|diambil dengan|"
+    rf"用)\s?{_DEVICE}[a-z0-9 .+-]{{0,30}}(?:拍摄|で撮影|로 촬영|ile çekildi|で撮りました)?[\s.,;:!?()\[\]\"'…。-]*$"
+    rf"|^{_LEAD}{_DEVICE}[a-z0-9 .+-]{{0,30}}(?:拍摄|拍攝|で撮影|로 촬영|ile çekildi)[\s.,;:!?()\[\]\"'…。-]*$"
+)
 _EXIF_TAG = (
     rf"\b{_EXIF_TAG_NAMES}\s*[:=]|\b{_EXIF_TAG_NAMES}\b[^:=\n]{{0,40}}\b{_EXIF_TAG_NAMES}\b"  # or two names, unlabelled
-    rf"|{_SHOT_ON}"
+    rf"|{_SHOT_ON}|{_SHOT_ON_WIDE}"
     r"|^\W*gps\W*-?\d{1,3}\.\d+"  # a photo's coordinates
     # the Software and Model fields: an editor's stamp, a camera body named alone
     r"|^\W*(?:created|edited|made|processed|exported|retouched) (?:with|in|using|by) (?:adobe |the )?(?:photoshop|"
@@ -292,14 +314,15 @@ _EXIF_TAG = (
     # a camera body (and its lens) named alone: a maker, then model designations (with a digit), model-line
     # and lens-line names ("Leica M10-R, Summilux 50", "Fujifilm X-T4 | XF 35mm f/1.4 R")
     r"|^\W*(?:canon|nikon|sony|fujifilm|olympus|panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica minolta|"
-    rf"hasselblad|sigma|gopro|dji)(?:[ ,|+/&]+(?:[a-z0-9\-./:()]*\d[a-z0-9\-./:()]*|[a-z]|{_CAMERA_LINES})){{1,6}}"
+    rf"hasselblad|sigma|gopro|dji|samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)(?:[ ,|+/&·]+(?:[a-z0-9\-./:()]*\d[a-z0-9\-./:()]*|[a-z]|{_CAMERA_LINES})){{1,8}}"
     r"[\s.,;:!?()\[\]\"'…-]*$"
 )
 _EXIF_DUMP_FIELDS = 2
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
 _EXIF_BARE = (r"^\W*(?:gps|exif|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
               r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b"
-              rf"|^\W*(?:shot|taken|captured|photographed|filmed|recorded) |\b{_EXIF_TAG_NAMES}\b")
+              rf"|^\W*(?:shot|taken|captured|photographed|filmed|recorded) |\b{_EXIF_TAG_NAMES}\b|{_SHOT_ON_WIDE}"
+              r"|^\W*(?:samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)\b")
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 
 

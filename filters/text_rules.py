@@ -207,6 +207,17 @@ _LATIN_MISREAD_MARKS = r"[³¹¼¾¿¯¥ªºœŸþðýøØèìòÊæñù]"  # (�
 _NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowed language's words, or no letter
 _LATIN_PAGES = ("cp1250", "cp1254")
 _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
+# "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
+# Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
+_CZECH_LETTERS, _CZECH_C = frozenset("ěřůťďňĚŘŮŤĎŇ"), frozenset("čČ")
+
+
+def _central_letters(text: str) -> int:
+    """Letters only Central European or Turkish languages write (`_CENTRAL_LETTERS`, and "č" in Czech)."""
+    n = sum(c in _CENTRAL_LETTERS for c in text)
+    if n and not _CZECH_LETTERS.isdisjoint(text):
+        n += sum(c in _CZECH_C for c in text)
+    return n
 
 
 def _latin_misread_text(text: str) -> bool:
@@ -222,7 +233,7 @@ def _latin_misread_text(text: str) -> bool:
             undone = text.encode("cp1252").decode(page)
         except UnicodeError:
             continue
-        gained = sum(c in _CENTRAL_LETTERS for c in undone) - sum(c in _CENTRAL_LETTERS for c in text)
+        gained = _central_letters(undone) - _central_letters(text)
         if gained >= 2 and _odd_words(undone) <= _odd_words(text):
             return True
     return False

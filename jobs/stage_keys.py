@@ -70,7 +70,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # arguments, loops anywhere and "of a of a", list items split at "・" and "،", Czech "Ř" misreads
     # 9: no-image notices in every allowed language, RE2 word bounds next to non-ASCII letters mended,
     # camera bodies named with model and lens lines only, push processing, German date abbreviations
-    StageSpec("files", 9, _files_reads),
+    # 10: "shot on" in the other allowed languages and phones named alone, illustration disclaimers and cookie
+    # notices in the allowed languages, template tags, phone export names, Czech "č" misreads
+    StageSpec("files", 10, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -234,7 +234,15 @@ DEFAULT_BOILERPLATE = (
     "embedded image permalink", "may not have enough memory to open the image", "zum vergrößern klicken",
     "zum vergrössern klicken", "klicken zum vergrößern", "クリックで拡大", "クリックして拡大", "タップで拡大", "클릭하면 확대",
     "klik untuk memperbesar", "nhấn để phóng to", "büyütmek için tıklayın", "kliknij, aby powiększyć",
-    "klikněte pro zvětšení", "klicka för att förstora", "اضغط للتكبير", "คลิกเพื่อขยาย", "натисніть, щоб збільшити",
+    "klikněte pro zvětšení", "klicka för att förstora", "اضغط للتكبير", "لتكبير الصورة", "คลิกเพื่อขยาย",
+    "натисніть, щоб збільшити",
+    # "illustrative picture only", as shops and news sites write it in the allowed languages
+    "ảnh minh họa", "hình minh họa", "imagem meramente ilustrativa", "imagem ilustrativa", "imagen ilustrativa",
+    "imagen de referencia", "immagine puramente indicativa", "immagine indicativa", "image non contractuelle",
+    "photo non contractuelle", "abbildung ähnlich", "symbolbild", "beispielbild", "foto ilustrasi", "gambar ilustrasi",
+    "zdjęcie poglądowe", "ilustrační foto", "ilustrační obrázek", "illustrationsbild", "temsili görsel", "görsel temsilidir",
+    "صورة توضيحية", "صورة تعبيرية", "ภาพประกอบ", "фото для иллюстрации", "иллюстративное фото", "ілюстративне фото",
+    "afbeelding ter illustratie", "foto ter illustratie", "参考图片", "參考圖片", "사진은 참고용",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -262,7 +270,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:hd |4k |free )?wallpapers? (?:free )?(?:download|for (?:desktop|mobile|iphone|android|pc))\b",
     r"(?:©|\(c\)) ?(?:19|20)\d\d\b|\bcopyright (?:©|\(c\)|(?:19|20)\d\d)|\bwatermark(?:ed)?\b",
     r"\b(?:tap|click|swipe|scroll|hover|press)(?: (?:on )?(?:the |this )?(?:image|photo|picture|thumbnail|here))? (?:to|for) "
-    r"(?:zoom|enlarge|expand|see|view|open|play|unmute|mute|"
+    r"(?:zoom|enlarge|expand|see|view|open|play|unmute|mute|retry|reload|try again|"
     r"watch|load|download|more|next)\b|\bzoom in\b|\bskip to (?:main )?content\b|\bskip navigation\b",
     r"\blike,? comment,? (?:and |& )?(?:share|subscribe)\b|\bdon['’]t forget to (?:like|subscribe|share|follow)\b|"
     r"\bposted (?:by|in) (?:admin|administrator|editor|staff)\b|\buncategori[sz]ed\b",
@@ -279,6 +287,15 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # cookie banners, login walls, page navigation, "continue reading", unfilled placeholders
     r"\b(?:we|site|website|page) uses? cookies\b|\baccept (?:all )?cookies\b|\b(?:read|see|view) our (?:cookie|"
     r"privacy) policy\b",
+    # cookie notices in the other allowed languages
+    r"\b(?:diese (?:website|seite)|wir) (?:verwendet|verwenden|nutzt|nutzen) cookies\b|\bcookies akzeptieren\b|\bce site "
+    r"utilise (?:des )?cookies\b|\baccepter (?:les|tous les) cookies\b|\beste (?:sitio|sitio web) (?:utiliza|usa) cookies\b|"
+    r"\baceptar (?:las |todas las )?cookies\b|\bquesto sito (?:utilizza|usa) (?:i )?cookie\b|\baccetta (?:i |tutti i )?"
+    r"cookie\b|\beste (?:site|website) (?:utiliza|usa) cookies\b|\bdeze (?:website|site) (?:gebruikt|maakt gebruik van) "
+    r"cookies\b|\bta strona (?:używa|wykorzystuje) (?:plików )?cookie|\bbu (?:site|web sitesi) çerez|\btato stránka "
+    r"(?:používá|využívá) (?:soubory )?cookie|\bden här (?:webbplatsen|sidan) använder cookies\b|\bsitus ini menggunakan "
+    r"cookie|trang web này sử dụng cookie|(?:^|[^0-9a-z_а-яёіїєґ])(?:этот сайт|сайт) использует (?:файлы )?cookie|"
+    r"本网站使用cookie|このサイトはクッキー|이 사이트는 쿠키",
     r"\b(?:log|sign) ?in (?:to|or register to) (?:view|see|continue|access|download|comment|read|unlock)\b|\byou "
     r"(?:must|need to) be (?:logged|signed) in\b|\b(?:register|sign up|subscribe) (?:now|today|for free|to (?:view|"
     r"see|continue|read|access|unlock))\b|\bcreate (?:a free|an|your) account\b",
@@ -434,7 +451,8 @@ DEFAULT_REFUSALS = (
     r"(?:was|were) not (?:attached|uploaded|included))\b",
     r"\b(?:i hope this helps|let me know if you(?:['’]d| would)? (?:need|have|would|want|like)|feel free to ask|"
     r"is there anything else|if you(?:['’]d| would) like (?:a|me|more|another))\b",
-    r"\bcontent (?:policy|guidelines)\b|\bi (?:must|have to) (?:decline|refuse)\b|\bviolates? (?:my|our|the) "
+    r"\bcontent (?:policy|guidelines)\b|\bi (?:must|have to) (?:decline|refuse)\b|\bmay violate (?:my|our|the) "
+    r"(?:usage |content )?(?:guidelines|polic(?:y|ies))\b|\bviolates? (?:my|our|the) "
     r"(?:guidelines|policy|policies)\b|\bi(?:['’]m| am) not comfortable (?:describing|discussing|sharing|"
     r"identifying|with)\b",
     # other languages
@@ -447,7 +465,8 @@ DEFAULT_REFUSALS = (
     r"\b(?:als (?:ki|künstliche intelligenz|sprachmodell|ki-sprachmodell|ki-assistent)|es tut mir leid,? aber|"
     r"ich kann (?:das bild |keine bilder )?(?:nicht )?(?:sehen|anzeigen|analysieren|beschreiben))\b",
     r"\b(?:como (?:una? )?(?:ia|inteligencia artificial|modelo de lenguaje|asistente virtual)|lo siento,? pero|"
-    r"no puedo (?:ver|mostrar|analizar|describir|ayudar)|lo siento,? no puedo|como (?:um )?modelo de linguagem|"
+    r"no puedo (?:ver|mostrar|analizar|describir|ayudar)|lo siento,? no puedo|como (?:um )?modelo de linguagem|como uma? "
+    r"(?:ia|inteligência artificial|assistente virtual)|"
     r"desculpe,? mas|não posso (?:ver|ajudar|descrever))\b",
     r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non posso|"
     r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
@@ -463,7 +482,8 @@ DEFAULT_REFUSALS = (
     r"^(?:claro|por supuesto|desde luego|bien sûr|certainement|certo|certamente|naturalmente|natürlich|gerne|sicher|"
     r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)\s*[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
     r"aqui (?:está|estão|vai|tem)|voici|voilà|ecco|hier (?:ist|sind|is)|вот|oto|işte|berikut|dit is)",
-    r"^(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
+    r"^(?:(?:好的|当然|没问题|好|はい|もちろん|네|물론)[，,、！!。]?\s*)?(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|"
+    r"hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
     r"以下は|다음은).{0,60}(?:descripción|description|descrizione|beschreibung|описание|opis|açıklama|descrição|"
     r"deskripsi|描述|说明|説明|설명|leyenda|légende|didascalia|bildunterschrift|подпись|legenda)[^.!?。]{0,30}[:：]\s*$",
     r"(?:как (?:ии|искусственный интеллект|языковая модель)|(?:извините|к сожалению),? (?:но )?я не могу|я не могу "
