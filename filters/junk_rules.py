@@ -331,7 +331,7 @@ def _exif_dumps(text: pa.Array, max_other_words: int) -> np.ndarray:
     besides the fields, their values and the settings (a description with the photo's settings
     after it is kept), looked for in the texts with ":" or "=" or a bare form (`_EXIF_BARE`)."""
     out = np.zeros(len(text), dtype=bool)
-    rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | _np(pc.match_substring_regex(text, _EXIF_BARE)))
+    rows = np.flatnonzero((ascii_char_counts(text, ":=") > 0) | search(text, _EXIF_BARE))
     if rows.size:
         sub = text.take(pa.array(rows))
         fields = pc.count_substring_regex(sub, _EXIF_FIELD).to_numpy(zero_copy_only=False)
@@ -351,7 +351,7 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
     keep = ~_exif_dumps(text, cfg.max_other_words)
     rows = np.flatnonzero(keep & (batch.unquoted_ascii_counts(DIGITS) > 0))  # an f-number, a shutter speed, ISO or a focal length has digits
     if rows.size:
-        rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), _SETTING_ANY))]
+        rows = rows[search(text.take(pa.array(rows)), _SETTING_ANY)]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         found = {k for k, p in _SETTING_RE.items() if p.search(t)}
         if len(found) < cfg.min_settings:
