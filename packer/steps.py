@@ -43,11 +43,12 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
      dp 64: k = 2 1.011 / 1.017 and k = 4 1.0004 / 1.002 (the sources' token spread at 0.25x-1.18x
      random). At k = 1 no partner helps: the heavy packs are long documents, a step
      of dp single packs cannot be both alike in cost and a cross-section of the mix, and units are
-     dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. `packer.mix_balance_bound` bounds from
-     below what any deal of the same packs that passes this check can reach (bench_packing prints
-     it beside these figures): at dp 64, k = 1 no such deal has its worst step under 1.061 (the
-     spread rule alone excludes it). Choose ``cost`` there when the slowest rank matters more than
-     each step's mix.
+     dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. There, swaps of packs between steps
+     follow that keep the mix check passing (`packer.step_swaps`, ``mix_swap_rounds``): 1.019 /
+     1.082 at dp 8, 1.100 / 1.176 at dp 64. `packer.mix_balance_bound` bounds from below what any
+     deal of the same packs that passes this check can reach (bench_packing prints it beside these
+     figures): at dp 64, k = 1 no such deal has its worst step under 1.061 (the spread rule alone
+     excludes it). Choose ``cost`` there when the slowest rank matters more than each step's mix.
 
    Then a step holding copies of one sample in two loads trades one of them for the most alike
    load of another step, and the steps are put in a seeded order.
@@ -67,6 +68,7 @@ import numpy as np
 
 from packer import step_mix
 from packer.pack_moves import pick_by_composition
+from packer.step_swaps import MixLimits, swap_descent
 from packer.packing import PackPlan
 from schemas.pack_config import PackConfig
 
@@ -111,6 +113,7 @@ class StepPlan:
     # how the steps were dealt: "cost" (balance cost; or mix with no labels, one label or one step),
     # or for balance mix "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`)
     mix_deal: str = "cost"
+    mix_swaps: int = 0  # swaps of loads between steps after the deal (`packer.step_swaps`)
     copies_sharing_step: int = 0  # steps x copy groups with two packs holding copies of one sample
 
     def __len__(self) -> int:
@@ -334,6 +337,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
     mix = _unit_mix(plan, groups, unit_pack, real, src) if cfg.balance == "mix" and n_steps > 1 else None
     cost_lean = 1.0
     mix_deal = "cost"
+    swaps = 0
     load = rank_loads(cost, k, tie) if N else np.zeros(0, np.int64)
     if k > 1 and plan.copy_group is not None and n and N:
         load = _split_copies_within_loads(plan, unit_pack, real, load, cost, tie)
@@ -375,6 +379,12 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
                 load, X, step_of_load = np.arange(N, dtype=np.int64), uX, unit_step
             elif cost_lean < 0:
                 cost_lean = 0.0
+        if not separate and cfg.mix_swap_rounds and k == 1:
+            rows_s, rows_t = (lsmp, ltok) if by_load else (mix.samples, mix.tokens)  # at k = 1 the same rows
+            lim = _swap_limits(step_of_load, rows_s, rows_t, mix.kind, n_steps, base)
+            if lim is not None:
+                step_of_load, swaps = swap_descent(step_of_load, X[:, 0], rows_s, rows_t, mix.kind, lim, n_steps,
+                                                   cfg.mix_swap_rounds, seed)
     step_of = step_of_load[load] if N else np.zeros(0, np.int64)
     shared = 0
     if plan.copy_group is not None and n and N:
@@ -433,6 +443,7 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
         llm_cost=llm[out],
         mix_cost_lean=cost_lean,
         mix_deal=mix_deal,
+        mix_swaps=swaps,
         copies_sharing_step=shared,
     )
 
@@ -539,6 +550,24 @@ def _mix_excess(step: np.ndarray, mix: _UnitMix, n_steps: int, base: _MixBase) -
         r = np.where(flat, np.where(ours <= 1e-12, 0.0, np.inf), ours / np.where(flat, 1.0, theirs))
         ratio = max(ratio, float(r.max()) if r.size else 0.0)
     return ratio, over
+
+
+def _swap_limits(step: np.ndarray, samples: np.ndarray, tokens: np.ndarray, kind: np.ndarray, n_steps: int,
+                 base: _MixBase) -> MixLimits | None:
+    """The mix check as limits for `swap_descent`, or None where the deal does not pass it: each
+    label's spread within `MIX_SAFETY` of the margin, or where the deal is beyond that already, no
+    wider than it is (so the check still passes after the swaps)."""
+    ss, st, _ = step_mix.step_shares(step, samples, tokens, kind, n_steps)
+    ratio_cap = MIX_MARGIN * MIX_SAFETY
+    out = []
+    for now, theirs in ((step_mix.spread(ss), base.spread_s), (step_mix.spread(st), base.spread_t)):
+        if (now > MIX_MARGIN * theirs + 1e-12).any():
+            return None
+        out.append(np.maximum(ratio_cap * theirs, now) ** 2 + 1e-15)
+    over = float((np.abs(ss - base.gs) > base.tol_s).sum() + (np.abs(st - base.gt) > base.tol_t).sum())
+    if over > base.over:
+        return None
+    return MixLimits(out[0], out[1], base.over, base.gs, base.gt, base.tol_s, base.tol_t)
 
 
 def _mix_ok(excess: tuple[float, float], base_over: float) -> bool:

@@ -38,9 +38,11 @@ Step assembly minimises that modelled step time; the report gives both and each 
   within the mix tolerance), so the loads come out near-equal: on
   bench_packing's bimodal mix, 0.6% mean / 2.6% worst step at dp 8 and 1.1% / 1.7% at dp 64 with
   k = 2, within 0.4% with 4 or more. With one pack per rank per step, where cost and mix go together
-  (long text documents are the heavy packs), the slowest rank stays over the mean: 5% / 17% at dp 8,
-  18-20% at dp 64, and no deal of those packs that keeps the mix has its worst step within 6.1% at
-  dp 64 (`packer.mix_balance_bound`).
+  (long text documents are the heavy packs), the slowest rank stays over the mean: the deal gives
+  5% mean / 17% worst step at dp 8 and 18-20% at dp 64; swaps of packs between steps that keep the
+  mix (``mix_swap_rounds``, `packer.step_swaps`) bring that to 1.9% / 8.2% at dp 8 and 10% / 17.6%
+  at dp 64, and no deal of those packs that keeps the mix has its worst step within 6.1% at dp 64
+  (`packer.mix_balance_bound`).
 - ``cost``: steps are formed from packs of similar cost first (worst step within 2% of its mean on
   the benchmark mixes at any k); a step may then hold mostly one kind of data.
 
@@ -113,6 +115,9 @@ class PackConfig(ConfigSection):
     vit_phase: Literal["fused", "separate"] = "fused"
     # Step assembly: swap-refinement rounds per step after the initial deal (0 = no swaps).
     balance_swap_rounds: int = Field(default=256, ge=0, le=1_000_000)
+    # mix mode, one pack per rank per step: rounds of swaps of packs between steps after the deal
+    # (`packer.step_swaps`); 0 turns them off
+    mix_swap_rounds: int = Field(default=4, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _check(self) -> "PackConfig":

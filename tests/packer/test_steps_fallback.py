@@ -74,7 +74,7 @@ FALLBACK = {
 def test_mix_fallback_when_no_lean_keeps_the_mix(name, monkeypatch):
     (n, seed, dp, k, phase, copies), lean = FALLBACK[name]
     tokens, patches, images, labels, copy_group = _samples(n, seed)
-    cfg = _cfg(dp, k, phase)
+    cfg = _cfg(dp, k, phase, mix_swap_rounds=0)  # the deal itself (the swaps after it: test_step_swaps)
     plan = plan_packs(tokens, patches, images, cfg, labels=labels, copy_group=copy_group if copies else None)
     seen = {}
 
