@@ -214,9 +214,9 @@ def _letter_runs(texts: pa.Array) -> np.ndarray:
 
 _SETTINGS = {
     "aperture": r"(?:\bf|ƒ)\s?/\s?\d{1,2}(?:[.,]\d)?\b|\bf\d{1,2}[.,]\d\b|\baperture\b",
-    "shutter": r"\b1\s?/\s?\d{1,5}\s?(?:s|sec|secs|seconds?)?\b|\b\d{1,2}(?:\.\d)?\s?(?:s|sec)\b(?:\s*exposure)?"
+    "shutter": r"\b1\s?/\s?\d{1,5}\s?(?:s|sec|secs|seconds?)?\b|\b1\s?/\s?\d{1,5}\s?(?:秒|초)|\b\d{1,2}(?:\.\d)?\s?(?:s|sec)\b(?:\s*exposure)?"
                r"|\bshutter(?: speed)?\b|\bexposure(?: time)?\b",
-    "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b|\b(?:pushed|pulled) (?:to |\+|-)?\d{2,4}\b",  # (push processing: a film's ISO)
+    "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b|\biso\s?(?:感度|感光度|감도)|\b(?:pushed|pulled) (?:to |\+|-)?\d{2,4}\b",  # (push processing: a film's ISO)
     "focal": r"\b\d{1,4}(?:[.,]\d)?\s?mm\b|\bfocal length\b",
     "bias": r"[+\-±]\s?\d(?:[.,]\d)?\s?ev\b|\bexposure (?:bias|compensation)\b",
     "body": r"\b(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|hasselblad|ricoh|"
@@ -249,7 +249,13 @@ _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera
                      "flash", "meteringmode", "orientation",
                      # what a Software field names
                      "adobe", "photoshop", "lightroom", "classic", "windows", "macintosh", "macos", "ios", "android",
-                     "gimp", "snapseed", "vsco", "darktable", "luminar", "picasa"))
+                     "gimp", "snapseed", "vsco", "darktable", "luminar", "picasa",
+                     # EXIF labels in Japanese, Chinese and Korean ("絞り値 f/8 シャッタースピード 1/250秒")
+                     "絞り値", "絞り", "シャッタースピード", "シャッター速度", "感度", "iso感度", "焦点距離", "露出補正", "露出",
+                     "光圈", "快门", "快门速度", "感光度", "焦距", "曝光", "曝光补偿", "조리개", "셔터", "셔터스피드",
+                     "셔터속도", "감도", "초점거리", "노출",
+                     # a lens after a camera named in other languages ("objectif 24-120 mm")
+                     "appareil", "objectif", "objektiv", "objetivo", "obiettivo", "obiektyw", "объектив", "hdr", "ai"))
 
 
 # A metadata dump names its fields: two of these fields followed by ":" or "=", or one EXIF tag name
@@ -257,7 +263,7 @@ _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera
 _EXIF_FIELD = (
     r"(?:^|[\s,;|(/])(?:exposure(?: time| program| mode| bias| compensation| index)?|aperture|f-?number|"
     r"iso(?: speed)?(?: rating)?|shutter(?: speed)?|focal length|lens(?: model)?|camera(?: model| make| maker)?|"
-    r"make|model|white balance|flash|metering(?: mode)?|date taken|date/time(?: original)?|date time(?: original)?|"
+    r"make|model|white balance|wb|mode|flash|metering(?: mode)?|date taken|date/time(?: original)?|date time(?: original)?|"
     r"colou?r space|orientation|software|scene (?:type|mode|capture type)|gps(?: latitude| longitude| altitude)?|"
     r"focus mode|drive mode|image size|resolution|dimensions|bit depth|bits per sample|compression|exif(?: version)?)"
     r"\s*[:=]"
@@ -268,7 +274,8 @@ _CAMERA_LINES = (
     r"chrome|body|kit|lens|camera|mirrorless|dslr|digital|summilux|summicron|noctilux|elmarit|elmar|apo|asph|leica|"
     r"zeiss|sigma|tamron|samyang|viltrox|tokina|laowa|voigtlander|nikkor|zuiko|usm|stm|vr|ed|oss|gm|wr|lm|art|"
     r"contemporary|sports|macro|zoom|wide|linear|superview|hero|max|pro|mini|instax|monochrom|rangefinder|gr|xcd|hd|"
-    r"fa|da|dfa|pentax|galaxy|note|ultra|plus|mate|pixel|iphone|redmi|quad|triple|dual|xperia)(?:-[a-z]{1,3})?"
+    r"fa|da|dfa|pentax|galaxy|note|ultra|plus|mate|pixel|iphone|redmi|quad|triple|dual|xperia|fov|ai|corporation|corp|"
+    r"imaging|nikon|canon|sony|fujifilm|olympus|panasonic|hs|is|elph|ixus|mavic|osmo|pocket|action|avata)(?:-[a-z]{1,3})?"
 )
 _EXIF_TAG_NAMES = (
     r"(?:exposuretime|fnumber|isospeedratings|photographicsensitivity|datetimeoriginal|datetimedigitized|"
@@ -282,7 +289,7 @@ _EXIF_TAG_NAMES = (
 _SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
             r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
             r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
-            r"insta360|mavic)\b(?:[ ,/+&-]+(?:[a-z.]*\d[a-z0-9.]*|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
+            rf"insta360|mavic)\b(?:[ ,/+&·|-]+(?:[a-z.]*\d[a-z0-9.]*|[a-z]|{_CAMERA_LINES}|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
             r"hero|black|silver|mark|ii|iii|iv|eos|alpha|"
             r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
             r"portrait|night|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
@@ -294,11 +301,11 @@ _DEVICE = (r"(?:iphone|ipad|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|onepl
 # the same in the other allowed languages ("Снято на Samsung Galaxy S21", "iPhone 15 Pro Maxで撮影",
 # "Aufgenommen mit dem iPhone 13"), with no more than a model after the device
 _SHOT_ON_WIDE = (
-    rf"^{_LEAD}(?:снято на|снято с помощью|знято на|aufgenommen mit(?: dem| der| einem| einer)?|fotografiert mit(?: dem| der)?|"
+    rf"^{_LEAD}(?:拍摄于|拍攝於|摄于|攝於|снято на|снято с помощью|знято на|aufgenommen mit(?: dem| der| einem| einer)?|fotografiert mit(?: dem| der)?|"
     rf"pris avec(?: un| une| le| la)?|photographié avec(?: un| une| le| la)?|tomada con(?: un| una| el| la)?|tomado con(?: un| "
     rf"una| el)?|hecha con(?: un| una| el)?|tirada com(?: um| uma| o| a)?|scattata con(?: un| una| il| lo)?|genomen met(?: een| "
     rf"de| het)?|zrobione (?:telefonem |aparatem )?|pořízeno (?:na|s|telefonem)|çekildi|chụp bằng|diambil dengan|"
-    rf"用)\s?{_DEVICE}[a-z0-9 .+-]{{0,30}}(?:拍摄|で撮影|로 촬영|ile çekildi|で撮りました)?[\s.,;:!?()\[\]\"'…。-]*$"
+    rf"用)\s?{_DEVICE}[a-z0-9 .,/+·|-]{{0,30}}(?:拍摄|で撮影|로 촬영|ile çekildi|で撮りました)?[\s.,;:!?()\[\]\"'…。-]*$"
     rf"|^{_LEAD}{_DEVICE}[a-z0-9 .+-]{{0,30}}(?:拍摄|拍攝|で撮影|로 촬영|ile çekildi)[\s.,;:!?()\[\]\"'…。-]*$"
 )
 _EXIF_TAG = (
@@ -314,15 +321,22 @@ _EXIF_TAG = (
     # a camera body (and its lens) named alone: a maker, then model designations (with a digit), model-line
     # and lens-line names ("Leica M10-R, Summilux 50", "Fujifilm X-T4 | XF 35mm f/1.4 R")
     r"|^\W*(?:canon|nikon|sony|fujifilm|olympus|panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica minolta|"
-    rf"hasselblad|sigma|gopro|dji|samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)(?:[ ,|+/&·]+(?:[a-z0-9\-./:()]*\d[a-z0-9\-./:()]*|[a-z]|{_CAMERA_LINES})){{1,8}}"
+    rf"hasselblad|sigma|gopro|dji|samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)(?:[ ,|+/&·.]+(?:[a-z0-9\-./:()]*\d[a-z0-9\-./:()]*|[a-z]|{_CAMERA_LINES})){{1,8}}"
     r"[\s.,;:!?()\[\]\"'…-]*$"
 )
 _EXIF_DUMP_FIELDS = 2
+# a phone's watermark alone ("HDR AI CAMERA", "AI QUAD CAMERA"); a camera named after a label ("Appareil : Nikon Z6")
+_WATERMARK = (r"^\W*(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|ultra ?wide|\d{2,3} ?mp)\s+){1,4}(?:camera|cam)\W*$"
+              r"|^\W*(?:camera|kamera|appareil(?: photo)?|cámara|câmera|fotocamera|aparat|fotoaparát|камера|カメラ|相机|카메라)"
+              r"\s*[:：]\s*(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|ricoh|hasselblad|sigma|gopro|"
+              r"dji|iphone|pixel|samsung|galaxy|huawei|xiaomi|apple)\b")
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
 _EXIF_BARE = (r"^\W*(?:gps|exif|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
               r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b"
               rf"|^\W*(?:shot|taken|captured|photographed|filmed|recorded) |\b{_EXIF_TAG_NAMES}\b|{_SHOT_ON_WIDE}"
               r"|^\W*(?:samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)\b")
+_EXIF_TAG = f"{_EXIF_TAG}|{_WATERMARK}"
+_EXIF_BARE = f"{_EXIF_BARE}|{_WATERMARK}"
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 
 
@@ -468,6 +482,10 @@ _ING_NOUN_WORDS = (
     "learning training reading writing coding streaming "
     "sailing boating dancing bedding lighting roofing flooring parking housing marketing branding "
     "wrapping packaging printing engineering landscaping sunning stunning amazing interesting relaxing "
+    "bodybuilding banking investing trading accounting consulting recycling farming mining hunting climbing boxing "
+    "wrestling skating snowboarding skateboarding jogging bowling sewing knitting crafting scrapbooking blogging "
+    "networking computing manufacturing plumbing heating cleaning catering tutoring parenting nursing healing "
+    "rowing kayaking canoeing rafting diving snorkeling golfing hairstyling styling modeling modelling  backpacking trekking hitchhiking breathing "
     "pudding dumpling earring earrings offspring sibling seedling duckling darling shed bed red sled seed weed "
     "reed feed speed breed need steed tweed bred hundred sacred naked wicked rugged ragged jagged crooked "
     "beloved handcrafted handmade colored coloured textured isolated assorted mixed"

@@ -301,6 +301,15 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     if inside_only.size:
         around = pc.count_substring_regex(batch.unquoted_lower.take(pa.array(inside_only)), _WORD_OR_HAN)
         hit[inside_only[around.to_numpy(zero_copy_only=False) >= _QUOTING_WORDS]] = False
+    if cfg.tlds:  # a bare domain the text says the image shows ("a billboard displaying the address x.com")
+        rows = np.flatnonzero(hit & (batch.unquoted_words.counts >= _QUOTING_WORDS + 1))
+        if rows.size:
+            sub = batch.unquoted_lower.take(pa.array(rows))
+            shown = _np(pc.match_substring_regex(sub, _shown_domain(cfg.tlds)))
+            if shown.any():
+                rows, sub = rows[shown], sub.filter(pa.array(shown))
+                rest = pc.replace_substring_regex(sub, _shown_domain(cfg.tlds), " ")
+                hit[rows[~_np(pc.match_substring_regex(rest, _url_screen(cfg)))]] = False
     if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
         rows = np.flatnonzero(~hit & _np(batch.non_ascii))
         if rows.size:
@@ -311,6 +320,14 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
 
 
 _QUOTING_WORDS = 5
+# a verb that says a sign, a screen or a print shows an address, before a bare domain (no scheme, no "www.")
+_SHOWS = (r"\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
+          r"bears)\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*")
+
+
+@lru_cache(maxsize=16)
+def _shown_domain(tlds: tuple[str, ...]) -> str:
+    return _SHOWS + r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b"
 # a word as `CaptionBatch.words` counts them: a Han/Kana character, or a run of other non-space characters
 _WORD_OR_HAN = r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\s\p{Han}\p{Hiragana}\p{Katakana}]+"
 

@@ -72,7 +72,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # camera bodies named with model and lens lines only, push processing, German date abbreviations
     # 10: "shot on" in the other allowed languages and phones named alone, illustration disclaimers and cookie
     # notices in the allowed languages, template tags, phone export names, Czech "č" misreads
-    StageSpec("files", 10, _files_reads),
+    # 11: credit lines alone, rights notices, shop buttons, login walls and free downloads in the allowed
+    # languages, more refusal word orders, camera watermarks and labels, a domain a sign is said to show kept
+    StageSpec("files", 11, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -243,6 +243,40 @@ DEFAULT_BOILERPLATE = (
     "zdjęcie poglądowe", "ilustrační foto", "ilustrační obrázek", "illustrationsbild", "temsili görsel", "görsel temsilidir",
     "صورة توضيحية", "صورة تعبيرية", "ภาพประกอบ", "фото для иллюстрации", "иллюстративное фото", "ілюстративне фото",
     "afbeelding ter illustratie", "foto ter illustratie", "参考图片", "參考圖片", "사진은 참고용",
+    # rights notices in the allowed languages, and the stock ways of naming whose an image is
+    "tous droits réservés", "todos los derechos reservados", "alle rechte vorbehalten", "tutti i diritti riservati",
+    "todos os direitos reservados", "alle rechten voorbehouden", "wszelkie prawa zastrzeżone", "все права защищены",
+    "всі права захищені", "tüm hakları saklıdır", "všechna práva vyhrazena", "alla rättigheter förbehållna",
+    "hak cipta dilindungi", "bảo lưu mọi quyền", "جميع الحقوق محفوظة", "สงวนลิขสิทธิ์", "無断転載禁止", "無断転載を禁じ",
+    "무단 전재", "무단전재", "禁止转载", "未经授权禁止", "respective owners", "used with permission",
+    "reproduced with permission", "via wikimedia commons", "crédit photo", "crédits photo", "crédito de la foto",
+    "crédito da foto", "foto cedida por", "fotografía cedida por", "imagen cedida por", "imagem cedida por",
+    "per gentile concessione", "mit freundlicher genehmigung", "avec l'aimable autorisation", "bildnachweis",
+    "fotonachweis", "źródło zdjęcia", "zdroj fotografie", "nguồn ảnh",
+    # "add to cart" and other shop and page buttons in the allowed languages ("в корзину" alone may be a basket)
+    "in den warenkorb", "añadir a la cesta", "añadir al carrito", "agregar al carrito", "ajouter au panier",
+    "aggiungi al carrello", "adicionar ao carrinho", "in winkelwagen", "toevoegen aan winkelwagen", "dodaj do koszyka",
+    "sepete ekle", "přidat do košíku", "vložit do košíku", "lägg i varukorgen", "tambah ke keranjang",
+    "masukkan keranjang", "thêm vào giỏ hàng", "أضف إلى السلة", "أضف إلى عربة التسوق", "เพิ่มลงตะกร้า",
+    "หยิบใส่ตะกร้า", "добавить в корзину", "додати в кошик", "加入购物车", "加入購物車", "カートに入れる", "カートに追加",
+    "장바구니 담기", "장바구니에 담기", "leave a comment", "leave a reply", "post a comment", "choose an option",
+    "select an option", "select options", "choose options", "クリックすると拡大",
+    # a login wall in the allowed languages
+    "로그인 후 이용", "zaloguj się, aby", "melde dich an, um", "connectez-vous pour", "inicia sesión para",
+    "faça login para", "log in om", "inloggen om", "войдите, чтобы", "увійдіть, щоб", "ログインして", "登录后查看",
+    "请登录", "登录后可", "přihlaste se", "logga in för att", "đăng nhập để", "سجل الدخول", "เข้าสู่ระบบเพื่อ",
+    # downloads and streams offered for free
+    "download for free", "free to download", "descarga gratis", "descargar gratis", "kostenlos herunterladen",
+    "gratis herunterladen", "télécharger gratuitement", "téléchargement gratuit", "scarica gratis", "download grátis",
+    "baixar grátis", "gratis downloaden", "pobierz za darmo", "darmowe pobieranie", "ücretsiz indir", "stáhnout zdarma",
+    "ladda ner gratis", "unduh gratis", "tải miễn phí", "تحميل مجاني", "ดาวน์โหลดฟรี", "завантажити безкоштовно",
+    "無料ダウンロード", "무료 다운로드", "watch full movie", "full movie online", "watch online free", "watch free online",
+    "visit our store", "visit our shop", "visit our website",
+    # listings, classifieds and apps
+    "register to bid", "reply to this ad", "report this listing", "report this ad", "report this post",
+    "report this image", "download our app", "download the app", "get our app", "คลิกเพื่อดู",
+    "gana dinero", "ganar dinero desde casa", "escríbenos por whatsapp", "ganhe dinheiro", "gagnez de l'argent",
+    "licensed under a creative commons", "licensed under creative commons", "licensed under the creative commons",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -303,6 +337,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\W*)+$|^\W*\d{1,3} ?(?:of|/) ?\d{1,3}\W*$",
     r"\b(?:continue|keep) reading\b|\bread (?:the )?(?:full|whole|rest of the) (?:article|story|post)\b|"
     r"\b(?:article|story) continues below\b|\bscroll down (?:to|for)\b",
+    r"^" + _EDGE + r"(?:insert|add|enter|type|write|your) (?:the |an? |your )?(?:image )?(?:alt[- ]?text|caption|description)"
+    r"(?: here)?" + _EDGE + r"$|\balt[- ]?text here\b",
     r"\[(?:insert|your|add|enter|put|write) [^\]]{0,40}\]|\b(?:enter|insert|add|type|write) (?:an? |the |your )?"
     r"(?:image )?(?:description|caption|alt[- ]?text|title) here\b|\b(?:image|photo|picture) (?:description|"
     r"caption) here\b|\bcaption here\b|\b(?:insert|add|place|put|your) (?:an? |your )?(?:image|photo|picture|"
@@ -334,7 +370,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^" + _EDGE + r"(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
     r"resale|commercial use|redistribution)|copyright(?:ed)? (?:protected )?(?:image|photo|picture|material|content)|"
     r"(?:this |the )?(?:images?|photos?|pictures?) (?:is |are )?(?:copyright(?:ed)?|protected by copyright)|"
-    r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use without permission)|reproduction "
+    r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use|distribute)(?: (?:this|the|these) "
+    r"(?:image|photo|picture|images|photos|pictures))? without (?:(?:the |our )?(?:prior |express )?(?:written )?permission|"
+    r"(?:prior |express )?(?:written )?consent)|do not (?:copy|reproduce|use without permission)|reproduction "
     r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only)" + _EDGE + r"$",
     r"^" + _EDGE + r"(?:the )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
     r"displayed)|cannot be (?:loaded|displayed)|did not load|is broken)" + _EDGE + r"$|^" + _EDGE + r"(?:error loading|unable to load|"
@@ -351,6 +389,21 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:зображення|фото)|зображення (?:відсутнє|недоступне)|изображение (?:отсутствует|недоступно))|画像なし|无图片|"
     r"没有图片|이미지가 없습니다|이미지를 찾을 수 없",
     r"^" + _EDGE + r"(?:product |gallery |item |main )?(?:image|photo|picture|thumbnail|img)\s*#?\d{1,3}" + _EDGE + r"$",
+    # a credit line as the whole text: a label, a colon and a name of at most four words ("Photo: John Smith",
+    # "写真提供：共同通信社", "مصدر الصورة: رويترز"); a description after a label is longer
+    r"^" + _EDGE + r"(?:photo|photos|photograph|picture|pictures|image|images|pic|foto|fotos|fotografía|fotografia|"
+    r"fotografie|fotografi|zdjęcie|zdjęcia|фото|фотография|фотографія|світлина|bild|bilder|ảnh|hình ảnh|ภาพ|ภาพจาก|ภาพโดย|"
+    r"ที่มาภาพ|写真|写真提供|撮影|照片|图片|圖片|图|摄影|攝影|사진|사진 제공|صورة|الصورة|مصدر الصورة|تصوير|görsel|fotoğraf|"
+    r"gambar|kredit foto|sumber foto|nguồn|fotokälla|foto credit|image source|photo source)\s*[:：]\s*"
+    r"[^\s.!?:：。]{1,20}(?:\s+[^\s.!?:：。]{1,20}){0,3}\s*[.。]?$",
+    # "Photo 5 of 20" in the allowed languages
+    r"(?:^|[\s(\[])(?:foto|fotos|bild|imagen|imagem|immagine|zdjęcie|фото|изображение|зображення|obrázek|görsel|resim|"
+    r"gambar|ảnh|hình|afbeelding|bilden)\s*#?\d{1,3}\s*(?:de|von|aus|di|van|z|ze|из|з|av|dari|trên|/)\s*\d{1,3}(?:$|[^0-9])",
+    # a gallery link in the allowed languages, as the whole text
+    r"^" + _EDGE + r"(?:(?:voir|afficher|ouvrir) (?:la |les )?(?:galerie|photos|diaporama)|(?:bilder)?galerie (?:ansehen|"
+    r"öffnen|anzeigen)|(?:ver|abrir) (?:la |a )?(?:galería|galeria)|(?:vedi|apri) (?:la )?galleria|(?:bekijk|open) (?:de )?"
+    r"(?:galerij|fotogalerij)|(?:zobacz|otwórz) galeri[eę]|смотреть галерею|открыть галерею|galeriyi (?:gör|aç)|"
+    r"zobrazit galerii|visa galleriet|lihat galeri|xem (?:thư viện|album) ảnh)" + _EDGE + r"$",
     r"^" + _EDGE + r"(?:licen[cs]ed under |licen[cs]e:? )?(?:cc[ -](?:by|0|zero)(?:[ -](?:sa|nd|nc))*(?: \d\.\d)?|creative commons "
     r"(?:attribution|by|zero|license|licence)[^.!?]{0,40}|public domain(?: mark)?(?: \d\.\d)?)" + _EDGE + r"$",
     r"^" + _EDGE + r"(?:todo|fixme|tbd)\b\s*[:\-]|\badd alt[- ]?text\b|\balt[- ]?text (?:missing|needed|required)\b"
@@ -482,7 +535,7 @@ DEFAULT_REFUSALS = (
     r"^(?:claro|por supuesto|desde luego|bien sûr|certainement|certo|certamente|naturalmente|natürlich|gerne|sicher|"
     r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)\s*[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
     r"aqui (?:está|estão|vai|tem)|voici|voilà|ecco|hier (?:ist|sind|is)|вот|oto|işte|berikut|dit is)",
-    r"^(?:(?:好的|当然|没问题|好|はい|もちろん|네|물론)[，,、！!。]?\s*)?(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|"
+    r"^(?:(?:好的|当然可以|当然|没问题|可以|好|はい|もちろん|네|물론)[，,、！!。]?\s*)?(?:aquí (?:tienes|está)|aqui (?:está|vai)|voici|ecco|"
     r"hier ist|вот|oto|işte|berikut|以下是|这是|下面是|"
     r"以下は|다음은).{0,60}(?:descripción|description|descrizione|beschreibung|описание|opis|açıklama|descrição|"
     r"deskripsi|描述|说明|説明|설명|leyenda|légende|didascalia|bildunterschrift|подпись|legenda)[^.!?。]{0,30}[:：]\s*$",
@@ -502,6 +555,12 @@ DEFAULT_REFUSALS = (
     r"\bvới tư cách là (?:một )?(?:ai|mô hình ngôn ngữ|trợ lý ai)\b|\blà một (?:mô hình ngôn ngữ|trợ lý ai)\b",
     r"(?:ขออภัย|ขอโทษ)(?:ครับ|ค่ะ|นะคะ|นะครับ)?\s*(?:แต่)?\s*(?:ฉัน|ผม|ดิฉัน)ไม่สามารถ|ไม่สามารถ(?:ดู|มองเห็น|เปิด|อธิบาย|"
     r"วิเคราะห์)(?:ภาพ|รูป)|ในฐานะ(?:ที่เป็น)?(?:ai|ปัญญาประดิษฐ์|โมเดลภาษา)",
+    r"\b(?:tyvärr|förlåt),? (?:men )?kan jag inte\b|\bkan jag inte (?:se|visa|öppna|beskriva|analysera|identifiera)\b",
+    r"\b(?:obrázek|obrázky|fotografii|fotku|snímek)\b[^.!?]{0,20}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|otevřít|"
+    r"vidět|analyzovat)|\b(?:omlouvám se|bohužel),? (?:ale )?[^.!?]{0,30}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|"
+    r"otevřít|vidět|analyzovat)",
+    r"\b(?:i|we) (?:would )?need (?:more|additional) (?:information|context|details) (?:about|on|regarding) (?:the|this|"
+    r"your) (?:image|picture|photo)\b|\bi(?:['’]d| would) be (?:happy|glad) to help\b.{0,20}\b(?:however|but)\b",
     r"\b(?:tyvärr|jag är ledsen|förlåt),? (?:men )?jag kan inte\b|\bjag kan inte (?:se|visa|öppna|beskriva|analysera) "
     r"(?:bilden|bilder|fotot|fotografiet)\b|\bsom (?:en )?(?:språkmodell|ai-assistent|ai-språkmodell)\b",
     r"\b(?:omlouvám se|bohužel),? (?:ale )?(?:nemohu|nedokážu|nemůžu)\b|\b(?:nemohu|nedokážu|nemůžu) (?:vidět|"
