@@ -292,7 +292,7 @@ _SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|r
             rf"insta360|mavic)\b(?:[ ,/+&·|-]+(?:[a-z.]*\d[a-z0-9.]*|[a-z]|{_CAMERA_LINES}|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
             r"hero|black|silver|mark|ii|iii|iv|eos|alpha|"
             r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
-            r"portrait|night|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
+            r"portrait|night|sight|astrophotography|motion|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
 # ASCII punctuation and spaces a text may open with (RE2's \\W would take any non-ASCII letter too)
 _LEAD = r"[\s!-/:-@\[-\x60{-~]*"
 _DEVICE = (r"(?:iphone|ipad|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"
@@ -326,7 +326,8 @@ _EXIF_TAG = (
 )
 _EXIF_DUMP_FIELDS = 2
 # a phone's watermark alone ("HDR AI CAMERA", "AI QUAD CAMERA"); a camera named after a label ("Appareil : Nikon Z6")
-_WATERMARK = (r"^\W*(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|ultra ?wide|\d{2,3} ?mp)\s+){1,4}(?:camera|cam)\W*$"
+_WATERMARK = (rf"^\W*(?:{_DEVICE}[a-z0-9 .+-]{{0,20}}\s*[·|•,-]\s*)?(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|"
+              rf"ultra ?wide|\d{{2,3}} ?mp)\s+){{1,4}}(?:camera|cam)(?:\s*[·|•,-]\s*{_DEVICE}[a-z0-9 .+-]{{0,20}})?\W*$"
               r"|^\W*(?:camera|kamera|appareil(?: photo)?|cámara|câmera|fotocamera|aparat|fotoaparát|камера|カメラ|相机|카메라)"
               r"\s*[:：]\s*(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|ricoh|hasselblad|sigma|gopro|"
               r"dji|iphone|pixel|samsung|galaxy|huawei|xiaomi|apple)\b")

@@ -191,8 +191,9 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
             best = max(scores, key=scores.get)
             best_allowed = max((v for m, v in scores.items() if m in allow), default=0.0)
             rejected[i] = ((best not in allow and scores[best] >= threshold[i])
-                           or (long[i] and best_allowed < cfg.min_allowed_score
-                               and not reads_as(lower[j], cfg.allow)))
+                           or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow))
+                           or (best not in allow and scores[best] >= cfg.unsure_top_score
+                               and best_allowed < cfg.unsure_allowed_score and not reads_as(lower[j], cfg.allow, 1)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
@@ -275,11 +276,11 @@ FUNCTION_WORDS = {
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in FUNCTION_WORDS.items()}
 
 
-def reads_as(lower_text: str, langs) -> bool:
-    """`lower_text` (lowercased) has two different function words (`FUNCTION_WORDS`) of one of
+def reads_as(lower_text: str, langs, least: int = 2) -> bool:
+    """`lower_text` (lowercased) has `least` different function words (`FUNCTION_WORDS`) of one of
     `langs`."""
     sets = [_FUNCTION_SETS[lang] for lang in langs if lang in _FUNCTION_SETS]
     if not sets:
         return False
     words = {w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()}
-    return any(len(function_words & words) >= 2 for function_words in sets)
+    return any(len(function_words & words) >= least for function_words in sets)

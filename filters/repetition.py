@@ -2,7 +2,8 @@
 
 All work on the batch's word ids outside quoted spans (`CaptionBatch.unquoted_words`) with numpy,
 never per row in Python:
-- `stutter`: a word written twice in a row ("a bus bus");
+- `stutter`: a word written twice in a row ("a bus bus"; not a name capitalised inside a sentence:
+  "a record by The The");
 - `tail_repetition`: the text ends in the same unit of words again and again, or such a loop runs
   anywhere in it with nothing between its copies ("an image of an image of an image of a house");
 - `sentence_repetition`: the same sentence comes back;
@@ -75,7 +76,8 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     row_words = [set() for _ in range(rows.size)]
     for r, word in zip(np.searchsorted(rows, w.row[hit]).tolist(), w.ids[hit].tolist()):
         row_words[r].add(names[word])
-    rows = rows[[any(_stutters(x, low, text) for x in found) for low, text, found in zip(lower, texts, row_words)]]
+    rows = rows[[any(_stutters(x, low, text) for x in found) and not title_case_repeats_only(text)
+                 for low, text, found in zip(lower, texts, row_words)]]
     if rows.size == 0:
         return keep
     lang = batch.language_of(rows)[0]  # only these rows' language is needed
@@ -95,6 +97,28 @@ def _stutters(word: str, lower: str, text: str) -> bool:
         if m.group(1)[0].islower() or not text[m.end():].strip(" .!?;:\"'”’»)"):
             return True
     return False
+
+
+_REPEAT_RUN = re.compile(r"(?<!\w)(\w+)(?:[\s!?.,;:'\"-]+\1)+(?!\w)", re.IGNORECASE)
+_TITLE_WORDS = frozenset(("the", "a", "an", "and", "of"))  # a band's or a title's doubled function word
+
+
+def title_case_repeats_only(text: str | None) -> bool:
+    """Every run of a repeated word in `text` is a name or a title inside the text: capitalised words
+    after the text's first word, set apart by punctuation ("Tora! Tora! Tora!") or an English function
+    word ("The The"). A German noun written twice ("ein Hund Hund") is none."""
+    if not text:
+        return False
+    runs = list(_REPEAT_RUN.finditer(text))
+    lead = len(text) - len(text.lstrip(" \t\n\"'“‘([-"))
+
+    def name(m: re.Match) -> bool:
+        words = re.findall(r"\w+", m.group(0))
+        between = m.group(0)[len(words[0]):]
+        return (m.start() > lead and all(x[0].isupper() for x in words)
+                and (words[0].lower() in _TITLE_WORDS or bool(re.search(r"[!?.,;:]", between))))
+
+    return bool(runs) and all(name(m) for m in runs)
 
 
 def _letters_only(words: pa.Array) -> np.ndarray:

@@ -277,6 +277,31 @@ DEFAULT_BOILERPLATE = (
     "report this image", "download our app", "download the app", "get our app", "คลิกเพื่อดู",
     "gana dinero", "ganar dinero desde casa", "escríbenos por whatsapp", "ganhe dinheiro", "gagnez de l'argent",
     "licensed under a creative commons", "licensed under creative commons", "licensed under the creative commons",
+    # "read more", "load more" and "click here" in the allowed languages
+    "weiterlesen", "lire la suite", "leer más", "leggi di più", "continua a leggere", "leia mais", "lees meer",
+    "czytaj więcej", "читать далее", "читати далі", "devamını oku", "číst dále", "läs mer", "baca selengkapnya",
+    "اقرأ المزيد", "อ่านต่อ", "続きを読む", "더 보기", "阅读更多", "查看更多", "load more", "muat lebih banyak",
+    "mehr laden", "charger plus", "cargar más", "carica altri", "carregar mais", "meer laden", "załaduj więcej",
+    "загрузить ещё", "daha fazla yükle", "načíst další", "ladda fler", "tải thêm", "تحميل المزيد", "โหลดเพิ่มเติม",
+    "加载更多", "klicka här", "kliknij tutaj", "klik hier", "cliquez ici", "haga clic aquí", "clicca qui", "clique aqui",
+    "hier klicken", "нажмите здесь", "натисніть тут", "buraya tıklayın", "klikněte zde", "klik di sini",
+    "nhấn vào đây", "اضغط هنا", "คลิกที่นี่", "ここをクリック", "여기를 클릭", "点击这里", "zum warenkorb hinzufügen",
+    "in den einkaufswagen",
+    # "image from the web, removed on request"
+    "如有侵权", "图片来自网络", "图片来源于网络", "图片源于网络", "侵删",
+    # an unfilled description in the allowed languages
+    "beschreibung hier", "hier einfügen", "description ici", "descripción aquí", "inserisci qui", "descrição aqui",
+    "beschrijving hier", "opis tutaj", "описание здесь", "açıklama buraya", "popis zde", "beskrivning här",
+    "deskripsi di sini", "mô tả ở đây", "ここに説明", "설명을 입력", "在此输入", "在这里输入",
+    # coupon codes, bought followers, free films, gambling bonuses, money without work
+    "gutscheincode", "rabattcode", "code promo", "código de descuento", "cupón de descuento", "codice sconto",
+    "código promocional", "kod rabatowy", "промокод", "mã giảm giá", "kode promo", "indirim kodu", "slevový kód",
+    "rabattkod", "كود خصم", "โค้ดส่วนลด", "优惠券", "クーポン", "할인 코드", "加微信", "限时秒杀", "film izle",
+    "ดูหนังออนไลน์", "ดูหนังฟรี", "xem phim online", "xem phim miễn phí", "смотреть онлайн бесплатно",
+    "guarda film gratis", "ver películas gratis", "assistir filmes grátis", "film streaming gratuit", "在线观看",
+    "免费观看", "bonus deposit", "deposit bonus", "slot gacor", "judi online", "bonus new member",
+    "without investment", "sin inversión", "senza investimento", "без вложений", "без вкладень", "không cần vốn",
+    "tanpa modal", "bez wychodzenia z domu", "kiếm tiền online", "заработок в интернете", "заробіток в інтернеті",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -437,6 +462,13 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:online|now|today)\b|\b(?:mortgage|loan|payday) (?:rates?|offers?|approval)\b|\bcheap(?:est)? prices?\b|"
     r"\bcompra (?:ahora|ya)\b|\bahorra hasta\b|\boferta exclusiva\b|\bjetzt bestellen\b|\bcommandez maintenant\b|"
     r"купить (?:дешево|недорого|со скидкой)|звоните|закажите (?:сейчас|прямо)|今すぐ登録|ポイントをゲット|立即注册|马上抢购",
+    r"(?:^|[^0-9a-z_])(?:earn|guadagna|gana|ganhe|verdiene|gagnez|zarabiaj|зарабатывай|заробляй|заработок|"
+    r"заробіток|kiếm|tjäna|kazan|vydělávejte|dapatkan|hasilkan|اربح)[^0-9a-z_][^.!?]{0,30}\d[^.!?]{0,30}"
+    r"(?:per day|a day|al giorno|al día|por día|por dia|pro tag|am tag|par jour|dziennie|в день|на день|mỗi ngày|om dagen|"
+    r"per dag|günde|günlük|denně|per hari|sehari|يوميا)|(?:money|dinero|soldi|dinheiro|geld|argent|pieniądze|деньги|"
+    r"гроші|tiền|pengar|para|peníze|uang|المال)[^.!?]{0,20}(?:from home|desde casa|da casa|em casa|von zu hause|de chez "
+    r"vous|z domu|из дома|вдома|hemifrån|evden|z domova|dari rumah|tại nhà|من المنزل)|\bbuy (?:instagram |tiktok |"
+    r"youtube |twitter |real |cheap )?(?:followers|likes|views|subscribers)\b",
     r"\bmod apk\b|\bapk mod\b|\bunlimited (?:coins|gems|money|diamonds)\b|\bgift card generator\b|\bno survey\b|"
     r"\bno human verification\b|скидки до|успей(?:те)? купить|купить прямо сейчас",
     r"\b(?:like|share|comment|tag a friend) (?:and|&) (?:share|comment|follow|tag)\b.{0,40}\bwin\b|\bshare to win\b|"
@@ -879,7 +911,11 @@ class LanguageRule(RuleConfig):
     whose best allowed language scores below `min_allowed_score` is rejected too (lid.176 does not
     know what it is, but it is none of the allowed languages), unless it has two common function
     words of one allowed language (`filters.language.FUNCTION_WORDS`: lid.176 is often unsure of
-    plain English with rare nouns). A rejected text with capital letters gets a second look in
+    plain English with rare nouns). Above `exempt_words`, a text whose top language is not allowed
+    and scores `unsure_top_score` or more, with no allowed language at `unsure_allowed_score`
+    ("Lapset rakentavat lumiukkoa pihalla.": fi 0.46, no allowed language over 0.1), is rejected
+    unless it has one function word of an allowed language (lid.176 reads "Kids slice of lemon." as
+    Esperanto at 0.83; "of" keeps it); "Кот спит на диване" is bg at 0.83 and ru at 0.13: kept. A rejected text with capital letters gets a second look in
     lowercase, which lid.176 reads far better ("SUNSET OVER THE OCEAN ..." is es at 0.20, and en
     at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it. A text of any
     length is rejected when more than half of its letters, and `foreign_script_min_letters` at
@@ -891,6 +927,8 @@ class LanguageRule(RuleConfig):
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     short_min_score: float = Field(default=0.9, ge=0.0, le=1.0)
     exempt_words: int = Field(default=3, ge=0, le=10_000)
+    unsure_top_score: float = Field(default=0.35, ge=0.0, le=1.0)
+    unsure_allowed_score: float = Field(default=0.1, ge=0.0, le=1.0)
     long_words: int = Field(default=10, ge=1, le=100_000)
     min_allowed_score: float = Field(default=0.2, ge=0.0, le=1.0)
     uncertain_min_words: int = Field(default=6, ge=1, le=100_000)

@@ -98,7 +98,7 @@ def test_language_score_threshold_is_inclusive():
     base = RulesConfig().language
     for threshold, kept in ((s, False), (float(np.nextafter(s, 0.0)), False), (float(np.nextafter(s, 1.0)), True)):
         cfg = base.model_copy(update={"allow": ("en",), "min_score": threshold, "short_min_score": threshold,
-                                      "uncertain_min_words": 100_000})  # the score threshold alone decides
+                                      "uncertain_min_words": 100_000, "unsure_allowed_score": 0.0})  # the score threshold alone decides
         assert rule("language").fn(batch, cfg).tolist() == [kept], threshold
 
 
@@ -179,3 +179,20 @@ def test_an_empty_text_before_one_that_starts_with_a_letter_has_no_letter():
     no first byte (the next text's first letter is not its own), so it fails."""
     assert _mask("no_letters", ["abc", "", "def", "12"]) == [True, False, True, False]
     assert _mask("no_letters", ["", "abc"]) == [False, True]
+
+
+def test_language_rejects_a_short_text_no_allowed_language_is_near():
+    """Above `exempt_words`, lid.176 sure enough of a language outside `allow` and no allowed
+    language at `unsure_allowed_score`: rejected, unless one function word of an allowed language
+    is there ("of": lid.176 reads "Kids slice of lemon." as Esperanto)."""
+    texts = ["Senas medinis namas prie ežero.", "Kids slice of lemon.", "Кот спит на диване"]
+    assert _mask("language", texts) == [False, True, True]
+    assert _mask("language", texts, unsure_allowed_score=0.0) == [True, True, True]
+    assert _mask("language", texts[:1], unsure_top_score=1.0) == [True]
+
+
+def test_repeated_names_capitalised_inside_a_sentence_are_kept():
+    texts = ["Fans of the band The The outside a record shop", "A marquee showing Tora! Tora! Tora! at night",
+             "The The dog runs", "ein Fahrrad Fahrrad vor dem Haus", "a bus bus on the road"]
+    assert _mask("repeated_words", texts[:3]) == [True, True, False]
+    assert _mask("stutter", texts[3:]) == [False, False]
