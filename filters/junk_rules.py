@@ -28,6 +28,8 @@ from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, Ke
 
 _SCREENSHOT = (
     r"screenshot|screen ?shot|screen capture|bildschirmfoto|capture d['’]écran|captura de (?:pantalla|tela)|"
+    r"zrzut ekranu|skärmavbild|skärmbild|snímek obrazovky|знімок екрана|снимок экрана|ekran görüntüsü|schermafbeelding|"
+    r"tangkapan layar|ảnh chụp màn hình|لقطة شاشة|ภาพหน้าจอ|スクリーンショット|스크린샷|屏幕截图|"
     r"schermata|schermafbeelding|skärmbild|zrzut ekranu|snímek obrazovky|снимок экрана|скриншот|"
     r"ekran görüntüsü|スクリーンショット|スクショ|截屏|截图|屏幕截图|螢幕擷取畫面|스크린샷"
 )
@@ -44,7 +46,7 @@ _CAMERA = (
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
     rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
-    rf"am|pm|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    rf"am|pm|o|kl|v|в|о|saat|lúc|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
     rf"|(?:{_MESSENGER})[\s_\-.]*[\w\s\-.:()]*\d[\w\s\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
@@ -295,13 +297,13 @@ _SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|r
             r"portrait|night|sight|astrophotography|motion|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
 # ASCII punctuation and spaces a text may open with (RE2's \\W would take any non-ASCII letter too)
 _LEAD = r"[\s!-/:-@\[-\x60{-~]*"
-_DEVICE = (r"(?:iphone|ipad|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"
+_DEVICE = (r"(?:iphone|ipad|google pixel|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"
            r"xperia|canon|nikon|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|insta360|"
            r"华为|小米|三星|苹果)")
 # the same in the other allowed languages ("Снято на Samsung Galaxy S21", "iPhone 15 Pro Maxで撮影",
 # "Aufgenommen mit dem iPhone 13"), with no more than a model after the device
 _SHOT_ON_WIDE = (
-    rf"^{_LEAD}(?:拍摄于|拍攝於|摄于|攝於|снято на|снято с помощью|знято на|aufgenommen mit(?: dem| der| einem| einer)?|fotografiert mit(?: dem| der)?|"
+    rf"^{_LEAD}(?:(?:zdjęcie|foto|photo|ảnh|bild|фото) )?(?:gemaakt met(?: een| de)?|拍摄于|拍攝於|摄于|攝於|снято на|снято с помощью|знято на|aufgenommen mit(?: dem| der| einem| einer)?|fotografiert mit(?: dem| der)?|"
     rf"pris avec(?: un| une| le| la)?|photographié avec(?: un| une| le| la)?|tomada con(?: un| una| el| la)?|tomado con(?: un| "
     rf"una| el)?|hecha con(?: un| una| el)?|tirada com(?: um| uma| o| a)?|scattata con(?: un| una| il| lo)?|genomen met(?: een| "
     rf"de| het)?|zrobione (?:telefonem |aparatem )?|pořízeno (?:na|s|telefonem)|çekildi|chụp bằng|diambil dengan|"
@@ -326,7 +328,7 @@ _EXIF_TAG = (
 )
 _EXIF_DUMP_FIELDS = 2
 # a phone's watermark alone ("HDR AI CAMERA", "AI QUAD CAMERA"); a camera named after a label ("Appareil : Nikon Z6")
-_WATERMARK = (rf"^\W*(?:{_DEVICE}[a-z0-9 .+-]{{0,20}}\s*[·|•,-]\s*)?(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|"
+_WATERMARK = (rf"^\W*(?:{_DEVICE}[a-z0-9 .+-]{{0,20}}\s*[·|•,-]?\s*)?(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|"
               rf"ultra ?wide|\d{{2,3}} ?mp)\s+){{1,4}}(?:camera|cam)(?:\s*[·|•,-]\s*{_DEVICE}[a-z0-9 .+-]{{0,20}})?\W*$"
               r"|^\W*(?:camera|kamera|appareil(?: photo)?|cámara|câmera|fotocamera|aparat|fotoaparát|камера|カメラ|相机|카메라)"
               r"\s*[:：]\s*(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|ricoh|hasselblad|sigma|gopro|"

@@ -237,6 +237,10 @@ class ScreenedPattern:
     def __init__(self, pattern: str, database, exact) -> None:
         self.pattern, self._database, self._exact = pattern, database, exact
         self._local = threading.local()  # Hyperscan's scratch space is one thread's
+        # Hyperscan folds case in ASCII only; RE2 folds "ſ" to "s", the Kelvin sign to "k" and every
+        # non-ASCII letter to its other case: under "(?i)" such rows are RE2's to judge
+        self._folds = "(?i" in pattern
+        self._folds_wide = self._folds and any(not c.isascii() and c.lower() != c.upper() for c in pattern)
 
     def candidates(self, texts: pa.Array) -> np.ndarray:
         """Sorted rows of `texts` (null ones too) that the pattern may match: every row it
@@ -249,13 +253,29 @@ class ScreenedPattern:
                 scratch = self._local.scratch = hyperscan.Scratch(self._database)
             self._database.scan(memoryview(data), match_event_handler=lambda _id, _start, end, _f, _c: ends.append(end),
                                 scratch=scratch)
-        if not ends:
-            return np.zeros(0, dtype=np.int64)
         # the rows that hold a match's last byte (a row's own "\n" included) and the byte after it
         # (where an empty match at a row's start ends)
         ends_at = np.array(ends, dtype=np.int64)
         rows = np.searchsorted(offsets, np.concatenate([ends_at - 1, ends_at]), side="right") - 1
-        return np.unique(np.clip(rows, 0, len(texts) - 1))
+        rows = np.clip(rows, 0, max(len(texts) - 1, 0)) if ends else np.zeros(0, dtype=np.int64)
+        if self._folds and len(texts):
+            rows = np.concatenate([rows, np.flatnonzero(self._case_folded_rows(texts))])
+        return np.unique(rows)
+
+    def _case_folded_rows(self, texts: pa.Array) -> np.ndarray:
+        """Rows where RE2's case folding may find what Hyperscan's does not: with a non-ASCII letter
+        of either case in the pattern, every non-ASCII row; else those with "ſ" or a non-ASCII
+        capital (the Kelvin sign among them)."""
+        wide = ~bool_mask(pc.string_is_ascii(texts)) & bool_mask(pc.is_valid(texts))
+        if self._folds_wide or not wide.any():
+            return wide
+        rows = np.flatnonzero(wide)
+        sub = texts.take(pa.array(rows))
+        capital = bool_mask(pc.not_equal(pc.utf8_lower(sub), pc.ascii_lower(sub))) | bool_mask(
+            pc.match_substring(sub, "ſ"))
+        out = np.zeros(len(texts), dtype=bool)
+        out[rows[capital]] = True
+        return out
 
     def search(self, texts: pa.Array) -> np.ndarray:
         """Per text: the pattern matches somewhere in it (null: False)."""

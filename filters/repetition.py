@@ -76,14 +76,33 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     row_words = [set() for _ in range(rows.size)]
     for r, word in zip(np.searchsorted(rows, w.row[hit]).tolist(), w.ids[hit].tolist()):
         row_words[r].add(names[word])
-    rows = rows[[any(_stutters(x, low, text) for x in found) and not title_case_repeats_only(text)
-                 for low, text, found in zip(lower, texts, row_words)]]
+    stutters = [any(_stutters(x, low, text) for x in found) for low, text, found in zip(lower, texts, row_words)]
+    texts = [t for t, hit in zip(texts, stutters) if hit]
+    rows = rows[stutters]
     if rows.size == 0:
         return keep
     lang = batch.language_of(rows)[0]  # only these rows' language is needed
     in_languages = _np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))
-    keep[rows[in_languages]] = False
+    names = [title_case_repeats_only(t, code not in _NOUNS_CAPITALISED) for t, code in zip(texts, lang.to_pylist())]
+    keep[rows[in_languages & ~np.array(names, dtype=bool)]] = False
     return keep
+
+
+def _next_to_a_capital(text: str, m: re.Match) -> bool:
+    """The word right before or right after the run `m` is capitalised (a title: "Chitty Chitty Bang Bang"),
+    in a text not written in title case."""
+    words = re.findall(r"[^\W\d_]+", text)
+    if sum(w[0].isupper() for w in words) > _TITLE_CASE_SHARE * len(words):  # "A Red Red Barn In The Snow"
+        return False
+    before = re.findall(r"\w+", text[: m.start()])
+    after = re.findall(r"\w+", text[m.end():])
+    return bool((len(before) > 1 and before[-1][0].isupper()) or (after and after[0][0].isupper()))
+
+
+_TITLE_CASE_SHARE = 0.6  # a text with more capitalised words than this is written in title case
+
+
+_NOUNS_CAPITALISED = frozenset(("de", "lb", "gsw", "bar"))  # languages whose common nouns are capitalised
 
 
 def _stutters(word: str, lower: str, text: str) -> bool:
@@ -103,10 +122,12 @@ _REPEAT_RUN = re.compile(r"(?<!\w)(\w+)(?:[\s!?.,;:'\"-]+\1)+(?!\w)", re.IGNOREC
 _TITLE_WORDS = frozenset(("the", "a", "an", "and", "of"))  # a band's or a title's doubled function word
 
 
-def title_case_repeats_only(text: str | None) -> bool:
+def title_case_repeats_only(text: str | None, nouns_lowercase: bool = False) -> bool:
     """Every run of a repeated word in `text` is a name or a title inside the text: capitalised words
     after the text's first word, set apart by punctuation ("Tora! Tora! Tora!") or an English function
-    word ("The The"). A German noun written twice ("ein Hund Hund") is none."""
+    word ("The The"), or next to another capitalised word where `nouns_lowercase` (the text's
+    language writes common nouns in small letters: "Chitty Chitty Bang Bang"). A German noun written
+    twice ("ein Hund Hund liegt") is none."""
     if not text:
         return False
     runs = list(_REPEAT_RUN.finditer(text))
@@ -116,7 +137,8 @@ def title_case_repeats_only(text: str | None) -> bool:
         words = re.findall(r"\w+", m.group(0))
         between = m.group(0)[len(words[0]):]
         return (m.start() > lead and all(x[0].isupper() for x in words)
-                and (words[0].lower() in _TITLE_WORDS or bool(re.search(r"[!?.,;:]", between))))
+                and (words[0].lower() in _TITLE_WORDS or bool(re.search(r"[!?.,;:]", between))
+                     or (nouns_lowercase and _next_to_a_capital(text, m))))
 
     return bool(runs) and all(name(m) for m in runs)
 

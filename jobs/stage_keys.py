@@ -75,7 +75,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 11: credit lines alone, rights notices, shop buttons, login walls and free downloads in the allowed
     # languages, more refusal word orders, camera watermarks and labels, a domain a sign is said to show kept;
     # read/load more, click here, coupons, free films and money from home in the allowed languages, Polish,
-    # Czech and Thai dates, short texts lid.176 gives to no allowed language, names like "The The" kept
+    # Czech and Thai dates, short texts lid.176 gives to no allowed language, names like "The The" kept;
+    # errors, sign-in, newsletters, show more, discounts and today-only offers in the allowed languages,
+    # screenshot names in more languages, feed counters
     StageSpec("files", 11, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -206,7 +206,7 @@ class UrlRule(RuleConfig):
 
 # News and photo agencies whose credit ("(AP Photo/Evan Vucci)", ".../AFP via Getty Images") names
 # them: a credit alone is boilerplate, a credit after a caption is stripped (`filters.repairs`).
-NEWS_AGENCIES = (r"(?:ap|afp|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|"
+NEWS_AGENCIES = (r"(?:ap|afp|pap|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|"
                  r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images)")
 
 DEFAULT_BOILERPLATE = (
@@ -302,6 +302,22 @@ DEFAULT_BOILERPLATE = (
     "免费观看", "bonus deposit", "deposit bonus", "slot gacor", "judi online", "bonus new member",
     "without investment", "sin inversión", "senza investimento", "без вложений", "без вкладень", "không cần vốn",
     "tanpa modal", "bez wychodzenia z domu", "kiếm tiền online", "заработок в интернете", "заробіток в інтернеті",
+    # page and app furniture: errors, sign-in, newsletters, "show more", sharing, in the allowed languages
+    "something went wrong", "please try again later", "try again later", "enter your email", "your email address",
+    "forgot your password", "forgot password", "sign in with google", "continue with google", "войти через",
+    "увійти через", "ดูเพิ่มเติม", "zobrazit další", "visa fler", "mostrar más", "mostra altri", "mostrar mais",
+    "toon meer", "pokaż więcej", "показать ещё", "показати більше", "daha fazla göster", "tampilkan lebih banyak",
+    "hiển thị thêm", "عرض المزيد", "もっと見る", "더보기", "显示更多", "поділитися у", "поделиться в", "sdílet na",
+    "dela på facebook", "bagikan ke", "chia sẻ lên", "udostępnij na", "delen op", "شارك على", "แชร์ไปยัง",
+    "subscribe to our newsletter", "abonnez-vous", "newsletter abonnieren", "suscríbete a", "iscriviti alla newsletter",
+    "inscreva-se", "abonneer je", "zapisz się do newslettera", "подпишитесь на", "підпишіться на", "bültenimize abone",
+    "přihlaste se k odběru", "prenumerera på", "đăng ký nhận tin", "สมัครรับข่าวสาร", "contact for licensing",
+    "contact us for licensing", "for licensing inquiries",
+    # sales in the allowed languages: today only, free shipping, follow for follow, guaranteed returns
+    "solo por hoy", "solo hoy", "nur heute", "solo oggi", "seulement aujourd'hui", "alleen vandaag", "tylko dziś",
+    "tylko dzisiaj", "только сегодня", "лише сьогодні", "sadece bugün", "jen dnes", "endast idag", "hanya hari ini",
+    "chỉ hôm nay", "วันนี้วันเดียว", "今日だけ", "오늘만", "仅限今日", "fri frakt", "follow for follow",
+    "like for like", "returns guaranteed", "guaranteed returns",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -370,7 +386,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"logo|text) here\b",
     r"\b(?:image|photo|picture) (?:source|via|credit)s?\s*:|\b(?:source|credit|credits|crédito|fuente|quelle|"
     r"源自|来源)\s*[:：]",
-    r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|sold out|on sale|best price|"
+    r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|best price|"
     r"free delivery|ships? (?:free|within))\b|\bprice:? ?[$€£¥]",
     r"\b(?:partager|teilen|compartir|condividi|compartilhar) (?:sur|auf|en|su|no|in) (?:facebook|twitter|pinterest|"
     r"whatsapp)\b|\bfoto de .{1,40}? en (?:unsplash|pexels)\b|\bimagen no disponible\b|\bkein bild verfügbar\b|"
@@ -414,6 +430,14 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:зображення|фото)|зображення (?:відсутнє|недоступне)|изображение (?:отсутствует|недоступно))|画像なし|无图片|"
     r"没有图片|이미지가 없습니다|이미지를 찾을 수 없",
     r"^" + _EDGE + r"(?:product |gallery |item |main )?(?:image|photo|picture|thumbnail|img)\s*#?\d{1,3}" + _EDGE + r"$",
+    # a shop's or a feed's counters and labels as the whole text; discounts in the allowed languages
+    r"^" + _EDGE + r"(?:on sale|sold out|(?:now )?in stock|out of stock|page\s*\d{1,4}\s*(?:of|/)\s*\d{1,4})" + _EDGE + r"$|"
+    r"\bshowing \d+\s*[-–]\s*\d+ of \d+|\d[\d.,]*\s?[km]?\s+(?:likes?|comments?|views?|shares?)\b[^a-z]{0,5}\d[\d.,]*\s?[km]?\s+"
+    r"(?:likes?|comments?|views?|shares?|reposts?)\b",
+    r"\d{1,2} ?% (?:rabatt|sconto|de descuento|de réduction|de remise|korting|zniżki|rabatu|slevy|indirim|giảm|diskon|"
+    r"скидк|знижк|rea)|(?:rabatt|sconto|descuento|réduction|remise|korting|zniżka|zniżki|rabat|sleva|indirim|giảm giá|"
+    r"diskon|скидка|скидки|знижка|знижки|خصم|할인|ลดราคา|ลด)[^.!?]{0,15}\d{1,2} ?%|(?:^|\s)[-−]\d{1,2} ?% (?:sur|auf|en|su|"
+    r"op|na|on)\b|\bcompra \d+ y llévate \d+|\bnu \d+ halen,? \d+ betalen\b",
     # a credit line as the whole text: a label, a colon and a name of at most four words ("Photo: John Smith",
     # "写真提供：共同通信社", "مصدر الصورة: رويترز"); a description after a label is longer
     r"^" + _EDGE + r"(?:photo|photos|photograph|picture|pictures|image|images|pic|foto|fotos|fotografía|fotografia|"
@@ -436,7 +460,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
-    rf"^\W*(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
+    rf"^\W*(?:(?:fot\.|foto:?|photo:?)\s*)?(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
     # advertising copy: offers, prices, deadlines and calls to buy or book
     r"\b(?:save|get) (?:up to |an extra )?\d{1,2} ?%|\bup to \d{1,2} ?% off\b|\b\d{1,2} ?% off "
     r"(?:all|everything|your|sitewide|storewide|today|now|this)\b|\bbuy \d+,? get \d+\b|\bbogo\b|\b(?:this|today|"
@@ -564,6 +588,8 @@ DEFAULT_REFUSALS = (
     r"abrir|acessar|acceder|processar|procesar|interpretar|voir|ouvrir|visualiser|vedere|aprire|visualizzare) "
     r"(?:a |la |as |las |l[ae'] ?|les |i |gli )?(?:imagem|imagen|imagens|imágenes|image|images|immagine|immagini|"
     r"foto|fotos|photo|photos|arquivo|archivo|fichier|file)",
+    r"^\W*(?:sure[!,.]?\s*|certainly[!,.]?\s*|of course[!,.]?\s*)?here(?:['’]s| is) (?:a |an |the |your |one )?[^.!?]{0,60}"
+    r"(?:caption|description|alt[- ]?text)[^.!?]{0,30}:\s*$",
     r"^(?:claro|por supuesto|desde luego|bien sûr|certainement|certo|certamente|naturalmente|natürlich|gerne|sicher|"
     r"конечно|oczywiście|jasne|tabii|elbette|tentu|zeker|natuurlijk)\s*[!,.]*\s*(?:aquí (?:tienes|está|hay|te dejo)|"
     r"aqui (?:está|estão|vai|tem)|voici|voilà|ecco|hier (?:ist|sind|is)|вот|oto|işte|berikut|dit is)",

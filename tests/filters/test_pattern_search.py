@@ -173,3 +173,11 @@ def test_first_match_starts_are_arrows_find(pattern, texts):
     texts = pa.array(texts, pa.string())
     expected = pc.fill_null(pc.find_substring_regex(texts, pattern), -1).to_pylist()
     assert first_match_starts(texts, pattern).tolist() == expected
+
+
+@pytest.mark.parametrize("pattern", [r"(?i)\w", r"(?i)s", r"(?i)k", r"(?i)é", r"(?i)ж+"])
+def test_case_insensitive_patterns_fold_beyond_ascii_as_re2_does(engine, pattern):
+    """RE2 folds "ſ" to "s", the Kelvin sign to "k" and non-ASCII letters to their other case;
+    Hyperscan's screen folds ASCII only, so such rows go to RE2 (hypothesis found "(?i)\\w" on "ſ")."""
+    texts = pa.array(["ſ", "\u212a", "É", "Ж", "x", None, "中"])
+    assert search(texts, pattern).tolist() == pc.match_substring_regex(texts, pattern).fill_null(False).to_pylist()

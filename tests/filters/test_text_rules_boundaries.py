@@ -196,3 +196,8 @@ def test_repeated_names_capitalised_inside_a_sentence_are_kept():
              "The The dog runs", "ein Fahrrad Fahrrad vor dem Haus", "a bus bus on the road"]
     assert _mask("repeated_words", texts[:3]) == [True, True, False]
     assert _mask("stutter", texts[3:]) == [False, False]
+
+
+def test_a_title_next_to_capitals_is_no_stutter_where_nouns_are_lowercase():
+    texts = ["Children sing Chitty Chitty Bang Bang at a school concert", "Ein alter Hund Hund liegt vor dem Haus"]
+    assert _mask("stutter", texts) == [True, False]
