@@ -237,10 +237,9 @@ class ScreenedPattern:
     def __init__(self, pattern: str, database, exact) -> None:
         self.pattern, self._database, self._exact = pattern, database, exact
         self._local = threading.local()  # Hyperscan's scratch space is one thread's
-        # Hyperscan folds case in ASCII only; RE2 folds "ſ" to "s", the Kelvin sign to "k" and every
-        # non-ASCII letter to its other case: under "(?i)" such rows are RE2's to judge
-        self._folds = "(?i" in pattern
-        self._folds_wide = self._folds and any(not c.isascii() and c.lower() != c.upper() for c in pattern)
+        # under "(?i)" RE2's "\w" takes "ſ" and the Kelvin sign too (they fold to "s" and "k"),
+        # Hyperscan's does not: rows holding either are RE2's to judge (its other folds agree)
+        self._folds = "(?i" in pattern and "\\w" in pattern
 
     def candidates(self, texts: pa.Array) -> np.ndarray:
         """Sorted rows of `texts` (null ones too) that the pattern may match: every row it
@@ -263,19 +262,8 @@ class ScreenedPattern:
         return np.unique(rows)
 
     def _case_folded_rows(self, texts: pa.Array) -> np.ndarray:
-        """Rows where RE2's case folding may find what Hyperscan's does not: with a non-ASCII letter
-        of either case in the pattern, every non-ASCII row; else those with "ſ" or a non-ASCII
-        capital (the Kelvin sign among them)."""
-        wide = ~bool_mask(pc.string_is_ascii(texts)) & bool_mask(pc.is_valid(texts))
-        if self._folds_wide or not wide.any():
-            return wide
-        rows = np.flatnonzero(wide)
-        sub = texts.take(pa.array(rows))
-        capital = bool_mask(pc.not_equal(pc.utf8_lower(sub), pc.ascii_lower(sub))) | bool_mask(
-            pc.match_substring(sub, "ſ"))
-        out = np.zeros(len(texts), dtype=bool)
-        out[rows[capital]] = True
-        return out
+        """Rows holding "ſ" or the Kelvin sign (see `__init__`)."""
+        return bool_mask(pc.match_substring_regex(texts, "[\u017f\u212a]"))
 
     def search(self, texts: pa.Array) -> np.ndarray:
         """Per text: the pattern matches somewhere in it (null: False)."""
