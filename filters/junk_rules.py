@@ -28,8 +28,7 @@ from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, Ke
 
 _SCREENSHOT = (
     r"screenshot|screen ?shot|screen capture|bildschirmfoto|capture d['’]écran|captura de (?:pantalla|tela)|"
-    r"zrzut ekranu|skärmavbild|skärmbild|snímek obrazovky|знімок екрана|снимок экрана|ekran görüntüsü|schermafbeelding|"
-    r"tangkapan layar|ảnh chụp màn hình|لقطة شاشة|ภาพหน้าจอ|スクリーンショット|스크린샷|屏幕截图|"
+    r"skärmavbild|знімок екрана|tangkapan layar|ảnh chụp màn hình|لقطة شاشة|ภาพหน้าจอ|"
     r"schermata|schermafbeelding|skärmbild|zrzut ekranu|snímek obrazovky|снимок экрана|скриншот|"
     r"ekran görüntüsü|スクリーンショット|スクショ|截屏|截图|屏幕截图|螢幕擷取畫面|스크린샷"
 )
@@ -46,7 +45,7 @@ _CAMERA = (
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
     rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
-    rf"am|pm|o|kl|v|в|о|saat|lúc|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    rf"am|pm|o|kl|v|о|saat|lúc|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
     rf"|(?:{_MESSENGER})[\s_\-.]*[\w\s\-.:()]*\d[\w\s\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
@@ -291,10 +290,9 @@ _EXIF_TAG_NAMES = (
 _SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
             r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
             r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
-            rf"insta360|mavic)\b(?:[ ,/+&·|-]+(?:[a-z.]*\d[a-z0-9.]*|[a-z]|{_CAMERA_LINES}|pro|max|ultra|plus|mini|lite|se|fe|neo|note|galaxy|xperia|instax|"
-            r"hero|black|silver|mark|ii|iii|iv|eos|alpha|"
-            r"mate|edge|fold|flip|tele|telephoto|wide|ultrawide|macro|main|camera|cam|lens|front|back|rear|selfie|"
-            r"portrait|night|sight|astrophotography|motion|mode|hdr|raw|proraw|cinematic|zoom|optical|digital|dual|triple|quad|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
+            rf"insta360|mavic)\b(?:[ ,/+&·|-]+(?:[a-z.]*\d[a-z0-9.]*|[a-z]|{_CAMERA_LINES}|lite|se|neo|edge|fold|flip|"
+            r"tele|telephoto|ultrawide|main|cam|front|back|rear|selfie|portrait|night|sight|astrophotography|motion|mode|"
+            r"hdr|raw|proraw|cinematic|optical|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
 # ASCII punctuation and spaces a text may open with (RE2's \\W would take any non-ASCII letter too)
 _LEAD = r"[\s!-/:-@\[-\x60{-~]*"
 _DEVICE = (r"(?:iphone|ipad|google pixel|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"
@@ -310,9 +308,15 @@ _SHOT_ON_WIDE = (
     rf"用)\s?{_DEVICE}[a-z0-9 .,/+·|-]{{0,30}}(?:拍摄|で撮影|로 촬영|ile çekildi|で撮りました)?[\s.,;:!?()\[\]\"'…。-]*$"
     rf"|^{_LEAD}{_DEVICE}[a-z0-9 .+-]{{0,30}}(?:拍摄|拍攝|で撮影|로 촬영|ile çekildi)[\s.,;:!?()\[\]\"'…。-]*$"
 )
+# a phone's watermark alone ("HDR AI CAMERA", "AI QUAD CAMERA"); a camera named after a label ("Appareil : Nikon Z6")
+_WATERMARK = (rf"^\W*(?:{_DEVICE}[a-z0-9 .+-]{{0,20}}\s*[·|•,-]?\s*)?(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|"
+              rf"ultra ?wide|\d{{2,3}} ?mp)\s+){{1,4}}(?:camera|cam)(?:\s*[·|•,-]\s*{_DEVICE}[a-z0-9 .+-]{{0,20}})?\W*$"
+              r"|^\W*(?:camera|kamera|appareil(?: photo)?|cámara|câmera|fotocamera|aparat|fotoaparát|камера|カメラ|相机|카메라)"
+              r"\s*[:：]\s*(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|ricoh|hasselblad|sigma|gopro|"
+              r"dji|iphone|pixel|samsung|galaxy|huawei|xiaomi|apple)\b")
 _EXIF_TAG = (
     rf"\b{_EXIF_TAG_NAMES}\s*[:=]|\b{_EXIF_TAG_NAMES}\b[^:=\n]{{0,40}}\b{_EXIF_TAG_NAMES}\b"  # or two names, unlabelled
-    rf"|{_SHOT_ON}|{_SHOT_ON_WIDE}"
+    rf"|{_SHOT_ON}|{_SHOT_ON_WIDE}|{_WATERMARK}"
     r"|^\W*gps\W*-?\d{1,3}\.\d+"  # a photo's coordinates
     # the Software and Model fields: an editor's stamp, a camera body named alone
     r"|^\W*(?:created|edited|made|processed|exported|retouched) (?:with|in|using|by) (?:adobe |the )?(?:photoshop|"
@@ -327,19 +331,12 @@ _EXIF_TAG = (
     r"[\s.,;:!?()\[\]\"'…-]*$"
 )
 _EXIF_DUMP_FIELDS = 2
-# a phone's watermark alone ("HDR AI CAMERA", "AI QUAD CAMERA"); a camera named after a label ("Appareil : Nikon Z6")
-_WATERMARK = (rf"^\W*(?:{_DEVICE}[a-z0-9 .+-]{{0,20}}\s*[·|•,-]?\s*)?(?:(?:hdr|ai|dual|triple|quad|penta|night|portrait|"
-              rf"ultra ?wide|\d{{2,3}} ?mp)\s+){{1,4}}(?:camera|cam)(?:\s*[·|•,-]\s*{_DEVICE}[a-z0-9 .+-]{{0,20}})?\W*$"
-              r"|^\W*(?:camera|kamera|appareil(?: photo)?|cámara|câmera|fotocamera|aparat|fotoaparát|камера|カメラ|相机|카메라)"
-              r"\s*[:：]\s*(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|ricoh|hasselblad|sigma|gopro|"
-              r"dji|iphone|pixel|samsung|galaxy|huawei|xiaomi|apple)\b")
 # the `_EXIF_TAG` forms without ":" or "=": how such a text starts, or a resolution
 _EXIF_BARE = (r"^\W*(?:gps|exif|created|edited|made|processed|exported|retouched|canon|nikon|sony|fujifilm|olympus|"
               r"panasonic|leica|pentax|casio|ricoh|kodak|minolta|konica|hasselblad|sigma|gopro|dji)\b|\bvsco\b|\bdpi\b"
               rf"|^\W*(?:shot|taken|captured|photographed|filmed|recorded) |\b{_EXIF_TAG_NAMES}\b|{_SHOT_ON_WIDE}"
-              r"|^\W*(?:samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)\b")
-_EXIF_TAG = f"{_EXIF_TAG}|{_WATERMARK}"
-_EXIF_BARE = f"{_EXIF_BARE}|{_WATERMARK}"
+              r"|^\W*(?:samsung|huawei|xiaomi|apple|google|oneplus|oppo|vivo|honor)\b"
+              rf"|{_WATERMARK}")
 _EXIF_NAMES_RE = re.compile(f"{_EXIF_FIELD}|{_EXIF_TAG}")
 
 
@@ -488,7 +485,7 @@ _ING_NOUN_WORDS = (
     "bodybuilding banking investing trading accounting consulting recycling farming mining hunting climbing boxing "
     "wrestling skating snowboarding skateboarding jogging bowling sewing knitting crafting scrapbooking blogging "
     "networking computing manufacturing plumbing heating cleaning catering tutoring parenting nursing healing "
-    "rowing kayaking canoeing rafting diving snorkeling golfing hairstyling styling modeling modelling  backpacking trekking hitchhiking breathing "
+    "rowing kayaking canoeing rafting diving snorkeling golfing hairstyling styling modeling modelling backpacking trekking hitchhiking breathing "
     "pudding dumpling earring earrings offspring sibling seedling duckling darling shed bed red sled seed weed "
     "reed feed speed breed need steed tweed bred hundred sacred naked wicked rugged ragged jagged crooked "
     "beloved handcrafted handmade colored coloured textured isolated assorted mixed"

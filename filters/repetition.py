@@ -99,10 +99,6 @@ def _next_to_a_capital(text: str, m: re.Match) -> bool:
     return bool((len(before) > 1 and before[-1][0].isupper()) or (after and after[0][0].isupper()))
 
 
-_TITLE_CASE_SHARE = 0.6  # a text with more capitalised words than this is written in title case
-
-
-_NOUNS_CAPITALISED = frozenset(("de", "lb", "gsw", "bar"))  # languages whose common nouns are capitalised
 
 
 def _stutters(word: str, lower: str, text: str) -> bool:
@@ -118,6 +114,8 @@ def _stutters(word: str, lower: str, text: str) -> bool:
     return False
 
 
+_NOUNS_CAPITALISED = frozenset(("de", "lb", "gsw", "bar"))  # languages whose common nouns are capitalised
+_TITLE_CASE_SHARE = 0.6  # a text with more capitalised words than this is written in title case
 _REPEAT_RUN = re.compile(r"(?<!\w)(\w+)(?:[\s!?.,;:'\"-]+\1)+(?!\w)", re.IGNORECASE)
 _TITLE_WORDS = frozenset(("the", "a", "an", "and", "of"))  # a band's or a title's doubled function word
 

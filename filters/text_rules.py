@@ -306,11 +306,10 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
         rows = np.flatnonzero(hit & (batch.unquoted_words.counts >= _QUOTING_WORDS + 1))
         if rows.size:
             sub = batch.unquoted_lower.take(pa.array(rows))
-            shown = _np(pc.match_substring_regex(sub, _shown_domain(cfg.tlds)))
+            rest = pc.replace_substring_regex(sub, _shown_domain(cfg.tlds), " ")
+            shown = ~_np(pc.equal(rest, sub))
             if shown.any():
-                rows, sub = rows[shown], sub.filter(pa.array(shown))
-                rest = pc.replace_substring_regex(sub, _shown_domain(cfg.tlds), " ")
-                hit[rows[~_np(pc.match_substring_regex(rest, _url_screen(cfg)))]] = False
+                hit[rows[shown][~_np(pc.match_substring_regex(rest.filter(pa.array(shown)), _url_screen(cfg)))]] = False
     if cfg.file_extensions:  # a file name whose stem ends in a non-ASCII letter or number ("фото.jpg")
         rows = np.flatnonzero(~hit & _np(batch.non_ascii))
         if rows.size:
@@ -329,6 +328,8 @@ _SHOWS = (r"\b(?:reads|reading|saying|says|showing|shows|displaying|displays|pri
 @lru_cache(maxsize=16)
 def _shown_domain(tlds: tuple[str, ...]) -> str:
     return _SHOWS + r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b"
+
+
 # a word as `CaptionBatch.words` counts them: a Han/Kana character, or a run of other non-space characters
 _WORD_OR_HAN = r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\s\p{Han}\p{Hiragana}\p{Katakana}]+"
 
@@ -555,6 +556,3 @@ def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarr
     if rows.size:
         keep[rows] = [title_case_repeats_only(t) for t in batch.text.take(pa.array(rows)).to_pylist()]
     return keep
-
-
-

@@ -288,7 +288,7 @@ DEFAULT_BOILERPLATE = (
     "nhấn vào đây", "اضغط هنا", "คลิกที่นี่", "ここをクリック", "여기를 클릭", "点击这里", "zum warenkorb hinzufügen",
     "in den einkaufswagen",
     # "image from the web, removed on request"
-    "如有侵权", "图片来自网络", "图片来源于网络", "图片源于网络", "侵删",
+    "如有侵权", "图片来自网络", "图片源于网络", "侵删",
     # an unfilled description in the allowed languages
     "beschreibung hier", "hier einfügen", "description ici", "descripción aquí", "inserisci qui", "descrição aqui",
     "beschrijving hier", "opis tutaj", "описание здесь", "açıklama buraya", "popis zde", "beskrivning här",
@@ -303,15 +303,15 @@ DEFAULT_BOILERPLATE = (
     "without investment", "sin inversión", "senza investimento", "без вложений", "без вкладень", "không cần vốn",
     "tanpa modal", "bez wychodzenia z domu", "kiếm tiền online", "заработок в интернете", "заробіток в інтернеті",
     # page and app furniture: errors, sign-in, newsletters, "show more", sharing, in the allowed languages
-    "something went wrong", "please try again later", "try again later", "enter your email", "your email address",
+    "something went wrong", "try again later", "enter your email", "your email address",
     "forgot your password", "forgot password", "sign in with google", "continue with google", "войти через",
     "увійти через", "ดูเพิ่มเติม", "zobrazit další", "visa fler", "mostrar más", "mostra altri", "mostrar mais",
     "toon meer", "pokaż więcej", "показать ещё", "показати більше", "daha fazla göster", "tampilkan lebih banyak",
     "hiển thị thêm", "عرض المزيد", "もっと見る", "더보기", "显示更多", "поділитися у", "поделиться в", "sdílet na",
     "dela på facebook", "bagikan ke", "chia sẻ lên", "udostępnij na", "delen op", "شارك على", "แชร์ไปยัง",
-    "subscribe to our newsletter", "abonnez-vous", "newsletter abonnieren", "suscríbete a", "iscriviti alla newsletter",
+    "abonnez-vous", "newsletter abonnieren", "suscríbete a", "iscriviti alla newsletter",
     "inscreva-se", "abonneer je", "zapisz się do newslettera", "подпишитесь на", "підпишіться на", "bültenimize abone",
-    "přihlaste se k odběru", "prenumerera på", "đăng ký nhận tin", "สมัครรับข่าวสาร", "contact for licensing",
+    "prenumerera på", "đăng ký nhận tin", "สมัครรับข่าวสาร", "contact for licensing",
     "contact us for licensing", "for licensing inquiries",
     # sales in the allowed languages: today only, free shipping, follow for follow, guaranteed returns
     "solo por hoy", "solo hoy", "nur heute", "solo oggi", "seulement aujourd'hui", "alleen vandaag", "tylko dziś",
