@@ -43,7 +43,11 @@ holds H. For a deal whose every step has max/mean <= r:
    and Σ_A L_s / C_s >= (Σ_A sqrt L_s)² / Σ_U c; every other step is >= 1. Σ_U c is at most,
    for every λ >= 0, Σ_H (c - λ v) + (the m dpk - h largest c - λ v of the others) + λ E_max(m)
    (the most cost U can hold with an excess the spread rule allows). The mean bound is the least
-   over m of ((n - m) + max(m, dp (Σ_j sqrt L_j)² / C_max)) / n.
+   of ((n - m) + max(m, dp (Σ_j sqrt L_j)² / C_max)) / n (C_max the least of the labels' and
+   signs') over the m that the spread rule allows at all: those where no label's excess at λ = 0
+   (Σ_H v + the m dpk - h least v of the others) is above E_max(m). Where the costliest packs are
+   mostly of one label, they cannot gather in a few steps, and the many steps that hold one are
+   slow.
 
 Both are also at least what cost alone forces (the step holding the costliest pack). The bound is
 for the given packs: another packing of the same samples may lower it where it can make costly
@@ -229,6 +233,8 @@ def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples:
         rest[in_h] = False
         extra = ms * S - h
         rules = []  # per label and sign: (label, y_max, E >= base[λ, m] + λ c0[m] / r, E_max[m])
+        hot_sum = ms.astype(np.float64)  # per m: the hot steps' max/mean summed, at least (6.)
+        can_be = np.ones(ms.shape[0], bool)  # per m: whether the spread rule lets H lie in m steps
         for g in range(D.shape[1]):
             lim = float(rule.spread_limit[g]) * (1 + SAFETY) + 1e-15
             e_max = np.where(phi > 0, t_hi * lim * np.sqrt(n / np.where(phi > 0, phi, 1.0)), np.inf)
@@ -244,8 +250,11 @@ def mix_balance_bound(cost: np.ndarray, label_tokens: np.ndarray, label_samples:
                     cmax[li] += lam * e_max if lam > 0 else 0.0
                 rules.append((g, float(1 - X[g] if sign > 0 else X[g]), base, e_max))
                 c_up = np.minimum(cmax.min(axis=0), cap)
-                hot = np.maximum(ms, np.where(c_up > 0, dp * sqrt_l**2 / np.where(c_up > 0, c_up, 1.0), np.inf))
-                mean = max(mean, float(((n - ms) + hot).min()) / n)
+                hot_sum = np.maximum(hot_sum, np.where(c_up > 0, dp * sqrt_l**2 / np.where(c_up > 0, c_up, 1.0),
+                                                       np.inf))
+                can_be &= base[0] <= e_max  # λ = 0: the excess any m steps holding H have (3.)
+        if can_be.any():
+            mean = max(mean, float(((n - ms) + hot_sum)[can_be].min()) / n)
         hot = _Hot(c0, cap, ms, rules, dp * (theta + (k - 1) * c_min),
                    [(in_tokens, least[hi_], lam1) for in_tokens, (least, lam1) in one_step])
         lo, hi = worst, max(worst, float(cs[0] * dp) / max(c_min, 1e-300) + 1.0)

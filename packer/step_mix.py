@@ -134,3 +134,27 @@ def random_steps(n_units: int, n_steps: int, per_step: int, seed: int) -> np.nda
     perm = rng.permutation(n_units)[: n_steps * per_step]
     step[perm] = np.arange(perm.shape[0]) // per_step
     return step
+
+
+def offset_deal(offsets: np.ndarray, n_steps: int, per_step: int, tie: np.ndarray) -> np.ndarray:
+    """Deal rows (n_steps x per_step of them) to n_steps steps, per_step each, so that each step's
+    sum of the rows' offset vectors stays near zero: rows by decreasing norm (ties: ``tie``), each
+    to the open step whose running sum it cancels most (least dot product; ties: the lower step).
+    Returns the step of each row."""
+    U = offsets.shape[0]
+    step = np.empty(U, np.int64)
+    if not U:
+        return step
+    order = np.lexsort((tie, -np.einsum("ij,ij->i", offsets, offsets)))
+    total = np.zeros((n_steps, offsets.shape[1]))
+    room = np.full(n_steps, per_step, np.int64)
+    shut = np.zeros(n_steps)  # +inf on full steps
+    for u in order.tolist():
+        v = offsets[u]
+        s = int(np.argmin(total @ v + shut))
+        step[u] = s
+        total[s] += v
+        room[s] -= 1
+        if not room[s]:
+            shut[s] = np.inf
+    return step

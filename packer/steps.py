@@ -43,9 +43,13 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
      dp 64: k = 2 1.011 / 1.017 and k = 4 1.0004 / 1.002 (the sources' token spread at 0.25x-1.18x
      random). At k = 1 no partner helps: the heavy packs are long documents, a step
      of dp single packs cannot be both alike in cost and a cross-section of the mix, and units are
-     dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. There, swaps of packs between steps
-     follow that keep the mix check passing (`packer.step_swaps`, ``mix_swap_rounds``): 1.019 /
-     1.082 at dp 8, 1.100 / 1.176 at dp 64. `packer.mix_balance_bound` bounds from below what any
+     dealt: 1.05 / 1.17 at dp 8 and 1.18 / 1.20 at dp 64. There a second deal competes: the
+     heavy packs gathered a few to a step with companions that keep its mix near the plan's, the
+     rest dealt by their label offsets (`packer.heavy_steps`). Each deal that passes the check is
+     followed by swaps of packs between steps that keep it passing (`packer.step_swaps`,
+     ``mix_swap_rounds``), and the lower step time wins: 1.012 / 1.036 at dp 8 (the heavy deal;
+     the units' with swaps: 1.019 / 1.082), 1.100 / 1.176 at dp 64 (the units'; no heavy deal
+     passes the check there). `packer.mix_balance_bound` bounds from below what any
      deal of the same packs that passes this check can reach (bench_packing prints it beside these
      figures): at dp 64, k = 1 no such deal has its worst step under 1.061 (the spread rule alone
      excludes it). Choose ``cost`` there when the slowest rank matters more than each step's mix.
@@ -67,7 +71,9 @@ from typing import NamedTuple
 import numpy as np
 
 from packer import step_mix
+from packer.heavy_steps import HEAVY_COSTS, heavy_step_deal
 from packer.pack_moves import pick_by_composition
+from packer.step_mix import offset_deal
 from packer.step_swaps import MixLimits, swap_descent
 from packer.packing import PackPlan
 from schemas.pack_config import PackConfig
@@ -111,7 +117,8 @@ class StepPlan:
     # 0..1; -1 where units were dealt by their dominant label instead; 1 for "cost"
     mix_cost_lean: float = 1.0
     # how the steps were dealt: "cost" (balance cost; or mix with no labels, one label or one step),
-    # or for balance mix "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`)
+    # or for balance mix "strata" or "offsets" (`_mix_steps`), "units" (`_mix_cells_steps`), "heavy"
+    # (`packer.heavy_steps`, at k = 1)
     mix_deal: str = "cost"
     mix_swaps: int = 0  # swaps of loads between steps after the deal (`packer.step_swaps`)
     copies_sharing_step: int = 0  # steps x copy groups with two packs holding copies of one sample
@@ -380,11 +387,28 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
             elif cost_lean < 0:
                 cost_lean = 0.0
         if not separate and cfg.mix_swap_rounds and k == 1:
+            # the deal so far and the heavy-step deal (`packer.heavy_steps`), each descended by
+            # swaps where it passes the check; the lower step time wins (ties: the deal so far)
             rows_s, rows_t = (lsmp, ltok) if by_load else (mix.samples, mix.tokens)  # at k = 1 the same rows
-            lim = _swap_limits(step_of_load, rows_s, rows_t, mix.kind, n_steps, base)
-            if lim is not None:
-                step_of_load, swaps = swap_descent(step_of_load, X[:, 0], rows_s, rows_t, mix.kind, lim, n_steps,
-                                                   cfg.mix_swap_rounds, seed)
+            starts = [(mix_deal, step_of_load, _swap_limits(step_of_load, rows_s, rows_t, mix.kind, n_steps, base))]
+            offsets = mix_offsets(rows_t, rows_s, mix.kind, n_steps, base)
+            for heavy_cost in HEAVY_COSTS:
+                heavy = heavy_step_deal(X[:, 0], offsets, n_steps, dp, ltie if by_load else tie, heavy_cost)
+                if heavy is None:
+                    continue
+                lim = _swap_limits(heavy, rows_s, rows_t, mix.kind, n_steps, base)
+                if lim is not None:
+                    starts.append(("heavy", heavy, lim))
+                    break
+            best_score = np.inf
+            for name, start, lim in starts:
+                if lim is None:
+                    continue
+                done, made = swap_descent(start, X[:, 0], rows_s, rows_t, mix.kind, lim, n_steps,
+                                          cfg.mix_swap_rounds, seed)
+                score = _time_score(_step_time_excess(done, X, n_steps, separate))
+                if score < best_score:
+                    best_score, step_of_load, swaps, mix_deal = score, done, made, name
     step_of = step_of_load[load] if N else np.zeros(0, np.int64)
     shared = 0
     if plan.copy_group is not None and n and N:
@@ -647,30 +671,6 @@ def mix_offsets(tokens: np.ndarray, samples: np.ndarray, kind: np.ndarray, n_ste
         live = scale > 0
         out.append((m[:, live] - share[live] * total) / scale[live])
     return np.concatenate(out, axis=1)
-
-
-def offset_deal(offsets: np.ndarray, n_steps: int, per_step: int, tie: np.ndarray) -> np.ndarray:
-    """Deal rows (n_steps x per_step of them) to n_steps steps, per_step each, so that each step's
-    sum of the rows' offset vectors stays near zero: rows by decreasing norm (ties: ``tie``), each
-    to the open step whose running sum it cancels most (least dot product; ties: the lower step).
-    Returns the step of each row."""
-    U = offsets.shape[0]
-    step = np.empty(U, np.int64)
-    if not U:
-        return step
-    order = np.lexsort((tie, -np.einsum("ij,ij->i", offsets, offsets)))
-    total = np.zeros((n_steps, offsets.shape[1]))
-    room = np.full(n_steps, per_step, np.int64)
-    shut = np.zeros(n_steps)  # +inf on full steps
-    for u in order.tolist():
-        v = offsets[u]
-        s = int(np.argmin(total @ v + shut))
-        step[u] = s
-        total[s] += v
-        room[s] -= 1
-        if not room[s]:
-            shut[s] = np.inf
-    return step
 
 
 OFFSET_GROUP = 256  # steps an offsets deal looks over at once (its time grows with their square)

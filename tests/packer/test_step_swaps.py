@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from packer import step_mix
-from packer.packing import plan_packs
 from packer.step_swaps import MixLimits, swap_descent
 from packer.steps import _mix_base, _mix_excess, _mix_ok, _unit_mix, _units, assemble_steps, step_balance
 from schemas.pack_config import PackConfig
 
-from tests.packer.test_steps import _bimodal
 
 
 def _wide(G: int) -> MixLimits:
@@ -60,13 +57,6 @@ def test_swaps_never_take_a_label_share_beyond_the_limits():
     assert np.bincount(new, minlength=n_steps).tolist() == [U // n_steps] * n_steps
 
 
-@pytest.fixture(scope="module")
-def k1_plan():
-    t, p, m, labels = _bimodal(60_000, seed=5)
-    cfg = PackConfig(dp_size=8, grad_accum=1, balance="mix")
-    return plan_packs(t, p, m, cfg, labels=labels), cfg
-
-
 def test_k1_mix_mode_swaps_lower_the_step_time_and_keep_the_mix(k1_plan):
     plan, cfg = k1_plan
     off = assemble_steps(plan, cfg.model_copy(update={"mix_swap_rounds": 0}), 0)
@@ -77,15 +67,19 @@ def test_k1_mix_mode_swaps_lower_the_step_time_and_keep_the_mix(k1_plan):
     b_off = step_balance(off.step, off.rank, off.cost, cfg.dp_size)
     b_on = step_balance(on.step, on.rank, on.cost, cfg.dp_size)
     assert b_on.mean() < b_off.mean() and b_on.max() <= b_off.max()
-    # the mix check of balance: mix still passes on the swapped steps
+    assert passes_mix_check(plan, cfg, on)  # the mix check of balance: mix still passes on the swapped steps
+
+
+def passes_mix_check(plan, cfg: PackConfig, sp) -> bool:
+    """Whether the steps of ``sp`` (seed 0) pass the mix check of ``balance: mix``."""
     unit_pack, _, _ = _units(plan, cfg, 0, None)
     real = unit_pack >= 0
     mix = _unit_mix(plan, None, unit_pack, real, np.where(real, unit_pack, 0))
-    base = _mix_base(mix, on.n_steps, cfg.packs_per_step, cfg.mix_tolerance, 0)
+    base = _mix_base(mix, sp.n_steps, cfg.packs_per_step, cfg.mix_tolerance, 0)
     row = {int(p): i for i, p in enumerate(unit_pack.tolist())}
     step_of_unit = np.empty(unit_pack.shape[0], np.int64)
-    step_of_unit[[row[int(p)] for p in on.pack.tolist()]] = on.step
-    assert _mix_ok(_mix_excess(step_of_unit, mix, on.n_steps, base), base.over)
+    step_of_unit[[row[int(p)] for p in sp.pack.tolist()]] = sp.step
+    return _mix_ok(_mix_excess(step_of_unit, mix, sp.n_steps, base), base.over)
 
 
 def test_k1_swaps_are_deterministic(k1_plan):
