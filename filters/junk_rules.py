@@ -34,6 +34,9 @@ _SCREENSHOT = (
 )
 _MESSENGER = (
     r"whatsapp (?:image|video|audio|photo)|imagen de whatsapp|image whatsapp|whatsapp[- ]bild|foto de whatsapp|"
+    r"imagem do whatsapp|immagine (?:di )?whatsapp|whatsapp[- ]afbeelding|(?:zdjęcie|obraz) (?:z )?whatsapp|"
+    r"изображение whatsapp|зображення whatsapp|whatsapp görsel|obrázek (?:z )?whatsapp|whatsapp[- ]bild|"
+    r"gambar whatsapp|ảnh whatsapp|صورة واتساب|"
     r"fb_img|mmexport|received_|signal-\d|telegram|photo_\d|video_\d|snapchat-|inshot_|picsart_|"
     r"wechat(?:image|img)?_|微信图片|微信截图|qq图片|line_\d|viber_|messenger_"
 )
@@ -45,8 +48,8 @@ _CAMERA = (
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
     rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
-    rf"am|pm|o|kl|v|о|saat|lúc|上午|下午|午前|午後|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
-    rf"|(?:{_MESSENGER})[\s_\-.]*[\w\s\-.:()]*\d[\w\s\-.:()]*"
+    rf"am|pm|o|kl|v|о|saat|lúc|上午|下午|午前|午後|오전|오후|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    rf"|(?:{_MESSENGER})[\s_\-.]*[\w\sà\-.:()]*\d[\w\sà\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
     r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
@@ -385,6 +388,13 @@ _STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
 _HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
 # Chinese particles and Japanese ones (written in kana): an item holding one is a phrase, not a keyword
 _FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向のはがをにでへ")
+# "and" and "or" in the allowed languages: an enumeration whose last item joins two words with one is
+# a sentence's ("... peynir, zeytin, bal, kaymak ve yumurta"); a tag list runs on without one. (Not
+# the words that are also articles or prepositions of another: Czech "a", Dutch "en" and "of".)
+_LAST_ITEM_CONJUNCTIONS = frozenset((
+    "and", "or", "und", "oder", "et", "ou", "y", "e", "i", "oraz", "lub", "и", "или", "і", "або", "ve", "veya",
+    "nebo", "och", "eller", "dan", "atau", "và", "hoặc", "و", "أو", "และ", "หรือ", "및", "그리고",
+))
 
 
 # Every `_ITEM_SEPARATOR` match holds one of these characters, and every `_STRONG_SEPARATOR` match is one.
@@ -424,22 +434,26 @@ def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule
     return rows[possible]
 
 
+def _runs_or_lists(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
+    """Per row: no list separator at all (outside quotes), or as many as a list has (`min_items` -
+    1); one or two make clauses or a title's parts ("... 180 x 90 cm, seats six people
+    comfortably", "Oak Dining Table - Seats Six - Natural Finish")."""
+    separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
+    dashed = np.flatnonzero(batch.unquoted_ascii_counts("-") > 0)  # " - " sets a title's parts apart too
+    if dashed.size:
+        separators[dashed] += pc.count_substring(batch.unquoted_lower.take(pa.array(dashed)), " - ").to_numpy(
+            zero_copy_only=False)
+    return (separators == 0) | (separators >= cfg.min_items - 1)
+
+
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
     function word, not ending a sentence ("." "!" "?"), with no list separator or as many as a list
     has (`min_items` - 1): keywords run together. A description of that length has an article, a
     preposition, a conjunction or a verb."""
     words = batch.unquoted_words
-    # no separator at all, or as many as a list has: one or two commas make clauses ("... 180 x 90 cm,
-    # seats six people comfortably")
-    separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
-    dashed = np.flatnonzero(batch.unquoted_ascii_counts("-") > 0)  # " - " sets a title's parts apart too
-    if dashed.size:
-        separators[dashed] += pc.count_substring(batch.unquoted_lower.take(pa.array(dashed)), " - ").to_numpy(
-            zero_copy_only=False)
     least = min(w for w in (cfg.min_soup_words, cfg.min_short_soup_words) if w) if cfg.min_soup_words else 0
-    out = ((words.counts >= least) & ~_np(batch.non_ascii)
-           & ((separators == 0) | (separators >= cfg.min_items - 1)))
+    out = (words.counts >= least) & ~_np(batch.non_ascii) & _runs_or_lists(batch, cfg)
     # shorter runs (the verb forms are English ones): no digit, no verb form, and no word making up
     # half of it (that is for the repetition rules)
     short = out & (words.counts < cfg.min_soup_words)
@@ -464,6 +478,58 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         ids = words.ids[starts[i] : starts[i] + words.counts[i]]
         if 2 * np.unique(ids, return_counts=True)[1].max() >= ids.size:  # one word half the run: a repetition
             out[i] = False
+    return out
+
+
+# A word that starts with a capital letter, and one that starts with any letter, in a text after a
+# space (Arrow counts from where the last match ended, and "^" would match there again).
+_CAPITAL_START = r"\s[\p{Lu}\p{Lt}]"
+_LETTER_START = r"\s\pL"
+
+
+def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
+    """Per row: a product or stock title with every word capitalised ("Robe Femme Été Longue Bohème
+    Fleurie Plage", "Wireless Bluetooth Earbuds Noise Cancelling ... for iPhone Android"): at least
+    `min_title_case_words` words, `title_case_share` or more of those that start with a letter
+    starting with a capital, at most one function word in seven, no digit (a model's name: "Apple
+    iPhone 15 Pro Max Natural Titanium 256GB"), no sentence end (".", "!", "?") and no list
+    separator, or as many as a list has (`_runs_or_lists`).
+    Function words, which a title may leave in small letters, do not count towards the share. A
+    title of a work or a place has its articles and prepositions ("Portrait of a Young Woman with a
+    Pearl Earring"), a stock photo's title a verb before one ("... Puppy Playing In Autumn Leaves");
+    German capitalises its nouns, not its verbs, adjectives and articles."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not cfg.min_title_case_words:
+        return out
+    words = batch.unquoted_words
+    rows = np.flatnonzero((words.counts >= cfg.min_title_case_words) & _runs_or_lists(batch, cfg)
+                          & (batch.unquoted_ascii_counts(DIGITS) == 0))
+    if rows.size == 0:
+        return out
+    data, offsets = utf8_bytes(batch.text)
+    last = data[np.maximum(offsets[rows + 1] - 1, 0)]
+    rows = rows[(last != ord(".")) & (last != ord("!")) & (last != ord("?"))]
+    if rows.size == 0:
+        return out
+    sub = pc.binary_join_element_wise(" ", batch.text.take(pa.array(rows)), "")
+    capital = pc.count_substring_regex(sub, _CAPITAL_START).to_numpy(zero_copy_only=False)
+    rows, sub, capital = rows[capital >= cfg.min_title_case_words - 1], sub.filter(
+        pa.array(capital >= cfg.min_title_case_words - 1)), capital[capital >= cfg.min_title_case_words - 1]
+    if rows.size == 0:
+        return out
+    lettered = pc.count_substring_regex(sub, _LETTER_START).to_numpy(zero_copy_only=False)
+    function = _np(pc.is_in(words.dictionary, value_set=_function_word_set(cfg.function_words)))
+    hits = np.bincount(words.row, weights=function[words.ids], minlength=len(batch))[rows]
+    # the share among the words other than function words, which a title may leave in small letters
+    titled = ((lettered >= cfg.min_title_case_words) & (capital >= cfg.title_case_share * (lettered - hits))
+              & (7 * hits <= lettered))
+    verb = _np(pc.match_substring_regex(words.dictionary, _VERB_FORM))
+    verb[verb] = ~_np(pc.is_in(words.dictionary.filter(pa.array(verb)), value_set=_ING_NOUNS))
+    starts = np.cumsum(words.counts) - words.counts
+    for i in rows[titled].tolist():
+        # a verb form before a function word is a clause ("Golden Retriever Puppy Playing In Autumn Leaves")
+        ids = words.ids[starts[i] : starts[i] + words.counts[i]]
+        out[i] = not (verb[ids[:-1]] & function[ids[1:]]).any()
     return out
 
 
@@ -509,6 +575,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     keep = np.ones(len(batch), dtype=bool)
     if cfg.min_soup_words:
         keep &= ~_keyword_soup(batch, cfg)
+    keep &= ~_title_case_run(batch, cfg)
     text = batch.unquoted_lower
     spaced = np.flatnonzero(keep & _np(batch.non_ascii) & (ascii_char_counts(text, " ") >= cfg.min_items))
     if spaced.size:  # each of its words has a Han or Kana character (or "ー"): read off the class table first
@@ -545,6 +612,9 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         if len(items) < need:
             continue
         words = [x.split() for x in items]
+        if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])
+                and not _STRONG_SEPARATOR.search(t)):
+            continue
         has_function = [any(w in function for w in ws) or bool(_FUNCTION_CHARS & set(x))
                         for ws, x in zip(words, items)]
         # a phrase: four words or more with a function word, or (in a script without spaces) six

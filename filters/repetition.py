@@ -88,19 +88,6 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     return keep
 
 
-def _next_to_a_capital(text: str, m: re.Match) -> bool:
-    """The word right before or right after the run `m` is capitalised (a title: "Chitty Chitty Bang Bang"),
-    in a text not written in title case."""
-    words = re.findall(r"[^\W\d_]+", text)
-    if sum(w[0].isupper() for w in words) > _TITLE_CASE_SHARE * len(words):  # "A Red Red Barn In The Snow"
-        return False
-    before = re.findall(r"\w+", text[: m.start()])
-    after = re.findall(r"\w+", text[m.end():])
-    return bool((len(before) > 1 and before[-1][0].isupper()) or (after and after[0][0].isupper()))
-
-
-
-
 def _stutters(word: str, lower: str, text: str) -> bool:
     """`word` written twice in a row in `lower` (a text's lowercased words outside quotes) with
     nothing but spaces between, or in `text` across a sentence end with the second one in small
@@ -120,12 +107,19 @@ _REPEAT_RUN = re.compile(r"(?<!\w)(\w+)(?:[\s!?.,;:'\"-]+\1)+(?!\w)", re.IGNOREC
 _TITLE_WORDS = frozenset(("the", "a", "an", "and", "of"))  # a band's or a title's doubled function word
 
 
+def _in_sentence_case(text: str) -> bool:
+    """At most `_TITLE_CASE_SHARE` of the text's words are capitalised: a capitalised word there is
+    a name ("A Red Red Barn In The Snow" is written in title case)."""
+    words = re.findall(r"[^\W\d_]+", text)
+    return sum(w[0].isupper() for w in words) <= _TITLE_CASE_SHARE * len(words)
+
+
 def title_case_repeats_only(text: str | None, nouns_lowercase: bool = False) -> bool:
     """Every run of a repeated word in `text` is a name or a title inside the text: capitalised words
     after the text's first word, set apart by punctuation ("Tora! Tora! Tora!") or an English function
-    word ("The The"), or next to another capitalised word where `nouns_lowercase` (the text's
-    language writes common nouns in small letters: "Chitty Chitty Bang Bang"). A German noun written
-    twice ("ein Hund Hund liegt") is none."""
+    word ("The The"), or anywhere in a text written in sentence case where `nouns_lowercase` (the
+    text's language writes common nouns in small letters: "a rabbit named Bun Bun", "Chitty Chitty
+    Bang Bang"). A German noun written twice ("ein Hund Hund liegt") is none."""
     if not text:
         return False
     runs = list(_REPEAT_RUN.finditer(text))
@@ -136,7 +130,7 @@ def title_case_repeats_only(text: str | None, nouns_lowercase: bool = False) -> 
         between = m.group(0)[len(words[0]):]
         return (m.start() > lead and all(x[0].isupper() for x in words)
                 and (words[0].lower() in _TITLE_WORDS or bool(re.search(r"[!?.,;:]", between))
-                     or (nouns_lowercase and _next_to_a_capital(text, m))))
+                     or (nouns_lowercase and _in_sentence_case(text))))
 
     return bool(runs) and all(name(m) for m in runs)
 

@@ -52,6 +52,24 @@ _MOJIBAKE = (
     # `\pL[†‡]`, read off the class table: RE2 would build `\pL` anew at every call)
     r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}"
 )
+
+
+def _gbk_rows(leads: range) -> str:
+    """A class of the Han characters whose GBK code starts with one of ``leads``."""
+    codes = sorted({ord(c) for lead in leads for trail in range(0x40, 0xFF) if trail != 0x7F
+                    for c in bytes((lead, trail)).decode("gbk", errors="ignore") if ord(c) >= 0x2E80})
+    runs, start = [], codes[0]
+    for a, b in zip(codes, codes[1:] + [-1]):
+        if b != a + 1:
+            runs.append(f"\\x{{{start:X}}}" + (f"-\\x{{{a:X}}}" if a != start else ""))
+            start = b
+    return "[" + "".join(runs) + "]"
+
+
+# Japanese in Shift-JIS read as GBK: kana and the long-vowel mark (lead bytes 0x81-0x84) become rare
+# Han characters of GBK's first rows ("偐傢偄偄" was かわいい, "僞儚乕偺" タワーの). Three in a row:
+# Chinese, simplified or traditional, has at most two ("兩個").
+_MOJIBAKE += "|" + _gbk_rows(range(0x81, 0x85)) + "{3}"
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
 _MOJIBAKE_PAIR = (

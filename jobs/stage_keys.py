@@ -78,7 +78,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # Czech and Thai dates, short texts lid.176 gives to no allowed language, names like "The The" kept;
     # errors, sign-in, newsletters, show more, discounts and today-only offers in the allowed languages,
     # screenshot names in more languages, feed counters
-    StageSpec("files", 11, _files_reads),
+    # 12: preambles that only promise a description, share buttons and "loading" or "could not be loaded"
+    # notices in more languages, notices in a row, "copyright belongs to", one-click buying, WhatsApp names
+    # in more languages, Korean screenshot times, Shift-JIS kana read as GBK, title-case product titles;
+    # doubled capitalised names in sentence case and enumerations ending "... x and y" kept
+    StageSpec("files", 12, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -318,12 +318,40 @@ DEFAULT_BOILERPLATE = (
     "tylko dzisiaj", "только сегодня", "лише сьогодні", "sadece bugün", "jen dnes", "endast idag", "hanya hari ini",
     "chỉ hôm nay", "วันนี้วันเดียว", "今日だけ", "오늘만", "仅限今日", "fri frakt", "follow for follow",
     "like for like", "returns guaranteed", "guaranteed returns",
+    # buying in one click; "copyright belongs to"; "loading" and "not found" notices, in the allowed languages
+    "buy in one click", "buy with one click", "1-click buy", "one-click buy", "купить в один клик", "купить в 1 клик",
+    "купити в один клік", "mit einem klick kaufen", "acheter en un clic", "achat en un clic", "comprar con un clic",
+    "compra con un clic", "compra in un clic", "comprar com um clique", "kopen met één klik", "kup jednym kliknięciem",
+    "tek tıkla satın al", "koupit jedním kliknutím", "köp med ett klick", "beli dengan satu klik", "mua bằng một cú nhấp",
+    "ワンクリックで購入", "一键购买", "一鍵購買", "원클릭 구매", "copyright belongs to", "copyrights belong to",
+    "bản quyền thuộc về", "版权归", "版權歸", "著作権は", "저작권은", "авторские права принадлежат", "авторські права належать",
+    "prawa autorskie należą do", "autorská práva náleží", "hak cipta milik", "telif hakları", "upphovsrätten tillhör",
+    "画像が見つかりません", "画像が表示されません", "图片未找到", "图片不存在", "圖片不存在", "이미지를 불러올 수 없",
+    "bild nicht verfügbar", "bild nicht gefunden", "bild kann nicht angezeigt werden", "l'image ne peut pas être affichée",
+    "la imagen no se puede mostrar", "no se pudo cargar la imagen", "impossibile caricare l'immagine",
+    "não foi possível carregar a imagem", "nie można wczytać obrazu", "не удалось загрузить изображение",
+    "не вдалося завантажити зображення", "görsel yüklenemedi", "obrázek nelze načíst", "bilden kunde inte laddas",
+    "gambar gagal dimuat", "không thể tải hình ảnh", "تعذر تحميل الصورة", "ไม่สามารถโหลดรูปภาพ",
+    "auf pinterest merken", "bei pinterest merken", "auf pinterest pinnen", "enregistrer sur pinterest",
+    "guardar en pinterest", "salva su pinterest", "salvar no pinterest", "lineで送る", "lineで共有", "lineに送る",
+    "はてなブックマークに追加", "ツイートする", "分享到line", "카카오톡 공유", "카카오톡으로 공유",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
 _EDGE = r"[\s!-/:-@\[-\x60{-~…–—]*"
 # RE2 patterns, matched case-insensitively on the text outside quotes: page furniture, credits,
 # sharing buttons, galleries, missing images and clip-art / stock listings, in several languages.
+# a licence or copyright notice; the whole text may be a few of them in a row
+_LICENCE_NOTICE = (
+    r"(?:(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
+    r"resale|commercial use|redistribution)|no commercial use|(?:strictly )?no (?:reproduction|redistribution)|"
+    r"copyright(?:ed)? (?:protected )?(?:image|photo|picture|material|content)|copyright(?:ed)? protected|"
+    r"(?:this |the )?(?:images?|photos?|pictures?) (?:is |are )?(?:copyright(?:ed)?|protected by copyright)|"
+    r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use|distribute)(?: (?:this|the|these) "
+    r"(?:image|photo|picture|images|photos|pictures))? without (?:(?:the |our )?(?:prior |express )?(?:written )?permission|"
+    r"(?:prior |express )?(?:written )?consent)|do not (?:copy|reproduce|use without permission)|reproduction "
+    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only))"
+)
 DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
@@ -388,8 +416,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"源自|来源)\s*[:：]",
     r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|best price|"
     r"free delivery|ships? (?:free|within))\b|\bprice:? ?[$€£¥]",
-    r"\b(?:partager|teilen|compartir|condividi|compartilhar) (?:sur|auf|en|su|no|in) (?:facebook|twitter|pinterest|"
-    r"whatsapp)\b|\bfoto de .{1,40}? en (?:unsplash|pexels)\b|\bimagen no disponible\b|\bkein bild verfügbar\b|"
+    r"\b(?:partager|teilen|compartir|condividi|compartilhar|compartilhe|deel|udostępnij|paylaş|sdílet|dela|bagikan|"
+    r"chia sẻ) (?:sur|auf|en|su|no|na|in|op|on|ke|lên|via|über|per|por|через) (?:facebook|twitter|x|pinterest|whatsapp|"
+    r"linkedin|telegram|reddit|e-?mail|messenger|threads|bluesky|line|vk|tumblr)\b|\bfoto de .{1,40}? en (?:unsplash|pexels)\b|\bimagen no disponible\b|\bkein bild verfügbar\b|"
     r"\bimage non disponible\b|\bimmagine non disponibile\b|(?:^|[^0-9a-z_а-яёіїєґ])нет (?:фото|изображения)(?:$|[^0-9a-z_а-яёіїєґ])",
     r"暂无图片|图片加载失败|图片暂缺|分享到(?:微信|微博|qq|朋友圈)|扫码关注|关注我们|画像はありません|画像がありません|"
     r"シェアする|이미지 없음|공유하기",
@@ -401,21 +430,15 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"immagine\b|\bsem imagem\b|\bgeen afbeelding\b|скачать бесплатно|обои на рабочий стол|"
     r"^\W*(?:picture|image|photo) of (?:the |this )?(?:product|item)\W*$|图片加载中|正在加载|読み込み中",
     r"\b(?:photo|image|picture)s? courtesy(?: of)?\b|\bdownload (?:the |this )?(?:high[- ]res(?:olution)?|hi-res|full[- ]"
-    r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file)\b|\bnot available in your (?:country|"
+    r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file|jpe?g|png|tiff?|pdf|raw|psd)\b|\bnot available in your (?:country|"
     r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
     r"(?:vergrößern|vergrössern)\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
     r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|(?:^|[^0-9a-z_а-яёіїєґ])нажмите,? чтобы увеличить|点击(?:放大|查看大图)",
     # the whole text a licence or copyright notice ("Editorial use only", "SAMPLE - NOT FOR REPRODUCTION"), a
     # broken-image notice ("Image failed to load") or a gallery's own label ("View gallery (12 photos)",
     # "Main product photo"); inside a caption such words may be what a sign or a screen shows
-    r"^" + _EDGE + r"(?:sample(?: image| photo)?\W+)?(?:for )?(?:editorial use only|(?:for )?editorial use|not for (?:reproduction|"
-    r"resale|commercial use|redistribution)|copyright(?:ed)? (?:protected )?(?:image|photo|picture|material|content)|"
-    r"(?:this |the )?(?:images?|photos?|pictures?) (?:is |are )?(?:copyright(?:ed)?|protected by copyright)|"
-    r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use|distribute)(?: (?:this|the|these) "
-    r"(?:image|photo|picture|images|photos|pictures))? without (?:(?:the |our )?(?:prior |express )?(?:written )?permission|"
-    r"(?:prior |express )?(?:written )?consent)|do not (?:copy|reproduce|use without permission)|reproduction "
-    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only)" + _EDGE + r"$",
-    r"^" + _EDGE + r"(?:the )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
+    r"^" + _EDGE + _LICENCE_NOTICE + r"(?:[\s.,;:!–—-]+" + _LICENCE_NOTICE + r"){0,3}" + _EDGE + r"$",
+    r"^" + _EDGE + r"(?:the )?(?:requested |selected )?(?:image|photo|picture|media|file|thumbnail|preview)s? (?:failed to load|could not be (?:loaded|"
     r"displayed)|cannot be (?:loaded|displayed)|did not load|is broken)" + _EDGE + r"$|^" + _EDGE + r"(?:error loading|unable to load|"
     r"failed to load|could not load) (?:the )?(?:image|photo|picture|media|file|preview)" + _EDGE + r"$",
     r"^" + _EDGE + r"(?:view|open|see|browse|launch) (?:the )?(?:full |photo |image )?(?:gallery|slideshow|album|lightbox)\b"
@@ -458,6 +481,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^" + _EDGE + r"(?:todo|fixme|tbd)\b\s*[:\-]|\badd alt[- ]?text\b|\balt[- ]?text (?:missing|needed|required)\b"
     r"|\bopens? (?:(?:the |this )?(?:link|image|photo|picture|video) )?in (?:a )?new (?:tab|window)\b",
     # a page that needs scripts; a photo agency's credit as the whole text ("(AP Photo/Evan Vucci)")
+    r"^" + _EDGE + r"(?:loading|加载中|載入中|読み込み中|로딩 ?중|загрузка|завантаження|cargando|chargement|caricamento|"
+    r"carregando|laden|ładowanie|yükleniyor|načítání|laddar|memuat|đang tải|جار التحميل|กำลังโหลด|รูปภาพ|ภาพถ่าย|"
+    r"ไม่มีชื่อ)" + _EDGE + r"$|\[(?:no |image |photo )?(?:description|caption|alt[- ]?text)(?: (?:unavailable|missing|"
+    r"not available|pending|to come|tbd))?\]",
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
     rf"^\W*(?:(?:fot\.|foto:?|photo:?)\s*)?(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
@@ -580,7 +607,7 @@ DEFAULT_REFUSALS = (
     r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non posso|"
     r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
     r"\b(?:não consigo (?:ver|analisar|descrever|identificar)|przepraszam,? ale nie mogę|nie mogę (?:zobaczyć|"
-    r"opisać|przeanalizować|zidentyfikować)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
+    r"opisać|przeanalizować|zidentyfikować|wyświetlić|otworzyć|załadować|odczytać)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
     r"ik kan geen (?:afbeelding(?:en)?|foto['’]?s?|beelden) (?:zien|bekijken|beschrijven|openen|analyseren)|"
     r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
     r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
@@ -643,6 +670,24 @@ DEFAULT_REFUSALS = (
     # a list of captions offered instead of one
     r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
     r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",
+    # a preamble that promises a description and is the whole text ("Sure thing! Let me describe this picture
+    # for you.", "¡Claro! Aquí tienes una descripción de la imagen:", "もちろんです！以下が画像の説明です。")
+    r"^[\s!-/:-@\[-\x60{-~…–—。！：、¡¿]*(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|no problem|"
+    r"happy to help|claro(?: que sí)?|por supuesto|desde luego|bien sûr|volontiers|certo|certamente|naturalmente|com "
+    r"certeza|natürlich|gerne|klar|zeker|natuurlijk|oczywiście|jasne|конечно|звісно|звичайно|elbette|tabii ki|jistě|"
+    r"samozřejmě|självklart|visst|tentu|tentu saja|chắc chắn rồi|tất nhiên|بالتأكيد|แน่นอน|もちろんです|もちろん|"
+    r"承知しました|かしこまりました|当然|好的|没问题|물론입니다|물론이죠)[\s!,.。！、~]*)?(?:(?:here(?:['’]s| is| you go)"
+    r"[:,!]?\s*)?(?:a |an |the |my )?(?:detailed |brief |short |quick |full )?description(?: of (?:the|this|your) "
+    r"(?:image|picture|photo))?|let me describe (?:this|the|your) (?:image|picture|photo)(?: for you)?|i(?:['’]d| "
+    r"would| will|['’]ll) (?:be happy to |gladly )?describe (?:it|this|the image|the picture|the photo)(?: for you)?|"
+    r"aquí (?:tienes|está|va) (?:una|la) descripción(?: de (?:la|esta) (?:imagen|foto))?|te describo (?:la|esta) "
+    r"imagen|voici (?:une|la) description(?: de (?:l['’]|cette )(?:image|photo))?|je vais (?:vous |te )?décrire "
+    r"(?:l['’]|cette )(?:image|photo)|hier ist (?:eine|die) beschreibung(?: des bildes| des fotos)?|ich beschreibe "
+    r"(?:ihnen |dir )?das bild|ecco (?:una|la) descrizione(?: dell['’]immagine| della foto)?|aqui está (?:uma|a) "
+    r"descrição(?: da imagem| da foto)?|oto opis(?: zdjęcia| obrazu)?|вот описание(?: изображения| фото)?|ось опис"
+    r"(?: зображення| фото)?|以下が(?:画像|写真)の説明です|(?:画像|写真)の説明は以下の通りです|(?:画像|写真)を説明します|"
+    r"以下是(?:图片|图像|照片)的描述|这是(?:图片|图像|照片)的描述|我来描述(?:一下)?(?:这张)?(?:图片|图像|照片)|"
+    r"(?:이미지|사진)에 대한 설명입니다|다음은 (?:이미지|사진)(?:에 대한)? 설명입니다)[\s!-/:-@\[-\x60{-~…–—。！：]*$",
 )
 
 
@@ -730,8 +775,10 @@ class KeywordListRule(RuleConfig):
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
     count): "dog puppy cute pet animal canine" (0: off); or text that labels itself a tag list
-    ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景").
-    Items may be set apart by "・" and "،" too."""
+    ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景");
+    or a title of `min_title_case_words` words or more (0: off), `title_case_share` of them capitalised,
+    at most one function word in seven, no digit and no closing ".", "!" or "?" ("Robe Femme Été Longue Bohème
+    Fleurie Plage Décontractée"). Items may be set apart by "・" and "،" too."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
@@ -739,6 +786,8 @@ class KeywordListRule(RuleConfig):
     min_hashtags: int = Field(default=3, ge=1, le=1000)
     min_soup_words: int = Field(default=10, ge=0, le=10_000)
     min_short_soup_words: int = Field(default=6, ge=0, le=10_000)
+    min_title_case_words: int = Field(default=7, ge=0, le=10_000)
+    title_case_share: float = Field(default=0.85, gt=0.0, le=1.0)
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
 
     @field_validator("function_words")
