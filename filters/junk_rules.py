@@ -48,7 +48,7 @@ _CAMERA = (
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
     rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
-    rf"am|pm|o|kl|v|о|saat|lúc|上午|下午|午前|午後|오전|오후|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    rf"am|pm|o|kl|v|о|saat|lúc|pukul|上午|下午|午前|午後|오전|오후|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
     rf"|(?:{_MESSENGER})[\s_\-.]*[\w\sà\-.:()]*\d[\w\sà\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
@@ -259,7 +259,20 @@ _FILLER = frozenset(("shot", "on", "with", "at", "and", "taken", "lens", "camera
                      "光圈", "快门", "快门速度", "感光度", "焦距", "曝光", "曝光补偿", "조리개", "셔터", "셔터스피드",
                      "셔터속도", "감도", "초점거리", "노출",
                      # a lens after a camera named in other languages ("objectif 24-120 mm")
-                     "appareil", "objectif", "objektiv", "objetivo", "obiettivo", "obiektyw", "объектив", "hdr", "ai"))
+                     "appareil", "objectif", "objektiv", "objetivo", "obiettivo", "obiektyw", "объектив", "hdr", "ai",
+                     # camera, lens, aperture, shutter and exposure labels in the other allowed languages
+                     "câmera", "câmara", "cámara", "kamera", "камера", "fotocamera", "fotoaparát", "aparat", "lente",
+                     "lensa", "objektif", "abertura", "apertura", "ouverture", "blende", "diaframma", "diafragma",
+                     "przysłona", "clona", "bländare", "diyafram", "bukaan", "диафрагма", "діафрагма", "velocidade",
+                     "velocidad", "vitesse", "obturador", "obturación", "obturation", "otturatore", "tempo", "verschlusszeit",
+                     "belichtungszeit", "sluitertijd", "migawka", "czas", "naświetlania", "závěrka", "slutartid",
+                     "enstantane", "kecepatan", "rana", "выдержка", "витримка", "exposição", "exposición", "exposition",
+                     "esposizione", "belichtung", "belichting", "ekspozycja", "expozice", "exponering", "pozlama",
+                     "eksposur", "focale", "focal", "distância", "distancia", "brennweite", "brandpuntsafstand",
+                     "ogniskowa", "ohnisková", "brännvidd", "odak", "sensibilité", "об", "єктив", "máy", "ảnh", "ống",
+                     "kính", "khẩu", "độ", "tốc", "màn", "trập", "กล้อง", "เลนส์", "รูรับแสง", "สปีดชัตเตอร์",
+                     "ความเร็วชัตเตอร์", "كاميرا", "عدسة", "العدسة", "فتحة", "سرعة", "الغالق", "ملم", "كانون", "نيكون",
+                     "سوني"))
 
 
 # A metadata dump names its fields: two of these fields followed by ":" or "=", or one EXIF tag name
@@ -291,11 +304,11 @@ _EXIF_TAG_NAMES = (
 # a phone or camera named as what took the photo, and nothing else: its model, its lens and its mode
 # ("Shot on iPhone 13 Pro", "Shot with Pixel 7 Pro, 5x telephoto"; "Shot on iPhone at the lake" is a caption)
 _SHOT_ON = (r"^[\s!-/:-@\[-\x60{-~]*(?:shot|taken|captured|photographed|filmed|recorded) (?:on|with|using|by) (?:an? |my |the )?(?:iphone|ipad|"
-            r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
+            r"pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|mi|oneplus|oppo|vivo|realme|nokia|motorola|moto|sony|xperia|"
             r"canon|nikon|fujifilm|fuji|olympus|om system|panasonic|lumix|leica|pentax|gopro|dji|hasselblad|ricoh|"
             rf"insta360|mavic)\b(?:[ ,/+&·|-]+(?:[a-z.]*\d[a-z0-9.]*|[a-z]|{_CAMERA_LINES}|lite|se|neo|edge|fold|flip|"
             r"tele|telephoto|ultrawide|main|cam|front|back|rear|selfie|portrait|night|sight|astrophotography|motion|mode|"
-            r"hdr|raw|proraw|cinematic|optical|sensor))*[\s.,;:!?()\[\]\"'…-]*$")
+            r"hdr|raw|proraw|cinematic|optical|sensor|ai|dual|triple|quad|penta|camera))*[\s.,;:!?()\[\]\"'…-]*$")
 # ASCII punctuation and spaces a text may open with (RE2's \\W would take any non-ASCII letter too)
 _LEAD = r"[\s!-/:-@\[-\x60{-~]*"
 _DEVICE = (r"(?:iphone|ipad|google pixel|pixel|galaxy|samsung|huawei|honor|xiaomi|redmi|oneplus|oppo|vivo|realme|nokia|motorola|sony|"

@@ -152,6 +152,10 @@ def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:
 # (see `language_rule`)
 _SURE_SHARE = 0.51
 _SCORE_MARGIN = 1e-6
+# an allowed language scoring this much beside a foreign one that scores more: the text is contested,
+# and two function words of an allowed language settle it ("La Sagrada Familia de Barcelona rodeada de
+# grúas" is gl 0.43, es 0.46: Galician and Spanish share most words)
+_CONTESTED = 0.3
 
 
 @text_rule("language")
@@ -190,8 +194,10 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
             scores = macro_scores(labels[j], probs[j], macro)
             best = max(scores, key=scores.get)
             best_allowed = max((v for m, v in scores.items() if m in allow), default=0.0)
-            rejected[i] = ((best not in allow and scores[best] >= threshold[i])
-                           or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow))
+            rejected[i] = ((best not in allow and scores[best] >= threshold[i]
+                            and not (best_allowed >= _CONTESTED and reads_as(lower[j], cfg.allow)))
+                           or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow)
+                               and not reads_as(lower[j], [a for a in cfg.allow if macro.get(a, a) == best], 1, 2))
                            or (best not in allow and scores[best] >= cfg.unsure_top_score
                                and best_allowed < cfg.unsure_allowed_score and not reads_as(lower[j], cfg.allow, 1)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
@@ -276,11 +282,11 @@ FUNCTION_WORDS = {
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in FUNCTION_WORDS.items()}
 
 
-def reads_as(lower_text: str, langs, least: int = 2) -> bool:
+def reads_as(lower_text: str, langs, least: int = 2, shortest: int = 1) -> bool:
     """`lower_text` (lowercased) has `least` different function words (`FUNCTION_WORDS`) of one of
-    `langs`."""
+    `langs`, of `shortest` characters or more."""
     sets = [_FUNCTION_SETS[lang] for lang in langs if lang in _FUNCTION_SETS]
     if not sets:
         return False
-    words = {w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()}
+    words = {w for w in (w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()) if len(w) >= shortest}
     return any(len(function_words & words) >= least for function_words in sets)

@@ -90,11 +90,16 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
 
 def _stutters(word: str, lower: str, text: str) -> bool:
     """`word` written twice in a row in `lower` (a text's lowercased words outside quotes) with
-    nothing but spaces between, or in `text` across a sentence end with the second one in small
-    letters or last in the text."""
+    nothing but spaces between, but for a species named after its genus in brackets ("(Lynx lynx)",
+    "(Ciconia ciconia)"); or in `text` across a sentence end with the second one in small letters or
+    last in the text."""
     w = re.escape(word)
-    if re.search(rf"(?<!\w){w}\s+{w}(?!\w)", lower):
-        return True
+    doubled = len(re.findall(rf"(?<!\w){w}\s+{w}(?!\w)", lower))
+    if doubled:
+        species = sum(m.group(1)[0].isupper() and m.group(2)[0].islower()
+                      for m in re.finditer(rf"\(\s*({w})\s+({w})(?!\w)", text, re.IGNORECASE))
+        if doubled > species:
+            return True
     for m in re.finditer(rf"(?<!\w){w}[.!?;:。！？]+\s*({w})(?!\w)", text, re.IGNORECASE):
         if m.group(1)[0].islower() or not text[m.end():].strip(" .!?;:\"'”’»)"):
             return True

@@ -229,6 +229,9 @@ _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹ
 # "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
 # Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
 _CZECH_LETTERS, _CZECH_C = frozenset("ěřůťďňĚŘŮŤĎŇ"), frozenset("čČ")
+# Czech and Slovak write "ý" (Turkish "ı" read as Windows-1252 gives it too): text whose only mark is
+# "ý" is Czech or Slovak when it has another of their letters ("Vinný sklep ... ve výklencích")
+_CZECH_SLOVAK_LETTERS = frozenset("áíéúůčďěňřšťžľĺôäÁÍÉÚŮČĎĚŇŘŠŤŽĽĹÔÄ")
 
 
 def _central_letters(text: str) -> int:
@@ -246,6 +249,8 @@ def _latin_misread_text(text: str) -> bool:
     marks = re.findall(_LATIN_MISREAD_MARKS, text)
     # (a capital and its small letter are one mark: "Ørsted ... Tromsø" has one)
     if len({m.lower() for m in marks}) < 2 and not (len(marks) >= 2 and marks[0] in _NEVER_IN_WORDS):
+        return False
+    if {m.lower() for m in marks} == {"ý"} and not _CZECH_SLOVAK_LETTERS.isdisjoint(text):
         return False
     for page in _LATIN_PAGES:
         try:

@@ -82,7 +82,13 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # notices in more languages, notices in a row, "copyright belongs to", one-click buying, WhatsApp names
     # in more languages, Korean screenshot times, Shift-JIS kana read as GBK, title-case product titles;
     # doubled capitalised names in sentence case and enumerations ending "... x and y" kept
-    StageSpec("files", 12, _files_reads),
+    # 13: follow, like and subscribe prompts, newsletters, app stores, next-day delivery, not-found and removed
+    # notices, "© name" and file-photo credits, "photo by X on Unsplash" in more languages, licence sentences,
+    # more preambles and refusals, camera labels in the allowed languages, Indonesian screenshot times, a
+    # phone watermark after "shot on"; kept: a species named after its genus in brackets, Czech "ý", texts
+    # lid.176 scores low with one function word (two letters or more) of its best allowed guess, and a
+    # contested text (an allowed language at 0.3 or more) with two function words of an allowed language
+    StageSpec("files", 13, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

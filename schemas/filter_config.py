@@ -335,6 +335,25 @@ DEFAULT_BOILERPLATE = (
     "auf pinterest merken", "bei pinterest merken", "auf pinterest pinnen", "enregistrer sur pinterest",
     "guardar en pinterest", "salva su pinterest", "salvar no pinterest", "lineで送る", "lineで共有", "lineに送る",
     "はてなブックマークに追加", "ツイートする", "分享到line", "카카오톡 공유", "카카오톡으로 공유",
+    # follow, like and subscribe prompts; newsletters; app stores; next-day delivery; not-found notices
+    "follow for more", "like and follow", "like & follow", "like & share", "like and share", "tap the bell",
+    "hit the bell", "ring the bell", "smash that like", "follow us on", "síguenos en", "suscríbete a nuestro",
+    "abonne-toi", "abonnez-vous à", "folge uns auf", "folgt uns auf", "seguici su", "siga-nos", "segue-nos",
+    "volg ons op", "obserwuj nas", "подписывайтесь на", "підписуйтесь на", "bizi takip edin", "sledujte nás",
+    "följ oss på", "ikuti kami di", "theo dõi chúng tôi", "ủng hộ page", "like và share", "กดไลก์", "กดแชร์",
+    "กดติดตาม", "フォローお願いします", "フォローしてね", "いいね・フォロー", "いいねとフォロー", "구독 부탁", "좋아요와 구독",
+    "구독과 좋아요", "点赞关注", "点赞 收藏", "点赞、收藏", "一键三连", "تابعونا على", "شارك هذا المنشور",
+    "partagez cet article", "partagez cette photo", "comparte esta publicación", "condividi questo articolo",
+    "compartilhe este post", "teile diesen beitrag", "in your inbox", "weekly digest", "get it on google play",
+    "download on the app store", "available on the app store", "baixe o app", "baixe nosso app", "descarga la app",
+    "descarga nuestra app", "téléchargez l'application", "lade die app", "scarica l'app", "download de app",
+    "pobierz aplikację", "скачайте приложение", "завантажте застосунок", "uygulamayı indir", "stáhněte si aplikaci",
+    "ladda ner appen", "unduh aplikasi", "tải ứng dụng", "حمل التطبيق", "ดาวน์โหลดแอป", "アプリをダウンロード",
+    "앱 다운로드", "下载app", "下载应用", "vandaag besteld", "morgen in huis", "heute bestellt", "morgen geliefert",
+    "commandé aujourd'hui", "livré demain", "order today, get it tomorrow", "изображение не найдено",
+    "зображення не знайдено", "imagen no encontrada", "image introuvable", "immagine non trovata",
+    "imagem não encontrada", "afbeelding niet gevonden", "nie znaleziono obrazu", "bilden hittades inte",
+    "không tìm thấy hình ảnh", "removed by the owner", "removed by its owner", "removed by the uploader",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -465,7 +484,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # "写真提供：共同通信社", "مصدر الصورة: رويترز"); a description after a label is longer
     r"^" + _EDGE + r"(?:photo|photos|photograph|picture|pictures|image|images|pic|foto|fotos|fotografía|fotografia|"
     r"fotografie|fotografi|zdjęcie|zdjęcia|фото|фотография|фотографія|світлина|bild|bilder|ảnh|hình ảnh|ภาพ|ภาพจาก|ภาพโดย|"
-    r"ที่มาภาพ|写真|写真提供|撮影|照片|图片|圖片|图|摄影|攝影|사진|사진 제공|صورة|الصورة|مصدر الصورة|تصوير|görsel|fotoğraf|"
+    r"ที่มาภาพ|写真|写真提供|写真出典|出典|撮影|照片|图片|圖片|图|摄影|攝影|사진|사진 제공|사진 출처|출처|صورة|الصورة|مصدر الصورة|تصوير|görsel|fotoğraf|"
     r"gambar|kredit foto|sumber foto|nguồn|fotokälla|foto credit|image source|photo source)\s*[:：]\s*"
     r"[^\s.!?:：。]{1,20}(?:\s+[^\s.!?:：。]{1,20}){0,3}\s*[.。]?$",
     # "Photo 5 of 20" in the allowed languages
@@ -476,7 +495,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"öffnen|anzeigen)|(?:ver|abrir) (?:la |a )?(?:galería|galeria)|(?:vedi|apri) (?:la )?galleria|(?:bekijk|open) (?:de )?"
     r"(?:galerij|fotogalerij)|(?:zobacz|otwórz) galeri[eę]|смотреть галерею|открыть галерею|galeriyi (?:gör|aç)|"
     r"zobrazit galerii|visa galleriet|lihat galeri|xem (?:thư viện|album) ảnh)" + _EDGE + r"$",
-    r"^" + _EDGE + r"(?:licen[cs]ed under |licen[cs]e:? )?(?:cc[ -](?:by|0|zero)(?:[ -](?:sa|nd|nc))*(?: \d\.\d)?|creative commons "
+    r"^" + _EDGE + r"(?:(?:this (?:work|image|photo|picture) is )?licen[cs]ed under (?:a |the )?|licen[cs]e:? )?(?:cc[ -](?:by|0|zero)(?:[ -](?:sa|nd|nc))*(?: \d\.\d)?|creative commons "
     r"(?:attribution|by|zero|license|licence)[^.!?]{0,40}|public domain(?: mark)?(?: \d\.\d)?)" + _EDGE + r"$",
     r"^" + _EDGE + r"(?:todo|fixme|tbd)\b\s*[:\-]|\badd alt[- ]?text\b|\balt[- ]?text (?:missing|needed|required)\b"
     r"|\bopens? (?:(?:the |this )?(?:link|image|photo|picture|video) )?in (?:a )?new (?:tab|window)\b",
@@ -485,6 +504,13 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"carregando|laden|ładowanie|yükleniyor|načítání|laddar|memuat|đang tải|جار التحميل|กำลังโหลด|รูปภาพ|ภาพถ่าย|"
     r"ไม่มีชื่อ)" + _EDGE + r"$|\[(?:no |image |photo )?(?:description|caption|alt[- ]?text)(?: (?:unavailable|missing|"
     r"not available|pending|to come|tbd))?\]",
+    r"^" + _EDGE + r"(?:©|ⓒ|\(c\)) ?[^\s.!?:：。]{1,20}(?: [^\s.!?:：。]{1,20}){0,3}\s*[.。]?$",  # (single spaces: Hyperscan)
+    r"^" + _EDGE + r"(?:file "
+    r"photo|archive photo|foto di repertorio|foto de archivo|photo d['’]archives|archivbild|archivfoto|archiefbeeld|"
+    r"zdjęcie archiwalne|архивное фото|архівне фото|arşiv fotoğrafı|archivní foto|arkivbild|foto arsip|ảnh tư liệu|"
+    r"صورة أرشيفية|資料写真|资料图|资料照片|자료사진)(?:\s*[:/,-]?\s*[^\s.!?:：。]{1,20}){0,3}" + _EDGE + r"$",
+    r"\b(?:captured|shot|taken) by \S{1,40} on (?:unsplash|pexels|pixabay|flickr|instagram)\b|\b(?:foto|photo|imagen|imagem|bild|"
+    r"immagine) (?:de|di|von|van) [^.!?]{1,40} (?:sur|en|su|auf|op|no|em) (?:unsplash|pexels|pixabay)\b",
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
     rf"^\W*(?:(?:fot\.|foto:?|photo:?)\s*)?(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
@@ -611,6 +637,9 @@ DEFAULT_REFUSALS = (
     r"ik kan geen (?:afbeelding(?:en)?|foto['’]?s?|beelden) (?:zien|bekijken|beschrijven|openen|analyseren)|"
     r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
     r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
+    r"\bje ne suis pas en mesure d['’](?:identifier|analyser|voir|décrire|ouvrir)|\bje ne suis pas en mesure de (?:voir|"
+    r"décrire|reconnaître)|\bomlouvám se,? ale (?:ten |tento )?obrázek|\b(?:ten |tento )?obrázek nevidím\b|\bnevidím "
+    r"(?:ten |tento )?obrázek\b|\bnemohu (?:vidět|zobrazit|popsat|otevřít) (?:ten |tento )?obrázek",
     r"\b(?:não (?:consigo|posso)|no (?:puedo|logro)|je ne (?:peux|parviens) pas|non (?:posso|riesco a)) (?:visualizar|"
     r"abrir|acessar|acceder|processar|procesar|interpretar|voir|ouvrir|visualiser|vedere|aprire|visualizzare) "
     r"(?:a |la |as |las |l[ae'] ?|les |i |gli )?(?:imagem|imagen|imagens|imágenes|image|images|immagine|immagini|"
@@ -676,7 +705,14 @@ DEFAULT_REFUSALS = (
     r"happy to help|claro(?: que sí)?|por supuesto|desde luego|bien sûr|volontiers|certo|certamente|naturalmente|com "
     r"certeza|natürlich|gerne|klar|zeker|natuurlijk|oczywiście|jasne|конечно|звісно|звичайно|elbette|tabii ki|jistě|"
     r"samozřejmě|självklart|visst|tentu|tentu saja|chắc chắn rồi|tất nhiên|بالتأكيد|แน่นอน|もちろんです|もちろん|"
-    r"承知しました|かしこまりました|当然|好的|没问题|물론입니다|물론이죠)[\s!,.。！、~]*)?(?:(?:here(?:['’]s| is| you go)"
+    r"承知しました|かしこまりました|当然|好的|没问题|물론입니다|물론이죠|네|sim|ja|tak|evet|ano|ya|vâng|نعم|ใช่|はい)[\s!,.。！、~]*)?"
+    r"(?:(?:based on (?:the|this) (?:image|picture|photo)(?: (?:provided|you (?:shared|sent|uploaded)))?,? )?here(?:['’]s| is) "
+    r"what i can (?:tell|see)(?: you)?(?: about it)?|segue(?: abaixo)? a descrição(?: da imagem| da foto)?|hier is een "
+    r"beschrijving van de (?:afbeelding|foto)|(?:이미지|사진)에 대한 설명은 다음과 같습니다|إليك وصف(?:ا|اً)? لل(?:صورة|"
+    r"الصورة)|dưới đây là (?:phần )?mô tả(?: chi tiết)? (?:về|của) (?:bức |tấm )?(?:ảnh|hình(?: ảnh)?)|här är en beskrivning "
+    r"av (?:bilden|fotot)|berikut(?: adalah| ini)? deskripsi (?:gambar|foto)(?: tersebut| ini)?|işte (?:görselin|resmin|"
+    r"fotoğrafın) açıklaması|zde je popis (?:obrázku|fotografie)|นี่คือคำอธิบาย(?:ของ)?ภาพ|"
+    r"(?:here(?:['’]s| is| you go)"
     r"[:,!]?\s*)?(?:a |an |the |my )?(?:detailed |brief |short |quick |full )?description(?: of (?:the|this|your) "
     r"(?:image|picture|photo))?|let me describe (?:this|the|your) (?:image|picture|photo)(?: for you)?|i(?:['’]d| "
     r"would| will|['’]ll) (?:be happy to |gladly )?describe (?:it|this|the image|the picture|the photo)(?: for you)?|"
