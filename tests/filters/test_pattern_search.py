@@ -181,3 +181,14 @@ def test_case_insensitive_patterns_fold_beyond_ascii_as_re2_does(engine, pattern
     does not, so such rows go to RE2 (hypothesis found "(?i)\\w" on "ſ"); other folds agree."""
     texts = pa.array(["ſ", "\u212a", "É", "Ж", "x", None, "中", "σſ", "ς"])
     assert search(texts, pattern).tolist() == pc.match_substring_regex(texts, pattern).fill_null(False).to_pylist()
+
+
+def test_word_bounds_are_left_out_of_the_scan_only():
+    assert pattern_search.without_word_bounds(r"\bcat\b|a\Bb|[\b]x|\\bx|[]\b]q\b|[^\]\b]") == r"cat|ab|[\b]x|\\bx|[]\b]q|[^\]\b]"
+    # Vectorscan misses this match after the first line when it keeps the bounds: without them the
+    # scan finds it, and RE2 judges it as it would alone
+    pattern = (r"\b(?:photo|image|picture|photograph|captured|shot|taken|foto|imagen|imagem|bild|immagine)(?:graphy)? "
+               r"(?:by|from|via|courtesy of|de|di|von|van|od|av) .{1,60} (?:on|via|from|sur|en|su|auf|op|na|no|em) "
+               r"(?:unsplash|pexels)\b")
+    texts = pa.array(["this image is licensed under cc by 2.0", "shot by @nomad.lens on unsplash", "a cat by the door"])
+    assert search(texts, pattern).tolist() == _plain(texts, pattern) == [False, True, False]
