@@ -47,7 +47,7 @@ _CAMERA = (
 )
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
-    rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|a las|alle|om|в|from|de|von|"
+    rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|às|a las|alle|om|в|from|de|von|เวลา|في|م|ص|"
     rf"am|pm|o|kl|v|о|saat|lúc|pukul|上午|下午|午前|午後|오전|오후|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
     rf"|(?:{_MESSENGER})[\s_\-.]*[\w\sà\-.:()]*\d[\w\sà\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
@@ -553,7 +553,9 @@ _TAG_LABEL = (
     r"palabras clave|mots[- ]clés|parole chiave|trefwoorden|ключевые слова|теги|标签|关键词|關鍵詞|タグ|キーワード|태그|"
     r"키워드)\s*[:：]"
 )
-_VERB_FORM = r"^[a-z]{2,}(?:ing|ed)$"
+# English "-ing" and "-ed" forms, and Indonesian verbs made with a prefix and "-kan" or "-i"
+# ("diselimuti", "menampilkan")
+_VERB_FORM = r"^[a-z]{2,}(?:ing|ed)$|^(?:di|me[mn]?g?|ber|ter)[a-z]{3,}(?:kan|i)$"
 # words in "-ing" or "-ed" that a keyword run has as nouns or adjectives
 _ING_NOUN_WORDS = (
     "wedding building clothing morning evening ring spring king thing things painting drawing ceiling meeting "

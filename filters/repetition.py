@@ -88,18 +88,29 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     return keep
 
 
+_SPECIES = re.compile(r"\(\s*([^\W\d_]+)((?:\s+\1)+)\s*\)", re.IGNORECASE)
+
+
+def without_species_names(lower: str, text: str) -> str:
+    """`lower` (the lowercased `text`, or its part outside quotes) without the species named after
+    their genus in brackets in `text`: "(Lynx lynx)", "(Gorilla gorilla gorilla)", the genus
+    capitalised and the rest in small letters."""
+    names = {m.group(0).lower() for m in _SPECIES.finditer(text)
+             if m.group(1)[0].isupper() and m.group(2).strip()[0].islower()}
+    for name in names:
+        lower = lower.replace(name, " ")
+    return lower
+
+
 def _stutters(word: str, lower: str, text: str) -> bool:
     """`word` written twice in a row in `lower` (a text's lowercased words outside quotes) with
     nothing but spaces between, but for a species named after its genus in brackets ("(Lynx lynx)",
     "(Ciconia ciconia)"); or in `text` across a sentence end with the second one in small letters or
     last in the text."""
     w = re.escape(word)
-    doubled = len(re.findall(rf"(?<!\w){w}\s+{w}(?!\w)", lower))
-    if doubled:
-        species = sum(m.group(1)[0].isupper() and m.group(2)[0].islower()
-                      for m in re.finditer(rf"\(\s*({w})\s+({w})(?!\w)", text, re.IGNORECASE))
-        if doubled > species:
-            return True
+    if re.search(rf"(?<!\w){w}\s+{w}(?!\w)", lower) and re.search(rf"(?<!\w){w}\s+{w}(?!\w)",
+                                                                   without_species_names(lower, text)):
+        return True
     for m in re.finditer(rf"(?<!\w){w}[.!?;:。！？]+\s*({w})(?!\w)", text, re.IGNORECASE):
         if m.group(1)[0].islower() or not text[m.end():].strip(" .!?;:\"'”’»)"):
             return True

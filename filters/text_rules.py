@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
-from filters.repetition import title_case_repeats_only
+from filters.repetition import title_case_repeats_only, without_species_names
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_class_bits, char_classes
 from schemas.filter_config import (
@@ -577,5 +577,16 @@ def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarr
     # for Tora! Tora! Tora!"): the few failing rows are read again in their own case
     rows = np.flatnonzero(~keep)
     if rows.size:
-        keep[rows] = [title_case_repeats_only(t) for t in batch.text.take(pa.array(rows)).to_pylist()]
+        keep[rows] = [title_case_repeats_only(t) or _species_names_only(t) for t in batch.text.take(pa.array(rows)).to_pylist()]
     return keep
+
+
+def _species_names_only(text: str) -> bool:
+    """`text` holds a species named after its genus in brackets ("American bison (Bison bison)"), and
+    no word twice in a row once those are left out."""
+    lower = text.lower()
+    rest = without_species_names(lower, text)
+    return rest != lower and not _DOUBLED.search(rest)
+
+
+_DOUBLED = re.compile(r"(?<!\w)(\w+)\s+\1(?!\w)")  # a word twice in a row (on lowercased text)

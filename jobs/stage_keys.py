@@ -88,7 +88,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # phone watermark after "shot on"; kept: a species named after its genus in brackets, Czech "ý", texts
     # lid.176 scores low with one function word (two letters or more) of its best allowed guess, and a
     # contested text (an allowed language at 0.3 or more) with two function words of an allowed language
-    StageSpec("files", 13, _files_reads),
+    # 14: click-the-image-to-enlarge word orders, free shipping from, out of stock, press photos, cookies and app
+    # prompts in more languages, price drops, 404 sentences, more preambles and refusals, screenshot times in
+    # pt, th, ar; kept: species in brackets for repeated words too, Indonesian verbs in short keyword runs
+    StageSpec("files", 14, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -354,6 +354,22 @@ DEFAULT_BOILERPLATE = (
     "зображення не знайдено", "imagen no encontrada", "image introuvable", "immagine non trovata",
     "imagem não encontrada", "afbeelding niet gevonden", "nie znaleziono obrazu", "bilden hittades inte",
     "không tìm thấy hình ảnh", "removed by the owner", "removed by its owner", "removed by the uploader",
+    # click the image to enlarge it, more word orders; free shipping from; out of stock; press photos; cookies
+    "clicca sull'immagine per ingrandire", "clicca sull'immagine per ingrandirla", "클릭하시면 크게", "클릭하면 크게",
+    "اضغط على الصورة لتكبيرها", "انقر على الصورة لتكبيرها", "nhấn vào ảnh để phóng to", "nhấp vào ảnh để phóng to",
+    "cliquez sur l'image pour l'agrandir", "haz clic en la imagen para ampliarla", "clique na imagem para ampliar",
+    "klik op de afbeelding om te vergroten", "kliknij w zdjęcie, aby powiększyć", "нажмите на изображение, чтобы",
+    "натисніть на зображення, щоб", "resmi büyütmek için tıklayın", "klikněte na obrázek pro zvětšení",
+    "klicka på bilden för att förstora", "klik gambar untuk memperbesar", "คลิกที่ภาพเพื่อขยาย", "画像をクリックすると拡大",
+    "点击图片放大", "versandkostenfrei ab", "livraison gratuite dès", "envío gratis a partir de", "spedizione gratuita da",
+    "frete grátis acima de", "gratis verzending vanaf", "darmowa dostawa od", "бесплатная доставка от",
+    "нет в наличии", "немає в наявності", "brak w magazynie", "niet op voorraad",
+    "ausverkauft", "stokta yok", "není skladem", "slut i lager", "stok habis", "hết hàng",
+    "نفدت الكمية", "สินค้าหมด", "在庫切れ", "缺货", "품절", "fot. materiały prasowe", "materiały prasowe",
+    "pressefoto", "photo de presse", "foto de prensa", "foto stampa", "korzysta z plików cookie", "çerezleri kabul et",
+    "çerez kullanıyoruz", "používá cookies", "använder kakor", "menggunakan cookie", "sử dụng cookie",
+    "baixe o nosso aplicativo", "baixe nosso aplicativo", "descarga nuestra aplicación", "scarica la nostra app",
+    "téléchargez notre application", "laden sie unsere app", "download onze app", "pobierz naszą aplikację",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -511,6 +527,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"صورة أرشيفية|資料写真|资料图|资料照片|자료사진)(?:\s*[:/,-]?\s*[^\s.!?:：。]{1,20}){0,3}" + _EDGE + r"$",
     r"\b(?:captured|shot|taken) by \S{1,40} on (?:unsplash|pexels|pixabay|flickr|instagram)\b|\b(?:foto|photo|imagen|imagem|bild|"
     r"immagine) (?:de|di|von|van) [^.!?]{1,40} (?:sur|en|su|auf|op|no|em) (?:unsplash|pexels|pixabay)\b",
+    r"\b(?:was|before|antes|avant|vorher|prima|era|voor|było|было|önceki) [$€£¥]\s?\d[\d.,]*\s*[-–—|/,]*\s*(?:now|ahora|"
+    r"maintenant|jetzt|ora|agora|nu|teraz|сейчас|şimdi) [$€£¥]\s?\d|^\W*(?:error )?404\b.{0,80}(?:could not be found|not "
+    r"found|no encontrada|introuvable|nicht gefunden|non trovata|não encontrada|niet gevonden|nie znaleziono|не найдена)",
     r"\b(?:enable|turn on|activate|allow) javascript\b|\bjavascript (?:is )?(?:disabled|required|must be enabled|"
     r"is turned off)\b|\byour browser (?:does not|doesn['’]t) support\b|\bplease (?:update|upgrade) your browser\b",
     rf"^\W*(?:(?:fot\.|foto:?|photo:?)\s*)?(?:\(?{NEWS_AGENCIES}(?: photo| images| wire| press)?\s*/\s*[^/()]+\)?)\W*$",
@@ -630,6 +649,8 @@ DEFAULT_REFUSALS = (
     r"no puedo (?:ver|mostrar|analizar|describir|ayudar)|lo siento,? no puedo|como (?:um )?modelo de linguagem|como uma? "
     r"(?:ia|inteligência artificial|assistente virtual)|"
     r"desculpe,? mas|não posso (?:ver|ajudar|descrever))\b",
+    r"\bnon sono in grado di (?:visualizzare|vedere|analizzare|descrivere|aprire)|\bnie mam możliwości "
+    r"(?:oglądania|wyświetlania|zobaczenia|analizowania|otwarcia)|"
     r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non posso|"
     r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
     r"\b(?:não consigo (?:ver|analisar|descrever|identificar)|przepraszam,? ale nie mogę|nie mogę (?:zobaczyć|"
@@ -711,7 +732,9 @@ DEFAULT_REFUSALS = (
     r"beschrijving van de (?:afbeelding|foto)|(?:이미지|사진)에 대한 설명은 다음과 같습니다|إليك وصف(?:ا|اً)? لل(?:صورة|"
     r"الصورة)|dưới đây là (?:phần )?mô tả(?: chi tiết)? (?:về|của) (?:bức |tấm )?(?:ảnh|hình(?: ảnh)?)|här är en beskrivning "
     r"av (?:bilden|fotot)|berikut(?: adalah| ini)? deskripsi (?:gambar|foto)(?: tersebut| ini)?|işte (?:görselin|resmin|"
-    r"fotoğrafın) açıklaması|zde je popis (?:obrázku|fotografie)|นี่คือคำอธิบาย(?:ของ)?ภาพ|"
+    r"fotoğrafın) açıklaması|zde je popis (?:obrázku|fotografie)|นี่คือคำอธิบาย(?:ของ)?ภาพ(?:นี้)?|let me describe what i "
+    r"(?:see|can see) in (?:this|the) (?:image|picture|photo)|以下は(?:画像|写真)の説明です|إليك وصف(?:ًا|ا|اً) مفصل(?:ًا|ا|اً)? "
+    r"لل(?:صورة|الصورة)|ось (?:детальний |докладний )?опис (?:зображення|фото)|вот (?:подробное )?описание (?:изображения|фото)|"
     r"(?:here(?:['’]s| is| you go)"
     r"[:,!]?\s*)?(?:a |an |the |my )?(?:detailed |brief |short |quick |full )?description(?: of (?:the|this|your) "
     r"(?:image|picture|photo))?|let me describe (?:this|the|your) (?:image|picture|photo)(?: for you)?|i(?:['’]d| "
@@ -785,6 +808,7 @@ DEFAULT_FUNCTION_WORDS = (
     "под", "у", "по", "из", "за", "я", "є", "w", "z", "na", "i", "ze", "pod", "ve", "se", "och", "på", "med",
     "bir", "ve", "ile", "bir", "için", "của", "một", "và", "trên", "dan", "di", "yang", "dengan", "sebuah",
     "saat", "ketika", "ke", "dari", "pada", "untuk", "ini", "itu", "sedang", "seorang", "seekor", "para", "atau",
+    "dalam", "oleh", "juga", "sambil", "bersama", "tanpa", "seperti",
     "的", "在", "和", "着", "了", "是", "有", "一个", "一只", "の", "が", "を", "に", "と", "で", "は",
     "이", "가", "을", "를", "에", "와", "과", "는", "은",
     # the other allowed languages written in Latin letters, whose captions are often ASCII alone:
