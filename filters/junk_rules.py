@@ -35,7 +35,7 @@ _SCREENSHOT = (
 _MESSENGER = (
     r"whatsapp (?:image|video|audio|photo)|imagen de whatsapp|image whatsapp|whatsapp[- ]bild|foto de whatsapp|"
     r"imagem do whatsapp|immagine (?:di )?whatsapp|whatsapp[- ]afbeelding|(?:zdjęcie|obraz) (?:z )?whatsapp|"
-    r"изображение whatsapp|зображення whatsapp|whatsapp görsel|obrázek (?:z )?whatsapp|whatsapp[- ]bild|"
+    r"изображение whatsapp|зображення whatsapp|whatsapp görsel|obrázek (?:z )?whatsapp|"
     r"gambar whatsapp|ảnh whatsapp|صورة واتساب|"
     r"fb_img|mmexport|received_|signal-\d|telegram|photo_\d|video_\d|snapchat-|inshot_|picsart_|"
     r"wechat(?:image|img)?_|微信图片|微信截图|qq图片|line_\d|viber_|messenger_"
@@ -472,8 +472,7 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     short = out & (words.counts < cfg.min_soup_words)
     if short.any():
         out[short & (batch.unquoted_ascii_counts(DIGITS) > 0)] = False
-        verbs = _np(pc.match_substring_regex(words.dictionary, _VERB_FORM))
-        verbs[verbs] = ~_np(pc.is_in(words.dictionary.filter(pa.array(verbs)), value_set=_ING_NOUNS))
+        verbs = _verb_forms(words.dictionary)
         verb_rows = np.bincount(words.row, weights=verbs[words.ids], minlength=len(batch)) > 0
         out[short & verb_rows] = False
     rows = np.flatnonzero(out)
@@ -526,8 +525,8 @@ def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         return out
     sub = pc.binary_join_element_wise(" ", batch.text.take(pa.array(rows)), "")
     capital = pc.count_substring_regex(sub, _CAPITAL_START).to_numpy(zero_copy_only=False)
-    rows, sub, capital = rows[capital >= cfg.min_title_case_words - 1], sub.filter(
-        pa.array(capital >= cfg.min_title_case_words - 1)), capital[capital >= cfg.min_title_case_words - 1]
+    enough = capital >= cfg.min_title_case_words - 1  # (the share cannot be met with fewer)
+    rows, sub, capital = rows[enough], sub.filter(pa.array(enough)), capital[enough]
     if rows.size == 0:
         return out
     lettered = pc.count_substring_regex(sub, _LETTER_START).to_numpy(zero_copy_only=False)
@@ -536,8 +535,7 @@ def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     # the share among the words other than function words, which a title may leave in small letters
     titled = ((lettered >= cfg.min_title_case_words) & (capital >= cfg.title_case_share * (lettered - hits))
               & (7 * hits <= lettered))
-    verb = _np(pc.match_substring_regex(words.dictionary, _VERB_FORM))
-    verb[verb] = ~_np(pc.is_in(words.dictionary.filter(pa.array(verb)), value_set=_ING_NOUNS))
+    verb = _verb_forms(words.dictionary)
     starts = np.cumsum(words.counts) - words.counts
     for i in rows[titled].tolist():
         # a verb form before a function word is a clause ("Golden Retriever Puppy Playing In Autumn Leaves")
@@ -572,6 +570,13 @@ _ING_NOUN_WORDS = (
     "beloved handcrafted handmade colored coloured textured isolated assorted mixed"
 )
 _ING_NOUNS = pa.array(sorted(set(_ING_NOUN_WORDS.split())))
+
+
+def _verb_forms(dictionary: pa.Array) -> np.ndarray:
+    """Per distinct word: a verb form (`_VERB_FORM`) and none of the nouns `_ING_NOUNS` lists."""
+    verb = _np(pc.match_substring_regex(dictionary, _VERB_FORM))
+    verb[verb] = ~_np(pc.is_in(dictionary.filter(pa.array(verb)), value_set=_ING_NOUNS))
+    return verb
 
 
 @lru_cache(maxsize=8)
