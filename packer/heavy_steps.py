@@ -13,8 +13,8 @@ step, the documents cannot be balanced without wrecking the mix; gathered a few 
 2. Each heavy step takes heavy loads in that order until its max/mean with the rest of the step at
    the median load would be within `HEAVY_STEP_RATIO` (at most dp of them). Its other places go to
    light loads at least as costly as that needs (or, where too few are, the costliest light ones),
-   one at a time, each the one whose `mix_offsets` cancel the step's running offset the most, so
-   that the step's shares stay near the plan's: a heavy step of six documents and two image packs
+   one at a time, each the one that brings the step's summed `mix_offsets` nearest zero, so that
+   the step's shares stay near the plan's: a heavy step of six documents and two image packs
    is within the i.i.d. tolerance of every label.
 3. The remaining loads fill the remaining steps by their offsets alone (`step_mix.offset_deal`), so
    that their shares sum to the plan's; the swap descent (`packer.step_swaps`) then balances cost
@@ -22,7 +22,7 @@ step, the documents cannot be balanced without wrecking the mix; gathered a few 
 
 `packer.steps` keeps this deal where it passes the mix check and, after the swaps, has the lower
 modelled step time than the usual deal. On the bimodal mix at dp 8 (33,656 packs) it reaches
-1.012 mean / 1.033 worst step (the usual deal: 1.019 / 1.082). At dp 64 a step of 64 packs is too
+1.012 mean / 1.036 worst step (the usual deal: 1.019 / 1.082). At dp 64 a step of 64 packs is too
 wide a cross-section: 738 documents of the full context gathered in 12-27 steps move the document
 share far beyond what random dealing does, and `packer.mix_balance_bound` certifies that no deal of
 those packs within the spread target has its worst step under 1.061.
