@@ -350,10 +350,11 @@ def pattern_cache_dir() -> Path:
 def without_word_bounds(pattern: str) -> str:
     """`pattern` without its word-bound assertions (``\\b``, ``\\B``; not inside a class, where
     ``[\\b]`` is a backspace): the scan then finds at least what it found with them, and RE2 judges
-    each row it finds. Vectorscan 5.4 misses some matches of a ``\\b`` before an alternation after
-    other text in the joined rows: ``\\b(?:photo|image|...|bild)(?:graphy)? (?:by|...) .{1,60}
-    (?:on|...) (?:unsplash|pexels)\\b`` finds nothing in "this image is licensed under cc by
-    2.0\\nshot by @nomad.lens on unsplash\\n", though it finds the second line alone."""
+    each row it finds. The Vectorscan of the `hyperscan` 0.9.1 wheel misses some matches of a
+    ``\\b`` before an alternation after other text in the joined rows: ``\\b(?:photo|image|...|bild)
+    (?:graphy)? (?:by|...) .{1,60} (?:on|...) (?:unsplash|pexels)\\b`` finds nothing in "this image
+    is licensed under cc by 2.0\\nshot by @nomad.lens on unsplash\\n", though it finds the second
+    line alone."""
     out, i, in_class = [], 0, False
     while i < len(pattern):
         c = pattern[i]
