@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jobs.commands.run import _fail
+from jobs.commands.run import _fail, load_or_fail
 
 
 def _describe_row(row: dict) -> str:
@@ -30,12 +30,7 @@ def register(app: typer.Typer) -> None:
         the source's format), a first row of each source, and the state of the output directory."""
         from jobs.pipeline import JobError, output_state, preflight
         from jobs.readers import SourceFileError, first_row_form, first_rows
-        from schemas.config import ConfigError, load_job_config
-
-        try:
-            cfg = load_job_config(job)
-        except ConfigError as err:
-            _fail(f"invalid job config {job}:\n{err}")
+        cfg = load_or_fail(job)
         try:
             inputs = preflight(cfg)
         except (JobError, SourceFileError) as err:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jobs.commands.run import _fail
+from jobs.commands.run import _fail, load_or_fail
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
 ADDRESS_HELP = "Ray Jobs API address (the dashboard), e.g. http://127.0.0.1:8265."
@@ -40,13 +40,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Submit a pack job to a Ray cluster through the Ray Jobs API."""
         from jobs import submit as sub
-        from schemas.config import ConfigError, load_job_config
-
         address = _address(address)
-        try:
-            cfg = load_job_config(job)
-        except ConfigError as err:
-            _fail(f"invalid job config {job}:\n{err}")
+        cfg = load_or_fail(job)
         try:
             s = sub.submit(cfg, address, allow_remote=allow_remote, python=python)
         except sub.SubmitError as err:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jobs.commands.run import _fail
+from jobs.commands.run import _fail, load_or_fail
 
 
 def stage_decisions(cfg, inputs, cache) -> list[dict]:
@@ -127,13 +127,9 @@ def register(app: typer.Typer) -> None:
         would make from cached rows: nothing is written, Ray is not started."""
         from jobs.pipeline import JobError, output_state, preflight, stage_cache
         from jobs.readers import SourceFileError
-        from schemas.config import ConfigError, load_job_config
-
+        cfg = load_or_fail(job)
         try:
-            cfg = load_job_config(job)
             inputs = preflight(cfg)
-        except ConfigError as err:
-            _fail(f"invalid job config {job}:\n{err}")
         except (JobError, SourceFileError) as err:
             _fail(str(err), 1)
         try:

@@ -19,6 +19,18 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def load_or_fail(job: Path):
+    """The job config at ``job``; a bad one ends as one `error:` line naming the file and each bad
+    field (`schemas.config.ConfigError` gives one line per field: they are joined with "; ")."""
+    from schemas.config import ConfigError, load_job_config
+
+    try:
+        return load_job_config(job)
+    except ConfigError as err:
+        message = "; ".join(x.strip() for x in str(err).splitlines() if x.strip())
+        _fail(message if str(job) in message else f"invalid job config {job}: {message}")
+
+
 def run_config(cfg, *, address: str | None, progress: bool, force: bool = False, debug: bool = False) -> None:
     """Run a job; any error ends as one `error:` line (the traceback goes to a log file)."""
     from jobs.pipeline import run_job
@@ -168,13 +180,8 @@ def register(app: typer.Typer) -> None:
         debug: bool = typer.Option(False, "--debug", help="Print full tracebacks (they always go to a log file)."),
     ) -> None:
         """Run a pack job (embedded local Ray by default)."""
-        from schemas.config import ConfigError, load_job_config
-
         check_run_address(address)
-        try:
-            cfg = load_job_config(job)
-        except ConfigError as err:
-            _fail(f"invalid job config {job}:\n{err}")
+        cfg = load_or_fail(job)
         if out is not None:
             cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out.resolve())})})
         run_config(cfg, address=address, progress=progress, force=force, debug=debug)

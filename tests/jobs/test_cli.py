@@ -72,3 +72,13 @@ def test_run_fails_at_once_where_no_cluster_listens(tmp_path):
         port = s.getsockname()[1]
     res = _invoke("run", tmp_path / "job.yaml", "--address", f"127.0.0.1:{port}")
     assert res.exit_code == 2 and "no Ray cluster answers there" in res.output
+
+
+@pytest.mark.parametrize("command", ["run", "check", "plan", "submit"])
+def test_a_bad_config_ends_as_one_line_naming_the_file_and_field(tmp_path, command):
+    job = tmp_path / "job.yaml"
+    job.write_text("sources: [{name: a, path: /tmp, format: jsnol}]\npack: {context_length: -5}\n")
+    res = _invoke(command, job)
+    out = res.output.strip()
+    assert res.exit_code == 2 and len(out.splitlines()) == 1, out
+    assert str(job) in out and "sources[a].format = 'jsnol'" in out and "pack.context_length = -5" in out
