@@ -577,8 +577,12 @@ def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarr
     # for Tora! Tora! Tora!"): the few failing rows are read again in their own case
     rows = np.flatnonzero(~keep)
     if rows.size:
-        keep[rows] = [title_case_repeats_only(t) or _species_names_only(t) for t in batch.text.take(pa.array(rows)).to_pylist()]
+        keep[rows] = [title_case_repeats_only(t) or _species_names_only(t)
+                      for t in batch.text.take(pa.array(rows)).to_pylist()]
     return keep
+
+
+_DOUBLED = re.compile(r"(?<!\w)(\w+)\s+\1(?!\w)")  # a word twice in a row (on lowercased text)
 
 
 def _species_names_only(text: str) -> bool:
@@ -587,6 +591,3 @@ def _species_names_only(text: str) -> bool:
     lower = text.lower()
     rest = without_species_names(lower, text)
     return rest != lower and not _DOUBLED.search(rest)
-
-
-_DOUBLED = re.compile(r"(?<!\w)(\w+)\s+\1(?!\w)")  # a word twice in a row (on lowercased text)

@@ -71,7 +71,6 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
                 break
         need = dp - len(group)
         if need:
-            c = cost[group]
             run = offsets[group].sum(axis=0)
             free = light[~used[light]]
             if free.size < need:
@@ -81,10 +80,10 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
             if pool.size < need:
                 pool = free[np.lexsort((tie[free], -cost[free]))[: need * COMPANION_POOL]]
             po = offsets[pool]
-            taken = np.einsum("ij,ij->i", po, po)  # |run + o|² - |run|² = 2 run·o + |o|²
+            norm2 = np.einsum("ij,ij->i", po, po)  # |run + o|² - |run|² = 2 run·o + |o|²; inf once taken
             for _ in range(need):
-                j = int(np.argmin(po @ (2 * run) + taken))
-                taken[j] = np.inf
+                j = int(np.argmin(po @ (2 * run) + norm2))
+                norm2[j] = np.inf
                 group.append(int(pool[j]))
                 run = run + offsets[pool[j]]
         used[group] = True
