@@ -9,12 +9,13 @@ row that fails several rules gets the reason of the first one in `TEXT_RULES` or
 The order: `too_long` first (a text over its limit is judged by its length alone and never
 reaches the other rules); then what a text *is* (empty, broken encoding, a file name, a URL, boilerplate, a refusal,
 code, camera settings, a date, no letters, a number, a keyword list) comes before what it looks like
-(symbols, too short), then repetition; language id comes last.
+(symbols, too short), then repetition; then language id, and last the learned junk score
+(`filters.junk_model`), which judges only what every rule kept.
 """
 
 from __future__ import annotations
 
-from filters import image_rules, junk_rules, language, repetition, text_rules
+from filters import image_rules, junk_model, junk_rules, language, repetition, text_rules
 from filters.rule_spec import RuleKind, RuleSpec
 
 _TEXT = (
@@ -39,6 +40,7 @@ _TEXT = (
     repetition.sentence_repetition_rule,
     repetition.ngram_repetition_rule,
     language.language_rule,
+    junk_model.learned_junk_rule,  # the learned score judges what every rule kept
 )
 _IMAGE = (
     image_rules.image_unreadable_rule,

@@ -53,9 +53,9 @@ FILE_NAME = (
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
     r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
-    # a phone's "Photo <date>, <time>" export name ("Фото 12.05.2023, 14 26 45")
+    # a phone's "Photo <date>, <time>" export name ("Фото 12.05.2023, 14 26 45", "Photo 3-9-22, 8 05 11 PM")
     r"|(?:фото|photo|foto|bild|image|img|zdjęcie|ảnh)[\s_\-]?\d{1,4}[.\-]\d{1,2}[.\-]\d{2,4}(?:,?[\s_\-]\d{1,2}[\s.:_\-]\d{2}"
-    r"(?:[\s.:_\-]\d{2})?)?"
+    r"(?:[\s.:_\-]\d{2})?(?:\s?[ap]m)?)?"
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{20,}"
     r"|[a-z0-9]+(?:_[a-z0-9]+){2,}|[a-z]+(?:[_\-][a-z]+)*[_\-]\d{2,}(?:x\d+)?(?:[_\-][a-z0-9]+)*"
     r")(?:\.(?:jpe?g|png|gif|webp|heic|heif|bmp|tiff?|dng|raw|cr2|nef|arw|mp4|mov|avi|mkv|3gp|pdf))?\s*$"

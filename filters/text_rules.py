@@ -69,7 +69,26 @@ def _gbk_rows(leads: range) -> str:
 # Japanese in Shift-JIS read as GBK: kana and the long-vowel mark (lead bytes 0x81-0x84) become rare
 # Han characters of GBK's first rows ("偐傢偄偄" was かわいい, "僞儚乕偺" タワーの). Three in a row:
 # Chinese, simplified or traditional, has at most two ("兩個").
-_MOJIBAKE += "|" + _gbk_rows(range(0x81, 0x85)) + "{3}"
+_GBK_KANA_ROWS = _gbk_rows(range(0x81, 0x85))
+_MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]"  # (and UTF-8 read as Latin-1 with "?" for what it lost)
+_HIRAGANA = re.compile("[\u3041-\u309f]")
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+
+
+def _shift_jis_read_as_gbk(texts: pa.Array) -> np.ndarray:
+    """Per text: Japanese in Shift-JIS read as GBK with the kana apart ("枮奐偺嶗偲惵偄嬻丅", which
+    was 満開の桜と青い空。): two or more Han characters of GBK's kana rows, and the text encoded
+    as GBK reads as Shift-JIS with at least three hiragana and no half-width kana. Chinese text
+    holds GBK codes Shift-JIS cannot read ("兩個人在台北" stops at 0x82 0x80)."""
+    out = np.zeros(len(texts), dtype=bool)
+    rows = np.flatnonzero(pc.count_substring_regex(texts, _GBK_KANA_ROWS).to_numpy(zero_copy_only=False) >= 2)
+    for i, text in zip(rows.tolist(), texts.take(pa.array(rows)).to_pylist()):
+        try:
+            japanese = text.encode("gbk").decode("shift_jis")
+        except UnicodeError:
+            continue
+        out[i] = len(_HIRAGANA.findall(japanese)) >= 3 and not _HALF_WIDTH_KANA.search(japanese)
+    return out
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
 _MOJIBAKE_PAIR = (
@@ -99,6 +118,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _single_byte_misread(text)
             hit |= _code_page_misread(text)
             hit |= _latin_misread(text)
+            hit |= _shift_jis_read_as_gbk(text)
         bad[rows[hit]] = True
     return ~bad
 

@@ -25,7 +25,9 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from filters.junk_model import DEFAULT_MODEL as DEFAULT_JUNK_MODEL
 from schemas.config import JobConfig, SourceConfig
 
 # The source fields that only say how a file is found, weighed or tolerated, not what its rows become.
@@ -49,6 +51,9 @@ def _files_reads(cfg: JobConfig, source: SourceConfig | None = None) -> dict:
     out = {"read": _dump(cfg, "read"), "tasks": {k: v.model_dump(mode="json") for k, v in cfg.tasks.items()},
            "probe": _dump(cfg, "probe"), "filters": _dump(cfg, "filters", {"scorers"}),
            "grounding": _dump(cfg, "grounding")}
+    learned = cfg.filters.rules.learned_junk
+    if cfg.filters.enabled and learned.enabled:  # the model's bytes, not only its path
+        out["learned_junk_model"] = hashlib.sha256(Path(learned.model_path or DEFAULT_JUNK_MODEL).read_bytes()).hexdigest()
     if source is not None:
         out["source"] = source.model_dump(mode="json", exclude=SOURCE_FIELDS_NOT_READ)
     return out
@@ -91,7 +96,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 14: click-the-image-to-enlarge word orders, free shipping from, out of stock, press photos, cookies and app
     # prompts in more languages, price drops, 404 sentences, more preambles and refusals, screenshot times in
     # pt, th, ar; kept: species in brackets for repeated words too, Indonesian verbs in short keyword runs
-    StageSpec("files", 14, _files_reads),
+    # 15: the learned junk score (`filters.junk_model`) after the other text rules, iPhone photo names
+    # with AM/PM, Shift-JIS read as GBK with the kana apart, UTF-8 read as Latin-1 with "?" for lost
+    # bytes, Japanese and Chinese stock sites as suffixes
+    StageSpec("files", 15, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

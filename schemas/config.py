@@ -406,6 +406,12 @@ def _resolve_paths(data: dict, base: Path) -> dict:
             if isinstance(sec, dict) and isinstance(sec.get("model_path"), str) and not Path(sec["model_path"]).is_absolute():
                 scorers[name] = {**sec, "model_path": str((base / sec["model_path"]).resolve())}
         data["filters"] = {**data["filters"], "scorers": scorers}
+    filters = data.get("filters")
+    rules = filters.get("rules") if isinstance(filters, dict) else None
+    learned = rules.get("learned_junk") if isinstance(rules, dict) else None
+    if isinstance(learned, dict) and isinstance(learned.get("model_path"), str) and not Path(learned["model_path"]).is_absolute():
+        rules = {**rules, "learned_junk": {**learned, "model_path": str((base / learned["model_path"]).resolve())}}
+        data["filters"] = {**filters, "rules": rules}
     for section in ("output", "cache"):
         sec = data.get(section)
         if isinstance(sec, dict) and isinstance(sec.get("dir"), str) and not Path(sec["dir"]).is_absolute():

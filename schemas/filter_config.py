@@ -26,6 +26,7 @@ filters:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -123,6 +124,8 @@ DEFAULT_SITE_SUFFIXES = (
     "zoopla", "idealista", "expedia", "agoda", "trivago", "lonely planet", "national geographic", "allrecipes",
     "food network", "epicurious", "serious eats", "taste of home", "yummly", "bbc news", "cnn", "the guardian",
     "ap news", "huffpost", "buzzfeed",
+    # Japanese and Chinese stock sites
+    "pixta", "photolibrary", "视觉中国", "图虫", "摄图网", "千图网", "昵图网", "包图网", "站酷",
 )  # fmt: skip
 
 
@@ -1029,6 +1032,24 @@ DEFAULT_MACRO_LANGUAGES = {
 }  # fmt: skip
 
 
+class LearnedJunkRule(RuleConfig):
+    """The learned junk score (`filters.junk_model`): a logistic model over a caption's words and
+    their character n-grams, trained on labelled captions; a text it scores at `threshold` or more
+    is rejected (after every other text rule). `model_path`: a local model file written by
+    ``python -m filters.junk_model train --data your.jsonl --out model.tsv.gz`` (default: the one
+    shipped in `filters/data`)."""
+
+    threshold: float = Field(default=0.85, gt=0.0, le=1.0)
+    model_path: str | None = None
+
+    @model_validator(mode="after")
+    def _model(self) -> "LearnedJunkRule":
+        if self.enabled and self.model_path is not None and not Path(self.model_path).is_file():
+            raise ValueError(f"model_path {self.model_path!r} is not a local junk model file "
+                             "(write one with `python -m filters.junk_model train`)")
+        return self
+
+
 class LanguageRule(RuleConfig):
     """fastText lid.176 language id, made for captions.
 
@@ -1184,6 +1205,7 @@ class RulesConfig(ConfigSection):
     sentence_repetition: SentenceRepetitionRule = SentenceRepetitionRule()
     ngram_repetition: NgramRepetitionRule = NgramRepetitionRule()
     language: LanguageRule = LanguageRule()
+    learned_junk: LearnedJunkRule = LearnedJunkRule()
     image_unreadable: ImageUnreadableRule = ImageUnreadableRule()
     image_too_small: ImageTooSmallRule = ImageTooSmallRule()
     image_too_large: ImageTooLargeRule = ImageTooLargeRule()

@@ -123,7 +123,7 @@ def test_disabled_filters_return_the_table_unchanged():
 
 def test_disabled_rule_is_skipped():
     table = table_of([sample(0, ["www.example.com is my site"])])
-    out, counts = run_filters(table, FilterConfig(rules={"url": False}))
+    out, counts = run_filters(table, FilterConfig(rules={"url": False, "learned_junk": False}))
     assert out.column("status").to_pylist() == ["ok"] and "filter.url" not in counts
 
 

@@ -208,8 +208,8 @@ def test_rule_keeps_clean_and_rejects_noise(name):
 
 
 def test_every_text_rule_has_cases_here_or_in_its_own_file():
-    # the repetition rules and language id have their own test files
-    own_files = {"tail_repetition", "sentence_repetition", "ngram_repetition", "language"}
+    # the repetition rules, language id and the learned junk score have their own test files
+    own_files = {"tail_repetition", "sentence_repetition", "ngram_repetition", "language", "learned_junk"}
     assert set(TEXT_RULES) == set(CASES) | own_files
     assert [s.name for s in rules_in_order("text")] == list(TEXT_RULES)
 

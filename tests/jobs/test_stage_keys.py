@@ -99,8 +99,30 @@ def test_each_change_reaches_exactly_the_stages_that_read_it(demo_corpus):
     assert changed(output=cfg.output.model_copy(update={"dir": "/elsewhere"}), ray=cfg.ray.model_copy(
         update={"batch_size": 7})) == set()
     # the per-file stages read filters, probe, grounding ...: their keys are per file (jobs.file_stages.file_key)
-    assert set(STAGES["files"].reads(cfg)) == {"read", "tasks", "probe", "filters", "grounding"}
+    assert set(STAGES["files"].reads(cfg)) == {"read", "tasks", "probe", "filters", "grounding", "learned_junk_model"}
     assert "scorers" not in STAGES["files"].reads(cfg)["filters"]
+
+
+def test_the_files_stage_reads_the_junk_models_bytes(demo_corpus, tmp_path):
+    """A model rewritten at the same path is new input: the per-file stage's key changes with it."""
+    from filters.junk_model import JunkModel
+
+    cfg = load_job_config(demo_corpus)
+    model = tmp_path / "junk.tsv.gz"
+    JunkModel({"w:spam": 1.0}, bias=0.0).save(model)
+
+    def files_key(bias: float | None = None, enabled: bool = True) -> str:
+        if bias is not None:
+            JunkModel({"w:spam": 1.0}, bias=bias).save(model)
+        rules = cfg.filters.rules.model_copy(update={"learned_junk": cfg.filters.rules.learned_junk.model_copy(
+            update={"model_path": str(model), "enabled": enabled})})
+        new = cfg.model_copy(update={"filters": cfg.filters.model_copy(update={"rules": rules})})
+        return json.dumps(STAGES["files"].reads(new), sort_keys=True)
+
+    first = files_key()
+    assert files_key() == first
+    assert files_key(bias=0.5) != first
+    assert "learned_junk_model" not in files_key(enabled=False)
 
 
 def test_the_field_that_changed_is_named():
