@@ -87,7 +87,9 @@ def test_the_shipped_model_is_the_one_the_shipped_data_trains():
     retrained = train_junk_model([r["text"] for r in rows], [r["label"] == "junk" for r in rows])
     texts = FRESH_JUNK + FRESH_CLEAN
     np.testing.assert_allclose(retrained.scores(CaptionBatch.from_texts(texts)),
-                               junk_model().scores(CaptionBatch.from_texts(texts)), atol=1e-9)
+                               junk_model().scores(CaptionBatch.from_texts(texts)), atol=1e-9,
+                               err_msg="the shipped model is not what its data trains (the training data or the "
+                                       "rules that select it changed): python -m filters.junk_model train")
 
 
 def test_the_rule_catches_fresh_notices_the_other_rules_miss_and_keeps_captions():
