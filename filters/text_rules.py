@@ -73,21 +73,34 @@ _GBK_KANA_ROWS = _gbk_rows(range(0x81, 0x85))
 _MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]"  # (and UTF-8 read as Latin-1 with "?" for what it lost)
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-def _shift_jis_read_as_gbk(texts: pa.Array) -> np.ndarray:
-    """Per text: Japanese in Shift-JIS read as GBK with the kana apart ("枮奐偺嶗偲惵偄嬻丅", which
-    was 満開の桜と青い空。): two or more Han characters of GBK's kana rows, and the text encoded
-    as GBK reads as Shift-JIS with at least three hiragana and no half-width kana. Chinese text
-    holds GBK codes Shift-JIS cannot read ("兩個人在台北" stops at 0x82 0x80)."""
+def _misread_as_gbk(texts: pa.Array) -> np.ndarray:
+    """Per text: Japanese or Chinese bytes read as GBK, which the text encoded as GBK undoes:
+    Shift-JIS with its kana apart ("晉巑嶳偲嶗偺晽宨", which was 富士山と桜の風景: it reads as
+    Shift-JIS with a hiragana and no half-width kana) or UTF-8 ("涓婃捣澶栨哗澶滄櫙鐓х墖", 上海外滩夜景照片:
+    it reads as UTF-8 with two Han characters or more). Chinese text holds GBK codes that neither
+    reads ("兩個" stops Shift-JIS at 0x82 0x80; GB2312's two-byte codes are no UTF-8), and
+    Japanese text's kana read as half-width kana; none of 456 clean Chinese and Japanese captions
+    of the junk model's data or the labelled set reads either way."""
     out = np.zeros(len(texts), dtype=bool)
-    rows = np.flatnonzero(pc.count_substring_regex(texts, _GBK_KANA_ROWS).to_numpy(zero_copy_only=False) >= 2)
+    rows = np.flatnonzero(pc.count_substring_regex(texts, r"\p{Han}").to_numpy(zero_copy_only=False) >= 2)
     for i, text in zip(rows.tolist(), texts.take(pa.array(rows)).to_pylist()):
         try:
-            japanese = text.encode("gbk").decode("shift_jis")
+            raw = text.encode("gbk")
         except UnicodeError:
             continue
-        out[i] = len(_HIRAGANA.findall(japanese)) >= 3 and not _HALF_WIDTH_KANA.search(japanese)
+        try:
+            out[i] = len(_HAN.findall(raw.decode("utf-8"))) >= 2
+            continue
+        except UnicodeError:
+            pass
+        try:
+            japanese = raw.decode("shift_jis")
+        except UnicodeError:
+            continue
+        out[i] = bool(_HIRAGANA.search(japanese)) and not _HALF_WIDTH_KANA.search(japanese)
     return out
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
@@ -118,7 +131,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _single_byte_misread(text)
             hit |= _code_page_misread(text)
             hit |= _latin_misread(text)
-            hit |= _shift_jis_read_as_gbk(text)
+            hit |= _misread_as_gbk(text)
         bad[rows[hit]] = True
     return ~bad
 

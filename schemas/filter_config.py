@@ -126,6 +126,11 @@ DEFAULT_SITE_SUFFIXES = (
     "ap news", "huffpost", "buzzfeed",
     # Japanese and Chinese stock sites
     "pixta", "photolibrary", "视觉中国", "图虫", "摄图网", "千图网", "昵图网", "包图网", "站酷",
+    # "stock photo" and free-photo sites' titles in the allowed languages
+    "vectorstock", "photo gratuite sur freepik", "foto gratis en freepik", "foto gratuita su freepik",
+    "kostenloses foto auf freepik", "стоковое фото", "стоковые фото", "стоковая фотография", "стоковое изображение",
+    "zdjęcie stockowe", "zdjęcia stockowe", "写真素材・ストックフォト", "写真素材", "ストックフォト", "图片素材", "素材图片",
+    "게티이미지뱅크", "게티이미지", "스톡 사진", "stok fotoğraf", "stockfotografie", "stockbild", "travel + leisure",
 )  # fmt: skip
 
 
