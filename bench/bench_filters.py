@@ -2,7 +2,7 @@
 
 Run: `python bench/bench_filters.py [--captions N] [--images N] [--rounds R]`. Prints one JSON line:
 - text_chain_captions_per_s: the clean step (every default repair) + every default text rule +
-  lid.176, from plain strings; 6% of the captions need a repair, 8% are junk;
+  lid.176 + the learned junk score (`filters.junk_model`), from plain strings; 6% of the captions need a repair, 8% are junk;
 - labelled_set_captions_per_s: the same chain on the labelled set (tests/filters/data), whose
   captions are longer, more multilingual and more often junk or in need of repair, repeated to 10k;
 - varied_set_captions_per_s: the same on 10k captions each spliced from two labelled captions
