@@ -37,7 +37,8 @@ from pathlib import Path
 from schemas.config import JobConfig
 
 PROJECT_PACKAGES = ("schemas", "filters", "packer", "jobs", "trainer_bridge")
-SHIPPED_SUFFIXES = {".py", ".txt", ".json", ".yaml"}  # the sources and pyproject's package data
+# the sources and pyproject's package data (".gz": the junk model, `filters/data/junk_model.tsv.gz`)
+SHIPPED_SUFFIXES = {".py", ".txt", ".json", ".jsonl", ".yaml", ".gz"}
 ACTIVE_STATES = {"PENDING", "RUNNING"}
 DONE_STATES = {"SUCCEEDED"}
 AUTH_ENV_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")

@@ -206,7 +206,8 @@ def test_a_submission_carries_no_secrets(demo_corpus, monkeypatch):
         files = [p for p in stage.rglob("*") if p.is_file()]
         assert {p.relative_to(stage).parts[0] for p in files} == {"schemas", "filters", "packer", "jobs",
                                                                   "trainer_bridge", "job.yaml"}
-        assert all(p.suffix in {".py", ".txt", ".json", ".yaml"} for p in files)
+        assert all(p.suffix in {".py", ".txt", ".json", ".jsonl", ".yaml", ".gz"} for p in files)
+        assert (stage / "filters" / "data" / "junk_model.tsv.gz").is_file()  # the filter's model travels with it
         assert not any(part.startswith(".") for p in files for part in p.relative_to(stage).parts)
         shipped = blob + "".join(p.read_text(errors="replace") for p in files)
         for v in SECRETS.values():
