@@ -102,6 +102,8 @@ def _misread_as_gbk(texts: pa.Array) -> np.ndarray:
             continue
         out[i] = bool(_HIRAGANA.search(japanese)) and not _HALF_WIDTH_KANA.search(japanese)
     return out
+
+
 # Sequences that mean mojibake only when they come back: a lead byte of UTF-8 read as Latin-1
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
 _MOJIBAKE_PAIR = (
