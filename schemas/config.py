@@ -398,20 +398,16 @@ def _resolve_paths(data: dict, base: Path) -> dict:
                         src[key] = str((base / src[key]).resolve())
             resolved.append(src)
         data["sources"] = resolved
-    scorers = (data.get("filters") or {}).get("scorers") if isinstance(data.get("filters"), dict) else None
-    if isinstance(scorers, dict):  # local model paths of the scorers
-        scorers = dict(scorers)
-        for name in ("nsfw", "clip", "lm"):
-            sec = scorers.get(name)
-            if isinstance(sec, dict) and isinstance(sec.get("model_path"), str) and not Path(sec["model_path"]).is_absolute():
-                scorers[name] = {**sec, "model_path": str((base / sec["model_path"]).resolve())}
-        data["filters"] = {**data["filters"], "scorers": scorers}
     filters = data.get("filters")
-    rules = filters.get("rules") if isinstance(filters, dict) else None
-    learned = rules.get("learned_junk") if isinstance(rules, dict) else None
-    if isinstance(learned, dict) and isinstance(learned.get("model_path"), str) and not Path(learned["model_path"]).is_absolute():
-        rules = {**rules, "learned_junk": {**learned, "model_path": str((base / learned["model_path"]).resolve())}}
-        data["filters"] = {**filters, "rules": rules}
+    if isinstance(filters, dict):  # local model paths: the scorers' and the learned junk rule's
+        filters = dict(filters)
+        for group, names in (("scorers", ("nsfw", "clip", "lm")), ("rules", ("learned_junk",))):
+            if isinstance(filters.get(group), dict):
+                filters[group] = {**filters[group], **{
+                    name: {**sec, "model_path": str((base / sec["model_path"]).resolve())}
+                    for name in names if isinstance(sec := filters[group].get(name), dict)
+                    and isinstance(sec.get("model_path"), str) and not Path(sec["model_path"]).is_absolute()}}
+        data["filters"] = filters
     for section in ("output", "cache"):
         sec = data.get(section)
         if isinstance(sec, dict) and isinstance(sec.get("dir"), str) and not Path(sec["dir"]).is_absolute():
