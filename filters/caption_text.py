@@ -348,12 +348,17 @@ class CaptionBatch:
     # of that batch's rows
     root_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     languages: LanguageIds | None = field(default=None, repr=False, compare=False)
+    # per row of that batch: the learned junk score, where that rule has scored it (else NaN);
+    # shared with the subsets, as the language ids are
+    junk_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.root_rows is None:
             object.__setattr__(self, "root_rows", np.arange(len(self.text)))
         if self.languages is None:
             object.__setattr__(self, "languages", LanguageIds(len(self.text)))
+        if self.junk_scores is None:
+            object.__setattr__(self, "junk_scores", np.full(len(self.text), np.nan))
 
     @classmethod
     def from_texts(cls, texts, clean: CleanConfig | None = None) -> CaptionBatch:
@@ -373,7 +378,7 @@ class CaptionBatch:
         computed again; language ids are shared both ways."""
         take = pa.array(rows, pa.int64())
         out = CaptionBatch(raw=self.raw.take(take), text=self.text.take(take), invalid_utf8=self.invalid_utf8[rows],
-                           root_rows=self.root_rows[rows], languages=self.languages)
+                           root_rows=self.root_rows[rows], languages=self.languages, junk_scores=self.junk_scores)
         out.__dict__["_cut_from"] = (self, rows)
         if "_screens" in self.__dict__:
             out.__dict__["_screens"] = self.__dict__["_screens"]

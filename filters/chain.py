@@ -9,7 +9,8 @@ Order of work for the rows whose `status` is "ok":
    failed. `lang` / `lang_score` are filled for the rows that reach language id (the last text
    rule): the rows it keeps or rejects. A row an earlier text rule rejects is never language-
    checked (fastText is the costliest step of the chain) and keeps both null, like the rows of
-   other tasks.
+   other tasks. `junk_score` is filled likewise for the rows that reach the learned junk score
+   (`filters.junk_model`), the rule after language id.
 2. Rows still ok that have images go through the image rules in `IMAGE_RULES` order (every task).
 A failing row gets status "filtered" and reason `filter.<first failing rule>`; nothing is dropped.
 """
@@ -216,6 +217,11 @@ def run_filters(table: pa.Table, cfg: FilterConfig) -> tuple[pa.Table, dict[str,
         lang_rows[rows[reached]] = True
         table = _with_values(table, "lang", lang_rows, lang)
         table = _with_values(table, "lang_score", lang_rows, pa.array(score, pa.float32()))
+        scored = ~np.isnan(batch.junk_scores)  # the rows the learned junk score judged
+        if scored.any():
+            junk_rows = np.zeros(n, dtype=bool)
+            junk_rows[rows[scored]] = True
+            table = _with_values(table, "junk_score", junk_rows, pa.array(batch.junk_scores[scored], pa.float32()))
         changed = bool(bad_segs.any()) or any(m.any() for m in repaired.changed.values())
         if seg_index.size and changed:
             turns = segments.with_texts(seg_index, norm_segs)

@@ -240,10 +240,12 @@ def junk_model(path: str | None = None) -> JunkModel:
 @text_rule("learned_junk")
 def learned_junk_rule(batch, cfg: LearnedJunkRule) -> np.ndarray:
     """Fails the texts the junk model (`model_path`, default the shipped one) scores at
-    `threshold` or more."""
+    `threshold` or more. The scores are kept in `batch.junk_scores` (the ledger's `junk_score`)."""
     if len(batch) == 0:
         return np.ones(0, dtype=bool)
-    return junk_model(cfg.model_path).scores(batch) < cfg.threshold
+    scores = junk_model(cfg.model_path).scores(batch)
+    batch.junk_scores[batch.root_rows] = scores
+    return scores < cfg.threshold
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,7 +43,7 @@ from schemas.sample import STATUS_OK
 INDEX_COLUMNS = [
     "sample_id", "copy", "source", "task", "status", "reason", "detail", "dup_of", "lang", "lang_score",
     "text_tokens", "vision_tokens", "loss_tokens", "total_tokens", "vit_patches", "n_images", "repairs",
-    "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition",
+    "nsfw_score", "clip_score", "lm_perplexity", "lm_repetition", "junk_score",
 ]
 GROUP = "_group"
 BAD_EXAMPLES = 3

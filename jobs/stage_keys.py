@@ -99,7 +99,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 15: the learned junk score (`filters.junk_model`) after the other text rules, iPhone photo names
     # with AM/PM, Shift-JIS read as GBK with the kana apart, UTF-8 read as Latin-1 with "?" for lost
     # bytes, Japanese and Chinese stock sites as suffixes
-    StageSpec("files", 15, _files_reads),
+    # 16: the learned junk score written to the ledger (`junk_score`)
+    StageSpec("files", 16, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

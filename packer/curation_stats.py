@@ -1,6 +1,6 @@
-"""Statistics of the clean step and the model scorers, from the ledger's `repairs` and score columns
-as `packer.partial_stats` gathers them per part: rows per repair, and per score a histogram, the
-thresholds in force and the rows nearest each source's threshold on either side (the examples to
+"""Statistics of the clean step, the model scorers and the learned junk score, from the ledger's
+`repairs` and score columns as `packer.partial_stats` gathers them per part: rows per repair, and
+per score a histogram, the thresholds in force and the rows nearest each source's threshold on either side (the examples to
 look at when tuning it)."""
 
 from __future__ import annotations
@@ -10,13 +10,21 @@ SCORES = {  # column -> (scorer section, threshold field, rows fail when above t
     "clip_score": ("clip", "min_similarity", False),
     "lm_perplexity": ("lm", "max_perplexity", True),
     "lm_repetition": ("lm", "max_repetition", True),
+    # the text rule `learned_junk` (`filters.junk_model`): fails at its threshold or above, for every source
+    "junk_score": ("learned_junk", "threshold", True),
 }
+# The scores whose failures the ledger's reason tells (the rule compares the unrounded score; the
+# ledger's float32 may round a score just under the threshold onto it). The others fail beyond it.
+FAILED_BY_REASON = {"junk_score": "filter.learned_junk"}
 EXAMPLES_AT_THRESHOLD = 5
 BINS = 30
 
 
 def threshold_of(cfg, column: str, source: str) -> float | None:
     section, field, _ = SCORES[column]
+    if column == "junk_score":
+        rule = cfg.filters.rules.learned_junk
+        return getattr(rule, field) if cfg.filters.enabled and rule.enabled else None
     scorer = getattr(cfg.filters.scorers, section)
     if column == "lm_repetition":
         return scorer.repetition_thresholds.get(source, scorer.max_repetition)

@@ -902,7 +902,7 @@ def _ledger_stats(p: PartStats, ledger: pa.Table, cfg, step_of_row: np.ndarray) 
 
 
 def _curation(p: PartStats, ledger: pa.Table, cfg, source: Coded, copy0: np.ndarray) -> None:
-    from packer.curation_stats import EXAMPLES_AT_THRESHOLD, SCORES, threshold_of
+    from packer.curation_stats import EXAMPLES_AT_THRESHOLD, FAILED_BY_REASON, SCORES, threshold_of
 
     if "repairs" in ledger.column_names:
         lists = ledger.column("repairs")
@@ -922,7 +922,11 @@ def _curation(p: PartStats, ledger: pa.Table, cfg, source: Coded, copy0: np.ndar
             if limit is None:
                 continue
             rows = np.flatnonzero(mine & (source.codes == source.values.index(src)))
-            failing = v[rows] > limit if above else v[rows] < limit
+            if column in FAILED_BY_REASON:
+                reason = pc.fill_null(pc.equal(ledger.column("reason").take(pa.array(rows)), FAILED_BY_REASON[column]), False)
+                failing = np.asarray(reason, dtype=bool)
+            else:
+                failing = v[rows] > limit if above else v[rows] < limit
             if ids is None:
                 ids = ledger.column("sample_id")
             for side, sel in (("failed", failing), ("kept", ~failing)):

@@ -140,6 +140,9 @@ WORK_FIELDS = [
     ("clip_score", pa.float32()),
     ("lm_perplexity", pa.float32()),
     ("lm_repetition", pa.float32()),
+    # The learned junk score (`filters.junk_model`) of the rows that reached that rule, the last text
+    # rule: the rows it kept or rejected; null on the others and when the rule is off.
+    ("junk_score", pa.float32()),
 ]
 WORK_SCHEMA = pa.schema(list(SAMPLE_SCHEMA) + [pa.field(n, t) for n, t in WORK_FIELDS])
 # Added to the rows by the token stage: each counted sample as rendered, in a compact form

@@ -72,6 +72,30 @@ def test_marks_rows_with_reasons_and_keeps_shape_order_and_columns(tmp_path):
         assert out.column(name).equals(table.column(name))
 
 
+def test_the_learned_junk_score_is_written_for_the_rows_that_reached_it():
+    """`junk_score` is the score `learned_junk` judged by: on the rows it kept or rejected, the
+    model's score as float32; null on rows an earlier rule rejected, rows of other tasks, and when
+    the rule is off."""
+    from filters.junk_model import junk_model
+
+    texts = ["A black cat sleeping on a wooden windowsill.", "www.example.com",
+             "Ein alter Mann liest eine Zeitung im Park.", "Click here to view the full size image gallery now",
+             "Kuva ladattu palvelimelle eilen illalla kello kymmenen."]
+    samples = [sample(i, [t]) for i, t in enumerate(texts)] + [sample(9, ["A dog on the sofa."], task="vqa")]
+    out, counts = run_filters(table_of(samples), FilterConfig())
+    reasons = out.column("reason").to_pylist()
+    scores = out.column("junk_score").to_pylist()
+    reached = [i for i, r in enumerate(reasons[:5]) if r in (None, "filter.learned_junk")]
+    assert reasons[1] == "filter.url" and reasons[4] == "filter.language" and 0 in reached and 2 in reached
+    assert [i for i, s in enumerate(scores) if s is not None] == reached  # not rows 1, 4 nor the vqa row
+    expected = junk_model().scores(CaptionBatch.from_texts([texts[i] for i in reached]))
+    assert np.array_equal(np.array([scores[i] for i in reached], np.float32), expected.astype(np.float32))
+    for i in reached:
+        assert (reasons[i] == "filter.learned_junk") == (expected[reached.index(i)] >= 0.85)
+    off, _ = run_filters(table_of(samples), FilterConfig(rules={"learned_junk": False}))
+    assert off.column("junk_score").null_count == off.num_rows
+
+
 def test_only_ok_rows_are_touched():
     table = table_of([sample(0, ["www.example.com"]), sample(1, ["www.example.com"])])
     status = pa.array(["invalid", "ok"])

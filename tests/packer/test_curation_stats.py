@@ -47,3 +47,28 @@ def test_repairs_and_scores_from_the_ledger(tmp_path):
     assert [x["sample_id"] for x in a if x["side"] == "kept"] == ["s2", "s0"]
     assert out["scores"]["lm_perplexity"]["thresholds"] == {"a": None, "b": None}  # recorded, not judged
     assert out["scores"]["lm_perplexity"]["examples_at_threshold"] == {}
+
+
+def test_the_learned_junk_score_reports_its_threshold_and_takes_the_fate_from_the_reason():
+    """The junk score fails at its threshold (0.85 by default, for every source); which side a row
+    is on is the ledger's reason, since the rule compared the unrounded score (a float32 score of
+    0.85 may be a kept 0.84999999)."""
+    cfg = parse_job_config({"sources": [{"name": "a", "format": "jsonl", "path": "/a"},
+                                        {"name": "b", "format": "jsonl", "path": "/b"}]})
+    ledger = ledger_of({
+        "sample_id": ["s0", "s1", "s2", "s3", "s4", "s5"], "copy": [0] * 6, "source": ["a"] * 5 + ["b"],
+        "status": ["filtered", "packed", "filtered", "packed", "filtered", "packed"],
+        "reason": ["filter.learned_junk", None, "filter.learned_junk", "dedup.near", "filter.language", None],
+        "junk_score": pa.array([0.97, 0.2, 0.85, 0.85, None, 0.5], pa.float32()),
+    })
+    out = curation_summary(part_stats(ledger, PACKS_SCHEMA.empty_table(), cfg), cfg)
+    junk = out["scores"]["junk_score"]
+    assert junk["distribution"]["count"] == 5 and junk["fails_when"] == "above"
+    assert junk["thresholds"] == {"a": 0.85, "b": 0.85}
+    a = junk["examples_at_threshold"]["a"]
+    assert [x["sample_id"] for x in a if x["side"] == "failed"] == ["s2", "s0"]
+    assert [x["sample_id"] for x in a if x["side"] == "kept"] == ["s3", "s1"]  # a later stage's reason is kept here
+    off = parse_job_config({"sources": [{"name": "a", "format": "jsonl", "path": "/a"}],
+                            "filters": {"rules": {"learned_junk": False}}})
+    assert curation_summary(part_stats(ledger, PACKS_SCHEMA.empty_table(), off), off)["scores"]["junk_score"][
+        "thresholds"] == {"a": None, "b": None}

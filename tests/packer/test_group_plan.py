@@ -67,7 +67,7 @@ def _index(n: int, seed: int = 0) -> pa.Table:
         "vision_tokens": pa.array(np.zeros(n, np.int32)), "loss_tokens": pa.array((tokens // 2).astype(np.int32)),
         "total_tokens": tokens, "vit_patches": patches, "n_images": images,
         "repairs": pa.nulls(n, pa.list_(pa.string())),
-        **{c: pa.nulls(n, pa.float32()) for c in ("nsfw_score", "clip_score", "lm_perplexity", "lm_repetition")},
+        **{c: pa.nulls(n, pa.float32()) for c in ("nsfw_score", "clip_score", "lm_perplexity", "lm_repetition", "junk_score")},
     })
 
 
