@@ -199,7 +199,10 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
                            or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow)
                                and not reads_as(lower[j], [a for a in cfg.allow if macro.get(a, a) == best], 1, 2))
                            or (best not in allow and scores[best] >= cfg.unsure_top_score
-                               and best_allowed < cfg.unsure_allowed_score and not reads_as(lower[j], cfg.allow, 1)))
+                               and best_allowed < cfg.unsure_allowed_score and not reads_as(lower[j], cfg.allow, 1))
+                           or (np.isfinite(threshold[i]) and best_allowed < cfg.foreign_total_allowed_score
+                               and sum(v for m, v in scores.items() if m not in allow) >= cfg.foreign_total_score
+                               and not reads_as(lower[j], cfg.allow, 1)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))

@@ -4,6 +4,7 @@ Each repair is a pure function `(texts, cfg, context) -> texts` over a whole str
 only to the rows a cheap vectorised prefilter picks (and marked in `context["touched"]`, so that
 only those are compared to find the rows it changed), in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
+1b. `shortcode`: forum BBCode and CMS shortcode tags ("[b]...[/b]", "[caption id=...]") stripped;
 2. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`), before the control characters go: a C1
    control is often the last byte of a misread character ("â€\x9d" is a right quote);
 3. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
@@ -30,7 +31,7 @@ from filters.mojibake import fix_encoding, suspect_pattern
 from filters.pattern_search import bool_mask, first_match_starts, search
 from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
-REPAIRS = ("html", "mojibake", "whitespace", "zh_t2s", "site_suffix")
+REPAIRS = ("html", "shortcode", "mojibake", "whitespace", "zh_t2s", "site_suffix")
 
 # ---------------------------------------------------------------- html
 
@@ -135,6 +136,51 @@ def _html(texts: pa.Array, cfg, context) -> pa.Array:
     # the breaks and spaces the markup leaves are part of this repair, not of `whitespace`
     stripped = np.zeros(len(texts), dtype=bool)
     stripped[rows[markup]] = True
+    return on_rows(out, pa.array(stripped), _clean_whitespace, touched)
+
+
+# ---------------------------------------------------------------- shortcodes
+
+# Forum BBCode and CMS (WordPress) shortcodes around a caption: "[b]Horses in a paddock[/b]",
+# '[caption id="attachment_9" align="alignright"]A potter at the wheel[/caption]'.
+_SHORTCODE_NAMES = (
+    "b", "i", "u", "s", "strike", "center", "left", "right", "justify", "color", "colour", "size", "font",
+    "quote", "url", "email", "img", "spoiler", "highlight", "sup", "sub", "h1", "h2", "h3",
+    "caption", "wp_caption", "gallery", "embed", "video", "audio", "playlist",
+)  # fmt: skip
+_SHORTCODE_ALT = "|".join(sorted(_SHORTCODE_NAMES, key=len, reverse=True))
+# a closing tag, or an opening one with a value or attributes ("[color=red]", "[caption id=...]")
+# ("[caption id=...]", not "[Caption could not be generated]")
+_WITH_VALUE = rf"\[(?:{_SHORTCODE_ALT})(?:=[^\[\]\n]{{1,300}}|\s+[a-z_][a-z0-9_-]*\s*=[^\[\]\n]{{0,300}})\]"
+SHORTCODE = rf"(?i)\[/(?:{_SHORTCODE_ALT})\]|{_WITH_VALUE}"
+_CLOSING_RE = re.compile(rf"\[/({_SHORTCODE_ALT})\]", re.IGNORECASE)
+_WITH_VALUE_RE = re.compile(_WITH_VALUE, re.IGNORECASE)
+
+
+def strip_shortcodes(text: str) -> str:
+    """`text` without its shortcode tags (`_SHORTCODE_NAMES`): every tag with a value or attributes,
+    and the plain tags of the names that are closed somewhere in it ("[b]...[/b]"); a lone "[B]"
+    (an option's letter, a label) is kept. Tags part what they stood between by a space."""
+    closed = {m.lower() for m in _CLOSING_RE.findall(text)}
+    out = _WITH_VALUE_RE.sub(" ", text)
+    if closed:
+        names = "|".join(re.escape(n) for n in sorted(closed, key=len, reverse=True))
+        out = re.sub(rf"\[/?(?:{names})\]", " ", out, flags=re.IGNORECASE)
+    return out
+
+
+def _shortcode(texts: pa.Array, cfg, context) -> pa.Array:
+    rows = np.flatnonzero(ascii_char_counts(texts, "[") > 0)
+    if rows.size == 0:
+        return texts
+    rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), SHORTCODE))]
+    if rows.size == 0:
+        return texts
+    touched = context.get("touched")
+    out = with_rows_mapped(texts, rows, strip_shortcodes, touched)
+    # the spaces the tags leave are part of this repair, not of `whitespace`
+    stripped = np.zeros(len(texts), dtype=bool)
+    stripped[rows] = True
     return on_rows(out, pa.array(stripped), _clean_whitespace, touched)
 
 
@@ -337,7 +383,7 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
 
 # ---------------------------------------------------------------- the step
 
-_FUNCTIONS = {"html": _html, "mojibake": _mojibake, "whitespace": _whitespace, "zh_t2s": _zh_t2s,
+_FUNCTIONS = {"html": _html, "shortcode": _shortcode, "mojibake": _mojibake, "whitespace": _whitespace, "zh_t2s": _zh_t2s,
               "site_suffix": _site_suffix}
 
 
@@ -353,10 +399,10 @@ def _ascii_class(chars: str) -> str:
 
 # A text no repair can change matches none of these: every repair looks only at rows with a
 # character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
-# "&" (`html`), two spaces in a row or a space at either end (`whitespace`), or with a separator
+# "&" (`html`), "[" (`shortcode`), two spaces in a row or a space at either end (`whitespace`), or with a separator
 # character or a site name at the start (`site_suffix`, which only judges those rows).
 _MAY_NEED_REPAIR = (
-    rf"[^\x20-\x7E]|[{_ascii_class('<&' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
+    rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
 )
 
 

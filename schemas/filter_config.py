@@ -75,6 +75,12 @@ class HtmlRepair(RuleConfig):
     (`<ref>`, `<box>`) or "<3", is kept verbatim. Entities are unescaped twice ("&amp;amp;")."""
 
 
+class ShortcodeRepair(RuleConfig):
+    """Strip forum BBCode and CMS (WordPress) shortcode tags of known names (`[b]`, `[url=...]`,
+    `[color=...]`, `[caption id=...]`, `[gallery ...]`, ...; `filters.repairs`): every tag with a value
+    or attributes, and the plain tags of the names closed somewhere in the text (a lone "[B]" stays)."""
+
+
 class MojibakeRepair(RuleConfig):
     """Undo mojibake with `ftfy.fix_encoding` (UTF-8 read as Latin-1, Windows-1252, -1251, -1250,
     MacRoman ...). Only texts holding a lead character of such a sequence are handed to ftfy."""
@@ -155,6 +161,7 @@ class CleanConfig(ConfigSection):
 
     enabled: bool = True
     html: HtmlRepair = HtmlRepair()
+    shortcode: ShortcodeRepair = ShortcodeRepair()
     mojibake: MojibakeRepair = MojibakeRepair()
     whitespace: WhitespaceRepair = WhitespaceRepair()
     zh_t2s: ZhT2sRepair = ZhT2sRepair()
@@ -578,6 +585,17 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:like|share|comment|tag a friend) (?:and|&) (?:share|comment|follow|tag)\b.{0,40}\bwin\b|\bshare to win\b|"
     r"\bgiveaway\b|\bdiskon \d|\bgratis ongkir\b|\bburuan (?:checkout|beli|order)\b|\bpromo (?:gila|spesial|hari ini)\b|"
     r"giảm giá|miễn phí vận chuyển|đặt hàng ngay|ส่วนลด|สั่งซื้อเลย|ส่งฟรี",
+    # a shop's tax and shipping small print ("€49,95 inkl. MwSt. zzgl. Versand", "prix TTC")
+    r"\b(?:inkl\.?|zzgl\.?|exkl\.?) (?:\d+ ?% )?(?:mwst|ust|versand)\b|\bplus shipping\b|\b(?:incl\.?|excl\.?|including|"
+    r"excluding) (?:\d+ ?% )?vat\b|\b(?:tva|iva) (?:incluse|incluida|inclusa|incluído|incluso)\b|\bprix ttc\b|"
+    r"\b(?:frais de port|gastos de envío|spese di spedizione) (?:en sus|offerts|incluse|gratuit)",
+    # a page's breadcrumbs: a home page's name, then the trail ("Главная » Каталог » Мебель",
+    # "Trang chủ > Tin tức > Du lịch"), or three short steps or more apart by "»", "›" or "→"
+    r"^\W*(?:home(?: ?page)?|startseite|startsida|startpagina|accueil|inicio|início|p[aá]gina (?:inicial|principal|"
+    r"iniziale)|главная(?: страница)?|головна(?: сторінка)?|strona g[lł][oó]wna|[uú]vod|ana ?sayfa|trang ch[uủ]|"
+    r"หน้าแรก|หน้าหลัก|beranda|الرئيسية|الصفحة الرئيسية|首页|主页|首頁|ホーム|トップ(?:ページ)?|홈|메인|voorpagina)"
+    r"\s*(?:>>?|»|›|→)\s*[^\s>»›→]",
+    r"^\W*[^\s»›→«]+(?: [^\s»›→«]+){0,3}(?: [»›→] [^\s»›→«]+(?: [^\s»›→«]+){0,3}){2,}\W*$",
 )
 
 
@@ -752,7 +770,8 @@ DEFAULT_REFUSALS = (
     r"(?:l['’]|cette )(?:image|photo)|hier ist (?:eine|die) beschreibung(?: des bildes| des fotos)?|ich beschreibe "
     r"(?:ihnen |dir )?das bild|ecco (?:una|la) descrizione(?: dell['’]immagine| della foto)?|aqui está (?:uma|a) "
     r"descrição(?: da imagem| da foto)?|oto opis(?: zdjęcia| obrazu)?|вот описание(?: изображения| фото)?|ось опис"
-    r"(?: зображення| фото)?|以下が(?:画像|写真)の説明です|(?:画像|写真)の説明は以下の通りです|(?:画像|写真)を説明します|"
+    r"(?: зображення| фото)?|(?:以下|こちら|これ)が(?:画像|写真)の説明です|(?:画像|写真)の説明は(?:以下|こちら)(?:の通り)?です|"
+    r"(?:画像|写真)を説明します|"
     r"以下是(?:图片|图像|照片)的描述|这是(?:图片|图像|照片)的描述|我来描述(?:一下)?(?:这张)?(?:图片|图像|照片)|"
     r"(?:이미지|사진)에 대한 설명입니다|다음은 (?:이미지|사진)(?:에 대한)? 설명입니다)[\s!-/:-@\[-\x60{-~…–—。！：]*$",
 )
@@ -1076,7 +1095,12 @@ class LanguageRule(RuleConfig):
     and scores `unsure_top_score` or more, with no allowed language at `unsure_allowed_score`
     ("Lapset rakentavat lumiukkoa pihalla.": fi 0.46, no allowed language over 0.1), is rejected
     unless it has one function word of an allowed language (lid.176 reads "Kids slice of lemon." as
-    Esperanto at 0.83; "of" keeps it); "Кот спит на диване" is bg at 0.83 and ru at 0.13: kept. A rejected text with capital letters gets a second look in
+    Esperanto at 0.83; "of" keeps it); "Кот спит на диване" is bg at 0.83 and ru at 0.13: kept.
+    Likewise a text whose top `top_k` languages outside `allow` score `foreign_total_score` or more
+    together, with no allowed language at `foreign_total_allowed_score`, unless it has one function
+    word of an allowed language ("A quokka smiling widely" is fi 0.5, en 0.1; "a" keeps it): lid.176 splits a short Finnish caption
+    between Estonian and Finnish ("Punainen mökki järven rannalla auringonlaskussa": et 0.42, fi
+    0.29, de 0.25), so no one of them reaches the threshold. A rejected text with capital letters gets a second look in
     lowercase, which lid.176 reads far better ("SUNSET OVER THE OCEAN ..." is es at 0.20, and en
     at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it. A text of any
     length is rejected when more than half of its letters, and `foreign_script_min_letters` at
@@ -1090,6 +1114,8 @@ class LanguageRule(RuleConfig):
     exempt_words: int = Field(default=3, ge=0, le=10_000)
     unsure_top_score: float = Field(default=0.35, ge=0.0, le=1.0)
     unsure_allowed_score: float = Field(default=0.1, ge=0.0, le=1.0)
+    foreign_total_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    foreign_total_allowed_score: float = Field(default=0.3, ge=0.0, le=1.0)
     long_words: int = Field(default=10, ge=1, le=100_000)
     min_allowed_score: float = Field(default=0.2, ge=0.0, le=1.0)
     uncertain_min_words: int = Field(default=6, ge=1, le=100_000)

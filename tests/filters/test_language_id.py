@@ -64,3 +64,17 @@ def test_allow_none_allows_every_language():
     batch = CaptionBatch.from_texts(["Koira juoksee rannalla auringonlaskun aikaan ja nauttii vapaudesta."])
     assert language_rule(batch, LanguageRule(allow=None)).tolist() == [True]
     assert batch.language[0].to_pylist() == ["fi"]  # still recorded
+
+
+def test_foreign_languages_that_share_the_score_reject_together():
+    """lid.176 can split a short text between two foreign languages (Estonian 0.39 with German
+    0.26 beside it), so no one of them reaches the length's threshold; together they are over
+    `foreign_total_score` with no allowed language at `foreign_total_allowed_score`. A function word
+    of an allowed language keeps a text ("A quokka smiling widely" is Finnish at 0.51)."""
+    reject = ["Tüdruk loeb raamatut pargipingil"]
+    keep = ["A quokka smiling widely", "Rainbow lorikeet feeding nectar", "Gamla stan i Stockholm i snö",
+            "Kanelbullar som precis kommit ut ur ugnen.", "Tatry w porannej mgle"]
+    texts = reject + keep
+    assert language_rule(CaptionBatch.from_texts(texts), LanguageRule()).tolist() == [False] + [True] * len(keep)
+    off = LanguageRule(foreign_total_score=1.0)  # the clause off: the first was kept
+    assert language_rule(CaptionBatch.from_texts(texts), off).tolist() == [True] * len(texts)

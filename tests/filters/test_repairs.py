@@ -39,18 +39,38 @@ def test_html_is_stripped_by_a_parser_keeping_other_angle_brackets(raw, expected
     assert repaired([raw])[0] == [expected]
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("[i]Snow on the pine branches[/i]", "Snow on the pine branches"),
+    ("[B]A kayak[/B] on a [u]glassy[/u] lake", "A kayak on a glassy lake"),
+    ('[caption id="attachment_77" align="alignleft" width="480"]<img src="k.jpg" /> Kites over the dunes[/caption]',
+     "Kites over the dunes"),  # markup first, then the shortcode around it
+    ("[url=https://example.org/p/1]Lanterns at a night market[/url]", "Lanterns at a night market"),
+    ("[size=5][color=#ff0000]Poppies[/color][/size] in a wheat field", "Poppies in a wheat field"),
+    ('[gallery ids="4,5,6" columns="2"]', ""),  # nothing but the shortcode: left empty for `empty`
+    ("Option [B] shows a heron", "Option [B] shows a heron"),  # a lone letter in brackets is not a tag
+    ("[Photo unavailable]", "[Photo unavailable]"),
+    ("[Caption pending review]", "[Caption pending review]"),  # "caption" without attributes: not a tag
+    ("A sign that reads [CLOSED]", "A sign that reads [CLOSED]"),
+])
+def test_forum_and_cms_shortcodes_are_stripped(raw, expected):
+    out, changed = repaired([raw])
+    assert out == [expected]
+    assert changed["shortcode"] == [raw != expected]
+
+
 def test_each_repair_has_a_switch_and_marks_only_the_rows_it_changed():
     texts = ["<p>A cat</p>", "cafÃ© on a corner", "A\u200b dog\u00a0 runs ", "A tree | Shutterstock",
-             "一隻貓", "A plain caption"]
+             "一隻貓", "A plain caption", "[b]A goat[/b]"]
     out, changed = repaired(texts)
-    assert out == ["A cat", "café on a corner", "A dog runs", "A tree", "一隻貓", "A plain caption"]
+    assert out == ["A cat", "café on a corner", "A dog runs", "A tree", "一隻貓", "A plain caption", "A goat"]
     assert changed == {
-        "html": [True, False, False, False, False, False],
-        "mojibake": [False, True, False, False, False, False],
-        "whitespace": [False, False, True, False, False, False],
-        "site_suffix": [False, False, False, True, False, False],
+        "html": [True, False, False, False, False, False, False],
+        "shortcode": [False, False, False, False, False, False, True],
+        "mojibake": [False, True, False, False, False, False, False],
+        "whitespace": [False, False, True, False, False, False, False],
+        "site_suffix": [False, False, False, True, False, False, False],
     }
-    off = {name: False for name in ("html", "mojibake", "whitespace", "site_suffix")}
+    off = {name: False for name in ("html", "shortcode", "mojibake", "whitespace", "site_suffix")}
     assert repaired(texts, **off) == (texts, {})
     assert repaired(texts, enabled=False) == (texts, {})
 

@@ -358,6 +358,14 @@ MORE_REJECTS["boilerplate"] += ["Default profile picture", "Caption goes here", 
 MORE_REJECTS["date_only"] += ["1 มกราคม 2566", "Thứ Sáu, 03/05/2024"]
 MORE_REJECTS["keyword_list"] += ["dog cute dog puppy dogs pet animal friend"]
 MORE_KEEPS["code"] += ["A server room with blinking lights and cables"]
+# breadcrumbs (a home page's name, then a trail; or three short steps apart by "»", "›", "→"), a
+# shop's tax and shipping small print, and a Japanese preamble that only promises a description
+MORE_REJECTS["boilerplate"] += ["Startseite » Fahrräder » Zubehör", "Головна › Новини › Спорт", "หน้าแรก > สินค้า > รองเท้า",
+                                "Beranda > Resep > Kue", "首頁 > 相簿", "Outdoor › Zelte › Kuppelzelte",
+                                "Preis: 12,99 € inkl. 19% MwSt.", "Tous les prix TTC, frais de port offerts"]
+MORE_KEEPS["boilerplate"] += ["A road sign with arrows: Lyon → Paris", "Ice → water → steam drawn on a classroom board",
+                              "Un panneau « Sortie » et une flèche vers la gauche", "Home office desk by a sunny window"]
+MORE_REJECTS["refusal"] += ["はい！こちらが写真の説明です。"]
 
 
 @pytest.mark.parametrize("name", sorted(MORE_REJECTS))
