@@ -100,7 +100,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # with AM/PM, Shift-JIS read as GBK with the kana apart, UTF-8 read as Latin-1 with "?" for lost
     # bytes, Japanese and Chinese stock sites as suffixes
     # 16: the learned junk score written to the ledger (`junk_score`)
-    StageSpec("files", 16, _files_reads),
+    # 17: shortcodes repaired, breadcrumbs and tax small print, foreign languages that share the score, the
+    # model trained with set Y
+    StageSpec("files", 17, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),
