@@ -544,6 +544,24 @@ def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     return out
 
 
+# Korean writes its particles and verb endings onto the word before them ("마을의", "책을", "있다"):
+# a run of Hangul words none of which ends in one is a tag run ("여름 원피스 여성 의류 데일리룩").
+# (Nouns ending in these syllables, "고양이", "제주도", keep a run; the rule errs towards keeping.)
+_HANGUL_ENDINGS = "의을를이가은는에와과로도서고며다요한된던게지면께랑든만들"
+
+
+def _hangul_syllables_but(chars: str) -> str:
+    """An RE2 class of the Hangul syllables (U+AC00-U+D7A3) and digits but `chars`."""
+    cut = sorted(ord(c) for c in chars)
+    runs, start = [], 0xAC00
+    for c in cut + [0xD7A4]:
+        if c > start:
+            runs.append(f"\\x{{{start:X}}}-\\x{{{c - 1:X}}}")
+        start = c + 1
+    return "[0-9" + "".join(runs) + "]"
+
+
+_HANGUL_TAG = rf"[0-9\x{{AC00}}-\x{{D7A3}}]*{_hangul_syllables_but(_HANGUL_ENDINGS)}"
 _DESCRIPTION_WORDS = 4
 _HAN_KANA_WORD = r"[0-9a-z]{0,4}[\p{Han}\p{Hiragana}\p{Katakana}ー][\p{Han}\p{Hiragana}\p{Katakana}ー0-9a-z]{0,7}"
 _TAG_LABEL = (
@@ -602,8 +620,14 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         spaced, classes = batch.wide_classes_of(spaced)
         spaced = spaced[classes.count(BIT["per_char_word"]) + classes.count_chars("ー") >= cfg.min_items + 2]
     if spaced.size:
-        pattern = rf"^\s*{_HAN_KANA_WORD}(?:\s+{_HAN_KANA_WORD}){{{cfg.min_items + 1},}}\s*$"
+        word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}})"  # (a year or a number among the tags: "... 碎花 2024")
+        pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items + 1},}}\s*$"
         keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
+    if cfg.min_short_soup_words:
+        hangul = np.flatnonzero(keep & _np(batch.non_ascii) & (batch.unquoted_words.counts >= cfg.min_short_soup_words))
+        if hangul.size:
+            pattern = rf"^\s*{_HANGUL_TAG}(?:\s+{_HANGUL_TAG}){{{cfg.min_short_soup_words - 1},}}\s*$"
+            keep[hangul] = ~_np(pc.match_substring_regex(text.take(pa.array(hangul)), pattern))
     labelled = np.flatnonzero(keep & ((batch.unquoted_ascii_counts(":") > 0) | _np(batch.non_ascii)))  # "：" is not ASCII
     if labelled.size:
         keep[labelled] = ~_np(pc.match_substring_regex(text.take(pa.array(labelled)), _TAG_LABEL))

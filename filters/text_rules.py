@@ -70,7 +70,9 @@ def _gbk_rows(leads: range) -> str:
 # Han characters of GBK's first rows ("偐傢偄偄" was かわいい, "僞儚乕偺" タワーの). Three in a row:
 # Chinese, simplified or traditional, has at most two ("兩個").
 _GBK_KANA_ROWS = _gbk_rows(range(0x81, 0x85))
-_MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]"  # (and UTF-8 read as Latin-1 with "?" for what it lost)
+# (and UTF-8 read as Latin-1 with "?" for what it lost: "Ã?Â", and after ftfy mended the rest of a
+# Cyrillic text, a word that was "Ñ?" on its own, "Свадебное платье Ñ? кружевом")
+_MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]|\p{Cyrillic}\s[\x{D0}\x{D1}]\?"
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")

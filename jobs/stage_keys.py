@@ -102,7 +102,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 16: the learned junk score written to the ledger (`junk_score`)
     # 17: shortcodes repaired, breadcrumbs and tax small print, foreign languages that share the score, the
     # model trained with set Y
-    StageSpec("files", 17, _files_reads),
+    # 18: ratings, pagination, stock counters, instalments, price labels, sales that end, subscribe prompts and
+    # empty titles as boilerplate; Korean and numbered Han/Kana tag runs; cut-off preambles; the model with set Z
+    StageSpec("files", 18, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

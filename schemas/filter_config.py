@@ -589,6 +589,46 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:inkl\.?|zzgl\.?|exkl\.?) (?:\d+ ?% )?(?:mwst|ust|versand)\b|\bplus shipping\b|\b(?:incl\.?|excl\.?|including|"
     r"excluding) (?:\d+ ?% )?vat\b|\b(?:tva|iva) (?:incluse|incluida|inclusa|incluído|incluso)\b|\bprix ttc\b|"
     r"\b(?:frais de port|gastos de envío|spese di spedizione) (?:en sus|offerts|incluse|gratuit)",
+    # ratings and review counts ("4,5 sur 5 étoiles", "3.9 out of 5 stars", "5つ星のうち4.3", "312 reviews")
+    r"(?:^|[^0-9a-z_])\d(?:[.,]\d{1,2})? ?(?:/|out of|von|sur|de|su|z|из|з|van|av|üzerinden|trên|dari|จาก) ?5"
+    r"(?: ?(?:stars?|sterne?n?|étoiles?|estrellas?|stelle|estrelas?|gwiazd(?:ek|ki|y)?|звезд(?:ы|ы)?|зір(?:ок|ки)|sterren|"
+    r"stjärnor|yıldız|hvězd(?:iček|y)?|sao|bintang|ดาว)\b|\W*$)|5つ星のうち ?\d|별점 ?\d|(?:^|[^0-9a-z_])(?:bewertung|"
+    r"rating|note|valoración|valutazione|avaliação|beoordeling|ocena|оценка|оцінка|puan|hodnocení|betyg|penilaian|"
+    r"đánh giá)[:：] ?\d(?:[.,]\d)? ?(?:/|von|sur|de|su|z|из|з|van|av|of|out of) ?(?:5|10)\b|(?:^|[^0-9a-z_])\d[\d.,]* "
+    r"(?:ratings|reviews|customer reviews|bewertungen|kundenrezensionen|avis clients|reseñas|valoraciones|recensioni|"
+    r"avaliações|beoordelingen|opinii|отзыв(?:ов|а)|відгук(?:ів|и)|recensioner|değerlendirme|hodnocení|ulasan)\b",
+    # pagination in the allowed languages ("Seite 2 von 9", "上一页 下一页")
+    r"(?:^|[^0-9a-z_])(?:seite|página|pagina|strona|страница|сторінка|sayfa|strana|sida|halaman|trang) \d+ (?:von|de|di|"
+    r"z|из|з|van|av|/) \d+\b|上一页|下一页|上一頁|下一頁|共\d+页|前のページ|次のページ|이전 페이지|다음 페이지|"
+    r"(?:^|\s)(?:previous|next|zurück|weiter|précédent|suivant|anterior|siguiente|precedente|successivo|próximo|vorige|"
+    r"volgende|poprzednia|następna|назад|далее|önceki|sonraki|předchozí|další|föregående|nästa|sebelumnya|"
+    r"berikutnya|trước|tiếp theo) ?[|/·•] ?(?:next|weiter|suivant|siguiente|successivo|próximo|volgende|następna|"
+    r"далее|вперёд|sonraki|další|nästa|berikutnya|tiếp theo)\W*$",
+    # stock counters and instalments in the allowed languages ("Nur noch 3 Exemplare verfügbar", "12x sem juros")
+    r"\b(?:nur )?noch \d+ (?:stück|exemplare?|artikel)\b|\bnur noch \d+\b|\b(?:plus que|il ne reste que) \d+\b|(?:^|[^0-9a-z_])(?:últimas?|"
+    r"solo quedan) \d+ (?:unidades|piezas)|\bsolo \d+ (?:rimast[ie]|disponibili)\b|\bapenas \d+ (?:em estoque|"
+    r"disponíve(?:l|is))\b|\bnog maar \d+ (?:op voorraad|beschikbaar)\b|\bzosta(?:ło|ły) (?:tylko )?\d+ (?:szt|sztuk)|"
+    r"остал(?:ось|ся|ись) (?:всего |только )?\d+ ?шт|залишил(?:ось|ся) (?:лише |тільки )?\d+ ?шт|\bson \d+ (?:ürün|adet)"
+    r"|\bposledn(?:í|ích) \d+ (?:kus|kusy|kusů)\b|\b(?:endast|bara) \d+ kvar\b|\btersisa \d+\b|\bchỉ còn \d+\b|"
+    r"残り\d+(?:点|個)|仅剩\d+件|\d+개 남음|\b\d+x sem juros\b|\bem até \d+x\b|\b\d+ cuotas sin inter[eé]s\b|\bmeses sin "
+    r"intereses\b|\braty 0 ?%|\b0 ?% (?:finanzierung|financing|apr)\b|\b\d+ taksit\b|\btrả góp 0 ?%|\bcicilan 0 ?%|"
+    r"分期免息|分割払い",
+    # a price label alone ("Preis: 19,90 EUR", "Цена: 2 490 руб."), delivery across a country
+    r"^\W*(?:price|preis|prix|precio|prezzo|preço|prijs|cena|цена|ціна|fiyat|pris|harga|giá|السعر|ราคา|价格|価格|가격)"
+    r"\s*[:：]\s*(?:[$€£¥₽₴₺]|rp|r\$|us\$)?\s*\d|доставка по (?:всей )?(?:россии|стране|украине)|доставка по всій",
+    # sales that end, giveaways and links elsewhere, subscribe prompts in the allowed languages
+    r"\bflash sale\b|\b(?:sale|offer|deal|angebot|aktion|oferta|offre|offerta) (?:ends|endet|termina|se termine|finisce) "
+    r"(?:in|tonight|today|heute|hoy|aujourd['’]hui|oggi|hoje|en|dans|tra|em)\b|\bends in \d{1,2}:\d{2}|(?:^|[^0-9a-z_])%"
+    r"\d+ indirim|\bwin (?:a|an|this) (?:free )?(?:iphone|ipad|ps5|xbox|samsung|gift card|car|trip|voucher|prize)\b|\b(?:enter|"
+    r"click) (?:now |here )?(?:at|via|through) the link\b|\blink (?:below|in (?:the )?description)\b|\blink in der "
+    r"beschreibung\b|\blien dans la description\b|\benlace en la descripción\b|ссылк[аи] в описании|посилання в описі|"
+    r"\bdale (?:like|me gusta)\b|\bsuscr[ií]bete (?:y|al|a mi|ya)\b|\babonnier(?:e|t) (?:meinen|unseren|den) kanal\b|подпиш(?:ись|итесь) на (?:канал|нас|наш)|підпиш(?:ись|іться) на "
+    r"(?:канал|нас|наш)|\biscriviti al (?:canale|mio canale)\b|\babone ol(?:un)?\b|\bodebírejte\b|\bsubskrybuj\b|"
+    r"\bprenumerera på (?:kanalen|min kanal)\b|\bđăng ký kênh\b|チャンネル登録|구독과 좋아요|关注我们|订阅频道",
+    # a title left empty ("Untitled", "无标题", "Sans titre", "未命名-1"), the whole text
+    r"^\W*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
+    r"sem título|ohne titel|zonder titel|bez tytułu|без названия|без назви|başlıksız|bez názvu|namnlös|tanpa judul|"
+    r"không có tiêu đề|بدون عنوان|ไม่มีชื่อ)[\s\-_.#()0-9]*$",
     # a page's breadcrumbs: a home page's name, then the trail ("Главная » Каталог » Мебель",
     # "Trang chủ > Tin tức > Du lịch"), or three short steps or more apart by "»", "›" or "→"
     r"^\W*(?:home(?: ?page)?|startseite|startsida|startpagina|accueil|inicio|início|p[aá]gina (?:inicial|principal|"
@@ -746,6 +786,9 @@ DEFAULT_REFUSALS = (
     # a list of captions offered instead of one
     r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
     r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",
+    # model output cut off after its opening words ("Based on the image, it appears that")
+    r"^\W*based on (?:the|this) (?:image|picture|photo)(?: (?:provided|you (?:shared|sent|uploaded)))?,? (?:it (?:appears|"
+    r"seems|looks)(?: like)?|i can see|i see|we can see|there (?:is|are))(?: that)?\W*$",
     # a preamble that promises a description and is the whole text ("Sure thing! Let me describe this picture
     # for you.", "¡Claro! Aquí tienes una descripción de la imagen:", "もちろんです！以下が画像の説明です。")
     r"^[\s!-/:-@\[-\x60{-~…–—。！：、¡¿]*(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|no problem|"

@@ -365,7 +365,20 @@ MORE_REJECTS["boilerplate"] += ["Startseite » Fahrräder » Zubehör", "Гол�
                                 "Preis: 12,99 € inkl. 19% MwSt.", "Tous les prix TTC, frais de port offerts"]
 MORE_KEEPS["boilerplate"] += ["A road sign with arrows: Lyon → Paris", "Ice → water → steam drawn on a classroom board",
                               "Un panneau « Sortie » et une flèche vers la gauche", "Home office desk by a sunny window"]
-MORE_REJECTS["refusal"] += ["はい！こちらが写真の説明です。"]
+MORE_REJECTS["refusal"] += ["はい！こちらが写真の説明です。", "Based on this picture, there are"]
+# ratings, pagination, stock counters, instalments, price labels, sales that end, giveaways, subscribe
+# prompts and empty titles in the allowed languages
+MORE_REJECTS["boilerplate"] += ["4,1 z 5 gwiazdek", "Valutazione: 4,5 su 5", "1.204 Bewertungen", "Strana 4 z 7",
+                                "← Précédent | Suivant →", "Plus que 3 en stock !", "Zostały tylko 2 sztuki",
+                                "10 taksit imkanı", "Ціна: 850 грн", "Oferta termina hoy a medianoche",
+                                "Win a free gift card today", "Подпишитесь на наш канал", "Senza titolo 2",
+                                "Zonder titel (3)"]
+MORE_KEEPS["boilerplate"] += ["A 1/5 scale model of a steam locomotive", "Next to the river, a row of houseboats",
+                              "Untitled No. 7 by an abstract painter, oil on canvas, 1962, hanging in a gallery"]
+MORE_REJECTS["keyword_list"] += ["주방 수납 정리 인테리어 아이템 추천", "和風 旅館 温泉 露天風呂 紅葉 2022"]
+MORE_KEEPS["keyword_list"] += ["골목길 벽화 앞에서 사진을 찍는 학생들", "고양이 한 마리 창가 햇살 오후 낮잠"]
+MORE_REJECTS["bad_encoding"] += ["Красивый закат Ñ? морем"]
+MORE_KEEPS["bad_encoding"] += ["¿ESPAÑA? A banner in Madrid"]
 
 
 @pytest.mark.parametrize("name", sorted(MORE_REJECTS))
