@@ -562,6 +562,11 @@ def _hangul_syllables_but(chars: str) -> str:
 
 
 _HANGUL_TAG = rf"[0-9\x{{AC00}}-\x{{D7A3}}]*{_hangul_syllables_but(_HANGUL_ENDINGS)}"
+# A size, a century or a decade among the items: a catalogue entry ("Ceramic bowl, 12 cm diameter,
+# glazed stoneware, 1960s", "Икона, дерево, темпера, XV век", "色絵皿、有田焼、江戸時代、径21.5cm"), not tags
+_CATALOGUE_FACT = re.compile(
+    r"\d(?:[.,]\d+)? ?(?:cm|inch(?:es)?)\b|\b1\d{3}s\b|\b1\d{3}年代|(?<![a-z])[xvi]{1,5} (?:век|ст\.|century|"
+    r"siècle|secolo|siglo|jh\.|wiek|století)|\b\d{1,2}(?:th|st|nd|rd) century\b|世紀|世纪|時代|时代|\bcirca\b|\bc\. ?1\d{3}\b")
 _DESCRIPTION_WORDS = 4
 _HAN_KANA_WORD = r"[0-9a-z]{0,4}[\p{Han}\p{Hiragana}\p{Katakana}ー][\p{Han}\p{Hiragana}\p{Katakana}ー0-9a-z]{0,7}"
 _TAG_LABEL = (
@@ -598,6 +603,35 @@ def _verb_forms(dictionary: pa.Array) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
+def _shop_word_patterns(words: tuple[str, ...]) -> tuple[str, re.Pattern]:
+    """(an RE2 screen for any of `words`, a Python pattern finding each as a whole word; a word of
+    Han, Kana or Hangul anywhere: those scripts run words together)."""
+    alternation = "|".join(f"(?:{w})" for w in words)
+    cjk = [w for w in words if _CJK_START.match(w)]
+    spaced = "|".join(f"(?:{w})" for w in words if not _CJK_START.match(w)) or "(?!)"
+    found = rf"(?<![^\W_])(?:{spaced})(?![^\W_])" + "".join(f"|(?:{w})" for w in cjk)
+    return f"(?i)(?:{alternation})", re.compile(found, re.IGNORECASE)
+
+
+_CJK_START = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+
+
+def _shop_word_runs(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
+    """Per row: `min_shop_words` different shop words (`shop_words`) outside quoted spans, and no
+    closing ".", "!" or "?"."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not cfg.min_shop_words or not cfg.shop_words:
+        return out
+    screen, finder = _shop_word_patterns(cfg.shop_words)
+    text = batch.unquoted_lower
+    rows = np.flatnonzero(search(text, screen, _np(batch.non_ascii)))
+    for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
+        end = t.rstrip()[-1:]
+        out[i] = end not in (".", "!", "?") and len({m.group(0) for m in finder.finditer(t)}) >= cfg.min_shop_words
+    return out
+
+
+@lru_cache(maxsize=8)
 def _function_word_set(words: tuple[str, ...]) -> pa.Array:
     return pa.array(sorted(set(words)), pa.string())
 
@@ -614,6 +648,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if cfg.min_soup_words:
         keep &= ~_keyword_soup(batch, cfg)
     keep &= ~_title_case_run(batch, cfg)
+    keep &= ~_shop_word_runs(batch, cfg)
     text = batch.unquoted_lower
     spaced = np.flatnonzero(keep & _np(batch.non_ascii) & (ascii_char_counts(text, " ") >= cfg.min_items))
     if spaced.size:  # each of its words has a Han or Kana character (or "ー"): read off the class table first
@@ -634,11 +669,14 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     tagged = np.flatnonzero(batch.unquoted_ascii_counts("#"))
     if tagged.size:
         hashtags = pc.count_substring_regex(text.take(pa.array(tagged)), _HASHTAG).to_numpy(zero_copy_only=False)
-        tagged, hashtags = tagged[hashtags >= cfg.min_hashtags], hashtags[hashtags >= cfg.min_hashtags]
-        # a description with its tags after it is kept: tags alone, or more tags than other words, are a list
-        others = np.array([sum(not w.startswith("#") for w in t.split()) for t in text.take(pa.array(tagged)).to_pylist()],
-                          dtype=np.int64)
-        keep[tagged[(others < _DESCRIPTION_WORDS) | (hashtags > others)]] = False
+        some = hashtags >= min(2, cfg.min_hashtags)
+        tagged, hashtags = tagged[some], hashtags[some]
+        # a description with its tags after it is kept: tags alone, or more tags than other words, are a
+        # list; two tags are one when nothing but tags and symbols is there ("#blessed 🙏 #grateful")
+        others = np.array([sum(not w.startswith("#") and any(c.isalnum() for c in w) for w in t.split())
+                           for t in text.take(pa.array(tagged)).to_pylist()], dtype=np.int64)
+        listed = (hashtags >= cfg.min_hashtags) & ((others < _DESCRIPTION_WORDS) | (hashtags > others))
+        keep[tagged[listed | (others == 0)]] = False
     separators = batch.unquoted_ascii_counts(LIST_SEPARATORS_ASCII)
     wide = np.flatnonzero(_np(batch.non_ascii))
     if wide.size:
@@ -653,7 +691,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         items = [x for x in (s.strip(" .!?。！:：-") for s in _ITEM_SEPARATOR.split(t.replace("#", " "))) if x]
         need = cfg.min_items - 1 if _STRONG_SEPARATOR.search(t) else cfg.min_items
-        if len(items) < need:
+        if len(items) < need or _CATALOGUE_FACT.search(t):
             continue
         words = [x.split() for x in items]
         if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])

@@ -187,6 +187,25 @@ def _shortcode(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- mojibake
 
 
+# UTF-8 of Latin Extended-A (Turkish, Polish, Czech ... letters: lead bytes C4, C5) read as Windows-1252:
+# "Ä" or "Å" and a character of a continuation byte ("BoÄŸaz" was "Boğaz", "Å‚" was "ł"). ftfy leaves
+# one such pair in a short text as it is (too little evidence for its heuristics).
+LATIN_EXTENDED_MISREAD = (
+    "[\u00c4\u00c5][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+    "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+_LATIN_EXTENDED_MISREAD_RE = re.compile(LATIN_EXTENDED_MISREAD)
+
+
+def undo_windows_1252(text: str) -> str:
+    """`text` read back as the UTF-8 whose Windows-1252 reading it is, when it is one (every
+    character has a Windows-1252 byte and those bytes are valid UTF-8); else `text`."""
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
 def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     rows = _candidates(texts, suspect_pattern(), maybe_non_ascii(texts, context))
     if rows.size == 0:
@@ -195,6 +214,8 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     # "â€" + U+FFFD: a right double quote (E2 80 9D) whose last byte, undefined in Windows-1252, was
     # lost; put the byte back so that ftfy can undo the rest
     after = fix_encoding([t.replace("â€\ufffd", "â€\x9d") if "â€\ufffd" in t else t for t in before])
+    after = [undo_windows_1252(a) if a == b and _LATIN_EXTENDED_MISREAD_RE.search(a) else a
+             for a, b in zip(after, before)]
     changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
     if not changed.any():
         return texts

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
-from filters.repairs import ascii_char_counts, utf8_bytes
+from filters.repairs import LATIN_EXTENDED_MISREAD, ascii_char_counts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.repetition import title_case_repeats_only, without_species_names
 from filters.rule_spec import text_rule
@@ -73,6 +73,11 @@ _GBK_KANA_ROWS = _gbk_rows(range(0x81, 0x85))
 # (and UTF-8 read as Latin-1 with "?" for what it lost: "Ã?Â", and after ftfy mended the rest of a
 # Cyrillic text, a word that was "Ñ?" on its own, "Свадебное платье Ñ? кружевом")
 _MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]|\p{Cyrillic}\s[\x{D0}\x{D1}]\?"
+# (and Latin Extended-A read as Windows-1252 that the repair could not read back: `LATIN_EXTENDED_MISREAD`)
+_MOJIBAKE += "|" + LATIN_EXTENDED_MISREAD
+# Text whose non-ASCII letters were each saved as "?" (a lossy conversion to ASCII or a code page):
+# two places with a "?" between letters ("?stanbul Bo?az?'nda g?n bat?m?"). ASCII text too.
+_LOST_LETTERS = r"\pL\?\pL[^\n]*\pL\?\pL"
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -137,6 +142,10 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _latin_misread(text)
             hit |= _misread_as_gbk(text)
         bad[rows[hit]] = True
+    if cfg.mojibake:
+        rows = np.flatnonzero(~bad & (ascii_char_counts(batch.text, "?") >= 2))
+        if rows.size:
+            bad[rows[_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), _LOST_LETTERS))]] = True
     return ~bad
 
 

@@ -104,7 +104,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # model trained with set Y
     # 18: ratings, pagination, stock counters, instalments, price labels, sales that end, subscribe prompts and
     # empty titles as boilerplate; Korean and numbered Han/Kana tag runs; cut-off preambles; the model with set Z
-    StageSpec("files", 18, _files_reads),
+    # 19: shop-word runs, catalogue entries kept, bare hashtags, giveaways, contact spam, more instalments,
+    # cut-off "The image shows a", Latin Extended-A read as Windows-1252 read back, letters lost to "?";
+    # the model with set AA
+    StageSpec("files", 19, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -592,7 +592,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # ratings and review counts ("4,5 sur 5 étoiles", "3.9 out of 5 stars", "5つ星のうち4.3", "312 reviews")
     r"(?:^|[^0-9a-z_])\d(?:[.,]\d{1,2})? ?(?:/|out of|von|sur|de|su|z|из|з|van|av|üzerinden|trên|dari|จาก) ?5"
     r"(?: ?(?:stars?|sterne?n?|étoiles?|estrellas?|stelle|estrelas?|gwiazd(?:ek|ki|y)?|звезд(?:ы|ы)?|зір(?:ок|ки)|sterren|"
-    r"stjärnor|yıldız|hvězd(?:iček|y)?|sao|bintang|ดาว)\b|\W*$)|5つ星のうち ?\d|별점 ?\d|(?:^|[^0-9a-z_])(?:bewertung|"
+    r"stjärnor|yıldız|hvězd(?:iček|y)?|sao|bintang|ดาว)\b|[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$)|5つ星のうち ?\d|별점 ?\d|(?:^|[^0-9a-z_])(?:bewertung|"
     r"rating|note|valoración|valutazione|avaliação|beoordeling|ocena|оценка|оцінка|puan|hodnocení|betyg|penilaian|"
     r"đánh giá)[:：] ?\d(?:[.,]\d)? ?(?:/|von|sur|de|su|z|из|з|van|av|of|out of) ?(?:5|10)\b|(?:^|[^0-9a-z_])\d[\d.,]* "
     r"(?:ratings|reviews|customer reviews|bewertungen|kundenrezensionen|avis clients|reseñas|valoraciones|recensioni|"
@@ -603,7 +603,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:^|\s)(?:previous|next|zurück|weiter|précédent|suivant|anterior|siguiente|precedente|successivo|próximo|vorige|"
     r"volgende|poprzednia|następna|назад|далее|önceki|sonraki|předchozí|další|föregående|nästa|sebelumnya|"
     r"berikutnya|trước|tiếp theo) ?[|/·•] ?(?:next|weiter|suivant|siguiente|successivo|próximo|volgende|następna|"
-    r"далее|вперёд|sonraki|další|nästa|berikutnya|tiếp theo)\W*$",
+    r"далее|вперёд|sonraki|další|nästa|berikutnya|tiếp theo)[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$",
     # stock counters and instalments in the allowed languages ("Nur noch 3 Exemplare verfügbar", "12x sem juros")
     r"\b(?:nur )?noch \d+ (?:stück|exemplare?|artikel)\b|\bnur noch \d+\b|\b(?:plus que|il ne reste que) \d+\b|(?:^|[^0-9a-z_])(?:últimas?|"
     r"solo quedan) \d+ (?:unidades|piezas)|\bsolo \d+ (?:rimast[ie]|disponibili)\b|\bapenas \d+ (?:em estoque|"
@@ -614,7 +614,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"intereses\b|\braty 0 ?%|\b0 ?% (?:finanzierung|financing|apr)\b|\b\d+ taksit\b|\btrả góp 0 ?%|\bcicilan 0 ?%|"
     r"分期免息|分割払い",
     # a price label alone ("Preis: 19,90 EUR", "Цена: 2 490 руб."), delivery across a country
-    r"^\W*(?:price|preis|prix|precio|prezzo|preço|prijs|cena|цена|ціна|fiyat|pris|harga|giá|السعر|ราคา|价格|価格|가격)"
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:price|preis|prix|precio|prezzo|preço|prijs|cena|цена|ціна|fiyat|pris|harga|giá|السعر|ราคา|价格|価格|가격)"
     r"\s*[:：]\s*(?:[$€£¥₽₴₺]|rp|r\$|us\$)?\s*\d|доставка по (?:всей )?(?:россии|стране|украине)|доставка по всій",
     # sales that end, giveaways and links elsewhere, subscribe prompts in the allowed languages
     r"\bflash sale\b|\b(?:sale|offer|deal|angebot|aktion|oferta|offre|offerta) (?:ends|endet|termina|se termine|finisce) "
@@ -625,17 +625,26 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bdale (?:like|me gusta)\b|\bsuscr[ií]bete (?:y|al|a mi|ya)\b|\babonnier(?:e|t) (?:meinen|unseren|den) kanal\b|подпиш(?:ись|итесь) на (?:канал|нас|наш)|підпиш(?:ись|іться) на "
     r"(?:канал|нас|наш)|\biscriviti al (?:canale|mio canale)\b|\babone ol(?:un)?\b|\bodebírejte\b|\bsubskrybuj\b|"
     r"\bprenumerera på (?:kanalen|min kanal)\b|\bđăng ký kênh\b|チャンネル登録|구독과 좋아요|关注我们|订阅频道",
+    # giveaways, contact spam and subscribe prompts ("¡SORTEO! ... etiqueta a 2 amigos", "Inbox me for details",
+    # "微信：abc123"), instalments and stock in more words ("4 interest-free payments", "在庫あと1点")
+    r"(?:^|[^0-9a-z_])(?:sorteo|sorteio|gewinnspiel|розыгрыш|розіграш|çekiliş|giveaway|give-away)(?:$|[^0-9a-z_])|"
+    r"\b(?:etiqueta|marca|marque|tag|markiere|tagga|oznacz) (?:a )?\d+ (?:amig[oa]s|friends|freunde|amici|znajomych)\b|"
+    r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
+    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
+    r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
+    r"اشترك في القناة|زر الجرس|\bhit the bell\b|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
+    r"(?:afterpay|klarna|affirm|sezzle)\b|\bpaiement en \d+ ?(?:x|fois)\b|할인가|무료배송|在庫あと\d|在庫切れ|在庫残り",
     # a title left empty ("Untitled", "无标题", "Sans titre", "未命名-1"), the whole text
-    r"^\W*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
     r"sem título|ohne titel|zonder titel|bez tytułu|без названия|без назви|başlıksız|bez názvu|namnlös|tanpa judul|"
     r"không có tiêu đề|بدون عنوان|ไม่มีชื่อ)[\s\-_.#()0-9]*$",
     # a page's breadcrumbs: a home page's name, then the trail ("Главная » Каталог » Мебель",
     # "Trang chủ > Tin tức > Du lịch"), or three short steps or more apart by "»", "›" or "→"
-    r"^\W*(?:home(?: ?page)?|startseite|startsida|startpagina|accueil|inicio|início|p[aá]gina (?:inicial|principal|"
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:home(?: ?page)?|startseite|startsida|startpagina|accueil|inicio|início|p[aá]gina (?:inicial|principal|"
     r"iniziale)|главная(?: страница)?|головна(?: сторінка)?|strona g[lł][oó]wna|[uú]vod|ana ?sayfa|trang ch[uủ]|"
     r"หน้าแรก|หน้าหลัก|beranda|الرئيسية|الصفحة الرئيسية|首页|主页|首頁|ホーム|トップ(?:ページ)?|홈|메인|voorpagina)"
     r"\s*(?:>>?|»|›|→)\s*[^\s>»›→]",
-    r"^\W*[^\s»›→«]+(?: [^\s»›→«]+){0,3}(?: [»›→] [^\s»›→«]+(?: [^\s»›→«]+){0,3}){2,}\W*$",
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*[^\s»›→«]+(?: [^\s»›→«]+){0,3}(?: [»›→] [^\s»›→«]+(?: [^\s»›→«]+){0,3}){2,}[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$",
 )
 
 
@@ -786,9 +795,11 @@ DEFAULT_REFUSALS = (
     # a list of captions offered instead of one
     r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
     r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",
+    # model output cut off after its opening words ("Based on the image, it appears that", "The image shows a")
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:the|this) (?:image|picture|photo|photograph) (?:shows|depicts|features|contains|is of|captures)(?: an?| the)?[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$",
     # model output cut off after its opening words ("Based on the image, it appears that")
-    r"^\W*based on (?:the|this) (?:image|picture|photo)(?: (?:provided|you (?:shared|sent|uploaded)))?,? (?:it (?:appears|"
-    r"seems|looks)(?: like)?|i can see|i see|we can see|there (?:is|are))(?: that)?\W*$",
+    r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*based on (?:the|this) (?:image|picture|photo)(?: (?:provided|you (?:shared|sent|uploaded)))?,? (?:it (?:appears|"
+    r"seems|looks)(?: like)?|i can see|i see|we can see|there (?:is|are))(?: that)?[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$",
     # a preamble that promises a description and is the whole text ("Sure thing! Let me describe this picture
     # for you.", "¡Claro! Aquí tienes una descripción de la imagen:", "もちろんです！以下が画像の説明です。")
     r"^[\s!-/:-@\[-\x60{-~…–—。！：、¡¿]*(?:(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|alright|no problem|"
@@ -894,13 +905,38 @@ DEFAULT_FUNCTION_WORDS = (
 )  # fmt: skip
 
 
+# Shop and listing words of the allowed languages ("cheap", "günstig kaufen", "pas cher", "en venta",
+# "tanie", "купить недорого", "激安"): SEO runs string them together; a description of a shop or a
+# market stall has one at most. Regular expressions, matched as whole words, case-insensitive.
+DEFAULT_SHOP_WORDS = (
+    "cheap(?:est)?", "buy(?: now| online)?", "for sale", "on sale", "discounts?", "best price", "online (?:shop|store)",
+    "wholesale", "deals?", "bargains?", "realtors?", "mls", "coupons?",
+    "günstig(?:e|er|en)?", "billig(?:e|er|en)?", "kaufen", "bestellen", "angebote?", "online-?shop", "buchen",
+    "preiswert(?:e|er)?", "rabatt",
+    "pas cher", "acheter", "promo", "soldes", "boutique en ligne", "meilleur prix",
+    "barat(?:o|a|os|as)", "comprar", "en venta", "ofertas?", "tienda (?:online|en línea)", "rebajas", "inmobiliaria",
+    "mejor precio",
+    "economic(?:o|a|i|he)", "acquista(?:re)?", "offert(?:a|e)", "negozio online", "saldi", "prezzi",
+    "promoção", "loja (?:online|virtual)", "frete", "melhor preço",
+    "goedkope?", "kopen", "aanbieding(?:en)?", "korting", "webshop", "uitverkoop",
+    "tani(?:e|a|o)?", "kup(?:ić)?", "sklep internetowy", "wyprzedaż", "promocja",
+    "levn(?:ě|é|á|ý)", "koupit", "e-shop", "výprodej",
+    "billig(?:t|a)", "köp(?:a)?", "rea", "köp online", "erbjudande",
+    "ucuz", "satın al", "kampanya",
+    "купить", "недорого", "дешево", "интернет-? ?магазин", "распродажа", "купити", "інтернет-? ?магазин",
+    "murah", "jual", "grosir", "terbaru", "giá rẻ", "khuyến mãi",
+    "激安", "通販", "最安値", "便宜", "特价", "促销", "网店", "批发", "购买", "최저가", "할인", "쇼핑몰", "특가", "구매",
+)
+
+
 class KeywordListRule(RuleConfig):
     """A list of keywords or tags instead of a description: at least `min_items` items separated
     by commas, pipes, semicolons, slashes or "、", with at most `max_item_words` words per item on
     average and at most `max_function_share` of the items holding a function word (article,
-    preposition, conjunction, common verb: `function_words`); or at least `min_hashtags`
-    hashtags with fewer than four other words, or more hashtags than other words (a description
-    with its tags after it is kept); or at least `min_soup_words` words of ASCII text run together without one function
+    preposition, conjunction, common verb: `function_words`), unless an item is a size, a century
+    or a decade (a catalogue entry: "Ceramic bowl, 12 cm diameter, glazed stoneware, 1960s"); or at
+    least `min_hashtags` hashtags with fewer than four other words, or more hashtags than other
+    words (a description with its tags after it is kept), or two hashtags with no other word; or at least `min_soup_words` words of ASCII text run together without one function
     word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
@@ -908,7 +944,9 @@ class KeywordListRule(RuleConfig):
     ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景");
     or a title of `min_title_case_words` words or more (0: off), `title_case_share` of them capitalised,
     at most one function word in seven, no digit and no closing ".", "!" or "?" ("Robe Femme Été Longue Bohème
-    Fleurie Plage Décontractée"). Items may be set apart by "・" and "،" too."""
+    Fleurie Plage Décontractée"). Items may be set apart by "・" and "،" too. Or `min_shop_words`
+    different `shop_words` (0: off) in a text that does not end a sentence: an SEO run of shop
+    words ("Gartenmöbel Set Rattan günstig kaufen", "vestido de festa barato loja online")."""
 
     min_items: int = Field(default=4, ge=2, le=1000)
     max_item_words: float = Field(default=2.5, gt=0.0, le=100.0)
@@ -919,6 +957,13 @@ class KeywordListRule(RuleConfig):
     min_title_case_words: int = Field(default=7, ge=0, le=10_000)
     title_case_share: float = Field(default=0.85, gt=0.0, le=1.0)
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
+    min_shop_words: int = Field(default=2, ge=0, le=1000)
+    shop_words: tuple[str, ...] = DEFAULT_SHOP_WORDS
+
+    @field_validator("shop_words")
+    @classmethod
+    def _shop(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _regexes(_nonempty_strings(v, "shop_words"), "shop_words")
 
     @field_validator("function_words")
     @classmethod

@@ -58,6 +58,16 @@ def test_forum_and_cms_shortcodes_are_stripped(raw, expected):
     assert changed["shortcode"] == [raw != expected]
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("G\u00c3\u00bczel bir g\u00c3\u00bcn", "Güzel bir gün"),  # ftfy's own case
+    ("Da\u00c4\u0178 evi kar alt\u00c4\u00b1nda", "Dağ evi kar altında"),  # UTF-8 Turkish read as Windows-1252
+    ("\u00c5\u0161wi\u00c4\u2122ta w Krakowie", "Święta w Krakowie"),
+    ("Malmö Ås at night", "Malmö Ås at night"),  # real Swedish: no misread pair
+])
+def test_latin_extended_letters_read_as_windows_1252_are_read_back(raw, expected):
+    assert repaired([raw])[0] == [expected]
+
+
 def test_each_repair_has_a_switch_and_marks_only_the_rows_it_changed():
     texts = ["<p>A cat</p>", "cafÃ© on a corner", "A\u200b dog\u00a0 runs ", "A tree | Shutterstock",
              "一隻貓", "A plain caption", "[b]A goat[/b]"]

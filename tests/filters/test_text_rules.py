@@ -277,9 +277,10 @@ def test_repeated_words_and_boilerplate_ignore_quoted_spans():
 
 
 def test_keyword_list_knobs():
-    texts = ["red, green, blue", "red, green, blue, yellow", "#a1 #b2"]
+    texts = ["red, green, blue", "red, green, blue, yellow", "#a1 #b2 a red barn"]
     assert _mask("keyword_list", texts) == [True, False, True]
     assert _mask("keyword_list", texts, min_items=3, min_hashtags=2) == [False, False, False]
+    assert _mask("keyword_list", ["#a1 #b2", "#a1 🙂 #b2"]) == [False, False]  # two tags and nothing else
 
 
 def test_stutter_only_in_languages_that_do_not_double_words():
@@ -379,6 +380,20 @@ MORE_REJECTS["keyword_list"] += ["주방 수납 정리 인테리어 아이템 �
 MORE_KEEPS["keyword_list"] += ["골목길 벽화 앞에서 사진을 찍는 학생들", "고양이 한 마리 창가 햇살 오후 낮잠"]
 MORE_REJECTS["bad_encoding"] += ["Красивый закат Ñ? морем"]
 MORE_KEEPS["bad_encoding"] += ["¿ESPAÑA? A banner in Madrid"]
+# shop-word runs, catalogue entries, bare hashtags, giveaways, contact spam, instalments, lossy "?"
+MORE_REJECTS["keyword_list"] += ["laptop gaming murah terbaru grosir", "zapatillas running baratas comprar online",
+                                 "sofa cama barato oferta envío gratis", "#tbt ✨ #memories"]
+MORE_KEEPS["keyword_list"] += ["A market stall selling cheap sunglasses and hats",
+                               "Vase, blown glass, 34 cm high, Murano, 1950s",
+                               "Bronze figure of a horse, 18th century, gilded base"]
+MORE_REJECTS["boilerplate"] += ["Gran sorteo: comenta y gana", "Tag 3 friends to enter", "DM me for price",
+                                "微信号 shop888", "Pay in 4 interest-free payments", "Paiement en 4 fois sans frais",
+                                "Compre em 10x sem juros"]
+MORE_REJECTS["refusal"] += ["This photograph depicts the", "The picture shows an"]
+MORE_KEEPS["refusal"] += ["The image shows a child feeding ducks at a pond"]
+MORE_REJECTS["bad_encoding"] += ["Kraków w zimie, wid?k na Wis?? i Wawel".replace("ó", "?"),
+                                 "Zam\u00c4\u2026r nad jeziorem i \u20ac"]
+MORE_KEEPS["bad_encoding"] += ["What? A cat? On the roof?", "Malmö Ås at night by the harbour"]
 
 
 @pytest.mark.parametrize("name", sorted(MORE_REJECTS))
