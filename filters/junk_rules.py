@@ -604,13 +604,14 @@ def _verb_forms(dictionary: pa.Array) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def _shop_word_patterns(words: tuple[str, ...]) -> tuple[str, re.Pattern]:
-    """(an RE2 screen for any of `words`, a Python pattern finding each as a whole word; a word of
-    Han, Kana or Hangul anywhere: those scripts run words together)."""
-    alternation = "|".join(f"(?:{w})" for w in words)
+    """(an RE2 screen for the lowercased texts holding any of `words`, a Python pattern finding
+    each; both as whole words, and a word of Han, Kana or Hangul anywhere: those scripts run words
+    together)."""
     cjk = [w for w in words if _CJK_START.match(w)]
     spaced = "|".join(f"(?:{w})" for w in words if not _CJK_START.match(w)) or "(?!)"
     found = rf"(?<![^\W_])(?:{spaced})(?![^\W_])" + "".join(f"|(?:{w})" for w in cjk)
-    return f"(?i)(?:{alternation})", re.compile(found, re.IGNORECASE)
+    screen = rf"(?:^|[^\pL\pN])(?:{spaced})(?:$|[^\pL\pN])" + "".join(f"|(?:{w})" for w in cjk)
+    return screen, re.compile(found, re.IGNORECASE)
 
 
 _CJK_START = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
