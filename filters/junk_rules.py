@@ -561,6 +561,11 @@ def _hangul_syllables_but(chars: str) -> str:
     return "[0-9" + "".join(runs) + "]"
 
 
+def _korean_particle(word: str) -> bool:
+    """A Hangul word ending in a particle or verb ending (`_HANGUL_ENDINGS`): "위에", "화분이", "있다"."""
+    return "\uac00" <= word[-1:] <= "\ud7a3" and word[-1] in _HANGUL_ENDINGS
+
+
 _HANGUL_TAG = rf"[0-9\x{{AC00}}-\x{{D7A3}}]*{_hangul_syllables_but(_HANGUL_ENDINGS)}"
 # A size, a century or a decade among the items: a catalogue entry ("Ceramic bowl, 12 cm diameter,
 # glazed stoneware, 1960s", "Икона, дерево, темпера, XV век", "色絵皿、有田焼、江戸時代、径21.5cm"), not tags
@@ -698,8 +703,9 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])
                 and not _STRONG_SEPARATOR.search(t)):
             continue
-        has_function = [any(w in function for w in ws) or bool(_FUNCTION_CHARS & set(x))
-                        for ws, x in zip(words, items)]
+        # (a Korean particle only in an item of two words or more: a one-word tag may end in the same syllable)
+        has_function = [any(w in function or (len(ws) > 1 and _korean_particle(w)) for w in ws)
+                        or bool(_FUNCTION_CHARS & set(x)) for ws, x in zip(words, items)]
         # a phrase: four words or more with a function word, or (in a script without spaces) six
         # characters or more with a particle ("福岡の夜景を撮影した写真")
         phrase = any(f and (len(ws) >= 4 or (len(ws) == 1 and len(x) >= 6 and not x.isascii()))

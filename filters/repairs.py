@@ -148,7 +148,8 @@ _SHORTCODE_NAMES = (
     "quote", "url", "email", "img", "spoiler", "highlight", "sup", "sub", "h1", "h2", "h3",
     "caption", "wp_caption", "gallery", "embed", "video", "audio", "playlist",
 )  # fmt: skip
-_SHORTCODE_ALT = "|".join(sorted(_SHORTCODE_NAMES, key=len, reverse=True))
+# and page builders' shortcodes, named with an underscore ("[et_pb_text]", "[vc_column_text]", "[fusion_text]")
+_SHORTCODE_ALT = "|".join(sorted(_SHORTCODE_NAMES, key=len, reverse=True)) + "|[a-z]+_[a-z0-9_]+"
 # a closing tag, or an opening one with a value or attributes ("[color=red]", "[caption id=...]")
 # ("[caption id=...]", not "[Caption could not be generated]")
 _WITH_VALUE = rf"\[(?:{_SHORTCODE_ALT})(?:=[^\[\]\n]{{1,300}}|\s+[a-z_][a-z0-9_-]*\s*=[^\[\]\n]{{0,300}})\]"

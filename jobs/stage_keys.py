@@ -107,7 +107,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 19: shop-word runs, catalogue entries kept, bare hashtags, giveaways, contact spam, more instalments,
     # cut-off "The image shows a", Latin Extended-A read as Windows-1252 read back, letters lost to "?";
     # the model with set AA
-    StageSpec("files", 19, _files_reads),
+    # 20: classified-ad small print, video and app-store furniture, cut-off model descriptions in the allowed
+    # languages and special tokens, page builders' shortcodes, Korean particles in list items; the model with set AB
+    StageSpec("files", 20, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -634,6 +634,27 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
     r"اشترك في القناة|زر الجرس|\bhit the bell\b|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
     r"(?:afterpay|klarna|affirm|sezzle)\b|\bpaiement en \d+ ?(?:x|fois)\b|할인가|무료배송|在庫あと\d|在庫切れ|在庫残り",
+    # classified-ad small print in the allowed languages opening a text ("Price is firm", "Nur Abholung", "Торг
+    # уместен"; a description of the item before it is kept: "Damenfahrrad mit Korb, guter Zustand, nur Abholung.")
+    r"^[\s!-/:-@\[-\x60{-~…–—«»“”„‘’·•。！？：、¡¿]*(?:"
+    r"\bprice is firm\b|\bfirm price\b|\bfirst come,? first served\b|\bstill available\?|\bmust sell\b|\bwill not ship\b|"
+    r"\b(?:local )?pick ?up only\b|\blocal pickup\b|\bno (?:trades|holds|lowballers|low ?ballers|time ?wasters)\b|"
+    r"\bserious (?:buyers|inquiries) only\b|\bcash only\b|\bor best offer\b|非诚勿扰|可小刀|同城自提|同城面交|"
+    r"\bnur abholung\b|\bnur selbstabholung\b|\bprivatverkauf\b|\bkeine garantie\b|\bkeine rücknahme\b|"
+    r"\bprix ferme\b|\bpas d['’]échange\b|\bà venir chercher\b|\bremise en main propre\b|\bprecio fijo\b|\bno se aceptan "
+    r"cambios\b|\bsolo recogida\b|\bprezzo fisso\b|\bno scambi\b|\bsolo ritiro\b|\bpreço fixo\b|\bnão aceito trocas\b|"
+    r"\bretirar no local\b|\balleen ophalen\b|\bvaste prijs\b|\bgeen ruil\b|\bfast pris\b|\bhämtas\b|\bpouze osobní "
+    r"odběr\b|\bcena pevná\b|торг уместен|торг возможен|без торга|звонить после|самовывоз|\btylko odbiór osobisty\b|"
+    r"\bbez wysyłki\b|\bcena do negocjacji\b|pazarlık payı|takas düşünülmez|ノークレーム|ノーリターン|직거래만|네고 사절|"
+    r"miễn trả giá|\bno nego\b|\bharga nett\b)",
+    # video and app-store furniture ("Skip Ad", "Autoplay is paused", "Offers in-app purchases", "高評価")
+    r"\bskip ad\b|\bautoplay is (?:on|off|paused)\b|\bup next\b|\bwatch later\b|\bnext video (?:in|starts|begins)\b|"
+    r"\bvolgende video begint\b|\bnächstes video\b|\bvidéo suivante\b|reklam(?:ę|a) możesz pominąć|\bglocke aktivieren\b|"
+    r"\b(?:abone olmayı|beğenmeyi) unutmayın\b|bấm chuông|\bhit the bell\b|\bsmash (?:that|the) like\b|关注我[，,]|"
+    r"每天分享|高評価|コメントお待ちしています|チャンネル登録|\boffers in-app purchases\b|\bcontains ads\b|\bin-app "
+    r"purchases\b|\bwhat['’]s new in version\b|\bbug fixes and performance improvements\b|\bdownload on the app store\b|"
+    r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费下载|免费使用|지금 바로 다운로드|무료 설치|"
+    r"抽選で\d+名様|応募完了|フォロー[＆&](?:リポスト|rt)",
     # a title left empty ("Untitled", "无标题", "Sans titre", "未命名-1"), the whole text
     r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
     r"sem título|ohne titel|zonder titel|bez tytułu|без названия|без назви|başlıksız|bez názvu|namnlös|tanpa judul|"
@@ -828,6 +849,26 @@ DEFAULT_REFUSALS = (
     r"(?:画像|写真)を説明します|"
     r"以下是(?:图片|图像|照片)的描述|这是(?:图片|图像|照片)的描述|我来描述(?:一下)?(?:这张)?(?:图片|图像|照片)|"
     r"(?:이미지|사진)에 대한 설명입니다|다음은 (?:이미지|사진)(?:에 대한)? 설명입니다)[\s!-/:-@\[-\x60{-~…–—。！：]*$",
+    # a model's description cut off where it began: an opener in the allowed languages, then at most a
+    # few words ending on an article, a preposition or a particle ("Das Bild zeigt eine Gruppe von",
+    # "这张图片展示了一个", "画像には、女性が", "На изображении мы видим")
+    r"^[\s!-/:-@\[-\x60{-~…–—«»“”„‘’。！？：、¡¿]*(?:(?:the|this) (?:image|picture|photo|photograph) (?:shows|depicts|features|"
+    r"contains)|in (?:the|this) (?:image|picture|photo),? (?:we see|there (?:is|are)|you can see)|(?:das (?:bild|foto)|die aufnahme) zeigt|auf dem "
+    r"(?:bild|foto) (?:ist|sind|sieht man)|l['’](?:image|illustration) montre|la photo montre|sur (?:l['’]image|la photo),? on voit|"
+    r"la (?:imagen|foto) muestra|en la (?:imagen|foto) se ve|l['’]immagine mostra|la foto mostra|nella foto si vede|a "
+    r"(?:imagem|foto) mostra|na (?:imagem|foto),? (?:vemos|há)|de (?:afbeelding|foto) toont|op de foto (?:zie je|staat)|"
+    r"(?:zdjęcie|obraz) przedstawia|na zdjęciu (?:widać|widzimy)|на (?:изображении|фото(?:графии)?)|изображение показывает|"
+    r"на (?:зображенні|фото)|(?:görselde|resimde|fotoğrafta)|na (?:obrázku|fotografii)|bilden visar|på bilden|hình ảnh cho "
+    r"thấy|bức ảnh cho thấy|gambar ini menunjukkan|dalam gambar(?: ini)?|تظهر الصورة|في الصورة|这张(?:图片|照片)(?:展示了|显示了|中)?|"
+    r"(?:图片|照片)中|画像には|この(?:画像|写真)は|写真には|(?:이미지|사진)에는|이 (?:이미지|사진)은)(?:[^.!?。！？\n]{0,60}"
+    r"(?:\s(?:a|an|the|of|with|and|ein|eine|einen|einem|einer|der|die|das|dem|den|des|von|mit|und|un|une|le|la|les|des|du|de|"
+    r"et|qui|el|los|las|una|del|y|con|que|il|lo|gli|uno|della|di|e|um|uma|os|as|do|da|com|een|het|van|met|en|z|w|na|i|и|в|на|с|"
+    r"мы видим|видно|ми бачимо|bir|ve|và|một|dan|sebuah|seorang|yang)|一个|一只|一位|一群|一张|的|が|は|の|を|に|と|で|는|은|이|가|"
+    r"을|를))?[\s,:;…\-]*$",
+    # a model's special tokens left in its output ("A close-up of a<|endoftext|>")
+    r"<\|(?:endoftext|im_start|im_end|eot_id|end|begin_of_text|start_header_id|end_header_id)\|>|\[/?inst\]|</s>|<unk>|"
+    r"<pad>|<eos>|<bos>",
+    r"(?:这里|以下)(?:有|是)几个(?:标题|描述|说明|选项)|供(?:你|您)参考",
 )
 
 

@@ -51,6 +51,9 @@ def test_html_is_stripped_by_a_parser_keeping_other_angle_brackets(raw, expected
     ("[Photo unavailable]", "[Photo unavailable]"),
     ("[Caption pending review]", "[Caption pending review]"),  # "caption" without attributes: not a tag
     ("A sign that reads [CLOSED]", "A sign that reads [CLOSED]"),
+    ("[et_pb_text]A lighthouse at dusk[/et_pb_text]", "A lighthouse at dusk"),  # page builders' shortcodes
+    ("[vc_column_text]Ein Fischerboot im Hafen[/vc_column_text]", "Ein Fischerboot im Hafen"),
+    ("A label [snake_case] on a box", "A label [snake_case] on a box"),  # not closed: not a tag
 ])
 def test_forum_and_cms_shortcodes_are_stripped(raw, expected):
     out, changed = repaired([raw])

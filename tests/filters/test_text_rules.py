@@ -394,6 +394,17 @@ MORE_KEEPS["refusal"] += ["The image shows a child feeding ducks at a pond"]
 MORE_REJECTS["bad_encoding"] += ["Kraków w zimie, wid?k na Wis?? i Wawel".replace("ó", "?"),
                                  "Zam\u00c4\u2026r nad jeziorem i \u20ac"]
 MORE_KEEPS["bad_encoding"] += ["What? A cat? On the roof?", "Malmö Ås at night by the harbour"]
+# classified-ad small print opening a text, video and app-store furniture, cut-off model descriptions,
+# special tokens
+MORE_REJECTS["boilerplate"] += ["Serious buyers only, no lowballers", "Prezzo fisso, solo ritiro a mano",
+                                "Самовывоз, торг возможен", "Up next: 10 easy dinner recipes", "Contains ads",
+                                "Get it on Google Play", "Bug fixes and performance improvements."]
+MORE_KEEPS["boilerplate"] += ["Altes Sofa mit Kissen im Wohnzimmer, Zustand gut, nur Abholung.",
+                              "A boxer rings the bell in the corner of the ring"]
+MORE_REJECTS["refusal"] += ["La imagen muestra a un hombre con", "Na zdjęciu widać kobietę z", "这张照片中有一个",
+                            "写真には子供たちが", "A red kite over the hills<|endoftext|>", "Two dogs on a sofa <|eot_id|>"]
+MORE_KEEPS["refusal"] += ["La imagen muestra a un hombre con un paraguas rojo bajo la lluvia",
+                          "写真には子供たちが公園で遊んでいる様子が写っている"]
 
 
 @pytest.mark.parametrize("name", sorted(MORE_REJECTS))
