@@ -109,7 +109,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # the model with set AA
     # 20: classified-ad small print, video and app-store furniture, cut-off model descriptions in the allowed
     # languages and special tokens, page builders' shortcodes, Korean particles in list items; the model with set AB
-    StageSpec("files", 20, _files_reads),
+    # 21: Vietnamese "click the image to see it full size", Japanese caption preambles; the model with set AC
+    StageSpec("files", 21, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

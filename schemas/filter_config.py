@@ -372,6 +372,7 @@ DEFAULT_BOILERPLATE = (
     # click the image to enlarge it, more word orders; free shipping from; out of stock; press photos; cookies
     "clicca sull'immagine per ingrandire", "clicca sull'immagine per ingrandirla", "클릭하시면 크게", "클릭하면 크게",
     "اضغط على الصورة لتكبيرها", "انقر على الصورة لتكبيرها", "nhấn vào ảnh để phóng to", "nhấp vào ảnh để phóng to",
+    "bấm vào ảnh để xem", "nhấn vào ảnh để xem", "nhấp vào ảnh để xem", "xem kích thước đầy đủ",
     "cliquez sur l'image pour l'agrandir", "haz clic en la imagen para ampliarla", "clique na imagem para ampliar",
     "klik op de afbeelding om te vergroten", "kliknij w zdjęcie, aby powiększyć", "нажмите на изображение, чтобы",
     "натисніть на зображення, щоб", "klikněte na obrázek pro zvětšení",
@@ -845,7 +846,7 @@ DEFAULT_REFUSALS = (
     r"(?:l['’]|cette )(?:image|photo)|hier ist (?:eine|die) beschreibung(?: des bildes| des fotos)?|ich beschreibe "
     r"(?:ihnen |dir )?das bild|ecco (?:una|la) descrizione(?: dell['’]immagine| della foto)?|aqui está (?:uma|a) "
     r"descrição(?: da imagem| da foto)?|oto opis(?: zdjęcia| obrazu)?|вот описание(?: изображения| фото)?|ось опис"
-    r"(?: зображення| фото)?|(?:以下|こちら|これ)が(?:画像|写真)の説明です|(?:画像|写真)の説明は(?:以下|こちら)(?:の通り)?です|"
+    r"(?: зображення| фото)?|(?:以下|こちら|これ)が(?:画像|写真)の(?:説明|キャプション)です|(?:画像|写真)の(?:説明|キャプション)は(?:以下|こちら)(?:の通り)?です|"
     r"(?:画像|写真)を説明します|"
     r"以下是(?:图片|图像|照片)的描述|这是(?:图片|图像|照片)的描述|我来描述(?:一下)?(?:这张)?(?:图片|图像|照片)|"
     r"(?:이미지|사진)에 대한 설명입니다|다음은 (?:이미지|사진)(?:에 대한)? 설명입니다)[\s!-/:-@\[-\x60{-~…–—。！：]*$",

@@ -403,6 +403,8 @@ MORE_KEEPS["boilerplate"] += ["Altes Sofa mit Kissen im Wohnzimmer, Zustand gut,
                               "A boxer rings the bell in the corner of the ring"]
 MORE_REJECTS["refusal"] += ["La imagen muestra a un hombre con", "Na zdjęciu widać kobietę z", "这张照片中有一个",
                             "写真には子供たちが", "A red kite over the hills<|endoftext|>", "Two dogs on a sofa <|eot_id|>"]
+MORE_REJECTS["boilerplate"] += ["Nhấn vào ảnh để xem ảnh gốc"]
+MORE_REJECTS["refusal"] += ["はい、こちらが写真のキャプションです。"]
 MORE_KEEPS["refusal"] += ["La imagen muestra a un hombre con un paraguas rojo bajo la lluvia",
                           "写真には子供たちが公園で遊んでいる様子が写っている"]
 
