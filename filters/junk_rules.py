@@ -609,14 +609,15 @@ def _verb_forms(dictionary: pa.Array) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def _shop_word_patterns(words: tuple[str, ...]) -> tuple[str, re.Pattern]:
-    """(an RE2 screen for the lowercased texts holding any of `words`, a Python pattern finding
-    each; both as whole words, and a word of Han, Kana or Hangul anywhere: those scripts run words
-    together)."""
+    """(RE2 screens for the lowercased texts holding any of `words`: anywhere, then as a whole
+    word; a Python pattern finding each as a whole word). A word of Han, Kana or Hangul counts
+    anywhere: those scripts run words together."""
     cjk = [w for w in words if _CJK_START.match(w)]
     spaced = "|".join(f"(?:{w})" for w in words if not _CJK_START.match(w)) or "(?!)"
+    anywhere = "|".join(f"(?:{w})" for w in words)
     found = rf"(?<![^\W_])(?:{spaced})(?![^\W_])" + "".join(f"|(?:{w})" for w in cjk)
-    screen = rf"(?:^|[^\pL\pN])(?:{spaced})(?:$|[^\pL\pN])" + "".join(f"|(?:{w})" for w in cjk)
-    return screen, re.compile(found, re.IGNORECASE)
+    bounded = rf"(?:^|[^\pL\pN])(?:{spaced})(?:$|[^\pL\pN])" + "".join(f"|(?:{w})" for w in cjk)
+    return anywhere, bounded, re.compile(found, re.IGNORECASE)
 
 
 _CJK_START = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
@@ -628,9 +629,12 @@ def _shop_word_runs(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     out = np.zeros(len(batch), dtype=bool)
     if not cfg.min_shop_words or not cfg.shop_words:
         return out
-    screen, finder = _shop_word_patterns(cfg.shop_words)
+    anywhere, bounded, finder = _shop_word_patterns(cfg.shop_words)
     text = batch.unquoted_lower
-    rows = np.flatnonzero(search(text, screen, _np(batch.non_ascii)))
+    # one scan for the words anywhere (literals: fast), then the few rows it finds for whole words
+    rows = np.flatnonzero(search(text, anywhere, _np(batch.non_ascii)))
+    if rows.size:
+        rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), bounded))]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         end = t.rstrip()[-1:]
         out[i] = end not in (".", "!", "?") and len({m.group(0) for m in finder.finditer(t)}) >= cfg.min_shop_words
