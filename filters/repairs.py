@@ -4,12 +4,13 @@ Each repair is a pure function `(texts, cfg, context) -> texts` over a whole str
 only to the rows a cheap vectorised prefilter picks (and marked in `context["touched"]`, so that
 only those are compared to find the rows it changed), in the order of `REPAIRS`:
 1. `html`: markup stripped and entities unescaped with the standard library's HTML parser;
-1b. `shortcode`: forum BBCode and CMS shortcode tags ("[b]...[/b]", "[caption id=...]") stripped;
-2. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`), before the control characters go: a C1
-   control is often the last byte of a misread character ("â€\x9d" is a right quote);
-3. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
-4. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
-5. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
+2. `shortcode`: forum BBCode and CMS shortcode tags ("[b]...[/b]", "[caption id=...]") stripped;
+3. `mojibake`: `ftfy.fix_encoding` (`filters.mojibake`), before the control characters go: a C1
+   control is often the last byte of a misread character ("â€\x9d" is a right quote); a single
+   Latin Extended-A letter read as Windows-1252, which ftfy leaves, is read back;
+4. `whitespace`: control / zero-width characters, runs of spaces, line breaks, then NFC;
+5. `zh_t2s`: traditional -> simplified Chinese with OpenCC, for the configured sources only;
+6. `site_suffix`: a trailing " | Shutterstock", " - Flickr", ... stripped.
 `repair_texts` returns the repaired texts and, per repair, the rows it changed: the ledger lists
 them (`repairs`) and the stage counts them (`clean.<name>`).
 """
@@ -150,8 +151,8 @@ _SHORTCODE_NAMES = (
 )  # fmt: skip
 # and page builders' shortcodes, named with an underscore ("[et_pb_text]", "[vc_column_text]", "[fusion_text]")
 _SHORTCODE_ALT = "|".join(sorted(_SHORTCODE_NAMES, key=len, reverse=True)) + "|[a-z]+_[a-z0-9_]+"
-# a closing tag, or an opening one with a value or attributes ("[color=red]", "[caption id=...]")
-# ("[caption id=...]", not "[Caption could not be generated]")
+# a closing tag, or an opening one with a value or attributes ("[color=red]", '[caption id="a_9"]', not
+# "[Caption could not be generated]")
 _WITH_VALUE = rf"\[(?:{_SHORTCODE_ALT})(?:=[^\[\]\n]{{1,300}}|\s+[a-z_][a-z0-9_-]*\s*=[^\[\]\n]{{0,300}})\]"
 SHORTCODE = rf"(?i)\[/(?:{_SHORTCODE_ALT})\]|{_WITH_VALUE}"
 _CLOSING_RE = re.compile(rf"\[/({_SHORTCODE_ALT})\]", re.IGNORECASE)
@@ -405,8 +406,8 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
 
 # ---------------------------------------------------------------- the step
 
-_FUNCTIONS = {"html": _html, "shortcode": _shortcode, "mojibake": _mojibake, "whitespace": _whitespace, "zh_t2s": _zh_t2s,
-              "site_suffix": _site_suffix}
+_FUNCTIONS = {"html": _html, "shortcode": _shortcode, "mojibake": _mojibake, "whitespace": _whitespace,
+              "zh_t2s": _zh_t2s, "site_suffix": _site_suffix}
 
 
 @dataclass(frozen=True)
@@ -421,8 +422,8 @@ def _ascii_class(chars: str) -> str:
 
 # A text no repair can change matches none of these: every repair looks only at rows with a
 # character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
-# "&" (`html`), "[" (`shortcode`), two spaces in a row or a space at either end (`whitespace`), or with a separator
-# character or a site name at the start (`site_suffix`, which only judges those rows).
+# "&" (`html`), "[" (`shortcode`), two spaces in a row or a space at either end (`whitespace`), or
+# with a separator character or a site name at the start (`site_suffix`, which only judges those rows).
 _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
 )

@@ -76,14 +76,17 @@ class HtmlRepair(RuleConfig):
 
 
 class ShortcodeRepair(RuleConfig):
-    """Strip forum BBCode and CMS (WordPress) shortcode tags of known names (`[b]`, `[url=...]`,
-    `[color=...]`, `[caption id=...]`, `[gallery ...]`, ...; `filters.repairs`): every tag with a value
-    or attributes, and the plain tags of the names closed somewhere in the text (a lone "[B]" stays)."""
+    """Strip forum BBCode and CMS shortcode tags of known names (`[b]`, `[url=...]`, `[color=...]`,
+    `[caption id=...]`, `[gallery ...]`, ...) and page builders' (`[et_pb_text]`, `[vc_column_text]`:
+    a name with an underscore; `filters.repairs`): every tag with a value or attributes, and the
+    plain tags of the names closed somewhere in the text (a lone "[B]" stays)."""
 
 
 class MojibakeRepair(RuleConfig):
     """Undo mojibake with `ftfy.fix_encoding` (UTF-8 read as Latin-1, Windows-1252, -1251, -1250,
-    MacRoman ...). Only texts holding a lead character of such a sequence are handed to ftfy."""
+    MacRoman ...). Only texts holding a lead character of such a sequence are handed to ftfy. A text
+    ftfy leaves that holds a Latin Extended-A letter's UTF-8 read as Windows-1252 ("BoÄŸaz", one
+    pair is too little for ftfy's heuristics) is read back when all of it reads back ("Boğaz")."""
 
 
 class WhitespaceRepair(RuleConfig):
@@ -181,7 +184,9 @@ class BadEncodingRule(RuleConfig):
     Windows-1252 ("Ã©", "â€™"), as Windows-1251 ("РџСЂРёРІРµС‚"), as Shift-JIS ("縺ｯ"), a BOM read as
     Latin-1 ("ï»¿"), the classic lossy CJK round trips ("锟斤拷", "烫烫烫"), and Cyrillic text in a
     single-byte code page (Windows-1251, KOI8-R) read as Latin-1 ("Êðàñèâûé çàêàò": at least four
-    Latin-1 Supplement letters, and no fewer than ASCII letters).
+    Latin-1 Supplement letters, and no fewer than ASCII letters), a Latin Extended-A letter's UTF-8
+    read as Windows-1252 that the repair could not read back ("Ä…"), and text whose non-ASCII
+    letters were each saved as "?" (two places with "?" between letters: "Bo?az?'nda g?n").
     """
 
     max_replacement_chars: int = Field(default=0, ge=0, le=1000)
