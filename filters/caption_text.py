@@ -54,7 +54,7 @@ DIGITS = "0123456789"
 QUOTES = "\"'"
 LIST_SEPARATORS_ASCII = ",;|/>"  # (">": breadcrumbs, "Home > Shoes > Running")
 SENTENCE_ENDS_ASCII = ".!?;\n"  # the ASCII characters of `sentence_repetition`'s sentence ends
-COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n", SENTENCE_ENDS_ASCII)
+COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n", SENTENCE_ENDS_ASCII, "?")
 # A word followed by one of these ends an item of an enumeration.
 _LIST_END = r"[,;，、；]$"
 

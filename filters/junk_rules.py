@@ -608,7 +608,7 @@ def _verb_forms(dictionary: pa.Array) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _shop_word_patterns(words: tuple[str, ...]) -> tuple[str, re.Pattern]:
+def _shop_word_patterns(words: tuple[str, ...]) -> tuple[str, str, re.Pattern]:
     """(RE2 screens for the lowercased texts holding any of `words`: anywhere, then as a whole
     word; a Python pattern finding each as a whole word). A word of Han, Kana or Hangul counts
     anywhere: those scripts run words together."""

@@ -143,7 +143,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
             hit |= _misread_as_gbk(text)
         bad[rows[hit]] = True
     if cfg.mojibake:
-        rows = np.flatnonzero(~bad & (ascii_char_counts(batch.text, "?") >= 2))
+        rows = np.flatnonzero(~bad & (batch.ascii_counts("?") >= 2))  # (from the rules' shared pass)
         if rows.size:
             bad[rows[_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), _LOST_LETTERS))]] = True
     return ~bad

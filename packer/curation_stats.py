@@ -1,7 +1,7 @@
 """Statistics of the clean step, the model scorers and the learned junk score, from the ledger's
 `repairs` and score columns as `packer.partial_stats` gathers them per part: rows per repair, and
-per score a histogram, the thresholds in force and the rows nearest each source's threshold on either side (the examples to
-look at when tuning it)."""
+per score a histogram, the thresholds in force and the rows nearest each source's threshold on
+either side (the examples to look at when tuning it)."""
 
 from __future__ import annotations
 

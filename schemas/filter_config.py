@@ -633,12 +633,12 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bprenumerera på (?:kanalen|min kanal)\b|\bđăng ký kênh\b|チャンネル登録|구독과 좋아요|关注我们|订阅频道",
     # giveaways, contact spam and subscribe prompts ("¡SORTEO! ... etiqueta a 2 amigos", "Inbox me for details",
     # "微信：abc123"), instalments and stock in more words ("4 interest-free payments", "在庫あと1点")
-    r"(?:^|[^0-9a-z_])(?:sorteo|sorteio|gewinnspiel|розыгрыш|розіграш|çekiliş|giveaway|give-away)(?:$|[^0-9a-z_])|"
+    r"(?:^|[^0-9a-z_])(?:sorteo|sorteio|gewinnspiel|розыгрыш|розіграш|çekiliş|give-away)(?:$|[^0-9a-z_])|"
     r"\b(?:etiqueta|marca|marque|tag|markiere|tagga|oznacz) (?:a )?\d+ (?:amig[oa]s|friends|freunde|amici|znajomych)\b|"
     r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
     r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
     r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
-    r"اشترك في القناة|زر الجرس|\bhit the bell\b|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
+    r"اشترك في القناة|زر الجرس|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
     r"(?:afterpay|klarna|affirm|sezzle)\b|\bpaiement en \d+ ?(?:x|fois)\b|할인가|무료배송|在庫あと\d|在庫切れ|在庫残り",
     # classified-ad small print in the allowed languages opening a text ("Price is firm", "Nur Abholung", "Торг
     # уместен"; a description of the item before it is kept: "Damenfahrrad mit Korb, guter Zustand, nur Abholung.")
@@ -656,10 +656,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # video and app-store furniture ("Skip Ad", "Autoplay is paused", "Offers in-app purchases", "高評価")
     r"\bskip ad\b|\bautoplay is (?:on|off|paused)\b|\bup next\b|\bwatch later\b|\bnext video (?:in|starts|begins)\b|"
     r"\bvolgende video begint\b|\bnächstes video\b|\bvidéo suivante\b|reklam(?:ę|a) możesz pominąć|\bglocke aktivieren\b|"
-    r"\b(?:abone olmayı|beğenmeyi) unutmayın\b|bấm chuông|\bhit the bell\b|\bsmash (?:that|the) like\b|关注我[，,]|"
-    r"每天分享|高評価|コメントお待ちしています|チャンネル登録|\boffers in-app purchases\b|\bcontains ads\b|\bin-app "
+    r"\b(?:abone olmayı|beğenmeyi) unutmayın\b|bấm chuông|\bsmash (?:that|the) like\b|关注我[，,]|"
+    r"每天分享|高評価|コメントお待ちしています|\boffers in-app purchases\b|\bcontains ads\b|\bin-app "
     r"purchases\b|\bwhat['’]s new in version\b|\bbug fixes and performance improvements\b|\bdownload on the app store\b|"
-    r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费下载|免费使用|지금 바로 다운로드|무료 설치|"
+    r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费使用|지금 바로 다운로드|무료 설치|"
     r"抽選で\d+名様|応募完了|フォロー[＆&](?:リポスト|rt)",
     # a title left empty ("Untitled", "无标题", "Sans titre", "未命名-1"), the whole text
     r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
