@@ -311,6 +311,9 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
+# the kind of asset a stock site's title names before the site's own name
+_ASSET = (r"(?:(?:photo|image|picture|footage|vector|illustration|png)s?|fotos?|фото|фотография|bild|imagen"
+          r"|immagine|zdjęcie|fotoğraf|图片|照片|写真|사진|ảnh)")
 # a site's country edition after its name ("| Etsy UK")
 _COUNTRY = r"(?:\s+(?:uk|us|usa|de|fr|it|es|nl|au|ca|in|jp|br|mx))?"
 _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
@@ -322,22 +325,38 @@ def _names(suffixes: tuple[str, ...]) -> str:
     return "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in sorted(suffixes, key=len, reverse=True))
 
 
+def _site_name(suffixes: tuple[str, ...]) -> str:
+    """One or more site names in a row (with ".com", a country edition, an id after them)."""
+    one = rf"(?:{_names(suffixes)})(?:\.com)?{_COUNTRY}"
+    return rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
+
+
 @lru_cache(maxsize=8)
 def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
-    names = _names(suffixes)
-    one = rf"(?:{names})(?:\.com)?{_COUNTRY}"
-    name = rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
-    # a stock-site listing title puts the kind of asset before the site: "... Stock Photo - Alamy"
-    kind = r"(?:\s+(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|footage|vector|illustration)s?)?"
-    return rf"(?i){kind}(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}\s*[.!]?)+\s*$|^\s*{name}\s*$"
+    name = _site_name(suffixes)
+    # a stock-site listing title puts the kind of asset before the site: "... Stock Photo - Alamy",
+    # "... · Free Stock Photo - Pexels", "... | Free Photo - Unsplash", "... — Фото - Depositphotos"
+    kind = (rf"(?:\s+(?:royalty[- ]free\s+)?stock\s+{_ASSET}"
+            rf"|\s*{_SUFFIX_SEPARATOR}+\s*(?:(?:royalty[- ]free|free)\s+)?(?:stock\s+)?{_ASSET})?")
+    # a name after a separator, after "by" or "via" ("... by iStock"), or in brackets ("... (Getty Images)")
+    one = rf"(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}|\s+(?:by|via)\s+{name}|\s*[(\[]\s*{name}\s*[)\]])"
+    return rf"(?i){kind}(?:{one}\s*[.!]?)+\s*$|^\s*{name}\s*$"
+
+
+@lru_cache(maxsize=8)
+def site_prefix_pattern(suffixes: tuple[str, ...]) -> str:
+    """A site name that opens the text, set off by a separator and a space: "Alamy - Old stone
+    bridge", "Stock Photo - A farmer", "Photo: A dog" ("Flickr-style filters" keeps its name)."""
+    return rf"(?i)^\s*{_site_name(suffixes)}\s*{_SUFFIX_SEPARATOR}+\s+"
 
 
 @lru_cache(maxsize=8)
 def site_suffix_start(suffixes: tuple[str, ...]) -> str:
     """How every text that is a site name alone (the second alternative of `site_suffix_pattern`,
-    of any length: names repeat, and may carry an id) starts: a name after optional spaces. RE2
-    runs it anchored at the start, where it fails on the first letters of nearly every caption."""
-    return rf"^\s*(?i:{_names(suffixes)})"
+    of any length: names repeat, and may carry an id), or that opens with one
+    (`site_prefix_pattern`), starts: names, then the end or a separator. RE2 runs it anchored at
+    the start, where it fails on the first letters of nearly every caption ("Photo of a dog" too)."""
+    return rf"(?i)^\s*{_site_name(suffixes)}\s*(?:$|{_SUFFIX_SEPARATOR})"
 
 
 @lru_cache(maxsize=8)
@@ -347,7 +366,12 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
     name. RE2 runs this small pattern anchored at the end, so it picks the rows worth the large
     pattern (whose build costs more than the rows do) at almost no cost."""
     last = "|".join(sorted({re.escape(s.split(" ")[-1]) for s in suffixes}))
-    return rf"(?i)(?:{last})(?:\.com)?{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[.!]?\s*$"
+    return rf"(?i)(?:{last})(?:\.com)?{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[)\]]?\s*[.!]?\s*$"
+
+
+# a name after "by" or "via", or in brackets, may end a text with no separator in it (anchored at the
+# end: RE2 reads such a pattern backwards from the end of each text)
+_SUFFIX_WITHOUT_SEPARATOR = r"(?i)(?:\s(?:by|via)\s+\S+(?:\s+\S+){0,3}|[(\[][^()\[\]]{1,60}[)\]])\s*[.!]?\s*$"
 
 
 # A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
@@ -376,15 +400,33 @@ def _credit(texts: pa.Array, context) -> pa.Array:
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     texts = _credit(texts, context)
-    pattern = site_suffix_pattern(cfg.suffixes)
-    # a suffix needs a separator (a hyphen or bar in nearly every case), or the text is a site name alone
-    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | search(texts, site_suffix_start(cfg.suffixes))
+    # a suffix needs a separator (a hyphen or bar in nearly every case), "by" or "via" or brackets, or
+    # the text is a site name alone; a prefix is a name at the start
+    start = search(texts, site_suffix_start(cfg.suffixes))
+    possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | start
+    possible |= _np(pc.match_substring_regex(texts, _SUFFIX_WITHOUT_SEPARATOR))
     wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
     if wide.size:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
     rows = np.flatnonzero(possible)
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes)))]
+    texts = _strip_suffixes(texts, rows, site_suffix_pattern(cfg.suffixes), context)
+    rows = np.flatnonzero(start)
+    if rows.size == 0:
+        return texts
+    sub = texts.take(pa.array(rows))
+    found = _np(pc.match_substring_regex(sub, site_prefix_pattern(cfg.suffixes)))
+    if not found.any():
+        return texts
+    hit = np.zeros(len(texts), dtype=bool)
+    hit[rows[found]] = True
+    stripped = pc.replace_substring_regex(sub.filter(pa.array(found)), site_prefix_pattern(cfg.suffixes), "")
+    return with_values(texts, hit, stripped, context.get("touched"))
+
+
+def _strip_suffixes(texts: pa.Array, rows: np.ndarray, pattern: str, context) -> pa.Array:
+    """`texts` with the match of the site-suffix `pattern` cut off the end of those of `rows` it matches."""
     if rows.size == 0:
         return texts
     # every match holds a name, so a row changes exactly when the pattern matches it; and every match
@@ -423,7 +465,8 @@ def _ascii_class(chars: str) -> str:
 # A text no repair can change matches none of these: every repair looks only at rows with a
 # character outside printable ASCII (controls, line breaks, odd spaces, mojibake, Han), with "<" or
 # "&" (`html`), "[" (`shortcode`), two spaces in a row or a space at either end (`whitespace`), or
-# with a separator character or a site name at the start (`site_suffix`, which only judges those rows).
+# with a separator character or a site name at the start (`site_suffix`, which only judges those rows,
+# and the rows that end in a name after "by" or "via" or in brackets: `_SUFFIX_WITHOUT_SEPARATOR`).
 _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
 )
@@ -436,7 +479,10 @@ def may_need_repair(texts: pa.Array, cfg: CleanConfig | None = None) -> np.ndarr
     pattern = _MAY_NEED_REPAIR
     if cfg.site_suffix.enabled:
         pattern += "|" + site_suffix_start(cfg.site_suffix.suffixes)
-    return _np(pc.match_substring_regex(texts, pattern))
+    out = _np(pc.match_substring_regex(texts, pattern))
+    if cfg.site_suffix.enabled:
+        out |= _np(pc.match_substring_regex(texts, _SUFFIX_WITHOUT_SEPARATOR))
+    return out
 
 
 def repair_texts(texts: pa.Array, cfg: CleanConfig, sources: pa.Array | None = None) -> Repaired:

@@ -49,10 +49,16 @@ def _may_repeat_sentences(batch: CaptionBatch, max_repeats: int) -> np.ndarray:
 
 @text_rule("stutter")
 def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
-    """Fails a word of at least `min_chars` letters written twice in a row, in a row whose
-    language is in `languages`; `allowed` words may double."""
+    """Fails a word of at least `min_chars` letters written twice in a row, or a phrase of 2 to
+    `max_phrase_words` words written twice in a row, in a row whose language is in `languages`;
+    `allowed` words may double. A particle of `particles` written twice fails in any language."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
+    keep[_doubled_particles(batch.words, cfg.particles)] = False  # all words: a quote between them parts them
+    phrases = _doubled_phrases(w, batch.unquoted_lower, cfg)
+    if phrases.size:
+        lang = batch.language_of(phrases)[0]
+        keep[phrases[_np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))]] = False
     same = w.doubled
     if not same.any():
         return keep
@@ -86,6 +92,73 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     names = [title_case_repeats_only(t, code not in _NOUNS_CAPITALISED) for t, code in zip(texts, lang.to_pylist())]
     keep[rows[in_languages & ~np.array(names, dtype=bool)]] = False
     return keep
+
+
+def _doubled_particles(w, particles: tuple[str, ...]) -> np.ndarray:
+    """Rows where one of `particles` (Han/Kana characters, each a word of its own) is written twice in
+    a row ("在在", "のの"), but not as half of a doubled pair of characters ("实实在在", "的的确确")."""
+    if not particles:
+        return np.zeros(0, dtype=np.int64)
+    particle = _np(pc.is_in(w.dictionary, value_set=pa.array(particles, pa.string())))
+    pairs = np.flatnonzero(w.doubled)
+    pairs = pairs[particle[w.ids[pairs]]]
+    if pairs.size == 0:
+        return pairs
+    # pair i is words i and i + 1; a doubled pair beside it (pair i - 2 or i + 2) makes "AABB"
+    doubled = np.concatenate((w.doubled, [False, False]))
+    aabb = doubled[pairs + 2] | ((pairs >= 2) & doubled[np.maximum(pairs - 2, 0)])
+    return np.unique(w.row[pairs[~aabb]])
+
+
+# a phrase opening with one of these, written twice, may be a chain: "one after another after another"
+_CHAIN_WORDS = ("after", "upon", "by", "and", "or", "over")
+
+
+def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
+    """Rows where a phrase of 2..`max_phrase_words` words is written twice in a row, with nothing
+    but spaces within and between its copies, and no third time ("a stove a stove and a fridge";
+    not "row after row after row", "up and up and up", "a kitchen. A kitchen." or "New York, New
+    York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
+    open with a `_CHAIN_WORDS` word, its words are not all `allowed`, and the row names no pattern
+    (`pattern_words`: "alternating black and white black and white"). `lower` is the lowercased
+    text outside quotes of `w`'s rows."""
+    allowed = _np(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed + _CHAIN_WORDS, pa.string())))
+    chain = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_WORDS, pa.string())))
+    found: dict[int, list[tuple[int, int]]] = {}  # row -> (first word, length) of each phrase written twice
+    for p in range(2, cfg.max_phrase_words + 1):
+        m = w.ids.size - p
+        if m < p:
+            break
+        same = (w.ids[:m] == w.ids[p:]) & (w.row[:m] == w.row[p:])  # word i is the word p after it
+        edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        twice = starts[(stops - starts) == p]  # words start .. start + 2p - 1: the phrase twice, then another word
+        if twice.size == 0:
+            continue
+        unit = w.ids[twice[:, None] + np.arange(p)[None, :]]
+        ok = ~chain[unit[:, 0]] & ~allowed[unit].all(axis=1)
+        for q in range(1, p):  # a phrase that repeats a shorter one
+            if p % q == 0:
+                ok &= ~(unit[:, : p - q] == unit[:, q:]).all(axis=1)
+        for i in twice[ok].tolist():
+            found.setdefault(int(w.row[i]), []).append((i, p))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.array(sorted(found), dtype=np.int64)
+    if cfg.pattern_words:
+        rows = rows[~_names_pattern(w, int(w.row[-1]) + 1, cfg.pattern_words)[rows]]
+    if rows.size == 0:
+        return rows
+    names = w.dictionary.to_pylist()
+    texts = lower.take(pa.array(rows)).to_pylist()
+    spaced = np.zeros(rows.size, dtype=bool)
+    for j, (row, text) in enumerate(zip(rows.tolist(), texts)):
+        for i, p in found[row]:
+            unit = r"\s+".join(re.escape(names[x]) for x in w.ids[i : i + p].tolist())
+            if re.search(rf"(?<!\w){unit}\s+{unit}(?!\w)", text or ""):
+                spaced[j] = True
+                break
+    return rows[spaced]
 
 
 _SPECIES = re.compile(r"\(\s*([^\W\d_]+)((?:\s+\1)+)\s*\)", re.IGNORECASE)

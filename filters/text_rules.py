@@ -51,6 +51,14 @@ _MOJIBAKE = (
     # what a partial repair leaves: Latin-1 letters glued to Cyrillic (and a dagger glued to a word,
     # `\pL[†‡]`, read off the class table: RE2 would build `\pL` anew at every call)
     r"|\p{Cyrillic}[\x{C0}-\x{FF}]|[\x{C0}-\x{FF}]\p{Cyrillic}"
+    # a Latin-1 letter no Vietnamese word has glued to a Vietnamese letter: UTF-8 Vietnamese read as
+    # Windows-1252 and partly mended ("Äức" was "Đức": its second byte, 0x90, was lost)
+    r"|[\x{C4}-\x{C7}\x{CB}\x{CF}-\x{D1}\x{D6}-\x{D8}\x{DE}-\x{E0}\x{E4}-\x{E7}\x{EB}\x{EF}-\x{F1}\x{F6}-\x{F8}"
+    r"\x{FE}\x{FF}][\x{1EA0}-\x{1EF9}]"
+    # UTF-8 Japanese read as Shift-JIS (cp932): hiragana and katakana start with the bytes of 縺, 繧 or
+    # 繝 ("縺薙・逕ｻ蜒上・" was この画像は), twice; or a half-width kana between two Han characters, twice
+    r"|[\x{7E3A}\x{7E67}\x{7E5D}][^\n]*[\x{7E3A}\x{7E67}\x{7E5D}]"
+    r"|\p{Han}[\x{FF61}-\x{FF9F}]\p{Han}[^\n]*\p{Han}[\x{FF61}-\x{FF9F}]\p{Han}"
 )
 
 

@@ -269,6 +269,13 @@ DEFAULT_BOILERPLATE = (
     "всі права захищені", "tüm hakları saklıdır", "všechna práva vyhrazena", "alla rättigheter förbehållna",
     "hak cipta dilindungi", "bảo lưu mọi quyền", "جميع الحقوق محفوظة", "สงวนลิขสิทธิ์", "無断転載禁止", "無断転載を禁じ",
     "무단 전재", "무단전재", "禁止转载", "未经授权禁止", "respective owners", "used with permission",
+    # "reproduction prohibited" in the allowed languages
+    "vietata la riproduzione", "riproduzione vietata", "riproduzione riservata", "reproduction interdite",
+    "reproduction prohibée", "prohibida su reproducción", "prohibida la reproducción", "reproducción prohibida",
+    "proibida a reprodução", "reprodução proibida", "nachdruck verboten", "vervielfältigung verboten",
+    "reproductie verboden", "kopiowanie zabronione", "zakaz kopiowania", "перепечатка запрещена",
+    "копирование запрещено", "передрук заборонено", "kopírování zakázáno", "kopiering förbjuden",
+    "izinsiz kullanılamaz", "dilarang menyalin", "cấm sao chép", "ห้ามคัดลอก", "禁止复制", "複製禁止",
     "reproduced with permission", "via wikimedia commons", "crédit photo", "crédits photo", "crédito de la foto",
     "crédito da foto", "foto cedida por", "fotografía cedida por", "imagen cedida por", "imagem cedida por",
     "per gentile concessione", "mit freundlicher genehmigung", "avec l'aimable autorisation", "bildnachweis",
@@ -635,6 +642,14 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # "微信：abc123"), instalments and stock in more words ("4 interest-free payments", "在庫あと1点")
     r"(?:^|[^0-9a-z_])(?:sorteo|sorteio|gewinnspiel|розыгрыш|розіграш|çekiliş|give-away)(?:$|[^0-9a-z_])|"
     r"\b(?:etiqueta|marca|marque|tag|markiere|tagga|oznacz) (?:a )?\d+ (?:amig[oa]s|friends|freunde|amici|znajomych)\b|"
+    r"\btag (?:a|your|that|the|an?) (?:friend|buddy|bestie|bff|mate|person|someone)\b|\btag someone (?:who|that)\b|"
+    r"\b(?:etiqueta|menciona) a (?:(?:un|una|tu|tus) (?:amig|mejor amig|herman|novi|pareja)|alguien)|\bmarque (?:um|uma|seu|sua|"
+    r"o seu|a sua) (?:amig|melhor amig|crush|namorad)|\bmarque alguém\b|\bmarkiere (?:einen|eine|deine?n?) (?:freund|freundin|"
+    r"kumpel|bff|liebling)|\bmarkiere jemanden\b|\btagga (?:un|una|il tuo|la tua) (?:amic|migliore amic)|\bidentifie "
+    r"(?:un|une|ton|ta) (?:ami|amie|pote|copain|copine|meilleur)|\boznacz (?:znajom|przyjaci|kogoś)|"
+    r"\barkadaşını etiketle|\btag (?:een|je) (?:vriend|maat)|\btandai (?:teman|temanmu)|\btag (?:người bạn|bạn bè)|"
+    r"\btagga (?:en|din) (?:vän|kompis)|\boznač(?:te)? (?:kamaráda|kamarádku|přítele)|친구(?:를|을)? ?태그|友達をタグ付け|"
+    r"艾特(?:你的)?(?:朋友|好友|闺蜜)|@(?:你的)?(?:朋友|好友|闺蜜)|แท็กเพื่อน|"
     r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
     r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
     r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
@@ -796,6 +811,17 @@ DEFAULT_REFUSALS = (
     r"\b(?:obrázek|obrázky|fotografii|fotku|snímek)\b[^.!?]{0,20}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|otevřít|"
     r"vidět|analyzovat)|\b(?:omlouvám se|bohužel),? (?:ale )?[^.!?]{0,30}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|"
     r"otevřít|vidět|analyzovat)",
+    # a captioning model's failure written in place of the caption ("Error: the vision model timed out ...",
+    # "[The model did not return a response]")
+    r"\bmodel (?:did not|didn['’]t|failed to|could not|couldn['’]t) (?:return|produce|generate|respond|output|give)\b|"
+    r"\btimed out (?:before|while|during) (?:producing|generating|returning|captioning|processing)\b|"
+    r"\b(?:request|generation|inference|captioning) (?:timed out|timeout)\b|"
+    r"^\W*(?:no|empty) (?:response|output|caption|description|result)s? (?:was )?(?:generated|returned|received)\W*$|"
+    r"\bmodelo no (?:devolvió|generó|respondió|produjo)|\bmodèle n['’]a (?:pas |rien )?(?:renvoyé|généré|répondu|produit)|"
+    r"\bmodell hat (?:keine antwort|nichts) (?:geliefert|zurückgegeben|erzeugt)|\bmodello non ha (?:restituito|generato|"
+    r"risposto|prodotto)|\bmodelo não (?:retornou|gerou|respondeu|produziu)|модель не (?:вернула|сгенерировала|ответила)|"
+    r"модель не (?:повернула|згенерувала|відповіла)|模型(?:未|没有|沒有)(?:返回|生成|响应|回應|回应)|モデル(?:が|から)(?:の)?"
+    r"(?:応答|返答|出力)(?:が)?(?:ありません|しませんでした|なし)|모델이 (?:응답|출력)하지",
     r"\b(?:i|we) (?:would )?need (?:more|additional) (?:information|context|details) (?:about|on|regarding) (?:the|this|"
     r"your) (?:image|picture|photo)\b|\bi(?:['’]d| would) be (?:happy|glad) to help\b.{0,20}\b(?:however|but)\b",
     r"\b(?:tyvärr|jag är ledsen|förlåt),? (?:men )?jag kan inte\b|\bjag kan inte (?:se|visa|öppna|beskriva|analysera) "
@@ -1092,31 +1118,19 @@ DEFAULT_REDUPLICATIONS = (
     "bora", "walla", "mahi", "baden", "pago", "sing", "bonbon", "tom", "dum", "tut", "hush", "pom", "choo",
     "duran", "talk", "wagga", "mau", "cous",  # names written twice (Duran Duran, Talk Talk, Wagga Wagga, couscous)
     "chow", "tuk", "agar", "ylang", "cha", "tse",  # a Chow Chow, a tuk tuk, agar agar, ylang ylang, cha cha, tse tse
-    "quack", "woof", "meow", "beep", "tick", "ding", "boom", "bang", "blah", "wow", "go", "hip", "night",
+    "quack", "woof", "meow", "beep", "tick", "tock", "ding", "dong", "clip", "clop", "boom", "bang", "blah", "wow",
+    "go", "hip", "night",
     "tak", "da", "si", "sì", "oui", "non", "nein", "ja", "нет", "да", "hello", "hi", "hey", "yay", "ok",
     "okay", "help", "hurry", "again", "more", "bravo", "encore", "ciao", "hola", "merci", "danke",
 )  # fmt: skip
+# Han and Kana particles that no grammar writes twice in a row (not 了, 把 or 被: "不了了之", "把把脉",
+# "被被子盖住"; not も: "もも" is a peach)
+DEFAULT_DOUBLED_PARTICLES = ("的", "在", "和", "与", "从", "の", "を", "が", "に", "で", "へ")
+_HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 DEFAULT_STUTTER_LANGUAGES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "pl", "cs", "sk", "ru", "uk", "ca",
     "ro", "hu", "fi", "el", "hr", "sr", "bg", "sl", "et", "lv", "lt",
 )  # fmt: skip
-
-
-class StutterRule(RuleConfig):
-    """A word written twice in a row ("a bus bus", "on the the table" is `repeated_words`) in a
-    language whose grammar does not double words: the row's detected language is in `languages`
-    (reduplicating languages such as Indonesian, Turkish or Chinese are left alone), the word has
-    at least `min_chars` letters, is not a number and is not in `allowed` ("bye bye", "very very",
-    "Bora Bora", "Duran Duran"). Quoted spans are exempt."""
-
-    min_chars: int = Field(default=2, ge=1, le=100)
-    languages: tuple[str, ...] = DEFAULT_STUTTER_LANGUAGES
-    allowed: tuple[str, ...] = DEFAULT_REDUPLICATIONS
-
-    @field_validator("allowed", "languages")
-    @classmethod
-    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(w.lower() for w in _nonempty_strings(v, "entries"))
 
 
 # Words that announce a repetition the image shows (a pattern, a chant, a sign that repeats).
@@ -1127,6 +1141,39 @@ DEFAULT_PATTERN_WORDS = (
     "streifen", "alterné", "alternées", "alternés", "motif", "rayures", "alternando", "alternadas",
     "patrón", "rayas", "alternate", "strisce", "padrão", "listras", "чередующиеся", "полосы", "узор",
 )  # fmt: skip
+
+
+class StutterRule(RuleConfig):
+    """A word written twice in a row ("a bus bus", "on the the table" is `repeated_words`) in a
+    language whose grammar does not double words: the row's detected language is in `languages`
+    (reduplicating languages such as Indonesian, Turkish or Chinese are left alone), the word has
+    at least `min_chars` letters, is not a number and is not in `allowed` ("bye bye", "very very",
+    "Bora Bora", "Duran Duran"). In those languages a phrase of 2 to `max_phrase_words` words
+    written twice in a row is one too ("a stove a stove and a fridge"; 0 turns it off), unless it
+    comes a third time ("row after row after row"), its first copy ends at a comma ("New York, New
+    York"), its words are all `allowed`, or the text names a pattern (`pattern_words`). In every
+    language, one of `particles` written twice ("一只猫在在沙发上", "テーブルのの上"), unless it is
+    half of a doubled pair ("实实在在", "的的确确"). Quoted spans are exempt."""
+
+    min_chars: int = Field(default=2, ge=1, le=100)
+    languages: tuple[str, ...] = DEFAULT_STUTTER_LANGUAGES
+    allowed: tuple[str, ...] = DEFAULT_REDUPLICATIONS
+    max_phrase_words: int = Field(default=8, ge=0, le=64)
+    pattern_words: tuple[str, ...] = DEFAULT_PATTERN_WORDS
+    particles: tuple[str, ...] = DEFAULT_DOUBLED_PARTICLES
+
+    @field_validator("allowed", "languages", "pattern_words")
+    @classmethod
+    def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(w.lower() for w in _nonempty_strings(v, "entries"))
+
+    @field_validator("particles")
+    @classmethod
+    def _particles(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in v if len(c) != 1 or not _HAN_KANA.match(c)]
+        if bad:
+            raise ValueError(f"particles must be single Han or Kana characters, got {bad[0]!r}")
+        return tuple(v)
 
 
 class TailRepetitionRule(RuleConfig):

@@ -113,6 +113,20 @@ def test_traditional_to_simplified_only_for_the_named_sources():
     ("Shutterstock", ""),
     ("A photo from Flickr of a bird", "A photo from Flickr of a bird"),  # not a suffix
     ("Flickr-style filters on a phone", "Flickr-style filters on a phone"),
+    # a free-photo title before the site, a name after "by"/"via" or in brackets, a name that opens the text
+    ("Wet cobbles after rain · Free Stock Photo - Pexels", "Wet cobbles after rain"),
+    ("Старый трамвай на мосту — Фото - Depositphotos", "Старый трамвай на мосту"),
+    ("A heron standing in reeds by iStock", "A heron standing in reeds"),
+    ("A red tram crossing a bridge via Getty Images", "A red tram crossing a bridge"),
+    ("Lanterns over a night market (Shutterstock)", "Lanterns over a night market"),
+    ("Alamy - A rowing boat tied to a jetty", "A rowing boat tied to a jetty"),
+    ("Stock Photo - Two potters at a wheel", "Two potters at a wheel"),
+    ("Pinterest: Ein Fischerboot im Hafen", "Ein Fischerboot im Hafen"),
+    ("Foto: Anna Schmidt", "Foto: Anna Schmidt"),  # "Photo:" opens a credit: the boilerplate rule's to judge
+    ("Photo-realistic render of a chair", "Photo-realistic render of a chair"),  # no space after the hyphen
+    ("Photo of a lighthouse in fog", "Photo of a lighthouse in fog"),
+    ("A selfie taken by a tourist", "A selfie taken by a tourist"),  # not a site after "by"
+    ("Two kids on a swing (ages 5 and 7)", "Two kids on a swing (ages 5 and 7)"),
 ])
 def test_site_suffixes_are_stripped_not_rejected(raw, expected):
     assert repaired([raw])[0] == [expected]

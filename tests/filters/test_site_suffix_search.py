@@ -1,5 +1,6 @@
 """The site-suffix repair strips what its pattern's leftmost match (one RE2 search) starts, instead
-of replacing the matches: checked against the replacement on texts ending in configured suffixes,
+of replacing the matches, then a name that opens the text (`site_prefix_pattern`): checked against
+the two replacements on texts ending in configured suffixes,
 in any case and spacing, with nulls, and for suffixes with metacharacters and non-ASCII letters."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.repairs import _site_suffix, site_suffix_pattern
+from filters.repairs import _site_suffix, site_prefix_pattern, site_suffix_pattern
 from schemas.filter_config import SiteSuffixRepair
 
 _SEPARATORS = ["|", "｜", "¦", "-", "–", "—", ":", "·", "•", "~", "/", "\\", "»", ">", " | ", " - ", "  ||  ", ""]
@@ -19,9 +20,11 @@ _LEADS = ["", "A red barn in the snow", "stock photo of a dog", " ", "日本の�
 
 
 def _by_replacement(texts: pa.Array, suffixes: tuple[str, ...]) -> list:
+    """The suffix replaced (and the rest trimmed where it was), then the prefix replaced."""
     stripped = pc.replace_substring_regex(texts, site_suffix_pattern(suffixes), "")
     trimmed = pc.utf8_trim_whitespace(stripped)
-    return [t if s == t else u for s, t, u in zip(stripped.to_pylist(), texts.to_pylist(), trimmed.to_pylist())]
+    out = [t if s == t else u for s, t, u in zip(stripped.to_pylist(), texts.to_pylist(), trimmed.to_pylist())]
+    return pc.replace_substring_regex(pa.array(out, texts.type), site_prefix_pattern(suffixes), "").to_pylist()
 
 
 def _repaired(texts: pa.Array, suffixes: tuple[str, ...]) -> list:

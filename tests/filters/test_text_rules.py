@@ -56,7 +56,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "Oops! 404 - page not found",
             "Image may contain: 2 people",
             "Royalty-free cat",
-            "Getty Images / a man",
+            "a man with a dog (Getty Images via AP)",
             "免费下载 高清壁纸",
             "Please enable JavaScript to watch this video", "(Reuters/Jane Smith)", "Save 40% on all garden furniture this weekend", "Shop our new arrivals today!", "Wholesale supplier of LED bulbs, factory direct",
         ],
@@ -290,6 +290,28 @@ def test_stutter_only_in_languages_that_do_not_double_words():
     assert _mask("stutter", texts[1:], allowed=("little",)) == [True]
 
 
+def test_a_phrase_written_twice_is_a_stutter_but_a_chain_or_a_list_is_not():
+    stutters = ["A kitchen with a kettle a kettle and a toaster", "Two girls flying a kite two girls flying a kite on a hill",
+                "Ein Mann fährt Fahrrad ein Mann fährt Fahrrad im Park", "Un chat noir un chat noir dort sur le lit"]
+    kept = ["Row after row after row of grapevines", "Cups on cups on cups stacked on a shelf",
+            "one after another after another, across the square", "New York, New York at night",
+            "A cat on a mat. A cat on a mat.",  # a sentence again: `sentence_repetition`'s to judge
+            "alternating black and white black and white floor tiles", "A mug saying \"good luck good luck\"",
+            "A clock going tick tock tick tock", "A Western lowland gorilla (Gorilla gorilla gorilla) eating leaves"]
+    assert _mask("stutter", stutters + kept) == [False] * len(stutters) + [True] * len(kept)
+    assert _mask("stutter", stutters, max_phrase_words=0) == [True] * len(stutters)
+    assert _mask("stutter", stutters[:1], max_phrase_words=1) == [True]  # "a kettle" is two words
+
+
+def test_a_doubled_particle_is_a_stutter_in_any_language_but_not_a_doubled_pair():
+    texts = ["一只小狗在在草地上奔跑。", "桌子的的上面有一个苹果", "公園のの中で子供が遊んでいる。", "窓をを開けた部屋",
+             "他实实在在地做完了工作。", "的的确确是一只黑猫", "葛飾北斎の「富嶽三十六景」の一枚", "一只猫在沙发上睡觉"]
+    assert _mask("stutter", texts) == [False] * 4 + [True] * 4
+    assert _mask("stutter", texts[:4], particles=()) == [True] * 4
+    with pytest.raises(ValueError, match="particles"):
+        RulesConfig(stutter={"particles": ["ab"]})
+
+
 def test_code_and_camera_knobs():
     assert _mask("code", ["x == y && z"], min_signals=2) == [True]  # one weak kind of signal
     assert _mask("code", ["x == y && z;"], min_signals=2) == [False]
@@ -342,6 +364,14 @@ MORE_REJECTS["url"] = ["Order at www.fastbikes.com today"]
 MORE_REJECTS["boilerplate"] += ["Add to wishlist", "Default product image", "Sorry, this photo is currently unavailable",
                                 "Unlimited gems mod APK no root"]
 MORE_REJECTS["refusal"] += ["It seems the image did not load, please try again", "Unable to generate caption."]
+# set AD's kinds (issue 17): a captioning model's failure message, UTF-8 Japanese read as Shift-JIS,
+# Vietnamese read as Windows-1252 and partly mended, tag-a-friend prompts, "reproduction prohibited"
+MORE_REJECTS["refusal"] += ["Error: the captioning model timed out while processing the image.",
+                            "[Model did not return any output]", "No caption was generated",
+                            "El modelo no devolvió ninguna descripción.", "模型未返回任何描述"]
+MORE_REJECTS.setdefault("bad_encoding", []).extend(["縺薙・蜀咏悄縺ｯ", "蜀咏悄逕ｻ蜒上・豬ｷ縺ｮ", "Chợ Bến Thành ở Sài Gòn Ä‘ẹp"])
+MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
+                                "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
 MORE_REJECTS["camera_settings"] += ["Nikon Z6 + Tamron 70-180mm @ f/2.8"]
 MORE_KEEPS["language"] = ["茶餐廳嘅菠蘿包同奶茶", "喺維港海邊睇日落"]
