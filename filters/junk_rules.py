@@ -459,14 +459,24 @@ def _runs_or_lists(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     return (separators == 0) | (separators >= cfg.min_items - 1)
 
 
+# Latin letters with or without marks (and punctuation): the script of the `soup_languages`
+_LATIN_TEXT = r"^[\x00-\x{24F}\x{1E00}-\x{1EFF}\x{2000}-\x{206F}]*$"
+
+
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
     function word, not ending a sentence ("." "!" "?"), with no list separator or as many as a list
     has (`min_items` - 1): keywords run together. A description of that length has an article, a
-    preposition, a conjunction or a verb."""
+    preposition, a conjunction or a verb. Text in Latin letters with marks counts as ASCII text
+    where lid.176 reads it as one of `soup_languages` ("Hund Welpe Haustier süß Tier Fell braun")."""
     words = batch.unquoted_words
     least = min(w for w in (cfg.min_soup_words, cfg.min_short_soup_words) if w) if cfg.min_soup_words else 0
-    out = (words.counts >= least) & ~_np(batch.non_ascii) & _runs_or_lists(batch, cfg)
+    long_enough = words.counts >= least
+    latin = ~_np(batch.non_ascii)
+    marked = np.flatnonzero(long_enough & ~latin) if cfg.soup_languages else np.zeros(0, dtype=np.int64)
+    if marked.size:
+        latin[marked] = _np(pc.match_substring_regex(batch.text.take(pa.array(marked)), _LATIN_TEXT))
+    out = long_enough & latin & _runs_or_lists(batch, cfg)
     # shorter runs (the verb forms are English ones): no digit, no verb form, and no word making up
     # half of it (that is for the repetition rules)
     short = out & (words.counts < cfg.min_soup_words)
@@ -485,6 +495,10 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         function = _np(pc.is_in(words.dictionary, value_set=_function_word_set(cfg.function_words)))
         hits = np.bincount(words.row, weights=function[words.ids], minlength=len(batch))
         out &= hits == 0
+    marked = np.flatnonzero(out & _np(batch.non_ascii))
+    if marked.size:  # the language of these few rows only
+        lang = batch.language_of(marked)[0]
+        out[marked[~_np(pc.is_in(lang, value_set=pa.array(cfg.soup_languages, pa.string())))]] = False
     starts = np.cumsum(words.counts) - words.counts  # a row's words are contiguous
     for i in np.flatnonzero(short & out).tolist():  # the few shorter runs left
         ids = words.ids[starts[i] : starts[i] + words.counts[i]]

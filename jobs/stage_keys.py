@@ -111,7 +111,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # languages and special tokens, page builders' shortcodes, Korean particles in list items; the model with set AB
     # 21: Vietnamese "click the image to see it full size", Japanese caption preambles; the model with set AC
     # 22: site names before a caption, after "by"/"via" or in brackets; phrases and particles written
-    # twice; model failure messages; Shift-JIS and Vietnamese mojibake; the model with set AD
+    # twice; model failure messages; Shift-JIS and Vietnamese mojibake; keyword soups in Latin letters
+    # with marks; the model with set AD
     StageSpec("files", 22, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

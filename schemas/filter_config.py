@@ -956,6 +956,7 @@ DEFAULT_FUNCTION_WORDS = (
     "since", "until", "inside", "outside", "beneath", "toward", "towards", "among", "within", "per", "via", "than",
     "le", "la", "les", "un", "une", "des", "du", "de", "et", "sur", "dans", "avec", "est", "sont",
     "der", "die", "das", "ein", "eine", "und", "mit", "auf", "im", "ist", "sind", "von", "einem", "einer",
+    "einen", "eines", "den", "zu",
     "el", "los", "las", "una", "y", "con", "en", "del", "es", "está", "están", "unos", "unas",
     "il", "lo", "gli", "uno", "e", "di", "con", "sul", "nel", "è", "sono", "o", "os", "um", "uma", "com",
     "no", "na", "do", "da", "het", "een", "en", "op", "met", "van", "ligt", "staat", "и", "в", "на", "с",
@@ -1013,7 +1014,10 @@ class KeywordListRule(RuleConfig):
     word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
-    count): "dog puppy cute pet animal canine" (0: off); or text that labels itself a tag list
+    count): "dog puppy cute pet animal canine" (0: off); text in Latin letters with marks is judged
+    so too where its language is one of `soup_languages` ("Hund Welpe Haustier süß Tier Fell braun
+    Freund treu"; not Czech, Polish, Turkish or Vietnamese, whose captions often do without function
+    words: "Karlův most v mlze brzy ráno"); or text that labels itself a tag list
     ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景");
     or a title of `min_title_case_words` words or more (0: off), `title_case_share` of them capitalised,
     at most one function word in seven, no digit and no closing ".", "!" or "?" ("Robe Femme Été Longue Bohème
@@ -1032,6 +1036,7 @@ class KeywordListRule(RuleConfig):
     function_words: tuple[str, ...] = DEFAULT_FUNCTION_WORDS
     min_shop_words: int = Field(default=2, ge=0, le=1000)
     shop_words: tuple[str, ...] = DEFAULT_SHOP_WORDS
+    soup_languages: tuple[str, ...] = ("de", "fr", "es", "it", "pt", "nl", "sv")
 
     @field_validator("shop_words")
     @classmethod
@@ -1042,6 +1047,14 @@ class KeywordListRule(RuleConfig):
     @classmethod
     def _words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(w.lower() for w in _nonempty_strings(v, "function_words"))
+
+    @field_validator("soup_languages")
+    @classmethod
+    def _soup_languages(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [x for x in v if not _LANG.match(x)]
+        if bad:
+            raise ValueError(f"soup_languages must be lid.176 language codes such as 'de', got {bad[0]!r}")
+        return tuple(v)
 
 
 class DateOnlyRule(RuleConfig):

@@ -370,6 +370,10 @@ MORE_REJECTS["refusal"] += ["Error: the captioning model timed out while process
                             "[Model did not return any output]", "No caption was generated",
                             "El modelo no devolvió ninguna descripción.", "模型未返回任何描述"]
 MORE_REJECTS.setdefault("bad_encoding", []).extend(["縺薙・蜀咏悄縺ｯ", "蜀咏悄逕ｻ蜒上・豬ｷ縺ｮ", "Chợ Bến Thành ở Sài Gòn Ä‘ẹp"])
+MORE_REJECTS["keyword_list"] += ["Katze Kätzchen Haustier flauschig grau Fell niedlich",
+                                  "montaña nieve invierno paisaje frío naturaleza España"]
+MORE_KEEPS["keyword_list"] += ["Staré město v Praze za úsvitu", "Sahilde koşan kızıl saçlı genç kadın",
+                               "Cô gái mặc áo dài đứng bên hồ sen", "Kinder bauen einen Schneemann im Garten"]
 MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
                                 "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
