@@ -205,7 +205,42 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
                                and not reads_as(lower[j], cfg.allow, 1)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
+    # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
+    rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score), lang, allow, macro,
+                                 cfg.foreign_letter_score)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
+
+
+# Letters beyond ASCII that a language writes and none of the default allowed languages does (French
+# "æ" aside, rare in its words): "ə" is Azerbaijani, "ő" Hungarian, "ø" Danish or Norwegian, "ș"
+# Romanian, "ĉ" Esperanto, "ј" Serbian or Macedonian, "қ" Kazakh.
+FOREIGN_LETTERS = {
+    "az": "əƏ", "hu": "őŐűŰ", "da": "øØæÆ", "no": "øØæÆ", "nn": "øØæÆ", "nb": "øØæÆ", "is": "ðÐþÞæÆ",
+    "fo": "ðÐøØæÆ", "lt": "ėĖųŲįĮ", "lv": "āĀēĒīĪūŪļĻņŅķĶģĢ", "ro": "țȚșȘ", "eo": "ĉĈĝĜĥĤĵĴŝŜŭŬ",
+    "mt": "ħĦġĠċĊ", "cy": "ŵŴŷŶ", "sr": "ђЂћЋџЏљЉњЊјЈ", "mk": "ѓЃќЌѕЅљЉњЊјЈџЏ", "be": "ўЎ",
+    "kk": "әӘғҒқҚңҢөӨұҰүҮһҺ", "ky": "ңҢөӨүҮ", "mn": "өӨүҮ", "tt": "әӘҗҖңҢөӨүҮһҺ", "ba": "әӘғҒҡҠңҢөӨҫҪүҮһҺ",
+}
+
+
+def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[str], macro: dict[str, str],
+                     min_score: float) -> np.ndarray:
+    """Per row: a `candidates` row (top language not allowed, at `min_score` or more) holding a letter
+    its top language writes (`FOREIGN_LETTERS`) and no allowed language does, whatever its length
+    ("Köpək sahildə qaçır.": az 0.98, three words; "Børnene leger i haven efter skole.": da 0.53),
+    and not two function words of one allowed language ("Smørrebrød on a plate" is da at 0.70)."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not min_score:
+        return out
+    rows = np.flatnonzero(candidates & bool_mask(batch.non_ascii))
+    if rows.size == 0:
+        return out
+    taken = set().union(*(FOREIGN_LETTERS.get(a, "") for a in allow | {macro.get(a, a) for a in allow}))
+    codes = lang.take(pa.array(rows)).to_pylist()
+    lower = batch.lower.take(pa.array(rows)).to_pylist()
+    for i, code, text, low in zip(rows.tolist(), codes, batch.text.take(pa.array(rows)).to_pylist(), lower):
+        letters = set(FOREIGN_LETTERS.get(code, "")) - taken
+        out[i] = bool(letters) and not letters.isdisjoint(text) and not reads_as(low, allow)
+    return out
 
 
 def _foreign_script(batch, candidates: np.ndarray, allow: set[str], macro: dict[str, str], min_letters: int

@@ -1300,7 +1300,11 @@ class LanguageRule(RuleConfig):
     at 0.95 lowercased): an allowed language scoring 0.5 or more there keeps it. A text of any
     length is rejected when more than half of its letters, and `foreign_script_min_letters` at
     least (0: off), are of one script that no allowed language is written in
-    (`filters.scripts`: "ძაღლი თოვლში", Georgian, when `ka` is not allowed).
+    (`filters.scripts`: "ძაღლი თოვლში", Georgian, when `ka` is not allowed). A text of any length
+    whose top language is not allowed and scores `foreign_letter_score` or more (0: off) is rejected
+    when it holds a letter that language writes and no allowed language does
+    (`filters.language.FOREIGN_LETTERS`: "Köpək sahildə qaçır." is az at 0.98, and "ə" is no allowed
+    language's letter).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -1317,6 +1321,7 @@ class LanguageRule(RuleConfig):
     top_k: int = Field(default=5, ge=1, le=50)
     unspaced_chars_per_word: float = Field(default=4.0, gt=0.0, le=100.0)
     foreign_script_min_letters: int = Field(default=2, ge=0, le=10_000)
+    foreign_letter_score: float = Field(default=0.4, ge=0.0, le=1.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")

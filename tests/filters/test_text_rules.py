@@ -380,6 +380,9 @@ MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
 MORE_REJECTS["camera_settings"] += ["Nikon Z6 + Tamron 70-180mm @ f/2.8"]
 MORE_KEEPS["language"] = ["茶餐廳嘅菠蘿包同奶茶", "喺維港海邊睇日落"]
 MORE_REJECTS["language"] = ["Egy idős férfi sétál a kutyájával a Duna partján reggel."]
+# a letter only the top (foreign) language writes settles a short text: Azerbaijani "ə", Danish "ø"
+MORE_REJECTS["language"] += ["Pişik pəncərədə yatır.", "Hunden løber efter bolden"]
+MORE_KEEPS["language"] += ["The Ørsund bridge at dusk", "Smørrebrød on a plate"]
 MORE_REJECTS["bad_encoding"] = ["Żółw pływa w małym stawie".encode("cp1250").decode("cp1252"),
                                 "Güneşli bir günde sahilde yürüyüş".encode("cp1254").decode("cp1252"),
                                 "Ночь над старой площадью".encode("cp1251").decode("cp866"),
