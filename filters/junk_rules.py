@@ -513,11 +513,15 @@ _CAPITAL_START = r"\s[\p{Lu}\p{Lt}]"
 _LETTER_START = r"\s\pL"
 
 
+_LONG_TITLE = 12  # words: a title this long with a function word in it is a listing's run of keywords
+
+
 def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: a product or stock title with every word capitalised ("Robe Femme Été Longue Bohème
     Fleurie Plage", "Wireless Bluetooth Earbuds Noise Cancelling ... for iPhone Android"): at least
     `min_title_case_words` words, `title_case_share` or more of those that start with a letter
-    starting with a capital, at most one function word in seven, no digit (a model's name: "Apple
+    starting with a capital, at most one function word in seven (and where there is one, written
+    with a capital or in a title of `_LONG_TITLE` words or more), no digit (a model's name: "Apple
     iPhone 15 Pro Max Natural Titanium 256GB"), no sentence end (".", "!", "?") and no list
     separator, or as many as a list has (`_runs_or_lists`).
     Function words, which a title may leave in small letters, do not count towards the share. A
@@ -549,6 +553,10 @@ def _title_case_run(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     # the share among the words other than function words, which a title may leave in small letters
     titled = ((lettered >= cfg.min_title_case_words) & (capital >= cfg.title_case_share * (lettered - hits))
               & (7 * hits <= lettered))
+    # a function word in small letters in a short title joins a phrase, as a product's own name has it
+    # ("Canvas Tote Bag with Printed Lemon Pattern"); a listing capitalises it too ("... Boho Na Wesele")
+    # or runs on ("... Headphones with Charging Case for iPhone Android")
+    titled &= (hits == 0) | (capital >= lettered) | (lettered >= _LONG_TITLE)
     verb = _verb_forms(words.dictionary)
     starts = np.cumsum(words.counts) - words.counts
     for i in rows[titled].tolist():

@@ -381,21 +381,37 @@ _CREDIT = (
     rf"\s*/\s*{NEWS_AGENCIES}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
     rf"|(?i)\s*[(\[]\s*{NEWS_AGENCIES} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
 )
+# A credit after a sentence ends, kept with its full stop: "... March 3, 2021. REUTERS/Jane Holt",
+# "... in Madrid. (EFE/Luis Moreno)", "... le 12 mars. (Photo AFP)", "... of Mars. Image: NASA/JPL-Caltech",
+# "... at dawn. Photo credit: Tom Becker", "... the river. © Anna Kowalska" (a name: it starts with a
+# capital or a digit, "Photo: the entrance at night" is a caption); and a stock listing's
+# keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
+_CREDIT_WORDS = (r"(?:(?:photo|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
+                 r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source)")
+_CREDIT_AFTER_SENTENCE = (
+    rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s+)?{NEWS_AGENCIES}(?:\s+photo)?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
+    rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}})\s*[)\]]?\s*$"
+    rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
+)
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
-    """`texts` without a photo credit at the end (`_CREDIT`), looked for in the texts with a "/"."""
-    rows = np.flatnonzero(ascii_char_counts(texts, "/") > 0)
-    if rows.size == 0:
-        return texts
-    sub = texts.take(pa.array(rows))
-    found = search(sub, _CREDIT)
-    if not found.any():
-        return texts
-    hit = np.zeros(len(texts), dtype=bool)
-    hit[rows[found]] = True
-    stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub.filter(pa.array(found)), _CREDIT, ""))
-    return with_values(texts, hit, stripped, context.get("touched"))
+    """`texts` without a photo credit at the end: a news agency's (`_CREDIT`, looked for in the
+    texts with a "/"), or one after a sentence ends (`_CREDIT_AFTER_SENTENCE`, in the texts that
+    end in it: RE2 reads a pattern anchored at the end backwards from there)."""
+    for pattern, rows, keep in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0), ""),
+                                (_CREDIT_AFTER_SENTENCE, np.arange(len(texts)), r"\1")):
+        if rows.size == 0:
+            continue
+        sub = texts.take(pa.array(rows))
+        found = search(sub, pattern) if keep == "" else _np(pc.match_substring_regex(sub, pattern))
+        if not found.any():
+            continue
+        hit = np.zeros(len(texts), dtype=bool)
+        hit[rows[found]] = True
+        stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub.filter(pa.array(found)), pattern, keep))
+        texts = with_values(texts, hit, stripped, context.get("touched"))
+    return texts
 
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:

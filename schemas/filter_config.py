@@ -140,6 +140,9 @@ DEFAULT_SITE_SUFFIXES = (
     "kostenloses foto auf freepik", "стоковое фото", "стоковые фото", "стоковая фотография", "стоковое изображение",
     "zdjęcie stockowe", "zdjęcia stockowe", "写真素材・ストックフォト", "写真素材", "ストックフォト", "图片素材", "素材图片",
     "게티이미지뱅크", "게티이미지", "스톡 사진", "stok fotoğraf", "stockfotografie", "stockbild", "travel + leisure",
+    # a free-photo site's own label set apart like its name ("... | Premium Photo", "Free Photo | ...")
+    "premium photo", "premium vector", "free photo", "free vector", "photo premium", "photo gratuite", "foto premium",
+    "foto gratis", "foto gratuita", "kostenloses foto", "premium foto", "фотобанк лори", "фотобанк",
 )  # fmt: skip
 
 
@@ -1020,8 +1023,9 @@ class KeywordListRule(RuleConfig):
     words: "Karlův most v mlze brzy ráno"); or text that labels itself a tag list
     ("tags: ...", "keywords: ..."); or six Han/Kana words or more set apart by spaces ("夕日 海 ビーチ 夏 旅行 風景");
     or a title of `min_title_case_words` words or more (0: off), `title_case_share` of them capitalised,
-    at most one function word in seven, no digit and no closing ".", "!" or "?" ("Robe Femme Été Longue Bohème
-    Fleurie Plage Décontractée"). Items may be set apart by "・" and "،" too. Or `min_shop_words`
+    at most one function word in seven (one in small letters only in a title of 12 words or more:
+    "Canvas Tote Bag with Printed Lemon Pattern" names a product), no digit and no closing ".", "!"
+    or "?" ("Robe Femme Été Longue Bohème Fleurie Plage Décontractée"). Items may be set apart by "・" and "،" too. Or `min_shop_words`
     different `shop_words` (0: off) in a text that does not end a sentence: an SEO run of shop
     words ("Gartenmöbel Set Rattan günstig kaufen", "vestido de festa barato loja online")."""
 

@@ -127,6 +127,8 @@ def test_traditional_to_simplified_only_for_the_named_sources():
     ("Photo of a lighthouse in fog", "Photo of a lighthouse in fog"),
     ("A selfie taken by a tourist", "A selfie taken by a tourist"),  # not a site after "by"
     ("Two kids on a swing (ages 5 and 7)", "Two kids on a swing (ages 5 and 7)"),
+    ("A kingfisher on a branch | Premium Photo", "A kingfisher on a branch"),
+    ("Free Photo | Two hikers on a ridge", "Two hikers on a ridge"),
 ])
 def test_site_suffixes_are_stripped_not_rejected(raw, expected):
     assert repaired([raw])[0] == [expected]
@@ -219,6 +221,20 @@ def test_a_line_the_page_wrapped_is_joined_and_a_list_is_not():
     assert got == ["A bowl of fresh cherries", "Kids playing in the snow", "Apples\nPears\nPlums", "Done.\nnext line",
                    "Night market in Taipei", "Silver ring with a turquoise stone",
                    "Kids building a sandcastle at low tide", "Summer.\n\nthe end", "Lavender at sunset"]
+
+
+def test_a_credit_after_a_sentence_and_a_stock_listings_keywords_are_stripped():
+    got = normalize_captions(pa.array([
+        "Fishermen mend nets on the quay, 4 June 2022. REUTERS/Ola Berg", "A snowplough on a pass. (EFE/Ana Ruiz)",
+        "Un marché couvert à Lyon. (Photo AFP)", "Saturn's rings seen edge-on. Image: NASA/JPL",
+        "Tulips along a canal. Photo credit: Ruth Lee", "An old mill by a weir. © Jan Novák",
+        "Lemon tart on a plate Stock Photo - Image of dessert, baked: 20455871",
+        "Visitors at the gate. Photo: the gate at night",  # a caption after "Photo:", not a name
+        "He waved. AP",  # no repair can change an ASCII text without a separator
+    ])).to_pylist()
+    assert got == ["Fishermen mend nets on the quay, 4 June 2022.", "A snowplough on a pass.", "Un marché couvert à Lyon.",
+                   "Saturn's rings seen edge-on.", "Tulips along a canal.", "An old mill by a weir.", "Lemon tart on a plate",
+                   "Visitors at the gate. Photo: the gate at night", "He waved. AP"]
 
 
 def test_a_news_agency_photo_credit_at_the_end_is_stripped():

@@ -374,6 +374,10 @@ MORE_REJECTS["keyword_list"] += ["Katze Kätzchen Haustier flauschig grau Fell n
                                   "montaña nieve invierno paisaje frío naturaleza España"]
 MORE_KEEPS["keyword_list"] += ["Staré město v Praze za úsvitu", "Sahilde koşan kızıl saçlı genç kadın",
                                "Cô gái mặc áo dài đứng bên hồ sen", "Kinder bauen einen Schneemann im Garten"]
+# set AE: a product's own name in title case keeps its small "with"; a listing capitalises it or runs on
+MORE_KEEPS["keyword_list"] += ["Linen Apron with Two Front Pockets", "Oak Bedside Table with Woven Rattan Drawer"]
+MORE_REJECTS["keyword_list"] += ["Bluza Damska Oversize Z Kapturem Ciepła Bawełna Sportowa",
+                                 "Kids Rain Jacket Waterproof Lightweight Hooded Raincoat with Reflective Strips Boys Girls Outdoor"]
 MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
                                 "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
