@@ -425,6 +425,10 @@ def _ascii_word_starts(texts: pa.Array) -> np.ndarray:
     return rows_of(offsets, starts[ascii_hits(data[starts], _ASCII_ALNUM)])
 
 
+# letters only Vietnamese writes among the allowed languages
+_VIETNAMESE = re.compile("[ơƠưƯđĐ\u1ea0-\u1ef9]")
+
+
 def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule) -> np.ndarray:
     """Those of `rows` that can split into as many items as `keyword_list_rule` needs (k separator
     characters make k + 1 items at most) with few enough words per item: every whitespace-separated
@@ -736,7 +740,8 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         # characters or more with a particle ("福岡の夜景を撮影した写真")
         phrase = any(f and (len(ws) >= 4 or (len(ws) == 1 and len(x) >= 6 and not x.isascii()))
                      for f, ws, x in zip(has_function, words, items))
-        mean_words = sum(map(len, words)) / len(items)
+        # Vietnamese sets its syllables apart, about two to a word ("hình nền điện thoại" is two words)
+        mean_words = sum(map(len, words)) / len(items) / (2 if _VIETNAMESE.search(t) else 1)
         share = sum(has_function) / len(items)
         if not phrase and mean_words <= cfg.max_item_words and share <= cfg.max_function_share:
             keep[i] = False

@@ -54,7 +54,8 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     `allowed` words may double. A particle of `particles` written twice fails in any language."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
-    keep[_doubled_particles(batch.words, cfg.particles)] = False  # all words: a quote between them parts them
+    # all words: a quote between them parts them
+    keep[_doubled_particles(batch.words, cfg.particles, cfg.max_phrase_words)] = False
     phrases = _doubled_phrases(w, batch.unquoted_lower, cfg)
     if phrases.size:
         lang = batch.language_of(phrases)[0]
@@ -94,24 +95,73 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     return keep
 
 
-def _doubled_particles(w, particles: tuple[str, ...]) -> np.ndarray:
+def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndarray:
     """Rows where one of `particles` (Han/Kana characters, each a word of its own) is written twice in
-    a row ("在在", "のの"), but not as half of a doubled pair of characters ("实实在在", "的的确确")."""
+    a row ("在在", "のの"), but not as half of a doubled pair of characters ("实实在在", "的的确确"); a
+    run of 2..`max_words` Han/Kana characters ending in a Kana particle written twice ("公園で公園で");
+    or a Korean word ending in a particle written twice ("해변에서 해변에서")."""
+    out: list[np.ndarray] = [_doubled_korean_particles(w)]
     if not particles:
-        return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(out))
     particle = _np(pc.is_in(w.dictionary, value_set=pa.array(particles, pa.string())))
     pairs = np.flatnonzero(w.doubled)
     pairs = pairs[particle[w.ids[pairs]]]
-    if pairs.size == 0:
-        return pairs
     # pair i is words i and i + 1; a doubled pair beside it (pair i - 2 or i + 2) makes "AABB"
     doubled = np.concatenate((w.doubled, [False, False]))
     aabb = doubled[pairs + 2] | ((pairs >= 2) & doubled[np.maximum(pairs - 2, 0)])
-    return np.unique(w.row[pairs[~aabb]])
+    out.append(w.row[pairs[~aabb]])
+    kana = particle & _np(pc.match_substring_regex(w.dictionary, "^[\u3040-\u30ff]$"))
+    one_char = _np(pc.match_substring_regex(w.dictionary, "^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]$"))
+    for p in range(2, max_words + 1):
+        for i, unit in _written_twice(w, p):
+            if kana[unit[:, -1]].any():
+                ok = kana[unit[:, -1]] & one_char[unit].all(axis=1)
+                out.append(w.row[i[ok]])
+    return np.unique(np.concatenate(out))
+
+
+# Korean particles that end a word ("해변에서", "소파를"); 이, 가 and 로 end many nouns too ("고양이")
+_KOREAN_PARTICLES = r"(?:에서|에게|으로|에|을|를|은|는|의|와|과|도)$"
+
+
+def _doubled_korean_particles(w) -> np.ndarray:
+    """Rows where a Korean word of two syllables or more ending in a particle is written twice."""
+    pairs = np.flatnonzero(w.doubled)
+    if pairs.size == 0:
+        return pairs
+    ids = np.unique(w.ids[pairs])
+    words = w.dictionary.take(pa.array(ids))
+    ok = (_np(pc.match_substring_regex(words, "^[\uac00-\ud7a3]{2,}$"))
+          & _np(pc.match_substring_regex(words, _KOREAN_PARTICLES)))
+    word_ok = np.zeros(len(w.dictionary), dtype=bool)
+    word_ok[ids[ok]] = True
+    return w.row[pairs[word_ok[w.ids[pairs]]]]
+
+
+def _written_twice(w, p: int):
+    """(first words, their units of `p` word ids) of each run of `p` words that a row holds twice in
+    a row and no third time, as one batch (none when there is no such run); a unit that repeats a
+    shorter one ("gorilla gorilla") is left out."""
+    m = w.ids.size - p
+    if m < p:
+        return
+    same = (w.ids[:m] == w.ids[p:]) & (w.row[:m] == w.row[p:])  # word i is the word p after it
+    edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    twice = starts[(stops - starts) == p]  # words start .. start + 2p - 1: the unit twice, then another word
+    if twice.size == 0:
+        return
+    unit = w.ids[twice[:, None] + np.arange(p)[None, :]]
+    ok = np.ones(twice.size, dtype=bool)
+    for q in range(1, p):
+        if p % q == 0:
+            ok &= ~(unit[:, : p - q] == unit[:, q:]).all(axis=1)
+    if ok.any():
+        yield twice[ok], unit[ok]
 
 
 # a phrase opening with one of these, written twice, may be a chain: "one after another after another"
-_CHAIN_WORDS = ("after", "upon", "by", "and", "or", "over")
+_CHAIN_WORDS = ("after", "upon")
 
 
 def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
@@ -126,22 +176,10 @@ def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
     chain = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_WORDS, pa.string())))
     found: dict[int, list[tuple[int, int]]] = {}  # row -> (first word, length) of each phrase written twice
     for p in range(2, cfg.max_phrase_words + 1):
-        m = w.ids.size - p
-        if m < p:
-            break
-        same = (w.ids[:m] == w.ids[p:]) & (w.row[:m] == w.row[p:])  # word i is the word p after it
-        edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        twice = starts[(stops - starts) == p]  # words start .. start + 2p - 1: the phrase twice, then another word
-        if twice.size == 0:
-            continue
-        unit = w.ids[twice[:, None] + np.arange(p)[None, :]]
-        ok = ~chain[unit[:, 0]] & ~allowed[unit].all(axis=1)
-        for q in range(1, p):  # a phrase that repeats a shorter one
-            if p % q == 0:
-                ok &= ~(unit[:, : p - q] == unit[:, q:]).all(axis=1)
-        for i in twice[ok].tolist():
-            found.setdefault(int(w.row[i]), []).append((i, p))
+        for twice, unit in _written_twice(w, p):
+            ok = ~chain[unit[:, 0]] & ~allowed[unit].all(axis=1)
+            for i in twice[ok].tolist():
+                found.setdefault(int(w.row[i]), []).append((i, p))
     if not found:
         return np.zeros(0, dtype=np.int64)
     rows = np.array(sorted(found), dtype=np.int64)

@@ -189,7 +189,7 @@ class BadEncodingRule(RuleConfig):
     single-byte code page (Windows-1251, KOI8-R) read as Latin-1 ("Êðàñèâûé çàêàò": at least four
     Latin-1 Supplement letters, and no fewer than ASCII letters), a Latin Extended-A letter's UTF-8
     read as Windows-1252 that the repair could not read back ("Ä…"), and text whose non-ASCII
-    letters were each saved as "?" (two places with "?" between letters: "Bo?az?'nda g?n").
+    letters were each saved as "?" (a "?" between two letters: "Bo?az?'nda g?n", "Kr?lewski").
     """
 
     max_replacement_chars: int = Field(default=0, ge=0, le=1000)
@@ -264,6 +264,8 @@ DEFAULT_BOILERPLATE = (
     "imagen de referencia", "immagine puramente indicativa", "immagine indicativa", "image non contractuelle",
     "photo non contractuelle", "abbildung ähnlich", "symbolbild", "beispielbild", "foto ilustrasi", "gambar ilustrasi",
     "zdjęcie poglądowe", "ilustrační foto", "ilustrační obrázek", "illustrationsbild", "temsili görsel", "görsel temsilidir",
+    "gambar hanya ilustrasi", "foto hanya ilustrasi", "hanya ilustrasi", "mang tính chất minh họa", "mang tính minh họa",
+    "chỉ mang tính chất minh họa", "image for illustration only", "for illustration only", "picture for illustration",
     "صورة توضيحية", "صورة تعبيرية", "ภาพประกอบ", "фото для иллюстрации", "иллюстративное фото", "ілюстративне фото",
     "afbeelding ter illustratie", "foto ter illustratie", "参考图片", "參考圖片", "사진은 참고용",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
@@ -348,6 +350,17 @@ DEFAULT_BOILERPLATE = (
     "tylko dzisiaj", "только сегодня", "лише сьогодні", "sadece bugün", "jen dnes", "endast idag", "hanya hari ini",
     "chỉ hôm nay", "วันนี้วันเดียว", "今日だけ", "오늘만", "仅限今日", "fri frakt", "follow for follow",
     "like for like", "returns guaranteed", "guaranteed returns",
+    # clearance and free delivery in more words ("SALE -70% ALLES MUSS RAUS!!!", "kargo bedava")
+    "alles muss raus", "tout doit disparaître", "todo debe irse", "liquidación total", "svuota tutto",
+    "wyprzedaż totalna", "kargo bedava", "bedava kargo", "التوصيل مجاني", "توصيل مجاني", "شحن مجاني", "اطلب الآن",
+    "miễn phí giao hàng", "gratis ongkir", "包邮", "免运费", "送料無料", "무료배송", "무료 배송", "ส่งฟรีทั่วประเทศ",
+    "бесплатная доставка", "безкоштовна доставка", "darmowa dostawa", "doprava zdarma", "gratis verzending",
+    "spedizione gratuita", "livraison offerte", "kostenloser versand", "frete grátis",
+    # a phone's or a mail app's signature, a blog's byline left in place of the caption
+    "sent from my iphone", "sent from my ipad", "sent from my android", "sent from my samsung", "sent from my phone",
+    "von meinem iphone gesendet", "envoyé de mon iphone", "enviado desde mi iphone", "inviato da iphone",
+    "enviado do meu iphone", "verzonden vanaf mijn iphone", "отправлено с iphone", "wysłane z iphone",
+    "iphone'umdan gönderildi", "odesláno z iphonu", "skickat från min iphone", "iphone에서 보냄", "iphoneから送信",
     # buying in one click; "copyright belongs to"; "loading" and "not found" notices, in the allowed languages
     "buy in one click", "buy with one click", "1-click buy", "one-click buy", "купить в один клик", "купить в 1 клик",
     "купити в один клік", "mit einem klick kaufen", "acheter en un clic", "achat en un clic", "comprar con un clic",
@@ -679,6 +692,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"purchases\b|\bwhat['’]s new in version\b|\bbug fixes and performance improvements\b|\bdownload on the app store\b|"
     r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费使用|지금 바로 다운로드|무료 설치|"
     r"抽選で\d+名様|応募完了|フォロー[＆&](?:リポスト|rt)",
+    # a blog's byline in place of the caption ("Posted on 14 March 2017 by admin", "Publié le 3 mai par Marie")
+    r"^\W*(?:posted|published|uploaded|written|added) (?:on|at) .{3,40}? by \S+\W*$|^\W*(?:publié|posté) le .{3,40}? par "
+    r"\S+\W*$|^\W*(?:publicado|postado) (?:el|em|en) .{3,40}? por \S+\W*$|^\W*(?:veröffentlicht|gepostet) am .{3,40}? von "
+    r"\S+\W*$|^\W*(?:pubblicato|postato) il .{3,40}? da \S+\W*$",
     # a title left empty ("Untitled", "无标题", "Sans titre", "未命名-1"), the whole text
     r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:untitled|no title|无标题|無標題|未命名|無題|名称未設定|제목 없음|sans titre|sin título|senza titolo|"
     r"sem título|ohne titel|zonder titel|bez tytułu|без названия|без назви|başlıksız|bez názvu|namnlös|tanpa judul|"
@@ -814,6 +831,10 @@ DEFAULT_REFUSALS = (
     r"\b(?:obrázek|obrázky|fotografii|fotku|snímek)\b[^.!?]{0,20}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|otevřít|"
     r"vidět|analyzovat)|\b(?:omlouvám se|bohužel),? (?:ale )?[^.!?]{0,30}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|"
     r"otevřít|vidět|analyzovat)",
+    # a reasoning model's thoughts instead of its caption ("The user wants a caption for ... Let me think")
+    r"^\W*the user (?:wants|is asking|asked|needs|would like|has (?:asked|provided|shared|uploaded))\b|(?:^|[.!?]\s+)let me (?:think|"
+    r"analy[sz]e|look at|describe|start by|break (?:this|it) down)\b|^\W*(?:okay|ok|alright|hmm)[,.]? (?:so )?(?:the user|i need "
+    r"to|let me)\b|</?think>|^\W*(?:用户|使用者)(?:想要|希望|要求|需要)|^\W*好的，用户",
     # a captioning model's failure written in place of the caption ("Error: the vision model timed out ...",
     # "[The model did not return a response]")
     r"\bmodel (?:did not|didn['’]t|failed to|could not|couldn['’]t) (?:return|produce|generate|respond|output|give)\b|"

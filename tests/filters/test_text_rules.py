@@ -378,6 +378,15 @@ MORE_KEEPS["keyword_list"] += ["Staré město v Praze za úsvitu", "Sahilde koş
 MORE_KEEPS["keyword_list"] += ["Linen Apron with Two Front Pockets", "Oak Bedside Table with Woven Rattan Drawer"]
 MORE_REJECTS["keyword_list"] += ["Bluza Damska Oversize Z Kapturem Ciepła Bawełna Sportowa",
                                  "Kids Rain Jacket Waterproof Lightweight Hooded Raincoat with Reflective Strips Boys Girls Outdoor"]
+MORE_REJECTS["boilerplate"] += ["Hình ảnh chỉ mang tính chất minh họa cho bài viết", "Sent from my Samsung Galaxy",
+                                "Posted on 2 May 2019 by editor", "Kış indirimi başladı, kargo bedava!"]
+MORE_REJECTS["refusal"] += ["The user wants me to describe this photo. Let me look at the details first.",
+                            "Okay, let me think about what is in this image."]
+MORE_REJECTS["bad_encoding"] += ["Zamek Kr?lewski nocą"]
+MORE_REJECTS["stutter"] += ["Sunset over the bay over the bay with boats", "駅で駅で待っている人々", "공원에서 공원에서 뛰는 개"]
+MORE_REJECTS["keyword_list"] += ["giày nữ, giày cao gót, giày công sở, giày đẹp, giá rẻ"]
+MORE_KEEPS["refusal"] += ["A poster that says let me think about it", "A notice posted on the door by the manager"]
+MORE_KEEPS["stutter"] += ["好的好的，我们马上出发", "빨리 빨리 뛰어가는 아이들"]
 MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
                                 "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
