@@ -149,3 +149,4 @@ def test_shared_character_classes_are_those_of_each_batch_and_subset(texts, firs
         assert got[table_rows].tolist() == (every.runs_at_least(BIT["digit"], 3) == 0)[table_rows].tolist()
         assert b.unspaced.tolist() == (every.count(BIT["unspaced"]) > 0).tolist()
         special_chars_rule(b, SpecialCharsRule())
+
