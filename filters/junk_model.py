@@ -18,7 +18,7 @@ batch once (and remembers it per process), then averages per row with numpy.
 Training (`train_junk_model`, ``python -m filters.junk_model train``) fits the weights by L-BFGS
 on the mean log loss plus an L2 penalty, in float64 on one thread from zero weights, so the same
 data gives the same model. The shipped model (`DEFAULT_MODEL`) is trained on
-`filters/data/caption_training.jsonl`: nineteen labelled sets of about 850-1,150 captions each,
+`filters/data/caption_training.jsonl`: twenty labelled sets of about 850-1,150 captions each,
 written outside the project, each blind to the others, and 782 terse clean captions written apart ("Dog on
 beach"); captions the repository's test set `tests/filters/data/labelled_captions.jsonl` holds are
 left out of it. Training uses what `training_selection` keeps. The rule `learned_junk`
@@ -31,6 +31,7 @@ import argparse
 import gzip
 import json
 import math
+import re
 import threading
 from pathlib import Path
 
@@ -206,10 +207,17 @@ WORDING_REASONS = frozenset(("filter.boilerplate", "filter.refusal", "filter.url
                              "filter.camera_settings", "filter.code"))
 
 
-def training_selection(texts: list[str], junk: list[bool] | np.ndarray) -> np.ndarray:
+# A training row's kind that names junk by its form, a word or a phrase written twice or a loop, is
+# left out even where no rule rejects it: the caption around the stutter is a clean one's words, and a
+# Thai or Chinese stutter is one word with nearly the n-grams of the clean caption ("แมวนอนอยู่บนบนโซฟา"
+# taught the model that "แมวนอนอยู่บนโซฟา..." is junk).
+FORM_KINDS = re.compile(r"stutter|loop|repeti")
+
+
+def training_selection(texts: list[str], junk: list[bool] | np.ndarray, kinds: list[str] | None = None) -> np.ndarray:
     """Per labelled text: used for training. The model judges what every other text rule kept, so
     it learns from that: clean texts the rules keep, and junk the rules keep or reject for its
-    wording (`WORDING_REASONS`)."""
+    wording (`WORDING_REASONS`), unless its kind (when given) names junk by its form (`FORM_KINDS`)."""
     from filters.caption_text import CaptionBatch
     from filters.chain import first_failing_text_rule
     from schemas.filter_config import FilterConfig
@@ -218,7 +226,10 @@ def training_selection(texts: list[str], junk: list[bool] | np.ndarray) -> np.nd
     junk = np.asarray(junk, dtype=bool)
     kept = np.array([r is None for r in reasons], dtype=bool)
     wording = np.array([r in WORDING_REASONS for r in reasons], dtype=bool)
-    return kept | (junk & wording)
+    used = kept | (junk & wording)
+    if kinds is not None:
+        used &= ~(junk & np.array([bool(FORM_KINDS.search(k or "")) for k in kinds], dtype=bool))
+    return used
 
 
 _MODELS: dict[str, JunkModel] = {}
@@ -258,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--min-count", type=int, default=MIN_COUNT)
     args = ap.parse_args(argv)
     rows = training_rows(args.data)
-    used = training_selection([r["text"] for r in rows], [r["label"] == "junk" for r in rows])
+    used = training_selection([r["text"] for r in rows], [r["label"] == "junk" for r in rows], [r.get("kind") for r in rows])
     rows = [r for r, u in zip(rows, used) if u]
     model = train_junk_model([r["text"] for r in rows], [r["label"] == "junk" for r in rows], args.l2, args.min_count)
     model.save(args.out)

@@ -396,7 +396,9 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
 # ---------------------------------------------------------------- keyword lists
 
 # (The lookahead changes no match: it lets the search skip the other characters fast.)
-_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛])\s*(?:[,;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s)\s*")
+# (a "/" between Han or Kana characters parts items too: "レディース/トップス/長袖/無地")
+_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛/])\s*(?:[,;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s"
+                             r"|(?<=[\u3040-\u30ff\u3400-\u9fff])/(?=[\u3040-\u30ff\u3400-\u9fff]))\s*")
 _STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
 _HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
 # Chinese particles and Japanese ones (written in kana): an item holding one is a phrase, not a keyword
@@ -691,7 +693,8 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         spaced, classes = batch.wide_classes_of(spaced)
         spaced = spaced[classes.count(BIT["per_char_word"]) + classes.count_chars("ー") >= cfg.min_items + 2]
     if spaced.size:
-        word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}})"  # (a year or a number among the tags: "... 碎花 2024")
+        # (a year or a number among the tags, "... 碎花 2024", or a short Latin one, "... 元素 png", "4k")
+        word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}}|[0-9]{{0,2}}[a-z][a-z0-9]{{0,4}})"
         pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items + 1},}}\s*$"
         keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
     if cfg.min_short_soup_words:

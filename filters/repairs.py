@@ -310,14 +310,18 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 
 # ---------------------------------------------------------------- site-name suffixes
 
-_SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>]"
+_SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>_]"
+# a site's domain after its name: "Chefkoch.de", "Lazada.co.th", "Amazon.com" (not a file's extension)
+_DOMAIN = (r"(?:\.(?:com?\.)?(?:com|net|org|info|io|de|fr|es|it|pl|cz|sk|ru|ua|by|kz|tr|nl|be|se|no|dk|fi|pt|br|"
+           r"mx|ar|cl|pe|co|jp|kr|cn|tw|hk|vn|th|id|my|sg|ph|in|au|nz|uk|us|ca|at|ch|ie|gr|hu|ro|bg|rs|hr|si|lt|lv|ee|"
+           r"il|ae|sa|eg|ma|za))?")
 # the kind of asset a stock site's title names before the site's own name
 _ASSET = (r"(?:(?:photo|image|picture|footage|vector|illustration|png)s?|fotos?|фото|фотография|bild|imagen"
-          r"|immagine|zdjęcie|fotoğraf|图片|照片|写真|사진|ảnh)")
+          r"|immagine|zdjęcie|fotoğraf|图片|照片|写真|사진|ảnh|高清图片|高清圖片|免费图片|素材)")
 # a site's country edition after its name ("| Etsy UK")
 _COUNTRY = r"(?:\s+(?:uk|us|usa|de|fr|it|es|nl|au|ca|in|jp|br|mx))?"
 _SUFFIX_SEPARATOR_RARE = r"[｜¦–—:·•~/\\»>]"
-_SUFFIX_SEPARATOR_ASCII = "-|:~/\\>"  # the ASCII characters of both
+_SUFFIX_SEPARATOR_ASCII = "-|:~/\\>_"  # the ASCII characters of both
 
 
 def _names(suffixes: tuple[str, ...]) -> str:
@@ -327,7 +331,7 @@ def _names(suffixes: tuple[str, ...]) -> str:
 
 def _site_name(suffixes: tuple[str, ...]) -> str:
     """One or more site names in a row (with ".com", a country edition, an id after them)."""
-    one = rf"(?:{_names(suffixes)})(?:\.com)?{_COUNTRY}"
+    one = rf"(?:{_names(suffixes)}){_DOMAIN}{_COUNTRY}"
     return rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
 
 
@@ -366,7 +370,7 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
     name. RE2 runs this small pattern anchored at the end, so it picks the rows worth the large
     pattern (whose build costs more than the rows do) at almost no cost."""
     last = "|".join(sorted({re.escape(s.split(" ")[-1]) for s in suffixes}))
-    return rf"(?i)(?:{last})(?:\.com)?{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[)\]]?\s*[.!]?\s*$"
+    return rf"(?i)(?:{last}){_DOMAIN}{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[)\]]?\s*[.!]?\s*$"
 
 
 # a name after "by" or "via", or in brackets, may end a text with no separator in it (about 2 ms per

@@ -143,6 +143,21 @@ DEFAULT_SITE_SUFFIXES = (
     # a free-photo site's own label set apart like its name ("... | Premium Photo", "Free Photo | ...")
     "premium photo", "premium vector", "free photo", "free vector", "photo premium", "photo gratuite", "foto premium",
     "foto gratis", "foto gratuita", "kostenloses foto", "premium foto", "фотобанк лори", "фотобанк",
+    # shops, classifieds, news and photo sites of the other allowed languages' web
+    "olx", "avito", "авито", "allegro", "allegro.pl", "hepsiburada", "trendyol", "n11", "tokopedia", "shopee",
+    "shopee việt nam", "lazada", "bukalapak", "tiki", "mercado libre", "mercadolivre", "magazine luiza", "americanas",
+    "rakuten", "楽天市場", "楽天", "amazon.co.jp", "coupang", "쿠팡", "11번가", "g마켓", "taobao", "淘宝", "淘宝网", "tmall",
+    "天猫", "京东", "jd.com", "拼多多", "小红书", "微博", "知乎", "百度百科", "百度图片", "大众点评", "全景视觉", "全景网",
+    "图虫创意", "痞客邦", "클립아트코리아", "네이버 블로그", "네이버", "naver", "daum", "vk", "вконтакте", "одноклассники",
+    "яндекс", "yandex", "yandex images", "дзен", "лори", "fotolia", "bol", "bol.com", "marktplaats", "leboncoin",
+    "wallapop", "subito", "kleinanzeigen", "ebay kleinanzeigen", "otto", "zalando", "cdiscount", "fnac",
+    "maisons du monde", "la redoute", "idealo", "chefkoch", "marmiton", "giallozafferano", "tudogostoso",
+    "cookpad", "クックパッド", "ouest-france", "le figaro", "le monde", "el país", "spiegel", "bild.de", "repubblica",
+    "corriere della sera", "folha", "g1", "hürriyet", "sabah", "aftonbladet", "expressen", "novinky.cz", "idnes",
+    "seznam", "onet", "wp.pl", "vnexpress", "dân trí", "zing", "pantip", "sanook", "kompas", "detik", "tribunnews",
+    "الجزيرة نت", "الجزيرة", "اليوم السابع", "ria", "риа новости", "lenta.ru", "укрінформ", "unian", "уніан",
+    "yahoo", "yahoo!ニュース", "yahoo! news", "yahoo news", "ぱくたそ", "フリー素材 ぱくたそ", "写真ac", "いらすとや",
+    "新浪图片", "新浪", "搜狐", "网易", "腾讯新闻", "凤凰网", "chefkoch", "lazada",
 )  # fmt: skip
 
 
@@ -414,6 +429,21 @@ DEFAULT_BOILERPLATE = (
     "çerez kullanıyoruz", "používá cookies", "använder kakor", "menggunakan cookie", "sử dụng cookie",
     "baixe o nosso aplicativo", "baixe nosso aplicativo", "descarga nuestra aplicación", "scarica la nostra app",
     "téléchargez notre application", "laden sie unsere app", "download onze app", "pobierz naszą aplikację",
+    # set AF's kinds in more languages: cookie banners, image load errors, "click to enlarge" word orders,
+    # "illustrative only", page navigation, WeChat QR prompts, blog sign-offs, readers' comments asking for a
+    # link, resellers' and classifieds' small print
+    "используем файлы cookie", "використовуємо файли cookie", "utilizamos cookies", "usamos cookies",
+    "nous utilisons des cookies", "wir verwenden cookies", "utilizziamo i cookie", "we gebruiken cookies",
+    "lỗi tải ảnh", "không tải được ảnh", "图片加载失败", "圖片載入失敗", "画像の読み込みに失敗", "이미지를 불러올 수 없",
+    "zum vergrößern anklicken", "zum vergrössern anklicken", "點擊圖片可放大", "点击图片可放大", "点击查看大图", "點擊看大圖",
+    "носит иллюстративный характер", "має ілюстративний характер", "retour à l'accueil", "zurück zur übersicht",
+    "zurück zur startseite", "volver al inicio", "torna alla home", "voltar ao início", "terug naar home",
+    "back to top", "back to home", "previous post", "next post", "上一张", "下一张", "上一篇", "下一篇", "이전 글",
+    "다음 글", "前の記事", "次の記事", "bài trước", "bài tiếp theo", "長按識別二維碼", "长按识别二维码", "扫码关注",
+    "关注公众号", "關注公眾號", "공감과 댓글", "공감 부탁", "이웃 추가", "求链接", "求鏈接", "求同款", "楼主", "樓主",
+    "xin link", "cho xin link", "wo kann man das kaufen", "where can i buy this", "link please", "link pls",
+    "ellerinize sağlık", "ready stok", "harga grosir", "chat admin", "торг уместен", "пишите в личку",
+    "假一赔十", "正品代购", "转发抽奖", "轉發抽獎", "关注+转发", "카톡 문의", "최저가 보장", "당일 발송",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -692,6 +722,13 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"purchases\b|\bwhat['’]s new in version\b|\bbug fixes and performance improvements\b|\bdownload on the app store\b|"
     r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费使用|지금 바로 다운로드|무료 설치|"
     r"抽選で\d+名様|応募完了|フォロー[＆&](?:リポスト|rt)",
+    # a server's or an app's error with its code in place of the caption ("Ошибка 403: доступ запрещён",
+    # "エラーが発生しました（コード: 500）")
+    r"(?:^|[^0-9a-z_])(?:error|erreur|fehler|errore|erro|ошибка|помилка|hata|chyba|fel|lỗi|خطأ|错误|錯誤|エラー|오류)"
+    r"[\s:：（(]*(?:code|код|kod|コード|代码|代碼|코드)?[\s:：]*[45]\d\d(?:$|[^0-9])|エラーが発生しました|发生错误|發生錯誤|"
+    r"오류가 발생했습니다|произошла ошибка|сталася помилка|ein fehler ist aufgetreten|une erreur (?:s'est produite|est survenue)|"
+    r"se ha producido un error|si è verificato un errore|ocorreu um erro|er is een fout opgetreden|wystąpił błąd|bir hata oluştu|"
+    r"došlo k chybě|ett fel (?:har )?uppstod|terjadi kesalahan|đã xảy ra lỗi",
     # a blog's byline in place of the caption ("Posted on 14 March 2017 by admin", "Publié le 3 mai par Marie")
     r"^\W*(?:posted|published|uploaded|written|added) (?:on|at) .{3,40}? by \S+\W*$|^\W*(?:publié|posté) le .{3,40}? par "
     r"\S+\W*$|^\W*(?:publicado|postado) (?:el|em|en) .{3,40}? por \S+\W*$|^\W*(?:veröffentlicht|gepostet) am .{3,40}? von "
@@ -1133,6 +1170,14 @@ class SpecialCharsRule(RuleConfig):
 DEFAULT_PAIR_WORDS = (
     "the", "a", "an", "of", "in", "on", "at", "to", "and", "with", "is", "are", "for", "from", "by",
     "der", "die", "das", "und", "ein", "eine", "le", "les", "un", "une", "et", "el", "los", "las",
+    # articles and prepositions of the other allowed languages, which no grammar writes twice ("Pes leží
+    # na na gauči", "trên trên ghế", "على على الأريكة"; not "no", "la": "no, no", "La La Land")
+    "dem", "den", "einem", "mit", "auf", "im", "von", "zu", "du", "des", "de", "dans", "sur", "avec", "del",
+    "con", "en", "il", "di", "della", "nel", "do", "da", "dos", "das", "em", "um", "uma", "com", "het", "een",
+    "van", "op", "met", "och", "på", "med", "ett", "av", "till", "w", "z", "na", "od", "przy", "się", "v", "ve",
+    "s", "se", "на", "в", "с", "и", "по", "из", "у", "за", "bir", "ve", "ile", "için", "di", "dan", "yang",
+    "ke", "dari", "dengan", "untuk", "pada", "của", "trên", "với", "trong", "những", "các", "một", "và",
+    "على", "في", "من", "إلى", "مع", "عن",
 )  # fmt: skip
 
 

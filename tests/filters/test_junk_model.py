@@ -66,7 +66,7 @@ def test_training_is_deterministic_and_learns_the_labels(tmp_path):
 def test_training_data_is_large_labelled_and_apart_from_the_test_set():
     rows = training_rows()
     assert len(rows) >= 10_000
-    assert len({r["set"] for r in rows}) >= 20  # nineteen held-out sets and the terse clean captions
+    assert len({r["set"] for r in rows}) >= 21  # twenty held-out sets and the terse clean captions
     assert 0.3 <= np.mean([r["label"] == "junk" for r in rows]) <= 0.5
     labelled = {json.loads(line)["text"] for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()}
     assert not labelled & {r["text"] for r in rows}
@@ -78,11 +78,14 @@ def test_training_leaves_out_junk_rejected_for_its_form():
              "Share this photo with your friends on Facebook",  # boilerplate: its wording
              "A dog sleeping on a red sofa by the window", "IMG_2041.JPG"]
     assert training_selection(texts, [True, True, False, True]).tolist() == [False, True, True, True]
+    # a stutter no rule rejects is left out by its kind: its words are a clean caption's
+    thai = ["แมวนอนอยู่บนบนโซฟา", "แมวนอนอยู่บนโซฟา"]
+    assert training_selection(thai, [True, False], ["stutter_th", "clean_th"]).tolist() == [False, True]
 
 
 def test_the_shipped_model_is_the_one_the_shipped_data_trains():
     rows = training_rows()
-    used = training_selection([r["text"] for r in rows], [r["label"] == "junk" for r in rows])
+    used = training_selection([r["text"] for r in rows], [r["label"] == "junk" for r in rows], [r.get("kind") for r in rows])
     rows = [r for r, u in zip(rows, used) if u]
     retrained = train_junk_model([r["text"] for r in rows], [r["label"] == "junk" for r in rows])
     texts = FRESH_JUNK + FRESH_CLEAN
@@ -146,7 +149,7 @@ def test_leave_one_set_out():
     texts = [r["text"] for r in rows]
     junk = np.array([r["label"] == "junk" for r in rows])
     rule_rejects = np.array([x is not None for x in first_failing_text_rule(CaptionBatch.from_texts(texts), WITHOUT_MODEL)])
-    used = training_selection(texts, junk)
+    used = training_selection(texts, junk, [r.get("kind") for r in rows])
     threshold = LearnedJunkRule().threshold
     flagged = rule_rejects.copy()
     sets = np.array([r["set"] for r in rows])

@@ -387,6 +387,16 @@ MORE_REJECTS["stutter"] += ["Sunset over the bay over the bay with boats", "駅�
 MORE_REJECTS["keyword_list"] += ["giày nữ, giày cao gót, giày công sở, giày đẹp, giá rẻ"]
 MORE_KEEPS["refusal"] += ["A poster that says let me think about it", "A notice posted on the door by the manager"]
 MORE_KEEPS["stutter"] += ["好的好的，我们马上出发", "빨리 빨리 뛰어가는 아이들"]
+# set AF's kinds: function words written twice in the other allowed languages, Han/Kana tags apart by
+# "/" or with a short Latin tag, server errors with their code, readers' comments, resellers' small print
+MORE_REJECTS["repeated_words"] = ["Rower stoi przy przy ścianie domu", "Một chiếc xe đạp dựng trên trên vỉa hè",
+                                   "رجل يجلس في في المقهى"]
+MORE_KEEPS["repeated_words"] = ["La La Land poster on a cinema wall", "A toddler shaking his head: no, no"]
+MORE_REJECTS["keyword_list"] += ["メンズ/シャツ/長袖/綿/白/夏", "风景 壁纸 高清 手机 电脑 4k"]
+MORE_KEEPS["keyword_list"] += ["東京/大阪間を走る新幹線"]
+MORE_REJECTS["boilerplate"] += ["Ошибка 502: сервер не отвечает", "エラーが発生しました。再度お試しください。",
+                                "求链接！！", "Đẹp quá, cho xin link với", "카톡 문의 환영합니다"]
+MORE_KEEPS["boilerplate"] += ["A screen showing the number 404 in large digits"]
 MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
                                 "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
