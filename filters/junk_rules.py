@@ -662,7 +662,7 @@ def _shop_word_runs(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     # one scan for the words anywhere (literals: fast), then the few rows it finds for whole words
     rows = np.flatnonzero(search(text, anywhere, _np(batch.non_ascii)))
     if rows.size:
-        rows = rows[_np(pc.match_substring_regex(text.take(pa.array(rows)), bounded))]
+        rows = rows[search(text.take(pa.array(rows)), bounded)]
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
         end = t.rstrip()[-1:]
         out[i] = end not in (".", "!", "?") and len({m.group(0) for m in finder.finditer(t)}) >= cfg.min_shop_words
@@ -696,7 +696,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         # (a year or a number among the tags, "... 碎花 2024", or a short Latin one, "... 元素 png", "4k")
         word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}}|[0-9]{{0,2}}[a-z][a-z0-9]{{0,4}})"
         pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items + 1},}}\s*$"
-        keep[spaced] = ~_np(pc.match_substring_regex(text.take(pa.array(spaced)), pattern))
+        keep[spaced] = ~search(text.take(pa.array(spaced)), pattern)
     if cfg.min_short_soup_words:
         hangul = np.flatnonzero(keep & _np(batch.non_ascii) & (batch.unquoted_words.counts >= cfg.min_short_soup_words))
         if hangul.size:

@@ -22,7 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from filters.pattern_search import search
 
 try:  # Python >= 3.11
     from re import _constants as sre_constants
@@ -131,8 +132,7 @@ def suspect_pattern() -> str:
 
 
 def _matches(texts: list[str], pattern: str) -> np.ndarray:
-    found = pc.match_substring_regex(pa.array(texts, pa.string()), pattern)
-    return found.to_numpy(zero_copy_only=False)
+    return search(pa.array(texts, pa.string()), pattern)
 
 
 def fix_encoding(texts: list[str]) -> list[str]:

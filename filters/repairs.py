@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.mojibake import fix_encoding, suspect_pattern
-from filters.pattern_search import bool_mask, first_match_starts, search
+from filters.pattern_search import bool_mask, cut_at_match, first_match_starts, search
 from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
 REPAIRS = ("html", "shortcode", "mojibake", "whitespace", "zh_t2s", "site_suffix")
@@ -175,7 +175,7 @@ def _shortcode(texts: pa.Array, cfg, context) -> pa.Array:
     rows = np.flatnonzero(ascii_char_counts(texts, "[") > 0)
     if rows.size == 0:
         return texts
-    rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), SHORTCODE))]
+    rows = rows[search(texts.take(pa.array(rows)), SHORTCODE)]
     if rows.size == 0:
         return texts
     touched = context.get("touched")
@@ -367,8 +367,8 @@ def site_suffix_start(suffixes: tuple[str, ...]) -> str:
 def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
     """How every text that `site_suffix_pattern` matches ends: the last word of a suffix (its
     other words are split off at spaces, as that pattern splits them), then what may follow a
-    name. RE2 runs this small pattern anchored at the end, so it picks the rows worth the large
-    pattern (whose build costs more than the rows do) at almost no cost."""
+    name. This pattern, anchored at the end and searched with `search` (compiled once per process),
+    picks the rows worth the large pattern (whose build costs more than the rows do) at little cost."""
     last = "|".join(sorted({re.escape(s.split(" ")[-1]) for s in suffixes}))
     return rf"(?i)(?:{last}){_DOMAIN}{_COUNTRY}(?:\s+(?:id\s*)?#?\d{{3,}})?\s*[)\]]?\s*[.!]?\s*$"
 
@@ -406,17 +406,18 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     "/", ":", ")" or a non-ASCII character)."""
     # a credit after a sentence (or a listing's id) holds "/", ":", ")" or a non-ASCII "©"
     after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
-    for pattern, rows, keep in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0), ""),
-                                (_CREDIT_AFTER_SENTENCE, after_sentence, r"\1")):
+    for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
+                          (_CREDIT_AFTER_SENTENCE, after_sentence)):
         if rows.size == 0:
             continue
         sub = texts.take(pa.array(rows))
-        found = search(sub, pattern) if keep == "" else _np(pc.match_substring_regex(sub, pattern))
+        found = search(sub, pattern)
         if not found.any():
             continue
         hit = np.zeros(len(texts), dtype=bool)
         hit[rows[found]] = True
-        stripped = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub.filter(pa.array(found)), pattern, keep))
+        # (each pattern is anchored at the end: the text before its match, and the sentence end it kept)
+        stripped = pc.utf8_trim_whitespace(cut_at_match(sub.filter(pa.array(found)), pattern))
         texts = with_values(texts, hit, stripped, context.get("touched"))
     return texts
 
@@ -433,18 +434,18 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
         possible[wide] = _np(pc.match_substring_regex(texts.take(pa.array(wide)), _SUFFIX_SEPARATOR_RARE))
     rows = np.flatnonzero(possible)
     if rows.size:
-        rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes)))]
+        rows = rows[search(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes))]
     texts = _strip_suffixes(texts, rows, site_suffix_pattern(cfg.suffixes), context)
     rows = np.flatnonzero(start)
     if rows.size == 0:
         return texts
     sub = texts.take(pa.array(rows))
-    found = _np(pc.match_substring_regex(sub, site_prefix_pattern(cfg.suffixes)))
+    found = search(sub, site_prefix_pattern(cfg.suffixes))
     if not found.any():
         return texts
     hit = np.zeros(len(texts), dtype=bool)
     hit[rows[found]] = True
-    stripped = pc.replace_substring_regex(sub.filter(pa.array(found)), site_prefix_pattern(cfg.suffixes), "")
+    stripped = cut_at_match(sub.filter(pa.array(found)), site_prefix_pattern(cfg.suffixes), after=True)
     return with_values(texts, hit, stripped, context.get("touched"))
 
 
@@ -499,11 +500,11 @@ def may_need_repair(texts: pa.Array, cfg: CleanConfig | None = None) -> np.ndarr
     """Per text: a repair of `cfg` (default: every default repair) may change it
     (`_MAY_NEED_REPAIR`, or a site name at the start); null: False."""
     cfg = cfg or CleanConfig()
-    pattern = _MAY_NEED_REPAIR
+    out = _np(pc.match_substring_regex(texts, _MAY_NEED_REPAIR))
     if cfg.site_suffix.enabled:
-        pattern += "|" + site_suffix_start(cfg.site_suffix.suffixes)
-    out = _np(pc.match_substring_regex(texts, pattern))
-    if cfg.site_suffix.enabled:
+        # a name at the start (wider than `site_suffix_start`, and cheaper), searched apart: the names'
+        # alternation is compiled once per process there, where Arrow compiles a pattern on every call
+        out |= search(texts, rf"^\s*(?i:{_names(cfg.site_suffix.suffixes)})")
         out |= _np(pc.match_substring_regex(texts, _SUFFIX_WITHOUT_SEPARATOR))
     return out
 
@@ -601,7 +602,7 @@ def _candidates(texts: pa.Array, pattern: str, non_ascii: np.ndarray) -> np.ndar
     rows = np.flatnonzero(non_ascii)
     if rows.size == 0:
         return rows
-    return rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), pattern))]
+    return rows[search(texts.take(pa.array(rows)), pattern)]
 
 
 def maybe_non_ascii(texts: pa.Array, context) -> np.ndarray:

@@ -143,7 +143,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         replacement = pc.count_substring(text, "\ufffd").to_numpy(zero_copy_only=False)
         hit = replacement > cfg.max_replacement_chars
         if cfg.mojibake:
-            hit |= _np(pc.match_substring_regex(text, _MOJIBAKE))
+            hit |= search(text, _MOJIBAKE)
             hit |= _letter_before_dagger(text)
             hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
             hit |= _single_byte_misread(text)
