@@ -160,8 +160,10 @@ def _written_twice(w, p: int):
         yield twice[ok], unit[ok]
 
 
-# a phrase opening with one of these, written twice, may be a chain: "one after another after another"
+# a phrase opening with one of these, or ending in one of `_CHAIN_ENDS`, written twice may be a chain:
+# "one after another after another", "one behind another behind another", "one by one"
 _CHAIN_WORDS = ("after", "upon")
+_CHAIN_ENDS = ("another", "other")
 
 
 def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
@@ -169,15 +171,17 @@ def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
     but spaces within and between its copies, and no third time ("a stove a stove and a fridge";
     not "row after row after row", "up and up and up", "a kitchen. A kitchen." or "New York, New
     York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
-    open with a `_CHAIN_WORDS` word, its words are not all `allowed`, and the row names no pattern
+    open with a `_CHAIN_WORDS` word or end in a `_CHAIN_ENDS` one, its words are not all `allowed`,
+    and the row names no pattern
     (`pattern_words`: "alternating black and white black and white"). `lower` is the lowercased
     text outside quotes of `w`'s rows."""
     allowed = _np(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed + _CHAIN_WORDS, pa.string())))
     chain = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_WORDS, pa.string())))
+    chain_end = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_ENDS, pa.string())))
     found: dict[int, list[tuple[int, int]]] = {}  # row -> (first word, length) of each phrase written twice
     for p in range(2, cfg.max_phrase_words + 1):
         for twice, unit in _written_twice(w, p):
-            ok = ~chain[unit[:, 0]] & ~allowed[unit].all(axis=1)
+            ok = ~chain[unit[:, 0]] & ~chain_end[unit[:, -1]] & ~allowed[unit].all(axis=1)
             for i in twice[ok].tolist():
                 found.setdefault(int(w.row[i]), []).append((i, p))
     if not found:

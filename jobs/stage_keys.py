@@ -114,7 +114,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # twice; model failure messages; Shift-JIS and Vietnamese mojibake; keyword soups in Latin letters
     # with marks; letters only a foreign top language writes; credits after a sentence; product names in
     # title case with a small "with"; function words of more languages written twice; server errors,
-    # readers' comments and resellers' small print; more sites' names and domains; the models with sets AD-AF
+    # readers' comments and resellers' small print; more sites' names and domains; reasoning chatter; the
+    # models with sets AD-AG
     StageSpec("files", 22, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -157,6 +157,7 @@ DEFAULT_SITE_SUFFIXES = (
     "seznam", "onet", "wp.pl", "vnexpress", "dân trí", "zing", "pantip", "sanook", "kompas", "detik", "tribunnews",
     "الجزيرة نت", "الجزيرة", "اليوم السابع", "ria", "риа новости", "lenta.ru", "укрінформ", "unian", "уніан",
     "yahoo", "yahoo!ニュース", "yahoo! news", "yahoo news", "ぱくたそ", "フリー素材 ぱくたそ", "写真ac", "いらすとや",
+    "free stock photo", "free stock photos", "free stock image", "mostphotos", "colourbox", "scanpix",
     "新浪图片", "新浪", "搜狐", "网易", "腾讯新闻", "凤凰网", "chefkoch", "lazada",
 )  # fmt: skip
 
@@ -444,6 +445,9 @@ DEFAULT_BOILERPLATE = (
     "xin link", "cho xin link", "wo kann man das kaufen", "where can i buy this", "link please", "link pls",
     "ellerinize sağlık", "ready stok", "harga grosir", "chat admin", "торг уместен", "пишите в личку",
     "假一赔十", "正品代购", "转发抽奖", "轉發抽獎", "关注+转发", "카톡 문의", "최저가 보장", "당일 발송",
+    "voltar ao topo", "volver arriba", "torna su", "nach oben", "retour en haut", "terug naar boven",
+    "powrót na górę", "yukarı çık", "zpět nahoru", "tillbaka till toppen", "kembali ke atas", "lên đầu trang",
+    "กลับไปด้านบน", "トップへ戻る", "ページの先頭へ", "맨 위로", "返回顶部", "回到頂部", "العودة إلى الأعلى",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -729,6 +733,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"오류가 발생했습니다|произошла ошибка|сталася помилка|ein fehler ist aufgetreten|une erreur (?:s'est produite|est survenue)|"
     r"se ha producido un error|si è verificato un errore|ocorreu um erro|er is een fout opgetreden|wystąpił błąd|bir hata oluştu|"
     r"došlo k chybě|ett fel (?:har )?uppstod|terjadi kesalahan|đã xảy ra lỗi",
+    # a sale's "up to -60 %" in the allowed languages ("Soldes d'hiver : jusqu'à -60 %")
+    r"(?:up to|jusqu['’]à|hasta|bis zu|fino al?|até|tot|do|до|kadar|až|upp till|hingga|lên đến)\s*-\s*\d{1,2}\s*%",
     # a blog's byline in place of the caption ("Posted on 14 March 2017 by admin", "Publié le 3 mai par Marie")
     r"^\W*(?:posted|published|uploaded|written|added) (?:on|at) .{3,40}? by \S+\W*$|^\W*(?:publié|posté) le .{3,40}? par "
     r"\S+\W*$|^\W*(?:publicado|postado) (?:el|em|en) .{3,40}? por \S+\W*$|^\W*(?:veröffentlicht|gepostet) am .{3,40}? von "
@@ -869,6 +875,8 @@ DEFAULT_REFUSALS = (
     r"vidět|analyzovat)|\b(?:omlouvám se|bohužel),? (?:ale )?[^.!?]{0,30}\b(?:nemohu|nedokážu|nemůžu) (?:popsat|zobrazit|"
     r"otevřít|vidět|analyzovat)",
     # a reasoning model's thoughts instead of its caption ("The user wants a caption for ... Let me think")
+    r"\bthe user (?:asked|wants|is asking|requested) (?:for|me)\b|^\W*(?:thinking|reasoning)(?:\.\.\.|…|:)|^\W*hmm+[,.!…]*\s+"
+    r"(?:wait|actually|let me|so|okay|ok|i think)\b|\bactually,? i should reconsider\b|"
     r"^\W*the user (?:wants|is asking|asked|needs|would like|has (?:asked|provided|shared|uploaded))\b|(?:^|[.!?]\s+)let me (?:think|"
     r"analy[sz]e|look at|describe|start by|break (?:this|it) down)\b|^\W*(?:okay|ok|alright|hmm)[,.]? (?:so )?(?:the user|i need "
     r"to|let me)\b|</?think>|^\W*(?:用户|使用者)(?:想要|希望|要求|需要)|^\W*好的，用户",

@@ -129,6 +129,9 @@ def test_traditional_to_simplified_only_for_the_named_sources():
     ("Two kids on a swing (ages 5 and 7)", "Two kids on a swing (ages 5 and 7)"),
     ("A kingfisher on a branch | Premium Photo", "A kingfisher on a branch"),
     ("Free Photo | Two hikers on a ridge", "Two hikers on a ridge"),
+    ("A red barn in a wheat field - Free Stock Photo", "A red barn in a wheat field"),
+    ("Ein Fischerboot im Hafen - Chefkoch.de", "Ein Fischerboot im Hafen"),  # a site's domain after its name
+    ("Screenshot_20230114-221503_Instagram.jpg", "Screenshot_20230114-221503_Instagram.jpg"),  # no domain: an extension
 ])
 def test_site_suffixes_are_stripped_not_rejected(raw, expected):
     assert repaired([raw])[0] == [expected]

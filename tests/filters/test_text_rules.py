@@ -397,6 +397,11 @@ MORE_KEEPS["keyword_list"] += ["東京/大阪間を走る新幹線"]
 MORE_REJECTS["boilerplate"] += ["Ошибка 502: сервер не отвечает", "エラーが発生しました。再度お試しください。",
                                 "求链接！！", "Đẹp quá, cho xin link với", "카톡 문의 환영합니다"]
 MORE_KEEPS["boilerplate"] += ["A screen showing the number 404 in large digits"]
+# set AG's kinds: reasoning chatter, "back to top" and sales "up to -60 %" in more languages
+MORE_REJECTS["refusal"] += ["Hmm, wait, let me check the colours again.", "Thinking... the user wants a short caption."]
+MORE_REJECTS["boilerplate"] += ["Powrót na górę", "Rebajas de verano: hasta -50 %"]
+MORE_KEEPS["boilerplate"] += ["A shop window sign advertising discounts up to 70%"]
+MORE_KEEPS["stutter"] += ["Kites flying one behind another behind another over the dunes"]
 MORE_REJECTS["boilerplate"] += ["Tag someone who would love this view!", "Markiere einen Freund, der das sehen muss",
                                 "Foto di Marco Rossi, riproduzione vietata", "Перепечатка запрещена без ссылки"]
 MORE_REJECTS["date_only"] += ["Captured 12.05.2021 • 08:15"]
