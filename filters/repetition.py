@@ -51,7 +51,8 @@ def _may_repeat_sentences(batch: CaptionBatch, max_repeats: int) -> np.ndarray:
 def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     """Fails a word of at least `min_chars` letters written twice in a row, or a phrase of 2 to
     `max_phrase_words` words written twice in a row, in a row whose language is in `languages`;
-    `allowed` words may double. A particle of `particles` written twice fails in any language."""
+    `allowed` words may double. In any language, a particle of `particles`, a run of Han/Kana
+    ending in a Kana particle or a Korean word ending in a particle written twice fails too."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
     # all words: a quote between them parts them
@@ -172,10 +173,9 @@ def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
     not "row after row after row", "up and up and up", "a kitchen. A kitchen." or "New York, New
     York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
     open with a `_CHAIN_WORDS` word or end in a `_CHAIN_ENDS` one, its words are not all `allowed`,
-    and the row names no pattern
-    (`pattern_words`: "alternating black and white black and white"). `lower` is the lowercased
-    text outside quotes of `w`'s rows."""
-    allowed = _np(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed + _CHAIN_WORDS, pa.string())))
+    and the row names no pattern (`pattern_words`: "alternating black and white black and white").
+    `lower` is the lowercased text outside quotes of `w`'s rows."""
+    allowed = _np(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed, pa.string())))
     chain = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_WORDS, pa.string())))
     chain_end = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_ENDS, pa.string())))
     found: dict[int, list[tuple[int, int]]] = {}  # row -> (first word, length) of each phrase written twice

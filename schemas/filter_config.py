@@ -1242,9 +1242,11 @@ class StutterRule(RuleConfig):
     "Bora Bora", "Duran Duran"). In those languages a phrase of 2 to `max_phrase_words` words
     written twice in a row is one too ("a stove a stove and a fridge"; 0 turns it off), unless it
     comes a third time ("row after row after row"), its first copy ends at a comma ("New York, New
-    York"), its words are all `allowed`, or the text names a pattern (`pattern_words`). In every
-    language, one of `particles` written twice ("一只猫在在沙发上", "テーブルのの上"), unless it is
-    half of a doubled pair ("实实在在", "的的确确"). Quoted spans are exempt."""
+    York", "one behind another behind another"), its words are all `allowed`, or the text names a
+    pattern (`pattern_words`). In every language, one of `particles` written twice ("一只猫在在沙发上",
+    "テーブルのの上"), unless it is half of a doubled pair ("实实在在", "的的确确"), a run of Han/Kana
+    ending in a Kana particle written twice ("公園で公園で"), or a Korean word ending in a particle
+    written twice ("해변에서 해변에서"). Quoted spans are exempt."""
 
     min_chars: int = Field(default=2, ge=1, le=100)
     languages: tuple[str, ...] = DEFAULT_STUTTER_LANGUAGES
