@@ -327,6 +327,17 @@ def compiled_re2(pattern: str):
     return exact if exact.ok() else None
 
 
+def _first_matches(texts: pa.Array, exact) -> list:
+    """Per text (as UTF-8 bytes): (the text, the spans of the leftmost match of the compiled RE2
+    `exact` and of its groups), the spans None where it has no match or the text is null."""
+    match, unanchored = exact.Match, _re2.RE2.Anchor.UNANCHORED
+    out = []
+    for t in texts.cast(pa.binary()).to_pylist():
+        spans = None if t is None else match(unanchored, t, 0, len(t))
+        out.append((t, spans if spans and spans[0][0] >= 0 else None))
+    return out
+
+
 def first_match_starts(texts: pa.Array, pattern: str) -> np.ndarray:
     """Per text: the byte offset where the leftmost match of the RE2 `pattern` starts, -1 where
     it has none (or the text is null), as `pc.find_substring_regex` (which compiles the pattern
@@ -334,9 +345,7 @@ def first_match_starts(texts: pa.Array, pattern: str) -> np.ndarray:
     exact = compiled_re2(pattern)
     if exact is None:
         return pc.fill_null(pc.find_substring_regex(texts, pattern), -1).to_numpy(zero_copy_only=False)
-    match, unanchored = exact.Match, _re2.RE2.Anchor.UNANCHORED
-    return np.array([-1 if t is None else match(unanchored, t, 0, len(t))[0][0]
-                     for t in texts.cast(pa.binary()).to_pylist()], dtype=np.int64)
+    return np.array([-1 if spans is None else spans[0][0] for _, spans in _first_matches(texts, exact)], dtype=np.int64)
 
 
 def cut_at_match(texts: pa.Array, pattern: str, after: bool = False) -> pa.Array:
@@ -348,11 +357,9 @@ def cut_at_match(texts: pa.Array, pattern: str, after: bool = False) -> pa.Array
     exact = compiled_re2(pattern)
     if exact is None:
         return pc.replace_substring_regex(texts, pattern, r"\1" if re.compile(pattern).groups and not after else "")
-    match, unanchored = exact.Match, _re2.RE2.Anchor.UNANCHORED
     out = []
-    for t in texts.cast(pa.binary()).to_pylist():
-        spans = None if t is None else match(unanchored, t, 0, len(t))
-        if not spans or spans[0][0] < 0:
+    for t, spans in _first_matches(texts, exact):
+        if spans is None:
             out.append(t)
         elif after:
             out.append(t[spans[0][1] :])

@@ -355,6 +355,13 @@ def site_prefix_pattern(suffixes: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=8)
+def site_name_start(suffixes: tuple[str, ...]) -> str:
+    """A site name at the start of a text, after optional spaces: wider than `site_suffix_start`
+    (and far cheaper), the screen of `may_need_repair`."""
+    return rf"^\s*(?i:{_names(suffixes)})"
+
+
+@lru_cache(maxsize=8)
 def site_suffix_start(suffixes: tuple[str, ...]) -> str:
     """How every text that is a site name alone (the second alternative of `site_suffix_pattern`,
     of any length: names repeat, and may carry an id), or that opens with one
@@ -504,7 +511,7 @@ def may_need_repair(texts: pa.Array, cfg: CleanConfig | None = None) -> np.ndarr
     if cfg.site_suffix.enabled:
         # a name at the start (wider than `site_suffix_start`, and cheaper), searched apart: the names'
         # alternation is compiled once per process there, where Arrow compiles a pattern on every call
-        out |= search(texts, rf"^\s*(?i:{_names(cfg.site_suffix.suffixes)})")
+        out |= search(texts, site_name_start(cfg.site_suffix.suffixes))
         out |= _np(pc.match_substring_regex(texts, _SUFFIX_WITHOUT_SEPARATOR))
     return out
 

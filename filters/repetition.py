@@ -111,13 +111,18 @@ def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndar
     doubled = np.concatenate((w.doubled, [False, False]))
     aabb = doubled[pairs + 2] | ((pairs >= 2) & doubled[np.maximum(pairs - 2, 0)])
     out.append(w.row[pairs[~aabb]])
-    kana = particle & _np(pc.match_substring_regex(w.dictionary, "^[\u3040-\u30ff]$"))
-    one_char = _np(pc.match_substring_regex(w.dictionary, "^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]$"))
+    kana_particles = [c for c in particles if "\u3040" <= c <= "\u30ff"]
+    if not kana_particles:
+        return np.unique(np.concatenate(out))
+    kana = _np(pc.is_in(w.dictionary, value_set=pa.array(kana_particles, pa.string())))
+    one_char = None  # per word: one Han or Kana character, read only when a unit ends in a Kana particle
     for p in range(2, max_words + 1):
         for i, unit in _written_twice(w, p):
-            if kana[unit[:, -1]].any():
-                ok = kana[unit[:, -1]] & one_char[unit].all(axis=1)
-                out.append(w.row[i[ok]])
+            ends = kana[unit[:, -1]]
+            if ends.any():
+                if one_char is None:
+                    one_char = _np(pc.match_substring_regex(w.dictionary, "^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]$"))
+                out.append(w.row[i[ends & one_char[unit].all(axis=1)]])
     return np.unique(np.concatenate(out))
 
 
