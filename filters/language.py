@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.pattern_search import bool_mask
+from filters.neighbour_languages import MARKS_SCREEN, SHARED_WORDS, allowed_evidence, neighbour_language
+from filters.pattern_search import bool_mask, search
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.scripts import mostly_foreign_script, scripts_outside
@@ -190,24 +191,30 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
         take = pa.array(unsure)
         labels, probs = top_languages(batch.text.take(take), cfg.top_k)
         lower = batch.lower.take(take).to_pylist()
+        allow_set = frozenset(allow)
         for j, i in enumerate(unsure):
             scores = macro_scores(labels[j], probs[j], macro)
             best = max(scores, key=scores.get)
             best_allowed = max((v for m, v in scores.items() if m in allow), default=0.0)
+            # a neighbour's shared words count for nothing only where no allowed language is in sight
+            neighbour = best if best_allowed < cfg.unsure_allowed_score else None
             rejected[i] = ((best not in allow and scores[best] >= threshold[i]
                             and not (best_allowed >= _CONTESTED and reads_as(lower[j], cfg.allow)))
                            or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow)
                                and not reads_as(lower[j], [a for a in cfg.allow if macro.get(a, a) == best], 1, 2))
                            or (best not in allow and scores[best] >= cfg.unsure_top_score
-                               and best_allowed < cfg.unsure_allowed_score and not reads_as(lower[j], cfg.allow, 1))
+                               and best_allowed < cfg.unsure_allowed_score and not allowed_by_words(lower[j], cfg.allow, neighbour, allow_set))
                            or (np.isfinite(threshold[i]) and best_allowed < cfg.foreign_total_allowed_score
                                and sum(v for m, v in scores.items() if m not in allow) >= cfg.foreign_total_score
-                               and not reads_as(lower[j], cfg.allow, 1)))
+                               and not allowed_by_words(lower[j], cfg.allow, neighbour, allow_set)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
     # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
     rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score), lang, allow, macro,
                                  cfg.foreign_letter_score)
+    # a neighbour can score `neighbour_min_score` only beside a top language scoring less than the rest
+    in_sight = ~allowed | (score <= 1.0 - cfg.neighbour_min_score + _SCORE_MARGIN)
+    rejected |= _neighbours(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
 
 
@@ -240,6 +247,34 @@ def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[s
     for i, code, text, low in zip(rows.tolist(), codes, batch.text.take(pa.array(rows)).to_pylist(), lower):
         letters = set(FOREIGN_LETTERS.get(code, "")) - taken
         out[i] = bool(letters) and not letters.isdisjoint(text) and not reads_as(low, allow)
+    return out
+
+
+def _neighbours(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+    """Per row: a `candidates` row in a language lid.176 takes for an allowed neighbour, told by its
+    own words and letters (`filters.neighbour_languages`): "Čašník nesie podnos s kávou a koláčom."
+    is Czech at 0.64 to lid.176, and "nesie" aside, "s kávou" could be Czech; Slovak "ľ" or "cez"
+    could not."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not cfg.neighbour_min_score:
+        return out
+    rows = np.flatnonzero(candidates)
+    if rows.size == 0:
+        return out
+    lower = batch.lower.take(pa.array(rows))
+    marked = search(lower, MARKS_SCREEN)
+    if not marked.any():
+        return out
+    rows = rows[marked]
+    lower = lower.filter(pa.array(marked)).to_pylist()
+    labels, probs = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
+    allowed = frozenset(allow)
+    for j, i in enumerate(rows.tolist()):
+        scores = macro_scores(labels[j], probs[j], cfg.macro_languages)
+        code = neighbour_language(lower[j], scores, allowed, cfg.neighbour_min_score)
+        # two function words of an allowed language that the neighbour does not share keep it
+        # ("Smørrebrød on a plate": Danish at 0.70, and "ø" is Danish, but "on" and "a" are English)
+        out[i] = code is not None and not reads_as(lower[j], allow, 2, ignore=SHARED_WORDS.get(code, frozenset()))
     return out
 
 
@@ -325,11 +360,22 @@ FUNCTION_WORDS = {
 _FUNCTION_SETS = {lang: frozenset(words.split()) for lang, words in FUNCTION_WORDS.items()}
 
 
-def reads_as(lower_text: str, langs, least: int = 2, shortest: int = 1) -> bool:
+def allowed_by_words(lower_text: str, langs, best: str | None, allow: frozenset[str]) -> bool:
+    """One function word of an allowed language (`reads_as`) that the `best` guess, where it is a
+    neighbour language, does not share (`filters.neighbour_languages.SHARED_WORDS`), or there a word
+    or letter of an allowed language that it does not write (`allowed_evidence`: "Smørrebrød på en
+    restaurang i Köpenhamn." is Danish at 0.63 to lid.176, but "ö" is Swedish)."""
+    shared = SHARED_WORDS.get(best)
+    if shared is None:
+        return reads_as(lower_text, langs, 1)
+    return reads_as(lower_text, langs, 1, ignore=shared) or bool(allowed_evidence(lower_text, allow, best))
+
+
+def reads_as(lower_text: str, langs, least: int = 2, shortest: int = 1, ignore: frozenset[str] = frozenset()) -> bool:
     """`lower_text` (lowercased) has `least` different function words (`FUNCTION_WORDS`) of one of
-    `langs`, of `shortest` characters or more."""
+    `langs`, of `shortest` characters or more, not counting those in `ignore`."""
     sets = [_FUNCTION_SETS[lang] for lang in langs if lang in _FUNCTION_SETS]
     if not sets:
         return False
-    words = {w for w in (w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()) if len(w) >= shortest}
+    words = {w for w in (w.strip(".,;:!?()\"'«»“”„") for w in lower_text.split()) if len(w) >= shortest} - ignore
     return any(len(function_words & words) >= least for function_words in sets)

@@ -1384,7 +1384,17 @@ class LanguageRule(RuleConfig):
     whose top language is not allowed and scores `foreign_letter_score` or more (0: off) is rejected
     when it holds a letter that language writes and no allowed language does
     (`filters.language.FOREIGN_LETTERS`: "Köpək sahildə qaçır." is az at 0.98, and "ə" is no allowed
-    language's letter).
+    language's letter). Above `exempt_words`, a text is rejected when a language outside `allow` that
+    lid.176 confuses with an allowed neighbour (Slovak, Croatian, Serbian, Bosnian, Slovenian,
+    Bulgarian, Macedonian, Belarusian, Norwegian, Danish, Afrikaans, Catalan, Galician, Occitan,
+    Romanian, Luxembourgish, Welsh, Latin, Swahili, Tagalog, Basque) scores `neighbour_min_score`
+    or more among its top `top_k` labels and its own function words or letters are in the text,
+    more of them than of the allowed languages (`filters.neighbour_languages`: "Starší pán sedí na
+    lavičke pri fontáne." is Czech at 0.42 and Slovak at 0.40, and "pri" is Slovak); 0 turns
+    this off. Where such a language is the best guess and no allowed language scores
+    `unsure_allowed_score`, the function words it shares with its neighbours ("na", "u", "и",
+    "de", "en") do not count as an allowed language's ("Deda čita novine na klupi." is Serbian
+    at 0.66).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -1402,6 +1412,7 @@ class LanguageRule(RuleConfig):
     unspaced_chars_per_word: float = Field(default=4.0, gt=0.0, le=100.0)
     foreign_script_min_letters: int = Field(default=2, ge=0, le=10_000)
     foreign_letter_score: float = Field(default=0.4, ge=0.0, le=1.0)
+    neighbour_min_score: float = Field(default=0.1, ge=0.0, le=1.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")

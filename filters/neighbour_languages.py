@@ -1,0 +1,166 @@
+"""Languages lid.176 takes for their allowed neighbours, told apart by their own words and letters.
+
+On a short caption lid.176 spreads its belief over related languages: a Slovak caption is Czech at
+0.5 and Slovak at 0.41, a Galician one Spanish at 0.8, a Bulgarian one Russian at 0.5 and Bulgarian
+at 0.4, a Croatian one (typed without its marks) Polish at 0.92. No score threshold separates them
+from the allowed language's own short captions, which lid.176 reads as unsurely ("Кот спит на
+диване" is Bulgarian at 0.83). What does separate them is what a reader notices first: the
+neighbour's function words ("sa", "cez", "alebo" are Slovak; "og", "ikke" Norwegian or Danish;
+"unha", "coa" Galician; "във", "със", "ще" Bulgarian) and letters or spellings its allowed
+neighbour never writes (Slovak "ľ", Belarusian "ў", Macedonian "ќ", Catalan "l·l", a Bulgarian "ъ"
+before a consonant, a Croatian "lj" or "dj").
+
+`NEIGHBOUR_MARKS` holds, per lid.176 label of such a language, its marks: common words that are
+no word of its allowed neighbours (nor common ones of the other allowed languages) and a pattern of
+its own letters. `ALLOWED_MARKS` holds the same for the allowed languages, the evidence on the
+other side ("ř", "ě", "ů" are Czech; "och", "är", "från" Swedish; "ы", "э", "ё" Russian).
+`neighbour_language` judges a caption foreign when a neighbour lid.176 gives some belief to
+(``min_score``) has a mark in it and the allowed languages have fewer (none, for one mark).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+# A word: letters with an apostrophe or a Catalan middle dot inside ("d'un", "col·lecció"); the
+# pieces either side of an apostrophe count as words too ("mae'r": "mae", "r"; Afrikaans "'n").
+_WORD = re.compile(r"[\w'’·]+")
+
+
+class Marks(NamedTuple):
+    words: frozenset[str]
+    letters: re.Pattern | None  # letters or spellings of the language alone
+
+
+def _marks(words: str, letters: str | None = None) -> Marks:
+    return Marks(frozenset(words.split()), re.compile(letters) if letters else None)
+
+
+# lid.176 labels (macro-languages join them in `neighbour_language`). Words are lowercase; a
+# word here is never a common word of an allowed language ("in", "et", "da", "er", "die" are left
+# out: English, French, Portuguese, German).
+NEIGHBOUR_MARKS = {
+    "sk": _marks("sa sú pri cez alebo aj zo vo počas ktorý ktorá ktoré ktorí veľmi medzi sme bol bola "
+                 "bolo ešte vedľa spolu", r"[ľĺŕ]|ä(?=\w)|\bô|[^\Wô]ô"),
+    "hr": _marks("iz kod uz ili koji koja koje što šta su nije ispred iznad pored tokom kao preko prema dok "
+                 "sa ljeti zimi noću", r"đ|\w(?:lj|dj)|\blj"),
+    "sl": _marks("ob ki tudi ter ponoči kjer zraven pri", r"\wlj|\blj"),
+    "ca": _marks("amb els dels pels molt dins davant sota aquest aquesta aquests aquestes seva són és "
+                 "damunt perquè", r"l·l"),
+    "gl": _marks("unha unhas dun dunha nun nunha coa coas cos á ás pola tamén xunto enriba"),
+    "no": _marks("og ikke fra til hvor også jeg ved mellom etter sammen", r"[øæ]"),
+    "da": _marks("og ikke fra til hvor også jeg ved af mellem ud sammen", r"[øæ]"),
+    "af": _marks("'n nie vir hulle sy", None),
+    "lb": _marks("ass mat vun eng fir gëtt sinn hien hir dës ënner iwwer nieft", r"ë"),
+    "cy": _marks("yr yn mae gyda ac wrth dros mewn ger ym yng ei eu r", r"[ŵŷ]"),
+    "la": _marks("sunt cum atque quae quod apud ab", None),
+    "sw": _marks("kwa katika ya wa ni za cha vya juu huko mwa wake yake", None),
+    "tl": _marks("ang ng mga ay nang habang kay sina", None),
+    "ro": _marks("și în pe cu din pentru lângă sunt într dintr spre unei unui sau", r"[șțş]"),
+    "oc": _marks("amb dins sus dins jos", None),
+    "eu": _marks("eta bat dira ere baina hau hori dago daude batzuk", r"tx"),
+    "be": _marks("каля гэта ля пад ёсць", r"ў|дз[еяію]|(?=.*і)(?=.*ы)"),
+    "bg": _marks("се са е ще във със към съм", r"ъ(?=[бвгджзклмнпрстфхцчшщ])|ът\b"),
+    "mk": _marks("се е од ги ќе", r"[ѓќѕљњџј]"),
+}
+
+# Macro-languages whose labels share marks (`macro_languages` of the language rule maps to them).
+NEIGHBOUR_MARKS["sr"] = NEIGHBOUR_MARKS["bs"] = NEIGHBOUR_MARKS["sh"] = NEIGHBOUR_MARKS["hbs"] = NEIGHBOUR_MARKS["hr"]
+NEIGHBOUR_MARKS["nb"] = NEIGHBOUR_MARKS["nn"] = NEIGHBOUR_MARKS["no"]
+
+ALLOWED_MARKS = {
+    "cs": _marks("se ve ze při pro jsou který která které jako nebo také mezi během velmi", r"[ěřů]"),
+    "pl": _marks("jest się przy oraz który która które podczas obok przez", r"[ąęłńśźż]|rz|sz|cz"),
+    "es": _marks("y los las con están para por muy sobre hay", r"[ñ¿¡]"),
+    "pt": _marks("um uma com não em pelo pela são", r"[ãõ]"),
+    "it": _marks("il gli della nel sul con è sono degli alla dello questo", None),
+    "fr": _marks("le du au aux est sont avec dans sur pour", None),
+    "sv": _marks("och är från till ett vid också inte", r"[äö]"),
+    "nl": _marks("het een zijn wordt niet voor naar ook bij aan", r"ij(?![aeou])"),
+    "de": _marks("der die das und ist mit ein eine auf im vom zum sich nicht", r"[ßüö]"),
+    "ru": _marks("это около", r"[ыэё]"),
+    "uk": _marks("під біля це та", r"[їєґ]"),
+    "en": _marks("the and with of is are", None),
+    "ms": _marks("yang dengan dan ini itu dari sebuah seorang sedang", None),
+    "tr": _marks("bir ve ile için bu", r"[ğı]"),
+    "vi": _marks("của một và những các là", "[ơư\u1ea0-\u1ef9]"),
+}
+
+
+# Function words a neighbour shares with its allowed languages: no evidence of the allowed one when
+# the neighbour is lid.176's best guess ("Deda čita novine na klupi.": Serbian at 0.66, and "na" is
+# Czech and Polish too)
+_SLAVIC = "na v u z s i o a do od po pod za nad pred pri k"
+_CYRILLIC = "и в на с по за до от под над у из"
+_IBERIAN = "de la el a en un una con e o os as da do no na dos das"
+_NORDIC = "en i på med under et av til"
+SHARED_WORDS = {code: frozenset(words.split()) for code, words in {
+    "sk": _SLAVIC, "hbs": _SLAVIC, "sl": _SLAVIC, "bg": _CYRILLIC, "mk": _CYRILLIC, "be": _CYRILLIC,
+    "ca": _IBERIAN, "gl": _IBERIAN, "oc": _IBERIAN, "no": _NORDIC, "da": _NORDIC, "af": "en in op met van is",
+}.items()}
+# ... and letters: Belarusian writes "ы", "э", "ё" as Russian does, Galician "ñ" as Spanish does
+SHARED_LETTERS = {"be": "ыэё", "gl": "ñ"}
+
+
+def _evidence(lower: str, words: set[str], marks: Marks) -> int:
+    """How many of the language's words are in the text, plus one for its letters."""
+    return len(words & marks.words) + bool(marks.letters and marks.letters.search(lower))
+
+
+@lru_cache(maxsize=64)
+def _allowed_marks(allow: frozenset[str]) -> tuple[Marks, ...]:
+    return tuple(ALLOWED_MARKS[a] for a in sorted(allow) if a in ALLOWED_MARKS)
+
+
+def text_words(lower: str) -> set[str]:
+    """The words of a lowercased text, and the pieces of those with an apostrophe."""
+    out: set[str] = set()
+    for w in _WORD.findall(lower):
+        w = w.strip("'’")
+        out.add(w)
+        if "'" in w or "’" in w:
+            out.update(p for p in re.split(r"['’]", w) if p)
+    if _AFRIKAANS_ARTICLE.search(lower):
+        out.add("'n")
+    return out
+
+
+_AFRIKAANS_ARTICLE = re.compile(r"(?:^|\s)['’]n(?=\s|$)")
+
+
+def allowed_evidence(lower: str, allow: frozenset[str], neighbour: str | None = None) -> int:
+    """How many words and letters of the allowed languages (`ALLOWED_MARKS`) a lowercased text holds,
+    not counting the letters a `neighbour` language writes too (`SHARED_LETTERS`)."""
+    if neighbour in SHARED_LETTERS:
+        lower = lower.translate(dict.fromkeys(map(ord, SHARED_LETTERS[neighbour])))
+    words = text_words(lower)
+    return sum(_evidence(lower, words, m) for m in _allowed_marks(allow))
+
+
+def neighbour_language(lower: str, scores: dict[str, float], allow: frozenset[str], min_score: float) -> str | None:
+    """The neighbour language a caption (lowercased) is in, if any: one of those lid.176 gives
+    `min_score` or more (`scores`, per label) that is not allowed and has marks in it
+    (`NEIGHBOUR_MARKS`), more than the allowed languages have (`ALLOWED_MARKS`), and at least two
+    where the allowed ones have any. Of several, the one with the most marks."""
+    foreign = [code for code, p in scores.items() if p >= min_score and code not in allow and code in NEIGHBOUR_MARKS]
+    if not foreign:
+        return None
+    words = text_words(lower)
+    theirs, code = max((_evidence(lower, words, NEIGHBOUR_MARKS[c]), c) for c in foreign)
+    if theirs == 0:
+        return None
+    ours = sum(_evidence(lower, words, m) for m in _allowed_marks(allow))
+    return code if theirs > ours and (ours == 0 or theirs >= 2) else None
+
+
+# The letters of `NEIGHBOUR_MARKS` as plain RE2, each pattern's letters or the spellings it looks
+# for around them, with no look-around: what `MARKS_SCREEN` looks for
+_SCREEN_LETTERS = "[ľĺŕäôđøæëŵŷșțşўіъѓќѕљњџј]|lj|dj|l·l|tx|дз"
+# RE2: a text holding a mark of any neighbour language, and perhaps more (its word boundaries are
+# ASCII ones: a non-ASCII letter next to a word counts as a boundary); `neighbour_language` judges
+# the texts it finds
+MARKS_SCREEN = "(?:^|[^a-z0-9_])(?:" + "|".join(
+    re.escape(w) for w in sorted(frozenset().union(*(m.words for m in NEIGHBOUR_MARKS.values())), key=lambda w: (-len(w), w))
+) + ")(?:[^a-z0-9_]|$)|" + _SCREEN_LETTERS
