@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.neighbour_languages import MARKS_SCREEN, SHARED_WORDS, allowed_evidence, neighbour_language
+from filters.neighbour_languages import MARKS_SCREEN, SHARED_WORDS, allowed_evidence, may_be_neighbour, neighbour_language
 from filters.pattern_search import bool_mask, search
 from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
@@ -265,10 +265,14 @@ def _neighbours(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRul
     marked = search(lower, MARKS_SCREEN)
     if not marked.any():
         return out
+    allowed = frozenset(allow)
     rows = rows[marked]
     lower = lower.filter(pa.array(marked)).to_pylist()
+    maybe = [j for j, text in enumerate(lower) if may_be_neighbour(text, allowed)]
+    if not maybe:
+        return out
+    rows, lower = rows[maybe], [lower[j] for j in maybe]
     labels, probs = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
-    allowed = frozenset(allow)
     for j, i in enumerate(rows.tolist()):
         scores = macro_scores(labels[j], probs[j], cfg.macro_languages)
         code = neighbour_language(lower[j], scores, allowed, cfg.neighbour_min_score)

@@ -32,10 +32,11 @@ _WORD = re.compile(r"[\w'’·]+")
 class Marks(NamedTuple):
     words: frozenset[str]
     letters: re.Pattern | None  # letters or spellings of the language alone
+    triggers: frozenset[str]  # characters every match of `letters` holds one of (empty: look always)
 
 
-def _marks(words: str, letters: str | None = None) -> Marks:
-    return Marks(frozenset(words.split()), re.compile(letters) if letters else None)
+def _marks(words: str, letters: str | None = None, triggers: str = "") -> Marks:
+    return Marks(frozenset(words.split()), re.compile(letters) if letters else None, frozenset(triggers))
 
 
 # lid.176 labels (macro-languages join them in `neighbour_language`). Words are lowercase; a
@@ -43,48 +44,49 @@ def _marks(words: str, letters: str | None = None) -> Marks:
 # out: English, French, Portuguese, German).
 NEIGHBOUR_MARKS = {
     "sk": _marks("sa sú pri cez alebo aj zo vo počas ktorý ktorá ktoré ktorí veľmi medzi sme bol bola "
-                 "bolo ešte vedľa spolu", r"[ľĺŕ]|ä(?=\w)|\bô|[^\Wô]ô"),
+                 "bolo ešte vedľa spolu", r"[ľĺŕ]", "ľĺŕ"),
     "hr": _marks("iz kod uz ili koji koja koje što šta su nije ispred iznad pored tokom kao preko prema dok "
-                 "sa ljeti zimi noću", r"đ|\w(?:lj|dj)|\blj"),
-    "sl": _marks("ob ki tudi ter ponoči kjer zraven pri", r"\wlj|\blj"),
+                 "sa ljeti zimi noću", r"đ|\w(?:lj|dj)|\blj", "đj"),
+    "sl": _marks("ob ki tudi ter ponoči kjer zraven pri", r"\wlj|\blj", "j"),
     "ca": _marks("amb els dels pels molt dins davant sota aquest aquesta aquests aquestes seva són és "
-                 "damunt perquè", r"l·l"),
+                 "damunt perquè", r"l·l", "·"),
     "gl": _marks("unha unhas dun dunha nun nunha coa coas cos á ás pola tamén xunto enriba"),
-    "no": _marks("og ikke fra til hvor også jeg ved mellom etter sammen", r"[øæ]"),
-    "da": _marks("og ikke fra til hvor også jeg ved af mellem ud sammen", r"[øæ]"),
+    "no": _marks("og ikke fra til hvor også jeg ved mellom etter sammen", r"[øæ]", "øæ"),
+    "da": _marks("og ikke fra til hvor også jeg ved af mellem ud sammen", r"[øæ]", "øæ"),
     "af": _marks("'n nie vir hulle sy", None),
-    "lb": _marks("ass mat vun eng fir gëtt sinn hien hir dës ënner iwwer nieft", r"ë"),
-    "cy": _marks("yr yn mae gyda ac wrth dros mewn ger ym yng ei eu r", r"[ŵŷ]"),
+    "lb": _marks("ass mat vun eng fir gëtt sinn hien hir dës ënner iwwer nieft"),
+    "cy": _marks("yr yn mae gyda ac wrth dros mewn ger ym yng ei eu r", r"[ŵŷ]", "ŵŷ"),
     "la": _marks("sunt cum atque quae quod apud ab", None),
     "sw": _marks("kwa katika ya wa ni za cha vya juu huko mwa wake yake", None),
     "tl": _marks("ang ng mga ay nang habang kay sina", None),
-    "ro": _marks("și în pe cu din pentru lângă sunt într dintr spre unei unui sau", r"[șțş]"),
+    "ro": _marks("și în pe cu din pentru lângă sunt într dintr spre unei unui sau", r"[șțş]", "șțş"),
     "oc": _marks("amb dins sus dins jos", None),
-    "eu": _marks("eta bat dira ere baina hau hori dago daude batzuk", r"tx"),
-    "be": _marks("каля гэта ля пад ёсць", r"ў|дз[еяію]|(?=.*і)(?=.*ы)"),
-    "bg": _marks("се са е ще във със към съм", r"ъ(?=[бвгджзклмнпрстфхцчшщ])|ът\b"),
-    "mk": _marks("се е од ги ќе", r"[ѓќѕљњџј]"),
+    "eu": _marks("eta bat dira ere baina hau hori dago daude batzuk", r"tx", "x"),
+    "be": _marks("каля гэта ля пад ёсць", r"ў|дз[еяію]|і.*ы|ы.*і", "ўдіы"),
+    "bg": _marks("се са е ще във със към съм", r"ъ(?=[бвгджзклмнпрстфхцчшщ])|ът\b", "ъ"),
+    "mk": _marks("се е од ги ќе", r"[ѓќѕљњџј]", "ѓќѕљњџј"),
 }
 
 # Macro-languages whose labels share marks (`macro_languages` of the language rule maps to them).
 NEIGHBOUR_MARKS["sr"] = NEIGHBOUR_MARKS["bs"] = NEIGHBOUR_MARKS["sh"] = NEIGHBOUR_MARKS["hbs"] = NEIGHBOUR_MARKS["hr"]
 NEIGHBOUR_MARKS["nb"] = NEIGHBOUR_MARKS["nn"] = NEIGHBOUR_MARKS["no"]
+_ALL_NEIGHBOURS = tuple({id(m): m for m in NEIGHBOUR_MARKS.values()}.values())
 
 ALLOWED_MARKS = {
-    "cs": _marks("se ve ze při pro jsou který která které jako nebo také mezi během velmi", r"[ěřů]"),
-    "pl": _marks("jest się przy oraz który która które podczas obok przez", r"[ąęłńśźż]|rz|sz|cz"),
-    "es": _marks("y los las con están para por muy sobre hay", r"[ñ¿¡]"),
-    "pt": _marks("um uma com não em pelo pela são", r"[ãõ]"),
+    "cs": _marks("se ve ze při pro jsou který která které jako nebo také mezi během velmi", r"[ěřů]", "ěřů"),
+    "pl": _marks("jest się przy oraz który która które podczas obok przez", r"[ąęłńśźż]|rz|sz|cz", "ąęłńśźżz"),
+    "es": _marks("y los las con están para por muy sobre hay", r"[ñ¿¡]", "ñ¿¡"),
+    "pt": _marks("um uma com não em pelo pela são", r"[ãõ]", "ãõ"),
     "it": _marks("il gli della nel sul con è sono degli alla dello questo", None),
     "fr": _marks("le du au aux est sont avec dans sur pour", None),
-    "sv": _marks("och är från till ett vid också inte", r"[äö]"),
-    "nl": _marks("het een zijn wordt niet voor naar ook bij aan", r"ij(?![aeou])"),
-    "de": _marks("der die das und ist mit ein eine auf im vom zum sich nicht", r"[ßüö]"),
-    "ru": _marks("это около", r"[ыэё]"),
-    "uk": _marks("під біля це та", r"[їєґ]"),
+    "sv": _marks("och är från till ett vid också inte", r"[äö]", "äö"),
+    "nl": _marks("het een zijn wordt niet voor naar ook bij aan", r"ij(?![aeou])", "j"),
+    "de": _marks("der die das und ist mit ein eine auf im vom zum sich nicht", r"[ßüö]", "ßüö"),
+    "ru": _marks("это около", r"[ыэё]", "ыэё"),
+    "uk": _marks("під біля це та", r"[їєґ]", "їєґ"),
     "en": _marks("the and with of is are", None),
     "ms": _marks("yang dengan dan ini itu dari sebuah seorang sedang", None),
-    "tr": _marks("bir ve ile için bu", r"[ğı]"),
+    "tr": _marks("bir ve ile için bu", r"[ğı]", "ğı"),
     "vi": _marks("của một và những các là", "[ơư\u1ea0-\u1ef9]"),
 }
 
@@ -104,9 +106,13 @@ SHARED_WORDS = {code: frozenset(words.split()) for code, words in {
 SHARED_LETTERS = {"be": "ыэё", "gl": "ñ"}
 
 
-def _evidence(lower: str, words: set[str], marks: Marks) -> int:
-    """How many of the language's words are in the text, plus one for its letters."""
-    return len(words & marks.words) + bool(marks.letters and marks.letters.search(lower))
+def _evidence(lower: str, words: set[str], marks: Marks, chars: set[str] | None = None) -> int:
+    """How many of the language's words are in the text, plus one for its letters (looked for
+    where the text holds one of their `triggers`; `chars`: the text's characters, when known)."""
+    found = len(words & marks.words)
+    if marks.letters is not None and (not marks.triggers or not marks.triggers.isdisjoint(chars or lower)):
+        found += marks.letters.search(lower) is not None
+    return found
 
 
 @lru_cache(maxsize=64)
@@ -139,6 +145,54 @@ def allowed_evidence(lower: str, allow: frozenset[str], neighbour: str | None = 
     return sum(_evidence(lower, words, m) for m in _allowed_marks(allow))
 
 
+def _most_marks(lower: str, words: set[str], chars: set[str], owners: "_Owners") -> tuple[int, int]:
+    """(the most marks one language of `owners` has in the text, their sum over those languages),
+    looking only at the languages a word or letter of the text may be a mark of."""
+    counts: dict[int, int] = {}
+    for w in words & owners.words.keys():
+        for i in owners.words[w]:
+            counts[i] = counts.get(i, 0) + 1
+    for i in {i for c in chars & owners.triggers.keys() for i in owners.triggers[c]} | owners.always:
+        if owners.marks[i].letters.search(lower):
+            counts[i] = counts.get(i, 0) + 1
+    return max(counts.values(), default=0), sum(counts.values())
+
+
+class _Owners(NamedTuple):
+    marks: tuple[Marks, ...]
+    words: dict[str, tuple[int, ...]]  # word -> the languages it is a mark of
+    triggers: dict[str, tuple[int, ...]]  # character -> the languages whose letters it may start
+    always: frozenset[int]  # languages whose letters have no triggers
+
+
+def _owners(marks: tuple[Marks, ...]) -> _Owners:
+    words: dict[str, list[int]] = {}
+    triggers: dict[str, list[int]] = {}
+    for i, m in enumerate(marks):
+        for w in m.words:
+            words.setdefault(w, []).append(i)
+        for c in m.triggers if m.letters is not None else ():
+            triggers.setdefault(c, []).append(i)
+    always = frozenset(i for i, m in enumerate(marks) if m.letters is not None and not m.triggers)
+    return _Owners(marks, {w: tuple(v) for w, v in words.items()}, {c: tuple(v) for c, v in triggers.items()}, always)
+
+
+@lru_cache(maxsize=64)
+def _allowed_owners(allow: frozenset[str]) -> _Owners:
+    return _owners(_allowed_marks(allow))
+
+
+def may_be_neighbour(lower: str, allow: frozenset[str]) -> bool:
+    """`neighbour_language` can hold for some scores: the marks of some neighbour language outweigh
+    the allowed languages' (what lid.176 makes of the text is not needed to rule it out)."""
+    words, chars = text_words(lower), set(lower)
+    theirs = _most_marks(lower, words, chars, _NEIGHBOUR_OWNERS)[0]
+    if theirs == 0:
+        return False
+    ours = _most_marks(lower, words, chars, _allowed_owners(allow))[1]
+    return theirs > ours and (ours == 0 or theirs >= 2)
+
+
 def neighbour_language(lower: str, scores: dict[str, float], allow: frozenset[str], min_score: float) -> str | None:
     """The neighbour language a caption (lowercased) is in, if any: one of those lid.176 gives
     `min_score` or more (`scores`, per label) that is not allowed and has marks in it
@@ -157,10 +211,13 @@ def neighbour_language(lower: str, scores: dict[str, float], allow: frozenset[st
 
 # The letters of `NEIGHBOUR_MARKS` as plain RE2, each pattern's letters or the spellings it looks
 # for around them, with no look-around: what `MARKS_SCREEN` looks for
-_SCREEN_LETTERS = "[ľĺŕäôđøæëŵŷșțşўіъѓќѕљњџј]|lj|dj|l·l|tx|дз"
+_SCREEN_LETTERS = "[ľĺŕđøæŵŷșțşўъѓќѕљњџј]|lj|dj|l·l|tx|дз[еяію]|і.*ы|ы.*і"
 # RE2: a text holding a mark of any neighbour language, and perhaps more (its word boundaries are
 # ASCII ones: a non-ASCII letter next to a word counts as a boundary); `neighbour_language` judges
 # the texts it finds
 MARKS_SCREEN = "(?:^|[^a-z0-9_])(?:" + "|".join(
     re.escape(w) for w in sorted(frozenset().union(*(m.words for m in NEIGHBOUR_MARKS.values())), key=lambda w: (-len(w), w))
 ) + ")(?:[^a-z0-9_]|$)|" + _SCREEN_LETTERS
+
+
+_NEIGHBOUR_OWNERS = _owners(_ALL_NEIGHBOURS)

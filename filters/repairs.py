@@ -311,6 +311,8 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 # ---------------------------------------------------------------- site-name suffixes
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>_]"
+# stock agencies whose name ends a caption with nothing before it ("... in the grass Getty Images")
+_BARE_SITE_NAMES = r"(?:getty\s+images|gettyimages|shutterstock|istockphoto|alamy\s+stock\s+photo|dreamstime\.com|depositphotos)"
 # a site's domain after its name: "Chefkoch.de", "Lazada.co.th", "Amazon.com" (not a file's extension)
 _DOMAIN = (r"(?:\.(?:com?\.)?(?:com|net|org|info|io|de|fr|es|it|pl|cz|sk|ru|ua|by|kz|tr|nl|be|se|no|dk|fi|pt|br|"
            r"mx|ar|cl|pe|co|jp|kr|cn|tw|hk|vn|th|id|my|sg|ph|in|au|nz|uk|us|ca|at|ch|ie|gr|hu|ro|bg|rs|hr|si|lt|lv|ee|"
@@ -340,10 +342,20 @@ def site_suffix_pattern(suffixes: tuple[str, ...]) -> str:
     name = _site_name(suffixes)
     # a stock-site listing title puts the kind of asset before the site: "... Stock Photo - Alamy",
     # "... · Free Stock Photo - Pexels", "... | Free Photo - Unsplash", "... — Фото - Depositphotos"
-    kind = (rf"(?:\s+(?:royalty[- ]free\s+)?stock\s+{_ASSET}"
+    # iStock's titles add "Download Image Now" and keywords ("... Stock Photo - Download Image Now -
+    # Animal, Autumn, Hedgehog - iStock") or, in German, Spanish and Italian, "and more pictures of
+    # ..." ("... Stockfoto und mehr Bilder von Bayern - iStock"); "Foto stock" is the Italian order
+    more = (r"(?:\s+(?:und mehr bilder von|y más banco de imágenes de|e altre immagini di|et plus d'images de"
+            r"|and more pictures of)\s+[^|｜–—]{1,120}"
+            r"|\s*[-|–—]\s*(?:download image now|jetzt herunterladen|descargar imagen ahora|scarica subito l'immagine"
+            r"|télécharger l'image maintenant)(?:\s*[-|–—]\s*[^|｜–—]{1,200}?)?)?")
+    kind = (rf"(?:\s+(?:(?:royalty[- ]free\s+)?stock\s+{_ASSET}|stock(?:foto|bild)|(?:foto|photo|immagine|imagen)\s+"
+            rf"(?:de\s+)?stock){more}"
             rf"|\s*{_SUFFIX_SEPARATOR}+\s*(?:(?:royalty[- ]free|free)\s+)?(?:stock\s+)?{_ASSET})?")
     # a name after a separator, after "by" or "via" ("... by iStock"), or in brackets ("... (Getty Images)")
-    one = rf"(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}|\s+(?:by|via)\s+{name}|\s*[(\[]\s*{name}\s*[)\]])"
+    # ... and a stock agency's name needs nothing before it ("... chewing a stick in the grass Getty Images")
+    one = (rf"(?:\s*{_SUFFIX_SEPARATOR}+\s*{name}|\s+(?:by|via)\s+{name}|\s*[(\[]\s*{name}\s*[)\]]"
+           rf"|[,;]?\s+{_BARE_SITE_NAMES})")
     return rf"(?i){kind}(?:{one}\s*[.!]?)+\s*$|^\s*{name}\s*$"
 
 
@@ -382,7 +394,8 @@ def site_suffix_ending(suffixes: tuple[str, ...]) -> str:
 
 # a name after "by" or "via", or in brackets, may end a text with no separator in it (about 2 ms per
 # 10,000 captions: a byte screen for brackets and " by " before it costs more)
-_SUFFIX_WITHOUT_SEPARATOR = r"(?i)(?:\s(?:by|via)\s+\S+(?:\s+\S+){0,3}|[(\[][^()\[\]]{1,60}[)\]])\s*[.!]?\s*$"
+_SUFFIX_WITHOUT_SEPARATOR = (r"(?i)(?:\s(?:by|via)\s+\S+(?:\s+\S+){0,3}|[(\[][^()\[\]]{1,60}[)\]]|\s"
+                             rf"{_BARE_SITE_NAMES})\s*[.!]?\s*$")
 
 
 # A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
@@ -407,6 +420,36 @@ _CREDIT_AFTER_SENTENCE = (
 )
 
 
+# A photographer's credit ending a caption with no sentence end before it, set off by a strong mark:
+# "... on a slate board © John Smith", "... in Lisbon | Photo © Pedro Alves", "... at dawn (c) 2019
+# Mark Ellis Photography", "... of Bali (Photo credit: Made Wirawan)", "... the coast — photo by
+# @greenwaves", "... under the Milky Way. Photo by Jane Doe on Unsplash", "... appena sfornata.
+# Foto di Marco Rossi", "Morskie Oko latem | Fot. Shutterstock", "... a sea cave. Photograph: Tom
+# Jamieson/The Guardian", "东京タワーの夜景 撮影：山田太郎", "... تصوير: أحمد علي". The name: one to four
+# words with capitals (two at least after a mark that a caption may also end with, "foto de"), a
+# handle, or Han, Kana, Hangul or Arabic letters; the caption's last character is kept (group 1).
+_CAPITALISED = r"(?-i:[\p{Lu}\d][\p{L}\p{M}'’.\-]*)"
+_CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*)){{0,4}}"
+                r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
+                r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
+_CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?s?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|photograph\s*:"
+                r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:"
+                r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
+_CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
+_CREDIT_TAIL = (
+    rf"(?i)([^\s|｜¦–—·•(\[,;-])(?:\s*[|｜¦–—·•,;-]\s*|\s+)[(\[]?\s*"
+    rf"(?:{_CREDIT_MARK}\s*(?:©\s*)?(?:\d{{4}}\s+)?{_CREDIT_NAME}|{_CREDIT_WEAK_MARK}\s+{_CREDIT_TWO_NAMES})"
+    r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
+    r"\s*[)\]]?\s*$"
+)
+# every text either pattern matches holds one of these
+_CREDIT_MARKS = rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
+# ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
+_CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
+                rf"|{_CREDIT_MARK}\s*{_CREDIT_NAME})\s*[:|｜–—-]\s+")
+
+
 def _credit(texts: pa.Array, context) -> pa.Array:
     """`texts` without a photo credit at the end: a news agency's (`_CREDIT`, looked for in the
     texts with a "/"), or one after a sentence ends (`_CREDIT_AFTER_SENTENCE`, in the texts with a
@@ -426,6 +469,18 @@ def _credit(texts: pa.Array, context) -> pa.Array:
         # (each pattern is anchored at the end: the text before its match, and the sentence end it kept)
         stripped = pc.utf8_trim_whitespace(cut_at_match(sub.filter(pa.array(found)), pattern))
         texts = with_values(texts, hit, stripped, context.get("touched"))
+    # the name patterns are too large for Hyperscan: their marks pick the rows RE2 judges
+    rows = np.flatnonzero(search(texts, _CREDIT_MARKS))
+    for pattern, after in ((_CREDIT_TAIL, False), (_CREDIT_HEAD, True)):
+        if rows.size == 0:
+            break
+        sub = texts.take(pa.array(rows))
+        cut = cut_at_match(sub, pattern, after=after)
+        changed = bool_mask(pc.not_equal(cut, sub))
+        if changed.any():
+            hit = np.zeros(len(texts), dtype=bool)
+            hit[rows[changed]] = True
+            texts = with_values(texts, hit, pc.utf8_trim_whitespace(cut.filter(pa.array(changed))), context.get("touched"))
     return texts
 
 
@@ -443,6 +498,7 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     if rows.size:
         rows = rows[search(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes))]
     texts = _strip_suffixes(texts, rows, site_suffix_pattern(cfg.suffixes), context)
+    texts = _listing_tail(texts, context)
     rows = np.flatnonzero(start)
     if rows.size == 0:
         return texts
@@ -454,6 +510,33 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     hit[rows[found]] = True
     stripped = cut_at_match(sub.filter(pa.array(found)), site_prefix_pattern(cfg.suffixes), after=True)
     return with_values(texts, hit, stripped, context.get("touched"))
+
+
+# What a stock listing or a photo forum leaves after a caption once its site name is gone: the kind
+# of asset with an id ("... - Stock Image - C038/4471", "... stock photo #A1B2C3", "千本鳥居 写真素材
+# [48213907]"), "royalty free stock photo" alone, an image id ("(Image ID: 77120498)", "... view.
+# Image 663512009.", "... ID 1092837465", a bare number of seven digits or more after a dash: "... in
+# blue scrubs - 2156783321"), and a forum's tags ("... of Tuscany [OC] [4032x3024]"). The caption's
+# last character is kept (group 1).
+_LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
+_LISTING_TAIL = (
+    r"(?i)([^\s|｜¦–—·•(\[-])(?:(?:\s*[-|｜–—:·•]\s*|\s+)(?:"
+    r"(?:royalty[- ]free\s+)?(?:stock\s+(?:photo|image|picture|footage|vector|illustration)s?|写真素材|图片素材|素材图片)"
+    rf"(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"
+    r"|royalty[- ]free\s+(?:stock\s+)?(?:photo|image|picture|footage|vector|illustration)s?"
+    r"|[(\[]?\s*(?:(?:image|photo|stock|asset|file)\s*(?:id|no\.?|number|#)?|id)\s*[:#]?\s*\d{5,}\s*[)\]]?"
+    r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+"
+    r")\s*\.?|\s*[-|｜–—]\s*\d{7,})\s*$"
+)
+
+
+def _listing_tail(texts: pa.Array, context) -> pa.Array:
+    """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`)."""
+    found = search(texts, _LISTING_TAIL)
+    if not found.any():
+        return texts
+    stripped = pc.utf8_trim_whitespace(cut_at_match(texts.filter(pa.array(found)), _LISTING_TAIL))
+    return with_values(texts, found, stripped, context.get("touched"))
 
 
 def _strip_suffixes(texts: pa.Array, rows: np.ndarray, pattern: str, context) -> pa.Array:
@@ -500,6 +583,8 @@ def _ascii_class(chars: str) -> str:
 # and the rows that end in a name after "by" or "via" or in brackets: `_SUFFIX_WITHOUT_SEPARATOR`).
 _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
+    r"|(?i:\(c\)|copyright|fot\.|(?:photo|foto|image|picture)s?\s+(?:by|di|de|von|van|par)\s|stock|royalty)"
+    r"|\d{5,}\.?\s*$"
 )
 
 

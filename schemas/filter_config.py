@@ -159,6 +159,20 @@ DEFAULT_SITE_SUFFIXES = (
     "yahoo", "yahoo!ニュース", "yahoo! news", "yahoo news", "ぱくたそ", "フリー素材 ぱくたそ", "写真ac", "いらすとや",
     "free stock photo", "free stock photos", "free stock image", "mostphotos", "colourbox", "scanpix",
     "新浪图片", "新浪", "搜狐", "网易", "腾讯新闻", "凤凰网", "chefkoch", "lazada",
+    # more news, food and picture sites
+    "bbc good food", "bbc food", "nbc news", "cbs news", "abc news", "fox news", "sky news", "npr",
+    "usa today", "the new york times", "new york times", "the washington post", "daily mail", "mail online",
+    "the independent", "the telegraph", "al jazeera", "bloomberg", "forbes", "business insider", "the verge",
+    "wired", "cnet", "vogue", "harper's bazaar", "good housekeeping", "bon appétit", "bon appetit", "delish",
+    "the kitchn", "simply recipes", "martha stewart", "better homes & gardens", "house beautiful",
+    "country living", "real simple", "anadolu ajansı", "anadolu ajansi", "milliyet", "sözcü", "habertürk",
+    "cnn türk", "тасс", "рбк", "коммерсантъ", "газета.ru", "tuổi trẻ", "thanh niên", "vietnamnet", "ไทยรัฐ",
+    "มติชน", "cnn indonesia", "liputan6", "okezone", "gazeta.pl", "interia", "irozhlas", "aktuálně.cz",
+    "nu.nl", "ad.nl", "faz", "süddeutsche zeitung", "zeit online", "tagesschau", "focus online", "stern",
+    "20 minutes", "20minutos", "libération", "franceinfo", "le parisien", "la vanguardia", "clarín", "infobae",
+    "la stampa", "il post", "uol", "estadão", "público", "花瓣网", "花瓣", "堆糖", "汇图网", "觅知网", "新华网",
+    "人民网", "央视网", "中新网", "澎湃新闻", "연합뉴스", "뉴시스", "뉴스1", "朝日新聞デジタル", "毎日新聞",
+    "読売新聞オンライン", "日本経済新聞", "nhk", "時事ドットコム", "بي بي سي عربي", "سكاي نيوز عربية", "العربية",
 )  # fmt: skip
 
 
@@ -284,10 +298,14 @@ DEFAULT_BOILERPLATE = (
     "chỉ mang tính chất minh họa", "image for illustration only", "for illustration only", "picture for illustration",
     "صورة توضيحية", "صورة تعبيرية", "ภาพประกอบ", "фото для иллюстрации", "иллюстративное фото", "ілюстративне фото",
     "afbeelding ter illustratie", "foto ter illustratie", "参考图片", "參考圖片", "사진은 참고용",
+    # readers' thanks under a post
+    "thanks for sharing", "thank you for sharing", "thx for sharing", "grazie per aver condiviso",
+    "gracias por compartir", "merci pour le partage", "danke fürs teilen", "obrigado por compartilhar",
+    "dzięki za udostępnienie", "спасибо, что поделились", "спасибо за пост", "дякую, що поділилися",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
     "tous droits réservés", "todos los derechos reservados", "alle rechte vorbehalten", "tutti i diritti riservati",
     "todos os direitos reservados", "alle rechten voorbehouden", "wszelkie prawa zastrzeżone", "все права защищены",
-    "всі права захищені", "tüm hakları saklıdır", "všechna práva vyhrazena", "alla rättigheter förbehållna",
+    "всі права захищені", "усі права захищено", "усі права захищені", "всі права захищено", "tüm hakları saklıdır", "všechna práva vyhrazena", "alla rättigheter förbehållna",
     "hak cipta dilindungi", "bảo lưu mọi quyền", "جميع الحقوق محفوظة", "สงวนลิขสิทธิ์", "無断転載禁止", "無断転載を禁じ",
     "무단 전재", "무단전재", "禁止转载", "未经授权禁止", "respective owners", "used with permission",
     # "reproduction prohibited" in the allowed languages
@@ -306,7 +324,7 @@ DEFAULT_BOILERPLATE = (
     "aggiungi al carrello", "adicionar ao carrinho", "in winkelwagen", "toevoegen aan winkelwagen", "dodaj do koszyka",
     "sepete ekle", "přidat do košíku", "vložit do košíku", "lägg i varukorgen", "tambah ke keranjang",
     "masukkan keranjang", "thêm vào giỏ hàng", "أضف إلى السلة", "أضف إلى عربة التسوق", "เพิ่มลงตะกร้า",
-    "หยิบใส่ตะกร้า", "добавить в корзину", "додати в кошик", "加入购物车", "加入購物車", "カートに入れる", "カートに追加",
+    "หยิบใส่ตะกร้า", "добавить в корзину", "додати в кошик", "додати до кошика", "додати у кошик", "加入购物车", "加入購物車", "カートに入れる", "カートに追加",
     "장바구니 담기", "장바구니에 담기", "leave a comment", "leave a reply", "post a comment", "choose an option",
     "select an option", "select options", "choose options", "クリックすると拡大",
     # a login wall in the allowed languages
@@ -465,7 +483,20 @@ _LICENCE_NOTICE = (
     r"(?:prior |express )?(?:written )?consent)|do not (?:copy|reproduce|use without permission)|reproduction "
     r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only))"
 )
+# Laughter as a reader writes it, in the allowed languages' webs: "haha", "jajaja", "kkkk" (Portuguese),
+# "wkwk" (Indonesian), "rsrs", "mdr" (French), "555" (Thai), "ㅋㅋ", "哈哈", "ахаха", "ههههه"
+_LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}|k{4,}|(?:wk){2,}w?|(?:rs){2,}|lo+l|"
+             r"lmf?ao+|rofl|mdr+|x+d{2,}|x{2,}d+|5{4,}|w{3,}|(?:ах|ха){2,}х?а?|(?:хе){2,}|ه{3,}|ㅋ{2,}|ㅎ{2,}|哈{2,}|呵{2,})")
 DEFAULT_BOILERPLATE_PATTERNS = (
+    # a reader's comment: laughter that opens or ends a text of at most seven words ("ahahah troppo
+    # bello 😍", "kkkkkkkk muito bom", "so true hahaha 😂"; not "Lake Haha in the mountains"); praise
+    # alone after "wow" or "omg" ("wow amazing 😍😍😍")
+    rf"^[\s!-/:-@\[-\x60{{-~]*{_LAUGHTER}[!?.,…~]*(?:\s+\S+){{0,6}}\s*$"
+    rf"|^[\s!-/:-@\[-\x60{{-~]*(?:\S+\s+){{0,6}}{_LAUGHTER}[!?.,…~]*(?:\s*[🌀-🫿☀-➿️‍])*\s*$"
+    r"|^\s*(?:哈{3,}|呵{3,}|ㅋ{3,}|ㅎ{3,})",
+    r"^[\s!-/:-@\[-\x60{-~]*(?:wow+|omg|o+h+ my god)[\s!.,]+(?:so+\s+|such\s+(?:an?\s+)?|very\s+)?(?:amazing|beautiful|"
+    r"cute|gorgeous|stunning|lovely|awesome|nice|great|cool|perfect|adorable|incredible)(?:\s+(?:pic|shot|photo|picture|"
+    r"one|view))?[\s!.]*(?:[^\x00-\x7f]\s*)*$",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",

@@ -247,3 +247,55 @@ def test_a_news_agency_photo_credit_at_the_end_is_stripped():
     ])).to_pylist()
     assert got == ["Crowds gather in the square on May 1, 2023.", "Firefighters at work", "",
                    "Salt / pepper shakers on a table"]
+
+
+def test_a_credit_with_a_strong_mark_is_stripped_without_a_sentence_end_and_in_other_scripts():
+    got = normalize_captions(pa.array([
+        "Rye bread and smoked salmon on a board © Tove Lindqvist",
+        "Fishing boats in the harbour at dusk | Photo © Rui Costa",
+        "Storks nesting on a church tower (Photo credit: Ines Weber)",
+        "Lantern festival over the river — photo by @lumen.trails",
+        "Rain over the old town square (c) 2021 Karel Dvorak Photography",
+        "Tram in the snow, Kraków | Fot. Marek Zieliński",
+        "Tortilla de patatas recién hecha. Foto de Lucía Gómez",
+        "A glacier calving into the fjord. Photograph: Erik Holm/The Observer",
+        "Photo by Amara Okafor: Children flying kites on a windy hill",
+        "夕暮れの鎌倉の海 撮影：佐藤花子", "雨后的西湖断桥 摄影：王芳", "سوق قديم في مراكش. تصوير: يوسف أمين",
+        # kept: no capitalised name after the mark, a caption that ends with "foto de" and one name,
+        # a credit-like word inside the caption
+        "A sign with the © symbol", "Una foto de Familia", "Photo by the lake at sunset",
+        "A river at the source: Rhine Falls",
+    ])).to_pylist()
+    assert got == ["Rye bread and smoked salmon on a board", "Fishing boats in the harbour at dusk",
+                   "Storks nesting on a church tower", "Lantern festival over the river",
+                   "Rain over the old town square", "Tram in the snow, Kraków", "Tortilla de patatas recién hecha.",
+                   "A glacier calving into the fjord.", "Children flying kites on a windy hill", "夕暮れの鎌倉の海",
+                   "雨后的西湖断桥", "سوق قديم في مراكش.", "A sign with the © symbol", "Una foto de Familia",
+                   "Photo by the lake at sunset", "A river at the source: Rhine Falls"]
+
+
+def test_what_a_stock_listing_or_a_photo_forum_leaves_is_stripped():
+    got = normalize_captions(pa.array([
+        "Sourdough loaf on a cooling rack - Stock Image - F021/3310",
+        "Red fox in fresh snow stock photo #K9X2P7",
+        "Engineer checking a wind turbine (Image ID: 55120431)",
+        "Rows of tea bushes on a hillside. ID 2048817363",
+        "Old tram in Lisbon - 3318450921",
+        "Market stalls at night, wide view. Image 700123456.",
+        "雪の金閣寺 写真素材 [55501234] - PIXTA",
+        "Autumn larches above the lake [OC] [6000x4000]",
+        "Cliffs of Moher at sunset royalty free stock photo",
+        "Golden retriever asleep on a sofa, Getty Images",
+        "Windmill In A Tulip Field Stock Photo - Download Image Now - Netherlands, Tulip, Windmill - iStock",
+        "Kölner Dom bei Nacht Stockfoto und mehr Bilder von Köln - iStock",
+        "Il Ponte Vecchio al tramonto Foto stock - Alamy",
+        # kept: numbers that belong to the caption
+        "A Boeing 747-400 on the runway", "Room 101 in the old hotel", "Population sign: 1500000",
+        "A 1920x1080 wallpaper of a forest", "A stock pot on the stove",
+    ])).to_pylist()
+    assert got == ["Sourdough loaf on a cooling rack", "Red fox in fresh snow", "Engineer checking a wind turbine",
+                   "Rows of tea bushes on a hillside.", "Old tram in Lisbon", "Market stalls at night, wide view.",
+                   "雪の金閣寺", "Autumn larches above the lake", "Cliffs of Moher at sunset",
+                   "Golden retriever asleep on a sofa", "Windmill In A Tulip Field", "Kölner Dom bei Nacht",
+                   "Il Ponte Vecchio al tramonto", "A Boeing 747-400 on the runway", "Room 101 in the old hotel",
+                   "Population sign: 1500000", "A 1920x1080 wallpaper of a forest", "A stock pot on the stove"]

@@ -480,3 +480,12 @@ def test_rule_rejects_the_kinds_a_held_out_set_found(name):
     mask = _mask(name, keep + MORE_REJECTS[name])
     assert mask[: len(keep)] == [True] * len(keep), [t for t, m in zip(keep, mask) if not m]
     assert not any(mask[len(keep):]), [t for t, m in zip(MORE_REJECTS[name], mask[len(keep):]) if m]
+# set AH: readers' comments (laughter that opens or ends a short text, praise after "wow"), thanks for
+# sharing, Ukrainian shop and copyright lines
+MORE_REJECTS["boilerplate"] += ["hahaha so true 😂", "jajaja qué bueno", "kkkkk que isso", "wkwkwk ngakak parah",
+                                "mdr j'en peux plus", "ахахаха лучшее", "ㅋㅋㅋㅋ 대박", "哈哈哈哈太好笑了",
+                                "this is me every monday lol", "wow so beautiful 😍😍", "Thank you for sharing this!",
+                                "Додати до кошика", "Усі права захищено"]
+MORE_KEEPS["boilerplate"] += ["Lake Haha in the mountains", "A 555 timer chip on a breadboard", "The XD logo on a camera",
+                              "A T-shirt printed with \"HAHA\" in red letters", "Wow, a beautiful sunset over the sea",
+                              "A lollipop on a table"]
