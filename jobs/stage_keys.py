@@ -116,7 +116,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # title case with a small "with"; function words of more languages written twice; server errors,
     # readers' comments and resellers' small print; more sites' names and domains; reasoning chatter; the
     # models with sets AD-AG
-    StageSpec("files", 22, _files_reads),
+    # 23: neighbour languages lid.176 takes for allowed ones, told by their words and letters; credits with a
+    # strong mark and no sentence end or opening a caption; stock listings' ids and forum tags; iStock titles;
+    # stock agencies' bare names; more sites; readers' laughter and thanks; the model with set AH
+    StageSpec("files", 23, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),
