@@ -433,21 +433,22 @@ _CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?s?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|photograph\s*:"
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|photograph\s*:"
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
 _CREDIT_TAIL = (
-    rf"(?i)([^\s|｜¦–—·•(\[,;-])(?:\s*[|｜¦–—·•,;-]\s*|\s+)[(\[]?\s*"
+    rf"(?i)([^\s|｜¦–—·•(\[（,;-])(?:\s*[|｜¦–—·•,;-]\s*[(\[（]?|\s+[(\[（]?|\s*[（(])\s*"
     rf"(?:{_CREDIT_MARK}\s*(?:©\s*)?(?:\d{{4}}\s+)?{_CREDIT_NAME}|{_CREDIT_WEAK_MARK}\s+{_CREDIT_TWO_NAMES})"
     r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
-    r"\s*[)\]]?\s*$"
+    r"\s*[)\]）]?\s*$"
 )
 # every text either pattern matches holds one of these
-_CREDIT_MARKS = rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
+_CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
+                 r"|^\s*(?:photo|foto|bild|image)\s*:")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
-                rf"|{_CREDIT_MARK}\s*{_CREDIT_NAME})\s*[:|｜–—-]\s+")
+                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME})\s*[:|｜–—-]\s+")
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
@@ -519,24 +520,34 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
 # blue scrubs - 2156783321"), and a forum's tags ("... of Tuscany [OC] [4032x3024]"). The caption's
 # last character is kept (group 1).
 _LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
+# the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
+_LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|footage|vector|illustration)s?|foto de archivo"
+                 r"|fotos? de stock|stock-?foto|foto stock|photo stock|archivbild|zdjęcie stockowe|стоковое фото"
+                 r"|stok fotoğraf|写真素材|图片素材|素材图片)")
+# an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
+_IMAGE_ID = (r"[(\[]?\s*(?:(?:image|photo|stock|asset|file|bild|foto|imagen|immagine|obraz|фото)\s*-?\s*"
+             r"(?:id|no\.?|number|nr\.?|#)?\s*[:#]?\s*(?:\d{5,}|[a-z]*\d[a-z0-9]{3,})|id\s*[:#]?\s*\d{5,}|#\d{7,})\s*[)\]]?")
 _LISTING_TAIL = (
-    r"(?i)([^\s|｜¦–—·•(\[-])(?:(?:\s*[-|｜–—:·•]\s*|\s+)(?:"
-    r"(?:royalty[- ]free\s+)?(?:stock\s+(?:photo|image|picture|footage|vector|illustration)s?|写真素材|图片素材|素材图片)"
-    rf"(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"
+    r"(?i)([^\s|｜¦–—·•(\[-])(?:(?:\s*[-|｜–—:·•,]\s*|\s+)(?:"
+    rf"{_LISTING_KIND}(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"
     r"|royalty[- ]free\s+(?:stock\s+)?(?:photo|image|picture|footage|vector|illustration)s?"
-    r"|[(\[]?\s*(?:(?:image|photo|stock|asset|file)\s*(?:id|no\.?|number|#)?|id)\s*[:#]?\s*\d{5,}\s*[)\]]?"
-    r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+"
+    rf"|{_IMAGE_ID}"
+    r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+|r/[a-z0-9_]{2,30}"
     r")\s*\.?|\s*[-|｜–—]\s*\d{7,})\s*$"
 )
+# ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
+_LISTING_HEAD = (r"(?i)^\s*(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?\s*\d{5,}|写真素材|图片素材|素材图片"
+                 r"|ストックフォト)\s*[:：|｜–—-]\s*")
 
 
 def _listing_tail(texts: pa.Array, context) -> pa.Array:
     """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`)."""
-    found = search(texts, _LISTING_TAIL)
-    if not found.any():
-        return texts
-    stripped = pc.utf8_trim_whitespace(cut_at_match(texts.filter(pa.array(found)), _LISTING_TAIL))
-    return with_values(texts, found, stripped, context.get("touched"))
+    for pattern, after in ((_LISTING_TAIL, False), (_LISTING_HEAD, True)):
+        found = search(texts, pattern)
+        if found.any():
+            stripped = pc.utf8_trim_whitespace(cut_at_match(texts.filter(pa.array(found)), pattern, after=after))
+            texts = with_values(texts, found, stripped, context.get("touched"))
+    return texts
 
 
 def _strip_suffixes(texts: pa.Array, rows: np.ndarray, pattern: str, context) -> pa.Array:

@@ -110,6 +110,17 @@ def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndar
     # pair i is words i and i + 1; a doubled pair beside it (pair i - 2 or i + 2) makes "AABB"
     doubled = np.concatenate((w.doubled, [False, False]))
     aabb = doubled[pairs + 2] | ((pairs >= 2) & doubled[np.maximum(pairs - 2, 0)])
+    # a Kana particle before a word that starts with it, written in hiragana: "ラーメン屋ののれん" (the
+    # shop's noren), "鮭ののり巻き"
+    after = pairs + 2
+    inside = after < len(w.row)
+    inside[inside] = w.row[after[inside]] == w.row[pairs[inside]]
+    if inside.any():
+        hiragana = _np(pc.match_substring_regex(w.dictionary, "^[\u3041-\u309f]$"))
+        kana_pair = _np(pc.is_in(w.dictionary, value_set=pa.array([c for c in particles if "\u3040" <= c <= "\u30ff"] or [""], pa.string())))
+        word_start = np.zeros(len(pairs), dtype=bool)
+        word_start[inside] = hiragana[w.ids[after[inside]]] & kana_pair[w.ids[pairs[inside]]]
+        aabb |= word_start
     out.append(w.row[pairs[~aabb]])
     kana_particles = [c for c in particles if "\u3040" <= c <= "\u30ff"]
     if not kana_particles:

@@ -280,6 +280,8 @@ def _misread_text(text: str) -> bool:
 _LATIN_MISREAD_MARKS = r"[³¹¼¾¿¯¥ªºœŸþðýøØèìòÊæñù]"  # (Ø: Ř; Danish and Norwegian are not allowed)
 _NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowed language's words, or no letter
 _LATIN_PAGES = ("cp1250", "cp1254")
+_FRENCH_MARKS = frozenset("œèùæ")
+_FRENCH_WORDS = frozenset("le la les des du de une un et est sur dans avec au aux par pour".split())
 _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
 # "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
 # Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
@@ -306,6 +308,10 @@ def _latin_misread_text(text: str) -> bool:
     if len({m.lower() for m in marks}) < 2 and not (len(marks) >= 2 and marks[0] in _NEVER_IN_WORDS):
         return False
     if {m.lower() for m in marks} == {"ý"} and not _CZECH_SLOVAK_LETTERS.isdisjoint(text):
+        return False
+    # French writes "œ", "è" and "ù" in its words (and "ê", read back through Windows-1250 as "ę"):
+    # "... un panier d'œufs ... la lumière ... une petite fenêtre" with French function words is French
+    if {m.lower() for m in marks} <= _FRENCH_MARKS and len(_FRENCH_WORDS.intersection(re.findall(r"\w+", text.lower()))) >= 2:
         return False
     for page in _LATIN_PAGES:
         try:

@@ -173,6 +173,11 @@ DEFAULT_SITE_SUFFIXES = (
     "la stampa", "il post", "uol", "estadão", "público", "花瓣网", "花瓣", "堆糖", "汇图网", "觅知网", "新华网",
     "人民网", "央视网", "中新网", "澎湃新闻", "연합뉴스", "뉴시스", "뉴스1", "朝日新聞デジタル", "毎日新聞",
     "読売新聞オンライン", "日本経済新聞", "nhk", "時事ドットコム", "بي بي سي عربي", "سكاي نيوز عربية", "العربية",
+    # photo agencies
+    "hollandse hoogte", "anp foto", "belga image", "ritzau scanpix", "ntb scanpix", "tt nyhetsbyrån", "profimedia",
+    "east news", "agencja gazeta", "ullstein bild", "picture alliance", "picture-alliance", "imago images",
+    "sz photo", "keystone", "lapresse", "europa press", "cover images", "abaca press", "maxppp", "rex features",
+    "pa images", "zuma press", "sopa images", "nurphoto", "imaginechina", "aflo", "antara foto", "kyodo news",
 )  # fmt: skip
 
 
@@ -298,6 +303,12 @@ DEFAULT_BOILERPLATE = (
     "chỉ mang tính chất minh họa", "image for illustration only", "for illustration only", "picture for illustration",
     "صورة توضيحية", "صورة تعبيرية", "ภาพประกอบ", "фото для иллюстрации", "иллюстративное фото", "ілюстративне фото",
     "afbeelding ter illustratie", "foto ter illustratie", "参考图片", "參考圖片", "사진은 참고용",
+    # a shop's out-of-stock notices in the allowed languages (the words that also mean "exhausted",
+    # "esgotado", "agotado", "esaurito", are patterns, the whole text)
+    "derzeit nicht verfügbar", "momentan nicht verfügbar", "nicht auf lager", "chwilowo niedostępny",
+    "produkt niedostępny", "rupture de stock", "sin stock", "fuera de stock", "non disponibile al momento",
+    "uitverkocht", "niet op voorraad", "tükendi", "slutsåld", "tillfälligt slut", "vyprodáno", "غير متوفر حاليا",
+    "غير متوفر حالياً", "品切れ", "售罄", "已售完", "暂时缺货", "kdv dahil",
     # readers' thanks under a post
     "thanks for sharing", "thank you for sharing", "thx for sharing", "grazie per aver condiviso",
     "gracias por compartir", "merci pour le partage", "danke fürs teilen", "obrigado por compartilhar",
@@ -497,6 +508,28 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^[\s!-/:-@\[-\x60{-~]*(?:wow+|omg|o+h+ my god)[\s!.,]+(?:so+\s+|such\s+(?:an?\s+)?|very\s+)?(?:amazing|beautiful|"
     r"cute|gorgeous|stunning|lovely|awesome|nice|great|cool|perfect|adorable|incredible)(?:\s+(?:pic|shot|photo|picture|"
     r"one|view))?[\s!.]*(?:[^\x00-\x7f]\s*)*$",
+    # a reader's comment on the post or article, not on an image, in the allowed languages
+    r"\b(?:thanks?|thank you|thx)\b.{0,30}\b(?:article|post|blog|write-?up|tutorial|info|information)\b|"
+    r"\b(?:nice|great|awesome|good|excellent|wonderful|informative|interesting|helpful) (?:blog|post|article|write-?up)\b|"
+    r"\bkeep up the (?:good|great) work\b|\bcan you (?:do|make|post) a tutorial\b|\bi need this in my life\b|"
+    r"\bdanke? für(?:s| den| diesen| deinen| ihren)? (?:beitrag|artikel|teilen|post|tipp)|\b(?:toller|super|schöner|guter|"
+    r"interessanter) (?:beitrag|artikel|blogpost)\b|\bmerci (?:pour|de) (?:cet|ce|votre|ton) (?:article|billet|post|partage)"
+    r"|\b(?:super|très bon|bel|excellent) (?:article|billet)\b|\bgracias por (?:el|este|tu|su) (?:artículo|post|aporte)|"
+    r"\b(?:excelente|buen|gran) (?:artículo|aporte)\b|\bgrazie per (?:l'articolo|il post|la condivisione)|\b(?:ottimo|"
+    r"bellissimo|bell') ?(?:articolo|post)\b|\bobrigad[oa] (?:pelo|pela|por) (?:post|artigo|conteúdo|dica)|\bonde compr[ao]\b|"
+    r"\b(?:leuk|mooi|goed|interessant) (?:artikel|stuk|blog|bericht)\b|\bbedankt voor (?:het|dit|de|je) (?:artikel|delen|blog)|"
+    r"\b(?:super|świetny|fajny|ciekawy) (?:wpis|artykuł)\b|\bdzięki za (?:wpis|artykuł)|\bpozdrawiam serdecznie\b|"
+    r"\bdíky za (?:článek|příspěvek)|\b(?:pěkný|skvělý) (?:článek|příspěvek)\b|\btack för (?:att du delar|inlägget|"
+    r"artikeln|tipset)|\belinize sağlık\b|(?:^|[^0-9a-z_])paylaşım için teşekkür|спасибо (?:автору|за (?:статью|пост|обзор))|"
+    r"дякую (?:автору|за (?:статтю|пост|огляд))|شكرا (?:على|لك على) (?:الموضوع|المقال)|ขอบคุณสำหรับ(?:ข้อมูล|บทความ)|"
+    r"いつも楽しく拝見|更新ありがとうございます|좋은 (?:정보|글) 감사합니다|퍼가요|感谢分享|谢谢分享|谢谢楼主|"
+    r"(?:^|[^0-9a-z_])cảm ơn (?:ad|admin|bạn đã chia sẻ)\b|\bbài viết hay\b|\bmantap gan\b|\bterima kasih "
+    r"(?:infonya|artikelnya|atas (?:informasinya|artikelnya))|\bizin share\b",
+    # out of stock in a word that also means "exhausted": the whole text
+    r"^\W*(?:produto |producto |prodotto )?(?:esgotado|agotado|esaurito)[\s!.]*(?:avise-me[^.!?]*[.!?]?\s*)?$",
+    # money from home, as Portuguese, Turkish and Vietnamese spam writes it
+    r"\brenda extra\b|\btrabalhando em casa\b|\bchama no direct\b|\bevden para\b|\bdm at\b|\bvay tiền\b|"
+    r"liên hệ zalo",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",

@@ -299,3 +299,26 @@ def test_what_a_stock_listing_or_a_photo_forum_leaves_is_stripped():
                    "Golden retriever asleep on a sofa", "Windmill In A Tulip Field", "Kölner Dom bei Nacht",
                    "Il Ponte Vecchio al tramonto", "A Boeing 747-400 on the runway", "Room 101 in the old hotel",
                    "Population sign: 1500000", "A 1920x1080 wallpaper of a forest", "A stock pot on the stove"]
+
+
+def test_credits_and_listings_of_set_ai_kinds_are_stripped():
+    got = normalize_captions(pa.array([
+        "Lanterns over the canal at night | Photography by Nora Vale Studio",
+        "Photo: Ines Moreau – Two boys fishing from a wooden pier",
+        "游客在古镇石桥上拍照。（摄影：陈静）",
+        "写真素材：桜並木を歩く親子",
+        "Fog over the valley at sunrise : r/EarthPorn",
+        "Tulpenvelden bij Lisse in het voorjaar | Hollandse Hoogte",
+        "Fiskebåtar i hamnen, Bild-ID 5531904",
+        "Copper kettle on a gas stove. Image ID: QX7P2M",
+        "Image 44120987: Children running on a beach at low tide",
+        "Olivos centenarios en Jaén - Foto de archivo 44120988",
+        "Surfer walking into the waves at dawn #3318452290",
+        # kept: an id that is the caption's, a photo credit word inside a caption
+        "A luggage tag with ID: AB1234", "Photo: A dog in the park",
+    ])).to_pylist()
+    assert got == ["Lanterns over the canal at night", "Two boys fishing from a wooden pier", "游客在古镇石桥上拍照。",
+                   "桜並木を歩く親子", "Fog over the valley at sunrise", "Tulpenvelden bij Lisse in het voorjaar",
+                   "Fiskebåtar i hamnen", "Copper kettle on a gas stove.", "Children running on a beach at low tide",
+                   "Olivos centenarios en Jaén", "Surfer walking into the waves at dawn", "A luggage tag with ID: AB1234",
+                   "Photo: A dog in the park"]

@@ -489,3 +489,17 @@ MORE_REJECTS["boilerplate"] += ["hahaha so true 😂", "jajaja qué bueno", "kkk
 MORE_KEEPS["boilerplate"] += ["Lake Haha in the mountains", "A 555 timer chip on a breadboard", "The XD logo on a camera",
                               "A T-shirt printed with \"HAHA\" in red letters", "Wow, a beautiful sunset over the sea",
                               "A lollipop on a table"]
+# set AI: readers' comments on the post (not the image) in the allowed languages, out-of-stock notices, money
+# from home; kept: a French description with "œ", "è" and "ê"
+MORE_REJECTS["boilerplate"] += ["Great post, thanks for sharing the tips!", "Vielen Dank für den Beitrag!",
+                                "Merci pour ce partage", "Спасибо за обзор, всё понятно", "좋은 글 감사합니다",
+                                "谢谢分享，收藏了", "Terima kasih infonya gan", "Bedankt voor het delen!",
+                                "Momentan nicht verfügbar", "Esgotado", "Sin stock",
+                                "Evden para kazan, hemen DM at"]
+MORE_KEEPS["boilerplate"] += ["Un coureur agotado? No: a runner resting after a marathon in Madrid",
+                              "A thank-you card on a desk next to a coffee cup"]
+MORE_KEEPS.setdefault("bad_encoding", []).append(
+    "Un cœur en pâte d'amande sur une tarte, à côté d'une fenêtre et de la lumière du soir")
+# a Kana particle before a hiragana word that starts with it is no stutter ("屋ののれん": the shop's noren)
+MORE_KEEPS["stutter"] += ["ラーメン屋ののれんが風に揺れている", "鮭ののり巻きが皿にのっている"]
+MORE_REJECTS.setdefault("stutter", []).append("公園ののベンチに猫が座っている")
