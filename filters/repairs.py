@@ -486,7 +486,14 @@ def _credit(texts: pa.Array, context) -> pa.Array:
 
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
-    texts = _credit(texts, context)
+    """Photo credits (`_credit`), then site names (`site_names`), then what a stock listing or a photo
+    forum leaves (`_listing_tail`)."""
+    return _listing_tail(site_names(_credit(texts, context), cfg, context), context)
+
+
+def site_names(texts: pa.Array, cfg, context) -> pa.Array:
+    """`texts` without the site names of `cfg.suffixes` at their end (`site_suffix_pattern`) or start
+    (`site_prefix_pattern`)."""
     # a suffix needs a separator (a hyphen or bar in nearly every case), "by" or "via" or brackets, or
     # the text is a site name alone; a prefix is a name at the start
     start = search(texts, site_suffix_start(cfg.suffixes))
@@ -499,7 +506,6 @@ def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     if rows.size:
         rows = rows[search(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes))]
     texts = _strip_suffixes(texts, rows, site_suffix_pattern(cfg.suffixes), context)
-    texts = _listing_tail(texts, context)
     rows = np.flatnonzero(start)
     if rows.size == 0:
         return texts
@@ -526,7 +532,8 @@ _LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|foot
                  r"|stok fotoğraf|写真素材|图片素材|素材图片)")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
 _IMAGE_ID = (r"[(\[]?\s*(?:(?:image|photo|stock|asset|file|bild|foto|imagen|immagine|obraz|фото)\s*-?\s*"
-             r"(?:id|no\.?|number|nr\.?|#)?\s*[:#]?\s*(?:\d{5,}|[a-z]*\d[a-z0-9]{3,})|id\s*[:#]?\s*\d{5,}|#\d{7,})\s*[)\]]?")
+             r"(?:(?:id|no\.?|number|nr\.?|#)\s*[:#]?\s*(?:\d{5,}|[a-z]+\d[a-z0-9]{2,}|\d+[a-z][a-z0-9]*)|[:#]?\s*\d{6,})"
+             r"|id\s*[:#]?\s*\d{5,}|#\d{7,})\s*[)\]]?")
 _LISTING_TAIL = (
     r"(?i)([^\s|｜¦–—·•(\[-])(?:(?:\s*[-|｜–—:·•,]\s*|\s+)(?:"
     rf"{_LISTING_KIND}(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"

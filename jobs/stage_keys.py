@@ -119,7 +119,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 23: neighbour languages lid.176 takes for allowed ones, told by their words and letters; credits with a
     # strong mark and no sentence end or opening a caption; stock listings' ids and forum tags; iStock titles;
     # stock agencies' bare names; more sites; readers' laughter and thanks; the model with set AH
-    StageSpec("files", 23, _files_reads),
+    # 24: readers' comments on a post, out-of-stock notices, listing heads and named image ids, "のの" before a
+    # hiragana word kept, French letters no misread; the model with set AI
+    StageSpec("files", 24, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.repairs import _site_suffix, site_prefix_pattern, site_suffix_pattern
+from filters.repairs import site_names, site_prefix_pattern, site_suffix_pattern
 from schemas.filter_config import SiteSuffixRepair
 
 _SEPARATORS = ["|", "｜", "¦", "-", "–", "—", ":", "·", "•", "~", "/", "\\", "»", ">", " | ", " - ", "  ||  ", ""]
@@ -31,7 +31,7 @@ def _repaired(texts: pa.Array, suffixes: tuple[str, ...]) -> list:
     cfg = SiteSuffixRepair(suffixes=suffixes)
     context = {"touched": np.zeros(len(texts), dtype=bool),
                "non_ascii": ~pc.fill_null(pc.string_is_ascii(texts), True).to_numpy(zero_copy_only=False)}
-    return _site_suffix(texts, cfg, context).to_pylist()
+    return site_names(texts, cfg, context).to_pylist()
 
 
 def _texts(names: list[str]) -> st.SearchStrategy[str]:
