@@ -215,6 +215,22 @@ def search(texts: pa.Array, pattern: str, maybe_wide: np.ndarray | None = None) 
     return out
 
 
+def search_within(texts: pa.Array, screen: str, pattern: str) -> np.ndarray:
+    """Per text: the RE2 `pattern` matches, judged by RE2 (compiled once per process) in the rows
+    where `screen` matches (`search`): for a pattern too large for Hyperscan whose every match
+    `screen`, a smaller one, matches too (a site name, then what may follow it)."""
+    out = search(texts, screen)
+    rows = np.flatnonzero(out)
+    if rows.size:
+        sub = texts.take(pa.array(rows))
+        exact = compiled_re2(pattern)
+        if exact is None:
+            out[rows] = bool_mask(pc.match_substring_regex(sub, pattern))
+        else:
+            out[rows] = [spans is not None for _, spans in _first_matches(sub, exact)]
+    return out
+
+
 # Hyperscan's flags for the screening scan: UTF-8 text; "^"/"$" at every line break (the rows'
 # starts and ends in the joined text); "." matches a line break, as it may nowhere in RE2's
 # default, so the scan only finds more. Not UCP: "\b" and "\w" stay ASCII, as in RE2.

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.mojibake import fix_encoding, suspect_pattern
-from filters.pattern_search import bool_mask, cut_at_match, first_match_starts, search
+from filters.pattern_search import bool_mask, cut_at_match, first_match_starts, search, search_within
 from schemas.filter_config import NEWS_AGENCIES, CleanConfig
 
 REPAIRS = ("html", "shortcode", "mojibake", "whitespace", "zh_t2s", "site_suffix")
@@ -496,7 +496,9 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
     (`site_prefix_pattern`)."""
     # a suffix needs a separator (a hyphen or bar in nearly every case), "by" or "via" or brackets, or
     # the text is a site name alone; a prefix is a name at the start
-    start = search(texts, site_suffix_start(cfg.suffixes))
+    # (the names' patterns are too large for Hyperscan: a name at the start picks the rows RE2 judges)
+    name_start = site_name_start(cfg.suffixes)
+    start = search_within(texts, name_start, site_suffix_start(cfg.suffixes))
     possible = (ascii_char_counts(texts, _SUFFIX_SEPARATOR_ASCII) > 0) | start
     possible |= _np(pc.match_substring_regex(texts, _SUFFIX_WITHOUT_SEPARATOR))
     wide = np.flatnonzero(~possible & maybe_non_ascii(texts, context))
@@ -510,7 +512,7 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
     if rows.size == 0:
         return texts
     sub = texts.take(pa.array(rows))
-    found = search(sub, site_prefix_pattern(cfg.suffixes))
+    found = search_within(sub, name_start, site_prefix_pattern(cfg.suffixes))
     if not found.any():
         return texts
     hit = np.zeros(len(texts), dtype=bool)

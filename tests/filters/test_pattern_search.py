@@ -192,3 +192,16 @@ def test_word_bounds_are_left_out_of_the_scan_only():
                r"(?:unsplash|pexels)\b")
     texts = pa.array(["this image is licensed under cc by 2.0", "shot by @nomad.lens on unsplash", "a cat by the door"])
     assert search(texts, pattern).tolist() == _plain(texts, pattern) == [False, True, False]
+
+
+def test_search_within_judges_the_rows_its_screen_finds_as_arrow_would():
+    from filters.pattern_search import search_within
+    from filters.repairs import site_name_start, site_prefix_pattern, site_suffix_start
+    from schemas.filter_config import SiteSuffixRepair
+
+    names = SiteSuffixRepair().suffixes
+    texts = pa.array(["Alamy - Old stone bridge", "alamy", "Getty Images iStock | A dog", "A dog | Alamy", None, "",
+                      "Photo: A dog", "Stock Photo - A farmer", "  Flickr-style filters", "写真素材 - 猫"])
+    for pattern in (site_suffix_start(names), site_prefix_pattern(names)):
+        want = pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(zero_copy_only=False)
+        assert search_within(texts, site_name_start(names), pattern).tolist() == want.tolist()
