@@ -120,7 +120,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # strong mark and no sentence end or opening a caption; stock listings' ids and forum tags; iStock titles;
     # stock agencies' bare names; more sites; readers' laughter and thanks; the model with set AH
     # 24: readers' comments on a post, out-of-stock notices, listing heads and named image ids, "のの" before a
-    # hiragana word kept, French letters no misread; the model with set AI
+    # hiragana word kept, French letters no misread; two-word captions kept (too_short.min_words 2), figure
+    # labels, menus and short praise as boilerplate; the model with set AI
     StageSpec("files", 24, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

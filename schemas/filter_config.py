@@ -309,6 +309,12 @@ DEFAULT_BOILERPLATE = (
     "produkt niedostępny", "rupture de stock", "sin stock", "fuera de stock", "non disponibile al momento",
     "uitverkocht", "niet op voorraad", "tükendi", "slutsåld", "tillfälligt slut", "vyprodáno", "غير متوفر حاليا",
     "غير متوفر حالياً", "品切れ", "售罄", "已售完", "暂时缺货", "kdv dahil",
+    # page menus and players, readers' sign-offs, gambling spam, free-PNG listings
+    "toggle navigation", "open menu", "close menu", "main menu", "skip to content", "play episode",
+    "replying to @", "saludos desde", "잘 보고 갑니다", "좋은 하루 되세요", "díky za sdílení", "dzięki za udostępnienie",
+    "สล็อตเว็บตรง", "ฝากถอนไม่มีขั้นต่ำ", "เว็บพนัน", "먹튀검증", "토토사이트", "카지노사이트", "免费png", "png透明", "透明背景素材",
+    "png免抠", "免抠素材", "resim bulunamadı", "görsel bulunamadı", "拡大表示", "baca juga:", "zdjęcie ilustracyjne",
+    "انقر للتكبير", "تسجيل الدخول",
     # readers' thanks under a post
     "thanks for sharing", "thank you for sharing", "thx for sharing", "grazie per aver condiviso",
     "gracias por compartir", "merci pour le partage", "danke fürs teilen", "obrigado por compartilhar",
@@ -525,6 +531,19 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"いつも楽しく拝見|更新ありがとうございます|좋은 (?:정보|글) 감사합니다|퍼가요|感谢分享|谢谢分享|谢谢楼主|"
     r"(?:^|[^0-9a-z_])cảm ơn (?:ad|admin|bạn đã chia sẻ)\b|\bbài viết hay\b|\bmantap gan\b|\bterima kasih "
     r"(?:infonya|artikelnya|atas (?:informasinya|artikelnya))|\bizin share\b",
+    # a figure, plate or slide label, a source credit, a camera's default title, a reader's two words
+    # ("my pic", "nice pic") or praise that opens a short comment ("Qué lindo!! Saludos desde Argentina",
+    # "Trop beau !!! Bravo 👏"): the whole text
+    r"^[\s!-/:-@\[-\x60{-~]*(?:fig(?:ure)?|abb(?:ildung)?|rys(?:unek)?|obr(?:ázek)?|рис(?:унок)?|şekil|hình|gambar|plate|slide"
+    r"|exhibit|tab(?:le)?|tabelle|tabla)\.?\s*(?:\d+[a-z]?|[ivxlc]+|[a-z])(?:\s*/\s*\d+)?[.:)]?\s*$|"
+    r"^[\s!-/:-@\[-\x60{-~]*(?:källa|bron|kaynak|quelle|fuente|fonte|źródło|источник|джерело|nguồn|sumber|source)\s*:\s*"
+    r"\S+(?:\s+\S+)?\s*$|^\s*(?:sony dsc|olympus digital camera|nikon digital camera|map data)\s*$|"
+    r"^[\s!-/:-@\[-\x60{-~]*(?:my (?:baby|pic|photo|favou?rite|love|view)|nice (?:pic|shot|one|photo)|hello world)[\s!.]*$|"
+    r"^[\s!-/:-@\[-\x60{-~]*(?:qu[ée] (?:lind[oa]|bonit[oa]|hermos[oa]|bell[oa])|trop (?:beau|belle|bien|mignon|mignonne)"
+    r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
+    r"|che bell[oa]|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint|cantik (?:banget|sekali)"
+    r"|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|太美了|好美啊|好漂亮|ما شاء الله|روعة)"
+    r"(?:(?:\s*[!！.,~❤♥]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?]+){0,6}[\s!.~❤♥🌀-🫿☀-➿️‍]*)?\s*$",
     # out of stock in a word that also means "exhausted": the whole text
     r"^\W*(?:produto |producto |prodotto )?(?:esgotado|agotado|esaurito)[\s!.]*(?:avise-me[^.!?]*[.!?]?\s*)?$",
     # money from home, as Portuguese, Turkish and Vietnamese spam writes it
@@ -1214,10 +1233,12 @@ class TooShortRule(RuleConfig):
     A word is a whitespace-separated token with punctuation trimmed from its ends; every Han,
     Hiragana or Katakana character counts as one word. Text in a script without spaces (Thai, Lao,
     Khmer, Myanmar) is judged by characters only. Characters are counted with East-Asian wide
-    characters counting two, spaces included. The defaults reject "≤ 2 words or ≤ 5 characters".
+    characters counting two, spaces included. The defaults reject "one word or ≤ 5 characters": a
+    caption of two words is kept ("Cherry blossoms", "Snowy cabin"); the two-word junk of page furniture,
+    figure labels and readers' comments is the boilerplate rule's and the learned score's.
     """
 
-    min_words: int = Field(default=3, ge=1, le=10_000)
+    min_words: int = Field(default=2, ge=1, le=10_000)
     min_chars: int = Field(default=6, ge=1, le=100_000)
 
 

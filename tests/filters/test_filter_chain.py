@@ -43,7 +43,7 @@ def test_marks_rows_with_reasons_and_keeps_shape_order_and_columns(tmp_path):
         sample(2, ["A dog running along the beach at sunset."], media=[tiny]),
         sample(3, ["www.example.com"], task="vqa", media=[good]),  # not a caption task: text not judged
         sample(4, ["yes"], task="vqa", media=[tiny]),  # ...but image rules apply to every task
-        sample(5, ["blue sky"]),
+        sample(5, ["sky"]),
     ]
     table = table_of(samples)
     out, counts = run_filters(table, FilterConfig())

@@ -22,7 +22,7 @@ def test_one_config_section_per_registered_rule_in_order():
 
 def test_caption_friendly_defaults():
     r = FilterConfig().rules
-    assert (r.too_short.min_words, r.too_short.min_chars) == (3, 6)  # rejects <= 2 words or <= 5 chars
+    assert (r.too_short.min_words, r.too_short.min_chars) == (2, 6)  # rejects one word or <= 5 chars
     assert r.language.exempt_words == 3 and "en" in r.language.allow and "zh" in r.language.allow
     assert r.blank.enabled is False  # opt-in: reads pixels
     assert all(getattr(r, name).enabled for name in TEXT_RULES + IMAGE_RULES if name != "blank")

@@ -107,8 +107,8 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
         ["@#$% a ^&*( b )_+ c {}|:", "=== SALE === %%% OFF %%% !!!", "(((((( dog ))))))", "a|b|c|d|e|f|g|h"],
     ),  # fmt: skip
     "too_short": (
-        ["A red car", "Blue sky today", "一只猫", "小狗在草地上", "แมวนอนอยู่บนโซฟา", "Dog on beach"],
-        ["blue sky", "Sunset", "cat", "a b", "ok", "图片", "I do", "Eiffel-Tower"],
+        ["A red car", "Blue sky today", "一只猫", "小狗在草地上", "แมวนอนอยู่บนโซฟา", "Dog on beach", "blue sky", "Cherry blossoms"],
+        ["sky", "Sunset", "cat", "a b", "ok", "图片", "I do", "Eiffel-Tower"],
     ),
     "too_long": (["A dog " * 100, "猫" * 500], ["word " * 513, "a" * 4097, "猫" * 2049]),
     "file_name": (
