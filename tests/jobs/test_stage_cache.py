@@ -164,7 +164,7 @@ def test_plan_says_what_would_rerun_and_why_and_previews_without_writing(cached,
     job.write_text(yaml.safe_dump(data))
     got = json.loads(CliRunner().invoke(app, ["plan", str(job), "--json"]).output)
     files = next(d for d in got["stages"] if d["stage"] == "files")
-    assert files["action"] == "re-run" and "filters.rules.too_short.min_words: 3 → 4" in files["why"], files
+    assert files["action"] == "re-run" and "filters.rules.too_short.min_words: 2 → 4" in files["why"], files
     assert got["preview"] is None
 
 
