@@ -312,7 +312,8 @@ def _zh_t2s(texts: pa.Array, cfg, context) -> pa.Array:
 
 _SUFFIX_SEPARATOR = r"[|｜¦\-–—:·•~/\\»>_]"
 # stock agencies whose name ends a caption with nothing before it ("... in the grass Getty Images")
-_BARE_SITE_NAMES = r"(?:getty\s+images|gettyimages|shutterstock|istockphoto|alamy\s+stock\s+photo|dreamstime\.com|depositphotos)"
+_BARE_SITE_NAMES = (r"(?:getty\s+images|gettyimages|shutterstock|istockphoto|alamy\s+stock\s+photo|dreamstime\.com|depositphotos"
+                    r"|(?:download\s+)?(?:premium|free)\s+(?:photo|vector))")
 # a site's domain after its name: "Chefkoch.de", "Lazada.co.th", "Amazon.com" (not a file's extension)
 _DOMAIN = (r"(?:\.(?:com?\.)?(?:com|net|org|info|io|de|fr|es|it|pl|cz|sk|ru|ua|by|kz|tr|nl|be|se|no|dk|fi|pt|br|"
            r"mx|ar|cl|pe|co|jp|kr|cn|tw|hk|vn|th|id|my|sg|ph|in|au|nz|uk|us|ca|at|ch|ie|gr|hu|ro|bg|rs|hr|si|lt|lv|ee|"
@@ -443,12 +444,25 @@ _CREDIT_TAIL = (
     r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
     r"\s*[)\]）]?\s*$"
 )
+# a credit in brackets that ends or opens a caption: "... (Image: RSPB/Ben Andrew)", "... (foto ANSA/Ciro
+# Fusco)", "... (ภาพ: สมชาย ใจดี)", "(Photo by Emily Carter) A heron ...", "(Foto: EFE/Juan Carlos Hidalgo) ..."
+_BRACKETED_CREDIT = (r"[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|picture|credits?|crédits?)(?:\s+by|\s+credit)?\b|fot\."
+                     r"|фото|ภาพ|사진|写真|图片|圖片|©)\s*[:：=]?\s*[^()\[\]（）]{1,60}[)\]）]")
+_BRACKETED_CREDIT_TAIL = rf"(?i)([^\s(\[（])\s*{_BRACKETED_CREDIT}\s*\.?\s*$"
+# a credit line opening a caption with no separator after it but its agency or site: "Fot. Jakub
+# Kamiński/PAP Rolnicy blokują ...", "Foto: Reprodução/Instagram Ponte estaiada ...", "사진=연합뉴스 서울 ..."
+_AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:|фото\s*:)\s*[^/()]{{2,40}}/\s*"
+                rf"(?:{NEWS_AGENCIES}|instagram|facebook|twitter|reprodução|divulgação|arquivo)\s+|사진\s*=\s*\S+\s+"
+                rf"|(?:foto|photo|bild|фото)\s*:\s*{NEWS_AGENCIES}\s*/\s*[^./|()]{{2,40}}\.\s+"
+                r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
 # every text either pattern matches holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
-                 r"|^\s*(?:photo|foto|bild|image)\s*:")
+                 r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|图片|圖片"
+                 r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
-                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME})\s*[:|｜–—-]\s+")
+                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME})"
+                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?\s*[.:|｜–—-]\s+")
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
@@ -472,7 +486,8 @@ def _credit(texts: pa.Array, context) -> pa.Array:
         texts = with_values(texts, hit, stripped, context.get("touched"))
     # the name patterns are too large for Hyperscan: their marks pick the rows RE2 judges
     rows = np.flatnonzero(search(texts, _CREDIT_MARKS))
-    for pattern, after in ((_CREDIT_TAIL, False), (_CREDIT_HEAD, True)):
+    for pattern, after in ((_CREDIT_TAIL, False), (_BRACKETED_CREDIT_TAIL, False), (_CREDIT_HEAD, True),
+                           (_AGENCY_HEAD, True)):
         if rows.size == 0:
             break
         sub = texts.take(pa.array(rows))
@@ -542,6 +557,8 @@ _LISTING_TAIL = (
     r"|royalty[- ]free\s+(?:stock\s+)?(?:photo|image|picture|footage|vector|illustration)s?"
     rf"|{_IMAGE_ID}"
     r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+|r/[a-z0-9_]{2,30}"
+    rf"|editorial use only\.?(?:\s*{_IMAGE_ID})?"
+    r"|fiyatı,?\s*(?:yorumları|özellikleri)|gebraucht\s+kaufen|günstig kaufen|купить\s+в\s+\S+"
     r")\s*\.?|\s*[-|｜–—]\s*\d{7,})\s*$"
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"

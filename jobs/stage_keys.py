@@ -122,7 +122,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 24: readers' comments on a post, out-of-stock notices, listing heads and named image ids, "のの" before a
     # hiragana word kept, French letters no misread; two-word captions kept (too_short.min_words 2), figure
     # labels, menus and short praise as boilerplate; the model with set AI
-    StageSpec("files", 24, _files_reads),
+    # 25: credits in brackets and credit lines opening a caption, more listing leftovers and sites; the model
+    # with set AJ
+    StageSpec("files", 25, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

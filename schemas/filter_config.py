@@ -173,7 +173,9 @@ DEFAULT_SITE_SUFFIXES = (
     "la stampa", "il post", "uol", "estadão", "público", "花瓣网", "花瓣", "堆糖", "汇图网", "觅知网", "新华网",
     "人民网", "央视网", "中新网", "澎湃新闻", "연합뉴스", "뉴시스", "뉴스1", "朝日新聞デジタル", "毎日新聞",
     "読売新聞オンライン", "日本経済新聞", "nhk", "時事ドットコム", "بي بي سي عربي", "سكاي نيوز عربية", "العربية",
-    # photo agencies
+    # photo agencies; shops, classifieds and sites AJ's writer met
+    "download free photo", "download premium photo", "photo libre de droits", "bergfex", "heureka", "imdb", "blocket", "tori.fi", "finn.no", "willhaben", "oferteo", "nun", "noon", "minne",
+    "ハンドメイドマーケット minne", "creema", "오늘의집", "번개장터", "당근마켓", "메루카리", "メルカリ",
     "hollandse hoogte", "anp foto", "belga image", "ritzau scanpix", "ntb scanpix", "tt nyhetsbyrån", "profimedia",
     "east news", "agencja gazeta", "ullstein bild", "picture alliance", "picture-alliance", "imago images",
     "sz photo", "keystone", "lapresse", "europa press", "cover images", "abaca press", "maxppp", "rex features",

@@ -322,3 +322,26 @@ def test_credits_and_listings_of_set_ai_kinds_are_stripped():
                    "Fiskebåtar i hamnen", "Copper kettle on a gas stove.", "Children running on a beach at low tide",
                    "Olivos centenarios en Jaén", "Surfer walking into the waves at dawn", "A luggage tag with ID: AB1234",
                    "Photo: A dog in the park"]
+
+
+def test_credits_in_brackets_and_credit_lines_that_open_a_caption_are_stripped():
+    got = normalize_captions(pa.array([
+        "(Photo by Lena Ortiz) Two kayaks pulled up on a pebble beach",
+        "(Foto: EFE/Marta Pérez) Vendimia en una ladera de La Rioja",
+        "A red squirrel on a mossy branch (Image: Wildlife Trust/Sam Hale)",
+        "Il Duomo di Milano sotto la neve (foto ANSA/Luca Neri)",
+        "Rijen tulpen bij Lisse (Foto: ANP)", "ตลาดน้ำอัมพวายามเย็น (ภาพ: วิชัย ดีมาก)",
+        "Fot. Anna Nowak/PAP Kolejka górska w Zakopanem", "Foto: Reprodução/Instagram Praia lotada em Copacabana",
+        "Photograph: Ruth Lee for the Observer. Commuters crossing London Bridge",
+        "Фото: Ирина Смирнова / ТАСС. Трамвай на набережной", "Foto: dpa/Jonas Weber. Ein Zug im Schnee",
+        "사진=뉴시스 부산 해운대 해수욕장의 여름", "撮影：佐藤健 雪の白川郷",
+        "Harbour at dusk. Editorial use only. Image ID: 3K8P2QZ", "Slice of lemon tart - Download Free Photo",
+        # kept: brackets that are the caption's
+        "A child with a (photo) frame", "Photographer (pictured) holding a camera",
+    ])).to_pylist()
+    assert got == ["Two kayaks pulled up on a pebble beach", "Vendimia en una ladera de La Rioja",
+                   "A red squirrel on a mossy branch", "Il Duomo di Milano sotto la neve", "Rijen tulpen bij Lisse",
+                   "ตลาดน้ำอัมพวายามเย็น", "Kolejka górska w Zakopanem", "Praia lotada em Copacabana",
+                   "Commuters crossing London Bridge", "Трамвай на набережной", "Ein Zug im Schnee",
+                   "부산 해운대 해수욕장의 여름", "雪の白川郷", "Harbour at dusk.", "Slice of lemon tart",
+                   "A child with a (photo) frame", "Photographer (pictured) holding a camera"]
