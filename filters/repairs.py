@@ -455,7 +455,7 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
                 rf"(?:{NEWS_AGENCIES}|instagram|facebook|twitter|reprodução|divulgação|arquivo)\s+|사진\s*=\s*\S+\s+"
                 rf"|(?:foto|photo|bild|фото)\s*:\s*{NEWS_AGENCIES}\s*/\s*[^./|()]{{2,40}}\.\s+"
                 r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
-# every text either pattern matches holds one of these
+# every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
                  r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|图片|圖片"
                  r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]")
@@ -466,9 +466,12 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
-    """`texts` without a photo credit at the end: a news agency's (`_CREDIT`, looked for in the
-    texts with a "/"), or one after a sentence ends (`_CREDIT_AFTER_SENTENCE`, in the texts with a
-    "/", ":", ")" or a non-ASCII character)."""
+    """`texts` without a photo credit: at the end, a news agency's (`_CREDIT`, looked for in the texts
+    with a "/"), one after a sentence ends (`_CREDIT_AFTER_SENTENCE`, in the texts with a "/", ":",
+    ")" or a non-ASCII character), one after a strong mark (`_CREDIT_TAIL`) or in brackets
+    (`_BRACKETED_CREDIT_TAIL`); at the start, one set off by a separator (`_CREDIT_HEAD`) or by its
+    agency or brackets (`_AGENCY_HEAD`). The last four are judged by RE2 in the rows their marks
+    (`_CREDIT_MARKS`) pick: their names make them too large for Hyperscan."""
     # a credit after a sentence (or a listing's id) holds "/", ":", ")" or a non-ASCII "©"
     after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
