@@ -106,15 +106,6 @@ SHARED_WORDS = {code: frozenset(words.split()) for code, words in {
 SHARED_LETTERS = {"be": "ыэё", "gl": "ñ"}
 
 
-def _evidence(lower: str, words: set[str], marks: Marks, chars: set[str] | None = None) -> int:
-    """How many of the language's words are in the text, plus one for its letters (looked for
-    where the text holds one of their `triggers`; `chars`: the text's characters, when known)."""
-    found = len(words & marks.words)
-    if marks.letters is not None and (not marks.triggers or not marks.triggers.isdisjoint(chars or lower)):
-        found += marks.letters.search(lower) is not None
-    return found
-
-
 @lru_cache(maxsize=64)
 def _allowed_marks(allow: frozenset[str]) -> tuple[Marks, ...]:
     return tuple(ALLOWED_MARKS[a] for a in sorted(allow) if a in ALLOWED_MARKS)
@@ -141,21 +132,25 @@ def allowed_evidence(lower: str, allow: frozenset[str], neighbour: str | None = 
     not counting the letters a `neighbour` language writes too (`SHARED_LETTERS`)."""
     if neighbour in SHARED_LETTERS:
         lower = lower.translate(dict.fromkeys(map(ord, SHARED_LETTERS[neighbour])))
-    words = text_words(lower)
-    return sum(_evidence(lower, words, m) for m in _allowed_marks(allow))
+    return sum(_mark_counts(lower, text_words(lower), _allowed_owners(allow)).values())
 
 
-def _most_marks(lower: str, words: set[str], chars: set[str], owners: "_Owners") -> tuple[int, int]:
-    """(the most marks one language of `owners` has in the text, their sum over those languages),
-    looking only at the languages a word or letter of the text may be a mark of."""
+def _mark_counts(lower: str, words: set[str], owners: "_Owners") -> dict[int, int]:
+    """Per language of `owners` (its index) with marks in the text: how many of its words are in it,
+    plus one for its letters (looked for only where the text holds one of their `triggers`)."""
     counts: dict[int, int] = {}
     for w in words & owners.words.keys():
         for i in owners.words[w]:
             counts[i] = counts.get(i, 0) + 1
-    for i in {i for c in chars & owners.triggers.keys() for i in owners.triggers[c]} | owners.always:
+    for i in {i for c in set(lower) & owners.triggers.keys() for i in owners.triggers[c]} | owners.always:
         if owners.marks[i].letters.search(lower):
             counts[i] = counts.get(i, 0) + 1
-    return max(counts.values(), default=0), sum(counts.values())
+    return counts
+
+
+def has_neighbour_marks(lower: str) -> bool:
+    """The lowercased text holds a word or letter of some neighbour language (`NEIGHBOUR_MARKS`)."""
+    return bool(_mark_counts(lower, text_words(lower), _NEIGHBOUR_OWNERS))
 
 
 class _Owners(NamedTuple):
@@ -185,11 +180,14 @@ def _allowed_owners(allow: frozenset[str]) -> _Owners:
 def may_be_neighbour(lower: str, allow: frozenset[str]) -> bool:
     """`neighbour_language` can hold for some scores: the marks of some neighbour language outweigh
     the allowed languages' (what lid.176 makes of the text is not needed to rule it out)."""
-    words, chars = text_words(lower), set(lower)
-    theirs = _most_marks(lower, words, chars, _NEIGHBOUR_OWNERS)[0]
-    if theirs == 0:
-        return False
-    ours = _most_marks(lower, words, chars, _allowed_owners(allow))[1]
+    words = text_words(lower)
+    theirs = max(_mark_counts(lower, words, _NEIGHBOUR_OWNERS).values(), default=0)
+    return theirs > 0 and _outweigh(theirs, sum(_mark_counts(lower, words, _allowed_owners(allow)).values()))
+
+
+def _outweigh(theirs: int, ours: int) -> bool:
+    """A neighbour's marks outweigh the allowed languages': more of them, and two at least where
+    the allowed languages have any."""
     return theirs > ours and (ours == 0 or theirs >= 2)
 
 
@@ -202,11 +200,11 @@ def neighbour_language(lower: str, scores: dict[str, float], allow: frozenset[st
     if not foreign:
         return None
     words = text_words(lower)
-    theirs, code = max((_evidence(lower, words, NEIGHBOUR_MARKS[c]), c) for c in foreign)
+    counts = _mark_counts(lower, words, _NEIGHBOUR_OWNERS)
+    theirs, code = max((counts.get(_NEIGHBOUR_INDEX[c], 0), c) for c in foreign)
     if theirs == 0:
         return None
-    ours = sum(_evidence(lower, words, m) for m in _allowed_marks(allow))
-    return code if theirs > ours and (ours == 0 or theirs >= 2) else None
+    return code if _outweigh(theirs, sum(_mark_counts(lower, words, _allowed_owners(allow)).values())) else None
 
 
 # The letters of `NEIGHBOUR_MARKS` as plain RE2, each pattern's letters or the spellings it looks
@@ -221,3 +219,5 @@ MARKS_SCREEN = "(?:^|[^a-z0-9_])(?:" + "|".join(
 
 
 _NEIGHBOUR_OWNERS = _owners(_ALL_NEIGHBOURS)
+# a label's index in `_ALL_NEIGHBOURS` (labels of one macro-language share their marks)
+_NEIGHBOUR_INDEX = {code: next(i for i, m in enumerate(_ALL_NEIGHBOURS) if m is marks) for code, marks in NEIGHBOUR_MARKS.items()}

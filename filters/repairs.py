@@ -476,31 +476,26 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
                           (_CREDIT_AFTER_SENTENCE, after_sentence)):
-        if rows.size == 0:
-            continue
-        sub = texts.take(pa.array(rows))
-        found = search(sub, pattern)
-        if not found.any():
-            continue
-        hit = np.zeros(len(texts), dtype=bool)
-        hit[rows[found]] = True
+        found = np.zeros(len(texts), dtype=bool)
+        if rows.size:
+            found[rows[search(texts.take(pa.array(rows)), pattern)]] = True
         # (each pattern is anchored at the end: the text before its match, and the sentence end it kept)
-        stripped = pc.utf8_trim_whitespace(cut_at_match(sub.filter(pa.array(found)), pattern))
-        texts = with_values(texts, hit, stripped, context.get("touched"))
+        texts = _cut_matches(texts, found, pattern, context)
     # the name patterns are too large for Hyperscan: their marks pick the rows RE2 judges
-    rows = np.flatnonzero(search(texts, _CREDIT_MARKS))
     for pattern, after in ((_CREDIT_TAIL, False), (_BRACKETED_CREDIT_TAIL, False), (_CREDIT_HEAD, True),
                            (_AGENCY_HEAD, True)):
-        if rows.size == 0:
-            break
-        sub = texts.take(pa.array(rows))
-        cut = cut_at_match(sub, pattern, after=after)
-        changed = bool_mask(pc.not_equal(cut, sub))
-        if changed.any():
-            hit = np.zeros(len(texts), dtype=bool)
-            hit[rows[changed]] = True
-            texts = with_values(texts, hit, pc.utf8_trim_whitespace(cut.filter(pa.array(changed))), context.get("touched"))
+        texts = _cut_matches(texts, search_within(texts, _CREDIT_MARKS, pattern), pattern, context, after=after)
     return texts
+
+
+def _cut_matches(texts: pa.Array, found: np.ndarray, pattern: str, context, after: bool = False,
+                 trim: bool = True) -> pa.Array:
+    """`texts` with the rows `found` marks cut at their match of `pattern` (`cut_at_match`: before it,
+    or with `after` after it), trimmed unless `trim` is false."""
+    if not found.any():
+        return texts
+    cut = cut_at_match(texts.filter(pa.array(found)), pattern, after=after)
+    return with_values(texts, found, pc.utf8_trim_whitespace(cut) if trim else cut, context.get("touched"))
 
 
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
@@ -527,16 +522,10 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
         rows = rows[search(texts.take(pa.array(rows)), site_suffix_ending(cfg.suffixes))]
     texts = _strip_suffixes(texts, rows, site_suffix_pattern(cfg.suffixes), context)
     rows = np.flatnonzero(start)
-    if rows.size == 0:
-        return texts
-    sub = texts.take(pa.array(rows))
-    found = search_within(sub, name_start, site_prefix_pattern(cfg.suffixes))
-    if not found.any():
-        return texts
-    hit = np.zeros(len(texts), dtype=bool)
-    hit[rows[found]] = True
-    stripped = cut_at_match(sub.filter(pa.array(found)), site_prefix_pattern(cfg.suffixes), after=True)
-    return with_values(texts, hit, stripped, context.get("touched"))
+    found = np.zeros(len(texts), dtype=bool)
+    if rows.size:
+        found[rows[search_within(texts.take(pa.array(rows)), name_start, site_prefix_pattern(cfg.suffixes))]] = True
+    return _cut_matches(texts, found, site_prefix_pattern(cfg.suffixes), context, after=True, trim=False)
 
 
 # What a stock listing or a photo forum leaves after a caption once its site name is gone: the kind
@@ -572,10 +561,7 @@ _LISTING_HEAD = (r"(?i)^\s*(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?
 def _listing_tail(texts: pa.Array, context) -> pa.Array:
     """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`)."""
     for pattern, after in ((_LISTING_TAIL, False), (_LISTING_HEAD, True)):
-        found = search(texts, pattern)
-        if found.any():
-            stripped = pc.utf8_trim_whitespace(cut_at_match(texts.filter(pa.array(found)), pattern, after=after))
-            texts = with_values(texts, found, stripped, context.get("touched"))
+        texts = _cut_matches(texts, search(texts, pattern), pattern, context, after=after)
     return texts
 
 

@@ -112,20 +112,18 @@ def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndar
     aabb = doubled[pairs + 2] | ((pairs >= 2) & doubled[np.maximum(pairs - 2, 0)])
     # a Kana particle before a word that starts with it, written in hiragana: "ラーメン屋ののれん" (the
     # shop's noren), "鮭ののり巻き"
+    kana_particles = [c for c in particles if "\u3040" <= c <= "\u30ff"]
+    kana = _np(pc.is_in(w.dictionary, value_set=pa.array(kana_particles, pa.string())))
     after = pairs + 2
     inside = after < len(w.row)
     inside[inside] = w.row[after[inside]] == w.row[pairs[inside]]
+    inside[inside] = kana[w.ids[pairs[inside]]]
     if inside.any():
         hiragana = _np(pc.match_substring_regex(w.dictionary, "^[\u3041-\u309f]$"))
-        kana_pair = _np(pc.is_in(w.dictionary, value_set=pa.array([c for c in particles if "\u3040" <= c <= "\u30ff"] or [""], pa.string())))
-        word_start = np.zeros(len(pairs), dtype=bool)
-        word_start[inside] = hiragana[w.ids[after[inside]]] & kana_pair[w.ids[pairs[inside]]]
-        aabb |= word_start
+        aabb[inside] |= hiragana[w.ids[after[inside]]]
     out.append(w.row[pairs[~aabb]])
-    kana_particles = [c for c in particles if "\u3040" <= c <= "\u30ff"]
     if not kana_particles:
         return np.unique(np.concatenate(out))
-    kana = _np(pc.is_in(w.dictionary, value_set=pa.array(kana_particles, pa.string())))
     one_char = None  # per word: one Han or Kana character, read only when a unit ends in a Kana particle
     for p in range(2, max_words + 1):
         for i, unit in _written_twice(w, p):

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
+from filters.language import reads_as
 from filters.repairs import LATIN_EXTENDED_MISREAD, ascii_char_counts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.repetition import title_case_repeats_only, without_species_names
@@ -281,7 +282,6 @@ _LATIN_MISREAD_MARKS = r"[³¹¼¾¿¯¥ªºœŸþðýøØèìòÊæñù]"  # (�
 _NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowed language's words, or no letter
 _LATIN_PAGES = ("cp1250", "cp1254")
 _FRENCH_MARKS = frozenset("œèùæ")
-_FRENCH_WORDS = frozenset("le la les des du de une un et est sur dans avec au aux par pour".split())
 _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
 # "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
 # Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
@@ -311,7 +311,7 @@ def _latin_misread_text(text: str) -> bool:
         return False
     # French writes "œ", "è" and "ù" in its words (and "ê", read back through Windows-1250 as "ę"):
     # "... un panier d'œufs ... la lumière ... une petite fenêtre" with French function words is French
-    if {m.lower() for m in marks} <= _FRENCH_MARKS and len(_FRENCH_WORDS.intersection(re.findall(r"\w+", text.lower()))) >= 2:
+    if {m.lower() for m in marks} <= _FRENCH_MARKS and reads_as(text.lower(), ("fr",)):
         return False
     for page in _LATIN_PAGES:
         try:
