@@ -19,13 +19,20 @@ step, the documents cannot be balanced without wrecking the mix; gathered a few 
 3. The remaining loads fill the remaining steps by their offsets alone (`step_mix.offset_deal`), so
    that their shares sum to the plan's; the swap descent (`packer.step_swaps`) then balances cost
    within the mix check.
+4. Where no such deal passes the check, a hot step takes at most dp // d heavy loads (those over
+   `CAPPED_HEAVY_COST` × the mean; d in `HEAVY_SHARES`, from the fewest hot steps up) and its other
+   places go to the light loads that bring its offsets nearest zero, whatever their cost: the first
+   deal that passes is kept, and the swaps gather cost from there.
 
 `packer.steps` keeps this deal where it passes the mix check and, after the swaps, has the lower
 modelled step time than the usual deal. On the bimodal mix at dp 8 (33,656 packs) it reaches
 1.012 mean / 1.036 worst step (the usual deal: 1.019 / 1.082). At dp 64 a step of 64 packs is too
 wide a cross-section: 738 documents of the full context gathered in 12-27 steps move the document
-share far beyond what random dealing does, and `packer.mix_balance_bound` certifies that no deal of
-those packs within the spread target has its worst step under 1.061.
+share far beyond what random dealing does (and their steps' share of document samples, one per
+pack, far below it). At most 21 heavy packs a step (4.: dp // 3; 32 do not pass) with companions
+chosen by the mix alone pass, and after the swaps give 1.048 / 1.099 (the units' deal: 1.100 /
+1.176); `packer.mix_balance_bound` certifies that no deal of those packs within the spread target
+has its worst step under 1.061.
 """
 
 from __future__ import annotations
@@ -38,12 +45,18 @@ from packer.step_mix import offset_deal
 HEAVY_COSTS = (1.10, 1.12, 1.15, 1.18)
 HEAVY_STEP_RATIO = 1.05  # a heavy step gathers heavy loads until its max/mean can be within this
 COMPANION_POOL = 50  # where too few light loads are costly enough: the costliest, this × the places open
+# where none of those passes: a hot step takes at most dp // d heavy loads (over this × the mean load),
+# d from the fewest hot steps up; the first deal that passes the check is kept (4.)
+CAPPED_HEAVY_COST = 1.08
+HEAVY_SHARES = (2, 3, 4, 6, 8)
 
 
 def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int, tie: np.ndarray,
-                    heavy_cost: float) -> np.ndarray | None:
+                    heavy_cost: float, most: int | None = None) -> np.ndarray | None:
     """The step of each load (n_steps × dp of them; ``cost`` and ``offsets`` per load), or None
-    where there is no heavy load or the heavy loads need more than the steps there are."""
+    where there is no heavy load or the heavy loads need more than the steps there are. With
+    ``most``, a heavy step takes that many heavy loads (the last one what is left) and its other
+    places go to the light loads that bring its offsets nearest zero, whatever their cost (4.)."""
     N = cost.shape[0]
     if n_steps < 2 or dp < 2 or n_steps * dp != N:
         return None
@@ -59,6 +72,8 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
     used = is_heavy.copy()
     step = np.full(N, -1, np.int64)
     n_hot = hp = 0
+    if most is not None and -(-heavy.size // max(1, min(most, dp))) > n_steps:
+        return None
     while hp < heavy.size:
         if n_hot == n_steps:
             return None
@@ -67,7 +82,10 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
             group.append(int(heavy[hp]))
             hp += 1
             c = cost[group]
-            if len(group) == dp or c.max() * dp <= HEAVY_STEP_RATIO * (c.sum() + (dp - len(group)) * median):
+            if most is not None:
+                if len(group) >= min(most, dp):
+                    break
+            elif len(group) == dp or c.max() * dp <= HEAVY_STEP_RATIO * (c.sum() + (dp - len(group)) * median):
                 break
         need = dp - len(group)
         if need:
@@ -75,7 +93,8 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
             free = light[~used[light]]
             if free.size < need:
                 return None
-            floor = max(0.0, (float(c.max()) * dp / HEAVY_STEP_RATIO - float(c.sum())) / need)
+            floor = 0.0 if most is not None else max(
+                0.0, (float(c.max()) * dp / HEAVY_STEP_RATIO - float(c.sum())) / need)
             pool = free[cost[free] >= floor * (1 - 1e-9)]
             if pool.size < need:
                 pool = free[np.lexsort((tie[free], -cost[free]))[: need * COMPANION_POOL]]

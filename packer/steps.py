@@ -48,8 +48,9 @@ cost. Its ratio to the ideal (every rank at the mean) is the step's *balance*
      rest dealt by their label offsets (`packer.heavy_steps`). Each deal that passes the check is
      followed by swaps of packs between steps that keep it passing (`packer.step_swaps`,
      ``mix_swap_rounds``), and the lower step time wins: 1.012 / 1.036 at dp 8 (the heavy deal;
-     the units' with swaps: 1.019 / 1.082), 1.100 / 1.176 at dp 64 (the units'; no heavy deal
-     passes the check there). `packer.mix_balance_bound` bounds from below what any
+     the units' with swaps: 1.019 / 1.082), 1.048 / 1.099 at dp 64 (the heavy deal with at most
+     dp/3 heavy packs a step: gathered until each step balances they break the mix there; the units'
+     with swaps: 1.100 / 1.176). `packer.mix_balance_bound` bounds from below what any
      deal of the same packs that passes this check can reach (bench_packing prints it beside these
      figures): at dp 64, k = 1 no such deal has its worst step under 1.061 (the spread rule alone
      excludes it). Choose ``cost`` there when the slowest rank matters more than each step's mix.
@@ -71,7 +72,7 @@ from typing import NamedTuple
 import numpy as np
 
 from packer import step_mix
-from packer.heavy_steps import HEAVY_COSTS, heavy_step_deal
+from packer.heavy_steps import CAPPED_HEAVY_COST, HEAVY_COSTS, HEAVY_SHARES, heavy_step_deal
 from packer.pack_moves import pick_by_composition
 from packer.step_mix import offset_deal
 from packer.step_swaps import MixLimits, swap_descent
@@ -392,8 +393,12 @@ def assemble_steps(plan: PackPlan, cfg: PackConfig, seed: int, *, groups: np.nda
             rows_s, rows_t = (lsmp, ltok) if by_load else (mix.samples, mix.tokens)  # at k = 1 the same rows
             starts = [(mix_deal, step_of_load, _swap_limits(step_of_load, rows_s, rows_t, mix.kind, n_steps, base))]
             offsets = mix_offsets(rows_t, rows_s, mix.kind, n_steps, base)
-            for heavy_cost in HEAVY_COSTS:
-                heavy = heavy_step_deal(X[:, 0], offsets, n_steps, dp, ltie if by_load else tie, heavy_cost)
+            # heavy loads gathered until each hot step is balanced; where no such deal passes the
+            # check, at most dp/2, dp/3, ... of them to a hot step (`HEAVY_SHARES`): the first that does
+            tries = [(c, None) for c in HEAVY_COSTS] + [(CAPPED_HEAVY_COST, dp // d) for d in HEAVY_SHARES
+                                                        if dp // d >= 1]
+            for heavy_cost, most in tries:
+                heavy = heavy_step_deal(X[:, 0], offsets, n_steps, dp, ltie if by_load else tie, heavy_cost, most)
                 if heavy is None:
                     continue
                 lim = _swap_limits(heavy, rows_s, rows_t, mix.kind, n_steps, base)
