@@ -412,7 +412,7 @@ _CREDIT = (
 # "... at dawn. Photo credit: Tom Becker", "... the river. © Anna Kowalska" (a name: it starts with a
 # capital or a digit, "Photo: the entrance at night" is a caption); and a stock listing's
 # keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
-_CREDIT_WORDS = (r"(?:(?:photo|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
+_CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
                  r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source)")
 _CREDIT_AFTER_SENTENCE = (
     rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s+)?{NEWS_AGENCIES}(?:\s+photo)?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
@@ -430,7 +430,7 @@ _CREDIT_AFTER_SENTENCE = (
 # words with capitals (two at least after a mark that a caption may also end with, "foto de"), a
 # handle, or Han, Kana, Hangul or Arabic letters; the caption's last character is kept (group 1).
 _CAPITALISED = r"(?-i:[\p{Lu}\d][\p{L}\p{M}'’.\-]*)"
-_CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*)){{0,4}}"
+_CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*|&)){{0,4}}"
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
@@ -442,6 +442,9 @@ _CREDIT_TAIL = (
     rf"(?i)([^\s|｜¦–—·•(\[（,;-])(?:\s*[|｜¦–—·•,;-]\s*[(\[（]?|\s+[(\[（]?|\s*[（(])\s*"
     rf"(?:{_CREDIT_MARK}\s*(?:©\s*)?(?:\d{{4}}\s+)?{_CREDIT_NAME}|{_CREDIT_WEAK_MARK}\s+{_CREDIT_TWO_NAMES})"
     r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
+    # the outlet it was taken for, and the rights ("... Photograph: Ana Lindqvist for The Guardian",
+    # "... ©2019 David Mwangi Photography, all rights reserved")
+    rf"(?:\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?(?:\s*[,.]?\s*all rights reserved\.?)?"
     r"\s*[)\]）]?\s*$"
 )
 # a credit in brackets that ends or opens a caption: "... (Image: RSPB/Ben Andrew)", "... (foto ANSA/Ciro
@@ -458,10 +461,12 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
                  r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|图片|圖片"
-                 r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]")
+                 r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
-                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME})"
+                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME}"
+                # "Courtesy of the National Archives: Women workers ..."
+                rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
                 rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?\s*[.:|｜–—-]\s+")
 
 
@@ -534,35 +539,63 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # Image 663512009.", "... ID 1092837465", a bare number of seven digits or more after a dash: "... in
 # blue scrubs - 2156783321"), and a forum's tags ("... of Tuscany [OC] [4032x3024]"). The caption's
 # last character is kept (group 1).
-_LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
+_LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
-_LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock\s+(?:photo|image|picture|footage|vector|illustration)s?|foto de archivo"
-                 r"|fotos? de stock|stock-?foto|foto stock|photo stock|archivbild|zdjęcie stockowe|стоковое фото"
-                 r"|stok fotoğraf|写真素材|图片素材|素材图片)")
+_LISTING_KIND = (r"(?:(?:(?:royalty[- ]free|free)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
+                 r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
+                 r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock)"
+                 # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
+                 r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
 _IMAGE_ID = (r"[(\[]?\s*(?:(?:image|photo|stock|asset|file|bild|foto|imagen|immagine|obraz|фото)\s*-?\s*"
              r"(?:(?:id|no\.?|number|nr\.?|#)\s*[:#]?\s*(?:\d{5,}|[a-z]+\d[a-z0-9]{2,}|\d+[a-z][a-z0-9]*)|[:#]?\s*\d{6,})"
              r"|id\s*[:#]?\s*\d{5,}|#\d{7,})\s*[)\]]?")
 _LISTING_TAIL = (
-    r"(?i)([^\s|｜¦–—·•(\[-])(?:(?:\s*[-|｜–—:·•,]\s*|\s+)(?:"
+    r"(?i)([^\s|｜¦–—·•(\[/-])(?:\s*[-|｜–—:·•,]\s*|\s+/\s+|\s+)(?:"
     rf"{_LISTING_KIND}(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"
     r"|royalty[- ]free\s+(?:stock\s+)?(?:photo|image|picture|footage|vector|illustration)s?"
+    # a stock photographer's credit whose site was cut ("... Stock photography by monkeybiz on")
+    r"|stock\s+(?:photo(?:graph(?:y|s)?)?|images?)\s+(?:by|from)\s+[^\s|]+(?:\s+on)?"
     rf"|{_IMAGE_ID}"
     r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+|r/[a-z0-9_]{2,30}"
     rf"|editorial use only\.?(?:\s*{_IMAGE_ID})?"
     r"|fiyatı,?\s*(?:yorumları|özellikleri)|gebraucht\s+kaufen|günstig kaufen|купить\s+в\s+\S+"
-    r")\s*\.?|\s*[-|｜–—]\s*\d{7,})\s*$"
+    r")\s*\.?\s*$"
+)
+# ... after a separator only: a bare id, a licence or a resolution, a site's domain ("... - Cars.com",
+# "... - Batdongsan.com.vn"), a travel site's "Picture of <place>, <town>" ("... - Picture of Hotel
+# Marina, Dubrovnik", its site's name cut before)
+_LISTING_AFTER_SEPARATOR = (
+    r"(?i)([^\s|｜¦–—·•(\[/-])(?:(?:\s*[|｜–—,]\s*|\s+[-/]\s+)(?:\d{7,}|royalty[- ]free|high[- ]res(?:olution)?"
+    rf"|[a-z0-9][a-z0-9-]+{_DOMAIN[:-1]})"
+    r"|\s+[-|–—]\s+(?:picture of|photo de|foto de|foto di|bild von|zdjęcie|фото) [^-|–—,]+, [^-|–—,]+)"
+    r"\s*\.?\s*$"
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
 _LISTING_HEAD = (r"(?i)^\s*(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?\s*\d{5,}|写真素材|图片素材|素材图片"
                  r"|ストックフォト)\s*[:：|｜–—-]\s*")
 
 
+LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
+
+
 def _listing_tail(texts: pa.Array, context) -> pa.Array:
-    """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`)."""
-    for pattern, after in ((_LISTING_TAIL, False), (_LISTING_HEAD, True)):
-        texts = _cut_matches(texts, search(texts, pattern), pattern, context, after=after)
-    return texts
+    """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`,
+    `_LISTING_AFTER_SEPARATOR`: again in the rows cut, up to `LISTING_ROUNDS` times) or start
+    (`_LISTING_HEAD`)."""
+    rows = np.arange(len(texts))
+    for _ in range(LISTING_ROUNDS):
+        cut = np.zeros(len(texts), dtype=bool)
+        for pattern in (_LISTING_AFTER_SEPARATOR, _LISTING_TAIL):
+            found = np.zeros(len(texts), dtype=bool)
+            if rows.size:
+                found[rows[search(texts.take(pa.array(rows)) if rows.size < len(texts) else texts, pattern)]] = True
+            texts = _cut_matches(texts, found, pattern, context)
+            cut |= found
+        rows = np.flatnonzero(cut)
+        if not rows.size:
+            break
+    return _cut_matches(texts, search(texts, _LISTING_HEAD), _LISTING_HEAD, context, after=True)
 
 
 def _strip_suffixes(texts: pa.Array, rows: np.ndarray, pattern: str, context) -> pa.Array:

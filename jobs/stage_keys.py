@@ -124,7 +124,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # labels, menus and short praise as boilerplate; the model with set AI
     # 25: credits in brackets and credit lines opening a caption, more listing leftovers and sites; the model
     # with set AJ
-    StageSpec("files", 25, _files_reads),
+    # 26: praise that opens a short comment in more languages and forms, loan, betting and side-job spam,
+    # "Source:" only opening a text or after a mark; listing leftovers in more languages and several in a
+    # row, a site's domain after a separator, credits "for" an outlet, with their rights or "Courtesy of";
+    # property, travel, sports, car and recipe sites; the model with set AK
+    StageSpec("files", 26, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),
@@ -133,7 +137,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     StageSpec("tokens", 2, lambda cfg: {"tokens": _dump(cfg, "tokens"), "seed": cfg.seed}),
     StageSpec("mix", 1, lambda cfg: {"sources": {s.name: {"weight": s.weight} for s in cfg.sources},
                                      "mix": _dump(cfg, "mix"), "seed": cfg.seed}),
-    StageSpec("plan", 2, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),
+    # 3: mix mode at one pack per rank per step: a few heavy packs to a step where gathering them until
+    # each step balances breaks the mix (`packer.heavy_steps`)
+    StageSpec("plan", 3, lambda cfg: {"pack": _dump(cfg, "pack"), "seed": cfg.seed}),
 )}
 ORDER = ("files", "score", "dedup", "tokens", "mix", "plan")
 

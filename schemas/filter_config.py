@@ -180,6 +180,16 @@ DEFAULT_SITE_SUFFIXES = (
     "east news", "agencja gazeta", "ullstein bild", "picture alliance", "picture-alliance", "imago images",
     "sz photo", "keystone", "lapresse", "europa press", "cover images", "abaca press", "maxppp", "rex features",
     "pa images", "zuma press", "sopa images", "nurphoto", "imaginechina", "aflo", "antara foto", "kyodo news",
+    # property, travel, sports, cars, weddings, nature and recipe sites (AK's writer met some)
+    "immobilienscout24", "immowelt", "seloger", "fotocasa", "immobiliare.it", "sreality", "hemnet", "otodom", "funda",
+    "domain.com.au", "realestate.com.au", "suumo", "链家", "贝壳找房", "安居客", "batdongsan", "rumah123",
+    "ddproperty", "hotels.com", "skyscanner", "holidaycheck", "楽天トラベル", "じゃらん", "携程", "马蜂窝",
+    "espn", "bleacher report", "sky sports", "bbc sport", "l'équipe", "gazzetta dello sport",
+    "the athletic", "autotrader", "cars.com", "mobile.de", "autoscout24", "sahibinden", "otomoto",
+    "carousell", "dubizzle", "chợ tốt", "facebook marketplace", "the knot", "weddingwire",
+    "audubon", "inaturalist", "ebird", "giallo zafferano", "directo al paladar", "recetasgratis", "küchengötter",
+    "panelinha", "smulweb", "ah allerhande", "allerhande", "kwestia smaku", "kurashiru", "delish kitchen",
+    "下厨房", "만개의레시피",
 )  # fmt: skip
 
 
@@ -528,7 +538,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:leuk|mooi|goed|interessant) (?:artikel|stuk|blog|bericht)\b|\bbedankt voor (?:het|dit|de|je) (?:artikel|delen|blog)|"
     r"\b(?:super|świetny|fajny|ciekawy) (?:wpis|artykuł)\b|\bdzięki za (?:wpis|artykuł)|\bpozdrawiam serdecznie\b|"
     r"\bdíky za (?:článek|příspěvek)|\b(?:pěkný|skvělý) (?:článek|příspěvek)\b|\btack för (?:att du delar|inlägget|"
-    r"artikeln|tipset)|\belinize sağlık\b|(?:^|[^0-9a-z_])paylaşım için teşekkür|спасибо (?:автору|за (?:статью|пост|обзор))|"
+    r"artikeln|tipset)|\b(?:elinize|ellerinize|eline|ellerine) sağlık\b|(?:^|[^0-9a-z_])paylaşım için teşekkür|спасибо (?:автору|за (?:статью|пост|обзор))|"
     r"дякую (?:автору|за (?:статтю|пост|огляд))|شكرا (?:على|لك على) (?:الموضوع|المقال)|ขอบคุณสำหรับ(?:ข้อมูล|บทความ)|"
     r"いつも楽しく拝見|更新ありがとうございます|좋은 (?:정보|글) 감사합니다|퍼가요|感谢分享|谢谢分享|谢谢楼主|"
     r"(?:^|[^0-9a-z_])cảm ơn (?:ad|admin|bạn đã chia sẻ)\b|\bbài viết hay\b|\bmantap gan\b|\bterima kasih "
@@ -541,16 +551,32 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^[\s!-/:-@\[-\x60{-~]*(?:källa|bron|kaynak|quelle|fuente|fonte|źródło|источник|джерело|nguồn|sumber|source)\s*:\s*"
     r"\S+(?:\s+\S+)?\s*$|^\s*(?:sony dsc|olympus digital camera|nikon digital camera|map data)\s*$|"
     r"^[\s!-/:-@\[-\x60{-~]*(?:my (?:baby|pic|photo|favou?rite|love|view)|nice (?:pic|shot|one|photo)|hello world)[\s!.]*$|"
-    r"^[\s!-/:-@\[-\x60{-~]*(?:qu[ée] (?:lind[oa]|bonit[oa]|hermos[oa]|bell[oa])|trop (?:beau|belle|bien|mignon|mignonne)"
-    r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
-    r"|che bell[oa]|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint|cantik (?:banget|sekali)"
-    r"|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|太美了|好美啊|好漂亮|ما شاء الله|روعة)"
-    r"(?:(?:\s*[!！.,~❤♥]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?]+){0,6}[\s!.~❤♥🌀-🫿☀-➿️‍]*)?\s*$",
+    r"^[\s!-/:-@\[-\x60{-~]*(?:qu[ée] (?:lind[oa]|bonit[oa]|hermos[oa]|bell[oa]|maravilla)|trop (?:beau|belle|bien|mignon|mignonne)"
+    r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|harika|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
+    r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
+    r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|太美了|好美啊|好漂亮|かわいい|可愛い|すごい|素敵|"
+    r"ما شاء الله|روعة)"
+    # a particle or two words after it ("Keren banget kak!", "Đẹp quá trời luôn", "太美了吧！！", "สวยมากค่ะ"),
+    # then marks, emoji and at most six more words
+    r"(?:[吧啊呀啦了哦〜~ー]+|(?:ค่ะ|คะ|ครับ|จัง|จ้า)+)?(?:\s+[^\s.!?！]+){0,2}"
+    r"(?:(?:\s*[!！.,~〜❤♥]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?]+){0,6}[\s!！.~〜❤♥🌀-🫿☀-➿️‍]*)?\s*$"
+    # a comment on the post: it made the reader's day, brought back memories
+    r"|^\W*(?:this|that|it|you)? ?(?:just )?made my (?:day|morning|night)\b|\bbrings? back (?:so many |such |great |good "
+    r"|fond |a lot of )?memories\b",
     # out of stock in a word that also means "exhausted": the whole text
     r"^\W*(?:produto |producto |prodotto )?(?:esgotado|agotado|esaurito)[\s!.]*(?:avise-me[^.!?]*[.!?]?\s*)?$",
     # money from home, as Portuguese, Turkish and Vietnamese spam writes it
     r"\brenda extra\b|\btrabalhando em casa\b|\bchama no direct\b|\bevden para\b|\bdm at\b|\bvay tiền\b|"
     r"liên hệ zalo",
+    # quick loans and credit "without checks", betting sites, invoices and papers for sale, side jobs
+    r"\b(?:payday|instant|quick|fast) (?:loans?|cash)\b|\bno credit check\b|\bsofortkredit|\bkredit ohne schufa\b|"
+    r"\b(?:crédit|prêt) rapide\b|\bpréstamos? (?:rápidos?|inmediatos?|sin buró)|\bprestiti? veloc|\bempréstimo rápido\b|"
+    r"\bgeld lenen\b|\bzonder bkr\b|\bop je rekening\b|\bsnabblån\b|\blån utan uc\b|\b(?:szybka |szybkie )?pożyczk\w* "
+    r"(?:bez bik|online|na dowód)|\bchwilówk|\brychl(?:á|é) půjčk|\bpůjčk\w* bez registr|\bpeníze (?:ještě )?dnes\b|"
+    r"\bdeneme bonusu\b|\bbahis siteleri\b|\bgüncel giriş\b|\bhızlı kredi\b|\bpinjaman online\b|\bpinjol\b|"
+    r"\bdana cepat cair\b|\bvay (?:online|nhanh)\b|\bgiải ngân trong ngày\b|займ\w* (?:онлайн|на карту|без)|микрозайм|"
+    r"без отказа и проверок|деньги на карту за|кредит онлайн|без довідок|гроші на картку|급전|당일 (?:입금|대출)|무직자 (?:대출|가능)|"
+    r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
@@ -610,8 +636,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:image )?(?:description|caption|alt[- ]?text|title) here\b|\b(?:image|photo|picture) (?:description|"
     r"caption) here\b|\bcaption here\b|\b(?:insert|add|place|put|your) (?:an? |your )?(?:image|photo|picture|"
     r"logo|text) here\b",
-    r"\b(?:image|photo|picture) (?:source|via|credit)s?\s*:|\b(?:source|credit|credits|crédito|fuente|quelle|"
-    r"源自|来源)\s*[:：]",
+    # "Source:" opening the text or after a mark ("... | Source: Eurostat"), not "electricity by source:"
+    r"\b(?:image|photo|picture|data|chart|map) (?:source|via|credit)s?\s*:|\b(?:credit|credits|crédito|fuente|quelle|"
+    r"源自|来源)\s*[:：]|(?:^|[^\w\s]\s*)source\s*[:：]",
     r"\b(?:buy|order|shop) (?:online|now|here|today)\b|\b(?:in stock|out of stock|best price|"
     r"free delivery|ships? (?:free|within))\b|\bprice:? ?[$€£¥]",
     r"\b(?:partager|teilen|compartir|condividi|compartilhar|compartilhe|deel|udostępnij|paylaş|sdílet|dela|bagikan|"
@@ -980,7 +1007,8 @@ DEFAULT_REFUSALS = (
     r"your) (?:image|picture|photo)\b|\bi(?:['’]d| would) be (?:happy|glad) to help\b.{0,20}\b(?:however|but)\b",
     r"\b(?:tyvärr|jag är ledsen|förlåt),? (?:men )?jag kan inte\b|\bjag kan inte (?:se|visa|öppna|beskriva|analysera) "
     r"(?:bilden|bilder|fotot|fotografiet)\b|\bsom (?:en )?(?:språkmodell|ai-assistent|ai-språkmodell)\b",
-    r"\b(?:omlouvám se|bohužel),? (?:ale )?(?:nemohu|nedokážu|nemůžu)\b|\b(?:nemohu|nedokážu|nemůžu) (?:vidět|"
+    r"\b(?:omlouvám se|bohužel),? (?:ale )?(?:nemohu|nedokážu|nemůžu)\b|\b(?:nemohu|nedokážu|nemůžu) (?:vám )?(?:s tím )?"
+    r"(?:pomoci|vyhovět)\b|\b(?:nemohu|nedokážu|nemůžu) (?:vidět|"
     r"zobrazit|otevřít|popsat|analyzovat) (?:obrázek|obrázky|fotografii|fotku)|\bjako (?:umělá inteligence|"
     r"jazykový model)\b",
     r"\b(?:het spijt me|sorry),? (?:maar )?ik kan (?:de |deze |het )?(?:afbeelding|foto|beeld)|\bals (?:een )?"
