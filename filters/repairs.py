@@ -415,9 +415,12 @@ _CREDIT = (
 _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
                  r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source)")
 _CREDIT_AFTER_SENTENCE = (
-    rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s+)?{NEWS_AGENCIES}(?:\s+photo)?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
-    rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}})\s*[)\]]?\s*$"
+    rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+)?{NEWS_AGENCIES}(?:\s+photo)?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
+    rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
+    r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
+    # a Korean or Japanese newspaper's credit after the sentence ("... 있다. /사진=김민수 기자")
+    r"|()\s+/?\s*(?:사진|写真|撮影|图片)\s*[=:：]\s*[^()\[\].!?/=:：]+$"
 )
 
 
@@ -434,7 +437,7 @@ _CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|photograph\s*:"
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|(?:photograph|photo|foto)\s*:|ph\."
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
@@ -444,13 +447,14 @@ _CREDIT_TAIL = (
     r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
     # the outlet it was taken for, and the rights ("... Photograph: Ana Lindqvist for The Guardian",
     # "... ©2019 David Mwangi Photography, all rights reserved")
-    rf"(?:\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?(?:\s*[,.]?\s*all rights reserved\.?)?"
+    rf"(?:\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?(?:,?\s+\d{{4}})?(?:\s*[(（][^()（）]{{1,30}}[)）])?"
+    r"(?:\s*[,.]?\s*all rights reserved\.?)?"
     r"\s*[)\]）]?\s*$"
 )
 # a credit in brackets that ends or opens a caption: "... (Image: RSPB/Ben Andrew)", "... (foto ANSA/Ciro
 # Fusco)", "... (ภาพ: สมชาย ใจดี)", "(Photo by Emily Carter) A heron ...", "(Foto: EFE/Juan Carlos Hidalgo) ..."
 _BRACKETED_CREDIT = (r"[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|picture|credits?|crédits?)(?:\s+by|\s+credit)?\b|fot\."
-                     r"|фото|ภาพ|사진|写真|图片|圖片|©)\s*[:：=]?\s*[^()\[\]（）]{1,60}[)\]）]")
+                     r"|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片|©)\s*[:：=・]?\s*[^()\[\]（）]{1,60}[)\]）]")
 _BRACKETED_CREDIT_TAIL = rf"(?i)([^\s(\[（])\s*{_BRACKETED_CREDIT}\s*\.?\s*$"
 # a credit line opening a caption with no separator after it but its agency or site: "Fot. Jakub
 # Kamiński/PAP Rolnicy blokują ...", "Foto: Reprodução/Instagram Ponte estaiada ...", "사진=연합뉴스 서울 ..."
@@ -460,7 +464,7 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
                 r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
-                 r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|图片|圖片"
+                 r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
                  r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
@@ -506,7 +510,8 @@ def _cut_matches(texts: pa.Array, found: np.ndarray, pattern: str, context, afte
 def _site_suffix(texts: pa.Array, cfg, context) -> pa.Array:
     """Photo credits (`_credit`), then site names (`site_names`), then what a stock listing or a photo
     forum leaves (`_listing_tail`)."""
-    return _listing_tail(site_names(_credit(texts, context), cfg, context), context)
+    texts = _listing_tail(site_names(_credit(texts, context), cfg, context), context)
+    return _cut_matches(texts, search(texts, _SITE_LIKE_SUFFIX), _SITE_LIKE_SUFFIX, context)
 
 
 def site_names(texts: pa.Array, cfg, context) -> pa.Array:
@@ -539,11 +544,12 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # Image 663512009.", "... ID 1092837465", a bare number of seven digits or more after a dash: "... in
 # blue scrubs - 2156783321"), and a forum's tags ("... of Tuscany [OC] [4032x3024]"). The caption's
 # last character is kept (group 1).
-_LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
+_LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|编号\s*\d{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
 _LISTING_KIND = (r"(?:(?:(?:royalty[- ]free|free)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
-                 r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock)"
+                 r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
+                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト)"
                  # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
                  r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
@@ -576,6 +582,19 @@ _LISTING_HEAD = (r"(?i)^\s*(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?
                  r"|ストックフォト)\s*[:：|｜–—-]\s*")
 
 
+# A site's name that says what it is, after a separator: a title-cased name ending in a word such as
+# "Blog", "News", "Times" ("... — Tasty Travels Blog", "... | NY Daily Post", "... - Local News 8",
+# "... :: WildlifeDaily"), one opening with a word for recipes or news ("... | Receitas da Vovó"), or
+# Han/Kana ending in "news" or "guide" ("... | 京都観光ナビ", "故宫雪景_新浪新闻"); the caption's last character is kept
+_SITE_WORDS = (r"(?:blog|news|times|magazine|journal|gazette|herald|tribune|weekly|tv|wiki|recipes|daily|post|online"
+               r"|правда|новости|новини|haberleri|nieuws|notizie|noticias|nachrichten|zeitung|actualités|wiadomości|zprávy"
+               r"|berita)")
+_SITE_LIKE_SUFFIX = (
+    r"(?i)([^\s|｜¦–—·•(\[/:_-])(?:(?:\s*[|｜–—]\s*|\s+-\s+|\s*::\s*)(?:"
+    rf"(?-i:[\p{{Lu}}\d])[\p{{L}}\d'’&.]*(?:\s+[\p{{L}}\d'’&.]+){{0,3}}?(?:\s|\p{{Ll}}){_SITE_WORDS}(?:\s+\d{{1,2}})?"
+    r"|(?:receitas|recetas|ricette|rezepte|recettes|przepisy|recepty|resep|notícias|noticias|news)(?:\s+[\p{L}'’.]+){1,3})"
+    r"|\s*[|｜_–—]\s*[\p{Han}\p{Katakana}\p{Hiragana}ー]{1,10}(?:新闻|新聞|ニュース|ナビ|网|網|食谱|レシピ))\s*$"
+)
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 

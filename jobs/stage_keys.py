@@ -128,7 +128,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # "Source:" only opening a text or after a mark; listing leftovers in more languages and several in a
     # row, a site's domain after a separator, credits "for" an outlet, with their rights or "Courtesy of";
     # property, travel, sports, car and recipe sites; the model with set AK
-    StageSpec("files", 26, _files_reads),
+    # 27: birthday wishes and readers' questions, praise with a question or a particle after it, sports
+    # betting, a price alone, cut-off "A photo of a ..." and hedging models; site names that say what they are
+    # ("... | Tasty Travels Blog"), more credit forms and stock listing words; the model with set AL
+    StageSpec("files", 27, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

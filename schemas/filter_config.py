@@ -554,15 +554,28 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^[\s!-/:-@\[-\x60{-~]*(?:qu[ée] (?:lind[oa]|bonit[oa]|hermos[oa]|bell[oa]|maravilla)|trop (?:beau|belle|bien|mignon|mignonne)"
     r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|harika|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
     r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
-    r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|太美了|好美啊|好漂亮|かわいい|可愛い|すごい|素敵|"
+    r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
+    r"|すごい|素敵|"
     r"ما شاء الله|روعة)"
     # a particle or two words after it ("Keren banget kak!", "Đẹp quá trời luôn", "太美了吧！！", "สวยมากค่ะ"),
     # then marks, emoji and at most six more words
     r"(?:[吧啊呀啦了哦〜~ー]+|(?:ค่ะ|คะ|ครับ|จัง|จ้า)+)?(?:\s+[^\s.!?！]+){0,2}"
-    r"(?:(?:\s*[!！.,~〜❤♥]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?]+){0,6}[\s!！.~〜❤♥🌀-🫿☀-➿️‍]*)?\s*$"
+    r"(?:(?:\s*[!！.,、،~〜❤♥ㅠㅜ]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?？]+){0,6}[\s!！?？.~〜❤♥ㅠㅜ🌀-🫿☀-➿️‍]*)?\s*$"
     # a comment on the post: it made the reader's day, brought back memories
     r"|^\W*(?:this|that|it|you)? ?(?:just )?made my (?:day|morning|night)\b|\bbrings? back (?:so many |such |great |good "
     r"|fond |a lot of )?memories\b",
+    # birthday wishes, with a mark or an emoji after them ("Happy birthday buddy!! 🎉"; not "Happy birthday balloons")
+    r"^[\s!-/:-@\[-\x60{-~]*(?:happy birthday|alles gute zum geburtstag|joyeux anniversaire|feliz cumpleaños|buon compleanno"
+    r"|feliz aniversário|parabéns|gefeliciteerd|с (?:днём|днем) рождения|з днем народження|doğum günün kutlu olsun|"
+    r"všechno nejlepší|grattis på födelsedagen|wszystkiego najlepszego|selamat ulang tahun|chúc mừng sinh nhật|"
+    r"สุขสันต์วันเกิด|생일 축하(?:해|합니다|해요)|お誕生日おめでとう|生日快乐|عيد ميلاد سعيد)(?:\s+[^\s.!?]+){0,2}"
+    r"(?:\s*[!！.,~❤♥]+|\s*[🌀-🫿☀-➿️‍]+)[\s!！.~❤♥🌀-🫿☀-➿️‍]*$",
+    # a reader's question about the place or the thing, the whole text ("How much did it cost?", "Kde to je?")
+    r"^[\s!-/:-@\[-\x60{-~¿]*(?:[^\s.!?]+[\s,!]+){0,3}(?:how much (?:did|does|is|was) (?:it|this|that)|where (?:is|was) "
+    r"(?:this|that|it)|where can i (?:buy|get|find)|what (?:camera|lens|app|filter) (?:did|do) you use|wo ist das|wo kann "
+    r"(?:man|ich) (?:das|es)|où est-ce|c['’]est où|dónde (?:es|está|queda) (?:esto|eso)|dove si trova|dov['’]è|onde (?:fica|é) "
+    r"(?:isso|esse|isto)|waar is dit|где это|де це|burası neresi|kde to je|var är det|di mana (?:ini|itu)|ở đâu (?:vậy|thế)"
+    r"|这是哪里|在哪(?:里)?买|どこで買え|어디(?:예요|에요|인가요))[^.!?？]{0,40}[?？]\s*$",
     # out of stock in a word that also means "exhausted": the whole text
     r"^\W*(?:produto |producto |prodotto )?(?:esgotado|agotado|esaurito)[\s!.]*(?:avise-me[^.!?]*[.!?]?\s*)?$",
     # money from home, as Portuguese, Turkish and Vietnamese spam writes it
@@ -576,7 +589,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bdeneme bonusu\b|\bbahis siteleri\b|\bgüncel giriş\b|\bhızlı kredi\b|\bpinjaman online\b|\bpinjol\b|"
     r"\bdana cepat cair\b|\bvay (?:online|nhanh)\b|\bgiải ngân trong ngày\b|займ\w* (?:онлайн|на карту|без)|микрозайм|"
     r"без отказа и проверок|деньги на карту за|кредит онлайн|без довідок|гроші на картку|급전|당일 (?:입금|대출)|무직자 (?:대출|가능)|"
-    r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน",
+    r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน|"
+    r"\bapuestas deportivas\b|\bbono de bienvenida\b|\bapostas esportivas\b|\bscommesse sportive\b|\bparis sportifs\b|"
+    r"\bsportwetten\b|\bzakłady bukmacherskie\b|ставки на спорт|букмекер|казино онлайн|онлайн[- ]казино|\bcá cược\b|"
+    r"\bnhà cái\b|\btaruhan\b|澳门(?:线上|网上|在线)|线上娱乐开户|开户送|彩金|日赚|百家乐|토토사이트|オンラインカジノ",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
@@ -788,6 +804,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"残り\d+(?:点|個)|仅剩\d+件|\d+개 남음|\b\d+x sem juros\b|\bem até \d+x\b|\b\d+ cuotas sin inter[eé]s\b|\bmeses sin "
     r"intereses\b|\braty 0 ?%|\b0 ?% (?:finanzierung|financing|apr)\b|\b\d+ taksit\b|\btrả góp 0 ?%|\bcicilan 0 ?%|"
     r"分期免息|分割払い",
+    # a price alone in a currency word ("89 руб.", "2 500 Kč")
+    r"^[\s!-/:-@\[-\x60{-~]*\d[\d\s.,]*\s*(?:руб|р|₽|грн|kč|zł|eur|euro|usd|tl|vnd|đ|円|元|원|บาท|kr|sek|lei|ريال|درهم|جنيه)\.?"
+    r"[\s!-/:-@\[-\x60{-~]*$",
     # a price label alone ("Preis: 19,90 EUR", "Цена: 2 490 руб."), delivery across a country
     r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*(?:price|preis|prix|precio|prezzo|preço|prijs|cena|цена|ціна|fiyat|pris|harga|giá|السعر|ราคา|价格|価格|가격)"
     r"\s*[:：]\s*(?:[$€£¥₽₴₺]|rp|r\$|us\$)?\s*\d|доставка по (?:всей )?(?:россии|стране|украине)|доставка по всій",
@@ -1067,18 +1086,22 @@ DEFAULT_REFUSALS = (
     # few words ending on an article, a preposition or a particle ("Das Bild zeigt eine Gruppe von",
     # "这张图片展示了一个", "画像には、女性が", "На изображении мы видим")
     r"^[\s!-/:-@\[-\x60{-~…–—«»“”„‘’。！？：、¡¿]*(?:(?:the|this) (?:image|picture|photo|photograph) (?:shows|depicts|features|"
-    r"contains)|in (?:the|this) (?:image|picture|photo),? (?:we see|there (?:is|are)|you can see)|(?:das (?:bild|foto)|die aufnahme) zeigt|auf dem "
+    r"contains|is)|an? (?:photo|picture|image|photograph|close-up|view) of|in (?:the|this) (?:image|picture|photo),? (?:we see|there (?:is|are)|you can see)|(?:das (?:bild|foto)|die aufnahme) zeigt|auf dem "
     r"(?:bild|foto) (?:ist|sind|sieht man)|l['’](?:image|illustration) montre|la photo montre|sur (?:l['’]image|la photo),? on voit|"
     r"la (?:imagen|foto) muestra|en la (?:imagen|foto) se ve|l['’]immagine mostra|la foto mostra|nella foto si vede|a "
     r"(?:imagem|foto) mostra|na (?:imagem|foto),? (?:vemos|há)|de (?:afbeelding|foto) toont|op de foto (?:zie je|staat)|"
     r"(?:zdjęcie|obraz) przedstawia|na zdjęciu (?:widać|widzimy)|на (?:изображении|фото(?:графии)?)|изображение показывает|"
     r"на (?:зображенні|фото)|(?:görselde|resimde|fotoğrafta)|na (?:obrázku|fotografii)|bilden visar|på bilden|hình ảnh cho "
     r"thấy|bức ảnh cho thấy|gambar ini menunjukkan|dalam gambar(?: ini)?|تظهر الصورة|في الصورة|这张(?:图片|照片)(?:展示了|显示了|中)?|"
-    r"(?:图片|照片)中|画像には|この(?:画像|写真)は|写真には|(?:이미지|사진)에는|이 (?:이미지|사진)은)(?:[^.!?。！？\n]{0,60}"
+    r"(?:图片|照片)中|画像には|この(?:画像|写真)(?:に)?は|写真には|(?:이미지|사진)에는|이 (?:이미지|사진)은|ภาพนี้(?:แสดง(?:ให้เห็น)?)?"
+    r"|ในภาพ(?:นี้)?(?:มี)?)(?:[^.!?。！？\n]{0,60}"
     r"(?:\s(?:a|an|the|of|with|and|ein|eine|einen|einem|einer|der|die|das|dem|den|des|von|mit|und|un|une|le|la|les|des|du|de|"
     r"et|qui|el|los|las|una|del|y|con|que|il|lo|gli|uno|della|di|e|um|uma|os|as|do|da|com|een|het|van|met|en|z|w|na|i|и|в|на|с|"
     r"мы видим|видно|ми бачимо|bir|ve|và|một|dan|sebuah|seorang|yang)|一个|一只|一位|一群|一张|的|が|は|の|を|に|と|で|는|은|이|가|"
-    r"을|를))?[\s,:;…\-]*$",
+    r"을|를))?[\s,:;…\-、，]*$",
+    # a model hedging about what it sees instead of describing it
+    r"\bit is (?:not possible|impossible|difficult|hard) to (?:say|tell|determine|know) (?:with (?:any )?certainty |for sure "
+    r"|exactly )?what (?:is |this is |the image )?(?:depicted|shown|in the image)",
     # a model's special tokens left in its output ("A close-up of a<|endoftext|>")
     r"<\|(?:endoftext|im_start|im_end|eot_id|end|begin_of_text|start_header_id|end_header_id)\|>|\[/?inst\]|</s>|<unk>|"
     r"<pad>|<eos>|<bos>",
