@@ -345,7 +345,8 @@ def _allowed_in_lowercase(batch, rejected: np.ndarray, allow: set[str], macro: d
 # caption it is that unsure of is kept when it has two of these words of one allowed language.
 FUNCTION_WORDS = {
     "en": "the a an of in on at with and is are to for from by his her its their this that while near under over "
-          "up into onto",
+          "up into onto across through along behind beside between around above below against toward towards "
+          "inside outside",
     "de": "der die das ein eine einem einer und mit auf im in ist sind von zu am an den dem des vor bei aus",
     "fr": "le la les un une des du de et sur dans avec est sont au aux en par pour",
     "es": "el la los las un una y con en del de es está están por para al sobre",
