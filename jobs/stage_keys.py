@@ -130,7 +130,8 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # property, travel, sports, car and recipe sites; the model with set AK
     # 27: birthday wishes and readers' questions, praise with a question or a particle after it, sports
     # betting, a price alone, cut-off "A photo of a ..." and hedging models; site names that say what they are
-    # ("... | Tasty Travels Blog"), more credit forms and stock listing words; the model with set AL
+    # ("... | Tasty Travels Blog"), more credit forms and stock listing words, more English prepositions as
+    # function words for the language rule; the model with set AL
     StageSpec("files", 27, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
