@@ -415,7 +415,7 @@ _CREDIT = (
 _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
                  r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source)")
 _CREDIT_AFTER_SENTENCE = (
-    rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+)?{NEWS_AGENCIES}(?:\s+photo)?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
+    rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+|fot\.\s*)?{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
     rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
     r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
@@ -453,8 +453,11 @@ _CREDIT_TAIL = (
 )
 # a credit in brackets that ends or opens a caption: "... (Image: RSPB/Ben Andrew)", "... (foto ANSA/Ciro
 # Fusco)", "... (ภาพ: สมชาย ใจดี)", "(Photo by Emily Carter) A heron ...", "(Foto: EFE/Juan Carlos Hidalgo) ..."
-_BRACKETED_CREDIT = (r"[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|picture|credits?|crédits?)(?:\s+by|\s+credit)?\b|fot\."
-                     r"|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片|©)\s*[:：=・]?\s*[^()\[\]（）]{1,60}[)\]）]")
+_BRACKETED_CREDIT = (r"(?:[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|picture|credits?|crédits?)(?:\s+by|\s+credit)?\b|fot\."
+                     r"|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片|©)\s*[:：=・]?\s*[^()\[\]（）]{1,60}[)\]）]"
+                     # a news agency's ("(AFP via Getty Images)"), a Chinese reporter's ("（新华社记者 李明 摄）")
+                     rf"|[(\[]\s*{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]]{{1,40}}|\s+via\s+getty images)?\s*[)\]]"
+                     r"|[（(][^()（）]{1,20}摄[）)])")
 _BRACKETED_CREDIT_TAIL = rf"(?i)([^\s(\[（])\s*{_BRACKETED_CREDIT}\s*\.?\s*$"
 # a credit line opening a caption with no separator after it but its agency or site: "Fot. Jakub
 # Kamiński/PAP Rolnicy blokują ...", "Foto: Reprodução/Instagram Ponte estaiada ...", "사진=연합뉴스 서울 ..."
@@ -465,7 +468,7 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
                  r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
-                 r"|credit|crédit|©)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
+                 r"|credit|crédit|©)|摄[）)]|[(\[]\s*(?:ap|afp|pap|reuters|epa|dpa|ansa|efe|xinhua|antara|kyodo|yonhap)\b|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME}"
@@ -546,10 +549,10 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # last character is kept (group 1).
 _LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|编号\s*\d{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
-_LISTING_KIND = (r"(?:(?:(?:royalty[- ]free|free)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
+_LISTING_KIND = (r"(?:(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
-                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト)"
+                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:高清)?图片素材|lizenzfreies\s+stock-?foto)"
                  # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
                  r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
@@ -595,6 +598,9 @@ _SITE_LIKE_SUFFIX = (
     r"|(?:receitas|recetas|ricette|rezepte|recettes|przepisy|recepty|resep|notícias|noticias|news)(?:\s+[\p{L}'’.]+){1,3})"
     r"|\s*[|｜_–—]\s*[\p{Han}\p{Katakana}\p{Hiragana}ー]{1,10}(?:新闻|新聞|ニュース|ナビ|网|網|食谱|レシピ))\s*$"
 )
+# a licence word left alone at the end once a site's name after a bare hyphen went ("... office. Royalty-free
+# stock image" loses "-free stock image" to the site names first)
+_DANGLING_LICENCE = r"(?i)(?:([.!?])\s+|\s+[-|–—]\s+)(?:royalty|lizenzfreies?)\s*$"
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 
@@ -614,6 +620,7 @@ def _listing_tail(texts: pa.Array, context) -> pa.Array:
         rows = np.flatnonzero(cut)
         if not rows.size:
             break
+    texts = _cut_matches(texts, search(texts, _DANGLING_LICENCE), _DANGLING_LICENCE, context)
     return _cut_matches(texts, search(texts, _LISTING_HEAD), _LISTING_HEAD, context, after=True)
 
 

@@ -635,12 +635,25 @@ def repeated_words_rule(batch: CaptionBatch, cfg: RepeatedWordsRule) -> np.ndarr
     if cfg.pair_words:
         keep[w.row[starts[pair[w.ids[starts]]]]] = False
     # a name or title that repeats a word, capitalised inside a sentence ("a record by The The", "a poster
-    # for Tora! Tora! Tora!"): the few failing rows are read again in their own case
+    # for Tora! Tora! Tora!"), or a word repeated as a list ("a pattern of hearts, hearts, hearts"): the
+    # few failing rows are read again in their own case
     rows = np.flatnonzero(~keep)
     if rows.size:
-        keep[rows] = [title_case_repeats_only(t) or _species_names_only(t)
+        keep[rows] = [title_case_repeats_only(t) or _species_names_only(t) or _listed_repeats_only(t)
                       for t in batch.text.take(pa.array(rows)).to_pylist()]
     return keep
+
+
+_DOUBLED_PAIR = re.compile(r"(?<!\w)(\w+\s+\w+)\s+\1(?!\w)")  # two words twice in a row ("of a of a")
+_LISTED = re.compile(r"(?<!\w)(\w+)(?:\s*[,;:—–]\s*\1(?!\w)){2,}")  # a word listed three times ("hearts, hearts, hearts")
+
+
+def _listed_repeats_only(text: str) -> bool:
+    """`text` lists a word three times or more, set apart by commas or marks ("hearts, hearts,
+    hearts"), and has no word, nor two words, twice in a row with only spaces between (nor, in a
+    script without spaces, a character run: those have no list)."""
+    lower = text.lower()
+    return bool(_LISTED.search(lower)) and not _DOUBLED.search(lower) and not _DOUBLED_PAIR.search(lower)
 
 
 _DOUBLED = re.compile(r"(?<!\w)(\w+)\s+\1(?!\w)")  # a word twice in a row (on lowercased text)

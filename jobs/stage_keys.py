@@ -132,7 +132,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # betting, a price alone, cut-off "A photo of a ..." and hedging models; site names that say what they are
     # ("... | Tasty Travels Blog"), more credit forms and stock listing words, more English prepositions as
     # function words for the language rule; the model with set AL
-    StageSpec("files", 27, _files_reads),
+    # 28: a word listed three times apart by commas kept ("hearts, hearts, hearts"), readers' wishes, thanks
+    # and questions in more forms, sign-up bonus spam, Gemma's turn tokens, alt-text preambles; credits of
+    # news agencies in brackets and Chinese reporters', "Fot. AGENCY/Name"; more shops; the model with set AM
+    StageSpec("files", 28, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -145,7 +145,7 @@ DEFAULT_SITE_SUFFIXES = (
     "foto gratis", "foto gratuita", "kostenloses foto", "premium foto", "фотобанк лори", "фотобанк",
     # shops, classifieds, news and photo sites of the other allowed languages' web
     "olx", "avito", "авито", "allegro", "allegro.pl", "hepsiburada", "trendyol", "n11", "tokopedia", "shopee",
-    "shopee việt nam", "lazada", "bukalapak", "tiki", "mercado libre", "mercadolivre", "magazine luiza", "americanas",
+    "shopee việt nam", "lazada", "bukalapak", "tiki", "mercado libre", "mercadolivre", "mercado livre", "magazine luiza", "americanas",
     "rakuten", "楽天市場", "楽天", "amazon.co.jp", "coupang", "쿠팡", "11번가", "g마켓", "taobao", "淘宝", "淘宝网", "tmall",
     "天猫", "京东", "jd.com", "拼多多", "小红书", "微博", "知乎", "百度百科", "百度图片", "大众点评", "全景视觉", "全景网",
     "图虫创意", "痞客邦", "클립아트코리아", "네이버 블로그", "네이버", "naver", "daum", "vk", "вконтакте", "одноклассники",
@@ -189,7 +189,8 @@ DEFAULT_SITE_SUFFIXES = (
     "carousell", "dubizzle", "chợ tốt", "facebook marketplace", "the knot", "weddingwire",
     "audubon", "inaturalist", "ebird", "giallo zafferano", "directo al paladar", "recetasgratis", "küchengötter",
     "panelinha", "smulweb", "ah allerhande", "allerhande", "kwestia smaku", "kurashiru", "delish kitchen",
-    "下厨房", "만개의레시피",
+    "下厨房", "만개의레시피", "rozetka", "yahoo!ショッピング", "editorial stock photo",
+    "editorial stock image",
 )  # fmt: skip
 
 
@@ -276,7 +277,7 @@ class UrlRule(RuleConfig):
 
 # News and photo agencies whose credit ("(AP Photo/Evan Vucci)", ".../AFP via Getty Images") names
 # them: a credit alone is boilerplate, a credit after a caption is stripped (`filters.repairs`).
-NEWS_AGENCIES = (r"(?:ap|afp|pap|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|"
+NEWS_AGENCIES = (r"(?:ap|afp|pap|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|antara|"
                  r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images)")
 
 DEFAULT_BOILERPLATE = (
@@ -555,7 +556,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|harika|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
     r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
     r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
-    r"|すごい|素敵|"
+    r"|すごい|素敵|(?:これ)?欲しい|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch|"
     r"ما شاء الله|روعة)"
     # a particle or two words after it ("Keren banget kak!", "Đẹp quá trời luôn", "太美了吧！！", "สวยมากค่ะ"),
     # then marks, emoji and at most six more words
@@ -575,7 +576,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:this|that|it)|where can i (?:buy|get|find)|what (?:camera|lens|app|filter) (?:did|do) you use|wo ist das|wo kann "
     r"(?:man|ich) (?:das|es)|où est-ce|c['’]est où|dónde (?:es|está|queda) (?:esto|eso)|dove si trova|dov['’]è|onde (?:fica|é) "
     r"(?:isso|esse|isto)|waar is dit|где это|де це|burası neresi|kde to je|var är det|di mana (?:ini|itu)|ở đâu (?:vậy|thế)"
-    r"|这是哪里|在哪(?:里)?买|どこで買え|어디(?:예요|에요|인가요))[^.!?？]{0,40}[?？]\s*$",
+    r"|这是哪里|在哪(?:里)?买|どこで買え|어디(?:예요|에요|인가요)|anyone know|does (?:this|it) come in|where did you (?:get|buy|find)"
+    r"|is (?:this|it) (?:still )?available)[^.!?？]{0,40}[?？]+(?:\s*[^\s.!?？]+){0,5}\s*$",
     # out of stock in a word that also means "exhausted": the whole text
     r"^\W*(?:produto |producto |prodotto )?(?:esgotado|agotado|esaurito)[\s!.]*(?:avise-me[^.!?]*[.!?]?\s*)?$",
     # money from home, as Portuguese, Turkish and Vietnamese spam writes it
@@ -592,7 +594,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน|"
     r"\bapuestas deportivas\b|\bbono de bienvenida\b|\bapostas esportivas\b|\bscommesse sportive\b|\bparis sportifs\b|"
     r"\bsportwetten\b|\bzakłady bukmacherskie\b|ставки на спорт|букмекер|казино онлайн|онлайн[- ]казино|\bcá cược\b|"
-    r"\bnhà cái\b|\btaruhan\b|澳门(?:线上|网上|在线)|线上娱乐开户|开户送|彩金|日赚|百家乐|토토사이트|オンラインカジノ",
+    r"\bnhà cái\b|\btaruhan\b|đăng ký ngay nhận|nhận \d+k\b|無料でポイント|プロフィールのリンク|지금 가입하면|쿠폰 증정|링크 클릭|澳门(?:线上|网上|在线)|线上娱乐开户|开户送|彩金|日赚|百家乐|토토사이트|オンラインカジノ",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
@@ -968,7 +970,7 @@ DEFAULT_REFUSALS = (
     r"opisać|przeanalizować|zidentyfikować|wyświetlić|otworzyć|załadować|odczytać)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
     r"ik kan geen (?:afbeelding(?:en)?|foto['’]?s?|beelden) (?:zien|bekijken|beschrijven|openen|analyseren)|"
     r"üzgünüm,? (?:ama )?(?:bu )?(?:görseli|resmi|fotoğrafı)|xin lỗi,? tôi không thể)",
-    r"لا أستطيع (?:وصف|رؤية|تحليل)|لا يمكنني (?:وصف|رؤية|تحليل)|عذراً?،? لا",
+    r"لا أستطيع (?:وصف|رؤية|تحليل|التعرف)|لا يمكنني (?:وصف|رؤية|تحليل|التعرف|تحديد)|عذراً?،? لا|عذرًا،? لا",
     r"\bje ne suis pas en mesure d['’](?:identifier|analyser|voir|décrire|ouvrir)|\bje ne suis pas en mesure de (?:voir|"
     r"décrire|reconnaître)|\bomlouvám se,? ale (?:ten |tento )?obrázek|\b(?:ten |tento )?obrázek nevidím\b|\bnevidím "
     r"(?:ten |tento )?obrázek\b|\bnemohu (?:vidět|zobrazit|popsat|otevřít) (?:ten |tento )?obrázek",
@@ -1046,6 +1048,9 @@ DEFAULT_REFUSALS = (
     r"này|yêu cầu này)|(?:\bbu (?:isteğe|konuda|talebe)|\bbuna) yardımcı olamam",
     r"я не могу (?:вам |тебе )?(?:с этим )?помочь|я не можу (?:вам |тобі )?(?:з цим )?допомогти|我(?:无法|不能)(?:帮助|帮忙|"
     r"协助)|お手伝い(?:すること)?(?:は)?できません|도와드릴 수 없",
+    # a preamble that ends where the caption should begin ("As requested, here is the alt text in under 125 characters:")
+    r"^\W*(?:as requested,?\s*|sure,?\s*|okay,?\s*)?here(?:['’]s| is) (?:the|an?|your|my) (?:short |brief |concise )?"
+    r"(?:alt[- ]?text|caption|description)\b[^.!?]{0,60}[:：]\s*$",
     # a list of captions offered instead of one
     r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
     r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",
@@ -1103,7 +1108,8 @@ DEFAULT_REFUSALS = (
     r"\bit is (?:not possible|impossible|difficult|hard) to (?:say|tell|determine|know) (?:with (?:any )?certainty |for sure "
     r"|exactly )?what (?:is |this is |the image )?(?:depicted|shown|in the image)",
     # a model's special tokens left in its output ("A close-up of a<|endoftext|>")
-    r"<\|(?:endoftext|im_start|im_end|eot_id|end|begin_of_text|start_header_id|end_header_id)\|>|\[/?inst\]|</s>|<unk>|"
+    r"<\|(?:endoftext|im_start|im_end|eot_id|end|begin_of_text|start_header_id|end_header_id)\|>|<(?:start|end)_of_turn>|"
+    r"\[/?inst\]|</s>|<unk>|"
     r"<pad>|<eos>|<bos>",
     r"(?:这里|以下)(?:有|是)几个(?:标题|描述|说明|选项)|供(?:你|您)参考",
 )

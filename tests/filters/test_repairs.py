@@ -345,3 +345,47 @@ def test_credits_in_brackets_and_credit_lines_that_open_a_caption_are_stripped()
                    "Commuters crossing London Bridge", "Трамвай на набережной", "Ein Zug im Schnee",
                    "부산 해운대 해수욕장의 여름", "雪の白川郷", "Harbour at dusk.", "Slice of lemon tart",
                    "A child with a (photo) frame", "Photographer (pictured) holding a camera"]
+
+
+def test_credits_listings_and_site_names_of_sets_ak_to_am_are_stripped():
+    pairs = [
+        # credits for an outlet, with rights, after a sentence, in brackets, Chinese and Korean newspapers'
+        ("A crane lifts a beam over the river. Photograph: Sara Holm for The Observer", "A crane lifts a beam over the river."),
+        ("Foxes playing in a meadow ©2021 Jan Novak Photography, all rights reserved", "Foxes playing in a meadow"),
+        ("Courtesy of the City Museum: A tram depot in 1925", "A tram depot in 1925"),
+        ("Fishing boats at dawn. Foto: Ana Ruiz (EFE)", "Fishing boats at dawn."),
+        ("Snow on the Alps. Photo © Lea Brun 2020", "Snow on the Alps."),
+        ("Ein Zug fährt über die Brücke. Foto: dpa / Max Bauer", "Ein Zug fährt über die Brücke."),
+        ("Rolnicy na polu. Fot. PAP/Jan Kowal", "Rolnicy na polu."),
+        ("Flooded street in the old town. (AFP via Getty Images)", "Flooded street in the old town."),
+        ("市民在公园里放风筝。（新华社记者 王强 摄）", "市民在公园里放风筝。"),
+        ("금요일 밤 시청 앞 광장. /사진=이지은 기자", "금요일 밤 시청 앞 광장."),
+        ("紅葉の嵐山（撮影・山本一郎）", "紅葉の嵐山"),
+        # stock listings: several leftovers in a row, licences, other languages
+        ("Coffee beans on a table. Stock photo 5512345, royalty free, high resolution", "Coffee beans on a table."),
+        ("Happy couple at breakfast Stock Photo - Image 48211111", "Happy couple at breakfast"),
+        ("Mountain lake at dawn - Free Stock Photo by Pexels", "Mountain lake at dawn"),
+        ("Femme au bureau – Photo de stock libre de droits", "Femme au bureau"),
+        ("Frau im Park – Lizenzfreies Stockfoto", "Frau im Park"),
+        ("A clerk at the counter. Royalty-free stock image", "A clerk at the counter."),
+        ("Зимний лес — стоковое фото №348899", "Зимний лес"),
+        ("一家人在公园散步 正版商用图片 编号300900001", "一家人在公园散步"),
+        ("Editorial Stock Photo - Crowds at a street festival", "Crowds at a street festival"),
+        # site names: a domain after a spaced separator, a travel site's picture title, names that say what they are
+        ("2015 Ford Focus hatchback, side view - Cars.com", "2015 Ford Focus hatchback, side view"),
+        ("Pool at sunset - Picture of Hotel Sol, Ibiza - Tripadvisor", "Pool at sunset"),
+        ("Ramen with a soft egg — Tasty Travels Blog", "Ramen with a soft egg"),
+        ("Runners on the bridge | NY Daily Post", "Runners on the bridge"),
+        ("Feijoada na panela | Receitas da Vovó", "Feijoada na panela"),
+        ("嵐山の竹林 | 京都観光ナビ", "嵐山の竹林"),
+        ("故宫雪景_新浪新闻", "故宫雪景"),
+        ("Mieszkanie z balkonem | Otodom", "Mieszkanie z balkonem"),
+        # kept: hyphenated names and addresses, a name that is the caption's
+        ("info@hotel-sonnenhof.de", "info@hotel-sonnenhof.de"),
+        ("Portrait of royalty at the coronation", "Portrait of royalty at the coronation"),
+        ("A man reading the Sunday Times on a bench", "A man reading the Sunday Times on a bench"),
+        ("Kitchen - Open Plan Kitchen", "Kitchen - Open Plan Kitchen"),
+        ("A press photographer (AP) at the stadium gate", "A press photographer (AP) at the stadium gate"),
+    ]
+    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
+    assert got == [want for _, want in pairs]

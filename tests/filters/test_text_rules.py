@@ -503,3 +503,24 @@ MORE_KEEPS.setdefault("bad_encoding", []).append(
 # a Kana particle before a hiragana word that starts with it is no stutter ("屋ののれん": the shop's noren)
 MORE_KEEPS["stutter"] += ["ラーメン屋ののれんが風に揺れている", "鮭ののり巻きが皿にのっている"]
 MORE_REJECTS.setdefault("stutter", []).append("公園ののベンチに猫が座っている")
+# sets AK-AM: praise and questions that open a short comment, birthday wishes, loan, betting and sign-up
+# spam, a price alone, cut-off model openers, hedging, alt-text preambles, turn tokens; kept: captions that
+# start like them, a word listed three times
+MORE_REJECTS["boilerplate"] += ["Che meraviglia!!", "Keren banget kak!", "太美了吧！！", "สวยมากค่ะ", "Wie schön! 😍",
+                                "Nádhera, kde to je?", "와 대박 너무 예뻐요 ㅠㅠ", "Happy birthday buddy!! 🎉",
+                                "How much did it cost?", "Where did you get that lamp?? asking for a friend",
+                                "Szybka pożyczka bez BIK, zadzwoń teraz!", "Займы онлайн без отказа и проверок",
+                                "Apuestas deportivas: bono de bienvenida", "지금 가입하면 3만원 쿠폰 증정!", "89 руб.",
+                                "This made my day 😂😂"]
+MORE_KEEPS["boilerplate"] += ["Wat mooi huis aan de gracht in Amsterdam", "Happy birthday balloons",
+                              "A birthday cake with candles that says happy birthday",
+                              "Where is the cat? A poster in a shop window", "Casino building in Macau at night",
+                              "Pie chart of electricity generation by source: gas 38%, coal 19%, wind 17%"]
+MORE_REJECTS["refusal"] += ["A photo of a woman standing next to a", "The image is a close-up of a", "この画像には、",
+                            "It is not possible to say with certainty what is depicted, but it could be a house.",
+                            "As requested, here is the alt text in under 125 characters:", "<start_of_turn>model A",
+                            "Omlouvám se, ale s tímto požadavkem vám nemohu pomoci."]
+MORE_KEEPS["refusal"] += ["A photo of a dog sleeping on a red sofa", "この画像には、桜の木の下で遊ぶ子供たちが写っています。",
+                          "The image is slightly blurry but shows a red car"]
+MORE_KEEPS["repeated_words"] += ["A knitted scarf with a pattern of hearts, hearts, hearts along its whole length."]
+MORE_REJECTS.setdefault("repeated_words", []).extend(["a dog dog dog on the beach", "一个男人在在在在在骑自行车"])
