@@ -420,7 +420,9 @@ _CREDIT_AFTER_SENTENCE = (
     r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
     # a Korean or Japanese newspaper's credit after the sentence ("... 있다. /사진=김민수 기자")
-    r"|()\s+/?\s*(?:사진|写真|撮影|图片)\s*[=:：]\s*[^()\[\].!?/=:：]+$"
+    r"|()\s+(?:/\s*(?:사진|写真|撮影|图片)\s*[=:：]|(?:사진|写真|撮影|图片)\s*=)\s*[^()\[\].!?/=:：]+$"
+    # a Chinese reporter's after it ("...参观。新华社记者 王磊 摄")
+    r"|()(?:新华社|中新社|新華社)?记者\s*[\p{Han}·\s]{1,10}?\s*摄\s*$"
 )
 
 
@@ -457,7 +459,7 @@ _BRACKETED_CREDIT = (r"(?:[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|pic
                      r"|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片|©)\s*[:：=・]?\s*[^()\[\]（）]{1,60}[)\]）]"
                      # a news agency's ("(AFP via Getty Images)"), a Chinese reporter's ("（新华社记者 李明 摄）")
                      rf"|[(\[]\s*{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]]{{1,40}}|\s+via\s+getty images)?\s*[)\]]"
-                     r"|[（(][^()（）]{1,20}摄[）)])")
+                     r"|[（(][^()（）]{1,20}摄[）)]|[（(](?:共同|時事|ロイター|AFP時事|EPA時事|新华社|新華社|연합뉴스)[）)])")
 _BRACKETED_CREDIT_TAIL = rf"(?i)([^\s(\[（])\s*{_BRACKETED_CREDIT}\s*\.?\s*$"
 # a credit line opening a caption with no separator after it but its agency or site: "Fot. Jakub
 # Kamiński/PAP Rolnicy blokują ...", "Foto: Reprodução/Instagram Ponte estaiada ...", "사진=연합뉴스 서울 ..."
@@ -468,13 +470,13 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
                  r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
-                 r"|credit|crédit|©)|摄[）)]|[(\[]\s*(?:ap|afp|pap|reuters|epa|dpa|ansa|efe|xinhua|antara|kyodo|yonhap)\b|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
+                 r"|credit|crédit|©)|摄[）)]|[(\[]\s*(?:ap|afp|pap|reuters|epa|dpa|ansa|efe|xinhua|antara|kyodo|yonhap)\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME}"
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
-                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?\s*[.:|｜–—-]\s+")
+                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?\s*[.:|｜–—/-]\s+")
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
@@ -549,7 +551,8 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # last character is kept (group 1).
 _LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|编号\s*\d{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
-_LISTING_KIND = (r"(?:(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
+_LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photos?,\s*images?,?\s*(?:and|&)\s*pictures?"
+                 r"|(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
                  r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:高清)?图片素材|lizenzfreies\s+stock-?foto)"
@@ -568,21 +571,27 @@ _LISTING_TAIL = (
     rf"|{_IMAGE_ID}"
     r"|(?:\[\s*(?:oc|\d{3,5}\s*[x×]\s*\d{3,5})\s*\]\s*)+|r/[a-z0-9_]{2,30}"
     rf"|editorial use only\.?(?:\s*{_IMAGE_ID})?"
-    r"|fiyatı,?\s*(?:yorumları|özellikleri)|gebraucht\s+kaufen|günstig kaufen|купить\s+в\s+\S+"
+    r"|fiyatı,?\s*(?:yorumları|özellikleri)|gebraucht\s+kaufen|günstig kaufen|купить\s+в\s+\S+(?:\s+(?:на|в)\s+\S+)?"
     r")\s*\.?\s*$"
 )
 # ... after a separator only: a bare id, a licence or a resolution, a site's domain ("... - Cars.com",
 # "... - Batdongsan.com.vn"), a travel site's "Picture of <place>, <town>" ("... - Picture of Hotel
 # Marina, Dubrovnik", its site's name cut before)
 _LISTING_AFTER_SEPARATOR = (
-    r"(?i)([^\s|｜¦–—·•(\[/-])(?:(?:\s*[|｜–—,]\s*|\s+[-/]\s+)(?:\d{7,}|royalty[- ]free|high[- ]res(?:olution)?"
+    r"(?i)([^\s|｜¦–—·•(\[/✓✔-])(?:(?:\s*[|｜–—,✓✔]\s*|\s+[-/]\s+)(?:\d{7,}|royalty[- ]free|high[- ]res(?:olution)?"
+    r"|in stock|auf lager|free (?:delivery|shipping)|kostenloser versand|versand in \d+\s*h|envío gratis|livraison gratuite"
+    r"|(?:buy|shop|order) now|jetzt kaufen|add to (?:cart|basket)|in den warenkorb"
     rf"|[a-z0-9][a-z0-9-]+{_DOMAIN[:-1]})"
-    r"|\s+[-|–—]\s+(?:picture of|photo de|foto de|foto di|bild von|zdjęcie|фото) [^-|–—,]+, [^-|–—,]+)"
+    r"|\s+[-|–—]\s+(?:picture of|photo de|foto de|foto di|bild von|zdjęcie|фото) [^-|–—,]+, [^-|–—,]+"
+    # Amazon's title and category ("... : Amazon.co.uk: Toys & Games")
+    r"|\s+:\s+amazon\.(?:com|co\.uk|de|fr|es|it|ca|co\.jp|in|com\.au|nl|pl|se|com\.tr|com\.br|com\.mx)\s*:\s*[^:|]+)"
     r"\s*\.?\s*$"
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
-_LISTING_HEAD = (r"(?i)^\s*(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?\s*\d{5,}|写真素材|图片素材|素材图片"
-                 r"|ストックフォト)\s*[:：|｜–—-]\s*")
+_LISTING_HEAD = (r"(?i)^\s*(?:(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?\s*\d{5,}|写真素材|图片素材|素材图片"
+                 r"|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock)\s*[:：|｜–—-]\s*"
+                 # a shop's label in lenticular brackets ("【楽天市場】北欧風 木製スツール", "【送料無料】...")
+                 r"|【[^】]{1,20}】\s*)")
 
 
 # A site's name that says what it is, after a separator: a title-cased name ending in a word such as

@@ -235,12 +235,13 @@ def _stutters(word: str, lower: str, text: str) -> bool:
     """`word` written twice in a row in `lower` (a text's lowercased words outside quotes) with
     nothing but spaces between, but for a species named after its genus in brackets ("(Lynx lynx)",
     "(Ciconia ciconia)"); or in `text` across a sentence end with the second one in small letters or
-    last in the text."""
+    last in the text (not across a colon: "Placa de posto de gasolina: gasolina R$ 5,89" names a label
+    and its value)."""
     w = re.escape(word)
     if re.search(rf"(?<!\w){w}\s+{w}(?!\w)", lower) and re.search(rf"(?<!\w){w}\s+{w}(?!\w)",
                                                                    without_species_names(lower, text)):
         return True
-    for m in re.finditer(rf"(?<!\w){w}[.!?;:。！？]+\s*({w})(?!\w)", text, re.IGNORECASE):
+    for m in re.finditer(rf"(?<!\w){w}[.!?;。！？]+\s*({w})(?!\w)", text, re.IGNORECASE):
         if m.group(1)[0].islower() or not text[m.end():].strip(" .!?;:\"'”’»)"):
             return True
     return False

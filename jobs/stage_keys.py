@@ -135,7 +135,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 28: a word listed three times apart by commas kept ("hearts, hearts, hearts"), readers' wishes, thanks
     # and questions in more forms, sign-up bonus spam, Gemma's turn tokens, alt-text preambles; credits of
     # news agencies in brackets and Chinese reporters', "Fot. AGENCY/Name"; more shops; the model with set AM
-    StageSpec("files", 28, _files_reads),
+    # 29: photo sites' and classifieds' furniture, praise of a shot, sign-up and gold-buying spam, several
+    # numbered captions in one text, a visual question's prompt or one-word answer, descriptions that commit to
+    # nothing; a doubled word across a colon kept; credits "Photo: Name / ...", "Foto ANP / Name", Chinese and
+    # Japanese agencies' and reporters', shop labels in 【】, stock labels opening a caption, shop furniture and
+    # Amazon's categories after a title; more sites; the model with set AN
+    StageSpec("files", 29, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

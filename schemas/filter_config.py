@@ -189,7 +189,8 @@ DEFAULT_SITE_SUFFIXES = (
     "carousell", "dubizzle", "chợ tốt", "facebook marketplace", "the knot", "weddingwire",
     "audubon", "inaturalist", "ebird", "giallo zafferano", "directo al paladar", "recetasgratis", "küchengötter",
     "panelinha", "smulweb", "ah allerhande", "allerhande", "kwestia smaku", "kurashiru", "delish kitchen",
-    "下厨房", "만개의레시피", "rozetka", "yahoo!ショッピング", "editorial stock photo",
+    "下厨房", "만개의레시피", "ويكيبيديا، الموسوعة الحرة", "ويكيبيديا", "kaidee", "bazoš", "bazos", "네이버 쇼핑", "네이버쇼핑",
+    "rozetka", "yahoo!ショッピング", "editorial stock photo",
     "editorial stock image",
 )  # fmt: skip
 
@@ -278,7 +279,7 @@ class UrlRule(RuleConfig):
 # News and photo agencies whose credit ("(AP Photo/Evan Vucci)", ".../AFP via Getty Images") names
 # them: a credit alone is boilerplate, a credit after a caption is stripped (`filters.repairs`).
 NEWS_AGENCIES = (r"(?:ap|afp|pap|reuters|epa|epa-efe|getty images|xinhua|anadolu(?: agency)?|dpa|ansa|efe|kyodo|yonhap|antara|"
-                 r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images)")
+                 r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images|anp|belga|lusa|ntb|čtk|ctk)")
 
 DEFAULT_BOILERPLATE = (
     "stock photo", "stock image", "stock picture", "stock footage", "royalty free", "royalty-free",
@@ -556,7 +557,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|harika|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
     r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
     r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
-    r"|すごい|素敵|(?:これ)?欲しい|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch|"
+    r"|すごい|素敵|(?:これ)?欲しい|いいね|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch"
+    r"|(?:great|nice|beautiful|amazing|awesome|lovely|stunning|superb|wonderful|fantastic|excellent) (?:shot|capture|click|pic)|"
     r"ما شاء الله|روعة)"
     # a particle or two words after it ("Keren banget kak!", "Đẹp quá trời luôn", "太美了吧！！", "สวยมากค่ะ"),
     # then marks, emoji and at most six more words
@@ -571,6 +573,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"všechno nejlepší|grattis på födelsedagen|wszystkiego najlepszego|selamat ulang tahun|chúc mừng sinh nhật|"
     r"สุขสันต์วันเกิด|생일 축하(?:해|합니다|해요)|お誕生日おめでとう|生日快乐|عيد ميلاد سعيد)(?:\s+[^\s.!?]+){0,2}"
     r"(?:\s*[!！.,~❤♥]+|\s*[🌀-🫿☀-➿️‍]+)[\s!！.~❤♥🌀-🫿☀-➿️‍]*$",
+    # a photo site's and a classified's furniture ("Seen in the group: ...", "Thanks for the fave!", "Sold, thanks everyone")
+    r"^\W*seen in (?:the group|a group|my favorites)\b|^\W*(?:thanks|thank you|thx) (?:so much )?for the (?:fave|fav|faves|favs|"
+    r"comment|comments|invite|add|visit|views)\b|^\W*(?:sold|verkauft|vendu|vendido|venduto|verkocht|sprzedane|продано|"
+    r"satıldı|prodáno|såld|terjual|đã bán)\b[\s!.,]*(?:(?:thanks?|thank you|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
+    r"спасибо|teşekkürler|díky|tack|terima kasih|cảm ơn)(?:\s+\w+)?)?[\s!.]*$",
     # a reader's question about the place or the thing, the whole text ("How much did it cost?", "Kde to je?")
     r"^[\s!-/:-@\[-\x60{-~¿]*(?:[^\s.!?]+[\s,!]+){0,3}(?:how much (?:did|does|is|was) (?:it|this|that)|where (?:is|was) "
     r"(?:this|that|it)|where can i (?:buy|get|find)|what (?:camera|lens|app|filter) (?:did|do) you use|wo ist das|wo kann "
@@ -594,7 +601,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน|"
     r"\bapuestas deportivas\b|\bbono de bienvenida\b|\bapostas esportivas\b|\bscommesse sportive\b|\bparis sportifs\b|"
     r"\bsportwetten\b|\bzakłady bukmacherskie\b|ставки на спорт|букмекер|казино онлайн|онлайн[- ]казино|\bcá cược\b|"
-    r"\bnhà cái\b|\btaruhan\b|đăng ký ngay nhận|nhận \d+k\b|無料でポイント|プロフィールのリンク|지금 가입하면|쿠폰 증정|링크 클릭|澳门(?:线上|网上|在线)|线上娱乐开户|开户送|彩金|日赚|百家乐|토토사이트|オンラインカジノ",
+    r"\bnhà cái\b|\btaruhan\b|đăng ký ngay nhận|nhận ngay \d+k|\bcompro oro\b|\bpago al instante\b|\bllame ya\b|"
+    r"z pohodlí domova|\bvydělejte si\b|\bkredit tanpa jaminan\b|\bcair dalam \d+ menit\b|รับทำเงินออนไลน์|รายได้วันละ|ทักไลน์|nhận \d+k\b|無料でポイント|プロフィールのリンク|지금 가입하면|쿠폰 증정|링크 클릭|澳门(?:线上|网上|在线)|线上娱乐开户|开户送|彩金|日赚|百家乐|토토사이트|オンラインカジノ",
     r"\b(?:share|post|send|pin) (?:this )?(?:on|to|via|with) (?:facebook|twitter|x|pinterest|whatsapp|linkedin|"
     r"reddit|tumblr|e-?mail|telegram|vk|weibo|wechat)\b",
     r"\b(?:follow|like) us on\b|\bpin it\b|\btweet this\b|\bshare this (?:image|photo|picture|post|page)\b",
@@ -1051,6 +1059,17 @@ DEFAULT_REFUSALS = (
     # a preamble that ends where the caption should begin ("As requested, here is the alt text in under 125 characters:")
     r"^\W*(?:as requested,?\s*|sure,?\s*|okay,?\s*)?here(?:['’]s| is) (?:the|an?|your|my) (?:short |brief |concise )?"
     r"(?:alt[- ]?text|caption|description)\b[^.!?]{0,60}[:：]\s*$",
+    # several captions offered in one text ("1. A cat. 2. A cat on a sofa. 3. ...", "Légende 1 : ... Légende 2 :")
+    r"(?:^|\s)(?:caption|légende|leyenda|didascalia|legenda|bildunterschrift|beschriftung|подпись|altyazı|popisek|bildtext|"
+    r"keterangan|chú thích|คำบรรยาย|标题|說明|说明|キャプション|캡션)\s*[1１]\s*[:：.)].{2,}?\s(?:caption|légende|leyenda|"
+    r"didascalia|legenda|bildunterschrift|beschriftung|подпись|altyazı|popisek|bildtext|keterangan|chú thích|คำบรรยาย|标题|"
+    r"說明|说明|キャプション|캡션)\s*[2２]\s*[:：.)]|^\W*1\.\s.{2,80}?\s2\.\s.{2,80}?\s3\.\s",
+    # a visual-question prompt or its one-word answer left in ("Answer the question using a single word or phrase.")
+    r"\banswer the question using a single word or phrase\b|^\W*(?:answer|a)\s*:\s*(?:yes|no|\d+)\W*$|"
+    r"\b(?:answer|respond) with (?:a single|one) (?:word|letter)\b",
+    # a description that commits to nothing ("a photograph of something, possibly indoors or outdoors")
+    r"\bof something,? (?:possibly|perhaps|maybe)\b|\bpossibly indoors or outdoors\b|具体内容难以确定|难以确定(?:具体)?内容|"
+    r"也可能是风景",
     # a list of captions offered instead of one
     r"^here are (?:a few |some |several |\d+ )?(?:possible |alternative |short |different )?(?:caption|description|"
     r"alt[- ]text)s?(?: options| ideas| suggestions| variations)?\b.{0,40}[:：]",

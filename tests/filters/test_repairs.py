@@ -380,6 +380,18 @@ def test_credits_listings_and_site_names_of_sets_ak_to_am_are_stripped():
         ("嵐山の竹林 | 京都観光ナビ", "嵐山の竹林"),
         ("故宫雪景_新浪新闻", "故宫雪景"),
         ("Mieszkanie z balkonem | Otodom", "Mieszkanie z balkonem"),
+        # set AN: credits with a slash, agencies' in other forms, shop labels and furniture, Amazon's category
+        ("Photo: Dana Whitfield / A beekeeper lifts a frame from a hive.", "A beekeeper lifts a frame from a hive."),
+        ("Schaatsers op de gracht. Foto ANP / Sanne de Vries", "Schaatsers op de gracht."),
+        ("游客在故宫参观。新华社记者 王磊 摄", "游客在故宫参观。"),
+        ("満開の桜の下で花見をする人たち（共同）", "満開の桜の下で花見をする人たち"),
+        ("【楽天市場】北欧風 木製スツール", "北欧風 木製スツール"),
+        ("스톡 사진: 남산타워의 야경", "남산타워의 야경"),
+        ("Диван угловой, серый — купить в Москве на Avito", "Диван угловой, серый"),
+        ("Ceramic planter, white ✓ In stock ✓ Free delivery", "Ceramic planter, white"),
+        ("Oak armchair with brass studs | Buy Now | Free Shipping", "Oak armchair with brass studs"),
+        ("Cocoa with marshmallows Royalty Free Stock Photos, Images And Pictures", "Cocoa with marshmallows"),
+        ("Wooden toy train set : Amazon.co.uk: Toys & Games", "Wooden toy train set"),
         # kept: hyphenated names and addresses, a name that is the caption's
         ("info@hotel-sonnenhof.de", "info@hotel-sonnenhof.de"),
         ("Portrait of royalty at the coronation", "Portrait of royalty at the coronation"),

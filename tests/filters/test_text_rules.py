@@ -524,3 +524,17 @@ MORE_KEEPS["refusal"] += ["A photo of a dog sleeping on a red sofa", "この画�
                           "The image is slightly blurry but shows a red car"]
 MORE_KEEPS["repeated_words"] += ["A knitted scarf with a pattern of hearts, hearts, hearts along its whole length."]
 MORE_REJECTS.setdefault("repeated_words", []).extend(["a dog dog dog on the beach", "一个男人在在在在在骑自行车"])
+# set AN: photo sites' and classifieds' furniture, praise of a shot, sign-up and gold-buying spam, several
+# numbered captions, a visual question's prompt or answer, descriptions that commit to nothing; kept: a
+# doubled word across a colon (a label and its value), captions that start like them
+MORE_REJECTS["boilerplate"] += ["Great shot! Love the colours 😍", "Thanks for the fave!", "Seen in the group: Macro",
+                                "Sold, thanks everyone", "Compro oro y plata, pago al instante, llame ya",
+                                "Vydělejte si až 2000 Kč denně z pohodlí domova!", "รับทำเงินออนไลน์ รายได้วันละ 3,000 บาท"]
+MORE_KEEPS["boilerplate"] += ["A sold sign in front of a house", "Sold out concert at the stadium", "Sold rose",
+                              "Great shot of the harbour at dusk by a local photographer"]
+MORE_REJECTS["refusal"] += ["1. A cat. 2. A cat on a sofa. 3. A grey cat on a sofa.", "Answer: yes",
+                            "Answer the question using a single word or phrase.",
+                            "Légende 1 : Un chat sur un canapé. Légende 2 : Un chat gris dort.",
+                            "The image appears to be a photograph of something, possibly indoors or outdoors."]
+MORE_KEEPS["refusal"] += ["A list of steps: 1. mix flour 2. add eggs 3. bake"]
+MORE_KEEPS["stutter"] += ["Placa de posto de gasolina: gasolina R$ 5,89, etanol R$ 3,99."]
