@@ -210,8 +210,9 @@ WORDING_REASONS = frozenset(("filter.boilerplate", "filter.refusal", "filter.url
 # A training row's kind that names junk by its form, a word or a phrase written twice or a loop, is
 # left out even where no rule rejects it: the caption around the stutter is a clean one's words, and a
 # Thai or Chinese stutter is one word with nearly the n-grams of the clean caption ("แมวนอนอยู่บนบนโซฟา"
-# taught the model that "แมวนอนอยู่บนโซฟา..." is junk).
-FORM_KINDS = re.compile(r"stutter|loop|repeti")
+# taught the model that "แมวนอนอยู่บนโซฟา..." is junk). So is a model's artifact (several numbered
+# captions, a cut-off or looping description: "1. A cat. 2. A cat on a sofa. ..." made "Cat" junk).
+FORM_KINDS = re.compile(r"stutter|loop|repeti|artifact")
 
 
 def training_selection(texts: list[str], junk: list[bool] | np.ndarray, kinds: list[str] | None = None) -> np.ndarray:
