@@ -72,8 +72,6 @@ def heavy_step_deal(cost: np.ndarray, offsets: np.ndarray, n_steps: int, dp: int
     used = is_heavy.copy()
     step = np.full(N, -1, np.int64)
     n_hot = hp = 0
-    if most is not None and -(-heavy.size // max(1, min(most, dp))) > n_steps:
-        return None
     while hp < heavy.size:
         if n_hot == n_steps:
             return None
