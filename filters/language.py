@@ -23,6 +23,7 @@ from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.scripts import mostly_foreign_script, scripts_outside
 from filters.unicode_classes import BIT
+from filters.word_frequencies import foreign_words
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -157,6 +158,7 @@ _SCORE_MARGIN = 1e-6
 # and two function words of an allowed language settle it ("La Sagrada Familia de Barcelona rodeada de
 # grúas" is gl 0.43, es 0.46: Galician and Spanish share most words)
 _CONTESTED = 0.3
+_WORDS_IN_SIGHT = 0.1  # (see `language_rule`)
 
 
 @text_rule("language")
@@ -215,6 +217,11 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # a neighbour can score `neighbour_min_score` only beside a top language scoring less than the rest
     in_sight = ~allowed | (score <= 1.0 - cfg.neighbour_min_score + _SCORE_MARGIN)
     rejected |= _neighbours(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
+    # where lid.176's top language is allowed at 0.9 or more, the words are not looked at (on
+    # every labelled and held-out caption the words judge foreign, lid.176 gave its allowed top
+    # language 0.89 at most; the words cost more than lid.176 itself on most captions)
+    in_sight = ~allowed | (score <= 1.0 - max(cfg.word_frequency_min_foreign, _WORDS_IN_SIGHT) + _SCORE_MARGIN)
+    rejected |= _foreign_words(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
 
 
@@ -279,6 +286,28 @@ def _neighbours(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRul
         # two function words of an allowed language that the neighbour does not share keep it
         # ("Smørrebrød on a plate": Danish at 0.70, and "ø" is Danish, but "on" and "a" are English)
         out[i] = code is not None and not reads_as(lower[j], allow, 2, ignore=SHARED_WORDS.get(code, frozenset()))
+    return out
+
+
+def _foreign_words(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+    """Per row: a `candidates` row whose top `top_k` lid.176 languages outside `allow` score
+    `word_frequency_min_foreign` or more together, and whose words are a language outside `allow`
+    by word frequencies (`filters.word_frequencies`: "Un gos dorm a l'ombra d'un cotxe aparcat al
+    carrer." is Catalan at 0.42 beside French at 0.38 to lid.176; "gos", "cotxe" and "carrer" are
+    common Catalan words and no French or Spanish ones)."""
+    out = np.zeros(len(batch), dtype=bool)
+    rows = np.flatnonzero(candidates)
+    if not cfg.word_frequency_margin or rows.size == 0:
+        return out
+    macro = cfg.macro_languages
+    words = batch.words.subset(rows)
+    rows = rows[foreign_words(lambda used: words.dictionary.take(pa.array(used)).to_pylist(), words.ids, words.row, rows.size, frozenset(allow), macro,
+                              cfg.word_frequency_margin, cfg.exempt_words + 1)]
+    if rows.size:  # (the words first: they cost less than lid.176's second look, and few rows pass)
+        labels, probs = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
+        foreign = np.array([sum(p for lab, p in zip(row, ps) if lab not in allow and macro.get(lab, lab) not in allow)
+                            for row, ps in zip(labels, probs)])
+        out[rows[foreign >= cfg.word_frequency_min_foreign]] = True
     return out
 
 

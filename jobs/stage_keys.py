@@ -140,7 +140,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # nothing; a doubled word across a colon kept; credits "Photo: Name / ...", "Foto ANP / Name", Chinese and
     # Japanese agencies' and reporters', shop labels in 【】, stock labels opening a caption, shop furniture and
     # Amazon's categories after a title; more sites; the model with set AN
-    StageSpec("files", 29, _files_reads),
+    # 30: a caption's words tell a neighbour language from an allowed one by their frequencies in each
+    # (`filters.word_frequencies`)
+    StageSpec("files", 30, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -1557,7 +1557,13 @@ class LanguageRule(RuleConfig):
     this off. Where such a language is the best guess and no allowed language scores
     `unsure_allowed_score`, the function words it shares with its neighbours ("na", "u", "и",
     "de", "en") do not count as an allowed language's ("Deda čita novine na klupi." is Serbian
-    at 0.66).
+    at 0.66). Above `exempt_words`, a text is rejected too when its words are a language outside
+    `allow` by their frequencies in each language (`filters.word_frequencies`, the `wordfreq`
+    package's lists): that language beats every allowed one by `word_frequency_margin` Zipf per
+    word on average (0 turns this off), with more common words of its own than of the best allowed
+    one, where lid.176's top `top_k` languages outside `allow` score `word_frequency_min_foreign`
+    or more together ("Zasnežené štíty Vysokých Tatier nad horským plesom." is Czech at 0.58 to
+    lid.176, and its words are Slovak ones).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -1576,6 +1582,8 @@ class LanguageRule(RuleConfig):
     foreign_script_min_letters: int = Field(default=2, ge=0, le=10_000)
     foreign_letter_score: float = Field(default=0.4, ge=0.0, le=1.0)
     neighbour_min_score: float = Field(default=0.1, ge=0.0, le=1.0)
+    word_frequency_margin: float = Field(default=1.25, ge=0.0, le=20.0)
+    word_frequency_min_foreign: float = Field(default=0.05, ge=0.0, le=1.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")

@@ -99,7 +99,8 @@ def test_language_score_threshold_is_inclusive():
     for threshold, kept in ((s, False), (float(np.nextafter(s, 0.0)), False), (float(np.nextafter(s, 1.0)), True)):
         cfg = base.model_copy(update={"allow": ("en",), "min_score": threshold, "short_min_score": threshold,
                                       "uncertain_min_words": 100_000, "unsure_allowed_score": 0.0,
-                                      "foreign_total_allowed_score": 0.0})  # the score threshold alone decides
+                                      "foreign_total_allowed_score": 0.0, "word_frequency_margin": 0.0})
+        # (the score threshold alone decides)
         assert rule("language").fn(batch, cfg).tolist() == [kept], threshold
 
 
@@ -189,8 +190,10 @@ def test_language_rejects_a_short_text_no_allowed_language_is_near():
     texts = ["Senas medinis namas prie ežero.", "Kids slice of lemon.", "Кот спит на диване"]
     assert _mask("language", texts) == [False, True, True]
     # (the foreign languages' summed score rejects the first too: `foreign_total_score`)
-    assert _mask("language", texts, unsure_allowed_score=0.0, foreign_total_score=1.0) == [True, True, True]
-    assert _mask("language", texts[:1], unsure_top_score=1.0, foreign_total_score=1.0) == [True]
+    # (and its words, Lithuanian ones: `word_frequency_margin`)
+    assert _mask("language", texts, unsure_allowed_score=0.0, foreign_total_score=1.0,
+                 word_frequency_margin=0.0) == [True, True, True]
+    assert _mask("language", texts[:1], unsure_top_score=1.0, foreign_total_score=1.0, word_frequency_margin=0.0) == [True]
 
 
 def test_repeated_names_capitalised_inside_a_sentence_are_kept():

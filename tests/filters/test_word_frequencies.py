@@ -1,0 +1,95 @@
+"""A caption's words tell a neighbour language from an allowed one (`filters.word_frequencies`,
+the `wordfreq` package's lists), where lid.176 reads it as the allowed one or is torn between them."""
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from filters.caption_text import CaptionBatch
+from filters.language import language_rule
+from filters.word_frequencies import available, foreign_by_words, zipf_table
+from schemas.filter_config import LanguageRule
+
+CONFIG = LanguageRule()
+MACRO = CONFIG.macro_languages
+ALLOWED = frozenset(set(CONFIG.allow) | {MACRO.get(a, a) for a in CONFIG.allow})
+
+# Each of these is kept with the words not looked at (word_frequency_margin 0): lid.176 reads the
+# first two as Swedish or Norwegian and Swedish, Danish and Norwegian, the Bulgarian one as Russian
+# at 0.57, the Slovak one as Czech beside Slovak, the Catalan one as Catalan beside Spanish.
+NEIGHBOURS = [
+    "Gutten sykler langs fjorden en solrik ettermiddag.",  # Norwegian
+    "Pigen leger med sin hund i haven bag huset.",  # Danish
+    "Децата играят футбол в двора на училището.",  # Bulgarian
+    "Rybár sedí na lodi a čaká na úlovok.",  # Slovak
+    "El forner treu el pa del forn de bon matí.",  # Catalan
+]
+# Their allowed neighbours, and others, say the same things
+ALLOWED_CAPTIONS = [
+    "Rybář sedí na lodi a čeká na úlovek.",
+    "Dědeček opravuje plot u zahrady.",
+    "El abuelo arregla la valla del jardín.",
+    "Morfar reparerar staketet vid trädgården.",
+    "Pojken cyklar längs fjorden en solig eftermiddag.",
+    "Дедушка чинит забор возле сада.",
+    "Dziadek naprawia płot przy ogrodzie.",
+    "O avô conserta a cerca perto do jardim.",
+    "Il nonno ripara la recinzione vicino al giardino.",
+    "De opa repareert het hek bij de tuin.",
+    # two languages, one of them allowed: English's "the", "on", "before" say so
+    "Morning coffee on the balcony before work, så skönt!",
+]
+
+
+def test_wordfreq_lists_are_there():
+    codes = available()
+    for code in ("en", "cs", "sk", "sh", "sl", "ca", "es", "nb", "da", "sv", "bg", "ru"):
+        assert code in codes
+    assert not {"zh", "ja", "ko"} & set(codes)  # those need their own tokenizer
+
+
+def test_zipf_table_reads_the_lists():
+    codes = ("en", "ca", "es", "sh")
+    z = zipf_table(["the", "carrer", "calle", "мост", "qxzvbn"], codes)
+    assert z[0, 0] > 7.0  # "the": about one word in twenty of English
+    assert z[1, 1] > 3.5 and z[1, 2] == 0.0  # "carrer" is a Catalan word and no Spanish one
+    assert z[2, 2] > z[2, 1] + 1.5  # "calle" is Spanish (Catalan text quotes it now and then)
+    assert z[3, 3] > 3.5  # Serbian in Cyrillic: looked up in the Serbo-Croatian list as "most"
+    assert not z[4].any()
+
+
+def test_the_language_rule_rejects_neighbours_by_their_words():
+    texts = NEIGHBOURS + ALLOWED_CAPTIONS
+    keep = language_rule(CaptionBatch.from_texts(texts), CONFIG)
+    blind = language_rule(CaptionBatch.from_texts(texts), LanguageRule(word_frequency_margin=0))
+    assert blind.all(), [t for t, k in zip(texts, blind) if not k]
+    assert not keep[: len(NEIGHBOURS)].any(), [t for t, k in zip(NEIGHBOURS, keep) if k]
+    assert keep[len(NEIGHBOURS):].all(), [t for t, k in zip(ALLOWED_CAPTIONS, keep[len(NEIGHBOURS):]) if not k]
+
+
+def test_foreign_by_words_on_its_own():
+    lower = [t.lower() for t in NEIGHBOURS + ALLOWED_CAPTIONS]
+    got = foreign_by_words(lower, ALLOWED, MACRO, margin=1.25, min_words=4)
+    assert got[: len(NEIGHBOURS)].all()
+    assert not got[len(NEIGHBOURS):].any()
+    assert not foreign_by_words(lower, ALLOWED, MACRO, margin=0.0, min_words=4).any()  # off
+    # too few words of letters to judge ("42" and "°c" are not words)
+    assert not foreign_by_words(["gutten sykler 42 °c"], ALLOWED, MACRO, margin=1.25, min_words=4).any()
+    # every language allowed: nothing is foreign
+    everything = frozenset(available()) | {"no", "hbs", "tl"}
+    assert not foreign_by_words(lower, everything, MACRO, margin=1.25, min_words=4).any()
+    assert foreign_by_words([], ALLOWED, MACRO, margin=1.25, min_words=4).shape == (0,)
+
+
+def test_rows_the_words_judge_are_the_same_in_any_batch():
+    texts = NEIGHBOURS + ALLOWED_CAPTIONS
+    alone = np.array([language_rule(CaptionBatch.from_texts([t]), CONFIG)[0] for t in texts])
+    assert (alone == language_rule(CaptionBatch.from_texts(texts * 3), CONFIG)[: len(texts)]).all()
+
+
+@pytest.mark.parametrize("field, value", [("word_frequency_margin", -0.5), ("word_frequency_margin", 25.0),
+                                          ("word_frequency_min_foreign", 1.5)])
+def test_config_names_the_field_and_range(field, value):
+    with pytest.raises(ValidationError) as err:
+        LanguageRule(**{field: value})
+    assert field in str(err.value)
