@@ -81,11 +81,40 @@ def _joined(patterns: tuple[str, ...]) -> str:
 # screens outgrew what RE2's DFA keeps cached on varied text, and cost more than searching apart.
 @text_rule("refusal")
 def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
-    """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans)."""
+    """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans), and
+    descriptions broken off on an article, a conjunction or a preposition (`unfinished`)."""
     pattern = _joined(cfg.patterns) if cfg.patterns else None
-    if pattern is None:
-        return np.ones(len(batch), dtype=bool)
-    return ~batch.unquoted_lower_matches(pattern)
+    ok = np.ones(len(batch), dtype=bool) if pattern is None else ~batch.unquoted_lower_matches(pattern)
+    if cfg.unfinished_min_words and cfg.unfinished_words:
+        ok &= ~unfinished(batch, ok, cfg)
+    return ok
+
+
+# What may follow a broken-off word: spaces, a comma or colon, a dash, an ellipsis
+_AFTER_LAST = re.compile(r"[\s,:;…\-–—]*(?:\.\.\.)?[\s,:;…\-–—]*$")
+
+
+def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
+    """Per row (of the `rows` mask): `unfinished_min_words` words or more, and the last written in
+    lowercase and one of `unfinished_words`, with nothing but spaces, a comma, a colon, a dash or an
+    ellipsis after it: "A woman in a blue dress is standing next to a", "Two dogs playing with a
+    ball and". The last word as written, so that "... in Hoi An" or "Platform A" is a name."""
+    out = np.zeros(len(batch), dtype=bool)
+    words = batch.words
+    last = words.starts + words.counts - 1
+    maybe = np.flatnonzero(rows & (words.counts >= cfg.unfinished_min_words))
+    if maybe.size == 0:
+        return out
+    listed = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))
+    maybe = maybe[listed[words.ids[last[maybe]]]]
+    if maybe.size == 0:
+        return out
+    texts = batch.text.take(pa.array(maybe)).to_pylist()
+    allowed = frozenset(cfg.unfinished_words)
+    for i, text in zip(maybe.tolist(), texts):
+        body = text[: _AFTER_LAST.search(text).start()]
+        out[i] = body.rsplit(None, 1)[-1] in allowed if body.strip() else False
+    return out
 
 
 # ---------------------------------------------------------------- code
@@ -400,6 +429,8 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
 _ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛/])\s*(?:[,;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s"
                              r"|(?<=[\u3040-\u30ff\u3400-\u9fff])/(?=[\u3040-\u30ff\u3400-\u9fff]))\s*")
 _STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
+# a slash between two letters: items when there are as many of them as a list has ("black/white" is one)
+_TIGHT_SLASH = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 _HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
 # Chinese particles and Japanese ones (written in kana): an item holding one is a phrase, not a keyword
 _FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向のはがをにでへ")
@@ -601,6 +632,7 @@ _CATALOGUE_FACT = re.compile(
     r"\d(?:[.,]\d+)? ?(?:cm|inch(?:es)?)\b|\b1\d{3}s\b|\b1\d{3}年代|(?<![a-z])[xvi]{1,5} (?:век|ст\.|century|"
     r"siècle|secolo|siglo|jh\.|wiek|století)|\b\d{1,2}(?:th|st|nd|rd) century\b|世紀|世纪|時代|时代|\bcirca\b|\bc\. ?1\d{3}\b")
 _DESCRIPTION_WORDS = 4
+_SHORT_TAG = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{1,3}")
 _HAN_KANA_WORD = r"[0-9a-z]{0,4}[\p{Han}\p{Hiragana}\p{Katakana}ー][\p{Han}\p{Hiragana}\p{Katakana}ー0-9a-z]{0,7}"
 _TAG_LABEL = (
     r"^\W*(?:tags?|tagged|keywords?|key words|hashtags?|labels?|categories|schlagwörter|stichwörter|etiquetas|"
@@ -680,8 +712,10 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     (one fewer with pipes, slashes or bullets) of which few hold a function word, none of them a
     phrase of four words or more built with one; or `min_soup_words` words or more run together
     without a function word (`_keyword_soup`); or text that labels itself a tag list ("tags: ..."); or
-    Han/Kana words (with ASCII letters or digits) of at most eight characters, `min_items` + 2 or
-    more, set apart by spaces (Chinese and Japanese are written without them): "夕日 海 ビーチ 夏 旅行"."""
+    Han/Kana words (with ASCII letters or digits) of at most eight characters, `min_items` + 1 or
+    more and no particle among them, set apart by spaces (Chinese and Japanese are written without
+    them): "夕日 海 ビーチ 夏 旅行". Slashes between letters part items where there are `min_items` - 1
+    of them or more ("apartment/interior/living room/sofa/minimalist")."""
     keep = np.ones(len(batch), dtype=bool)
     if cfg.min_soup_words:
         keep &= ~_keyword_soup(batch, cfg)
@@ -695,8 +729,14 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if spaced.size:
         # (a year or a number among the tags, "... 碎花 2024", or a short Latin one, "... 元素 png", "4k")
         word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}}|[0-9]{{0,2}}[a-z][a-z0-9]{{0,4}})"
-        pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items + 1},}}\s*$"
-        keep[spaced] = ~search(text.take(pa.array(spaced)), pattern)
+        pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items},}}\s*$"
+        listed = spaced[search(text.take(pa.array(spaced)), pattern)]
+        # (a particle set apart is a sentence spaced out: "東京 タワー の 夜景 を 撮影"; with one word
+        # fewer than the list has, each a tag of Han or Kana alone, three characters at most: a product's
+        # title spaces out longer words and sizes, "レディース ウールコート ロング丈 ベージュ Mサイズ")
+        keep[[i for i, t in zip(listed.tolist(), text.take(pa.array(listed)).to_pylist())
+              if not _FUNCTION_CHARS.intersection(t.split())
+              and (len(t.split()) > cfg.min_items + 1 or all(_SHORT_TAG.fullmatch(w) for w in t.split()))]] = False
     if cfg.min_short_soup_words:
         hangul = np.flatnonzero(keep & _np(batch.non_ascii) & (batch.unquoted_words.counts >= cfg.min_short_soup_words))
         if hangul.size:
@@ -728,7 +768,10 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     rows = _may_be_keyword_lists(text, np.flatnonzero(enough & keep), cfg)
     function = frozenset(cfg.function_words)
     for i, t in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist()):
-        items = [x for x in (s.strip(" .!?。！:：-") for s in _ITEM_SEPARATOR.split(t.replace("#", " "))) if x]
+        split = _ITEM_SEPARATOR.split(t.replace("#", " "))
+        if len(_TIGHT_SLASH.findall(t)) >= cfg.min_items - 1:  # "apartment/interior/living room/sofa"
+            split = [x for s in split for x in _TIGHT_SLASH.split(s)]
+        items = [x for x in (s.strip(" .!?。！:：-") for s in split) if x]
         need = cfg.min_items - 1 if _STRONG_SEPARATOR.search(t) else cfg.min_items
         if len(items) < need or _CATALOGUE_FACT.search(t):
             continue

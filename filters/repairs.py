@@ -413,10 +413,13 @@ _CREDIT = (
 # capital or a digit, "Photo: the entrance at night" is a caption); and a stock listing's
 # keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
 _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
-                 r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source)")
+                 r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source|photographer|photographe|fotograf|"
+                 r"fotógraf[oa]|fotograf[oa]|fotografi[ae]|fotografía|фотограф)")
 _CREDIT_AFTER_SENTENCE = (
     rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+|fot\.\s*)?{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
     rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
+    # "Image courtesy of Dr. Lena Park, University of Oslo" (a title's full stop inside)
+    rf"|(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,80}}"
     r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
     # a Korean or Japanese newspaper's credit after the sentence ("... 있다. /사진=김민수 기자")
@@ -476,7 +479,8 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME}"
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
-                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?\s*[.:|｜–—/-]\s+")
+                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?"
+                r"(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?\s*[.:|｜–—/-]\s+")
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
@@ -486,8 +490,9 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     (`_BRACKETED_CREDIT_TAIL`); at the start, one set off by a separator (`_CREDIT_HEAD`) or by its
     agency or brackets (`_AGENCY_HEAD`). The last four are judged by RE2 in the rows their marks
     (`_CREDIT_MARKS`) pick: their names make them too large for Hyperscan."""
-    # a credit after a sentence (or a listing's id) holds "/", ":", ")" or a non-ASCII "©"
-    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
+    # a credit after a sentence (or a listing's id) holds "/", ":", ")", a non-ASCII "©" or "courtesy of"
+    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context)
+                                    | _np(pc.match_substring(texts, "courtesy of", ignore_case=True)))
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
                           (_CREDIT_AFTER_SENTENCE, after_sentence)):
         found = np.zeros(len(texts), dtype=bool)
@@ -579,17 +584,21 @@ _LISTING_TAIL = (
 # Marina, Dubrovnik", its site's name cut before)
 _LISTING_AFTER_SEPARATOR = (
     r"(?i)([^\s|｜¦–—·•(\[/✓✔-])(?:(?:\s*[|｜–—,✓✔]\s*|\s+[-/]\s+)(?:\d{7,}|royalty[- ]free|high[- ]res(?:olution)?"
+    r"|(?:4k|8k|uhd|full hd|hd|1080p|2160p)(?:\s+(?:uhd|resolution|quality))?"
     r"|in stock|auf lager|free (?:delivery|shipping)|kostenloser versand|versand in \d+\s*h|envío gratis|livraison gratuite"
     r"|(?:buy|shop|order) now|jetzt kaufen|add to (?:cart|basket)|in den warenkorb"
     rf"|[a-z0-9][a-z0-9-]+{_DOMAIN[:-1]})"
     r"|\s+[-|–—]\s+(?:picture of|photo de|foto de|foto di|bild von|zdjęcie|фото) [^-|–—,]+, [^-|–—,]+"
+    # a stock site's label whose credit was cut ("... - stock photo by Depositphotos": "... - stock")
+    r"|\s+[-|–—]\s+stock"
     # Amazon's title and category ("... : Amazon.co.uk: Toys & Games")
     r"|\s+:\s+amazon\.(?:com|co\.uk|de|fr|es|it|ca|co\.jp|in|com\.au|nl|pl|se|com\.tr|com\.br|com\.mx)\s*:\s*[^:|]+)"
     r"\s*\.?\s*$"
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
-_LISTING_HEAD = (r"(?i)^\s*(?:(?:(?:image|photo|stock photo|foto)\s*(?:id\s*)?[:#]?\s*\d{5,}|写真素材|图片素材|素材图片"
-                 r"|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock)\s*[:：|｜–—-]\s*"
+_LISTING_HEAD = (r"(?i)^\s*(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
+                 r"|写真素材|图片素材|素材图片|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
+                 r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"
                  # a shop's label in lenticular brackets ("【楽天市場】北欧風 木製スツール", "【送料無料】...")
                  r"|【[^】]{1,20}】\s*)")
 
@@ -677,7 +686,7 @@ def _ascii_class(chars: str) -> str:
 # and the rows that end in a name after "by" or "via" or in brackets: `_SUFFIX_WITHOUT_SEPARATOR`).
 _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
-    r"|(?i:\(c\)|copyright|fot\.|(?:photo|foto|image|picture)s?\s+(?:by|di|de|von|van|par)\s|stock|royalty)"
+    r"|(?i:\(c\)|copyright|fot\.|(?:photo|foto|image|picture)s?\s+(?:by|di|de|von|van|par)\s|stock|royalty|courtesy of)"
     r"|\d{5,}\.?\s*$"
 )
 

@@ -535,9 +535,10 @@ _ASCII_LETTER = np.array([chr(b).isascii() and chr(b).isalpha() for b in range(2
 # (3-3-4), three groups of 3-5, or a number after "tel"/"phone": a phone number or an ID, not a date
 # (4-2-2), a time or a measurement.
 _DIGIT_GROUPS = (
-    r"(?:^|[^\d.,])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]\d{2,4}){3,}(?:$|[^\d])"
+    # (not a date and the hour of a time after it: "2022-03-15 08:41")
+    r"(?:^|[^\d.,])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]\d{2,4}){3,}(?:$|[^\d:])"
     r"|(?:^|[^\d.,])\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?:$|[^\d])"
-    r"|(?:^|[^\d.,])\d{3,5}(?:[ .-]\d{3,5}){2,}(?:$|[^\d])"  # three groups of 3-5: "40293 8812 9930"
+    r"|(?:^|[^\d.,])\d{3,5}(?:[ .-]\d{3,5}){2,}(?:$|[^\d:])"  # three groups of 3-5: "40293 8812 9930"
     r"|\b(?:tel|telephone|phone|ph|mobile|mob|fax|call us)\b\.?:?\s*\+?\(?\d[\d ()./-]{6,}\d"  # a labelled number
 )
 

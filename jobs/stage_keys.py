@@ -141,7 +141,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # Japanese agencies' and reporters', shop labels in 【】, stock labels opening a caption, shop furniture and
     # Amazon's categories after a title; more sites; the model with set AN
     # 30: a caption's words tell a neighbour language from an allowed one by their frequencies in each
-    # (`filters.word_frequencies`)
+    # (`filters.word_frequencies`); descriptions broken off on an article or a conjunction, unfilled
+    # templates' placeholders, multiple-choice answers, condolences, prize, essay, insurance and loan spam,
+    # a file's bytes, coordinates alone, slash-separated tags; credits by a photographer or "courtesy of",
+    # stock labels in more languages, delivery, travel, fashion, game and car sites; the model with set AO
     StageSpec("files", 30, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

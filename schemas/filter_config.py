@@ -192,6 +192,23 @@ DEFAULT_SITE_SUFFIXES = (
     "下厨房", "만개의레시피", "ويكيبيديا، الموسوعة الحرة", "ويكيبيديا", "kaidee", "bazoš", "bazos", "네이버 쇼핑", "네이버쇼핑",
     "rozetka", "yahoo!ショッピング", "editorial stock photo",
     "editorial stock image",
+    # food delivery, travel booking, fashion shops, game, car and farm media (not those that are words
+    # too: "Kayak", "Polygon", "Top Gear" alone are captions)
+    "uber eats", "ubereats", "doordash", "grubhub", "deliveroo", "just eat", "thuisbezorgd", "lieferando", "glovo",
+    "wolt", "foodpanda", "grabfood", "gofood", "swiggy", "zomato", "rappi", "ifood", "pedidosya", "talabat",
+    "yemeksepeti", "getir", "美团外卖", "美团", "饿了么", "出前館", "배달의민족", "요기요", "shopeefood", "lineman",
+    "postmates", "skipthedishes", "menulog", "яндекс еда", "delivery club", "pyszne.pl", "foodora", "bolt food",
+    "traveloka", "trip.com", "ctrip", "携程旅行", "去哪儿", "飞猪", "priceline", "orbitz", "travelocity",
+    "hostelworld", "vrbo", "じゃらんnet", "一休.com", "야놀자", "여기어때", "островок", "ostrovok", "tiket.com",
+    "pegipegi", "opodo", "edreams", "lastminute.com", "ebookers", "check24", "momondo", "asos", "shein", "h&m",
+    "uniqlo", "farfetch", "net-a-porter", "mytheresa", "ssense", "nordstrom", "macy's", "boohoo",
+    "prettylittlething", "about you", "bonprix", "ign", "gamespot", "kotaku", "pc gamer", "eurogamer",
+    "rock paper shotgun", "nintendo life", "push square", "game informer", "4gamer", "ファミ通", "famitsu",
+    "游民星空", "巴哈姆特", "인벤", "루리웹", "igromania", "stopgame", "gry-online", "jeuxvideo.com", "gamekult",
+    "multiplayer.it", "gamestar", "farm progress", "farmers weekly", "successful farming", "agriland", "top agrar",
+    "agrarheute", "motor1", "autoblog", "car and driver", "motortrend", "autocar", "auto bild",
+    "auto express", "carwow", "edmunds", "kelley blue book", "drom.ru", "дром", "auto.ru", "汽车之家", "懂车帝",
+    "易车", "보배드림", "カーセンサー", "グーネット", "space.com", "phys.org", "sciencedaily",
 )  # fmt: skip
 
 
@@ -557,13 +574,14 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"|đẹp quá(?: ạ)?|дуже гарно|очень красиво|как красиво|çok güzel|harika|muito (?:lind[oa]|bonit[oa])|wunderschön|sehr schön"
     r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
     r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
+    r"|lind[oa] demais|perfeit[oa] demais|太好看了|好好看|太可爱了|好可爱|(?:かわい|可愛|すご|美し|綺麗|きれい)すぎ(?:る|ます|た)?"
     r"|すごい|素敵|(?:これ)?欲しい|いいね|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch"
     r"|(?:great|nice|beautiful|amazing|awesome|lovely|stunning|superb|wonderful|fantastic|excellent) (?:shot|capture|click|pic)|"
     r"ما شاء الله|روعة)"
     # a particle or two words after it ("Keren banget kak!", "Đẹp quá trời luôn", "太美了吧！！", "สวยมากค่ะ"),
     # then marks, emoji and at most six more words
     r"(?:[吧啊呀啦了哦〜~ー]+|(?:ค่ะ|คะ|ครับ|จัง|จ้า)+)?(?:\s+[^\s.!?！]+){0,2}"
-    r"(?:(?:\s*[!！.,、،~〜❤♥ㅠㅜ]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?？]+){0,6}[\s!！?？.~〜❤♥ㅠㅜ🌀-🫿☀-➿️‍]*)?\s*$"
+    r"(?:(?:\s*[!！.,、،~〜❤♥ㅠㅜ…]+|\s*[🌀-🫿☀-➿️‍]+)(?:\s*[^\s.!?？]+){0,6}[\s!！?？.~〜❤♥ㅠㅜ…🌀-🫿☀-➿️‍]*)?\s*$"
     # a comment on the post: it made the reader's day, brought back memories
     r"|^\W*(?:this|that|it|you)? ?(?:just )?made my (?:day|morning|night)\b|\bbrings? back (?:so many |such |great |good "
     r"|fond |a lot of )?memories\b",
@@ -891,6 +909,33 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"หน้าแรก|หน้าหลัก|beranda|الرئيسية|الصفحة الرئيسية|首页|主页|首頁|ホーム|トップ(?:ページ)?|홈|메인|voorpagina)"
     r"\s*(?:>>?|»|›|→)\s*[^\s>»›→]",
     r"^[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*[^\s»›→«]+(?: [^\s»›→«]+){0,3}(?: [»›→] [^\s»›→«]+(?: [^\s»›→«]+){0,3}){2,}[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$",
+    # prize and gift-card scams, essay mills, comparison and insurance ads, loans without a credit check,
+    # weight-loss clickbait
+    r"\bcongrat(?:ulation)?s?\W+you(?:['’]ve| have)? (?:just )?(?:won|been (?:selected|chosen))\b|\byou(?:['’]ve| have) "
+    r"(?:just )?won (?:a |an )?(?:free |brand new )?(?:[$€£]\s?\d|\d|iphone|ipad|macbook|samsung|ps5|gift card|voucher|"
+    r"prize|car|trip)|(?:^|[.!?,]\s*)claim (?:it |yours |your (?:prize|reward|gift) )?(?:here|now|today)\b|"
+    r"\b(?:essay|assignment|homework|thesis|dissertation|term paper|coursework)s? (?:writing )?(?:service|help|writer)s?\b|"
+    r"\bwrite my (?:essay|paper|assignment|thesis)\b|\bjetzt (?:online )?vergleichen\b|\bbis zu \d[\d.,]* ?(?:€|euro|eur|%) "
+    r"(?:sparen|günstiger)\b|\bsave up to (?:[$€£]\s?)?\d|\bcompare (?:\w+ )?(?:insurance )?(?:quotes|prices|rates) "
+    r"(?:now|online|today|and save)\b|\bcheap (?:car|auto|home|travel|life) insurance\b|\bgünstige (?:auto|kfz-)?versicherung\b|"
+    r"\bkredyt\w* (?:bez bik|online|przez internet|na dowód)|\bbez bik\b|\bpieniądze w \d+ minut|\bgiảm \d+ ?kg\b|"
+    r"\bxem ngay\b|\bbác sĩ tiết lộ\b|\b(?:lose|lost|drop|shed) \d+ ?(?:kg|kgs|lbs?|pounds|kilos) in (?:\d+|one|two|a) "
+    r"(?:days?|weeks?|months?)\b|\b(?:abnehmen|perder|perdre|schudnij|schudnąć|zayıflayın|emagreça|emagrecer|dimagrire) "
+    r"[^.!?]{0,20}\d+ ?kg\b|похуде\w* на \d+ ?кг",
+    # a site's engine credit ("Powered by WordPress"), a file's own bytes read as text ("ÿØÿà JFIF", "‰PNG IHDR")
+    r"\b(?:proudly )?powered by (?:wordpress|shopify|wix|squarespace|blogger|tumblr|joomla|drupal|ghost|weebly|discourse|"
+    r"vbulletin|phpbb|bigcommerce|woocommerce|prestashop|magento|jekyll|hugo)\b|ÿøÿ|‰png|\bihdr\b|\bgif8[79]a\b|%pdf-1\.\d",
+    # map coordinates alone ("47.6062° N, 122.3321° W")
+    r"^\W*-?\d+(?:[.,]\d+)?\s*°(?:\s*\d+(?:[.,]\d+)?\s*['′])?(?:\s*\d+(?:[.,]\d+)?\s*(?:\"|″|''))?\s*[nsew]?\s*[,;/]?\s*"
+    r"-?\d+(?:[.,]\d+)?\s*°(?:\s*\d+(?:[.,]\d+)?\s*['′])?(?:\s*\d+(?:[.,]\d+)?\s*(?:\"|″|''))?\s*[nsew]?\W*$",
+    # condolences, the whole text ("Rest in peace legend 🙏", "Descanse em paz")
+    r"^[\s!-/:-@\[-\x60{-~]*(?:rest in peace|r\.i\.p\.?|rip|descanse (?:em|en) paz|descansa (?:em|en) paz|repose en paix|"
+    r"ruhe in frieden|riposa in pace|rust zacht|rust in vrede|покойся с миром|спи спокойно|вечная память|спочивай з миром|"
+    r"vila i frid|huzur içinde yat|spoczywaj w pokoju|odpočívej v pokoji|yên nghỉ|安息吧?|삼가 고인의 명복을 빕니다|ご冥福をお祈りします)"
+    r"(?:,?\s+[^\s.!?,]+){0,3}[\s!.,🌀-🫿☀-➿️‍❤♥]*$",
+    # a reader on their favourite place, the whole text ("This is my favourite place in the world")
+    r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
+    r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
 )
 
 
@@ -1131,7 +1176,27 @@ DEFAULT_REFUSALS = (
     r"\[/?inst\]|</s>|<unk>|"
     r"<pad>|<eos>|<bos>",
     r"(?:这里|以下)(?:有|是)几个(?:标题|描述|说明|选项)|供(?:你|您)参考",
+    # a template's placeholders left unfilled ("A photo of {object} in {location}", "[object Object]")
+    r"[\[{<]\s*(?:object|location|subject|noun|adjective|verb|colou?r|place|item|animal|person|name|caption|description|"
+    r"placeholder|insert [a-z ]+)\s*[\]}>]|\[object object\]",
+    # a multiple-choice answer or its options instead of a caption ("Answer: B", "Option A: ... Option B: ..."
+    # from the start: "A game menu showing Option A: Attack and Option B: Defend" describes a screen)
+    r"^\W*(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|"
+    r"jawaban|đáp án|الإجابة|答案|答え|정답)\s*[:：]\s*\(?[a-e]\)?[\s.)]*$|^\W*(?:option|opción|opzione|opção|optie|opcja|"
+    r"вариант|seçenek|možnost|alternativ|pilihan|lựa chọn|选项|選択肢) ?[a1]\s*[:.)：][^\n]*\b(?:option|opción|opzione|"
+    r"opção|optie|opcja|вариант|seçenek|možnost|alternativ|pilihan|lựa chọn|选项|選択肢) ?[b-e2-4]\s*[:.)：]",
 )
+
+
+# Words no caption ends on (an article, a conjunction, a preposition that needs its noun), in the
+# default allowed languages; left out: words that end names or labels ("an" of "Hoi An", "la", "de",
+# "da", "do", Portuguese "o", "i", "e"), prepositions a verb can end on ("in", "on", "by"), and words
+# that are English words too ("den", "die", "con", "met", "les", Spanish "dos" is "two")
+DEFAULT_UNFINISHED_WORDS = (
+    "a", "the", "and", "of", "with", "to", "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit",
+    "une", "du", "et", "avec", "los", "las", "una", "unos", "unas", "gli", "della", "dello", "delle", "degli", "uma",
+    "het", "een",
+)  # fmt: skip
 
 
 class RefusalRule(RuleConfig):
@@ -1140,11 +1205,25 @@ class RefusalRule(RuleConfig):
     patterns, case-insensitive, outside quoted spans."""
 
     patterns: tuple[str, ...] = DEFAULT_REFUSALS
+    # A description broken off (a model's, or alt text cut at a length): `unfinished_min_words`
+    # words or more (0: off), the last one written in lowercase and one of these, nothing but
+    # spaces, a comma, a colon, a dash or an ellipsis after it ("... standing next to a").
+    unfinished_min_words: int = Field(default=4, ge=0, le=1000)
+    unfinished_words: tuple[str, ...] = DEFAULT_UNFINISHED_WORDS
 
     @field_validator("patterns")
     @classmethod
     def _patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _regexes(_nonempty_strings(v, "patterns"), "patterns")
+
+    @field_validator("unfinished_words")
+    @classmethod
+    def _unfinished_words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        v = _nonempty_strings(v, "unfinished_words")
+        bad = [w for w in v if w != w.lower() or any(c.isspace() for c in w)]
+        if bad:
+            raise ValueError(f"unfinished_words are single lowercase words; got {bad!r}")
+        return v
 
 
 class FileNameRule(RuleConfig):

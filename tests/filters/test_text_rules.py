@@ -538,3 +538,43 @@ MORE_REJECTS["refusal"] += ["1. A cat. 2. A cat on a sofa. 3. A grey cat on a so
                             "The image appears to be a photograph of something, possibly indoors or outdoors."]
 MORE_KEEPS["refusal"] += ["A list of steps: 1. mix flour 2. add eggs 3. bake"]
 MORE_KEEPS["stutter"] += ["Placa de posto de gasolina: gasolina R$ 5,89, etanol R$ 3,99."]
+# set AO's kinds: descriptions broken off, unfilled templates, multiple-choice answers, condolences, prize,
+# essay, insurance and loan spam, a file's bytes, coordinates alone, slash-separated and spaced Han tags
+MORE_REJECTS["refusal"] += ["Three children are building a sandcastle with a", "Ein Mann repariert sein Fahrrad mit einem und",
+                            "A bowl of ramen topped with egg and", "Um gato dorme em cima de uma",
+                            "A postcard of [location] at sunset", "Answer: C", "Option 1: A red barn. Option 2: A silo."]
+MORE_KEEPS["refusal"] += ["Lanterns over the old town of Hoi An", "Passengers boarding at Gate A",
+                          "A sign that reads 'Welcome to the'", "A fox peeking out of its den",
+                          "A quiz show screen listing Option A: Paris and Option B: Rome"]
+MORE_REJECTS["boilerplate"] += ["Congrats!! You have won a free iPhone 15, claim now", "Cheap essay writing help for students",
+                                "Autokredit jetzt online vergleichen", "Pożyczka na dowód i kredyt bez BIK w 10 minut",
+                                "Lose 7 kg in 2 weeks with this drink", "Proudly powered by Squarespace",
+                                "GIF89a", "RIP legend 🕊️", "Descansa en paz, abuelo", "安息吧", "41°24′12″ N, 2°10′26″ E",
+                                "That's my favourite spot in the whole world!", "美しすぎる…", "好可爱！！"]
+MORE_KEEPS["boilerplate"] += ["A headstone engraved with the words rest in peace", "Compass rose showing 90° E on a chart",
+                              "A poster for an essay competition on climate change", "Baggage claim here, says the sign"]
+MORE_REJECTS["keyword_list"] += ["kitchen/modern/white cabinets/marble/island", "紅葉 京都 寺 秋 旅"]
+MORE_KEEPS["keyword_list"] += ["A black/white cat on the stairs", "メンズ ダウンジャケット 軽量 撥水 Lサイズ"]
+MORE_KEEPS["digit_run"] = ["CCTV frame stamped 2023-11-08 22:17 of a car park"]
+
+
+def test_unfinished_descriptions_are_configurable():
+    cut = ["A man walking his dog along the", "Zwei kleine Kinder spielen im Garten mit einem Ball und"]
+    assert _mask("refusal", cut) == [False, False]
+    assert _mask("refusal", cut, unfinished_min_words=0) == [True, True]  # off
+    assert _mask("refusal", cut, unfinished_min_words=9) == [True, False]  # seven words, then ten
+    assert _mask("refusal", cut, unfinished_words=("und",)) == [True, False]
+    # the last word as written: a capital makes it a name or a label
+    assert _mask("refusal", ["Queue of buses at bay The", "Boarding pass for seat row A"]) == [True, True]
+
+
+def test_unfinished_words_config_names_the_field():
+    from pydantic import ValidationError
+
+    from schemas.filter_config import RefusalRule
+
+    for bad in (("The",), ("next to",), ("",)):
+        with pytest.raises(ValidationError, match="unfinished_words"):
+            RefusalRule(unfinished_words=bad)
+    with pytest.raises(ValidationError, match="unfinished_min_words"):
+        RefusalRule(unfinished_min_words=-1)
