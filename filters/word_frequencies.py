@@ -171,9 +171,11 @@ def foreign_words(vocabulary: Callable[[np.ndarray], list[str | None]], ids: np.
         return out
     token = long[row]
     ids, row = ids[token], row[token]
-    table = zipf_table(vocab, codes)[np.searchsorted(used, ids)]
+    # (languages × words: summing each language's row over a text's words is six times as fast as
+    # summing the other way round)
+    table = np.ascontiguousarray(zipf_table(vocab, codes).T).take(np.searchsorted(used, ids), axis=1)
     rows = np.flatnonzero(long)
-    totals = np.add.reduceat(table, np.searchsorted(row, rows), axis=0)  # (each long row has words)
+    totals = np.add.reduceat(table, np.searchsorted(row, rows), axis=1).T  # (each long row has words)
     allowed_cols, foreign_cols = np.flatnonzero(is_allowed), np.flatnonzero(~is_allowed)
     best_allowed = np.full(n, -1)
     best_foreign = np.full(n, -1)
@@ -181,7 +183,8 @@ def foreign_words(vocabulary: Callable[[np.ndarray], list[str | None]], ids: np.
     best_foreign[rows] = foreign_cols[totals[:, foreign_cols].argmax(axis=1)]
     pick = np.arange(len(rows))
     lead = (totals[pick, best_foreign[rows]] - totals[pick, best_allowed[rows]]) / counts[rows]
-    f_col, a_col = table[np.arange(len(ids)), best_foreign[row]], table[np.arange(len(ids)), best_allowed[row]]
+    token = np.arange(len(ids))
+    f_col, a_col = table[best_foreign[row], token], table[best_allowed[row], token]
     only_foreign = np.bincount(row, weights=(f_col >= COMMON_ZIPF) & (a_col == 0), minlength=n)[rows]
     only_allowed = np.bincount(row, weights=(a_col >= COMMON_ZIPF) & (f_col == 0), minlength=n)[rows]
     # words an allowed language has far more use for (English "the", "in", "tonight" in Norwegian

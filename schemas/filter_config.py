@@ -1190,12 +1190,19 @@ DEFAULT_REFUSALS = (
 
 # Words no caption ends on (an article, a conjunction, a preposition that needs its noun), in the
 # default allowed languages; left out: words that end names or labels ("an" of "Hoi An", "la", "de",
-# "da", "do", Portuguese "o", "i", "e"), prepositions a verb can end on ("in", "on", "by"), and words
-# that are English words too ("den", "die", "con", "met", "les", Spanish "dos" is "two")
+# "da", "do", Portuguese "o", "i", "e"), prepositions and particles a verb can end on ("in", "on",
+# "by", German "auf", "zu", Czech "se", Swedish "med", "på"; Portuguese "para" and French "entre"
+# are verbs too), words that are English words too ("den", "die", "con", "met", "les", "im"; Spanish
+# "dos" is "two") and lone letters that are units or names ("v", "w", "s", "z", "u")
 DEFAULT_UNFINISHED_WORDS = (
-    "a", "the", "and", "of", "with", "to", "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit",
-    "une", "du", "et", "avec", "los", "las", "una", "unos", "unas", "gli", "della", "dello", "delle", "degli", "uma",
-    "het", "een",
+    "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "or", "but",
+    "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit", "für", "von", "vom", "zum", "zur",
+    "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
+    "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
+    "pela", "na", "het", "een", "и", "в", "на", "с", "со", "к", "по", "для", "из", "от", "у", "под", "над", "о", "об",
+    "при", "без", "через", "і", "й", "та", "з", "із", "зі", "до", "від", "біля", "oraz", "ze", "dla", "od", "pod",
+    "nad", "przy", "obok", "ve", "při", "vedle", "och", "ett", "ile", "và", "của", "với", "một", "những", "các",
+    "dan", "dengan", "yang", "sebuah", "seorang", "و", "في", "من", "على", "مع", "إلى",
 )  # fmt: skip
 
 
