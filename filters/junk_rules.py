@@ -87,6 +87,8 @@ def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
     ok = np.ones(len(batch), dtype=bool) if pattern is None else ~batch.unquoted_lower_matches(pattern)
     if cfg.unfinished_min_words and cfg.unfinished_words:
         ok &= ~unfinished(batch, ok, cfg)
+    if cfg.unfinished_min_chars:
+        ok &= ~unfinished_unspaced(batch, ok, cfg)
     return ok
 
 
@@ -114,6 +116,22 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     for i, text in zip(maybe.tolist(), texts):
         body = text[: _AFTER_LAST.search(text).start()]
         out[i] = body.rsplit(None, 1)[-1] in allowed if body.strip() else False
+    return out
+
+
+def unfinished_unspaced(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
+    """Per row (of the `rows` mask): text in a script without spaces, `unfinished_min_chars`
+    characters or more, that stops on one of `unfinished_endings` (a particle, a conjunction or a
+    measure word that needs what follows: "她站在雨中，看起来很", "窓の外を見ている女性が")."""
+    out = np.zeros(len(batch), dtype=bool)
+    maybe = np.flatnonzero(rows & _np(batch.non_ascii))
+    if maybe.size == 0 or not cfg.unfinished_endings:
+        return out
+    sub = batch.text.take(pa.array(maybe))
+    long = pc.greater_equal(pc.utf8_length(sub), cfg.unfinished_min_chars)
+    endings = "|".join(re.escape(e) for e in cfg.unfinished_endings)
+    hit = _np(pc.and_(long, pc.match_substring_regex(sub, rf"(?:{endings})[\s,，、…\.]*$")))
+    out[maybe[hit]] = True
     return out
 
 
@@ -776,8 +794,9 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         if len(items) < need or _CATALOGUE_FACT.search(t):
             continue
         words = [x.split() for x in items]
+        # ("before and after" ends a list with semicolons: a sentence enumerates with commas)
         if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])
-                and not _STRONG_SEPARATOR.search(t)):
+                and not _STRONG_SEPARATOR.search(t) and ";" not in t and "；" not in t):
             continue
         # (a Korean particle only in an item of two words or more: a one-word tag may end in the same syllable)
         has_function = [any(w in function or (len(ws) > 1 and _korean_particle(w)) for w in ws)

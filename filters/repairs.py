@@ -199,6 +199,28 @@ LATIN_EXTENDED_MISREAD = (
 _LATIN_EXTENDED_MISREAD_RE = re.compile(LATIN_EXTENDED_MISREAD)
 
 
+# UTF-8 Cyrillic read as Windows-1251: every letter's lead byte (0xD0, 0xD1) reads "Р" or "С", and
+# its second byte one of these ("РџСЂРёРІРµС‚"; ftfy leaves such text as it is). Two of them in a
+# text, and the text's Windows-1251 bytes valid UTF-8: the text is read back.
+_CYRILLIC_MISREAD_RE = re.compile(
+    "[РС][\u0402\u0403\u0453\u0409\u040a\u040c\u040b\u040f\u0452\u0459\u045a\u045c\u045b\u045f\u040e"
+    "\u045e\u0408\u0490\u0401\u0404\u0407\u0406\u0456\u0491\u0451\u0454\u0458\u0405\u0455\u0457\u2116"
+    "\u00a0-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u20ac\u2122]"
+)
+
+
+def undo_windows_1251(text: str) -> str:
+    """`text` read back as the UTF-8 whose Windows-1251 reading it is, when it is one (two misread
+    Cyrillic letters at least, every character has a Windows-1251 byte and those bytes are valid
+    UTF-8); else `text`."""
+    if len(_CYRILLIC_MISREAD_RE.findall(text)) < 2:
+        return text
+    try:
+        return text.encode("cp1251").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
 def undo_windows_1252(text: str) -> str:
     """`text` read back as the UTF-8 whose Windows-1252 reading it is, when it is one (every
     character has a Windows-1252 byte and those bytes are valid UTF-8); else `text`."""
@@ -216,8 +238,8 @@ def _mojibake(texts: pa.Array, cfg, context) -> pa.Array:
     # "â€" + U+FFFD: a right double quote (E2 80 9D) whose last byte, undefined in Windows-1252, was
     # lost; put the byte back so that ftfy can undo the rest
     after = fix_encoding([t.replace("â€\ufffd", "â€\x9d") if "â€\ufffd" in t else t for t in before])
-    after = [undo_windows_1252(a) if a == b and _LATIN_EXTENDED_MISREAD_RE.search(a) else a
-             for a, b in zip(after, before)]
+    after = [undo_windows_1252(a) if a == b and _LATIN_EXTENDED_MISREAD_RE.search(a) else
+             undo_windows_1251(a) if a == b and ("Р" in a or "С" in a) else a for a, b in zip(after, before)]
     changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
     if not changed.any():
         return texts
@@ -417,9 +439,7 @@ _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine
                  r"fotógraf[oa]|fotograf[oa]|fotografi[ae]|fotografía|фотограф)")
 _CREDIT_AFTER_SENTENCE = (
     rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+|fot\.\s*)?{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
-    rf"|(?:{_CREDIT_WORDS}\s*:|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
-    # "Image courtesy of Dr. Lena Park, University of Oslo" (a title's full stop inside)
-    rf"|(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,80}}"
+    rf"|(?:{_CREDIT_WORDS}\s*(?::|©)|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
     r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
     # a Korean or Japanese newspaper's credit after the sentence ("... 있다. /사진=김민수 기자")
@@ -472,15 +492,29 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:
                 r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
-                 r"|^\s*(?:photo|foto|bild|image)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
+                 r"|^\s*(?:photo|foto|bild|image|credits?)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
                  rf"|credit|crédit|©)|摄[）)]|[(\[]\s*{NEWS_AGENCIES}\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
-                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image)\s*:)\s*{_CREDIT_NAME}"
+                rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image|credits?)\s*:)\s*{_CREDIT_NAME}"
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
                 rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?"
                 r"(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?\s*[.:|｜–—/-]\s+")
+
+
+# ... and a credit "courtesy of" someone, a stock site's label or an image's id as a sentence of its own
+# ("... development. Image courtesy of Dr. Lena Park, University of Oslo", "... windows. High quality
+# stock photo, free for commercial use", "... students. Photo #8842193 by photoguy88"), apart: in one
+# pattern with the credits above, Hyperscan finds it too large
+_COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
+                            r"(?-i:[\p{Lu}\d])[^()\[\].!?]+\s*$")
+# (the two apart: together, Hyperscan 0.7's scan misses texts RE2 matches)
+_LABEL_AFTER_SENTENCE = (
+    r"(?i)([.!?])\s+(?:(?:(?:high[- ]quality|free|hd|premium)\s+)?stock (?:photo|image|picture)s?(?:\s*[,.–-]\s*free for "
+    r"(?:commercial|personal) use)?\s*\.?|(?:photo|image|picture)\s*#?\s*\d{4,}(?:\s+by\s+\S+)?)\s*$"
+)
+_LABEL_WORDS = r"stock (?:photo|image|picture)|(?:photo|image|picture)\s*#?\s*\d{4,}"
 
 
 def _credit(texts: pa.Array, context) -> pa.Array:
@@ -490,11 +524,13 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     (`_BRACKETED_CREDIT_TAIL`); at the start, one set off by a separator (`_CREDIT_HEAD`) or by its
     agency or brackets (`_AGENCY_HEAD`). The last four are judged by RE2 in the rows their marks
     (`_CREDIT_MARKS`) pick: their names make them too large for Hyperscan."""
-    # a credit after a sentence (or a listing's id) holds "/", ":", ")", a non-ASCII "©" or "courtesy of"
-    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context)
-                                    | _np(pc.match_substring(texts, "courtesy of", ignore_case=True)))
+    # a credit after a sentence (or a listing's id) holds "/", ":", ")" or a non-ASCII "©"
+    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
+    labelled = np.flatnonzero(_np(pc.match_substring_regex(texts, _LABEL_WORDS, ignore_case=True)))
+    courtesy = np.flatnonzero(_np(pc.match_substring(texts, "courtesy of", ignore_case=True)))
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
-                          (_CREDIT_AFTER_SENTENCE, after_sentence)):
+                          (_CREDIT_AFTER_SENTENCE, after_sentence), (_COURTESY_AFTER_SENTENCE, courtesy),
+                          (_LABEL_AFTER_SENTENCE, labelled)):
         found = np.zeros(len(texts), dtype=bool)
         if rows.size:
             found[rows[search(texts.take(pa.array(rows)), pattern)]] = True
@@ -556,7 +592,9 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # last character is kept (group 1).
 _LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|编号\s*\d{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
-_LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photos?,\s*images?,?\s*(?:and|&)\s*pictures?"
+_LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photo(?:s|graphy)?,\s*images?,?\s*(?:and|&)?\s*pictures?"
+                 r"(?:\s*(?:and|&)\s*royalty[- ]free\s+images?)?"
+                 r"|stock photo\s*©\s*[\w.-]+(?:\s*#\s*\d{4,})?"
                  r"|(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
@@ -596,7 +634,8 @@ _LISTING_AFTER_SEPARATOR = (
     r"\s*\.?\s*$"
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
-_LISTING_HEAD = (r"(?i)^\s*(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
+_LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- ]free|premium|darmowe|бесплатное)\s+)?"
+                 r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
                  r"|写真素材|图片素材|素材图片|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
                  r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"
                  # a shop's label in lenticular brackets ("【楽天市場】北欧風 木製スツール", "【送料無料】...")

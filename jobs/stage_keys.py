@@ -144,7 +144,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # (`filters.word_frequencies`); descriptions broken off on an article or a conjunction, unfilled
     # templates' placeholders, multiple-choice answers, condolences, prize, essay, insurance and loan spam,
     # a file's bytes, coordinates alone, slash-separated tags; credits by a photographer or "courtesy of",
-    # stock labels in more languages, delivery, travel, fashion, game and car sites; the model with set AO
+    # stock labels in more languages, delivery, travel, fashion, game and car sites; the model with set AO;
+    # messaging exports, wishes and condolences with words after them, price questions, mask tokens, visual
+    # question transcripts, prompts as captions, casino spam in more languages, Chinese and Japanese text
+    # broken off, n-gram loops from 0.25; "Photograph ©", "Credit:" first, stock labels and ids as
+    # sentences, UTF-8 Cyrillic read as Windows-1251 read back; the model with set AP
     StageSpec("files", 30, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

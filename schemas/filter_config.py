@@ -209,6 +209,11 @@ DEFAULT_SITE_SUFFIXES = (
     "agrarheute", "motor1", "autoblog", "car and driver", "motortrend", "autocar", "auto bild",
     "auto express", "carwow", "edmunds", "kelley blue book", "drom.ru", "дром", "auto.ru", "汽车之家", "懂车帝",
     "易车", "보배드림", "カーセンサー", "グーネット", "space.com", "phys.org", "sciencedaily",
+    # property portals of Latin America and South-East Asia; encyclopedias and teaching sites
+    "portal inmobiliario", "inmuebles24", "zonaprop", "argenprop", "properati", "vivareal", "zap imóveis", "imovelweb",
+    "metrocuadrado", "fincaraiz", "lamudi", "propertyguru", "99.co", "rumah.com", "dotproperty", "hipflat",
+    "nestoria", "britannica", "encyclopædia britannica", "encyclopedia britannica", "khan academy", "quizlet",
+    "brainly", "study.com", "twinkl", "teachers pay teachers", "sciencedirect", "researchgate", "百度文库",
 )  # fmt: skip
 
 
@@ -575,6 +580,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"|wie schön|che bell[oa]|che meraviglia|bellissim[oa]|prachtig|wat mooi|piękne|śliczne|pěkné|nádhera|så fint|vad fint"
     r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
     r"|lind[oa] demais|perfeit[oa] demais|太好看了|好好看|太可爱了|好可爱|(?:かわい|可愛|すご|美し|綺麗|きれい)すぎ(?:る|ます|た)?"
+    r"|wie süß|so süß|voll süß|trop mignon(?:ne)?|che carin[oa]|que fofo|que fofa|wat lief|как мило|çok tatlı|jak słodko|så sött"
+    r"|lucu banget|dễ thương quá"
     r"|すごい|素敵|(?:これ)?欲しい|いいね|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch"
     r"|(?:great|nice|beautiful|amazing|awesome|lovely|stunning|superb|wonderful|fantastic|excellent) (?:shot|capture|click|pic)|"
     r"ما شاء الله|روعة)"
@@ -933,6 +940,34 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"ruhe in frieden|riposa in pace|rust zacht|rust in vrede|покойся с миром|спи спокойно|вечная память|спочивай з миром|"
     r"vila i frid|huzur içinde yat|spoczywaj w pokoju|odpočívej v pokoji|yên nghỉ|安息吧?|삼가 고인의 명복을 빕니다|ご冥福をお祈りします)"
     r"(?:,?\s+[^\s.!?,]+){0,3}[\s!.,🌀-🫿☀-➿️‍❤♥]*$",
+    # a messaging app's export in place of the picture ("<Media omitted>", "image omitted", "<Medien ausgeschlossen>")
+    r"<(?:media omitted|medien ausgeschlossen|multimedia omitido|médias omis|media omessi|mídia oculta|media weggelaten|"
+    r"без медиафайлов|медіафайли пропущено|medya dahil edilmedi|media tidak disertakan|pominięto multimedia|"
+    r"media vynechána|media utelämnad|媒体已省略|メディアは含まれていません|미디어 생략됨)>|^\W*(?:image|video|sticker|gif|audio|"
+    r"document) omitted\W*$|\bthis message was deleted\b|<attached: [^>]+>",
+    # betting, casinos and their sign-up calls in more languages; potency pills by WhatsApp; "near me" SEO
+    r"\bcasino en ligne\b|\bbonus sans dépôt\b|\bcasinò online\b|\bkasyno online\b|\bcassino online\b|\bcasino siteleri\b|"
+    r"онлайн[- ]казино|казино онлайн|แทงบอล|เว็บตรง|ไม่ผ่านเอเย่นต์|บาคาร่า|สล็อตออนไลน์|\bnhà cái\b|\bcá cược\b|\bnổ hũ\b|"
+    r"\bslot gacor\b|\bjudi online\b|\bsitus slot\b|토토사이트|카지노사이트|网上赌场|博彩|时时彩|オンラインカジノ|\bobat kuat\b|"
+    r"\bcod seluruh indonesia\b|\b(?:hubungi|order via|info) wa\b|\b(?:best|cheap|cheapest|top|emergency|affordable|24/7)\b"
+    r"[^.!?]{0,40}\bnear me\b|\bnear me\b[^.!?]{0,40}\b(?:best|cheap|cheapest|emergency|24/7)\b",
+    # congratulations and wishes to someone, with a mark or an emoji after them, or a few words more
+    # ("Congrats you two!! 🎉", "Happy birthday mom, miss you every day ❤️", "Parabéns pelo trabalho, ficou lindo!")
+    r"^[\s!-/:-@\[-\x60{-~]*(?:congrats|congratulations|félicitations|felicidades|felicitaciones|enhorabuena|"
+    r"(?:herzlichen )?glückwunsch|complimenti|congratulazioni|parabéns|gefeliciteerd|proficiat|поздравляю|вітаю|tebrikler|"
+    r"gratuluję|gratuluji|grattis|selamat ya|chúc mừng|おめでとう(?:ございます)?|恭喜|축하해요|축하합니다|مبروك|ยินดีด้วย|"
+    r"happy birthday|feliz cumpleaños|joyeux anniversaire|alles gute|buon compleanno|feliz aniversário|с днём рождения|"
+    r"doğum günün kutlu olsun|wszystkiego najlepszego)(?:\s+[^\s.!?,]+){0,3}(?:\s*[,!！.~]+\s*(?:[^\s.!?]+\s*){0,7})?"
+    r"[\s!！.~❤♥🌀-🫿☀-➿️‍]*[!！❤♥🌀-🫿☀-➿️‍][\s!！.~❤♥🌀-🫿☀-➿️‍]*$",
+    # condolences with a few words more ("Rest in peace, you will be missed")
+    r"^\W*(?:rest in peace|rip|r\.i\.p\.?|descans[ae] (?:em|en) paz|repose en paix|ruhe in frieden|riposa in pace|rust zacht)"
+    r"\W+(?:you will be (?:missed|remembered)|gone too soon|fly high|forever in our hearts|you will never be forgotten|"
+    r"te extrañaremos|sempre nos nossos corações|tu nous manqueras|wir werden dich vermissen)\W*$|\byou will be (?:sorely )?"
+    r"missed\W*$",
+    # a reader asking the price or the shipping, the whole text ("Ile to kosztuje? Wysyłka możliwa?")
+    r"^\W*(?:how much (?:is it|for this|does it cost)|ile (?:to )?kosztuje|wie ?viel kostet (?:das|es)|combien (?:ça|ca|c['’]est|"
+    r"coûte)|cu[aá]nto cuesta|quanto costa|quanto custa|hoeveel kost (?:het|dit)|сколько стоит|скільки коштує|ne kadar|kolik to stojí|"
+    r"vad kostar (?:den|det)|berapa harganya|giá bao nhiêu|多少钱|いくらですか|얼마(?:예요|에요|인가요))[^.!?]*[?？](?:[^.!?]*[?？])?\s*$",
     # a reader on their favourite place, the whole text ("This is my favourite place in the world")
     r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
     r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
@@ -1176,9 +1211,27 @@ DEFAULT_REFUSALS = (
     r"\[/?inst\]|</s>|<unk>|"
     r"<pad>|<eos>|<bos>",
     r"(?:这里|以下)(?:有|是)几个(?:标题|描述|说明|选项)|供(?:你|您)参考",
-    # a template's placeholders left unfilled ("A photo of {object} in {location}", "[object Object]")
+    # a template's placeholders left unfilled ("A photo of {object} in {location}", "[object Object]") or a
+    # masked model's mask tokens ("A photo of a [MASK] sitting on a [MASK].")
     r"[\[{<]\s*(?:object|location|subject|noun|adjective|verb|colou?r|place|item|animal|person|name|caption|description|"
-    r"placeholder|insert [a-z ]+)\s*[\]}>]|\[object object\]",
+    r"placeholder|insert [a-z ]+|mask|blank)\s*[\]}>]|\[object object\]",
+    # a refusal to recognise the people in it
+    r"\bi (?:can(?:not|['’]t)|am (?:not able|unable) to|won['’]t) (?:identify|recogni[sz]e|name) (?:the )?(?:people|persons|"
+    r"individuals|real people|anyone|who)\b|\bnie mogę (?:rozpoznawać|rozpoznać|identyfikować|zidentyfikować) (?:osób|"
+    r"ludzi|twarzy)|\bno puedo identificar a (?:las )?personas|\bje ne peux pas identifier (?:les |des )?personnes|\bich kann "
+    r"(?:keine )?(?:personen|menschen) (?:nicht )?(?:identifizieren|erkennen)|\bnão posso identificar (?:as )?pessoas|"
+    r"\bnon posso identificare (?:le )?persone|я не могу (?:распознавать|опознавать|идентифицировать|определить) (?:людей|лиц|"
+    r"личност)|我(?:无法|不能)(?:识别|辨认)(?:图片中的)?(?:人物|人脸|身份)|人物を(?:特定|識別)(?:することは)?できません",
+    # a visual question and its answer, as a transcript, from the start ("Question: What is in the image?
+    # Answer: a bus ..."; "A quiz card: Question: ... Answer: Paris" describes a card)
+    r"^\W*(?:question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|pertanyaan|"
+    r"câu hỏi|问题|質問|질문)\s*[:：][^\n]*\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|"
+    r"ответ|відповідь|cevap|odpověď|svar|jawaban|trả lời|答案|回答|答え|답변)\s*[:：]",
+    # the prompt itself as the caption ("Describe this image in detail.", "画像について説明してください。")
+    r"^\W*(?:please )?describe (?:this|the) (?:image|picture|photo)(?: in detail| briefly)?[\s.!]*$|^\W*(?:この)?(?:画像|写真)"
+    r"(?:について|を)説明してください[。.!！]*$|^\W*请(?:详细)?描述(?:一下)?(?:这张)?(?:图片|图像|照片)[。.!！]*$|^\W*(?:이 )?(?:이미지|사진)을 "
+    r"설명해 ?(?:주세요|줘)[.!]*$|^\W*(?:beschreibe|beschreiben sie) (?:das|dieses) (?:bild|foto)[\s.!]*$|^\W*(?:décris|décrivez) "
+    r"(?:l['’]image|cette image|la photo)[\s.!]*$|^\W*(?:describe|describa) (?:la|esta) (?:imagen|foto)[\s.!]*$",
     # a multiple-choice answer or its options instead of a caption ("Answer: B", "Option A: ... Option B: ..."
     # from the start: "A game menu showing Option A: Attack and Option B: Defend" describes a screen)
     r"^\W*(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|"
@@ -1206,6 +1259,16 @@ DEFAULT_UNFINISHED_WORDS = (
 )  # fmt: skip
 
 
+# Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
+# "把", "被", "从", measure words after "一" (a); Japanese "を", "が", "へ"; Thai "และ" (and; not "ของ",
+# "of" and "things": "เลือกซื้อของ" is shopping); Korean "그리고" (and), "및" (not its particles: "사과"
+# is an apple, "기와" a tile)
+DEFAULT_UNFINISHED_ENDINGS = (
+    "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
+    "へ", "และ", "그리고", "및",
+)  # fmt: skip
+
+
 class RefusalRule(RuleConfig):
     """Model refusals, "as an AI language model" disclaimers and chat preambles or sign-offs
     ("Sure! Here's a caption:", "I hope this helps") instead of, or around, a caption. RE2
@@ -1217,11 +1280,20 @@ class RefusalRule(RuleConfig):
     # spaces, a comma, a colon, a dash or an ellipsis after it ("... standing next to a").
     unfinished_min_words: int = Field(default=4, ge=0, le=1000)
     unfinished_words: tuple[str, ...] = DEFAULT_UNFINISHED_WORDS
+    # ... and in a script without spaces: `unfinished_min_chars` characters or more (0: off), ending on
+    # one of `unfinished_endings` ("她站在雨中，看起来很")
+    unfinished_min_chars: int = Field(default=6, ge=0, le=10_000)
+    unfinished_endings: tuple[str, ...] = DEFAULT_UNFINISHED_ENDINGS
 
     @field_validator("patterns")
     @classmethod
     def _patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _regexes(_nonempty_strings(v, "patterns"), "patterns")
+
+    @field_validator("unfinished_endings")
+    @classmethod
+    def _unfinished_endings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _nonempty_strings(v, "unfinished_endings")
 
     @field_validator("unfinished_words")
     @classmethod
@@ -1554,7 +1626,7 @@ class NgramRepetitionRule(RuleConfig):
     """
 
     n: int = Field(default=3, ge=1, le=16)
-    max_ratio: float = Field(default=0.3, gt=0.0, le=1.0)
+    max_ratio: float = Field(default=0.25, gt=0.0, le=1.0)
     min_words: int = Field(default=12, ge=2, le=100_000)
     pattern_words: tuple[str, ...] = DEFAULT_PATTERN_WORDS
 

@@ -578,3 +578,33 @@ def test_unfinished_words_config_names_the_field():
             RefusalRule(unfinished_words=bad)
     with pytest.raises(ValidationError, match="unfinished_min_words"):
         RefusalRule(unfinished_min_words=-1)
+
+
+# set AP's kinds: messaging exports, wishes and condolences with words after them, price questions,
+# mask tokens, visual question transcripts, prompts as captions, people-recognition refusals, casino
+# and betting spam in more languages, semicolon tag lists, Chinese and Japanese text broken off, list loops
+MORE_REJECTS["boilerplate"] += ["<Medien ausgeschlossen>", "video omitted", "Congratulations Anna!! So proud of you 🎓",
+                                "Feliz cumpleaños hermana, te quiero mucho ❤️", "RIP, gone too soon",
+                                "How much is it? Do you ship to Spain?", "Quanto custa? Entrega em SP?",
+                                "Jak słodko! Skąd go macie?", "Bonus sans dépôt pour nouveaux joueurs", "slot gacor hari ini",
+                                "cheapest locksmith near me open now"]
+MORE_KEEPS["boilerplate"] += ["A graduation cake that says Congratulations Anna", "A cheap hotel near the station at night",
+                              "A florist arranging a wreath that reads rest in peace"]
+MORE_REJECTS["refusal"] += ["[MASK] riding a [MASK] on the beach", "Question: How many dogs? Answer: two",
+                            "Please describe this image.", "请描述这张图片。", "I can't identify people based on their faces.",
+                            "一位老人坐在公园的长椅上看报纸，旁边有一只", "海辺で遊んでいる子供たちを"]
+MORE_KEEPS["refusal"] += ["A teacher's worksheet with Question: 2 + 2 = ? and Answer: 4 written below",
+                          "公园里的小狗和小猫", "市場でいろいろな野菜を売っている"]
+MORE_REJECTS["keyword_list"] += ["garden; patio; decking; outdoor lighting; before and after"]
+MORE_REJECTS["ngram_repetition"] = ["On the desk there is a laptop, a mug, a pen, a notebook, a lamp, a phone, a pen, a "
+                                    "notebook, a lamp, a phone, a pen, a notebook, a lamp"]
+MORE_KEEPS["ngram_repetition"] = ["A long table set for a feast with plates, glasses, candles and flowers, and guests "
+                                  "arriving through the garden gate as the sun sets behind the old barn"]
+
+
+def test_set_ap_kinds_after_the_parametrised_test():
+    """The kinds above that the parametrised test (collected before them) does not list."""
+    for name in ("ngram_repetition",):
+        keep = MORE_KEEPS.get(name, [])
+        mask = _mask(name, keep + MORE_REJECTS[name])
+        assert mask == [True] * len(keep) + [False] * len(MORE_REJECTS[name]), name
