@@ -458,12 +458,12 @@ _CREDIT_AFTER_SENTENCE = (
 # words with capitals (two at least after a mark that a caption may also end with, "foto de"), a
 # handle, or Han, Kana, Hangul or Arabic letters; the caption's last character is kept (group 1).
 _CAPITALISED = r"(?-i:[\p{Lu}\d][\p{L}\p{M}'’.\-]*)"
-_CREDIT_NAME = (rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*|&)){{0,4}}"
+_CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*|&)){{0,4}}"
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
 _CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|(?:photograph|photo|foto)\s*:|ph\."
-                r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:"
+                r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
 _CREDIT_TAIL = (
@@ -638,6 +638,8 @@ _LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- 
                  r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
                  r"|写真素材|图片素材|素材图片|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
                  r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"
+                 # a stock site's title that names the caption ("Foto de stock de Playa ...", "Photo libre de droit de Vue ...")
+                 r"|(?:foto|fotografía|imagen) de stock de\s+|(?:photo|image) libre de droits? de\s+"
                  # a shop's label in lenticular brackets ("【楽天市場】北欧風 木製スツール", "【送料無料】...")
                  r"|【[^】]{1,20}】\s*)")
 
@@ -657,7 +659,7 @@ _SITE_LIKE_SUFFIX = (
 )
 # a licence word left alone at the end once a site's name after a bare hyphen went ("... office. Royalty-free
 # stock image" loses "-free stock image" to the site names first)
-_DANGLING_LICENCE = r"(?i)(?:([.!?])\s+|\s+[-|–—]\s+)(?:royalty|lizenzfreies?)\s*$"
+_DANGLING_LICENCE = r"(?i)(?:([.!?])\s+|\s+[-|–—]\s+|\s+)(?:royalty|lizenzfreies?)\s*$"
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 

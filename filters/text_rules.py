@@ -87,7 +87,7 @@ _MOJIBAKE += "|" + LATIN_EXTENDED_MISREAD
 # Text whose non-ASCII letters were each saved as "?" (a lossy conversion to ASCII or a code page):
 # a "?" between two letters ("?stanbul Bo?az?'nda g?n bat?m?", "Zamek Kr?lewski w Warszawie"; none of
 # the 12,000 clean captions of the junk model's data and the labelled set has one). ASCII text too.
-_LOST_LETTERS = r"\pL\?\pL"
+_LOST_LETTERS = r"\pL\?+\pL"  # ("Stra??e": a letter of two bytes lost as two "?")
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -282,6 +282,7 @@ _LATIN_MISREAD_MARKS = r"[³¹¼¾¿¯¥ªºœŸþðýøØèìòÊæñù]"  # (�
 _NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowed language's words, or no letter
 _LATIN_PAGES = ("cp1250", "cp1254")
 _FRENCH_MARKS = frozenset("œèùæ")
+_ITALIAN_MARKS = frozenset("èéàòùì")
 _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
 # "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
 # Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
@@ -312,6 +313,9 @@ def _latin_misread_text(text: str) -> bool:
     # French writes "œ", "è" and "ù" in its words (and "ê", read back through Windows-1250 as "ę"):
     # "... un panier d'œufs ... la lumière ... une petite fenêtre" with French function words is French
     if {m.lower() for m in marks} <= _FRENCH_MARKS and reads_as(text.lower(), ("fr",)):
+        return False
+    # ... and Italian "è", "ù", "ò", "ì" ("Il caffè più buono di Napoli")
+    if {m.lower() for m in marks} <= _ITALIAN_MARKS and reads_as(text.lower(), ("it",)):
         return False
     for page in _LATIN_PAGES:
         try:

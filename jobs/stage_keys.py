@@ -148,7 +148,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # messaging exports, wishes and condolences with words after them, price questions, mask tokens, visual
     # question transcripts, prompts as captions, casino spam in more languages, Chinese and Japanese text
     # broken off, n-gram loops from 0.25; "Photograph ©", "Credit:" first, stock labels and ids as
-    # sentences, UTF-8 Cyrillic read as Windows-1251 read back; the model with set AP
+    # sentences, UTF-8 Cyrillic read as Windows-1251 read back; the model with set AP; pages still loading,
+    # guaranteed returns, Italian marks no misreading, letters lost as "??"; credits after a camera emoji or
+    # by an agency in lowercase, stock titles that name the caption; the model with set AQ
     StageSpec("files", 30, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

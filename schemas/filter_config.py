@@ -214,6 +214,9 @@ DEFAULT_SITE_SUFFIXES = (
     "metrocuadrado", "fincaraiz", "lamudi", "propertyguru", "99.co", "rumah.com", "dotproperty", "hipflat",
     "nestoria", "britannica", "encyclopædia britannica", "encyclopedia britannica", "khan academy", "quizlet",
     "brainly", "study.com", "twinkl", "teachers pay teachers", "sciencedirect", "researchgate", "百度文库",
+    "fewo-direkt", "decathlon", "netshoes", "dafiti", "centauro", "kabum", "casas bahia", "magalu", "onet podróże",
+    "яндекс картинки", "яндекс.картинки", "яндекс маркет", "ozon", "wildberries", "lamoda", "mediamarkt", "saturn",
+    "conrad", "fnac darty", "boulanger", "el corte inglés", "pccomponentes", "coolblue", "elgiganten", "komplett",
 )  # fmt: skip
 
 
@@ -581,6 +584,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"|cantik (?:banget|sekali)|keren banget|สวยมาก|너무 예뻐요|너무 예쁘다|(?:와\s+)?대박|太美了|好美啊|好漂亮|(?:めっちゃ|超)?(?:かわいい|可愛い)"
     r"|lind[oa] demais|perfeit[oa] demais|太好看了|好好看|太可爱了|好可爱|(?:かわい|可愛|すご|美し|綺麗|きれい)すぎ(?:る|ます|た)?"
     r"|wie süß|so süß|voll süß|trop mignon(?:ne)?|che carin[oa]|que fofo|que fofa|wat lief|как мило|çok tatlı|jak słodko|så sött"
+    r"|какая красота|какая красотища|яка краса|як гарно"
     r"|lucu banget|dễ thương quá"
     r"|すごい|素敵|(?:これ)?欲しい|いいね|น่ารัก(?:มาก)?ก*|allah razı olsun|que saudade|ich will auch"
     r"|(?:great|nice|beautiful|amazing|awesome|lovely|stunning|superb|wonderful|fantastic|excellent) (?:shot|capture|click|pic)|"
@@ -968,6 +972,14 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"^\W*(?:how much (?:is it|for this|does it cost)|ile (?:to )?kosztuje|wie ?viel kostet (?:das|es)|combien (?:ça|ca|c['’]est|"
     r"coûte)|cu[aá]nto cuesta|quanto costa|quanto custa|hoeveel kost (?:het|dit)|сколько стоит|скільки коштує|ne kadar|kolik to stojí|"
     r"vad kostar (?:den|det)|berapa harganya|giá bao nhiêu|多少钱|いくらですか|얼마(?:예요|에요|인가요))[^.!?]*[?？](?:[^.!?]*[?？])?\s*$",
+    # a page still loading, the whole text ("Chargement en cours...", "Загрузка...")
+    r"^\W*(?:chargement(?: en cours)?|cargando|caricamento(?: in corso)?|carregando|wird geladen|laden|загрузка|"
+    r"завантаження|yükleniyor|načítání|načítá se|laddar|memuat|đang tải|加载中|載入中|読み込み中|로딩 중|جار[ٍي] التحميل|กำลังโหลด)"
+    r"\s*(?:\.\.\.|…|\.)?\s*$",
+    # guaranteed returns on crypto and investments
+    r"\bguaranteed (?:profits?|returns?|income)\b|прибыл\w* гарантирован|гарантированн\w* (?:доход|прибыл)|"
+    r"крипто ?инвестиц|\bgarantierte (?:rendite|gewinne)\b|\bganancias garantizadas\b|\blucro garantido\b|"
+    r"\bgaranti kazanç\b|\bzysk gwarantowany\b|\bgwarantowany zysk\b",
     # a reader on their favourite place, the whole text ("This is my favourite place in the world")
     r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
     r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
@@ -1097,7 +1109,8 @@ DEFAULT_REFUSALS = (
     r"otevřít|vidět|analyzovat)",
     # a reasoning model's thoughts instead of its caption ("The user wants a caption for ... Let me think")
     r"\bthe user (?:asked|wants|is asking|requested) (?:for|me)\b|^\W*(?:thinking|reasoning)(?:\.\.\.|…|:)|^\W*hmm+[,.!…]*\s+"
-    r"(?:wait|actually|let me|so|okay|ok|i think)\b|\bactually,? i should reconsider\b|"
+    r"(?:wait|actually|let me|so|okay|ok|i think)\b|\bactually,? i should reconsider\b|\blet me reconsider\b|"
+    r"^\W*wait,? actually\b|\blooking (?:at it )?again,? (?:the|it|i)\b|"
     r"^\W*the user (?:wants|is asking|asked|needs|would like|has (?:asked|provided|shared|uploaded))\b|(?:^|[.!?]\s+)let me (?:think|"
     r"analy[sz]e|look at|describe|start by|break (?:this|it) down)\b|^\W*(?:okay|ok|alright|hmm)[,.]? (?:so )?(?:the user|i need "
     r"to|let me)\b|</?think>|^\W*(?:用户|使用者)(?:想要|希望|要求|需要)|^\W*好的，用户",

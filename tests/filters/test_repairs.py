@@ -421,6 +421,13 @@ def test_credits_listings_and_site_names_of_sets_ak_to_am_are_stripped():
         ("Casa con jardín en venta en Córdoba - Zonaprop", "Casa con jardín en venta en Córdoba"),
         ("Cross-section of a volcano | Britannica", "Cross-section of a volcano"),
         ("Собака спит на диване".encode("utf-8").decode("cp1251"), "Собака спит на диване"),
+        # set AQ: a camera emoji's credit, an agency's in lowercase, stock titles naming the caption, more shops
+        ("Sunset over the harbour 📸 @lena.shoots", "Sunset over the harbour"),
+        ("Stau auf der A7 bei Hamburg | Foto: dpa", "Stau auf der A7 bei Hamburg"),
+        ("Foto de stock de Montañas nevadas al amanecer", "Montañas nevadas al amanecer"),
+        ("Image libre de droits de Champ de lavande en Provence", "Champ de lavande en Provence"),
+        ("Trail running shoes for women | Decathlon", "Trail running shoes for women"),
+        ("Young woman reading in a cafe Royalty-Free Stock Photo", "Young woman reading in a cafe"),
         # kept: hyphenated names and addresses, a name that is the caption's
         ("A kayak on a calm lake - Kayak", "A kayak on a calm lake - Kayak"),
         ("Рёбра на гриле", "Рёбра на гриле"),

@@ -608,3 +608,11 @@ def test_set_ap_kinds_after_the_parametrised_test():
         keep = MORE_KEEPS.get(name, [])
         mask = _mask(name, keep + MORE_REJECTS[name])
         assert mask == [True] * len(keep) + [False] * len(MORE_REJECTS[name]), name
+
+
+# set AQ's kinds: a page still loading, guaranteed returns, a reasoning model's second thoughts
+MORE_REJECTS["boilerplate"] += ["Caricamento in corso...", "Загрузка…", "Guaranteed returns of 20% a month, DM now",
+                                "Яка краса!"]
+MORE_REJECTS["refusal"] += ["Wait, actually, the animal is a fox, not a dog. Let me reconsider the colours."]
+MORE_KEEPS["bad_encoding"] += ["La città più bella è Firenze", "Straße in Köln"]
+MORE_REJECTS["bad_encoding"] += ["Gro??e Stra??e in M??nchen"]
