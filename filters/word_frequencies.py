@@ -7,13 +7,15 @@ Norwegian one shares most of them with Czech, Spanish or Swedish: "Zasnežené �
 Tatier nad horským plesom." is Czech at 0.58 and Slovak at 0.40, "Un gos dorm a l'ombra d'un cotxe
 aparcat al carrer." Catalan at 0.42 beside French at 0.38, and both are kept. Their words are
 plainer evidence: "zasnežené", "štíty" and "plesom" are Slovak words and no Czech ones; "gos",
-"cotxe" and "carrer" are Catalan. `foreign_by_words` scores each word by its Zipf frequency
-(log10 of its uses per billion words; 0 where the list lacks it) in every language with a list,
-and judges a caption foreign when a language outside the allow list beats every allowed one by
-`margin` per word on average, with more of the text's common words (Zipf `COMMON_ZIPF` or more) in
-that language alone than in the best allowed one alone. A caption that an allowed language
-explains as well, names and all, is kept: "Bratislavský hrad nad Dunajem" (Czech) and "Fyren på
-Lindesnes i Norge" (Swedish) score 1.05 and 1.17 per word towards Slovak and Norwegian.
+"cotxe" and "carrer" are Catalan. `foreign_words` (`foreign_by_words` for plain texts) scores
+each word by its Zipf frequency (log10 of its uses per billion words; 0 where the list lacks it) in
+every language with a list, and judges a caption foreign when a language outside the allow list
+beats every allowed one by `margin` per word on average, with more of the text's common words (Zipf
+`COMMON_ZIPF` or more) in that language alone than in the best allowed one alone, and fewer than
+`_MIXED` words thirty times as common in that allowed one (those make a caption in two languages,
+one of them allowed: "Sunset over the fjord in Lofoten tonight, så vakkert!"). A caption that an
+allowed language explains as well, names and all, is kept: "Bratislavský hrad nad Dunajem" (Czech)
+and "Fyren på Lindesnes i Norge" (Swedish) score 1.05 and 1.17 per word towards Slovak and Norwegian.
 
 Words are looked up by their hash in one sorted index of every list, built once per process from
 the package's lists (about 20 bytes an entry, where the package's dicts take a hundred). Languages whose lists
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -57,8 +60,10 @@ _LISTS: dict[tuple[str, ...], _Lists] = {}
 _LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=1)
 def available() -> tuple[str, ...]:
-    """wordfreq's languages with a "small" list split at spaces (empty when wordfreq is absent)."""
+    """wordfreq's languages with a "small" list split at spaces (empty when wordfreq is absent);
+    read once per process (the package finds its lists on disk)."""
     try:
         import wordfreq
     except ImportError:  # pragma: no cover - a declared dependency
