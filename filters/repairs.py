@@ -200,19 +200,20 @@ _LATIN_EXTENDED_MISREAD_RE = re.compile(LATIN_EXTENDED_MISREAD)
 
 
 # UTF-8 Cyrillic read as Windows-1251: every letter's lead byte (0xD0, 0xD1) reads "Р" or "С", and
-# its second byte one of these ("РџСЂРёРІРµС‚"; ftfy leaves such text as it is). Two of them in a
-# text, and the text's Windows-1251 bytes valid UTF-8: the text is read back.
-_CYRILLIC_MISREAD_RE = re.compile(
+# its second byte one of these ("РџСЂРёРІРµС‚"; ftfy leaves such text as it is). Literal characters,
+# so that Python's `re` and RE2 read the class alike (`filters.text_rules` counts it for mojibake).
+CYRILLIC_MISREAD = (
     "[РС][\u0402\u0403\u0453\u0409\u040a\u040c\u040b\u040f\u0452\u0459\u045a\u045c\u045b\u045f\u040e"
     "\u045e\u0408\u0490\u0401\u0404\u0407\u0406\u0456\u0491\u0451\u0454\u0458\u0405\u0455\u0457\u2116"
     "\u00a0-\u00bf\u2018-\u201e\u2020-\u2022\u2026\u2030\u20ac\u2122]"
 )
+_CYRILLIC_MISREAD_RE = re.compile(CYRILLIC_MISREAD)
 
 
 def undo_windows_1251(text: str) -> str:
     """`text` read back as the UTF-8 whose Windows-1251 reading it is, when it is one (two misread
-    Cyrillic letters at least, every character has a Windows-1251 byte and those bytes are valid
-    UTF-8); else `text`."""
+    Cyrillic letters, `CYRILLIC_MISREAD`, at least; every character has a Windows-1251 byte and those
+    bytes are valid UTF-8); else `text`."""
     if len(_CYRILLIC_MISREAD_RE.findall(text)) < 2:
         return text
     try:

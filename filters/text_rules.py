@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import SPECIAL_ASCII, CaptionBatch
 from filters.language import reads_as
-from filters.repairs import LATIN_EXTENDED_MISREAD, ascii_char_counts, utf8_bytes
+from filters.repairs import CYRILLIC_MISREAD, LATIN_EXTENDED_MISREAD, ascii_char_counts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.repetition import title_case_repeats_only, without_species_names
 from filters.rule_spec import text_rule
@@ -125,10 +125,8 @@ def _misread_as_gbk(texts: pa.Array) -> np.ndarray:
 # followed by a continuation byte ("Ð¿", "å¤"), and UTF-8 Cyrillic read as Windows-1251 ("Рџ").
 _MOJIBAKE_PAIR = (
     r"[\x{C2}-\x{F4}][\x{80}-\x{BF}\x{152}\x{153}\x{160}\x{161}\x{178}\x{17D}\x{17E}\x{192}\x{2C6}\x{2DC}"
-    r"\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]"
-    r"|[РС][\x{402}\x{403}\x{453}\x{409}\x{40A}\x{40C}\x{40B}\x{40F}\x{452}\x{459}\x{45A}\x{45C}\x{45B}"
-    r"\x{45F}\x{40E}\x{45E}\x{408}\x{490}\x{401}\x{404}\x{407}\x{406}\x{456}\x{491}\x{451}\x{454}\x{458}"
-    r"\x{405}\x{455}\x{457}\x{2116}\x{A0}-\x{BF}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{20AC}\x{2122}]"
+    r"\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]|"
+    + CYRILLIC_MISREAD
 )
 
 
