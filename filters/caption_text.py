@@ -46,6 +46,27 @@ _ANY_QUOTED_SPAN = "|".join((QUOTED_SPAN, _SINGLE_QUOTED)).replace("{1,300}", "+
 # (no multi-line mode) the very start and end of the text.
 _QUOTED_SPAN_RE = re.compile(QUOTED_SPAN)
 _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f\r .,;:!?)\]}])")
+# What a sign says after a colon, to the end of the text, is quoted too: "Sale poster in a shop window:
+# 50% off all winter coats." The words before the colon (two to eight) name a sign, a poster, a
+# screen or a label, in the allowed languages; matched on lowercased text.
+_SIGN_WORDS = (
+    "sign", "signs", "signboard", "signpost", "poster", "posters", "banner", "billboard", "placard", "notice",
+    "noticeboard", "flyer", "leaflet", "menu", "label", "sticker", "shirt", "t-shirt", "mug", "chalkboard",
+    "blackboard", "whiteboard", "board", "screen", "display", "headline", "slogan", "inscription", "graffiti",
+    "plaque", "scoreboard", "timetable", "note", "tag", "neon", "lettering", "schild", "plakat", "aufschrift",
+    "tafel", "fahrplan", "anzeigetafel", "panneau", "affiche", "pancarte", "enseigne", "écriteau", "ardoise",
+    "banderole", "cartel", "letrero", "pancarta", "pizarra", "rótulo", "marcador", "cartello", "insegna",
+    "cartellone", "lavagna", "striscione", "tabellone", "placa", "cartaz", "faixa", "letreiro", "quadro", "placar",
+    "bord", "spandoek", "scorebord", "tabliczka", "napis", "szyld", "baner", "tablica", "вывеска", "табличка",
+    "плакат", "надпись", "баннер", "табло", "доска", "объявление", "вивіска", "напис", "tabela", "afiş", "pankart",
+    "levha", "cedule", "nápis", "plakát", "tabule", "skylt", "affisch", "tavla", "tidtabell", "papan", "spanduk",
+    "tulisan", "biển", "bảng",
+)  # fmt: skip
+_SIGN_TEXT_RE = re.compile(
+    r"\A((?=[^:：\n]*(?<![\w-])(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + r")(?![\w-]))"
+    r"[^\s:：]+(?:[ \t]+[^\s:：]+){1,7}[ \t]*[:：])[ \t]*\S[^\n]*\Z"
+)
+_SIGN_BEFORE_COLON = r"^[^:：\n]*(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + r")[^:：\n]*[:：]"
 # ASCII characters the rules count per row (`CaptionBatch.ascii_counts`), all in one pass. None
 # is a letter, so each count is the same in `text` and in `lower`.
 # Special: not a letter or digit, nor RE2's \s ([\t\n\f\r ]) (`special_chars`).
@@ -105,10 +126,15 @@ def without_quotes(
     rows = np.flatnonzero((quotes > 0) | non_ascii)
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
+    # ... and a sign's text after a colon (RE2 picks the rows with a sign's word before a colon)
+    colon = np.flatnonzero((ascii_char_counts(texts, ":") > 0) | non_ascii)
+    if colon.size:
+        colon = colon[_np(pc.match_substring_regex(texts.take(pa.array(colon)), _SIGN_BEFORE_COLON))]
+        rows = np.union1d(rows, colon)
     if rows.size == 0:
         return texts, rows
     before = texts.take(pa.array(rows)).to_pylist()
-    after = [_SINGLE_QUOTED_RE.sub(r"\1 \2", _QUOTED_SPAN_RE.sub(" ", t)) for t in before]
+    after = [_SIGN_TEXT_RE.sub(r"\1 ", _SINGLE_QUOTED_RE.sub(r"\1 \2", _QUOTED_SPAN_RE.sub(" ", t))) for t in before]
     changed = np.fromiter((a != b for a, b in zip(after, before)), dtype=bool, count=len(before))
     rows = rows[changed]
     if rows.size == 0:

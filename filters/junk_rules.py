@@ -269,7 +269,7 @@ _SETTINGS = {
                r"|\bshutter(?: speed)?\b|\bexposure(?: time)?\b",
     "iso": r"\biso\s?:?\s?\d{2,6}\b|\biso\b|\biso\s?(?:感度|感光度|감도)|\b(?:pushed|pulled) (?:to |\+|-)?\d{2,4}\b",  # (push processing: a film's ISO)
     "focal": r"\b\d{1,4}(?:[.,]\d)?\s?mm\b|\bfocal length\b",
-    "bias": r"[+\-±]\s?\d(?:[.,]\d)?\s?ev\b|\bexposure (?:bias|compensation)\b",
+    "bias": r"[+\-±]\s?\d(?:[.,]\d)?\s?ev\b|\bev\s?[+\-±]\s?\d(?:[.,]\d)?\b|\bexposure (?:bias|compensation)\b",
     "body": r"\b(?:canon|nikon|sony|fujifilm|fuji|olympus|panasonic|lumix|leica|pentax|hasselblad|ricoh|"
             r"gopro|dji|eos|ilce-?\w+|nikkor|zuiko|sigma|tamron|zeiss|iphone(?: \d+)?(?: pro)?(?: max)?|"
             r"pixel \d\w*|galaxy s\d+\w*|mavic|a7\s?r?\s?(?:i{1,3}|iv|v)?|d\d{3,4}|x-t\d+|x100\w*|5d mark \w+)\b",
@@ -808,6 +808,19 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         # Vietnamese sets its syllables apart, about two to a word ("hình nền điện thoại" is two words)
         mean_words = sum(map(len, words)) / len(items) / (2 if _VIETNAMESE.search(t) else 1)
         share = sum(has_function) / len(items)
-        if not phrase and mean_words <= cfg.max_item_words and share <= cfg.max_function_share:
+        # an SEO list says its keyword again and again ("receita fácil, bolo de chocolate, sobremesa, bolo
+        # caseiro, receita de bolo"): where half its items share a word with another, twice the share
+        limit = cfg.max_function_share * (2 if _items_sharing_a_word(words, function) * 2 >= len(items) else 1)
+        if not phrase and mean_words <= cfg.max_item_words and share <= limit:
             keep[i] = False
     return keep
+
+
+def _items_sharing_a_word(words: list[list[str]], function: frozenset[str]) -> int:
+    """How many items hold a word of three letters or more, not a function word, that another item holds too."""
+    seen: dict[str, set[int]] = {}
+    for n, ws in enumerate(words):
+        for w in ws:
+            if len(w) >= 3 and w not in function:
+                seen.setdefault(w, set()).add(n)
+    return len(set().union(*(items for items in seen.values() if len(items) > 1)))

@@ -304,9 +304,13 @@ def _foreign_words(batch, candidates: np.ndarray, allow: set[str], cfg: Language
     rows = rows[foreign_words(lambda used: words.dictionary.take(pa.array(used)).to_pylist(), words.ids, words.row, rows.size, frozenset(allow), macro,
                               cfg.word_frequency_margin, cfg.exempt_words + 1)]
     if rows.size:  # (the words first: they cost less than lid.176's second look, and few rows pass)
-        labels, probs = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
-        foreign = np.array([sum(p for lab, p in zip(row, ps) if lab not in allow and macro.get(lab, lab) not in allow)
-                            for row, ps in zip(labels, probs)])
+        # lid.176 as written and in lowercase ("Un gat dormint ..." hides Catalan behind a capital)
+        take = pa.array(rows)
+        foreign = np.zeros(rows.size)
+        for texts in (batch.text.take(take), batch.lower.take(take)):
+            labels, probs = top_languages(texts, cfg.top_k)
+            foreign = np.maximum(foreign, [sum(p for lab, p in zip(row, ps) if lab not in allow and macro.get(lab, lab)
+                                               not in allow) for row, ps in zip(labels, probs)])
         out[rows[foreign >= cfg.word_frequency_min_foreign]] = True
     return out
 

@@ -60,15 +60,22 @@ HTML_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31})
 
 class _MarkupStripper(HTMLParser):
     """Text of an HTML fragment: known elements' tags removed (block elements leave a space or a
-    line break), script/style content dropped, comments dropped, other tags kept verbatim."""
+    line break), script/style content dropped, comments dropped, other tags kept verbatim. A "</s>"
+    that no "<s>" opened is a language model's end of sequence, not strikethrough: it stays, for the
+    rules to judge ("... em uma rua de</s>")."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.struck = 0
 
     def _tag(self, tag: str, end: bool) -> None:
-        if tag in _DROP_CONTENT:
+        if tag == "s":
+            if end and not self.struck:
+                self.parts.append("</s>")
+            self.struck = max(0, self.struck + (-1 if end else 1))
+        elif tag in _DROP_CONTENT:
             self.hidden = max(0, self.hidden + (-1 if end else 1))
         elif tag in _BREAK:
             self.parts.append("\n")
@@ -92,7 +99,7 @@ class _MarkupStripper(HTMLParser):
             self.parts.append(data)
 
     def text(self, fragment: str) -> str:
-        self.parts, self.hidden = [], 0
+        self.parts, self.hidden, self.struck = [], 0, 0
         self.reset()
         self.feed(fragment)
         self.close()
@@ -448,6 +455,8 @@ _CREDIT_AFTER_SENTENCE = (
     # a Chinese reporter's after it ("...参观。新华社记者 王磊 摄")
     r"|()(?:新华社|中新社|新華社)?记者\s*[\p{Han}·\s]{1,10}?\s*摄\s*$"
 )
+# ... and a Chinese or Japanese photographer's after a full stop ("...拍照留念。摄影：王伟"); the stop is kept
+_CJK_CREDIT_AFTER_SENTENCE = r"([。！？])\s*(?:摄影|攝影|撮影|写真|图片来源|圖片來源|图文|圖文)\s*[:：/／]\s*[^()\[\]（）。！？:：]{1,20}$"
 
 
 # A photographer's credit ending a caption with no sentence end before it, set off by a strong mark:
@@ -496,7 +505,7 @@ _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|im
                  r"|^\s*(?:photo|foto|bild|image|credits?)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
                  rf"|credit|crédit|©)|摄[）)]|[(\[]\s*{NEWS_AGENCIES}\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
-_CREDIT_HEAD = (rf"(?i)^\s*(?:(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
+_CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|twitter|tiktok)\s+)?(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image|credits?)\s*:)\s*{_CREDIT_NAME}"
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
@@ -526,11 +535,16 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     agency or brackets (`_AGENCY_HEAD`). The last four are judged by RE2 in the rows their marks
     (`_CREDIT_MARKS`) pick: their names make them too large for Hyperscan."""
     # a credit after a sentence (or a listing's id) holds "/", ":", ")" or a non-ASCII "©"
-    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | maybe_non_ascii(texts, context))
+    # ... or ends on a news agency after "Photo" ("... Parc des Princes. Photo AFP")
+    wide = maybe_non_ascii(texts, context)
+    after_sentence = np.flatnonzero((ascii_char_counts(texts, "/:)") > 0) | wide | _np(
+        pc.match_substring_regex(texts, rf"(?i)(?:photo|foto)\s+{NEWS_AGENCIES}\s*$")))
+    cjk = np.flatnonzero(wide)
     labelled = np.flatnonzero(_np(pc.match_substring_regex(texts, _LABEL_WORDS, ignore_case=True)))
     courtesy = np.flatnonzero(_np(pc.match_substring(texts, "courtesy of", ignore_case=True)))
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
-                          (_CREDIT_AFTER_SENTENCE, after_sentence), (_COURTESY_AFTER_SENTENCE, courtesy),
+                          (_CREDIT_AFTER_SENTENCE, after_sentence), (_CJK_CREDIT_AFTER_SENTENCE, cjk),
+                          (_COURTESY_AFTER_SENTENCE, courtesy),
                           (_LABEL_AFTER_SENTENCE, labelled)):
         found = np.zeros(len(texts), dtype=bool)
         if rows.size:
@@ -599,7 +613,7 @@ _LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photo(?:s|graphy)?,\s*images?
                  r"|(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
-                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:高清)?图片素材|lizenzfreies\s+stock-?foto)"
+                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:正版|高清)?图片素材(?:下载)?|lizenzfreies\s+stock-?foto)"
                  # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
                  r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
@@ -655,8 +669,8 @@ _SITE_WORDS = (r"(?:blog|news|times|magazine|journal|gazette|herald|tribune|week
 _SITE_LIKE_SUFFIX = (
     r"(?i)([^\s|｜¦–—·•(\[/:_-])(?:(?:\s*[|｜–—]\s*|\s+-\s+|\s*::\s*)(?:"
     rf"(?-i:[\p{{Lu}}\d])[\p{{L}}\d'’&.]*(?:\s+[\p{{L}}\d'’&.]+){{0,3}}?(?:\s|\p{{Ll}}){_SITE_WORDS}(?:\s+\d{{1,2}})?"
-    r"|(?:receitas|recetas|ricette|rezepte|recettes|przepisy|recepty|resep|notícias|noticias|news)(?:\s+[\p{L}'’.]+){1,3})"
-    r"|\s*[|｜_–—]\s*[\p{Han}\p{Katakana}\p{Hiragana}ー]{1,10}(?:新闻|新聞|ニュース|ナビ|网|網|食谱|レシピ))\s*$"
+    r"|(?:receitas|recetas|ricette|rezepte|recettes|przepisy|recepty|resep|notícias|noticias|news)(?:\s+[\p{L}'’.]+){0,3})"
+    r"|\s*[|｜_–—-]\s*[\p{Han}\p{Katakana}\p{Hiragana}ー]{1,10}(?:新闻|新聞|ニュース|ナビ|navi|ガイド|网|網|食谱|レシピ))\s*$"
 )
 # a licence word left alone at the end once a site's name after a bare hyphen went ("... office. Royalty-free
 # stock image" loses "-free stock image" to the site names first)
@@ -730,6 +744,7 @@ _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
     r"|(?i:\(c\)|copyright|fot\.|(?:photo|foto|image|picture)s?\s+(?:by|di|de|von|van|par)\s|stock|royalty|courtesy of)"
     r"|\d{5,}\.?\s*$"
+    rf"|(?i:(?:photo|foto)\s+{NEWS_AGENCIES}\s*$)"
 )
 
 

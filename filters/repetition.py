@@ -135,8 +135,9 @@ def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndar
     return np.unique(np.concatenate(out))
 
 
-# Korean particles that end a word ("해변에서", "소파를"); 이, 가 and 로 end many nouns too ("고양이")
-_KOREAN_PARTICLES = r"(?:에서|에게|으로|에|을|를|은|는|의|와|과|도)$"
+# Korean particles that end a word ("해변에서", "소파를"); 이, 가 and 로 end many nouns too ("고양이"), so
+# with them a word of three syllables or more ("고양이가")
+_KOREAN_PARTICLES = r"(?:에서|에게|으로|에|을|를|은|는|의|와|과|도)$|^[\x{ac00}-\x{d7a3}]{2,}(?:이|가|로)$"
 
 
 def _doubled_korean_particles(w) -> np.ndarray:

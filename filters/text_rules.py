@@ -87,7 +87,9 @@ _MOJIBAKE += "|" + LATIN_EXTENDED_MISREAD
 # Text whose non-ASCII letters were each saved as "?" (a lossy conversion to ASCII or a code page):
 # a "?" between two letters ("?stanbul Bo?az?'nda g?n bat?m?", "Zamek Kr?lewski w Warszawie"; none of
 # the 12,000 clean captions of the junk model's data and the labelled set has one). ASCII text too.
-_LOST_LETTERS = r"\pL\?+\pL"  # ("Stra??e": a letter of two bytes lost as two "?")
+# letters lost as "?": inside a word ("Stra??e": a letter of two bytes lost as two "?"), opening one
+# ("na ?niegu"), or ending two words with more after them ("bawi? si? na")
+_LOST_LETTERS = r"\pL\?+\pL|(?:^|\s)\?+\pL|(?:\pL\?[ \t]+\p{Ll}[^?]*){2}"
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")

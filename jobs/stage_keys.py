@@ -151,7 +151,14 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # sentences, UTF-8 Cyrillic read as Windows-1251 read back; the model with set AP; pages still loading,
     # guaranteed returns, Italian marks no misreading, letters lost as "??"; credits after a camera emoji or
     # by an agency in lowercase, stock titles that name the caption; the model with set AQ
-    StageSpec("files", 30, _files_reads),
+    # 31: readers asking the others, agreeing or praising the shot, thanks for sharing in more languages,
+    # recipe steps, buyers' feedback, bought followers and money online, multiple-choice answers anywhere,
+    # questions left without their answer, Japanese polite verbs cut short, letters lost as "?" at a word's
+    # edge, "la la" and Korean subjects doubled, "EV -0.3", SEO lists repeating their keyword, a sign's text
+    # after a colon quoted, an unopened "</s>" kept for the rules, lid.176 again in lowercase after the
+    # words; credits "Photo AFP" and "。摄影：", a photo site's credit first, a section before a site; the
+    # model with set AR
+    StageSpec("files", 31, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

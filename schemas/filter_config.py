@@ -128,7 +128,7 @@ DEFAULT_SITE_SUFFIXES = (
     "banque d'images", "image libre de droits",
     # photo communities, home and design magazines, shops, travel and news sites
     "500px", "smugmug", "we heart it", "weheartit", "tiktok", "linkedin", "giphy", "apartment therapy", "dezeen",
-    "archdaily", "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
+    "archdaily", "reverb", "reverb.com", "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
     "zazzle", "teepublic", "poshmark", "mercari", "vinted", "craigslist", "gumtree", "overstock", "rightmove",
     "zoopla", "idealista", "expedia", "agoda", "trivago", "lonely planet", "national geographic", "allrecipes",
     "food network", "epicurious", "serious eats", "taste of home", "yummly", "bbc news", "cnn", "the guardian",
@@ -263,7 +263,8 @@ class BadEncodingRule(RuleConfig):
     single-byte code page (Windows-1251, KOI8-R) read as Latin-1 ("Êðàñèâûé çàêàò": at least four
     Latin-1 Supplement letters, and no fewer than ASCII letters), a Latin Extended-A letter's UTF-8
     read as Windows-1252 that the repair could not read back ("Ä…"), and text whose non-ASCII
-    letters were each saved as "?" (a "?" between two letters: "Bo?az?'nda g?n", "Kr?lewski").
+    letters were each saved as "?" (a "?" between two letters: "Bo?az?'nda g?n", "Kr?lewski", one
+    opening a word, "na ?niegu", or two ending words with more after them, "bawi? si? na").
     """
 
     max_replacement_chars: int = Field(default=0, ge=0, le=1000)
@@ -358,6 +359,14 @@ DEFAULT_BOILERPLATE = (
     "thanks for sharing", "thank you for sharing", "thx for sharing", "grazie per aver condiviso",
     "gracias por compartir", "merci pour le partage", "danke fürs teilen", "obrigado por compartilhar",
     "dzięki za udostępnienie", "спасибо, что поделились", "спасибо за пост", "дякую, що поділилися",
+    "merci du partage", "merci de partager", "bedankt voor het delen", "tack för att du delar", "paylaşım için teşekkürler",
+    "paylaştığın için teşekkürler", "paylaşım için teşekkür", "terima kasih sudah berbagi", "terima kasih telah berbagi",
+    "cảm ơn bạn đã chia sẻ", "cám ơn bạn đã chia sẻ", "cảm ơn đã chia sẻ", "شكرا على المشاركة", "شكرا للمشاركة",
+    "شكراً على المشاركة", "ขอบคุณที่แชร์", "感谢分享", "谢谢分享", "謝謝分享", "シェアありがとう", "공유 감사합니다",
+    "공유해 주셔서 감사", "děkuji za sdílení", "díky za sdílení", "danke fürs zeigen", "grazie per la condivisione",
+    "obrigada por compartilhar", "obrigado pela partilha", "дякую за допис",
+    # a forum reader following the thread
+    "following this thread", "watching this thread", "subscribing to this thread", "bump this thread",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
     "tous droits réservés", "todos los derechos reservados", "alle rechte vorbehalten", "tutti i diritti riservati",
     "todos os direitos reservados", "alle rechten voorbehouden", "wszelkie prawa zastrzeżone", "все права защищены",
@@ -625,7 +634,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bgeld lenen\b|\bzonder bkr\b|\bop je rekening\b|\bsnabblån\b|\blån utan uc\b|\b(?:szybka |szybkie )?pożyczk\w* "
     r"(?:bez bik|online|na dowód)|\bchwilówk|\brychl(?:á|é) půjčk|\bpůjčk\w* bez registr|\bpeníze (?:ještě )?dnes\b|"
     r"\bdeneme bonusu\b|\bbahis siteleri\b|\bgüncel giriş\b|\bhızlı kredi\b|\bpinjaman online\b|\bpinjol\b|"
-    r"\bdana cepat cair\b|\bvay (?:online|nhanh)\b|\bgiải ngân trong ngày\b|займ\w* (?:онлайн|на карту|без)|микрозайм|"
+    r"\bdana cepat cair\b|\bvay (?:online|nhanh)\b|\bgiải ngân trong ngày\b|займ[^\s]* (?:онлайн|на карту|без)|микрозайм|"
     r"без отказа и проверок|деньги на карту за|кредит онлайн|без довідок|гроші на картку|급전|당일 (?:입금|대출)|무직자 (?:대출|가능)|"
     r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน|"
     r"\bapuestas deportivas\b|\bbono de bienvenida\b|\bapostas esportivas\b|\bscommesse sportive\b|\bparis sportifs\b|"
@@ -932,7 +941,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bkredyt\w* (?:bez bik|online|przez internet|na dowód)|\bbez bik\b|\bpieniądze w \d+ minut|\bgiảm \d+ ?kg\b|"
     r"\bxem ngay\b|\bbác sĩ tiết lộ\b|\b(?:lose|lost|drop|shed) \d+ ?(?:kg|kgs|lbs?|pounds|kilos) in (?:\d+|one|two|a) "
     r"(?:days?|weeks?|months?)\b|\b(?:abnehmen|perder|perdre|schudnij|schudnąć|zayıflayın|emagreça|emagrecer|dimagrire) "
-    r"[^.!?]{0,20}\d+ ?kg\b|похуде\w* на \d+ ?кг",
+    r"[^.!?]{0,20}\d+ ?kg\b|похуде[^\s]* на \d+ ?кг",
     # a site's engine credit ("Powered by WordPress"), a file's own bytes read as text ("ÿØÿà JFIF", "‰PNG IHDR")
     r"\b(?:proudly )?powered by (?:wordpress|shopify|wix|squarespace|blogger|tumblr|joomla|drupal|ghost|weebly|discourse|"
     r"vbulletin|phpbb|bigcommerce|woocommerce|prestashop|magento|jekyll|hugo)\b|ÿøÿ|‰png|\bihdr\b|\bgif8[79]a\b|%pdf-1\.\d",
@@ -977,12 +986,74 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"завантаження|yükleniyor|načítání|načítá se|laddar|memuat|đang tải|加载中|載入中|読み込み中|로딩 중|جار[ٍي] التحميل|กำลังโหลด)"
     r"\s*(?:\.\.\.|…|\.)?\s*$",
     # guaranteed returns on crypto and investments
-    r"\bguaranteed (?:profits?|returns?|income)\b|прибыл\w* гарантирован|гарантированн\w* (?:доход|прибыл)|"
+    r"\bguaranteed (?:profits?|returns?|income)\b|прибыл[^\s]* гарантирован|гарантированн[^\s]* (?:доход|прибыл)|"
     r"крипто ?инвестиц|\bgarantierte (?:rendite|gewinne)\b|\bganancias garantizadas\b|\blucro garantido\b|"
     r"\bgaranti kazanç\b|\bzysk gwarantowany\b|\bgwarantowany zysk\b",
     # a reader on their favourite place, the whole text ("This is my favourite place in the world")
     r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
     r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
+    # a reader asking the others, from the start ("Does anyone know where this is?", "Weiß jemand, ob ...?")
+    r"^[\s!-/:-@\[-\x60{-~¿]*(?:(?:does |do )?(?:any ?one|any ?body|someone|somebody) (?:know|knows|remember)|(?:weiß|weiss) "
+    r"(?:jemand|einer|wer)|kennt jemand|quelqu['’]un (?:sait|connaît|connait|a une idée)|(?:alguien|alguém) (?:sabe|conoce|"
+    r"conhece|tiene)|qualcuno (?:sa|conosce|ha)|weet iemand|kent iemand|(?:кто-нибудь|кто-то|кто) (?:знает|подскажет)|"
+    r"хто(?:сь)? (?:знає|підкаже)|(?:czy )?(?:ktoś|ktos) (?:wie|zna)|bilen (?:var mı|biri)|ví (?:někdo|nekdo)|vet (?:någon|"
+    r"ni)|có ai (?:biết|ở)|ada yang (?:tahu|tau)|誰か(?:知って|わかる)|有(?:人|谁)知道|아시는 ?분|아는 ?사람)\b[^.!?？]{0,80}"
+    r"[?？]+[\s🌀-🫿☀-➿️‍]*$",
+    # a reader agreeing with another ("I agree with you", "Je suis d'accord avec toi")
+    r"\b(?:i (?:totally |completely |fully )?agree with (?:you|u|this|him|her)|(?:totally|completely|fully|so) agree "
+    r"with (?:you|u))\b|\bd['’]accord avec (?:toi|vous)\b|\bstimme "
+    r"(?:dir|ihnen|euch) (?:voll )?zu\b|\bde acuerdo contigo\b|\bsono d['’]accordo con te\b|\bconcordo com (?:você|vc|"
+    r"voce)\b|\bben het (?:helemaal )?met je eens\b|\bzgadzam się z (?:tobą|toba|wami)\b|\bсоглас(?:ен|на) с (?:вами|"
+    r"тобой)\b|\bзгод(?:ен|на) з (?:вами|тобою)\b|\bsana katılıyorum\b|\bsouhlasím s (?:tebou|vámi)\b|\bhåller med "
+    r"(?:dig|er)\b|\bsetuju (?:banget |sekali )?dengan (?:kamu|anda)\b|\bđồng ý với bạn\b|同意你的(?:看法|观点)|"
+    r"당신 말에 동의",
+    # a reader praising the photo itself ("Lovely photo, reminds me of my childhood."; not "Lovely photo of a
+    # lake"), or saying what it reminds them of
+    r"^[\s!-/:-@\[-\x60{-~]*(?:(?:what an?|such an?|so+) )?(?:lovely|beautiful|great|nice|amazing|stunning|gorgeous|"
+    r"awesome|fantastic|wonderful|cool|brilliant|superb|excellent|fabulous|magnificent|incredible|cute) (?:photo|shot|pic|"
+    r"picture|capture|image|photograph|click)s?(?:\s*(?:[!,.;:…]|$)| (?:mate|man|buddy|dude|there|indeed|as always|"
+    r"again|my friend)\b)|\breminds? me of (?:my|when|our|the (?:good )?old)\b|^[\s!-/:-@\[-\x60{-~]*(?:(?:que|qué|"
+    r"quelle|che|wat een|jaka|какое|какая|ne) )?(?:linda|lindo|bela|belo|bonita|hermosa|precios[ao]|belle|"
+    r"magnifique|superbe|bella|bellissima|splendida|mooie|prachtige|piękne|śliczne|красивое|чудесное|güzel|harika|krásná|"
+    r"nádherná|fin|vacker|tolles|schönes|wunderschönes|super) (?:foto|photo|zdjęcie|фото|фотография|fotoğraf|fotka|bild|"
+    r"bilde|plaatje)(?:\s*(?:[!,.;:…]|$))",
+    # a recipe's or a manual's instruction instead of a caption ("Preheat the oven to 180°C ...")
+    r"^\W*(?:(?:step )?\d{1,2}[.):]\s*)?(?:preheat (?:the |your )?oven|(?:den )?(?:back)?ofen (?:auf \S+ )?vorheizen|"
+    r"(?:heizen sie|heize) den (?:back)?ofen|préchauffe[rz]? (?:le|votre) four|precalienta (?:el )?horno|precalentar (?:el )?"
+    r"horno|preriscalda(?:re)? (?:il )?forno|pré-?aque(?:ça|cer|ce) o forno|verwarm de oven|oven voorverwarmen|"
+    r"разогре(?:йте|ть|ваем) духовку|розігрі(?:йте|ти) духовку|rozgrzej piekarnik|nagrzej piekarnik|fırını \S+ "
+    r"(?:derecede )?ısıt|předehřejte troubu|sätt ugnen på|förvärm ugnen|làm nóng (?:trước )?lò|panaskan oven|"
+    r"オーブンを\S*予熱|烤箱预热|预热烤箱|오븐을 예열)",
+    # a post asking its readers to comment ("Let me know in the comments!")
+    r"\blet (?:me|us) know (?:in|down in|below in) the comments\b|\b(?:comment|tell me|tell us) (?:down )?below\b|"
+    r"\bdrop a comment\b|\bschreib(?:t)? (?:es )?(?:mir|uns) in die kommentare|\bdites-(?:moi|nous) (?:tout )?en commentaires?"
+    r"|\bdéj(?:a|en|ame|enme)(?:me)? (?:en )?(?:los |un )?comentarios?\b|\bfatemi sapere nei commenti|\bdeix(?:e|a|em)"
+    r"(?:-me| nos)? (?:nos |seu |um )?coment[aá]rios?\b|\blaat het (?:me|ons) weten in de (?:comments|reacties)|"
+    r"\bnapisz(?:cie)? w komentarz|\bпишите в комментари|\bпишіть у коментар|\byorumlara yaz|\bnapište (?:mi )?do "
+    r"komentářů|\bskriv i kommentarerna|\btulis di kolom komentar|\bbình luận (?:bên )?dưới|留言告诉我|在评论区(?:告诉|留言)|"
+    r"コメントで教えて|댓글로 알려",
+    # a buyer's feedback on the seller or the delivery ("Great seller, fast delivery, would buy again A+++")
+    r"\bwould (?:definitely |totally )?(?:buy|order) (?:from (?:them|him|her|this seller) )?again\b|\bgreat seller\b|"
+    r"\bseller (?:refunded|replied|was (?:great|helpful|quick))|\ba\+{3,}|\bpolecam (?:sprzedawcę|sprzedawce|sklep)|"
+    r"\bprzesyłka (?:dotarła|doszła)|\bgerne wieder\b|\bvendeur (?:sérieux|au top|très réactif)|\bvenditore "
+    r"(?:affidabile|serio|consigliato)|\bvendedor (?:confiável|recomendado|muy recomendado|excelente)|\b(?:рекомендую "
+    r"продавца|продавца рекомендую)|\bsatıcıya teşekkür|\bhızlı kargo\b|\bshop (?:đóng gói|giao hàng) |\bseller "
+    r"(?:ramah|fast respon|amanah)|卖家(?:发货|服务)(?:很|超|非常)?(?:快|好)|发货(?:速度)?(?:很|超|非常)快|発送が(?:早|迅速)|"
+    r"배송(?:이)? (?:빨라요|빠르고|빨랐)",
+    # bought followers and likes, money made online, in the allowed languages
+    r"накрутк[^\s]* (?:подписчик|лайк|просмотр|инстаграм|instagram|тикток)|раскрутк[^\s]* (?:инстаграм|instagram|аккаунт|"
+    r"канал|групп)|накрутк[^\s]* підписник|\b(?:comprar|compre) seguidores\b|\bseguidores (?:baratos|reais|brasileiros)\b|"
+    r"\bacheter des (?:followers|abonnés|likes)\b|\bfollower kaufen\b|\bfollowers? kopen\b|\bkup (?:obserwujących|"
+    r"followersów|lajki)|\btakipçi (?:satın al|hilesi)|\bbeğeni satın al|\bkoupit (?:sledující|followery)|\bköp "
+    r"följare\b|\bbeli followers\b|\bjasa (?:followers|like)\b|\btăng (?:follow|like|lượt theo dõi)|\bmua "
+    r"(?:follow|like)\b|买粉|刷粉|刷赞|フォロワー(?:購入|を買う)|팔로워 (?:구매|늘리기)|زيادة (?:متابعين|المتابعين)|"
+    r"ربح المال|الربح من (?:الانترنت|الإنترنت)|اربح (?:المال|من)|\bkiếm tiền (?:online|trên mạng|tại nhà)|"
+    r"\b(?:gagner|gagnez) de l['’]argent (?:en ligne|sur internet|facilement)|\bgeld verdienen (?:im internet|online|"
+    r"von zu hause)|\bganar dinero (?:por internet|en línea|online|desde casa|fácil)|\bguadagnare (?:soldi|online|da casa)|"
+    r"\bganhar dinheiro (?:na internet|online|em casa|fácil)|\bgeld verdienen met\b|\bzarabianie (?:przez internet|"
+    r"online|w domu)|\bзаработок в интернете|\bзаработ(?:ать|ай) (?:в интернете|онлайн|деньги)|\binternetten para "
+    r"kazan|\bvydělávání (?:online|na internetu)|\btjäna pengar (?:online|hemifrån)|\bcara (?:dapat|menghasilkan) uang "
+    r"(?:dari internet|online)|网上赚钱|在家赚钱|ネットで稼|온라인 (?:부업|수익)|หาเงินออนไลน์|\bmake money online\b",
 )
 
 
@@ -1251,6 +1322,21 @@ DEFAULT_REFUSALS = (
     r"jawaban|đáp án|الإجابة|答案|答え|정답)\s*[:：]\s*\(?[a-e]\)?[\s.)]*$|^\W*(?:option|opción|opzione|opção|optie|opcja|"
     r"вариант|seçenek|možnost|alternativ|pilihan|lựa chọn|选项|選択肢) ?[a1]\s*[:.)：][^\n]*\b(?:option|opción|opzione|"
     r"opção|optie|opcja|вариант|seçenek|možnost|alternativ|pilihan|lựa chọn|选项|選択肢) ?[b-e2-4]\s*[:.)：]",
+    # ... or the answer anywhere: "The answer is (B) a red bus.", "La respuesta correcta es la opción A.", "Odpowiedź:
+    # (C) pies", "Options: A) cat B) dog ... Correct answer: B"
+    r"\b(?:the )?(?:correct |right |best )?answer is:? \(?[a-e]\)|\b(?:the )?(?:correct|right|best) (?:answer|option|choice)"
+    r"(?: is| would be|\s*[:：])\s*(?:option |choice )?\(?[a-e]\b|\brespuesta correcta es:? (?:la )?(?:opción |letra )?\(?[a-e]\b|"
+    r"\bla bonne réponse est:? (?:la |l['’])?(?:option |réponse )?\(?[a-e]\b|\bdie richtige antwort ist:? (?:option )?\(?[a-e]\b|"
+    r"\bla risposta (?:corretta|giusta) è:? (?:la )?(?:opzione )?\(?[a-e]\b|\ba resposta (?:correta|certa) é:? (?:a )?"
+    r"(?:opção |alternativa )?\(?[a-e]\b|\bhet juiste antwoord is:? (?:optie )?\(?[a-e]\b|\bpoprawna odpowiedź(?: to|\s*:)\s*"
+    r"(?:opcja )?\(?[a-e]\b|правильный ответ:? (?:вариант )?\(?[a-eа-д]\b|\bdoğru (?:cevap|yanıt):? (?:seçenek )?\(?[a-e]\b|"
+    r"\bđáp án(?: đúng)?(?: là|\s*:)\s*\(?[a-e]\b|\bjawaban (?:yang )?(?:benar|tepat)(?: adalah|\s*:)\s*\(?[a-e]\b|"
+    r"(?:正确)?答案(?:是|为|：|:)\s*\(?[a-e]\b|正解は\s*\(?[a-e]\b|정답은\s*\(?[a-e]\b|^\W*(?:answer|antwort|respuesta|"
+    r"réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|jawaban|đáp án|答案|答え|정답)\s*[:：]"
+    r"\s*\([a-e]\)",
+    # a visual question left with its answer to come: the text ends on "Answer:"
+    r"\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|"
+    r"jawaban|trả lời|đáp án)\s*[:：]\s*$|(?:答案|回答|答え|답변)\s*[:：]\s*$",
 )
 
 
@@ -1273,12 +1359,13 @@ DEFAULT_UNFINISHED_WORDS = (
 
 
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
-# "把", "被", "从", measure words after "一" (a); Japanese "を", "が", "へ"; Thai "และ" (and; not "ของ",
+# "把", "被", "从", measure words after "一" (a); Japanese "を", "が", "へ" and a polite verb cut short
+# ("写っていま" of "写っています", "ており"); Thai "และ" (and; not "ของ",
 # "of" and "things": "เลือกซื้อของ" is shopping); Korean "그리고" (and), "및" (not its particles: "사과"
 # is an apple, "기와" a tile)
 DEFAULT_UNFINISHED_ENDINGS = (
     "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
-    "へ", "และ", "그리고", "및",
+    "へ", "ていま", "ていまし", "ており", "และ", "그리고", "및",
 )  # fmt: skip
 
 
@@ -1408,7 +1495,9 @@ class KeywordListRule(RuleConfig):
     """A list of keywords or tags instead of a description: at least `min_items` items separated
     by commas, pipes, semicolons, slashes or "、", with at most `max_item_words` words per item on
     average and at most `max_function_share` of the items holding a function word (article,
-    preposition, conjunction, common verb: `function_words`), unless an item is a size, a century
+    preposition, conjunction, common verb: `function_words`; twice that where half the items share a
+    word with another, as an SEO list repeats its keyword: "bolo de chocolate, bolo caseiro, receita
+    de bolo, ..."), unless an item is a size, a century
     or a decade (a catalogue entry: "Ceramic bowl, 12 cm diameter, glazed stoneware, 1960s"); or at
     least `min_hashtags` hashtags with fewer than four other words, or more hashtags than other
     words (a description with its tags after it is kept), or two hashtags with no other word; or at least `min_soup_words` words of ASCII text run together without one function
@@ -1539,7 +1628,7 @@ class RepeatedWordsRule(RuleConfig):
 
 
 DEFAULT_REDUPLICATIONS = (
-    "bye", "very", "no", "so", "ha", "haha", "ho", "la", "na", "yeah", "yes", "oh", "tsk", "chop", "knock",
+    "bye", "very", "no", "so", "ha", "haha", "ho", "yeah", "yes", "oh", "tsk", "chop", "knock",
     "bora", "walla", "mahi", "baden", "pago", "sing", "bonbon", "tom", "dum", "tut", "hush", "pom", "choo",
     "duran", "talk", "wagga", "mau", "cous",  # names written twice (Duran Duran, Talk Talk, Wagga Wagga, couscous)
     "chow", "tuk", "agar", "ylang", "cha", "tse",  # a Chow Chow, a tuk tuk, agar agar, ylang ylang, cha cha, tse tse

@@ -440,3 +440,26 @@ def test_credits_listings_and_site_names_of_sets_ak_to_am_are_stripped():
     ]
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
+
+
+def test_credits_and_site_names_of_set_ar_kinds_are_stripped():
+    pairs = [
+        # an agency after "Photo" alone, a Chinese or Japanese photographer's after a full stop, a
+        # photo site's credit opening the caption
+        ("Farmers protest outside parliament. Foto ANP", "Farmers protest outside parliament."),
+        ("Fans wait at the stadium gates. Photo Reuters", "Fans wait at the stadium gates."),
+        ("夜の東京タワー。撮影：佐藤健", "夜の東京タワー。"),
+        ("Flickr photo by @mountainlens: Fog over the valley at dawn", "Fog over the valley at dawn"),
+        # a section before the site, a marketplace, a guide in Latin letters, a stock label with "download"
+        ("Tortilla de patatas en un plato | Recetas | El País", "Tortilla de patatas en un plato"),
+        ("Fender Stratocaster on a stand | Reverb", "Fender Stratocaster on a stand"),
+        ("夜桜の円山公園 - 京都観光Navi", "夜桜の円山公園"),
+        ("春天的西湖 正版图片素材下载", "春天的西湖"),
+        # kept: an agency named in the caption, a strikethrough price, a model's end token (the
+        # refusal rule's to judge)
+        ("A photo of the AFP building at night", "A photo of the AFP building at night"),
+        ("Leather wallet <s>€49</s> €29", "Leather wallet €49 €29"),
+        ("A girl flying a kite on the beach</s>", "A girl flying a kite on the beach</s>"),
+    ]
+    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
+    assert got == [want for _, want in pairs]

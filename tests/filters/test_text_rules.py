@@ -616,3 +616,27 @@ MORE_REJECTS["boilerplate"] += ["Caricamento in corso...", "Загрузка…"
 MORE_REJECTS["refusal"] += ["Wait, actually, the animal is a fox, not a dog. Let me reconsider the colours."]
 MORE_KEEPS["bad_encoding"] += ["La città più bella è Firenze", "Straße in Köln"]
 MORE_REJECTS["bad_encoding"] += ["Gro??e Stra??e in M??nchen"]
+
+
+# set AR's kinds: readers asking the others, agreeing, praising the shot; thanks for sharing in more
+# languages; a recipe's step; buyers' feedback; bought followers and money online; multiple-choice
+# answers anywhere, a question waiting for its answer; a Japanese polite verb cut short; letters lost
+# as "?" at a word's edge; an article doubled ("la la"); a Korean subject doubled; EV written first;
+# an SEO list saying its keyword again; a sign's text after a colon counts as quoted
+MORE_REJECTS["boilerplate"] += ["Does anybody know what breed this is?", "Czy ktoś wie, gdzie to jest?", "Merci du partage !",
+                                "感谢分享", "Gorgeous shot, mate!", "Schönes Foto!", "Preheat your oven to 200 degrees first",
+                                "Tell me below which one you like best", "Fast shipping, great seller, recommend!",
+                                "Comprar seguidores Instagram baratos", "Ganar dinero por internet desde casa",
+                                "Totally agree with you on this one"]
+MORE_KEEPS["boilerplate"] += ["Lovely photo of a heron on a post", "Shop window poster: 30% off all shoes, today only",
+                              "A chef preheating the oven in a busy kitchen"]
+MORE_REJECTS["refusal"] += ["The correct answer is (C) a lighthouse.", "Réponse : (B) un chat",
+                            "Q: What colour is the car? Answer:", "猫がソファの上で寝ていま", "正解は B"]
+MORE_KEEPS["refusal"] += ["A teacher pointing at the answer written on a whiteboard"]
+MORE_REJECTS["bad_encoding"] += ["Wycieczka do ?odzi i okolic", "Ch?opiec je? na rowerze po parku"]
+MORE_KEEPS["bad_encoding"] += ["Is this the way? Yes, follow the signs"]
+MORE_REJECTS["stutter"] += ["Des enfants jouent sur la la plage", "강아지가 강아지가 공원에서 뛰어요"]
+MORE_KEEPS["stutter"] += ["A cinema poster for La La Land"]
+MORE_REJECTS["camera_settings"] += ["EV -0.3, WB Auto, Metering: Spot"]
+MORE_REJECTS["keyword_list"] += ["vestido de noiva, vestido longo, noiva, vestido de festa, casamento"]
+MORE_KEEPS["keyword_list"] += ["Red apples, green apples and yellow pears in a wooden crate at the market"]
