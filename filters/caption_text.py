@@ -48,7 +48,9 @@ _QUOTED_SPAN_RE = re.compile(QUOTED_SPAN)
 _SINGLE_QUOTED_RE = re.compile(r"(\A|[\t\n\f\r (\[{:])'[^'\n]{1,300}'(\Z|[\t\n\f\r .,;:!?)\]}])")
 # What a sign says after a colon, to the end of the text, is quoted too: "Sale poster in a shop window:
 # 50% off all winter coats." The words before the colon (two to eight) name a sign, a poster, a
-# screen or a label, in the allowed languages; matched on lowercased text.
+# screen or a label, in the allowed languages, and then where it is (a preposition after it), or end on
+# it ("Shop window poster: ..."; "Banner ad template: buy now" names no sign in a scene); matched on
+# lowercased text.
 _SIGN_WORDS = (
     "sign", "signs", "signboard", "signpost", "poster", "posters", "banner", "billboard", "placard", "notice",
     "noticeboard", "flyer", "leaflet", "menu", "label", "sticker", "shirt", "t-shirt", "mug", "chalkboard",
@@ -62,8 +64,16 @@ _SIGN_WORDS = (
     "levha", "cedule", "nápis", "plakát", "tabule", "skylt", "affisch", "tavla", "tidtabell", "papan", "spanduk",
     "tulisan", "biển", "bảng",
 )  # fmt: skip
+_SIGN_PLACES = (
+    "in", "on", "at", "above", "over", "outside", "inside", "near", "behind", "beside", "under", "by", "along", "of",
+    "reading", "saying", "an", "am", "im", "auf", "über", "vor", "neben", "sur", "dans", "devant", "au", "en",
+    "sobre", "del", "su", "sul", "sulla", "nel", "nella", "davanti", "em", "na", "no", "do", "op", "aan", "bij",
+    "w", "przy", "nad", "на", "в", "у", "над", "біля", "v", "u", "på", "i", "vid", "di", "trên", "ở",
+)  # fmt: skip
+_SIGN_WORD = "(?<![\\w-])(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + ")"
 _SIGN_TEXT_RE = re.compile(
-    r"\A((?=[^:：\n]*(?<![\w-])(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + r")(?![\w-]))"
+    r"\A((?=[^:：\n]*" + _SIGN_WORD + r"(?:(?![\w-])[^:：\n]*?(?<![\w-])(?:" + "|".join(map(re.escape, _SIGN_PLACES))
+    + r")(?![\w-])|[ \t]*[:：]))"
     r"[^\s:：]+(?:[ \t]+[^\s:：]+){1,7}[ \t]*[:：])[ \t]*\S[^\n]*\Z"
 )
 _SIGN_BEFORE_COLON = r"^[^:：\n]*(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + r")[^:：\n]*[:：]"

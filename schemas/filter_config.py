@@ -365,6 +365,8 @@ DEFAULT_BOILERPLATE = (
     "شكراً على المشاركة", "ขอบคุณที่แชร์", "感谢分享", "谢谢分享", "謝謝分享", "シェアありがとう", "공유 감사합니다",
     "공유해 주셔서 감사", "děkuji za sdílení", "díky za sdílení", "danke fürs zeigen", "grazie per la condivisione",
     "obrigada por compartilhar", "obrigado pela partilha", "дякую за допис",
+    # a gallery's pointer and a missing image, in Polish and Japanese
+    "zobacz więcej zdjęć", "zobacz galerię", "画像は表示できません", "画像を表示できません",
     # a forum reader following the thread
     "following this thread", "watching this thread", "subscribing to this thread", "bump this thread",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
@@ -992,13 +994,15 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # a reader on their favourite place, the whole text ("This is my favourite place in the world")
     r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
     r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
-    # a reader asking the others, from the start ("Does anyone know where this is?", "Weiß jemand, ob ...?")
-    r"^[\s!-/:-@\[-\x60{-~¿]*(?:(?:does |do )?(?:any ?one|any ?body|someone|somebody) (?:know|knows|remember)|(?:weiß|weiss) "
+    # a reader asking the others, from the start ("Does anyone know where this is?", "Weiß jemand, ob ...?"),
+    # perhaps with a line after it
+    r"^[\s!-/:-@\[-\x60{-~¿]*(?:(?:does |do )?(?:any ?one|any ?body|someone|somebody) (?:know|knows|remember)|can (?:any ?one|"
+    r"any ?body|someone|somebody) (?:identify|tell me|help me identify|id)|(?:weiß|weiss) "
     r"(?:jemand|einer|wer)|kennt jemand|quelqu['’]un (?:sait|connaît|connait|a une idée)|(?:alguien|alguém) (?:sabe|conoce|"
     r"conhece|tiene)|qualcuno (?:sa|conosce|ha)|weet iemand|kent iemand|(?:кто-нибудь|кто-то|кто) (?:знает|подскажет)|"
     r"хто(?:сь)? (?:знає|підкаже)|(?:czy )?(?:ktoś|ktos) (?:wie|zna)|bilen (?:var mı|biri)|ví (?:někdo|nekdo)|vet (?:någon|"
     r"ni)|có ai (?:biết|ở)|ada yang (?:tahu|tau)|誰か(?:知って|わかる)|有(?:人|谁)知道|아시는 ?분|아는 ?사람)\b[^.!?？]{0,80}"
-    r"[?？]+[\s🌀-🫿☀-➿️‍]*$",
+    r"[?？]+(?:\s+[^?？]{1,80})?[\s🌀-🫿☀-➿️‍]*$",
     # a reader agreeing with another ("I agree with you", "Je suis d'accord avec toi")
     r"\b(?:i (?:totally |completely |fully )?agree with (?:you|u|this|him|her)|(?:totally|completely|fully|so) agree "
     r"with (?:you|u))\b|\bd['’]accord avec (?:toi|vous)\b|\bstimme "

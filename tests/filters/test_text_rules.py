@@ -627,7 +627,8 @@ MORE_REJECTS["boilerplate"] += ["Does anybody know what breed this is?", "Czy kt
                                 "感谢分享", "Gorgeous shot, mate!", "Schönes Foto!", "Preheat your oven to 200 degrees first",
                                 "Tell me below which one you like best", "Fast shipping, great seller, recommend!",
                                 "Comprar seguidores Instagram baratos", "Ganar dinero por internet desde casa",
-                                "Totally agree with you on this one"]
+                                "Totally agree with you on this one", "Banner ad template: buy now 50% off",
+                                "Can anybody identify this moth? Found it on my porch"]
 MORE_KEEPS["boilerplate"] += ["Lovely photo of a heron on a post", "Shop window poster: 30% off all shoes, today only",
                               "A chef preheating the oven in a busy kitchen"]
 MORE_REJECTS["refusal"] += ["The correct answer is (C) a lighthouse.", "Réponse : (B) un chat",
