@@ -365,8 +365,8 @@ DEFAULT_BOILERPLATE = (
     "شكراً على المشاركة", "ขอบคุณที่แชร์", "感谢分享", "谢谢分享", "謝謝分享", "シェアありがとう", "공유 감사합니다",
     "공유해 주셔서 감사", "děkuji za sdílení", "díky za sdílení", "danke fürs zeigen", "grazie per la condivisione",
     "obrigada por compartilhar", "obrigado pela partilha", "дякую за допис",
-    # a gallery's pointer and a missing image, in Polish and Japanese
-    "zobacz więcej zdjęć", "zobacz galerię", "画像は表示できません", "画像を表示できません",
+    # a missing image, in Japanese
+    "画像は表示できません", "画像を表示できません",
     # a forum reader following the thread
     "following this thread", "watching this thread", "subscribing to this thread", "bump this thread",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
