@@ -1002,7 +1002,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"conhece|tiene)|qualcuno (?:sa|conosce|ha)|weet iemand|kent iemand|(?:кто-нибудь|кто-то|кто) (?:знает|подскажет)|"
     r"хто(?:сь)? (?:знає|підкаже)|(?:czy )?(?:ktoś|ktos) (?:wie|zna)|bilen (?:var mı|biri)|ví (?:někdo|nekdo)|vet (?:någon|"
     r"ni)|có ai (?:biết|ở)|ada yang (?:tahu|tau)|誰か(?:知って|わかる)|有(?:人|谁)知道|아시는 ?분|아는 ?사람)\b[^.!?？]{0,80}"
-    r"[?？]+(?:\s+[^?？]{1,80})?[\s🌀-🫿☀-➿️‍]*$",
+    r"[?？]+(?:\s+[^?？]+)?[\s🌀-🫿☀-➿️‍]*$",
     # a reader agreeing with another ("I agree with you", "Je suis d'accord avec toi")
     r"\b(?:i (?:totally |completely |fully )?agree with (?:you|u|this|him|her)|(?:totally|completely|fully|so) agree "
     r"with (?:you|u))\b|\bd['’]accord avec (?:toi|vous)\b|\bstimme "
