@@ -89,7 +89,44 @@ def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
         ok &= ~unfinished(batch, ok, cfg)
     if cfg.unfinished_min_chars:
         ok &= ~unfinished_unspaced(batch, ok, cfg)
+    if cfg.script_switches:
+        ok &= ~switching_scripts(batch, ok, cfg.script_switches)
     return ok
+
+
+# The scripts a model's glitch switches between, by the first letter of a word (Latin with its marks,
+# Greek, Cyrillic, Arabic, Hebrew, Thai, Hangul, and Han with Kana as one)
+_SCRIPTS = ((r"[a-zA-Z\u00c0-\u024f\u1e00-\u1eff]", "latin"), (r"[\u0370-\u03ff]", "greek"),
+            (r"[\u0400-\u04ff]", "cyrillic"), (r"[\u0600-\u06ff]", "arabic"), (r"[\u0590-\u05ff]", "hebrew"),
+            (r"[\u0e00-\u0e7f]", "thai"), (r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]", "hangul"),
+            (r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", "han"))
+_SCRIPT_RUN = re.compile("|".join(f"(?P<{name}>{cls}+)" for cls, name in _SCRIPTS))
+# a non-Latin letter, then a word of ASCII letters, then a non-Latin letter: the rows looked at
+_SWITCHING = r"[^\x00-\x{24F}\x{1E00}-\x{1EFF}][^\n]*?\b[a-z]{2,}\b[^\n]*?[^\x00-\x{24F}\x{1E00}-\x{1EFF}\s\pP\pS\pN]"
+# English words a glitch leaves between the other script's ("一个女人 standing 在 the 海滩上 with 她的 dog")
+_GLITCH_WORDS = frozenset(("the", "a", "an", "on", "in", "at", "with", "and", "of", "is", "are", "to", "his", "her", "its"))
+
+
+def switching_scripts(batch: CaptionBatch, rows: np.ndarray, switches: int) -> np.ndarray:
+    """Per row (of the `rows` mask, outside quotes): a model's output that switches language and script
+    mid-sentence, word by word: `switches` changes of script or more between its runs of letters with
+    two of its English words function words ("一个女人 standing 在 the 海滩上 with 她的 dog"), or three
+    scripts or more with `switches` - 1 changes ("รูปภาพแสดง a man กำลัง 走在 street", "Ein Hund sitzt
+    auf dem 沙发 and looks at the камера"). A caption in one script with a brand or a name in another
+    ("一杯 Starbucks 的咖啡") changes script twice."""
+    out = np.zeros(len(batch), dtype=bool)
+    maybe = np.flatnonzero(rows & _np(batch.non_ascii))
+    if maybe.size == 0:
+        return out
+    text = batch.unquoted_lower.take(pa.array(maybe))
+    maybe = maybe[_np(pc.match_substring_regex(text, _SWITCHING))]
+    for i, t in zip(maybe.tolist(), batch.unquoted_lower.take(pa.array(maybe)).to_pylist()):
+        runs = [(m.lastgroup, m.group()) for m in _SCRIPT_RUN.finditer(t)]
+        changes = sum(a[0] != b[0] for a, b in zip(runs, runs[1:]))
+        english = sum(word in _GLITCH_WORDS for script, word in runs if script == "latin")
+        out[i] = (changes >= switches and english >= 2) or (changes >= switches - 1 and len({s for s, _ in runs}) >= 3
+                                                            and english >= 1)
+    return out
 
 
 # What may follow a broken-off word: spaces, a comma or colon, a dash, an ellipsis
@@ -444,7 +481,8 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
 
 # (The lookahead changes no match: it lets the search skip the other characters fast.)
 # (a "/" between Han or Kana characters parts items too: "レディース/トップス/長袖/無地")
-_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛/])\s*(?:[,;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s"
+# (a comma between two digits is a decimal or thousands mark: "27,5 cm", "4,500원")
+_ITEM_SEPARATOR = re.compile(r"(?=[\s,;、，；|｜・،؛/])\s*(?:(?<!\d),|,(?!\d)|[;、，；・،؛]|\s[|/·•»>]\s|[|｜]|\s-\s"
                              r"|(?<=[\u3040-\u30ff\u3400-\u9fff])/(?=[\u3040-\u30ff\u3400-\u9fff]))\s*")
 _STRONG_SEPARATOR = re.compile(r"[|｜/·•»>]")
 # a slash between two letters: items when there are as many of them as a list has ("black/white" is one)
@@ -518,6 +556,9 @@ def _runs_or_lists(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
 _LATIN_TEXT = r"^[\x00-\x{24F}\x{1E00}-\x{1EFF}\x{2000}-\x{206F}]*$"
 
 
+_SENTENCE_CASE = re.compile(r"\s*[A-Z][a-z]*(?:[^A-Za-z]+[a-z0-9][a-z0-9]*)+[^A-Za-z]*$")
+
+
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
     function word, not ending a sentence ("." "!" "?"), with no list separator or as many as a list
@@ -554,6 +595,15 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if marked.size:  # the language of these few rows only
         lang = batch.language_of(marked)[0]
         out[marked[~_np(pc.is_in(lang, value_set=pa.array(cfg.soup_languages, pa.string())))]] = False
+    # a shorter run in ASCII written as a sentence (a capital first, none after) in a language other than
+    # English and the `soup_languages`: Indonesian, Malay or Turkish describe with nouns alone ("Sepatu kulit
+    # pria warna cokelat tua"; their keyword runs are in small letters: "pemandangan alam pantai sunset ...")
+    plain = np.flatnonzero(short & out & ~_np(batch.non_ascii))
+    if plain.size:
+        plain = plain[[_SENTENCE_CASE.match(t) is not None for t in batch.text.take(pa.array(plain)).to_pylist()]]
+    if plain.size:
+        lang = batch.language_of(plain)[0]
+        out[plain[~_np(pc.is_in(lang, value_set=pa.array(("en",) + tuple(cfg.soup_languages), pa.string())))]] = False
     starts = np.cumsum(words.counts) - words.counts  # a row's words are contiguous
     for i in np.flatnonzero(short & out).tolist():  # the few shorter runs left
         ids = words.ids[starts[i] : starts[i] + words.counts[i]]

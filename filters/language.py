@@ -23,7 +23,7 @@ from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.scripts import mostly_foreign_script, scripts_outside
 from filters.unicode_classes import BIT
-from filters.word_frequencies import foreign_words
+from filters.word_frequencies import LID_CODES, available, foreign_words
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -151,13 +151,13 @@ def language_threshold(n_words: np.ndarray, cfg: LanguageRule) -> np.ndarray:
     return np.where(n_words <= cfg.exempt_words, np.inf, thr)
 
 
-# (see `language_rule`)
-_SURE_SHARE = 0.51
 _SCORE_MARGIN = 1e-6
 # an allowed language scoring this much beside a foreign one that scores more: the text is contested,
 # and two function words of an allowed language settle it ("La Sagrada Familia de Barcelona rodeada de
 # grúas" is gl 0.43, es 0.46: Galician and Spanish share most words)
 _CONTESTED = 0.3
+# (see `language_rule`): a top label over this leaves less than `_CONTESTED` to every other label
+_SURE_SHARE = max(0.51, 1.0 - _CONTESTED + 0.01)
 _WORDS_IN_SIGHT = 0.1  # (see `language_rule`)
 
 
@@ -182,10 +182,12 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     weak = allowed & long & (score < cfg.min_allowed_score)
     unsure = np.flatnonzero((~allowed & np.isfinite(threshold)) | weak)
     rejected = np.zeros(len(batch), dtype=bool)
-    # A top language outside `allow` that scores over one half is the best macro-language whatever
-    # the other top labels are (together they score less), and its macro-language's score only
-    # grows with them: at or above the threshold, it rejects without them. The margins cover the
-    # float32 rounding of `score` (< 1e-7) and fastText's smoothing (1e-5 added to each label).
+    # A top language outside `allow` that scores over `_SURE_SHARE` is the best macro-language whatever
+    # the other top labels are (together they score less), its macro-language's score only grows with
+    # them, and no allowed one can contest it (`_CONTESTED`): at or above the threshold, it rejects
+    # without them. The margins cover the float32 rounding of `score` (< 1e-7) and fastText's smoothing
+    # (1e-5 added to each label). (Over one half alone was not enough once a contested text could keep:
+    # "Der Hund läuft am Strand Koira juoksee rannalla" is Finnish at 0.5-0.7 beside German.)
     sure = ~allowed[unsure] & (score[unsure] > _SURE_SHARE) & (score[unsure] >= threshold[unsure] + _SCORE_MARGIN)
     rejected[unsure[sure]] = True
     unsure = unsure[~sure]
@@ -211,6 +213,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
                                and not allowed_by_words(lower[j], cfg.allow, neighbour, allow_set)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
+    rejected &= ~_allowed_words(batch, rejected, lang, score, allow, cfg)
     # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
     rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score), lang, allow, macro,
                                  cfg.foreign_letter_score)
@@ -312,6 +315,36 @@ def _foreign_words(batch, candidates: np.ndarray, allow: set[str], cfg: Language
             foreign = np.maximum(foreign, [sum(p for lab, p in zip(row, ps) if lab not in allow and macro.get(lab, lab)
                                                not in allow) for row, ps in zip(labels, probs)])
         out[rows[foreign >= cfg.word_frequency_min_foreign]] = True
+    return out
+
+
+_UNSURE_TOP = 0.5  # (see `_allowed_words`)
+
+
+def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str], cfg: LanguageRule
+                   ) -> np.ndarray:
+    """Per row: a `rejected` row whose lid.176 top language is not allowed and has a word list
+    (`filters.word_frequencies`) or scores under `_UNSURE_TOP`, and whose words are an allowed language by `word_frequency_margin` Zipf per word over every other
+    language with a list, with more common words of its own than that language's own (`foreign_words`
+    the other way round): "Criança brincando na praia de Maceió" is Catalan at 0.87 to lid.176, and
+    "criança", "brincando" and "praia" are common Portuguese words and no Catalan ones."""
+    out = np.zeros(len(batch), dtype=bool)
+    codes = available()
+    if not cfg.word_frequency_margin or not codes or not rejected.any():
+        return out
+    macro = cfg.macro_languages
+    listed = {LID_CODES.get(c, c) for c in codes}
+    listed = {c for c in listed if c not in allow and macro.get(c, c) not in allow}
+    rows = np.flatnonzero(rejected)
+    top = np.asarray(lang.take(pa.array(rows)).to_pylist(), dtype=object)
+    foreign_top = np.array([t not in allow and macro.get(t, t) not in allow for t in top], dtype=bool)
+    rows = rows[foreign_top & (np.isin(top, list(listed)) | (score[rows] < _UNSURE_TOP))]
+    if rows.size == 0:
+        return out
+    others = frozenset(listed)
+    words = batch.words.subset(rows)
+    out[rows[foreign_words(lambda used: words.dictionary.take(pa.array(used)).to_pylist(), words.ids, words.row,
+                           rows.size, others, {}, cfg.word_frequency_margin, cfg.exempt_words + 1)]] = True
     return out
 
 

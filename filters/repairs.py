@@ -456,7 +456,9 @@ _CREDIT_AFTER_SENTENCE = (
     r"|()(?:新华社|中新社|新華社)?记者\s*[\p{Han}·\s]{1,10}?\s*摄\s*$"
 )
 # ... and a Chinese or Japanese photographer's after a full stop ("...拍照留念。摄影：王伟"); the stop is kept
-_CJK_CREDIT_AFTER_SENTENCE = r"([。！？])\s*(?:摄影|攝影|撮影|写真|图片来源|圖片來源|图文|圖文)\s*[:：/／]\s*[^()\[\]（）。！？:：]{1,20}$"
+_CJK_CREDIT_AFTER_SENTENCE = (r"([。！？])\s*(?:摄影|攝影|撮影|写真|图片来源|圖片來源|图文|圖文|图|圖)\s*[:：/／]\s*[^()\[\]（）。！？:：]{1,20}$"
+                              # a Japanese paper's agency after "＝" ("雪の中を走る新幹線＝ロイター")
+                              r"|()\s*[＝=]\s*(?:ロイター|共同|時事|AFP時事|EPA時事|AP|新華社|聯合|ゲッティ|共同通信)\s*$")
 
 
 # A photographer's credit ending a caption with no sentence end before it, set off by a strong mark:
@@ -492,18 +494,27 @@ _BRACKETED_CREDIT = (r"(?:[(\[（]\s*(?:(?:photo(?:graph)?s?|foto|image|bild|pic
                      r"|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片|©)\s*[:：=・]?\s*[^()\[\]（）]{1,60}[)\]）]"
                      # a news agency's ("(AFP via Getty Images)"), a Chinese reporter's ("（新华社记者 李明 摄）")
                      rf"|[(\[]\s*{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]]{{1,40}}|\s+via\s+getty images)?\s*[)\]]"
-                     r"|[（(][^()（）]{1,20}摄[）)]|[（(](?:共同|時事|ロイター|AFP時事|EPA時事|新华社|新華社|연합뉴스)[）)])")
+                     r"|[（(][^()（）]{1,20}摄[）)]|[（(](?:共同|時事|ロイター|AFP時事|EPA時事|新华社|新華社|연합뉴스)[）)]"
+                     # "（图/视觉中国）"; an Arabic or a Russian agency ("(رويترز)", "(ТАСС)")
+                     r"|[（(](?:图|圖)\s*[/／:：]\s*[^()（）]{1,20}[）)]|[(\[](?:رويترز|فرانس برس|أ ?ف ?ب|الأناضول|أسوشيتد برس|وام|واس|"
+                     r"тасс|риа новости|интерфакс|укрінформ|уніан)(?:\s*/\s*[^()\[\]]{1,30})?[)\]])")
 _BRACKETED_CREDIT_TAIL = rf"(?i)([^\s(\[（])\s*{_BRACKETED_CREDIT}\s*\.?\s*$"
 # a credit line opening a caption with no separator after it but its agency or site: "Fot. Jakub
 # Kamiński/PAP Rolnicy blokują ...", "Foto: Reprodução/Instagram Ponte estaiada ...", "사진=연합뉴스 서울 ..."
-_AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|(?:fot\.|foto\s*:|photo\s*:|фото\s*:)\s*[^/()]{{2,40}}/\s*"
-                rf"(?:{NEWS_AGENCIES}|instagram|facebook|twitter|reprodução|divulgação|arquivo)\s+|사진\s*=\s*\S+\s+"
+_AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|[（(](?:图|圖|摄影|攝影|写真)\s*[/／:：][^()（）]{{1,20}}[)）]\s*"
+                rf"|(?:fot\.|foto\s*:|photo\s*:|фото\s*:)\s*[^/()]{{2,40}}/\s*"
+                rf"(?:{NEWS_AGENCIES}|тасс|риа новости|интерфакс|коммерсантъ|укрінформ|уніан|instagram|facebook|twitter|reprodução"
+                rf"|divulgação|arquivo)\s+|사진\s*=\s*\S+\s+"
+                # a Korean agency's dateline ("(서울=연합뉴스) 김도훈 기자 = ...")
+                r"|[(（][^()（）=]{1,10}=(?:연합뉴스|뉴스1|뉴시스)[)）]\s*(?:\S{2,4}\s*(?:기자|특파원)\s*=\s*)?"
                 rf"|(?:foto|photo|bild|фото)\s*:\s*{NEWS_AGENCIES}\s*/\s*[^./|()]{{2,40}}\.\s+"
                 r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
                  r"|^\s*(?:photo|foto|bild|image|credits?)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
-                 rf"|credit|crédit|©)|摄[）)]|[(\[]\s*{NEWS_AGENCIES}\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
+                 rf"|credit|crédit|©)|摄[）)]|[(\[]\s*{NEWS_AGENCIES}\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|"
+                 r"[（(](?:图|圖)\s*[/／:：]|[(\[](?:رويترز|فرانس برس|أ ?ف ?ب|الأناضول|أسوشيتد برس|وام|واس|тасс|риа новости|интерфакс|"
+                 r"укрінформ|уніан)|=(?:연합뉴스|뉴스1|뉴시스)[)）]|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
 # ... or opening it: "Photo by Priya Nair: Two friends sharing earbuds on a city bus"
 _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|twitter|tiktok)\s+)?(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s+{_CREDIT_TWO_NAMES}"
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image|credits?)\s*:)\s*{_CREDIT_NAME}"
@@ -617,9 +628,10 @@ _LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photo(?:s|graphy)?,\s*images?
                  # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
                  r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
-_IMAGE_ID = (r"[(\[]?\s*(?:(?:image|photo|stock|asset|file|bild|foto|imagen|immagine|obraz|фото)\s*-?\s*"
-             r"(?:(?:id|no\.?|number|nr\.?|#)\s*[:#]?\s*(?:\d{5,}|[a-z]+\d[a-z0-9]{2,}|\d+[a-z][a-z0-9]*)|[:#]?\s*\d{6,})"
-             r"|id\s*[:#]?\s*\d{5,}|#\d{7,})\s*[)\]]?")
+_IMAGE_ID = (r"[(\[]?\s*(?:(?:image|photo|stock|asset|file|bild|foto|imagen|immagine|obraz|фото|ภาพ|dreamstime|shutterstock|"
+             r"alamy|istock|123rf|depositphotos|pixta|getty images)\s*-?\s*"
+             r"(?:(?:id|no\.?|number|nr\.?|#|№|หมายเลข)\s*[:#]?\s*(?:\d{5,}|[a-z]+\d[a-z0-9]{2,}|\d+[a-z][a-z0-9]*)|[:#]?\s*\d{6,})"
+             r"|(?:id|№|หมายเลข|编号|番号)\s*[:#：]?\s*\d{5,}|#\d{7,}|\[\d{6,}\])\s*[)\]]?")
 _LISTING_TAIL = (
     r"(?i)([^\s|｜¦–—·•(\[/-])(?:\s*[-|｜–—:·•,]\s*|\s+/\s+|\s+)(?:"
     rf"{_LISTING_KIND}(?:\s*[-|｜–—:·•]?\s*{_LISTING_ID})?"
@@ -651,8 +663,13 @@ _LISTING_AFTER_SEPARATOR = (
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
 _LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- ]free|premium|darmowe|бесплатное)\s+)?"
                  r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
-                 r"|写真素材|图片素材|素材图片|ストックフォト|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
+                 r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?"
+                 r"|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
                  r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"
+                 # a stock site's kind and id before the caption, set off by a space ("PIXTA 写真素材 No.12345678 桜並木と川",
+                 # "站酷海洛 正版图片 编号：1029384756 故宫角楼雪景", "ภาพสต็อก ทุ่งนา...")
+                 r"|(?:(?:pixta|ピクスタ|站酷海洛|视觉中国|图虫|shutterstock|adobe stock)\s*)?(?:写真素材|图片素材|素材图片|正版图片|ストックフォト|ภาพสต็อก)"
+                 r"(?:\s*(?:no\.?|编号|番号|หมายเลข)\s*[:：]?\s*\d{4,})?(?:\s*[:：|｜–—-]\s*|\s+)"
                  # a stock site's title that names the caption ("Foto de stock de Playa ...", "Photo libre de droit de Vue ...")
                  r"|(?:foto|fotografía|imagen) de stock de\s+|(?:photo|image) libre de droits? de\s+"
                  # a shop's label in lenticular brackets ("【楽天市場】北欧風 木製スツール", "【送料無料】...")
@@ -674,7 +691,8 @@ _SITE_LIKE_SUFFIX = (
 )
 # a licence word left alone at the end once a site's name after a bare hyphen went ("... office. Royalty-free
 # stock image" loses "-free stock image" to the site names first)
-_DANGLING_LICENCE = r"(?i)(?:([.!?])\s+|\s+[-|–—]\s+|\s+)(?:royalty|lizenzfreies?)\s*$"
+# ... and "Stock" after a sentence, its credit cut ("... at sunrise. Stock photo by Rawpixel")
+_DANGLING_LICENCE = r"(?i)(?:([.!?])\s+(?:royalty|lizenzfreies?|stock)|(?:\s+[-|–—]\s+|\s+)(?:royalty|lizenzfreies?))\s*$"
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 

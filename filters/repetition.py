@@ -52,15 +52,21 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
     """Fails a word of at least `min_chars` letters written twice in a row, or a phrase of 2 to
     `max_phrase_words` words written twice in a row, in a row whose language is in `languages`;
     `allowed` words may double. In any language, a particle of `particles`, a run of Han/Kana
-    ending in a Kana particle or a Korean word ending in a particle written twice fails too."""
+    ending in a Kana particle, a Korean word ending in a particle, a Turkish word in the locative or
+    ablative, a phrase of three words or more, or six Thai letters or more written twice fails too."""
     w = batch.unquoted_words
     keep = np.ones(len(batch), dtype=bool)
     # all words: a quote between them parts them
     keep[_doubled_particles(batch.words, cfg.particles, cfg.max_phrase_words)] = False
-    phrases = _doubled_phrases(w, batch.unquoted_lower, cfg)
+    keep[_doubled_thai(batch)] = False
+    turkish = np.unique(_doubled_turkish_cases(w))
+    if turkish.size:
+        keep[turkish[_np(pc.equal(batch.language_of(turkish)[0], "tr"))]] = False
+    phrases, words = _doubled_phrases(w, batch.unquoted_lower, cfg)
     if phrases.size:
+        # (a phrase of three words or more in any language: "người đàn ông người đàn ông")
         lang = batch.language_of(phrases)[0]
-        keep[phrases[_np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string())))]] = False
+        keep[phrases[_np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string()))) | (words >= 3)]] = False
     same = w.doubled
     if not same.any():
         return keep
@@ -140,18 +146,50 @@ def _doubled_particles(w, particles: tuple[str, ...], max_words: int) -> np.ndar
 _KOREAN_PARTICLES = r"(?:에서|에게|으로|에|을|를|은|는|의|와|과|도)$|^[\x{ac00}-\x{d7a3}]{2,}(?:이|가|로)$"
 
 
-def _doubled_korean_particles(w) -> np.ndarray:
-    """Rows where a Korean word of two syllables or more ending in a particle is written twice."""
+# Thai writes a word twice with the mark "ๆ", not by writing it again: six letters or more (with their
+# vowel and tone marks) written twice in a row are a stutter ("เด็กผู้หญิงเด็กผู้หญิง"; "ตุ๊กตุ๊ก", a tuk-tuk, is four)
+_THAI_RUN = "[\u0e01-\u0e4e]"
+_THAI_TWICE = re.compile(f"({_THAI_RUN}{{6,}})\\1")
+
+
+def _doubled_thai(batch: CaptionBatch) -> np.ndarray:
+    """Rows (outside quotes) where six Thai letters or more are written twice in a row."""
+    rows = np.flatnonzero(_np(batch.non_ascii))
+    if rows.size == 0:
+        return rows
+    text = batch.unquoted_lower.take(pa.array(rows))
+    rows = rows[_np(pc.match_substring_regex(text, "[\\x{0E01}-\\x{0E4E}]{12,}"))]
+    return np.array([r for r, t in zip(rows.tolist(), batch.unquoted_lower.take(pa.array(rows)).to_pylist())
+                     if _THAI_TWICE.search(t)], dtype=np.int64)
+
+
+# A Turkish word in the locative or ablative written twice ("sahilde sahilde", in a row lid.176 reads
+# as Turkish): Turkish doubles bare words ("yavaş yavaş", "ev ev") and converbs ("koşa koşa"), not these
+_TURKISH_CASES = r"^[a-zçğıöşü]{3,}(?:d|t)(?:a|e|an|en)$"
+
+
+def _doubled_words(w, judge) -> np.ndarray:
+    """Rows where a word that `judge` (the words written twice, an Arrow array -> bool mask) passes is
+    written twice in a row."""
     pairs = np.flatnonzero(w.doubled)
     if pairs.size == 0:
         return pairs
     ids = np.unique(w.ids[pairs])
-    words = w.dictionary.take(pa.array(ids))
-    ok = (_np(pc.match_substring_regex(words, "^[\uac00-\ud7a3]{2,}$"))
-          & _np(pc.match_substring_regex(words, _KOREAN_PARTICLES)))
     word_ok = np.zeros(len(w.dictionary), dtype=bool)
-    word_ok[ids[ok]] = True
+    word_ok[ids[judge(w.dictionary.take(pa.array(ids)))]] = True
     return w.row[pairs[word_ok[w.ids[pairs]]]]
+
+
+def _doubled_turkish_cases(w) -> np.ndarray:
+    """Rows where a word of six letters or more in a Turkish case ending (`_TURKISH_CASES`) is written twice."""
+    return _doubled_words(w, lambda words: _np(pc.match_substring_regex(words, _TURKISH_CASES))
+                          & _np(pc.greater_equal(pc.utf8_length(words), 6)))
+
+
+def _doubled_korean_particles(w) -> np.ndarray:
+    """Rows where a Korean word of two syllables or more ending in a particle is written twice."""
+    return _doubled_words(w, lambda words: _np(pc.match_substring_regex(words, "^[\uac00-\ud7a3]{2,}$"))
+                          & _np(pc.match_substring_regex(words, _KOREAN_PARTICLES)))
 
 
 def _written_twice(w, p: int):
@@ -182,14 +220,15 @@ _CHAIN_WORDS = ("after", "upon")
 _CHAIN_ENDS = ("another", "other")
 
 
-def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
+def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> tuple[np.ndarray, np.ndarray]:
     """Rows where a phrase of 2..`max_phrase_words` words is written twice in a row, with nothing
     but spaces within and between its copies, and no third time ("a stove a stove and a fridge";
     not "row after row after row", "up and up and up", "a kitchen. A kitchen." or "New York, New
     York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
     open with a `_CHAIN_WORDS` word or end in a `_CHAIN_ENDS` one, its words are not all `allowed`,
     and the row names no pattern (`pattern_words`: "alternating black and white black and white").
-    `lower` is the lowercased text outside quotes of `w`'s rows."""
+    `lower` is the lowercased text outside quotes of `w`'s rows. Returns (the rows, the words of the
+    longest such phrase in each)."""
     allowed = _np(pc.is_in(w.dictionary, value_set=pa.array(cfg.allowed, pa.string())))
     chain = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_WORDS, pa.string())))
     chain_end = _np(pc.is_in(w.dictionary, value_set=pa.array(_CHAIN_ENDS, pa.string())))
@@ -199,23 +238,23 @@ def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> np.ndarray:
             ok = ~chain[unit[:, 0]] & ~chain_end[unit[:, -1]] & ~allowed[unit].all(axis=1)
             for i in twice[ok].tolist():
                 found.setdefault(int(w.row[i]), []).append((i, p))
+    none = np.zeros(0, dtype=np.int64)
     if not found:
-        return np.zeros(0, dtype=np.int64)
+        return none, none
     rows = np.array(sorted(found), dtype=np.int64)
     if cfg.pattern_words:
         rows = rows[~_names_pattern(w, int(w.row[-1]) + 1, cfg.pattern_words)[rows]]
     if rows.size == 0:
-        return rows
+        return none, none
     names = w.dictionary.to_pylist()
     texts = lower.take(pa.array(rows)).to_pylist()
-    spaced = np.zeros(rows.size, dtype=bool)
+    longest = np.zeros(rows.size, dtype=np.int64)
     for j, (row, text) in enumerate(zip(rows.tolist(), texts)):
         for i, p in found[row]:
             unit = r"\s+".join(re.escape(names[x]) for x in w.ids[i : i + p].tolist())
-            if re.search(rf"(?<!\w){unit}\s+{unit}(?!\w)", text or ""):
-                spaced[j] = True
-                break
-    return rows[spaced]
+            if p > longest[j] and re.search(rf"(?<!\w){unit}\s+{unit}(?!\w)", text or ""):
+                longest[j] = p
+    return rows[longest > 0], longest[longest > 0]
 
 
 _SPECIES = re.compile(r"\(\s*([^\W\d_]+)((?:\s+\1)+)\s*\)", re.IGNORECASE)

@@ -157,7 +157,13 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # edge, "la la" and Korean subjects doubled, "EV -0.3", SEO lists repeating their keyword, a sign's text
     # after a colon quoted, an unopened "</s>" kept for the rules, lid.176 again in lowercase after the
     # words; credits "Photo AFP" and "。摄影：", a photo site's credit first, a section before a site; the
-    # model with set AR
+    # model with set AR; buyers' feedback and questions to sellers across the marketplaces' languages, prices
+    # in instalments, visual questions' answers, BLIP's "arafed", output switching script word by word,
+    # phrases of three words doubled in any language, Arabic, Thai, Turkish and Indonesian doublings, selling
+    # words of marketplace titles, commas between digits, errors with a description after them, the words
+    # keeping an allowed caption lid.176 takes for a neighbour, short noun phrases in sentence case outside
+    # English; press credits in Korean, Russian, Arabic, Chinese and Japanese, stock sites' kinds and ids;
+    # the model with set AS
     StageSpec("files", 31, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -145,7 +145,8 @@ DEFAULT_SITE_SUFFIXES = (
     "foto gratis", "foto gratuita", "kostenloses foto", "premium foto", "фотобанк лори", "фотобанк",
     # shops, classifieds, news and photo sites of the other allowed languages' web
     "olx", "avito", "авито", "allegro", "allegro.pl", "hepsiburada", "trendyol", "n11", "tokopedia", "shopee",
-    "shopee việt nam", "lazada", "bukalapak", "tiki", "mercado libre", "mercadolivre", "mercado livre", "magazine luiza", "americanas",
+    "shopee việt nam", "shopee indonesia", "shopee malaysia", "shopee philippines", "shopee thailand", "shopee brasil",
+    "lazada indonesia", "lazada vietnam", "lazada", "楽天ブログ", "ピクスタ", "이미지투데이", "티스토리", "站酷海洛", "豆瓣", "bukalapak", "tiki", "mercado libre", "mercadolivre", "mercado livre", "magazine luiza", "americanas",
     "rakuten", "楽天市場", "楽天", "amazon.co.jp", "coupang", "쿠팡", "11번가", "g마켓", "taobao", "淘宝", "淘宝网", "tmall",
     "天猫", "京东", "jd.com", "拼多多", "小红书", "微博", "知乎", "百度百科", "百度图片", "大众点评", "全景视觉", "全景网",
     "图虫创意", "痞客邦", "클립아트코리아", "네이버 블로그", "네이버", "naver", "daum", "vk", "вконтакте", "одноклассники",
@@ -908,9 +909,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bget it on google play\b|\bfree on ios and android\b|立即下载|免费使用|지금 바로 다운로드|무료 설치|"
     r"抽選で\d+名様|応募完了|フォロー[＆&](?:リポスト|rt)",
     # a server's or an app's error with its code in place of the caption ("Ошибка 403: доступ запрещён",
-    # "エラーが発生しました（コード: 500）")
+    # "エラーが発生しました（コード: 500）", "Error 404 page not found"; not "Error 404 page displayed on a laptop")
     r"(?:^|[^0-9a-z_])(?:error|erreur|fehler|errore|erro|ошибка|помилка|hata|chyba|fel|lỗi|خطأ|错误|錯誤|エラー|오류)"
-    r"[\s:：（(]*(?:code|код|kod|コード|代码|代碼|코드)?[\s:：]*[45]\d\d(?:$|[^0-9])|エラーが発生しました|发生错误|發生錯誤|"
+    r"[\s:：（(]*(?:code|код|kod|コード|代码|代碼|코드)?[\s:：]*[45]\d\d(?:\s*$|\s*[^0-9\sa-z]|\s+[^\s]+\s+(?:found|not|nicht|"
+    r"no|non|não|niet|не|bulunamadı|nenalezena|hittades|tidak|tìm)\b|\s+(?:not|forbidden|bad|internal|service|unauthori[sz]ed|"
+    r"gateway|nicht|no|non|não|niet|не|[^\x00-\x7f]))|エラーが発生しました|发生错误|發生錯誤|"
     r"오류가 발생했습니다|произошла ошибка|сталася помилка|ein fehler ist aufgetreten|une erreur (?:s'est produite|est survenue)|"
     r"se ha producido un error|si è verificato un errore|ocorreu um erro|er is een fout opgetreden|wystąpił błąd|bir hata oluştu|"
     r"došlo k chybě|ett fel (?:har )?uppstod|terjadi kesalahan|đã xảy ra lỗi",
@@ -1043,7 +1046,33 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:affidabile|serio|consigliato)|\bvendedor (?:confiável|recomendado|muy recomendado|excelente)|\b(?:рекомендую "
     r"продавца|продавца рекомендую)|\bsatıcıya teşekkür|\bhızlı kargo\b|\bshop (?:đóng gói|giao hàng) |\bseller "
     r"(?:ramah|fast respon|amanah)|卖家(?:发货|服务)(?:很|超|非常)?(?:快|好)|发货(?:速度)?(?:很|超|非常)快|発送が(?:早|迅速)|"
-    r"배송(?:이)? (?:빨라요|빠르고|빨랐)",
+    r"배송(?:이)? (?:빨라요|빠르고|빨랐)|\bbarang (?:sudah )?(?:sampai|diterima)\b|\bsesuai (?:pesanan|deskripsi|gambar|foto)\b|"
+    r"\b(?:makasih|terima ?kasih|mantap|thanks) (?:kak |gan )?seller\b|\bhàng (?:đẹp|ok|chất lượng)[,.!]|\bgiao (?:hàng )?nhanh\b|"
+    r"\bshop (?:tư vấn|phục vụ|nhiệt tình)|\bđóng gói cẩn thận\b|\bsẽ ủng hộ shop\b|ส่งไว|ของดีมาก|แพ็คของดี|已收到|宝贝收到|"
+    r"(?:质量|物流|发货)(?:很|超|非常|挺)(?:好|快|棒)|好评[!！]|届きました|梱包(?:も)?丁寧|잘 받았(?:습니다|어요)|\bsnelle levering\b|"
+    r"\bschnelle lieferung\b|\bsuper verkäufer\b|\blivraison rapide\b|\benv[ií]o r[aá]pido\b|\bchegou (?:rápido|antes do prazo)\b|"
+    r"\bentrega rápida\b|\brecomendo (?:o|a) (?:vendedor|loja)\b|\bszybka wysyłka\b|\bбыстрая доставка\b|\bтовар (?:пришел|пришёл|"
+    r"получил)|\bспасибо продавцу\b|\bшвидка доставка\b|\bдякую продавцю\b|\bürün elime ulaştı\b|(?:素敵な|きれいな|綺麗な)?写真(?:を)?"
+    r"ありがとう",
+    # a buyer's question to the seller, the whole text (perhaps after another question): price, stock, size,
+    # shipping ("Shop ơi còn size L không ạ?", "请问这件还有M码吗？", "كم السعر؟", "Fiyatı nedir? Kargo var mı?")
+    r"^(?:[^.!?？؟]*[?？؟]\s*)?[^.!?？؟]*(?:fiyat[ıi]? (?:nedir|ne kadar)|kargo var m[ıi]|stokta var m[ıi]|كم السعر|بكم|"
+    r"كم سعر|هل (?:هو )?متوفر|多少钱|怎么卖|还有[^?？]*(?:码|吗|货)|有货吗|包邮吗|얼마(?:예요|에요|인가요|죠)|어디서 (?:샀|사|구매)|"
+    r"còn (?:size|hàng|màu|không)|bao nhiêu tiền|giá bao nhiêu|berapa (?:harga|harganya)|harganya berapa|masih ada (?:kak|gan|min)?|"
+    r"ready (?:kak|gan|sis|min)|ile kosztuje|jaka (?:jest )?cena|сколько стоит|какая цена|есть в наличии|скільки коштує|яка ціна|"
+    r"є в наявності|доставка [^?？]*(?:є|есть)|wat kost|quanto custa|qual (?:o|é o) preço|tem (?:em )?(?:estoque|tamanho)|"
+    r"cuánto (?:cuesta|vale)|combien (?:ça coûte|coûte)|quanto costa|was kostet|wie viel kostet|vẫn còn (?:hàng|không))"
+    r"[^.!?？؟]*[?？؟]+[\s🌀-🫿☀-➿️‍]*$",
+    # a shop's price in instalments or for cash ("R$ 89,90 à vista ou 3x de R$ 32,00", "12 cuotas sin interés"), and
+    # crypto and profile-link giveaways in Japanese
+    r"r\$\s?\d[\d.,]* (?:à vista|no pix|no boleto)|\b\d{1,2}x (?:de )?r\$\s?\d|\bem até \d{1,2}x\b|\b\d{1,2}x sem juros\b|"
+    r"\b\d{1,2} (?:cuotas|meses) sin inter[eé]s|プロフ(?:ィール)?の?リンク|仮想通貨(?:を)?プレゼント|詳しくはプロフ|"
+    # both app stores named: a download button's line in any language
+    r"\bapp ?store\b.{0,60}\bgoogle play\b|\bgoogle play\b.{0,60}\bapp ?store\b",
+    # a shop's instructions to order or to contact it ("Pour commander, remplissez le formulaire ci-dessous")
+    r"^\W*pour commander\b|\bremplissez le formulaire\b|\bfill (?:in|out) the form below\b|\bcompleta el formulario\b|"
+    r"\bpreencha o formulário\b|\bfüllen sie das formular\b|\bhubungi (?:cs|admin|kami)\b|\bliên hệ (?:shop|cskh|hotline)\b|"
+    r"ติดต่อ(?:แอดมิน|ร้านค้า)|\bcontact (?:our )?customer service for\b",
     # bought followers and likes, money made online, in the allowed languages
     r"накрутк[^\s]* (?:подписчик|лайк|просмотр|инстаграм|instagram|тикток)|раскрутк[^\s]* (?:инстаграм|instagram|аккаунт|"
     r"канал|групп)|накрутк[^\s]* підписник|\b(?:comprar|compre) seguidores\b|\bseguidores (?:baratos|reais|brasileiros)\b|"
@@ -1338,6 +1367,19 @@ DEFAULT_REFUSALS = (
     r"(?:正确)?答案(?:是|为|：|:)\s*\(?[a-e]\b|正解は\s*\(?[a-e]\b|정답은\s*\(?[a-e]\b|^\W*(?:answer|antwort|respuesta|"
     r"réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|jawaban|đáp án|答案|答え|정답)\s*[:：]"
     r"\s*\([a-e]\)",
+    # a visual question's answer instead of a caption: "Yes, there are two people in the image.", "Có, trong ảnh
+    # có một con mèo.", "Ответ: 2 человека", "The color of the car is red."
+    r"^\W*(?:yes|no)[,.!]\s+(?:there (?:is|are)|it (?:is|does|isn['’]t|doesn['’]t)|the (?:image|picture|photo) (?:shows|contains|"
+    r"does|has)|(?:this|the) (?:person|man|woman) (?:is|does))\b|^\W*(?:có|không)[,.]\s+(?:trong (?:ảnh|hình)|có)\b|"
+    r"^\W*(?:sí|no)[,.]\s+(?:hay|en la imagen)\b|^\W*(?:oui|non)[,.]\s+(?:il y a|sur l['’]image)\b|^\W*(?:ja|nein)[,.]\s+"
+    r"(?:es gibt|auf dem bild|im bild)\b|^\W*(?:sim|não)[,.]\s+(?:há|tem|na imagem)\b|^\W*(?:да|нет)[,.]\s+(?:на (?:изображении|"
+    r"фото|картинке)|есть)|^\W*(?:так|ні)[,.]\s+(?:на (?:зображенні|фото)|є)|^\W*(?:evet|hayır)[,.]\s+(?:resimde|fotoğrafta|"
+    r"görselde)|^\W*(?:ya|tidak)[,.]\s+(?:ada|di (?:gambar|foto))\b|^\W*(?:是的|不是|是|否)[，,。]\s*(?:图片|图中|照片|图像|有)|"
+    r"^\W*(?:はい|いいえ)[、,。]\s*(?:画像|写真)|^\W*(?:네|예|아니요|아니오)[,.]\s*(?:이미지|사진)|^\W*(?:answer|antwort|respuesta|"
+    r"réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|jawaban|đáp án|trả lời|الإجابة|答案|回答|"
+    r"答え|정답|답변)\s*[:：]|^\W*the (?:colou?r|number|shape) of (?:the )?[^.,!?]{1,30} (?:is|are) [^.,!?]{1,25}[.!]?\s*$",
+    # a captioning model's made-up words ("araffe sitting on a bench", BLIP's "arafed")
+    r"\b(?:arafed|araffe|araffed|araffes|arafly|arafe|arafed)\b",
     # a visual question left with its answer to come: the text ends on "Answer:"
     r"\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|"
     r"jawaban|trả lời|đáp án)\s*[:：]\s*$|(?:答案|回答|答え|답변)\s*[:：]\s*$",
@@ -1363,13 +1405,13 @@ DEFAULT_UNFINISHED_WORDS = (
 
 
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
-# "把", "被", "从", measure words after "一" (a); Japanese "を", "が", "へ" and a polite verb cut short
+# "把", "被", "从", measure words after "一" (a), "正在" (is ...ing); Japanese "を", "が", "へ" and a polite verb cut short
 # ("写っていま" of "写っています", "ており"); Thai "และ" (and; not "ของ",
 # "of" and "things": "เลือกซื้อของ" is shopping); Korean "그리고" (and), "및" (not its particles: "사과"
 # is an apple, "기와" a tile)
 DEFAULT_UNFINISHED_ENDINGS = (
     "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
-    "へ", "ていま", "ていまし", "ており", "และ", "그리고", "및",
+    "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및",
 )  # fmt: skip
 
 
@@ -1388,6 +1430,10 @@ class RefusalRule(RuleConfig):
     # one of `unfinished_endings` ("她站在雨中，看起来很")
     unfinished_min_chars: int = Field(default=6, ge=0, le=10_000)
     unfinished_endings: tuple[str, ...] = DEFAULT_UNFINISHED_ENDINGS
+    # A model's output switching language and script word by word (`junk_rules.switching_scripts`): this many
+    # changes of script between its runs of letters or more (0: off), with two English function words
+    # among them ("一个女人 standing 在 the 海滩上 with 她的 dog"), or one fewer across three scripts
+    script_switches: int = Field(default=4, ge=0, le=1000)
 
     @field_validator("patterns")
     @classmethod
@@ -1492,6 +1538,11 @@ DEFAULT_SHOP_WORDS = (
     "купить", "недорого", "дешево", "интернет-? ?магазин", "распродажа", "купити", "інтернет-? ?магазин",
     "murah", "jual", "grosir", "terbaru", "giá rẻ", "khuyến mãi",
     "激安", "通販", "最安値", "便宜", "特价", "促销", "网店", "批发", "购买", "최저가", "할인", "쇼핑몰", "특가", "구매",
+    # a marketplace title's selling words: "unisex", "hot trend", "slimming", "free shipping", "Korean style",
+    # "petite", "card slots", "in stock" ...
+    "unisex", "oversized?", "hot trend", "form rộng", "freeship", "nam nữ", "dámsk(?:é|á|ý)", "pánsk(?:é|á|ý)",
+    "显瘦", "爆款", "包邮", "韩版", "百搭", "网红款", "小个子", "中长款", "送料無料", "大きいサイズ", "耐衝撃", "手帳型",
+    "カード収納", "プチプラ", "ราคาถูก", "พร้อมส่ง",
 )
 
 
@@ -1611,7 +1662,8 @@ DEFAULT_PAIR_WORDS = (
     "con", "en", "il", "di", "della", "nel", "do", "da", "dos", "das", "em", "um", "uma", "com", "het", "een",
     "van", "op", "met", "och", "på", "med", "ett", "av", "till", "w", "z", "na", "od", "przy", "się", "v", "ve",
     "s", "se", "на", "в", "с", "и", "по", "из", "у", "за", "bir", "ve", "ile", "için", "di", "dan", "yang",
-    "ke", "dari", "dengan", "untuk", "pada", "của", "trên", "với", "trong", "những", "các", "một", "và",
+    "ke", "dari", "dengan", "untuk", "pada", "sedang", "sudah", "telah", "sebuah", "seorang", "adalah", "của", "trên",
+    "với", "trong", "những", "các", "một", "và", "đang", "đã", "sẽ",
     "على", "في", "من", "إلى", "مع", "عن",
 )  # fmt: skip
 
@@ -1647,7 +1699,7 @@ DEFAULT_DOUBLED_PARTICLES = ("的", "在", "和", "与", "从", "の", "を", "�
 _HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 DEFAULT_STUTTER_LANGUAGES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "nb", "pl", "cs", "sk", "ru", "uk", "ca",
-    "ro", "hu", "fi", "el", "hr", "sr", "bg", "sl", "et", "lv", "lt",
+    "ro", "hu", "fi", "el", "hr", "sr", "bg", "sl", "et", "lv", "lt", "ar",
 )  # fmt: skip
 
 
@@ -1667,7 +1719,8 @@ class StutterRule(RuleConfig):
     (reduplicating languages such as Indonesian, Turkish or Chinese are left alone), the word has
     at least `min_chars` letters, is not a number and is not in `allowed` ("bye bye", "very very",
     "Bora Bora", "Duran Duran"). In those languages a phrase of 2 to `max_phrase_words` words
-    written twice in a row is one too ("a stove a stove and a fridge"; 0 turns it off), unless it
+    written twice in a row is one too ("a stove a stove and a fridge"; 0 turns it off), and one of three
+    words or more in any language ("người đàn ông người đàn ông"), unless it
     comes a third time ("row after row after row"), its first copy ends at a comma ("New York, New
     York", "one behind another behind another"), its words are all `allowed`, or the text names a
     pattern (`pattern_words`). In every language, one of `particles` written twice ("一只猫在在沙发上",

@@ -463,3 +463,31 @@ def test_credits_and_site_names_of_set_ar_kinds_are_stripped():
     ]
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
+
+
+def test_credits_and_listings_of_set_as_kinds_are_stripped():
+    pairs = [
+        # a Korean agency's dateline, a Russian agency after the photographer, an Arabic agency in brackets,
+        # "图/" after a full stop or in brackets first, a Japanese paper's "＝agency"
+        ("(부산=연합뉴스) 이정훈 기자 = 해운대 해수욕장에서 시민들이 산책하고 있다.", "해운대 해수욕장에서 시민들이 산책하고 있다."),
+        ("Фото: Илья Смирнов/РИА Новости Снегоуборочная машина на Тверской", "Снегоуборочная машина на Тверской"),
+        ("أطفال يلعبون على شاطئ البحر في الإسكندرية (رويترز)", "أطفال يلعبون على شاطئ البحر في الإسكندرية"),
+        ("市民在西湖边赏荷。图/中新社", "市民在西湖边赏荷。"),
+        ("（图/东方IC）游客在外滩拍照", "游客在外滩拍照"),
+        ("紅葉の中を走るトロッコ列車＝共同", "紅葉の中を走るトロッコ列車"),
+        # a marketplace with its country, a blog host, stock sites' kinds and ids before or after the caption
+        ("Keranjang rotan anyaman tangan | Shopee Malaysia", "Keranjang rotan anyaman tangan"),
+        ("桜の下のお花見弁当 - 楽天ブログ", "桜の下のお花見弁当"),
+        ("Banco de imagens - Pescador jogando a rede ao amanhecer", "Pescador jogando a rede ao amanhecer"),
+        ("Old lighthouse on a rocky coast. Stock photo by Pexels", "Old lighthouse on a rocky coast."),
+        ("Morning fog over rice terraces. Shutterstock ID 9876543210", "Morning fog over rice terraces."),
+        ("PIXTA 写真素材 No.87654321 雪の白川郷", "雪の白川郷"),
+        ("ภาพสต็อก ตลาดน้ำดำเนินสะดวกยามเช้า หมายเลข 7654321", "ตลาดน้ำดำเนินสะดวกยามเช้า"),
+        ("雨の日の京都の路地 [12345678] - PIXTA", "雨の日の京都の路地"),
+        # kept: stock photos named in a caption, an agency's building, a sentence ending on "stock"
+        ("写真素材の使い方を説明するスライド", "写真素材の使い方を説明するスライド"),
+        ("Reporters outside the TASS building in Moscow", "Reporters outside the TASS building in Moscow"),
+        ("Cattle at auction. Livestock", "Cattle at auction. Livestock"),
+    ]
+    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
+    assert got == [want for _, want in pairs]

@@ -641,3 +641,29 @@ MORE_KEEPS["stutter"] += ["A cinema poster for La La Land"]
 MORE_REJECTS["camera_settings"] += ["EV -0.3, WB Auto, Metering: Spot"]
 MORE_REJECTS["keyword_list"] += ["vestido de noiva, vestido longo, noiva, vestido de festa, casamento"]
 MORE_KEEPS["keyword_list"] += ["Red apples, green apples and yellow pears in a wooden crate at the market"]
+
+
+# set AS's kinds: buyers' feedback and questions to the seller across the marketplaces' languages, a shop's
+# order and contact lines, prices in instalments; a visual question's answer, a model's made-up words and
+# its output switching script word by word; Chinese broken off on "正在"; phrases of three words doubled in
+# any language, Arabic and Thai doublings, Turkish locatives, Indonesian and Vietnamese function words;
+# marketplace titles' selling words; a comma between digits is no list separator; an error code with a
+# description after it is a caption
+MORE_REJECTS["boilerplate"] += ["Paket sudah diterima, sesuai deskripsi, terima kasih seller",
+                                "Giao hàng nhanh, đóng gói cẩn thận", "已收到货，物流很快", "Fiyatı ne kadar?",
+                                "Còn size M không shop?", "이 가방 얼마예요?", "Hubungi admin untuk pemesanan",
+                                "R$ 129,90 à vista", "12x sem juros no cartão", "Скільки коштує?"]
+MORE_KEEPS["boilerplate"] += ["A courier handing a parcel to a customer at the door",
+                              "Error 500 message shown on a monitor in a dark office"]
+MORE_REJECTS["refusal"] += ["Yes, there is a dog on the sofa.", "Không, trong ảnh không có xe.", "Resposta: 3 pessoas",
+                            "The colour of the bus is yellow.", "arafed man holding a surfboard",
+                            "一个男孩 riding 在 the 草地上 with 他的 kite", "画面中的老人正在"]
+MORE_KEEPS["refusal"] += ["No parking sign on a brick wall", "A restaurant sign reading 北京烤鸭 above the door",
+                          "一杯 Starbucks 的咖啡和一台 MacBook"]
+MORE_REJECTS["stutter"] += ["Dua ekor kucing dua ekor kucing tidur di sofa", "ชายคนหนึ่งชายคนหนึ่งกำลังวิ่ง",
+                            "رجل رجل يجلس على المقعد", "Parkta parkta oynayan çocuklar"]
+MORE_KEEPS["stutter"] += ["Yavaş yavaş batan güneş", 'Uma placa escrita "GELADA GELADA"']
+MORE_REJECTS["repeated_words"] += ["Seorang anak sedang sedang bermain layang-layang", "Hai con mèo đang đang ngủ"]
+MORE_REJECTS["keyword_list"] += ["2023新款韩版显瘦百搭T恤女", "เสื้อเชิ้ตผู้ชาย ราคาถูก พร้อมส่ง",
+                                 "Áo khoác nam form rộng hot trend giá rẻ"]
+MORE_KEEPS["keyword_list"] += ["Tas kulit wanita warna merah marun", "Кросівки Nike розмір 42, устілка 26,5 см, вигляд зверху"]

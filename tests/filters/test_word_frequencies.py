@@ -104,3 +104,11 @@ def test_lid_looks_again_in_lowercase_after_the_words():
     foreign = [sum(p for lab, p in zip(row, ps) if lab not in ALLOWED) for row, ps in zip(labels, probs)]
     assert foreign[0] < CONFIG.word_frequency_min_foreign <= foreign[1]
     assert not language_rule(CaptionBatch.from_texts([text]), CONFIG)[0]
+
+
+def test_the_words_keep_an_allowed_caption_lid_takes_for_a_neighbour():
+    """lid.176 reads this Portuguese caption as Catalan at 0.79; "criança", "brincando" and "areia"
+    are common Portuguese words and no Catalan ones. Without the words it is rejected."""
+    texts = ["Criança brincando na areia de Maceió", "Un gat dormint al terrat de casa."]
+    assert language_rule(CaptionBatch.from_texts(texts), CONFIG).tolist() == [True, False]
+    assert not language_rule(CaptionBatch.from_texts(texts[:1]), LanguageRule(word_frequency_margin=0))[0]
