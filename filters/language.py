@@ -156,8 +156,10 @@ _SCORE_MARGIN = 1e-6
 # and two function words of an allowed language settle it ("La Sagrada Familia de Barcelona rodeada de
 # grúas" is gl 0.43, es 0.46: Galician and Spanish share most words)
 _CONTESTED = 0.3
-# (see `language_rule`): a top label over this leaves less than `_CONTESTED` to every other label
-_SURE_SHARE = max(0.51, 1.0 - _CONTESTED + 0.01)
+# (see `language_rule`): a top label over `_HALF` is the best; over `_SURE_SHARE` it leaves less than
+# `_CONTESTED` to every other label
+_HALF = 0.51
+_SURE_SHARE = max(_HALF, 1.0 - _CONTESTED + 0.01)
 _WORDS_IN_SIGHT = 0.1  # (see `language_rule`)
 
 
@@ -182,13 +184,18 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     weak = allowed & long & (score < cfg.min_allowed_score)
     unsure = np.flatnonzero((~allowed & np.isfinite(threshold)) | weak)
     rejected = np.zeros(len(batch), dtype=bool)
-    # A top language outside `allow` that scores over `_SURE_SHARE` is the best macro-language whatever
-    # the other top labels are (together they score less), its macro-language's score only grows with
-    # them, and no allowed one can contest it (`_CONTESTED`): at or above the threshold, it rejects
-    # without them. The margins cover the float32 rounding of `score` (< 1e-7) and fastText's smoothing
-    # (1e-5 added to each label). (Over one half alone was not enough once a contested text could keep:
-    # "Der Hund läuft am Strand Koira juoksee rannalla" is Finnish at 0.5-0.7 beside German.)
-    sure = ~allowed[unsure] & (score[unsure] > _SURE_SHARE) & (score[unsure] >= threshold[unsure] + _SCORE_MARGIN)
+    # A top language outside `allow` that scores over one half is the best macro-language whatever
+    # the other top labels are (together they score less), and its macro-language's score only grows
+    # with them: at or above the threshold, it rejects without them, unless an allowed language may
+    # contest it (`_CONTESTED`): one may where the top scores `_SURE_SHARE` or less and the text reads
+    # as an allowed language (`reads_as`; "Der Hund läuft am Strand Koira juoksee rannalla" is Finnish
+    # at 0.5-0.7 beside German). The margins cover the float32 rounding of `score` (< 1e-7) and
+    # fastText's smoothing (1e-5 added to each label).
+    sure = ~allowed[unsure] & (score[unsure] > _HALF) & (score[unsure] >= threshold[unsure] + _SCORE_MARGIN)
+    maybe_contested = np.flatnonzero(sure & (score[unsure] <= _SURE_SHARE))
+    if maybe_contested.size:
+        lower = batch.lower.take(pa.array(unsure[maybe_contested])).to_pylist()
+        sure[maybe_contested] = [not reads_as(t, cfg.allow) for t in lower]
     rejected[unsure[sure]] = True
     unsure = unsure[~sure]
     if unsure.size:

@@ -432,7 +432,7 @@ _SUFFIX_WITHOUT_SEPARATOR = (r"(?i)(?:\s(?:by|via)\s+\S+(?:\s+\S+){0,3}|[(\[][^(
 # A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
 # Images", "... (AP Photo/Evan Vucci)", "... Credit: John Smith/Reuters".
 _CREDIT = (
-    rf"(?i)\s*[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©)\s*[^():;/]{{2,60}}?"
+    rf"(?i)\s*[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©|\s)\s*[^():;/]{{2,60}}?"
     rf"\s*/\s*{NEWS_AGENCIES}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
     rf"|(?i)\s*[(\[]\s*{NEWS_AGENCIES} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
 )
@@ -470,11 +470,13 @@ _CJK_CREDIT_AFTER_SENTENCE = (r"([。！？])\s*(?:摄影|攝影|撮影|写真|�
 # words with capitals (two at least after a mark that a caption may also end with, "foto de"), a
 # handle, or Han, Kana, Hangul or Arabic letters; the caption's last character is kept (group 1).
 _CAPITALISED = r"(?-i:[\p{Lu}\d][\p{L}\p{M}'’.\-]*)"
-_CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*|&)){{0,4}}"
+_CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|(?:privat|private|supplied|handout|archiv|archive|zvg|archivo|arquivo|divulgação"
+                rf"|reprodução)\b|{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del|la|le|bin|al-?\S*|&)){{0,4}}"
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|(?:photograph|photo|foto)\s*:|ph\."
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|(?:photography|photograph|photo"
+                r"|foto|picture)\s*:|ph\."
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
@@ -505,13 +507,15 @@ _AGENCY_HEAD = (rf"(?i)^\s*(?:{_BRACKETED_CREDIT}\s+|[（(](?:图|圖|摄影|攝
                 rf"|(?:fot\.|foto\s*:|photo\s*:|фото\s*:)\s*[^/()]{{2,40}}/\s*"
                 rf"(?:{NEWS_AGENCIES}|тасс|риа новости|интерфакс|коммерсантъ|укрінформ|уніан|instagram|facebook|twitter|reprodução"
                 rf"|divulgação|arquivo)\s+|사진\s*=\s*\S+\s+"
+                # a space agency's credit ("NASA/JPL-Caltech: Artist's concept of ...")
+                r"|(?:nasa|esa|eso|noaa|jaxa|usgs)(?:\s*/\s*[\w.-]+){0,3}\s*:\s+"
                 # a Korean agency's dateline ("(서울=연합뉴스) 김도훈 기자 = ...")
                 r"|[(（][^()（）=]{1,10}=(?:연합뉴스|뉴스1|뉴시스)[)）]\s*(?:\S{2,4}\s*(?:기자|특파원)\s*=\s*)?"
                 rf"|(?:foto|photo|bild|фото)\s*:\s*{NEWS_AGENCIES}\s*/\s*[^./|()]{{2,40}}\.\s+"
                 r"|(?:撮影|摄影|攝影|写真)\s*[:：]\s*\S{1,8}\s+)")
 # every text the tail and head patterns match holds one of these
 _CREDIT_MARKS = (rf"(?i){_CREDIT_MARK}|{_CREDIT_WEAK_MARK}|(?:photo(?:graph)?|image|picture|foto)\s+(?:by|di|de|von|van)\s"
-                 r"|^\s*(?:photo|foto|bild|image|credits?)\s*:|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
+                 r"|^\s*(?:photo|foto|bild|image|picture|credits?)\s*:|^\s*(?:nasa|esa|eso|noaa|jaxa|usgs)\s*[/:]|[(\[（]\s*(?:photo|foto|fot\.|image|bild|picture|фото|ภาพ|사진|写真|撮影|摄影|攝影|图片|圖片"
                  rf"|credit|crédit|©)|摄[）)]|[(\[]\s*{NEWS_AGENCIES}\b|[（(](?:共同|時事|ロイター|新华社|新華社|연합뉴스)|^\s*사진\s*=|"
                  r"[（(](?:图|圖)\s*[/／:：]|[(\[](?:رويترز|فرانس برس|أ ?ف ?ب|الأناضول|أسوشيتد برس|وام|واس|тасс|риа новости|интерфакс|"
                  r"укрінформ|уніан)|=(?:연합뉴스|뉴스1|뉴시스)[)）]|^\s*(?:撮影|摄影|攝影|写真)\s*[:：]|^\s*(?:(?:photo|image|picture)\s+)?courtesy\s")
@@ -520,7 +524,7 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
                 rf"|(?:{_CREDIT_MARK}|(?:photo|foto|bild|image|credits?)\s*:)\s*{_CREDIT_NAME}"
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
-                rf"(?:\s*/\s*[^./|()]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?"
+                rf"(?:\s*[/,]\s*[^./|()–—,]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?"
                 r"(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?\s*[.:|｜–—/-]\s+")
 
 
@@ -530,6 +534,11 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
 # pattern with the credits above, Hyperscan finds it too large
 _COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
                             r"(?-i:[\p{Lu}\d])[^()\[\].!?]+\s*$")
+# ... and a photographer's "for" a paper ("... in Newark. Lena Fischer for The New York Times")
+_OUTLET_WORDS = (r"(?:Times|Post|Journal|Guardian|News|Herald|Tribune|Magazine|Observer|Telegraph|Independent|Globe|Chronicle"
+                 r"|Gazette|Review|Press|Today|Bloomberg|Reuters|Insider|Atlantic|Economist|Mail)")
+_FOR_OUTLET_AFTER_SENTENCE = (rf"([.!?])\s+{_CAPITALISED}(?:\s+{_CAPITALISED}){{1,3}}\s+for\s+(?:the\s+)?(?:{_CAPITALISED}\s+){{0,3}}"
+                              rf"(?-i:{_OUTLET_WORDS})\s*\.?\s*$")
 # (the two apart: together, Hyperscan 0.7's scan misses texts RE2 matches)
 _LABEL_AFTER_SENTENCE = (
     r"(?i)([.!?])\s+(?:(?:(?:high[- ]quality|free|hd|premium)\s+)?stock (?:photo|image|picture)s?(?:\s*[,.–-]\s*free for "
@@ -556,6 +565,7 @@ def _credit(texts: pa.Array, context) -> pa.Array:
     for pattern, rows in ((_CREDIT, np.flatnonzero(ascii_char_counts(texts, "/") > 0)),
                           (_CREDIT_AFTER_SENTENCE, after_sentence), (_CJK_CREDIT_AFTER_SENTENCE, cjk),
                           (_COURTESY_AFTER_SENTENCE, courtesy),
+                          (_FOR_OUTLET_AFTER_SENTENCE, np.flatnonzero(_np(pc.match_substring(texts, " for ")))),
                           (_LABEL_AFTER_SENTENCE, labelled)):
         found = np.zeros(len(texts), dtype=bool)
         if rows.size:
@@ -624,7 +634,9 @@ _LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photo(?:s|graphy)?,\s*images?
                  r"|(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
                  r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
-                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:正版|高清)?图片素材(?:下载)?|lizenzfreies\s+stock-?foto)"
+                 r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:正版|高清)?图片素材(?:下载)?|lizenzfreies\s+stock-?foto"
+                 r"|foto grátis|foto gratis|free photo|kostenloses foto|photo gratuite|[(\[]\s*royalty[- ]free(?:\s+(?:stock\s+)?"
+                 r"(?:image|photo|picture|vector|illustration))?\s*[)\]])"
                  # its licence after it ("Photo de stock libre de droits", "Stockfoto rechtenvrij", "Foto de stock gratuita")
                  r"(?:\s+(?:libre de droits|gratuita|gratuite|gratis|rechtenvrij|lizenzfrei|royalty[- ]free))?")
 # an image's id, named ("Image ID: 77120498", "Bild-ID 2284710", "Image ID: JX4Y2R") or as "#1029384756"
@@ -663,7 +675,8 @@ _LISTING_AFTER_SEPARATOR = (
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
 _LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- ]free|premium|darmowe|бесплатное)\s+)?"
                  r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
-                 r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?"
+                 r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?|lizenzfreies foto"
+                 r"|kostenloses foto|free photo|foto grátis"
                  r"|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
                  r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"
                  # a stock site's kind and id before the caption, set off by a space ("PIXTA 写真素材 No.12345678 桜並木と川",
@@ -693,6 +706,9 @@ _SITE_LIKE_SUFFIX = (
 # stock image" loses "-free stock image" to the site names first)
 # ... and "Stock" after a sentence, its credit cut ("... at sunrise. Stock photo by Rawpixel")
 _DANGLING_LICENCE = r"(?i)(?:([.!?])\s+(?:royalty|lizenzfreies?|stock)|(?:\s+[-|–—]\s+|\s+)(?:royalty|lizenzfreies?))\s*$"
+# ... and a Chinese or Japanese stock label joined to the caption, with its id ("...笔记本电脑图片素材-编号30582147")
+_CJK_LISTING_TAIL = (r"()(?:高清|正版)?(?:图片素材|写真素材|素材图片|图片下载|正版图片)(?:\s*[-_|｜–—:：]?\s*(?:编号|番号|no\.?)?\s*[:：]?"
+                     r"\s*\d{4,})?\s*$")
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 
@@ -703,7 +719,7 @@ def _listing_tail(texts: pa.Array, context) -> pa.Array:
     rows = np.arange(len(texts))
     for _ in range(LISTING_ROUNDS):
         cut = np.zeros(len(texts), dtype=bool)
-        for pattern in (_LISTING_AFTER_SEPARATOR, _LISTING_TAIL):
+        for pattern in (_LISTING_AFTER_SEPARATOR, _LISTING_TAIL, _CJK_LISTING_TAIL):
             found = np.zeros(len(texts), dtype=bool)
             if rows.size:
                 found[rows[search(texts.take(pa.array(rows)) if rows.size < len(texts) else texts, pattern)]] = True
@@ -762,7 +778,7 @@ _MAY_NEED_REPAIR = (
     rf"[^\x20-\x7E]|[{_ascii_class('<&[' + _SUFFIX_SEPARATOR_ASCII)}]|  |^\s|\s$"
     r"|(?i:\(c\)|copyright|fot\.|(?:photo|foto|image|picture)s?\s+(?:by|di|de|von|van|par)\s|stock|royalty|courtesy of)"
     r"|\d{5,}\.?\s*$"
-    rf"|(?i:(?:photo|foto)\s+{NEWS_AGENCIES}\s*$)"
+    rf"|(?i:(?:photo|foto)\s+{NEWS_AGENCIES}\s*$)|\sfor (?:the |The )?(?:[A-Z]\S* ){{0,3}}{_OUTLET_WORDS}\.?\s*$"
 )
 
 

@@ -149,7 +149,7 @@ _KOREAN_PARTICLES = r"(?:에서|에게|으로|에|을|를|은|는|의|와|과|�
 # Thai writes a word twice with the mark "ๆ", not by writing it again: six letters or more (with their
 # vowel and tone marks) written twice in a row are a stutter ("เด็กผู้หญิงเด็กผู้หญิง"; "ตุ๊กตุ๊ก", a tuk-tuk, is four)
 _THAI_RUN = "[\u0e01-\u0e4e]"
-_THAI_TWICE = re.compile(f"({_THAI_RUN}{{6,}})\\1")
+_THAI_TWICE = re.compile(f"({_THAI_RUN}{{6,}})\\s*\\1")
 
 
 def _doubled_thai(batch: CaptionBatch) -> np.ndarray:
@@ -158,7 +158,7 @@ def _doubled_thai(batch: CaptionBatch) -> np.ndarray:
     if rows.size == 0:
         return rows
     text = batch.unquoted_lower.take(pa.array(rows))
-    rows = rows[_np(pc.match_substring_regex(text, "[\\x{0E01}-\\x{0E4E}]{12,}"))]
+    rows = rows[_np(pc.match_substring_regex(text, "[\\x{0E01}-\\x{0E4E}]{6,}\\s*[\\x{0E01}-\\x{0E4E}]{6,}"))]
     return np.array([r for r, t in zip(rows.tolist(), batch.unquoted_lower.take(pa.array(rows)).to_pylist())
                      if _THAI_TWICE.search(t)], dtype=np.int64)
 
@@ -222,9 +222,10 @@ _CHAIN_ENDS = ("another", "other")
 
 def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> tuple[np.ndarray, np.ndarray]:
     """Rows where a phrase of 2..`max_phrase_words` words is written twice in a row, with nothing
-    but spaces within and between its copies, and no third time ("a stove a stove and a fridge";
-    not "row after row after row", "up and up and up", "a kitchen. A kitchen." or "New York, New
-    York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
+    but spaces within and between its copies (a phrase of three words or more may have a list's mark
+    between them: "Modern bathroom with walk-in shower | Modern bathroom with walk-in shower"), and no
+    third time ("a stove a stove and a fridge"; not "row after row after row", "up and up and up", "a
+    kitchen. A kitchen." or "New York, New York"). The phrase is no word or shorter phrase repeated ("gorilla gorilla" twice), does not
     open with a `_CHAIN_WORDS` word or end in a `_CHAIN_ENDS` one, its words are not all `allowed`,
     and the row names no pattern (`pattern_words`: "alternating black and white black and white").
     `lower` is the lowercased text outside quotes of `w`'s rows. Returns (the rows, the words of the
@@ -252,7 +253,11 @@ def _doubled_phrases(w, lower: pa.Array, cfg: StutterRule) -> tuple[np.ndarray, 
     for j, (row, text) in enumerate(zip(rows.tolist(), texts)):
         for i, p in found[row]:
             unit = r"\s+".join(re.escape(names[x]) for x in w.ids[i : i + p].tolist())
-            if p > longest[j] and re.search(rf"(?<!\w){unit}\s+{unit}(?!\w)", text or ""):
+            # (three words or more may have a list's mark between them: "the eiffel tower at night, the eiffel
+            # tower at night", a title written twice; a comma only between copies of four words or more: "black
+            # and white, black and white" lists a pattern)
+            between = r"\s*[|,;/–—-]?\s*" if p >= 4 else r"\s*[|/–—-]?\s*" if p == 3 else r"\s+"
+            if p > longest[j] and re.search(rf"(?<!\w){unit}{between}{unit}(?!\w)", text or ""):
                 longest[j] = p
     return rows[longest > 0], longest[longest > 0]
 

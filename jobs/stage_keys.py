@@ -163,7 +163,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # words of marketplace titles, commas between digits, errors with a description after them, the words
     # keeping an allowed caption lid.176 takes for a neighbour, short noun phrases in sentence case outside
     # English; press credits in Korean, Russian, Arabic, Chinese and Japanese, stock sites' kinds and ids;
-    # the model with set AS
+    # the model with set AS; "read more", greetings, buyers' disappointment, wishes to go there, yen and
+    # trading giveaways, instruction templates' markers, prompts in more languages, descriptions cut after
+    # "says", titles written twice, RE2's ASCII-only "\b" beside other scripts dropped; credits "Photo Name /
+    # AFP", "Foto: privat", "NASA/...:", "for The New York Times", free-photo labels, licences in brackets;
+    # the language rule's contested tops read for their words; the model with set AT
     StageSpec("files", 31, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

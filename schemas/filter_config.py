@@ -128,7 +128,8 @@ DEFAULT_SITE_SUFFIXES = (
     "banque d'images", "image libre de droits",
     # photo communities, home and design magazines, shops, travel and news sites
     "500px", "smugmug", "we heart it", "weheartit", "tiktok", "linkedin", "giphy", "apartment therapy", "dezeen",
-    "archdaily", "reverb", "reverb.com", "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
+    "archdaily", "reverb", "reverb.com", "schöner wohnen", "imovirtual", "hürriyet seyahat", "hürriyet", "techradar",
+    "designboom", "architectural digest", "elle decor", "the spruce", "redbubble", "society6",
     "zazzle", "teepublic", "poshmark", "mercari", "vinted", "craigslist", "gumtree", "overstock", "rightmove",
     "zoopla", "idealista", "expedia", "agoda", "trivago", "lonely planet", "national geographic", "allrecipes",
     "food network", "epicurious", "serious eats", "taste of home", "yummly", "bbc news", "cnn", "the guardian",
@@ -366,8 +367,9 @@ DEFAULT_BOILERPLATE = (
     "شكراً على المشاركة", "ขอบคุณที่แชร์", "感谢分享", "谢谢分享", "謝謝分享", "シェアありがとう", "공유 감사합니다",
     "공유해 주셔서 감사", "děkuji za sdílení", "díky za sdílení", "danke fürs zeigen", "grazie per la condivisione",
     "obrigada por compartilhar", "obrigado pela partilha", "дякую за допис",
-    # a missing image, in Japanese
-    "画像は表示できません", "画像を表示できません",
+    # a missing image, in Japanese; "read more" in more languages
+    "画像は表示できません", "画像を表示できません", "czytaj dalej", "czytaj więcej", "ler mais", "leia mais", "xem thêm",
+    "阅读全文", "閱讀全文", "číst dále", "читати далі", "더 보기", "อ่านต่อ",
     # a forum reader following the thread
     "following this thread", "watching this thread", "subscribing to this thread", "bump this thread",
     # rights notices in the allowed languages, and the stock ways of naming whose an image is
@@ -575,12 +577,12 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:excelente|buen|gran) (?:artículo|aporte)\b|\bgrazie per (?:l'articolo|il post|la condivisione)|\b(?:ottimo|"
     r"bellissimo|bell') ?(?:articolo|post)\b|\bobrigad[oa] (?:pelo|pela|por) (?:post|artigo|conteúdo|dica)|\bonde compr[ao]\b|"
     r"\b(?:leuk|mooi|goed|interessant) (?:artikel|stuk|blog|bericht)\b|\bbedankt voor (?:het|dit|de|je) (?:artikel|delen|blog)|"
-    r"\b(?:super|świetny|fajny|ciekawy) (?:wpis|artykuł)\b|\bdzięki za (?:wpis|artykuł)|\bpozdrawiam serdecznie\b|"
+    r"\b(?:super|świetny|fajny|ciekawy) (?:wpis|artykuł)|\bdzięki za (?:wpis|artykuł)|\bpozdrawiam serdecznie\b|"
     r"\bdíky za (?:článek|příspěvek)|\b(?:pěkný|skvělý) (?:článek|příspěvek)\b|\btack för (?:att du delar|inlägget|"
     r"artikeln|tipset)|\b(?:elinize|ellerinize|eline|ellerine) sağlık\b|(?:^|[^0-9a-z_])paylaşım için teşekkür|спасибо (?:автору|за (?:статью|пост|обзор))|"
     r"дякую (?:автору|за (?:статтю|пост|огляд))|شكرا (?:على|لك على) (?:الموضوع|المقال)|ขอบคุณสำหรับ(?:ข้อมูล|บทความ)|"
     r"いつも楽しく拝見|更新ありがとうございます|좋은 (?:정보|글) 감사합니다|퍼가요|感谢分享|谢谢分享|谢谢楼主|"
-    r"(?:^|[^0-9a-z_])cảm ơn (?:ad|admin|bạn đã chia sẻ)\b|\bbài viết hay\b|\bmantap gan\b|\bterima kasih "
+    r"(?:^|[^0-9a-z_])cảm ơn (?:ad|admin|bạn đã chia sẻ)|\bbài viết hay\b|\bmantap gan\b|\bterima kasih "
     r"(?:infonya|artikelnya|atas (?:informasinya|artikelnya))|\bizin share\b",
     # a figure, plate or slide label, a source credit, a camera's default title, a reader's two words
     # ("my pic", "nice pic") or praise that opens a short comment ("Qué lindo!! Saludos desde Argentina",
@@ -636,7 +638,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:crédit|prêt) rapide\b|\bpréstamos? (?:rápidos?|inmediatos?|sin buró)|\bprestiti? veloc|\bempréstimo rápido\b|"
     r"\bgeld lenen\b|\bzonder bkr\b|\bop je rekening\b|\bsnabblån\b|\blån utan uc\b|\b(?:szybka |szybkie )?pożyczk\w* "
     r"(?:bez bik|online|na dowód)|\bchwilówk|\brychl(?:á|é) půjčk|\bpůjčk\w* bez registr|\bpeníze (?:ještě )?dnes\b|"
-    r"\bdeneme bonusu\b|\bbahis siteleri\b|\bgüncel giriş\b|\bhızlı kredi\b|\bpinjaman online\b|\bpinjol\b|"
+    r"\bdeneme bonusu\b|\bbahis siteleri\b|\bgüncel giriş|\bhızlı kredi\b|\bpinjaman online\b|\bpinjol\b|"
     r"\bdana cepat cair\b|\bvay (?:online|nhanh)\b|\bgiải ngân trong ngày\b|займ[^\s]* (?:онлайн|на карту|без)|микрозайм|"
     r"без отказа и проверок|деньги на карту за|кредит онлайн|без довідок|гроші на картку|급전|당일 (?:입금|대출)|무직자 (?:대출|가능)|"
     r"대출 (?:상담|문의)|副業で|月収\d+万|LINE登録で|即日融資|代开发票|证件办理|联系微信|贷款秒批|网贷|สินเชื่อด่วน|กู้เงินด่วน|"
@@ -834,7 +836,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # ratings and review counts ("4,5 sur 5 étoiles", "3.9 out of 5 stars", "5つ星のうち4.3", "312 reviews")
     r"(?:^|[^0-9a-z_])\d(?:[.,]\d{1,2})? ?(?:/|out of|von|sur|de|su|z|из|з|van|av|üzerinden|trên|dari|จาก) ?5"
     r"(?: ?(?:stars?|sterne?n?|étoiles?|estrellas?|stelle|estrelas?|gwiazd(?:ek|ki|y)?|звезд(?:ы|ы)?|зір(?:ок|ки)|sterren|"
-    r"stjärnor|yıldız|hvězd(?:iček|y)?|sao|bintang|ดาว)\b|[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$)|5つ星のうち ?\d|별점 ?\d|(?:^|[^0-9a-z_])(?:bewertung|"
+    r"stjärnor|yıldız|hvězd(?:iček|y)?|sao|bintang|ดาว)|[\s!-/:-@\[-\x60{-~…–—«»‹›“”„‘’·•←→。！？：、¡¿]*$)|5つ星のうち ?\d|별점 ?\d|(?:^|[^0-9a-z_])(?:bewertung|"
     r"rating|note|valoración|valutazione|avaliação|beoordeling|ocena|оценка|оцінка|puan|hodnocení|betyg|penilaian|"
     r"đánh giá)[:：] ?\d(?:[.,]\d)? ?(?:/|von|sur|de|su|z|из|з|van|av|of|out of) ?(?:5|10)\b|(?:^|[^0-9a-z_])\d[\d.,]* "
     r"(?:ratings|reviews|customer reviews|bewertungen|kundenrezensionen|avis clients|reseñas|valoraciones|recensioni|"
@@ -851,7 +853,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"solo quedan) \d+ (?:unidades|piezas)|\bsolo \d+ (?:rimast[ie]|disponibili)\b|\bapenas \d+ (?:em estoque|"
     r"disponíve(?:l|is))\b|\bnog maar \d+ (?:op voorraad|beschikbaar)\b|\bzosta(?:ło|ły) (?:tylko )?\d+ (?:szt|sztuk)|"
     r"остал(?:ось|ся|ись) (?:всего |только )?\d+ ?шт|залишил(?:ось|ся) (?:лише |тільки )?\d+ ?шт|\bson \d+ (?:ürün|adet)"
-    r"|\bposledn(?:í|ích) \d+ (?:kus|kusy|kusů)\b|\b(?:endast|bara) \d+ kvar\b|\btersisa \d+\b|\bchỉ còn \d+\b|"
+    r"|\bposledn(?:í|ích) \d+ (?:kus|kusy|kusů)|\b(?:endast|bara) \d+ kvar\b|\btersisa \d+\b|\bchỉ còn \d+\b|"
     r"残り\d+(?:点|個)|仅剩\d+件|\d+개 남음|\b\d+x sem juros\b|\bem até \d+x\b|\b\d+ cuotas sin inter[eé]s\b|\bmeses sin "
     r"intereses\b|\braty 0 ?%|\b0 ?% (?:finanzierung|financing|apr)\b|\b\d+ taksit\b|\btrả góp 0 ?%|\bcicilan 0 ?%|"
     r"分期免息|分割払い",
@@ -869,7 +871,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"beschreibung\b|\blien dans la description\b|\benlace en la descripción\b|ссылк[аи] в описании|посилання в описі|"
     r"\bdale (?:like|me gusta)\b|\bsuscr[ií]bete (?:y|al|a mi|ya)\b|\babonnier(?:e|t) (?:meinen|unseren|den) kanal\b|подпиш(?:ись|итесь) на (?:канал|нас|наш)|підпиш(?:ись|іться) на "
     r"(?:канал|нас|наш)|\biscriviti al (?:canale|mio canale)\b|\babone ol(?:un)?\b|\bodebírejte\b|\bsubskrybuj\b|"
-    r"\bprenumerera på (?:kanalen|min kanal)\b|\bđăng ký kênh\b|チャンネル登録|구독과 좋아요|关注我们|订阅频道",
+    r"\bprenumerera på (?:kanalen|min kanal)\b|đăng ký kênh\b|チャンネル登録|구독과 좋아요|关注我们|订阅频道",
     # giveaways, contact spam and subscribe prompts ("¡SORTEO! ... etiqueta a 2 amigos", "Inbox me for details",
     # "微信：abc123"), instalments and stock in more words ("4 interest-free payments", "在庫あと1点")
     r"(?:^|[^0-9a-z_])(?:sorteo|sorteio|gewinnspiel|розыгрыш|розіграш|çekiliş|give-away)(?:$|[^0-9a-z_])|"
@@ -894,10 +896,10 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:local )?pick ?up only\b|\blocal pickup\b|\bno (?:trades|holds|lowballers|low ?ballers|time ?wasters)\b|"
     r"\bserious (?:buyers|inquiries) only\b|\bcash only\b|\bor best offer\b|非诚勿扰|可小刀|同城自提|同城面交|"
     r"\bnur abholung\b|\bnur selbstabholung\b|\bprivatverkauf\b|\bkeine garantie\b|\bkeine rücknahme\b|"
-    r"\bprix ferme\b|\bpas d['’]échange\b|\bà venir chercher\b|\bremise en main propre\b|\bprecio fijo\b|\bno se aceptan "
+    r"\bprix ferme\b|\bpas d['’]échange\b|à venir chercher\b|\bremise en main propre\b|\bprecio fijo\b|\bno se aceptan "
     r"cambios\b|\bsolo recogida\b|\bprezzo fisso\b|\bno scambi\b|\bsolo ritiro\b|\bpreço fixo\b|\bnão aceito trocas\b|"
     r"\bretirar no local\b|\balleen ophalen\b|\bvaste prijs\b|\bgeen ruil\b|\bfast pris\b|\bhämtas\b|\bpouze osobní "
-    r"odběr\b|\bcena pevná\b|торг уместен|торг возможен|без торга|звонить после|самовывоз|\btylko odbiór osobisty\b|"
+    r"odběr\b|\bcena pevná|торг уместен|торг возможен|без торга|звонить после|самовывоз|\btylko odbiór osobisty\b|"
     r"\bbez wysyłki\b|\bcena do negocjacji\b|pazarlık payı|takas düşünülmez|ノークレーム|ノーリターン|직거래만|네고 사절|"
     r"miễn trả giá|\bno nego\b|\bharga nett\b)",
     # video and app-store furniture ("Skip Ad", "Autoplay is paused", "Offers in-app purchases", "高評価")
@@ -944,7 +946,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:sparen|günstiger)\b|\bsave up to (?:[$€£]\s?)?\d|\bcompare (?:\w+ )?(?:insurance )?(?:quotes|prices|rates) "
     r"(?:now|online|today|and save)\b|\bcheap (?:car|auto|home|travel|life) insurance\b|\bgünstige (?:auto|kfz-)?versicherung\b|"
     r"\bkredyt\w* (?:bez bik|online|przez internet|na dowód)|\bbez bik\b|\bpieniądze w \d+ minut|\bgiảm \d+ ?kg\b|"
-    r"\bxem ngay\b|\bbác sĩ tiết lộ\b|\b(?:lose|lost|drop|shed) \d+ ?(?:kg|kgs|lbs?|pounds|kilos) in (?:\d+|one|two|a) "
+    r"\bxem ngay\b|\bbác sĩ tiết lộ|\b(?:lose|lost|drop|shed) \d+ ?(?:kg|kgs|lbs?|pounds|kilos) in (?:\d+|one|two|a) "
     r"(?:days?|weeks?|months?)\b|\b(?:abnehmen|perder|perdre|schudnij|schudnąć|zayıflayın|emagreça|emagrecer|dimagrire) "
     r"[^.!?]{0,20}\d+ ?kg\b|похуде[^\s]* на \d+ ?кг",
     # a site's engine credit ("Powered by WordPress"), a file's own bytes read as text ("ÿØÿà JFIF", "‰PNG IHDR")
@@ -965,7 +967,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"document) omitted\W*$|\bthis message was deleted\b|<attached: [^>]+>",
     # betting, casinos and their sign-up calls in more languages; potency pills by WhatsApp; "near me" SEO
     r"\bcasino en ligne\b|\bbonus sans dépôt\b|\bcasinò online\b|\bkasyno online\b|\bcassino online\b|\bcasino siteleri\b|"
-    r"онлайн[- ]казино|казино онлайн|แทงบอล|เว็บตรง|ไม่ผ่านเอเย่นต์|บาคาร่า|สล็อตออนไลน์|\bnhà cái\b|\bcá cược\b|\bnổ hũ\b|"
+    r"онлайн[- ]казино|казино онлайн|แทงบอล|เว็บตรง|ไม่ผ่านเอเย่นต์|บาคาร่า|สล็อตออนไลน์|\bnhà cái\b|\bcá cược\b|\bnổ hũ|"
     r"\bslot gacor\b|\bjudi online\b|\bsitus slot\b|토토사이트|카지노사이트|网上赌场|博彩|时时彩|オンラインカジノ|\bobat kuat\b|"
     r"\bcod seluruh indonesia\b|\b(?:hubungi|order via|info) wa\b|\b(?:best|cheap|cheapest|top|emergency|affordable|24/7)\b"
     r"[^.!?]{0,40}\bnear me\b|\bnear me\b[^.!?]{0,40}\b(?:best|cheap|cheapest|emergency|24/7)\b",
@@ -975,7 +977,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:herzlichen )?glückwunsch|complimenti|congratulazioni|parabéns|gefeliciteerd|proficiat|поздравляю|вітаю|tebrikler|"
     r"gratuluję|gratuluji|grattis|selamat ya|chúc mừng|おめでとう(?:ございます)?|恭喜|축하해요|축하합니다|مبروك|ยินดีด้วย|"
     r"happy birthday|feliz cumpleaños|joyeux anniversaire|alles gute|buon compleanno|feliz aniversário|с днём рождения|"
-    r"doğum günün kutlu olsun|wszystkiego najlepszego)(?:\s+[^\s.!?,]+){0,3}(?:\s*[,!！.~]+\s*(?:[^\s.!?]+\s*){0,7})?"
+    r"doğum günün kutlu olsun|wszystkiego najlepszego)(?:\s+[^\s.!?,]+){0,5}(?:\s*[,!！.~]+\s*(?:[^\s.!?]+\s*){0,7})?"
     r"[\s!！.~❤♥🌀-🫿☀-➿️‍]*[!！❤♥🌀-🫿☀-➿️‍][\s!！.~❤♥🌀-🫿☀-➿️‍]*$",
     # condolences with a few words more ("Rest in peace, you will be missed")
     r"^\W*(?:rest in peace|rip|r\.i\.p\.?|descans[ae] (?:em|en) paz|repose en paix|ruhe in frieden|riposa in pace|rust zacht)"
@@ -993,7 +995,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # guaranteed returns on crypto and investments
     r"\bguaranteed (?:profits?|returns?|income)\b|прибыл[^\s]* гарантирован|гарантированн[^\s]* (?:доход|прибыл)|"
     r"крипто ?инвестиц|\bgarantierte (?:rendite|gewinne)\b|\bganancias garantizadas\b|\blucro garantido\b|"
-    r"\bgaranti kazanç\b|\bzysk gwarantowany\b|\bgwarantowany zysk\b",
+    r"\bgaranti kazanç|\bzysk gwarantowany\b|\bgwarantowany zysk\b",
     # a reader on their favourite place, the whole text ("This is my favourite place in the world")
     r"^\W*(?:this is|this was|it['’]s|that['’]s) (?:my|our) (?:all[- ]time )?favou?rite (?:place|spot|city|beach|view|photo|"
     r"picture|town)(?: (?:in the (?:whole )?world|on earth|ever))?[\s!.🌀-🫿☀-➿️‍❤♥]*$",
@@ -1004,15 +1006,15 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"(?:jemand|einer|wer)|kennt jemand|quelqu['’]un (?:sait|connaît|connait|a une idée)|(?:alguien|alguém) (?:sabe|conoce|"
     r"conhece|tiene)|qualcuno (?:sa|conosce|ha)|weet iemand|kent iemand|(?:кто-нибудь|кто-то|кто) (?:знает|подскажет)|"
     r"хто(?:сь)? (?:знає|підкаже)|(?:czy )?(?:ktoś|ktos) (?:wie|zna)|bilen (?:var mı|biri)|ví (?:někdo|nekdo)|vet (?:någon|"
-    r"ni)|có ai (?:biết|ở)|ada yang (?:tahu|tau)|誰か(?:知って|わかる)|有(?:人|谁)知道|아시는 ?분|아는 ?사람)\b[^.!?？]{0,80}"
+    r"ni)|có ai (?:biết|ở)|ada yang (?:tahu|tau)|誰か(?:知って|わかる)|有(?:人|谁)知道|아시는 ?분|아는 ?사람)[^.!?？]{0,80}"
     r"[?？]+(?:\s+[^?？]+)?[\s🌀-🫿☀-➿️‍]*$",
     # a reader agreeing with another ("I agree with you", "Je suis d'accord avec toi")
     r"\b(?:i (?:totally |completely |fully )?agree with (?:you|u|this|him|her)|(?:totally|completely|fully|so) agree "
     r"with (?:you|u))\b|\bd['’]accord avec (?:toi|vous)\b|\bstimme "
     r"(?:dir|ihnen|euch) (?:voll )?zu\b|\bde acuerdo contigo\b|\bsono d['’]accordo con te\b|\bconcordo com (?:você|vc|"
-    r"voce)\b|\bben het (?:helemaal )?met je eens\b|\bzgadzam się z (?:tobą|toba|wami)\b|\bсоглас(?:ен|на) с (?:вами|"
-    r"тобой)\b|\bзгод(?:ен|на) з (?:вами|тобою)\b|\bsana katılıyorum\b|\bsouhlasím s (?:tebou|vámi)\b|\bhåller med "
-    r"(?:dig|er)\b|\bsetuju (?:banget |sekali )?dengan (?:kamu|anda)\b|\bđồng ý với bạn\b|同意你的(?:看法|观点)|"
+    r"voce)\b|\bben het (?:helemaal )?met je eens\b|\bzgadzam się z (?:tobą|toba|wami)\b|соглас(?:ен|на) с (?:вами|"
+    r"тобой)|згод(?:ен|на) з (?:вами|тобою)|\bsana katılıyorum\b|\bsouhlasím s (?:tebou|vámi)\b|\bhåller med "
+    r"(?:dig|er)\b|\bsetuju (?:banget |sekali )?dengan (?:kamu|anda)\b|đồng ý với bạn\b|同意你的(?:看法|观点)|"
     r"당신 말에 동의",
     # a reader praising the photo itself ("Lovely photo, reminds me of my childhood."; not "Lovely photo of a
     # lake"), or saying what it reminds them of
@@ -1036,23 +1038,23 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bdrop a comment\b|\bschreib(?:t)? (?:es )?(?:mir|uns) in die kommentare|\bdites-(?:moi|nous) (?:tout )?en commentaires?"
     r"|\bdéj(?:a|en|ame|enme)(?:me)? (?:en )?(?:los |un )?comentarios?\b|\bfatemi sapere nei commenti|\bdeix(?:e|a|em)"
     r"(?:-me| nos)? (?:nos |seu |um )?coment[aá]rios?\b|\blaat het (?:me|ons) weten in de (?:comments|reacties)|"
-    r"\bnapisz(?:cie)? w komentarz|\bпишите в комментари|\bпишіть у коментар|\byorumlara yaz|\bnapište (?:mi )?do "
+    r"\bnapisz(?:cie)? w komentarz|пишите в комментари|пишіть у коментар|\byorumlara yaz|\bnapište (?:mi )?do "
     r"komentářů|\bskriv i kommentarerna|\btulis di kolom komentar|\bbình luận (?:bên )?dưới|留言告诉我|在评论区(?:告诉|留言)|"
     r"コメントで教えて|댓글로 알려",
     # a buyer's feedback on the seller or the delivery ("Great seller, fast delivery, would buy again A+++")
     r"\bwould (?:definitely |totally )?(?:buy|order) (?:from (?:them|him|her|this seller) )?again\b|\bgreat seller\b|"
     r"\bseller (?:refunded|replied|was (?:great|helpful|quick))|\ba\+{3,}|\bpolecam (?:sprzedawcę|sprzedawce|sklep)|"
     r"\bprzesyłka (?:dotarła|doszła)|\bgerne wieder\b|\bvendeur (?:sérieux|au top|très réactif)|\bvenditore "
-    r"(?:affidabile|serio|consigliato)|\bvendedor (?:confiável|recomendado|muy recomendado|excelente)|\b(?:рекомендую "
+    r"(?:affidabile|serio|consigliato)|\bvendedor (?:confiável|recomendado|muy recomendado|excelente)|(?:рекомендую "
     r"продавца|продавца рекомендую)|\bsatıcıya teşekkür|\bhızlı kargo\b|\bshop (?:đóng gói|giao hàng) |\bseller "
     r"(?:ramah|fast respon|amanah)|卖家(?:发货|服务)(?:很|超|非常)?(?:快|好)|发货(?:速度)?(?:很|超|非常)快|発送が(?:早|迅速)|"
     r"배송(?:이)? (?:빨라요|빠르고|빨랐)|\bbarang (?:sudah )?(?:sampai|diterima)\b|\bsesuai (?:pesanan|deskripsi|gambar|foto)\b|"
     r"\b(?:makasih|terima ?kasih|mantap|thanks) (?:kak |gan )?seller\b|\bhàng (?:đẹp|ok|chất lượng)[,.!]|\bgiao (?:hàng )?nhanh\b|"
-    r"\bshop (?:tư vấn|phục vụ|nhiệt tình)|\bđóng gói cẩn thận\b|\bsẽ ủng hộ shop\b|ส่งไว|ของดีมาก|แพ็คของดี|已收到|宝贝收到|"
+    r"\bshop (?:tư vấn|phục vụ|nhiệt tình)|đóng gói cẩn thận\b|\bsẽ ủng hộ shop\b|ส่งไว|ของดีมาก|แพ็คของดี|已收到|宝贝收到|"
     r"(?:质量|物流|发货)(?:很|超|非常|挺)(?:好|快|棒)|好评[!！]|届きました|梱包(?:も)?丁寧|잘 받았(?:습니다|어요)|\bsnelle levering\b|"
     r"\bschnelle lieferung\b|\bsuper verkäufer\b|\blivraison rapide\b|\benv[ií]o r[aá]pido\b|\bchegou (?:rápido|antes do prazo)\b|"
-    r"\bentrega rápida\b|\brecomendo (?:o|a) (?:vendedor|loja)\b|\bszybka wysyłka\b|\bбыстрая доставка\b|\bтовар (?:пришел|пришёл|"
-    r"получил)|\bспасибо продавцу\b|\bшвидка доставка\b|\bдякую продавцю\b|\bürün elime ulaştı\b|(?:素敵な|きれいな|綺麗な)?写真(?:を)?"
+    r"\bentrega rápida\b|\brecomendo (?:o|a) (?:vendedor|loja)\b|\bszybka wysyłka\b|быстрая доставка|товар (?:пришел|пришёл|"
+    r"получил)|спасибо продавцу|швидка доставка|дякую продавцю|ürün elime ulaştı|(?:素敵な|きれいな|綺麗な)?写真(?:を)?"
     r"ありがとう",
     # a buyer's question to the seller, the whole text (perhaps after another question): price, stock, size,
     # shipping ("Shop ơi còn size L không ạ?", "请问这件还有M码吗？", "كم السعر؟", "Fiyatı nedir? Kargo var mı?")
@@ -1067,8 +1069,19 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # crypto and profile-link giveaways in Japanese
     r"r\$\s?\d[\d.,]* (?:à vista|no pix|no boleto)|\b\d{1,2}x (?:de )?r\$\s?\d|\bem até \d{1,2}x\b|\b\d{1,2}x sem juros\b|"
     r"\b\d{1,2} (?:cuotas|meses) sin inter[eé]s|プロフ(?:ィール)?の?リンク|仮想通貨(?:を)?プレゼント|詳しくはプロフ|"
+    r"万円(?:が|を)?もらえる|line登録(?:は|で)|اربح آلاف|التداول بدون خبرة|"
     # both app stores named: a download button's line in any language
     r"\bapp ?store\b.{0,60}\bgoogle play\b|\bgoogle play\b.{0,60}\bapp ?store\b",
+    # a greeting to the readers ("Happy Friday everyone! Have a great weekend"), a buyer's disappointment, thanks
+    # for an article, asking the poster where it is, wishing to go there
+    r"^\W*happy (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|holidays)(?:\s+(?:everyone|everybody|all|"
+    r"friends|folks|y['’]all))?\s*(?:[!,.🌀-🫿☀-➿️‍]|$)|\bhave a (?:great|nice|good|"
+    r"lovely|wonderful|happy|blessed) (?:weekend|day|week|evening|friday|sunday)\b|\b(?:very|so|really) disappointed\b|"
+    r"\bzgodn(?:e|y|a) z opisem\b|\bpolecam (?:tego|tę|ten) (?:sprzedawcę|sklep)|(?:полезная|интересная) статья|"
+    r"спасибо за (?:статью|пост|информацию)|корисна стаття|\bcho mình xin (?:địa chỉ|giá|link|info)|"
+    r"\bhier wil ik (?:ook )?(?:heen|naartoe)\b|\bda will ich (?:auch )?hin\b|\bj['’]ai trop envie d['’]y aller\b|"
+    r"\bquiero ir\b|\bvoglio andarci\b|\bquero ir (?:aí|lá)|\bchcę tam (?:pojechać|jechać)|хочу туда|"
+    r"\bi (?:want|need) to go (?:there|back)\b|行きたい[!！〜~]|好想去",
     # a shop's instructions to order or to contact it ("Pour commander, remplissez le formulaire ci-dessous")
     r"^\W*pour commander\b|\bremplissez le formulaire\b|\bfill (?:in|out) the form below\b|\bcompleta el formulario\b|"
     r"\bpreencha o formulário\b|\bfüllen sie das formular\b|\bhubungi (?:cs|admin|kami)\b|\bliên hệ (?:shop|cskh|hotline)\b|"
@@ -1084,7 +1097,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:gagner|gagnez) de l['’]argent (?:en ligne|sur internet|facilement)|\bgeld verdienen (?:im internet|online|"
     r"von zu hause)|\bganar dinero (?:por internet|en línea|online|desde casa|fácil)|\bguadagnare (?:soldi|online|da casa)|"
     r"\bganhar dinheiro (?:na internet|online|em casa|fácil)|\bgeld verdienen met\b|\bzarabianie (?:przez internet|"
-    r"online|w domu)|\bзаработок в интернете|\bзаработ(?:ать|ай) (?:в интернете|онлайн|деньги)|\binternetten para "
+    r"online|w domu)|заработок в интернете|заработ(?:ать|ай) (?:в интернете|онлайн|деньги)|\binternetten para "
     r"kazan|\bvydělávání (?:online|na internetu)|\btjäna pengar (?:online|hemifrån)|\bcara (?:dapat|menghasilkan) uang "
     r"(?:dari internet|online)|网上赚钱|在家赚钱|ネットで稼|온라인 (?:부업|수익)|หาเงินออนไลน์|\bmake money online\b",
 )
@@ -1363,14 +1376,14 @@ DEFAULT_REFUSALS = (
     r"\bla risposta (?:corretta|giusta) è:? (?:la )?(?:opzione )?\(?[a-e]\b|\ba resposta (?:correta|certa) é:? (?:a )?"
     r"(?:opção |alternativa )?\(?[a-e]\b|\bhet juiste antwoord is:? (?:optie )?\(?[a-e]\b|\bpoprawna odpowiedź(?: to|\s*:)\s*"
     r"(?:opcja )?\(?[a-e]\b|правильный ответ:? (?:вариант )?\(?[a-eа-д]\b|\bdoğru (?:cevap|yanıt):? (?:seçenek )?\(?[a-e]\b|"
-    r"\bđáp án(?: đúng)?(?: là|\s*:)\s*\(?[a-e]\b|\bjawaban (?:yang )?(?:benar|tepat)(?: adalah|\s*:)\s*\(?[a-e]\b|"
+    r"đáp án(?: đúng)?(?: là|\s*:)\s*\(?[a-e]\b|\bjawaban (?:yang )?(?:benar|tepat)(?: adalah|\s*:)\s*\(?[a-e]\b|"
     r"(?:正确)?答案(?:是|为|：|:)\s*\(?[a-e]\b|正解は\s*\(?[a-e]\b|정답은\s*\(?[a-e]\b|^\W*(?:answer|antwort|respuesta|"
     r"réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|jawaban|đáp án|答案|答え|정답)\s*[:：]"
     r"\s*\([a-e]\)",
     # a visual question's answer instead of a caption: "Yes, there are two people in the image.", "Có, trong ảnh
     # có một con mèo.", "Ответ: 2 человека", "The color of the car is red."
     r"^\W*(?:yes|no)[,.!]\s+(?:there (?:is|are)|it (?:is|does|isn['’]t|doesn['’]t)|the (?:image|picture|photo) (?:shows|contains|"
-    r"does|has)|(?:this|the) (?:person|man|woman) (?:is|does))\b|^\W*(?:có|không)[,.]\s+(?:trong (?:ảnh|hình)|có)\b|"
+    r"does|has)|(?:this|the) (?:person|man|woman) (?:is|does))\b|^\W*(?:có|không)[,.]\s+(?:trong (?:ảnh|hình)|có)|"
     r"^\W*(?:sí|no)[,.]\s+(?:hay|en la imagen)\b|^\W*(?:oui|non)[,.]\s+(?:il y a|sur l['’]image)\b|^\W*(?:ja|nein)[,.]\s+"
     r"(?:es gibt|auf dem bild|im bild)\b|^\W*(?:sim|não)[,.]\s+(?:há|tem|na imagem)\b|^\W*(?:да|нет)[,.]\s+(?:на (?:изображении|"
     r"фото|картинке)|есть)|^\W*(?:так|ні)[,.]\s+(?:на (?:зображенні|фото)|є)|^\W*(?:evet|hayır)[,.]\s+(?:resimde|fotoğrafta|"
@@ -1378,6 +1391,13 @@ DEFAULT_REFUSALS = (
     r"^\W*(?:はい|いいえ)[、,。]\s*(?:画像|写真)|^\W*(?:네|예|아니요|아니오)[,.]\s*(?:이미지|사진)|^\W*(?:answer|antwort|respuesta|"
     r"réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|jawaban|đáp án|trả lời|الإجابة|答案|回答|"
     r"答え|정답|답변)\s*[:：]|^\W*the (?:colou?r|number|shape) of (?:the )?[^.,!?]{1,30} (?:is|are) [^.,!?]{1,25}[.!]?\s*$",
+    # an instruction template's markers left in ("### Response: A dog ... ### Instruction:"), the prompt in
+    # more languages ("Descreva a imagem em detalhes.")
+    r"#{2,}\s*(?:instruction|response|input|assistant|human|user|system)\s*:|^\W*(?:descreva|descrivi|beschrijf|opisz|"
+    r"опиши(?:те)?|açıkla|mô tả|jelaskan|describa|décrivez|beschreiben sie|beschreibe) (?:a |la |de |o |het |)?"
+    r"(?:imagem|immagine|afbeelding|foto|obraz|zdjęcie|изображение|картинку|фото|resmi|görseli|hình ảnh|bức ảnh|gambar|imagen|image|"
+    r"bild)(?: (?:em detalhes|in dettaglio|in detail|gedetailleerd|szczegółowo|подробно|detaylı|chi tiết|secara detail|en detalle|"
+    r"en détail|im detail|detailliert))?[\s.!]*$",
     # a captioning model's made-up words ("araffe sitting on a bench", BLIP's "arafed")
     r"\b(?:arafed|araffe|araffed|araffes|arafly|arafe|arafed)\b",
     # a visual question left with its answer to come: the text ends on "Answer:"
@@ -1391,9 +1411,10 @@ DEFAULT_REFUSALS = (
 # "da", "do", Portuguese "o", "i", "e"), prepositions and particles a verb can end on ("in", "on",
 # "by", German "auf", "zu", Czech "se", Swedish "med", "på"; Portuguese "para" and French "entre"
 # are verbs too), words that are English words too ("den", "die", "con", "met", "les", "im"; Spanish
-# "dos" is "two") and lone letters that are units or names ("v", "w", "s", "z", "u")
+# "dos" is "two") and lone letters that are units or names ("v", "w", "s", "z", "u"); "says" is in (a sign
+# "that says" and nothing after it)
 DEFAULT_UNFINISHED_WORDS = (
-    "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "or", "but",
+    "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "or", "but", "says",
     "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit", "für", "von", "vom", "zum", "zur",
     "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
     "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
@@ -1721,7 +1742,7 @@ class StutterRule(RuleConfig):
     "Bora Bora", "Duran Duran"). In those languages a phrase of 2 to `max_phrase_words` words
     written twice in a row is one too ("a stove a stove and a fridge"; 0 turns it off), and one of three
     words or more in any language ("người đàn ông người đàn ông"), unless it
-    comes a third time ("row after row after row"), its first copy ends at a comma ("New York, New
+    comes a third time ("row after row after row"), its first copy of two words ends at a comma ("New York, New
     York", "one behind another behind another"), its words are all `allowed`, or the text names a
     pattern (`pattern_words`). In every language, one of `particles` written twice ("一只猫在在沙发上",
     "テーブルのの上"), unless it is half of a doubled pair ("实实在在", "的的确确"), a run of Han/Kana

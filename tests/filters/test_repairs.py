@@ -491,3 +491,31 @@ def test_credits_and_listings_of_set_as_kinds_are_stripped():
     ]
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
+
+
+def test_credits_sites_and_listings_of_set_at_kinds_are_stripped():
+    pairs = [
+        # "Photo Name / AFP" after a sentence, a credit with its agency after a comma or a lowercase
+        # source first, a space agency's credit first, "Picture:" and "Photography:", a photographer
+        # "for" a paper
+        ("Harvest in the Champagne hills. Photo Marie Dubois / AFP", "Harvest in the Champagne hills."),
+        ("Foto: Petr Svoboda, ČTK – Tramvaj na Karlově mostě", "Tramvaj na Karlově mostě"),
+        ("Foto: privat – Unser Hund im ersten Schnee", "Unser Hund im ersten Schnee"),
+        ("ESA/Hubble: A spiral galaxy seen edge-on", "A spiral galaxy seen edge-on"),
+        ("Picture: Supplied. Volunteers clearing the beach after the storm.", "Volunteers clearing the beach after the storm."),
+        ("Bride and groom under an arch of roses | Photography: Lily & Oak Studio", "Bride and groom under an arch of roses"),
+        ("Commuters wait on a platform in Queens. Sam Ortiz for The Washington Post",
+         "Commuters wait on a platform in Queens."),
+        # sites, free-photo labels first or last, a licence in brackets, a Chinese stock label joined to the caption
+        ("Skandinavisches Wohnzimmer mit Kamin | SCHÖNER WOHNEN", "Skandinavisches Wohnzimmer mit Kamin"),
+        ("TechRadar | A folding phone on a wooden desk", "A folding phone on a wooden desk"),
+        ("Kostenloses Foto: Nebel über dem Bodensee", "Nebel über dem Bodensee"),
+        ("Casal caminhando na praia ao pôr do sol - Foto grátis", "Casal caminhando na praia ao pôr do sol"),
+        ("Grandfather teaching a child to fish (royalty-free image)", "Grandfather teaching a child to fish"),
+        ("雨后的西湖断桥图片素材-编号12345678", "雨后的西湖断桥"),
+        # kept: a paper named in the caption, "for" a holiday
+        ("A photographer for The Times at a press conference", "A photographer for The Times at a press conference"),
+        ("A gift for the children. A teddy bear for Christmas", "A gift for the children. A teddy bear for Christmas"),
+    ]
+    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
+    assert got == [want for _, want in pairs]

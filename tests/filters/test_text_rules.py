@@ -667,3 +667,20 @@ MORE_REJECTS["repeated_words"] += ["Seorang anak sedang sedang bermain layang-la
 MORE_REJECTS["keyword_list"] += ["2023新款韩版显瘦百搭T恤女", "เสื้อเชิ้ตผู้ชาย ราคาถูก พร้อมส่ง",
                                  "Áo khoác nam form rộng hot trend giá rẻ"]
 MORE_KEEPS["keyword_list"] += ["Tas kulit wanita warna merah marun", "Кросівки Nike розмір 42, устілка 26,5 см, вигляд зверху"]
+
+
+# set AT's kinds: "read more" in more languages, congratulations with more words after them, greetings to
+# the readers, a buyer's disappointment, thanks for an article, asking the poster where it is, wishing to go;
+# giveaways of yen and trading "without experience"; an instruction template's markers, the prompt in more
+# languages, a description cut after "says"; a title written twice with a list's mark between; Thai written
+# twice with a space between
+MORE_REJECTS["boilerplate"] += ["Czytaj więcej", "Congratulations to the proud new parents!",
+                                "Happy Monday everyone!", "The strap broke after a week, really disappointed",
+                                "Спасибо за статью, очень интересно", "Cho mình xin link mua với", "Hier wil ik ook naartoe!",
+                                "LINE登録で5万円もらえる", "اربح آلاف الريالات من التداول"]
+MORE_KEEPS["boilerplate"] += ["Happy holidays card on a mantelpiece", "Happy Monday mug on an office desk"]
+MORE_REJECTS["refusal"] += ["### Instruction: Describe the picture. ### Response:", "Opisz zdjęcie szczegółowo.",
+                            "a bus stop with a poster on the wall that says"]
+MORE_REJECTS["stutter"] += ["Cozy living room with fireplace | Cozy living room with fireplace",
+                            "ตลาดน้ำยามเช้า ตลาดน้ำยามเช้า"]
+MORE_KEEPS["stutter"] += ["Zebra crossing, black and white, black and white, seen from above"]
