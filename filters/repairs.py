@@ -475,7 +475,7 @@ _CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|(?:privat|private|supplied|handout|archi
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|(?:photography|photograph|photo"
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|credits?\s*:|(?:photography|photograph|photo"
                 r"|foto|picture)\s*:|ph\."
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
@@ -675,7 +675,7 @@ _LISTING_AFTER_SEPARATOR = (
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
 _LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- ]free|premium|darmowe|бесплатное)\s+)?"
                  r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
-                 r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?|lizenzfreies foto"
+                 r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?|lizenzfreies (?:foto|bild)"
                  r"|kostenloses foto|free photo|foto grátis"
                  r"|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
                  r"|fotografia (?:de )?stock|fotografía de stock|(?:foto|immagine) stock)\s*[:：|｜–—-]\s*"

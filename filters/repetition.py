@@ -64,9 +64,11 @@ def stutter_rule(batch: CaptionBatch, cfg: StutterRule) -> np.ndarray:
         keep[turkish[_np(pc.equal(batch.language_of(turkish)[0], "tr"))]] = False
     phrases, words = _doubled_phrases(w, batch.unquoted_lower, cfg)
     if phrases.size:
-        # (a phrase of three words or more in any language: "người đàn ông người đàn ông")
+        # (a phrase of three words or more in any language: "người đàn ông người đàn ông"; of two in Vietnamese,
+        # whose words of two syllables are written apart: "con mèo con mèo")
         lang = batch.language_of(phrases)[0]
-        keep[phrases[_np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string()))) | (words >= 3)]] = False
+        keep[phrases[_np(pc.is_in(lang, value_set=pa.array(cfg.languages, pa.string()))) | (words >= 3)
+                     | ((words == 2) & _np(pc.equal(lang, "vi")))]] = False
     same = w.doubled
     if not same.any():
         return keep

@@ -283,6 +283,7 @@ _NEVER_IN_WORDS = frozenset("³¹¼¾¿¯¥ªºþðý")  # a letter of no allowe
 _LATIN_PAGES = ("cp1250", "cp1254")
 _FRENCH_MARKS = frozenset("œèùæ")
 _ITALIAN_MARKS = frozenset("èéàòùì")
+_ORDINAL_MARKS = frozenset("ñªº")  # Spanish "ñ" and the ordinal marks of Spanish, Portuguese and Italian ("4ª planta")
 _CENTRAL_LETTERS = frozenset("łśźżąęńćőűřěůťďňĺľşğıİŁŚŹŻĄĘŃĆŐŰŘĚŮŤĎŇĹĽŞĞ")
 # "č" ("è" read back through Windows-1250) counts as such a letter only in text with a letter of
 # Czech or Slovak besides: French "Mère ... cœur" gives "č" and "ś" back, no Czech text
@@ -316,6 +317,9 @@ def _latin_misread_text(text: str) -> bool:
         return False
     # ... and Italian "è", "ù", "ò", "ì" ("Il caffè più buono di Napoli")
     if {m.lower() for m in marks} <= _ITALIAN_MARKS and reads_as(text.lower(), ("it",)):
+        return False
+    # ... and Spanish "ñ" with an ordinal's "ª" or "º" ("Piso de 3 habitaciones, 2 baños, 4ª planta")
+    if {m.lower() for m in marks} <= _ORDINAL_MARKS and reads_as(text.lower(), ("es", "pt", "it")):
         return False
     for page in _LATIN_PAGES:
         try:

@@ -167,7 +167,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # trading giveaways, instruction templates' markers, prompts in more languages, descriptions cut after
     # "says", titles written twice, RE2's ASCII-only "\b" beside other scripts dropped; credits "Photo Name /
     # AFP", "Foto: privat", "NASA/...:", "for The New York Times", free-photo labels, licences in brackets;
-    # the language rule's contested tops read for their words; the model with set AT
+    # the language rule's contested tops read for their words; the model with set AT; thanks to everyone or
+    # for the party, congratulations with a line after them, "mix all ingredients", review sites' small print,
+    # "Q: ... A: ...", Spanish ordinals no misreading, Vietnamese words doubled; "| Credit: ...",
+    # "Lizenzfreies Bild:"; the model with set AU
     StageSpec("files", 31, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

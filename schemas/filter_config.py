@@ -151,7 +151,7 @@ DEFAULT_SITE_SUFFIXES = (
     "rakuten", "楽天市場", "楽天", "amazon.co.jp", "coupang", "쿠팡", "11번가", "g마켓", "taobao", "淘宝", "淘宝网", "tmall",
     "天猫", "京东", "jd.com", "拼多多", "小红书", "微博", "知乎", "百度百科", "百度图片", "大众点评", "全景视觉", "全景网",
     "图虫创意", "痞客邦", "클립아트코리아", "네이버 블로그", "네이버", "naver", "daum", "vk", "вконтакте", "одноклассники",
-    "яндекс", "yandex", "yandex images", "дзен", "лори", "fotolia", "bol", "bol.com", "marktplaats", "leboncoin",
+    "яндекс", "yandex", "yandex images", "дзен", "лори", "fotolia", "bol", "bol.com", "marktplaats", "leboncoin", "nextdoor",
     "wallapop", "subito", "kleinanzeigen", "ebay kleinanzeigen", "otto", "zalando", "cdiscount", "fnac",
     "maisons du monde", "la redoute", "idealo", "chefkoch", "marmiton", "giallozafferano", "tudogostoso",
     "cookpad", "クックパッド", "ouest-france", "le figaro", "le monde", "el país", "spiegel", "bild.de", "repubblica",
@@ -622,9 +622,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"satıldı|prodáno|såld|terjual|đã bán)\b[\s!.,]*(?:(?:thanks?|thank you|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dzięki|"
     r"спасибо|teşekkürler|díky|tack|terima kasih|cảm ơn)(?:\s+\w+)?)?[\s!.]*$",
     # a reader's question about the place or the thing, the whole text ("How much did it cost?", "Kde to je?")
-    r"^[\s!-/:-@\[-\x60{-~¿]*(?:[^\s.!?]+[\s,!]+){0,3}(?:how much (?:did|does|is|was) (?:it|this|that)|where (?:is|was) "
+    r"^[\s!-/:-@\[-\x60{-~¿¡]*(?:[^\s.!?]+[\s,!¡¿]+){0,3}(?:how much (?:did|does|is|was) (?:it|this|that)|where (?:is|was) "
     r"(?:this|that|it)|where can i (?:buy|get|find)|what (?:camera|lens|app|filter) (?:did|do) you use|wo ist das|wo kann "
-    r"(?:man|ich) (?:das|es)|où est-ce|c['’]est où|dónde (?:es|está|queda) (?:esto|eso)|dove si trova|dov['’]è|onde (?:fica|é) "
+    r"(?:man|ich) (?:das|es)|où est-ce|c['’]est où|dónde (?:es|está|queda)(?: (?:esto|eso))?|dove si trova|dov['’]è|onde (?:fica|é) "
     r"(?:isso|esse|isto)|waar is dit|где это|де це|burası neresi|kde to je|var är det|di mana (?:ini|itu)|ở đâu (?:vậy|thế)"
     r"|这是哪里|在哪(?:里)?买|どこで買え|어디(?:예요|에요|인가요)|anyone know|does (?:this|it) come in|where did you (?:get|buy|find)"
     r"|is (?:this|it) (?:still )?available)[^.!?？]{0,40}[?？]+(?:\s*[^\s.!?？]+){0,5}\s*$",
@@ -1042,7 +1042,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"komentářů|\bskriv i kommentarerna|\btulis di kolom komentar|\bbình luận (?:bên )?dưới|留言告诉我|在评论区(?:告诉|留言)|"
     r"コメントで教えて|댓글로 알려",
     # a buyer's feedback on the seller or the delivery ("Great seller, fast delivery, would buy again A+++")
-    r"\bwould (?:definitely |totally )?(?:buy|order) (?:from (?:them|him|her|this seller) )?again\b|\bgreat seller\b|"
+    r"\bwould (?:definitely |totally |100% )?(?:buy|order|stay|come|visit|eat|go) (?:from (?:them|him|her|this seller) |here |there )?again\b|"
+    r"\bgreat seller\b|"
     r"\bseller (?:refunded|replied|was (?:great|helpful|quick))|\ba\+{3,}|\bpolecam (?:sprzedawcę|sprzedawce|sklep)|"
     r"\bprzesyłka (?:dotarła|doszła)|\bgerne wieder\b|\bvendeur (?:sérieux|au top|très réactif)|\bvenditore "
     r"(?:affidabile|serio|consigliato)|\bvendedor (?:confiável|recomendado|muy recomendado|excelente)|(?:рекомендую "
@@ -1082,6 +1083,20 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\bhier wil ik (?:ook )?(?:heen|naartoe)\b|\bda will ich (?:auch )?hin\b|\bj['’]ai trop envie d['’]y aller\b|"
     r"\bquiero ir\b|\bvoglio andarci\b|\bquero ir (?:aí|lá)|\bchcę tam (?:pojechać|jechać)|хочу туда|"
     r"\bi (?:want|need) to go (?:there|back)\b|行きたい[!！〜~]|好想去",
+    # thanks to everyone, or for the party ("Merci à tous pour vos messages", "Danke für die tolle Party gestern"),
+    # congratulations with a line after the mark ("Parabéns! Muitas felicidades"), a recipe's step ("Mix all
+    # ingredients and bake for 20 minutes."; not every step: "Knead the dough ..." may caption its photo, and a
+    # recipe card's "bake at 180°C for 25 minutes" is what the card says), a
+    # review site's small print
+    r"^\W*(?:thanks|thank you|danke|merci|gracias|grazie|obrigad[oa]|bedankt|dank je|dziękuję|dzięki|спасибо|дякую|teşekkürler|"
+    r"děkuji|díky|tack|terima kasih|cảm ơn)[\s,]+(?:to )?(?:all|everyone|everybody|à tous|a todos|a tutti|an alle|allen|"
+    r"iedereen|wszystkim|всем|всім|herkese|všem|alla|semua|mọi người)(?:\s|[!,.]|$)|^\W*(?:thanks|thank you|danke|merci|gracias|"
+    r"grazie)\s+(?:für|for|pour|por|per)\s+(?:die |the |la |le |el |il |a |o |den |das )?(?:tolle |great |lovely |amazing |"
+    r"wonderful |super |belle |bonita |bella |schöne |schönen |tollen |wunderbaren )?(?:party|feier|evening|abend|soirée|fiesta|"
+    r"festa|weekend|wochenende|day|"
+    r"time|einladung|invite|invitation)\b|^\W*(?:parabéns|congratulations|congrats|felicidades|félicitations|glückwunsch|"
+    r"gefeliciteerd|gratuluję|tebrikler|поздравляю|вітаю|chúc mừng|恭喜|おめでとう)[!！]+\s*[^.!?]*$|^\W*mix all (?:the )?ingredients\b|"
+    r"\breview collected in partnership\b|\breviews are the subjective opinion\b",
     # a shop's instructions to order or to contact it ("Pour commander, remplissez le formulaire ci-dessous")
     r"^\W*pour commander\b|\bremplissez le formulaire\b|\bfill (?:in|out) the form below\b|\bcompleta el formulario\b|"
     r"\bpreencha o formulário\b|\bfüllen sie das formular\b|\bhubungi (?:cs|admin|kami)\b|\bliên hệ (?:shop|cskh|hotline)\b|"
@@ -1126,7 +1141,7 @@ class BoilerplateRule(RuleConfig):
 DEFAULT_REFUSALS = (
     # English: refusals, disclaimers about being a model, and chat preambles instead of a caption
     # (an apostrophe may be typographic: ['’])
-    r"\bas an? (?:ai|artificial intelligence|language model|large language model|llm|text-based|virtual assistant|"
+    r"\bas an? (?:ai|artificial intelligence|language model|large language model|llm|text-based|virtual assistant|helpful assistant|"
     r"ai assistant|ai language model|ai model|text model)\b",
     r"\bi(?:['’]m| am) (?:sorry|afraid),? (?:but )?(?:i |as an )",
     r"\b(?:sorry|unfortunately|i apologi[sz]e),? (?:but )?i (?:can(?:no|['’])t|cannot|am unable|['’]m unable|"
@@ -1354,7 +1369,7 @@ DEFAULT_REFUSALS = (
     r"личност)|我(?:无法|不能)(?:识别|辨认)(?:图片中的)?(?:人物|人脸|身份)|人物を(?:特定|識別)(?:することは)?できません",
     # a visual question and its answer, as a transcript, from the start ("Question: What is in the image?
     # Answer: a bus ..."; "A quiz card: Question: ... Answer: Paris" describes a card)
-    r"^\W*(?:question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|pertanyaan|"
+    r"^\W*q\s*[:：][^\n]*\ba\s*[:：]|^\W*(?:question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|pertanyaan|"
     r"câu hỏi|问题|質問|질문)\s*[:：][^\n]*\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|"
     r"ответ|відповідь|cevap|odpověď|svar|jawaban|trả lời|答案|回答|答え|답변)\s*[:：]",
     # the prompt itself as the caption ("Describe this image in detail.", "画像について説明してください。")

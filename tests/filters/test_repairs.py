@@ -519,3 +519,15 @@ def test_credits_sites_and_listings_of_set_at_kinds_are_stripped():
     ]
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
+
+
+def test_credits_and_labels_of_set_au_kinds_are_stripped():
+    pairs = [
+        ("Marathon runners crossing the bridge | Credit: Tom Hale Photography", "Marathon runners crossing the bridge"),
+        ("Lizenzfreies Bild: Segelboote im Hafen von Kiel", "Segelboote im Hafen von Kiel"),
+        ("Found: grey cat near the library – Nextdoor", "Found: grey cat near the library"),
+        # kept: a credit card in the caption
+        ("A credit card on a café table next to a receipt", "A credit card on a café table next to a receipt"),
+    ]
+    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
+    assert got == [want for _, want in pairs]

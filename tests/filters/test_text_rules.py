@@ -684,3 +684,17 @@ MORE_REJECTS["refusal"] += ["### Instruction: Describe the picture. ### Response
 MORE_REJECTS["stutter"] += ["Cozy living room with fireplace | Cozy living room with fireplace",
                             "ตลาดน้ำยามเช้า ตลาดน้ำยามเช้า"]
 MORE_KEEPS["stutter"] += ["Zebra crossing, black and white, black and white, seen from above"]
+
+
+# set AU's kinds: thanks to everyone or for the party, congratulations with a line after the mark, a recipe's
+# "mix all ingredients", a review site's small print, "would stay again", a question after an exclamation in
+# Spanish, "Q: ... A: ...", "as a helpful assistant"; Spanish "ñ" with an ordinal is no misreading; two-word
+# phrases doubled in Vietnamese
+MORE_REJECTS["boilerplate"] += ["Thanks to everyone who came to the opening!", "Danke für den schönen Abend!",
+                                "Félicitations! Tous mes vœux de bonheur", "Mix all the ingredients in a bowl",
+                                "Lovely rooms and great pool, would stay here again", "¡Qué lindo! ¿Dónde queda?"]
+MORE_KEEPS["boilerplate"] += ["Thank you card propped on a shelf", "Recipe card: 200 g sugar, 3 eggs, bake at 175°C for 40 minutes"]
+MORE_REJECTS["refusal"] += ["Q: How many people are there? A: Three.", "As a helpful assistant, I can describe the scene."]
+MORE_KEEPS["bad_encoding"] += ["Ático de 2 habitaciones en la 5ª planta con vistas al mar", "Año nuevo en la 1ª fila"]
+MORE_REJECTS["stutter"] += ["Cô gái cô gái đang đọc sách"]
+MORE_KEEPS["stutter"] += ["Xanh xanh đỏ đỏ những chiếc đèn lồng"]
