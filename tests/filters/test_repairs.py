@@ -438,8 +438,7 @@ def test_credits_listings_and_site_names_of_sets_ak_to_am_are_stripped():
         ("Kitchen - Open Plan Kitchen", "Kitchen - Open Plan Kitchen"),
         ("A press photographer (AP) at the stadium gate", "A press photographer (AP) at the stadium gate"),
     ]
-    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
-    assert got == [want for _, want in pairs]
+    _repaired_as_expected(pairs)
 
 
 def test_credits_and_site_names_of_set_ar_kinds_are_stripped():
@@ -461,8 +460,7 @@ def test_credits_and_site_names_of_set_ar_kinds_are_stripped():
         ("Leather wallet <s>€49</s> €29", "Leather wallet €49 €29"),
         ("A girl flying a kite on the beach</s>", "A girl flying a kite on the beach</s>"),
     ]
-    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
-    assert got == [want for _, want in pairs]
+    _repaired_as_expected(pairs)
 
 
 def test_credits_and_listings_of_set_as_kinds_are_stripped():
@@ -489,8 +487,7 @@ def test_credits_and_listings_of_set_as_kinds_are_stripped():
         ("Reporters outside the TASS building in Moscow", "Reporters outside the TASS building in Moscow"),
         ("Cattle at auction. Livestock", "Cattle at auction. Livestock"),
     ]
-    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
-    assert got == [want for _, want in pairs]
+    _repaired_as_expected(pairs)
 
 
 def test_credits_sites_and_listings_of_set_at_kinds_are_stripped():
@@ -517,8 +514,7 @@ def test_credits_sites_and_listings_of_set_at_kinds_are_stripped():
         ("A photographer for The Times at a press conference", "A photographer for The Times at a press conference"),
         ("A gift for the children. A teddy bear for Christmas", "A gift for the children. A teddy bear for Christmas"),
     ]
-    got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
-    assert got == [want for _, want in pairs]
+    _repaired_as_expected(pairs)
 
 
 def test_credits_and_labels_of_set_au_kinds_are_stripped():
@@ -529,5 +525,10 @@ def test_credits_and_labels_of_set_au_kinds_are_stripped():
         # kept: a credit card in the caption
         ("A credit card on a café table next to a receipt", "A credit card on a café table next to a receipt"),
     ]
+    _repaired_as_expected(pairs)
+
+
+def _repaired_as_expected(pairs: list[tuple[str, str]]) -> None:
+    """Each raw text of `pairs` repairs (every default repair) to its expected text."""
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
