@@ -137,7 +137,11 @@ def without_quotes(
     if rows.size:
         rows = rows[_np(pc.match_substring_regex(texts.take(pa.array(rows)), _ANY_QUOTED_SPAN))]
     # ... and a sign's text after a colon (RE2 picks the rows with a sign's word before a colon)
-    colon = np.flatnonzero((ascii_char_counts(texts, ":") > 0) | non_ascii)
+    colon = ascii_char_counts(texts, ":") > 0
+    wide = np.flatnonzero(non_ascii & ~colon)
+    if wide.size:  # (a full-width colon is not ASCII)
+        colon[wide] = _np(pc.match_substring(texts.take(pa.array(wide)), "："))
+    colon = np.flatnonzero(colon)
     if colon.size:
         colon = colon[_np(pc.match_substring_regex(texts.take(pa.array(colon)), _SIGN_BEFORE_COLON))]
         rows = np.union1d(rows, colon)

@@ -331,10 +331,11 @@ _UNSURE_TOP = 0.5  # (see `_allowed_words`)
 def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str], cfg: LanguageRule
                    ) -> np.ndarray:
     """Per row: a `rejected` row whose lid.176 top language is not allowed and has a word list
-    (`filters.word_frequencies`) or scores under `_UNSURE_TOP`, and whose words are an allowed language by `word_frequency_margin` Zipf per word over every other
-    language with a list, with more common words of its own than that language's own (`foreign_words`
-    the other way round): "Criança brincando na praia de Maceió" is Catalan at 0.87 to lid.176, and
-    "criança", "brincando" and "praia" are common Portuguese words and no Catalan ones."""
+    (`filters.word_frequencies`) or scores under `_UNSURE_TOP`, and whose words are an allowed
+    language by `word_frequency_margin` Zipf per word over every other language with a list, with more
+    common words of its own than that language's own (`foreign_words` the other way round): "Criança
+    brincando na praia de Maceió" is Catalan at 0.87 to lid.176, and "criança", "brincando" and "praia"
+    are common Portuguese words and no Catalan ones."""
     out = np.zeros(len(batch), dtype=bool)
     codes = available()
     if not cfg.word_frequency_margin or not codes or not rejected.any():
