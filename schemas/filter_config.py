@@ -1071,6 +1071,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"r\$\s?\d[\d.,]* (?:à vista|no pix|no boleto)|\b\d{1,2}x (?:de )?r\$\s?\d|\bem até \d{1,2}x\b|\b\d{1,2}x sem juros\b|"
     r"\b\d{1,2} (?:cuotas|meses) sin inter[eé]s|プロフ(?:ィール)?の?リンク|仮想通貨(?:を)?プレゼント|詳しくはプロフ|"
     r"万円(?:が|を)?もらえる|line登録(?:は|で)|اربح آلاف|التداول بدون خبرة|"
+    # a prize of a phone or a car, a discount ending the text ("Win a free phone! Only 3 left!!!", "... outlet
+    # store 80% off")
+    r"\bwin an? (?:free|brand[- ]new) (?:iphone|phone|smartphone|car|laptop|tv|gift card|ipad)\b|\b\d{1,2} ?% off\W*$|"
     # both app stores named: a download button's line in any language
     r"\bapp ?store\b.{0,60}\bgoogle play\b|\bgoogle play\b.{0,60}\bapp ?store\b",
     # a greeting to the readers ("Happy Friday everyone! Have a great weekend"), a buyer's disappointment, thanks

@@ -698,3 +698,5 @@ MORE_REJECTS["refusal"] += ["Q: How many people are there? A: Three.", "As a hel
 MORE_KEEPS["bad_encoding"] += ["Ático de 2 habitaciones en la 5ª planta con vistas al mar", "Año nuevo en la 1ª fila"]
 MORE_REJECTS["stutter"] += ["Cô gái cô gái đang đọc sách"]
 MORE_KEEPS["stutter"] += ["Xanh xanh đỏ đỏ những chiếc đèn lồng"]
+MORE_REJECTS["boilerplate"] += ["Win a brand-new iPhone today!", "Leather boots clearance sale 70% off"]
+MORE_KEEPS["boilerplate"] += ["Shoppers queue outside a store with 50% off signs"]
