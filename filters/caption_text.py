@@ -70,13 +70,14 @@ _SIGN_PLACES = (
     "sobre", "del", "su", "sul", "sulla", "nel", "nella", "davanti", "em", "na", "no", "do", "op", "aan", "bij",
     "w", "przy", "nad", "на", "в", "у", "над", "біля", "v", "u", "på", "i", "vid", "di", "trên", "ở",
 )  # fmt: skip
-_SIGN_WORD = "(?<![\\w-])(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + ")"
+_SIGN_WORD_ALTERNATIVES = "(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + ")"
+_SIGN_WORD = "(?<![\\w-])" + _SIGN_WORD_ALTERNATIVES
 _SIGN_TEXT_RE = re.compile(
     r"\A((?=[^:：\n]*" + _SIGN_WORD + r"(?:(?![\w-])[^:：\n]*?(?<![\w-])(?:" + "|".join(map(re.escape, _SIGN_PLACES))
     + r")(?![\w-])|[ \t]*[:：]))"
     r"[^\s:：]+(?:[ \t]+[^\s:：]+){1,7}[ \t]*[:：])[ \t]*\S[^\n]*\Z"
 )
-_SIGN_BEFORE_COLON = r"^[^:：\n]*(?:" + "|".join(map(re.escape, _SIGN_WORDS)) + r")[^:：\n]*[:：]"
+_SIGN_BEFORE_COLON = r"^[^:：\n]*" + _SIGN_WORD_ALTERNATIVES + r"[^:：\n]*[:：]"
 # ASCII characters the rules count per row (`CaptionBatch.ascii_counts`), all in one pass. None
 # is a letter, so each count is the same in `text` and in `lower`.
 # Special: not a letter or digit, nor RE2's \s ([\t\n\f\r ]) (`special_chars`).

@@ -119,8 +119,8 @@ def switching_scripts(batch: CaptionBatch, rows: np.ndarray, switches: int) -> n
     if maybe.size == 0:
         return out
     text = batch.unquoted_lower.take(pa.array(maybe))
-    maybe = maybe[_np(pc.match_substring_regex(text, _SWITCHING))]
-    for i, t in zip(maybe.tolist(), batch.unquoted_lower.take(pa.array(maybe)).to_pylist()):
+    found = _np(pc.match_substring_regex(text, _SWITCHING))
+    for i, t in zip(maybe[found].tolist(), text.filter(pa.array(found)).to_pylist()):
         runs = [(m.lastgroup, m.group()) for m in _SCRIPT_RUN.finditer(t)]
         changes = sum(a[0] != b[0] for a, b in zip(runs, runs[1:]))
         english = sum(word in _GLITCH_WORDS for script, word in runs if script == "latin")

@@ -160,8 +160,8 @@ def _doubled_thai(batch: CaptionBatch) -> np.ndarray:
     if rows.size == 0:
         return rows
     text = batch.unquoted_lower.take(pa.array(rows))
-    rows = rows[_np(pc.match_substring_regex(text, "[\\x{0E01}-\\x{0E4E}]{6,}\\s*[\\x{0E01}-\\x{0E4E}]{6,}"))]
-    return np.array([r for r, t in zip(rows.tolist(), batch.unquoted_lower.take(pa.array(rows)).to_pylist())
+    maybe = _np(pc.match_substring_regex(text, "[\\x{0E01}-\\x{0E4E}]{6,}\\s*[\\x{0E01}-\\x{0E4E}]{6,}"))
+    return np.array([r for r, t in zip(rows[maybe].tolist(), text.filter(pa.array(maybe)).to_pylist())
                      if _THAI_TWICE.search(t)], dtype=np.int64)
 
 
