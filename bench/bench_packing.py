@@ -62,6 +62,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from packer.best_fit import _best_fit_runs, binding, deal_by_patches  # noqa: E402
+from packer.compute_cap import caps_compute  # noqa: E402
 from packer import step_mix  # noqa: E402
 from packer.mix_balance_bound import mix_balance_bound  # noqa: E402
 from packer.packing import image_lower_bound, lower_bound, plan_packs  # noqa: E402
@@ -257,6 +258,14 @@ def pack_cost_spread(cost: np.ndarray) -> dict:
             "min_over_mean": round(float(cost.min()) / mu, 4), "cv": round(float(cost.std()) / mu, 4)}
 
 
+def modelled_time(sp, dp: int) -> float:
+    """The modelled training time of a step plan: the sum over steps of its costliest rank's cost."""
+    ok = sp.step >= 0
+    loads = np.zeros((sp.n_steps, dp))
+    np.add.at(loads, (sp.step[ok], sp.rank[ok]), sp.cost[ok])
+    return float(loads.max(axis=1).sum())
+
+
 def bench_steps(n: int) -> tuple[list[dict], list[dict]]:
     """Each (dp, k, balance) plans its own packs, as a job with that config does (the plan knows
     the step size: its remainder, and whether light partner packs keep the mix). Returns (the step
@@ -269,6 +278,9 @@ def bench_steps(n: int) -> tuple[list[dict], list[dict]]:
                 cfg = PackConfig(dp_size=dp, grad_accum=k, balance=mode)
                 plan, _, cpu = timed(plan_packs, t, p, m, cfg, labels=labels)
                 plans[dp, k, mode] = plan
+                if caps_compute(cfg, True):  # the same row without the compute cap, side by side
+                    plans[dp, k, mode, "uncapped"] = plan_packs(t, p, m, cfg.model_copy(update={"compute_cap": "off"}),
+                                                          labels=labels)
                 spreads.append({"dp": dp, "k": k, "balance": mode, "packs": plan.n_packs,
                                 "lower_bound": plan.lower_bound, "plan_cpu_s": round(cpu, 2),
                                 **pack_cost_spread(plan.cost)})
@@ -302,7 +314,16 @@ def bench_steps(n: int) -> tuple[list[dict], list[dict]]:
                     "vit_mean": round(float(vit.mean()), 4), "vit_worst": round(float(vit.max()), 4),
                     "source_token_share_spread_over_random": round(spread_ratio, 3),
                     "naive_total_mean": round(float(naive.mean()), 4), "naive_total_worst": round(float(naive.max()), 4),
+                    "packs": plan.n_packs, "modelled_time": round(modelled_time(sp, dp)),
                 }
+                if (dp, k, mode, "uncapped") in plans:
+                    other = plans[dp, k, mode, "uncapped"]
+                    osp = assemble_steps(other, cfg.model_copy(update={"compute_cap": "off"}), 0)
+                    ototal = step_balance(osp.step, osp.rank, osp.cost, dp)
+                    res["compute_cap"] = {
+                        "off_total_mean": round(float(ototal.mean()), 4),
+                        "off_total_worst_step": round(float(ototal.max()), 4), "off_packs": other.n_packs,
+                        "time_vs_off": round(res["modelled_time"] / modelled_time(osp, dp), 4)}
                 if mode == "cost":
                     res["meets_1.02_target"] = bool(total.max() <= 1.02)
                 else:

@@ -39,6 +39,7 @@ import numpy as np
 
 from packer import buckets as bk
 from packer.best_fit import best_fit_decreasing
+from packer.compute_cap import CappedPatches, caps_compute, capped_patches
 from packer.partner_packs import PARTNER_PACK_COST, PARTNER_SAMPLE, heavy_packs, keeps_the_mix, light_pool
 from packer.pack_moves import (
     PackState,
@@ -533,12 +534,13 @@ def plan_packs(
 
     # phase 2: best fit (in canonical item order: by sample index, then piece); with k >= 2 packs
     # per rank and a fused ViT phase, light partners for the heavy packs are packed apart
-    # (`packer.partner_packs`: they balance a load's total, not its ViT and LLM phases apart)
+    # (`packer.partner_packs`: they balance a load's total, not its ViT and LLM phases apart); with
+    # the compute cap, attention and ViT compute are packed as virtual patches (`packer.compute_cap`)
     order_key = _order_key(item_group, lab[items.sample] if lab is not None else None)
     if cfg.packs_per_rank_step >= 2 and cfg.vit_phase == "fused" and n_items:
         item_bin = _with_light_partners(items, order_key, cfg, lab)
     else:
-        item_bin = _best_fit(items, np.arange(n_items), order_key, cfg)
+        item_bin = _best_fit(items, np.arange(n_items), order_key, cfg, _compute_cap(items, cfg))
 
     # phase 3: moves; phase 4: shapes. A move that shrinks a pack may let it merge: close again.
     state = PackState(items.t, items.p, items.m, item_bin, C, P, M)
@@ -567,17 +569,28 @@ def plan_packs(
     return _finish(items, item_bin, n, cfg, chosen, remainder, t, lab, grp, shared)
 
 
-def _best_fit(items: _Items, sel: np.ndarray, order_key: np.ndarray | None, cfg: PackConfig) -> np.ndarray:
+def _best_fit(items: _Items, sel: np.ndarray, order_key: np.ndarray | None, cfg: PackConfig,
+              cap: CappedPatches | None = None) -> np.ndarray:
     """Best fit of the items at ``sel`` (ascending) in canonical order (by sample index, then
-    piece); the bin of each, numbered from 0."""
+    piece); the bin of each, numbered from 0. With ``cap``, its virtual patches and limit stand
+    for the real ones (`packer.compute_cap`)."""
     if items.n_whole < items.t.shape[0]:
         sel = sel[np.lexsort((items.piece[sel], items.sample[sel]))]
-    bins = best_fit_decreasing(items.t[sel], items.p[sel], items.m[sel], cfg.context_length,
-                               cfg.max_vit_patches, cfg.max_images_per_pack,
+    patches, limit = (items.p, cfg.max_vit_patches) if cap is None else cap
+    bins = best_fit_decreasing(items.t[sel], patches[sel], items.m[sel], cfg.context_length,
+                               limit, cfg.max_images_per_pack,
                                None if order_key is None else order_key[sel])
     out = np.empty(items.t.shape[0], np.int64)
     out[sel] = bins
     return out[np.sort(sel)]
+
+
+def _compute_cap(items: _Items, cfg: PackConfig) -> CappedPatches | None:
+    """The items' virtual patches under the compute cap, where the plan packs under one."""
+    if not items.t.size or not caps_compute(cfg, bool((items.p > 0).any())):
+        return None
+    excess = sample_costs(items.t, items.p, items.m, cfg, items.psq).cost - cfg.llm_token_cost * items.t
+    return capped_patches(items.t, items.p, excess, lower_bound(items.t, items.p, cfg, images=items.m), cfg)
 
 
 def _with_light_partners(items: _Items, order_key: np.ndarray | None, cfg: PackConfig,

@@ -44,7 +44,11 @@ Step assembly minimises that modelled step time; the report gives both and each 
   at dp 64; the heavy packs gathered a few to a step with companions that keep its mix
   (`packer.heavy_steps`), then swapped, give 1.2% / 3.6% at dp 8 and 4.8% / 9.9% at dp 64, and no
   deal of those packs that keeps the mix has its worst step within 6.1% at dp 64
-  (`packer.mix_balance_bound`).
+  (`packer.mix_balance_bound`). There the packs themselves are the limit: from dp 32 at one pack
+  per rank (``compute_cap: auto``) the planner packs attention and ViT compute as a fourth limit,
+  at (1 + ``compute_cap_slack``) × the mean pack's (`packer.compute_cap`), so no pack of many
+  samples ends far over the others: 1.9% mean / 9.5% worst step at dp 64 for 0.4% more packs, and
+  the modelled training time (the sum of the steps' slowest ranks) 1.8% shorter.
 - ``cost``: steps are formed from packs of similar cost first (worst step within 2% of its mean on
   the benchmark mixes at any k); a step may then hold mostly one kind of data.
 
@@ -117,6 +121,10 @@ class PackConfig(ConfigSection):
     vit_phase: Literal["fused", "separate"] = "fused"
     # Step assembly: swap-refinement rounds per step after the initial deal (0 = no swaps).
     balance_swap_rounds: int = Field(default=256, ge=0, le=1_000_000)
+    # Pack attention and ViT compute as a fourth limit, at (1 + compute_cap_slack) × a pack's mean
+    # (`packer.compute_cap`): "auto" in mix mode at one pack per rank per step, dp >= 16, fused ViT.
+    compute_cap: Literal["auto", "on", "off"] = "auto"
+    compute_cap_slack: float = Field(default=0.05, ge=0.0, le=100.0)
     # mix mode, one pack per rank per step: rounds of swaps of packs between steps after the deal
     # (`packer.step_swaps`); 0 turns them off
     mix_swap_rounds: int = Field(default=4, ge=0, le=10_000)
