@@ -19,6 +19,7 @@ from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
+from filters.word_frequencies import english_zipf, starts_a_common_english_word
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -47,8 +48,10 @@ _CAMERA = (
 )
 # The whole text is a file-name stem (with its extension or without).
 FILE_NAME = (
-    rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:\d[\d\s_.:\-/()]*|at|um|à|às|a las|alle|om|в|from|de|von|เวลา|في|م|ص|"
-    rf"am|pm|o|kl|v|о|saat|lúc|pukul|上午|下午|午前|午後|오전|오후|\d+[年月日号時时分秒])+)+[\s\w\-]{{0,20}}"
+    # (a word between a screenshot's date and time is followed by digits: "Screenshot 2021-03-04 at 10.15.22",
+    # not "screenshot of mobile banking app")
+    rf"(?i)^\s*(?:(?:{_SCREENSHOT})(?:[\s_\-.()]*(?:(?:at|um|à|às|a las|alle|om|в|from|de|von|เวลา|في|م|ص|am|pm|o|kl|v|о|"
+    rf"saat|lúc|pukul|上午|下午|午前|午後|오전|오후)[\s_\-.()]*)?\d(?:[\d\s_.:\-/()]|[年月日号時时分秒])*)+[\s\w\-]{{0,20}}"
     rf"|(?:{_MESSENGER})[\s_\-.]*[\w\sà\-.:()]*\d[\w\sà\-.:()]*"
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
@@ -89,6 +92,8 @@ def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
         ok &= ~unfinished(batch, ok, cfg)
     if cfg.unfinished_min_chars:
         ok &= ~unfinished_unspaced(batch, ok, cfg)
+    if cfg.cut_min_words:
+        ok &= ~cut_inside_a_word(batch, ok, cfg)
     if cfg.script_switches:
         ok &= ~switching_scripts(batch, ok, cfg.script_switches)
     return ok
@@ -153,6 +158,34 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     for i, text in zip(maybe.tolist(), texts):
         body = text[: _AFTER_LAST.search(text).start()]
         out[i] = body.rsplit(None, 1)[-1] in allowed if body.strip() else False
+    return out
+
+
+_CUT_LAST = re.compile(r"[a-z]{2,}")
+_COMMON_ZIPF = 3.0  # an English word this common or more
+_COMMON_SHARE = 0.8
+
+
+def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
+    """Per row (of the `rows` mask): ASCII text of `cut_min_words` words or more ending on a letter,
+    its last word (lowercase ASCII letters, as written) rarer in English than `cut_word_zipf` and the
+    start of a common English word, while `_COMMON_SHARE` of its other words are common English
+    ones: a description cut inside a word ("... and a flag flying above the entra"; not "... a bowl
+    of shakshuka")."""
+    out = np.zeros(len(batch), dtype=bool)
+    words = batch.words
+    maybe = np.flatnonzero(rows & ~_np(batch.non_ascii) & (words.counts >= cfg.cut_min_words))
+    if maybe.size == 0:
+        return out
+    maybe = maybe[_np(pc.match_substring_regex(batch.text.take(pa.array(maybe)), r"[a-z]$"))]
+    for i, text in zip(maybe.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
+        tokens = text.split()
+        if not _CUT_LAST.fullmatch(tokens[-1]) or english_zipf(tokens[-1:])[0] >= cfg.cut_word_zipf:
+            continue
+        if not starts_a_common_english_word(tokens[-1]):
+            continue
+        others = [w for w in (t.strip(".,;:!?\"'()").lower() for t in tokens[:-1]) if w.isalpha()]
+        out[i] = bool(others) and float((english_zipf(others) >= _COMMON_ZIPF).mean()) >= _COMMON_SHARE
     return out
 
 

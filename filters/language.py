@@ -244,14 +244,30 @@ FOREIGN_LETTERS = {
     "mt": "ħĦġĠċĊ", "cy": "ŵŴŷŶ", "sr": "ђЂћЋџЏљЉњЊјЈ", "mk": "ѓЃќЌѕЅљЉњЊјЈџЏ", "be": "ўЎ",
     "kk": "әӘғҒқҚңҢөӨұҰүҮһҺ", "ky": "ңҢөӨүҮ", "mn": "өӨүҮ", "tt": "әӘҗҖңҢөӨүҮһҺ", "ba": "әӘғҒҡҠңҢөӨҫҪүҮһҺ",
 }
+# Letters an allowed language writes one of and a neighbour writes together: Belarusian writes "і"
+# (Ukrainian's, not Russian's) beside "ы" or "э" (Russian's, not Ukrainian's): "Стары завод на беразе ракі."
+FOREIGN_LETTER_PAIRS = {"be": ("іІ", "ыЫэЭ")}
+
+
+def _writes_foreign_letters(code: str, text: str, low: str, taken: set[str], allow: set[str]) -> bool:
+    """Whether ``text`` (``low``: in lowercase) holds a letter language ``code`` writes and no allowed
+    language does (`FOREIGN_LETTERS`, less the ``taken`` ones) and does not read as an allowed language
+    (`reads_as`), or a pair of its letters (`FOREIGN_LETTER_PAIRS`) that no one allowed language writes
+    together (whatever its words: Belarusian shares "на", "і", "з" with Ukrainian)."""
+    letters = set(FOREIGN_LETTERS.get(code, "")) - taken
+    if letters and not letters.isdisjoint(text) and not reads_as(low, allow):
+        return True
+    pair = FOREIGN_LETTER_PAIRS.get(code)
+    return pair is not None and code not in allow and not set(pair[0]).isdisjoint(text) and not set(pair[1]).isdisjoint(text)
 
 
 def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[str], macro: dict[str, str],
                      min_score: float) -> np.ndarray:
     """Per row: a `candidates` row (top language not allowed, at `min_score` or more) holding a letter
-    its top language writes (`FOREIGN_LETTERS`) and no allowed language does, whatever its length
-    ("Köpək sahildə qaçır.": az 0.98, three words; "Børnene leger i haven efter skole.": da 0.53),
-    and not two function words of one allowed language ("Smørrebrød on a plate" is da at 0.70)."""
+    its top language writes and no allowed language does, whatever its length ("Köpək sahildə qaçır.":
+    az 0.98, three words; "Børnene leger i haven efter skole.": da 0.53), and not two function words of
+    one allowed language ("Smørrebrød on a plate" is da at 0.70); or a pair of its letters no allowed
+    language writes together ("Малы хлопчык і сабака на лузе.": be 0.44). See `_writes_foreign_letters`."""
     out = np.zeros(len(batch), dtype=bool)
     if not min_score:
         return out
@@ -262,8 +278,7 @@ def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[s
     codes = lang.take(pa.array(rows)).to_pylist()
     lower = batch.lower.take(pa.array(rows)).to_pylist()
     for i, code, text, low in zip(rows.tolist(), codes, batch.text.take(pa.array(rows)).to_pylist(), lower):
-        letters = set(FOREIGN_LETTERS.get(code, "")) - taken
-        out[i] = bool(letters) and not letters.isdisjoint(text) and not reads_as(low, allow)
+        out[i] = _writes_foreign_letters(code, text, low, taken, allow)
     return out
 
 

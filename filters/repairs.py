@@ -444,7 +444,8 @@ _CREDIT = (
 # keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
 _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
                  r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source|photographer|photographe|fotograf|"
-                 r"fotógraf[oa]|fotograf[oa]|fotografi[ae]|fotografía|фотограф)")
+                 r"fotógraf[oa]|fotograf[oa]|fotografi[ae]|fotografía|фотограф|zdroj|źródło|quelle|fuente|fonte|bron|"
+                 r"источник|джерело|kaynak|källa|sumber|nguồn)")
 _CREDIT_AFTER_SENTENCE = (
     rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+|fot\.\s*)?{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
     rf"|(?:{_CREDIT_WORDS}\s*(?::|©)|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
@@ -533,7 +534,7 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
 # stock photo, free for commercial use", "... students. Photo #8842193 by photoguy88"), apart: in one
 # pattern with the credits above, Hyperscan finds it too large
 _COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
-                            r"(?-i:[\p{Lu}\d])[^()\[\].!?]+\s*$")
+                            r"(?-i:[\p{Lu}\d])[^()\[\].!?]+\.?\s*$")
 # ... and a photographer's "for" a paper ("... in Newark. Lena Fischer for The New York Times")
 _OUTLET_WORDS = (r"(?:Times|Post|Journal|Guardian|News|Herald|Tribune|Magazine|Observer|Telegraph|Independent|Globe|Chronicle"
                  r"|Gazette|Review|Press|Today|Bloomberg|Reuters|Insider|Atlantic|Economist|Mail)")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
@@ -197,3 +198,39 @@ def foreign_words(vocabulary: Callable[[np.ndarray], list[str | None]], ids: np.
     allowed_words = np.bincount(row, weights=a_col - f_col >= _FAR_MORE, minlength=n)[rows]
     out[rows] = (lead >= margin) & (only_foreign >= 1) & (only_foreign > only_allowed) & (allowed_words < _MIXED)
     return out
+
+
+# ---------------------------------------------------------------- words cut short
+
+COMMON_ENGLISH = 20_000  # the English words a cut-off word may be the start of
+
+
+@lru_cache(maxsize=1)
+def _common_english() -> tuple[str, ...]:
+    """wordfreq's most common English words in ASCII letters, sorted (empty without wordfreq)."""
+    if "en" not in available():
+        return ()
+    import wordfreq
+
+    return tuple(sorted({w for w in wordfreq.top_n_list("en", COMMON_ENGLISH) if w.isascii() and w.isalpha()}))
+
+
+def english_zipf(words: list[str]) -> np.ndarray:
+    """Each word's Zipf frequency in wordfreq's full English list (0: not in it, or no wordfreq)."""
+    if "en" not in available():
+        return np.zeros(len(words), dtype=np.float64)
+    import wordfreq
+
+    return np.array([wordfreq.zipf_frequency(w, "en") for w in words], dtype=np.float64)
+
+
+def starts_a_common_english_word(word: str) -> bool:
+    """Whether a longer common English word (`COMMON_ENGLISH`) starts with ``word`` ("buil": "building")."""
+    common = _common_english()
+    i = bisect_left(common, word)
+    while i < len(common) and common[i].startswith(word):
+        if len(common[i]) > len(word):
+            return True
+        i += 1
+    return False
+

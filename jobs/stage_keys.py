@@ -171,7 +171,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # for the party, congratulations with a line after them, "mix all ingredients", review sites' small print,
     # "Q: ... A: ...", Spanish ordinals no misreading, Vietnamese words doubled; "| Credit: ...",
     # "Lizenzfreies Bild:"; the model with set AU
-    StageSpec("files", 31, _files_reads),
+    # 32: a yes or no with its sentence after it in the allowed languages, reasoning about the picture,
+    # options of a multiple-choice item, the prompt asking for a length, listings' small print, prices on
+    # request, photos taken down, opening hours, ads' labels, a training run's log, descriptions cut inside
+    # their last word, Belarusian by its letters; a screenshot's name needs its date; "Zdroj:" and the other
+    # sources' credits, "Image courtesy of NOAA.", archives' and maps' sites; the model with set AV
+    StageSpec("files", 32, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -134,6 +134,11 @@ DEFAULT_SITE_SUFFIXES = (
     "zoopla", "idealista", "expedia", "agoda", "trivago", "lonely planet", "national geographic", "allrecipes",
     "food network", "epicurious", "serious eats", "taste of home", "yummly", "bbc news", "cnn", "the guardian",
     "ap news", "huffpost", "buzzfeed",
+    # archives, museums, maps and space agencies
+    "europeana", "nasa earth observatory", "earth observatory", "nasa", "noaa", "usgs", "library of congress",
+    "rijksmuseum", "wikiart", "google arts & culture", "google arts and culture", "artsy", "smithsonian",
+    "metropolitan museum of art", "the met", "british museum", "google maps", "google earth", "openstreetmap",
+    "bing maps", "sentinel hub", "copernicus",
     # Japanese and Chinese stock sites
     "pixta", "photolibrary", "视觉中国", "图虫", "摄图网", "千图网", "昵图网", "包图网", "站酷",
     # "stock photo" and free-photo sites' titles in the allowed languages
@@ -536,6 +541,30 @@ DEFAULT_BOILERPLATE = (
     "voltar ao topo", "volver arriba", "torna su", "nach oben", "retour en haut", "terug naar boven",
     "powrót na górę", "yukarı çık", "zpět nahoru", "tillbaka till toppen", "kembali ke atas", "lên đầu trang",
     "กลับไปด้านบน", "トップへ戻る", "ページの先頭へ", "맨 위로", "返回顶部", "回到頂部", "العودة إلى الأعلى",
+    # listings' and labels' small print: disclaimers, prices on request, trade-ins, nutrition estimates
+    "for illustrative purposes only", "are not to scale", "angaben ohne gewähr", "irrtümer vorbehalten",
+    "zwischenverkauf vorbehalten", "änderungen vorbehalten", "sous réserve d'erreurs", "salvo error u omisión", "e&oe",
+    "e.&o.e.", "prices exclude", "price excludes", "on-road costs", "nutrition information is an estimate",
+    "nutritional information is an estimate", "nutrition information is approximate", "verified purchase",
+    "reviewed in the united states on", "reviewed in the united kingdom on", "reviewed in canada on",
+    "reviewed in india on", "reviewed in australia on", "preis auf anfrage", "prix sur demande", "precio a consultar",
+    "prezzo su richiesta", "preço sob consulta", "prijs op aanvraag", "cena na zapytanie", "cena dohodou",
+    "finanzierung möglich", "inzahlungnahme", "financing available", "part exchange welcome", "trade-ins welcome",
+    "visit our showroom", "besuchen sie unseren showroom", "visitez notre showroom", "visita nuestro showroom",
+    # a photo taken down
+    "a été supprimée par son auteur", "a été supprimée par l'auteur", "has been removed by its author",
+    "has been removed by the author", "has been deleted by its owner", "this photo has been removed",
+    "this image has been removed", "this photo is no longer available", "dieses foto wurde entfernt",
+    "foto ini telah dihapus", "esta foto fue eliminada", "questa foto è stata rimossa",
+    # prizes and links in French; a stock site's French label; a training run's log
+    "cliquez sur le lien", "cliquez vite sur", "gagnez un voyage", "gagnez une", "gagnez des", "libre de droits",
+    "cuda out of memory", "tried to allocate", "segmentation fault (core dumped)",
+    # more photos, and downloads in high resolution, offered in the allowed languages
+    "zobacz więcej zdjęć", "ver más fotos", "voir plus de photos", "weitere fotos ansehen", "mehr fotos ansehen",
+    "vedi altre foto", "ver mais fotos", "bekijk meer foto's", "daha fazla fotoğraf", "zobrazit další fotky",
+    "visa fler bilder", "lihat foto lainnya", "xem thêm ảnh", "смотреть все фото", "дивитися всі фото",
+    "baixar em alta resolução", "descargar en alta resolución", "télécharger en haute résolution",
+    "in hoher auflösung herunterladen", "scarica in alta risoluzione", "download in high resolution",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -558,6 +587,12 @@ _LICENCE_NOTICE = (
 _LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}|k{4,}|(?:wk){2,}w?|(?:rs){2,}|lo+l|"
              r"lmf?ao+|rofl|mdr+|x+d{2,}|x{2,}d+|5{4,}|w{3,}|(?:ах|ха){2,}х?а?|(?:хе){2,}|ه{3,}|ㅋ{2,}|ㅎ{2,}|哈{2,}|呵{2,})")
 DEFAULT_BOILERPLATE_PATTERNS = (
+    # an ad's label alone ("Sponsored · Ad"); a shop's opening hours opening the text ("Open Mon–Fri
+    # 9:00–17:00, 14 Harbour Road"; a sign's hours in a description come after its words)
+    r"^\W*(?:sponsored|gesponsert|sponsorisé|patrocinado|sponsorizzato|gesponsord|sponsorowane)(?:\s*[·|•-]\s*"
+    r"(?:ad|anzeige|annonce|anuncio|annuncio|advertentie|reklama))?\W*$|^\W*(?:open|opening hours|hours|öffnungszeiten|"
+    r"horaires?|horario)\s*:?\s*(?:mon|tue|wed|thu|fri|sat|sun|daily|mo|di|lun|mar)[a-z]*\.?\s*[–-]\s*(?:mon|tue|wed|thu|"
+    r"fri|sat|sun|fr|sa|so|ven|sam|dim|vie|sáb|dom)[a-z]*\.?\s*,?\s*\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|h)?\s*[–-]\s*\d{1,2}",
     # a reader's comment: laughter that opens or ends a text of at most seven words ("ahahah troppo
     # bello 😍", "kkkkkkkk muito bom", "so true hahaha 😂"; not "Lake Haha in the mountains"); praise
     # alone after "wow" or "omg" ("wow amazing 😍😍😍")
@@ -1421,6 +1456,35 @@ DEFAULT_REFUSALS = (
     # a visual question left with its answer to come: the text ends on "Answer:"
     r"\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|ответ|відповідь|cevap|odpověď|svar|"
     r"jawaban|trả lời|đáp án)\s*[:：]\s*$|(?:答案|回答|答え|답변)\s*[:：]\s*$",
+    # a yes or no to a visual question, with its sentence after it ("No, the factory does not appear to be
+    # operating.", "Ja, das Dokument ist unterschrieben.", "Non, il n'y a pas de voiture dans l'image.", "是的，
+    # 这是一份结婚证。"): the answer word, a comma or stop, and a pronoun, an article or a verb of the language
+    # (from the start after ASCII marks only, `_EDGE`: RE2's \W takes any non-ASCII letter, "...тумані, на ...")
+    rf"^{_EDGE}(?:(?:yes|no)[,.!]\s+(?:the|this|that|these|those|it|there|he|she|they|you|i|we)\s|(?:ja|nein)[,.!]\s+"
+    r"(?:das|der|die|es|er|sie|man|dies|ich|wir)\s|(?:oui|non)[,.!]\s+(?:il|elle|ils|elles|c['’]est|ce|le|la|les|on|je|"
+    r"nous)[\s'’]|(?:sí|si|no)[,.!]\s+(?:el|la|los|las|es|está|están|hay|se|lo|son|il|gli|le|è|c['’]è|ci sono|sono)[\s'’]"
+    r"|(?:sim|não)[,.!]\s+(?:o|a|os|as|é|está|estão|há|tem|ele|ela)\s|sì[,.!]\s|(?:ja|nee)[,.!]\s+(?:de|het|er|dit|dat|"
+    r"hij|zij)\s|(?:tak|nie)[,.!]\s+(?:na|to|jest|są|w)\s|(?:ano|ne)[,.!]\s+(?:na|to|je|jsou|v)\s|nej[,.!]\s|ja[,.!]\s+"
+    r"(?:det|den|bilden|han|hon)\s|(?:да|нет)[,.!]\s+(?:это|он|она|они|здесь|тут|в|на)\s|(?:так|ні)[,.!]\s+(?:це|він|"
+    r"вона|вони|тут|в|на)\s|(?:evet|hayır)[,.!]\s|(?:ya|tidak)[,.!]\s+(?:ini|itu|dia|mereka|ada)\s|(?:có|không)[,.!]\s"
+    r"|(?:是的|不是|对的|没有)[，,。]|(?:はい|いいえ)[、,。]|(?:네|예|아니요|아니오)[,.]\s|(?:نعم|لا)[،,.]\s)",
+    # reasoning about the picture instead of describing it ("..., judging by the long shadows", "Based on the
+    # floor plan, the total living area is ...", "It was probably taken in the late afternoon", "The answer is
+    # 4.", "To make this dish, you will need ...")
+    r"\bjudging (?:by|from) (?:the|his|her|their|its|how|where|what)\s|^\W*based on (?:the|this) (?:image|picture|photo|"
+    r"photograph|floor ?plan|plan|map|chart|graph|diagram|document|table|screenshot|label|information|context)\b[^,\n]*,"
+    r"|^\W*it (?:was|is) (?:probably|likely|most likely|possibly) (?:taken|shot|photographed|captured|painted|made)\s"
+    r"|^\W*the (?:correct |right |final )?answer is\s|^\W*to make (?:this|the) (?:dish|recipe|cake|bread|soup|sauce|meal)\b",
+    # a multiple-choice item's options, or its answer letter anywhere ("Options: (A) yes (B) no. Answer: (A)")
+    r"^\W*(?:options?|choices?|optionen|opciones|opzioni|opções|opties|opcje|варианты(?: ответа)?|варіанти|seçenekler|"
+    r"možnosti|alternativ|pilihan|lựa chọn|选项|選択肢|보기)\s*[:：]\s*\(?[a-d1][).:]|\b(?:answer|antwort|respuesta|réponse|"
+    r"risposta|resposta|antwoord|odpowiedź|cevap|odpověď|svar|jawaban)\s*[:：]\s*\([a-e]\)",
+    # the prompt, asking for a length or a form ("Beschreibe das Bild in einem Satz.", "Describe the image in a
+    # few words.", "Décris l'image en une phrase.")
+    r"^\W*(?:please )?(?:describe|beschreibe|beschreiben sie|décris|décrivez|describa|descreva|descrivi|beschrijf|opisz|"
+    r"опиши(?:те)?|açıkla|mô tả|jelaskan) (?:(?:this|the|das|dieses|cette|la|esta|a|o|het|de|una|uma|questa|deze|to|bu|này|"
+    r"ini) )?(?:l['’])?(?:image|picture|photo|bild|foto|imagen|imagem|immagine|afbeelding|obraz|zdjęcie|изображение|"
+    r"картинку|фото|resmi|görseli|hình ảnh|bức ảnh|gambar)\s+(?:in|en|em|w|trong|dalam|одним|tek|met|con|com) [^.!?\n]*[.!]?\s*$",
 )
 
 
@@ -1432,7 +1496,8 @@ DEFAULT_REFUSALS = (
 # "dos" is "two") and lone letters that are units or names ("v", "w", "s", "z", "u"); "says" is in (a sign
 # "that says" and nothing after it)
 DEFAULT_UNFINISHED_WORDS = (
-    "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "or", "but", "says",
+    "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "his", "our", "your", "my",
+    "or", "but", "says",
     "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit", "für", "von", "vom", "zum", "zur",
     "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
     "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
@@ -1469,6 +1534,13 @@ class RefusalRule(RuleConfig):
     # one of `unfinished_endings` ("她站在雨中，看起来很")
     unfinished_min_chars: int = Field(default=6, ge=0, le=10_000)
     unfinished_endings: tuple[str, ...] = DEFAULT_UNFINISHED_ENDINGS
+    # ... and an English description cut inside its last word ("... parked in front of a modern glass
+    # buil"): `cut_min_words` words or more (0: off), no end mark, the last word in lowercase ASCII letters,
+    # rarer in English than `cut_word_zipf` (Zipf, wordfreq's full list: "buil" 1.9, "entra" 1.6; "pho"
+    # 2.9) and the start of a common English word ("building"; "shakshuka" 1.6 starts none), while four
+    # in five of its other words are common ones (3 or more)
+    cut_min_words: int = Field(default=8, ge=0, le=1000)
+    cut_word_zipf: float = Field(default=2.5, ge=0.0, le=8.0)
     # A model's output switching language and script word by word (`junk_rules.switching_scripts`): this many
     # changes of script between its runs of letters or more (0: off), with two English function words
     # among them ("一个女人 standing 在 the 海滩上 with 她的 dog"), or one fewer across three scripts

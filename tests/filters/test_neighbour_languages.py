@@ -25,6 +25,7 @@ NEIGHBOURS = [
     "Децата играят със снежни топки.",  # Bulgarian: "със"
     "Дедо носи кошница со грозје.",  # Macedonian: "ѓ"-free, "со", "ј"
     "Дзеці катаюцца на санках каля ракі.",  # Belarusian: "каля", "дзе"
+    "Малы хлопчык і сабака на лузе.",  # Belarusian: "і" and "ы" (be 0.44; "і", "на" are Ukrainian words too)
     "Gutten og hunden leker i snøen.",  # Norwegian: "og", "ø"
     "Een vrou sit met 'n koppie koffie op die stoep.",  # Afrikaans: "'n"
     "Un noi passeja amb el gos pels carrers del barri.",  # Catalan: "amb", "pels"

@@ -700,3 +700,46 @@ MORE_REJECTS["stutter"] += ["Cô gái cô gái đang đọc sách"]
 MORE_KEEPS["stutter"] += ["Xanh xanh đỏ đỏ những chiếc đèn lồng"]
 MORE_REJECTS["boilerplate"] += ["Win a brand-new iPhone today!", "Leather boots clearance sale 70% off"]
 MORE_KEEPS["boilerplate"] += ["Shoppers queue outside a store with 50% off signs"]
+
+# set AV's kinds: a yes or no to a question with its sentence after it, in the allowed languages; reasoning
+# about the picture ("judging by", "based on the map,"); an item's options; the prompt asking for a length;
+# listings' small print, prices on request, a photo taken down, opening hours and an ad's label; a run's log;
+# a description cut inside its last word
+MORE_REJECTS["refusal"] += ["No, the shop appears to be closed.", "Nein, es gibt keinen Hund auf dem Foto.",
+                            "Oui, il y a deux vélos devant la maison.", "Sí, hay tres personas en la foto.",
+                            "Нет, на фото нет машин.", "不是，这是一张旧地图。", "The answer is seven.",
+                            "It is probably a summer evening, judging by the light on the water.",
+                            "Based on the map, the lake lies north of the town.",
+                            "Choices: (A) red (B) blue (C) green", "Describe the photo in three words.",
+                            "A narrow canal in Venice with gondolas moored below the old cathedr"]
+MORE_KEEPS["refusal"] += ["Yes sign painted on a wall in a Lisbon alley", "A chef tossing noodles in a wok",
+                          "No entry sign at the end of a gravel road", "Карпатські гори в тумані, на схилі пасуться вівці.",
+                          "A bowl of shakshuka with crusty bread on a wooden table by the window at breakfast time"]
+MORE_REJECTS["boilerplate"] += ["Floor plan for illustrative purposes only.", "Preis auf Anfrage",
+                                "Reviewed in the United Kingdom on 2 May 2022", "This image has been removed by the author",
+                                "Opening hours: Mon-Sat 10:00-18:00", "Sponsored", "RuntimeError: CUDA out of memory.",
+                                "Zobacz więcej zdjęć tego mieszkania"]
+MORE_KEEPS["boilerplate"] += ["A shop window with a sign listing its opening hours", "A sponsored float in a city parade"]
+MORE_KEEPS["file_name"] = ["Screenshot of a weather app showing rain all week"]
+MORE_REJECTS["file_name"] = ["Screenshot 2022-11-30 at 08.14.55", "Bildschirmfoto 2023-01-02 um 17.45.10",
+                             "スクリーンショット 2024-05-06 午後3.12.40"]
+
+
+def test_set_av_kinds_after_the_parametrised_test():
+    """A screenshot's date and time is a file name; "screenshot of" and a description is not."""
+    keep = MORE_KEEPS["file_name"]
+    assert _mask("file_name", keep + MORE_REJECTS["file_name"]) == [True] * len(keep) + [False] * len(
+        MORE_REJECTS["file_name"])
+
+
+def test_a_description_cut_inside_a_word_needs_the_start_of_a_common_word():
+    """The last word rarer than `cut_word_zipf` and the start of a common English word ("entra":
+    "entrance"), after a description of common words; not a rare word of its own ("shakshuka"), not a
+    short text, not one with an end mark, not one cut on a common word (the limit of this check)."""
+    texts = ["Two cyclists ride past the old railway station towards the main entra",
+             "Two cyclists ride past the old railway station towards the main entra.",
+             "Cyclists at the entra",
+             "A bowl of shakshuka with crusty bread on a wooden table by the window at breakfast time",
+             "Two cyclists ride past the old railway station towards the main do"]
+    assert _mask("refusal", texts) == [False, True, True, True, True]
+    assert _mask("refusal", texts[:1], cut_min_words=0) == [True]

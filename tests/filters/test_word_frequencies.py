@@ -112,3 +112,12 @@ def test_the_words_keep_an_allowed_caption_lid_takes_for_a_neighbour():
     texts = ["Criança brincando na areia de Maceió", "Un gat dormint al terrat de casa."]
     assert language_rule(CaptionBatch.from_texts(texts), CONFIG).tolist() == [True, False]
     assert not language_rule(CaptionBatch.from_texts(texts[:1]), LanguageRule(word_frequency_margin=0))[0]
+
+
+def test_a_cut_word_starts_a_common_english_word():
+    from filters.word_frequencies import english_zipf, starts_a_common_english_word
+
+    assert starts_a_common_english_word("buil") and starts_a_common_english_word("entra")
+    assert not starts_a_common_english_word("shakshuka") and not starts_a_common_english_word("qzxv")
+    zipf = english_zipf(["buil", "building", "qzxv"])
+    assert zipf[1] > 4 > zipf[0] > zipf[2] == 0
