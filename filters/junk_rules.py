@@ -19,7 +19,7 @@ from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
-from filters.word_frequencies import english_zipf, starts_a_common_english_word
+from filters.word_frequencies import available, starts_a_common_word, word_zipf, zipf_table
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -96,6 +96,8 @@ def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
         ok &= ~cut_inside_a_word(batch, ok, cfg)
     if cfg.script_switches:
         ok &= ~switching_scripts(batch, ok, cfg.script_switches)
+    if cfg.two_scripts_min_letters:
+        ok &= ~two_scripts(batch, ok, cfg.two_scripts_min_letters)
     return ok
 
 
@@ -134,6 +136,44 @@ def switching_scripts(batch: CaptionBatch, rows: np.ndarray, switches: int) -> n
     return out
 
 
+# three words in Latin letters in a row: the rows `two_scripts` looks at (beside a letter of another script)
+_LATIN_WORDS = r"[a-z\x{e0}-\x{24f}]{2,}\s+[a-z\x{e0}-\x{24f}]{2,}\s+[a-z\x{e0}-\x{24f}]{2,}"
+# two English function words: a sentence's, not a brand's or a name's
+_TWO_ENGLISH = r"\b(?:the|a|an|on|in|at|with|and|of|is|are|to|his|her|its)\b.*\b(?:the|a|an|on|in|at|with|and|of|is|are|to|his|her|its)\b"
+_TWO_SCRIPTS_SHARE = 0.3  # the smaller script's share of the letters
+
+
+def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.ndarray:
+    """Per row (of the `rows` mask, outside quotes): a model's output given twice, in two languages of
+    two scripts, or cut over to another language ("The runner crosses the finish line 이 사진에서 선수는
+    결승선을", "Children are playing ... 孩子们在地板上玩玩具。"): Latin letters and the other scripts' each
+    `min_letters` or more (Han and Hangul characters count twice) and the fewer `_TWO_SCRIPTS_SHARE` of
+    them or more, two English function words among the Latin ones. A caption with a name or a sign's
+    words in another script ("东京塔 Tokyo Tower at night", "Street sign for 명동 in Seoul") has too few
+    letters of it, a brand's name in Latin letters no function words ("Смартфон Xiaomi Redmi Note 13")."""
+    out = np.zeros(len(batch), dtype=bool)
+    maybe = np.flatnonzero(rows & _np(batch.non_ascii))
+    if maybe.size == 0 or not min_letters:
+        return out
+    text = batch.unquoted_lower.take(pa.array(maybe))
+    found = _np(pc.match_substring_regex(text, _LATIN_WORDS)) & _np(pc.match_substring_regex(text, _TWO_ENGLISH))
+    maybe, text = maybe[found], text.filter(pa.array(found))
+    if maybe.size == 0:
+        return out
+
+    def letters(cls: str) -> np.ndarray:
+        return pc.utf8_length(pc.replace_substring_regex(text, f"[^{cls}]+", "")).to_numpy(zero_copy_only=False)
+
+    latin = letters(r"a-z\x{e0}-\x{24f}")
+    other = 2 * letters(r"\p{Han}\p{Hangul}") + letters(r"\p{Hiragana}\p{Katakana}\p{Cyrillic}\p{Arabic}\p{Thai}"
+                                                      r"\p{Greek}\p{Hebrew}")
+    fewer = np.minimum(latin, other)
+    out[maybe[(fewer >= min_letters) & (fewer >= _TWO_SCRIPTS_SHARE * (latin + other))]] = True
+    return out
+
+
+_ARTICLES = frozenset(("a", "an", "the"))  # before an adjective of `unfinished_adjectives` at the end
+
 # What may follow a broken-off word: spaces, a comma or colon, a dash, an ellipsis
 _AFTER_LAST = re.compile(r"[\s,:;…\-–—]*(?:\.\.\.)?[\s,:;…\-–—]*$")
 
@@ -150,42 +190,70 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     if maybe.size == 0:
         return out
     listed = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))
-    maybe = maybe[listed[words.ids[last[maybe]]]]
+    # ... or an article and an adjective that needs its noun ("... standing next to a large")
+    adjective = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))
+    article = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(_ARTICLES), pa.string())))
+    after_article = adjective[words.ids[last[maybe]]] & article[words.ids[last[maybe] - 1]]
+    maybe = maybe[listed[words.ids[last[maybe]]] | after_article]
     if maybe.size == 0:
         return out
     texts = batch.text.take(pa.array(maybe)).to_pylist()
     allowed = frozenset(cfg.unfinished_words)
+    adjectives = frozenset(cfg.unfinished_adjectives)
     for i, text in zip(maybe.tolist(), texts):
-        body = text[: _AFTER_LAST.search(text).start()]
-        out[i] = body.rsplit(None, 1)[-1] in allowed if body.strip() else False
+        body = text[: _AFTER_LAST.search(text).start()].split()
+        out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-1] in adjectives
+                                                           and body[-2].lower() in _ARTICLES))
     return out
 
 
-_CUT_LAST = re.compile(r"[a-z]{2,}")
-_COMMON_ZIPF = 3.0  # an English word this common or more
-_COMMON_SHARE = 0.8
+# the allowed languages written with spaces whose words wordfreq lists, for `cut_inside_a_word` (not Turkish
+# or Vietnamese: a rare inflection or syllable there may well start a common word)
+_CUT_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sv", "ru", "uk", "id")
+_CUT_COVERAGE = 0.8  # this share of the other words common in the text's language
 
 
 def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
-    """Per row (of the `rows` mask): ASCII text of `cut_min_words` words or more ending on a letter,
-    its last word (lowercase ASCII letters, as written) rarer in English than `cut_word_zipf` and the
-    start of a common English word, while `_COMMON_SHARE` of its other words are common English
-    ones: a description cut inside a word ("... and a flag flying above the entra"; not "... a bowl
+    """Per row (of the `rows` mask): a description of `cut_min_words` words or more ending on a
+    lowercase letter, whose last word is common in none of `_CUT_LANGUAGES` while `_CUT_COVERAGE`
+    of its other words are common in one of them (the text's language, for this), and there the
+    last word (as written) is rarer than `cut_word_zipf` and starts a common word: cut inside a
+    word ("... and a flag flying above the entra", "... neben dem großen Spielpla"; not "... a bowl
     of shakshuka")."""
     out = np.zeros(len(batch), dtype=bool)
     words = batch.words
-    maybe = np.flatnonzero(rows & ~_np(batch.non_ascii) & (words.counts >= cfg.cut_min_words))
+    maybe = np.flatnonzero(rows & (words.counts >= cfg.cut_min_words))
+    if maybe.size:
+        maybe = maybe[_np(pc.match_substring_regex(batch.text.take(pa.array(maybe)), r"\p{Ll}$"))]
+    codes = tuple(c for c in _CUT_LANGUAGES if c in available())
+    if maybe.size == 0 or not codes:
+        return out
+    # the last words, each judged once: common in some language (in its small list), or rare in all
+    last_ids = words.ids[(words.starts + words.counts - 1)[maybe]]
+    unique, inverse = np.unique(last_ids, return_inverse=True)
+    rare = zipf_table(words.dictionary.take(pa.array(unique)).to_pylist(), codes).max(axis=1) == 0
+    maybe = maybe[rare[inverse]]
     if maybe.size == 0:
         return out
-    maybe = maybe[_np(pc.match_substring_regex(batch.text.take(pa.array(maybe)), r"[a-z]$"))]
-    for i, text in zip(maybe.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
-        tokens = text.split()
-        if not _CUT_LAST.fullmatch(tokens[-1]) or english_zipf(tokens[-1:])[0] >= cfg.cut_word_zipf:
-            continue
-        if not starts_a_common_english_word(tokens[-1]):
-            continue
-        others = [w for w in (t.strip(".,;:!?\"'()").lower() for t in tokens[:-1]) if w.isalpha()]
-        out[i] = bool(others) and float((english_zipf(others) >= _COMMON_ZIPF).mean()) >= _COMMON_SHARE
+    # the other words of those rows: the share common in each language
+    in_rows = np.zeros(len(batch), dtype=bool)
+    in_rows[maybe] = True
+    sel = np.flatnonzero(in_rows[words.row])
+    sel = sel[sel != (words.starts + words.counts - 1)[words.row[sel]]]
+    unique, inverse = np.unique(words.ids[sel], return_inverse=True)
+    common = zipf_table(words.dictionary.take(pa.array(unique)).to_pylist(), codes)[inverse] > 0
+    slot = np.searchsorted(maybe, words.row[sel])
+    hits = np.stack([np.bincount(slot, weights=common[:, j], minlength=maybe.size) for j in range(len(codes))], axis=1)
+    coverage = hits / np.maximum(words.counts[maybe] - 1, 1)[:, None]
+    best = np.argmax(coverage, axis=1)
+    keep = coverage[np.arange(maybe.size), best] >= _CUT_COVERAGE
+    maybe, best = maybe[keep], best[keep]
+    for i, b, text in zip(maybe.tolist(), best.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
+        last, code = text.split()[-1], codes[b]
+        # in lowercase as written, or a German noun's capital ("... neben dem großen Spielpla")
+        written = last.islower() or (code == "de" and last[:1].isupper() and last[1:].islower())
+        out[i] = (last.isalpha() and written and word_zipf(last.lower(), code) < cfg.cut_word_zipf
+                  and starts_a_common_word(last.lower(), code))
     return out
 
 
@@ -222,6 +290,8 @@ _CODE_STRONG = (
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
     r"^\s*[a-z_][\w.]*\s*=\s*[a-z_][\w.]*\([^()]*\)\s*;?\s*$", r"^\s*(?:npm|yarn|pip) err!?|^\s*error \d{3,5} \(\w+\):",
+    # a Lua local ("local hp = player:getHealth() ...")
+    r"^\s*local\s+[a-z_]\w*\s*=\s*\S",
     # an HTTP status page, a crash
     r"^\W*(?:(?:http|error|status)\s*)?(?:40[0-9]|41\d|42\d|50[0-9])\W+(?:forbidden|not found|bad request|unauthori[sz]ed|"
     r"internal server error|bad gateway|service unavailable|gateway time-?out|too many requests)\b|\bsegmentation "

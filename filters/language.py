@@ -222,8 +222,8 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
     rejected &= ~_allowed_words(batch, rejected, lang, score, allow, cfg)
     # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
-    rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score), lang, allow, macro,
-                                 cfg.foreign_letter_score)
+    rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score * _LETTER_TOP_SHARE), lang, score,
+                                 allow, macro, cfg.foreign_letter_score)
     # a neighbour can score `neighbour_min_score` only beside a top language scoring less than the rest
     in_sight = ~allowed | (score <= 1.0 - cfg.neighbour_min_score + _SCORE_MARGIN)
     rejected |= _neighbours(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
@@ -261,13 +261,18 @@ def _writes_foreign_letters(code: str, text: str, low: str, taken: set[str], all
     return pair is not None and code not in allow and not set(pair[0]).isdisjoint(text) and not set(pair[1]).isdisjoint(text)
 
 
-def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[str], macro: dict[str, str],
-                     min_score: float) -> np.ndarray:
+_LETTER_TOP_SHARE = 0.5  # a top language under `foreign_letter_score` is judged with the others writing the letter
+
+
+def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str],
+                     macro: dict[str, str], min_score: float) -> np.ndarray:
     """Per row: a `candidates` row (top language not allowed, at `min_score` or more) holding a letter
     its top language writes and no allowed language does, whatever its length ("Köpək sahildə qaçır.":
     az 0.98, three words; "Børnene leger i haven efter skole.": da 0.53), and not two function words of
     one allowed language ("Smørrebrød on a plate" is da at 0.70); or a pair of its letters no allowed
-    language writes together ("Малы хлопчык і сабака на лузе.": be 0.44). See `_writes_foreign_letters`."""
+    language writes together ("Малы хлопчык і сабака на лузе.": be 0.44). See `_writes_foreign_letters`.
+    A top language scoring under `min_score` (but half of it) counts with the other top labels that write
+    one of the text's letters ("Børn i skolegården": no 0.37 and da 0.24)."""
     out = np.zeros(len(batch), dtype=bool)
     if not min_score:
         return out
@@ -277,8 +282,19 @@ def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, allow: set[s
     taken = set().union(*(FOREIGN_LETTERS.get(a, "") for a in allow | {macro.get(a, a) for a in allow}))
     codes = lang.take(pa.array(rows)).to_pylist()
     lower = batch.lower.take(pa.array(rows)).to_pylist()
-    for i, code, text, low in zip(rows.tolist(), codes, batch.text.take(pa.array(rows)).to_pylist(), lower):
+    texts = batch.text.take(pa.array(rows)).to_pylist()
+    for i, code, text, low in zip(rows.tolist(), codes, texts, lower):
         out[i] = _writes_foreign_letters(code, text, low, taken, allow)
+    # a top language under `min_score` ("Børn i skolegården": no 0.37, da 0.24): the top labels that write
+    # the letter it writes, together
+    weak = np.flatnonzero(out[rows] & (score[rows] < min_score))
+    if weak.size:
+        labels, probs = top_languages(batch.text.take(pa.array(rows[weak])), 3)
+        for j, k in enumerate(weak.tolist()):
+            letters = set(FOREIGN_LETTERS.get(codes[k], "")) & set(texts[k])
+            together = sum(float(p) for lab, p in zip(labels[j], probs[j])
+                           if lab not in allow and letters & set(FOREIGN_LETTERS.get(lab, "")))
+            out[rows[k]] = together >= min_score
     return out
 
 

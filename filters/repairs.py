@@ -432,7 +432,7 @@ _SUFFIX_WITHOUT_SEPARATOR = (r"(?i)(?:\s(?:by|via)\s+\S+(?:\s+\S+){0,3}|[(\[][^(
 # A news agency's photo credit after the caption: "... on March 3. Photo: Jane Doe/AFP via Getty
 # Images", "... (AP Photo/Evan Vucci)", "... Credit: John Smith/Reuters".
 _CREDIT = (
-    rf"(?i)\s*[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©|\s)\s*[^():;/]{{2,60}}?"
+    rf"(?i)\s*(?:©\s*)?[(\[]?\s*(?:(?:photo|image|picture|foto|photograph)s?(?: credit)?|credit)\s*(?::|by|©|\s)\s*[^():;/]{{2,60}}?"
     rf"\s*/\s*{NEWS_AGENCIES}(?:\s+(?:via\s+)?getty images)?\s*[)\]]?\s*$"
     rf"|(?i)\s*[(\[]\s*{NEWS_AGENCIES} photo\s*/\s*[^()\[\]]{{2,60}}[)\]]\s*$"
 )
@@ -481,10 +481,12 @@ _CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
+# the photo site a credit names, in the allowed languages ("... on Unsplash", "Foto di ... su Unsplash")
+_ON_PHOTO_SITE = r"(?:\s+(?:on|su|auf|sur|en|em|op|na|på|di|trên|на|в)\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
 _CREDIT_TAIL = (
-    rf"(?i)([^\s|｜¦–—·•(\[（,;-])(?:\s*[|｜¦–—·•,;-]\s*[(\[（]?|\s+[(\[（]?|\s*[（(])\s*"
+    rf"(?i)([^\s|｜¦–—·•(\[（,;©-])(?:\s*[|｜¦–—·•,;-]\s*[(\[（]?|\s+[(\[（]?|\s*[（(])\s*"
     rf"(?:{_CREDIT_MARK}\s*(?:©\s*)?(?:\d{{4}}\s+)?{_CREDIT_NAME}|{_CREDIT_WEAK_MARK}\s+{_CREDIT_TWO_NAMES})"
-    r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?"
+    r"(?:\s*/\s*[^()\[\]/.!?]{2,40})?" + _ON_PHOTO_SITE +
     # the outlet it was taken for, and the rights ("... Photograph: Ana Lindqvist for The Guardian",
     # "... ©2019 David Mwangi Photography, all rights reserved")
     rf"(?:\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?(?:,?\s+\d{{4}})?(?:\s*[(（][^()（）]{{1,30}}[)）])?"
@@ -526,7 +528,7 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
                 # "Courtesy of the National Archives: Women workers ..."
                 rf"|(?:(?:photo|image|picture)\s+)?courtesy\s+of\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|of|and|&)){{0,5}})"
                 rf"(?:\s*[/,]\s*[^./|()–—,]{{2,40}}|\s+for\s+(?:the\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}})?"
-                r"(?:\s+on\s+(?:unsplash|pexels|pixabay|flickr|instagram|freepik))?\s*[.:|｜–—/-]\s+")
+                rf"{_ON_PHOTO_SITE}\s*[.:|｜–—/-]\s+")
 
 
 # ... and a credit "courtesy of" someone, a stock site's label or an image's id as a sentence of its own

@@ -477,6 +477,11 @@ def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.n
         if not judged.any():
             return keep
         sel = sel[judged[w.row[sel]]]
+    # numbers between the words count for nothing: a model's list loop numbers its items ("1. A cat 2. A dog
+    # 3. A cat 4. A dog ...")
+    numeric = _np(pc.match_substring_regex(w.dictionary, r"^\d+$"))
+    if numeric.any():
+        sel = sel[~numeric[w.ids[sel]]]
     ids, row = w.ids[sel].astype(np.uint64), w.row[sel]
     # n-gram i covers words i .. i+n-1 of the same row.
     m = ids.size - n + 1
@@ -491,6 +496,6 @@ def ngram_repetition_rule(batch: CaptionBatch, cfg: NgramRepetitionRule) -> np.n
     key.sort()
     dup_rows = (key[1:][key[1:] == key[:-1]] >> np.uint64(40)).astype(np.int64)
     dups = np.bincount(dup_rows, minlength=len(batch))
-    total = np.maximum(w.counts - n + 1, 1)
+    total = np.maximum(np.bincount(row, minlength=len(batch)) - n + 1, 1)
     keep[judged & (dups > cfg.max_ratio * total)] = False
     return keep

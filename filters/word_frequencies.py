@@ -202,35 +202,34 @@ def foreign_words(vocabulary: Callable[[np.ndarray], list[str | None]], ids: np.
 
 # ---------------------------------------------------------------- words cut short
 
-COMMON_ENGLISH = 20_000  # the English words a cut-off word may be the start of
+COMMON_WORDS = 20_000  # a language's words a cut-off word may be the start of
 
 
-@lru_cache(maxsize=1)
-def _common_english() -> tuple[str, ...]:
-    """wordfreq's most common English words in ASCII letters, sorted (empty without wordfreq)."""
-    if "en" not in available():
+@lru_cache(maxsize=64)
+def _common_words(code: str) -> tuple[str, ...]:
+    """wordfreq's most common words of language ``code`` written in letters, sorted (empty without it)."""
+    if code not in available():
         return ()
     import wordfreq
 
-    return tuple(sorted({w for w in wordfreq.top_n_list("en", COMMON_ENGLISH) if w.isascii() and w.isalpha()}))
+    return tuple(sorted({w for w in wordfreq.top_n_list(code, COMMON_WORDS) if w.isalpha()}))
 
 
-def english_zipf(words: list[str]) -> np.ndarray:
-    """Each word's Zipf frequency in wordfreq's full English list (0: not in it, or no wordfreq)."""
-    if "en" not in available():
-        return np.zeros(len(words), dtype=np.float64)
+def word_zipf(word: str, code: str) -> float:
+    """The word's Zipf frequency in wordfreq's full list of ``code`` (0: not in it, or no wordfreq)."""
+    if code not in available():
+        return 0.0
     import wordfreq
 
-    return np.array([wordfreq.zipf_frequency(w, "en") for w in words], dtype=np.float64)
+    return float(wordfreq.zipf_frequency(word, code))
 
 
-def starts_a_common_english_word(word: str) -> bool:
-    """Whether a longer common English word (`COMMON_ENGLISH`) starts with ``word`` ("buil": "building")."""
-    common = _common_english()
+def starts_a_common_word(word: str, code: str) -> bool:
+    """Whether a longer common word of ``code`` (`COMMON_WORDS`) starts with ``word`` ("buil": "building")."""
+    common = _common_words(code)
     i = bisect_left(common, word)
     while i < len(common) and common[i].startswith(word):
         if len(common[i]) > len(word):
             return True
         i += 1
     return False
-

@@ -175,7 +175,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # options of a multiple-choice item, the prompt asking for a length, listings' small print, prices on
     # request, photos taken down, opening hours, ads' labels, a training run's log, descriptions cut inside
     # their last word, Belarusian by its letters; a screenshot's name needs its date; "Zdroj:" and the other
-    # sources' credits, "Image courtesy of NOAA.", archives' and maps' sites; the model with set AV
+    # sources' credits, "Image courtesy of NOAA.", archives' and maps' sites; the model with set AV; a model
+    # talking about or announcing its caption, a request for one, class-name placeholders, disclaimers,
+    # bookings' terms, Lua, clauses' first words and an article with an adjective at the end, words cut in
+    # the other languages wordfreq lists, output in two scripts, numbered loops, Danish letters beside a
+    # weak top; Unsplash credits in the allowed languages, "© Photo Name / AFP"; the model with set AW
     StageSpec("files", 32, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

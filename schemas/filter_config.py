@@ -29,7 +29,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from schemas.config_base import ConfigSection
 from schemas.scorer_config import ScorersConfig
@@ -138,7 +138,8 @@ DEFAULT_SITE_SUFFIXES = (
     "europeana", "nasa earth observatory", "earth observatory", "nasa", "noaa", "usgs", "library of congress",
     "rijksmuseum", "wikiart", "google arts & culture", "google arts and culture", "artsy", "smithsonian",
     "metropolitan museum of art", "the met", "british museum", "google maps", "google earth", "openstreetmap",
-    "bing maps", "sentinel hub", "copernicus",
+    "bing maps", "sentinel hub", "copernicus", "gardeners' world", "bbc gardeners' world", "the spruce eats",
+    "bbc good food", "good housekeeping",
     # Japanese and Chinese stock sites
     "pixta", "photolibrary", "视觉中国", "图虫", "摄图网", "千图网", "昵图网", "包图网", "站酷",
     # "stock photo" and free-photo sites' titles in the allowed languages
@@ -565,6 +566,12 @@ DEFAULT_BOILERPLATE = (
     "visa fler bilder", "lihat foto lainnya", "xem thêm ảnh", "смотреть все фото", "дивитися всі фото",
     "baixar em alta resolução", "descargar en alta resolución", "télécharger en haute résolution",
     "in hoher auflösung herunterladen", "scarica in alta risoluzione", "download in high resolution",
+    # disclaimers of shops, clinics, games and papers; bookings' terms; login walls and apps
+    "subject to change without notice", "terms and conditions apply", "kann vom original abweichen",
+    "results may vary", "consult your physician", "consult your doctor before", "may vary by platform",
+    "views expressed are those of the author", "do not necessarily reflect", "free cancellation",
+    "pay at the property", "book now from", "cena za noc", "prix par nuit", "precio por noche", "preis pro nacht",
+    "giriş yapın", "in our app", "in the app", "visit us at", "id de la imagen", "id de l'image", "bild-id",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -1412,7 +1419,7 @@ DEFAULT_REFUSALS = (
     r"ответ|відповідь|cevap|odpověď|svar|jawaban|trả lời|答案|回答|答え|답변)\s*[:：]",
     # the prompt itself as the caption ("Describe this image in detail.", "画像について説明してください。")
     r"^\W*(?:please )?describe (?:this|the) (?:image|picture|photo)(?: in detail| briefly)?[\s.!]*$|^\W*(?:この)?(?:画像|写真)"
-    r"(?:について|を)説明してください[。.!！]*$|^\W*请(?:详细)?描述(?:一下)?(?:这张)?(?:图片|图像|照片)[。.!！]*$|^\W*(?:이 )?(?:이미지|사진)을 "
+    r"(?:の内容)?(?:について|を)(?:詳しく|簡単に)?説明してください[。.!！]*$|^\W*请(?:详细)?描述(?:一下)?(?:这张)?(?:图片|图像|照片)[。.!！]*$|^\W*(?:이 )?(?:이미지|사진)을 "
     r"설명해 ?(?:주세요|줘)[.!]*$|^\W*(?:beschreibe|beschreiben sie) (?:das|dieses) (?:bild|foto)[\s.!]*$|^\W*(?:décris|décrivez) "
     r"(?:l['’]image|cette image|la photo)[\s.!]*$|^\W*(?:describe|describa) (?:la|esta) (?:imagen|foto)[\s.!]*$",
     # a multiple-choice answer or its options instead of a caption ("Answer: B", "Option A: ... Option B: ..."
@@ -1475,6 +1482,14 @@ DEFAULT_REFUSALS = (
     r"photograph|floor ?plan|plan|map|chart|graph|diagram|document|table|screenshot|label|information|context)\b[^,\n]*,"
     r"|^\W*it (?:was|is) (?:probably|likely|most likely|possibly) (?:taken|shot|photographed|captured|painted|made)\s"
     r"|^\W*the (?:correct |right |final )?answer is\s|^\W*to make (?:this|the) (?:dish|recipe|cake|bread|soup|sauce|meal)\b",
+    # a model talking about its caption or announcing it ("This caption highlights the key elements of the
+    # scene ...", "もちろんです！以下に画像の説明を記載します。"); a request for one ("Provide a detailed caption
+    # (50-80 words) covering ..."); a class-name placeholder left in ("A photo of a [CLASS].")
+    r"^\W*this (?:caption|description) (?:highlights|captures|describes|focuses on|emphasi[sz]es|conveys|provides|"
+    r"summari[sz]es|keeps)\s|^[\s!-/:-@\[-\x60{-~]*(?:もちろんです|かしこまりました|承知しました)[！!。、]|以下に(?:画像|写真)の"
+    r"(?:説明|内容)|^\W*(?:please )?(?:provide|write|generate|give|create|produce) (?:a|an|one) (?:detailed |short |brief |"
+    r"concise |one-sentence |single-sentence )?(?:caption|description|alt text)\b|\[(?:class|object|label|category|"
+    r"classname|class_name|obj)\]",
     # a multiple-choice item's options, or its answer letter anywhere ("Options: (A) yes (B) no. Answer: (A)")
     r"^\W*(?:options?|choices?|optionen|opciones|opzioni|opções|opties|opcje|варианты(?: ответа)?|варіанти|seçenekler|"
     r"možnosti|alternativ|pilihan|lựa chọn|选项|選択肢|보기)\s*[:：]\s*\(?[a-d1][).:]|\b(?:answer|antwort|respuesta|réponse|"
@@ -1505,6 +1520,19 @@ DEFAULT_UNFINISHED_WORDS = (
     "при", "без", "через", "і", "й", "та", "з", "із", "зі", "до", "від", "біля", "oraz", "ze", "dla", "od", "pod",
     "nad", "przy", "obok", "ve", "při", "vedle", "och", "ett", "ile", "và", "của", "với", "một", "những", "các",
     "dan", "dengan", "yang", "sebuah", "seorang", "و", "في", "من", "على", "مع", "إلى",
+    # conjunctions and relative words that open a clause ("... while the instructor", "... als", "... как")
+    "while", "because", "which", "whose", "dass", "weil", "während", "que", "qui", "dont", "lorsque", "cuando",
+    "mientras", "che", "mentre", "enquanto", "terwijl", "omdat", "który", "która", "które", "że", "gdy", "podczas",
+    "zatímco", "protože", "medan", "eftersom", "sambil", "karena", "ketika", "как", "который", "которая", "которое",
+    "которые", "которую", "которого", "которой", "которым", "которых", "чтобы", "пока", "як", "який", "яка", "яке",
+    "які", "яку", "якого", "якій", "яким", "яких", "поки",
+)  # fmt: skip
+
+
+# English adjectives no caption ends on after an article: "... next to a large", "... holding the small"
+DEFAULT_UNFINISHED_ADJECTIVES = (
+    "large", "small", "big", "little", "tall", "huge", "tiny", "wide", "narrow", "long", "young", "beautiful",
+    "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few",
 )  # fmt: skip
 
 
@@ -1515,7 +1543,8 @@ DEFAULT_UNFINISHED_WORDS = (
 # is an apple, "기와" a tile)
 DEFAULT_UNFINISHED_ENDINGS = (
     "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
-    "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및",
+    "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및", "关于", "對於", "对于", "以及", "并且", "因为", "但是",
+    "或者",
 )  # fmt: skip
 
 
@@ -1530,21 +1559,28 @@ class RefusalRule(RuleConfig):
     # spaces, a comma, a colon, a dash or an ellipsis after it ("... standing next to a").
     unfinished_min_words: int = Field(default=4, ge=0, le=1000)
     unfinished_words: tuple[str, ...] = DEFAULT_UNFINISHED_WORDS
+    # ... or on "a", "an" or "the" and one of these adjectives, in lowercase ("... standing next to a large")
+    unfinished_adjectives: tuple[str, ...] = DEFAULT_UNFINISHED_ADJECTIVES
     # ... and in a script without spaces: `unfinished_min_chars` characters or more (0: off), ending on
     # one of `unfinished_endings` ("她站在雨中，看起来很")
     unfinished_min_chars: int = Field(default=6, ge=0, le=10_000)
     unfinished_endings: tuple[str, ...] = DEFAULT_UNFINISHED_ENDINGS
-    # ... and an English description cut inside its last word ("... parked in front of a modern glass
-    # buil"): `cut_min_words` words or more (0: off), no end mark, the last word in lowercase ASCII letters,
-    # rarer in English than `cut_word_zipf` (Zipf, wordfreq's full list: "buil" 1.9, "entra" 1.6; "pho"
-    # 2.9) and the start of a common English word ("building"; "shakshuka" 1.6 starts none), while four
-    # in five of its other words are common ones (3 or more)
+    # ... and a description cut inside its last word ("... parked in front of a modern glass buil", "...
+    # pendant que les jou"): `cut_min_words` words or more (0: off), no end mark, the last word in lowercase
+    # letters, common in no allowed language wordfreq lists, while four in five of its other words are
+    # common in one (`junk_rules.cut_inside_a_word`), and there rarer than `cut_word_zipf` (Zipf, wordfreq's
+    # full list: "buil" 1.9, "entra" 1.6; "pho" 2.9) and the start of a common word ("building";
+    # "shakshuka" 1.6 starts none)
     cut_min_words: int = Field(default=8, ge=0, le=1000)
     cut_word_zipf: float = Field(default=2.5, ge=0.0, le=8.0)
     # A model's output switching language and script word by word (`junk_rules.switching_scripts`): this many
     # changes of script between its runs of letters or more (0: off), with two English function words
     # among them ("一个女人 standing 在 the 海滩上 with 她的 dog"), or one fewer across three scripts
     script_switches: int = Field(default=4, ge=0, le=1000)
+    # ... or given in two languages of two scripts, or cut over to another (`junk_rules.two_scripts`): Latin
+    # letters and one other script each this many or more (0: off; Han and Hangul count twice) and the
+    # smaller three in ten of them or more ("The runner crosses the finish line 이 사진에서 선수는 결승선을")
+    two_scripts_min_letters: int = Field(default=12, ge=0, le=10_000)
 
     @field_validator("patterns")
     @classmethod
@@ -1556,13 +1592,13 @@ class RefusalRule(RuleConfig):
     def _unfinished_endings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _nonempty_strings(v, "unfinished_endings")
 
-    @field_validator("unfinished_words")
+    @field_validator("unfinished_words", "unfinished_adjectives")
     @classmethod
-    def _unfinished_words(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        v = _nonempty_strings(v, "unfinished_words")
+    def _unfinished_words(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        v = _nonempty_strings(v, info.field_name)
         bad = [w for w in v if w != w.lower() or any(c.isspace() for c in w)]
         if bad:
-            raise ValueError(f"unfinished_words are single lowercase words; got {bad!r}")
+            raise ValueError(f"{info.field_name} are single lowercase words; got {bad!r}")
         return v
 
 
@@ -1622,7 +1658,7 @@ DEFAULT_FUNCTION_WORDS = (
     "degli", "delle", "nella", "nello", "nei", "nelle", "sulla", "sullo", "sui", "sulle", "tra", "fra", "su", "au",
     "aux", "pour", "par", "sous", "chez", "entre", "vers", "leur", "près", "à", "por", "sobre", "bajo", "desde",
     "hacia", "sus", "muy", "ao", "aos", "pela", "pelo", "pelas", "pelos", "em", "nas", "nos", "dos", "sua", "seu",
-    "dem", "am", "zum", "zur", "beim", "vor", "bei", "unter", "neben", "aus", "nach", "für", "über", "bij",
+    "numa", "num", "numas", "nuns", "dum", "duma", "dem", "am", "zum", "zur", "beim", "vor", "bei", "unter", "neben", "aus", "nach", "für", "über", "bij",
     "voor", "naar", "aan", "uit", "onder", "tussen", "ett", "av", "till", "vid", "från", "som", "är", "przy", "nad",
     "przed", "jest", "oraz", "od", "za", "je", "bu", "gibi", "với", "trong", "những", "các", "đang", "là", "ở",
 )  # fmt: skip

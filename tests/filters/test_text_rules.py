@@ -743,3 +743,22 @@ def test_a_description_cut_inside_a_word_needs_the_start_of_a_common_word():
              "Two cyclists ride past the old railway station towards the main do"]
     assert _mask("refusal", texts) == [False, True, True, True, True]
     assert _mask("refusal", texts[:1], cut_min_words=0) == [True]
+
+# set AW's kinds: a model talking about its caption, announcing it in Japanese, asked for one; a class-name
+# placeholder; disclaimers, bookings' terms, login walls in Turkish; a Lua line; descriptions cut on a clause's
+# first word, an article and an adjective, or inside a word in another language; output in two scripts; a
+# numbered list that loops
+MORE_REJECTS["refusal"] += ["This caption captures the mood of the evening in a few words.", "かしこまりました！以下に写真の説明を書きます。",
+                            "Write a short caption for this photo.", "An illustration of a [OBJECT] on a table",
+                            "Два студента сидят в библиотеке и читают книгу, которую",
+                            "Ein Fischer repariert sein Netz am Hafen, während",
+                            "A tourist takes a selfie on the bridge next to the small",
+                            "Eine Frau fährt mit dem Fahrrad durch den Park neben dem großen Spielpla",
+                            "A chef slices vegetables on a wooden board. 厨师在木板上切菜，准备做晚饭。"]
+MORE_KEEPS["refusal"] += ["Смартфон Xiaomi Redmi Note 13, чёрный, вид спереди и сзади", "东京塔 Tokyo Tower at night",
+                          "Two kittens on a rug, one of them very small", "A large crowd gathers in front of the old town hall"]
+MORE_REJECTS["boilerplate"] += ["Prices subject to change without notice.", "Free cancellation · Pay at the property",
+                                "Bu fotoğrafı görmek için giriş yapın", "Consult your doctor before starting a new diet."]
+MORE_REJECTS["code"] += ["local score = game:getScore() print(score)"]
+MORE_REJECTS["ngram_repetition"] += ["The picture shows: 1. a bowl 2. a spoon 3. a bowl 4. a spoon 5. a bowl 6. a spoon "
+                                     "7. a bowl 8. a spoon 9. a bowl"]
