@@ -215,10 +215,9 @@ _CUT_COVERAGE = 0.8  # this share of the other words common in the text's langua
 
 def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
     """Per row (of the `rows` mask): a description of `cut_min_words` words or more ending on a
-    lowercase letter, whose last word is common in none of `_CUT_LANGUAGES` while `_CUT_COVERAGE`
-    of its other words are common in one of them (the text's language, for this), and there the
-    last word (as written) is rarer than `cut_word_zipf` and starts a common word: cut inside a
-    word ("... and a flag flying above the entra", "... neben dem großen Spielpla"; not "... a bowl
+    lowercase letter, `_CUT_COVERAGE` of whose other words are common in one of `_CUT_LANGUAGES` (the
+    text's language, for this) and whose last word (as written) is not, is rarer there than
+    `cut_word_zipf` and starts a common word of it: cut inside a word ("... and a flag flying above the entra", "... neben dem großen Spielpla"; not "... a bowl
     of shakshuka")."""
     out = np.zeros(len(batch), dtype=bool)
     words = batch.words
@@ -228,25 +227,23 @@ def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -
     codes = tuple(c for c in _CUT_LANGUAGES if c in available())
     if maybe.size == 0 or not codes:
         return out
-    # the last words, each judged once: common in some language (in its small list), or rare in all
-    last_ids = words.ids[(words.starts + words.counts - 1)[maybe]]
-    unique, inverse = np.unique(last_ids, return_inverse=True)
-    rare = zipf_table(words.dictionary.take(pa.array(unique)).to_pylist(), codes).max(axis=1) == 0
-    maybe = maybe[rare[inverse]]
-    if maybe.size == 0:
-        return out
-    # the other words of those rows: the share common in each language
+    # the words of those rows, each distinct one judged once: common (in the small list) per language
     in_rows = np.zeros(len(batch), dtype=bool)
     in_rows[maybe] = True
     sel = np.flatnonzero(in_rows[words.row])
-    sel = sel[sel != (words.starts + words.counts - 1)[words.row[sel]]]
     unique, inverse = np.unique(words.ids[sel], return_inverse=True)
     common = zipf_table(words.dictionary.take(pa.array(unique)).to_pylist(), codes)[inverse] > 0
+    last = sel == (words.starts + words.counts - 1)[words.row[sel]]
     slot = np.searchsorted(maybe, words.row[sel])
-    hits = np.stack([np.bincount(slot, weights=common[:, j], minlength=maybe.size) for j in range(len(codes))], axis=1)
+    # the share of the other words common in each language; the last word's own
+    hits = np.stack([np.bincount(slot[~last], weights=common[~last, j], minlength=maybe.size)
+                     for j in range(len(codes))], axis=1)
+    last_common = np.zeros((maybe.size, len(codes)), dtype=bool)
+    last_common[slot[last]] = common[last]
     coverage = hits / np.maximum(words.counts[maybe] - 1, 1)[:, None]
     best = np.argmax(coverage, axis=1)
-    keep = coverage[np.arange(maybe.size), best] >= _CUT_COVERAGE
+    at = np.arange(maybe.size)
+    keep = (coverage[at, best] >= _CUT_COVERAGE) & ~last_common[at, best]
     maybe, best = maybe[keep], best[keep]
     for i, b, text in zip(maybe.tolist(), best.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
         last, code = text.split()[-1], codes[b]

@@ -536,7 +536,8 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
 # stock photo, free for commercial use", "... students. Photo #8842193 by photoguy88"), apart: in one
 # pattern with the credits above, Hyperscan finds it too large
 _COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
-                            r"(?-i:[\p{Lu}\d])[^()\[\].!?]+\.?\s*$")
+                            r"(?:(?-i:[\p{Lu}\d])[^()\[\].!?]+|the (?:author|artist|photographer|owner|family|museum|"
+                            r"archive|library|estate|seller|agent))\.?\s*$")
 # ... and a photographer's "for" a paper ("... in Newark. Lena Fischer for The New York Times")
 _OUTLET_WORDS = (r"(?:Times|Post|Journal|Guardian|News|Herald|Tribune|Magazine|Observer|Telegraph|Independent|Globe|Chronicle"
                  r"|Gazette|Review|Press|Today|Bloomberg|Reuters|Insider|Atlantic|Economist|Mail)")

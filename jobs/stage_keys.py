@@ -179,7 +179,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # talking about or announcing its caption, a request for one, class-name placeholders, disclaimers,
     # bookings' terms, Lua, clauses' first words and an article with an adjective at the end, words cut in
     # the other languages wordfreq lists, output in two scripts, numbered loops, Danish letters beside a
-    # weak top; Unsplash credits in the allowed languages, "© Photo Name / AFP"; the model with set AW
+    # weak top; Unsplash credits in the allowed languages, "© Photo Name / AFP"; the model with set AW;
+    # image-generation prompts, options in a run, answers' openers, colour disclaimers, red-packet spam,
+    # "courtesy of the author", wallpaper sites; the model with set AX
     StageSpec("files", 32, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

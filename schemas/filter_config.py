@@ -139,7 +139,8 @@ DEFAULT_SITE_SUFFIXES = (
     "rijksmuseum", "wikiart", "google arts & culture", "google arts and culture", "artsy", "smithsonian",
     "metropolitan museum of art", "the met", "british museum", "google maps", "google earth", "openstreetmap",
     "bing maps", "sentinel hub", "copernicus", "gardeners' world", "bbc gardeners' world", "the spruce eats",
-    "bbc good food", "good housekeeping",
+    "bbc good food", "good housekeeping", "wallpaper cave", "wallpaperaccess", "wallpaper flare", "wallpapersafari",
+    "wallpaperswide", "wallhaven",
     # Japanese and Chinese stock sites
     "pixta", "photolibrary", "视觉中国", "图虫", "摄图网", "千图网", "昵图网", "包图网", "站酷",
     # "stock photo" and free-photo sites' titles in the allowed languages
@@ -572,6 +573,8 @@ DEFAULT_BOILERPLATE = (
     "views expressed are those of the author", "do not necessarily reflect", "free cancellation",
     "pay at the property", "book now from", "cena za noc", "prix par nuit", "precio por noche", "preis pro nacht",
     "giriş yapın", "in our app", "in the app", "visit us at", "id de la imagen", "id de l'image", "bild-id",
+    "may differ slightly due to", "due to monitor settings", "colours may vary", "colors may vary",
+    "the views expressed", "editorial use only", "点击链接", "领取红包", "限时免费", "點擊連結", "領取紅包",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
 # "Photo 12日" is no gallery label)
@@ -593,7 +596,19 @@ _LICENCE_NOTICE = (
 # "wkwk" (Indonesian), "rsrs", "mdr" (French), "555" (Thai), "ㅋㅋ", "哈哈", "ахаха", "ههههه"
 _LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}|k{4,}|(?:wk){2,}w?|(?:rs){2,}|lo+l|"
              r"lmf?ao+|rofl|mdr+|x+d{2,}|x{2,}d+|5{4,}|w{3,}|(?:ах|ха){2,}х?а?|(?:хе){2,}|ه{3,}|ㅋ{2,}|ㅎ{2,}|哈{2,}|呵{2,})")
+# an image-generation prompt's markers: one of the strong ones (weights "(masterpiece:1.2)", Midjourney's
+# parameters, the artists and sites prompts name), or two of the weak ones with a comma between them
+_PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstation hq|octane render|greg rutkowski|artgerm|"
+                  r"\bwlop\b|sakimichan|masterpiece, best quality|best quality, masterpiece|\((?:masterpiece|best quality|"
+                  r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w)")
+_PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]?detailed|\bintricate details?\b|"
+                r"\bsharp focus|\bconcept art\b|\bmatte painting|\bdigital art\b|\bunreal engine|\bcinematic lighting|"
+                r"\bvolumetric lighting|\bgod rays|\bphotorealistic|\bhyperrealistic|\bultra realistic|\bartstation\b|"
+                r"\bdeviantart\b|\bultra detailliert|\bmeisterwerk\b|\bby [a-z]+ [a-z]+ and [a-z]+ [a-z]+\b|\b4k wallpaper|::)")
 DEFAULT_BOILERPLATE_PATTERNS = (
+    # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
+    # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
+    rf"^\W*disclaimer\s*:|{_PROMPT_STRONG}|{_PROMPT_WEAK}[^\n]*,[^\n]*{_PROMPT_WEAK}",
     # an ad's label alone ("Sponsored · Ad"); a shop's opening hours opening the text ("Open Mon–Fri
     # 9:00–17:00, 14 Harbour Road"; a sign's hours in a description come after its words)
     r"^\W*(?:sponsored|gesponsert|sponsorisé|patrocinado|sponsorizzato|gesponsord|sponsorowane)(?:\s*[·|•-]\s*"
@@ -1490,6 +1505,12 @@ DEFAULT_REFUSALS = (
     r"(?:説明|内容)|^\W*(?:please )?(?:provide|write|generate|give|create|produce) (?:a|an|one) (?:detailed |short |brief |"
     r"concise |one-sentence |single-sentence )?(?:caption|description|alt text)\b|\[(?:class|object|label|category|"
     r"classname|class_name|obj)\]",
+    # a multiple-choice item's options in a run ("A) bus B) tram C) train", "Which animal is shown? A. dog B. fox
+    # C. wolf", "Option D: the train is leaving", "Choices: yes / no"); an answer's openers ("Because the light
+    # was red.", "It depends on the weather.", "Probably a Labrador, but hard to say.")
+    r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
+    r"|^\W*(?:option|choice)\s+[a-e]\s*[:.)]|^\W*(?:options|choices)\s*[:：]|^\W*because (?:the|it|he|she|they|there|of)\s"
+    r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b",
     # a multiple-choice item's options, or its answer letter anywhere ("Options: (A) yes (B) no. Answer: (A)")
     r"^\W*(?:options?|choices?|optionen|opciones|opzioni|opções|opties|opcje|варианты(?: ответа)?|варіанти|seçenekler|"
     r"možnosti|alternativ|pilihan|lựa chọn|选项|選択肢|보기)\s*[:：]\s*\(?[a-d1][).:]|\b(?:answer|antwort|respuesta|réponse|"
@@ -1532,7 +1553,7 @@ DEFAULT_UNFINISHED_WORDS = (
 # English adjectives no caption ends on after an article: "... next to a large", "... holding the small"
 DEFAULT_UNFINISHED_ADJECTIVES = (
     "large", "small", "big", "little", "tall", "huge", "tiny", "wide", "narrow", "long", "young", "beautiful",
-    "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few",
+    "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few", "old",
 )  # fmt: skip
 
 

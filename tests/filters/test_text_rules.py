@@ -762,3 +762,14 @@ MORE_REJECTS["boilerplate"] += ["Prices subject to change without notice.", "Fre
 MORE_REJECTS["code"] += ["local score = game:getScore() print(score)"]
 MORE_REJECTS["ngram_repetition"] += ["The picture shows: 1. a bowl 2. a spoon 3. a bowl 4. a spoon 5. a bowl 6. a spoon "
                                      "7. a bowl 8. a spoon 9. a bowl"]
+
+# set AX's kinds: image-generation prompts; options in a run, an option named first, answers' openers;
+# colour and views disclaimers, a disclaimer labelled as one, red-packet spam
+MORE_REJECTS["boilerplate"] += ["old lighthouse on a cliff, stormy sea, volumetric lighting, 8k, concept art",
+                                "portrait of a knight, (detailed armor:1.3), dramatic light", "koi pond at dawn --ar 16:9",
+                                "Colors may vary from the photo.", "Disclaimer: prices are indicative.", "点击链接领取优惠券"]
+MORE_KEEPS["boilerplate"] += ["A highly detailed model of a steam locomotive in a museum",
+                              "A 4K television on a stand in a living room, showing a football match"]
+MORE_REJECTS["refusal"] += ["A) car B) bike C) bus", "What is on the table? A. cup B. bowl C. plate", "Option B: a red kite",
+                            "Because it is raining.", "It depends on the angle.", "Maybe a heron, hard to tell."]
+MORE_KEEPS["refusal"] += ["Plan A) and plan B) drawn on a whiteboard", "Because I Love You neon sign in a cafe window"]
