@@ -67,7 +67,7 @@ from packer import step_mix  # noqa: E402
 from packer.mix_balance_bound import mix_balance_bound  # noqa: E402
 from packer.packing import image_lower_bound, lower_bound, plan_packs  # noqa: E402
 from packer.mix_balance_bound import step_mix_limits  # noqa: E402
-from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio  # noqa: E402
+from packer.steps import assemble_steps, naive_steps, step_balance, step_balance_ratio, step_loads  # noqa: E402
 from schemas.pack_config import PackConfig  # noqa: E402
 
 WINDOW = 1000
@@ -260,10 +260,7 @@ def pack_cost_spread(cost: np.ndarray) -> dict:
 
 def modelled_time(sp, dp: int) -> float:
     """The modelled training time of a step plan: the sum over steps of its costliest rank's cost."""
-    ok = sp.step >= 0
-    loads = np.zeros((sp.n_steps, dp))
-    np.add.at(loads, (sp.step[ok], sp.rank[ok]), sp.cost[ok])
-    return float(loads.max(axis=1).sum())
+    return float(step_loads(sp.step, sp.rank, sp.cost, dp).max(axis=1).sum())
 
 
 def bench_steps(n: int) -> tuple[list[dict], list[dict]]:

@@ -136,10 +136,12 @@ def switching_scripts(batch: CaptionBatch, rows: np.ndarray, switches: int) -> n
     return out
 
 
-# three words in Latin letters in a row: the rows `two_scripts` looks at (beside a letter of another script)
-_LATIN_WORDS = r"[a-z\x{e0}-\x{24f}]{2,}\s+[a-z\x{e0}-\x{24f}]{2,}\s+[a-z\x{e0}-\x{24f}]{2,}"
-# two English function words: a sentence's, not a brand's or a name's
-_TWO_ENGLISH = r"\b(?:the|a|an|on|in|at|with|and|of|is|are|to|his|her|its)\b.*\b(?:the|a|an|on|in|at|with|and|of|is|are|to|his|her|its)\b"
+# Latin letters (lowercase), and three words of them in a row: the rows `two_scripts` looks at
+_LATIN_LETTERS = r"a-z\x{e0}-\x{24f}"
+_LATIN_WORDS = rf"[{_LATIN_LETTERS}]{{2,}}\s+[{_LATIN_LETTERS}]{{2,}}\s+[{_LATIN_LETTERS}]{{2,}}"
+# two of the English function words a glitch leaves: a sentence's, not a brand's or a name's
+_ENGLISH_WORD = r"\b(?:" + "|".join(sorted(_GLITCH_WORDS)) + r")\b"
+_TWO_ENGLISH = f"{_ENGLISH_WORD}.*{_ENGLISH_WORD}"
 _TWO_SCRIPTS_SHARE = 0.3  # the smaller script's share of the letters
 
 
@@ -164,7 +166,7 @@ def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.n
     def letters(cls: str) -> np.ndarray:
         return pc.utf8_length(pc.replace_substring_regex(text, f"[^{cls}]+", "")).to_numpy(zero_copy_only=False)
 
-    latin = letters(r"a-z\x{e0}-\x{24f}")
+    latin = letters(_LATIN_LETTERS)
     other = 2 * letters(r"\p{Han}\p{Hangul}") + letters(r"\p{Hiragana}\p{Katakana}\p{Cyrillic}\p{Arabic}\p{Thai}"
                                                       r"\p{Greek}\p{Hebrew}")
     fewer = np.minimum(latin, other)

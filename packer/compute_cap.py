@@ -60,9 +60,11 @@ def caps_compute(cfg, has_images: bool) -> bool:
 
 
 def patch_cost(cfg) -> float:
-    """The ViT's linear cost of one patch (every layer, and the window attention of the others)."""
-    window_layers = cfg.vit_layers - cfg.vit_full_attention_layers
-    return cfg.vit_layers * cfg.vit_patch_cost + window_layers * cfg.vit_attention_cost * cfg.vit_window_patches
+    """The ViT's linear cost of one patch (every layer, and the window attention of the others): the
+    compute model's ViT cost of one patch without its full attention."""
+    from packer.packing import costs_on_shapes  # (packer.packing imports this module)
+
+    return float(costs_on_shapes(0.0, 1.0, 0.0, 0.0, cfg).vit_cost)
 
 
 def capped_patches(t: np.ndarray, p: np.ndarray, excess: np.ndarray, n_packs: int, cfg) -> CappedPatches | None:

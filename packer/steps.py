@@ -932,12 +932,18 @@ def naive_steps(n_packs: int, dp: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(full, i // S, -1), np.where(full, (i % S) % dp, -1)
 
 
-def step_balance(step: np.ndarray, rank: np.ndarray, cost: np.ndarray, dp: int) -> np.ndarray:
-    """Per step: the largest per-rank cost over the mean per-rank cost (1.0 = perfect; steps
-    with zero total cost count as 1.0). Rows with step < 0 are ignored."""
+def step_loads(step: np.ndarray, rank: np.ndarray, cost: np.ndarray, dp: int) -> np.ndarray:
+    """(steps × dp): each rank's summed cost in each step. Rows with step < 0 are ignored."""
     ok = step >= 0
     n_steps = int(step[ok].max()) + 1 if ok.any() else 0
     loads = np.zeros((n_steps, dp))
     np.add.at(loads, (step[ok], rank[ok]), cost[ok])
+    return loads
+
+
+def step_balance(step: np.ndarray, rank: np.ndarray, cost: np.ndarray, dp: int) -> np.ndarray:
+    """Per step: the largest per-rank cost over the mean per-rank cost (1.0 = perfect; steps
+    with zero total cost count as 1.0). Rows with step < 0 are ignored."""
+    loads = step_loads(step, rank, cost, dp)
     mean = loads.mean(axis=1)
     return np.where(mean > 0, loads.max(axis=1) / np.where(mean > 0, mean, 1.0), 1.0)
