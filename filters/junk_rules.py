@@ -330,6 +330,16 @@ _CSS = r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};"  # CSS declara
 _CODE_AROUND_QUOTES = (r"(?:\b[a-z][a-z-]*=\"[^\"]*\"\s*){2}|\[/?(?:caption|gallery|embed|video|audio|playlist|"
                        r"vc_[a-z_]+|et_pb_[a-z_]+|su_[a-z_]+|wp_[a-z_]+)\b[^\]]*\]")
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
+# A data record, a line of a CSV file written with semicolons ("ts-0042;blumentopf terrakotta 20 cm;12,99;38;auf
+# lager"): `_RECORD_FIELDS` short fields or more, two of them numbers, the whole text
+_RECORD_FIELDS = 4
+_RECORD_NUMBER = re.compile(r"\s*[-+]?[\d.,]*\d[\d.,]*\s*[%€$£¥₽]?\s*")
+
+
+def _data_record(text: str) -> bool:
+    fields = text.split(";")
+    return (len(fields) >= _RECORD_FIELDS and "\n" not in text and max(map(len, fields)) <= 60
+            and sum(bool(_RECORD_NUMBER.fullmatch(f)) for f in fields) >= 2)
 _CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
 
@@ -337,9 +347,13 @@ def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.nda
     """Rows with one strong code signal (`_CSS` among them) or `min_signals` different weak ones;
     `rows` are those that `_CODE_ANY` matches (sorted), the only ones that can have another."""
     out = np.zeros(len(texts), dtype=bool)
-    css = np.flatnonzero((ascii_set_counts(texts, (";", ":")) >= 2).all(axis=1))
+    counts = ascii_set_counts(texts, (";", ":"))
+    css = np.flatnonzero((counts >= 2).all(axis=1))
     if css.size:
         out[css] = _np(pc.match_substring_regex(texts.take(pa.array(css)), _CSS))
+    records = np.flatnonzero(~out & (counts[:, 0] >= _RECORD_FIELDS - 1))
+    if records.size:
+        out[records] = [_data_record(t) for t in texts.take(pa.array(records)).to_pylist()]
     rows = rows[~out[rows]]
     if rows.size == 0:
         return out
@@ -911,7 +925,15 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         hangul = np.flatnonzero(keep & _np(batch.non_ascii) & (batch.unquoted_words.counts >= cfg.min_short_soup_words))
         if hangul.size:
             pattern = rf"^\s*{_HANGUL_TAG}(?:\s+{_HANGUL_TAG}){{{cfg.min_short_soup_words - 1},}}\s*$"
-            keep[hangul] = ~_np(pc.match_substring_regex(text.take(pa.array(hangul)), pattern))
+            sub = text.take(pa.array(hangul))
+            run = _np(pc.match_substring_regex(sub, pattern))
+            # with a word more, one of them may be a noun that ends in a particle's syllable ("... 회의 비즈니스
+            # 팀워크 업무 일러스트": a meeting), but not the last (a sentence ends on its verb)
+            longer = ~run & (batch.unquoted_words.counts[hangul] > cfg.min_short_soup_words)
+            if longer.any():
+                one_ending = rf"^\s*(?:{_HANGUL_TAG}\s+)*[0-9\x{{AC00}}-\x{{D7A3}}]+(?:\s+{_HANGUL_TAG})+\s*$"
+                run[longer] = _np(pc.match_substring_regex(sub.filter(pa.array(longer)), one_ending))
+            keep[hangul] = ~run
     labelled = np.flatnonzero(keep & ((batch.unquoted_ascii_counts(":") > 0) | _np(batch.non_ascii)))  # "：" is not ASCII
     if labelled.size:
         keep[labelled] = ~_np(pc.match_substring_regex(text.take(pa.array(labelled)), _TAG_LABEL))
@@ -943,9 +965,14 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
             split = [x for s in split for x in _TIGHT_SLASH.split(s)]
         items = [x for x in (s.strip(" .!?。！:：-") for s in split) if x]
         need = cfg.min_items - 1 if _STRONG_SEPARATOR.search(t) else cfg.min_items
-        if len(items) < need or _CATALOGUE_FACT.search(t):
+        if len(items) < need:
             continue
         words = [x.split() for x in items]
+        # a catalogue entry names its facts in a few items of a few words; twice the items a list needs,
+        # three in four of them one word, are tags with a decade among them ("... | sepia | 1920s | archive")
+        if _CATALOGUE_FACT.search(t) and not (len(items) >= 2 * cfg.min_items
+                                              and sum(len(w) == 1 for w in words) * 4 >= 3 * len(items)):
+            continue
         # ("before and after" ends a list with semicolons: a sentence enumerates with commas)
         if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])
                 and not _STRONG_SEPARATOR.search(t) and ";" not in t and "；" not in t):

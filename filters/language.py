@@ -23,7 +23,7 @@ from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.scripts import mostly_foreign_script, scripts_outside
 from filters.unicode_classes import BIT
-from filters.word_frequencies import LID_CODES, available, foreign_words
+from filters.word_frequencies import LID_CODES, available, foreign_words, zipf_table
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -362,7 +362,7 @@ _UNSURE_TOP = 0.5  # (see `_allowed_words`)
 def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str], cfg: LanguageRule
                    ) -> np.ndarray:
     """Per row: a `rejected` row whose lid.176 top language is not allowed and has a word list
-    (`filters.word_frequencies`) or scores under `_UNSURE_TOP`, and whose words are an allowed
+    (`filters.word_frequencies`), or scores under `_UNSURE_TOP` (allowed or not), and whose words are an allowed
     language by `word_frequency_margin` Zipf per word over every other language with a list, with more
     common words of its own than that language's own (`foreign_words` the other way round): "Criança
     brincando na praia de Maceió" is Catalan at 0.87 to lid.176, and "criança", "brincando" and "praia"
@@ -377,13 +377,43 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
     rows = np.flatnonzero(rejected)
     top = np.asarray(lang.take(pa.array(rows)).to_pylist(), dtype=object)
     foreign_top = np.array([t not in allow and macro.get(t, t) not in allow for t in top], dtype=bool)
-    rows = rows[foreign_top & (np.isin(top, list(listed)) | (score[rows] < _UNSURE_TOP))]
+    # (an allowed top under `_UNSURE_TOP` too: "Pendaki menikmati matahari terbit di puncak Gunung Bromo"
+    # is Turkish at 0.16, Italian 0.13 and Indonesian 0.12, and its words are common Indonesian ones)
+    weak = score[rows] < _UNSURE_TOP
+    take = (foreign_top & np.isin(top, list(listed))) | weak
+    rows, weak_allowed = rows[take], (weak & ~foreign_top)[take]
     if rows.size == 0:
         return out
     others = frozenset(listed)
     words = batch.words.subset(rows)
-    out[rows[foreign_words(lambda used: words.dictionary.take(pa.array(used)).to_pylist(), words.ids, words.row,
-                           rows.size, others, {}, cfg.word_frequency_margin, cfg.exempt_words + 1)]] = True
+    kept = foreign_words(lambda used: words.dictionary.take(pa.array(used)).to_pylist(), words.ids, words.row,
+                         rows.size, others, {}, cfg.word_frequency_margin, cfg.exempt_words + 1)
+    # ... where the words' allowed language is one lid.176 gives some belief to (among its top `top_k`):
+    # "Polbo á feira cun pouco de pemento" (Galician, no list of its own) has Portuguese words, and
+    # lid.176's top three are Vietnamese, Catalan and Tagalog
+    check = np.flatnonzero(kept & weak_allowed)
+    if check.size:
+        kept[check] = _words_read_as_a_top_label(batch, rows[check], allow, cfg)
+    out[rows[kept]] = True
+    return out
+
+
+def _words_read_as_a_top_label(batch, rows: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+    """Per row: the allowed language (with a word list) whose words' Zipf sum is highest is among
+    lid.176's top `top_k` labels for the text (macro-languages joined)."""
+    macro = cfg.macro_languages
+    codes = tuple(c for c in available() if LID_CODES.get(c, c) in allow or macro.get(LID_CODES.get(c, c)) in allow)
+    labels, _ = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
+    out = np.zeros(rows.size, dtype=bool)
+    if not codes:
+        return out
+    words = batch.words.subset(rows)
+    table = zipf_table(words.dictionary.to_pylist(), codes)[words.ids]
+    sums = np.zeros((rows.size, len(codes)))
+    np.add.at(sums, words.row, table)
+    best = [macro.get(LID_CODES.get(codes[j], codes[j]), LID_CODES.get(codes[j], codes[j])) for j in sums.argmax(axis=1)]
+    for k, (b, top) in enumerate(zip(best, labels)):
+        out[k] = b in {macro.get(x, x) for x in top}
     return out
 
 

@@ -364,7 +364,7 @@ def _names(suffixes: tuple[str, ...]) -> str:
 
 def _site_name(suffixes: tuple[str, ...]) -> str:
     """One or more site names in a row (with ".com", a country edition, an id after them)."""
-    one = rf"(?:{_names(suffixes)}){_DOMAIN}{_COUNTRY}"
+    one = rf"(?:www\.)?(?:{_names(suffixes)}){_DOMAIN}{_COUNTRY}"
     return rf"{one}(?:\s+{one})*(?:\s+(?:id\s*)?#?\d{{3,}})?"
 
 
@@ -476,8 +476,8 @@ _CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|(?:privat|private|supplied|handout|archi
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©)|photographed by|credits?\s*:|(?:photography|photograph|photo"
-                r"|foto|picture)\s*:|ph\."
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©|courtesy\s+of)|photographed by|credits?\s*:|(?:photography|photograph|photo"
+                r"|foto|picture|image)\s*:|ph\."
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"

@@ -412,9 +412,11 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
 
 
 _QUOTING_WORDS = 5
-# a verb that says a sign, a screen or a print shows an address, before a bare domain (no scheme, no "www.")
-_SHOWS = (r"\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
-          r"bears)\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*")
+# a verb that says a sign, a screen or a print shows an address, before a bare domain (no scheme), or the
+# address named as a thing's own ("a food truck with its website, www.x.com, painted on the side")
+_SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
+          r"bears)\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
+          r"|\b(?:its|their)\s+(?:web\s+)?(?:address|url|website|domain)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)
@@ -453,7 +455,21 @@ def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
     """Fails any configured phrase or pattern, case-insensitive, outside quoted spans."""
     if not cfg.phrases and not cfg.patterns:
         return np.ones(len(batch), dtype=bool)
-    return ~search(batch.unquoted_lower, boilerplate_pattern(cfg.phrases, cfg.patterns), _np(batch.non_ascii))
+    pattern = boilerplate_pattern(cfg.phrases, cfg.patterns)
+    hit = search(batch.unquoted_lower, pattern, _np(batch.non_ascii))
+    rows = np.flatnonzero(hit)
+    if rows.size:  # a button a screen shows, described: its words are no page's copy
+        text = batch.unquoted_lower.take(pa.array(rows))
+        rows = rows[_np(pc.match_substring_regex(text, _DESCRIBED_BUTTON))]
+        if rows.size:
+            rest = pc.replace_substring_regex(batch.unquoted_lower.take(pa.array(rows)), _DESCRIBED_BUTTON, " ")
+            hit[rows] = search(rest, pattern)
+    return ~hit
+
+
+# "... with the price and an Add to Cart button", "a mural of a Subscribe button": one to four words
+# between an indefinite article and the button (copy pasted from a page says "Click the Buy Now button")
+_DESCRIBED_BUTTON = r"\ban?\s+(?:[^\s,.;:!?]+\s+){1,4}?(?:button|icon|badge|banner|sticker)s?\b"
 
 
 _MONTH = (
@@ -566,6 +582,12 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     if rows.size:
         standalone = rf"(?:^|[^A-Za-z0-9])[0-9]{{{cfg.max_digits + 1},}}(?:$|[^A-Za-z0-9])"
         keep[rows] = ~_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), standalone))
+        # a reference number named as one in a description ("Rolex Submariner ref. 124060, 41 mm, black dial
+        # ...", "... oil on canvas, inv. 203145"): the thing's, not a phone number or an ID for its own sake
+        named = rows[~keep[rows] & (batch.words.counts[rows] >= _DESCRIPTION_WITH_REF)]
+        if named.size:
+            rest = pc.replace_substring_regex(batch.text.take(pa.array(named)), _NAMED_REFERENCE, " ")
+            keep[named] = ~_np(pc.match_substring_regex(rest, standalone))
     grouped = np.flatnonzero(keep & (batch.ascii_digits >= 8))
     if grouped.size:
         keep[grouped] = ~_np(pc.match_substring_regex(batch.unquoted_lower.take(pa.array(grouped)), _DIGIT_GROUPS))
@@ -575,6 +597,8 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
     return keep
 
 
+_DESCRIPTION_WITH_REF = 6  # words
+_NAMED_REFERENCE = r"(?i)\b(?:ref|reference|inv|cat|art)\.?\s*(?:no\.?\s*)?#?\s*[0-9]+\b"
 # The whole text is a labelled code ("Part No. 9X-4471-002-B", "SKU: 88213-BLK", "Item #40021") or an
 # image's dimensions ("2048 x 1536").
 _LABELLED_CODE = (

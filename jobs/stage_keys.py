@@ -182,7 +182,14 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # weak top; Unsplash credits in the allowed languages, "© Photo Name / AFP"; the model with set AW;
     # image-generation prompts, options in a run, answers' openers, colour disclaimers, red-packet spam,
     # "courtesy of the author", wallpaper sites; the model with set AX
-    StageSpec("files", 32, _files_reads),
+    # 33: descriptions cut on an article, a possessive or a preposition in the allowed languages, tag lists
+    # with a decade, Korean tags with a noun ending in a particle's syllable, prompts labelled as such,
+    # questions with their answers, four lettered options, "choose the best caption", semicolon records,
+    # German "klicken Sie hier"; kept: a described button, a game's main menu, "before it goes into the
+    # oven", a thing's own website, a reference number in a description, Indonesian words under a weak
+    # allowed top; "photo courtesy of Name" after a dash, "| Image: Name", stock sites by their domain;
+    # the model with sets AY and AZ
+    StageSpec("files", 33, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

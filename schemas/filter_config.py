@@ -115,7 +115,7 @@ class ZhT2sRepair(RuleConfig):
 
 DEFAULT_SITE_SUFFIXES = (
     "shutterstock", "istock", "istockphoto", "getty images", "gettyimages", "alamy", "dreamstime",
-    "depositphotos", "123rf", "adobe stock", "pond5", "vecteezy", "freepik", "pixabay", "pexels",
+    "depositphotos", "123rf", "adobe stock", "stock.adobe", "pond5", "vecteezy", "freepik", "pixabay", "pexels",
     "unsplash", "flickr", "pinterest", "instagram", "facebook", "twitter", "tumblr", "reddit",
     "imgur", "wikimedia commons", "wikipedia, the free encyclopedia", "wikipedia", "youtube", "etsy", "ebay",
     "amazon", "amazon.com",
@@ -359,7 +359,7 @@ DEFAULT_BOILERPLATE = (
     "uitverkocht", "niet op voorraad", "tükendi", "slutsåld", "tillfälligt slut", "vyprodáno", "غير متوفر حاليا",
     "غير متوفر حالياً", "品切れ", "售罄", "已售完", "暂时缺货", "kdv dahil",
     # page menus and players, readers' sign-offs, gambling spam, free-PNG listings
-    "toggle navigation", "open menu", "close menu", "main menu", "skip to content", "play episode",
+    "toggle navigation", "open menu", "close menu", "skip to content", "play episode",
     "replying to @", "saludos desde", "잘 보고 갑니다", "좋은 하루 되세요", "díky za sdílení", "dzięki za udostępnienie",
     "สล็อตเว็บตรง", "ฝากถอนไม่มีขั้นต่ำ", "เว็บพนัน", "먹튀검증", "토토사이트", "카지노사이트", "免费png", "png透明", "透明背景素材",
     "png免抠", "免抠素材", "resim bulunamadı", "görsel bulunamadı", "拡大表示", "baca juga:", "zdjęcie ilustracyjne",
@@ -427,7 +427,8 @@ DEFAULT_BOILERPLATE = (
     "mehr laden", "charger plus", "cargar más", "carica altri", "carregar mais", "meer laden", "załaduj więcej",
     "загрузить ещё", "daha fazla yükle", "načíst další", "ladda fler", "tải thêm", "تحميل المزيد", "โหลดเพิ่มเติม",
     "加载更多", "klicka här", "kliknij tutaj", "klik hier", "cliquez ici", "haga clic aquí", "clicca qui", "clique aqui",
-    "hier klicken", "нажмите здесь", "натисніть тут", "buraya tıklayın", "klikněte zde", "klik di sini",
+    "hier klicken", "klicken sie hier", "klicke hier", "cliquer ici", "haz clic aquí", "pulsa aquí", "kliknij tu",
+    "klikněte sem", "nhấp vào đây", "нажмите здесь", "натисніть тут", "buraya tıklayın", "klikněte zde", "klik di sini",
     "nhấn vào đây", "اضغط هنا", "คลิกที่นี่", "ここをクリック", "여기를 클릭", "点击这里", "zum warenkorb hinzufügen",
     "in den einkaufswagen",
     # "image from the web, removed on request"
@@ -609,6 +610,17 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
     rf"^\W*disclaimer\s*:|{_PROMPT_STRONG}|{_PROMPT_WEAK}[^\n]*,[^\n]*{_PROMPT_WEAK}",
+    # ... or one labelled as one ("Prompt: a red fox in the snow, watercolour", "Negative prompt: blurry")
+    rf"^{_EDGE}(?:(?:positive|negative)\s+)?(?:prompt|промпт|提示词|提示詞|プロンプト|프롬프트)\s*[:：]",
+    # a page's menu opening the text ("Main menu Home News Contact"; a game's main menu described is a screen)
+    rf"^{_EDGE}main menu\b",
+    # a visual question with its answer after it: yes or no in the allowed languages ("Is the man wearing
+    # glasses? Yes", "Ist das ein Hund? Ja."), or a word to three after a question in English ("How many
+    # people are in the photo? Three", "What color is the car? Dark red.")
+    r"[^\s?？][?？] ?(?:yes|no|ja|nein|oui|non|sí|si|sì|sim|não|да|нет|так|ні|evet|hayır|ya|tidak|có|không|tak|"
+    r"nie|ano|ne|nej|nee|是|否|不是|是的|对|はい|いいえ|네|아니요|아니오|نعم|لا)[.!。]?\s*$|"
+    rf"^{_EDGE}(?:is|are|does|do|did|was|were|can|what|which|who|where|how many|how much)\s[^?\n]{{3,150}}\?\s*"
+    r"[^\s?]+(?:\s+[^\s?]+){0,2}[.!]?\s*$",
     # an ad's label alone ("Sponsored · Ad"); a shop's opening hours opening the text ("Open Mon–Fri
     # 9:00–17:00, 14 Harbour Road"; a sign's hours in a description come after its words)
     r"^\W*(?:sponsored|gesponsert|sponsorisé|patrocinado|sponsorizzato|gesponsord|sponsorowane)(?:\s*[·|•-]\s*"
@@ -862,7 +874,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"shipping\b|\border (?:before|by) (?:midnight|noon|\d)",
     # spam: easy money, crypto, gambling; and the commonest calls to buy in other languages
     r"\bearn \$?\d[\d,]* (?:a|per) (?:day|week|month)\b|\b(?:work|money) from home\b|\bairdrop\b|\bconnect your "
-    r"wallet\b|\bbefore it (?:goes|pumps|moons)\b|\b\d{2,4}x (?:gains?|returns?|profit)\b|\bonline (?:slots|casino)\b|"
+    r"wallet\b|\bbefore it (?:pumps|moons|goes (?:to the moon|parabolic|viral))\b|\b\d{2,4}x (?:gains?|returns?|profit)\b|\bonline (?:slots|casino)\b|"
     r"\bsports betting\b|\bwelcome bonus\b|\bfree spins\b|\bdropshipping\b|\bhot sale\b|\bnew arrivals?\b.{0,20}"
     r"\b(?:sale|wholesale|cheap)\b|\bachetez (?:maintenant|dès maintenant)\b|\blivraison (?:gratuite|offerte)\b|\bcompre "
     r"(?:agora|já)(?:$|[^0-9a-z_])|\bfrete grátis\b|\bkaufen sie jetzt\b|\bkostenloser versand\b|\bacquista ora\b|\bspedizione "
@@ -1511,6 +1523,10 @@ DEFAULT_REFUSALS = (
     r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
     r"|^\W*(?:option|choice)\s+[a-e]\s*[:.)]|^\W*(?:options|choices)\s*[:：]|^\W*because (?:the|it|he|she|they|there|of)\s"
     r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b",
+    # four options lettered from the start ("A. bakery B. library C. pharmacy D. zoo": initials of names
+    # stop before D) or a request to choose one ("Choose the best caption: (1) ...")
+    r"^\W*a\.\s+\S[^\n]*\sb\.\s+\S[^\n]*\sc\.\s+\S[^\n]*\sd\.\s+\S|^\W*(?:choose|select|pick) (?:the )?(?:best|correct|right|"
+    r"most (?:accurate|appropriate|suitable)) (?:caption|answer|option|description|title)\b",
     # a multiple-choice item's options, or its answer letter anywhere ("Options: (A) yes (B) no. Answer: (A)")
     r"^\W*(?:options?|choices?|optionen|opciones|opzioni|opções|opties|opcje|варианты(?: ответа)?|варіанти|seçenekler|"
     r"možnosti|alternativ|pilihan|lựa chọn|选项|選択肢|보기)\s*[:：]\s*\(?[a-d1][).:]|\b(?:answer|antwort|respuesta|réponse|"
@@ -1525,12 +1541,15 @@ DEFAULT_REFUSALS = (
 
 
 # Words no caption ends on (an article, a conjunction, a preposition that needs its noun), in the
-# default allowed languages; left out: words that end names or labels ("an" of "Hoi An", "la", "de",
-# "da", "do", Portuguese "o", "i", "e"), prepositions and particles a verb can end on ("in", "on",
-# "by", German "auf", "zu", Czech "se", Swedish "med", "på"; Portuguese "para" and French "entre"
-# are verbs too), words that are English words too ("den", "die", "con", "met", "les", "im"; Spanish
-# "dos" is "two") and lone letters that are units or names ("v", "w", "s", "z", "u"); "says" is in (a sign
-# "that says" and nothing after it)
+# default allowed languages, as written in lowercase (a name's "La" or "De" has its capital); left
+# out: words that end names or labels ("da", "do", Portuguese "o", "i"; "e" and "y" are in, "vitamin E"
+# and "generation Y" have their capitals), prepositions and
+# particles a verb can end on ("in", "on", "by", German "auf", "zu", Czech "se", Swedish "med", "på";
+# Portuguese "para" and French "entre" are verbs too), words that are words of another allowed
+# language or English ("den", "die", "con", "met", "van", "pro", "sue", "um", "im"; Spanish "dos" and
+# Portuguese "onze" are numbers; Turkish "su" is water, Vietnamese "ao" a pond, "ai" who, "lo"
+# worry; Polish "nas" is us, "uno" ends "uno contra uno") and lone letters that are units or names
+# ("v", "w", "s", "z", "u"); "says" is in (a sign "that says" and nothing after it)
 DEFAULT_UNFINISHED_WORDS = (
     "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "his", "our", "your", "my",
     "or", "but", "says",
@@ -1547,6 +1566,18 @@ DEFAULT_UNFINISHED_WORDS = (
     "zatímco", "protože", "medan", "eftersom", "sambil", "karena", "ketika", "как", "который", "которая", "которое",
     "которые", "которую", "которого", "которой", "которым", "которых", "чтобы", "пока", "як", "який", "яка", "яке",
     "які", "яку", "якого", "якій", "яким", "яких", "поки",
+    # articles, possessives and demonstratives that need their noun, and prepositions no verb ends on
+    # ("... walking towards the", "... während seine", "... près de la", "... para a estação dos")
+    "at", "towards", "toward", "than", "des", "beim", "seine", "seinen", "seinem", "seiner", "ihre", "ihren", "ihrem",
+    "ihrer", "diese", "dieser", "diesem", "diesen", "le", "la", "les", "de", "ses", "ces", "cette", "leur", "leurs",
+    "au", "aux", "vers", "chez", "el", "del", "esta", "estos", "estas", "il", "dei", "alla", "allo", "agli", "alle",
+    "dal", "dalla", "dai", "nei", "negli", "nelle", "sui", "sugli", "sulle", "suo", "sua", "suoi", "questo", "questa",
+    "quel", "quella", "per", "aos", "num", "numa", "seu", "seus", "suas", "pelos", "pelas", "esse", "essa", "naar",
+    "deze", "swoim", "swoją", "swoje", "swojego", "swojej", "tym", "tej", "przez", "przed", "między", "svým", "svou",
+    "svého", "své", "svém", "přes", "mezi", "před", "sitt", "sina", "bir", "di", "ke", "untuk", "dari", "pada", "oleh",
+    "свой", "свою", "своей", "своим", "своего", "своих", "этот", "эта", "эти", "этой", "этого", "этим", "между",
+    "перед", "среди", "свій", "своєю", "своїм", "свого", "своїх", "цей", "ця", "ці", "цього", "цим", "між", "серед",
+    "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y",
 )  # fmt: skip
 
 

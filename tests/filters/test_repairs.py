@@ -532,3 +532,23 @@ def _repaired_as_expected(pairs: list[tuple[str, str]]) -> None:
     """Each raw text of `pairs` repairs (every default repair) to its expected text."""
     got = normalize_captions(pa.array([raw for raw, _ in pairs])).to_pylist()
     assert got == [want for _, want in pairs]
+
+
+def test_credits_courtesy_of_after_a_dash_and_stock_sites_by_their_domain_are_stripped():
+    pairs = [
+        ("Lanterns over the old harbour at dusk – picture courtesy of Marta Lindqvist", "Lanterns over the old harbour at dusk"),
+        ("Frosty spider web on a garden fence - www.dreamstime.com", "Frosty spider web on a garden fence"),
+        ("Barista pouring latte art | stock.adobe.com", "Barista pouring latte art"),
+        # kept: something courtesy of someone in the picture
+        ("A free coffee courtesy of the hotel on the breakfast tray", "A free coffee courtesy of the hotel on the breakfast tray"),
+    ]
+    _repaired_as_expected(pairs)
+
+
+def test_a_credit_labelled_image_after_a_bar_is_stripped():
+    pairs = [
+        ("Runners at the start of the city marathon | Image: Laura Benn Photography", "Runners at the start of the city marathon"),
+        # kept: a word after "Image:" that is no name's
+        ("A gallery wall with a print titled Image: blue", "A gallery wall with a print titled Image: blue"),
+    ]
+    _repaired_as_expected(pairs)

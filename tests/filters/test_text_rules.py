@@ -773,3 +773,31 @@ MORE_KEEPS["boilerplate"] += ["A highly detailed model of a steam locomotive in 
 MORE_REJECTS["refusal"] += ["A) car B) bike C) bus", "What is on the table? A. cup B. bowl C. plate", "Option B: a red kite",
                             "Because it is raining.", "It depends on the angle.", "Maybe a heron, hard to tell."]
 MORE_KEEPS["refusal"] += ["Plan A) and plan B) drawn on a whiteboard", "Because I Love You neon sign in a cafe window"]
+
+# set AY's kinds: descriptions cut on an article, a possessive or a preposition that needs its noun in the
+# allowed languages; a tag list with a decade among many one-word tags; Korean tags with one noun ending in
+# a particle's syllable; a prompt labelled as one; a visual question with its answer after it
+MORE_REJECTS["refusal"] += ["Zwei Kinder spielen im Garten mit ihrem", "Un homme répare son vélo devant la porte de",
+                            "A crowd of fans waiting outside the stadium at", "Rybáři opravují sítě na břehu před",
+                            "Nelayan menarik jaring ke perahu pada"]
+MORE_KEEPS["refusal"] += ["A delivery driver loading parcels into a white van", "Kinder räumen den Tisch ab, die Mutter hört zu",
+                          "Bốn chú vịt dưới ao"]
+MORE_REJECTS["keyword_list"] += ["ruins | ancient | temple | stone | history | travel | 1890s | photo",
+                                 "반려동물 고양이 귀여운 사진 일상 힐링 배경 무료"]
+MORE_KEEPS["keyword_list"] += ["어린 아이들이 공원에서 연을 날리며 즐겁게 놀고 있다"]
+MORE_REJECTS["boilerplate"] += ["Prompt: cozy cabin in the woods, snow, warm light", "Are the lights on? No",
+                                "Hat der Hund ein Halsband? Ja", "What animal is this? A fox"]
+MORE_KEEPS["boilerplate"] += ["A tablet showing an online store with a Buy Now button under the price",
+                              "A screenshot of a video page with a red Subscribe button below the player"]
+
+# set AZ's kinds: four lettered options, a request to choose a caption, a semicolon record, German "click
+# here"; kept: a game's main menu, "before it goes into the oven", a thing's own website, a reference
+# number in a description
+MORE_REJECTS["refusal"] += ["A. harbour B. airport C. station D. market", "Select the correct caption: (a) a bus (b) a tram"]
+MORE_REJECTS["code"] += ["SKU-118;Keramiktasse blau;8,50;120;verfügbar"]
+MORE_REJECTS["boilerplate"] += ["Klicken Sie hier für die Bildergalerie"]
+MORE_KEEPS["boilerplate"] += ["The main menu of a puzzle game with buttons for Play, Options and Quit",
+                              "A cook brushes egg wash over the pie before it goes into the oven"]
+MORE_KEEPS["url"] += ["A delivery van with its website, www.greenleafflowers.com, printed along the side"]
+MORE_KEEPS["digit_run"] += ["Omega Speedmaster ref. 311305, 42 mm, on a leather strap beside its box"]
+MORE_KEEPS["code"] += ["A whiteboard list: milk; eggs; bread; 2 apples"]

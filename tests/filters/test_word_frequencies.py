@@ -114,6 +114,17 @@ def test_the_words_keep_an_allowed_caption_lid_takes_for_a_neighbour():
     assert not language_rule(CaptionBatch.from_texts(texts[:1]), LanguageRule(word_frequency_margin=0))[0]
 
 
+def test_the_words_keep_a_caption_under_a_weak_allowed_top_only_in_a_language_lid_names():
+    """lid.176 is unsure of both (no label over 0.2): the Indonesian caption's words are common
+    Indonesian ones, and Indonesian is among its top labels; the Galician one's are Portuguese words,
+    and Portuguese is not among them. Without the words both are rejected."""
+    texts = ["Pendaki beristirahat di puncak Gunung Merapi.", "Polbo á feira cun pouco de pemento"]
+    labels, probs = top_languages(pa.array(texts), CONFIG.top_k)
+    assert max(probs[0]) < 0.5 and max(probs[1]) < 0.5 and "pt" not in labels[1]
+    assert language_rule(CaptionBatch.from_texts(texts), CONFIG).tolist() == [True, False]
+    assert not language_rule(CaptionBatch.from_texts(texts[:1]), LanguageRule(word_frequency_margin=0))[0]
+
+
 def test_a_cut_word_starts_a_common_word():
     from filters.word_frequencies import starts_a_common_word, word_zipf
 
