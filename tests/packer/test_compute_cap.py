@@ -105,13 +105,38 @@ def test_an_item_over_the_cap_leaves_its_room_to_short_texts():
     cfg = PackConfig(context_length=C, max_vit_patches=8192, dp_size=64, remainder="pad")
     e = sample_costs(t, p, m, cfg).cost - t
     cap = capped_patches(t, p, e, lower_bound(t, p, cfg, images=m), cfg)
-    assert cap is not None and (cap.patches[:5] == cap.limit - (C - 7800)).all()  # over the cap
+    # over the cap, and near a full document's compute: room for texts, fewer patches than an image item's
+    room = min(C - 7800, int(cap.patches[3005:].min()) - 1)
+    assert cap is not None and (cap.patches[:5] == cap.limit - room).all()
     assert (cap.patches >= p).all() and cap.patches.max() <= cap.limit <= cfg.max_vit_patches
     on = plan_packs(t, p, m, cfg.model_copy(update={"compute_cap": "on"}))
     off = plan_packs(t, p, m, cfg.model_copy(update={"compute_cap": "off"}))
     assert on.n_packs <= off.n_packs + 1
     # fillers joined: the documents' packs hold at least half the room they left (none without the rule)
     assert on.pack_tokens[on.pack_of[:5]].sum() >= 5 * 7800 + 0.5 * 5 * (C - 7800)
+
+
+def test_a_document_near_the_costliest_takes_no_image_but_one_far_from_it_does():
+    """An image in a document's pack runs the ViT on the pack's padded patch bucket: a text over the
+    cap whose compute is within a mean pack's patches of the costliest item's keeps room for texts
+    only (no pack ends over a full-context document's cost), one far below it for images too."""
+    C = 24576
+    rng = np.random.default_rng(4)
+    vis = rng.integers(64, 400, 20_000)
+    t = np.concatenate((np.full(40, C), np.full(40, C - 700), np.full(40, 18000), rng.integers(150, 600, 20_000) + vis))
+    p = np.concatenate((np.zeros(120, np.int64), 4 * vis)).astype(np.int64)
+    m = np.concatenate((np.zeros(120, np.int64), np.ones(20_000, np.int64)))
+    cfg = PackConfig(context_length=C, dp_size=64, remainder="pad", compute_cap="on")
+    e = sample_costs(t, p, m, cfg).cost - cfg.llm_token_cost * t
+    cap = capped_patches(t, p, e, lower_bound(t, p, cfg, images=m), cfg)
+    assert cap is not None and (cap.patches[:120] > cap.limit - C).all()  # all three over the cap
+    smallest_image = int(cap.patches[120:].min())
+    assert (cap.limit - cap.patches[40:80] < smallest_image).all()  # near the top: texts only
+    assert (cap.limit - cap.patches[80:120] == C - 18000).all()  # far from it: any filler
+    plan = plan_packs(t, p, m, cfg)
+    assert (plan.pack_images[plan.pack_of[40:80]] == 0).all()
+    assert plan.pack_images[plan.pack_of[80:120]].sum() > 0
+    assert plan.cost.max() <= plan.cost[plan.pack_of[:40]].max() * (1 + 1e-9)
 
 
 def test_no_cap_where_it_would_be_over_the_patch_limit():
