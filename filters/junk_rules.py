@@ -430,16 +430,19 @@ _SETTINGS = {
             r"raw|jpeg fine|color space|srgb|adobe rgb|wb)\b"
             # a phone's lens as EXIF names it ("iPhone 13 Pro back triple camera 5.7mm f/1.5"); a lens's
             # maker designation ("EF-S18-55mm f/3.5-5.6 IS STM", "XF35mmF1.4 R", "DG HSM"); a lens put on a
-            # body ("A7III + Sigma 35mm"); a film stock
+            # body ("A7III + Sigma 35mm")
             r"|\b(?:back|front|rear)(?: (?:dual|triple|quad|wide|ultra ?wide|telephoto))* camera\b"
             r"|\b(?:is stm|is usm|usm|stm|dg hsm|dg dn|hsm|oss|g master|gm oss|ed vr|af-s|af-p|vr ii|lm wr|r lm wr|"
             r"di iii|di ii|vc usd|ef-s\d+|ef-m\d+|ef\d+|rf\d+|xf\d+|xc\d+|fe \d+|\d+mmf\d)"
-            r"|\+\s*(?:sigma|tamron|zeiss|samyang|rokinon|viltrox|tokina|laowa|voigtlander|\d{2,3}\s?mm)\b"
-            r"|\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|ilford|"
+            r"|\+\s*(?:sigma|tamron|zeiss|samyang|rokinon|viltrox|tokina|laowa|voigtlander|\d{2,3}\s?mm)\b",
+    # a film stock: a setting of its own, not the exposure's ("A Leica M6 loaded with a roll of Kodak Portra 400"
+    # describes a camera; "Leica M6, Portra 400, f/2, 1/500" is a settings string by its aperture and shutter)
+    "film": r"\b(?:portra|ektar|ektachrome|kodachrome|tri-x|hp5|fp4|delta \d{3,4}|superia|cinestill|velvia|provia|ilford|"
             r"ultramax|gold \d{3})\b",
 }
 _SETTING_ANY = "|".join(f"(?:{p})" for p in _SETTINGS.values())
 _EXPOSURE = frozenset(("shutter", "iso", "bias", "exif"))
+_DESCRIBING = re.compile(r"\b(?:a|an|the|of|with|in|on|into|inside)\b")
 _SETTING_RE = {k: re.compile(v) for k, v in _SETTINGS.items()}
 _ANY_SETTING_RE = re.compile(_SETTING_ANY)
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -589,7 +592,10 @@ def camera_settings_rule(batch: CaptionBatch, cfg: CameraSettingsRule) -> np.nda
         rest = [w for w in _WORD.findall(_ANY_SETTING_RE.sub(" ", t)) if w not in _FILLER]
         # a body, a focal length and an f-number with words around them describe a camera or a lens
         # ("Nikon D750 with a 50mm f/1.8 lens on a tripod"); settings strings give an exposure
-        keep[i] = len(rest) > cfg.max_other_words or (not found & _EXPOSURE and bool(rest))
+        # (with a film stock, an article or a preposition too: "... loaded with a roll of Kodak Portra 400";
+        # not "Leica M6, Summicron 35mm, Kodak Portra 400")
+        keep[i] = len(rest) > cfg.max_other_words or (not found & _EXPOSURE and bool(rest) and (
+            "film" not in found or _DESCRIBING.search(t) is not None))
     return keep
 
 

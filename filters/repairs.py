@@ -442,7 +442,7 @@ _CREDIT = (
 # "... at dawn. Photo credit: Tom Becker", "... the river. © Anna Kowalska" (a name: it starts with a
 # capital or a digit, "Photo: the entrance at night" is a caption); and a stock listing's
 # keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
-_CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
+_CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|beeld|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
                  r"crédits? photo|photo credits?|image courtesy|courtesy(?: of)?|source|photographer|photographe|fotograf|"
                  r"fotógraf[oa]|fotograf[oa]|fotografi[ae]|fotografía|фотограф|zdroj|źródło|quelle|fuente|fonte|bron|"
                  r"источник|джерело|kaynak|källa|sumber|nguồn)")
@@ -478,7 +478,7 @@ _CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|(?:privat|private|supplied|handout|archi
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
 _CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©|courtesy\s+of)|photographed by|credits?\s*:|(?:photography|photograph|photo"
                 r"|foto|picture|image)\s*:|ph\."
-                r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
+                r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|beeld\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
 _CREDIT_WEAK_MARK = r"(?:foto(?:s|grafía|grafia)?\s+(?:di|de|von|van|par|by)|photo\s+(?:de|par))"
 # the photo site a credit names, in the allowed languages ("... on Unsplash", "Foto di ... su Unsplash")

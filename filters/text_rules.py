@@ -413,10 +413,11 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
 
 _QUOTING_WORDS = 5
 # a verb that says a sign, a screen or a print shows an address, before a bare domain (no scheme), or the
-# address named as a thing's own ("a food truck with its website, www.x.com, painted on the side")
+# address named as a thing's own or as a part of it ("a food truck with its website, www.x.com, painted on
+# the side", "a poster with the web address x.org at the bottom")
 _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
           r"bears)\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
-          r"|\b(?:its|their)\s+(?:web\s+)?(?:address|url|website|domain)\s*[,:]?\s*)")
+          r"|\b(?:(?:its|their)|with\s+(?:the|a))\s+(?:web\s+)?(?:address|url|website|domain)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)

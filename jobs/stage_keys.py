@@ -188,7 +188,9 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # German "klicken Sie hier"; kept: a described button, a game's main menu, "before it goes into the
     # oven", a thing's own website, a reference number in a description, Indonesian words under a weak
     # allowed top; "photo courtesy of Name" after a dash, "| Image: Name", stock sites by their domain;
-    # the model with sets AY and AZ
+    # the model with sets AY and AZ; labelled questions and answers, a photo site's name alone, shops' hurry
+    # and royalty-free labels in more languages; kept: a film stock in a description, a poster "with the web
+    # address ..."; Dutch "Beeld:" credits; the model with set BA
     StageSpec("files", 33, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -431,6 +431,14 @@ DEFAULT_BOILERPLATE = (
     "klikněte sem", "nhấp vào đây", "нажмите здесь", "натисніть тут", "buraya tıklayın", "klikněte zde", "klik di sini",
     "nhấn vào đây", "اضغط هنا", "คลิกที่นี่", "ここをクリック", "여기를 클릭", "点击这里", "zum warenkorb hinzufügen",
     "in den einkaufswagen",
+    # a shop's hurry ("while stocks last", "Jual murah! Stok terbatas", "Bán gấp, inbox ngay"), royalty-free
+    # labels, a quiz's last option
+    "while stocks last", "solange der vorrat reicht", "hasta agotar existencias", "fino ad esaurimento scorte",
+    "jusqu'à épuisement des stocks", "enquanto durarem os estoques", "do wyczerpania zapasów", "stoklarla sınırlı",
+    "do vyprodání zásob", "så länge lagret räcker", "số lượng có hạn", "inbox ngay", "bán gấp", "giá rẻ bất ngờ",
+    "jual murah", "stok terbatas", "order sekarang", "sebelum kehabisan", "限时抢购", "ปลอดค่าลิขสิทธิ์", "免版税",
+    "lizenzfrei", "telifsiz", "bebas royalti", "miễn phí bản quyền", "ロイヤリティフリー", "none of the above",
+    "all of the above",
     # "image from the web, removed on request"
     "如有侵权", "图片来自网络", "图片源于网络", "侵删",
     # an unfilled description in the allowed languages
@@ -614,6 +622,11 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     rf"^{_EDGE}(?:(?:positive|negative)\s+)?(?:prompt|промпт|提示词|提示詞|プロンプト|프롬프트)\s*[:：]",
     # a page's menu opening the text ("Main menu Home News Contact"; a game's main menu described is a screen)
     rf"^{_EDGE}main menu\b",
+    # a question or an answer labelled as one ("Q: How many surfers are in the water?", "A: lager"); a photo
+    # site's name alone after its credit was cut ("on Unsplash")
+    rf"^{_EDGE}(?:q|a|question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|"
+    r"pertanyaan|câu hỏi|问题|問題|질문)\s*[:：]\s*\S|^\W*(?:on|via|from|auf|sur|en|su|em|op|na|di|trên|на)\s+(?:unsplash|pexels|"
+    r"pixabay|flickr|instagram|freepik)\W*$",
     # a visual question with its answer after it: yes or no in the allowed languages ("Is the man wearing
     # glasses? Yes", "Ist das ein Hund? Ja."), or a word to three after a question in English ("How many
     # people are in the photo? Three", "What color is the car? Dark red.")
@@ -1577,7 +1590,7 @@ DEFAULT_UNFINISHED_WORDS = (
     "svého", "své", "svém", "přes", "mezi", "před", "sitt", "sina", "bir", "di", "ke", "untuk", "dari", "pada", "oleh",
     "свой", "свою", "своей", "своим", "своего", "своих", "этот", "эта", "эти", "этой", "этого", "этим", "между",
     "перед", "среди", "свій", "своєю", "своїм", "свого", "своїх", "цей", "ця", "ці", "цього", "цим", "між", "серед",
-    "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y",
+    "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y", "un", "en", "some", "every", "seperti",
 )  # fmt: skip
 
 
@@ -1585,18 +1598,19 @@ DEFAULT_UNFINISHED_WORDS = (
 DEFAULT_UNFINISHED_ADJECTIVES = (
     "large", "small", "big", "little", "tall", "huge", "tiny", "wide", "narrow", "long", "young", "beautiful",
     "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few", "old",
+    "annual", "main", "famous", "entire", "various", "ancient", "massive", "typical",
 )  # fmt: skip
 
 
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
-# "把", "被", "从", measure words after "一" (a), "正在" (is ...ing); Japanese "を", "が", "へ" and a polite verb cut short
+# "把", "被", "从", measure words after "一" (a), "正在" (is ...ing); Japanese "を", "が", "へ", "と" (and, with) and a polite verb cut short
 # ("写っていま" of "写っています", "ており"); Thai "และ" (and; not "ของ",
 # "of" and "things": "เลือกซื้อของ" is shopping); Korean "그리고" (and), "및" (not its particles: "사과"
 # is an apple, "기와" a tile)
 DEFAULT_UNFINISHED_ENDINGS = (
     "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
     "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및", "关于", "對於", "对于", "以及", "并且", "因为", "但是",
-    "或者",
+    "或者", "と",
 )  # fmt: skip
 
 

@@ -552,3 +552,11 @@ def test_a_credit_labelled_image_after_a_bar_is_stripped():
         ("A gallery wall with a print titled Image: blue", "A gallery wall with a print titled Image: blue"),
     ]
     _repaired_as_expected(pairs)
+
+
+def test_a_dutch_beeld_credit_is_stripped():
+    pairs = [
+        ("Drukte op de markt in Utrecht. Beeld: Sanne Visser", "Drukte op de markt in Utrecht."),
+        ("Schaatsers op de Weissensee | Beeld: ANP", "Schaatsers op de Weissensee"),
+    ]
+    _repaired_as_expected(pairs)

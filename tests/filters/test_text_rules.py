@@ -801,3 +801,13 @@ MORE_KEEPS["boilerplate"] += ["The main menu of a puzzle game with buttons for P
 MORE_KEEPS["url"] += ["A delivery van with its website, www.greenleafflowers.com, printed along the side"]
 MORE_KEEPS["digit_run"] += ["Omega Speedmaster ref. 311305, 42 mm, on a leather strap beside its box"]
 MORE_KEEPS["code"] += ["A whiteboard list: milk; eggs; bread; 2 apples"]
+
+# set BA's kinds: a question or an answer labelled as one, a photo site's name alone, a shop's hurry and a
+# royalty-free label in other languages, a quiz's last option; kept: a film stock in a description, a poster
+# with the web address it shows
+MORE_REJECTS["boilerplate"] += ["Q: What colour is the tram?", "A: two", "via Pexels", "Giảm giá sốc, số lượng có hạn!",
+                                "Stok terbatas, buruan order", "Alle Fotos lizenzfrei", "All of the above"]
+MORE_KEEPS["camera_settings"] += ["A Pentax K1000 on a shelf next to a box of Ilford HP5 film"]
+MORE_REJECTS["camera_settings"] += ["Pentax K1000, Ilford HP5, 50mm"]
+MORE_KEEPS["url"] += ["A lorry with the web address movefast.co.uk painted on its tailgate"]
+MORE_REJECTS["refusal"] += ["Twee kinderen voeren de eendjes in het park met een oud stuk brood en", "駅前の広場で待ち合わせをする人々と"]
