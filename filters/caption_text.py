@@ -32,10 +32,11 @@ WIDE_CHAR = CLASSES["wide"]
 
 # Quoted spans: what the image shows (a sign, a label, a screen), exempt from the repetition,
 # boilerplate, refusal and code rules. ASCII single quotes count only at word boundaries, so
-# apostrophes ("dog's", "the dogs' bowls") never open a span.
+# apostrophes ("dog's", "the dogs' bowls") never open a span; backticks quote code ("a T-shirt printed
+# with `while(alive) { eat(); }`").
 QUOTED_SPAN = (
     r'"[^"\n]{1,300}"|“[^”\n]{1,300}”|„[^“”\n]{1,300}[“”]|«[^»\n]{1,300}»|‹[^›\n]{1,300}›|「[^」]{1,300}」'
-    r"|『[^』]{1,300}』|‘[^’\n]{1,300}’|《[^》]{1,300}》"
+    r"|『[^』]{1,300}』|‘[^’\n]{1,300}’|《[^》]{1,300}》|`[^`\n]{1,300}`"
 )
 _SINGLE_QUOTED = r"(^|[\s(\[{:])'[^'\n]{1,300}'($|[\s.,;:!?)\]}])"
 # The same spans without the length limit: every text with a quoted span matches it, and RE2 runs
@@ -83,7 +84,7 @@ _SIGN_BEFORE_COLON = r"^[^:：\n]*" + _SIGN_WORD_ALTERNATIVES + r"[^:：\n]*[:�
 # Special: not a letter or digit, nor RE2's \s ([\t\n\f\r ]) (`special_chars`).
 SPECIAL_ASCII = "".join(c for c in map(chr, range(128)) if not c.isalnum() and c not in "\t\n\f\r ")
 DIGITS = "0123456789"
-QUOTES = "\"'"
+QUOTES = "\"'`"
 LIST_SEPARATORS_ASCII = ",;|/>"  # (">": breadcrumbs, "Home > Shoes > Running")
 SENTENCE_ENDS_ASCII = ".!?;\n"  # the ASCII characters of `sentence_repetition`'s sentence ends
 COUNTED_ASCII = (SPECIAL_ASCII, DIGITS, QUOTES, LIST_SEPARATORS_ASCII, "-", "#", "\n", SENTENCE_ENDS_ASCII, "?")

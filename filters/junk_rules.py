@@ -831,7 +831,7 @@ _TAG_LABEL = (
 )
 # English "-ing" and "-ed" forms, and Indonesian verbs made with a prefix and "-kan" or "-i"
 # ("diselimuti", "menampilkan")
-_VERB_FORM = r"^[a-z]{2,}(?:ing|ed)$|^(?:di|me[mn]?g?|ber|ter)[a-z]{3,}(?:kan|i)$"
+_VERB_FORM = r"^(?:[a-z]+-)?[a-z]{2,}(?:ing|ed)$|^(?:di|me[mn]?g?|ber|ter)[a-z]{3,}(?:kan|i)$"
 # words in "-ing" or "-ed" that a keyword run has as nouns or adjectives
 _ING_NOUN_WORDS = (
     "wedding building clothing morning evening ring spring king thing things painting drawing ceiling meeting "

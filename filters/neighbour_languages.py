@@ -51,9 +51,10 @@ NEIGHBOUR_MARKS = {
     "ca": _marks("amb els dels pels molt dins davant sota aquest aquesta aquests aquestes seva són és "
                  "damunt perquè", r"l·l", "·"),
     "gl": _marks("unha unhas dun dunha nun nunha coa coas cos á ás pola tamén xunto enriba"),
-    "no": _marks("og ikke fra til hvor også jeg ved mellom etter sammen", r"[øæ]", "øæ"),
-    "da": _marks("og ikke fra til hvor også jeg ved af mellem ud sammen", r"[øæ]", "øæ"),
-    "af": _marks("'n nie vir hulle sy", None),
+    "no": _marks("og ikke fra til hvor også jeg ved mellom etter sammen hvit hvite hvitt noen mye veldig gjennom hjemme",
+                 r"[øæ]", "øæ"),
+    "da": _marks("og ikke fra til hvor også jeg ved af mellem ud sammen hvid hvide nogle meget gennem hjemme", r"[øæ]", "øæ"),
+    "af": _marks("'n nie vir hulle sy kinders hul", None),
     "lb": _marks("ass mat vun eng fir gëtt sinn hien hir dës ënner iwwer nieft"),
     "cy": _marks("yr yn mae gyda ac wrth dros mewn ger ym yng ei eu r", r"[ŵŷ]", "ŵŷ"),
     "la": _marks("sunt cum atque quae quod apud ab", None),

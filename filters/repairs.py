@@ -439,7 +439,8 @@ _CREDIT = (
 # A credit after a sentence ends, kept with its full stop (one with "/", ":", ")" or "©" in it):
 # "... March 3, 2021. REUTERS/Jane Holt",
 # "... in Madrid. (EFE/Luis Moreno)", "... le 12 mars. (Photo AFP)", "... of Mars. Image: NASA/JPL-Caltech",
-# "... at dawn. Photo credit: Tom Becker", "... the river. © Anna Kowalska" (a name: it starts with a
+# "... at dawn. Photo credit: Tom Becker", "... the river. © Anna Kowalska", "... straganie. Fot. Adam Nowak /
+# Agencja Wyborcza.pl" (a name: it starts with a
 # capital or a digit, "Photo: the entrance at night" is a caption); and a stock listing's
 # keywords and id after its title: "... raspberries Stock Image - Image of dessert, sweet: 118834527".
 _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|beeld|imagen|immagine|zdjęcie|фото)s?(?: credits?)?|credits?|"
@@ -448,7 +449,7 @@ _CREDIT_WORDS = (r"(?:(?:photo(?:graph)?|image|picture|foto|bild|beeld|imagen|im
                  r"источник|джерело|kaynak|källa|sumber|nguồn)")
 _CREDIT_AFTER_SENTENCE = (
     rf"(?i)([.!?])\s+[(\[]?\s*(?:(?:(?:photo|foto)\s*:?\s+|fot\.\s*)?{NEWS_AGENCIES}(?:\s+(?:photo|foto))?(?:\s*/\s*[^()\[\]/.!?]{{2,60}})?"
-    rf"|(?:{_CREDIT_WORDS}\s*(?::|©)|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])[^()\[\].!?]{{1,50}}"
+    rf"|(?:{_CREDIT_WORDS}\s*(?::|©)|fot\.|©|\(c\)|copyright)\s*(?-i:[\p{{Lu}}\d])(?:[^()\[\].!?]|\.[a-z]{{2,4}}\b){{1,50}}"
     r")\s*[)\]]?\s*$"
     rf"|(?i)()\s+stock (?:photo|image|picture|illustration|vector)s?\s*[-|–]\s*image of [^:]{{1,120}}:\s*\d{{4,}}\s*$"
     # a Korean or Japanese newspaper's credit after the sentence ("... 있다. /사진=김민수 기자")

@@ -394,11 +394,12 @@ def url_rule(batch: CaptionBatch, cfg: UrlRule) -> np.ndarray:
     if inside_only.size:
         around = pc.count_substring_regex(batch.unquoted_lower.take(pa.array(inside_only)), _WORD_OR_HAN)
         hit[inside_only[around.to_numpy(zero_copy_only=False) >= _QUOTING_WORDS]] = False
-    if cfg.tlds:  # a bare domain the text says the image shows ("a billboard displaying the address x.com")
+    if cfg.tlds or cfg.file_extensions:  # an address or a file the text says the image shows ("a billboard
+        # displaying the address x.com", "a van with www.x.co.uk painted on its door", "a file named a.pdf")
         rows = np.flatnonzero(hit & (batch.unquoted_words.counts >= _QUOTING_WORDS + 1))
         if rows.size:
             sub = batch.unquoted_lower.take(pa.array(rows))
-            rest = pc.replace_substring_regex(sub, _shown_domain(cfg.tlds), " ")
+            rest = pc.replace_substring_regex(sub, _shown_address(cfg.tlds, cfg.file_extensions), " ")
             shown = ~_np(pc.equal(rest, sub))
             if shown.any():
                 hit[rows[shown][~_np(pc.match_substring_regex(rest.filter(pa.array(shown)), _url_screen(cfg)))]] = False
@@ -421,8 +422,17 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
 
 
 @lru_cache(maxsize=16)
-def _shown_domain(tlds: tuple[str, ...]) -> str:
-    return _SHOWS + r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b"
+def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
+    """A domain after `_SHOWS` or before a verb of writing ("... www.x.co.uk painted on its side"), or
+    file names after a word that names them ("... a folder with files named img_0412.jpg and img_0413.jpg")."""
+    parts = []
+    if tlds:
+        domain = r"(?:www\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b"
+        parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
+    if extensions:
+        file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"
+        parts.append(rf"\b(?:named|called|titled|labell?ed)\s+{file}(?:\s*(?:,|and|or)\s*{file})*")
+    return "|".join(parts)
 
 
 # a word as `CaptionBatch.words` counts them: a Han/Kana character, or a run of other non-space characters

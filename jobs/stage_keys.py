@@ -190,7 +190,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # allowed top; "photo courtesy of Name" after a dash, "| Image: Name", stock sites by their domain;
     # the model with sets AY and AZ; labelled questions and answers, a photo site's name alone, shops' hurry
     # and royalty-free labels in more languages; kept: a film stock in a description, a poster "with the web
-    # address ..."; Dutch "Beeld:" credits; the model with set BA
+    # address ..."; Dutch "Beeld:" credits; the model with set BA; colour disclaimers, a request for an
+    # Instagram caption, hedging about nothing and watermark talk, a visual question alone, a circled answer,
+    # a source named alone, a phone's watermark, 3D-render prompts, Norwegian and Danish by their words;
+    # kept: code in backticks, hyphenated verbs, an address painted on or a file named in a screen; "Fot."
+    # credits, Can Stock Photo; the model with set BB
     StageSpec("files", 33, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -115,7 +115,7 @@ class ZhT2sRepair(RuleConfig):
 
 DEFAULT_SITE_SUFFIXES = (
     "shutterstock", "istock", "istockphoto", "getty images", "gettyimages", "alamy", "dreamstime",
-    "depositphotos", "123rf", "adobe stock", "stock.adobe", "pond5", "vecteezy", "freepik", "pixabay", "pexels",
+    "depositphotos", "123rf", "adobe stock", "stock.adobe", "can stock photo", "canstockphoto", "pond5", "vecteezy", "freepik", "pixabay", "pexels",
     "unsplash", "flickr", "pinterest", "instagram", "facebook", "twitter", "tumblr", "reddit",
     "imgur", "wikimedia commons", "wikipedia, the free encyclopedia", "wikipedia", "youtube", "etsy", "ebay",
     "amazon", "amazon.com",
@@ -583,6 +583,7 @@ DEFAULT_BOILERPLATE = (
     "pay at the property", "book now from", "cena za noc", "prix par nuit", "precio por noche", "preis pro nacht",
     "giriş yapın", "in our app", "in the app", "visit us at", "id de la imagen", "id de l'image", "bild-id",
     "may differ slightly due to", "due to monitor settings", "colours may vary", "colors may vary",
+    "colour may vary", "color may vary", "may vary slightly due to", "due to screen settings", "due to different monitors",
     "the views expressed", "editorial use only", "点击链接", "领取红包", "限时免费", "點擊連結", "領取紅包",
 )  # fmt: skip
 # ASCII punctuation and spaces around a whole-text notice (RE2's \\W would take any non-ASCII letter too:
@@ -613,7 +614,8 @@ _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstatio
 _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]?detailed|\bintricate details?\b|"
                 r"\bsharp focus|\bconcept art\b|\bmatte painting|\bdigital art\b|\bunreal engine|\bcinematic lighting|"
                 r"\bvolumetric lighting|\bgod rays|\bphotorealistic|\bhyperrealistic|\bultra realistic|\bartstation\b|"
-                r"\bdeviantart\b|\bultra detailliert|\bmeisterwerk\b|\bby [a-z]+ [a-z]+ and [a-z]+ [a-z]+\b|\b4k wallpaper|::)")
+                r"\bdeviantart\b|\bultra detailliert|\bmeisterwerk\b|\bby [a-z]+ [a-z]+ and [a-z]+ [a-z]+\b|\b4k wallpaper|::|"
+                r"\b3d render\b|\blow poly\b|\bisometric\b)")
 DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
@@ -627,6 +629,15 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     rf"^{_EDGE}(?:q|a|question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|"
     r"pertanyaan|câu hỏi|问题|問題|질문)\s*[:：]\s*\S|^\W*(?:on|via|from|auf|sur|en|su|em|op|na|di|trên|на)\s+(?:unsplash|pexels|"
     r"pixabay|flickr|instagram|freepik)\W*$",
+    # a visual question alone, about the picture ("What time is displayed on the phone?"); a circled answer
+    # ("正解は③"); a source named alone ("Source: Reuters", "المصدر: رويترز"); a phone's watermark ("Shot on
+    # OnePlus 9 | Hasselblad Camera")
+    rf"^{_EDGE}(?:what|which|who|where|how many|how much|is there|are there|does|do|can you)\s[^?\n]{{0,150}}\b(?:image|"
+    r"picture|photo|photograph|shown|displayed|visible|pictured)\b[^?\n]*\?\s*$|(?:正解は|答えは|正确答案是|答案是)\s*[①-⑳]"
+    rf"|^{_EDGE}(?:source|quelle|fuente|fonte|bron|источник|джерело|kaynak|källa|sumber|nguồn|zdroj|źródło|المصدر|来源|來源|"
+    r"出典|출처)\s*[:：]\s*\S+(?:\s+\S+){0,3}\s*$"
+    rf"|^{_EDGE}shot on (?:my )?(?:iphone|oneplus|xiaomi|redmi|huawei|honor|oppo|vivo|realme|samsung|galaxy|pixel|nokia|poco|"
+    r"motorola|xperia)(?:\s+[a-z0-9+]+){0,3}(?:\s*[|·•,-]\s*(?:[a-z]+\s+){0,2}(?:camera|lens|edition))?\W*$",
     # a visual question with its answer after it: yes or no in the allowed languages ("Is the man wearing
     # glasses? Yes", "Ist das ein Hund? Ja."), or a word to three after a question in English ("How many
     # people are in the photo? Three", "What color is the car? Dark red.")
@@ -1527,9 +1538,13 @@ DEFAULT_REFUSALS = (
     # (50-80 words) covering ..."); a class-name placeholder left in ("A photo of a [CLASS].")
     r"^\W*this (?:caption|description) (?:highlights|captures|describes|focuses on|emphasi[sz]es|conveys|provides|"
     r"summari[sz]es|keeps)\s|^[\s!-/:-@\[-\x60{-~]*(?:もちろんです|かしこまりました|承知しました)[！!。、]|以下に(?:画像|写真)の"
-    r"(?:説明|内容)|^\W*(?:please )?(?:provide|write|generate|give|create|produce) (?:a|an|one) (?:detailed |short |brief |"
-    r"concise |one-sentence |single-sentence )?(?:caption|description|alt text)\b|\[(?:class|object|label|category|"
-    r"classname|class_name|obj)\]",
+    r"(?:説明|内容)|^\W*(?:please )?(?:provide|write|generate|give|create|produce|suggest) (?:a|an|one|some|two|three|five|\d+) (?:[a-z-]+ ){0,2}"
+    r"(?:captions?|descriptions?|alt texts?)\b|\[(?:class|object|label|category|classname|class_name|obj)\]",
+    # a model hedging about nothing ("The image may or may not contain a person", "something, perhaps a thing on
+    # a surface, in some kind of setting") or talking about a watermark it cannot see past ("图片中有水印，无法看清")
+    r"\bmay or may not (?:contain|show|include|be|depict)\b|\bsomething,? (?:perhaps|possibly|maybe) (?:a|an|some)\b"
+    r"|\bsome kind of (?:setting|place|object|thing|background)\b|无法看清|看不清楚|無法看清|水印[，,].{0,20}(?:无法|看不)"
+    r"|\b(?:bild|foto|image|picture|photo) (?:mit|with) (?:einem |a )?(?:wasserzeichen|watermark)\W*$",
     # a multiple-choice item's options in a run ("A) bus B) tram C) train", "Which animal is shown? A. dog B. fox
     # C. wolf", "Option D: the train is leaving", "Choices: yes / no"); an answer's openers ("Because the light
     # was red.", "It depends on the weather.", "Probably a Labrador, but hard to say.")

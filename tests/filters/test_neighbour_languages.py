@@ -122,3 +122,13 @@ def test_the_screen_finds_every_text_with_a_mark():
     for text in texts:
         if has_neighbour_marks(text):
             assert screen.search(text), text
+
+
+def test_norwegian_and_danish_are_told_by_their_own_words():
+    """Swedish writes "vit", "några", "mycket"; Norwegian "hvit", "noen", "mye" and Danish "hvid",
+    "nogle", "meget": lid.176 spreads its belief over the three on short captions."""
+    from filters.neighbour_languages import NEIGHBOUR_MARKS
+
+    assert {"hvit", "noen", "mye"} <= NEIGHBOUR_MARKS["no"].words
+    assert {"hvid", "nogle", "meget"} <= NEIGHBOUR_MARKS["da"].words
+    assert not ({"vit", "några", "mycket"} & (NEIGHBOUR_MARKS["no"].words | NEIGHBOUR_MARKS["da"].words))

@@ -560,3 +560,11 @@ def test_a_dutch_beeld_credit_is_stripped():
         ("Schaatsers op de Weissensee | Beeld: ANP", "Schaatsers op de Weissensee"),
     ]
     _repaired_as_expected(pairs)
+
+
+def test_a_polish_fot_credit_and_can_stock_photo_are_stripped():
+    pairs = [
+        ("Rowerzyści na bulwarach nad Wisłą. Fot. Jan Kowalski / Agencja Gazeta.pl", "Rowerzyści na bulwarach nad Wisłą."),
+        ("Can Stock Photo - Paint rollers in a tray", "Paint rollers in a tray"),
+    ]
+    _repaired_as_expected(pairs)

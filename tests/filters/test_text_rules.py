@@ -811,3 +811,18 @@ MORE_KEEPS["camera_settings"] += ["A Pentax K1000 on a shelf next to a box of Il
 MORE_REJECTS["camera_settings"] += ["Pentax K1000, Ilford HP5, 50mm"]
 MORE_KEEPS["url"] += ["A lorry with the web address movefast.co.uk painted on its tailgate"]
 MORE_REJECTS["refusal"] += ["Twee kinderen voeren de eendjes in het park met een oud stuk brood en", "駅前の広場で待ち合わせをする人々と"]
+
+# set BB's kinds: colour disclaimers, a request for a caption of a kind, a model hedging about nothing or
+# talking about a watermark, a visual question alone, a circled answer, a source named alone, a phone's
+# watermark, 3D-render prompts; kept: code in backticks, a hyphenated verb in a short caption, an address
+# painted on a van, files named on a screen, a phone named in a description
+MORE_REJECTS["boilerplate"] += ["Product colour may vary slightly due to screen settings", "How many cups are visible in the photo?",
+                                "正解は②", "Quelle: dpa", "Shot on Xiaomi 13 | Leica camera",
+                                "cozy reading nook, isometric, low poly, pastel colours"]
+MORE_REJECTS["refusal"] += ["Suggest three short captions for this picture.", "The photo may or may not show a dog.",
+                            "这张图片有水印，看不清楚细节。"]
+MORE_KEEPS["code"] += ["A mug printed with `git commit -m \"coffee\"` on the counter"]
+MORE_KEEPS["keyword_list"] += ["Barber hand-shaving a customer's neck"]
+MORE_KEEPS["url"] += ["A box van with www.quickmoves.co.uk printed on the roller door",
+                      "A tablet screen listing files named invoice_march.pdf and invoice_april.pdf"]
+MORE_KEEPS["boilerplate"] += ["Shot on iPhone at golden hour, a fishing boat returning to the harbour"]
