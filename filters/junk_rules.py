@@ -330,6 +330,7 @@ _CSS = r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};"  # CSS declara
 _CODE_AROUND_QUOTES = (r"(?:\b[a-z][a-z-]*=\"[^\"]*\"\s*){2}|\[/?(?:caption|gallery|embed|video|audio|playlist|"
                        r"vc_[a-z_]+|et_pb_[a-z_]+|su_[a-z_]+|wp_[a-z_]+)\b[^\]]*\]")
 _CODE_ANY = "|".join(_CODE_STRONG + _CODE_WEAK)
+_CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 # A data record, a line of a CSV file written with semicolons ("ts-0042;blumentopf terrakotta 20 cm;12,99;38;auf
 # lager"): `_RECORD_FIELDS` short fields or more, two of them numbers, the whole text
 _RECORD_FIELDS = 4
@@ -340,7 +341,6 @@ def _data_record(text: str) -> bool:
     fields = text.split(";")
     return (len(fields) >= _RECORD_FIELDS and "\n" not in text and max(map(len, fields)) <= 60
             and sum(bool(_RECORD_NUMBER.fullmatch(f)) for f in fields) >= 2)
-_CODE_ANY_STRONG = "|".join(f"(?:{p})" for p in _CODE_STRONG)
 
 
 def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.ndarray:

@@ -198,9 +198,11 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
         sure[maybe_contested] = [not reads_as(t, cfg.allow) for t in lower]
     rejected[unsure[sure]] = True
     unsure = unsure[~sure]
+    top_labels: dict[int, list[str]] = {}  # the unsure rows' top labels, for `_allowed_words` too
     if unsure.size:
         take = pa.array(unsure)
         labels, probs = top_languages(batch.text.take(take), cfg.top_k)
+        top_labels = dict(zip(unsure.tolist(), labels))
         lower = batch.lower.take(take).to_pylist()
         allow_set = frozenset(allow)
         for j, i in enumerate(unsure):
@@ -220,7 +222,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
                                and not allowed_by_words(lower[j], cfg.allow, neighbour, allow_set)))
     rejected &= ~_han_kana_only(batch, rejected, allow)
     rejected &= ~_allowed_in_lowercase(batch, rejected, allow, macro)
-    rejected &= ~_allowed_words(batch, rejected, lang, score, allow, cfg)
+    rejected &= ~_allowed_words(batch, rejected, lang, score, allow, cfg, top_labels)
     # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
     rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score * _LETTER_TOP_SHARE), lang, score,
                                  allow, macro, cfg.foreign_letter_score)
@@ -359,8 +361,8 @@ def _foreign_words(batch, candidates: np.ndarray, allow: set[str], cfg: Language
 _UNSURE_TOP = 0.5  # (see `_allowed_words`)
 
 
-def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str], cfg: LanguageRule
-                   ) -> np.ndarray:
+def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str], cfg: LanguageRule,
+                   top_labels: dict[int, list[str]]) -> np.ndarray:
     """Per row: a `rejected` row whose lid.176 top language is not allowed and has a word list
     (`filters.word_frequencies`), or scores under `_UNSURE_TOP` (allowed or not), and whose words are an allowed
     language by `word_frequency_margin` Zipf per word over every other language with a list, with more
@@ -393,28 +395,28 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
     # lid.176's top three are Vietnamese, Catalan and Tagalog
     check = np.flatnonzero(kept & weak_allowed)
     if check.size:
-        kept[check] = _words_read_as_a_top_label(batch, rows[check], allow, cfg)
+        kept[check] = _words_read_as_a_top_label(batch, rows[check], allow, cfg, top_labels)
     out[rows[kept]] = True
     return out
 
 
-def _words_read_as_a_top_label(batch, rows: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+def _words_read_as_a_top_label(batch, rows: np.ndarray, allow: set[str], cfg: LanguageRule,
+                               top_labels: dict[int, list[str]]) -> np.ndarray:
     """Per row: the allowed language (with a word list) whose words' Zipf sum is highest is among
-    lid.176's top `top_k` labels for the text (macro-languages joined)."""
+    lid.176's top `top_k` labels for the text (``top_labels``, where the language rule has them;
+    macro-languages joined)."""
     macro = cfg.macro_languages
-    codes = tuple(c for c in available() if LID_CODES.get(c, c) in allow or macro.get(LID_CODES.get(c, c)) in allow)
-    labels, _ = top_languages(batch.text.take(pa.array(rows)), cfg.top_k)
-    out = np.zeros(rows.size, dtype=bool)
+    codes = [c for c in available() if macro.get(LID_CODES.get(c, c), LID_CODES.get(c, c)) in allow]
     if not codes:
-        return out
+        return np.zeros(rows.size, dtype=bool)
+    missing = [i for i in rows.tolist() if i not in top_labels]
+    if missing:
+        top_labels = {**top_labels, **dict(zip(missing, top_languages(batch.text.take(pa.array(missing)), cfg.top_k)[0]))}
     words = batch.words.subset(rows)
-    table = zipf_table(words.dictionary.to_pylist(), codes)[words.ids]
     sums = np.zeros((rows.size, len(codes)))
-    np.add.at(sums, words.row, table)
+    np.add.at(sums, words.row, zipf_table(words.dictionary.to_pylist(), tuple(codes))[words.ids])
     best = [macro.get(LID_CODES.get(codes[j], codes[j]), LID_CODES.get(codes[j], codes[j])) for j in sums.argmax(axis=1)]
-    for k, (b, top) in enumerate(zip(best, labels)):
-        out[k] = b in {macro.get(x, x) for x in top}
-    return out
+    return np.array([b in {macro.get(x, x) for x in top_labels[i]} for b, i in zip(best, rows.tolist())], dtype=bool)
 
 
 def _foreign_script(batch, candidates: np.ndarray, allow: set[str], macro: dict[str, str], min_letters: int

@@ -471,10 +471,10 @@ def boilerplate_rule(batch: CaptionBatch, cfg: BoilerplateRule) -> np.ndarray:
     rows = np.flatnonzero(hit)
     if rows.size:  # a button a screen shows, described: its words are no page's copy
         text = batch.unquoted_lower.take(pa.array(rows))
-        rows = rows[_np(pc.match_substring_regex(text, _DESCRIBED_BUTTON))]
-        if rows.size:
-            rest = pc.replace_substring_regex(batch.unquoted_lower.take(pa.array(rows)), _DESCRIBED_BUTTON, " ")
-            hit[rows] = search(rest, pattern)
+        described = pc.match_substring_regex(text, _DESCRIBED_BUTTON)
+        if pc.any(described).as_py():
+            rows = rows[_np(described)]
+            hit[rows] = search(pc.replace_substring_regex(text.filter(described), _DESCRIBED_BUTTON, " "), pattern)
     return ~hit
 
 
