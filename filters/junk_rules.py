@@ -19,7 +19,7 @@ from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
-from filters.word_frequencies import available, starts_a_common_word, word_zipf, zipf_table
+from filters.word_frequencies import most_common_completion, available, starts_a_common_word, word_zipf, zipf_table
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -84,8 +84,9 @@ def _joined(patterns: tuple[str, ...]) -> str:
 # screens outgrew what RE2's DFA keeps cached on varied text, and cost more than searching apart.
 @text_rule("refusal")
 def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
-    """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans), and
-    descriptions broken off on an article, a conjunction or a preposition (`unfinished`)."""
+    """Fails model refusals, "as an AI" disclaimers and chat preambles (outside quoted spans),
+    descriptions broken off on an article, a conjunction or a preposition (`unfinished`), and captions
+    that say nothing about their picture (`says_nothing`)."""
     pattern = _joined(cfg.patterns) if cfg.patterns else None
     ok = np.ones(len(batch), dtype=bool) if pattern is None else ~batch.unquoted_lower_matches(pattern)
     if cfg.unfinished_min_words and cfg.unfinished_words:
@@ -98,6 +99,8 @@ def refusal_rule(batch: CaptionBatch, cfg: RefusalRule) -> np.ndarray:
         ok &= ~switching_scripts(batch, ok, cfg.script_switches)
     if cfg.two_scripts_min_letters:
         ok &= ~two_scripts(batch, ok, cfg.two_scripts_min_letters)
+    if cfg.nothing_said_min_words and cfg.nothing_said_words:
+        ok &= ~says_nothing(batch, ok, cfg)
     return ok
 
 
@@ -145,6 +148,28 @@ _TWO_ENGLISH = f"{_ENGLISH_WORD}.*{_ENGLISH_WORD}"
 _TWO_SCRIPTS_SHARE = 0.3  # the smaller script's share of the letters
 
 
+def says_nothing(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
+    """Per row (of the `rows` mask): `nothing_said_min_words` words or more, every one of them one of
+    `nothing_said_words` (function words, and words about pictures in general): a model's caption
+    that names nothing in its picture ("This photo was taken at some point in time and shows a view.")."""
+    out = np.zeros(len(batch), dtype=bool)
+    words = batch.words
+    maybe = rows & (words.counts >= cfg.nothing_said_min_words)
+    if not maybe.any():
+        return out
+    listed = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.nothing_said_words), pa.string())))
+    other = np.bincount(words.row, weights=~listed[words.ids], minlength=len(batch))
+    rows = np.flatnonzero(maybe & (other == 0))
+    if rows.size:  # three different words at least: one word over and over is a stutter ("photo photo photo")
+        sub = words.subset(rows)
+        distinct = np.unique(sub.row * (int(sub.ids.max(initial=0)) + 1) + sub.ids) // (int(sub.ids.max(initial=0)) + 1)
+        out[rows[np.bincount(distinct, minlength=rows.size) >= _NOTHING_SAID_DISTINCT]] = True
+    return out
+
+
+_NOTHING_SAID_DISTINCT = 3
+
+
 def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.ndarray:
     """Per row (of the `rows` mask, outside quotes): a model's output given twice, in two languages of
     two scripts, or cut over to another language ("The runner crosses the finish line 이 사진에서 선수는
@@ -175,6 +200,20 @@ def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.n
 
 
 _ARTICLES = frozenset(("a", "an", "the"))  # before an adjective of `unfinished_adjectives` at the end
+# A lone lowercase letter at the end, after a word of letters, is a word cut after its first letter
+# ("... covered in hundreds of b"), unless it is a variable ("... solve for x") or what a word before
+# it names ("the letter b", "vitamin c", "plan b")
+_VARIABLES = frozenset("xyzn")
+# "by" after a participle needs its agent ("... partly covered by"), after a lead its margin ("... the home
+# team leading by"); a verb of motion may end on it ("... a cyclist rides by", "... people walking by")
+_PARTICIPLE_ENDS = ("ed", "en")
+_BY_A_MARGIN = frozenset(("leading", "trailing", "winning", "losing", "ahead", "behind"))
+_BY = "by"
+# an English possessive in lowercase needs its noun ("... holding the machine over a client's")
+_POSSESSIVE = r"^[a-z]+['’]s$"
+_TO_A_PLACE = frozenset(("at", "to", "from", "in", "into"))  # ... unless it names a place ("lunch at grandma's")
+_NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
+                             "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
 # What may follow a broken-off word: spaces, a comma or colon, a dash, an ellipsis
 _AFTER_LAST = re.compile(r"[\s,:;…\-–—]*(?:\.\.\.)?[\s,:;…\-–—]*$")
@@ -182,9 +221,9 @@ _AFTER_LAST = re.compile(r"[\s,:;…\-–—]*(?:\.\.\.)?[\s,:;…\-–—]*$")
 
 def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
     """Per row (of the `rows` mask): `unfinished_min_words` words or more, and the last written in
-    lowercase and one of `unfinished_words`, with nothing but spaces, a comma, a colon, a dash or an
-    ellipsis after it: "A woman in a blue dress is standing next to a", "Two dogs playing with a
-    ball and". The last word as written, so that "... in Hoi An" or "Platform A" is a name."""
+    lowercase and one of `unfinished_words` (or a lone lowercase letter after a word: `_VARIABLES`),
+    with nothing but spaces, a comma, a colon, a dash or an ellipsis after it: "A woman in a blue
+    dress is standing next to a", "Two dogs playing with a ball and". The last word as written, so that "... in Hoi An" or "Platform A" is a name."""
     out = np.zeros(len(batch), dtype=bool)
     words = batch.words
     last = words.starts + words.counts - 1
@@ -196,7 +235,9 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjective = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))
     article = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(_ARTICLES), pa.string())))
     after_article = adjective[words.ids[last[maybe]]] & article[words.ids[last[maybe] - 1]]
-    maybe = maybe[listed[words.ids[last[maybe]]] | after_article]
+    letter = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(words.dictionary), 1), pc.utf8_is_alpha(words.dictionary)),
+                               pc.equal(words.dictionary, _BY)), pc.match_substring_regex(words.dictionary, _POSSESSIVE)))
+    maybe = maybe[listed[words.ids[last[maybe]]] | after_article | letter[words.ids[last[maybe]]]]
     if maybe.size == 0:
         return out
     texts = batch.text.take(pa.array(maybe)).to_pylist()
@@ -205,7 +246,14 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     for i, text in zip(maybe.tolist(), texts):
         body = text[: _AFTER_LAST.search(text).start()].split()
         out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-1] in adjectives
-                                                           and body[-2].lower() in _ARTICLES))
+                                                           and body[-2].lower() in _ARTICLES)
+                                 or (len(body) >= 2 and len(body[-1]) == 1 and body[-1].islower()
+                                     and body[-1] not in _VARIABLES and body[-2].isalpha()
+                                     and body[-2].lower() not in _NAMES_A_LETTER)
+                                 or (re.fullmatch(_POSSESSIVE, body[-1]) is not None
+                                     and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE))
+                                 or (len(body) >= 2 and body[-1] == _BY and (body[-2].lower().endswith(_PARTICIPLE_ENDS)
+                                                                         or body[-2].lower() in _BY_A_MARGIN)))
     return out
 
 
@@ -245,15 +293,36 @@ def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -
     coverage = hits / np.maximum(words.counts[maybe] - 1, 1)[:, None]
     best = np.argmax(coverage, axis=1)
     at = np.arange(maybe.size)
-    keep = (coverage[at, best] >= _CUT_COVERAGE) & ~last_common[at, best]
-    maybe, best = maybe[keep], best[keep]
-    for i, b, text in zip(maybe.tolist(), best.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
+    english = codes.index("en") if "en" in codes else -1
+    # the last word rare there, or (in English) perhaps a common stub (`_stub`)
+    keep = (coverage[at, best] >= _CUT_COVERAGE) & (~last_common[at, best] | (best == english))
+    maybe, best, rare = maybe[keep], best[keep], ~last_common[at, best][keep]
+    for i, b, r, text in zip(maybe.tolist(), best.tolist(), rare.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
         last, code = text.split()[-1], codes[b]
         # in lowercase as written, or a German noun's capital ("... neben dem großen Spielpla")
         written = last.islower() or (code == "de" and last[:1].isupper() and last[1:].islower())
-        out[i] = (last.isalpha() and written and word_zipf(last.lower(), code) < cfg.cut_word_zipf
-                  and starts_a_common_word(last.lower(), code))
+        if not (last.isalpha() and written):
+            continue
+        zipf = word_zipf(last.lower(), code)
+        out[i] = (r and zipf < cfg.cut_word_zipf and starts_a_common_word(last.lower(), code)) or (
+            b == english and _stub(last, zipf))
     return out
+
+
+# An English word cut to a stub that is a word of its own, rare beside the common word it starts: at most
+# `_STUB_LETTERS` letters, rarer than `_STUB_ZIPF`, and a word starting with it `_STUB_GAP` Zipf more common
+# (fifty times: "... a large scr" for "screen", "... the tot" for "total", "... their liv"); not a noun's
+# singular, whose plural is used too ("moth", "boar" and "germ" start "mother", "board" and "german")
+_STUB_LETTERS = 4
+_STUB_ZIPF = 4.1
+_STUB_GAP = 1.7
+_PLURAL_ZIPF = 2.5
+
+
+def _stub(word: str, zipf: float) -> bool:
+    return (len(word) <= _STUB_LETTERS and zipf < _STUB_ZIPF
+            and most_common_completion(word, "en") - zipf >= _STUB_GAP
+            and word_zipf(word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s"), "en") < _PLURAL_ZIPF)
 
 
 def unfinished_unspaced(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
@@ -284,7 +353,7 @@ _CODE_STRONG = (
     r"\bfrom\s+[\w.]+\s+import\s+\w", r"\bconsole\.log\s*\(", r"\bsystem\.out\.print", r"<\?php",
     r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
-    r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt", r"\bif\s+__name__\s*==",
+    r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt|\bsystemctl (?:start|stop|restart|reload|enable|disable|status) \S", r"\bif\s+__name__\s*==",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
@@ -379,7 +448,7 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     on_lower, outside_hit = batch.lower_and_unquoted_matches(_CODE_ANY)
     rows = np.flatnonzero(on_lower)
     if quoted.size == 0:
-        return ~_code_around_quotes(batch, _code_signals(batch.lower, rows, cfg.min_signals))
+        return ~_code_around_quotes(batch, _unframed(batch, _code_signals(batch.lower, rows, cfg.min_signals)))
     # the texts and the quoted ones' text outside their quotes judged in one go (one compile of each pattern)
     outside = batch.unquoted_lower.take(pa.array(quoted))
     signals = _code_signals(pa.concat_arrays([batch.lower, outside]),
@@ -392,7 +461,34 @@ def code_rule(batch: CaptionBatch, cfg: CodeRule) -> np.ndarray:
     if quiet.size:
         words = _letter_runs(batch.unquoted_lower.take(pa.array(quiet)))
         code[quiet[words >= 3]] = False
-    return ~_code_around_quotes(batch, code)
+    return ~_code_around_quotes(batch, _unframed(batch, code))
+
+
+def _unframed(batch: CaptionBatch, code: np.ndarray) -> np.ndarray:
+    """`code` without the rows that describe the code they show (`_framed_code`)."""
+    rows = np.flatnonzero(code)
+    if rows.size:
+        code[rows[_framed_code(batch.lower.take(pa.array(rows)).to_pylist())]] = False
+    return code
+
+
+# A description that names the code it shows before the code itself ("Screen in a computer lab showing a SQL
+# query SELECT title FROM books in a tutorial."): this frame, and `_FRAMED_WORDS` words of letters before it
+_CODE_FRAME = re.compile(r"\b(?:showing|shows|displaying|displays|with|reads|reading|projecting|projects)\s+(?:a|an|the)\s+"
+                         r"(?:[a-z-]+\s+){0,2}(?:query|command|statement|snippet|function|script|terminal|console)\b")
+_FRAMED_WORDS = 3
+
+
+def _framed_code(texts: list[str]) -> list[bool]:
+    """Per (lowercased) text: it opens on `_FRAMED_WORDS` words of letters or more, then `_CODE_FRAME`,
+    and the first code signal comes after the frame."""
+    out = []
+    for text in texts:
+        frame = _CODE_FRAME.search(text)
+        first = re.search(_CODE_ANY, text) if frame else None
+        out.append(frame is not None and len(re.findall(r"[a-z]{2,}", text[: frame.start()])) >= _FRAMED_WORDS
+                   and (first is None or first.start() >= frame.start()))
+    return out
 
 
 def _code_around_quotes(batch: CaptionBatch, code: np.ndarray) -> np.ndarray:
@@ -681,6 +777,9 @@ _LATIN_TEXT = r"^[\x00-\x{24F}\x{1E00}-\x{1EFF}\x{2000}-\x{206F}]*$"
 _SENTENCE_CASE = re.compile(r"\s*[A-Z][a-z]*(?:[^A-Za-z]+[a-z0-9][a-z0-9]*)+[^A-Za-z]*$")
 
 
+_SOUP_LOWERCASE_MORE = 2
+
+
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     """Per row: ASCII text of at least `min_soup_words` words (outside quoted spans) without a single
     function word, not ending a sentence ("." "!" "?"), with no list separator or as many as a list
@@ -695,6 +794,14 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if marked.size:
         latin[marked] = _np(pc.match_substring_regex(batch.text.take(pa.array(marked)), _LATIN_TEXT))
     out = long_enough & latin & _runs_or_lists(batch, cfg)
+    # in small letters and spaces alone (no capital, no mark, no digit: an SEO run as typed), a run of
+    # `_SOUP_LOWERCASE_MORE` words over `min_short_soup_words` may hold verb forms ("podcast studio microphone
+    # radio broadcast audio recording mic headphones"), and one of `min_soup_words` a function word ("hotel
+    # reception lobby front desk check in hospitality hotel interior luxury hotel service")
+    small = np.zeros(len(batch), dtype=bool)
+    maybe_small = np.flatnonzero(out)
+    if maybe_small.size:
+        small[maybe_small] = _np(pc.match_substring_regex(batch.text.take(pa.array(maybe_small)), r"^[a-z ]+$"))
     # shorter runs (the verb forms are English ones): no digit, no verb form, and no word making up
     # half of it (that is for the repetition rules)
     short = out & (words.counts < cfg.min_soup_words)
@@ -702,7 +809,7 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         out[short & (batch.unquoted_ascii_counts(DIGITS) > 0)] = False
         verbs = _verb_forms(words.dictionary)
         verb_rows = np.bincount(words.row, weights=verbs[words.ids], minlength=len(batch)) > 0
-        out[short & verb_rows] = False
+        out[short & verb_rows & ~(small & (words.counts >= cfg.min_short_soup_words + _SOUP_LOWERCASE_MORE))] = False
     rows = np.flatnonzero(out)
     if rows.size == 0:
         return out
@@ -712,7 +819,7 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if out.any():
         function = _np(pc.is_in(words.dictionary, value_set=_function_word_set(cfg.function_words)))
         hits = np.bincount(words.row, weights=function[words.ids], minlength=len(batch))
-        out &= hits == 0
+        out &= (hits == 0) | (small & (hits <= 1) & (words.counts >= cfg.min_soup_words))
     marked = np.flatnonzero(out & _np(batch.non_ascii))
     if marked.size:  # the language of these few rows only
         lang = batch.language_of(marked)[0]

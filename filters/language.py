@@ -11,6 +11,7 @@ a script without spaces is measured in characters.
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 import numpy as np
@@ -234,6 +235,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # language 0.89 at most; the words cost more than lid.176 itself on most captions)
     in_sight = ~allowed | (score <= 1.0 - max(cfg.word_frequency_min_foreign, _WORDS_IN_SIGHT) + _SCORE_MARGIN)
     rejected |= _foreign_words(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
+    rejected |= _no_allowed_word(batch, ~rejected & (score < cfg.unplaced_top_score), allow, cfg)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
 
 
@@ -400,13 +402,50 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
     return out
 
 
+_UNPLACED_WORDS = 4  # words of letters, at least
+_UNPLACED_LOWERCASE = 2  # ... this many written in lowercase (not a run of names)
+# scripts whose words the lists do not hold as written
+_UNSPACED_SCRIPTS = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
+_LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+def _allowed_codes(allow: set[str], macro: dict[str, str]) -> tuple[str, ...]:
+    """wordfreq's lists (`filters.word_frequencies.available`) of the allowed languages."""
+    return tuple(c for c in available() if macro.get(LID_CODES.get(c, c), LID_CODES.get(c, c)) in allow)
+
+
+def _no_allowed_word(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+    """Per row: a `candidates` row (its top label under `unplaced_top_score`) of `_UNPLACED_WORDS` words of letters or more, `_UNPLACED_LOWERCASE`
+    of them in lowercase as written, none of whose words is in an allowed language's word list (every
+    word of those lists is used once in a million words or more): a language lid.176 does not know,
+    or knows too little of to say, "Abafana bagibela amahhashi emaphandleni." (Zulu: Indonesian at
+    0.25), "Poroja tunturissa lumisateessa." (Finnish: 0.49, and three words). Text in a script
+    without spaces is left to lid.176 (its words are not the lists' words)."""
+    out = np.zeros(len(batch), dtype=bool)
+    codes = _allowed_codes(allow, cfg.macro_languages)
+    rows = np.flatnonzero(candidates & (batch.words.counts >= _UNPLACED_WORDS))
+    if not codes or rows.size == 0:
+        return out
+    words = batch.words.subset(rows)
+    used, inverse = np.unique(words.ids, return_inverse=True)
+    known = zipf_table(words.dictionary.take(pa.array(used)).to_pylist(), codes).max(axis=1) > 0
+    rows = rows[np.bincount(words.row, weights=known[inverse], minlength=rows.size) == 0]
+    texts = batch.text.take(pa.array(rows, pa.int64()))
+    unspaced = bool_mask(pc.match_substring_regex(texts, _UNSPACED_SCRIPTS))
+    for i, text in zip(rows[~unspaced].tolist(), texts.filter(pa.array(~unspaced)).to_pylist()):
+        letters = _LETTER_WORD.findall(text)
+        out[i] = (len(letters) >= _UNPLACED_WORDS
+                  and sum(w[0].islower() for w in letters) >= _UNPLACED_LOWERCASE)
+    return out
+
+
 def _words_read_as_a_top_label(batch, rows: np.ndarray, allow: set[str], cfg: LanguageRule,
                                top_labels: dict[int, list[str]]) -> np.ndarray:
     """Per row: the allowed language (with a word list) whose words' Zipf sum is highest is among
     lid.176's top `top_k` labels for the text (``top_labels``, where the language rule has them;
     macro-languages joined)."""
     macro = cfg.macro_languages
-    codes = [c for c in available() if macro.get(LID_CODES.get(c, c), LID_CODES.get(c, c)) in allow]
+    codes = _allowed_codes(allow, macro)
     if not codes:
         return np.zeros(rows.size, dtype=bool)
     missing = [i for i in rows.tolist() if i not in top_labels]

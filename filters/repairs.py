@@ -477,7 +477,7 @@ _CREDIT_NAME = (rf"(?:{NEWS_AGENCIES}\b|(?:privat|private|supplied|handout|archi
                 r"|@[\w.]{2,30}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,8}|\p{Arabic}+(?:\s+\p{Arabic}+){0,3}"
                 r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6})")
 _CREDIT_TWO_NAMES = rf"(?:{_CAPITALISED}(?:\s+(?:{_CAPITALISED}|de|da|van|von|der|di|del)){{1,4}}|@[\w.]{{2,30}})"
-_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©|courtesy\s+of)|photographed by|credits?\s*:|(?:photography|photograph|photo"
+_CREDIT_MARK = (r"(?:(?:photo(?:graph)?(?:y|s)?|image|picture)\s*(?:by|credits?\s*:|©|:\s*©|courtesy\s+of(?:\s+the)?)|photographed by|credits?\s*:|(?:photography|photograph|photo"
                 r"|foto|picture|image)\s*:|ph\."
                 r"|©|\(c\)|copyright|crédits? photo\s*:|fot\.|bild\s*:|beeld\s*:|fotoğraf\s*:|ảnh\s*:|фото\s*:|📷|📸"
                 r"|(?:撮影|摄影|攝影|写真|图片来源|圖片來源|사진)\s*[:：=/]|(?:تصوير|صورة)\s*:)")
@@ -537,7 +537,7 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
 # stock photo, free for commercial use", "... students. Photo #8842193 by photoguy88"), apart: in one
 # pattern with the credits above, Hyperscan finds it too large
 _COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
-                            r"(?:(?-i:[\p{Lu}\d])[^()\[\].!?]+|the (?:author|artist|photographer|owner|family|museum|"
+                            r"(?:(?:the\s+)?(?-i:[\p{Lu}\d])[^()\[\].!?]+|the (?:author|artist|photographer|owner|family|museum|"
                             r"archive|library|estate|seller|agent))\.?\s*$")
 # ... and a photographer's "for" a paper ("... in Newark. Lena Fischer for The New York Times")
 _OUTLET_WORDS = (r"(?:Times|Post|Journal|Guardian|News|Herald|Tribune|Magazine|Observer|Telegraph|Independent|Globe|Chronicle"

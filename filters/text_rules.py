@@ -417,8 +417,12 @@ _QUOTING_WORDS = 5
 # address named as a thing's own or as a part of it ("a food truck with its website, www.x.com, painted on
 # the side", "a poster with the web address x.org at the bottom")
 _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
-          r"bears)\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
-          r"|\b(?:(?:its|their)|with\s+(?:the|a))\s+(?:web\s+)?(?:address|url|website|domain)\s*[,:]?\s*)")
+          r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names)\s+(?:with\s+)?(?:the\s+|its\s+)?"
+          r"(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
+          # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
+          # x.org", "and the address github.com/..."; not "our website" or "my site": a shop's own voice)
+          r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|the(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
+          r"(?:address|url|website|site|domain|homepage)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)

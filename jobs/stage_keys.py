@@ -195,7 +195,13 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # a source named alone, a phone's watermark, 3D-render prompts, Norwegian and Danish by their words;
     # kept: code in backticks, hyphenated verbs, an address painted on or a file named in a screen; "Fot."
     # credits, Can Stock Photo; the model with set BB
-    StageSpec("files", 33, _files_reads),
+    # 34: captions in a language lid.176 cannot place with no word of an allowed one, captions that say
+    # nothing about their picture, a lone letter, "by" after a participle or a lowercase possessive at the end,
+    # English stubs of common words, lowercase keyword runs with verb forms or one function word, prompt
+    # templates' empty slots, seeds and requests for a picture, options in brackets, license labels,
+    # systemctl; kept: a described query, an address named as someone's site; "Image courtesy of the ..."
+    # credits; the model with sets BC and BD
+    StageSpec("files", 34, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

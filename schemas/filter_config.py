@@ -317,7 +317,8 @@ NEWS_AGENCIES = (r"(?:ap|afp|pap|reuters|epa|epa-efe|getty images|xinhua|anadolu
                  r"tass|upi|pa|sipa|zuma|imago|eyevine|nurphoto|bloomberg|ap images|anp|belga|lusa|ntb|čtk|ctk)")
 
 DEFAULT_BOILERPLATE = (
-    "stock photo", "stock image", "stock picture", "stock footage", "royalty free", "royalty-free",
+    "stock photo", "stock image", "stock picture", "stock footage", "royalty free", "royalty-free", "extended license",
+    "standard license", "editorial license",
     "click here", "click to enlarge", "click to view", "image may contain", "may contain:",
     "photo credit", "image credit", "image courtesy", "all rights reserved", "getty images",
     "shutterstock", "alamy", "dreamstime", "istockphoto", "depositphotos", "123rf", "adobe stock",
@@ -610,12 +611,22 @@ _LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}
 # parameters, the artists and sites prompts name), or two of the weak ones with a comma between them
 _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstation hq|octane render|greg rutkowski|artgerm|"
                   r"\bwlop\b|sakimichan|masterpiece, best quality|best quality, masterpiece|\((?:masterpiece|best quality|"
-                  r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w)")
+                  r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w)"
+                  # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
+                  # It is a {} taken in {}.")
+                  r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}"
+                  # a request for a picture ("Generate an image of a classroom, realistic, DSLR")
+                  r"|^\W*(?:please )?(?:generate|create|render|draw|make) (?:me )?(?:an?|one|\d+) (?:[a-z-]+ )?(?:image|picture|photo"
+                  r"|illustration|render|rendering|artwork|drawing|painting|wallpaper) of\b|^\W*(?:erstelle|generiere|zeichne) "
+                  r"(?:ein|eine) (?:bild|foto|illustration)\b|^\W*(?:génère|genere|crée|dessine) (?:une|un) (?:image|photo|illustration)\b"
+                  r"|^\W*(?:genera|crea|dibuja) (?:una|un) (?:imagen|foto|ilustración|immagine)\b|生成一张|画一张")
 _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]?detailed|\bintricate details?\b|"
                 r"\bsharp focus|\bconcept art\b|\bmatte painting|\bdigital art\b|\bunreal engine|\bcinematic lighting|"
                 r"\bvolumetric lighting|\bgod rays|\bphotorealistic|\bhyperrealistic|\bultra realistic|\bartstation\b|"
                 r"\bdeviantart\b|\bultra detailliert|\bmeisterwerk\b|\bby [a-z]+ [a-z]+ and [a-z]+ [a-z]+\b|\b4k wallpaper|::|"
-                r"\b3d render\b|\blow poly\b|\bisometric\b)")
+                r"\b3d render\b|\blow poly\b|\bisometric\b|\binsanely detailed|\bfilm grain\b|\bcolou?r graded\b|\banamorphic\b"
+                r"|,\s*intricate\s*,|\bimax\b|\bdramatic lighting\b|\brim light(?:ing)?\b|\bray[- ]tracing\b|\bultra hd\b"
+                r"|\bepic composition\b|\baward[- ]winning (?:photo(?:graph|graphy)?|image|shot)\b)")
 DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
@@ -819,7 +830,7 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\b(?:photo|image|picture)s? courtesy(?: of)?\b|\bdownload (?:the |this )?(?:high[- ]res(?:olution)?|hi-res|full[- ]"
     r"(?:size|resolution)|original|large) (?:image|photo|picture|version|file|jpe?g|png|tiff?|pdf|raw|psd)\b|\bnot available in your (?:country|"
     r"region|location)\b|\bcliquez (?:ici )?pour (?:agrandir|voir|zoomer)\b|\bklicken (?:sie )?(?:zum|um zu) "
-    r"(?:vergrößern|vergrössern)\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
+    r"(?:vergrößern|vergrössern)\b|\bzum (?:vergrößern|vergrössern)(?: \w+)? (?:an)?klicken\b|\b(?:haga|haz) clic (?:para|aquí para) (?:ampliar|agrandar|ver)\b|\bclicca per "
     r"ingrandire\b|\bclique para ampliar\b|\bklik om te vergroten\b|(?:^|[^0-9a-z_а-яёіїєґ])нажмите,? чтобы увеличить|点击(?:放大|查看大图)",
     # the whole text a licence or copyright notice ("Editorial use only", "SAMPLE - NOT FOR REPRODUCTION"), a
     # broken-image notice ("Image failed to load") or a gallery's own label ("View gallery (12 photos)",
@@ -978,7 +989,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\btagga (?:en|din) (?:vän|kompis)|\boznač(?:te)? (?:kamaráda|kamarádku|přítele)|친구(?:를|을)? ?태그|友達をタグ付け|"
     r"艾特(?:你的)?(?:朋友|好友|闺蜜)|@(?:你的)?(?:朋友|好友|闺蜜)|แท็กเพื่อน|"
     r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
-    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
+    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|\bprecios? (?:por|al|en) (?:inbox|interno|privado|dm|md)\b|"
+    r"\bpreços? (?:no|por|via) (?:inbox|direct|privado|dm|direct)\b|\bprix (?:en|par) (?:mp|dm|inbox|message privé)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
     r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
     r"اشترك في القناة|زر الجرس|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
     r"(?:afterpay|klarna|affirm|sezzle)\b|\bpaiement en \d+ ?(?:x|fois)\b|할인가|무료배송|在庫あと\d|在庫切れ|在庫残り",
@@ -1544,11 +1556,12 @@ DEFAULT_REFUSALS = (
     # a surface, in some kind of setting") or talking about a watermark it cannot see past ("图片中有水印，无法看清")
     r"\bmay or may not (?:contain|show|include|be|depict)\b|\bsomething,? (?:perhaps|possibly|maybe) (?:a|an|some)\b"
     r"|\bsome kind of (?:setting|place|object|thing|background)\b|无法看清|看不清楚|無法看清|水印[，,].{0,20}(?:无法|看不)"
+    r"|^\W*(?:この)?(?:画像|写真)に(?:は)?何か(?:が|の)|^\W*(?:这张)?(?:图片|照片|图像)(?:中|里)?有(?:一些|某种|某个)?(?:东西|物体)\W*$"
     r"|\b(?:bild|foto|image|picture|photo) (?:mit|with) (?:einem |a )?(?:wasserzeichen|watermark)\W*$",
     # a multiple-choice item's options in a run ("A) bus B) tram C) train", "Which animal is shown? A. dog B. fox
     # C. wolf", "Option D: the train is leaving", "Choices: yes / no"); an answer's openers ("Because the light
     # was red.", "It depends on the weather.", "Probably a Labrador, but hard to say.")
-    r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
+    r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\(a\)\s*\S[^\n]*\(b\)\s*\S[^\n]*\(c\)\s*\S|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
     r"|^\W*(?:option|choice)\s+[a-e]\s*[:.)]|^\W*(?:options|choices)\s*[:：]|^\W*because (?:the|it|he|she|they|there|of)\s"
     r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b",
     # four options lettered from the start ("A. bakery B. library C. pharmacy D. zoo": initials of names
@@ -1617,6 +1630,25 @@ DEFAULT_UNFINISHED_ADJECTIVES = (
 )  # fmt: skip
 
 
+# The words a caption that says nothing about its picture is made of (English): function words, and words
+# about pictures in general, their parts, and seeing them ("In this image we can see the image.", "It is an
+# image with a foreground and a background.", "The image appears to be a picture taken with a camera.")
+DEFAULT_NOTHING_SAID_WORDS = (
+    "a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to", "from", "by", "for", "as", "into", "onto",
+    "over", "under", "about", "around", "is", "are", "was", "were", "be", "been", "being", "it", "its", "it's", "this",
+    "that", "these", "those", "there", "there's", "here", "i", "we", "you", "my", "our", "your", "me", "us", "which",
+    "what", "some", "any", "one", "not", "just", "also", "very", "quite", "rather", "kind", "sort", "type", "bit",
+    "image", "images", "picture", "pictures", "photo", "photos", "photograph", "photographs", "pic", "snapshot", "shot",
+    "scene", "view", "camera", "colors", "colours", "color", "colour", "shapes", "shape", "foreground", "background",
+    "thing", "things", "object", "objects", "something", "stuff", "item", "items", "setting", "content", "contents",
+    "point", "time", "moment", "part", "parts", "area", "areas", "surface", "space", "place", "visible", "different",
+    "various", "certain", "unclear", "blurry", "blurred", "appears", "appear", "seems", "seem", "shows", "show",
+    "showing", "shown", "has", "have", "had", "contains", "contain", "containing", "depicts", "depict", "depicting",
+    "features", "looks", "look", "taken", "captured", "can", "could", "may", "might", "see", "seen", "possibly",
+    "perhaps", "maybe", "probably", "hard", "tell", "difficult", "determine", "describe", "identify", "exactly",
+    "else", "other", "general", "overall", "subject", "subjects", "uploaded", "posted", "shared",
+)  # fmt: skip
+
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
 # "把", "被", "从", measure words after "一" (a), "正在" (is ...ing); Japanese "を", "が", "へ", "と" (and, with) and a polite verb cut short
 # ("写っていま" of "写っています", "ており"); Thai "และ" (and; not "ของ",
@@ -1662,6 +1694,11 @@ class RefusalRule(RuleConfig):
     # letters and one other script each this many or more (0: off; Han and Hangul count twice) and the
     # smaller three in ten of them or more ("The runner crosses the finish line 이 사진에서 선수는 결승선을")
     two_scripts_min_letters: int = Field(default=12, ge=0, le=10_000)
+    # A caption that says nothing about its picture (`junk_rules.says_nothing`): `nothing_said_min_words` words
+    # or more (0: off), every one of them one of `nothing_said_words` ("This image contains some objects and a
+    # background.")
+    nothing_said_min_words: int = Field(default=4, ge=0, le=1000)
+    nothing_said_words: tuple[str, ...] = DEFAULT_NOTHING_SAID_WORDS
 
     @field_validator("patterns")
     @classmethod
@@ -1673,7 +1710,7 @@ class RefusalRule(RuleConfig):
     def _unfinished_endings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _nonempty_strings(v, "unfinished_endings")
 
-    @field_validator("unfinished_words", "unfinished_adjectives")
+    @field_validator("unfinished_words", "unfinished_adjectives", "nothing_said_words")
     @classmethod
     def _unfinished_words(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         v = _nonempty_strings(v, info.field_name)
@@ -1787,7 +1824,9 @@ class KeywordListRule(RuleConfig):
     word and without a closing ".", "!" or "?" ("abstract background texture wallpaper pattern design
     art colorful"; 0: off); from `min_short_soup_words` words on, ASCII text of such a run is a soup
     too when it also has no digit and no verb form ("-ing", "-ed"; nouns such as "wedding" do not
-    count): "dog puppy cute pet animal canine" (0: off); text in Latin letters with marks is judged
+    count): "dog puppy cute pet animal canine" (0: off); in small letters and spaces alone, a run two
+    words longer may hold verb forms, and one of `min_soup_words` one function word ("podcast studio
+    microphone radio broadcast audio recording mic headphones"); text in Latin letters with marks is judged
     so too where its language is one of `soup_languages` ("Hund Welpe Haustier süß Tier Fell braun
     Freund treu"; not Czech, Polish, Turkish or Vietnamese, whose captions often do without function
     words: "Karlův most v mlze brzy ráno"); or text that labels itself a tag list
@@ -2108,7 +2147,11 @@ class LanguageRule(RuleConfig):
     word on average (0 turns this off), with more common words of its own than of the best allowed
     one, where lid.176's top `top_k` languages outside `allow` score `word_frequency_min_foreign`
     or more together ("Zasnežené štíty Vysokých Tatier nad horským plesom." is Czech at 0.58 to
-    lid.176, and its words are Slovak ones).
+    lid.176, and its words are Slovak ones). A text whose top language (allowed or not) scores under
+    `unplaced_top_score` (0: off) is rejected when none of its words is in an allowed language's list
+    and it has four words of letters or more, two of them in lowercase (not a run of names): a
+    language lid.176 does not know ("Abafana bagibela amahhashi emaphandleni.", Zulu, is Indonesian
+    at 0.25).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES
@@ -2129,6 +2172,7 @@ class LanguageRule(RuleConfig):
     neighbour_min_score: float = Field(default=0.1, ge=0.0, le=1.0)
     word_frequency_margin: float = Field(default=1.25, ge=0.0, le=20.0)
     word_frequency_min_foreign: float = Field(default=0.05, ge=0.0, le=1.0)
+    unplaced_top_score: float = Field(default=0.6, ge=0.0, le=1.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")

@@ -568,3 +568,14 @@ def test_a_polish_fot_credit_and_can_stock_photo_are_stripped():
         ("Can Stock Photo - Paint rollers in a tray", "Paint rollers in a tray"),
     ]
     _repaired_as_expected(pairs)
+
+
+def test_a_credit_courtesy_of_the_institution_is_stripped():
+    pairs = [
+        ("Fossil ferns in a slab of shale. Photo courtesy of the Natural History Museum",
+         "Fossil ferns in a slab of shale."),
+        ("Stained glass in the north transept — image courtesy of the Cathedral Trust", "Stained glass in the north transept"),
+        # kept: the courtesy the picture shows
+        ("A basket of fruit courtesy of the hotel on the desk", "A basket of fruit courtesy of the hotel on the desk"),
+    ]
+    _repaired_as_expected(pairs)

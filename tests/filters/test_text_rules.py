@@ -568,6 +568,14 @@ def test_unfinished_descriptions_are_configurable():
     assert _mask("refusal", ["Queue of buses at bay The", "Boarding pass for seat row A"]) == [True, True]
 
 
+def test_a_caption_that_says_nothing_is_configurable():
+    said = ["The photo shows some objects in the background.", "The photo shows a kettle in the background."]
+    assert _mask("refusal", said) == [False, True]
+    assert _mask("refusal", said, nothing_said_min_words=0) == [True, True]  # off
+    assert _mask("refusal", said, nothing_said_min_words=9) == [True, True]  # eight words
+    assert _mask("refusal", said, nothing_said_words=("the", "photo", "shows", "some", "in", "background")) == [True, True]
+
+
 def test_unfinished_words_config_names_the_field():
     from pydantic import ValidationError
 
@@ -826,3 +834,28 @@ MORE_KEEPS["keyword_list"] += ["Barber hand-shaving a customer's neck"]
 MORE_KEEPS["url"] += ["A box van with www.quickmoves.co.uk printed on the roller door",
                       "A tablet screen listing files named invoice_march.pdf and invoice_april.pdf"]
 MORE_KEEPS["boilerplate"] += ["Shot on iPhone at golden hour, a fishing boat returning to the harbour"]
+
+# sets BC and BD's kinds: captions that say nothing about their picture, a lone letter, "by" after a participle
+# or a lowercase possessive at the end, English stubs of common words, lowercase keyword runs with verb forms
+# or one function word, prompt templates' empty slots, seeds and requests for a picture, options in brackets,
+# license labels, systemctl; kept: a described query, an address named as someone's site, a noun whose plural
+# is common, "by" after a verb of motion, a possessive naming a place
+MORE_REJECTS["refusal"] += ["This picture shows some things in a certain place.", "It appears to be an image of something.",
+                            "A tray of freshly baked croissants cooling on a wire rack near the window, dusted with s",
+                            "A ferry crossing the bay at dawn with gulls circling overhead, followed by",
+                            "Two carpenters measuring a plank on the workbench before cutting it for the customer's",
+                            "A laptop on a kitchen table next to a mug of coffee and a stack of pap",
+                            "(A) lighthouse (B) windmill (C) water tower (D) silo"]
+MORE_KEEPS["refusal"] += ["A cyclist in a yellow raincoat waving as the tram rolls by",
+                          "A close-up of a pale green luna moth resting on the bark of an old oak",
+                          "Three generations of a family gathered for Sunday dinner at grandma's",
+                          "A chalkboard in a maths class asking the pupils to solve for x"]
+MORE_REJECTS["keyword_list"] += ["kayak lake paddling summer adventure outdoor nature calm water",
+                                 "wedding venue barn rustic decor string lights in countryside celebration party"]
+MORE_KEEPS["keyword_list"] += ["kids paddling a red kayak across a calm lake in summer"]
+MORE_REJECTS["boilerplate"] += ["A close-up photo of a {} on a {}.", "misty pine forest, film grain, anamorphic, seed 48213",
+                                "Create an illustration of a lighthouse in a storm, dramatic lighting",
+                                "Royalty-free image, extended license on request"]
+MORE_REJECTS["code"] += ["sudo systemctl enable nginx"]
+MORE_KEEPS["code"] += ["A laptop in a classroom showing a simple query SELECT name FROM pupils on the projector"]
+MORE_KEEPS["url"] += ["A food truck displaying the owner's website, www.tacoloco.example.com, above the hatch"]

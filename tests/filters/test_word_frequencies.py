@@ -133,3 +133,28 @@ def test_a_cut_word_starts_a_common_word():
     assert not starts_a_common_word("shakshuka", "en") and not starts_a_common_word("qzxv", "en")
     assert word_zipf("building", "en") > 4 > word_zipf("buil", "en") > word_zipf("qzxv", "en") == 0
     assert word_zipf("dog", "xx") == 0.0 and not starts_a_common_word("do", "xx")
+
+
+# lid.176 cannot place these (top label under 0.6), and no allowed language's list has a word of
+# them; the other checks keep them
+UNPLACED = [
+    "Inkomo zidla utshani eduze komfula.",  # Zulu
+    "Umfana udlala nenja yakhe egcekeni.",  # Zulu
+    "Wanafunzi wanasoma darasani asubuhi.",  # Swahili
+    "Mtu anauza samaki sokoni.",  # Swahili
+]
+# ... and these keep: a run of names; allowed words among rare ones; too few words
+PLACED = [
+    "Hallstatt Dachstein Salzkammergut Oberösterreich Traunsee",
+    "Kanga na kitenge zinauzwa sokoni, a market stall in Mombasa",
+    "Lumisateessa poroja tunturissa.",
+]
+
+
+def test_a_caption_in_a_language_lid_cannot_place_with_no_allowed_word_is_rejected():
+    labels, probs = top_languages(pa.array(UNPLACED), CONFIG.top_k)
+    assert all(p[0] < CONFIG.unplaced_top_score for p in probs)
+    assert not language_rule(CaptionBatch.from_texts(UNPLACED), CONFIG).any()
+    assert language_rule(CaptionBatch.from_texts(PLACED), CONFIG).all()
+    # the switch
+    assert language_rule(CaptionBatch.from_texts(UNPLACED), LanguageRule(unplaced_top_score=0)).all()
