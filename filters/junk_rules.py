@@ -211,12 +211,26 @@ _BY_A_MARGIN = frozenset(("leading", "trailing", "winning", "losing", "ahead", "
 _BY = "by"
 # an English possessive in lowercase needs its noun ("... holding the machine over a client's")
 _POSSESSIVE = r"^[a-z]+['’]s$"
+_POSSESSIVE_WORD = re.compile(_POSSESSIVE)
 _TO_A_PLACE = frozenset(("at", "to", "from", "in", "into"))  # ... unless it names a place ("lunch at grandma's")
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
 # What may follow a broken-off word: spaces, a comma or colon, a dash, an ellipsis
-_AFTER_LAST = re.compile(r"[\s,:;…\-–—]*(?:\.\.\.)?[\s,:;…\-–—]*$")
+_AFTER_LAST = frozenset(",:;…-–—")
+
+
+def _before_the_end_marks(text: str) -> str:
+    """`text` without what may follow a broken-off word: spaces and `_AFTER_LAST` marks, around one "..."."""
+    text = _strip_marks(text)
+    return _strip_marks(text[:-3]) if text.endswith("...") else text
+
+
+def _strip_marks(text: str) -> str:
+    end = len(text)
+    while end and (text[end - 1].isspace() or text[end - 1] in _AFTER_LAST):
+        end -= 1
+    return text[:end]
 
 
 def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
@@ -230,27 +244,31 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     maybe = np.flatnonzero(rows & (words.counts >= cfg.unfinished_min_words))
     if maybe.size == 0:
         return out
-    listed = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))
+    # the rows' last words, each distinct one judged once
+    used, at = np.unique(words.ids[last[maybe]], return_inverse=True)
+    ends = words.dictionary.take(pa.array(used))
+    listed = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))[at]
     # ... or an article and an adjective that needs its noun ("... standing next to a large")
-    adjective = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))
-    article = _np(pc.is_in(words.dictionary, value_set=pa.array(sorted(_ARTICLES), pa.string())))
-    after_article = adjective[words.ids[last[maybe]]] & article[words.ids[last[maybe] - 1]]
-    letter = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(words.dictionary), 1), pc.utf8_is_alpha(words.dictionary)),
-                               pc.equal(words.dictionary, _BY)), pc.match_substring_regex(words.dictionary, _POSSESSIVE)))
-    maybe = maybe[listed[words.ids[last[maybe]]] | after_article | letter[words.ids[last[maybe]]]]
+    adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
+    article = _np(pc.is_in(words.dictionary.take(pa.array(words.ids[last[maybe] - 1])),
+                           value_set=pa.array(sorted(_ARTICLES), pa.string())))
+    # ... or a lone letter, "by" or a possessive (judged below)
+    other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
+                       pc.match_substring_regex(ends, _POSSESSIVE)))[at]
+    maybe = maybe[listed | (adjective & article) | other]
     if maybe.size == 0:
         return out
     texts = batch.text.take(pa.array(maybe)).to_pylist()
     allowed = frozenset(cfg.unfinished_words)
     adjectives = frozenset(cfg.unfinished_adjectives)
     for i, text in zip(maybe.tolist(), texts):
-        body = text[: _AFTER_LAST.search(text).start()].split()
+        body = _before_the_end_marks(text).split()
         out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-1] in adjectives
                                                            and body[-2].lower() in _ARTICLES)
                                  or (len(body) >= 2 and len(body[-1]) == 1 and body[-1].islower()
                                      and body[-1] not in _VARIABLES and body[-2].isalpha()
                                      and body[-2].lower() not in _NAMES_A_LETTER)
-                                 or (re.fullmatch(_POSSESSIVE, body[-1]) is not None
+                                 or (_POSSESSIVE_WORD.fullmatch(body[-1]) is not None
                                      and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE))
                                  or (len(body) >= 2 and body[-1] == _BY and (body[-2].lower().endswith(_PARTICIPLE_ENDS)
                                                                          or body[-2].lower() in _BY_A_MARGIN)))
@@ -282,30 +300,35 @@ def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -
     in_rows[maybe] = True
     sel = np.flatnonzero(in_rows[words.row])
     unique, inverse = np.unique(words.ids[sel], return_inverse=True)
-    common = zipf_table(words.dictionary.take(pa.array(unique)).to_pylist(), codes)[inverse] > 0
+    used = words.dictionary.take(pa.array(unique))
+    table = zipf_table(used.to_pylist(), codes)[inverse]
+    common = table > 0
     last = sel == (words.starts + words.counts - 1)[words.row[sel]]
     slot = np.searchsorted(maybe, words.row[sel])
     # the share of the other words common in each language; the last word's own
     hits = np.stack([np.bincount(slot[~last], weights=common[~last, j], minlength=maybe.size)
                      for j in range(len(codes))], axis=1)
-    last_common = np.zeros((maybe.size, len(codes)), dtype=bool)
-    last_common[slot[last]] = common[last]
+    last_zipf = np.zeros((maybe.size, len(codes)), dtype=np.float32)
+    last_zipf[slot[last]] = table[last]
+    last_letters = np.zeros(maybe.size, dtype=np.int64)
+    last_letters[slot[last]] = _np(pc.utf8_length(used)).astype(np.int64)[inverse][last]
     coverage = hits / np.maximum(words.counts[maybe] - 1, 1)[:, None]
     best = np.argmax(coverage, axis=1)
     at = np.arange(maybe.size)
     english = codes.index("en") if "en" in codes else -1
     # the last word rare there, or (in English) perhaps a common stub (`_stub`)
-    keep = (coverage[at, best] >= _CUT_COVERAGE) & (~last_common[at, best] | (best == english))
-    maybe, best, rare = maybe[keep], best[keep], ~last_common[at, best][keep]
+    rare = last_zipf[at, best] == 0
+    stub = (best == english) & (last_letters <= _STUB_LETTERS) & (last_zipf[at, best] < _STUB_ZIPF)
+    keep = (coverage[at, best] >= _CUT_COVERAGE) & (rare | stub)
+    maybe, best, rare = maybe[keep], best[keep], rare[keep]
     for i, b, r, text in zip(maybe.tolist(), best.tolist(), rare.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
         last, code = text.split()[-1], codes[b]
         # in lowercase as written, or a German noun's capital ("... neben dem großen Spielpla")
         written = last.islower() or (code == "de" and last[:1].isupper() and last[1:].islower())
         if not (last.isalpha() and written):
             continue
-        zipf = word_zipf(last.lower(), code)
-        out[i] = (r and zipf < cfg.cut_word_zipf and starts_a_common_word(last.lower(), code)) or (
-            b == english and _stub(last, zipf))
+        out[i] = (r and word_zipf(last.lower(), code) < cfg.cut_word_zipf and starts_a_common_word(last.lower(), code)) or (
+            b == english and _stub(last))
     return out
 
 
@@ -319,7 +342,9 @@ _STUB_GAP = 1.7
 _PLURAL_ZIPF = 2.5
 
 
-def _stub(word: str, zipf: float) -> bool:
+@lru_cache(maxsize=4096)
+def _stub(word: str) -> bool:
+    zipf = word_zipf(word, "en")
     return (len(word) <= _STUB_LETTERS and zipf < _STUB_ZIPF
             and most_common_completion(word, "en") - zipf >= _STUB_GAP
             and word_zipf(word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s"), "en") < _PLURAL_ZIPF)
