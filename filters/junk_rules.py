@@ -19,7 +19,7 @@ from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
 from filters.pattern_search import bool_mask as _np, search
 from filters.rule_spec import text_rule
-from filters.word_frequencies import most_common_completion, available, starts_a_common_word, word_zipf, zipf_table
+from filters.word_frequencies import available, most_common_completion, starts_a_common_word, word_zipf, zipf_table
 from filters.unicode_classes import BIT, char_classes
 from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
 
@@ -235,9 +235,11 @@ def _strip_marks(text: str) -> str:
 
 def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.ndarray:
     """Per row (of the `rows` mask): `unfinished_min_words` words or more, and the last written in
-    lowercase and one of `unfinished_words` (or a lone lowercase letter after a word: `_VARIABLES`),
-    with nothing but spaces, a comma, a colon, a dash or an ellipsis after it: "A woman in a blue
-    dress is standing next to a", "Two dogs playing with a ball and". The last word as written, so that "... in Hoi An" or "Platform A" is a name."""
+    lowercase and one of `unfinished_words` (or a lone lowercase letter after a word, "by" after a
+    participle, a lowercase possessive: `_VARIABLES`, `_BY`, `_POSSESSIVE`), with nothing but spaces, a
+    comma, a colon, a dash or an ellipsis after it: "A woman in a blue dress is standing next to a",
+    "Two dogs playing with a ball and". The last word as written, so that "... in Hoi An" or "Platform
+    A" is a name."""
     out = np.zeros(len(batch), dtype=bool)
     words = batch.words
     last = words.starts + words.counts - 1
@@ -378,7 +380,8 @@ _CODE_STRONG = (
     r"\bfrom\s+[\w.]+\s+import\s+\w", r"\bconsole\.log\s*\(", r"\bsystem\.out\.print", r"<\?php",
     r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
-    r"\$\w+\s*=\s*[\w\"'\[$]", r"\bpip install\b|\bnpm install\b|\bsudo apt|\bsystemctl (?:start|stop|restart|reload|enable|disable|status) \S", r"\bif\s+__name__\s*==",
+    r"\$\w+\s*=\s*[\w\"'\[$]", r"\bif\s+__name__\s*==",
+    r"\bpip install\b|\bnpm install\b|\bsudo apt|\bsystemctl (?:start|stop|restart|reload|enable|disable|status) \S",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
