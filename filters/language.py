@@ -417,11 +417,10 @@ def _allowed_codes(allow: set[str], macro: dict[str, str]) -> tuple[str, ...]:
 def _no_allowed_word(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
     """Per row: a `candidates` row (its top label under `unplaced_top_score`) of `_UNPLACED_WORDS` words
     of letters or more, `_UNPLACED_LOWERCASE` of them in lowercase as written, none of whose words is
-    in an allowed language's word list (every
-    word of those lists is used once in a million words or more): a language lid.176 does not know,
-    or knows too little of to say, "Abafana bagibela amahhashi emaphandleni." (Zulu: Indonesian at
-    0.25), "Poroja tunturissa lumisateessa." (Finnish: 0.49, and three words). Text in a script
-    without spaces is left to lid.176 (its words are not the lists' words)."""
+    in an allowed language's word list (every word of those lists is used once in a million words or
+    more): a language lid.176 does not know, or knows too little of to say, "Abafana bagibela amahhashi
+    emaphandleni." (Zulu: Indonesian at 0.25), "Mtu anauza samaki sokoni." (Swahili: Italian at
+    0.45). Text in a script without spaces is left to lid.176 (its words are not the lists' words)."""
     out = np.zeros(len(batch), dtype=bool)
     codes = _allowed_codes(allow, cfg.macro_languages)
     rows = np.flatnonzero(candidates & (batch.words.counts >= _UNPLACED_WORDS))
