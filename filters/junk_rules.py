@@ -199,7 +199,9 @@ def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.n
     return out
 
 
-_ARTICLES = frozenset(("a", "an", "the"))  # before an adjective of `unfinished_adjectives` at the end
+# before an adjective of `unfinished_adjectives` at the end: an article, or a preposition ("... sorting bottles into large")
+_ARTICLES = frozenset(("a", "an", "the", "into", "onto", "with", "of", "in", "on", "from", "for", "under", "between",
+                       "among"))
 # A lone lowercase letter at the end, after a word of letters, is a word cut after its first letter
 # ("... covered in hundreds of b"), unless it is a variable ("... solve for x") or what a word before
 # it names ("the letter b", "vitamin c", "plan b")
@@ -421,7 +423,9 @@ _CODE_WEAK = (
 )
 # A strong signal too, looked for apart in the texts with two ";" and two ":" (in the shared search of
 # every row, its bounded runs made RE2's DFA cache overflow on varied text: `filters.pattern_search`).
-_CSS = r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};"  # CSS declarations
+# CSS declarations, or one rule with its selector ("body { background: url('mill.jpg') no-repeat; }")
+_CSS = (r"[a-z-]+\s*:\s*[^;:]{1,40};\s*[a-z-]+\s*:\s*[^;:]{1,40};|(?:^|[\s}])[.#]?[a-z][\w-]*\s*\{\s*[a-z-]+\s*:\s*"
+        r"[^;:{}]{1,80};?\s*\}")
 # Code whose own syntax holds the quotes, so that no quoted text is to be exempted: two HTML attributes
 # in a row (`alt="" title="" loading="lazy"`), a CMS shortcode (`[caption id="..."]`, `[/gallery]`)
 _CODE_AROUND_QUOTES = (r"(?:\b[a-z][a-z-]*=\"[^\"]*\"\s*){2}|\[/?(?:caption|gallery|embed|video|audio|playlist|"
@@ -444,8 +448,8 @@ def _code_signals(texts: pa.Array, rows: np.ndarray, min_signals: int) -> np.nda
     """Rows with one strong code signal (`_CSS` among them) or `min_signals` different weak ones;
     `rows` are those that `_CODE_ANY` matches (sorted), the only ones that can have another."""
     out = np.zeros(len(texts), dtype=bool)
-    counts = ascii_set_counts(texts, (";", ":"))
-    css = np.flatnonzero((counts >= 2).all(axis=1))
+    counts = ascii_set_counts(texts, (";", ":", "{"))
+    css = np.flatnonzero((counts[:, :2] >= 2).all(axis=1) | (counts >= 1).all(axis=1))
     if css.size:
         out[css] = _np(pc.match_substring_regex(texts.take(pa.array(css)), _CSS))
     records = np.flatnonzero(~out & (counts[:, 0] >= _RECORD_FIELDS - 1))

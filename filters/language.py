@@ -235,7 +235,7 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # language 0.89 at most; the words cost more than lid.176 itself on most captions)
     in_sight = ~allowed | (score <= 1.0 - max(cfg.word_frequency_min_foreign, _WORDS_IN_SIGHT) + _SCORE_MARGIN)
     rejected |= _foreign_words(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
-    rejected |= _no_allowed_word(batch, ~rejected & (score < cfg.unplaced_top_score), allow, cfg)
+    rejected |= _few_allowed_words(batch, ~rejected & (score < cfg.unplaced_top_score), allowed, score, allow, cfg)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
 
 
@@ -404,6 +404,8 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
 
 _UNPLACED_WORDS = 4  # words of letters, at least
 _UNPLACED_LOWERCASE = 2  # ... this many written in lowercase (not a run of names)
+_FEW_WORDS = 5  # ... or this many, fewer than `_FEW_SHARE` of them an allowed language's, under a top label
+_FEW_SHARE = 0.5  # not allowed
 # scripts whose words the lists do not hold as written
 _UNSPACED_SCRIPTS = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
 _LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -414,13 +416,17 @@ def _allowed_codes(allow: set[str], macro: dict[str, str]) -> tuple[str, ...]:
     return tuple(c for c in available() if macro.get(LID_CODES.get(c, c), LID_CODES.get(c, c)) in allow)
 
 
-def _no_allowed_word(batch, candidates: np.ndarray, allow: set[str], cfg: LanguageRule) -> np.ndarray:
+def _few_allowed_words(batch, candidates: np.ndarray, allowed_top: np.ndarray, score: np.ndarray, allow: set[str],
+                       cfg: LanguageRule) -> np.ndarray:
     """Per row: a `candidates` row (its top label under `unplaced_top_score`) of `_UNPLACED_WORDS` words
-    of letters or more, `_UNPLACED_LOWERCASE` of them in lowercase as written, none of whose words is
-    in an allowed language's word list (every word of those lists is used once in a million words or
-    more): a language lid.176 does not know, or knows too little of to say, "Abafana bagibela amahhashi
-    emaphandleni." (Zulu: Indonesian at 0.25), "Mtu anauza samaki sokoni." (Swahili: Italian at
-    0.45). Text in a script without spaces is left to lid.176 (its words are not the lists' words)."""
+    of letters or more, `_UNPLACED_LOWERCASE` of them in lowercase as written, none of which is in an
+    allowed language's word list (every word of those lists is used once in a million words or more):
+    a language lid.176 does not know, or knows too little of to say, "Abafana bagibela amahhashi
+    emaphandleni." (Zulu: Indonesian at 0.25), "Mtu anauza samaki sokoni." (Swahili: Italian at 0.45);
+    or of `_FEW_WORDS` words of letters or more, fewer than `_FEW_SHARE` of them in those lists, where
+    the top label is not an allowed language ("Canis in umbra arboris prope viam dormit.", Latin at
+    0.30: "in", "umbra" and "viam" are in allowed languages' lists too). Text in a script without
+    spaces is left to lid.176 (its words are not the lists' words)."""
     out = np.zeros(len(batch), dtype=bool)
     codes = _allowed_codes(allow, cfg.macro_languages)
     rows = np.flatnonzero(candidates & (batch.words.counts >= _UNPLACED_WORDS))
@@ -428,14 +434,18 @@ def _no_allowed_word(batch, candidates: np.ndarray, allow: set[str], cfg: Langua
         return out
     words = batch.words.subset(rows)
     used, inverse = np.unique(words.ids, return_inverse=True)
-    known = zipf_table(words.dictionary.take(pa.array(used)).to_pylist(), codes).max(axis=1) > 0
-    rows = rows[np.bincount(words.row, weights=known[inverse], minlength=rows.size) == 0]
+    spelled = words.dictionary.take(pa.array(used))
+    letters = bool_mask(pc.utf8_is_alpha(spelled))
+    known = letters & (zipf_table(spelled.to_pylist(), codes).max(axis=1) > 0)
+    n_letters = np.bincount(words.row, weights=letters[inverse], minlength=rows.size)
+    n_known = np.bincount(words.row, weights=known[inverse], minlength=rows.size)
+    few = ((n_letters >= _FEW_WORDS) & (n_known < _FEW_SHARE * n_letters)
+           & ~allowed_top[rows])
+    rows = rows[(n_letters >= _UNPLACED_WORDS) & ((n_known == 0) | few)]
     texts = batch.text.take(pa.array(rows, pa.int64()))
     unspaced = bool_mask(pc.match_substring_regex(texts, _UNSPACED_SCRIPTS))
     for i, text in zip(rows[~unspaced].tolist(), texts.filter(pa.array(~unspaced)).to_pylist()):
-        letters = _LETTER_WORD.findall(text)
-        out[i] = (len(letters) >= _UNPLACED_WORDS
-                  and sum(w[0].islower() for w in letters) >= _UNPLACED_LOWERCASE)
+        out[i] = sum(w[0].islower() for w in _LETTER_WORD.findall(text)) >= _UNPLACED_LOWERCASE
     return out
 
 

@@ -269,13 +269,14 @@ _CONTROL = (
 _HSPACE = r"[\t\x0B\x0C\p{Zs}]"
 # Every \p{Zs} but the ASCII space, plus tab, VT and FF.
 _ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
-# ZWJ/ZWNJ next to an ASCII character (or at an end) join nothing: the scripts and emoji sequences
-# that need them have non-ASCII characters on both sides.
+# ZWJ/ZWNJ next to an ASCII character, a Han, Kana or Hangul one (or at an end) join nothing: the
+# scripts and emoji sequences that need them have other non-ASCII characters on both sides.
 _STRAY_JOINER = r"[\x{200C}\x{200D}]"
-_STRAY_JOINERS = (rf"[\x00-\x7F]{_STRAY_JOINER}|{_STRAY_JOINER}[\x00-\x7F]|^{_STRAY_JOINER}|{_STRAY_JOINER}$")
-# Their runs, removed in one pass (the ASCII neighbour is kept: group 1 or 2, the other is empty).
-_STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|([\x00-\x7F]){_STRAY_JOINER}+|"
-                      rf"{_STRAY_JOINER}+([\x00-\x7F])")
+_JOINS_NOTHING = r"[\x00-\x7F\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
+_STRAY_JOINERS = (rf"{_JOINS_NOTHING}{_STRAY_JOINER}|{_STRAY_JOINER}{_JOINS_NOTHING}|^{_STRAY_JOINER}|{_STRAY_JOINER}$")
+# Their runs, removed in one pass (the neighbour is kept: group 1 or 2, the other is empty).
+_STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|({_JOINS_NOTHING}){_STRAY_JOINER}+|"
+                      rf"{_STRAY_JOINER}+({_JOINS_NOTHING})")
 # A line break (or a blank line) inside a sentence (not after a sentence end) before a small ASCII
 # letter or a digit.
 _WRAPPED_LINE = r"([^\s.!?:;。！？：；])\n\n?([a-z0-9])"
@@ -537,8 +538,9 @@ _CREDIT_HEAD = (rf"(?i)^\s*(?:(?:(?:instagram|flickr|unsplash|pexels|facebook|tw
 # stock photo, free for commercial use", "... students. Photo #8842193 by photoguy88"), apart: in one
 # pattern with the credits above, Hyperscan finds it too large
 _COURTESY_AFTER_SENTENCE = (r"(?i)([.!?])\s+(?:(?:photo|image|picture)s?\s+)?courtesy of\s+(?:(?:dr|prof|mr|mrs|ms)\.\s*)?"
-                            r"(?:(?:the\s+)?(?-i:[\p{Lu}\d])[^()\[\].!?]+|the (?:author|artist|photographer|owner|family|museum|"
-                            r"archive|library|estate|seller|agent))\.?\s*$")
+                            r"(?:(?:the\s+)?(?-i:[\p{Lu}\d])[^()\[\].!?]+|the (?:[a-z]+ )?(?:author|artist|photographer|owner|family|"
+                            r"museum|archive|library|estate|seller|agent|publisher|company|manufacturer|brand|band|label|studio|gallery|"
+                            r"organi[sz]ers?|council|department|university|school|club|team|hotel|park|city))\.?\s*$")
 # ... and a photographer's "for" a paper ("... in Newark. Lena Fischer for The New York Times")
 _OUTLET_WORDS = (r"(?:Times|Post|Journal|Guardian|News|Herald|Tribune|Magazine|Observer|Telegraph|Independent|Globe|Chronicle"
                  r"|Gazette|Review|Press|Today|Bloomberg|Reuters|Insider|Atlantic|Economist|Mail)")

@@ -23,6 +23,7 @@ from filters.pattern_search import bool_mask as _np, search
 from filters.repetition import title_case_repeats_only, without_species_names
 from filters.rule_spec import text_rule
 from filters.unicode_classes import BIT, char_class_bits, char_classes
+from filters.word_frequencies import available, zipf_table
 from schemas.filter_config import (
     BadEncodingRule,
     BoilerplateRule,
@@ -327,9 +328,20 @@ def _latin_misread_text(text: str) -> bool:
         except UnicodeError:
             continue
         gained = _central_letters(undone) - _central_letters(text)
-        if gained >= 2 and _odd_words(undone) <= _odd_words(text):
+        if gained >= 2 and _odd_words(undone) <= _odd_words(text) and _as_many_words_undone(text, undone):
             return True
     return False
+
+
+def _as_many_words_undone(text: str, undone: str) -> bool:
+    """Of the words the code page changes, as many are words of a language with a word list
+    (`filters.word_frequencies`) read back as written: English with loanwords ("... crème brûlée and
+    jalapeño nachos": "crème" is a word, "crčme" none) is no misread."""
+    pairs = [(a.lower(), b.lower()) for a, b in zip(text.split(), undone.split()) if a != b]
+    if not pairs:
+        return True
+    known = zipf_table([w for pair in pairs for w in pair], available()).max(axis=1) > 0
+    return int(known[1::2].sum()) >= int(known[0::2].sum())
 
 
 def _latin_misread(texts: pa.Array) -> np.ndarray:
@@ -419,10 +431,22 @@ _QUOTING_WORDS = 5
 _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
           r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names)\s+(?:with\s+)?(?:the\s+|its\s+)?"
           r"(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
+          # ... or a few words after such a verb, a pointer or the text named as such ("a sticker that says shop
+          # online at x.com", "a manual that directs users to support.x.com", "the text visit www.x.com for recipes",
+          # "the address bar with x.org/menu")
+          r"|\b(?:reads|reading|says|saying|displays|displaying|shows|showing|advertising|advertises|promoting|promotes"
+          r"|printed|inviting|invites)\s+(?:[a-z'’-]+\s+){1,4}?(?:at|to|on)\s+"
+          r"|\b(?:direct(?:s|ing)?|point(?:s|ing)?|send(?:s|ing)?|refer(?:s|ring)?)\s+(?:[a-z'’-]+\s+){0,3}?to\s+"
+          r"|\bthe\s+(?:text|words|line|slogan|message|caption)\s+(?:[a-z'’-]+\s+){0,3}?"
+          r"|\b(?:address|url|search|location) bar\s+(?:with|showing|reading|that reads)\s+"
           # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
           # x.org", "and the address github.com/..."; not "our website" or "my site": a shop's own voice)
           r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|the(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
-          r"(?:address|url|website|site|domain|homepage)\s*[,:]?\s*)")
+          r"(?:address|url|website|site|domain|homepage|link|page)\s*[,:]?\s*"
+          # ... the same named in the other allowed languages ("met het adres x.nl", "con l'indirizzo www.x.it", "renvoie
+          # au site x.fr", "mit der Adresse x.de")
+          r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"
+          r"|la dirección|la web|el sitio|o endereço|o site|adresem|adres|адрес(?:ом)?|сайт)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)
@@ -435,7 +459,7 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
         file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"
-        parts.append(rf"\b(?:named|called|titled|labell?ed)\s+{file}(?:\s*(?:,|and|or)\s*{file})*")
+        parts.append(rf"\b(?:named|called|titled|labell?ed|file ?names?|names (?:like|such as))\s+{file}(?:\s*(?:,|and|or)\s*{file})*")
     return "|".join(parts)
 
 

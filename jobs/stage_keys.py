@@ -200,7 +200,13 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # English stubs of common words, lowercase keyword runs with verb forms or one function word, prompt
     # templates' empty slots, seeds and requests for a picture, options in brackets, license labels,
     # systemctl; kept: a described query, an address named as someone's site; "Image courtesy of the ..."
-    # credits; the model with sets BC and BD
+    # credits; the model with sets BC and BD; captions under a foreign top label with fewer than half their
+    # words an allowed language's, an adjective after a preposition at the end, numbered questions and
+    # explanations, gaps to fill, a template's named slots, "in the style of", requests for a logo, contact
+    # by messenger, single CSS rules, an Italian refusal; kept: English with loanwords read as a misread
+    # code page, addresses after "says ... at", "directs ... to", "the link", "the page" and in other
+    # languages, files with "names like"; joiners beside Han, Kana or Hangul removed; "courtesy of the
+    # publisher"; the model with sets BE and BF
     StageSpec("files", 34, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

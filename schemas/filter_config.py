@@ -439,7 +439,7 @@ DEFAULT_BOILERPLATE = (
     "do vyprodání zásob", "så länge lagret räcker", "số lượng có hạn", "inbox ngay", "bán gấp", "giá rẻ bất ngờ",
     "jual murah", "stok terbatas", "order sekarang", "sebelum kehabisan", "限时抢购", "ปลอดค่าลิขสิทธิ์", "免版税",
     "lizenzfrei", "telifsiz", "bebas royalti", "miễn phí bản quyền", "ロイヤリティフリー", "none of the above",
-    "all of the above",
+    "all of the above", "sin derechos de autor", "livre de direitos", "sem direitos autorais", "icon set",
     # "image from the web, removed on request"
     "如有侵权", "图片来自网络", "图片源于网络", "侵删",
     # an unfilled description in the allowed languages
@@ -615,9 +615,13 @@ _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstatio
                   # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
                   # It is a {} taken in {}.")
                   r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}"
+                  # a template's named slot ("movie poster of <character> in the style of ...")
+                  r"|<(?:character|subject|object|name|artist|style|place|location|animal|person|item|product|scene|setting"
+                  r"|class|noun|adjective|color|colour)>"
                   # a request for a picture ("Generate an image of a classroom, realistic, DSLR")
-                  r"|^\W*(?:please )?(?:generate|create|render|draw|make) (?:me )?(?:an?|one|\d+) (?:[a-z-]+ )?(?:image|picture|photo"
-                  r"|illustration|render|rendering|artwork|drawing|painting|wallpaper) of\b|^\W*(?:erstelle|generiere|zeichne) "
+                  r"|^\W*(?:please )?(?:generate|create|render|draw|make|design) (?:me )?(?:an?|one|\d+) (?:[a-z-]+ )?(?:image|picture|photo"
+                  r"|illustration|render|rendering|artwork|drawing|painting|wallpaper|logo|icon|poster|banner|sticker|mockup)"
+                  r" (?:of|for)\b|^\W*(?:erstelle|generiere|zeichne) "
                   r"(?:ein|eine) (?:bild|foto|illustration)\b|^\W*(?:génère|genere|crée|dessine) (?:une|un) (?:image|photo|illustration)\b"
                   r"|^\W*(?:genera|crea|dibuja) (?:una|un) (?:imagen|foto|ilustración|immagine)\b|生成一张|画一张")
 _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]?detailed|\bintricate details?\b|"
@@ -626,7 +630,8 @@ _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]
                 r"\bdeviantart\b|\bultra detailliert|\bmeisterwerk\b|\bby [a-z]+ [a-z]+ and [a-z]+ [a-z]+\b|\b4k wallpaper|::|"
                 r"\b3d render\b|\blow poly\b|\bisometric\b|\binsanely detailed|\bfilm grain\b|\bcolou?r graded\b|\banamorphic\b"
                 r"|,\s*intricate\s*,|\bimax\b|\bdramatic lighting\b|\brim light(?:ing)?\b|\bray[- ]tracing\b|\bultra hd\b"
-                r"|\bepic composition\b|\baward[- ]winning (?:photo(?:graph|graphy)?|image|shot)\b)")
+                r"|\bepic composition\b|\baward[- ]winning (?:photo(?:graph|graphy)?|image|shot)\b|\bin the style of\b"
+                r"|\b(?:cyberpunk|steampunk|vaporwave|synthwave|solarpunk)\b|\b[a-z]+ aesthetic\b|\b[48]k resolution\b)")
 DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
@@ -989,7 +994,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\btagga (?:en|din) (?:vän|kompis)|\boznač(?:te)? (?:kamaráda|kamarádku|přítele)|친구(?:를|을)? ?태그|友達をタグ付け|"
     r"艾特(?:你的)?(?:朋友|好友|闺蜜)|@(?:你的)?(?:朋友|好友|闺蜜)|แท็กเพื่อน|"
     r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
-    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|\bprecios? (?:por|al|en) (?:inbox|interno|privado|dm|md)\b|"
+    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|\b(?:call|text|whatsapp) or (?:call|text|whatsapp)\b"
+    r"[^\n]{0,12}\d{3}[\s.-]?\d{4}\b|^\W*(?:telegram|whatsapp|wechat|line|kakao)\s*[:：]?\s*@\w|\b(?:message|dm|contact|text|inbox) (?:me|us) "
+    r"(?:on|via|at) (?:instagram|insta|ig|whatsapp|facebook|fb|telegram|wechat|line|messenger)\b|\bprecios? (?:por|al|en) (?:inbox|interno|privado|dm|md)\b|"
     r"\bpreços? (?:no|por|via) (?:inbox|direct|privado|dm|direct)\b|\bprix (?:en|par) (?:mp|dm|inbox|message privé)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
     r"欢迎咨询|\bwechat[:：]|\bline id[:：]|\bcurta e compartilhe\b|\bjetzt abonnieren\b|keine folge (?:mehr )?verpassen|"
     r"اشترك في القناة|زر الجرس|\bsem juros\b|\binterest-free payments?\b|\b(?:with|via|mit|avec|con) "
@@ -1304,7 +1311,7 @@ DEFAULT_REFUSALS = (
     r"desculpe,? mas|não posso (?:ver|ajudar|descrever))\b",
     r"\bnon sono in grado di (?:visualizzare|vedere|analizzare|descrivere|aprire)|\bnie mam możliwości "
     r"(?:oglądania|wyświetlania|zobaczenia|analizowania|otwarcia)|"
-    r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non posso|"
+    r"\b(?:come (?:un )?(?:ia|intelligenza artificiale|modello linguistico)|mi dispiace,? (?:ma )?non (?:posso|sono in grado)|"
     r"mi dispiace,? ma|non posso (?:vedere|descrivere|analizzare|identificare))\b",
     r"\b(?:não consigo (?:ver|analisar|descrever|identificar)|przepraszam,? ale nie mogę|nie mogę (?:zobaczyć|"
     r"opisać|przeanalizować|zidentyfikować|wyświetlić|otworzyć|załadować|odczytać)|ik kan (?:de afbeelding |het beeld )?niet (?:zien|beschrijven|bekijken)|"
@@ -1480,6 +1487,12 @@ DEFAULT_REFUSALS = (
     r"^\W*q\s*[:：][^\n]*\ba\s*[:：]|^\W*(?:question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|pertanyaan|"
     r"câu hỏi|问题|質問|질문)\s*[:：][^\n]*\b(?:answer|antwort|respuesta|réponse|risposta|resposta|antwoord|odpowiedź|"
     r"ответ|відповідь|cevap|odpověď|svar|jawaban|trả lời|答案|回答|答え|답변)\s*[:：]",
+    # an exam's numbered question or its explanation, labelled ("Question 7: How many ...?", "Explanation: see figure 2."),
+    # a gap to fill ("Fill in the blank: The tea is picked by ____.")
+    r"^\W*fill in the blanks?\b|\b(?:complete|fill in) the (?:sentence|gap|gaps)\s*[:：]|\s_{3,}\W*$",
+    r"^\W*(?:question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|pertanyaan|câu hỏi|"
+    r"q)\s*\d{1,3}\s*[:.)：]|^\W*(?:explanation|solution|erklärung|explicación|explication|spiegazione|explicação|uitleg|wyjaśnienie|"
+    r"объяснение|пояснення|açıklama|vysvětlení|förklaring|penjelasan|giải thích|解析|解説|해설)\s*[:：]",
     # the prompt itself as the caption ("Describe this image in detail.", "画像について説明してください。")
     r"^\W*(?:please )?describe (?:this|the) (?:image|picture|photo)(?: in detail| briefly)?[\s.!]*$|^\W*(?:この)?(?:画像|写真)"
     r"(?:の内容)?(?:について|を)(?:詳しく|簡単に)?説明してください[。.!！]*$|^\W*请(?:详细)?描述(?:一下)?(?:这张)?(?:图片|图像|照片)[。.!！]*$|^\W*(?:이 )?(?:이미지|사진)을 "
@@ -1618,11 +1631,12 @@ DEFAULT_UNFINISHED_WORDS = (
     "svého", "své", "svém", "přes", "mezi", "před", "sitt", "sina", "bir", "di", "ke", "untuk", "dari", "pada", "oleh",
     "свой", "свою", "своей", "своим", "своего", "своих", "этот", "эта", "эти", "этой", "этого", "этим", "между",
     "перед", "среди", "свій", "своєю", "своїм", "свого", "своїх", "цей", "ця", "ці", "цього", "цим", "між", "серед",
-    "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y", "un", "en", "some", "every", "seperti",
+    "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y", "un", "en", "some", "every", "seperti", "mehreren", "einigen",
 )  # fmt: skip
 
 
-# English adjectives no caption ends on after an article: "... next to a large", "... holding the small"
+# English adjectives no caption ends on after an article or a preposition: "... next to a large", "... holding
+# the small", "... into large"
 DEFAULT_UNFINISHED_ADJECTIVES = (
     "large", "small", "big", "little", "tall", "huge", "tiny", "wide", "narrow", "long", "young", "beautiful",
     "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few", "old",
@@ -1646,7 +1660,13 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "showing", "shown", "has", "have", "had", "contains", "contain", "containing", "depicts", "depict", "depicting",
     "features", "looks", "look", "taken", "captured", "can", "could", "may", "might", "see", "seen", "possibly",
     "perhaps", "maybe", "probably", "hard", "tell", "difficult", "determine", "describe", "identify", "exactly",
-    "else", "other", "general", "overall", "subject", "subjects", "uploaded", "posted", "shared",
+    "else", "other", "general", "overall", "subject", "subjects", "uploaded", "posted", "shared", "displayed",
+    "orientation", "format", "frame",
+    # ... in French, German and Spanish ("L'image montre une scène avec des éléments.")
+    "l'image", "montre", "une", "un", "des", "de", "du", "le", "la", "les", "avec", "scène", "éléments", "élément",
+    "objets", "quelque", "chose", "choses", "il", "y", "est", "cette", "on", "voit", "das", "bild", "zeigt", "eine",
+    "ein", "einen", "szene", "mit", "elementen", "objekten", "etwas", "dinge", "es", "ist", "man", "sieht", "und",
+    "imagen", "muestra", "escena", "con", "elementos", "objetos", "algo", "cosas", "se", "ve", "el", "en",
 )  # fmt: skip
 
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
@@ -1672,7 +1692,7 @@ class RefusalRule(RuleConfig):
     # spaces, a comma, a colon, a dash or an ellipsis after it ("... standing next to a").
     unfinished_min_words: int = Field(default=4, ge=0, le=1000)
     unfinished_words: tuple[str, ...] = DEFAULT_UNFINISHED_WORDS
-    # ... or on "a", "an" or "the" and one of these adjectives, in lowercase ("... standing next to a large")
+    # ... or on "a", "an", "the" or a preposition and one of these adjectives, in lowercase ("... next to a large")
     unfinished_adjectives: tuple[str, ...] = DEFAULT_UNFINISHED_ADJECTIVES
     # ... and in a script without spaces: `unfinished_min_chars` characters or more (0: off), ending on
     # one of `unfinished_endings` ("她站在雨中，看起来很")
@@ -1757,6 +1777,7 @@ DEFAULT_FUNCTION_WORDS = (
     "my", "your", "our", "these", "those", "up", "down", "out", "off", "above", "below", "between", "beside",
     "through", "around", "against", "along", "across", "during", "without", "after", "before", "one", "four",
     "since", "until", "inside", "outside", "beneath", "toward", "towards", "among", "within", "per", "via", "than",
+    "about", "upon", "amid", "beyond", "underneath", "throughout",
     "le", "la", "les", "un", "une", "des", "du", "de", "et", "sur", "dans", "avec", "est", "sont",
     "der", "die", "das", "ein", "eine", "und", "mit", "auf", "im", "ist", "sind", "von", "einem", "einer",
     "einen", "eines", "den", "zu",
@@ -2151,7 +2172,8 @@ class LanguageRule(RuleConfig):
     `unplaced_top_score` (0: off) is rejected when none of its words is in an allowed language's list
     and it has four words of letters or more, two of them in lowercase (not a run of names): a
     language lid.176 does not know ("Abafana bagibela amahhashi emaphandleni.", Zulu, is Indonesian
-    at 0.25).
+    at 0.25); or, under a top language that is not allowed, when it has five such words or more and
+    fewer than half of them are in those lists ("Feles alba in fenestra dormit.", Latin).
     """
 
     allow: tuple[str, ...] | None = DEFAULT_LANGUAGES

@@ -579,3 +579,16 @@ def test_a_credit_courtesy_of_the_institution_is_stripped():
         ("A basket of fruit courtesy of the hotel on the desk", "A basket of fruit courtesy of the hotel on the desk"),
     ]
     _repaired_as_expected(pairs)
+
+
+def test_joiners_beside_han_kana_or_hangul_are_removed_but_emoji_sequences_keep_theirs():
+    pairs = [
+        ("窗台上放着一盆\u200d绿萝。", "窗台上放着一盆绿萝。"),
+        ("駅の\u200cホームで電車を待つ人々", "駅のホームで電車を待つ人々"),
+        ("한강\u200d공원의 자전거 도로", "한강공원의 자전거 도로"),
+        ("A family selfie \U0001F468\u200d\U0001F469\u200d\U0001F467 at the beach",
+         "A family selfie \U0001F468\u200d\U0001F469\u200d\U0001F467 at the beach"),
+        # a credit courtesy of an organisation named by its kind
+        ("A poster for the autumn fair. Image courtesy of the organisers", "A poster for the autumn fair."),
+    ]
+    _repaired_as_expected(pairs)

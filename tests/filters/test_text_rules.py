@@ -859,3 +859,23 @@ MORE_REJECTS["boilerplate"] += ["A close-up photo of a {} on a {}.", "misty pine
 MORE_REJECTS["code"] += ["sudo systemctl enable nginx"]
 MORE_KEEPS["code"] += ["A laptop in a classroom showing a simple query SELECT name FROM pupils on the projector"]
 MORE_KEEPS["url"] += ["A food truck displaying the owner's website, www.tacoloco.example.com, above the hatch"]
+
+# sets BE and BF's kinds: an adjective after a preposition at the end, numbered questions and explanations,
+# gaps to fill, a template's named slots, "in the style of", requests for a logo, contact by messenger,
+# single CSS rules, an Italian refusal; kept: English with loanwords that a code page would misread,
+# addresses a sign says, directs to or names as a link or a page, or names in another language, files
+# with "names like"
+MORE_REJECTS["refusal"] += ["Volunteers stacking sandbags along the riverbank with several", "Question 12: What colour is the bus?",
+                            "Solution: see the table above.", "Complete the sentence: The ferry leaves at ____.",
+                            "Mi dispiace, non sono in grado di descrivere questa foto.",
+                            "Ein Gärtner schneidet die Hecke vor dem Rathaus mit einigen"]
+MORE_REJECTS["boilerplate"] += ["portrait of <person> as a medieval knight, in the style of an oil painting",
+                                "Design a poster for a jazz night, retro, bold type, two colours",
+                                "DM us on WhatsApp for bulk orders", "Telegram: @vintage_lamps_store",
+                                "Farmhouse kitchen icon set, line art"]
+MORE_REJECTS["code"] += [".card { border-radius: 8px; }"]
+MORE_KEEPS["bad_encoding"] += ["A bistro blackboard offering crème brûlée, café au lait and piña colada"]
+MORE_KEEPS["url"] += ["A leaflet on the counter that says order online at pizzaroma.co.uk before noon",
+                      "A museum guide that points visitors to the page collections.example.org/ceramics",
+                      "A folder window with names like scan_001.pdf and scan_002.pdf",
+                      "Een poster op het station met de website treinreizen.nl onderaan"]

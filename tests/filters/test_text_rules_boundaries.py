@@ -191,10 +191,11 @@ def test_language_rejects_a_short_text_no_allowed_language_is_near():
     texts = ["Senas medinis namas prie ežero.", "Kids slice of lemon.", "Кот спит на диване"]
     assert _mask("language", texts) == [False, True, True]
     # (the foreign languages' summed score rejects the first too: `foreign_total_score`)
-    # (and its words, Lithuanian ones: `word_frequency_margin`)
+    # (and its words, Lithuanian ones: `word_frequency_margin`; none of them an allowed language's: `unplaced_top_score`)
     assert _mask("language", texts, unsure_allowed_score=0.0, foreign_total_score=1.0,
-                 word_frequency_margin=0.0) == [True, True, True]
-    assert _mask("language", texts[:1], unsure_top_score=1.0, foreign_total_score=1.0, word_frequency_margin=0.0) == [True]
+                 word_frequency_margin=0.0, unplaced_top_score=0.0) == [True, True, True]
+    assert _mask("language", texts[:1], unsure_top_score=1.0, foreign_total_score=1.0, word_frequency_margin=0.0,
+                 unplaced_top_score=0.0) == [True]
 
 
 def test_repeated_names_capitalised_inside_a_sentence_are_kept():
