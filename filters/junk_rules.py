@@ -56,6 +56,8 @@ FILE_NAME = (
     rf"|(?:{_CAMERA})[\s_\-]*\(?\d[\d\s_\-]*\)?(?:[\s_\-]*(?:copy|edit|edited|final|wa\d+|\(\d+\)|[a-z]?\d+))*"
     r"|(?:img|vid|pxl|dsc|mvimg)[\s_\-]*\d{4,}[\w\-]*"
     r"|\d{8}[_\- ]\d{6}(?:[_\-]\w+)?(?:\s*\(\d+\))?"
+    # a copy an editor made of a file, numbered ("Copy of Solar Farm Graphic (1)")
+    r"|copy of [\w\s\-]{1,60}\(\d+\)"
     # a phone's "Photo <date>, <time>" export name ("Фото 12.05.2023, 14 26 45", "Photo 3-9-22, 8 05 11 PM")
     r"|(?:фото|photo|foto|bild|image|img|zdjęcie|ảnh)[\s_\-]?\d{1,4}[.\-]\d{1,2}[.\-]\d{2,4}(?:,?[\s_\-]\d{1,2}[\s.:_\-]\d{2}"
     r"(?:[\s.:_\-]\d{2})?(?:\s?[ap]m)?)?"
@@ -206,6 +208,19 @@ _ARTICLES = frozenset(("a", "an", "the", "into", "onto", "with", "of", "in", "on
 # ("... covered in hundreds of b"), unless it is a variable ("... solve for x") or what a word before
 # it names ("the letter b", "vitamin c", "plan b")
 _VARIABLES = frozenset("xyzn")
+# English words of adjectives' own endings or a hyphened participle: no caption ends on one after an article or a
+# preposition ("... going up a snowy", "... and a half-finished"); nor on a colour after "a" or "an" ("... a woman in
+# a blue"; "... highlighted in red" and "... brown among the white" end well)
+_ADJECTIVAL = re.compile(r"[a-z]{3,}(?:ous|less)|[a-z]+-[a-z]+ed|snowy|sunny|rainy|cloudy|foggy|rocky|sandy|grassy|leafy|"
+                         r"both")
+_COLOURS = frozenset(("red", "blue", "green", "yellow", "black", "white", "grey", "gray", "brown", "orange", "pink",
+                      "purple"))
+_INDEFINITE = frozenset(("a", "an"))
+
+
+def _looks_adjectival(words: pa.Array) -> np.ndarray:
+    return _np(pc.or_(pc.match_substring_regex(words, "^(?:" + _ADJECTIVAL.pattern + ")$"),
+                      pc.is_in(words, value_set=pa.array(sorted(_COLOURS), pa.string()))))
 # "by" after a participle needs its agent ("... partly covered by"), after a lead its margin ("... the home
 # team leading by"); a verb of motion may end on it ("... a cyclist rides by", "... people walking by")
 _PARTICIPLE_ENDS = ("ed", "en")
@@ -259,7 +274,7 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
                        pc.match_substring_regex(ends, _POSSESSIVE)))[at]
-    maybe = maybe[listed | (adjective & article) | other]
+    maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other]
     if maybe.size == 0:
         return out
     texts = batch.text.take(pa.array(maybe)).to_pylist()
@@ -267,8 +282,9 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjectives = frozenset(cfg.unfinished_adjectives)
     for i, text in zip(maybe.tolist(), texts):
         body = _before_the_end_marks(text).split()
-        out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-1] in adjectives
-                                                           and body[-2].lower() in _ARTICLES)
+        out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-2].lower() in _ARTICLES
+                                                           and (body[-1] in adjectives or _ADJECTIVAL.fullmatch(body[-1])))
+                                 or (len(body) >= 2 and body[-1] in _COLOURS and body[-2].lower() in _INDEFINITE)
                                  or (len(body) >= 2 and len(body[-1]) == 1 and body[-1].islower()
                                      and body[-1] not in _VARIABLES and body[-2].isalpha()
                                      and body[-2].lower() not in _NAMES_A_LETTER)
@@ -385,7 +401,8 @@ _CODE_STRONG = (
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bif\s+__name__\s*==",
     r"\bpip install\b|\bnpm install\b|\bsudo apt|\bsystemctl (?:start|stop|restart|reload|enable|disable|status) \S",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
-    r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]",
+    r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]"
+    r"|^\s*(?:info|debug|warn|warning|error|trace|fatal)\s*\[[\w.:-]+\]",
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
     r"^\s*[a-z_][\w.]*\s*=\s*[a-z_][\w.]*\([^()]*\)\s*;?\s*$", r"^\s*(?:npm|yarn|pip) err!?|^\s*error \d{3,5} \(\w+\):",
     # a Lua local ("local hp = player:getHealth() ...")
@@ -1110,7 +1127,8 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
             split = [x for s in split for x in _TIGHT_SLASH.split(s)]
         items = [x for x in (s.strip(" .!?。！:：-") for s in split) if x]
         need = cfg.min_items - 1 if _STRONG_SEPARATOR.search(t) else cfg.min_items
-        if len(items) < need:
+        # (Chinese or Japanese phrases parted by "，" and closed by "。" are a description's clauses)
+        if len(items) < need or (t.rstrip().endswith(("。", "！")) and "，" in t):
             continue
         words = [x.split() for x in items]
         # a catalogue entry names its facts in a few items of a few words; twice the items a list needs,

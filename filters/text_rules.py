@@ -147,7 +147,7 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
         if cfg.mojibake:
             hit |= search(text, _MOJIBAKE)
             hit |= _letter_before_dagger(text)
-            hit |= pc.count_substring_regex(text, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False) >= 2
+            hit |= _mojibake_pairs(text) >= 2
             hit |= _single_byte_misread(text)
             hit |= _code_page_misread(text)
             hit |= _latin_misread(text)
@@ -156,8 +156,34 @@ def bad_encoding_rule(batch: CaptionBatch, cfg: BadEncodingRule) -> np.ndarray:
     if cfg.mojibake:
         rows = np.flatnonzero(~bad & (batch.ascii_counts("?") >= 1))  # (from the rules' shared pass)
         if rows.size:
-            bad[rows[_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), _LOST_LETTERS))]] = True
+            rows = rows[_np(pc.match_substring_regex(batch.text.take(pa.array(rows)), _LOST_LETTERS))]
+            # ... outside quoted spans: a quoted "why? why? why?" is what a note says
+            quoted = rows[np.isin(rows, batch.quoted_rows)]
+            if quoted.size:
+                rows = np.setdiff1d(rows, quoted[~_np(pc.match_substring_regex(
+                    batch.unquoted_lower.take(pa.array(quoted)), _LOST_LETTERS))])
+            bad[rows] = True
     return ~bad
+
+
+# Letters of Czech, Slovak and other Central European languages that no misread UTF-8 leaves whole: in text with
+# one, "íž" or "áš" is two letters of a word ("projíždí", "zpáteční"), not a lead byte and a continuation
+_CENTRAL_WHOLE = r"[ěřůťďňčľĺŕĚŘŮŤĎŇČĽĹŔ]"
+_PAIR_ENDS_IN_A_LETTER = r"[\x{C2}-\x{F4}][\x{160}\x{161}\x{17D}\x{17E}]"
+
+
+def _mojibake_pairs(texts: pa.Array) -> np.ndarray:
+    """Per text: its `_MOJIBAKE_PAIR`s, not counting a letter before "š" or "ž" in text with a letter of
+    `_CENTRAL_WHOLE`."""
+    pairs = pc.count_substring_regex(texts, _MOJIBAKE_PAIR).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.flatnonzero(pairs >= 2)
+    if rows.size:
+        sub = texts.take(pa.array(rows))
+        central = _np(pc.match_substring_regex(sub, _CENTRAL_WHOLE))
+        if central.any():
+            letters = pc.count_substring_regex(sub, _PAIR_ENDS_IN_A_LETTER).to_numpy(zero_copy_only=False)
+            pairs[rows[central]] -= letters[central]
+    return pairs
 
 
 # Letters of the Latin-1 Supplement (À..ÿ but × and ÷): text in a single-byte Cyrillic code page
@@ -441,12 +467,13 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           r"|\b(?:address|url|search|location) bar\s+(?:with|showing|reading|that reads)\s+"
           # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
           # x.org", "and the address github.com/..."; not "our website" or "my site": a shop's own voice)
-          r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|the(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
+          r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|(?:the|an?)(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
           r"(?:address|url|website|site|domain|homepage|link|page)\s*[,:]?\s*"
           # ... the same named in the other allowed languages ("met het adres x.nl", "con l'indirizzo www.x.it", "renvoie
           # au site x.fr", "mit der Adresse x.de")
           r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"
-          r"|la dirección|la web|el sitio|o endereço|o site|adresem|adres|адрес(?:ом)?|сайт)\s*[,:]?\s*)")
+          r"|la dirección|la web|el sitio|o endereço|o site|adresem|adres|адрес(?:ом)?|сайт|(?:internet |web )?adresi"
+          r"|alamat(?: situs| web)?)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)
@@ -459,7 +486,8 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
         file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"
-        parts.append(rf"\b(?:named|called|titled|labell?ed|file ?names?|names (?:like|such as))\s+{file}(?:\s*(?:,|and|or)\s*{file})*")
+        parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|file ?names?|names (?:like|such as))\s+{file}"
+                     rf"(?:\s*(?:,|and|or|to|through)\s*{file})*")
     return "|".join(parts)
 
 

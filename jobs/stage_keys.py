@@ -206,7 +206,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # by messenger, single CSS rules, an Italian refusal; kept: English with loanwords read as a misread
     # code page, addresses after "says ... at", "directs ... to", "the link", "the page" and in other
     # languages, files with "names like"; joiners beside Han, Kana or Hangul removed; "courtesy of the
-    # publisher"; the model with sets BE and BF
+    # publisher"; the model with sets BE and BF; a copy's numbered name, a log line's level and source,
+    # choices after a question, "near me" keywords, a Telegram handle anywhere, "swipe", an adjective of
+    # its own ending or a colour after an article at the end; kept: a hedged caption "judging by" its
+    # details, Czech words with "íž", a quoted "why? why?", a description's clauses closed by "。",
+    # addresses after "a website," and in Turkish and Indonesian, files "saved as" or named "to" another;
+    # the model with sets BG and BH
     StageSpec("files", 34, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -994,7 +994,8 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     r"\btagga (?:en|din) (?:vän|kompis)|\boznač(?:te)? (?:kamaráda|kamarádku|přítele)|친구(?:를|을)? ?태그|友達をタグ付け|"
     r"艾特(?:你的)?(?:朋友|好友|闺蜜)|@(?:你的)?(?:朋友|好友|闺蜜)|แท็กเพื่อน|"
     r"отмет(?:ь|ьте) (?:друга|друзей)|познач(?:те)? друз|プレゼントキャンペーン|쿠폰 받아|이벤트 참여|\binbox (?:me|us)\b|"
-    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|\b(?:call|text|whatsapp) or (?:call|text|whatsapp)\b"
+    r"\b(?:dm|pm|message) (?:me|us) for (?:details|price|prices|more|info)\b|\bprices? (?:in|via|by) (?:dm|pm|inbox)\b|"
+    r"\b[a-z]+ near me\s*(?:,|$)|\btelegram\s*[:：]?\s*@\w|^\W*swipe(?: (?:left|right|up|for more|to see more))?\W*$|\b(?:call|text|whatsapp) or (?:call|text|whatsapp)\b"
     r"[^\n]{0,12}\d{3}[\s.-]?\d{4}\b|^\W*(?:telegram|whatsapp|wechat|line|kakao)\s*[:：]?\s*@\w|\b(?:message|dm|contact|text|inbox) (?:me|us) "
     r"(?:on|via|at) (?:instagram|insta|ig|whatsapp|facebook|fb|telegram|wechat|line|messenger)\b|\bprecios? (?:por|al|en) (?:inbox|interno|privado|dm|md)\b|"
     r"\bpreços? (?:no|por|via) (?:inbox|direct|privado|dm|direct)\b|\bprix (?:en|par) (?:mp|dm|inbox|message privé)\b|카톡 ?id|카카오톡 ?id|微信[:：]|微信号|"
@@ -1551,10 +1552,12 @@ DEFAULT_REFUSALS = (
     r"(?:det|den|bilden|han|hon)\s|(?:да|нет)[,.!]\s+(?:это|он|она|они|здесь|тут|в|на)\s|(?:так|ні)[,.!]\s+(?:це|він|"
     r"вона|вони|тут|в|на)\s|(?:evet|hayır)[,.!]\s|(?:ya|tidak)[,.!]\s+(?:ini|itu|dia|mereka|ada)\s|(?:có|không)[,.!]\s"
     r"|(?:是的|不是|对的|没有)[，,。]|(?:はい|いいえ)[、,。]|(?:네|예|아니요|아니오)[,.]\s|(?:نعم|لا)[،,.]\s)",
-    # reasoning about the picture instead of describing it ("..., judging by the long shadows", "Based on the
+    # reasoning about the picture instead of describing it ("It is probably a summer evening, judging by the light",
+    # "..., judging by where he is standing"; "A karaoke room, judging by the microphones" describes), ("Based on the
     # floor plan, the total living area is ...", "It was probably taken in the late afternoon", "The answer is
     # 4.", "To make this dish, you will need ...")
-    r"\bjudging (?:by|from) (?:the|his|her|their|its|how|where|what)\s|^\W*based on (?:the|this) (?:image|picture|photo|"
+    r"\bjudging (?:by|from) (?:how|where|what|whether)\s|^\W*it (?:is|was|must be) (?:probably|likely|most likely|possibly)"
+    r"\b[^.!?]*\bjudging (?:by|from)\s|^\W*based on (?:the|this) (?:image|picture|photo|"
     r"photograph|floor ?plan|plan|map|chart|graph|diagram|document|table|screenshot|label|information|context)\b[^,\n]*,"
     r"|^\W*it (?:was|is) (?:probably|likely|most likely|possibly) (?:taken|shot|photographed|captured|painted|made)\s"
     r"|^\W*the (?:correct |right |final )?answer is\s|^\W*to make (?:this|the) (?:dish|recipe|cake|bread|soup|sauce|meal)\b",
@@ -1576,7 +1579,7 @@ DEFAULT_REFUSALS = (
     # was red.", "It depends on the weather.", "Probably a Labrador, but hard to say.")
     r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\(a\)\s*\S[^\n]*\(b\)\s*\S[^\n]*\(c\)\s*\S|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
     r"|^\W*(?:option|choice)\s+[a-e]\s*[:.)]|^\W*(?:options|choices)\s*[:：]|^\W*because (?:the|it|he|she|they|there|of)\s"
-    r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b",
+    r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b|\?\s*(?:options|choices|choose one|pick one)\s*[:：]",
     # four options lettered from the start ("A. bakery B. library C. pharmacy D. zoo": initials of names
     # stop before D) or a request to choose one ("Choose the best caption: (1) ...")
     r"^\W*a\.\s+\S[^\n]*\sb\.\s+\S[^\n]*\sc\.\s+\S[^\n]*\sd\.\s+\S|^\W*(?:choose|select|pick) (?:the )?(?:best|correct|right|"
@@ -1661,7 +1664,8 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "features", "looks", "look", "taken", "captured", "can", "could", "may", "might", "see", "seen", "possibly",
     "perhaps", "maybe", "probably", "hard", "tell", "difficult", "determine", "describe", "identify", "exactly",
     "else", "other", "general", "overall", "subject", "subjects", "uploaded", "posted", "shared", "displayed",
-    "orientation", "format", "frame",
+    "orientation", "format", "frame", "conveys", "convey", "sense", "happening", "pixels", "pixel", "arranged",
+    "rectangular", "elements", "element", "make", "makes", "up",
     # ... in French, German and Spanish ("L'image montre une scène avec des éléments.")
     "l'image", "montre", "une", "un", "des", "de", "du", "le", "la", "les", "avec", "scène", "éléments", "élément",
     "objets", "quelque", "chose", "choses", "il", "y", "est", "cette", "on", "voit", "das", "bild", "zeigt", "eine",

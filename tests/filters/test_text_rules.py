@@ -879,3 +879,23 @@ MORE_KEEPS["url"] += ["A leaflet on the counter that says order online at pizzar
                       "A museum guide that points visitors to the page collections.example.org/ceramics",
                       "A folder window with names like scan_001.pdf and scan_002.pdf",
                       "Een poster op het station met de website treinreizen.nl onderaan"]
+
+# sets BG and BH's kinds: a copy's numbered file name, a log line's level and source, choices after a question,
+# "near me" keywords, a Telegram handle, "swipe", an adjective of its own ending or a colour after an article at
+# the end; kept: a hedged caption judging by its details, a colour after a preposition, Czech words with "íž",
+# a quoted "why? why?", a description's clauses closed by "。", addresses after "a website," or in Turkish and
+# Indonesian, files saved as or named to another
+MORE_REJECTS["file_name"] = ["Copy of Harbour Banner Final (2)"]
+MORE_REJECTS["code"] += ["ERROR [upload-worker] connection reset by peer"]
+MORE_REJECTS["refusal"] += ["Which animal is this? Choices: fox, wolf, dog", "A lighthouse keeper climbing the stairs of a famous",
+                            "Two children on a beach building a sandcastle next to a red"]
+MORE_REJECTS["boilerplate"] += ["plumber near me, emergency plumber, boiler repair near me", "Order via Telegram @bakery_drops",
+                                "Swipe for more"]
+MORE_KEEPS["refusal"] += ["Probably a fishing village, judging by the nets drying on the quay",
+                          "A school map with the fire exits marked in green"]
+MORE_KEEPS["bad_encoding"] += ["Dívka projíždí na kole kolem nádraží a mává na vlak.",
+                               "A poster with the question \"why? why? why?\" in big letters"]
+MORE_KEEPS["keyword_list"] += ["简约风台灯，暖光护眼，三档调光，适合卧室和书房使用。"]
+MORE_KEEPS["url"] += ["A window sticker advertising a website, bikerepairs.example.com, in white letters",
+                      "Kamyonun kapısında firmanın web adresi www.ornekkargo.com.tr yazıyor.",
+                      "A laptop screen showing a scan saved as receipt_0412.jpg in a folder"]
