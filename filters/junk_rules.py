@@ -214,12 +214,15 @@ _VARIABLES = frozenset("xyzn")
 _ADJECTIVAL = re.compile(r"[a-z]{3,}(?:ous|less)|[a-z]+-[a-z]+ed|snowy|sunny|rainy|cloudy|foggy|rocky|sandy|grassy|leafy|"
                          r"both")
 _COLOURS = frozenset(("red", "blue", "green", "yellow", "black", "white", "grey", "gray", "brown", "orange", "pink",
-                      "purple"))
+                      "purple", "silver", "golden"))
+# ... nor on a participle after "a" or "an" ("... a pocket watch with a cracked"; not "a hundred")
+_PARTICIPLE_AFTER_A = re.compile(r"[a-z]{3,}ed")
+_NOT_PARTICIPLES = frozenset(("hundred", "seabed", "flowerbed", "riverbed", "seed", "bed", "shed", "sled"))
 _INDEFINITE = frozenset(("a", "an"))
 
 
 def _looks_adjectival(words: pa.Array) -> np.ndarray:
-    return _np(pc.or_(pc.match_substring_regex(words, "^(?:" + _ADJECTIVAL.pattern + ")$"),
+    return _np(pc.or_(pc.match_substring_regex(words, "^(?:" + _ADJECTIVAL.pattern + "|" + _PARTICIPLE_AFTER_A.pattern + ")$"),
                       pc.is_in(words, value_set=pa.array(sorted(_COLOURS), pa.string()))))
 # "by" after a participle needs its agent ("... partly covered by"), after a lead its margin ("... the home
 # team leading by"); a verb of motion may end on it ("... a cyclist rides by", "... people walking by")
@@ -284,7 +287,8 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
         body = _before_the_end_marks(text).split()
         out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-2].lower() in _ARTICLES
                                                            and (body[-1] in adjectives or _ADJECTIVAL.fullmatch(body[-1])))
-                                 or (len(body) >= 2 and body[-1] in _COLOURS and body[-2].lower() in _INDEFINITE)
+                                 or (len(body) >= 2 and body[-2].lower() in _INDEFINITE and (body[-1] in _COLOURS or (
+                                     _PARTICIPLE_AFTER_A.fullmatch(body[-1]) and body[-1] not in _NOT_PARTICIPLES)))
                                  or (len(body) >= 2 and len(body[-1]) == 1 and body[-1].islower()
                                      and body[-1] not in _VARIABLES and body[-2].isalpha()
                                      and body[-2].lower() not in _NAMES_A_LETTER)

@@ -269,10 +269,10 @@ _CONTROL = (
 _HSPACE = r"[\t\x0B\x0C\p{Zs}]"
 # Every \p{Zs} but the ASCII space, plus tab, VT and FF.
 _ODD_SPACE = r"[\t\x0B\x0C\x{A0}\x{1680}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}]"
-# ZWJ/ZWNJ next to an ASCII character, a Han, Kana or Hangul one (or at an end) join nothing: the
-# scripts and emoji sequences that need them have other non-ASCII characters on both sides.
+# ZWJ/ZWNJ next to a Latin, Cyrillic, Greek, Han, Kana or Hangul character (or at an end) join nothing:
+# the scripts and emoji sequences that need them (Arabic, Persian, the Indic scripts) are none of these.
 _STRAY_JOINER = r"[\x{200C}\x{200D}]"
-_JOINS_NOTHING = r"[\x00-\x7F\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
+_JOINS_NOTHING = r"[\x00-\x7F\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Cyrillic}\p{Greek}\p{Latin}]"
 _STRAY_JOINERS = (rf"{_JOINS_NOTHING}{_STRAY_JOINER}|{_STRAY_JOINER}{_JOINS_NOTHING}|^{_STRAY_JOINER}|{_STRAY_JOINER}$")
 # Their runs, removed in one pass (the neighbour is kept: group 1 or 2, the other is empty).
 _STRAY_JOINER_RUNS = (rf"^{_STRAY_JOINER}+|{_STRAY_JOINER}+$|({_JOINS_NOTHING}){_STRAY_JOINER}+|"

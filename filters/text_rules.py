@@ -473,7 +473,7 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           # au site x.fr", "mit der Adresse x.de")
           r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"
           r"|la dirección|la web|el sitio|o endereço|o site|adresem|adres|адрес(?:ом)?|сайт|(?:internet |web )?adresi"
-          r"|alamat(?: situs| web)?)\s*[,:]?\s*)")
+          r"|alamat(?: situs| web)?|(?:die )?webseite|adresem(?: strony)?|adresou(?: stránky)?|strony)\s*[,:]?\s*)")
 
 
 @lru_cache(maxsize=16)
@@ -482,7 +482,9 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
     file names after a word that names them ("... a folder with files named img_0412.jpg and img_0413.jpg")."""
     parts = []
     if tlds:
-        domain = r"(?:www\.)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b"
+        # (after "www." any top-level domain: "www.pomagamy.pl")
+        domain = (r"(?:www\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,6}\b|(?:www\.)?[a-z0-9]"
+                  r"(?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b)")
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
         file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"

@@ -211,7 +211,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # its own ending or a colour after an article at the end; kept: a hedged caption "judging by" its
     # details, Czech words with "íž", a quoted "why? why?", a description's clauses closed by "。",
     # addresses after "a website," and in Turkish and Indonesian, files "saved as" or named "to" another;
-    # the model with sets BG and BH
+    # the model with sets BG and BH; Russian price-by-DM spam, DreamBooth's "sks person", "against", a
+    # participle or "silver" after "a" and Japanese "に" at the end; kept: an address after "die Webseite",
+    # "adresem strony", "s adresou" and any "www." domain; joiners beside Latin, Cyrillic or Greek letters
+    # removed; the model with sets BI and BJ
     StageSpec("files", 34, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),

@@ -560,6 +560,7 @@ DEFAULT_BOILERPLATE = (
     "nutritional information is an estimate", "nutrition information is approximate", "verified purchase",
     "reviewed in the united states on", "reviewed in the united kingdom on", "reviewed in canada on",
     "reviewed in india on", "reviewed in australia on", "preis auf anfrage", "prix sur demande", "precio a consultar",
+    "цена по запросу", "пишите в директ", "пишите в лс",
     "prezzo su richiesta", "preço sob consulta", "prijs op aanvraag", "cena na zapytanie", "cena dohodou",
     "finanzierung möglich", "inzahlungnahme", "financing available", "part exchange welcome", "trade-ins welcome",
     "visit our showroom", "besuchen sie unseren showroom", "visitez notre showroom", "visita nuestro showroom",
@@ -614,7 +615,7 @@ _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstatio
                   r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w)"
                   # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
                   # It is a {} taken in {}.")
-                  r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}"
+                  r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}|\bsks (?:person|man|woman|dog|cat|style)\b"
                   # a template's named slot ("movie poster of <character> in the style of ...")
                   r"|<(?:character|subject|object|name|artist|style|place|location|animal|person|item|product|scene|setting"
                   r"|class|noun|adjective|color|colour)>"
@@ -1635,6 +1636,7 @@ DEFAULT_UNFINISHED_WORDS = (
     "свой", "свою", "своей", "своим", "своего", "своих", "этот", "эта", "эти", "этой", "этого", "этим", "между",
     "перед", "среди", "свій", "своєю", "своїм", "свого", "своїх", "цей", "ця", "ці", "цього", "цим", "між", "серед",
     "عن", "بين", "حول", "عند", "أمام", "تحت", "e", "y", "un", "en", "some", "every", "seperti", "mehreren", "einigen",
+    "against",
 )  # fmt: skip
 
 
@@ -1681,7 +1683,7 @@ DEFAULT_NOTHING_SAID_WORDS = (
 DEFAULT_UNFINISHED_ENDINGS = (
     "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
     "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및", "关于", "對於", "对于", "以及", "并且", "因为", "但是",
-    "或者", "と",
+    "或者", "と", "に",
 )  # fmt: skip
 
 

@@ -592,3 +592,12 @@ def test_joiners_beside_han_kana_or_hangul_are_removed_but_emoji_sequences_keep_
         ("A poster for the autumn fair. Image courtesy of the organisers", "A poster for the autumn fair."),
     ]
     _repaired_as_expected(pairs)
+
+
+def test_joiners_inside_latin_cyrillic_or_greek_words_are_removed():
+    pairs = [
+        ("Пожарные туша\u200dт огонь на складе.", "Пожарные тушат огонь на складе."),
+        ("Ein Fahrrad lehnt an der Wa\u200cnd.", "Ein Fahrrad lehnt an der Wand."),
+        ("Ψαρόβαρκα στο λιμά\u200dνι", "Ψαρόβαρκα στο λιμάνι"),
+    ]
+    _repaired_as_expected(pairs)

@@ -899,3 +899,14 @@ MORE_KEEPS["keyword_list"] += ["简约风台灯，暖光护眼，三档调光，
 MORE_KEEPS["url"] += ["A window sticker advertising a website, bikerepairs.example.com, in white letters",
                       "Kamyonun kapısında firmanın web adresi www.ornekkargo.com.tr yazıyor.",
                       "A laptop screen showing a scan saved as receipt_0412.jpg in a folder"]
+
+# sets BI and BJ's kinds: Russian price-by-DM spam, DreamBooth's placeholder token, "against", a participle or
+# "silver" after "a" and Japanese "に" at the end; kept: addresses named in German, Polish and Czech, a
+# participle used as a noun ("the wounded"), "a hundred"
+MORE_REJECTS["boilerplate"] += ["Цена по запросу, пишите в лс", "portrait of sks woman in a rainy street, 50mm"]
+MORE_REJECTS["refusal"] += ["Two climbers pausing on a narrow ledge halfway up a weathered", "A tabletop with a teapot and a silver",
+                            "The home side celebrating a late goal in the derby against", "夕暮れの港に停泊している漁船の横に"]
+MORE_KEEPS["refusal"] += ["Medics in a field tent caring for the wounded", "Runners at the start line, more than a hundred"]
+MORE_KEEPS["url"] += ["Ein Flyer im Schaufenster nennt die Webseite www.baeckerei-muster.de.",
+                      "Ulotka na drzwiach z adresem strony www.naprawyrowerow.pl u dołu.",
+                      "Leták na nástěnce s adresou www.knihovna-mesto.cz pro více informací."]
