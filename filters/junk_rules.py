@@ -202,8 +202,8 @@ def two_scripts(batch: CaptionBatch, rows: np.ndarray, min_letters: int) -> np.n
 
 
 # before an adjective of `unfinished_adjectives` at the end: an article, or a preposition ("... sorting bottles into large")
-_ARTICLES = frozenset(("a", "an", "the", "into", "onto", "with", "of", "in", "on", "from", "for", "under", "between",
-                       "among"))
+_BEFORE_AN_ADJECTIVE = frozenset(("a", "an", "the", "into", "onto", "with", "of", "in", "on", "from", "for", "under",
+                                  "between", "among"))
 # A lone lowercase letter at the end, after a word of letters, is a word cut after its first letter
 # ("... covered in hundreds of b"), unless it is a variable ("... solve for x") or what a word before
 # it names ("the letter b", "vitamin c", "plan b")
@@ -273,7 +273,7 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     # ... or an article and an adjective that needs its noun ("... standing next to a large")
     adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
     article = _np(pc.is_in(words.dictionary.take(pa.array(words.ids[last[maybe] - 1])),
-                           value_set=pa.array(sorted(_ARTICLES), pa.string())))
+                           value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
                        pc.match_substring_regex(ends, _POSSESSIVE)))[at]
@@ -285,18 +285,32 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjectives = frozenset(cfg.unfinished_adjectives)
     for i, text in zip(maybe.tolist(), texts):
         body = _before_the_end_marks(text).split()
-        out[i] = bool(body) and (body[-1] in allowed or (len(body) >= 2 and body[-2].lower() in _ARTICLES
-                                                           and (body[-1] in adjectives or _ADJECTIVAL.fullmatch(body[-1])))
-                                 or (len(body) >= 2 and body[-2].lower() in _INDEFINITE and (body[-1] in _COLOURS or (
-                                     _PARTICIPLE_AFTER_A.fullmatch(body[-1]) and body[-1] not in _NOT_PARTICIPLES)))
-                                 or (len(body) >= 2 and len(body[-1]) == 1 and body[-1].islower()
-                                     and body[-1] not in _VARIABLES and body[-2].isalpha()
-                                     and body[-2].lower() not in _NAMES_A_LETTER)
-                                 or (_POSSESSIVE_WORD.fullmatch(body[-1]) is not None
-                                     and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE))
-                                 or (len(body) >= 2 and body[-1] == _BY and (body[-2].lower().endswith(_PARTICIPLE_ENDS)
-                                                                         or body[-2].lower() in _BY_A_MARGIN)))
+        out[i] = bool(body) and (body[-1] in allowed or _possessive_needs_its_noun(body)
+                                 or (len(body) >= 2 and _needs_what_follows(body[-2], body[-1], adjectives)))
     return out
+
+
+def _needs_what_follows(before: str, last: str, adjectives: frozenset[str]) -> bool:
+    """The last two words (as written) of a text that has more: an adjective after an article or a preposition,
+    a colour or a participle after "a", a lone letter, "by" after a participle or a lead."""
+    return _needs_its_noun(before.lower(), last, adjectives) or _cut_to_a_letter(before, last) or (
+        last == _BY and (before.lower().endswith(_PARTICIPLE_ENDS) or before.lower() in _BY_A_MARGIN))
+
+
+def _needs_its_noun(before: str, last: str, adjectives: frozenset[str]) -> bool:
+    if before in _BEFORE_AN_ADJECTIVE and (last in adjectives or _ADJECTIVAL.fullmatch(last)):
+        return True
+    return before in _INDEFINITE and (last in _COLOURS or (
+        _PARTICIPLE_AFTER_A.fullmatch(last) is not None and last not in _NOT_PARTICIPLES))
+
+
+def _cut_to_a_letter(before: str, last: str) -> bool:
+    return (len(last) == 1 and last.islower() and last not in _VARIABLES and before.isalpha()
+            and before.lower() not in _NAMES_A_LETTER)
+
+
+def _possessive_needs_its_noun(body: list[str]) -> bool:
+    return _POSSESSIVE_WORD.fullmatch(body[-1]) is not None and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE)
 
 
 # the allowed languages written with spaces whose words wordfreq lists, for `cut_inside_a_word` (not Turkish
