@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from filters.caption_text import DIGITS, LIST_SEPARATORS_ASCII, CaptionBatch
 from filters.repairs import ascii_char_counts, ascii_hits, ascii_set_counts, rows_of, token_starts, utf8_bytes
-from filters.pattern_search import bool_mask as _np, search
+from filters.pattern_search import bool_mask as _np, first_match_starts, search
 from filters.rule_spec import text_rule
 from filters.word_frequencies import available, most_common_completion, starts_a_common_word, word_zipf, zipf_table
 from filters.unicode_classes import BIT, char_classes
@@ -535,26 +535,25 @@ def _unframed(batch: CaptionBatch, code: np.ndarray) -> np.ndarray:
     """`code` without the rows that describe the code they show (`_framed_code`)."""
     rows = np.flatnonzero(code)
     if rows.size:
-        code[rows[_framed_code(batch.lower.take(pa.array(rows)).to_pylist())]] = False
+        code[rows[_framed_code(batch.lower.take(pa.array(rows)))]] = False
     return code
 
 
 # A description that names the code it shows before the code itself ("Screen in a computer lab showing a SQL
 # query SELECT title FROM books in a tutorial."): this frame, and `_FRAMED_WORDS` words of letters before it
-_CODE_FRAME = re.compile(r"\b(?:showing|shows|displaying|displays|with|reads|reading|projecting|projects)\s+(?:a|an|the)\s+"
-                         r"(?:[a-z-]+\s+){0,2}(?:query|command|statement|snippet|function|script|terminal|console)\b")
+_CODE_FRAME = (r"\b(?:showing|shows|displaying|displays|with|reads|reading|projecting|projects)\s+(?:a|an|the)\s+"
+               r"(?:[a-z-]+\s+){0,2}(?:query|command|statement|snippet|function|script|terminal|console)\b")
 _FRAMED_WORDS = 3
 
 
-def _framed_code(texts: list[str]) -> list[bool]:
+def _framed_code(texts: pa.Array) -> np.ndarray:
     """Per (lowercased) text: it opens on `_FRAMED_WORDS` words of letters or more, then `_CODE_FRAME`,
-    and the first code signal comes after the frame."""
-    out = []
-    for text in texts:
-        frame = _CODE_FRAME.search(text)
-        first = re.search(_CODE_ANY, text) if frame else None
-        out.append(frame is not None and len(re.findall(r"[a-z]{2,}", text[: frame.start()])) >= _FRAMED_WORDS
-                   and (first is None or first.start() >= frame.start()))
+    and the first code signal comes after the frame (RE2 both, byte offsets)."""
+    frame, first = first_match_starts(texts, _CODE_FRAME), first_match_starts(texts, _CODE_ANY)
+    out = (frame >= 0) & ((first < 0) | (first >= frame))
+    for i in np.flatnonzero(out).tolist():
+        opening = texts[i].as_py().encode("utf-8")[: frame[i]].decode("utf-8", errors="ignore")
+        out[i] = len(re.findall(r"[a-z]{2,}", opening)) >= _FRAMED_WORDS
     return out
 
 

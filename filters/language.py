@@ -11,7 +11,6 @@ a script without spaces is measured in characters.
 from __future__ import annotations
 
 import os
-import re
 import threading
 
 import numpy as np
@@ -24,7 +23,7 @@ from filters.repairs import ascii_char_counts, utf8_bytes
 from filters.rule_spec import text_rule
 from filters.scripts import mostly_foreign_script, scripts_outside
 from filters.unicode_classes import BIT
-from filters.word_frequencies import LID_CODES, available, foreign_words, zipf_table
+from filters.word_frequencies import LETTER_WORD, LID_CODES, available, foreign_words, zipf_table
 from packer.collector import collector_paused
 from schemas.filter_config import LanguageRule
 
@@ -408,7 +407,6 @@ _FEW_WORDS = 5  # ... or this many, fewer than `_FEW_SHARE` of them an allowed l
 _FEW_SHARE = 0.5  # not allowed
 # scripts whose words the lists do not hold as written
 _UNSPACED_SCRIPTS = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
-_LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _allowed_codes(allow: set[str], macro: dict[str, str]) -> tuple[str, ...]:
@@ -445,7 +443,7 @@ def _few_allowed_words(batch, candidates: np.ndarray, allowed_top: np.ndarray, s
     texts = batch.text.take(pa.array(rows, pa.int64()))
     unspaced = bool_mask(pc.match_substring_regex(texts, _UNSPACED_SCRIPTS))
     for i, text in zip(rows[~unspaced].tolist(), texts.filter(pa.array(~unspaced)).to_pylist()):
-        out[i] = sum(w[0].islower() for w in _LETTER_WORD.findall(text)) >= _UNPLACED_LOWERCASE
+        out[i] = sum(w[0].islower() for w in LETTER_WORD.findall(text)) >= _UNPLACED_LOWERCASE
     return out
 
 

@@ -46,7 +46,7 @@ _CYRILLIC_TO_LATIN = dict(zip("абвгдђежзијклљмнњопрстћу�
 _TRANSLITERATE = str.maketrans(_CYRILLIC_TO_LATIN)
 _LATIN_LISTS = frozenset({"sh"})  # lists in Latin letters of languages also written in Cyrillic
 # A word: letters, with an apostrophe inside ("l'ombra", "d'estar")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 class _Lists(NamedTuple):
@@ -140,7 +140,7 @@ def zipf_table(words: list[str], codes: tuple[str, ...]) -> np.ndarray:
 def foreign_by_words(texts: list[str], allowed: frozenset[str], macro: dict[str, str], margin: float,
                      min_words: int) -> np.ndarray:
     """Per (lowercase) text: its words are a language outside `allowed` (`foreign_words`)."""
-    words = [_WORD.findall(t) for t in texts]
+    words = [LETTER_WORD.findall(t) for t in texts]
     uniq = list(dict.fromkeys(w for ws in words for w in ws))
     index = {w: j for j, w in enumerate(uniq)}
     ids = np.fromiter((index[w] for ws in words for w in ws), dtype=np.int64)
@@ -167,7 +167,7 @@ def foreign_words(vocabulary: Callable[[np.ndarray], list[str | None]], ids: np.
         return out
     used = np.unique(ids)
     vocab = vocabulary(used)
-    letters = np.array([w is not None and _WORD.fullmatch(w) is not None for w in vocab], dtype=bool)
+    letters = np.array([w is not None and LETTER_WORD.fullmatch(w) is not None for w in vocab], dtype=bool)
     used, vocab = used[letters], [w for w, ok in zip(vocab, letters.tolist()) if ok]
     word = np.isin(ids, used)  # (a sorted `used`)
     ids, row = ids[word], row[word]
