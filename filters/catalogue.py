@@ -9,8 +9,8 @@ row that fails several rules gets the reason of the first one in `TEXT_RULES` or
 The order: `too_long` first (a text over its limit is judged by its length alone and never
 reaches the other rules); then what a text *is* (empty, broken encoding, a file name, a URL, boilerplate, a refusal,
 code, camera settings, a date, no letters, a number, a keyword list) comes before what it looks like
-(symbols, too short), then repetition; then language id, and last the learned junk score
-(`filters.junk_model`), which judges only what every rule kept.
+(symbols, too short), then repetition, then a reader's remark that names nothing; then language id, and
+last the learned junk score (`filters.junk_model`), which judges only what every rule kept.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _TEXT = (
     repetition.tail_repetition_rule,
     repetition.sentence_repetition_rule,
     repetition.ngram_repetition_rule,
+    junk_rules.remark_rule,  # a reader's remark: no thing named, once the repeats are judged
     language.language_rule,
     junk_model.learned_junk_rule,  # the learned score judges what every rule kept
 )

@@ -21,7 +21,7 @@ from filters.pattern_search import bool_mask as _np, first_match_starts, search
 from filters.rule_spec import text_rule
 from filters.word_frequencies import available, most_common_completion, starts_a_common_word, word_zipf, zipf_table
 from filters.unicode_classes import BIT, char_classes
-from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule
+from schemas.filter_config import CameraSettingsRule, CodeRule, FileNameRule, KeywordListRule, RefusalRule, RemarkRule
 
 
 
@@ -233,6 +233,17 @@ _BY = "by"
 _POSSESSIVE = r"^[a-z]+['’]s$"
 _POSSESSIVE_WORD = re.compile(_POSSESSIVE)
 _TO_A_PLACE = frozenset(("at", "to", "from", "in", "into"))  # ... unless it names a place ("lunch at grandma's")
+# A word left hanging at the end, judged by the two before it (`_left_hanging`): "in" after "a" or "an" and a
+# noun ("... sheared in a barn by a man in"; "... with the lights on" and "... moving in" end well), a verb
+# "to be" after a noun ("... and a worker in a green shirt is"; not "... as it is", "Sold as is"), a colour
+# after "a" or "an" and a word of size ("... printing a small blue"; "... painted a bright blue" ends well)
+_HANGING_IN = "in"
+_TO_BE = frozenset(("is", "are", "was", "were"))
+_NOT_A_SUBJECT_NOUN = frozenset(("it", "this", "that", "what", "who", "where", "how", "as", "there", "here", "he", "she",
+                                 "they", "we", "you", "i", "which", "whoever", "whatever", "why", "when", "so", "is"))
+_SIZES = frozenset(("small", "large", "big", "little", "tall", "huge", "tiny", "long", "wide", "narrow", "short", "old",
+                    "young"))
+_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | {_HANGING_IN}))
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
@@ -276,7 +287,8 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
                            value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
-                       pc.match_substring_regex(ends, _POSSESSIVE)))[at]
+                       pc.or_(pc.match_substring_regex(ends, _POSSESSIVE),
+                              pc.is_in(ends, value_set=pa.array(_HANGING_ENDS, pa.string())))))[at]
     maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other]
     if maybe.size == 0:
         return out
@@ -285,9 +297,22 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjectives = frozenset(cfg.unfinished_adjectives)
     for i, text in zip(maybe.tolist(), texts):
         body = _before_the_end_marks(text).split()
-        out[i] = bool(body) and (body[-1] in allowed or _possessive_needs_its_noun(body)
+        out[i] = bool(body) and (body[-1] in allowed or _possessive_needs_its_noun(body) or _left_hanging(body)
                                  or (len(body) >= 2 and _needs_what_follows(body[-2], body[-1], adjectives)))
     return out
+
+
+def _left_hanging(body: list[str]) -> bool:
+    """The last word (as written) needs what follows, judged by the two words before it (`_HANGING_IN`,
+    `_TO_BE`, a colour after a size)."""
+    if len(body) < 3 or not body[-2].isalpha() or not body[-2].islower():
+        return False
+    first, noun, last = body[-3].lower(), body[-2], body[-1]
+    if last == _HANGING_IN:
+        return first in _INDEFINITE
+    if last in _TO_BE:
+        return noun not in _NOT_A_SUBJECT_NOUN
+    return last in _COLOURS and noun in _SIZES and first in _INDEFINITE
 
 
 def _needs_what_follows(before: str, last: str, adjectives: frozenset[str]) -> bool:
@@ -356,7 +381,7 @@ def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -
     english = codes.index("en") if "en" in codes else -1
     # the last word rare there, or (in English) perhaps a common stub (`_stub`)
     rare = last_zipf[at, best] == 0
-    stub = (best == english) & (last_letters <= _STUB_LETTERS) & (last_zipf[at, best] < _STUB_ZIPF)
+    stub = (best == english) & (last_letters <= _STUB_LETTERS) & ((last_zipf[at, best] < _STUB_ZIPF) | (last_letters == 2))
     keep = (coverage[at, best] >= _CUT_COVERAGE) & (rare | stub)
     maybe, best, rare = maybe[keep], best[keep], rare[keep]
     for i, b, r, text in zip(maybe.tolist(), best.tolist(), rare.tolist(), batch.text.take(pa.array(maybe)).to_pylist()):
@@ -375,6 +400,11 @@ def cut_inside_a_word(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -
 # (fifty times: "... a large scr" for "screen", "... the tot" for "total", "... their liv"); not a noun's
 # singular, whose plural is used too ("moth", "boar" and "germ" start "mother", "board" and "german")
 _STUB_LETTERS = 4
+_VOWELS = frozenset("aeiouy")
+# abbreviations of two consonants that may end an English caption
+_TWO_CONSONANT_WORDS = frozenset(("st", "dr", "mr", "ms", "tv", "pc", "dj", "km", "kg", "cm", "mm", "ml", "hp", "ft", "pm",
+                                  "nd", "rd", "lb", "vs", "bc", "dc", "ct", "nj", "nw", "sw", "hq", "gt", "rv", "pt", "cd",
+                                  "wc", "tx", "xl", "xs", "sf", "ss", "ll"))
 _STUB_ZIPF = 4.1
 _STUB_GAP = 1.7
 _PLURAL_ZIPF = 2.5
@@ -382,6 +412,8 @@ _PLURAL_ZIPF = 2.5
 
 @lru_cache(maxsize=4096)
 def _stub(word: str) -> bool:
+    if len(word) == 2:  # two consonants ("... a long plume of smoke and fl"), not an abbreviation ("... on the tv")
+        return not set(word) & _VOWELS and word not in _TWO_CONSONANT_WORDS
     zipf = word_zipf(word, "en")
     return (len(word) <= _STUB_LETTERS and zipf < _STUB_ZIPF
             and most_common_completion(word, "en") - zipf >= _STUB_GAP
@@ -404,6 +436,45 @@ def unfinished_unspaced(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule)
     return out
 
 
+# ---------------------------------------------------------------- readers' remarks
+
+
+@text_rule("remark")
+def remark_rule(batch: CaptionBatch, cfg: RemarkRule) -> np.ndarray:
+    """Fails a reader's remark posted with a picture, which names nothing in it ("Good times with
+    good people", "so blessed", "Endlich Wochenende!"): at most `max_words` words, each word with a
+    letter one of `words` or `feelings` (typographic apostrophes read as "'"; emoji and numbers
+    count for nothing), and one of `feelings` among them or a "!" in the text. A thing in the
+    picture is a word outside both lists ("Happy family", "Winter fun")."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not cfg.max_words or not cfg.feelings:
+        return ~out
+    words = batch.words
+    maybe = (words.counts >= 1) & (words.counts <= cfg.max_words)
+    if not maybe.any():
+        return ~out
+    said = pc.replace_substring(words.dictionary, "\u2019", "'")
+    feeling = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.feelings), pa.string())))
+    listed = feeling | _np(pc.is_in(said, value_set=pa.array(sorted(cfg.words), pa.string())))
+    lettered = _np(pc.match_substring_regex(said, r"\pL"))
+    n = len(batch)
+    other = np.bincount(words.row, weights=(lettered & ~listed)[words.ids], minlength=n)
+    if cfg.recall_words and cfg.recalled_words:  # a look back: its seasons and holidays are a remark's words
+        recall = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.recall_words), pa.string())))
+        recalled = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.recalled_words), pa.string())))
+        back = np.bincount(words.row, weights=recall[words.ids], minlength=n) > 0
+        other[back] -= np.bincount(words.row, weights=(recalled & ~listed)[words.ids], minlength=n)[back]
+        feeling |= recall
+    felt = np.bincount(words.row, weights=feeling[words.ids], minlength=n)
+    lettered_words = np.bincount(words.row, weights=lettered[words.ids], minlength=n)
+    rows = np.flatnonzero(maybe & (other == 0) & (lettered_words > 0))
+    if rows.size:
+        shouted = np.zeros(n, dtype=bool)
+        shouted[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), "[!\uff01]"))
+        out[rows[(felt[rows] > 0) | shouted[rows]]] = True
+    return ~out
+
+
 # ---------------------------------------------------------------- code
 
 # Any one of these is code.
@@ -419,6 +490,8 @@ _CODE_STRONG = (
     r"\$\w+\s*=\s*[\w\"'\[$]", r"\bif\s+__name__\s*==",
     r"\bpip install\b|\bnpm install\b|\bsudo apt|\bsystemctl (?:start|stop|restart|reload|enable|disable|status) \S",
     r"\bfor\s+\w+\s+in\s+(?:range|enumerate|zip|sorted)\s*\(", r"\btraceback \(most recent call last\)",
+    # a Python loop whose body calls on the same line ("for cow in herd: print(cow.id)")
+    r"\bfor\s+[a-z_]\w*\s+in\s+[a-z_][\w.]*\s*:\s*[a-z_][\w.]*\s*\(",
     r"\bexception in thread\b|\bjava\.lang\.\w+|^\s*\[(?:info|debug|warn|warning|error|trace|fatal)\]"
     r"|^\s*(?:info|debug|warn|warning|error|trace|fatal)\s*\[[\w.:-]+\]",
     # an assignment from a call ("x = torch.randn(3, 224)"), a package manager's or a database's error
@@ -541,9 +614,10 @@ def _unframed(batch: CaptionBatch, code: np.ndarray) -> np.ndarray:
 
 # A description that names the code it shows before the code itself ("Screen in a computer lab showing a SQL
 # query SELECT title FROM books in a tutorial."): this frame, and `_FRAMED_WORDS` words of letters before it
-_CODE_FRAME = (r"\b(?:showing|shows|displaying|displays|with|reads|reading|projecting|projects)\s+(?:a|an|the)\s+"
-               r"(?:[a-z-]+\s+){0,2}(?:query|command|statement|snippet|function|script|terminal|console)\b")
-_FRAMED_WORDS = 3
+_CODE_FRAME = (r"\b(?:showing|shows|displaying|displays|with|reads|reading|projecting|projects)\s+(?:(?:a|an|the|some)\s+)?"
+               r"(?:[a-z-]+\s+){0,2}(?:query|command|statement|snippet|function|script|terminal|console|code|loop|program"
+               r"|programme|traceback|one-liner)\b")
+_FRAMED_WORDS = 2
 
 
 def _framed_code(texts: pa.Array) -> np.ndarray:
@@ -844,6 +918,9 @@ _SENTENCE_CASE = re.compile(r"\s*[A-Z][a-z]*(?:[^A-Za-z]+[a-z0-9][a-z0-9]*)+[^A-
 
 
 _SOUP_LOWERCASE_MORE = 2
+# ... (small letters and spaces, and an acronym in capitals: "... network hardware rack cables technology IT
+# infrastructure")
+_SMALL_LETTERS = r"^ *(?:[a-z]+|[A-Z]{2,5})(?: +(?:[a-z]+|[A-Z]{2,5}))* *$"
 
 
 def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
@@ -860,14 +937,14 @@ def _keyword_soup(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     if marked.size:
         latin[marked] = _np(pc.match_substring_regex(batch.text.take(pa.array(marked)), _LATIN_TEXT))
     out = long_enough & latin & _runs_or_lists(batch, cfg)
-    # in small letters and spaces alone (no capital, no mark, no digit: an SEO run as typed), a run of
+    # in small letters and spaces alone (`_SMALL_LETTERS`: no mark, no digit: an SEO run as typed), a run of
     # `_SOUP_LOWERCASE_MORE` words over `min_short_soup_words` may hold verb forms ("podcast studio microphone
     # radio broadcast audio recording mic headphones"), and one of `min_soup_words` a function word ("hotel
     # reception lobby front desk check in hospitality hotel interior luxury hotel service")
     small = np.zeros(len(batch), dtype=bool)
     maybe_small = np.flatnonzero(out)
     if maybe_small.size:
-        small[maybe_small] = _np(pc.match_substring_regex(batch.text.take(pa.array(maybe_small)), r"^[a-z ]+$"))
+        small[maybe_small] = _np(pc.match_substring_regex(batch.text.take(pa.array(maybe_small)), _SMALL_LETTERS))
     # shorter runs (the verb forms are English ones): no digit, no verb form, and no word making up
     # half of it (that is for the repetition rules)
     short = out & (words.counts < cfg.min_soup_words)

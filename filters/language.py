@@ -234,7 +234,11 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # language 0.89 at most; the words cost more than lid.176 itself on most captions)
     in_sight = ~allowed | (score <= 1.0 - max(cfg.word_frequency_min_foreign, _WORDS_IN_SIGHT) + _SCORE_MARGIN)
     rejected |= _foreign_words(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
-    rejected |= _few_allowed_words(batch, ~rejected & (score < cfg.unplaced_top_score), allowed, score, allow, cfg)
+    # ... and the short rows lid.176 is sure are a language not allowed (`short_foreign_score`)
+    short_and_sure = (~allowed & (score >= cfg.short_foreign_score) & (words <= cfg.exempt_words)
+                      if cfg.short_foreign_score else False)
+    rejected |= _few_allowed_words(batch, ~rejected & ((score < cfg.unplaced_top_score) | short_and_sure), allowed, score,
+                                   allow, cfg)
     return ~(rejected | _foreign_script(batch, ~rejected, allow, macro, cfg.foreign_script_min_letters))
 
 
@@ -402,6 +406,7 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
 
 
 _UNPLACED_WORDS = 4  # words of letters, at least
+_SHORT_WORDS = 2  # ... or this many, at `short_foreign_score` or more for a language not allowed
 _UNPLACED_LOWERCASE = 2  # ... this many written in lowercase (not a run of names)
 _FEW_WORDS = 5  # ... or this many, fewer than `_FEW_SHARE` of them an allowed language's, under a top label
 _FEW_SHARE = 0.5  # not allowed
@@ -416,18 +421,21 @@ def _allowed_codes(allow: set[str], macro: dict[str, str]) -> tuple[str, ...]:
 
 def _few_allowed_words(batch, candidates: np.ndarray, allowed_top: np.ndarray, score: np.ndarray, allow: set[str],
                        cfg: LanguageRule) -> np.ndarray:
-    """Per row: a `candidates` row (its top label under `unplaced_top_score`) of `_UNPLACED_WORDS` words
+    """Per row: a `candidates` row (its top label under `unplaced_top_score`, or a short one's at
+    `short_foreign_score` or more and not allowed) of `_UNPLACED_WORDS` words
     of letters or more, `_UNPLACED_LOWERCASE` of them in lowercase as written, none of which is in an
     allowed language's word list (every word of those lists is used once in a million words or more):
     a language lid.176 does not know, or knows too little of to say, "Abafana bagibela amahhashi
     emaphandleni." (Zulu: Indonesian at 0.25), "Mtu anauza samaki sokoni." (Swahili: Italian at 0.45);
     or of `_FEW_WORDS` words of letters or more, fewer than `_FEW_SHARE` of them in those lists, where
     the top label is not an allowed language ("Canis in umbra arboris prope viam dormit.", Latin at
-    0.30: "in", "umbra" and "viam" are in allowed languages' lists too). Text in a script without
-    spaces is left to lid.176 (its words are not the lists' words)."""
+    0.30: "in", "umbra" and "viam" are in allowed languages' lists too); or of `_SHORT_WORDS` to three
+    such words, none in those lists, where the top label is not allowed and scores `short_foreign_score`
+    or more ("Tuulimylly pellon laidalla": Finnish at 0.58). Text in a script without spaces is left to
+    lid.176 (its words are not the lists' words)."""
     out = np.zeros(len(batch), dtype=bool)
     codes = _allowed_codes(allow, cfg.macro_languages)
-    rows = np.flatnonzero(candidates & (batch.words.counts >= _UNPLACED_WORDS))
+    rows = np.flatnonzero(candidates & (batch.words.counts >= _SHORT_WORDS))
     if not codes or rows.size == 0:
         return out
     words = batch.words.subset(rows)
@@ -439,7 +447,9 @@ def _few_allowed_words(batch, candidates: np.ndarray, allowed_top: np.ndarray, s
     n_known = np.bincount(words.row, weights=known[inverse], minlength=rows.size)
     few = ((n_letters >= _FEW_WORDS) & (n_known < _FEW_SHARE * n_letters)
            & ~allowed_top[rows])
-    rows = rows[(n_letters >= _UNPLACED_WORDS) & ((n_known == 0) | few)]
+    short = ((n_letters < _UNPLACED_WORDS) & ~allowed_top[rows] & (score[rows] >= cfg.short_foreign_score)
+             & (cfg.short_foreign_score > 0))
+    rows = rows[((n_letters >= _UNPLACED_WORDS) | short) & (n_letters >= _SHORT_WORDS) & ((n_known == 0) | few)]
     texts = batch.text.take(pa.array(rows, pa.int64()))
     unspaced = bool_mask(pc.match_substring_regex(texts, _UNSPACED_SCRIPTS))
     for i, text in zip(rows[~unspaced].tolist(), texts.filter(pa.array(~unspaced)).to_pylist()):

@@ -634,12 +634,16 @@ def site_names(texts: pa.Array, cfg, context) -> pa.Array:
 # blue scrubs - 2156783321"), and a forum's tags ("... of Tuscany [OC] [4032x3024]"). The caption's
 # last character is kept (group 1).
 _LISTING_ID = r"(?:#\s*[a-z0-9]{4,}|№\s*\d{3,}|编号\s*\d{4,}|[(\[]?\s*(?:id\s*:?\s*)?[a-z]?\d{3,}(?:/\d+)?\s*[)\]]?)"
+# "Foto de stock", "Ilustración de stock", "Vector de stock", "Imagem de stock", "Photo de stock"
+_DE_STOCK = (r"(?:fotos?|photos?|fotograf[íi]as?|ilustraci[óo]n(?:es)?|ilustra[çc](?:ão|ões)|illustrations?|im[áa]gen(?:es)?"
+             r"|imag(?:em|ens)|images?|vector(?:es)?|vetor(?:es)?|vecteurs?|v[íi]deos?) de stock")
 # the kind of asset a listing names, in the allowed languages ("Foto de archivo", "Stockfoto")
 _LISTING_KIND = (r"(?:(?:royalty[- ]free\s+)?stock photo(?:s|graphy)?,\s*images?,?\s*(?:and|&)?\s*pictures?"
                  r"(?:\s*(?:and|&)\s*royalty[- ]free\s+images?)?"
                  r"|stock photo\s*©\s*[\w.-]+(?:\s*#\s*\d{4,})?"
                  r"|(?:(?:royalty[- ]free|free|editorial)\s+)?stock\s+(?:photo(?:graph(?:y|s)?)?|image|picture|footage|vector|illustration"
-                 r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|(?:fotos?|photos?) de stock|stock-?foto|foto stock"
+                 r"|video(?:\s+(?:frame|clip|footage))?)s?|foto de archivo|stock-?foto|foto stock"
+                 rf"|{_DE_STOCK}"
                  r"|photo stock|archivbild|zdjęcie stockowe|стоковое фото|stok fotoğraf|写真素材|图片素材|素材图片|free stock"
                  r"|ảnh stock|lizenzfreie bilder|banco de imagens|banco de imágenes|스톡 사진|(?:正版)?商用图片|ストックフォト|(?:正版|高清)?图片素材(?:下载)?|lizenzfreies\s+stock-?foto"
                  r"|foto grátis|foto gratis|free photo|kostenloses foto|photo gratuite|[(\[]\s*royalty[- ]free(?:\s+(?:stock\s+)?"
@@ -681,7 +685,7 @@ _LISTING_AFTER_SEPARATOR = (
 )
 # ... or before it: "Image 58812330: Golden wheat field", "写真素材：雨の日の東京タワー"
 _LISTING_HEAD = (r"(?i)^\s*(?:(?:gratis|free|kostenloses|lizenzfreies|royalty[- ]free|premium|darmowe|бесплатное)\s+)?"
-                 r"(?:(?:(?:image|photo|stock photo|foto|stockfoto)\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{5,}"
+                 rf"(?:(?:(?:image|photo|stock photo|foto|stockfoto|{_DE_STOCK})\s*(?:id|nummer|number|nr\.?|no\.?)?\s*[:#]?\s*\d{{5,}}"
                  r"|写真素材|图片素材|素材图片|ストックフォト|banco de imagens|banco de imágenes|фотобанк(?:\s+\S+)?|lizenzfreies (?:foto|bild)"
                  r"|kostenloses foto|free photo|foto grátis"
                  r"|foto stok|ảnh stock|스톡 사진|stock photo|stockfoto|foto de stock|photo de stock"
@@ -716,6 +720,9 @@ _DANGLING_LICENCE = r"(?i)(?:([.!?])\s+(?:royalty|lizenzfreies?|stock)|(?:\s+[-|
 # ... and a Chinese or Japanese stock label joined to the caption, with its id ("...笔记本电脑图片素材-编号30582147")
 _CJK_LISTING_TAIL = (r"()(?:高清|正版)?(?:图片素材|写真素材|素材图片|图片下载|正版图片)(?:\s*[-_|｜–—:：]?\s*(?:编号|番号|no\.?)?\s*[:：]?"
                      r"\s*\d{4,})?\s*$")
+# a listing's label and nothing else ("Ilustración de stock 401928", "Stock Image - C038/4471"): cut whole,
+# before the tail patterns would cut its id and leave a word ("Ilustración de")
+_LISTING_ONLY = rf"(?i)^\s*{_LISTING_KIND}\s*[-|｜–—:·•]?\s*(?:{_LISTING_ID})?\s*\.?\s*$"
 LISTING_ROUNDS = 3  # a listing may leave several such parts in a row ("... Stock photo 5539201, royalty free, high resolution")
 
 
@@ -723,6 +730,7 @@ def _listing_tail(texts: pa.Array, context) -> pa.Array:
     """`texts` without what a stock listing or a photo forum leaves at the end (`_LISTING_TAIL`,
     `_LISTING_AFTER_SEPARATOR`: again in the rows cut, up to `LISTING_ROUNDS` times) or start
     (`_LISTING_HEAD`)."""
+    texts = _cut_matches(texts, search(texts, _LISTING_ONLY), _LISTING_ONLY, context, after=True)
     rows = np.arange(len(texts))
     for _ in range(LISTING_ROUNDS):
         cut = np.zeros(len(texts), dtype=bool)

@@ -455,8 +455,8 @@ _QUOTING_WORDS = 5
 # address named as a thing's own or as a part of it ("a food truck with its website, www.x.com, painted on
 # the side", "a poster with the web address x.org at the bottom")
 _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
-          r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names)\s+(?:with\s+)?(?:the\s+|its\s+)?"
-          r"(?:web\s+)?(?:address|url|website|domain)?\s*:?\s*"
+          r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names|stamped|embossed|engraved|etched)"
+          r"\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain|(?:site|domain) name)?\s*:?\s*"
           # ... or a few words after such a verb, a pointer or the text named as such ("a sticker that says shop
           # online at x.com", "a manual that directs users to support.x.com", "the text visit www.x.com for recipes",
           # "the address bar with x.org/menu")
@@ -468,7 +468,9 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
           # x.org", "and the address github.com/..."; not "our website" or "my site": a shop's own voice)
           r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|(?:the|an?)(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
-          r"(?:address|url|website|site|domain|homepage|link|page)\s*[,:]?\s*"
+          r"(?:address|url|website|site|domain|(?:site|domain) name|homepage|link|page)\s*[,:]?\s*"
+          # ... or a site's page named by whose it is ("the homepage of an observatory at x.edu")
+          r"|\b(?:homepage|home page|website|web page|site) of\s+(?:[a-z'’-]+\s+){1,4}?(?:at|on)\s+"
           # ... the same named in the other allowed languages ("met het adres x.nl", "con l'indirizzo www.x.it", "renvoie
           # au site x.fr", "mit der Adresse x.de")
           r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"
@@ -488,7 +490,10 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
         file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"
-        parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|file ?names?|names (?:like|such as))\s+{file}"
+        # ... or named as a file, or as what a screen says ("filenames like x.tif", "the file x.pdf", "a dialog that
+        # says report.pdf could not be opened")
+        parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|(?:file ?)?names?(?: like| such as)?|(?:the |a )?file"
+                     rf"|says|saying|reads|reading|shows|showing|displays|displaying)\s+{file}"
                      rf"(?:\s*(?:,|and|or|to|through)\s*{file})*")
     return "|".join(parts)
 
@@ -667,7 +672,11 @@ def digit_run_rule(batch: CaptionBatch, cfg: DigitRunRule) -> np.ndarray:
 
 
 _DESCRIPTION_WITH_REF = 6  # words
-_NAMED_REFERENCE = r"(?i)\b(?:ref|reference|inv|cat|art)\.?\s*(?:no\.?\s*)?#?\s*[0-9]+\b"
+_NAMED_REFERENCE = (r"(?i)\b(?:ref|reference|inv|cat|art)\.?\s*(?:no\.?\s*)?#?\s*[0-9]+\b"
+                    # ... or a meter's reading in its unit ("a water meter reading 003417 cubic metres", "an odometer
+                    # at 184302 km")
+                    r"|\b[0-9]+\s*(?:kms?|mi|miles|kwh|m3|m³|cubic (?:metres|meters|feet)|litres|liters|gallons|kilomet(?:re|er)s"
+                    r"|steps)\b")
 # The whole text is a labelled code ("Part No. 9X-4471-002-B", "SKU: 88213-BLK", "Item #40021") or an
 # image's dimensions ("2048 x 1536").
 _LABELLED_CODE = (

@@ -215,7 +215,14 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # participle or "silver" after "a" and Japanese "に" at the end; kept: an address after "die Webseite",
     # "adresem strony", "s adresou" and any "www." domain; joiners beside Latin, Cyrillic or Greek letters
     # removed; the model with sets BI and BJ
-    StageSpec("files", 34, _files_reads),
+    # 35: a reader's remark that names nothing (rule `remark`), two or three words sure of a language not
+    # allowed with none of an allowed one, "in" after "a" and a noun, a verb "to be" after a noun, a colour
+    # after a size, an adjective needing its noun and two consonants at the end, a Python loop with its
+    # body, Midjourney's quality and stylize switches, an acronym in a keyword run, captions saying nothing
+    # in German, Chinese or Japanese, Spanish and Portuguese stock labels; kept: described code, a domain
+    # stamped on a thing or named as a site's, files named as files or as what a screen says, a meter's
+    # reading in its unit; the model with sets BK and BL
+    StageSpec("files", 35, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -612,7 +612,8 @@ _LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}
 # parameters, the artists and sites prompts name), or two of the weak ones with a comma between them
 _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstation hq|octane render|greg rutkowski|artgerm|"
                   r"\bwlop\b|sakimichan|masterpiece, best quality|best quality, masterpiece|\((?:masterpiece|best quality|"
-                  r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w)"
+                  r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|aspect \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w"
+                  r"|q(?:uality)? [.\d]+|s \d{2,}|style raw|tile\b|iw [.\d]+|weird \d+|version \d)"
                   # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
                   # It is a {} taken in {}.")
                   r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}|\bsks (?:person|man|woman|dog|cat|style)\b"
@@ -1645,7 +1646,8 @@ DEFAULT_UNFINISHED_WORDS = (
 DEFAULT_UNFINISHED_ADJECTIVES = (
     "large", "small", "big", "little", "tall", "huge", "tiny", "wide", "narrow", "long", "young", "beautiful",
     "wooden", "bright", "dark", "busy", "modern", "traditional", "colorful", "colourful", "several", "few", "old",
-    "annual", "main", "famous", "entire", "various", "ancient", "massive", "typical",
+    "annual", "main", "famous", "entire", "various", "ancient", "massive", "typical", "upper", "lower", "inner",
+    "outer", "protective", "decorative", "electric", "digital",
 )  # fmt: skip
 
 
@@ -1673,6 +1675,74 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "objets", "quelque", "chose", "choses", "il", "y", "est", "cette", "on", "voit", "das", "bild", "zeigt", "eine",
     "ein", "einen", "szene", "mit", "elementen", "objekten", "etwas", "dinge", "es", "ist", "man", "sieht", "und",
     "imagen", "muestra", "escena", "con", "elementos", "objetos", "algo", "cosas", "se", "ve", "el", "en",
+    # ... in Chinese and Japanese, character by character ("这张图片显示了一些内容。", "この画像には何かが写っています。")
+    "way", "manner", "auf", "dem", "den", "der", "die", "zu", "sehen", "sind", "wird", "werden", "verschiedene",
+    "einige", "im", "hier", "dieses", "diesem", "dieser", "diese", "dort", "sur", "dans", "quelques", "certains",
+    "différents", "voir", "peut", "ce", "à", "être", "au", "sont", "las", "los", "una", "unos", "algunos", "varios",
+    "diferentes", "ver", "puede", "que", "hay", "esta", "este", "cosa", "这", "那", "张", "幅", "图", "片", "像", "照", "显",
+    "示", "展", "了", "一", "些", "内", "容", "东", "西", "物", "体", "是", "的", "有", "在", "中", "个", "种", "可", "以", "看", "到",
+    "出", "某", "画", "面", "场", "景", "和", "与", "其", "他", "各", "不", "清", "楚", "似", "乎", "好", "也", "都", "颜", "色", "形",
+    "状", "背", "前", "元", "素", "部", "分", "什", "么", "こ", "の", "に", "は", "が", "を", "て", "い", "ま", "す", "か", "も", "で",
+    "し", "た", "る", "あ", "り", "っ", "写", "真", "何", "見", "え", "れ", "ら", "そ", "ど", "よ", "う", "な", "さ", "ん",
+)  # fmt: skip
+
+# The words of a reader's remark that says nothing of its picture (`junk_rules.remark_rule`): function
+# words, the time of day or week, the people there and the day itself, in English, German, French, Spanish,
+# Italian, Portuguese and Dutch (no seasons and no family: "Winter fun", "Happy family" describe a picture)
+DEFAULT_REMARK_WORDS = (
+    "a", "an", "the", "of", "in", "on", "at", "with", "and", "or", "to", "for", "from", "after", "before", "my",
+    "our", "your", "me", "we", "i", "us", "you", "it", "its", "it's", "is", "was", "are", "am", "be", "been",
+    "being", "this", "that", "what", "such", "so", "too", "very", "really", "just", "all", "again", "already",
+    "still", "another", "every", "one", "ever", "more", "most", "much", "no", "not", "yet", "here", "there", "like",
+    "how", "when", "who", "these", "those", "them", "they", "their", "his", "her", "he", "she", "day", "days",
+    "night", "nights", "time", "times", "week", "weeks", "weekend", "weekends", "morning", "mornings", "evening",
+    "today", "tonight", "yesterday", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "mondays", "fridays", "year", "years", "life", "lives", "moment", "moments", "memories", "memory",
+    "people", "friends", "friend", "crew", "guys", "everyone", "everybody", "home", "back", "last", "first", "new",
+    "long", "adventure", "adventures", "forever", "always", "never", "once", "way", "der", "die", "das", "dem",
+    "den", "des", "ein", "eine", "einen", "einem", "und", "mit", "ist", "war", "schon", "wieder", "nur", "wir",
+    "ich", "mein", "meine", "meinen", "unser", "unsere", "es", "noch", "mal", "ganz", "für", "wie", "heute",
+    "gestern", "morgen", "tag", "tage", "woche", "wochenende", "montag", "freitag", "sonntag", "leben", "jahr",
+    "alle", "euch", "dich", "mich", "le", "la", "les", "un", "une", "et", "avec", "est", "c'est", "ça", "ce",
+    "cette", "ces", "quel", "quelle", "quelles", "que", "qui", "je", "j'ai", "nous", "mon", "ma", "mes", "si",
+    "jour", "journée", "soir", "soirée", "vie", "semaine", "lundi", "vendredi", "dimanche", "week-end", "année",
+    "tous", "toutes", "tout", "aujourd'hui", "hier", "encore", "el", "los", "las", "lo", "una", "unos", "y", "con",
+    "fue", "qué", "tan", "muy", "por", "mi", "mis", "todos", "todo", "todas", "de", "del", "día", "días", "noche",
+    "vida", "semana", "lunes", "viernes", "domingo", "fin", "año", "hoy", "ayer", "otra", "otro", "vez", "siempre",
+    "il", "gli", "che", "uno", "e", "è", "sono", "mio", "mia", "miei", "per", "giorno", "giornata", "sera", "notte",
+    "vita", "settimana", "lunedì", "venerdì", "domenica", "anno", "oggi", "ieri", "tutti", "ancora", "o", "os",
+    "as", "um", "uma", "com", "é", "são", "meu", "minha", "dia", "noite", "segunda", "sexta", "ano", "hoje",
+    "ontem", "do", "da", "mais", "het", "een", "en", "met", "wat", "zo", "dag", "nacht", "leven", "jaar", "vandaag",
+    "iedereen", "mijn", "weer", "can't", "cant", "i'm", "im", "we're", "what's", "that's",
+    "together", "à", "au", "aux", "pour", "dans", "ensemble", "zu", "bei", "auf", "zusammen", "para", "al",
+    "juntos", "di", "insieme", "em", "na", "op", "voor", "aan", "samen", "nog", "ici", "aquí", "aqui",
+    "same", "than", "now", "then", "everything", "nothing", "something",
+    # ... and in Chinese and Japanese, character by character ("今天也是元气满满的一天", "今日も一日お疲れ様でした")
+    "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
+    "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",
+    "曜", "も", "お", "で", "し", "た", "れ", "様", "さ", "ま", "ね", "よ", "な", "の", "は", "に", "が", "を", "て", "い", "す", "か",
+)  # fmt: skip
+
+# ... and the feelings one such remark needs one of at least ("so blessed", "Was für ein Tag!" takes its "!")
+DEFAULT_REMARK_FEELINGS = (
+    "blessed", "grateful", "thankful", "proud", "happy", "happiest", "love", "loving", "loved", "lovin", "amazing",
+    "awesome", "incredible", "unforgettable", "best", "great", "good", "perfect", "fun", "lovely", "crazy", "tired",
+    "finally", "throwback", "tbt", "mood", "vibes", "vibe", "feels", "feeling", "miss", "missing", "believe", "wow",
+    "omg", "lol", "lmao", "haha", "hahaha", "yay", "goals", "squad", "thanks", "thank", "prayers", "thoughts",
+    "cheers", "congrats", "congratulations", "wait", "excited", "blessings", "beautiful", "cute", "nice", "cool",
+    "epic", "legendary", "sweet", "dream", "dreams", "enjoy", "enjoying", "enjoyed", "relax", "chill", "chilling",
+    "endlich", "einfach", "toll", "schön", "schöne", "schönes", "geil", "herrlich", "wunderbar", "super", "mega",
+    "unvergesslich", "danke", "liebe", "lieben", "stolz", "glücklich", "enfin", "trop", "génial", "magnifique",
+    "merci", "heureux", "heureuse", "fier", "fière", "belle", "beau", "bonne", "bon", "aime", "adore", "finalmente",
+    "increíble", "genial", "gracias", "feliz", "orgulloso", "orgullosa", "bonito", "bonita", "hermoso", "hermosa",
+    "quiero", "encanta", "bellissimo", "bellissima", "grazie", "felice", "fiero", "fiera", "bello", "bella", "amo",
+    "incrível", "obrigado", "obrigada", "lindo", "linda", "saudade", "eindelijk", "geweldig", "heerlijk", "bedankt",
+    "blij", "trots", "mooi", "fijn",
+    "tbh", "ngl", "smh", "fr", "idk", "literally", "obsessed", "yes", "ugh", "sigh",
+    "favourite", "favorite", "heerlijke", "fijne", "mooie", "leuk", "leuke", "schöner", "tolle", "tollen",
+    # ... in Chinese and Japanese ("好开心", "最高の一日")
+    "开", "心", "忘", "难", "爱", "棒", "赞", "幸", "福", "累", "疲", "嬉", "楽", "乐", "感", "谢",
+    "謝", "哇", "嗨", "耶", "哈", "最", "高",
 )  # fmt: skip
 
 # Endings no caption in a script without spaces stops on: Chinese "很" (very), "和", "与", "及" (and),
@@ -1685,6 +1755,15 @@ DEFAULT_UNFINISHED_ENDINGS = (
     "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및", "关于", "對於", "对于", "以及", "并且", "因为", "但是",
     "或者", "と", "に",
 )  # fmt: skip
+
+
+def _single_lowercase_words(values: tuple[str, ...], field: str) -> tuple[str, ...]:
+    """A list of words compared with a text's lowercased words: each one word, in lowercase."""
+    values = _nonempty_strings(values, field)
+    bad = [w for w in values if w != w.lower() or any(c.isspace() for c in w)]
+    if bad:
+        raise ValueError(f"{field} are single lowercase words; got {bad!r}")
+    return values
 
 
 class RefusalRule(RuleConfig):
@@ -1739,11 +1818,31 @@ class RefusalRule(RuleConfig):
     @field_validator("unfinished_words", "unfinished_adjectives", "nothing_said_words")
     @classmethod
     def _unfinished_words(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        v = _nonempty_strings(v, info.field_name)
-        bad = [w for w in v if w != w.lower() or any(c.isspace() for c in w)]
-        if bad:
-            raise ValueError(f"{info.field_name} are single lowercase words; got {bad!r}")
-        return v
+        return _single_lowercase_words(v, info.field_name)
+
+
+class RemarkRule(RuleConfig):
+    """A reader's remark posted with the picture, not a description of it ("Good times with good
+    people", "so blessed", "Endlich Wochenende!"): at most `max_words` words (0: off), every word with a
+    letter one of `words` or `feelings`, and one of `feelings` or a "!" among them. A word for a thing
+    in the picture keeps the caption ("Happy family", "Winter fun"). Beside one of `recall_words`, a
+    post looking back, the `recalled_words` (seasons, holidays) are a remark's words too ("throwback
+    to last summer"; "Summer holidays" alone names a picture's time)."""
+
+    max_words: int = Field(default=16, ge=0, le=1000)
+    words: tuple[str, ...] = DEFAULT_REMARK_WORDS
+    feelings: tuple[str, ...] = DEFAULT_REMARK_FEELINGS
+    recall_words: tuple[str, ...] = ("throwback", "tbt", "flashback", "memories", "rückblick", "souvenirs", "recuerdos",
+                                     "ricordi", "lembranças", "herinneringen")
+    recalled_words: tuple[str, ...] = ("summer", "winter", "spring", "autumn", "fall", "holiday", "holidays", "vacation",
+                                       "trip", "sommer", "urlaub", "été", "hiver", "vacances", "verano", "invierno",
+                                       "vacaciones", "estate", "inverno", "vacanze", "verão", "férias", "zomer",
+                                       "vakantie")
+
+    @field_validator("words", "feelings", "recall_words", "recalled_words")
+    @classmethod
+    def _single_words(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return _single_lowercase_words(v, info.field_name)
 
 
 class FileNameRule(RuleConfig):
@@ -2128,8 +2227,10 @@ class LanguageRule(RuleConfig):
 
     A caption is rejected only when fastText is confident it is a language outside `allow`: its top
     language is not allowed and its score is at least the length-dependent threshold. Captions of
-    `exempt_words` words or fewer are never rejected (lid.176 is unreliable on them: "blue sky" comes
-    out German). The threshold falls linearly from `short_min_score` (just above `exempt_words`) to
+    `exempt_words` words or fewer are not rejected by their score (lid.176 is unreliable on them: "blue
+    sky" comes out German), but by their words: two or three words of letters (two of them in
+    lowercase), none in an allowed language's word list, whose top language is not allowed and
+    scores `short_foreign_score` or more (0: off; "Tuulimylly pellon laidalla" is Finnish). The threshold falls linearly from `short_min_score` (just above `exempt_words`) to
     `min_score` (at `long_words` words and beyond). `allow: null` allows every language; the
     language and score are recorded on every checked row either way.
 
@@ -2201,6 +2302,7 @@ class LanguageRule(RuleConfig):
     word_frequency_margin: float = Field(default=1.25, ge=0.0, le=20.0)
     word_frequency_min_foreign: float = Field(default=0.05, ge=0.0, le=1.0)
     unplaced_top_score: float = Field(default=0.6, ge=0.0, le=1.0)
+    short_foreign_score: float = Field(default=0.4, ge=0.0, le=1.0)
     macro_languages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_MACRO_LANGUAGES))
 
     @field_validator("macro_languages")
@@ -2314,6 +2416,7 @@ class RulesConfig(ConfigSection):
     tail_repetition: TailRepetitionRule = TailRepetitionRule()
     sentence_repetition: SentenceRepetitionRule = SentenceRepetitionRule()
     ngram_repetition: NgramRepetitionRule = NgramRepetitionRule()
+    remark: RemarkRule = RemarkRule()
     language: LanguageRule = LanguageRule()
     learned_junk: LearnedJunkRule = LearnedJunkRule()
     image_unreadable: ImageUnreadableRule = ImageUnreadableRule()

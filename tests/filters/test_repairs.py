@@ -580,6 +580,11 @@ HELD_OUT_REPAIRS = {
         ("A family selfie \U0001F468\u200d\U0001F469\u200d\U0001F467 at the beach",
          "A family selfie \U0001F468\u200d\U0001F469\u200d\U0001F467 at the beach"),
     ],
+    "a Spanish or Portuguese stock label with its id (alone: nothing is left)": [
+        ("Molino en el campo - Ilustración de stock 401928", "Molino en el campo"),
+        ("Vaca no pasto - Imagem de stock 1234567", "Vaca no pasto"),
+        ("Vector de stock - 2283311", ""),
+    ],
     "joiners inside Latin, Cyrillic or Greek words": [
         ("Пожарные туша\u200dт огонь на складе.", "Пожарные тушат огонь на складе."),
         ("Ein Fahrrad lehnt an der Wa\u200cnd.", "Ein Fahrrad lehnt an der Wand."),

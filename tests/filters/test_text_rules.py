@@ -192,6 +192,16 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             "哈哈哈哈",
         ],
     ),  # fmt: skip
+    # a reader's remark: only words of the day, its people and feelings; a thing named keeps it
+    "remark": (
+        ["Happy family on a picnic blanket", "Sunday morning", "Winter fun", "Proud father holding his newborn",
+         "Best friends forever bracelet", "Happy birthday cake with candles", 'A sign that says "Good vibes only"',
+         "Une belle journée à la plage", "Gracias escrito en la arena", "Fröhliche Kinder im Garten",
+         "Two friends laughing together at a cafe table", "2024"],
+        ["Best weekend ever!", "love you guys", "So grateful for these moments", "Cheers to another year!",
+         "Merci à tous pour cette soirée", "Was für eine Woche!", "Qué noche, gracias a todos", "Feels good to be home",
+         "Can’t wait for Friday 😍", "Grazie a tutti, che giornata!", "Eindelijk weekend!", "omg 😭"],
+    ),  # fmt: skip
 }
 
 
@@ -576,6 +586,21 @@ def test_a_caption_that_says_nothing_is_configurable():
     assert _mask("refusal", said, nothing_said_words=("the", "photo", "shows", "some", "in", "background")) == [True, True]
 
 
+def test_a_readers_remark_is_configurable():
+    said = ["Good times with good people", "Good times with good people at the lake"]
+    assert _mask("remark", said) == [False, True]
+    assert _mask("remark", said, max_words=0) == [True, True]  # off
+    assert _mask("remark", said, max_words=4) == [True, True]  # five words
+    assert _mask("remark", said, feelings=("happy",)) == [True, True]  # "good" is no longer a feeling
+    assert _mask("remark", ["What a day", "What a day!"]) == [True, False]  # no feeling, but a "!"
+
+
+def test_remark_words_config_names_the_field():
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="feelings are single lowercase words"):
+        RulesConfig.model_validate({"remark": {"feelings": ["Happy"]}})
+
+
 def test_unfinished_words_config_names_the_field():
     from pydantic import ValidationError
 
@@ -910,3 +935,26 @@ MORE_KEEPS["refusal"] += ["Medics in a field tent caring for the wounded", "Runn
 MORE_KEEPS["url"] += ["Ein Flyer im Schaufenster nennt die Webseite www.baeckerei-muster.de.",
                       "Ulotka na drzwiach z adresem strony www.naprawyrowerow.pl u dołu.",
                       "Leták na nástěnce s adresou www.knihovna-mesto.cz pro více informací."]
+
+# sets BK and BL's kinds: "in" after "a" and a noun, a verb "to be" after a noun, a colour after a size, an
+# adjective that needs its noun and two consonants at the end; a Python loop with its body; Midjourney's
+# quality and stylize switches; a keyword run with an acronym; a caption saying nothing in German, Chinese or
+# Japanese; kept: code a screen shows named as code, a domain stamped on a thing or named as a site's, files
+# named as files or as what a screen says, a meter's reading in its unit
+MORE_REJECTS["refusal"] += ["A ferry pulling away from the pier with a man in",
+                            "Three cyclists wait at the lights while a courier on a scooter is",
+                            "A hiker resting on a rock beside a tiny red", "A diver exploring a coral reef near the upper",
+                            "Steam rising from a bowl of noodles beside a pair of wooden ch",
+                            "这张照片里有一些东西。", "Auf dem Bild sind einige Dinge zu sehen."]
+MORE_KEEPS["refusal"] += ["A street musician packing up his guitar as the crowd moves in",
+                          "The vintage radio on the shelf was sold as is", "The boat hull is painted a deep green",
+                          "A family of four sitting on the couch watching a show on the tv"]
+MORE_REJECTS["code"] += ["for item in cart: total(item.price)"]
+MORE_KEEPS["code"] += ["A classroom whiteboard showing a Python loop: for row in grid: draw(row)"]
+MORE_REJECTS["boilerplate"] += ["a lighthouse on a cliff at dusk, volumetric fog, ultra detailed --q 2 --s 250"]
+MORE_REJECTS["keyword_list"] += ["office desk laptop workspace business technology PC monitor keyboard mouse"]
+MORE_KEEPS["url"] += ["A delivery crate stamped with orchardfresh.nl on its side",
+                      "A laptop screen showing filenames like survey_04.csv and survey_05.csv",
+                      "An error popup that says backup.zip is corrupted"]
+MORE_KEEPS["digit_run"] += ["A gas meter in a cellar reading 0048217 cubic metres"]
+

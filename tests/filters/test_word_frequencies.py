@@ -151,8 +151,13 @@ UNPLACED = [
 PLACED = [
     "Hallstatt Dachstein Salzkammergut Oberösterreich Traunsee",
     "Kanga na kitenge zinauzwa sokoni, a market stall in Mombasa",
-    "Lumisateessa poroja tunturissa.",
+    "Tunturissa.",
 ]
+# Two or three words, none in an allowed language's list, two in lowercase, that lid.176 gives a language
+# not allowed at `short_foreign_score` or more: rejected (shorter captions are otherwise never judged)
+SHORT_FOREIGN = ["Lumisateessa poroja tunturissa.", "Tuulimylly pellon laidalla", "Kiskutya játszik kertben"]
+# ... kept: a run of names, a word of an allowed language among them, one word
+SHORT_KEPT = ["Hagia Sophia", "Kaffee und Kuchen", "blue sky", "Tunturissa."]
 
 
 def test_a_caption_in_a_language_lid_cannot_place_with_no_allowed_word_is_rejected():
@@ -162,3 +167,9 @@ def test_a_caption_in_a_language_lid_cannot_place_with_no_allowed_word_is_reject
     assert language_rule(CaptionBatch.from_texts(PLACED), CONFIG).all()
     # the switch
     assert language_rule(CaptionBatch.from_texts(UNPLACED), LanguageRule(unplaced_top_score=0)).all()
+
+
+def test_a_short_caption_sure_of_a_language_not_allowed_with_no_allowed_word_is_rejected():
+    assert not language_rule(CaptionBatch.from_texts(SHORT_FOREIGN), CONFIG).any()
+    assert language_rule(CaptionBatch.from_texts(SHORT_KEPT), CONFIG).all()
+    assert language_rule(CaptionBatch.from_texts(SHORT_FOREIGN), LanguageRule(short_foreign_score=0)).all()  # off
