@@ -238,12 +238,30 @@ _TO_A_PLACE = frozenset(("at", "to", "from", "in", "into"))  # ... unless it nam
 # "to be" after a noun ("... and a worker in a green shirt is"; not "... as it is", "Sold as is"), a colour
 # after "a" or "an" and a word of size ("... printing a small blue"; "... painted a bright blue" ends well)
 _HANGING_IN = "in"
+# ... "in" or "on" after a participle that needs its place ("... a brush dipped in", "... a camera mounted on";
+# "... with the lights switched on" ends well)
+_HANGING_ON = "on"
+_NEEDS_ITS_PLACE = frozenset(("covered", "dipped", "wrapped", "dressed", "clad", "written", "painted", "printed",
+                              "decorated", "soaked", "coated", "immersed", "submerged", "framed", "engraved", "carved",
+                              "stitched", "embroidered", "served", "mounted", "placed", "perched", "parked", "stacked",
+                              "displayed", "pinned", "taped", "balanced", "propped", "resting", "sitting", "standing",
+                              "lying", "seated", "leaning", "hanging", "drawn", "etched", "set"))
+# ... and in German: a word in lowercase after an indefinite article ("... neben einem großen": an adjective,
+# a German noun is written with a capital) or "die" after two German function words ("... während im
+# Hintergrund die")
+_GERMAN_INDEFINITE = frozenset(("ein", "eine", "einem", "einen", "einer", "eines"))
+_GERMAN_FUNCTION = frozenset(("der", "das", "dem", "den", "und", "mit", "im", "auf", "ein", "eine", "einem", "einen",
+                              "einer", "während", "neben", "vor", "hinter", "ist", "sind", "zwei", "drei", "von"))
+_GERMAN_DIE = "die"
+# ... a clause opened by "while" that stops on its subject ("... how to fold dumplings while students"; not
+# "... while driving", "... while seated")
+_WHILE = frozenset(("while", "whilst"))
 _TO_BE = frozenset(("is", "are", "was", "were"))
 _NOT_A_SUBJECT_NOUN = frozenset(("it", "this", "that", "what", "who", "where", "how", "as", "there", "here", "he", "she",
                                  "they", "we", "you", "i", "which", "whoever", "whatever", "why", "when", "so", "is"))
 _SIZES = frozenset(("small", "large", "big", "little", "tall", "huge", "tiny", "long", "wide", "narrow", "short", "old",
                     "young"))
-_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | {_HANGING_IN}))
+_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | {_HANGING_IN, _HANGING_ON, _GERMAN_DIE}))
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
@@ -283,13 +301,14 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     listed = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))[at]
     # ... or an article and an adjective that needs its noun ("... standing next to a large")
     adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
-    article = _np(pc.is_in(words.dictionary.take(pa.array(words.ids[last[maybe] - 1])),
-                           value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
+    before = words.dictionary.take(pa.array(words.ids[last[maybe] - 1]))
+    article = _np(pc.is_in(before, value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
+    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE), pa.string())))
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
                        pc.or_(pc.match_substring_regex(ends, _POSSESSIVE),
                               pc.is_in(ends, value_set=pa.array(_HANGING_ENDS, pa.string())))))[at]
-    maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other]
+    maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other | hanging]
     if maybe.size == 0:
         return out
     texts = batch.text.take(pa.array(maybe)).to_pylist()
@@ -304,10 +323,20 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
 
 def _left_hanging(body: list[str]) -> bool:
     """The last word (as written) needs what follows, judged by the two words before it (`_HANGING_IN`,
-    `_TO_BE`, a colour after a size)."""
-    if len(body) < 3 or not body[-2].isalpha() or not body[-2].islower():
+    `_NEEDS_ITS_PLACE`, `_TO_BE`, a colour after a size, `_GERMAN_INDEFINITE`, `_GERMAN_DIE`, `_WHILE`)."""
+    if len(body) < 3:
+        return False
+    if body[-1] == _GERMAN_DIE:
+        return sum(w.lower() in _GERMAN_FUNCTION for w in body[:-1]) >= 2
+    if not body[-2].isalpha() or not body[-2].islower():
         return False
     first, noun, last = body[-3].lower(), body[-2], body[-1]
+    if noun in _GERMAN_INDEFINITE:
+        return last.isalpha() and last.islower()
+    if noun in _WHILE:
+        return last.isalpha() and last.islower() and not last.endswith(("ing", "ed", "en"))
+    if last in (_HANGING_IN, _HANGING_ON) and noun in _NEEDS_ITS_PLACE:
+        return True
     if last == _HANGING_IN:
         return first in _INDEFINITE
     if last in _TO_BE:
@@ -879,7 +908,8 @@ _VIETNAMESE = re.compile("[ơƠưƯđĐ\u1ea0-\u1ef9]")
 def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule) -> np.ndarray:
     """Those of `rows` that can split into as many items as `keyword_list_rule` needs (k separator
     characters make k + 1 items at most) with few enough words per item: every whitespace-separated
-    token is at least one word of an item when it starts with an ASCII letter or digit."""
+    token is at least one word of an item when it starts with an ASCII letter or digit (and an SEO list's
+    items hold a word more: `keyword_list_rule`)."""
     if rows.size == 0:
         return rows
     sub = text.take(pa.array(rows))
@@ -894,7 +924,7 @@ def _may_be_keyword_lists(text: pa.Array, rows: np.ndarray, cfg: KeywordListRule
     possible = most_items >= np.where(strong, cfg.min_items - 1, cfg.min_items)
     if possible.any():
         words = _ascii_word_starts(sub)
-        possible &= words <= cfg.max_item_words * most_items
+        possible &= words <= (cfg.max_item_words + 1) * most_items  # (an SEO list's items may hold a word more)
     return rows[possible]
 
 
@@ -1239,17 +1269,27 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
                         or bool(_FUNCTION_CHARS & set(x)) for ws, x in zip(words, items)]
         # a phrase: four words or more with a function word, or (in a script without spaces) six
         # characters or more with a particle ("福岡の夜景を撮影した写真")
+        # (not one that says another item's keyword again: "food truck for sale" beside "food truck menu")
         phrase = any(f and (len(ws) >= 4 or (len(ws) == 1 and len(x) >= 6 and not x.isascii()))
-                     for f, ws, x in zip(has_function, words, items))
+                     and not _repeats_a_keyword(n, words, function)
+                     for n, (f, ws, x) in enumerate(zip(has_function, words, items)))
         # Vietnamese sets its syllables apart, about two to a word ("hình nền điện thoại" is two words)
         mean_words = sum(map(len, words)) / len(items) / (2 if _VIETNAMESE.search(t) else 1)
         share = sum(has_function) / len(items)
         # an SEO list says its keyword again and again ("receita fácil, bolo de chocolate, sobremesa, bolo
         # caseiro, receita de bolo"): where half its items share a word with another, twice the share
-        limit = cfg.max_function_share * (2 if _items_sharing_a_word(words, function) * 2 >= len(items) else 1)
-        if not phrase and mean_words <= cfg.max_item_words and share <= limit:
+        # (and its items are its keyword and a word or two more: a word more per item on average)
+        seo = _items_sharing_a_word(words, function) * 2 >= len(items)
+        limit = cfg.max_function_share * (2 if seo else 1)
+        if not phrase and mean_words <= cfg.max_item_words + seo and share <= limit:
             keep[i] = False
     return keep
+
+
+def _repeats_a_keyword(n: int, words: list[list[str]], function: frozenset[str]) -> bool:
+    """Item `n` holds two words of three letters or more, not function words, that another item holds too."""
+    own = {w for w in words[n] if len(w) >= 3 and w not in function}
+    return any(len(own.intersection(ws)) >= 2 for m, ws in enumerate(words) if m != n)
 
 
 def _items_sharing_a_word(words: list[list[str]], function: frozenset[str]) -> int:

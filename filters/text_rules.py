@@ -100,7 +100,7 @@ def _misread_as_gbk(texts: pa.Array) -> np.ndarray:
     """Per text: Japanese or Chinese bytes read as GBK, which the text encoded as GBK undoes:
     Shift-JIS with its kana apart ("晉巑嶳偲嶗偺晽宨", which was 富士山と桜の風景: it reads as
     Shift-JIS with a hiragana and no half-width kana) or UTF-8 ("涓婃捣澶栨哗澶滄櫙鐓х墖", 上海外滩夜景照片:
-    it reads as UTF-8 with two Han characters or more). Chinese text holds GBK codes that neither
+    it reads as UTF-8 with two Han characters or more, or all but one character of it does). Chinese text holds GBK codes that neither
     reads ("兩個" stops Shift-JIS at 0x82 0x80; GB2312's two-byte codes are no UTF-8), and
     Japanese text's kana read as half-width kana; none of 456 clean Chinese and Japanese captions
     of the junk model's data or the labelled set reads either way."""
@@ -116,6 +116,14 @@ def _misread_as_gbk(texts: pa.Array) -> np.ndarray:
             continue
         except UnicodeError:
             pass
+        # ... or UTF-8 that lost a byte on the way ("浣犲ソ锛屾垜鏄潰鍖呭笀": 你好，我是面包师 with one
+        # character broken): at most one character it does not read, and Han characters where two in
+        # three of the text's would be (three bytes of UTF-8 for two of GBK)
+        lenient = raw.decode("utf-8", errors="replace")
+        han = len(_HAN.findall(lenient))
+        if lenient.count("\ufffd") <= 1 and han >= 3 and han >= len(_HAN.findall(text)) / 3:
+            out[i] = True
+            continue
         try:
             japanese = raw.decode("shift_jis")
         except UnicodeError:
@@ -455,7 +463,8 @@ _QUOTING_WORDS = 5
 # address named as a thing's own or as a part of it ("a food truck with its website, www.x.com, painted on
 # the side", "a poster with the web address x.org at the bottom")
 _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|printed|painted|written|lettered|bearing|"
-          r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names|stamped|embossed|engraved|etched)"
+          r"bears|crediting|credits|promoting|promotes|advertising|advertises|naming|names|stamped|embossed|engraved|etched"
+          r"|lists|listing)"
           r"\s+(?:with\s+)?(?:the\s+|its\s+)?(?:web\s+)?(?:address|url|website|domain|(?:site|domain) name)?\s*:?\s*"
           # ... or a few words after such a verb, a pointer or the text named as such ("a sticker that says shop
           # online at x.com", "a manual that directs users to support.x.com", "the text visit www.x.com for recipes",
@@ -467,10 +476,12 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           r"|\b(?:address|url|search|location) bar\s+(?:with|showing|reading|that reads)\s+"
           # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
           # x.org", "and the address github.com/..."; not "our website" or "my site": a shop's own voice)
-          r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|(?:the|an?)(?:\s+[a-z-]+)?|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
+          r"|\b(?:(?:its|their|his|her)|with\s+(?:the|a)|(?:the|an?)(?:\s+[a-z-]+){0,2}|[a-z]+['’]s(?:\s+[a-z-]+)?)\s+(?:web\s*)?"
           r"(?:address|url|website|site|domain|(?:site|domain) name|homepage|link|page)\s*[,:]?\s*"
           # ... or a site's page named by whose it is ("the homepage of an observatory at x.edu")
           r"|\b(?:homepage|home page|website|web page|site) of\s+(?:[a-z'’-]+\s+){1,4}?(?:at|on)\s+"
+          # ... or a page taken from a site ("a map page from muralfest.org")
+          r"|\b(?:page|pages|post|article|listing|profile|feed|map) from\s+"
           # ... the same named in the other allowed languages ("met het adres x.nl", "con l'indirizzo www.x.it", "renvoie
           # au site x.fr", "mit der Adresse x.de")
           r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"

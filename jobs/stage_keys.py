@@ -222,7 +222,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # in German, Chinese or Japanese, Spanish and Portuguese stock labels; kept: described code, a domain
     # stamped on a thing or named as a site's, files named as files or as what a screen says, a meter's
     # reading in its unit; the model with sets BK and BL
-    StageSpec("files", 35, _files_reads),
+    # 36: a German adjective after "ein" and "die" at the end, "in" or "on" after a participle needing its
+    # place, "while" and its subject, "d'un" at the end, a model talking of a mood and a viewer, two named
+    # slots in braces, "/imagine", a stock agency's licence and releases, SEO lists saying their keyword again,
+    # Chinese in UTF-8 read as GBK with a byte lost; kept: an address named as a link or a page from a site;
+    # the model with sets BM and BN
+    StageSpec("files", 36, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -602,7 +602,9 @@ _LICENCE_NOTICE = (
     r"(?:images? )?may be subject to copyright|do not (?:copy|reproduce|use|distribute)(?: (?:this|the|these) "
     r"(?:image|photo|picture|images|photos|pictures))? without (?:(?:the |our )?(?:prior |express )?(?:written )?permission|"
     r"(?:prior |express )?(?:written )?consent)|do not (?:copy|reproduce|use without permission)|reproduction "
-    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only))"
+    r"(?:prohibited|not permitted)|unauthori[sz]ed use prohibited|for illustrat(?:ion|ive) purposes only"
+    # a stock agency's licence and releases ("Rights managed. Model released.")
+    r"|rights[- ]managed|royalty[- ]free|(?:model|property) releas(?:ed|e available|e on file)|no (?:model|property) release))"
 )
 # Laughter as a reader writes it, in the allowed languages' webs: "haha", "jajaja", "kkkk" (Portuguese),
 # "wkwk" (Indonesian), "rsrs", "mdr" (French), "555" (Thai), "ㅋㅋ", "哈哈", "ахаха", "ههههه"
@@ -610,13 +612,15 @@ _LAUGHTER = (r"(?:a?(?:ha){2,}h?|(?:he){2,}h?|(?:hi){3,}|(?:ja){2,}j?|(?:je){2,}
              r"lmf?ao+|rofl|mdr+|x+d{2,}|x{2,}d+|5{4,}|w{3,}|(?:ах|ха){2,}х?а?|(?:хе){2,}|ه{3,}|ㅋ{2,}|ㅎ{2,}|哈{2,}|呵{2,})")
 # an image-generation prompt's markers: one of the strong ones (weights "(masterpiece:1.2)", Midjourney's
 # parameters, the artists and sites prompts name), or two of the weak ones with a comma between them
-_PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv)|artstation hq|octane render|greg rutkowski|artgerm|"
+_PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv|pinterest|dribbble|instagram)|artstation hq|octane render|greg rutkowski|artgerm|"
                   r"\bwlop\b|sakimichan|masterpiece, best quality|best quality, masterpiece|\((?:masterpiece|best quality|"
                   r"[a-z][a-z ]{1,30}):[0-2](?:\.\d+)?\)|\s--(?:ar \d+:\d+|aspect \d+:\d+|niji|stylize \d+|chaos \d+|v [4-7]|seed \d+|no \w"
                   r"|q(?:uality)? [.\d]+|s \d{2,}|style raw|tile\b|iw [.\d]+|weird \d+|version \d)"
                   # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
                   # It is a {} taken in {}.")
                   r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}|\bsks (?:person|man|woman|dog|cat|style)\b"
+                  # ... Midjourney's command ("/imagine prompt: ...", "Imagine: a cheese shop run by cats, whimsical")
+                  r"|^\W*/?imagine(?: prompt)?\s*:"
                   # a template's named slot ("movie poster of <character> in the style of ...")
                   r"|<(?:character|subject|object|name|artist|style|place|location|animal|person|item|product|scene|setting"
                   r"|class|noun|adjective|color|colour)>"
@@ -1478,6 +1482,8 @@ DEFAULT_REFUSALS = (
     # masked model's mask tokens ("A photo of a [MASK] sitting on a [MASK].")
     r"[\[{<]\s*(?:object|location|subject|noun|adjective|verb|colou?r|place|item|animal|person|name|caption|description|"
     r"placeholder|insert [a-z ]+|mask|blank)\s*[\]}>]|\[object object\]",
+    # ... or two slots of any name in braces ("a photo of a {food} on a {surface}"; not TeX's "\frac{a}{b}")
+    r"(?:^|[^\\\w}])\{[a-z][a-z_ ]{0,20}\}[^\n]*[^\\\w}]\{[a-z][a-z_ ]{0,20}\}",
     # a refusal to recognise the people in it
     r"\bi (?:can(?:not|['’]t)|am (?:not able|unable) to|won['’]t) (?:identify|recogni[sz]e|name) (?:the )?(?:people|persons|"
     r"individuals|real people|anyone|who)\b|\bnie mogę (?:rozpoznawać|rozpoznać|identyfikować|zidentyfikować) (?:osób|"
@@ -1611,7 +1617,7 @@ DEFAULT_REFUSALS = (
 # ("v", "w", "s", "z", "u"); "says" is in (a sign "that says" and nothing after it)
 DEFAULT_UNFINISHED_WORDS = (
     "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "his", "our", "your", "my",
-    "or", "but", "says",
+    "or", "but", "says", "d'un", "d'une", "qu'un", "qu'une", "jusqu'au", "jusqu'à", "d’un", "d’une",
     "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit", "für", "von", "vom", "zum", "zur",
     "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
     "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
@@ -1675,6 +1681,8 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "objets", "quelque", "chose", "choses", "il", "y", "est", "cette", "on", "voit", "das", "bild", "zeigt", "eine",
     "ein", "einen", "szene", "mit", "elementen", "objekten", "etwas", "dinge", "es", "ist", "man", "sieht", "und",
     "imagen", "muestra", "escena", "con", "elementos", "objetos", "algo", "cosas", "se", "ve", "el", "en",
+    "angle", "angles", "detail", "details", "mood", "feeling", "feelings", "viewer", "viewers", "atmosphere",
+    "impression", "captures", "capture", "evokes", "evoke", "aspects", "aspect", "composition", "perspective",
     # ... in Chinese and Japanese, character by character ("这张图片显示了一些内容。", "この画像には何かが写っています。")
     "way", "manner", "auf", "dem", "den", "der", "die", "zu", "sehen", "sind", "wird", "werden", "verschiedene",
     "einige", "im", "hier", "dieses", "diesem", "dieser", "diese", "dort", "sur", "dans", "quelques", "certains",
@@ -1717,6 +1725,7 @@ DEFAULT_REMARK_WORDS = (
     "together", "à", "au", "aux", "pour", "dans", "ensemble", "zu", "bei", "auf", "zusammen", "para", "al",
     "juntos", "di", "insieme", "em", "na", "op", "voor", "aan", "samen", "nog", "ici", "aquí", "aqui",
     "same", "than", "now", "then", "everything", "nothing", "something",
+    "place", "world", "whole",
     # ... and in Chinese and Japanese, character by character ("今天也是元气满满的一天", "今日も一日お疲れ様でした")
     "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
     "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",

@@ -958,3 +958,28 @@ MORE_KEEPS["url"] += ["A delivery crate stamped with orchardfresh.nl on its side
                       "An error popup that says backup.zip is corrupted"]
 MORE_KEEPS["digit_run"] += ["A gas meter in a cellar reading 0048217 cubic metres"]
 
+
+# sets BM and BN's kinds: a German adjective after an indefinite article and "die" at the end, "in" or "on"
+# after a participle that needs its place, "while" and its subject, "d'un" at the end, a model talking of a
+# mood and a viewer, two named slots in braces, Midjourney's "/imagine", a stock agency's licence and
+# releases, an SEO list saying its keyword again with a word or two more; kept: an address named as a link
+# after a few words or as a page from a site, "while" and a participle, "on" after "switched"
+MORE_REJECTS["refusal"] += ["Ein Junge sitzt auf der Treppe neben einem kleinen",
+                            "Eine Katze liegt auf dem Sofa, während im Hintergrund die",
+                            "A baker dusting loaves with flour while apprentices",
+                            "Lanterns over a night market, their paper shades printed in",
+                            "A porcelain vase with a bouquet of tulips placed on",
+                            "Une fillette joue dans le jardin à côté d'une",
+                            "The picture conveys a certain atmosphere to the viewer.",
+                            "a drawing of a {animal} wearing a {hat}, watercolour"]
+MORE_KEEPS["refusal"] += ["A lighthouse keeper waves from the gallery while walking",
+                          "A stall selling lanterns with the lights switched on", "Ein Ball liegt im Gras, die Kinder spielen",
+                          "A whiteboard with the formula \\frac{a}{b} written in blue"]
+MORE_REJECTS["boilerplate"] += ["/imagine prompt: a lighthouse made of candy, whimsical", "Model released. Rights managed."]
+MORE_REJECTS["keyword_list"] += ["garden shed, garden shed ideas, garden shed for sale, wooden garden shed, shed plans"]
+MORE_KEEPS["keyword_list"] += ["A market stall with red apples, green pears, ripe plums and a basket of figs for sale"]
+MORE_KEEPS["url"] += ["A flyer on the notice board lists the sign-up link signup.chessclub.example on its lower half.",
+                      "A tablet showing a recipe page from bakewell.example.com propped on a mixing bowl"]
+# Chinese in UTF-8 read as GBK with a byte lost on the way (one character it cannot read); Chinese as written keeps
+MORE_REJECTS["bad_encoding"] += ["我们在山顶看日出".encode("utf-8")[:-1].decode("gbk", errors="replace")]
+MORE_KEEPS["bad_encoding"] += ["我们在山顶看日出，云海就在脚下。"]
