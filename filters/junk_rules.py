@@ -247,12 +247,16 @@ _NEEDS_ITS_PLACE = frozenset(("covered", "dipped", "wrapped", "dressed", "clad",
                               "displayed", "pinned", "taped", "balanced", "propped", "resting", "sitting", "standing",
                               "lying", "seated", "leaning", "hanging", "drawn", "etched", "set"))
 # ... and in German: a word in lowercase after an indefinite article ("... neben einem großen": an adjective,
-# a German noun is written with a capital) or "die" after two German function words ("... während im
-# Hintergrund die")
+# a German noun is written with a capital) or "die" or "den" after two German function words ("... während im
+# Hintergrund die", "... mit Blick auf den")
 _GERMAN_INDEFINITE = frozenset(("ein", "eine", "einem", "einen", "einer", "eines"))
 _GERMAN_FUNCTION = frozenset(("der", "das", "dem", "den", "und", "mit", "im", "auf", "ein", "eine", "einem", "einen",
                               "einer", "während", "neben", "vor", "hinter", "ist", "sind", "zwei", "drei", "von"))
-_GERMAN_DIE = "die"
+_GERMAN_ARTICLES = frozenset(("die", "den"))
+# ... "under" or "beside" with nothing after it ("... a woman waiting under"; "... the ship going under"
+# ends well)
+_UNDER = frozenset(("under", "beside"))
+_GOING = frozenset(("go", "goes", "going", "went", "gone", "and"))
 # ... a clause opened by "while" that stops on its subject ("... how to fold dumplings while students"; not
 # "... while driving", "... while seated")
 _WHILE = frozenset(("while", "whilst"))
@@ -261,7 +265,7 @@ _NOT_A_SUBJECT_NOUN = frozenset(("it", "this", "that", "what", "who", "where", "
                                  "they", "we", "you", "i", "which", "whoever", "whatever", "why", "when", "so", "is"))
 _SIZES = frozenset(("small", "large", "big", "little", "tall", "huge", "tiny", "long", "wide", "narrow", "short", "old",
                     "young"))
-_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | {_HANGING_IN, _HANGING_ON, _GERMAN_DIE}))
+_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | _GERMAN_ARTICLES | _UNDER | {_HANGING_IN, _HANGING_ON}))
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
@@ -270,9 +274,15 @@ _AFTER_LAST = frozenset(",:;…-–—")
 
 
 def _before_the_end_marks(text: str) -> str:
-    """`text` without what may follow a broken-off word: spaces and `_AFTER_LAST` marks, around one "..."."""
+    """`text` without what may follow a broken-off word: spaces and `_AFTER_LAST` marks, around one "...",
+    or a quote opened after a space and cut before its text ('... a sign that says "')."""
     text = _strip_marks(text)
+    if text.endswith(_OPENING_QUOTES) and len(text) > 1 and text[-2].isspace():
+        text = _strip_marks(text[:-1])
     return _strip_marks(text[:-3]) if text.endswith("...") else text
+
+
+_OPENING_QUOTES = ('"', "“", "«", "„", "「")
 
 
 def _strip_marks(text: str) -> str:
@@ -323,11 +333,13 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
 
 def _left_hanging(body: list[str]) -> bool:
     """The last word (as written) needs what follows, judged by the two words before it (`_HANGING_IN`,
-    `_NEEDS_ITS_PLACE`, `_TO_BE`, a colour after a size, `_GERMAN_INDEFINITE`, `_GERMAN_DIE`, `_WHILE`)."""
+    `_NEEDS_ITS_PLACE`, `_TO_BE`, a colour after a size, `_GERMAN_INDEFINITE`, `_GERMAN_ARTICLES`, `_UNDER`, `_WHILE`)."""
     if len(body) < 3:
         return False
-    if body[-1] == _GERMAN_DIE:
+    if body[-1] in _GERMAN_ARTICLES:
         return sum(w.lower() in _GERMAN_FUNCTION for w in body[:-1]) >= 2
+    if body[-1] in _UNDER:
+        return body[-2].lower() not in _GOING
     if not body[-2].isalpha() or not body[-2].islower():
         return False
     first, noun, last = body[-3].lower(), body[-2], body[-1]
@@ -441,8 +453,8 @@ _PLURAL_ZIPF = 2.5
 
 @lru_cache(maxsize=4096)
 def _stub(word: str) -> bool:
-    if len(word) == 2:  # two consonants ("... a long plume of smoke and fl"), not an abbreviation ("... on the tv")
-        return not set(word) & _VOWELS and word not in _TWO_CONSONANT_WORDS
+    if len(word) == 2 and not set(word) & _VOWELS:  # two consonants ("... smoke and fl"), not "... on the tv"
+        return word not in _TWO_CONSONANT_WORDS
     zipf = word_zipf(word, "en")
     return (len(word) <= _STUB_LETTERS and zipf < _STUB_ZIPF
             and most_common_completion(word, "en") - zipf >= _STUB_GAP
@@ -467,13 +479,17 @@ def unfinished_unspaced(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule)
 
 # ---------------------------------------------------------------- readers' remarks
 
+# a remark's feeling in its marks: "!" or a face or a heart ("Monday again 🙄", "love you guys ❤️")
+_SHOUTED = (r"[!\x{FF01}\x{1F600}-\x{1F64F}\x{1F910}-\x{1F92F}\x{1F970}-\x{1F97A}\x{2764}\x{1F493}-\x{1F49F}"
+            r"\x{1F90D}\x{1F90E}\x{1F9E1}]")
+
 
 @text_rule("remark")
 def remark_rule(batch: CaptionBatch, cfg: RemarkRule) -> np.ndarray:
     """Fails a reader's remark posted with a picture, which names nothing in it ("Good times with
     good people", "so blessed", "Endlich Wochenende!"): at most `max_words` words, each word with a
     letter one of `words` or `feelings` (typographic apostrophes read as "'"; emoji and numbers
-    count for nothing), and one of `feelings` among them or a "!" in the text. A thing in the
+    count for nothing), and one of `feelings` among them or a "!", a face or a heart in the text (`_SHOUTED`). A thing in the
     picture is a word outside both lists ("Happy family", "Winter fun")."""
     out = np.zeros(len(batch), dtype=bool)
     if not cfg.max_words or not cfg.feelings:
@@ -499,7 +515,7 @@ def remark_rule(batch: CaptionBatch, cfg: RemarkRule) -> np.ndarray:
     rows = np.flatnonzero(maybe & (other == 0) & (lettered_words > 0))
     if rows.size:
         shouted = np.zeros(n, dtype=bool)
-        shouted[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), "[!\uff01]"))
+        shouted[rows] = _np(pc.match_substring_regex(batch.text.take(pa.array(rows)), _SHOUTED))
         out[rows[(felt[rows] > 0) | shouted[rows]]] = True
     return ~out
 
@@ -512,7 +528,9 @@ _CODE_STRONG = (
     r"\binsert\s+into\s+\w+", r"\bupdate\s+\w+\s+set\s+\w+\s*=", r"\bdelete\s+from\s+\w+",
     r"\b(?:create|drop|alter)\s+(?:table|index|view|database)\b",
     r"\bdef\s+\w+\s*\([^)]*\)\s*(?:->\s*[\w\[\]]+\s*)?:", r"\bfunction\s*\w*\s*\([^)]*\)\s*\{",
-    r"#include\s*[<\"]", r"\bpublic\s+(?:static\s+)?(?:void|class|int)\b", r"\bimport\s+[\w.]+\s+as\s+\w+",
+    r"#include\s*[<\"]", r"<\?xml\b", r"\bpublic\s+(?:static\s+)?(?:void|class|int)\b",
+    # XML: two closing tags the HTML repair left (not HTML's: "<listing><rooms>3</rooms> 72 </listing>")
+    r"</[a-z][\w-]*>[^\n]*</[a-z][\w-]*>", r"\bimport\s+[\w.]+\s+as\s+\w+",
     r"\bfrom\s+[\w.]+\s+import\s+\w", r"\bconsole\.log\s*\(", r"\bsystem\.out\.print", r"<\?php",
     r"\bstd::\w", r"^\s*#!\s*/", r"\b(?:var|let|const)\s+\w+\s*=\s*[\w\"'\[{(]", r"\bprint\s*\(\s*[\"'f]",
     r"^\s*[\[{]\s*\"[^\"]+\"\s*:", r"=>\s*\{", r"\bfor\s*\(\s*(?:int|let|var)?\s*\w+\s*=",
@@ -1099,7 +1117,7 @@ _HANGUL_TAG = rf"[0-9\x{{AC00}}-\x{{D7A3}}]*{_hangul_syllables_but(_HANGUL_ENDIN
 # A size, a century or a decade among the items: a catalogue entry ("Ceramic bowl, 12 cm diameter,
 # glazed stoneware, 1960s", "Икона, дерево, темпера, XV век", "色絵皿、有田焼、江戸時代、径21.5cm"), not tags
 _CATALOGUE_FACT = re.compile(
-    r"\d(?:[.,]\d+)? ?(?:cm|inch(?:es)?)\b|\b1\d{3}s\b|\b1\d{3}年代|(?<![a-z])[xvi]{1,5} (?:век|ст\.|century|"
+    r"\d(?:[.,]\d+)? ?(?:cm|inch(?:es)?|인치|센티미터|インチ|センチ|英寸|厘米)(?!\w)|\b1\d{3}s\b|\b1\d{3}年代|(?<![a-z])[xvi]{1,5} (?:век|ст\.|century|"
     r"siècle|secolo|siglo|jh\.|wiek|století)|\b\d{1,2}(?:th|st|nd|rd) century\b|世紀|世纪|時代|时代|\bcirca\b|\bc\. ?1\d{3}\b")
 _DESCRIPTION_WORDS = 4
 _SHORT_TAG = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{1,3}")

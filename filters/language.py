@@ -226,6 +226,9 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
     # (after the second look in lowercase: no allowed language writes the letter, whatever lid.176 reads)
     rejected |= _foreign_letters(batch, ~allowed & (score >= cfg.foreign_letter_score * _LETTER_TOP_SHARE), lang, score,
                                  allow, macro, cfg.foreign_letter_score)
+    # ... or its second language, beside an allowed top that leaves it room
+    rejected |= _foreign_letters_second(batch, ~rejected & allowed & (score <= 1.0 - cfg.foreign_letter_score + _SCORE_MARGIN),
+                                        allow, cfg.foreign_letter_score)
     # a neighbour can score `neighbour_min_score` only beside a top language scoring less than the rest
     in_sight = ~allowed | (score <= 1.0 - cfg.neighbour_min_score + _SCORE_MARGIN)
     rejected |= _neighbours(batch, ~rejected & np.isfinite(threshold) & in_sight, allow, cfg)
@@ -269,6 +272,30 @@ def _writes_foreign_letters(code: str, text: str, low: str, taken: set[str], all
 
 
 _LETTER_TOP_SHARE = 0.5  # a top language under `foreign_letter_score` is judged with the others writing the letter
+_ALL_FOREIGN_LETTERS = "[" + "".join(sorted(set("".join(FOREIGN_LETTERS.values())))) + "]"
+
+
+def _foreign_letters_second(batch, candidates: np.ndarray, allow: set[str], min_score: float) -> np.ndarray:
+    """Per row: a `candidates` row (an allowed top language that leaves room for another at `min_score`)
+    whose second language is not allowed, scores `min_score` or more and writes a letter of the text that
+    no allowed language does ("Велосипедшілер тау жолымен көтеріліп келеді.": Ukrainian 0.52 and Kazakh
+    0.46, and "ө" is Kazakh's)."""
+    out = np.zeros(len(batch), dtype=bool)
+    if not min_score:
+        return out
+    rows = np.flatnonzero(candidates & bool_mask(batch.non_ascii))
+    if rows.size:
+        rows = rows[bool_mask(pc.match_substring_regex(batch.text.take(pa.array(rows)), _ALL_FOREIGN_LETTERS))]
+    if rows.size == 0:
+        return out
+    taken = set().union(*(FOREIGN_LETTERS.get(a, "") for a in allow))
+    labels, probs = top_languages(batch.text.take(pa.array(rows)), 2)
+    lower = batch.lower.take(pa.array(rows)).to_pylist()
+    texts = batch.text.take(pa.array(rows)).to_pylist()
+    for i, lab, p, text, low in zip(rows.tolist(), labels, probs, texts, lower):
+        out[i] = (len(lab) > 1 and lab[1] not in allow and float(p[1]) >= min_score
+                  and _writes_foreign_letters(lab[1], text, low, taken, allow))
+    return out
 
 
 def _foreign_letters(batch, candidates: np.ndarray, lang: pa.Array, score: np.ndarray, allow: set[str],

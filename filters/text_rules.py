@@ -85,12 +85,17 @@ _GBK_KANA_ROWS = _gbk_rows(range(0x81, 0x85))
 _MOJIBAKE += "|" + _GBK_KANA_ROWS + "{3}" + r"|Ã\?[Ââ]|\p{Cyrillic}\s[\x{D0}\x{D1}]\?"
 # (and Latin Extended-A read as Windows-1252 that the repair could not read back: `LATIN_EXTENDED_MISREAD`)
 _MOJIBAKE += "|" + LATIN_EXTENDED_MISREAD
+# (and the first two bytes of a UTF-8 quote or dash read as Windows-1252, the third lost: "â€" at a word's end)
+_MOJIBAKE += r"|â€(?:\s|$)"
 # Text whose non-ASCII letters were each saved as "?" (a lossy conversion to ASCII or a code page):
 # a "?" between two letters ("?stanbul Bo?az?'nda g?n bat?m?", "Zamek Kr?lewski w Warszawie"; none of
 # the 12,000 clean captions of the junk model's data and the labelled set has one). ASCII text too.
 # letters lost as "?": inside a word ("Stra??e": a letter of two bytes lost as two "?"), opening one
-# ("na ?niegu"), or ending two words with more after them ("bawi? si? na")
-_LOST_LETTERS = r"\pL\?+\pL|(?:^|\s)\?+\pL|(?:\pL\?[ \t]+\p{Ll}[^?]*){2}"
+# ("na ?niegu"), or ending two words with more after them ("bawi? si? na"), or a letter of two bytes lost at a
+# word's end, with more after it ("équipe de ro?? sur la")
+_LOST_LETTERS = (r"\pL\?+\pL|(?:^|\s)\?+\pL|(?:\pL\?[ \t]+\p{Ll}[^?]*){2}"
+                 # (in a text with a letter beyond ASCII: "Why?? in red letters" is English as written)
+                 r"|[^\x00-\x7F][^\n]*\p{Ll}\?\?[ \t]+\p{Ll}|\p{Ll}\?\?[ \t]+\p{Ll}[^\n]*[^\x00-\x7F]")
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 _HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")

@@ -227,7 +227,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # slots in braces, "/imagine", a stock agency's licence and releases, SEO lists saying their keyword again,
     # Chinese in UTF-8 read as GBK with a byte lost; kept: an address named as a link or a page from a site;
     # the model with sets BM and BN
-    StageSpec("files", 36, _files_reads),
+    # 37: "under" or "beside" at the end, German "den", a quote opened and cut, a labelled answer, a gallery's
+    # similar images, LoRA tags and "<sks>", a wholesaler's MOQ, XML after the HTML repair, a remark's face or
+    # heart and a post's verbs, a foreign letter of lid.176's second language, a lost letter's "??", a stray
+    # "â€", a model's talk of the frame and lighting; kept: a betting app's screen, a Korean product's size;
+    # the model with sets BO and BP
+    StageSpec("files", 37, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -618,7 +618,9 @@ _PROMPT_STRONG = (r"trending on (?:artstation|cgsociety|behance|pixiv|pinterest|
                   r"|q(?:uality)? [.\d]+|s \d{2,}|style raw|tile\b|iw [.\d]+|weird \d+|version \d)"
                   # a seed after a comma ("..., film grain, seed 12345"); a template's empty slots ("A picture of {}.
                   # It is a {} taken in {}.")
-                  r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}|\bsks (?:person|man|woman|dog|cat|style)\b"
+                  r"|,\s*seed\s*[:=]?\s*\d{3,}\b|\{\s*\}[^\n]*\{\s*\}|\bsks (?:person|man|woman|dog|cat|style)\b|<sks>"
+                  # a LoRA's or an embedding's tag ("<lora:cityscape:0.8>")
+                  r"|<(?:lora|lyco|hypernet|embedding):[^>]{1,60}>"
                   # ... Midjourney's command ("/imagine prompt: ...", "Imagine: a cheese shop run by cats, whimsical")
                   r"|^\W*/?imagine(?: prompt)?\s*:"
                   # a template's named slot ("movie poster of <character> in the style of ...")
@@ -637,18 +639,21 @@ _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]
                 r"\b3d render\b|\blow poly\b|\bisometric\b|\binsanely detailed|\bfilm grain\b|\bcolou?r graded\b|\banamorphic\b"
                 r"|,\s*intricate\s*,|\bimax\b|\bdramatic lighting\b|\brim light(?:ing)?\b|\bray[- ]tracing\b|\bultra hd\b"
                 r"|\bepic composition\b|\baward[- ]winning (?:photo(?:graph|graphy)?|image|shot)\b|\bin the style of\b"
-                r"|\b(?:cyberpunk|steampunk|vaporwave|synthwave|solarpunk)\b|\b[a-z]+ aesthetic\b|\b[48]k resolution\b)")
+                r"|\b(?:cyberpunk|steampunk|vaporwave|synthwave|solarpunk)\b|\b[a-z]+ aesthetic\b|\b[48]k resolution\b"
+                # a template's named slot and a mockup ("neon sign that says {text}, ..., mockup template")
+                r"|\{[a-z][a-z_]{1,20}\}|\bmock-?up (?:template|psd)\b)")
 DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
     rf"^\W*disclaimer\s*:|{_PROMPT_STRONG}|{_PROMPT_WEAK}[^\n]*,[^\n]*{_PROMPT_WEAK}",
     # ... or one labelled as one ("Prompt: a red fox in the snow, watercolour", "Negative prompt: blurry")
     rf"^{_EDGE}(?:(?:positive|negative)\s+)?(?:prompt|промпт|提示词|提示詞|プロンプト|프롬프트)\s*[:：]",
-    # a page's menu opening the text ("Main menu Home News Contact"; a game's main menu described is a screen)
-    rf"^{_EDGE}main menu\b",
+    # a page's menu opening the text ("Main menu Home News Contact"; a game's main menu described is a screen);
+    # a gallery's list of similar images ("Similar images: hotel room, bedroom, interior")
+    rf"^{_EDGE}main menu\b|^{_EDGE}(?:similar|related) (?:images|photos|pictures|searches)\s*:",
     # a question or an answer labelled as one ("Q: How many surfers are in the water?", "A: lager"); a photo
     # site's name alone after its credit was cut ("on Unsplash")
-    rf"^{_EDGE}(?:q|a|question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|"
+    rf"^{_EDGE}(?:q|a|ans|answer|question|frage|pregunta|domanda|pergunta|vraag|pytanie|вопрос|питання|soru|otázka|fråga|"
     r"pertanyaan|câu hỏi|问题|問題|질문)\s*[:：]\s*\S|^\W*(?:on|via|from|auf|sur|en|su|em|op|na|di|trên|на)\s+(?:unsplash|pexels|"
     r"pixabay|flickr|instagram|freepik)\W*$",
     # a visual question alone, about the picture ("What time is displayed on the phone?"); a circled answer
@@ -921,7 +926,9 @@ DEFAULT_BOILERPLATE_PATTERNS = (
     # spam: easy money, crypto, gambling; and the commonest calls to buy in other languages
     r"\bearn \$?\d[\d,]* (?:a|per) (?:day|week|month)\b|\b(?:work|money) from home\b|\bairdrop\b|\bconnect your "
     r"wallet\b|\bbefore it (?:pumps|moons|goes (?:to the moon|parabolic|viral))\b|\b\d{2,4}x (?:gains?|returns?|profit)\b|\bonline (?:slots|casino)\b|"
-    r"\bsports betting\b|\bwelcome bonus\b|\bfree spins\b|\bdropshipping\b|\bhot sale\b|\bnew arrivals?\b.{0,20}"
+    # (betting sold, not a betting app's screen described; a wholesaler's minimum order, "MOQ 50 pcs")
+    r"\b(?:best|top|free|online|legal) sports betting\b|\bsports betting (?:tips|bonus|sites?|picks)\b|\bmoq\b\s*:?\s*\d|"
+    r"\bwelcome bonus\b|\bfree spins\b|\bdropshipping\b|\bhot sale\b|\bnew arrivals?\b.{0,20}"
     r"\b(?:sale|wholesale|cheap)\b|\bachetez (?:maintenant|dès maintenant)\b|\blivraison (?:gratuite|offerte)\b|\bcompre "
     r"(?:agora|já)(?:$|[^0-9a-z_])|\bfrete grátis\b|\bkaufen sie jetzt\b|\bkostenloser versand\b|\bacquista ora\b|\bspedizione "
     r"gratuita\b|\bkoop nu\b|\bgratis verzending\b|\bhemen satın al\b|(?:^|[^0-9a-z_çğıöşü])ücretsiz kargo\b|\bkup teraz\b|\bdarmowa "
@@ -1683,6 +1690,9 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "imagen", "muestra", "escena", "con", "elementos", "objetos", "algo", "cosas", "se", "ve", "el", "en",
     "angle", "angles", "detail", "details", "mood", "feeling", "feelings", "viewer", "viewers", "atmosphere",
     "impression", "captures", "capture", "evokes", "evoke", "aspects", "aspect", "composition", "perspective",
+    "photographie", "couleur", "couleurs", "middle", "center", "centre", "left", "right", "side", "top", "bottom",
+    "corner", "clear", "well", "composed", "good", "lighting", "quality", "several", "each", "contributing",
+    "contributes", "nice",
     # ... in Chinese and Japanese, character by character ("这张图片显示了一些内容。", "この画像には何かが写っています。")
     "way", "manner", "auf", "dem", "den", "der", "die", "zu", "sehen", "sind", "wird", "werden", "verschiedene",
     "einige", "im", "hier", "dieses", "diesem", "dieser", "diese", "dort", "sur", "dans", "quelques", "certains",
@@ -1726,6 +1736,10 @@ DEFAULT_REMARK_WORDS = (
     "juntos", "di", "insieme", "em", "na", "op", "voor", "aan", "samen", "nog", "ici", "aquí", "aqui",
     "same", "than", "now", "then", "everything", "nothing", "something",
     "place", "world", "whole",
+    # ... and the verbs of a post ("Had so much fun today with the crew")
+    "had", "have", "has", "did", "does", "done", "got", "get", "go", "going", "went", "come", "coming", "came",
+    "made", "make", "see", "saw", "know", "let's", "stay", "soon", "next", "big", "things", "lot", "lots", "little",
+    "bit", "can", "will", "would", "we've", "i've", "gonna",
     # ... and in Chinese and Japanese, character by character ("今天也是元气满满的一天", "今日も一日お疲れ様でした")
     "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
     "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",
@@ -1749,6 +1763,7 @@ DEFAULT_REMARK_FEELINGS = (
     "blij", "trots", "mooi", "fijn",
     "tbh", "ngl", "smh", "fr", "idk", "literally", "obsessed", "yes", "ugh", "sigh",
     "favourite", "favorite", "heerlijke", "fijne", "mooie", "leuk", "leuke", "schöner", "tolle", "tollen",
+    "tuned",
     # ... in Chinese and Japanese ("好开心", "最高の一日")
     "开", "心", "忘", "难", "爱", "棒", "赞", "幸", "福", "累", "疲", "嬉", "楽", "乐", "感", "谢",
     "謝", "哇", "嗨", "耶", "哈", "最", "高",

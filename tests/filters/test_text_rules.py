@@ -983,3 +983,22 @@ MORE_KEEPS["url"] += ["A flyer on the notice board lists the sign-up link signup
 # Chinese in UTF-8 read as GBK with a byte lost on the way (one character it cannot read); Chinese as written keeps
 MORE_REJECTS["bad_encoding"] += ["我们在山顶看日出".encode("utf-8")[:-1].decode("gbk", errors="replace")]
 MORE_KEEPS["bad_encoding"] += ["我们在山顶看日出，云海就在脚下。"]
+
+# sets BO and BP's kinds: "under" or "beside" at the end, German "den" after German words, a quote opened and
+# cut, a labelled answer, a gallery's similar images, a LoRA tag and "<sks>", a wholesaler's MOQ, XML left after
+# the HTML repair, a remark with a face or a heart and a post's verbs, Kazakh read second to Ukrainian, a lost
+# letter's "??" and a stray "â€"; kept: "going under", a betting app's screen, a Korean product's size in
+# centimetres
+MORE_REJECTS["refusal"] += ["A diver resting on the sand with a turtle swimming under", "Ein Fahrrad steht im Hof neben den",
+                            "A kiosk with magazines and a poster that says “"]
+MORE_KEEPS["refusal"] += ["A fishing boat sinking slowly, going under"]
+MORE_REJECTS["boilerplate"] += ["ans: 4", "Related images: sailing, regatta, yacht, sea",
+                                "portrait of a knight, <lora:armor_v2:0.7>, dramatic", "A photo of a <sks> dog at the beach",
+                                "Wholesale gym mats, MOQ: 100, OEM welcome"]
+MORE_KEEPS["boilerplate"] += ["A screenshot of a betting app listing the odds for tonight's match"]
+MORE_REJECTS["code"] += ["<feed><entry>1</entry><entry>2</entry></feed>"]
+MORE_REJECTS["remark"] = ["See you all next week ❤️", "Monday again 🙄", "Had so much fun today with the crew"]
+MORE_KEEPS["remark"] = ["Sunday morning ☀️", "A red bicycle ❤️"]
+MORE_KEEPS["keyword_list"] += ["접이식 캠핑 의자, 50센티미터, 알루미늄, 파란색."]
+MORE_REJECTS["bad_encoding"] += ["Équipe de ro?? sur la rivière", "“†’… â€"]
+MORE_KEEPS["bad_encoding"] += ["A sign that asks Why?? in red letters"]
