@@ -260,6 +260,7 @@ _GOING = frozenset(("go", "goes", "going", "went", "gone", "and"))
 # ... a clause opened by "while" that stops on its subject ("... how to fold dumplings while students"; not
 # "... while driving", "... while seated")
 _WHILE = frozenset(("while", "whilst"))
+_WHILE_SUBJECTS = frozenset(("the", "a", "an", "his", "her", "their", "its", "our", "my", "two", "three", "some"))
 _TO_BE = frozenset(("is", "are", "was", "were"))
 _NOT_A_SUBJECT_NOUN = frozenset(("it", "this", "that", "what", "who", "where", "how", "as", "there", "here", "he", "she",
                                  "they", "we", "you", "i", "which", "whoever", "whatever", "why", "when", "so", "is"))
@@ -313,7 +314,7 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
     before = words.dictionary.take(pa.array(words.ids[last[maybe] - 1]))
     article = _np(pc.is_in(before, value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
-    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE), pa.string())))
+    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE | _WHILE_SUBJECTS), pa.string())))
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
                        pc.or_(pc.match_substring_regex(ends, _POSSESSIVE),
@@ -347,6 +348,8 @@ def _left_hanging(body: list[str]) -> bool:
         return last.isalpha() and last.islower()
     if noun in _WHILE:
         return last.isalpha() and last.islower() and not last.endswith(("ing", "ed", "en"))
+    if first in _WHILE and noun in _WHILE_SUBJECTS:  # "... while the editor"
+        return last.isalpha() and last.islower() and not last.endswith(("ing", "ed"))
     if last in (_HANGING_IN, _HANGING_ON) and noun in _NEEDS_ITS_PLACE:
         return True
     if last == _HANGING_IN:
@@ -529,6 +532,9 @@ _CODE_STRONG = (
     r"\b(?:create|drop|alter)\s+(?:table|index|view|database)\b",
     r"\bdef\s+\w+\s*\([^)]*\)\s*(?:->\s*[\w\[\]]+\s*)?:", r"\bfunction\s*\w*\s*\([^)]*\)\s*\{",
     r"#include\s*[<\"]", r"<\?xml\b", r"\bpublic\s+(?:static\s+)?(?:void|class|int)\b",
+    # CSV: two rows of three fields or more, no space after a comma, the first a header of names
+    # ("ward,beds,occupied A1,24,22 ...", its lines joined by the whitespace repair)
+    r"(?:^|\s)[a-z_][\w.-]*(?:,[\w.-]+){2,}\s+[\w.-]+(?:,[\w.-]+){2,}(?:\s|$)",
     # XML: two closing tags the HTML repair left (not HTML's: "<listing><rooms>3</rooms> 72 </listing>")
     r"</[a-z][\w-]*>[^\n]*</[a-z][\w-]*>", r"\bimport\s+[\w.]+\s+as\s+\w+",
     r"\bfrom\s+[\w.]+\s+import\s+\w", r"\bconsole\.log\s*\(", r"\bsystem\.out\.print", r"<\?php",
@@ -1305,9 +1311,18 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
 
 
 def _repeats_a_keyword(n: int, words: list[list[str]], function: frozenset[str]) -> bool:
-    """Item `n` holds two words of three letters or more, not function words, that another item holds too."""
+    """Item `n` holds two words of three letters or more, not function words, that another item holds too,
+    or starts with another item whole and goes on with `_KEYWORD_MORE` words at most, the first not a function
+    word ("matelas mémoire de forme" beside "matelas"; not "white on a freshly mown pitch" beside "white",
+    nor "yellow tiles lining the edge of a pool" beside "yellow")."""
     own = {w for w in words[n] if len(w) >= 3 and w not in function}
-    return any(len(own.intersection(ws)) >= 2 for m, ws in enumerate(words) if m != n)
+    return any(len(own.intersection(ws)) >= 2 or (len(ws) < len(words[n]) <= len(ws) + _KEYWORD_MORE
+                                                  and words[n][: len(ws)] == ws and len(ws[0]) >= 3
+                                                  and words[n][len(ws)] not in function)
+               for m, ws in enumerate(words) if m != n and ws)
+
+
+_KEYWORD_MORE = 3  # words an SEO list's item adds to its keyword ("matelas mémoire de forme")
 
 
 def _items_sharing_a_word(words: list[list[str]], function: frozenset[str]) -> int:

@@ -101,7 +101,7 @@ _IBERIAN = "de la el a en un una con e o os as da do no na dos das"
 _NORDIC = "en i på med under et av til"
 SHARED_WORDS = {code: frozenset(words.split()) for code, words in {
     "sk": _SLAVIC, "hbs": _SLAVIC, "sl": _SLAVIC, "bg": _CYRILLIC, "mk": _CYRILLIC, "be": _CYRILLIC,
-    "ca": _IBERIAN, "gl": _IBERIAN, "oc": _IBERIAN, "no": _NORDIC, "da": _NORDIC, "af": "en in op met van is",
+    "ca": _IBERIAN, "gl": _IBERIAN, "oc": _IBERIAN, "no": _NORDIC, "da": _NORDIC, "af": "en in op met van is die",
 }.items()}
 # ... and letters: Belarusian writes "ы", "э", "ё" as Russian does, Galician "ñ" as Spanish does
 SHARED_LETTERS = {"be": "ыэё", "gl": "ñ"}
@@ -130,10 +130,12 @@ _AFRIKAANS_ARTICLE = re.compile(r"(?:^|\s)['’]n(?=\s|$)")
 
 def allowed_evidence(lower: str, allow: frozenset[str], neighbour: str | None = None) -> int:
     """How many words and letters of the allowed languages (`ALLOWED_MARKS`) a lowercased text holds,
-    not counting the letters a `neighbour` language writes too (`SHARED_LETTERS`)."""
+    not counting the words and letters a `neighbour` language writes too (`SHARED_WORDS`: Afrikaans
+    "die" is no German word's evidence; `SHARED_LETTERS`)."""
     if neighbour in SHARED_LETTERS:
         lower = lower.translate(dict.fromkeys(map(ord, SHARED_LETTERS[neighbour])))
-    return sum(_mark_counts(lower, text_words(lower), _allowed_owners(allow)).values())
+    words = text_words(lower) - SHARED_WORDS.get(neighbour, frozenset())
+    return sum(_mark_counts(lower, words, _allowed_owners(allow)).values())
 
 
 def _mark_counts(lower: str, words: set[str], owners: "_Owners") -> dict[int, int]:

@@ -501,7 +501,7 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
     parts = []
     if tlds:
         # (after "www." any top-level domain: "www.pomagamy.pl")
-        domain = (r"(?:www\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,6}\b|(?:www\.)?[a-z0-9]"
+        domain = (r"(?:www\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,12}\b|(?:www\.)?[a-z0-9]"
                   r"(?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b)")
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
@@ -509,7 +509,7 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
         # ... or named as a file, or as what a screen says ("filenames like x.tif", "the file x.pdf", "a dialog that
         # says report.pdf could not be opened")
         parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|(?:file ?)?names?(?: like| such as)?|(?:the |a )?file"
-                     rf"|says|saying|reads|reading|shows|showing|displays|displaying)\s+{file}"
+                     rf"|says|saying|reads|reading|shows|showing|displays|displaying|containing|contains)\s+{file}"
                      rf"(?:\s*(?:,|and|or|to|through)\s*{file})*")
     return "|".join(parts)
 

@@ -232,7 +232,10 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # heart and a post's verbs, a foreign letter of lid.176's second language, a lost letter's "??", a stray
     # "â€", a model's talk of the frame and lighting; kept: a betting app's screen, a Korean product's size;
     # the model with sets BO and BP
-    StageSpec("files", 37, _files_reads),
+    # 38: German "eines" and "while" with its subject at the end, CSV rows, an SEO item that is another item
+    # and a few words more, Afrikaans by "die", a remark of a post's own words; kept: www. addresses on longer
+    # top-level domains, files a folder contains; the model with sets BQ and BR
+    StageSpec("files", 38, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -1625,7 +1625,7 @@ DEFAULT_REFUSALS = (
 DEFAULT_UNFINISHED_WORDS = (
     "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "his", "our", "your", "my",
     "or", "but", "says", "d'un", "d'une", "qu'un", "qu'une", "jusqu'au", "jusqu'à", "d’un", "d’une",
-    "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "und", "mit", "für", "von", "vom", "zum", "zur",
+    "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "eines", "und", "mit", "für", "von", "vom", "zum", "zur",
     "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
     "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
     "pela", "na", "het", "een", "и", "в", "на", "с", "со", "к", "по", "для", "из", "от", "у", "под", "над", "о", "об",
@@ -1740,6 +1740,7 @@ DEFAULT_REMARK_WORDS = (
     "had", "have", "has", "did", "does", "done", "got", "get", "go", "going", "went", "come", "coming", "came",
     "made", "make", "see", "saw", "know", "let's", "stay", "soon", "next", "big", "things", "lot", "lots", "little",
     "bit", "can", "will", "would", "we've", "i've", "gonna",
+    "geht's", "gehts", "geht", "weiter", "look", "myself", "ourselves", "right", "team", "check", "out",
     # ... and in Chinese and Japanese, character by character ("今天也是元气满满的一天", "今日も一日お疲れ様でした")
     "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
     "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",

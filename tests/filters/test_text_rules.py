@@ -1002,3 +1002,16 @@ MORE_KEEPS["remark"] = ["Sunday morning ☀️", "A red bicycle ❤️"]
 MORE_KEEPS["keyword_list"] += ["접이식 캠핑 의자, 50센티미터, 알루미늄, 파란색."]
 MORE_REJECTS["bad_encoding"] += ["Équipe de ro?? sur la rivière", "“†’… â€"]
 MORE_KEEPS["bad_encoding"] += ["A sign that asks Why?? in red letters"]
+
+# sets BQ and BR's kinds: German "eines" and "while" with its subject's article at the end, CSV rows joined by
+# the whitespace repair, an SEO item that is another item and a few words more, a remark of a post's own words;
+# kept: a www. address on a top-level domain of more than six letters, files a folder contains, stripes named
+# colour by colour
+MORE_REJECTS["refusal"] += ["Ein Hund schläft vor der Tür eines", "A pianist plays on stage while the conductor"]
+MORE_REJECTS["code"] += ["id,name,price\n1,tea,2.50\n2,cake,3.00"]
+MORE_REJECTS["keyword_list"] += ["moto, moto cross, moto électrique, casque, gants moto, équipement"]
+MORE_KEEPS["keyword_list"] += ["Bunting in green, white, green, white strung across a village square for the festival.",
+                               "Blue, yellow, blue, yellow tiles lining the edge of a hotel swimming pool."]
+MORE_REJECTS["remark"] += ["check this out!!!", "so proud of myself today"]
+MORE_KEEPS["url"] += ["A bakery window with the shop's website www.crumbandco.example stencilled on the glass",
+                      "A laptop window containing invoice_0042.pdf and logo_final.png"]

@@ -173,3 +173,9 @@ def test_a_short_caption_sure_of_a_language_not_allowed_with_no_allowed_word_is_
     assert not language_rule(CaptionBatch.from_texts(SHORT_FOREIGN), CONFIG).any()
     assert language_rule(CaptionBatch.from_texts(SHORT_KEPT), CONFIG).all()
     assert language_rule(CaptionBatch.from_texts(SHORT_FOREIGN), LanguageRule(short_foreign_score=0)).all()  # off
+
+
+def test_a_neighbours_shared_words_are_no_evidence_of_an_allowed_language():
+    # Afrikaans at 0.58 and no allowed language at 0.1: "die" is Afrikaans as much as German
+    assert not language_rule(CaptionBatch.from_texts(["Werkers laai bokse in die pakhuis."]), CONFIG).any()
+    assert language_rule(CaptionBatch.from_texts(["Die Kinder spielen im Garten mit einem Ball."]), CONFIG).all()
