@@ -266,7 +266,11 @@ _NOT_A_SUBJECT_NOUN = frozenset(("it", "this", "that", "what", "who", "where", "
                                  "they", "we", "you", "i", "which", "whoever", "whatever", "why", "when", "so", "is"))
 _SIZES = frozenset(("small", "large", "big", "little", "tall", "huge", "tiny", "long", "wide", "narrow", "short", "old",
                     "young"))
-_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | _GERMAN_ARTICLES | _UNDER | {_HANGING_IN, _HANGING_ON}))
+# ... or what a thing is made of after "a" and a size ("... and a small wooden"; "... a bowl of little wooden" is no
+# article's)
+_WORDS_OF_MATTER = frozenset(("wooden", "metal", "plastic", "glass", "stone", "brick", "paper", "leather", "woolen",
+                              "woollen", "cotton", "silk", "ceramic", "golden", "silver", "copper", "iron", "steel"))
+_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | _WORDS_OF_MATTER | _GERMAN_ARTICLES | _UNDER | {_HANGING_IN, _HANGING_ON}))
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
@@ -356,7 +360,7 @@ def _left_hanging(body: list[str]) -> bool:
         return first in _INDEFINITE
     if last in _TO_BE:
         return noun not in _NOT_A_SUBJECT_NOUN
-    return last in _COLOURS and noun in _SIZES and first in _INDEFINITE
+    return (last in _COLOURS or last in _WORDS_OF_MATTER) and noun in _SIZES and first in _INDEFINITE
 
 
 def _needs_what_follows(before: str, last: str, adjectives: frozenset[str]) -> bool:
@@ -903,7 +907,8 @@ _HASHTAG = r"(?:^|\s)#[^\s#]{2,}"
 _FUNCTION_CHARS = frozenset("的在和着了是有与及把被从向のはがをにでへ")
 # "and" and "or" in the allowed languages: an enumeration whose last item joins two words with one is
 # a sentence's ("... peynir, zeytin, bal, kaymak ve yumurta"); a tag list runs on without one. (Not
-# the words that are also articles or prepositions of another: Czech "a", Dutch "en" and "of".)
+# the words that are also articles or prepositions of another: Czech "a", judged apart by `_last_item_joined`,
+# Dutch "en" and "of".)
 _LAST_ITEM_CONJUNCTIONS = frozenset((
     "and", "or", "und", "oder", "et", "ou", "y", "e", "i", "oraz", "lub", "и", "или", "і", "або", "ve", "veya",
     "nebo", "och", "eller", "dan", "atau", "và", "hoặc", "و", "أو", "และ", "หรือ", "및", "그리고",
@@ -1222,7 +1227,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
         spaced = spaced[classes.count(BIT["per_char_word"]) + classes.count_chars("ー") >= cfg.min_items + 2]
     if spaced.size:
         # (a year or a number among the tags, "... 碎花 2024", or a short Latin one, "... 元素 png", "4k")
-        word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}}|[0-9]{{0,2}}[a-z][a-z0-9]{{0,4}})"
+        word = rf"(?:{_HAN_KANA_WORD}|[0-9]{{1,4}}(?:-[0-9]{{1,4}}\p{{Han}}?)?|[0-9]{{0,2}}[a-z][a-z0-9]{{0,4}})"
         pattern = rf"^\s*{word}(?:\s+{word}){{{cfg.min_items},}}\s*$"
         listed = spaced[search(text.take(pa.array(spaced)), pattern)]
         # (a particle set apart is a sentence spaced out: "東京 タワー の 夜景 を 撮影"; with one word
@@ -1285,7 +1290,7 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
                                               and sum(len(w) == 1 for w in words) * 4 >= 3 * len(items)):
             continue
         # ("before and after" ends a list with semicolons: a sentence enumerates with commas)
-        if (len(words[-1]) >= 3 and _LAST_ITEM_CONJUNCTIONS.intersection(words[-1][1:-1])
+        if (len(words[-1]) >= 3 and _last_item_joined(words[-1], function)
                 and not _STRONG_SEPARATOR.search(t) and ";" not in t and "；" not in t):
             continue
         # (a Korean particle only in an item of two words or more: a one-word tag may end in the same syllable)
@@ -1310,12 +1315,29 @@ def keyword_list_rule(batch: CaptionBatch, cfg: KeywordListRule) -> np.ndarray:
     return keep
 
 
+def _last_item_joined(last: list[str], function: frozenset[str]) -> bool:
+    """The list's last item joins two of its things with a conjunction (`_LAST_ITEM_CONJUNCTIONS`), or with
+    Czech or Slovak "a" between two words that are no function words ("pravítko a ořezávátko"; not "on a
+    pillow", English's article)."""
+    inner = last[1:-1]
+    return bool(_LAST_ITEM_CONJUNCTIONS.intersection(inner)) or any(
+        w == _CZECH_AND and last[k] not in function and last[k + 2] not in function for k, w in enumerate(inner))
+
+
+_CZECH_AND = "a"
+
+
 def _repeats_a_keyword(n: int, words: list[list[str]], function: frozenset[str]) -> bool:
     """Item `n` holds two words of three letters or more, not function words, that another item holds too,
     or starts with another item whole and goes on with `_KEYWORD_MORE` words at most, the first not a function
     word ("matelas mémoire de forme" beside "matelas"; not "white on a freshly mown pitch" beside "white",
     nor "yellow tiles lining the edge of a pool" beside "yellow")."""
     own = {w for w in words[n] if len(w) >= 3 and w not in function}
+    # its keyword in two other items or more ("easy crafts for kids" beside "paper plate crafts"), the items
+    # all different (a pattern named colour by colour says its items again: "white, black, white, black")
+    if (sum(bool(own.intersection(ws)) for m, ws in enumerate(words) if m != n) >= _KEYWORD_ITEMS
+            and len({tuple(ws) for ws in words}) == len(words)):
+        return True
     return any(len(own.intersection(ws)) >= 2 or (len(ws) < len(words[n]) <= len(ws) + _KEYWORD_MORE
                                                   and words[n][: len(ws)] == ws and len(ws[0]) >= 3
                                                   and words[n][len(ws)] not in function)
@@ -1323,6 +1345,7 @@ def _repeats_a_keyword(n: int, words: list[list[str]], function: frozenset[str])
 
 
 _KEYWORD_MORE = 3  # words an SEO list's item adds to its keyword ("matelas mémoire de forme")
+_KEYWORD_ITEMS = 2  # ... or the other items that say a word of it again
 
 
 def _items_sharing_a_word(words: list[list[str]], function: frozenset[str]) -> int:

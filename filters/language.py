@@ -434,6 +434,7 @@ def _allowed_words(batch, rejected: np.ndarray, lang: pa.Array, score: np.ndarra
 
 _UNPLACED_WORDS = 4  # words of letters, at least
 _SHORT_WORDS = 2  # ... or this many, at `short_foreign_score` or more for a language not allowed
+_CERTAIN = 0.9  # ... where one of them in lowercase will do at this score
 _UNPLACED_LOWERCASE = 2  # ... this many written in lowercase (not a run of names)
 _FEW_WORDS = 5  # ... or this many, fewer than `_FEW_SHARE` of them an allowed language's, under a top label
 _FEW_SHARE = 0.5  # not allowed
@@ -480,7 +481,9 @@ def _few_allowed_words(batch, candidates: np.ndarray, allowed_top: np.ndarray, s
     texts = batch.text.take(pa.array(rows, pa.int64()))
     unspaced = bool_mask(pc.match_substring_regex(texts, _UNSPACED_SCRIPTS))
     for i, text in zip(rows[~unspaced].tolist(), texts.filter(pa.array(~unspaced)).to_pylist()):
-        out[i] = sum(w[0].islower() for w in LETTER_WORD.findall(text)) >= _UNPLACED_LOWERCASE
+        # (a short text lid.176 is all but certain of needs one word in lowercase: "Kaunis syysmetsä", fi 1.0)
+        least = 1 if batch.words.counts[i] < _UNPLACED_WORDS and score[i] >= _CERTAIN else _UNPLACED_LOWERCASE
+        out[i] = sum(w[0].islower() for w in LETTER_WORD.findall(text)) >= least
     return out
 
 

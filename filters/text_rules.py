@@ -426,8 +426,11 @@ def url_pattern(file_extensions: tuple[str, ...], tlds: tuple[str, ...], camera_
         # leaves no A-Z), and `url_rule` looks for a non-ASCII letter or number before `.ext` apart
         parts.append(r"[a-z0-9_)-]\.(?:" + "|".join(file_extensions) + r")\b")
     if camera_file_names:
-        parts.append(r"\b(?:img|dsc|dscn|dscf|dcim|pxl|vid|mvimg|imag|screenshot)[_-]?\d{3,}")
+        parts.append(_CAMERA_FILE)
     return "|".join(parts)
+
+
+_CAMERA_FILE = r"\b(?:img|dsc|dscn|dscf|dcim|pxl|vid|mvimg|imag|screenshot)[_-]?\d{3,}"
 
 
 def _url_screen(cfg: UrlRule) -> str:
@@ -476,7 +479,7 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           # "the address bar with x.org/menu")
           r"|\b(?:reads|reading|says|saying|displays|displaying|shows|showing|advertising|advertises|promoting|promotes"
           r"|printed|inviting|invites)\s+(?:[a-z'’-]+\s+){1,4}?(?:at|to|on)\s+"
-          r"|\b(?:direct(?:s|ing)?|point(?:s|ing)?|send(?:s|ing)?|refer(?:s|ring)?)\s+(?:[a-z'’-]+\s+){0,3}?to\s+"
+          r"|\b(?:direct(?:s|ing)?|point(?:s|ing)?|send(?:s|ing)?|refer(?:s|ring)?|links?|linking)\s+(?:[a-z'’-]+\s+){0,3}?to\s+"
           r"|\bthe\s+(?:text|words|line|slogan|message|caption)\s+(?:[a-z'’-]+\s+){0,3}?"
           r"|\b(?:address|url|search|location) bar\s+(?:with|showing|reading|that reads)\s+"
           # ... or named as someone's but the writer's ("the developer's website, x.co.uk,", "the registration site
@@ -505,7 +508,8 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
                   r"(?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:" + "|".join(tlds) + r")\b)")
         parts += [_SHOWS + domain, domain + r"\s+(?:painted|printed|written|stencil+ed|lettered|displayed|shown)\b"]
     if extensions:
-        file = r"[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b"
+        # (a camera's name without its extension too: "the file name IMG_4471")
+        file = r"(?:[a-z0-9_\-.]+\.(?:" + "|".join(extensions) + r")\b|" + _CAMERA_FILE + ")"
         # ... or named as a file, or as what a screen says ("filenames like x.tif", "the file x.pdf", "a dialog that
         # says report.pdf could not be opened")
         parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|(?:file ?)?names?(?: like| such as)?|(?:the |a )?file"

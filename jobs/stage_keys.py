@@ -235,7 +235,12 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # 38: German "eines" and "while" with its subject at the end, CSV rows, an SEO item that is another item
     # and a few words more, Afrikaans by "die", a remark of a post's own words; kept: www. addresses on longer
     # top-level domains, files a folder contains; the model with sets BQ and BR
-    StageSpec("files", 38, _files_reads),
+    # 39: what a thing is made of after "a" and a size, "是一" at the end, SEO keywords said again, Chinese tags
+    # with an age range, a slot in angle brackets, a price asked by DM in Japanese, Chinese and Korean, a model
+    # naming width and height, remarks in every hiragana, two words lid.176 is all but certain of; kept: a
+    # Czech list joined by "a", a camera's file name on its screen, a link to an address; the model with sets
+    # BS and BT
+    StageSpec("files", 39, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

@@ -560,7 +560,8 @@ DEFAULT_BOILERPLATE = (
     "nutritional information is an estimate", "nutrition information is approximate", "verified purchase",
     "reviewed in the united states on", "reviewed in the united kingdom on", "reviewed in canada on",
     "reviewed in india on", "reviewed in australia on", "preis auf anfrage", "prix sur demande", "precio a consultar",
-    "цена по запросу", "пишите в директ", "пишите в лс",
+    "цена по запросу", "пишите в директ", "пишите в лс", "私信で", "dmでお問い合わせ", "価格はお問い合わせ",
+    "お問い合わせください", "价格私信", "私信询价", "私聊询价", "가격 문의", "dm 문의",
     "prezzo su richiesta", "preço sob consulta", "prijs op aanvraag", "cena na zapytanie", "cena dohodou",
     "finanzierung möglich", "inzahlungnahme", "financing available", "part exchange welcome", "trade-ins welcome",
     "visit our showroom", "besuchen sie unseren showroom", "visitez notre showroom", "visita nuestro showroom",
@@ -1489,6 +1490,9 @@ DEFAULT_REFUSALS = (
     # masked model's mask tokens ("A photo of a [MASK] sitting on a [MASK].")
     r"[\[{<]\s*(?:object|location|subject|noun|adjective|verb|colou?r|place|item|animal|person|name|caption|description|"
     r"placeholder|insert [a-z ]+|mask|blank)\s*[\]}>]|\[object object\]",
+    # ... or a slot of any name in angle brackets after an article, that the HTML repair
+    # left ("An illustration of a <object> on a <background> background")
+    r"\b(?:a|an|the)\s+<[a-z_]{2,20}>",
     # ... or two slots of any name in braces ("a photo of a {food} on a {surface}"; not TeX's "\frac{a}{b}")
     r"(?:^|[^\\\w}])\{[a-z][a-z_ ]{0,20}\}[^\n]*[^\\\w}]\{[a-z][a-z_ ]{0,20}\}",
     # a refusal to recognise the people in it
@@ -1693,6 +1697,7 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "photographie", "couleur", "couleurs", "middle", "center", "centre", "left", "right", "side", "top", "bottom",
     "corner", "clear", "well", "composed", "good", "lighting", "quality", "several", "each", "contributing",
     "contributes", "nice",
+    "width", "height", "size", "resolution", "dimensions", "pixels",
     # ... in Chinese and Japanese, character by character ("这张图片显示了一些内容。", "この画像には何かが写っています。")
     "way", "manner", "auf", "dem", "den", "der", "die", "zu", "sehen", "sind", "wird", "werden", "verschiedene",
     "einige", "im", "hier", "dieses", "diesem", "dieser", "diese", "dort", "sur", "dans", "quelques", "certains",
@@ -1702,6 +1707,7 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "出", "某", "画", "面", "场", "景", "和", "与", "其", "他", "各", "不", "清", "楚", "似", "乎", "好", "也", "都", "颜", "色", "形",
     "状", "背", "前", "元", "素", "部", "分", "什", "么", "こ", "の", "に", "は", "が", "を", "て", "い", "ま", "す", "か", "も", "で",
     "し", "た", "る", "あ", "り", "っ", "写", "真", "何", "見", "え", "れ", "ら", "そ", "ど", "よ", "う", "な", "さ", "ん",
+    "く", "つ", "ぎ", "ん", "や",
 )  # fmt: skip
 
 # The words of a reader's remark that says nothing of its picture (`junk_rules.remark_rule`): function
@@ -1744,8 +1750,10 @@ DEFAULT_REMARK_WORDS = (
     # ... and in Chinese and Japanese, character by character ("今天也是元气满满的一天", "今日も一日お疲れ様でした")
     "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
     "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",
-    "曜", "も", "お", "で", "し", "た", "れ", "様", "さ", "ま", "ね", "よ", "な", "の", "は", "に", "が", "を", "て", "い", "す", "か",
-)  # fmt: skip
+    "曜", "様",
+    "she's", "he's", "they're", "you're", "guy", "allen", "schnell", "zeit", "vergeht", "width", "height",
+    # (and every hiragana: a Japanese description names its things in kanji or katakana)
+) + tuple(chr(c) for c in range(0x3041, 0x3097))  # fmt: skip
 
 # ... and the feelings one such remark needs one of at least ("so blessed", "Was für ein Tag!" takes its "!")
 DEFAULT_REMARK_FEELINGS = (
@@ -1765,6 +1773,7 @@ DEFAULT_REMARK_FEELINGS = (
     "tbh", "ngl", "smh", "fr", "idk", "literally", "obsessed", "yes", "ugh", "sigh",
     "favourite", "favorite", "heerlijke", "fijne", "mooie", "leuk", "leuke", "schöner", "tolle", "tollen",
     "tuned",
+    "repost", "reposting", "unglaublich",
     # ... in Chinese and Japanese ("好开心", "最高の一日")
     "开", "心", "忘", "难", "爱", "棒", "赞", "幸", "福", "累", "疲", "嬉", "楽", "乐", "感", "谢",
     "謝", "哇", "嗨", "耶", "哈", "最", "高",
@@ -1776,7 +1785,7 @@ DEFAULT_REMARK_FEELINGS = (
 # "of" and "things": "เลือกซื้อของ" is shopping); Korean "그리고" (and), "및" (not its particles: "사과"
 # is an apple, "기와" a tile)
 DEFAULT_UNFINISHED_ENDINGS = (
-    "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "を", "が",
+    "很", "和", "与", "及", "把", "被", "从", "一个", "一只", "一位", "一张", "一群", "一辆", "一些", "这个", "那个", "是一", "有一", "を", "が",
     "へ", "正在", "ていま", "ていまし", "ており", "และ", "그리고", "및", "关于", "對於", "对于", "以及", "并且", "因为", "但是",
     "或者", "と", "に",
 )  # fmt: skip

@@ -1015,3 +1015,19 @@ MORE_KEEPS["keyword_list"] += ["Bunting in green, white, green, white strung acr
 MORE_REJECTS["remark"] += ["check this out!!!", "so proud of myself today"]
 MORE_KEEPS["url"] += ["A bakery window with the shop's website www.crumbandco.example stencilled on the glass",
                       "A laptop window containing invoice_0042.pdf and logo_final.png"]
+
+# sets BS and BT's kinds: what a thing is made of after "a" and a size at the end, "是一" at the end, an SEO
+# keyword said again in two other items, Chinese tags with an age range, a slot in angle brackets after an
+# article, a price asked by DM in Japanese, a model naming the picture's width and height; kept: a Czech list
+# joined by "a", a camera's file name on its screen, a link to an address, stripes named colour by colour
+MORE_REJECTS["refusal"] += ["Pine trees along the river and a small stone", "一只猫坐在窗台上，旁边是一",
+                            "The image has a width and a height.", "Ein Kind spielt im Garten, und auf dem Tisch liegt die",
+                            "A drawing of a <creature> on a <texture> background"]
+MORE_KEEPS["refusal"] += ["A bowl of little wooden beads on a desk"]
+MORE_REJECTS["keyword_list"] += ["gardening tools, garden tools for women, best garden tools, tool set, gifts",
+                                 "手机壳 苹果 透明 防摔 男女 情侣 2-3天"]
+MORE_KEEPS["keyword_list"] += ["V penálu jsou pastelky, tužka, guma, pravítko a ořezávátko.",
+                               "Piano keys in close-up: white, black, white, black, white."]
+MORE_REJECTS["boilerplate"] += ["私信で価格をお問い合わせください"]
+MORE_KEEPS["url"] += ["A camera's rear screen displays the file name IMG_4471 over a photo of a kingfisher.",
+                      "A museum label gives the species name and a link to naturalhistory.example.org."]

@@ -179,3 +179,9 @@ def test_a_neighbours_shared_words_are_no_evidence_of_an_allowed_language():
     # Afrikaans at 0.58 and no allowed language at 0.1: "die" is Afrikaans as much as German
     assert not language_rule(CaptionBatch.from_texts(["Werkers laai bokse in die pakhuis."]), CONFIG).any()
     assert language_rule(CaptionBatch.from_texts(["Die Kinder spielen im Garten mit einem Ball."]), CONFIG).all()
+
+
+def test_two_words_lid_is_all_but_certain_of_need_one_in_lowercase():
+    # Finnish at 1.0 with one word in lowercase; a run of names keeps
+    assert not language_rule(CaptionBatch.from_texts(["Kaunis syysmetsä"]), CONFIG).any()
+    assert language_rule(CaptionBatch.from_texts(["Hagia Sophia", "Sagrada Familia"]), CONFIG).all()
