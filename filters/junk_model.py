@@ -18,7 +18,7 @@ batch once (and remembers it per process), then averages per row with numpy.
 Training (`train_junk_model`, ``python -m filters.junk_model train``) fits the weights by L-BFGS
 on the mean log loss plus an L2 penalty, in float64 on one thread from zero weights, so the same
 data gives the same model. The shipped model (`DEFAULT_MODEL`) is trained on
-`filters/data/caption_training.jsonl`: sixty labelled sets of about 850-1,150 captions each,
+`filters/data/caption_training.jsonl`: sixty-two labelled sets of about 850-1,150 captions each,
 written outside the project, each blind to the others, and 898 terse clean captions written apart ("Dog on
 beach"); captions the repository's test set `tests/filters/data/labelled_captions.jsonl` holds are
 left out of it. Training uses what `training_selection` keeps. The rule `learned_junk`

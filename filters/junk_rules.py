@@ -383,7 +383,9 @@ def _cut_to_a_letter(before: str, last: str) -> bool:
 
 
 def _possessive_needs_its_noun(body: list[str]) -> bool:
-    return _POSSESSIVE_WORD.fullmatch(body[-1]) is not None and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE)
+    # (in an English text: Dutch writes plurals so, "Laadpaal voor elektrische auto's")
+    return (_POSSESSIVE_WORD.fullmatch(body[-1]) is not None and (len(body) < 2 or body[-2].lower() not in _TO_A_PLACE)
+            and any(w.lower() in _GLITCH_WORDS for w in body[:-1]))
 
 
 # the allowed languages written with spaces whose words wordfreq lists, for `cut_inside_a_word` (not Turkish

@@ -156,6 +156,10 @@ _SCORE_MARGIN = 1e-6
 # and two function words of an allowed language settle it ("La Sagrada Familia de Barcelona rodeada de
 # grúas" is gl 0.43, es 0.46: Galician and Spanish share most words)
 _CONTESTED = 0.3
+# ... or, whatever lid.176 gives the allowed language, this many different function words of it that the best
+# guess, a neighbour, does not share ("Close-up of a dusty licence plate on an old van." is Hungarian at 0.59
+# and English at 0.13; Catalan's "de", "la", "a" are Spanish's too)
+_MANY_FUNCTION_WORDS = 4
 # (see `language_rule`): a top label over `_HALF` is the best; over `_SURE_SHARE` it leaves less than
 # `_CONTESTED` to every other label
 _HALF = 0.51
@@ -212,7 +216,9 @@ def language_rule(batch, cfg: LanguageRule) -> np.ndarray:
             # a neighbour's shared words count for nothing only where no allowed language is in sight
             neighbour = best if best_allowed < cfg.unsure_allowed_score else None
             rejected[i] = ((best not in allow and scores[best] >= threshold[i]
-                            and not (best_allowed >= _CONTESTED and reads_as(lower[j], cfg.allow)))
+                            and not (best_allowed >= _CONTESTED and reads_as(lower[j], cfg.allow))
+                            and not reads_as(lower[j], cfg.allow, _MANY_FUNCTION_WORDS,
+                                             ignore=SHARED_WORDS.get(best, frozenset())))
                            or (long[i] and best_allowed < cfg.min_allowed_score and not reads_as(lower[j], cfg.allow)
                                and not reads_as(lower[j], [a for a in cfg.allow if macro.get(a, a) == best], 1, 2))
                            or (best not in allow and scores[best] >= cfg.unsure_top_score

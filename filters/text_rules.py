@@ -478,7 +478,7 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           # online at x.com", "a manual that directs users to support.x.com", "the text visit www.x.com for recipes",
           # "the address bar with x.org/menu")
           r"|\b(?:reads|reading|says|saying|displays|displaying|shows|showing|advertising|advertises|promoting|promotes"
-          r"|printed|inviting|invites)\s+(?:[a-z'’-]+\s+){1,4}?(?:at|to|on)\s+"
+          r"|printed|inviting|invites)\s+(?:[a-z'’-]+\s+){1,4}?(?:at|to|on)\s+(?:visit\s+)?"
           r"|\b(?:direct(?:s|ing)?|point(?:s|ing)?|send(?:s|ing)?|refer(?:s|ring)?|links?|linking)\s+(?:[a-z'’-]+\s+){0,3}?to\s+"
           r"|\bthe\s+(?:text|words|line|slogan|message|caption)\s+(?:[a-z'’-]+\s+){0,3}?"
           r"|\b(?:address|url|search|location) bar\s+(?:with|showing|reading|that reads)\s+"
@@ -489,7 +489,7 @@ _SHOWS = (r"(?:\b(?:reads|reading|saying|says|showing|shows|displaying|displays|
           # ... or a site's page named by whose it is ("the homepage of an observatory at x.edu")
           r"|\b(?:homepage|home page|website|web page|site) of\s+(?:[a-z'’-]+\s+){1,4}?(?:at|on)\s+"
           # ... or a page taken from a site ("a map page from muralfest.org")
-          r"|\b(?:page|pages|post|article|listing|profile|feed|map) from\s+"
+          r"|\b(?:page|pages|post|article|listing|profile|feed|map) (?:from|at)\s+"
           # ... the same named in the other allowed languages ("met het adres x.nl", "con l'indirizzo www.x.it", "renvoie
           # au site x.fr", "mit der Adresse x.de")
           r"|\b(?:het adres|de website|l['’]indirizzo|il sito|au site|le site|l['’]adresse|der adresse|die adresse|die website"
@@ -513,6 +513,7 @@ def _shown_address(tlds: tuple[str, ...], extensions: tuple[str, ...]) -> str:
         # ... or named as a file, or as what a screen says ("filenames like x.tif", "the file x.pdf", "a dialog that
         # says report.pdf could not be opened")
         parts.append(rf"\b(?:named|called|titled|labell?ed|saved as|(?:file ?)?names?(?: like| such as)?|(?:the |a )?file"
+                     rf"|nommée?|appelée?|intitulée?|llamad[oa]|chamad[oa]|genannt|namens|denominat[oa]|nazwan[ya]|s názvem"
                      rf"|says|saying|reads|reading|shows|showing|displays|displaying|containing|contains)\s+{file}"
                      rf"(?:\s*(?:,|and|or|to|through)\s*{file})*")
     return "|".join(parts)

@@ -240,7 +240,11 @@ STAGES: dict[str, StageSpec] = {spec.name: spec for spec in (
     # naming width and height, remarks in every hiragana, two words lid.176 is all but certain of; kept: a
     # Czech list joined by "a", a camera's file name on its screen, a link to an address; the model with sets
     # BS and BT
-    StageSpec("files", 39, _files_reads),
+    # 40: "an" and "al" at the end, numbered choices after a question, anime and Pixar styles among a prompt's
+    # terms, more remarks and German talk of not making the picture out; kept: four function words of an
+    # allowed language against any top language, Dutch plurals with "'s", a coupon code field, an address to
+    # visit or a page at a site, a file named in French; the model with sets BU and BV
+    StageSpec("files", 40, _files_reads),
     StageSpec("score", 1, lambda cfg: {"filters": {"enabled": cfg.filters.enabled,
                                                    "scorers": _dump(cfg.filters, "scorers")}}),
     StageSpec("dedup", 1, lambda cfg: {"dedup": _dump(cfg, "dedup"),

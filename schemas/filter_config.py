@@ -328,7 +328,8 @@ DEFAULT_BOILERPLATE = (
     "subscribe", "lorem ipsum", "view larger", "view full size", "see more", "loading...",
     # advertising copy
     "order now", "call now", "act now", "money back", "satisfaction guaranteed", "qualifying purchases",
-    "affiliate link", "promo code", "discount code", "coupon code", "verify your identity", "your account has been",
+    "affiliate link", "promo code", "discount code", "use coupon code", "coupon code:", "verify your identity",
+    "your account has been",
     "contact our sales", "claim your", "online pharmacy", "no prescription", "hot singles", "singles in your area",
     "get rich quick", "one weird trick", "doctors hate", "you have been selected", "no credit check", "dm me",
     "don't miss out", "shop the sale", "link in bio", "dm for", "click the link", "make money fast",
@@ -642,7 +643,7 @@ _PROMPT_WEAK = (r"(?:\b[48]k\b|\bultra[- ]detailed|\bhighly detailed|\bhyper[- ]
                 r"|\bepic composition\b|\baward[- ]winning (?:photo(?:graph|graphy)?|image|shot)\b|\bin the style of\b"
                 r"|\b(?:cyberpunk|steampunk|vaporwave|synthwave|solarpunk)\b|\b[a-z]+ aesthetic\b|\b[48]k resolution\b"
                 # a template's named slot and a mockup ("neon sign that says {text}, ..., mockup template")
-                r"|\{[a-z][a-z_]{1,20}\}|\bmock-?up (?:template|psd)\b)")
+                r"|\{[a-z][a-z_]{1,20}\}|\bmock-?up (?:template|psd)\b|\b(?:anime|manga|pixar|ghibli|chibi) style\b)")
 DEFAULT_BOILERPLATE_PATTERNS = (
     # a disclaimer labelled as one; an image-generation prompt (`_PROMPT_STRONG`, `_PROMPT_WEAK`): "a cyberpunk
     # city street at night, neon lights, 8k, ultra detailed, trending on artstation"
@@ -1598,7 +1599,9 @@ DEFAULT_REFUSALS = (
     # was red.", "It depends on the weather.", "Probably a Labrador, but hard to say.")
     r"(?:^|\s)a\)\s+\S[^\n]*\sb\)\s+\S[^\n]*\sc\)\s|\(a\)\s*\S[^\n]*\(b\)\s*\S[^\n]*\(c\)\s*\S|\?\s*a\.\s+\w[^\n]*\sb\.\s+\w[^\n]*\sc\.\s"
     r"|^\W*(?:option|choice)\s+[a-e]\s*[:.)]|^\W*(?:options|choices)\s*[:：]|^\W*because (?:the|it|he|she|they|there|of)\s"
-    r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b|\?\s*(?:options|choices|choose one|pick one)\s*[:：]",
+    r"|^\W*it depends (?:on|whether)\b|\bhard to (?:say|tell)\b|\?\s*(?:options|choices|choose one|pick one)\s*[:：]"
+    # ... or numbered choices after the question ("Which sign means road works? 1, 2, 3 or 4")
+    r"|\?\s*(?:[1-9a-e][.)]?\s*,\s*){2,}[1-9a-e][.)]?\s*(?:or|,)\s*[1-9a-e][.)]?\W*$",
     # four options lettered from the start ("A. bakery B. library C. pharmacy D. zoo": initials of names
     # stop before D) or a request to choose one ("Choose the best caption: (1) ...")
     r"^\W*a\.\s+\S[^\n]*\sb\.\s+\S[^\n]*\sc\.\s+\S[^\n]*\sd\.\s+\S|^\W*(?:choose|select|pick) (?:the )?(?:best|correct|right|"
@@ -1628,7 +1631,7 @@ DEFAULT_REFUSALS = (
 # ("v", "w", "s", "z", "u"); "says" is in (a sign "that says" and nothing after it)
 DEFAULT_UNFINISHED_WORDS = (
     "a", "the", "and", "of", "with", "to", "for", "from", "into", "onto", "its", "their", "his", "our", "your", "my",
-    "or", "but", "says", "d'un", "d'une", "qu'un", "qu'une", "jusqu'au", "jusqu'à", "d’un", "d’une",
+    "an", "al", "or", "but", "says", "d'un", "d'une", "qu'un", "qu'une", "jusqu'au", "jusqu'à", "d’un", "d’une",
     "der", "das", "dem", "ein", "eine", "einem", "einen", "einer", "eines", "und", "mit", "für", "von", "vom", "zum", "zur",
     "une", "du", "et", "avec", "dans", "sur", "pour", "sous", "los", "las", "una", "unos", "unas", "sobre", "hacia",
     "desde", "gli", "della", "dello", "delle", "degli", "nel", "nella", "sul", "sulla", "tra", "fra", "uma", "pelo",
@@ -1698,6 +1701,7 @@ DEFAULT_NOTHING_SAID_WORDS = (
     "corner", "clear", "well", "composed", "good", "lighting", "quality", "several", "each", "contributing",
     "contributes", "nice",
     "width", "height", "size", "resolution", "dimensions", "pixels",
+    "ich", "nicht", "genau", "erkennen", "kann", "je", "ne", "pas", "bien", "no", "puedo",
     # ... in Chinese and Japanese, character by character ("这张图片显示了一些内容。", "この画像には何かが写っています。")
     "way", "manner", "auf", "dem", "den", "der", "die", "zu", "sehen", "sind", "wird", "werden", "verschiedene",
     "einige", "im", "hier", "dieses", "diesem", "dieser", "diese", "dort", "sur", "dans", "quelques", "certains",
@@ -1751,7 +1755,8 @@ DEFAULT_REMARK_WORDS = (
     "今", "天", "日", "也", "是", "的", "一", "真", "又", "这", "那", "个", "了", "呀", "啊", "吧", "哦", "元", "气", "满", "们", "我",
     "你", "大", "家", "都", "很", "太", "好", "到", "周", "末", "星", "期", "次", "年", "回", "再", "见", "本", "当", "毎", "週", "月",
     "曜", "様",
-    "she's", "he's", "they're", "you're", "guy", "allen", "schnell", "zeit", "vergeht", "width", "height",
+    "she's", "he's", "they're", "you're", "guy", "allen", "schnell", "zeit", "vergeht", "width", "height", "worth",
+    "張",
     # (and every hiragana: a Japanese description names its things in kanji or katakana)
 ) + tuple(chr(c) for c in range(0x3041, 0x3097))  # fmt: skip
 
@@ -1773,7 +1778,7 @@ DEFAULT_REMARK_FEELINGS = (
     "tbh", "ngl", "smh", "fr", "idk", "literally", "obsessed", "yes", "ugh", "sigh",
     "favourite", "favorite", "heerlijke", "fijne", "mooie", "leuk", "leuke", "schöner", "tolle", "tollen",
     "tuned",
-    "repost", "reposting", "unglaublich",
+    "repost", "reposting", "unglaublich", "頑",
     # ... in Chinese and Japanese ("好开心", "最高の一日")
     "开", "心", "忘", "难", "爱", "棒", "赞", "幸", "福", "累", "疲", "嬉", "楽", "乐", "感", "谢",
     "謝", "哇", "嗨", "耶", "哈", "最", "高",

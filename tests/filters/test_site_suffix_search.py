@@ -79,3 +79,10 @@ def test_a_site_name_alone_of_any_length_is_stripped_through_the_clean_step():
     assert repaired.text.to_pylist() == ["", "", ""] + texts[3:]
     assert repaired.changed["site_suffix"].tolist() == [True, True, True, False, False]
     assert repaired.text.to_pylist() == _by_replacement(pa.array(texts), cfg.site_suffix.suffixes)
+
+
+def test_a_site_name_alone_after_a_stripped_row_is_stripped_too():
+    # Hyperscan's line-start scan with "^\s*" missed the second row's name (a property run found it)
+    suffixes = SiteSuffixRepair().suffixes
+    arr = pa.array(["|클립아트코리아 12345", " istock"], pa.string())
+    assert _repaired(arr, suffixes) == _by_replacement(arr, suffixes) == ["", ""]

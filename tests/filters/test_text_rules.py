@@ -1031,3 +1031,18 @@ MORE_KEEPS["keyword_list"] += ["V penálu jsou pastelky, tužka, guma, pravítko
 MORE_REJECTS["boilerplate"] += ["私信で価格をお問い合わせください"]
 MORE_KEEPS["url"] += ["A camera's rear screen displays the file name IMG_4471 over a photo of a kingfisher.",
                       "A museum label gives the species name and a link to naturalhistory.example.org."]
+
+# sets BU and BV's kinds: "an" and Spanish "al" at the end, numbered choices after a question, anime and
+# Pixar styles among a prompt's terms, a remark that it was worth it or "頑張ろう", a model unable to make the
+# picture out in German; kept: Dutch plurals written with "'s", a coupon code field on a screen, an address
+# a screen asks one to visit or a page at a site, a file named in French
+MORE_REJECTS["refusal"] += ["Road workers are repairing a section of the motorway near an", "Una fila de coches aparcados junto al",
+                            "Which sign means a level crossing? 1, 2, 3 or 4",
+                            "Das Bild zeigt etwas, das ich nicht genau erkennen kann."]
+MORE_KEEPS["refusal"] += ["Laadpaal voor elektrische auto's", "Oude foto's en menu's"]
+MORE_REJECTS["boilerplate"] += ["lighthouse at dusk, anime style, pastel colours, 4k wallpaper"]
+MORE_KEEPS["boilerplate"] += ["A checkout page on a laptop with the coupon code field highlighted in red"]
+MORE_REJECTS["remark"] += ["So worth it 😍😍😍", "今日も一日頑張ろう"]
+MORE_KEEPS["url"] += ["A TV screen showing a message to visit example.tv/activate and enter a code",
+                      "A phone browser open to a product page at m.example.com/earbuds-pro",
+                      "Un écran affichant un fichier nommé facture_mars.pdf ouvert dans le navigateur."]
