@@ -270,7 +270,6 @@ _SIZES = frozenset(("small", "large", "big", "little", "tall", "huge", "tiny", "
 # article's)
 _WORDS_OF_MATTER = frozenset(("wooden", "metal", "plastic", "glass", "stone", "brick", "paper", "leather", "woolen",
                               "woollen", "cotton", "silk", "ceramic", "golden", "silver", "copper", "iron", "steel"))
-_HANGING_ENDS = tuple(sorted(_TO_BE | _COLOURS | _WORDS_OF_MATTER | _GERMAN_ARTICLES | _UNDER | {_HANGING_IN, _HANGING_ON}))
 _NAMES_A_LETTER = frozenset(("letter", "letters", "variable", "vitamin", "plan", "grade", "type", "option", "size",
                              "point", "row", "gate", "zone", "section", "platform", "exit", "block", "level"))
 
@@ -318,11 +317,23 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
     before = words.dictionary.take(pa.array(words.ids[last[maybe] - 1]))
     article = _np(pc.is_in(before, value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
-    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE | _WHILE_SUBJECTS), pa.string())))
+    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE), pa.string())))
+    # ("while" two words before the end: "... while the editor"; `unfinished_min_words` leaves room)
+    two_before = words.dictionary.take(pa.array(words.ids[np.maximum(last[maybe] - 2, words.starts[maybe])]))
+    hanging |= (_np(pc.is_in(two_before, value_set=pa.array(sorted(_WHILE), pa.string())))
+                & _np(pc.is_in(before, value_set=pa.array(sorted(_WHILE_SUBJECTS), pa.string()))))
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
-                       pc.or_(pc.match_substring_regex(ends, _POSSESSIVE),
-                              pc.is_in(ends, value_set=pa.array(_HANGING_ENDS, pa.string())))))[at]
+                       pc.match_substring_regex(ends, _POSSESSIVE)))[at]
+    # ... or a word left hanging (`_left_hanging`), where the words before it may leave it so
+    def among(values: pa.Array, words_set) -> np.ndarray:
+        return _np(pc.is_in(values, value_set=pa.array(sorted(words_set), pa.string())))
+
+    end_words = ends.take(pa.array(at))
+    hanging |= among(end_words, _TO_BE | _GERMAN_ARTICLES | _UNDER)
+    hanging |= among(end_words, _COLOURS | _WORDS_OF_MATTER) & among(before, _SIZES)
+    hanging |= among(end_words, {_HANGING_IN, _HANGING_ON}) & among(before, _NEEDS_ITS_PLACE)
+    hanging |= among(end_words, {_HANGING_IN}) & among(two_before, _INDEFINITE)
     maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other | hanging]
     if maybe.size == 0:
         return out
