@@ -77,6 +77,11 @@ def file_name_rule(batch: CaptionBatch, cfg: FileNameRule) -> np.ndarray:
 # ---------------------------------------------------------------- refusals
 
 
+def _among(values: pa.Array, words) -> np.ndarray:
+    """Per value: one of `words` (a collection of strings)."""
+    return _np(pc.is_in(values, value_set=pa.array(sorted(words), pa.string())))
+
+
 @lru_cache(maxsize=8)
 def _joined(patterns: tuple[str, ...]) -> str:
     return "|".join(f"(?:{p})" for p in patterns)
@@ -312,28 +317,24 @@ def unfinished(batch: CaptionBatch, rows: np.ndarray, cfg: RefusalRule) -> np.nd
     # the rows' last words, each distinct one judged once
     used, at = np.unique(words.ids[last[maybe]], return_inverse=True)
     ends = words.dictionary.take(pa.array(used))
-    listed = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_words), pa.string())))[at]
+    listed = _among(ends, cfg.unfinished_words)[at]
     # ... or an article and an adjective that needs its noun ("... standing next to a large")
-    adjective = _np(pc.is_in(ends, value_set=pa.array(sorted(cfg.unfinished_adjectives), pa.string())))[at]
+    adjective = _among(ends, cfg.unfinished_adjectives)[at]
     before = words.dictionary.take(pa.array(words.ids[last[maybe] - 1]))
-    article = _np(pc.is_in(before, value_set=pa.array(sorted(_BEFORE_AN_ADJECTIVE), pa.string())))
-    hanging = _np(pc.is_in(before, value_set=pa.array(sorted(_GERMAN_INDEFINITE | _WHILE), pa.string())))
+    article = _among(before, _BEFORE_AN_ADJECTIVE)
+    hanging = _among(before, _GERMAN_INDEFINITE | _WHILE)
     # ("while" two words before the end: "... while the editor"; `unfinished_min_words` leaves room)
     two_before = words.dictionary.take(pa.array(words.ids[np.maximum(last[maybe] - 2, words.starts[maybe])]))
-    hanging |= (_np(pc.is_in(two_before, value_set=pa.array(sorted(_WHILE), pa.string())))
-                & _np(pc.is_in(before, value_set=pa.array(sorted(_WHILE_SUBJECTS), pa.string()))))
+    hanging |= _among(two_before, _WHILE) & _among(before, _WHILE_SUBJECTS)
     # ... or a lone letter, "by" or a possessive (judged below)
     other = _np(pc.or_(pc.or_(pc.and_(pc.equal(pc.utf8_length(ends), 1), pc.utf8_is_alpha(ends)), pc.equal(ends, _BY)),
                        pc.match_substring_regex(ends, _POSSESSIVE)))[at]
     # ... or a word left hanging (`_left_hanging`), where the words before it may leave it so
-    def among(values: pa.Array, words_set) -> np.ndarray:
-        return _np(pc.is_in(values, value_set=pa.array(sorted(words_set), pa.string())))
-
     end_words = ends.take(pa.array(at))
-    hanging |= among(end_words, _TO_BE | _GERMAN_ARTICLES | _UNDER)
-    hanging |= among(end_words, _COLOURS | _WORDS_OF_MATTER) & among(before, _SIZES)
-    hanging |= among(end_words, {_HANGING_IN, _HANGING_ON}) & among(before, _NEEDS_ITS_PLACE)
-    hanging |= among(end_words, {_HANGING_IN}) & among(two_before, _INDEFINITE)
+    hanging |= _among(end_words, _TO_BE | _GERMAN_ARTICLES | _UNDER)
+    hanging |= _among(end_words, _COLOURS | _WORDS_OF_MATTER) & _among(before, _SIZES)
+    hanging |= _among(end_words, {_HANGING_IN, _HANGING_ON}) & _among(before, _NEEDS_ITS_PLACE)
+    hanging |= _among(end_words, {_HANGING_IN}) & _among(two_before, _INDEFINITE)
     maybe = maybe[listed | ((adjective | _looks_adjectival(ends)[at]) & article) | other | hanging]
     if maybe.size == 0:
         return out
@@ -519,14 +520,14 @@ def remark_rule(batch: CaptionBatch, cfg: RemarkRule) -> np.ndarray:
     if not maybe.any():
         return ~out
     said = pc.replace_substring(words.dictionary, "\u2019", "'")
-    feeling = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.feelings), pa.string())))
-    listed = feeling | _np(pc.is_in(said, value_set=pa.array(sorted(cfg.words), pa.string())))
-    lettered = _np(pc.match_substring_regex(said, r"\pL"))
+    feeling = _among(said, cfg.feelings)
+    listed = feeling | _among(said, cfg.words)
+    lettered = char_classes(said).count(BIT["letter"]) > 0  # (the class table: RE2 builds \pL anew each call)
     n = len(batch)
     other = np.bincount(words.row, weights=(lettered & ~listed)[words.ids], minlength=n)
     if cfg.recall_words and cfg.recalled_words:  # a look back: its seasons and holidays are a remark's words
-        recall = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.recall_words), pa.string())))
-        recalled = _np(pc.is_in(said, value_set=pa.array(sorted(cfg.recalled_words), pa.string())))
+        recall = _among(said, cfg.recall_words)
+        recalled = _among(said, cfg.recalled_words)
         back = np.bincount(words.row, weights=recall[words.ids], minlength=n) > 0
         other[back] -= np.bincount(words.row, weights=(recalled & ~listed)[words.ids], minlength=n)[back]
         feeling |= recall

@@ -295,9 +295,10 @@ def _foreign_letters_second(batch, candidates: np.ndarray, allow: set[str], min_
     if rows.size == 0:
         return out
     taken = set().union(*(FOREIGN_LETTERS.get(a, "") for a in allow))
-    labels, probs = top_languages(batch.text.take(pa.array(rows)), 2)
+    text = batch.text.take(pa.array(rows))
+    labels, probs = top_languages(text, 2)
     lower = batch.lower.take(pa.array(rows)).to_pylist()
-    texts = batch.text.take(pa.array(rows)).to_pylist()
+    texts = text.to_pylist()
     for i, lab, p, text, low in zip(rows.tolist(), labels, probs, texts, lower):
         out[i] = (len(lab) > 1 and lab[1] not in allow and float(p[1]) >= min_score
                   and _writes_foreign_letters(lab[1], text, low, taken, allow))
